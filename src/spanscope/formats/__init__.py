@@ -1,0 +1,150 @@
+"""Trace formats: one module per format, each reading and writing the one span model.
+
+Every format module defines:
+
+    NAME: str                 # e.g. "otlp-json"
+    def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]
+    def write(spans: Iterable[Span], out: BinaryIO) -> None      # where the format is writable
+
+Contract of ``read``: it yields spans as it decodes them (streaming where the format allows, so
+memory stays bounded for JSON lines); ``source`` is the display name used in messages. Input it
+cannot read any further raises ``spanscope.errors.InputError`` naming ``source`` and the place
+(line, byte offset, JSON path or span index); the spans yielded before that stay good. Input it
+reads but had to interpret (base64 ids, enum names, a bad timestamp) goes to
+``diagnostics.warn``. Ids come out normalised (see ``spanscope.model``), times in nanoseconds.
+
+Contract of ``write``: it consumes ``spans`` once, in order, and writes one complete document
+(or JSON lines) to ``out``; it does not close ``out``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from spanscope.errors import Diagnostics, InputError
+from spanscope.formats.detect import UnknownFormat, detect_format
+from spanscope.formats.source import display_name, open_source
+from spanscope.model import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    module: str
+    description: str
+    extension: str
+    writable: bool
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format(
+            "otlp-json",
+            "otlp_json",
+            "OTLP JSON (one request, an array, or JSON lines)",
+            ".json",
+            True,
+        ),
+        Format(
+            "otlp-jsonl",
+            "otlp_json",
+            "OTLP JSON lines, one request per line (collector file exporter)",
+            ".jsonl",
+            True,
+        ),
+        Format(
+            "otlp-proto",
+            "otlp_proto",
+            "OTLP protobuf (TracesData / ExportTraceServiceRequest)",
+            ".pb",
+            True,
+        ),
+        Format(
+            "jaeger-json",
+            "jaeger_json",
+            "Jaeger UI/API JSON ({data: [...]}) or span arrays",
+            ".json",
+            True,
+        ),
+        Format("zipkin-v2", "zipkin_v2", "Zipkin v2 JSON (list of spans)", ".json", True),
+        Format(
+            "zipkin-v1",
+            "zipkin_v1",
+            "Zipkin v1 JSON (annotations, binaryAnnotations)",
+            ".json",
+            True,
+        ),
+    )
+}
+FORMAT_NAMES = tuple(FORMATS)
+# Short names a user may type on the command line.
+ALIASES = {
+    "otlp": "otlp-json",
+    "jaeger": "jaeger-json",
+    "zipkin": "zipkin-v2",
+    "proto": "otlp-proto",
+}
+
+__all__ = [
+    "ALIASES",
+    "FORMATS",
+    "FORMAT_NAMES",
+    "Format",
+    "InputError",
+    "UnknownFormat",
+    "detect_format",
+    "read_spans",
+    "resolve_format",
+    "write_spans",
+]
+
+
+def resolve_format(name: str) -> Format:
+    """Look a format up by name or alias; raise ValueError listing the choices."""
+    key = ALIASES.get(name, name)
+    if key not in FORMATS:
+        choices = ", ".join([*FORMAT_NAMES, *ALIASES])
+        raise ValueError(f"unknown format {name!r}; choose one of: {choices}")
+    return FORMATS[key]
+
+
+def _module(fmt: Format):
+    return importlib.import_module(f"spanscope.formats.{fmt.module}")
+
+
+def read_spans(
+    source: str | Path,
+    format: str | None = None,
+    diagnostics: Diagnostics | None = None,
+    on_format: Callable[[str], None] | None = None,
+) -> Iterator[Span]:
+    """Yield the spans of one input (a path or ``-``), detecting its format from content.
+
+    ``on_format`` is called with the format name once it is known, before the first span.
+    """
+    diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+    name = display_name(source)
+    with open_source(source) as (stream, head):
+        if format is None:
+            try:
+                format = detect_format(head)
+            except UnknownFormat as exc:
+                raise InputError(name, "start of file", f"not a trace file: {exc}") from None
+        fmt = resolve_format(format)
+        if on_format is not None:
+            on_format(fmt.name)
+        yield from _module(fmt).read(stream, name, diagnostics)
+
+
+def write_spans(spans: Iterable[Span], out: BinaryIO, format: str) -> None:
+    fmt = resolve_format(format)
+    module = _module(fmt)
+    if fmt.name == "otlp-jsonl":
+        module.write_lines(spans, out)
+    else:
+        module.write(spans, out)

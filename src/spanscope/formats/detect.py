@@ -1,0 +1,52 @@
+"""Detecting a trace format from the first bytes of its content, never from the file name.
+
+``detect_format(head)`` returns a format name from ``spanscope.formats.FORMAT_NAMES`` or raises
+``UnknownFormat`` with a description of what the content looks like instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+_JSON_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*([\[{])")
+_ZIPKIN_V1_ANNOTATION = re.compile(rb'"annotations"\s*:\s*\[\s*\{[^\]]*?"endpoint"', re.S)
+
+
+class UnknownFormat(ValueError):
+    """The content is not a trace format spanscope reads."""
+
+
+def detect_format(head: bytes) -> str:
+    if not head.strip():
+        raise UnknownFormat("the input is empty")
+    if _JSON_START.match(head):
+        return _detect_json(head)
+    if head[:1] == b"\x0a":
+        # OTLP TracesData and ExportTraceServiceRequest both start with field 1
+        # (resource_spans), length-delimited: tag byte 0x0a.
+        return "otlp-proto"
+    if head.lstrip()[:1] in (b"<",):
+        raise UnknownFormat("looks like XML or HTML, not a trace file")
+    raise UnknownFormat("not JSON and not OTLP protobuf")
+
+
+def _detect_json(head: bytes) -> str:
+    if b'"resourceSpans"' in head or b'"resource_spans"' in head:
+        return "otlp-json"
+    if b'"traceID"' in head or b'"operationName"' in head or b'"processes"' in head:
+        return "jaeger-json"
+    if b'"traceId"' in head:
+        if (
+            b'"localEndpoint"' in head
+            or b'"remoteEndpoint"' in head
+            or b'"tags"' in head
+            or b'"kind"' in head
+        ):
+            return "zipkin-v2"
+        if b'"binaryAnnotations"' in head or _ZIPKIN_V1_ANNOTATION.search(head):
+            return "zipkin-v1"
+        return "zipkin-v2"
+    raise UnknownFormat(
+        "JSON, but none of the trace formats: expected OTLP (resourceSpans), "
+        "Jaeger (traceID/spans/processes) or Zipkin (traceId/id/name)"
+    )

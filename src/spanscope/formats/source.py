@@ -1,0 +1,119 @@
+"""Opening an input for reading: a path, ``-`` for stdin, gzip or not.
+
+``open_source`` returns a binary stream positioned at the start of the (decompressed) content and
+the first bytes of it, so the format can be detected from content, never from the file name.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from spanscope.errors import InputError
+
+HEAD_SIZE = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class PrefixedStream(io.RawIOBase):
+    """A stream that yields ``head`` and then the rest of ``tail`` (what was read to sniff)."""
+
+    def __init__(self, head: bytes, tail: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._tail = tail
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._tail.readinto(buffer)  # type: ignore[attr-defined]
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            rest = self._tail.read()
+            head, self._head = bytes(self._head), memoryview(b"")
+            return head + rest if head else rest
+        return super().read(size)
+
+
+def display_name(source: str | Path) -> str:
+    return "<stdin>" if str(source) == "-" else str(source)
+
+
+def _read_head(stream: BinaryIO, size: int) -> bytes:
+    chunks, remaining = [], size
+    while remaining > 0:
+        chunk = stream.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+@contextmanager
+def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
+    """Yield ``(stream, head)`` for ``source``; gzip is undone transparently."""
+    name = display_name(source)
+    if str(source) == "-":
+        raw: BinaryIO = sys.stdin.buffer
+        owned = False
+    else:
+        try:
+            raw = open(source, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            raise InputError(name, "", "no such file") from None
+        except IsADirectoryError:
+            raise InputError(name, "", "is a directory, not a trace file") from None
+        except PermissionError:
+            raise InputError(name, "", "permission denied") from None
+        owned = True
+    try:
+        head = _read_head(raw, HEAD_SIZE)
+        stream: BinaryIO = PrefixedStream(head, raw)  # type: ignore[assignment]
+        if head.startswith(GZIP_MAGIC):
+            stream = gzip.GzipFile(fileobj=io.BufferedReader(stream), mode="rb")  # type: ignore[arg-type]
+            try:
+                head = _read_head(stream, HEAD_SIZE)
+            except (OSError, EOFError) as exc:
+                raise InputError(name, "gzip header", f"corrupt gzip data: {exc}") from None
+            stream = PrefixedStream(head, _GzipErrors(stream, name))  # type: ignore[assignment]
+        yield io.BufferedReader(stream, buffer_size=1 << 20), head  # type: ignore[arg-type]
+    finally:
+        if owned:
+            raw.close()
+
+
+class _GzipErrors(io.RawIOBase):
+    """Turns a truncated or corrupt gzip stream into an InputError naming the file."""
+
+    def __init__(self, inner: gzip.GzipFile, name: str) -> None:
+        self._inner = inner
+        self._name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def _guard(self, call):
+        try:
+            return call()
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(
+                self._name, "gzip stream", f"truncated or corrupt gzip data: {exc}"
+            ) from None
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        return self._guard(lambda: self._inner.readinto(buffer))
+
+    def read(self, size: int = -1) -> bytes:
+        return self._guard(lambda: self._inner.read(size))

@@ -1,0 +1,47 @@
+"""Trace and span ids: validation and normalisation to lowercase hex.
+
+Trace ids are 32 hex characters, span ids 16. Shorter ids (64-bit trace ids from Zipkin and
+Jaeger, ids written without leading zeros) are left-padded, as the OpenTelemetry Zipkin and Jaeger
+translators do. An all-zero id is invalid (W3C trace context, OTLP).
+"""
+
+from __future__ import annotations
+
+_HEX = frozenset("0123456789abcdef")
+
+
+class InvalidIdError(ValueError):
+    """An id that is not hex, too long, or all zeros."""
+
+
+def _normalize(value: str, width: int, what: str) -> str:
+    lowered = value.lower()
+    if not lowered or len(lowered) > width or not _HEX.issuperset(lowered):
+        raise InvalidIdError(f"invalid {what} {value!r}: expected up to {width} hex digits")
+    if len(lowered) < width:
+        lowered = lowered.rjust(width, "0")
+    if lowered.count("0") == width:
+        raise InvalidIdError(f"invalid {what} {value!r}: all zeros")
+    return lowered
+
+
+def normalize_trace_id(value: str) -> str:
+    """Return ``value`` as 32 lowercase hex digits; raise InvalidIdError if it is not an id."""
+    if len(value) == 32 and value.islower() and _HEX.issuperset(value) and value != "0" * 32:
+        return value  # the common case, kept cheap for the readers' hot loops
+    return _normalize(value, 32, "trace id")
+
+
+def normalize_span_id(value: str) -> str:
+    """Return ``value`` as 16 lowercase hex digits; raise InvalidIdError if it is not an id."""
+    if len(value) == 16 and value.islower() and _HEX.issuperset(value) and value != "0" * 16:
+        return value
+    return _normalize(value, 16, "span id")
+
+
+def is_valid_trace_id(value: str) -> bool:
+    return len(value) == 32 and _HEX.issuperset(value) and value != "0" * 32
+
+
+def is_valid_span_id(value: str) -> bool:
+    return len(value) == 16 and _HEX.issuperset(value) and value != "0" * 16
