@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "info": "info:info",
     "convert": "convert:convert",
 }
+# Each command module registers itself by adding one line above when it lands, e.g.
+# "analyze": "analyze:analyze". Keep the dict sorted by command name.
 
 
 class LazyGroup(click.Group):
