@@ -1,0 +1,415 @@
+"""Synthetic but realistic traces of a small online shop, for demos and benchmarks.
+
+The shop has the shape of the OpenTelemetry demo: a frontend calling checkout, cart, catalog,
+payment, inventory, shipping and email services over HTTP/gRPC, with databases, a cache and a
+queue. Latencies are log-normal, a few requests hit known problems on purpose so analysis has
+something to find:
+
+- inventory reserves each cart item with its own SQL query (an N+1 pattern), so big carts make
+  ``POST /api/checkout`` slow;
+- payment calls an external provider that sometimes times out and fails (HTTP 502, exception
+  event), and the error travels up to the frontend;
+- checkout fetches shipping quotes and the cart one after the other although they are independent.
+
+Contract: ``generate_spans(traces, seed)`` yields model ``Span``s trace by trace (all spans of a
+trace together, children after parents), deterministic for a seed, times in ns from
+``start_ns``. Memory stays bounded to one trace at a time.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from spanscope.model import Event, Span, SpanKind, StatusCode
+
+_SERVICES = {
+    "frontend": ("web-1", "1.8.2", "nodejs"),
+    "checkout": ("checkout-7f9c", "2.3.0", "go"),
+    "cart": ("cart-5d2a", "1.1.4", "dotnet"),
+    "product-catalog": ("catalog-0b11", "3.0.1", "go"),
+    "payment": ("payment-9e4f", "0.9.7", "nodejs"),
+    "inventory": ("inventory-44c1", "1.4.0", "python"),
+    "shipping": ("shipping-1aa0", "1.0.3", "rust"),
+    "email": ("email-c3d8", "0.4.2", "ruby"),
+}
+
+
+def _resources() -> dict[str, dict[str, object]]:
+    return {
+        name: {
+            "service.name": name,
+            "service.version": version,
+            "service.namespace": "shop",
+            "host.name": host,
+            "deployment.environment.name": "production",
+            "telemetry.sdk.language": language,
+            "telemetry.sdk.name": "opentelemetry",
+        }
+        for name, (host, version, language) in _SERVICES.items()
+    }
+
+
+@dataclass
+class _TraceBuilder:
+    rng: random.Random
+    trace_id: str
+    resources: dict[str, dict[str, object]]
+    spans: list[Span] = field(default_factory=list)
+
+    def span_id(self) -> str:
+        return f"{self.rng.getrandbits(64) | 1:016x}"
+
+    def lognormal_ns(self, median_ms: float, sigma: float = 0.5) -> int:
+        return int(median_ms * 1e6 * math.exp(self.rng.gauss(0.0, sigma)))
+
+    def add(
+        self,
+        service: str,
+        name: str,
+        kind: SpanKind,
+        start: int,
+        end: int,
+        parent: str,
+        attributes: dict[str, object],
+        *,
+        error: str = "",
+        events: list[Event] | None = None,
+        follows_from: bool = False,
+    ) -> str:
+        span_id = self.span_id()
+        self.spans.append(
+            Span(
+                trace_id=self.trace_id,
+                span_id=span_id,
+                parent_span_id=parent,
+                name=name,
+                kind=kind,
+                start_ns=start,
+                end_ns=end,
+                service_name=service,
+                status_code=StatusCode.ERROR if error else StatusCode.UNSET,
+                status_message=error,
+                attributes=attributes,
+                resource_attributes=self.resources[service],
+                scope_name=f"io.opentelemetry.{service}",
+                scope_version="1.0.0",
+                events=events or [],
+                follows_from=follows_from,
+                flags=1,
+            )
+        )
+        return span_id
+
+    # --- one remote call: a CLIENT span in the caller and a SERVER span in the callee -------
+
+    def rpc(
+        self, caller: str, callee: str, method: str, start: int, parent: str, work
+    ) -> tuple[int, str]:
+        """Call ``work(server_start, server_span_id) -> (server_end, error)`` inside a client
+        and server span pair; returns ``(client_end, error)``."""
+        network = self.lognormal_ns(0.4, 0.3)
+        client_id = self.span_id()
+        server_start = start + network
+        server_id = self.span_id()
+        # ``work`` appends the callee's children; build the two spans after it knows the end.
+        server_end, error = work(server_start, server_id)
+        end = server_end + self.lognormal_ns(0.4, 0.3)
+        rpc_attributes = {
+            "rpc.system": "grpc",
+            "rpc.service": f"shop.{callee.title().replace('-', '')}Service",
+            "rpc.method": method,
+            "server.address": callee,
+            "server.port": 8080,
+        }
+        status = {"rpc.grpc.status_code": 14 if error else 0}
+        self.spans.append(
+            Span(
+                trace_id=self.trace_id,
+                span_id=client_id,
+                parent_span_id=parent,
+                name=f"shop.{callee}/{method}",
+                kind=SpanKind.CLIENT,
+                start_ns=start,
+                end_ns=end,
+                service_name=caller,
+                status_code=StatusCode.ERROR if error else StatusCode.UNSET,
+                status_message=error,
+                attributes={**rpc_attributes, **status},
+                resource_attributes=self.resources[caller],
+                scope_name="io.opentelemetry.grpc",
+                scope_version="1.62.0",
+                flags=1,
+            )
+        )
+        self.spans.append(
+            Span(
+                trace_id=self.trace_id,
+                span_id=server_id,
+                parent_span_id=client_id,
+                name=f"shop.{callee}/{method}",
+                kind=SpanKind.SERVER,
+                start_ns=server_start,
+                end_ns=server_end,
+                service_name=callee,
+                status_code=StatusCode.ERROR if error else StatusCode.UNSET,
+                status_message=error,
+                attributes={**rpc_attributes, **status},
+                resource_attributes=self.resources[callee],
+                scope_name="io.opentelemetry.grpc",
+                scope_version="1.62.0",
+                flags=1,
+            )
+        )
+        return end, error
+
+    def sql(self, service: str, statement: str, table: str, start: int, parent: str) -> int:
+        end = start + self.lognormal_ns(1.5, 0.6)
+        operation = statement.split()[0]
+        self.add(
+            service,
+            f"{operation} shop.{table}",
+            SpanKind.CLIENT,
+            start,
+            end,
+            parent,
+            {
+                "db.system": "postgresql",
+                "db.namespace": "shop",
+                "db.operation.name": operation,
+                "db.collection.name": table,
+                "db.query.text": statement,
+                "server.address": "postgres",
+                "server.port": 5432,
+            },
+        )
+        return end
+
+
+def _inventory_reserve(t: _TraceBuilder, items: int, start: int, parent: str) -> tuple[int, str]:
+    now = start + t.lognormal_ns(0.2)
+    # The N+1: one SELECT per item, one after the other.
+    for _ in range(items):
+        now = t.sql(
+            "inventory",
+            "SELECT quantity FROM stock WHERE product_id = $1",
+            "stock",
+            now,
+            parent,
+        )
+    now = t.sql(
+        "inventory",
+        "UPDATE stock SET reserved = reserved + $1 WHERE product_id = ANY($2)",
+        "stock",
+        now,
+        parent,
+    )
+    return now + t.lognormal_ns(0.1), ""
+
+
+def _payment_charge(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str]:
+    now = start + t.lognormal_ns(0.5)
+    failing = t.rng.random() < 0.03
+    call_end = now + (t.lognormal_ns(2000, 0.1) if failing else t.lognormal_ns(35, 0.4))
+    status = 502 if failing else 200
+    events = []
+    error = ""
+    if failing:
+        error = "upstream payment provider timed out after 2000 ms"
+        events = [
+            Event(
+                time_ns=call_end,
+                name="exception",
+                attributes={
+                    "exception.type": "PaymentProviderTimeout",
+                    "exception.message": (
+                        f"charge {t.rng.getrandbits(32):08x} timed out after 2000 ms"
+                    ),
+                },
+            )
+        ]
+    t.add(
+        "payment",
+        "POST",
+        SpanKind.CLIENT,
+        now,
+        call_end,
+        parent,
+        {
+            "http.request.method": "POST",
+            "url.full": "https://api.payments.example/v1/charges",
+            "server.address": "api.payments.example",
+            "http.response.status_code": status,
+        },
+        error=error,
+        events=events,
+    )
+    return call_end + t.lognormal_ns(0.3), error
+
+
+def _checkout(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str]:
+    items = 1 + int(t.rng.expovariate(1 / 3))
+    if t.rng.random() < 0.05:
+        items += 25  # the occasional huge cart behind the slow tail
+    now = start + t.lognormal_ns(0.3)
+    # Independent calls made one after the other (could run in parallel).
+    now, _ = t.rpc(
+        "checkout",
+        "cart",
+        "GetCart",
+        now,
+        parent,
+        lambda s, p: (
+            t.sql(
+                "cart",
+                "SELECT * FROM cart_items WHERE cart_id = $1",
+                "cart_items",
+                s + t.lognormal_ns(0.1),
+                p,
+            ),
+            "",
+        ),
+    )
+    now, _ = t.rpc(
+        "checkout",
+        "shipping",
+        "GetQuote",
+        now,
+        parent,
+        lambda s, p: (s + t.lognormal_ns(6, 0.4), ""),
+    )
+    now, _ = t.rpc(
+        "checkout",
+        "inventory",
+        "ReserveItems",
+        now,
+        parent,
+        lambda s, p: _inventory_reserve(t, items, s, p),
+    )
+    now, error = t.rpc(
+        "checkout", "payment", "Charge", now, parent, lambda s, p: _payment_charge(t, s, p)
+    )
+    if not error:
+        # Fire-and-forget confirmation through a queue: a FOLLOWS_FROM child.
+        producer_end = now + t.lognormal_ns(0.8)
+        producer = t.add(
+            "checkout",
+            "orders publish",
+            SpanKind.PRODUCER,
+            now,
+            producer_end,
+            parent,
+            {"messaging.system": "kafka", "messaging.destination.name": "orders"},
+        )
+        consume_start = producer_end + t.lognormal_ns(15, 0.8)
+        t.add(
+            "email",
+            "orders process",
+            SpanKind.CONSUMER,
+            consume_start,
+            consume_start + t.lognormal_ns(40, 0.5),
+            producer,
+            {"messaging.system": "kafka", "messaging.destination.name": "orders"},
+            follows_from=True,
+        )
+        now = producer_end
+    return now + t.lognormal_ns(0.2), error
+
+
+def _product(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str]:
+    now = start + t.lognormal_ns(0.1)
+    if t.rng.random() < 0.7:
+        end = now + t.lognormal_ns(0.3, 0.3)
+        t.add(
+            "product-catalog",
+            "GET",
+            SpanKind.CLIENT,
+            now,
+            end,
+            parent,
+            {"db.system": "redis", "db.operation.name": "GET", "server.address": "redis"},
+        )
+        return end + t.lognormal_ns(0.1), ""
+    end = t.sql("product-catalog", "SELECT * FROM products WHERE id = $1", "products", now, parent)
+    return end + t.lognormal_ns(0.1), ""
+
+
+_ROUTES = (
+    ("POST", "/api/checkout", 0.25),
+    ("GET", "/api/products/{id}", 0.55),
+    ("GET", "/api/cart", 0.20),
+)
+
+
+def _request(t: _TraceBuilder, start: int) -> None:
+    method, route, _ = t.rng.choices(_ROUTES, weights=[r[2] for r in _ROUTES])[0]
+    root_id = t.span_id()
+    now = start + t.lognormal_ns(0.5)
+    if route == "/api/checkout":
+        now, error = t.rpc(
+            "frontend", "checkout", "PlaceOrder", now, root_id, lambda s, p: _checkout(t, s, p)
+        )
+    elif route == "/api/cart":
+        now, error = t.rpc(
+            "frontend",
+            "cart",
+            "GetCart",
+            now,
+            root_id,
+            lambda s, p: (
+                t.sql("cart", "SELECT * FROM cart_items WHERE cart_id = $1", "cart_items", s, p),
+                "",
+            ),
+        )
+    else:
+        now, error = t.rpc(
+            "frontend",
+            "product-catalog",
+            "GetProduct",
+            now,
+            root_id,
+            lambda s, p: _product(t, s, p),
+        )
+    end = now + t.lognormal_ns(0.8)
+    t.spans.append(
+        Span(
+            trace_id=t.trace_id,
+            span_id=root_id,
+            name=f"{method} {route}",
+            kind=SpanKind.SERVER,
+            start_ns=start,
+            end_ns=end,
+            service_name="frontend",
+            status_code=StatusCode.ERROR if error else StatusCode.UNSET,
+            status_message=error,
+            attributes={
+                "http.request.method": method,
+                "http.route": route,
+                "url.path": route.replace("{id}", str(t.rng.randrange(1, 5000))),
+                "http.response.status_code": 500 if error else 200,
+                "user_agent.original": "Mozilla/5.0 (X11; Linux x86_64)",
+            },
+            resource_attributes=t.resources["frontend"],
+            scope_name="@opentelemetry/instrumentation-http",
+            scope_version="0.52.1",
+            flags=1,
+        )
+    )
+
+
+def generate_spans(
+    traces: int, *, seed: int = 42, start_ns: int = 1_764_150_000_000_000_000
+) -> Iterator[Span]:
+    """Yield the spans of ``traces`` shop requests, one trace after another."""
+    rng = random.Random(seed)
+    resources = _resources()
+    now = start_ns
+    for _ in range(traces):
+        builder = _TraceBuilder(rng, f"{rng.getrandbits(128) | 1:032x}", resources)
+        _request(builder, now)
+        # Parents first, as most exporters would deliver a finished trace.
+        builder.spans.sort(key=lambda span: span.start_ns)
+        yield from builder.spans
+        now += int(rng.expovariate(1 / 20e6))  # about 50 requests per second
