@@ -1,0 +1,1 @@
+"""spanscope's performance suite: `make bench` (or `python -m benchmarks [NAME...]`)."""
