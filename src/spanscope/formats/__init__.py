@@ -20,6 +20,7 @@ Contract of ``write``: it consumes ``spans`` once, in order, and writes one comp
 from __future__ import annotations
 
 import importlib
+import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +98,11 @@ __all__ = [
     "Format",
     "InputError",
     "UnknownFormat",
+    "decode_spans",
     "detect_format",
+    "encode_spans",
     "read_spans",
+    "read_stream",
     "resolve_format",
     "write_spans",
 ]
@@ -139,6 +143,30 @@ def read_spans(
         if on_format is not None:
             on_format(fmt.name)
         yield from _module(fmt).read(stream, name, diagnostics)
+
+
+def read_stream(
+    stream: BinaryIO, format: str, source: str, diagnostics: Diagnostics | None = None
+) -> Iterator[Span]:
+    """Yield the spans of an already open binary stream in a known format (e.g. a request
+    body a receiver got), with ``source`` naming it in messages."""
+    fmt = resolve_format(format)
+    diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+    yield from _module(fmt).read(stream, source, diagnostics)
+
+
+def decode_spans(
+    data: bytes, format: str, source: str = "<bytes>", diagnostics: Diagnostics | None = None
+) -> list[Span]:
+    """All spans of an in-memory document in a known format."""
+    return list(read_stream(io.BytesIO(data), format, source, diagnostics))
+
+
+def encode_spans(spans: Iterable[Span], format: str) -> bytes:
+    """One document in ``format`` holding ``spans``."""
+    out = io.BytesIO()
+    write_spans(spans, out, format)
+    return out.getvalue()
 
 
 def write_spans(spans: Iterable[Span], out: BinaryIO, format: str) -> None:
