@@ -1,0 +1,136 @@
+"""The critical path of a trace: the chain of work the request actually waited for.
+
+Semantics are Jaeger UI's (``TracePage/CriticalPath``), so a user sees the same path here as in
+Jaeger:
+
+1. Only *blocking* children count: a child whose parent relation is FOLLOWS_FROM
+   (``span.follows_from``) or a CONSUMER under a PRODUCER is dropped with its whole subtree,
+   because the parent never waits for it.
+2. Children are clamped to their parent's (already clamped) window; a child wholly outside its
+   parent is dropped with its subtree. This keeps clock skew and fire-and-forget work from
+   stretching the path beyond the request.
+3. From the root's end, take the last-finishing child (LFC); the parent is on the path from the
+   LFC's end to the current end. Descend into the LFC. When a span has no (further) child that
+   ends before the point we came back to, it is on the path down to its own start and we return
+   to its parent at that start, picking the child that ended last *before* it.
+
+Contract: ``critical_path(trace)`` returns sections of the trace's main root (``trace.root``),
+in ascending time order, contiguous, never overlapping, exactly tiling
+``[root.start_ns, root.end_ns]`` (so they sum to the root's duration); empty sections are
+omitted. A span that never ended is treated as lasting zero time. Spans not under the main root
+(orphans, other roots) are not part of the path. The trace is not modified.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+import msgspec
+
+from spanscope.model import Span, SpanKind, Trace
+
+
+class CriticalSection(msgspec.Struct, frozen=True):
+    """``span_id`` was on the critical path from ``start_ns`` to ``end_ns``."""
+
+    span_id: str
+    start_ns: int
+    end_ns: int
+
+
+def _end(span: Span) -> int:
+    end = span.end_ns
+    return end if end > span.start_ns else span.start_ns
+
+
+def _blocks(child: Span, parent: Span) -> bool:
+    if child.follows_from:
+        return False
+    return not (parent.kind == SpanKind.PRODUCER and child.kind == SpanKind.CONSUMER)
+
+
+def _clamped_tree(trace: Trace, root: Span) -> dict[str, tuple[int, int, str, list[Span]]]:
+    """Span id -> (start, end, parent id, blocking children kept) for the root's subtree,
+    with each window clamped to the parent's clamped window (Jaeger's sanitising step)."""
+    windows: dict[str, tuple[int, int, str, list[Span]]] = {}
+    children = trace.children
+    stack: list[tuple[Span, int, int, str]] = [(root, root.start_ns, _end(root), "")]
+    while stack:
+        span, start, end, parent_id = stack.pop()
+        kept: list[Span] = []
+        for child in children.get(span.span_id, ()):
+            if not _blocks(child, span):
+                continue
+            c_start = child.start_ns
+            c_end = _end(child)
+            if c_start >= start:
+                if c_start >= end:
+                    continue  # starts after the parent ended: dropped with its subtree
+                if c_end > end:
+                    c_end = end
+            else:
+                if c_end <= start:
+                    continue  # ended before the parent started
+                c_start = start
+                if c_end > end:
+                    c_end = end
+            kept.append(child)
+            stack.append((child, c_start, c_end, span.span_id))
+        windows[span.span_id] = (start, end, parent_id, kept)
+    return windows
+
+
+def critical_path(trace: Trace) -> list[CriticalSection]:
+    """Critical-path sections of ``trace``'s main root, in ascending time order."""
+    if not trace.roots:
+        return []
+    root = trace.root
+    windows = _clamped_tree(trace, root)
+    # Per span, its kept children's (end, -order) sorted ascending: the last entry is the LFC
+    # (ties go to the earlier child, as in Jaeger), and bisect finds "last to end before t".
+    # Built lazily because the walk visits few spans of a big trace.
+    ordered: dict[str, tuple[list[int], list[str]]] = {}
+
+    sections: list[CriticalSection] = []
+    span_id = root.span_id
+    returning: int | None = None
+    while True:
+        start, end, parent_id, kept = windows[span_id]
+        section_end = end if returning is None else returning
+        lfc: str | None = None
+        if kept:
+            entry = ordered.get(span_id)
+            if entry is None:
+                keyed = sorted(
+                    (windows[child.span_id][1], -index, child.span_id)
+                    for index, child in enumerate(kept)
+                )
+                entry = ([k[0] for k in keyed], [k[2] for k in keyed])
+                ordered[span_id] = entry
+            ends, ids = entry
+            # Before returning to a span we pick among all children; afterwards only among
+            # those that ended strictly before the child we came back from started.
+            position = len(ends) if returning is None else bisect_left(ends, returning)
+            if position:
+                lfc = ids[position - 1]
+        if lfc is not None:
+            lfc_end = windows[lfc][1]
+            if lfc_end != section_end:
+                sections.append(CriticalSection(span_id, lfc_end, section_end))
+            span_id, returning = lfc, None
+            continue
+        if start != section_end:
+            sections.append(CriticalSection(span_id, start, section_end))
+        if not parent_id:
+            break
+        span_id, returning = parent_id, start
+    sections.reverse()
+    return sections
+
+
+def critical_time_by_span(sections: list[CriticalSection]) -> dict[str, int]:
+    """Span id -> ns it spent on the critical path (a span can own several sections)."""
+    totals: dict[str, int] = {}
+    for section in sections:
+        totals[section.span_id] = totals.get(section.span_id, 0) + section.end_ns - section.start_ns
+    return totals
