@@ -1,0 +1,149 @@
+"""HTTP receivers: OTLP/HTTP ``/v1/traces``, Zipkin ``/api/v2/spans`` and ``/api/v1/spans``.
+
+Each decodes the body with ``spanscope.formats`` and hands the spans to the write pipeline; it
+answers success only once the spans are stored. Errors follow the OTLP/HTTP specification:
+- 400 with a ``google.rpc.Status`` body for a permanently bad payload (never retried);
+- 413 for a body over the limit, 415 for a content type we do not read;
+- 429 (queue full) or 503 (store failing, shutting down) with ``Retry-After``: retryable.
+A bad payload never crashes the server; it is counted in ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+from google.rpc import status_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from spanscope.errors import InputError
+from spanscope.formats import decode_spans
+from spanscope.server.body import BadEncoding, BodyTooLarge, read_body
+from spanscope.server.pipeline import Overloaded, WriteFailed, WritePipeline
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+RETRY_AFTER_SECONDS = "1"
+# gRPC status codes used in google.rpc.Status bodies
+_INVALID_ARGUMENT, _RESOURCE_EXHAUSTED, _UNAVAILABLE = 3, 8, 14
+_DECODE_INLINE_BYTES = 256 * 1024
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _status(code: int, message: str, http_status: int, as_json: bool, **headers: str) -> Response:
+    if as_json:
+        body = json.dumps({"code": code, "message": message}).encode()
+        media = JSON
+    else:
+        body = status_pb2.Status(code=code, message=message).SerializeToString()
+        media = PROTOBUF
+    return Response(body, status_code=http_status, media_type=media, headers=headers or None)
+
+
+class Receivers:
+    """Builds the receiver routes over one pipeline."""
+
+    def __init__(self, pipeline: WritePipeline, max_body_bytes: int) -> None:
+        self.pipeline = pipeline
+        self.max_body_bytes = max_body_bytes
+        self.metrics = pipeline.metrics
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v1/traces", self.otlp, methods=["POST"]),
+            Route("/api/v2/spans", self.zipkin_v2, methods=["POST"]),
+            Route("/api/v1/spans", self.zipkin_v1, methods=["POST"]),
+        ]
+
+    async def _receive(
+        self,
+        request: Request,
+        receiver: str,
+        format_name: str,
+        as_json: bool,
+        success: Callable[[], Response],
+    ) -> Response:
+        try:
+            body = await read_body(request, self.max_body_bytes)
+        except BodyTooLarge as exc:
+            self.metrics.bad_requests[receiver] += 1
+            return _status(_INVALID_ARGUMENT, str(exc), 413, as_json)
+        except BadEncoding as exc:
+            self.metrics.bad_requests[receiver] += 1
+            return _status(_INVALID_ARGUMENT, str(exc), 400, as_json)
+        try:
+            if len(body) > _DECODE_INLINE_BYTES:
+                # Big bodies are decoded off the event loop so other requests keep flowing.
+                spans = await run_in_threadpool(
+                    decode_spans, body, format_name, f"{receiver} request"
+                )
+            else:
+                spans = decode_spans(body, format_name, source=f"{receiver} request")
+        except InputError as exc:
+            self.metrics.bad_requests[receiver] += 1
+            return _status(_INVALID_ARGUMENT, str(exc), 400, as_json)
+        except RecursionError:
+            self.metrics.bad_requests[receiver] += 1
+            return _status(_INVALID_ARGUMENT, "payload nested too deeply", 400, as_json)
+        self.metrics.spans_received[receiver] += len(spans)
+        try:
+            await self.pipeline.submit(spans)
+        except Overloaded as exc:
+            return _status(_RESOURCE_EXHAUSTED, str(exc), 429, as_json, **_retry())
+        except WriteFailed as exc:
+            return _status(_UNAVAILABLE, str(exc), 503, as_json, **_retry())
+        return success()
+
+    async def otlp(self, request: Request) -> Response:
+        media = _media_type(request)
+        if media not in (PROTOBUF, JSON):
+            return _status(
+                _INVALID_ARGUMENT,
+                f"unsupported Content-Type {media!r}: use {PROTOBUF} or {JSON}",
+                415,
+                as_json=True,
+            )
+        as_json = media == JSON
+
+        def success() -> Response:
+            if as_json:
+                return Response(b"{}", media_type=JSON)
+            body = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+            return Response(body, media_type=PROTOBUF)
+
+        return await self._receive(
+            request, "otlp_http", "otlp-json" if as_json else "otlp-proto", as_json, success
+        )
+
+    def _zipkin(self, format_name: str, receiver: str) -> Callable[[Request], Awaitable[Response]]:
+        async def handle(request: Request) -> Response:
+            media = _media_type(request)
+            if media not in (JSON, ""):
+                return _status(
+                    _INVALID_ARGUMENT,
+                    f"unsupported Content-Type {media!r}: spanscope reads Zipkin JSON",
+                    415,
+                    as_json=True,
+                )
+            return await self._receive(
+                request, receiver, format_name, True, lambda: Response(status_code=202)
+            )
+
+        return handle
+
+    async def zipkin_v2(self, request: Request) -> Response:
+        return await self._zipkin("zipkin-v2", "zipkin_v2")(request)
+
+    async def zipkin_v1(self, request: Request) -> Response:
+        return await self._zipkin("zipkin-v1", "zipkin_v1")(request)
+
+
+def _retry() -> dict[str, str]:
+    return {"Retry-After": RETRY_AFTER_SECONDS}
