@@ -1,0 +1,160 @@
+"""Assembling and running the server: one Starlette app on several HTTP listeners, plus gRPC.
+
+Start order is downstream first (store, writer, then receivers), stop order the reverse, like the
+Collector: nothing is accepted that cannot be written, and everything accepted is written
+before the store closes. ``Server.stop`` is safe to call twice or before ``start``.
+
+Every HTTP port serves the same app, so the Jaeger-style UI/API port (16686), the OTLP/HTTP port
+(4318) and the Zipkin port (9411) each answer on their usual paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from spanscope.model import Span
+from spanscope.server.metrics import Metrics
+from spanscope.server.otlp_grpc import build_grpc_server
+from spanscope.server.pipeline import SpanWriter, WritePipeline
+from spanscope.server.receivers import Receivers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    otlp_grpc_port: int | None = 4317
+    otlp_http_port: int | None = 4318
+    zipkin_port: int | None = 9411
+    ui_port: int | None = 16686
+    max_body_bytes: int = 32 * 1024 * 1024
+    queue_spans: int = 200_000
+
+    def validate(self) -> None:
+        ports = [
+            p
+            for p in (self.otlp_grpc_port, self.otlp_http_port, self.zipkin_port, self.ui_port)
+            if p
+        ]
+        for port in ports:
+            if not 0 < port < 65536:
+                raise ValueError(f"port {port} is out of range 1-65535")
+        if len(set(ports)) != len(ports):
+            raise ValueError("each listener needs its own port")
+        if self.max_body_bytes <= 0 or self.queue_spans <= 0:
+            raise ValueError("body limit and queue size must be positive")
+
+
+def build_app(
+    receivers: Receivers,
+    metrics: Metrics,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    async def metrics_endpoint(_: Request) -> Response:
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def health(_: Request) -> Response:
+        return PlainTextResponse("ok\n")
+
+    routes: list[BaseRoute] = [
+        *receivers.routes(),
+        Route("/metrics", metrics_endpoint),
+        Route("/healthz", health),
+        *extra_routes,
+    ]
+    return Starlette(routes=routes)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+@dataclass
+class Server:
+    """The running pieces. ``ports`` holds the bound ports by listener name (useful with 0)."""
+
+    config: ServerConfig
+    store: SpanWriter
+    extra_routes: Sequence[BaseRoute] = ()
+    sampler: Callable[[list[Span]], list[Span]] | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    ports: dict[str, int] = field(default_factory=dict)
+    pipeline: WritePipeline = field(init=False)
+    _uvicorn: uvicorn.Server | None = None
+    _grpc: object | None = None
+    _sockets: list[socket.socket] = field(default_factory=list)
+    _started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.config.validate()
+        self.pipeline = WritePipeline(
+            self.store, self.metrics, capacity_spans=self.config.queue_spans, sampler=self.sampler
+        )
+
+    async def serve(self) -> None:
+        """Run until ``stop`` is called or the process gets SIGINT/SIGTERM."""
+        config = self.config
+        self.pipeline.start()
+        try:
+            receivers = Receivers(self.pipeline, config.max_body_bytes)
+            app = build_app(receivers, self.metrics, self.extra_routes)
+            for name in ("ui", "otlp_http", "zipkin"):
+                port = getattr(config, f"{name}_port")
+                if port is not None:
+                    sock = _bind(config.host, port)
+                    self._sockets.append(sock)
+                    self.ports[name] = sock.getsockname()[1]
+            if config.otlp_grpc_port is not None:
+                grpc_server, grpc_port = build_grpc_server(
+                    self.pipeline, f"{config.host}:{config.otlp_grpc_port}", config.max_body_bytes
+                )
+                await grpc_server.start()
+                self._grpc = grpc_server
+                self.ports["otlp_grpc"] = grpc_port
+            self._uvicorn = uvicorn.Server(
+                uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+            )
+            self._started.set()
+            await self._uvicorn.serve(sockets=self._sockets)
+        finally:
+            await self._shutdown()
+
+    async def wait_started(self) -> None:
+        await self._started.wait()
+
+    def stop(self) -> None:
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+
+    async def _shutdown(self) -> None:
+        if self._grpc is not None:
+            await self._grpc.stop(grace=2)  # type: ignore[attr-defined]
+            self._grpc = None
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        self._sockets.clear()
+        # Drain: everything already accepted is written before the store closes.
+        await asyncio.to_thread(self.pipeline.stop)
