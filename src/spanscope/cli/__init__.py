@@ -17,6 +17,7 @@ from spanscope import __version__
 COMMANDS: dict[str, str] = {
     "info": "info:info",
     "convert": "convert:convert",
+    "load": "load:load",
 }
 # Each command module registers itself by adding one line above when it lands, e.g.
 # "analyze": "analyze:analyze". Keep the dict sorted by command name.
