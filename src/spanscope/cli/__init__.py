@@ -17,6 +17,7 @@ from spanscope import __version__
 COMMANDS: dict[str, str] = {
     "info": "info:info",
     "convert": "convert:convert",
+    "generate": "generate:generate",
     "load": "load:load",
 }
 # Each command module registers itself by adding one line above when it lands, e.g.

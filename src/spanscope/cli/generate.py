@@ -1,0 +1,51 @@
+"""``spanscope generate``: realistic synthetic shop traces to try spanscope on."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from spanscope.formats import ALIASES, FORMATS, resolve_format, write_spans
+from spanscope.synthetic import generate_spans
+
+_CHOICES = sorted([*(name for name, f in FORMATS.items() if f.writable), *ALIASES])
+
+
+@click.command()
+@click.option("-o", "--output", default="-", help="File to write ('-' for stdout).")
+@click.option("--traces", default=1000, show_default=True, help="Number of requests.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(_CHOICES),
+    default="otlp-jsonl",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--seed", default=42, show_default=True, help="Same seed, same traces.")
+def generate(output: str, traces: int, to: str, seed: int) -> None:
+    """Write synthetic traces of a small online shop with known problems.
+
+    The shop (frontend, checkout, cart, catalog, payment, inventory, shipping, email) has an
+    N+1 query in inventory, independent calls made one after another in checkout, and a payment
+    provider that sometimes times out: what `spanscope analyze` should find.
+
+    \b
+    Examples:
+      spanscope generate --traces 5000 -o shop.jsonl
+      spanscope generate --to jaeger -o shop-jaeger.json && spanscope info shop-jaeger.json
+    """
+    if traces <= 0:
+        raise click.BadParameter("must be positive", param_hint="--traces")
+    fmt = resolve_format(to)
+    spans = generate_spans(traces, seed=seed)
+    if output == "-":
+        write_spans(spans, sys.stdout.buffer, fmt.name)
+        sys.stdout.buffer.flush()
+        return
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    with open(output, "wb") as out:
+        write_spans(spans, out, fmt.name)
+    click.echo(f"wrote {traces:,} traces to {output} ({fmt.name})", err=True)
