@@ -1,0 +1,229 @@
+"""What the OTLP JSON and protobuf readers and writers share.
+
+Reading: enum tables, the slow paths for ids and enums that are not what the OTLP spec asks for
+(``ReadContext``: base64 ids and enum names are accepted with one warning per input), and the
+two model fields OTLP has no place for:
+
+- ``Span.follows_from`` travels as a link to the parent carrying ``opentracing.ref_type =
+  follows_from`` (what Jaeger's OTLP translator writes). A reader that finds such a link to the
+  span's own parent sets ``follows_from`` and drops the link, so model -> OTLP -> model is exact.
+- ``Span.shared`` (Zipkin) travels as the span attribute ``spanscope.shared = true``; OTLP has
+  no such notion and no convention exists, so the key is ours and says so.
+
+Writing: ``batches`` groups consecutive spans by resource (service name and resource
+attributes) and then by scope, as the collector batches them, at most ``BATCH_SIZE`` spans per
+batch so writers keep memory bounded.
+
+Hot loops stay in the format modules; only rare cases come here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from spanscope.errors import Diagnostics
+from spanscope.model import (
+    Attributes,
+    InvalidIdError,
+    Link,
+    Span,
+    SpanKind,
+    StatusCode,
+    normalize_span_id,
+    normalize_trace_id,
+)
+
+FOLLOWS_FROM_KEY = "opentracing.ref_type"
+FOLLOWS_FROM_VALUE = "follows_from"
+SHARED_KEY = "spanscope.shared"
+BATCH_SIZE = 512
+INT64_MIN = -(1 << 63)
+INT64_MAX = (1 << 63) - 1
+
+KIND_BY_VALUE: dict[int, SpanKind] = {kind.value: kind for kind in SpanKind}
+STATUS_BY_VALUE: dict[int, StatusCode] = {code.value: code for code in StatusCode}
+_KIND_BY_NAME = {f"SPAN_KIND_{kind.name}": kind for kind in SpanKind}
+_STATUS_BY_NAME = {f"STATUS_CODE_{code.name}": code for code in StatusCode}
+SPEC_NOTE = "the OTLP spec forbids this; read anyway (warned once per input)"
+
+
+class BadField(ValueError):
+    """A value the reader cannot use; the format module adds where it was."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field_name = field_name
+        self.message = message
+
+
+class ReadContext:
+    """Per-input state of a reader: where it is, and which warnings it gave already."""
+
+    def __init__(self, source: str, diagnostics: Diagnostics) -> None:
+        self.source = source
+        self.diagnostics = diagnostics
+        self.place = ""  # the line being read, for JSON lines
+        self._warned: set[str] = set()
+
+    def warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self.diagnostics.warn(self.source, self.place, message)
+
+    def kind(self, raw: object) -> SpanKind:
+        """The slow path for ``Span.kind``: enum names, numbers as strings, unknown values."""
+        return self._enum(raw, "kind", _KIND_BY_NAME, KIND_BY_VALUE, SpanKind.UNSPECIFIED)
+
+    def status_code(self, raw: object) -> StatusCode:
+        return self._enum(raw, "code", _STATUS_BY_NAME, STATUS_BY_VALUE, StatusCode.UNSET)
+
+    def _enum(self, raw, field_name, by_name, by_value, default):
+        if isinstance(raw, str):
+            found = by_name.get(raw)
+            if found is None and raw.isdigit():
+                found = by_value.get(int(raw))
+            if found is None:
+                choices = ", ".join(by_name)
+                raise BadField(
+                    field_name, f"unknown {field_name} {raw!r}; expected one of {choices}"
+                )
+            self.warn_once(
+                f"enum-{field_name}",
+                f"{field_name} given as a string ({raw!r}) instead of an integer: {SPEC_NOTE}",
+            )
+            return found
+        self.warn_once(
+            f"unknown-{field_name}",
+            f"unknown {field_name} value {raw!r}, read as {default.name}",
+        )
+        return default
+
+    def trace_id(self, raw: str) -> str:
+        """Hex (any case, short ids padded) or, with a warning, base64 of 16 bytes."""
+        return self._id(raw, normalize_trace_id, 16, "traceId")
+
+    def span_id(self, raw: str) -> str:
+        return self._id(raw, normalize_span_id, 8, "spanId")
+
+    def _id(self, raw: str, normalize, size: int, field_name: str) -> str:
+        try:
+            return normalize(raw)
+        except InvalidIdError as exc:
+            problem = str(exc)
+        # base64 of `size` bytes always ends in '=', which hex never contains: no ambiguity.
+        if raw.endswith("=") and len(raw) == 4 * ((size + 2) // 3):
+            try:
+                decoded = base64.b64decode(raw, validate=True)
+            except (binascii.Error, ValueError):
+                decoded = b""
+            if len(decoded) == size:
+                self.warn_once(
+                    "base64-id", f"ids in base64 (e.g. {field_name} {raw!r}), not hex: {SPEC_NOTE}"
+                )
+                return normalize(decoded.hex())
+        raise BadField(field_name, f"{problem} (neither hex nor base64 of {size} bytes)")
+
+    def id_bytes(self, raw: bytes, normalize, field_name: str) -> str:
+        """The slow path for protobuf ids: wrong length or all zeros."""
+        try:
+            return normalize(raw.hex())
+        except InvalidIdError as exc:
+            raise BadField(field_name, f"{exc} ({len(raw)} bytes)") from None
+
+
+def service_name_of(resource_attributes: Attributes) -> str:
+    value = resource_attributes.get("service.name")
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def split_follows_from(links: list[Link], trace_id: str, parent: str) -> tuple[list[Link], bool]:
+    """Drop the link that marks the parent relation as FOLLOWS_FROM; say whether there was one."""
+    kept = [
+        link
+        for link in links
+        if not (
+            link.span_id == parent
+            and link.trace_id == trace_id
+            and link.attributes.get(FOLLOWS_FROM_KEY) == FOLLOWS_FROM_VALUE
+        )
+    ]
+    return kept, len(kept) != len(links)
+
+
+def export_attributes(span: Span) -> Attributes:
+    if span.shared:
+        return {**span.attributes, SHARED_KEY: True}
+    return span.attributes
+
+
+def export_links(span: Span) -> list[Link]:
+    if span.follows_from and span.parent_span_id:
+        marker = Link(
+            span.trace_id, span.parent_span_id, attributes={FOLLOWS_FROM_KEY: FOLLOWS_FROM_VALUE}
+        )
+        return [*span.links, marker]
+    return span.links
+
+
+@dataclass
+class ScopeGroup:
+    name: str
+    version: str
+    attributes: Attributes
+    spans: list[Span] = field(default_factory=list)
+
+
+@dataclass
+class ResourceGroup:
+    service_name: str
+    source: Attributes  # the spans' resource_attributes, to compare the next span with
+    attributes: Attributes  # what to write: ``source`` with service.name = service_name
+    scopes: list[ScopeGroup] = field(default_factory=list)
+
+
+def _resource_attributes(span: Span) -> Attributes:
+    attributes = span.resource_attributes
+    if span.service_name and service_name_of(attributes) != span.service_name:
+        return {**attributes, "service.name": span.service_name}
+    return attributes
+
+
+def batches(spans: Iterable[Span], size: int = BATCH_SIZE) -> Iterator[list[ResourceGroup]]:
+    """Yield lists of resource groups holding at most ``size`` spans together, in input order."""
+    batch: list[ResourceGroup] = []
+    count = 0
+    resource: ResourceGroup | None = None
+    scope: ScopeGroup | None = None
+    for span in spans:
+        if count >= size:
+            yield batch
+            batch, count, resource, scope = [], 0, None, None
+        attributes = span.resource_attributes
+        if (
+            resource is None
+            or span.service_name != resource.service_name
+            or (attributes is not resource.source and attributes != resource.source)
+        ):
+            resource = ResourceGroup(span.service_name, attributes, _resource_attributes(span))
+            batch.append(resource)
+            scope = None
+        if (
+            scope is None
+            or span.scope_name != scope.name
+            or span.scope_version != scope.version
+            or (
+                span.scope_attributes is not scope.attributes
+                and span.scope_attributes != scope.attributes
+            )
+        ):
+            scope = ScopeGroup(span.scope_name, span.scope_version, span.scope_attributes)
+            resource.scopes.append(scope)
+        scope.spans.append(span)
+        count += 1
+    if batch:
+        yield batch
