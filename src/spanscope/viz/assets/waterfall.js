@@ -1,0 +1,741 @@
+/* spanscope waterfall page. Plain JS, no build step, no network.
+ *
+ * Data: two JSON blocks written by spanscope.viz.payload. #spanscope-data is parsed at load;
+ * #spanscope-details (attributes, events, ...) only when first needed. Rows are kept in
+ * depth-first order, so a span's subtree is the contiguous range [i, end[i]) and collapsing,
+ * filtering and drawing are single passes over typed arrays. Only the rows on screen exist in
+ * the DOM (a small pool re-filled on scroll), which keeps 50,000-span traces smooth.
+ */
+(function () {
+  "use strict";
+
+  var DATA = JSON.parse(document.getElementById("spanscope-data").textContent);
+  var DETAILS = null;
+  var F = { ERROR: 1, CRITICAL: 2, ORPHAN: 4, SKEW: 8, UNCLOSED: 16, WARNING: 32, FOLLOWS: 64, NEGATIVE: 128, DUP: 256 };
+  var KINDS = ["unspecified", "internal", "server", "client", "producer", "consumer"];
+  var STATUS = ["unset", "ok", "error"];
+  var ROW_H = 24;
+  var OVERSCAN = 8;
+  var $ = function (id) { return document.getElementById(id); };
+
+  function details() {
+    if (!DETAILS) DETAILS = JSON.parse(document.getElementById("spanscope-details").textContent);
+    return DETAILS;
+  }
+
+  // ---- formatting ---------------------------------------------------------------------------
+  function trimNum(x, digits) {
+    var s = x.toPrecision(digits);
+    if (s.indexOf("e") >= 0) s = String(Math.round(x));
+    if (s.indexOf(".") >= 0) s = s.replace(/0+$/, "").replace(/\.$/, "");
+    return s;
+  }
+  function fmtDur(ns) {
+    var a = Math.abs(ns);
+    if (a >= 60e9) { var m = Math.floor(ns / 60e9); return m + " min " + trimNum((ns - m * 60e9) / 1e9, 3) + " s"; }
+    if (a >= 1e9) return trimNum(ns / 1e9, 3) + " s";
+    if (a >= 1e6) return trimNum(ns / 1e6, 3) + " ms";
+    if (a >= 1e3) return trimNum(ns / 1e3, 3) + " µs";
+    return Math.round(ns) + " ns";
+  }
+  function fmtTick(t, step, top) {
+    // One unit for the whole ruler, picked from its largest value, so labels read alike.
+    var unit = top >= 1e9 ? [1e9, "s"] : top >= 1e6 ? [1e6, "ms"] : top >= 1e3 ? [1e3, "µs"] : [1, "ns"];
+    var ratio = step / unit[0];
+    var decimals = ratio < 1 ? Math.min(6, Math.ceil(-Math.log10(ratio) - 1e-9)) : 0;
+    return (t / unit[0]).toFixed(decimals) + " " + unit[1];
+  }
+  function fmtCount(n) { return n.toLocaleString("en-US"); }
+  function fmtStart(startNs) {
+    var ms = Number(BigInt(startNs) / 1000000n);
+    var d = new Date(ms);
+    if (isNaN(d.getTime())) return startNs;
+    return d.toISOString().replace("T", " ").replace("Z", " UTC");
+  }
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function fmtValue(v) {
+    if (v === null || v === undefined) return "";
+    if (typeof v === "object") return JSON.stringify(v);
+    return String(v);
+  }
+  function highlight(text, q) {
+    if (!q) return esc(text);
+    var lower = text.toLowerCase(), at = lower.indexOf(q);
+    if (at < 0) return esc(text);
+    return esc(text.slice(0, at)) + "<mark>" + esc(text.slice(at, at + q.length)) + "</mark>" + esc(text.slice(at + q.length));
+  }
+  function svcName(i) { return DATA.services[i]; }
+  function svcColor(i) { return DATA.colors[i]; }
+
+  // ---- one trace, prepared for drawing -------------------------------------------------------
+  var T = null; // the open trace
+  var V = null; // its view state
+
+  function prepare(ti) {
+    var tr = DATA.traces[ti], c = tr.cols, n = c.sid.length;
+    var depth = new Int32Array(n), end = new Int32Array(n), kids = new Int32Array(n);
+    var par = c.par, i, p;
+    for (i = 0; i < n; i++) { p = par[i]; depth[i] = p < 0 ? 0 : depth[p] + 1; if (p >= 0) kids[p]++; end[i] = i + 1; }
+    for (i = n - 1; i >= 0; i--) { p = par[i]; if (p >= 0 && end[p] < end[i]) end[p] = end[i]; }
+    var cpRows = new Map(), cpTotal = new Float64Array(n), cp = tr.cp;
+    for (i = 0; i < cp.length; i += 3) {
+      var list = cpRows.get(cp[i]);
+      if (!list) cpRows.set(cp[i], (list = []));
+      list.push(cp[i + 1], cp[i + 2]);
+      cpTotal[cp[i]] += cp[i + 2] - cp[i + 1];
+    }
+    var maxDepth = 0;
+    for (i = 0; i < n; i++) if (depth[i] > maxDepth) maxDepth = depth[i];
+    return {
+      index: ti, tr: tr, c: c, n: n, depth: depth, end: end, kids: kids, maxDepth: maxDepth,
+      t: c.t, d: c.d, fl: c.fl, svc: c.svc, name: c.name, cpRows: cpRows, cpTotal: cpTotal,
+      span: Math.max(tr.dur, 1), hay: null,
+    };
+  }
+
+  function haystack() {
+    if (T.hay) return T.hay;
+    var det = details().traces[T.index], hay = new Array(T.n);
+    for (var i = 0; i < T.n; i++) {
+      var dd = det[i], extra = "";
+      if (dd.a) extra += JSON.stringify(dd.a);
+      if (dd.m) extra += " " + dd.m;
+      if (dd.e) for (var k = 0; k < dd.e.length; k++) extra += " " + dd.e[k][1];
+      hay[i] = (DATA.names[T.name[i]] + "\u0001" + svcName(T.svc[i]) + "\u0001" + T.c.sid[i] + "\u0001" + extra).toLowerCase();
+    }
+    T.hay = hay;
+    return hay;
+  }
+
+  function newView() {
+    return {
+      v0: 0, v1: T.span, collapsed: new Uint8Array(T.n), keep: null, query: "", service: -1,
+      errorsOnly: false, visible: null, count: 0, selected: -1, version: 0, pool: [], W: 0,
+    };
+  }
+
+  function filterActive() { return V.query !== "" || V.service >= 0 || V.errorsOnly; }
+
+  function computeVisible() {
+    var n = T.n, end = T.end, col = V.collapsed, vis = new Int32Array(n), k = 0, i;
+    V.keep = null;
+    var matches = 0;
+    if (filterActive()) {
+      var keep = new Uint8Array(n), q = V.query, sv = V.service, eo = V.errorsOnly;
+      var hay = q ? haystack() : null;
+      for (i = 0; i < n; i++) {
+        if (sv >= 0 && T.svc[i] !== sv) continue;
+        if (eo && !(T.fl[i] & F.ERROR)) continue;
+        if (q && hay[i].indexOf(q) < 0) continue;
+        keep[i] = 1; matches++;
+        for (var p = T.c.par[i]; p >= 0 && !keep[p]; p = T.c.par[p]) keep[p] = 2;
+      }
+      V.keep = keep;
+      for (i = 0; i < n;) {
+        if (!keep[i]) { i = end[i]; continue; }
+        vis[k++] = i; i = col[i] ? end[i] : i + 1;
+      }
+    } else {
+      for (i = 0; i < n;) { vis[k++] = i; i = col[i] ? end[i] : i + 1; }
+    }
+    V.visible = vis; V.count = k; V.matches = matches; V.version++;
+    $("rows-inner").style.height = k * ROW_H + "px";
+    $("match-count").textContent = filterActive()
+      ? fmtCount(matches) + " of " + fmtCount(n) + " spans match"
+      : fmtCount(n) + " spans";
+  }
+
+  // ---- drawing --------------------------------------------------------------------------------
+  function x(t) { return ((t - V.v0) / (V.v1 - V.v0)) * V.W; }
+
+  function measure() {
+    V.W = $("ruler").clientWidth || 1;
+  }
+
+  function niceStep(range, target) {
+    var raw = range / Math.max(1, target), pow = Math.pow(10, Math.floor(Math.log10(raw))), m = raw / pow;
+    return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * pow;
+  }
+
+  function drawRuler() {
+    var ruler = $("ruler"), grid = $("gridlines"), range = V.v1 - V.v0;
+    var step = niceStep(range, V.W / 110), first = Math.ceil(V.v0 / step) * step;
+    var ticks = "", lines = "";
+    for (var t = first; t <= V.v1 + step * 1e-6; t += step) {
+      var px = x(t);
+      if (px > V.W - 40) break;
+      ticks += '<div class="tick" style="left:' + px.toFixed(1) + 'px">' + fmtTick(t, step, V.v1) + "</div>";
+      lines += '<div class="gridline" style="left:' + px.toFixed(1) + 'px;height:' + $("rows").clientHeight + 'px"></div>';
+    }
+    var brush = $("ruler-brush");
+    ruler.innerHTML = ticks;
+    ruler.appendChild(brush);
+    grid.innerHTML = lines;
+  }
+
+  function rowHTML(i) {
+    var fl = T.fl[i], depth = T.depth[i], sv = T.svc[i], q = V.query;
+    var indent = 10 + Math.min(depth, 30) * 14 + Math.max(0, depth - 30) * 3;
+    var open = !V.collapsed[i];
+    var h = '<div class="label" style="padding-left:' + indent + 'px">';
+    h += T.kids[i]
+      ? '<button class="toggle" data-toggle="' + i + '" aria-label="' + (open ? "collapse" : "expand") + '">' + (open ? "▼" : "▶") + "</button>"
+      : '<span class="toggle leaf"></span>';
+    h += '<span class="dot" style="background:' + svcColor(sv) + '"></span>';
+    h += '<span class="svc">' + highlight(svcName(sv), q) + "</span>";
+    h += '<span class="op">' + highlight(DATA.names[T.name[i]], q) + "</span>";
+    if (fl & F.ERROR) h += '<span class="badge error" title="error">!</span>';
+    if (fl & F.ORPHAN) h += '<span class="badge problem" title="orphan: its parent is not in the trace">orphan</span>';
+    if (fl & F.SKEW) h += '<span class="badge problem" title="clock skew adjusted">skew</span>';
+    if (fl & F.UNCLOSED) h += '<span class="badge problem" title="never ended: drawn to the end of the trace">unclosed</span>';
+    if ((fl & F.WARNING) && !(fl & (F.ORPHAN | F.SKEW | F.UNCLOSED))) h += '<span class="badge problem" title="data problem: see details">⚠</span>';
+    if (!open) h += '<span class="kids">' + fmtCount(T.end[i] - i - 1) + "</span>";
+    h += '</div><div class="track">';
+    var t0 = T.t[i], t1 = t0 + T.d[i], l = x(t0), r = x(t1);
+    var lc = Math.max(-4, l), rc = Math.min(V.W + 4, r), w = Math.max(2, rc - lc);
+    var cls = "bar" + (fl & F.ERROR ? " error" : "") + (fl & F.UNCLOSED ? " unclosed" : "") + (fl & F.FOLLOWS ? " follows" : "");
+    h += '<div class="' + cls + '" style="left:' + lc.toFixed(1) + "px;width:" + w.toFixed(1) + "px;background-color:" + svcColor(sv) + '"></div>';
+    var segs = T.cpRows.get(i);
+    if (segs) {
+      for (var k = 0; k < segs.length; k += 2) {
+        var sl = Math.max(-4, x(segs[k])), sr = Math.min(V.W + 4, x(segs[k + 1]));
+        if (sr < -4 || sl > V.W + 4) continue;
+        h += '<div class="cp" data-s="' + segs[k] + '" data-e="' + segs[k + 1] + '" style="left:' + sl.toFixed(1) + "px;width:" + Math.max(1, sr - sl).toFixed(1) + 'px"></div>';
+      }
+    }
+    var label = fl & F.UNCLOSED ? "unclosed" : fmtDur(T.d[i]);
+    if (r + 70 < V.W) h += '<span class="dur" style="left:' + (Math.max(r, 0) + 5).toFixed(1) + 'px">' + label + "</span>";
+    else if (l > 70) h += '<span class="dur" style="right:' + (V.W - l + 5).toFixed(1) + 'px">' + label + "</span>";
+    h += "</div>";
+    return h;
+  }
+
+  var frame = 0;
+  function schedule() { if (!frame) frame = requestAnimationFrame(function () { frame = 0; drawRows(); }); }
+
+  function drawRows() {
+    var rows = $("rows"), inner = $("rows-inner");
+    var top = rows.scrollTop, height = rows.clientHeight;
+    var first = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
+    var last = Math.min(V.count, Math.ceil((top + height) / ROW_H) + OVERSCAN);
+    var need = last - first, pool = V.pool;
+    while (pool.length < need) {
+      var el = document.createElement("div");
+      el.className = "row";
+      el._key = "";
+      inner.appendChild(el);
+      pool.push(el);
+    }
+    for (var k = 0; k < pool.length; k++) {
+      var el2 = pool[k];
+      if (k >= need) { if (el2._key !== "") { el2.style.display = "none"; el2._key = ""; } continue; }
+      var pos = first + k, i = V.visible[pos];
+      var key = i + ":" + V.version;
+      if (el2._key !== key) {
+        el2._key = key;
+        el2.style.display = "";
+        el2.innerHTML = rowHTML(i);
+        el2.dataset.row = i;
+        el2.dataset.spanId = T.c.sid[i];
+        var cls = "row";
+        if (T.fl[i] & F.ERROR) cls += " err";
+        if (V.keep && V.keep[i] === 2) cls += " dim";
+        if (i === V.selected) cls += " selected";
+        el2.className = cls;
+      }
+      el2.style.transform = "translateY(" + pos * ROW_H + "px)";
+    }
+  }
+
+  function redraw() { V.version++; drawRuler(); drawRows(); drawWindow(); }
+
+  // ---- minimap -----------------------------------------------------------------------------
+  function drawMinimap() {
+    var box = $("minimap"), canvas = $("minimap-canvas"), dpr = window.devicePixelRatio || 1;
+    var w = box.clientWidth, h = box.clientHeight;
+    canvas.width = Math.max(1, Math.round(w * dpr)); canvas.height = Math.max(1, Math.round(h * dpr));
+    var g = canvas.getContext("2d");
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, h);
+    var n = T.n, scale = w / T.span, rowH = Math.max(1, Math.min(4, (h - 4) / n)), yScale = (h - 4 - rowH) / Math.max(1, n - 1);
+    var bySvc = new Map();
+    for (var i = 0; i < n; i++) {
+      var key = T.fl[i] & F.ERROR ? -1 : T.svc[i];
+      var list = bySvc.get(key);
+      if (!list) bySvc.set(key, (list = []));
+      list.push(i);
+    }
+    bySvc.forEach(function (list, key) {
+      g.fillStyle = key < 0 ? getComputedStyle(document.documentElement).getPropertyValue("--error") : svcColor(key);
+      for (var k = 0; k < list.length; k++) {
+        var j = list[k];
+        g.fillRect(T.t[j] * scale, 2 + j * yScale, Math.max(1, T.d[j] * scale), rowH);
+      }
+    });
+    drawWindow();
+  }
+
+  function drawWindow() {
+    var win = $("minimap-window"), w = $("minimap").clientWidth;
+    var full = V.v0 <= 0 && V.v1 >= T.span;
+    win.hidden = full;
+    win.style.left = (V.v0 / T.span) * w + "px";
+    win.style.width = Math.max(3, ((V.v1 - V.v0) / T.span) * w) + "px";
+  }
+
+  // ---- zoom and pan ----------------------------------------------------------------------------
+  function setView(v0, v1) {
+    var minRange = Math.max(1, T.span / 1e6);
+    if (v1 - v0 < minRange) { var mid = (v0 + v1) / 2; v0 = mid - minRange / 2; v1 = mid + minRange / 2; }
+    var range = Math.min(v1 - v0, T.span);
+    if (v0 < 0) v0 = 0;
+    if (v0 + range > T.span) v0 = T.span - range;
+    V.v0 = v0; V.v1 = v0 + range;
+    redraw();
+  }
+  function zoomAt(factor, center) {
+    var c = center === undefined ? (V.v0 + V.v1) / 2 : center;
+    setView(c - (c - V.v0) * factor, c + (V.v1 - c) * factor);
+  }
+  function resetZoom() { setView(0, T.span); }
+
+  function brush(el, brushEl, toTime, done) {
+    el.addEventListener("mousedown", function (ev) {
+      if (ev.button !== 0 || ev.target.id === "minimap-window") return;
+      var rect = el.getBoundingClientRect(), start = ev.clientX - rect.left, moved = false;
+      function move(e) {
+        var cur = Math.max(0, Math.min(rect.width, e.clientX - rect.left));
+        if (Math.abs(cur - start) > 3) moved = true;
+        brushEl.hidden = !moved;
+        brushEl.style.left = Math.min(start, cur) + "px";
+        brushEl.style.width = Math.abs(cur - start) + "px";
+      }
+      function up(e) {
+        window.removeEventListener("mousemove", move); window.removeEventListener("mouseup", up);
+        brushEl.hidden = true;
+        var cur = Math.max(0, Math.min(rect.width, e.clientX - rect.left));
+        done(moved, toTime(Math.min(start, cur), rect.width), toTime(Math.max(start, cur), rect.width));
+      }
+      window.addEventListener("mousemove", move); window.addEventListener("mouseup", up);
+      ev.preventDefault();
+    });
+  }
+
+  // ---- selection, tooltip, details -----------------------------------------------------------
+  function select(i, scroll) {
+    V.selected = i;
+    V.version++;
+    if (scroll && i >= 0) {
+      var pos = indexOfVisible(i), rows = $("rows");
+      if (pos >= 0) {
+        var top = pos * ROW_H;
+        if (top < rows.scrollTop) rows.scrollTop = top;
+        else if (top + ROW_H > rows.scrollTop + rows.clientHeight) rows.scrollTop = top + ROW_H - rows.clientHeight;
+      }
+    }
+    drawRows();
+    if (!$("details").hidden && i >= 0) showDetails(i);
+  }
+  function indexOfVisible(i) {
+    var vis = V.visible, lo = 0, hi = V.count - 1;
+    while (lo <= hi) { var mid = (lo + hi) >> 1; if (vis[mid] === i) return mid; if (vis[mid] < i) lo = mid + 1; else hi = mid - 1; }
+    return -1;
+  }
+
+  function problemsText(fl) {
+    var out = [];
+    if (fl & F.ORPHAN) out.push("orphan");
+    if (fl & F.SKEW) out.push("clock skew adjusted");
+    if (fl & F.UNCLOSED) out.push("never ended");
+    if (fl & F.NEGATIVE) out.push("ends before it starts");
+    if (fl & F.DUP) out.push("duplicate span id");
+    return out;
+  }
+
+  function showTooltip(i, ev) {
+    var tip = $("tooltip"), fl = T.fl[i];
+    var rows = [
+      ["Service", esc(svcName(T.svc[i]))],
+      ["Duration", fl & F.UNCLOSED ? "never ended" : fmtDur(T.d[i])],
+      ["Starts at", fmtDur(T.t[i])],
+      ["Self time", fmtDur(T.c.self[i])],
+    ];
+    if (T.cpTotal[i] > 0) rows.push(["Critical path", fmtDur(T.cpTotal[i]) + " (" + ((T.cpTotal[i] / T.span) * 100).toFixed(1) + "% of trace)"]);
+    if (fl & F.ERROR) rows.push(["Status", '<span class="status-error">error</span>']);
+    var probs = problemsText(fl);
+    if (probs.length) rows.push(["Data", '<span style="color:var(--warn)">' + esc(probs.join(", ")) + "</span>"]);
+    tip.innerHTML = '<div class="tt-title">' + esc(DATA.names[T.name[i]]) + "</div><table>" +
+      rows.map(function (r) { return "<tr><td>" + r[0] + "</td><td>" + r[1] + "</td></tr>"; }).join("") + "</table>";
+    tip.hidden = false;
+    var w = tip.offsetWidth, h = tip.offsetHeight, px = ev.clientX + 14, py = ev.clientY + 16;
+    if (px + w > window.innerWidth - 8) px = ev.clientX - w - 14;
+    if (py + h > window.innerHeight - 8) py = ev.clientY - h - 12;
+    tip.style.left = Math.max(4, px) + "px"; tip.style.top = Math.max(4, py) + "px";
+  }
+  function hideTooltip() { $("tooltip").hidden = true; }
+
+  function kvTable(obj, keepOrder) {
+    var keys = Object.keys(obj || {});
+    if (!keys.length) return '<div class="muted">none</div>';
+    if (!keepOrder) keys.sort();
+    return '<table class="kv">' + keys.map(function (k) {
+      return "<tr><td>" + esc(k) + "</td><td>" + esc(fmtValue(obj[k])) + "</td></tr>";
+    }).join("") + "</table>";
+  }
+
+  function showDetails(i) {
+    var all = details(), dd = all.traces[T.index][i] || {}, fl = T.fl[i], c = T.c;
+    var status = STATUS[c.st[i]] || String(c.st[i]);
+    $("details-title").innerHTML = '<div class="muted"><span class="dot" style="background:' + svcColor(T.svc[i]) + '"></span> ' +
+      esc(svcName(T.svc[i])) + '</div><div class="op-name">' + esc(DATA.names[T.name[i]]) + "</div>";
+    var facts = {
+      "span id": c.sid[i],
+      "parent": dd.p ? dd.p + (c.par[i] < 0 ? " (not in trace)" : "") : "none (root)",
+      "kind": KINDS[c.kind[i]] || String(c.kind[i]),
+      "starts at": fmtDur(T.t[i]) + " after trace start",
+      "duration": fl & F.UNCLOSED ? "never ended" : fmtDur(T.d[i]),
+      "self time": fmtDur(c.self[i]),
+      "critical path": T.cpTotal[i] > 0 ? fmtDur(T.cpTotal[i]) + " (" + ((T.cpTotal[i] / T.span) * 100).toFixed(1) + "% of trace)" : "not on it",
+      "status": status + (dd.m ? ": " + dd.m : ""),
+    };
+    if (dd.sc) facts.scope = dd.sc;
+    if (fl & F.FOLLOWS) facts.relation = "follows from parent (parent does not wait)";
+    var h = "";
+    if (dd.w && dd.w.length) {
+      h += "<h3>Data problems</h3><ul class=\"problem-list\">" + dd.w.map(function (w) { return "<li>" + esc(w) + "</li>"; }).join("") + "</ul>";
+    }
+    h += "<h3>Span</h3>" + kvTable(facts, true).replace("<td>" + esc(status), '<td class="' + (c.st[i] === 2 || (fl & F.ERROR) ? "status-error" : "") + '">' + esc(status));
+    h += "<h3>Attributes</h3>" + kvTable(dd.a);
+    if (dd.e && dd.e.length) {
+      h += "<h3>Events (" + dd.e.length + ")</h3>" + dd.e.map(function (e) {
+        return '<div class="event"><div><span class="when">+' + fmtDur(e[0] - T.t[i]) + "</span> <b>" + esc(e[1]) + "</b></div>" +
+          (e[2] && Object.keys(e[2]).length ? kvTable(e[2]) : "") + "</div>";
+      }).join("");
+    }
+    if (dd.l && dd.l.length) {
+      h += "<h3>Links (" + dd.l.length + ")</h3>" + dd.l.map(function (l) {
+        return '<div class="event mono">trace ' + esc(l[0]) + "<br>span " + esc(l[1]) + "</div>" + (l[2] && Object.keys(l[2]).length ? kvTable(l[2]) : "");
+      }).join("");
+    }
+    h += "<h3>Resource</h3>" + kvTable(dd.r !== undefined ? all.resources[dd.r] : null);
+    $("details-body").innerHTML = h;
+    $("details").hidden = false;
+  }
+  function closeDetails() { $("details").hidden = true; }
+
+  // ---- views: trace list and trace -----------------------------------------------------------
+  var sortKey = "dur", sortAsc = false;
+
+  function problemCount(tr) { var s = 0; for (var k in tr.problems) s += tr.problems[k]; return s; }
+  function rootLabel(tr) { return svcName(tr.rootSvc) + ": " + DATA.names[tr.rootName]; }
+
+  function showList() {
+    T = null; V = null;
+    $("trace-view").hidden = true; $("list-view").hidden = false; $("back").hidden = true;
+    $("title").textContent = DATA.title || fmtCount(DATA.traces.length) + " traces";
+    var spans = 0, errs = 0;
+    DATA.traces.forEach(function (tr) { spans += tr.n; errs += tr.errors ? 1 : 0; });
+    $("meta").innerHTML = "<span><b>" + fmtCount(DATA.traces.length) + "</b> traces</span><span><b>" + fmtCount(spans) +
+      "</b> spans</span><span><b>" + DATA.services.length + "</b> services</span>" +
+      (errs ? '<span class="err"><b>' + fmtCount(errs) + "</b> with errors</span>" : "");
+    drawList();
+    document.title = $("title").textContent + " · spanscope";
+  }
+
+  function drawList() {
+    var q = $("list-search").value.trim().toLowerCase();
+    var keyFn = {
+      root: function (tr) { return rootLabel(tr).toLowerCase(); }, start: function (tr) { return BigInt(tr.start); },
+      dur: function (tr) { return tr.dur; }, n: function (tr) { return tr.n; }, svc: function (tr) { return tr.services.length; },
+      errors: function (tr) { return tr.errors; }, problems: problemCount,
+    }[sortKey];
+    var list = DATA.traces.map(function (tr, i) { return i; }).filter(function (i) {
+      if (!q) return true;
+      var tr = DATA.traces[i];
+      if (tr.id.indexOf(q) >= 0 || rootLabel(tr).toLowerCase().indexOf(q) >= 0) return true;
+      return tr.services.some(function (s) { return svcName(s).toLowerCase().indexOf(q) >= 0; });
+    });
+    list.sort(function (a, b) {
+      var ka = keyFn(DATA.traces[a]), kb = keyFn(DATA.traces[b]);
+      var r = ka < kb ? -1 : ka > kb ? 1 : a - b;
+      return sortAsc ? r : -r;
+    });
+    var maxDur = 1;
+    DATA.traces.forEach(function (tr) { if (tr.dur > maxDur) maxDur = tr.dur; });
+    var html = list.map(function (i) {
+      var tr = DATA.traces[i], probs = problemCount(tr);
+      var dots = tr.services.slice(0, 12).map(function (s) { return '<span class="dot" title="' + esc(svcName(s)) + '" style="background:' + svcColor(s) + '"></span>'; }).join("");
+      return '<tr data-trace="' + tr.id + '"><td><span class="dot" style="background:' + svcColor(tr.rootSvc) + '"></span> <b>' +
+        esc(svcName(tr.rootSvc)) + "</b> " + esc(DATA.names[tr.rootName]) + ' <span class="muted mono">' + tr.id.slice(0, 8) + "</span></td>" +
+        "<td>" + fmtStart(tr.start) + "</td>" +
+        '<td class="num"><span class="durbar" style="width:' + Math.max(2, (tr.dur / maxDur) * 80).toFixed(0) + 'px"></span>' + fmtDur(tr.dur) + "</td>" +
+        '<td class="num">' + fmtCount(tr.n) + "</td>" +
+        '<td class="num">' + tr.services.length + '<span class="svc-dots">' + dots + "</span></td>" +
+        '<td class="num' + (tr.errors ? " err-cell" : "") + '">' + (tr.errors || "") + "</td>" +
+        '<td class="num' + (probs ? " warn-cell" : "") + '" title="' + esc(Object.keys(tr.problems).join(", ")) + '">' + (probs || "") + "</td></tr>";
+    }).join("");
+    $("trace-table").tBodies[0].innerHTML = html;
+    document.querySelectorAll("#trace-table th").forEach(function (th) {
+      th.className = (th.classList.contains("num") ? "num " : "") + (th.dataset.key === sortKey ? "sorted" + (sortAsc ? " asc" : "") : "");
+    });
+    $("list-count").textContent = list.length === DATA.traces.length ? "" : fmtCount(list.length) + " of " + fmtCount(DATA.traces.length) + " traces";
+  }
+
+  function openTrace(ti) {
+    hideTooltip(); closeDetails();
+    $("list-view").hidden = true; $("trace-view").hidden = false;
+    $("back").hidden = DATA.traces.length < 2;
+    var pool = document.querySelectorAll("#rows-inner .row");
+    pool.forEach(function (el) { el.remove(); });
+    T = prepare(ti); V = newView();
+    var tr = T.tr, probs = problemCount(tr);
+    $("title").textContent = rootLabel(tr);
+    document.title = rootLabel(tr) + " · spanscope";
+    var meta = [
+      '<span class="mono">' + tr.id + "</span>",
+      "<span>" + fmtStart(tr.start) + "</span>",
+      "<span>duration <b>" + fmtDur(tr.dur) + "</b></span>",
+      "<span><b>" + fmtCount(tr.n) + "</b> spans</span>",
+      "<span><b>" + tr.services.length + "</b> services</span>",
+      "<span>depth <b>" + (T.maxDepth + 1) + "</b></span>",
+    ];
+    if (tr.errors) meta.push('<span class="err"><b>' + tr.errors + "</b> error span" + (tr.errors > 1 ? "s" : "") + "</span>");
+    if (probs) meta.push('<span class="warn" title="' + esc(Object.keys(tr.problems).map(function (k) { return k + ": " + tr.problems[k]; }).join(", ")) + '"><b>' + probs + "</b> data problem" + (probs > 1 ? "s" : "") + "</span>");
+    $("meta").innerHTML = meta.join("");
+    // legend and service filter: services of this trace, busiest first
+    var counts = new Map();
+    for (var i = 0; i < T.n; i++) counts.set(T.svc[i], (counts.get(T.svc[i]) || 0) + 1);
+    var order = Array.from(counts.keys()).sort(function (a, b) { return counts.get(b) - counts.get(a) || (svcName(a) < svcName(b) ? -1 : 1); });
+    $("legend").innerHTML = order.map(function (s) {
+      return '<span class="chip" data-svc="' + s + '" title="Show only ' + esc(svcName(s)) + '"><span class="dot" style="background:' + svcColor(s) + '"></span>' +
+        esc(svcName(s)) + ' <span class="count">' + fmtCount(counts.get(s)) + "</span></span>";
+    }).join("");
+    $("service-filter").innerHTML = '<option value="">All services</option>' + order.map(function (s) {
+      return '<option value="' + s + '">' + esc(svcName(s)) + "</option>";
+    }).join("");
+    $("search").value = ""; $("errors-only").checked = false;
+    $("rows").scrollTop = 0;
+    measure();
+    computeVisible();
+    drawRuler(); drawRows(); drawMinimap();
+  }
+
+  function route() {
+    var m = /^#trace=([0-9a-f]+)/.exec(location.hash);
+    if (DATA.traces.length === 1) return openTrace(0);
+    if (m) {
+      for (var i = 0; i < DATA.traces.length; i++) if (DATA.traces[i].id === m[1]) return openTrace(i);
+    }
+    showList();
+  }
+
+  // ---- events ----------------------------------------------------------------------------------
+  function applyFilter() {
+    if (!T) return;
+    V.query = $("search").value.trim().toLowerCase();
+    V.service = $("service-filter").value === "" ? -1 : +$("service-filter").value;
+    V.errorsOnly = $("errors-only").checked;
+    document.querySelectorAll(".chip").forEach(function (ch) { ch.classList.toggle("active", +ch.dataset.svc === V.service); });
+    computeVisible();
+    $("rows").scrollTop = 0;
+    drawRows();
+  }
+
+  function toggle(i, open) {
+    if (!T.kids[i]) return;
+    V.collapsed[i] = open === undefined ? (V.collapsed[i] ? 0 : 1) : open ? 0 : 1;
+    computeVisible(); drawRows();
+  }
+
+  function rowFromEvent(ev) {
+    var el = ev.target.closest && ev.target.closest(".row");
+    return el ? +el.dataset.row : -1;
+  }
+
+  function bind() {
+    var rows = $("rows");
+    rows.addEventListener("scroll", schedule, { passive: true });
+    window.addEventListener("resize", function () {
+      if (!T) return;
+      measure(); drawMinimap(); redraw();
+    });
+    var dragged = false;
+    rows.addEventListener("click", function (ev) {
+      if (dragged) { dragged = false; return; }
+      var tg = ev.target.closest("[data-toggle]");
+      if (tg) { ev.stopPropagation(); toggle(+tg.dataset.toggle); return; }
+      var i = rowFromEvent(ev);
+      if (i >= 0) { hideTooltip(); select(i, false); showDetails(i); rows.focus({ preventScroll: true }); }
+    });
+    rows.addEventListener("dblclick", function (ev) {
+      var i = rowFromEvent(ev);
+      if (i >= 0 && !ev.target.closest("[data-toggle]") && ev.target.closest(".label")) toggle(i);
+    });
+    rows.addEventListener("mousemove", function (ev) {
+      var i = rowFromEvent(ev);
+      if (i < 0 || ev.buttons) return hideTooltip();
+      showTooltip(i, ev);
+    });
+    rows.addEventListener("mouseleave", hideTooltip);
+    rows.addEventListener("wheel", function (ev) {
+      if (!T) return;
+      var rect = $("ruler").getBoundingClientRect();
+      var inTrack = ev.clientX >= rect.left;
+      if (ev.ctrlKey || ev.metaKey || ev.altKey) {
+        ev.preventDefault();
+        var center = inTrack ? V.v0 + ((ev.clientX - rect.left) / V.W) * (V.v1 - V.v0) : undefined;
+        zoomAt(Math.exp(ev.deltaY * 0.0025), center);
+      } else if (ev.shiftKey || Math.abs(ev.deltaX) > Math.abs(ev.deltaY)) {
+        ev.preventDefault();
+        var delta = (ev.shiftKey ? ev.deltaY : ev.deltaX) / V.W * (V.v1 - V.v0);
+        setView(V.v0 + delta, V.v1 + delta);
+      }
+    }, { passive: false });
+    // drag on the bars pans the time axis
+    rows.addEventListener("mousedown", function (ev) {
+      if (ev.button !== 0 || !ev.target.closest(".track")) return;
+      var sx = ev.clientX, v0 = V.v0, v1 = V.v1, moving = false;
+      function move(e) {
+        var dx = e.clientX - sx;
+        if (!moving && Math.abs(dx) > 4) { moving = true; hideTooltip(); document.body.style.cursor = "grabbing"; }
+        if (moving) { var dt = (-dx / V.W) * (v1 - v0); setView(v0 + dt, v1 + dt); }
+      }
+      function up() {
+        window.removeEventListener("mousemove", move); window.removeEventListener("mouseup", up);
+        document.body.style.cursor = "";
+        if (moving) dragged = true;
+      }
+      window.addEventListener("mousemove", move); window.addEventListener("mouseup", up);
+    });
+    brush($("ruler"), $("ruler-brush"), function (px, w) { return V.v0 + (px / w) * (V.v1 - V.v0); }, function (moved, a, b) {
+      if (moved) setView(a, b);
+    });
+    brush($("minimap"), $("minimap-brush"), function (px, w) { return (px / w) * T.span; }, function (moved, a, b) {
+      if (moved) setView(a, b);
+      else { var half = (V.v1 - V.v0) / 2; setView(a - half, a + half); }
+    });
+    $("ruler").addEventListener("dblclick", resetZoom);
+    $("minimap").addEventListener("dblclick", resetZoom);
+    $("minimap-window").addEventListener("mousedown", function (ev) {
+      var sx = ev.clientX, v0 = V.v0, v1 = V.v1, w = $("minimap").clientWidth;
+      function move(e) { var dt = ((e.clientX - sx) / w) * T.span; setView(v0 + dt, v1 + dt); }
+      function up() { window.removeEventListener("mousemove", move); window.removeEventListener("mouseup", up); }
+      window.addEventListener("mousemove", move); window.addEventListener("mouseup", up);
+      ev.preventDefault(); ev.stopPropagation();
+    });
+    $("zoom-in").addEventListener("click", function () { zoomAt(0.5); });
+    $("zoom-out").addEventListener("click", function () { zoomAt(2); });
+    $("zoom-reset").addEventListener("click", resetZoom);
+    $("collapse-all").addEventListener("click", function () {
+      for (var i = 0; i < T.n; i++) V.collapsed[i] = T.kids[i] ? 1 : 0;
+      computeVisible(); rows.scrollTop = 0; drawRows();
+    });
+    $("expand-all").addEventListener("click", function () { V.collapsed.fill(0); computeVisible(); drawRows(); });
+    var searchTimer = 0;
+    $("search").addEventListener("input", function () { clearTimeout(searchTimer); searchTimer = setTimeout(applyFilter, 120); });
+    $("search").addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter") { clearTimeout(searchTimer); applyFilter(); if (V.count) { select(V.visible[0], true); } rows.focus(); }
+      if (ev.key === "Escape") { $("search").value = ""; applyFilter(); rows.focus(); }
+    });
+    $("service-filter").addEventListener("change", applyFilter);
+    $("errors-only").addEventListener("change", applyFilter);
+    $("legend").addEventListener("click", function (ev) {
+      var chip = ev.target.closest(".chip");
+      if (!chip) return;
+      $("service-filter").value = +chip.dataset.svc === V.service ? "" : chip.dataset.svc;
+      applyFilter();
+    });
+    $("cp-toggle").addEventListener("change", function () { document.body.classList.toggle("no-cp", !$("cp-toggle").checked); });
+    $("details-close").addEventListener("click", closeDetails);
+    $("back").addEventListener("click", function () { location.hash = ""; });
+    $("list-search").addEventListener("input", drawList);
+    $("trace-table").tHead.addEventListener("click", function (ev) {
+      var th = ev.target.closest("th");
+      if (!th) return;
+      if (sortKey === th.dataset.key) sortAsc = !sortAsc;
+      else { sortKey = th.dataset.key; sortAsc = sortKey === "root" || sortKey === "start"; }
+      drawList();
+    });
+    $("trace-table").tBodies[0].addEventListener("click", function (ev) {
+      var tr = ev.target.closest("tr");
+      if (tr) location.hash = "#trace=" + tr.dataset.trace;
+    });
+    $("theme").addEventListener("click", function () {
+      var root = document.documentElement, dark = root.dataset.theme
+        ? root.dataset.theme === "dark"
+        : window.matchMedia("(prefers-color-scheme: dark)").matches;
+      root.dataset.theme = dark ? "light" : "dark";
+      if (T) drawMinimap();
+    });
+    $("splitter").addEventListener("mousedown", function (ev) {
+      function move(e) {
+        var px = Math.max(180, Math.min(window.innerWidth - 240, e.clientX));
+        document.documentElement.style.setProperty("--left", px + "px");
+        measure(); redraw(); drawMinimap();
+      }
+      function up() { window.removeEventListener("mousemove", move); window.removeEventListener("mouseup", up); }
+      window.addEventListener("mousemove", move); window.addEventListener("mouseup", up);
+      ev.preventDefault();
+    });
+    window.addEventListener("hashchange", route);
+    document.addEventListener("keydown", keydown);
+  }
+
+  function keydown(ev) {
+    var tag = (ev.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "select" || tag === "textarea") return;
+    if (!T) return;
+    var pos = V.selected >= 0 ? indexOfVisible(V.selected) : -1, page = Math.max(1, Math.floor($("rows").clientHeight / ROW_H) - 1);
+    var go = function (p) { if (V.count) select(V.visible[Math.max(0, Math.min(V.count - 1, p))], true); };
+    switch (ev.key) {
+      case "ArrowDown": go(pos + 1); break;
+      case "ArrowUp": go(pos < 0 ? 0 : pos - 1); break;
+      case "PageDown": go(pos + page); break;
+      case "PageUp": go(pos - page); break;
+      case "Home": go(0); break;
+      case "End": go(V.count - 1); break;
+      case "ArrowLeft":
+        if (V.selected < 0) return;
+        if (T.kids[V.selected] && !V.collapsed[V.selected]) toggle(V.selected, false);
+        else if (T.c.par[V.selected] >= 0) select(T.c.par[V.selected], true);
+        break;
+      case "ArrowRight":
+        if (V.selected < 0) return;
+        if (T.kids[V.selected] && V.collapsed[V.selected]) toggle(V.selected, true);
+        else if (T.kids[V.selected] && pos + 1 < V.count) go(pos + 1);
+        break;
+      case "Enter": if (V.selected >= 0) showDetails(V.selected); break;
+      case "Escape": if (!$("details").hidden) closeDetails(); else select(-1, false); break;
+      case "/": $("search").focus(); break;
+      case "+": case "=": zoomAt(0.5); break;
+      case "-": zoomAt(2); break;
+      case "0": resetZoom(); break;
+      case "Backspace": if (DATA.traces.length > 1) location.hash = ""; break;
+      default: return;
+    }
+    ev.preventDefault();
+  }
+
+  // ---- start -----------------------------------------------------------------------------------
+  bind();
+  route();
+  $("footer").innerHTML = "<span>spanscope · times are relative to each trace's start · critical path from spanscope analysis</span>" +
+    (DATA.note ? '<span class="note">' + esc(DATA.note) + "</span>" : "") +
+    '<span class="grow"></span><span>keys: ↑↓ move · ←→ collapse/expand · Enter details · / search · +/− zoom · 0 reset</span>';
+
+  // A small, stable surface for tests and the benchmark.
+  window.spanscope = {
+    data: DATA,
+    openTrace: function (id) { location.hash = "#trace=" + id; route(); },
+    state: function () {
+      return T ? { trace: T.tr.id, n: T.n, visible: V.count, v0: V.v0, v1: V.v1, selected: V.selected, matches: V.matches, width: V.W } : null;
+    },
+    select: function (i) { select(i, true); },
+  };
+  document.body.dataset.ready = "1";
+  window.__spanscopeReady = performance.now();
+})();

@@ -1,0 +1,44 @@
+"""Self-contained HTML pages: a template plus its CSS, JS and JSON data inlined once.
+
+Contract: ``render_page(template, parts)`` fills ``/*{{NAME}}*/`` markers in a template from
+``spanscope/viz/assets`` in ONE pass, so data can never be mistaken for a marker.
+``json_block(value)`` encodes a value for a ``<script type="application/json">`` block: ``<`` is
+escaped as ``\\u003c`` so no data can close the script element, and the result is still JSON.
+Pages load no network resources and work from ``file://``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import msgspec
+
+_MARKER = re.compile(r"/\*\{\{([A-Z_]+)\}\}\*/")
+_encoder = msgspec.json.Encoder()
+
+
+@cache
+def asset(name: str) -> str:
+    """The text of one file shipped in ``spanscope/viz/assets``."""
+    return resources.files("spanscope.viz").joinpath("assets").joinpath(name).read_text("utf-8")
+
+
+def json_block(value: Any) -> str:
+    raw = _encoder.encode(value)
+    return raw.replace(b"<", b"\\u003c").decode("utf-8")
+
+
+def render_page(template: str, parts: dict[str, str]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        return parts[match.group(1)]
+
+    return _MARKER.sub(fill, asset(template))
+
+
+def text(value: str) -> str:
+    """Escape text for HTML content and attribute values."""
+    return html.escape(value, quote=True)

@@ -1,0 +1,202 @@
+"""The data a waterfall page embeds: compact, columnar, built once per page.
+
+Contract of ``build_payload(traces)`` -> ``(summary, details)``, two JSON-ready dicts:
+
+- ``summary`` is everything the page needs to draw: a string table of services (with their
+  colours) and one of span names, shared by all traces; per trace a header (id, absolute start
+  as a decimal string because epoch nanoseconds do not fit a JS number, duration, counts, root)
+  and columns in depth-first display order (``trace.walk()``): span id, parent row (-1 for a
+  root), start and duration in ns relative to the trace start, service and name indexes, kind,
+  status, flags (see ``FLAG_*``), self time; plus the critical path as a flat list of
+  ``row, start, end`` triples (relative ns, ascending time) from ``spanscope.analysis``.
+- ``details`` holds, per trace and row, what only the detail panel shows (attributes, events,
+  links, resource index, scope, status message, problems), and a shared table of resources.
+  The page parses it the first time a detail panel opens, so opening a big trace stays fast.
+
+Nothing here computes analysis: critical path, self time and error status come from
+``spanscope.analysis``; data problems (orphans, skew, unclosed spans) from ``trace.problems``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from spanscope.model import ProblemKind, Span, Trace
+from spanscope.viz.palette import service_colors
+
+FLAG_ERROR = 1
+FLAG_CRITICAL = 2
+FLAG_ORPHAN = 4
+FLAG_SKEW = 8
+FLAG_UNCLOSED = 16
+FLAG_WARNING = 32  # any problem or warning: details say which
+FLAG_FOLLOWS_FROM = 64
+FLAG_NEGATIVE = 128
+FLAG_DUPLICATE_ID = 256
+
+_PROBLEM_FLAGS = {
+    ProblemKind.ORPHAN: FLAG_ORPHAN,
+    ProblemKind.CLOCK_SKEW: FLAG_SKEW,
+    ProblemKind.UNCLOSED: FLAG_UNCLOSED,
+    ProblemKind.NEGATIVE_DURATION: FLAG_NEGATIVE,
+    ProblemKind.DUPLICATE_SPAN_ID: FLAG_DUPLICATE_ID,
+}
+UNKNOWN_SERVICE = "(unknown service)"
+
+
+class _Table:
+    """A string table: each distinct string once, referenced by index."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def add(self, value: str) -> int:
+        index = self._index.get(value)
+        if index is None:
+            index = self._index[value] = len(self.items)
+            self.items.append(value)
+        return index
+
+
+def _service(span: Span) -> str:
+    return span.service_name or UNKNOWN_SERVICE
+
+
+def build_payload(
+    traces: Sequence[Trace], *, title: str = "", note: str = ""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Build the summary and details payloads for ``traces`` (see the module contract)."""
+    from spanscope.analysis.critical_path import critical_path
+    from spanscope.analysis.errors import is_error_span
+    from spanscope.analysis.self_time import self_times
+
+    services = _Table()
+    names = _Table()
+    resources: list[Any] = []
+    resource_index: dict[int, int] = {}  # id(dict) -> index: readers share resource dicts
+    summary_traces: list[dict[str, Any]] = []
+    detail_traces: list[list[Any]] = []
+
+    for trace in traces:
+        rows = list(trace.walk())
+        row_of = {span.span_id: row for row, (span, _depth) in enumerate(rows)}
+        start = trace.start_ns
+        end = trace.end_ns
+        selfs = self_times(trace)
+        sections = critical_path(trace)
+        problems_by_span: dict[str, list[Any]] = {}
+        problem_counts: dict[str, int] = {}
+        for problem in trace.problems:
+            problems_by_span.setdefault(problem.span_id, []).append(problem)
+            problem_counts[problem.kind.value] = problem_counts.get(problem.kind.value, 0) + 1
+
+        cols: dict[str, list[Any]] = {
+            k: [] for k in ("sid", "par", "t", "d", "svc", "name", "kind", "st", "fl", "self")
+        }
+        details: list[Any] = []
+        errors = 0
+        on_path = {section.span_id for section in sections}
+        for span, _depth in rows:
+            flags = 0
+            if is_error_span(span):
+                flags |= FLAG_ERROR
+                errors += 1
+            if span.span_id in on_path:
+                flags |= FLAG_CRITICAL
+            if span.follows_from:
+                flags |= FLAG_FOLLOWS_FROM
+            span_problems = problems_by_span.get(span.span_id, ())
+            for problem in span_problems:
+                flags |= _PROBLEM_FLAGS.get(problem.kind, 0) | FLAG_WARNING
+            if span.end_ns == 0:
+                flags |= FLAG_UNCLOSED | FLAG_WARNING
+            if span.warnings:
+                flags |= FLAG_WARNING
+                if any("skew" in warning for warning in span.warnings):
+                    flags |= FLAG_SKEW
+            parent = row_of.get(span.parent_span_id, -1) if span.parent_span_id else -1
+            cols["sid"].append(span.span_id)
+            cols["par"].append(parent)
+            cols["t"].append(span.start_ns - start)
+            # An unclosed span runs to the end of what we know; the flag tells the page.
+            span_end = span.end_ns if span.end_ns else end
+            cols["d"].append(max(0, span_end - span.start_ns))
+            cols["svc"].append(services.add(_service(span)))
+            cols["name"].append(names.add(span.name))
+            cols["kind"].append(int(span.kind))
+            cols["st"].append(int(span.status_code))
+            cols["fl"].append(flags)
+            cols["self"].append(selfs.get(span.span_id, 0))
+            details.append(_details(span, span_problems, start, resources, resource_index))
+
+        cp: list[int] = []
+        for section in sections:
+            row = row_of.get(section.span_id)
+            if row is not None:
+                cp.extend((row, section.start_ns - start, section.end_ns - start))
+        root = trace.root
+        summary_traces.append(
+            {
+                "id": trace.trace_id,
+                "start": str(start),
+                "dur": end - start,
+                "n": len(rows),
+                "errors": errors,
+                "services": sorted({cols_svc for cols_svc in cols["svc"]}),
+                "rootSvc": services.add(_service(root)),
+                "rootName": names.add(root.name),
+                "problems": problem_counts,
+                "cols": cols,
+                "cp": cp,
+            }
+        )
+        detail_traces.append(details)
+
+    colors = service_colors(services.items)
+    summary = {
+        "v": 1,
+        "title": title,
+        "note": note,
+        "services": services.items,
+        "colors": [colors[name] for name in services.items],
+        "names": names.items,
+        "traces": summary_traces,
+    }
+    return summary, {"v": 1, "resources": resources, "traces": detail_traces}
+
+
+def _details(
+    span: Span,
+    problems: Sequence[Any],
+    start: int,
+    resources: list[Any],
+    resource_index: dict[int, int],
+) -> dict[str, Any]:
+    """What the detail panel shows for one span; empty parts are left out to keep files small."""
+    out: dict[str, Any] = {}
+    if span.attributes:
+        out["a"] = span.attributes
+    if span.events:
+        out["e"] = [[event.time_ns - start, event.name, event.attributes] for event in span.events]
+    if span.links:
+        out["l"] = [[link.trace_id, link.span_id, link.attributes] for link in span.links]
+    if span.resource_attributes:
+        key = id(span.resource_attributes)
+        index = resource_index.get(key)
+        if index is None:
+            index = resource_index[key] = len(resources)
+            resources.append(span.resource_attributes)
+        out["r"] = index
+    if span.scope_name or span.scope_version:
+        out["sc"] = f"{span.scope_name} {span.scope_version}".strip()
+    if span.status_message:
+        out["m"] = span.status_message
+    messages = [f"{problem.kind.value}: {problem.message}" for problem in problems]
+    messages.extend(warning for warning in span.warnings if warning not in messages)
+    if messages:
+        out["w"] = messages
+    if span.parent_span_id:
+        out["p"] = span.parent_span_id
+    return out
