@@ -49,35 +49,36 @@ def _blocks(child: Span, parent: Span) -> bool:
     return not (parent.kind == SpanKind.PRODUCER and child.kind == SpanKind.CONSUMER)
 
 
-def _clamped_tree(trace: Trace, root: Span) -> dict[str, tuple[int, int, str, list[Span]]]:
-    """Span id -> (start, end, parent id, blocking children kept) for the root's subtree,
-    with each window clamped to the parent's clamped window (Jaeger's sanitising step)."""
-    windows: dict[str, tuple[int, int, str, list[Span]]] = {}
-    children = trace.children
-    stack: list[tuple[Span, int, int, str]] = [(root, root.start_ns, _end(root), "")]
-    while stack:
-        span, start, end, parent_id = stack.pop()
-        kept: list[Span] = []
-        for child in children.get(span.span_id, ()):
-            if not _blocks(child, span):
-                continue
-            c_start = child.start_ns
-            c_end = _end(child)
-            if c_start >= start:
-                if c_start >= end:
-                    continue  # starts after the parent ended: dropped with its subtree
-                if c_end > end:
-                    c_end = end
-            else:
-                if c_end <= start:
-                    continue  # ended before the parent started
-                c_start = start
-                if c_end > end:
-                    c_end = end
-            kept.append(child)
-            stack.append((child, c_start, c_end, span.span_id))
-        windows[span.span_id] = (start, end, parent_id, kept)
-    return windows
+def _clamp_children(
+    trace: Trace, span: Span, start: int, end: int, windows: dict[str, tuple[int, int, str]]
+) -> tuple[list[int], list[str]]:
+    """Clamp ``span``'s blocking children to its window ``[start, end]`` (Jaeger's sanitising
+    step), record their windows, and return their (ends, ids) sorted by (end, -order): the last
+    entry is the last-finishing child (ties go to the earlier child, as in Jaeger), and bisect
+    finds "the last to end before t". A dropped child's subtree is never looked at, which is
+    Jaeger's "dropped with its subtree"."""
+    keyed: list[tuple[int, int, str]] = []
+    parent_id = span.span_id
+    for index, child in enumerate(trace.children.get(parent_id, ())):
+        if not _blocks(child, span):
+            continue
+        c_start = child.start_ns
+        c_end = _end(child)
+        if c_start >= start:
+            if c_start >= end:
+                continue  # starts after the parent ended
+            if c_end > end:
+                c_end = end
+        else:
+            if c_end <= start:
+                continue  # ended before the parent started
+            c_start = start
+            if c_end > end:
+                c_end = end
+        windows[child.span_id] = (c_start, c_end, parent_id)
+        keyed.append((c_end, -index, child.span_id))
+    keyed.sort()
+    return [k[0] for k in keyed], [k[2] for k in keyed]
 
 
 def critical_path(trace: Trace) -> list[CriticalSection]:
@@ -85,28 +86,26 @@ def critical_path(trace: Trace) -> list[CriticalSection]:
     if not trace.roots:
         return []
     root = trace.root
-    windows = _clamped_tree(trace, root)
-    # Per span, its kept children's (end, -order) sorted ascending: the last entry is the LFC
-    # (ties go to the earlier child, as in Jaeger), and bisect finds "last to end before t".
-    # Built lazily because the walk visits few spans of a big trace.
+    # Windows and children are worked out lazily, for the spans the walk reaches: a big trace's
+    # path usually touches a small part of it.
+    windows: dict[str, tuple[int, int, str]] = {root.span_id: (root.start_ns, _end(root), "")}
     ordered: dict[str, tuple[list[int], list[str]]] = {}
+    by_id = trace.by_id
+    has_children = trace.children
 
     sections: list[CriticalSection] = []
     span_id = root.span_id
     returning: int | None = None
     while True:
-        start, end, parent_id, kept = windows[span_id]
+        start, end, parent_id = windows[span_id]
         section_end = end if returning is None else returning
         lfc: str | None = None
-        if kept:
+        if span_id in has_children:
             entry = ordered.get(span_id)
             if entry is None:
-                keyed = sorted(
-                    (windows[child.span_id][1], -index, child.span_id)
-                    for index, child in enumerate(kept)
+                entry = ordered[span_id] = _clamp_children(
+                    trace, by_id[span_id], start, end, windows
                 )
-                entry = ([k[0] for k in keyed], [k[2] for k in keyed])
-                ordered[span_id] = entry
             ends, ids = entry
             # Before returning to a span we pick among all children; afterwards only among
             # those that ended strictly before the child we came back from started.

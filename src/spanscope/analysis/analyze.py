@@ -1,0 +1,359 @@
+"""Running every analysis over a data set in one pass per trace.
+
+``analyze(traces, options)`` -> ``AnalysisReport`` (``spanscope.analysis.results``). Each trace
+is visited once: its error spans, self times and critical path are computed once and shared by
+the latency, profile, slow-span, error and dependency collectors, so the cost per span is a few
+dict operations. Traces may be a generator; only per-group aggregates, the ``top`` slowest traces
+and spans, and one small profile per trace are kept.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+
+from spanscope.analysis.critical_path import critical_path, critical_time_by_span
+from spanscope.analysis.dependencies import DependencyCollector
+from spanscope.analysis.errors import error_detail, error_ids, message_template, originating_error
+from spanscope.analysis.percentiles import LatencyDigest
+from spanscope.analysis.profile import fix_first, merge_profiles, profile_trace
+from spanscope.analysis.results import (
+    REPORT_VERSION,
+    AnalysisOptions,
+    AnalysisReport,
+    Contributor,
+    DataSummary,
+    EndpointProfileSummary,
+    EndpointStats,
+    ErrorGroup,
+    ErrorReport,
+    OperationErrors,
+    OperationStats,
+    PathStep,
+    ProblemCount,
+    SlowSpan,
+    SlowSpans,
+    TraceDetail,
+)
+from spanscope.analysis.self_time import span_self_time
+from spanscope.model import Span, Trace
+
+MAX_PATH_STEPS = 200
+
+
+class _Operation:
+    __slots__ = ("critical", "digest", "errors", "self_ns")
+
+    def __init__(self) -> None:
+        self.digest = LatencyDigest()
+        self.self_ns = 0
+        self.critical = 0
+        self.errors = 0
+
+
+class _ErrorGroup:
+    __slots__ = ("example", "failed", "traces")
+
+    def __init__(self, example: tuple[str, str, str]) -> None:
+        self.traces = 0
+        self.failed = 0
+        self.example = example
+
+
+def _rate(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def _detail(trace: Trace, sections, failed: bool, top: int) -> TraceDetail:
+    root = trace.root
+    by_id = trace.by_id
+    per_frame: dict[tuple[str, str], int] = {}
+    for section in sections:
+        span = by_id[section.span_id]
+        key = (span.service_name, span.name)
+        per_frame[key] = per_frame.get(key, 0) + section.end_ns - section.start_ns
+    duration = root.duration_ns
+    contributors = [
+        Contributor(service, operation, ns, _rate(ns, duration))
+        for (service, operation), ns in sorted(per_frame.items(), key=lambda kv: -kv[1])[:top]
+    ]
+    steps = [
+        PathStep(
+            s.span_id, by_id[s.span_id].service_name, by_id[s.span_id].name, s.start_ns, s.end_ns
+        )
+        for s in sections[:MAX_PATH_STEPS]
+    ]
+    return TraceDetail(
+        trace.trace_id,
+        root.service_name,
+        root.name,
+        root.start_ns,
+        duration,
+        len(trace.spans),
+        failed,
+        contributors,
+        steps,
+        len(sections) > MAX_PATH_STEPS,
+    )
+
+
+class Analyzer:
+    """Collects one trace at a time (``add``); ``report()`` builds the ``AnalysisReport``."""
+
+    def __init__(self, options: AnalysisOptions | None = None) -> None:
+        self.options = options or AnalysisOptions()
+        self.traces = 0
+        self.spans = 0
+        self.services: set[str] = set()
+        self.start_ns = 0
+        self.end_ns = 0
+        self.failed = 0
+        self.with_errors = 0
+        self.error_spans = 0
+        self.latency = LatencyDigest()
+        self.endpoints: dict[tuple[str, str], list] = {}  # key -> [digest, failed]
+        self.operations: dict[tuple[str, str], _Operation] = {}
+        self.slow_count = 0
+        self._slow: list[tuple[int, int, SlowSpan]] = []  # min-heap of the longest spans
+        self._slowest: list[tuple[int, int, TraceDetail]] = []
+        self._profiles = []
+        self._groups: dict[tuple[str, str, str, str], _ErrorGroup] = {}
+        self._problems: dict[str, list] = {}  # kind -> [count, trace ids, example]
+        self.dependencies = DependencyCollector()
+        self._seq = 0  # heap tie-breaker
+
+    def add(self, trace: Trace) -> None:
+        if not trace.spans or not trace.roots:
+            return
+        options = self.options
+        top = options.top
+        self.traces += 1
+        spans = trace.spans
+        self.spans += len(spans)
+        root = trace.root
+        start = spans[0].start_ns  # spans are sorted by start
+        if self.traces == 1 or start < self.start_ns:
+            self.start_ns = start
+
+        errors = error_ids(trace)
+        root_failed = root.span_id in errors
+        sections = critical_path(trace)
+        on_path = critical_time_by_span(sections)
+
+        endpoint = self.endpoints.get((root.service_name, root.name))
+        if endpoint is None:
+            endpoint = self.endpoints[(root.service_name, root.name)] = [LatencyDigest(), 0]
+        endpoint[0].values.append(root.duration_ns)
+        self.latency.values.append(root.duration_ns)
+        if root_failed:
+            endpoint[1] += 1
+            self.failed += 1
+
+        # The one per-span loop: latency, self time, critical time and errors per operation,
+        # and slow spans.
+        children = trace.children
+        operations = self.operations
+        services = self.services
+        threshold = options.slow_threshold_ns
+        slow = self._slow
+        empty: list[Span] = []
+        end = self.end_ns
+        for span in spans:
+            if span.end_ns > end:
+                end = span.end_ns
+            key = (span.service_name, span.name)
+            stats = operations.get(key)
+            if stats is None:
+                stats = operations[key] = _Operation()
+                services.add(span.service_name)
+            duration = span.end_ns - span.start_ns
+            if duration < 0:
+                duration = 0
+            stats.digest.values.append(duration)
+            own = span_self_time(span, children.get(span.span_id, empty))
+            stats.self_ns += own
+            critical = on_path.get(span.span_id, 0)
+            stats.critical += critical
+            if errors and span.span_id in errors:
+                stats.errors += 1
+            if duration >= threshold:
+                self.slow_count += 1
+                if len(slow) < top or duration > slow[0][0]:
+                    self._seq += 1
+                    item = SlowSpan(
+                        trace.trace_id,
+                        span.span_id,
+                        span.service_name,
+                        span.name,
+                        span.start_ns,
+                        duration,
+                        own,
+                        critical,
+                    )
+                    if len(slow) < top:
+                        heapq.heappush(slow, (duration, -self._seq, item))
+                    else:
+                        heapq.heapreplace(slow, (duration, -self._seq, item))
+
+        self.end_ns = end
+        if self.traces % 1024 == 0:
+            self._compact()
+
+        if len(self._slowest) < top or root.duration_ns > self._slowest[0][0]:
+            self._seq += 1
+            entry = (root.duration_ns, -self._seq, _detail(trace, sections, root_failed, top))
+            if len(self._slowest) < top:
+                heapq.heappush(self._slowest, entry)
+            else:
+                heapq.heapreplace(self._slowest, entry)
+
+        self._profiles.append(profile_trace(trace, sections))
+
+        if errors:
+            self.with_errors += 1
+            self.error_spans += len(errors)
+            origin = originating_error(trace, errors)
+            if origin is not None:
+                detail = error_detail(origin)
+                group_key = (
+                    origin.service_name,
+                    origin.name,
+                    detail.exception_type,
+                    message_template(detail.message),
+                )
+                group = self._groups.get(group_key)
+                if group is None:
+                    group = self._groups[group_key] = _ErrorGroup(
+                        (trace.trace_id, origin.span_id, detail.message)
+                    )
+                group.traces += 1
+                if root_failed:
+                    group.failed += 1
+
+        self.dependencies.add(trace, errors)
+
+        for problem in trace.problems:
+            entry = self._problems.get(problem.kind.value)
+            if entry is None:
+                entry = self._problems[problem.kind.value] = [0, set(), problem.message]
+            entry[0] += 1
+            entry[1].add(problem.trace_id)
+
+    def _compact(self) -> None:
+        # Keeps memory bounded: groups past the exact limit move into their sketch.
+        limit = self.latency.exact_limit
+        for stats in self.operations.values():
+            if len(stats.digest.values) > limit:
+                stats.digest.compact()
+        for digest, _ in self.endpoints.values():
+            if len(digest.values) > limit:
+                digest.compact()
+        if len(self.latency.values) > limit:
+            self.latency.compact()
+
+    def report(self) -> AnalysisReport:
+        options = self.options
+        top = options.top
+        endpoints = [
+            EndpointStats(service, operation, digest.stats(), failed, _rate(failed, digest.count))
+            for (service, operation), (digest, failed) in self.endpoints.items()
+        ]
+        endpoints.sort(key=lambda e: (-e.latency.count, e.service, e.operation))
+        operations = [
+            OperationStats(
+                service,
+                operation,
+                stats.digest.stats(),
+                stats.self_ns,
+                stats.critical,
+                stats.errors,
+                _rate(stats.errors, stats.digest.count),
+            )
+            for (service, operation), stats in self.operations.items()
+        ]
+        operations.sort(key=lambda o: (-o.critical_ns, -o.self_ns, o.service, o.operation))
+        profile = merge_profiles(self._profiles, options.slow_fraction)
+        profiles = [
+            EndpointProfileSummary(
+                item.service,
+                item.operation,
+                item.traces,
+                item.slow_traces,
+                item.slow_min_duration_ns,
+                item.critical_ns,
+                item.slow_critical_ns,
+                item.frames[:top],
+                sorted(item.stacks.items(), key=lambda kv: (-kv[1], kv[0]))[:top],
+            )
+            for item in profile.endpoints
+        ]
+        by_operation = [
+            OperationErrors(o.service, o.operation, o.latency.count, o.errors, o.error_rate)
+            for o in operations
+            if o.errors
+        ]
+        by_operation.sort(key=lambda o: (-o.errors, -o.error_rate, o.service, o.operation))
+        origins = [
+            ErrorGroup(
+                key[0],
+                key[1],
+                key[2],
+                key[3],
+                g.traces,
+                g.failed,
+                g.example[0],
+                g.example[1],
+                g.example[2],
+            )
+            for key, g in self._groups.items()
+        ]
+        origins.sort(key=lambda g: (-g.traces, g.service, g.operation, g.message_template))
+        problems = [
+            ProblemCount(kind, count, len(trace_ids), example)
+            for kind, (count, trace_ids, example) in self._problems.items()
+        ]
+        problems.sort(key=lambda p: (-p.count, p.kind))
+        return AnalysisReport(
+            version=REPORT_VERSION,
+            options=options,
+            filters={},
+            inputs=[],
+            summary=DataSummary(
+                self.traces,
+                self.spans,
+                sorted(self.services),
+                self.start_ns,
+                self.end_ns,
+                self.failed,
+                self.with_errors,
+                self.error_spans,
+                self.latency.stats(),
+            ),
+            endpoints=endpoints,
+            operations=operations,
+            fix_first=fix_first(profile, top),
+            profiles=profiles,
+            slow_spans=SlowSpans(
+                options.slow_threshold_ns,
+                self.slow_count,
+                [item for _, _, item in sorted(self._slow, reverse=True)],
+            ),
+            slowest_traces=[item for _, _, item in sorted(self._slowest, reverse=True)],
+            errors=ErrorReport(
+                self.error_spans, self.with_errors, self.failed, by_operation, origins
+            ),
+            dependencies=self.dependencies.edges(),
+            problems=problems,
+        )
+
+    def profile(self):
+        """The full critical-path profile (all stacks), for folded-stack output."""
+        return merge_profiles(self._profiles, self.options.slow_fraction)
+
+
+def analyze(traces: Iterable[Trace], options: AnalysisOptions | None = None) -> AnalysisReport:
+    """Analyse ``traces`` (see ``spanscope.analysis.results`` for what comes back)."""
+    analyzer = Analyzer(options)
+    for trace in traces:
+        analyzer.add(trace)
+    return analyzer.report()

@@ -1,0 +1,209 @@
+"""The result of ``spanscope.analysis.analyze``: one ``AnalysisReport`` the report package renders.
+
+Every struct here is plain data (msgspec), encodable to JSON as it is; the checked-in JSON
+Schema ``schemas/analysis-report.schema.json`` is generated from these definitions and a test
+keeps the two equal. Units: every ``*_ns`` field is an integer number of nanoseconds (times are
+since the Unix epoch); ``*_rate`` and ``*share`` fields are fractions in 0..1. Lists are ranked
+as documented on each field; list lengths are bounded by ``AnalysisOptions.top`` where noted.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from spanscope.analysis.dependencies import DependencyEdge
+from spanscope.analysis.percentiles import LatencyStats
+from spanscope.analysis.profile import FixCandidate, FrameShare
+
+REPORT_VERSION = 1
+
+
+class AnalysisOptions(msgspec.Struct, frozen=True):
+    """What to look for. ``slow_threshold_ns``: spans at least this long are "slow spans";
+    ``top``: how many entries the bounded lists keep; ``slow_fraction``: the share of each
+    endpoint's longest traces profiled separately."""
+
+    slow_threshold_ns: int = 500_000_000
+    top: int = 10
+    slow_fraction: float = 0.05
+
+
+class InputSummary(msgspec.Struct):
+    """One input file as it was read."""
+
+    source: str
+    format: str
+    spans: int
+    error: str | None = None
+
+
+class DataSummary(msgspec.Struct):
+    """The data set after filters."""
+
+    traces: int
+    spans: int
+    services: list[str]
+    start_ns: int
+    end_ns: int
+    failed_traces: int  # root span is an error span
+    traces_with_errors: int  # any span is an error span
+    error_spans: int
+    latency: LatencyStats  # of every trace's root span duration
+
+
+class EndpointStats(msgspec.Struct):
+    """Requests of one endpoint: traces whose root span has this service and operation."""
+
+    service: str
+    operation: str
+    latency: LatencyStats  # of the root spans' durations
+    failed: int
+    error_rate: float  # failed / latency.count
+
+
+class OperationStats(msgspec.Struct):
+    """All spans of one service and operation, wherever they occur."""
+
+    service: str
+    operation: str
+    latency: LatencyStats
+    self_ns: int  # summed self time
+    critical_ns: int  # summed time on traces' critical paths
+    errors: int
+    error_rate: float
+
+
+class PathStep(msgspec.Struct):
+    """A critical-path section with the span's names."""
+
+    span_id: str
+    service: str
+    operation: str
+    start_ns: int
+    end_ns: int
+
+
+class Contributor(msgspec.Struct):
+    """Critical-path time of one service:operation within one trace."""
+
+    service: str
+    operation: str
+    critical_ns: int
+    share: float
+
+
+class TraceDetail(msgspec.Struct):
+    """One trace with its critical path."""
+
+    trace_id: str
+    service: str  # root span's service
+    operation: str  # root span's operation
+    start_ns: int
+    duration_ns: int  # root span's duration
+    spans: int
+    failed: bool
+    contributors: list[Contributor]  # ranked by critical_ns, at most `top`
+    critical_path: list[PathStep]  # ascending time; at most 200 steps (see truncated)
+    truncated: bool = False
+
+
+class SlowSpan(msgspec.Struct):
+    trace_id: str
+    span_id: str
+    service: str
+    operation: str
+    start_ns: int
+    duration_ns: int
+    self_ns: int
+    on_critical_path_ns: int
+
+
+class SlowSpans(msgspec.Struct):
+    """Spans at least ``threshold_ns`` long: how many, and the longest ``top`` of them."""
+
+    threshold_ns: int
+    count: int
+    spans: list[SlowSpan]
+
+
+class EndpointProfileSummary(msgspec.Struct):
+    """Where an endpoint's critical-path time goes, all traces vs the slowest ones."""
+
+    service: str
+    operation: str
+    traces: int
+    slow_traces: int
+    slow_min_duration_ns: int
+    critical_ns: int
+    slow_critical_ns: int
+    frames: list[FrameShare]  # ranked by slow_critical_ns then critical_ns; at most `top`
+    top_stacks: list[tuple[str, int]]  # heaviest folded stacks (all traces); at most `top`
+
+
+class OperationErrors(msgspec.Struct):
+    service: str
+    operation: str
+    spans: int
+    errors: int
+    error_rate: float
+
+
+class ErrorGroup(msgspec.Struct):
+    """Traces whose failure started with the same kind of error."""
+
+    service: str
+    operation: str
+    exception_type: str
+    message_template: str
+    traces: int
+    failed_traces: int  # of those, how many failed as a whole (root span failed)
+    example_trace_id: str
+    example_span_id: str
+    example_message: str
+
+
+class ErrorReport(msgspec.Struct):
+    error_spans: int
+    traces_with_errors: int
+    failed_traces: int
+    by_operation: list[OperationErrors]  # operations with errors, most errors first
+    origins: list[ErrorGroup]  # originating errors grouped, most traces first
+
+
+class ProblemCount(msgspec.Struct):
+    """Something wrong in the data that assembly found (orphans, skew, unclosed spans...)."""
+
+    kind: str
+    count: int
+    traces: int
+    example: str
+
+
+class ConditionResult(msgspec.Struct):
+    """A ``--fail-if`` condition and whether it held."""
+
+    expression: str
+    holds: bool
+    value: float | None  # measured: durations in the condition's unit, error_rate a fraction
+    message: str
+
+
+class AnalysisReport(msgspec.Struct):
+    """Everything ``spanscope analyze`` found."""
+
+    version: int
+    options: AnalysisOptions
+    filters: dict[str, str]
+    inputs: list[InputSummary]
+    summary: DataSummary
+    endpoints: list[EndpointStats]  # most requests first
+    operations: list[OperationStats]  # most critical-path time first
+    fix_first: list[FixCandidate]  # what to speed up first; at most `top`
+    profiles: list[EndpointProfileSummary]  # busiest endpoint first
+    slow_spans: SlowSpans
+    slowest_traces: list[TraceDetail]  # longest first; at most `top`
+    errors: ErrorReport
+    dependencies: list[DependencyEdge]
+    problems: list[ProblemCount]  # most frequent first
+    warnings: int = 0  # input warnings (see the messages on stderr)
+    conditions: list[ConditionResult] = []
