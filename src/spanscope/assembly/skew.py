@@ -1,9 +1,158 @@
-"""Clock-skew adjustment (placeholder until the assembly work lands: no adjustment yet)."""
+"""Clock-skew adjustment between hosts, with the semantics of Jaeger's clock-skew adjuster.
+
+Contract: ``adjust_clock_skew(trace)`` takes a trace whose ids are unique and whose
+``roots``/``children`` form a forest (``build_trace`` steps 1-3), shifts span times in place and
+records every shift: a warning on each shifted span and one ``CLOCK_SKEW`` problem per host hop
+that needed a shift. It does not re-sort; ``build_trace`` sorts afterwards.
+
+The rules, walking each tree from its root (roots are never shifted):
+
+- A child on the same host as its parent (``spanscope.assembly.hosts``) shares its clock, so it
+  gets the same shift as its parent, whatever its times.
+- A child on another host (or on an unknown host) is compared with its parent, as already
+  shifted. If it fits inside the parent it is left alone. If it starts before the parent or ends
+  after it and is no longer than the parent, it is centred in the parent: the request and the
+  response are assumed to take the same time on the network, so the child starts half of
+  (parent duration - child duration) after the parent. If it is longer than the parent (async
+  work, or a parent that timed out) it is only moved so it does not start before the parent.
+- The shift applies to the child's start, end (an unclosed end stays 0) and event times, and
+  carries on to its subtree on the same host.
+
+Where spanscope differs from Jaeger, and why:
+
+- Jaeger v2 moves only the start timestamp (the end stays, changing the duration); Jaeger v1 kept
+  the duration. We keep the duration: a clock offset moves both ends of an interval alike.
+- A child whose parent does not wait for it (``follows_from``, or a CONSUMER / a PRODUCER's child,
+  i.e. messaging) may legitimately run after its parent ended, so, like a longer child, it is only
+  kept from starting before the parent (Jaeger leaves FOLLOWS_FROM as a TODO).
+- When either span's duration is unknown (never ended, or ends before it starts) only the start
+  can be checked, so the same start-only rule applies.
+"""
 
 from __future__ import annotations
 
-from spanscope.model import Span, Trace
+from spanscope.assembly.hosts import host_key
+from spanscope.model import Problem, ProblemKind, Span, SpanKind, Trace
 
 
-def adjust_clock_skew(trace: Trace, roots: list[Span]) -> None:
-    return None
+def format_delta(delta_ns: int) -> str:
+    """A signed, readable time shift: ``+12.3ms``, ``-481µs``, ``+2.5s``."""
+    sign = "-" if delta_ns < 0 else "+"
+    size = abs(delta_ns)
+    for unit, scale in (("s", 1_000_000_000), ("ms", 1_000_000), ("µs", 1_000)):
+        if size >= scale:
+            text = f"{size / scale:.3f}".rstrip("0").rstrip(".")
+            return f"{sign}{text}{unit}"
+    return f"{sign}{size}ns"
+
+
+def _is_async(child: Span, parent: Span) -> bool:
+    return child.follows_from or child.kind == SpanKind.CONSUMER or parent.kind == SpanKind.PRODUCER
+
+
+def skew_delta(child: Span, parent: Span) -> int:
+    """How far ``child`` must move to sit inside ``parent`` (0 if it already does), assuming the
+    two are on different hosts. ``parent`` already carries its own adjustment."""
+    parent_start, parent_end = parent.start_ns, parent.end_ns
+    child_start, child_end = child.start_ns, child.end_ns
+    parent_duration = parent_end - parent_start
+    child_duration = child_end - child_start
+    if (
+        parent_end == 0
+        or child_end == 0
+        or parent_duration < 0
+        or child_duration < 0
+        or child_duration > parent_duration
+        or _is_async(child, parent)
+    ):
+        return parent_start - child_start if child_start < parent_start else 0
+    if child_start >= parent_start and child_end <= parent_end:
+        return 0
+    latency = (parent_duration - child_duration) // 2
+    return parent_start + latency - child_start
+
+
+def _shift(span: Span, delta: int) -> None:
+    span.start_ns += delta
+    if span.end_ns != 0:
+        span.end_ns += delta
+    for event in span.events:
+        event.time_ns += delta
+
+
+def adjust_clock_skew(trace: Trace) -> None:
+    """Shift spans recorded on other hosts' clocks into their parents (see module docstring)."""
+    _Adjuster(trace).run()
+
+
+class _Adjuster:
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.hosts: dict[str, str] = {}
+        # span id where a shift was computed -> [span, its parent, shift, spans shifted]
+        self.hops: dict[str, list] = {}
+
+    def host(self, span: Span) -> str:
+        key = self.hosts.get(span.span_id)
+        if key is None:
+            key = self.hosts[span.span_id] = host_key(span)
+        return key
+
+    def run(self) -> None:
+        children = self.trace.children
+        # (span already shifted, its shift, span id where that shift was computed)
+        stack = [(root, 0, "") for root in self.trace.roots if root.span_id in children]
+        while stack:
+            parent, inherited, origin = stack.pop()
+            parent_start, parent_end = parent.start_ns, parent.end_ns
+            for child in children[parent.span_id]:
+                if inherited == 0 and parent_start <= child.start_ns and child.end_ns <= parent_end:
+                    # Most spans: inside the parent and nothing to inherit, so no shift under any
+                    # rule and no need to compare hosts.
+                    delta, child_origin = 0, origin
+                else:
+                    delta, child_origin = self.adjust(child, parent, inherited, origin)
+                if child.span_id in children:
+                    stack.append((child, delta, child_origin))
+        self.report()
+
+    def adjust(self, span: Span, parent: Span, inherited: int, origin: str) -> tuple[int, str]:
+        """Decide and apply ``span``'s shift; return it and where it was computed."""
+        key = self.host(span)
+        same_host = bool(key) and key == self.host(parent)
+        if same_host:
+            delta = inherited  # one clock: out of bounds for real, or shifted with the parent
+        else:
+            delta = skew_delta(span, parent)
+            origin = span.span_id
+        if not delta:
+            return 0, origin
+        _shift(span, delta)
+        if same_host:
+            self.hops[origin][3] += 1
+            span.warnings.append(
+                f"clock skew adjusted by {format_delta(delta)} "
+                f"({key}, shifted with span {origin} on the same host)"
+            )
+        else:
+            self.hops[origin] = [span, parent, delta, 1]
+            span.warnings.append(
+                f"clock skew adjusted by {format_delta(delta)} "
+                f"({key or 'unknown host'} vs parent's {self.host(parent) or 'unknown host'})"
+            )
+        return delta, origin
+
+    def report(self) -> None:
+        trace = self.trace
+        for origin, (span, parent, delta, count) in self.hops.items():
+            more = f" and {count - 1} span{'s' if count > 2 else ''} below it" if count > 1 else ""
+            trace.problems.append(
+                Problem(
+                    ProblemKind.CLOCK_SKEW,
+                    trace.trace_id,
+                    origin,
+                    f"span {span.name!r} ({self.host(span) or 'unknown host'}) did not fit in its "
+                    f"parent {parent.name!r} ({self.host(parent) or 'unknown host'}): it{more} "
+                    f"shifted by {format_delta(delta)}",
+                )
+            )

@@ -1,11 +1,19 @@
 """Building one trace's parent/child tree and reporting what is wrong with it.
 
-Order of steps (each documented where it is done):
-1. de-duplicate span ids (Zipkin shared client/server spans, repeated exports);
-2. index spans, find roots and orphans, break parent cycles;
-3. flag spans that end before they start or never end;
+``build_trace`` runs these steps in order (each documented where it is done):
+
+1. make span ids unique (``spanscope.assembly.dedupe``: Zipkin shared client/server spans,
+   repeated exports, clashes);
+2. link children to parents; spans without a parent are true roots, spans whose parent is not in
+   the trace are orphans; flag spans that end before they start or never end;
+3. break parent cycles (hostile or corrupt input): the earliest span of each loop loses its
+   parent and joins the orphans, so every span hangs under exactly one root;
 4. adjust clock skew (``spanscope.assembly.skew``) unless disabled;
-5. sort spans and children by start.
+5. sort spans, children and both groups of roots by ``(start_ns, span_id)``.
+
+Each problem goes to ``trace.problems`` and, where it concerns one span, to its ``warnings``.
+No step recurses, so chains of any depth are fine; every step is linear in the number of spans
+apart from the sorts.
 """
 
 from __future__ import annotations
@@ -13,10 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from spanscope.assembly.dedupe import dedupe_span_ids
+from spanscope.assembly.skew import adjust_clock_skew
 from spanscope.model import Problem, ProblemKind, Span, Trace
 
 
 def group_by_trace(spans: Iterable[Span]) -> dict[str, list[Span]]:
+    """Spans by trace id, traces in first-seen order, spans in input order."""
     groups: dict[str, list[Span]] = {}
     for span in spans:
         group = groups.get(span.trace_id)
@@ -27,51 +37,55 @@ def group_by_trace(spans: Iterable[Span]) -> dict[str, list[Span]]:
     return groups
 
 
-def _start_key(span: Span) -> tuple[int, str]:
+def start_key(span: Span) -> tuple[int, str]:
+    """The order the ``Trace`` contract uses for spans, children and roots."""
     return (span.start_ns, span.span_id)
 
 
 def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -> Trace:
+    """Assemble the spans of one trace; takes ownership of ``spans`` and may change them."""
     problems: list[Problem] = []
-    spans = dedupe_span_ids(trace_id, spans, problems)
-    by_id = {span.span_id: span for span in spans}
-
-    _break_cycles(trace_id, spans, by_id, problems)
+    spans, by_id = dedupe_span_ids(trace_id, spans, problems)
 
     children: dict[str, list[Span]] = {}
     true_roots: list[Span] = []
     orphans: list[Span] = []
+    # A loop of parent links needs at least one child that does not come strictly after its
+    # parent in (start, id) order; while there is none, the costly search for loops is skipped.
+    maybe_loops = False
     for span in spans:
         parent_id = span.parent_span_id
         if not parent_id:
             true_roots.append(span)
-        elif parent_id in by_id:
-            children.setdefault(parent_id, []).append(span)
+        elif (parent := by_id.get(parent_id)) is not None:
+            siblings = children.get(parent_id)
+            if siblings is None:
+                children[parent_id] = [span]
+            else:
+                siblings.append(span)
+            if span.start_ns <= parent.start_ns and (
+                span.start_ns < parent.start_ns or span.span_id <= parent_id
+            ):
+                maybe_loops = True
         else:
             orphans.append(span)
-            problems.append(
-                Problem(
-                    ProblemKind.ORPHAN,
-                    trace_id,
-                    span.span_id,
-                    f"parent {parent_id} is not in the trace",
-                )
-            )
-        if span.end_ns == 0:
-            problems.append(
-                Problem(ProblemKind.UNCLOSED, trace_id, span.span_id, "span never ended")
-            )
-        elif span.end_ns < span.start_ns:
-            problems.append(
-                Problem(
+            _report(problems, ProblemKind.ORPHAN, span, f"parent {parent_id} is not in the trace")
+        if span.end_ns <= span.start_ns:  # rare: one comparison keeps the common case cheap
+            if span.end_ns == 0:
+                _report(problems, ProblemKind.UNCLOSED, span, "span never ended")
+            elif span.end_ns < span.start_ns:
+                _report(
+                    problems,
                     ProblemKind.NEGATIVE_DURATION,
-                    trace_id,
-                    span.span_id,
+                    span,
                     f"ends {span.start_ns - span.end_ns} ns before it starts",
                 )
-            )
+
+    if maybe_loops and _count_reachable([*true_roots, *orphans], children) < len(spans):
+        orphans.extend(_break_cycles(spans, by_id, children, true_roots, orphans, problems))
 
     if len(true_roots) > 1:
+        true_roots.sort(key=start_key)
         problems.append(
             Problem(
                 ProblemKind.MULTIPLE_ROOTS,
@@ -86,48 +100,91 @@ def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -
         spans=spans,
         by_id=by_id,
         children=children,
-        roots=[],
+        roots=[*true_roots, *orphans],
         problems=problems,
     )
     if adjust_skew:
-        from spanscope.assembly.skew import adjust_clock_skew
+        adjust_clock_skew(trace)
 
-        adjust_clock_skew(trace, [*true_roots, *orphans])
-
-    spans.sort(key=_start_key)
+    spans.sort(key=start_key)
     for siblings in children.values():
-        siblings.sort(key=_start_key)
-    true_roots.sort(key=_start_key)
-    orphans.sort(key=_start_key)
+        if len(siblings) > 1:
+            siblings.sort(key=start_key)
+    true_roots.sort(key=start_key)
+    orphans.sort(key=start_key)
     trace.roots = [*true_roots, *orphans]
     return trace
 
 
+def _report(problems: list[Problem], kind: ProblemKind, span: Span, message: str) -> None:
+    problems.append(Problem(kind, span.trace_id, span.span_id, message))
+    span.warnings.append(message)
+
+
+def _count_reachable(roots: list[Span], children: dict[str, list[Span]]) -> int:
+    count = 0
+    stack = list(roots)
+    while stack:
+        span = stack.pop()
+        count += 1
+        below = children.get(span.span_id)
+        if below:
+            stack.extend(below)
+    return count
+
+
+def _reachable_ids(roots: list[Span], children: dict[str, list[Span]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        span = stack.pop()
+        seen.add(span.span_id)
+        stack.extend(children.get(span.span_id, ()))
+    return seen
+
+
 def _break_cycles(
-    trace_id: str, spans: list[Span], by_id: dict[str, Span], problems: list[Problem]
-) -> None:
-    """A parent chain that loops (hostile or corrupt input) would make every walk endless: the
-    span that closes the loop loses its parent and is reported."""
-    state: dict[str, int] = {}  # 1 = on the current chain, 2 = known to reach a root
+    spans: list[Span],
+    by_id: dict[str, Span],
+    children: dict[str, list[Span]],
+    true_roots: list[Span],
+    orphans: list[Span],
+    problems: list[Problem],
+) -> list[Span]:
+    """Spans no root reaches hang off a parent loop (each span has one parent, so every such
+    component holds exactly one loop). The loop's earliest span is the likeliest real caller: it
+    loses its parent link and becomes a root. Returns those new roots."""
+    done = _reachable_ids([*true_roots, *orphans], children)
+    new_roots: list[Span] = []
     for start in spans:
-        chain: list[Span] = []
-        span: Span | None = start
-        while span is not None and state.get(span.span_id) is None:
-            state[span.span_id] = 1
-            chain.append(span)
-            parent_id = span.parent_span_id
-            span = by_id.get(parent_id) if parent_id else None
-        if span is not None and state.get(span.span_id) == 1:
-            problems.append(
-                Problem(
-                    ProblemKind.CYCLE,
-                    trace_id,
-                    span.span_id,
-                    f"parent links loop back to {span.span_id}; its parent "
-                    f"{span.parent_span_id} is ignored",
-                )
+        if start.span_id in done:
+            continue
+        position: dict[str, int] = {}
+        path: list[Span] = []
+        span = start
+        while span.span_id not in position:
+            position[span.span_id] = len(path)
+            path.append(span)
+            span = by_id[span.parent_span_id]  # an unreached span always has its parent here
+        loop = path[position[span.span_id] :]
+        head = min(loop, key=start_key)
+        old_parent = head.parent_span_id
+        siblings = children[old_parent]
+        for index, sibling in enumerate(siblings):
+            if sibling is head:
+                del siblings[index]
+                break
+        if not siblings:
+            del children[old_parent]
+        head.parent_span_id = ""
+        if len(loop) == 1:
+            message = "span names itself as its parent; the parent link is ignored"
+        else:
+            message = (
+                f"parent links loop through {len(loop)} spans; this span, the earliest of them, "
+                f"loses its parent {old_parent} and becomes a root"
             )
-            span.warnings.append(f"parent {span.parent_span_id} ignored: parent links loop")
-            span.parent_span_id = ""
-        for visited in chain:
-            state[visited.span_id] = 2
+        _report(problems, ProblemKind.CYCLE, head, message)
+        new_roots.append(head)
+        done |= _reachable_ids([head], children)
+    return new_roots
