@@ -76,7 +76,11 @@ class Context:
             "random": self.random,
             "tracestate": [list(member) for member in self.tracestate],
             "baggage": [
-                {"key": e.key, "value": e.value, **({"properties": e.properties} if e.properties else {})}
+                {
+                    "key": e.key,
+                    "value": e.value,
+                    **({"properties": e.properties} if e.properties else {}),
+                }
                 for e in self.baggage
             ],
         }

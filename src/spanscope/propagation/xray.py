@@ -143,8 +143,11 @@ def format_xray(context: Context) -> str:
     if context.span_id:
         parts.append(f"Parent={context.span_id}")
     sampled = context.sampled or context.debug
-    parts.append("Sampled=?" if context.sampled is None and not context.debug else
-                 f"Sampled={int(bool(sampled))}")
+    parts.append(
+        "Sampled=?"
+        if context.sampled is None and not context.debug
+        else f"Sampled={int(bool(sampled))}"
+    )
     return ";".join(parts)
 
 
