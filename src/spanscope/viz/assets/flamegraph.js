@@ -1,0 +1,48 @@
+/* Click-to-zoom and hover details for spanscope flame graphs. Runs when the SVG is opened
+ * directly; as an <img> the image is static, which is fine. Frames carry their extent in the
+ * graph's own units (data-x0/x1); zooming maps a frame's extent to the full width. */
+(function () {
+  "use strict";
+  var svg = document.documentElement;
+  var total = +svg.getAttribute("data-total"), inner = +svg.getAttribute("data-width"), pad = +svg.getAttribute("data-pad");
+  var frames = Array.prototype.slice.call(document.querySelectorAll("g.f"));
+  var details = document.getElementById("details"), reset = document.getElementById("reset");
+  var charPx = 6.6;
+  var initial = details.textContent;
+
+  function fit(label, width) {
+    var room = Math.floor((width - 6) / charPx);
+    if (room >= label.length) return label;
+    return room < 3 ? "" : label.slice(0, room - 1) + "\u2026";
+  }
+
+  function zoom(z0, z1) {
+    var scale = inner / Math.max(1, z1 - z0);
+    frames.forEach(function (g) {
+      var x0 = +g.getAttribute("data-x0"), x1 = +g.getAttribute("data-x1");
+      var rect = g.querySelector("rect"), text = g.querySelector("text");
+      if (x1 <= z0 || x0 >= z1) { g.style.display = "none"; return; }
+      g.style.display = "";
+      var a = Math.max(x0, z0), b = Math.min(x1, z1), px = pad + (a - z0) * scale, w = (b - a) * scale;
+      rect.setAttribute("x", px.toFixed(2));
+      rect.setAttribute("width", Math.max(w, 0.05).toFixed(2));
+      text.setAttribute("x", (px + 3).toFixed(2));
+      text.textContent = fit(g.getAttribute("data-name"), w);
+      g.querySelectorAll("rect.cp").forEach(function (cp) {
+        var c0 = Math.max(+cp.getAttribute("data-x0"), z0), c1 = Math.min(+cp.getAttribute("data-x1"), z1);
+        cp.style.display = c1 > c0 ? "" : "none";
+        cp.setAttribute("x", (pad + (c0 - z0) * scale).toFixed(2));
+        cp.setAttribute("width", Math.max((c1 - c0) * scale, 0.5).toFixed(2));
+      });
+    });
+    reset.setAttribute("visibility", z0 <= 0 && z1 >= total ? "hidden" : "visible");
+  }
+
+  frames.forEach(function (g) {
+    g.addEventListener("click", function () { zoom(+g.getAttribute("data-x0"), +g.getAttribute("data-x1")); });
+    g.addEventListener("mouseover", function () { details.textContent = g.querySelector("title").textContent.replace(/\n/g, " \u00b7 "); });
+    g.addEventListener("mouseout", function () { details.textContent = initial; });
+  });
+  reset.addEventListener("click", function () { zoom(0, total); });
+  svg.setAttribute("data-ready", "1");
+})();

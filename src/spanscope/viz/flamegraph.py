@@ -1,0 +1,344 @@
+"""Flame graphs as SVG: one trace's span tree, or critical-path time folded over many traces.
+
+Contract:
+- ``render_flamegraph(trace) -> str``: an SVG where each span is a box under its parent
+  (root on top, read like the waterfall), x = time since the trace start and width = duration.
+  Spans that overlap in time under one parent (parallel calls) are packed into extra rows, so no
+  box ever hides another. Critical-path sections (``spanscope.analysis.critical_path``) are a dark
+  strip along the bottom of their box; error spans (``spanscope.analysis.errors``) get a red
+  outline. Unclosed spans run to the end of the trace.
+- ``render_aggregate_flamegraph(stacks, error_stacks=..., subtitle=...) -> str``: a classic
+  flame graph of folded stacks (``spanscope.analysis.profile.folded_stacks``: ``"svc:op;svc:op"``
+  -> critical-path ns). A box's width is the sum of the stacks under it, children sorted widest
+  first, so the widest box is what to fix first.
+
+Both are plain images (they render in ``<img>``); opened directly, the embedded script adds
+click-to-zoom, a reset button and a detail line on hover. Colours follow
+``spanscope.viz.palette``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from spanscope.model import Span, Trace
+from spanscope.viz.page import asset
+from spanscope.viz.palette import ERROR_COLOR, service_colors
+from spanscope.viz.svg import FONT, attr, duration, esc, fit
+
+WIDTH = 1200
+ROW = 18
+PAD = 10
+HEADER = 64
+FOOTER = 30
+
+
+@dataclass
+class Frame:
+    """One box: ``x0``/``x1`` in the graph's own units (ns), ``row`` from the top."""
+
+    x0: float
+    x1: float
+    row: int
+    label: str
+    service: str
+    tooltip: str
+    error: bool = False
+    critical: list[tuple[float, float]] = field(default_factory=list)
+
+
+def _text_color(hex_color: str) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return "#ffffff" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else "#1c2430"
+
+
+def _svg(
+    frames: Sequence[Frame],
+    total: float,
+    title: str,
+    subtitle: str,
+    kind: str,
+    services: Iterable[str] = (),
+) -> str:
+    colors = service_colors([*services, *(frame.service for frame in frames)])
+    shown = sorted({frame.service for frame in frames})
+    rows = max((frame.row for frame in frames), default=0) + 1
+    inner = WIDTH - 2 * PAD
+    height = HEADER + rows * ROW + FOOTER
+    scale = inner / total if total > 0 else 0.0
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{WIDTH}" '
+        f'height="{height}" viewBox="0 0 {WIDTH} {height}" class="flamegraph" '
+        f'data-kind="{kind}" data-total="{total:.0f}" data-width="{inner}" data-pad="{PAD}">',
+        f"<style>{asset('flamegraph.css')}</style>",
+        f'<rect class="bg" x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+        f'<text class="title" x="{PAD}" y="22" font-family={attr(FONT)}>{esc(title)}</text>',
+        f'<text class="sub" x="{PAD}" y="40" font-family={attr(FONT)}>{esc(subtitle)}</text>',
+        f'<text id="reset" class="reset" x="{WIDTH - PAD}" y="22" text-anchor="end" '
+        f'visibility="hidden" font-family={attr(FONT)}>Reset zoom</text>',
+    ]
+    legend_x = PAD
+    for name in shown:
+        color = colors[name]
+        label = fit(name, 140)
+        out.append(
+            f'<rect x="{legend_x}" y="48" width="10" height="10" rx="2" fill="{color}"/>'
+            f'<text class="legend" x="{legend_x + 14}" y="57" font-family={attr(FONT)}>'
+            f"{esc(label)}</text>"
+        )
+        legend_x += 26 + len(label) * 6.6
+        if legend_x > WIDTH - 260:
+            break
+    if kind == "trace":
+        out.append(
+            f'<rect x="{legend_x + 6:.0f}" y="52" width="16" height="3" fill="#111827"/>'
+            f'<text class="legend" x="{legend_x + 26:.0f}" y="57" font-family={attr(FONT)}>'
+            f"critical path</text>"
+        )
+        legend_x += 116
+    out.append(
+        f'<rect x="{legend_x + 6:.0f}" y="48" width="10" height="10" rx="2" fill="none" '
+        f'stroke="{ERROR_COLOR}" stroke-width="1.5"/>'
+        f'<text class="legend" x="{legend_x + 20:.0f}" y="57" font-family={attr(FONT)}>'
+        f"error</text>"
+    )
+    out.append(f'<g id="frames" font-family={attr(FONT)}>')
+    for frame in frames:
+        px0 = PAD + frame.x0 * scale
+        width = max((frame.x1 - frame.x0) * scale, 0.0)
+        if width < 0.05:
+            continue
+        y = HEADER + frame.row * ROW
+        fill = colors[frame.service]
+        stroke = (
+            f' stroke="{ERROR_COLOR}" stroke-width="1.5"'
+            if frame.error
+            else ' stroke="#ffffff" stroke-width="0.5"'
+        )
+        cls = "f err" if frame.error else "f"
+        out.append(
+            f'<g class="{cls}" data-x0="{frame.x0:.0f}" data-x1="{frame.x1:.0f}" '
+            f"data-name={attr(frame.label)}><title>{esc(frame.tooltip)}</title>"
+            f'<rect x="{px0:.2f}" y="{y}" width="{width:.2f}" height="{ROW - 1}" rx="2" '
+            f'fill="{fill}"{stroke}/>'
+        )
+        for start, end in frame.critical:
+            cx = PAD + start * scale
+            out.append(
+                f'<rect class="cp" data-x0="{start:.0f}" data-x1="{end:.0f}" x="{cx:.2f}" '
+                f'y="{y + ROW - 5}" width="{max((end - start) * scale, 0.5):.2f}" height="3" '
+                f'fill="#111827"/>'
+            )
+        label = fit(frame.label, width)
+        out.append(
+            f'<text x="{px0 + 3:.2f}" y="{y + 12.5}" fill="{_text_color(fill)}">'
+            f"{esc(label)}</text></g>"
+        )
+    out.append("</g>")
+    out.append(
+        f'<text id="details" class="sub" x="{PAD}" y="{height - 10}" '
+        f"font-family={attr(FONT)}>Click a box to zoom, hover for details.</text>"
+    )
+    out.append(f"<script><![CDATA[{asset('flamegraph.js')}]]></script>")
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+# ---- one trace ---------------------------------------------------------------------------------
+
+
+def render_flamegraph(trace: Trace, *, services: Iterable[str] = ()) -> str:
+    """One trace as an SVG flame graph (see the module contract)."""
+    from spanscope.analysis.critical_path import critical_path
+    from spanscope.analysis.errors import is_error_span
+
+    origin = trace.start_ns
+    trace_end = trace.end_ns
+    sections: dict[str, list[tuple[float, float]]] = {}
+    for section in critical_path(trace):
+        sections.setdefault(section.span_id, []).append(
+            (section.start_ns - origin, section.end_ns - origin)
+        )
+    rows = _pack(trace, trace_end)
+    frames = []
+    for span in trace.spans:
+        end = span.end_ns if span.end_ns else trace_end
+        end = max(end, span.start_ns)
+        error = is_error_span(span)
+        service = span.service_name or "(unknown service)"
+        state = " · never ended" if span.end_ns == 0 else ""
+        frames.append(
+            Frame(
+                x0=span.start_ns - origin,
+                x1=end - origin,
+                row=rows[span.span_id],
+                label=span.name,
+                service=service,
+                tooltip=(
+                    f"{service}: {span.name}\n{duration(end - span.start_ns)}{state}, "
+                    f"starts at +{duration(span.start_ns - origin)}"
+                    + (" · error" if error else "")
+                    + (
+                        f"\ncritical path {duration(sum(e - s for s, e in sections[span.span_id]))}"
+                        if span.span_id in sections
+                        else ""
+                    )
+                ),
+                error=error,
+                critical=sections.get(span.span_id, []),
+            )
+        )
+    frames.sort(key=lambda frame: (frame.row, frame.x0))
+    root = trace.root
+    title = f"{root.service_name or '?'}: {root.name}"
+    subtitle = (
+        f"trace {trace.trace_id} · {duration(trace.duration_ns)} · {len(trace.spans):,} spans"
+        " · width = duration, root on top"
+    )
+    return _svg(frames, max(trace_end - origin, 1), title, subtitle, "trace", services)
+
+
+def _pack(trace: Trace, trace_end: int) -> dict[str, int]:
+    """Row of each span: under its parent, with children that overlap in time moved to extra
+    rows. Each child's whole subtree is placed as one block (its time extent x its height),
+    first fit from the top; iterative so deep traces do not hit the recursion limit."""
+
+    def end_of(span: Span) -> int:
+        return max(span.end_ns if span.end_ns else trace_end, span.start_ns)
+
+    order: list[Span] = []
+    stack = list(trace.roots)
+    while stack:
+        span = stack.pop()
+        order.append(span)
+        stack.extend(trace.children_of(span))
+    extent: dict[str, tuple[int, int]] = {}
+    height: dict[str, int] = {}
+    offsets: dict[str, int] = {}
+    for span in reversed(order):  # children before parents
+        kids = trace.children_of(span)
+        lo, hi = span.start_ns, end_of(span)
+        for kid in kids:
+            k0, k1 = extent[kid.span_id]
+            lo, hi = min(lo, k0), max(hi, k1)
+        extent[span.span_id] = (lo, hi)
+        height[span.span_id] = 1 + _place(kids, extent, height, offsets)
+    rows: dict[str, int] = {}
+    _place(trace.roots, extent, height, offsets)
+    for span in order:  # parents before children
+        parent = trace.parent_of(span)
+        base = rows[parent.span_id] + 1 if parent is not None and parent.span_id in rows else 0
+        rows[span.span_id] = base + offsets[span.span_id]
+    return rows
+
+
+def _place(
+    spans: Iterable[Span],
+    extent: dict[str, tuple[int, int]],
+    height: dict[str, int],
+    offsets: dict[str, int],
+) -> int:
+    free_at: list[int] = []  # per row below the parent: when it is free again
+    for span in sorted(spans, key=lambda s: extent[s.span_id][0]):
+        start, end = extent[span.span_id]
+        need = height[span.span_id]
+        offset = 0
+        while True:
+            clash = next(
+                (i for i in range(offset, min(offset + need, len(free_at))) if free_at[i] > start),
+                None,
+            )
+            if clash is None:
+                break
+            offset = clash + 1
+        while len(free_at) < offset + need:
+            free_at.append(0)
+        for i in range(offset, offset + need):
+            free_at[i] = end
+        offsets[span.span_id] = offset
+    return len(free_at)
+
+
+# ---- many traces -------------------------------------------------------------------------------
+
+
+def render_aggregate_flamegraph(
+    stacks: Sequence[tuple[str, int]],
+    *,
+    error_stacks: Iterable[str] = (),
+    title: str = "Critical-path flame graph",
+    subtitle: str = "",
+    services: Iterable[str] = (),
+) -> str:
+    """Folded stacks as a classic flame graph (see the module contract)."""
+    errors = set(error_stacks)
+    tree: dict[str, _Node] = {}
+    for stack, value in stacks:
+        if value <= 0:
+            continue
+        level = tree
+        path = ""
+        for frame in stack.split(";"):
+            path = f"{path};{frame}" if path else frame
+            node = level.get(frame)
+            if node is None:
+                node = level[frame] = _Node(path)
+            node.total += value
+            level = node.children
+        node.own += value
+    total = sum(node.total for node in tree.values())
+    frames: list[Frame] = []
+    queue = [(tree, 0.0, 0)]
+    while queue:
+        level, x, row = queue.pop()
+        for name, node in sorted(level.items(), key=lambda item: (-item[1].total, item[0])):
+            service = name.partition(":")[0]
+            share = node.total / total if total else 0.0
+            frames.append(
+                Frame(
+                    x0=x,
+                    x1=x + node.total,
+                    row=row,
+                    label=name,
+                    service=service,
+                    tooltip=(
+                        f"{name}\n{duration(node.total)} on the critical path ({share:.1%})"
+                        + (f", {duration(node.own)} in this operation itself" if node.own else "")
+                        + (" · errors seen here" if node.path in errors else "")
+                    ),
+                    error=node.path in errors,
+                )
+            )
+            queue.append((node.children, x, row + 1))
+            x += node.total
+    frames.sort(key=lambda frame: (frame.row, frame.x0))
+    subtitle = subtitle or f"{duration(total)} of critical-path time"
+    subtitle += " · width = critical-path time"
+    return _svg(frames, max(total, 1), title, subtitle, "aggregate", services)
+
+
+@dataclass
+class _Node:
+    path: str
+    total: int = 0
+    own: int = 0
+    children: dict[str, _Node] = field(default_factory=dict)
+
+
+def error_stacks(traces: Iterable[Trace]) -> set[str]:
+    """The folded stacks (as ``spanscope.analysis.profile`` names them) of every error span, so
+    the aggregated graph can mark where errors happened."""
+    from spanscope.analysis.errors import is_error_span
+    from spanscope.analysis.profile import frame_name
+
+    found: set[str] = set()
+    for trace in traces:
+        memo: dict[str, str] = {}
+        for span, _depth in trace.walk():
+            parent = memo.get(span.parent_span_id, "")
+            stack = f"{parent};{frame_name(span)}" if parent else frame_name(span)
+            memo[span.span_id] = stack
+            if is_error_span(span):
+                found.add(stack)
+    return found
