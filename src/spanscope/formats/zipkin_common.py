@@ -1,0 +1,193 @@
+"""Pieces the Zipkin v1 and v2 JSON formats share: the v2 span structure, decoding with clear
+errors, ids, timestamps, endpoints and tag values.
+
+Both readers meet at ``ZSpan``, Zipkin's v2 span as its JSON spells it: the v2 reader decodes it
+directly and the v1 reader converts v1 spans into it (``zipkin_v1``), and ``zipkin_convert``
+turns it into the span model. Writers go the other way. Units are Zipkin's: epoch microseconds.
+
+``decode_document`` raises ``InputError`` for anything ``msgspec`` refuses, naming the source and
+the place: a JSON path (``$[3].traceId``) for a value of the wrong type, a byte offset for
+malformed JSON, "end of input" for a truncated document.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import math
+import re
+from functools import lru_cache
+from typing import Any
+
+import msgspec
+
+from spanscope.errors import InputError
+from spanscope.model import AttributeValue, InvalidIdError, normalize_span_id, normalize_trace_id
+
+# Epoch microseconds outside these bounds (1990-01-01 .. 2100-01-01) are not plausible trace
+# times: usually a digit lost or added, or milliseconds/nanoseconds written as microseconds.
+PLAUSIBLE_MIN_US = 631_152_000_000_000
+PLAUSIBLE_MAX_US = 4_102_444_800_000_000
+# An annotation further than this from its span is taken as malformed, not as clock skew.
+ANNOTATION_SLACK_US = 86_400_000_000
+
+
+class Endpoint(msgspec.Struct, omit_defaults=True):
+    """The network context of a node: who recorded a span, or the other side of an RPC."""
+
+    serviceName: str | None = None
+    ipv4: str | None = None
+    ipv6: str | None = None
+    port: int | None = None
+
+
+class Annotation(msgspec.Struct, omit_defaults=True):
+    """A v2 annotation; ``timestamp`` is required by the spec but checked, not assumed."""
+
+    timestamp: int | float | None = None
+    value: str = ""
+
+
+class ZSpan(msgspec.Struct, omit_defaults=True):
+    """One Zipkin v2 span as JSON spells it (zipkin2-api.yaml ``Span``)."""
+
+    traceId: str
+    id: str
+    parentId: str | None = None
+    kind: str | None = None
+    name: str | None = None
+    timestamp: int | float | None = None
+    duration: int | float | None = None
+    debug: bool | None = None
+    shared: bool | None = None
+    localEndpoint: Endpoint | None = None
+    remoteEndpoint: Endpoint | None = None
+    annotations: list[Annotation] | None = None
+    # The spec says strings; numbers and booleans occur in the wild and are kept (with a warning).
+    tags: dict[str, Any] | None = None
+
+
+_PATH = re.compile(r" - at `(\$[^`]*)`$")
+_BYTE = re.compile(r"\s*\(byte (\d+)\)$")
+
+
+def decode_document(decoder: msgspec.json.Decoder, data: bytes, source: str) -> Any:
+    """Decode ``data`` with ``decoder``; every failure becomes an ``InputError``."""
+    if not data.strip():
+        raise InputError(source, "start of file", "the input is empty")
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        match = _PATH.search(message)
+        place = match.group(1) if match else "document"
+        message = _PATH.sub("", message)
+        if "missing required field `traceId`" in message and b'"trace_id"' in data:
+            message += (
+                " - this looks like a Zipkin Thrift or protobuf structure written as JSON "
+                "(snake_case fields such as trace_id), not a trace format spanscope reads; "
+                "Zipkin JSON uses traceId, id, parentId"
+            )
+        elif message.startswith("Expected `array | object`") or message.startswith(
+            "Expected `object | array`"
+        ):
+            message = "expected a JSON list of Zipkin spans (or one span object)"
+        raise InputError(source, place, f"not a valid Zipkin span: {message}") from None
+    except msgspec.DecodeError as exc:
+        message = str(exc)
+        if "truncated" in message:
+            raise InputError(
+                source, "end of input", "truncated JSON: the input ends in the middle of a value"
+            ) from None
+        match = _BYTE.search(message)
+        place = f"byte {match.group(1)}" if match else "document"
+        raise InputError(source, place, _BYTE.sub("", message)) from None
+    except (RecursionError, ValueError, OverflowError) as exc:
+        raise InputError(source, "document", f"cannot decode JSON: {exc}") from None
+
+
+def trace_id(value: str, source: str, place: str) -> tuple[str, bool]:
+    """Normalised trace id and whether it was written in the canonical form (16/32 lowercase)."""
+    try:
+        normal = normalize_trace_id(value)
+    except InvalidIdError as exc:
+        raise InputError(source, place, f"{exc}; Zipkin ids are 16 or 32 hex digits") from None
+    return normal, len(value) in (16, 32) and normal.endswith(value)
+
+
+def span_id(value: str, source: str, place: str) -> tuple[str, bool]:
+    try:
+        normal = normalize_span_id(value)
+    except InvalidIdError as exc:
+        raise InputError(source, place, f"{exc}; Zipkin span ids are 16 hex digits") from None
+    return normal, len(value) == 16 and value == normal
+
+
+def micros(value: int | float | None) -> int | None:
+    """A Zipkin time or duration as integer microseconds; None when absent, zero or negative
+    (Zipkin treats 0 as "unset")."""
+    if value is None:
+        return None
+    if type(value) is not int:
+        if not math.isfinite(value):
+            return None
+        value = round(value)
+    return value if value > 0 else None
+
+
+def plausible(us: int) -> bool:
+    return PLAUSIBLE_MIN_US <= us <= PLAUSIBLE_MAX_US
+
+
+@lru_cache(maxsize=4096)
+def normalize_ip(text: str) -> str | None:
+    """The canonical text of an IP address (as Go's ``net.IP.String`` prints it for IPv6, which
+    is what the collector emits), or None if ``text`` is not one."""
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def tag_string(value: AttributeValue) -> str:
+    """An attribute value as a Zipkin tag string, the way the collector's ``AsString`` does:
+    booleans lower-case, bytes base64, lists and maps as JSON."""
+    if type(value) is str:
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return repr(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return msgspec.json.encode(_jsonable(value)).decode("utf-8")
+
+
+def _jsonable(value: AttributeValue) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, float) and not math.isfinite(value):
+        return tag_string(value)
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    return value
+
+
+def jsonable(value: AttributeValue) -> Any:
+    """``value`` with bytes as base64 and non-finite floats as strings, ready for JSON."""
+    return _jsonable(value)

@@ -1,0 +1,419 @@
+"""Zipkin v2 spans (``ZSpan``) to the span model and back, the way the OpenTelemetry
+Collector's zipkin translator (``pkg/translator/zipkin/zipkinv2``) maps them.
+
+Reading (``ZipkinReader.convert``):
+- ``localEndpoint.serviceName`` is the service (resource ``service.name``); tags named like
+  resource semantic conventions (``host.name``, ``service.version``...) go to the resource too,
+  as the collector does.
+- Endpoints become span attributes under the current semantic conventions, as the collector
+  emits them by default since v0.147 (its ``EmitV1NetworkConventions`` gate):
+  local ip/port -> ``network.local.address``/``network.local.port``; remote service/ip/port ->
+  ``service.peer.name``/``network.peer.address``/``network.peer.port``. The writer also
+  understands the older ``peer.service``, ``net.peer.ip``/``net.peer.port`` and
+  ``net.host.ip``/``net.host.port``. When an endpoint has both ipv4 and ipv6, ipv6 wins
+  (as in the collector).
+- ``kind`` CLIENT/SERVER/PRODUCER/CONSUMER map to the same SpanKind; no kind is UNSPECIFIED,
+  unless a ``span.kind`` tag says otherwise (the collector honours ``internal``; we also honour
+  ``client``/``server``/``producer``/``consumer``, which OpenTracing bridges write).
+- Status: ``otel.status_code`` (OK/ERROR/UNSET, any case, ``STATUS_CODE_`` prefix allowed) and
+  ``otel.status_description``; any ``error`` tag makes the status ERROR. ``error: "true"`` is
+  dropped, any other ``error`` value is kept as an attribute (collector) and, when there is no
+  ``otel.status_description``, also becomes the status message (ours: Zipkin's convention is
+  that the error tag holds the message).
+- ``w3c.tracestate`` -> trace state; ``otel.scope.name``/``otel.library.name`` and
+  ``.version`` -> scope; ``otlp.link.N`` tags -> links; ``debug: true`` -> attribute
+  ``zipkin.debug``; annotations -> events, decoding the collector's ``name|{json}|dropped``
+  encoding of event attributes. Tag values stay strings (the collector parses nothing by
+  default); a non-string JSON value is kept with its type and reported.
+- Times: microseconds to nanoseconds. A span without ``timestamp`` takes its times from its
+  ``cs``/``cr`` (else ``sr``/``ss``) annotations; with none, start and end stay 0. A span
+  without ``duration`` ends at its ``cr``/``ss`` annotation if it has one, else it is read as
+  never ended (``end_ns == 0``). A timestamp outside 1990..2100 is kept but reported. An
+  annotation more than a day away from its span is malformed (e.g. a digit short): it is placed
+  at the span's start (cs, sr, ms, wr), end (cr, ss, ws, mr) or else the nearer of the two, its
+  original time kept in the event attribute
+  ``zipkin.timestamp_us``. Every such interpretation is a warning naming the span.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from spanscope.errors import Diagnostics
+from spanscope.formats.zipkin_common import (
+    ANNOTATION_SLACK_US,
+    Annotation,
+    Endpoint,
+    ZSpan,
+    jsonable,
+    micros,
+    normalize_ip,
+    plausible,
+    span_id,
+    tag_string,
+    trace_id,
+)
+from spanscope.model import (
+    AttributeValue,
+    Event,
+    Link,
+    Span,
+    SpanKind,
+    StatusCode,
+    normalize_span_id,
+    normalize_trace_id,
+)
+
+KINDS = {
+    "CLIENT": SpanKind.CLIENT,
+    "SERVER": SpanKind.SERVER,
+    "PRODUCER": SpanKind.PRODUCER,
+    "CONSUMER": SpanKind.CONSUMER,
+}
+KIND_NAMES = {kind: name for name, kind in KINDS.items()}
+_TAG_KINDS = {name.lower(): kind for name, kind in KINDS.items()} | {"internal": SpanKind.INTERNAL}
+_STATUS = {"UNSET": StatusCode.UNSET, "OK": StatusCode.OK, "ERROR": StatusCode.ERROR}
+_STATUS_NAMES = {StatusCode.OK: "OK", StatusCode.ERROR: "ERROR"}
+
+LOCAL_ADDRESS, LOCAL_PORT = "network.local.address", "network.local.port"
+PEER_SERVICE, PEER_ADDRESS, PEER_PORT = (
+    "service.peer.name",
+    "network.peer.address",
+    "network.peer.port",
+)
+_LOCAL_ADDRESS_KEYS = (LOCAL_ADDRESS, "net.host.ip")
+_LOCAL_PORT_KEYS = (LOCAL_PORT, "net.host.port")
+_PEER_SERVICE_KEYS = (PEER_SERVICE, "peer.service")
+_PEER_ADDRESS_KEYS = (PEER_ADDRESS, "net.peer.ip")
+_PEER_PORT_KEYS = (PEER_PORT, "net.peer.port")
+DEBUG = "zipkin.debug"
+ORIGINAL_TIME = "zipkin.timestamp_us"
+
+# Resource attribute names of the semantic conventions (v1.6.1, the collector's list), plus the
+# OpenCensus ones the collector adds: tags with these names belong to the resource.
+_RESOURCE_NAMES = (
+    "cloud.provider cloud.account.id cloud.region cloud.availability_zone cloud.platform "
+    "aws.ecs.container.arn aws.ecs.cluster.arn aws.ecs.launchtype aws.ecs.task.arn "
+    "aws.ecs.task.family aws.ecs.task.revision aws.eks.cluster.arn aws.log.group.names "
+    "aws.log.group.arns aws.log.stream.names aws.log.stream.arns container.name container.id "
+    "container.runtime container.image.name container.image.tag deployment.environment "
+    "device.id device.model.identifier device.model.name faas.name faas.id faas.version "
+    "faas.instance faas.max_memory host.id host.name host.type host.arch host.image.name "
+    "host.image.id host.image.version k8s.cluster.name k8s.node.name k8s.node.uid "
+    "k8s.namespace.name k8s.pod.uid k8s.pod.name k8s.container.name "
+    "k8s.container.restart_count k8s.replicaset.uid k8s.replicaset.name k8s.deployment.uid "
+    "k8s.deployment.name k8s.statefulset.uid k8s.statefulset.name k8s.daemonset.uid "
+    "k8s.daemonset.name k8s.job.uid k8s.job.name k8s.cronjob.uid k8s.cronjob.name os.type "
+    "os.description os.name os.version process.pid process.executable.name "
+    "process.executable.path process.command process.command_line process.command_args "
+    "process.owner process.runtime.name process.runtime.version process.runtime.description "
+    "service.name service.namespace service.instance.id service.version telemetry.sdk.name "
+    "telemetry.sdk.language telemetry.sdk.version telemetry.auto.version webengine.name "
+    "webengine.version webengine.description opencensus.starttime opencensus.exporterversion "
+    "opencensus.resourcetype"
+)
+RESOURCE_KEYS = frozenset(_RESOURCE_NAMES.split())
+_CORE = ("cs", "sr", "cr", "ss")
+_OPENING = ("cs", "sr", "ms", "wr")  # a malformed one of these belongs at the span's start
+_CLOSING = ("cr", "ss", "ws", "mr")  # and these at its end
+
+
+class ZipkinReader:
+    """Converts the ``ZSpan``s of one input; shares resource dicts between spans of a service."""
+
+    def __init__(self, source: str, diagnostics: Diagnostics) -> None:
+        self.source = source
+        self.diagnostics = diagnostics
+        self._resources: dict[Any, dict[str, AttributeValue]] = {}
+
+    def convert(self, z: ZSpan, place: str, typed_tags: bool = False) -> Span:
+        """The model span of ``z``, found at ``place``. ``typed_tags`` says non-string tag
+        values are expected (converted v1 spans) rather than reported."""
+        notes: list[str] = []
+        tid, tid_ok = trace_id(z.traceId, self.source, f"{place}.traceId")
+        sid, sid_ok = span_id(z.id, self.source, f"{place}.id")
+        parent = ""
+        if z.parentId:
+            parent, parent_ok = span_id(z.parentId, self.source, f"{place}.parentId")
+            sid_ok = sid_ok and parent_ok
+            if parent == sid:
+                notes.append("parentId equals id; read as a root span")
+                parent = ""
+        if not (tid_ok and sid_ok):
+            notes.append("ids not written as 16/32 lowercase hex digits; zero-padded/lowercased")
+        tags = self._tags(z.tags, notes, typed_tags)
+        kind = self._kind(z.kind, tags, notes)
+        status_code, status_message = _status(tags, notes)
+        trace_state = tag_string(tags.pop("w3c.tracestate", ""))
+        scope_name = _pop_first(tags, "otel.scope.name", "otel.library.name")
+        scope_version = _pop_first(tags, "otel.scope.version", "otel.library.version")
+        links = _links(tags, notes)
+        local = z.localEndpoint
+        service = (local.serviceName or "") if local is not None else ""
+        resource = self._resource(service, tags)
+        attributes: dict[str, AttributeValue] = tags
+        if local is not None:
+            self._endpoint(local, LOCAL_ADDRESS, LOCAL_PORT, attributes, notes)
+        remote = z.remoteEndpoint
+        if remote is not None:
+            if remote.serviceName:
+                attributes[PEER_SERVICE] = remote.serviceName
+            self._endpoint(remote, PEER_ADDRESS, PEER_PORT, attributes, notes)
+        if z.debug:
+            attributes[DEBUG] = True
+        start_us, end_us = _times(z, notes)
+        events = _events(z.annotations, start_us, end_us, notes) if z.annotations else []
+        span = Span(
+            trace_id=tid,
+            span_id=sid,
+            name=z.name or "",
+            start_ns=start_us * 1000,
+            end_ns=end_us * 1000,
+            parent_span_id=parent,
+            kind=kind,
+            service_name=service,
+            status_code=status_code,
+            status_message=status_message,
+            attributes=attributes,
+            resource_attributes=resource,
+            scope_name=scope_name,
+            scope_version=scope_version,
+            events=events,
+            links=links,
+            trace_state=trace_state,
+            shared=bool(z.shared),
+        )
+        if notes:
+            span.warnings = notes
+            label = f"span {sid} ({span.name!r})"
+            for note in notes:
+                self.diagnostics.warn(self.source, place, f"{label}: {note}")
+        return span
+
+    @staticmethod
+    def _tags(raw: dict[str, Any] | None, notes: list[str], typed: bool) -> dict[str, Any]:
+        if not raw:
+            return {}
+        tags = dict(raw)
+        odd = [key for key, value in tags.items() if type(value) is not str]
+        if odd:
+            for key in odd:
+                if tags[key] is None:
+                    del tags[key]
+            if not typed:
+                notes.append(f"tag values that are not strings kept as JSON gave them: {odd}")
+        return tags
+
+    @staticmethod
+    def _kind(kind: str | None, tags: dict[str, Any], notes: list[str]) -> SpanKind:
+        if kind:
+            found = KINDS.get(kind) or KINDS.get(kind.upper())
+            if found is None:
+                notes.append(f"unknown kind {kind!r}; read as unspecified")
+                return SpanKind.UNSPECIFIED
+            return found
+        if "span.kind" in tags:
+            value = tags.pop("span.kind")
+            return _TAG_KINDS.get(tag_string(value).lower(), SpanKind.UNSPECIFIED)
+        return SpanKind.UNSPECIFIED
+
+    def _resource(self, service: str, tags: dict[str, Any]) -> dict[str, AttributeValue]:
+        if not service:
+            return {}  # the collector moves nothing to a resource without a service name
+        moved = [(key, tags.pop(key)) for key in [k for k in tags if k in RESOURCE_KEYS]]
+        moved = [(key, value) for key, value in moved if key != "service.name"]
+        try:
+            cache_key: Any = (service, tuple(moved))
+            hash(cache_key)
+        except TypeError:
+            cache_key = None
+        if cache_key is not None and cache_key in self._resources:
+            return self._resources[cache_key]
+        resource: dict[str, AttributeValue] = {"service.name": service, **dict(moved)}
+        if cache_key is not None:
+            self._resources[cache_key] = resource
+        return resource
+
+    @staticmethod
+    def _endpoint(
+        endpoint: Endpoint, address_key: str, port_key: str, attributes: dict, notes: list[str]
+    ) -> None:
+        for raw in (endpoint.ipv4, endpoint.ipv6):  # ipv6 second: it wins, as in the collector
+            if raw:
+                address = normalize_ip(raw)
+                if address is None:
+                    notes.append(f"endpoint address {raw!r} is not an IP address; kept as is")
+                    address = raw
+                attributes[address_key] = address
+        if endpoint.port is not None and endpoint.port > 0:
+            attributes[port_key] = endpoint.port
+
+
+def _pop_first(tags: dict[str, Any], *keys: str) -> str:
+    found = ""
+    for key in keys:
+        if key in tags:
+            value = tag_string(tags.pop(key))
+            found = found or value
+    return found
+
+
+def _status(tags: dict[str, Any], notes: list[str]) -> tuple[StatusCode, str]:
+    code, message = StatusCode.UNSET, ""
+    if "otel.status_code" in tags:
+        raw = tags.pop("otel.status_code")
+        name = tag_string(raw).strip().upper().removeprefix("STATUS_CODE_")
+        if name in _STATUS:
+            code = _STATUS[name]
+            if "otel.status_description" in tags:
+                message = tag_string(tags.pop("otel.status_description"))
+        else:
+            notes.append(f"unknown otel.status_code {raw!r}; kept as an attribute")
+            tags["otel.status_code"] = raw
+    if "error" in tags:
+        code = StatusCode.ERROR
+        value = tags["error"]
+        if value is True or value == "true":
+            del tags["error"]
+        elif not message and value not in ("", False):
+            message = tag_string(value)
+    return code, message
+
+
+def _links(tags: dict[str, Any], notes: list[str]) -> list[Link]:
+    found: list[tuple[int, Link]] = []
+    for key in [k for k in tags if k.startswith("otlp.link.")]:
+        index = key.removeprefix("otlp.link.")
+        if not index.isdigit():
+            continue
+        link = _parse_link(tags[key])
+        if link is None:
+            notes.append(f"tag {key} is not a link the collector wrote; kept as an attribute")
+            continue
+        del tags[key]
+        found.append((int(index), link))
+    return [link for _, link in sorted(found, key=lambda item: item[0])]
+
+
+def _parse_link(value: Any) -> Link | None:
+    if type(value) is not str:
+        return None
+    parts = value.split("|")
+    if len(parts) < 5 or not parts[-1].isdigit():
+        return None
+    try:
+        attributes = msgspec.json.decode("|".join(parts[3:-1]))
+        link = Link(
+            trace_id=normalize_trace_id(parts[0]),
+            span_id=normalize_span_id(parts[1]),
+            trace_state=parts[2],
+            attributes=attributes,
+            dropped_attributes_count=int(parts[-1]),
+        )
+    except (ValueError, msgspec.DecodeError):
+        return None
+    return link if isinstance(attributes, dict) else None
+
+
+def decode_annotation(value: str) -> tuple[str, dict[str, Any], int]:
+    """Name, attributes and dropped count of an annotation value; ``name|{json}|N`` is how the
+    collector writes an event that has attributes. Anything else is a plain name."""
+    if "|" not in value:
+        return value, {}, 0
+    parts = value.split("|")
+    if len(parts) < 3 or not parts[-1].isdigit() or not parts[1].startswith("{"):
+        return value, {}, 0
+    try:
+        attributes = msgspec.json.decode("|".join(parts[1:-1]))
+    except msgspec.DecodeError:
+        return value, {}, 0
+    if not isinstance(attributes, dict):
+        return value, {}, 0
+    return parts[0], attributes, int(parts[-1])
+
+
+def encode_annotation(event: Event) -> str:
+    if not event.attributes and not event.dropped_attributes_count:
+        return event.name
+    encoded = msgspec.json.encode(jsonable(event.attributes)).decode("utf-8")
+    return f"{event.name}|{encoded}|{event.dropped_attributes_count}"
+
+
+def _core_times(annotations: list[Annotation] | None) -> dict[str, int]:
+    core: dict[str, int] = {}
+    for annotation in annotations or ():
+        if annotation.value in _CORE and annotation.value not in core:
+            us = micros(annotation.timestamp)
+            if us is not None:
+                core[annotation.value] = us
+    return core
+
+
+def _times(z: ZSpan, notes: list[str]) -> tuple[int, int]:
+    """Start and end in microseconds; 0 for unknown."""
+    start, duration = micros(z.timestamp), micros(z.duration)
+    if z.timestamp is not None and start is None:
+        notes.append(f"timestamp {z.timestamp!r} is not a positive number; ignored")
+    if z.duration not in (None, 0) and duration is None:
+        notes.append(f"duration {z.duration!r} is not a positive number; ignored")
+    if isinstance(z.timestamp, float) or isinstance(z.duration, float):
+        notes.append("fractional microseconds rounded")
+    end: int | None = None
+    if start is None:
+        core = _core_times(z.annotations)
+        pair = ("cs", "cr") if "cs" in core else ("sr", "ss") if "sr" in core else None
+        if pair is None:
+            notes.append("no timestamp and no cs/sr annotation: start and end unknown (0)")
+            return 0, 0
+        start = core[pair[0]]
+        end = core.get(pair[1])
+        how = f"{pair[0]}/{pair[1]} annotations" if end is not None else f"{pair[0]} annotation"
+        notes.append(f"no timestamp; times taken from the {how}")
+        if end is None and duration is not None:
+            end = start + duration
+    elif duration is not None:
+        end = start + duration
+    else:
+        core = _core_times(z.annotations)
+        for closing in ("cr", "ss"):
+            if core.get(closing, 0) > start:
+                end = core[closing]
+                notes.append(f"no duration; end taken from the {closing} annotation")
+                break
+        else:
+            notes.append("no duration: read as a span that never ended")
+    if not plausible(start):
+        notes.append(f"timestamp {start} µs is not a plausible epoch time (1990..2100); kept as is")
+    if end is not None and end < start:
+        notes.append(f"end {end} µs is before start {start} µs; read as never ended")
+        end = None
+    return start, end or 0
+
+
+def _events(annotations: list[Annotation], start: int, end: int, notes: list[str]) -> list[Event]:
+    events = []
+    check = start and plausible(start)
+    last = end or start
+    for annotation in annotations:
+        us = micros(annotation.timestamp)
+        name, attributes, dropped = decode_annotation(annotation.value)
+        if us is None:
+            notes.append(f"annotation {name!r} has no valid timestamp; dropped")
+            continue
+        if check and (us < start - ANNOTATION_SLACK_US or us > last + ANNOTATION_SLACK_US):
+            if name in _OPENING:
+                placed = start
+            elif name in _CLOSING:
+                placed = last
+            else:
+                placed = start if us < start else last
+            notes.append(
+                f"annotation {name!r} at {us} µs is more than a day outside the span "
+                f"(malformed); placed at {placed} µs, original kept in {ORIGINAL_TIME}"
+            )
+            attributes = {**attributes, ORIGINAL_TIME: us}
+            us = placed
+        events.append(Event(us * 1000, name, attributes, dropped))
+    return events

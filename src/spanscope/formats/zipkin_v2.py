@@ -1,0 +1,77 @@
+"""Zipkin v2 JSON (``POST /api/v2/spans``, ``GET /api/v2/trace/{id}``): read and write.
+
+Reading: a JSON list of v2 spans, or one span object (Zipkin's benchmark payloads are single
+objects). The document is decoded whole with ``msgspec`` into typed structs (a Zipkin document
+is one JSON value, so memory is proportional to the input), then spans are converted and yielded
+one by one. How fields map to the model is documented in ``zipkin_convert`` (reading) and
+``zipkin_encode`` (writing); they follow the OpenTelemetry Collector's zipkin translator.
+Errors: invalid ids (``"BADID"``), wrong types, malformed or truncated JSON raise ``InputError``
+naming the source and the JSON path or byte; odd but readable data (short ids, missing times,
+malformed annotation times, non-string tags) is read and reported through ``diagnostics``.
+
+Writing: one JSON list of v2 spans, streamed span by span.
+
+What a write -> read round trip keeps: ids (128-bit and 64-bit trace ids), parent, name, kind
+(INTERNAL via the ``span.kind`` tag), start and end at microsecond precision, service name,
+shared, status code, status message for OK and ERROR, attribute keys and values as strings, the
+endpoint attributes, resource attributes named in ``zipkin_convert.RESOURCE_KEYS``, scope name
+and version, trace state, links (via ``otlp.link.N`` tags), events with their attributes (via
+the collector's ``name|{json}|dropped`` annotation encoding).
+
+What it loses:
+- nanosecond precision: times are truncated to microseconds; a span shorter than 1 µs becomes
+  1 µs long;
+- attribute types: every attribute value is read back as a string (``true``, ``25``, ``12.3``,
+  base64 for bytes, JSON for lists and maps); event and link attributes keep JSON types (so
+  bytes come back as base64 strings);
+- resource attributes other than ``service.name`` and the semantic-convention names: they come
+  back as span attributes; resource attributes of a span without a service name likewise;
+- status message when the status is UNSET; an ``error`` attribute on a span that is not ERROR;
+- scope attributes, trace flags, dropped attribute/event/link counts of the span, span
+  ``follows_from``, and ``warnings``;
+- the end of a span that never ended or ends before it starts (no ``duration`` is written, so
+  it is read back as never ended), and the start of a span that starts at 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+import msgspec
+
+from spanscope.errors import Diagnostics
+from spanscope.formats.zipkin_common import ZSpan, decode_document
+from spanscope.formats.zipkin_convert import ZipkinReader
+from spanscope.formats.zipkin_encode import to_zipkin
+from spanscope.model import Span
+
+NAME = "zipkin-v2"
+
+_DECODER = msgspec.json.Decoder(list[ZSpan] | ZSpan)
+_ENCODER = msgspec.json.Encoder()
+
+
+def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
+    """Yield the spans of a Zipkin v2 JSON document (see the module docstring)."""
+    document = decode_document(_DECODER, stream.read(), source)
+    reader = ZipkinReader(source, diagnostics)
+    if isinstance(document, ZSpan):
+        yield reader.convert(document, "$")
+        return
+    convert = reader.convert
+    for index, zspan in enumerate(document):
+        yield convert(zspan, f"$[{index}]")
+
+
+def write(spans: Iterable[Span], out: BinaryIO) -> None:
+    """Write ``spans`` as one JSON list of Zipkin v2 spans."""
+    encode = _ENCODER.encode
+    out.write(b"[")
+    first = True
+    for span in spans:
+        if not first:
+            out.write(b",")
+        first = False
+        out.write(encode(to_zipkin(span)))
+    out.write(b"]")
