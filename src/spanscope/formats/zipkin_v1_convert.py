@@ -381,7 +381,8 @@ def join_v1(z: ZSpan) -> V1Span:
         binaries.append(
             V1BinaryAnnotation(address_key or "sa", True, "BOOL", endpoint=z.remoteEndpoint)
         )
-    if local is not None and not annotations and not z.tags:
+    carried = z.tags or any(note.endpoint is not None for note in annotations)
+    if local is not None and not carried:
         binaries.append(V1BinaryAnnotation("lc", "", endpoint=local))
     shared = bool(z.shared)
     return V1Span(
