@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "convert": "convert:convert",
     "generate": "generate:generate",
     "load": "load:load",
+    "propagation": "propagation:propagation",
 }
 # Each command module registers itself by adding one line above when it lands, e.g.
 # "analyze": "analyze:analyze". Keep the dict sorted by command name.

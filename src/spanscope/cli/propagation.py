@@ -1,0 +1,288 @@
+"""``spanscope propagation``: parse context headers, test propagation through services, run
+the echo probe."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from spanscope.propagation import codecs
+from spanscope.propagation.context import Context, Parsed
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False)
+
+EXIT_FAILED = 1
+
+
+def _formats(value: str) -> list[str]:
+    try:
+        return codecs.resolve_formats(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.group()
+def propagation() -> None:
+    """Check trace-context propagation: W3C traceparent/tracestate/baggage, B3 (single and
+    multi), Jaeger uber-trace-id, AWS X-Ray.
+
+    \b
+    Examples:
+      spanscope propagation parse 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+      spanscope propagation test --url http://localhost:8000/api --format all
+      spanscope propagation echo --port 8000 --forward http://localhost:8001/
+    """
+
+
+@propagation.command()
+@click.argument("headers", nargs=-1, required=True, metavar="HEADER...")
+@click.option("--to", "to", default="all", show_default=True, help="Formats to convert into.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def parse(headers: tuple[str, ...], to: str, as_json: bool) -> None:
+    """Parse context headers strictly, say why one is invalid, and convert between formats.
+
+    HEADER is 'Name: value' or a bare value (its header is guessed from its shape); '-' reads
+    header lines from stdin. Exits 1 when a header is invalid or none is found.
+
+    \b
+    Examples:
+      spanscope propagation parse 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+      spanscope propagation parse 'b3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1' --to w3c
+      curl -sI https://example.com | spanscope propagation parse -
+    """
+    targets = _formats(to)
+    text = "\n".join(sys.stdin.read() if h == "-" else h for h in headers)
+    pairs = codecs.parse_header_text(text)
+    results = {n: p for n, p in codecs.extract_all(pairs).items() if p.present}
+    converted = codecs.convert(pairs, targets)
+    failed = not results or any(not p.ok for p in results.values())
+    if as_json:
+        out = {
+            "headers": [list(h) for h in pairs],
+            "formats": {n: _parsed_dict(p) for n, p in results.items()},
+            "disagreements": codecs.disagreements(results),
+            "converted": {
+                "from": converted.header or None,
+                "headers": [list(h) for h in converted.value or []],
+                "warnings": list(converted.warnings),
+            },
+            "ok": not failed,
+        }
+        stdout.print_json(json.dumps(out))
+    else:
+        _print_parse(pairs, results, converted)
+    if failed:
+        sys.exit(EXIT_FAILED)
+
+
+def _parsed_dict(parsed: Parsed[Context]) -> dict[str, object]:
+    out: dict[str, object] = {"status": parsed.status()}
+    if parsed.reason:
+        out["reason"] = parsed.reason
+    if parsed.warnings:
+        out["warnings"] = list(parsed.warnings)
+    if parsed.value is not None:
+        out["context"] = parsed.value.to_dict()
+    return out
+
+
+def _print_parse(pairs, results: dict[str, Parsed[Context]], converted) -> None:
+    if not results:
+        names = ", ".join(name for name, _ in pairs) or "nothing"
+        stdout.print(f"[red]no trace context header found[/] (got {names})")
+        return
+    for name, parsed in results.items():
+        if parsed.value is None:
+            stdout.print(f"[bold]{name}[/]: [red]invalid[/] - {parsed.reason}")
+            continue
+        stdout.print(f"[bold]{name}[/]: [green]valid[/]")
+        table = Table(show_header=False, box=None, padding=(0, 2))
+        for key, value in parsed.value.to_dict().items():
+            if value in (None, [], False) and key not in ("sampled",):
+                continue
+            table.add_row(key, _show(value))
+        stdout.print(table)
+        for warning in parsed.warnings:
+            stdout.print(f"  [yellow]warning:[/] {warning}")
+    for note in codecs.disagreements(results):
+        stdout.print(f"[yellow]formats disagree:[/] {note}")
+    if converted.value:
+        stdout.print(f"\n[bold]as other formats[/] (from {converted.header}):")
+        for name, value in converted.value:
+            stdout.print(f"  {name}: {value}")
+        for warning in converted.warnings:
+            stdout.print(f"  [yellow]warning:[/] {warning}")
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "defer (no decision)"
+    if isinstance(value, list):
+        return ", ".join(
+            f"{v['key']}={v['value']}" if isinstance(v, dict) else "=".join(v) for v in value
+        )
+    return str(value)
+
+
+@propagation.command()
+@click.option("--url", required=True, help="The first service of the chain.")
+@click.option(
+    "--format",
+    "format_",
+    default="w3c",
+    show_default=True,
+    help="w3c, b3, b3multi, jaeger, xray, a comma list, or all.",
+)
+@click.option("--hops", type=click.IntRange(min=1), help="How many hops the chain must have.")
+@click.option("--expect-services", default="", help="Comma list of services, in chain order.")
+@click.option("--backend", help="Jaeger-API trace store to find the trace in, e.g. :16686.")
+@click.option(
+    "--backend-wait", default=10.0, show_default=True, help="Seconds to wait for spans to land."
+)
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds per request.")
+@click.option("--no-baggage", is_flag=True, help="Do not send (and check) baggage.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
+def test(
+    url: str,
+    format_: str,
+    hops: int | None,
+    expect_services: str,
+    backend: str | None,
+    backend_wait: float,
+    timeout: float,
+    no_baggage: bool,
+    as_json: bool,
+) -> None:
+    """Send a request with a generated context and check it survives every hop.
+
+    Hops are seen through echo probes ('spanscope propagation echo', chained with --forward)
+    or, for real services, by finding the trace in a trace store (--backend) and checking the
+    expected services form one connected tree. Exits 1 when a check fails.
+
+    \b
+    Examples:
+      spanscope propagation test --url http://localhost:8000/api --format all --json
+      spanscope propagation test --url http://gateway:8080/checkout --hops 3 \\
+          --expect-services gateway,orders,payments --backend http://localhost:16686
+    """
+    from spanscope.propagation.tester import run_test
+
+    services = [s.strip() for s in expect_services.split(",") if s.strip()]
+    report = run_test(
+        url,
+        _formats(format_),
+        hops=hops,
+        expect_services=services,
+        backend=backend,
+        backend_wait=backend_wait,
+        timeout=timeout,
+        baggage=not no_baggage,
+    )
+    if as_json:
+        stdout.print_json(json.dumps(report.to_dict()))
+    else:
+        _print_report(report)
+    if not report.ok:
+        sys.exit(EXIT_FAILED)
+
+
+def _print_report(report) -> None:
+    for fmt in report.formats:
+        verdict = "[green]PASS[/]" if fmt.ok else "[red]FAIL[/]"
+        stdout.print(f"\n{verdict} [bold]{fmt.format}[/] trace {fmt.trace_id}")
+        if fmt.hops:
+            table = Table(box=None, padding=(0, 2))
+            for column in ("hop", "service", "received parent", "sent parent", "checks"):
+                table.add_column(column)
+            for hop in fmt.hops:
+                checks = " ".join(
+                    f"[green]✓[/]{c.name}" if c.ok else f"[red]✗{c.name}[/]" for c in hop.checks
+                )
+                received = (hop.received or {}).get("span_id") or "-"
+                sent = next((v for k, v in hop.sent), "-") if hop.sent else "-"
+                table.add_row(str(hop.index), hop.service, str(received), _short(sent), checks)
+            stdout.print(table)
+        if fmt.backend is not None:
+            found = f"{fmt.backend.span_count} spans" if fmt.backend.found else "not found"
+            stdout.print(
+                f"  trace store {fmt.backend.url}: {found}; services "
+                f"{', '.join(fmt.backend.services) or '-'}"
+            )
+        for failure in fmt.failures():
+            stdout.print(f"  [red]✗[/] {failure}")
+        notes = [n for h in fmt.hops for n in h.notes] + fmt.notes
+        notes += fmt.backend.notes if fmt.backend else []
+        for note in notes:
+            stdout.print(f"  [yellow]note:[/] {note}")
+    passed = sum(f.ok for f in report.formats)
+    stdout.print(f"\n{passed}/{len(report.formats)} formats passed")
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= 60 else value[:57] + "..."
+
+
+@propagation.command()
+@click.option("--port", default=8000, show_default=True, help="Port to listen on (0: any).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--forward", multiple=True, help="Next hop URL to call (repeatable).")
+@click.option("--service", default=None, help="Service name in answers and spans.")
+@click.option(
+    "--inject",
+    default="w3c",
+    show_default=True,
+    help="Formats to start a new trace in when a request carries no valid context.",
+)
+@click.option("--otlp-endpoint", help="Export spans over OTLP/HTTP, e.g. http://localhost:4318.")
+@click.option(
+    "--no-propagate", is_flag=True, help="Call next hops without context (a broken service)."
+)
+def echo(
+    port: int,
+    host: str,
+    forward: tuple[str, ...],
+    service: str | None,
+    inject: str,
+    otlp_endpoint: str | None,
+    no_propagate: bool,
+) -> None:
+    """Run the echo probe: answer every request with the context it received (and what it
+    parsed), optionally calling the next hop with a fresh span id in the same format(s).
+
+    It also serves as the service under test for the W3C trace-context test suite (a POST of
+    [{"url": ..., "arguments": [...]}] makes it call each url with propagated headers).
+
+    \b
+    Examples:
+      spanscope propagation echo --port 8000
+      spanscope propagation echo --port 8000 --forward http://localhost:8001/ --service gateway
+    """
+    from spanscope.propagation.echo import EchoConfig, EchoServer
+
+    config = EchoConfig(
+        service=service or f"echo-{port}",
+        host=host,
+        port=port,
+        forward=list(forward),
+        inject=_formats(inject),
+        propagate=not no_propagate,
+        otlp_endpoint=otlp_endpoint,
+    )
+    try:
+        server = EchoServer(config)
+    except (OSError, RuntimeError) as exc:
+        raise click.ClickException(f"cannot start the echo probe on {host}:{port}: {exc}") from None
+    stderr.print(f"echo probe [bold]{config.service}[/] listening on {server.url}")
+    for url in forward:
+        stderr.print(f"  forwarding to {url}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
