@@ -198,14 +198,15 @@ def inject_single(context: Context) -> list[tuple[str, str]]:
 
 
 def inject_multi(context: Context) -> list[tuple[str, str]]:
+    """The ``x-b3-*`` headers, lowercase as the spec prefers for case-sensitive carriers."""
     out: list[tuple[str, str]] = []
     if context.has_ids:
-        out += [(TRACE_ID, context.trace_id), (SPAN_ID, context.span_id)]
+        out += [(TRACE_ID.lower(), context.trace_id), (SPAN_ID.lower(), context.span_id)]
         if context.parent_span_id:
-            out.append((PARENT_SPAN_ID, context.parent_span_id))
+            out.append((PARENT_SPAN_ID.lower(), context.parent_span_id))
     sampling = _sampling(context)
     if sampling == "debug":
-        out.append((FLAGS, "1"))  # debug implies accept: no X-B3-Sampled with it
+        out.append((FLAGS.lower(), "1"))  # debug implies accept: no X-B3-Sampled with it
     elif sampling != "defer":
-        out.append((SAMPLED, "1" if sampling == "accept" else "0"))
+        out.append((SAMPLED.lower(), "1" if sampling == "accept" else "0"))
     return out

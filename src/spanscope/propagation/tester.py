@@ -338,6 +338,11 @@ def _compare(hop: Hop, fmt: str, expected: Context, got: Context, sender: str) -
                 f"{hop.label} received sampled={got.sampled} debug={got.debug}",
             )
         )
+    if got.debug and not expected.debug:
+        hop.notes.append(
+            f"{sender} set the debug flag, which forces sampling downstream (the OpenTelemetry "
+            "Jaeger propagator sets it on every sampled span)"
+        )
     if fmt == "w3c" and expected.random:
         hop.checks.append(
             Check(
