@@ -114,7 +114,7 @@ class Analyzer:
         self.endpoints: dict[tuple[str, str], list] = {}  # key -> [digest, failed]
         self.operations: dict[tuple[str, str], _Operation] = {}
         self.slow_count = 0
-        self._slow: list[tuple[int, int, SlowSpan]] = []  # min-heap of the longest spans
+        self._slow: list[tuple[tuple[int, int], int, SlowSpan]] = []  # min-heap, by self time
         self._slowest: list[tuple[int, int, TraceDetail]] = []
         self._profiles = []
         self._groups: dict[tuple[str, str, str, str], _ErrorGroup] = {}
@@ -178,7 +178,8 @@ class Analyzer:
                 stats.errors += 1
             if duration >= threshold:
                 self.slow_count += 1
-                if len(slow) < top or duration > slow[0][0]:
+                # Ranked by self time: the spans that are slow themselves, not their callers.
+                if len(slow) < top or (own, duration) > slow[0][0]:
                     self._seq += 1
                     item = SlowSpan(
                         trace.trace_id,
@@ -191,9 +192,9 @@ class Analyzer:
                         critical,
                     )
                     if len(slow) < top:
-                        heapq.heappush(slow, (duration, -self._seq, item))
+                        heapq.heappush(slow, ((own, duration), -self._seq, item))
                     else:
-                        heapq.heapreplace(slow, (duration, -self._seq, item))
+                        heapq.heapreplace(slow, ((own, duration), -self._seq, item))
 
         self.end_ns = end
         if self.traces % 1024 == 0:

@@ -119,7 +119,8 @@ class SlowSpan(msgspec.Struct):
 
 
 class SlowSpans(msgspec.Struct):
-    """Spans at least ``threshold_ns`` long: how many, and the longest ``top`` of them."""
+    """Spans at least ``threshold_ns`` long: how many, and the ``top`` of them with the most
+    self time (the spans that are slow themselves rather than waiting on a slow child)."""
 
     threshold_ns: int
     count: int

@@ -1,0 +1,226 @@
+"""``spanscope analyze``: what made requests slow or fail, and what to fix first.
+
+Reads every input as one data set (``ReadSession``), assembles traces one at a time, filters
+them, runs ``spanscope.analysis`` and renders with ``spanscope.report``. Exit codes: 0 fine,
+1 a ``--fail-if`` condition held, 2 an input could not be read (or a usage error).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import click
+from rich.console import Console
+
+from spanscope import units
+from spanscope.analysis.analyze import Analyzer
+from spanscope.analysis.conditions import Condition, ConditionError, evaluate, parse_condition
+from spanscope.analysis.filters import TraceFilter, filter_traces
+from spanscope.analysis.profile import folded_stacks
+from spanscope.analysis.results import AnalysisOptions, InputSummary
+from spanscope.assembly import build_trace, group_by_trace
+from spanscope.cli.common import ReadSession, fail_on_input_errors, print_warnings, stderr
+from spanscope.model import InvalidIdError, Trace, normalize_trace_id
+from spanscope.report import encode_report, render_report, write_folded
+
+EXIT_CONDITION = 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class DurationParam(click.ParamType):
+    name = "duration"
+
+    def convert(self, value, param, ctx) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return units.parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class TimeParam(click.ParamType):
+    """An ISO 8601 time (UTC unless it says otherwise) or Unix seconds -> ns since the epoch."""
+
+    name = "time"
+
+    def convert(self, value, param, ctx) -> int:
+        if isinstance(value, int):
+            return value
+        text = value.strip()
+        try:
+            return round(float(text) * 1e9)
+        except ValueError:
+            pass
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(
+                f"{value!r} is not a time: use ISO 8601 (2026-11-26T10:00:00Z) or Unix seconds",
+                param,
+                ctx,
+            )
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        delta = moment - _EPOCH
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+def _traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]:
+    """Build traces one at a time and drop each group of spans once built, so the traces of a
+    big data set are never all held at once."""
+    groups = group_by_trace(session.spans())
+    for trace_id in list(groups):
+        yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
+
+
+def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
+    conditions = []
+    for expression in expressions:
+        try:
+            conditions.append(parse_condition(expression))
+        except ConditionError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fail-if") from None
+    return conditions
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (see schemas/).")
+@click.option(
+    "--slow-threshold",
+    type=DurationParam(),
+    default="500ms",
+    show_default=True,
+    help="Spans at least this long are listed as slow spans.",
+)
+@click.option("--top", default=10, show_default=True, help="Entries in the ranked lists.")
+@click.option("--service", "services", multiple=True, help="Only traces that touch this service.")
+@click.option(
+    "--operation",
+    "operations",
+    multiple=True,
+    help="Only traces with a span of this operation (NAME or SERVICE:NAME).",
+)
+@click.option("--trace-id", "trace_ids", multiple=True, help="Only this trace (repeatable).")
+@click.option("--since", type=TimeParam(), default=None, help="Only traces starting at/after.")
+@click.option("--until", type=TimeParam(), default=None, help="Only traces starting before.")
+@click.option(
+    "--min-duration", type=DurationParam(), default=None, help="Only requests this long or more."
+)
+@click.option(
+    "--fail-if",
+    "fail_if",
+    multiple=True,
+    metavar="COND",
+    help="Exit 1 if COND holds, e.g. 'p99(GET /checkout) > 800ms' or 'error_rate > 1%'.",
+)
+@click.option(
+    "--folded",
+    "folded",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=None,
+    help="Also write critical-path folded stacks (flamegraph.pl, speedscope) to this file.",
+)
+@click.option("--folded-slow", is_flag=True, help="Folded stacks of the slowest traces only.")
+@click.option("--format", "format_", default=None, help="Skip detection and read as this format.")
+@click.option("--strict", is_flag=True, help="Stop at the first bad input instead of reading on.")
+@click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded.")
+def analyze(
+    inputs: tuple[str, ...],
+    as_json: bool,
+    slow_threshold: int,
+    top: int,
+    services: tuple[str, ...],
+    operations: tuple[str, ...],
+    trace_ids: tuple[str, ...],
+    since: int | None,
+    until: int | None,
+    min_duration: int | None,
+    fail_if: tuple[str, ...],
+    folded: str | None,
+    folded_slow: bool,
+    format_: str | None,
+    strict: bool,
+    no_adjust_skew: bool,
+) -> None:
+    """Find what made requests slow or fail, and what to fix first.
+
+    Several FILEs (any formats, gzip or not, '-' for stdin) are analysed as one data set.
+    The report shows, per endpoint, latency percentiles and where the critical-path time goes
+    (all requests vs the slowest 5%), the slowest traces with their critical path, slow spans,
+    where errors started, service dependencies, and problems found in the data.
+
+    \b
+    Examples:
+      spanscope analyze traces.json
+      spanscope analyze traces.json --slow-threshold 200ms --service checkout
+      spanscope analyze a.json b.jsonl.gz --json > report.json
+      spanscope analyze traces.json --folded stacks.txt   # flamegraph.pl stacks.txt > fg.svg
+      spanscope analyze traces.json --fail-if 'p99(GET /checkout) > 800ms' \\
+          --fail-if 'error_rate > 1%'
+    """
+    if top <= 0:
+        raise click.BadParameter("must be positive", param_hint="--top")
+    conditions = _conditions(fail_if)
+    for value in trace_ids:
+        try:
+            normalize_trace_id(value.strip())
+        except InvalidIdError as exc:
+            raise click.BadParameter(str(exc), param_hint="--trace-id") from None
+    trace_filter = TraceFilter(
+        services=services,
+        operations=operations,
+        trace_ids=trace_ids,
+        since_ns=since,
+        until_ns=until,
+        min_duration_ns=min_duration,
+    )
+    options = AnalysisOptions(slow_threshold_ns=slow_threshold, top=top)
+    session = ReadSession(list(inputs), format=format_, strict=strict)
+    analyzer = Analyzer(options)
+    for trace in filter_traces(_traces(session, not no_adjust_skew), trace_filter):
+        analyzer.add(trace)
+    report = analyzer.report()
+    report.filters = trace_filter.describe()
+    report.inputs = [
+        InputSummary(r.source, r.format, r.spans, str(r.error) if r.error else None)
+        for r in session.inputs
+    ]
+    report.warnings = session.diagnostics.count
+    try:
+        report.conditions = [evaluate(condition, report) for condition in conditions]
+    except ConditionError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fail-if") from None
+
+    if folded is not None:
+        _write_folded(analyzer, folded, folded_slow)
+    if as_json:
+        sys.stdout.buffer.write(encode_report(report))
+        sys.stdout.buffer.flush()
+    else:
+        console = Console(highlight=False)
+        if not console.is_terminal:
+            console = Console(highlight=False, width=160)  # files and pipes: no wrapping
+        render_report(report, console)
+    print_warnings(session.diagnostics)
+    if as_json:
+        for result in report.conditions:
+            if result.holds:
+                stderr.print(f"[red]FAIL[/] {result.expression}: {result.message}", soft_wrap=True)
+    fail_on_input_errors(session)
+    if any(result.holds for result in report.conditions):
+        raise SystemExit(EXIT_CONDITION)
+
+
+def _write_folded(analyzer: Analyzer, path: str, slow: bool) -> None:
+    stacks = folded_stacks(analyzer.profile(), slow=slow)
+    if path == "-":
+        write_folded(stacks, sys.stdout)
+        sys.stdout.flush()
+        return
+    with open(path, "w", encoding="utf-8") as out:
+        lines = write_folded(stacks, out)
+    stderr.print(f"wrote {lines:,} folded stacks to {path}")

@@ -1,0 +1,19 @@
+"""Report: rendering an ``AnalysisReport`` for people (rich text) and programs (JSON).
+
+Contract: functions here take the ``spanscope.analysis.results.AnalysisReport`` (or profile)
+that analysis produced and only lay it out; they compute nothing new beyond unit conversion,
+percentages of numbers already in the report, and truncation for display.
+
+- ``json``: ``encode_report`` (bytes), ``report_schema`` (JSON Schema, draft 2020-12, the one
+  checked in as ``schemas/analysis-report.schema.json``);
+- ``text``: ``render_report`` to a rich ``Console``;
+- ``folded``: folded stacks lines for flamegraph.pl / speedscope.
+"""
+
+from __future__ import annotations
+
+from spanscope.report.folded import write_folded
+from spanscope.report.json import encode_report, report_schema
+from spanscope.report.text import render_report
+
+__all__ = ["encode_report", "render_report", "report_schema", "write_folded"]

@@ -1,0 +1,302 @@
+"""The human report: rich tables, most useful first.
+
+Order: what the data is, what to fix first, latency per endpoint, where each endpoint's time
+goes (all traces vs the slowest), the slowest traces with their critical path, slow spans,
+errors and where they started, operations, dependencies, problems in the data, ``--fail-if``
+results. Durations are shown with ``spanscope.units.format_duration``; nothing is computed here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from spanscope.analysis.results import AnalysisReport
+from spanscope.units import format_duration
+
+_MAX_ROWS = 25
+
+
+def _iso(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def _pct(fraction: float) -> str:
+    return f"{fraction * 100:.1f}%"
+
+
+def _frame(service: str, operation: str) -> str:
+    return f"{service or '?'}:{operation}"
+
+
+def _table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left", overflow="fold")
+    return table
+
+
+def render_report(report: AnalysisReport, console: Console) -> None:
+    """Print ``report`` to ``console``."""
+    _summary(report, console)
+    if not report.summary.traces:
+        console.print("no traces to analyse (check the inputs and filters)")
+        return
+    _fix_first(report, console)
+    _endpoints(report, console)
+    _profiles(report, console)
+    _slowest(report, console)
+    _slow_spans(report, console)
+    _errors(report, console)
+    _operations(report, console)
+    _dependencies(report, console)
+    _problems(report, console)
+    _conditions(report, console)
+
+
+def _summary(report: AnalysisReport, console: Console) -> None:
+    s = report.summary
+    for item in report.inputs:
+        error = f" [red]({item.error})[/]" if item.error else ""
+        console.print(
+            f"[dim]input[/] {item.source}: {item.format or '?'}, {item.spans:,} spans{error}"
+        )
+    if report.filters:
+        shown = ", ".join(f"{k}={v}" for k, v in report.filters.items())
+        console.print(f"[dim]filters[/] {shown}")
+    console.print(
+        f"[bold]{s.traces:,}[/] traces, [bold]{s.spans:,}[/] spans, "
+        f"[bold]{len(s.services)}[/] services; "
+        f"[bold]{s.failed_traces:,}[/] failed requests, {s.traces_with_errors:,} traces with errors"
+    )
+    if s.traces:
+        console.print(
+            f"time range {_iso(s.start_ns)} .. {_iso(s.end_ns)}; request latency "
+            f"p50 {format_duration(s.latency.p50_ns)}, p99 {format_duration(s.latency.p99_ns)}, "
+            f"max {format_duration(s.latency.max_ns)}"
+        )
+    console.print()
+
+
+def _fix_first(report: AnalysisReport, console: Console) -> None:
+    if not report.fix_first:
+        return
+    pct = int(report.options.slow_fraction * 100)
+    table = _table(
+        f"What to fix first (critical-path time in the slowest {pct}% of each endpoint)",
+        "#", "service:operation", "endpoint", "in slowest", "share slowest", "share all",
+        right=("#", "in slowest", "share slowest", "share all"),
+    )  # fmt: skip
+    for rank, c in enumerate(report.fix_first, 1):
+        table.add_row(
+            str(rank),
+            _frame(c.service, c.operation),
+            _frame(c.endpoint_service, c.endpoint_operation),
+            format_duration(c.slow_critical_ns),
+            _pct(c.slow_share),
+            _pct(c.share),
+        )
+    console.print(table)
+    console.print()
+
+
+def _latency_cells(latency) -> list[str]:
+    return [
+        f"{latency.count:,}",
+        format_duration(latency.p50_ns),
+        format_duration(latency.p90_ns),
+        format_duration(latency.p95_ns),
+        format_duration(latency.p99_ns),
+        format_duration(latency.max_ns),
+    ]
+
+
+def _endpoints(report: AnalysisReport, console: Console) -> None:
+    table = _table(
+        "Latency per endpoint (root span)",
+        "endpoint", "requests", "p50", "p90", "p95", "p99", "max", "failed",
+        right=("requests", "p50", "p90", "p95", "p99", "max", "failed"),
+    )  # fmt: skip
+    for e in report.endpoints[:_MAX_ROWS]:
+        table.add_row(
+            _frame(e.service, e.operation), *_latency_cells(e.latency), _pct(e.error_rate)
+        )
+    console.print(table)
+    if any(not e.latency.exact for e in report.endpoints):
+        console.print(
+            "[dim]percentiles of large groups come from a DDSketch (1% relative error)[/]"
+        )
+    console.print()
+
+
+def _profiles(report: AnalysisReport, console: Console) -> None:
+    pct = int(report.options.slow_fraction * 100)
+    for p in report.profiles[:5]:
+        table = _table(
+            f"Where {_frame(p.service, p.operation)} waits: {p.traces:,} traces, slowest "
+            f"{pct}% = {p.slow_traces:,} traces >= {format_duration(p.slow_min_duration_ns)}",
+            "service:operation", "share all", "share slowest", "critical time all",
+            right=("share all", "share slowest", "critical time all"),
+        )  # fmt: skip
+        for f in p.frames:
+            table.add_row(
+                _frame(f.service, f.operation),
+                _pct(f.share),
+                _pct(f.slow_share),
+                format_duration(f.critical_ns),
+            )
+        console.print(table)
+        console.print()
+
+
+def _slowest(report: AnalysisReport, console: Console) -> None:
+    if not report.slowest_traces:
+        return
+    table = _table(
+        "Slowest traces and what their critical path spent time in",
+        "trace id", "endpoint", "duration", "critical path (top)",
+        right=("duration",),
+    )  # fmt: skip
+    for t in report.slowest_traces:
+        path = ", ".join(
+            f"{_frame(c.service, c.operation)} {_pct(c.share)}" for c in t.contributors[:3]
+        )
+        failed = " [red]failed[/]" if t.failed else ""
+        table.add_row(
+            t.trace_id,
+            _frame(t.service, t.operation) + failed,
+            format_duration(t.duration_ns),
+            path,
+        )
+    console.print(table)
+    console.print()
+
+
+def _slow_spans(report: AnalysisReport, console: Console) -> None:
+    slow = report.slow_spans
+    threshold = format_duration(slow.threshold_ns)
+    if not slow.count:
+        console.print(f"no span took {threshold} or more\n")
+        return
+    table = _table(
+        f"Slow spans: {slow.count:,} took {threshold} or more (most self time shown)",
+        "service:operation", "duration", "self", "on critical path", "trace id",
+        right=("duration", "self", "on critical path"),
+    )  # fmt: skip
+    for s in slow.spans:
+        table.add_row(
+            _frame(s.service, s.operation),
+            format_duration(s.duration_ns),
+            format_duration(s.self_ns),
+            format_duration(s.on_critical_path_ns),
+            s.trace_id,
+        )
+    console.print(table)
+    console.print()
+
+
+def _errors(report: AnalysisReport, console: Console) -> None:
+    e = report.errors
+    if not e.error_spans:
+        console.print("no errors found\n")
+        return
+    console.print(
+        f"[bold]Errors[/]: {e.error_spans:,} error spans in {e.traces_with_errors:,} traces; "
+        f"{e.failed_traces:,} requests failed"
+    )
+    table = _table(
+        "Where failures started (originating error per trace, grouped)",
+        "traces", "service:operation", "type", "message", "example trace",
+        right=("traces",),
+    )  # fmt: skip
+    for g in e.origins[:_MAX_ROWS]:
+        table.add_row(
+            f"{g.traces:,}",
+            _frame(g.service, g.operation),
+            g.exception_type,
+            g.message_template,
+            g.example_trace_id,
+        )
+    console.print(table)
+    rates = _table(
+        "Error rate per operation",
+        "service:operation", "errors", "spans", "rate",
+        right=("errors", "spans", "rate"),
+    )  # fmt: skip
+    for o in e.by_operation[:_MAX_ROWS]:
+        rates.add_row(
+            _frame(o.service, o.operation), f"{o.errors:,}", f"{o.spans:,}", _pct(o.error_rate)
+        )
+    console.print(rates)
+    console.print()
+
+
+def _operations(report: AnalysisReport, console: Console) -> None:
+    table = _table(
+        "Operations (by time on critical paths)",
+        "service:operation", "spans", "p50", "p99", "max", "self total", "critical total",
+        "errors",
+        right=("spans", "p50", "p99", "max", "self total", "critical total", "errors"),
+    )  # fmt: skip
+    for o in report.operations[:_MAX_ROWS]:
+        table.add_row(
+            _frame(o.service, o.operation),
+            f"{o.latency.count:,}",
+            format_duration(o.latency.p50_ns),
+            format_duration(o.latency.p99_ns),
+            format_duration(o.latency.max_ns),
+            format_duration(o.self_ns),
+            format_duration(o.critical_ns),
+            _pct(o.error_rate),
+        )
+    console.print(table)
+    if len(report.operations) > _MAX_ROWS:
+        console.print(f"[dim]... {len(report.operations) - _MAX_ROWS} more in --json[/]")
+    console.print()
+
+
+def _dependencies(report: AnalysisReport, console: Console) -> None:
+    if not report.dependencies:
+        return
+    table = _table(
+        "Dependencies (service -> service)",
+        "caller", "callee", "calls", "errors", "p50", "p99",
+        right=("calls", "errors", "p50", "p99"),
+    )  # fmt: skip
+    for d in report.dependencies:
+        rate = d.error_count / d.call_count if d.call_count else 0.0
+        table.add_row(
+            d.parent or "?",
+            d.child or "?",
+            f"{d.call_count:,}",
+            _pct(rate),
+            format_duration(d.p50_ns),
+            format_duration(d.p99_ns),
+        )
+    console.print(table)
+    console.print()
+
+
+def _problems(report: AnalysisReport, console: Console) -> None:
+    if not report.problems and not report.warnings:
+        console.print("no problems found in the data")
+        return
+    table = _table(
+        "Problems in the data", "problem", "count", "traces", "example", right=("count", "traces")
+    )
+    for p in report.problems:
+        table.add_row(p.kind, f"{p.count:,}", f"{p.traces:,}", p.example)
+    if report.warnings:
+        table.add_row("input warnings", f"{report.warnings:,}", "", "see messages above")
+    console.print(table)
+
+
+def _conditions(report: AnalysisReport, console: Console) -> None:
+    if not report.conditions:
+        return
+    console.print()
+    for c in report.conditions:
+        mark = "[red]FAIL[/]" if c.holds else "[green]ok[/]"
+        console.print(f"{mark} {c.expression}: {c.message}", soft_wrap=True)
