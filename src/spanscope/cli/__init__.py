@@ -16,6 +16,7 @@ from spanscope import __version__
 # command name -> "module:attribute" under spanscope.cli
 COMMANDS: dict[str, str] = {
     "info": "info:info",
+    "analyze": "analyze:analyze",
     "convert": "convert:convert",
     "generate": "generate:generate",
     "load": "load:load",
