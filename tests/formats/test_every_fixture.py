@@ -164,6 +164,8 @@ def _raw_span_count(path: Path, format_name: str) -> int | None:
     if format_name == "jaeger-json":
         if isinstance(doc, list):
             return len(doc)
+        if "spanID" in doc:  # one Elasticsearch span document
+            return 1
         data = doc.get("data", doc)
         traces = data if isinstance(data, list) else [data]
         return sum(len(trace.get("spans", [])) for trace in traces)
