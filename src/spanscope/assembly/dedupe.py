@@ -21,7 +21,7 @@ deterministic, and never equal to any id or parent id in the trace.
 
 from __future__ import annotations
 
-from spanscope.assembly.hosts import host_key
+from spanscope.assembly.hosts import Host, compare, host_of
 from spanscope.model import Problem, ProblemKind, Span, SpanKind
 
 
@@ -154,13 +154,13 @@ class _Deduper:
             self._report(new_id, message)
 
     def _reparent_server_children(self) -> None:
-        hosts: dict[int, str] = {}
+        hosts: dict[int, Host] = {}
 
-        def host(span: Span) -> str:
-            key = hosts.get(id(span))
-            if key is None:
-                key = hosts[id(span)] = host_key(span)
-            return key
+        def host(span: Span) -> Host:
+            found = hosts.get(id(span))
+            if found is None:
+                found = hosts[id(span)] = host_of(span)
+            return found
 
         moved: dict[int, int] = {}
         for span in self.spans:
@@ -173,7 +173,7 @@ class _Deduper:
             candidates = [
                 server
                 for server in servers
-                if server.service_name == span.service_name and host(server) == host(span)
+                if server.service_name == span.service_name and compare(host(server), host(span))[0]
             ]
             if not candidates:
                 continue  # client side: it stays under the client span

@@ -1,39 +1,48 @@
-"""Which host (which clock) a span was recorded on.
+"""Which host (which clock) a span was recorded on, and whether two spans share one.
 
-``host_key(span)`` returns a display string naming the span's host, e.g. ``"host web-1"``, or
-``"service checkout"`` when the span's resource names no host, or ``""`` when nothing is known.
-Two spans with the same non-empty key are taken to share one clock; an empty key never matches
-anything (as in Jaeger, an unknown host is compared against its parent every time).
+``host_of(span)`` gathers what a span says about its host at three levels:
 
-Only resource attributes are consulted. Span-level attributes such as ``network.local.address``
-are set on some spans of a process and not on others, so using them would split one process into
-two "hosts" and shift in-process children that merely outlive their parent.
+1. ``name``: the resource's host: OpenTelemetry ``host.id``/``host.name``/``host.ip``, Jaeger
+   process tags ``hostname``/``ip`` (string, 32-bit integer or raw bytes, as Jaeger clients send
+   them), the first one present;
+2. ``address``: the span's own local address (``network.local.address``/``net.host.ip``), which
+   is where Zipkin readers put ``localEndpoint.ipv4``/``ipv6``;
+3. ``service``: the service name, the last resort.
+
+``compare(a, b)`` decides at the first level both spans know, so a server span that carries a
+local address and its in-process child that does not are still compared by service (one process,
+one clock) instead of being taken for two hosts. Two spans that know nothing never match (as in
+Jaeger, an unknown host is compared against its parent every time).
 """
 
 from __future__ import annotations
 
 import ipaddress
+from typing import NamedTuple
 
 from spanscope.model import AttributeValue, Span
 
-# OpenTelemetry resource conventions first, then Jaeger process tags (``hostname``, ``ip``), then
-# the names Zipkin endpoints are commonly mapped to. The first one present wins.
-HOST_ATTRIBUTES = (
-    "host.id",
-    "host.name",
-    "host.ip",
-    "hostname",
-    "ip",
-    "net.host.ip",
-    "net.host.name",
-    "ipv4",
-    "ipv6",
-)
+RESOURCE_HOST_ATTRIBUTES = ("host.id", "host.name", "host.ip", "hostname", "ip")
+SPAN_ADDRESS_ATTRIBUTES = ("network.local.address", "net.host.ip")
+
+
+class Host(NamedTuple):
+    name: str
+    address: str
+    service: str
+
+    def label(self) -> str:
+        """The most precise thing known, for messages: ``host web-1``, ``service cart``..."""
+        if self.name:
+            return "host " + self.name
+        if self.address:
+            return "host " + self.address
+        if self.service:
+            return "service " + self.service
+        return "unknown host"
 
 
 def _host_text(value: AttributeValue) -> str:
-    """A host attribute as text. Jaeger clients send ``ip`` as a string, a 32-bit integer or raw
-    bytes; ``host.ip`` is a list. Anything else unusable gives ``""``."""
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, bool):
@@ -49,16 +58,36 @@ def _host_text(value: AttributeValue) -> str:
     return ""
 
 
-def host_key(span: Span) -> str:
-    """The host ``span`` was recorded on, as ``"host <name>"``, ``"service <name>"`` or ``""``."""
-    resource = span.resource_attributes
-    if resource:
-        for name in HOST_ATTRIBUTES:
-            value = resource.get(name)
+def _first(attributes: dict[str, AttributeValue], names: tuple[str, ...]) -> str:
+    if attributes:
+        for name in names:
+            value = attributes.get(name)
             if value is not None:
                 text = _host_text(value)
                 if text:
-                    return "host " + text
-    if span.service_name:
-        return "service " + span.service_name
+                    return text
     return ""
+
+
+def host_of(span: Span) -> Host:
+    return Host(
+        _first(span.resource_attributes, RESOURCE_HOST_ATTRIBUTES),
+        _first(span.attributes, SPAN_ADDRESS_ATTRIBUTES),
+        span.service_name,
+    )
+
+
+def compare(a: Host, b: Host) -> tuple[bool, str, str]:
+    """Whether ``a`` and ``b`` share a clock, and how each is named in messages."""
+    for prefix, left, right in (
+        ("host ", a.name, b.name),
+        ("host ", a.address, b.address),
+        ("service ", a.service, b.service),
+    ):
+        if left and right:
+            return left == right, prefix + left, prefix + right
+    return False, a.label(), b.label()
+
+
+def same_host(a: Span, b: Span) -> bool:
+    return compare(host_of(a), host_of(b))[0]

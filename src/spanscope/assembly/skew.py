@@ -31,7 +31,7 @@ Where spanscope differs from Jaeger, and why:
 
 from __future__ import annotations
 
-from spanscope.assembly.hosts import host_key
+from spanscope.assembly.hosts import Host, compare, host_of
 from spanscope.model import Problem, ProblemKind, Span, SpanKind, Trace
 
 
@@ -88,15 +88,15 @@ def adjust_clock_skew(trace: Trace) -> None:
 class _Adjuster:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
-        self.hosts: dict[str, str] = {}
-        # span id where a shift was computed -> [span, its parent, shift, spans shifted]
+        self.hosts: dict[str, Host] = {}
+        # span id where a shift was computed -> [span, its parent, shift, spans shifted, labels]
         self.hops: dict[str, list] = {}
 
-    def host(self, span: Span) -> str:
-        key = self.hosts.get(span.span_id)
-        if key is None:
-            key = self.hosts[span.span_id] = host_key(span)
-        return key
+    def host(self, span: Span) -> Host:
+        found = self.hosts.get(span.span_id)
+        if found is None:
+            found = self.hosts[span.span_id] = host_of(span)
+        return found
 
     def run(self) -> None:
         children = self.trace.children
@@ -118,8 +118,7 @@ class _Adjuster:
 
     def adjust(self, span: Span, parent: Span, inherited: int, origin: str) -> tuple[int, str]:
         """Decide and apply ``span``'s shift; return it and where it was computed."""
-        key = self.host(span)
-        same_host = bool(key) and key == self.host(parent)
+        same_host, label, parent_label = compare(self.host(span), self.host(parent))
         if same_host:
             delta = inherited  # one clock: out of bounds for real, or shifted with the parent
         else:
@@ -132,27 +131,25 @@ class _Adjuster:
             self.hops[origin][3] += 1
             span.warnings.append(
                 f"clock skew adjusted by {format_delta(delta)} "
-                f"({key}, shifted with span {origin} on the same host)"
+                f"({label}, shifted with span {origin} on the same host)"
             )
         else:
-            self.hops[origin] = [span, parent, delta, 1]
+            self.hops[origin] = [span, parent, delta, 1, label, parent_label]
             span.warnings.append(
-                f"clock skew adjusted by {format_delta(delta)} "
-                f"({key or 'unknown host'} vs parent's {self.host(parent) or 'unknown host'})"
+                f"clock skew adjusted by {format_delta(delta)} ({label} vs parent's {parent_label})"
             )
         return delta, origin
 
     def report(self) -> None:
         trace = self.trace
-        for origin, (span, parent, delta, count) in self.hops.items():
+        for origin, (span, parent, delta, count, label, parent_label) in self.hops.items():
             more = f" and {count - 1} span{'s' if count > 2 else ''} below it" if count > 1 else ""
             trace.problems.append(
                 Problem(
                     ProblemKind.CLOCK_SKEW,
                     trace.trace_id,
                     origin,
-                    f"span {span.name!r} ({self.host(span) or 'unknown host'}) did not fit in its "
-                    f"parent {parent.name!r} ({self.host(parent) or 'unknown host'}): it{more} "
-                    f"shifted by {format_delta(delta)}",
+                    f"span {span.name!r} ({label}) did not fit in its parent {parent.name!r} "
+                    f"({parent_label}): it{more} shifted by {format_delta(delta)}",
                 )
             )
