@@ -1,0 +1,64 @@
+/* Hover highlighting and a sortable table for the spanscope service map page. */
+(function () {
+  "use strict";
+  var svg = document.querySelector("#map svg"), tip = document.getElementById("tip");
+  var edges = Array.prototype.slice.call(svg.querySelectorAll("g.edge"));
+  var nodes = Array.prototype.slice.call(svg.querySelectorAll("g.node"));
+  var rows = Array.prototype.slice.call(document.querySelectorAll("#edges tbody tr"));
+  // Native <title> tooltips would double ours: keep their text, then remove them.
+  svg.querySelectorAll("title").forEach(function (t) { t.parentNode.setAttribute("data-tip", t.textContent); t.remove(); });
+
+  function focus(match) {
+    svg.classList.toggle("focus", !!match);
+    var on = {};
+    edges.forEach(function (e) {
+      var hit = !!match && match(e.getAttribute("data-from"), e.getAttribute("data-to"));
+      e.classList.toggle("on", hit);
+      if (hit) { on[e.getAttribute("data-from")] = 1; on[e.getAttribute("data-to")] = 1; }
+    });
+    nodes.forEach(function (n) { n.classList.toggle("on", !!on[n.getAttribute("data-name")]); });
+    rows.forEach(function (r) { r.classList.toggle("on", !!match && match(r.getAttribute("data-from"), r.getAttribute("data-to"))); });
+  }
+  function showTip(el, ev) {
+    tip.textContent = el.getAttribute("data-tip");
+    tip.hidden = false;
+    var x = ev.clientX + 14, y = ev.clientY + 14;
+    if (x + tip.offsetWidth > innerWidth - 8) x = ev.clientX - tip.offsetWidth - 10;
+    if (y + tip.offsetHeight > innerHeight - 8) y = ev.clientY - tip.offsetHeight - 10;
+    tip.style.left = x + "px"; tip.style.top = y + "px";
+  }
+  nodes.forEach(function (n) {
+    var name = n.getAttribute("data-name");
+    n.addEventListener("mouseenter", function () { focus(function (a, b) { return a === name || b === name; }); n.classList.add("on"); });
+    n.addEventListener("mousemove", function (ev) { showTip(n, ev); });
+    n.addEventListener("mouseleave", function () { focus(null); tip.hidden = true; });
+  });
+  edges.forEach(function (e) {
+    var from = e.getAttribute("data-from"), to = e.getAttribute("data-to");
+    e.addEventListener("mouseenter", function () { focus(function (a, b) { return a === from && b === to; }); });
+    e.addEventListener("mousemove", function (ev) { showTip(e, ev); });
+    e.addEventListener("mouseleave", function () { focus(null); tip.hidden = true; });
+  });
+  rows.forEach(function (r) {
+    var from = r.getAttribute("data-from"), to = r.getAttribute("data-to");
+    r.addEventListener("mouseenter", function () { focus(function (a, b) { return a === from && b === to; }); });
+    r.addEventListener("mouseleave", function () { focus(null); });
+  });
+  var sortCol = -1, asc = false, body = document.querySelector("#edges tbody");
+  document.querySelector("#edges thead").addEventListener("click", function (ev) {
+    var th = ev.target.closest("th");
+    if (!th) return;
+    var k = +th.getAttribute("data-k");
+    asc = sortCol === k ? !asc : k < 2;
+    sortCol = k;
+    rows.sort(function (a, b) {
+      var ca = a.children[k], cb = b.children[k];
+      var va = ca.hasAttribute("data-v") ? +ca.getAttribute("data-v") : ca.textContent;
+      var vb = cb.hasAttribute("data-v") ? +cb.getAttribute("data-v") : cb.textContent;
+      var r = va < vb ? -1 : va > vb ? 1 : 0;
+      return asc ? r : -r;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  });
+  document.body.setAttribute("data-ready", "1");
+})();

@@ -1,0 +1,249 @@
+"""The service map: who calls whom, how often, how often it fails, how slow, as SVG or HTML.
+
+Contract:
+- ``render_servicemap_svg(traces) -> str``: a static SVG. Nodes are services (colour from
+  ``spanscope.viz.palette``; peers nobody traced, such as a database named by ``db.system``, are
+  dashed), edges are the calls from ``spanscope.analysis.dependencies`` with their count, error
+  rate and p99. Width grows with the call count (log scale), colour goes from grey to red with
+  the error rate, so error-heavy edges stand out. Layout: ``spanscope.viz.layout`` (layered, left
+  to right, deterministic). Every node and edge has a ``<title>`` for a native tooltip.
+- ``render_servicemap_html(traces) -> str``: one self-contained page with the same SVG inline,
+  hover highlighting (a node lights up its calls) and a sortable table of every edge.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from spanscope import __version__
+from spanscope.model import Trace
+from spanscope.viz.layout import NODE_HEIGHT, layered_layout
+from spanscope.viz.page import asset, render_page, text
+from spanscope.viz.palette import ERROR_COLOR, service_colors
+from spanscope.viz.svg import FONT, attr, duration, esc, fit
+
+UNKNOWN = "(unknown service)"
+MAX_LABEL = 28
+CHAR_PX = 7.9  # average advance of the bold 12.5 px node label
+
+
+@dataclass
+class ServiceNode:
+    name: str
+    spans: int  # spans the service reported itself; 0 for a peer nobody traced
+    error_spans: int
+
+
+@dataclass
+class ServiceEdge:
+    parent: str
+    child: str
+    calls: int
+    errors: int
+    p50_ns: int
+    p99_ns: int
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.calls if self.calls else 0.0
+
+
+def service_graph(traces: Sequence[Trace]) -> tuple[list[ServiceNode], list[ServiceEdge]]:
+    """Nodes and edges of the map: edges from ``spanscope.analysis.dependencies``, nodes are
+    every service that reported spans plus every peer an edge names."""
+    from spanscope.analysis.dependencies import dependencies
+    from spanscope.analysis.errors import is_error_span
+
+    nodes: dict[str, ServiceNode] = {}
+    for trace in traces:
+        for span in trace.spans:
+            name = span.service_name or UNKNOWN
+            node = nodes.get(name)
+            if node is None:
+                node = nodes[name] = ServiceNode(name, 0, 0)
+            node.spans += 1
+            if is_error_span(span):
+                node.error_spans += 1
+    edges = [
+        ServiceEdge(
+            e.parent or UNKNOWN, e.child or UNKNOWN, e.call_count, e.error_count, e.p50_ns, e.p99_ns
+        )
+        for e in dependencies(traces)
+    ]
+    for edge in edges:
+        for name in (edge.parent, edge.child):
+            nodes.setdefault(name, ServiceNode(name, 0, 0))
+    return sorted(nodes.values(), key=lambda n: n.name), edges
+
+
+def _node_sub(node: ServiceNode) -> str:
+    if not node.spans:
+        return "not traced"
+    rate = node.error_spans / node.spans
+    return f"{node.spans:,} spans" + (f" · {rate:.0%} err" if node.error_spans else "")
+
+
+def _edge_color(rate: float) -> str:
+    if rate <= 0:
+        return "#8a94a3"
+    # from amber at the first error to full red at 10% and above
+    t = min(1.0, rate / 0.10)
+    r0, g0, b0 = 0xF0, 0xA2, 0x02
+    r1, g1, b1 = 0xE0, 0x31, 0x31
+    mixed = (round(a + (b - a) * t) for a, b in ((r0, r1), (g0, g1), (b0, b1)))
+    return "#" + "".join(f"{value:02x}" for value in mixed)
+
+
+def _edge_label(edge: ServiceEdge) -> str:
+    parts = [f"{edge.calls:,} calls"]
+    if edge.errors:
+        parts.append(f"{edge.error_rate:.1%} err")
+    parts.append(f"p99 {duration(edge.p99_ns)}")
+    return " · ".join(parts)
+
+
+def _curve(points: list[tuple[float, float]]) -> str:
+    """A smooth path through ``points`` with horizontal tangents at each point."""
+    (x, y), rest = points[0], points[1:]
+    path = f"M{x:.1f},{y:.1f}"
+    for nx, ny in rest:
+        mid = (x + nx) / 2
+        path += f" C{mid:.1f},{y:.1f} {mid:.1f},{ny:.1f} {nx:.1f},{ny:.1f}"
+        x, y = nx, ny
+    return path
+
+
+def render_servicemap_svg(traces: Sequence[Trace], *, title: str = "Service map") -> str:
+    """The service map as a standalone SVG (see the module contract)."""
+    nodes, edges = service_graph(traces)
+    return _svg(nodes, edges, title)
+
+
+def _svg(nodes: list[ServiceNode], edges: list[ServiceEdge], title: str) -> str:
+    colors = service_colors(node.name for node in nodes)
+    labels = {node.name: fit(node.name, MAX_LABEL * CHAR_PX, CHAR_PX) for node in nodes}
+    subs = {node.name: _node_sub(node) for node in nodes}
+    widths = {
+        n: max(104.0, len(label) * CHAR_PX + 30, len(subs[n]) * 6.4 + 30)
+        for n, label in labels.items()
+    }
+    layout = layered_layout(
+        [node.name for node in nodes], [(e.parent, e.child) for e in edges], widths
+    )
+    header = 56.0
+    width = max(layout.width, 520.0)
+    height = layout.height + header + 36
+    max_calls = max((edge.calls for edge in edges), default=1)
+    show_labels = len(edges) <= 80
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width:.0f}" '
+        f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" class="servicemap" '
+        f"font-family={attr(FONT)}>",
+        f"<style>{asset('servicemap.css')}</style>",
+        "<defs>"
+        + "".join(
+            f'<marker id="arrow-{key}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
+            f'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto">'
+            f'<path d="M0,0 L10,5 L0,10 z" fill="{color}"/></marker>'
+            for key, color in (("ok", "#8a94a3"), ("err", ERROR_COLOR), ("warn", "#f0a202"))
+        )
+        + "</defs>",
+        f'<rect class="bg" width="{width:.0f}" height="{height:.0f}" fill="#ffffff"/>',
+        f'<text class="title" x="24" y="26">{esc(title)}</text>',
+        f'<text class="sub" x="24" y="44">{len(nodes)} services · {len(edges)} dependencies · '
+        f"edge width = calls, colour = error rate</text>",
+        f'<g transform="translate(0,{header:.0f})">',
+        '<g class="edges">',
+    ]
+    for edge in sorted(edges, key=lambda e: (e.error_rate, e.calls)):
+        points = layout.paths.get((edge.parent, edge.child))
+        color = _edge_color(edge.error_rate)
+        marker = "ok" if not edge.errors else ("err" if edge.error_rate >= 0.05 else "warn")
+        stroke = 1.2 + 4.8 * math.log1p(edge.calls) / math.log1p(max_calls)
+        tooltip = f"{edge.parent} → {edge.child}\n{_edge_label(edge)}, p50 {duration(edge.p50_ns)}"
+        out.append(
+            f'<g class="edge{" err" if edge.errors else ""}" data-from={attr(edge.parent)} '
+            f'data-to={attr(edge.child)} data-calls="{edge.calls}" '
+            f'data-errors="{edge.errors}" data-p99="{edge.p99_ns}"><title>{esc(tooltip)}</title>'
+        )
+        if points is None:  # a service calling itself
+            x, y = layout.positions[edge.parent]
+            half = widths[edge.parent] / 2
+            path = f"M{x + half - 18:.1f},{y - NODE_HEIGHT / 2:.1f} c0,-34 30,-34 18,{-2:.1f}"
+            label_at = (x + half, y - NODE_HEIGHT / 2 - 30)
+        else:
+            path = _curve(points)
+            # the middle of the middle segment: where fanned-out edges are furthest apart
+            middle = (len(points) - 1) // 2
+            (ax, ay), (bx, by) = points[middle], points[middle + 1]
+            label_at = ((ax + bx) / 2, (ay + by) / 2 - 5)
+        out.append(
+            f'<path d="{path}" fill="none" stroke="{color}" stroke-width="{stroke:.2f}" '
+            f'stroke-opacity="0.85" marker-end="url(#arrow-{marker})"/>'
+            f'<path class="hit" d="{path}" fill="none" stroke="transparent" stroke-width="12"/>'
+        )
+        if show_labels:
+            out.append(
+                f'<text class="elabel{" err" if edge.errors else ""}" x="{label_at[0]:.1f}" '
+                f'y="{label_at[1]:.1f}" text-anchor="middle">{esc(_edge_label(edge))}</text>'
+            )
+        out.append("</g>")
+    out.append('</g><g class="nodes">')
+    for node in nodes:
+        x, y = layout.positions[node.name]
+        w = widths[node.name]
+        traced = node.spans > 0
+        sub = subs[node.name]
+        tooltip = (
+            f"{node.name}\n{node.spans:,} spans, {node.error_spans:,} with errors"
+            if traced
+            else f"{node.name}\nnamed by callers; it reported no spans"
+        )
+        cls = "node" + ("" if traced else " peer") + (" err" if node.error_spans else "")
+        out.append(
+            f'<g class="{cls}" data-name={attr(node.name)}><title>{esc(tooltip)}</title>'
+            f'<rect x="{x - w / 2:.1f}" y="{y - NODE_HEIGHT / 2:.1f}" width="{w:.1f}" '
+            f'height="{NODE_HEIGHT:.0f}" rx="8"/>'
+            f'<rect class="accent" x="{x - w / 2:.1f}" y="{y - NODE_HEIGHT / 2:.1f}" width="6" '
+            f'height="{NODE_HEIGHT:.0f}" rx="3" fill="{colors[node.name]}"/>'
+            f'<text class="nname" x="{x - w / 2 + 16:.1f}" y="{y - 3:.1f}">'
+            f"{esc(labels[node.name])}</text>"
+            f'<text class="nsub{" err" if node.error_spans else ""}" x="{x - w / 2 + 16:.1f}" '
+            f'y="{y + 13:.1f}">{esc(sub)}</text></g>'
+        )
+    out.append("</g></g></svg>")
+    return "\n".join(out) + "\n"
+
+
+def render_servicemap_html(traces: Sequence[Trace], *, title: str = "Service map") -> str:
+    """The service map as one self-contained HTML page (see the module contract)."""
+    nodes, edges = service_graph(traces)
+    svg = _svg(nodes, edges, title)
+    rows = "".join(
+        f"<tr data-from={attr(e.parent)} data-to={attr(e.child)}>"
+        f"<td>{esc(e.parent)}</td><td>{esc(e.child)}</td>"
+        f'<td class="num" data-v="{e.calls}">{e.calls:,}</td>'
+        f'<td class="num" data-v="{e.errors}">{e.errors:,}</td>'
+        f'<td class="num{" err" if e.errors else ""}" data-v="{e.error_rate:.6f}">'
+        f"{e.error_rate:.1%}</td>"
+        f'<td class="num" data-v="{e.p50_ns}">{esc(duration(e.p50_ns))}</td>'
+        f'<td class="num" data-v="{e.p99_ns}">{esc(duration(e.p99_ns))}</td></tr>'
+        for e in sorted(edges, key=lambda e: (-e.errors, -e.calls, e.parent, e.child))
+    )
+    return render_page(
+        "servicemap.html",
+        {
+            "TITLE": text(f"{title} · spanscope"),
+            "HEADING": text(title),
+            "VERSION": text(__version__),
+            "META": text(
+                f"{len(nodes)} services · {len(edges)} dependencies · {len(traces):,} traces"
+            ),
+            "CSS": asset("servicemap-page.css"),
+            "SVG": svg.split("\n", 1)[1] if svg.startswith("<?xml") else svg,
+            "ROWS": rows,
+            "JS": asset("servicemap.js"),
+        },
+    )
