@@ -6,10 +6,9 @@ Reading accepts, detected from the document's shape:
   inside jaeger-ui's fetch-state wrapper ``{"id", "state", "data": trace}``, or an array of them;
 - a bare array of spans, each with an inline ``"process"`` (Jaeger's anonymizer output);
 - one span object with an inline process (a Jaeger Elasticsearch span document, whose tag
-  values are all strings and whose binary values are hex);
-- Jaeger's protobuf-JSON domain model (``traceId``/``spanId`` base64, RFC 3339 times, typed
-  ``vStr``/``vInt64`` tags), as ``grpcurl`` prints the api_v2 query service: see
-  ``spanscope.formats.jaeger_domain``.
+  values are all strings and whose binary values are hex).
+Jaeger's internal domain model written as protobuf JSON (base64 ``traceId``/``spanId``, RFC 3339
+times: Jaeger's own test fixtures) is refused with a message saying so, as is OTLP JSON.
 
 Mapping (the one the OTel Jaeger translator uses): ``startTime``/``duration`` are microseconds,
 ``end = start + duration``; 16-digit trace ids are left-padded to 32. The first CHILD_OF
@@ -24,15 +23,17 @@ fit (an unknown kind, ``error=false``) stays an attribute. ``process.serviceName
 name; process tags plus ``service.name`` are the resource attributes, one dict per process.
 Logs become events named by their ``event`` field (else ``"log"``), the other fields attributes.
 A span's ``warnings`` become ``span.warnings``; a trace's warnings go to diagnostics. Jaeger's
-``flags`` (1 = sampled) become ``span.flags``.
+``flags`` (1 = sampled) become ``span.flags``. A span without ``duration`` never ended
+(``end_ns == 0``; the writer omits it for such spans).
 
 Memory: a Jaeger document is one JSON value, so it is decoded whole (typed ``msgspec`` structs)
 and spans are yielded trace by trace; this format cannot stream.
 
 Bad input raises ``InputError`` naming the JSON path (``$.data[0].spans[3].spanID``) or byte
-offset. Ids that are not hex are an error; ``read(..., remap_ids=True)`` instead replaces each
-with a stable hex id (``hex_id_for``) and warns, for hand-written traces such as jaeger-ui's
-test cases (``"span-A"``).
+offset: malformed or truncated JSON, a value of the wrong JSON type, a missing trace or span id.
+Jaeger itself accepts any string as an id and hand-made traces use that (jaeger-ui's test traces
+say ``"trace-123"``/``"span-1"``), so an id that is not hex is read as a stable hex id derived
+from it (``hex_id_for``) with a warning naming it, rather than refused.
 
 Writing: see ``spanscope.formats.jaeger_writer`` (``write`` is re-exported here), which also
 lists precisely what Jaeger JSON cannot hold.
@@ -97,7 +98,7 @@ class _Span(msgspec.Struct):
     operationName: str = ""
     references: list[_Ref] | None = None
     startTime: int = 0
-    duration: int = 0
+    duration: int | None = None
     tags: list[_Tag] | None = None
     logs: list[_Log] | None = None
     processID: str = ""
@@ -161,27 +162,20 @@ _ZERO_IDS = frozenset({"", "0", "0" * 16, "0" * 32})
 
 
 def hex_id_for(text: str, width: int) -> str:
-    """The stable hex id (``width`` digits) that ``remap_ids`` gives a non-hex id ``text``."""
+    """The stable hex id (``width`` digits) that the reader gives the non-hex id ``text``."""
     return hashlib.blake2b(text.encode(), digest_size=width // 2).hexdigest()
 
 
-def read(
-    stream: BinaryIO, source: str, diagnostics: Diagnostics, *, remap_ids: bool = False
-) -> Iterator[Span]:
+def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
     """Yield the spans of one Jaeger JSON document (see the module docstring)."""
     data = stream.read()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if not data.strip():
         raise InputError(source, "start of file", "the input is empty")
-    head = data[:65536]
-    if b'"spanId"' in head and b'"spanID"' not in head:
-        from spanscope.formats import jaeger_domain
-
-        yield from jaeger_domain.read_document(data, source, diagnostics)
-        return
+    _refuse_relatives(data[:65536], source)
     doc = decode(_TOP, data, source)
-    reader = SpanReader(source, diagnostics, remap_ids=remap_ids)
+    reader = SpanReader(source, diagnostics)
     if isinstance(doc, list):
         if not doc:
             return
@@ -215,6 +209,23 @@ def read(
         )
 
 
+def _refuse_relatives(head: bytes, source: str) -> None:
+    """JSON that decodes into our structs but means something else gets a clear message."""
+    if b'"resourceSpans"' in head or b'"resource_spans"' in head:
+        raise InputError(source, "$", "this is OTLP JSON, not Jaeger JSON")
+    if b'"spanId"' in head and b'"spanID"' not in head:
+        raise InputError(
+            source,
+            "$",
+            "this is Jaeger's internal domain model (protobuf JSON, base64 traceId/spanId), "
+            "not Jaeger JSON: export the trace from the Jaeger UI or its /api/traces API",
+        )
+    if b'"traceId"' in head and b'"traceID"' not in head:
+        raise InputError(
+            source, "$", "not Jaeger JSON: it has 'traceId' keys (Zipkin style), not 'traceID'"
+        )
+
+
 def decode(decoder: msgspec.json.Decoder, data: bytes, source: str, within: str = "") -> Any:
     """Decode ``data``, turning msgspec's errors into InputError with the JSON path or byte."""
     try:
@@ -240,21 +251,11 @@ def decode(decoder: msgspec.json.Decoder, data: bytes, source: str, within: str 
 
 
 class SpanReader:
-    """Turns decoded Jaeger structs into model spans. Shared with ``jaeger_domain``, whose
-    times are already nanoseconds (``time_scale=1``)."""
+    """Turns decoded Jaeger structs into model spans, remembering processes and remapped ids."""
 
-    def __init__(
-        self,
-        source: str,
-        diagnostics: Diagnostics,
-        *,
-        remap_ids: bool = False,
-        time_scale: int = 1000,
-    ) -> None:
+    def __init__(self, source: str, diagnostics: Diagnostics) -> None:
         self.source = source
         self.diagnostics = diagnostics
-        self.remap_ids = remap_ids
-        self.time_scale = time_scale
         self.hex_binary = False
         self._remapped: dict[str, str] = {}
         self._inline: dict[bytes, tuple[str, Attributes]] = {}
@@ -331,17 +332,15 @@ class SpanReader:
     def id(self, value: str, width: int, place: Callable[[], str]) -> str:
         try:
             return normalize_trace_id(value) if width == 32 else normalize_span_id(value)
-        except InvalidIdError as exc:
+        except InvalidIdError:
             if not value:
                 what = "trace id" if width == 32 else "span id"
                 raise InputError(self.source, place(), f"missing {what}") from None
-            if not self.remap_ids:
-                raise InputError(self.source, place(), str(exc)) from None
         key = f"{width}:{value}"
         mapped = self._remapped.get(key)
         if mapped is None:
             mapped = self._remapped[key] = hex_id_for(value, width)
-            self.warn(place(), f"id {value!r} is not hex; read as {mapped}")
+            self.warn(place(), f"id {value!r} is not a hex id; read as {mapped}")
         return mapped
 
     def span(
@@ -370,13 +369,14 @@ class SpanReader:
         if special:
             fields.apply(special, attributes)
 
-        start_ns = raw.startTime * self.time_scale
+        start_ns = raw.startTime * 1000
+        duration = raw.duration
         return Span(
             trace_id=trace_id,
             span_id=span_id,
             name=raw.operationName,
             start_ns=start_ns,
-            end_ns=start_ns + raw.duration * self.time_scale,
+            end_ns=0 if duration is None else start_ns + duration * 1000,
             parent_span_id=parent_id,
             kind=fields.kind,
             service_name=process[0],
@@ -459,7 +459,7 @@ class SpanReader:
                     attributes[tag.key] = value
             events.append(
                 Event(
-                    time_ns=log.timestamp * self.time_scale,
+                    time_ns=log.timestamp * 1000,
                     name="log" if name is None else name,
                     attributes=attributes,
                 )

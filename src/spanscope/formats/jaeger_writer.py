@@ -9,15 +9,17 @@ the attributes, ``span.kind``, ``otel.status_code``, ``error=true`` (status ERRO
 ``otel.status_description``, ``w3c.tracestate``. The parent is the first reference (CHILD_OF, or
 FOLLOWS_FROM for ``follows_from`` spans), then one reference per link.
 
+A span that never ended (``end_ns == 0``) is written without ``duration``, which the reader
+takes back as never ended (Jaeger's own readers see 0); one that ends before it starts keeps its
+negative duration, so the problem stays visible after a round trip.
+
 Memory: a trace's spans must be written together, so the writer groups every span by trace id
 in memory before writing; traces come out in first-seen order, spans in input order. Each trace
 is encoded and written on its own line, so only the grouped spans are held, not the output.
 
 What Jaeger JSON cannot hold (a write -> read round trip loses exactly this; the rest is kept):
-- times below the microsecond: start, duration and event times are truncated to whole
-  microseconds, and the end is read back as start + duration;
-- a span that never ended (``end_ns == 0``) or ends before it starts: written with duration 0,
-  read back as ending when it starts;
+- times below the microsecond: start, end and event times are truncated to whole
+  microseconds (the duration is end minus start after truncating both);
 - scope attributes; the dropped attribute/event/link counts of spans, events and links;
 - of a link, its trace state, flags and attributes other than ``opentracing.ref_type``; a link
   is written FOLLOWS_FROM unless that attribute is ``child_of``, and comes back with
@@ -28,8 +30,8 @@ What Jaeger JSON cannot hold (a write -> read round trip loses exactly this; the
 - ``follows_from`` on a span without a parent;
 - attribute types Jaeger has no tag type for: lists and maps are written as JSON text, an empty
   value as ``""`` (bytes, int64 beyond 2**53, NaN and infinities are kept);
-- an event without a name comes back named ``"log"``; an event attribute named ``event`` is
-  dropped when the event has a name (it would be read as the name);
+- an event without a name comes back named ``"log"``, or named by its attribute ``event`` when
+  that is a string (the attribute is then gone);
 - ``resource_attributes["service.name"]`` when it differs from ``service_name`` (the process's
   ``serviceName`` is ``service_name``, or the resource's ``service.name`` when that is empty);
 - attributes named like the tags above that carry fields (``span.kind``, ``error``, ...): the
@@ -44,7 +46,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from spanscope.formats.jaeger_tags import encode_tag
-from spanscope.model import Attributes, Span, SpanKind, StatusCode
+from spanscope.model import Attributes, Event, Span, SpanKind, StatusCode
 
 _KIND_NAMES = {
     SpanKind.CLIENT: "client",
@@ -143,11 +145,13 @@ def _span(span: Span, trace_id: str, process_id: str) -> dict[str, Any]:
     if span.flags:
         written["flags"] = span.flags
     start_us = span.start_ns // 1000
-    duration_ns = span.end_ns - span.start_ns
     written["operationName"] = span.name
     written["references"] = references
     written["startTime"] = start_us
-    written["duration"] = duration_ns // 1000 if duration_ns > 0 else 0
+    if span.end_ns:
+        # Start and end each truncated to the microsecond (Jaeger truncates the duration
+        # instead; the two differ by at most 1 us, and only for starts between microseconds).
+        written["duration"] = span.end_ns // 1000 - start_us
     written["tags"] = _tags(span)
     written["logs"] = [_log(event) for event in span.events]
     written["processID"] = process_id
@@ -184,11 +188,10 @@ def _tags(span: Span) -> list[dict[str, Any]]:
     return tags
 
 
-def _log(event) -> dict[str, Any]:
+def _log(event: Event) -> dict[str, Any]:
     fields = []
     if event.name:
         fields.append({"key": "event", "type": "string", "value": event.name})
-    for key, value in event.attributes.items():
-        if not (event.name and key == "event"):
-            fields.append(encode_tag(key, value))
+    # An attribute named "event" follows the name's field; the reader takes the first as name.
+    fields.extend(encode_tag(key, value) for key, value in event.attributes.items())
     return {"timestamp": event.time_ns // 1000, "fields": fields}
