@@ -18,9 +18,12 @@ COMMANDS: dict[str, str] = {
     "info": "info:info",
     "analyze": "analyze:analyze",
     "convert": "convert:convert",
+    "flamegraph": "view:flamegraph",
     "generate": "generate:generate",
     "load": "load:load",
     "propagation": "propagation:propagation",
+    "servicemap": "view:servicemap",
+    "view": "view:view",
 }
 # Each command module registers itself by adding one line above when it lands, e.g.
 # "analyze": "analyze:analyze". Keep the dict sorted by command name.

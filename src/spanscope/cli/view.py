@@ -1,0 +1,240 @@
+"""``spanscope view``, ``flamegraph`` and ``servicemap``: pages and images from trace files."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from spanscope.assembly import assemble
+from spanscope.cli.common import ReadSession, fail_on_input_errors, print_warnings, stderr
+from spanscope.model import Trace
+
+_INPUTS = click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
+
+
+def _common(command: Callable) -> Callable:
+    for option in reversed(
+        [
+            click.option("-o", "--output", default=None, help="Where to write ('-' for stdout)."),
+            click.option(
+                "--format", "format_", default=None, help="Skip detection and read as this format."
+            ),
+            click.option(
+                "--strict", is_flag=True, help="Stop at the first bad input instead of reading on."
+            ),
+            click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded."),
+        ]
+    ):
+        command = option(command)
+    return _INPUTS(command)
+
+
+def _read(inputs: tuple[str, ...], format_: str | None, strict: bool, no_adjust_skew: bool):
+    session = ReadSession(list(inputs), format=format_, strict=strict)
+    traces = [t for t in assemble(session.spans(), adjust_skew=not no_adjust_skew) if t.spans]
+    print_warnings(session.diagnostics)
+    if not traces:
+        fail_on_input_errors(session)
+        raise click.ClickException("no traces in the input")
+    return session, traces
+
+
+def _pick(traces: list[Trace], trace_id: str) -> Trace:
+    """The trace whose id is ``trace_id`` or starts with it (ids are shown shortened)."""
+    wanted = trace_id.lower().lstrip("0") or "0"
+    found = [t for t in traces if t.trace_id.lstrip("0").startswith(wanted)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise click.ClickException(f"no trace with id {trace_id} among {len(traces):,} traces")
+    raise click.ClickException(f"{len(found)} traces have ids starting with {trace_id}; say more")
+
+
+def _default_output(inputs: tuple[str, ...], suffix: str) -> str:
+    stem = "stdin" if inputs[0] == "-" else Path(inputs[0]).name.split(".")[0] or "traces"
+    return f"{stem}{suffix}"
+
+
+def _write(output: str, content: str, what: str) -> None:
+    if output == "-":
+        sys.stdout.write(content)
+        sys.stdout.flush()
+        return
+    try:
+        Path(output).write_text(content, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
+    size = len(content.encode("utf-8"))
+    stderr.print(f"wrote [bold]{output}[/] ({what}, {size / 1024:,.0f} KiB)", soft_wrap=True)
+
+
+@click.command()
+@_common
+@click.option("--trace-id", default=None, help="Show only this trace (a unique prefix is enough).")
+@click.option(
+    "--max-traces",
+    default=1000,
+    show_default=True,
+    help="With more traces than this, keep the slowest ones (the page says so).",
+)
+@click.option("--title", default="", help="Page title (default: the trace or trace count).")
+def view(
+    inputs: tuple[str, ...],
+    output: str | None,
+    format_: str | None,
+    strict: bool,
+    no_adjust_skew: bool,
+    trace_id: str | None,
+    max_traces: int,
+    title: str,
+) -> None:
+    """Write an interactive waterfall page: one self-contained HTML file that opens offline.
+
+    With several traces the page starts on a sortable trace list; each opens its waterfall
+    with the critical path highlighted, search, zoom and span details.
+
+    \b
+    Examples:
+      spanscope view traces.json -o trace.html
+      spanscope view traces.json --trace-id 4bf92f35 -o t.html
+    """
+    from spanscope.viz.waterfall import render_waterfall
+
+    session, traces = _read(inputs, format_, strict, no_adjust_skew)
+    note = ""
+    if trace_id:
+        traces = [_pick(traces, trace_id)]
+    elif len(traces) > max_traces > 0:
+        note = f"showing the {max_traces:,} slowest of {len(traces):,} traces"
+        traces = sorted(traces, key=lambda t: -t.duration_ns)[:max_traces]
+    html = render_waterfall(traces, title=title, note=note)
+    spans = sum(len(t.spans) for t in traces)
+    _write(
+        output or _default_output(inputs, ".html"), html, f"{len(traces):,} traces, {spans:,} spans"
+    )
+    fail_on_input_errors(session)
+
+
+@click.command()
+@_common
+@click.option("--trace-id", default=None, help="Draw this trace (default: the slowest).")
+@click.option(
+    "--aggregate",
+    is_flag=True,
+    help="Fold all traces (of --endpoint) into one graph of critical-path time.",
+)
+@click.option(
+    "--endpoint",
+    default=None,
+    metavar="SERVICE:OPERATION",
+    help="With --aggregate: only traces whose root is this service and operation.",
+)
+@click.option("--slow", is_flag=True, help="With --aggregate: only the slowest 5% of traces.")
+def flamegraph(
+    inputs: tuple[str, ...],
+    output: str | None,
+    format_: str | None,
+    strict: bool,
+    no_adjust_skew: bool,
+    trace_id: str | None,
+    aggregate: bool,
+    endpoint: str | None,
+    slow: bool,
+) -> None:
+    """Write a flame graph as SVG (opens in a browser: click to zoom, hover for details).
+
+    For one trace, each span is a box under its parent, width = duration, critical path
+    marked. With --aggregate, call stacks (service:operation) are folded over many traces and
+    the width is time on the critical path: the widest box is what to fix first.
+
+    \b
+    Examples:
+      spanscope flamegraph traces.json -o flame.svg
+      spanscope flamegraph traces.json --aggregate --endpoint 'frontend:GET /api/cart' -o f.svg
+    """
+    from spanscope.viz.flamegraph import (
+        error_stacks,
+        render_aggregate_flamegraph,
+        render_flamegraph,
+    )
+
+    if (endpoint or slow) and not aggregate:
+        raise click.UsageError("--endpoint and --slow go with --aggregate")
+    if aggregate and trace_id:
+        raise click.UsageError("--trace-id draws one trace; leave out --aggregate")
+    session, traces = _read(inputs, format_, strict, no_adjust_skew)
+    services = {span.service_name or "(unknown service)" for t in traces for span in t.spans}
+    target = output or _default_output(inputs, ".svg")
+    if aggregate:
+        from spanscope.analysis.profile import build_profile, folded_stacks
+
+        wanted = None
+        if endpoint:
+            service, sep, operation = endpoint.partition(":")
+            if not sep:
+                raise click.UsageError("--endpoint takes SERVICE:OPERATION")
+            wanted = (service, operation)
+            traces = [t for t in traces if (t.root.service_name, t.root.name) == wanted]
+            if not traces:
+                raise click.ClickException(f"no trace has the root {endpoint}")
+        stacks = folded_stacks(build_profile(traces), slow=slow, endpoint=wanted)
+        scope = endpoint or "all endpoints"
+        svg = render_aggregate_flamegraph(
+            stacks,
+            error_stacks=error_stacks(traces),
+            title=f"Critical-path flame graph · {scope}",
+            subtitle=f"{len(traces):,} traces" + (" (slowest 5%)" if slow else ""),
+            services=services,
+        )
+        _write(target, svg, f"{len(stacks):,} stacks from {len(traces):,} traces")
+    else:
+        if trace_id:
+            trace = _pick(traces, trace_id)
+        else:
+            trace = max(traces, key=lambda t: (t.duration_ns, t.trace_id))
+            if len(traces) > 1:
+                stderr.print(
+                    f"{len(traces):,} traces: drawing the slowest, {trace.trace_id} "
+                    "(choose with --trace-id, or fold them all with --aggregate)"
+                )
+        _write(target, render_flamegraph(trace, services=services), f"{len(trace.spans):,} spans")
+    fail_on_input_errors(session)
+
+
+@click.command()
+@_common
+@click.option(
+    "--as",
+    "as_",
+    type=click.Choice(["html", "svg"]),
+    default=None,
+    help="Output kind (default: from the output's extension; html otherwise).",
+)
+@click.option("--title", default="Service map", show_default=True, help="Title of the map.")
+def servicemap(
+    inputs: tuple[str, ...],
+    output: str | None,
+    format_: str | None,
+    strict: bool,
+    no_adjust_skew: bool,
+    as_: str | None,
+    title: str,
+) -> None:
+    """Write the service map: services, the calls between them, their error rate and p99.
+
+    \b
+    Examples:
+      spanscope servicemap traces.json -o map.html
+      spanscope servicemap traces.json -o map.svg
+    """
+    from spanscope.viz.servicemap import render_servicemap_html, render_servicemap_svg
+
+    kind = as_ or ("svg" if output and output.lower().endswith(".svg") else "html")
+    session, traces = _read(inputs, format_, strict, no_adjust_skew)
+    render = render_servicemap_svg if kind == "svg" else render_servicemap_html
+    target = output or _default_output(inputs, f".map.{kind}")
+    _write(target, render(traces, title=title), f"{len(traces):,} traces")
+    fail_on_input_errors(session)
