@@ -273,7 +273,10 @@ class EchoServer:
         return f"http://{host}:{port}/"
 
     def start(self) -> EchoServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # a short poll interval so stop() returns quickly (tests start many probes)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
