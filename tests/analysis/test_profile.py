@@ -1,0 +1,71 @@
+"""Critical-path profile per endpoint (CRISP), folded stacks and "what to fix first"."""
+
+from __future__ import annotations
+
+import pytest
+
+from spanscope.analysis.profile import build_profile, fix_first, folded_stacks
+from tests.analysis.builders import MS, build_all, span
+
+
+def _request(trace: str, db_ms: float, cache_ms: float):
+    """GET /x on web: calls api (which queries the db), then the cache."""
+    end = 1 + db_ms + 1 + cache_ms + 1
+    return [
+        span(f"r{trace}", None, 0, end, service="web", operation="GET /x", trace=trace),
+        span(f"a{trace}", f"r{trace}", 1, 1 + db_ms, service="api", operation="load", trace=trace),
+        span(f"d{trace}", f"a{trace}", 1, 1 + db_ms, service="db", operation="SELECT", trace=trace),
+        span(f"c{trace}", f"r{trace}", 2 + db_ms, 2 + db_ms + cache_ms, service="cache",
+             operation="GET", trace=trace),
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def traces():
+    spans = []
+    # 19 fast requests where the cache dominates, one slow one where the db does.
+    for index in range(1, 20):
+        spans += _request(f"{index:x}", db_ms=2, cache_ms=5)
+    spans += _request("ff", db_ms=200, cache_ms=5)
+    return build_all(*spans)
+
+
+def test_shares_for_all_and_slowest(traces):
+    profile = build_profile(traces)
+    (endpoint,) = profile.endpoints
+    assert (endpoint.service, endpoint.operation) == ("web", "GET /x")
+    assert endpoint.traces == 20 and endpoint.slow_traces == 1
+    assert endpoint.slow_min_duration_ns == 208 * MS
+    frames = {(f.service, f.operation): f for f in endpoint.frames}
+    assert frames[("db", "SELECT")].critical_ns == (19 * 2 + 200) * MS
+    assert frames[("db", "SELECT")].slow_critical_ns == 200 * MS
+    assert frames[("db", "SELECT")].slow_share == pytest.approx(200 / 208)
+    assert frames[("cache", "GET")].share == pytest.approx(20 * 5 / (19 * 10 + 208))
+    assert frames[("web", "GET /x")].critical_ns == 20 * 3 * MS
+    assert endpoint.critical_ns == (19 * 10 + 208) * MS
+    assert endpoint.frames[0].service == "db"  # ranked by time in the slow traces
+
+
+def test_folded_stacks(traces):
+    profile = build_profile(traces)
+    stacks = dict(folded_stacks(profile))
+    assert stacks == {
+        "web:GET /x;api:load;db:SELECT": 238 * MS,
+        "web:GET /x;cache:GET": 100 * MS,
+        "web:GET /x": 60 * MS,
+    }
+    assert folded_stacks(profile)[0][0] == "web:GET /x;api:load;db:SELECT"
+    slow = dict(folded_stacks(profile, slow=True))
+    assert slow["web:GET /x;api:load;db:SELECT"] == 200 * MS
+    assert folded_stacks(profile, endpoint=("web", "nope")) == []
+
+
+def test_frame_names_cannot_break_the_folded_format():
+    traces = build_all(span("r", None, 0, 1, service="a;b", operation="x\ny"))
+    assert folded_stacks(build_profile(traces)) == [("a,b:x y", MS)]
+
+
+def test_fix_first_ranks_slow_time(traces):
+    ranked = fix_first(build_profile(traces), limit=2)
+    assert [(c.service, c.operation) for c in ranked] == [("db", "SELECT"), ("cache", "GET")]
+    assert ranked[0].endpoint_operation == "GET /x"
