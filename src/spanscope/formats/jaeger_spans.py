@@ -1,0 +1,393 @@
+"""Decoded Jaeger JSON (typed ``msgspec`` structs) and their conversion to model spans.
+
+``jaeger_json`` decodes a document into these structs and hands each trace's spans to a
+``SpanReader``, which applies the mapping described in ``jaeger_json``'s docstring: ids
+normalised (non-hex ids mapped by ``hex_id_for``, once each, with a warning), microseconds to
+nanoseconds, references to parent/links, special tags to fields, processes to one shared
+resource dict each. It warns through ``Diagnostics`` and raises ``InputError`` only for a
+missing id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import msgspec
+
+from spanscope.errors import Diagnostics, InputError
+from spanscope.formats.jaeger_tags import decode_value
+from spanscope.model import (
+    Attributes,
+    Event,
+    InvalidIdError,
+    Link,
+    Span,
+    SpanKind,
+    StatusCode,
+    normalize_span_id,
+    normalize_trace_id,
+)
+
+
+class Tag(msgspec.Struct):
+    key: str = ""
+    type: str | None = None
+    value: Any = None
+
+
+class Log(msgspec.Struct):
+    timestamp: int = 0
+    fields: list[Tag] | None = None
+
+
+class Ref(msgspec.Struct):
+    refType: str = "CHILD_OF"
+    traceID: str = ""
+    spanID: str = ""
+
+
+class Process(msgspec.Struct):
+    serviceName: str = ""
+    tags: list[Tag] | None = None
+
+
+class RawSpan(msgspec.Struct):
+    traceID: str = ""
+    spanID: str = ""
+    parentSpanID: str = ""
+    flags: int = 0
+    operationName: str = ""
+    references: list[Ref] | None = None
+    startTime: int = 0
+    duration: int | None = None
+    tags: list[Tag] | None = None
+    logs: list[Log] | None = None
+    processID: str = ""
+    process: Process | None = None
+    warnings: list[str] | None = None
+
+
+class RawTrace(msgspec.Struct):
+    traceID: str = ""
+    spans: list[RawSpan] | None = None
+    processes: dict[str, Process] | None = None
+    warnings: list[str] | None = None
+
+
+class Document(RawSpan):
+    """Any top-level object: an export (``data``), a trace (``spans``) or one span."""
+
+    data: list[RawTrace] | RawTrace | None = None
+    spans: list[RawSpan] | None = None
+    processes: dict[str, Process] | None = None
+    errors: Any = None
+
+
+_KINDS = {
+    "client": SpanKind.CLIENT,
+    "server": SpanKind.SERVER,
+    "producer": SpanKind.PRODUCER,
+    "consumer": SpanKind.CONSUMER,
+    "internal": SpanKind.INTERNAL,
+}
+_STATUS = {"OK": StatusCode.OK, "ERROR": StatusCode.ERROR, "UNSET": StatusCode.UNSET}
+_SPECIAL = frozenset(
+    {
+        "span.kind",
+        "otel.status_code",
+        "otel.status_description",
+        "error",
+        "otel.scope.name",
+        "otel.scope.version",
+        "otel.library.name",
+        "otel.library.version",
+        "w3c.tracestate",
+    }
+)
+_CHILD_OF = "CHILD_OF"
+_FOLLOWS_FROM = "FOLLOWS_FROM"
+_ZERO_IDS = frozenset({"", "0", "0" * 16, "0" * 32})
+
+
+def hex_id_for(text: str, width: int) -> str:
+    """The stable hex id (``width`` digits) that the reader gives the non-hex id ``text``."""
+    return hashlib.blake2b(text.encode(), digest_size=width // 2).hexdigest()
+
+
+class SpanReader:
+    """Turns decoded Jaeger structs into model spans, remembering processes and remapped ids."""
+
+    def __init__(self, source: str, diagnostics: Diagnostics) -> None:
+        self.source = source
+        self.diagnostics = diagnostics
+        self.hex_binary = False
+        self._remapped: dict[str, str] = {}
+        self._inline: dict[bytes, tuple[str, Attributes]] = {}
+
+    def warn(self, place: str, message: str) -> None:
+        self.diagnostics.warn(self.source, place, message)
+
+    def trace(self, trace: RawTrace, path: str) -> Iterator[Span]:
+        for warning in trace.warnings or ():
+            self.warn(path, f"Jaeger trace warning: {warning}")
+        yield from self.spans(
+            trace.spans or [], trace.traceID, trace.processes or {}, f"{path}.spans"
+        )
+
+    def spans(
+        self,
+        raws: list[RawSpan],
+        default_trace_id: str,
+        processes: dict[str, Process],
+        path: str,
+    ) -> Iterator[Span]:
+        """Yield ``raws`` (found at JSON ``path``), resolving each span's process."""
+        resolved: dict[str, tuple[str, Attributes]] = {}
+        for index, raw in enumerate(raws):
+            place = f"{path}[{index}]"
+            process = self.process_of(raw, processes, resolved, place)
+            yield self.span(raw, default_trace_id, process, place)
+
+    def process_of(
+        self,
+        raw: RawSpan,
+        processes: dict[str, Process],
+        resolved: dict[str, tuple[str, Attributes]],
+        place: str,
+    ) -> tuple[str, Attributes]:
+        if raw.processID and raw.processID in processes:
+            process = resolved.get(raw.processID)
+            if process is None:
+                process = resolved[raw.processID] = self.process(processes[raw.processID], place)
+            return process
+        if raw.process is not None:
+            # Inline processes (anonymizer output) repeat per span: share one dict per content.
+            key = msgspec.json.encode(raw.process)
+            process = self._inline.get(key)
+            if process is None:
+                process = self._inline[key] = self.process(raw.process, place)
+            return process
+        self.warn(place, f"span has no process (processID {raw.processID!r} is not known)")
+        return "", {}
+
+    def process(self, process: Process, place: str) -> tuple[str, Attributes]:
+        attributes: Attributes = {}
+        name = process.serviceName
+        if name:
+            attributes["service.name"] = name
+        for tag in process.tags or ():
+            value = self.value(tag, place)
+            if tag.key == "service.name":
+                if not name and type(value) is str:
+                    name = value
+                    attributes["service.name"] = value
+                continue
+            attributes[tag.key] = value
+        return name, attributes
+
+    def value(self, tag: Tag, place: str) -> Any:
+        value = tag.value
+        if tag.type == "string" and type(value) is str:
+            return value
+        return decode_value(
+            tag.key, tag.type, value, lambda message: self.warn(place, message), self.hex_binary
+        )
+
+    def id(self, value: str, width: int, place: Callable[[], str]) -> str:
+        try:
+            return normalize_trace_id(value) if width == 32 else normalize_span_id(value)
+        except InvalidIdError:
+            if not value:
+                what = "trace id" if width == 32 else "span id"
+                raise InputError(self.source, place(), f"missing {what}") from None
+        key = f"{width}:{value}"
+        mapped = self._remapped.get(key)
+        if mapped is None:
+            mapped = self._remapped[key] = hex_id_for(value, width)
+            self.warn(place(), f"id {value!r} is not a hex id; read as {mapped}")
+        return mapped
+
+    def span(
+        self, raw: RawSpan, default_trace_id: str, process: tuple[str, Attributes], place: str
+    ) -> Span:
+        trace_id = self.id(raw.traceID or default_trace_id, 32, lambda: f"{place}.traceID")
+        span_id = self.id(raw.spanID, 16, lambda: f"{place}.spanID")
+        parent_id, follows_from, links = self.references(raw, trace_id, place)
+
+        attributes: Attributes = {}
+        special: dict[str, Any] | None = None
+        for tag in raw.tags or ():
+            key = tag.key
+            value = tag.value
+            if tag.type != "string" or type(value) is not str:
+                value = self.value(tag, place)
+            if key in _SPECIAL:
+                if special is None:
+                    special = {}
+                special[key] = value
+            else:
+                if key in attributes:
+                    self.warn(place, f"tag {key!r} appears twice; the last value is kept")
+                attributes[key] = value
+        fields = _SpecialFields()
+        if special:
+            fields.apply(special, attributes)
+
+        start_ns = raw.startTime * 1000
+        duration = raw.duration
+        return Span(
+            trace_id=trace_id,
+            span_id=span_id,
+            name=raw.operationName,
+            start_ns=start_ns,
+            end_ns=0 if duration is None else start_ns + duration * 1000,
+            parent_span_id=parent_id,
+            kind=fields.kind,
+            service_name=process[0],
+            status_code=fields.status,
+            status_message=fields.message,
+            attributes=attributes,
+            resource_attributes=process[1],
+            scope_name=fields.scope_name,
+            scope_version=fields.scope_version,
+            events=self.events(raw.logs, place) if raw.logs else [],
+            links=links,
+            trace_state=fields.trace_state,
+            flags=raw.flags,
+            follows_from=follows_from,
+            warnings=list(raw.warnings) if raw.warnings else [],
+        )
+
+    def references(self, raw: RawSpan, trace_id: str, place: str) -> tuple[str, bool, list[Link]]:
+        refs: list[tuple[str, str, str]] = []
+        for index, ref in enumerate(raw.references or ()):
+            where = f"{place}.references[{index}]"
+            if ref.spanID in _ZERO_IDS:
+                self.warn(where, "reference without a span id ignored")
+                continue
+            ref_type = ref.refType
+            if ref_type not in (_CHILD_OF, _FOLLOWS_FROM):
+                ref_type = ref_type.upper()
+                if ref_type not in (_CHILD_OF, _FOLLOWS_FROM):
+                    self.warn(where, f"unknown reference type {ref.refType!r}; kept as a link")
+            ref_trace = (
+                self.id(ref.traceID, 32, lambda where=where: f"{where}.traceID")
+                if ref.traceID
+                else trace_id
+            )
+            ref_span = self.id(ref.spanID, 16, lambda where=where: f"{where}.spanID")
+            refs.append((ref_type, ref_trace, ref_span))
+
+        parent = ""
+        follows_from = False
+        chosen = -1
+        if raw.parentSpanID not in _ZERO_IDS:
+            parent = self.id(raw.parentSpanID, 16, lambda: f"{place}.parentSpanID")
+            for index, (ref_type, ref_trace, ref_span) in enumerate(refs):
+                if ref_trace == trace_id and ref_span == parent:
+                    chosen, follows_from = index, ref_type == _FOLLOWS_FROM
+                    break
+        else:
+            for index, (ref_type, ref_trace, _) in enumerate(refs):
+                if ref_type == _CHILD_OF and ref_trace == trace_id:
+                    chosen = index
+                    break
+            else:
+                if refs and refs[0][0] == _FOLLOWS_FROM and refs[0][1] == trace_id:
+                    chosen, follows_from = 0, True
+            if chosen >= 0:
+                parent = refs[chosen][2]
+        links = [
+            Link(
+                trace_id=ref_trace,
+                span_id=ref_span,
+                attributes={"opentracing.ref_type": ref_type.lower()},
+            )
+            for index, (ref_type, ref_trace, ref_span) in enumerate(refs)
+            if index != chosen
+        ]
+        return parent, follows_from, links
+
+    def events(self, logs: list[Log], place: str) -> list[Event]:
+        events = []
+        for index, log in enumerate(logs):
+            name: str | None = None
+            attributes: Attributes = {}
+            for tag in log.fields or ():
+                value = tag.value
+                if tag.type != "string" or type(value) is not str:
+                    value = self.value(tag, f"{place}.logs[{index}]")
+                if tag.key == "event" and name is None and type(value) is str:
+                    name = value
+                else:
+                    attributes[tag.key] = value
+            events.append(
+                Event(
+                    time_ns=log.timestamp * 1000,
+                    name="log" if name is None else name,
+                    attributes=attributes,
+                )
+            )
+        return events
+
+
+class _SpecialFields:
+    """The model fields that Jaeger carries in tags (see the module docstring)."""
+
+    __slots__ = ("kind", "message", "scope_name", "scope_version", "status", "trace_state")
+
+    def __init__(self) -> None:
+        self.kind = SpanKind.UNSPECIFIED
+        self.status = StatusCode.UNSET
+        self.message = ""
+        self.scope_name = ""
+        self.scope_version = ""
+        self.trace_state = ""
+
+    def apply(self, special: dict[str, Any], attributes: Attributes) -> None:
+        def keep(key: str) -> None:
+            attributes[key] = special[key]
+
+        if "span.kind" in special:
+            value = special["span.kind"]
+            kind = _KINDS.get(value.lower()) if type(value) is str else None
+            if kind is None:
+                keep("span.kind")
+            else:
+                self.kind = kind
+        has_code = "otel.status_code" in special
+        if has_code:
+            value = special["otel.status_code"]
+            status = _STATUS.get(value.upper()) if type(value) is str else None
+            if status is None:
+                keep("otel.status_code")
+                has_code = False
+            else:
+                self.status = status
+        if "error" in special:
+            value = special["error"]
+            is_true = value is True or (type(value) is str and value.lower() == "true")
+            if is_true and (not has_code or self.status == StatusCode.ERROR):
+                self.status = StatusCode.ERROR
+            else:
+                keep("error")
+        for key, slot in (
+            ("otel.status_description", "message"),
+            ("w3c.tracestate", "trace_state"),
+        ):
+            if key in special:
+                if type(special[key]) is str:
+                    setattr(self, slot, special[key])
+                else:
+                    keep(key)
+        for field in ("name", "version"):
+            scope_key, library_key = f"otel.scope.{field}", f"otel.library.{field}"
+            scope, library = special.get(scope_key), special.get(library_key)
+            chosen = scope if type(scope) is str else library if type(library) is str else None
+            if chosen is not None:
+                setattr(self, f"scope_{field}", chosen)
+            for key, value in ((scope_key, scope), (library_key, library)):
+                if key in special and value != chosen:
+                    keep(key)
