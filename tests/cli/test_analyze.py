@@ -1,0 +1,165 @@
+"""``spanscope analyze`` on real files through the real console script, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from ..conftest import FIXTURES
+
+SMARTTHINGS = FIXTURES / "zipkin/zipkin-lens__testdata__smartthings-oauth-authorization.json"
+KAFKA = FIXTURES / "zipkin/zipkin-lens__testdata__messaging-kafka.json"
+JAEGER = FIXTURES / "jaeger/internal__uimodel__converter__v1__json__fixtures__ui_01.json"
+OTLP = FIXTURES / "jaeger/internal__storage__v2__memory__fixtures__otel_traces_01.json"
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "schemas/analysis-report.schema.json").read_text()
+)
+
+
+def spanscope(*args: str) -> subprocess.CompletedProcess[str]:
+    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
+    assert executable, "the spanscope console script is installed"
+    result = subprocess.run([executable, *args], capture_output=True, text=True, timeout=180)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def analyze_json(*args: str) -> dict:
+    result = spanscope("analyze", "--json", *args)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, SCHEMA, cls=jsonschema.Draft202012Validator)
+    return document
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("shop") / "shop.jsonl"
+    result = spanscope("generate", "--traces", "600", "--seed", "11", "-o", str(path))
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def test_human_report_on_real_files():
+    result = spanscope("analyze", str(SMARTTHINGS), str(KAFKA))
+    assert result.returncode == 0, result.stderr
+    for heading in ("Latency per endpoint", "Operations", "Problems in the data"):
+        assert heading in result.stdout
+    assert "unclosed" in result.stdout and "clock_skew" in result.stdout
+
+
+def test_mixed_formats_are_one_data_set():
+    document = analyze_json(str(SMARTTHINGS), str(KAFKA), str(JAEGER), str(OTLP))
+    assert [i["format"] for i in document["inputs"]] == [
+        "zipkin-v2", "zipkin-v2", "jaeger-json", "otlp-json"
+    ]  # fmt: skip
+    assert document["summary"]["spans"] == sum(i["spans"] for i in document["inputs"])
+    assert document["summary"]["traces"] == 5
+    kinds = {p["kind"]: p["count"] for p in document["problems"]}
+    assert kinds["unclosed"] == 19 and kinds["orphan"] == 4
+    assert document["warnings"] > 0
+
+
+def test_report_on_the_shop_finds_the_planted_problems(shop):
+    document = analyze_json(str(shop))
+    top = document["fix_first"][0]
+    assert (top["service"], top["operation"]) == ("payment", "POST")
+    (origin, *_) = document["errors"]["origins"]
+    assert origin["service"] == "payment" and origin["exception_type"] == "PaymentProviderTimeout"
+    assert "<" in origin["message_template"]
+    edges = {(d["parent"], d["child"]) for d in document["dependencies"]}
+    assert ("checkout", "payment") in edges and ("inventory", "postgresql") in edges
+
+
+def test_filters(shop):
+    everything = analyze_json(str(shop))
+    trace_id = everything["slowest_traces"][0]["trace_id"]
+    one = analyze_json(str(shop), "--trace-id", trace_id.upper())
+    assert one["summary"]["traces"] == 1 and one["slowest_traces"][0]["trace_id"] == trace_id
+    assert one["filters"] == {"trace_ids": trace_id.upper()}
+    cart = analyze_json(str(shop), "--service", "cart")
+    assert 0 < cart["summary"]["traces"] < everything["summary"]["traces"]
+    slow = analyze_json(str(shop), "--min-duration", "1s", "--operation", "POST /api/checkout")
+    assert all(t["duration_ns"] >= 10**9 for t in slow["slowest_traces"])
+    start = everything["summary"]["start_ns"]
+    later = analyze_json(str(shop), "--since", str((start + 5 * 10**9) / 1e9))
+    assert later["summary"]["traces"] < everything["summary"]["traces"]
+    none = analyze_json(str(shop), "--until", "2000-01-01T00:00:00Z")
+    assert none["summary"]["traces"] == 0
+
+
+def test_fail_if_exits_1_exactly_when_a_condition_holds(shop):
+    report = analyze_json(str(shop))
+    (checkout,) = [e for e in report["endpoints"] if e["operation"] == "POST /api/checkout"]
+    p99_ms = checkout["latency"]["p99_ns"] / 1e6
+    rate = report["summary"]["failed_traces"] / report["summary"]["traces"] * 100
+
+    held = spanscope(
+        "analyze", str(shop), "--fail-if", f"p99(POST /api/checkout) > {p99_ms - 1:.3f}ms",
+        "--fail-if", f"error_rate > {rate + 1:.2f}%",
+    )  # fmt: skip
+    assert held.returncode == 1, held.stderr
+    assert "FAIL p99(POST /api/checkout)" in held.stdout
+    assert "ok error_rate" in held.stdout
+
+    passed = spanscope(
+        "analyze", "--json", str(shop), "--fail-if", f"p99(POST /api/checkout) > {p99_ms + 1:.3f}ms",
+        "--fail-if", f"error_rate > {rate + 1:.2f}%",
+    )  # fmt: skip
+    assert passed.returncode == 0, passed.stderr
+    results = json.loads(passed.stdout)["conditions"]
+    assert [r["holds"] for r in results] == [False, False]
+
+    rate_held = spanscope(
+        "analyze", "--json", str(shop), "--fail-if", f"error_rate > {rate - 0.1:.2f}%"
+    )
+    assert rate_held.returncode == 1 and "FAIL error_rate" in rate_held.stderr
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("p99(GET /x) > 800", "invalid duration"),
+        ("p42 > 1s", "unknown metric"),
+        ("error_rate > lots", "error_rate needs"),
+    ],
+)
+def test_bad_fail_if_is_a_usage_error(expression, message):
+    result = spanscope("analyze", str(KAFKA), "--fail-if", expression)
+    assert result.returncode == 2
+    assert "--fail-if" in result.stderr and message in result.stderr
+
+
+def test_bad_options_and_inputs(tmp_path):
+    bad = spanscope("analyze", str(KAFKA), "--slow-threshold", "fast")
+    assert bad.returncode == 2 and "invalid duration" in bad.stderr
+    bad = spanscope("analyze", str(KAFKA), "--trace-id", "not-an-id")
+    assert bad.returncode == 2 and "--trace-id" in bad.stderr
+    bad = spanscope("analyze", str(KAFKA), "--since", "yesterday")
+    assert bad.returncode == 2 and "is not a time" in bad.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"resourceSpans": [{"scopeSpans": [')
+    result = spanscope("analyze", str(KAFKA), str(broken))
+    assert result.returncode == 2
+    assert "broken.json" in result.stderr
+    assert "Latency per endpoint" in result.stdout  # the good input is still reported
+
+
+def test_folded_output(shop, tmp_path):
+    out = tmp_path / "stacks.txt"
+    result = spanscope("analyze", str(shop), "--folded", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text().splitlines()
+    assert lines and lines[0].startswith("frontend:POST /api/checkout;")
+    assert all(int(line.rsplit(" ", 1)[1]) > 0 for line in lines)
+    slow = tmp_path / "slow.txt"
+    assert spanscope("analyze", str(shop), "--folded", str(slow), "--folded-slow").returncode == 0
+    total = sum(int(line.rsplit(" ", 1)[1]) for line in lines)
+    slow_total = sum(int(line.rsplit(" ", 1)[1]) for line in slow.read_text().splitlines())
+    assert 0 < slow_total < total

@@ -1,0 +1,95 @@
+"""Rendering: the JSON report matches its checked-in schema; the text report shows every
+section; folded stacks are in flamegraph.pl's format."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from rich.console import Console
+
+from spanscope.analysis import AnalysisOptions, analyze, build_profile, folded_stacks
+from spanscope.assembly import assemble
+from spanscope.report import encode_report, render_report, report_schema, write_folded
+from spanscope.synthetic import generate_spans
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "analysis-report.schema.json"
+
+
+@pytest.fixture(scope="module")
+def traces():
+    return assemble(generate_spans(300, seed=3))
+
+
+@pytest.fixture(scope="module")
+def report(traces):
+    return analyze(traces, AnalysisOptions(slow_threshold_ns=100_000_000, top=5))
+
+
+def test_checked_in_schema_is_current():
+    """The schema file is generated from the report structs; regenerate it with
+    ``python -c "import json; from spanscope.report import report_schema;
+    print(json.dumps(report_schema(), indent=2, ensure_ascii=False))"``."""
+    assert json.loads(SCHEMA_PATH.read_text()) == report_schema()
+
+
+def test_json_report_validates_against_the_schema(report):
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    document = json.loads(encode_report(report))
+    jsonschema.Draft202012Validator(schema).validate(document)
+    assert document["summary"]["traces"] == 300
+    assert document["fix_first"] and document["errors"]["origins"]
+
+
+def test_schema_rejects_a_wrong_report(report):
+    schema = json.loads(SCHEMA_PATH.read_text())
+    document = json.loads(encode_report(report))
+    document["summary"]["traces"] = "many"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+    document = json.loads(encode_report(report))
+    document["endpoints"][0]["surprise"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_text_report_has_every_section(report):
+    out = io.StringIO()
+    render_report(report, Console(file=out, width=200, color_system=None))
+    text = out.getvalue()
+    for heading in (
+        "What to fix first",
+        "Latency per endpoint",
+        "Where frontend:POST /api/checkout waits",
+        "Slowest traces",
+        "Slow spans",
+        "Where failures started",
+        "Error rate per operation",
+        "Operations",
+        "Dependencies",
+    ):
+        assert heading in text, heading
+    assert "payment:POST" in text
+    assert "PaymentProviderTimeout" in text
+
+
+def test_empty_report_renders():
+    out = io.StringIO()
+    render_report(analyze([]), Console(file=out, width=120, color_system=None))
+    assert "no traces to analyse" in out.getvalue()
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.validate(json.loads(encode_report(analyze([]))), schema)
+
+
+def test_folded_lines(traces):
+    out = io.StringIO()
+    stacks = folded_stacks(build_profile(traces))
+    assert write_folded(stacks, out) == len(stacks)
+    for line in out.getvalue().splitlines():
+        stack, value = line.rsplit(" ", 1)
+        assert int(value) > 0
+        assert all(":" in frame for frame in stack.split(";"))
