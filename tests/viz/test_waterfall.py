@@ -1,0 +1,322 @@
+"""The waterfall page in real headless Chromium, built from third-party trace files."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from spanscope.analysis.critical_path import critical_path
+from spanscope.analysis.errors import is_error_span
+from spanscope.assembly import assemble
+from spanscope.model import ProblemKind
+from spanscope.synthetic import generate_spans
+from spanscope.viz.waterfall import render_waterfall
+from tests.viz.conftest import fixture_traces
+
+pytestmark = pytest.mark.browser
+
+SMARTTHINGS = "zipkin/zipkin-lens__testdata__smartthings-oauth-authorization.json"
+MESSAGING = "zipkin/zipkin-lens__testdata__messaging2.json"
+TWO_TRACES = "jaeger/internal__storage__v2__memory__fixtures__otel_traces_01.json"
+
+
+def _write(tmp_path, traces, name="page.html"):
+    path = tmp_path / name
+    path.write_text(render_waterfall(traces), encoding="utf-8")
+    return path
+
+
+def _state(page):
+    return page.page.evaluate("window.spanscope.state()")
+
+
+def _collect_rows(page, selector_js):
+    """Scroll the virtualised list from top to bottom and collect, per rendered row,
+    ``selector_js(rowElement)``; returns {row index: value}."""
+    found = {}
+    total = page.page.evaluate("document.getElementById('rows-inner').offsetHeight")
+    step = page.page.evaluate("document.getElementById('rows').clientHeight")
+    top = 0
+    while True:
+        page.page.evaluate(f"document.getElementById('rows').scrollTop = {top}")
+        page.page.wait_for_timeout(40)
+        items = page.page.evaluate(
+            "Array.from(document.querySelectorAll('#rows .row'))"
+            ".filter(r => r.style.display !== 'none')"
+            f".map(r => [+r.dataset.row, ({selector_js})(r)])"
+        )
+        found.update({index: value for index, value in items})
+        if top >= total:
+            break
+        top += step
+    page.page.evaluate("document.getElementById('rows').scrollTop = 0")
+    return found
+
+
+def test_single_trace_loads_with_every_row_and_is_virtualised(page, tmp_path):
+    (trace,) = fixture_traces(SMARTTHINGS)
+    page.open(_write(tmp_path, [trace]))
+    state = _state(page)
+    assert state["trace"] == trace.trace_id
+    assert state["n"] == state["visible"] == len(trace.spans) == 175
+    # only the rows on screen (plus a small overscan) are in the DOM
+    in_dom = page.page.locator("#rows .row:visible").count()
+    assert 20 < in_dom < 80
+    rows = _collect_rows(page, "r => r.dataset.spanId")
+    assert sorted(rows) == list(range(len(trace.spans)))
+    assert [rows[i] for i in range(len(rows))] == [span.span_id for span, _ in trace.walk()]
+    page.shot("waterfall-smartthings")
+    assert page.errors == []
+
+
+def test_critical_path_segments_match_the_analysis(page, tmp_path):
+    (trace,) = fixture_traces(SMARTTHINGS)
+    page.open(_write(tmp_path, [trace]))
+    drawn = _collect_rows(
+        page,
+        "r => Array.from(r.querySelectorAll('.cp'))"
+        ".map(c => [r.dataset.spanId, +c.dataset.s, +c.dataset.e, c.offsetLeft, c.offsetWidth])",
+    )
+    segments = sorted((s[0], s[1], s[2]) for items in drawn.values() for s in items)
+    origin = trace.start_ns
+    expected = sorted(
+        (section.span_id, section.start_ns - origin, section.end_ns - origin)
+        for section in critical_path(trace)
+    )
+    assert expected and segments == expected
+    # and they are drawn where the time axis says
+    width = _state(page)["width"]
+    span = trace.duration_ns
+    for items in drawn.values():
+        for _sid, start, end, left, pixels in items:
+            assert abs(left - start / span * width) <= 1.5
+            assert abs(pixels - max(1, (end - start) / span * width)) <= 2.5
+    # the toggle hides them
+    page.page.click("#cp-toggle")
+    assert page.page.locator("#rows .cp:visible").count() == 0
+    page.page.click("#cp-toggle")
+    assert page.page.locator("#rows .cp:visible").count() > 0
+    assert page.errors == []
+
+
+def test_data_problems_and_errors_are_marked(page, tmp_path):
+    (trace,) = fixture_traces(SMARTTHINGS)
+    page.open(_write(tmp_path, [trace]))
+    badges = _collect_rows(
+        page, "r => Array.from(r.querySelectorAll('.badge')).map(b => b.textContent)"
+    )
+    by_kind = {kind: {p.span_id for p in trace.problems if p.kind == kind} for kind in ProblemKind}
+    row_of = {span.span_id: i for i, (span, _) in enumerate(trace.walk())}
+    unclosed = {row_of[s] for s in by_kind[ProblemKind.UNCLOSED]}
+    # adjusted spans: the ones a skew problem names and the ones shifted along with them
+    skewed = {row_of[s] for s in by_kind[ProblemKind.CLOCK_SKEW]} | {
+        row_of[s.span_id] for s in trace.spans if any("skew" in w for w in s.warnings)
+    }
+    errors = {row_of[s.span_id] for s in trace.spans if is_error_span(s)}
+    assert unclosed and skewed and errors
+    assert {i for i, b in badges.items() if "unclosed" in b} == unclosed
+    assert {i for i, b in badges.items() if "skew" in b} == skewed
+    assert {i for i, b in badges.items() if "!" in b} == errors
+    # the details of an unclosed span say so
+    first = min(unclosed)
+    page.page.evaluate(f"window.spanscope.select({first})")
+    page.page.locator(f"#rows .row[data-row='{first}'] .op").click()
+    body = page.page.locator("#details-body").inner_text()
+    assert "never ended" in body and "unclosed" in body
+    page.shot("waterfall-details-unclosed")
+
+    (orphaned,) = fixture_traces(MESSAGING)
+    page.open(_write(tmp_path, [orphaned], "orphans.html"))
+    orphans = {p.span_id for p in orphaned.problems if p.kind == ProblemKind.ORPHAN}
+    marked = page.page.evaluate(
+        "Array.from(document.querySelectorAll('#rows .row'))"
+        ".filter(r => r.querySelector('.badge')?.textContent === 'orphan')"
+        ".map(r => r.dataset.spanId)"
+    )
+    assert set(marked) == orphans and len(orphans) == 6
+    assert page.errors == []
+
+
+def test_tooltip_collapse_search_and_keyboard(page, tmp_path):
+    (trace,) = fixture_traces(SMARTTHINGS)
+    page.open(_write(tmp_path, [trace]))
+    n = len(trace.spans)
+
+    # hover: a tooltip names the span
+    page.page.locator("#rows .row[data-row='2'] .track").hover()
+    tooltip = page.page.locator("#tooltip")
+    assert tooltip.is_visible()
+    spans = [span for span, _ in trace.walk()]
+    assert spans[2].name in tooltip.inner_text()
+
+    # collapse the root: only the root row stays
+    page.page.locator("#rows .row[data-row='0'] .toggle").click()
+    assert _state(page)["visible"] == len(trace.roots)
+    page.page.locator("#rows .row[data-row='0'] .toggle").click()
+    assert _state(page)["visible"] == n
+
+    # search: the same spans as the page's haystack (name, service, id, attributes, ...)
+    query = "oauth"
+    page.page.fill("#search", query)
+    page.page.press("#search", "Enter")
+    expected = sum(
+        query
+        in "\x01".join(
+            [
+                span.name,
+                span.service_name or "(unknown service)",
+                span.span_id,
+                json.dumps(span.attributes, separators=(",", ":"), ensure_ascii=False)
+                if span.attributes
+                else "",
+                span.status_message,
+                " ".join(event.name for event in span.events),
+            ]
+        ).lower()
+        for span in spans
+    )
+    state = _state(page)
+    assert 0 < state["matches"] == expected < n
+    assert f"{expected} of {n} spans match" in page.page.locator("#match-count").inner_text()
+    assert page.page.locator("#rows mark").count() > 0
+    page.shot("waterfall-search")
+    page.page.fill("#search", "")
+    page.page.press("#search", "Escape")
+    assert _state(page)["visible"] == n
+
+    # errors only
+    page.page.check("#errors-only")
+    assert _state(page)["matches"] == sum(is_error_span(s) for s in trace.spans)
+    page.page.uncheck("#errors-only")
+
+    # keyboard: home, down, enter opens details of that span; left collapses, right expands
+    page.page.focus("#rows")
+    page.page.keyboard.press("Home")
+    assert _state(page)["selected"] == 0
+    page.page.keyboard.press("ArrowDown")
+    assert _state(page)["selected"] == 1
+    page.page.keyboard.press("Enter")
+    assert page.page.locator("#details").is_visible()
+    assert spans[1].span_id in page.page.locator("#details-body").inner_text()
+    page.page.keyboard.press("Escape")
+    assert not page.page.locator("#details").is_visible()
+    page.page.keyboard.press("ArrowLeft")  # row 1 has children: collapse it
+    assert _state(page)["visible"] < n
+    page.page.keyboard.press("ArrowRight")
+    assert _state(page)["visible"] == n
+    assert page.errors == []
+
+
+def test_zoom_pan_and_minimap(page, tmp_path):
+    (trace,) = fixture_traces(SMARTTHINGS)
+    page.open(_write(tmp_path, [trace]))
+    full = trace.duration_ns
+    spans = [span for span, _ in trace.walk()]
+
+    def expected_width(row, v0, v1, width):
+        span = spans[row]
+        end = span.end_ns or trace.end_ns
+
+        def x(t):
+            return min(max((t - trace.start_ns - v0) / (v1 - v0) * width, -4), width + 4)
+
+        return max(2, x(end) - x(span.start_ns))
+
+    page.page.click("#zoom-in")
+    state = _state(page)
+    assert state["v1"] - state["v0"] == pytest.approx(full / 2, rel=1e-6)
+    for row in (0, 5, 12, 20):
+        bar = page.page.locator(f"#rows .row[data-row='{row}'] .bar").bounding_box()["width"]
+        assert bar == pytest.approx(
+            expected_width(row, state["v0"], state["v1"], state["width"]), abs=1.0
+        )
+    assert page.page.locator("#minimap-window").is_visible()
+
+    # ctrl + wheel over the bars zooms around the cursor
+    box = page.page.locator("#rows").bounding_box()
+    page.page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + 40)
+    page.page.keyboard.down("Control")
+    page.page.mouse.wheel(0, -300)
+    page.page.keyboard.up("Control")
+    zoomed = _state(page)
+    assert zoomed["v1"] - zoomed["v0"] < full / 2
+
+    # drag on the bars pans
+    page.page.mouse.down()
+    page.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 40, steps=5)
+    page.page.mouse.up()
+    panned = _state(page)
+    assert panned["v0"] > zoomed["v0"]
+    assert panned["v1"] - panned["v0"] == pytest.approx(zoomed["v1"] - zoomed["v0"], rel=1e-6)
+
+    # reset, then brush a range on the ruler: the view becomes that range
+    page.page.click("#zoom-reset")
+    assert _state(page)["v0"] == 0 and _state(page)["v1"] == full
+    ruler = page.page.locator("#ruler").bounding_box()
+    page.page.mouse.move(ruler["x"] + ruler["width"] * 0.25, ruler["y"] + 10)
+    page.page.mouse.down()
+    page.page.mouse.move(ruler["x"] + ruler["width"] * 0.5, ruler["y"] + 10, steps=5)
+    page.page.mouse.up()
+    state = _state(page)
+    assert state["v0"] == pytest.approx(full * 0.25, rel=0.02)
+    assert state["v1"] == pytest.approx(full * 0.5, rel=0.02)
+    page.shot("waterfall-zoomed")
+
+    # a brush on the minimap works the same, double-click resets
+    mini = page.page.locator("#minimap").bounding_box()
+    page.page.mouse.move(mini["x"] + 2, mini["y"] + 20)
+    page.page.mouse.down()
+    page.page.mouse.move(mini["x"] + mini["width"] * 0.1, mini["y"] + 20, steps=4)
+    page.page.mouse.up()
+    assert _state(page)["v1"] == pytest.approx(full * 0.1, rel=0.05)
+    page.page.dblclick("#ruler")
+    assert _state(page)["v1"] == full
+    assert page.errors == []
+
+
+def test_trace_list_sorts_and_opens_each_trace(page, tmp_path):
+    traces = assemble(generate_spans(40, seed=11))
+    page.open(_write(tmp_path, traces, "list.html"))
+    rows = page.page.locator("#trace-table tbody tr")
+    assert rows.count() == len(traces)
+    page.shot("trace-list")
+
+    def column(index):
+        texts = page.page.locator(f"#trace-table tbody td:nth-child({index})").all_inner_texts()
+        return [int(re.sub(r"\D", "", text.split()[0])) for text in texts]
+
+    page.page.click("#trace-table th[data-key='n']")
+    spans = column(4)
+    assert spans == sorted((len(t.spans) for t in traces), reverse=True)
+    page.page.click("#trace-table th[data-key='n']")
+    assert column(4) == sorted(len(t.spans) for t in traces)
+
+    # open one: its waterfall, then back to the list
+    first = rows.first.get_attribute("data-trace")
+    rows.first.click()
+    page.page.wait_for_selector("#trace-view:not([hidden])")
+    assert _state(page)["trace"] == first
+    chosen = next(t for t in traces if t.trace_id == first)
+    assert _state(page)["n"] == len(chosen.spans)
+    page.page.click("#back")
+    page.page.wait_for_selector("#list-view:not([hidden])")
+
+    page.page.fill("#list-search", "cart")
+    assert 0 < rows.count() < len(traces)
+    assert page.errors == []
+
+
+def test_two_trace_fixture_and_dark_theme(page, tmp_path):
+    traces = fixture_traces(TWO_TRACES)
+    page.page.emulate_media(color_scheme="dark")
+    page.open(_write(tmp_path, traces, "two.html"))
+    assert page.page.locator("#trace-table tbody tr").count() == 2
+    page.page.locator("#trace-table tbody tr").nth(1).click()
+    page.page.wait_for_selector("#trace-view:not([hidden])")
+    assert _state(page)["n"] == 2
+    background = page.page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(18, 21, 27)"
+    page.shot("waterfall-dark")
+    assert page.errors == []
