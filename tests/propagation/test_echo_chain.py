@@ -1,0 +1,151 @@
+"""Chains of real echo probes on loopback: every format passes through three hops; a hop that
+does not propagate, a proxy that drops headers, a short chain and a dead next hop each fail
+with an explanation naming where the context broke; spans the probes export over OTLP form one
+tree in a trace store."""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from spanscope.propagation import codecs
+from spanscope.propagation.tester import run_test
+
+from .tracestore import TraceStore
+
+SERVICES = ["gateway", "orders", "payments"]
+
+
+@pytest.mark.parametrize("fmt", codecs.FORMAT_NAMES)
+def test_three_echo_probes_pass_in_every_format(echo_chain, fmt: str) -> None:
+    chain = echo_chain(SERVICES)
+    report = run_test(chain[0].url + "checkout", fmt, hops=3, expect_services=SERVICES)
+    assert report.ok, report.formats[0].failures()
+    result = report.formats[0]
+    assert [h.service for h in result.hops] == SERVICES
+    sent_ids = {result.span_id} | {h.received["span_id"] for h in result.hops}
+    assert len(sent_ids) == 3  # hop 2 and 3 each received a parent id never seen before
+    names = {c.name for h in result.hops for c in h.checks}
+    assert {"context received", "trace id kept", "new parent id", "baggage kept"} <= names
+    assert all(h.received["trace_id"] == result.trace_id for h in result.hops)
+
+
+def test_all_formats_in_one_run(echo_chain) -> None:
+    chain = echo_chain(SERVICES)
+    report = run_test(chain[0].url, "all", hops=3)
+    assert report.ok and [f.format for f in report.formats] == list(codecs.FORMAT_NAMES)
+
+
+def test_hop_that_does_not_propagate_is_named(echo_chain) -> None:
+    chain = echo_chain(SERVICES, orders={"propagate": False})
+    report = run_test(chain[0].url, "w3c,b3", hops=3)
+    assert not report.ok
+    for result in report.formats:
+        failures = result.failures()
+        assert failures[0].startswith("hop 2 (orders) called its next hop without")
+        assert result.hops[0].ok and not result.hops[1].ok
+
+
+class DroppingProxy:
+    """A proxy that forwards to ``target`` but drops every trace-context header."""
+
+    def __init__(self, target: str) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                request = urllib.request.Request(target)
+                for name, value in self.headers.items():
+                    if not codecs.is_context_header(name) and name.lower() != "host":
+                        request.add_header(name, value)
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    payload = response.read()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def proxy_factory() -> Iterator:
+    made: list[DroppingProxy] = []
+
+    def make(target: str) -> DroppingProxy:
+        made.append(DroppingProxy(target))
+        return made[-1]
+
+    yield make
+    for proxy in made:
+        proxy.stop()
+
+
+def test_proxy_between_hops_that_drops_headers_is_located(echo_factory, proxy_factory) -> None:
+    payments = echo_factory(service="payments")
+    orders = echo_factory(service="orders", forward=[payments.url])
+    proxy = proxy_factory(orders.url)
+    gateway = echo_factory(service="gateway", forward=[proxy.url])
+    report = run_test(gateway.url, "jaeger", hops=3)
+    assert not report.ok
+    failure = report.formats[0].failures()[0]
+    assert "between hop 1 (gateway) and hop 2 (orders)" in failure
+    assert "dropped the headers" in failure
+
+
+def test_proxy_in_front_of_the_first_hop(echo_factory, proxy_factory) -> None:
+    gateway = echo_factory(service="gateway")
+    report = run_test(proxy_factory(gateway.url).url, "xray")
+    assert not report.ok
+    assert "in front of hop 1 (gateway)" in report.formats[0].failures()[0]
+
+
+def test_short_chain_and_dead_next_hop(echo_chain, echo_factory) -> None:
+    chain = echo_chain(SERVICES)
+    short = run_test(chain[0].url, "b3multi", hops=4)
+    assert not short.ok
+    assert "ended at hop 3 (payments) after 3 of 4 hops" in short.formats[0].failures()[0]
+    dead = echo_factory(service="lonely", forward=["http://127.0.0.1:9/"])
+    report = run_test(dead.url, "w3c", hops=2)
+    assert "hop 1 (lonely) could not reach its next hop" in report.formats[0].failures()[0]
+    wrong = run_test(chain[0].url, "w3c", expect_services=["gateway", "billing", "payments"])
+    assert "expected services gateway, billing, payments" in wrong.formats[0].failures()[0]
+
+
+def test_unreachable_or_not_an_echo_probe_without_backend() -> None:
+    unreachable = run_test("http://127.0.0.1:9/", "w3c")
+    assert not unreachable.ok and "could not reach" in unreachable.formats[0].failures()[0]
+    store = TraceStore()  # answers JSON, but not an echo answer
+    try:
+        report = run_test(store.url + "/api/traces/1", "w3c")
+    finally:
+        store.stop()
+    assert not report.ok
+    assert "is not an echo probe" in report.formats[0].failures()[0]
+    assert report.formats[0].notes == [f"{store.url}/api/traces/1 answered HTTP 404"]
+
+
+def test_echo_probes_export_one_connected_tree(echo_chain, monkeypatch) -> None:
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "50")  # export within 50 ms
+    store = TraceStore()
+    try:
+        endpoint = {"otlp_endpoint": store.url}
+        chain = echo_chain(SERVICES, **{name: endpoint for name in SERVICES})
+        report = run_test(chain[0].url, "w3c", hops=3, expect_services=SERVICES, backend=store.url)
+        assert report.ok, report.formats[0].failures()
+        backend = report.formats[0].backend
+        assert backend.found and set(backend.services) == set(SERVICES)
+        assert backend.span_count == 5  # 3 server spans, 2 client spans
+    finally:
+        store.stop()
