@@ -11,7 +11,7 @@ missing id.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -109,6 +109,8 @@ _SPECIAL = frozenset(
 _CHILD_OF = "CHILD_OF"
 _FOLLOWS_FROM = "FOLLOWS_FROM"
 _ZERO_IDS = frozenset({"", "0", "0" * 16, "0" * 32})
+# Tag types whose JSON value needs no conversion when it already has this Python type.
+_PLAIN = {"string": str, "int64": int, "bool": bool, "float64": float}
 
 
 def hex_id_for(text: str, width: int) -> str:
@@ -124,6 +126,7 @@ class SpanReader:
         self.diagnostics = diagnostics
         self.hex_binary = False
         self._remapped: dict[str, str] = {}
+        self._last_trace: tuple[str | None, str] = (None, "")
         self._inline: dict[bytes, tuple[str, Attributes]] = {}
 
     def warn(self, place: str, message: str) -> None:
@@ -189,31 +192,37 @@ class SpanReader:
 
     def value(self, tag: Tag, place: str) -> Any:
         value = tag.value
-        if tag.type == "string" and type(value) is str:
+        if _PLAIN.get(tag.type) is type(value):  # type: ignore[arg-type]
             return value
         return decode_value(
             tag.key, tag.type, value, lambda message: self.warn(place, message), self.hex_binary
         )
 
-    def id(self, value: str, width: int, place: Callable[[], str]) -> str:
+    def id(self, value: str, width: int, place: str, field: str) -> str:
+        """``value`` as a normalised id; ``place``/``field`` say where, for messages."""
         try:
             return normalize_trace_id(value) if width == 32 else normalize_span_id(value)
         except InvalidIdError:
             if not value:
                 what = "trace id" if width == 32 else "span id"
-                raise InputError(self.source, place(), f"missing {what}") from None
+                raise InputError(self.source, f"{place}.{field}", f"missing {what}") from None
         key = f"{width}:{value}"
         mapped = self._remapped.get(key)
         if mapped is None:
             mapped = self._remapped[key] = hex_id_for(value, width)
-            self.warn(place(), f"id {value!r} is not a hex id; read as {mapped}")
+            self.warn(f"{place}.{field}", f"id {value!r} is not a hex id; read as {mapped}")
         return mapped
 
     def span(
         self, raw: RawSpan, default_trace_id: str, process: tuple[str, Attributes], place: str
     ) -> Span:
-        trace_id = self.id(raw.traceID or default_trace_id, 32, lambda: f"{place}.traceID")
-        span_id = self.id(raw.spanID, 16, lambda: f"{place}.spanID")
+        raw_trace_id = raw.traceID or default_trace_id
+        if raw_trace_id == self._last_trace[0]:
+            trace_id = self._last_trace[1]  # spans of one trace repeat its id: normalise once
+        else:
+            trace_id = self.id(raw_trace_id, 32, place, "traceID")
+            self._last_trace = (raw_trace_id, trace_id)
+        span_id = self.id(raw.spanID, 16, place, "spanID")
         parent_id, follows_from, links = self.references(raw, trace_id, place)
 
         attributes: Attributes = {}
@@ -221,7 +230,7 @@ class SpanReader:
         for tag in raw.tags or ():
             key = tag.key
             value = tag.value
-            if tag.type != "string" or type(value) is not str:
+            if _PLAIN.get(tag.type) is not type(value):  # type: ignore[arg-type]
                 value = self.value(tag, place)
             if key in _SPECIAL:
                 if special is None:
@@ -231,10 +240,7 @@ class SpanReader:
                 if key in attributes:
                     self.warn(place, f"tag {key!r} appears twice; the last value is kept")
                 attributes[key] = value
-        fields = _SpecialFields()
-        if special:
-            fields.apply(special, attributes)
-
+        fields = _special_fields(special, attributes) if special else _NO_FIELDS
         start_ns = raw.startTime * 1000
         duration = raw.duration
         return Span(
@@ -244,25 +250,37 @@ class SpanReader:
             start_ns=start_ns,
             end_ns=0 if duration is None else start_ns + duration * 1000,
             parent_span_id=parent_id,
-            kind=fields.kind,
+            kind=fields[0],
             service_name=process[0],
-            status_code=fields.status,
-            status_message=fields.message,
+            status_code=fields[1],
+            status_message=fields[2],
             attributes=attributes,
             resource_attributes=process[1],
-            scope_name=fields.scope_name,
-            scope_version=fields.scope_version,
+            scope_name=fields[3],
+            scope_version=fields[4],
             events=self.events(raw.logs, place) if raw.logs else [],
             links=links,
-            trace_state=fields.trace_state,
+            trace_state=fields[5],
             flags=raw.flags,
             follows_from=follows_from,
             warnings=list(raw.warnings) if raw.warnings else [],
         )
 
     def references(self, raw: RawSpan, trace_id: str, place: str) -> tuple[str, bool, list[Link]]:
+        references = raw.references
+        if not references and raw.parentSpanID in _ZERO_IDS:
+            return "", False, []
+        if (  # the common case: one CHILD_OF reference to a parent in the same trace
+            references
+            and len(references) == 1
+            and references[0].refType == _CHILD_OF
+            and references[0].traceID in ("", raw.traceID)
+            and raw.parentSpanID in _ZERO_IDS
+            and references[0].spanID not in _ZERO_IDS
+        ):
+            return self.id(references[0].spanID, 16, place, "references[0].spanID"), False, []
         refs: list[tuple[str, str, str]] = []
-        for index, ref in enumerate(raw.references or ()):
+        for index, ref in enumerate(references or ()):
             where = f"{place}.references[{index}]"
             if ref.spanID in _ZERO_IDS:
                 self.warn(where, "reference without a span id ignored")
@@ -272,19 +290,14 @@ class SpanReader:
                 ref_type = ref_type.upper()
                 if ref_type not in (_CHILD_OF, _FOLLOWS_FROM):
                     self.warn(where, f"unknown reference type {ref.refType!r}; kept as a link")
-            ref_trace = (
-                self.id(ref.traceID, 32, lambda where=where: f"{where}.traceID")
-                if ref.traceID
-                else trace_id
-            )
-            ref_span = self.id(ref.spanID, 16, lambda where=where: f"{where}.spanID")
-            refs.append((ref_type, ref_trace, ref_span))
+            ref_trace = self.id(ref.traceID, 32, where, "traceID") if ref.traceID else trace_id
+            refs.append((ref_type, ref_trace, self.id(ref.spanID, 16, where, "spanID")))
 
         parent = ""
         follows_from = False
         chosen = -1
         if raw.parentSpanID not in _ZERO_IDS:
-            parent = self.id(raw.parentSpanID, 16, lambda: f"{place}.parentSpanID")
+            parent = self.id(raw.parentSpanID, 16, place, "parentSpanID")
             for index, (ref_type, ref_trace, ref_span) in enumerate(refs):
                 if ref_trace == trace_id and ref_span == parent:
                     chosen, follows_from = index, ref_type == _FOLLOWS_FROM
@@ -317,7 +330,7 @@ class SpanReader:
             attributes: Attributes = {}
             for tag in log.fields or ():
                 value = tag.value
-                if tag.type != "string" or type(value) is not str:
+                if _PLAIN.get(tag.type) is not type(value):  # type: ignore[arg-type]
                     value = self.value(tag, f"{place}.logs[{index}]")
                 if tag.key == "event" and name is None and type(value) is str:
                     name = value
@@ -333,61 +346,63 @@ class SpanReader:
         return events
 
 
-class _SpecialFields:
-    """The model fields that Jaeger carries in tags (see the module docstring)."""
+_Fields = tuple[SpanKind, StatusCode, str, str, str, str]
+_NO_FIELDS: _Fields = (SpanKind.UNSPECIFIED, StatusCode.UNSET, "", "", "", "")
 
-    __slots__ = ("kind", "message", "scope_name", "scope_version", "status", "trace_state")
 
-    def __init__(self) -> None:
-        self.kind = SpanKind.UNSPECIFIED
-        self.status = StatusCode.UNSET
-        self.message = ""
-        self.scope_name = ""
-        self.scope_version = ""
-        self.trace_state = ""
+def _special_fields(special: dict[str, Any], attributes: Attributes) -> _Fields:
+    """(kind, status, message, scope name, scope version, trace state) from the tags that
+    carry them; a value that does not fit goes back into ``attributes``."""
+    kind = SpanKind.UNSPECIFIED
+    value = special.pop("span.kind", None)
+    if value is not None:
+        found = _KINDS.get(value.lower()) if type(value) is str else None
+        if found is None:
+            attributes["span.kind"] = value
+        else:
+            kind = found
+        if not special:
+            return kind, StatusCode.UNSET, "", "", "", ""  # the common case: only span.kind
 
-    def apply(self, special: dict[str, Any], attributes: Attributes) -> None:
-        def keep(key: str) -> None:
-            attributes[key] = special[key]
-
-        if "span.kind" in special:
-            value = special["span.kind"]
-            kind = _KINDS.get(value.lower()) if type(value) is str else None
-            if kind is None:
-                keep("span.kind")
-            else:
-                self.kind = kind
-        has_code = "otel.status_code" in special
-        if has_code:
-            value = special["otel.status_code"]
-            status = _STATUS.get(value.upper()) if type(value) is str else None
-            if status is None:
-                keep("otel.status_code")
-                has_code = False
-            else:
-                self.status = status
-        if "error" in special:
-            value = special["error"]
-            is_true = value is True or (type(value) is str and value.lower() == "true")
-            if is_true and (not has_code or self.status == StatusCode.ERROR):
-                self.status = StatusCode.ERROR
-            else:
-                keep("error")
-        for key, slot in (
-            ("otel.status_description", "message"),
-            ("w3c.tracestate", "trace_state"),
-        ):
-            if key in special:
-                if type(special[key]) is str:
-                    setattr(self, slot, special[key])
-                else:
-                    keep(key)
-        for field in ("name", "version"):
-            scope_key, library_key = f"otel.scope.{field}", f"otel.library.{field}"
-            scope, library = special.get(scope_key), special.get(library_key)
-            chosen = scope if type(scope) is str else library if type(library) is str else None
-            if chosen is not None:
-                setattr(self, f"scope_{field}", chosen)
-            for key, value in ((scope_key, scope), (library_key, library)):
-                if key in special and value != chosen:
-                    keep(key)
+    status = StatusCode.UNSET
+    has_code = False
+    value = special.pop("otel.status_code", None)
+    if value is not None:
+        code = _STATUS.get(value.upper()) if type(value) is str else None
+        if code is None:
+            attributes["otel.status_code"] = value
+        else:
+            status, has_code = code, True
+    value = special.pop("error", None)
+    if value is not None:
+        is_true = value is True or (type(value) is str and value.lower() == "true")
+        if is_true and (not has_code or status == StatusCode.ERROR):
+            status = StatusCode.ERROR
+        else:
+            attributes["error"] = value
+    texts = {}
+    for key in ("otel.status_description", "w3c.tracestate"):
+        value = special.pop(key, None)
+        if type(value) is str:
+            texts[key] = value
+        elif value is not None:
+            attributes[key] = value
+    scope = []
+    for field in ("name", "version"):
+        scope_key, library_key = f"otel.scope.{field}", f"otel.library.{field}"
+        in_scope, in_library = special.get(scope_key), special.get(library_key)
+        chosen = (
+            in_scope if type(in_scope) is str else in_library if type(in_library) is str else None
+        )
+        scope.append(chosen or "")
+        for key, value in ((scope_key, in_scope), (library_key, in_library)):
+            if key in special and value != chosen:
+                attributes[key] = value
+    return (
+        kind,
+        status,
+        texts.get("otel.status_description", ""),
+        scope[0],
+        scope[1],
+        texts.get("w3c.tracestate", ""),
+    )

@@ -21,6 +21,9 @@ What Jaeger JSON cannot hold (a write -> read round trip loses exactly this; the
 - times below the microsecond: start, end and event times are truncated to whole
   microseconds (the duration is end minus start after truncating both);
 - scope attributes; the dropped attribute/event/link counts of spans, events and links;
+- span flags above the low byte (OTLP's "parent is remote" bits 8 and 9): ``flags`` keeps the
+  trace flags byte, as the OTel translator keeps the sampled bit;
+- ``shared`` (a Zipkin notion);
 - of a link, its trace state, flags and attributes other than ``opentracing.ref_type``; a link
   is written FOLLOWS_FROM unless that attribute is ``child_of``, and comes back with
   ``opentracing.ref_type`` set (``follows_from`` when it had none);
@@ -142,8 +145,9 @@ def _span(span: Span, trace_id: str, process_id: str) -> dict[str, Any]:
             }
         )
     written: dict[str, Any] = {"traceID": trace_id, "spanID": span.span_id}
-    if span.flags:
-        written["flags"] = span.flags
+    flags = span.flags & 0xFF  # the trace flags byte; Jaeger's flags: 1 sampled, 2 debug
+    if flags:
+        written["flags"] = flags
     start_us = span.start_ns // 1000
     written["operationName"] = span.name
     written["references"] = references
