@@ -31,6 +31,8 @@ Where spanscope differs from Jaeger, and why:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from spanscope.assembly.hosts import Host, compare, host_of
 from spanscope.model import Problem, ProblemKind, Span, SpanKind, Trace
 
@@ -89,8 +91,7 @@ class _Adjuster:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self.hosts: dict[str, Host] = {}
-        # span id where a shift was computed -> [span, its parent, shift, spans shifted, labels]
-        self.hops: dict[str, list] = {}
+        self.hops: dict[str, _Hop] = {}  # by the id of the span where the shift was computed
 
     def host(self, span: Span) -> Host:
         found = self.hosts.get(span.span_id)
@@ -128,28 +129,42 @@ class _Adjuster:
             return 0, origin
         _shift(span, delta)
         if same_host:
-            self.hops[origin][3] += 1
+            hop = self.hops[origin]
+            hop.count += 1
             span.warnings.append(
-                f"clock skew adjusted by {format_delta(delta)} "
-                f"({label}, shifted with span {origin} on the same host)"
+                f"clock skew adjusted by {hop.shift} ({label}, shifted with span {origin} on the "
+                "same host)"
             )
         else:
-            self.hops[origin] = [span, parent, delta, 1, label, parent_label]
+            hop = self.hops[origin] = _Hop(span, parent, format_delta(delta), label, parent_label)
             span.warnings.append(
-                f"clock skew adjusted by {format_delta(delta)} ({label} vs parent's {parent_label})"
+                f"clock skew adjusted by {hop.shift} ({label} vs parent's {parent_label})"
             )
         return delta, origin
 
     def report(self) -> None:
         trace = self.trace
-        for origin, (span, parent, delta, count, label, parent_label) in self.hops.items():
+        for origin, hop in self.hops.items():
+            count = hop.count
             more = f" and {count - 1} span{'s' if count > 2 else ''} below it" if count > 1 else ""
             trace.problems.append(
                 Problem(
                     ProblemKind.CLOCK_SKEW,
                     trace.trace_id,
                     origin,
-                    f"span {span.name!r} ({label}) did not fit in its parent {parent.name!r} "
-                    f"({parent_label}): it{more} shifted by {format_delta(delta)}",
+                    f"span {hop.span.name!r} ({hop.label}) did not fit in its parent "
+                    f"{hop.parent.name!r} ({hop.parent_label}): it{more} shifted by {hop.shift}",
                 )
             )
+
+
+@dataclass(slots=True)
+class _Hop:
+    """A host boundary where a shift was computed, and how many spans it moved."""
+
+    span: Span
+    parent: Span
+    shift: str
+    label: str
+    parent_label: str
+    count: int = 1
