@@ -106,9 +106,8 @@ def _svg(
     out.append(f'<g id="frames" font-family={attr(FONT)}>')
     for frame in frames:
         px0 = PAD + frame.x0 * scale
+        # Even boxes too thin to see are written: zooming in brings them back.
         width = max((frame.x1 - frame.x0) * scale, 0.0)
-        if width < 0.05:
-            continue
         y = HEADER + frame.row * ROW
         fill = colors[frame.service]
         stroke = (

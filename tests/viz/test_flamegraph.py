@@ -1,0 +1,179 @@
+"""Flame graph SVGs: valid XML, correct geometry, render and zoom in Chromium."""
+
+from __future__ import annotations
+
+import itertools
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spanscope.analysis.critical_path import critical_path
+from spanscope.analysis.errors import is_error_span
+from spanscope.analysis.profile import build_profile, folded_stacks
+from spanscope.assembly import assemble
+from spanscope.model import Span
+from spanscope.synthetic import generate_spans
+from spanscope.viz.flamegraph import (
+    PAD,
+    WIDTH,
+    error_stacks,
+    render_aggregate_flamegraph,
+    render_flamegraph,
+)
+from tests.viz.conftest import fixture_traces
+
+SVG = "{http://www.w3.org/2000/svg}"
+SMARTTHINGS = "zipkin/zipkin-lens__testdata__smartthings-oauth-authorization.json"
+KAFKA = "zipkin/zipkin-lens__testdata__messaging-kafka.json"
+
+
+def _frames(svg: str):
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    return root, [g for g in root.iter(f"{SVG}g") if "f" in g.get("class", "").split()]
+
+
+def _boxes(frames):
+    for g in frames:
+        rect = g.find(f"{SVG}rect")
+        yield g, float(rect.get("x")), float(rect.get("width")), float(rect.get("y"))
+
+
+def test_one_trace_boxes_are_spans_without_overlap_and_mark_the_critical_path():
+    (trace,) = fixture_traces(SMARTTHINGS)
+    _root, frames = _frames(render_flamegraph(trace))
+    assert len(frames) == len(trace.spans)
+    inner = WIDTH - 2 * PAD
+    scale = inner / trace.duration_ns
+    by_row: dict[float, list[tuple[float, float]]] = {}
+    for g, x, width, y in _boxes(frames):
+        x0, x1 = int(g.get("data-x0")), int(g.get("data-x1"))
+        assert x == pytest.approx(PAD + x0 * scale, abs=0.01)
+        assert width == pytest.approx((x1 - x0) * scale, abs=0.01)
+        by_row.setdefault(y, []).append((x0, x1))
+    for boxes in by_row.values():  # packed: nothing hides anything in the same row
+        boxes.sort()
+        for (_a0, a1), (b0, _b1) in itertools.pairwise(boxes):
+            assert a1 <= b0
+    marked = sorted(
+        (int(rect.get("data-x0")), int(rect.get("data-x1")))
+        for g in frames
+        for rect in g.findall(f"{SVG}rect")
+        if rect.get("class") == "cp"
+    )
+    origin = trace.start_ns
+    assert marked == sorted((s.start_ns - origin, s.end_ns - origin) for s in critical_path(trace))
+    errors = sum(1 for g in frames if "err" in g.get("class"))
+    assert errors == sum(is_error_span(s) for s in trace.spans) > 0
+
+
+def test_children_sit_below_their_parent():
+    (trace,) = fixture_traces(KAFKA)
+    _root, frames = _frames(render_flamegraph(trace))
+    y_of = {}
+    for g, _x, _w, y in _boxes(frames):
+        y_of[(int(g.get("data-x0")), int(g.get("data-x1")), g.get("data-name"))] = y
+    origin, end = trace.start_ns, trace.end_ns
+
+    def key(span):
+        return (span.start_ns - origin, max(span.end_ns or end, span.start_ns) - origin, span.name)
+
+    for span in trace.spans:
+        parent = trace.parent_of(span)
+        if parent is not None:
+            assert y_of[key(span)] > y_of[key(parent)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 1000), st.integers(0, 500), st.integers(0, 30)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_packing_never_overlaps(items):
+    """Any tree, any overlap: boxes in one row never overlap and children are below parents."""
+    spans = [Span("a" * 32, f"{1:016x}", "root", 0, 2000)]
+    for index, (start, length, parent) in enumerate(items, start=2):
+        parent_id = f"{min(parent, index - 1) or 1:016x}"
+        spans.append(Span("a" * 32, f"{index:016x}", f"s{index}", start, start + length, parent_id))
+    (trace,) = assemble(spans)
+    _root, frames = _frames(render_flamegraph(trace))
+    rows: dict[float, list[tuple[int, int]]] = {}
+    for g, _x, _w, y in _boxes(frames):
+        rows.setdefault(y, []).append((int(g.get("data-x0")), int(g.get("data-x1"))))
+    for boxes in rows.values():
+        boxes.sort()
+        for (_a0, a1), (b0, _b1) in itertools.pairwise(boxes):
+            assert a1 <= b0
+
+
+def test_aggregate_widths_match_the_profile():
+    traces = assemble(generate_spans(150, seed=5))
+    endpoint = ("frontend", "POST /api/checkout")
+    stacks = folded_stacks(build_profile(traces), endpoint=endpoint)
+    svg = render_aggregate_flamegraph(stacks, error_stacks=error_stacks(traces))
+    _root, frames = _frames(svg)
+    total = sum(value for _stack, value in stacks)
+    inner = WIDTH - 2 * PAD
+    prefix_total: dict[tuple[str, ...], int] = {}
+    for stack, value in stacks:
+        parts = tuple(stack.split(";"))
+        for depth in range(1, len(parts) + 1):
+            prefix_total[parts[:depth]] = prefix_total.get(parts[:depth], 0) + value
+    assert len(frames) == len(prefix_total)
+    widest = max(prefix_total.items(), key=lambda item: (len(item[0]) > 1, item[1]))
+    names_seen = set()
+    for g, _x, width, _y in _boxes(frames):
+        value = int(g.get("data-x1")) - int(g.get("data-x0"))
+        assert width == pytest.approx(value / total * inner, abs=0.02)
+        names_seen.add((g.get("data-name"), value))
+    # every prefix's critical-path time appears as exactly one box of that width
+    assert sorted(names_seen) == sorted((p[-1], v) for p, v in prefix_total.items())
+    assert widest[1] > 0
+    # payment fails in the shop: its frames are marked
+    assert any("err" in g.get("class") and "payment" in g.get("data-name") for g in frames)
+
+
+@pytest.mark.browser
+def test_flamegraphs_render_zoom_and_work_as_images(page, tmp_path):
+    (trace,) = fixture_traces(SMARTTHINGS)
+    one = tmp_path / "one.svg"
+    one.write_text(render_flamegraph(trace), encoding="utf-8")
+    traces = assemble(generate_spans(150, seed=5))
+    agg = tmp_path / "agg.svg"
+    agg.write_text(
+        render_aggregate_flamegraph(
+            folded_stacks(build_profile(traces)), error_stacks=error_stacks(traces)
+        ),
+        encoding="utf-8",
+    )
+    for path in (one, agg):
+        page.open(path, "svg[data-ready='1']")
+        assert page.page.locator("g.f").count() > 0
+        page.shot(f"flamegraph-{path.stem}")
+        # click a narrow frame: it fills the width, reset restores
+        frame = page.page.locator("g.f").nth(6)
+        frame.click()
+        rect = frame.locator("rect").first
+        assert float(rect.get_attribute("width")) == pytest.approx(WIDTH - 2 * PAD, abs=0.1)
+        assert page.page.locator("#reset").get_attribute("visibility") == "visible"
+        frame.hover()
+        assert frame.get_attribute("data-name") in page.page.locator("#details").text_content()
+        page.shot(f"flamegraph-{path.stem}-zoomed")
+        page.page.locator("#reset").click()
+        assert float(rect.get_attribute("width")) < WIDTH - 2 * PAD
+
+    # as a plain image: the browser decodes it (no script needed)
+    html = tmp_path / "img.html"
+    html.write_text(f'<img id="a" src="{one.name}"><img id="b" src="{agg.name}">', encoding="utf-8")
+    page.page.goto(html.as_uri())
+    page.page.wait_for_load_state("load")
+    sizes = page.page.evaluate(
+        "[...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+    )
+    assert all(done and w == WIDTH and h > 80 for done, w, h in sizes)
+    assert page.errors == []
