@@ -1,0 +1,72 @@
+"""Our ``TextMapPropagator``s against the upstream OpenTelemetry ones: whatever one injects,
+the other extracts to the same span context, in every format (property-based)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from opentelemetry import baggage, trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
+
+from spanscope.propagation import codecs
+from spanscope.propagation.otel import SpanscopePropagator, propagator
+
+span_contexts = st.builds(
+    lambda trace_id, span_id, sampled: SpanContext(
+        trace_id, span_id, is_remote=True, trace_flags=TraceFlags(int(sampled))
+    ),
+    st.integers(1, 2**128 - 1),
+    st.integers(1, 2**64 - 1),
+    st.booleans(),
+)
+
+
+def _same(a: SpanContext, b: SpanContext) -> bool:
+    return (a.trace_id, a.span_id, a.trace_flags.sampled) == (
+        b.trace_id,
+        b.span_id,
+        b.trace_flags.sampled,
+    )
+
+
+@pytest.mark.parametrize("fmt", codecs.FORMAT_NAMES)
+@settings(max_examples=60)
+@given(span_context=span_contexts)
+def test_ours_and_upstream_understand_each_other(fmt: str, span_context: SpanContext) -> None:
+    ours = SpanscopePropagator(fmt)
+    upstream = propagator(fmt, prefer_upstream=True, with_baggage=False)
+    context = trace.set_span_in_context(NonRecordingSpan(span_context))
+    for writer, reader in ((ours, upstream), (upstream, ours)):
+        carrier: dict[str, str] = {}
+        writer.inject(carrier, context)
+        got = trace.get_current_span(reader.extract(carrier)).get_span_context()
+        assert got.is_valid and _same(got, span_context), (writer, carrier)
+
+
+def test_ours_carry_tracestate_random_flag_and_baggage() -> None:
+    span_context = SpanContext(
+        0x4BF92F3577B34DA6A3CE929D0E0E4736,
+        0x00F067AA0BA902B7,
+        is_remote=True,
+        trace_flags=TraceFlags(0x03),
+        trace_state=TraceState([("rojo", "00f067aa0ba902b7")]),
+    )
+    context = baggage.set_baggage(
+        "user", "a b", trace.set_span_in_context(NonRecordingSpan(span_context))
+    )
+    carrier: dict[str, str] = {}
+    SpanscopePropagator("w3c").inject(carrier, context)
+    assert carrier == {
+        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03",
+        "tracestate": "rojo=00f067aa0ba902b7",
+        "baggage": "user=a%20b",
+    }
+    back = SpanscopePropagator("w3c").extract(carrier)
+    got = trace.get_current_span(back).get_span_context()
+    assert got.trace_flags == 0x03 and got.trace_state.get("rojo") == "00f067aa0ba902b7"
+    assert baggage.get_baggage("user", back) == "a b"
+    # an invalid header leaves the context alone
+    assert SpanscopePropagator("b3").extract({"b3": "nonsense"}) == {}
+    with pytest.raises(ValueError, match="unknown format"):
+        SpanscopePropagator("zipkin")
