@@ -26,6 +26,7 @@ system-deps:
 
 demo: $(STAMP)
 	$(BIN)/spanscope info $(SAMPLES)
+	$(BIN)/spanscope analyze $(SAMPLES)
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests benchmarks
