@@ -50,17 +50,19 @@ class _Deduper:
         self.trace_id = trace_id
         self.spans = spans
         self.problems = problems
-        self.groups: dict[str, list[Span]] = {}
-        for span in spans:
+        # span id -> positions in ``spans``: positions, not objects, because the very same
+        # object may be given twice
+        self.groups: dict[str, list[int]] = {}
+        for position, span in enumerate(spans):
             group = self.groups.get(span.span_id)
             if group is None:
-                self.groups[span.span_id] = [span]
+                self.groups[span.span_id] = [position]
             else:
-                group.append(span)
+                group.append(position)
         self.taken = set(self.groups)
         self.taken.update(span.parent_span_id for span in spans)
         self.cursor: dict[str, int] = {}
-        self.dropped: set[int] = set()  # id() of spans to leave out
+        self.dropped: set[int] = set()  # positions of exact copies to leave out
         # shared id -> (client span, server spans that shared the id)
         self.shared: dict[str, tuple[Span, list[Span]]] = {}
 
@@ -70,7 +72,8 @@ class _Deduper:
                 self._resolve(span_id, self._drop_copies(span_id, group))
         if self.shared:
             self._reparent_server_children()
-        kept = [span for span in self.spans if id(span) not in self.dropped]
+        dropped = self.dropped
+        kept = [span for position, span in enumerate(self.spans) if position not in dropped]
         return kept, {span.span_id: span for span in kept}
 
     def _report(self, span_id: str, message: str) -> None:
@@ -81,7 +84,10 @@ class _Deduper:
     def _new_span_id(self, old_id: str) -> str:
         value = self.cursor.get(old_id)
         if value is None:
-            value = int(old_id, 16) if old_id else 0
+            try:
+                value = int(old_id, 16)
+            except ValueError:  # not hex: readers normalise ids, but assembly takes any input
+                value = 0
         while True:
             value = (value + 1) % (1 << 64) or 1
             candidate = f"{value:016x}"
@@ -90,18 +96,19 @@ class _Deduper:
                 self.cursor[old_id] = value
                 return candidate
 
-    def _drop_copies(self, span_id: str, group: list[Span]) -> list[Span]:
+    def _drop_copies(self, span_id: str, group: list[int]) -> list[Span]:
         unique: list[Span] = []
         first_of: dict[tuple, Span] = {}
-        copies: dict[int, int] = {}
-        for span in group:
+        copies: dict[int, int] = {}  # id() of the kept span -> copies dropped
+        for position in group:
+            span = self.spans[position]
             signature = _copy_signature(span)
             original = first_of.get(signature)
             if original is None:
                 first_of[signature] = span
                 unique.append(span)
             else:
-                self.dropped.add(id(span))
+                self.dropped.add(position)
                 copies[id(original)] = copies.get(id(original), 0) + 1
         for span in unique:
             count = copies.get(id(span))
@@ -163,9 +170,9 @@ class _Deduper:
             return found
 
         moved: dict[int, int] = {}
-        for span in self.spans:
+        for position, span in enumerate(self.spans):
             entry = self.shared.get(span.parent_span_id)
-            if entry is None or id(span) in self.dropped:
+            if entry is None or position in self.dropped:
                 continue
             client, servers = entry
             if span is client or any(span is server for server in servers):
