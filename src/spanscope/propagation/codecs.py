@@ -10,11 +10,14 @@ OpenTelemetry's default propagators do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from spanscope.propagation import b3, baggage, jaeger, w3c, xray
-from spanscope.propagation.context import Context, Headers, Parsed, valid
+from spanscope.propagation.context import HEX, Context, Headers, Parsed, valid
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +152,12 @@ def present_formats(headers: Headers) -> list[str]:
 
 
 def first_valid(results: dict[str, Parsed[Context]]) -> tuple[str, Context] | None:
-    for name in PRIORITY:
-        parsed = results.get(name)
-        if parsed is not None and parsed.value is not None:
-            return name, parsed.value
-    return None
+    """The context to use: the first valid one in ``PRIORITY`` order, preferring one with a
+    trace id over a bare sampling decision (``b3: 0`` beside an ``uber-trace-id``)."""
+    valid_ones = [(n, results[n].value) for n in PRIORITY if n in results and results[n].ok]
+    with_ids = [(n, c) for n, c in valid_ones if c is not None and c.trace_id]
+    chosen = with_ids or valid_ones
+    return chosen[0] if chosen else None  # type: ignore[return-value]
 
 
 def disagreements(results: dict[str, Parsed[Context]]) -> list[str]:
@@ -210,8 +214,11 @@ def parse_header_text(text: str) -> list[tuple[str, str]]:
         if not line.strip():
             continue
         name, sep, value = line.partition(":")
-        if sep and name.strip() and " " not in name.strip() and is_context_header(name.strip()):
-            headers.append((name.strip(), value.strip(" \t")))
+        name = name.strip()
+        # "abc:def:0:1" is a bare uber-trace-id, not a header named "abc"
+        named = sep and _TOKEN.fullmatch(name) and not HEX.issuperset(name.lower())
+        if named or (sep and is_context_header(name)):
+            headers.append((name, value.strip(" \t")))
         else:
             headers.append((guess_header(line.strip()), line.strip()))
     return headers

@@ -1,0 +1,121 @@
+"""``spanscope propagation parse|test|echo`` through the real console script, as a user runs
+them: exit codes, human output and JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from spanscope.propagation.echo import EchoConfig, EchoServer
+
+TP = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def _executable() -> str:
+    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
+    assert executable, "the spanscope console script is installed"
+    return executable
+
+
+def spanscope(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [_executable(), *args], input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_parse_valid_header_and_convert() -> None:
+    result = spanscope("propagation", "parse", f"traceparent: {TP}", "tracestate: rojo=1")
+    assert result.returncode == 0, result.stderr
+    assert "w3c: valid" in result.stdout
+    assert "b3: 4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1" in result.stdout
+    assert "uber-trace-id: 4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1" in result.stdout
+    assert "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736" in result.stdout
+    assert "X-Ray drops such traces" in result.stdout  # the time part is from 2010s docs
+
+
+def test_parse_invalid_header_says_why() -> None:
+    result = spanscope("propagation", "parse", TP.replace("-01", "-1"))
+    assert result.returncode == 1
+    assert "w3c: invalid - trace-flags '1' has 1 characters" in result.stdout
+    none = spanscope("propagation", "parse", "Content-Type: text/plain")
+    assert none.returncode == 1 and "no trace context header found" in none.stdout
+
+
+def test_parse_json_and_stdin() -> None:
+    text = "uber-trace-id: deadbeef%3Adeadbef0%3A0%3A3\nuberctx-user: a%20b\nb3: 0\n"
+    result = spanscope("propagation", "parse", "-", "--json", "--to", "w3c", stdin=text)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    jaeger = out["formats"]["jaeger"]
+    assert jaeger["status"] == "valid" and jaeger["context"]["debug"] is True
+    assert jaeger["context"]["baggage"] == [{"key": "user", "value": "a b"}]
+    assert out["formats"]["b3"]["context"]["sampled"] is False
+    assert out["converted"]["from"] == "jaeger"  # ids beat b3's bare sampling decision
+    assert out["converted"]["headers"][0][0] == "traceparent"
+
+
+def test_unknown_format_is_a_usage_error() -> None:
+    result = spanscope("propagation", "parse", TP, "--to", "zipkin")
+    assert result.returncode == 2 and "unknown format 'zipkin'" in result.stderr
+
+
+@pytest.fixture
+def chain() -> Iterator[list[EchoServer]]:
+    payments = EchoServer(EchoConfig(service="payments")).start()
+    orders = EchoServer(EchoConfig(service="orders", forward=[payments.url])).start()
+    gateway = EchoServer(EchoConfig(service="gateway", forward=[orders.url])).start()
+    yield [gateway, orders, payments]
+    for server in (gateway, orders, payments):
+        server.stop()
+
+
+def test_test_command_passes_and_fails(chain) -> None:
+    args = ["propagation", "test", "--url", chain[0].url, "--hops", "3"]
+    result = spanscope(*args, "--format", "all", "--expect-services", "gateway,orders,payments")
+    assert result.returncode == 0, result.stdout
+    assert "5/5 formats passed" in result.stdout and "FAIL" not in result.stdout
+    as_json = json.loads(spanscope(*args, "--format", "b3", "--json").stdout)
+    assert as_json["ok"] is True
+    assert [h["service"] for h in as_json["formats"][0]["hops"]] == [
+        "gateway",
+        "orders",
+        "payments",
+    ]
+    chain[1].service.config.propagate = False  # orders stops propagating
+    broken = spanscope(*args, "--format", "w3c")
+    assert broken.returncode == 1
+    assert "FAIL" in broken.stdout and "hop 2 (orders) called its next hop without w3c" in (
+        broken.stdout.replace("\n", " ")
+    )
+
+
+def test_echo_command_serves_a_chain_member() -> None:
+    process = subprocess.Popen(
+        [_executable(), "propagation", "echo", "--port", "0", "--service", "probe"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stderr.readline()
+        match = re.search(r"listening on (http://\S+)", line)
+        assert match, line
+        result = spanscope("propagation", "test", "--url", match.group(1), "--format", "xray")
+        assert result.returncode == 0, result.stdout
+        assert "probe" in result.stdout
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    busy = EchoServer(EchoConfig()).start()
+    try:
+        port = busy.url.rsplit(":", 1)[1].strip("/")
+        taken = spanscope("propagation", "echo", "--port", port)
+        assert taken.returncode == 1 and "cannot start the echo probe" in taken.stderr
+    finally:
+        busy.stop()
