@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from spanscope.analysis import AnalysisOptions, analyze
-from spanscope.model import Event, SpanKind, StatusCode
+from spanscope.analysis import AnalysisOptions, analyze, self_times
+from spanscope.model import Event, Span, SpanKind, StatusCode
 from tests.analysis.builders import MS, T0, build_all, sid, span
 
 CLIENT, SERVER = SpanKind.CLIENT, SpanKind.SERVER
@@ -141,3 +143,48 @@ def test_dependencies(report):
 def test_problems(report):
     counts = {p.kind: (p.count, p.traces) for p in report.problems}
     assert counts == {"orphan": (1, 1), "unclosed": (1, 1)}
+
+
+@st.composite
+def data_sets(draw):
+    spans = []
+    for trace in range(1, draw(st.integers(1, 6)) + 1):
+        for index in range(draw(st.integers(1, 12))):
+            start = draw(st.integers(0, 50))
+            parent = draw(st.integers(-1, index - 1)) if index else None
+            spans.append(
+                Span(
+                    trace_id=f"{trace:032x}",
+                    span_id=f"{trace:08x}{index + 1:08x}",
+                    parent_span_id=""
+                    if parent is None
+                    else (f"{trace:08x}{parent + 1:08x}" if parent >= 0 else "00000000deadbeef"),
+                    name=draw(st.sampled_from(["GET /a", "SELECT", "call"])),
+                    service_name=draw(st.sampled_from(["web", "db", ""])),
+                    start_ns=start * MS,
+                    end_ns=draw(st.sampled_from([0, (start + draw(st.integers(0, 40))) * MS])),
+                    kind=draw(st.sampled_from(list(SpanKind))),
+                    status_code=draw(st.sampled_from(list(StatusCode))),
+                    attributes=draw(
+                        st.sampled_from(
+                            [{}, {"http.response.status_code": 503}, {"peer.service": "x"}]
+                        )
+                    ),
+                )
+            )
+    return build_all(*spans)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data_sets())
+def test_report_totals_agree_on_any_data(traces):
+    report = analyze(traces)
+    roots = sum(t.root.duration_ns for t in traces)
+    assert sum(o.critical_ns for o in report.operations) == roots
+    assert sum(p.critical_ns for p in report.profiles) == roots
+    assert sum(o.self_ns for o in report.operations) == sum(
+        sum(self_times(t).values()) for t in traces
+    )
+    assert sum(e.latency.count for e in report.endpoints) == report.summary.traces == len(traces)
+    assert sum(o.latency.count for o in report.operations) == report.summary.spans
+    assert sum(g.traces for g in report.errors.origins) == report.errors.traces_with_errors
