@@ -365,44 +365,54 @@ def _special_fields(special: dict[str, Any], attributes: Attributes) -> _Fields:
             return kind, StatusCode.UNSET, "", "", "", ""  # the common case: only span.kind
 
     status = StatusCode.UNSET
+    if "otel.status_code" in special or "error" in special:
+        status = _status(special, attributes)
+    message = _text(special, "otel.status_description", attributes)
+    trace_state = _text(special, "w3c.tracestate", attributes)
+    scope_name = _scope(special, "otel.scope.name", "otel.library.name", attributes)
+    scope_version = _scope(special, "otel.scope.version", "otel.library.version", attributes)
+    return kind, status, message, scope_name, scope_version, trace_state
+
+
+def _status(special: dict[str, Any], attributes: Attributes) -> StatusCode:
+    status = StatusCode.UNSET
     has_code = False
-    value = special.pop("otel.status_code", None)
+    value = special.get("otel.status_code")
     if value is not None:
         code = _STATUS.get(value.upper()) if type(value) is str else None
         if code is None:
             attributes["otel.status_code"] = value
         else:
             status, has_code = code, True
-    value = special.pop("error", None)
+    value = special.get("error")
     if value is not None:
         is_true = value is True or (type(value) is str and value.lower() == "true")
         if is_true and (not has_code or status == StatusCode.ERROR):
             status = StatusCode.ERROR
         else:
             attributes["error"] = value
-    texts = {}
-    for key in ("otel.status_description", "w3c.tracestate"):
-        value = special.pop(key, None)
-        if type(value) is str:
-            texts[key] = value
-        elif value is not None:
-            attributes[key] = value
-    scope = []
-    for field in ("name", "version"):
-        scope_key, library_key = f"otel.scope.{field}", f"otel.library.{field}"
-        in_scope, in_library = special.get(scope_key), special.get(library_key)
-        chosen = (
-            in_scope if type(in_scope) is str else in_library if type(in_library) is str else None
-        )
-        scope.append(chosen or "")
-        for key, value in ((scope_key, in_scope), (library_key, in_library)):
-            if key in special and value != chosen:
-                attributes[key] = value
-    return (
-        kind,
-        status,
-        texts.get("otel.status_description", ""),
-        scope[0],
-        scope[1],
-        texts.get("w3c.tracestate", ""),
-    )
+    return status
+
+
+def _text(special: dict[str, Any], key: str, attributes: Attributes) -> str:
+    value = special.get(key)
+    if value is None or type(value) is str:
+        return value or ""
+    attributes[key] = value
+    return ""
+
+
+def _scope(
+    special: dict[str, Any], scope_key: str, library_key: str, attributes: Attributes
+) -> str:
+    """The scope field from ``otel.scope.*``, else the older ``otel.library.*``; a second,
+    different value stays an attribute."""
+    in_scope, in_library = special.get(scope_key), special.get(library_key)
+    if in_scope is None and in_library is None:
+        return ""
+    chosen = in_scope if type(in_scope) is str else in_library if type(in_library) is str else None
+    if in_scope is not None and in_scope != chosen:
+        attributes[scope_key] = in_scope
+    if in_library is not None and in_library != chosen:
+        attributes[library_key] = in_library
+    return chosen or ""
