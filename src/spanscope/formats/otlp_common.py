@@ -10,9 +10,9 @@ two model fields OTLP has no place for:
 - ``Span.shared`` (Zipkin) travels as the span attribute ``spanscope.shared = true``; OTLP has
   no such notion and no convention exists, so the key is ours and says so.
 
-Writing: ``batches`` groups consecutive spans by resource (service name and resource
-attributes) and then by scope, as the collector batches them, at most ``BATCH_SIZE`` spans per
-batch so writers keep memory bounded.
+Writing: ``batches`` cuts the spans into batches of at most ``BATCH_SIZE`` (writers keep
+memory bounded) and groups each batch by resource (service name and resource attributes) and
+then by scope, as the SDK exporters do.
 
 Hot loops stay in the format modules; only rare cases come here.
 """
@@ -40,6 +40,7 @@ FOLLOWS_FROM_KEY = "opentracing.ref_type"
 FOLLOWS_FROM_VALUE = "follows_from"
 SHARED_KEY = "spanscope.shared"
 BATCH_SIZE = 512
+_SCAN = 32  # groups compared by value before starting a new one; bounds the cost
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 
@@ -194,35 +195,49 @@ def _resource_attributes(span: Span) -> Attributes:
 
 
 def batches(spans: Iterable[Span], size: int = BATCH_SIZE) -> Iterator[list[ResourceGroup]]:
-    """Yield lists of resource groups holding at most ``size`` spans together, in input order."""
+    """Yield batches of at most ``size`` spans, grouped by resource and then by scope.
+
+    Within a batch, spans join the group of an earlier span with the same resource and scope,
+    as the SDK's OTLP exporters group a batch: groups keep their first span's place and spans
+    keep their input order inside a group. (Grouping only consecutive spans would repeat the
+    resource every span or two for spans that alternate services, as Jaeger and Zipkin files
+    do: twice the bytes and a slower read.)
+    """
     batch: list[ResourceGroup] = []
+    by_identity: dict[tuple[str, int], ResourceGroup] = {}
+    scopes: dict[tuple[int, str, str, int], ScopeGroup] = {}
     count = 0
-    resource: ResourceGroup | None = None
-    scope: ScopeGroup | None = None
     for span in spans:
         if count >= size:
             yield batch
-            batch, count, resource, scope = [], 0, None, None
+            batch, by_identity, scopes, count = [], {}, {}, 0
         attributes = span.resource_attributes
-        if (
-            resource is None
-            or span.service_name != resource.service_name
-            or (attributes is not resource.source and attributes != resource.source)
-        ):
-            resource = ResourceGroup(span.service_name, attributes, _resource_attributes(span))
-            batch.append(resource)
-            scope = None
-        if (
-            scope is None
-            or span.scope_name != scope.name
-            or span.scope_version != scope.version
-            or (
-                span.scope_attributes is not scope.attributes
-                and span.scope_attributes != scope.attributes
-            )
-        ):
-            scope = ScopeGroup(span.scope_name, span.scope_version, span.scope_attributes)
-            resource.scopes.append(scope)
+        # Readers share one dict per resource, so identity finds the group almost always.
+        resource = by_identity.get((span.service_name, id(attributes)))
+        if resource is None:
+            for candidate in batch[-_SCAN:]:
+                if candidate.service_name == span.service_name and candidate.source == attributes:
+                    resource = candidate
+                    break
+            else:
+                resource = ResourceGroup(span.service_name, attributes, _resource_attributes(span))
+                batch.append(resource)
+            by_identity[(span.service_name, id(attributes))] = resource
+        scope_key = (id(resource), span.scope_name, span.scope_version, id(span.scope_attributes))
+        scope = scopes.get(scope_key)
+        if scope is None:
+            for candidate in resource.scopes[-_SCAN:]:
+                if (
+                    candidate.name == span.scope_name
+                    and candidate.version == span.scope_version
+                    and candidate.attributes == span.scope_attributes
+                ):
+                    scope = candidate
+                    break
+            else:
+                scope = ScopeGroup(span.scope_name, span.scope_version, span.scope_attributes)
+                resource.scopes.append(scope)
+            scopes[scope_key] = scope
         scope.spans.append(span)
         count += 1
     if batch:

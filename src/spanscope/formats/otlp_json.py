@@ -174,12 +174,13 @@ def _any(value: _AnyValue) -> AttributeValue:
 
 
 def _attributes(kvs: list[_KeyValue]) -> Attributes:
-    out: Attributes = {}
-    for kv in kvs:
-        value = kv.value
-        string = value.string_value
-        out[kv.key] = string if string is not None else _any(value)
-    return out
+    # Most values are strings: read those inline, everything else through _any.
+    return {
+        kv.key: (
+            string if (string := (value := kv.value).string_value) is not None else _any(value)
+        )
+        for kv in kvs
+    }
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -251,98 +252,105 @@ class _Reader(ReadContext):
         last_raw_trace_id: str | None = None
         trace_id = ""
         hex_digits = _HEX
-        for ri, rs in enumerate(data.resource_spans):
-            rpath = f"{path}.resourceSpans[{ri}]"
-            resource_attributes, service = self.resource(rs.resource, f"{rpath}.resource")
-            for si, ss in enumerate(rs.scope_spans or rs.instrumentation_library_spans):
-                spath = f"{rpath}.scopeSpans[{si}]"
-                raw_scope = ss.scope if ss.scope else ss.instrumentation_library
-                scope_name, scope_version, scope_attributes = self.scope(
-                    raw_scope, f"{spath}.scope"
-                )
-                k = 0
-                try:
-                    for k, s in enumerate(ss.spans):  # noqa: B007 - k names the failing span
-                        raw = s.trace_id
-                        if raw != last_raw_trace_id:
-                            trace_id = self.trace_id(raw)
-                            last_raw_trace_id = raw
-                        raw = s.span_id
-                        if len(raw) == 16 and raw.islower() and hex_digits.issuperset(raw):
-                            span_id = raw  # the common case, inline for speed
-                        else:
-                            span_id = self.span_id(raw)
-                        raw = s.parent_span_id
-                        if not raw:
-                            parent = ""
-                        elif len(raw) == 16 and raw.islower() and hex_digits.issuperset(raw):
-                            parent = raw
-                        else:
-                            parent = self.span_id(raw)
-                        kind = KIND_BY_VALUE.get(s.kind)  # type: ignore[call-overload]
-                        if kind is None:
-                            kind = self.kind(s.kind)
-                        status = s.status
-                        if status is None:
-                            code, message = StatusCode.UNSET, ""
-                        else:
-                            code = STATUS_BY_VALUE.get(status.code)  # type: ignore[call-overload]
-                            if code is None:
-                                code = self.status_code(status.code)
-                            message = status.message
-                        attributes = _attributes(s.attributes) if s.attributes else {}
-                        shared = False
-                        if SHARED_KEY in attributes and attributes[SHARED_KEY] is True:
-                            del attributes[SHARED_KEY]
-                            shared = True
-                        events = (
-                            [
-                                Event(
-                                    e.time_unix_nano,
-                                    e.name,
-                                    _attributes(e.attributes) if e.attributes else {},
-                                    e.dropped_attributes_count,
-                                )
-                                for e in s.events
-                            ]
-                            if s.events
-                            else []
-                        )
-                        follows_from = False
-                        if s.links:
-                            links = self.links(s.links)
-                            if parent:
-                                links, follows_from = split_follows_from(links, trace_id, parent)
-                        else:
-                            links = []
-                        yield Span(
-                            trace_id,
-                            span_id,
-                            s.name,
-                            s.start_time_unix_nano,
-                            s.end_time_unix_nano,
-                            parent,
-                            kind,
-                            service,
-                            code,
-                            message,
-                            attributes,
-                            resource_attributes,
-                            scope_name,
-                            scope_version,
-                            scope_attributes,
-                            events,
-                            links,
-                            s.trace_state,
-                            s.flags,
-                            follows_from,
-                            shared,
-                            s.dropped_attributes_count,
-                            s.dropped_events_count,
-                            s.dropped_links_count,
-                        )
-                except BadField as exc:
-                    raise self.fail(f"{spath}.spans[{k}].{exc.field_name}", exc.message) from None
+        try:
+            for ri, rs in enumerate(data.resource_spans):
+                rpath = f"{path}.resourceSpans[{ri}]"
+                resource_attributes, service = self.resource(rs.resource, f"{rpath}.resource")
+                for si, ss in enumerate(rs.scope_spans or rs.instrumentation_library_spans):
+                    spath = f"{rpath}.scopeSpans[{si}]"
+                    raw_scope = ss.scope if ss.scope else ss.instrumentation_library
+                    scope_name, scope_version, scope_attributes = self.scope(
+                        raw_scope, f"{spath}.scope"
+                    )
+                    k = 0
+                    try:
+                        for k, s in enumerate(ss.spans):  # noqa: B007 - k names the failing span
+                            raw = s.trace_id
+                            if raw != last_raw_trace_id:
+                                trace_id = self.trace_id(raw)
+                                last_raw_trace_id = raw
+                            raw = s.span_id
+                            if len(raw) == 16 and raw.islower() and hex_digits.issuperset(raw):
+                                span_id = raw  # the common case, inline for speed
+                            else:
+                                span_id = self.span_id(raw)
+                            raw = s.parent_span_id
+                            if not raw:
+                                parent = ""
+                            elif len(raw) == 16 and raw.islower() and hex_digits.issuperset(raw):
+                                parent = raw
+                            else:
+                                parent = self.span_id(raw)
+                            kind = KIND_BY_VALUE.get(s.kind)  # type: ignore[call-overload]
+                            if kind is None:
+                                kind = self.kind(s.kind)
+                            status = s.status
+                            if status is None:
+                                code, message = StatusCode.UNSET, ""
+                            else:
+                                code = STATUS_BY_VALUE.get(status.code)  # type: ignore[call-overload]
+                                if code is None:
+                                    code = self.status_code(status.code)
+                                message = status.message
+                            attributes = _attributes(s.attributes) if s.attributes else {}
+                            shared = False
+                            if SHARED_KEY in attributes and attributes[SHARED_KEY] is True:
+                                del attributes[SHARED_KEY]
+                                shared = True
+                            events = (
+                                [
+                                    Event(
+                                        e.time_unix_nano,
+                                        e.name,
+                                        _attributes(e.attributes) if e.attributes else {},
+                                        e.dropped_attributes_count,
+                                    )
+                                    for e in s.events
+                                ]
+                                if s.events
+                                else []
+                            )
+                            follows_from = False
+                            if s.links:
+                                links = self.links(s.links)
+                                if parent:
+                                    links, follows_from = split_follows_from(
+                                        links, trace_id, parent
+                                    )
+                            else:
+                                links = []
+                            yield Span(
+                                trace_id,
+                                span_id,
+                                s.name,
+                                s.start_time_unix_nano,
+                                s.end_time_unix_nano,
+                                parent,
+                                kind,
+                                service,
+                                code,
+                                message,
+                                attributes,
+                                resource_attributes,
+                                scope_name,
+                                scope_version,
+                                scope_attributes,
+                                events,
+                                links,
+                                s.trace_state,
+                                s.flags,
+                                follows_from,
+                                shared,
+                                s.dropped_attributes_count,
+                                s.dropped_events_count,
+                                s.dropped_links_count,
+                            )
+                    except BadField as exc:
+                        raise self.fail(
+                            f"{spath}.spans[{k}].{exc.field_name}", exc.message
+                        ) from None
+        except RecursionError:
+            raise self.fail(path, "attribute values nested too deeply") from None
 
 
 _BYTE = re.compile(r"\(byte (\d+)\)")
@@ -412,6 +420,8 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
         except msgspec.ValidationError as exc:
             reader.place = f"line {lineno}"
             raise reader.fail(*_split_path(exc)) from None
+        except RecursionError:
+            raise InputError(source, f"line {lineno}", "values nested too deeply") from None
         except msgspec.DecodeError:
             first = None  # not a whole object on one line: one (pretty-printed) document
         if first is not None:
@@ -424,7 +434,7 @@ def _read_lines(
     reader: _Reader, first: _TracesData, lineno: int, stream: BinaryIO, snake: bool
 ) -> Iterator[Span]:
     reader.place = f"line {lineno}"
-    yield from _guarded(reader, reader.spans(first, "$"))
+    yield from reader.spans(first, "$")
     for line in stream:
         lineno += 1
         if not line.strip():
@@ -434,10 +444,12 @@ def _read_lines(
             data = _LINE.decode(_from_snake_case(line) if snake else line)
         except msgspec.ValidationError as exc:
             raise reader.fail(*_split_path(exc)) from None
+        except RecursionError:
+            raise reader.fail("", "values nested too deeply") from None
         except msgspec.DecodeError as exc:
             where, message = _syntax_error(exc, line, lineno)
             raise InputError(reader.source, where, message) from None
-        yield from _guarded(reader, reader.spans(data, "$"))
+        yield from reader.spans(data, "$")
 
 
 def _read_document(reader: _Reader, data: bytes, snake: bool) -> Iterator[Span]:
@@ -446,22 +458,17 @@ def _read_document(reader: _Reader, data: bytes, snake: bool) -> Iterator[Span]:
     except msgspec.ValidationError as exc:
         path, message = _split_path(exc)
         raise InputError(reader.source, path, message) from None
+    except RecursionError:
+        raise InputError(reader.source, "", "values nested too deeply") from None
     except msgspec.DecodeError as exc:
         where, message = _syntax_error(exc, data)
         raise InputError(reader.source, where, message) from None
     del data
     if isinstance(decoded, list):
         for i, request in enumerate(decoded):
-            yield from _guarded(reader, reader.spans(request, f"$[{i}]"))
+            yield from reader.spans(request, f"$[{i}]")
     else:
-        yield from _guarded(reader, reader.spans(decoded, "$"))
-
-
-def _guarded(reader: _Reader, spans: Iterator[Span]) -> Iterator[Span]:
-    try:
-        yield from spans
-    except RecursionError:
-        raise reader.fail("", "attribute values nested too deeply") from None
+        yield from reader.spans(decoded, "$")
 
 
 # --- writing --------------------------------------------------------------------------------

@@ -73,19 +73,12 @@ def _any(value: AnyValue) -> AttributeValue:
 
 
 def _attributes(kvs) -> Attributes:
-    out: Attributes = {}
-    for kv in kvs:
-        value = kv.value
-        which = value.WhichOneof("value")
-        if which == "string_value":
-            out[kv.key] = value.string_value
-        elif which is None:
-            out[kv.key] = None
-        elif which == "array_value" or which == "kvlist_value":
-            out[kv.key] = _any(value)
-        else:
-            out[kv.key] = getattr(value, which)
-    return out
+    # upb builds a wrapper object per element and per access: touch each as little as we
+    # can. A non-empty string_value answers the common case without WhichOneof.
+    return {
+        kv.key: (string if (string := (value := kv.value).string_value) else _any(value))
+        for kv in kvs
+    }
 
 
 def _trace_id(context: ReadContext, raw: bytes, field_name: str) -> str:
