@@ -197,15 +197,19 @@ def _print_report(report) -> None:
         stdout.print(f"\n{verdict} [bold]{fmt.format}[/] trace {fmt.trace_id}")
         if fmt.hops:
             table = Table(box=None, padding=(0, 2))
-            for column in ("hop", "service", "received parent", "sent parent", "checks"):
+            for column in ("hop", "service", "received parent", "sent parent", "result"):
                 table.add_column(column)
             for hop in fmt.hops:
-                checks = " ".join(
-                    f"[green]✓[/]{c.name}" if c.ok else f"[red]✗{c.name}[/]" for c in hop.checks
+                failed = [c.name for c in hop.checks if not c.ok]
+                result = (
+                    f"[red]✗ {', '.join(failed)}[/]"
+                    if failed
+                    else f"[green]✓[/] {len(hop.checks)} checks"
                 )
                 received = (hop.received or {}).get("span_id") or "-"
-                sent = next((v for k, v in hop.sent), "-") if hop.sent else "-"
-                table.add_row(str(hop.index), hop.service, str(received), _short(sent), checks)
+                table.add_row(
+                    str(hop.index), hop.service, str(received), hop.sent_span_id or "-", result
+                )
             stdout.print(table)
         if fmt.backend is not None:
             found = f"{fmt.backend.span_count} spans" if fmt.backend.found else "not found"
@@ -221,10 +225,6 @@ def _print_report(report) -> None:
             stdout.print(f"  [yellow]note:[/] {note}")
     passed = sum(f.ok for f in report.formats)
     stdout.print(f"\n{passed}/{len(report.formats)} formats passed")
-
-
-def _short(value: str) -> str:
-    return value if len(value) <= 60 else value[:57] + "..."
 
 
 @propagation.command()

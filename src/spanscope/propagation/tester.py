@@ -48,6 +48,7 @@ class Hop:
     url: str
     received: dict[str, object] | None = None
     sent: list[list[str]] = field(default_factory=list)
+    sent_span_id: str = ""
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -67,6 +68,7 @@ class Hop:
             "ok": self.ok,
             "received": self.received,
             "sent": self.sent,
+            "sent_span_id": self.sent_span_id or None,
             "checks": [c.to_dict() for c in self.checks],
             "notes": self.notes,
         }
@@ -275,7 +277,11 @@ def _check_arrival(
     sender = previous.label if previous else "spanscope"
     if expected is None:
         # the hop before sent nothing usable in this format; that failure is reported there
-        hop.checks.append(Check("context received", False, f"{sender} sent no {fmt} context"))
+        hop.checks.append(
+            Check(
+                "context received", False, f"{hop.label} got no {fmt} context: {sender} sent none"
+            )
+        )
         return None
     if not parsed or parsed.get("status") == "absent":
         where = (
@@ -397,6 +403,7 @@ def _check_sent(
         )
         return None
     sent: Context = parsed.value
+    hop.sent_span_id = sent.span_id
     hop.checks.append(Check("context sent on", True))
     fresh = sent.span_id not in seen_span_ids and sent.span_id != received.span_id
     hop.checks.append(
