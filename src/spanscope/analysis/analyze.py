@@ -16,7 +16,7 @@ from spanscope.analysis.critical_path import critical_path, critical_time_by_spa
 from spanscope.analysis.dependencies import DependencyCollector
 from spanscope.analysis.errors import error_detail, error_ids, message_template, originating_error
 from spanscope.analysis.percentiles import LatencyDigest
-from spanscope.analysis.profile import fix_first, merge_profiles, profile_trace
+from spanscope.analysis.profile import Profile, ProfileCollector, fix_first
 from spanscope.analysis.results import (
     REPORT_VERSION,
     AnalysisOptions,
@@ -116,10 +116,10 @@ class Analyzer:
         self.slow_count = 0
         self._slow: list[tuple[tuple[int, int], int, SlowSpan]] = []  # min-heap, by self time
         self._slowest: list[tuple[int, int, TraceDetail]] = []
-        self._profiles = []
         self._groups: dict[tuple[str, str, str, str], _ErrorGroup] = {}
         self._problems: dict[str, list] = {}  # kind -> [count, trace ids, example]
         self.dependencies = DependencyCollector()
+        self.profiles = ProfileCollector(self.options.slow_fraction)
         self._seq = 0  # heap tie-breaker
 
     def add(self, trace: Trace) -> None:
@@ -208,7 +208,7 @@ class Analyzer:
             else:
                 heapq.heapreplace(self._slowest, entry)
 
-        self._profiles.append(profile_trace(trace, sections))
+        self.profiles.add(trace, sections)
 
         if errors:
             self.with_errors += 1
@@ -251,6 +251,7 @@ class Analyzer:
                 digest.compact()
         if len(self.latency.values) > limit:
             self.latency.compact()
+        self.dependencies.compact()
 
     def report(self) -> AnalysisReport:
         options = self.options
@@ -273,7 +274,7 @@ class Analyzer:
             for (service, operation), stats in self.operations.items()
         ]
         operations.sort(key=lambda o: (-o.critical_ns, -o.self_ns, o.service, o.operation))
-        profile = merge_profiles(self._profiles, options.slow_fraction)
+        profile = self.profiles.profile()
         profiles = [
             EndpointProfileSummary(
                 item.service,
@@ -347,9 +348,9 @@ class Analyzer:
             problems=problems,
         )
 
-    def profile(self):
+    def profile(self) -> Profile:
         """The full critical-path profile (all stacks), for folded-stack output."""
-        return merge_profiles(self._profiles, self.options.slow_fraction)
+        return self.profiles.profile()
 
 
 def analyze(traces: Iterable[Trace], options: AnalysisOptions | None = None) -> AnalysisReport:

@@ -43,12 +43,6 @@ def _end(span: Span) -> int:
     return end if end > span.start_ns else span.start_ns
 
 
-def _blocks(child: Span, parent: Span) -> bool:
-    if child.follows_from:
-        return False
-    return not (parent.kind == SpanKind.PRODUCER and child.kind == SpanKind.CONSUMER)
-
-
 def _clamp_children(
     trace: Trace, span: Span, start: int, end: int, windows: dict[str, tuple[int, int, str]]
 ) -> tuple[list[int], list[str]]:
@@ -59,11 +53,14 @@ def _clamp_children(
     Jaeger's "dropped with its subtree"."""
     keyed: list[tuple[int, int, str]] = []
     parent_id = span.span_id
+    producer = span.kind == SpanKind.PRODUCER
     for index, child in enumerate(trace.children.get(parent_id, ())):
-        if not _blocks(child, span):
-            continue
+        if child.follows_from or (producer and child.kind == SpanKind.CONSUMER):
+            continue  # not blocking: the parent does not wait for it (rule 1)
         c_start = child.start_ns
-        c_end = _end(child)
+        c_end = child.end_ns
+        if c_end < c_start:
+            c_end = c_start
         if c_start >= start:
             if c_start >= end:
                 continue  # starts after the parent ended

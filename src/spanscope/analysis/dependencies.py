@@ -55,7 +55,7 @@ class DependencyCollector:
         entry[0] += 1
         if failed:
             entry[1] += 1
-        self._latency[key].add(duration)
+        self._latency[key].values.append(duration)
 
     def add(self, trace: Trace, errors: set[str] | None = None) -> None:
         if errors is None:
@@ -84,6 +84,12 @@ class DependencyCollector:
                                 span.span_id in errors,
                             )
                         break
+
+    def compact(self) -> None:
+        """Bound memory: edges past the exact limit move into their sketch."""
+        for digest in self._latency.values():
+            if len(digest.values) > digest.exact_limit:
+                digest.compact()
 
     def edges(self) -> list[DependencyEdge]:
         result = []

@@ -74,7 +74,16 @@ def is_error_span(span: Span) -> bool:
 
 def error_ids(trace: Trace) -> set[str]:
     """Ids of the error spans of ``trace``."""
-    return {span.span_id for span in trace.spans if is_error_span(span)}
+    found = set()
+    keys = _ERROR_KEYS
+    for span in trace.spans:
+        # Cheap screen first: most spans have no status, no error keys and no events.
+        if span.status_code == StatusCode.ERROR or (
+            ((span.attributes and not keys.isdisjoint(span.attributes)) or span.events)
+            and is_error_span(span)
+        ):
+            found.add(span.span_id)
+    return found
 
 
 def originating_error(trace: Trace, errors: set[str] | None = None) -> Span | None:

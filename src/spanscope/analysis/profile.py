@@ -12,7 +12,8 @@ than the median.
 hold in the slow traces, then in all traces: speeding up the top entry shortens the slowest
 requests the most.
 
-Contract: ``build_profile(traces)`` -> ``Profile``; ``folded_stacks(profile, ...)`` ->
+Contract: ``build_profile(traces)`` -> ``Profile`` (or ``ProfileCollector`` trace by trace, as
+``spanscope.analysis.analyze`` does); ``folded_stacks(profile, ...)`` ->
 ``[(stack, ns)]`` with frames joined by ``;`` (flamegraph.pl / speedscope "folded" input; ``;``
 and line breaks inside names are replaced so a frame is always one frame). Times in ns. Pure.
 """
@@ -20,6 +21,7 @@ and line breaks inside names are replaced so a frame is always one frame). Times
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterable
 
 import msgspec
@@ -30,60 +32,12 @@ from spanscope.model import Span, Trace
 SLOW_FRACTION = 0.05
 
 
-def frame_name(span: Span) -> str:
+def _frame_text(service: str, operation: str) -> str:
     """``service:operation`` with the characters folded stacks cannot hold replaced."""
-    text = f"{span.service_name or '?'}:{span.name}"
+    text = f"{service or '?'}:{operation}"
     if ";" in text or "\n" in text or "\r" in text:
         text = text.replace(";", ",").replace("\n", " ").replace("\r", " ")
     return text
-
-
-class TraceProfile(msgspec.Struct):
-    """One trace's critical-path time per frame and per stack."""
-
-    trace_id: str
-    service: str
-    operation: str
-    duration_ns: int
-    frames: dict[tuple[str, str], int]
-    stacks: dict[str, int]
-
-
-def profile_trace(trace: Trace, sections: list[CriticalSection] | None = None) -> TraceProfile:
-    """Charge ``trace``'s critical path to frames and stacks."""
-    if sections is None:
-        sections = critical_path(trace)
-    root = trace.root
-    by_id = trace.by_id
-    stack_of: dict[str, str] = {}
-    frames: dict[tuple[str, str], int] = {}
-    stacks: dict[str, int] = {}
-    for section in sections:
-        span = by_id[section.span_id]
-        length = section.end_ns - section.start_ns
-        key = (span.service_name, span.name)
-        frames[key] = frames.get(key, 0) + length
-        stack = stack_of.get(span.span_id)
-        if stack is None:
-            stack = _stack(span, by_id, stack_of)
-        stacks[stack] = stacks.get(stack, 0) + length
-    return TraceProfile(
-        trace.trace_id, root.service_name, root.name, root.duration_ns, frames, stacks
-    )
-
-
-def _stack(span: Span, by_id: dict[str, Span], memo: dict[str, str]) -> str:
-    chain = []
-    current: Span | None = span
-    while current is not None and current.span_id not in memo:
-        chain.append(current)
-        parent_id = current.parent_span_id
-        current = by_id.get(parent_id) if parent_id else None
-    prefix = memo[current.span_id] if current is not None else ""
-    for item in reversed(chain):
-        prefix = f"{prefix};{frame_name(item)}" if prefix else frame_name(item)
-        memo[item.span_id] = prefix
-    return prefix
 
 
 class FrameShare(msgspec.Struct):
@@ -139,61 +93,150 @@ def _ratio(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def merge_profiles(
-    trace_profiles: Iterable[TraceProfile], slow_fraction: float = SLOW_FRACTION
-) -> Profile:
-    by_endpoint: dict[tuple[str, str], list[TraceProfile]] = {}
-    for item in trace_profiles:
-        by_endpoint.setdefault((item.service, item.operation), []).append(item)
-    endpoints = []
-    for (service, operation), items in by_endpoint.items():
-        items.sort(key=lambda p: (-p.duration_ns, p.trace_id))
-        slow_count = max(1, math.ceil(slow_fraction * len(items)))
-        frames: dict[tuple[str, str], int] = {}
-        stacks: dict[str, int] = {}
-        slow_frames: dict[tuple[str, str], int] = {}
-        slow_stacks: dict[str, int] = {}
-        for index, item in enumerate(items):
-            _add(frames, item.frames)
-            _add(stacks, item.stacks)
-            if index < slow_count:
-                _add(slow_frames, item.frames)
-                _add(slow_stacks, item.stacks)
-        total = sum(frames.values())
-        slow_total = sum(slow_frames.values())
-        shares = [
-            FrameShare(
-                key[0],
-                key[1],
-                value,
-                _ratio(value, total),
-                slow_frames.get(key, 0),
-                _ratio(slow_frames.get(key, 0), slow_total),
+def _named(by_number: dict[int, int], names: list[str]) -> dict[str, int]:
+    # Summed, not assigned: two raw frames can print alike once ";" and newlines are replaced.
+    out: dict[str, int] = {}
+    for number, ns in by_number.items():
+        name = names[number]
+        out[name] = out.get(name, 0) + ns
+    return out
+
+
+class _Endpoint:
+    __slots__ = ("count", "totals", "traces")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.totals: dict[int, int] = {}  # stack number -> ns, all traces
+        self.traces: list[tuple[int, int, array]] = []  # (-duration, order, stack/ns pairs)
+
+
+class ProfileCollector:
+    """Accumulates traces (``add``); ``profile()`` builds the ``Profile``.
+
+    Stacks are interned as numbers ((parent stack, frame) -> number), so a trace costs a few
+    dict operations per critical section, and memory per trace is its duration and a compact
+    array of (stack number, ns) pairs: enough to pick the slowest traces at the end."""
+
+    def __init__(self, slow_fraction: float = SLOW_FRACTION) -> None:
+        self.slow_fraction = slow_fraction
+        self._intern: dict[tuple[int, str, str], int] = {}
+        self._parent: list[int] = []
+        self._frame: list[tuple[str, str]] = []
+        self._endpoints: dict[tuple[str, str], _Endpoint] = {}
+        self._order = 0
+
+    def _stack_of(self, span: Span, by_id: dict[str, Span], memo: dict[str, int]) -> int:
+        chain = []
+        current: Span | None = span
+        while current is not None and current.span_id not in memo:
+            chain.append(current)
+            parent_id = current.parent_span_id
+            current = by_id.get(parent_id) if parent_id else None
+        stack = memo[current.span_id] if current is not None else -1
+        intern = self._intern
+        for item in reversed(chain):
+            key = (stack, item.service_name, item.name)
+            number = intern.get(key)
+            if number is None:
+                number = intern[key] = len(self._parent)
+                self._parent.append(stack)
+                self._frame.append((item.service_name, item.name))
+            memo[item.span_id] = stack = number
+        return stack
+
+    def add(self, trace: Trace, sections: list[CriticalSection] | None = None) -> None:
+        """Charge ``trace``'s critical path (computed unless given) to its endpoint."""
+        if not trace.roots:
+            return
+        if sections is None:
+            sections = critical_path(trace)
+        root = trace.root
+        by_id = trace.by_id
+        memo: dict[str, int] = {}
+        local: dict[int, int] = {}
+        for section in sections:
+            stack = memo.get(section.span_id)
+            if stack is None:
+                stack = self._stack_of(by_id[section.span_id], by_id, memo)
+            local[stack] = local.get(stack, 0) + section.end_ns - section.start_ns
+        key = (root.service_name, root.name)
+        endpoint = self._endpoints.get(key)
+        if endpoint is None:
+            endpoint = self._endpoints[key] = _Endpoint()
+        endpoint.count += 1
+        totals = endpoint.totals
+        pairs = array("q")
+        for stack, ns in local.items():
+            totals[stack] = totals.get(stack, 0) + ns
+            pairs.append(stack)
+            pairs.append(ns)
+        self._order += 1
+        endpoint.traces.append((-root.duration_ns, self._order, pairs))
+
+    def _names(self) -> list[str]:
+        names: list[str] = []
+        for number, parent in enumerate(self._parent):
+            service, operation = self._frame[number]
+            frame = _frame_text(service, operation)
+            names.append(f"{names[parent]};{frame}" if parent >= 0 else frame)
+        return names
+
+    def profile(self) -> Profile:
+        names = self._names()
+        frame_of = self._frame
+        endpoints = []
+        for (service, operation), endpoint in self._endpoints.items():
+            endpoint.traces.sort(key=lambda item: item[:2])
+            slow_count = max(1, math.ceil(self.slow_fraction * endpoint.count))
+            slow: dict[int, int] = {}
+            for _, _, pairs in endpoint.traces[:slow_count]:
+                for index in range(0, len(pairs), 2):
+                    slow[pairs[index]] = slow.get(pairs[index], 0) + pairs[index + 1]
+            frames: dict[tuple[str, str], int] = {}
+            slow_frames: dict[tuple[str, str], int] = {}
+            for stack, ns in endpoint.totals.items():
+                frames[frame_of[stack]] = frames.get(frame_of[stack], 0) + ns
+            for stack, ns in slow.items():
+                slow_frames[frame_of[stack]] = slow_frames.get(frame_of[stack], 0) + ns
+            total = sum(frames.values())
+            slow_total = sum(slow_frames.values())
+            shares = [
+                FrameShare(
+                    key[0],
+                    key[1],
+                    value,
+                    _ratio(value, total),
+                    slow_frames.get(key, 0),
+                    _ratio(slow_frames.get(key, 0), slow_total),
+                )
+                for key, value in frames.items()
+            ]
+            shares.sort(key=lambda f: (-f.slow_critical_ns, -f.critical_ns, f.service, f.operation))
+            endpoints.append(
+                EndpointProfile(
+                    service,
+                    operation,
+                    endpoint.count,
+                    slow_count,
+                    -endpoint.traces[slow_count - 1][0],
+                    total,
+                    slow_total,
+                    shares,
+                    _named(endpoint.totals, names),
+                    _named(slow, names),
+                )
             )
-            for key, value in frames.items()
-        ]
-        shares.sort(key=lambda f: (-f.slow_critical_ns, -f.critical_ns, f.service, f.operation))
-        endpoints.append(
-            EndpointProfile(
-                service,
-                operation,
-                len(items),
-                slow_count,
-                items[slow_count - 1].duration_ns,
-                total,
-                slow_total,
-                shares,
-                stacks,
-                slow_stacks,
-            )
-        )
-    endpoints.sort(key=lambda e: (-e.critical_ns, e.service, e.operation))
-    return Profile(slow_fraction, endpoints)
+        endpoints.sort(key=lambda e: (-e.critical_ns, e.service, e.operation))
+        return Profile(self.slow_fraction, endpoints)
 
 
 def build_profile(traces: Iterable[Trace], slow_fraction: float = SLOW_FRACTION) -> Profile:
     """Critical-path profile of every endpoint in ``traces``."""
-    return merge_profiles((profile_trace(t) for t in traces if t.roots), slow_fraction)
+    collector = ProfileCollector(slow_fraction)
+    for trace in traces:
+        collector.add(trace)
+    return collector.profile()
 
 
 def folded_stacks(
