@@ -33,7 +33,7 @@ Bad input raises ``InputError`` naming the JSON path (``$.data[0].spans[3].spanI
 offset: malformed or truncated JSON, a value of the wrong JSON type, a missing trace or span id.
 Jaeger itself accepts any string as an id and hand-made traces use that (jaeger-ui's test traces
 say ``"trace-123"``/``"span-1"``), so an id that is not hex is read as a stable hex id derived
-from it (``hex_id_for``) with a warning naming it, rather than refused.
+from it (``hex_id_for``), with one warning for the input, rather than refused.
 
 Writing: see ``spanscope.formats.jaeger_writer`` (``write`` is re-exported here), which also
 lists precisely what Jaeger JSON cannot hold.

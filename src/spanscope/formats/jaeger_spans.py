@@ -2,7 +2,7 @@
 
 ``jaeger_json`` decodes a document into these structs and hands each trace's spans to a
 ``SpanReader``, which applies the mapping described in ``jaeger_json``'s docstring: ids
-normalised (non-hex ids mapped by ``hex_id_for``, once each, with a warning), microseconds to
+normalised (non-hex ids mapped by ``hex_id_for``, with one warning per input), microseconds to
 nanoseconds, references to parent/links, special tags to fields, processes to one shared
 resource dict each. It warns through ``Diagnostics`` and raises ``InputError`` only for a
 missing id.
@@ -210,7 +210,12 @@ class SpanReader:
         mapped = self._remapped.get(key)
         if mapped is None:
             mapped = self._remapped[key] = hex_id_for(value, width)
-            self.warn(f"{place}.{field}", f"id {value!r} is not a hex id; read as {mapped}")
+            if len(self._remapped) == 1:  # one warning per input, not one per id
+                self.warn(
+                    f"{place}.{field}",
+                    f"id {value!r} is not a hex id; read as {mapped} (every non-hex id in this "
+                    "input is read as a hash of it; only the first is reported)",
+                )
         return mapped
 
     def span(
