@@ -48,10 +48,12 @@ def synthetic_file(format_name: str, spans: int) -> Path:
 
 def peak_rss_mib(code: str) -> float:
     """Run ``code`` in a fresh interpreter and return its peak resident memory in MiB."""
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (big) parent.
     wrapper = (
         code
-        + "\nimport resource, json, sys\n"
-        + "json.dump(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, sys.stdout)\n"
+        + "\nimport re\n"
+        + "status = open('/proc/self/status').read()\n"
+        + "print(int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) / 1024)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", wrapper], check=True, capture_output=True, text=True
