@@ -199,3 +199,8 @@ def _log(event: Event) -> dict[str, Any]:
     # An attribute named "event" follows the name's field; the reader takes the first as name.
     fields.extend(encode_tag(key, value) for key, value in event.attributes.items())
     return {"timestamp": event.time_ns // 1000, "fields": fields}
+
+
+def trace_document(trace_id: str, spans: list[Span]) -> dict[str, Any]:
+    """One trace as the Jaeger query API returns it in ``data`` (for servers answering it)."""
+    return _trace(trace_id, spans, _Processes())
