@@ -45,7 +45,7 @@ class Annotation(msgspec.Struct, omit_defaults=True):
     """A v2 annotation; ``timestamp`` is required by the spec but checked, not assumed."""
 
     timestamp: int | float | None = None
-    value: str = ""
+    value: str | None = None  # required; None (not "") as default so "" is still written
 
 
 class ZSpan(msgspec.Struct, omit_defaults=True):
@@ -80,7 +80,7 @@ def decode_document(decoder: msgspec.json.Decoder, data: bytes, source: str) -> 
     except msgspec.ValidationError as exc:
         message = str(exc)
         match = _PATH.search(message)
-        place = match.group(1) if match else "document"
+        place = match.group(1) if match else "$"
         message = _PATH.sub("", message)
         if "missing required field `traceId`" in message and b'"trace_id"' in data:
             message += (

@@ -398,7 +398,7 @@ def _events(annotations: list[Annotation], start: int, end: int, notes: list[str
     last = end or start
     for annotation in annotations:
         us = micros(annotation.timestamp)
-        name, attributes, dropped = decode_annotation(annotation.value)
+        name, attributes, dropped = decode_annotation(annotation.value or "")
         if us is None:
             notes.append(f"annotation {name!r} has no valid timestamp; dropped")
             continue

@@ -4,7 +4,8 @@ exporter (``zipkinv2.FromTranslator``) maps them, so that ``zipkin_convert`` rea
 - ids: trace ids with a zero high half are written as 16 hex digits, as Zipkin does.
 - times: ``timestamp = start_ns // 1000``, ``duration = end_ns // 1000 - timestamp``, at least
   1 µs for a span that has any length (Zipkin rounds durations of less than one up); no
-  ``timestamp`` for a span that starts at 0, no ``duration`` for a span that never ended or ends
+  ``timestamp`` for a span that starts within the first microsecond of the epoch (Zipkin reads 0
+  as "unset"), no ``duration`` for a span that never ended or ends
   before it starts.
 - service: ``service_name`` (else resource ``service.name``) -> ``localEndpoint.serviceName``;
   ``network.local.*``/``net.host.*`` -> ``localEndpoint``; ``service.peer.name``/``peer.service``,
@@ -17,7 +18,8 @@ exporter (``zipkinv2.FromTranslator``) maps them, so that ``zipkin_convert`` rea
   Zipkin would read any ``error`` tag as a failure.
 - trace state -> ``w3c.tracestate``; scope -> ``otel.scope.name``/``otel.scope.version``;
   links -> ``otlp.link.N`` tags; events -> annotations, ``name|{json attributes}|dropped`` when
-  the event has attributes (the collector's encoding); attribute ``zipkin.debug`` -> ``debug``.
+  the event has attributes (the collector's encoding), identical ones once (Zipkin keeps
+  annotations unique); attribute ``zipkin.debug`` -> ``debug``.
 - attribute values become strings (``typed=False``): booleans lower-case, bytes base64, lists
   and maps as JSON. With ``typed=True`` (the v1 writer, which can say the type) booleans, ints
   and floats keep their type.
@@ -97,6 +99,18 @@ def _endpoint(service: str | None, address: str | None, port: int | None) -> End
     return endpoint
 
 
+def _annotations(span: Span) -> list[Annotation]:
+    # Zipkin keeps annotations unique (the API schema says so): identical ones are written once
+    seen: set[tuple[int, str]] = set()
+    annotations = []
+    for event in span.events:
+        key = (event.time_ns // 1000, encode_annotation(event))
+        if key not in seen:
+            seen.add(key)
+            annotations.append(Annotation(timestamp=key[0], value=key[1]))
+    return annotations
+
+
 def to_zipkin(span: Span, typed: bool = False) -> ZSpan:
     """The Zipkin v2 span for ``span``; see the module docstring for what maps where."""
     convert = _typed if typed else _string
@@ -151,7 +165,7 @@ def to_zipkin(span: Span, typed: bool = False) -> ZSpan:
         trace = trace[16:]
     start_us = span.start_ns // 1000
     duration = None
-    if span.start_ns > 0 and span.end_ns > span.start_ns:
+    if start_us > 0 and span.end_ns > span.start_ns:
         duration = max(span.end_ns // 1000 - start_us, 1)
     return ZSpan(
         traceId=trace,
@@ -159,16 +173,12 @@ def to_zipkin(span: Span, typed: bool = False) -> ZSpan:
         parentId=span.parent_span_id or None,
         kind=kind,
         name=span.name,
-        timestamp=start_us if span.start_ns > 0 else None,
+        timestamp=start_us if start_us > 0 else None,
         duration=duration,
         debug=True if debug else None,
         shared=True if span.shared else None,
         localEndpoint=local,
         remoteEndpoint=remote,
-        annotations=[
-            Annotation(timestamp=event.time_ns // 1000, value=encode_annotation(event))
-            for event in span.events
-        ]
-        or None,
+        annotations=_annotations(span) or None,
         tags=tags or None,
     )

@@ -36,7 +36,7 @@ from spanscope.formats.zipkin_common import Annotation, Endpoint, ZSpan, micros,
 
 class V1Annotation(msgspec.Struct, omit_defaults=True):
     timestamp: int | float | None = None
-    value: str = ""
+    value: str | None = None  # required; None (not "") as default so "" is still written
     endpoint: Endpoint | None = None
 
 
@@ -136,7 +136,7 @@ class _Split:
         core = self.core
         for annotation in self.source.annotations or ():
             builder = self.for_endpoint(annotation.endpoint)
-            value = annotation.value
+            value = annotation.value or ""
             us = micros(annotation.timestamp)
             # core annotations need an endpoint; without one they are plain annotations
             if value in CORE_VALUES and annotation.endpoint is not None and us is not None:

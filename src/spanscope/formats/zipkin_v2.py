@@ -30,7 +30,11 @@ What it loses:
 - scope attributes, trace flags, dropped attribute/event/link counts of the span, span
   ``follows_from``, and ``warnings``;
 - the end of a span that never ended or ends before it starts (no ``duration`` is written, so
-  it is read back as never ended), and the start of a span that starts at 0.
+  it is read back as never ended), and the start of a span that starts within the first
+  microsecond of the epoch;
+- a parent id equal to the span's own id (read as a root, as the collector does); identical
+  events at the same microsecond (written once: Zipkin keeps annotations unique); the
+  distinction of an event name containing ``|`` that looks like the collector's encoding.
 """
 
 from __future__ import annotations
