@@ -400,6 +400,23 @@ def test_typed_values_and_their_warnings() -> None:
     ]
 
 
+def test_integers_beyond_int64_are_kept_as_text() -> None:
+    big = 2**70
+    span, warnings = one(
+        doc(tags(("a", "int64", str(big)), ("b", None, big), ("c", "int64", -(2**63))))
+    )
+    assert span.attributes == {"a": str(big), "b": str(big), "c": -(2**63)}
+    assert warnings == [
+        "tag 'a' of type 'int64' is beyond int64; kept as text",
+        "tag 'b' has an integer beyond int64; kept as text",
+    ]
+
+
+def test_a_negative_duration_is_read_as_written() -> None:
+    span, _ = one(doc({"startTime": 10, "duration": -3}))
+    assert (span.start_ns, span.end_ns) == (10_000, 7_000)
+
+
 def test_duplicate_tag_keeps_the_last_and_warns() -> None:
     span, warnings = one(doc(tags(("k", "string", "a"), ("k", "string", "b"))))
     assert span.attributes == {"k": "b"}
@@ -492,6 +509,10 @@ def test_api_error_answer() -> None:
         (b'{"data": [', "byte 10 (end of input)", "malformed JSON"),
         (b'{"data": x}', "byte 9", "malformed JSON"),
         (b'"text"', "$", "not Jaeger JSON"),
+        (b"[" * 100_000, "start of file", "nested too deeply"),
+        (doc({"startTime": 10**25}), "$.data[0].spans[0].startTime", "Expected `int` <="),
+        (doc({"startTime": -1}), "$.data[0].spans[0].startTime", "Expected `int` >= 0"),
+        (doc({"flags": -1}), "$.data[0].spans[0].flags", "Expected `int` >= 0"),
     ],
 )
 def test_bad_input_names_source_and_place(data: bytes, place: str, message: str) -> None:

@@ -143,6 +143,8 @@ def decode(decoder: msgspec.json.Decoder, data: bytes, source: str, within: str 
             place = within + place[1:]
         text = message[: match.start()] if match else message
         raise InputError(source, place, f"not Jaeger JSON here: {text}") from None
+    except RecursionError:
+        raise InputError(source, "start of file", "JSON nested too deeply to be a trace") from None
     except msgspec.DecodeError as exc:
         message = str(exc)
         match = _BYTE.search(message)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -30,6 +30,12 @@ from spanscope.model import (
     normalize_trace_id,
 )
 
+# Microsecond times that fit in int64 nanoseconds; durations may be negative (our writer keeps a
+# span that ends before it starts visible that way).
+_Micros = Annotated[int, msgspec.Meta(ge=0, le=(2**63 - 1) // 1000)]
+_Duration = Annotated[int, msgspec.Meta(ge=-(2**63 // 1000), le=(2**63 - 1) // 1000)]
+_Flags = Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)]
+
 
 class Tag(msgspec.Struct):
     key: str = ""
@@ -38,7 +44,7 @@ class Tag(msgspec.Struct):
 
 
 class Log(msgspec.Struct):
-    timestamp: int = 0
+    timestamp: _Micros = 0
     fields: list[Tag] | None = None
 
 
@@ -57,11 +63,11 @@ class RawSpan(msgspec.Struct):
     traceID: str = ""
     spanID: str = ""
     parentSpanID: str = ""
-    flags: int = 0
+    flags: _Flags = 0
     operationName: str = ""
     references: list[Ref] | None = None
-    startTime: int = 0
-    duration: int | None = None
+    startTime: _Micros = 0
+    duration: _Duration | None = None
     tags: list[Tag] | None = None
     logs: list[Log] | None = None
     processID: str = ""
@@ -110,7 +116,7 @@ _CHILD_OF = "CHILD_OF"
 _FOLLOWS_FROM = "FOLLOWS_FROM"
 _ZERO_IDS = frozenset({"", "0", "0" * 16, "0" * 32})
 # Tag types whose JSON value needs no conversion when it already has this Python type.
-_PLAIN = {"string": str, "int64": int, "bool": bool, "float64": float}
+_PLAIN = {"string": str, "bool": bool, "float64": float}  # int64 needs a range check
 
 
 def hex_id_for(text: str, width: int) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,7 @@ import msgspec
 from spanscope.model import AttributeValue
 
 _JS_MAX_SAFE_INTEGER = (1 << 53) - 1
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False}
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -43,6 +45,9 @@ def decode_value(
             return ""
         return _as_text(value)
     if kind is None:
+        if type(value) is int and not _INT64_MIN <= value <= _INT64_MAX:
+            warn(f"tag {key!r} has an integer beyond int64; kept as text")
+            return str(value)
         return value
     lowered = kind.lower()
     if lowered == "bool":
@@ -53,15 +58,19 @@ def decode_value(
         if type(value) is int and value in (0, 1):
             return bool(value)
     elif lowered == "int64":
+        number = None
         if type(value) is int:
-            return value
-        if type(value) is float and value.is_integer():
-            return int(value)
-        if type(value) is str:
-            try:
-                return int(value.strip())
-            except ValueError:
-                pass
+            number = value
+        elif type(value) is float and value.is_integer():
+            number = int(value)
+        elif type(value) is str:
+            with contextlib.suppress(ValueError):
+                number = int(value.strip())
+        if number is not None:
+            if _INT64_MIN <= number <= _INT64_MAX:
+                return number
+            warn(f"tag {key!r} of type 'int64' is beyond int64; kept as text")
+            return str(number)
     elif lowered == "float64":
         if type(value) is float:
             return value
