@@ -983,3 +983,21 @@ def test_round_trip_of_every_jaeger_fixture_is_stable() -> None:
             grouped.setdefault(original.trace_id, []).append(original)
         expected = [s for group in grouped.values() for s in group]
         assert comparable(twice) == comparable(expected), name
+
+
+def test_reference_order_losses_are_as_documented() -> None:
+    """The two cases the writer's docstring names, where Jaeger's parent rule changes a span."""
+    same = "0123456789abcdef0123456789abcdef"
+    root_with_link = span(links=[Link(same, "00000000000000b1")])
+    follows_with_child_link = span(
+        span_id="00000000000000a2",
+        parent_span_id="00000000000000b2",
+        follows_from=True,
+        links=[Link(same, "00000000000000b3", attributes={"opentracing.ref_type": "child_of"})],
+    )
+    out = io.BytesIO()
+    jaeger_json.write([root_with_link, follows_with_child_link], out)
+    first, second = read_bytes(out.getvalue())[0]
+    assert (first.parent_span_id, first.follows_from, first.links) == ("00000000000000b1", True, [])
+    assert (second.parent_span_id, second.follows_from) == ("00000000000000b3", False)
+    assert [link.span_id for link in second.links] == ["00000000000000b2"]
