@@ -34,6 +34,15 @@ def test_three_echo_probes_pass_in_every_format(echo_chain, fmt: str) -> None:
     assert all(h.received["trace_id"] == result.trace_id for h in result.hops)
 
 
+def test_not_sampled_decision_is_kept_in_every_format(echo_chain) -> None:
+    chain = echo_chain(SERVICES)
+    report = run_test(chain[0].url, "all", hops=3, sampled=False)
+    assert report.ok, [f.failures() for f in report.formats]
+    for result in report.formats:
+        assert all(h.received["sampled"] is False for h in result.hops)
+        assert all(any(c.name == "sampling kept" for c in h.checks) for h in result.hops)
+
+
 def test_all_formats_in_one_run(echo_chain) -> None:
     chain = echo_chain(SERVICES)
     report = run_test(chain[0].url, "all", hops=3)

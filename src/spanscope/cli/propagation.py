@@ -146,6 +146,7 @@ def _show(value: object) -> str:
 )
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds per request.")
 @click.option("--no-baggage", is_flag=True, help="Do not send (and check) baggage.")
+@click.option("--unsampled", is_flag=True, help="Send a not-sampled decision and check it is kept.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
 def test(
     url: str,
@@ -156,6 +157,7 @@ def test(
     backend_wait: float,
     timeout: float,
     no_baggage: bool,
+    unsampled: bool,
     as_json: bool,
 ) -> None:
     """Send a request with a generated context and check it survives every hop.
@@ -182,6 +184,7 @@ def test(
         backend_wait=backend_wait,
         timeout=timeout,
         baggage=not no_baggage,
+        sampled=not unsampled,
     )
     if as_json:
         stdout.print_json(json.dumps(report.to_dict()))

@@ -240,11 +240,18 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "spanscope-echo"
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = max(0, int(self.headers.get("Content-Length") or 0))
+        except ValueError:
+            length = 0
         body = self.rfile.read(min(length, MAX_BODY)) if length else b""
-        answer = self.service.handle(self.command, self.path, list(self.headers.items()), body)
+        status = 200
+        try:
+            answer = self.service.handle(self.command, self.path, list(self.headers.items()), body)
+        except Exception as exc:  # a probe answers, whatever happens; it never dies on input
+            status, answer = 500, {"service": self.service.config.service, "error": repr(exc)}
         payload = json.dumps(answer).encode()
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()

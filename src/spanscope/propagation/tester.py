@@ -22,118 +22,20 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from spanscope.propagation import codecs
-from spanscope.propagation.backend import BackendResult, verify_trace
+from spanscope.propagation.backend import verify_trace
 from spanscope.propagation.context import BaggageEntry, Context, new_context
+from spanscope.propagation.results import Check, FormatReport, Hop, TestReport
 
 PROBE_BAGGAGE = BaggageEntry("spanscope-probe", "hop check/1")
 
 
-@dataclass
-class Check:
-    name: str
-    ok: bool
-    detail: str = ""
-
-    def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
-
-
-@dataclass
-class Hop:
-    index: int
-    service: str
-    url: str
-    received: dict[str, object] | None = None
-    sent: list[list[str]] = field(default_factory=list)
-    sent_span_id: str = ""
-    checks: list[Check] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
-
-    @property
-    def label(self) -> str:
-        return f"hop {self.index} ({self.service})"
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "index": self.index,
-            "service": self.service,
-            "url": self.url,
-            "ok": self.ok,
-            "received": self.received,
-            "sent": self.sent,
-            "sent_span_id": self.sent_span_id or None,
-            "checks": [c.to_dict() for c in self.checks],
-            "notes": self.notes,
-        }
-
-
-@dataclass
-class FormatReport:
-    format: str
-    trace_id: str
-    span_id: str
-    sent: list[tuple[str, str]]
-    status: int | None = None
-    hops: list[Hop] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    backend: BackendResult | None = None
-
-    @property
-    def ok(self) -> bool:
-        backend_ok = self.backend is None or self.backend.ok
-        return not self.problems and all(h.ok for h in self.hops) and backend_ok
-
-    def failures(self) -> list[str]:
-        """Every failure explained, in chain order: hop checks, then chain and store problems."""
-        out = [c.detail for h in self.hops for c in h.checks if not c.ok]
-        out += self.problems
-        if self.backend is not None:
-            out += [f"trace store: {p}" for p in self.backend.problems]
-        return out
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "format": self.format,
-            "ok": self.ok,
-            "failures": self.failures(),
-            "trace_id": self.trace_id,
-            "span_id": self.span_id,
-            "sent": [list(h) for h in self.sent],
-            "status": self.status,
-            "hops": [h.to_dict() for h in self.hops],
-            "problems": self.problems,
-            "notes": self.notes,
-            "backend": self.backend.to_dict() if self.backend else None,
-        }
-
-
-@dataclass
-class TestReport:
-    url: str
-    formats: list[FormatReport]
-
-    __test__ = False  # not a pytest test class despite the name
-
-    @property
-    def ok(self) -> bool:
-        return all(f.ok for f in self.formats)
-
-    def to_dict(self) -> dict[str, object]:
-        return {"url": self.url, "ok": self.ok, "formats": [f.to_dict() for f in self.formats]}
-
-
-def probe_context(fmt: str, baggage: bool = True) -> Context:
-    """The context the tester sends: a fresh sampled trace with the random flag, a tracestate
-    member (W3C) and a baggage entry with a space and a slash, so encoding is exercised."""
-    context = new_context(sampled=True)
+def probe_context(fmt: str, baggage: bool = True, sampled: bool = True) -> Context:
+    """The context the tester sends: a fresh trace with the random flag, a tracestate member
+    (W3C) and a baggage entry with a space and a slash, so encoding is exercised."""
+    context = new_context(sampled=sampled)
     if fmt == "w3c":
         context = replace(context, tracestate=(("spanscope", context.span_id),))
     if baggage:
@@ -167,11 +69,16 @@ def run_test(
     backend_wait: float = 10.0,
     timeout: float = 10.0,
     baggage: bool = True,
+    sampled: bool = True,
 ) -> TestReport:
-    """Test propagation through ``url`` in each format; see the module docstring."""
+    """Test propagation through ``url`` in each format; see the module docstring. With
+    ``sampled=False`` the tester sends a not-sampled decision and checks every hop keeps it
+    (a trace store then holds no spans, so do not combine it with ``backend``)."""
     names = codecs.resolve_formats(formats)
     reports = [
-        _run_format(url, fmt, hops, expect_services, backend, backend_wait, timeout, baggage)
+        _run_format(
+            url, fmt, hops, expect_services, backend, backend_wait, timeout, baggage, sampled
+        )
         for fmt in names
     ]
     return TestReport(url=url, formats=reports)
@@ -186,8 +93,9 @@ def _run_format(
     backend_wait: float,
     timeout: float,
     baggage: bool,
+    sampled: bool,
 ) -> FormatReport:
-    context = probe_context(fmt, baggage)
+    context = probe_context(fmt, baggage, sampled)
     sent = codecs.inject(context, [fmt])
     report = FormatReport(fmt, context.trace_id, context.span_id, sent)
     status, body, error = _request(url, sent, timeout)
