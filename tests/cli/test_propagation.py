@@ -15,6 +15,8 @@ import pytest
 
 from spanscope.propagation.echo import EchoConfig, EchoServer
 
+from ..propagation.tracestore import TraceStore
+
 TP = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
@@ -94,6 +96,27 @@ def test_test_command_passes_and_fails(chain) -> None:
     assert "FAIL" in broken.stdout and "hop 2 (orders) called its next hop without w3c" in (
         broken.stdout.replace("\n", " ")
     )
+
+
+def test_test_command_with_a_trace_store(monkeypatch) -> None:
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "50")  # the probes export within 50 ms
+    store = TraceStore()
+    payments = EchoServer(EchoConfig(service="payments", otlp_endpoint=store.url)).start()
+    gateway = EchoServer(
+        EchoConfig(service="gateway", forward=[payments.url], otlp_endpoint=store.url)
+    ).start()
+    try:
+        args = ["propagation", "test", "--url", gateway.url, "--backend", store.url, "--json"]
+        good = json.loads(spanscope(*args, "--expect-services", "gateway,payments").stdout)
+        assert good["ok"] is True and good["formats"][0]["backend"]["spans"] == 3
+        bad = spanscope(*args, "--hops", "3", "--backend-wait", "1")
+        assert bad.returncode == 1
+        failures = json.loads(bad.stdout)["formats"][0]["failures"]
+        assert any("the trace holds 2 services" in f for f in failures), failures
+    finally:
+        for server in (gateway, payments):
+            server.stop()
+        store.stop()
 
 
 def test_echo_command_serves_a_chain_member() -> None:

@@ -120,6 +120,12 @@ def _run_format(
         report.backend = verify_trace(
             backend, context.trace_id, context.span_id, expect_services, wait=backend_wait
         )
+        found = report.backend.services
+        if hops is not None and report.backend.found and len(found) < hops:
+            report.problems.append(
+                f"the trace holds {len(found)} services ({', '.join(found)}), expected {hops} "
+                "hops: the chain broke after the last of them"
+            )
     return report
 
 
