@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import decode_spans, encode_spans, zipkin_v2
+from spanscope.formats.zipkin_convert import RESOURCE_KEYS
 from spanscope.model import Event, Link, Span, SpanKind, StatusCode
 
 from ..conftest import FIXTURES
@@ -788,7 +789,7 @@ _HEX = "0123456789abcdef"
 _MIN_US, _MAX_US = 946_684_800_000_000, 4_000_000_000_000_000  # 2000 .. 2096
 
 keys = st.text(string.ascii_lowercase + "._/-", min_size=1, max_size=12).filter(
-    lambda k: k not in RESERVED and not k.startswith("otlp.link.")
+    lambda k: k not in RESERVED and k not in RESOURCE_KEYS and not k.startswith("otlp.link.")
 )
 scalars = st.one_of(
     st.text(max_size=8),

@@ -25,7 +25,9 @@ What it loses:
   base64 for bytes, JSON for lists and maps); event and link attributes keep JSON types (so
   bytes come back as base64 strings);
 - resource attributes other than ``service.name`` and the semantic-convention names: they come
-  back as span attributes; resource attributes of a span without a service name likewise;
+  back as span attributes; resource attributes of a span without a service name likewise; and
+  the other way round, span attributes named like resource conventions (``host.name``...) come
+  back as resource attributes (``service.name`` as a span attribute is dropped);
 - status message when the status is UNSET; an ``error`` attribute on a span that is not ERROR;
 - scope attributes, trace flags, dropped attribute/event/link counts of the span, span
   ``follows_from``, and ``warnings``;
