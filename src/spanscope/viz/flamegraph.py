@@ -325,18 +325,26 @@ class _Node:
     children: dict[str, _Node] = field(default_factory=dict)
 
 
+def _frame(span: Span) -> str:
+    """A span's frame as ``spanscope.analysis.profile`` documents folded stacks:
+    ``service:operation`` (``?`` for no service), ``;`` and line breaks replaced."""
+    text = f"{span.service_name or '?'}:{span.name}"
+    if ";" in text or "\n" in text or "\r" in text:
+        text = text.replace(";", ",").replace("\n", " ").replace("\r", " ")
+    return text
+
+
 def error_stacks(traces: Iterable[Trace]) -> set[str]:
-    """The folded stacks (as ``spanscope.analysis.profile`` names them) of every error span, so
-    the aggregated graph can mark where errors happened."""
+    """The folded stacks of every error span (``spanscope.analysis.errors``), so the aggregated
+    graph can mark where errors happened."""
     from spanscope.analysis.errors import is_error_span
-    from spanscope.analysis.profile import frame_name
 
     found: set[str] = set()
     for trace in traces:
         memo: dict[str, str] = {}
         for span, _depth in trace.walk():
             parent = memo.get(span.parent_span_id, "")
-            stack = f"{parent};{frame_name(span)}" if parent else frame_name(span)
+            stack = f"{parent};{_frame(span)}" if parent else _frame(span)
             memo[span.span_id] = stack
             if is_error_span(span):
                 found.add(stack)

@@ -129,7 +129,10 @@ def build_payload(
             cols["st"].append(int(span.status_code))
             cols["fl"].append(flags)
             cols["self"].append(selfs.get(span.span_id, 0))
-            details.append(_details(span, span_problems, start, resources, resource_index))
+            detail = _details(span, span_problems, start, resources, resource_index)
+            if parent < 0 and span.parent_span_id:
+                detail["p"] = span.parent_span_id  # an orphan's missing parent: only here
+            details.append(detail)
 
         cp: list[int] = []
         for section in sections:
@@ -197,6 +200,4 @@ def _details(
     messages.extend(warning for warning in span.warnings if warning not in messages)
     if messages:
         out["w"] = messages
-    if span.parent_span_id:
-        out["p"] = span.parent_span_id
     return out

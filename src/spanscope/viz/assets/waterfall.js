@@ -394,7 +394,7 @@
       esc(svcName(T.svc[i])) + '</div><div class="op-name">' + esc(DATA.names[T.name[i]]) + "</div>";
     var facts = {
       "span id": c.sid[i],
-      "parent": dd.p ? dd.p + (c.par[i] < 0 ? " (not in trace)" : "") : "none (root)",
+      "parent": c.par[i] >= 0 ? c.sid[c.par[i]] : dd.p ? dd.p + " (not in the trace)" : "none (root)",
       "kind": KINDS[c.kind[i]] || String(c.kind[i]),
       "starts at": fmtDur(T.t[i]) + " after trace start",
       "duration": fl & F.UNCLOSED ? "never ended" : fmtDur(T.d[i]),
