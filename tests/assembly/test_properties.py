@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spanscope.assembly import assemble, build_trace, self_check
+from spanscope.assembly import adjust_clock_skew, assemble, build_trace, self_check
 from spanscope.assembly.hosts import compare, host_of
 from spanscope.assembly.skew import _is_async
 from spanscope.model import Event, Span, SpanKind
@@ -151,3 +151,19 @@ def test_building_one_trace_twice_changes_nothing_more(given_spans: list[Span]) 
         again = build_trace(trace.trace_id, list(trace.spans))
         self_check(again)
         assert [(s.span_id, s.parent_span_id, s.start_ns, s.end_ns) for s in again.spans] == times
+
+
+@RELAXED
+@given(spans(max_size=30))
+def test_skew_as_a_separate_step_gives_the_same_trace(given_spans: list[Span]) -> None:
+    copies = [span.__copy__() for span in given_spans]
+    for span, copy in zip(given_spans, copies, strict=True):
+        copy.warnings = list(span.warnings)
+        copy.events = [event.__copy__() for event in span.events]
+    in_one = assemble(given_spans)
+    in_steps = assemble(copies, adjust_skew=False)
+    for trace in in_steps:
+        self_check(trace)
+        adjust_clock_skew(trace)
+        self_check(trace)
+    assert in_one == in_steps

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from spanscope.assembly import assemble, build_trace, self_check
+from spanscope.assembly import adjust_clock_skew, assemble, build_trace, self_check
 from spanscope.assembly.hosts import Host, compare, host_of
 from spanscope.assembly.skew import format_delta
 from spanscope.model import ProblemKind, Span, SpanKind, Trace
@@ -14,8 +14,13 @@ from tests.assembly.builders import MS, TRACE_ID, make_span, sid
 
 
 def build(spans: list[Span], adjust_skew: bool = True) -> Trace:
-    trace = build_trace(TRACE_ID, spans, adjust_skew=adjust_skew)
+    """Build without skew, check, then run the skew step and check again (pyinstrument-style:
+    the invariants hold after every step)."""
+    trace = build_trace(TRACE_ID, spans, adjust_skew=False)
     self_check(trace)
+    if adjust_skew:
+        assert adjust_clock_skew(trace) is trace
+        self_check(trace)
     return trace
 
 

@@ -7,7 +7,10 @@ Pure functions, no I/O. Contract:
   recording every change in ``span.warnings`` and ``trace.problems``;
 - ``assemble(spans, adjust_skew=True)`` -> ``list[Trace]``, the two above in one step, traces
   in first-seen order;
-- ``self_check(trace)`` raises ``AssertionError`` if a trace breaks the ``Trace`` contract.
+- ``adjust_clock_skew(trace)`` -> the same ``Trace``, skew adjusted: the last step of
+  ``build_trace``, also usable on its own on a trace built with ``adjust_skew=False``;
+- ``self_check(trace)`` raises ``AssertionError`` if a trace breaks the ``Trace`` contract; it
+  holds after ``build_trace`` and after ``adjust_clock_skew``.
 
 Example::
 
@@ -22,10 +25,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from spanscope.assembly.check import self_check
+from spanscope.assembly.skew import adjust_clock_skew
 from spanscope.assembly.tree import build_trace, group_by_trace
 from spanscope.model import Span, Trace
 
-__all__ = ["assemble", "build_trace", "group_by_trace", "self_check"]
+__all__ = ["adjust_clock_skew", "assemble", "build_trace", "group_by_trace", "self_check"]
 
 
 def assemble(spans: Iterable[Span], *, adjust_skew: bool = True) -> list[Trace]:

@@ -1,9 +1,10 @@
 """Clock-skew adjustment between hosts, with the semantics of Jaeger's clock-skew adjuster.
 
-Contract: ``adjust_clock_skew(trace)`` takes a trace whose ids are unique and whose
-``roots``/``children`` form a forest (``build_trace`` steps 1-3), shifts span times in place and
-records every shift: a warning on each shifted span and one ``CLOCK_SKEW`` problem per host hop
-that needed a shift. It does not re-sort; ``build_trace`` sorts afterwards.
+Contract: ``adjust_clock_skew(trace)`` takes a trace that meets the ``Trace`` contract (as
+``build_trace(..., adjust_skew=False)`` returns it), shifts span times in place and records every
+shift: a warning on each shifted span and one ``CLOCK_SKEW`` problem per host hop that needed a
+shift. It re-sorts what the shifts put out of order, so the trace still meets the contract; it
+returns the same trace, processor-style.
 
 The rules, walking each tree from its root (roots are never shifted):
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spanscope.assembly.hosts import Host, compare, host_of
+from spanscope.assembly.order import start_key
 from spanscope.model import Problem, ProblemKind, Span, SpanKind, Trace
 
 
@@ -82,9 +84,18 @@ def _shift(span: Span, delta: int) -> None:
         event.time_ns += delta
 
 
-def adjust_clock_skew(trace: Trace) -> None:
+def adjust_clock_skew(trace: Trace) -> Trace:
     """Shift spans recorded on other hosts' clocks into their parents (see module docstring)."""
-    _Adjuster(trace).run()
+    adjuster = _Adjuster(trace)
+    adjuster.run()
+    if adjuster.hops:
+        adjuster.report()
+        # Roots never move; only the spans list and the sibling lists of moved spans can be
+        # out of order (timsort is linear on the nearly sorted lists this leaves).
+        trace.spans.sort(key=start_key)
+        for parent_id in adjuster.moved_under:
+            trace.children[parent_id].sort(key=start_key)
+    return trace
 
 
 class _Adjuster:
@@ -92,6 +103,7 @@ class _Adjuster:
         self.trace = trace
         self.hosts: dict[str, Host] = {}
         self.hops: dict[str, _Hop] = {}  # by the id of the span where the shift was computed
+        self.moved_under: set[str] = set()  # parents of shifted spans
 
     def host(self, span: Span) -> Host:
         found = self.hosts.get(span.span_id)
@@ -115,7 +127,6 @@ class _Adjuster:
                     delta, child_origin = self.adjust(child, parent, inherited, origin)
                 if child.span_id in children:
                     stack.append((child, delta, child_origin))
-        self.report()
 
     def adjust(self, span: Span, parent: Span, inherited: int, origin: str) -> tuple[int, str]:
         """Decide and apply ``span``'s shift; return it and where it was computed."""
@@ -128,6 +139,7 @@ class _Adjuster:
         if not delta:
             return 0, origin
         _shift(span, delta)
+        self.moved_under.add(parent.span_id)
         if same_host:
             hop = self.hops[origin]
             hop.count += 1

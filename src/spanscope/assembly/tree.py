@@ -8,8 +8,9 @@
    the trace are orphans; flag spans that end before they start or never end;
 3. break parent cycles (hostile or corrupt input): the earliest span of each loop loses its
    parent and joins the orphans, so every span hangs under exactly one root;
-4. adjust clock skew (``spanscope.assembly.skew``) unless disabled;
-5. sort spans, children and both groups of roots by ``(start_ns, span_id)``.
+4. sort spans, children and both groups of roots by ``(start_ns, span_id)``: from here on the
+   trace meets the ``Trace`` contract (``self_check`` holds);
+5. adjust clock skew (``spanscope.assembly.skew``) unless disabled; it keeps the contract.
 
 Each problem goes to ``trace.problems`` and, where it concerns one span, to its ``warnings``.
 No step recurses, so chains of any depth are fine; every step is linear in the number of spans
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from spanscope.assembly.dedupe import dedupe_span_ids
+from spanscope.assembly.order import start_key
 from spanscope.assembly.skew import adjust_clock_skew
 from spanscope.model import Problem, ProblemKind, Span, Trace
 
@@ -35,11 +37,6 @@ def group_by_trace(spans: Iterable[Span]) -> dict[str, list[Span]]:
         else:
             group.append(span)
     return groups
-
-
-def start_key(span: Span) -> tuple[int, str]:
-    """The order the ``Trace`` contract uses for spans, children and roots."""
-    return (span.start_ns, span.span_id)
 
 
 def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -> Trace:
@@ -95,6 +92,12 @@ def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -
             )
         )
 
+    spans.sort(key=start_key)
+    for siblings in children.values():
+        if len(siblings) > 1:
+            siblings.sort(key=start_key)
+    true_roots.sort(key=start_key)
+    orphans.sort(key=start_key)
     trace = Trace(
         trace_id=trace_id,
         spans=spans,
@@ -105,14 +108,6 @@ def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -
     )
     if adjust_skew:
         adjust_clock_skew(trace)
-
-    spans.sort(key=start_key)
-    for siblings in children.values():
-        if len(siblings) > 1:
-            siblings.sort(key=start_key)
-    true_roots.sort(key=start_key)
-    orphans.sort(key=start_key)
-    trace.roots = [*true_roots, *orphans]
     return trace
 
 
