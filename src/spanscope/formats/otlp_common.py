@@ -76,12 +76,14 @@ class ReadContext:
 
     def kind(self, raw: object) -> SpanKind:
         """The slow path for ``Span.kind``: enum names, numbers as strings, unknown values."""
-        return self._enum(raw, "kind", _KIND_BY_NAME, KIND_BY_VALUE, SpanKind.UNSPECIFIED)
+        return self._enum(raw, "kind", "kind", _KIND_BY_NAME, KIND_BY_VALUE, SpanKind.UNSPECIFIED)
 
     def status_code(self, raw: object) -> StatusCode:
-        return self._enum(raw, "code", _STATUS_BY_NAME, STATUS_BY_VALUE, StatusCode.UNSET)
+        return self._enum(
+            raw, "status code", "status.code", _STATUS_BY_NAME, STATUS_BY_VALUE, StatusCode.UNSET
+        )
 
-    def _enum(self, raw, field_name, by_name, by_value, default):
+    def _enum(self, raw, label, field_name, by_name, by_value, default):
         if isinstance(raw, str):
             found = by_name.get(raw)
             if found is None and raw.isdigit():
@@ -106,8 +108,8 @@ class ReadContext:
         """Hex (any case, short ids padded) or, with a warning, base64 of 16 bytes."""
         return self._id(raw, normalize_trace_id, 16, "traceId")
 
-    def span_id(self, raw: str) -> str:
-        return self._id(raw, normalize_span_id, 8, "spanId")
+    def span_id(self, raw: str, field_name: str = "spanId") -> str:
+        return self._id(raw, normalize_span_id, 8, field_name)
 
     def _id(self, raw: str, normalize, size: int, field_name: str) -> str:
         try:

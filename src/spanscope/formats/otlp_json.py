@@ -280,7 +280,7 @@ class _Reader(ReadContext):
                             elif len(raw) == 16 and raw.islower() and hex_digits.issuperset(raw):
                                 parent = raw
                             else:
-                                parent = self.span_id(raw)
+                                parent = self.span_id(raw, "parentSpanId")
                             kind = KIND_BY_VALUE.get(s.kind)  # type: ignore[call-overload]
                             if kind is None:
                                 kind = self.kind(s.kind)
@@ -374,7 +374,7 @@ def _syntax_error(exc: msgspec.DecodeError, data: bytes, first_line: int = 1) ->
         offset = int(match.group(1))
         message = "not valid JSON: " + _BYTE.sub("", text).replace("JSON is malformed: ", "")
     else:
-        offset = len(data)
+        offset = len(data.rstrip())
         message = "not valid JSON: the input ends early (truncated?)"
     line = data.count(b"\n", 0, offset)
     start = data.rfind(b"\n", 0, offset) + 1
@@ -427,7 +427,8 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
         if first is not None:
             yield from _read_lines(reader, first, lineno, stream, snake)
             return
-    yield from _read_document(reader, skipped + line + stream.read(), snake)
+    data = skipped + line + stream.read()
+    yield from _read_document(reader, data, b'"resource_spans"' in data[:65536])
 
 
 def _read_lines(
