@@ -1,0 +1,214 @@
+"""The waterfall page with a 50,000-span trace in headless Chromium: open time and scrolling.
+
+The trace: 6,250 synthetic shop requests (``spanscope.synthetic``) hung under one batch root, so
+one trace of about 50k spans with real depth, fan-out, errors and critical path. Measured:
+- building the page in Python (``render_waterfall``) and its size (summary vs details block);
+- in Chromium, median of 5 fresh loads from ``file://``: time from navigation start until the
+  page has drawn its first rows (the page marks it), and until the next frame is painted;
+- scrolling: 300 animation frames scrolling the span list 3 rows per frame, then 100 frames of
+  big jumps, recording each frame's duration (median, p95, max, frames over 50 ms);
+- search (a query matching thousands of spans) and collapse-all, as one interaction each.
+
+Target (DESIGN.md): the 50k-span trace drawn in under 2 s. Run standalone with
+``python benchmarks/bench_waterfall.py`` or as ``python -m benchmarks waterfall``.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``benchmarks`` and ``spanscope`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import save
+
+SPANS = int(os.environ.get("BENCH_WATERFALL_SPANS", 50_000))
+LOADS = 5
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def big_trace(spans: int):
+    """One trace of about ``spans`` spans: synthetic requests under a batch root."""
+    from spanscope.assembly import build_trace
+    from spanscope.model import Span, SpanKind
+    from spanscope.synthetic import generate_spans
+
+    trace_id = "5ca1ab1e" * 4
+    root_id = "00000000000000b1"
+    collected: list[Span] = []
+    for span in generate_spans(spans // 8, seed=17):
+        span.trace_id = trace_id
+        if not span.parent_span_id:
+            span.parent_span_id = root_id
+        collected.append(span)
+        if len(collected) >= spans - 1:
+            break
+    start = min(s.start_ns for s in collected)
+    end = max(s.end_ns for s in collected)
+    collected.append(
+        Span(
+            trace_id,
+            root_id,
+            "nightly replay",
+            start - 1_000_000,
+            end + 1_000_000,
+            kind=SpanKind.INTERNAL,
+            service_name="batch",
+        )
+    )
+    return build_trace(trace_id, collected)
+
+
+_SCROLL = """
+async ([frames, mode]) => {
+  const rows = document.getElementById('rows');
+  const max = rows.scrollHeight - rows.clientHeight;
+  rows.scrollTop = 0;
+  await new Promise(r => requestAnimationFrame(r));
+  const times = [];
+  let last = performance.now(), k = 0;
+  return await new Promise(resolve => {
+    function step(now) {
+      times.push(now - last); last = now;
+      if (++k >= frames) return resolve(times);
+      if (mode === 'smooth') rows.scrollTop = Math.min(max, rows.scrollTop + 72);
+      else rows.scrollTop = Math.floor(((k * 7919) % 1000) / 1000 * max);
+      requestAnimationFrame(step);
+    }
+    requestAnimationFrame(step);
+  });
+}
+"""
+
+_FIRST_PAINT = """
+() => new Promise(r => requestAnimationFrame(() => setTimeout(() => r(performance.now()))))
+"""
+
+_SEARCH = """
+(query) => {
+  const input = document.getElementById('search');
+  input.value = query;
+  const t0 = performance.now();
+  input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
+  const t1 = performance.now();
+  return [t1 - t0, window.spanscope.state().matches];
+}
+"""
+
+
+def _frames(times: list[float]) -> dict:
+    ordered = sorted(times)
+    return {
+        "frames": len(times),
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 2),
+        "max_ms": round(ordered[-1], 2),
+        "over_50ms": sum(1 for t in times if t > 50),
+    }
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    from spanscope.viz.waterfall import render_waterfall
+
+    trace = big_trace(SPANS)
+    started = time.perf_counter()
+    html = render_waterfall([trace])
+    build_s = time.perf_counter() - started
+    data_at = html.index('id="spanscope-data"')
+    details_at = html.index('id="spanscope-details"')
+    size = len(html.encode("utf-8"))
+    results: dict = {
+        "spans": len(trace.spans),
+        "build_page_s": round(build_s, 2),
+        "file_mib": round(size / 2**20, 2),
+        "summary_block_mib": round(len(html[data_at:details_at].encode()) / 2**20, 2),
+        "details_block_mib": round(len(html[details_at:].encode()) / 2**20, 2),
+    }
+    print(
+        f"{results['spans']:,} spans: page built in {build_s:.2f} s, {results['file_mib']} MiB "
+        f"(summary {results['summary_block_mib']} MiB, details {results['details_block_mib']} MiB)"
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "waterfall.html"
+        path.write_text(html, encoding="utf-8")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            ready, painted = [], []
+            for _ in range(LOADS):
+                page = browser.new_page(viewport={"width": 1440, "height": 900})
+                errors: list[str] = []
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                page.goto(path.as_uri())
+                page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60_000)
+                ready.append(page.evaluate("window.__spanscopeReady"))
+                painted.append(page.evaluate(_FIRST_PAINT))
+                if errors:
+                    raise SystemExit(f"page errors: {errors}")
+                rows = page.locator("#rows .row:visible").count()
+                page.close()
+            results["load"] = {
+                "loads": LOADS,
+                "ready_median_ms": round(statistics.median(ready), 1),
+                "first_paint_median_ms": round(statistics.median(painted), 1),
+                "first_paint_max_ms": round(max(painted), 1),
+                "rows_in_dom": rows,
+            }
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(path.as_uri())
+            page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60_000)
+            results["scroll_smooth"] = _frames(page.evaluate(_SCROLL, [300, "smooth"]))
+            results["scroll_jumps"] = _frames(page.evaluate(_SCROLL, [100, "jumps"]))
+            search_ms, matches = page.evaluate(_SEARCH, "select shop.stock")
+            results["search"] = {"ms_first": round(search_ms, 1), "matches": matches}
+            search_ms, matches = page.evaluate(_SEARCH, "payment")
+            results["search"]["ms_again"] = round(search_ms, 1)
+            page.evaluate(_SEARCH, "")
+            started_ms = page.evaluate(
+                "() => { const t = performance.now();"
+                " document.getElementById('collapse-all').click();"
+                " document.getElementById('expand-all').click();"
+                " return performance.now() - t; }"
+            )
+            results["collapse_expand_all_ms"] = round(started_ms, 1)
+            browser.close()
+
+    load = results["load"]
+    print(
+        f"open (median of {LOADS}): rows drawn at {load['ready_median_ms']:.0f} ms, "
+        f"first paint {load['first_paint_median_ms']:.0f} ms "
+        f"(worst {load['first_paint_max_ms']:.0f} ms; target < 2000 ms); "
+        f"{load['rows_in_dom']} rows in the DOM"
+    )
+    for name in ("scroll_smooth", "scroll_jumps"):
+        s = results[name]
+        print(
+            f"{name}: {s['frames']} frames, median {s['median_ms']} ms, p95 {s['p95_ms']} ms, "
+            f"max {s['max_ms']} ms, {s['over_50ms']} over 50 ms"
+        )
+    print(
+        f"search over all spans: {results['search']['ms_first']} ms the first time (builds the"
+        f" index), {results['search']['ms_again']} ms after; collapse+expand all "
+        f"{results['collapse_expand_all_ms']} ms"
+    )
+    save("waterfall", results)
+
+
+if __name__ == "__main__":
+    main()
