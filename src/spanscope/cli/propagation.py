@@ -93,8 +93,8 @@ def _parsed_dict(parsed: Parsed[Context]) -> dict[str, object]:
 
 def _print_parse(pairs, results: dict[str, Parsed[Context]], converted) -> None:
     if not results:
-        names = ", ".join(name for name, _ in pairs) or "nothing"
-        stdout.print(f"[red]no trace context header found[/] (got {names})")
+        got = ", ".join(name or f"unrecognised value {value!r}" for name, value in pairs)
+        stdout.print(f"[red]no trace context header found[/] (got {got or 'nothing'})")
         return
     for name, parsed in results.items():
         if parsed.value is None:

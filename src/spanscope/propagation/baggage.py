@@ -3,10 +3,10 @@
 Grammar: ``list-member *( OWS "," OWS list-member )``; a member is ``key OWS "=" OWS value``
 followed by optional ``;``-separated properties. Keys are RFC 9110 tokens; values are
 baggage-octets (printable ASCII without space, ``"``, ``,``, ``;`` and ``\\``) and are
-percent-decoded as UTF-8. Repeated headers are combined in order. Limits: a sender must
-propagate all members while there are at most 64 of them in at most 8192 bytes; past that we
-warn (members may be dropped downstream). Any malformed member makes the header invalid, with
-the member named in the reason.
+percent-decoded as UTF-8 (invalid UTF-8 becomes U+FFFD, with a warning). Repeated headers are
+combined in order. Limits: a sender must propagate all members while there are at most 64 of
+them in at most 8192 bytes; past that we warn (members may be dropped downstream). Any
+malformed member makes the header invalid, with the member named in the reason.
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ def parse_baggage(values: str | Sequence[str]) -> Parsed[tuple[BaggageEntry, ...
         try:
             decoded = unquote(value, errors="strict")
         except UnicodeDecodeError:
-            return invalid(HEADER, f"{where}: percent-encoded bytes are not UTF-8")
+            # the spec: invalid UTF-8 is replaced by U+FFFD, not a reason to drop the member
+            decoded = unquote(value, errors="replace")
+            warnings.append(f"{where}: percent-encoded bytes are not UTF-8; replaced by U+FFFD")
         reason = _property_problem(properties)
         if reason:
             return invalid(HEADER, f"{where}: {reason}")

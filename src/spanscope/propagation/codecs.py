@@ -225,16 +225,17 @@ def parse_header_text(text: str) -> list[tuple[str, str]]:
 
 
 def guess_header(value: str) -> str:
-    """The header a bare value most likely belongs to, by its shape."""
+    """The header a bare value most likely belongs to, by its shape; ``""`` when it looks like
+    none of them."""
     if value.startswith(("Root=", "Self=", "Parent=")) or "Root=1-" in value:
         return "X-Amzn-Trace-Id"
     if value.count(":") == 3 or "%3A" in value.upper():
         return "uber-trace-id"
     parts = value.split("-")
-    if len(parts) >= 4 and len(parts[0]) == 2 and len(parts[1]) == 32:
+    if len(parts) >= 4 and len(parts[0]) == 2:
         return "traceparent"
-    if value in ("0", "1", "d") or (len(parts) in (2, 3, 4) and len(parts[0]) in (16, 32)):
+    if value in ("0", "1", "d") or (2 <= len(parts) <= 4 and len(parts[0]) in (16, 32)):
         return "b3"
     if "=" in value:
         return "tracestate" if "," in value or ";" not in value else "baggage"
-    return "traceparent"
+    return ""

@@ -39,7 +39,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
-from spanscope.propagation import codecs
+from spanscope.propagation import baggage, codecs, jaeger
 from spanscope.propagation.context import Context, new_span_id, new_trace_id
 
 MAX_BODY = 1 << 20
@@ -115,7 +115,10 @@ class EchoService:
             used, incoming = found
             formats = present
         else:
-            used, incoming = None, Context(sampled=True, random=True)
+            # baggage travels without a trace context too; keep it on the new trace
+            loose = baggage.extract_entries(headers).value or ()
+            loose += jaeger.parse_baggage(headers)
+            used, incoming = None, Context(sampled=True, random=True, baggage=loose)
             formats = present or list(self.config.inject)
             if present:
                 notes.append("no valid context received: started a new trace")
