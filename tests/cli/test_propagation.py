@@ -63,6 +63,16 @@ def test_parse_json_and_stdin() -> None:
     assert out["converted"]["headers"][0][0] == "traceparent"
 
 
+def test_parse_response_headers_as_curl_prints_them() -> None:
+    text = f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\ntraceparent: {TP}\r\n\r\n"
+    result = spanscope("propagation", "parse", "-", "--to", "b3", stdin=text)
+    assert result.returncode == 0, result.stdout
+    assert "w3c: valid" in result.stdout and "b3: 4bf92f35" in result.stdout
+    nothing = spanscope("propagation", "parse", "hello")
+    assert nothing.returncode == 1
+    assert "unrecognised value 'hello'" in nothing.stdout
+
+
 def test_unknown_format_is_a_usage_error() -> None:
     result = spanscope("propagation", "parse", TP, "--to", "zipkin")
     assert result.returncode == 2 and "unknown format 'zipkin'" in result.stderr
