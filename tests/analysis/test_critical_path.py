@@ -10,8 +10,15 @@ from spanscope.model import Span, SpanKind
 from tests.analysis.builders import MS, T0, build, sid, span
 
 
-def _path(trace):
-    return [(s.span_id, (s.start_ns - T0) / MS, (s.end_ns - T0) / MS) for s in critical_path(trace)]
+def _path(trace, strict=False):
+    return [
+        (s.span_id, (s.start_ns - T0) / MS, (s.end_ns - T0) / MS)
+        for s in critical_path(trace, strict=strict)
+    ]
+
+
+def _path_strict(trace):
+    return _path(trace, strict=True)
 
 
 def test_sequential_children_are_all_on_the_path():
@@ -36,6 +43,36 @@ def test_parallel_children_only_the_last_finishing_blocks():
         span("slow", "root", 10, 80),
     )
     assert _path(trace) == [(sid("root"), 0, 10), (sid("slow"), 10, 80), (sid("root"), 80, 100)]
+
+
+def test_back_to_back_children_all_count_unless_strict():
+    trace = build(
+        span("root", None, 0, 40),
+        span("q1", "root", 0, 10),
+        span("q2", "root", 10, 20),
+        span("q3", "root", 20, 30),
+        span("q4", "root", 30, 40),
+    )
+    assert _path(trace) == [
+        (sid("q1"), 0, 10), (sid("q2"), 10, 20), (sid("q3"), 20, 30), (sid("q4"), 30, 40)
+    ]  # fmt: skip
+    # Jaeger UI needs a gap: q3 ends exactly when q4 starts, so it is skipped, and so on.
+    assert [(s, a, b) for s, a, b in _path_strict(trace)] == [
+        (sid("root"), 0, 10),
+        (sid("q2"), 10, 20),
+        (sid("root"), 20, 30),
+        (sid("q4"), 30, 40),
+    ]
+
+
+def test_zero_length_children_at_the_boundary_terminate():
+    trace = build(
+        span("root", None, 0, 20),
+        span("z1", "root", 10, 10),
+        span("z2", "root", 20, 20),
+        span("a", "root", 5, 10),
+    )
+    assert _path(trace) == [(sid("root"), 0, 5), (sid("a"), 5, 10), (sid("root"), 10, 20)]
 
 
 def test_producer_consumer_child_does_not_block():
@@ -108,9 +145,9 @@ def trees(draw):
 
 
 @settings(max_examples=300, deadline=None)
-@given(trees())
-def test_sections_never_overlap_lie_inside_the_root_and_tile_it(trace):
-    sections = critical_path(trace)
+@given(trees(), st.booleans())
+def test_sections_never_overlap_lie_inside_the_root_and_tile_it(trace, strict):
+    sections = critical_path(trace, strict=strict)
     root = trace.root
     previous_end = root.start_ns
     for section in sections:

@@ -137,7 +137,7 @@ class Analyzer:
 
         errors = error_ids(trace)
         root_failed = root.span_id in errors
-        sections = critical_path(trace)
+        sections = critical_path(trace, strict=options.jaeger_strict)
         on_path = critical_time_by_span(sections)
 
         endpoint = self.endpoints.get((root.service_name, root.name))

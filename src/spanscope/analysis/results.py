@@ -21,11 +21,13 @@ REPORT_VERSION = 1
 class AnalysisOptions(msgspec.Struct, frozen=True):
     """What to look for. ``slow_threshold_ns``: spans at least this long are "slow spans";
     ``top``: how many entries the bounded lists keep; ``slow_fraction``: the share of each
-    endpoint's longest traces profiled separately."""
+    endpoint's longest traces profiled separately; ``jaeger_strict``: critical paths exactly as
+    Jaeger UI draws them, even for back-to-back calls (see ``critical_path``)."""
 
     slow_threshold_ns: int = 500_000_000
     top: int = 10
     slow_fraction: float = 0.05
+    jaeger_strict: bool = False
 
 
 class InputSummary(msgspec.Struct):

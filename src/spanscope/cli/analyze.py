@@ -122,12 +122,19 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
     "folded",
     type=click.Path(dir_okay=False, allow_dash=True),
     default=None,
-    help="Also write critical-path folded stacks (flamegraph.pl, speedscope) to this file.",
+    help="Also write critical-path folded stacks (flamegraph.pl, speedscope) to this file; "
+    "'-' prints them instead of the report.",
 )
 @click.option("--folded-slow", is_flag=True, help="Folded stacks of the slowest traces only.")
 @click.option("--format", "format_", default=None, help="Skip detection and read as this format.")
 @click.option("--strict", is_flag=True, help="Stop at the first bad input instead of reading on.")
 @click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded.")
+@click.option(
+    "--jaeger-strict",
+    is_flag=True,
+    help="Critical paths exactly as Jaeger UI draws them, which skips calls that start the "
+    "instant the previous one ends.",
+)
 def analyze(
     inputs: tuple[str, ...],
     as_json: bool,
@@ -145,6 +152,7 @@ def analyze(
     format_: str | None,
     strict: bool,
     no_adjust_skew: bool,
+    jaeger_strict: bool,
 ) -> None:
     """Find what made requests slow or fail, and what to fix first.
 
@@ -178,7 +186,9 @@ def analyze(
         until_ns=until,
         min_duration_ns=min_duration,
     )
-    options = AnalysisOptions(slow_threshold_ns=slow_threshold, top=top)
+    options = AnalysisOptions(
+        slow_threshold_ns=slow_threshold, top=top, jaeger_strict=jaeger_strict
+    )
     session = ReadSession(list(inputs), format=format_, strict=strict)
     analyzer = Analyzer(options)
     for trace in filter_traces(_traces(session, not no_adjust_skew), trace_filter):
@@ -197,7 +207,9 @@ def analyze(
 
     if folded is not None:
         _write_folded(analyzer, folded, folded_slow)
-    if as_json:
+    if folded == "-":
+        pass  # stdout holds the stacks; conditions and errors still go to stderr below
+    elif as_json:
         sys.stdout.buffer.write(encode_report(report))
         sys.stdout.buffer.flush()
     else:
@@ -206,7 +218,7 @@ def analyze(
             console = Console(highlight=False, width=160)  # files and pipes: no wrapping
         render_report(report, console)
     print_warnings(session.diagnostics)
-    if as_json:
+    if as_json or folded == "-":
         for result in report.conditions:
             if result.holds:
                 stderr.print(f"[red]FAIL[/] {result.expression}: {result.message}", soft_wrap=True)

@@ -48,6 +48,7 @@ def render_report(report: AnalysisReport, console: Console) -> None:
     _endpoints(report, console)
     _profiles(report, console)
     _slowest(report, console)
+    _path(report, console)
     _slow_spans(report, console)
     _errors(report, console)
     _operations(report, console)
@@ -171,6 +172,31 @@ def _slowest(report: AnalysisReport, console: Console) -> None:
             path,
         )
     console.print(table)
+    console.print()
+
+
+def _path(report: AnalysisReport, console: Console) -> None:
+    """The slowest trace's critical path step by step (with --trace-id: that trace's)."""
+    if not report.slowest_traces:
+        return
+    trace = report.slowest_traces[0]
+    table = _table(
+        f"Critical path of {trace.trace_id} ({_frame(trace.service, trace.operation)}, "
+        f"{format_duration(trace.duration_ns)})",
+        "at", "for", "service:operation", "span id",
+        right=("at", "for"),
+    )  # fmt: skip
+    for step in trace.critical_path[: _MAX_ROWS * 2]:
+        table.add_row(
+            "+" + format_duration(step.start_ns - trace.start_ns),
+            format_duration(step.end_ns - step.start_ns),
+            _frame(step.service, step.operation),
+            step.span_id,
+        )
+    console.print(table)
+    shown = min(len(trace.critical_path), _MAX_ROWS * 2)
+    if trace.truncated or shown < len(trace.critical_path):
+        console.print(f"[dim]first {shown} steps shown; the path has more[/]")
     console.print()
 
 
