@@ -82,7 +82,7 @@ def decode_document(decoder: msgspec.json.Decoder, data: bytes, source: str) -> 
         match = _PATH.search(message)
         place = match.group(1) if match else "$"
         message = _PATH.sub("", message)
-        if "missing required field `traceId`" in message and b'"trace_id"' in data:
+        if b'"trace_id"' in data and b'"traceId"' not in data:
             message += (
                 " - this looks like a Zipkin Thrift or protobuf structure written as JSON "
                 "(snake_case fields such as trace_id), not a trace format spanscope reads; "

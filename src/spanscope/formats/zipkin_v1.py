@@ -14,7 +14,7 @@ the source and the JSON path (``$[1].parentId``, ``$[2][0].id`` in batches).
 Writing: one JSON list of v1 spans, the way Zipkin's ``V2SpanConverter`` writes them: core
 annotations for the kind (``cs``/``cr``, ``sr``/``ss``, ``ms``/``ws``, ``wr``/``mr``), the other
 annotations, tags as binary annotations recorded by the local endpoint, the remote endpoint as an
-address annotation, no timestamp/duration on a shared span.
+address annotation, no timestamp/duration on a shared server span.
 
 A write -> read round trip keeps what Zipkin v2 keeps (see ``zipkin_v2``) and, unlike v2, the
 type of boolean, integer and float attributes (written with v1's ``type`` field: BOOL, I64,

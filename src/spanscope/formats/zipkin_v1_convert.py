@@ -13,12 +13,13 @@ annotation values keep their type (``type``: BOOL, I16/I32/I64, DOUBLE, BYTES, S
 ``type``, the JSON type of the value). ``lc`` (local component) names the service of a span
 whose endpoints carry no service name (the collector does the same).
 
-v2 -> v1 (``join_v1``): ``timestamp``/``duration`` (omitted on shared spans), core annotations
-for the kind at the start and end, other annotations and tags recorded by the local endpoint,
-the remote endpoint as an ``sa``/``ca``/``ma`` address annotation, an empty ``lc`` annotation
-to carry the service of a span that has nothing else to carry it. Booleans, ints and floats are
-written with their v1 ``type``. An event named like a core annotation (``cs``...) is written
-without an endpoint so it is not taken as one.
+v2 -> v1 (``join_v1``): ``timestamp``/``duration`` (omitted on shared server spans), core
+annotations for the kind at the start and end, other annotations and tags recorded by the local
+endpoint, the remote endpoint as an ``sa``/``ca``/``ma`` address annotation, an empty ``lc``
+annotation to carry the service of a span that has nothing else to carry it. Booleans, ints and
+floats are written with their v1 ``type``. An event named like a core annotation (``cs``...) is
+written without an endpoint so it is not taken as one. Unlike Zipkin, only a shared *server*
+span loses its timestamp/duration (on other kinds that would lose the times, not just the flag).
 """
 
 from __future__ import annotations
@@ -384,7 +385,9 @@ def join_v1(z: ZSpan) -> V1Span:
     carried = z.tags or any(note.endpoint is not None for note in annotations)
     if local is not None and not carried:
         binaries.append(V1BinaryAnnotation("lc", "", endpoint=local))
-    shared = bool(z.shared)
+    # v1 says "shared" by leaving the times of a server span to its sr/ss annotations; on any
+    # other span that would lose the times, so only server spans get it
+    shared = bool(z.shared) and z.kind == "SERVER" and bool(ts)
     return V1Span(
         traceId=z.traceId,
         id=z.id,
