@@ -82,24 +82,40 @@ def _node_sub(node: ServiceNode) -> str:
     if not node.spans:
         return "not traced"
     rate = node.error_spans / node.spans
-    return f"{node.spans:,} spans" + (f" · {rate:.0%} err" if node.error_spans else "")
+    return f"{node.spans:,} spans" + (f" · {_rate(rate)} err" if node.error_spans else "")
+
+
+def _rate(rate: float) -> str:
+    if rate <= 0:
+        return "0%"
+    if rate < 0.001:
+        return "<0.1%"
+    return f"{rate:.1%}" if rate < 0.1 else f"{rate:.0%}"
+
+
+def _mix(a: str, b: str, t: float) -> str:
+    pairs = zip(
+        (int(a[i : i + 2], 16) for i in (1, 3, 5)),
+        (int(b[i : i + 2], 16) for i in (1, 3, 5)),
+        strict=True,
+    )
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in pairs)
 
 
 def _edge_color(rate: float) -> str:
+    """Grey without errors; towards amber up to 1% errors, then towards red up to 10%, so a
+    rare failure shows without shouting and an error-heavy edge cannot be missed."""
     if rate <= 0:
         return "#8a94a3"
-    # from amber at the first error to full red at 10% and above
-    t = min(1.0, rate / 0.10)
-    r0, g0, b0 = 0xF0, 0xA2, 0x02
-    r1, g1, b1 = 0xE0, 0x31, 0x31
-    mixed = (round(a + (b - a) * t) for a, b in ((r0, r1), (g0, g1), (b0, b1)))
-    return "#" + "".join(f"{value:02x}" for value in mixed)
+    if rate < 0.01:
+        return _mix("#b59a6a", "#f0a202", rate / 0.01)
+    return _mix("#f0a202", ERROR_COLOR, min(1.0, (rate - 0.01) / 0.09))
 
 
 def _edge_label(edge: ServiceEdge) -> str:
     parts = [f"{edge.calls:,} calls"]
     if edge.errors:
-        parts.append(f"{edge.error_rate:.1%} err")
+        parts.append(f"{_rate(edge.error_rate)} err")
     parts.append(f"p99 {duration(edge.p99_ns)}")
     return " · ".join(parts)
 
@@ -227,7 +243,7 @@ def render_servicemap_html(traces: Sequence[Trace], *, title: str = "Service map
         f'<td class="num" data-v="{e.calls}">{e.calls:,}</td>'
         f'<td class="num" data-v="{e.errors}">{e.errors:,}</td>'
         f'<td class="num{" err" if e.errors else ""}" data-v="{e.error_rate:.6f}">'
-        f"{e.error_rate:.1%}</td>"
+        f"{_rate(e.error_rate)}</td>"
         f'<td class="num" data-v="{e.p50_ns}">{esc(duration(e.p50_ns))}</td>'
         f'<td class="num" data-v="{e.p99_ns}">{esc(duration(e.p99_ns))}</td></tr>'
         for e in sorted(edges, key=lambda e: (-e.errors, -e.calls, e.parent, e.child))
