@@ -75,6 +75,22 @@ def test_report_on_the_shop_finds_the_planted_problems(shop):
     assert "<" in origin["message_template"]
     edges = {(d["parent"], d["child"]) for d in document["dependencies"]}
     assert ("checkout", "payment") in edges and ("inventory", "postgresql") in edges
+    # The N+1 queries are back to back: all of them count, so they rank right after payment.
+    (checkout,) = [p for p in document["profiles"] if p["operation"] == "POST /api/checkout"]
+    assert [(f["service"], f["operation"]) for f in checkout["frames"][:2]] == [
+        ("payment", "POST"), ("inventory", "SELECT shop.stock")
+    ]  # fmt: skip
+
+
+def test_jaeger_strict_charges_back_to_back_calls_to_the_parent(shop):
+    def stock_time(document):
+        ops = {(o["service"], o["operation"]): o for o in document["operations"]}
+        return ops[("inventory", "SELECT shop.stock")]["critical_ns"]
+
+    default = analyze_json(str(shop))
+    strict = analyze_json(str(shop), "--jaeger-strict")
+    assert strict["options"]["jaeger_strict"] is True
+    assert stock_time(strict) < stock_time(default) * 0.8
 
 
 def test_filters(shop):
@@ -158,6 +174,8 @@ def test_folded_output(shop, tmp_path):
     lines = out.read_text().splitlines()
     assert lines and lines[0].startswith("frontend:POST /api/checkout;")
     assert all(int(line.rsplit(" ", 1)[1]) > 0 for line in lines)
+    stdout = spanscope("analyze", str(shop), "--folded", "-")
+    assert stdout.returncode == 0 and stdout.stdout.splitlines() == lines
     slow = tmp_path / "slow.txt"
     assert spanscope("analyze", str(shop), "--folded", str(slow), "--folded-slow").returncode == 0
     total = sum(int(line.rsplit(" ", 1)[1]) for line in lines)
