@@ -186,6 +186,17 @@ def test_tooltip_collapse_search_and_keyboard(page, tmp_path):
     page.page.press("#search", "Escape")
     assert _state(page)["visible"] == n
 
+    # a legend chip filters by service; a second click clears it
+    busiest = max(
+        {s.service_name for s in trace.spans},
+        key=lambda name: sum(s.service_name == name for s in trace.spans),
+    )
+    page.page.locator(".chip").first.click()
+    assert _state(page)["matches"] == sum(s.service_name == busiest for s in trace.spans)
+    assert page.page.locator("#service-filter option:checked").inner_text() == busiest
+    page.page.locator(".chip").first.click()
+    assert _state(page)["visible"] == n
+
     # errors only
     page.page.check("#errors-only")
     assert _state(page)["matches"] == sum(is_error_span(s) for s in trace.spans)

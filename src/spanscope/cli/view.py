@@ -78,7 +78,7 @@ def _write(output: str, content: str, what: str) -> None:
     "--max-traces",
     default=1000,
     show_default=True,
-    help="With more traces than this, keep the slowest ones (the page says so).",
+    help="With more traces than this, keep the slowest ones (the page says so); 0: all.",
 )
 @click.option("--title", default="", help="Page title (default: the trace or trace count).")
 def view(
