@@ -117,6 +117,11 @@ def test_slow_spans_and_slowest_traces(report):
         (sid("ra1"), 0), (sid("sa1"), 1), (sid("pa1"), 2), (sid("sa1"), 902), (sid("ra1"), 903)
     ]  # fmt: skip
     assert sum(s.end_ns - s.start_ns for s in first.critical_path) == 904 * MS
+    busiest = first.top_self_time[0]
+    assert (busiest.span_id, busiest.self_ns, busiest.critical_ns) == (
+        sid("pa1"), 900 * MS, 900 * MS
+    )  # fmt: skip
+    assert busiest.duration_ns == 900 * MS and len(first.top_self_time) == 3
 
 
 def test_errors_grouped_by_origin(report):

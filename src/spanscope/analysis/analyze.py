@@ -12,7 +12,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 
-from spanscope.analysis.critical_path import critical_path, critical_time_by_span
+from spanscope.analysis.critical_path import (
+    CriticalSection,
+    critical_path,
+    critical_time_by_span,
+)
 from spanscope.analysis.dependencies import DependencyCollector
 from spanscope.analysis.errors import error_detail, error_ids, message_template, originating_error
 from spanscope.analysis.percentiles import LatencyDigest
@@ -33,9 +37,10 @@ from spanscope.analysis.results import (
     ProblemCount,
     SlowSpan,
     SlowSpans,
+    SpanTime,
     TraceDetail,
 )
-from spanscope.analysis.self_time import span_self_time
+from spanscope.analysis.self_time import self_times, span_self_time
 from spanscope.model import Span, Trace
 
 MAX_PATH_STEPS = 200
@@ -64,7 +69,7 @@ def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def _detail(trace: Trace, sections, failed: bool, top: int) -> TraceDetail:
+def _detail(trace: Trace, sections: list[CriticalSection], failed: bool, top: int) -> TraceDetail:
     root = trace.root
     by_id = trace.by_id
     per_frame: dict[tuple[str, str], int] = {}
@@ -83,6 +88,20 @@ def _detail(trace: Trace, sections, failed: bool, top: int) -> TraceDetail:
         )
         for s in sections[:MAX_PATH_STEPS]
     ]
+    own = self_times(trace)
+    critical = critical_time_by_span(sections)
+    busiest = sorted(trace.spans, key=lambda s: (-own[s.span_id], s.start_ns))[:top]
+    top_self = [
+        SpanTime(
+            s.span_id,
+            s.service_name,
+            s.name,
+            s.duration_ns,
+            own[s.span_id],
+            critical.get(s.span_id, 0),
+        )
+        for s in busiest
+    ]
     return TraceDetail(
         trace.trace_id,
         root.service_name,
@@ -94,6 +113,7 @@ def _detail(trace: Trace, sections, failed: bool, top: int) -> TraceDetail:
         contributors,
         steps,
         len(sections) > MAX_PATH_STEPS,
+        top_self,
     )
 
 

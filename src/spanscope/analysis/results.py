@@ -94,6 +94,18 @@ class Contributor(msgspec.Struct):
     share: float
 
 
+class SpanTime(msgspec.Struct):
+    """One span of a trace: how long it ran, how much of that was its own work (self time), and
+    how much the request waited on it (critical-path time)."""
+
+    span_id: str
+    service: str
+    operation: str
+    duration_ns: int
+    self_ns: int
+    critical_ns: int
+
+
 class TraceDetail(msgspec.Struct):
     """One trace with its critical path."""
 
@@ -107,6 +119,7 @@ class TraceDetail(msgspec.Struct):
     contributors: list[Contributor]  # ranked by critical_ns, at most `top`
     critical_path: list[PathStep]  # ascending time; at most 200 steps (see truncated)
     truncated: bool = False
+    top_self_time: list[SpanTime] = []  # the spans with the most self time, at most `top`
 
 
 class SlowSpan(msgspec.Struct):

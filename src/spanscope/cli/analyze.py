@@ -7,12 +7,14 @@ them, runs ``spanscope.analysis`` and renders with ``spanscope.report``. Exit co
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from spanscope import units
 from spanscope.analysis.analyze import Analyzer
@@ -70,10 +72,23 @@ class TimeParam(click.ParamType):
 
 def _traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]:
     """Build traces one at a time and drop each group of spans once built, so the traces of a
-    big data set are never all held at once."""
+    big data set are never all held at once. Shows progress on a terminal."""
     groups = group_by_trace(session.spans())
-    for trace_id in list(groups):
-        yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
+    show = session.progress and stderr.is_terminal and not os.environ.get("CI")
+    with Progress(
+        TextColumn("[bold]analysing[/]"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} traces"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=not show,
+    ) as progress:
+        task = progress.add_task("traces", total=len(groups))
+        for done, trace_id in enumerate(list(groups), 1):
+            yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
+            if done % 1024 == 0:
+                progress.update(task, completed=done)
 
 
 def _conditions(expressions: tuple[str, ...]) -> list[Condition]:

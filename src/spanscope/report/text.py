@@ -197,6 +197,21 @@ def _path(report: AnalysisReport, console: Console) -> None:
     shown = min(len(trace.critical_path), _MAX_ROWS * 2)
     if trace.truncated or shown < len(trace.critical_path):
         console.print(f"[dim]first {shown} steps shown; the path has more[/]")
+    if trace.top_self_time:
+        spans = _table(
+            "Spans of that trace with the most self time",
+            "service:operation", "duration", "self", "on critical path", "span id",
+            right=("duration", "self", "on critical path"),
+        )  # fmt: skip
+        for item in trace.top_self_time:
+            spans.add_row(
+                _frame(item.service, item.operation),
+                format_duration(item.duration_ns),
+                format_duration(item.self_ns),
+                format_duration(item.critical_ns),
+                item.span_id,
+            )
+        console.print(spans)
     console.print()
 
 
