@@ -12,6 +12,7 @@ from rich.table import Table
 
 from spanscope.propagation import codecs
 from spanscope.propagation.context import Context, Parsed
+from spanscope.propagation.results import TestReport
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False)
@@ -91,7 +92,11 @@ def _parsed_dict(parsed: Parsed[Context]) -> dict[str, object]:
     return out
 
 
-def _print_parse(pairs, results: dict[str, Parsed[Context]], converted) -> None:
+def _print_parse(
+    pairs: list[tuple[str, str]],
+    results: dict[str, Parsed[Context]],
+    converted: Parsed[list[tuple[str, str]]],
+) -> None:
     if not results:
         got = ", ".join(name or f"unrecognised value {value!r}" for name, value in pairs)
         stdout.print(f"[red]no trace context header found[/] (got {got or 'nothing'})")
@@ -194,7 +199,7 @@ def test(
         sys.exit(EXIT_FAILED)
 
 
-def _print_report(report) -> None:
+def _print_report(report: TestReport) -> None:
     for fmt in report.formats:
         verdict = "[green]PASS[/]" if fmt.ok else "[red]FAIL[/]"
         stdout.print(f"\n{verdict} [bold]{fmt.format}[/] trace {fmt.trace_id}")

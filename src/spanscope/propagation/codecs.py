@@ -57,7 +57,9 @@ def _w3c_inject(context: Context) -> list[tuple[str, str]]:
     return w3c.inject(context) + baggage.inject_entries(context.baggage)
 
 
-def _plus_baggage(extract: Callable[[Headers], Parsed[Context]]):
+def _plus_baggage(
+    extract: Callable[[Headers], Parsed[Context]],
+) -> Callable[[Headers], Parsed[Context]]:
     def extract_with_baggage(headers: Headers) -> Parsed[Context]:
         parsed = extract(headers)
         return parsed if parsed.value is None else _with_w3c_baggage(parsed, headers)

@@ -19,7 +19,7 @@ import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -111,11 +111,11 @@ class Parsed(Generic[T]):
         return "valid" if self.ok else "invalid"
 
 
-def absent(header: str) -> Parsed:
+def absent(header: str) -> Parsed[Any]:
     return Parsed(present=False, header=header, reason="")
 
 
-def invalid(header: str, reason: str, warnings: Iterable[str] = ()) -> Parsed:
+def invalid(header: str, reason: str, warnings: Iterable[str] = ()) -> Parsed[Any]:
     return Parsed(reason=reason, header=header, warnings=tuple(warnings))
 
 

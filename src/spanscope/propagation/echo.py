@@ -31,6 +31,7 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.resources import Resource
@@ -40,7 +41,7 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
 from spanscope.propagation import baggage, codecs, jaeger
-from spanscope.propagation.context import Context, new_span_id, new_trace_id
+from spanscope.propagation.context import Context, Parsed, new_span_id, new_trace_id
 
 MAX_BODY = 1 << 20
 
@@ -106,7 +107,9 @@ class EchoService:
         self.provider = _tracer_provider(config, self.ids)
         self.tracer = self.provider.get_tracer("spanscope.propagation.echo")
 
-    def handle(self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes):
+    def handle(
+        self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> dict[str, Any]:
         results = codecs.extract_all(headers)
         found = codecs.first_valid(results)
         present = [n for n, p in results.items() if p.present]
@@ -213,7 +216,7 @@ def _otel_context(context: Context, sampled: bool) -> SpanContext:
     )
 
 
-def _parsed_dict(parsed) -> dict[str, object]:
+def _parsed_dict(parsed: Parsed[Context]) -> dict[str, object]:
     out: dict[str, object] = {"status": parsed.status()}
     if parsed.reason:
         out["reason"] = parsed.reason
@@ -280,6 +283,8 @@ class EchoServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        if isinstance(host, bytes):
+            host = host.decode()
         return f"http://{host}:{port}/"
 
     def start(self) -> EchoServer:

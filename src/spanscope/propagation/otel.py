@@ -15,8 +15,6 @@ Contract: ``extract`` never raises; an absent or invalid header leaves the conte
 from __future__ import annotations
 
 import logging
-from collections.abc import Set
-from typing import Any
 
 from opentelemetry import baggage as otel_baggage
 from opentelemetry import trace as otel_trace
@@ -106,7 +104,7 @@ class SpanscopePropagator(TextMapPropagator):
             setter.set(carrier, name, value)
 
     @property
-    def fields(self) -> Set[str]:
+    def fields(self) -> set[str]:
         return {h for h in self.codec.headers if not h.endswith("-")}
 
 
@@ -142,7 +140,7 @@ def propagator(
     """A propagator for format ``name``. Formats without baggage of their own get the W3C
     baggage propagator alongside when ``with_baggage`` (OpenTelemetry's usual
     ``OTEL_PROPAGATORS=b3,baggage``)."""
-    chosen: Any = _upstream(name) if prefer_upstream else None
+    chosen: TextMapPropagator | None = _upstream(name) if prefer_upstream else None
     if chosen is None:
         chosen = SpanscopePropagator(name)
     if with_baggage and not codecs.CODECS[name].own_baggage:

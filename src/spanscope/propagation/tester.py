@@ -23,10 +23,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from spanscope.propagation import codecs
 from spanscope.propagation.backend import verify_trace
-from spanscope.propagation.context import BaggageEntry, Context, new_context
+from spanscope.propagation.context import BaggageEntry, Context, Parsed, new_context
 from spanscope.propagation.results import Check, FormatReport, Hop, TestReport
 
 PROBE_BAGGAGE = BaggageEntry("spanscope-probe", "hop check/1")
@@ -43,7 +44,9 @@ def probe_context(fmt: str, baggage: bool = True, sampled: bool = True) -> Conte
     return context
 
 
-def _request(url: str, headers: Sequence[tuple[str, str]], timeout: float):
+def _request(
+    url: str, headers: Sequence[tuple[str, str]], timeout: float
+) -> tuple[int | None, bytes, str]:
     request = urllib.request.Request(url, method="GET")
     for name, value in headers:
         request.add_header(name, value)
@@ -109,7 +112,7 @@ def _run_format(
         answer = json.loads(body) if body else None
     except ValueError:
         answer = None
-    if _is_echo_answer(answer):
+    if isinstance(answer, dict) and _is_echo_answer(answer):
         _walk_chain(report, fmt, context, answer, url, hops, expect_services if not backend else ())
     elif backend is None:
         report.problems.append(
@@ -133,7 +136,7 @@ def _walk_chain(
     report: FormatReport,
     fmt: str,
     context: Context,
-    answer: dict,
+    answer: dict[str, Any],
     url: str,
     hops: int | None,
     expect_services: Sequence[str],
@@ -142,7 +145,7 @@ def _walk_chain(
     previous: Hop | None = None
     seen_span_ids = {context.span_id}
     index = 0
-    current: dict | None = answer
+    current: dict[str, Any] | None = answer
     while current is not None:
         index += 1
         hop = Hop(index, str(current.get("service", "?")), url)
@@ -156,7 +159,7 @@ def _walk_chain(
         expected = None
         if call is not None:
             hop.sent = [list(h) for h in call.get("sent") or []]
-            sent_parsed = codecs.CODECS[fmt].extract([tuple(h) for h in hop.sent])
+            sent_parsed = codecs.CODECS[fmt].extract([(h[0], h[1]) for h in hop.sent])
             if received is not None:
                 expected = _check_sent(hop, fmt, sent_parsed, received, seen_span_ids)
             url = str(call.get("url", ""))
@@ -185,7 +188,11 @@ def _walk_chain(
 
 
 def _check_arrival(
-    hop: Hop, fmt: str, parsed: dict | None, expected: Context | None, previous: Hop | None
+    hop: Hop,
+    fmt: str,
+    parsed: dict[str, Any] | None,
+    expected: Context | None,
+    previous: Hop | None,
 ) -> Context | None:
     """Check what reached ``hop``; return the context it received, or None."""
     sender = previous.label if previous else "spanscope"
@@ -298,7 +305,7 @@ def _compare(hop: Hop, fmt: str, expected: Context, got: Context, sender: str) -
 
 
 def _check_sent(
-    hop: Hop, fmt: str, parsed, received: Context, seen_span_ids: set[str]
+    hop: Hop, fmt: str, parsed: Parsed[Context], received: Context, seen_span_ids: set[str]
 ) -> Context | None:
     """Check what ``hop`` sent on; return that context (what the next hop should get)."""
     if not parsed.present:
@@ -347,7 +354,7 @@ def _ts(context: Context) -> str:
     return ",".join(f"{k}={v}" for k, v in context.tracestate) or "(none)"
 
 
-def _context_from_dict(data: dict) -> Context:
+def _context_from_dict(data: dict[str, Any]) -> Context:
     return Context(
         trace_id=data.get("trace_id") or "",
         span_id=data.get("span_id") or "",
