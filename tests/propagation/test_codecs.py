@@ -34,7 +34,7 @@ def test_traceparent_future_version_and_flags() -> None:
     parsed = w3c.parse_traceparent(
         "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03-whatever"
     )
-    assert parsed.ok and parsed.value.random and parsed.value.sampled
+    assert parsed.ok and parsed.value.sampled and not parsed.value.random  # only "sampled"
     assert "sent on as version 00" in parsed.warnings[0]
     reserved = w3c.parse_traceparent(TP[:-2] + "ff")
     assert reserved.ok and "reserved bits" in reserved.warnings[0]

@@ -70,3 +70,12 @@ def test_ours_carry_tracestate_random_flag_and_baggage() -> None:
     assert SpanscopePropagator("b3").extract({"b3": "nonsense"}) == {}
     with pytest.raises(ValueError, match="unknown format"):
         SpanscopePropagator("zipkin")
+
+
+def test_our_b3_propagator_reads_both_forms() -> None:
+    multi = {"x-b3-traceid": "463ac35c9f6413ad48485a3953bb6124", "x-b3-spanid": "a2fb4a1d1a96d312"}
+    got = trace.get_current_span(SpanscopePropagator("b3").extract(multi)).get_span_context()
+    assert f"{got.span_id:016x}" == "a2fb4a1d1a96d312"
+    both = {**multi, "b3": "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"}
+    got = trace.get_current_span(SpanscopePropagator("b3").extract(both)).get_span_context()
+    assert f"{got.span_id:016x}" == "e457b5a2e4d86bd1"  # the single header wins

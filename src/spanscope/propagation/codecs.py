@@ -113,6 +113,8 @@ CODECS: dict[str, Codec] = {
     )
 }
 FORMAT_NAMES = tuple(CODECS)
+# what a B3 receiver does: read both forms, the single header winning
+extract_b3_any = _plus_baggage(b3.extract_any)
 # When a request carries several formats that disagree, the first valid one in this order wins.
 PRIORITY = ("w3c", "b3", "b3multi", "jaeger", "xray")
 

@@ -44,6 +44,8 @@ class SpanscopePropagator(TextMapPropagator):
         if format not in codecs.CODECS:
             raise ValueError(f"unknown format {format!r}; choose from {codecs.FORMAT_NAMES}")
         self.codec = codecs.CODECS[format]
+        # a B3 receiver reads both B3 forms, the single header taking precedence
+        self._extract = codecs.extract_b3_any if format == "b3" else self.codec.extract
 
     def extract(
         self,
@@ -55,7 +57,7 @@ class SpanscopePropagator(TextMapPropagator):
         headers = [
             (key, value) for key in getter.keys(carrier) for value in getter.get(carrier, key) or []
         ]
-        parsed = self.codec.extract(headers)
+        parsed = self._extract(headers)
         if parsed.value is None:
             if parsed.present:
                 logger.debug("ignored %s context: %s", self.codec.name, parsed.reason)

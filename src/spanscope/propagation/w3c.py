@@ -4,8 +4,9 @@ Rules implemented (https://www.w3.org/TR/trace-context-2/):
 - ``traceparent`` = ``version-traceid-parentid-flags``, all lowercase hex; version ``ff`` is
   forbidden; version ``00`` is exactly 55 characters; a higher (future) version is parsed for
   its first four fields when the header is at least 55 characters and the flags are followed by
-  the end or a ``-``, and is sent on as version ``00``; all-zero ids are invalid; repeated
-  ``traceparent`` headers make the context invalid; surrounding spaces and tabs are ignored.
+  the end or a ``-`` (only the sampled flag is used), and is sent on as version ``00``;
+  all-zero ids are invalid; repeated ``traceparent`` headers make the context invalid;
+  surrounding spaces and tabs are ignored.
 - flags: bit 0 sampled, bit 1 (Level 2) random trace id, the rest reserved (ignored on receipt,
   sent as zero).
 - ``tracestate``: repeated headers are combined in order; empty and whitespace-only members are
@@ -138,7 +139,7 @@ def parse_traceparent(values: str | Sequence[str]) -> Parsed[Traceparent]:
             )
         warnings.append(
             f"version {version_text} is newer than 00: read its trace-id, parent-id and "
-            "flags; it is sent on as version 00"
+            "sampled flag (other flags may mean something else there); sent on as version 00"
         )
     reason = _hex_field("trace-id", trace_id, 32) or _hex_field("parent-id", parent_id, 16)
     if reason:
@@ -146,6 +147,8 @@ def parse_traceparent(values: str | Sequence[str]) -> Parsed[Traceparent]:
     if not is_lower_hex(flags_text, 2):
         return invalid(TRACEPARENT, describe_hex_problem("trace-flags", flags_text, (2,)))
     flags = int(flags_text, 16)
+    if version > 0:
+        flags &= FLAG_SAMPLED  # the spec: only the sampled bit is defined across versions
     if version == 0 and flags & ~KNOWN_FLAGS:
         warnings.append(
             f"trace-flags {flags_text} set reserved bits; they are ignored and sent as zero"
