@@ -423,9 +423,11 @@
     }
     h += "<h3>Resource</h3>" + kvTable(dd.r !== undefined ? all.resources[dd.r] : null);
     $("details-body").innerHTML = h;
-    $("details").hidden = false;
+    if ($("details").hidden) { $("details").hidden = false; relayout(); }
   }
-  function closeDetails() { $("details").hidden = true; }
+  function closeDetails() { if (!$("details").hidden) { $("details").hidden = true; relayout(); } }
+  // The detail panel takes room from the time axis: measure again and redraw.
+  function relayout() { if (T) { measure(); drawMinimap(); redraw(); } }
 
   // ---- views: trace list and trace -----------------------------------------------------------
   var sortKey = "dur", sortAsc = false;
@@ -559,10 +561,7 @@
   function bind() {
     var rows = $("rows");
     rows.addEventListener("scroll", schedule, { passive: true });
-    window.addEventListener("resize", function () {
-      if (!T) return;
-      measure(); drawMinimap(); redraw();
-    });
+    window.addEventListener("resize", relayout);
     var dragged = false;
     rows.addEventListener("click", function (ev) {
       if (dragged) { dragged = false; return; }
