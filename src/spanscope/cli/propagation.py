@@ -145,7 +145,9 @@ def _show(value: object) -> str:
 )
 @click.option("--hops", type=click.IntRange(min=1), help="How many hops the chain must have.")
 @click.option("--expect-services", default="", help="Comma list of services, in chain order.")
-@click.option("--backend", help="Jaeger-API trace store to find the trace in, e.g. :16686.")
+@click.option(
+    "--backend", help="Trace store speaking the Jaeger query API, e.g. http://localhost:16686."
+)
 @click.option(
     "--backend-wait", default=10.0, show_default=True, help="Seconds to wait for spans to land."
 )
