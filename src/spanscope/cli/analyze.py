@@ -176,6 +176,9 @@ def analyze(
     (all requests vs the slowest 5%), the slowest traces with their critical path, slow spans,
     where errors started, service dependencies, and problems found in the data.
 
+    Exit status: 0 done, 1 a --fail-if condition holds (each is printed), 2 an input could
+    not be read (the rest is still analysed) or a bad option.
+
     \b
     Examples:
       spanscope analyze traces.json

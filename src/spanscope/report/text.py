@@ -256,8 +256,8 @@ def _errors(report: AnalysisReport, console: Console) -> None:
         table.add_row(
             f"{g.traces:,}",
             _frame(g.service, g.operation),
-            g.exception_type,
-            g.message_template,
+            g.exception_type or "-",
+            g.message_template or "(no message)",
             g.example_trace_id,
         )
     console.print(table)
