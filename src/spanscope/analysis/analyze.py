@@ -135,7 +135,8 @@ class Analyzer:
         self.operations: dict[tuple[str, str], _Operation] = {}
         self.slow_count = 0
         self._slow: list[tuple[tuple[int, int], int, SlowSpan]] = []  # min-heap, by self time
-        self._slowest: list[tuple[int, int, TraceDetail]] = []
+        # min-heap of the longest traces; details are worked out once, at the end
+        self._slowest: list[tuple[int, int, Trace, list[CriticalSection], bool]] = []
         self._groups: dict[tuple[str, str, str, str], _ErrorGroup] = {}
         self._problems: dict[str, list] = {}  # kind -> [count, trace ids, example]
         self.dependencies = DependencyCollector()
@@ -222,7 +223,7 @@ class Analyzer:
 
         if len(self._slowest) < top or root.duration_ns > self._slowest[0][0]:
             self._seq += 1
-            entry = (root.duration_ns, -self._seq, _detail(trace, sections, root_failed, top))
+            entry = (root.duration_ns, -self._seq, trace, sections, root_failed)
             if len(self._slowest) < top:
                 heapq.heappush(self._slowest, entry)
             else:
@@ -360,7 +361,12 @@ class Analyzer:
                 self.slow_count,
                 [item for _, _, item in sorted(self._slow, reverse=True)],
             ),
-            slowest_traces=[item for _, _, item in sorted(self._slowest, reverse=True)],
+            slowest_traces=[
+                _detail(trace, sections, failed, top)
+                for _, _, trace, sections, failed in sorted(
+                    self._slowest, key=lambda item: item[:2], reverse=True
+                )
+            ],
             errors=ErrorReport(
                 self.error_spans, self.with_errors, self.failed, by_operation, origins
             ),
