@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "flamegraph": "view:flamegraph",
     "generate": "generate:generate",
     "load": "load:load",
+    "serve": "serve:serve",
     "propagation": "propagation:propagation",
     "servicemap": "view:servicemap",
     "view": "view:view",

@@ -1,0 +1,158 @@
+"""``spanscope serve``: receive live traces into a DuckDB store and answer Jaeger's query API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import click
+
+from spanscope.cli.common import stderr
+from spanscope.store import StoreError, open_store
+from spanscope.units import format_duration, parse_duration, parse_size
+
+_RETENTION_EVERY_SECONDS = 60
+
+
+def _parse(parser, value: str | None, option: str):
+    if value is None:
+        return None
+    try:
+        return parser(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+@click.command()
+@click.option("--db", default="spanscope.duckdb", show_default=True, help="Store file.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0 to accept other machines).",
+)
+@click.option("--otlp-grpc-port", default=4317, show_default=True, help="OTLP/gRPC (0 = off).")
+@click.option("--otlp-http-port", default=4318, show_default=True, help="OTLP/HTTP (0 = off).")
+@click.option("--zipkin-port", default=9411, show_default=True, help="Zipkin (0 = off).")
+@click.option("--ui-port", default=16686, show_default=True, help="UI and query API.")
+@click.option("--retention", default=None, help="Delete traces older than this, e.g. 7d.")
+@click.option("--max-db-size", default=None, help="Delete the oldest traces past this, e.g. 5GB.")
+@click.option(
+    "--queue-spans",
+    default=200_000,
+    show_default=True,
+    help="Spans that may wait for the writer before receivers answer 429/RESOURCE_EXHAUSTED.",
+)
+@click.option("--max-body", default="32MB", show_default=True, help="Largest request body.")
+@click.option("-v", "--verbose", is_flag=True, help="Log each write and problem.")
+def serve(
+    db: str,
+    host: str,
+    otlp_grpc_port: int,
+    otlp_http_port: int,
+    zipkin_port: int,
+    ui_port: int,
+    retention: str | None,
+    max_db_size: str | None,
+    queue_spans: int,
+    max_body: str,
+    verbose: bool,
+) -> None:
+    """Receive traces (OTLP gRPC and HTTP, Zipkin) into a DuckDB store and serve the Jaeger
+    query API and the web UI.
+
+    Point your services' OTLP exporter at http://localhost:4318 (or localhost:4317 for gRPC),
+    or Zipkin reporters at http://localhost:9411/api/v2/spans. A span that got a success
+    answer is in the store; when the writer falls behind, receivers answer 429 /
+    RESOURCE_EXHAUSTED so exporters retry, instead of dropping spans.
+
+    \b
+    Examples:
+      spanscope serve
+      spanscope serve --db traces.duckdb --retention 7d --max-db-size 5GB
+      spanscope serve --host 0.0.0.0 --ui-port 8080
+    """
+    from spanscope.server.app import Server, ServerConfig
+    from spanscope.server.jaeger_api import JaegerApi
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    max_age_ns = _parse(parse_duration, retention, "--retention")
+    max_bytes = _parse(parse_size, max_db_size, "--max-db-size")
+    config = ServerConfig(
+        host=host,
+        otlp_grpc_port=otlp_grpc_port or None,
+        otlp_http_port=otlp_http_port or None,
+        zipkin_port=zipkin_port or None,
+        ui_port=ui_port or None,
+        max_body_bytes=_parse(parse_size, max_body, "--max-body"),
+        queue_spans=queue_spans,
+    )
+    try:
+        config.validate()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        store = open_store(db)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        server = Server(config, store, extra_routes=JaegerApi(store).routes())
+        asyncio.run(_run(server, store, max_age_ns, max_bytes))
+    except OSError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+
+
+async def _run(server, store, max_age_ns: int | None, max_bytes: int | None) -> None:
+    loop = asyncio.get_running_loop()
+    serving = asyncio.create_task(server.serve())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, server.stop)
+    started = asyncio.create_task(server.wait_started())
+    await asyncio.wait({serving, started}, return_when=asyncio.FIRST_COMPLETED)
+    if serving.done():
+        await serving  # raises what stopped it (e.g. a port in use)
+        return
+    _announce(server, store, max_age_ns, max_bytes)
+    retention = None
+    if max_age_ns or max_bytes:
+        retention = asyncio.create_task(_retention_loop(store, max_age_ns, max_bytes))
+    try:
+        await serving
+    finally:
+        if retention is not None:
+            retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retention
+
+
+async def _retention_loop(store, max_age_ns: int | None, max_bytes: int | None) -> None:
+    log = logging.getLogger("spanscope.retention")
+    while True:
+        deleted = await asyncio.to_thread(store.enforce_retention, max_age_ns, max_bytes)
+        if deleted:
+            log.info("retention deleted %d spans", deleted)
+        await asyncio.sleep(_RETENTION_EVERY_SECONDS)
+
+
+def _announce(server, store, max_age_ns: int | None, max_bytes: int | None) -> None:
+    host = server.config.host
+    ports = server.ports
+    lines = [f"[bold]spanscope[/] is receiving traces into [bold]{store.path}[/]"]
+    if "otlp_grpc" in ports:
+        lines.append(f"  OTLP/gRPC   {host}:{ports['otlp_grpc']}")
+    if "otlp_http" in ports:
+        lines.append(f"  OTLP/HTTP   http://{host}:{ports['otlp_http']}/v1/traces")
+    if "zipkin" in ports:
+        lines.append(f"  Zipkin      http://{host}:{ports['zipkin']}/api/v2/spans")
+    if "ui" in ports:
+        lines.append(f"  UI and API  http://{host}:{ports['ui']}/")
+    if max_age_ns:
+        lines.append(f"  retention   {format_duration(max_age_ns)}")
+    if max_bytes:
+        lines.append(f"  size limit  {max_bytes / 1e9:.3g} GB")
+    lines.append("Ctrl-C to stop (accepted spans are written first).")
+    stderr.print("\n".join(lines))
