@@ -1,0 +1,61 @@
+"""Trace storage: the ``Store`` protocol (``spanscope.store.base``) and its DuckDB backend.
+
+Use::
+
+    from spanscope.store import open_store, TraceQuery
+
+    with open_store("traces.duckdb") as store:          # creates the file if missing
+        store.write(spans)                              # durable when it returns
+        spans = store.get_trace("4bf92f3577b34da6a3ce929d0e0e4736")
+        traces = store.find_traces(TraceQuery(service="checkout", duration_min=500_000_000))
+        store.enforce_retention(max_age_ns=7 * 86400 * 10**9, max_bytes=5 * 10**9)
+
+``open_store(path, read_only=True)`` opens an existing store for queries only; it raises
+``StoreLockedError`` while another process has the file open for writing. The contract (what is
+durable, sorted, thread-safe) is in ``spanscope.store.base``; the table layout in
+``spanscope.store.schema``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from spanscope.store.base import (
+    DEFAULT_NUM_TRACES,
+    SchemaVersionError,
+    Store,
+    StoreClosedError,
+    StoreError,
+    StoreLockedError,
+    StoreStats,
+    TraceQuery,
+)
+
+__all__ = [
+    "DEFAULT_NUM_TRACES",
+    "DuckDBStore",
+    "SchemaVersionError",
+    "Store",
+    "StoreClosedError",
+    "StoreError",
+    "StoreLockedError",
+    "StoreStats",
+    "TraceQuery",
+    "open_store",
+]
+
+
+def open_store(path: str | os.PathLike, read_only: bool = False):
+    """Open (or create) the DuckDB store at ``path``; see ``DuckDBStore``."""
+    from spanscope.store.duckdb_store import DuckDBStore
+
+    return DuckDBStore(path, read_only=read_only)
+
+
+def __getattr__(name: str):
+    # DuckDB is imported only when a store is used, so importing TraceQuery stays cheap.
+    if name == "DuckDBStore":
+        from spanscope.store.duckdb_store import DuckDBStore
+
+        return DuckDBStore
+    raise AttributeError(name)

@@ -1,0 +1,373 @@
+"""The embedded trace store: one DuckDB file (schema in ``spanscope.store.schema``).
+
+``DuckDBStore(path)`` opens or creates a store for writing (one process at a time: DuckDB
+locks the file); ``DuckDBStore(path, read_only=True)`` opens it for queries only and fails with
+``StoreLockedError`` while a writer (e.g. ``spanscope serve``) has it open. Inside one process,
+``write`` goes through one connection (call it from one thread; a lock guards against misuse)
+and every query runs on a fresh cursor, so queries from other threads run beside writes and see
+whole batches only.
+
+How it is fast:
+- a batch goes to DuckDB as JSON lines in a private temporary file read by ``read_json`` (see
+  ``spanscope.store.codec``) straight into ``otel_traces``; its per-trace time ranges and any
+  new (service, operation) pairs are computed in Python and written in the SAME transaction:
+  one WAL sync per batch;
+- a trace is found through ``otel_traces_trace_id_ts`` (small: one row per trace per batch),
+  and its spans are read with its time range as a condition, so DuckDB reads only the row
+  groups of that time (spans arrive roughly in time order);
+- searches put their time window on ``Timestamp`` for the same row group pruning.
+
+Durability: DuckDB syncs its write-ahead log when a transaction commits, so a batch is on disk
+when ``write`` returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import duckdb
+
+from spanscope.model import Span, SpanKind, normalize_trace_id
+from spanscope.store import codec
+from spanscope.store.base import (
+    StoreClosedError,
+    StoreError,
+    StoreLockedError,
+    StoreStats,
+    TraceQuery,
+)
+from spanscope.store.schema import OPERATIONS, SPAN_KINDS, TRACE_INDEX, TRACES, prepare
+from spanscope.store.search_sql import find_trace_ids_sql, literal, time_literal
+
+_CHECKPOINT_THRESHOLD = "128MB"
+# Traces fetched per statement by find_traces (one UNION ALL branch each).
+_FETCH_CHUNK = 32
+
+
+def _lock_message(path: str, error: Exception) -> str:
+    return (
+        f"{path} is open for writing in another process ({error}). DuckDB allows one writer "
+        "and no readers beside it: stop that process (e.g. 'spanscope serve'), or query the "
+        "running server's API instead."
+    )
+
+
+class DuckDBStore:
+    """A trace store in one DuckDB file. Implements ``spanscope.store.Store``."""
+
+    def __init__(self, path: str | os.PathLike, read_only: bool = False) -> None:
+        self.path = str(path)
+        self.read_only = read_only
+        self._write_lock = threading.Lock()
+        self._cursor_lock = threading.Lock()
+        self._batches = 0
+        self._tmpdir: str | None = None
+        if read_only and not Path(self.path).exists():
+            raise StoreError(f"{self.path}: no such store")
+        try:
+            self._con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(_lock_message(self.path, exc)) from None
+            raise StoreError(f"{self.path}: cannot open store: {exc}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open store: {exc}") from None
+        try:
+            self.schema_version = prepare(self._con, self.path, read_only)
+            if not read_only:
+                # Fewer, larger checkpoints: the WAL is written once per batch anyway, and
+                # each checkpoint re-compresses whole row groups.
+                self._con.execute(f"SET checkpoint_threshold = '{_CHECKPOINT_THRESHOLD}'")
+                self._tmpdir = tempfile.mkdtemp(prefix="spanscope-store-")
+                self._operations = self._load_operations()
+        except BaseException:
+            self._con.close()
+            raise
+        self._closed = False
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosedError(f"{self.path}: store is closed")
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self._check_open()
+        with self._cursor_lock:
+            cursor = self._con.cursor()
+        try:
+            yield cursor
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: query failed: {exc}") from exc
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        if getattr(self, "_closed", True):
+            return
+        self._closed = True
+        with self._write_lock:
+            self._con.close()
+            if self._tmpdir is not None:
+                shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _load_operations(self) -> set[tuple[str, str, SpanKind]]:
+        rows = self._con.execute(f"SELECT * FROM {OPERATIONS}").fetchall()
+        return {(service, name, codec.kind_from_column(kind)) for service, name, kind in rows}
+
+    # -- writing -------------------------------------------------------------------------
+
+    def write(self, spans: Sequence[Span]) -> None:
+        """Store ``spans`` in one transaction; durable when this returns."""
+        self._check_open()
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only")
+        if not spans:
+            return
+        data, json_format = codec.encode_batch(spans)
+        ranges = codec.trace_ranges(spans)
+        with self._write_lock:
+            self._check_open()
+            self._batches += 1
+            spans_file = os.path.join(self._tmpdir, f"spans-{self._batches}.jsonl")
+            ranges_file = os.path.join(self._tmpdir, f"ranges-{self._batches}.json")
+            with open(spans_file, "wb") as out:
+                out.write(data)
+            with open(ranges_file, "wb") as out:
+                out.write(ranges)
+            new_operations = codec.operations(spans) - self._operations
+            con = self._con
+            try:
+                con.execute("BEGIN TRANSACTION")
+                con.execute(
+                    f"INSERT INTO {TRACES} {codec.INSERT_SELECT} FROM read_json("
+                    f"{literal(spans_file)}, format='{json_format}', "
+                    f"columns={codec.READ_COLUMNS}, maximum_object_size=1073741824)"
+                )
+                con.execute(
+                    f"INSERT INTO {TRACE_INDEX} {codec.RANGES_SELECT} FROM read_json("
+                    f"{literal(ranges_file)}, format='array', "
+                    f"columns={codec.RANGES_COLUMNS})"
+                )
+                if new_operations:
+                    values = ", ".join(
+                        f"({literal(service)}, {literal(name)}, '{SPAN_KINDS[kind]}')"
+                        for service, name, kind in new_operations
+                    )
+                    con.execute(f"INSERT OR IGNORE INTO {OPERATIONS} VALUES {values}")
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: write failed: {exc}") from exc
+            finally:
+                os.unlink(spans_file)
+                os.unlink(ranges_file)
+            self._operations |= new_operations
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _trace_ranges(self, cursor, trace_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        ids = ", ".join(literal(trace_id) for trace_id in trace_ids)
+        rows = cursor.execute(
+            f'SELECT TraceId, epoch_ns(min(Start)), epoch_ns(max("End")) FROM {TRACE_INDEX} '
+            f"WHERE TraceId IN ({ids}) GROUP BY TraceId"
+        ).fetchall()
+        return {trace_id: (start, end) for trace_id, start, end in rows}
+
+    def _fetch(self, cursor, trace_ids: Sequence[str]) -> dict[str, list[Span]]:
+        """The spans of each trace (ids from the store or validated), sorted."""
+        found: dict[str, list[Span]] = {}
+        decoder = codec.RowDecoder()
+        for begin in range(0, len(trace_ids), _FETCH_CHUNK):
+            ranges = self._trace_ranges(cursor, trace_ids[begin : begin + _FETCH_CHUNK])
+            if not ranges:
+                continue
+            branches = [
+                f"SELECT {codec.SELECT_SPAN} FROM {TRACES} WHERE "
+                f'"Timestamp" BETWEEN {time_literal(start)} AND {time_literal(end)} '
+                f"AND TraceId = {literal(trace_id)}"
+                for trace_id, (start, end) in ranges.items()
+            ]
+            for row in cursor.execute(" UNION ALL ".join(branches)).fetchall():
+                found.setdefault(row[0], []).append(decoder.span(row))
+        for spans in found.values():
+            spans.sort(key=lambda span: (span.start_ns, span.span_id))
+        return found
+
+    def get_trace(self, trace_id: str) -> list[Span]:
+        trace_id = normalize_trace_id(trace_id)  # raises InvalidIdError on a bad id
+        with self._reader() as cursor:
+            return self._fetch(cursor, [trace_id]).get(trace_id, [])
+
+    def find_trace_ids(self, query: TraceQuery) -> list[str]:
+        with self._reader() as cursor:
+            rows = cursor.execute(find_trace_ids_sql(query, TRACES)).fetchall()
+        return [trace_id for (trace_id,) in rows]
+
+    def find_traces(self, query: TraceQuery) -> list[list[Span]]:
+        with self._reader() as cursor:
+            ids = [row[0] for row in cursor.execute(find_trace_ids_sql(query, TRACES)).fetchall()]
+            found = self._fetch(cursor, ids)
+        return [found[trace_id] for trace_id in ids if trace_id in found]
+
+    def services(self) -> list[str]:
+        with self._reader() as cursor:
+            rows = cursor.execute(
+                f"SELECT DISTINCT ServiceName FROM {OPERATIONS} WHERE ServiceName <> '' ORDER BY 1"
+            ).fetchall()
+        return [name for (name,) in rows]
+
+    def operations(
+        self, service: str, span_kind: SpanKind | None = None
+    ) -> list[tuple[str, SpanKind]]:
+        condition = f"ServiceName = {literal(service)}"
+        if span_kind is not None:
+            condition += f" AND SpanKind = '{SPAN_KINDS[SpanKind(span_kind)]}'"
+        with self._reader() as cursor:
+            rows = cursor.execute(
+                f"SELECT SpanName, SpanKind FROM {OPERATIONS} WHERE {condition}"
+            ).fetchall()
+        return sorted((name, codec.kind_from_column(kind)) for name, kind in rows)
+
+    def dependencies(
+        self, end_ns: int, lookback_ns: int, include_self_calls: bool = False
+    ) -> list[tuple[str, str, int]]:
+        low, high = end_ns - lookback_ns, end_ns
+        # A parent starts before its child; one lookback of slack keeps the join small.
+        sql = (
+            f"SELECT p.ServiceName, c.ServiceName, count(*) FROM {TRACES} c JOIN {TRACES} p "
+            "ON c.TraceId = p.TraceId AND c.ParentSpanId = p.SpanId "
+            f'WHERE c."Timestamp" BETWEEN {time_literal(low)} AND {time_literal(high)} '
+            f'AND p."Timestamp" BETWEEN {time_literal(low - lookback_ns)} AND '
+            f"{time_literal(high)} AND c.ParentSpanId <> ''"
+            + ("" if include_self_calls else " AND p.ServiceName <> c.ServiceName")
+            + " GROUP BY ALL ORDER BY 1, 2"
+        )
+        with self._reader() as cursor:
+            return [tuple(row) for row in cursor.execute(sql).fetchall()]
+
+    # -- size and retention --------------------------------------------------------------
+
+    def _sizes(self, cursor) -> tuple[int, int]:
+        """(bytes on disk, bytes in use) of the file plus its write-ahead log."""
+        block_size, used_blocks = cursor.execute(
+            "SELECT block_size, used_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()"
+        ).fetchone()
+        wal = self.path + ".wal"
+        wal_bytes = os.path.getsize(wal) if os.path.exists(wal) else 0
+        file_bytes = os.path.getsize(self.path) if os.path.exists(self.path) else 0
+        return file_bytes + wal_bytes, used_blocks * block_size + wal_bytes
+
+    def stats(self) -> StoreStats:
+        with self._reader() as cursor:
+            spans, oldest, newest = cursor.execute(
+                f'SELECT count(*), epoch_ns(min("Timestamp")), epoch_ns(max("Timestamp")) '
+                f"FROM {TRACES}"
+            ).fetchone()
+            (traces,) = cursor.execute(
+                f"SELECT count(DISTINCT TraceId) FROM {TRACE_INDEX}"
+            ).fetchone()
+            file_bytes, used_bytes = self._sizes(cursor)
+        return StoreStats(
+            spans, traces, oldest, newest, file_bytes, used_bytes, self.schema_version
+        )
+
+    def enforce_retention(
+        self,
+        max_age_ns: int | None = None,
+        max_bytes: int | None = None,
+        now_ns: int | None = None,
+    ) -> int:
+        """Delete whole traces by age, then by size; return how many spans went.
+
+        Age: traces whose newest span started before ``now_ns - max_age_ns``. Size: the traces
+        that ended longest ago, until the data in use is at most 90% of ``max_bytes`` (the
+        margin keeps every call from deleting a little); the deleted space is reused by later
+        writes, the file itself does not shrink. Call it periodically from the writer's side.
+        """
+        self._check_open()
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only")
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        deleted = 0
+        with self._write_lock:
+            self._check_open()
+            if max_age_ns is not None:
+                deleted += self._delete_ended_before(now_ns - max_age_ns)
+            if max_bytes is not None:
+                deleted += self._shrink_to(max_bytes)
+            if deleted:
+                self._refresh_operations()
+                self._operations = self._load_operations()
+        return deleted
+
+    def _delete_ended_before(self, cutoff_ns: int) -> int:
+        con = self._con
+        cutoff = time_literal(cutoff_ns)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE spanscope_doomed AS SELECT TraceId FROM "
+                f'{TRACE_INDEX} GROUP BY TraceId HAVING max("End") < {cutoff}'
+            )
+            (count,) = con.execute(
+                f'DELETE FROM {TRACES} WHERE "Timestamp" < {cutoff} '
+                "AND TraceId IN (SELECT TraceId FROM spanscope_doomed)"
+            ).fetchone()
+            con.execute(
+                f"DELETE FROM {TRACE_INDEX} WHERE TraceId IN (SELECT TraceId FROM spanscope_doomed)"
+            )
+            con.execute("DROP TABLE spanscope_doomed")
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            raise StoreError(f"{self.path}: retention failed: {exc}") from exc
+        if count:
+            # Frees the deleted row groups' blocks so the size measure (and later writes) see it.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("CHECKPOINT")
+        return count
+
+    def _shrink_to(self, max_bytes: int) -> int:
+        deleted = 0
+        for _ in range(8):  # each round re-measures; sizes move in whole blocks
+            _, used = self._sizes(self._con)
+            if used <= max_bytes:
+                break
+            fraction = min(1.0, (used - 0.9 * max_bytes) / used)
+            (cutoff,) = self._con.execute(
+                f'SELECT epoch_ns(quantile_disc(last, {fraction:.6f})) FROM (SELECT max("End") '
+                f"AS last FROM {TRACE_INDEX} GROUP BY TraceId)"
+            ).fetchone()
+            if cutoff is None:
+                break
+            removed = self._delete_ended_before(cutoff + 1)
+            deleted += removed
+            if not removed:
+                break
+        return deleted
+
+    def _refresh_operations(self) -> None:
+        # Services and operations whose last span went stay out of the lists.
+        self._con.execute(
+            f"DELETE FROM {OPERATIONS} o WHERE NOT EXISTS (SELECT 1 FROM {TRACES} t WHERE "
+            "t.ServiceName = o.ServiceName AND t.SpanName = o.SpanName AND "
+            "t.SpanKind = o.SpanKind)"
+        )
