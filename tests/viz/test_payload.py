@@ -97,3 +97,25 @@ def test_json_blocks_round_trip_and_hold_no_angle_bracket(value):
     block = json_block({"v": value})
     assert "<" not in block
     assert json.loads(block) == {"v": value}
+
+
+def _decode(flat, details):
+    return {
+        details["keys"][flat[k]]: details["strs"][v] if isinstance(v, int) else v[0]
+        for k, v in zip(range(0, len(flat), 2), flat[1::2], strict=True)
+    }
+
+
+def test_attributes_are_interned_and_decode_back():
+    traces = fixture_traces(SMARTTHINGS) + fixture_traces(MESSAGING)
+    _summary, details = build_payload(traces)
+    seen = 0
+    for trace, rows in zip(traces, details["traces"], strict=True):
+        for (span, _), detail in zip(trace.walk(), rows, strict=True):
+            assert _decode(detail.get("a", []), details) == span.attributes
+            for event, encoded in zip(span.events, detail.get("e", []), strict=True):
+                assert encoded[0] == event.time_ns - trace.start_ns
+                assert _decode(encoded[2], details) == event.attributes
+            seen += bool(span.attributes)
+    assert seen > 100
+    assert len(details["keys"]) == len(set(details["keys"]))

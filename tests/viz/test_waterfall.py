@@ -161,22 +161,20 @@ def test_tooltip_collapse_search_and_keyboard(page, tmp_path):
     query = "oauth"
     page.page.fill("#search", query)
     page.page.press("#search", "Enter")
-    expected = sum(
-        query
-        in "\x01".join(
-            [
-                span.name,
-                span.service_name or "(unknown service)",
-                span.span_id,
-                json.dumps(span.attributes, separators=(",", ":"), ensure_ascii=False)
-                if span.attributes
-                else "",
-                span.status_message,
-                " ".join(event.name for event in span.events),
-            ]
-        ).lower()
-        for span in spans
-    )
+
+    def haystack(span):
+        extra = "".join(
+            f" {key}="
+            + (value if isinstance(value, str) else json.dumps(value, separators=(",", ":")))
+            for key, value in span.attributes.items()
+        )
+        if span.status_message:
+            extra += " " + span.status_message
+        extra += "".join(" " + event.name for event in span.events)
+        service = span.service_name or "(unknown service)"
+        return "\x01".join([span.name, service, span.span_id, extra]).lower()
+
+    expected = sum(query in haystack(span) for span in spans)
     state = _state(page)
     assert 0 < state["matches"] == expected < n
     assert f"{expected} of {n} spans match" in page.page.locator("#match-count").inner_text()
@@ -210,7 +208,10 @@ def test_tooltip_collapse_search_and_keyboard(page, tmp_path):
     assert _state(page)["selected"] == 1
     page.page.keyboard.press("Enter")
     assert page.page.locator("#details").is_visible()
-    assert spans[1].span_id in page.page.locator("#details-body").inner_text()
+    shown = page.page.locator("#details-body").inner_text()
+    assert spans[1].span_id in shown
+    for key, value in spans[1].attributes.items():
+        assert key in shown and str(value) in shown
     page.page.keyboard.press("Escape")
     assert not page.page.locator("#details").is_visible()
     page.page.keyboard.press("ArrowLeft")  # row 1 has children: collapse it

@@ -10,8 +10,13 @@ Contract of ``build_payload(traces)`` -> ``(summary, details)``, two JSON-ready 
   status, flags (see ``FLAG_*``), self time; plus the critical path as a flat list of
   ``row, start, end`` triples (relative ns, ascending time) from ``spanscope.analysis``.
 - ``details`` holds, per trace and row, what only the detail panel shows (attributes, events,
-  links, resource index, scope, status message, problems), and a shared table of resources.
-  The page parses it the first time a detail panel opens, so opening a big trace stays fast.
+  links, resource index, scope, status message, problems), and shared tables: resources,
+  attribute keys and short strings. Span, event and link attributes are flat lists
+  ``[key index, value, ...]`` where a number is an index into the string table and anything
+  else is the value wrapped in a one-element list (``[3]``, ``[true]``, ``["a long text"]``):
+  attribute keys and values repeat across spans, and interning them makes the block less than
+  half as big. The page parses it the first time a detail panel opens or a search runs, so
+  opening a big trace stays fast.
 
 Nothing here computes analysis: critical path, self time and error status come from
 ``spanscope.analysis``; data problems (orphans, skew, unclosed spans) from ``trace.problems``.
@@ -45,6 +50,26 @@ _PROBLEM_FLAGS = {
 UNKNOWN_SERVICE = "(unknown service)"
 
 
+class _Attributes:
+    """Encodes attribute dicts as flat lists against shared key and string tables."""
+
+    SHORT = 64  # longer strings are rarely repeated: kept inline
+
+    def __init__(self) -> None:
+        self.keys = _Table()
+        self.strings = _Table()
+
+    def encode(self, attributes: dict[str, Any]) -> list[Any]:
+        flat: list[Any] = []
+        for key, value in attributes.items():
+            flat.append(self.keys.add(key))
+            if isinstance(value, str) and len(value) <= self.SHORT:
+                flat.append(self.strings.add(value))
+            else:
+                flat.append([value])
+        return flat
+
+
 class _Table:
     """A string table: each distinct string once, referenced by index."""
 
@@ -75,6 +100,7 @@ def build_payload(
     services = _Table()
     names = _Table()
     resources: list[Any] = []
+    interner = _Attributes()
     resource_index: dict[int, int] = {}  # id(dict) -> index: readers share resource dicts
     summary_traces: list[dict[str, Any]] = []
     detail_traces: list[list[Any]] = []
@@ -129,7 +155,7 @@ def build_payload(
             cols["st"].append(int(span.status_code))
             cols["fl"].append(flags)
             cols["self"].append(selfs.get(span.span_id, 0))
-            detail = _details(span, span_problems, start, resources, resource_index)
+            detail = _details(span, span_problems, start, resources, resource_index, interner)
             if parent < 0 and span.parent_span_id:
                 detail["p"] = span.parent_span_id  # an orphan's missing parent: only here
             details.append(detail)
@@ -167,7 +193,14 @@ def build_payload(
         "names": names.items,
         "traces": summary_traces,
     }
-    return summary, {"v": 1, "resources": resources, "traces": detail_traces}
+    details = {
+        "v": 1,
+        "keys": interner.keys.items,
+        "strs": interner.strings.items,
+        "resources": resources,
+        "traces": detail_traces,
+    }
+    return summary, details
 
 
 def _details(
@@ -176,15 +209,21 @@ def _details(
     start: int,
     resources: list[Any],
     resource_index: dict[int, int],
+    interner: _Attributes,
 ) -> dict[str, Any]:
     """What the detail panel shows for one span; empty parts are left out to keep files small."""
     out: dict[str, Any] = {}
     if span.attributes:
-        out["a"] = span.attributes
+        out["a"] = interner.encode(span.attributes)
     if span.events:
-        out["e"] = [[event.time_ns - start, event.name, event.attributes] for event in span.events]
+        out["e"] = [
+            [event.time_ns - start, event.name, interner.encode(event.attributes)]
+            for event in span.events
+        ]
     if span.links:
-        out["l"] = [[link.trace_id, link.span_id, link.attributes] for link in span.links]
+        out["l"] = [
+            [link.trace_id, link.span_id, interner.encode(link.attributes)] for link in span.links
+        ]
     if span.resource_attributes:
         key = id(span.resource_attributes)
         index = resource_index.get(key)

@@ -22,6 +22,26 @@
     if (!DETAILS) DETAILS = JSON.parse(document.getElementById("spanscope-details").textContent);
     return DETAILS;
   }
+  // Attributes come as [key index, value, ...]: a number is an index into the string table,
+  // anything else the value itself wrapped in a one-element list (see spanscope.viz.payload).
+  function attrs(flat) {
+    var out = {}, keys = DETAILS.keys, strs = DETAILS.strs;
+    if (!flat) return out;
+    for (var k = 0; k < flat.length; k += 2) {
+      var v = flat[k + 1];
+      out[keys[flat[k]]] = typeof v === "number" ? strs[v] : v[0];
+    }
+    return out;
+  }
+  function attrText(flat) {
+    var out = "", keys = DETAILS.keys, strs = DETAILS.strs;
+    if (!flat) return out;
+    for (var k = 0; k < flat.length; k += 2) {
+      var v = flat[k + 1];
+      out += " " + keys[flat[k]] + "=" + (typeof v === "number" ? strs[v] : typeof v[0] === "string" ? v[0] : JSON.stringify(v[0]));
+    }
+    return out;
+  }
 
   // ---- formatting ---------------------------------------------------------------------------
   function trimNum(x, digits) {
@@ -102,7 +122,7 @@
     var det = details().traces[T.index], hay = new Array(T.n);
     for (var i = 0; i < T.n; i++) {
       var dd = det[i], extra = "";
-      if (dd.a) extra += JSON.stringify(dd.a);
+      if (dd.a) extra += attrText(dd.a);
       if (dd.m) extra += " " + dd.m;
       if (dd.e) for (var k = 0; k < dd.e.length; k++) extra += " " + dd.e[k][1];
       hay[i] = (DATA.names[T.name[i]] + "\u0001" + svcName(T.svc[i]) + "\u0001" + T.c.sid[i] + "\u0001" + extra).toLowerCase();
@@ -409,16 +429,16 @@
       h += "<h3>Data problems</h3><ul class=\"problem-list\">" + dd.w.map(function (w) { return "<li>" + esc(w) + "</li>"; }).join("") + "</ul>";
     }
     h += "<h3>Span</h3>" + kvTable(facts, true).replace("<td>" + esc(status), '<td class="' + (c.st[i] === 2 || (fl & F.ERROR) ? "status-error" : "") + '">' + esc(status));
-    h += "<h3>Attributes</h3>" + kvTable(dd.a);
+    h += "<h3>Attributes</h3>" + kvTable(attrs(dd.a));
     if (dd.e && dd.e.length) {
       h += "<h3>Events (" + dd.e.length + ")</h3>" + dd.e.map(function (e) {
         return '<div class="event"><div><span class="when">+' + fmtDur(e[0] - T.t[i]) + "</span> <b>" + esc(e[1]) + "</b></div>" +
-          (e[2] && Object.keys(e[2]).length ? kvTable(e[2]) : "") + "</div>";
+          (e[2] && e[2].length ? kvTable(attrs(e[2])) : "") + "</div>";
       }).join("");
     }
     if (dd.l && dd.l.length) {
       h += "<h3>Links (" + dd.l.length + ")</h3>" + dd.l.map(function (l) {
-        return '<div class="event mono">trace ' + esc(l[0]) + "<br>span " + esc(l[1]) + "</div>" + (l[2] && Object.keys(l[2]).length ? kvTable(l[2]) : "");
+        return '<div class="event mono">trace ' + esc(l[0]) + "<br>span " + esc(l[1]) + "</div>" + (l[2] && l[2].length ? kvTable(attrs(l[2])) : "");
       }).join("");
     }
     h += "<h3>Resource</h3>" + kvTable(dd.r !== undefined ? all.resources[dd.r] : null);
