@@ -1,0 +1,185 @@
+"""The DuckDB store's API: ids, services and operations, dependencies, retention, schema
+versions, closing."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from spanscope.model import InvalidIdError, Span, SpanKind
+from spanscope.store import (
+    SchemaVersionError,
+    StoreClosedError,
+    StoreError,
+    TraceQuery,
+    open_store,
+    schema,
+)
+
+DAY = 86400 * 10**9
+NOW = 1_800_000_000_000_000_000
+
+
+def _span(trace: int, span: int, service: str, start: int, parent: int = 0, **extra) -> Span:
+    return Span(
+        trace_id=f"{trace:032x}",
+        span_id=f"{span:016x}",
+        parent_span_id=f"{parent:016x}" if parent else "",
+        name=extra.pop("name", f"{service}-op"),
+        start_ns=start,
+        end_ns=start + extra.pop("duration", 1000),
+        service_name=service,
+        kind=extra.pop("kind", SpanKind.SERVER),
+        **extra,
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    with open_store(tmp_path / "traces.duckdb") as opened:
+        yield opened
+
+
+def test_bad_trace_ids_are_refused_clearly(store):
+    for bad in ("xyz", "", "0" * 32, "a" * 33):
+        with pytest.raises(InvalidIdError, match="trace id"):
+            store.get_trace(bad)
+    store.write([_span(0xABC, 1, "api", NOW)])
+    assert len(store.get_trace("ABC")) == 1  # short and upper-case ids are normalised
+    assert store.get_trace("f" * 32) == []
+
+
+def test_services_operations_and_dependencies(store):
+    store.write(
+        [
+            _span(1, 1, "frontend", NOW, name="GET /"),
+            _span(1, 2, "cart", NOW + 10, parent=1, name="get", kind=SpanKind.CLIENT),
+            _span(1, 3, "db", NOW + 20, parent=2, name="query", kind=SpanKind.CLIENT),
+            _span(1, 4, "cart", NOW + 30, parent=2, name="local", kind=SpanKind.INTERNAL),
+            _span(2, 5, "frontend", NOW + 40, name="GET /"),
+            _span(2, 6, "cart", NOW + 50, parent=5, name="get", kind=SpanKind.CLIENT),
+        ]
+    )
+    assert store.services() == ["cart", "db", "frontend"]
+    assert store.operations("cart") == [("get", SpanKind.CLIENT), ("local", SpanKind.INTERNAL)]
+    assert store.operations("cart", SpanKind.INTERNAL) == [("local", SpanKind.INTERNAL)]
+    assert store.operations("nope") == []
+    assert store.dependencies(NOW + DAY, DAY) == [("cart", "db", 1), ("frontend", "cart", 2)]
+    assert ("cart", "cart", 1) in store.dependencies(NOW + DAY, DAY, include_self_calls=True)
+    assert store.dependencies(NOW - DAY, DAY) == []
+    # Most recent first; the kind condition is on the same span as the others.
+    assert store.find_trace_ids(TraceQuery(service="cart")) == [f"{2:032x}", f"{1:032x}"]
+    query = TraceQuery(service="cart", span_kind=SpanKind.INTERNAL)
+    assert store.find_trace_ids(query) == [f"{1:032x}"]
+    assert store.find_trace_ids(TraceQuery(service="cart", num_traces=1)) == [f"{2:032x}"]
+
+
+def test_retention_by_age_deletes_whole_traces(store):
+    old, recent = NOW - 10 * DAY, NOW - DAY
+    store.write(
+        [
+            _span(1, 1, "legacy", old),
+            _span(1, 2, "legacy", old + 5),
+            _span(2, 3, "api", old),  # a trace that straddles the cutoff stays whole
+            _span(2, 4, "api", recent),
+            _span(3, 5, "api", recent),
+        ]
+    )
+    assert store.enforce_retention(max_age_ns=7 * DAY, now_ns=NOW) == 2
+    assert store.get_trace(f"{1:032x}") == []
+    assert len(store.get_trace(f"{2:032x}")) == 2
+    assert store.services() == ["api"]  # a service whose last span went is forgotten
+    assert store.stats().spans == 3 and store.stats().traces == 2
+    assert store.enforce_retention(max_age_ns=7 * DAY, now_ns=NOW) == 0
+
+
+def test_retention_by_size_deletes_the_oldest_traces(store):
+    for batch in range(20):
+        store.write(
+            [
+                _span(
+                    batch * 1000 + trace,
+                    batch * 100_000 + trace * 10 + i,
+                    "api",
+                    NOW + batch * 10**9 + trace * 1000 + i,
+                    attributes={"pad": "x" * 200 + str(i)},
+                )
+                for trace in range(200)
+                for i in range(10)
+            ]
+        )
+    before = store.stats()
+    limit = before.used_bytes // 2
+    deleted = store.enforce_retention(max_bytes=limit)
+    after = store.stats()
+    assert deleted > 0 and after.spans == before.spans - deleted
+    assert after.used_bytes <= limit
+    assert after.oldest_ns > before.oldest_ns and after.newest_ns == before.newest_ns
+    assert store.get_trace(f"{19 * 1000 + 199:032x}")  # the newest trace is still there
+
+
+def test_close_is_safe_twice_and_final(tmp_path):
+    store = open_store(tmp_path / "traces.duckdb")
+    store.close()
+    store.close()
+    with pytest.raises(StoreClosedError):
+        store.write([_span(1, 1, "api", NOW)])
+    with pytest.raises(StoreClosedError):
+        store.services()
+
+
+def test_read_only_store_refuses_writes(tmp_path):
+    path = tmp_path / "traces.duckdb"
+    with open_store(path) as store:
+        store.write([_span(1, 1, "api", NOW)])
+    with open_store(path, read_only=True) as reader:
+        assert reader.services() == ["api"]
+        with pytest.raises(StoreError, match="read-only"):
+            reader.write([_span(2, 2, "api", NOW)])
+    with pytest.raises(StoreError, match="no such store"):
+        open_store(tmp_path / "missing.duckdb", read_only=True)
+
+
+def _set_version(path, version: int) -> None:
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE spanscope_meta SET value = ? WHERE key = 'schema_version'", [str(version)])
+    con.close()
+
+
+def test_newer_schema_is_refused_with_advice(tmp_path):
+    path = tmp_path / "traces.duckdb"
+    open_store(path).close()
+    _set_version(path, schema.SCHEMA_VERSION + 1)
+    with pytest.raises(SchemaVersionError, match=r"newer spanscope.*Upgrade spanscope"):
+        open_store(path)
+
+
+def test_older_schema_is_migrated_or_refused_with_advice(tmp_path, monkeypatch):
+    path = tmp_path / "traces.duckdb"
+    with open_store(path) as store:
+        store.write([_span(1, 1, "api", NOW)])
+    _set_version(path, 0)
+    with pytest.raises(SchemaVersionError, match="too old to migrate"):
+        open_store(path)
+
+    def add_note_column(con) -> None:  # a real step: changes the file's tables
+        con.execute("ALTER TABLE spanscope_meta ADD COLUMN note VARCHAR")
+
+    monkeypatch.setitem(schema.MIGRATIONS, 0, add_note_column)
+    with pytest.raises(SchemaVersionError, match="open it once for writing"):
+        open_store(path, read_only=True)
+    with open_store(path) as store:
+        assert store.schema_version == schema.SCHEMA_VERSION
+        assert len(store.get_trace(f"{1:032x}")) == 1
+    con = duckdb.connect(str(path), read_only=True)
+    assert "note" in [row[0] for row in con.execute("DESCRIBE spanscope_meta").fetchall()]
+    con.close()
+
+
+def test_a_foreign_duckdb_file_is_not_taken_for_a_store(tmp_path):
+    path = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE invoices (id INTEGER)")
+    con.close()
+    with pytest.raises(StoreError, match="not a spanscope store"):
+        open_store(path)
