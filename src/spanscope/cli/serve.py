@@ -76,6 +76,7 @@ def serve(
     """
     from spanscope.server.app import Server, ServerConfig
     from spanscope.server.jaeger_api import JaegerApi
+    from spanscope.server.native_api import NativeApi
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
     max_age_ns = _parse(parse_duration, retention, "--retention")
@@ -98,7 +99,9 @@ def serve(
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        server = Server(config, store, extra_routes=JaegerApi(store).routes())
+        server = Server(
+            config, store, extra_routes=[*JaegerApi(store).routes(), *NativeApi(store).routes()]
+        )
         asyncio.run(_run(server, store, max_age_ns, max_bytes))
     except OSError as exc:
         raise click.ClickException(str(exc)) from None

@@ -1,0 +1,236 @@
+"""spanscope's own API under ``/api/v1/``, for what Jaeger's lacks.
+
+- ``GET /api/v1/traces/{id}?format=otlp-json`` — one trace in any writable format (every field
+  the format holds; ``otlp-json`` and ``otlp-proto`` keep everything the store keeps);
+- ``GET /api/v1/traces/{id}/analysis`` — the trace's critical path, self times and the analysis
+  report of that one trace (the ``analyze --json`` schema) plus its assembly problems;
+- ``GET /api/v1/analysis?service=...`` — the analysis report (same JSON as ``analyze --json``)
+  for the traces a search finds; search parameters as Jaeger's ``/api/traces``;
+- ``GET /api/v1/export?service=...&format=zipkin-v2`` — the traces a search finds, in any format;
+- ``GET /api/v1/openapi.json`` — the OpenAPI description of these routes.
+Errors, here and in the whole API, are one JSON shape: ``{"error": {"status", "message"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from spanscope.analysis.analyze import analyze
+from spanscope.analysis.critical_path import critical_path
+from spanscope.analysis.self_time import self_times
+from spanscope.assembly import assemble, build_trace
+from spanscope.formats import FORMATS, encode_spans, resolve_format
+from spanscope.model import InvalidIdError, Span, normalize_trace_id
+from spanscope.report import encode_report
+from spanscope.server.jaeger_api import QueryError, parse_trace_query
+
+_MEDIA = {
+    "otlp-json": "application/json",
+    "otlp-jsonl": "application/x-ndjson",
+    "otlp-proto": "application/x-protobuf",
+    "jaeger-json": "application/json",
+    "zipkin-v2": "application/json",
+    "zipkin-v1": "application/json",
+}
+
+
+def error_response(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
+
+
+def _format(request: Request) -> str:
+    name = request.query_params.get("format") or "otlp-json"
+    try:
+        return resolve_format(name).name
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
+
+
+def _trace_id(request: Request) -> str:
+    try:
+        return normalize_trace_id(request.path_params["trace_id"])
+    except InvalidIdError as exc:
+        raise QueryError(str(exc)) from None
+
+
+class NativeApi:
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/api/v1/openapi.json", self.openapi),
+            Route("/api/v1/traces/{trace_id}", self._guard(self.export_trace)),
+            Route("/api/v1/traces/{trace_id}/analysis", self._guard(self.trace_analysis)),
+            Route("/api/v1/analysis", self._guard(self.search_analysis)),
+            Route("/api/v1/export", self._guard(self.export_search)),
+        ]
+
+    @staticmethod
+    def _guard(handler):
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except QueryError as exc:
+                return error_response(str(exc), exc.status)
+
+        return guarded
+
+    async def _trace_spans(self, request: Request) -> tuple[str, list[Span]]:
+        trace_id = _trace_id(request)
+        spans = await run_in_threadpool(self.store.get_trace, trace_id)
+        if not spans:
+            raise QueryError(f"trace {trace_id} not found", status=404)
+        return trace_id, spans
+
+    async def export_trace(self, request: Request) -> Response:
+        format_name = _format(request)
+        _, spans = await self._trace_spans(request)
+        body = await run_in_threadpool(encode_spans, spans, format_name)
+        return Response(body, media_type=_MEDIA[format_name])
+
+    async def trace_analysis(self, request: Request) -> Response:
+        trace_id, spans = await self._trace_spans(request)
+
+        def work() -> bytes:
+            trace = build_trace(trace_id, spans)
+            report = msgspec.to_builtins(analyze([trace]))
+            return msgspec.json.encode(
+                {
+                    "trace_id": trace_id,
+                    "critical_path": msgspec.to_builtins(critical_path(trace)),
+                    "self_times_ns": self_times(trace),
+                    "problems": msgspec.to_builtins(trace.problems),
+                    "report": report,
+                }
+            )
+
+        return Response(await run_in_threadpool(work), media_type="application/json")
+
+    async def search_analysis(self, request: Request) -> Response:
+        query = parse_trace_query(request)
+
+        def work() -> bytes:
+            spans = [span for trace in self.store.find_traces(query) for span in trace]
+            return encode_report(analyze(assemble(spans)))
+
+        return Response(await run_in_threadpool(work), media_type="application/json")
+
+    async def export_search(self, request: Request) -> Response:
+        format_name = _format(request)
+        query = parse_trace_query(request)
+
+        def work() -> bytes:
+            spans = [span for trace in self.store.find_traces(query) for span in trace]
+            return encode_spans(spans, format_name)
+
+        return Response(await run_in_threadpool(work), media_type=_MEDIA[format_name])
+
+    async def openapi(self, request: Request) -> JSONResponse:
+        return JSONResponse(openapi_document())
+
+
+def _search_parameters() -> list[dict[str, Any]]:
+    def param(name: str, description: str, required: bool = False) -> dict[str, Any]:
+        return {
+            "name": name,
+            "in": "query",
+            "required": required,
+            "description": description,
+            "schema": {"type": "string"},
+        }
+
+    return [
+        param("service", "Service of a matching span.", required=True),
+        param("operation", "Name of a matching span."),
+        param("tags", 'Tags as JSON {"k":"v"} or logfmt k=v.'),
+        param("minDuration", "Smallest span duration, e.g. 100ms."),
+        param("maxDuration", "Largest span duration, e.g. 2s."),
+        param("start", "Earliest span start, microseconds since the epoch."),
+        param("end", "Latest span start, microseconds since the epoch."),
+        param("lookback", "Instead of start: how far back from end, e.g. 1h."),
+        param("limit", "Most traces to return (1-1500, default 20)."),
+    ]
+
+
+def openapi_document() -> dict[str, Any]:
+    formats = [name for name, fmt in FORMATS.items() if fmt.writable]
+    format_param = {
+        "name": "format",
+        "in": "query",
+        "description": "Output format (default otlp-json).",
+        "schema": {"type": "string", "enum": formats},
+    }
+    trace_id = {
+        "name": "trace_id",
+        "in": "path",
+        "required": True,
+        "description": "Trace id, hex.",
+        "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{1,32}$"},
+    }
+    error = {
+        "description": "Bad request or not found.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "spanscope native API", "version": "1"},
+        "paths": {
+            "/api/v1/traces/{trace_id}": {
+                "get": {
+                    "summary": "One trace in any format.",
+                    "parameters": [trace_id, format_param],
+                    "responses": {"200": {"description": "The trace."}, "400": error, "404": error},
+                }
+            },
+            "/api/v1/traces/{trace_id}/analysis": {
+                "get": {
+                    "summary": "Critical path, self times, problems and the analysis report.",
+                    "parameters": [trace_id],
+                    "responses": {
+                        "200": {"description": "Analysis of one trace."},
+                        "400": error,
+                        "404": error,
+                    },
+                }
+            },
+            "/api/v1/analysis": {
+                "get": {
+                    "summary": "The analysis report (analyze --json) for a search.",
+                    "parameters": _search_parameters(),
+                    "responses": {"200": {"description": "The report."}, "400": error},
+                }
+            },
+            "/api/v1/export": {
+                "get": {
+                    "summary": "The traces a search finds, in any format.",
+                    "parameters": [*_search_parameters(), format_param],
+                    "responses": {"200": {"description": "The traces."}, "400": error},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["status", "message"],
+                            "properties": {
+                                "status": {"type": "integer"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                }
+            }
+        },
+    }
