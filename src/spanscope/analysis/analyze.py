@@ -65,6 +65,15 @@ class _ErrorGroup:
         self.example = example
 
 
+class _ProblemTally:
+    __slots__ = ("count", "example", "trace_ids")
+
+    def __init__(self, example: str) -> None:
+        self.count = 0
+        self.trace_ids: set[str] = set()
+        self.example = example
+
+
 def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
@@ -138,7 +147,7 @@ class Analyzer:
         # min-heap of the longest traces; details are worked out once, at the end
         self._slowest: list[tuple[int, int, Trace, list[CriticalSection], bool]] = []
         self._groups: dict[tuple[str, str, str, str], _ErrorGroup] = {}
-        self._problems: dict[str, list] = {}  # kind -> [count, trace ids, example]
+        self._problems: dict[str, _ProblemTally] = {}
         self.dependencies = DependencyCollector()
         self.profiles = ProfileCollector(self.options.slow_fraction)
         self._seq = 0  # heap tie-breaker
@@ -255,11 +264,11 @@ class Analyzer:
         self.dependencies.add(trace, errors)
 
         for problem in trace.problems:
-            entry = self._problems.get(problem.kind.value)
-            if entry is None:
-                entry = self._problems[problem.kind.value] = [0, set(), problem.message]
-            entry[0] += 1
-            entry[1].add(problem.trace_id)
+            tally = self._problems.get(problem.kind.value)
+            if tally is None:
+                tally = self._problems[problem.kind.value] = _ProblemTally(problem.message)
+            tally.count += 1
+            tally.trace_ids.add(problem.trace_id)
 
     def _compact(self) -> None:
         # Keeps memory bounded: groups past the exact limit move into their sketch.
@@ -332,8 +341,8 @@ class Analyzer:
         ]
         origins.sort(key=lambda g: (-g.traces, g.service, g.operation, g.message_template))
         problems = [
-            ProblemCount(kind, count, len(trace_ids), example)
-            for kind, (count, trace_ids, example) in self._problems.items()
+            ProblemCount(kind, tally.count, len(tally.trace_ids), tally.example)
+            for kind, tally in self._problems.items()
         ]
         problems.sort(key=lambda p: (-p.count, p.kind))
         return AnalysisReport(

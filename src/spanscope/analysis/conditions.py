@@ -116,7 +116,8 @@ def parse_condition(expression: str) -> Condition:
         threshold, unit = float(value), ""
     else:
         threshold = float(parse_duration(value))
-        unit = _NUMBER_UNIT.match(value).group(2)
+        shape = _NUMBER_UNIT.match(value)
+        unit = shape.group(2) if shape else ""
     return Condition(expression.strip(), metric, target, op, threshold, unit)
 
 

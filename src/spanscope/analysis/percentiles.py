@@ -13,6 +13,7 @@ stay exact. ``LatencyStats.exact`` says which of the two a result came from.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import msgspec
 
@@ -52,7 +53,7 @@ class LatencyDigest:
     def __init__(self, exact_limit: int = EXACT_LIMIT) -> None:
         self.values: list[int] = []
         self.exact_limit = exact_limit
-        self._sketch = None
+        self._sketch: Any = None  # a ddsketch.DDSketch once past the limit
         self._sketch_max = 0
 
     def add(self, value: int) -> None:
