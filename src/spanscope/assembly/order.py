@@ -6,8 +6,8 @@ every consumer walks a trace the same way and output is reproducible.
 
 from __future__ import annotations
 
-from spanscope.model import Span
+from operator import attrgetter
 
-
-def start_key(span: Span) -> tuple[int, str]:
-    return (span.start_ns, span.span_id)
+# ``start_key(span) == (span.start_ns, span.span_id)``; attrgetter builds the tuple in C, which
+# matters when sorting a million spans.
+start_key = attrgetter("start_ns", "span_id")

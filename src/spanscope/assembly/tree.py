@@ -19,6 +19,7 @@ apart from the sorts.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 
 from spanscope.assembly.dedupe import dedupe_span_ids
@@ -29,14 +30,10 @@ from spanscope.model import Problem, ProblemKind, Span, Trace
 
 def group_by_trace(spans: Iterable[Span]) -> dict[str, list[Span]]:
     """Spans by trace id, traces in first-seen order, spans in input order."""
-    groups: dict[str, list[Span]] = {}
+    groups: defaultdict[str, list[Span]] = defaultdict(list)
     for span in spans:
-        group = groups.get(span.trace_id)
-        if group is None:
-            groups[span.trace_id] = [span]
-        else:
-            group.append(span)
-    return groups
+        groups[span.trace_id].append(span)  # defaultdict: the append is the whole loop body
+    return dict(groups)
 
 
 def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -> Trace:
@@ -44,26 +41,28 @@ def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -
     problems: list[Problem] = []
     spans, by_id = dedupe_span_ids(trace_id, spans, problems)
 
-    children: dict[str, list[Span]] = {}
+    linked: defaultdict[str, list[Span]] = defaultdict(list)
     true_roots: list[Span] = []
     orphans: list[Span] = []
-    # A loop of parent links needs at least one child that does not come strictly after its
-    # parent in (start, id) order; while there is none, the costly search for loops is skipped.
-    maybe_loops = False
+    # Two rare cases are noticed on the way, so the common case skips their costly steps:
+    # - a loop of parent links needs a child that does not come strictly after its parent in
+    #   (start, id) order;
+    # - clock skew can only need adjusting where a child starts before or ends after its parent.
+    maybe_loops = out_of_bounds = False
     for span in spans:
         parent_id = span.parent_span_id
         if not parent_id:
             true_roots.append(span)
         elif (parent := by_id.get(parent_id)) is not None:
-            siblings = children.get(parent_id)
-            if siblings is None:
-                children[parent_id] = [span]
-            else:
-                siblings.append(span)
-            if span.start_ns <= parent.start_ns and (
-                span.start_ns < parent.start_ns or span.span_id <= parent_id
-            ):
-                maybe_loops = True
+            linked[parent_id].append(span)
+            start = span.start_ns
+            if start <= parent.start_ns:
+                if start < parent.start_ns:
+                    maybe_loops = out_of_bounds = True
+                elif span.span_id <= parent_id:
+                    maybe_loops = True
+            if span.end_ns > parent.end_ns:
+                out_of_bounds = True
         else:
             orphans.append(span)
             _report(problems, ProblemKind.ORPHAN, span, f"parent {parent_id} is not in the trace")
@@ -78,6 +77,7 @@ def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -
                     f"ends {span.start_ns - span.end_ns} ns before it starts",
                 )
 
+    children = dict(linked)  # a plain dict: a lookup must never add an entry
     if maybe_loops and _count_reachable([*true_roots, *orphans], children) < len(spans):
         orphans.extend(_break_cycles(spans, by_id, children, true_roots, orphans, problems))
 
@@ -106,7 +106,7 @@ def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -
         roots=[*true_roots, *orphans],
         problems=problems,
     )
-    if adjust_skew:
+    if adjust_skew and out_of_bounds:
         adjust_clock_skew(trace)
     return trace
 
