@@ -1,0 +1,174 @@
+"""``spanscope query``: search a trace store file from the shell."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime
+
+import click
+import msgspec
+from rich.console import Console
+from rich.table import Table
+
+from spanscope import units
+from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
+from spanscope.store import StoreError, TraceQuery, open_store
+
+_KINDS = {kind.name.lower(): kind for kind in SpanKind if kind != SpanKind.UNSPECIFIED}
+
+
+def _iso(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def _duration(value: str | None, option: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return units.parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def _tags(values: tuple[str, ...]) -> dict[str, str]:
+    tags = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", param_hint="--tag")
+        tags[key] = text
+    return tags
+
+
+def summarize(spans: list[Span]) -> dict:
+    """One trace as a table row / JSON object: its root, time, size and errors."""
+    ids = {span.span_id for span in spans}
+    roots = [span for span in spans if not span.parent_span_id or span.parent_span_id not in ids]
+    root = min(roots or spans, key=lambda span: (span.start_ns, span.span_id))
+    start = min(span.start_ns for span in spans)
+    end = max(max(span.end_ns, span.start_ns) for span in spans)
+    return {
+        "trace_id": spans[0].trace_id,
+        "root_service": root.service_name,
+        "root_operation": root.name,
+        "start": _iso(start),
+        "start_ns": start,
+        "duration_ns": end - start,
+        "spans": len(spans),
+        "errors": sum(span.status_code == StatusCode.ERROR for span in spans),
+        "services": sorted({span.service_name for span in spans}),
+    }
+
+
+@click.command()
+@click.option("--db", default="spanscope.duckdb", show_default=True, help="Store file.")
+@click.option("--service", default=None, help="A span of the trace is of this service.")
+@click.option("--operation", default=None, help="...and has this name.")
+@click.option("--kind", type=click.Choice(sorted(_KINDS)), default=None, help="...this kind.")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="...has this tag.")
+@click.option("--min-duration", default=None, help="...lasts at least this, e.g. 500ms.")
+@click.option("--max-duration", default=None, help="...lasts at most this, e.g. 2s.")
+@click.option("--since", default=None, help="...started within this long ago, e.g. 1h.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--trace-id", default=None, help="Show one trace's spans instead of searching.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def query(
+    db: str,
+    service: str | None,
+    operation: str | None,
+    kind: str | None,
+    tags: tuple[str, ...],
+    min_duration: str | None,
+    max_duration: str | None,
+    since: str | None,
+    limit: int,
+    trace_id: str | None,
+    as_json: bool,
+) -> None:
+    """Search a spanscope store file for traces, the most recent first.
+
+    A trace matches when one of its spans meets every condition given (Jaeger's search
+    semantics); tags match span, resource (process), scope, event (log) and link attributes.
+    The store must not be open in a running 'spanscope serve' (DuckDB allows one process at a
+    time): stop it, or use the server's API (/api/traces).
+
+    \b
+    Examples:
+      spanscope query --db traces.duckdb --service checkout --min-duration 500ms
+      spanscope query --service cart --tag http.status_code=500 --since 1h --json
+      spanscope query --trace-id 4bf92f3577b34da6a3ce929d0e0e4736 --json
+    """
+    search = TraceQuery(
+        service=service,
+        operation=operation,
+        span_kind=_KINDS[kind] if kind else None,
+        tags=_tags(tags),
+        start_time_min=time.time_ns() - _duration(since, "--since") if since else None,
+        duration_min=_duration(min_duration, "--min-duration"),
+        duration_max=_duration(max_duration, "--max-duration"),
+        num_traces=limit,
+    )
+    try:
+        with open_store(db, read_only=True) as store:
+            if trace_id is not None:
+                try:
+                    spans = store.get_trace(trace_id)
+                except InvalidIdError as exc:
+                    raise click.BadParameter(str(exc), param_hint="--trace-id") from None
+                if not spans:
+                    raise click.ClickException(f"trace {trace_id} is not in {db}")
+                _print_spans(spans, as_json)
+                return
+            traces = store.find_traces(search)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = [summarize(spans) for spans in traces]
+    if as_json:
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(rows), indent=2).decode())
+        sys.stdout.write("\n")
+        return
+    _print_table(rows)
+
+
+def _print_table(rows: list[dict]) -> None:
+    console = Console()
+    if not rows:
+        console.print("no matching traces")
+        return
+    table = Table(title=f"{len(rows)} traces, most recent first", title_justify="left")
+    table.add_column("trace id", no_wrap=True)
+    table.add_column("root", min_width=16)
+    table.add_column("start (UTC)")
+    for column in ("duration", "spans", "errors"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            row["trace_id"],
+            f"{row['root_service'] or '(unknown)'}: {row['root_operation']}",
+            row["start"][:23],
+            units.format_duration(row["duration_ns"]),
+            f"{row['spans']:,}",
+            f"[red]{row['errors']}[/]" if row["errors"] else "0",
+        )
+    console.print(table)
+
+
+def _print_spans(spans: list[Span], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(spans), indent=2).decode())
+        sys.stdout.write("\n")
+        return
+    table = Table(title=f"trace {spans[0].trace_id}: {len(spans)} spans", title_justify="left")
+    for column in ("span id", "parent", "service: operation", "start (UTC)", "duration", "status"):
+        table.add_column(column)
+    for span in spans:
+        table.add_row(
+            span.span_id,
+            span.parent_span_id,
+            f"{span.service_name}: {span.name}",
+            _iso(span.start_ns),
+            units.format_duration(span.duration_ns),
+            span.status_code.name.lower(),
+        )
+    Console().print(table)

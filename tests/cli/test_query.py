@@ -1,0 +1,116 @@
+"""``spanscope query`` against a real store file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from spanscope.cli import main
+from spanscope.formats import read_spans
+from spanscope.store import open_store
+
+JAEGER = Path(__file__).parent.parent / "fixtures" / "jaeger"
+PREFIX = "internal__storage__integration__fixtures__traces__"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("query") / "traces.duckdb"
+    with open_store(path) as store:
+        for name in ("multiple1_trace", "multiple2_trace", "multiple3_trace", "opname_dur_trace"):
+            store.write(list(read_spans(JAEGER / f"{PREFIX}{name}.json")))
+    return str(path)
+
+
+def run(*args: str):
+    return CliRunner().invoke(
+        main, ["query", *args], catch_exceptions=False, env={"COLUMNS": "160"}
+    )
+
+
+def test_table_lists_matching_traces(db):
+    result = run("--db", db, "--service", "query22-service")
+    assert result.exit_code == 0, result.output
+    assert "3 traces, most recent first" in result.output
+    assert "query22-service" in result.output
+
+
+def test_json_search_with_conditions(db):
+    result = run(
+        "--db",
+        db,
+        "--service",
+        "query08-service",
+        "--operation",
+        "query08-operation",
+        "--min-duration",
+        "4500ns",
+        "--max-duration",
+        "5.5us",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert len(rows) == 1 and rows[0]["root_service"] == "query08-service"
+    assert rows[0]["spans"] >= 1 and rows[0]["duration_ns"] > 0
+    none = json.loads(
+        run("--db", db, "--service", "query08-service", "--max-duration", "1ns", "--json").output
+    )
+    assert none == []
+
+
+def test_one_trace_by_id(db):
+    rows = json.loads(
+        run("--db", db, "--service", "query22-service", "--limit", "1", "--json").output
+    )
+    result = run("--db", db, "--trace-id", rows[0]["trace_id"], "--json")
+    spans = json.loads(result.output)
+    assert {span["trace_id"] for span in spans} == {rows[0]["trace_id"]}
+    assert len(spans) == rows[0]["spans"]
+
+
+def test_bad_input_gets_clear_messages(db, tmp_path):
+    result = CliRunner().invoke(main, ["query", "--db", db, "--tag", "novalue"])
+    assert result.exit_code == 2 and "expected KEY=VALUE" in result.output
+    result = CliRunner().invoke(main, ["query", "--db", db, "--trace-id", "xyz"])
+    assert result.exit_code == 2 and "invalid trace id" in result.output
+    result = CliRunner().invoke(main, ["query", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 1 and "no such store" in result.output
+
+
+def test_store_held_by_a_writer_says_what_to_do(tmp_path):
+    path = tmp_path / "busy.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
+            import sys
+            from spanscope.store import open_store
+            store = open_store(sys.argv[1])
+            print("open", flush=True)
+            sys.stdin.read()
+        """),
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        result = CliRunner().invoke(main, ["query", "--db", str(path)])
+        assert result.exit_code == 1
+        assert "open for writing in another process" in result.output
+        assert "spanscope serve" in result.output
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
