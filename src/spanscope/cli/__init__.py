@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "load": "load:load",
     "serve": "serve:serve",
     "propagation": "propagation:propagation",
+    "query": "query:query",
     "servicemap": "view:servicemap",
     "view": "view:view",
 }
