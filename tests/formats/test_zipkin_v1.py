@@ -457,3 +457,14 @@ def test_round_trip_keeps_what_zipkin_v1_holds(spans: list[Span]) -> None:
     # v1 has no shared flag: only a server span without timestamp says it
     assert [s.shared for s in back] == [s.shared and s.kind == SpanKind.SERVER for s in spans]
     assert not diagnostics.warnings
+
+
+def test_attributes_named_like_address_annotations_stay_attributes() -> None:
+    span = _span(attributes={"ca": False, "sa": "x"})
+    (written,) = validate_v1(encode_spans([span], "zipkin-v1"))
+    assert [(b["key"], b["value"]) for b in written["binaryAnnotations"]] == [
+        ("ca", "false"),
+        ("sa", "x"),
+    ]
+    (back,) = decode_spans(encode_spans([span], "zipkin-v1"), "zipkin-v1")
+    assert back.attributes == {"ca": "false", "sa": "x"}

@@ -784,6 +784,9 @@ RESERVED = {
     "net.peer.ip",
     "net.peer.port",
     "lc",
+    "ca",
+    "sa",
+    "ma",
 }
 _HEX = "0123456789abcdef"
 _MIN_US, _MAX_US = 946_684_800_000_000, 4_000_000_000_000_000  # 2000 .. 2096

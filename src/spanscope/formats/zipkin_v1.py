@@ -20,8 +20,10 @@ A write -> read round trip keeps what Zipkin v2 keeps (see ``zipkin_v2``) and, u
 type of boolean, integer and float attributes (written with v1's ``type`` field: BOOL, I64,
 DOUBLE). It loses, beyond what v2 loses: ``shared`` on anything but a server span, the remote
 service name of a server span whose client has the same service name (Zipkin drops it to avoid
-a loopback link), the kind of a span that has no start time (the kind rides on its core
-annotations), and the remote endpoint of a client span without a start time.
+a loopback link), the type of attributes named ``ca``, ``sa`` or ``ma`` (written as strings,
+else they would be read as address annotations), the kind of a span that has no start time
+(the kind rides on its core annotations), and the remote endpoint of a client span without a
+start time.
 """
 
 from __future__ import annotations

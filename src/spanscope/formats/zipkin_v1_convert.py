@@ -353,6 +353,8 @@ _V1_TYPES = {bool: "BOOL", int: "I64", float: "DOUBLE"}
 
 
 def _binary(key: str, value: Any, endpoint: Endpoint | None) -> V1BinaryAnnotation:
+    if key in _ADDRESS_KEYS:
+        value = tag_string(value)  # a typed "ca"/"sa"/"ma" would be read as an address
     kind = _V1_TYPES.get(type(value))
     if kind == "DOUBLE" and not math.isfinite(value):
         value = tag_string(value)
