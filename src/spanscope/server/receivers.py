@@ -104,6 +104,7 @@ class Receivers:
     async def otlp(self, request: Request) -> Response:
         media = _media_type(request)
         if media not in (PROTOBUF, JSON):
+            self.metrics.bad_requests["otlp_http"] += 1
             return _status(
                 _INVALID_ARGUMENT,
                 f"unsupported Content-Type {media!r}: use {PROTOBUF} or {JSON}",
@@ -126,6 +127,7 @@ class Receivers:
         async def handle(request: Request) -> Response:
             media = _media_type(request)
             if media not in (JSON, ""):
+                self.metrics.bad_requests[receiver] += 1
                 return _status(
                     _INVALID_ARGUMENT,
                     f"unsupported Content-Type {media!r}: spanscope reads Zipkin JSON",
