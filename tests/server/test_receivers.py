@@ -41,20 +41,23 @@ def _record(exporter) -> tuple[list[Span], str]:
     tracer = provider.get_tracer("shop.checkout", "1.4.2")
     other = tracer.start_span("elsewhere")
     other.end()
-    with tracer.start_as_current_span(
-        "POST /api/checkout",
-        kind=SpanKind.SERVER,
-        attributes={
-            "http.request.method": "POST",
-            "http.response.status_code": 502,
-            "retry": True,
-            "ratio": 0.25,
-            "tags": ["a", "b"],
-            "codes": [1, 2, 3],
-        },
-    ) as root, tracer.start_as_current_span(
-        "charge", kind=SpanKind.CLIENT, links=[Link(other.get_span_context(), {"why": "batch"})]
-    ) as child:
+    with (
+        tracer.start_as_current_span(
+            "POST /api/checkout",
+            kind=SpanKind.SERVER,
+            attributes={
+                "http.request.method": "POST",
+                "http.response.status_code": 502,
+                "retry": True,
+                "ratio": 0.25,
+                "tags": ["a", "b"],
+                "codes": [1, 2, 3],
+            },
+        ) as root,
+        tracer.start_as_current_span(
+            "charge", kind=SpanKind.CLIENT, links=[Link(other.get_span_context(), {"why": "batch"})]
+        ) as child,
+    ):
         child.add_event("exception", {"exception.type": "Timeout", "attempt": 3})
         child.set_status(Status(StatusCode.ERROR, "provider timed out"))
     provider.shutdown()
