@@ -47,6 +47,11 @@ from spanscope.store.schema import OPERATIONS, SPAN_KINDS, TRACE_INDEX, TRACES, 
 from spanscope.store.search_sql import find_trace_ids_sql, literal, time_literal
 
 _CHECKPOINT_THRESHOLD = "128MB"
+_DB = "spanscope_store"
+# Smaller row groups than DuckDB's 122,880 rows: a trace's spans are found by the row groups'
+# time ranges, so each lookup reads 8x less; and a big batch fills whole row groups, which
+# DuckDB writes straight to the file instead of the write-ahead log.
+_ROW_GROUP_SIZE = 16384
 # Traces fetched per statement by find_traces (one UNION ALL branch each).
 _FETCH_CHUNK = 32
 
@@ -71,13 +76,18 @@ class DuckDBStore:
         self._tmpdir: str | None = None
         if read_only and not Path(self.path).exists():
             raise StoreError(f"{self.path}: no such store")
+        self._con = duckdb.connect(":memory:")
         try:
-            self._con = duckdb.connect(self.path, read_only=read_only)
+            options = "READ_ONLY" if read_only else f"ROW_GROUP_SIZE {_ROW_GROUP_SIZE}"
+            self._con.execute(f"ATTACH {literal(self.path)} AS {_DB} ({options})")
+            self._con.execute(f"USE {_DB}")
         except duckdb.IOException as exc:
+            self._con.close()
             if "lock" in str(exc).lower():
                 raise StoreLockedError(_lock_message(self.path, exc)) from None
             raise StoreError(f"{self.path}: cannot open store: {exc}") from None
         except duckdb.Error as exc:
+            self._con.close()
             raise StoreError(f"{self.path}: cannot open store: {exc}") from None
         try:
             self.schema_version = prepare(self._con, self.path, read_only)
@@ -104,6 +114,7 @@ class DuckDBStore:
         with self._cursor_lock:
             cursor = self._con.cursor()
         try:
+            cursor.execute(f"USE {_DB}")
             yield cursor
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: query failed: {exc}") from exc
@@ -164,16 +175,20 @@ class DuckDBStore:
                     f"columns={codec.RANGES_COLUMNS})"
                 )
                 if new_operations:
-                    values = ", ".join(
-                        f"({literal(service)}, {literal(name)}, '{SPAN_KINDS[kind]}')"
+                    values = ", ".join(["(?, ?, ?)"] * len(new_operations))
+                    params = [
+                        item
                         for service, name, kind in new_operations
-                    )
-                    con.execute(f"INSERT OR IGNORE INTO {OPERATIONS} VALUES {values}")
+                        for item in (service, name, SPAN_KINDS[kind])
+                    ]
+                    con.execute(f"INSERT OR IGNORE INTO {OPERATIONS} VALUES {values}", params)
                 con.execute("COMMIT")
-            except duckdb.Error as exc:
+            except BaseException as exc:
                 with contextlib.suppress(duckdb.Error):
                     con.execute("ROLLBACK")
-                raise StoreError(f"{self.path}: write failed: {exc}") from exc
+                if isinstance(exc, duckdb.Error):
+                    raise StoreError(f"{self.path}: write failed: {exc}") from exc
+                raise
             finally:
                 os.unlink(spans_file)
                 os.unlink(ranges_file)
@@ -235,12 +250,13 @@ class DuckDBStore:
     def operations(
         self, service: str, span_kind: SpanKind | None = None
     ) -> list[tuple[str, SpanKind]]:
-        condition = f"ServiceName = {literal(service)}"
+        condition, params = "ServiceName = ?", [service]
         if span_kind is not None:
-            condition += f" AND SpanKind = '{SPAN_KINDS[SpanKind(span_kind)]}'"
+            condition += " AND SpanKind = ?"
+            params.append(SPAN_KINDS[SpanKind(span_kind)])
         with self._reader() as cursor:
             rows = cursor.execute(
-                f"SELECT SpanName, SpanKind FROM {OPERATIONS} WHERE {condition}"
+                f"SELECT SpanName, SpanKind FROM {OPERATIONS} WHERE {condition}", params
             ).fetchall()
         return sorted((name, codec.kind_from_column(kind)) for name, kind in rows)
 
@@ -335,14 +351,16 @@ class DuckDBStore:
             )
             con.execute("DROP TABLE spanscope_doomed")
             con.execute("COMMIT")
-        except duckdb.Error as exc:
+        except BaseException as exc:
             with contextlib.suppress(duckdb.Error):
                 con.execute("ROLLBACK")
-            raise StoreError(f"{self.path}: retention failed: {exc}") from exc
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(f"{self.path}: retention failed: {exc}") from exc
+            raise
         if count:
             # Frees the deleted row groups' blocks so the size measure (and later writes) see it.
             with contextlib.suppress(duckdb.Error):
-                con.execute("CHECKPOINT")
+                con.execute(f"CHECKPOINT {_DB}")
         return count
 
     def _shrink_to(self, max_bytes: int) -> int:
