@@ -1,0 +1,125 @@
+"""End-to-end ``spanscope analyze`` on 1M spans against the bare decode of the same file.
+
+For OTLP JSON lines and Jaeger JSON (``synthetic_file``), each run is a fresh process:
+
+- ours: the real CLI, ``spanscope analyze FILE --json`` with the report sent to /dev/null;
+- reference: the bare ``msgspec.json.decode`` of the same file to untyped objects (line by line
+  for JSON lines, as a reader must; the whole document for Jaeger JSON).
+
+The two alternate, so both see the same background load on a shared machine; medians of
+``BENCH_REPEAT`` (3) runs. Reported: spans/s by wall time and by CPU time (user + system of
+the child: the fairer figure when other jobs compete for the cores), the ratio ours/bare, and
+the peak resident memory (VmHWM) of each child. ``BENCH_SPANS`` sets the size (1M by default).
+
+Target (DESIGN.md, issue 3): analyze at least half the bare-decode rate (ratio >= 0.5).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+from benchmarks.common import save, synthetic_file
+
+SPANS = int(os.environ.get("BENCH_SPANS", 1_000_000))
+REPEAT = int(os.environ.get("BENCH_REPEAT", 3))
+FORMATS = ("otlp-jsonl", "jaeger-json")
+
+# Both children report their peak memory (and the reference its span count) on stderr at exit.
+_PEAK = (
+    "import atexit, os, re\n"
+    "def _peak():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    kb = re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)\n"
+    "    os.write(2, f'\\nBENCH_VMHWM_KB={kb}\\n'.encode())\n"
+    "atexit.register(_peak)\n"
+)
+OURS = _PEAK + "import sys\nfrom spanscope.cli import main\nsys.argv[0] = 'spanscope'\nmain()\n"
+BARE = _PEAK + (
+    "import sys, msgspec\n"
+    "decode = msgspec.json.decode\n"
+    "path, kind = sys.argv[1], sys.argv[2]\n"
+    "spans = 0\n"
+    "if kind == 'otlp-jsonl':\n"
+    "    with open(path, 'rb') as lines:\n"
+    "        for line in lines:\n"
+    "            if line.strip():\n"
+    "                for r in decode(line)['resourceSpans']:\n"
+    "                    for s in r['scopeSpans']:\n"
+    "                        spans += len(s['spans'])\n"
+    "else:\n"
+    "    with open(path, 'rb') as f:\n"
+    "        spans = sum(len(t['spans']) for t in decode(f.read())['data'])\n"
+    "os.write(2, f'BENCH_SPANS={spans}\\n'.encode())\n"
+)
+
+
+def timed_run(command: list[str], **kwargs) -> tuple[float, float, str]:
+    """Run ``command`` to completion: wall seconds, CPU seconds (user + system of the child and
+    everything it waited for), and its stderr."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(command, stderr=subprocess.PIPE, text=True, **kwargs)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[:4]} exited {done.returncode}: {done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stderr
+
+
+def _marker(stderr: str, name: str) -> int:
+    return int(re.findall(rf"{name}=(\d+)", stderr)[-1])
+
+
+def _run(code: str, args: list[str]) -> tuple[float, float, float, str]:
+    with open(os.devnull, "wb") as sink:
+        wall, cpu, stderr = timed_run([sys.executable, "-c", code, *args], stdout=sink)
+    return wall, cpu, _marker(stderr, "BENCH_VMHWM_KB") / 1024, stderr
+
+
+def main() -> None:
+    results: dict = {"spans": SPANS, "repeat": REPEAT, "formats": {}}
+    print(
+        f"{'format':<12} {'analyze spans/s':>16} {'bare spans/s':>13} {'ratio':>6}"
+        f" {'CPU ratio':>9} {'analyze MiB':>12} {'bare MiB':>9}"
+    )
+    for name in FORMATS:
+        path = str(synthetic_file(name, SPANS))
+        ours, bare = [], []
+        spans = 0
+        for _ in range(REPEAT):
+            ours.append(_run(OURS, ["analyze", path, "--json"]))
+            bare.append(_run(BARE, [path, name]))
+            spans = _marker(bare[-1][3], "BENCH_SPANS")
+        ours_wall = statistics.median(r[0] for r in ours)
+        bare_wall = statistics.median(r[0] for r in bare)
+        ours_cpu = statistics.median(r[1] for r in ours)
+        bare_cpu = statistics.median(r[1] for r in bare)
+        row = {
+            "spans": spans,
+            "bytes": os.path.getsize(path),
+            "analyze_spans_per_s": round(spans / ours_wall),
+            "bare_spans_per_s": round(spans / bare_wall),
+            "ratio_to_bare": round(bare_wall / ours_wall, 3),
+            "analyze_cpu_spans_per_s": round(spans / ours_cpu),
+            "bare_cpu_spans_per_s": round(spans / bare_cpu),
+            "cpu_ratio_to_bare": round(bare_cpu / ours_cpu, 3),
+            "analyze_peak_mib": round(statistics.median(r[2] for r in ours), 1),
+            "bare_peak_mib": round(statistics.median(r[2] for r in bare), 1),
+            "runs_wall_s": {"analyze": [r[0] for r in ours], "bare": [r[0] for r in bare]},
+            "runs_cpu_s": {"analyze": [r[1] for r in ours], "bare": [r[1] for r in bare]},
+        }
+        results["formats"][name] = row
+        print(
+            f"{name:<12} {row['analyze_spans_per_s']:>16,} {row['bare_spans_per_s']:>13,}"
+            f" {row['ratio_to_bare']:>6.2f} {row['cpu_ratio_to_bare']:>9.2f}"
+            f" {row['analyze_peak_mib']:>12,.0f} {row['bare_peak_mib']:>9,.0f}",
+            flush=True,
+        )
+    save("analyze", results)

@@ -1,0 +1,245 @@
+"""Side by side with Uber's CRISP: critical paths + aggregated profile for 1k and 10k traces.
+
+Both tools read the same directory of Jaeger JSON files, one trace per file (the layout CRISP
+expects), all requests of one endpoint (root ``frontend`` ``POST /api/checkout``), written by our
+Jaeger writer from the synthetic shop. Comparable outputs:
+
+- CRISP ``--lightMode --parallelism 2``: its fastest mode; it computes each trace's critical path
+  and writes only the aggregated calling-context profile (``light-flame-graph-P100.cct``, folded
+  stacks of critical-path exclusive time, plus the same as ``.dot`` and ``.pb``). Its full mode
+  adds HTML, CSV and per-percentile SVGs on top of the same work, so it can only be slower.
+- ``spanscope analyze FILES --folded stacks.folded --json``: each trace's critical path and the
+  aggregated critical-path profile (folded stacks, and per-endpoint shares in the JSON report),
+  plus everything else ``analyze`` reports (latency, errors, dependencies): more work, not less.
+
+Each command runs in a fresh process (wall time and CPU time of the process tree), alternating,
+median of ``BENCH_REPEAT`` (3) runs. Then the two answers are compared: the share of
+critical-path time per service, from CRISP's ``.cct`` and from our folded stacks.
+
+CRISP is not ours and is never committed: point ``CRISP_DIR`` at an exported source tree and
+``CRISP_PYTHON`` at a Python with its requirements (default ``$CRISP_DIR/.venv/bin/python``);
+see ``benchmarks/CRISP.md``. Without them this suite says so and skips.
+
+Target (issue 3): spanscope at least 10x faster.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import DATA, save
+
+TRACES = tuple(int(n) for n in os.environ.get("BENCH_CRISP_TRACES", "1000,10000").split(","))
+REPEAT = int(os.environ.get("BENCH_REPEAT", 3))
+SERVICE, OPERATION = "frontend", "POST /api/checkout"
+SEED = 11
+CRISP_OUTPUTS = ("light-flame-graph-P100.cct", "light-flame-graph-P100.dot")
+CRISP_OUTPUTS_ALL = (*CRISP_OUTPUTS, "light-flame-graph-P100.pb")
+_OURS = "import sys\nfrom spanscope.cli import main\nsys.argv[0] = 'spanscope'\nmain()\n"
+
+
+def locate_crisp() -> tuple[str, Path] | str:
+    """(python, source dir) of a runnable CRISP, or why there is none."""
+    source = os.environ.get("CRISP_DIR")
+    if not source:
+        return "CRISP_DIR is not set (see benchmarks/CRISP.md)"
+    directory = Path(source)
+    if not (directory / "crisp" / "process_trace.py").is_file():
+        return f"CRISP_DIR={source} has no crisp/process_trace.py"
+    python = os.environ.get("CRISP_PYTHON") or str(directory / ".venv" / "bin" / "python")
+    check = subprocess.run(
+        [python, "-c", "import crisp.process_trace"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        env=_crisp_env(directory),
+    )
+    if check.returncode != 0:
+        last = (check.stderr.strip().splitlines() or ["?"])[-1]
+        return f"CRISP_PYTHON={python} cannot import CRISP: {last}"
+    return python, directory
+
+
+def _crisp_env(directory: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(directory)}
+
+
+def trace_directory(traces: int) -> Path:
+    """``traces`` checkout requests as one Jaeger JSON file each, made once and cached."""
+    from spanscope.formats import write_spans
+    from spanscope.synthetic import generate_spans
+
+    directory = DATA / f"crisp-checkout-{traces}"
+    if (directory / ".complete").exists():
+        return directory
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    written = 0
+    current: list = []
+
+    def flush() -> int:
+        root = next((s for s in current if not s.parent_span_id), None)
+        if root is None or (root.service_name, root.name) != (SERVICE, OPERATION):
+            return 0
+        with open(directory / f"{root.trace_id}.json", "wb") as out:
+            write_spans(current, out, "jaeger-json")
+        return 1
+
+    # The shop mixes three endpoints; keep generating until enough checkouts were seen.
+    for span in generate_spans(traces * 8, seed=SEED):
+        if current and span.trace_id != current[0].trace_id:
+            written += flush()
+            current = []
+            if written == traces:
+                break
+        current.append(span)
+    else:
+        written += flush()
+    if written < traces:
+        raise RuntimeError(f"only {written} checkout traces generated, wanted {traces}")
+    (directory / ".complete").touch()
+    return directory
+
+
+def _timed(command: list[str], **kwargs) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system of the process and all it waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, **kwargs)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def run_crisp(python: str, crisp_dir: Path, traces_dir: Path, out: Path) -> tuple[float, float]:
+    command = [
+        python,
+        "-m",
+        "crisp.process_trace",
+        "-a",
+        OPERATION,
+        "-s",
+        SERVICE,
+        "-i",
+        str(traces_dir),
+        "-o",
+        str(out),
+        "--parallelism",
+        "2",
+        "--lightMode",
+    ]
+    with open(out / "crisp.log", "wb") as log:
+        return _timed(
+            command, cwd=crisp_dir, env=_crisp_env(crisp_dir), stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def run_ours(traces_dir: Path, out: Path) -> tuple[float, float]:
+    files = sorted(p.name for p in traces_dir.glob("*.json"))
+    command = [sys.executable, "-c", _OURS, "analyze", *files]
+    command += ["--folded", str(out / "stacks.folded"), "--json"]
+    with open(out / "report.json", "wb") as report, open(out / "ours.log", "wb") as log:
+        return _timed(command, cwd=traces_dir, stdout=report, stderr=log)
+
+
+def service_shares(lines: list[str], crisp: bool) -> dict[str, float]:
+    """Share of critical-path time per service, from the leaf frame of each folded stack."""
+    totals: dict[str, float] = {}
+    for line in lines:
+        if not line.strip():
+            continue
+        if crisp:  # "[svc] op;[svc] op 123.4 <<freq>>"
+            stack, value, _ = line.rsplit(" ", 2)
+            leaf = stack.split(";")[-1]
+            service = leaf[1 : leaf.index("]")]
+        else:  # "svc:op;svc:op 123"
+            stack, value = line.rsplit(" ", 1)
+            service = stack.split(";")[-1].split(":", 1)[0]
+        totals[service] = totals.get(service, 0.0) + float(value)
+    whole = sum(totals.values()) or 1.0
+    return {s: v / whole for s, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
+def compare(crisp_lines: list[str], our_lines: list[str]) -> dict:
+    theirs = service_shares(crisp_lines, crisp=True)
+    ours = service_shares(our_lines, crisp=False)
+    services = sorted(set(theirs) | set(ours), key=lambda s: -ours.get(s, 0.0))
+    return {
+        "crisp_shares": {s: round(v, 4) for s, v in theirs.items()},
+        "spanscope_shares": {s: round(v, 4) for s, v in ours.items()},
+        "same_top3": list(theirs)[:3] == list(ours)[:3],
+        "max_share_difference": round(
+            max(abs(theirs.get(s, 0.0) - ours.get(s, 0.0)) for s in services), 4
+        ),
+    }
+
+
+def main() -> None:
+    found = locate_crisp()
+    if isinstance(found, str):
+        print(f"skipped: {found}")
+        return
+    python, crisp_dir = found
+    commit = os.environ.get("CRISP_COMMIT", "unknown")
+    results: dict = {"crisp_commit": commit, "repeat": REPEAT, "traces": {}}
+    print(
+        f"{'traces':>7} {'CRISP s':>9} {'ours s':>8} {'ratio':>6}   (CPU: CRISP s, ours s, ratio)"
+    )
+    for count in TRACES:
+        traces_dir = trace_directory(count)
+        spans = sum(p.read_bytes().count(b'"operationName"') for p in traces_dir.glob("*.json"))
+        crisp_times, our_times = [], []
+        with tempfile.TemporaryDirectory(prefix="bench-crisp-") as tmp:
+            out = Path(tmp)
+            for _ in range(REPEAT):  # alternating, so both see the same background load
+                for name in CRISP_OUTPUTS_ALL:
+                    (traces_dir / name).unlink(missing_ok=True)
+                crisp_times.append(run_crisp(python, crisp_dir, traces_dir, out))
+                our_times.append(run_ours(traces_dir, out))
+            # Light mode writes next to the traces whatever -o says; keep the directory clean.
+            crisp_lines = (traces_dir / CRISP_OUTPUTS[0]).read_text().splitlines()
+            for name in CRISP_OUTPUTS_ALL:
+                (traces_dir / name).unlink(missing_ok=True)
+            our_lines = (out / "stacks.folded").read_text().splitlines()
+        crisp_wall = statistics.median(t[0] for t in crisp_times)
+        ours_wall = statistics.median(t[0] for t in our_times)
+        crisp_cpu = statistics.median(t[1] for t in crisp_times)
+        ours_cpu = statistics.median(t[1] for t in our_times)
+        row = {
+            "spans": spans,
+            "crisp_wall_s": round(crisp_wall, 3),
+            "spanscope_wall_s": round(ours_wall, 3),
+            "speedup_wall": round(crisp_wall / ours_wall, 2),
+            "crisp_cpu_s": round(crisp_cpu, 3),
+            "spanscope_cpu_s": round(ours_cpu, 3),
+            "speedup_cpu": round(crisp_cpu / ours_cpu, 2),
+            "runs_wall_s": {
+                "crisp": [t[0] for t in crisp_times],
+                "spanscope": [t[0] for t in our_times],
+            },
+            "agreement": compare(crisp_lines, our_lines),
+        }
+        results["traces"][str(count)] = row
+        print(
+            f"{count:>7} {crisp_wall:>9.2f} {ours_wall:>8.2f} {row['speedup_wall']:>5.1f}x"
+            f"   ({crisp_cpu:.2f}, {ours_cpu:.2f}, {row['speedup_cpu']:.1f}x)",
+            flush=True,
+        )
+        agreement = row["agreement"]
+        print(
+            f"        shares CRISP {agreement['crisp_shares']}\n"
+            f"        shares ours  {agreement['spanscope_shares']}\n"
+            f"        same top 3: {agreement['same_top3']}, "
+            f"largest difference {agreement['max_share_difference']:.1%}",
+            flush=True,
+        )
+    save("crisp", results)
