@@ -51,7 +51,7 @@ NAME = "otlp-json"
 # --- the OTLP JSON mapping, as typed structs (decoding into these is the hot path) ---------
 
 
-class _AnyValue(msgspec.Struct, rename="camel"):
+class _AnyValue(msgspec.Struct, rename="camel", gc=False):
     string_value: str | None = None
     int_value: int | None = None  # a JSON string or number; strict=False turns both into int
     bool_value: bool | None = None
@@ -61,42 +61,42 @@ class _AnyValue(msgspec.Struct, rename="camel"):
     bytes_value: bytes | None = None  # base64, decoded by msgspec
 
 
-class _ArrayValue(msgspec.Struct):
+class _ArrayValue(msgspec.Struct, gc=False):
     values: list[_AnyValue] = []
 
 
-class _KeyValue(msgspec.Struct):
+class _KeyValue(msgspec.Struct, gc=False):
     key: str = ""
     value: _AnyValue = msgspec.field(default_factory=_AnyValue)
 
 
-class _KeyValueList(msgspec.Struct):
+class _KeyValueList(msgspec.Struct, gc=False):
     values: list[_KeyValue] = []
 
 
-class _Resource(msgspec.Struct, rename="camel"):
+class _Resource(msgspec.Struct, rename="camel", gc=False):
     attributes: list[_KeyValue] = []
 
 
-class _Scope(msgspec.Struct, rename="camel"):
+class _Scope(msgspec.Struct, rename="camel", gc=False):
     name: str = ""
     version: str = ""
     attributes: list[_KeyValue] = []
 
 
-class _Status(msgspec.Struct, rename="camel"):
+class _Status(msgspec.Struct, rename="camel", gc=False):
     code: int | str = 0
     message: str = ""
 
 
-class _Event(msgspec.Struct, rename="camel"):
+class _Event(msgspec.Struct, rename="camel", gc=False):
     time_unix_nano: int = 0
     name: str = ""
     attributes: list[_KeyValue] = []
     dropped_attributes_count: int = 0
 
 
-class _Link(msgspec.Struct, rename="camel"):
+class _Link(msgspec.Struct, rename="camel", gc=False):
     trace_id: str = ""
     span_id: str = ""
     trace_state: str = ""
@@ -105,7 +105,7 @@ class _Link(msgspec.Struct, rename="camel"):
     flags: int = 0
 
 
-class _Span(msgspec.Struct, rename="camel"):
+class _Span(msgspec.Struct, rename="camel", gc=False):
     trace_id: str = ""
     span_id: str = ""
     trace_state: str = ""
@@ -124,20 +124,20 @@ class _Span(msgspec.Struct, rename="camel"):
     status: _Status | None = None
 
 
-class _ScopeSpans(msgspec.Struct, rename="camel"):
+class _ScopeSpans(msgspec.Struct, rename="camel", gc=False):
     # Raw: the same scope repeats across requests; its bytes key a cache of the converted scope.
     scope: msgspec.Raw = msgspec.Raw(b"")
     instrumentation_library: msgspec.Raw = msgspec.Raw(b"")  # before OTLP 0.15
     spans: list[_Span] = []
 
 
-class _ResourceSpans(msgspec.Struct, rename="camel"):
+class _ResourceSpans(msgspec.Struct, rename="camel", gc=False):
     resource: msgspec.Raw = msgspec.Raw(b"")
     scope_spans: list[_ScopeSpans] = []
     instrumentation_library_spans: list[_ScopeSpans] = []
 
 
-class _TracesData(msgspec.Struct, rename="camel"):
+class _TracesData(msgspec.Struct, rename="camel", gc=False):
     resource_spans: list[_ResourceSpans] = []
     result: _TracesData | None = None  # Jaeger api_v3 wraps the request in "result"
 

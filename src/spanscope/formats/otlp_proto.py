@@ -48,6 +48,7 @@ from spanscope.model import (
     Event,
     Link,
     Span,
+    StatusCode,
     normalize_span_id,
     normalize_trace_id,
 )
@@ -127,6 +128,7 @@ def _spans(message: TracesData, context: ReadContext) -> Iterator[Span]:
     scopes: dict[bytes, tuple[str, str, Attributes]] = {}
     kinds = KIND_BY_VALUE
     codes = STATUS_BY_VALUE
+    unset = StatusCode.UNSET
     zero_span = _ZERO_SPAN
     last_raw_trace_id = None
     trace_id = ""
@@ -172,10 +174,14 @@ def _spans(message: TracesData, context: ReadContext) -> Iterator[Span]:
                     kind = kinds.get(s.kind)
                     if kind is None:
                         kind = context.kind(s.kind)
-                    status = s.status
-                    code = codes.get(status.code)
-                    if code is None:
-                        code = context.status_code(status.code)
+                    if s.HasField("status"):  # one call instead of three when unset
+                        status = s.status
+                        code = codes.get(status.code)
+                        if code is None:
+                            code = context.status_code(status.code)
+                        message = status.message
+                    else:
+                        code, message = unset, ""
                     attributes = _attributes(s.attributes)
                     shared = False
                     if SHARED_KEY in attributes and attributes[SHARED_KEY] is True:
@@ -212,7 +218,7 @@ def _spans(message: TracesData, context: ReadContext) -> Iterator[Span]:
                         kind,
                         service,
                         code,
-                        status.message,
+                        message,
                         attributes,
                         resource_attributes,
                         scope_name,
