@@ -137,6 +137,15 @@ def operations(spans: Sequence[Span]) -> set[tuple[str, str, SpanKind]]:
 
 
 RANGES_COLUMNS = {"t": "VARCHAR", "s": "BIGINT", "e": "BIGINT"}
+OPERATIONS_COLUMNS = {"s": "VARCHAR", "n": "VARCHAR", "k": "VARCHAR"}
+
+
+def operations_json(operations: set[tuple[str, str, SpanKind]]) -> bytes:
+    """JSON for ``OPERATIONS_COLUMNS``: (service, span name, kind column text)."""
+    return _json_encode(
+        [{"s": service, "n": name, "k": SPAN_KINDS[kind]} for service, name, kind in operations]
+    )
+
 
 _A = "JSON"
 READ_COLUMNS: dict[str, str] = {

@@ -95,6 +95,9 @@ class DuckDBStore:
                 # Fewer, larger checkpoints: the WAL is written once per batch anyway, and
                 # each checkpoint re-compresses whole row groups.
                 self._con.execute(f"SET checkpoint_threshold = '{_CHECKPOINT_THRESHOLD}'")
+                # FSST string compression costs more than half of an insert's time (measured:
+                # 3.8 vs 5.7-11.8 us a span); dictionary compression stays. Files grow ~15%.
+                self._con.execute("SET disabled_compression_methods = 'fsst'")
                 self._tmpdir = tempfile.mkdtemp(prefix="spanscope-store-")
                 self._operations = self._load_operations()
         except BaseException:
@@ -175,13 +178,13 @@ class DuckDBStore:
                     f"columns={codec.RANGES_COLUMNS})"
                 )
                 if new_operations:
-                    values = ", ".join(["(?, ?, ?)"] * len(new_operations))
-                    params = [
-                        item
-                        for service, name, kind in new_operations
-                        for item in (service, name, SPAN_KINDS[kind])
-                    ]
-                    con.execute(f"INSERT OR IGNORE INTO {OPERATIONS} VALUES {values}", params)
+                    with open(ranges_file, "wb") as out:
+                        out.write(codec.operations_json(new_operations))
+                    con.execute(
+                        f"INSERT OR IGNORE INTO {OPERATIONS} SELECT s, n, k FROM read_json("
+                        f"{literal(ranges_file)}, format='array', "
+                        f"columns={codec.OPERATIONS_COLUMNS})"
+                    )
                 con.execute("COMMIT")
             except BaseException as exc:
                 with contextlib.suppress(duckdb.Error):
