@@ -3,10 +3,12 @@ versions, closing."""
 
 from __future__ import annotations
 
+import threading
+
 import duckdb
 import pytest
 
-from spanscope.model import InvalidIdError, Span, SpanKind
+from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
 from spanscope.store import (
     SchemaVersionError,
     StoreClosedError,
@@ -183,3 +185,51 @@ def test_a_foreign_duckdb_file_is_not_taken_for_a_store(tmp_path):
     con.close()
     with pytest.raises(StoreError, match="not a spanscope store"):
         open_store(path)
+
+
+def test_jaeger_special_tag_keys(store):
+    store.write(
+        [
+            _span(
+                1, 1, "api", NOW, status_code=StatusCode.ERROR, scope_name="lib", scope_version="2"
+            ),
+            _span(2, 2, "api", NOW + 1, kind=SpanKind.CLIENT, resource_attributes={"zone": "eu"}),
+            _span(3, 3, "api", NOW + 2, attributes={"span.kind": "odd"}),
+        ]
+    )
+
+    def ids(**tags) -> list[int]:
+        return sorted(int(t, 16) for t in store.find_trace_ids(TraceQuery(tags=tags)))
+
+    assert ids(error="true") == [1]
+    assert ids(**{"span.kind": "client"}) == [2]
+    assert ids(**{"span.kind": "odd"}) == [3]  # an attribute of that name still matches
+    assert ids(**{"scope.name": "lib", "scope.version": "2"}) == [1]
+    assert ids(**{"resource.zone": "eu"}) == [2]
+    assert ids(zone="eu") == [2]
+    assert ids(zone="us") == []
+
+
+def test_queries_beside_a_writer_see_whole_batches(store):
+    batches, size = 30, 200
+    done = threading.Event()
+
+    def write() -> None:
+        for batch in range(batches):
+            store.write(
+                [_span(batch + 1, batch * size + i + 1, "api", NOW + i) for i in range(size)]
+            )
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    seen = set()
+    while not done.is_set():
+        count = store.stats().spans
+        assert count % size == 0, f"saw {count} spans: a batch half written"
+        seen.add(count)
+        found = store.find_trace_ids(TraceQuery(service="api", num_traces=1000))
+        for trace_id in found[:3]:
+            assert len(store.get_trace(trace_id)) == size
+    writer.join()
+    assert store.stats().spans == batches * size
