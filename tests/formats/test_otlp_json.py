@@ -284,6 +284,18 @@ def test_bad_fields_name_their_place(change: dict, place: str, words: str) -> No
     assert words in error.message
 
 
+def test_bad_resource_and_scope_name_their_place() -> None:
+    bad = {"attributes": [{"key": "n", "value": {"intValue": "x"}}]}
+    error = reading_error(one_span_document(GOOD_SPAN, resource=bad))
+    assert (
+        error.location.place == "line 1, $.resourceSpans[0].resource.attributes[0].value.intValue"
+    )
+    doc = json.loads(one_span_document(GOOD_SPAN))
+    doc["resourceSpans"][0]["scopeSpans"][0]["scope"] = {"name": 5}
+    error = reading_error(json.dumps(doc, indent=2).encode())
+    assert error.location.place == "$.resourceSpans[0].scopeSpans[0].scope.name"
+
+
 def test_enum_numbers_as_strings_and_unknown_values_warn() -> None:
     diagnostics = Diagnostics()
     [span] = read(one_span_document({**GOOD_SPAN, "kind": "3", "status": {"code": 7}}), diagnostics)
@@ -463,6 +475,26 @@ def test_follows_from_and_shared_travel_as_link_and_attribute() -> None:
     assert out["attributes"] == [{"key": "spanscope.shared", "value": {"boolValue": True}}]
     [back] = read(dump([span]))
     assert back.follows_from and back.shared and back.links == [] and back.attributes == {}
+
+
+def test_a_follows_from_link_that_says_more_is_kept() -> None:
+    marker = {"key": "opentracing.ref_type", "value": {"stringValue": "follows_from"}}
+    link = {
+        "traceId": GOOD_SPAN["traceId"],
+        "spanId": "eee19b7ec3c1b173",
+        "attributes": [marker, {"key": "why", "value": {"stringValue": "async"}}],
+    }
+    span = {**GOOD_SPAN, "parentSpanId": "eee19b7ec3c1b173", "links": [link]}
+    [back] = read(one_span_document(span))
+    assert back.follows_from
+    assert back.links == [
+        Link(
+            GOOD_SPAN["traceId"],
+            "eee19b7ec3c1b173",
+            attributes={"opentracing.ref_type": "follows_from", "why": "async"},
+        )
+    ]
+    assert read(dump([back])) == [back]  # no second marker is added
 
 
 def test_service_name_is_written_into_the_resource() -> None:

@@ -144,18 +144,36 @@ def service_name_of(resource_attributes: Attributes) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def _marks_follows_from(link: Link, trace_id: str, parent: str) -> bool:
+    return (
+        link.span_id == parent
+        and link.trace_id == trace_id
+        and link.attributes.get(FOLLOWS_FROM_KEY) == FOLLOWS_FROM_VALUE
+    )
+
+
+def _is_bare_marker(link: Link) -> bool:
+    """The link as the writer emits it: nothing else in it that dropping it would lose."""
+    return (
+        len(link.attributes) == 1
+        and not link.trace_state
+        and not link.flags
+        and not link.dropped_attributes_count
+    )
+
+
 def split_follows_from(links: list[Link], trace_id: str, parent: str) -> tuple[list[Link], bool]:
-    """Drop the link that marks the parent relation as FOLLOWS_FROM; say whether there was one."""
-    kept = [
-        link
-        for link in links
-        if not (
-            link.span_id == parent
-            and link.trace_id == trace_id
-            and link.attributes.get(FOLLOWS_FROM_KEY) == FOLLOWS_FROM_VALUE
-        )
-    ]
-    return kept, len(kept) != len(links)
+    """Say whether a link marks the parent relation as FOLLOWS_FROM; drop it if that is all
+    it says (a marker link that carries more stays, so nothing is lost)."""
+    follows_from = False
+    kept = []
+    for link in links:
+        if _marks_follows_from(link, trace_id, parent):
+            follows_from = True
+            if _is_bare_marker(link):
+                continue
+        kept.append(link)
+    return kept, follows_from
 
 
 def export_attributes(span: Span) -> Attributes:
@@ -165,12 +183,15 @@ def export_attributes(span: Span) -> Attributes:
 
 
 def export_links(span: Span) -> list[Link]:
-    if span.follows_from and span.parent_span_id:
-        marker = Link(
-            span.trace_id, span.parent_span_id, attributes={FOLLOWS_FROM_KEY: FOLLOWS_FROM_VALUE}
-        )
-        return [*span.links, marker]
-    return span.links
+    """The span's links, plus the FOLLOWS_FROM marker unless a link already says so."""
+    if not (span.follows_from and span.parent_span_id):
+        return span.links
+    if any(_marks_follows_from(link, span.trace_id, span.parent_span_id) for link in span.links):
+        return span.links
+    marker = Link(
+        span.trace_id, span.parent_span_id, attributes={FOLLOWS_FROM_KEY: FOLLOWS_FROM_VALUE}
+    )
+    return [*span.links, marker]
 
 
 @dataclass

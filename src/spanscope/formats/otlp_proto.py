@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
+from google.protobuf.internal import api_implementation
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, TracesData
@@ -120,7 +121,14 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
             "ExportTraceServiceRequest message); protobuf does not say where",
         ) from None
     del data
-    yield from _spans(message, ReadContext(source, diagnostics))
+    context = ReadContext(source, diagnostics)
+    if api_implementation.Type() != "upb":
+        context.warn_once(
+            "backend",
+            f"protobuf runs on its {api_implementation.Type()!r} backend, not upb: reading "
+            "is many times slower (unset PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION)",
+        )
+    yield from _spans(message, context)
 
 
 def _spans(message: TracesData, context: ReadContext) -> Iterator[Span]:
