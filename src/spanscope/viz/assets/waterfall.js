@@ -189,7 +189,7 @@
       var px = x(t);
       if (px > V.W - 40) break;
       ticks += '<div class="tick" style="left:' + px.toFixed(1) + 'px">' + fmtTick(t, step, V.v1) + "</div>";
-      lines += '<div class="gridline" style="left:' + px.toFixed(1) + 'px;height:' + $("rows").clientHeight + 'px"></div>';
+      lines += '<div class="gridline" style="left:' + px.toFixed(1) + 'px"></div>';
     }
     var brush = $("ruler-brush");
     ruler.innerHTML = ticks;
@@ -197,41 +197,74 @@
     grid.innerHTML = lines;
   }
 
-  function rowHTML(i) {
-    var fl = T.fl[i], depth = T.depth[i], sv = T.svc[i], q = V.query;
-    var indent = 10 + Math.min(depth, 30) * 14 + Math.max(0, depth - 30) * 3;
-    var open = !V.collapsed[i];
-    var h = '<div class="label" style="padding-left:' + indent + 'px">';
-    h += T.kids[i]
-      ? '<button class="toggle" data-toggle="' + i + '" aria-label="' + (open ? "collapse" : "expand") + '">' + (open ? "▼" : "▶") + "</button>"
-      : '<span class="toggle leaf"></span>';
-    h += '<span class="dot" style="background:' + svcColor(sv) + '"></span>';
-    h += '<span class="svc">' + highlight(svcName(sv), q) + "</span>";
-    h += '<span class="op">' + highlight(DATA.names[T.name[i]], q) + "</span>";
+  var SKELETON = '<div class="label"><button class="toggle"></button><span class="dot"></span>' +
+    '<span class="svc"></span><span class="op"></span><span class="badges"></span><span class="kids"></span>' +
+    '</div><div class="track"><div class="bar"></div><span class="cps"></span><span class="dur"></span></div>';
+
+  function badgesHTML(fl) {
+    var h = "";
     if (fl & F.ERROR) h += '<span class="badge error" title="error">!</span>';
     if (fl & F.ORPHAN) h += '<span class="badge problem" title="orphan: its parent is not in the trace">orphan</span>';
     if (fl & F.SKEW) h += '<span class="badge problem" title="clock skew adjusted">skew</span>';
     if (fl & F.UNCLOSED) h += '<span class="badge problem" title="never ended: drawn to the end of the trace">unclosed</span>';
     if ((fl & F.WARNING) && !(fl & (F.ORPHAN | F.SKEW | F.UNCLOSED))) h += '<span class="badge problem" title="data problem: see details">⚠</span>';
-    if (!open) h += '<span class="kids">' + fmtCount(T.end[i] - i - 1) + "</span>";
-    h += '</div><div class="track">';
+    return h;
+  }
+
+  // Fill a pooled row element for span row i. The element keeps its children from one span to
+  // the next; only text, classes and a few style properties change, which is what keeps
+  // scrolling cheap (rebuilding rows with innerHTML costs several times more).
+  function fillRow(el, i) {
+    if (!el._parts) {
+      el.innerHTML = SKELETON;
+      var label = el.firstChild, track = el.lastChild;
+      el._parts = {
+        label: label, toggle: label.children[0], dot: label.children[1], svc: label.children[2],
+        op: label.children[3], badges: label.children[4], kids: label.children[5],
+        bar: track.children[0], cps: track.children[1], dur: track.children[2],
+      };
+    }
+    var p = el._parts, fl = T.fl[i], depth = T.depth[i], sv = T.svc[i], q = V.query;
+    var open = !V.collapsed[i];
+    p.label.style.paddingLeft = 10 + Math.min(depth, 30) * 14 + Math.max(0, depth - 30) * 3 + "px";
+    if (T.kids[i]) {
+      p.toggle.className = "toggle";
+      p.toggle.dataset.toggle = i;
+      p.toggle.textContent = open ? "▼" : "▶";
+      p.toggle.setAttribute("aria-label", open ? "collapse" : "expand");
+    } else {
+      p.toggle.className = "toggle leaf";
+      p.toggle.removeAttribute("data-toggle");
+      p.toggle.textContent = "";
+    }
+    var color = svcColor(sv);
+    p.dot.style.background = color;
+    if (q) { p.svc.innerHTML = highlight(svcName(sv), q); p.op.innerHTML = highlight(DATA.names[T.name[i]], q); }
+    else { p.svc.textContent = svcName(sv); p.op.textContent = DATA.names[T.name[i]]; }
+    var badges = fl & (F.ERROR | F.ORPHAN | F.SKEW | F.UNCLOSED | F.WARNING) ? badgesHTML(fl) : "";
+    if (p.badges._html !== badges) { p.badges.innerHTML = badges; p.badges._html = badges; }
+    p.kids.textContent = open ? "" : fmtCount(T.end[i] - i - 1);
+
     var t0 = T.t[i], t1 = t0 + T.d[i], l = x(t0), r = x(t1);
-    var lc = Math.max(-4, l), rc = Math.min(V.W + 4, r), w = Math.max(2, rc - lc);
-    var cls = "bar" + (fl & F.ERROR ? " error" : "") + (fl & F.UNCLOSED ? " unclosed" : "") + (fl & F.FOLLOWS ? " follows" : "");
-    h += '<div class="' + cls + '" style="left:' + lc.toFixed(1) + "px;width:" + w.toFixed(1) + "px;background-color:" + svcColor(sv) + '"></div>';
-    var segs = T.cpRows.get(i);
+    var lc = Math.max(-4, l), rc = Math.min(V.W + 4, r);
+    p.bar.className = "bar" + (fl & F.ERROR ? " error" : "") + (fl & F.UNCLOSED ? " unclosed" : "") + (fl & F.FOLLOWS ? " follows" : "");
+    p.bar.style.left = lc.toFixed(1) + "px";
+    p.bar.style.width = Math.max(2, rc - lc).toFixed(1) + "px";
+    p.bar.style.backgroundColor = color;
+    var segs = T.cpRows.get(i), cps = "";
     if (segs) {
       for (var k = 0; k < segs.length; k += 2) {
         var sl = Math.max(-4, x(segs[k])), sr = Math.min(V.W + 4, x(segs[k + 1]));
         if (sr < -4 || sl > V.W + 4) continue;
-        h += '<div class="cp" data-s="' + segs[k] + '" data-e="' + segs[k + 1] + '" style="left:' + sl.toFixed(1) + "px;width:" + Math.max(1, sr - sl).toFixed(1) + 'px"></div>';
+        cps += '<div class="cp" data-s="' + segs[k] + '" data-e="' + segs[k + 1] + '" style="left:' + sl.toFixed(1) + "px;width:" + Math.max(1, sr - sl).toFixed(1) + 'px"></div>';
       }
     }
-    var label = fl & F.UNCLOSED ? "unclosed" : fmtDur(T.d[i]);
-    if (r + 70 < V.W) h += '<span class="dur" style="left:' + (Math.max(r, 0) + 5).toFixed(1) + 'px">' + label + "</span>";
-    else if (l > 70) h += '<span class="dur" style="right:' + (V.W - l + 5).toFixed(1) + 'px">' + label + "</span>";
-    h += "</div>";
-    return h;
+    if (p.cps._html !== cps) { p.cps.innerHTML = cps; p.cps._html = cps; }
+    var text = fl & F.UNCLOSED ? "unclosed" : fmtDur(T.d[i]), st = p.dur.style;
+    p.dur.textContent = text;
+    if (r + 70 < V.W) { st.display = ""; st.left = (Math.max(r, 0) + 5).toFixed(1) + "px"; st.right = ""; }
+    else if (l > 70) { st.display = ""; st.left = ""; st.right = (V.W - l + 5).toFixed(1) + "px"; }
+    else st.display = "none";
   }
 
   var frame = 0;
@@ -246,19 +279,20 @@
     while (pool.length < need) {
       var el = document.createElement("div");
       el.className = "row";
-      el._key = "";
+      el._key = ""; el._pos = -1;
       inner.appendChild(el);
       pool.push(el);
     }
-    for (var k = 0; k < pool.length; k++) {
-      var el2 = pool[k];
-      if (k >= need) { if (el2._key !== "") { el2.style.display = "none"; el2._key = ""; } continue; }
-      var pos = first + k, i = V.visible[pos];
+    // Each list position has a fixed slot (position modulo pool size), so scrolling by a few
+    // rows rebuilds only the rows that came into view; the others just stay where they are.
+    var size = pool.length, used = new Uint8Array(size);
+    for (var pos = first; pos < last; pos++) {
+      var slot = pos % size, el2 = pool[slot], i = V.visible[pos];
       var key = i + ":" + V.version;
+      used[slot] = 1;
       if (el2._key !== key) {
         el2._key = key;
-        el2.style.display = "";
-        el2.innerHTML = rowHTML(i);
+        fillRow(el2, i);
         el2.dataset.row = i;
         el2.dataset.spanId = T.c.sid[i];
         var cls = "row";
@@ -267,7 +301,14 @@
         if (i === V.selected) cls += " selected";
         el2.className = cls;
       }
-      el2.style.transform = "translateY(" + pos * ROW_H + "px)";
+      if (el2._pos !== pos) {
+        if (el2._pos < 0) el2.style.display = "";
+        el2._pos = pos;
+        el2.style.transform = "translateY(" + pos * ROW_H + "px)";
+      }
+    }
+    for (var k = 0; k < size; k++) {
+      if (!used[k] && pool[k]._pos >= 0) { pool[k].style.display = "none"; pool[k]._pos = -1; pool[k]._key = ""; }
     }
   }
 
@@ -754,6 +795,15 @@
       return T ? { trace: T.tr.id, n: T.n, visible: V.count, v0: V.v0, v1: V.v1, selected: V.selected, matches: V.matches, width: V.W } : null;
     },
     select: function (i) { select(i, true); },
+    // Draw the rows for the current scroll position now, layout included; returns the ms taken
+    // (the benchmark's measure of scrolling cost, free of the frame clock).
+    drawNow: function () {
+      var t = performance.now();
+      drawRows();
+      void $("rows-inner").offsetHeight;
+      document.body.getBoundingClientRect();
+      return performance.now() - t;
+    },
   };
   document.body.dataset.ready = "1";
   window.__spanscopeReady = performance.now();
