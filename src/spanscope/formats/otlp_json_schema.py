@@ -1,0 +1,192 @@
+"""The OTLP JSON mapping as typed ``msgspec`` structs, and turning its values and errors into ours.
+
+Decoding into these structs (not into dicts) is the hot path of ``otlp_json``. Field names are
+the camelCase of the OTLP JSON mapping (``rename="camel"``); ``decode_snake_case`` handles the
+proto field names that proto3 JSON also allows. ``strict=False`` reads 64-bit integers given as
+JSON strings, as the mapping writes them, and "NaN"/"Infinity" doubles. The structs opt out of
+the cyclic GC: they form trees, and tracking millions of them made large documents slow.
+
+``split_path`` and ``syntax_error`` turn msgspec's errors into (place, message) pairs: the JSON
+path for a value of the wrong type, line and column for broken JSON.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+from spanscope.model import Attributes, AttributeValue
+
+
+class AnyValue(msgspec.Struct, rename="camel", gc=False):
+    string_value: str | None = None
+    int_value: int | None = None  # a JSON string or number; strict=False turns both into int
+    bool_value: bool | None = None
+    double_value: float | None = None  # also "NaN", "Infinity", "-Infinity"
+    array_value: ArrayValue | None = None
+    kvlist_value: KeyValueList | None = None
+    bytes_value: bytes | None = None  # base64, decoded by msgspec
+
+
+class ArrayValue(msgspec.Struct, gc=False):
+    values: list[AnyValue] = []
+
+
+class KeyValue(msgspec.Struct, gc=False):
+    key: str = ""
+    value: AnyValue = msgspec.field(default_factory=AnyValue)
+
+
+class KeyValueList(msgspec.Struct, gc=False):
+    values: list[KeyValue] = []
+
+
+class Resource(msgspec.Struct, rename="camel", gc=False):
+    attributes: list[KeyValue] = []
+
+
+class Scope(msgspec.Struct, rename="camel", gc=False):
+    name: str = ""
+    version: str = ""
+    attributes: list[KeyValue] = []
+
+
+class Status(msgspec.Struct, rename="camel", gc=False):
+    code: int | str = 0
+    message: str = ""
+
+
+class Event(msgspec.Struct, rename="camel", gc=False):
+    time_unix_nano: int = 0
+    name: str = ""
+    attributes: list[KeyValue] = []
+    dropped_attributes_count: int = 0
+
+
+class Link(msgspec.Struct, rename="camel", gc=False):
+    trace_id: str = ""
+    span_id: str = ""
+    trace_state: str = ""
+    attributes: list[KeyValue] = []
+    dropped_attributes_count: int = 0
+    flags: int = 0
+
+
+class Span(msgspec.Struct, rename="camel", gc=False):
+    trace_id: str = ""
+    span_id: str = ""
+    trace_state: str = ""
+    parent_span_id: str = ""
+    flags: int = 0
+    name: str = ""
+    kind: int | str = 0
+    start_time_unix_nano: int = 0
+    end_time_unix_nano: int = 0
+    attributes: list[KeyValue] = []
+    dropped_attributes_count: int = 0
+    events: list[Event] = []
+    dropped_events_count: int = 0
+    links: list[Link] = []
+    dropped_links_count: int = 0
+    status: Status | None = None
+
+
+class ScopeSpans(msgspec.Struct, rename="camel", gc=False):
+    # Raw: the same scope repeats across requests; its bytes key a cache of the converted scope.
+    scope: msgspec.Raw = msgspec.Raw(b"")
+    instrumentation_library: msgspec.Raw = msgspec.Raw(b"")  # before OTLP 0.15
+    spans: list[Span] = []
+
+
+class ResourceSpans(msgspec.Struct, rename="camel", gc=False):
+    resource: msgspec.Raw = msgspec.Raw(b"")
+    scope_spans: list[ScopeSpans] = []
+    instrumentation_library_spans: list[ScopeSpans] = []
+
+
+class TracesData(msgspec.Struct, rename="camel", gc=False):
+    resource_spans: list[ResourceSpans] = []
+    result: TracesData | None = None  # Jaeger api_v3 wraps the request in "result"
+
+
+# strict=False reads 64-bit integers given as JSON strings, as the proto3 JSON mapping writes.
+LINE = msgspec.json.Decoder(TracesData, strict=False)
+DOCUMENT = msgspec.json.Decoder(TracesData | list[TracesData], strict=False)
+RESOURCE = msgspec.json.Decoder(Resource, strict=False)
+SCOPE = msgspec.json.Decoder(Scope, strict=False)
+
+
+def any_value(value: AnyValue) -> AttributeValue:
+    if value.string_value is not None:
+        return value.string_value
+    if value.int_value is not None:
+        return value.int_value
+    if value.bool_value is not None:
+        return value.bool_value
+    if value.double_value is not None:
+        return value.double_value
+    if value.array_value is not None:
+        return [any_value(item) for item in value.array_value.values]
+    if value.kvlist_value is not None:
+        return {kv.key: any_value(kv.value) for kv in value.kvlist_value.values}
+    if value.bytes_value is not None:
+        return value.bytes_value
+    return None
+
+
+def attributes(kvs: list[KeyValue]) -> Attributes:
+    # Most values are strings: read those inline, everything else through _any.
+    return {
+        kv.key: (
+            string if (string := (value := kv.value).string_value) is not None else any_value(value)
+        )
+        for kv in kvs
+    }
+
+
+_BYTE = re.compile(r"\(byte (\d+)\)")
+_AT_PATH = re.compile(r" - at `(\$[^`]*)`$")
+
+
+def split_path(exc: msgspec.ValidationError, prefix: str = "$") -> tuple[str, str]:
+    """(JSON path, message) of a msgspec validation error; the path is relative to ``prefix``."""
+    text = str(exc)
+    match = _AT_PATH.search(text)
+    if match is None:
+        return prefix, text
+    return prefix + match.group(1)[1:], text[: match.start()]
+
+
+def syntax_error(exc: msgspec.DecodeError, data: bytes, first_line: int = 1) -> tuple[str, str]:
+    """(line and column, message) of a JSON syntax error."""
+    text = str(exc)
+    match = _BYTE.search(text)
+    if match is not None:
+        offset = int(match.group(1))
+        message = "not valid JSON: " + _BYTE.sub("", text).replace("JSON is malformed: ", "")
+    else:
+        offset = len(data.rstrip())
+        message = "not valid JSON: the input ends early (truncated?)"
+    line = data.count(b"\n", 0, offset)
+    start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[start:offset].decode("utf-8", "replace")) + 1
+    return f"line {first_line + line}, column {column}", message.strip()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _camel_keys(value):
+    if isinstance(value, dict):
+        return {_camel(k): _camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel_keys(v) for v in value]
+    return value
+
+
+def decode_snake_case(data: bytes) -> bytes:
+    """proto3 JSON also allows the proto field names; rare enough to convert generically."""
+    return msgspec.json.encode(_camel_keys(msgspec.json.decode(data)))
