@@ -297,6 +297,7 @@
         el2.dataset.spanId = T.c.sid[i];
         var cls = "row";
         if (T.fl[i] & F.ERROR) cls += " err";
+        if (T.fl[i] & F.CRITICAL) cls += " on-cp";
         if (V.keep && V.keep[i] === 2) cls += " dim";
         if (i === V.selected) cls += " selected";
         el2.className = cls;
