@@ -20,6 +20,7 @@ WRITER = textwrap.dedent(
     from spanscope.store import open_store
 
     store = open_store(sys.argv[1])
+    size = int(sys.argv[2])
     batch = 0
     while True:
         batch += 1
@@ -33,7 +34,7 @@ WRITER = textwrap.dedent(
                 service_name="writer",
                 attributes={"batch": batch, "index": index},
             )
-            for index in range(500)
+            for index in range(size)
         ]
         store.write(spans)
         print(batch, flush=True)  # acknowledged: the spans must survive from here on
@@ -41,19 +42,22 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_acknowledged_batches_survive_sigkill(tmp_path):
+# Small batches go through DuckDB's write-ahead log; batches of more than a row group (16,384
+# rows) are written to the database file before the commit: both paths must be durable.
+@pytest.mark.parametrize(("size", "batches"), [(500, 15), (20_000, 3)])
+def test_acknowledged_batches_survive_sigkill(tmp_path, size, batches):
     path = tmp_path / "traces.duckdb"
     child = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path)],
+        [sys.executable, "-c", WRITER, str(path), str(size)],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     try:
         acknowledged = 0
-        while acknowledged < 15:
+        while acknowledged < batches:
             line = child.stdout.readline()
-            assert line, "writer died before acknowledging 15 batches"
+            assert line, f"writer died before acknowledging {batches} batches"
             acknowledged = int(line)
         with pytest.raises(StoreLockedError, match="another process"):
             open_store(path, read_only=True)
@@ -64,6 +68,6 @@ def test_acknowledged_batches_survive_sigkill(tmp_path):
     with open_store(path) as store:  # replays the write-ahead log
         for batch in range(1, acknowledged + 1):
             spans = store.get_trace(f"{batch:032x}")
-            assert len(spans) == 500, f"batch {batch} lost spans after kill -9"
-            assert {span.attributes["index"] for span in spans} == set(range(500))
-        assert store.stats().spans >= acknowledged * 500
+            assert len(spans) == size, f"batch {batch} lost spans after kill -9"
+            assert {span.attributes["index"] for span in spans} == set(range(size))
+        assert store.stats().spans >= acknowledged * size

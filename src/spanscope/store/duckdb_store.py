@@ -76,7 +76,9 @@ class DuckDBStore:
         self._tmpdir: str | None = None
         if read_only and not Path(self.path).exists():
             raise StoreError(f"{self.path}: no such store")
+        # No progress bar: DuckDB would draw it on our stdout during long statements.
         self._con = duckdb.connect(":memory:")
+        self._con.execute("SET enable_progress_bar = false")
         try:
             options = "READ_ONLY" if read_only else f"ROW_GROUP_SIZE {_ROW_GROUP_SIZE}"
             self._con.execute(f"ATTACH {literal(self.path)} AS {_DB} ({options})")
@@ -118,6 +120,7 @@ class DuckDBStore:
             cursor = self._con.cursor()
         try:
             cursor.execute(f"USE {_DB}")
+            cursor.execute("SET enable_progress_bar = false")
             yield cursor
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: query failed: {exc}") from exc
