@@ -221,6 +221,12 @@ def test_tooltip_collapse_search_and_keyboard(page, tmp_path):
     assert spans[1].span_id in shown
     for key, value in spans[1].attributes.items():
         assert key in shown and str(value) in shown
+    page.page.click("#details-body .parent-go")
+    assert _state(page)["selected"] == 0
+    assert spans[0].span_id in page.page.locator("#details-body").inner_text()
+    page.page.focus("#rows")
+    page.page.keyboard.press("ArrowDown")
+    assert _state(page)["selected"] == 1
     page.page.keyboard.press("Escape")
     assert not page.page.locator("#details").is_visible()
     page.page.keyboard.press("ArrowLeft")  # row 1 has children: collapse it
@@ -340,4 +346,26 @@ def test_two_trace_fixture_and_dark_theme(page, tmp_path):
     background = page.page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(18, 21, 27)"
     page.shot("waterfall-dark")
+
+    # links to spans in this file can be followed, across traces too
+    where = {
+        (t.trace_id, span.span_id): (t.trace_id, row)
+        for t in traces
+        for row, (span, _) in enumerate(t.walk())
+    }
+    source, link = next(
+        ((t, span, row), link)
+        for t in traces
+        for row, (span, _) in enumerate(t.walk())
+        for link in span.links
+        if (link.trace_id, link.span_id) in where
+    )
+    trace, _span, row = source
+    page.page.evaluate(f"window.spanscope.openTrace('{trace.trace_id}')")
+    page.page.locator(f"#rows .row[data-row='{row}'] .op").click()
+    page.page.locator("#details-body .event .link-go").first.click()
+    target_trace, target_row = where[(link.trace_id, link.span_id)]
+    state = _state(page)
+    assert (state["trace"], state["selected"]) == (target_trace, target_row)
+    assert link.span_id in page.page.locator("#details-body").inner_text()
     assert page.errors == []

@@ -470,6 +470,7 @@
     if (dd.w && dd.w.length) {
       h += "<h3>Data problems</h3><ul class=\"problem-list\">" + dd.w.map(function (w) { return "<li>" + esc(w) + "</li>"; }).join("") + "</ul>";
     }
+    if (c.par[i] >= 0) h += '<button class="btn link-go parent-go" data-goto-trace="' + T.index + '" data-goto-row="' + c.par[i] + '">Go to parent</button>';
     h += "<h3>Span</h3>" + kvTable(facts, true).replace("<td>" + esc(status), '<td class="' + (c.st[i] === 2 || (fl & F.ERROR) ? "status-error" : "") + '">' + esc(status));
     h += "<h3>Attributes</h3>" + kvTable(attrs(dd.a));
     if (dd.e && dd.e.length) {
@@ -480,13 +481,38 @@
     }
     if (dd.l && dd.l.length) {
       h += "<h3>Links (" + dd.l.length + ")</h3>" + dd.l.map(function (l) {
-        return '<div class="event mono">trace ' + esc(l[0]) + "<br>span " + esc(l[1]) + "</div>" + (l[2] && l[2].length ? kvTable(attrs(l[2])) : "");
+        var at = findSpan(l[0], l[1]), go = at
+          ? ' <button class="btn link-go" data-goto-trace="' + at[0] + '" data-goto-row="' + at[1] + '">' + (at[0] === T.index ? "show" : "open") + "</button>"
+          : ' <span class="muted">(not in this file)</span>';
+        return '<div class="event mono">trace ' + esc(l[0]) + "<br>span " + esc(l[1]) + go + "</div>" + (l[2] && l[2].length ? kvTable(attrs(l[2])) : "");
       }).join("");
     }
     h += "<h3>Resource</h3>" + kvTable(dd.r !== undefined ? all.resources[dd.r] : null);
     $("details-body").innerHTML = h;
     if ($("details").hidden) { $("details").hidden = false; relayout(); }
   }
+  function findSpan(traceId, spanId) {
+    for (var ti = 0; ti < DATA.traces.length; ti++) {
+      if (DATA.traces[ti].id !== traceId) continue;
+      var row = DATA.traces[ti].cols.sid.indexOf(spanId);
+      return row >= 0 ? [ti, row] : null;
+    }
+    return null;
+  }
+  // Show span `row` of trace `ti`: open that trace if needed, clear a filter that hides it,
+  // expand its ancestors, select it and show its details.
+  function goToSpan(ti, row) {
+    if (ti !== T.index) { history.replaceState(null, "", "#trace=" + DATA.traces[ti].id); openTrace(ti); }
+    if (V.keep && !V.keep[row]) {
+      $("search").value = ""; $("service-filter").value = ""; $("errors-only").checked = false;
+      V.query = ""; V.service = -1; V.errorsOnly = false;
+    }
+    for (var p = T.c.par[row]; p >= 0; p = T.c.par[p]) V.collapsed[p] = 0;
+    computeVisible();
+    select(row, true);
+    showDetails(row);
+  }
+
   function closeDetails() { if (!$("details").hidden) { $("details").hidden = true; relayout(); } }
   // The detail panel takes room from the time axis: measure again and redraw.
   function relayout() { if (T) { measure(); drawMinimap(); redraw(); } }
@@ -712,6 +738,10 @@
     });
     $("cp-toggle").addEventListener("change", function () { document.body.classList.toggle("no-cp", !$("cp-toggle").checked); });
     $("details-close").addEventListener("click", closeDetails);
+    $("details-body").addEventListener("click", function (ev) {
+      var btn = ev.target.closest("[data-goto-row]");
+      if (btn) goToSpan(+btn.dataset.gotoTrace, +btn.dataset.gotoRow);
+    });
     $("back").addEventListener("click", function () { location.hash = ""; });
     $("list-search").addEventListener("input", drawList);
     $("trace-table").tHead.addEventListener("click", function (ev) {
