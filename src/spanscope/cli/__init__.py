@@ -51,6 +51,9 @@ def main() -> None:
 
     \b
     Examples:
-      spanscope info traces.json
+      spanscope generate -o shop.jsonl             # synthetic traces to try things on
+      spanscope analyze shop.jsonl                 # where the time went, what to fix first
+      spanscope view shop.jsonl -o shop.html       # interactive waterfall, opens offline
+      spanscope serve                              # receive OTLP/Zipkin, Jaeger API + UI
       spanscope convert jaeger-export.json out.pb --to otlp-proto
     """
