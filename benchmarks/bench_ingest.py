@@ -1,0 +1,226 @@
+"""Sustained OTLP/HTTP ingest into DuckDB, against a receiver that discards, in one run.
+
+Both servers are real ``spanscope.server.app.Server`` processes on free loopback ports; the
+only difference is the store behind the write pipeline:
+
+- ``duckdb``: ``spanscope serve`` (the command users run) with a fresh DuckDB file;
+- ``discard``: the same ``Server`` (receiver, decode, bounded queue, coalescing writer) in a
+  small script whose store's ``write`` does nothing: the ceiling the store is compared with.
+
+The load generator (``benchmarks.loadgen``: closed-loop threads, pre-encoded 512-span protobuf
+bodies, keep-alive) sends to each for ``BENCH_INGEST_SECONDS`` (default 30) after a 3 s
+warm-up. Reported per target: sustained spans/s, p50/p99 export latency, refusals, the
+server's peak RSS (VmHWM) and its CPU time per 1,000 accepted spans (a figure the noise of a
+shared machine disturbs much less than a rate). After the run the store file is checked to hold
+exactly the accepted spans: the span count, distinct (trace, span) ids, and one trace id prefix
+per accepted request.
+
+Target (DESIGN.md): >= 100k spans/s sustained into DuckDB on a 2-core machine.
+Environment: ``BENCH_INGEST_SECONDS``, ``BENCH_INGEST_SENDERS`` (default 8),
+``BENCH_INGEST_QUEUE`` (the server's ``--queue-spans``, default 200000).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from benchmarks.common import save
+from benchmarks.loadgen import LoadResult, free_port, prepare_pool, run_load, wait_healthy
+
+SECONDS = float(os.environ.get("BENCH_INGEST_SECONDS", 30))
+SENDERS = int(os.environ.get("BENCH_INGEST_SENDERS", 8))
+QUEUE_SPANS = int(os.environ.get("BENCH_INGEST_QUEUE", 200_000))
+POOL_BATCHES = 256
+TARGET_SPANS_PER_S = 100_000
+
+# The same Server as ``spanscope serve``, with a store that keeps nothing.
+_DISCARD_SERVER = """
+import asyncio, signal, sys
+from spanscope.server.app import Server, ServerConfig
+
+class Discard:
+    def write(self, spans):
+        pass
+
+async def main():
+    config = ServerConfig(otlp_grpc_port=None, otlp_http_port=int(sys.argv[1]),
+                          zipkin_port=None, ui_port=None, queue_spans=int(sys.argv[2]))
+    server = Server(config, Discard())
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, server.stop)
+    await server.serve()
+
+asyncio.run(main())
+"""
+
+
+def _command(target: str, port: int, db: Path) -> list[str]:
+    if target == "discard":
+        return [sys.executable, "-c", _DISCARD_SERVER, str(port), str(QUEUE_SPANS)]
+    return [
+        sys.executable,
+        "-m",
+        "spanscope",
+        "serve",
+        "--db",
+        str(db),
+        "--otlp-http-port",
+        str(port),
+        "--otlp-grpc-port",
+        "0",
+        "--zipkin-port",
+        "0",
+        "--ui-port",
+        "0",
+        "--queue-spans",
+        str(QUEUE_SPANS),
+    ]
+
+
+def _proc_status(pid: int) -> tuple[float, float]:
+    """(peak RSS in MiB, CPU seconds) of a running process."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    hwm_kib = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return hwm_kib / 1024, ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _write_metrics(url: str) -> dict:
+    """How the server's writer batched: writes made and the mean spans per write."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    values = dict(re.findall(r"^(spanscope_\w+) ([0-9.e+]+)$", text, re.MULTILINE))
+    writes = int(float(values.get("spanscope_write_seconds_count", 0)))
+    accepted = int(float(values.get("spanscope_spans_accepted_total", 0)))
+    seconds = float(values.get("spanscope_write_seconds_sum", 0))
+    return {
+        "writes": writes,
+        "mean_spans_per_write": round(accepted / writes) if writes else 0,
+        "mean_write_ms": round(1000 * seconds / writes, 1) if writes else 0,
+    }
+
+
+def _verify_store(db: Path, result: LoadResult) -> dict:
+    """Whether the store holds exactly the spans that got a success answer."""
+    import duckdb
+
+    from spanscope.store.schema import TRACES
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        spans, distinct = con.execute(
+            f"SELECT count(*), count(DISTINCT (TraceId, SpanId)) FROM {TRACES}"
+        ).fetchone()
+        prefixes = {
+            prefix
+            for (prefix,) in con.execute(
+                f"SELECT DISTINCT substr(TraceId, 1, 16) FROM {TRACES}"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    expected = result.expected_prefixes()
+    return {
+        "stored_spans": spans,
+        "distinct_span_ids": distinct,
+        "accepted_spans": result.total_accepted_spans,
+        "requests_missing": len(expected - prefixes),
+        "requests_unexpected": len(prefixes - expected),
+        "exact": spans == distinct == result.total_accepted_spans and prefixes == expected,
+    }
+
+
+def _run_target(target: str, pool, workdir: Path) -> dict:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    db = workdir / f"{target}.duckdb"
+    log = workdir / f"{target}.log"
+    with open(log, "wb") as log_file:
+        process = subprocess.Popen(
+            _command(target, port, db), stdout=log_file, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_healthy(process, url, log)
+        _, cpu_before = _proc_status(process.pid)
+        result = run_load(url, pool, senders=SENDERS, duration=SECONDS)
+        rss_mib, cpu_after = _proc_status(process.pid)
+        writer = _write_metrics(url)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    row = result.summary()
+    row["server_peak_rss_mib"] = round(rss_mib, 1)
+    row["writer"] = writer
+    server_cpu = cpu_after - cpu_before
+    row["server_cpu_s"] = round(server_cpu, 2)
+    row["server_cpu_ms_per_1k_spans"] = round(
+        1000 * server_cpu / max(result.total_accepted_spans, 1) * 1000, 2
+    )
+    if process.returncode not in (0, -signal.SIGTERM):
+        row["exit"] = f"server exited with {process.returncode}:\n{log.read_text()[-2000:]}"
+    if target == "duckdb":
+        row["verify"] = _verify_store(db, result)
+        row["db_mib"] = round(
+            sum(path.stat().st_size for path in workdir.glob("duckdb.duckdb*")) / 2**20, 1
+        )
+    return row
+
+
+def main() -> None:
+    started = time.perf_counter()
+    pool = prepare_pool(POOL_BATCHES)
+    print(
+        f"pre-encoded {len(pool.bodies)} bodies, {pool.spans:,} spans, "
+        f"{sum(map(len, pool.bodies)) / 2**20:.0f} MiB in {time.perf_counter() - started:.0f} s; "
+        f"{SENDERS} senders, {SECONDS:.0f} s per target",
+        flush=True,
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="spanscope-bench-ingest-"))
+    results: dict = {"senders": SENDERS, "seconds": SECONDS, "queue_spans": QUEUE_SPANS}
+    try:
+        for target in ("discard", "duckdb"):
+            row = results[target] = _run_target(target, pool, workdir)
+            print(
+                f"{target:<8} {row['spans_per_s']:>9,} spans/s  p50 {row['p50_ms']:>7.1f} ms  "
+                f"p99 {row['p99_ms']:>7.1f} ms  refused {row['refused_requests']:>4}  "
+                f"RSS {row['server_peak_rss_mib']:>5.0f} MiB  "
+                f"server CPU {row['server_cpu_ms_per_1k_spans']:.1f} ms/1k spans  "
+                f"(generator CPU {row['generator_cpu_s']:.1f} s); "
+                f"{row['writer']['mean_spans_per_write']:,} spans/write, "
+                f"{row['writer']['mean_write_ms']} ms/write",
+                flush=True,
+            )
+            if "exit" in row:
+                print(row["exit"])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    duck, discard = results["duckdb"], results["discard"]
+    results["ratio_to_discard"] = round(duck["spans_per_s"] / max(discard["spans_per_s"], 1), 3)
+    results["meets_target"] = duck["spans_per_s"] >= TARGET_SPANS_PER_S
+    verify = duck["verify"]
+    print(
+        f"duckdb / discard = {results['ratio_to_discard']:.2f}; target "
+        f"{TARGET_SPANS_PER_S:,} spans/s {'met' if results['meets_target'] else 'NOT met'}; "
+        f"store holds {verify['stored_spans']:,} spans for {verify['accepted_spans']:,} accepted: "
+        f"{'exact' if verify['exact'] else 'MISMATCH ' + str(verify)}"
+    )
+    save("ingest", results)
+
+
+if __name__ == "__main__":
+    main()

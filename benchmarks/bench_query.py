@@ -1,0 +1,258 @@
+"""Query latency with a big store: trace by id and service search, through the store API and
+through the HTTP API of ``spanscope serve``, in one run.
+
+The store (``BENCH_STORE_SPANS`` synthetic shop spans, default 10M, about 8 per trace and 50
+traces per second of simulated time, so 10M spans cover about 7 hours) is built once under
+``benchmarks/data/`` with ``store.write`` in batches of 100k spans, and reused; a side file
+keeps an evenly spread sample of its trace ids and its time range.
+
+Measured, each as the median (and p95) over many random picks:
+
+- trace by id: ``store.get_trace`` and ``GET /api/traces/{id}`` (the Jaeger JSON of the trace);
+- service search as Jaeger's UI sends it (one service, a one-hour window placed at random in
+  the stored time, 20 traces): ``store.find_traces`` and ``GET /api/traces?service=&start=&end=``
+  (full traces, as the API returns them);
+- the same search over the whole stored time (the worst case: every span of the service).
+
+Targets (DESIGN.md, issue 5): trace by id < 50 ms, service search < 200 ms, with 10M spans.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from queue import Queue
+
+from benchmarks.common import DATA, save
+from benchmarks.loadgen import free_port, wait_healthy
+
+STORE_SPANS = int(os.environ.get("BENCH_STORE_SPANS", 10_000_000))
+BUILD_BATCH = 100_000
+SAMPLE_IDS = 2000
+TRACE_PICKS = 200
+SEARCH_PICKS = 40
+HOUR_NS = 3600 * 10**9
+TARGET_BY_ID_MS, TARGET_SEARCH_MS = 50, 200
+
+
+def _paths() -> tuple[Path, Path]:
+    base = DATA / f"store-{STORE_SPANS}"
+    return base.with_suffix(".duckdb"), base.with_suffix(".meta.json")
+
+
+def build_store() -> tuple[Path, dict]:
+    """The store file and its metadata, building them if missing (takes a while for 10M)."""
+    from spanscope.store import open_store
+    from spanscope.synthetic import generate_spans
+
+    path, meta_path = _paths()
+    if meta_path.exists() and path.exists():
+        return path, json.loads(meta_path.read_text())
+    DATA.mkdir(exist_ok=True)
+    for stale in (path, path.with_name(path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    traces = STORE_SPANS // 8 + 1
+    stride = max(1, traces // SAMPLE_IDS)
+    store = open_store(path)
+    # Generating spans holds the GIL; DuckDB's insert releases it: overlap the two.
+    batches: Queue = Queue(maxsize=2)
+    failure: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            while (batch := batches.get()) is not None:
+                store.write(batch)
+        except BaseException as exc:
+            failure.append(exc)
+            while batches.get() is not None:  # let the producer finish
+                pass
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    started = time.perf_counter()
+    sample, first_ns, last_ns, trace_count, written = [], None, 0, 0, 0
+    batch: list = []
+    current = None
+    for span in generate_spans(traces, seed=11):
+        if span.trace_id != current:
+            current = span.trace_id
+            if trace_count % stride == 0:
+                sample.append(current)
+            trace_count += 1
+        first_ns = span.start_ns if first_ns is None else min(first_ns, span.start_ns)
+        last_ns = max(last_ns, span.start_ns)
+        batch.append(span)
+        if len(batch) == BUILD_BATCH or written + len(batch) == STORE_SPANS:
+            batches.put(batch)
+            written += len(batch)
+            batch = []
+            if written % 1_000_000 == 0:
+                rate = written / (time.perf_counter() - started)
+                print(f"  built {written:,} spans ({rate:,.0f} spans/s)", flush=True)
+            if written == STORE_SPANS:
+                break
+    if batch:
+        batches.put(batch)
+        written += len(batch)
+    batches.put(None)
+    thread.join()
+    store.close()
+    if failure:
+        raise failure[0]
+    meta = {
+        "spans": written,
+        "traces": trace_count,
+        "first_ns": first_ns,
+        "last_ns": last_ns,
+        "sample_trace_ids": sample,
+        "build_seconds": round(time.perf_counter() - started, 1),
+    }
+    meta_path.write_text(json.dumps(meta) + "\n")
+    return path, meta
+
+
+def _stats_ms(seconds: list[float]) -> dict:
+    values = sorted(1000 * s for s in seconds)
+    p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+    return {"median_ms": round(statistics.median(values), 2), "p95_ms": round(p95, 2)}
+
+
+def _timed(run, picks) -> tuple[list[float], list]:
+    times, answers = [], []
+    for pick in picks:
+        started = time.perf_counter()
+        answers.append(run(pick))
+        times.append(time.perf_counter() - started)
+    return times, answers
+
+
+def _searches(meta: dict, services: list[str], rng: random.Random) -> list[tuple[str, int, int]]:
+    """(service, start, end) picks: a one-hour window somewhere in the stored time."""
+    low, high = meta["first_ns"], meta["last_ns"]
+    picks = []
+    for _ in range(SEARCH_PICKS):
+        end = rng.randint(min(low + HOUR_NS, high), high)
+        picks.append((rng.choice(services), end - HOUR_NS, end))
+    return picks
+
+
+def _store_api(path: Path, meta: dict, ids: list[str], rng: random.Random) -> tuple[dict, list]:
+    from spanscope.store import TraceQuery, open_store
+
+    results: dict = {}
+    with open_store(path, read_only=True) as store:
+        services = store.services()
+        store.get_trace(ids[0])  # first touch opens the file's metadata: not what we measure
+        times, answers = _timed(store.get_trace, ids)
+        assert all(answers), "a sampled trace id was not found"
+        results["trace_by_id"] = _stats_ms(times) | {
+            "picks": len(ids),
+            "mean_spans": round(statistics.mean(map(len, answers)), 1),
+        }
+        searches = _searches(meta, services, rng)
+
+        def hour(pick):
+            service, start, end = pick
+            return store.find_traces(
+                TraceQuery(service=service, start_time_min=start, start_time_max=end)
+            )
+
+        times, answers = _timed(hour, searches)
+        assert all(answers), "a one-hour service search found nothing"
+        results["search_service_1h"] = _stats_ms(times) | {"picks": len(searches)}
+        whole = [(rng.choice(services),) for _ in range(SEARCH_PICKS // 2)]
+        times, answers = _timed(lambda pick: store.find_traces(TraceQuery(service=pick[0])), whole)
+        results["search_service_all_time"] = _stats_ms(times) | {"picks": len(whole)}
+    return results, searches
+
+
+def _http_api(path: Path, ids: list[str], searches: list) -> dict:
+    port = free_port()
+    log = path.with_suffix(".serve.log")
+    command = [sys.executable, "-m", "spanscope", "serve", "--db", str(path)]
+    command += ["--ui-port", str(port), "--otlp-http-port", "0", "--otlp-grpc-port", "0"]
+    command += ["--zipkin-port", "0"]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    results: dict = {}
+    try:
+        wait_healthy(process, f"http://127.0.0.1:{port}", log)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+        def get(url: str) -> dict:
+            connection.request("GET", url)
+            response = connection.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"GET {url}: {response.status} {body[:200]!r}")
+            return json.loads(body)
+
+        get(f"/api/traces/{ids[0]}")
+        times, answers = _timed(lambda trace_id: get(f"/api/traces/{trace_id}"), ids)
+        assert all(answer["data"] for answer in answers), "a sampled trace was not served"
+        results["trace_by_id"] = _stats_ms(times) | {"picks": len(ids)}
+
+        def search(pick) -> dict:
+            service, start, end = pick
+            query = urllib.parse.urlencode(
+                {"service": service, "start": start // 1000, "end": end // 1000, "limit": 20}
+            )
+            return get(f"/api/traces?{query}")
+
+        times, answers = _timed(search, searches)
+        assert all(answer["data"] for answer in answers), "a one-hour search found nothing"
+        results["search_service_1h"] = _stats_ms(times) | {"picks": len(searches)}
+        connection.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.unlink(missing_ok=True)
+    return results
+
+
+def main() -> None:
+    path, meta = build_store()
+    size_gib = sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 2**30
+    print(f"store: {meta['spans']:,} spans, {meta['traces']:,} traces, {size_gib:.2f} GiB")
+    rng = random.Random(5)
+    ids = rng.sample(meta["sample_trace_ids"], min(TRACE_PICKS, len(meta["sample_trace_ids"])))
+    store_results, searches = _store_api(path, meta, ids, rng)
+    http_results = _http_api(path, ids, searches)
+    results = {
+        "spans": meta["spans"],
+        "store_gib": round(size_gib, 2),
+        "store_api": store_results,
+        "http_api": http_results,
+        "targets_ms": {"trace_by_id": TARGET_BY_ID_MS, "search": TARGET_SEARCH_MS},
+    }
+    print(f"{'query':<26} {'store median':>13} {'p95':>8} {'HTTP median':>12} {'p95':>8}")
+    for name in ("trace_by_id", "search_service_1h", "search_service_all_time"):
+        ours = store_results[name]
+        over_http = http_results.get(name, {})
+        print(
+            f"{name:<26} {ours['median_ms']:>10.1f} ms {ours['p95_ms']:>5.1f} ms "
+            + (
+                f"{over_http['median_ms']:>9.1f} ms {over_http['p95_ms']:>5.1f} ms"
+                if over_http
+                else f"{'-':>12} {'-':>8}"
+            )
+        )
+    save("query", results)
+
+
+if __name__ == "__main__":
+    main()
