@@ -14,6 +14,7 @@ import pytest
 from spanscope.server.app import Server, ServerConfig
 from spanscope.server.jaeger_api import JaegerApi
 from spanscope.server.native_api import NativeApi
+from spanscope.server.pages import Pages
 from spanscope.store import open_store
 
 
@@ -45,7 +46,11 @@ def start_server(db_path: Path, **config) -> tuple[RunningServer, threading.Thre
     server = Server(
         ServerConfig(otlp_grpc_port=0, otlp_http_port=0, zipkin_port=0, ui_port=0, **config),
         store,
-        extra_routes=[*JaegerApi(store).routes(), *NativeApi(store).routes()],
+        extra_routes=[
+            *JaegerApi(store).routes(),
+            *NativeApi(store).routes(),
+            *Pages(store).routes(),
+        ],
     )
     loop = asyncio.new_event_loop()
     started = threading.Event()

@@ -77,6 +77,7 @@ def serve(
     from spanscope.server.app import Server, ServerConfig
     from spanscope.server.jaeger_api import JaegerApi
     from spanscope.server.native_api import NativeApi
+    from spanscope.server.pages import Pages
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
     max_age_ns = _parse(parse_duration, retention, "--retention")
@@ -100,7 +101,13 @@ def serve(
         raise click.ClickException(str(exc)) from None
     try:
         server = Server(
-            config, store, extra_routes=[*JaegerApi(store).routes(), *NativeApi(store).routes()]
+            config,
+            store,
+            extra_routes=[
+                *JaegerApi(store).routes(),
+                *NativeApi(store).routes(),
+                *Pages(store).routes(),
+            ],
         )
         asyncio.run(_run(server, store, max_age_ns, max_bytes))
     except OSError as exc:

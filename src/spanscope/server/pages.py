@@ -1,0 +1,287 @@
+"""The web pages of ``spanscope serve``: trace search, one trace's waterfall, the service map.
+
+Routes (GET):
+
+- ``/`` the search page (``server/ui/search.*``). It is plain HTML/CSS/JS inlined into one
+  document; its script calls only the same-origin Jaeger API (``/api/services``,
+  ``/api/services/{s}/operations``, ``/api/traces``) and keeps the query in the page URL.
+- ``/trace/{id}`` the waterfall page of ``spanscope.viz`` for the stored trace, with a strip of
+  links added to its top bar: back to the search, downloads through ``/api/v1/traces/{id}``
+  in each writable format, and the trace's analysis JSON.
+- ``/services?lookback=1h`` ``spanscope.viz``'s service map over the most recent traces of the
+  window, at most ``max_map_traces`` of them (the page says how many it used).
+- any other GET path outside the APIs: an HTML 404 page. A malformed trace id is a 400 page,
+  an unknown one a 404 page; pages never answer with a traceback.
+
+Pages load nothing from the network but the API calls above: no CDN, no web fonts. Building a
+page (assembly, analysis, rendering) runs in a worker thread so it never stalls the receivers.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from functools import cache
+from importlib import resources
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Match, NoMatchFound, Route
+from starlette.types import Receive, Scope, Send
+
+from spanscope import __version__
+from spanscope.formats import FORMATS
+from spanscope.model import InvalidIdError, normalize_trace_id
+from spanscope.store import TraceQuery
+from spanscope.units import parse_duration
+from spanscope.viz.page import json_block, text
+from spanscope.viz.palette import ERROR_COLOR, PALETTE
+
+DEFAULT_MAP_TRACES = 1000
+MAX_MAP_TRACES = 10_000
+MAP_LOOKBACKS = {
+    "15m": "15 minutes",
+    "1h": "hour",
+    "6h": "6 hours",
+    "24h": "24 hours",
+    "7d": "7 days",
+}
+_MARKER = re.compile(r"/\*\{\{([A-Z_]+)\}\}\*/")
+# Paths that belong to the APIs and receivers: their own errors (JSON, 405) must stay theirs.
+_NOT_PAGES = ("/api/", "/v1/", "/metrics", "/healthz")
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+@cache
+def ui_asset(name: str) -> str:
+    """The text of one file shipped in ``spanscope/server/ui``."""
+    return resources.files("spanscope.server").joinpath("ui", name).read_text("utf-8")
+
+
+def fill(template: str, parts: dict[str, str]) -> str:
+    """Fill ``/*{{NAME}}*/`` markers in ONE pass, so data can never be taken for a marker."""
+    return _MARKER.sub(lambda match: parts[match.group(1)], template)
+
+
+def _html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers=_NO_STORE)
+
+
+def error_page(status: int, heading: str, message: str) -> HTMLResponse:
+    """A page for a bad or unknown address, in the look of the other pages."""
+    body = fill(
+        ui_asset("error.html"),
+        {
+            "TITLE": text(f"{status} {heading} · spanscope"),
+            "VERSION": text(__version__),
+            "CSS": ui_asset("common.css") + ui_asset("error.css"),
+            "NAV_CSS": ui_asset("nav.css"),
+            "STATUS": str(status),
+            "HEADING": text(heading),
+            "MESSAGE": text(message),
+            "JS": ui_asset("nav.js"),
+        },
+    )
+    return _html(body, status)
+
+
+def _nav_links(active: str) -> str:
+    links = [("/", "Search", "search"), ("/services", "Service map", "services")]
+    return "".join(
+        f'<a class="ss-link{" active" if key == active else ""}" href="{href}"'
+        f"{' data-search-link' if key == 'search' else ''}>{label}</a>"
+        for href, label, key in links
+    )
+
+
+def _inject(page: str, head: str, header: str, after_header: str = "") -> str:
+    """Add ``head`` before ``</head>``, ``header`` into the page's first header (the viz pages'
+    top bar: before its theme switch, else at its end) and ``after_header`` just after it."""
+    page = page.replace("</head>", head + "</head>", 1)
+    end = page.find("</header>")
+    if end < 0:  # no top bar: put the strip first in the body
+        at = page.find(">", page.find("<body")) + 1
+        return page[:at] + header + after_header + page[at:]
+    at = page.find('<button id="theme"', page.find("<header"), end)
+    if at < 0:
+        at = end
+    end += len("</header>")
+    return page[:at] + header + page[at:end] + after_header + page[end:]
+
+
+def _head_extras() -> str:
+    return (
+        f'<link rel="icon" href="{_favicon_uri()}">'
+        f"<style>{ui_asset('nav.css')}</style><script>{ui_asset('nav.js')}</script>"
+    )
+
+
+@cache
+def _favicon_uri() -> str:
+    from urllib.parse import quote
+
+    return "data:image/svg+xml," + quote(ui_asset("favicon.svg").strip())
+
+
+def _downloads(trace_id: str) -> str:
+    items = "".join(
+        f'<a href="/api/v1/traces/{trace_id}?format={name}" '
+        f'download="trace-{trace_id}{fmt.extension}">'
+        f"<b>{text(name)}</b><span>{text(fmt.description)}</span></a>"
+        for name, fmt in FORMATS.items()
+        if fmt.writable
+    )
+    return (
+        '<details class="ss-menu"><summary class="ss-link" title="Download this trace">'
+        f'Download &#9662;</summary><div class="ss-menu-list">{items}</div></details>'
+    )
+
+
+class _PageNotFound(BaseRoute):
+    """Answers every GET outside the APIs that no other route took with the HTML 404 page.
+
+    It must come last; API paths are left alone so they keep their JSON errors and 405s."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and not scope["path"].startswith(_NOT_PAGES)
+        ):
+            return Match.FULL, {}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_page(
+            404, "Page not found", f"There is no page at {scope['path']}. Start from the search."
+        )
+        await response(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: object):
+        raise NoMatchFound(name, path_params)
+
+
+class Pages:
+    """The page routes over a store (anything with the ``spanscope.store.Store`` methods)."""
+
+    def __init__(self, store, max_map_traces: int = DEFAULT_MAP_TRACES) -> None:
+        if not 0 < max_map_traces <= MAX_MAP_TRACES:
+            raise ValueError(f"max_map_traces must be in 1..{MAX_MAP_TRACES}")
+        self.store = store
+        self.max_map_traces = max_map_traces
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self.search),
+            Route("/trace/{trace_id}", self.trace),
+            Route("/services", self.services),
+            Route("/favicon.ico", self.favicon),
+            _PageNotFound(),
+        ]
+
+    async def search(self, request: Request) -> Response:
+        body = fill(
+            ui_asset("search.html"),
+            {
+                "TITLE": "Search traces · spanscope",
+                "VERSION": text(__version__),
+                "ICON": _favicon_uri(),
+                "CSS": ui_asset("common.css") + ui_asset("search.css"),
+                "NAV_CSS": ui_asset("nav.css"),
+                "NAV": _nav_links("search"),
+                "CONFIG": json_block({"palette": PALETTE, "error": ERROR_COLOR}),
+                "JS": ui_asset("search.js"),
+            },
+        )
+        return _html(body)
+
+    async def favicon(self, request: Request) -> Response:
+        return Response(
+            ui_asset("favicon.svg"),
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "max-age=86400"},
+        )
+
+    async def trace(self, request: Request) -> Response:
+        raw = request.path_params["trace_id"]
+        try:
+            trace_id = normalize_trace_id(raw)
+        except InvalidIdError as exc:
+            return error_page(400, "Not a trace id", f"{raw!r} is not a trace id: {exc}")
+        spans = await run_in_threadpool(self.store.get_trace, trace_id)
+        if not spans:
+            return error_page(
+                404,
+                "Trace not found",
+                f"No trace {trace_id} in the store. It may not have arrived yet, may have been "
+                "sampled out, or was deleted by retention.",
+            )
+        return _html(await run_in_threadpool(self._trace_page, trace_id, spans))
+
+    def _trace_page(self, trace_id: str, spans: list) -> str:
+        from spanscope.assembly import build_trace
+        from spanscope.viz.waterfall import render_waterfall
+
+        page = render_waterfall([build_trace(trace_id, spans)])
+        strip = (
+            '<nav class="ss-nav" aria-label="spanscope">'
+            '<a class="ss-link" href="/" data-search-link>&larr; Search</a>'
+            f"{_downloads(trace_id)}"
+            f'<a class="ss-link" href="/api/v1/traces/{trace_id}/analysis" '
+            'title="Critical path, self times, problems and the analysis report">Analysis JSON</a>'
+            '<a class="ss-link" href="/services">Service map</a></nav>'
+        )
+        return _inject(page, _head_extras(), strip)
+
+    async def services(self, request: Request) -> Response:
+        lookback_text = request.query_params.get("lookback") or "1h"
+        try:
+            lookback_ns = parse_duration(lookback_text)
+            if lookback_ns <= 0:
+                raise ValueError("the window must be longer than zero")
+        except ValueError as exc:
+            return error_page(400, "Bad time window", f"lookback={lookback_text!r}: {exc}")
+        limit_text = request.query_params.get("limit") or str(self.max_map_traces)
+        if not limit_text.isdigit() or not 0 < int(limit_text) <= MAX_MAP_TRACES:
+            return error_page(
+                400, "Bad limit", f"limit={limit_text!r}: expected a number 1..{MAX_MAP_TRACES}"
+            )
+        limit = int(limit_text)
+        body = await run_in_threadpool(self._services_page, lookback_text, lookback_ns, limit)
+        return _html(body)
+
+    def _services_page(self, lookback_text: str, lookback_ns: int, limit: int) -> str:
+        from spanscope.assembly import build_trace
+        from spanscope.viz.servicemap import render_servicemap_html
+
+        end = time.time_ns()
+        found = self.store.find_traces(
+            TraceQuery(start_time_min=end - lookback_ns, start_time_max=end, num_traces=limit)
+        )
+        traces = [build_trace(spans[0].trace_id, spans) for spans in found if spans]
+        window = MAP_LOOKBACKS.get(lookback_text, lookback_text)
+        page = render_servicemap_html(traces, title=f"Service map · last {window}")
+        if not traces:
+            note = (
+                f"No traces started in the last {window}. Try a longer window, or send spans "
+                "to this server's OTLP or Zipkin receiver."
+            )
+        elif len(traces) >= limit:
+            note = (
+                f"Built from the {len(traces):,} most recent traces of the last {window}; "
+                "older ones in the window are left out (raise it with ?limit=, up to "
+                f"{MAX_MAP_TRACES:,})."
+            )
+        else:
+            note = f"Built from all {len(traces):,} traces that started in the last {window}."
+        windows = "".join(
+            f'<a class="ss-seg{" active" if w == lookback_text else ""}" '
+            f'href="/services?lookback={w}">{w}</a>'
+            for w in MAP_LOOKBACKS
+        )
+        strip = (
+            f'<nav class="ss-nav" aria-label="spanscope">{_nav_links("services")}'
+            f'<span class="ss-segs" role="group" aria-label="Time window">{windows}</span></nav>'
+        )
+        return _inject(page, _head_extras(), strip, f'<p class="ss-note">{text(note)}</p>')

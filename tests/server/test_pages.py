@@ -1,0 +1,390 @@
+"""The pages of ``spanscope serve`` in real headless Chromium, against a real server on loopback
+fed by the real OpenTelemetry SDK exporter and by OTLP protobuf posts of synthetic shop traces.
+
+Every page must open without console errors and without any request leaving the server's
+origin; what the pages show is checked against the server's own API answers. Screenshots go to
+``test-artifacts/pages`` (not committed).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from spanscope.formats import encode_spans
+from spanscope.synthetic import generate_spans
+
+from .conftest import RunningServer, start_server, stop_server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts" / "pages"
+MINUTE_NS = 60 * 10**9
+
+
+def _send_sdk_trace(server: RunningServer) -> str:
+    """One small trace from the real SDK over OTLP/HTTP: a root and two children, one failed."""
+    provider = TracerProvider(resource=Resource.create({"service.name": "sdk-client"}))
+    provider.add_span_processor(
+        SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{server.http}/v1/traces"))
+    )
+    tracer = provider.get_tracer("tests.pages")
+    with tracer.start_as_current_span(
+        "GET /health/deep", kind=SpanKind.SERVER, attributes={"http.response.status_code": 200}
+    ) as root:
+        with tracer.start_as_current_span("SELECT users", kind=SpanKind.CLIENT) as query:
+            query.set_status(Status(StatusCode.ERROR, "connection reset"))
+        with tracer.start_as_current_span("render"):
+            time.sleep(0.002)
+    provider.shutdown()
+    return format(root.get_span_context().trace_id, "032x")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, str]]:
+    running, thread = start_server(tmp_path_factory.mktemp("pages") / "traces.duckdb")
+    now = time.time_ns()
+    # Three bursts of shop traffic spread over the last hour, so the scatter has a time axis.
+    for seed, minutes_ago in ((1, 42), (2, 21), (3, 4)):
+        spans = list(generate_spans(20, seed=seed, start_ns=now - minutes_ago * MINUTE_NS))
+        response = httpx.post(
+            f"{running.http}/v1/traces",
+            content=encode_spans(spans, "otlp-proto"),
+            headers={"Content-Type": "application/x-protobuf"},
+        )
+        assert response.status_code == 200, response.text
+    sdk_trace = _send_sdk_trace(running)
+    yield running, sdk_trace
+    stop_server(running, thread)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """A browser page on the server that records console errors and refuses every request
+    that would leave the server's origin (the pages must be self-contained)."""
+
+    def __init__(self, context, origin: str) -> None:
+        self.origin = origin
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+
+        def guard(route) -> None:
+            if route.request.url.startswith(origin + "/") or route.request.url.startswith("data:"):
+                route.continue_()
+            else:
+                self.outside.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", guard)
+        self.page = context.new_page()
+        self.page.on(
+            "console",
+            lambda m: (
+                self.errors.append(f"console {m.type}: {m.text}")
+                if m.type in ("error", "warning")
+                else None
+            ),
+        )
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+
+    def open(self, path: str, ready: str = "[data-ready='1']"):
+        response = self.page.goto(self.origin + path)
+        self.page.wait_for_selector(ready, state="attached", timeout=15_000)
+        return response
+
+    def search(self) -> None:
+        """Press Find traces and wait for the answer to be drawn."""
+        before = self.page.evaluate("document.body.dataset.searched || ''")
+        self.page.click("#find")
+        self.page.wait_for_function(
+            "(b) => (document.body.dataset.searched || '') !== b", arg=before, timeout=15_000
+        )
+
+    def shot(self, name: str, full_page: bool = False) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        target = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(target), full_page=full_page)
+        return target
+
+    def assert_clean(self) -> None:
+        assert self.errors == []
+        assert self.outside == []
+
+
+@pytest.fixture
+def page(browser, server) -> Iterator[Page]:
+    running, _ = server
+    context = browser.new_context(viewport={"width": 1400, "height": 860})
+    wrapped = Page(context, running.ui)
+    yield wrapped
+    context.close()
+
+
+def _api(server: RunningServer, path: str, **params) -> dict:
+    response = httpx.get(f"{server.ui}{path}", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _rows(page: Page) -> list[str]:
+    return page.page.eval_on_selector_all(
+        "#trace-table tbody tr", "rows => rows.map(r => r.dataset.trace)"
+    )
+
+
+@pytest.mark.browser
+def test_search_page_lists_the_stored_services(page: Page, server) -> None:
+    running, _ = server
+    page.open("/")
+    options = page.page.eval_on_selector_all(
+        "#service option", "opts => opts.map(o => o.value).filter(Boolean)"
+    )
+    assert options == _api(running, "/api/services")["data"]
+    assert "sdk-client" in options and "frontend" in options
+    assert page.page.inner_text("#store-meta") == f"{len(options)} services stored"
+    page.page.select_option("#service", "checkout")
+    page.page.wait_for_function("document.querySelectorAll('#operation option').length > 1")
+    operations = page.page.eval_on_selector_all(
+        "#operation option", "opts => opts.map(o => o.value).filter(Boolean)"
+    )
+    assert operations == _api(running, "/api/services/checkout/operations")["data"]
+    page.shot("search-empty")
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_search_finds_what_the_api_finds_and_keeps_it_in_the_address(page: Page, server) -> None:
+    running, _ = server
+    page.open("/")
+    page.page.select_option("#service", "frontend")
+    page.page.select_option("#lookback", "1h")
+    page.page.fill("#limit", "100")
+    page.search()
+    expected = _api(running, "/api/traces", service="frontend", lookback="1h", limit=100)["data"]
+    assert len(expected) == 60
+    assert sorted(_rows(page)) == sorted(doc["traceID"] for doc in expected)
+    assert page.page.inner_text("#result-count") == "60 traces"
+    assert page.page.locator("#scatter circle").count() == 60
+    # Span counts and error counts per row are those of the API's traces.
+    spans = {doc["traceID"]: len(doc["spans"]) for doc in expected}
+    cells = page.page.eval_on_selector_all(
+        "#trace-table tbody tr",
+        "rows => rows.map(r => [r.dataset.trace, r.cells[3].innerText, r.cells[5].innerText])",
+    )
+    assert {trace: int(n) for trace, n, _ in cells} == spans
+    failed = {trace for trace, _, errors in cells if errors != "0"}
+    assert failed == {
+        trace
+        for trace, doc in ((d["traceID"], d) for d in expected)
+        if any(
+            {"key": "error", "type": "bool", "value": True} in span["tags"] for span in doc["spans"]
+        )
+    }
+    assert page.page.locator("#scatter circle.err").count() == len(failed)
+    query = parse_qs(urlsplit(page.page.url).query)
+    assert query["service"] == ["frontend"] and query["limit"] == ["100"]
+    assert query["lookback"] == ["1h"]
+    page.shot("search-results")
+
+    # A narrower search: operation and minimum duration, as the API answers it.
+    page.page.select_option("#operation", "POST /api/checkout")
+    page.page.fill("#min-duration", "50ms")
+    page.search()
+    narrow = _api(
+        running,
+        "/api/traces",
+        service="frontend",
+        operation="POST /api/checkout",
+        minDuration="50ms",
+        lookback="1h",
+        limit=100,
+    )["data"]
+    assert 0 < len(narrow) < len(expected)
+    assert sorted(_rows(page)) == sorted(doc["traceID"] for doc in narrow)
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_a_shared_address_restores_the_search_and_sorts(page: Page, server) -> None:
+    running, sdk_trace = server
+    page.open("/?service=sdk-client&lookback=6h&limit=5&tags=span.kind%3Dserver", "[data-searched]")
+    assert page.page.input_value("#service") == "sdk-client"
+    assert page.page.input_value("#lookback") == "6h"
+    assert page.page.input_value("#tags") == "span.kind=server"
+    assert page.page.input_value("#limit") == "5"
+    assert _rows(page) == [sdk_trace]
+    row = page.page.locator("#trace-table tbody tr").first
+    assert "sdk-client: GET /health/deep" in row.inner_text()
+    assert row.locator("td").nth(5).inner_text() == "1"  # the failed query span
+
+    page.open("/?service=checkout&lookback=1h&limit=30", "[data-searched]")
+    page.page.click("#trace-table th[data-key='dur']")
+    durations = page.page.eval_on_selector_all(
+        "#trace-table tbody tr", "rows => rows.map(r => r.querySelector('.durbar').style.width)"
+    )
+    widths = [float(width.rstrip("%")) for width in durations]
+    found = _api(running, "/api/traces", service="checkout", lookback="1h", limit=30)["data"]
+    assert len(widths) == len(found) > 10
+    assert widths == sorted(widths, reverse=True) and widths[0] == 100
+    page.page.click("#trace-table th[data-key='dur']")
+    durations = page.page.eval_on_selector_all(
+        "#trace-table tbody tr", "rows => rows.map(r => r.querySelector('.durbar').style.width)"
+    )
+    assert [float(width.rstrip("%")) for width in durations] == sorted(widths)
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_clicking_a_row_opens_the_trace_waterfall(page: Page, server) -> None:
+    running, _ = server
+    page.open("/?service=checkout&operation=shop.checkout%2FPlaceOrder&lookback=1h&limit=3")
+    page.page.wait_for_selector("#trace-table tbody tr")
+    trace_id = _rows(page)[0]
+    page.page.locator("#trace-table tbody tr").first.locator("td.num").first.click()
+    page.page.wait_for_url(f"**/trace/{trace_id}")
+    page.page.wait_for_selector("body[data-ready='1']", state="attached")
+    stored = _api(running, f"/api/traces/{trace_id}")["data"][0]["spans"]
+    state = page.page.evaluate("window.spanscope.state()")
+    assert state["trace"] == trace_id and state["n"] == len(stored) > 1
+    assert page.page.locator("#rows .row").count() > 1
+    # The links added to the waterfall: back to the same search, downloads, analysis.
+    back = page.page.get_attribute("a[data-search-link]", "href")
+    assert back is not None and "operation=shop.checkout%2FPlaceOrder" in back
+    downloads = page.page.eval_on_selector_all(
+        ".ss-menu-list a", "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert len(downloads) == 6
+    for href in downloads:
+        assert httpx.get(running.ui + href).status_code == 200
+    page.page.click("details.ss-menu summary")
+    page.shot("trace-downloads")
+    page.page.keyboard.press("Escape")
+    analysis = page.page.get_attribute("a[href$='/analysis']", "href")
+    assert _api(running, analysis)["trace_id"] == trace_id
+    page.shot("trace")
+    page.page.click("a[data-search-link]")
+    page.page.wait_for_selector("[data-searched]", state="attached")
+    assert _rows(page)[0] == trace_id
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_clicking_a_scatter_dot_opens_its_trace(page: Page, server) -> None:
+    page.open("/?service=payment&lookback=1h&limit=50", "[data-searched]")
+    dot = page.page.locator("#scatter circle").last  # drawn last: on top of any overlap
+    trace_id = dot.get_attribute("data-trace")
+    dot.hover()
+    assert page.page.is_visible("#tooltip")
+    assert trace_id in page.page.inner_text("#tooltip")
+    assert page.page.locator(f"#trace-table tr.hot[data-trace='{trace_id}']").count() == 1
+    page.shot("search-scatter-hover")
+    dot.click()
+    page.page.wait_for_url(f"**/trace/{trace_id}")
+    page.page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert page.page.evaluate("window.spanscope.state().trace") == trace_id
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_service_map_shows_the_stored_services(page: Page, server) -> None:
+    running, _ = server
+    page.open("/services?lookback=1h", "#map svg")
+    nodes = set(page.page.eval_on_selector_all("#map g.node", "ns => ns.map(n => n.dataset.name)"))
+    stored = set(_api(running, "/api/services")["data"])
+    assert stored <= nodes  # plus peers nobody traced (postgresql, redis, ...)
+    assert "Built from all 61 traces" in page.page.inner_text(".ss-note")
+    assert page.page.locator(".ss-seg.active").inner_text() == "1h"
+    page.shot("services", full_page=True)
+
+    page.open("/services?lookback=15m&limit=5", "#map svg")
+    assert "5 most recent traces" in page.page.inner_text(".ss-note")
+    page.page.click(".ss-link >> text=Search")
+    page.page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert urlsplit(page.page.url).path == "/"
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_bad_input_shows_clear_messages(page: Page, server) -> None:
+    page.open("/?service=frontend&lookback=1h&tags=a%3D%22unterminated", "[data-searched]")
+    assert page.page.is_visible("#form-error")
+    assert "tags" in page.page.inner_text("#form-error")
+    # The only console line is the browser noting the API's 400 answer.
+    assert all("status of 400" in error for error in page.errors)
+    page.errors.clear()
+
+    response = page.open("/trace/not-hex", "#error-heading")
+    assert response.status == 400
+    assert page.page.inner_text("#error-heading") == "Not a trace id"
+    assert "not-hex" in page.page.inner_text("#error-message")
+    page.shot("error-bad-id")
+    response = page.open("/trace/" + "ab" * 16, "#error-heading")
+    assert response.status == 404
+    assert page.page.inner_text("#error-heading") == "Trace not found"
+    page.shot("error-unknown-trace")
+    assert all("status of 40" in error for error in page.errors)
+    assert page.outside == []
+
+
+def test_error_pages_are_html_and_apis_keep_their_errors(server) -> None:
+    running, _ = server
+    for path, status in (
+        ("/trace/xyz", 400),
+        ("/trace/" + "0" * 40, 400),
+        ("/trace/ffffffffffffffff", 404),
+        ("/no/such/page", 404),
+        ("/services?lookback=soon", 400),
+        ("/services?limit=0", 400),
+    ):
+        response = httpx.get(running.ui + path)
+        assert response.status_code == status, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert "<h1" in response.text and "Traceback" not in response.text
+    api = httpx.get(running.ui + "/api/traces/xyz")
+    assert api.status_code == 400 and api.json()["errors"][0]["code"] == 400
+    assert httpx.get(running.ui + "/api/nope").status_code == 404
+    assert httpx.get(running.ui + "/v1/traces").status_code == 405  # still the receiver's
+    assert httpx.get(running.ui + "/favicon.ico").headers["content-type"] == "image/svg+xml"
+
+
+def test_pages_load_nothing_from_elsewhere(server) -> None:
+    running, sdk_trace = server
+    for path in ("/", f"/trace/{sdk_trace}", "/services", "/nope"):
+        html = httpx.get(running.ui + path).text
+        assert "@import" not in html and "//cdn" not in html, path
+        # The only absolute URLs are XML namespace names (inline SVG), which load nothing.
+        for scheme in ("http://", "https://"):
+            at = html.find(scheme)
+            while at >= 0:
+                assert html.startswith("http://www.w3.org/", at), (path, html[at - 40 : at + 60])
+                at = html.find(scheme, at + 1)
