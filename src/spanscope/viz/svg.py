@@ -23,10 +23,12 @@ def attr(value: str) -> str:
     return quoteattr(_clean(value))
 
 
+# Control characters XML 1.0 forbids (all below 0x20 except tab and line breaks) become spaces.
+_CONTROL = {code: " " for code in range(32) if chr(code) not in "\t\n\r"}
+
+
 def _clean(value: str) -> str:
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
-        value = "".join(" " if ord(c) < 32 and c not in "\t\n\r" else c for c in value)
-    return value
+    return value.translate(_CONTROL)
 
 
 def fit(label: str, width_px: float, char_px: float = CHAR_PX) -> str:
