@@ -24,9 +24,22 @@ system-deps:
 	  echo "installing Debian's chromium for the page tests"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+DEMO := demo-output
+
+# The main job end to end: synthetic shop traces with known problems -> report, waterfall page,
+# critical-path flame graph and service map; then the report on real third-party traces.
 demo: $(STAMP)
+	@mkdir -p $(DEMO)
+	$(BIN)/spanscope generate --traces 3000 -o $(DEMO)/shop.jsonl
+	$(BIN)/spanscope analyze $(DEMO)/shop.jsonl --top 5
+	$(BIN)/spanscope view $(DEMO)/shop.jsonl -o $(DEMO)/shop.html
+	$(BIN)/spanscope flamegraph $(DEMO)/shop.jsonl --aggregate \
+	  --endpoint 'frontend:POST /api/checkout' -o $(DEMO)/checkout-flamegraph.svg
+	$(BIN)/spanscope servicemap $(DEMO)/shop.jsonl -o $(DEMO)/servicemap.html
 	$(BIN)/spanscope info $(SAMPLES)
-	$(BIN)/spanscope analyze $(SAMPLES)
+	$(BIN)/spanscope analyze $(SAMPLES) --top 5
+	@echo
+	@echo "Open in a browser: $(DEMO)/shop.html  $(DEMO)/checkout-flamegraph.svg  $(DEMO)/servicemap.html"
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests benchmarks
