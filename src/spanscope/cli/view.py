@@ -18,7 +18,12 @@ _INPUTS = click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
 def _common(command: Callable) -> Callable:
     for option in reversed(
         [
-            click.option("-o", "--output", default=None, help="Where to write ('-' for stdout)."),
+            click.option(
+                "-o",
+                "--output",
+                default=None,
+                help="Where to write ('-' for stdout; default: named after the first input).",
+            ),
             click.option(
                 "--format", "format_", default=None, help="Skip detection and read as this format."
             ),
