@@ -3,6 +3,7 @@ versions, closing."""
 
 from __future__ import annotations
 
+import random
 import threading
 
 import duckdb
@@ -233,3 +234,23 @@ def test_queries_beside_a_writer_see_whole_batches(store):
             assert len(store.get_trace(trace_id)) == size
     writer.join()
     assert store.stats().spans == batches * size
+
+
+def test_search_over_spread_out_times_is_ordered_like_one_big_search(store):
+    """The search reads time windows newest first; the answer must equal a brute-force one."""
+    rng = random.Random(7)
+    spans = []
+    for trace in range(1, 120):
+        for index in range(rng.randint(1, 4)):
+            service = rng.choice(["api", "db"])
+            start = NOW - rng.randint(0, 10 * DAY)
+            spans.append(_span(trace, trace * 10 + index, service, start))
+    store.write(spans)
+    for limit, low in ((5, None), (40, None), (200, None), (10, NOW - 3 * DAY)):
+        newest: dict[str, int] = {}
+        for span in spans:
+            if span.service_name == "api" and (low is None or span.start_ns >= low):
+                newest[span.trace_id] = max(newest.get(span.trace_id, 0), span.start_ns)
+        expected = sorted(newest, key=lambda trace_id: (-newest[trace_id], trace_id))[:limit]
+        query = TraceQuery(service="api", num_traces=limit, start_time_min=low)
+        assert store.find_trace_ids(query) == expected

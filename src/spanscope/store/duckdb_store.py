@@ -15,7 +15,8 @@ How it is fast:
 - a trace is found through ``otel_traces_trace_id_ts`` (small: one row per trace per batch),
   and its spans are read with its time range as a condition, so DuckDB reads only the row
   groups of that time (spans arrive roughly in time order);
-- searches put their time window on ``Timestamp`` for the same row group pruning.
+- searches put their time window on ``Timestamp`` for the same row group pruning, and read
+  from the newest data back only until they have found enough traces (``_search``).
 
 Durability: DuckDB syncs its write-ahead log when a transaction commits, so a batch is on disk
 when ``write`` returns.
@@ -24,6 +25,7 @@ when ``write`` returns.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -52,6 +54,8 @@ _DB = "spanscope_store"
 # time ranges, so each lookup reads 8x less; and a big batch fills whole row groups, which
 # DuckDB writes straight to the file instead of the write-ahead log.
 _ROW_GROUP_SIZE = 16384
+# The first (newest) time window a search reads; each next one is 4x longer.
+_FIRST_WINDOW_NS = 10**9
 # Traces fetched per statement by find_traces (one UNION ALL branch each).
 _FETCH_CHUNK = 32
 
@@ -235,14 +239,41 @@ class DuckDBStore:
         with self._reader() as cursor:
             return self._fetch(cursor, [trace_id]).get(trace_id, [])
 
+    def _search(self, cursor, query: TraceQuery) -> list[str]:
+        """Search time windows from the newest back, each 4x longer than the one before, and
+        stop once enough traces are found: recent matches are found without scanning (or
+        grouping) all history, since each window reads only its row groups. Windows are
+        disjoint and newest first, so the concatenated answer is in the same order as one
+        search over the whole range (by each trace's newest matching span)."""
+        oldest, newest = cursor.execute(
+            f'SELECT epoch_ns(min(Start)), epoch_ns(max("End")) FROM {TRACE_INDEX}'
+        ).fetchone()
+        if oldest is None:
+            return []
+        low = max(oldest, query.start_time_min or 0)
+        upper = newest if query.start_time_max is None else min(newest, query.start_time_max)
+        found: list[str] = []
+        seen: set[str] = set()
+        window = _FIRST_WINDOW_NS
+        while upper >= low and len(found) < query.num_traces:
+            lower = max(low, upper - window + 1)
+            part = dataclasses.replace(query, start_time_min=lower, start_time_max=upper)
+            # LIMIT num_traces suffices: at most len(found) of the rows are traces seen already.
+            for (trace_id,) in cursor.execute(find_trace_ids_sql(part, TRACES)).fetchall():
+                if trace_id not in seen:
+                    seen.add(trace_id)
+                    found.append(trace_id)
+            upper = lower - 1
+            window *= 4
+        return found[: query.num_traces]
+
     def find_trace_ids(self, query: TraceQuery) -> list[str]:
         with self._reader() as cursor:
-            rows = cursor.execute(find_trace_ids_sql(query, TRACES)).fetchall()
-        return [trace_id for (trace_id,) in rows]
+            return self._search(cursor, query)
 
     def find_traces(self, query: TraceQuery) -> list[list[Span]]:
         with self._reader() as cursor:
-            ids = [row[0] for row in cursor.execute(find_trace_ids_sql(query, TRACES)).fetchall()]
+            ids = self._search(cursor, query)
             found = self._fetch(cursor, ids)
         return [found[trace_id] for trace_id in ids if trace_id in found]
 
