@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spanscope.analysis.critical_path import critical_path
@@ -119,3 +119,44 @@ def test_attributes_are_interned_and_decode_back():
             seen += bool(span.attributes)
     assert seen > 100
     assert len(details["keys"]) == len(set(details["keys"]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.integers(0, 10**6), st.integers(0, 10**5)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_rows_keep_each_subtree_contiguous(items):
+    """The page collapses and filters by the range [row, end of subtree): any tree (orphans,
+    several roots, loops broken by assembly) must come out parents first, subtrees together."""
+    spans = [
+        Span(
+            "ab" * 16,
+            f"{index + 1:016x}",
+            f"op{index}",
+            start,
+            start + length,
+            f"{parent + 1:016x}" if parent != index else "",
+        )
+        for index, (parent, start, length) in enumerate(items)
+    ]
+    (summary, _details) = build_payload(assemble(spans))
+    for data in summary["traces"]:
+        parents = data["cols"]["par"]
+        n = len(parents)
+        assert data["n"] == n == len(data["cols"]["sid"])
+        end = list(range(1, n + 1))
+        for row in range(n - 1, -1, -1):
+            parent = parents[row]
+            assert parent < row
+            if parent >= 0:
+                end[parent] = max(end[parent], end[row])
+        for row in range(n):
+            for inside in range(row + 1, end[row]):
+                ancestor = parents[inside]
+                while ancestor > row:
+                    ancestor = parents[ancestor]
+                assert ancestor == row
