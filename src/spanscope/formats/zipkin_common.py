@@ -67,6 +67,13 @@ class ZSpan(msgspec.Struct, omit_defaults=True):
     tags: dict[str, Any] | None = None
 
 
+class StrictZSpan(ZSpan, omit_defaults=True):
+    """``ZSpan`` whose tags are all strings, as the spec has them: decoding into it first lets
+    ``msgspec`` check the tags in C; only documents it refuses are decoded leniently."""
+
+    tags: dict[str, str] | None = None
+
+
 _PATH = re.compile(r" - at `(\$[^`]*)`$")
 _BYTE = re.compile(r"\s*\(byte (\d+)\)$")
 
@@ -102,25 +109,38 @@ def decode_document(decoder: msgspec.json.Decoder, data: bytes, source: str) -> 
         match = _BYTE.search(message)
         place = f"byte {match.group(1)}" if match else "document"
         raise InputError(source, place, _BYTE.sub("", message)) from None
+    except UnicodeDecodeError:
+        raise InputError(source, "document", "invalid UTF-8 in a string value") from None
     except (RecursionError, ValueError, OverflowError) as exc:
         raise InputError(source, "document", f"cannot decode JSON: {exc}") from None
 
 
+_HEX = frozenset("0123456789abcdef")
+_ZERO16 = "0" * 16
+
+
 def trace_id(value: str, source: str, place: str) -> tuple[str, bool]:
-    """Normalised trace id and whether it was written in the canonical form (16/32 lowercase)."""
+    """Normalised trace id and whether it was written in the canonical form (16/32 lowercase);
+    an invalid one raises ``InputError`` at ``{place}.traceId``."""
+    size = len(value)
+    if (size == 16 or size == 32) and _HEX.issuperset(value) and value.strip("0"):
+        return (value if size == 32 else _ZERO16 + value), True
     try:
-        normal = normalize_trace_id(value)
+        return normalize_trace_id(value), False
     except InvalidIdError as exc:
-        raise InputError(source, place, f"{exc}; Zipkin ids are 16 or 32 hex digits") from None
-    return normal, len(value) in (16, 32) and normal.endswith(value)
+        message = f"{exc}; Zipkin ids are 16 or 32 hex digits"
+        raise InputError(source, f"{place}.traceId", message) from None
 
 
-def span_id(value: str, source: str, place: str) -> tuple[str, bool]:
+def span_id(value: str, source: str, place: str, field: str = "id") -> tuple[str, bool]:
+    """Like ``trace_id`` for span ids (16 hex digits) in ``field`` of the span at ``place``."""
+    if len(value) == 16 and _HEX.issuperset(value) and value != _ZERO16:
+        return value, True
     try:
-        normal = normalize_span_id(value)
+        return normalize_span_id(value), False
     except InvalidIdError as exc:
-        raise InputError(source, place, f"{exc}; Zipkin span ids are 16 hex digits") from None
-    return normal, len(value) == 16 and value == normal
+        message = f"{exc}; Zipkin span ids are 16 hex digits"
+        raise InputError(source, f"{place}.{field}", message) from None
 
 
 def micros(value: int | float | None) -> int | None:

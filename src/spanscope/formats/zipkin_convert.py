@@ -44,6 +44,8 @@ import msgspec
 from spanscope.errors import Diagnostics
 from spanscope.formats.zipkin_common import (
     ANNOTATION_SLACK_US,
+    PLAUSIBLE_MAX_US,
+    PLAUSIBLE_MIN_US,
     Annotation,
     Endpoint,
     ZSpan,
@@ -116,6 +118,9 @@ _RESOURCE_NAMES = (
 )
 RESOURCE_KEYS = frozenset(_RESOURCE_NAMES.split())
 _CORE = ("cs", "sr", "cr", "ss")
+_SCOPE_KEYS = frozenset(
+    ("otel.scope.name", "otel.library.name", "otel.scope.version", "otel.library.version")
+)
 _OPENING = ("cs", "sr", "ms", "wr")  # a malformed one of these belongs at the span's start
 _CLOSING = ("cr", "ss", "ws", "mr")  # and these at its end
 
@@ -128,28 +133,43 @@ class ZipkinReader:
         self.diagnostics = diagnostics
         self._resources: dict[Any, dict[str, AttributeValue]] = {}
 
-    def convert(self, z: ZSpan, place: str, typed_tags: bool = False) -> Span:
-        """The model span of ``z``, found at ``place``. ``typed_tags`` says non-string tag
-        values are expected (converted v1 spans) rather than reported."""
+    def convert(self, z: ZSpan, place: str, check_tags: bool = True) -> Span:
+        """The model span of ``z``, found at ``place``. ``check_tags`` looks for (and
+        reports) tag values that are not strings; off when the decoder already made sure, or
+        when typed values are expected (converted v1 spans)."""
         notes: list[str] = []
-        tid, tid_ok = trace_id(z.traceId, self.source, f"{place}.traceId")
-        sid, sid_ok = span_id(z.id, self.source, f"{place}.id")
+        source = self.source
+        tid, ids_ok = trace_id(z.traceId, source, place)
+        sid, sid_ok = span_id(z.id, source, place)
         parent = ""
         if z.parentId:
-            parent, parent_ok = span_id(z.parentId, self.source, f"{place}.parentId")
+            parent, parent_ok = span_id(z.parentId, source, place, "parentId")
             sid_ok = sid_ok and parent_ok
             if parent == sid:
                 notes.append("parentId equals id; read as a root span")
                 parent = ""
-        if not (tid_ok and sid_ok):
+        if not (ids_ok and sid_ok):
             notes.append("ids not written as 16/32 lowercase hex digits; zero-padded/lowercased")
-        tags = self._tags(z.tags, notes, typed_tags)
-        kind = self._kind(z.kind, tags, notes)
-        status_code, status_message = _status(tags, notes)
-        trace_state = tag_string(tags.pop("w3c.tracestate", ""))
-        scope_name = _pop_first(tags, "otel.scope.name", "otel.library.name")
-        scope_version = _pop_first(tags, "otel.scope.version", "otel.library.version")
-        links = _links(tags, notes)
+        # the decoded tags are ours to take apart: special tags are popped, the rest stays
+        tags: dict[str, Any] = z.tags if z.tags is not None else {}
+        if check_tags and tags:
+            _check_tags(tags, notes)
+        kind = KINDS.get(z.kind) if z.kind else None
+        if kind is None:
+            kind = self._kind(z.kind, tags, notes)
+        status_code, status_message = StatusCode.UNSET, ""
+        trace_state = scope_name = scope_version = ""
+        links: list[Link] = []
+        if tags:
+            if "otel.status_code" in tags or "error" in tags:
+                status_code, status_message = _status(tags, notes)
+            if "w3c.tracestate" in tags:
+                trace_state = tag_string(tags.pop("w3c.tracestate"))
+            if not _SCOPE_KEYS.isdisjoint(tags):
+                scope_name = _pop_first(tags, "otel.scope.name", "otel.library.name")
+                scope_version = _pop_first(tags, "otel.scope.version", "otel.library.version")
+            if "otlp.link.0" in tags:
+                links = _links(tags, notes)
         local = z.localEndpoint
         service = (local.serviceName or "") if local is not None else ""
         resource = self._resource(service, tags)
@@ -193,20 +213,6 @@ class ZipkinReader:
         return span
 
     @staticmethod
-    def _tags(raw: dict[str, Any] | None, notes: list[str], typed: bool) -> dict[str, Any]:
-        if not raw:
-            return {}
-        tags = dict(raw)
-        odd = [key for key, value in tags.items() if type(value) is not str]
-        if odd:
-            for key in odd:
-                if tags[key] is None:
-                    del tags[key]
-            if not typed:
-                notes.append(f"tag values that are not strings kept as JSON gave them: {odd}")
-        return tags
-
-    @staticmethod
     def _kind(kind: str | None, tags: dict[str, Any], notes: list[str]) -> SpanKind:
         if kind:
             found = KINDS.get(kind) or KINDS.get(kind.upper())
@@ -222,18 +228,20 @@ class ZipkinReader:
     def _resource(self, service: str, tags: dict[str, Any]) -> dict[str, AttributeValue]:
         if not service:
             return {}  # the collector moves nothing to a resource without a service name
-        moved = [(key, tags.pop(key)) for key in [k for k in tags if k in RESOURCE_KEYS]]
-        moved = [(key, value) for key, value in moved if key != "service.name"]
+        moved: tuple = ()
+        keys = RESOURCE_KEYS.intersection(tags)
+        if keys:
+            tags.pop("service.name", None)  # the endpoint names the service
+            moved = tuple((key, tags.pop(key)) for key in sorted(keys) if key != "service.name")
+        cache_key = (service, moved)
         try:
-            cache_key: Any = (service, tuple(moved))
-            hash(cache_key)
-        except TypeError:
-            cache_key = None
-        if cache_key is not None and cache_key in self._resources:
             return self._resources[cache_key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable (list) value: no sharing for this one
+            return {"service.name": service, **dict(moved)}
         resource: dict[str, AttributeValue] = {"service.name": service, **dict(moved)}
-        if cache_key is not None:
-            self._resources[cache_key] = resource
+        self._resources[cache_key] = resource
         return resource
 
     @staticmethod
@@ -249,6 +257,15 @@ class ZipkinReader:
                 attributes[address_key] = address
         if endpoint.port is not None and endpoint.port > 0:
             attributes[port_key] = endpoint.port
+
+
+def _check_tags(tags: dict[str, Any], notes: list[str]) -> None:
+    odd = [key for key, value in tags.items() if type(value) is not str]
+    if odd:
+        for key in odd:
+            if tags[key] is None:
+                del tags[key]
+        notes.append(f"tag values that are not strings kept as JSON gave them: {odd}")
 
 
 def _pop_first(tags: dict[str, Any], *keys: str) -> str:
@@ -283,18 +300,18 @@ def _status(tags: dict[str, Any], notes: list[str]) -> tuple[StatusCode, str]:
 
 
 def _links(tags: dict[str, Any], notes: list[str]) -> list[Link]:
-    found: list[tuple[int, Link]] = []
-    for key in [k for k in tags if k.startswith("otlp.link.")]:
-        index = key.removeprefix("otlp.link.")
-        if not index.isdigit():
-            continue
+    # numbered from 0 without gaps, as the collector writes (and reads) them
+    links: list[Link] = []
+    index = 0
+    while (key := f"otlp.link.{index}") in tags:
         link = _parse_link(tags[key])
         if link is None:
             notes.append(f"tag {key} is not a link the collector wrote; kept as an attribute")
-            continue
-        del tags[key]
-        found.append((int(index), link))
-    return [link for _, link in sorted(found, key=lambda item: item[0])]
+        else:
+            del tags[key]
+            links.append(link)
+        index += 1
+    return links
 
 
 def _parse_link(value: Any) -> Link | None:
@@ -353,7 +370,15 @@ def _core_times(annotations: list[Annotation] | None) -> dict[str, int]:
 
 def _times(z: ZSpan, notes: list[str]) -> tuple[int, int]:
     """Start and end in microseconds; 0 for unknown."""
-    start, duration = micros(z.timestamp), micros(z.duration)
+    start, duration = z.timestamp, z.duration
+    if (
+        type(start) is int
+        and type(duration) is int
+        and PLAUSIBLE_MIN_US <= start <= PLAUSIBLE_MAX_US
+        and duration > 0
+    ):
+        return start, start + duration  # the common case, kept cheap
+    start, duration = micros(start), micros(duration)
     if z.timestamp is not None and start is None:
         notes.append(f"timestamp {z.timestamp!r} is not a positive number; ignored")
     if z.duration not in (None, 0) and duration is None:

@@ -83,7 +83,7 @@ def _convert(reader: ZipkinReader, span: _V1SpanIn, place: str) -> Iterator[Span
     if extra:
         warn(f"Zipkin v2 fields {extra} ignored in a v1 document; read the file as zipkin-v2")
     for zspan in split_v1(span, warn):
-        yield reader.convert(zspan, place, typed_tags=True)
+        yield reader.convert(zspan, place, check_tags=False)
 
 
 def write(spans: Iterable[Span], out: BinaryIO) -> None:

@@ -47,27 +47,35 @@ from typing import BinaryIO
 import msgspec
 
 from spanscope.errors import Diagnostics
-from spanscope.formats.zipkin_common import ZSpan, decode_document
+from spanscope.formats.zipkin_common import StrictZSpan, ZSpan, decode_document
 from spanscope.formats.zipkin_convert import ZipkinReader
 from spanscope.formats.zipkin_encode import to_zipkin
 from spanscope.model import Span
 
 NAME = "zipkin-v2"
 
+# Strict first (every tag a string, checked by msgspec in C); the lenient decoder reads what the
+# strict one refuses, or reports why the document cannot be read.
+_STRICT = msgspec.json.Decoder(list[StrictZSpan] | StrictZSpan)
 _DECODER = msgspec.json.Decoder(list[ZSpan] | ZSpan)
 _ENCODER = msgspec.json.Encoder()
 
 
 def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
     """Yield the spans of a Zipkin v2 JSON document (see the module docstring)."""
-    document = decode_document(_DECODER, stream.read(), source)
-    reader = ZipkinReader(source, diagnostics)
+    data = stream.read()
+    try:
+        document = _STRICT.decode(data)
+        check_tags = False
+    except (msgspec.DecodeError, ValueError, RecursionError, OverflowError):
+        document = decode_document(_DECODER, data, source)
+        check_tags = True
+    convert = ZipkinReader(source, diagnostics).convert
     if isinstance(document, ZSpan):
-        yield reader.convert(document, "$")
+        yield convert(document, "$", check_tags)
         return
-    convert = reader.convert
     for index, zspan in enumerate(document):
-        yield convert(zspan, f"$[{index}]")
+        yield convert(zspan, f"$[{index}]", check_tags)
 
 
 def write(spans: Iterable[Span], out: BinaryIO) -> None:
