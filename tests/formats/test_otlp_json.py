@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
 from spanscope.errors import Diagnostics, InputError
@@ -445,7 +446,7 @@ def _hex_ids_to_base64(value):
     return value
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(span_lists())
 def test_round_trip_of_generated_spans(spans: list[Span]) -> None:
     for lines in (False, True):
@@ -528,3 +529,19 @@ def test_write_spans_by_format_name(tmp_path: Path) -> None:
         with open(target, "wb") as out:
             write_spans(spans, out, name)
         assert list(read_spans(target)) == spans
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_corrupted_input_gives_spans_or_an_input_error(data) -> None:
+    original = MULTI_IN.read_bytes() if data.draw(st.booleans()) else COMBINED.read_bytes()
+    corrupted = bytearray(original)
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(corrupted) - 1))
+        corrupted[at : at + data.draw(st.integers(0, 3))] = data.draw(st.binary(max_size=3))
+    try:
+        spans = read(bytes(corrupted))
+    except InputError as exc:
+        assert exc.location.source == "input.json" and exc.message
+    else:
+        assert all(len(s.trace_id) == 32 and len(s.span_id) == 16 for s in spans)

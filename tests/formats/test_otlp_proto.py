@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from google.protobuf.internal import api_implementation
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
@@ -187,7 +188,7 @@ def test_fixture_round_trip(path: Path) -> None:
     assert by_content(read(dump(spans))) == by_content(spans)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(span_lists())
 def test_round_trip_of_generated_spans(spans: list[Span]) -> None:
     assert by_content(read(dump(spans))) == by_content(spans)
@@ -226,3 +227,18 @@ def test_follows_from_and_shared_round_trip() -> None:
     assert written.links[0].span_id.hex() == "eee19b7ec3c1b173"
     assert written.links[0].attributes[0].value.string_value == "follows_from"
     assert read(dump([span])) == [span]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_corrupted_input_gives_spans_or_an_input_error(data) -> None:
+    corrupted = bytearray(TRACE_PB.read_bytes())
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(corrupted) - 1))
+        corrupted[at : at + data.draw(st.integers(0, 3))] = data.draw(st.binary(max_size=3))
+    try:
+        spans = read(bytes(corrupted))
+    except InputError as exc:
+        assert exc.location.source == "input.pb" and exc.message
+    else:
+        assert all(len(s.trace_id) == 32 and len(s.span_id) == 16 for s in spans)

@@ -74,6 +74,8 @@ class _Reader(ReadContext):
                 )
             except msgspec.ValidationError as exc:
                 raise self.fail(*schema.split_path(exc, path)) from None
+            except UnicodeDecodeError:
+                raise self.fail(path, "not valid UTF-8 text") from None
             found = (attributes, service_name_of(attributes))
             if len(self._resources) >= _CACHE_LIMIT:
                 self._resources.clear()
@@ -88,6 +90,8 @@ class _Reader(ReadContext):
                 scope = schema.SCOPE.decode(key) if key and key != b"null" else schema.Scope()
             except msgspec.ValidationError as exc:
                 raise self.fail(*schema.split_path(exc, path)) from None
+            except UnicodeDecodeError:
+                raise self.fail(path, "not valid UTF-8 text") from None
             found = (scope.name, scope.version, schema.attributes(scope.attributes))
             if len(self._scopes) >= _CACHE_LIMIT:
                 self._scopes.clear()
@@ -238,26 +242,31 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
         skipped += line
     snake = b'"resource_spans"' in line
     if line.lstrip().startswith(b"{"):
+        reader.place = f"line {lineno}"
         try:
-            first = schema.LINE.decode(schema.decode_snake_case(line) if snake else line)
-        except msgspec.ValidationError as exc:
-            reader.place = f"line {lineno}"
-            raise reader.fail(*schema.split_path(exc)) from None
-        except RecursionError:
-            raise InputError(source, f"line {lineno}", "values nested too deeply") from None
-        except msgspec.DecodeError:
+            first = _decode(reader, schema.LINE, line, snake, lineno)
+        except _Incomplete:
             first = None  # not a whole object on one line: one (pretty-printed) document
         if first is not None:
             yield from _read_lines(reader, first, lineno, stream, snake)
             return
+    reader.place = ""
     data = skipped + line + stream.read()
-    yield from _read_document(reader, data, b'"resource_spans"' in data[:65536])
+    try:
+        decoded = _decode(reader, schema.DOCUMENT, data, b'"resource_spans"' in data[:65536], 1)
+    except _Incomplete as exc:
+        raise exc.error from None
+    del data
+    if isinstance(decoded, list):
+        for i, request in enumerate(decoded):
+            yield from reader.spans(request, f"$[{i}]")
+    else:
+        yield from reader.spans(decoded, "$")
 
 
 def _read_lines(
     reader: _Reader, first: schema.TracesData, lineno: int, stream: BinaryIO, snake: bool
 ) -> Iterator[Span]:
-    reader.place = f"line {lineno}"
     yield from reader.spans(first, "$")
     for line in stream:
         lineno += 1
@@ -265,31 +274,30 @@ def _read_lines(
             continue
         reader.place = f"line {lineno}"
         try:
-            data = schema.LINE.decode(schema.decode_snake_case(line) if snake else line)
-        except msgspec.ValidationError as exc:
-            raise reader.fail(*schema.split_path(exc)) from None
-        except RecursionError:
-            raise reader.fail("", "values nested too deeply") from None
-        except msgspec.DecodeError as exc:
-            where, message = schema.syntax_error(exc, line, lineno)
-            raise InputError(reader.source, where, message) from None
+            data = _decode(reader, schema.LINE, line, snake, lineno)
+        except _Incomplete as exc:
+            raise exc.error from None
         yield from reader.spans(data, "$")
 
 
-def _read_document(reader: _Reader, data: bytes, snake: bool) -> Iterator[Span]:
+class _Incomplete(Exception):
+    """Broken JSON syntax; the first line of a file may be the start of a longer document."""
+
+    def __init__(self, error: InputError) -> None:
+        self.error = error
+
+
+def _decode(reader: _Reader, decoder: msgspec.json.Decoder, data: bytes, snake: bool, line: int):
+    """Decode ``data`` (starting at ``line``) or raise InputError saying where it is wrong."""
     try:
-        decoded = schema.DOCUMENT.decode(schema.decode_snake_case(data) if snake else data)
+        return decoder.decode(schema.decode_snake_case(data) if snake else data)
     except msgspec.ValidationError as exc:
-        path, message = schema.split_path(exc)
-        raise InputError(reader.source, path, message) from None
+        raise reader.fail(*schema.split_path(exc)) from None
     except RecursionError:
-        raise InputError(reader.source, "", "values nested too deeply") from None
-    except msgspec.DecodeError as exc:
-        where, message = schema.syntax_error(exc, data)
+        raise reader.fail("", "values nested too deeply") from None
+    except UnicodeDecodeError:
+        where, message = schema.utf8_error(data, line)
         raise InputError(reader.source, where, message) from None
-    del data
-    if isinstance(decoded, list):
-        for i, request in enumerate(decoded):
-            yield from reader.spans(request, f"$[{i}]")
-    else:
-        yield from reader.spans(decoded, "$")
+    except msgspec.DecodeError as exc:
+        where, message = schema.syntax_error(exc, data, line)
+        raise _Incomplete(InputError(reader.source, where, message)) from None

@@ -168,10 +168,24 @@ def syntax_error(exc: msgspec.DecodeError, data: bytes, first_line: int = 1) -> 
     else:
         offset = len(data.rstrip())
         message = "not valid JSON: the input ends early (truncated?)"
+    return _line_column(data, offset, first_line), message.strip()
+
+
+def utf8_error(data: bytes, first_line: int = 1) -> tuple[str, str]:
+    """(line and column, message) of the first byte that is not UTF-8."""
+    try:
+        data.decode("utf-8")
+        offset = 0
+    except UnicodeDecodeError as exc:
+        offset = exc.start
+    return _line_column(data, offset, first_line), "not valid UTF-8 text"
+
+
+def _line_column(data: bytes, offset: int, first_line: int) -> str:
     line = data.count(b"\n", 0, offset)
     start = data.rfind(b"\n", 0, offset) + 1
     column = len(data[start:offset].decode("utf-8", "replace")) + 1
-    return f"line {first_line + line}, column {column}", message.strip()
+    return f"line {first_line + line}, column {column}"
 
 
 def _camel(name: str) -> str:
