@@ -34,6 +34,11 @@ What it loses:
 - the end of a span that never ended or ends before it starts (no ``duration`` is written, so
   it is read back as never ended), and the start of a span that starts within the first
   microsecond of the epoch;
+- span attributes named like the tags this mapping gives a meaning (``span.kind``,
+  ``otel.status_code``/``_description``, ``otel.scope.*``, ``otel.library.*``,
+  ``w3c.tracestate``, ``otlp.link.N``, ``zipkin.debug``) come back as what those tags mean;
+  the older endpoint names (``peer.service``, ``net.peer.ip``/``port``, ``net.host.ip``/``port``)
+  come back under the current ones; link flags are not kept;
 - a parent id equal to the span's own id (read as a root, as the collector does); identical
   events at the same microsecond (written once: Zipkin keeps annotations unique); the
   distinction of an event name containing ``|`` that looks like the collector's encoding.
