@@ -63,8 +63,9 @@ def _send_sdk_trace(server: RunningServer) -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, str]]:
     running, thread = start_server(tmp_path_factory.mktemp("pages") / "traces.duckdb")
     now = time.time_ns()
-    # Three bursts of shop traffic spread over the last hour, so the scatter has a time axis.
-    for seed, minutes_ago in ((1, 42), (2, 21), (3, 4)):
+    # Three bursts of shop traffic spread over the last hour, so the scatter has a time axis;
+    # seeds 14 and 87 give three checkouts that fail at the payment provider.
+    for seed, minutes_ago in ((14, 42), (87, 21), (3, 4)):
         spans = list(generate_spans(20, seed=seed, start_ns=now - minutes_ago * MINUTE_NS))
         response = httpx.post(
             f"{running.http}/v1/traces",
@@ -210,11 +211,16 @@ def test_search_finds_what_the_api_finds_and_keeps_it_in_the_address(page: Page,
             {"key": "error", "type": "bool", "value": True} in span["tags"] for span in doc["spans"]
         )
     }
+    assert len(failed) == 3
     assert page.page.locator("#scatter circle.err").count() == len(failed)
     query = parse_qs(urlsplit(page.page.url).query)
     assert query["service"] == ["frontend"] and query["limit"] == ["100"]
     assert query["lookback"] == ["1h"]
     page.shot("search-results")
+    page.page.click("#theme")
+    assert page.page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.shot("search-results-dark")
+    page.page.click("#theme")
 
     # A narrower search: operation and minimum duration, as the API answers it.
     page.page.select_option("#operation", "POST /api/checkout")
@@ -246,6 +252,19 @@ def test_a_shared_address_restores_the_search_and_sorts(page: Page, server) -> N
     row = page.page.locator("#trace-table tbody tr").first
     assert "sdk-client: GET /health/deep" in row.inner_text()
     assert row.locator("td").nth(5).inner_text() == "1"  # the failed query span
+
+    # A custom range around the burst of 21 minutes ago, in Jaeger's microseconds.
+    now_us = time.time_ns() // 1000
+    start, end = now_us - 30 * 60 * 10**6, now_us - 10 * 60 * 10**6
+    page.open(
+        f"/?service=frontend&lookback=custom&start={start}&end={end}&limit=100", "[data-searched]"
+    )
+    assert page.page.is_visible("#custom-range")
+    assert page.page.input_value("#lookback") == "custom"
+    burst = _api(running, "/api/traces", service="frontend", start=start, end=end, limit=100)
+    assert len(burst["data"]) == 20
+    assert sorted(_rows(page)) == sorted(doc["traceID"] for doc in burst["data"])
+    assert page.page.inner_text("#result-meta").startswith("from ")
 
     page.open("/?service=checkout&lookback=1h&limit=30", "[data-searched]")
     page.page.click("#trace-table th[data-key='dur']")
