@@ -319,6 +319,22 @@ def test_json_lines_error_names_the_line_after_yielding_the_good_ones() -> None:
     assert error.location.place == "line 3, $.resourceSpans[0].scopeSpans[0].spans[0].kind"
 
 
+def test_broken_bytes_and_syntax_name_line_and_column() -> None:
+    good = one_span_document(GOOD_SPAN)
+    bad_utf8 = good.replace(b'"name": "x"', b'"name": "\xff"')
+    error = reading_error(good + b"\n" + bad_utf8 + b"\n")
+    column = bad_utf8.index(b"\xff") + 1
+    assert error.location.place == f"line 2, column {column}"
+    assert "UTF-8" in error.message
+    pretty = json.dumps(json.loads(good), indent=2).encode()
+    broken = pretty.replace(b'"name": "x"', b'"name": "x" "y"')
+    at = broken.index(b'"y"')
+    line, column = broken.count(b"\n", 0, at) + 1, at - broken.rfind(b"\n", 0, at)
+    assert reading_error(broken).location.place == f"line {line}, column {column}"
+    error = reading_error(good.replace(b"{", b"{,", 1) + b"\n" + good)
+    assert error.location.place == "line 1, column 2" and "not valid JSON" in error.message
+
+
 def test_deep_nesting_is_an_input_error() -> None:
     depth = 3000
     value = '{"arrayValue":{"values":[' * depth + '{"stringValue":"x"}' + "]}}" * depth

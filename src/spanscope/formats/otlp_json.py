@@ -246,7 +246,9 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
         try:
             first = _decode(reader, schema.LINE, line, snake, lineno)
         except _Incomplete:
-            first = None  # not a whole object on one line: one (pretty-printed) document
+            # Not a whole object on one line: one (pretty-printed) document. A line that is
+            # broken in its middle is reported at once, without reading the rest of the file.
+            first = None
         if first is not None:
             yield from _read_lines(reader, first, lineno, stream, snake)
             return
@@ -281,7 +283,7 @@ def _read_lines(
 
 
 class _Incomplete(Exception):
-    """Broken JSON syntax; the first line of a file may be the start of a longer document."""
+    """JSON that ends early: the first line of a file may be the start of a longer document."""
 
     def __init__(self, error: InputError) -> None:
         self.error = error
@@ -300,4 +302,7 @@ def _decode(reader: _Reader, decoder: msgspec.json.Decoder, data: bytes, snake: 
         raise InputError(reader.source, where, message) from None
     except msgspec.DecodeError as exc:
         where, message = schema.syntax_error(exc, data, line)
-        raise _Incomplete(InputError(reader.source, where, message)) from None
+        error = InputError(reader.source, where, message)
+        if "truncated" in str(exc):
+            raise _Incomplete(error) from None
+        raise error from None
