@@ -491,7 +491,7 @@ def test_annotation_without_time_is_dropped_and_far_ones_are_placed() -> None:
         (b"", "start of file", "empty"),
         (b"   \n", "start of file", "empty"),
         (b"null", "$", "list of Zipkin spans"),
-        (b"[1]", "$[0]", "Expected `object`"),
+        (b"[1]", "$[0]", "expected a Zipkin span (a JSON object) or a list of spans, got `int`"),
         (b"{}", "$", "traceId"),
         (b'[{"traceId": "BADID", "id": "a2fb4a1d1a96d312"}]', "$[0].traceId", "BADID"),
         (b'[{"traceId": "463ac35c9f6413ad", "id": "xyz"}]', "$[0].id", "xyz"),
@@ -924,3 +924,14 @@ def test_times_are_truncated_to_microseconds(start_ns: int, length_ns: int) -> N
         assert back.end_ns == back.start_ns + US  # shorter than 1 µs: 1 µs
     else:
         assert back.end_ns == (start_ns + length_ns) // US * US
+
+
+def test_list_of_traces_as_the_traces_api_answers() -> None:
+    skew = json.loads((FIXTURES / V2_FILES["skew"]).read_text())
+    messaging = json.loads((FIXTURES / V2_FILES["messaging"]).read_text())
+    spans = read_bytes(json.dumps([skew, messaging]).encode())
+    assert spans == read("skew") + read("messaging")
+    messaging[1]["id"] = "BADID"
+    with pytest.raises(InputError) as error:
+        read_bytes(json.dumps([skew, messaging]).encode())
+    assert error.value.location.place == "$[1][1].id"

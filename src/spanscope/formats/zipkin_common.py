@@ -95,10 +95,13 @@ def decode_document(decoder: msgspec.json.Decoder, data: bytes, source: str) -> 
                 "(snake_case fields such as trace_id), not a trace format spanscope reads; "
                 "Zipkin JSON uses traceId, id, parentId"
             )
-        elif message.startswith("Expected `array | object`") or message.startswith(
-            "Expected `object | array`"
-        ):
-            message = "expected a JSON list of Zipkin spans (or one span object)"
+        elif message.startswith(("Expected `array | object`", "Expected `object | array`")):
+            got = message.rpartition(", ")[2]
+            message = (
+                "expected a JSON list of Zipkin spans (or one span object)"
+                if place == "$"
+                else "expected a Zipkin span (a JSON object) or a list of spans"
+            ) + f", {got}"
         raise InputError(source, place, f"not a valid Zipkin span: {message}") from None
     except msgspec.DecodeError as exc:
         message = str(exc)

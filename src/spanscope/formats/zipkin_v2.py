@@ -1,10 +1,12 @@
 """Zipkin v2 JSON (``POST /api/v2/spans``, ``GET /api/v2/trace/{id}``): read and write.
 
-Reading: a JSON list of v2 spans, or one span object (Zipkin's benchmark payloads are single
-objects). The document is decoded whole with ``msgspec`` into typed structs (a Zipkin document
-is one JSON value, so memory is proportional to the input), then spans are converted and yielded
-one by one. How fields map to the model is documented in ``zipkin_convert`` (reading) and
-``zipkin_encode`` (writing); they follow the OpenTelemetry Collector's zipkin translator.
+Reading: a JSON list of v2 spans (``ListOfSpans``, ``Trace``), a list of such lists
+(``ListOfTraces``, what ``GET /api/v2/traces`` answers), or one span object (Zipkin's benchmark
+payloads are single objects). The document is decoded whole with ``msgspec`` into typed
+structs (a Zipkin document is one JSON value, so memory is proportional to the input), then
+spans are converted and yielded one by one. How fields map to the model is documented in
+``zipkin_convert`` (reading) and ``zipkin_encode`` (writing); they follow the OpenTelemetry
+Collector's zipkin translator.
 Errors: invalid ids (``"BADID"``), wrong types, malformed or truncated JSON raise ``InputError``
 naming the source and the JSON path or byte; odd but readable data (short ids, missing times,
 malformed annotation times, non-string tags) is read and reported through ``diagnostics``.
@@ -61,8 +63,8 @@ NAME = "zipkin-v2"
 
 # Strict first (every tag a string, checked by msgspec in C); the lenient decoder reads what the
 # strict one refuses, or reports why the document cannot be read.
-_STRICT = msgspec.json.Decoder(list[StrictZSpan] | StrictZSpan)
-_DECODER = msgspec.json.Decoder(list[ZSpan] | ZSpan)
+_STRICT = msgspec.json.Decoder(list[StrictZSpan | list[StrictZSpan]] | StrictZSpan)
+_DECODER = msgspec.json.Decoder(list[ZSpan | list[ZSpan]] | ZSpan)
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -79,8 +81,12 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
     if isinstance(document, ZSpan):
         yield convert(document, "$", check_tags)
         return
-    for index, zspan in enumerate(document):
-        yield convert(zspan, f"$[{index}]", check_tags)
+    for index, item in enumerate(document):
+        if isinstance(item, list):  # a list of traces (GET /api/v2/traces)
+            for inner, zspan in enumerate(item):
+                yield convert(zspan, f"$[{index}][{inner}]", check_tags)
+        else:
+            yield convert(item, f"$[{index}]", check_tags)
 
 
 def write(spans: Iterable[Span], out: BinaryIO) -> None:
