@@ -23,6 +23,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from spanscope.formats import encode_spans
+from spanscope.store import TraceQuery
 from spanscope.synthetic import generate_spans
 
 from .conftest import RunningServer, start_server, stop_server
@@ -341,7 +342,12 @@ def test_service_map_shows_the_stored_services(page: Page, server) -> None:
     nodes = set(page.page.eval_on_selector_all("#map g.node", "ns => ns.map(n => n.dataset.name)"))
     stored = set(_api(running, "/api/services")["data"])
     assert stored <= nodes  # plus peers nobody traced (postgresql, redis, ...)
-    assert "Built from all 61 traces" in page.page.inner_text(".ss-note")
+    hour_ns = 60 * MINUTE_NS
+    stored_traces = running.store.find_trace_ids(  # type: ignore[attr-defined]
+        TraceQuery(start_time_min=time.time_ns() - hour_ns, num_traces=10_000)
+    )
+    assert len(stored_traces) >= 61
+    assert f"Built from all {len(stored_traces)} traces" in page.page.inner_text(".ss-note")
     assert page.page.locator(".ss-seg.active").inner_text() == "1h"
     page.shot("services", full_page=True)
 
@@ -407,3 +413,39 @@ def test_pages_load_nothing_from_elsewhere(server) -> None:
             while at >= 0:
                 assert html.startswith("http://www.w3.org/", at), (path, html[at - 40 : at + 60])
                 at = html.find(scheme, at + 1)
+
+
+@pytest.mark.browser
+def test_hostile_names_are_shown_as_text(page: Page, server) -> None:
+    running, _ = server
+    service = '<img id="pwn" src=x onerror="document.body.dataset.pwned=1">'
+    name = "it's \"quoted\" </script><b id='pwn2'>bold</b>"
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider.add_span_processor(
+        SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{running.http}/v1/traces"))
+    )
+    with provider.get_tracer("tests.pages").start_as_current_span(name) as span:
+        trace_id = format(span.get_span_context().trace_id, "032x")
+    provider.shutdown()
+
+    page.open("/")
+    page.page.select_option("#service", service)
+    page.page.wait_for_function("document.querySelectorAll('#operation option').length > 1")
+    page.page.select_option("#operation", name)
+    page.search()
+    assert _rows(page) == [trace_id]
+    assert f"{service}: {name}" in page.page.inner_text("#trace-table tbody tr")
+    page.page.locator("#scatter circle").hover()
+    assert name in page.page.inner_text("#tooltip")
+    assert page.page.locator("#pwn, #pwn2").count() == 0
+    assert page.page.evaluate("document.body.dataset.pwned") is None
+    page.page.locator("#trace-table tbody tr a").click()
+    page.page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert page.page.evaluate("window.spanscope.state().trace") == trace_id
+    assert page.page.locator("#pwn, #pwn2").count() == 0
+    # Back on the search page, the address brings the same hostile query back intact.
+    page.page.click("a[data-search-link]")
+    page.page.wait_for_selector("[data-searched]", state="attached")
+    assert page.page.input_value("#operation") == name
+    assert _rows(page) == [trace_id]
+    page.assert_clean()
