@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import decode_spans, encode_spans, zipkin_v2
-from spanscope.formats.zipkin_convert import RESOURCE_KEYS
+from spanscope.formats.zipkin_vocabulary import RESOURCE_KEYS
 from spanscope.model import Event, Link, Span, SpanKind, StatusCode
 
 from ..conftest import FIXTURES
@@ -865,7 +865,7 @@ def kept_by_zipkin(span: Span, typed: bool = False) -> tuple:
     """What a Zipkin round trip keeps of ``span``: attribute values as strings (v2) or with the
     types v1 can state (``typed``); the status message only with a status."""
     from spanscope.formats.zipkin_common import tag_string
-    from spanscope.formats.zipkin_convert import encode_annotation
+    from spanscope.formats.zipkin_vocabulary import encode_annotation
 
     def value(v):
         return v if typed and type(v) in (str, bool, int, float) else tag_string(v)

@@ -1,5 +1,5 @@
-"""Zipkin v2 spans (``ZSpan``) to the span model and back, the way the OpenTelemetry
-Collector's zipkin translator (``pkg/translator/zipkin/zipkinv2``) maps them.
+"""Zipkin v2 spans (``ZSpan``) to the span model, the way the OpenTelemetry Collector's
+zipkin translator (``pkg/translator/zipkin/zipkinv2``) maps them (``zipkin_encode`` goes back).
 
 Reading (``ZipkinReader.convert``):
 - ``localEndpoint.serviceName`` is the service (resource ``service.name``); tags named like
@@ -39,8 +39,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from spanscope.errors import Diagnostics
 from spanscope.formats.zipkin_common import (
     ANNOTATION_SLACK_US,
@@ -49,7 +47,6 @@ from spanscope.formats.zipkin_common import (
     Annotation,
     Endpoint,
     ZSpan,
-    jsonable,
     micros,
     normalize_ip,
     plausible,
@@ -57,66 +54,23 @@ from spanscope.formats.zipkin_common import (
     tag_string,
     trace_id,
 )
-from spanscope.model import (
-    AttributeValue,
-    Event,
-    Link,
-    Span,
-    SpanKind,
-    StatusCode,
-    normalize_span_id,
-    normalize_trace_id,
+from spanscope.formats.zipkin_vocabulary import (
+    DEBUG,
+    KINDS,
+    LOCAL_ADDRESS,
+    LOCAL_PORT,
+    ORIGINAL_TIME,
+    PEER_ADDRESS,
+    PEER_PORT,
+    PEER_SERVICE,
+    RESOURCE_KEYS,
+    STATUS_CODES,
+    TAG_KINDS,
+    decode_annotation,
+    decode_link,
 )
+from spanscope.model import AttributeValue, Event, Link, Span, SpanKind, StatusCode
 
-KINDS = {
-    "CLIENT": SpanKind.CLIENT,
-    "SERVER": SpanKind.SERVER,
-    "PRODUCER": SpanKind.PRODUCER,
-    "CONSUMER": SpanKind.CONSUMER,
-}
-KIND_NAMES = {kind: name for name, kind in KINDS.items()}
-_TAG_KINDS = {name.lower(): kind for name, kind in KINDS.items()} | {"internal": SpanKind.INTERNAL}
-_STATUS = {"UNSET": StatusCode.UNSET, "OK": StatusCode.OK, "ERROR": StatusCode.ERROR}
-_STATUS_NAMES = {StatusCode.OK: "OK", StatusCode.ERROR: "ERROR"}
-
-LOCAL_ADDRESS, LOCAL_PORT = "network.local.address", "network.local.port"
-PEER_SERVICE, PEER_ADDRESS, PEER_PORT = (
-    "service.peer.name",
-    "network.peer.address",
-    "network.peer.port",
-)
-_LOCAL_ADDRESS_KEYS = (LOCAL_ADDRESS, "net.host.ip")
-_LOCAL_PORT_KEYS = (LOCAL_PORT, "net.host.port")
-_PEER_SERVICE_KEYS = (PEER_SERVICE, "peer.service")
-_PEER_ADDRESS_KEYS = (PEER_ADDRESS, "net.peer.ip")
-_PEER_PORT_KEYS = (PEER_PORT, "net.peer.port")
-DEBUG = "zipkin.debug"
-ORIGINAL_TIME = "zipkin.timestamp_us"
-
-# Resource attribute names of the semantic conventions (v1.6.1, the collector's list), plus the
-# OpenCensus ones the collector adds: tags with these names belong to the resource.
-_RESOURCE_NAMES = (
-    "cloud.provider cloud.account.id cloud.region cloud.availability_zone cloud.platform "
-    "aws.ecs.container.arn aws.ecs.cluster.arn aws.ecs.launchtype aws.ecs.task.arn "
-    "aws.ecs.task.family aws.ecs.task.revision aws.eks.cluster.arn aws.log.group.names "
-    "aws.log.group.arns aws.log.stream.names aws.log.stream.arns container.name container.id "
-    "container.runtime container.image.name container.image.tag deployment.environment "
-    "device.id device.model.identifier device.model.name faas.name faas.id faas.version "
-    "faas.instance faas.max_memory host.id host.name host.type host.arch host.image.name "
-    "host.image.id host.image.version k8s.cluster.name k8s.node.name k8s.node.uid "
-    "k8s.namespace.name k8s.pod.uid k8s.pod.name k8s.container.name "
-    "k8s.container.restart_count k8s.replicaset.uid k8s.replicaset.name k8s.deployment.uid "
-    "k8s.deployment.name k8s.statefulset.uid k8s.statefulset.name k8s.daemonset.uid "
-    "k8s.daemonset.name k8s.job.uid k8s.job.name k8s.cronjob.uid k8s.cronjob.name os.type "
-    "os.description os.name os.version process.pid process.executable.name "
-    "process.executable.path process.command process.command_line process.command_args "
-    "process.owner process.runtime.name process.runtime.version process.runtime.description "
-    "service.name service.namespace service.instance.id service.version telemetry.sdk.name "
-    "telemetry.sdk.language telemetry.sdk.version telemetry.auto.version webengine.name "
-    "webengine.version webengine.description opencensus.starttime opencensus.exporterversion "
-    "opencensus.resourcetype"
-)
-RESOURCE_KEYS = frozenset(_RESOURCE_NAMES.split())
 _CORE = ("cs", "sr", "cr", "ss")
 _SCOPE_KEYS = frozenset(
     ("otel.scope.name", "otel.library.name", "otel.scope.version", "otel.library.version")
@@ -222,7 +176,7 @@ class ZipkinReader:
             return found
         if "span.kind" in tags:
             value = tags.pop("span.kind")
-            return _TAG_KINDS.get(tag_string(value).lower(), SpanKind.UNSPECIFIED)
+            return TAG_KINDS.get(tag_string(value).lower(), SpanKind.UNSPECIFIED)
         return SpanKind.UNSPECIFIED
 
     def _resource(self, service: str, tags: dict[str, Any]) -> dict[str, AttributeValue]:
@@ -282,8 +236,8 @@ def _status(tags: dict[str, Any], notes: list[str]) -> tuple[StatusCode, str]:
     if "otel.status_code" in tags:
         raw = tags.pop("otel.status_code")
         name = tag_string(raw).strip().upper().removeprefix("STATUS_CODE_")
-        if name in _STATUS:
-            code = _STATUS[name]
+        if name in STATUS_CODES:
+            code = STATUS_CODES[name]
             if "otel.status_description" in tags:
                 message = tag_string(tags.pop("otel.status_description"))
         else:
@@ -304,7 +258,7 @@ def _links(tags: dict[str, Any], notes: list[str]) -> list[Link]:
     links: list[Link] = []
     index = 0
     while (key := f"otlp.link.{index}") in tags:
-        link = _parse_link(tags[key])
+        link = decode_link(tags[key])
         if link is None:
             notes.append(f"tag {key} is not a link the collector wrote; kept as an attribute")
         else:
@@ -312,50 +266,6 @@ def _links(tags: dict[str, Any], notes: list[str]) -> list[Link]:
             links.append(link)
         index += 1
     return links
-
-
-def _parse_link(value: Any) -> Link | None:
-    if type(value) is not str:
-        return None
-    parts = value.split("|")
-    if len(parts) < 5 or not parts[-1].isdigit():
-        return None
-    try:
-        attributes = msgspec.json.decode("|".join(parts[3:-1]))
-        link = Link(
-            trace_id=normalize_trace_id(parts[0]),
-            span_id=normalize_span_id(parts[1]),
-            trace_state=parts[2],
-            attributes=attributes,
-            dropped_attributes_count=int(parts[-1]),
-        )
-    except (ValueError, msgspec.DecodeError):
-        return None
-    return link if isinstance(attributes, dict) else None
-
-
-def decode_annotation(value: str) -> tuple[str, dict[str, Any], int]:
-    """Name, attributes and dropped count of an annotation value; ``name|{json}|N`` is how the
-    collector writes an event that has attributes. Anything else is a plain name."""
-    if "|" not in value:
-        return value, {}, 0
-    parts = value.split("|")
-    if len(parts) < 3 or not parts[-1].isdigit() or not parts[1].startswith("{"):
-        return value, {}, 0
-    try:
-        attributes = msgspec.json.decode("|".join(parts[1:-1]))
-    except msgspec.DecodeError:
-        return value, {}, 0
-    if not isinstance(attributes, dict):
-        return value, {}, 0
-    return parts[0], attributes, int(parts[-1])
-
-
-def encode_annotation(event: Event) -> str:
-    if not event.attributes and not event.dropped_attributes_count:
-        return event.name
-    encoded = msgspec.json.encode(jsonable(event.attributes)).decode("utf-8")
-    return f"{event.name}|{encoded}|{event.dropped_attributes_count}"
 
 
 def _core_times(annotations: list[Annotation] | None) -> dict[str, int]:

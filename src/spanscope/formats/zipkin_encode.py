@@ -29,20 +29,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
-from spanscope.formats.zipkin_common import Annotation, Endpoint, ZSpan, jsonable, normalize_ip
+from spanscope.formats.zipkin_common import Annotation, Endpoint, ZSpan, normalize_ip
 from spanscope.formats.zipkin_common import tag_string as _string
-from spanscope.formats.zipkin_convert import (
-    _LOCAL_ADDRESS_KEYS,
-    _LOCAL_PORT_KEYS,
-    _PEER_ADDRESS_KEYS,
-    _PEER_PORT_KEYS,
-    _PEER_SERVICE_KEYS,
-    _STATUS_NAMES,
+from spanscope.formats.zipkin_vocabulary import (
     DEBUG,
     KIND_NAMES,
+    LOCAL_ADDRESS_KEYS,
+    LOCAL_PORT_KEYS,
+    PEER_ADDRESS_KEYS,
+    PEER_PORT_KEYS,
+    PEER_SERVICE_KEYS,
+    STATUS_NAMES,
     encode_annotation,
+    encode_link,
 )
 from spanscope.model import AttributeValue, Span, SpanKind, StatusCode
 
@@ -126,13 +125,13 @@ def to_zipkin(span: Span, typed: bool = False) -> ZSpan:
         del attributes[DEBUG]
     local = _endpoint(
         service,
-        _pop_address(attributes, _LOCAL_ADDRESS_KEYS),
-        _pop_port(attributes, _LOCAL_PORT_KEYS),
+        _pop_address(attributes, LOCAL_ADDRESS_KEYS),
+        _pop_port(attributes, LOCAL_PORT_KEYS),
     )
     remote = _endpoint(
-        _pop_service(attributes, _PEER_SERVICE_KEYS),
-        _pop_address(attributes, _PEER_ADDRESS_KEYS),
-        _pop_port(attributes, _PEER_PORT_KEYS),
+        _pop_service(attributes, PEER_SERVICE_KEYS),
+        _pop_address(attributes, PEER_ADDRESS_KEYS),
+        _pop_port(attributes, PEER_PORT_KEYS),
     )
     for key, value in attributes.items():
         tags[key] = convert(value)
@@ -144,8 +143,8 @@ def to_zipkin(span: Span, typed: bool = False) -> ZSpan:
             tags["error"] = "true"
     else:
         tags.pop("error", None)
-    if span.status_code in _STATUS_NAMES:
-        tags["otel.status_code"] = _STATUS_NAMES[span.status_code]
+    if span.status_code in STATUS_NAMES:
+        tags["otel.status_code"] = STATUS_NAMES[span.status_code]
         if span.status_message:
             tags["otel.status_description"] = span.status_message
     if span.trace_state:
@@ -155,11 +154,7 @@ def to_zipkin(span: Span, typed: bool = False) -> ZSpan:
     if span.scope_version:
         tags["otel.scope.version"] = span.scope_version
     for index, link in enumerate(span.links):
-        encoded = msgspec.json.encode(jsonable(link.attributes)).decode("utf-8")
-        tags[f"otlp.link.{index}"] = (
-            f"{link.trace_id}|{link.span_id}|{link.trace_state}|{encoded}|"
-            f"{link.dropped_attributes_count}"
-        )
+        tags[f"otlp.link.{index}"] = encode_link(link)
     trace = span.trace_id
     if trace.startswith(_ZERO_HIGH):
         trace = trace[16:]
