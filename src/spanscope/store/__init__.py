@@ -45,11 +45,12 @@ __all__ = [
 ]
 
 
-def open_store(path: str | os.PathLike, read_only: bool = False):
-    """Open (or create) the DuckDB store at ``path``; see ``DuckDBStore``."""
+def open_store(path: str | os.PathLike, read_only: bool = False, compact: bool = False):
+    """Open (or create) the DuckDB store at ``path``; see ``DuckDBStore`` (``compact``: smaller
+    files, slower writes)."""
     from spanscope.store.duckdb_store import DuckDBStore
 
-    return DuckDBStore(path, read_only=read_only)
+    return DuckDBStore(path, read_only=read_only, compact=compact)
 
 
 def __getattr__(name: str):
