@@ -238,6 +238,14 @@ def test_search_finds_what_the_api_finds_and_keeps_it_in_the_address(page: Page,
     )["data"]
     assert 0 < len(narrow) < len(expected)
     assert sorted(_rows(page)) == sorted(doc["traceID"] for doc in narrow)
+    # Back goes to the previous search, form and results.
+    before = page.page.evaluate("document.body.dataset.searched")
+    page.page.go_back()
+    page.page.wait_for_function("(b) => document.body.dataset.searched !== b", arg=before)
+    assert (
+        page.page.input_value("#operation") == "" and page.page.input_value("#min-duration") == ""
+    )
+    assert len(_rows(page)) == len(expected)
     page.assert_clean()
 
 
