@@ -284,4 +284,5 @@ class Pages:
             f'<nav class="ss-nav" aria-label="spanscope">{_nav_links("services")}'
             f'<span class="ss-segs" role="group" aria-label="Time window">{windows}</span></nav>'
         )
-        return _inject(page, _head_extras(), strip, f'<p class="ss-note">{text(note)}</p>')
+        kind = "ss-note ss-empty" if not traces else "ss-note"
+        return _inject(page, _head_extras(), strip, f'<p class="{kind}">{text(note)}</p>')
