@@ -209,6 +209,12 @@ def test_tooltip_collapse_search_and_keyboard(page, tmp_path):
     assert _state(page)["matches"] == sum(is_error_span(s) for s in trace.spans)
     page.page.uncheck("#errors-only")
 
+    # on the critical path only: the spans critical_path() names
+    page.page.check("#cp-only")
+    assert _state(page)["matches"] == len({s.span_id for s in critical_path(trace)})
+    page.page.uncheck("#cp-only")
+    assert _state(page)["visible"] == n
+
     # keyboard: home, down, enter opens details of that span; left collapses, right expands
     page.page.focus("#rows")
     page.page.keyboard.press("Home")

@@ -134,22 +134,23 @@
   function newView() {
     return {
       v0: 0, v1: T.span, collapsed: new Uint8Array(T.n), keep: null, query: "", service: -1,
-      errorsOnly: false, visible: null, count: 0, selected: -1, version: 0, pool: [], W: 0,
+      errorsOnly: false, cpOnly: false, visible: null, count: 0, selected: -1, version: 0, pool: [], W: 0,
     };
   }
 
-  function filterActive() { return V.query !== "" || V.service >= 0 || V.errorsOnly; }
+  function filterActive() { return V.query !== "" || V.service >= 0 || V.errorsOnly || V.cpOnly; }
 
   function computeVisible() {
     var n = T.n, end = T.end, col = V.collapsed, vis = new Int32Array(n), k = 0, i;
     V.keep = null;
     var matches = 0;
     if (filterActive()) {
-      var keep = new Uint8Array(n), q = V.query, sv = V.service, eo = V.errorsOnly;
+      var keep = new Uint8Array(n), q = V.query, sv = V.service, eo = V.errorsOnly, co = V.cpOnly;
       var hay = q ? haystack() : null;
       for (i = 0; i < n; i++) {
         if (sv >= 0 && T.svc[i] !== sv) continue;
         if (eo && !(T.fl[i] & F.ERROR)) continue;
+        if (co && !(T.fl[i] & F.CRITICAL)) continue;
         if (q && hay[i].indexOf(q) < 0) continue;
         keep[i] = 1; matches++;
         for (var p = T.c.par[i]; p >= 0 && !keep[p]; p = T.c.par[p]) keep[p] = 2;
@@ -505,7 +506,8 @@
     if (ti !== T.index) { history.replaceState(null, "", "#trace=" + DATA.traces[ti].id); openTrace(ti); }
     if (V.keep && !V.keep[row]) {
       $("search").value = ""; $("service-filter").value = ""; $("errors-only").checked = false;
-      V.query = ""; V.service = -1; V.errorsOnly = false;
+      $("cp-only").checked = false;
+      V.query = ""; V.service = -1; V.errorsOnly = false; V.cpOnly = false;
     }
     for (var p = T.c.par[row]; p >= 0; p = T.c.par[p]) V.collapsed[p] = 0;
     computeVisible();
@@ -607,7 +609,7 @@
     $("service-filter").innerHTML = '<option value="">All services</option>' + order.map(function (s) {
       return '<option value="' + s + '">' + esc(svcName(s)) + "</option>";
     }).join("");
-    $("search").value = ""; $("errors-only").checked = false;
+    $("search").value = ""; $("errors-only").checked = false; $("cp-only").checked = false;
     $("rows").scrollTop = 0;
     measure();
     computeVisible();
@@ -629,6 +631,7 @@
     V.query = $("search").value.trim().toLowerCase();
     V.service = $("service-filter").value === "" ? -1 : +$("service-filter").value;
     V.errorsOnly = $("errors-only").checked;
+    V.cpOnly = $("cp-only").checked;
     document.querySelectorAll(".chip").forEach(function (ch) { ch.classList.toggle("active", +ch.dataset.svc === V.service); });
     computeVisible();
     $("rows").scrollTop = 0;
@@ -730,6 +733,7 @@
     });
     $("service-filter").addEventListener("change", applyFilter);
     $("errors-only").addEventListener("change", applyFilter);
+    $("cp-only").addEventListener("change", applyFilter);
     $("legend").addEventListener("click", function (ev) {
       var chip = ev.target.closest(".chip");
       if (!chip) return;
