@@ -129,14 +129,27 @@ def trace_ranges(spans: Sequence[Span]) -> bytes:
             found[0] = start
         elif start > found[1]:
             found[1] = start
-    return _json_encode([{"t": key, "s": value[0], "e": value[1]} for key, value in ranges.items()])
+    return _json_encode(
+        [
+            {"t": key, "s": value[0], "e": value[1], "k": trace_key(key)}
+            for key, value in ranges.items()
+        ]
+    )
+
+
+def trace_key(trace_id: str) -> int:
+    """The id's low 64 bits (for 64-bit Jaeger/Zipkin ids, padded with zeros, the whole id)."""
+    try:
+        return int(trace_id[-16:], 16)
+    except ValueError:
+        return 0
 
 
 def operations(spans: Sequence[Span]) -> set[tuple[str, str, SpanKind]]:
     return {(span.service_name, span.name, span.kind) for span in spans}
 
 
-RANGES_COLUMNS = {"t": "VARCHAR", "s": "BIGINT", "e": "BIGINT"}
+RANGES_COLUMNS = {"t": "VARCHAR", "s": "BIGINT", "e": "BIGINT", "k": "UBIGINT"}
 OPERATIONS_COLUMNS = {"s": "VARCHAR", "n": "VARCHAR", "k": "VARCHAR"}
 
 
@@ -207,7 +220,7 @@ INSERT_SELECT = f"""SELECT
     coalesce(list_transform(links, e -> coalesce(e.flags, 0)), []),
     from_base64(raw)"""
 
-RANGES_SELECT = f"SELECT t, {_TIME.format('s')}, {_TIME.format('e')}"
+RANGES_SELECT = f"SELECT t, {_TIME.format('s')}, {_TIME.format('e')}, k"
 
 SELECT_SPAN = """TraceId, SpanId, SpanName, epoch_ns("Timestamp"), Duration, ParentSpanId,
     SpanKind, ServiceName, StatusCode, StatusMessage, SpanAttributes, ResourceAttributes,

@@ -18,7 +18,9 @@ float attribute values, FOLLOWS_FROM or Zipkin ``shared`` marks, dropped counts,
 warnings, an end before the start). Every other span is rebuilt from the columns.
 
 Side tables: ``otel_traces_trace_id_ts`` (as the exporter's: one row per trace per written
-batch with the first and last span start, so a trace is found without scanning every span),
+batch with the first and last span start, so a trace is found without scanning every span;
+plus ``TraceKey``, the id's low 64 bits as an integer, which DuckDB scans several times faster
+than the id's text),
 ``spanscope_operations`` (service, span name, kind) for the service and operation lists, and
 ``spanscope_meta`` (key/value) with ``schema_version``.
 
@@ -83,7 +85,8 @@ def _column_list() -> str:
 def _create(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE TABLE {TRACES} (\n    {_column_list()}\n)")
     con.execute(
-        f'CREATE TABLE {TRACE_INDEX} (TraceId VARCHAR, Start TIMESTAMP_NS, "End" TIMESTAMP_NS)'
+        f'CREATE TABLE {TRACE_INDEX} (TraceId VARCHAR, Start TIMESTAMP_NS, "End" TIMESTAMP_NS, '
+        "TraceKey UBIGINT)"
     )
     con.execute(
         f"CREATE TABLE {OPERATIONS} (ServiceName VARCHAR, SpanName VARCHAR, SpanKind VARCHAR,"
