@@ -254,3 +254,10 @@ def test_search_over_spread_out_times_is_ordered_like_one_big_search(store):
         expected = sorted(newest, key=lambda trace_id: (-newest[trace_id], trace_id))[:limit]
         query = TraceQuery(service="api", num_traces=limit, start_time_min=low)
         assert store.find_trace_ids(query) == expected
+
+
+def test_compact_store_keeps_every_field(tmp_path):
+    span = _span(1, 1, "api", NOW, attributes={"http.url": "https://example.com/a?b=c", "n": 1.5})
+    with open_store(tmp_path / "compact.duckdb", compact=True) as store:
+        store.write([span])
+        assert store.get_trace(span.trace_id) == [span]

@@ -125,7 +125,8 @@ class Store(Protocol):
         ...
 
     def find_trace_ids(self, query: TraceQuery) -> list[str]:
-        """Ids of the traces matching ``query``, most recent first, at most num_traces."""
+        """Ids of the traces matching ``query``, at most num_traces, ordered by each trace's
+        newest matching span, newest first (ties by id)."""
         ...
 
     def find_traces(self, query: TraceQuery) -> list[list[Span]]:
@@ -140,9 +141,16 @@ class Store(Protocol):
         Calls within one service are left out unless ``include_self_calls``."""
         ...
 
-    def enforce_retention(self, max_age_ns: int | None = None, max_bytes: int | None = None) -> int:
-        """Delete whole traces: those whose newest span started more than ``max_age_ns`` ago,
-        then the oldest traces until the data fits in ``max_bytes``. Returns spans deleted."""
+    def enforce_retention(
+        self,
+        max_age_ns: int | None = None,
+        max_bytes: int | None = None,
+        now_ns: int | None = None,
+    ) -> int:
+        """Delete whole traces: those whose newest span started more than ``max_age_ns`` before
+        ``now_ns`` (default: the clock), then the traces that ended longest ago until the data
+        fits in ``max_bytes``. Returns how many spans were deleted. Meant to be called
+        periodically (e.g. every minute) by the process that writes."""
         ...
 
     def stats(self) -> StoreStats: ...
