@@ -427,10 +427,14 @@ class DuckDBStore:
 
     def _shrink_to(self, max_bytes: int) -> int:
         deleted = 0
+        previous = None
         for _ in range(8):  # each round re-measures; sizes move in whole blocks
             _, used = self._sizes(self._con)
-            if used <= max_bytes:
+            if used <= max_bytes or (previous is not None and used >= previous):
+                # Done, or the freed space does not show yet (the checkpoint that frees it
+                # waits for running queries): measure again on the next call, delete no more.
                 break
+            previous = used
             fraction = min(1.0, (used - 0.9 * max_bytes) / used)
             (cutoff,) = self._con.execute(
                 f'SELECT epoch_ns(quantile_disc(last, {fraction:.6f})) FROM (SELECT max("End") '
