@@ -297,6 +297,18 @@ def test_bad_resource_and_scope_name_their_place() -> None:
     assert error.location.place == "$.resourceSpans[0].scopeSpans[0].scope.name"
 
 
+def test_64_bit_integers_as_json_numbers() -> None:
+    span = {
+        **GOOD_SPAN,
+        "startTimeUnixNano": 1711138246978000000,
+        "endTimeUnixNano": 1711138247024460625,
+        "attributes": [{"key": "n", "value": {"intValue": 9007199254740993}}],
+    }
+    [back] = read(one_span_document(span))
+    assert (back.start_ns, back.end_ns) == (1711138246978000000, 1711138247024460625)
+    assert back.attributes == {"n": 9007199254740993}
+
+
 def test_enum_numbers_as_strings_and_unknown_values_warn() -> None:
     diagnostics = Diagnostics()
     [span] = read(one_span_document({**GOOD_SPAN, "kind": "3", "status": {"code": 7}}), diagnostics)
