@@ -84,10 +84,31 @@ def _shift(span: Span, delta: int) -> None:
         event.time_ns += delta
 
 
-def adjust_clock_skew(trace: Trace) -> Trace:
-    """Shift spans recorded on other hosts' clocks into their parents (see module docstring)."""
+def out_of_bounds(span: Span, parent: Span) -> bool:
+    """Whether ``span`` starts before or ends after ``parent``: the only places a shift can
+    start, since a span inside its parent with nothing to inherit is never moved."""
+    return span.start_ns < parent.start_ns or span.end_ns > parent.end_ns
+
+
+def adjust_clock_skew(trace: Trace, candidates: list[Span] | None = None) -> Trace:
+    """Shift spans recorded on other hosts' clocks into their parents (see module docstring).
+
+    ``candidates`` are the spans that are ``out_of_bounds`` of their parent; ``build_trace``
+    collects them while linking, so the common trace (none) costs nothing here. Left out, they
+    are found with one pass over the spans.
+    """
+    by_id = trace.by_id
+    if candidates is None:
+        candidates = [
+            span
+            for span in trace.spans
+            if (parent := by_id.get(span.parent_span_id)) is not None
+            and out_of_bounds(span, parent)
+        ]
+    if not candidates:
+        return trace
     adjuster = _Adjuster(trace)
-    adjuster.run()
+    adjuster.run(_topmost(candidates, by_id))
     if adjuster.hops:
         adjuster.report()
         # Roots never move; only the spans list and the sibling lists of moved spans can be
@@ -96,6 +117,40 @@ def adjust_clock_skew(trace: Trace) -> Trace:
         for parent_id in adjuster.moved_under:
             trace.children[parent_id].sort(key=start_key)
     return trace
+
+
+def _topmost(candidates: list[Span], by_id: dict[str, Span]) -> list[Span]:
+    """The candidates with no candidate above them (their parents cannot have moved), each once.
+    Walks up from each candidate, remembering what it learnt, so it stays linear even for one
+    long chain of candidates."""
+    marked = {span.span_id for span in candidates}
+    above: dict[str, bool] = {}  # span id -> whether a proper ancestor is a candidate
+    found: list[Span] = []
+    for candidate in candidates:
+        if by_id.get(candidate.parent_span_id) is None:
+            continue  # a root now: its looping parent link was cut
+        if candidate.span_id in above:  # passed on the way up from a candidate below it
+            if not above[candidate.span_id]:
+                found.append(candidate)
+            continue
+        path: list[Span] = []
+        span: Span | None = candidate
+        known = False
+        while span is not None:
+            if span.span_id in above:
+                known = above[span.span_id]
+                break
+            path.append(span)
+            span = by_id.get(span.parent_span_id) if span.parent_span_id else None
+        upper = span
+        for node in reversed(path):
+            value = upper is not None and (known or upper.span_id in marked)
+            above[node.span_id] = value
+            upper, known = node, value
+        if not above[candidate.span_id]:
+            found.append(candidate)
+    found.sort(key=start_key)  # problems come out in the same order however candidates came
+    return found
 
 
 class _Adjuster:
@@ -111,10 +166,16 @@ class _Adjuster:
             found = self.hosts[span.span_id] = host_of(span)
         return found
 
-    def run(self) -> None:
-        children = self.trace.children
+    def run(self, starts: list[Span]) -> None:
+        """Adjust each start span against its parent (which has not moved), then its subtree."""
+        trace = self.trace
+        children = trace.children
         # (span already shifted, its shift, span id where that shift was computed)
-        stack = [(root, 0, "") for root in self.trace.roots if root.span_id in children]
+        stack: list[tuple[Span, int, str]] = []
+        for span in starts:
+            delta, origin = self.adjust(span, trace.by_id[span.parent_span_id], 0, "")
+            if span.span_id in children:
+                stack.append((span, delta, origin))
         while stack:
             parent, inherited, origin = stack.pop()
             parent_start, parent_end = parent.start_ns, parent.end_ns

@@ -48,7 +48,8 @@ def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -
     # - a loop of parent links needs a child that does not come strictly after its parent in
     #   (start, id) order;
     # - clock skew can only need adjusting where a child starts before or ends after its parent.
-    maybe_loops = out_of_bounds = False
+    maybe_loops = False
+    out_of_bounds: list[Span] = []
     for span in spans:
         parent_id = span.parent_span_id
         if not parent_id:
@@ -56,13 +57,14 @@ def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -
         elif (parent := by_id.get(parent_id)) is not None:
             linked[parent_id].append(span)
             start = span.start_ns
-            if start <= parent.start_ns:
-                if start < parent.start_ns:
-                    maybe_loops = out_of_bounds = True
-                elif span.span_id <= parent_id:
+            if start < parent.start_ns:
+                maybe_loops = True
+                out_of_bounds.append(span)
+            else:
+                if start == parent.start_ns and span.span_id <= parent_id:
                     maybe_loops = True
-            if span.end_ns > parent.end_ns:
-                out_of_bounds = True
+                if span.end_ns > parent.end_ns:
+                    out_of_bounds.append(span)
         else:
             orphans.append(span)
             _report(problems, ProblemKind.ORPHAN, span, f"parent {parent_id} is not in the trace")
@@ -107,7 +109,7 @@ def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -
         problems=problems,
     )
     if adjust_skew and out_of_bounds:
-        adjust_clock_skew(trace)
+        adjust_clock_skew(trace, out_of_bounds)
     return trace
 
 
