@@ -773,6 +773,9 @@ RESERVED = {
     "otel.scope.version",
     "otel.library.name",
     "otel.library.version",
+    "otel.dropped_attributes_count",
+    "otel.dropped_events_count",
+    "otel.dropped_links_count",
     "network.local.address",
     "network.local.port",
     "net.host.ip",
@@ -814,7 +817,9 @@ def zipkin_spans(draw: st.DrawFn) -> Span:
     start_us = draw(st.integers(_MIN_US, _MAX_US))
     end_us = start_us + draw(st.integers(1, 10**10))
     service = draw(st.text(max_size=8))
-    event_names = st.text(max_size=8).filter(lambda n: "|" not in n)
+    event_names = st.one_of(
+        st.text(max_size=8), st.sampled_from(['{"a":{}}', '{"a":{"b":1}}'])
+    ).filter(lambda n: "|" not in n)
     span_id = draw(span_ids)
     parent = draw(st.one_of(st.just(""), span_ids))
     return Span(
@@ -858,6 +863,9 @@ def zipkin_spans(draw: st.DrawFn) -> Span:
         scope_name=draw(st.text(max_size=6)),
         scope_version=draw(st.text(max_size=6)),
         shared=draw(st.booleans()),
+        dropped_attributes_count=draw(st.integers(0, 3)),
+        dropped_events_count=draw(st.integers(0, 3)),
+        dropped_links_count=draw(st.integers(0, 3)),
     )
 
 
@@ -895,6 +903,7 @@ def kept_by_zipkin(span: Span, typed: bool = False) -> tuple:
         span.trace_state,
         span.scope_name,
         span.scope_version,
+        (span.dropped_attributes_count, span.dropped_events_count, span.dropped_links_count),
     )
 
 

@@ -22,9 +22,11 @@ Reading (``ZipkinReader.convert``):
   that the error tag holds the message).
 - ``w3c.tracestate`` -> trace state; ``otel.scope.name``/``otel.library.name`` and
   ``.version`` -> scope; ``otlp.link.N`` tags -> links; ``debug: true`` -> attribute
-  ``zipkin.debug``; annotations -> events, decoding the collector's ``name|{json}|dropped``
-  encoding of event attributes. Tag values stay strings (the collector parses nothing by
-  default); a non-string JSON value is kept with its type and reported.
+  ``zipkin.debug``; ``otel.dropped_*_count`` (SDK exporters) -> the span's dropped counts;
+  annotations -> events, decoding event attributes in the collector's ``name|{json}|dropped``
+  and the SDK exporters' ``{"name": {json}}`` encodings. Tag values stay strings (the
+  collector parses nothing by default); a non-string JSON value is kept with its type and
+  reported.
 - Times: microseconds to nanoseconds. A span without ``timestamp`` takes its times from its
   ``cs``/``cr`` (else ``sr``/``ss``) annotations; with none, start and end stay 0. A span
   without ``duration`` ends at its ``cr``/``ss`` annotation if it has one, else it is read as
@@ -56,6 +58,10 @@ from spanscope.formats.zipkin_common import (
 )
 from spanscope.formats.zipkin_vocabulary import (
     DEBUG,
+    DROPPED_ATTRIBUTES,
+    DROPPED_EVENTS,
+    DROPPED_KEYS,
+    DROPPED_LINKS,
     KINDS,
     LOCAL_ADDRESS,
     LOCAL_PORT,
@@ -114,6 +120,7 @@ class ZipkinReader:
         status_code, status_message = StatusCode.UNSET, ""
         trace_state = scope_name = scope_version = ""
         links: list[Link] = []
+        dropped = (0, 0, 0)
         if tags:
             if "otel.status_code" in tags or "error" in tags:
                 status_code, status_message = _status(tags, notes)
@@ -124,6 +131,8 @@ class ZipkinReader:
                 scope_version = _pop_first(tags, "otel.scope.version", "otel.library.version")
             if "otlp.link.0" in tags:
                 links = _links(tags, notes)
+            if not DROPPED_KEYS.isdisjoint(tags):
+                dropped = _dropped(tags)
         local = z.localEndpoint
         service = (local.serviceName or "") if local is not None else ""
         resource = self._resource(service, tags)
@@ -158,6 +167,9 @@ class ZipkinReader:
             links=links,
             trace_state=trace_state,
             shared=bool(z.shared),
+            dropped_attributes_count=dropped[0],
+            dropped_events_count=dropped[1],
+            dropped_links_count=dropped[2],
         )
         if notes:
             span.warnings = notes
@@ -220,6 +232,19 @@ def _check_tags(tags: dict[str, Any], notes: list[str]) -> None:
             if tags[key] is None:
                 del tags[key]
         notes.append(f"tag values that are not strings kept as JSON gave them: {odd}")
+
+
+def _dropped(tags: dict[str, Any]) -> tuple[int, int, int]:
+    counts = []
+    for key in (DROPPED_ATTRIBUTES, DROPPED_EVENTS, DROPPED_LINKS):
+        value = tags.get(key)
+        text = tag_string(value) if value is not None else ""
+        if text.isdigit():
+            del tags[key]
+            counts.append(int(text))
+        else:
+            counts.append(0)  # absent, or not a count: left as an attribute
+    return counts[0], counts[1], counts[2]
 
 
 def _pop_first(tags: dict[str, Any], *keys: str) -> str:

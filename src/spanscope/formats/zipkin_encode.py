@@ -19,7 +19,8 @@ exporter (``zipkinv2.FromTranslator``) maps them, so that ``zipkin_convert`` rea
 - trace state -> ``w3c.tracestate``; scope -> ``otel.scope.name``/``otel.scope.version``;
   links -> ``otlp.link.N`` tags; events -> annotations, ``name|{json attributes}|dropped`` when
   the event has attributes (the collector's encoding), identical ones once (Zipkin keeps
-  annotations unique); attribute ``zipkin.debug`` -> ``debug``.
+  annotations unique); attribute ``zipkin.debug`` -> ``debug``; the span's dropped counts ->
+  ``otel.dropped_*_count`` tags (as the SDK exporters write them).
 - attribute values become strings (``typed=False``): booleans lower-case, bytes base64, lists
   and maps as JSON. With ``typed=True`` (the v1 writer, which can say the type) booleans, ints
   and floats keep their type.
@@ -33,6 +34,9 @@ from spanscope.formats.zipkin_common import Annotation, Endpoint, ZSpan, normali
 from spanscope.formats.zipkin_common import tag_string as _string
 from spanscope.formats.zipkin_vocabulary import (
     DEBUG,
+    DROPPED_ATTRIBUTES,
+    DROPPED_EVENTS,
+    DROPPED_LINKS,
     KIND_NAMES,
     LOCAL_ADDRESS_KEYS,
     LOCAL_PORT_KEYS,
@@ -155,6 +159,13 @@ def to_zipkin(span: Span, typed: bool = False) -> ZSpan:
         tags["otel.scope.version"] = span.scope_version
     for index, link in enumerate(span.links):
         tags[f"otlp.link.{index}"] = encode_link(link)
+    for key, count in (
+        (DROPPED_ATTRIBUTES, span.dropped_attributes_count),
+        (DROPPED_EVENTS, span.dropped_events_count),
+        (DROPPED_LINKS, span.dropped_links_count),
+    ):
+        if count:
+            tags[key] = convert(count)
     trace = span.trace_id
     if trace.startswith(_ZERO_HIGH):
         trace = trace[16:]

@@ -1,7 +1,7 @@
 """The vocabulary the Zipkin mapping shares between reading and writing: kind and status
 names, the span attributes endpoints map to, the tag names that belong to the resource, and the
 OpenTelemetry Collector's encodings of what Zipkin has no field for (event attributes inside an
-annotation value, links inside ``otlp.link.N`` tags).
+annotation value, links inside ``otlp.link.N`` tags, dropped counts in ``otel.dropped_*``).
 """
 
 from __future__ import annotations
@@ -93,8 +93,20 @@ def decode_link(value: Any) -> Link | None:
 
 
 def decode_annotation(value: str) -> tuple[str, dict[str, Any], int]:
-    """Name, attributes and dropped count of an annotation value; ``name|{json}|N`` is how the
-    collector writes an event that has attributes. Anything else is a plain name."""
+    """Name, attributes and dropped count of an annotation value. Two encodings of an event with
+    attributes are understood: the collector's ``name|{json}|N`` and the OpenTelemetry SDK
+    exporters' ``{"name": {json}}`` (the Zipkin exporter specification). Anything else is a
+    plain name."""
+    if value[:2] == '{"' and value[-2:] == "}}":
+        try:
+            decoded = msgspec.json.decode(value)
+        except msgspec.DecodeError:
+            return value, {}, 0
+        if isinstance(decoded, dict) and len(decoded) == 1:
+            ((name, attributes),) = decoded.items()
+            if isinstance(attributes, dict):
+                return name, attributes, 0
+        return value, {}, 0
     if "|" not in value:
         return value, {}, 0
     parts = value.split("|")
@@ -110,7 +122,9 @@ def decode_annotation(value: str) -> tuple[str, dict[str, Any], int]:
 
 
 def encode_annotation(event: Event) -> str:
-    if not event.attributes and not event.dropped_attributes_count:
+    plain = not event.attributes and not event.dropped_attributes_count
+    # a bare name that would read as an encoding is spelled out, with no attributes
+    if plain and decode_annotation(event.name) == (event.name, {}, 0):
         return event.name
     encoded = msgspec.json.encode(jsonable(event.attributes)).decode("utf-8")
     return f"{event.name}|{encoded}|{event.dropped_attributes_count}"
@@ -122,3 +136,10 @@ def encode_link(link: Link) -> str:
         f"{link.trace_id}|{link.span_id}|{link.trace_state}|{encoded}|"
         f"{link.dropped_attributes_count}"
     )
+
+
+# The SDK exporters' tags for the span's dropped counts (the collector ignores them).
+DROPPED_ATTRIBUTES = "otel.dropped_attributes_count"
+DROPPED_EVENTS = "otel.dropped_events_count"
+DROPPED_LINKS = "otel.dropped_links_count"
+DROPPED_KEYS = frozenset((DROPPED_ATTRIBUTES, DROPPED_EVENTS, DROPPED_LINKS))
