@@ -98,6 +98,14 @@ class _Reader(ReadContext):
             self._scopes[key] = found
         return found
 
+    def resource_spans(self, raw: msgspec.Raw, path: str) -> schema.ResourceSpans:
+        try:
+            return schema.RESOURCE_SPANS.decode(raw)
+        except msgspec.ValidationError as exc:
+            raise self.fail(*schema.split_path(exc, path)) from None
+        except UnicodeDecodeError:
+            raise self.fail(path, "not valid UTF-8 text") from None
+
     def links(self, links: list[schema.Link]) -> list[Link]:
         out = []
         for i, link in enumerate(links):
@@ -127,8 +135,9 @@ class _Reader(ReadContext):
         hex_digits = _HEX
         attributes_of = schema.attributes
         try:
-            for ri, rs in enumerate(data.resource_spans):
+            for ri, raw_rs in enumerate(data.resource_spans):
                 rpath = f"{path}.resourceSpans[{ri}]"
+                rs = self.resource_spans(raw_rs, rpath)
                 resource_attributes, service = self.resource(rs.resource, f"{rpath}.resource")
                 for si, ss in enumerate(rs.scope_spans or rs.instrumentation_library_spans):
                     spath = f"{rpath}.scopeSpans[{si}]"
