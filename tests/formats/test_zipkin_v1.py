@@ -20,7 +20,7 @@ from spanscope.formats.detect import detect_format
 from spanscope.model import Event, Span, SpanKind, StatusCode
 
 from ..conftest import FIXTURES
-from .test_zipkin_v2 import _span, kept_by_zipkin, zipkin_spans
+from .test_zipkin_v2 import _span, export_with_sdk, kept_by_zipkin, zipkin_spans
 
 V1_FILES = {
     "single": "translator__trace__zipkinv1__testdata__zipkin_v1_single_batch.json",
@@ -468,3 +468,30 @@ def test_attributes_named_like_address_annotations_stay_attributes() -> None:
     ]
     (back,) = decode_spans(encode_spans([span], "zipkin-v1"), "zipkin-v1")
     assert back.attributes == {"ca": "false", "sa": "x"}
+
+
+def test_spans_from_the_opentelemetry_sdk_zipkin_v1_exporter() -> None:
+    from opentelemetry.trace import format_span_id
+
+    sdk_spans, bodies = export_with_sdk("v1")
+    diagnostics = Diagnostics()
+    child, root = [
+        span for body in bodies for span in zipkin_v1.read(io.BytesIO(body), "sdk", diagnostics)
+    ]
+    assert not diagnostics.warnings
+    sdk_child, sdk_root = sdk_spans
+    assert child.span_id == format_span_id(sdk_child.context.span_id)
+    assert root.span_id == format_span_id(sdk_root.context.span_id)
+    assert child.parent_span_id == root.span_id
+    # the SDK's v1 encoder writes no core annotations: the kind does not travel, the service
+    # does (on the endpoint of every annotation)
+    assert (root.kind, child.kind) == (SpanKind.UNSPECIFIED, SpanKind.UNSPECIFIED)
+    assert (root.service_name, child.service_name) == ("checkout", "checkout")
+    assert child.end_ns - child.start_ns == (
+        (sdk_child.end_time - sdk_child.start_time + 500) // US * US
+    )
+    assert (child.status_code, child.status_message) == (StatusCode.ERROR, "card declined")
+    assert root.events[0].name == "cache.miss"
+    assert root.events[0].attributes == {"key": "cart:42", "size": 3}
+    assert child.attributes["retries"] == "2"
+    assert root.resource_attributes["service.version"] == "1.2"

@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 import string
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jsonschema
 import pytest
@@ -944,3 +946,100 @@ def test_list_of_traces_as_the_traces_api_answers() -> None:
     with pytest.raises(InputError) as error:
         read_bytes(json.dumps([skew, messaging]).encode())
     assert error.value.location.place == "$[1][1].id"
+
+
+# ---- what a real OpenTelemetry SDK Zipkin exporter sends ---------------------------------
+
+
+class _Capture(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.bodies.append(body)  # type: ignore[attr-defined]
+        self.send_response(202)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def export_with_sdk(version: str) -> tuple[list, list[bytes]]:
+    """Spans made with the OpenTelemetry SDK, sent by its Zipkin JSON exporter (``version``
+    "v1" or "v2") over HTTP to a server on loopback; returns the SDK's spans and the bodies."""
+    from opentelemetry.exporter.zipkin.encoder import Protocol
+    from opentelemetry.exporter.zipkin.json import ZipkinExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind as OtelKind
+    from opentelemetry.trace import Status
+    from opentelemetry.trace import StatusCode as OtelStatus
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Capture)
+    server.bodies = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        exporter = ZipkinExporter(
+            version=Protocol(version),
+            endpoint=f"http://127.0.0.1:{server.server_port}/api/{version}/spans",
+            local_node_ipv4="10.1.2.3",
+            local_node_port=8080,
+            max_tag_value_length=1024,  # the v1 encoder fails on the default (None)
+        )
+        memory = InMemorySpanExporter()
+        resource = Resource.create({"service.name": "checkout", "service.version": "1.2"})
+        provider = TracerProvider(resource=resource)
+        provider.add_span_processor(SimpleSpanProcessor(memory))
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        tracer = provider.get_tracer("shop.checkout", "0.9")
+        with tracer.start_as_current_span(
+            "POST /checkout", kind=OtelKind.SERVER, attributes={"http.route": "/checkout"}
+        ) as root:
+            root.add_event("cache.miss", {"key": "cart:42", "size": 3})
+            with tracer.start_as_current_span(
+                "charge",
+                kind=OtelKind.CLIENT,
+                attributes={"retries": 2, "amount": 12.5, "ok": False, "cards": ["a", "b"]},
+            ) as child:
+                child.set_status(Status(OtelStatus.ERROR, "card declined"))
+        provider.shutdown()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return list(memory.get_finished_spans()), list(server.bodies)  # type: ignore[attr-defined]
+
+
+def test_spans_from_the_opentelemetry_sdk_zipkin_v2_exporter() -> None:
+    from opentelemetry.trace import format_span_id, format_trace_id
+
+    sdk_spans, bodies = export_with_sdk("v2")
+    assert len(bodies) == 2  # one POST per span (simple processor)
+    diagnostics = Diagnostics()
+    child, root = [span for body in bodies for span in read_bytes(body, diagnostics)]
+    assert not diagnostics.warnings
+    sdk_child, sdk_root = sdk_spans
+    for ours, sdk in ((child, sdk_child), (root, sdk_root)):
+        assert ours.trace_id == format_trace_id(sdk.context.trace_id)
+        assert ours.span_id == format_span_id(sdk.context.span_id)
+        assert ours.start_ns == (sdk.start_time + 500) // US * US  # the exporter rounds
+        assert ours.service_name == "checkout"
+        assert ours.resource_attributes["service.version"] == "1.2"
+        assert ours.resource_attributes["telemetry.sdk.language"] == "python"
+        assert (ours.scope_name, ours.scope_version) == ("shop.checkout", "0.9")
+        assert ours.attributes["network.local.address"] == "10.1.2.3"
+        assert ours.attributes["network.local.port"] == 8080
+        assert not any(key.startswith("otel.") for key in ours.attributes)
+    assert child.parent_span_id == root.span_id
+    assert (root.kind, child.kind) == (SpanKind.SERVER, SpanKind.CLIENT)
+    assert root.events == [
+        Event(
+            (sdk_root.events[0].timestamp + 500) // US * US,
+            "cache.miss",
+            {"key": "cart:42", "size": 3},
+        )
+    ]
+    assert (child.status_code, child.status_message) == (StatusCode.ERROR, "card declined")
+    assert child.attributes["retries"] == "2" and child.attributes["amount"] == "12.5"
+    assert child.attributes["ok"] == "false" and child.attributes["cards"] == '["a","b"]'
+    assert root.status_code == StatusCode.UNSET
