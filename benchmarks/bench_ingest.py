@@ -39,7 +39,7 @@ from benchmarks.loadgen import LoadResult, free_port, prepare_pool, run_load, wa
 SECONDS = float(os.environ.get("BENCH_INGEST_SECONDS", 30))
 SENDERS = int(os.environ.get("BENCH_INGEST_SENDERS", 8))
 QUEUE_SPANS = int(os.environ.get("BENCH_INGEST_QUEUE", 200_000))
-POOL_BATCHES = 256
+POOL_BATCHES = 128
 TARGET_SPANS_PER_S = 100_000
 
 # The same Server as ``spanscope serve``, with a store that keeps nothing.
