@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("formats",)
+SUITES = ("formats", "analyze", "crisp", "ingest", "query", "waterfall")
 
 
 def main(argv: list[str]) -> None:
