@@ -20,7 +20,14 @@ from spanscope.formats.detect import detect_format
 from spanscope.model import Event, Span, SpanKind, StatusCode
 
 from ..conftest import FIXTURES
-from .test_zipkin_v2 import _span, export_with_sdk, kept_by_zipkin, zipkin_spans
+from . import strategies
+from .test_zipkin_v2 import (
+    _span,
+    assert_core_kept,
+    export_with_sdk,
+    kept_by_zipkin,
+    zipkin_spans,
+)
 
 V1_FILES = {
     "single": "translator__trace__zipkinv1__testdata__zipkin_v1_single_batch.json",
@@ -495,3 +502,11 @@ def test_spans_from_the_opentelemetry_sdk_zipkin_v1_exporter() -> None:
     assert root.events[0].attributes == {"key": "cart:42", "size": 3}
     assert child.attributes["retries"] == "2"
     assert root.resource_attributes["service.version"] == "1.2"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(strategies.spans(), max_size=3))
+def test_any_span_is_written_as_valid_zipkin_v1_and_read_back(spans: list[Span]) -> None:
+    data = encode_spans(spans, "zipkin-v1")
+    validate_v1(data)
+    assert_core_kept(spans, decode_spans(data, "zipkin-v1"))

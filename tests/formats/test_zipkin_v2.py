@@ -22,6 +22,7 @@ from spanscope.formats.zipkin_vocabulary import RESOURCE_KEYS
 from spanscope.model import Event, Link, Span, SpanKind, StatusCode
 
 from ..conftest import FIXTURES
+from . import strategies
 
 V2_FILES = {
     "sample1": "opentelemetry-collector/receiver__zipkinreceiver__testdata__sample1.json",
@@ -1043,3 +1044,28 @@ def test_spans_from_the_opentelemetry_sdk_zipkin_v2_exporter() -> None:
     assert child.attributes["retries"] == "2" and child.attributes["amount"] == "12.5"
     assert child.attributes["ok"] == "false" and child.attributes["cards"] == '["a","b"]'
     assert root.status_code == StatusCode.UNSET
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(strategies.spans(), max_size=3))
+def test_any_span_is_written_as_valid_zipkin_and_read_back(spans: list[Span]) -> None:
+    """Whatever the model holds (bytes, nested values, None, non-finite floats, times of 0 or
+    far in the future, ends before starts), the writer gives schema-valid Zipkin and the reader
+    gives the spans back with their core fields."""
+    data = encode_spans(spans, "zipkin-v2")
+    validate_v2(data)
+    back = decode_spans(data, "zipkin-v2")
+    assert_core_kept(spans, back)
+
+
+def assert_core_kept(spans: list[Span], back: list[Span]) -> None:
+    assert len(back) == len(spans)
+    for original, read_back in zip(spans, back, strict=True):
+        assert (read_back.trace_id, read_back.span_id) == (original.trace_id, original.span_id)
+        self_parent = original.parent_span_id == original.span_id
+        assert read_back.parent_span_id == ("" if self_parent else original.parent_span_id)
+        assert (read_back.name, read_back.service_name) == (original.name, original.service_name)
+        failed = original.status_code == StatusCode.ERROR
+        assert (read_back.status_code == StatusCode.ERROR) == failed
+        if original.start_ns >= US:
+            assert read_back.start_ns == original.start_ns // US * US

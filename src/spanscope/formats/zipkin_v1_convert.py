@@ -42,7 +42,7 @@ class V1Annotation(msgspec.Struct, omit_defaults=True):
 
 
 class V1BinaryAnnotation(msgspec.Struct, omit_defaults=True):
-    key: str = ""
+    key: str | None = None  # required; None (not "") as default so "" is still written
     value: Any = None
     type: str | None = None
     endpoint: Endpoint | None = None
@@ -238,7 +238,7 @@ class _Split:
             builder = self.for_endpoint(binary.endpoint)
             if binary.key == "lc" and value == "":
                 continue  # a marker that only carries the endpoint
-            builder.tags[binary.key] = value
+            builder.tags[binary.key or ""] = value
         self.remotes(addresses.get("ca"), addresses.get("sa"), addresses.get("ma"))
 
     def remotes(self, ca: Endpoint | None, sa: Endpoint | None, ma: Endpoint | None) -> None:
@@ -361,9 +361,17 @@ def _binary(key: str, value: Any, endpoint: Endpoint | None) -> V1BinaryAnnotati
     return V1BinaryAnnotation(key=key, value=value, type=kind, endpoint=endpoint)
 
 
+def _named(endpoint: Endpoint | None) -> Endpoint | None:
+    if endpoint is None or endpoint.serviceName is not None:
+        return endpoint
+    return Endpoint("", endpoint.ipv4, endpoint.ipv6, endpoint.port)
+
+
 def join_v1(z: ZSpan) -> V1Span:
     """The v1 span of one v2 span (Zipkin's ``V2SpanConverter``)."""
-    local = z.localEndpoint
+    # v1 endpoints require serviceName ("" when unknown)
+    local = _named(z.localEndpoint)
+    remote = _named(z.remoteEndpoint)
     address_key, begin, end = _BEGIN_END.get(z.kind or "", (None, None, None))
     ts, dur = z.timestamp, z.duration
     if z.kind == "CONSUMER" and not dur:
@@ -380,10 +388,8 @@ def join_v1(z: ZSpan) -> V1Span:
     if end and ts and dur:
         annotations.append(V1Annotation(ts + dur, end, core_endpoint))
     binaries = [_binary(key, value, local) for key, value in (z.tags or {}).items()]
-    if z.remoteEndpoint is not None:
-        binaries.append(
-            V1BinaryAnnotation(address_key or "sa", True, "BOOL", endpoint=z.remoteEndpoint)
-        )
+    if remote is not None:
+        binaries.append(V1BinaryAnnotation(address_key or "sa", True, "BOOL", endpoint=remote))
     carried = z.tags or any(note.endpoint is not None for note in annotations)
     if local is not None and not carried:
         binaries.append(V1BinaryAnnotation("lc", "", endpoint=local))
