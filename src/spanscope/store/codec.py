@@ -53,17 +53,15 @@ def _plain_value(value: Any) -> bool:
 
 
 def _plain_attributes(attributes: dict) -> bool:
-    # The common cases (scalar values only) are decided in C by the set tests.
+    # The common cases (scalar values only) are decided by set operations in C; floats need
+    # one look each (x - x is 0 only for finite x).
     values = attributes.values()
-    if _SCALARS.issuperset(map(type, values)):
+    types = set(map(type, values))
+    if types <= _SCALARS:
         return True
-    if _NUMBERS.issuperset(map(type, values)):
-        return all(map(_finite, values))
+    if types <= _NUMBERS:
+        return all(value - value == 0 for value in values if type(value) is float)
     return all(map(_plain_value, values))
-
-
-def _finite(value: Any) -> bool:
-    return type(value) is not float or math.isfinite(value)
 
 
 def is_plain(span: Span, checked: dict[int, bool]) -> bool:
