@@ -70,7 +70,13 @@ def summarize(spans: list[Span]) -> dict:
 @click.option("--min-duration", default=None, help="...lasts at least this, e.g. 500ms.")
 @click.option("--max-duration", default=None, help="...lasts at most this, e.g. 2s.")
 @click.option("--since", default=None, help="...started within this long ago, e.g. 1h.")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Traces at most.",
+)
 @click.option("--trace-id", default=None, help="Show one trace's spans instead of searching.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def query(
