@@ -3,7 +3,9 @@
 Reads, detected from content: one request object (``resourceSpans``), an array of them, JSON
 lines (one object per line, as the collector's file exporter writes; streamed line by line, so
 memory stays bounded), Jaeger api_v3's ``{"result": {...}}`` wrapper (also as lines), the old
-``instrumentationLibrarySpans`` field, and snake_case field names (``resource_spans``).
+``instrumentationLibrarySpans`` field, and snake_case field names (``resource_spans``). One
+document (not lines) is read into memory whole, and its ``resourceSpans`` entries are decoded
+one at a time, as they are converted.
 
 The OTLP spec says ids are hex and enums integers. Ids in base64 and enum names (the proto3
 JSON mapping, which the spec forbids) are unambiguous, so they are read with one warning per
