@@ -2,9 +2,9 @@
 
 ``analyze(traces, options)`` -> ``AnalysisReport`` (``spanscope.analysis.results``). Each trace
 is visited once: its error spans, self times and critical path are computed once and shared by
-the latency, profile, slow-span, error and dependency collectors, so the cost per span is a few
-dict operations. Traces may be a generator; only per-group aggregates, the ``top`` slowest traces
-and spans, and one small profile per trace are kept.
+the latency, profile, slow-span, error, dependency and anti-pattern collectors, so the cost per
+span is a few dict operations. Traces may be a generator; only per-group aggregates, the ``top``
+slowest traces and spans, and one small profile per trace are kept.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from spanscope.analysis.critical_path import (
     critical_time_by_span,
 )
 from spanscope.analysis.dependencies import DependencyCollector
+from spanscope.analysis.detectors import AntiPatternCollector, NameStats
 from spanscope.analysis.errors import error_detail, error_ids, message_template, originating_error
 from spanscope.analysis.percentiles import LatencyDigest
 from spanscope.analysis.profile import Profile, ProfileCollector, fix_first
@@ -47,13 +48,26 @@ MAX_PATH_STEPS = 200
 
 
 class _Operation:
-    __slots__ = ("critical", "digest", "errors", "self_ns")
+    __slots__ = (
+        "critical",
+        "digest",
+        "duration",
+        "errors",
+        "example",
+        "last_trace",
+        "self_ns",
+        "traces",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, example: tuple[str, str]) -> None:
         self.digest = LatencyDigest()
         self.self_ns = 0
         self.critical = 0
         self.errors = 0
+        self.duration = 0
+        self.traces = 0
+        self.last_trace = ""
+        self.example = example  # (trace id, span id) of the first span seen
 
 
 class _ErrorGroup:
@@ -150,6 +164,7 @@ class Analyzer:
         self._problems: dict[str, _ProblemTally] = {}
         self.dependencies = DependencyCollector()
         self.profiles = ProfileCollector(self.options.slow_fraction)
+        self.anti_patterns = AntiPatternCollector(self.options)
         self._seq = 0  # heap tie-breaker
 
     def add(self, trace: Trace) -> None:
@@ -188,18 +203,23 @@ class Analyzer:
         slow = self._slow
         empty: list[Span] = []
         end = self.end_ns
+        trace_id = trace.trace_id
         for span in spans:
             if span.end_ns > end:
                 end = span.end_ns
             key = (span.service_name, span.name)
             stats = operations.get(key)
             if stats is None:
-                stats = operations[key] = _Operation()
+                stats = operations[key] = _Operation((trace_id, span.span_id))
                 services.add(span.service_name)
+            if stats.last_trace is not trace_id:
+                stats.last_trace = trace_id
+                stats.traces += 1
             duration = span.end_ns - span.start_ns
             if duration < 0:
                 duration = 0
             stats.digest.values.append(duration)
+            stats.duration += duration
             own = span_self_time(span, children.get(span.span_id, empty))
             stats.self_ns += own
             critical = on_path.get(span.span_id, 0)
@@ -262,6 +282,7 @@ class Analyzer:
                     group.failed += 1
 
         self.dependencies.add(trace, errors)
+        self.anti_patterns.add(trace, on_path)
 
         for problem in trace.problems:
             tally = self._problems.get(problem.kind.value)
@@ -381,6 +402,13 @@ class Analyzer:
             ),
             dependencies=self.dependencies.edges(),
             problems=problems,
+            anti_patterns=self.anti_patterns.findings(
+                self.services,
+                (
+                    NameStats(service, name, o.traces, o.critical, o.duration, *o.example)
+                    for (service, name), o in self.operations.items()
+                ),
+            ),
         )
 
     def profile(self) -> Profile:

@@ -15,19 +15,28 @@ from spanscope.analysis.dependencies import DependencyEdge
 from spanscope.analysis.percentiles import LatencyStats
 from spanscope.analysis.profile import FixCandidate, FrameShare
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: anti_patterns
 
 
 class AnalysisOptions(msgspec.Struct, frozen=True):
     """What to look for. ``slow_threshold_ns``: spans at least this long are "slow spans";
     ``top``: how many entries the bounded lists keep; ``slow_fraction``: the share of each
     endpoint's longest traces profiled separately; ``jaeger_strict``: critical paths exactly as
-    Jaeger UI draws them, even for back-to-back calls (see ``critical_path``)."""
+    Jaeger UI draws them, even for back-to-back calls (see ``critical_path``).
+
+    Anti-pattern thresholds (``spanscope.analysis.detectors``): ``n_plus_one_min_calls``: this
+    many sequential calls with the same target under one parent are an N+1;
+    ``sequential_min_calls``: this many one-after-another calls to different targets under one
+    parent are reported as parallelisable; ``high_cardinality_min_names``: a span-name template
+    matching this many distinct names is a high-cardinality name."""
 
     slow_threshold_ns: int = 500_000_000
     top: int = 10
     slow_fraction: float = 0.05
     jaeger_strict: bool = False
+    n_plus_one_min_calls: int = 5
+    sequential_min_calls: int = 2
+    high_cardinality_min_names: int = 20
 
 
 class InputSummary(msgspec.Struct):
@@ -195,6 +204,42 @@ class ProblemCount(msgspec.Struct):
     example: str
 
 
+class AntiPattern(msgspec.Struct):
+    """One anti-pattern found by ``spanscope.analysis.detectors``, summed over every occurrence.
+
+    ``kind`` is one of ``n_plus_one``, ``sequential_calls``, ``broken_propagation``,
+    ``unclosed_spans``, ``high_cardinality_name``. ``service``/``operation`` name where the fix
+    goes (the repeated call, the span making calls one after another, the span whose trace link
+    is broken, the span left open, the name template); ``parent_service``/``parent_operation``
+    the span it happens under, when that matters (N+1: the caller), else empty.
+    ``occurrences`` counts instances (groups of calls, spans, distinct names); ``per_trace_p50``
+    and ``per_trace_max`` the size per affected trace (calls, spans or names).
+    ``critical_ns`` is the time at stake on the critical path, summed over occurrences: N+1:
+    the critical-path time inside the repeated calls (subtrees included); sequential calls:
+    what running them concurrently could save (sum minus max of the critical-path time inside
+    each call); broken propagation: the critical-path time inside the involved spans; unclosed
+    spans: 0; names: their spans' own critical-path time. ``duration_ns`` sums the involved
+    spans' durations (sequential calls: sum minus max of the calls' durations). ``detail``
+    says more (the normalised statement, the chain of calls, the broken link, example names).
+    ``per_trace_*`` are 0 where a size per trace does not apply (names)."""
+
+    kind: str
+    service: str
+    operation: str
+    parent_service: str
+    parent_operation: str
+    traces: int
+    occurrences: int
+    per_trace_p50: int
+    per_trace_max: int
+    critical_ns: int
+    duration_ns: int
+    example_trace_id: str
+    example_span_ids: list[str]  # at most 10
+    detail: str
+    explanation: str  # what it is and how to fix it, one line
+
+
 class ConditionResult(msgspec.Struct):
     """A ``--fail-if`` condition and whether it held."""
 
@@ -223,3 +268,4 @@ class AnalysisReport(msgspec.Struct):
     problems: list[ProblemCount]  # most frequent first
     warnings: int = 0  # input warnings (see the messages on stderr)
     conditions: list[ConditionResult] = []
+    anti_patterns: list[AntiPattern] = []  # most time at stake (critical_ns) first

@@ -1,9 +1,10 @@
 """The human report: rich tables, most useful first.
 
-Order: what the data is, what to fix first, latency per endpoint, where each endpoint's time
-goes (all traces vs the slowest), the slowest traces with their critical path, slow spans,
-errors and where they started, operations, dependencies, problems in the data, ``--fail-if``
-results. Durations are shown with ``spanscope.units.format_duration``; nothing is computed here.
+Order: what the data is, what to fix first, anti-patterns, latency per endpoint, where each
+endpoint's time goes (all traces vs the slowest), the slowest traces with their critical path,
+slow spans, errors and where they started, operations, dependencies, problems in the data,
+``--fail-if`` results. Durations are shown with ``spanscope.units.format_duration``; nothing is
+computed here.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def render_report(report: AnalysisReport, console: Console) -> None:
         console.print("no traces to analyse (check the inputs and filters)")
         return
     _fix_first(report, console)
+    _anti_patterns(report, console)
     _endpoints(report, console)
     _profiles(report, console)
     _slowest(report, console)
@@ -100,6 +102,65 @@ def _fix_first(report: AnalysisReport, console: Console) -> None:
             _pct(c.share),
         )
     console.print(table)
+    console.print()
+
+
+_KIND_LABELS = {
+    "n_plus_one": "N+1 calls",
+    "sequential_calls": "sequential calls",
+    "broken_propagation": "broken propagation",
+    "unclosed_spans": "unclosed spans",
+    "high_cardinality_name": "high-cardinality name",
+}
+_MAX_EXAMPLE_IDS = 3
+
+
+def _anti_patterns(report: AnalysisReport, console: Console) -> None:
+    found = report.anti_patterns
+    if not found:
+        console.print("no anti-patterns found\n")
+        return
+    table = _table(
+        "Anti-patterns (most critical-path time at stake first)",
+        "#", "anti-pattern", "where", "traces", "seen", "per trace", "at stake", "example trace",
+        right=("#", "traces", "seen", "per trace", "at stake"),
+    )  # fmt: skip
+    shown = found[:_MAX_ROWS]
+    for rank, a in enumerate(shown, 1):
+        where = _frame(a.service, a.operation)
+        if a.parent_service or a.parent_operation:
+            where += f" under {_frame(a.parent_service, a.parent_operation)}"
+        if not a.per_trace_max:
+            per_trace = "-"
+        elif a.per_trace_p50 == a.per_trace_max:
+            per_trace = f"{a.per_trace_p50:,}"
+        else:
+            per_trace = f"{a.per_trace_p50:,} (max {a.per_trace_max:,})"
+        table.add_row(
+            str(rank),
+            _KIND_LABELS.get(a.kind, a.kind),
+            where,
+            f"{a.traces:,}",
+            f"{a.occurrences:,}",
+            per_trace,
+            format_duration(a.critical_ns),
+            a.example_trace_id,
+        )
+    console.print(table)
+    for rank, a in enumerate(shown, 1):
+        console.print(f"{rank:>3}. {a.explanation}", soft_wrap=True, markup=False)
+        spans = ", ".join(a.example_span_ids[:_MAX_EXAMPLE_IDS])
+        if len(a.example_span_ids) > _MAX_EXAMPLE_IDS:
+            spans += ", ..."
+        note = f"{a.detail}; " if a.detail else ""
+        console.print(
+            f"     {note}e.g. trace {a.example_trace_id} spans {spans}",
+            soft_wrap=True,
+            markup=False,
+            style="dim",
+        )
+    if len(found) > _MAX_ROWS:
+        console.print(f"[dim]... {len(found) - _MAX_ROWS} more in --json[/]")
     console.print()
 
 
