@@ -25,7 +25,16 @@ from spanscope.analysis.errors import error_ids
 from spanscope.analysis.percentiles import LatencyDigest
 from spanscope.model import SpanKind, Trace
 
-_PEER_KEYS = ("peer.service", "db.system", "messaging.system", "server.address", "net.peer.name")
+# Attributes naming the callee of a CLIENT/PRODUCER span, most specific first: the
+# service name (current and older semantic conventions), then the system or host.
+_PEER_KEYS = (
+    "service.peer.name",
+    "peer.service",
+    "db.system",
+    "messaging.system",
+    "server.address",
+    "net.peer.name",
+)
 _CALLER_KINDS = (SpanKind.CLIENT, SpanKind.PRODUCER)
 
 

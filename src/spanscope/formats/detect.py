@@ -46,6 +46,11 @@ def _detect_json(head: bytes) -> str:
         if b'"binaryAnnotations"' in head or _ZIPKIN_V1_ANNOTATION.search(head):
             return "zipkin-v1"
         return "zipkin-v2"
+    if b'"trace_id"' in head:
+        raise UnknownFormat(
+            "a Zipkin or Jaeger Thrift/proto structure written as JSON (snake_case trace_id), "
+            "not a wire format: export the traces as Zipkin JSON, Jaeger JSON or OTLP"
+        )
     raise UnknownFormat(
         "JSON, but none of the trace formats: expected OTLP (resourceSpans), "
         "Jaeger (traceID/spans/processes) or Zipkin (traceId/id/name)"
