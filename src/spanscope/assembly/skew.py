@@ -6,7 +6,8 @@ shift: a warning on each shifted span and one ``CLOCK_SKEW`` problem per host ho
 shift. It re-sorts what the shifts put out of order, so the trace still meets the contract; it
 returns the same trace, processor-style.
 
-The rules, walking each tree from its root (roots are never shifted):
+The rules, walking each tree from its root (roots are never shifted; in practice the walk starts
+at the spans that stick out of their parent, since nothing else can move):
 
 - A child on the same host as its parent (``spanscope.assembly.hosts``) shares its clock, so it
   gets the same shift as its parent, whatever its times.
@@ -18,6 +19,9 @@ The rules, walking each tree from its root (roots are never shifted):
   work, or a parent that timed out) it is only moved so it does not start before the parent.
 - The shift applies to the child's start, end (an unclosed end stays 0) and event times, and
   carries on to its subtree on the same host.
+- Zipkin shared spans need nothing special: after ``spanscope.assembly.dedupe`` the server half
+  is the client half's child, so a server on a skewed host is centred in its client like any
+  cross-host child, the same correction Zipkin's UI derives from its cs/sr/ss/cr annotations.
 
 Where spanscope differs from Jaeger, and why:
 
@@ -28,6 +32,7 @@ Where spanscope differs from Jaeger, and why:
   kept from starting before the parent (Jaeger leaves FOLLOWS_FROM as a TODO).
 - When either span's duration is unknown (never ended, or ends before it starts) only the start
   can be checked, so the same start-only rule applies.
+- Jaeger can cap the size of a shift; there is no cap here, every shift is reported instead.
 """
 
 from __future__ import annotations
