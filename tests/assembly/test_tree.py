@@ -209,3 +209,11 @@ def test_one_big_loop_and_many_self_parents() -> None:
     assert len(trace.roots) == count + 1
     assert trace.roots[0].span_id == sid(1)  # the loop is cut at its earliest span
     assert len(trace.spans) == 2 * count
+
+
+def test_a_span_with_an_empty_id_does_not_adopt_the_roots() -> None:
+    odd = make_span(1, "", 5, 6)
+    odd.span_id = ""
+    trace = build([make_span(2, "", 0, 10), odd, make_span(3, 2, 1, 2)])
+    assert len(trace.roots) == 2
+    assert [p.kind for p in trace.problems] == [ProblemKind.MULTIPLE_ROOTS]

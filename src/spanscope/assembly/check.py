@@ -71,12 +71,15 @@ def self_check(trace: Trace) -> None:
             if by_id.get(child.span_id) is not child:
                 _fail(trace, f"child {child.span_id} is not in by_id")
         listed += len(children)
-    linked = sum(1 for span in spans if span.parent_span_id in by_id)
+    # An empty parent id means no parent even if some hostile span has the empty id.
+    linked = sum(1 for span in spans if span.parent_span_id and span.parent_span_id in by_id)
     if listed != linked:
         _fail(trace, f"{linked} spans have a parent but {listed} are listed as children")
 
     roots = trace.roots
-    parentless = {id(span) for span in spans if span.parent_span_id not in by_id}
+    parentless = {
+        id(span) for span in spans if not span.parent_span_id or span.parent_span_id not in by_id
+    }
     if len(roots) != len(parentless) or {id(root) for root in roots} != parentless:
         _fail(trace, "roots are not exactly the spans without a parent in the trace")
     # Roots come as two sorted runs: spans with no parent id, then the rest (orphans, and cut

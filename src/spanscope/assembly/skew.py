@@ -107,7 +107,8 @@ def adjust_clock_skew(trace: Trace, candidates: list[Span] | None = None) -> Tra
         candidates = [
             span
             for span in trace.spans
-            if (parent := by_id.get(span.parent_span_id)) is not None
+            if span.parent_span_id
+            and (parent := by_id.get(span.parent_span_id)) is not None
             and out_of_bounds(span, parent)
         ]
     if not candidates:
@@ -132,7 +133,7 @@ def _topmost(candidates: list[Span], by_id: dict[str, Span]) -> list[Span]:
     above: dict[str, bool] = {}  # span id -> whether a proper ancestor is a candidate
     found: list[Span] = []
     for candidate in candidates:
-        if by_id.get(candidate.parent_span_id) is None:
+        if not candidate.parent_span_id or candidate.parent_span_id not in by_id:
             continue  # a root now: its looping parent link was cut
         if candidate.span_id in above:  # passed on the way up from a candidate below it
             if not above[candidate.span_id]:
