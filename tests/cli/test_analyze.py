@@ -181,3 +181,47 @@ def test_folded_output(shop, tmp_path):
     total = sum(int(line.rsplit(" ", 1)[1]) for line in lines)
     slow_total = sum(int(line.rsplit(" ", 1)[1]) for line in slow.read_text().splitlines())
     assert 0 < slow_total < total
+
+
+def test_anti_patterns_on_the_generated_shop(tmp_path):
+    """`spanscope generate --traces 3000` plants an N+1 in inventory and independent calls made
+    one after another in checkout: `analyze` finds both, with numbers that fit the shop."""
+    path = tmp_path / "shop3000.jsonl"
+    result = spanscope("generate", "--traces", "3000", "-o", str(path))
+    assert result.returncode == 0, result.stderr
+    document = analyze_json(str(path))
+    found = {a["kind"]: a for a in document["anti_patterns"]}
+    assert set(found) == {"n_plus_one", "sequential_calls"}
+    (checkout,) = [e for e in document["endpoints"] if e["operation"] == "POST /api/checkout"]
+    checkouts = checkout["latency"]["count"]
+
+    n_plus_one = found["n_plus_one"]
+    assert (n_plus_one["service"], n_plus_one["operation"]) == ("inventory", "SELECT shop.stock")
+    assert n_plus_one["parent_operation"] == "shop.inventory/ReserveItems"
+    assert 0.2 * checkouts < n_plus_one["traces"] < 0.45 * checkouts
+    assert 5 <= n_plus_one["per_trace_p50"] <= 10 and n_plus_one["per_trace_max"] >= 26
+    ops = {(o["service"], o["operation"]): o for o in document["operations"]}
+    # The N+1's time at stake is part of all SELECT shop.stock time on critical paths.
+    stock = ops[("inventory", "SELECT shop.stock")]["critical_ns"]
+    assert 0.3 * stock < n_plus_one["critical_ns"] <= stock
+
+    sequential = found["sequential_calls"]
+    assert sequential["operation"] == "shop.checkout/PlaceOrder"
+    assert "shop.cart/GetCart -> checkout:shop.shipping/GetQuote" in sequential["detail"]
+    assert sequential["traces"] == checkouts
+    assert 8e6 < sequential["critical_ns"] / checkouts < 40e6  # ns saved per request
+
+    text = spanscope("analyze", str(path)).stdout
+    assert text.index("What to fix first") < text.index("Anti-patterns") < text.index("Latency")
+    assert "N+1 calls" in text and "sequential calls" in text
+
+
+def test_anti_patterns_in_real_files():
+    document = analyze_json(str(SMARTTHINGS), str(KAFKA), str(JAEGER), str(OTLP))
+    kinds = {a["kind"] for a in document["anti_patterns"]}
+    assert {"unclosed_spans", "broken_propagation"} <= kinds
+    unclosed = sum(
+        a["occurrences"] for a in document["anti_patterns"] if a["kind"] == "unclosed_spans"
+    )
+    (problem,) = [p for p in document["problems"] if p["kind"] == "unclosed"]
+    assert unclosed == problem["count"]

@@ -43,6 +43,7 @@ def test_json_report_validates_against_the_schema(report):
     jsonschema.Draft202012Validator(schema).validate(document)
     assert document["summary"]["traces"] == 300
     assert document["fix_first"] and document["errors"]["origins"]
+    assert {a["kind"] for a in document["anti_patterns"]} == {"n_plus_one", "sequential_calls"}
 
 
 def test_schema_rejects_a_wrong_report(report):
@@ -53,6 +54,10 @@ def test_schema_rejects_a_wrong_report(report):
         jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
     document = json.loads(encode_report(report))
     document["endpoints"][0]["surprise"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+    document = json.loads(encode_report(report))
+    del document["anti_patterns"][0]["critical_ns"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
 
@@ -75,6 +80,33 @@ def test_text_report_has_every_section(report):
         assert heading in text, heading
     assert "payment:POST" in text
     assert "PaymentProviderTimeout" in text
+
+
+def test_text_report_shows_anti_patterns_after_what_to_fix_first(report):
+    out = io.StringIO()
+    render_report(report, Console(file=out, width=200, color_system=None))
+    text = out.getvalue()
+    fix, anti, latency = (
+        text.index(h) for h in ("What to fix first", "Anti-patterns", "Latency per endpoint")
+    )
+    assert fix < anti < latency
+    section = text[anti:latency]
+    assert "N+1 calls" in section and "sequential calls" in section
+    assert "inventory:SELECT shop.stock under inventory:shop.inventory/ReserveItems" in section
+    # Ranked by time at stake, each with its explanation and an example to open.
+    lines = [line for line in section.splitlines() if line.strip()[:2] in ("1.", "2.")]
+    first, second = report.anti_patterns[:2]
+    assert first.critical_ns >= second.critical_ns
+    assert first.explanation in lines[0] and second.explanation in lines[1]
+    assert first.example_trace_id in section
+
+
+def test_text_report_without_anti_patterns():
+    traces = [t for t in assemble(generate_spans(20, seed=3)) if t.root.name.startswith("GET")]
+    assert traces
+    out = io.StringIO()
+    render_report(analyze(traces), Console(file=out, width=200, color_system=None))
+    assert "no anti-patterns found" in out.getvalue()
 
 
 def test_empty_report_renders():
