@@ -34,8 +34,7 @@ def synthetic_file(format_name: str, spans: int) -> Path:
 
     fmt = resolve_format(format_name)
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"shop-{spans}{fmt.extension if fmt.name != 'otlp-json' else '.otlp.json'}"
-    path = path.with_name(f"{path.stem}-{fmt.name}{path.suffix}")
+    path = DATA / f"shop-{spans}-{fmt.name}{fmt.extension}"
     if path.exists():
         return path
     traces = spans // 8  # the shop averages about 8 spans per trace
