@@ -13,7 +13,8 @@ Each rule gives findings per span service:operation (``detail`` names the rule):
   the same service (a service calling itself) is fine;
 - ``client without server``: a CLIENT span with no SERVER/CONSUMER child although its peer
   (``peer.service``, ``server.address``, ``net.peer.name``; the first DNS label also counts)
-  is a service that appears in the data: the callee is traced but did not continue the trace.
+  is a service that appears in the data (database calls, with ``db.system``, are skipped):
+  the callee is traced but did not continue the trace.
   The detail also counts root SERVER/CONSUMER spans of that callee that started inside such
   calls: the other half of each broken trace.
 
@@ -32,7 +33,8 @@ from spanscope.analysis.results import AntiPattern
 from spanscope.model import ProblemKind, SpanKind, Trace
 
 _PEER_KEYS = ("peer.service", "server.address", "net.peer.name")
-_CALLER_KINDS = (SpanKind.CLIENT, SpanKind.PRODUCER)
+_CALLER_OR_UNKNOWN = frozenset((SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.UNSPECIFIED))
+_SERVER, _CLIENT = SpanKind.SERVER, SpanKind.CLIENT
 _RECEIVER_KINDS = (SpanKind.SERVER, SpanKind.CONSUMER)
 _MAX_WINDOWS = 50_000  # per callee: bounded memory for the cross-trace match
 
@@ -110,18 +112,15 @@ class PropagationDetector:
                 starts = self._root_starts.setdefault(root.service_name, [])
                 if len(starts) < _MAX_WINDOWS:
                     starts.append(root.start_ns)
+        server, client = _SERVER, _CLIENT
         for span in trace.spans:
             kind = span.kind
-            if kind == SpanKind.SERVER:
+            if kind == server:
                 parent_id = span.parent_span_id
                 if not parent_id:
                     continue
                 parent = by_id.get(parent_id)
-                if (
-                    parent is None
-                    or parent.kind in _CALLER_KINDS
-                    or parent.kind == SpanKind.UNSPECIFIED
-                ):
+                if parent is None or parent.kind in _CALLER_OR_UNKNOWN:
                     continue
                 parent_text = f"{parent.service_name or '?'}:{parent.name} ({parent.kind.name})"
                 share.add(
@@ -131,11 +130,15 @@ class PropagationDetector:
                     span.duration_ns,
                     [parent_id, span.span_id],
                 )
-            elif kind == SpanKind.CLIENT and span.attributes:
+            elif kind == client:
+                attributes = span.attributes
+                # Calls into databases are the common leaf and never reach a traced service.
+                if not attributes or "db.system" in attributes:
+                    continue
                 below = children.get(span.span_id)
                 if below and any(child.kind in _RECEIVER_KINDS for child in below):
                     continue
-                peer = _peer(span.attributes)
+                peer = _peer(attributes)
                 if not peer or peer == span.service_name:
                     continue
                 # Only a peer that turns out to be a traced service counts: decided at the end.

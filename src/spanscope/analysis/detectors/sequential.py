@@ -19,8 +19,6 @@ same from their durations.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from spanscope.analysis.detectors.tally import (
     CriticalView,
     Tally,
@@ -80,10 +78,13 @@ class SequentialCallsDetector:
             if len(calls) < minimum:
                 continue
             targets = [_target(call) for call in calls]
-            counts = Counter(targets)
-            if len(counts) < minimum:
+            distinct = set(targets)
+            if len(distinct) < minimum:
                 continue
-            if len(counts) < len(targets):
+            if len(distinct) < len(targets):
+                counts: dict[tuple, int] = {}
+                for target in targets:
+                    counts[target] = counts.get(target, 0) + 1
                 calls = [call for call, t in zip(calls, targets, strict=True) if counts[t] == 1]
             for run in sequential_runs(calls):
                 if len(run) < minimum:

@@ -48,20 +48,22 @@ class CriticalView:
     descendant owns a section), else nothing. The visited set (every section owner and its
     ancestors) is worked out on first use: most traces never ask."""
 
-    __slots__ = ("_on_path", "_trace", "_visited")
+    __slots__ = ("_trace", "_visited", "on_path")
 
     def __init__(self, trace: Trace, on_path: dict[str, int]) -> None:
         self._trace = trace
-        self._on_path = on_path
+        self.on_path = on_path  # a leaf's critical time is its own entry
         self._visited: set[str] | None = None
 
     def time(self, span: Span) -> int:
         """Critical-path ns spent in ``span``'s subtree."""
+        if span.span_id not in self._trace.children:
+            return self.on_path.get(span.span_id, 0)  # a leaf: its own sections are all of it
         visited = self._visited
         if visited is None:
             visited = self._visited = set()
             by_id = self._trace.by_id
-            for span_id in self._on_path:
+            for span_id in self.on_path:
                 while span_id and span_id not in visited:
                     visited.add(span_id)
                     above = by_id.get(span_id)
