@@ -21,6 +21,7 @@ import re
 from functools import lru_cache
 
 from spanscope.analysis.detectors.tally import (
+    MAX_KEYS,
     CriticalView,
     Tally,
     TraceShare,
@@ -100,7 +101,7 @@ class NPlusOneDetector:
                     if len(run) < minimum:
                         continue
                     key = (parent.service_name, parent.name, target)
-                    if key not in self._names:
+                    if key not in self._names and len(self._names) < MAX_KEYS:
                         self._names[key] = run[0].name
                     share.add(
                         key,
@@ -116,7 +117,7 @@ class NPlusOneDetector:
         result = []
         for key, tally in self._tallies.items():
             parent_service, parent_operation, (service, _, statement) = key
-            operation = self._names[key]
+            operation = self._names.get(key, statement)
             per_trace = tally.critical_ns // tally.traces if tally.traces else 0
             what = f"{service or '?'}:{operation}"
             explanation = (

@@ -4,17 +4,19 @@ A detector looks at one trace at a time and records each occurrence in a ``Trace
 a key of its own (e.g. caller + repeated call); when the trace is done, ``flush`` merges the
 trace's share into the data set's ``Tally`` for that key, so "traces" counts each trace once
 and the per-trace size (calls, spans) is the sum over the trace's occurrences. Each tally keeps
-the occurrence with the most at stake as its example. Pure bookkeeping, no I/O.
+the occurrence with the most at stake as its example. At most ``MAX_KEYS`` keys are tracked per
+detector, so memory stays bounded whatever the names. Pure bookkeeping, no I/O.
 """
 
 from __future__ import annotations
-
-from collections.abc import Hashable
 
 from spanscope.analysis.results import AntiPattern
 from spanscope.model import Span, Trace
 
 MAX_EXAMPLE_SPANS = 10
+# Findings are keyed by names; data with an id in every name would make a key per request.
+# Past this many keys per detector new keys are not tracked (the names detector reports why).
+MAX_KEYS = 20_000
 
 
 def span_end(span: Span) -> int:
@@ -170,10 +172,10 @@ class TraceShare:
     __slots__ = ("items",)
 
     def __init__(self) -> None:
-        self.items: dict[Hashable, list] = {}
+        self.items: dict[tuple, list] = {}
 
     def add(
-        self, key: Hashable, size: int, critical_ns: int, duration_ns: int, span_ids: list[str]
+        self, key: tuple, size: int, critical_ns: int, duration_ns: int, span_ids: list[str]
     ) -> None:
         weight = (critical_ns, duration_ns)
         item = self.items.get(key)
@@ -188,10 +190,12 @@ class TraceShare:
             item[4] = span_ids
             item[5] = weight
 
-    def flush(self, tallies: dict[Hashable, Tally], trace_id: str) -> None:
+    def flush(self, tallies: dict[tuple, Tally], trace_id: str) -> None:
         for key, (count, size, critical, duration, ids, weight) in self.items.items():
             tally = tallies.get(key)
             if tally is None:
+                if len(tallies) >= MAX_KEYS:
+                    continue
                 tally = tallies[key] = Tally()
             tally.record(trace_id, count, size, critical, duration, ids, weight)
         self.items.clear()

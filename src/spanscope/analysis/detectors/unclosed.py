@@ -4,7 +4,7 @@ Rule: every span assembly reported as ``unclosed`` (``end_ns == 0``), grouped by
 service:operation. Such a span usually means a code path that returns or raises before
 ``end()``; most backends drop it or show it with no duration, so the time it stood for is
 invisible. ``critical_ns`` and ``duration_ns`` are 0 (an unclosed span lasts no time in the
-model); the finding ranks by how often it happens.
+model), so these findings rank by how many traces they hit, after everything with time at stake.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ class UnclosedSpansDetector:
     """Collects unclosed spans trace by trace, from the trace's assembly problems."""
 
     def __init__(self) -> None:
-        self._tallies: dict[tuple[str, str], Tally] = {}
+        self._tallies: dict[tuple, Tally] = {}
         self._share = TraceShare()
 
     def add(self, trace: Trace) -> None:
@@ -44,5 +44,4 @@ class UnclosedSpansDetector:
             )
             for (service, operation), tally in self._tallies.items()
         ]
-        result.sort(key=lambda f: (-f.occurrences, -f.traces, f.service, f.operation))
-        return rank(result, limit)
+        return rank(result, limit)  # all at 0 ns: the most traces first
