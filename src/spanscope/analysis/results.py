@@ -27,8 +27,9 @@ class AnalysisOptions(msgspec.Struct, frozen=True):
     Anti-pattern thresholds (``spanscope.analysis.detectors``): ``n_plus_one_min_calls``: this
     many sequential calls with the same target under one parent are an N+1;
     ``sequential_min_calls``: this many one-after-another calls to different targets under one
-    parent are reported as parallelisable; ``high_cardinality_min_names``: a span-name template
-    matching this many distinct names is a high-cardinality name."""
+    parent are reported as parallelisable (both count values below 2 as 2);
+    ``high_cardinality_min_names``: a span-name template matching this many distinct names is a
+    high-cardinality name."""
 
     slow_threshold_ns: int = 500_000_000
     top: int = 10
