@@ -3,6 +3,7 @@ versions, closing."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import random
 import threading
 
@@ -261,3 +262,17 @@ def test_compact_store_keeps_every_field(tmp_path):
     with open_store(tmp_path / "compact.duckdb", compact=True) as store:
         store.write([span])
         assert store.get_trace(span.trace_id) == [span]
+
+
+def test_batches_prepared_on_another_thread(store):
+    spans = [
+        _span(1, i + 1, "api", NOW + i, attributes={"i": i, "b": b"x" if i % 2 else "x"})
+        for i in range(10)
+    ]
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        prepared = pool.submit(store.prepare, spans).result()
+    store.write(prepared)
+    assert store.get_trace(spans[0].trace_id) == spans
+    assert store.operations("api") == [("api-op", SpanKind.SERVER)]
+    store.write(store.prepare([]))  # an empty batch is a no-op
+    assert store.stats().spans == 10

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -116,6 +117,25 @@ def encode_batch(spans: Sequence[Span]) -> tuple[bytes, str]:
             line = line[:-1] + b',"raw":"' + raw + b'"}'
         lines.append(line)
     return b"\n".join(lines), "newline_delimited"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """A batch encoded for the DuckDB store by ``prepare_batch``: pure CPU work that any thread
+    may do (e.g. a receiver's) while the one writer is inside DuckDB, which releases the GIL."""
+
+    size: int
+    data: bytes
+    json_format: str
+    ranges: bytes
+    operations: frozenset[tuple[str, str, SpanKind]]
+
+
+def prepare_batch(spans: Sequence[Span]) -> PreparedBatch:
+    data, json_format = encode_batch(spans)
+    return PreparedBatch(
+        len(spans), data, json_format, trace_ranges(spans), frozenset(operations(spans))
+    )
 
 
 def trace_ranges(spans: Sequence[Span]) -> bytes:

@@ -176,15 +176,22 @@ class DuckDBStore:
 
     # -- writing -------------------------------------------------------------------------
 
-    def write(self, spans: Sequence[Span]) -> None:
-        """Store ``spans`` in one transaction; durable when this returns."""
+    @staticmethod
+    def prepare(spans: Sequence[Span]) -> codec.PreparedBatch:
+        """Encode ``spans`` for ``write`` ahead of time, on any thread (about a third of a
+        write's cost; the rest runs in DuckDB without the GIL, so the two overlap)."""
+        return codec.prepare_batch(spans)
+
+    def write(self, spans: Sequence[Span] | codec.PreparedBatch) -> None:
+        """Store ``spans`` (or a ``prepare``d batch) in one transaction; durable when this
+        returns."""
         self._check_open()
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only")
-        if not spans:
+        batch = spans if isinstance(spans, codec.PreparedBatch) else codec.prepare_batch(spans)
+        if not batch.size:
             return
-        data, json_format = codec.encode_batch(spans)
-        ranges = codec.trace_ranges(spans)
+        data, json_format, ranges = batch.data, batch.json_format, batch.ranges
         with self._write_lock:
             self._check_open()
             self._batches += 1
@@ -194,7 +201,7 @@ class DuckDBStore:
                 out.write(data)
             with open(ranges_file, "wb") as out:
                 out.write(ranges)
-            new_operations = codec.operations(spans) - self._operations
+            new_operations = batch.operations - self._operations
             con = self._con
             try:
                 con.execute("BEGIN TRANSACTION")
