@@ -66,7 +66,7 @@ def attributes(nested: bool = True, max_size: int = 4) -> st.SearchStrategy[dict
 
 
 def events(nested: bool = True) -> st.SearchStrategy[Event]:
-    # Not st.builds: it would resolve the model's recursive type hints, which it cannot.
+    # Not st.builds: the model types attribute values as Any at runtime, so it would draw anything.
     return st.tuples(TIMES, text(), attributes(nested, max_size=2), UINT32).map(
         lambda fields: Event(*fields)
     )

@@ -1,8 +1,9 @@
 """Span, its kind and status, events and links.
 
-A ``Span`` is a mutable ``msgspec.Struct``: small, fast to build in the readers' hot loops, and
-encodable to JSON as it is. Assembly may adjust ``start_ns``/``end_ns`` (clock skew) and
-``span_id``/``parent_span_id`` (duplicate ids); it records each change in ``warnings``.
+A ``Span`` is a mutable ``msgspec.Struct``: small, fast to build in the readers' hot loops,
+encodable to JSON and msgpack as it is, and decodable with ``type=Span``. Assembly may adjust
+``start_ns``/``end_ns`` (clock skew) and ``span_id``/``parent_span_id`` (duplicate ids, parent
+loops); it records each change in ``warnings``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class StatusCode(IntEnum):
     ERROR = 2
 
 
-class Event(msgspec.Struct, omit_defaults=True):
+class Event(msgspec.Struct, omit_defaults=True, gc=False):
     """A timestamped annotation on a span (Jaeger log, Zipkin annotation)."""
 
     time_ns: int
@@ -42,7 +43,7 @@ class Event(msgspec.Struct, omit_defaults=True):
     dropped_attributes_count: int = 0
 
 
-class Link(msgspec.Struct, omit_defaults=True):
+class Link(msgspec.Struct, omit_defaults=True, gc=False):
     """A reference from a span to another span, possibly in another trace."""
 
     trace_id: str
@@ -53,7 +54,7 @@ class Link(msgspec.Struct, omit_defaults=True):
     dropped_attributes_count: int = 0
 
 
-class Span(msgspec.Struct, omit_defaults=True):
+class Span(msgspec.Struct, omit_defaults=True, gc=False):
     """One timed operation.
 
     ``follows_from`` is true when the parent relation is Jaeger's FOLLOWS_FROM (or a

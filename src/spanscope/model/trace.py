@@ -4,8 +4,10 @@
 - ``spans`` holds every span of the trace, sorted by ``(start_ns, span_id)``;
 - ``by_id`` maps each span id to its span (ids are unique after assembly de-duplicates them);
 - ``children`` maps a span id to its children, sorted by ``(start_ns, span_id)``;
-- ``roots`` holds the spans with no parent in this trace (true roots first, then orphans whose
-  parent is missing), each sorted by start;
+- ``roots`` holds the spans with no parent in this trace: true roots first, then orphan roots,
+  each group sorted by ``(start_ns, span_id)``. Orphan roots are the spans whose parent is missing
+  and, for each loop of parent links, its earliest span, whose ``parent_span_id`` assembly has
+  cleared (a ``CYCLE`` problem records the parent it had), so every span hangs under one root;
 - ``problems`` lists everything assembly noticed, in the order found. Nothing is fixed silently.
 """
 
