@@ -23,12 +23,19 @@ from spanscope.analysis.filters import TraceFilter, filter_traces
 from spanscope.analysis.profile import folded_stacks
 from spanscope.analysis.results import AnalysisOptions, InputSummary
 from spanscope.assembly import build_trace, group_by_trace
-from spanscope.cli.common import ReadSession, fail_on_input_errors, print_warnings, stderr
+from spanscope.cli.common import (
+    ReadSession,
+    fail_on_input_errors,
+    holding_many_objects,
+    print_warnings,
+    stderr,
+)
 from spanscope.model import InvalidIdError, Trace, normalize_trace_id
 from spanscope.report import encode_report, render_report, write_folded
 
 EXIT_CONDITION = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DEFAULTS = AnalysisOptions()
 
 
 class DurationParam(click.ParamType):
@@ -73,7 +80,8 @@ class TimeParam(click.ParamType):
 def _traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]:
     """Build traces one at a time and drop each group of spans once built, so the traces of a
     big data set are never all held at once. Shows progress on a terminal."""
-    groups = group_by_trace(session.spans())
+    with holding_many_objects():
+        groups = group_by_trace(session.spans())
     show = session.progress and stderr.is_terminal and not os.environ.get("CI")
     with Progress(
         TextColumn("[bold]analysing[/]"),
@@ -150,6 +158,30 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
     help="Critical paths exactly as Jaeger UI draws them, which skips calls that start the "
     "instant the previous one ends.",
 )
+@click.option(
+    "--n-plus-one-min",
+    type=click.IntRange(min=2),
+    default=_DEFAULTS.n_plus_one_min_calls,
+    show_default=True,
+    help="Report an N+1 when one parent makes at least this many sequential calls with the "
+    "same target.",
+)
+@click.option(
+    "--sequential-min",
+    type=click.IntRange(min=2),
+    default=_DEFAULTS.sequential_min_calls,
+    show_default=True,
+    help="Report calls to different targets as parallelisable when one parent makes at least "
+    "this many one after another.",
+)
+@click.option(
+    "--cardinality-min",
+    type=click.IntRange(min=2),
+    default=_DEFAULTS.high_cardinality_min_names,
+    show_default=True,
+    help="Report a span-name template as high-cardinality when it matches at least this many "
+    "distinct names (ids in names).",
+)
 def analyze(
     inputs: tuple[str, ...],
     as_json: bool,
@@ -168,6 +200,9 @@ def analyze(
     strict: bool,
     no_adjust_skew: bool,
     jaeger_strict: bool,
+    n_plus_one_min: int,
+    sequential_min: int,
+    cardinality_min: int,
 ) -> None:
     """Find what made requests slow or fail, and what to fix first.
 
@@ -205,7 +240,12 @@ def analyze(
         min_duration_ns=min_duration,
     )
     options = AnalysisOptions(
-        slow_threshold_ns=slow_threshold, top=top, jaeger_strict=jaeger_strict
+        slow_threshold_ns=slow_threshold,
+        top=top,
+        jaeger_strict=jaeger_strict,
+        n_plus_one_min_calls=n_plus_one_min,
+        sequential_min_calls=sequential_min,
+        high_cardinality_min_names=cardinality_min,
     )
     session = ReadSession(list(inputs), format=format_, strict=strict)
     analyzer = Analyzer(options)

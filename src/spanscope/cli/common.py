@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +96,23 @@ class ReadSession:
                     if self.strict:
                         raise InputFailure(str(error)) from None
                 progress.update(task, spans=report.spans, completed=size)
+
+
+@contextmanager
+def holding_many_objects() -> Iterator[None]:
+    """For reading a whole data set into memory: no garbage collection while it is read, then
+    what was read is moved out of the collector's sight (``gc.freeze``).
+
+    Reading makes millions of long-lived, acyclic objects; each full collection would walk them
+    all again for nothing (a quarter of ``analyze``'s time on 1M spans). The frozen objects are
+    still freed normally by reference counting when they are dropped.
+    """
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.freeze()
 
 
 def fail_on_input_errors(session: ReadSession) -> None:

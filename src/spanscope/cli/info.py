@@ -12,7 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from spanscope.assembly import assemble
-from spanscope.cli.common import ReadSession, fail_on_input_errors, print_warnings
+from spanscope.cli.common import (
+    ReadSession,
+    fail_on_input_errors,
+    holding_many_objects,
+    print_warnings,
+)
 
 
 def _iso(ns: int) -> str:
@@ -38,7 +43,8 @@ def info(
       spanscope info export.jsonl.gz other.pb --json
     """
     session = ReadSession(list(inputs), format=format_, strict=strict)
-    traces = assemble(session.spans(), adjust_skew=not no_adjust_skew)
+    with holding_many_objects():
+        traces = assemble(session.spans(), adjust_skew=not no_adjust_skew)
 
     spans = [span for trace in traces for span in trace.spans]
     problems = Counter(problem.kind.value for trace in traces for problem in trace.problems)

@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 
 from spanscope.assembly import assemble
-from spanscope.cli.common import ReadSession, fail_on_input_errors, print_warnings, stderr
+from spanscope.cli.common import (
+    ReadSession,
+    fail_on_input_errors,
+    holding_many_objects,
+    print_warnings,
+    stderr,
+)
 from spanscope.model import Trace
 
 _INPUTS = click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
@@ -39,7 +45,9 @@ def _common(command: Callable) -> Callable:
 
 def _read(inputs: tuple[str, ...], format_: str | None, strict: bool, no_adjust_skew: bool):
     session = ReadSession(list(inputs), format=format_, strict=strict)
-    traces = [t for t in assemble(session.spans(), adjust_skew=not no_adjust_skew) if t.spans]
+    with holding_many_objects():
+        traces = assemble(session.spans(), adjust_skew=not no_adjust_skew)
+    traces = [t for t in traces if t.spans]
     print_warnings(session.diagnostics)
     if not traces:
         fail_on_input_errors(session)
