@@ -225,3 +225,24 @@ def test_anti_patterns_in_real_files():
     )
     (problem,) = [p for p in document["problems"] if p["kind"] == "unclosed"]
     assert unclosed == problem["count"]
+
+
+def test_anti_pattern_thresholds_change_the_findings(shop):
+    def found(*options: str) -> dict[str, dict]:
+        return {a["kind"]: a for a in analyze_json(str(shop), *options)["anti_patterns"]}
+
+    default = found()
+    assert {"n_plus_one", "sequential_calls"} <= set(default)
+    most = default["n_plus_one"]["per_trace_max"]
+    # A higher N+1 threshold than any trace reaches drops the N+1 and nothing else.
+    higher = found("--n-plus-one-min", str(most + 1))
+    assert "n_plus_one" not in higher and higher["sequential_calls"] == default["sequential_calls"]
+    # A lower one counts more traces (any with at least 3 same-target calls).
+    assert found("--n-plus-one-min", "3")["n_plus_one"]["traces"] > default["n_plus_one"]["traces"]
+    calls = default["sequential_calls"]["per_trace_max"]
+    assert "sequential_calls" not in found("--sequential-min", str(calls + 1))
+
+    result = spanscope("analyze", str(shop), "--n-plus-one-min", "1")
+    assert result.returncode == 2 and "--n-plus-one-min" in result.stderr
+    help_text = spanscope("analyze", "--help").stdout
+    assert "--sequential-min" in help_text and "--cardinality-min" in help_text
