@@ -2,16 +2,28 @@
 
 Contract: every function takes ``spanscope.model.Trace`` objects (as ``spanscope.assembly``
 builds them) and returns plain data (msgspec structs, dicts, lists); traces are never modified.
-Times are integer nanoseconds. Modules, one concept each:
+Times are integer nanoseconds. Modules, one concept each, with their entry points:
 
-- ``critical_path``: the path a request waited on (Jaeger UI semantics);
-- ``self_time``: exclusive time per span and per service/operation (Jaeger's statistics);
-- ``errors``: which spans failed, the originating error of a trace, message templates;
-- ``percentiles``: exact percentiles up to a size, a DDSketch beyond;
-- ``dependencies``: service -> service call edges;
-- ``profile``: critical-path time per endpoint and call stack, all vs slowest (CRISP);
-- ``filters``: which traces to analyse; ``conditions``: ``--fail-if`` expressions;
-- ``analyze`` / ``results``: everything above in one pass, as one ``AnalysisReport``.
+- ``critical_path``: ``critical_path(trace, strict=)`` -> ``CriticalSection``s, the path a
+  request waited on (Jaeger UI semantics); ``critical_time_by_span`` sums it per span;
+- ``self_time``: ``self_times(trace)``, ``self_time_by_operation(traces)``, exclusive time per
+  span and per service/operation (Jaeger's statistics);
+- ``errors``: ``is_error_span``, ``originating_error(trace)`` (where a trace's failure started),
+  ``error_detail``, ``message_template``;
+- ``percentiles``: ``LatencyDigest`` (exact percentiles up to a size, a DDSketch beyond) giving
+  ``LatencyStats``;
+- ``dependencies``: ``dependencies(traces)`` / ``DependencyCollector`` -> ``DependencyEdge``s,
+  service -> service call edges;
+- ``profile``: ``build_profile(traces)`` / ``ProfileCollector`` -> ``Profile``, critical-path time
+  per endpoint and call stack, all vs slowest (CRISP); ``fix_first``, ``folded_stacks``;
+- ``detectors``: anti-patterns (N+1, sequential calls, broken propagation, unclosed spans,
+  high-cardinality names), one module each; ``AntiPatternCollector`` / ``detect_anti_patterns``
+  -> ``AntiPattern``s;
+- ``filters``: ``TraceFilter`` and ``filter_traces``, which traces to analyse;
+- ``conditions``: ``parse_condition`` and ``evaluate``, the ``--fail-if`` expressions;
+- ``analyze`` / ``results``: ``Analyzer`` (``add(trace)`` one at a time, then ``report()``) or
+  ``analyze(traces, options)`` run everything above in one pass and give one
+  ``AnalysisReport``; ``AnalysisOptions`` holds the thresholds.
 """
 
 from __future__ import annotations
