@@ -6,9 +6,10 @@ answer success), and raises ``Overloaded`` at once when accepting them would exc
 capacity (the receiver answers 429/503 or RESOURCE_EXHAUSTED: a retryable refusal, never a
 silent drop). ``WriteFailed`` means the store refused the batch (also retryable).
 
-One writer thread owns the store's write side. It coalesces the batches that queued up while the
-previous write ran into one ``store.write`` call, which is what makes sustained ingest fast:
-DuckDB appends are much cheaper per span in big batches, and it releases the GIL while it works.
+One batching thread coalesces the batches that queued up while the previous write ran into one
+batch (DuckDB appends are much cheaper per span in big batches) and encodes it with
+``store.prepare`` when the store has it; one writer thread owns the store's write side and
+writes it. Encoding batch N+1 overlaps DuckDB inserting batch N, which releases the GIL.
 ``start`` and ``stop`` are idempotent; ``stop`` drains what was accepted before returning.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
 import time
 from collections import deque
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 
 
 class SpanWriter(Protocol):
+    """What the pipeline needs of a store. A store may also offer ``prepare(spans)``, whose
+    result ``write`` accepts: the pipeline then encodes the next batch while the store writes."""
+
     def write(self, spans: Sequence[Span]) -> None: ...
 
 
@@ -125,15 +130,39 @@ class WritePipeline:
             return taken
 
     def _run(self) -> None:
-        while (taken := self._take_batch()) is not None:
-            spans = [span for item in taken for span in item.spans]
-            if self.sampler is not None:
-                spans = self.sampler(spans)
+        """Two stages on two threads: this one takes and encodes batch N+1 (``store.prepare``,
+        Python work holding the GIL) while the writer thread has DuckDB insert batch N (which
+        releases the GIL), so the two costs overlap instead of adding up."""
+        handoff: queue.Queue[tuple[list[_Pending], object] | None] = queue.Queue(maxsize=1)
+        writer = threading.Thread(
+            target=self._write_loop, args=(handoff,), name="spanscope-store", daemon=True
+        )
+        writer.start()
+        prepare = getattr(self.store, "prepare", None)
+        try:
+            while (taken := self._take_batch()) is not None:
+                spans = [span for item in taken for span in item.spans]
+                if self.sampler is not None:
+                    spans = self.sampler(spans)
+                batch: object = spans
+                if prepare is not None and spans:
+                    try:
+                        batch = prepare(spans)
+                    except Exception:  # let write() report it, with the same retryable answer
+                        log.exception("encoding a batch failed")
+                handoff.put((taken, batch))
+        finally:
+            handoff.put(None)
+            writer.join()
+
+    def _write_loop(self, handoff: queue.Queue[tuple[list[_Pending], object] | None]) -> None:
+        while (work := handoff.get()) is not None:
+            taken, batch = work
             started = time.perf_counter()
             error: Exception | None = None
             try:
-                if spans:
-                    self.store.write(spans)
+                if batch:
+                    self.store.write(batch)  # type: ignore[arg-type]
             except Exception as exc:  # the store's failure is the senders' retryable error
                 log.exception("store write failed")
                 error = exc
