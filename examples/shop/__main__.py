@@ -1,0 +1,104 @@
+"""``python -m examples.shop``: the live example in one command (``make example``).
+
+Starts ``spanscope serve`` and four instrumented services (frontend -> checkout -> inventory and
+payments), sends checkouts for ``--duration`` seconds, waits until every span is in the store,
+then writes to ``--output-dir`` the analysis report (``report.json``, the JSON of
+``/api/v1/analysis``) and the traces (``traces.otlp.jsonl``, from ``/api/v1/export``), prints
+``spanscope analyze`` of those traces and the UI's address. With ``--keep-running`` everything
+stays up (UI included) until Ctrl-C. Every process it started is stopped when it exits, on
+Ctrl-C and on SIGTERM too. Exit status: 0, or 1 when a process did not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from examples.shop.loadgen import drive
+from examples.shop.stack import ShopStack, StackError, get, get_json
+
+_SEARCH = "service=frontend&lookback=1h&limit=1500"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.shop", description=__doc__.split("\n\n")[1]
+    )
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of traffic (20)")
+    parser.add_argument("--rate", type=float, default=25.0, help="checkouts per second (25)")
+    parser.add_argument("--workers", type=int, default=4, help="concurrent clients (4)")
+    parser.add_argument("--output-dir", type=Path, default=Path("demo-output/shop"))
+    parser.add_argument("--ui-port", type=int, default=None, help="UI and API (default: free)")
+    parser.add_argument("--otlp-port", type=int, default=None, help="OTLP/HTTP (default: free)")
+    parser.add_argument("--payment-failure-rate", type=float, default=0.05)
+    parser.add_argument("--keep-running", action="store_true", help="stay up until Ctrl-C")
+    parser.add_argument("--top", type=int, default=5, help="rows per table in the report (5)")
+    return parser
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C
+
+
+def run(args: argparse.Namespace) -> int:
+    out = args.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    stack = ShopStack(out, args.ui_port, args.otlp_port, args.payment_failure_rate)
+    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    say(f"starting spanscope (UI {stack.ui_url}) and the shop services ...")
+    with stack:
+        for name, pid in stack.pids.items():
+            port = stack.ports.get(name, stack.ui_port)
+            say(f"  {name:<10} pid {pid:<7} port {port}")
+        say(f"sending checkouts to {stack.checkout_url} for {args.duration:g}s ...")
+        load = drive(stack.checkout_url, args.duration, args.rate, args.workers)
+        say(f"  {load.summary()}")
+        if args.keep_running:
+            spans = stack.wait_for_flush()
+        else:
+            stack.stop_services()  # each service flushes its spans before it exits
+            spans = stack.spans_accepted()
+        say(f"spanscope stored {spans} spans")
+        report = get_json(f"{stack.ui_url}/api/v1/analysis?{_SEARCH}", timeout=120)
+        (out / "report.json").write_text(json.dumps(report, indent=1))
+        traces = out / "traces.otlp.jsonl"
+        traces.write_bytes(get(f"{stack.ui_url}/api/v1/export?{_SEARCH}&format=otlp-jsonl", 120))
+        say(f"wrote {out / 'report.json'} and {traces}; the report on them:\n")
+        analyze = [
+            sys.executable,
+            "-m",
+            "spanscope",
+            "analyze",
+            str(traces),
+            "--top",
+            str(args.top),
+        ]
+        subprocess.run(analyze, check=False)
+        say(f"\nUI: {stack.ui_url}/   (search service frontend; service map at /services)")
+        if args.keep_running:
+            say("everything keeps running; Ctrl-C to stop")
+            while True:
+                time.sleep(3600)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("\nstopped; every process the example started is gone", file=sys.stderr)
+        return 130
+    except StackError as exc:
+        print(f"example failed: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
