@@ -127,7 +127,9 @@ class Handler(BaseHTTPRequestHandler):
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
                 span.set_attribute("error.type", type(exc).__qualname__)
             span.set_attribute("http.response.status_code", status)
-            self._answer(status, answer)
+        # Answer after the span ended: the caller's CLIENT span ends when the answer arrives,
+        # and a SERVER span ending after its caller's would look like clock skew.
+        self._answer(status, answer)
 
     def _answer(self, status: int, answer: Any) -> None:
         body = json.dumps(answer).encode()

@@ -1,0 +1,158 @@
+"""The live example end to end: real services, real OTel SDK exporters, real ``spanscope serve``.
+
+Each test runs the whole example for a few seconds on free ports and checks what arrived in the
+store through the server's own APIs (Jaeger's and spanscope's), and that no process outlives it.
+The payment failure rate is raised to 20% so a few seconds of traffic surely contain failures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from examples.shop.loadgen import drive
+from examples.shop.stack import REPO, ShopStack, get_json
+
+SERVICES = {"frontend", "checkout", "inventory", "payments"}
+SEARCH = "service=frontend&lookback=1h&limit=1500"
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or only a zombie nobody of ours will reap (not ours: we wait)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state == "Z"
+
+
+def _assert_all_gone(pids: list[int]) -> None:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not all(map(_gone, pids)):
+        time.sleep(0.1)
+    assert [pid for pid in pids if not _gone(pid)] == []
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    """Five seconds of traffic through the running example; services stopped (spans flushed),
+    spanscope still answering."""
+    stack = ShopStack(tmp_path_factory.mktemp("shop"), payment_failure_rate=0.2)
+    with stack:
+        load = drive(stack.checkout_url, seconds=5, rate=20, seed=7)
+        stack.stop_services()
+        yield stack, load
+    _assert_all_gone(list(stack.pids.values()))
+
+
+def test_every_service_sent_its_spans(shop):
+    stack, load = shop
+    assert load.requests >= 50 and load.ok > 0
+    assert set(get_json(f"{stack.ui_url}/api/services")["data"]) == SERVICES
+    report = get_json(f"{stack.ui_url}/api/v1/analysis?{SEARCH}")
+    # Every request the load generator sent is one complete trace in the store.
+    assert report["summary"]["traces"] == load.requests
+    assert set(report["summary"]["services"]) == SERVICES
+    assert report["problems"] == []  # no orphans, no extra roots: propagation worked
+
+
+def test_one_trace_is_connected_across_all_services(shop):
+    stack, _ = shop
+    found = get_json(f"{stack.ui_url}/api/traces?service=payments&limit=1")["data"]
+    trace_id = found[0]["traceID"]
+    trace = get_json(f"{stack.ui_url}/api/traces/{trace_id}")["data"][0]
+    service_of_process = {key: p["serviceName"] for key, p in trace["processes"].items()}
+    spans = {span["spanID"]: span for span in trace["spans"]}
+    service = {sid: service_of_process[span["processID"]] for sid, span in spans.items()}
+    assert set(service.values()) == SERVICES
+    parents = {}
+    for sid, span in spans.items():
+        refs = [ref for ref in span["references"] if ref["refType"] == "CHILD_OF"]
+        if refs:
+            assert refs[0]["traceID"] == trace_id and refs[0]["spanID"] in spans
+            parents[sid] = refs[0]["spanID"]
+    roots = [sid for sid in spans if sid not in parents]
+    assert len(roots) == 1 and service[roots[0]] == "frontend"
+    crossings = {(service[parent], service[child]) for child, parent in parents.items()}
+    crossings = {pair for pair in crossings if pair[0] != pair[1]}
+    assert crossings == {
+        ("frontend", "checkout"),
+        ("checkout", "inventory"),
+        ("checkout", "payments"),
+    }
+
+
+def test_analysis_finds_the_planted_problems(shop):
+    stack, load = shop
+    report = get_json(f"{stack.ui_url}/api/v1/analysis?{SEARCH}")
+    found = {(a["kind"], a["service"]): a for a in report["anti_patterns"]}
+    n_plus_one = found[("n_plus_one", "inventory")]
+    assert n_plus_one["operation"] == "SELECT items"
+    assert n_plus_one["parent_operation"] == "POST /reserve"
+    assert "SELECT stock FROM items WHERE sku = ?" in n_plus_one["detail"]
+    sequential = found[("sequential_calls", "checkout")]
+    assert sequential["operation"] == "POST /checkout"
+    assert sequential["traces"] == load.requests  # every checkout does it
+    failed = sum(load.failed.values())
+    assert failed > 0 and set(load.failed) == {502}
+    origins = report["errors"]["origins"]
+    assert len(origins) == 1  # the frontend and checkout errors are consequences, not origins
+    assert origins[0]["service"] == "payments"
+    assert origins[0]["operation"] == "POST /authorize"
+    assert origins[0]["exception_type"].endswith("CardNetworkTimeout")
+    assert origins[0]["traces"] == failed == report["errors"]["failed_traces"]
+
+
+def _run_cli(tmp_path: Path, *args: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO), SHOP_PAYMENT_FAILURE_RATE="0.2")
+    return subprocess.Popen(
+        [sys.executable, "-m", "examples.shop", "--output-dir", str(tmp_path), *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _pids(log: str) -> list[int]:
+    pids = [int(pid) for pid in re.findall(r"^\s+\S+\s+pid (\d+)", log, re.MULTILINE)]
+    assert len(pids) == 5, log
+    return pids
+
+
+def test_one_command_prints_the_report_and_leaves_nothing_behind(tmp_path):
+    cli = _run_cli(tmp_path, "--duration", "3", "--payment-failure-rate", "0.2")
+    out, err = cli.communicate(timeout=60)
+    assert cli.returncode == 0, err
+    assert "N+1 calls" in out and "sequential calls" in out
+    assert "payments:POST /authorize" in out  # where the failures started
+    assert re.search(r"^UI: http://127\.0\.0\.1:\d+/", err, re.MULTILINE)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert set(report["summary"]["services"]) == SERVICES
+    assert (tmp_path / "traces.otlp.jsonl").stat().st_size > 0
+    _assert_all_gone(_pids(err))
+
+
+def test_ctrl_c_while_kept_running_stops_everything(tmp_path):
+    cli = _run_cli(tmp_path, "--duration", "1", "--keep-running")
+    err = ""
+    deadline = time.monotonic() + 45
+    while "Ctrl-C to stop" not in err and time.monotonic() < deadline:
+        line = cli.stderr.readline()
+        assert line or cli.poll() is None, err
+        err += line
+    assert "Ctrl-C to stop" in err
+    ui = re.search(r"^UI: (http://\S+)", err, re.MULTILINE).group(1)
+    assert set(get_json(f"{ui}api/services")["data"]) == SERVICES  # still up and answering
+    cli.send_signal(signal.SIGINT)
+    _, rest = cli.communicate(timeout=30)
+    assert cli.returncode == 130, rest
+    _assert_all_gone(_pids(err))
