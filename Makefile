@@ -41,6 +41,12 @@ demo: $(STAMP)
 	@echo
 	@echo "Open in a browser: $(DEMO)/shop.html  $(DEMO)/checkout-flamegraph.svg  $(DEMO)/servicemap.html"
 
+# The live example: spanscope serve + four instrumented services + traffic, then the report.
+# More: make example EXAMPLE_ARGS='--duration 60 --keep-running'
+.PHONY: example
+example: $(STAMP)
+	$(BIN)/python -m examples.shop --output-dir $(DEMO)/shop $(EXAMPLE_ARGS)
+
 test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
