@@ -14,19 +14,23 @@ Writing: ``batches`` cuts the spans into batches of at most ``BATCH_SIZE`` (writ
 memory bounded) and groups each batch by resource (service name and resource attributes) and
 then by scope, as the SDK exporters do.
 
-Hot loops stay in the format modules; only rare cases come here.
+Both readers end each span with ``model_span`` (and ``events_of``): the two markers above and
+the model ``Span`` are built in one place. The fast paths for ids and enums stay inline in the
+format modules; only their rare cases come here.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from spanscope.errors import Diagnostics
 from spanscope.model import (
     Attributes,
+    Event,
     InvalidIdError,
     Link,
     Span,
@@ -174,6 +178,75 @@ def split_follows_from(links: list[Link], trace_id: str, parent: str) -> tuple[l
                 continue
         kept.append(link)
     return kept, follows_from
+
+
+def events_of(events: Iterable[Any], attributes_of: Callable[[Any], Attributes]) -> list[Event]:
+    """Model events of OTLP events (JSON structs or protobuf messages: the same field names);
+    ``attributes_of`` converts the format's key-value list."""
+    return [
+        Event(
+            e.time_unix_nano,
+            e.name,
+            attributes_of(e.attributes) if e.attributes else {},
+            e.dropped_attributes_count,
+        )
+        for e in events
+    ]
+
+
+def model_span(
+    s: Any,
+    trace_id: str,
+    span_id: str,
+    parent: str,
+    kind: SpanKind,
+    service: str,
+    code: StatusCode,
+    message: str,
+    attributes: Attributes,
+    resource_attributes: Attributes,
+    scope: tuple[str, str, Attributes],
+    events: list[Event],
+    links: list[Link],
+) -> Span:
+    """The model span of OTLP span ``s`` (a JSON struct or protobuf message: the same field
+    names), given what the reader has already converted its way (ids, enums, attribute values,
+    events, links). Takes the ``spanscope.shared`` marker out of ``attributes`` and a bare
+    FOLLOWS_FROM marker link out of ``links`` (see the module docstring)."""
+    shared = False
+    if SHARED_KEY in attributes and attributes[SHARED_KEY] is True:
+        del attributes[SHARED_KEY]
+        shared = True
+    follows_from = False
+    if links and parent:
+        links, follows_from = split_follows_from(links, trace_id, parent)
+    scope_name, scope_version, scope_attributes = scope
+    return Span(
+        trace_id,
+        span_id,
+        s.name,
+        s.start_time_unix_nano,
+        s.end_time_unix_nano,
+        parent,
+        kind,
+        service,
+        code,
+        message,
+        attributes,
+        resource_attributes,
+        scope_name,
+        scope_version,
+        scope_attributes,
+        events,
+        links,
+        s.trace_state,
+        s.flags,
+        follows_from,
+        shared,
+        s.dropped_attributes_count,
+        s.dropped_events_count,
+        s.dropped_links_count,
+    )
 
 
 def export_attributes(span: Span) -> Attributes:

@@ -32,15 +32,15 @@ from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import otlp_json_schema as schema
 from spanscope.formats.otlp_common import (
     KIND_BY_VALUE,
-    SHARED_KEY,
     STATUS_BY_VALUE,
     BadField,
     ReadContext,
+    events_of,
+    model_span,
     service_name_of,
-    split_follows_from,
 )
 from spanscope.formats.otlp_json_write import write, write_lines
-from spanscope.model import Attributes, Event, Link, Span, StatusCode
+from spanscope.model import Attributes, Link, Span, StatusCode
 
 __all__ = ["NAME", "read", "write", "write_lines"]
 
@@ -144,9 +144,7 @@ class _Reader(ReadContext):
                 for si, ss in enumerate(rs.scope_spans or rs.instrumentation_library_spans):
                     spath = f"{rpath}.scopeSpans[{si}]"
                     raw_scope = ss.scope if ss.scope else ss.instrumentation_library
-                    scope_name, scope_version, scope_attributes = self.scope(
-                        raw_scope, f"{spath}.scope"
-                    )
+                    scope = self.scope(raw_scope, f"{spath}.scope")
                     k = 0
                     try:
                         for k, s in enumerate(ss.spans):  # noqa: B007 - k names the failing span
@@ -177,58 +175,20 @@ class _Reader(ReadContext):
                                 if code is None:
                                     code = self.status_code(status.code)
                                 message = status.message
-                            attributes = attributes_of(s.attributes) if s.attributes else {}
-                            shared = False
-                            if SHARED_KEY in attributes and attributes[SHARED_KEY] is True:
-                                del attributes[SHARED_KEY]
-                                shared = True
-                            events = (
-                                [
-                                    Event(
-                                        e.time_unix_nano,
-                                        e.name,
-                                        attributes_of(e.attributes) if e.attributes else {},
-                                        e.dropped_attributes_count,
-                                    )
-                                    for e in s.events
-                                ]
-                                if s.events
-                                else []
-                            )
-                            follows_from = False
-                            if s.links:
-                                links = self.links(s.links)
-                                if parent:
-                                    links, follows_from = split_follows_from(
-                                        links, trace_id, parent
-                                    )
-                            else:
-                                links = []
-                            yield Span(
+                            yield model_span(
+                                s,
                                 trace_id,
                                 span_id,
-                                s.name,
-                                s.start_time_unix_nano,
-                                s.end_time_unix_nano,
                                 parent,
                                 kind,
                                 service,
                                 code,
                                 message,
-                                attributes,
+                                attributes_of(s.attributes) if s.attributes else {},
                                 resource_attributes,
-                                scope_name,
-                                scope_version,
-                                scope_attributes,
-                                events,
-                                links,
-                                s.trace_state,
-                                s.flags,
-                                follows_from,
-                                shared,
-                                s.dropped_attributes_count,
-                                s.dropped_events_count,
-                                s.dropped_links_count,
+                                scope,
+                                events_of(s.events, attributes_of) if s.events else [],
+                                self.links(s.links) if s.links else [],
                             )
                     except BadField as exc:
                         raise self.fail(

@@ -32,21 +32,20 @@ from spanscope.formats.otlp_common import (
     INT64_MAX,
     INT64_MIN,
     KIND_BY_VALUE,
-    SHARED_KEY,
     STATUS_BY_VALUE,
     BadField,
     ReadContext,
     ResourceGroup,
     batches,
+    events_of,
     export_attributes,
     export_links,
+    model_span,
     service_name_of,
-    split_follows_from,
 )
 from spanscope.model import (
     Attributes,
     AttributeValue,
-    Event,
     Link,
     Span,
     StatusCode,
@@ -159,7 +158,6 @@ def _spans(message: TracesData, context: ReadContext) -> Iterator[Span]:
                 if len(scopes) >= _CACHE_LIMIT:
                     scopes.clear()
                 scopes[key] = scope
-            scope_name, scope_version, scope_attributes = scope
             k = 0
             try:
                 for k, s in enumerate(ss.spans):  # noqa: B007 - k names the failing span
@@ -190,57 +188,20 @@ def _spans(message: TracesData, context: ReadContext) -> Iterator[Span]:
                         message = status.message
                     else:
                         code, message = unset, ""
-                    attributes = _attributes(s.attributes)
-                    shared = False
-                    if SHARED_KEY in attributes and attributes[SHARED_KEY] is True:
-                        del attributes[SHARED_KEY]
-                        shared = True
-                    events = s.events
-                    if events:
-                        events = [
-                            Event(
-                                e.time_unix_nano,
-                                e.name,
-                                _attributes(e.attributes),
-                                e.dropped_attributes_count,
-                            )
-                            for e in events
-                        ]
-                    else:
-                        events = []
-                    links = s.links
-                    follows_from = False
-                    if links:
-                        links = _links(context, links)
-                        if parent:
-                            links, follows_from = split_follows_from(links, trace_id, parent)
-                    else:
-                        links = []
-                    yield Span(
+                    yield model_span(
+                        s,
                         trace_id,
                         span_id,
-                        s.name,
-                        s.start_time_unix_nano,
-                        s.end_time_unix_nano,
                         parent,
                         kind,
                         service,
                         code,
                         message,
-                        attributes,
+                        _attributes(s.attributes),
                         resource_attributes,
-                        scope_name,
-                        scope_version,
-                        scope_attributes,
-                        events,
-                        links,
-                        s.trace_state,
-                        s.flags,
-                        follows_from,
-                        shared,
-                        s.dropped_attributes_count,
-                        s.dropped_events_count,
-                        s.dropped_links_count,
+                        scope,
+                        events_of(s.events, _attributes) if s.events else [],
+                        _links(context, s.links) if s.links else [],
                     )
             except BadField as exc:
                 place = f"resource_spans[{ri}].scope_spans[{si}].spans[{k}].{exc.field_name}"
