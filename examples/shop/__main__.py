@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         for name, pid in stack.pids.items():
             port = stack.ports.get(name, stack.ui_port)
             say(f"  {name:<10} pid {pid:<7} port {port}")
+        say(f"UI (live while the example runs): {stack.ui_url}/")
         say(f"sending checkouts to {stack.checkout_url} for {args.duration:g}s ...")
         load = drive(stack.checkout_url, args.duration, args.rate, args.workers)
         say(f"  {load.summary()}")
@@ -79,11 +80,16 @@ def run(args: argparse.Namespace) -> int:
             str(args.top),
         ]
         subprocess.run(analyze, check=False)
-        say(f"\nUI: {stack.ui_url}/   (search service frontend; service map at /services)")
         if args.keep_running:
+            say(f"\nUI: {stack.ui_url}/   (search service frontend; service map at /services)")
             say("everything keeps running; Ctrl-C to stop")
             while True:
                 time.sleep(3600)
+    say(
+        f"\nUI: {stack.ui_url}/ was up while the example ran. To browse these traces now:\n"
+        f"  spanscope serve --db {stack.db}   then open http://127.0.0.1:16686/\n"
+        "or run the example with --keep-running."
+    )
     return 0
 
 

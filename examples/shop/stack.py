@@ -66,7 +66,7 @@ class ShopStack:
         otlp_port: int | None = None,
         payment_failure_rate: float = 0.05,
     ) -> None:
-        self.workdir = Path(workdir)
+        self.workdir = Path(workdir).resolve()  # children run in the repository
         self.ui_port = ui_port or free_port()
         self.otlp_port = otlp_port or free_port()
         self.ports = {name: free_port() for name in SERVICES}
