@@ -20,6 +20,7 @@ from spanscope.propagation.context import (
     Parsed,
     absent,
     describe_hex_problem,
+    first_value,
     header_values,
     invalid,
     is_lower_hex,
@@ -79,13 +80,11 @@ def _sampling(context: Context) -> str:
 def parse_single(value: str | list[str]) -> Parsed[B3]:
     """Parse the single ``b3`` header: ``{TraceId}-{SpanId}[-{SamplingState}[-{ParentSpanId}]]``
     or a bare sampling state."""
-    values = [value] if isinstance(value, str) else value
-    if not values:
+    first = first_value(value, "b3")
+    if first is None:
         return absent(SINGLE)
-    warnings = []
-    if len(values) > 1:
-        warnings.append(f"{len(values)} b3 headers; used the first")
-    text = values[0].strip(" \t")
+    text, warnings = first
+    text = text.strip(" \t")
     if not text:
         return invalid(SINGLE, "b3 header is empty")
     if text in _STATES:

@@ -129,6 +129,18 @@ def header_values(headers: Headers, name: str) -> list[str]:
     return [value for key, value in headers if key.lower() == lowered]
 
 
+def first_value(values: str | Sequence[str], label: str) -> tuple[str, list[str]] | None:
+    """The first of a header's values (a receiver uses the first of repeated headers) and the
+    warnings so far: one if the header was repeated. None when the header is absent."""
+    if isinstance(values, str):
+        return values, []
+    if not values:
+        return None
+    if len(values) > 1:
+        return values[0], [f"{len(values)} {label} headers; used the first"]
+    return values[0], []
+
+
 def is_lower_hex(text: str, length: int | None = None) -> bool:
     return bool(text) and (length is None or len(text) == length) and HEX.issuperset(text)
 

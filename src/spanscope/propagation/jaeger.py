@@ -20,6 +20,7 @@ from spanscope.propagation.context import (
     Headers,
     Parsed,
     absent,
+    first_value,
     header_values,
     invalid,
     valid,
@@ -66,13 +67,11 @@ def _id_problem(what: str, text: str, max_digits: int, warnings: list[str]) -> s
 
 def parse_uber_trace_id(values: str | list[str]) -> Parsed[UberTraceId]:
     """Parse an ``uber-trace-id`` value (URL-encoded or not), saying why one is invalid."""
-    values = [values] if isinstance(values, str) else values
-    if not values:
+    first = first_value(values, HEADER)
+    if first is None:
         return absent(HEADER)
-    warnings: list[str] = []
-    if len(values) > 1:
-        warnings.append(f"{len(values)} uber-trace-id headers; used the first")
-    text = values[0].strip(" \t")
+    text, warnings = first
+    text = text.strip(" \t")
     if "%" in text:
         text = unquote(text)
         warnings.append("value was URL-encoded; decoded it")

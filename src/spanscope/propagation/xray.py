@@ -22,6 +22,7 @@ from spanscope.propagation.context import (
     Parsed,
     absent,
     describe_hex_problem,
+    first_value,
     header_values,
     invalid,
     is_lower_hex,
@@ -88,14 +89,12 @@ def _root_problem(root: str) -> str:
 
 def parse_xray(values: str | list[str]) -> Parsed[XRayHeader]:
     """Parse an ``X-Amzn-Trace-Id`` value strictly, saying why it is invalid."""
-    values = [values] if isinstance(values, str) else values
-    if not values:
+    first = first_value(values, HEADER)
+    if first is None:
         return absent(HEADER)
-    warnings: list[str] = []
-    if len(values) > 1:
-        warnings.append(f"{len(values)} {HEADER} headers; used the first")
+    text, warnings = first
     fields: dict[str, str] = {}
-    for index, raw in enumerate(values[0].split(";")):
+    for index, raw in enumerate(text.split(";")):
         item = raw.strip(" \t")
         if not item:
             continue
