@@ -27,15 +27,21 @@ _SEARCH = "service=frontend&lookback=1h&limit=1500"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m examples.shop", description=__doc__.split("\n\n")[1]
+        prog="python -m examples.shop",
+        description="Run spanscope serve and four instrumented shop services, send them "
+        "traffic, then print spanscope's report of the traces they sent (examples/shop/README.md).",
     )
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of traffic (20)")
     parser.add_argument("--rate", type=float, default=25.0, help="checkouts per second (25)")
     parser.add_argument("--workers", type=int, default=4, help="concurrent clients (4)")
-    parser.add_argument("--output-dir", type=Path, default=Path("demo-output/shop"))
+    parser.add_argument(
+        "--output-dir", type=Path, default=Path("demo-output/shop"), help="(demo-output/shop)"
+    )
     parser.add_argument("--ui-port", type=int, default=None, help="UI and API (default: free)")
     parser.add_argument("--otlp-port", type=int, default=None, help="OTLP/HTTP (default: free)")
-    parser.add_argument("--payment-failure-rate", type=float, default=0.05)
+    parser.add_argument(
+        "--payment-failure-rate", type=float, default=0.05, help="share of payments failing"
+    )
     parser.add_argument("--keep-running", action="store_true", help="stay up until Ctrl-C")
     parser.add_argument("--top", type=int, default=5, help="rows per table in the report (5)")
     return parser
