@@ -42,7 +42,7 @@ from spanscope.analysis.results import (
     TraceDetail,
 )
 from spanscope.analysis.self_time import self_times, span_self_time
-from spanscope.model import Span, Trace
+from spanscope.model import Trace
 
 MAX_PATH_STEPS = 200
 
@@ -201,42 +201,48 @@ class Analyzer:
         services = self.services
         threshold = options.slow_threshold_ns
         slow = self._slow
-        empty: list[Span] = []
         end = self.end_ns
         trace_id = trace.trace_id
+        slow_count = self.slow_count
         for span in spans:
-            if span.end_ns > end:
-                end = span.end_ns
+            # Locals, not repeated attribute reads: this loop runs once per span of the data.
+            span_id = span.span_id
+            span_start = span.start_ns
+            span_end = span.end_ns
+            if span_end > end:
+                end = span_end
             key = (span.service_name, span.name)
             stats = operations.get(key)
             if stats is None:
-                stats = operations[key] = _Operation((trace_id, span.span_id))
+                stats = operations[key] = _Operation((trace_id, span_id))
                 services.add(span.service_name)
             if stats.last_trace is not trace_id:
                 stats.last_trace = trace_id
                 stats.traces += 1
-            duration = span.end_ns - span.start_ns
+            duration = span_end - span_start
             if duration < 0:
                 duration = 0
             stats.digest.values.append(duration)
             stats.duration += duration
-            own = span_self_time(span, children.get(span.span_id, empty))
+            below = children.get(span_id)
+            # Most spans are leaves, whose self time is their duration: no call for them.
+            own = span_self_time(span, below) if below else duration
             stats.self_ns += own
-            critical = on_path.get(span.span_id, 0)
+            critical = on_path.get(span_id, 0)
             stats.critical += critical
-            if errors and span.span_id in errors:
+            if errors and span_id in errors:
                 stats.errors += 1
             if duration >= threshold:
-                self.slow_count += 1
+                slow_count += 1
                 # Ranked by self time: the spans that are slow themselves, not their callers.
                 if len(slow) < top or (own, duration) > slow[0][0]:
                     self._seq += 1
                     item = SlowSpan(
-                        trace.trace_id,
-                        span.span_id,
+                        trace_id,
+                        span_id,
                         span.service_name,
                         span.name,
-                        span.start_ns,
+                        span_start,
                         duration,
                         own,
                         critical,
@@ -245,6 +251,7 @@ class Analyzer:
                         heapq.heappush(slow, ((own, duration), -self._seq, item))
                     else:
                         heapq.heapreplace(slow, ((own, duration), -self._seq, item))
+        self.slow_count = slow_count
 
         self.end_ns = end
         if self.traces % 1024 == 0:
