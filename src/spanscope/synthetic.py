@@ -23,7 +23,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from spanscope.model import Event, Span, SpanKind, StatusCode
+from spanscope.model import Attributes, Event, Span, SpanKind, StatusCode
 
 _SERVICES = {
     "frontend": ("web-1", "1.8.2", "nodejs"),
@@ -37,7 +37,7 @@ _SERVICES = {
 }
 
 
-def _resources() -> dict[str, dict[str, object]]:
+def _resources() -> dict[str, Attributes]:
     return {
         name: {
             "service.name": name,
@@ -56,7 +56,7 @@ def _resources() -> dict[str, dict[str, object]]:
 class _TraceBuilder:
     rng: random.Random
     trace_id: str
-    resources: dict[str, dict[str, object]]
+    resources: dict[str, Attributes]
     spans: list[Span] = field(default_factory=list)
 
     def span_id(self) -> str:
@@ -73,7 +73,7 @@ class _TraceBuilder:
         start: int,
         end: int,
         parent: str,
-        attributes: dict[str, object],
+        attributes: Attributes,
         *,
         error: str = "",
         events: list[Event] | None = None,
@@ -117,7 +117,7 @@ class _TraceBuilder:
         # ``work`` appends the callee's children; build the two spans after it knows the end.
         server_end, error = work(server_start, server_id)
         end = server_end + self.lognormal_ns(0.4, 0.3)
-        rpc_attributes = {
+        rpc_attributes: Attributes = {
             "rpc.system": "grpc",
             "rpc.service": f"shop.{callee.title().replace('-', '')}Service",
             "rpc.method": method,
@@ -125,44 +125,30 @@ class _TraceBuilder:
             "server.port": 8080,
         }
         status = {"rpc.grpc.status_code": 14 if error else 0}
-        self.spans.append(
-            Span(
-                trace_id=self.trace_id,
-                span_id=client_id,
-                parent_span_id=parent,
-                name=f"shop.{callee}/{method}",
-                kind=SpanKind.CLIENT,
-                start_ns=start,
-                end_ns=end,
-                service_name=caller,
-                status_code=StatusCode.ERROR if error else StatusCode.UNSET,
-                status_message=error,
-                attributes={**rpc_attributes, **status},
-                resource_attributes=self.resources[caller],
-                scope_name="io.opentelemetry.grpc",
-                scope_version="1.62.0",
-                flags=1,
+        # The two ends of the call differ only in these; each gets its own attributes dict.
+        for span_id, parent_id, kind, span_start, span_end, service in (
+            (client_id, parent, SpanKind.CLIENT, start, end, caller),
+            (server_id, client_id, SpanKind.SERVER, server_start, server_end, callee),
+        ):
+            self.spans.append(
+                Span(
+                    trace_id=self.trace_id,
+                    span_id=span_id,
+                    parent_span_id=parent_id,
+                    name=f"shop.{callee}/{method}",
+                    kind=kind,
+                    start_ns=span_start,
+                    end_ns=span_end,
+                    service_name=service,
+                    status_code=StatusCode.ERROR if error else StatusCode.UNSET,
+                    status_message=error,
+                    attributes={**rpc_attributes, **status},
+                    resource_attributes=self.resources[service],
+                    scope_name="io.opentelemetry.grpc",
+                    scope_version="1.62.0",
+                    flags=1,
+                )
             )
-        )
-        self.spans.append(
-            Span(
-                trace_id=self.trace_id,
-                span_id=server_id,
-                parent_span_id=client_id,
-                name=f"shop.{callee}/{method}",
-                kind=SpanKind.SERVER,
-                start_ns=server_start,
-                end_ns=server_end,
-                service_name=callee,
-                status_code=StatusCode.ERROR if error else StatusCode.UNSET,
-                status_message=error,
-                attributes={**rpc_attributes, **status},
-                resource_attributes=self.resources[callee],
-                scope_name="io.opentelemetry.grpc",
-                scope_version="1.62.0",
-                flags=1,
-            )
-        )
         return end, error
 
     def sql(self, service: str, statement: str, table: str, start: int, parent: str) -> int:
