@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from spanscope.propagation import codecs
-from spanscope.propagation.context import Context, Parsed
+from spanscope.propagation.context import Context, Parsed, parsed_to_dict
 from spanscope.propagation.results import TestReport
 
 stdout = Console(highlight=False, soft_wrap=True)
@@ -65,7 +65,7 @@ def parse(headers: tuple[str, ...], to: str, as_json: bool) -> None:
     if as_json:
         out = {
             "headers": [list(h) for h in pairs],
-            "formats": {n: _parsed_dict(p) for n, p in results.items()},
+            "formats": {n: parsed_to_dict(p) for n, p in results.items()},
             "disagreements": codecs.disagreements(results),
             "converted": {
                 "from": converted.header or None,
@@ -79,17 +79,6 @@ def parse(headers: tuple[str, ...], to: str, as_json: bool) -> None:
         _print_parse(pairs, results, converted)
     if failed:
         sys.exit(EXIT_FAILED)
-
-
-def _parsed_dict(parsed: Parsed[Context]) -> dict[str, object]:
-    out: dict[str, object] = {"status": parsed.status()}
-    if parsed.reason:
-        out["reason"] = parsed.reason
-    if parsed.warnings:
-        out["warnings"] = list(parsed.warnings)
-    if parsed.value is not None:
-        out["context"] = parsed.value.to_dict()
-    return out
 
 
 def _print_parse(

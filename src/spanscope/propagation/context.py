@@ -111,6 +111,19 @@ class Parsed(Generic[T]):
         return "valid" if self.ok else "invalid"
 
 
+def parsed_to_dict(parsed: Parsed[Context]) -> dict[str, object]:
+    """A parse result as JSON-ready data: its status, and the reason, warnings and context
+    where there are any (what ``spanscope propagation`` and the echo server print)."""
+    out: dict[str, object] = {"status": parsed.status()}
+    if parsed.reason:
+        out["reason"] = parsed.reason
+    if parsed.warnings:
+        out["warnings"] = list(parsed.warnings)
+    if parsed.value is not None:
+        out["context"] = parsed.value.to_dict()
+    return out
+
+
 def absent(header: str) -> Parsed[Any]:
     return Parsed(present=False, header=header, reason="")
 

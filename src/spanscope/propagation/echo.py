@@ -41,7 +41,7 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
 from spanscope.propagation import baggage, codecs, jaeger
-from spanscope.propagation.context import Context, Parsed, new_span_id, new_trace_id
+from spanscope.propagation.context import Context, new_span_id, new_trace_id, parsed_to_dict
 
 MAX_BODY = 1 << 20
 
@@ -161,7 +161,7 @@ class EchoService:
         return {
             "service": self.config.service,
             "received": [[k, v] for k, v in headers if codecs.is_context_header(k)],
-            "parsed": {n: _parsed_dict(p) for n, p in results.items() if p.present},
+            "parsed": {n: parsed_to_dict(p) for n, p in results.items() if p.present},
             "used": used,
             "notes": notes,
             "span": {
@@ -214,17 +214,6 @@ def _otel_context(context: Context, sampled: bool) -> SpanContext:
         is_remote=True,
         trace_flags=TraceFlags(TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT),
     )
-
-
-def _parsed_dict(parsed: Parsed[Context]) -> dict[str, object]:
-    out: dict[str, object] = {"status": parsed.status()}
-    if parsed.reason:
-        out["reason"] = parsed.reason
-    if parsed.warnings:
-        out["warnings"] = list(parsed.warnings)
-    if parsed.value is not None:
-        out["context"] = parsed.value.to_dict()
-    return out
 
 
 def _harness_instructions(method: str, body: bytes) -> list[dict[str, object]]:
