@@ -8,7 +8,6 @@ origin; what the pages show is checked against the server's own API answers. Scr
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,19 +24,10 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from spanscope.formats import encode_spans
 from spanscope.store import TraceQuery
 from spanscope.synthetic import generate_spans
+from tests.browser import chromium, record_errors
 
 from .conftest import RunningServer, start_server, stop_server
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts" / "pages"
 MINUTE_NS = 60 * 10**9
 
@@ -81,14 +71,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSe
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 class Page:
@@ -109,15 +92,7 @@ class Page:
 
         context.route("**/*", guard)
         self.page = context.new_page()
-        self.page.on(
-            "console",
-            lambda m: (
-                self.errors.append(f"console {m.type}: {m.text}")
-                if m.type in ("error", "warning")
-                else None
-            ),
-        )
-        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        record_errors(self.page, self.errors)
 
     def open(self, path: str, ready: str = "[data-ready='1']"):
         response = self.page.goto(self.origin + path)

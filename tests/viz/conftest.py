@@ -3,7 +3,6 @@ console errors, and a place for screenshots (``test-artifacts/viz``, not committ
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,17 +11,8 @@ import pytest
 from spanscope.assembly import assemble
 from spanscope.formats import read_spans
 from spanscope.model import Trace
+from tests.browser import chromium, record_errors
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts" / "viz"
 
@@ -34,14 +24,7 @@ def fixture_traces(name: str) -> list[Trace]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 class Page:
@@ -50,15 +33,7 @@ class Page:
     def __init__(self, page) -> None:
         self.page = page
         self.errors: list[str] = []
-        page.on(
-            "console",
-            lambda m: (
-                self.errors.append(f"console {m.type}: {m.text}")
-                if m.type in ("error", "warning")
-                else None
-            ),
-        )
-        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        record_errors(page, self.errors)
         page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
 
     def open(self, path: Path, ready: str = "[data-ready='1']") -> Page:
