@@ -117,6 +117,9 @@ _FOLLOWS_FROM = "FOLLOWS_FROM"
 _ZERO_IDS = frozenset({"", "0", "0" * 16, "0" * 32})
 # Tag types whose JSON value needs no conversion when it already has this Python type.
 _PLAIN = {"string": str, "bool": bool, "float64": float}  # int64 needs a range check
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_ZERO_SPAN = "0" * 16
+_HEX = frozenset("0123456789abcdef")
 
 
 def hex_id_for(text: str, width: int) -> str:
@@ -187,7 +190,9 @@ class SpanReader:
         if name:
             attributes["service.name"] = name
         for tag in process.tags or ():
-            value = self.value(tag, place)
+            value = tag.value
+            if _PLAIN.get(tag.type) is not type(value):  # type: ignore[arg-type]
+                value = self.value(tag, place)
             if tag.key == "service.name":
                 if not name and type(value) is str:
                     name = value
@@ -233,7 +238,15 @@ class SpanReader:
         else:
             trace_id = self.id(raw_trace_id, 32, place, "traceID")
             self._last_trace = (raw_trace_id, trace_id)
-        span_id = self.id(raw.spanID, 16, place, "spanID")
+        span_id = raw.spanID
+        # Already a lowercase 16-digit hex id (the usual case): skip the normalising call.
+        if (
+            len(span_id) != 16
+            or not span_id.islower()
+            or not _HEX.issuperset(span_id)
+            or span_id == _ZERO_SPAN
+        ):
+            span_id = self.id(span_id, 16, place, "spanID")
         parent_id, follows_from, links = self.references(raw, trace_id, place)
 
         attributes: Attributes = {}
@@ -241,7 +254,11 @@ class SpanReader:
         for tag in raw.tags or ():
             key = tag.key
             value = tag.value
-            if _PLAIN.get(tag.type) is not type(value):  # type: ignore[arg-type]
+            kind = tag.type
+            if _PLAIN.get(kind) is not type(value) and not (  # type: ignore[arg-type]
+                # An int64 tag holding an in-range int (bools excluded) needs no conversion.
+                kind == "int64" and type(value) is int and _INT64_MIN <= value <= _INT64_MAX
+            ):
                 value = self.value(tag, place)
             if key in _SPECIAL:
                 if special is None:
@@ -289,7 +306,10 @@ class SpanReader:
             and raw.parentSpanID in _ZERO_IDS
             and references[0].spanID not in _ZERO_IDS
         ):
-            return self.id(references[0].spanID, 16, place, "references[0].spanID"), False, []
+            parent = references[0].spanID
+            if len(parent) == 16 and parent.islower() and _HEX.issuperset(parent):
+                return parent, False, []  # already normalised (not all zeros: checked above)
+            return self.id(parent, 16, place, "references[0].spanID"), False, []
         refs: list[tuple[str, str, str]] = []
         for index, ref in enumerate(references or ()):
             where = f"{place}.references[{index}]"
@@ -374,6 +394,13 @@ def _special_fields(special: dict[str, Any], attributes: Attributes) -> _Fields:
             kind = found
         if not special:
             return kind, StatusCode.UNSET, "", "", "", ""  # the common case: only span.kind
+    if len(special) == 2:
+        # The other common case (OTel-exported data): span.kind plus the scope's name and
+        # version, both strings; the general path below gives the same result.
+        scope_name = special.get("otel.scope.name")
+        scope_version = special.get("otel.scope.version")
+        if type(scope_name) is str and type(scope_version) is str:
+            return kind, StatusCode.UNSET, "", scope_name, scope_version, ""
 
     status = StatusCode.UNSET
     if "otel.status_code" in special or "error" in special:
