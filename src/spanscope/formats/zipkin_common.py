@@ -3,7 +3,8 @@ errors, ids, timestamps, endpoints and tag values.
 
 Both readers meet at ``ZSpan``, Zipkin's v2 span as its JSON spells it: the v2 reader decodes it
 directly and the v1 reader converts v1 spans into it (``zipkin_v1``), and ``zipkin_convert``
-turns it into the span model. Writers go the other way. Units are Zipkin's: epoch microseconds.
+turns it into the span model. Writers go the other way and both end in ``write_json_list``.
+Units are Zipkin's: epoch microseconds.
 
 ``decode_document`` raises ``InputError`` for anything ``msgspec`` refuses, naming the source and
 the place: a JSON path (``$[3].traceId``) for a value of the wrong type, a byte offset for
@@ -16,8 +17,9 @@ import base64
 import ipaddress
 import math
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 
@@ -214,3 +216,19 @@ def _jsonable(value: AttributeValue) -> Any:
 def jsonable(value: AttributeValue) -> Any:
     """``value`` with bytes as base64 and non-finite floats as strings, ready for JSON."""
     return _jsonable(value)
+
+
+_LIST_ENCODER = msgspec.json.Encoder()
+
+
+def write_json_list(items: Iterable[Any], out: BinaryIO) -> None:
+    """Write ``items`` as one JSON list, encoding them one at a time (memory stays bounded)."""
+    encode = _LIST_ENCODER.encode
+    out.write(b"[")
+    first = True
+    for item in items:
+        if not first:
+            out.write(b",")
+        first = False
+        out.write(encode(item))
+    out.write(b"]")

@@ -34,7 +34,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from spanscope.errors import Diagnostics
-from spanscope.formats.zipkin_common import decode_document
+from spanscope.formats.zipkin_common import decode_document, write_json_list
 from spanscope.formats.zipkin_convert import ZipkinReader
 from spanscope.formats.zipkin_encode import to_zipkin
 from spanscope.formats.zipkin_v1_convert import V1Span, join_v1, split_v1
@@ -53,7 +53,6 @@ class _V1SpanIn(V1Span, omit_defaults=True):
 
 
 _DECODER = msgspec.json.Decoder(list[_V1SpanIn | list[_V1SpanIn]] | _V1SpanIn)
-_ENCODER = msgspec.json.Encoder()
 
 
 def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
@@ -88,12 +87,4 @@ def _convert(reader: ZipkinReader, span: _V1SpanIn, place: str) -> Iterator[Span
 
 def write(spans: Iterable[Span], out: BinaryIO) -> None:
     """Write ``spans`` as one JSON list of Zipkin v1 spans."""
-    encode = _ENCODER.encode
-    out.write(b"[")
-    first = True
-    for span in spans:
-        if not first:
-            out.write(b",")
-        first = False
-        out.write(encode(join_v1(to_zipkin(span, typed=True))))
-    out.write(b"]")
+    write_json_list((join_v1(to_zipkin(span, typed=True)) for span in spans), out)

@@ -54,7 +54,7 @@ from typing import BinaryIO
 import msgspec
 
 from spanscope.errors import Diagnostics
-from spanscope.formats.zipkin_common import StrictZSpan, ZSpan, decode_document
+from spanscope.formats.zipkin_common import StrictZSpan, ZSpan, decode_document, write_json_list
 from spanscope.formats.zipkin_convert import ZipkinReader
 from spanscope.formats.zipkin_encode import to_zipkin
 from spanscope.model import Span
@@ -65,7 +65,6 @@ NAME = "zipkin-v2"
 # strict one refuses, or reports why the document cannot be read.
 _STRICT = msgspec.json.Decoder(list[StrictZSpan | list[StrictZSpan]] | StrictZSpan)
 _DECODER = msgspec.json.Decoder(list[ZSpan | list[ZSpan]] | ZSpan)
-_ENCODER = msgspec.json.Encoder()
 
 
 def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
@@ -91,12 +90,4 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
 
 def write(spans: Iterable[Span], out: BinaryIO) -> None:
     """Write ``spans`` as one JSON list of Zipkin v2 spans."""
-    encode = _ENCODER.encode
-    out.write(b"[")
-    first = True
-    for span in spans:
-        if not first:
-            out.write(b",")
-        first = False
-        out.write(encode(to_zipkin(span)))
-    out.write(b"]")
+    write_json_list((to_zipkin(span) for span in spans), out)
