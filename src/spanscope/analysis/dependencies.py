@@ -71,27 +71,29 @@ class DependencyCollector:
             errors = error_ids(trace)
         by_id = trace.by_id
         children = trace.children
+        count = self._count
+        caller_kinds = _CALLER_KINDS
         for span in trace.spans:
             parent_id = span.parent_span_id
-            parent = by_id.get(parent_id) if parent_id else None
-            if parent is not None and parent.service_name != span.service_name:
-                caller = parent if parent.kind in _CALLER_KINDS else span
-                self._count(
-                    (parent.service_name, span.service_name),
-                    caller.duration_ns,
-                    span.span_id in errors or parent.span_id in errors,
-                )
-            if span.kind in _CALLER_KINDS and span.span_id not in children:
+            service = span.service_name
+            if parent_id:
+                parent = by_id.get(parent_id)
+                if parent is not None and parent.service_name != service:
+                    caller = parent if parent.kind in caller_kinds else span
+                    count(
+                        (parent.service_name, service),
+                        caller.duration_ns,
+                        span.span_id in errors or parent_id in errors,
+                    )
+            if span.kind in caller_kinds and span.span_id not in children:
                 attributes = span.attributes
+                if not attributes:
+                    continue  # names no peer
                 for key in _PEER_KEYS:
                     peer = attributes.get(key)
                     if peer and isinstance(peer, str):
-                        if peer != span.service_name:
-                            self._count(
-                                (span.service_name, peer),
-                                span.duration_ns,
-                                span.span_id in errors,
-                            )
+                        if peer != service:
+                            count((service, peer), span.duration_ns, span.span_id in errors)
                         break
 
     def compact(self) -> None:

@@ -76,12 +76,30 @@ def error_ids(trace: Trace) -> set[str]:
     """Ids of the error spans of ``trace``."""
     found = set()
     keys = _ERROR_KEYS
+    error_status = StatusCode.ERROR
     for span in trace.spans:
+        if span.status_code == error_status:
+            found.add(span.span_id)
+            continue
+        attributes = span.attributes
         # Cheap screen first: most spans have no status, no error keys and no events.
-        if span.status_code == StatusCode.ERROR or (
-            ((span.attributes and not keys.isdisjoint(span.attributes)) or span.events)
-            and is_error_span(span)
-        ):
+        if attributes and not keys.isdisjoint(attributes):
+            # The usual shape decided here, without calls: a gRPC code that is a plain int and
+            # none of the other keys or events (``is_error_span`` gives the same answer).
+            grpc = attributes.get(_GRPC_KEY)
+            if (
+                type(grpc) is int
+                and not span.events
+                and "error" not in attributes
+                and "http.response.status_code" not in attributes
+                and "http.status_code" not in attributes
+            ):
+                if grpc != 0:
+                    found.add(span.span_id)
+                continue
+            if is_error_span(span):
+                found.add(span.span_id)
+        elif span.events and is_error_span(span):
             found.add(span.span_id)
     return found
 
