@@ -3,8 +3,9 @@
 ``NAME`` is ``frontend``, ``checkout``, ``inventory`` or ``payments``; ``--peer name=url`` tells
 it where the services it calls listen. It serves on a ``ThreadingHTTPServer`` (``GET /healthz``
 answers when it is ready) until SIGTERM or SIGINT, then stops taking requests and flushes its
-queued spans (``TracerProvider.shutdown``) before exiting 0. With ``--parent-pid`` it also stops
-when that process is gone, so a killed runner leaves no service behind.
+queued spans (``TracerProvider.shutdown``, at most 5 s) before exiting 0 (1: spans dropped).
+With ``--parent-pid`` it also stops when that process is gone, so a killed runner leaves no
+service behind.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import argparse
 import importlib
 import os
 import signal
+import sys
 import threading
 from http.server import ThreadingHTTPServer
 
 from examples.shop.telemetry import setup_tracing
 
 SERVICES = ("frontend", "checkout", "inventory", "payments")
+_FLUSH_S = 5.0
 
 
 def _watch_parent(pid: int, stop: threading.Event, server: ThreadingHTTPServer) -> None:
@@ -61,7 +64,15 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         stop.set()
         server.server_close()
-        provider.shutdown()  # exports every span still queued
+    # Export every span still queued, but not for long: when the runner died, spanscope may be
+    # gone too, and the exporter would retry for its whole timeout.
+    flusher = threading.Thread(target=provider.shutdown, daemon=True)
+    flusher.start()
+    flusher.join(_FLUSH_S)
+    if flusher.is_alive():
+        print(f"{args.name}: spans not exported within {_FLUSH_S}s, dropped", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(1)  # the exporter's thread would keep the interpreter from exiting
 
 
 if __name__ == "__main__":

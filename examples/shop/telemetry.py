@@ -48,7 +48,8 @@ def setup_tracing(service: str, endpoint: str) -> TracerProvider:
     resource = Resource.create(
         {"service.name": service, "service.namespace": "shop", "deployment.environment": "demo"}
     )
-    provider = TracerProvider(resource=resource)
+    # The service shuts the provider down itself, with a time limit (see service.py).
+    provider = TracerProvider(resource=resource, shutdown_on_exit=False)
     exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces", timeout=10)
     provider.add_span_processor(
         BatchSpanProcessor(exporter, schedule_delay_millis=_EXPORT_EVERY_MS)

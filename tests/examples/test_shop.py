@@ -33,11 +33,19 @@ def _gone(pid: int) -> bool:
     return state == "Z"
 
 
-def _assert_all_gone(pids: list[int]) -> None:
-    deadline = time.monotonic() + 5
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _assert_all_gone(pids: list[int], within_s: float = 15) -> None:
+    """Each of ``pids`` exits within ``within_s`` (a service may still be flushing spans)."""
+    deadline = time.monotonic() + within_s
     while time.monotonic() < deadline and not all(map(_gone, pids)):
         time.sleep(0.1)
-    assert [pid for pid in pids if not _gone(pid)] == []
+    assert {pid: _cmdline(pid) for pid in pids if not _gone(pid)} == {}
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +130,16 @@ def _run_cli(tmp_path: Path, *args: str) -> subprocess.Popen:
     )
 
 
+def _read_until(cli: subprocess.Popen, text: str) -> str:
+    """The runner's stderr up to the line containing ``text``."""
+    err = ""
+    while text not in err:
+        line = cli.stderr.readline()  # the test's timeout bounds this
+        assert line, f"the example exited before saying {text!r}:\n{err}"
+        err += line
+    return err
+
+
 def _pids(log: str) -> list[int]:
     pids = [int(pid) for pid in re.findall(r"^\s+\S+\s+pid (\d+)", log, re.MULTILINE)]
     assert len(pids) == 5, log
@@ -143,16 +161,18 @@ def test_one_command_prints_the_report_and_leaves_nothing_behind(tmp_path):
 
 def test_ctrl_c_while_kept_running_stops_everything(tmp_path):
     cli = _run_cli(tmp_path, "--duration", "1", "--keep-running")
-    err = ""
-    deadline = time.monotonic() + 45
-    while "Ctrl-C to stop" not in err and time.monotonic() < deadline:
-        line = cli.stderr.readline()
-        assert line or cli.poll() is None, err
-        err += line
-    assert "Ctrl-C to stop" in err
+    err = _read_until(cli, "Ctrl-C to stop")
     ui = re.search(r"^UI: (http://\S+)", err, re.MULTILINE).group(1)
     assert set(get_json(f"{ui}api/services")["data"]) == SERVICES  # still up and answering
     cli.send_signal(signal.SIGINT)
     _, rest = cli.communicate(timeout=30)
     assert cli.returncode == 130, rest
+    _assert_all_gone(_pids(err))
+
+
+def test_killed_runner_leaves_no_orphans(tmp_path):
+    cli = _run_cli(tmp_path, "--duration", "5", "--keep-running")
+    err = _read_until(cli, "sending checkouts")
+    cli.kill()  # no chance to clean up: the children must notice on their own
+    cli.communicate(timeout=30)
     _assert_all_gone(_pids(err))
