@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from examples.shop.loadgen import drive
-from examples.shop.stack import REPO, ShopStack, get_json
+from examples.shop.stack import REPO, ShopStack, get, get_json
 
 SERVICES = {"frontend", "checkout", "inventory", "payments"}
 SEARCH = "service=frontend&lookback=1h&limit=1500"
@@ -95,6 +95,8 @@ def test_one_trace_is_connected_across_all_services(shop):
         ("checkout", "inventory"),
         ("checkout", "payments"),
     }
+    # The UI's waterfall page of that trace is there too.
+    assert trace_id in get(f"{stack.ui_url}/trace/{trace_id}").decode()
 
 
 def test_analysis_finds_the_planted_problems(shop):
@@ -164,6 +166,8 @@ def test_ctrl_c_while_kept_running_stops_everything(tmp_path):
     err = _read_until(cli, "Ctrl-C to stop")
     ui = re.search(r"^UI: (http://\S+)", err, re.MULTILINE).group(1)
     assert set(get_json(f"{ui}api/services")["data"]) == SERVICES  # still up and answering
+    report = json.loads((tmp_path / "report.json").read_text())  # after waiting for the flush
+    assert set(report["summary"]["services"]) == SERVICES and report["problems"] == []
     cli.send_signal(signal.SIGINT)
     _, rest = cli.communicate(timeout=30)
     assert cli.returncode == 130, rest
