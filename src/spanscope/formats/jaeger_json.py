@@ -98,7 +98,7 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
         else:
             yield from reader.trace(doc.data, "$.data")
     elif doc.spans is not None:
-        yield from reader.trace(doc, "$")  # type: ignore[arg-type]
+        yield from reader.trace(doc, "$")
     elif doc.spanID:
         # A lone span is Jaeger's Elasticsearch document, where binary values are hex.
         reader.hex_binary = True

@@ -146,14 +146,13 @@ def encode_tag(key: str, value: AttributeValue) -> dict[str, Any]:
     if kind is bool:
         return {"key": key, "type": "bool", "value": value}
     if kind is int:
-        written: Any = (
-            value if -_JS_MAX_SAFE_INTEGER <= value <= _JS_MAX_SAFE_INTEGER else str(value)
-        )  # type: ignore[operator]
+        safe = -_JS_MAX_SAFE_INTEGER <= value <= _JS_MAX_SAFE_INTEGER  # type: ignore[operator]
+        written: Any = value if safe else str(value)
         return {"key": key, "type": "int64", "value": written}
     if kind is float:
         if math.isfinite(value):  # type: ignore[arg-type]
             return {"key": key, "type": "float64", "value": value}
-        name = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")  # type: ignore[operator]
+        name = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")  # type: ignore[arg-type, operator]
         return {"key": key, "type": "float64", "value": name}
     if kind is bytes:
         return {"key": key, "type": "binary", "value": base64.b64encode(value).decode()}  # type: ignore[arg-type]

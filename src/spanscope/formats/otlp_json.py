@@ -164,14 +164,14 @@ class _Reader(ReadContext):
                                 parent = raw
                             else:
                                 parent = self.span_id(raw, "parentSpanId")
-                            kind = KIND_BY_VALUE.get(s.kind)  # type: ignore[call-overload]
+                            kind = KIND_BY_VALUE.get(s.kind)  # type: ignore[arg-type]
                             if kind is None:
                                 kind = self.kind(s.kind)
                             status = s.status
                             if status is None:
                                 code, message = StatusCode.UNSET, ""
                             else:
-                                code = STATUS_BY_VALUE.get(status.code)  # type: ignore[call-overload]
+                                code = STATUS_BY_VALUE.get(status.code)  # type: ignore[arg-type, assignment]
                                 if code is None:
                                     code = self.status_code(status.code)
                                 message = status.message

@@ -40,9 +40,8 @@ def _value(value: AttributeValue) -> dict:
     if kind is float:
         if math.isfinite(value):  # type: ignore[arg-type]
             return {"doubleValue": value}
-        return {
-            "doubleValue": "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
-        }  # type: ignore[operator]
+        text = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")  # type: ignore[operator]
+        return {"doubleValue": text}
     if value is None:
         return {}
     if isinstance(value, bytes | bytearray | memoryview):
