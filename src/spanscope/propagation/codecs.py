@@ -151,10 +151,6 @@ def extract_all(headers: Headers) -> dict[str, Parsed[Context]]:
     return {name: codec.extract(headers) for name, codec in CODECS.items()}
 
 
-def present_formats(headers: Headers) -> list[str]:
-    return [name for name, parsed in extract_all(headers).items() if parsed.present]
-
-
 def first_valid(results: dict[str, Parsed[Context]]) -> tuple[str, Context] | None:
     """The context to use: the first valid one in ``PRIORITY`` order, preferring one with a
     trace id over a bare sampling decision (``b3: 0`` beside an ``uber-trace-id``)."""

@@ -89,10 +89,6 @@ class WritePipeline:
         thread.join()
         self._thread = None
 
-    @property
-    def queued_spans(self) -> int:
-        return self._queued_spans
-
     async def submit(self, spans: list[Span]) -> None:
         if not spans:
             return
