@@ -4,8 +4,8 @@ a chain of services, and a tester that proves a context survives every hop.
 Modules: ``context`` (the neutral ``Context`` and the ``Parsed`` result type), one codec module
 per format (``w3c``, ``baggage``, ``b3``, ``jaeger``, ``xray``), ``codecs`` (formats by name,
 extract/inject/convert across them), ``otel`` (OpenTelemetry ``TextMapPropagator``s),
-``echo`` (the probe service), ``tester`` (the hop-by-hop checks) and ``backend`` (checking the
-chain in a Jaeger-API trace store).
+``echo`` (the probe service), ``tester`` (the hop-by-hop checks), ``results`` (what the
+tester found, as plain data) and ``backend`` (checking the chain in a Jaeger-API trace store).
 
 Example::
 
