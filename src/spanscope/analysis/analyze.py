@@ -265,7 +265,7 @@ class Analyzer:
             else:
                 heapq.heapreplace(self._slowest, entry)
 
-        self.profiles.add(trace, sections)
+        self.profiles.add(trace, sections, on_path)
 
         if errors:
             self.with_errors += 1

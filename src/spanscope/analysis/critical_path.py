@@ -31,6 +31,7 @@ omitted. A span that never ended is treated as lasting zero time. Spans not unde
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 
 import msgspec
 
@@ -52,7 +53,7 @@ def _end(span: Span) -> int:
 
 def _clamp_children(
     trace: Trace, span: Span, start: int, end: int, windows: dict[str, tuple[int, int, str]]
-) -> tuple[list[int], list[str]]:
+) -> tuple[Sequence[int], Sequence[str]]:
     """Clamp ``span``'s blocking children to its window ``[start, end]`` (Jaeger's sanitising
     step), record their windows, and return their (ends, ids) sorted by (end, -order): the last
     entry is the last-finishing child (ties go to the earlier child, as in Jaeger), and bisect
@@ -81,8 +82,12 @@ def _clamp_children(
                 c_end = end
         windows[child.span_id] = (c_start, c_end, parent_id)
         keyed.append((c_end, -index, child.span_id))
+    if len(keyed) < 2:  # one child or none (common): nothing to sort
+        return ([keyed[0][0]], [keyed[0][2]]) if keyed else ([], [])
     keyed.sort()
-    return [k[0] for k in keyed], [k[2] for k in keyed]
+    # One C-level transpose instead of two comprehensions; bisect and indexing take tuples.
+    ends, _, ids = zip(*keyed, strict=True)
+    return ends, ids
 
 
 def critical_path(trace: Trace, *, strict: bool = False) -> list[CriticalSection]:
@@ -95,7 +100,7 @@ def critical_path(trace: Trace, *, strict: bool = False) -> list[CriticalSection
     # Windows and children are worked out lazily, for the spans the walk reaches: a big trace's
     # path usually touches a small part of it.
     windows: dict[str, tuple[int, int, str]] = {root.span_id: (root.start_ns, _end(root), "")}
-    ordered: dict[str, tuple[list[int], list[str]]] = {}
+    ordered: dict[str, tuple[Sequence[int], Sequence[str]]] = {}
     by_id = trace.by_id
     has_children = trace.children
 
