@@ -25,25 +25,56 @@ from examples.shop.stack import ShopStack, StackError, get, get_json
 _SEARCH = "service=frontend&lookback=1h&limit=1500"
 
 
+def _number(kind: type, low: float, high: float | None = None):
+    """An argparse type: a ``kind`` number in ``[low, high]``, or a clear usage error."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"{text} is not {bounds}")
+        return value
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m examples.shop",
         description="Run spanscope serve and four instrumented shop services, send them "
         "traffic, then print spanscope's report of the traces they sent (examples/shop/README.md).",
     )
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds of traffic (20)")
-    parser.add_argument("--rate", type=float, default=25.0, help="checkouts per second (25)")
-    parser.add_argument("--workers", type=int, default=4, help="concurrent clients (4)")
+    parser.add_argument(
+        "--duration", type=_number(float, 0.1), default=20.0, help="seconds of traffic (20)"
+    )
+    parser.add_argument(
+        "--rate", type=_number(float, 0.1), default=25.0, help="checkouts per second (25)"
+    )
+    parser.add_argument(
+        "--workers", type=_number(int, 1, 64), default=4, help="concurrent clients (4)"
+    )
     parser.add_argument(
         "--output-dir", type=Path, default=Path("demo-output/shop"), help="(demo-output/shop)"
     )
-    parser.add_argument("--ui-port", type=int, default=None, help="UI and API (default: free)")
-    parser.add_argument("--otlp-port", type=int, default=None, help="OTLP/HTTP (default: free)")
     parser.add_argument(
-        "--payment-failure-rate", type=float, default=0.05, help="share of payments failing"
+        "--ui-port", type=_number(int, 1, 65535), default=None, help="UI and API (default: free)"
+    )
+    parser.add_argument(
+        "--otlp-port", type=_number(int, 1, 65535), default=None, help="OTLP/HTTP (default: free)"
+    )
+    parser.add_argument(
+        "--payment-failure-rate",
+        type=_number(float, 0, 1),
+        default=0.05,
+        help="share of payments failing",
     )
     parser.add_argument("--keep-running", action="store_true", help="stay up until Ctrl-C")
-    parser.add_argument("--top", type=int, default=5, help="rows per table in the report (5)")
+    parser.add_argument(
+        "--top", type=_number(int, 1), default=5, help="rows per table in the report (5)"
+    )
     return parser
 
 

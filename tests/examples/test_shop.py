@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -180,3 +181,18 @@ def test_killed_runner_leaves_no_orphans(tmp_path):
     cli.kill()  # no chance to clean up: the children must notice on their own
     cli.communicate(timeout=30)
     _assert_all_gone(_pids(err))
+
+
+def test_bad_options_and_a_busy_port_are_clear_errors(tmp_path):
+    cli = _run_cli(tmp_path, "--rate", "0")
+    _, err = cli.communicate(timeout=30)
+    assert cli.returncode == 2 and "argument --rate: 0 is not at least 0.1" in err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cli = _run_cli(tmp_path, "--ui-port", str(port), "--duration", "1")
+        _, err = cli.communicate(timeout=60)
+    assert cli.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in err
+    assert "Traceback" not in err
