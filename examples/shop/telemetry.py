@@ -89,7 +89,7 @@ class Handler(BaseHTTPRequestHandler):
         # The default getter looks keys up as given ("traceparent"), and clients capitalize.
         parent = propagate.extract({key.lower(): value for key, value in self.headers.items()})
         name = f"{method} {route}" if route else method
-        host, port = self.server.server_address[:2]
+        host, port = self.connection.getsockname()[:2]  # where this request arrived
         with self.tracer.start_as_current_span(
             name,
             context=parent,

@@ -135,6 +135,7 @@ def _run_cli(tmp_path: Path, *args: str) -> subprocess.Popen:
 
 def _read_until(cli: subprocess.Popen, text: str) -> str:
     """The runner's stderr up to the line containing ``text``."""
+    assert cli.stderr is not None
     err = ""
     while text not in err:
         line = cli.stderr.readline()  # the test's timeout bounds this
