@@ -22,7 +22,8 @@ from pathlib import Path
 from examples.shop.loadgen import drive
 from examples.shop.stack import ShopStack, StackError, get, get_json
 
-_SEARCH = "service=frontend&lookback=1h&limit=1500"
+_MAX_TRACES = 1500
+_SEARCH = f"service=frontend&lookback=1h&limit={_MAX_TRACES}"
 
 
 def _number(kind: type, low: float, high: float | None = None):
@@ -82,11 +83,15 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C
 
 
+def say(text: str) -> None:
+    """Progress goes to stderr; stdout carries only the report."""
+    print(text, file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     out = args.output_dir
     out.mkdir(parents=True, exist_ok=True)
     stack = ShopStack(out, args.ui_port, args.otlp_port, args.payment_failure_rate)
-    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     say(f"starting spanscope (UI {stack.ui_url}) and the shop services ...")
     with stack:
         for name, pid in stack.pids.items():
@@ -102,21 +107,15 @@ def run(args: argparse.Namespace) -> int:
             stack.stop_services()  # each service flushes its spans before it exits
             spans = stack.spans_accepted()
         say(f"spanscope stored {spans} spans")
+        if load.requests > _MAX_TRACES:
+            say(f"  (the report covers the newest {_MAX_TRACES} traces, the most a search returns)")
         report = get_json(f"{stack.ui_url}/api/v1/analysis?{_SEARCH}", timeout=120)
         (out / "report.json").write_text(json.dumps(report, indent=1))
         traces = out / "traces.otlp.jsonl"
         traces.write_bytes(get(f"{stack.ui_url}/api/v1/export?{_SEARCH}&format=otlp-jsonl", 120))
         say(f"wrote {out / 'report.json'} and {traces}; the report on them:\n")
-        analyze = [
-            sys.executable,
-            "-m",
-            "spanscope",
-            "analyze",
-            str(traces),
-            "--top",
-            str(args.top),
-        ]
-        subprocess.run(analyze, check=False)
+        analyze = [sys.executable, "-m", "spanscope", "analyze", str(traces)]
+        subprocess.run([*analyze, "--top", str(args.top)], check=False)
         if args.keep_running:
             say(f"\nUI: {stack.ui_url}/   (search service frontend; service map at /services)")
             say("everything keeps running; Ctrl-C to stop")
