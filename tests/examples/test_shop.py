@@ -122,7 +122,7 @@ def test_analysis_finds_the_planted_problems(shop):
 
 
 def _run_cli(tmp_path: Path, *args: str) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(REPO), SHOP_PAYMENT_FAILURE_RATE="0.2")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.Popen(
         [sys.executable, "-m", "examples.shop", "--output-dir", str(tmp_path), *args],
         cwd=REPO,
