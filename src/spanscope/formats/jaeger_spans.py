@@ -122,6 +122,33 @@ _ZERO_SPAN = "0" * 16
 _HEX = frozenset("0123456789abcdef")
 
 
+# The field order ``SpanReader.span`` passes positionally; a model change must show up here.
+_SPAN_ORDER = (
+    "trace_id",
+    "span_id",
+    "name",
+    "start_ns",
+    "end_ns",
+    "parent_span_id",
+    "kind",
+    "service_name",
+    "status_code",
+    "status_message",
+    "attributes",
+    "resource_attributes",
+    "scope_name",
+    "scope_version",
+    "scope_attributes",
+    "events",
+    "links",
+    "trace_state",
+    "flags",
+    "follows_from",
+)
+if Span.__struct_fields__[: len(_SPAN_ORDER)] != _SPAN_ORDER:  # pragma: no cover
+    raise ImportError("spanscope.model.Span's field order changed: update SpanReader.span")
+
+
 def hex_id_for(text: str, width: int) -> str:
     """The stable hex id (``width`` digits) that the reader gives the non-hex id ``text``."""
     return hashlib.blake2b(text.encode(), digest_size=width // 2).hexdigest()
@@ -137,6 +164,7 @@ class SpanReader:
         self._remapped: dict[str, str] = {}
         self._last_trace: tuple[str | None, str] = (None, "")
         self._inline: dict[bytes, tuple[str, Attributes]] = {}
+        self._shared: dict[bytes, tuple[str, Attributes]] = {}  # processes of traces
 
     def warn(self, place: str, message: str) -> None:
         self.diagnostics.warn(self.source, place, message)
@@ -172,7 +200,9 @@ class SpanReader:
         if raw.processID and raw.processID in processes:
             process = resolved.get(raw.processID)
             if process is None:
-                process = resolved[raw.processID] = self.process(processes[raw.processID], place)
+                process = resolved[raw.processID] = self.shared_process(
+                    processes[raw.processID], place
+                )
             return process
         if raw.process is not None:
             # Inline processes (anonymizer output) repeat per span: share one dict per content.
@@ -183,6 +213,18 @@ class SpanReader:
             return process
         self.warn(place, f"span has no process (processID {raw.processID!r} is not known)")
         return "", {}
+
+    def shared_process(self, process: Process, place: str) -> tuple[str, Attributes]:
+        """``process`` converted once per content: every trace of an export repeats the same
+        few processes. One that warns is converted each time, so every place is reported."""
+        key = msgspec.json.encode(process)
+        found = self._shared.get(key)
+        if found is None:
+            warned = self.diagnostics.count
+            found = self.process(process, place)
+            if self.diagnostics.count == warned:
+                self._shared[key] = found
+        return found
 
     def process(self, process: Process, place: str) -> tuple[str, Attributes]:
         attributes: Attributes = {}
@@ -271,26 +313,29 @@ class SpanReader:
         fields = _special_fields(special, attributes) if special else _NO_FIELDS
         start_ns = raw.startTime * 1000
         duration = raw.duration
+        # Positional: msgspec matches 20 keyword arguments several times slower than it takes
+        # them in order (``_SPAN_ORDER``, checked at import, is that order).
         return Span(
-            trace_id=trace_id,
-            span_id=span_id,
-            name=raw.operationName,
-            start_ns=start_ns,
-            end_ns=0 if duration is None else start_ns + duration * 1000,
-            parent_span_id=parent_id,
-            kind=fields[0],
-            service_name=process[0],
-            status_code=fields[1],
-            status_message=fields[2],
-            attributes=attributes,
-            resource_attributes=process[1],
-            scope_name=fields[3],
-            scope_version=fields[4],
-            events=self.events(raw.logs, place) if raw.logs else [],
-            links=links,
-            trace_state=fields[5],
-            flags=raw.flags,
-            follows_from=follows_from,
+            trace_id,
+            span_id,
+            raw.operationName,
+            start_ns,
+            0 if duration is None else start_ns + duration * 1000,  # end_ns
+            parent_id,
+            fields[0],  # kind
+            process[0],  # service_name
+            fields[1],  # status_code
+            fields[2],  # status_message
+            attributes,
+            process[1],  # resource_attributes
+            fields[3],  # scope_name
+            fields[4],  # scope_version
+            {},  # scope_attributes
+            self.events(raw.logs, place) if raw.logs else [],
+            links,
+            fields[5],  # trace_state
+            raw.flags,
+            follows_from,
             warnings=list(raw.warnings) if raw.warnings else [],
         )
 
