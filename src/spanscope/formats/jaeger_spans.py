@@ -154,6 +154,25 @@ def hex_id_for(text: str, width: int) -> str:
     return hashlib.blake2b(text.encode(), digest_size=width // 2).hexdigest()
 
 
+class _Place:
+    """Where a span sits in the document (``$.data[3].spans[7]``), formatted only when a
+    message needs it: most spans never warn, and formatting it costs more than the rest of
+    the span's ids. ``SpanReader.spans`` moves one instance along the array; every use turns
+    it into a string at once (``str``, an f-string), so none outlives its span."""
+
+    __slots__ = ("index", "path")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.index = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}[{self.index}]"
+
+
+Place = str | _Place
+
+
 class SpanReader:
     """Turns decoded Jaeger structs into model spans, remembering processes and remapped ids."""
 
@@ -166,8 +185,8 @@ class SpanReader:
         self._inline: dict[bytes, tuple[str, Attributes]] = {}
         self._shared: dict[bytes, tuple[str, Attributes]] = {}  # processes of traces
 
-    def warn(self, place: str, message: str) -> None:
-        self.diagnostics.warn(self.source, place, message)
+    def warn(self, place: Place, message: str) -> None:
+        self.diagnostics.warn(self.source, str(place), message)
 
     def trace(self, trace: RawTrace, path: str) -> Iterator[Span]:
         for warning in trace.warnings or ():
@@ -185,8 +204,9 @@ class SpanReader:
     ) -> Iterator[Span]:
         """Yield ``raws`` (found at JSON ``path``), resolving each span's process."""
         resolved: dict[str, tuple[str, Attributes]] = {}
+        place = _Place(path)
         for index, raw in enumerate(raws):
-            place = f"{path}[{index}]"
+            place.index = index
             process = self.process_of(raw, processes, resolved, place)
             yield self.span(raw, default_trace_id, process, place)
 
@@ -195,7 +215,7 @@ class SpanReader:
         raw: RawSpan,
         processes: dict[str, Process],
         resolved: dict[str, tuple[str, Attributes]],
-        place: str,
+        place: Place,
     ) -> tuple[str, Attributes]:
         if raw.processID and raw.processID in processes:
             process = resolved.get(raw.processID)
@@ -214,7 +234,7 @@ class SpanReader:
         self.warn(place, f"span has no process (processID {raw.processID!r} is not known)")
         return "", {}
 
-    def shared_process(self, process: Process, place: str) -> tuple[str, Attributes]:
+    def shared_process(self, process: Process, place: Place) -> tuple[str, Attributes]:
         """``process`` converted once per content: every trace of an export repeats the same
         few processes. One that warns is converted each time, so every place is reported."""
         key = msgspec.json.encode(process)
@@ -226,7 +246,7 @@ class SpanReader:
                 self._shared[key] = found
         return found
 
-    def process(self, process: Process, place: str) -> tuple[str, Attributes]:
+    def process(self, process: Process, place: Place) -> tuple[str, Attributes]:
         attributes: Attributes = {}
         name = process.serviceName
         if name:
@@ -243,7 +263,7 @@ class SpanReader:
             attributes[tag.key] = value
         return name, attributes
 
-    def value(self, tag: Tag, place: str) -> Any:
+    def value(self, tag: Tag, place: Place) -> Any:
         value = tag.value
         if _PLAIN.get(tag.type) is type(value):  # type: ignore[arg-type]
             return value
@@ -251,7 +271,7 @@ class SpanReader:
             tag.key, tag.type, value, lambda message: self.warn(place, message), self.hex_binary
         )
 
-    def id(self, value: str, width: int, place: str, field: str) -> str:
+    def id(self, value: str, width: int, place: Place, field: str) -> str:
         """``value`` as a normalised id; ``place``/``field`` say where, for messages."""
         try:
             return normalize_trace_id(value) if width == 32 else normalize_span_id(value)
@@ -272,7 +292,7 @@ class SpanReader:
         return mapped
 
     def span(
-        self, raw: RawSpan, default_trace_id: str, process: tuple[str, Attributes], place: str
+        self, raw: RawSpan, default_trace_id: str, process: tuple[str, Attributes], place: Place
     ) -> Span:
         raw_trace_id = raw.traceID or default_trace_id
         if raw_trace_id == self._last_trace[0]:
@@ -339,7 +359,7 @@ class SpanReader:
             warnings=list(raw.warnings) if raw.warnings else [],
         )
 
-    def references(self, raw: RawSpan, trace_id: str, place: str) -> tuple[str, bool, list[Link]]:
+    def references(self, raw: RawSpan, trace_id: str, place: Place) -> tuple[str, bool, list[Link]]:
         references = raw.references
         if not references and raw.parentSpanID in _ZERO_IDS:
             return "", False, []
@@ -399,7 +419,7 @@ class SpanReader:
         ]
         return parent, follows_from, links
 
-    def events(self, logs: list[Log], place: str) -> list[Event]:
+    def events(self, logs: list[Log], place: Place) -> list[Event]:
         events = []
         for index, log in enumerate(logs):
             name: str | None = None
