@@ -27,7 +27,8 @@ system-deps:
 DEMO := demo-output
 
 # The main job end to end: synthetic shop traces with known problems -> report, waterfall page,
-# critical-path flame graph and service map; then the report on real third-party traces.
+# critical-path flame graph and service map; the report on real third-party traces; then the
+# live example (instrumented services -> spanscope serve -> report).
 demo: $(STAMP)
 	@mkdir -p $(DEMO)
 	$(BIN)/spanscope generate --traces 3000 -o $(DEMO)/shop.jsonl
@@ -38,6 +39,9 @@ demo: $(STAMP)
 	$(BIN)/spanscope servicemap $(DEMO)/shop.jsonl -o $(DEMO)/servicemap.html
 	$(BIN)/spanscope info $(SAMPLES)
 	$(BIN)/spanscope analyze $(SAMPLES) --top 5
+	@echo
+	@echo "== live: four instrumented services send OTLP to spanscope serve for 10 s"
+	$(BIN)/python -m examples.shop --output-dir $(DEMO)/shop --duration 10
 	@echo
 	@echo "Open in a browser: $(DEMO)/shop.html  $(DEMO)/checkout-flamegraph.svg  $(DEMO)/servicemap.html"
 
