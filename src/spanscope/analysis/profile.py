@@ -170,11 +170,21 @@ class ProfileCollector:
         memo: dict[str, int] = {}
         local: dict[int, int] = {}
         stack_of = self._stack_of
+        intern = self._intern
         # Span by span (in order of first section): a span's sections all share its stack.
         for span_id, ns in on_path.items():
             stack = memo.get(span_id)
             if stack is None:
-                stack = stack_of(by_id[span_id], by_id, memo)
+                span = by_id[span_id]
+                # Usually the parent's stack is known (its first section came earlier) and this
+                # frame was seen in an earlier trace: one lookup instead of the walk.
+                above = memo.get(span.parent_span_id)
+                if above is not None:
+                    stack = intern.get((above, span.service_name, span.name))
+                if stack is None:
+                    stack = stack_of(span, by_id, memo)
+                else:
+                    memo[span_id] = stack
             local[stack] = local.get(stack, 0) + ns
         key = (root.service_name, root.name)
         endpoint = self._endpoints.get(key)
