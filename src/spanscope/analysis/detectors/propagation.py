@@ -135,8 +135,13 @@ class PropagationDetector:
                 # Calls into databases are the common leaf and never reach a traced service.
                 if not attributes or "db.system" in attributes:
                     continue
-                below = children.get(span.span_id)
-                if below and any(child.kind in _RECEIVER_KINDS for child in below):
+                # A plain loop, not any(<generator>): most CLIENT spans have one child to check.
+                continued = False
+                for child in children.get(span.span_id, ()):
+                    if child.kind in _RECEIVER_KINDS:
+                        continued = True
+                        break
+                if continued:
                     continue
                 peer = _peer(attributes)
                 if not peer or peer == span.service_name:

@@ -72,11 +72,20 @@ class CriticalView:
                     span_id = above.parent_span_id if above is not None else ""
         if span.span_id not in visited:
             return 0
-        start, end = span.start_ns, span_end(span)
-        parent = self._trace.by_id.get(span.parent_span_id) if span.parent_span_id else None
+        # span_end and max/min written out: this runs for every call the detectors look at.
+        start, end = span.start_ns, span.end_ns
+        if end < start:
+            end = start
+        parent_id = span.parent_span_id
+        parent = self._trace.by_id.get(parent_id) if parent_id else None
         if parent is not None:  # children are clamped to their parent's window
-            start = max(start, parent.start_ns)
-            end = min(end, span_end(parent))
+            parent_start, parent_end = parent.start_ns, parent.end_ns
+            if parent_end < parent_start:
+                parent_end = parent_start
+            if parent_start > start:
+                start = parent_start
+            if parent_end < end:
+                end = parent_end
         return end - start if end > start else 0
 
 
