@@ -46,6 +46,10 @@ class CriticalSection(msgspec.Struct, frozen=True):
     end_ns: int
 
 
+# Enum members as module constants: ``SpanKind.X`` is a slow attribute lookup in hot loops.
+_PRODUCER, _CONSUMER = SpanKind.PRODUCER, SpanKind.CONSUMER
+
+
 def _end(span: Span) -> int:
     end = span.end_ns
     return end if end > span.start_ns else span.start_ns
@@ -61,9 +65,9 @@ def _clamp_children(
     Jaeger's "dropped with its subtree"."""
     keyed: list[tuple[int, int, str]] = []
     parent_id = span.span_id
-    producer = span.kind == SpanKind.PRODUCER
+    producer = span.kind == _PRODUCER
     for index, child in enumerate(trace.children.get(parent_id, ())):
-        if child.follows_from or (producer and child.kind == SpanKind.CONSUMER):
+        if child.follows_from or (producer and child.kind == _CONSUMER):
             continue  # not blocking: the parent does not wait for it (rule 1)
         c_start = child.start_ns
         c_end = child.end_ns

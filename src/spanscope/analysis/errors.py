@@ -28,6 +28,7 @@ from spanscope.model import Span, StatusCode, Trace
 
 _HTTP_KEYS = ("http.response.status_code", "http.status_code")
 _GRPC_KEY = "rpc.grpc.status_code"
+_ERROR = StatusCode.ERROR  # a local name: enum attribute lookups are slow in loops
 
 
 def _as_int(value: object) -> int | None:
@@ -47,7 +48,7 @@ _ERROR_KEYS = frozenset(("error", *_HTTP_KEYS, _GRPC_KEY))
 
 def is_error_span(span: Span) -> bool:
     """True when ``span`` failed (see the module docstring for the rules)."""
-    if span.status_code == StatusCode.ERROR:
+    if span.status_code == _ERROR:
         return True
     attributes = span.attributes
     # One C-level set check first: most spans carry none of the keys that can mark an error.
@@ -76,7 +77,7 @@ def error_ids(trace: Trace) -> set[str]:
     """Ids of the error spans of ``trace``."""
     found = set()
     keys = _ERROR_KEYS
-    error_status = StatusCode.ERROR
+    error_status = _ERROR
     for span in trace.spans:
         if span.status_code == error_status:
             found.add(span.span_id)

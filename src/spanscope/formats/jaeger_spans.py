@@ -443,13 +443,15 @@ class SpanReader:
 
 
 _Fields = tuple[SpanKind, StatusCode, str, str, str, str]
-_NO_FIELDS: _Fields = (SpanKind.UNSPECIFIED, StatusCode.UNSET, "", "", "", "")
+# Enum members as module constants: ``StatusCode.X`` is a slow attribute lookup per span.
+_UNSPECIFIED, _UNSET, _ERROR_STATUS = SpanKind.UNSPECIFIED, StatusCode.UNSET, StatusCode.ERROR
+_NO_FIELDS: _Fields = (_UNSPECIFIED, _UNSET, "", "", "", "")
 
 
 def _special_fields(special: dict[str, Any], attributes: Attributes) -> _Fields:
     """(kind, status, message, scope name, scope version, trace state) from the tags that
     carry them; a value that does not fit goes back into ``attributes``."""
-    kind = SpanKind.UNSPECIFIED
+    kind = _UNSPECIFIED
     value = special.pop("span.kind", None)
     if value is not None:
         found = _KINDS.get(value.lower()) if type(value) is str else None
@@ -458,16 +460,16 @@ def _special_fields(special: dict[str, Any], attributes: Attributes) -> _Fields:
         else:
             kind = found
         if not special:
-            return kind, StatusCode.UNSET, "", "", "", ""  # the common case: only span.kind
+            return kind, _UNSET, "", "", "", ""  # the common case: only span.kind
     if len(special) == 2:
         # The other common case (OTel-exported data): span.kind plus the scope's name and
         # version, both strings; the general path below gives the same result.
         scope_name = special.get("otel.scope.name")
         scope_version = special.get("otel.scope.version")
         if type(scope_name) is str and type(scope_version) is str:
-            return kind, StatusCode.UNSET, "", scope_name, scope_version, ""
+            return kind, _UNSET, "", scope_name, scope_version, ""
 
-    status = StatusCode.UNSET
+    status = _UNSET
     if "otel.status_code" in special or "error" in special:
         status = _status(special, attributes)
     message = _text(special, "otel.status_description", attributes)
@@ -478,7 +480,7 @@ def _special_fields(special: dict[str, Any], attributes: Attributes) -> _Fields:
 
 
 def _status(special: dict[str, Any], attributes: Attributes) -> StatusCode:
-    status = StatusCode.UNSET
+    status = _UNSET
     has_code = False
     value = special.get("otel.status_code")
     if value is not None:
@@ -490,8 +492,8 @@ def _status(special: dict[str, Any], attributes: Attributes) -> StatusCode:
     value = special.get("error")
     if value is not None:
         is_true = value is True or (type(value) is str and value.lower() == "true")
-        if is_true and (not has_code or status == StatusCode.ERROR):
-            status = StatusCode.ERROR
+        if is_true and (not has_code or status == _ERROR_STATUS):
+            status = _ERROR_STATUS
         else:
             attributes["error"] = value
     return status

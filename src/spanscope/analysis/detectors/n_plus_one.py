@@ -33,6 +33,7 @@ from spanscope.model import Span, SpanKind, Trace
 from spanscope.units import format_duration
 
 _STATEMENT_KEYS = ("db.query.text", "db.statement")
+_CONSUMER = SpanKind.CONSUMER  # a local name: enum attribute lookups are slow in loops
 _MAX_STATEMENT = 2000
 
 _STATEMENT_RULES = [
@@ -85,7 +86,7 @@ class NPlusOneDetector:
                 continue  # the common case: few children, nothing to group
             groups: dict[tuple[str, str, str], list[Span]] = {}
             for child in children:
-                if child.follows_from or child.kind == SpanKind.CONSUMER or not child.end_ns:
+                if child.follows_from or child.kind == _CONSUMER or not child.end_ns:
                     continue  # the parent does not wait for it, or it never ended
                 target = call_target(child)
                 group = groups.get(target)

@@ -31,6 +31,7 @@ from spanscope.model import Span, SpanKind, Trace
 from spanscope.units import format_duration
 
 _PEER_KEYS = ("peer.service", "server.address", "net.peer.name")
+_CLIENT = SpanKind.CLIENT  # a local name: enum attribute lookups are slow in loops
 
 
 def _target(span: Span) -> tuple:
@@ -73,7 +74,7 @@ class SequentialCallsDetector:
                 child
                 for child in children
                 if not child.follows_from
-                and (child.kind == SpanKind.CLIENT or child.service_name != service)
+                and (child.kind == _CLIENT or child.service_name != service)
             ]
             if len(calls) < minimum:
                 continue
