@@ -512,10 +512,10 @@ def test_annotation_without_time_is_dropped_and_far_ones_are_placed() -> None:
         ),
         (b'[{"traceId": "463ac35c9f6413ad", "id": "1", "tags": []}]', "$[0].tags", "Expected"),
         (b'[{"traceId": 12, "id": "1"}]', "$[0].traceId", "Expected `str`"),
-        (b'[{"traceId": "1", "id": "1"}] trailing', "byte 31", "trailing"),
-        (b"[{,}]", "byte 2", "malformed"),
-        (b'[{"traceId": "1", "id": "1"', "end of input", "truncated"),
-        (b"\xff\xfe[]", "byte 0", "malformed"),
+        (b'[{"traceId": "1", "id": "1"}] trailing', "line 1, column 32", "trailing"),
+        (b"[{,}]", "line 1, column 3", "not valid JSON"),
+        (b'[{"traceId": "1", "id": "1"', "line 1, column 28", "truncated"),
+        (b"\xff\xfe[]", "line 1, column 1", "not valid JSON"),
     ],
 )
 def test_bad_input_names_the_place(data: bytes, place: str, words: str) -> None:

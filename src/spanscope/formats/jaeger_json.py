@@ -41,7 +41,6 @@ lists precisely what Jaeger JSON cannot hold.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -50,6 +49,7 @@ import msgspec
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats.jaeger_spans import Document, RawSpan, RawTrace, SpanReader, hex_id_for
 from spanscope.formats.jaeger_writer import write
+from spanscope.formats.json_errors import split_path, syntax_error
 from spanscope.model import Span
 
 NAME = "jaeger-json"
@@ -67,8 +67,6 @@ _TOP = msgspec.json.Decoder(Document | list[msgspec.Raw])
 _PROBE = msgspec.json.Decoder(_Probe)
 _TRACES = msgspec.json.Decoder(list[RawTrace])
 _SPANS = msgspec.json.Decoder(list[RawSpan])
-_PATH = re.compile(r" - at `(\$[^`]*)`$")
-_BYTE = re.compile(r"\(byte (\d+)\)")
 
 
 def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
@@ -132,26 +130,14 @@ def _refuse_relatives(head: bytes, source: str) -> None:
 
 
 def decode(decoder: msgspec.json.Decoder, data: bytes, source: str, within: str = "") -> Any:
-    """Decode ``data``, turning msgspec's errors into InputError with the JSON path or byte."""
+    """Decode ``data``, turning msgspec's errors into InputError with the JSON path or the line
+    and column."""
     try:
         return decoder.decode(data)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        match = _PATH.search(message)
-        place = match.group(1) if match else "$"
-        if within:
-            place = within + place[1:]
-        text = message[: match.start()] if match else message
+        place, text = split_path(exc, within or "$")
         raise InputError(source, place, f"not Jaeger JSON here: {text}") from None
     except RecursionError:
         raise InputError(source, "start of file", "JSON nested too deeply to be a trace") from None
     except msgspec.DecodeError as exc:
-        message = str(exc)
-        match = _BYTE.search(message)
-        if match:
-            place = f"byte {match.group(1)}"
-        elif "truncated" in message:
-            place = f"byte {len(data)} (end of input)"
-        else:
-            place = "start of file"
-        raise InputError(source, place, f"malformed JSON: {message}") from None
+        raise InputError(source, *syntax_error(exc, data)) from None

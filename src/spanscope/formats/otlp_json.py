@@ -30,6 +30,7 @@ import msgspec
 
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import otlp_json_schema as schema
+from spanscope.formats.json_errors import split_path, syntax_error, utf8_error
 from spanscope.formats.otlp_common import (
     KIND_BY_VALUE,
     STATUS_BY_VALUE,
@@ -75,7 +76,7 @@ class _Reader(ReadContext):
                     else {}
                 )
             except msgspec.ValidationError as exc:
-                raise self.fail(*schema.split_path(exc, path)) from None
+                raise self.fail(*split_path(exc, path)) from None
             except UnicodeDecodeError:
                 raise self.fail(path, "not valid UTF-8 text") from None
             found = (attributes, service_name_of(attributes))
@@ -91,7 +92,7 @@ class _Reader(ReadContext):
             try:
                 scope = schema.SCOPE.decode(key) if key and key != b"null" else schema.Scope()
             except msgspec.ValidationError as exc:
-                raise self.fail(*schema.split_path(exc, path)) from None
+                raise self.fail(*split_path(exc, path)) from None
             except UnicodeDecodeError:
                 raise self.fail(path, "not valid UTF-8 text") from None
             found = (scope.name, scope.version, schema.attributes(scope.attributes))
@@ -104,7 +105,7 @@ class _Reader(ReadContext):
         try:
             return schema.RESOURCE_SPANS.decode(raw)
         except msgspec.ValidationError as exc:
-            raise self.fail(*schema.split_path(exc, path)) from None
+            raise self.fail(*split_path(exc, path)) from None
         except UnicodeDecodeError:
             raise self.fail(path, "not valid UTF-8 text") from None
 
@@ -265,14 +266,14 @@ def _decode(reader: _Reader, decoder: msgspec.json.Decoder, data: bytes, snake: 
     try:
         return decoder.decode(schema.decode_snake_case(data) if snake else data)
     except msgspec.ValidationError as exc:
-        raise reader.fail(*schema.split_path(exc)) from None
+        raise reader.fail(*split_path(exc)) from None
     except RecursionError:
         raise reader.fail("", "values nested too deeply") from None
     except UnicodeDecodeError:
-        where, message = schema.utf8_error(data, line)
+        where, message = utf8_error(data, line)
         raise InputError(reader.source, where, message) from None
     except msgspec.DecodeError as exc:
-        where, message = schema.syntax_error(exc, data, line)
+        where, message = syntax_error(exc, data, line)
         error = InputError(reader.source, where, message)
         if "truncated" in str(exc):
             raise _Incomplete(error) from None

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import ipaddress
 import math
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, BinaryIO
@@ -24,6 +23,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from spanscope.errors import InputError
+from spanscope.formats.json_errors import split_path, syntax_error
 from spanscope.model import AttributeValue, InvalidIdError, normalize_span_id, normalize_trace_id
 
 # Epoch microseconds outside these bounds (1990-01-01 .. 2100-01-01) are not plausible trace
@@ -76,10 +76,6 @@ class StrictZSpan(ZSpan, omit_defaults=True):
     tags: dict[str, str] | None = None
 
 
-_PATH = re.compile(r" - at `(\$[^`]*)`$")
-_BYTE = re.compile(r"\s*\(byte (\d+)\)$")
-
-
 def decode_document(decoder: msgspec.json.Decoder, data: bytes, source: str) -> Any:
     """Decode ``data`` with ``decoder``; every failure becomes an ``InputError``."""
     if not data.strip():
@@ -87,10 +83,7 @@ def decode_document(decoder: msgspec.json.Decoder, data: bytes, source: str) -> 
     try:
         return decoder.decode(data)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        match = _PATH.search(message)
-        place = match.group(1) if match else "$"
-        message = _PATH.sub("", message)
+        place, message = split_path(exc)
         if b'"trace_id"' in data and b'"traceId"' not in data:
             message += (
                 " - this looks like a Zipkin Thrift or protobuf structure written as JSON "
@@ -106,14 +99,7 @@ def decode_document(decoder: msgspec.json.Decoder, data: bytes, source: str) -> 
             ) + f", {got}"
         raise InputError(source, place, f"not a valid Zipkin span: {message}") from None
     except msgspec.DecodeError as exc:
-        message = str(exc)
-        if "truncated" in message:
-            raise InputError(
-                source, "end of input", "truncated JSON: the input ends in the middle of a value"
-            ) from None
-        match = _BYTE.search(message)
-        place = f"byte {match.group(1)}" if match else "document"
-        raise InputError(source, place, _BYTE.sub("", message)) from None
+        raise InputError(source, *syntax_error(exc, data)) from None
     except UnicodeDecodeError:
         raise InputError(source, "document", "invalid UTF-8 in a string value") from None
     except (RecursionError, ValueError, OverflowError) as exc:
