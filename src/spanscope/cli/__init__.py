@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "serve": "serve:serve",
     "propagation": "propagation:propagation",
     "query": "query:query",
+    "sample": "sample:sample",
     "servicemap": "view:servicemap",
     "view": "view:view",
 }

@@ -1,0 +1,131 @@
+"""``spanscope sample``: try tail-sampling policies on recorded traces before turning them on."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import msgspec
+from rich.console import Console
+from rich.table import Table
+
+from spanscope.cli.common import ReadSession, fail_on_input_errors, print_warnings
+from spanscope.formats import ALIASES, FORMATS, resolve_format, write_spans
+from spanscope.sampling.policies import PolicySet
+from spanscope.sampling.simulate import SimulationReport, simulate
+from spanscope.units import format_duration
+
+_BY_EXTENSION = {".pb": "otlp-proto", ".jsonl": "otlp-jsonl", ".ndjson": "otlp-jsonl"}
+_CHOICES = sorted([*(name for name, f in FORMATS.items() if f.writable), *ALIASES])
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "-p",
+    "--policy",
+    "policies",
+    multiple=True,
+    required=True,
+    help="A tail-sampling policy (repeat: any keeps, drop:... vetoes). "
+    "errors | latency>=500ms | probability=10% | service=NAME | attribute:KEY[=V1|V2] | "
+    "spans>=N | rate=N/s | all | drop:<policy>",
+)
+@click.option("-o", "--output", default=None, help="Write the kept traces here ('-' = stdout).")
+@click.option("--to", type=click.Choice(_CHOICES), default=None, help="Format of --output.")
+@click.option("--format", "format_", default=None, help="Skip detection and read as this format.")
+@click.option("--strict", is_flag=True, help="Stop at the first bad input instead of reading on.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def sample(
+    inputs: tuple[str, ...],
+    policies: tuple[str, ...],
+    output: str | None,
+    to: str | None,
+    format_: str | None,
+    strict: bool,
+    as_json: bool,
+) -> None:
+    """Show what tail-sampling POLICIES would keep of recorded traces.
+
+    Each whole trace is kept when any policy keeps it and no drop: policy matches,
+    exactly as `spanscope serve --tail-sample` decides on live traffic. The report
+    says how much is kept, by which policy, and whether every error trace and every
+    slow trace (p99 and above) survives.
+
+    \b
+    Examples:
+      spanscope sample traces.jsonl -p errors -p 'latency>=500ms' -p probability=5%
+      spanscope sample export.json -p all -p 'drop:attribute:http.route=/health' \\
+          -o kept.jsonl
+      spanscope sample traces.pb -p errors -p 'rate=1000/s' --json | jq .traces_kept
+    """
+    try:
+        policy_set = PolicySet.parse(policies)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--policy") from None
+    target = None
+    if output is not None:
+        to = to or _BY_EXTENSION.get(Path(output).suffix.lower())
+        if to is None:
+            raise click.UsageError("say which format to write with --to")
+        target = resolve_format(to)
+    session = ReadSession(list(inputs), format=format_, strict=strict)
+    report = simulate(session.spans(), policy_set)
+    print_warnings(session.diagnostics)
+    if target is not None and output is not None:
+        if output == "-":
+            write_spans(report.kept_spans, sys.stdout.buffer, target.name)
+            sys.stdout.buffer.flush()
+        else:
+            with open(output, "wb") as out:
+                write_spans(report.kept_spans, out, target.name)
+    if as_json:
+        document = msgspec.to_builtins(report)
+        del document["kept_spans"]
+        for name in ("error_traces", "slow_traces"):
+            document[name]["share"] = getattr(report, name).share
+        out_stream = sys.stderr if output == "-" else sys.stdout
+        out_stream.write(msgspec.json.encode(document).decode() + "\n")
+    else:
+        _print(report, Console(stderr=output == "-", highlight=False))
+    fail_on_input_errors(session)
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def _print(report: SimulationReport, console: Console) -> None:
+    console.print(f"[bold]policies[/] {', '.join(report.policies)}")
+    console.print(
+        f"kept [bold]{report.traces_kept:,}[/] of {report.traces:,} traces "
+        f"({_percent(report.traces_kept, report.traces)}), "
+        f"{report.spans_kept:,} of {report.spans:,} spans "
+        f"({_percent(report.spans_kept, report.spans)})"
+    )
+    table = Table("traces that need to survive", "in input", "kept", "share", box=None)
+    for label, coverage in (
+        ("with an error", report.error_traces),
+        (f"slow (>= p99, {format_duration(report.slow_threshold_ns)})", report.slow_traces),
+    ):
+        style = "green" if coverage.kept == coverage.total else "yellow"
+        table.add_row(
+            label,
+            f"{coverage.total:,}",
+            f"{coverage.kept:,}",
+            f"[{style}]{_percent(coverage.kept, coverage.total)}[/]",
+        )
+    console.print(table)
+    if report.slow_traces.kept < report.slow_traces.total:
+        console.print(
+            f"[yellow]hint[/] add -p 'latency>={format_duration(report.slow_threshold_ns)}' "
+            "to keep every slow trace"
+        )
+    if report.error_traces.kept < report.error_traces.total:
+        console.print("[yellow]hint[/] add -p errors to keep every trace with an error")
+    if report.kept_by_policy:
+        by_policy = Table("kept by (first matching policy)", "traces", box=None)
+        for name, kept in sorted(report.kept_by_policy.items(), key=lambda item: -item[1]):
+            by_policy.add_row(name, f"{kept:,}")
+        console.print(by_policy)

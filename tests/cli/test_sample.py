@@ -1,0 +1,45 @@
+"""``spanscope sample`` through the real console script."""
+
+from __future__ import annotations
+
+import json
+
+from spanscope.formats import read_spans
+
+from .test_info_convert import OTLP, spanscope
+
+
+def test_sample_reports_and_writes_the_kept_traces(tmp_path):
+    source = tmp_path / "shop.jsonl"
+    assert spanscope("generate", "--traces", "1000", "-o", str(source)).returncode == 0
+    out = tmp_path / "kept.pb"
+    result = spanscope(
+        "sample", str(source), "-p", "errors", "-p", "probability=10%", "-o", str(out), "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["traces"] == 1000
+    assert report["error_traces"]["kept"] == report["error_traces"]["total"] > 0
+    assert report["error_traces"]["share"] == 1.0
+    kept = list(read_spans(str(out)))
+    assert len({s.trace_id for s in kept}) == report["traces_kept"]
+    assert len(kept) == report["spans_kept"]
+
+
+def test_sample_text_report_hints_at_what_it_loses():
+    result = spanscope("sample", str(OTLP), "-p", "probability=0%")
+    assert result.returncode == 0, result.stderr
+    assert "kept 0 of" in result.stdout
+    assert "hint" in result.stdout and "latency>=" in result.stdout
+
+
+def test_bad_policy_is_a_usage_error_naming_the_option():
+    result = spanscope("sample", str(OTLP), "-p", "latency>=soon")
+    assert result.returncode == 2
+    assert "--policy" in result.stderr and "invalid duration" in result.stderr
+
+
+def test_missing_file_is_reported_without_a_traceback(tmp_path):
+    result = spanscope("sample", str(tmp_path / "nope.json"), "-p", "all")
+    assert result.returncode == 2
+    assert "nope.json" in result.stderr
