@@ -5,7 +5,9 @@ lines (one object per line, as the collector's file exporter writes; streamed li
 memory stays bounded), Jaeger api_v3's ``{"result": {...}}`` wrapper (also as lines), the old
 ``instrumentationLibrarySpans`` field, and snake_case field names (``resource_spans``). One
 document (not lines) is read into memory whole, and its ``resourceSpans`` entries are decoded
-one at a time, as they are converted.
+one at a time, as they are converted; a JSON line (an exporter's batch) is decoded in one go.
+Resources and scopes are converted once per distinct JSON text, so their attribute dicts are
+shared by their spans, and all spans of a trace share one trace id string.
 
 The OTLP spec says ids are hex and enums integers. Ids in base64 and enum names (the proto3
 JSON mapping, which the spec forbids) are unambiguous, so they are read with one warning per
@@ -23,6 +25,7 @@ resource and scope ``droppedAttributesCount`` and ``schemaUrl`` are not in the m
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -33,6 +36,7 @@ from spanscope.formats import otlp_json_schema as schema
 from spanscope.formats.json_errors import split_path, syntax_error, utf8_error
 from spanscope.formats.otlp_common import (
     KIND_BY_VALUE,
+    SHARED_KEY,
     STATUS_BY_VALUE,
     BadField,
     ReadContext,
@@ -46,7 +50,10 @@ from spanscope.model import Attributes, Link, Span, StatusCode
 __all__ = ["NAME", "read", "write", "write_lines"]
 
 NAME = "otlp-json"
-_HEX = frozenset("0123456789abcdef")
+# A span id as the spec writes it (16 lowercase hex digits, not all zero): the common case,
+# checked inline; anything else goes to ReadContext.span_id.
+_SPAN_ID = re.compile(r"(?!0{16})[0-9a-f]{16}").fullmatch
+_TRACE_ID_CACHE = 1 << 16
 _BOM = b"\xef\xbb\xbf"
 _CACHE_LIMIT = 4096
 
@@ -61,6 +68,7 @@ class _Reader(ReadContext):
         super().__init__(source, diagnostics)
         self._resources: dict[bytes, tuple[Attributes, str]] = {}
         self._scopes: dict[bytes, tuple[str, str, Attributes]] = {}
+        self._trace_ids: dict[str, str] = {}  # as written -> normalised
 
     def fail(self, path: str, message: str) -> InputError:
         return InputError(self.source, ", ".join(p for p in (self.place, path) if p), message)
@@ -130,66 +138,105 @@ class _Reader(ReadContext):
             )
         return out
 
-    def spans(self, data: schema.TracesData, path: str) -> Iterator[Span]:
+    def spans(self, data: schema.TracesData | schema.LineData, path: str) -> Iterator[Span]:
         while data.result is not None and not data.resource_spans:
             data, path = data.result, f"{path}.result"
-        last_raw_trace_id: str | None = None
-        trace_id = ""
-        hex_digits = _HEX
+        # Hot loop: everything it needs is a local, and the common span (hex ids, known enums,
+        # no links, no ``spanscope.shared`` marker) is built here without a call to
+        # ``model_span``, which handles the rest.
+        trace_ids = self._trace_ids
+        span_id_ok = _SPAN_ID
+        kinds = KIND_BY_VALUE
+        codes = STATUS_BY_VALUE
+        unset = StatusCode.UNSET
         attributes_of = schema.attributes
+        shared_key = SHARED_KEY
+        make = Span
         try:
             for ri, raw_rs in enumerate(data.resource_spans):
                 rpath = f"{path}.resourceSpans[{ri}]"
-                rs = self.resource_spans(raw_rs, rpath)
+                rs = (
+                    raw_rs
+                    if type(raw_rs) is schema.ResourceSpans
+                    else self.resource_spans(raw_rs, rpath)
+                )
                 resource_attributes, service = self.resource(rs.resource, f"{rpath}.resource")
                 for si, ss in enumerate(rs.scope_spans or rs.instrumentation_library_spans):
                     spath = f"{rpath}.scopeSpans[{si}]"
                     raw_scope = ss.scope if ss.scope else ss.instrumentation_library
                     scope = self.scope(raw_scope, f"{spath}.scope")
+                    scope_name, scope_version, scope_attributes = scope
                     k = 0
                     try:
                         for k, s in enumerate(ss.spans):  # noqa: B007 - k names the failing span
                             raw = s.trace_id
-                            if raw != last_raw_trace_id:
-                                trace_id = self.trace_id(raw)
-                                last_raw_trace_id = raw
+                            trace_id = trace_ids.get(raw)
+                            if trace_id is None:
+                                trace_id = self.known_trace_id(raw)
                             raw = s.span_id
-                            if len(raw) == 16 and raw.islower() and hex_digits.issuperset(raw):
-                                span_id = raw  # the common case, inline for speed
-                            else:
-                                span_id = self.span_id(raw)
+                            span_id = raw if span_id_ok(raw) else self.span_id(raw)
                             raw = s.parent_span_id
                             if not raw:
                                 parent = ""
-                            elif len(raw) == 16 and raw.islower() and hex_digits.issuperset(raw):
+                            elif span_id_ok(raw):
                                 parent = raw
                             else:
                                 parent = self.span_id(raw, "parentSpanId")
-                            kind = KIND_BY_VALUE.get(s.kind)  # type: ignore[arg-type]
+                            kind = kinds.get(s.kind)  # type: ignore[arg-type]
                             if kind is None:
                                 kind = self.kind(s.kind)
                             status = s.status
                             if status is None:
-                                code, message = StatusCode.UNSET, ""
+                                code, message = unset, ""
                             else:
-                                code = STATUS_BY_VALUE.get(status.code)  # type: ignore[arg-type, assignment]
+                                code = codes.get(status.code)  # type: ignore[arg-type, assignment]
                                 if code is None:
                                     code = self.status_code(status.code)
                                 message = status.message
-                            yield model_span(
-                                s,
+                            attributes = attributes_of(s.attributes) if s.attributes else {}
+                            if s.links or shared_key in attributes:
+                                yield model_span(
+                                    s,
+                                    trace_id,
+                                    span_id,
+                                    parent,
+                                    kind,
+                                    service,
+                                    code,
+                                    message,
+                                    attributes,
+                                    resource_attributes,
+                                    scope,
+                                    events_of(s.events, attributes_of) if s.events else [],
+                                    self.links(s.links) if s.links else [],
+                                )
+                                continue
+                            # The same fields in the same order as model_span builds them.
+                            yield make(
                                 trace_id,
                                 span_id,
+                                s.name,
+                                s.start_time_unix_nano,
+                                s.end_time_unix_nano,
                                 parent,
                                 kind,
                                 service,
                                 code,
                                 message,
-                                attributes_of(s.attributes) if s.attributes else {},
+                                attributes,
                                 resource_attributes,
-                                scope,
+                                scope_name,
+                                scope_version,
+                                scope_attributes,
                                 events_of(s.events, attributes_of) if s.events else [],
-                                self.links(s.links) if s.links else [],
+                                [],
+                                s.trace_state,
+                                s.flags,
+                                False,
+                                False,
+                                s.dropped_attributes_count,
+                                s.dropped_events_count,
+                                s.dropped_links_count,
                             )
                     except BadField as exc:
                         raise self.fail(
@@ -197,6 +244,15 @@ class _Reader(ReadContext):
                         ) from None
         except RecursionError:
             raise self.fail(path, "attribute values nested too deeply") from None
+
+    def known_trace_id(self, raw: str) -> str:
+        """Normalise ``raw`` and remember it: all spans of a trace then share one id string
+        (less memory) and later spans of the trace need one dict lookup."""
+        trace_id = self.trace_id(raw)
+        if len(self._trace_ids) >= _TRACE_ID_CACHE:
+            self._trace_ids.clear()
+        self._trace_ids[raw] = trace_id
+        return trace_id
 
 
 def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
@@ -239,7 +295,7 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
 
 
 def _read_lines(
-    reader: _Reader, first: schema.TracesData, lineno: int, stream: BinaryIO, snake: bool
+    reader: _Reader, first: schema.LineData, lineno: int, stream: BinaryIO, snake: bool
 ) -> Iterator[Span]:
     yield from reader.spans(first, "$")
     for line in stream:

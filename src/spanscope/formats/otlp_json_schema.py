@@ -109,8 +109,15 @@ class TracesData(msgspec.Struct, rename="camel", gc=False):
     result: TracesData | None = None  # Jaeger api_v3 wraps the request in "result"
 
 
+class LineData(msgspec.Struct, rename="camel", gc=False):
+    # One JSON line is small (an SDK batch): decoded in one go, which spares the second scan
+    # that Raw entries cost (~15% of the decode).
+    resource_spans: list[ResourceSpans] = []
+    result: LineData | None = None
+
+
 # strict=False reads 64-bit integers given as JSON strings, as the proto3 JSON mapping writes.
-LINE = msgspec.json.Decoder(TracesData, strict=False)
+LINE = msgspec.json.Decoder(LineData, strict=False)
 DOCUMENT = msgspec.json.Decoder(TracesData | list[TracesData], strict=False)
 RESOURCE_SPANS = msgspec.json.Decoder(ResourceSpans, strict=False)
 RESOURCE = msgspec.json.Decoder(Resource, strict=False)
