@@ -6,10 +6,13 @@ garbage file raises ``InputError`` "not valid OTLP protobuf" naming the source a
 Ids of the wrong length or all zeros raise ``InputError`` naming the span; unknown enum values
 read as UNSPECIFIED / UNSET with a warning.
 
-The conversion loop is the hot path (target: 400k+ spans/s on two cores): resources and scopes
-are converted once and cached by their serialized bytes (the dicts are shared by all their
-spans, as ``spanscope.model`` allows), attribute values are read with ``WhichOneof`` and ids
-with ``bytes.hex()``, all inline.
+Reading is the hot path (target: 400k+ spans/s on two cores). When the optional C decoder
+(``otlp_native``) is built, it reads every message it is sure to read exactly as the path below
+does; it gives up on anything else (errors, warnings, markers), and this module's upb path, the
+reference, reads the message instead. ``SPANSCOPE_NO_NATIVE=1`` forces the upb path. On the upb
+path resources and scopes are converted once and cached by their serialized bytes (the dicts
+are shared by all their spans, as ``spanscope.model`` allows), attribute values are read with
+``WhichOneof`` and ids with ``bytes.hex()``, all inline.
 
 ``write`` encodes batch by batch and concatenates the encoded ``TracesData`` messages, which
 protobuf defines as one message holding all the resource spans: memory stays bounded.
@@ -43,6 +46,7 @@ from spanscope.formats.otlp_common import (
     model_span,
     service_name_of,
 )
+from spanscope.formats.otlp_native import native_spans
 from spanscope.model import (
     Attributes,
     AttributeValue,
@@ -110,6 +114,10 @@ def _links(context: ReadContext, links) -> list[Link]:
 
 def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
     data = stream.read()
+    spans = native_spans(data)
+    if spans is not None:
+        yield from spans
+        return
     try:
         message = TracesData.FromString(data)
     except DecodeError:

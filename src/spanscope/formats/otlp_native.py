@@ -1,0 +1,90 @@
+"""The optional C decoder for OTLP protobuf, set up for ``otlp_proto.read``.
+
+``native_spans(data)`` returns an iterator of the model spans of a ``TracesData`` (or
+``ExportTraceServiceRequest``) decoded by ``spanscope.formats._otlp_native``, or ``None`` when
+that decoder is not built, is switched off (``SPANSCOPE_NO_NATIVE=1``), or gives up on this
+message. Giving up is how one semantics is kept with two engines: the C decoder first checks the
+whole message and declines anything the upb path would reject or warn about, or that it is not
+sure to read the same way (see the C file's header), so the caller then reads it with upb and
+errors and warnings are the upb path's. The markers ``model_span`` takes out (``shared``,
+FOLLOWS_FROM links) are taken out the same way, the latter by ``split_follows_from`` itself.
+Spans the C decoder yields equal the upb path's, attribute by attribute, and share resource and
+scope attribute dicts the same way.
+
+The C decoder is told at import which fields the installed ``opentelemetry-proto`` schema has,
+so a field added by a newer schema makes it give up rather than silently skip a field upb reads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from opentelemetry.proto.common.v1 import common_pb2
+from opentelemetry.proto.resource.v1 import resource_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+from spanscope.formats.otlp_common import FOLLOWS_FROM_KEY, SHARED_KEY, split_follows_from
+from spanscope.model import Event, Link, Span, SpanKind, StatusCode
+
+try:
+    from spanscope.formats import _otlp_native
+except ImportError:  # built without a C compiler: the upb path reads everything
+    _otlp_native = None
+
+DISABLE_VARIABLE = "SPANSCOPE_NO_NATIVE"
+
+# In the order of the C decoder's message type numbers (M_TRACES ... M_KVLIST).
+_MESSAGES = (
+    trace_pb2.TracesData,
+    trace_pb2.ResourceSpans,
+    trace_pb2.ScopeSpans,
+    trace_pb2.Span,
+    trace_pb2.Span.Event,
+    trace_pb2.Span.Link,
+    trace_pb2.Status,
+    resource_pb2.Resource,
+    common_pb2.InstrumentationScope,
+    common_pb2.KeyValue,
+    common_pb2.AnyValue,
+    common_pb2.ArrayValue,
+    common_pb2.KeyValueList,
+)
+
+
+def _configure() -> bool:
+    if _otlp_native is None:
+        return False
+    numbers = [[field.number for field in m.DESCRIPTOR.fields] for m in _MESSAGES]
+    if any(number >= 64 for fields in numbers for number in fields):
+        return False  # the C decoder keeps field sets as 64-bit masks
+    try:
+        _otlp_native.configure(
+            Span,
+            Event,
+            Link,
+            tuple(SpanKind(value) for value in range(6)),
+            tuple(StatusCode(value) for value in range(3)),
+            SHARED_KEY,
+            FOLLOWS_FROM_KEY,
+            split_follows_from,
+            tuple(sum(1 << number for number in fields) for fields in numbers),
+        )
+    except ValueError:  # a schema without a field the C decoder reads: stay on upb
+        return False
+    return True
+
+
+AVAILABLE = _configure()
+
+
+def enabled() -> bool:
+    """Whether the C decoder is built, configured, and not switched off by the environment."""
+    return AVAILABLE and os.environ.get(DISABLE_VARIABLE, "") in ("", "0")
+
+
+def native_spans(data: object) -> Iterator[Span] | None:
+    """The spans of ``data`` decoded in C, or None: then read it with upb (see module doc)."""
+    if type(data) is not bytes or not enabled() or not _otlp_native.check(data):
+        return None
+    return _otlp_native.Spans(data)
