@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spanscope.analysis.critical_path import critical_path, critical_time_by_span
+from spanscope.analysis.critical_path import critical_path, critical_time, critical_time_by_span
 from spanscope.model import Span, SpanKind
 from tests.analysis.builders import MS, T0, build, sid, span
 
@@ -162,3 +162,11 @@ def test_sections_never_overlap_lie_inside_the_root_and_tile_it(trace, strict):
     total = sum(s.end_ns - s.start_ns for s in sections)
     assert total <= root.duration_ns
     assert total == root.duration_ns
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees(), st.booleans())
+def test_critical_time_sums_the_sections_per_span(trace, strict):
+    assert critical_time(trace, strict=strict) == critical_time_by_span(
+        critical_path(trace, strict=strict)
+    )

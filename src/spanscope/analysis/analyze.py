@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from spanscope.analysis.critical_path import (
     CriticalSection,
     critical_path,
+    critical_time,
     critical_time_by_span,
 )
 from spanscope.analysis.dependencies import DependencyCollector
@@ -158,8 +159,9 @@ class Analyzer:
         self.operations: dict[tuple[str, str], _Operation] = {}
         self.slow_count = 0
         self._slow: list[tuple[tuple[int, int], int, SlowSpan]] = []  # min-heap, by self time
-        # min-heap of the longest traces; details are worked out once, at the end
-        self._slowest: list[tuple[int, int, Trace, list[CriticalSection], bool]] = []
+        # min-heap of the longest traces; their critical paths and details are worked out once,
+        # at the end
+        self._slowest: list[tuple[int, int, Trace, bool]] = []
         self._groups: dict[tuple[str, str, str, str], _ErrorGroup] = {}
         self._problems: dict[str, _ProblemTally] = {}
         self.dependencies = DependencyCollector()
@@ -182,8 +184,7 @@ class Analyzer:
 
         errors = error_ids(trace)
         root_failed = root.span_id in errors
-        sections = critical_path(trace, strict=options.jaeger_strict)
-        on_path = critical_time_by_span(sections)
+        on_path = critical_time(trace, strict=options.jaeger_strict)
 
         endpoint = self.endpoints.get((root.service_name, root.name))
         if endpoint is None:
@@ -259,13 +260,13 @@ class Analyzer:
 
         if len(self._slowest) < top or root.duration_ns > self._slowest[0][0]:
             self._seq += 1
-            entry = (root.duration_ns, -self._seq, trace, sections, root_failed)
+            entry = (root.duration_ns, -self._seq, trace, root_failed)
             if len(self._slowest) < top:
                 heapq.heappush(self._slowest, entry)
             else:
                 heapq.heapreplace(self._slowest, entry)
 
-        self.profiles.add(trace, sections, on_path)
+        self.profiles.add(trace, None, on_path)
 
         if errors:
             self.with_errors += 1
@@ -399,8 +400,8 @@ class Analyzer:
                 [item for _, _, item in sorted(self._slow, reverse=True)],
             ),
             slowest_traces=[
-                _detail(trace, sections, failed, top)
-                for _, _, trace, sections, failed in sorted(
+                _detail(trace, critical_path(trace, strict=options.jaeger_strict), failed, top)
+                for _, _, trace, failed in sorted(
                     self._slowest, key=lambda item: item[:2], reverse=True
                 )
             ],

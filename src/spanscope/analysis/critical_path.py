@@ -26,6 +26,7 @@ in ascending time order, contiguous, never overlapping, exactly tiling
 ``[root.start_ns, root.end_ns]`` (so they sum to the root's duration); empty sections are
 omitted. A span that never ended is treated as lasting zero time. Spans not under the main root
 (orphans, other roots) are not part of the path. The trace is not modified.
+``critical_time(trace)`` gives the per-span totals of those sections directly.
 """
 
 from __future__ import annotations
@@ -98,8 +99,31 @@ def critical_path(trace: Trace, *, strict: bool = False) -> list[CriticalSection
     """Critical-path sections of ``trace``'s main root, in ascending time order.
 
     ``strict`` follows Jaeger UI to the letter on back-to-back children (module docstring)."""
+    sections: list[CriticalSection] = []
+    _walk(trace, strict, sections, None)
+    sections.reverse()
+    return sections
+
+
+def critical_time(trace: Trace, *, strict: bool = False) -> dict[str, int]:
+    """Span id -> ns it spent on the critical path: ``critical_time_by_span(critical_path(
+    trace))`` in one step, without building the sections (the analyzer's per-trace need).
+    The entries come in no particular order."""
+    totals: dict[str, int] = {}
+    _walk(trace, strict, None, totals)
+    return totals
+
+
+def _walk(
+    trace: Trace,
+    strict: bool,
+    sections: list[CriticalSection] | None,
+    totals: dict[str, int] | None,
+) -> None:
+    """The walk of rule 3, from the root's end back to its start: appends each section to
+    ``sections`` (latest first) or adds its length to its span's entry in ``totals``."""
     if not trace.roots:
-        return []
+        return
     root = trace.root
     # Windows and children are worked out lazily, for the spans the walk reaches: a big trace's
     # path usually touches a small part of it.
@@ -108,7 +132,6 @@ def critical_path(trace: Trace, *, strict: bool = False) -> list[CriticalSection
     by_id = trace.by_id
     has_children = trace.children
 
-    sections: list[CriticalSection] = []
     span_id = root.span_id
     returning: int | None = None
     while True:
@@ -136,18 +159,19 @@ def critical_path(trace: Trace, *, strict: bool = False) -> list[CriticalSection
             if position:
                 lfc = ids[position - 1]
         if lfc is not None:
-            lfc_end = windows[lfc][1]
-            if lfc_end != section_end:
-                sections.append(CriticalSection(span_id, lfc_end, section_end))
-            span_id, returning = lfc, None
-            continue
-        if start != section_end:
-            sections.append(CriticalSection(span_id, start, section_end))
-        if not parent_id:
+            section_start = windows[lfc][1]
+            span_id_next, returning_next = lfc, None
+        else:
+            section_start = start
+            span_id_next, returning_next = parent_id, start
+        if section_start != section_end:
+            if totals is None:
+                sections.append(CriticalSection(span_id, section_start, section_end))  # type: ignore[union-attr]
+            else:
+                totals[span_id] = totals.get(span_id, 0) + section_end - section_start
+        if lfc is None and not parent_id:
             break
-        span_id, returning = parent_id, start
-    sections.reverse()
-    return sections
+        span_id, returning = span_id_next, returning_next
 
 
 def critical_time_by_span(sections: list[CriticalSection]) -> dict[str, int]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from spanscope.analysis.critical_path import critical_path, critical_time_by_span
+from spanscope.analysis.critical_path import critical_time
 from spanscope.analysis.detectors.cardinality import NameStats, high_cardinality_names
 from spanscope.analysis.detectors.n_plus_one import NPlusOneDetector, statement_template
 from spanscope.analysis.detectors.propagation import PropagationDetector
@@ -94,7 +94,7 @@ def detect_anti_patterns(
     for trace in traces:
         if not trace.spans or not trace.roots:
             continue
-        on_path = critical_time_by_span(critical_path(trace, strict=strict))
+        on_path = critical_time(trace, strict=strict)
         collector.add(trace, on_path)
         seen: set[tuple[str, str]] = set()
         for span in trace.spans:
