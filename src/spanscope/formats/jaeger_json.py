@@ -8,7 +8,8 @@ Reading accepts, detected from the document's shape:
 - one span object with an inline process (a Jaeger Elasticsearch span document, whose tag
   values are all strings and whose binary values are hex).
 Jaeger's internal domain model written as protobuf JSON (base64 ``traceId``/``spanId``, RFC 3339
-times: Jaeger's own test fixtures) is refused with a message saying so, as is OTLP JSON.
+times: Jaeger's own test fixtures) is refused with a message saying so, as is OTLP JSON (looked
+for only when a document gives no span, so valid Jaeger JSON is never scanned for them).
 
 Mapping (the one the OTel Jaeger translator uses): ``startTime``/``duration`` are microseconds,
 ``end = start + duration``; 16-digit trace ids are left-padded to 32. The first CHILD_OF
@@ -26,8 +27,9 @@ A span's ``warnings`` become ``span.warnings``; a trace's warnings go to diagnos
 ``flags`` (1 = sampled) become ``span.flags``. A span without ``duration`` never ended
 (``end_ns == 0``; the writer omits it for such spans).
 
-Memory: a Jaeger document is one JSON value, so it is decoded whole (typed ``msgspec`` structs)
-and spans are yielded trace by trace; this format cannot stream.
+Memory: a Jaeger document is one JSON value, so it is decoded whole (typed ``msgspec`` structs,
+``jaeger_structs``: tags checked by msgspec first, leniently when that fails) and spans are
+yielded trace by trace; this format cannot stream.
 
 Bad input raises ``InputError`` naming the JSON path (``$.data[0].spans[3].spanID``) or byte
 offset: malformed or truncated JSON, a value of the wrong JSON type, a missing trace or span id.
@@ -47,7 +49,8 @@ from typing import Any, BinaryIO
 import msgspec
 
 from spanscope.errors import Diagnostics, InputError
-from spanscope.formats.jaeger_spans import Document, RawSpan, RawTrace, SpanReader, hex_id_for
+from spanscope.formats.jaeger_spans import SpanReader, hex_id_for
+from spanscope.formats.jaeger_structs import CHECKED, LENIENT, PROBE, Decoders
 from spanscope.formats.jaeger_writer import write
 from spanscope.formats.json_errors import split_path, syntax_error
 from spanscope.model import Span
@@ -56,38 +59,50 @@ NAME = "jaeger-json"
 
 __all__ = ["NAME", "hex_id_for", "read", "write"]
 
-
-class _Probe(msgspec.Struct):
-    """Enough of an array's first element to tell traces from spans."""
-
-    spans: Any = None
-
-
-_TOP = msgspec.json.Decoder(Document | list[msgspec.Raw])
-_PROBE = msgspec.json.Decoder(_Probe)
-_TRACES = msgspec.json.Decoder(list[RawTrace])
-_SPANS = msgspec.json.Decoder(list[RawSpan])
+_BOM = b"\xef\xbb\xbf"
+_HEAD = 65536
 
 
 def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
     """Yield the spans of one Jaeger JSON document (see the module docstring)."""
     data = stream.read()
-    if data.startswith(b"\xef\xbb\xbf"):
+    if data[:3] == _BOM:
         data = data[3:]
-    if not data.strip():
+    if not data or data.isspace():
         raise InputError(source, "start of file", "the input is empty")
-    _refuse_relatives(data[:65536], source)
-    doc = decode(_TOP, data, source)
+    spans = _spans(data, source, diagnostics)
+    try:
+        first = next(spans, None)
+    except InputError:
+        # JSON of a related format decodes into our structs but then lacks what Jaeger JSON
+        # must have (ids, a known shape): say what it is instead. Looked for only when the
+        # document gave no span, so reading valid Jaeger JSON never scans for it.
+        _refuse_relatives(data[:_HEAD], source)
+        raise
+    if first is None:
+        _refuse_relatives(data[:_HEAD], source)
+        return
+    yield first
+    yield from spans
+
+
+def _spans(data: bytes, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
+    flavour, doc = _decode(CHECKED, "top", data, source)
     reader = SpanReader(source, diagnostics)
+    reader.typed = flavour.typed
     if isinstance(doc, list):
         if not doc:
             return
-        first = decode(_PROBE, doc[0], source, "$[0]")
+        first = decode(PROBE, doc[0], source, "$[0]")
         if first.spans is not None:
-            for index, trace in enumerate(decode(_TRACES, data, source)):
+            flavour, traces = _decode(flavour, "traces", data, source)
+            reader.typed = flavour.typed
+            for index, trace in enumerate(traces):
                 yield from reader.trace(trace, f"$[{index}]")
         else:
-            yield from reader.spans(decode(_SPANS, data, source), "", {}, "$")
+            flavour, spans = _decode(flavour, "spans", data, source)
+            reader.typed = flavour.typed
+            yield from reader.spans(spans, "", {}, "$")
         return
     if doc.data is not None:
         if isinstance(doc.data, list):
@@ -98,7 +113,11 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
     elif doc.spans is not None:
         yield from reader.trace(doc, "$")
     elif doc.spanID:
-        # A lone span is Jaeger's Elasticsearch document, where binary values are hex.
+        # A lone span is Jaeger's Elasticsearch document, where binary values are hex: only
+        # the lenient flavour tries hex before base64.
+        if flavour.typed:
+            doc = decode(LENIENT.top, data, source)
+            reader.typed = False
         reader.hex_binary = True
         yield reader.span(doc, "", reader.process_of(doc, {}, {}, "$"), "$")
     elif doc.errors:
@@ -110,6 +129,18 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
             "not Jaeger JSON: expected {data: [trace...]}, a trace {traceID, spans, "
             "processes}, a span, or an array of spans",
         )
+
+
+def _decode(flavour: Decoders, part: str, data: bytes, source: str) -> tuple[Decoders, Any]:
+    """``data`` decoded by the ``part`` decoder (top, traces, spans) of ``flavour``; the checked
+    flavour falls back to the lenient one, whose errors become InputError. Returns the flavour
+    that decoded it."""
+    if flavour.typed:
+        try:
+            return CHECKED, getattr(CHECKED, part).decode(data)
+        except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+            pass
+    return LENIENT, decode(getattr(LENIENT, part), data, source)
 
 
 def _refuse_relatives(head: bytes, source: str) -> None:

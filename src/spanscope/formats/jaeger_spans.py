@@ -1,6 +1,6 @@
-"""Decoded Jaeger JSON (typed ``msgspec`` structs) and their conversion to model spans.
+"""Decoded Jaeger JSON (``jaeger_structs``) converted to model spans.
 
-``jaeger_json`` decodes a document into these structs and hands each trace's spans to a
+``jaeger_json`` decodes a document into those structs and hands each trace's spans to a
 ``SpanReader``, which applies the mapping described in ``jaeger_json``'s docstring: ids
 normalised (non-hex ids mapped by ``hex_id_for``, with one warning per input), microseconds to
 nanoseconds, references to parent/links, special tags to fields, processes to one shared
@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 
 from spanscope.errors import Diagnostics, InputError
+from spanscope.formats.jaeger_structs import Log, Process, RawSpan, RawTrace
 from spanscope.formats.jaeger_tags import decode_value
 from spanscope.model import (
     Attributes,
@@ -29,67 +30,6 @@ from spanscope.model import (
     normalize_span_id,
     normalize_trace_id,
 )
-
-# Microsecond times that fit in int64 nanoseconds; durations may be negative (our writer keeps a
-# span that ends before it starts visible that way).
-_Micros = Annotated[int, msgspec.Meta(ge=0, le=(2**63 - 1) // 1000)]
-_Duration = Annotated[int, msgspec.Meta(ge=-(2**63 // 1000), le=(2**63 - 1) // 1000)]
-_Flags = Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)]
-
-
-class Tag(msgspec.Struct):
-    key: str = ""
-    type: str | None = None
-    value: Any = None
-
-
-class Log(msgspec.Struct):
-    timestamp: _Micros = 0
-    fields: list[Tag] | None = None
-
-
-class Ref(msgspec.Struct):
-    refType: str = "CHILD_OF"
-    traceID: str = ""
-    spanID: str = ""
-
-
-class Process(msgspec.Struct):
-    serviceName: str = ""
-    tags: list[Tag] | None = None
-
-
-class RawSpan(msgspec.Struct):
-    traceID: str = ""
-    spanID: str = ""
-    parentSpanID: str = ""
-    flags: _Flags = 0
-    operationName: str = ""
-    references: list[Ref] | None = None
-    startTime: _Micros = 0
-    duration: _Duration | None = None
-    tags: list[Tag] | None = None
-    logs: list[Log] | None = None
-    processID: str = ""
-    process: Process | None = None
-    warnings: list[str] | None = None
-
-
-class RawTrace(msgspec.Struct):
-    traceID: str = ""
-    spans: list[RawSpan] | None = None
-    processes: dict[str, Process] | None = None
-    warnings: list[str] | None = None
-
-
-class Document(RawSpan):
-    """Any top-level object: an export (``data``), a trace (``spans``) or one span."""
-
-    data: list[RawTrace] | RawTrace | None = None
-    spans: list[RawSpan] | None = None
-    processes: dict[str, Process] | None = None
-    errors: Any = None
-
 
 _KINDS = {
     "client": SpanKind.CLIENT,
@@ -120,6 +60,11 @@ _PLAIN = {"string": str, "bool": bool, "float64": float}  # int64 needs a range 
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _ZERO_SPAN = "0" * 16
 _HEX = frozenset("0123456789abcdef")
+_HEX_DIGITS = "0123456789abcdef"
+# Converted processes by their encoded content, for every reader (see shared_process); the
+# model's resource attributes are shared dicts that nothing mutates.
+_SHARED_PROCESSES: dict[bytes, tuple[str, Attributes]] = {}
+_SHARED_LIMIT = 4096  # ``not text.strip(_HEX_DIGITS)``: all lowercase hex, fast
 
 
 # The field order ``SpanReader.span`` passes positionally; a model change must show up here.
@@ -180,6 +125,7 @@ class SpanReader:
         self.source = source
         self.diagnostics = diagnostics
         self.hex_binary = False
+        self.typed = False  # tags are checked structs (``jaeger_structs``), values as declared
         self._remapped: dict[str, str] = {}
         self._last_trace: tuple[str | None, str] = (None, "")
         self._inline: dict[bytes, tuple[str, Attributes]] = {}
@@ -238,12 +184,17 @@ class SpanReader:
         """``process`` converted once per content: every trace of an export repeats the same
         few processes. One that warns is converted each time, so every place is reported."""
         key = msgspec.json.encode(process)
-        found = self._shared.get(key)
+        # Shared by every reader: data sets of many small files (one trace each) repeat the
+        # same processes in every file. Hex binary values read differently: their own cache.
+        shared = self._shared if self.hex_binary else _SHARED_PROCESSES
+        found = shared.get(key)
         if found is None:
             warned = self.diagnostics.count
             found = self.process(process, place)
             if self.diagnostics.count == warned:
-                self._shared[key] = found
+                if len(shared) >= _SHARED_LIMIT:
+                    shared.clear()
+                shared[key] = found
         return found
 
     def process(self, process: Process, place: Place) -> tuple[str, Attributes]:
@@ -263,9 +214,10 @@ class SpanReader:
             attributes[tag.key] = value
         return name, attributes
 
-    def value(self, tag: Tag, place: Place) -> Any:
+    def value(self, tag: Any, place: Place) -> Any:
+        """One tag's attribute value (a ``Tag`` or a checked tag, see ``jaeger_structs``)."""
         value = tag.value
-        if _PLAIN.get(tag.type) is type(value):  # type: ignore[arg-type]
+        if _PLAIN.get(tag.type) is type(value) or type(value) is bytes:  # bytes: checked binary
             return value
         return decode_value(
             tag.key, tag.type, value, lambda message: self.warn(place, message), self.hex_binary
@@ -302,35 +254,46 @@ class SpanReader:
             self._last_trace = (raw_trace_id, trace_id)
         span_id = raw.spanID
         # Already a lowercase 16-digit hex id (the usual case): skip the normalising call.
-        if (
-            len(span_id) != 16
-            or not span_id.islower()
-            or not _HEX.issuperset(span_id)
-            or span_id == _ZERO_SPAN
-        ):
+        if len(span_id) != 16 or span_id.strip(_HEX_DIGITS) or span_id == _ZERO_SPAN:
             span_id = self.id(span_id, 16, place, "spanID")
-        parent_id, follows_from, links = self.references(raw, trace_id, place)
-
-        attributes: Attributes = {}
-        special: dict[str, Any] | None = None
-        for tag in raw.tags or ():
-            key = tag.key
-            value = tag.value
-            kind = tag.type
-            if _PLAIN.get(kind) is not type(value) and not (  # type: ignore[arg-type]
-                # An int64 tag holding an in-range int (bools excluded) needs no conversion.
-                kind == "int64" and type(value) is int and _INT64_MIN <= value <= _INT64_MAX
+        references = raw.references
+        if (  # the common case: one CHILD_OF reference to a parent in the same trace
+            references
+            and len(references) == 1
+            and not raw.parentSpanID
+            and references[0].refType == _CHILD_OF
+        ):
+            reference = references[0]
+            parent_id = reference.spanID
+            if (
+                reference.traceID == raw.traceID
+                and len(parent_id) == 16
+                and not parent_id.strip(_HEX_DIGITS)
+                and parent_id != _ZERO_SPAN
             ):
-                value = self.value(tag, place)
-            if key in _SPECIAL:
-                if special is None:
-                    special = {}
-                special[key] = value
+                follows_from = False
+                links: list[Link] = []
             else:
-                if key in attributes:
-                    self.warn(place, f"tag {key!r} appears twice; the last value is kept")
-                attributes[key] = value
-        fields = _special_fields(special, attributes) if special else _NO_FIELDS
+                parent_id, follows_from, links = self.references(raw, trace_id, place)
+        elif references or raw.parentSpanID not in _ZERO_IDS:
+            parent_id, follows_from, links = self.references(raw, trace_id, place)
+        else:
+            parent_id, follows_from, links = "", False, []
+
+        tags = raw.tags
+        if not tags:
+            attributes: Attributes = {}
+            fields = _NO_FIELDS
+        elif self.typed:
+            # Checked tags (jaeger_structs): every value already has its declared type, so a
+            # span whose tag keys are distinct is one dict build, the special tags moved out.
+            attributes = {tag.key: tag.value for tag in tags}
+            if len(attributes) != len(tags):
+                attributes, fields = self.tags(tags, place)  # duplicates: warn as usual
+            else:
+                fields = _typed_special_fields(attributes)
+        else:
+            attributes, fields = self.tags(tags, place)
         start_ns = raw.startTime * 1000
         duration = raw.duration
         # Positional: msgspec matches 20 keyword arguments several times slower than it takes
@@ -358,6 +321,29 @@ class SpanReader:
             follows_from,
             warnings=list(raw.warnings) if raw.warnings else [],
         )
+
+    def tags(self, tags: list, place: Place) -> tuple[Attributes, _Fields]:
+        """A span's attributes and the model fields its special tags carry, tag by tag."""
+        attributes: Attributes = {}
+        special: dict[str, Any] | None = None
+        for tag in tags:
+            key = tag.key
+            value = tag.value
+            kind = tag.type
+            if _PLAIN.get(kind) is not type(value) and not (  # type: ignore[arg-type]
+                # An int64 tag holding an in-range int (bools excluded) needs no conversion.
+                kind == "int64" and type(value) is int and _INT64_MIN <= value <= _INT64_MAX
+            ):
+                value = self.value(tag, place)
+            if key in _SPECIAL:
+                if special is None:
+                    special = {}
+                special[key] = value
+            else:
+                if key in attributes:
+                    self.warn(place, f"tag {key!r} appears twice; the last value is kept")
+                attributes[key] = value
+        return attributes, _special_fields(special, attributes) if special else _NO_FIELDS
 
     def references(self, raw: RawSpan, trace_id: str, place: Place) -> tuple[str, bool, list[Link]]:
         references = raw.references
@@ -446,6 +432,42 @@ _Fields = tuple[SpanKind, StatusCode, str, str, str, str]
 # Enum members as module constants: ``StatusCode.X`` is a slow attribute lookup per span.
 _UNSPECIFIED, _UNSET, _ERROR_STATUS = SpanKind.UNSPECIFIED, StatusCode.UNSET, StatusCode.ERROR
 _NO_FIELDS: _Fields = (_UNSPECIFIED, _UNSET, "", "", "", "")
+
+
+# Special tags besides the three that nearly every OTel-exported span has.
+_RARE_SPECIAL = _SPECIAL - {"span.kind", "otel.scope.name", "otel.scope.version"}
+
+
+def _typed_special_fields(attributes: Attributes) -> _Fields:
+    """``_special_fields`` for checked tags already in ``attributes``: the special ones are
+    moved out; the usual ones (kind, scope name and version, strings) without a dict of them."""
+    kind = attributes.pop("span.kind", None)
+    scope_name = attributes.pop("otel.scope.name", None)
+    scope_version = attributes.pop("otel.scope.version", None)
+    if _RARE_SPECIAL.isdisjoint(attributes):
+        found = _KINDS.get(kind) if type(kind) is str else None  # type: ignore[arg-type]
+        if (
+            (kind is None or found is not None)
+            and (scope_name is None or type(scope_name) is str)
+            and (scope_version is None or type(scope_version) is str)
+        ):
+            return (
+                _UNSPECIFIED if found is None else found,
+                _UNSET,
+                "",
+                scope_name or "",
+                scope_version or "",
+                "",
+            )
+    special = {key: attributes.pop(key) for key in _RARE_SPECIAL.intersection(attributes)}
+    for key, value in (
+        ("span.kind", kind),
+        ("otel.scope.name", scope_name),
+        ("otel.scope.version", scope_version),
+    ):
+        if value is not None:  # checked tags are never null
+            special[key] = value
+    return _special_fields(special, attributes)
 
 
 def _special_fields(special: dict[str, Any], attributes: Attributes) -> _Fields:
