@@ -107,10 +107,71 @@ def critical_path(trace: Trace, *, strict: bool = False) -> list[CriticalSection
 
 def critical_time(trace: Trace, *, strict: bool = False) -> dict[str, int]:
     """Span id -> ns it spent on the critical path: ``critical_time_by_span(critical_path(
-    trace))`` in one step, without building the sections (the analyzer's per-trace need).
-    The entries come in no particular order."""
+    trace))`` without building the sections (the analyzer's per-trace need). Entries come in
+    no particular order; spans with no time on the path have none.
+
+    The walk of rule 3 descends into a child with the child's clamped window and comes back at
+    that window's start, so what happens inside a child depends on its window alone. Each span
+    is therefore handled once, from a work list: its children chosen right to left as the walk
+    would choose them, its own time its window minus theirs (they never overlap)."""
     totals: dict[str, int] = {}
-    _walk(trace, strict, None, totals)
+    if not trace.roots:
+        return totals
+    root = trace.root
+    children_of = trace.children
+    producer_kind, consumer_kind = _PRODUCER, _CONSUMER
+    work = [(root, root.start_ns, _end(root))]
+    while work:
+        span, start, end = work.pop()
+        own = end - start
+        if not own:
+            continue  # a zero window: everything under it is clamped to nothing
+        below = children_of.get(span.span_id)
+        if below:
+            producer = span.kind == producer_kind
+            keyed: list[tuple[int, int, int, Span]] = []
+            for index, child in enumerate(below):
+                if child.follows_from or (producer and child.kind == consumer_kind):
+                    continue  # not blocking (rule 1)
+                c_start = child.start_ns
+                c_end = child.end_ns
+                if c_end < c_start:
+                    c_end = c_start
+                if c_start >= start:
+                    if c_start >= end:
+                        continue
+                    if c_end > end:
+                        c_end = end
+                else:
+                    if c_end <= start:
+                        continue
+                    c_start = start
+                    if c_end > end:
+                        c_end = end
+                keyed.append((c_end, -index, c_start, child))
+            if len(keyed) == 1:  # the common case: the only child is on the path
+                c_end, _, c_start, child = keyed[0]
+                own -= c_end - c_start
+                work.append((child, c_start, c_end))
+            elif keyed:
+                keyed.sort()  # -index is unique: the spans themselves are never compared
+                ends = [item[0] for item in keyed]
+                position = len(keyed)
+                while True:
+                    c_end, _, c_start, child = keyed[position - 1]
+                    own -= c_end - c_start
+                    work.append((child, c_start, c_end))
+                    returning = c_start
+                    if strict:
+                        position = bisect_left(ends, returning, 0, position - 1)
+                    else:
+                        position = bisect_right(ends, returning, 0, position - 1)
+                        while position and keyed[position - 1][2] >= returning:
+                            position -= 1
+                    if not position:
+                        break
+        if own:
+            totals[span.span_id] = own
     return totals
 
 
