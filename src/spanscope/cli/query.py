@@ -62,7 +62,12 @@ def summarize(spans: list[Span]) -> dict:
 
 
 @click.command()
-@click.option("--db", default="spanscope.duckdb", show_default=True, help="Store file.")
+@click.option(
+    "--db",
+    default="spanscope.duckdb",
+    show_default=True,
+    help="Store: a DuckDB file, clickhouse://host:8123/database, or chdb:FOLDER.",
+)
 @click.option("--service", default=None, help="A span of the trace is of this service.")
 @click.option("--operation", default=None, help="...and has this name.")
 @click.option("--kind", type=click.Choice(sorted(_KINDS)), default=None, help="...this kind.")

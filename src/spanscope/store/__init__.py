@@ -1,4 +1,5 @@
-"""Trace storage: the ``Store`` protocol (``spanscope.store.base``) and its DuckDB backend.
+"""Trace storage: the ``Store`` protocol (``spanscope.store.base``) and its backends: DuckDB in
+a file (the default) and ClickHouse (``clickhouse://`` server or ``chdb:`` in process).
 
 Use::
 
@@ -50,9 +51,18 @@ __all__ = [
 ]
 
 
+CLICKHOUSE_SCHEMES = ("clickhouse://", "clickhouses://", "chdb:")
+
+
 def open_store(path: str | os.PathLike, read_only: bool = False, compact: bool = False):
     """Open (or create) the DuckDB store at ``path``; see ``DuckDBStore`` (``compact``: smaller
-    files, slower writes)."""
+    files, slower writes). A ``clickhouse://user:pass@host:8123/database`` URL opens the
+    ClickHouse store on that server instead, ``chdb:FOLDER`` ClickHouse in this process (see
+    ``spanscope.store.clickhouse_store``)."""
+    if isinstance(path, str) and path.startswith(CLICKHOUSE_SCHEMES):
+        from spanscope.store.clickhouse_store import open_clickhouse
+
+        return open_clickhouse(path, read_only=read_only)
     from spanscope.store.duckdb_store import DuckDBStore
 
     return DuckDBStore(path, read_only=read_only, compact=compact)

@@ -4,11 +4,18 @@ documented on ``TraceQuery``).
 Values are inlined as SQL literals (text quoted and escaped, numbers as integers) rather than
 bound as parameters: DuckDB prunes row groups by their min/max statistics only for constants it
 sees at planning time, and prepared parameters cannot appear inside the list lambdas that search
-event and link attributes. The same conditions are valid ClickHouse SQL except for the JSON
-attribute lookups.
+event and link attributes.
+
+The same conditions serve the ClickHouse store through a ``Dialect``: how a text is quoted
+(ClickHouse reads backslash escapes, DuckDB does not), how an attribute is looked up (DuckDB's
+JSON columns, ClickHouse's maps), how an array of attribute sets is searched, and how a time in
+nanoseconds is written. The Jaeger semantics live once, here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from spanscope.model import SpanKind
 from spanscope.store.base import TraceQuery
@@ -32,69 +39,109 @@ def _json_pointer(key: str) -> str:
     return literal("/" + key.replace("~", "~0").replace("/", "~1"))
 
 
-def _attribute_match(key: str, value: str) -> str:
+@dataclass(frozen=True)
+class Dialect:
+    text: Callable[[str], str]  # a text as a literal
+    attribute: Callable[[str, str], str]  # (column, key) -> the value as text
+    any_attribute: Callable[[str, str, str], str]  # (list column, key, literal) -> condition
+    time: Callable[[int], str]  # ns since the epoch -> a timestamp
+
+
+def _duckdb_any(column: str, key: str, text: str) -> str:
+    return (
+        f'coalesce(list_bool_or(list_transform("{column}", '
+        f"a -> json_extract_string(a, {_json_pointer(key)}) = {text})), false)"
+    )
+
+
+DUCKDB = Dialect(
+    text=literal,
+    attribute=lambda column, key: f"json_extract_string({column}, {_json_pointer(key)})",
+    any_attribute=_duckdb_any,
+    time=time_literal,
+)
+
+
+def clickhouse_literal(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("search text cannot contain NUL characters")
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+CLICKHOUSE = Dialect(
+    text=clickhouse_literal,
+    attribute=lambda column, key: f'"{column}"[{clickhouse_literal(key)}]',
+    any_attribute=lambda column, key, text: (
+        f'arrayExists(a -> a[{clickhouse_literal(key)}] = {text}, "{column}")'
+    ),
+    time=lambda ns: f"fromUnixTimestamp64Nano(toInt64({max(0, min(int(ns), MAX_TIME_NS))}))",
+)
+
+
+def _attribute_match(key: str, value: str, dialect: Dialect) -> str:
     """``key`` has text ``value`` in the span's, resource's, scope's, an event's or a link's
     attributes."""
-    pointer, text = _json_pointer(key), literal(value)
+    text = dialect.text(value)
     direct = " OR ".join(
-        f"json_extract_string({column}, {pointer}) = {text}"
+        f"{dialect.attribute(column, key)} = {text}"
         for column in ("SpanAttributes", "ResourceAttributes", "ScopeAttributes")
     )
     nested = " OR ".join(
-        f'coalesce(list_bool_or(list_transform("{column}", '
-        f"a -> json_extract_string(a, {pointer}) = {text})), false)"
+        dialect.any_attribute(column, key, text)
         for column in ("Events.Attributes", "Links.Attributes")
     )
     return f"({direct} OR {nested})"
 
 
-def _tag_condition(key: str, value: str) -> str:
+def _tag_condition(key: str, value: str, dialect: Dialect) -> str:
     """One tag, with Jaeger's special keys; the plain attribute match always counts too, so a
     span attribute that happens to be called ``span.kind`` still matches."""
-    plain = _attribute_match(key, value)
+    plain = _attribute_match(key, value, dialect)
     lowered = value.lower()
+    quote = dialect.text
     special = None
     if key == "error" and lowered == "true":
         special = "StatusCode = 'Error'"
     elif key == "span.kind":
-        special = f"lower(SpanKind) = {literal(lowered)}"
+        special = f"lower(SpanKind) = {quote(lowered)}"
     elif key == "span.status":
-        special = f"lower(StatusCode) = {literal(lowered)}"
+        special = f"lower(StatusCode) = {quote(lowered)}"
     elif key == "scope.name":
-        special = f"ScopeName = {literal(value)}"
+        special = f"ScopeName = {quote(value)}"
     elif key == "scope.version":
-        special = f"ScopeVersion = {literal(value)}"
+        special = f"ScopeVersion = {quote(value)}"
     elif key.startswith("resource.") and len(key) > len("resource."):
-        resource_key = _json_pointer(key[len("resource.") :])
-        special = f"json_extract_string(ResourceAttributes, {resource_key}) = {literal(value)}"
+        resource_value = dialect.attribute("ResourceAttributes", key[len("resource.") :])
+        special = f"{resource_value} = {quote(value)}"
     return f"({special} OR {plain})" if special else plain
 
 
-def span_conditions(query: TraceQuery) -> list[str]:
+def span_conditions(query: TraceQuery, dialect: Dialect = DUCKDB) -> list[str]:
     """The conditions one span must meet for its trace to match ``query`` (AND them)."""
     conditions = []
+    quote, time = dialect.text, dialect.time
     if query.service:
-        conditions.append(f"ServiceName = {literal(query.service)}")
+        conditions.append(f"ServiceName = {quote(query.service)}")
     if query.operation:
-        conditions.append(f"SpanName = {literal(query.operation)}")
+        conditions.append(f"SpanName = {quote(query.operation)}")
     if query.span_kind is not None:
         conditions.append(f"SpanKind = '{SPAN_KINDS[SpanKind(query.span_kind)]}'")
     if query.start_time_min is not None:
-        conditions.append(f'"Timestamp" >= {time_literal(query.start_time_min)}')
+        conditions.append(f'"Timestamp" >= {time(query.start_time_min)}')
     if query.start_time_max is not None:
-        conditions.append(f'"Timestamp" <= {time_literal(query.start_time_max)}')
+        conditions.append(f'"Timestamp" <= {time(query.start_time_max)}')
     if query.duration_min:
         conditions.append(f"Duration >= {int(query.duration_min)}")
     if query.duration_max:
         conditions.append(f"Duration <= {int(query.duration_max)}")
     for key, value in query.tags.items():
-        conditions.append(_tag_condition(key, value))
+        conditions.append(_tag_condition(key, value, dialect))
     return conditions
 
 
-def find_trace_ids_sql(query: TraceQuery, table: str) -> str:
+def find_trace_ids_sql(query: TraceQuery, table: str, dialect: Dialect = DUCKDB) -> str:
     """Ids of matching traces, the trace with the latest matching span first."""
-    conditions = span_conditions(query)
+    conditions = span_conditions(query, dialect)
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     return (
         f"SELECT TraceId FROM {table} {where} GROUP BY TraceId "

@@ -1,0 +1,188 @@
+"""How the ClickHouse store talks to ClickHouse: over its HTTP interface, or in process (chDB).
+
+Both transports take SQL text and give back the bytes ClickHouse answers in the format the query
+names; ``insert`` sends JSON lines into an ``INSERT ... SELECT ... FROM <rows>`` where ``<rows>``
+is how that transport streams data best:
+
+- ``HttpClient`` (``clickhouse://user:password@host:8123/database``; ``clickhouses://`` for TLS)
+  POSTs the rows as the request body, read by the ``input()`` table function, with the query in
+  the URL, as ClickHouse's own clients do. Errors come back as ``StoreError`` with ClickHouse's
+  message.
+- ``EmbeddedClient`` (``chdb:PATH``) runs the ClickHouse engine inside this process with chDB
+  (an optional dependency: ``pip install chdb``), its data in the folder ``PATH``. chDB serves
+  one data folder per process, so clients of the same folder share one engine; asking for a
+  second folder raises ``StoreError``. Rows go through a private temporary file read by
+  ``file()``. Calls are serialised by a lock (one engine, many threads).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from spanscope.store.base import StoreError
+
+
+class ClickHouseClient(Protocol):
+    database: str
+
+    def query(self, sql: str) -> bytes:
+        """Run ``sql``; its output in the format it names (empty when it returns nothing)."""
+        ...
+
+    def insert(self, statement: str, structure: str, rows: bytes) -> None:
+        """Run ``statement`` (an INSERT ... SELECT ... FROM {rows}) with ``{rows}`` standing
+        for the JSON lines ``rows`` of columns ``structure``."""
+        ...
+
+    def close(self) -> None: ...
+
+    @property
+    def location(self) -> str:
+        """Where the data is, for messages (no password)."""
+        ...
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class HttpClient:
+    """ClickHouse's HTTP interface (port 8123 by default)."""
+
+    def __init__(self, url: str, timeout_s: float = 60.0) -> None:
+        import httpx
+
+        parts = urlsplit(url)
+        scheme = "https" if parts.scheme == "clickhouses" else "http"
+        port = parts.port or (8443 if scheme == "https" else 8123)
+        self.database = parts.path.strip("/") or "otel"
+        self._location = f"{parts.scheme}://{parts.hostname}:{port}/{self.database}"
+        auth = None
+        if parts.username:
+            auth = (unquote(parts.username), unquote(parts.password or ""))
+        self._http = httpx.Client(
+            base_url=f"{scheme}://{parts.hostname}:{port}", auth=auth, timeout=timeout_s
+        )
+
+    @property
+    def location(self) -> str:
+        return self._location
+
+    def _post(self, params: dict[str, str], body: bytes) -> bytes:
+        import httpx
+
+        try:
+            response = self._http.post("/", params=params, content=body)
+        except httpx.HTTPError as exc:
+            raise StoreError(f"{self._location}: cannot reach ClickHouse: {exc}") from exc
+        if response.status_code != 200:
+            message = response.text.strip()
+            raise StoreError(f"{self._location}: ClickHouse said: {message[:2000]}")
+        return response.content
+
+    def query(self, sql: str) -> bytes:
+        return self._post({"database": self.database}, sql.encode())
+
+    def insert(self, statement: str, structure: str, rows: bytes) -> None:
+        sql = statement.replace("{rows}", f"input({_sql_text(structure)})")
+        self._post({"database": self.database, "query": f"{sql} FORMAT JSONEachRow"}, rows)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class _Engine:
+    """The process's one chDB engine and the folder it serves."""
+
+    lock = threading.Lock()
+    path: str | None = None
+    session = None
+    users = 0
+
+
+class EmbeddedClient:
+    """The ClickHouse engine in this process (chDB), data in the folder ``path``."""
+
+    def __init__(self, path: str, database: str = "otel") -> None:
+        try:
+            from chdb import session as chdb_session
+        except ImportError:
+            raise StoreError(
+                "chdb: URLs need the embedded ClickHouse engine: pip install chdb "
+                "(or point spanscope at a ClickHouse server with clickhouse://host:8123)"
+            ) from None
+        path = os.path.abspath(path)
+        with _Engine.lock:
+            if _Engine.session is not None and _Engine.path != path:
+                raise StoreError(
+                    f"chdb:{path}: this process already runs embedded ClickHouse on "
+                    f"{_Engine.path}; one data folder per process"
+                )
+            if _Engine.session is None:
+                os.makedirs(path, exist_ok=True)
+                try:
+                    _Engine.session = chdb_session.Session(path)
+                except Exception as exc:  # chDB raises plain RuntimeErrors
+                    raise StoreError(f"chdb:{path}: cannot start ClickHouse: {exc}") from exc
+                _Engine.path = path
+            _Engine.users += 1
+        self.database = database
+        self._path = path
+        self._closed = False
+
+    @property
+    def location(self) -> str:
+        return f"chdb:{self._path}/{self.database}"
+
+    def query(self, sql: str) -> bytes:
+        with _Engine.lock:
+            if _Engine.session is None:
+                raise StoreError(f"{self.location}: the embedded engine was closed")
+            try:
+                result = _Engine.session.query(sql, "TabSeparated")
+            except Exception as exc:
+                raise StoreError(f"{self.location}: ClickHouse said: {exc}") from exc
+        return result.bytes() if result is not None else b""
+
+    def insert(self, statement: str, structure: str, rows: bytes) -> None:
+        handle, name = tempfile.mkstemp(prefix="spanscope-ch-", suffix=".jsonl")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(rows)
+            source = f"file({_sql_text(name)}, JSONEachRow, {_sql_text(structure)})"
+            self.query(statement.replace("{rows}", source))
+        finally:
+            os.unlink(name)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with _Engine.lock:
+            _Engine.users -= 1
+            if _Engine.users == 0 and _Engine.session is not None:
+                _Engine.session.close()
+                _Engine.session = None
+                _Engine.path = None
+
+
+def connect(url: str) -> ClickHouseClient:
+    """A client for ``clickhouse://...``, ``clickhouses://...`` or ``chdb:PATH[?database=D]``."""
+    if url.startswith(("clickhouse://", "clickhouses://")):
+        return HttpClient(url)
+    if url.startswith("chdb:"):
+        rest = url.removeprefix("chdb:").removeprefix("//")
+        path, _, query = rest.partition("?")
+        database = "otel"
+        for pair in filter(None, query.split("&")):
+            key, _, value = pair.partition("=")
+            if key == "database" and value:
+                database = value
+        if not path:
+            raise StoreError("chdb: URL needs a data folder, e.g. chdb:traces-ch")
+        return EmbeddedClient(path, database)
+    raise StoreError(f"{url}: not a ClickHouse URL (clickhouse://host:8123/db or chdb:PATH)")
