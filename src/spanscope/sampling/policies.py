@@ -42,7 +42,8 @@ _UINT64 = 1 << 64
 
 
 class Policy(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def matches(self, spans: Sequence[Span], now_ns: int) -> bool: ...
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from spanscope.store.base import StoreError
@@ -100,7 +100,7 @@ class _Engine:
 
     lock = threading.Lock()
     path: str | None = None
-    session = None
+    session: Any = None
     users = 0
 
 
