@@ -7,14 +7,11 @@ them, runs ``spanscope.analysis`` and renders with ``spanscope.report``. Exit co
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from spanscope import units
 from spanscope.analysis.analyze import Analyzer
@@ -25,10 +22,11 @@ from spanscope.analysis.results import AnalysisOptions, InputSummary
 from spanscope.assembly import build_trace, group_by_trace
 from spanscope.cli.common import (
     ReadSession,
+    error_console,
     fail_on_input_errors,
     holding_many_objects,
     print_warnings,
-    stderr,
+    show_progress,
 )
 from spanscope.model import InvalidIdError, Trace, normalize_trace_id
 from spanscope.report import encode_report, render_report, write_folded
@@ -82,15 +80,19 @@ def _traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]:
     big data set are never all held at once. Shows progress on a terminal."""
     with holding_many_objects():
         groups = group_by_trace(session.spans())
-    show = session.progress and stderr.is_terminal and not os.environ.get("CI")
+    if not show_progress(session.progress):
+        for trace_id in list(groups):
+            yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("[bold]analysing[/]"),
         BarColumn(),
         TextColumn("{task.completed:,}/{task.total:,} traces"),
         TimeElapsedColumn(),
-        console=stderr,
+        console=error_console(),
         transient=True,
-        disable=not show,
     ) as progress:
         task = progress.add_task("traces", total=len(groups))
         for done, trace_id in enumerate(list(groups), 1):
@@ -271,6 +273,8 @@ def analyze(
         sys.stdout.buffer.write(encode_report(report))
         sys.stdout.buffer.flush()
     else:
+        from rich.console import Console
+
         console = Console(highlight=False)
         if not console.is_terminal:
             console = Console(highlight=False, width=160)  # files and pipes: no wrapping
@@ -279,7 +283,9 @@ def analyze(
     if as_json or folded == "-":
         for result in report.conditions:
             if result.holds:
-                stderr.print(f"[red]FAIL[/] {result.expression}: {result.message}", soft_wrap=True)
+                error_console().print(
+                    f"[red]FAIL[/] {result.expression}: {result.message}", soft_wrap=True
+                )
     fail_on_input_errors(session)
     if any(result.holds for result in report.conditions):
         raise SystemExit(EXIT_CONDITION)
@@ -293,4 +299,4 @@ def _write_folded(analyzer: Analyzer, path: str, slow: bool) -> None:
         return
     with open(path, "w", encoding="utf-8") as out:
         lines = write_folded(stacks, out)
-    stderr.print(f"wrote {lines:,} folded stacks to {path}")
+    click.echo(f"wrote {lines:,} folded stacks to {path}", err=True)

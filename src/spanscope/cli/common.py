@@ -1,25 +1,50 @@
-"""Shared pieces of the commands: reading several inputs with progress and clear errors."""
+"""Shared pieces of the commands: reading several inputs with progress and clear errors.
+
+``stderr`` (a rich ``Console``) is made on first use: a command that prints nothing to it, such
+as ``analyze --json`` on good input, never imports rich.
+"""
 
 from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from spanscope.errors import Diagnostic, Diagnostics, InputError
 from spanscope.formats import read_spans
 from spanscope.model import Span
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 EXIT_INPUT_ERROR = 2
 
-stderr = Console(stderr=True, highlight=False)
+
+@cache
+def error_console() -> Console:
+    """The console on standard error for messages and progress (made once, on first use)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "stderr":  # ``from spanscope.cli.common import stderr`` still works
+        return error_console()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def show_progress(enabled: bool = True) -> bool:
+    """Whether to draw progress bars: asked for, standard error is a terminal, not CI."""
+    return enabled and sys.stderr.isatty() and not os.environ.get("CI")
 
 
 class InputFailure(click.ClickException):
@@ -54,6 +79,7 @@ class ReadSession:
     on_warning: Callable[[Diagnostic], None] | None = None
     inputs: list[InputReport] = field(default_factory=list)
     diagnostics: Diagnostics = field(init=False)
+    spans_read: int = field(default=0, init=False)  # over all inputs so far
 
     def __post_init__(self) -> None:
         self.diagnostics = Diagnostics(on_warning=self.on_warning)
@@ -63,39 +89,70 @@ class ReadSession:
         return any(report.error is not None for report in self.inputs)
 
     def spans(self) -> Iterator[Span]:
-        show = self.progress and stderr.is_terminal and not os.environ.get("CI")
+        """Every span of every input, in input order (see the class docstring for errors)."""
+        if not show_progress(self.progress):
+            for source in self.sources:
+                yield from self._read(source, None)
+            return
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
         with Progress(
             TextColumn("[bold]reading[/] {task.description}"),
             BarColumn(),
             TextColumn("{task.fields[spans]:,} spans"),
             TimeElapsedColumn(),
-            console=stderr,
+            console=error_console(),
             transient=True,
-            disable=not show,
         ) as progress:
-            for source in self.sources:
-                report = InputReport(source=source if source != "-" else "<stdin>")
-                self.inputs.append(report)
-                size = (
-                    Path(source).stat().st_size
-                    if source != "-" and Path(source).is_file()
-                    else None
+            if len(self.sources) == 1:
+                source = self.sources[0]
+                size = _size(source)
+                task = progress.add_task(display_name(source), total=size, spans=0)
+                yield from self._read(source, lambda count: progress.update(task, spans=count))
+                progress.update(task, spans=self.spans_read, completed=size)
+                return
+            # One bar over the files: a bar per file costs more than reading a small file, and
+            # data sets of one trace per file have thousands of them.
+            task = progress.add_task(f"{len(self.sources):,} inputs", total=None, spans=0)
+            for done, source in enumerate(self.sources, 1):
+                yield from self._read(source, None)
+                progress.update(
+                    task, total=len(self.sources), completed=done, spans=self.spans_read
                 )
-                task = progress.add_task(report.source, total=size, spans=0)
-                try:
-                    spans = read_spans(
-                        source, self.format, self.diagnostics, on_format=report.set_format
-                    )
-                    for count, span in enumerate(spans, 1):
+
+    def _read(self, source: str, on_count: Callable[[int], None] | None) -> Iterator[Span]:
+        report = InputReport(source=display_name(source))
+        self.inputs.append(report)
+        count = 0
+        try:
+            spans = read_spans(source, self.format, self.diagnostics, on_format=report.set_format)
+            if on_count is None:
+                for count, span in enumerate(spans, 1):  # noqa: B007 - count is kept
+                    yield span
+            else:
+                for count, span in enumerate(spans, 1):
+                    if count % 4096 == 0:
                         report.spans = count
-                        if count % 4096 == 0:
-                            progress.update(task, spans=count)
-                        yield span
-                except InputError as error:
-                    report.error = error
-                    if self.strict:
-                        raise InputFailure(str(error)) from None
-                progress.update(task, spans=report.spans, completed=size)
+                        on_count(count)
+                    yield span
+        except InputError as error:
+            report.error = error
+            if self.strict:
+                raise InputFailure(str(error)) from None
+        finally:
+            report.spans = count
+            self.spans_read += count
+
+
+def display_name(source: str) -> str:
+    return source if source != "-" else "<stdin>"
+
+
+def _size(source: str) -> int | None:
+    try:
+        return Path(source).stat().st_size if source != "-" and Path(source).is_file() else None
+    except OSError:
+        return None
 
 
 @contextmanager
@@ -119,12 +176,15 @@ def fail_on_input_errors(session: ReadSession) -> None:
     """Print each input error; exit 2 if any input failed (the output was still produced)."""
     for report in session.inputs:
         if report.error is not None:
-            stderr.print(f"[red]error:[/] {report.error}", soft_wrap=True)
+            error_console().print(f"[red]error:[/] {report.error}", soft_wrap=True)
     if session.failed:
         raise SystemExit(EXIT_INPUT_ERROR)
 
 
 def print_warnings(diagnostics: Diagnostics, limit: int = 20) -> None:
+    if not diagnostics.count:
+        return
+    stderr = error_console()
     for diagnostic in diagnostics.warnings[:limit]:
         stderr.print(f"[yellow]warning:[/] {diagnostic}", soft_wrap=True)
     if diagnostics.count > limit:

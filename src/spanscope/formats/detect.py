@@ -17,7 +17,7 @@ class UnknownFormat(ValueError):
 
 
 def detect_format(head: bytes) -> str:
-    if not head.strip():
+    if not head or head.isspace():  # not strip(): that copies the head
         raise UnknownFormat("the input is empty")
     if _JSON_START.match(head):
         return _detect_json(head)
@@ -30,7 +30,30 @@ def detect_format(head: bytes) -> str:
     raise UnknownFormat("not JSON and not OTLP protobuf")
 
 
+# The keys that tell the JSON formats apart. When the first of them is OTLP's or Jaeger's, it
+# decides: a format's own structure comes before anything nested in it (an OTLP request opens
+# with resourceSpans, a Jaeger trace or span with traceID), so one short scan from the start
+# answers, where looking for each key through the whole head cost 30 us per input (a data set
+# of 10,000 one-trace files paid that 10,000 times).
+_MARKERS = re.compile(
+    rb'"(resourceSpans|resource_spans|traceID|operationName|processes|traceId|trace_id)"'
+)
+_OTLP_MARKERS = (b"resourceSpans", b"resource_spans")
+_JAEGER_MARKERS = (b"traceID", b"operationName", b"processes")
+
+
 def _detect_json(head: bytes) -> str:
+    first = None
+    for found in _MARKERS.finditer(head):
+        if found[1] != b"trace_id":  # snake_case: only when nothing else says more
+            first = found[1]
+            break
+    if first in _OTLP_MARKERS:
+        return "otlp-json"
+    if first in _JAEGER_MARKERS:
+        return "jaeger-json"
+    # Zipkin-like or unclear: the whole head, as ever (Jaeger's keys anywhere mean Jaeger's
+    # relatives, e.g. its domain model as protobuf JSON, which the Jaeger reader names).
     if b'"resourceSpans"' in head or b'"resource_spans"' in head:
         return "otlp-json"
     if b'"traceID"' in head or b'"operationName"' in head or b'"processes"' in head:
