@@ -212,6 +212,34 @@ def test_json_lines_equal_the_combined_document() -> None:
     assert lines[0].end_ns == 1711138247024460625
 
 
+def test_repeated_texts_are_one_string_each() -> None:
+    """Trace ids, names and attribute keys and values are shared between spans (memory); upper
+    case trace ids are still normalised, each spelling once."""
+    span = {
+        "traceId": "5B8EFFF798038103D269B633813FC60C",
+        "name": "GET /cart",
+        "startTimeUnixNano": "1",
+        "endTimeUnixNano": "2",
+        "attributes": [
+            {"key": "http.request.method", "value": {"stringValue": "GET"}},
+            {"key": "http.response.status_code", "value": {"intValue": "200"}},
+        ],
+    }
+    text = b"".join(
+        one_span_document({**span, "spanId": f"{index + 1:016x}"}).replace(b"\n", b"") + b"\n"
+        for index in range(3)
+    )
+    spans = read(text)
+    assert len(spans) == 3
+    first, *others = spans
+    assert first.trace_id == "5b8efff798038103d269b633813fc60c"
+    assert first.attributes == {"http.request.method": "GET", "http.response.status_code": 200}
+    for other in others:
+        assert other.trace_id is first.trace_id and other.name is first.name
+        for mine, theirs in zip(other.attributes.items(), first.attributes.items(), strict=True):
+            assert mine[0] is theirs[0] and mine[1] is theirs[1]
+
+
 def test_base64_ids_and_enum_names_are_read_with_one_warning_each() -> None:
     diagnostics = Diagnostics()
     spans = list(read_spans(PARQUET / "testdata__trace.json", diagnostics=diagnostics))

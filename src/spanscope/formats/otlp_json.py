@@ -69,6 +69,7 @@ class _Reader(ReadContext):
         self._resources: dict[bytes, tuple[Attributes, str]] = {}
         self._scopes: dict[bytes, tuple[str, str, Attributes]] = {}
         self._trace_ids: dict[str, str] = {}  # as written -> normalised
+        self._names: dict[str, str] = {}  # one string per distinct span name
 
     def fail(self, path: str, message: str) -> InputError:
         return InputError(self.source, ", ".join(p for p in (self.place, path) if p), message)
@@ -145,6 +146,7 @@ class _Reader(ReadContext):
         # no links, no ``spanscope.shared`` marker) is built here without a call to
         # ``model_span``, which handles the rest.
         trace_ids = self._trace_ids
+        names = self._names
         span_id_ok = _SPAN_ID
         kinds = KIND_BY_VALUE
         codes = STATUS_BY_VALUE
@@ -166,6 +168,8 @@ class _Reader(ReadContext):
                     raw_scope = ss.scope if ss.scope else ss.instrumentation_library
                     scope = self.scope(raw_scope, f"{spath}.scope")
                     scope_name, scope_version, scope_attributes = scope
+                    if len(names) > _CACHE_LIMIT:
+                        names.clear()
                     k = 0
                     try:
                         for k, s in enumerate(ss.spans):  # noqa: B007 - k names the failing span
@@ -211,11 +215,12 @@ class _Reader(ReadContext):
                                     self.links(s.links) if s.links else [],
                                 )
                                 continue
+                            name = s.name
                             # The same fields in the same order as model_span builds them.
                             yield make(
                                 trace_id,
                                 span_id,
-                                s.name,
+                                names.setdefault(name, name),
                                 s.start_time_unix_nano,
                                 s.end_time_unix_nano,
                                 parent,
