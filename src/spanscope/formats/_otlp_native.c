@@ -196,8 +196,42 @@ static inline int string_field(int wt, const uint8_t **pp, const uint8_t *end, i
     return OK;
 }
 
+/* Keys, names and many values repeat from span to span: a direct-mapped cache of short ASCII
+ * strings hands out the same str again (no allocation, and its hash is already computed for the
+ * dict insert). Strings are immutable, so sharing them is invisible to callers. The cache lives
+ * as long as the module; only the GIL holder touches it. */
+#define STR_CACHE_SIZE 4096 /* a power of two */
+#define STR_CACHE_MAX_LEN 48
+static PyObject *str_cache[STR_CACHE_SIZE];
+
+static inline size_t str_slot(const uint8_t *s, Py_ssize_t n) {
+    uint64_t a = 0, z = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&z, s + n - 8, 8);
+    } else {
+        for (Py_ssize_t i = 0; i < n; i++) a = (a << 8) | s[i];
+    }
+    uint64_t h = (a ^ ((uint64_t)n << 56)) * 0x9e3779b97f4a7c15ULL;
+    h = (h ^ (h >> 29) ^ z) * 0xbf58476d1ce4e5b9ULL;
+    return (size_t)(h >> 40) & (STR_CACHE_SIZE - 1);
+}
+
 static inline PyObject *make_str(const uint8_t *s, const uint8_t *e) {
-    return PyUnicode_DecodeUTF8((const char *)s, e - s, NULL);
+    Py_ssize_t n = e - s;
+    if (n == 0 || n > STR_CACHE_MAX_LEN) return PyUnicode_DecodeUTF8((const char *)s, n, NULL);
+    size_t slot = str_slot(s, n);
+    PyObject *hit = str_cache[slot];
+    if (hit != NULL && PyUnicode_GET_LENGTH(hit) == n && memcmp(PyUnicode_DATA(hit), s, n) == 0)
+        return Py_NewRef(hit); /* cached strings are ASCII: length and bytes match */
+    uint8_t ascii = 0;
+    for (Py_ssize_t i = 0; i < n; i++) ascii |= s[i];
+    if (ascii & 0x80) return PyUnicode_DecodeUTF8((const char *)s, n, NULL);
+    PyObject *out = PyUnicode_New(n, 127);
+    if (out == NULL) return NULL;
+    memcpy(PyUnicode_1BYTE_DATA(out), s, n);
+    Py_XSETREF(str_cache[slot], Py_NewRef(out));
+    return out;
 }
 
 static int id_ok(const uint8_t *s, const uint8_t *e, Py_ssize_t size) {

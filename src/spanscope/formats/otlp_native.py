@@ -70,7 +70,7 @@ def _configure() -> bool:
             split_follows_from,
             tuple(sum(1 << number for number in fields) for fields in numbers),
         )
-    except ValueError:  # a schema without a field the C decoder reads: stay on upb
+    except (TypeError, ValueError):  # an older build, or a schema without a field we read
         return False
     return True
 
