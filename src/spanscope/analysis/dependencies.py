@@ -35,7 +35,7 @@ _PEER_KEYS = (
     "server.address",
     "net.peer.name",
 )
-_CALLER_KINDS = (SpanKind.CLIENT, SpanKind.PRODUCER)
+_CALLER_KINDS = frozenset((SpanKind.CLIENT, SpanKind.PRODUCER))
 
 
 class DependencyEdge(msgspec.Struct):
@@ -71,7 +71,8 @@ class DependencyCollector:
             errors = error_ids(trace)
         by_id = trace.by_id
         children = trace.children
-        count = self._count
+        calls = self._calls
+        latency = self._latency
         caller_kinds = _CALLER_KINDS
         for span in trace.spans:
             parent_id = span.parent_span_id
@@ -79,12 +80,18 @@ class DependencyCollector:
             if parent_id:
                 parent = by_id.get(parent_id)
                 if parent is not None and parent.service_name != service:
+                    # The common edge, counted inline (this runs for every cross-service span).
                     caller = parent if parent.kind in caller_kinds else span
-                    count(
-                        (parent.service_name, service),
-                        caller.duration_ns,
-                        span.span_id in errors or parent_id in errors,
-                    )
+                    duration = caller.end_ns - caller.start_ns
+                    key = (parent.service_name, service)
+                    entry = calls.get(key)
+                    if entry is None:
+                        entry = calls[key] = [0, 0]
+                        latency[key] = LatencyDigest()
+                    entry[0] += 1
+                    if errors and (span.span_id in errors or parent_id in errors):
+                        entry[1] += 1
+                    latency[key].values.append(duration if duration > 0 else 0)
             if span.kind in caller_kinds and span.span_id not in children:
                 attributes = span.attributes
                 if not attributes:
@@ -93,7 +100,7 @@ class DependencyCollector:
                     peer = attributes.get(key)
                     if peer and isinstance(peer, str):
                         if peer != service:
-                            count((service, peer), span.duration_ns, span.span_id in errors)
+                            self._count((service, peer), span.duration_ns, span.span_id in errors)
                         break
 
     def compact(self) -> None:
