@@ -213,7 +213,7 @@ class ProfileCollector:
         frame_of = self._frame
         endpoints = []
         for (service, operation), endpoint in self._endpoints.items():
-            endpoint.traces.sort(key=lambda item: item[:2])
+            endpoint.traces.sort()  # orders are unique: the arrays are never compared
             slow_count = max(1, math.ceil(self.slow_fraction * endpoint.count))
             slow: dict[int, int] = {}
             for _, _, pairs in endpoint.traces[:slow_count]:
