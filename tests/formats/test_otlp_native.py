@@ -9,6 +9,7 @@ on good input fails here. Randomised messages are in ``test_otlp_native_differen
 from __future__ import annotations
 
 import gc
+import gzip
 import io
 import os
 import tracemalloc
@@ -23,7 +24,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
 from spanscope.errors import Diagnostics, InputError
-from spanscope.formats import otlp_native, otlp_proto, read_spans
+from spanscope.formats import decode_spans, otlp_native, otlp_proto, read_spans
 from spanscope.model import Span
 from spanscope.synthetic import generate_spans
 
@@ -98,6 +99,26 @@ def test_the_extension_is_built_and_used() -> None:
     assert otlp_native.native_spans(TRACE_PB.read_bytes()) is not None
     with upb_only():
         assert not otlp_native.enabled()
+
+
+def test_files_streams_and_in_memory_bytes_take_the_c_decoder(monkeypatch, tmp_path) -> None:
+    # read_spans (files, gzip) and decode_spans (the HTTP and gRPC receivers) both hand the
+    # reader bytes, so both are on the fast path.
+    taken = []
+
+    def recording(data):
+        spans = otlp_native.native_spans(data)
+        taken.append(spans is not None)
+        return spans
+
+    monkeypatch.setattr(otlp_proto, "native_spans", recording)
+    gzipped = tmp_path / "trace.pb.gz"
+    gzipped.write_bytes(gzip.compress(TRACE_PB.read_bytes()))
+    expected = outcome(TRACE_PB.read_bytes())[1]
+    assert list(read_spans(TRACE_PB)) == expected
+    assert list(read_spans(gzipped)) == expected
+    assert decode_spans(TRACE_PB.read_bytes(), "otlp-proto") == expected
+    assert taken == [True, True, True, True]
 
 
 # --- real inputs --------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ sure to read the same way (see the C file's header), so the caller then reads it
 errors and warnings are the upb path's. The markers ``model_span`` takes out (``shared``,
 FOLLOWS_FROM links) are taken out the same way, the latter by ``split_follows_from`` itself.
 Spans the C decoder yields equal the upb path's, attribute by attribute, and share resource and
-scope attribute dicts the same way.
+scope attribute dicts the same way (cached by their bytes as received, where upb re-serializes
+them: the same thing for any encoder that writes equal resources equally).
 
 The C decoder is told at import which fields the installed ``opentelemetry-proto`` schema has,
 so a field added by a newer schema makes it give up rather than silently skip a field upb reads.
