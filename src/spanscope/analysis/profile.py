@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable
+from itertools import chain
 
 import msgspec
 
@@ -131,15 +132,15 @@ class ProfileCollector:
         self._order = 0
 
     def _stack_of(self, span: Span, by_id: dict[str, Span], memo: dict[str, int]) -> int:
-        chain = []
+        path = []
         current: Span | None = span
         while current is not None and current.span_id not in memo:
-            chain.append(current)
+            path.append(current)
             parent_id = current.parent_span_id
             current = by_id.get(parent_id) if parent_id else None
         stack = memo[current.span_id] if current is not None else -1
         intern = self._intern
-        for item in reversed(chain):
+        for item in reversed(path):
             key = (stack, item.service_name, item.name)
             number = intern.get(key)
             if number is None:
@@ -167,24 +168,21 @@ class ProfileCollector:
             on_path = critical_time_by_span(sections)
         root = trace.root
         by_id = trace.by_id
-        memo: dict[str, int] = {}
+        memo: dict[str, int] = {"": -1}  # "": the parent id of a root, above every stack
         local: dict[int, int] = {}
         stack_of = self._stack_of
         intern = self._intern
-        # Span by span (in order of first section): a span's sections all share its stack.
+        # Span by span: a span's sections all share its stack.
         for span_id, ns in on_path.items():
-            stack = memo.get(span_id)
+            span = by_id[span_id]
+            # Usually the parent's stack is known (parents come before their children) and
+            # this frame was seen in an earlier trace: one lookup instead of the walk.
+            above = memo.get(span.parent_span_id)
+            stack = None if above is None else intern.get((above, span.service_name, span.name))
             if stack is None:
-                span = by_id[span_id]
-                # Usually the parent's stack is known (its first section came earlier) and this
-                # frame was seen in an earlier trace: one lookup instead of the walk.
-                above = memo.get(span.parent_span_id)
-                if above is not None:
-                    stack = intern.get((above, span.service_name, span.name))
-                if stack is None:
-                    stack = stack_of(span, by_id, memo)
-                else:
-                    memo[span_id] = stack
+                stack = stack_of(span, by_id, memo)
+            else:
+                memo[span_id] = stack
             local[stack] = local.get(stack, 0) + ns
         key = (root.service_name, root.name)
         endpoint = self._endpoints.get(key)
@@ -192,13 +190,12 @@ class ProfileCollector:
             endpoint = self._endpoints[key] = _Endpoint()
         endpoint.count += 1
         totals = endpoint.totals
-        pairs = array("q")
         for stack, ns in local.items():
             totals[stack] = totals.get(stack, 0) + ns
-            pairs.append(stack)
-            pairs.append(ns)
         self._order += 1
-        endpoint.traces.append((-root.duration_ns, self._order, pairs))
+        endpoint.traces.append(
+            (-root.duration_ns, self._order, array("q", chain.from_iterable(local.items())))
+        )
 
     def _names(self) -> list[str]:
         names: list[str] = []
