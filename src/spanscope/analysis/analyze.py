@@ -177,7 +177,9 @@ class Analyzer:
         self.traces += 1
         spans = trace.spans
         self.spans += len(spans)
-        root = trace.root
+        root = trace.roots[0]  # trace.root, without the property call
+        root_end, root_start = root.end_ns, root.start_ns
+        root_duration = root_end - root_start if root_end > root_start else 0
         start = spans[0].start_ns  # spans are sorted by start
         if self.traces == 1 or start < self.start_ns:
             self.start_ns = start
@@ -186,11 +188,12 @@ class Analyzer:
         root_failed = root.span_id in errors
         on_path = critical_time(trace, strict=options.jaeger_strict)
 
-        endpoint = self.endpoints.get((root.service_name, root.name))
+        endpoint_key = (root.service_name, root.name)
+        endpoint = self.endpoints.get(endpoint_key)
         if endpoint is None:
-            endpoint = self.endpoints[(root.service_name, root.name)] = [LatencyDigest(), 0]
-        endpoint[0].values.append(root.duration_ns)
-        self.latency.values.append(root.duration_ns)
+            endpoint = self.endpoints[endpoint_key] = [LatencyDigest(), 0]
+        endpoint[0].values.append(root_duration)
+        self.latency.values.append(root_duration)
         if root_failed:
             endpoint[1] += 1
             self.failed += 1
@@ -258,9 +261,9 @@ class Analyzer:
         if self.traces % 1024 == 0:
             self._compact()
 
-        if len(self._slowest) < top or root.duration_ns > self._slowest[0][0]:
+        if len(self._slowest) < top or root_duration > self._slowest[0][0]:
             self._seq += 1
-            entry = (root.duration_ns, -self._seq, trace, root_failed)
+            entry = (root_duration, -self._seq, trace, root_failed)
             if len(self._slowest) < top:
                 heapq.heappush(self._slowest, entry)
             else:

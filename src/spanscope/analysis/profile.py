@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable
-from itertools import chain
 
 import msgspec
 
@@ -190,12 +189,13 @@ class ProfileCollector:
             endpoint = self._endpoints[key] = _Endpoint()
         endpoint.count += 1
         totals = endpoint.totals
+        pairs = array("q")
         for stack, ns in local.items():
             totals[stack] = totals.get(stack, 0) + ns
+            pairs.append(stack)
+            pairs.append(ns)
         self._order += 1
-        endpoint.traces.append(
-            (-root.duration_ns, self._order, array("q", chain.from_iterable(local.items())))
-        )
+        endpoint.traces.append((-root.duration_ns, self._order, pairs))
 
     def _names(self) -> list[str]:
         names: list[str] = []

@@ -109,7 +109,9 @@ class PropagationDetector:
                 )
         for root in trace.roots:
             if not root.parent_span_id and root.kind in _RECEIVER_KINDS:
-                starts = self._root_starts.setdefault(root.service_name, [])
+                starts = self._root_starts.get(root.service_name)
+                if starts is None:
+                    starts = self._root_starts[root.service_name] = []
                 if len(starts) < _MAX_WINDOWS:
                     starts.append(root.start_ns)
         server, client = _SERVER, _CLIENT
