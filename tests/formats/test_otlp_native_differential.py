@@ -22,6 +22,8 @@ from opentelemetry.proto.common.v1.common_pb2 import (
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status, TracesData
 
+from spanscope.formats import _otlp_native
+
 from .strategies import INT64, UINT32, text
 from .test_otlp_native import outcome, same_both_ways, upb_only
 
@@ -204,3 +206,20 @@ def test_corrupted_messages_read_the_same_whichever_engine(message: TracesData, 
         at = data.draw(st.integers(0, len(corrupted) - 1))
         corrupted[at : at + data.draw(st.integers(0, 2))] = data.draw(st.binary(max_size=2))
     same_both_ways(bytes(corrupted))
+
+
+@settings(max_examples=200)
+@given(traces_data(), st.data())
+def test_the_build_pass_alone_is_safe_on_corrupted_input(message: TracesData, data) -> None:
+    # Spans() is only meant for messages check() accepted; on anything else it must still only
+    # raise (bounds-checked reads), never crash, and stay at its end afterwards.
+    corrupted = bytearray(message.SerializeToString())
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(corrupted)))
+        corrupted[at : at + data.draw(st.integers(0, 2))] = data.draw(st.binary(max_size=2))
+    spans = _otlp_native.Spans(bytes(corrupted))
+    try:
+        for _ in spans:
+            pass
+    except (RuntimeError, UnicodeDecodeError):
+        assert list(spans) == []

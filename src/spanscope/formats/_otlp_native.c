@@ -966,7 +966,7 @@ static PyObject *cached(SpansObject *self, int kind, const uint8_t *s, const uin
     return value;
 }
 
-static PyObject *Spans_next(SpansObject *self) {
+static PyObject *spans_step(SpansObject *self) {
     const uint8_t *s, *e;
     int found;
     for (;;) {
@@ -1007,6 +1007,17 @@ static PyObject *Spans_next(SpansObject *self) {
         self->rs = s;
         self->rs_end = e;
     }
+}
+
+static PyObject *Spans_next(SpansObject *self) {
+    PyObject *span = spans_step(self);
+    if (span == NULL) { /* at the end or failed: stay at the end */
+        self->top = self->top_end;
+        self->rs = self->ss = NULL;
+        Py_CLEAR(self->resource);
+        Py_CLEAR(self->ctx.scope);
+    }
+    return span;
 }
 
 static void Spans_dealloc(SpansObject *self) {
