@@ -208,7 +208,7 @@ def test_corrupted_messages_read_the_same_whichever_engine(message: TracesData, 
     same_both_ways(bytes(corrupted))
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(traces_data(), st.data())
 def test_the_build_pass_alone_is_safe_on_corrupted_input(message: TracesData, data) -> None:
     # Spans() is only meant for messages check() accepted; on anything else it must still only
