@@ -128,15 +128,26 @@ class WritePipeline:
     def _run(self) -> None:
         """Two stages on two threads: this one takes and encodes batch N+1 (``store.prepare``,
         Python work holding the GIL) while the writer thread has DuckDB insert batch N (which
-        releases the GIL), so the two costs overlap instead of adding up."""
+        releases the GIL), so the two costs overlap instead of adding up. It takes batch N+1
+        only once the writer has started on batch N: what arrives meanwhile joins N+1, so
+        batches stay as big as the queue allows (DuckDB's cost per span falls steeply with
+        batch size) instead of one waiting batch being encoded early and half empty."""
         handoff: queue.Queue[tuple[list[_Pending], object] | None] = queue.Queue(maxsize=1)
+        writer_ready = threading.Semaphore(1)
         writer = threading.Thread(
-            target=self._write_loop, args=(handoff,), name="spanscope-store", daemon=True
+            target=self._write_loop,
+            args=(handoff, writer_ready),
+            name="spanscope-store",
+            daemon=True,
         )
         writer.start()
         prepare = getattr(self.store, "prepare", None)
         try:
-            while (taken := self._take_batch()) is not None:
+            while True:
+                writer_ready.acquire()
+                taken = self._take_batch()
+                if taken is None:
+                    break
                 spans = [span for item in taken for span in item.spans]
                 if self.sampler is not None:
                     spans = self.sampler(spans)
@@ -151,8 +162,13 @@ class WritePipeline:
             handoff.put(None)
             writer.join()
 
-    def _write_loop(self, handoff: queue.Queue[tuple[list[_Pending], object] | None]) -> None:
+    def _write_loop(
+        self,
+        handoff: queue.Queue[tuple[list[_Pending], object] | None],
+        ready: threading.Semaphore,
+    ) -> None:
         while (work := handoff.get()) is not None:
+            ready.release()  # the batching thread may take the next batch now
             taken, batch = work
             started = time.perf_counter()
             error: Exception | None = None

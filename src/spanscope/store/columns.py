@@ -1,0 +1,300 @@
+"""Spans to the store's columns: one Arrow table per batch, inserted by DuckDB without copying.
+
+Contract: ``encode_batch(spans)`` returns a ``ColumnBatch``: ``spans`` is an Arrow table whose
+columns are ``schema.COLUMNS`` in order (names and types), ``ranges`` the rows for
+``otel_traces_trace_id_ts`` (each trace's first and last span start in the batch) and
+``operations`` the (service, span name, kind) triples. It is pure CPU work that any thread may
+do; the result is immutable and owned by whoever writes it. A span the columns cannot hold
+exactly (``codec.is_plain``) also carries its msgpack encoding in ``RawSpan``; its times, flags
+and durations are clipped into the columns' ranges so the row can still be found by time.
+
+Why Arrow: DuckDB scans an Arrow table in C++ (no JSON to parse, no temporary file) and does
+not hold the GIL while it does, so the Python cost of a write is only building the columns.
+That is done with C-level passes over the batch (``map(attrgetter(...))``, ``set(map(type,
+...))``), one msgspec call per attribute column and no Python code per span on the common path:
+about 3 us a span against 6 for the JSON lines this replaced, and DuckDB inserts it in about
+half the time (both measured in one run on 2k-4k span batches). Deciding whether a batch is
+plain is also done for the whole batch at once (``_odd_spans``); only the few candidate spans
+(marks set, events, links, unusual values) get the per-span check.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import accumulate, chain, compress
+from operator import attrgetter, gt, not_, sub
+
+import msgspec
+import pyarrow as pa
+
+from spanscope.model import Span, SpanKind
+from spanscope.store.codec import (
+    MAX_FLAGS,
+    MAX_TIME_NS,
+    MIN_TIME_NS,
+    NUMBER_TYPES,
+    SCALAR_TYPES,
+    is_plain,
+    plain_attributes,
+    trace_key,
+)
+from spanscope.store.schema import COLUMNS, SPAN_KINDS, STATUS_CODES
+
+_MAX_DURATION = 2**64 - 1
+
+_json_lines = msgspec.json.Encoder().encode_lines
+_json_encode = msgspec.json.Encoder().encode
+_msgpack_encode = msgspec.msgpack.Encoder().encode
+
+_TIME = pa.timestamp("ns")
+_JSON = pa.json_()  # DuckDB reads Arrow's JSON extension type as its JSON type, unparsed
+_TEXT = pa.string()
+_KIND_NAMES = pa.array(SPAN_KINDS, _TEXT)
+_STATUS_NAMES = pa.array(STATUS_CODES, _TEXT)
+_NAMES = [name for name, _ in COLUMNS]
+_RANGE_NAMES = ["TraceId", "Start", "End", "TraceKey"]
+_OPERATION_NAMES = ["ServiceName", "SpanName", "SpanKind"]
+
+_get = {
+    name: attrgetter(name)
+    for name in (
+        "trace_id",
+        "span_id",
+        "name",
+        "start_ns",
+        "end_ns",
+        "parent_span_id",
+        "kind",
+        "service_name",
+        "status_code",
+        "status_message",
+        "attributes",
+        "resource_attributes",
+        "scope_name",
+        "scope_version",
+        "scope_attributes",
+        "events",
+        "links",
+        "trace_state",
+        "flags",
+    )
+}
+# Span fields that make a span not plain whenever they are set.
+_ODD = tuple(
+    attrgetter(name)
+    for name in (
+        "follows_from",
+        "shared",
+        "warnings",
+        "dropped_attributes_count",
+        "dropped_events_count",
+        "dropped_links_count",
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnBatch:
+    """A batch encoded by ``encode_batch`` for ``DuckDBStore.write``."""
+
+    size: int
+    spans: pa.Table
+    ranges: pa.Table
+    operations: frozenset[tuple[str, str, SpanKind]]
+
+
+def _values_plain(dicts: Sequence[dict]) -> bool:
+    """Whether every attribute value in ``dicts`` is one the JSON columns hold exactly."""
+    values = list(chain.from_iterable(map(dict.values, dicts)))
+    types = set(map(type, values))
+    if types <= SCALAR_TYPES:
+        return True
+    if types <= NUMBER_TYPES:
+        try:
+            # inf and nan make the sum non-finite; a finite sum that overflows raises, and
+            # then the per-span check decides.
+            return math.isfinite(math.fsum(filter(float.__instancecheck__, values)))
+        except OverflowError:
+            return False
+    return all(map(plain_attributes, dicts))
+
+
+def _in_range(values: list[int], low: int, high: int) -> bool:
+    return not values or (min(values) >= low and max(values) <= high)
+
+
+def _odd_spans(spans: Sequence[Span], columns: dict[str, list]) -> list[int]:
+    """The indices of the spans that are not plain (``codec.is_plain``). Passes over the whole
+    batch in C pick the few candidates (a mark set, events or links, a value JSON would not
+    keep); only those get the per-span check."""
+    everything = range(len(spans))
+    starts, ends = columns["start_ns"], columns["end_ns"]
+    if not (
+        _in_range(starts, MIN_TIME_NS, MAX_TIME_NS)
+        and _in_range(ends, MIN_TIME_NS, MAX_TIME_NS)
+        and _in_range(columns["flags"], 0, MAX_FLAGS)
+    ):
+        candidates: set[int] | range = everything
+    else:
+        candidates = set(compress(everything, map(gt, starts, ends)))
+        for odd in _ODD:
+            candidates.update(compress(everything, map(odd, spans)))
+        candidates.update(compress(everything, columns["events"]))
+        candidates.update(compress(everything, columns["links"]))
+        attributes = columns["attributes"]
+        if not _values_plain(attributes):
+            candidates.update(compress(everything, map(not_, map(plain_attributes, attributes))))
+        for field in ("resource_attributes", "scope_attributes"):
+            dicts = columns[field]
+            distinct = dict(zip(map(id, dicts), dicts, strict=True))
+            if not _values_plain(list(distinct.values())):
+                odd_ids = {key for key, value in distinct.items() if not plain_attributes(value)}
+                candidates.update(compress(everything, map(odd_ids.__contains__, map(id, dicts))))
+    checked: dict[int, bool] = {}
+    return sorted(index for index in candidates if not is_plain(spans[index], checked))
+
+
+def _clip(values: list[int], low: int, high: int) -> list[int]:
+    if _in_range(values, low, high):
+        return values
+    return [low if value < low else high if value > high else value for value in values]
+
+
+def _json_column(dicts: Sequence[dict]) -> pa.Array:
+    # One msgspec call for the whole column; its lines hold no raw newline (JSON escapes it).
+    lines = _json_lines(dicts).split(b"\n")
+    lines.pop()  # after the last line's newline
+    return pa.ExtensionArray.from_storage(_JSON, pa.array(lines, _TEXT))
+
+
+def _shared_json_column(dicts: list[dict]) -> pa.Array:
+    # Resource and scope attributes are shared between a batch's spans: each distinct dict is
+    # encoded once, and the column is a dictionary array of them (DuckDB reads it as JSON).
+    distinct = dict(zip(map(id, dicts), dicts, strict=True))
+    position = {key: index for index, key in enumerate(distinct)}
+    indices = pa.array(list(map(position.__getitem__, map(id, dicts))), pa.int32())
+    texts = pa.array([_json_encode(value) for value in distinct.values()], _TEXT)
+    return pa.DictionaryArray.from_arrays(indices, pa.ExtensionArray.from_storage(_JSON, texts))
+
+
+def _lists(offsets: pa.Array, values: pa.Array) -> pa.Array:
+    return pa.ListArray.from_arrays(offsets, values)
+
+
+def _event_and_link_columns(columns: dict[str, list], size: int) -> list[pa.Array]:
+    """Events.Timestamp/Name/Attributes, Links.TraceId/SpanId/TraceState/Attributes and
+    Links.Flags (the last goes at the table's end)."""
+    result = []
+    for field in ("events", "links"):
+        per_span = columns[field]
+        items = list(chain.from_iterable(per_span))
+        if items:
+            offsets = pa.array(list(accumulate(map(len, per_span), initial=0)), pa.int32())
+        else:
+            offsets = pa.array([0] * (size + 1), pa.int32())
+        if field == "events":
+            times = _clip(list(map(attrgetter("time_ns"), items)), MIN_TIME_NS, MAX_TIME_NS)
+            values = [
+                pa.array(times, _TIME),
+                pa.array(list(map(attrgetter("name"), items)), _TEXT),
+                _json_column(list(map(attrgetter("attributes"), items))),
+            ]
+        else:
+            flags = _clip(list(map(attrgetter("flags"), items)), 0, MAX_FLAGS)
+            values = [
+                pa.array(list(map(attrgetter("trace_id"), items)), _TEXT),
+                pa.array(list(map(attrgetter("span_id"), items)), _TEXT),
+                pa.array(list(map(attrgetter("trace_state"), items)), _TEXT),
+                _json_column(list(map(attrgetter("attributes"), items))),
+                pa.array(flags, pa.uint32()),
+            ]
+        result.extend(_lists(offsets, value) for value in values)
+    return result
+
+
+def _ranges(trace_ids: list[str], starts: list[int]) -> pa.Table:
+    ranges: dict[str, list[int]] = {}
+    for trace_id, start in zip(trace_ids, starts, strict=True):
+        found = ranges.get(trace_id)
+        if found is None:
+            ranges[trace_id] = [start, start]
+        elif start < found[0]:
+            found[0] = start
+        elif start > found[1]:
+            found[1] = start
+    keys = list(ranges)
+    bounds = list(ranges.values())
+    return pa.Table.from_arrays(
+        [
+            pa.array(keys, _TEXT),
+            pa.array([low for low, _ in bounds], _TIME),
+            pa.array([high for _, high in bounds], _TIME),
+            pa.array(list(map(trace_key, keys)), pa.uint64()),
+        ],
+        names=_RANGE_NAMES,
+    )
+
+
+def operations_table(operations: set[tuple[str, str, SpanKind]]) -> pa.Table:
+    """Rows for ``spanscope_operations`` (service, span name, kind column text)."""
+    rows = list(operations)
+    return pa.Table.from_arrays(
+        [
+            pa.array([service for service, _, _ in rows], _TEXT),
+            pa.array([name for _, name, _ in rows], _TEXT),
+            pa.array([SPAN_KINDS[kind] for _, _, kind in rows], _TEXT),
+        ],
+        names=_OPERATION_NAMES,
+    )
+
+
+def encode_batch(spans: Sequence[Span]) -> ColumnBatch:
+    """The batch as the store's columns (see the module docstring)."""
+    size = len(spans)
+    columns = {name: list(map(get, spans)) for name, get in _get.items()}
+    odd = _odd_spans(spans, columns)
+    raw: pa.Array
+    if odd:
+        encoded: list[bytes | None] = [None] * size
+        for index in odd:
+            encoded[index] = _msgpack_encode(spans[index])
+        raw = pa.array(encoded, pa.binary())
+    else:
+        raw = pa.nulls(size, pa.binary())
+    starts = _clip(columns["start_ns"], MIN_TIME_NS, MAX_TIME_NS)
+    durations = list(map(sub, columns["end_ns"], starts))
+    durations = _clip(durations, 0, _MAX_DURATION)
+    kinds = columns["kind"]
+    names = columns["name"]
+    services = columns["service_name"]
+    events_links = _event_and_link_columns(columns, size)
+    arrays = [
+        pa.array(starts, _TIME),
+        pa.array(columns["trace_id"], _TEXT),
+        pa.array(columns["span_id"], _TEXT),
+        pa.array(columns["parent_span_id"], _TEXT),
+        pa.array(columns["trace_state"], _TEXT),
+        pa.array(names, _TEXT),
+        pa.DictionaryArray.from_arrays(pa.array(kinds, pa.int8()), _KIND_NAMES),
+        pa.array(services, _TEXT),
+        _shared_json_column(columns["resource_attributes"]),
+        pa.array(columns["scope_name"], _TEXT),
+        pa.array(columns["scope_version"], _TEXT),
+        _json_column(columns["attributes"]),
+        pa.array(durations, pa.uint64()),
+        pa.DictionaryArray.from_arrays(pa.array(columns["status_code"], pa.int8()), _STATUS_NAMES),
+        pa.array(columns["status_message"], _TEXT),
+        *events_links[:7],
+        _shared_json_column(columns["scope_attributes"]),
+        pa.array(_clip(columns["flags"], 0, MAX_FLAGS), pa.uint32()),
+        events_links[7],
+        raw,
+    ]
+    return ColumnBatch(
+        size,
+        pa.Table.from_arrays(arrays, names=_NAMES),
+        _ranges(columns["trace_id"], starts),
+        frozenset(zip(services, names, kinds, strict=True)),
+    )
