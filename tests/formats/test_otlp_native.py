@@ -284,6 +284,9 @@ BASE_SPAN = one_span_message().resource_spans[0].scope_spans[0].spans[0].Seriali
         _field(99, 2, b"\xff\xfe anything"),
         _field(99, 5, b"1234"),
         _field(5000, 0, b"\x01"),
+        b"\x98\x86\x80\x80\x00\x01",  # field 99 with its tag padded to 5 bytes
+        b"\x2a\x83\x80\x80\x80\x80\x80\x80\x80\x80\x00abc",  # a name length in 10 bytes
+        b"\x30\x82\x80\x80\x80\x80\x80\x80\x80\x80\x00",  # kind 2 in 10 bytes
         _field(5, 2, b"second name wins"),
         _field(1, 2, b"\x07" * 16),  # a later trace id wins
     ],
@@ -301,6 +304,9 @@ def test_unknown_fields_are_skipped_and_later_scalars_win(extra: bytes) -> None:
         _field(9, 2, _field(2, 2, b"") * 2),  # KeyValue.value twice
         _field(99, 3, b"") + _field(99, 4, b""),  # a group
         _field(99, 6, b""),  # no such wire type
+        b"\x98\x86\x80\x80\x80\x00\x01",  # a tag in 6 bytes: upb says malformed
+        b"\x98\x86\x80\x80\x10\x01",  # a tag over 32 bits
+        b"\x30" + b"\xff" * 9 + b"\x02",  # a varint over 64 bits
         _field(5, 0, b"\x01"),  # name with the wrong wire type
         _field(9, 2, _field(2, 2, _field(8, 0, b"\x01"))),  # string_value_strindex: not ours
         _field(10, 0, b"\x80\x80\x80\x80\x10"),  # a uint32 over 32 bits

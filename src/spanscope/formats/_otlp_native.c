@@ -93,8 +93,8 @@ static inline int read_tag(const uint8_t **pp, const uint8_t *end, uint32_t *fie
     if (p < end && *p < 0x80) { /* one-byte tag: the common case */
         tag = *p;
         *pp = p + 1;
-    } else if (read_varint(pp, end, &tag)) {
-        return GIVEUP;
+    } else if (read_varint(pp, end, &tag) || *pp - p > 5) {
+        return GIVEUP; /* upb rejects tags longer than 5 bytes, however small their value */
     }
     if (tag > 0xffffffffu || (tag >> 3) == 0) return GIVEUP;
     *field = (uint32_t)(tag >> 3);
@@ -106,7 +106,7 @@ static inline int read_len(const uint8_t **pp, const uint8_t *end, const uint8_t
                            const uint8_t **e) {
     uint64_t n;
     if (read_varint(pp, end, &n)) return GIVEUP;
-    if (n > (uint64_t)(end - *pp)) return GIVEUP;
+    if (n >= INT32_MAX || n > (uint64_t)(end - *pp)) return GIVEUP; /* upb's limit, too */
     *s = *pp;
     *e = *pp + n;
     *pp += n;
