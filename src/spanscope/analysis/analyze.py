@@ -302,6 +302,74 @@ class Analyzer:
             tally.count += 1
             tally.trace_ids.add(problem.trace_id)
 
+    def merge(self, other: Analyzer) -> None:
+        """Add what ``other`` (same options) collected from traces that came *after* the ones
+        added here, so that ``report()`` is what one analyzer given all the traces in that
+        order would report: first-seen examples, ties and rankings included. (Exactly so up
+        to ``detectors.tally.MAX_KEYS`` finding keys per detector, past which both drop keys.)
+        Lets parts of a data set be analysed in other processes; ``other`` is used up."""
+        if not other.traces:
+            return
+        if not self.traces or other.start_ns < self.start_ns:
+            self.start_ns = other.start_ns
+        self.end_ns = max(self.end_ns, other.end_ns)
+        self.traces += other.traces
+        self.spans += other.spans
+        self.services |= other.services
+        self.failed += other.failed
+        self.with_errors += other.with_errors
+        self.error_spans += other.error_spans
+        self.latency.merge(other.latency)
+        for key, (digest, failed) in other.endpoints.items():
+            endpoint = self.endpoints.get(key)
+            if endpoint is None:
+                self.endpoints[key] = [digest, failed]
+            else:
+                endpoint[0].merge(digest)
+                endpoint[1] += failed
+        for key, theirs in other.operations.items():
+            stats = self.operations.get(key)
+            if stats is None:
+                self.operations[key] = theirs
+                continue
+            stats.digest.merge(theirs.digest)
+            stats.self_ns += theirs.self_ns
+            stats.critical += theirs.critical
+            stats.errors += theirs.errors
+            stats.duration += theirs.duration
+            stats.traces += theirs.traces  # distinct traces: the two sides share none
+        self.slow_count += other.slow_count
+        # Heap entries rank ties by arrival (-seq): other's come after all of ours.
+        shift = self._seq
+        top = self.options.top
+        slow = self._slow + [(key, seq - shift, item) for key, seq, item in other._slow]
+        self._slow = heapq.nlargest(top, slow)
+        heapq.heapify(self._slow)
+        slowest = self._slowest + [
+            (duration, seq - shift, trace, failed)
+            for duration, seq, trace, failed in other._slowest
+        ]
+        self._slowest = heapq.nlargest(top, slowest, key=lambda entry: entry[:2])
+        heapq.heapify(self._slowest)
+        self._seq += other._seq
+        for key, group in other._groups.items():
+            mine = self._groups.get(key)
+            if mine is None:
+                self._groups[key] = group
+            else:
+                mine.traces += group.traces
+                mine.failed += group.failed
+        for kind, tally in other._problems.items():
+            mine_tally = self._problems.get(kind)
+            if mine_tally is None:
+                self._problems[kind] = tally
+            else:
+                mine_tally.count += tally.count
+                mine_tally.trace_ids |= tally.trace_ids
+        self.dependencies.merge(other.dependencies)
+        self.profiles.merge(other.profiles)
+        self.anti_patterns.merge(other.anti_patterns)
+
     def _compact(self) -> None:
         # Keeps memory bounded: groups past the exact limit move into their sketch.
         limit = self.latency.exact_limit

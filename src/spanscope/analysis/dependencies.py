@@ -103,6 +103,18 @@ class DependencyCollector:
                             self._count((service, peer), span.duration_ns, span.span_id in errors)
                         break
 
+    def merge(self, other: DependencyCollector) -> None:
+        """Add the edges ``other`` collected."""
+        for key, (calls, failures) in other._calls.items():
+            entry = self._calls.get(key)
+            if entry is None:
+                self._calls[key] = [calls, failures]
+                self._latency[key] = other._latency[key]
+            else:
+                entry[0] += calls
+                entry[1] += failures
+                self._latency[key].merge(other._latency[key])
+
     def compact(self) -> None:
         """Bound memory: edges past the exact limit move into their sketch."""
         for digest in self._latency.values():

@@ -65,6 +65,20 @@ class LatencyDigest:
         self.values.extend(values)
         self.compact()
 
+    def merge(self, other: LatencyDigest) -> None:
+        """Add ``other``'s values: the same stats as if they had been added here (a sketch's
+        buckets add up exactly, so it does not matter which values were sketched where)."""
+        if other._sketch is not None:
+            if self._sketch is None:
+                from ddsketch import DDSketch
+
+                self._sketch = DDSketch(relative_accuracy=SKETCH_RELATIVE_ACCURACY)
+            self._sketch.merge(other._sketch)
+            self._sketch_max = max(self._sketch_max, other._sketch_max)
+        self.values.extend(other.values)
+        if len(self.values) > self.exact_limit:
+            self.compact()
+
     def compact(self) -> None:
         """Past ``exact_limit`` values, move them into the sketch (memory stays bounded)."""
         if len(self.values) <= self.exact_limit and self._sketch is None:

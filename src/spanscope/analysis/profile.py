@@ -197,6 +197,37 @@ class ProfileCollector:
         self._order += 1
         endpoint.traces.append((-root.duration_ns, self._order, pairs))
 
+    def merge(self, other: ProfileCollector) -> None:
+        """Add what ``other`` collected from traces that came after this collector's: its
+        stacks are renumbered into this collector's, its traces ordered after these."""
+        number_of: list[int] = []  # other's stack number -> ours
+        intern = self._intern
+        for number, parent in enumerate(other._parent):
+            above = number_of[parent] if parent >= 0 else -1
+            service, operation = other._frame[number]
+            key = (above, service, operation)
+            mine = intern.get(key)
+            if mine is None:
+                mine = intern[key] = len(self._parent)
+                self._parent.append(above)
+                self._frame.append((service, operation))
+            number_of.append(mine)
+        for key, theirs in other._endpoints.items():
+            endpoint = self._endpoints.get(key)
+            if endpoint is None:
+                endpoint = self._endpoints[key] = _Endpoint()
+            endpoint.count += theirs.count
+            totals = endpoint.totals
+            for stack, ns in theirs.totals.items():
+                mine = number_of[stack]
+                totals[mine] = totals.get(mine, 0) + ns
+            for duration, order, pairs in theirs.traces:
+                renumbered = array("q", pairs)
+                for index in range(0, len(renumbered), 2):
+                    renumbered[index] = number_of[renumbered[index]]
+                endpoint.traces.append((duration, self._order + order, renumbered))
+        self._order += other._order
+
     def _names(self) -> list[str]:
         names: list[str] = []
         for number, parent in enumerate(self._parent):

@@ -59,6 +59,14 @@ class AntiPatternCollector:
         if trace.problems:
             self.unclosed.add(trace)
 
+    def merge(self, other: AntiPatternCollector) -> None:
+        """Add what ``other`` collected from traces that came after this collector's, as if
+        this one had seen them all (exactly, below ``tally.MAX_KEYS`` keys per detector)."""
+        self.n_plus_one.merge(other.n_plus_one)
+        self.sequential.merge(other.sequential)
+        self.propagation.merge(other.propagation)
+        self.unclosed.merge(other.unclosed)
+
     def findings(self, services: set[str], names: Iterable[NameStats]) -> list[AntiPattern]:
         """Every finding, most critical-path time at stake first. ``services``: every service
         in the data; ``names``: statistics per (service, span name)."""

@@ -25,6 +25,7 @@ from spanscope.analysis.detectors.tally import (
     CriticalView,
     Tally,
     TraceShare,
+    merge_tallies,
     rank,
     sequential_runs,
 )
@@ -113,6 +114,13 @@ class NPlusOneDetector:
                     )
         if share.items:
             share.flush(self._tallies, trace.trace_id)
+
+    def merge(self, other: NPlusOneDetector) -> None:
+        """Add what ``other`` collected from later traces (see ``AntiPatternCollector.merge``)."""
+        merge_tallies(self._tallies, other._tallies)
+        for key, name in other._names.items():
+            if key not in self._names and len(self._names) < MAX_KEYS:
+                self._names[key] = name
 
     def findings(self, limit: int) -> list[AntiPattern]:
         result = []

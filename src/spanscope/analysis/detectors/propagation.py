@@ -28,7 +28,15 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from spanscope.analysis.detectors.tally import CriticalView, Tally, TraceShare, rank, span_end
+from spanscope.analysis.detectors.tally import (
+    CriticalView,
+    Tally,
+    TraceShare,
+    merge_capped,
+    merge_tallies,
+    rank,
+    span_end,
+)
 from spanscope.analysis.results import AntiPattern
 from spanscope.model import ProblemKind, SpanKind, Trace
 
@@ -161,6 +169,11 @@ class PropagationDetector:
                     windows.append((span.start_ns, span_end(span)))
         if share.items:
             share.flush(self._tallies, trace.trace_id)
+
+    def merge(self, other: PropagationDetector) -> None:
+        merge_tallies(self._tallies, other._tallies)
+        merge_capped(self._windows, other._windows, _MAX_WINDOWS)
+        merge_capped(self._root_starts, other._root_starts, _MAX_WINDOWS)
 
     def _callee(self, peer: str, services: set[str]) -> str:
         if peer in services:

@@ -23,6 +23,7 @@ from spanscope.analysis.detectors.tally import (
     CriticalView,
     Tally,
     TraceShare,
+    merge_tallies,
     rank,
     sequential_runs,
 )
@@ -101,6 +102,9 @@ class SequentialCallsDetector:
                 )
         if share.items:
             share.flush(self._tallies, trace.trace_id)
+
+    def merge(self, other: SequentialCallsDetector) -> None:
+        merge_tallies(self._tallies, other._tallies)
 
     def findings(self, limit: int) -> list[AntiPattern]:
         result = []

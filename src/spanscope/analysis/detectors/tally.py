@@ -134,6 +134,19 @@ class Tally:
             self.example_trace = trace_id
             self.example_ids = example_ids[:MAX_EXAMPLE_SPANS]
 
+    def merge(self, other: Tally) -> None:
+        """Add ``other``, the same finding over traces that came after this one's."""
+        self.traces += other.traces
+        self.occurrences += other.occurrences
+        for size, count in other.sizes.items():
+            self.sizes[size] = self.sizes.get(size, 0) + count
+        self.critical_ns += other.critical_ns
+        self.duration_ns += other.duration_ns
+        if other.example_weight > self.example_weight:
+            self.example_weight = other.example_weight
+            self.example_trace = other.example_trace
+            self.example_ids = other.example_ids
+
     def size_p50(self) -> int:
         """Nearest-rank median of the per-trace sizes."""
         rank = (self.traces + 1) // 2
@@ -208,6 +221,26 @@ class TraceShare:
                 tally = tallies[key] = Tally()
             tally.record(trace_id, count, size, critical, duration, ids, weight)
         self.items.clear()
+
+
+def merge_tallies(into: dict[tuple, Tally], other: dict[tuple, Tally]) -> None:
+    """Add the tallies of later traces (``other``) to ``into``, keys first seen there last,
+    at most ``MAX_KEYS`` keys, as if one detector had seen all the traces."""
+    for key, tally in other.items():
+        mine = into.get(key)
+        if mine is not None:
+            mine.merge(tally)
+        elif len(into) < MAX_KEYS:
+            into[key] = tally
+
+
+def merge_capped(into: dict[str, list], other: dict[str, list], limit: int) -> None:
+    """Append ``other``'s lists to ``into``'s, key by key, each kept to ``limit`` entries."""
+    for key, items in other.items():
+        mine = into.get(key)
+        if mine is None:
+            mine = into[key] = []
+        mine.extend(items[: max(0, limit - len(mine))])
 
 
 def rank(findings: list[AntiPattern], limit: int) -> list[AntiPattern]:

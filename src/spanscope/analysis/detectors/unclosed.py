@@ -9,7 +9,7 @@ model), so these findings rank by how many traces they hit, after everything wit
 
 from __future__ import annotations
 
-from spanscope.analysis.detectors.tally import Tally, TraceShare, rank
+from spanscope.analysis.detectors.tally import Tally, TraceShare, merge_tallies, rank
 from spanscope.analysis.results import AntiPattern
 from spanscope.model import ProblemKind, Trace
 
@@ -31,6 +31,9 @@ class UnclosedSpansDetector:
                 share.add((span.service_name, span.name), 1, 0, 0, [span.span_id])
         if share.items:
             share.flush(self._tallies, trace.trace_id)
+
+    def merge(self, other: UnclosedSpansDetector) -> None:
+        merge_tallies(self._tallies, other._tallies)
 
     def findings(self, limit: int) -> list[AntiPattern]:
         result = [
