@@ -42,35 +42,9 @@ def _kvlist(pairs: list[tuple[str, AnyValue]]) -> AnyValue:
     return AnyValue(kvlist_value=KeyValueList(values=[KeyValue(key=k, value=v) for k, v in pairs]))
 
 
-LEAVES = st.one_of(
-    st.just(AnyValue()),
-    text().map(lambda v: AnyValue(string_value=v)),
-    st.booleans().map(lambda v: AnyValue(bool_value=v)),
-    INT64.map(lambda v: AnyValue(int_value=v)),
-    st.floats(allow_nan=False).map(lambda v: AnyValue(double_value=v)),
-    st.binary(max_size=8).map(lambda v: AnyValue(bytes_value=v)),
-    st.sampled_from(["follows_from", "x"]).map(lambda v: AnyValue(string_value=v)),
-)
-# Depth stays within the C decoder's cap: at most 5 nested lists or kvlists below an attribute.
-ANY_VALUES = st.recursive(
-    LEAVES,
-    lambda children: st.one_of(
-        st.lists(children, max_size=3).map(_array),
-        st.lists(st.tuples(KEYS, children), max_size=3).map(_kvlist),
-    ),
-    max_leaves=5,
-)
-
-
-def key_values(max_size: int = 4):
-    def make(pairs):
-        return [KeyValue(key=k) if v is None else KeyValue(key=k, value=v) for k, v in pairs]
-
-    return st.lists(st.tuples(KEYS, st.one_of(st.none(), ANY_VALUES)), max_size=max_size).map(make)
-
-
 def unknown_fields(first_free: int):
-    """Raw bytes of fields the schema does not have, every wire type protobuf allows."""
+    """Raw bytes of fields the schema does not have, every wire type protobuf allows (numbers
+    from ``first_free`` on, and far ones)."""
     number = st.one_of(st.integers(first_free, first_free + 20), st.integers(100, 3000))
     payload = st.sampled_from([(0, b"\x96\x01"), (1, b"\x00" * 8), (2, b"\x03abc"), (5, b"1234")])
 
@@ -90,6 +64,34 @@ def unknown_fields(first_free: int):
 
 def _with_unknown(message, extra: bytes):
     return type(message).FromString(message.SerializeToString() + extra) if extra else message
+
+
+PLAIN_LEAVES = st.one_of(
+    st.just(AnyValue()),
+    text().map(lambda v: AnyValue(string_value=v)),
+    st.booleans().map(lambda v: AnyValue(bool_value=v)),
+    INT64.map(lambda v: AnyValue(int_value=v)),
+    st.floats(allow_nan=False).map(lambda v: AnyValue(double_value=v)),
+    st.binary(max_size=8).map(lambda v: AnyValue(bytes_value=v)),
+    st.sampled_from(["follows_from", "x"]).map(lambda v: AnyValue(string_value=v)),
+)
+LEAVES = st.tuples(PLAIN_LEAVES, unknown_fields(9)).map(lambda leaf: _with_unknown(*leaf))
+# Depth stays within the C decoder's cap: at most 5 nested lists or kvlists below an attribute.
+ANY_VALUES = st.recursive(
+    LEAVES,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3).map(_array),
+        st.lists(st.tuples(KEYS, children), max_size=3).map(_kvlist),
+    ),
+    max_leaves=5,
+)
+
+
+def key_values(max_size: int = 4):
+    def make(pairs):
+        return [KeyValue(key=k) if v is None else KeyValue(key=k, value=v) for k, v in pairs]
+
+    return st.lists(st.tuples(KEYS, st.one_of(st.none(), ANY_VALUES)), max_size=max_size).map(make)
 
 
 @st.composite
@@ -120,6 +122,7 @@ def spans(draw, trace_ids, messy: bool) -> Span:
         event = span.events.add(time_unix_nano=draw(UINT64), name=draw(text()))
         event.attributes.extend(draw(key_values(2)))
         event.dropped_attributes_count = draw(UINT32)
+        event.MergeFromString(draw(unknown_fields(5)))
     for _ in range(draw(st.integers(0, 2))):
         if parent and draw(st.booleans()):  # a FOLLOWS_FROM marker link, bare or not
             link = span.links.add(trace_id=trace_id, span_id=parent)
@@ -132,12 +135,14 @@ def spans(draw, trace_ids, messy: bool) -> Span:
         link.trace_state = draw(text(4))
         link.flags = draw(st.sampled_from([0, 1, 2**32 - 1]))
         link.dropped_attributes_count = draw(st.sampled_from([0, 3]))
+        link.MergeFromString(draw(unknown_fields(7)))
     if draw(st.booleans()):
         span.attributes.add(key="spanscope.shared").value.bool_value = draw(st.booleans())
     if draw(st.booleans()):
         span.status.CopyFrom(
             Status(code=draw(st.integers(0, 4 if messy else 2)), message=draw(text()))
         )
+        span.status.MergeFromString(draw(unknown_fields(4)))
     return _with_unknown(span, draw(unknown_fields(17)))
 
 
@@ -162,6 +167,7 @@ def traces_data(draw, messy: bool = False) -> TracesData:
                         name=draw(text()), version=draw(text(4)), attributes=draw(key_values(2))
                     )
                 )
+                scope_spans.scope.MergeFromString(draw(unknown_fields(5)))
             for _ in range(draw(st.integers(0, 4))):
                 scope_spans.spans.append(draw(spans(trace_ids, messy)))
     return message
