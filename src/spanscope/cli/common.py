@@ -25,6 +25,8 @@ from spanscope.model import Span
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from spanscope.cli.parallel import FileResult
+
 EXIT_INPUT_ERROR = 2
 
 
@@ -77,6 +79,7 @@ class ReadSession:
     strict: bool = False
     progress: bool = True
     on_warning: Callable[[Diagnostic], None] | None = None
+    jobs: int = 1  # worker processes for many files (``spanscope.cli.parallel``); 1: none
     inputs: list[InputReport] = field(default_factory=list)
     diagnostics: Diagnostics = field(init=False)
     spans_read: int = field(default=0, init=False)  # over all inputs so far
@@ -90,9 +93,24 @@ class ReadSession:
 
     def spans(self) -> Iterator[Span]:
         """Every span of every input, in input order (see the class docstring for errors)."""
+        runs = None
+        if self.jobs > 1 and self.on_warning is None:
+            from spanscope.cli import parallel
+
+            runs = parallel.plan_runs(self.sources, self.jobs)
+        if runs is None:
+            yield from self._spans(self._read)
+            return
+        results = parallel.read_in_workers(runs, self.format, self.jobs, self.diagnostics.limit)
+        try:
+            yield from self._spans(lambda source, on_count: self._replay(next(results)))
+        finally:
+            results.close()  # stops the workers
+
+    def _spans(self, read: Callable[[str, Callable[[int], None] | None], Iterator[Span]]):
         if not show_progress(self.progress):
             for source in self.sources:
-                yield from self._read(source, None)
+                yield from read(source, None)
             return
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -108,14 +126,14 @@ class ReadSession:
                 source = self.sources[0]
                 size = _size(source)
                 task = progress.add_task(display_name(source), total=size, spans=0)
-                yield from self._read(source, lambda count: progress.update(task, spans=count))
+                yield from read(source, lambda count: progress.update(task, spans=count))
                 progress.update(task, spans=self.spans_read, completed=size)
                 return
             # One bar over the files: a bar per file costs more than reading a small file, and
             # data sets of one trace per file have thousands of them.
             task = progress.add_task(f"{len(self.sources):,} inputs", total=None, spans=0)
             for done, source in enumerate(self.sources, 1):
-                yield from self._read(source, None)
+                yield from read(source, None)
                 progress.update(
                     task, total=len(self.sources), completed=done, spans=self.spans_read
                 )
@@ -142,6 +160,21 @@ class ReadSession:
         finally:
             report.spans = count
             self.spans_read += count
+
+    def _replay(self, result: FileResult) -> Iterator[Span]:
+        """What a worker read from one file, as if it had been read here (same order of
+        reports, spans, warnings and errors)."""
+        report = InputReport(display_name(result.source), result.format, len(result.spans))
+        self.inputs.append(report)
+        for warning in result.warnings:
+            self.diagnostics.warn(*warning)
+        self.diagnostics.count += result.more_warnings
+        self.spans_read += report.spans
+        yield from result.spans
+        if result.error is not None:
+            report.error = InputError(*result.error)
+            if self.strict:
+                raise InputFailure(str(report.error))
 
 
 def display_name(source: str) -> str:
