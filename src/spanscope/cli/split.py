@@ -1,0 +1,226 @@
+"""Analysing one big OTLP JSON-lines file in two processes, for ``spanscope analyze``.
+
+``analyze_split(session, options, trace_filter, adjust_skew)`` returns the ``Analyzer`` that
+reading the session's one input and analysing it here would give, with the input's report added
+to ``session.inputs``; or None, and the caller does it the ordinary way. None when the input
+does not qualify (not a single regular file of OTLP JSON lines of ``MIN_BYTES`` or more, or
+``fork`` is missing) and when anything unusual turns up in it (a warning, an error): the
+ordinary path then reports it exactly as it always does, at the cost of reading twice.
+
+How: the file is cut at the line boundary nearest its middle and a forked child reads the second
+half while this process reads the first. A trace with spans in both halves goes to this
+process (the child sends its spans over, msgpack-encoded), so every trace is whole on one side.
+Each side assembles, filters and analyses its traces in first-seen order; the child's traces
+all come after this process's in that order, which is what ``Analyzer.merge`` needs to give the
+one-process report exactly (tested by ``tests/cli/test_split.py``).
+
+A JSON line is an exporter's batch, so each half holds complete requests except at the cut:
+the traces sent across are few. Reading, assembly and analysis all run on both cores; what a
+user waits for is about half of it. Memory is split between the two processes too.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Iterator
+from multiprocessing.connection import Connection, Pipe
+from typing import BinaryIO
+
+import msgspec
+
+from spanscope.analysis.analyze import Analyzer
+from spanscope.analysis.filters import TraceFilter, filter_traces
+from spanscope.analysis.results import AnalysisOptions
+from spanscope.assembly import build_trace, group_by_trace
+from spanscope.cli.common import InputReport, ReadSession, display_name, holding_many_objects
+from spanscope.errors import Diagnostics, InputError
+from spanscope.formats import otlp_json
+from spanscope.formats import otlp_json_schema as schema
+from spanscope.model import Span
+
+# Below this, starting a second process (~20 ms) and the exchange do not pay off.
+MIN_BYTES = 32 * 1024 * 1024
+
+_IDS = msgspec.msgpack.Decoder(list[str] | None)
+_SPANS = msgspec.msgpack.Decoder(list[list[Span]])
+_ENCODE = msgspec.msgpack.encode
+
+
+class _Head:
+    """The first ``limit`` bytes of a binary file, as the readers use a stream."""
+
+    def __init__(self, stream: BinaryIO, limit: int) -> None:
+        self._stream = stream
+        self._left = limit
+
+    def readline(self) -> bytes:
+        if self._left <= 0:
+            return b""
+        line = self._stream.readline(self._left)
+        self._left -= len(line)
+        return line
+
+    def read(self) -> bytes:
+        data = self._stream.read(max(self._left, 0))
+        self._left = 0
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        while line := self.readline():
+            yield line
+
+
+def cut_point(path: str, format: str | None) -> int | None:
+    """Where to cut ``path`` (the offset of the line nearest its middle), or None if it is not
+    one regular file of OTLP JSON lines worth splitting."""
+    if format not in (None, otlp_json.NAME) or not hasattr(os, "fork"):
+        return None
+    try:
+        size = os.stat(path).st_size
+        if size < MIN_BYTES or not os.path.isfile(path):
+            return None
+        with open(path, "rb") as stream:
+            first = stream.readline()
+            # Plain JSON lines as the collector writes them: no gzip, BOM or proto field names
+            # (those go the ordinary way), and the first line one whole request.
+            if not first.startswith(b'{"') or b'"resource_spans"' in first:
+                return None
+            try:
+                schema.LINE.decode(first)
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+                return None
+            stream.seek(size // 2)
+            stream.readline()
+            cut = stream.tell()
+    except OSError:
+        return None
+    return cut if len(first) < cut < size else None
+
+
+def analyze_split(
+    session: ReadSession, options: AnalysisOptions, trace_filter: TraceFilter, adjust_skew: bool
+) -> Analyzer | None:
+    """See the module docstring."""
+    if len(session.sources) != 1 or session.inputs:
+        return None
+    path = session.sources[0]
+    cut = cut_point(path, session.format)
+    if cut is None:
+        return None
+    name = display_name(path)
+    here, there = Pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the second half
+        code = 1
+        try:
+            here.close()
+            _second_half(there, path, name, cut, options, trace_filter, adjust_skew)
+            code = 0
+        finally:
+            os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
+    there.close()
+    try:
+        result = _first_half(here, path, name, cut, options, trace_filter, adjust_skew)
+    except BaseException:
+        _stop(pid)
+        raise
+    finally:
+        here.close()
+    os.waitpid(pid, 0)  # it has sent all it had, or stopped when told to
+    if result is None:
+        return None
+    analyzer, spans = result
+    session.inputs.append(InputReport(name, otlp_json.NAME, spans))
+    return analyzer
+
+
+def _read(stream: BinaryIO, name: str) -> dict[str, list[Span]] | None:
+    """The half's spans by trace, or None if reading it gave an error or a warning."""
+    diagnostics = Diagnostics()
+    try:
+        with holding_many_objects():
+            groups = group_by_trace(otlp_json.read(stream, name, diagnostics))
+    except InputError:
+        return None
+    return groups if not diagnostics.count else None
+
+
+def _analyze(
+    groups: dict[str, list[Span]],
+    options: AnalysisOptions,
+    trace_filter: TraceFilter,
+    adjust_skew: bool,
+) -> Analyzer:
+    """What ``spanscope analyze`` does with the traces: in first-seen order, each group of
+    spans dropped once built."""
+
+    def traces():
+        for trace_id in list(groups):
+            yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
+
+    analyzer = Analyzer(options)
+    for trace in filter_traces(traces(), trace_filter):
+        analyzer.add(trace)
+    return analyzer
+
+
+def _first_half(
+    conn: Connection,
+    path: str,
+    name: str,
+    cut: int,
+    options: AnalysisOptions,
+    trace_filter: TraceFilter,
+    adjust_skew: bool,
+) -> tuple[Analyzer, int] | None:
+    with open(path, "rb") as stream:
+        groups = _read(_Head(stream, cut), name)  # type: ignore[arg-type]
+    theirs = _IDS.decode(conn.recv_bytes())
+    if groups is None or theirs is None:
+        if theirs is not None:
+            conn.send_bytes(_ENCODE(None))  # the child stops
+        return None
+    spans = sum(len(trace_spans) for trace_spans in groups.values())
+    shared = [trace_id for trace_id in theirs if trace_id in groups]
+    conn.send_bytes(_ENCODE(shared))
+    for trace_id, trace_spans in zip(shared, _SPANS.decode(conn.recv_bytes()), strict=True):
+        groups[trace_id].extend(trace_spans)  # they come after ours in the file
+    analyzer = _analyze(groups, options, trace_filter, adjust_skew)
+    other, other_spans = pickle.loads(conn.recv_bytes())
+    analyzer.merge(other)
+    return analyzer, spans + other_spans
+
+
+def _second_half(
+    conn: Connection,
+    path: str,
+    name: str,
+    cut: int,
+    options: AnalysisOptions,
+    trace_filter: TraceFilter,
+    adjust_skew: bool,
+) -> None:
+    with open(path, "rb") as stream:
+        stream.seek(cut)
+        groups = _read(stream, name)
+    if groups is None:
+        conn.send_bytes(_ENCODE(None))
+        return
+    spans = sum(len(trace_spans) for trace_spans in groups.values())
+    conn.send_bytes(_ENCODE(list(groups)))
+    shared = _IDS.decode(conn.recv_bytes())
+    if shared is None:
+        return
+    conn.send_bytes(_ENCODE([groups.pop(trace_id) for trace_id in shared]))
+    analyzer = _analyze(groups, options, trace_filter, adjust_skew)
+    conn.send_bytes(pickle.dumps((analyzer, spans), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _stop(pid: int) -> None:
+    """This process stopped early (an error, Ctrl-C): stop the child too."""
+    try:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass

@@ -1,0 +1,103 @@
+"""``spanscope analyze`` on one big JSON-lines file in two processes gives the one-process report.
+
+The size threshold is lowered so small generated files take the two-process path; everything
+else is real: the fork, the pipe, the traces cut in two at the file's middle.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from spanscope.cli import main, split
+from spanscope.formats import otlp_json
+from spanscope.synthetic import generate_spans
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> Path:
+    # The writer's lines hold 512 spans, so traces straddle lines and the cut.
+    path = tmp_path_factory.mktemp("split") / "shop.jsonl"
+    with path.open("wb") as out:
+        otlp_json.write_lines(generate_spans(700, seed=3), out)
+    return path
+
+
+@pytest.fixture
+def taken(monkeypatch) -> list[bool]:
+    """Lowers the size threshold and records whether each run took the two-process path."""
+    monkeypatch.setattr(split, "MIN_BYTES", 0)
+    calls: list[bool] = []
+    original = split.analyze_split
+
+    def spy(*args):
+        analyzer = original(*args)
+        calls.append(analyzer is not None)
+        return analyzer
+
+    monkeypatch.setattr(split, "analyze_split", spy)
+    return calls
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["analyze", *args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--json"],
+        ["--json", "--service", "payment", "--top", "3", "--jaeger-strict"],
+        ["--folded", "-"],
+        ["--slow-threshold", "50ms"],  # the text report
+    ],
+)
+def test_two_processes_report_what_one_does(shop: Path, taken: list[bool], options) -> None:
+    two = run(str(shop), "--jobs", "2", *options)
+    one = run(str(shop), "--jobs", "1", *options)
+    assert taken == [True]
+    assert two.exit_code == one.exit_code == 0
+    assert two.stdout == one.stdout and two.stderr == one.stderr
+    if options == ["--json"]:
+        report = json.loads(two.stdout)
+        assert report["inputs"][0]["spans"] == report["summary"]["spans"] > 5000
+        assert report["anti_patterns"] and report["errors"]["origins"]
+
+
+def test_a_warning_or_an_error_goes_the_one_process_way(
+    shop: Path, taken: list[bool], tmp_path: Path
+) -> None:
+    lines = shop.read_bytes().splitlines(keepends=True)
+    warned = tmp_path / "warned.jsonl"
+    warned.write_bytes(
+        b"".join(lines[:-1]) + lines[-1].replace(b'"kind":2', b'"kind":"SPAN_KIND_SERVER"')
+    )
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(b"".join(lines) + lines[0][:100] + b"\n")
+    for path, code in ((warned, 0), (broken, 2)):
+        two = run(str(path), "--json", "--jobs", "2")
+        one = run(str(path), "--json", "--jobs", "1")
+        assert (two.exit_code, two.stdout, two.stderr) == (one.exit_code, one.stdout, one.stderr)
+        assert two.exit_code == code and (code or "warning" in two.stderr)
+    assert taken == [False, False]
+
+
+def test_only_plain_json_lines_are_cut(shop: Path, tmp_path: Path, monkeypatch) -> None:
+    assert split.cut_point(str(shop), None) is None  # smaller than MIN_BYTES
+    monkeypatch.setattr(split, "MIN_BYTES", 0)
+    cut = split.cut_point(str(shop), None)
+    data = shop.read_bytes()
+    assert cut is not None and 0 < cut < len(data) and data[cut - 1 : cut] == b"\n"
+    assert split.cut_point(str(shop), "jaeger-json") is None
+    document = tmp_path / "document.json"
+    document.write_text(json.dumps(json.loads(data.splitlines()[0]), indent=2))
+    zipped = tmp_path / "shop.jsonl.gz"
+    zipped.write_bytes(gzip.compress(data))
+    one_line = tmp_path / "one.jsonl"
+    one_line.write_bytes(data.splitlines(keepends=True)[0])
+    for path in (document, zipped, one_line):
+        assert split.cut_point(str(path), None) is None
