@@ -14,11 +14,13 @@
  *                anything unusual: truncation or garbage, invalid UTF-8, ids of the wrong length
  *                or all zeros, enum values outside the model's, a singular message field or two
  *                members of a oneof given twice (protobuf merges them), groups, nesting deeper
- *                than MAX_DEPTH, and fields upb knows and this decoder does not handle. The
- *                caller then runs the upb path, so errors and warnings stay as they are.
+ *                than MAX_DEPTH, varints past 64 bits, tags past 5 bytes or lengths of 2 GiB or
+ *                more (upb's limits), and fields upb knows and this decoder does not handle.
+ *                The caller then runs the upb path, so errors and warnings stay as they are.
  *   Spans(data)  iterates the spans of a message check() accepted, building each lazily, with
- *                resource and scope attribute dicts cached by their serialized bytes and shared
- *                between spans, as the upb path does. It fails only on MemoryError. The two
+ *                resource and scope attribute dicts cached by their bytes and shared between
+ *                spans, as the upb path does. It fails only on MemoryError (on a message check()
+ *                did not accept it raises RuntimeError, and stays at its end). The two
  *                markers otlp_common.model_span takes out are taken out the same way: the span
  *                attribute spanscope.shared = true here, a FOLLOWS_FROM link by calling
  *                otlp_common.split_follows_from itself (only for a span with a parent and a link
