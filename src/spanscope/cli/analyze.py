@@ -29,7 +29,7 @@ from spanscope.cli.common import (
     show_progress,
 )
 from spanscope.model import InvalidIdError, Trace, normalize_trace_id
-from spanscope.report import encode_report, render_report, write_folded
+from spanscope.report import encode_report, write_folded
 
 EXIT_CONDITION = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -294,6 +294,8 @@ def analyze(
         sys.stdout.buffer.flush()
     else:
         from rich.console import Console
+
+        from spanscope.report import render_report
 
         console = Console(highlight=False)
         if not console.is_terminal:

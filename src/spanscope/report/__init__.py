@@ -12,8 +12,21 @@ percentages of numbers already in the report, and truncation for display.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from spanscope.report.folded import write_folded
 from spanscope.report.json import encode_report, report_schema
-from spanscope.report.text import render_report
+
+if TYPE_CHECKING:
+    from spanscope.report.text import render_report
 
 __all__ = ["encode_report", "render_report", "report_schema", "write_folded"]
+
+
+def __getattr__(name: str) -> Any:
+    # ``text`` imports rich (~30 ms): only the human report needs it, not --json.
+    if name == "render_report":
+        from spanscope.report.text import render_report
+
+        return render_report
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
