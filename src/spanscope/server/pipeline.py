@@ -9,20 +9,22 @@ silent drop). ``WriteFailed`` means the store refused the batch (also retryable)
 One batching thread coalesces the batches that queued up while the previous write ran into one
 batch (DuckDB appends are much cheaper per span in big batches) and encodes it with
 ``store.prepare`` when the store has it; one writer thread owns the store's write side and
-writes it. Encoding batch N+1 overlaps DuckDB inserting batch N, which releases the GIL.
-``start`` and ``stop`` are idempotent; ``stop`` drains what was accepted before returning.
+writes it. Encoding batch N+1 overlaps DuckDB inserting batch N, which releases the GIL; batch
+N+1 is taken only once the writer has started on N, so it holds everything that queued up
+meanwhile. ``start`` and ``stop`` are idempotent; ``stop`` drains what was accepted before
+returning.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Protocol
 
 from spanscope.model import Span
@@ -33,7 +35,9 @@ log = logging.getLogger(__name__)
 
 class SpanWriter(Protocol):
     """What the pipeline needs of a store. A store may also offer ``prepare(spans)``, whose
-    result ``write`` accepts: the pipeline then encodes the next batch while the store writes."""
+    result ``write`` accepts: the pipeline then encodes requests while the store writes; and
+    ``merge(prepared)``, one prepared batch from several, so that what was encoded during a
+    write is stored by the next one."""
 
     def write(self, spans: Sequence[Span]) -> None: ...
 
@@ -66,6 +70,10 @@ class WritePipeline:
     _wake: threading.Condition = field(init=False)
     _thread: threading.Thread | None = None
     _stopping: bool = False
+    # Encoded chunks waiting for the writer (see _run).
+    _ready: deque[_Encoded] = field(default_factory=deque)
+    _ready_changed: threading.Condition = field(default_factory=threading.Condition)
+    _encoding_done: bool = False
 
     def __post_init__(self) -> None:
         if self.capacity_spans <= 0:
@@ -76,6 +84,7 @@ class WritePipeline:
         if self._thread is not None:
             return
         self._stopping = False
+        self._encoding_done = False
         self._thread = threading.Thread(target=self._run, name="spanscope-writer", daemon=True)
         self._thread.start()
 
@@ -126,66 +135,101 @@ class WritePipeline:
             return taken
 
     def _run(self) -> None:
-        """Two stages on two threads: this one takes and encodes batch N+1 (``store.prepare``,
-        Python work holding the GIL) while the writer thread has DuckDB insert batch N (which
-        releases the GIL), so the two costs overlap instead of adding up. It takes batch N+1
-        only once the writer has started on batch N: what arrives meanwhile joins N+1, so
-        batches stay as big as the queue allows (DuckDB's cost per span falls steeply with
-        batch size) instead of one waiting batch being encoded early and half empty."""
-        handoff: queue.Queue[tuple[list[_Pending], object] | None] = queue.Queue(maxsize=1)
-        writer_ready = threading.Semaphore(1)
-        writer = threading.Thread(
-            target=self._write_loop,
-            args=(handoff, writer_ready),
-            name="spanscope-store",
-            daemon=True,
-        )
+        """Two stages on two threads. This one encodes what the receivers queued, as it
+        arrives (``store.prepare``: Python work holding the GIL), into ``_Encoded`` chunks; the
+        writer thread takes ALL the chunks ready when it finishes a write and stores them as
+        one batch (``store.merge``), inside DuckDB, which releases the GIL. So encoding
+        overlaps writing, and each write holds everything that arrived during the previous
+        one: the biggest batch the load allows (DuckDB's cost per span falls steeply with batch
+        size), without waiting for a batch to fill."""
+        writer = threading.Thread(target=self._write_loop, name="spanscope-store", daemon=True)
         writer.start()
         prepare = getattr(self.store, "prepare", None)
         try:
-            while True:
-                writer_ready.acquire()
-                taken = self._take_batch()
-                if taken is None:
-                    break
-                spans = [span for item in taken for span in item.spans]
+            while (taken := self._take_batch()) is not None:
+                spans = list(chain.from_iterable(item.spans for item in taken))
                 if self.sampler is not None:
                     spans = self.sampler(spans)
                 batch: object = spans
+                prepared = False
                 if prepare is not None and spans:
                     try:
                         batch = prepare(spans)
+                        prepared = True
                     except Exception:  # let write() report it, with the same retryable answer
                         log.exception("encoding a batch failed")
-                handoff.put((taken, batch))
+                with self._ready_changed:
+                    self._ready.append(_Encoded(taken, batch, len(spans), prepared))
+                    self._ready_changed.notify()
         finally:
-            handoff.put(None)
+            with self._ready_changed:
+                self._encoding_done = True
+                self._ready_changed.notify()
             writer.join()
 
-    def _write_loop(
-        self,
-        handoff: queue.Queue[tuple[list[_Pending], object] | None],
-        ready: threading.Semaphore,
-    ) -> None:
-        while (work := handoff.get()) is not None:
-            ready.release()  # the batching thread may take the next batch now
-            taken, batch = work
-            started = time.perf_counter()
-            error: Exception | None = None
-            try:
-                if batch:
-                    self.store.write(batch)  # type: ignore[arg-type]
-            except Exception as exc:  # the store's failure is the senders' retryable error
-                log.exception("store write failed")
-                error = exc
-            elapsed = time.perf_counter() - started
-            count = sum(len(item.spans) for item in taken)
-            with self._wake:
-                self._queued_spans -= count
-                self.metrics.queue_spans = self._queued_spans
-            self.metrics.observe_write(count, elapsed, failed=error is not None)
-            for item in taken:
-                item.loop.call_soon_threadsafe(_settle, item.future, error)
+    def _take_ready(self) -> list[_Encoded] | None:
+        """The chunks ready now, up to ``max_batch_spans`` (at least one); None at the end."""
+        with self._ready_changed:
+            while not self._ready and not self._encoding_done:
+                self._ready_changed.wait()
+            if not self._ready:
+                return None
+            taken, count = [], 0
+            while self._ready and (
+                not taken or count + self._ready[0].size <= self.max_batch_spans
+            ):
+                chunk = self._ready.popleft()
+                taken.append(chunk)
+                count += chunk.size
+            return taken
+
+    def _write_loop(self) -> None:
+        merge = getattr(self.store, "merge", None)
+        while (chunks := self._take_ready()) is not None:
+            prepared = [chunk for chunk in chunks if chunk.prepared]
+            groups = [chunk for chunk in chunks if not chunk.prepared]
+            if prepared:
+                if merge is not None and len(prepared) > 1:
+                    groups.insert(0, _Encoded.joined(prepared, merge(c.batch for c in prepared)))
+                else:
+                    groups[:0] = prepared
+            for group in groups:
+                self._write(group)
+
+    def _write(self, chunk: _Encoded) -> None:
+        started = time.perf_counter()
+        error: Exception | None = None
+        try:
+            if chunk.size:
+                self.store.write(chunk.batch)  # type: ignore[arg-type]
+        except Exception as exc:  # the store's failure is the senders' retryable error
+            log.exception("store write failed")
+            error = exc
+        elapsed = time.perf_counter() - started
+        count = sum(len(item.spans) for item in chunk.pending)
+        with self._wake:
+            self._queued_spans -= count
+            self.metrics.queue_spans = self._queued_spans
+        self.metrics.observe_write(count, elapsed, failed=error is not None)
+        for item in chunk.pending:
+            item.loop.call_soon_threadsafe(_settle, item.future, error)
+
+
+@dataclass
+class _Encoded:
+    """Requests taken from the queue and their spans, encoded by ``store.prepare`` when
+    ``prepared`` (else the span list itself). ``size`` counts the spans to write (after
+    sampling)."""
+
+    pending: list[_Pending]
+    batch: object
+    size: int
+    prepared: bool
+
+    @classmethod
+    def joined(cls, chunks: list[_Encoded], batch: object) -> _Encoded:
+        pending = [item for chunk in chunks for item in chunk.pending]
+        return cls(pending, batch, sum(chunk.size for chunk in chunks), True)
 
 
 def _settle(future: asyncio.Future[None], error: Exception | None) -> None:

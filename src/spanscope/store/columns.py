@@ -21,7 +21,7 @@ plain is also done for the whole batch at once (``_odd_spans``); only the few ca
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain, compress
 from operator import attrgetter, gt, not_, sub
@@ -297,4 +297,17 @@ def encode_batch(spans: Sequence[Span]) -> ColumnBatch:
         pa.Table.from_arrays(arrays, names=_NAMES),
         _ranges(columns["trace_id"], starts),
         frozenset(zip(services, names, kinds, strict=True)),
+    )
+
+
+def merge(batches: Iterable[ColumnBatch]) -> ColumnBatch:
+    """One batch of several (their Arrow columns are chained, not copied)."""
+    batches = list(batches)
+    if len(batches) == 1:
+        return batches[0]
+    return ColumnBatch(
+        sum(batch.size for batch in batches),
+        pa.concat_tables([batch.spans for batch in batches]),
+        pa.concat_tables([batch.ranges for batch in batches]),
+        frozenset().union(*(batch.operations for batch in batches)),
     )

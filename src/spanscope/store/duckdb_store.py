@@ -29,7 +29,7 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -180,6 +180,11 @@ class DuckDBStore:
         """Encode ``spans`` for ``write`` ahead of time, on any thread (the Python part of a
         write; the rest runs in DuckDB without the GIL, so the two overlap)."""
         return columns.encode_batch(spans)
+
+    @staticmethod
+    def merge(batches: Iterable[columns.ColumnBatch]) -> columns.ColumnBatch:
+        """One ``prepare``d batch of several, for one ``write`` (one transaction)."""
+        return columns.merge(batches)
 
     def write(self, spans: Sequence[Span] | columns.ColumnBatch) -> None:
         """Store ``spans`` (or a ``prepare``d batch) in one transaction; durable when this

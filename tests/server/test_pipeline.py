@@ -1,0 +1,111 @@
+"""The write pipeline over a real DuckDB store: what queues up during a write is encoded
+meanwhile and stored by the next write, as one transaction; a full queue refuses at once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import msgspec
+import pytest
+
+from spanscope.server.metrics import Metrics
+from spanscope.server.pipeline import Overloaded, WritePipeline
+from spanscope.store.duckdb_store import DuckDBStore
+from spanscope.synthetic import generate_spans
+
+
+class GatedStore(DuckDBStore):
+    """A real store whose first write waits until the test opens the gate."""
+
+    def __init__(self, path) -> None:
+        super().__init__(path)
+        self.gate = threading.Event()
+        self.writes: list[int] = []
+
+    def write(self, spans) -> None:
+        if not self.writes:
+            self.gate.wait(30)
+        self.writes.append(spans.size)
+        super().write(spans)
+
+
+def _requests(count: int, size: int) -> list[list]:
+    spans = list(generate_spans(count * size // 4, seed=5))[: count * size]
+    return [
+        [
+            msgspec.structs.replace(span, trace_id=f"{n + 1:016x}{span.trace_id[16:]}")
+            for span in spans[n * size : (n + 1) * size]
+        ]
+        for n in range(count)
+    ]
+
+
+def _wait_for(condition, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def _encoded(pipeline: WritePipeline, requests: int):
+    return lambda: sum(len(chunk.pending) for chunk in pipeline._ready) == requests
+
+
+def test_requests_queued_during_a_write_go_in_one_next_write(tmp_path):
+    store = GatedStore(tmp_path / "traces.duckdb")
+    pipeline = WritePipeline(store, Metrics())
+    requests = _requests(11, 100)
+
+    async def main() -> None:
+        first = asyncio.create_task(pipeline.submit(requests[0]))
+        await asyncio.to_thread(_wait_for, lambda: pipeline._queued_spans and not pipeline._queue)
+        rest = []
+        for wave in (requests[1:6], requests[6:]):  # two waves: two chunks at least
+            rest += [asyncio.create_task(pipeline.submit(spans)) for spans in wave]
+            # The requests are encoded as they arrive, while the first write waits.
+            await asyncio.to_thread(_wait_for, _encoded(pipeline, len(rest)))
+        assert len(pipeline._ready) >= 2
+        assert not any(task.done() for task in [first, *rest])
+        store.gate.set()
+        await asyncio.gather(first, *rest)
+
+    pipeline.start()
+    try:
+        asyncio.run(main())
+    finally:
+        pipeline.stop()
+    assert store.writes == [100, 1000]
+    (stored,) = store._con.execute("SELECT count(*) FROM otel_traces").fetchone()
+    assert stored == 1100
+    for spans in (requests[0], requests[-1]):
+        trace_id = spans[0].trace_id
+        expected = sorted(
+            (s for s in spans if s.trace_id == trace_id), key=lambda s: (s.start_ns, s.span_id)
+        )
+        assert store.get_trace(trace_id) == expected
+    store.close()
+
+
+def test_full_queue_refuses_at_once_and_keeps_what_it_accepted(tmp_path):
+    store = GatedStore(tmp_path / "traces.duckdb")
+    pipeline = WritePipeline(store, Metrics(), capacity_spans=150)
+    first, second = _requests(2, 100)
+
+    async def main() -> None:
+        accepted = asyncio.create_task(pipeline.submit(first))
+        await asyncio.to_thread(_wait_for, lambda: pipeline._queued_spans == 100)
+        with pytest.raises(Overloaded):
+            await pipeline.submit(second)
+        store.gate.set()
+        await accepted
+
+    pipeline.start()
+    try:
+        asyncio.run(main())
+    finally:
+        pipeline.stop()
+    assert store._con.execute("SELECT count(*) FROM otel_traces").fetchone() == (100,)
+    assert pipeline.metrics.spans_refused == 100
+    store.close()
