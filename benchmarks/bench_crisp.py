@@ -119,12 +119,41 @@ def trace_directory(traces: int) -> Path:
     return directory
 
 
+def _become_subreaper() -> bool:
+    """Make this process adopt orphaned descendants (Linux), so their CPU time is counted.
+
+    Our ``--jobs`` workers are forked by multiprocessing's forkserver, which nobody waits for:
+    without this their CPU time would be missing from ours (CRISP's pool workers are its
+    direct children and always counted)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+_SUBREAPER = _become_subreaper()
+
+
+def _reap_descendants() -> None:
+    """Wait for every adopted descendant (e.g. a forkserver) so its CPU time is counted."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
 def _timed(command: list[str], **kwargs) -> tuple[float, float]:
-    """Wall and CPU seconds (user + system of the process and all it waited for)."""
+    """Wall and CPU seconds (user + system of the process and all its descendants). Wall time
+    ends when the command exits; descendants it leaves behind are then waited for, for CPU."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, **kwargs)
     wall = time.perf_counter() - start
+    _reap_descendants()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu
@@ -153,10 +182,13 @@ def run_crisp(python: str, crisp_dir: Path, traces_dir: Path, out: Path) -> tupl
         )
 
 
-def run_ours(traces_dir: Path, out: Path) -> tuple[float, float]:
+def run_ours(traces_dir: Path, out: Path, jobs: int = 0) -> tuple[float, float]:
+    """``spanscope analyze``; ``jobs`` 0 is its default (a reading process per CPU)."""
     files = sorted(p.name for p in traces_dir.glob("*.json"))
     command = [sys.executable, "-c", _OURS, "analyze", *files]
     command += ["--folded", str(out / "stacks.folded"), "--json"]
+    if jobs:
+        command += ["--jobs", str(jobs)]
     with open(out / "report.json", "wb") as report, open(out / "ours.log", "wb") as log:
         return _timed(command, cwd=traces_dir, stdout=report, stderr=log)
 
@@ -204,32 +236,49 @@ def main() -> None:
         return
     python, crisp_dir = found
     commit = os.environ.get("CRISP_COMMIT", "unknown")
-    results: dict = {"crisp_commit": commit, "repeat": REPEAT, "traces": {}}
+    results: dict = {
+        "crisp_commit": commit,
+        "repeat": REPEAT,
+        "cpu_of_all_descendants": _SUBREAPER,
+        "traces": {},
+    }
     print(
         f"{'traces':>7} {'CRISP s':>9} {'ours s':>8} {'ratio':>6}   (CPU: CRISP s, ours s, ratio)"
+        "   [ours with --jobs 1]"
     )
     for count in TRACES:
         traces_dir = trace_directory(count)
         spans = sum(p.read_bytes().count(b'"operationName"') for p in traces_dir.glob("*.json"))
-        crisp_times, our_times, bare_times = [], [], []
+        crisp_times, our_times, serial_times, bare_times = [], [], [], []
+        load = [os.getloadavg()[0]]
         with tempfile.TemporaryDirectory(prefix="bench-crisp-") as tmp:
             out = Path(tmp)
+            serial_out = out / "jobs1"
+            serial_out.mkdir()
             for _ in range(REPEAT):  # alternating, so both see the same background load
                 for name in CRISP_OUTPUTS_ALL:
                     (traces_dir / name).unlink(missing_ok=True)
                 crisp_times.append(run_crisp(python, crisp_dir, traces_dir, out))
                 our_times.append(run_ours(traces_dir, out))
+                serial_times.append(run_ours(traces_dir, serial_out, jobs=1))
                 bare_times.append(run_bare(traces_dir))
+                load.append(os.getloadavg()[0])
             # Light mode writes next to the traces whatever -o says; keep the directory clean.
             crisp_lines = (traces_dir / CRISP_OUTPUTS[0]).read_text().splitlines()
             for name in CRISP_OUTPUTS_ALL:
                 (traces_dir / name).unlink(missing_ok=True)
             our_lines = (out / "stacks.folded").read_text().splitlines()
+            same_with_jobs1 = all(
+                (out / name).read_bytes() == (serial_out / name).read_bytes()
+                for name in ("stacks.folded", "report.json")
+            )
         crisp_wall = statistics.median(t[0] for t in crisp_times)
         ours_wall = statistics.median(t[0] for t in our_times)
         crisp_cpu = statistics.median(t[1] for t in crisp_times)
         ours_cpu = statistics.median(t[1] for t in our_times)
         bare_cpu = statistics.median(t[1] for t in bare_times)
+        serial_wall = statistics.median(t[0] for t in serial_times)
+        serial_cpu = statistics.median(t[1] for t in serial_times)
         row = {
             "spans": spans,
             "crisp_wall_s": round(crisp_wall, 3),
@@ -238,19 +287,26 @@ def main() -> None:
             "crisp_cpu_s": round(crisp_cpu, 3),
             "spanscope_cpu_s": round(ours_cpu, 3),
             "speedup_cpu": round(crisp_cpu / ours_cpu, 2),
+            "spanscope_jobs1_wall_s": round(serial_wall, 3),
+            "spanscope_jobs1_cpu_s": round(serial_cpu, 3),
+            "speedup_wall_jobs1": round(crisp_wall / serial_wall, 2),
             "bare_decode_cpu_s": round(bare_cpu, 3),
             "crisp_cpu_over_bare_decode": round(crisp_cpu / bare_cpu, 2),
+            "load_average_1min": [round(value, 2) for value in load],
             "runs_wall_s": {
                 "crisp": [t[0] for t in crisp_times],
                 "spanscope": [t[0] for t in our_times],
+                "spanscope_jobs1": [t[0] for t in serial_times],
             },
+            "same_output_with_jobs1": same_with_jobs1,
             "agreement": compare(crisp_lines, our_lines),
         }
         results["traces"][str(count)] = row
         print(
             f"{count:>7} {crisp_wall:>9.2f} {ours_wall:>8.2f} {row['speedup_wall']:>5.1f}x"
             f"   ({crisp_cpu:.2f}, {ours_cpu:.2f}, {row['speedup_cpu']:.1f}x;"
-            f" bare decode {bare_cpu:.2f})",
+            f" bare decode {bare_cpu:.2f})   [{serial_wall:.2f} s, {serial_cpu:.2f} s CPU]"
+            f"   load {min(load):.1f}-{max(load):.1f}",
             flush=True,
         )
         agreement = row["agreement"]
