@@ -413,10 +413,18 @@ static int parse_kv(const uint8_t *p, const uint8_t *end, int depth, int build, 
     }
     *key = k;
     *key_end = ke;
-    if (!build) return vs == NULL ? OK : parse_any(vs, ve, depth + 1, 0, NULL);
+    /* Most values are one short string_value: AnyValue bytes 0x0a <length> <text>. */
+    int plain = vs != NULL && ve - vs >= 2 && vs[0] == 0x0a && vs[1] < 0x80 &&
+                ve - vs == 2 + vs[1] && depth + 1 <= MAX_DEPTH;
+    if (!build) {
+        if (plain) return utf8_valid(vs + 2, ve) ? OK : GIVEUP;
+        return vs == NULL ? OK : parse_any(vs, ve, depth + 1, 0, NULL);
+    }
     PyObject *value = NULL, *name;
     if (vs == NULL) {
         value = Py_NewRef(Py_None);
+    } else if (plain) {
+        if ((value = make_str(vs + 2, ve)) == NULL) return ERR;
     } else {
         int rc = parse_any(vs, ve, depth + 1, 1, &value);
         if (rc) return rc;
