@@ -2,14 +2,19 @@
 
 For OTLP JSON lines and Jaeger JSON (``synthetic_file``), each run is a fresh process:
 
-- ours: the real CLI, ``spanscope analyze FILE --json`` with the report sent to /dev/null;
+- ours: the real CLI, ``spanscope analyze FILE --json`` with the report sent to /dev/null, as a
+  user runs it: with the default ``--jobs`` it uses both cores where it can (one big OTLP
+  JSON-lines file is read and analysed in two processes, ``spanscope.cli.split``);
 - reference: the bare ``msgspec.json.decode`` of the same file to untyped objects (line by line
   for JSON lines, as a reader must; the whole document for Jaeger JSON).
 
 The two alternate, so both see the same background load on a shared machine; medians of
-``BENCH_REPEAT`` (3) runs. Reported: spans/s by wall time and by CPU time (user + system of
-the child: the fairer figure when other jobs compete for the cores), the ratio ours/bare, and
-the peak resident memory (VmHWM) of each child. ``BENCH_SPANS`` sets the size (1M by default).
+``BENCH_REPEAT`` (3) runs. Reported: spans/s by wall time (what a user waits for) and by CPU
+time (user + system of the child and of every process it forked and waited for: what the work
+costs, and the fairer figure when other jobs compete for the cores), the ratios ours/bare, the
+peak resident memory (VmHWM) of each child and, for ours, the peak of the biggest process it
+forked (``worker MiB``; it runs at the same time, so the two add up). The load average before
+and after each format is saved with the results. ``BENCH_SPANS`` sets the size (1M by default).
 
 Target (DESIGN.md, issue 3): analyze at least half the bare-decode rate (ratio >= 0.5).
 """
@@ -32,11 +37,12 @@ FORMATS = ("otlp-jsonl", "jaeger-json")
 
 # Both children report their peak memory (and the reference its span count) on stderr at exit.
 _PEAK = (
-    "import atexit, os, re\n"
+    "import atexit, os, re, resource\n"
     "def _peak():\n"
     "    status = open('/proc/self/status').read()\n"
     "    kb = re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)\n"
-    "    os.write(2, f'\\nBENCH_VMHWM_KB={kb}\\n'.encode())\n"
+    "    forked = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "    os.write(2, f'\\nBENCH_VMHWM_KB={kb}\\nBENCH_FORKED_KB={forked}\\n'.encode())\n"
     "atexit.register(_peak)\n"
 )
 OURS = _PEAK + "import sys\nfrom spanscope.cli import main\nsys.argv[0] = 'spanscope'\nmain()\n"
@@ -77,22 +83,24 @@ def _marker(stderr: str, name: str) -> int:
     return int(re.findall(rf"{name}=(\d+)", stderr)[-1])
 
 
-def _run(code: str, args: list[str]) -> tuple[float, float, float, str]:
+def _run(code: str, args: list[str]) -> tuple[float, float, float, str, float]:
     with open(os.devnull, "wb") as sink:
         wall, cpu, stderr = timed_run([sys.executable, "-c", code, *args], stdout=sink)
-    return wall, cpu, _marker(stderr, "BENCH_VMHWM_KB") / 1024, stderr
+    peak = _marker(stderr, "BENCH_VMHWM_KB") / 1024
+    return wall, cpu, peak, stderr, _marker(stderr, "BENCH_FORKED_KB") / 1024
 
 
 def main() -> None:
     results: dict = {"spans": SPANS, "repeat": REPEAT, "formats": {}}
     print(
         f"{'format':<12} {'analyze spans/s':>16} {'bare spans/s':>13} {'ratio':>6}"
-        f" {'CPU ratio':>9} {'analyze MiB':>12} {'bare MiB':>9}"
+        f" {'CPU ratio':>9} {'analyze MiB':>12} {'worker MiB':>11} {'bare MiB':>9}"
     )
     for name in FORMATS:
         path = str(synthetic_file(name, SPANS))
         ours, bare = [], []
         spans = 0
+        load_before = os.getloadavg()
         for _ in range(REPEAT):
             ours.append(_run(OURS, ["analyze", path, "--json"]))
             bare.append(_run(BARE, [path, name]))
@@ -111,15 +119,19 @@ def main() -> None:
             "bare_cpu_spans_per_s": round(spans / bare_cpu),
             "cpu_ratio_to_bare": round(bare_cpu / ours_cpu, 3),
             "analyze_peak_mib": round(statistics.median(r[2] for r in ours), 1),
+            "analyze_worker_peak_mib": round(statistics.median(r[4] for r in ours), 1),
             "bare_peak_mib": round(statistics.median(r[2] for r in bare), 1),
             "runs_wall_s": {"analyze": [r[0] for r in ours], "bare": [r[0] for r in bare]},
             "runs_cpu_s": {"analyze": [r[1] for r in ours], "bare": [r[1] for r in bare]},
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
         }
         results["formats"][name] = row
         print(
             f"{name:<12} {row['analyze_spans_per_s']:>16,} {row['bare_spans_per_s']:>13,}"
             f" {row['ratio_to_bare']:>6.2f} {row['cpu_ratio_to_bare']:>9.2f}"
-            f" {row['analyze_peak_mib']:>12,.0f} {row['bare_peak_mib']:>9,.0f}",
+            f" {row['analyze_peak_mib']:>12,.0f} {row['analyze_worker_peak_mib']:>11,.0f}"
+            f" {row['bare_peak_mib']:>9,.0f}   load {load_before[0]:.1f}",
             flush=True,
         )
     save("analyze", results)
