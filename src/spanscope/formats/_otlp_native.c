@@ -396,6 +396,18 @@ static int parse_kv(const uint8_t *p, const uint8_t *end, int depth, int build, 
                     const uint8_t **key, const uint8_t **key_end) {
     const uint8_t *k = p, *ke = p, *vs = NULL, *ve = NULL;
     if (depth > MAX_DEPTH) return GIVEUP;
+    /* The usual shape, key then value, each with a one-byte length: no general field walk. */
+    if (end - p >= 4 && p[0] == 0x0a && p[1] < 0x80 && end - p >= 4 + p[1]) {
+        const uint8_t *q = p + 2 + p[1];
+        if (q[0] == 0x12 && q[1] < 0x80 && end - q == 2 + q[1]) {
+            if (!build && !utf8_valid(p + 2, q)) return GIVEUP;
+            k = p + 2;
+            ke = q;
+            vs = q + 2;
+            ve = end;
+            p = end;
+        }
+    }
     while (p < end) {
         uint32_t field;
         int wt;
