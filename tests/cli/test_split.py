@@ -99,5 +99,11 @@ def test_only_plain_json_lines_are_cut(shop: Path, tmp_path: Path, monkeypatch) 
     zipped.write_bytes(gzip.compress(data))
     one_line = tmp_path / "one.jsonl"
     one_line.write_bytes(data.splitlines(keepends=True)[0])
-    for path in (document, zipped, one_line):
+    zipkin_lines = tmp_path / "zipkin.jsonl"  # JSON lines, but not OTLP: read as detected
+    zipkin_lines.write_text(
+        "".join(
+            f'{{"traceId": "{i + 1:016x}", "id": "{i + 1:016x}", "name": "x"}}\n' for i in range(50)
+        )
+    )
+    for path in (document, zipped, one_line, zipkin_lines):
         assert split.cut_point(str(path), None) is None

@@ -37,6 +37,8 @@ from spanscope.cli.common import InputReport, ReadSession, display_name, holding
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import otlp_json
 from spanscope.formats import otlp_json_schema as schema
+from spanscope.formats.detect import UnknownFormat, detect_format
+from spanscope.formats.source import HEAD_SIZE
 from spanscope.model import Span
 
 # Below this, starting a second process (~20 ms) and the exchange do not pay off.
@@ -81,6 +83,16 @@ def cut_point(path: str, format: str | None) -> int | None:
         if size < MIN_BYTES or not os.path.isfile(path):
             return None
         with open(path, "rb") as stream:
+            if format is None:
+                # The format as reading it would detect it (other JSON lines, e.g. Zipkin's,
+                # are not cut), from the same head.
+                head = stream.read(HEAD_SIZE)
+                try:
+                    if detect_format(head) != otlp_json.NAME:
+                        return None
+                except UnknownFormat:
+                    return None
+                stream.seek(0)
             first = stream.readline()
             # Plain JSON lines as the collector writes them: no gzip, BOM or proto field names
             # (those go the ordinary way), and the first line one whole request.
