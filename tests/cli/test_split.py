@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,14 @@ def test_only_plain_json_lines_are_cut(shop: Path, tmp_path: Path, monkeypatch) 
     )
     for path in (document, zipped, one_line, zipkin_lines):
         assert split.cut_point(str(path), None) is None
+
+
+def test_a_child_that_dies_leaves_the_ordinary_way(shop: Path, taken: list[bool], monkeypatch):
+    def die(*args) -> None:
+        os._exit(3)
+
+    monkeypatch.setattr(split, "_second_half", die)
+    two = run(str(shop), "--json", "--jobs", "2")
+    one = run(str(shop), "--json", "--jobs", "1")
+    assert taken == [False]
+    assert two.exit_code == 0 and two.stdout == one.stdout

@@ -134,6 +134,8 @@ def analyze_split(
     there.close()
     try:
         result = _first_half(here, path, name, cut, options, trace_filter, adjust_skew)
+    except (EOFError, OSError):
+        result = None  # the child died (out of memory, a bug): the ordinary way still works
     except BaseException:
         _stop(pid)
         raise
