@@ -5,7 +5,8 @@ builds them) and returns plain data (msgspec structs, dicts, lists); traces are 
 Times are integer nanoseconds. Modules, one concept each, with their entry points:
 
 - ``critical_path``: ``critical_path(trace, strict=)`` -> ``CriticalSection``s, the path a
-  request waited on (Jaeger UI semantics); ``critical_time_by_span`` sums it per span;
+  request waited on (Jaeger UI semantics); ``critical_time_by_span`` sums it per span, and
+  ``critical_time(trace)`` gives those sums without the sections;
 - ``self_time``: ``self_times(trace)``, ``self_time_by_operation(traces)``, exclusive time per
   span and per service/operation (Jaeger's statistics);
 - ``errors``: ``is_error_span``, ``originating_error(trace)`` (where a trace's failure started),
@@ -23,7 +24,9 @@ Times are integer nanoseconds. Modules, one concept each, with their entry point
 - ``conditions``: ``parse_condition`` and ``evaluate``, the ``--fail-if`` expressions;
 - ``analyze`` / ``results``: ``Analyzer`` (``add(trace)`` one at a time, then ``report()``) or
   ``analyze(traces, options)`` run everything above in one pass and give one
-  ``AnalysisReport``; ``AnalysisOptions`` holds the thresholds.
+  ``AnalysisReport``; ``AnalysisOptions`` holds the thresholds. ``Analyzer.merge`` adds another
+  analyzer's traces (parts of a data set analysed in other processes) with the same result as
+  one analyzer given them all; every collector has a ``merge`` for it.
 """
 
 from __future__ import annotations
