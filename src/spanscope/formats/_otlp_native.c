@@ -219,12 +219,25 @@ static inline size_t str_slot(const uint8_t *s, Py_ssize_t n) {
     return (size_t)(h >> 40) & (STR_CACHE_SIZE - 1);
 }
 
+/* memcmp() == 0 for the short runs here, inline: the libc call costs more than the compare. */
+static inline int same_bytes(const uint8_t *a, const uint8_t *b, Py_ssize_t n) {
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) return 0;
+    }
+    for (; n > 0; n--)
+        if (*a++ != *b++) return 0;
+    return 1;
+}
+
 static inline PyObject *make_str(const uint8_t *s, const uint8_t *e) {
     Py_ssize_t n = e - s;
     if (n == 0 || n > STR_CACHE_MAX_LEN) return PyUnicode_DecodeUTF8((const char *)s, n, NULL);
     size_t slot = str_slot(s, n);
     PyObject *hit = str_cache[slot];
-    if (hit != NULL && PyUnicode_GET_LENGTH(hit) == n && memcmp(PyUnicode_DATA(hit), s, n) == 0)
+    if (hit != NULL && PyUnicode_GET_LENGTH(hit) == n && same_bytes(PyUnicode_DATA(hit), s, n))
         return Py_NewRef(hit); /* cached strings are ASCII: length and bytes match */
     uint8_t ascii = 0;
     for (Py_ssize_t i = 0; i < n; i++) ascii |= s[i];
@@ -698,7 +711,7 @@ static int parse_span(const uint8_t *p, const uint8_t *end, int depth, SpanConte
         goto giveup;
     if (!build) return OK;
 
-    if (ctx->last_trace != NULL && memcmp(ctx->last_trace, tid, 16) == 0) {
+    if (ctx->last_trace != NULL && same_bytes(ctx->last_trace, tid, 16)) {
         args[A_TRACE] = Py_NewRef(ctx->last_trace_id);
     } else {
         if ((args[A_TRACE] = make_hex(tid, tid_end)) == NULL) goto error;
