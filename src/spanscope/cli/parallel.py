@@ -73,30 +73,44 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def plan_runs(sources: list[str], jobs: int) -> list[list[str]] | None:
-    """``sources`` cut into runs of consecutive files for the workers, or None when reading
-    them here is as good: fewer than two jobs or files, stdin or anything but regular files
-    among them, or less than ``MIN_BYTES`` in all."""
-    if jobs < 2 or len(sources) < 2:
-        return None
-    runs: list[list[str]] = [[]]
-    total = size = 0
+def file_sizes(sources: list[str]) -> list[int] | None:
+    """The size of each of ``sources``, or None if any is stdin or not a regular file (the
+    reader reports a missing one, in this process)."""
+    sizes = []
     for source in sources:
         if source == "-":
             return None
         try:
             status = os.stat(source)
         except OSError:
-            return None  # reported by the reader, in this process
+            return None
         if not stat.S_ISREG(status.st_mode):
             return None
+        sizes.append(status.st_size)
+    return sizes
+
+
+def worth_workers(sizes: list[int] | None, jobs: int) -> bool:
+    """Whether files of these sizes are worth workers: two or more, ``MIN_BYTES`` in all."""
+    return sizes is not None and jobs >= 2 and len(sizes) >= 2 and sum(sizes) >= MIN_BYTES
+
+
+def plan_runs(sources: list[str], jobs: int) -> list[list[str]] | None:
+    """``sources`` cut into runs of consecutive files for the workers, or None when reading
+    them here is as good: fewer than two jobs or files, stdin or anything but regular files
+    among them, or less than ``MIN_BYTES`` in all."""
+    sizes = file_sizes(sources) if jobs >= 2 and len(sources) >= 2 else None
+    if sizes is None or not worth_workers(sizes, jobs):
+        return None
+    runs: list[list[str]] = [[]]
+    size = 0
+    for source, file_size in zip(sources, sizes, strict=True):
         if size >= RUN_BYTES or len(runs[-1]) >= MAX_RUN_FILES:
             runs.append([])
             size = 0
         runs[-1].append(source)
-        size += status.st_size
-        total += status.st_size
-    return runs if total >= MIN_BYTES else None
+        size += file_size
+    return runs
 
 
 def read_run(task: tuple[list[str], str | None, int]) -> bytes:
@@ -139,7 +153,7 @@ def read_run(task: tuple[list[str], str | None, int]) -> bytes:
     return _ENCODER.encode(RunResult(resources, files))
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def context() -> multiprocessing.context.BaseContext:
     """Plain fork where it is safe and cheapest (Linux, this process runs no other thread: a
     worker then starts in a millisecond with everything imported), else a forkserver that
     imports the readers once."""
@@ -155,8 +169,7 @@ def read_in_workers(
 ) -> Iterator[FileResult]:
     """Yield each file's ``FileResult`` in input order, the ``runs`` (``plan_runs``) read by
     ``jobs`` workers."""
-    context = _context()
-    with context.Pool(min(jobs, len(runs))) as pool:
+    with context().Pool(min(jobs, len(runs))) as pool:
         tasks = ((run, format, warning_limit) for run in runs)
         for encoded in pool.imap(read_run, tasks):
             run = _DECODER.decode(encoded)

@@ -1,0 +1,146 @@
+"""Analysing a data set of many files in worker processes, for ``spanscope analyze``.
+
+``analyze_files(session, options, trace_filter, adjust_skew, jobs)`` returns the ``Analyzer``
+that reading the session's inputs and analysing them in this process would give, with the same
+input reports, warnings and errors recorded in ``session``; or None, having changed nothing,
+and the caller does it the ordinary way. None when the inputs do not qualify (see
+``parallel.plan_runs``: several regular files, enough bytes) and when a trace has spans in two
+shards (below): the ordinary way then gives the report, at the cost of the work done so far.
+
+How: the files are cut into shards of consecutive files, a few per worker so that the workers
+finish together. A worker reads its shard's files, groups, assembles, filters and analyses the
+traces in first-seen order, exactly as ``analyze`` does, and sends back what each file gave
+(format, span count, warnings, error: no spans), the shard's trace ids and its ``Analyzer``.
+Here the analyzers are merged in shard order (``Analyzer.merge``: the later shard's traces come
+after the earlier's, as they do in one process) while the workers go on. That is exact as long
+as every trace is whole in one shard, which is checked: data sets of one file per trace (or per
+time window) are, and a trace cut across files that fall in two shards sends the whole data
+set the ordinary way.
+
+Reading, assembly and analysis all run in the workers, on every core; this process only merges.
+"""
+
+from __future__ import annotations
+
+import gc
+import pickle
+from collections.abc import Iterator
+
+from spanscope.analysis.analyze import Analyzer
+from spanscope.analysis.filters import TraceFilter, filter_traces
+from spanscope.analysis.results import AnalysisOptions
+from spanscope.assembly import build_trace
+from spanscope.cli import parallel
+from spanscope.cli.common import InputFailure, InputReport, ReadSession, display_name
+from spanscope.errors import Diagnostics, InputError
+from spanscope.formats import read_spans
+from spanscope.model import Span, Trace
+
+# Shards per worker: enough that the workers finish close together.
+SHARDS_PER_JOB = 4
+MIN_SHARD_BYTES = 4 * 1024 * 1024
+
+_Report = tuple[str, str, int, list[tuple[str, str, str]], int, tuple[str, str, str] | None]
+
+
+def plan_shards(sources: list[str], jobs: int) -> list[list[str]] | None:
+    """``sources`` cut into shards of consecutive files, or None if workers do not pay off
+    (``parallel.worth_workers``) or there would be only one shard."""
+    sizes = parallel.file_sizes(sources) if jobs >= 2 and len(sources) >= 2 else None
+    if sizes is None or not parallel.worth_workers(sizes, jobs):
+        return None
+    target = max(sum(sizes) // (jobs * SHARDS_PER_JOB), MIN_SHARD_BYTES)
+    shards: list[list[str]] = [[]]
+    size = 0
+    for source, file_size in zip(sources, sizes, strict=True):
+        if size >= target:
+            shards.append([])
+            size = 0
+        shards[-1].append(source)
+        size += file_size
+    return shards if len(shards) >= 2 else None
+
+
+def analyze_shard(task: tuple) -> bytes:
+    """In a worker: read, assemble and analyse one shard; a pickled ``(reports, trace ids,
+    analyzer)``."""
+    sources, format, limit, options, trace_filter, adjust_skew = task
+    gc.disable()  # acyclic, and the process ends with the shard (see holding_many_objects)
+    groups: dict[str, list[Span]] = {}
+    reports: list[_Report] = []
+    for source in sources:
+        diagnostics = Diagnostics(limit=limit)
+        formats: list[str] = []
+        count = 0
+        error = None
+        try:
+            spans = read_spans(source, format, diagnostics, on_format=formats.append)
+            for count, span in enumerate(spans, 1):  # noqa: B007 - count is kept
+                group = groups.get(span.trace_id)
+                if group is None:
+                    groups[span.trace_id] = [span]
+                else:
+                    group.append(span)
+        except InputError as exc:
+            error = (exc.location.source, exc.location.place, exc.message)
+        warnings = [(w.location.source, w.location.place, w.message) for w in diagnostics.warnings]
+        more = diagnostics.count - len(warnings)
+        reports.append((source, formats[-1] if formats else "", count, warnings, more, error))
+    trace_ids = list(groups)
+
+    def traces() -> Iterator[Trace]:
+        for trace_id in trace_ids:
+            yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
+
+    analyzer = Analyzer(options)
+    for trace in filter_traces(traces(), trace_filter):
+        analyzer.add(trace)
+    return pickle.dumps((reports, trace_ids, analyzer), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def analyze_files(
+    session: ReadSession,
+    options: AnalysisOptions,
+    trace_filter: TraceFilter,
+    adjust_skew: bool,
+    jobs: int,
+) -> Analyzer | None:
+    """See the module docstring."""
+    if session.inputs or session.on_warning is not None:
+        return None
+    shards = plan_shards(session.sources, jobs)
+    if shards is None:
+        return None
+    limit = session.diagnostics.limit
+    tasks = [(shard, session.format, limit, options, trace_filter, adjust_skew) for shard in shards]
+    merged: Analyzer | None = None
+    reports: list[_Report] = []
+    seen: set[str] = set()
+    with parallel.context().Pool(min(jobs, len(shards))) as pool:
+        for result in pool.imap(analyze_shard, tasks):
+            shard_reports, trace_ids, analyzer = pickle.loads(result)
+            if not seen.isdisjoint(trace_ids):
+                return None  # a trace in two shards: only one process sees it whole
+            seen.update(trace_ids)
+            reports.extend(shard_reports)
+            if merged is None:
+                merged = analyzer
+            else:
+                merged.merge(analyzer)
+    _replay(session, reports)
+    return merged
+
+
+def _replay(session: ReadSession, reports: list[_Report]) -> None:
+    """Record what each file gave as reading it here would have, in input order."""
+    for source, format, count, warnings, more, error in reports:
+        report = InputReport(display_name(source), format, count)
+        session.inputs.append(report)
+        for warning in warnings:
+            session.diagnostics.warn(*warning)
+        session.diagnostics.count += more
+        session.spans_read += count
+        if error is not None:
+            report.error = InputError(*error)
+            if session.strict:
+                raise InputFailure(str(report.error))
