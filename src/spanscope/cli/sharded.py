@@ -24,14 +24,22 @@ from __future__ import annotations
 
 import gc
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from spanscope.analysis.analyze import Analyzer
 from spanscope.analysis.filters import TraceFilter, filter_traces
 from spanscope.analysis.results import AnalysisOptions
 from spanscope.assembly import build_trace
 from spanscope.cli import parallel
-from spanscope.cli.common import InputFailure, InputReport, ReadSession, display_name
+from spanscope.cli.common import (
+    InputFailure,
+    InputReport,
+    ReadSession,
+    display_name,
+    error_console,
+    show_progress,
+)
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import read_spans
 from spanscope.model import Span, Trace
@@ -116,7 +124,8 @@ def analyze_files(
     merged: Analyzer | None = None
     reports: list[_Report] = []
     seen: set[str] = set()
-    with parallel.context().Pool(min(jobs, len(shards))) as pool:
+    # The pool first: its workers are forked before a progress bar starts a thread.
+    with parallel.context().Pool(min(jobs, len(shards))) as pool, _progress(session) as done:
         for result in pool.imap(analyze_shard, tasks):
             shard_reports, trace_ids, analyzer = pickle.loads(result)
             if not seen.isdisjoint(trace_ids):
@@ -127,8 +136,29 @@ def analyze_files(
                 merged = analyzer
             else:
                 merged.merge(analyzer)
+            done(len(shard_reports))
     _replay(session, reports)
     return merged
+
+
+@contextmanager
+def _progress(session: ReadSession) -> Iterator[Callable[[int], None]]:
+    """A bar over the inputs on a terminal; yields what to call with each shard's file count."""
+    if not show_progress(session.progress):
+        yield lambda files: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]reading and analysing[/]"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} inputs"),
+        TimeElapsedColumn(),
+        console=error_console(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("inputs", total=len(session.sources))
+        yield lambda files: progress.advance(task, files)
 
 
 def _replay(session: ReadSession, reports: list[_Report]) -> None:
