@@ -45,8 +45,8 @@ from spanscope.formats import read_spans
 from spanscope.model import Span, Trace
 
 # Shards per worker: enough that the workers finish close together.
-SHARDS_PER_JOB = 4
-MIN_SHARD_BYTES = 4 * 1024 * 1024
+SHARDS_PER_JOB = 8
+MIN_SHARD_BYTES = 2 * 1024 * 1024
 
 _Report = tuple[str, str, int, list[tuple[str, str, str]], int, tuple[str, str, str] | None]
 
