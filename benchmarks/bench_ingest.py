@@ -9,15 +9,19 @@ only difference is the store behind the write pipeline:
 
 The load generator (``benchmarks.loadgen``: closed-loop threads, pre-encoded 512-span protobuf
 bodies, keep-alive) sends to each for ``BENCH_INGEST_SECONDS`` (default 30) after a 3 s
-warm-up. Reported per target: sustained spans/s, p50/p99 export latency, refusals, the
+warm-up, once per sender count (``BENCH_INGEST_SENDERS``, default ``8,32``): each sender has
+one request in flight, as an SDK's batch processor does, so the sender count bounds the spans
+in flight and with them the batches the store can write (8 senders: at most 4,096 spans; 32
+senders, say 32 services exporting at once: 16,384). For each count the discard reference runs
+first, then the store. Reported per target: sustained spans/s, p50/p99 export latency, refusals, the
 server's peak RSS (VmHWM) and its CPU time per 1,000 accepted spans (a figure the noise of a
 shared machine disturbs much less than a rate; with it, the spans per server CPU-second and
 the cores the server actually got). After the run the store file is checked to hold
 exactly the accepted spans: the span count, distinct (trace, span) ids, and one trace id prefix
-per accepted request.
+per accepted request. The machine's load average is printed with each figure.
 
 Target (DESIGN.md): >= 100k spans/s sustained into DuckDB on a 2-core machine.
-Environment: ``BENCH_INGEST_SECONDS``, ``BENCH_INGEST_SENDERS`` (default 8),
+Environment: ``BENCH_INGEST_SECONDS``, ``BENCH_INGEST_SENDERS`` (comma-separated counts),
 ``BENCH_INGEST_QUEUE`` (the server's ``--queue-spans``, default 200000).
 """
 
@@ -38,7 +42,9 @@ from benchmarks.common import save
 from benchmarks.loadgen import LoadResult, free_port, prepare_pool, run_load, wait_healthy
 
 SECONDS = float(os.environ.get("BENCH_INGEST_SECONDS", 30))
-SENDERS = int(os.environ.get("BENCH_INGEST_SENDERS", 8))
+# One run per sender count (closed-loop senders, one request in flight each: the spans in
+# flight, and so the batches the store can get, grow with it).
+SENDERS = [int(n) for n in os.environ.get("BENCH_INGEST_SENDERS", "8,32").split(",")]
 QUEUE_SPANS = int(os.environ.get("BENCH_INGEST_QUEUE", 200_000))
 POOL_BATCHES = 128
 TARGET_SPANS_PER_S = 100_000
@@ -142,10 +148,10 @@ def _verify_store(db: Path, result: LoadResult) -> dict:
     }
 
 
-def _run_target(target: str, pool, workdir: Path) -> dict:
+def _run_target(target: str, pool, workdir: Path, senders: int) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    db = workdir / f"{target}.duckdb"
+    db = workdir / f"{target}-{senders}.duckdb"
     log = workdir / f"{target}.log"
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
@@ -154,7 +160,7 @@ def _run_target(target: str, pool, workdir: Path) -> dict:
     try:
         wait_healthy(process, url, log)
         _, cpu_before = _proc_status(process.pid)
-        result = run_load(url, pool, senders=SENDERS, duration=SECONDS)
+        result = run_load(url, pool, senders=senders, duration=SECONDS)
         rss_mib, cpu_after = _proc_status(process.pid)
         writer = _write_metrics(url)
     finally:
@@ -165,6 +171,7 @@ def _run_target(target: str, pool, workdir: Path) -> dict:
             process.kill()
             process.wait()
     row = result.summary()
+    row["load_average"] = os.getloadavg()[0]  # the machine's, over the last minute
     row["server_peak_rss_mib"] = round(rss_mib, 1)
     row["writer"] = writer
     server_cpu = cpu_after - cpu_before
@@ -181,9 +188,26 @@ def _run_target(target: str, pool, workdir: Path) -> dict:
     if target == "duckdb":
         row["verify"] = _verify_store(db, result)
         row["db_mib"] = round(
-            sum(path.stat().st_size for path in workdir.glob("duckdb.duckdb*")) / 2**20, 1
+            sum(path.stat().st_size for path in workdir.glob(f"{db.name}*")) / 2**20, 1
         )
     return row
+
+
+def _print_row(senders: int, target: str, row: dict) -> None:
+    print(
+        f"{senders:>3} senders {target:<8} {row['spans_per_s']:>9,} spans/s  "
+        f"p50 {row['p50_ms']:>7.1f} ms  p99 {row['p99_ms']:>7.1f} ms  "
+        f"refused {row['refused_requests']:>4}  RSS {row['server_peak_rss_mib']:>5.0f} MiB  "
+        f"server CPU {row['server_cpu_ms_per_1k_spans']:.1f} ms/1k spans "
+        f"= {row['spans_per_server_cpu_s']:,} spans per CPU-second, "
+        f"{row['server_cores_used']:.2f} cores used  "
+        f"(generator CPU {row['generator_cpu_s']:.1f} s); "
+        f"{row['writer']['mean_spans_per_write']:,} spans/write, "
+        f"{row['writer']['mean_write_ms']} ms/write; load average {row['load_average']}",
+        flush=True,
+    )
+    if "exit" in row:
+        print(row["exit"])
 
 
 def main() -> None:
@@ -192,40 +216,33 @@ def main() -> None:
     print(
         f"pre-encoded {len(pool.bodies)} bodies, {pool.spans:,} spans, "
         f"{sum(map(len, pool.bodies)) / 2**20:.0f} MiB in {time.perf_counter() - started:.0f} s; "
-        f"{SENDERS} senders, {SECONDS:.0f} s per target",
+        f"senders {', '.join(map(str, SENDERS))}, {SECONDS:.0f} s per target",
         flush=True,
     )
     workdir = Path(tempfile.mkdtemp(prefix="spanscope-bench-ingest-"))
-    results: dict = {"senders": SENDERS, "seconds": SECONDS, "queue_spans": QUEUE_SPANS}
+    results: dict = {"seconds": SECONDS, "queue_spans": QUEUE_SPANS, "runs": []}
     try:
-        for target in ("discard", "duckdb"):
-            row = results[target] = _run_target(target, pool, workdir)
+        for senders in SENDERS:
+            run: dict = {"senders": senders}
+            # The reference first, then the store, with the same generator and pool.
+            for target in ("discard", "duckdb"):
+                row = run[target] = _run_target(target, pool, workdir, senders)
+                _print_row(senders, target, row)
+            duck, discard = run["duckdb"], run["discard"]
+            run["ratio_to_discard"] = round(duck["spans_per_s"] / max(discard["spans_per_s"], 1), 3)
+            run["meets_target"] = duck["spans_per_s"] >= TARGET_SPANS_PER_S
+            verify = duck["verify"]
             print(
-                f"{target:<8} {row['spans_per_s']:>9,} spans/s  p50 {row['p50_ms']:>7.1f} ms  "
-                f"p99 {row['p99_ms']:>7.1f} ms  refused {row['refused_requests']:>4}  "
-                f"RSS {row['server_peak_rss_mib']:>5.0f} MiB  "
-                f"server CPU {row['server_cpu_ms_per_1k_spans']:.1f} ms/1k spans "
-                f"= {row['spans_per_server_cpu_s']:,} spans per CPU-second, "
-                f"{row['server_cores_used']:.2f} cores used  "
-                f"(generator CPU {row['generator_cpu_s']:.1f} s); "
-                f"{row['writer']['mean_spans_per_write']:,} spans/write, "
-                f"{row['writer']['mean_write_ms']} ms/write",
+                f"{senders:>3} senders: duckdb / discard = {run['ratio_to_discard']:.2f}; target "
+                f"{TARGET_SPANS_PER_S:,} spans/s {'met' if run['meets_target'] else 'NOT met'}; "
+                f"store holds {verify['stored_spans']:,} spans for "
+                f"{verify['accepted_spans']:,} accepted: "
+                f"{'exact' if verify['exact'] else 'MISMATCH ' + str(verify)}",
                 flush=True,
             )
-            if "exit" in row:
-                print(row["exit"])
+            results["runs"].append(run)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    duck, discard = results["duckdb"], results["discard"]
-    results["ratio_to_discard"] = round(duck["spans_per_s"] / max(discard["spans_per_s"], 1), 3)
-    results["meets_target"] = duck["spans_per_s"] >= TARGET_SPANS_PER_S
-    verify = duck["verify"]
-    print(
-        f"duckdb / discard = {results['ratio_to_discard']:.2f}; target "
-        f"{TARGET_SPANS_PER_S:,} spans/s {'met' if results['meets_target'] else 'NOT met'}; "
-        f"store holds {verify['stored_spans']:,} spans for {verify['accepted_spans']:,} accepted: "
-        f"{'exact' if verify['exact'] else 'MISMATCH ' + str(verify)}"
-    )
     save("ingest", results)
 
 

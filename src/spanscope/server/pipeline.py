@@ -211,8 +211,14 @@ class WritePipeline:
             self._queued_spans -= count
             self.metrics.queue_spans = self._queued_spans
         self.metrics.observe_write(count, elapsed, failed=error is not None)
+        # One wake-up per event loop, not per request: each call_soon_threadsafe writes to the
+        # loop's self-pipe, which releases and re-takes the GIL (a wait of up to the switch
+        # interval while the receivers hold it).
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
         for item in chunk.pending:
-            item.loop.call_soon_threadsafe(_settle, item.future, error)
+            by_loop.setdefault(item.loop, []).append(item.future)
+        for loop, futures in by_loop.items():
+            loop.call_soon_threadsafe(_settle, futures, error)
 
 
 @dataclass
@@ -232,10 +238,11 @@ class _Encoded:
         return cls(pending, batch, sum(chunk.size for chunk in chunks), True)
 
 
-def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
-    if future.done():  # the request was cancelled (client went away); the spans are stored
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(WriteFailed(f"store write failed: {error}"))
+def _settle(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
+    for future in futures:
+        if future.done():  # the request was cancelled (client went away); the spans are stored
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(WriteFailed(f"store write failed: {error}"))
