@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gc
 import pickle
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -74,26 +75,23 @@ def analyze_shard(task: tuple) -> bytes:
     analyzer)``."""
     sources, format, limit, options, trace_filter, adjust_skew = task
     gc.disable()  # acyclic, and the process ends with the shard (see holding_many_objects)
-    groups: dict[str, list[Span]] = {}
+    groups: defaultdict[str, list[Span]] = defaultdict(list)
     reports: list[_Report] = []
     for source in sources:
         diagnostics = Diagnostics(limit=limit)
         formats: list[str] = []
-        count = 0
+        spans: list[Span] = []
         error = None
         try:
-            spans = read_spans(source, format, diagnostics, on_format=formats.append)
-            for count, span in enumerate(spans, 1):  # noqa: B007 - count is kept
-                group = groups.get(span.trace_id)
-                if group is None:
-                    groups[span.trace_id] = [span]
-                else:
-                    group.append(span)
+            # extend() keeps the spans read before an error, as the contract says they stay good
+            spans.extend(read_spans(source, format, diagnostics, on_format=formats.append))
         except InputError as exc:
             error = (exc.location.source, exc.location.place, exc.message)
+        for span in spans:  # group_by_trace, across the shard's files
+            groups[span.trace_id].append(span)
         warnings = [(w.location.source, w.location.place, w.message) for w in diagnostics.warnings]
         more = diagnostics.count - len(warnings)
-        reports.append((source, formats[-1] if formats else "", count, warnings, more, error))
+        reports.append((source, formats[-1] if formats else "", len(spans), warnings, more, error))
     trace_ids = list(groups)
 
     def traces() -> Iterator[Trace]:
