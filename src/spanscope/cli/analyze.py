@@ -265,16 +265,17 @@ def analyze(
         jobs = default_jobs()
     session = ReadSession(list(inputs), format=format_, strict=strict, jobs=jobs)
     analyzer = None
-    if jobs > 1:  # the same report from several processes, where the inputs allow it
-        from spanscope.cli.sharded import analyze_files
+    # The same report from several processes, where the inputs allow it: one big JSON-lines
+    # file in two (spanscope.cli.split), many files in workers that each read and analyse a
+    # shard of them (spanscope.cli.sharded).
+    if jobs > 1 and len(inputs) == 1:
         from spanscope.cli.split import analyze_split
 
-        adjust = not no_adjust_skew
-        # One big JSON-lines file: two processes (spanscope.cli.split); many files: workers
-        # that each read and analyse a shard of them (spanscope.cli.sharded).
-        analyzer = analyze_split(session, options, trace_filter, adjust)
-        if analyzer is None:
-            analyzer = analyze_files(session, options, trace_filter, adjust, jobs)
+        analyzer = analyze_split(session, options, trace_filter, not no_adjust_skew)
+    elif jobs > 1:
+        from spanscope.cli.sharded import analyze_files
+
+        analyzer = analyze_files(session, options, trace_filter, not no_adjust_skew, jobs)
     if analyzer is None:
         analyzer = Analyzer(options)
         for trace in filter_traces(_traces(session, not no_adjust_skew), trace_filter):
