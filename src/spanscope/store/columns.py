@@ -20,6 +20,7 @@ plain is also done for the whole batch at once (``_odd_spans``); only the few ca
 
 from __future__ import annotations
 
+import array
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ _json_encode = msgspec.json.Encoder().encode
 _msgpack_encode = msgspec.msgpack.Encoder().encode
 
 _TIME = pa.timestamp("ns")
+# array.array type codes with the widths the Arrow types need (C's int sizes on this platform).
+assert [array.array(code).itemsize for code in "bIiqQ"] == [1, 4, 4, 8, 8]
 _JSON = pa.json_()  # DuckDB reads Arrow's JSON extension type as its JSON type, unparsed
 _TEXT = pa.string()
 _KIND_NAMES = pa.array(SPAN_KINDS, _TEXT)
@@ -162,6 +165,13 @@ def _clip(values: list[int], low: int, high: int) -> list[int]:
     return [low if value < low else high if value > high else value for value in values]
 
 
+def _fixed(values: Iterable[int] | bytes, arrow_type: pa.DataType, code: str) -> pa.Array:
+    """A fixed-width column from Python ints, through ``array.array`` (C, ~10 ns a value;
+    ``pa.array`` takes 0.1-0.4 us for each large int). The values must be in range."""
+    data = array.array(code, values)
+    return pa.Array.from_buffers(arrow_type, len(data), [None, pa.py_buffer(data)])
+
+
 def _json_column(dicts: Sequence[dict]) -> pa.Array:
     # One msgspec call for the whole column; its lines hold no raw newline (JSON escapes it).
     lines = _json_lines(dicts).split(b"\n")
@@ -174,7 +184,7 @@ def _shared_json_column(dicts: list[dict]) -> pa.Array:
     # encoded once, and the column is a dictionary array of them (DuckDB reads it as JSON).
     distinct = dict(zip(map(id, dicts), dicts, strict=True))
     position = {key: index for index, key in enumerate(distinct)}
-    indices = pa.array(list(map(position.__getitem__, map(id, dicts))), pa.int32())
+    indices = _fixed(map(position.__getitem__, map(id, dicts)), pa.int32(), "i")
     texts = pa.array([_json_encode(value) for value in distinct.values()], _TEXT)
     return pa.DictionaryArray.from_arrays(indices, pa.ExtensionArray.from_storage(_JSON, texts))
 
@@ -191,13 +201,13 @@ def _event_and_link_columns(columns: dict[str, list], size: int) -> list[pa.Arra
         per_span = columns[field]
         items = list(chain.from_iterable(per_span))
         if items:
-            offsets = pa.array(list(accumulate(map(len, per_span), initial=0)), pa.int32())
+            offsets = _fixed(accumulate(map(len, per_span), initial=0), pa.int32(), "i")
         else:
-            offsets = pa.array([0] * (size + 1), pa.int32())
+            offsets = _fixed(bytes(4 * (size + 1)), pa.int32(), "i")
         if field == "events":
             times = _clip(list(map(attrgetter("time_ns"), items)), MIN_TIME_NS, MAX_TIME_NS)
             values = [
-                pa.array(times, _TIME),
+                _fixed(times, _TIME, "q"),
                 pa.array(list(map(attrgetter("name"), items)), _TEXT),
                 _json_column(list(map(attrgetter("attributes"), items))),
             ]
@@ -208,7 +218,7 @@ def _event_and_link_columns(columns: dict[str, list], size: int) -> list[pa.Arra
                 pa.array(list(map(attrgetter("span_id"), items)), _TEXT),
                 pa.array(list(map(attrgetter("trace_state"), items)), _TEXT),
                 _json_column(list(map(attrgetter("attributes"), items))),
-                pa.array(flags, pa.uint32()),
+                _fixed(flags, pa.uint32(), "I"),
             ]
         result.extend(_lists(offsets, value) for value in values)
     return result
@@ -229,9 +239,9 @@ def _ranges(trace_ids: list[str], starts: list[int]) -> pa.Table:
     return pa.Table.from_arrays(
         [
             pa.array(keys, _TEXT),
-            pa.array([low for low, _ in bounds], _TIME),
-            pa.array([high for _, high in bounds], _TIME),
-            pa.array(list(map(trace_key, keys)), pa.uint64()),
+            _fixed([low for low, _ in bounds], _TIME, "q"),
+            _fixed([high for _, high in bounds], _TIME, "q"),
+            _fixed(map(trace_key, keys), pa.uint64(), "Q"),
         ],
         names=_RANGE_NAMES,
     )
@@ -271,24 +281,26 @@ def encode_batch(spans: Sequence[Span]) -> ColumnBatch:
     services = columns["service_name"]
     events_links = _event_and_link_columns(columns, size)
     arrays = [
-        pa.array(starts, _TIME),
+        _fixed(starts, _TIME, "q"),
         pa.array(columns["trace_id"], _TEXT),
         pa.array(columns["span_id"], _TEXT),
         pa.array(columns["parent_span_id"], _TEXT),
         pa.array(columns["trace_state"], _TEXT),
         pa.array(names, _TEXT),
-        pa.DictionaryArray.from_arrays(pa.array(kinds, pa.int8()), _KIND_NAMES),
+        pa.DictionaryArray.from_arrays(_fixed(kinds, pa.int8(), "b"), _KIND_NAMES),
         pa.array(services, _TEXT),
         _shared_json_column(columns["resource_attributes"]),
         pa.array(columns["scope_name"], _TEXT),
         pa.array(columns["scope_version"], _TEXT),
         _json_column(columns["attributes"]),
-        pa.array(durations, pa.uint64()),
-        pa.DictionaryArray.from_arrays(pa.array(columns["status_code"], pa.int8()), _STATUS_NAMES),
+        _fixed(durations, pa.uint64(), "Q"),
+        pa.DictionaryArray.from_arrays(
+            _fixed(columns["status_code"], pa.int8(), "b"), _STATUS_NAMES
+        ),
         pa.array(columns["status_message"], _TEXT),
         *events_links[:7],
         _shared_json_column(columns["scope_attributes"]),
-        pa.array(_clip(columns["flags"], 0, MAX_FLAGS), pa.uint32()),
+        _fixed(_clip(columns["flags"], 0, MAX_FLAGS), pa.uint32(), "I"),
         events_links[7],
         raw,
     ]
