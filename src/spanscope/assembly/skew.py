@@ -98,7 +98,8 @@ def out_of_bounds(span: Span, parent: Span) -> bool:
 def adjust_clock_skew(trace: Trace, candidates: list[Span] | None = None) -> Trace:
     """Shift spans recorded on other hosts' clocks into their parents (see module docstring).
 
-    ``candidates`` are the spans that are ``out_of_bounds`` of their parent; ``build_trace``
+    ``candidates`` are the spans that are ``out_of_bounds`` of their parent (a caller may leave
+    out those no rule can move: an async span that starts inside its parent); ``build_trace``
     collects them while linking, so the common trace (none) costs nothing here. Left out, they
     are found with one pass over the spans.
     """
@@ -129,7 +130,11 @@ def _topmost(candidates: list[Span], by_id: dict[str, Span]) -> list[Span]:
     """The candidates with no candidate above them (their parents cannot have moved), each once.
     Walks up from each candidate, remembering what it learnt, so it stays linear even for one
     long chain of candidates."""
-    marked = {span.span_id for span in candidates}
+    # A candidate that is a root now (its looping parent link was cut) cannot move, so it must
+    # not hide the candidates below it.
+    marked = {
+        span.span_id for span in candidates if span.parent_span_id and span.parent_span_id in by_id
+    }
     above: dict[str, bool] = {}  # span id -> whether a proper ancestor is a candidate
     found: list[Span] = []
     for candidate in candidates:

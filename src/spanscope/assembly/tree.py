@@ -25,7 +25,9 @@ from collections.abc import Iterable
 from spanscope.assembly.dedupe import dedupe_span_ids
 from spanscope.assembly.order import start_key
 from spanscope.assembly.skew import adjust_clock_skew
-from spanscope.model import Problem, ProblemKind, Span, Trace
+from spanscope.model import Problem, ProblemKind, Span, SpanKind, Trace
+
+_CONSUMER, _PRODUCER = SpanKind.CONSUMER, SpanKind.PRODUCER  # enum lookups are slow in loops
 
 
 def group_by_trace(spans: Iterable[Span]) -> dict[str, list[Span]]:
@@ -63,7 +65,11 @@ def build_trace(trace_id: str, spans: list[Span], *, adjust_skew: bool = True) -
             else:
                 if start == parent.start_ns and span.span_id <= parent_id:
                     maybe_loops = True
-                if span.end_ns > parent.end_ns:
+                # Ending after the parent moves nothing when the parent does not wait for the
+                # span (skew's async rule only keeps a span from starting before its parent).
+                if span.end_ns > parent.end_ns and not (
+                    span.follows_from or span.kind == _CONSUMER or parent.kind == _PRODUCER
+                ):
                     out_of_bounds.append(span)
         else:
             orphans.append(span)
