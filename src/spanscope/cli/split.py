@@ -174,8 +174,9 @@ def _analyze(
             yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
 
     analyzer = Analyzer(options)
-    for trace in filter_traces(traces(), trace_filter):
-        analyzer.add(trace)
+    with holding_many_objects():
+        for trace in filter_traces(traces(), trace_filter):
+            analyzer.add(trace)
     return analyzer
 
 
