@@ -157,8 +157,9 @@ class ProfileCollector:
     ) -> None:
         """Charge ``trace``'s critical path (computed unless given) to its endpoint.
 
-        ``on_path`` may pass ``critical_time_by_span(sections)`` when the caller has it: summed
-        per span first, fewer stack lookups, the same totals in the same order."""
+        ``on_path`` may pass ``critical_time(trace)`` (or ``critical_time_by_span(sections)``)
+        when the caller has it: summed per span first, fewer stack lookups, the same totals (the
+        order of its entries changes only how stacks are numbered inside, not the result)."""
         if not trace.roots:
             return
         if on_path is None:

@@ -12,7 +12,7 @@ One module per detector, each stating its rule:
 
 Contract: ``AntiPatternCollector(options)`` takes one trace at a time with
 ``add(trace, on_path)`` (``on_path``: span id -> critical-path ns, as
-``critical_time_by_span`` gives; the analyzer has it already) and ``findings(services, names)``
+``critical_time`` gives; the analyzer has it already) and ``findings(services, names)``
 returns ``AntiPattern``s (``spanscope.analysis.results``), most time at stake first, at most
 ``options.top`` per kind. ``detect_anti_patterns(traces, options)`` does it all for a list of
 traces. The per-trace work is a walk over parents with several children, the trace's problems
