@@ -8,10 +8,14 @@ and every query runs on a fresh cursor, so queries from other threads run beside
 whole batches only.
 
 How it is fast:
-- a batch goes to DuckDB as an Arrow table (``spanscope.store.columns``) that DuckDB scans in
-  place, in C++ and without the GIL, straight into ``otel_traces``; its per-trace time ranges
-  and any new (service, operation) pairs are computed in Python and written in the SAME
-  transaction: one WAL sync per batch;
+- a batch goes to DuckDB as an Arrow table (``spanscope.store.columns``) that DuckDB reads
+  through its C stream, in C++ and without the GIL, straight into ``otel_traces``; its
+  per-trace time ranges and any new (service, operation) pairs are computed in Python and
+  written in the SAME transaction, sent as one ``execute``: one WAL sync per batch. ``prepare``
+  (the Python part) can run on another thread while a write is inside DuckDB, and ``merge``
+  joins what was prepared meanwhile into the next write;
+- a writing process runs DuckDB on one thread: the other core does the Python work (measured:
+  less CPU a span than with DuckDB's second worker);
 - a trace is found through ``otel_traces_trace_id_ts`` (small: one row per trace per batch),
   and its spans are read with its time range as a condition, so DuckDB reads only the row
   groups of that time (spans arrive roughly in time order);
