@@ -64,21 +64,41 @@ def _read_head(stream: BinaryIO, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _small_file(raw: BinaryIO) -> bytes | None:
-    """The whole content of a regular file of at most ``SMALL_FILE`` bytes, else None."""
+def _small_file(path: str | Path) -> bytes | None:
+    """The whole content of a regular file of at most ``SMALL_FILE`` bytes, else None (also
+    when it cannot be opened: the ordinary path then says why). Plain system calls, no file
+    object: data sets of one trace per file pay this per file."""
     try:
-        status = os.fstat(raw.fileno())
-    except (OSError, ValueError, io.UnsupportedOperation):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError):
         return None
-    if not stat.S_ISREG(status.st_mode) or status.st_size > SMALL_FILE:
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > SMALL_FILE:
+            return None
+        data = os.read(fd, status.st_size + 1)
+        more = os.read(fd, 1 << 20) if data else b""
+        if not more:
+            return data
+        chunks = [data, more]  # the file grew since fstat: read on to its end
+        while more:
+            more = os.read(fd, 1 << 20)
+            chunks.append(more)
+        return b"".join(chunks)
+    except OSError:
         return None
-    return raw.read()
+    finally:
+        os.close(fd)
 
 
 @contextmanager
 def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
     """Yield ``(stream, head)`` for ``source``; gzip is undone transparently."""
     name = display_name(source)
+    whole = _small_file(source) if str(source) != "-" else None
+    if whole is not None and not whole.startswith(GZIP_MAGIC):
+        yield io.BytesIO(whole), whole[:HEAD_SIZE]  # read at once, no stream layers
+        return
     if str(source) == "-":
         raw: BinaryIO = sys.stdin.buffer
         owned = False
@@ -93,15 +113,7 @@ def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
             raise InputError(name, "", "permission denied") from None
         owned = True
     try:
-        tail = raw
-        whole = _small_file(raw) if owned else None
-        if whole is not None:
-            if not whole.startswith(GZIP_MAGIC):
-                # Read at once: one system call, no stream layers (data sets of many small
-                # files pay these per file).
-                yield io.BytesIO(whole), whole[:HEAD_SIZE]
-                return
-            tail = io.BytesIO(whole)  # type: ignore[assignment]
+        tail = raw if whole is None else io.BytesIO(whole)  # a small gzip file, already read
         head = _read_head(tail, HEAD_SIZE)
         stream: BinaryIO = PrefixedStream(head, tail)  # type: ignore[assignment]
         if head.startswith(GZIP_MAGIC):
