@@ -2,6 +2,9 @@
 
 ``open_source`` returns a binary stream positioned at the start of the (decompressed) content and
 the first bytes of it, so the format can be detected from content, never from the file name.
+A regular file of up to ``SMALL_FILE`` bytes is read whole at once (an in-memory stream): data
+sets of one trace per file have thousands of such inputs, and the stream layers cost more than
+reading a small one. Bigger inputs, stdin and pipes are streamed.
 """
 
 from __future__ import annotations
