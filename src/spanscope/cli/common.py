@@ -107,7 +107,9 @@ class ReadSession:
         finally:
             results.close()  # stops the workers
 
-    def _spans(self, read: Callable[[str, Callable[[int], None] | None], Iterator[Span]]):
+    def _spans(
+        self, read: Callable[[str, Callable[[int], None] | None], Iterator[Span]]
+    ) -> Iterator[Span]:
         if not show_progress(self.progress):
             for source in self.sources:
                 yield from read(source, None)
