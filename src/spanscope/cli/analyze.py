@@ -158,9 +158,9 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
     "-j",
     type=click.IntRange(min=0),
     default=0,
-    help="Processes that read many input files at once: 0 (the default) one per CPU, 1 read "
-    "in this process only. Used only for several files of 8 MB or more in all; the report "
-    "is the same whatever the number.",
+    help="Processes that read and analyse at once: 0 (the default) one per CPU, 1 this "
+    "process only. Used for several files of 8 MB or more in all, or one OTLP JSON-lines file "
+    "of 32 MB or more; the report is the same whatever the number.",
 )
 @click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded.")
 @click.option(
