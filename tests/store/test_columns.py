@@ -90,7 +90,11 @@ def _expected_odd(spans: list[Span]) -> list[int]:
 
 def _odd(spans: list[Span]) -> list[int]:
     fields = {name: list(map(get, spans)) for name, get in columns._get.items()}
-    return columns._odd_spans(spans, fields)
+    shared = [
+        columns._SharedDicts.of(fields[name])
+        for name in ("resource_attributes", "scope_attributes")
+    ]
+    return columns._odd_spans(spans, fields, shared)
 
 
 @settings(max_examples=300, deadline=None)

@@ -110,11 +110,11 @@ class ColumnBatch:
 
 def _values_plain(dicts: Sequence[dict]) -> bool:
     """Whether every attribute value in ``dicts`` is one the JSON columns hold exactly."""
-    values = list(chain.from_iterable(map(dict.values, dicts)))
-    types = set(map(type, values))
+    types = set(map(type, chain.from_iterable(map(dict.values, dicts))))
     if types <= SCALAR_TYPES:
         return True
     if types <= NUMBER_TYPES:
+        values = chain.from_iterable(map(dict.values, dicts))
         try:
             # inf and nan make the sum non-finite; a finite sum that overflows raises, and
             # then the per-span check decides.
@@ -128,7 +128,22 @@ def _in_range(values: list[int], low: int, high: int) -> bool:
     return not values or (min(values) >= low and max(values) <= high)
 
 
-def _odd_spans(spans: Sequence[Span], columns: dict[str, list]) -> list[int]:
+@dataclass(slots=True)
+class _SharedDicts:
+    """A batch's resource (or scope) attribute dicts by identity: spans share them."""
+
+    ids: list[int]
+    distinct: dict[int, dict]
+
+    @classmethod
+    def of(cls, dicts: list[dict]) -> _SharedDicts:
+        ids = list(map(id, dicts))
+        return cls(ids, dict(zip(ids, dicts, strict=True)))
+
+
+def _odd_spans(
+    spans: Sequence[Span], columns: dict[str, list], shared: Sequence[_SharedDicts]
+) -> list[int]:
     """The indices of the spans that are not plain (``codec.is_plain``). Passes over the whole
     batch in C pick the few candidates (a mark set, events or links, a value JSON would not
     keep); only those get the per-span check."""
@@ -143,18 +158,20 @@ def _odd_spans(spans: Sequence[Span], columns: dict[str, list]) -> list[int]:
     else:
         candidates = set(compress(everything, map(gt, starts, ends)))
         for odd in _ODD:
-            candidates.update(compress(everything, map(odd, spans)))
-        candidates.update(compress(everything, columns["events"]))
-        candidates.update(compress(everything, columns["links"]))
+            if any(map(odd, spans)):  # any() alone is a third cheaper than compress()
+                candidates.update(compress(everything, map(odd, spans)))
+        for field in ("events", "links"):
+            if any(columns[field]):
+                candidates.update(compress(everything, columns[field]))
         attributes = columns["attributes"]
         if not _values_plain(attributes):
             candidates.update(compress(everything, map(not_, map(plain_attributes, attributes))))
-        for field in ("resource_attributes", "scope_attributes"):
-            dicts = columns[field]
-            distinct = dict(zip(map(id, dicts), dicts, strict=True))
-            if not _values_plain(list(distinct.values())):
-                odd_ids = {key for key, value in distinct.items() if not plain_attributes(value)}
-                candidates.update(compress(everything, map(odd_ids.__contains__, map(id, dicts))))
+        for dicts in shared:
+            if not _values_plain(list(dicts.distinct.values())):
+                odd_ids = {
+                    key for key, value in dicts.distinct.items() if not plain_attributes(value)
+                }
+                candidates.update(compress(everything, map(odd_ids.__contains__, dicts.ids)))
     checked: dict[int, bool] = {}
     return sorted(index for index in candidates if not is_plain(spans[index], checked))
 
@@ -179,13 +196,12 @@ def _json_column(dicts: Sequence[dict]) -> pa.Array:
     return pa.ExtensionArray.from_storage(_JSON, pa.array(lines, _TEXT))
 
 
-def _shared_json_column(dicts: list[dict]) -> pa.Array:
+def _shared_json_column(dicts: _SharedDicts) -> pa.Array:
     # Resource and scope attributes are shared between a batch's spans: each distinct dict is
     # encoded once, and the column is a dictionary array of them (DuckDB reads it as JSON).
-    distinct = dict(zip(map(id, dicts), dicts, strict=True))
-    position = {key: index for index, key in enumerate(distinct)}
-    indices = _fixed(map(position.__getitem__, map(id, dicts)), pa.int32(), "i")
-    texts = pa.array([_json_encode(value) for value in distinct.values()], _TEXT)
+    position = {key: index for index, key in enumerate(dicts.distinct)}
+    indices = _fixed(map(position.__getitem__, dicts.ids), pa.int32(), "i")
+    texts = pa.array([_json_encode(value) for value in dicts.distinct.values()], _TEXT)
     return pa.DictionaryArray.from_arrays(indices, pa.ExtensionArray.from_storage(_JSON, texts))
 
 
@@ -264,7 +280,9 @@ def encode_batch(spans: Sequence[Span]) -> ColumnBatch:
     """The batch as the store's columns (see the module docstring)."""
     size = len(spans)
     columns = {name: list(map(get, spans)) for name, get in _get.items()}
-    odd = _odd_spans(spans, columns)
+    resources = _SharedDicts.of(columns["resource_attributes"])
+    scopes = _SharedDicts.of(columns["scope_attributes"])
+    odd = _odd_spans(spans, columns, (resources, scopes))
     raw: pa.Array
     if odd:
         encoded: list[bytes | None] = [None] * size
@@ -289,7 +307,7 @@ def encode_batch(spans: Sequence[Span]) -> ColumnBatch:
         pa.array(names, _TEXT),
         pa.DictionaryArray.from_arrays(_fixed(kinds, pa.int8(), "b"), _KIND_NAMES),
         pa.array(services, _TEXT),
-        _shared_json_column(columns["resource_attributes"]),
+        _shared_json_column(resources),
         pa.array(columns["scope_name"], _TEXT),
         pa.array(columns["scope_version"], _TEXT),
         _json_column(columns["attributes"]),
@@ -299,7 +317,7 @@ def encode_batch(spans: Sequence[Span]) -> ColumnBatch:
         ),
         pa.array(columns["status_message"], _TEXT),
         *events_links[:7],
-        _shared_json_column(columns["scope_attributes"]),
+        _shared_json_column(scopes),
         _fixed(_clip(columns["flags"], 0, MAX_FLAGS), pa.uint32(), "I"),
         events_links[7],
         raw,
