@@ -3,9 +3,9 @@
 ``jaeger_json`` decodes a document into those structs and hands each trace's spans to a
 ``SpanReader``, which applies the mapping described in ``jaeger_json``'s docstring: ids
 normalised (non-hex ids mapped by ``hex_id_for``, with one warning per input), microseconds to
-nanoseconds, references to parent/links, special tags to fields, processes to one shared
-resource dict each. It warns through ``Diagnostics`` and raises ``InputError`` only for a
-missing id.
+nanoseconds, references to parent/links, special tags to fields (``jaeger_special``), processes
+to one shared resource dict each. It warns through ``Diagnostics`` and raises ``InputError``
+only for a missing id.
 """
 
 from __future__ import annotations
@@ -17,6 +17,13 @@ from typing import Any
 import msgspec
 
 from spanscope.errors import Diagnostics, InputError
+from spanscope.formats.jaeger_special import (
+    NO_FIELDS,
+    SPECIAL,
+    Fields,
+    special_fields,
+    typed_special_fields,
+)
 from spanscope.formats.jaeger_structs import Log, Process, RawSpan, RawTrace
 from spanscope.formats.jaeger_tags import decode_value
 from spanscope.model import (
@@ -25,33 +32,10 @@ from spanscope.model import (
     InvalidIdError,
     Link,
     Span,
-    SpanKind,
-    StatusCode,
     normalize_span_id,
     normalize_trace_id,
 )
 
-_KINDS = {
-    "client": SpanKind.CLIENT,
-    "server": SpanKind.SERVER,
-    "producer": SpanKind.PRODUCER,
-    "consumer": SpanKind.CONSUMER,
-    "internal": SpanKind.INTERNAL,
-}
-_STATUS = {"OK": StatusCode.OK, "ERROR": StatusCode.ERROR, "UNSET": StatusCode.UNSET}
-_SPECIAL = frozenset(
-    {
-        "span.kind",
-        "otel.status_code",
-        "otel.status_description",
-        "error",
-        "otel.scope.name",
-        "otel.scope.version",
-        "otel.library.name",
-        "otel.library.version",
-        "w3c.tracestate",
-    }
-)
 _CHILD_OF = "CHILD_OF"
 _FOLLOWS_FROM = "FOLLOWS_FROM"
 _ZERO_IDS = frozenset({"", "0", "0" * 16, "0" * 32})
@@ -60,11 +44,11 @@ _PLAIN = {"string": str, "bool": bool, "float64": float}  # int64 needs a range 
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _ZERO_SPAN = "0" * 16
 _HEX = frozenset("0123456789abcdef")
-_HEX_DIGITS = "0123456789abcdef"
+_HEX_DIGITS = "0123456789abcdef"  # ``not text.strip(_HEX_DIGITS)``: all lowercase hex, fast
 # Converted processes by their encoded content, for every reader (see shared_process); the
 # model's resource attributes are shared dicts that nothing mutates.
 _SHARED_PROCESSES: dict[bytes, tuple[str, Attributes]] = {}
-_SHARED_LIMIT = 4096  # ``not text.strip(_HEX_DIGITS)``: all lowercase hex, fast
+_SHARED_LIMIT = 4096
 
 
 # The field order ``SpanReader.span`` passes positionally; a model change must show up here.
@@ -283,7 +267,7 @@ class SpanReader:
         tags = raw.tags
         if not tags:
             attributes: Attributes = {}
-            fields = _NO_FIELDS
+            fields = NO_FIELDS
         elif self.typed:
             # Checked tags (jaeger_structs): every value already has its declared type, so a
             # span whose tag keys are distinct is one dict build, the special tags moved out.
@@ -291,7 +275,7 @@ class SpanReader:
             if len(attributes) != len(tags):
                 attributes, fields = self.tags(tags, place)  # duplicates: warn as usual
             else:
-                fields = _typed_special_fields(attributes)
+                fields = typed_special_fields(attributes)
         else:
             attributes, fields = self.tags(tags, place)
         start_ns = raw.startTime * 1000
@@ -322,7 +306,7 @@ class SpanReader:
             warnings=list(raw.warnings) if raw.warnings else [],
         )
 
-    def tags(self, tags: list, place: Place) -> tuple[Attributes, _Fields]:
+    def tags(self, tags: list, place: Place) -> tuple[Attributes, Fields]:
         """A span's attributes and the model fields its special tags carry, tag by tag."""
         attributes: Attributes = {}
         special: dict[str, Any] | None = None
@@ -335,7 +319,7 @@ class SpanReader:
                 kind == "int64" and type(value) is int and _INT64_MIN <= value <= _INT64_MAX
             ):
                 value = self.value(tag, place)
-            if key in _SPECIAL:
+            if key in SPECIAL:
                 if special is None:
                     special = {}
                 special[key] = value
@@ -343,7 +327,7 @@ class SpanReader:
                 if key in attributes:
                     self.warn(place, f"tag {key!r} appears twice; the last value is kept")
                 attributes[key] = value
-        return attributes, _special_fields(special, attributes) if special else _NO_FIELDS
+        return attributes, special_fields(special, attributes) if special else NO_FIELDS
 
     def references(self, raw: RawSpan, trace_id: str, place: Place) -> tuple[str, bool, list[Link]]:
         references = raw.references
@@ -426,120 +410,3 @@ class SpanReader:
                 )
             )
         return events
-
-
-_Fields = tuple[SpanKind, StatusCode, str, str, str, str]
-# Enum members as module constants: ``StatusCode.X`` is a slow attribute lookup per span.
-_UNSPECIFIED, _UNSET, _ERROR_STATUS = SpanKind.UNSPECIFIED, StatusCode.UNSET, StatusCode.ERROR
-_NO_FIELDS: _Fields = (_UNSPECIFIED, _UNSET, "", "", "", "")
-
-
-# Special tags besides the three that nearly every OTel-exported span has.
-_RARE_SPECIAL = _SPECIAL - {"span.kind", "otel.scope.name", "otel.scope.version"}
-
-
-def _typed_special_fields(attributes: Attributes) -> _Fields:
-    """``_special_fields`` for checked tags already in ``attributes``: the special ones are
-    moved out; the usual ones (kind, scope name and version, strings) without a dict of them."""
-    kind = attributes.pop("span.kind", None)
-    scope_name = attributes.pop("otel.scope.name", None)
-    scope_version = attributes.pop("otel.scope.version", None)
-    if _RARE_SPECIAL.isdisjoint(attributes):
-        found = _KINDS.get(kind) if type(kind) is str else None  # type: ignore[arg-type]
-        if (
-            (kind is None or found is not None)
-            and (scope_name is None or type(scope_name) is str)
-            and (scope_version is None or type(scope_version) is str)
-        ):
-            return (
-                _UNSPECIFIED if found is None else found,
-                _UNSET,
-                "",
-                scope_name or "",
-                scope_version or "",
-                "",
-            )
-    special = {key: attributes.pop(key) for key in _RARE_SPECIAL.intersection(attributes)}
-    for key, value in (
-        ("span.kind", kind),
-        ("otel.scope.name", scope_name),
-        ("otel.scope.version", scope_version),
-    ):
-        if value is not None:  # checked tags are never null
-            special[key] = value
-    return _special_fields(special, attributes)
-
-
-def _special_fields(special: dict[str, Any], attributes: Attributes) -> _Fields:
-    """(kind, status, message, scope name, scope version, trace state) from the tags that
-    carry them; a value that does not fit goes back into ``attributes``."""
-    kind = _UNSPECIFIED
-    value = special.pop("span.kind", None)
-    if value is not None:
-        found = _KINDS.get(value.lower()) if type(value) is str else None
-        if found is None:
-            attributes["span.kind"] = value
-        else:
-            kind = found
-        if not special:
-            return kind, _UNSET, "", "", "", ""  # the common case: only span.kind
-    if len(special) == 2:
-        # The other common case (OTel-exported data): span.kind plus the scope's name and
-        # version, both strings; the general path below gives the same result.
-        scope_name = special.get("otel.scope.name")
-        scope_version = special.get("otel.scope.version")
-        if type(scope_name) is str and type(scope_version) is str:
-            return kind, _UNSET, "", scope_name, scope_version, ""
-
-    status = _UNSET
-    if "otel.status_code" in special or "error" in special:
-        status = _status(special, attributes)
-    message = _text(special, "otel.status_description", attributes)
-    trace_state = _text(special, "w3c.tracestate", attributes)
-    scope_name = _scope(special, "otel.scope.name", "otel.library.name", attributes)
-    scope_version = _scope(special, "otel.scope.version", "otel.library.version", attributes)
-    return kind, status, message, scope_name, scope_version, trace_state
-
-
-def _status(special: dict[str, Any], attributes: Attributes) -> StatusCode:
-    status = _UNSET
-    has_code = False
-    value = special.get("otel.status_code")
-    if value is not None:
-        code = _STATUS.get(value.upper()) if type(value) is str else None
-        if code is None:
-            attributes["otel.status_code"] = value
-        else:
-            status, has_code = code, True
-    value = special.get("error")
-    if value is not None:
-        is_true = value is True or (type(value) is str and value.lower() == "true")
-        if is_true and (not has_code or status == _ERROR_STATUS):
-            status = _ERROR_STATUS
-        else:
-            attributes["error"] = value
-    return status
-
-
-def _text(special: dict[str, Any], key: str, attributes: Attributes) -> str:
-    value = special.get(key)
-    if value is None or type(value) is str:
-        return value or ""
-    attributes[key] = value
-    return ""
-
-
-def _scope(
-    special: dict[str, Any], scope_key: str, library_key: str, attributes: Attributes
-) -> str:
-    """The scope field from ``otel.scope.*``, else the older ``otel.library.*``; a second,
-    different value stays an attribute."""
-    in_scope, in_library = special.get(scope_key), special.get(library_key)
-    if in_scope is None and in_library is None:
-        return ""
-    chosen = in_scope if type(in_scope) is str else in_library if type(in_library) is str else None
-    if in_scope is not None and in_scope != chosen:
-        attributes[scope_key] = in_scope
-    if in_library is not None and in_library != chosen:
-        attributes[library_key] = in_library
-    return chosen or ""
