@@ -188,11 +188,16 @@ class WritePipeline:
         while (chunks := self._take_ready()) is not None:
             prepared = [chunk for chunk in chunks if chunk.prepared]
             groups = [chunk for chunk in chunks if not chunk.prepared]
-            if prepared:
-                if merge is not None and len(prepared) > 1:
-                    groups.insert(0, _Encoded.joined(prepared, merge(c.batch for c in prepared)))
-                else:
+            if merge is not None and len(prepared) > 1:
+                try:
+                    joined = merge(chunk.batch for chunk in prepared)
+                except Exception:  # write them one by one then; the senders are answered
+                    log.exception("merging encoded batches failed")
                     groups[:0] = prepared
+                else:
+                    groups.insert(0, _Encoded.joined(prepared, joined))
+            else:
+                groups[:0] = prepared
             for group in groups:
                 self._write(group)
 
