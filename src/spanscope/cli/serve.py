@@ -26,7 +26,13 @@ def _parse(parser, value: str | None, option: str):
 
 
 @click.command()
-@click.option("--db", default="spanscope.duckdb", show_default=True, help="Store file.")
+@click.option(
+    "--db",
+    default="spanscope.duckdb",
+    show_default=True,
+    help="Store: a DuckDB file, clickhouse://[user:password@]host:8123/database (a ClickHouse "
+    "server; the OTel Collector's otel_traces table), or chdb:FOLDER (ClickHouse in process).",
+)
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -46,6 +52,20 @@ def _parse(parser, value: str | None, option: str):
     help="Spans that may wait for the writer before receivers answer 429/RESOURCE_EXHAUSTED.",
 )
 @click.option("--max-body", default="32MB", show_default=True, help="Largest request body.")
+@click.option(
+    "--tail-sample",
+    "tail_policies",
+    multiple=True,
+    help="Keep only whole traces a policy keeps (repeat: any keeps, drop:... vetoes): errors, "
+    "latency>=500ms, probability=10%, service=NAME, attribute:KEY[=V1|V2], spans>=N, "
+    "rate=N/s, all. Try policies first with 'spanscope sample'.",
+)
+@click.option(
+    "--decision-wait",
+    default="10s",
+    show_default=True,
+    help="With --tail-sample: how long a trace's spans wait for the rest before the decision.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log each write and problem.")
 def serve(
     db: str,
@@ -58,6 +78,8 @@ def serve(
     max_db_size: str | None,
     queue_spans: int,
     max_body: str,
+    tail_policies: tuple[str, ...],
+    decision_wait: str,
     verbose: bool,
 ) -> None:
     """Receive traces (OTLP gRPC and HTTP, Zipkin) into a DuckDB store and serve the Jaeger
@@ -73,6 +95,12 @@ def serve(
       spanscope serve
       spanscope serve --db traces.duckdb --retention 7d --max-db-size 5GB
       spanscope serve --host 0.0.0.0 --ui-port 8080
+      spanscope serve --tail-sample errors --tail-sample 'latency>=1s' \\
+          --tail-sample probability=5%
+      spanscope serve --db clickhouse://default:secret@clickhouse:8123/otel
+
+    With --tail-sample, spans wait in memory for their trace's decision (a crash loses
+    the waiting ones) and only kept traces reach the store.
     """
     from spanscope.server.app import Server, ServerConfig
     from spanscope.server.jaeger_api import JaegerApi
@@ -95,6 +123,16 @@ def serve(
         config.validate()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    sampler = None
+    if tail_policies:
+        from spanscope.sampling import PolicySet, TailSampler
+
+        try:
+            policies = PolicySet.parse(tail_policies)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--tail-sample") from None
+        wait_ns = _parse(parse_duration, decision_wait, "--decision-wait")
+        sampler = TailSampler(policies, decision_wait_ns=wait_ns)
     try:
         store = open_store(db)
     except StoreError as exc:
@@ -108,6 +146,7 @@ def serve(
                 *NativeApi(store).routes(),
                 *Pages(store).routes(),
             ],
+            sampler=sampler,
         )
         asyncio.run(_run(server, store, max_age_ns, max_bytes))
     except OSError as exc:
@@ -151,7 +190,8 @@ async def _retention_loop(store, max_age_ns: int | None, max_bytes: int | None) 
 def _announce(server, store, max_age_ns: int | None, max_bytes: int | None) -> None:
     host = server.config.host
     ports = server.ports
-    lines = [f"[bold]spanscope[/] is receiving traces into [bold]{store.path}[/]"]
+    where = getattr(store, "path", None) or store.location
+    lines = [f"[bold]spanscope[/] is receiving traces into [bold]{where}[/]"]
     if "otlp_grpc" in ports:
         lines.append(f"  OTLP/gRPC   {host}:{ports['otlp_grpc']}")
     if "otlp_http" in ports:
@@ -164,5 +204,11 @@ def _announce(server, store, max_age_ns: int | None, max_bytes: int | None) -> N
         lines.append(f"  retention   {format_duration(max_age_ns)}")
     if max_bytes:
         lines.append(f"  size limit  {max_bytes / 1e9:.3g} GB")
+    sampler = server.sampler
+    if sampler is not None:
+        lines.append(
+            f"  tail sampling  {', '.join(sampler.policies.names)} "
+            f"(decision after {format_duration(sampler.decision_wait_ns)})"
+        )
     lines.append("Ctrl-C to stop (accepted spans are written first).")
     stderr.print("\n".join(lines))

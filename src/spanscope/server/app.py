@@ -112,6 +112,8 @@ class Server:
 
     def __post_init__(self) -> None:
         self.config.validate()
+        if hasattr(self.sampler, "stats"):  # a TailSampler: its counters go on /metrics
+            self.metrics.tail_sampler = self.sampler
         self.pipeline = WritePipeline(
             self.store, self.metrics, capacity_spans=self.config.queue_spans, sampler=self.sampler
         )

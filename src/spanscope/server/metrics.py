@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 # Upper bounds (seconds) of the write-latency histogram buckets.
 _BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -24,6 +25,7 @@ class Metrics:
     write_failures: int = 0
     write_seconds_sum: float = 0.0
     write_buckets: list[int] = field(default_factory=lambda: [0] * len(_BUCKETS))
+    tail_sampler: Any = None  # a spanscope.sampling.TailSampler when the server tail-samples
 
     def observe_write(self, spans: int, seconds: float, *, failed: bool) -> None:
         self.writes += 1
@@ -72,4 +74,34 @@ class Metrics:
             f"spanscope_write_seconds_sum {self.write_seconds_sum:.6f}",
             f"spanscope_write_seconds_count {self.writes}",
         ]
+        if self.tail_sampler is not None:
+            lines += self._sampler_lines(self.tail_sampler)
         return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def _sampler_lines(sampler: Any) -> list[str]:
+        stats = sampler.stats
+        lines = [
+            "# HELP spanscope_tail_sampler_traces_total Traces decided by the tail sampler.",
+            "# TYPE spanscope_tail_sampler_traces_total counter",
+            f'spanscope_tail_sampler_traces_total{{decision="kept"}} {stats.traces_kept}',
+            f'spanscope_tail_sampler_traces_total{{decision="dropped"}} {stats.traces_dropped}',
+            "# HELP spanscope_tail_sampler_spans_total Spans kept or dropped by the tail sampler.",
+            "# TYPE spanscope_tail_sampler_spans_total counter",
+            f'spanscope_tail_sampler_spans_total{{decision="kept"}} {stats.spans_kept}',
+            f'spanscope_tail_sampler_spans_total{{decision="dropped"}} {stats.spans_dropped}',
+            "# HELP spanscope_tail_sampler_decided_early_total Traces decided before their wait "
+            "ended, to bound memory.",
+            "# TYPE spanscope_tail_sampler_decided_early_total counter",
+            f"spanscope_tail_sampler_decided_early_total {stats.decided_early}",
+            "# HELP spanscope_tail_sampler_pending_traces Traces waiting for their decision.",
+            "# TYPE spanscope_tail_sampler_pending_traces gauge",
+            f"spanscope_tail_sampler_pending_traces {sampler.pending_traces}",
+            "# HELP spanscope_tail_sampler_kept_by_policy_total Kept traces, by the first policy "
+            "that kept them.",
+            "# TYPE spanscope_tail_sampler_kept_by_policy_total counter",
+        ]
+        for policy, count in sorted(dict(stats.kept_by_policy).items()):
+            name = policy.replace("\\", "\\\\").replace('"', '\\"')
+            lines.append(f'spanscope_tail_sampler_kept_by_policy_total{{policy="{name}"}} {count}')
+        return lines

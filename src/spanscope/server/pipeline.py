@@ -13,6 +13,11 @@ writes it. Encoding batch N+1 overlaps DuckDB inserting batch N, which releases 
 N+1 is taken only once the writer has started on N, so it holds everything that queued up
 meanwhile. ``start`` and ``stop`` are idempotent; ``stop`` drains what was accepted before
 returning.
+
+With a tail sampler (``spanscope.sampling.TailSampler``) the batching thread hands it each batch
+and writes what it gives back (traces whose decision came due, late spans of kept traces); idle,
+it asks again every ``SAMPLER_TICK_S``; ``stop`` decides and writes every trace still waiting.
+A success answer then means the spans reached the sampler: only kept traces reach the store.
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ from spanscope.model import Span
 from spanscope.server.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+# With a tail sampler: how long the batching thread waits idle before asking it for the traces
+# whose decision came due.
+SAMPLER_TICK_S = 0.5
 
 
 class SpanWriter(Protocol):
@@ -120,9 +129,15 @@ class WritePipeline:
         await pending.future
 
     def _take_batch(self) -> list[_Pending] | None:
+        """The next requests to encode; None once stopping with nothing queued. With a tail
+        sampler, an empty list after ``SAMPLER_TICK_S`` idle, so traces whose decision is due
+        go out while no new spans arrive."""
         with self._wake:
             while not self._queue and not self._stopping:
-                self._wake.wait()
+                if self.sampler is None:
+                    self._wake.wait()
+                elif not self._wake.wait(SAMPLER_TICK_S) and not self._queue:
+                    return []
             if not self._queue:
                 return None
             taken, count = [], 0
@@ -150,22 +165,29 @@ class WritePipeline:
                 spans = list(chain.from_iterable(item.spans for item in taken))
                 if self.sampler is not None:
                     spans = self.sampler(spans)
-                batch: object = spans
-                prepared = False
-                if prepare is not None and spans:
-                    try:
-                        batch = prepare(spans)
-                        prepared = True
-                    except Exception:  # let write() report it, with the same retryable answer
-                        log.exception("encoding a batch failed")
-                with self._ready_changed:
-                    self._ready.append(_Encoded(taken, batch, len(spans), prepared))
-                    self._ready_changed.notify()
+                if taken or spans:
+                    self._encode(prepare, taken, spans)
+            flush = getattr(self.sampler, "flush", None)
+            if flush is not None:  # decide the traces still waiting: they were accepted
+                self._encode(prepare, [], flush())
         finally:
             with self._ready_changed:
                 self._encoding_done = True
                 self._ready_changed.notify()
             writer.join()
+
+    def _encode(self, prepare, taken: list[_Pending], spans: list[Span]) -> None:
+        batch: object = spans
+        prepared = False
+        if prepare is not None and spans:
+            try:
+                batch = prepare(spans)
+                prepared = True
+            except Exception:  # let write() report it, with the same retryable answer
+                log.exception("encoding a batch failed")
+        with self._ready_changed:
+            self._ready.append(_Encoded(taken, batch, len(spans), prepared))
+            self._ready_changed.notify()
 
     def _take_ready(self) -> list[_Encoded] | None:
         """The chunks ready now, up to ``max_batch_spans`` (at least one); None at the end."""
