@@ -11,9 +11,9 @@ Use::
         traces = store.find_traces(TraceQuery(service="checkout", duration_min=500_000_000))
         store.enforce_retention(max_age_ns=7 * 86400 * 10**9, max_bytes=5 * 10**9)
 
-A writer that receives batches on several threads can call ``store.prepare(spans)`` there and
-hand the result to ``store.write``: encoding (about a third of a write) then overlaps the
-writer's time inside DuckDB. ``open_store(path, compact=True)`` keeps DuckDB's FSST text
+A writer that receives batches on several threads can call ``store.prepare(spans)`` there (it
+builds the batch's Arrow table) and hand the result to ``store.write``: encoding then overlaps
+the writer's time inside DuckDB; ``store.merge(prepared)`` joins several into one write. ``open_store(path, compact=True)`` keeps DuckDB's FSST text
 compression: files about half the size, writes slower.
 
 ``open_store(path, read_only=True)`` opens an existing store for queries only; it raises
