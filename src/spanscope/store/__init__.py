@@ -13,8 +13,9 @@ Use::
 
 A writer that receives batches on several threads can call ``store.prepare(spans)`` there (it
 builds the batch's Arrow table) and hand the result to ``store.write``: encoding then overlaps
-the writer's time inside DuckDB; ``store.merge(prepared)`` joins several into one write. ``open_store(path, compact=True)`` keeps DuckDB's FSST text
-compression: files about half the size, writes slower.
+the writer's time inside DuckDB; ``store.merge(prepared)`` joins several into one write.
+``open_store(path, compact=True)`` keeps DuckDB's FSST text compression: files about half the
+size, writes slower.
 
 ``open_store(path, read_only=True)`` opens an existing store for queries only; it raises
 ``StoreLockedError`` while another process has the file open for writing. The contract (what is
