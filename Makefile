@@ -37,6 +37,8 @@ demo: $(STAMP)
 	$(BIN)/spanscope flamegraph $(DEMO)/shop.jsonl --aggregate \
 	  --endpoint 'frontend:POST /api/checkout' -o $(DEMO)/checkout-flamegraph.svg
 	$(BIN)/spanscope servicemap $(DEMO)/shop.jsonl -o $(DEMO)/servicemap.html
+	$(BIN)/spanscope sample $(DEMO)/shop.jsonl -p errors -p 'latency>=300ms' -p probability=5% \
+	  -o $(DEMO)/shop-sampled.jsonl
 	$(BIN)/spanscope info $(SAMPLES)
 	$(BIN)/spanscope analyze $(SAMPLES) --top 5
 	@echo
