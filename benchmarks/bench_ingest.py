@@ -52,7 +52,7 @@ TARGET_SPANS_PER_S = 100_000
 # The same Server as ``spanscope serve``, with a store that keeps nothing.
 _DISCARD_SERVER = """
 import asyncio, signal, sys
-from spanscope.server.app import Server, ServerConfig
+from spanscope.server.app import Server, ServerConfig, tune_process_for_serving
 
 class Discard:
     def write(self, spans):
@@ -62,6 +62,7 @@ async def main():
     config = ServerConfig(otlp_grpc_port=None, otlp_http_port=int(sys.argv[1]),
                           zipkin_port=None, ui_port=None, queue_spans=int(sys.argv[2]))
     server = Server(config, Discard())
+    tune_process_for_serving()  # as spanscope serve does
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, server.stop)
