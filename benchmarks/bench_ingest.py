@@ -52,7 +52,7 @@ TARGET_SPANS_PER_S = 100_000
 # The same Server as ``spanscope serve``, with a store that keeps nothing.
 _DISCARD_SERVER = """
 import asyncio, signal, sys
-from spanscope.server.app import Server, ServerConfig, tune_process_for_serving
+from spanscope.server.app import Server, ServerConfig, run_serving, tune_process_for_serving
 
 class Discard:
     def write(self, spans):
@@ -68,7 +68,7 @@ async def main():
         loop.add_signal_handler(signum, server.stop)
     await server.serve()
 
-asyncio.run(main())
+run_serving(main())
 """
 
 

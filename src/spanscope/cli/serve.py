@@ -102,7 +102,12 @@ def serve(
     With --tail-sample, spans wait in memory for their trace's decision (a crash loses
     the waiting ones) and only kept traces reach the store.
     """
-    from spanscope.server.app import Server, ServerConfig, tune_process_for_serving
+    from spanscope.server.app import (
+        Server,
+        ServerConfig,
+        run_serving,
+        tune_process_for_serving,
+    )
     from spanscope.server.jaeger_api import JaegerApi
     from spanscope.server.native_api import NativeApi
     from spanscope.server.pages import Pages
@@ -149,7 +154,7 @@ def serve(
             sampler=sampler,
         )
         tune_process_for_serving()
-        asyncio.run(_run(server, store, max_age_ns, max_bytes))
+        run_serving(_run(server, store, max_age_ns, max_bytes))
     except OSError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

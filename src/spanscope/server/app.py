@@ -16,8 +16,9 @@ import gc
 import logging
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import uvicorn
 from starlette.applications import Starlette
@@ -32,6 +33,7 @@ from spanscope.server.pipeline import SpanWriter, WritePipeline
 from spanscope.server.receivers import Receivers
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 # Python's cyclic GC in a serving process: the receivers allocate a few dicts per span (about
@@ -59,6 +61,17 @@ def tune_process_for_serving() -> None:
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+
+
+def run_serving(main: Coroutine[object, object, T]) -> T:
+    """``asyncio.run(main)``, on uvloop's event loop when it is installed (libuv's loop: less
+    Python work per request on the thread that also decodes every request; the GIL, which the
+    writer shares, is the server's scarcest resource)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 @dataclass
