@@ -187,11 +187,12 @@ def test_read_only_store_refuses_writes_and_closed_store_refuses_everything(stor
         store.services()
 
 
-def test_bad_urls_and_names_are_clear_errors():
+def test_bad_urls_and_names_are_clear_errors(store, tmp_path):
     with pytest.raises(StoreError, match="database names"):
         open_store(clickhouse_url("x; DROP TABLE y"))
+    # ``store`` keeps this process's engine running on the shared folder: another folder is refused.
     with pytest.raises(StoreError, match="one data folder per process"):
-        open_store("chdb:/nonexistent-other-folder")
+        open_store(f"chdb:{tmp_path / 'other'}")
     with pytest.raises(StoreError, match="cannot reach ClickHouse"):
         open_store("clickhouse://127.0.0.1:1/otel")
 
