@@ -60,30 +60,9 @@ _NAMES = [name for name, _ in COLUMNS]
 _RANGE_NAMES = ["TraceId", "Start", "End", "TraceKey"]
 _OPERATION_NAMES = ["ServiceName", "SpanName", "SpanKind"]
 
-_get = {
-    name: attrgetter(name)
-    for name in (
-        "trace_id",
-        "span_id",
-        "name",
-        "start_ns",
-        "end_ns",
-        "parent_span_id",
-        "kind",
-        "service_name",
-        "status_code",
-        "status_message",
-        "attributes",
-        "resource_attributes",
-        "scope_name",
-        "scope_version",
-        "scope_attributes",
-        "events",
-        "links",
-        "trace_state",
-        "flags",
-    )
-}
+# The model's fields up to ``flags`` (the columns hold them; the rest only ever goes to RawSpan).
+_COLUMN_FIELDS = Span.__struct_fields__[: Span.__struct_fields__.index("flags") + 1]
+_get = {name: attrgetter(name) for name in _COLUMN_FIELDS}
 # Span fields that make a span not plain whenever they are set.
 _ODD = tuple(
     attrgetter(name)
