@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 
 from spanscope.model import Event, Link, Span, SpanKind, StatusCode
 from spanscope.store import StoreClosedError, StoreError, TraceQuery, open_store
-from spanscope.store.clickhouse_schema import value_text
+from spanscope.store.search_sql import clickhouse_literal
 from spanscope.synthetic import generate_spans
 from tests.formats.strategies import span_lists
 
@@ -205,17 +205,21 @@ def test_hostile_search_text_is_quoted(store):
 
 
 @pytest.mark.parametrize(
-    ("value", "text"),
+    ("key", "value", "text"),
     [
-        (True, "true"),
-        (12, "12"),
-        (1.0, "1"),
-        (72.5, "72.5"),
-        (1e20, "100000000000000000000"),
-        (b"\x00\x01", "AAE="),
-        ([1, "a"], '[1,"a"]'),
-        (float("nan"), "NaN"),
+        ("flag", True, "true"),
+        ("count", 12, "12"),
+        ("ratio", 72.5, "72.5"),
+        ("blob", b"\x00\x01", "AAE="),
+        ("list", [1, "a"], '[1,"a"]'),
     ],
 )
-def test_values_become_text_as_the_collector_writes_them(value, text):
-    assert value_text(value) == text
+def test_typed_values_are_found_by_their_text_in_the_collectors_maps(store, key, value, text):
+    span = Span("ab" * 16, "cd" * 8, "op", 10**18, 10**18 + 5, attributes={key: value})
+    store.write([span])
+    assert store.find_trace_ids(TraceQuery(tags={key: text})) == [span.trace_id]
+    ((stored,),) = store._rows(
+        f"SELECT SpanAttributes[{clickhouse_literal(key)}] FROM {{db}}.otel_traces"
+    )
+    assert stored == text
+    assert store.get_trace(span.trace_id) == [span]  # the typed value itself comes back

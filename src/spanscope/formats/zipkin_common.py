@@ -13,7 +13,6 @@ malformed JSON, "end of input" for a truncated document.
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import math
 from collections.abc import Iterable
@@ -24,7 +23,8 @@ import msgspec
 
 from spanscope.errors import InputError
 from spanscope.formats.json_errors import split_path, syntax_error
-from spanscope.model import AttributeValue, InvalidIdError, normalize_span_id, normalize_trace_id
+from spanscope.model import InvalidIdError, normalize_span_id, normalize_trace_id
+from spanscope.model.attributes import attribute_text
 
 # Epoch microseconds outside these bounds (1990-01-01 .. 2100-01-01) are not plausible trace
 # times: usually a digit lost or added, or milliseconds/nanoseconds written as microseconds.
@@ -163,46 +163,8 @@ def normalize_ip(text: str) -> str | None:
     return str(address)
 
 
-def tag_string(value: AttributeValue) -> str:
-    """An attribute value as a Zipkin tag string, the way the collector's ``AsString`` does:
-    booleans lower-case, bytes base64, lists and maps as JSON."""
-    if type(value) is str:
-        return value
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return repr(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    return msgspec.json.encode(_jsonable(value)).decode("utf-8")
-
-
-def _jsonable(value: AttributeValue) -> Any:
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, float) and not math.isfinite(value):
-        return tag_string(value)
-    if isinstance(value, list):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    return value
-
-
-def jsonable(value: AttributeValue) -> Any:
-    """``value`` with bytes as base64 and non-finite floats as strings, ready for JSON."""
-    return _jsonable(value)
-
+# Tags are text: values as ``model.attributes.attribute_text`` renders them.
+tag_string = attribute_text
 
 _LIST_ENCODER = msgspec.json.Encoder()
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import msgspec
 
-from spanscope.formats.zipkin_common import jsonable
 from spanscope.model import (
     Event,
     Link,
@@ -19,6 +18,7 @@ from spanscope.model import (
     normalize_span_id,
     normalize_trace_id,
 )
+from spanscope.model.attributes import jsonable
 
 KINDS = {
     "CLIENT": SpanKind.CLIENT,

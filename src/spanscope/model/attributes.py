@@ -9,11 +9,19 @@ Type checkers see that precise recursive union. At runtime both names are plain 
 ``Span`` with ``type=Span``: it cannot resolve the string alias, and its unions may not hold both
 str and bytes. Decoding therefore does not check attribute values, and JSON gives bytes back as
 base64 strings (msgpack keeps them as bytes).
+
+``attribute_text`` is a value as text, the one rendering wherever a format or store keeps values
+only as text (Zipkin tags, ClickHouse's attribute maps): booleans lower-case, bytes base64, lists
+and maps JSON, floats as Python prints them.
 """
 
 from __future__ import annotations
 
+import base64
+import math
 from typing import TYPE_CHECKING, Any, TypeAlias
+
+import msgspec
 
 if TYPE_CHECKING:
     AttributeValue: TypeAlias = (
@@ -23,3 +31,40 @@ if TYPE_CHECKING:
 else:
     AttributeValue = Any
     Attributes = dict[str, Any]
+
+
+def attribute_text(value: AttributeValue) -> str:
+    """``value`` as text, the way the collector's ``AsString`` writes it (floats as Python's
+    ``repr``: ``1.0``, ``NaN``, ``Infinity``)."""
+    if type(value) is str:
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return repr(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return msgspec.json.encode(jsonable(value)).decode("utf-8")
+
+
+def jsonable(value: AttributeValue) -> Any:
+    """``value`` with what JSON cannot hold as text: bytes base64, non-finite floats."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, float) and not math.isfinite(value):
+        return attribute_text(value)
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    return value

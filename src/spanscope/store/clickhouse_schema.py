@@ -17,22 +17,23 @@ creates fsync each insert (``fsync_after_insert``), as the store contract asks o
 
 Times outside 1970..2106 are clamped in the ``Timestamp`` column (``DATETIME_END_NS``).
 
-Attribute values become text as the collector's ``pcommon.Value.AsString`` writes them (ints in
-decimal, floats shortest with no exponent, bools ``true``/``false``, bytes base64, arrays and
-maps JSON), so searching ``key=value`` finds the same spans whoever wrote them.
+Attribute values become text with ``model.attributes.attribute_text``, as the Zipkin writer and
+the DuckDB store's text lookups render them (ints in decimal, bools ``true``/``false``, bytes
+base64, arrays and maps JSON), so a ``key=value`` search finds the same spans in either store.
+Floats differ from the collector's text for whole numbers and infinities (``1.0`` where it
+writes ``1``): a search of a collector-written row spells them as the collector did.
 """
 
 from __future__ import annotations
 
 import base64
-import math
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 import msgspec
 
 from spanscope.model import Event, Link, Span, SpanKind, StatusCode
+from spanscope.model.attributes import attribute_text
 from spanscope.store.schema import SPAN_KINDS, STATUS_CODES
 
 TRACES = "otel_traces"
@@ -148,44 +149,8 @@ _raw_decoder = msgspec.msgpack.Decoder(Span)
 _json = msgspec.json.Encoder()
 
 
-def value_text(value: Any) -> str:
-    """An attribute value as the collector's ``AsString`` writes it."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "+Inf" if value > 0 else "-Inf"
-        text = repr(value)
-        if "e" in text or "E" in text:
-            text = format(Decimal(text), "f")
-        return text.removesuffix(".0")
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if value is None:
-        return ""
-    return _json.encode(_jsonable(value)).decode()
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, float) and not math.isfinite(value):
-        return value_text(value)
-    if isinstance(value, list):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    return value
-
-
 def _texts(attributes: dict[str, Any]) -> dict[str, str]:
-    return {key: value_text(value) for key, value in attributes.items()}
+    return {key: attribute_text(value) for key, value in attributes.items()}
 
 
 def encode_rows(spans: Sequence[Span]) -> bytes:
