@@ -18,7 +18,7 @@ from spanscope.analysis.errors import is_error_span
 from spanscope.model import Span
 from spanscope.sampling.policies import PolicySet
 
-SLOW_QUANTILE = 0.99
+SLOW_PERCENTILE = 99  # traces at or above this percentile of duration are "slow"
 
 
 class Coverage(msgspec.Struct):
@@ -49,8 +49,9 @@ def _slow_threshold(durations: Sequence[int]) -> int:
     if not durations:
         return 0
     ordered = sorted(durations)
-    # Nearest rank: the smallest duration with at least 99% of traces at or below it.
-    rank = max(0, -(-len(ordered) * 99 // 100) - 1)
+    # Nearest rank: the smallest duration with at least SLOW_PERCENTILE% of traces at or below
+    # it (integer arithmetic: exact for any count).
+    rank = max(0, -(-len(ordered) * SLOW_PERCENTILE // 100) - 1)
     return ordered[rank]
 
 

@@ -71,10 +71,6 @@ class TailSampler:
     def pending_traces(self) -> int:
         return len(self._waiting)
 
-    @property
-    def pending_spans(self) -> int:
-        return sum(len(waiting.spans) for waiting in self._waiting.values())
-
     def __call__(self, spans: list[Span]) -> list[Span]:
         """The pipeline's sampler hook: ``offer`` at the clock's time."""
         return self.offer(spans)
