@@ -201,13 +201,14 @@ class ClickHouseStore:
 
     # -- size and retention -----------------------------------------------------------------
 
-    def _bytes(self) -> tuple[int, int]:
+    def _bytes(self) -> int:
+        """Bytes on disk of the active parts of both tables (what size retention compares)."""
         tables = f"('{schema.TRACES}', '{schema.TRACE_INDEX}')"
         ((on_disk,),) = self._rows(
             "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND "
             f"database = {clickhouse_literal(self._db)} AND table IN {tables}"
         )
-        return int(on_disk or 0), int(on_disk or 0)
+        return int(on_disk or 0)
 
     def stats(self) -> StoreStats:
         ((spans, oldest, newest),) = self._rows(
@@ -215,11 +216,11 @@ class ClickHouseStore:
             f"max(toUnixTimestamp64Nano(Timestamp)) FROM {{db}}.{schema.TRACES}"
         )
         ((traces,),) = self._rows(f"SELECT uniqExact(TraceId) FROM {{db}}.{schema.TRACE_INDEX}")
-        file_bytes, used_bytes = self._bytes()
+        on_disk = self._bytes()
         if not spans:
             oldest = newest = None
         return StoreStats(
-            int(spans), int(traces), oldest, newest, file_bytes, used_bytes, self.schema_version
+            int(spans), int(traces), oldest, newest, on_disk, on_disk, self.schema_version
         )
 
     def enforce_retention(
@@ -239,7 +240,7 @@ class ClickHouseStore:
             if max_age_ns is not None:
                 deleted += self._delete_ended_before(now_ns - max_age_ns)
             if max_bytes is not None:
-                used = self._bytes()[1]
+                used = self._bytes()
                 if used > max_bytes:
                     fraction = min(1.0, (used - 0.9 * max_bytes) / used)
                     ((cutoff,),) = self._rows(
