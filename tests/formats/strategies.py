@@ -139,3 +139,13 @@ def span_lists(draw, max_size: int = 6, **options) -> list[Span]:
             span.scope_attributes = first.scope_attributes
         out.append(span)
     return out
+
+
+def corrupt(data: st.DataObject, original: bytes, *, edits: int = 4, width: int = 3) -> bytes:
+    """``original`` with 1 to ``edits`` splices drawn from ``data``: at a random place, a run of
+    up to ``width`` bytes replaced by up to ``width`` random bytes (truncation, garbage, both)."""
+    corrupted = bytearray(original)
+    for _ in range(data.draw(st.integers(1, edits))):
+        at = data.draw(st.integers(0, len(corrupted)))  # may have shrunk to nothing
+        corrupted[at : at + data.draw(st.integers(0, width))] = data.draw(st.binary(max_size=width))
+    return bytes(corrupted)

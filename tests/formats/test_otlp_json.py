@@ -20,7 +20,7 @@ from spanscope.formats import otlp_json, otlp_proto, read_spans, write_spans
 from spanscope.model import Event, Link, Span, SpanKind, StatusCode
 
 from ..conftest import FIXTURES
-from .strategies import span_lists
+from .strategies import corrupt, span_lists
 
 JAEGER = FIXTURES / "jaeger"
 UI = FIXTURES / "jaeger-ui"
@@ -592,12 +592,8 @@ def test_write_spans_by_format_name(tmp_path: Path) -> None:
 @given(st.data())
 def test_corrupted_input_gives_spans_or_an_input_error(data) -> None:
     original = MULTI_IN.read_bytes() if data.draw(st.booleans()) else COMBINED.read_bytes()
-    corrupted = bytearray(original)
-    for _ in range(data.draw(st.integers(1, 4))):
-        at = data.draw(st.integers(0, len(corrupted) - 1))
-        corrupted[at : at + data.draw(st.integers(0, 3))] = data.draw(st.binary(max_size=3))
     try:
-        spans = read(bytes(corrupted))
+        spans = read(corrupt(data, original))
     except InputError as exc:
         assert exc.location.source == "input.json" and exc.message
     else:

@@ -24,7 +24,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status, 
 
 from spanscope.formats import _otlp_native
 
-from .strategies import INT64, UINT32, text
+from .strategies import INT64, UINT32, corrupt, text
 from .test_otlp_native import outcome, same_both_ways, upb_only
 
 UINT64 = st.integers(0, 2**64 - 1)
@@ -205,13 +205,10 @@ def test_messy_messages_read_the_same_whichever_engine(message: TracesData) -> N
 @settings(max_examples=100)
 @given(traces_data(), st.data())
 def test_corrupted_messages_read_the_same_whichever_engine(message: TracesData, data) -> None:
-    corrupted = bytearray(message.SerializeToString())
-    if not corrupted:
+    original = message.SerializeToString()
+    if not original:
         return
-    for _ in range(data.draw(st.integers(1, 3))):
-        at = data.draw(st.integers(0, len(corrupted)))  # may have shrunk to nothing
-        corrupted[at : at + data.draw(st.integers(0, 2))] = data.draw(st.binary(max_size=2))
-    same_both_ways(bytes(corrupted))
+    same_both_ways(corrupt(data, original, edits=3, width=2))
 
 
 @settings(max_examples=100)
@@ -219,11 +216,7 @@ def test_corrupted_messages_read_the_same_whichever_engine(message: TracesData, 
 def test_the_build_pass_alone_is_safe_on_corrupted_input(message: TracesData, data) -> None:
     # Spans() is only meant for messages check() accepted; on anything else it must still only
     # raise (bounds-checked reads), never crash, and stay at its end afterwards.
-    corrupted = bytearray(message.SerializeToString())
-    for _ in range(data.draw(st.integers(1, 3))):
-        at = data.draw(st.integers(0, len(corrupted)))
-        corrupted[at : at + data.draw(st.integers(0, 2))] = data.draw(st.binary(max_size=2))
-    spans = _otlp_native.Spans(bytes(corrupted))
+    spans = _otlp_native.Spans(corrupt(data, message.SerializeToString(), edits=3, width=2))
     try:
         for _ in spans:
             pass

@@ -27,7 +27,7 @@ from spanscope.formats import otlp_proto, read_spans, write_spans
 from spanscope.model import Span, SpanKind, StatusCode
 
 from ..conftest import FIXTURES
-from .strategies import span_lists
+from .strategies import corrupt, span_lists
 from .test_otlp_json import OTLP_JSON_FIXTURES, by_content
 
 TRACE_PB = FIXTURES / "otlp2parquet" / "testdata__trace.pb"
@@ -232,12 +232,8 @@ def test_follows_from_and_shared_round_trip() -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_corrupted_input_gives_spans_or_an_input_error(data) -> None:
-    corrupted = bytearray(TRACE_PB.read_bytes())
-    for _ in range(data.draw(st.integers(1, 4))):
-        at = data.draw(st.integers(0, len(corrupted) - 1))
-        corrupted[at : at + data.draw(st.integers(0, 3))] = data.draw(st.binary(max_size=3))
     try:
-        spans = read(bytes(corrupted))
+        spans = read(corrupt(data, TRACE_PB.read_bytes()))
     except InputError as exc:
         assert exc.location.source == "input.pb" and exc.message
     else:
