@@ -1,0 +1,136 @@
+"""``spanscope lint``: check how well services are instrumented, and say what to fix."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import msgspec
+
+from spanscope.cli.common import (
+    ReadSession,
+    error_console,
+    fail_on_input_errors,
+    holding_many_objects,
+    print_warnings,
+)
+from spanscope.quality.rules import RULES, Severity
+
+_FAIL_ON = ("error", "warning", "info", "never")
+EXIT_FINDINGS = 1
+
+
+def _rule_ids(values: tuple[str, ...], option: str) -> list[str]:
+    ids = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    unknown = [rule for rule in ids if rule not in RULES]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown rule {', '.join(unknown)} (see spanscope lint --list-rules)",
+            param_hint=option,
+        )
+    return ids
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, metavar="FILE...")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(_FAIL_ON),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding of this severity or worse is found.",
+)
+@click.option("--rule", "rules", multiple=True, help="Only these rules (repeat or comma list).")
+@click.option("--skip", multiple=True, help="Leave out these rules (repeat or comma list).")
+@click.option(
+    "--examples",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Example spans shown per rule.",
+)
+@click.option("--list-rules", is_flag=True, help="List every rule with why and how to fix it.")
+@click.option("--format", "format_", default=None, help="Skip detection and read as this format.")
+@click.option("--strict", is_flag=True, help="Stop at the first bad input instead of reading on.")
+@click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded.")
+def lint(
+    inputs: tuple[str, ...],
+    as_json: bool,
+    fail_on: str,
+    rules: tuple[str, ...],
+    skip: tuple[str, ...],
+    examples: int,
+    list_rules: bool,
+    format_: str | None,
+    strict: bool,
+    no_adjust_skew: bool,
+) -> None:
+    """Check how well services are instrumented: broken traces, errors not marked
+    as errors, calls without a kind or target, ids in span names, credentials in
+    attributes, deprecated attribute names... Each finding says why it matters
+    and how to fix it; each service gets a score (its share of spans with no
+    error or warning).
+
+    Exit status: 0 clean enough, 1 a finding at --fail-on or worse (default:
+    error), 2 an input could not be read or a bad option.
+
+    \b
+    Examples:
+      spanscope lint traces.jsonl
+      spanscope lint export.json --fail-on warning           # in CI
+      spanscope lint traces.pb --skip deprecated-attribute,scope-missing
+      spanscope lint traces.json --json | jq '.services[] | {service, score}'
+      spanscope lint --list-rules
+    """
+    if list_rules:
+        _print_rules(as_json)
+        return
+    if not inputs:
+        raise click.UsageError("give at least one FILE (or --list-rules)")
+    from spanscope.assembly import build_trace, group_by_trace
+    from spanscope.quality.linter import Linter
+
+    try:
+        linter = Linter(
+            rules=_rule_ids(rules, "--rule") or None,
+            skip=_rule_ids(skip, "--skip"),
+            examples=examples,
+        )
+    except ValueError as exc:  # pragma: no cover - _rule_ids checked the names already
+        raise click.BadParameter(str(exc)) from None
+    session = ReadSession(list(inputs), format=format_, strict=strict)
+    with holding_many_objects():
+        groups = group_by_trace(session.spans())
+    for trace_id in list(groups):
+        linter.add(build_trace(trace_id, groups.pop(trace_id), adjust_skew=not no_adjust_skew))
+    report = linter.report()
+    print_warnings(session.diagnostics)
+    if as_json:
+        sys.stdout.write(msgspec.json.encode(report).decode() + "\n")
+    else:
+        from spanscope.report.lint import print_lint_report
+
+        print_lint_report(report)
+    fail_on_input_errors(session)
+    worst = report.worst()
+    if fail_on != "never" and worst is not None and worst >= Severity[fail_on.upper()]:
+        if not as_json:
+            error_console().print(
+                f"[red]lint:[/] findings of severity {worst.label}"
+                f" (--fail-on {fail_on}): exit {EXIT_FINDINGS}"
+            )
+        raise SystemExit(EXIT_FINDINGS)
+
+
+def _print_rules(as_json: bool) -> None:
+    ordered = sorted(RULES.values(), key=lambda rule: (-rule.severity, rule.id))
+    if as_json:
+        document = [
+            {**msgspec.structs.asdict(rule), "severity": rule.severity.label} for rule in ordered
+        ]
+        sys.stdout.write(msgspec.json.encode(document).decode() + "\n")
+        return
+    from spanscope.report.lint import print_rules
+
+    print_rules(ordered)
