@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "convert": "convert:convert",
     "flamegraph": "view:flamegraph",
     "generate": "generate:generate",
+    "lint": "lint:lint",
     "load": "load:load",
     "serve": "serve:serve",
     "propagation": "propagation:propagation",
