@@ -5,8 +5,10 @@
 trace (what assembly noticed, mixed sampling decisions). Details name keys and codes, never
 attribute values: a report about leaked credentials must not print them.
 
-Rules keyed on attributes look only at the span's own attributes, and the checks are written so
-that a span with none of the keys they care about costs one set intersection.
+Rules keyed on attributes look only at the span's own attributes. What follows from a span's
+kind and attribute keys alone is decided once per distinct (kind, keys) "shape" and cached;
+per span, only the values that matter are looked at (status codes, URLs, credential keys,
+lengths): about 3 us a span.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ def _first(attributes: dict, keys: tuple[str, ...]) -> object:
     return None
 
 
-def _sensitive_urls(attributes: dict, keys: set[str]) -> list[str]:
+def _sensitive_urls(attributes: dict, keys: frozenset[str]) -> list[str]:
     """Credentials inside URL attributes: a password in the authority, secret query values."""
     found = []
     for key in _URL_KEYS:
@@ -179,6 +181,55 @@ def _dropped(span: Span) -> list[str]:
     return found
 
 
+class _Shape:
+    """What can be decided from a span's kind and attribute keys alone, once per distinct
+    (kind, keys) pair: spans made by one instrumentation share both, so a data set has few.
+    ``static`` are the findings that hold for every span of the shape; the rest name the keys
+    whose values still need a look."""
+
+    __slots__ = ("check_status", "sensitive_keys", "static", "url_keys")
+
+    def __init__(self, kind: SpanKind, keys: tuple[str, ...]) -> None:
+        present = _INTERESTING.intersection(keys)
+        static: list[tuple[str, str]] = [
+            ("deprecated-attribute", f"{key} → {replacement(key)}")
+            for key in sorted(present.intersection(DEPRECATED))
+        ]
+        protocol = next((key for key in _PROTOCOL_KEYS if key in present), None)
+        if protocol is not None and kind in _KINDLESS:
+            static.append(("kind-missing", f"{kind.name} span with {protocol}"))
+        is_http = any(key in present for key in _HTTP_METHOD_KEYS)
+        if kind == _SERVER and is_http and "http.route" not in keys:
+            static.append(("http-route-missing", "SERVER span with an HTTP method"))
+        if (
+            kind == _CLIENT
+            and (is_http or any(key in present for key in _RPC_KEYS))
+            and _PEER_KEYS.isdisjoint(keys)
+            and not any(key in present for key in _DB_KEYS)
+        ):
+            static.append(("peer-unknown", "HTTP client" if is_http else "RPC client"))
+        self.static = static
+        self.check_status = kind in (_CLIENT, _SERVER) and any(
+            key in present for key in (*_HTTP_STATUS_KEYS, _GRPC_STATUS_KEY, _RPC_STATUS_KEY)
+        )
+        self.url_keys = present.intersection(_URL_KEYS)
+        self.sensitive_keys = [key for key in keys if is_sensitive_name(key)]
+
+
+_SHAPES: dict[tuple, _Shape] = {}
+_MAX_SHAPES = 65536  # spans with ever-new keys would otherwise grow it without end
+
+
+def _shape(kind: SpanKind, attributes: dict) -> _Shape:
+    signature = (kind, *attributes)
+    shape = _SHAPES.get(signature)
+    if shape is None:
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        shape = _SHAPES[signature] = _Shape(kind, tuple(attributes))
+    return shape
+
+
 def span_findings(span: Span) -> list[tuple[str, str]]:
     """What ``span`` shows on its own, as ``(rule id, detail)`` pairs."""
     found: list[tuple[str, str]] = []
@@ -188,14 +239,23 @@ def span_findings(span: Span) -> list[tuple[str, str]]:
     attributes = span.attributes
     marked_error = span.status_code == _ERROR
     if attributes:
-        keys = _INTERESTING.intersection(attributes)
-        if keys:
-            _attribute_findings(span, attributes, keys, marked_error, found)
+        shape = _shape(span.kind, attributes)
+        found += shape.static
+        if shape.check_status and not marked_error:
+            detail = _error_not_marked(span, attributes)
+            if detail is not None:
+                found.append(("error-not-marked", detail))
+        if shape.url_keys:
+            found.extend(
+                ("sensitive-data", detail) for detail in _sensitive_urls(attributes, shape.url_keys)
+            )
+        for key in shape.sensitive_keys:
+            value = attributes[key]
+            if type(value) is str and not _redacted(value):
+                found.append(("sensitive-data", f"attribute {key}"))
         for key, value in attributes.items():
             if type(value) is str and len(value) > LONG_VALUE_CHARS:
                 found.append(("long-attribute", key))
-            elif is_sensitive_name(key) and type(value) is str and not _redacted(value):
-                found.append(("sensitive-data", f"attribute {key}"))
     if span.events:
         if not marked_error and _escaped_exception(span):
             found.append(("error-not-marked", "escaped exception"))
@@ -212,34 +272,6 @@ def span_findings(span: Span) -> list[tuple[str, str]]:
     ):
         found.extend(("dropped-data", detail) for detail in _dropped(span))
     return found
-
-
-def _attribute_findings(
-    span: Span, attributes: dict, keys: set[str], marked_error: bool, found: list
-) -> None:
-    for key in sorted(keys.intersection(DEPRECATED)):
-        found.append(("deprecated-attribute", f"{key} → {replacement(key)}"))
-    kind = span.kind
-    protocol = next((key for key in _PROTOCOL_KEYS if key in keys), None)
-    if protocol is not None and kind in _KINDLESS:
-        found.append(("kind-missing", f"{kind.name} span with {protocol}"))
-    is_http = any(key in keys for key in _HTTP_METHOD_KEYS)
-    if kind == _SERVER and is_http and "http.route" not in attributes:
-        found.append(("http-route-missing", "SERVER span with an HTTP method"))
-    if (
-        kind == _CLIENT
-        and (is_http or any(key in keys for key in _RPC_KEYS))
-        and _PEER_KEYS.isdisjoint(attributes)
-        and not any(key in keys for key in _DB_KEYS)
-    ):
-        found.append(("peer-unknown", "HTTP client" if is_http else "RPC client"))
-    if not marked_error:
-        detail = _error_not_marked(span, attributes)
-        if detail is not None:
-            found.append(("error-not-marked", detail))
-    # Credentials under their own keys are found by the caller's pass over every key; here
-    # only what hides inside URLs.
-    found.extend(("sensitive-data", detail) for detail in _sensitive_urls(attributes, keys))
 
 
 _PROBLEM_RULES = {
