@@ -957,8 +957,9 @@ static int next_message(const uint8_t **pp, const uint8_t *end, uint32_t want, i
 }
 
 /* Cached conversion of a resource (kind 0) or scope (kind 1) given by its bytes. */
-static PyObject *cached(SpansObject *self, int kind, const uint8_t *s, const uint8_t *e) {
-    PyObject *cache = kind ? self->scopes : self->resources;
+static PyObject *cached(PyObject *resources, PyObject *scopes, int kind, const uint8_t *s,
+                        const uint8_t *e) {
+    PyObject *cache = kind ? scopes : resources;
     PyObject *key = PyBytes_FromStringAndSize((const char *)s, e - s), *value = NULL;
     if (key == NULL) return NULL;
     value = PyDict_GetItemWithError(cache, key);
@@ -1025,7 +1026,7 @@ static PyObject *spans_step(SpansObject *self) {
                 self->ss = s;
                 self->ss_end = e;
                 if (next_message(&p, e, 1, M_SS, &scope, &scope_end) < 0) return inconsistent();
-                if ((self->ctx.scope = cached(self, 1, scope, scope_end)) == NULL) return NULL;
+                if ((self->ctx.scope = cached(self->resources, self->scopes, 1, scope, scope_end)) == NULL) return NULL;
                 continue;
             }
             self->rs = NULL;
@@ -1036,7 +1037,7 @@ static PyObject *spans_step(SpansObject *self) {
         if (!found) return NULL; /* StopIteration */
         const uint8_t *res = s, *res_end = s, *p = s;
         if (next_message(&p, e, 1, M_RS, &res, &res_end) < 0) return inconsistent();
-        if ((self->resource = cached(self, 0, res, res_end)) == NULL) return NULL;
+        if ((self->resource = cached(self->resources, self->scopes, 0, res, res_end)) == NULL) return NULL;
         self->ctx.resource_attributes = PyTuple_GET_ITEM(self->resource, 0);
         self->ctx.service = PyTuple_GET_ITEM(self->resource, 1);
         self->rs = s;
@@ -1095,6 +1096,1099 @@ static PyTypeObject SpansType = {
     .tp_iternext = (iternextfunc)Spans_next,
 };
 
+/* --- columns: requests straight into the store's Arrow columns ---------------------------
+ *
+ * Why: on the ingest path (no tail sampler) a request's spans only go into the store, whose
+ * columns (spanscope.store.columns) are Arrow arrays. Building model Spans and their dicts and
+ * then taking them apart again in Python cost ~7 us a span under the GIL; here one C pass over
+ * the protobuf fills the raw Arrow buffers (offsets and bytes of strings, fixed-width values,
+ * the JSON text of attribute maps as msgspec writes it, list offsets of events and links) for
+ * a whole batch of requests, without the GIL, and Python wraps them with a constant number of
+ * pyarrow calls per batch.
+ *
+ * Contract (one semantics, two paths: columns.encode_batch of the model spans is the
+ * reference):
+ *   scan(data)      the span count of a message this path takes, or None. It takes a message
+ *                   check() accepts whose resources and scopes it can write exactly: attribute
+ *                   values that are strings, bools, ints, empty, or arrays and kvlists of
+ *                   those, no key given twice in a map, a service.name that is a string or
+ *                   empty. The GIL is released while it runs.
+ *   columns(bodies) fills the columns of the spans of scanned messages, in order, GIL released.
+ *                   A span it cannot write exactly as encode_batch would is "odd": nothing of
+ *                   it goes into the buffers, and it comes back as a model Span (built as
+ *                   Spans() builds it) for encode_batch to encode; the rows are those of the
+ *                   plain spans in order, the odd spans go after them (their rows belong to
+ *                   the caller). Odd: a double or bytes value anywhere in its attributes,
+ *                   events or links (JSON keeps neither exactly), a key given twice in one map,
+ *                   any dropped count, the markers model_span takes out (spanscope.shared,
+ *                   a link with opentracing.ref_type), an end before the start or times past
+ *                   int64 (what codec.is_plain says is not plain, and a little more).
+ *                   It returns (rows, events, links, resources, scopes, ranges, buffers,
+ *                   operations, odd spans): buffers in the order of COLUMN_BUFFERS, each an
+ *                   object exposing its bytes through the buffer protocol (owned by it,
+ *                   freed with it); operations as (service, span name, kind number) tuples.
+ *                   On a message scan() did not take it raises RuntimeError (or MemoryError),
+ *                   never reads out of bounds.
+ */
+
+#define MAX_TIME_NS 0x7ffffffffffffffeULL /* DuckDB's TIMESTAMP_NS: int64 minus its infinity */
+#define MAX_KEYS 128                       /* keys per map checked for repeats; more: odd */
+
+enum {
+    /* One value (or list entry) a span: rolled back when the span turns out odd. */
+    B_START, B_TRACE_OFF, B_TRACE, B_SPAN_OFF, B_SPAN, B_PARENT_OFF, B_PARENT, B_STATE_OFF,
+    B_STATE, B_NAME_OFF, B_NAME, B_KIND, B_SERVICE_OFF, B_SERVICE, B_RESOURCE,
+    B_SCOPE_NAME_OFF, B_SCOPE_NAME, B_SCOPE_VERSION_OFF, B_SCOPE_VERSION, B_ATTRS_OFF, B_ATTRS,
+    B_DURATION, B_STATUS, B_MESSAGE_OFF, B_MESSAGE, B_EVENTS, B_EVENT_TIME, B_EVENT_NAME_OFF,
+    B_EVENT_NAME, B_EVENT_ATTRS_OFF, B_EVENT_ATTRS, B_LINKS, B_LINK_TRACE_OFF, B_LINK_TRACE,
+    B_LINK_SPAN_OFF, B_LINK_SPAN, B_LINK_STATE_OFF, B_LINK_STATE, B_LINK_ATTRS_OFF,
+    B_LINK_ATTRS, B_LINK_FLAGS, B_SCOPE, B_FLAGS, B_SPAN_COUNT,
+    /* Per distinct resource, scope and trace of the batch. */
+    B_RES_JSON_OFF = B_SPAN_COUNT, B_RES_JSON, B_SCOPE_JSON_OFF, B_SCOPE_JSON, B_RANGE_ID_OFF,
+    B_RANGE_ID, B_RANGE_START, B_RANGE_END, B_RANGE_KEY, B_COUNT
+};
+
+static const char *const BUFFER_NAMES[B_COUNT] = {
+    "start", "trace_offsets", "trace", "span_offsets", "span", "parent_offsets", "parent",
+    "state_offsets", "state", "name_offsets", "name", "kind", "service_offsets", "service",
+    "resource", "scope_name_offsets", "scope_name", "scope_version_offsets", "scope_version",
+    "attributes_offsets", "attributes", "duration", "status", "message_offsets", "message",
+    "events", "event_time", "event_name_offsets", "event_name", "event_attributes_offsets",
+    "event_attributes", "links", "link_trace_offsets", "link_trace", "link_span_offsets",
+    "link_span", "link_state_offsets", "link_state", "link_attributes_offsets",
+    "link_attributes", "link_flags", "scope", "flags", "resource_json_offsets", "resource_json",
+    "scope_json_offsets", "scope_json", "range_trace_offsets", "range_trace", "range_start",
+    "range_end", "range_key",
+};
+
+/* Buffers that are Arrow offsets (int32, starting at 0). */
+static const int OFFSET_BUFFERS[] = {
+    B_TRACE_OFF, B_SPAN_OFF, B_PARENT_OFF, B_STATE_OFF, B_NAME_OFF, B_SERVICE_OFF,
+    B_SCOPE_NAME_OFF, B_SCOPE_VERSION_OFF, B_ATTRS_OFF, B_MESSAGE_OFF, B_EVENTS,
+    B_EVENT_NAME_OFF, B_EVENT_ATTRS_OFF, B_LINKS, B_LINK_TRACE_OFF, B_LINK_SPAN_OFF,
+    B_LINK_STATE_OFF, B_LINK_ATTRS_OFF, B_RES_JSON_OFF, B_SCOPE_JSON_OFF, B_RANGE_ID_OFF,
+};
+
+enum { FAIL_NONE, FAIL_MEMORY, FAIL_INCONSISTENT, FAIL_TOO_BIG };
+
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} Buf;
+
+static int buf_grow(Buf *b, size_t extra) {
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap - b->len < extra) {
+        if (cap > SIZE_MAX / 2) return ERR;
+        cap *= 2;
+    }
+    uint8_t *data = realloc(b->data, cap);
+    if (data == NULL) return ERR;
+    b->data = data;
+    b->cap = cap;
+    return OK;
+}
+
+static inline int buf_reserve(Buf *b, size_t extra) {
+    return b->cap - b->len >= extra ? OK : buf_grow(b, extra);
+}
+
+static inline int buf_put(Buf *b, const void *s, size_t n) {
+    if (buf_reserve(b, n)) return ERR;
+    if (n) memcpy(b->data + b->len, s, n);
+    b->len += n;
+    return OK;
+}
+
+static inline int buf_byte(Buf *b, uint8_t c) {
+    if (buf_reserve(b, 1)) return ERR;
+    b->data[b->len++] = c;
+    return OK;
+}
+
+static inline int buf_hex(Buf *b, const uint8_t *s, const uint8_t *e) {
+    static const char digits[] = "0123456789abcdef";
+    size_t n = (size_t)(e - s);
+    if (buf_reserve(b, 2 * n)) return ERR;
+    uint8_t *d = b->data + b->len;
+    for (size_t i = 0; i < n; i++) {
+        d[2 * i] = digits[s[i] >> 4];
+        d[2 * i + 1] = digits[s[i] & 15];
+    }
+    b->len += 2 * n;
+    return OK;
+}
+
+/* A JSON string as msgspec writes it: ", \ and control characters escaped (\b \t \n \f \r
+ * short, the rest \u00XX), everything else (DEL, non-ASCII UTF-8) as it is. */
+static int json_string(Buf *b, const uint8_t *s, const uint8_t *e) {
+    static const char digits[] = "0123456789abcdef";
+    if (buf_reserve(b, 6 * (size_t)(e - s) + 2)) return ERR;
+    uint8_t *d = b->data + b->len;
+    *d++ = '"';
+    for (; s < e; s++) {
+        uint8_t c = *s;
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *d++ = c;
+            continue;
+        }
+        *d++ = '\\';
+        switch (c) {
+        case '"': *d++ = '"'; break;
+        case '\\': *d++ = '\\'; break;
+        case '\b': *d++ = 'b'; break;
+        case '\t': *d++ = 't'; break;
+        case '\n': *d++ = 'n'; break;
+        case '\f': *d++ = 'f'; break;
+        case '\r': *d++ = 'r'; break;
+        default:
+            *d++ = 'u';
+            *d++ = '0';
+            *d++ = '0';
+            *d++ = digits[c >> 4];
+            *d++ = digits[c & 15];
+        }
+    }
+    *d++ = '"';
+    b->len = (size_t)(d - b->data);
+    return OK;
+}
+
+static int json_int(Buf *b, int64_t v) {
+    char text[24], *t = text + sizeof text;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--t = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--t = '-';
+    return buf_put(b, t, (size_t)(text + sizeof text - t));
+}
+
+typedef struct {
+    const uint8_t *s, *e;
+} Slice;
+
+/* The keys of one map so far: a key given twice makes the map odd (the model's dict keeps the
+ * first position and the last value; not worth mirroring). */
+typedef struct {
+    int n;
+    Slice keys[MAX_KEYS];
+} KeyList;
+
+static int key_add(KeyList *list, const uint8_t *k, const uint8_t *ke) {
+    Py_ssize_t n = ke - k;
+    for (int i = 0; i < list->n; i++)
+        if (list->keys[i].e - list->keys[i].s == n && same_bytes(list->keys[i].s, k, n))
+            return GIVEUP;
+    if (list->n == MAX_KEYS) return GIVEUP;
+    list->keys[list->n].s = k;
+    list->keys[list->n].e = ke;
+    list->n++;
+    return OK;
+}
+
+/* KeyValue -> key and value bytes (value NULL when absent). */
+static int kv_parts(const uint8_t *p, const uint8_t *end, Slice *key, Slice *value) {
+    const uint8_t *k = p, *ke = p, *vs = NULL, *ve = NULL;
+    if (end - p >= 4 && p[0] == 0x0a && p[1] < 0x80 && end - p >= 4 + p[1]) {
+        const uint8_t *q = p + 2 + p[1];
+        if (q[0] == 0x12 && q[1] < 0x80 && end - q == 2 + q[1]) {
+            key->s = p + 2;
+            key->e = q;
+            value->s = q + 2;
+            value->e = end;
+            return OK;
+        }
+    }
+    while (p < end) {
+        uint32_t field;
+        int wt;
+        uint64_t v;
+        if (read_tag(&p, end, &field, &wt)) return GIVEUP;
+        if (field == 1) {
+            if (wt != 2 || read_len(&p, end, &k, &ke)) return GIVEUP;
+        } else if (field == 2) {
+            if (vs != NULL || wt != 2 || read_len(&p, end, &vs, &ve)) return GIVEUP;
+        } else if (field == 3) {
+            if (wt != 0 || read_varint(&p, end, &v)) return GIVEUP;
+        } else if (skip_field(&p, end, M_KV, field, wt)) {
+            return GIVEUP;
+        }
+    }
+    key->s = k;
+    key->e = ke;
+    value->s = vs;
+    value->e = ve;
+    return OK;
+}
+
+static int json_kv(Buf *b, KeyList *keys, const uint8_t *p, const uint8_t *end, int depth,
+                   PyObject *marker);
+
+/* AnyValue as JSON; GIVEUP for what JSON would not keep exactly (doubles, bytes). */
+static int json_any(Buf *b, const uint8_t *p, const uint8_t *end, int depth) {
+    const uint8_t *s = NULL, *e = NULL;
+    uint64_t v = 0;
+    int which = 0;
+    if (depth > MAX_DEPTH) return GIVEUP;
+    /* The usual value: one short string. */
+    if (end - p >= 2 && p[0] == 0x0a && p[1] < 0x80 && end - p == 2 + p[1])
+        return json_string(b, p + 2, end);
+    while (p < end) {
+        uint32_t field;
+        int wt;
+        if (read_tag(&p, end, &field, &wt)) return GIVEUP;
+        switch (field) {
+        case 1:
+        case 5:
+        case 6:
+            if (which || wt != 2 || read_len(&p, end, &s, &e)) return GIVEUP;
+            which = (int)field;
+            break;
+        case 2:
+        case 3:
+            if (which || wt != 0 || read_varint(&p, end, &v)) return GIVEUP;
+            if (field == 2 && v > 1) return GIVEUP;
+            which = (int)field;
+            break;
+        case 4:
+        case 7:
+            return GIVEUP;
+        default:
+            if (skip_field(&p, end, M_ANY, field, wt)) return GIVEUP;
+        }
+    }
+    switch (which) {
+    case 0: return buf_put(b, "null", 4);
+    case 1: return json_string(b, s, e);
+    case 2: return v ? buf_put(b, "true", 4) : buf_put(b, "false", 5);
+    case 3: return json_int(b, (int64_t)v);
+    case 5: {
+        int first = 1, rc;
+        if (buf_byte(b, '[')) return ERR;
+        for (p = s; p < e;) {
+            uint32_t field;
+            int wt;
+            const uint8_t *is, *ie;
+            if (read_tag(&p, e, &field, &wt)) return GIVEUP;
+            if (field == 1) {
+                if (wt != 2 || read_len(&p, e, &is, &ie)) return GIVEUP;
+                if (!first && buf_byte(b, ',')) return ERR;
+                first = 0;
+                if ((rc = json_any(b, is, ie, depth + 1))) return rc;
+            } else if (skip_field(&p, e, M_ARRAY, field, wt)) {
+                return GIVEUP;
+            }
+        }
+        return buf_byte(b, ']');
+    }
+    default: { /* 6: a kvlist */
+        KeyList *keys = malloc(sizeof(KeyList));
+        int rc = OK;
+        if (keys == NULL) return ERR;
+        keys->n = 0;
+        if (buf_byte(b, '{')) rc = ERR;
+        for (p = s; rc == OK && p < e;) {
+            uint32_t field;
+            int wt;
+            const uint8_t *is, *ie;
+            if (read_tag(&p, e, &field, &wt)) {
+                rc = GIVEUP;
+            } else if (field == 1) {
+                if (wt != 2 || read_len(&p, e, &is, &ie))
+                    rc = GIVEUP;
+                else
+                    rc = json_kv(b, keys, is, ie, depth + 1, NULL);
+            } else if (skip_field(&p, e, M_KVLIST, field, wt)) {
+                rc = GIVEUP;
+            }
+        }
+        free(keys);
+        return rc ? rc : buf_byte(b, '}');
+    }
+    }
+}
+
+/* One KeyValue of a map into its JSON object (after "{" and the earlier members). A key equal
+ * to `marker` makes it odd. */
+static int json_kv(Buf *b, KeyList *keys, const uint8_t *p, const uint8_t *end, int depth,
+                   PyObject *marker) {
+    Slice key, value;
+    if (depth > MAX_DEPTH || kv_parts(p, end, &key, &value)) return GIVEUP;
+    if (marker != NULL && key_is(key.s, key.e, marker)) return GIVEUP;
+    if (key_add(keys, key.s, key.e)) return GIVEUP;
+    if (keys->n > 1 && buf_byte(b, ',')) return ERR;
+    if (json_string(b, key.s, key.e) || buf_byte(b, ':')) return ERR;
+    if (value.s == NULL) return buf_put(b, "null", 4);
+    return json_any(b, value.s, value.e, depth + 1);
+}
+
+/* --- open-addressing maps of byte strings to indices (keys copied into the map) ---------- */
+
+typedef struct {
+    uint64_t hash;
+    size_t off, len;
+    int32_t value; /* -1: empty slot */
+} Slot;
+
+typedef struct {
+    Slot *slots;
+    size_t cap, used;
+    Buf keys;
+} Map;
+
+static uint64_t hash_bytes(const uint8_t *s, size_t n) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+    }
+    uint64_t w = 0;
+    if (n) memcpy(&w, s, n);
+    h = (h ^ w) * 0x94d049bb133111ebULL;
+    return h ^ (h >> 29);
+}
+
+static int map_rehash(Map *m) {
+    size_t cap = m->cap ? 2 * m->cap : 64;
+    Slot *slots = malloc(cap * sizeof(Slot));
+    if (slots == NULL) return ERR;
+    for (size_t i = 0; i < cap; i++) slots[i].value = -1;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->slots[i].value < 0) continue;
+        size_t j = m->slots[i].hash & (cap - 1);
+        while (slots[j].value >= 0) j = (j + 1) & (cap - 1);
+        slots[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->cap = cap;
+    return OK;
+}
+
+/* The index stored for `key`, or `fresh` stored for it now (*added = 1); -1 on no memory. */
+static int32_t map_index(Map *m, const uint8_t *key, size_t n, int32_t fresh, int *added) {
+    if (2 * (m->used + 1) > m->cap && map_rehash(m)) return -1;
+    uint64_t h = hash_bytes(key, n);
+    size_t j = h & (m->cap - 1);
+    *added = 0;
+    for (; m->slots[j].value >= 0; j = (j + 1) & (m->cap - 1)) {
+        Slot *slot = &m->slots[j];
+        if (slot->hash == h && slot->len == n &&
+            same_bytes(m->keys.data + slot->off, key, (Py_ssize_t)n))
+            return slot->value;
+    }
+    size_t off = m->keys.len;
+    if (buf_put(&m->keys, key, n)) return -1;
+    m->slots[j] = (Slot){h, off, n, fresh};
+    m->used++;
+    *added = 1;
+    return fresh;
+}
+
+static void map_free(Map *m) {
+    free(m->slots);
+    free(m->keys.data);
+}
+
+/* --- filling ------------------------------------------------------------------------------ */
+
+typedef struct {
+    const uint8_t *span, *span_end, *resource, *resource_end, *scope, *scope_end;
+    int64_t position; /* among all the spans of the call */
+} OddSpan;
+
+typedef struct {
+    Slice service, name, version; /* service of a resource; name, version of a scope */
+} Shared;
+
+typedef struct {
+    Buf b[B_COUNT];
+    Map resources, scopes, traces, operations;
+    Shared *resource_info, *scope_info;
+    size_t resource_cap, scope_cap;
+    int32_t n_resources, n_scopes, n_ranges;
+    int64_t rows, events, links, spans;
+    OddSpan *odd;
+    size_t n_odd, odd_cap;
+    Buf scratch;
+    int fail;
+} Fill;
+
+typedef struct {
+    int32_t resource, scope;
+    const uint8_t *res, *res_end, *sc, *sc_end;
+} FillContext;
+
+static int fill_init(Fill *f) {
+    memset(f, 0, sizeof *f);
+    int32_t zero = 0;
+    for (size_t i = 0; i < sizeof OFFSET_BUFFERS / sizeof OFFSET_BUFFERS[0]; i++)
+        if (buf_put(&f->b[OFFSET_BUFFERS[i]], &zero, 4)) return ERR;
+    return OK;
+}
+
+static void fill_free(Fill *f) {
+    for (int i = 0; i < B_COUNT; i++) free(f->b[i].data);
+    map_free(&f->resources);
+    map_free(&f->scopes);
+    map_free(&f->traces);
+    map_free(&f->operations);
+    free(f->resource_info);
+    free(f->scope_info);
+    free(f->odd);
+    free(f->scratch.data);
+}
+
+/* Close the current value of the string column whose offsets are buffer `off`. */
+static inline int end_value(Fill *f, int off) {
+    size_t len = f->b[off + 1].len;
+    if (len > INT32_MAX) {
+        f->fail = FAIL_TOO_BIG;
+        return ERR;
+    }
+    int32_t v = (int32_t)len;
+    return buf_put(&f->b[off], &v, 4);
+}
+
+static inline int put_value(Fill *f, int off, const uint8_t *s, const uint8_t *e) {
+    return buf_put(&f->b[off + 1], s, (size_t)(e - s)) || end_value(f, off);
+}
+
+static inline int put_hex_value(Fill *f, int off, const uint8_t *s, const uint8_t *e) {
+    return buf_hex(&f->b[off + 1], s, e) || end_value(f, off);
+}
+
+static inline int put_count(Fill *f, int off, int64_t count) {
+    if (count > INT32_MAX) {
+        f->fail = FAIL_TOO_BIG;
+        return ERR;
+    }
+    int32_t v = (int32_t)count;
+    return buf_put(&f->b[off], &v, 4);
+}
+
+/* A map of attributes (repeated KeyValue field `want` of a message) as a JSON object. */
+static int json_attributes(Buf *b, const uint8_t *p, const uint8_t *end, int msg, uint32_t want,
+                           int depth) {
+    KeyList keys;
+    keys.n = 0;
+    if (buf_byte(b, '{')) return ERR;
+    while (p < end) {
+        uint32_t field;
+        int wt, rc;
+        const uint8_t *s, *e;
+        if (read_tag(&p, end, &field, &wt)) return GIVEUP;
+        if (field == want) {
+            if (wt != 2 || read_len(&p, end, &s, &e)) return GIVEUP;
+            if ((rc = json_kv(b, &keys, s, e, depth + 1, NULL))) return rc;
+        } else if (skip_field(&p, end, msg, field, wt)) {
+            return GIVEUP;
+        }
+    }
+    return buf_byte(b, '}');
+}
+
+/* The service.name of a resource (its bytes; empty when absent or empty): GIVEUP when it is
+ * something other than a string (the model would write str() of it). */
+static int resource_service(const uint8_t *p, const uint8_t *end, Slice *service) {
+    service->s = service->e = p;
+    while (p < end) {
+        uint32_t field;
+        int wt;
+        const uint8_t *s, *e;
+        if (read_tag(&p, end, &field, &wt)) return GIVEUP;
+        if (field != 1) {
+            if (skip_field(&p, end, M_RESOURCE, field, wt)) return GIVEUP;
+            continue;
+        }
+        Slice key, value;
+        if (wt != 2 || read_len(&p, end, &s, &e) || kv_parts(s, e, &key, &value)) return GIVEUP;
+        if (key.e - key.s != 12 || memcmp(key.s, "service.name", 12)) continue;
+        service->s = service->e = s;
+        if (value.s == NULL) continue;
+        const uint8_t *q = value.s;
+        int which = 0;
+        while (q < value.e) {
+            uint32_t f2;
+            int wt2;
+            if (read_tag(&q, value.e, &f2, &wt2)) return GIVEUP;
+            if (f2 == 1) {
+                if (which++ || wt2 != 2 || read_len(&q, value.e, &service->s, &service->e))
+                    return GIVEUP;
+            } else if (f2 >= 2 && f2 <= 7) {
+                return GIVEUP;
+            } else if (skip_field(&q, value.e, M_ANY, f2, wt2)) {
+                return GIVEUP;
+            }
+        }
+    }
+    return OK;
+}
+
+/* The scope's name and version (the last of each given, as protobuf reads them). */
+static int scope_strings(const uint8_t *p, const uint8_t *end, Shared *info) {
+    info->name.s = info->name.e = info->version.s = info->version.e = p;
+    while (p < end) {
+        uint32_t field;
+        int wt;
+        if (read_tag(&p, end, &field, &wt)) return GIVEUP;
+        if (field == 1 || field == 2) {
+            Slice *out = field == 1 ? &info->name : &info->version;
+            if (wt != 2 || read_len(&p, end, &out->s, &out->e)) return GIVEUP;
+        } else if (skip_field(&p, end, M_SCOPE, field, wt)) {
+            return GIVEUP;
+        }
+    }
+    return OK;
+}
+
+/* Whether this path writes a resource (kind 0) or scope (1) exactly; used by scan(). */
+static int shared_ok(const uint8_t *s, const uint8_t *e, int kind, Buf *scratch) {
+    Shared info;
+    scratch->len = 0;
+    int rc = json_attributes(scratch, s, e, kind ? M_SCOPE : M_RESOURCE, kind ? 3 : 1, 2 + kind);
+    if (rc) return rc;
+    return kind ? scope_strings(s, e, &info) : resource_service(s, e, &info.service);
+}
+
+static int fill_resource(Fill *f, FillContext *ctx, const uint8_t *s, const uint8_t *e) {
+    int added;
+    int32_t index = map_index(&f->resources, s, (size_t)(e - s), f->n_resources, &added);
+    if (index < 0) return ERR;
+    ctx->resource = index;
+    ctx->res = s;
+    ctx->res_end = e;
+    if (!added) return OK;
+    if ((size_t)f->n_resources == f->resource_cap) {
+        size_t cap = f->resource_cap ? 2 * f->resource_cap : 16;
+        Shared *info = realloc(f->resource_info, cap * sizeof(Shared));
+        if (info == NULL) return ERR;
+        f->resource_info = info;
+        f->resource_cap = cap;
+    }
+    int rc = json_attributes(&f->b[B_RES_JSON], s, e, M_RESOURCE, 1, 2);
+    if (rc == OK) rc = resource_service(s, e, &f->resource_info[f->n_resources].service);
+    if (rc == GIVEUP) f->fail = FAIL_INCONSISTENT; /* scan() took it */
+    if (rc || end_value(f, B_RES_JSON_OFF)) return ERR;
+    f->n_resources++;
+    return OK;
+}
+
+static int fill_scope(Fill *f, FillContext *ctx, const uint8_t *s, const uint8_t *e) {
+    int added;
+    int32_t index = map_index(&f->scopes, s, (size_t)(e - s), f->n_scopes, &added);
+    if (index < 0) return ERR;
+    ctx->scope = index;
+    ctx->sc = s;
+    ctx->sc_end = e;
+    if (!added) return OK;
+    if ((size_t)f->n_scopes == f->scope_cap) {
+        size_t cap = f->scope_cap ? 2 * f->scope_cap : 16;
+        Shared *info = realloc(f->scope_info, cap * sizeof(Shared));
+        if (info == NULL) return ERR;
+        f->scope_info = info;
+        f->scope_cap = cap;
+    }
+    int rc = json_attributes(&f->b[B_SCOPE_JSON], s, e, M_SCOPE, 3, 3);
+    if (rc == OK) rc = scope_strings(s, e, &f->scope_info[f->n_scopes]);
+    if (rc == GIVEUP) f->fail = FAIL_INCONSISTENT;
+    if (rc || end_value(f, B_SCOPE_JSON_OFF)) return ERR;
+    f->n_scopes++;
+    return OK;
+}
+
+static int fill_event(Fill *f, const uint8_t *p, const uint8_t *end, int depth) {
+    uint64_t time = 0;
+    uint32_t dropped;
+    const uint8_t *name = p, *name_end = p, *s, *e;
+    Buf *attrs = &f->b[B_EVENT_ATTRS];
+    KeyList keys;
+    int rc;
+    keys.n = 0;
+    if (depth > MAX_DEPTH) return GIVEUP;
+    if (buf_byte(attrs, '{')) return ERR;
+    while (p < end) {
+        uint32_t field;
+        int wt;
+        if (read_tag(&p, end, &field, &wt)) return GIVEUP;
+        switch (field) {
+        case 1:
+            if (wt != 1 || read_fixed64(&p, end, &time)) return GIVEUP;
+            break;
+        case 2:
+            if (wt != 2 || read_len(&p, end, &name, &name_end)) return GIVEUP;
+            break;
+        case 3:
+            if (wt != 2 || read_len(&p, end, &s, &e)) return GIVEUP;
+            if ((rc = json_kv(attrs, &keys, s, e, depth + 1, NULL))) return rc;
+            break;
+        case 4:
+            if (wt != 0 || read_uint32(&p, end, &dropped) || dropped) return GIVEUP;
+            break;
+        default:
+            if (skip_field(&p, end, M_EVENT, field, wt)) return GIVEUP;
+        }
+    }
+    if (time > MAX_TIME_NS) return GIVEUP;
+    int64_t t = (int64_t)time;
+    if (buf_byte(attrs, '}') || end_value(f, B_EVENT_ATTRS_OFF) ||
+        buf_put(&f->b[B_EVENT_TIME], &t, 8) || put_value(f, B_EVENT_NAME_OFF, name, name_end))
+        return ERR;
+    return OK;
+}
+
+static int fill_link(Fill *f, const uint8_t *p, const uint8_t *end, int depth) {
+    uint32_t dropped, flags = 0;
+    const uint8_t *tid = p, *tid_end = p, *sid = p, *sid_end = p, *state = p, *state_end = p;
+    const uint8_t *s, *e;
+    Buf *attrs = &f->b[B_LINK_ATTRS];
+    KeyList keys;
+    int rc;
+    keys.n = 0;
+    if (depth > MAX_DEPTH) return GIVEUP;
+    if (buf_byte(attrs, '{')) return ERR;
+    while (p < end) {
+        uint32_t field;
+        int wt;
+        if (read_tag(&p, end, &field, &wt)) return GIVEUP;
+        switch (field) {
+        case 1:
+            if (wt != 2 || read_len(&p, end, &tid, &tid_end)) return GIVEUP;
+            break;
+        case 2:
+            if (wt != 2 || read_len(&p, end, &sid, &sid_end)) return GIVEUP;
+            break;
+        case 3:
+            if (wt != 2 || read_len(&p, end, &state, &state_end)) return GIVEUP;
+            break;
+        case 4: /* a FOLLOWS_FROM marker is model_span's business: odd */
+            if (wt != 2 || read_len(&p, end, &s, &e)) return GIVEUP;
+            if ((rc = json_kv(attrs, &keys, s, e, depth + 1, FollowsKey))) return rc;
+            break;
+        case 5:
+            if (wt != 0 || read_uint32(&p, end, &dropped) || dropped) return GIVEUP;
+            break;
+        case 6:
+            if (wt != 5 || read_fixed32(&p, end, &flags)) return GIVEUP;
+            break;
+        default:
+            if (skip_field(&p, end, M_LINK, field, wt)) return GIVEUP;
+        }
+    }
+    if (!id_ok(tid, tid_end, 16) || !id_ok(sid, sid_end, 8)) return GIVEUP;
+    if (buf_byte(attrs, '}') || end_value(f, B_LINK_ATTRS_OFF) ||
+        put_hex_value(f, B_LINK_TRACE_OFF, tid, tid_end) ||
+        put_hex_value(f, B_LINK_SPAN_OFF, sid, sid_end) ||
+        put_value(f, B_LINK_STATE_OFF, state, state_end) ||
+        buf_put(&f->b[B_LINK_FLAGS], &flags, 4))
+        return ERR;
+    return OK;
+}
+
+/* The trace's time range in the batch (otel_traces_trace_id_ts): first and last span start. */
+static int fill_range(Fill *f, const uint8_t *tid, int64_t start) {
+    int added;
+    int32_t index = map_index(&f->traces, tid, 16, f->n_ranges, &added);
+    if (index < 0) return ERR;
+    if (!added) {
+        int64_t *low = (int64_t *)f->b[B_RANGE_START].data + index;
+        int64_t *high = (int64_t *)f->b[B_RANGE_END].data + index;
+        if (start < *low) *low = start;
+        if (start > *high) *high = start;
+        return OK;
+    }
+    uint64_t key = 0;
+    for (int i = 8; i < 16; i++) key = (key << 8) | tid[i];
+    if (put_hex_value(f, B_RANGE_ID_OFF, tid, tid + 16) ||
+        buf_put(&f->b[B_RANGE_START], &start, 8) || buf_put(&f->b[B_RANGE_END], &start, 8) ||
+        buf_put(&f->b[B_RANGE_KEY], &key, 8))
+        return ERR;
+    f->n_ranges++;
+    return OK;
+}
+
+/* (service, span name, kind) into the set of operations. */
+static int fill_operation(Fill *f, Slice service, const uint8_t *name, const uint8_t *name_end,
+                          uint8_t kind) {
+    Buf *key = &f->scratch;
+    uint32_t n = (uint32_t)(service.e - service.s);
+    int added;
+    key->len = 0;
+    if (buf_byte(key, kind) || buf_put(key, &n, 4) || buf_put(key, service.s, n) ||
+        buf_put(key, name, (size_t)(name_end - name)))
+        return ERR;
+    return map_index(&f->operations, key->data, key->len, 0, &added) < 0 ? ERR : OK;
+}
+
+static int add_odd(Fill *f, const FillContext *ctx, const uint8_t *s, const uint8_t *e) {
+    if (f->n_odd == f->odd_cap) {
+        size_t cap = f->odd_cap ? 2 * f->odd_cap : 16;
+        OddSpan *odd = realloc(f->odd, cap * sizeof(OddSpan));
+        if (odd == NULL) return ERR;
+        f->odd = odd;
+        f->odd_cap = cap;
+    }
+    f->odd[f->n_odd++] =
+        (OddSpan){s, e, ctx->res, ctx->res_end, ctx->sc, ctx->sc_end, f->spans - 1};
+    return OK;
+}
+
+/* One span into the columns, or into the odd list. */
+static int fill_span(Fill *f, const FillContext *ctx, const uint8_t *p, const uint8_t *end,
+                     int depth) {
+    const uint8_t *const span = p, *const span_end = end;
+    const uint8_t *tid = p, *tid_end = p, *sid = p, *sid_end = p, *pid = p, *pid_end = p;
+    const uint8_t *state = p, *state_end = p, *name = p, *name_end = p;
+    const uint8_t *msg = p, *msg_end = p;
+    uint64_t kind = 0, code = 0, start = 0, stop = 0;
+    uint32_t flags = 0, dropped;
+    int64_t events = 0, links = 0;
+    int has_status = 0, rc;
+    size_t mark[B_SPAN_COUNT];
+    KeyList keys;
+    Buf *attrs = &f->b[B_ATTRS];
+    for (int i = 0; i < B_SPAN_COUNT; i++) mark[i] = f->b[i].len;
+    f->spans++;
+    keys.n = 0;
+    if (buf_byte(attrs, '{')) return ERR;
+    while (p < end) {
+        uint32_t field;
+        int wt;
+        const uint8_t *s, *e;
+        switch (read_tag(&p, end, &field, &wt) ? 0 : field) {
+        case 0:
+            goto odd;
+        case 1:
+            if (wt != 2 || read_len(&p, end, &tid, &tid_end)) goto odd;
+            break;
+        case 2:
+            if (wt != 2 || read_len(&p, end, &sid, &sid_end)) goto odd;
+            break;
+        case 3:
+            if (wt != 2 || read_len(&p, end, &state, &state_end)) goto odd;
+            break;
+        case 4:
+            if (wt != 2 || read_len(&p, end, &pid, &pid_end)) goto odd;
+            break;
+        case 5:
+            if (wt != 2 || read_len(&p, end, &name, &name_end)) goto odd;
+            break;
+        case 6:
+            if (wt != 0 || read_varint(&p, end, &kind)) goto odd;
+            break;
+        case 7:
+            if (wt != 1 || read_fixed64(&p, end, &start)) goto odd;
+            break;
+        case 8:
+            if (wt != 1 || read_fixed64(&p, end, &stop)) goto odd;
+            break;
+        case 9:
+            if (wt != 2 || read_len(&p, end, &s, &e)) goto odd;
+            rc = json_kv(attrs, &keys, s, e, depth + 1, SharedKey);
+            if (rc == ERR) return ERR;
+            if (rc) goto odd;
+            break;
+        case 10:
+        case 12:
+        case 14:
+            if (wt != 0 || read_uint32(&p, end, &dropped) || dropped) goto odd;
+            break;
+        case 11:
+        case 13:
+            if (wt != 2 || read_len(&p, end, &s, &e)) goto odd;
+            rc = field == 11 ? fill_event(f, s, e, depth + 1) : fill_link(f, s, e, depth + 1);
+            if (rc == ERR) return ERR;
+            if (rc) goto odd;
+            if (field == 11)
+                events++;
+            else
+                links++;
+            break;
+        case 15:
+            if (has_status++ || wt != 2 || read_len(&p, end, &s, &e)) goto odd;
+            if (depth + 1 > MAX_DEPTH || parse_status(s, e, 1, &code, &msg, &msg_end)) goto odd;
+            break;
+        case 16:
+            if (wt != 5 || read_fixed32(&p, end, &flags)) goto odd;
+            break;
+        default:
+            if (skip_field(&p, end, M_SPAN, field, wt)) goto odd;
+        }
+    }
+    if (!id_ok(tid, tid_end, 16) || !id_ok(sid, sid_end, 8) ||
+        (pid != pid_end && !id_ok(pid, pid_end, 8)) || kind > 5 || code > 2)
+        goto odd;
+    if (stop < start || stop > MAX_TIME_NS) goto odd;
+
+    const Shared *resource = &f->resource_info[ctx->resource];
+    const Shared *scope = &f->scope_info[ctx->scope];
+    int64_t start_ns = (int64_t)start;
+    uint64_t duration = stop - start;
+    int8_t kind8 = (int8_t)kind, code8 = (int8_t)code;
+    f->events += events;
+    f->links += links;
+    if (buf_put(&f->b[B_START], &start_ns, 8) || put_hex_value(f, B_TRACE_OFF, tid, tid_end) ||
+        put_hex_value(f, B_SPAN_OFF, sid, sid_end) ||
+        put_hex_value(f, B_PARENT_OFF, pid, pid_end) ||
+        put_value(f, B_STATE_OFF, state, state_end) ||
+        put_value(f, B_NAME_OFF, name, name_end) || buf_put(&f->b[B_KIND], &kind8, 1) ||
+        put_value(f, B_SERVICE_OFF, resource->service.s, resource->service.e) ||
+        buf_put(&f->b[B_RESOURCE], &ctx->resource, 4) ||
+        put_value(f, B_SCOPE_NAME_OFF, scope->name.s, scope->name.e) ||
+        put_value(f, B_SCOPE_VERSION_OFF, scope->version.s, scope->version.e) ||
+        buf_byte(attrs, '}') || end_value(f, B_ATTRS_OFF) ||
+        buf_put(&f->b[B_DURATION], &duration, 8) || buf_put(&f->b[B_STATUS], &code8, 1) ||
+        put_value(f, B_MESSAGE_OFF, msg, msg_end) || put_count(f, B_EVENTS, f->events) ||
+        put_count(f, B_LINKS, f->links) || buf_put(&f->b[B_SCOPE], &ctx->scope, 4) ||
+        buf_put(&f->b[B_FLAGS], &flags, 4) || fill_range(f, tid, start_ns) ||
+        fill_operation(f, resource->service, name, name_end, kind8))
+        return ERR;
+    f->rows++;
+    return OK;
+odd:
+    for (int i = 0; i < B_SPAN_COUNT; i++) f->b[i].len = mark[i];
+    return add_odd(f, ctx, span, span_end);
+}
+
+/* Every span of one scanned TracesData. */
+static int fill_message(Fill *f, const uint8_t *p, const uint8_t *end) {
+    const uint8_t *rs, *rs_end;
+    int found;
+    while ((found = next_message(&p, end, 1, M_TRACES, &rs, &rs_end)) > 0) {
+        FillContext ctx;
+        const uint8_t *q = rs, *res = rs, *res_end = rs, *ss, *ss_end;
+        if (next_message(&q, rs_end, 1, M_RS, &res, &res_end) < 0) goto inconsistent;
+        if (fill_resource(f, &ctx, res, res_end)) return ERR;
+        for (q = rs; (found = next_message(&q, rs_end, 2, M_RS, &ss, &ss_end)) > 0;) {
+            const uint8_t *r = ss, *sc = ss, *sc_end = ss, *sp, *sp_end;
+            if (next_message(&r, ss_end, 1, M_SS, &sc, &sc_end) < 0) goto inconsistent;
+            if (fill_scope(f, &ctx, sc, sc_end)) return ERR;
+            for (r = ss; (found = next_message(&r, ss_end, 2, M_SS, &sp, &sp_end)) > 0;)
+                if (fill_span(f, &ctx, sp, sp_end, 3)) return ERR;
+            if (found < 0) goto inconsistent;
+        }
+        if (found < 0) goto inconsistent;
+    }
+    if (found < 0) goto inconsistent;
+    return OK;
+inconsistent:
+    f->fail = FAIL_INCONSISTENT;
+    return ERR;
+}
+
+/* scan() without the GIL: the span count, or -1 when this path does not take the message. */
+static int64_t scan_message(const uint8_t *p, const uint8_t *end) {
+    const uint8_t *rs, *rs_end;
+    int64_t count = 0;
+    int found;
+    Buf scratch = {NULL, 0, 0};
+    if (check_traces(p, end)) return -1;
+    while ((found = next_message(&p, end, 1, M_TRACES, &rs, &rs_end)) > 0) {
+        const uint8_t *q = rs, *res = rs, *res_end = rs, *ss, *ss_end;
+        if (next_message(&q, rs_end, 1, M_RS, &res, &res_end) < 0 ||
+            shared_ok(res, res_end, 0, &scratch))
+            goto giveup;
+        for (q = rs; (found = next_message(&q, rs_end, 2, M_RS, &ss, &ss_end)) > 0;) {
+            const uint8_t *r = ss, *sc = ss, *sc_end = ss, *sp, *sp_end;
+            if (next_message(&r, ss_end, 1, M_SS, &sc, &sc_end) < 0 ||
+                shared_ok(sc, sc_end, 1, &scratch))
+                goto giveup;
+            for (r = ss; (found = next_message(&r, ss_end, 2, M_SS, &sp, &sp_end)) > 0;) count++;
+            if (found < 0) goto giveup;
+        }
+        if (found < 0) goto giveup;
+    }
+    if (found < 0) goto giveup;
+    free(scratch.data);
+    return count;
+giveup:
+    free(scratch.data);
+    return -1;
+}
+
+/* A buffer of the result: owns its malloc()ed bytes, shows them through the buffer protocol. */
+typedef struct {
+    PyObject_HEAD
+    uint8_t *data;
+    Py_ssize_t len;
+} BufferObject;
+
+static int Buffer_getbuffer(BufferObject *self, Py_buffer *view, int flags) {
+    static uint8_t empty[8];
+    return PyBuffer_FillInfo(view, (PyObject *)self, self->data ? self->data : empty, self->len,
+                             1, flags);
+}
+
+static void Buffer_dealloc(BufferObject *self) {
+    free(self->data);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyBufferProcs Buffer_as_buffer = {(getbufferproc)Buffer_getbuffer, NULL};
+
+static PyTypeObject BufferType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "spanscope.formats._otlp_native.Buffer",
+    .tp_basicsize = sizeof(BufferObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Bytes of one column buffer made by columns().",
+    .tp_dealloc = (destructor)Buffer_dealloc,
+    .tp_as_buffer = &Buffer_as_buffer,
+};
+
+static PyObject *take_buffer(Buf *b) {
+    BufferObject *out = PyObject_New(BufferObject, &BufferType);
+    if (out == NULL) return NULL;
+    out->data = b->data;
+    out->len = (Py_ssize_t)b->len;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return (PyObject *)out;
+}
+
+/* The operations as (service, name, kind) tuples. */
+static PyObject *operations_list(Map *m) {
+    PyObject *list = PyList_New(0);
+    if (list == NULL) return NULL;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->slots[i].value < 0) continue;
+        const uint8_t *key = m->keys.data + m->slots[i].off;
+        uint32_t n;
+        memcpy(&n, key + 1, 4);
+        const uint8_t *service = key + 5, *name = service + n, *end = key + m->slots[i].len;
+        PyObject *item = Py_BuildValue("(N N i)", make_str(service, name), make_str(name, end),
+                                       (int)key[0]);
+        if (item == NULL || PyList_Append(list, item)) {
+            Py_XDECREF(item);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(item);
+    }
+    return list;
+}
+
+/* The odd spans as model Spans (built as Spans() builds them). */
+static PyObject *odd_spans(Fill *f) {
+    PyObject *list = PyList_New(0), *resources = PyDict_New(), *scopes = PyDict_New();
+    PyObject *resource = NULL;
+    SpanContext ctx = {NULL, NULL, NULL, NULL, NULL};
+    if (list == NULL || resources == NULL || scopes == NULL) goto error;
+    for (size_t i = 0; i < f->n_odd; i++) {
+        OddSpan *odd = &f->odd[i];
+        PyObject *span = NULL, *item;
+        Py_XSETREF(resource, cached(resources, scopes, 0, odd->resource, odd->resource_end));
+        if (resource == NULL) goto error;
+        Py_XSETREF(ctx.scope, cached(resources, scopes, 1, odd->scope, odd->scope_end));
+        if (ctx.scope == NULL) goto error;
+        ctx.resource_attributes = PyTuple_GET_ITEM(resource, 0);
+        ctx.service = PyTuple_GET_ITEM(resource, 1);
+        int rc = parse_span(odd->span, odd->span_end, 3, &ctx, &span);
+        if (rc == GIVEUP) inconsistent();
+        if (rc) goto error;
+        item = Py_BuildValue("(L N)", (long long)odd->position, span);
+        if (item == NULL) goto error;
+        rc = PyList_Append(list, item);
+        Py_DECREF(item);
+        if (rc) goto error;
+    }
+    Py_XDECREF(resource);
+    Py_XDECREF(ctx.scope);
+    Py_XDECREF(ctx.last_trace_id);
+    Py_DECREF(resources);
+    Py_DECREF(scopes);
+    return list;
+error:
+    Py_XDECREF(resource);
+    Py_XDECREF(ctx.scope);
+    Py_XDECREF(ctx.last_trace_id);
+    Py_XDECREF(resources);
+    Py_XDECREF(scopes);
+    Py_XDECREF(list);
+    return NULL;
+}
+
+static PyObject *scan(PyObject *module, PyObject *data) {
+    if (!PyBytes_Check(data)) {
+        PyErr_SetString(PyExc_TypeError, "scan() takes bytes");
+        return NULL;
+    }
+    const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(data);
+    int64_t count;
+    Py_BEGIN_ALLOW_THREADS
+    count = scan_message(p, p + PyBytes_GET_SIZE(data));
+    Py_END_ALLOW_THREADS
+    if (count < 0) Py_RETURN_NONE;
+    return PyLong_FromLongLong(count);
+}
+
+static PyObject *columns(PyObject *module, PyObject *arg) {
+    if (!configured) {
+        PyErr_SetString(PyExc_RuntimeError, "_otlp_native.configure() was not called");
+        return NULL;
+    }
+    /* A tuple of our own: the caller's list could change while the GIL is released. */
+    PyObject *bodies = PySequence_Tuple(arg), *result = NULL;
+    if (bodies == NULL) return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(bodies);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyBytes_Check(PyTuple_GET_ITEM(bodies, i))) {
+            Py_DECREF(bodies);
+            PyErr_SetString(PyExc_TypeError, "columns() takes a sequence of bytes");
+            return NULL;
+        }
+    }
+    Fill *f = malloc(sizeof(Fill));
+    if (f == NULL) {
+        Py_DECREF(bodies);
+        return PyErr_NoMemory();
+    }
+    int rc = fill_init(f);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; rc == OK && i < n; i++) {
+        PyObject *body = PyTuple_GET_ITEM(bodies, i);
+        const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(body);
+        rc = fill_message(f, p, p + PyBytes_GET_SIZE(body));
+    }
+    Py_END_ALLOW_THREADS
+    if (rc) {
+        if (f->fail == FAIL_INCONSISTENT)
+            PyErr_SetString(PyExc_RuntimeError,
+                            "columns(): a message scan() did not take, or a decoder bug");
+        else if (f->fail == FAIL_TOO_BIG)
+            PyErr_SetString(PyExc_OverflowError, "columns(): over 2 GiB of text in one column");
+        else
+            PyErr_NoMemory();
+        goto done;
+    }
+    PyObject *buffers = PyTuple_New(B_COUNT), *operations = NULL, *odd = NULL;
+    if (buffers == NULL) goto done;
+    for (int i = 0; i < B_COUNT; i++) {
+        PyObject *buffer = take_buffer(&f->b[i]);
+        if (buffer == NULL) {
+            Py_DECREF(buffers);
+            goto done;
+        }
+        PyTuple_SET_ITEM(buffers, i, buffer);
+    }
+    if ((operations = operations_list(&f->operations)) == NULL || (odd = odd_spans(f)) == NULL) {
+        Py_DECREF(buffers);
+        Py_XDECREF(operations);
+        goto done;
+    }
+    result = Py_BuildValue("(L L L i i i N N N)", (long long)f->rows, (long long)f->events,
+                           (long long)f->links, (int)f->n_resources, (int)f->n_scopes,
+                           (int)f->n_ranges, buffers, operations, odd);
+done:
+    fill_free(f);
+    free(f);
+    Py_DECREF(bodies);
+    return result;
+}
+
 /* --- module functions -------------------------------------------------------------------- */
 
 static PyObject *check(PyObject *module, PyObject *data) {
@@ -1150,6 +2244,10 @@ static PyObject *configure(PyObject *module, PyObject *args) {
 static PyMethodDef methods[] = {
     {"check", check, METH_O,
      "check(data: bytes) -> bool: whether this decoder reads the TracesData exactly as upb"},
+    {"scan", scan, METH_O,
+     "scan(data: bytes) -> int | None: the spans of a TracesData columns() takes, or None"},
+    {"columns", columns, METH_O,
+     "columns(bodies) -> tuple: the store's column buffers of scanned TracesData messages"},
     {"configure", configure, METH_VARARGS,
      "configure(Span, Event, Link, kinds, codes, shared_key, follows_key, split_follows_from, "
      "known_fields)"},
@@ -1161,13 +2259,30 @@ static struct PyModuleDef module_def = {
     "OTLP protobuf TracesData -> spanscope model spans, in C (see otlp_native.py).", -1, methods,
 };
 
+static int add_owned(PyObject *module, const char *name, PyObject *value) {
+    int rc = value == NULL ? -1 : PyModule_AddObjectRef(module, name, value);
+    Py_XDECREF(value);
+    return rc;
+}
+
+static PyObject *buffer_names(void) {
+    PyObject *names = PyTuple_New(B_COUNT);
+    for (int i = 0; names != NULL && i < B_COUNT; i++) {
+        PyObject *name = PyUnicode_FromString(BUFFER_NAMES[i]);
+        if (name == NULL) Py_CLEAR(names);
+        else PyTuple_SET_ITEM(names, i, name);
+    }
+    return names;
+}
+
 PyMODINIT_FUNC PyInit__otlp_native(void) {
-    if (PyType_Ready(&SpansType) < 0) return NULL;
+    if (PyType_Ready(&SpansType) < 0 || PyType_Ready(&BufferType) < 0) return NULL;
     PyObject *module = PyModule_Create(&module_def);
     if (module == NULL) return NULL;
     if (PyModule_AddObjectRef(module, "Spans", (PyObject *)&SpansType) < 0 ||
         PyModule_AddIntConstant(module, "MESSAGE_TYPES", M_COUNT) < 0 ||
-        PyModule_AddIntConstant(module, "MAX_DEPTH", MAX_DEPTH) < 0) {
+        PyModule_AddIntConstant(module, "MAX_DEPTH", MAX_DEPTH) < 0 ||
+        add_owned(module, "COLUMN_BUFFERS", buffer_names()) < 0) {
         Py_DECREF(module);
         return NULL;
     }

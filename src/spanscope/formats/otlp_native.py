@@ -19,7 +19,8 @@ so a field added by a newer schema makes it give up rather than silently skip a 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
@@ -89,3 +90,35 @@ def native_spans(data: object) -> Iterator[Span] | None:
     if type(data) is not bytes or not enabled() or not _otlp_native.check(data):
         return None
     return _otlp_native.Spans(data)
+
+
+def scan(data: object) -> int | None:
+    """The number of spans of ``data`` when ``native_columns`` takes it, else None (then read it
+    with ``otlp_proto``, which also reports what is wrong with it). Runs without the GIL."""
+    if type(data) is not bytes or not enabled():
+        return None
+    return _otlp_native.scan(data)
+
+
+class NativeColumns(NamedTuple):
+    """What ``native_columns`` gives: the store's column buffers of the plain spans (named by
+    ``_otlp_native.COLUMN_BUFFERS``; see ``spanscope.store.otlp_columns``), their counts, the
+    (service, span name, kind number) operations, and the odd spans as (position, Span)."""
+
+    rows: int
+    events: int
+    links: int
+    resources: int
+    scopes: int
+    ranges: int
+    buffers: dict[str, object]
+    operations: list[tuple[str, str, int]]
+    odd: list[tuple[int, Span]]
+
+
+def native_columns(bodies: Sequence[bytes]) -> NativeColumns:
+    """The columns of messages ``scan`` took, filled in C without the GIL (see the C file)."""
+    *counts, buffers, operations, odd = _otlp_native.columns(bodies)
+    return NativeColumns(
+        *counts, dict(zip(_otlp_native.COLUMN_BUFFERS, buffers, strict=True)), operations, odd
+    )

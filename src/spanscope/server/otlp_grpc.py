@@ -13,7 +13,8 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 
 from spanscope.errors import InputError
 from spanscope.formats import decode_spans
-from spanscope.server.pipeline import Overloaded, WriteFailed, WritePipeline
+from spanscope.model import Span
+from spanscope.server.pipeline import Overloaded, ProtobufRequest, WriteFailed, WritePipeline
 
 
 def _raw(data: bytes) -> bytes:
@@ -28,11 +29,14 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
     async def Export(
         self, request: bytes, context: grpc.aio.ServicerContext
     ) -> trace_service_pb2.ExportTraceServiceResponse:
-        try:
-            spans = decode_spans(request, "otlp-proto", source="otlp_grpc request")
-        except InputError as exc:
-            self.metrics.bad_requests["otlp_grpc"] += 1
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        # Straight to the store's columns when it can (WritePipeline.protobuf_request).
+        spans: list[Span] | ProtobufRequest | None = self.pipeline.protobuf_request(request)
+        if spans is None:
+            try:
+                spans = decode_spans(request, "otlp-proto", source="otlp_grpc request")
+            except InputError as exc:
+                self.metrics.bad_requests["otlp_grpc"] += 1
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         self.metrics.spans_received["otlp_grpc"] += len(spans)
         try:
             await self.pipeline.submit(spans)

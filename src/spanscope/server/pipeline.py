@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Protocol
 
+from spanscope.formats import decode_spans
+from spanscope.formats.otlp_native import scan
 from spanscope.model import Span
 from spanscope.server.metrics import Metrics
 
@@ -44,11 +46,24 @@ SAMPLER_TICK_S = 0.5
 
 class SpanWriter(Protocol):
     """What the pipeline needs of a store. A store may also offer ``prepare(spans)``, whose
-    result ``write`` accepts: the pipeline then encodes requests while the store writes; and
+    result ``write`` accepts: the pipeline then encodes requests while the store writes;
     ``merge(prepared)``, one prepared batch from several, so that what was encoded during a
-    write is stored by the next one."""
+    write is stored by the next one; and ``prepare_requests(bodies)``, the same as ``prepare``
+    of the spans of OTLP protobuf bodies, from the bodies themselves (``ProtobufRequest``)."""
 
     def write(self, spans: Sequence[Span]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProtobufRequest:
+    """An OTLP protobuf body submitted as it is: the store encodes it without model spans.
+    Made by ``WritePipeline.protobuf_request``, which has checked it (``otlp_native.scan``)."""
+
+    body: bytes
+    spans: int
+
+    def __len__(self) -> int:
+        return self.spans
 
 
 class Overloaded(Exception):
@@ -61,7 +76,7 @@ class WriteFailed(Exception):
 
 @dataclass
 class _Pending:
-    spans: list[Span]
+    spans: list[Span] | ProtobufRequest
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[None]
 
@@ -107,7 +122,17 @@ class WritePipeline:
         thread.join()
         self._thread = None
 
-    async def submit(self, spans: list[Span]) -> None:
+    def protobuf_request(self, body: bytes) -> ProtobufRequest | None:
+        """``body`` (OTLP protobuf) as a request for ``submit`` that skips the model spans,
+        or None: then decode it and submit its spans. Only without a tail sampler (it needs
+        spans), with a store that has ``prepare_requests``, and for a message the C decoder
+        takes whole (``otlp_native.scan``, which also counts its spans, without the GIL)."""
+        if self.sampler is not None or getattr(self.store, "prepare_requests", None) is None:
+            return None
+        count = scan(body)
+        return None if count is None else ProtobufRequest(body, count)
+
+    async def submit(self, spans: list[Span] | ProtobufRequest) -> None:
         if not spans:
             return
         loop = asyncio.get_running_loop()
@@ -160,33 +185,61 @@ class WritePipeline:
         writer = threading.Thread(target=self._write_loop, name="spanscope-store", daemon=True)
         writer.start()
         prepare = getattr(self.store, "prepare", None)
+        # protobuf_request() makes ProtobufRequests only when the store takes them as they are;
+        # should one come otherwise, its spans are decoded here.
+        as_bodies = self.sampler is None and hasattr(self.store, "prepare_requests")
         try:
             while (taken := self._take_batch()) is not None:
-                spans = list(chain.from_iterable(item.spans for item in taken))
+                bodies = [
+                    item.spans.body
+                    for item in taken
+                    if as_bodies and type(item.spans) is ProtobufRequest
+                ]
+                spans = list(
+                    chain.from_iterable(_spans_of(item.spans, as_bodies) for item in taken)
+                )
                 if self.sampler is not None:
                     spans = self.sampler(spans)
                 if taken or spans:
-                    self._encode(prepare, taken, spans)
+                    self._encode(prepare, taken, spans, bodies)
             flush = getattr(self.sampler, "flush", None)
             if flush is not None:  # decide the traces still waiting: they were accepted
-                self._encode(prepare, [], flush())
+                self._encode(prepare, [], flush(), [])
         finally:
             with self._ready_changed:
                 self._encoding_done = True
                 self._ready_changed.notify()
             writer.join()
 
-    def _encode(self, prepare, taken: list[_Pending], spans: list[Span]) -> None:
+    def _encode(
+        self, prepare, taken: list[_Pending], spans: list[Span], bodies: list[bytes]
+    ) -> None:
+        """Encode ``spans`` (``store.prepare``) and ``bodies`` (``store.prepare_requests``)
+        as one batch for the writer."""
+        size = len(spans)
+        if bodies:
+            size += sum(len(item.spans) for item in taken if type(item.spans) is ProtobufRequest)
         batch: object = spans
         prepared = False
-        if prepare is not None and spans:
+        if bodies:
+            try:
+                parts = [self.store.prepare_requests(bodies)]  # type: ignore[attr-defined]
+                if spans:
+                    parts.append(self.store.prepare(spans))  # type: ignore[attr-defined]
+                batch = parts[0] if len(parts) == 1 else self.store.merge(parts)  # type: ignore
+                prepared = True
+            except Exception:  # a bug, or no memory: the senders were told it is readable
+                log.exception("encoding protobuf requests failed; decoding them to spans")
+                spans = spans + list(chain.from_iterable(map(_decoded, bodies)))
+                batch = spans
+        if not prepared and prepare is not None and spans:
             try:
                 batch = prepare(spans)
                 prepared = True
             except Exception:  # let write() report it, with the same retryable answer
                 log.exception("encoding a batch failed")
         with self._ready_changed:
-            self._ready.append(_Encoded(taken, batch, len(spans), prepared))
+            self._ready.append(_Encoded(taken, batch, size, prepared))
             self._ready_changed.notify()
 
     def _take_ready(self) -> list[_Encoded] | None:
@@ -263,6 +316,18 @@ class _Encoded:
     def joined(cls, chunks: list[_Encoded], batch: object) -> _Encoded:
         pending = [item for chunk in chunks for item in chunk.pending]
         return cls(pending, batch, sum(chunk.size for chunk in chunks), True)
+
+
+def _decoded(body: bytes) -> list[Span]:
+    return decode_spans(body, "otlp-proto", source="protobuf request")
+
+
+def _spans_of(item: list[Span] | ProtobufRequest, as_bodies: bool) -> list[Span]:
+    """A request's spans for the span path: none for a protobuf request the store takes as it
+    is (``as_bodies``)."""
+    if type(item) is not ProtobufRequest:
+        return item
+    return [] if as_bodies else _decoded(item.body)
 
 
 def _settle(futures: list[asyncio.Future[None]], error: Exception | None) -> None:

@@ -39,7 +39,7 @@ from pathlib import Path
 import duckdb
 
 from spanscope.model import Span, SpanKind, normalize_trace_id
-from spanscope.store import codec, columns
+from spanscope.store import codec, columns, otlp_columns
 from spanscope.store.base import (
     StoreClosedError,
     StoreError,
@@ -184,6 +184,13 @@ class DuckDBStore:
         """Encode ``spans`` for ``write`` ahead of time, on any thread (the Python part of a
         write; the rest runs in DuckDB without the GIL, so the two overlap)."""
         return columns.encode_batch(spans)
+
+    @staticmethod
+    def prepare_requests(bodies: Sequence[bytes]) -> columns.ColumnBatch:
+        """``prepare`` of the spans of OTLP protobuf request bodies that
+        ``otlp_native.scan`` took, made from the bodies without model spans (mostly in C,
+        without the GIL; see ``spanscope.store.otlp_columns``)."""
+        return otlp_columns.encode_requests(bodies)
 
     @staticmethod
     def merge(batches: Iterable[columns.ColumnBatch]) -> columns.ColumnBatch:
