@@ -28,7 +28,7 @@ DEMO := demo-output
 
 # The main job end to end: synthetic shop traces with known problems -> report, waterfall page,
 # critical-path flame graph and service map; the report on real third-party traces; then the
-# live example (instrumented services -> spanscope serve -> report).
+# live example (instrumented services -> spanscope serve -> report) and the instrumentation check.
 demo: $(STAMP)
 	@mkdir -p $(DEMO)
 	$(BIN)/spanscope generate --traces 3000 -o $(DEMO)/shop.jsonl
@@ -44,6 +44,9 @@ demo: $(STAMP)
 	@echo
 	@echo "== live: four instrumented services send OTLP to spanscope serve for 10 s"
 	$(BIN)/python -m examples.shop --output-dir $(DEMO)/shop --duration 10
+	@echo
+	@echo "== how well are they instrumented? (the live example and the third-party samples)"
+	$(BIN)/spanscope lint $(DEMO)/shop/traces.otlp.jsonl $(SAMPLES) --fail-on never
 	@echo
 	@echo "Open in a browser: $(DEMO)/shop.html  $(DEMO)/checkout-flamegraph.svg  $(DEMO)/servicemap.html"
 

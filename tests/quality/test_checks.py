@@ -226,3 +226,12 @@ def test_trace_findings_come_from_assembly_and_sampling_flags():
     ]
     (clean,) = assemble(consistent)
     assert not any(rule == "sampling-mixed" for _, rule, _ in trace_findings(clean))
+
+
+def test_scope_missing_only_blames_spans_of_an_otel_sdk():
+    sdk = {"telemetry.sdk.name": "opentelemetry", "service.name": "checkout"}
+    assert rules(span(scope_name="", resource_attributes=sdk)) == {
+        "scope-missing": ["tracer without a name"]
+    }
+    assert rules(span(scope_name="shop.checkout", resource_attributes=sdk)) == {}
+    assert rules(span(scope_name="", resource_attributes={"hostname": "a"})) == {}

@@ -7,11 +7,10 @@ and a score, the share of its spans with no error or warning. Memory grows with 
 distinct services, (service, span name) pairs and details, not with spans or traces; the detail
 table of a rule is capped (``MAX_DETAILS``), the rest counted as "other".
 
-Three rules are decided at the end, over the whole data set: ``high-cardinality-name`` (names
-grouped by template, as the analyzer's detector does), ``resource-incomplete`` (per service,
+Two rules are decided at the end, over the whole data set: ``high-cardinality-name`` (names
+grouped by template, as the analyzer's detector does) and ``resource-incomplete`` (per service,
 only when its resource carries anything besides service.name: a format without resources, such
-as Zipkin's, is not blamed for what it cannot carry) and ``scope-missing`` (only when some span
-of the input has a scope: formats without scopes likewise).
+as Zipkin's, is not blamed for what it cannot carry).
 """
 
 from __future__ import annotations
@@ -157,9 +156,6 @@ class Linter:
         self._names: dict[tuple[str, str], _Name] = {}
         self._traces = 0
         self._spans = 0
-        self._scoped = False
-        self._unscoped: dict[str, list[tuple[str, Span]]] = {}
-        self._unscoped_count: Counter[str] = Counter()
 
     def add(self, trace: Trace) -> None:
         self._traces += 1
@@ -193,13 +189,6 @@ class Linter:
         service.spans += 1
         if span.resource_attributes:
             service.resource_keys.update(span.resource_attributes)
-        if span.scope_name:
-            self._scoped = True
-        else:
-            self._unscoped_count[name] += 1
-            examples = self._unscoped.setdefault(name, [])
-            if len(examples) < self._max_examples:
-                examples.append((trace_id, span))
         key = (name, span.name)
         entry = self._names.get(key)
         if entry is None:
@@ -242,18 +231,8 @@ class Linter:
                     tally.spans += service.spans
                     tally.services[name] += service.spans
                     tally.details[detail] += service.spans
-                    tally.examples.append(Example("", "", name, "", detail))
-        if "scope-missing" in enabled and self._scoped and self._unscoped_count:
-            tally = self._tallies.setdefault("scope-missing", _Tally())
-            for name, count in self._unscoped_count.items():
-                tally.spans += count
-                tally.services[name] += count
-                tally.details["tracer without a name"] += count
-                for trace_id, span in self._unscoped[name]:
                     if len(tally.examples) < self._max_examples:
-                        tally.examples.append(
-                            Example(trace_id, span.span_id, name, span.name, "no scope name")
-                        )
+                        tally.examples.append(Example("", "", name, "", detail))
 
     def _high_cardinality(self) -> None:
         stats = [

@@ -1,0 +1,67 @@
+"""``lint`` on every third-party trace fixture: it reads them all without failing, the report
+fits its schema, and on the Zipkin traces it does not blame B3's shared client/server spans
+(a legitimate model, which assembly resolves) for duplicate ids."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import msgspec
+import pytest
+
+from spanscope.assembly import assemble
+from spanscope.errors import Diagnostics
+from spanscope.formats import read_spans
+from spanscope.quality.linter import lint
+from tests.conftest import FIXTURES
+from tests.formats.test_every_fixture import TRACES
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "schemas/lint-report.schema.json").read_text()
+)
+SMARTTHINGS = "zipkin/zipkin-lens__testdata__smartthings-oauth-authorization.json"
+
+
+def report_of(name: str):
+    spans = list(read_spans(str(FIXTURES / name), diagnostics=Diagnostics()))
+    return lint(assemble(spans))
+
+
+@pytest.mark.parametrize("name", sorted(TRACES))
+def test_every_fixture_lints(name):
+    report = report_of(name)
+    jsonschema.validate(msgspec.to_builtins(report), SCHEMA)
+    assert report.spans > 0
+
+
+def test_zipkin_shared_spans_are_not_duplicate_ids():
+    spans = list(read_spans(str(FIXTURES / SMARTTHINGS), diagnostics=Diagnostics()))
+    (trace,) = assemble(spans)
+    # The trace does have client/server pairs sharing an id, which assembly split...
+    assert any("shared by client span" in p.message for p in trace.problems)
+    rules = {rule.id: rule for rule in lint([trace]).rules}
+    # ...and none is reported as a fault.
+    assert "duplicate-span-id" not in rules
+    assert "invalid-data" not in rules
+    # What is wrong in it is: Zipkin spans without a duration, HTTP servers without a route.
+    assert rules["unclosed-span"].spans == 19
+    assert rules["http-route-missing"].details == {"SERVER span with an HTTP method": 19}
+    assert "scope-missing" not in rules  # Zipkin has no scopes to miss
+
+
+def test_two_different_spans_with_one_id_is_an_error_and_a_resent_copy_is_not():
+    from spanscope.model import Span
+
+    def make(span_id: str, name: str, start: int) -> Span:
+        return Span(
+            "0af7651916cd43dd8448eb211c80319c", span_id, name, start, start + 10, service_name="a"
+        )
+
+    different = lint(assemble([make("b7ad6b7169203331", "x", 0), make("b7ad6b7169203331", "y", 5)]))
+    (rule,) = [r for r in different.rules if r.id == "duplicate-span-id"]
+    assert rule.details == {"two different spans with one id": 1}
+    copy = lint(assemble([make("b7ad6b7169203331", "x", 0), make("b7ad6b7169203331", "x", 0)]))
+    assert [r.id for r in copy.rules] == ["invalid-data"]
+    assert copy.rules[0].details == {"the same span received more than once": 1}
