@@ -1,5 +1,7 @@
 """The write pipeline over a real DuckDB store: what queues up during a write is encoded
-meanwhile and stored by the next write, as one transaction; a full queue refuses at once."""
+meanwhile and stored by the next write, as one transaction; a full queue refuses at once;
+OTLP protobuf requests go to the store as they are when it can take them (and are decoded to
+spans when it cannot)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ import time
 import msgspec
 import pytest
 
+from spanscope.formats import decode_spans, encode_spans
 from spanscope.server.metrics import Metrics
-from spanscope.server.pipeline import Overloaded, WritePipeline
+from spanscope.server.pipeline import Overloaded, ProtobufRequest, WritePipeline
 from spanscope.store.duckdb_store import DuckDBStore
 from spanscope.synthetic import generate_spans
 
@@ -108,4 +111,77 @@ def test_full_queue_refuses_at_once_and_keeps_what_it_accepted(tmp_path):
         pipeline.stop()
     assert store._con.execute("SELECT count(*) FROM otel_traces").fetchone() == (100,)
     assert pipeline.metrics.spans_refused == 100
+    store.close()
+
+
+def _protobuf_bodies(count: int, size: int) -> list[bytes]:
+    return [encode_spans(spans, "otlp-proto") for spans in _requests(count, size)]
+
+
+class SpanOnlyStore(DuckDBStore):
+    """A real store without the columns path (as a store without prepare_requests is)."""
+
+    prepare_requests = None
+
+
+def test_protobuf_requests_are_taken_as_they_are_only_when_the_store_can(tmp_path):
+    body = _protobuf_bodies(1, 10)[0]
+    with DuckDBStore(tmp_path / "a.duckdb") as store:
+        request = WritePipeline(store, Metrics()).protobuf_request(body)
+        assert isinstance(request, ProtobufRequest)
+        assert len(request) == len(decode_spans(body, "otlp-proto")) > 0
+        assert WritePipeline(store, Metrics()).protobuf_request(body[:-3]) is None  # truncated
+        # A tail sampler needs spans.
+        sampled = WritePipeline(store, Metrics(), sampler=lambda spans: spans)
+        assert sampled.protobuf_request(body) is None
+    with SpanOnlyStore(tmp_path / "b.duckdb") as store:
+        assert WritePipeline(store, Metrics()).protobuf_request(body) is None
+
+
+def test_protobuf_requests_and_span_lists_mixed_in_one_write(tmp_path):
+    # Protobuf requests and span lists queued during one write are encoded by both paths and
+    # stored by one next write; the store then holds exactly their spans.
+    store = GatedStore(tmp_path / "traces.duckdb")
+    pipeline = WritePipeline(store, Metrics())
+    bodies = _protobuf_bodies(6, 100)
+    lists = [decode_spans(body, "otlp-proto") for body in bodies]
+
+    async def main() -> None:
+        first = asyncio.create_task(pipeline.submit(lists[0]))
+        await asyncio.to_thread(_wait_for, lambda: pipeline._queued_spans and not pipeline._queue)
+        rest = [
+            asyncio.create_task(
+                pipeline.submit(pipeline.protobuf_request(body) if n % 2 else lists[n])
+            )
+            for n, body in enumerate(bodies[1:], start=1)
+        ]
+        await asyncio.to_thread(_wait_for, _encoded(pipeline, len(rest)))
+        store.gate.set()
+        await asyncio.gather(first, *rest)
+
+    pipeline.start()
+    try:
+        asyncio.run(main())
+    finally:
+        pipeline.stop()
+    assert store.writes == [100, 500]
+    expected = [span for spans in lists for span in spans]
+    for trace_id in {span.trace_id for span in expected}:
+        assert store.get_trace(trace_id) == sorted(
+            (s for s in expected if s.trace_id == trace_id), key=lambda s: (s.start_ns, s.span_id)
+        )
+    assert store.stats().spans == 600
+    store.close()
+
+
+def test_a_protobuf_request_for_a_store_without_the_columns_path_is_decoded(tmp_path):
+    store = SpanOnlyStore(tmp_path / "traces.duckdb")
+    pipeline = WritePipeline(store, Metrics())
+    body = _protobuf_bodies(1, 50)[0]
+    pipeline.start()
+    try:
+        asyncio.run(pipeline.submit(ProtobufRequest(body, 50)))
+    finally:
+        pipeline.stop()
+    assert store.stats().spans == 50
     store.close()

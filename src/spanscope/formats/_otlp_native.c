@@ -1108,11 +1108,7 @@ static PyTypeObject SpansType = {
  *
  * Contract (one semantics, two paths: columns.encode_batch of the model spans is the
  * reference):
- *   scan(data)      the span count of a message this path takes, or None. It takes a message
- *                   check() accepts whose resources and scopes it can write exactly: attribute
- *                   values that are strings, bools, ints, empty, or arrays and kvlists of
- *                   those, no key given twice in a map, a service.name that is a string or
- *                   empty. The GIL is released while it runs.
+ *   scan(data)      the span count of a message check() accepts, else None; without the GIL.
  *   columns(bodies) fills the columns of the spans of scanned messages, in order, GIL released.
  *                   A span it cannot write exactly as encode_batch would is "odd": nothing of
  *                   it goes into the buffers, and it comes back as a model Span (built as
@@ -1122,7 +1118,11 @@ static PyTypeObject SpansType = {
  *                   events or links (JSON keeps neither exactly), a key given twice in one map,
  *                   any dropped count, the markers model_span takes out (spanscope.shared,
  *                   a link with opentracing.ref_type), an end before the start or times past
- *                   int64 (what codec.is_plain says is not plain, and a little more).
+ *                   int64 (what codec.is_plain says is not plain, and a little more); and every
+ *                   span of a resource or scope whose attributes are odd in the same way, or
+ *                   whose service.name is neither a string nor empty (the model writes str()
+ *                   of it). Resource and scope attribute texts are written once per distinct
+ *                   resource/scope bytes (dictionary columns).
  *                   It returns (rows, events, links, resources, scopes, ranges, buffers,
  *                   operations, odd spans): buffers in the order of COLUMN_BUFFERS, each an
  *                   object exposing its bytes through the buffer protocol (owned by it,
@@ -1503,6 +1503,7 @@ typedef struct {
 
 typedef struct {
     Slice service, name, version; /* service of a resource; name, version of a scope */
+    int odd;                      /* its attributes are not for the columns: its spans are odd */
 } Shared;
 
 typedef struct {
@@ -1646,15 +1647,6 @@ static int scope_strings(const uint8_t *p, const uint8_t *end, Shared *info) {
     return OK;
 }
 
-/* Whether this path writes a resource (kind 0) or scope (1) exactly; used by scan(). */
-static int shared_ok(const uint8_t *s, const uint8_t *e, int kind, Buf *scratch) {
-    Shared info;
-    scratch->len = 0;
-    int rc = json_attributes(scratch, s, e, kind ? M_SCOPE : M_RESOURCE, kind ? 3 : 1, 2 + kind);
-    if (rc) return rc;
-    return kind ? scope_strings(s, e, &info) : resource_service(s, e, &info.service);
-}
-
 static int fill_resource(Fill *f, FillContext *ctx, const uint8_t *s, const uint8_t *e) {
     int added;
     int32_t index = map_index(&f->resources, s, (size_t)(e - s), f->n_resources, &added);
@@ -1670,10 +1662,17 @@ static int fill_resource(Fill *f, FillContext *ctx, const uint8_t *s, const uint
         f->resource_info = info;
         f->resource_cap = cap;
     }
+    Shared *info = &f->resource_info[f->n_resources];
+    size_t mark = f->b[B_RES_JSON].len;
     int rc = json_attributes(&f->b[B_RES_JSON], s, e, M_RESOURCE, 1, 2);
-    if (rc == OK) rc = resource_service(s, e, &f->resource_info[f->n_resources].service);
-    if (rc == GIVEUP) f->fail = FAIL_INCONSISTENT; /* scan() took it */
-    if (rc || end_value(f, B_RES_JSON_OFF)) return ERR;
+    if (rc == OK) rc = resource_service(s, e, &info->service);
+    if (rc == ERR) return ERR;
+    info->odd = rc == GIVEUP;
+    if (info->odd) { /* an unused entry of the dictionary: valid JSON all the same */
+        f->b[B_RES_JSON].len = mark;
+        if (buf_put(&f->b[B_RES_JSON], "{}", 2)) return ERR;
+    }
+    if (end_value(f, B_RES_JSON_OFF)) return ERR;
     f->n_resources++;
     return OK;
 }
@@ -1693,10 +1692,17 @@ static int fill_scope(Fill *f, FillContext *ctx, const uint8_t *s, const uint8_t
         f->scope_info = info;
         f->scope_cap = cap;
     }
+    Shared *info = &f->scope_info[f->n_scopes];
+    size_t mark = f->b[B_SCOPE_JSON].len;
     int rc = json_attributes(&f->b[B_SCOPE_JSON], s, e, M_SCOPE, 3, 3);
-    if (rc == OK) rc = scope_strings(s, e, &f->scope_info[f->n_scopes]);
-    if (rc == GIVEUP) f->fail = FAIL_INCONSISTENT;
-    if (rc || end_value(f, B_SCOPE_JSON_OFF)) return ERR;
+    if (rc == OK) rc = scope_strings(s, e, info);
+    if (rc == ERR) return ERR;
+    info->odd = rc == GIVEUP;
+    if (info->odd) {
+        f->b[B_SCOPE_JSON].len = mark;
+        if (buf_put(&f->b[B_SCOPE_JSON], "{}", 2)) return ERR;
+    }
+    if (end_value(f, B_SCOPE_JSON_OFF)) return ERR;
     f->n_scopes++;
     return OK;
 }
@@ -1853,6 +1859,7 @@ static int fill_span(Fill *f, const FillContext *ctx, const uint8_t *p, const ui
     Buf *attrs = &f->b[B_ATTRS];
     for (int i = 0; i < B_SPAN_COUNT; i++) mark[i] = f->b[i].len;
     f->spans++;
+    if (f->resource_info[ctx->resource].odd || f->scope_info[ctx->scope].odd) goto odd;
     keys.n = 0;
     if (buf_byte(attrs, '{')) return ERR;
     while (p < end) {
@@ -1980,34 +1987,22 @@ inconsistent:
     return ERR;
 }
 
-/* scan() without the GIL: the span count, or -1 when this path does not take the message. */
+/* scan() without the GIL: the span count, or -1 when check() declines the message. */
 static int64_t scan_message(const uint8_t *p, const uint8_t *end) {
     const uint8_t *rs, *rs_end;
     int64_t count = 0;
     int found;
-    Buf scratch = {NULL, 0, 0};
     if (check_traces(p, end)) return -1;
     while ((found = next_message(&p, end, 1, M_TRACES, &rs, &rs_end)) > 0) {
-        const uint8_t *q = rs, *res = rs, *res_end = rs, *ss, *ss_end;
-        if (next_message(&q, rs_end, 1, M_RS, &res, &res_end) < 0 ||
-            shared_ok(res, res_end, 0, &scratch))
-            goto giveup;
-        for (q = rs; (found = next_message(&q, rs_end, 2, M_RS, &ss, &ss_end)) > 0;) {
-            const uint8_t *r = ss, *sc = ss, *sc_end = ss, *sp, *sp_end;
-            if (next_message(&r, ss_end, 1, M_SS, &sc, &sc_end) < 0 ||
-                shared_ok(sc, sc_end, 1, &scratch))
-                goto giveup;
-            for (r = ss; (found = next_message(&r, ss_end, 2, M_SS, &sp, &sp_end)) > 0;) count++;
-            if (found < 0) goto giveup;
+        const uint8_t *q = rs, *ss, *ss_end;
+        while ((found = next_message(&q, rs_end, 2, M_RS, &ss, &ss_end)) > 0) {
+            const uint8_t *r = ss, *sp, *sp_end;
+            while ((found = next_message(&r, ss_end, 2, M_SS, &sp, &sp_end)) > 0) count++;
+            if (found < 0) return -1;
         }
-        if (found < 0) goto giveup;
+        if (found < 0) return -1;
     }
-    if (found < 0) goto giveup;
-    free(scratch.data);
-    return count;
-giveup:
-    free(scratch.data);
-    return -1;
+    return found < 0 ? -1 : count;
 }
 
 /* A buffer of the result: owns its malloc()ed bytes, shows them through the buffer protocol. */
