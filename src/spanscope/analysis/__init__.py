@@ -31,13 +31,39 @@ Times are integer nanoseconds. Modules, one concept each, with their entry point
 
 from __future__ import annotations
 
-from spanscope.analysis.analyze import Analyzer, analyze
-from spanscope.analysis.critical_path import CriticalSection, critical_path
-from spanscope.analysis.dependencies import DependencyEdge, dependencies
-from spanscope.analysis.errors import is_error_span, originating_error
-from spanscope.analysis.profile import build_profile, fix_first, folded_stacks
-from spanscope.analysis.results import AnalysisOptions, AnalysisReport
-from spanscope.analysis.self_time import self_times
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from spanscope.analysis.analyze import Analyzer, analyze
+    from spanscope.analysis.critical_path import CriticalSection, critical_path
+    from spanscope.analysis.dependencies import DependencyEdge, dependencies
+    from spanscope.analysis.errors import is_error_span, originating_error
+    from spanscope.analysis.profile import build_profile, fix_first, folded_stacks
+    from spanscope.analysis.results import AnalysisOptions, AnalysisReport
+    from spanscope.analysis.self_time import self_times
+
+# The names above, each from its module, imported on first use: a command that needs one
+# module (``analyze --folded -`` needs the critical path and the profile) does not pay for
+# all of them (the analyzer and its detectors are a third of the command's start-up).
+_EXPORTS = {
+    "Analyzer": "analyze",
+    "analyze": "analyze",
+    "CriticalSection": "critical_path",
+    "critical_path": "critical_path",
+    "DependencyEdge": "dependencies",
+    "dependencies": "dependencies",
+    "is_error_span": "errors",
+    "originating_error": "errors",
+    "build_profile": "profile",
+    "fix_first": "profile",
+    "folded_stacks": "profile",
+    "AnalysisOptions": "results",
+    "AnalysisReport": "results",
+    "self_times": "self_time",
+}
 
 __all__ = [
     "AnalysisOptions",
@@ -55,3 +81,27 @@ __all__ = [
     "originating_error",
     "self_times",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """Keeps ``spanscope.analysis.analyze`` (``critical_path``, ``dependencies``) the function,
+    as it was when this package imported everything at once: importing the submodule of that
+    name would otherwise make the package's attribute the module (and ``from spanscope.analysis
+    import analyze`` with it)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if _EXPORTS.get(name) == name and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -13,9 +13,10 @@ hold in the slow traces, then in all traces: speeding up the top entry shortens 
 requests the most.
 
 Contract: ``build_profile(traces)`` -> ``Profile`` (or ``ProfileCollector`` trace by trace, as
-``spanscope.analysis.analyze`` does); ``folded_stacks(profile, ...)`` ->
-``[(stack, ns)]`` with frames joined by ``;`` (flamegraph.pl / speedscope "folded" input; ``;``
-and line breaks inside names are replaced so a frame is always one frame). Times in ns. Pure.
+``spanscope.analysis.analyze`` does; ``ProfileAnalyzer`` is that part of the analyzer alone);
+``folded_stacks(profile, ...)`` -> ``[(stack, ns)]`` with frames joined by ``;``
+(flamegraph.pl / speedscope "folded" input; ``;`` and line breaks inside names are replaced so a
+frame is always one frame). Times in ns. Pure.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import msgspec
 from spanscope.analysis.critical_path import (
     CriticalSection,
     critical_path,
+    critical_time,
     critical_time_by_span,
 )
 from spanscope.model import Span, Trace
@@ -284,6 +286,27 @@ class ProfileCollector:
             )
         endpoints.sort(key=lambda e: (-e.critical_ns, e.service, e.operation))
         return Profile(self.slow_fraction, endpoints)
+
+
+class ProfileAnalyzer:
+    """The profile part of ``spanscope.analysis.analyze.Analyzer`` alone, with its interface
+    (``add``, ``merge``, ``profile``): for ``analyze --folded -``, which asks for nothing else.
+    ``profile()`` is exactly what an ``Analyzer`` given the same traces and options returns."""
+
+    def __init__(self, slow_fraction: float = SLOW_FRACTION, strict: bool = False) -> None:
+        self.strict = strict
+        self.profiles = ProfileCollector(slow_fraction)
+
+    def add(self, trace: Trace) -> None:
+        if trace.spans and trace.roots:  # the traces Analyzer.add counts
+            self.profiles.add(trace, None, critical_time(trace, strict=self.strict))
+
+    def merge(self, other: ProfileAnalyzer) -> None:
+        """As ``Analyzer.merge``: ``other``'s traces came after these."""
+        self.profiles.merge(other.profiles)
+
+    def profile(self) -> Profile:
+        return self.profiles.profile()
 
 
 def build_profile(traces: Iterable[Trace], slow_fraction: float = SLOW_FRACTION) -> Profile:

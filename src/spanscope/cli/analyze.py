@@ -10,26 +10,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING
 
 import click
 
 from spanscope import units
-from spanscope.analysis.analyze import Analyzer
-from spanscope.analysis.conditions import Condition, ConditionError, evaluate, parse_condition
-from spanscope.analysis.filters import TraceFilter, filter_traces
-from spanscope.analysis.profile import folded_stacks
-from spanscope.analysis.results import AnalysisOptions, InputSummary
-from spanscope.assembly import build_trace, group_by_trace
-from spanscope.cli.common import (
-    ReadSession,
-    error_console,
-    fail_on_input_errors,
-    holding_many_objects,
-    print_warnings,
-    show_progress,
-)
-from spanscope.model import InvalidIdError, Trace, normalize_trace_id
-from spanscope.report import encode_report, write_folded
+from spanscope.analysis.results import AnalysisOptions
+
+# The rest is imported where it is used: ``analyze --folded -`` needs little of it, and the
+# analyzer with its detectors, the report and rich are much of the command's start-up.
+if TYPE_CHECKING:
+    from spanscope.analysis.analyze import Analyzer
+    from spanscope.analysis.conditions import Condition
+    from spanscope.analysis.profile import ProfileAnalyzer
+    from spanscope.cli.common import ReadSession
+    from spanscope.model import Trace
 
 EXIT_CONDITION = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -78,6 +74,9 @@ class TimeParam(click.ParamType):
 def _traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]:
     """Build traces one at a time and drop each group of spans once built, so the traces of a
     big data set are never all held at once. Shows progress on a terminal."""
+    from spanscope.assembly import build_trace, group_by_trace
+    from spanscope.cli.common import error_console, holding_many_objects, show_progress
+
     with holding_many_objects():
         groups = group_by_trace(session.spans())
     if not show_progress(session.progress):
@@ -102,6 +101,8 @@ def _traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]:
 
 
 def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
+    from spanscope.analysis.conditions import ConditionError, parse_condition
+
     conditions = []
     for expression in expressions:
         try:
@@ -235,9 +236,13 @@ def analyze(
       spanscope analyze traces.json --fail-if 'p99(GET /checkout) > 800ms' \\
           --fail-if 'error_rate > 1%'
     """
+    from spanscope.analysis.filters import TraceFilter
+    from spanscope.cli.common import ReadSession, fail_on_input_errors, print_warnings
+    from spanscope.model import InvalidIdError, normalize_trace_id
+
     if top <= 0:
         raise click.BadParameter("must be positive", param_hint="--top")
-    conditions = _conditions(fail_if)
+    conditions = _conditions(fail_if) if fail_if else []
     for value in trace_ids:
         try:
             normalize_trace_id(value.strip())
@@ -264,6 +269,29 @@ def analyze(
 
         jobs = default_jobs()
     session = ReadSession(list(inputs), format=format_, strict=strict, jobs=jobs)
+    if folded == "-" and not conditions:
+        # Only the profile is asked for: read only what it needs, compute nothing else.
+        from spanscope.cli.folded import profile_only
+
+        profiler = profile_only(
+            session,
+            trace_filter,
+            not no_adjust_skew,
+            options.slow_fraction,
+            jaeger_strict,
+            jobs,
+        )
+        _write_folded(profiler, folded, folded_slow)
+        print_warnings(session.diagnostics)
+        fail_on_input_errors(session)
+        return
+    from spanscope.analysis.analyze import Analyzer
+    from spanscope.analysis.conditions import ConditionError, evaluate
+    from spanscope.analysis.filters import filter_traces
+    from spanscope.analysis.results import InputSummary
+    from spanscope.cli.common import error_console
+    from spanscope.report import encode_report
+
     analyzer = None
     # The same report from several processes, where the inputs allow it: one big JSON-lines
     # file in two (spanscope.cli.split), many files in workers that each read and analyse a
@@ -271,11 +299,15 @@ def analyze(
     if jobs > 1 and len(inputs) == 1:
         from spanscope.cli.split import analyze_split
 
-        analyzer = analyze_split(session, options, trace_filter, not no_adjust_skew)
+        analyzer = analyze_split(
+            session, partial(Analyzer, options), trace_filter, not no_adjust_skew
+        )
     elif jobs > 1:
         from spanscope.cli.sharded import analyze_files
 
-        analyzer = analyze_files(session, options, trace_filter, not no_adjust_skew, jobs)
+        analyzer = analyze_files(
+            session, partial(Analyzer, options), trace_filter, not no_adjust_skew, jobs
+        )
     if analyzer is None:
         analyzer = Analyzer(options)
         for trace in filter_traces(_traces(session, not no_adjust_skew), trace_filter):
@@ -320,7 +352,10 @@ def analyze(
         raise SystemExit(EXIT_CONDITION)
 
 
-def _write_folded(analyzer: Analyzer, path: str, slow: bool) -> None:
+def _write_folded(analyzer: Analyzer | ProfileAnalyzer, path: str, slow: bool) -> None:
+    from spanscope.analysis.profile import folded_stacks
+    from spanscope.report.folded import write_folded
+
     stacks = folded_stacks(analyzer.profile(), slow=slow)
     if path == "-":
         write_folded(stacks, sys.stdout)

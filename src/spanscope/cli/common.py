@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,6 +20,7 @@ import click
 
 from spanscope.errors import Diagnostic, Diagnostics, InputError
 from spanscope.formats import read_spans
+from spanscope.formats.source import expand_sources
 from spanscope.model import Span
 
 if TYPE_CHECKING:
@@ -72,7 +73,10 @@ class InputReport:
 class ReadSession:
     """Reads several inputs as one data set. With ``strict`` the first error stops everything;
     otherwise a bad input is reported and the good ones (and the good part of a partial one)
-    are still used."""
+    are still used. A directory among ``sources`` stands for the files in it
+    (``spanscope.formats.source.expand_sources``); ``sources`` holds them once made.
+    ``reader`` reads one input as ``read_spans`` does (e.g. a projection of it,
+    ``spanscope.cli.folded``); None is ``read_spans``."""
 
     sources: list[str]
     format: str | None = None
@@ -80,12 +84,14 @@ class ReadSession:
     progress: bool = True
     on_warning: Callable[[Diagnostic], None] | None = None
     jobs: int = 1  # worker processes for many files (``spanscope.cli.parallel``); 1: none
+    reader: Callable[..., Iterable[Span]] | None = None
     inputs: list[InputReport] = field(default_factory=list)
     diagnostics: Diagnostics = field(init=False)
     spans_read: int = field(default=0, init=False)  # over all inputs so far
 
     def __post_init__(self) -> None:
         self.diagnostics = Diagnostics(on_warning=self.on_warning)
+        self.sources = expand_sources(self.sources)
 
     @property
     def failed(self) -> bool:
@@ -94,7 +100,7 @@ class ReadSession:
     def spans(self) -> Iterator[Span]:
         """Every span of every input, in input order (see the class docstring for errors)."""
         runs = None
-        if self.jobs > 1 and self.on_warning is None:
+        if self.jobs > 1 and self.on_warning is None and self.reader is None:
             from spanscope.cli import parallel
 
             runs = parallel.plan_runs(self.sources, self.jobs)
@@ -106,6 +112,28 @@ class ReadSession:
             yield from self._spans(lambda source, on_count: self._replay(next(results)))
         finally:
             results.close()  # stops the workers
+
+    def batches(self) -> Iterator[list[Span]]:
+        """Every input's spans as one list, in input order: ``spans()`` without a step per
+        span, for data sets of many small inputs (no worker processes)."""
+        yield from self._spans(self._read_batch)  # type: ignore[arg-type]
+
+    def _read_batch(self, source: str, on_count: Callable[[int], None] | None) -> Iterator[list]:
+        report = InputReport(source=display_name(source))
+        self.inputs.append(report)
+        spans: list[Span] = []
+        try:
+            read = self.reader or read_spans
+            # extend() keeps the spans read before an error: the contract says they are good
+            spans.extend(read(source, self.format, self.diagnostics, on_format=report.set_format))
+        except InputError as error:
+            report.error = error
+            if self.strict:
+                raise InputFailure(str(error)) from None
+        finally:
+            report.spans = len(spans)
+            self.spans_read += len(spans)
+        yield spans
 
     def _spans(
         self, read: Callable[[str, Callable[[int], None] | None], Iterator[Span]]
@@ -145,7 +173,8 @@ class ReadSession:
         self.inputs.append(report)
         count = 0
         try:
-            spans = read_spans(source, self.format, self.diagnostics, on_format=report.set_format)
+            read = self.reader or read_spans
+            spans = read(source, self.format, self.diagnostics, on_format=report.set_format)
             if on_count is None:
                 for count, span in enumerate(spans, 1):  # noqa: B007 - count is kept
                     yield span

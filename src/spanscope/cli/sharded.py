@@ -27,10 +27,9 @@ import pickle
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, Protocol
 
-from spanscope.analysis.analyze import Analyzer
 from spanscope.analysis.filters import TraceFilter, filter_traces
-from spanscope.analysis.results import AnalysisOptions
 from spanscope.assembly import build_trace
 from spanscope.cli import parallel
 from spanscope.cli.common import (
@@ -45,6 +44,15 @@ from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import read_spans
 from spanscope.model import Span, Trace
 
+
+class Collector(Protocol):
+    """What a shard's traces go into: ``Analyzer`` or ``ProfileAnalyzer``."""
+
+    def add(self, trace: Trace) -> None: ...
+
+    def merge(self, other: Any) -> None: ...
+
+
 # Shards per worker: enough that the workers finish close together.
 SHARDS_PER_JOB = 8
 MIN_SHARD_BYTES = 4 * 1024 * 1024  # a shard costs ~10 ms here: pool round trip, unpickle, merge
@@ -52,13 +60,21 @@ MIN_SHARD_BYTES = 4 * 1024 * 1024  # a shard costs ~10 ms here: pool round trip,
 _Report = tuple[str, str, int, list[tuple[str, str, str]], int, tuple[str, str, str] | None]
 
 
-def plan_shards(sources: list[str], jobs: int) -> list[list[str]] | None:
+def plan_shards(
+    sources: list[str],
+    jobs: int,
+    min_bytes: int | None = None,
+    min_shard_bytes: int | None = None,
+) -> list[list[str]] | None:
     """``sources`` cut into shards of consecutive files, or None if workers do not pay off
-    (``parallel.worth_workers``) or there would be only one shard."""
+    (less than ``min_bytes`` in all, ``parallel.MIN_BYTES`` by default; see
+    ``parallel.worth_workers``) or there would be only one shard. Shards hold at least
+    ``min_shard_bytes`` (``MIN_SHARD_BYTES``) where there is enough."""
     sizes = parallel.file_sizes(sources) if jobs >= 2 and len(sources) >= 2 else None
-    if sizes is None or not parallel.worth_workers(sizes, jobs):
+    if sizes is None or not parallel.worth_workers(sizes, jobs, min_bytes):
         return None
-    target = max(sum(sizes) // (jobs * SHARDS_PER_JOB), MIN_SHARD_BYTES)
+    smallest = MIN_SHARD_BYTES if min_shard_bytes is None else min_shard_bytes
+    target = max(sum(sizes) // (jobs * SHARDS_PER_JOB), smallest)
     shards: list[list[str]] = [[]]
     size = 0
     for source, file_size in zip(sources, sizes, strict=True):
@@ -72,77 +88,109 @@ def plan_shards(sources: list[str], jobs: int) -> list[list[str]] | None:
 
 def analyze_shard(task: tuple) -> bytes:
     """In a worker: read, assemble and analyse one shard; a pickled ``(reports, trace ids,
-    analyzer)``."""
-    sources, format, limit, options, trace_filter, adjust_skew = task
-    gc.disable()  # acyclic, and the process ends with the shard (see holding_many_objects)
-    groups: defaultdict[str, list[Span]] = defaultdict(list)
-    reports: list[_Report] = []
-    for source in sources:
-        diagnostics = Diagnostics(limit=limit)
-        formats: list[str] = []
-        spans: list[Span] = []
-        error = None
-        try:
-            # extend() keeps the spans read before an error, as the contract says they stay good
-            spans.extend(read_spans(source, format, diagnostics, on_format=formats.append))
-        except InputError as exc:
-            error = (exc.location.source, exc.location.place, exc.message)
-        for span in spans:  # group_by_trace, across the shard's files
-            groups[span.trace_id].append(span)
-        warnings = [(w.location.source, w.location.place, w.message) for w in diagnostics.warnings]
-        more = diagnostics.count - len(warnings)
-        reports.append((source, formats[-1] if formats else "", len(spans), warnings, more, error))
-    trace_ids = list(groups)
+    collector)``. ``make`` makes the empty collector, ``reader`` reads one input as
+    ``spanscope.formats.read_spans`` does (or a projection of it)."""
+    sources, format, limit, make, trace_filter, adjust_skew, reader = task
+    # Acyclic, and a worker ends with its shards (see holding_many_objects); this process too
+    # when fork_map runs a share of the shards here.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        groups: defaultdict[str, list[Span]] = defaultdict(list)
+        reports: list[_Report] = []
+        for source in sources:
+            diagnostics = Diagnostics(limit=limit)
+            formats: list[str] = []
+            spans: list[Span] = []
+            error = None
+            try:
+                # extend() keeps the spans read before an error: the contract says they are good
+                spans.extend(reader(source, format, diagnostics, on_format=formats.append))
+            except InputError as exc:
+                error = (exc.location.source, exc.location.place, exc.message)
+            for span in spans:  # group_by_trace, across the shard's files
+                groups[span.trace_id].append(span)
+            warnings = [
+                (w.location.source, w.location.place, w.message) for w in diagnostics.warnings
+            ]
+            more = diagnostics.count - len(warnings)
+            reports.append(
+                (source, formats[-1] if formats else "", len(spans), warnings, more, error)
+            )
+        trace_ids = list(groups)
 
-    def traces() -> Iterator[Trace]:
-        for trace_id in trace_ids:
-            yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
+        def traces() -> Iterator[Trace]:
+            for trace_id in trace_ids:
+                yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
 
-    analyzer = Analyzer(options)
-    for trace in filter_traces(traces(), trace_filter):
-        analyzer.add(trace)
-    return pickle.dumps((reports, trace_ids, analyzer), protocol=pickle.HIGHEST_PROTOCOL)
+        collector = make()
+        for trace in filter_traces(traces(), trace_filter):
+            collector.add(trace)
+        return pickle.dumps((reports, trace_ids, collector), protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def analyze_files(
     session: ReadSession,
-    options: AnalysisOptions,
+    make: Callable[[], Collector],
     trace_filter: TraceFilter,
     adjust_skew: bool,
     jobs: int,
-) -> Analyzer | None:
-    """See the module docstring."""
+    reader: Callable[..., Any] = read_spans,
+    sizes: tuple[int, int] | None = None,
+) -> Any:
+    """See the module docstring: the merged collector (made by ``make``, e.g.
+    ``functools.partial(Analyzer, options)``), or None. ``reader`` reads one input (as
+    ``read_spans``); ``sizes`` are ``plan_shards``'s ``(min_bytes, min_shard_bytes)``, for
+    work lighter per byte than the full analysis."""
     if session.inputs or session.on_warning is not None:
         return None
-    shards = plan_shards(session.sources, jobs)
+    shards = plan_shards(session.sources, jobs, *(sizes or ()))
     if shards is None:
         return None
     limit = session.diagnostics.limit
-    tasks = [(shard, session.format, limit, options, trace_filter, adjust_skew) for shard in shards]
-    merged: Analyzer | None = None
+    tasks = [
+        (shard, session.format, limit, make, trace_filter, adjust_skew, reader) for shard in shards
+    ]
+    merged: Any = None
     reports: list[_Report] = []
     seen: set[str] = set()
-    # The pool first: its workers are forked before a progress bar starts a thread.
-    with parallel.context().Pool(min(jobs, len(shards))) as pool, _progress(session) as done:
-        for result in pool.imap(analyze_shard, tasks):
-            shard_reports, trace_ids, analyzer = pickle.loads(result)
-            if not seen.isdisjoint(trace_ids):
-                return None  # a trace in two shards: only one process sees it whole
-            seen.update(trace_ids)
-            reports.extend(shard_reports)
-            if merged is None:
-                merged = analyzer
-            else:
-                merged.merge(analyzer)
-            done(len(shard_reports))
+    progress = show_progress(session.progress)
+    if not progress and parallel.can_fork():
+        # No bar to draw: this process forks the others and does a share of the shards itself.
+        results: Iterator[bytes] = iter(parallel.fork_map(analyze_shard, tasks, jobs))
+        pool = None
+    else:
+        # The pool first: its workers are forked before a progress bar starts a thread.
+        pool = parallel.context().Pool(min(jobs, len(shards)))
+        results = pool.imap(analyze_shard, tasks)
+    try:
+        with _progress(session, progress) as done:
+            for result in results:
+                shard_reports, trace_ids, collector = pickle.loads(result)
+                if not seen.isdisjoint(trace_ids):
+                    return None  # a trace in two shards: only one process sees it whole
+                seen.update(trace_ids)
+                reports.extend(shard_reports)
+                if merged is None:
+                    merged = collector
+                else:
+                    merged.merge(collector)
+                done(len(shard_reports))
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
     _replay(session, reports)
     return merged
 
 
 @contextmanager
-def _progress(session: ReadSession) -> Iterator[Callable[[int], None]]:
-    """A bar over the inputs on a terminal; yields what to call with each shard's file count."""
-    if not show_progress(session.progress):
+def _progress(session: ReadSession, shown: bool) -> Iterator[Callable[[int], None]]:
+    """A bar over the inputs if ``shown``; yields what to call with each shard's file count."""
+    if not shown:
         yield lambda files: None
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

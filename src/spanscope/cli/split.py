@@ -1,6 +1,7 @@
 """Analysing one big OTLP JSON-lines file in two processes, for ``spanscope analyze``.
 
-``analyze_split(session, options, trace_filter, adjust_skew)`` returns the ``Analyzer`` that
+``analyze_split(session, make, trace_filter, adjust_skew)`` returns the ``Analyzer`` (or the
+``ProfileAnalyzer``: whatever ``make`` makes) that
 reading the session's one input and analysing it here would give, with the input's report added
 to ``session.inputs``; or None, and the caller does it the ordinary way. None when the input
 does not qualify (not a single regular file of OTLP JSON lines of ``MIN_BYTES`` or more, or
@@ -24,15 +25,13 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, Pipe
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import msgspec
 
-from spanscope.analysis.analyze import Analyzer
 from spanscope.analysis.filters import TraceFilter, filter_traces
-from spanscope.analysis.results import AnalysisOptions
 from spanscope.assembly import build_trace, group_by_trace
 from spanscope.cli.common import InputReport, ReadSession, display_name, holding_many_objects
 from spanscope.errors import Diagnostics, InputError
@@ -115,9 +114,10 @@ def cut_point(path: str, format: str | None) -> int | None:
 
 
 def analyze_split(
-    session: ReadSession, options: AnalysisOptions, trace_filter: TraceFilter, adjust_skew: bool
-) -> Analyzer | None:
-    """See the module docstring."""
+    session: ReadSession, make: Callable[[], Any], trace_filter: TraceFilter, adjust_skew: bool
+) -> Any:
+    """See the module docstring; ``make`` makes the empty collector (an ``Analyzer``, a
+    ``ProfileAnalyzer``), which each side fills and this side returns, merged, or None."""
     if len(session.sources) != 1 or session.inputs:
         return None
     path = session.sources[0]
@@ -131,13 +131,13 @@ def analyze_split(
         code = 1
         try:
             here.close()
-            _second_half(there, path, name, cut, options, trace_filter, adjust_skew)
+            _second_half(there, path, name, cut, make, trace_filter, adjust_skew)
             code = 0
         finally:
             os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
     there.close()
     try:
-        result = _first_half(here, path, name, cut, options, trace_filter, adjust_skew)
+        result = _first_half(here, path, name, cut, make, trace_filter, adjust_skew)
     except (EOFError, OSError):
         result = None  # the child died (out of memory, a bug): the ordinary way still works
     except BaseException:
@@ -166,10 +166,10 @@ def _read(stream: BinaryIO, name: str) -> dict[str, list[Span]] | None:
 
 def _analyze(
     groups: dict[str, list[Span]],
-    options: AnalysisOptions,
+    make: Callable[[], Any],
     trace_filter: TraceFilter,
     adjust_skew: bool,
-) -> Analyzer:
+) -> Any:
     """What ``spanscope analyze`` does with the traces: in first-seen order, each group of
     spans dropped once built."""
 
@@ -177,7 +177,7 @@ def _analyze(
         for trace_id in list(groups):
             yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
 
-    analyzer = Analyzer(options)
+    analyzer = make()
     with holding_many_objects():
         for trace in filter_traces(traces(), trace_filter):
             analyzer.add(trace)
@@ -189,10 +189,10 @@ def _first_half(
     path: str,
     name: str,
     cut: int,
-    options: AnalysisOptions,
+    make: Callable[[], Any],
     trace_filter: TraceFilter,
     adjust_skew: bool,
-) -> tuple[Analyzer, int] | None:
+) -> tuple[Any, int] | None:
     with open(path, "rb") as stream:
         groups = _read(_Head(stream, cut), name)  # type: ignore[arg-type]
     theirs = _IDS.decode(conn.recv_bytes())
@@ -205,7 +205,7 @@ def _first_half(
     conn.send_bytes(_ENCODE(shared))
     for trace_id, trace_spans in zip(shared, _SPANS.decode(conn.recv_bytes()), strict=True):
         groups[trace_id].extend(trace_spans)  # they come after ours in the file
-    analyzer = _analyze(groups, options, trace_filter, adjust_skew)
+    analyzer = _analyze(groups, make, trace_filter, adjust_skew)
     other, other_spans = pickle.loads(conn.recv_bytes())
     analyzer.merge(other)
     return analyzer, spans + other_spans
@@ -216,7 +216,7 @@ def _second_half(
     path: str,
     name: str,
     cut: int,
-    options: AnalysisOptions,
+    make: Callable[[], Any],
     trace_filter: TraceFilter,
     adjust_skew: bool,
 ) -> None:
@@ -232,7 +232,7 @@ def _second_half(
     if shared is None:
         return
     conn.send_bytes(_ENCODE([groups.pop(trace_id) for trace_id in shared]))
-    analyzer = _analyze(groups, options, trace_filter, adjust_skew)
+    analyzer = _analyze(groups, make, trace_filter, adjust_skew)
     conn.send_bytes(pickle.dumps((analyzer, spans), protocol=pickle.HIGHEST_PROTOCOL))
 
 

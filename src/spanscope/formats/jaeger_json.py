@@ -52,7 +52,7 @@ from spanscope.errors import Diagnostics, InputError
 from spanscope.formats.jaeger_spans import SpanReader, hex_id_for
 from spanscope.formats.jaeger_structs import CHECKED, LENIENT, PROBE, Decoders
 from spanscope.formats.jaeger_writer import write
-from spanscope.formats.json_errors import split_path, syntax_error
+from spanscope.formats.json_errors import split_path, syntax_error, utf8_error
 from spanscope.model import Span
 
 NAME = "jaeger-json"
@@ -138,8 +138,8 @@ def _decode(flavour: Decoders, part: str, data: bytes, source: str) -> tuple[Dec
     if flavour.typed:
         try:
             return CHECKED, getattr(CHECKED, part).decode(data)
-        except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
-            pass
+        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+            pass  # ValidationError is a DecodeError
     return LENIENT, decode(getattr(LENIENT, part), data, source)
 
 
@@ -172,3 +172,5 @@ def decode(decoder: msgspec.json.Decoder, data: bytes, source: str, within: str 
         raise InputError(source, "start of file", "JSON nested too deeply to be a trace") from None
     except msgspec.DecodeError as exc:
         raise InputError(source, *syntax_error(exc, data)) from None
+    except UnicodeDecodeError:  # msgspec's, for a string that is not UTF-8
+        raise InputError(source, *utf8_error(data)) from None

@@ -1,5 +1,8 @@
 """Opening an input for reading: a path, ``-`` for stdin, gzip or not.
 
+``expand_sources`` replaces each directory given as a source with the trace files in it (every
+command that reads inputs takes directories this way, like CRISP's ``-i DIR``).
+
 ``open_source`` returns a binary stream positioned at the start of the (decompressed) content and
 the first bytes of it, so the format can be detected from content, never from the file name.
 A regular file of up to ``SMALL_FILE`` bytes is read whole at once (an in-memory stream): data
@@ -52,6 +55,30 @@ class PrefixedStream(io.RawIOBase):
         return super().read(size)
 
 
+def expand_sources(sources: list[str]) -> list[str]:
+    """``sources`` with each directory replaced by the files in it: regular files only, not
+    those in its subdirectories (not recursive), none whose name starts with a dot (hidden
+    files, such as a marker that a data set is complete), sorted by name. A directory with no
+    such file stays as it is, so that reading it says so. Other sources are kept as given
+    (a missing file is reported when it is read)."""
+    expanded: list[str] = []
+    for source in sources:
+        if source == "-" or not os.path.isdir(source):
+            expanded.append(source)
+            continue
+        try:
+            with os.scandir(source) as entries:
+                files = [e.name for e in entries if not e.name.startswith(".") and e.is_file()]
+        except OSError:
+            files = []  # unreadable: reading it says why
+        if not files:
+            expanded.append(source)
+            continue
+        files.sort()
+        expanded.extend(os.path.join(source, name) for name in files)
+    return expanded
+
+
 def display_name(source: str | Path) -> str:
     return "<stdin>" if str(source) == "-" else str(source)
 
@@ -67,7 +94,7 @@ def _read_head(stream: BinaryIO, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _small_file(path: str | Path) -> bytes | None:
+def read_small_file(path: str | Path) -> bytes | None:
     """The whole content of a regular file of at most ``SMALL_FILE`` bytes, else None (also
     when it cannot be opened: the ordinary path then says why). Plain system calls, no file
     object: data sets of one trace per file pay this per file."""
@@ -98,7 +125,7 @@ def _small_file(path: str | Path) -> bytes | None:
 def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
     """Yield ``(stream, head)`` for ``source``; gzip is undone transparently."""
     name = display_name(source)
-    whole = _small_file(source) if str(source) != "-" else None
+    whole = read_small_file(source) if str(source) != "-" else None
     if whole is not None and not whole.startswith(GZIP_MAGIC):
         yield io.BytesIO(whole), whole[:HEAD_SIZE]  # read at once, no stream layers
         return
@@ -111,7 +138,7 @@ def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
         except FileNotFoundError:
             raise InputError(name, "", "no such file") from None
         except IsADirectoryError:
-            raise InputError(name, "", "is a directory, not a trace file") from None
+            raise InputError(name, "", "is a directory with no files to read") from None
         except PermissionError:
             raise InputError(name, "", "permission denied") from None
         owned = True

@@ -1,0 +1,336 @@
+"""A projection of Jaeger JSON: only what critical paths and the profile need, or nothing.
+
+``read_projected(data, source)`` returns the spans of one Jaeger JSON document with these
+fields exactly as ``jaeger_json.read`` gives them: ids (trace, span, parent), name, start and
+end, kind, ``follows_from``, flags, service name, resource attributes and, of the span's
+attributes, only those that name its local address (``spanscope.assembly.hosts``: the host
+rules of clock-skew adjustment and dedupe read them). Everything else is left empty: other
+attributes, status, scope, events, links, trace state. That is all that assembly, filters,
+``critical_time`` and ``ProfileCollector`` read, so they give the same answer on these spans as
+on the full reader's. The empty containers of the spans are shared: read them, never fill them.
+
+It returns ``None`` instead whenever the full reader would do anything but read the document
+silently: a shape other than ``{"data": [trace, ...]}`` or one trace, a value the checked
+decode of ``jaeger_structs`` would refuse, a tag, log or process that would warn, an id that
+is not one, a trace warning, a span without a process, several or unusual references. The
+caller then reads the document with ``jaeger_json.read``, so errors and warnings are always the
+full reader's own. The full reader is tried first with typed (checked) structs, and every part
+the projection skips over as raw JSON (tags, logs, processes) is checked with those same
+structs before it is trusted, so a document the projection reads is one the full reader reads
+with its checked structs, with no warning, to the same values.
+
+Why it is faster: tags are the bulk of a span and of its decoding. Here a span's tags stay raw
+bytes, and each distinct tag list is checked and converted once (``_TagCache``): spans of one
+operation very often repeat the same tags. A tag list seen for the first time costs what the
+full reader's checked decode costs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from spanscope.formats.jaeger_structs import (
+    Log,
+    Process,
+    Ref,
+    TypedTag,
+    _Duration,
+    _Flags,
+    _Micros,
+)
+from spanscope.model import (
+    Attributes,
+    InvalidIdError,
+    Span,
+    SpanKind,
+    StatusCode,
+    normalize_span_id,
+    normalize_trace_id,
+)
+
+_RAW_NONE = msgspec.Raw()
+_CHILD_OF = "CHILD_OF"
+_PARENT_TYPES = frozenset({_CHILD_OF, "FOLLOWS_FROM"})
+_HEX_DIGITS = "0123456789abcdef"
+_ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
+_ZERO_IDS = frozenset({"", "0", _ZERO_SPAN, _ZERO_TRACE})
+_UNSET = StatusCode.UNSET
+_UNSPECIFIED = SpanKind.UNSPECIFIED
+# Span attributes the assembly reads (``hosts.SPAN_ADDRESS_ATTRIBUTES``).
+_KEPT_ATTRIBUTES = ("network.local.address", "net.host.ip")
+_CACHE_LIMIT = 16384
+# Shared, never filled (module docstring).
+_NO_ATTRIBUTES: Attributes = {}
+_NO_LIST: list = []
+
+
+class _Fallback(Exception):
+    """The document needs the full reader."""
+
+
+class LeanSpan(msgspec.Struct, gc=False):
+    """``jaeger_structs.RawSpan`` with the same checks, its tags, logs and process raw."""
+
+    traceID: str = ""
+    spanID: str = ""
+    parentSpanID: str = ""
+    flags: _Flags = 0
+    operationName: str = ""
+    references: list[Ref] | None = None
+    startTime: _Micros = 0
+    duration: _Duration | None = None
+    tags: msgspec.Raw = _RAW_NONE
+    logs: msgspec.Raw = _RAW_NONE
+    processID: str = ""
+    process: msgspec.Raw = _RAW_NONE
+    warnings: list[str] | None = None
+
+
+class LeanTrace(msgspec.Struct, gc=False):
+    traceID: str = ""
+    spans: list[LeanSpan] | None = None
+    processes: dict[str, msgspec.Raw] | None = None
+    warnings: list[str] | None = None
+
+
+class LeanDocument(msgspec.Struct, gc=False):
+    """``jaeger_structs.Document``: the span fields of a top-level span keep their checked
+    types (they are absent from exports, so they cost nothing), ``data`` only as a list."""
+
+    traceID: str = ""
+    spanID: str = ""
+    parentSpanID: str = ""
+    flags: _Flags = 0
+    operationName: str = ""
+    references: list[Ref] | None = None
+    startTime: _Micros = 0
+    duration: _Duration | None = None
+    tags: list[TypedTag] | None = None
+    logs: list[Log[TypedTag]] | None = None  # type: ignore[valid-type]
+    processID: str = ""
+    process: Process[TypedTag] | None = None  # type: ignore[valid-type]
+    warnings: list[str] | None = None
+    data: list[LeanTrace] | None = None
+    spans: list[LeanSpan] | None = None
+    processes: dict[str, msgspec.Raw] | None = None
+    errors: Any = None
+
+
+_DOCUMENT = msgspec.json.Decoder(LeanDocument)
+_TAGS = msgspec.json.Decoder(list[TypedTag] | None)
+_LOGS = msgspec.json.Decoder(list[Log[TypedTag]] | None)  # type: ignore[valid-type]
+_PROCESS = msgspec.json.Decoder(Process[TypedTag])  # type: ignore[valid-type]
+
+
+class _TagCache:
+    """Raw tag lists -> (kind, kept attributes), each distinct list checked once."""
+
+    def __init__(self) -> None:
+        self.entries: dict[bytes, tuple[SpanKind, Attributes]] = {}
+        self._clear()
+
+    def _clear(self) -> None:
+        self.entries.clear()
+        for empty in (b"", b"null", b"[]"):  # absent, null, no tags
+            self.entries[empty] = (_UNSPECIFIED, _NO_ATTRIBUTES)
+
+    def add(self, key: bytes) -> tuple[SpanKind, Attributes]:
+        """``key`` (not in ``entries``) checked and converted, and kept."""
+        found = _convert_tags(key)
+        if len(self.entries) >= _CACHE_LIMIT:
+            self._clear()
+        self.entries[key] = found
+        return found
+
+
+def _convert_tags(data: bytes) -> tuple[SpanKind, Attributes]:
+    """What the full reader makes of one checked tag list: its kind and kept attributes."""
+    from spanscope.formats.jaeger_special import typed_special_fields
+
+    try:
+        tags = _TAGS.decode(data)
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        raise _Fallback from None
+    if not tags:
+        return _UNSPECIFIED, _NO_ATTRIBUTES
+    attributes = {tag.key: tag.value for tag in tags}
+    if len(attributes) != len(tags):
+        raise _Fallback  # a tag twice: the full reader warns
+    kind = typed_special_fields(attributes)[0]
+    kept = {key: attributes[key] for key in _KEPT_ATTRIBUTES if key in attributes}
+    return kind, kept or _NO_ATTRIBUTES
+
+
+class _Processes:
+    """Raw processes -> (service name, resource attributes), converted by the full reader's
+    own code once per distinct content; one that would warn sends the document back."""
+
+    def __init__(self) -> None:
+        self.entries: dict[bytes, tuple[str, Attributes]] = {}
+
+    def get(self, raw: msgspec.Raw) -> tuple[str, Attributes]:
+        key = bytes(raw)
+        found = self.entries.get(key)
+        if found is None:
+            from spanscope.errors import Diagnostics
+            from spanscope.formats.jaeger_spans import SpanReader
+
+            try:
+                process = _PROCESS.decode(key)
+            except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+                raise _Fallback from None
+            diagnostics = Diagnostics()
+            reader = SpanReader("", diagnostics)
+            reader.typed = True
+            found = reader.shared_process(process, "$")
+            if diagnostics.count:
+                raise _Fallback
+            if len(self.entries) >= _CACHE_LIMIT:
+                self.entries.clear()
+            self.entries[key] = found
+        return found
+
+
+_PROCESSES = _Processes()
+_TAG_CACHE = _TagCache()  # shared by every document: data sets repeat the same tag lists
+
+
+def read_projected(data: bytes, source: str) -> list[Span] | None:
+    """The projected spans of one Jaeger JSON document, in the full reader's order, or None
+    when only the full reader can say what it holds (module docstring)."""
+    try:
+        return _read(data, source)
+    except _Fallback:
+        return None
+
+
+def _read(data: bytes, source: str) -> list[Span]:
+    try:
+        doc = _DOCUMENT.decode(data)
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        raise _Fallback from None
+    if doc.data is not None:
+        traces = doc.data
+    elif doc.spans is not None and not doc.errors:
+        traces = [LeanTrace(doc.traceID, doc.spans, doc.processes, doc.warnings)]
+    else:
+        raise _Fallback  # a span, an error answer, or not Jaeger at all
+    spans: list[Span] = []
+    append = spans.append
+    process_of = _PROCESSES.get
+    tags_of = _TAG_CACHE.entries.get
+    add_tags = _TAG_CACHE.add
+    hex_digits, zero_span, child_of = _HEX_DIGITS, _ZERO_SPAN, _CHILD_OF
+    last_raw, last_trace_id = None, ""
+    # One loop, everything inline: it runs once per span of the data set.
+    for trace in traces:
+        if trace.warnings:
+            raise _Fallback  # the full reader reports them
+        # Every process is checked, as the checked decode checks them, used or not.
+        resolved = {key: process_of(raw) for key, raw in (trace.processes or {}).items()}
+        default_trace_id = trace.traceID
+        for raw in trace.spans or ():
+            raw_trace_id = raw.traceID or default_trace_id
+            if raw_trace_id != last_raw:
+                trace_id = raw_trace_id
+                if len(trace_id) != 32 or trace_id.strip(hex_digits) or trace_id == _ZERO_TRACE:
+                    trace_id = _id(trace_id, 32)
+                last_raw, last_trace_id = raw_trace_id, trace_id
+            else:
+                trace_id = last_trace_id
+            span_id = raw.spanID
+            if len(span_id) != 16 or span_id.strip(hex_digits) or span_id == zero_span:
+                span_id = _id(span_id, 16)
+            references = raw.references
+            if not references:
+                if raw.parentSpanID in _ZERO_IDS:
+                    parent_id, follows_from = "", False
+                else:
+                    parent_id, follows_from = _references(raw, trace_id, source)
+            elif (  # one reference to a parent in the same trace, as SpanReader takes it
+                len(references) == 1
+                and not raw.parentSpanID
+                and (ref_type := references[0].refType) in _PARENT_TYPES
+                and references[0].traceID == raw.traceID
+                and len(parent_id := references[0].spanID) == 16
+                and not parent_id.strip(hex_digits)
+                and parent_id != zero_span
+            ):
+                follows_from = ref_type != child_of
+            else:
+                parent_id, follows_from = _references(raw, trace_id, source)
+            tags = bytes(raw.tags)
+            found = tags_of(tags)
+            if found is None:
+                found = add_tags(tags)
+            if len(raw.logs) > 2:
+                _check_logs(raw.logs)
+            if raw.process and bytes(raw.process) != b"null":
+                raise _Fallback  # inline processes: span arrays, not exports
+            process = resolved.get(raw.processID)
+            if process is None:
+                raise _Fallback  # no process: the full reader warns
+            start_ns = raw.startTime * 1000
+            duration = raw.duration
+            append(
+                Span(
+                    trace_id,
+                    span_id,
+                    raw.operationName,
+                    start_ns,
+                    0 if duration is None else start_ns + duration * 1000,
+                    parent_id,
+                    found[0],  # kind
+                    process[0],  # service name
+                    _UNSET,
+                    "",
+                    found[1],  # the kept attributes
+                    process[1],  # resource attributes
+                    "",
+                    "",
+                    _NO_ATTRIBUTES,
+                    _NO_LIST,
+                    _NO_LIST,
+                    "",
+                    raw.flags,
+                    follows_from,
+                    warnings=list(raw.warnings) if raw.warnings else [],
+                )
+            )
+    if not spans:
+        raise _Fallback  # the full reader looks for related formats in an empty document
+    return spans
+
+
+def _check_logs(logs: msgspec.Raw) -> None:
+    """Logs are not projected, only checked as the checked decode checks them."""
+    if bytes(logs) != b"null":
+        try:
+            _LOGS.decode(logs)
+        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+            raise _Fallback from None
+
+
+def _id(value: str, width: int) -> str:
+    try:
+        return normalize_trace_id(value) if width == 32 else normalize_span_id(value)
+    except InvalidIdError:
+        raise _Fallback from None  # missing (an error) or not hex (a warning)
+
+
+def _references(raw: LeanSpan, trace_id: str, source: str) -> tuple[str, bool]:
+    """Parent and FOLLOWS_FROM of the uncommon reference layouts, by the full reader's own
+    code; any warning it would give sends the document back."""
+    from spanscope.errors import Diagnostics, InputError
+    from spanscope.formats.jaeger_spans import SpanReader
+
+    diagnostics = Diagnostics()
+    try:
+        parent, follows_from, _ = SpanReader(source, diagnostics).references(raw, trace_id, "$")  # type: ignore[arg-type]
+    except InputError:
+        raise _Fallback from None
+    if diagnostics.count:
+        raise _Fallback
+    return parent, follows_from
