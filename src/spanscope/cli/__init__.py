@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "info": "info:info",
     "analyze": "analyze:analyze",
     "convert": "convert:convert",
+    "diff": "diff:diff",
     "flamegraph": "view:flamegraph",
     "generate": "generate:generate",
     "lint": "lint:lint",
@@ -33,9 +34,58 @@ COMMANDS: dict[str, str] = {
 # "analyze": "analyze:analyze". Keep the dict sorted by command name.
 
 
+# What ``spanscope --help`` lists for a command (its help's first sentence), so that listing
+# the commands imports none of them (some import an HTTP client or a database). A command
+# missing here is imported to ask it; tests/cli/test_folded.py checks these against the
+# commands' own help.
+SUMMARIES: dict[str, str] = {
+    "analyze": "Find what made requests slow or fail, and what to fix first.",
+    "convert": "Convert trace files between formats.",
+    "flamegraph": "Write a flame graph as SVG (opens in a browser: click to zoom, hover for "
+    "details).",
+    "generate": "Write synthetic traces of a small online shop with known problems.",
+    "info": "Show what is in trace files: format, traces, spans, services, time range, problems.",
+    "load": "Replay trace files into a running server.",
+    "propagation": "Check trace-context propagation: W3C traceparent/tracestate/baggage, B3 "
+    "(single and multi), Jaeger uber-trace-id, AWS X-Ray.",
+    "query": "Search a spanscope store file for traces, the most recent first.",
+    "sample": "Show what tail-sampling POLICIES would keep of recorded traces.",
+    "serve": "Receive traces (OTLP gRPC and HTTP, Zipkin) into a DuckDB store and serve the "
+    "Jaeger query API and the web UI.",
+    "servicemap": "Write the service map: services, the calls between them, their error rate "
+    "and p99.",
+    "view": "Write an interactive waterfall page: one self-contained HTML file that opens offline.",
+}
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """``click.Group.format_commands`` with the ``SUMMARIES`` of commands not imported."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            summary = SUMMARIES.get(name)
+            if summary is None:
+                command = self.get_command(ctx, name)
+                if command is None or command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(limit)))
+                continue
+            if len(summary) > limit:  # shortened as click shortens a command's help
+                import textwrap
+
+                summary = textwrap.shorten(
+                    summary, limit, placeholder="...", break_on_hyphens=False
+                )
+            rows.append((name, summary))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
