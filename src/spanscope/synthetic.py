@@ -11,9 +11,14 @@ something to find:
   event), and the error travels up to the frontend;
 - checkout fetches shipping quotes and the cart one after the other although they are independent.
 
-Contract: ``generate_spans(traces, seed)`` yields model ``Span``s trace by trace (all spans of a
-trace together, children after parents), deterministic for a seed, times in ns from
-``start_ns``. Memory stays bounded to one trace at a time.
+``next_release=True`` gives the shop's next release, for ``spanscope diff``: inventory 1.5.0's
+stock query lost its index (its SELECTs take about 4x as long), and shipping 1.1.0's carrier
+now rate-limits about 4% of quotes, which fails those checkouts. Everything else is the same
+shop; the default release is unchanged by this option's existence (same seed, same traces).
+
+Contract: ``generate_spans(traces, seed, next_release=False)`` yields model ``Span``s trace by
+trace (all spans of a trace together, children after parents), deterministic for a seed, times
+in ns from ``start_ns``. Memory stays bounded to one trace at a time.
 """
 
 from __future__ import annotations
@@ -37,11 +42,15 @@ _SERVICES = {
 }
 
 
-def _resources() -> dict[str, Attributes]:
+_NEXT_RELEASE_VERSIONS = {"inventory": "1.5.0", "shipping": "1.1.0"}
+
+
+def _resources(next_release: bool) -> dict[str, Attributes]:
+    versions = _NEXT_RELEASE_VERSIONS if next_release else {}
     return {
         name: {
             "service.name": name,
-            "service.version": version,
+            "service.version": versions.get(name, version),
             "service.namespace": "shop",
             "host.name": host,
             "deployment.environment.name": "production",
@@ -57,6 +66,7 @@ class _TraceBuilder:
     rng: random.Random
     trace_id: str
     resources: dict[str, Attributes]
+    next_release: bool = False
     spans: list[Span] = field(default_factory=list)
 
     def span_id(self) -> str:
@@ -151,8 +161,16 @@ class _TraceBuilder:
             )
         return end, error
 
-    def sql(self, service: str, statement: str, table: str, start: int, parent: str) -> int:
-        end = start + self.lognormal_ns(1.5, 0.6)
+    def sql(
+        self,
+        service: str,
+        statement: str,
+        table: str,
+        start: int,
+        parent: str,
+        median_ms: float = 1.5,
+    ) -> int:
+        end = start + self.lognormal_ns(median_ms, 0.6)
         operation = statement.split()[0]
         self.add(
             service,
@@ -176,7 +194,8 @@ class _TraceBuilder:
 
 def _inventory_reserve(t: _TraceBuilder, items: int, start: int, parent: str) -> tuple[int, str]:
     now = start + t.lognormal_ns(0.2)
-    # The N+1: one SELECT per item, one after the other.
+    # The N+1: one SELECT per item, one after the other (4x slower without the index).
+    select_ms = 6.0 if t.next_release else 1.5
     for _ in range(items):
         now = t.sql(
             "inventory",
@@ -184,6 +203,7 @@ def _inventory_reserve(t: _TraceBuilder, items: int, start: int, parent: str) ->
             "stock",
             now,
             parent,
+            select_ms,
         )
     now = t.sql(
         "inventory",
@@ -235,6 +255,40 @@ def _payment_charge(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str
     return call_end + t.lognormal_ns(0.3), error
 
 
+def _shipping_quote(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str]:
+    if not t.next_release or t.rng.random() >= 0.04:
+        return start + t.lognormal_ns(6, 0.4), ""
+    # The next release's carrier API answers 429 to some quotes; shipping gives up.
+    end = start + t.lognormal_ns(9, 0.3)
+    error = "carrier rate limit exceeded (HTTP 429)"
+    t.add(
+        "shipping",
+        "POST",
+        SpanKind.CLIENT,
+        start + t.lognormal_ns(0.3),
+        end,
+        parent,
+        {
+            "http.request.method": "POST",
+            "url.full": "https://api.carrier.example/v2/quotes",
+            "server.address": "api.carrier.example",
+            "http.response.status_code": 429,
+        },
+        error=error,
+        events=[
+            Event(
+                time_ns=end,
+                name="exception",
+                attributes={
+                    "exception.type": "CarrierRateLimited",
+                    "exception.message": f"quote {t.rng.getrandbits(32):08x} rate limited",
+                },
+            )
+        ],
+    )
+    return end + t.lognormal_ns(0.2), error
+
+
 def _checkout(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str]:
     items = 1 + int(t.rng.expovariate(1 / 3))
     if t.rng.random() < 0.05:
@@ -258,14 +312,11 @@ def _checkout(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str]:
             "",
         ),
     )
-    now, _ = t.rpc(
-        "checkout",
-        "shipping",
-        "GetQuote",
-        now,
-        parent,
-        lambda s, p: (s + t.lognormal_ns(6, 0.4), ""),
+    now, error = t.rpc(
+        "checkout", "shipping", "GetQuote", now, parent, lambda s, p: _shipping_quote(t, s, p)
     )
+    if error:
+        return now + t.lognormal_ns(0.2), error
     now, _ = t.rpc(
         "checkout",
         "inventory",
@@ -386,14 +437,18 @@ def _request(t: _TraceBuilder, start: int) -> None:
 
 
 def generate_spans(
-    traces: int, *, seed: int = 42, start_ns: int = 1_764_150_000_000_000_000
+    traces: int,
+    *,
+    seed: int = 42,
+    start_ns: int = 1_764_150_000_000_000_000,
+    next_release: bool = False,
 ) -> Iterator[Span]:
     """Yield the spans of ``traces`` shop requests, one trace after another."""
     rng = random.Random(seed)
-    resources = _resources()
+    resources = _resources(next_release)
     now = start_ns
     for _ in range(traces):
-        builder = _TraceBuilder(rng, f"{rng.getrandbits(128) | 1:032x}", resources)
+        builder = _TraceBuilder(rng, f"{rng.getrandbits(128) | 1:032x}", resources, next_release)
         _request(builder, now)
         # Parents first, as most exporters would deliver a finished trace.
         builder.spans.sort(key=lambda span: span.start_ns)

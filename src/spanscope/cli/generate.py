@@ -25,7 +25,13 @@ _CHOICES = sorted([*(name for name, f in FORMATS.items() if f.writable), *ALIASE
     help="Output format.",
 )
 @click.option("--seed", default=42, show_default=True, help="Same seed, same traces.")
-def generate(output: str, traces: int, to: str, seed: int) -> None:
+@click.option(
+    "--next-release",
+    is_flag=True,
+    help="The shop's next release, with a regression planted: a slower stock query and a "
+    "shipping carrier that rate-limits some quotes (for spanscope diff).",
+)
+def generate(output: str, traces: int, to: str, seed: int, next_release: bool) -> None:
     """Write synthetic traces of a small online shop with known problems.
 
     The shop (frontend, checkout, cart, catalog, payment, inventory, shipping, email) has an
@@ -36,11 +42,12 @@ def generate(output: str, traces: int, to: str, seed: int) -> None:
     Examples:
       spanscope generate --traces 5000 -o shop.jsonl
       spanscope generate --to jaeger -o shop-jaeger.json && spanscope info shop-jaeger.json
+      spanscope generate --next-release --seed 7 -o after.jsonl   # then: spanscope diff
     """
     if traces <= 0:
         raise click.BadParameter("must be positive", param_hint="--traces")
     fmt = resolve_format(to)
-    spans = generate_spans(traces, seed=seed)
+    spans = generate_spans(traces, seed=seed, next_release=next_release)
     if output == "-":
         write_spans(spans, sys.stdout.buffer, fmt.name)
         sys.stdout.buffer.flush()

@@ -1,0 +1,227 @@
+"""``spanscope diff``: what changed between two sets of traces, and where the time went."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import msgspec
+
+from spanscope.cli.common import (
+    InputFailure,
+    ReadSession,
+    error_console,
+    fail_on_input_errors,
+    holding_many_objects,
+    print_warnings,
+)
+from spanscope.units import parse_duration
+
+# Frames per endpoint kept by the analysis of each side: every operation of any real endpoint,
+# so that the per-operation changes add up to the change in mean latency.
+_PROFILE_DEPTH = 1000
+EXIT_REGRESSION = 1
+# The head of an ``analyze --json`` report: its version, then its options.
+_SAVED_REPORT_KEYS = (b'"version"', b'"slow_threshold_ns"', b'"n_plus_one_min_calls"')
+
+
+def _percent(value: str, option: str) -> float:
+    text = value.strip().removesuffix("%")
+    try:
+        number = float(text)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a percentage", param_hint=option) from None
+    return number / 100
+
+
+def _is_saved_report(source: str) -> bool:
+    path = Path(source)
+    if source == "-" or not path.is_file():
+        return False
+    with open(path, "rb") as stream:
+        head = stream.read(4096)
+    return head.lstrip().startswith(b"{") and all(key in head for key in _SAVED_REPORT_KEYS)
+
+
+def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew: bool):
+    """One side's analysis report, and the read session (None for a saved report)."""
+    from spanscope.analysis.analyze import Analyzer
+    from spanscope.analysis.results import AnalysisOptions, AnalysisReport, InputSummary
+    from spanscope.assembly import build_trace, group_by_trace
+
+    if len(sources) == 1 and _is_saved_report(sources[0]):
+        try:
+            report = msgspec.json.decode(Path(sources[0]).read_bytes(), type=AnalysisReport)
+        except msgspec.DecodeError as exc:
+            raise InputFailure(f"{sources[0]}: not a spanscope analysis report: {exc}") from None
+        top = report.options.top
+        if top < _PROFILE_DEPTH and any(len(p.frames) >= top for p in report.profiles):
+            error_console().print(
+                f"[yellow]warning:[/] {sources[0]} keeps {top} operations per endpoint "
+                f"(saved with --top {top}); operations beyond them are missing from the "
+                "comparison: save it with --top 1000",
+                soft_wrap=True,
+            )
+        return report, None
+    session = ReadSession(sources, format=format_, strict=strict)
+    analyzer = Analyzer(AnalysisOptions(top=_PROFILE_DEPTH))
+    with holding_many_objects():
+        groups = group_by_trace(session.spans())
+    if not groups and session.failed:
+        fail_on_input_errors(session)  # nothing read on this side: a comparison would mislead
+    for trace_id in list(groups):
+        analyzer.add(build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew))
+    report = analyzer.report()
+    report.inputs = [
+        InputSummary(r.source, r.format, r.spans, str(r.error) if r.error else None)
+        for r in session.inputs
+    ]
+    return report, session
+
+
+@click.command()
+@click.argument("before", nargs=1, metavar="BEFORE")
+@click.argument("after", nargs=1, metavar="AFTER")
+@click.option(
+    "--before-also",
+    "before_more",
+    multiple=True,
+    metavar="FILE",
+    help="More files for the BEFORE side (repeat).",
+)
+@click.option(
+    "--after-also",
+    "after_more",
+    multiple=True,
+    metavar="FILE",
+    help="More files for the AFTER side (repeat).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.option(
+    "--top", type=click.IntRange(min=1), default=5, show_default=True, help="Entries per list."
+)
+@click.option(
+    "--min-requests",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Endpoints with fewer requests on either side are shown but not judged.",
+)
+@click.option(
+    "--fail-if-slower",
+    default=None,
+    metavar="PCT",
+    help="Exit 1 if an endpoint's --percentile grew by more than PCT (e.g. 20%).",
+)
+@click.option(
+    "--percentile",
+    type=click.Choice(["p50", "p90", "p95", "p99"]),
+    default="p95",
+    show_default=True,
+    help="The percentile --fail-if-slower compares.",
+)
+@click.option(
+    "--fail-if-errors-rise",
+    default=None,
+    metavar="PCT",
+    help="Exit 1 if an endpoint's error rate rose by more than PCT points (e.g. 1%).",
+)
+@click.option(
+    "--ignore-below",
+    default="1ms",
+    show_default=True,
+    metavar="DURATION",
+    help="--fail-if-slower ignores endpoints whose percentile moved less than this.",
+)
+@click.option("--format", "format_", default=None, help="Skip detection and read as this format.")
+@click.option("--strict", is_flag=True, help="Stop at the first bad input instead of reading on.")
+@click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded.")
+def diff(
+    before: str,
+    after: str,
+    before_more: tuple[str, ...],
+    after_more: tuple[str, ...],
+    as_json: bool,
+    top: int,
+    min_requests: int,
+    fail_if_slower: str | None,
+    percentile: str,
+    fail_if_errors_rise: str | None,
+    ignore_below: str,
+    format_: str | None,
+    strict: bool,
+    no_adjust_skew: bool,
+) -> None:
+    """Compare two sets of traces (before and after a deploy, yesterday and
+    today): which endpoints got slower or fail more, and where on the critical
+    path the extra time went, operation by operation, for all requests and for
+    the slowest 5%. Also: operations whose calls per request changed (a new N+1
+    loop), new error origins, and service calls that changed.
+
+    Each side is trace files (any format) or a report saved with
+    `spanscope analyze --json --top 1000`, e.g. a baseline kept in CI.
+
+    Exit status: 0 done, 1 a --fail-if-... gate tripped, 2 an input could not
+    be read or a bad option.
+
+    \b
+    Examples:
+      spanscope diff yesterday.jsonl today.jsonl
+      spanscope diff before.pb after.pb --after-also after-2.pb --json
+      spanscope analyze baseline.jsonl --json --top 1000 > baseline.json
+      spanscope diff baseline.json current.jsonl --fail-if-slower 20% \\
+          --fail-if-errors-rise 1%
+    """
+    slower = _percent(fail_if_slower, "--fail-if-slower") if fail_if_slower else None
+    errors_rise = (
+        _percent(fail_if_errors_rise, "--fail-if-errors-rise") if fail_if_errors_rise else None
+    )
+    try:
+        ignore_ns = parse_duration(ignore_below)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--ignore-below") from None
+    from spanscope.compare import compare
+
+    adjust = not no_adjust_skew
+    before_report, before_session = _analyse([before, *before_more], format_, strict, adjust)
+    after_report, after_session = _analyse([after, *after_more], format_, strict, adjust)
+    result = compare(before_report, after_report, top=top, min_requests=min_requests)
+    sessions = [s for s in (before_session, after_session) if s is not None]
+    for session in sessions:
+        print_warnings(session.diagnostics)
+    if as_json:
+        sys.stdout.write(msgspec.json.encode(result).decode() + "\n")
+    else:
+        from spanscope.report.diff import print_diff
+
+        print_diff(result, top=top)
+    for session in sessions:
+        fail_on_input_errors(session)
+    tripped = _gates(result, slower, errors_rise, percentile, ignore_ns)
+    for message in tripped:
+        error_console().print(f"[red]regression:[/] {message}", soft_wrap=True)
+    if tripped:
+        raise SystemExit(EXIT_REGRESSION)
+
+
+def _gates(result, slower: float | None, errors_rise: float | None, name: str, ignore_ns: int):
+    tripped = []
+    for endpoint in result.endpoints:
+        if endpoint.few_requests:
+            continue
+        label = f"{endpoint.service}: {endpoint.operation}"
+        change = endpoint.change(name)
+        old, new = endpoint.percentile(name)
+        if slower is not None and change is not None and change > slower and new - old >= ignore_ns:
+            tripped.append(
+                f"{label} {name} {old / 1e6:.1f} ms -> {new / 1e6:.1f} ms "
+                f"({change:+.0%}, more than {slower:+.0%})"
+            )
+        rise = endpoint.error_rate_after - endpoint.error_rate_before
+        if errors_rise is not None and rise > errors_rise:
+            tripped.append(
+                f"{label} error rate {endpoint.error_rate_before:.2%} -> "
+                f"{endpoint.error_rate_after:.2%} (more than {errors_rise * 100:+.2g} points)"
+            )
+    return tripped

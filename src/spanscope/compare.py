@@ -1,0 +1,404 @@
+"""What changed between two sets of traces: which endpoints got slower or fail more, and where on
+the critical path the extra time went (``spanscope diff``).
+
+Contract: ``compare(before, after, top=10)`` takes two ``AnalysisReport``s (as ``spanscope
+analyze`` computes them; pass reports made with a large ``top`` so that no endpoint's profile
+frames were cut) and returns a ``ReportDiff``; pure, no I/O.
+
+The attribution is exact arithmetic, not a guess: the critical path of a request covers its
+whole duration, so an endpoint's mean latency is the sum over (service, operation) of the
+critical-path time each contributes per request. The change in mean latency therefore splits
+exactly into per-operation changes (``FrameDiff.delta_ns``), and the largest positive ones are
+where the extra time went. The same is done for the slowest requests of each side (the
+profile's slow fraction, 5% by default), which is where a tail regression shows.
+
+Besides the endpoints: operations whose calls per request changed (a new N+1 loop shows as
+SELECTs per request going from 3 to 30), whose p95 or error rate moved; error origins that
+appeared or grew; service-to-service edges whose calls per request or error rate changed.
+Endpoints with fewer than ``min_requests`` requests on either side are marked ``few_requests``:
+their percentiles are shown but not trusted for gates or headlines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+
+from spanscope.analysis.percentiles import LatencyStats
+from spanscope.analysis.results import AnalysisReport, EndpointProfileSummary
+
+PERCENTILES = ("p50", "p90", "p95", "p99")
+MIN_REQUESTS = 20
+# Operation and edge changes smaller than these are noise for a report (both must be exceeded).
+_MIN_CALLS_RATIO = 1.25
+_MIN_CALLS_DELTA = 0.5
+_MIN_P95_RATIO = 1.2
+
+
+class Side(msgspec.Struct):
+    traces: int
+    spans: int
+    start_ns: int
+    end_ns: int
+    sources: list[str]
+
+
+class FrameDiff(msgspec.Struct):
+    """One (service, operation) on an endpoint's critical path: its time per request."""
+
+    service: str
+    operation: str
+    before_ns: float  # mean critical-path time per request, before
+    after_ns: float
+    delta_ns: float
+    slow_before_ns: float  # the same over the slowest requests of each side
+    slow_after_ns: float
+    slow_delta_ns: float
+
+
+class EndpointDiff(msgspec.Struct):
+    service: str
+    operation: str
+    requests_before: int
+    requests_after: int
+    latency_before: LatencyStats
+    latency_after: LatencyStats
+    mean_before_ns: float
+    mean_after_ns: float
+    error_rate_before: float
+    error_rate_after: float
+    few_requests: bool
+    contributors: list[FrameDiff]  # largest |delta| first, at most ``top``
+
+    def percentile(self, name: str) -> tuple[int, int]:
+        key = f"{name}_ns"
+        return getattr(self.latency_before, key), getattr(self.latency_after, key)
+
+    def change(self, name: str) -> float | None:
+        """Relative change of a percentile (0.2 = 20% slower); None without a base."""
+        before, after = self.percentile(name)
+        return (after - before) / before if before else None
+
+
+class OperationDiff(msgspec.Struct):
+    service: str
+    operation: str
+    calls_per_request_before: float
+    calls_per_request_after: float
+    p95_before_ns: int
+    p95_after_ns: int
+    error_rate_before: float
+    error_rate_after: float
+    reasons: list[str]  # "calls per request", "p95", "error rate", "new", "gone"
+
+
+class ErrorOriginDiff(msgspec.Struct):
+    service: str
+    operation: str
+    exception_type: str
+    message_template: str
+    traces_before: int
+    traces_after: int
+    share_before: float  # of all traces of that side
+    share_after: float
+    new: bool
+    example_trace_id: str  # from the after side when it has one
+    example_message: str
+
+
+class EdgeDiff(msgspec.Struct):
+    parent: str
+    child: str
+    calls_per_request_before: float
+    calls_per_request_after: float
+    error_rate_before: float
+    error_rate_after: float
+    reasons: list[str]
+
+
+class ReportDiff(msgspec.Struct):
+    before: Side
+    after: Side
+    headline: list[str]  # the few sentences a person reads first
+    endpoints: list[EndpointDiff]  # on both sides; biggest mean change first
+    new_endpoints: list[str]  # "service: operation"
+    gone_endpoints: list[str]
+    operations: list[OperationDiff]
+    errors: list[ErrorOriginDiff]
+    dependencies: list[EdgeDiff]
+
+
+def _side(report: AnalysisReport) -> Side:
+    summary = report.summary
+    return Side(
+        summary.traces,
+        summary.spans,
+        summary.start_ns,
+        summary.end_ns,
+        [item.source for item in report.inputs],
+    )
+
+
+def _per_request(value: int, requests: int) -> float:
+    return value / requests if requests else 0.0
+
+
+def _frames(
+    before: EndpointProfileSummary, after: EndpointProfileSummary, top: int
+) -> list[FrameDiff]:
+    old = {(f.service, f.operation): f for f in before.frames}
+    new = {(f.service, f.operation): f for f in after.frames}
+    result = []
+    for key in old.keys() | new.keys():
+        a, b = old.get(key), new.get(key)
+        before_ns = _per_request(a.critical_ns, before.traces) if a else 0.0
+        after_ns = _per_request(b.critical_ns, after.traces) if b else 0.0
+        slow_before = _per_request(a.slow_critical_ns, before.slow_traces) if a else 0.0
+        slow_after = _per_request(b.slow_critical_ns, after.slow_traces) if b else 0.0
+        result.append(
+            FrameDiff(
+                key[0],
+                key[1],
+                before_ns,
+                after_ns,
+                after_ns - before_ns,
+                slow_before,
+                slow_after,
+                slow_after - slow_before,
+            )
+        )
+    result.sort(key=lambda f: (-abs(f.delta_ns), f.service, f.operation))
+    return result[:top]
+
+
+def _endpoints(
+    before: AnalysisReport, after: AnalysisReport, top: int, min_requests: int
+) -> tuple[list[EndpointDiff], list[str], list[str]]:
+    old_stats = {(e.service, e.operation): e for e in before.endpoints}
+    new_stats = {(e.service, e.operation): e for e in after.endpoints}
+    old_profiles = {(p.service, p.operation): p for p in before.profiles}
+    new_profiles = {(p.service, p.operation): p for p in after.profiles}
+    both = old_stats.keys() & new_stats.keys()
+    result = []
+    for key in both:
+        a, b = old_stats[key], new_stats[key]
+        pa, pb = old_profiles.get(key), new_profiles.get(key)
+        frames = _frames(pa, pb, top) if pa and pb else []
+        result.append(
+            EndpointDiff(
+                service=key[0],
+                operation=key[1],
+                requests_before=a.latency.count,
+                requests_after=b.latency.count,
+                latency_before=a.latency,
+                latency_after=b.latency,
+                mean_before_ns=_per_request(pa.critical_ns, pa.traces) if pa else 0.0,
+                mean_after_ns=_per_request(pb.critical_ns, pb.traces) if pb else 0.0,
+                error_rate_before=a.error_rate,
+                error_rate_after=b.error_rate,
+                few_requests=min(a.latency.count, b.latency.count) < min_requests,
+                contributors=frames,
+            )
+        )
+    result.sort(key=lambda e: (e.few_requests, -abs(e.mean_after_ns - e.mean_before_ns), e.service))
+    name = "{0[0]}: {0[1]}".format
+    new = sorted(map(name, new_stats.keys() - old_stats.keys()))
+    gone = sorted(map(name, old_stats.keys() - new_stats.keys()))
+    return result, new, gone
+
+
+def _operations(before: AnalysisReport, after: AnalysisReport) -> list[OperationDiff]:
+    old = {(o.service, o.operation): o for o in before.operations}
+    new = {(o.service, o.operation): o for o in after.operations}
+    traces_before, traces_after = before.summary.traces, after.summary.traces
+    result = []
+    for key in old.keys() | new.keys():
+        a, b = old.get(key), new.get(key)
+        calls_before = _per_request(a.latency.count, traces_before) if a else 0.0
+        calls_after = _per_request(b.latency.count, traces_after) if b else 0.0
+        p95_before = a.latency.p95_ns if a else 0
+        p95_after = b.latency.p95_ns if b else 0
+        rate_before = a.error_rate if a else 0.0
+        rate_after = b.error_rate if b else 0.0
+        reasons = []
+        if a is None:
+            reasons.append("new")
+        elif b is None:
+            reasons.append("gone")
+        else:
+            if _moved(calls_before, calls_after, _MIN_CALLS_RATIO, _MIN_CALLS_DELTA):
+                reasons.append("calls per request")
+            enough = min(a.latency.count, b.latency.count) >= MIN_REQUESTS
+            if enough and _moved(p95_before, p95_after, _MIN_P95_RATIO, 1_000_000):
+                reasons.append("p95")
+            if enough and abs(rate_after - rate_before) >= 0.01:
+                reasons.append("error rate")
+        if reasons:
+            result.append(
+                OperationDiff(
+                    key[0],
+                    key[1],
+                    calls_before,
+                    calls_after,
+                    p95_before,
+                    p95_after,
+                    rate_before,
+                    rate_after,
+                    reasons,
+                )
+            )
+    result.sort(
+        key=lambda o: (
+            -abs(
+                o.calls_per_request_after * o.p95_after_ns
+                - o.calls_per_request_before * o.p95_before_ns
+            ),
+            o.service,
+            o.operation,
+        )
+    )
+    return result
+
+
+def _moved(before: float, after: float, ratio: float, delta: float) -> bool:
+    """Changed by more than ``ratio`` either way and by more than ``delta``."""
+    low, high = sorted((before, after))
+    return high - low > delta and (low == 0 or high / low > ratio)
+
+
+def _errors(before: AnalysisReport, after: AnalysisReport) -> list[ErrorOriginDiff]:
+    def key(group) -> tuple[str, str, str, str]:
+        # An exception type is what a person tracks; its message templates can still differ
+        # (an id that happened to be all digits), so they are one origin here.
+        template = "" if group.exception_type else group.message_template
+        return (group.service, group.operation, group.exception_type, template)
+
+    def merged(groups) -> dict:
+        result: dict = {}
+        for group in groups:
+            known = result.get(key(group))
+            if known is None:
+                result[key(group)] = msgspec.structs.replace(group)
+            else:
+                known.traces += group.traces
+                known.failed_traces += group.failed_traces
+        return result
+
+    old = merged(before.errors.origins)
+    new = merged(after.errors.origins)
+    traces_before, traces_after = max(before.summary.traces, 1), max(after.summary.traces, 1)
+    result = []
+    for group_key in old.keys() | new.keys():
+        a, b = old.get(group_key), new.get(group_key)
+        share_before = (a.traces if a else 0) / traces_before
+        share_after = (b.traces if b else 0) / traces_after
+        if b is not None and a is not None and share_after <= share_before * 1.25:
+            continue  # about as common as before
+        example = b or a
+        result.append(
+            ErrorOriginDiff(
+                group_key[0],
+                group_key[1],
+                group_key[2],
+                example.message_template,
+                traces_before=a.traces if a else 0,
+                traces_after=b.traces if b else 0,
+                share_before=share_before,
+                share_after=share_after,
+                new=a is None,
+                example_trace_id=example.example_trace_id,
+                example_message=example.example_message,
+            )
+        )
+    result.sort(key=lambda e: (-(e.share_after - e.share_before), e.service, e.operation))
+    return result
+
+
+def _dependencies(before: AnalysisReport, after: AnalysisReport) -> list[EdgeDiff]:
+    old = {(d.parent, d.child): d for d in before.dependencies}
+    new = {(d.parent, d.child): d for d in after.dependencies}
+    traces_before, traces_after = before.summary.traces, after.summary.traces
+    result = []
+    for key in old.keys() | new.keys():
+        a, b = old.get(key), new.get(key)
+        calls_before = _per_request(a.call_count, traces_before) if a else 0.0
+        calls_after = _per_request(b.call_count, traces_after) if b else 0.0
+        rate_before = _per_request(a.error_count, a.call_count) if a else 0.0
+        rate_after = _per_request(b.error_count, b.call_count) if b else 0.0
+        reasons = []
+        if a is None:
+            reasons.append("new")
+        elif b is None:
+            reasons.append("gone")
+        else:
+            if _moved(calls_before, calls_after, _MIN_CALLS_RATIO, _MIN_CALLS_DELTA):
+                reasons.append("calls per request")
+            if abs(rate_after - rate_before) >= 0.01:
+                reasons.append("error rate")
+        if reasons:
+            result.append(
+                EdgeDiff(
+                    key[0], key[1], calls_before, calls_after, rate_before, rate_after, reasons
+                )
+            )
+    result.sort(
+        key=lambda d: (-abs(d.calls_per_request_after - d.calls_per_request_before), d.parent)
+    )
+    return result
+
+
+def _ms(ns: float) -> str:
+    return f"{ns / 1e6:.1f} ms"
+
+
+def _headline(endpoints: Iterable[EndpointDiff], errors: list[ErrorOriginDiff]) -> list[str]:
+    lines = []
+    for endpoint in endpoints:
+        if endpoint.few_requests:
+            continue
+        p95 = endpoint.change("p95")
+        delta = endpoint.mean_after_ns - endpoint.mean_before_ns
+        if p95 is None or abs(p95) < 0.1:
+            continue
+        before, after = endpoint.percentile("p95")
+        line = (
+            f"{endpoint.service}: {endpoint.operation} p95 {_ms(before)} -> {_ms(after)} "
+            f"({p95:+.0%}), mean {delta / 1e6:+.1f} ms a request"
+        )
+        causes = [f for f in endpoint.contributors if f.delta_ns * delta > 0][:3]
+        if causes:
+            line += ": " + ", ".join(
+                f"{f.delta_ns / 1e6:+.1f} ms in {f.service}: {f.operation}" for f in causes
+            )
+        lines.append(line)
+    for error in errors:
+        if error.new and error.traces_after:
+            lines.append(
+                f"new error: {error.exception_type or 'error'} from {error.service}: "
+                f"{error.operation} in {error.share_after:.1%} of requests"
+            )
+    return lines[:6]
+
+
+def compare(
+    before: AnalysisReport,
+    after: AnalysisReport,
+    *,
+    top: int = 10,
+    min_requests: int = MIN_REQUESTS,
+) -> ReportDiff:
+    """The differences from ``before`` to ``after`` (see the module docstring)."""
+    endpoints, new_endpoints, gone_endpoints = _endpoints(before, after, top, min_requests)
+    errors = _errors(before, after)
+    return ReportDiff(
+        before=_side(before),
+        after=_side(after),
+        headline=_headline(endpoints, errors),
+        endpoints=endpoints,
+        new_endpoints=new_endpoints,
+        gone_endpoints=gone_endpoints,
+        operations=_operations(before, after),
+        errors=errors,
+        dependencies=_dependencies(before, after),
+    )

@@ -1,0 +1,154 @@
+"""The human rendering of ``spanscope diff``'s ``ReportDiff`` (rich, on standard output).
+
+Order: the headline (what a person in an incident needs first), then per endpoint the
+percentiles before -> after and where the change in time per request went (all requests and
+the slowest ones), then error origins that appeared or grew, operations whose calls per request
+or p95 moved, and service calls that changed.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from spanscope.compare import EndpointDiff, ReportDiff
+from spanscope.units import format_duration
+
+
+def _signed_ms(ns: float) -> str:
+    text = f"{ns / 1e6:+.1f} ms"
+    return f"[red]{text}[/]" if ns > 0 else f"[green]{text}[/]" if ns < 0 else text
+
+
+def _relative(before: float, after: float) -> str:
+    if not before:
+        return "new" if after else ""
+    change = (after - before) / before
+    style = "red" if change > 0.1 else "green" if change < -0.1 else "dim"
+    return f"[{style}]{change:+.0%}[/]"
+
+
+def _rate(value: float) -> str:
+    return f"{value:.1%}" if value else "0"
+
+
+def _side_line(label: str, side) -> str:
+    sources = ", ".join(side.sources[:2]) + (" ..." if len(side.sources) > 2 else "")
+    return f"{label}: {side.traces:,} traces, {side.spans:,} spans ({sources})"
+
+
+def _endpoint(console: Console, endpoint: EndpointDiff, top: int) -> None:
+    title = f"[bold]{endpoint.service}: {endpoint.operation}[/]"
+    if endpoint.few_requests:
+        title += " [dim](few requests: not judged)[/]"
+    console.print(title)
+    table = Table("", "requests", "p50", "p95", "p99", "mean", "error rate", box=None)
+    for label, latency, mean, rate in (
+        ("before", endpoint.latency_before, endpoint.mean_before_ns, endpoint.error_rate_before),
+        ("after", endpoint.latency_after, endpoint.mean_after_ns, endpoint.error_rate_after),
+    ):
+        table.add_row(
+            label,
+            f"{latency.count:,}",
+            format_duration(latency.p50_ns),
+            format_duration(latency.p95_ns),
+            format_duration(latency.p99_ns),
+            format_duration(mean),
+            _rate(rate),
+        )
+    table.add_row(
+        "change",
+        "",
+        _relative(*endpoint.percentile("p50")),
+        _relative(*endpoint.percentile("p95")),
+        _relative(*endpoint.percentile("p99")),
+        _relative(endpoint.mean_before_ns, endpoint.mean_after_ns),
+        _signed_points(endpoint.error_rate_after - endpoint.error_rate_before),
+    )
+    console.print(table)
+    movers = [frame for frame in endpoint.contributors if frame.delta_ns or frame.slow_delta_ns]
+    if movers:
+        where = Table(
+            "where the time per request changed (critical path)",
+            "before",
+            "after",
+            "change",
+            "slowest requests",
+            box=None,
+        )
+        for frame in movers[:top]:
+            where.add_row(
+                f"{frame.service}: {frame.operation}",
+                format_duration(frame.before_ns),
+                format_duration(frame.after_ns),
+                _signed_ms(frame.delta_ns),
+                _signed_ms(frame.slow_delta_ns),
+            )
+        console.print(where)
+    console.print()
+
+
+def _signed_points(change: float) -> str:
+    if abs(change) < 0.0005:
+        return ""
+    style = "red" if change > 0 else "green"
+    return f"[{style}]{change * 100:+.1f} pt[/]"
+
+
+def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None) -> None:
+    console = console or Console(highlight=False)
+    console.print(_side_line("before", result.before))
+    console.print(_side_line("after ", result.after))
+    console.print()
+    if result.headline:
+        console.print("[bold]what changed[/]")
+        for line in result.headline:
+            console.print(f"  • {line}", soft_wrap=True)
+    else:
+        console.print("[green]no endpoint moved by 10% or more at p95[/]")
+    console.print()
+    for endpoint in result.endpoints[:top]:
+        _endpoint(console, endpoint, top)
+    for label, names in (("new endpoints", result.new_endpoints), ("gone", result.gone_endpoints)):
+        if names:
+            console.print(f"[bold]{label}[/]: {', '.join(names[:top])}")
+    if result.errors:
+        table = Table(
+            "error origins that appeared or grew", "before", "after", "example trace", box=None
+        )
+        for error in result.errors[:top]:
+            what = f"{error.service}: {error.operation}"
+            if error.exception_type:
+                what += f" {error.exception_type}"
+            if error.new:
+                what = f"[red]new[/] {what}"
+            table.add_row(
+                what,
+                f"{error.traces_before:,} ({error.share_before:.1%})",
+                f"{error.traces_after:,} ({error.share_after:.1%})",
+                error.example_trace_id,
+            )
+        console.print(table)
+        console.print()
+    if result.operations:
+        table = Table("operations", "calls/request", "p95", "error rate", "why listed", box=None)
+        for op in result.operations[:top]:
+            table.add_row(
+                f"{op.service}: {op.operation}",
+                f"{op.calls_per_request_before:.2f} -> {op.calls_per_request_after:.2f}",
+                f"{format_duration(op.p95_before_ns)} -> {format_duration(op.p95_after_ns)}",
+                f"{_rate(op.error_rate_before)} -> {_rate(op.error_rate_after)}",
+                ", ".join(op.reasons),
+            )
+        console.print(table)
+        console.print()
+    if result.dependencies:
+        table = Table("service calls", "calls/request", "error rate", "why listed", box=None)
+        for edge in result.dependencies[:top]:
+            table.add_row(
+                f"{edge.parent} -> {edge.child}",
+                f"{edge.calls_per_request_before:.2f} -> {edge.calls_per_request_after:.2f}",
+                f"{_rate(edge.error_rate_before)} -> {_rate(edge.error_rate_after)}",
+                ", ".join(edge.reasons),
+            )
+        console.print(table)

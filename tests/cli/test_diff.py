@@ -1,0 +1,100 @@
+"""``spanscope diff`` through the real console script: the shop's current release against its
+next one (``generate --next-release``), from trace files in two formats and from a saved
+baseline report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .test_info_convert import spanscope
+
+
+@pytest.fixture(scope="module")
+def sides(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("diff")
+    before, after = folder / "before.jsonl", folder / "after.json"
+    assert (
+        spanscope("generate", "--traces", "1500", "--seed", "1", "-o", str(before)).returncode == 0
+    )
+    made = spanscope(
+        "generate",
+        "--traces",
+        "1500",
+        "--seed",
+        "2",
+        "--next-release",
+        "--to",
+        "jaeger",
+        "-o",
+        str(after),
+    )
+    assert made.returncode == 0, made.stderr
+    return before, after
+
+
+def test_text_report_says_what_changed_and_where(sides):
+    result = spanscope("diff", *map(str, sides))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "what changed" in out
+    assert "frontend: POST /api/checkout p95" in out
+    assert "inventory: SELECT shop.stock" in out
+    assert "new error: CarrierRateLimited" in out
+    assert "where the time per request changed" in out
+
+
+def test_json_and_a_saved_baseline_give_the_same_comparison(sides, tmp_path):
+    before, after = sides
+    direct = spanscope("diff", str(before), str(after), "--json")
+    assert direct.returncode == 0, direct.stderr
+    saved = tmp_path / "baseline.json"
+    analysed = spanscope("analyze", str(before), "--json", "--top", "1000")
+    assert analysed.returncode == 0, analysed.stderr
+    saved.write_text(analysed.stdout)
+    from_saved = spanscope("diff", str(saved), str(after), "--json")
+    assert from_saved.returncode == 0, from_saved.stderr
+    first, second = json.loads(direct.stdout), json.loads(from_saved.stdout)
+    assert first == second
+    assert first["before"]["traces"] == first["after"]["traces"] == 1500
+
+
+@pytest.mark.parametrize(
+    ("gate", "code", "message"),
+    [
+        (["--fail-if-slower", "50%"], 1, "POST /api/checkout p95"),
+        (["--fail-if-slower", "5000%"], 0, ""),
+        (["--fail-if-slower", "5%", "--percentile", "p50", "--ignore-below", "1h"], 0, ""),
+        (["--fail-if-errors-rise", "1%"], 1, "error rate"),
+        (["--fail-if-errors-rise", "50"], 0, ""),
+    ],
+)
+def test_gates_exit_1_exactly_when_they_trip(sides, gate, code, message):
+    result = spanscope("diff", *map(str, sides), "--json", *gate)
+    assert result.returncode == code, result.stderr
+    if message:
+        assert "regression:" in result.stderr and message in result.stderr
+    json.loads(result.stdout)  # the comparison is printed either way
+
+
+def test_a_side_that_cannot_be_read_is_named_and_exits_2(sides, tmp_path):
+    result = spanscope("diff", str(tmp_path / "missing.jsonl"), str(sides[1]))
+    assert result.returncode == 2
+    assert "missing.jsonl" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_percentage_is_a_usage_error(sides):
+    result = spanscope("diff", *map(str, sides), "--fail-if-slower", "lots")
+    assert result.returncode == 2
+    assert "--fail-if-slower" in result.stderr
+
+
+def test_more_files_per_side(sides, tmp_path):
+    before, after = sides
+    extra = tmp_path / "more.jsonl"
+    assert spanscope("generate", "--traces", "300", "--seed", "9", "-o", str(extra)).returncode == 0
+    result = spanscope("diff", str(before), str(after), "--before-also", str(extra), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["before"]["traces"] == 1800

@@ -1,0 +1,102 @@
+"""``compare`` on real analyses of the synthetic shop: the current release against the next one,
+which has a planted regression (a stock query 4x slower, a carrier that rate-limits quotes)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spanscope.analysis.analyze import analyze
+from spanscope.analysis.results import AnalysisOptions
+from spanscope.assembly import assemble
+from spanscope.compare import compare
+from spanscope.synthetic import generate_spans
+
+OPTIONS = AnalysisOptions(top=1000)
+CHECKOUT = ("frontend", "POST /api/checkout")
+
+
+def report(seed: int, next_release: bool = False, traces: int = 2000):
+    return analyze(assemble(generate_spans(traces, seed=seed, next_release=next_release)), OPTIONS)
+
+
+@pytest.fixture(scope="module")
+def diff():
+    return compare(report(1), report(2, next_release=True))
+
+
+def profile_of(analysis, item):
+    key = (item.service, item.operation)
+    return next(p for p in analysis.profiles if (p.service, p.operation) == key)
+
+
+def endpoint(result, key):
+    (found,) = [e for e in result.endpoints if (e.service, e.operation) == key]
+    return found
+
+
+def test_the_regression_is_found_where_it_was_planted(diff):
+    checkout = endpoint(diff, CHECKOUT)
+    assert not checkout.few_requests
+    assert checkout.change("p95") > 0.5
+    top = checkout.contributors[0]
+    assert (top.service, top.operation) == ("inventory", "SELECT shop.stock")
+    assert top.delta_ns > 10e6  # ms a request: items x (6 - 1.5) ms
+    assert diff.headline[0].startswith("frontend: POST /api/checkout p95")
+    assert "inventory: SELECT shop.stock" in diff.headline[0]
+
+
+def test_the_new_error_and_the_new_dependency(diff):
+    (carrier,) = [e for e in diff.errors if e.exception_type == "CarrierRateLimited"]
+    assert carrier.new and carrier.traces_before == 0 and carrier.traces_after > 0
+    assert carrier.service == "shipping"
+    assert any(line.startswith("new error: CarrierRateLimited") for line in diff.headline)
+    edges = {(d.parent, d.child): d for d in diff.dependencies}
+    assert edges["shipping", "api.carrier.example"].reasons == ["new"]
+    checkout = endpoint(diff, CHECKOUT)
+    assert checkout.error_rate_after > checkout.error_rate_before
+
+
+def test_unchanged_endpoints_do_not_make_headlines(diff):
+    products = endpoint(diff, ("frontend", "GET /api/products/{id}"))
+    assert abs(products.change("p95")) < 0.1
+    assert not any("GET /api/products" in line for line in diff.headline)
+
+
+def test_per_operation_changes_add_up_to_the_change_in_mean_latency(diff):
+    for item in diff.endpoints:
+        total = sum(frame.delta_ns for frame in item.contributors)
+        if len(item.contributors) < 10:  # top=10 kept them all
+            assert math.isclose(total, item.mean_after_ns - item.mean_before_ns, abs_tol=1.0)
+
+
+def test_a_data_set_against_itself_changes_nothing():
+    same = report(3, traces=500)
+    result = compare(same, same)
+    assert result.headline == []
+    assert result.errors == result.operations == result.dependencies == []
+    assert result.new_endpoints == result.gone_endpoints == []
+    for item in result.endpoints:
+        assert item.mean_after_ns == item.mean_before_ns
+        assert all(frame.delta_ns == 0 == frame.slow_delta_ns for frame in item.contributors)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 10_000), st.booleans())
+def test_deltas_always_add_up(seed_before, seed_after, next_release):
+    before = report(seed_before, traces=120)
+    after = report(seed_after, next_release=next_release, traces=120)
+    result = compare(before, after, top=1000)
+    for item in result.endpoints:
+        total = sum(frame.delta_ns for frame in item.contributors)
+        assert math.isclose(total, item.mean_after_ns - item.mean_before_ns, abs_tol=1.0)
+        slow_total = sum(frame.slow_delta_ns for frame in item.contributors)
+        profile_after = profile_of(after, item)
+        profile_before = profile_of(before, item)
+        expected = profile_after.slow_critical_ns / max(profile_after.slow_traces, 1) - (
+            profile_before.slow_critical_ns / max(profile_before.slow_traces, 1)
+        )
+        assert math.isclose(slow_total, expected, abs_tol=1.0)
