@@ -41,10 +41,12 @@ COMMANDS: dict[str, str] = {
 SUMMARIES: dict[str, str] = {
     "analyze": "Find what made requests slow or fail, and what to fix first.",
     "convert": "Convert trace files between formats.",
+    "diff": "Compare two sets of traces: what got slower or fails more, and why.",
     "flamegraph": "Write a flame graph as SVG (opens in a browser: click to zoom, hover for "
     "details).",
     "generate": "Write synthetic traces of a small online shop with known problems.",
     "info": "Show what is in trace files: format, traces, spans, services, time range, problems.",
+    "lint": "Check how well services are instrumented, and say what to fix.",
     "load": "Replay trace files into a running server.",
     "propagation": "Check trace-context propagation: W3C traceparent/tracestate/baggage, B3 "
     "(single and multi), Jaeger uber-trace-id, AWS X-Ray.",

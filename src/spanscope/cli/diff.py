@@ -153,11 +153,14 @@ def diff(
     strict: bool,
     no_adjust_skew: bool,
 ) -> None:
-    """Compare two sets of traces (before and after a deploy, yesterday and
-    today): which endpoints got slower or fail more, and where on the critical
-    path the extra time went, operation by operation, for all requests and for
-    the slowest 5%. Also: operations whose calls per request changed (a new N+1
-    loop), new error origins, and service calls that changed.
+    """Compare two sets of traces: what got slower or fails more, and why.
+
+    BEFORE and AFTER are e.g. before and after a deploy, or yesterday and today.
+    For each endpoint: its percentiles and error rate on both sides, and where
+    on the critical path the time per request changed, operation by operation,
+    for all requests and for the slowest 5%. Also: operations whose calls per
+    request changed (a new N+1 loop), new error origins, and service calls that
+    changed.
 
     Each side is trace files (any format) or a report saved with
     `spanscope analyze --json --top 1000`, e.g. a baseline kept in CI.

@@ -66,11 +66,12 @@ def lint(
     strict: bool,
     no_adjust_skew: bool,
 ) -> None:
-    """Check how well services are instrumented: broken traces, errors not marked
-    as errors, calls without a kind or target, ids in span names, credentials in
-    attributes, deprecated attribute names... Each finding says why it matters
-    and how to fix it; each service gets a score (its share of spans with no
-    error or warning).
+    """Check how well services are instrumented, and say what to fix.
+
+    Broken traces, errors not marked as errors, calls without a kind or target,
+    ids in span names, credentials in attributes, deprecated attribute names...
+    Each finding says why it matters and how to fix it; each service gets a
+    score (its share of spans with no error or warning).
 
     Exit status: 0 clean enough, 1 a finding at --fail-on or worse (default:
     error), 2 an input could not be read or a bad option.
