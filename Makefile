@@ -39,6 +39,9 @@ demo: $(STAMP)
 	$(BIN)/spanscope servicemap $(DEMO)/shop.jsonl -o $(DEMO)/servicemap.html
 	$(BIN)/spanscope sample $(DEMO)/shop.jsonl -p errors -p 'latency>=300ms' -p probability=5% \
 	  -o $(DEMO)/shop-sampled.jsonl
+	@echo "== the next release of the shop: what got slower, and where the time went"
+	$(BIN)/spanscope generate --traces 3000 --seed 7 --next-release -o $(DEMO)/shop-next.jsonl
+	$(BIN)/spanscope diff $(DEMO)/shop.jsonl $(DEMO)/shop-next.jsonl --top 3
 	$(BIN)/spanscope info $(SAMPLES)
 	$(BIN)/spanscope analyze $(SAMPLES) --top 5
 	@echo
