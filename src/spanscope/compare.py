@@ -295,7 +295,8 @@ def _errors(before: AnalysisReport, after: AnalysisReport) -> list[ErrorOriginDi
         share_after = (b.traces if b else 0) / traces_after
         if b is not None and a is not None and share_after <= share_before * 1.25:
             continue  # about as common as before
-        example = b or a
+        example = b if b is not None else a
+        assert example is not None  # the key came from one side or the other
         result.append(
             ErrorOriginDiff(
                 group_key[0],

@@ -167,9 +167,9 @@ class Linter:
             for rule, detail in span_findings(span):
                 if rule in enabled:
                     self._record(trace_id, span, rule, detail, flagged)
-        for span, rule, detail in trace_findings(trace):
+        for found_in, rule, detail in trace_findings(trace):
             if rule in enabled:
-                self._record(trace_id, span, rule, detail, flagged)
+                self._record(trace_id, found_in, rule, detail, flagged)
         for span in trace.spans:
             severity = flagged.get(id(span))
             if severity is None:
