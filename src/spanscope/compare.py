@@ -34,6 +34,8 @@ MIN_REQUESTS = 20
 _MIN_CALLS_RATIO = 1.25
 _MIN_CALLS_DELTA = 0.5
 _MIN_P95_RATIO = 1.2
+_MIN_P95_DELTA_NS = 1_000_000
+_MIN_RATE_DELTA = 0.01  # error rates: one point
 
 
 class Side(msgspec.Struct):
@@ -221,19 +223,19 @@ def _operations(before: AnalysisReport, after: AnalysisReport) -> list[Operation
         p95_after = b.latency.p95_ns if b else 0
         rate_before = a.error_rate if a else 0.0
         rate_after = b.error_rate if b else 0.0
-        reasons = []
-        if a is None:
-            reasons.append("new")
-        elif b is None:
-            reasons.append("gone")
-        else:
-            if _moved(calls_before, calls_after, _MIN_CALLS_RATIO, _MIN_CALLS_DELTA):
-                reasons.append("calls per request")
-            enough = min(a.latency.count, b.latency.count) >= MIN_REQUESTS
-            if enough and _moved(p95_before, p95_after, _MIN_P95_RATIO, 1_000_000):
-                reasons.append("p95")
-            if enough and abs(rate_after - rate_before) >= 0.01:
-                reasons.append("error rate")
+        # Percentiles and rates of a handful of calls are noise: judged only with enough.
+        enough = (
+            a is not None
+            and b is not None
+            and min(a.latency.count, b.latency.count) >= MIN_REQUESTS
+        )
+        reasons = _reasons(
+            a is not None,
+            b is not None,
+            (calls_before, calls_after),
+            (rate_before, rate_after) if enough else None,
+            (p95_before, p95_after) if enough else None,
+        )
         if reasons:
             result.append(
                 OperationDiff(
@@ -265,6 +267,28 @@ def _moved(before: float, after: float, ratio: float, delta: float) -> bool:
     """Changed by more than ``ratio`` either way and by more than ``delta``."""
     low, high = sorted((before, after))
     return high - low > delta and (low == 0 or high / low > ratio)
+
+
+def _reasons(
+    in_before: bool,
+    in_after: bool,
+    calls: tuple[float, float],
+    error_rates: tuple[float, float] | None,
+    p95: tuple[int, int] | None = None,
+) -> list[str]:
+    """Why an operation or a service call is listed (empty: it is not)."""
+    if not in_before:
+        return ["new"]
+    if not in_after:
+        return ["gone"]
+    reasons = []
+    if _moved(*calls, _MIN_CALLS_RATIO, _MIN_CALLS_DELTA):
+        reasons.append("calls per request")
+    if p95 is not None and _moved(*p95, _MIN_P95_RATIO, _MIN_P95_DELTA_NS):
+        reasons.append("p95")
+    if error_rates is not None and abs(error_rates[1] - error_rates[0]) >= _MIN_RATE_DELTA:
+        reasons.append("error rate")
+    return reasons
 
 
 def _errors(before: AnalysisReport, after: AnalysisReport) -> list[ErrorOriginDiff]:
@@ -327,16 +351,9 @@ def _dependencies(before: AnalysisReport, after: AnalysisReport) -> list[EdgeDif
         calls_after = _per_request(b.call_count, traces_after) if b else 0.0
         rate_before = _per_request(a.error_count, a.call_count) if a else 0.0
         rate_after = _per_request(b.error_count, b.call_count) if b else 0.0
-        reasons = []
-        if a is None:
-            reasons.append("new")
-        elif b is None:
-            reasons.append("gone")
-        else:
-            if _moved(calls_before, calls_after, _MIN_CALLS_RATIO, _MIN_CALLS_DELTA):
-                reasons.append("calls per request")
-            if abs(rate_after - rate_before) >= 0.01:
-                reasons.append("error rate")
+        reasons = _reasons(
+            a is not None, b is not None, (calls_before, calls_after), (rate_before, rate_after)
+        )
         if reasons:
             result.append(
                 EdgeDiff(
