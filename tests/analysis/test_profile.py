@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from spanscope.analysis.profile import build_profile, fix_first, folded_stacks
+from spanscope.analysis.critical_path import critical_time
+from spanscope.analysis.profile import ProfileCollector, build_profile, fix_first, folded_stacks
+from spanscope.assembly import build_trace
+from spanscope.model import Span, SpanKind
 from tests.analysis.builders import MS, build_all, span
 
 
@@ -69,3 +74,45 @@ def test_fix_first_ranks_slow_time(traces):
     ranked = fix_first(build_profile(traces), limit=2)
     assert [(c.service, c.operation) for c in ranked] == [("db", "SELECT"), ("cache", "GET")]
     assert ranked[0].endpoint_operation == "GET /x"
+
+
+@st.composite
+def _traces(draw):
+    """Several traces of up to 20 spans: services, kinds, FOLLOWS_FROM, back-to-back calls,
+    zero-length and unclosed spans, orphans (a parent that is not in the trace)."""
+    traces = []
+    for number in range(draw(st.integers(1, 4))):
+        spans = []
+        for index in range(draw(st.integers(1, 20))):
+            start = draw(st.integers(0, 60)) if index else 0
+            length = draw(st.sampled_from([0, 1, 5, 10, 30, 100]))
+            parent = ""
+            if index:
+                parent = f"{draw(st.integers(1, index + 2)):016x}"  # index+2: missing, an orphan
+            spans.append(
+                Span(
+                    trace_id=f"{number + 1:032x}",
+                    span_id=f"{index + 1:016x}",
+                    parent_span_id=parent,
+                    name=draw(st.sampled_from(["a", "b", "c"])),
+                    service_name=draw(st.sampled_from(["x", "y"])),
+                    start_ns=start,
+                    end_ns=0 if draw(st.integers(0, 9)) == 0 else start + length,
+                    kind=draw(st.sampled_from(list(SpanKind))),
+                    follows_from=draw(st.integers(0, 5)) == 0,
+                )
+            )
+        traces.append(build_trace(spans[0].trace_id, spans))
+    return traces
+
+
+@settings(max_examples=300, deadline=None)
+@given(_traces(), st.booleans())
+def test_one_walk_profile_is_the_analyzers(traces, strict: bool) -> None:
+    """``ProfileCollector.add_critical_path`` (what ``analyze --folded -`` uses) gives the
+    profile of ``add`` with ``critical_time``, as ``Analyzer`` does, slow traces included."""
+    walked, summed = ProfileCollector(0.3), ProfileCollector(0.3)
+    for trace in traces:
+        walked.add_critical_path(trace, strict)
+        summed.add(trace, None, critical_time(trace, strict=strict))
+    assert walked.profile() == summed.profile()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
 import msgspec
@@ -30,12 +31,12 @@ import msgspec
 from spanscope.analysis.critical_path import (
     CriticalSection,
     critical_path,
-    critical_time,
     critical_time_by_span,
 )
-from spanscope.model import Span, Trace
+from spanscope.model import Span, SpanKind, Trace
 
 SLOW_FRACTION = 0.05
+_PRODUCER, _CONSUMER = SpanKind.PRODUCER, SpanKind.CONSUMER
 
 
 def _frame_text(service: str, operation: str) -> str:
@@ -186,6 +187,83 @@ class ProfileCollector:
             else:
                 memo[span_id] = stack
             local[stack] = local.get(stack, 0) + ns
+        self._record(root, local)
+
+    def add_critical_path(self, trace: Trace, strict: bool = False) -> None:
+        """``add(trace, None, critical_time(trace, strict=strict))`` in one walk: the stack
+        of each span on the path is known from its parent's as the walk goes down, so no span
+        is looked up again. The same profile (this is ``critical_time``'s walk, step for
+        step; tests/analysis/test_profile.py compares the two on every kind of trace)."""
+        if not trace.roots:
+            return
+        root = trace.root
+        children_of = trace.children
+        intern = self._intern
+        parents = self._parent
+        frames = self._frame
+        local: dict[int, int] = {}
+        end = root.end_ns
+        work = [(root, root.start_ns, end if end > root.start_ns else root.start_ns, -1)]
+        while work:
+            span, start, end, above = work.pop()
+            own = end - start
+            if not own:
+                continue  # a zero window: everything under it is clamped to nothing
+            key = (above, span.service_name, span.name)
+            stack = intern.get(key)
+            if stack is None:
+                stack = intern[key] = len(parents)
+                parents.append(above)
+                frames.append(key[1:])
+            below = children_of.get(span.span_id)
+            if below:
+                producer = span.kind == _PRODUCER
+                keyed: list[tuple[int, int, int, Span]] = []
+                for index, child in enumerate(below):
+                    if child.follows_from or (producer and child.kind == _CONSUMER):
+                        continue  # not blocking
+                    c_start = child.start_ns
+                    c_end = child.end_ns
+                    if c_end < c_start:
+                        c_end = c_start
+                    if c_start >= start:
+                        if c_start >= end:
+                            continue
+                        if c_end > end:
+                            c_end = end
+                    else:
+                        if c_end <= start:
+                            continue
+                        c_start = start
+                        if c_end > end:
+                            c_end = end
+                    keyed.append((c_end, -index, c_start, child))
+                if len(keyed) == 1:
+                    c_end, _, c_start, child = keyed[0]
+                    own -= c_end - c_start
+                    work.append((child, c_start, c_end, stack))
+                elif keyed:
+                    keyed.sort()
+                    ends = [item[0] for item in keyed]
+                    position = len(keyed)
+                    while True:
+                        c_end, _, c_start, child = keyed[position - 1]
+                        own -= c_end - c_start
+                        work.append((child, c_start, c_end, stack))
+                        if strict:
+                            position = bisect_left(ends, c_start, 0, position - 1)
+                        else:
+                            position = bisect_right(ends, c_start, 0, position - 1)
+                            while position and keyed[position - 1][2] >= c_start:
+                                position -= 1
+                        if not position:
+                            break
+            if own:
+                local[stack] = local.get(stack, 0) + own
+        self._record(root, local)
+
+    def _record(self, root: Span, local: dict[int, int]) -> None:
+        """Charge one trace's critical time per stack (``local``) to its endpoint."""
         key = (root.service_name, root.name)
         endpoint = self._endpoints.get(key)
         if endpoint is None:
@@ -299,7 +377,7 @@ class ProfileAnalyzer:
 
     def add(self, trace: Trace) -> None:
         if trace.spans and trace.roots:  # the traces Analyzer.add counts
-            self.profiles.add(trace, None, critical_time(trace, strict=self.strict))
+            self.profiles.add_critical_path(trace, self.strict)
 
     def merge(self, other: ProfileAnalyzer) -> None:
         """As ``Analyzer.merge``: ``other``'s traces came after these."""

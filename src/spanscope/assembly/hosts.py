@@ -17,7 +17,6 @@ Jaeger, an unknown host is compared against its parent every time).
 
 from __future__ import annotations
 
-import ipaddress
 from typing import NamedTuple
 
 from spanscope.model import AttributeValue, Span
@@ -48,8 +47,12 @@ def _host_text(value: AttributeValue) -> str:
     if isinstance(value, bool):
         return ""
     if isinstance(value, int):
+        import ipaddress  # here: only addresses given as numbers or bytes need it
+
         return str(ipaddress.IPv4Address(value & 0xFFFFFFFF))
     if isinstance(value, bytes) and len(value) in (4, 16):
+        import ipaddress
+
         address = ipaddress.ip_address(value)
         mapped = getattr(address, "ipv4_mapped", None)
         return str(mapped or address)

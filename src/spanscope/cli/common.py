@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -214,7 +213,7 @@ def display_name(source: str) -> str:
 
 def _size(source: str) -> int | None:
     try:
-        return Path(source).stat().st_size if source != "-" and Path(source).is_file() else None
+        return os.path.getsize(source) if source != "-" and os.path.isfile(source) else None
     except OSError:
         return None
 

@@ -23,13 +23,15 @@ import importlib
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats.detect import UnknownFormat, detect_format
 from spanscope.formats.source import display_name, open_source
 from spanscope.model import Span
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)

@@ -244,21 +244,23 @@ def _read(data: bytes, source: str) -> list[Span]:
             if len(span_id) != 16 or span_id.strip(hex_digits) or span_id == zero_span:
                 span_id = _id(span_id, 16)
             references = raw.references
-            if not references:
-                if raw.parentSpanID in _ZERO_IDS:
-                    parent_id, follows_from = "", False
+            if references and len(references) == 1 and not raw.parentSpanID:
+                # One reference to a parent in the same trace, as SpanReader takes it.
+                reference = references[0]
+                parent_id = reference.spanID
+                ref_type = reference.refType
+                if (
+                    ref_type in _PARENT_TYPES
+                    and reference.traceID == raw.traceID
+                    and len(parent_id) == 16
+                    and not parent_id.strip(hex_digits)
+                    and parent_id != zero_span
+                ):
+                    follows_from = ref_type != child_of
                 else:
                     parent_id, follows_from = _references(raw, trace_id, source)
-            elif (  # one reference to a parent in the same trace, as SpanReader takes it
-                len(references) == 1
-                and not raw.parentSpanID
-                and (ref_type := references[0].refType) in _PARENT_TYPES
-                and references[0].traceID == raw.traceID
-                and len(parent_id := references[0].spanID) == 16
-                and not parent_id.strip(hex_digits)
-                and parent_id != zero_span
-            ):
-                follows_from = ref_type != child_of
+            elif not references and raw.parentSpanID in _ZERO_IDS:
+                parent_id, follows_from = "", False
             else:
                 parent_id, follows_from = _references(raw, trace_id, source)
             tags = bytes(raw.tags)
@@ -296,7 +298,7 @@ def _read(data: bytes, source: str) -> list[Span]:
                     "",
                     raw.flags,
                     follows_from,
-                    warnings=list(raw.warnings) if raw.warnings else [],
+                    warnings=raw.warnings or [],  # the decoded list itself: not shared
                 )
             )
     if not spans:

@@ -10,7 +10,6 @@ only for a missing id.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,6 +79,8 @@ if Span.__struct_fields__[: len(_SPAN_ORDER)] != _SPAN_ORDER:  # pragma: no cove
 
 def hex_id_for(text: str, width: int) -> str:
     """The stable hex id (``width`` digits) that the reader gives the non-hex id ``text``."""
+    import hashlib  # here: OpenSSL takes milliseconds to load, and few inputs need it
+
     return hashlib.blake2b(text.encode(), digest_size=width // 2).hexdigest()
 
 

@@ -15,6 +15,7 @@ millions of them, which the cyclic garbage collector would otherwise walk again 
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import msgspec
@@ -125,15 +126,25 @@ class Probe(msgspec.Struct, gc=False):
 
 
 class Decoders:
-    """The decoders of one flavour: a top-level value, an array of traces, of spans."""
-
-    __slots__ = ("spans", "top", "traces", "typed")
+    """The decoders of one flavour: a top-level value, an array of traces, of spans. Each is
+    made on first use: making them costs milliseconds of start-up (msgspec works out the
+    generic types), and most runs need one or two."""
 
     def __init__(self, tag: Any, typed: bool) -> None:
         self.typed = typed
-        self.top = msgspec.json.Decoder(Document[tag] | list[msgspec.Raw])  # type: ignore[valid-type]
-        self.traces = msgspec.json.Decoder(list[RawTrace[tag]])  # type: ignore[valid-type]
-        self.spans = msgspec.json.Decoder(list[RawSpan[tag]])  # type: ignore[valid-type]
+        self._tag = tag
+
+    @cached_property
+    def top(self) -> msgspec.json.Decoder:
+        return msgspec.json.Decoder(Document[self._tag] | list[msgspec.Raw])  # type: ignore[name-defined]
+
+    @cached_property
+    def traces(self) -> msgspec.json.Decoder:
+        return msgspec.json.Decoder(list[RawTrace[self._tag]])  # type: ignore[name-defined]
+
+    @cached_property
+    def spans(self) -> msgspec.json.Decoder:
+        return msgspec.json.Decoder(list[RawSpan[self._tag]])  # type: ignore[name-defined]
 
 
 CHECKED = Decoders(TypedTag, typed=True)

@@ -12,17 +12,19 @@ reading a small one. Bigger inputs, stdin and pipes are streamed.
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from spanscope.errors import InputError
+
+if TYPE_CHECKING:
+    import gzip
+    from pathlib import Path
 
 HEAD_SIZE = 64 * 1024
 SMALL_FILE = 16 * 1024 * 1024  # read whole, at once; bigger inputs are streamed
@@ -147,6 +149,8 @@ def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
         head = _read_head(tail, HEAD_SIZE)
         stream: BinaryIO = PrefixedStream(head, tail)  # type: ignore[assignment]
         if head.startswith(GZIP_MAGIC):
+            import gzip  # here: most inputs are not compressed
+
             stream = gzip.GzipFile(fileobj=io.BufferedReader(stream), mode="rb")  # type: ignore[arg-type]
             try:
                 head = _read_head(stream, HEAD_SIZE)
@@ -172,7 +176,7 @@ class _GzipErrors(io.RawIOBase):
     def _guard(self, call):
         try:
             return call()
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
             raise InputError(
                 self._name, "gzip stream", f"truncated or corrupt gzip data: {exc}"
             ) from None
