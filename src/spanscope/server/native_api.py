@@ -7,6 +7,8 @@
 - ``GET /api/v1/analysis?service=...`` — the analysis report (same JSON as ``analyze --json``)
   for the traces a search finds; search parameters as Jaeger's ``/api/traces``;
 - ``GET /api/v1/export?service=...&format=zipkin-v2`` — the traces a search finds, in any format;
+- ``GET /api/v1/lint`` and ``/api/v1/diff`` — instrumentation quality and what changed, for
+  the traces a search finds (``spanscope.server.insight_api``);
 - ``GET /api/v1/openapi.json`` — the OpenAPI description of these routes.
 Errors, here and in the whole API, are one JSON shape: ``{"error": {"status", "message"}}``.
 """
@@ -28,6 +30,7 @@ from spanscope.assembly import assemble, build_trace
 from spanscope.formats import FORMATS, encode_spans, resolve_format
 from spanscope.model import InvalidIdError, Span, normalize_trace_id
 from spanscope.report import encode_report
+from spanscope.server.insight_api import InsightApi, openapi_paths
 from spanscope.server.jaeger_api import QueryError, parse_trace_query
 
 _MEDIA = {
@@ -70,6 +73,7 @@ class NativeApi:
             Route("/api/v1/traces/{trace_id}/analysis", self._guard(self.trace_analysis)),
             Route("/api/v1/analysis", self._guard(self.search_analysis)),
             Route("/api/v1/export", self._guard(self.export_search)),
+            *InsightApi(self.store).routes(),
         ]
 
     @staticmethod
@@ -214,6 +218,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": {"description": "The traces."}, "400": error},
                 }
             },
+            **openapi_paths(_search_parameters(), error),
         },
         "components": {
             "schemas": {

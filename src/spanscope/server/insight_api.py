@@ -1,0 +1,148 @@
+"""The native API's two questions about many traces at once, besides the analysis report:
+
+- ``GET /api/v1/lint?service=...`` — instrumentation quality of the traces a search finds (the
+  ``spanscope lint --json`` report, ``schemas/lint-report.schema.json``);
+- ``GET /api/v1/diff?service=...`` — what changed (the ``spanscope diff --json`` comparison):
+  the search's window against a baseline window, by default the window just before it of the
+  same length ("the last hour against the hour before"); ``baseOffset=1d`` compares with the
+  same window a day earlier, ``baseStart``/``baseEnd`` (microseconds, like ``start``/``end``)
+  name the baseline window outright.
+
+Search parameters are Jaeger's (``service``, ``operation``, ``tags``, ``start``, ``end``,
+``lookback``, ``limit``...); both sides of a diff use the same ones but the window. Errors are the
+native API's JSON shape.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import msgspec
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from spanscope.analysis.analyze import analyze
+from spanscope.analysis.results import AnalysisOptions
+from spanscope.assembly import assemble
+from spanscope.compare import compare
+from spanscope.quality.linter import lint
+from spanscope.server.jaeger_api import QueryError, parse_trace_query
+from spanscope.store.base import TraceQuery
+from spanscope.units import parse_duration
+
+# Operations per endpoint kept by each side's analysis (see ``spanscope.cli.diff``).
+_PROFILE_DEPTH = 1000
+
+
+def _micros(request: Request, name: str) -> int | None:
+    text = request.query_params.get(name)
+    if not text:
+        return None
+    if not text.isdigit():
+        raise QueryError(f"bad {name!r} {text!r}: expected microseconds since the epoch")
+    return int(text) * 1000
+
+
+def baseline_query(request: Request, query: TraceQuery) -> TraceQuery:
+    """The baseline window's search: ``query`` with its window moved (see the module doc)."""
+    start, end = query.start_time_min, query.start_time_max
+    assert start is not None and end is not None  # parse_trace_query always sets both
+    base_start, base_end = _micros(request, "baseStart"), _micros(request, "baseEnd")
+    if (base_start is None) != (base_end is None):
+        raise QueryError("give both 'baseStart' and 'baseEnd', or neither")
+    if base_start is None or base_end is None:
+        offset_text = request.query_params.get("baseOffset")
+        try:
+            offset = parse_duration(offset_text) if offset_text else end - start
+        except ValueError as exc:
+            raise QueryError(f"bad 'baseOffset': {exc}") from None
+        base_start, base_end = start - offset, end - offset
+    if base_start >= base_end:
+        raise QueryError("the baseline window is empty: 'baseStart' must be before 'baseEnd'")
+    return dataclasses.replace(query, start_time_min=base_start, start_time_max=base_end)
+
+
+class InsightApi:
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/api/v1/lint", self._guard(self.lint)),
+            Route("/api/v1/diff", self._guard(self.diff)),
+        ]
+
+    @staticmethod
+    def _guard(handler):
+        from spanscope.server.native_api import error_response
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except QueryError as exc:
+                return error_response(str(exc), exc.status)
+
+        return guarded
+
+    def _spans(self, query: TraceQuery) -> list:
+        return [span for trace in self.store.find_traces(query) for span in trace]
+
+    async def lint(self, request: Request) -> Response:
+        query = parse_trace_query(request)
+
+        def work() -> bytes:
+            return msgspec.json.encode(lint(assemble(self._spans(query))))
+
+        return Response(await run_in_threadpool(work), media_type="application/json")
+
+    async def diff(self, request: Request) -> Response:
+        after_query = parse_trace_query(request)
+        before_query = baseline_query(request, after_query)
+        options = AnalysisOptions(top=_PROFILE_DEPTH)
+
+        def work() -> bytes:
+            before = analyze(assemble(self._spans(before_query)), options)
+            after = analyze(assemble(self._spans(after_query)), options)
+            return msgspec.json.encode(compare(before, after))
+
+        return Response(await run_in_threadpool(work), media_type="application/json")
+
+
+def openapi_paths(search_parameters: list[dict[str, Any]], error: dict[str, Any]) -> dict:
+    """This module's routes for the native API's OpenAPI document."""
+
+    def param(name: str, description: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "in": "query",
+            "description": description,
+            "schema": {"type": "string"},
+        }
+
+    return {
+        "/api/v1/lint": {
+            "get": {
+                "summary": "Instrumentation quality (lint --json) of the traces a search finds.",
+                "parameters": search_parameters,
+                "responses": {"200": {"description": "The lint report."}, "400": error},
+            }
+        },
+        "/api/v1/diff": {
+            "get": {
+                "summary": "What changed (diff --json): the search's window against a baseline.",
+                "parameters": [
+                    *search_parameters,
+                    param(
+                        "baseOffset",
+                        "Baseline = the window this much earlier (default: its length).",
+                    ),
+                    param("baseStart", "Baseline window start, microseconds since the epoch."),
+                    param("baseEnd", "Baseline window end, microseconds since the epoch."),
+                ],
+                "responses": {"200": {"description": "The comparison."}, "400": error},
+            }
+        },
+    }

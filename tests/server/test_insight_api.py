@@ -1,0 +1,128 @@
+"""``/api/v1/lint`` and ``/api/v1/diff`` on a real server: the shop's current release is sent
+over OTLP/HTTP for one hour of its clock, its next release (with the planted regression) for the
+next hour, and the API compares the hours and checks the instrumentation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import jsonschema
+import pytest
+
+from spanscope.formats import encode_spans
+from spanscope.synthetic import generate_spans
+
+from .conftest import start_server, stop_server
+
+HOUR_NS = 3600 * 10**9
+T0 = 1_764_150_000_000_000_000
+TRACES = 400
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "schemas/lint-report.schema.json").read_text()
+)
+
+
+def send(server, spans) -> None:
+    spans = list(spans)
+    for first in range(0, len(spans), 2000):
+        body = encode_spans(spans[first : first + 2000], "otlp-proto")
+        answer = httpx.post(
+            f"{server.http}/v1/traces",
+            content=body,
+            headers={"Content-Type": "application/x-protobuf"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running, thread = start_server(tmp_path_factory.mktemp("insight") / "traces.duckdb")
+    send(running, generate_spans(TRACES, seed=1, start_ns=T0))
+    # A second in: windows include both ends, and the first trace starts at the window start.
+    send(running, generate_spans(TRACES, seed=2, start_ns=T0 + HOUR_NS + 10**9, next_release=True))
+    yield running
+    stop_server(running, thread)
+
+
+def window(start_ns: int, end_ns: int) -> dict[str, str]:
+    return {
+        "service": "frontend",
+        "limit": "1500",
+        "start": str(start_ns // 1000),
+        "end": str(end_ns // 1000),
+    }
+
+
+def get(server, path: str, params: dict[str, str]) -> httpx.Response:
+    return httpx.get(f"{server.ui}{path}", params=params, timeout=60)
+
+
+def test_diff_of_the_second_hour_against_the_first(server):
+    # The default baseline is the window just before, of the same length.
+    answer = get(server, "/api/v1/diff", window(T0 + HOUR_NS, T0 + 2 * HOUR_NS))
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["before"]["traces"] == result["after"]["traces"] == TRACES
+    (checkout,) = [e for e in result["endpoints"] if e["operation"] == "POST /api/checkout"]
+    grew = max(checkout["contributors"], key=lambda frame: frame["delta_ns"])
+    assert (grew["service"], grew["operation"]) == ("inventory", "SELECT shop.stock")
+    assert any(line.startswith("new error: CarrierRateLimited") for line in result["headline"])
+    explicit = get(
+        server,
+        "/api/v1/diff",
+        {
+            **window(T0 + HOUR_NS, T0 + 2 * HOUR_NS),
+            "baseStart": str(T0 // 1000),
+            "baseEnd": str((T0 + HOUR_NS) // 1000),
+        },
+    )
+    offset = get(
+        server, "/api/v1/diff", {**window(T0 + HOUR_NS, T0 + 2 * HOUR_NS), "baseOffset": "1h"}
+    )
+    assert explicit.json() == result == offset.json()
+
+
+def test_the_same_window_against_itself_changes_nothing(server):
+    answer = get(
+        server,
+        "/api/v1/diff",
+        {
+            **window(T0, T0 + HOUR_NS),
+            "baseStart": str(T0 // 1000),
+            "baseEnd": str((T0 + HOUR_NS) // 1000),
+        },
+    )
+    assert answer.status_code == 200
+    assert answer.json()["headline"] == []
+
+
+def test_lint_of_a_search(server):
+    answer = get(server, "/api/v1/lint", window(T0, T0 + 2 * HOUR_NS))
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    jsonschema.validate(report, SCHEMA)
+    assert report["traces"] == 2 * TRACES
+    assert {rule["id"] for rule in report["rules"]} == {"deprecated-attribute"}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"baseStart": "1"}, "baseStart"),
+        ({"baseOffset": "soon"}, "baseOffset"),
+        ({"baseStart": "20", "baseEnd": "10"}, "empty"),
+    ],
+)
+def test_bad_baselines_get_the_api_error_shape(server, params, message):
+    answer = get(server, "/api/v1/diff", {**window(T0, T0 + HOUR_NS), **params})
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["status"] == 400 and message in error["message"]
+
+
+def test_openapi_describes_both(server):
+    paths = httpx.get(f"{server.ui}/api/v1/openapi.json", timeout=10).json()["paths"]
+    assert {"/api/v1/lint", "/api/v1/diff"} <= set(paths)
