@@ -8,16 +8,18 @@ Jaeger writer from the synthetic shop. Comparable outputs:
   and writes only the aggregated calling-context profile (``light-flame-graph-P100.cct``, folded
   stacks of critical-path exclusive time, plus the same as ``.dot`` and ``.pb``). Its full mode
   adds HTML, CSV and per-percentile SVGs on top of the same work, so it can only be slower.
-- ``spanscope analyze FILES --folded stacks.folded --json``: each trace's critical path and the
-  aggregated critical-path profile (folded stacks, and per-endpoint shares in the JSON report),
-  plus everything else ``analyze`` reports (latency, errors, dependencies): more work, not less.
+- ``spanscope analyze DIR --folded -`` (the headline: the same job): each trace's critical path
+  and the aggregated critical-path profile as folded stacks, nothing else; the inputs are read
+  through a projection (``spanscope.formats.jaeger_lean``). With ``--jobs 1`` too.
+- ``spanscope analyze FILES --folded stacks.folded --json`` (the "full report", reported
+  honestly next to it): the same stacks plus everything else ``analyze`` reports (latency,
+  errors, dependencies, anti-patterns), every tag decoded: more work than CRISP's.
 
 Each command runs in a fresh process (wall time and CPU time of the process tree), alternating,
-median of ``BENCH_REPEAT`` (3) runs; CPU time is the fairer figure on a loaded machine (CRISP's
-two workers get more of a contended machine than our one process). A third process, the bare
-``msgspec`` decode of the same files, is the floor for any tool that decodes them: CRISP's time
-over it bounds the speed-up any such tool can reach. Then the two answers are compared: the
-share of critical-path time per service, from CRISP's ``.cct`` and from our folded stacks.
+median of ``BENCH_REPEAT`` (3) runs. A last process, the bare ``msgspec`` decode of the same files
+into dicts, is the floor for any tool that decodes them whole. Then the answers are compared:
+our two modes (and ``--jobs 1``) must print the same stacks byte for byte, and the share of
+critical-path time per service must agree with CRISP's ``.cct``.
 
 CRISP is not ours and is never committed: point ``CRISP_DIR`` at an exported source tree and
 ``CRISP_PYTHON`` at a Python with its requirements (default ``$CRISP_DIR/.venv/bin/python``);
@@ -182,13 +184,21 @@ def run_crisp(python: str, crisp_dir: Path, traces_dir: Path, out: Path) -> tupl
         )
 
 
-def run_ours(traces_dir: Path, out: Path, jobs: int = 0) -> tuple[float, float]:
-    """``spanscope analyze``; ``jobs`` 0 is its default (a reading process per CPU)."""
+def run_profile(traces_dir: Path, out: Path, jobs: int = 0) -> tuple[float, float]:
+    """``spanscope analyze DIR --folded -``: the profile alone, what CRISP computes; ``jobs``
+    0 is the default (a process per CPU)."""
+    command = [sys.executable, "-c", _OURS, "analyze", str(traces_dir), "--folded", "-"]
+    if jobs:
+        command += ["--jobs", str(jobs)]
+    with open(out / "stacks.folded", "wb") as stacks, open(out / "ours.log", "wb") as log:
+        return _timed(command, cwd=traces_dir, stdout=stacks, stderr=log)
+
+
+def run_full(traces_dir: Path, out: Path) -> tuple[float, float]:
+    """``spanscope analyze FILES --folded F --json``: the full report, stacks to a file."""
     files = sorted(p.name for p in traces_dir.glob("*.json"))
     command = [sys.executable, "-c", _OURS, "analyze", *files]
     command += ["--folded", str(out / "stacks.folded"), "--json"]
-    if jobs:
-        command += ["--jobs", str(jobs)]
     with open(out / "report.json", "wb") as report, open(out / "ours.log", "wb") as log:
         return _timed(command, cwd=traces_dir, stdout=report, stderr=log)
 
@@ -243,69 +253,67 @@ def main() -> None:
         "traces": {},
     }
     print(
-        f"{'traces':>7} {'CRISP s':>9} {'ours s':>8} {'ratio':>6}   (CPU: CRISP s, ours s, ratio)"
-        "   [ours with --jobs 1]"
+        f"{'traces':>7} {'CRISP':>13} {'profile':>13} {'ratio':>11} {'--jobs 1':>13}"
+        f" {'full report':>13} {'bare decode':>11}   (wall s / CPU s)"
     )
     for count in TRACES:
         traces_dir = trace_directory(count)
         spans = sum(p.read_bytes().count(b'"operationName"') for p in traces_dir.glob("*.json"))
-        crisp_times, our_times, serial_times, bare_times = [], [], [], []
+        times: dict[str, list[tuple[float, float]]] = {
+            "crisp": [],
+            "profile": [],
+            "profile_jobs1": [],
+            "full": [],
+            "bare": [],
+        }
         load = [os.getloadavg()[0]]
         with tempfile.TemporaryDirectory(prefix="bench-crisp-") as tmp:
             out = Path(tmp)
-            serial_out = out / "jobs1"
-            serial_out.mkdir()
-            for _ in range(REPEAT):  # alternating, so both see the same background load
+            outs = {name: out / name for name in ("crisp", "profile", "jobs1", "full")}
+            for directory in outs.values():
+                directory.mkdir()
+            crisp_lines: list[str] = []
+            for _ in range(REPEAT):  # alternating, so all see the same background load
+                times["crisp"].append(run_crisp(python, crisp_dir, traces_dir, outs["crisp"]))
+                # Light mode writes next to the traces whatever -o says: take its profile and
+                # clear them away before spanscope reads the directory.
+                crisp_lines = (traces_dir / CRISP_OUTPUTS[0]).read_text().splitlines()
                 for name in CRISP_OUTPUTS_ALL:
                     (traces_dir / name).unlink(missing_ok=True)
-                crisp_times.append(run_crisp(python, crisp_dir, traces_dir, out))
-                our_times.append(run_ours(traces_dir, out))
-                serial_times.append(run_ours(traces_dir, serial_out, jobs=1))
-                bare_times.append(run_bare(traces_dir))
+                times["profile"].append(run_profile(traces_dir, outs["profile"]))
+                times["profile_jobs1"].append(run_profile(traces_dir, outs["jobs1"], jobs=1))
+                times["full"].append(run_full(traces_dir, outs["full"]))
+                times["bare"].append(run_bare(traces_dir))
                 load.append(os.getloadavg()[0])
-            # Light mode writes next to the traces whatever -o says; keep the directory clean.
-            crisp_lines = (traces_dir / CRISP_OUTPUTS[0]).read_text().splitlines()
-            for name in CRISP_OUTPUTS_ALL:
-                (traces_dir / name).unlink(missing_ok=True)
-            our_lines = (out / "stacks.folded").read_text().splitlines()
-            same_with_jobs1 = all(
-                (out / name).read_bytes() == (serial_out / name).read_bytes()
-                for name in ("stacks.folded", "report.json")
-            )
-        crisp_wall = statistics.median(t[0] for t in crisp_times)
-        ours_wall = statistics.median(t[0] for t in our_times)
-        crisp_cpu = statistics.median(t[1] for t in crisp_times)
-        ours_cpu = statistics.median(t[1] for t in our_times)
-        bare_cpu = statistics.median(t[1] for t in bare_times)
-        serial_wall = statistics.median(t[0] for t in serial_times)
-        serial_cpu = statistics.median(t[1] for t in serial_times)
+            stacks = {
+                name: (outs[name] / "stacks.folded").read_bytes()
+                for name in ("profile", "jobs1", "full")
+            }
+            our_lines = stacks["profile"].decode().splitlines()
+        wall = {name: statistics.median(t[0] for t in runs) for name, runs in times.items()}
+        cpu = {name: statistics.median(t[1] for t in runs) for name, runs in times.items()}
         row = {
             "spans": spans,
-            "crisp_wall_s": round(crisp_wall, 3),
-            "spanscope_wall_s": round(ours_wall, 3),
-            "speedup_wall": round(crisp_wall / ours_wall, 2),
-            "crisp_cpu_s": round(crisp_cpu, 3),
-            "spanscope_cpu_s": round(ours_cpu, 3),
-            "speedup_cpu": round(crisp_cpu / ours_cpu, 2),
-            "spanscope_jobs1_wall_s": round(serial_wall, 3),
-            "spanscope_jobs1_cpu_s": round(serial_cpu, 3),
-            "speedup_wall_jobs1": round(crisp_wall / serial_wall, 2),
-            "bare_decode_cpu_s": round(bare_cpu, 3),
-            "crisp_cpu_over_bare_decode": round(crisp_cpu / bare_cpu, 2),
+            "wall_s": {name: round(value, 3) for name, value in wall.items()},
+            "cpu_s": {name: round(value, 3) for name, value in cpu.items()},
+            "speedup_wall": round(wall["crisp"] / wall["profile"], 2),
+            "speedup_cpu": round(cpu["crisp"] / cpu["profile"], 2),
+            "speedup_wall_jobs1": round(wall["crisp"] / wall["profile_jobs1"], 2),
+            "speedup_wall_full_report": round(wall["crisp"] / wall["full"], 2),
+            "speedup_cpu_full_report": round(cpu["crisp"] / cpu["full"], 2),
+            "crisp_cpu_over_bare_decode": round(cpu["crisp"] / cpu["bare"], 2),
             "load_average_1min": [round(value, 2) for value in load],
-            "runs_wall_s": {
-                "crisp": [t[0] for t in crisp_times],
-                "spanscope": [t[0] for t in our_times],
-                "spanscope_jobs1": [t[0] for t in serial_times],
-            },
-            "same_output_with_jobs1": same_with_jobs1,
+            "runs_wall_s": {name: [round(t[0], 3) for t in runs] for name, runs in times.items()},
+            "same_stacks_profile_jobs1_full": len(set(stacks.values())) == 1,
             "agreement": compare(crisp_lines, our_lines),
         }
         results["traces"][str(count)] = row
+
+        cell = {name: f"{wall[name]:.2f} / {cpu[name]:.2f}" for name in times}
         print(
-            f"{count:>7} {crisp_wall:>9.2f} {ours_wall:>8.2f} {row['speedup_wall']:>5.1f}x"
-            f"   ({crisp_cpu:.2f}, {ours_cpu:.2f}, {row['speedup_cpu']:.1f}x;"
-            f" bare decode {bare_cpu:.2f})   [{serial_wall:.2f} s, {serial_cpu:.2f} s CPU]"
+            f"{count:>7} {cell['crisp']:>13} {cell['profile']:>13}"
+            f" {row['speedup_wall']:>4.1f}x/{row['speedup_cpu']:.1f}x"
+            f" {cell['profile_jobs1']:>13} {cell['full']:>13} {cpu['bare']:>11.2f}"
             f"   load {min(load):.1f}-{max(load):.1f}",
             flush=True,
         )
@@ -314,7 +322,9 @@ def main() -> None:
             f"        shares CRISP {agreement['crisp_shares']}\n"
             f"        shares ours  {agreement['spanscope_shares']}\n"
             f"        same top 3: {agreement['same_top3']}, "
-            f"largest difference {agreement['max_share_difference']:.1%}",
+            f"largest difference {agreement['max_share_difference']:.1%}; "
+            f"profile, --jobs 1 and full report print the same stacks: "
+            f"{row['same_stacks_profile_jobs1_full']}",
             flush=True,
         )
     save("crisp", results)
