@@ -173,6 +173,7 @@ def reference_documents(draw: st.DrawFn) -> bytes:
             [], [{"key": "ip", "type": "int64", "value": 167772161}],
             [{"key": "ip", "type": "int64", "value": "x"}],
         ]))},
+        "": {"serviceName": "keyed by nothing"},
     }  # fmt: skip
     trace: dict[str, Any] = {"traceID": trace_id, "spans": spans, "processes": processes}
     if draw(st.integers(0, 6)) == 0:

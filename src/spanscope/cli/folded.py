@@ -25,7 +25,13 @@ from spanscope.assembly import build_trace
 from spanscope.cli.common import ReadSession, holding_many_objects
 from spanscope.errors import Diagnostics
 from spanscope.formats.detect import UnknownFormat, detect_format
-from spanscope.formats.source import GZIP_MAGIC, HEAD_SIZE, display_name, read_small_file
+from spanscope.formats.source import (
+    GZIP_MAGIC,
+    HEAD_SIZE,
+    display_name,
+    read_head,
+    read_small_file,
+)
 from spanscope.model import Span
 
 _JAEGER = "jaeger-json"
@@ -42,18 +48,19 @@ def read_projected(
     on_format: Callable[[str], None] | None = None,
 ) -> Iterable[Span]:
     """``spanscope.formats.read_spans``, projected where a projection can read the input: a
-    Jaeger JSON file small enough to be read whole. Anything else, and any file the projection
-    gives back, is read by ``read_spans`` itself (its messages, its errors)."""
+    Jaeger JSON file, not compressed (read whole, as the Jaeger reader reads it). Anything
+    else, and any file the projection gives back, is read by ``read_spans`` itself (its
+    messages, its errors)."""
     from spanscope.formats import read_spans
 
     if source != "-" and (format is None or _is_jaeger(format)):
         data = read_small_file(source)
+        if data is None:  # a big file: Jaeger JSON is read whole anyway, so project it too
+            head = read_head(source)
+            if head is not None and _jaeger(head, format):
+                data = read_small_file(source, limit=None)
         if data is not None and not data.startswith(GZIP_MAGIC):
-            try:
-                detected = format or detect_format(data[:HEAD_SIZE])
-            except UnknownFormat:
-                detected = ""
-            if detected and _is_jaeger(detected):
+            if _jaeger(data[:HEAD_SIZE], format):
                 from spanscope.formats.jaeger_lean import read_projected as project
 
                 spans = project(data, display_name(source))
@@ -66,6 +73,16 @@ def read_projected(
 
 def _is_jaeger(name: str) -> bool:
     return name in (_JAEGER, "jaeger")
+
+
+def _jaeger(head: bytes, format: str | None) -> bool:
+    """Whether reading starting with ``head`` would take the Jaeger reader (not gzip)."""
+    if head.startswith(GZIP_MAGIC):
+        return False
+    try:
+        return _is_jaeger(format or detect_format(head))
+    except UnknownFormat:
+        return False
 
 
 def profile_only(

@@ -10,11 +10,11 @@ attributes, status, scope, events, links, trace state. That is all that assembly
 on the full reader's. The empty containers of the spans are shared: read them, never fill them.
 
 It returns ``None`` instead whenever the full reader would do anything but read the document
-silently: a shape other than ``{"data": [trace, ...]}`` or one trace, a value the checked
-decode of ``jaeger_structs`` would refuse, a tag, log or process that would warn, an id that
-is not one, a trace warning, a span without a process, several or unusual references. The
-caller then reads the document with ``jaeger_json.read``, so errors and warnings are always the
-full reader's own. The full reader is tried first with typed (checked) structs, and every part
+silently: a shape other than ``{"data": [trace, ...]}``, ``{"data": trace}`` or one trace, a
+value the checked decode of ``jaeger_structs`` would refuse, a tag, log or process that would
+warn, an id that is not one, a trace warning, a span without a process (or with only an inline
+one), several or unusual references. The caller then reads the document with
+``jaeger_json.read``, so errors and warnings are always the full reader's own. The full reader is tried first with typed (checked) structs, and every part
 the projection skips over as raw JSON (tags, logs, processes) is checked with those same
 structs before it is trusted, so a document the projection reads is one the full reader reads
 with its checked structs, with no warning, to the same values.
@@ -97,7 +97,7 @@ class LeanTrace(msgspec.Struct, gc=False):
 
 class LeanDocument(msgspec.Struct, gc=False):
     """``jaeger_structs.Document``: the span fields of a top-level span keep their checked
-    types (they are absent from exports, so they cost nothing), ``data`` only as a list."""
+    types (they are absent from exports, so they cost nothing)."""
 
     traceID: str = ""
     spanID: str = ""
@@ -112,7 +112,7 @@ class LeanDocument(msgspec.Struct, gc=False):
     processID: str = ""
     process: Process[TypedTag] | None = None  # type: ignore[valid-type]
     warnings: list[str] | None = None
-    data: list[LeanTrace] | None = None
+    data: list[LeanTrace] | LeanTrace | None = None
     spans: list[LeanSpan] | None = None
     processes: dict[str, msgspec.Raw] | None = None
     errors: Any = None
@@ -211,8 +211,10 @@ def _read(data: bytes, source: str) -> list[Span]:
         doc = _DOCUMENT.decode(data)
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
         raise _Fallback from None
-    if doc.data is not None:
+    if isinstance(doc.data, list):
         traces = doc.data
+    elif doc.data is not None:
+        traces = [doc.data]  # jaeger-ui's fetch state {"id", "state", "data": trace}
     elif doc.spans is not None and not doc.errors:
         traces = [LeanTrace(doc.traceID, doc.spans, doc.processes, doc.warnings)]
     else:
@@ -269,11 +271,11 @@ def _read(data: bytes, source: str) -> list[Span]:
                 found = add_tags(tags)
             if len(raw.logs) > 2:
                 _check_logs(raw.logs)
-            if raw.process and bytes(raw.process) != b"null":
-                raise _Fallback  # inline processes: span arrays, not exports
-            process = resolved.get(raw.processID)
+            if raw.process:
+                _check_process(raw.process)  # only checked: used when processID is not
+            process = resolved.get(raw.processID) if raw.processID else None
             if process is None:
-                raise _Fallback  # no process: the full reader warns
+                raise _Fallback  # an inline process (span arrays) or none (a warning)
             start_ns = raw.startTime * 1000
             duration = raw.duration
             append(
@@ -304,6 +306,24 @@ def _read(data: bytes, source: str) -> list[Span]:
     if not spans:
         raise _Fallback  # the full reader looks for related formats in an empty document
     return spans
+
+
+_CHECKED_PROCESSES: set[bytes] = set()
+
+
+def _check_process(raw: msgspec.Raw) -> None:
+    """An inline process beside a ``processID`` (jaeger-ui's test traces) is not used, only
+    checked as the checked decode checks it."""
+    key = bytes(raw)
+    if key in _CHECKED_PROCESSES or key == b"null":
+        return
+    try:
+        _PROCESS.decode(key)
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        raise _Fallback from None
+    if len(_CHECKED_PROCESSES) >= _CACHE_LIMIT:
+        _CHECKED_PROCESSES.clear()
+    _CHECKED_PROCESSES.add(key)
 
 
 def _check_logs(logs: msgspec.Raw) -> None:

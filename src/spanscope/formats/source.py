@@ -85,6 +85,15 @@ def display_name(source: str | Path) -> str:
     return "<stdin>" if str(source) == "-" else str(source)
 
 
+def read_head(path: str) -> bytes | None:
+    """The first ``HEAD_SIZE`` bytes of a regular file, or None if it cannot be read."""
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(HEAD_SIZE)
+    except OSError:
+        return None
+
+
 def _read_head(stream: BinaryIO, size: int) -> bytes:
     chunks, remaining = [], size
     while remaining > 0:
@@ -96,17 +105,20 @@ def _read_head(stream: BinaryIO, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_small_file(path: str | Path) -> bytes | None:
-    """The whole content of a regular file of at most ``SMALL_FILE`` bytes, else None (also
-    when it cannot be opened: the ordinary path then says why). Plain system calls, no file
-    object: data sets of one trace per file pay this per file."""
+def read_small_file(path: str | Path, limit: int | None = -1) -> bytes | None:
+    """The whole content of a regular file of at most ``limit`` bytes (-1: ``SMALL_FILE``,
+    None: any size), else None (also when it cannot be opened: the ordinary path then says
+    why). Plain system calls, no file object: data sets of one trace per file pay this per
+    file."""
+    if limit == -1:
+        limit = SMALL_FILE
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except (OSError, ValueError):
         return None
     try:
         status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > SMALL_FILE:
+        if not stat.S_ISREG(status.st_mode) or (limit is not None and status.st_size > limit):
             return None
         data = os.read(fd, status.st_size + 1)
         more = os.read(fd, 1 << 20) if data else b""
