@@ -59,15 +59,14 @@ def read_projected(
             head = read_head(source)
             if head is not None and _jaeger(head, format):
                 data = read_small_file(source, limit=None)
-        if data is not None and not data.startswith(GZIP_MAGIC):
-            if _jaeger(data[:HEAD_SIZE], format):
-                from spanscope.formats.jaeger_lean import read_projected as project
+        if data is not None and _jaeger(data[:HEAD_SIZE], format):
+            from spanscope.formats.jaeger_lean import read_projected as project
 
-                spans = project(data, display_name(source))
-                if spans is not None:
-                    if on_format is not None:
-                        on_format(_JAEGER)
-                    return spans
+            spans = project(data, display_name(source))
+            if spans is not None:
+                if on_format is not None:
+                    on_format(_JAEGER)
+                return spans
     return read_spans(source, format, diagnostics, on_format)
 
 

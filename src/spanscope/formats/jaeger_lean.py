@@ -14,10 +14,11 @@ silently: a shape other than ``{"data": [trace, ...]}``, ``{"data": trace}`` or 
 value the checked decode of ``jaeger_structs`` would refuse, a tag, log or process that would
 warn, an id that is not one, a trace warning, a span without a process (or with only an inline
 one), several or unusual references. The caller then reads the document with
-``jaeger_json.read``, so errors and warnings are always the full reader's own. The full reader is tried first with typed (checked) structs, and every part
-the projection skips over as raw JSON (tags, logs, processes) is checked with those same
-structs before it is trusted, so a document the projection reads is one the full reader reads
-with its checked structs, with no warning, to the same values.
+``jaeger_json.read``, so errors and warnings are always the full reader's own. The full reader
+is tried first with typed (checked) structs, and every part the projection skips over as raw
+JSON (tags, logs, processes) is checked with those same structs before it is trusted, so a
+document the projection reads is one the full reader reads with its checked structs, with no
+warning, to the same values.
 
 Why it is faster: tags are the bulk of a span and of its decoding. Here a span's tags stay raw
 bytes, and each distinct tag list is checked and converted once (``_TagCache``): spans of one
