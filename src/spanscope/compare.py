@@ -36,6 +36,9 @@ _MIN_CALLS_DELTA = 0.5
 _MIN_P95_RATIO = 1.2
 _MIN_P95_DELTA_NS = 1_000_000
 _MIN_RATE_DELTA = 0.01  # error rates: one point
+# An endpoint makes the headline when its p95 moved by 10% and by 1 ms at least.
+_HEADLINE_CHANGE = 0.1
+_HEADLINE_MIN_NS = 1_000_000
 
 
 class Side(msgspec.Struct):
@@ -377,9 +380,9 @@ def _headline(endpoints: Iterable[EndpointDiff], errors: list[ErrorOriginDiff]) 
             continue
         p95 = endpoint.change("p95")
         delta = endpoint.mean_after_ns - endpoint.mean_before_ns
-        if p95 is None or abs(p95) < 0.1:
-            continue
         before, after = endpoint.percentile("p95")
+        if p95 is None or abs(p95) < _HEADLINE_CHANGE or abs(after - before) < _HEADLINE_MIN_NS:
+            continue
         line = (
             f"{endpoint.service}: {endpoint.operation} p95 {_ms(before)} -> {_ms(after)} "
             f"({p95:+.0%}), mean {delta / 1e6:+.1f} ms a request"
@@ -409,10 +412,18 @@ def compare(
     """The differences from ``before`` to ``after`` (see the module docstring)."""
     endpoints, new_endpoints, gone_endpoints = _endpoints(before, after, top, min_requests)
     errors = _errors(before, after)
+    empty = [
+        name for name, side in (("before", before), ("after", after)) if not side.summary.traces
+    ]
+    if empty:
+        # Everything would be "new" or "gone": say what is wrong instead.
+        headline = [f"no traces {' or '.join(empty)}: nothing to compare"]
+    else:
+        headline = _headline(endpoints, errors)
     return ReportDiff(
         before=_side(before),
         after=_side(after),
-        headline=_headline(endpoints, errors),
+        headline=headline,
         endpoints=endpoints,
         new_endpoints=new_endpoints,
         gone_endpoints=gone_endpoints,

@@ -100,3 +100,10 @@ def test_deltas_always_add_up(seed_before, seed_after, next_release):
             profile_before.slow_critical_ns / max(profile_before.slow_traces, 1)
         )
         assert math.isclose(slow_total, expected, abs_tol=1.0)
+
+
+def test_an_empty_side_is_said_plainly():
+    some = report(4, traces=200)
+    nothing = analyze([], OPTIONS)
+    assert compare(nothing, some).headline == ["no traces before: nothing to compare"]
+    assert compare(some, nothing).headline == ["no traces after: nothing to compare"]

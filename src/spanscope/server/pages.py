@@ -8,6 +8,8 @@ Routes (GET):
 - ``/trace/{id}`` the waterfall page of ``spanscope.viz`` for the stored trace, with a strip of
   links added to its top bar: back to the search, downloads through ``/api/v1/traces/{id}``
   in each writable format, and the trace's analysis JSON.
+- ``/compare`` and ``/quality``: what changed and instrumentation quality
+  (``spanscope.server.insight_pages``);
 - ``/services?lookback=1h`` ``spanscope.viz``'s service map over the most recent traces of the
   window, at most ``max_map_traces`` of them (the page says how many it used).
 - any other GET path outside the APIs: an HTML 404 page. A malformed trace id is a 400 page,
@@ -33,6 +35,7 @@ from starlette.types import Receive, Scope, Send
 from spanscope import __version__
 from spanscope.formats import FORMATS
 from spanscope.model import InvalidIdError, normalize_trace_id
+from spanscope.server import insight_pages
 from spanscope.store import TraceQuery
 from spanscope.units import parse_duration
 from spanscope.viz.page import json_block, text
@@ -86,8 +89,13 @@ def error_page(status: int, heading: str, message: str) -> HTMLResponse:
     return _html(body, status)
 
 
-def _nav_links(active: str) -> str:
-    links = [("/", "Search", "search"), ("/services", "Service map", "services")]
+def nav_links(active: str) -> str:
+    links = [
+        ("/", "Search", "search"),
+        ("/services", "Service map", "services"),
+        ("/compare", "Compare", "compare"),
+        ("/quality", "Quality", "quality"),
+    ]
     return "".join(
         f'<a class="ss-link{" active" if key == active else ""}" href="{href}"'
         f"{' data-search-link' if key == 'search' else ''}>{label}</a>"
@@ -177,6 +185,7 @@ class Pages:
             Route("/trace/{trace_id}", self.trace),
             Route("/services", self.services),
             Route("/favicon.ico", self.favicon),
+            *insight_pages.routes(),
             _PageNotFound(),
         ]
 
@@ -189,7 +198,7 @@ class Pages:
                 "ICON": _favicon_uri(),
                 "CSS": ui_asset("common.css") + ui_asset("search.css"),
                 "NAV_CSS": ui_asset("nav.css"),
-                "NAV": _nav_links("search"),
+                "NAV": nav_links("search"),
                 "CONFIG": json_block({"palette": PALETTE, "error": ERROR_COLOR}),
                 "JS": ui_asset("search.js"),
             },
@@ -281,7 +290,7 @@ class Pages:
             for w in MAP_LOOKBACKS
         )
         strip = (
-            f'<nav class="ss-nav" aria-label="spanscope">{_nav_links("services")}'
+            f'<nav class="ss-nav" aria-label="spanscope">{nav_links("services")}'
             f'<span class="ss-segs" role="group" aria-label="Time window">{windows}</span></nav>'
         )
         kind = "ss-note ss-empty" if not traces else "ss-note"

@@ -1,0 +1,116 @@
+/* Helpers shared by the Compare and Quality pages of spanscope serve (window.SS): formatting,
+ * the same-origin API, the form <-> address round trip, the service list and the theme switch.
+ * Plain JS, no build step. */
+(function () {
+  "use strict";
+  var $ = function (id) { return document.getElementById(id); };
+  function trimNum(x, digits) {
+    var s = x.toPrecision(digits);
+    if (s.indexOf("e") >= 0) s = String(Math.round(x));
+    if (s.indexOf(".") >= 0) s = s.replace(/0+$/, "").replace(/\.$/, "");
+    return s;
+  }
+  function fmtNs(ns) { // same units as the other pages
+    var a = Math.abs(ns);
+    if (a >= 1e9) return trimNum(ns / 1e9, 3) + " s";
+    if (a >= 1e6) return trimNum(ns / 1e6, 3) + " ms";
+    if (a >= 1e3) return trimNum(ns / 1e3, 3) + " µs";
+    return Math.round(ns) + " ns";
+  }
+  function signedMs(ns) { var ms = ns / 1e6; return (ms > 0 ? "+" : ms < 0 ? "−" : "±") + trimNum(Math.abs(ms), 3) + " ms"; }
+  function pct(x) { return (x * 100).toFixed(x !== 0 && Math.abs(x) < 0.01 ? 2 : 1) + "%"; }
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function count(n) { return n.toLocaleString("en-US"); }
+  function api(path) {
+    return fetch(path, { headers: { Accept: "application/json" } }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (body) {
+        if (!r.ok) {
+          var msg = body && body.errors && body.errors[0] ? body.errors[0].msg
+            : body && body.error ? body.error.message : r.status + " " + r.statusText;
+          throw new Error(msg);
+        }
+        return body;
+      });
+    });
+  }
+  function traceLink(traceId, label) {
+    return '<a href="/trace/' + encodeURIComponent(traceId) + '">' + esc(label || traceId) + "</a>";
+  }
+  // The form's fields by name, as URLSearchParams (empty ones left out).
+  function formParams(form) {
+    var p = new URLSearchParams();
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (el.name && el.value !== "") p.set(el.name, el.value);
+    });
+    return p;
+  }
+  function applyParams(form, p) {
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || !p.has(el.name)) return;
+      if (el.tagName === "SELECT" && !Array.prototype.some.call(el.options, function (o) { return o.value === p.get(el.name); })) {
+        var option = document.createElement("option");
+        option.value = option.textContent = p.get(el.name);
+        el.appendChild(option);
+      }
+      el.value = p.get(el.name);
+    });
+  }
+  function loadServices(select) {
+    return api("/api/services").then(function (body) {
+      var names = body.data || [];
+      select.innerHTML = names.length ? '<option value="">Choose a service…</option>' : '<option value="">No services stored yet</option>';
+      names.forEach(function (name) {
+        var option = document.createElement("option");
+        option.value = option.textContent = name;
+        select.appendChild(option);
+      });
+    });
+  }
+  // A page: the form in the address, run(params) when submitted or opened with a service.
+  function page(run) {
+    var form = $("form"), error = $("form-error"), busy = 0;
+    function showError(message) { error.textContent = message; error.hidden = !message; }
+    function go(p, push) {
+      if (!p.get("service")) { showError("Choose a service."); return; }
+      showError("");
+      if (push) history.pushState(null, "", "?" + p.toString());
+      var ticket = ++busy;
+      $("go").disabled = true;
+      document.body.dataset.ready = "0";
+      run(p).then(function () {
+        if (ticket !== busy) return;
+        $("empty").hidden = true;
+        $("found").hidden = false;
+      }, function (e) {
+        if (ticket === busy) showError(e.message);
+      }).then(function () {
+        if (ticket !== busy) return;
+        $("go").disabled = false;
+        document.body.dataset.ready = "1";
+      });
+    }
+    form.addEventListener("submit", function (ev) { ev.preventDefault(); go(formParams(form), true); });
+    window.addEventListener("popstate", function () {
+      var p = new URLSearchParams(location.search);
+      applyParams(form, p);
+      if (p.get("service")) go(p, false);
+    });
+    $("theme").addEventListener("click", function () {
+      var root = document.documentElement, dark = root.dataset.theme
+        ? root.dataset.theme === "dark"
+        : window.matchMedia("(prefers-color-scheme: dark)").matches;
+      root.dataset.theme = dark ? "light" : "dark";
+    });
+    loadServices($("service")).then(function () {
+      var p = new URLSearchParams(location.search);
+      applyParams(form, p);
+      if (p.get("service")) go(p, false);
+      else document.body.dataset.ready = "1";
+    }, function (e) { showError("Could not list the services: " + e.message); document.body.dataset.ready = "1"; });
+  }
+  window.SS = { $: $, fmtNs: fmtNs, signedMs: signedMs, pct: pct, esc: esc, count: count, api: api, traceLink: traceLink, page: page };
+})();

@@ -1,0 +1,137 @@
+"""The Compare and Quality pages in real headless Chromium, against a real server on loopback:
+the shop's current release sent over OTLP/HTTP for the hour before last, its next release (with
+the planted regression) for the last hour. What the pages draw is checked against the API's
+answers; no console error, no request leaves the server's origin."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from spanscope.formats import encode_spans
+from spanscope.synthetic import generate_spans
+from tests.browser import chromium
+
+from .conftest import RunningServer, start_server, stop_server
+from .test_pages import Page
+
+HOUR_NS = 3600 * 10**9
+TRACES = 600
+
+
+def send(server: RunningServer, spans) -> None:
+    spans = list(spans)
+    for first in range(0, len(spans), 2000):
+        answer = httpx.post(
+            f"{server.http}/v1/traces",
+            content=encode_spans(spans[first : first + 2000], "otlp-proto"),
+            headers={"Content-Type": "application/x-protobuf"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[RunningServer]:
+    running, thread = start_server(tmp_path_factory.mktemp("insight-pages") / "traces.duckdb")
+    now = time.time_ns()
+    # Each release's traces take about 12 s of its clock, well inside its hour.
+    send(running, generate_spans(TRACES, seed=1, start_ns=now - 2 * HOUR_NS + 60 * 10**9))
+    send(
+        running,
+        generate_spans(TRACES, seed=5, start_ns=now - HOUR_NS + 60 * 10**9, next_release=True),
+    )
+    yield running
+    stop_server(running, thread)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    yield from chromium()
+
+
+@pytest.fixture
+def page(browser, server) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    yield Page(context, server.ui)
+    context.close()
+
+
+@pytest.mark.browser
+def test_compare_page_draws_the_diff_and_links_the_new_error(page: Page, server) -> None:
+    page.open("/compare?service=frontend&lookback=1h")
+    api = httpx.get(
+        f"{server.ui}/api/v1/diff",
+        params={"service": "frontend", "lookback": "1h", "limit": "1500"},
+        timeout=60,
+    ).json()
+    assert api["before"]["traces"] == api["after"]["traces"] == TRACES
+    shown = page.page.eval_on_selector_all("#headline li", "items => items.map(i => i.textContent)")
+    assert shown == api["headline"]
+    card = page.page.locator('[data-endpoint="frontend: POST /api/checkout"]')
+    assert card.count() == 1
+    # The bar that grew most is the stock query, drawn to the right (slower).
+    rows = card.locator("g.row").evaluate_all(
+        "rows => rows.map(r => [r.dataset.service, r.dataset.operation, +r.dataset.delta,"
+        " r.querySelector('rect').getAttribute('class')])"
+    )
+    grew = max(rows, key=lambda row: row[2])
+    assert grew[:2] == ["inventory", "SELECT shop.stock"] and grew[3] == "up"
+    page.shot("compare", full_page=True)
+    # The new error's example opens its trace.
+    link = page.page.locator("tr.error-row", has_text="CarrierRateLimited").locator("a")
+    trace_id = link.get_attribute("href").rsplit("/", 1)[1]
+    link.click()
+    page.page.wait_for_url(f"**/trace/{trace_id}")
+    page.page.wait_for_selector("body[data-ready='1']", state="attached")
+    state = page.page.evaluate("window.spanscope.state()")
+    assert state["trace"] == trace_id
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_compare_form_keeps_the_query_in_the_address(page: Page, server) -> None:
+    page.open("/compare")
+    assert page.page.locator("#empty").is_visible()
+    page.page.select_option("#service", "frontend")
+    page.page.select_option("#baseline", "1d")  # a day earlier: nothing was sent then
+    page.page.click("#go")
+    page.page.wait_for_function(
+        "document.body.dataset.ready === '1' && !document.getElementById('found').hidden"
+    )
+    assert "baseline=1d" in page.page.url and "service=frontend" in page.page.url
+    assert "One side has no traces" in page.page.text_content("#headline")
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_quality_page_scores_services_and_explains_rules(page: Page, server) -> None:
+    page.open("/quality?service=frontend&lookback=2h")
+    api = httpx.get(
+        f"{server.ui}/api/v1/lint",
+        params={"service": "frontend", "lookback": "2h", "limit": "1500"},
+        timeout=60,
+    ).json()
+    services = page.page.eval_on_selector_all(
+        "#scores g.service", "gs => gs.map(g => [g.dataset.service, +g.dataset.score])"
+    )
+    assert services == [[s["service"], s["score"]] for s in api["services"]]
+    rules = page.page.eval_on_selector_all(".rule-card", "cs => cs.map(c => c.dataset.rule)")
+    assert rules == [rule["id"] for rule in api["rules"]] == ["deprecated-attribute"]
+    assert "rpc.system → rpc.system.name" in page.page.text_content(".rule-card")
+    page.shot("quality", full_page=True)
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_every_page_links_to_compare_and_quality(page: Page, server) -> None:
+    for path in ("/", "/compare", "/quality"):
+        page.open(path)
+        links = page.page.eval_on_selector_all(
+            ".ss-nav a", "as => as.map(a => a.getAttribute('href'))"
+        )
+        assert {"/compare", "/quality"} <= set(links), path
+    page.assert_clean()
