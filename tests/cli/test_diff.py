@@ -98,3 +98,14 @@ def test_more_files_per_side(sides, tmp_path):
     result = spanscope("diff", str(before), str(after), "--before-also", str(extra), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["before"]["traces"] == 1800
+
+
+def test_a_truncated_saved_report_is_named_without_a_traceback(sides, tmp_path):
+    before, after = sides
+    analysed = spanscope("analyze", str(before), "--json", "--top", "1000")
+    broken = tmp_path / "baseline.json"
+    broken.write_text(analysed.stdout[: len(analysed.stdout) // 2])
+    result = spanscope("diff", str(broken), str(after))
+    assert result.returncode == 2
+    assert "baseline.json" in result.stderr and "not a spanscope analysis report" in result.stderr
+    assert "Traceback" not in result.stderr
