@@ -121,7 +121,9 @@ def read_small_file(path: str | Path, limit: int | None = -1) -> bytes | None:
         if not stat.S_ISREG(status.st_mode) or (limit is not None and status.st_size > limit):
             return None
         data = os.read(fd, status.st_size + 1)
-        more = os.read(fd, 1 << 20) if data else b""
+        if len(data) <= status.st_size:
+            return data  # a short read of a regular file: its end
+        more = os.read(fd, 1 << 20)
         if not more:
             return data
         chunks = [data, more]  # the file grew since fstat: read on to its end
