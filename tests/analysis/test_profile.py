@@ -116,3 +116,20 @@ def test_one_walk_profile_is_the_analyzers(traces, strict: bool) -> None:
         walked.add_critical_path(trace, strict)
         summed.add(trace, None, critical_time(trace, strict=strict))
     assert walked.profile() == summed.profile()
+
+
+@settings(max_examples=200, deadline=None)
+@given(_traces(), _traces(), st.booleans())
+def test_merged_profiles_are_one_collectors(first, second, strict: bool) -> None:
+    """Parts of a data set collected apart and merged in order: the one-collector profile,
+    whether the parts numbered their stacks alike or not."""
+    one = ProfileCollector(0.3)
+    for trace in [*first, *second]:
+        one.add_critical_path(trace, strict)
+    merged, later = ProfileCollector(0.3), ProfileCollector(0.3)
+    for trace in first:
+        merged.add_critical_path(trace, strict)
+    for trace in second:
+        later.add_critical_path(trace, strict)
+    merged.merge(later)
+    assert merged.profile() == one.profile()

@@ -293,6 +293,8 @@ class ProfileCollector:
                 self._parent.append(above)
                 self._frame.append((service, operation))
             number_of.append(mine)
+        # Collectors that saw similar traces number their stacks alike.
+        same_numbers = all(number == mine for number, mine in enumerate(number_of))
         for key, theirs in other._endpoints.items():
             endpoint = self._endpoints.get(key)
             if endpoint is None:
@@ -302,11 +304,17 @@ class ProfileCollector:
             for stack, ns in theirs.totals.items():
                 mine = number_of[stack]
                 totals[mine] = totals.get(mine, 0) + ns
+            shift = self._order
+            if same_numbers:  # the usual case for parts of one data set: nothing to renumber
+                endpoint.traces.extend(
+                    (duration, shift + order, pairs) for duration, order, pairs in theirs.traces
+                )
+                continue
             for duration, order, pairs in theirs.traces:
                 renumbered = array("q", pairs)
                 for index in range(0, len(renumbered), 2):
                     renumbered[index] = number_of[renumbered[index]]
-                endpoint.traces.append((duration, self._order + order, renumbered))
+                endpoint.traces.append((duration, shift + order, renumbered))
         self._order += other._order
 
     def _names(self) -> list[str]:
