@@ -119,3 +119,39 @@ def test_a_child_that_dies_leaves_the_ordinary_way(shop: Path, taken: list[bool]
     one = run(str(shop), "--json", "--jobs", "1")
     assert taken == [False]
     assert two.exit_code == 0 and two.stdout == one.stdout
+
+
+def test_a_terminal_gets_a_progress_bar(shop: Path, tmp_path: Path) -> None:
+    """Standard error a terminal (a real pty): the two-process path draws its bar there, and
+    the report on standard output is the one-process report."""
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\nfrom spanscope.cli import split, main\nsplit.MIN_BYTES = 0\n"
+        f"sys.argv = ['spanscope', 'analyze', {str(shop)!r}, '--json', '--jobs', '2']\nmain()\n"
+    )
+    environment = {key: value for key, value in os.environ.items() if key != "CI"}
+    master, slave = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=slave, env=environment
+        )
+    finally:
+        os.close(slave)
+    drawn = b""
+    while select.select([master], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(master, 1 << 16)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    assert done.returncode == 0
+    assert b"reading and analysing" in drawn and b"(2 proc" in drawn  # cut to the width
+    one = run(str(shop), "--json", "--jobs", "1")
+    assert done.stdout.decode() == one.stdout

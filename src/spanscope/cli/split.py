@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection, Pipe
 from typing import Any, BinaryIO
 
@@ -33,7 +34,14 @@ import msgspec
 
 from spanscope.analysis.filters import TraceFilter, filter_traces
 from spanscope.assembly import build_trace, group_by_trace
-from spanscope.cli.common import InputReport, ReadSession, display_name, holding_many_objects
+from spanscope.cli.common import (
+    InputReport,
+    ReadSession,
+    display_name,
+    error_console,
+    holding_many_objects,
+    show_progress,
+)
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import otlp_json
 from spanscope.formats import otlp_json_schema as schema
@@ -47,23 +55,33 @@ MIN_BYTES = 32 * 1024 * 1024
 # the report (about 5% of the work on 1M spans, by py-spy), so it takes a little less.
 FIRST_SHARE = 0.47
 
+_REPORT_BYTES = 4 * 1024 * 1024  # progress is updated this often
 _IDS = msgspec.msgpack.Decoder(list[str] | None)
 _SPANS = msgspec.msgpack.Decoder(list[list[Span]])
 _ENCODE = msgspec.msgpack.encode
 
 
 class _Head:
-    """The first ``limit`` bytes of a binary file, as the readers use a stream."""
+    """The first ``limit`` bytes of a binary file, as the readers use a stream; ``on_read``
+    hears how many bytes have been read, now and then (a progress bar)."""
 
-    def __init__(self, stream: BinaryIO, limit: int) -> None:
+    def __init__(
+        self, stream: BinaryIO, limit: int, on_read: Callable[[int], None] | None = None
+    ) -> None:
         self._stream = stream
         self._left = limit
+        self._limit = limit
+        self._on_read = on_read
+        self._next_report = _REPORT_BYTES
 
     def readline(self) -> bytes:
         if self._left <= 0:
             return b""
         line = self._stream.readline(self._left)
         self._left -= len(line)
+        if self._on_read is not None and self._limit - self._left >= self._next_report:
+            self._next_report += _REPORT_BYTES
+            self._on_read(self._limit - self._left)
         return line
 
     def read(self) -> bytes:
@@ -137,7 +155,9 @@ def analyze_split(
             os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
     there.close()
     try:
-        result = _first_half(here, path, name, cut, make, trace_filter, adjust_skew)
+        # The bar's thread starts only now, after the fork.
+        with _progress(session, name, cut) as on_read:
+            result = _first_half(here, path, name, cut, make, trace_filter, adjust_skew, on_read)
     except (EOFError, OSError):
         result = None  # the child died (out of memory, a bug): the ordinary way still works
     except BaseException:
@@ -192,9 +212,10 @@ def _first_half(
     make: Callable[[], Any],
     trace_filter: TraceFilter,
     adjust_skew: bool,
+    on_read: Callable[[int], None] | None = None,
 ) -> tuple[Any, int] | None:
     with open(path, "rb") as stream:
-        groups = _read(_Head(stream, cut), name)  # type: ignore[arg-type]
+        groups = _read(_Head(stream, cut, on_read), name)  # type: ignore[arg-type]
     theirs = _IDS.decode(conn.recv_bytes())
     if groups is None or theirs is None:
         if theirs is not None:
@@ -234,6 +255,26 @@ def _second_half(
     conn.send_bytes(_ENCODE([groups.pop(trace_id) for trace_id in shared]))
     analyzer = _analyze(groups, make, trace_filter, adjust_skew)
     conn.send_bytes(pickle.dumps((analyzer, spans), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+@contextmanager
+def _progress(session: ReadSession, name: str, size: int) -> Iterator[Callable[[int], None] | None]:
+    """On a terminal, a bar over this process's part of the file while it reads, then while
+    both analyse; yields what to call with the bytes read so far (None: no bar)."""
+    if not show_progress(session.progress):
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]reading and analysing[/] {task.description} (2 processes)"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=error_console(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(name, total=size)
+        yield lambda done: progress.update(task, completed=done)
 
 
 def _stop(pid: int) -> None:
