@@ -16,7 +16,7 @@ warn, an id that is not one, a trace warning, a span without a process (or with 
 one), several or unusual references. The caller then reads the document with
 ``jaeger_json.read``, so errors and warnings are always the full reader's own. The full reader
 is tried first with typed (checked) structs, and every part the projection skips over as raw
-JSON (tags, logs, processes) is checked with those same structs before it is trusted, so a
+JSON (tags, processes) is checked with those same structs before it is trusted, so a
 document the projection reads is one the full reader reads with its checked structs, with no
 warning, to the same values.
 
@@ -72,7 +72,8 @@ class _Fallback(Exception):
 
 
 class LeanSpan(msgspec.Struct, gc=False):
-    """``jaeger_structs.RawSpan`` with the same checks, its tags, logs and process raw."""
+    """``jaeger_structs.RawSpan`` with the same checks, its tags raw. Logs and an inline
+    process are decoded only to be checked (they are rare in exports)."""
 
     traceID: str = ""
     spanID: str = ""
@@ -83,9 +84,9 @@ class LeanSpan(msgspec.Struct, gc=False):
     startTime: _Micros = 0
     duration: _Duration | None = None
     tags: msgspec.Raw = _RAW_NONE
-    logs: msgspec.Raw = _RAW_NONE
+    logs: list[Log[TypedTag]] | None = None  # type: ignore[valid-type] # checked, not used
     processID: str = ""
-    process: msgspec.Raw = _RAW_NONE
+    process: Process[TypedTag] | None = None  # type: ignore[valid-type] # checked, not used
     warnings: list[str] | None = None
 
 
@@ -121,7 +122,6 @@ class LeanDocument(msgspec.Struct, gc=False):
 
 _DOCUMENT = msgspec.json.Decoder(LeanDocument)
 _TAGS = msgspec.json.Decoder(list[TypedTag] | None)
-_LOGS = msgspec.json.Decoder(list[Log[TypedTag]] | None)  # type: ignore[valid-type]
 _PROCESS = msgspec.json.Decoder(Process[TypedTag])  # type: ignore[valid-type]
 
 
@@ -270,10 +270,6 @@ def _read(data: bytes, source: str) -> list[Span]:
             found = tags_of(tags)
             if found is None:
                 found = add_tags(tags)
-            if len(raw.logs) > 2:
-                _check_logs(raw.logs)
-            if raw.process:
-                _check_process(raw.process)  # only checked: used when processID is not
             process = resolved.get(raw.processID) if raw.processID else None
             if process is None:
                 raise _Fallback  # an inline process (span arrays) or none (a warning)
@@ -307,33 +303,6 @@ def _read(data: bytes, source: str) -> list[Span]:
     if not spans:
         raise _Fallback  # the full reader looks for related formats in an empty document
     return spans
-
-
-_CHECKED_PROCESSES: set[bytes] = set()
-
-
-def _check_process(raw: msgspec.Raw) -> None:
-    """An inline process beside a ``processID`` (jaeger-ui's test traces) is not used, only
-    checked as the checked decode checks it."""
-    key = bytes(raw)
-    if key in _CHECKED_PROCESSES or key == b"null":
-        return
-    try:
-        _PROCESS.decode(key)
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
-        raise _Fallback from None
-    if len(_CHECKED_PROCESSES) >= _CACHE_LIMIT:
-        _CHECKED_PROCESSES.clear()
-    _CHECKED_PROCESSES.add(key)
-
-
-def _check_logs(logs: msgspec.Raw) -> None:
-    """Logs are not projected, only checked as the checked decode checks them."""
-    if bytes(logs) != b"null":
-        try:
-            _LOGS.decode(logs)
-        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
-            raise _Fallback from None
 
 
 def _id(value: str, width: int) -> str:
