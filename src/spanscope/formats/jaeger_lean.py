@@ -62,6 +62,7 @@ _UNSPECIFIED = SpanKind.UNSPECIFIED
 # Span attributes the assembly reads (``hosts.SPAN_ADDRESS_ATTRIBUTES``).
 _KEPT_ATTRIBUTES = ("network.local.address", "net.host.ip")
 _CACHE_LIMIT = 16384
+_BUCKET = 8  # tag lists of one length compared directly
 # Shared, never filled (module docstring).
 _NO_ATTRIBUTES: Attributes = {}
 _NO_LIST: list = []
@@ -130,19 +131,31 @@ class _TagCache:
 
     def __init__(self) -> None:
         self.entries: dict[bytes, tuple[SpanKind, Attributes]] = {}
+        # length -> a few (raw list, what it gave): compared before ``entries`` is hashed
+        self.by_length: dict[int, list[tuple[msgspec.Raw, tuple[SpanKind, Attributes]]]] = {}
         self._clear()
 
     def _clear(self) -> None:
         self.entries.clear()
+        self.by_length.clear()
         for empty in (b"", b"null", b"[]"):  # absent, null, no tags
-            self.entries[empty] = (_UNSPECIFIED, _NO_ATTRIBUTES)
+            self._remember(empty, (_UNSPECIFIED, _NO_ATTRIBUTES))
 
-    def add(self, key: bytes) -> tuple[SpanKind, Attributes]:
-        """``key`` (not in ``entries``) checked and converted, and kept."""
-        found = _convert_tags(key)
-        if len(self.entries) >= _CACHE_LIMIT:
-            self._clear()
+    def _remember(self, key: bytes, found: tuple[SpanKind, Attributes]) -> None:
         self.entries[key] = found
+        bucket = self.by_length.setdefault(len(key), [])
+        if len(bucket) < _BUCKET:
+            bucket.append((msgspec.Raw(key), found))
+
+    def find(self, raw: msgspec.Raw) -> tuple[SpanKind, Attributes]:
+        """What ``raw`` gives, checked and converted if it is new."""
+        key = bytes(raw)
+        found = self.entries.get(key)
+        if found is None:
+            found = _convert_tags(key)
+            if len(self.entries) >= _CACHE_LIMIT:
+                self._clear()
+            self._remember(key, found)
         return found
 
 
@@ -223,8 +236,8 @@ def _read(data: bytes, source: str) -> list[Span]:
     spans: list[Span] = []
     append = spans.append
     process_of = _PROCESSES.get
-    tags_of = _TAG_CACHE.entries.get
-    add_tags = _TAG_CACHE.add
+    by_length = _TAG_CACHE.by_length
+    find_tags = _TAG_CACHE.find
     hex_digits, zero_span, child_of = _HEX_DIGITS, _ZERO_SPAN, _CHILD_OF
     last_raw, last_trace_id = None, ""
     # One loop, everything inline: it runs once per span of the data set.
@@ -266,10 +279,13 @@ def _read(data: bytes, source: str) -> list[Span]:
                 parent_id, follows_from = "", False
             else:
                 parent_id, follows_from = _references(raw, trace_id, source)
-            tags = bytes(raw.tags)
-            found = tags_of(tags)
-            if found is None:
-                found = add_tags(tags)
+            # Tag lists seen before, by length: a few memcmps instead of hashing the bytes.
+            tags = raw.tags
+            for seen, found in by_length.get(len(tags), ()):
+                if seen == tags:
+                    break
+            else:
+                found = find_tags(tags)
             process = resolved.get(raw.processID) if raw.processID else None
             if process is None:
                 raise _Fallback  # an inline process (span arrays) or none (a warning)
