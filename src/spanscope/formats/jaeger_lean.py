@@ -281,7 +281,7 @@ def _read(data: bytes, source: str) -> list[Span]:
                 parent_id, follows_from = _references(raw, trace_id, source)
             # Tag lists seen before, by length: a few memcmps instead of hashing the bytes.
             tags = raw.tags
-            for seen, found in by_length.get(len(tags), ()):
+            for seen, found in by_length.get(len(tags), ()):  # noqa: B007 - kept after break
                 if seen == tags:
                     break
             else:
