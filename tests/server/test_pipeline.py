@@ -119,9 +119,9 @@ def _protobuf_bodies(count: int, size: int) -> list[bytes]:
 
 
 class SpanOnlyStore(DuckDBStore):
-    """A real store without the columns path (as a store without prepare_requests is)."""
+    """A real store without the columns path (as a store without request_columns is)."""
 
-    prepare_requests = None
+    request_columns = None
 
 
 def test_protobuf_requests_are_taken_as_they_are_only_when_the_store_can(tmp_path):

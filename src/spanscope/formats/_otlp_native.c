@@ -1109,12 +1109,13 @@ static PyTypeObject SpansType = {
  * Contract (one semantics, two paths: columns.encode_batch of the model spans is the
  * reference):
  *   scan(data)      the span count of a message check() accepts, else None; without the GIL.
- *   columns(bodies) fills the columns of the spans of scanned messages, in order, GIL released.
- *                   A span it cannot write exactly as encode_batch would is "odd": nothing of
- *                   it goes into the buffers, and it comes back as a model Span (built as
- *                   Spans() builds it) for encode_batch to encode; the rows are those of the
- *                   plain spans in order, the odd spans go after them (their rows belong to
- *                   the caller). Odd: a double or bytes value anywhere in its attributes,
+ *   Columns()       collects the columns of the spans of scanned messages: add(data) fills
+ *                   them for one message, in order, with the GIL released; finish() hands them
+ *                   over. A span it cannot write exactly as encode_batch would is "odd":
+ *                   nothing of it goes into the buffers, and it comes back as a model Span
+ *                   (built as Spans() builds it) for encode_batch to encode; the rows are those
+ *                   of the plain spans in order, the odd spans go after them (their rows belong
+ *                   to the caller). Odd: a double or bytes value anywhere in its attributes,
  *                   events or links (JSON keeps neither exactly), a key given twice in one map,
  *                   any dropped count, the markers model_span takes out (spanscope.shared,
  *                   a link with opentracing.ref_type), an end before the start or times past
@@ -1123,12 +1124,14 @@ static PyTypeObject SpansType = {
  *                   whose service.name is neither a string nor empty (the model writes str()
  *                   of it). Resource and scope attribute texts are written once per distinct
  *                   resource/scope bytes (dictionary columns).
- *                   It returns (rows, events, links, resources, scopes, ranges, buffers,
- *                   operations, odd spans): buffers in the order of COLUMN_BUFFERS, each an
- *                   object exposing its bytes through the buffer protocol (owned by it,
- *                   freed with it); operations as (service, span name, kind number) tuples.
- *                   On a message scan() did not take it raises RuntimeError (or MemoryError),
- *                   never reads out of bounds.
+ *                   finish() returns (rows, events, links, resources, scopes, ranges,
+ *                   buffers, operations, odd spans): buffers in the order of COLUMN_BUFFERS,
+ *                   each an object exposing its bytes through the buffer protocol (owned by
+ *                   it, freed with it); operations as (service, span name, kind number)
+ *                   tuples; odd spans as (position among the spans added, Span) pairs.
+ *                   On a message scan() did not take, add() raises RuntimeError (or
+ *                   MemoryError) and the object is unusable after; it never reads out of
+ *                   bounds. One thread at a time (the pipeline's writer and batcher share one).
  */
 
 #define MAX_TIME_NS 0x7ffffffffffffffeULL /* DuckDB's TIMESTAMP_NS: int64 minus its infinity */
@@ -2120,46 +2123,90 @@ static PyObject *scan(PyObject *module, PyObject *data) {
     return PyLong_FromLongLong(count);
 }
 
-static PyObject *columns(PyObject *module, PyObject *arg) {
+/* Columns(): a batch of columns that messages are added to one by one (add), then taken as
+ * Arrow buffers (finish). One call at a time (a second one meanwhile raises RuntimeError). */
+typedef struct {
+    PyObject_HEAD
+    Fill *fill;       /* NULL once finished or failed */
+    PyObject *bodies; /* the added messages: the fill points into them */
+    int busy;
+} ColumnsObject;
+
+static PyTypeObject ColumnsType;
+
+static void Columns_close(ColumnsObject *self) {
+    if (self->fill != NULL) {
+        fill_free(self->fill);
+        free(self->fill);
+        self->fill = NULL;
+    }
+}
+
+static PyObject *Columns_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     if (!configured) {
         PyErr_SetString(PyExc_RuntimeError, "_otlp_native.configure() was not called");
         return NULL;
     }
-    /* A tuple of our own: the caller's list could change while the GIL is released. */
-    PyObject *bodies = PySequence_Tuple(arg), *result = NULL;
-    if (bodies == NULL) return NULL;
-    Py_ssize_t n = PyTuple_GET_SIZE(bodies);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (!PyBytes_Check(PyTuple_GET_ITEM(bodies, i))) {
-            Py_DECREF(bodies);
-            PyErr_SetString(PyExc_TypeError, "columns() takes a sequence of bytes");
-            return NULL;
-        }
-    }
-    Fill *f = malloc(sizeof(Fill));
-    if (f == NULL) {
-        Py_DECREF(bodies);
+    if (!PyArg_ParseTuple(args, ":Columns")) return NULL;
+    ColumnsObject *self = (ColumnsObject *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    if ((self->bodies = PyList_New(0)) == NULL || (self->fill = malloc(sizeof(Fill))) == NULL ||
+        fill_init(self->fill)) {
+        if (self->fill != NULL && self->bodies != NULL) Columns_close(self);
+        Py_DECREF(self);
         return PyErr_NoMemory();
     }
-    int rc = fill_init(f);
+    return (PyObject *)self;
+}
+
+static void Columns_dealloc(ColumnsObject *self) {
+    Columns_close(self);
+    Py_XDECREF(self->bodies);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int Columns_ready(ColumnsObject *self) {
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "Columns: used by two threads at once");
+        return 0;
+    }
+    if (self->fill == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Columns: already finished, or an add() failed");
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *Columns_add(ColumnsObject *self, PyObject *body) {
+    if (!PyBytes_Check(body)) {
+        PyErr_SetString(PyExc_TypeError, "add() takes bytes");
+        return NULL;
+    }
+    if (!Columns_ready(self) || PyList_Append(self->bodies, body)) return NULL;
+    Fill *f = self->fill;
+    const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(body);
+    Py_ssize_t n = PyBytes_GET_SIZE(body);
+    int rc;
+    self->busy = 1;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; rc == OK && i < n; i++) {
-        PyObject *body = PyTuple_GET_ITEM(bodies, i);
-        const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(body);
-        rc = fill_message(f, p, p + PyBytes_GET_SIZE(body));
-    }
+    rc = fill_message(f, p, p + n);
     Py_END_ALLOW_THREADS
-    if (rc) {
-        if (f->fail == FAIL_INCONSISTENT)
-            PyErr_SetString(PyExc_RuntimeError,
-                            "columns(): a message scan() did not take, or a decoder bug");
-        else if (f->fail == FAIL_TOO_BIG)
-            PyErr_SetString(PyExc_OverflowError, "columns(): over 2 GiB of text in one column");
-        else
-            PyErr_NoMemory();
-        goto done;
-    }
-    PyObject *buffers = PyTuple_New(B_COUNT), *operations = NULL, *odd = NULL;
+    self->busy = 0;
+    if (rc == OK) Py_RETURN_NONE;
+    if (f->fail == FAIL_INCONSISTENT)
+        PyErr_SetString(PyExc_RuntimeError, "Columns.add(): a message scan() did not take");
+    else if (f->fail == FAIL_TOO_BIG)
+        PyErr_SetString(PyExc_OverflowError, "Columns.add(): over 2 GiB of text in a column");
+    else
+        PyErr_NoMemory();
+    Columns_close(self); /* half a message is in it: unusable */
+    return NULL;
+}
+
+static PyObject *Columns_finish(ColumnsObject *self, PyObject *unused) {
+    if (!Columns_ready(self)) return NULL;
+    Fill *f = self->fill;
+    PyObject *buffers = PyTuple_New(B_COUNT), *operations = NULL, *odd = NULL, *result = NULL;
     if (buffers == NULL) goto done;
     for (int i = 0; i < B_COUNT; i++) {
         PyObject *buffer = take_buffer(&f->b[i]);
@@ -2178,11 +2225,37 @@ static PyObject *columns(PyObject *module, PyObject *arg) {
                            (long long)f->links, (int)f->n_resources, (int)f->n_scopes,
                            (int)f->n_ranges, buffers, operations, odd);
 done:
-    fill_free(f);
-    free(f);
-    Py_DECREF(bodies);
+    Columns_close(self);
     return result;
 }
+
+static PyObject *Columns_spans(ColumnsObject *self, void *closure) {
+    return PyLong_FromLongLong(self->fill == NULL ? 0 : (long long)self->fill->spans);
+}
+
+static PyMethodDef Columns_methods[] = {
+    {"add", (PyCFunction)Columns_add, METH_O,
+     "add(data: bytes): the spans of a TracesData that scan() took (GIL released)"},
+    {"finish", (PyCFunction)Columns_finish, METH_NOARGS,
+     "finish() -> (rows, events, links, resources, scopes, ranges, buffers, operations, odd)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Columns_getset[] = {
+    {"spans", (getter)Columns_spans, NULL, "spans added so far (plain and odd)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject ColumnsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "spanscope.formats._otlp_native.Columns",
+    .tp_basicsize = sizeof(ColumnsObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Columns(): the store's column buffers of messages added one by one.",
+    .tp_new = Columns_new,
+    .tp_dealloc = (destructor)Columns_dealloc,
+    .tp_methods = Columns_methods,
+    .tp_getset = Columns_getset,
+};
 
 /* --- module functions -------------------------------------------------------------------- */
 
@@ -2241,8 +2314,6 @@ static PyMethodDef methods[] = {
      "check(data: bytes) -> bool: whether this decoder reads the TracesData exactly as upb"},
     {"scan", scan, METH_O,
      "scan(data: bytes) -> int | None: the spans of a TracesData columns() takes, or None"},
-    {"columns", columns, METH_O,
-     "columns(bodies) -> tuple: the store's column buffers of scanned TracesData messages"},
     {"configure", configure, METH_VARARGS,
      "configure(Span, Event, Link, kinds, codes, shared_key, follows_key, split_follows_from, "
      "known_fields)"},
@@ -2271,10 +2342,13 @@ static PyObject *buffer_names(void) {
 }
 
 PyMODINIT_FUNC PyInit__otlp_native(void) {
-    if (PyType_Ready(&SpansType) < 0 || PyType_Ready(&BufferType) < 0) return NULL;
+    if (PyType_Ready(&SpansType) < 0 || PyType_Ready(&BufferType) < 0 ||
+        PyType_Ready(&ColumnsType) < 0)
+        return NULL;
     PyObject *module = PyModule_Create(&module_def);
     if (module == NULL) return NULL;
     if (PyModule_AddObjectRef(module, "Spans", (PyObject *)&SpansType) < 0 ||
+        PyModule_AddObjectRef(module, "Columns", (PyObject *)&ColumnsType) < 0 ||
         PyModule_AddIntConstant(module, "MESSAGE_TYPES", M_COUNT) < 0 ||
         PyModule_AddIntConstant(module, "MAX_DEPTH", MAX_DEPTH) < 0 ||
         add_owned(module, "COLUMN_BUFFERS", buffer_names()) < 0) {

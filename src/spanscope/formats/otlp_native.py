@@ -116,9 +116,32 @@ class NativeColumns(NamedTuple):
     odd: list[tuple[int, Span]]
 
 
+class ColumnsBuilder:
+    """The store's columns of messages ``scan`` took, added one by one (``add``: filled in C
+    without the GIL), then taken once (``finish``). One thread at a time; after ``add`` raised
+    (a message ``scan`` did not take, or no memory) it is unusable."""
+
+    def __init__(self) -> None:
+        self._columns = _otlp_native.Columns()
+
+    def add(self, body: bytes) -> None:
+        self._columns.add(body)
+
+    @property
+    def spans(self) -> int:
+        """The spans added so far."""
+        return self._columns.spans
+
+    def finish(self) -> NativeColumns:
+        *counts, buffers, operations, odd = self._columns.finish()
+        return NativeColumns(
+            *counts, dict(zip(_otlp_native.COLUMN_BUFFERS, buffers, strict=True)), operations, odd
+        )
+
+
 def native_columns(bodies: Sequence[bytes]) -> NativeColumns:
-    """The columns of messages ``scan`` took, filled in C without the GIL (see the C file)."""
-    *counts, buffers, operations, odd = _otlp_native.columns(bodies)
-    return NativeColumns(
-        *counts, dict(zip(_otlp_native.COLUMN_BUFFERS, buffers, strict=True)), operations, odd
-    )
+    """The columns of messages ``scan`` took (see ``ColumnsBuilder``)."""
+    builder = ColumnsBuilder()
+    for body in bodies:
+        builder.add(body)
+    return builder.finish()

@@ -48,8 +48,9 @@ class SpanWriter(Protocol):
     """What the pipeline needs of a store. A store may also offer ``prepare(spans)``, whose
     result ``write`` accepts: the pipeline then encodes requests while the store writes;
     ``merge(prepared)``, one prepared batch from several, so that what was encoded during a
-    write is stored by the next one; and ``prepare_requests(bodies)``, the same as ``prepare``
-    of the spans of OTLP protobuf bodies, from the bodies themselves (``ProtobufRequest``)."""
+    write is stored by the next one; and ``request_columns()``, an object that ``add``s OTLP
+    protobuf bodies (``ProtobufRequest``) one by one and ``finish``es as ``prepare`` of their
+    spans would, without model spans."""
 
     def write(self, spans: Sequence[Span]) -> None: ...
 
@@ -98,6 +99,8 @@ class WritePipeline:
     _ready: deque[_Encoded] = field(default_factory=deque)
     _ready_changed: threading.Condition = field(default_factory=threading.Condition)
     _encoding_done: bool = False
+    # The chunk of protobuf requests being filled (in _ready; see _add_requests).
+    _open: _Encoded | None = None
 
     def __post_init__(self) -> None:
         if self.capacity_spans <= 0:
@@ -125,9 +128,9 @@ class WritePipeline:
     def protobuf_request(self, body: bytes) -> ProtobufRequest | None:
         """``body`` (OTLP protobuf) as a request for ``submit`` that skips the model spans,
         or None: then decode it and submit its spans. Only without a tail sampler (it needs
-        spans), with a store that has ``prepare_requests``, and for a message the C decoder
+        spans), with a store that has ``request_columns``, and for a message the C decoder
         takes whole (``otlp_native.scan``, which also counts its spans, without the GIL)."""
-        if self.sampler is not None or getattr(self.store, "prepare_requests", None) is None:
+        if self.sampler is not None or getattr(self.store, "request_columns", None) is None:
             return None
         count = scan(body)
         return None if count is None else ProtobufRequest(body, count)
@@ -187,60 +190,82 @@ class WritePipeline:
         prepare = getattr(self.store, "prepare", None)
         # protobuf_request() makes ProtobufRequests only when the store takes them as they are;
         # should one come otherwise, its spans are decoded here.
-        as_bodies = self.sampler is None and hasattr(self.store, "prepare_requests")
+        as_bodies = (
+            self.sampler is None and getattr(self.store, "request_columns", None) is not None
+        )
         try:
             while (taken := self._take_batch()) is not None:
-                bodies = [
-                    item.spans.body
-                    for item in taken
-                    if as_bodies and type(item.spans) is ProtobufRequest
-                ]
-                spans = list(
-                    chain.from_iterable(_spans_of(item.spans, as_bodies) for item in taken)
-                )
+                raw = [item for item in taken if as_bodies and type(item.spans) is ProtobufRequest]
+                if raw:
+                    taken = [item for item in taken if type(item.spans) is not ProtobufRequest]
+                    self._add_requests(raw)
+                spans = list(chain.from_iterable(_spans_of(item.spans) for item in taken))
                 if self.sampler is not None:
                     spans = self.sampler(spans)
                 if taken or spans:
-                    self._encode(prepare, taken, spans, bodies)
+                    self._encode(prepare, taken, spans)
             flush = getattr(self.sampler, "flush", None)
             if flush is not None:  # decide the traces still waiting: they were accepted
-                self._encode(prepare, [], flush(), [])
+                self._encode(prepare, [], flush())
         finally:
             with self._ready_changed:
                 self._encoding_done = True
                 self._ready_changed.notify()
             writer.join()
 
-    def _encode(
-        self, prepare, taken: list[_Pending], spans: list[Span], bodies: list[bytes]
-    ) -> None:
-        """Encode ``spans`` (``store.prepare``) and ``bodies`` (``store.prepare_requests``)
-        as one batch for the writer."""
-        size = len(spans)
-        if bodies:
-            size += sum(len(item.spans) for item in taken if type(item.spans) is ProtobufRequest)
+    def _encode(self, prepare, taken: list[_Pending], spans: list[Span]) -> None:
         batch: object = spans
         prepared = False
-        if bodies:
-            try:
-                parts = [self.store.prepare_requests(bodies)]  # type: ignore[attr-defined]
-                if spans:
-                    parts.append(self.store.prepare(spans))  # type: ignore[attr-defined]
-                batch = parts[0] if len(parts) == 1 else self.store.merge(parts)  # type: ignore
-                prepared = True
-            except Exception:  # a bug, or no memory: the senders were told it is readable
-                log.exception("encoding protobuf requests failed; decoding them to spans")
-                spans = spans + list(chain.from_iterable(map(_decoded, bodies)))
-                batch = spans
-        if not prepared and prepare is not None and spans:
+        if prepare is not None and spans:
             try:
                 batch = prepare(spans)
                 prepared = True
             except Exception:  # let write() report it, with the same retryable answer
                 log.exception("encoding a batch failed")
+        self._hand_over(_Encoded(taken, batch, len(spans), prepared))
+
+    def _hand_over(self, chunk: _Encoded) -> None:
         with self._ready_changed:
-            self._ready.append(_Encoded(taken, batch, size, prepared))
+            self._ready.append(chunk)
             self._ready_changed.notify()
+
+    def _add_requests(self, items: list[_Pending]) -> None:
+        """Fill the columns of protobuf requests into the open chunk (``store.request_columns``,
+        in C without the GIL, while the writer writes), which the writer finishes and writes
+        as one Arrow table: its fixed costs, in Python and in DuckDB's scan, are paid once a
+        write instead of once a request."""
+        with self._ready_changed:
+            chunk = self._open
+            if chunk is None or chunk.size >= self.max_batch_spans:
+                chunk = self._open = _Encoded([], self.store.request_columns(), 0, False)  # type: ignore
+                self._ready.append(chunk)
+            for item in items:
+                if chunk.batch is not None:
+                    try:
+                        chunk.batch.add(item.spans.body)  # type: ignore[union-attr]
+                    except Exception:  # a bug, or no memory: the writer decodes them instead
+                        log.exception("encoding a protobuf request failed")
+                        chunk.batch = None
+                chunk.pending.append(item)
+                chunk.size += len(item.spans)
+            self._ready_changed.notify()
+
+    def _finish_requests(self, chunks: list[_Encoded]) -> _Encoded:
+        """The protobuf requests of ``chunks`` (normally one) as one encoded chunk; their
+        bodies decoded to spans should their columns have failed."""
+        if len(chunks) == 1 and chunks[0].batch is not None:
+            try:
+                return _Encoded.joined(chunks, chunks[0].batch.finish())  # type: ignore
+            except Exception:  # a bug, or no memory: the senders were told it is readable
+                log.exception("encoding protobuf requests failed; decoding them to spans")
+        bodies = [item.spans.body for chunk in chunks for item in chunk.pending]  # type: ignore
+        spans = list(chain.from_iterable(map(_decoded, bodies)))
+        pending = [item for chunk in chunks for item in chunk.pending]
+        try:
+            return _Encoded(pending, self.store.prepare(spans), len(spans), True)  # type: ignore
+        except Exception:  # let write() report it, with the same retryable answer
+            log.exception("encoding a batch failed")
+            return _Encoded(pending, spans, len(spans), False)
 
     def _take_ready(self) -> list[_Encoded] | None:
         """The chunks ready now, up to ``max_batch_spans`` (at least one); None at the end."""
@@ -254,6 +279,8 @@ class WritePipeline:
                 not taken or count + self._ready[0].size <= self.max_batch_spans
             ):
                 chunk = self._ready.popleft()
+                if chunk is self._open:  # what comes now goes into a new one
+                    self._open = None
                 taken.append(chunk)
                 count += chunk.size
             return taken
@@ -261,6 +288,10 @@ class WritePipeline:
     def _write_loop(self) -> None:
         merge = getattr(self.store, "merge", None)
         while (chunks := self._take_ready()) is not None:
+            requests = [chunk for chunk in chunks if _is_requests(chunk)]
+            if requests:
+                chunks = [chunk for chunk in chunks if not _is_requests(chunk)]
+                chunks.insert(0, self._finish_requests(requests))
             prepared = [chunk for chunk in chunks if chunk.prepared]
             groups = [chunk for chunk in chunks if not chunk.prepared]
             if merge is not None and len(prepared) > 1:
@@ -304,8 +335,8 @@ class WritePipeline:
 @dataclass
 class _Encoded:
     """Requests taken from the queue and their spans, encoded by ``store.prepare`` when
-    ``prepared`` (else the span list itself). ``size`` counts the spans to write (after
-    sampling)."""
+    ``prepared`` (else the span list itself; ``None`` for protobuf requests that the writer
+    encodes). ``size`` counts the spans to write (after sampling)."""
 
     pending: list[_Pending]
     batch: object
@@ -322,12 +353,13 @@ def _decoded(body: bytes) -> list[Span]:
     return decode_spans(body, "otlp-proto", source="protobuf request")
 
 
-def _spans_of(item: list[Span] | ProtobufRequest, as_bodies: bool) -> list[Span]:
-    """A request's spans for the span path: none for a protobuf request the store takes as it
-    is (``as_bodies``)."""
-    if type(item) is not ProtobufRequest:
-        return item
-    return [] if as_bodies else _decoded(item.body)
+def _is_requests(chunk: _Encoded) -> bool:
+    """Whether the chunk holds protobuf requests (filled columns, or None if that failed)."""
+    return not chunk.prepared and not isinstance(chunk.batch, list)
+
+
+def _spans_of(item: list[Span] | ProtobufRequest) -> list[Span]:
+    return _decoded(item.body) if type(item) is ProtobufRequest else item
 
 
 def _settle(futures: list[asyncio.Future[None]], error: Exception | None) -> None:

@@ -193,6 +193,12 @@ class DuckDBStore:
         return otlp_columns.encode_requests(bodies)
 
     @staticmethod
+    def request_columns() -> otlp_columns.RequestColumns:
+        """``prepare_requests`` one body at a time, as requests arrive (``add``), finished
+        when the batch is written (``finish``)."""
+        return otlp_columns.RequestColumns()
+
+    @staticmethod
     def merge(batches: Iterable[columns.ColumnBatch]) -> columns.ColumnBatch:
         """One ``prepare``d batch of several, for one ``write`` (one transaction)."""
         return columns.merge(batches)

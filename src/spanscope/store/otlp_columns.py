@@ -1,6 +1,7 @@
 """OTLP protobuf requests straight to the store's columns, without model spans.
 
-Contract: ``encode_requests(bodies)`` takes request bodies that
+Contract: ``encode_requests(bodies)`` (or ``RequestColumns``, the same one body at a time) takes
+request bodies that
 ``spanscope.formats.otlp_native.scan`` accepted and returns the ``columns.ColumnBatch`` that
 ``columns.encode_batch`` returns for their spans (``decode_spans`` of each body, in order),
 except for the order of the rows: the spans the C decoder writes itself come first, in order,
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
-from spanscope.formats.otlp_native import native_columns
+from spanscope.formats.otlp_native import ColumnsBuilder, NativeColumns
 from spanscope.model import SpanKind
 from spanscope.store.columns import ColumnBatch, encode_batch, merge
 from spanscope.store.schema import COLUMNS, SPAN_KINDS, STATUS_CODES
@@ -36,9 +37,31 @@ _RANGE_NAMES = ["TraceId", "Start", "End", "TraceKey"]
 _KINDS = tuple(SpanKind)
 
 
+class RequestColumns:
+    """``encode_requests`` one request at a time: ``add`` fills the columns of a body (in C,
+    without the GIL) as it arrives, ``finish`` wraps them all as one batch. One thread at a
+    time; after ``add`` raised (a bug, or no memory) it is unusable: encode those bodies again
+    another way."""
+
+    def __init__(self) -> None:
+        self._builder = ColumnsBuilder()
+
+    def add(self, body: bytes) -> None:
+        self._builder.add(body)
+
+    def finish(self) -> ColumnBatch:
+        return _batch(self._builder.finish())
+
+
 def encode_requests(bodies: Sequence[bytes]) -> ColumnBatch:
     """The store's columns for the spans of ``bodies`` (see the module docstring)."""
-    native = native_columns(bodies)
+    builder = RequestColumns()
+    for body in bodies:
+        builder.add(body)
+    return builder.finish()
+
+
+def _batch(native: NativeColumns) -> ColumnBatch:
     buffers = {name: pa.py_buffer(buffer) for name, buffer in native.buffers.items()}
     rows = native.rows
 
