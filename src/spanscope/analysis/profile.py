@@ -25,6 +25,7 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from itertools import chain
 
 import msgspec
 
@@ -270,11 +271,9 @@ class ProfileCollector:
             endpoint = self._endpoints[key] = _Endpoint()
         endpoint.count += 1
         totals = endpoint.totals
-        pairs = array("q")
         for stack, ns in local.items():
             totals[stack] = totals.get(stack, 0) + ns
-            pairs.append(stack)
-            pairs.append(ns)
+        pairs = array("q", chain.from_iterable(local.items()))  # stack, ns, stack, ns...
         self._order += 1
         endpoint.traces.append((-root.duration_ns, self._order, pairs))
 
