@@ -149,3 +149,19 @@ def test_analyze_reports_the_same_with_any_number_of_jobs(
     assert results["1"] == results["2"]
     report = json.loads(results["2"][0])
     assert report["summary"]["traces"] == len(files) - 1
+
+
+def test_many_files_are_planned_from_a_sample(tmp_path) -> None:
+    """Past 4 x SAMPLED files, sizes are estimated from an even sample (planning only)."""
+    paths = []
+    for index in range(4 * parallel.SAMPLED + 100):
+        path = tmp_path / f"{index:05d}.json"
+        path.write_bytes(b"x" * (100 + index % 7))
+        paths.append(str(path))
+    estimated = parallel.estimated_sizes(paths)
+    exact = parallel.file_sizes(paths)
+    assert estimated is not None and exact is not None and len(estimated) == len(exact)
+    assert abs(sum(estimated) - sum(exact)) <= 0.02 * sum(exact)
+    assert parallel.estimated_sizes([*paths, "-"]) is None  # stdin is never a worker's
+    few = paths[:10]
+    assert parallel.estimated_sizes(few) == parallel.file_sizes(few)  # few: measured

@@ -95,6 +95,26 @@ def file_sizes(sources: list[str]) -> list[int] | None:
     return sizes
 
 
+SAMPLED = 256  # files stat'ed to estimate a large data set's size (``estimated_sizes``)
+
+
+def estimated_sizes(sources: list[str]) -> list[int] | None:
+    """``file_sizes`` for many files from a sample of ``SAMPLED`` of them spread evenly: each
+    file counts as their mean size. For planning only (how many workers, where to cut): the
+    result never depends on the plan, and stat'ing 10,000 files costs 25 ms of this process's
+    time before any worker starts. A file missing or odd outside the sample is reported when it
+    is read, as it is in this process."""
+    if len(sources) <= 4 * SAMPLED:
+        return file_sizes(sources)
+    if "-" in sources:
+        return None
+    sample = file_sizes(sources[:: len(sources) // SAMPLED])
+    if sample is None:
+        return None
+    mean = sum(sample) // len(sample)
+    return [mean] * len(sources)
+
+
 def worth_workers(sizes: list[int] | None, jobs: int, min_bytes: int | None = None) -> bool:
     """Whether files of these sizes are worth workers: two or more, ``min_bytes``
     (``MIN_BYTES``) in all."""

@@ -70,7 +70,11 @@ def plan_shards(
     (less than ``min_bytes`` in all, ``parallel.MIN_BYTES`` by default; see
     ``parallel.worth_workers``) or there would be only one shard. Shards hold at least
     ``min_shard_bytes`` (``MIN_SHARD_BYTES``) where there is enough."""
-    sizes = parallel.file_sizes(sources) if jobs >= 2 and len(sources) >= 2 else None
+    sizes = None
+    if jobs >= 2 and len(sources) >= 2:
+        # Work light per byte (min_bytes given: the profile alone) is planned from a sample.
+        measure = parallel.file_sizes if min_bytes is None else parallel.estimated_sizes
+        sizes = measure(sources)
     if sizes is None or not parallel.worth_workers(sizes, jobs, min_bytes):
         return None
     smallest = MIN_SHARD_BYTES if min_shard_bytes is None else min_shard_bytes
