@@ -12,6 +12,12 @@ Spans the C decoder yields equal the upb path's, attribute by attribute, and sha
 scope attribute dicts the same way (cached by their bytes as received, where upb re-serializes
 them: the same thing for any encoder that writes equal resources equally).
 
+For the ingest path the same C file also writes a message's spans straight into the store's
+Arrow column buffers, without model spans: ``scan`` (check and count, without the GIL) and
+``ColumnsBuilder``/``native_columns`` (fill, without the GIL); a span it cannot write exactly
+as ``spanscope.store.columns.encode_batch`` would comes back as a model ``Span`` instead
+(contract in the C file; Arrow wrapping in ``spanscope.store.otlp_columns``).
+
 The C decoder is told at import which fields the installed ``opentelemetry-proto`` schema has,
 so a field added by a newer schema makes it give up rather than silently skip a field upb reads.
 """

@@ -14,6 +14,16 @@ N+1 is taken only once the writer has started on N, so it holds everything that 
 meanwhile. ``start`` and ``stop`` are idempotent; ``stop`` drains what was accepted before
 returning.
 
+OTLP protobuf requests skip the model spans when nothing needs them (no tail sampler, and a
+store with ``request_columns``, the DuckDB store): the receiver checks and counts the body
+(``protobuf_request``: the C decoder's ``scan``, without the GIL) and submits it as a
+``ProtobufRequest``; the batching thread fills the columns of each body as it arrives into the
+one open column batch (C, without the GIL); the writer takes that batch with the rest of what
+is ready, finishes it (one Arrow table: a fixed Python cost per write, not per span) and writes
+it. This took the serving process from ~15 to ~8 us of CPU a span (see
+``spanscope.store.otlp_columns``); any other body is decoded to spans by the receiver, so bad
+payloads get the decoder's errors as before.
+
 With a tail sampler (``spanscope.sampling.TailSampler``) the batching thread hands it each batch
 and writes what it gives back (traces whose decision came due, late spans of kept traces); idle,
 it asks again every ``SAMPLER_TICK_S``; ``stop`` decides and writes every trace still waiting.
