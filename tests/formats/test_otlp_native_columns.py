@@ -252,3 +252,25 @@ def test_counts_tally() -> None:
     plain = [span for index, span in enumerate(spans) if index not in dict(native.odd)]
     assert native.events == sum(len(span.events) for span in plain)
     assert native.ranges == len(Counter(span.trace_id for span in plain))
+
+
+def test_a_builder_fills_request_by_request_and_is_done_after_a_failure() -> None:
+    bodies = prepare_pool(2).bodies
+    builder = otlp_native.ColumnsBuilder()
+    for body in bodies:
+        builder.add(body)
+    assert builder.spans == 1024
+    got, whole = builder.finish(), otlp_native.native_columns(bodies)
+    assert got[:6] == whole[:6] and got.operations == whole.operations
+    assert {name: bytes(value) for name, value in got.buffers.items()} == {
+        name: bytes(value) for name, value in whole.buffers.items()
+    }
+    with pytest.raises(RuntimeError):
+        builder.finish()  # taken once
+    broken = otlp_native.ColumnsBuilder()
+    with pytest.raises(RuntimeError):
+        broken.add(bodies[0][: len(bodies[0]) // 2])  # a message scan() would not take
+    with pytest.raises(RuntimeError):
+        broken.add(bodies[1])
+    with pytest.raises(RuntimeError):
+        broken.finish()
