@@ -94,7 +94,7 @@ class LeanSpan(msgspec.Struct, gc=False):
 class LeanTrace(msgspec.Struct, gc=False):
     traceID: str = ""
     spans: list[LeanSpan] | None = None
-    processes: dict[str, msgspec.Raw] | None = None
+    processes: msgspec.Raw = _RAW_NONE  # checked and converted as a whole (_Processes)
     warnings: list[str] | None = None
 
 
@@ -117,13 +117,13 @@ class LeanDocument(msgspec.Struct, gc=False):
     warnings: list[str] | None = None
     data: list[LeanTrace] | LeanTrace | None = None
     spans: list[LeanSpan] | None = None
-    processes: dict[str, msgspec.Raw] | None = None
+    processes: msgspec.Raw = _RAW_NONE  # checked and converted as a whole (_Processes)
     errors: Any = None
 
 
 _DOCUMENT = msgspec.json.Decoder(LeanDocument)
 _TAGS = msgspec.json.Decoder(list[TypedTag] | None)
-_PROCESS = msgspec.json.Decoder(Process[TypedTag])  # type: ignore[valid-type]
+_PROCESSES_DECODER = msgspec.json.Decoder(dict[str, Process[TypedTag]] | None)  # type: ignore[valid-type]
 
 
 class _TagCache:
@@ -178,32 +178,41 @@ def _convert_tags(data: bytes) -> tuple[SpanKind, Attributes]:
 
 
 class _Processes:
-    """Raw processes -> (service name, resource attributes), converted by the full reader's
-    own code once per distinct content; one that would warn sends the document back."""
+    """A trace's raw ``processes`` object -> its processes by id, each (service name,
+    resource attributes) as the full reader's own code converts it; once per distinct content
+    (the traces of one data set mostly repeat the same processes). One that would warn sends
+    the document back."""
 
     def __init__(self) -> None:
-        self.entries: dict[bytes, tuple[str, Attributes]] = {}
+        self.entries: dict[bytes, dict[str, tuple[str, Attributes]]] = {}
 
-    def get(self, raw: msgspec.Raw) -> tuple[str, Attributes]:
+    def get(self, raw: msgspec.Raw) -> dict[str, tuple[str, Attributes]]:
         key = bytes(raw)
         found = self.entries.get(key)
         if found is None:
-            from spanscope.errors import Diagnostics
-            from spanscope.formats.jaeger_spans import SpanReader
-
-            try:
-                process = _PROCESS.decode(key)
-            except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
-                raise _Fallback from None
-            diagnostics = Diagnostics()
-            reader = SpanReader("", diagnostics)
-            reader.typed = True
-            found = reader.shared_process(process, "$")
-            if diagnostics.count:
-                raise _Fallback
+            found = self._convert(key)
             if len(self.entries) >= _CACHE_LIMIT:
                 self.entries.clear()
             self.entries[key] = found
+        return found
+
+    def _convert(self, data: bytes) -> dict[str, tuple[str, Attributes]]:
+        from spanscope.errors import Diagnostics
+        from spanscope.formats.jaeger_spans import SpanReader
+
+        try:
+            processes = _PROCESSES_DECODER.decode(data) if data else None
+        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+            raise _Fallback from None
+        diagnostics = Diagnostics()
+        reader = SpanReader("", diagnostics)
+        reader.typed = True
+        # Every process is converted, as the checked decode checks them, used or not.
+        found = {
+            key: reader.shared_process(process, "$") for key, process in (processes or {}).items()
+        }
+        if diagnostics.count:
+            raise _Fallback
         return found
 
 
@@ -225,6 +234,8 @@ def _read(data: bytes, source: str) -> list[Span]:
         doc = _DOCUMENT.decode(data)
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
         raise _Fallback from None
+    if doc.data is not None and doc.processes:
+        _PROCESSES.get(doc.processes)  # beside data: unused, but checked as the full reader does
     if isinstance(doc.data, list):
         traces = doc.data
     elif doc.data is not None:
@@ -235,7 +246,7 @@ def _read(data: bytes, source: str) -> list[Span]:
         raise _Fallback  # a span, an error answer, or not Jaeger at all
     spans: list[Span] = []
     append = spans.append
-    process_of = _PROCESSES.get
+    processes_of = _PROCESSES.get
     by_length = _TAG_CACHE.by_length
     find_tags = _TAG_CACHE.find
     hex_digits, zero_span, child_of = _HEX_DIGITS, _ZERO_SPAN, _CHILD_OF
@@ -244,8 +255,7 @@ def _read(data: bytes, source: str) -> list[Span]:
     for trace in traces:
         if trace.warnings:
             raise _Fallback  # the full reader reports them
-        # Every process is checked, as the checked decode checks them, used or not.
-        resolved = {key: process_of(raw) for key, raw in (trace.processes or {}).items()}
+        resolved = processes_of(trace.processes)
         default_trace_id = trace.traceID
         for raw in trace.spans or ():
             raw_trace_id = raw.traceID or default_trace_id
