@@ -203,18 +203,18 @@ def test_writes_the_same_stacks_to_a_file(one_trace_per_file: Path, tmp_path: Pa
 
 def test_a_big_jaeger_file_is_projected_too(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past ``SMALL_FILE`` inputs are streamed, but Jaeger JSON is read whole either way."""
-    from spanscope.formats import jaeger_lean, source
+    from spanscope.formats import source
 
     monkeypatch.setattr(source, "SMALL_FILE", 1024)
     projected: list[int] = []
-    original = jaeger_lean.read_projected
+    original = folded.project
 
     def spy(data: bytes, name: str):
         spans = original(data, name)
         projected.append(len(data) if spans is not None else 0)
         return spans
 
-    monkeypatch.setattr(jaeger_lean, "read_projected", spy)
+    monkeypatch.setattr(folded, "project", spy)
     name = (
         "jaeger-ui/packages__jaeger-ui__src__components__TracePage__TraceFlamegraph__testTrace.json"
     )

@@ -24,7 +24,9 @@ from spanscope.analysis.profile import ProfileAnalyzer
 from spanscope.assembly import build_trace
 from spanscope.cli.common import ReadSession, holding_many_objects
 from spanscope.errors import Diagnostics
+from spanscope.formats import read_spans
 from spanscope.formats.detect import UnknownFormat, detect_format
+from spanscope.formats.jaeger_lean import read_projected as project
 from spanscope.formats.source import (
     GZIP_MAGIC,
     HEAD_SIZE,
@@ -51,8 +53,6 @@ def read_projected(
     Jaeger JSON file, not compressed (read whole, as the Jaeger reader reads it). Anything
     else, and any file the projection gives back, is read by ``read_spans`` itself (its
     messages, its errors)."""
-    from spanscope.formats import read_spans
-
     if source != "-" and (format is None or _is_jaeger(format)):
         data = read_small_file(source)
         if data is None:  # a big file: Jaeger JSON is read whole anyway, so project it too
@@ -60,8 +60,6 @@ def read_projected(
             if head is not None and _jaeger(head, format):
                 data = read_small_file(source, limit=None)
         if data is not None and _jaeger(data[:HEAD_SIZE], format):
-            from spanscope.formats.jaeger_lean import read_projected as project
-
             spans = project(data, display_name(source))
             if spans is not None:
                 if on_format is not None:
