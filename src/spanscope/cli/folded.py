@@ -59,7 +59,10 @@ def read_projected(
             head = read_head(source)
             if head is not None and _jaeger(head, format):
                 data = read_small_file(source, limit=None)
-        if data is not None and _jaeger(data[:HEAD_SIZE], format):
+        # The head as reading would sniff it (not a copy of a whole small file).
+        if data is not None and _jaeger(
+            data if len(data) <= HEAD_SIZE else data[:HEAD_SIZE], format
+        ):
             spans = project(data, display_name(source))
             if spans is not None:
                 if on_format is not None:

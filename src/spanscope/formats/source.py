@@ -144,7 +144,8 @@ def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
     name = display_name(source)
     whole = read_small_file(source) if str(source) != "-" else None
     if whole is not None and not whole.startswith(GZIP_MAGIC):
-        yield io.BytesIO(whole), whole[:HEAD_SIZE]  # read at once, no stream layers
+        head = whole if len(whole) <= HEAD_SIZE else whole[:HEAD_SIZE]  # no copy of it all
+        yield io.BytesIO(whole), head  # read at once, no stream layers
         return
     if str(source) == "-":
         raw: BinaryIO = sys.stdin.buffer
