@@ -102,8 +102,10 @@ def analyze_shard(task: tuple) -> bytes:
     try:
         groups: defaultdict[str, list[Span]] = defaultdict(list)
         reports: list[_Report] = []
+        diagnostics = Diagnostics(limit=limit)
         for source in sources:
-            diagnostics = Diagnostics(limit=limit)
+            if diagnostics.count:  # one per file that warns; reused while none does
+                diagnostics = Diagnostics(limit=limit)
             formats: list[str] = []
             spans: list[Span] = []
             error = None
