@@ -217,7 +217,21 @@ class ProfileCollector:
                 parents.append(above)
                 frames.append(key[1:])
             below = children_of.get(span.span_id)
-            if below:
+            if below and len(below) == 1:  # the usual call: the same steps as below, inline
+                child = below[0]
+                if not (child.follows_from or (child.kind == _CONSUMER and span.kind == _PRODUCER)):
+                    c_start = child.start_ns
+                    c_end = child.end_ns
+                    if c_end < c_start:
+                        c_end = c_start
+                    if c_start < start:
+                        c_start = start
+                    if c_end > end:
+                        c_end = end
+                    if c_start < end and c_end > start:  # some of it inside the window
+                        own -= c_end - c_start
+                        work.append((child, c_start, c_end, stack))
+            elif below:
                 producer = span.kind == _PRODUCER
                 keyed: list[tuple[int, int, int, Span]] = []
                 for index, child in enumerate(below):
