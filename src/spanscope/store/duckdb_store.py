@@ -16,8 +16,6 @@ How it is fast:
   joins what was prepared meanwhile into the next write;
 - a writing process runs DuckDB on one thread: the other core does the Python work (measured:
   less CPU a span than with DuckDB's second worker);
-- row groups of 2,048 rows (``_ROW_GROUP_SIZE``): most writes then go straight to the file
-  instead of the write-ahead log and a checkpoint;
 - a trace is found through ``otel_traces_trace_id_ts`` (small: one row per trace per batch),
   and its spans are read with its time range as a condition, so DuckDB reads only the row
   groups of that time (spans arrive roughly in time order);
@@ -54,16 +52,13 @@ from spanscope.store.search_sql import find_trace_ids_sql, literal, time_literal
 
 _CHECKPOINT_THRESHOLD = "128MB"
 _DB = "spanscope_store"
-# Row groups of 2,048 rows (one DuckDB vector; its default is 122,880): a write of that many
-# spans or more fills whole row groups, which DuckDB compresses and writes straight to the file;
-# smaller batches go to the write-ahead log and are compressed again by the next checkpoint.
-# The serving process writes what arrived during the previous write, 2k-8k spans at 100k
-# spans/s, so this is what makes its writes go straight to the file. Measured in one run
-# (512k shop spans in 2,048-span writes): 5.8 instead of 7.2 us of DuckDB CPU a span with the
-# checkpoints, no checkpoint stalls (serve's p99 export latency 68 instead of 595 ms), trace by
-# id 4 instead of 9 ms and searches 30% faster (a lookup reads fewer rows); the cost is a file
-# about a third bigger (141 instead of 104 bytes a span: less to compress per row group).
-_ROW_GROUP_SIZE = 2048
+# Smaller row groups than DuckDB's 122,880 rows: a trace's spans are found by the row groups'
+# time ranges, so each lookup reads 8x less; and a big batch fills whole row groups, which
+# DuckDB writes straight to the file instead of the write-ahead log. Tried and dropped: 2,048
+# rows, so that serve's 2k-8k-span writes go straight to the file too: 20% less DuckDB CPU a
+# span and no checkpoint stalls, but each such write took fresh blocks for every column, held
+# in memory until the next checkpoint (serve's RSS swung between 1 and 4+ GiB at 70k spans/s).
+_ROW_GROUP_SIZE = 16384
 # The first (newest) time window a search reads; each next one is 4x longer.
 _FIRST_WINDOW_NS = 10**9
 # Traces this close in time are read by one scan (at 100k spans/s, under one row group).
