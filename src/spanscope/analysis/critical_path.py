@@ -127,7 +127,23 @@ def critical_time(trace: Trace, *, strict: bool = False) -> dict[str, int]:
         if not own:
             continue  # a zero window: everything under it is clamped to nothing
         below = children_of.get(span.span_id)
-        if below:
+        if below and len(below) == 1:  # the usual call: the steps below for one child, inline
+            child = below[0]
+            if not (
+                child.follows_from or (child.kind == consumer_kind and span.kind == producer_kind)
+            ):
+                c_start = child.start_ns
+                c_end = child.end_ns
+                if c_end < c_start:
+                    c_end = c_start
+                if c_start < start:
+                    c_start = start
+                if c_end > end:
+                    c_end = end
+                if c_start < end and c_end > start:  # some of it inside the window
+                    own -= c_end - c_start
+                    work.append((child, c_start, c_end))
+        elif below:
             producer = span.kind == producer_kind
             keyed: list[tuple[int, int, int, Span]] = []
             for index, child in enumerate(below):
