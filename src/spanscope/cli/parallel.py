@@ -14,6 +14,10 @@ it again, as the readers make them do.
 Workers are forked from this process when it runs no other thread (on Linux), else from a
 forkserver that imported the readers once (a progress bar runs a thread). ``plan_runs`` says
 whether the inputs are big enough for workers to pay off and cuts them into runs.
+
+``fork_map(function, tasks, jobs)`` is the cheapest way to share one burst of work: this
+process and ``jobs - 1`` forked children, results pickled back in task order
+(``spanscope.cli.sharded`` uses it when no thread runs).
 """
 
 from __future__ import annotations

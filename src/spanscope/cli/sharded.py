@@ -1,8 +1,10 @@
 """Analysing a data set of many files in worker processes, for ``spanscope analyze``.
 
-``analyze_files(session, options, trace_filter, adjust_skew, jobs)`` returns the ``Analyzer``
-that reading the session's inputs and analysing them in this process would give, with the same
-input reports, warnings and errors recorded in ``session``; or None, having changed nothing,
+``analyze_files(session, make, trace_filter, adjust_skew, jobs)`` returns the collector
+(``make()``: an ``Analyzer``, or the ``ProfileAnalyzer`` of ``analyze --folded -`` with its
+projected reader) that reading the session's inputs and filling it in this process would give,
+with the same input reports, warnings and errors recorded in ``session``; or None, having
+changed nothing,
 and the caller does it the ordinary way. None when the inputs do not qualify (see
 ``parallel.plan_runs``: several regular files, enough bytes) and when a trace has spans in two
 shards (below): the ordinary way then gives the report, at the cost of the work done so far.
@@ -17,7 +19,9 @@ as every trace is whole in one shard, which is checked: data sets of one file pe
 time window) are, and a trace cut across files that fall in two shards sends the whole data
 set the ordinary way.
 
-Reading, assembly and analysis all run in the workers, on every core; this process only merges.
+Reading, assembly and analysis all run in the workers, on every core. Without a progress bar
+to draw (no thread runs, so forking is safe) this process forks the others itself and takes a
+share of the shards (``parallel.fork_map``); with one, a pool of forked workers does them all.
 """
 
 from __future__ import annotations
