@@ -160,8 +160,8 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
     type=click.IntRange(min=0),
     default=0,
     help="Processes that read and analyse at once: 0 (the default) one per CPU, 1 this "
-    "process only. Used for several files of 8 MB or more in all, or one OTLP JSON-lines file "
-    "of 32 MB or more; the report is the same whatever the number.",
+    "process only. Used for several files of 8 MB or more in all (2 MB with --folded -), or one "
+    "OTLP JSON-lines file of 32 MB or more; the report is the same whatever the number.",
 )
 @click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded.")
 @click.option(
@@ -219,7 +219,8 @@ def analyze(
 ) -> None:
     """Find what made requests slow or fail, and what to fix first.
 
-    Several FILEs (any formats, gzip or not, '-' for stdin) are analysed as one data set.
+    Several FILEs (any formats, gzip or not, '-' for stdin; a directory stands for the files
+    in it, not those in its subdirectories nor hidden ones) are analysed as one data set.
     The report shows, per endpoint, latency percentiles and where the critical-path time goes
     (all requests vs the slowest 5%), the slowest traces with their critical path, slow spans,
     where errors started, service dependencies, and problems found in the data.
@@ -233,6 +234,7 @@ def analyze(
       spanscope analyze traces.json --slow-threshold 200ms --service checkout
       spanscope analyze a.json b.jsonl.gz --json > report.json
       spanscope analyze traces.json --folded stacks.txt   # flamegraph.pl stacks.txt > fg.svg
+      spanscope analyze traces/ --folded - > stacks.txt   # the profile alone, fastest
       spanscope analyze traces.json --fail-if 'p99(GET /checkout) > 800ms' \\
           --fail-if 'error_rate > 1%'
     """
