@@ -29,6 +29,7 @@ from spanscope.analysis.results import AnalysisOptions
 from spanscope.assembly import assemble
 from spanscope.compare import compare
 from spanscope.quality.linter import lint
+from spanscope.server.api_errors import json_errors
 from spanscope.server.jaeger_api import QueryError, parse_trace_query
 from spanscope.store.base import TraceQuery
 from spanscope.units import parse_duration
@@ -71,21 +72,9 @@ class InsightApi:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/api/v1/lint", self._guard(self.lint)),
-            Route("/api/v1/diff", self._guard(self.diff)),
+            Route("/api/v1/lint", json_errors(self.lint)),
+            Route("/api/v1/diff", json_errors(self.diff)),
         ]
-
-    @staticmethod
-    def _guard(handler):
-        from spanscope.server.native_api import error_response
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except QueryError as exc:
-                return error_response(str(exc), exc.status)
-
-        return guarded
 
     def _spans(self, query: TraceQuery) -> list:
         return [span for trace in self.store.find_traces(query) for span in trace]

@@ -6,9 +6,10 @@
 - ``/quality?service=...&lookback=1h`` — instrumentation quality (``/api/v1/lint``): the score
   per service and a card per rule that found something, examples linked to their traces.
 
-Each page is a static shell (``server/ui/{compare,quality}.*`` with ``insight.*`` shared), its
-script calling only those same-origin APIs and ``/api/services``; the query is kept in the
-address. Nothing is loaded from the network.
+Each page is a static shell: ``server/ui/insight.html`` filled with the page's form fields and
+result sections, ``insight.{css,js}`` shared and ``{compare,quality}.js`` its own. Its script
+calls only those same-origin APIs and ``/api/services``; the query is kept in the address.
+Nothing is loaded from the network.
 """
 
 from __future__ import annotations
@@ -19,19 +20,65 @@ from starlette.routing import Route
 
 from spanscope import __version__
 
+# What differs between the two pages; the rest is ``ui/insight.html``.
+_COMPARE = {
+    "HEADING": "What changed?",
+    "SERVICE_NOTE": "the traces that touch it, on both sides",
+    "FIELDS": """  <label class="field">
+    <span>Against</span>
+    <select id="baseline" name="baseline" class="input">
+      <option value="" selected>the window just before</option>
+      <option value="1d">the same window a day earlier</option>
+      <option value="7d">the same window a week earlier</option>
+    </select>
+  </label>""",
+    "LIMIT_LABEL": "Traces per side",
+    "LIMIT_NOTE": "the most recent of each window",
+    "BUTTON": "Compare",
+    "EMPTY_TITLE": "Compare two windows of traces",
+    "EMPTY_TEXT": "Choose a service and a window, then <b>Compare</b>: which endpoints got "
+    "slower or fail more than in the baseline, and where on the critical path the time per "
+    "request went. The query is kept in the address.",
+    "RESULTS": """    <div class="sides" id="sides"></div>
+    <div class="card"><div class="card-head"><span>What changed</span></div>
+      <div class="card-body" id="headline"></div></div>
+    <div id="endpoints"></div>
+    <div id="lists"></div>""",
+}
+_QUALITY = {
+    "HEADING": "Instrumentation quality",
+    "SERVICE_NOTE": "the traces that touch it",
+    "FIELDS": "",
+    "LIMIT_LABEL": "Traces",
+    "LIMIT_NOTE": "the most recent of the window",
+    "BUTTON": "Check",
+    "EMPTY_TITLE": "How well are the services instrumented?",
+    "EMPTY_TEXT": "Choose a service and a window, then <b>Check</b>: broken traces, errors not "
+    "marked as errors, calls without a kind or target, ids in span names, credentials in "
+    "attributes, deprecated attribute names, each with why it matters and how to fix it. The "
+    "same rules as <code>spanscope lint</code>.",
+    "RESULTS": """    <div class="verdict" id="verdict"></div>
+    <div class="card"><div class="card-head"><span>Services, worst first</span>
+      <span class="legend faint">score: share of spans with no error or warning</span></div>
+      <div class="card-body"><svg id="scores" class="bars" role="img"
+        aria-label="Score per service"></svg></div></div>
+    <div id="rules"></div>""",
+}
 
-def _page(name: str, title: str, active: str) -> HTMLResponse:
+
+def _page(name: str, title: str, parts: dict[str, str]) -> HTMLResponse:
     from spanscope.server.pages import _favicon_uri, fill, nav_links, ui_asset
 
     body = fill(
-        ui_asset(f"{name}.html"),
+        ui_asset("insight.html"),
         {
+            **parts,
             "TITLE": f"{title} · spanscope",
             "VERSION": __version__,
             "ICON": _favicon_uri(),
             "CSS": ui_asset("common.css") + ui_asset("search.css") + ui_asset("insight.css"),
             "NAV_CSS": ui_asset("nav.css"),
-            "NAV": nav_links(active),
+            "NAV": nav_links(name),
             "JS": ui_asset("nav.js") + ui_asset("insight.js") + ui_asset(f"{name}.js"),
         },
     )
@@ -39,11 +86,11 @@ def _page(name: str, title: str, active: str) -> HTMLResponse:
 
 
 async def compare_page(request: Request) -> Response:
-    return _page("compare", "What changed", "compare")
+    return _page("compare", "What changed", _COMPARE)
 
 
 async def quality_page(request: Request) -> Response:
-    return _page("quality", "Instrumentation quality", "quality")
+    return _page("quality", "Instrumentation quality", _QUALITY)
 
 
 def routes() -> list[Route]:

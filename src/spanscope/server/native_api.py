@@ -30,6 +30,7 @@ from spanscope.assembly import assemble, build_trace
 from spanscope.formats import FORMATS, encode_spans, resolve_format
 from spanscope.model import InvalidIdError, Span, normalize_trace_id
 from spanscope.report import encode_report
+from spanscope.server.api_errors import json_errors
 from spanscope.server.insight_api import InsightApi, openapi_paths
 from spanscope.server.jaeger_api import QueryError, parse_trace_query
 
@@ -41,10 +42,6 @@ _MEDIA = {
     "zipkin-v2": "application/json",
     "zipkin-v1": "application/json",
 }
-
-
-def error_response(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
 
 
 def _format(request: Request) -> str:
@@ -69,22 +66,12 @@ class NativeApi:
     def routes(self) -> list[Route]:
         return [
             Route("/api/v1/openapi.json", self.openapi),
-            Route("/api/v1/traces/{trace_id}", self._guard(self.export_trace)),
-            Route("/api/v1/traces/{trace_id}/analysis", self._guard(self.trace_analysis)),
-            Route("/api/v1/analysis", self._guard(self.search_analysis)),
-            Route("/api/v1/export", self._guard(self.export_search)),
+            Route("/api/v1/traces/{trace_id}", json_errors(self.export_trace)),
+            Route("/api/v1/traces/{trace_id}/analysis", json_errors(self.trace_analysis)),
+            Route("/api/v1/analysis", json_errors(self.search_analysis)),
+            Route("/api/v1/export", json_errors(self.export_search)),
             *InsightApi(self.store).routes(),
         ]
-
-    @staticmethod
-    def _guard(handler):
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except QueryError as exc:
-                return error_response(str(exc), exc.status)
-
-        return guarded
 
     async def _trace_spans(self, request: Request) -> tuple[str, list[Span]]:
         trace_id = _trace_id(request)
