@@ -23,7 +23,9 @@ from spanscope.analysis.results import AnalysisOptions
 if TYPE_CHECKING:
     from spanscope.analysis.analyze import Analyzer
     from spanscope.analysis.conditions import Condition
+    from spanscope.analysis.filters import TraceFilter
     from spanscope.analysis.profile import ProfileAnalyzer
+    from spanscope.analysis.results import InputSummary
     from spanscope.cli.common import ReadSession
     from spanscope.model import Trace
 
@@ -98,6 +100,48 @@ def _traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]:
             yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
             if done % 1024 == 0:
                 progress.update(task, completed=done)
+
+
+def analyse_session(
+    session: ReadSession,
+    options: AnalysisOptions,
+    trace_filter: TraceFilter,
+    adjust_skew: bool,
+    jobs: int,
+) -> Analyzer:
+    """An ``Analyzer`` given every trace of the session's inputs that passes the filter: in
+    several processes where the inputs allow it (one big JSON-lines file in two,
+    ``spanscope.cli.split``; many files in workers that each read and analyse a shard of them,
+    ``spanscope.cli.sharded``), else in this one. Its report is the same either way."""
+    from spanscope.analysis.analyze import Analyzer
+    from spanscope.analysis.filters import filter_traces
+
+    analyzer = None
+    if jobs > 1 and len(session.sources) == 1:
+        from spanscope.cli.split import analyze_split
+
+        analyzer = analyze_split(session, partial(Analyzer, options), trace_filter, adjust_skew)
+    elif jobs > 1:
+        from spanscope.cli.sharded import analyze_files
+
+        analyzer = analyze_files(
+            session, partial(Analyzer, options), trace_filter, adjust_skew, jobs
+        )
+    if analyzer is None:
+        analyzer = Analyzer(options)
+        for trace in filter_traces(_traces(session, adjust_skew), trace_filter):
+            analyzer.add(trace)
+    return analyzer
+
+
+def input_summaries(session: ReadSession) -> list[InputSummary]:
+    """What each input gave, for a report's ``inputs``."""
+    from spanscope.analysis.results import InputSummary
+
+    return [
+        InputSummary(r.source, r.format, r.spans, str(r.error) if r.error else None)
+        for r in session.inputs
+    ]
 
 
 def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
@@ -287,39 +331,14 @@ def analyze(
         print_warnings(session.diagnostics)
         fail_on_input_errors(session)
         return
-    from spanscope.analysis.analyze import Analyzer
     from spanscope.analysis.conditions import ConditionError, evaluate
-    from spanscope.analysis.filters import filter_traces
-    from spanscope.analysis.results import InputSummary
     from spanscope.cli.common import error_console
     from spanscope.report import encode_report
 
-    analyzer = None
-    # The same report from several processes, where the inputs allow it: one big JSON-lines
-    # file in two (spanscope.cli.split), many files in workers that each read and analyse a
-    # shard of them (spanscope.cli.sharded).
-    if jobs > 1 and len(inputs) == 1:
-        from spanscope.cli.split import analyze_split
-
-        analyzer = analyze_split(
-            session, partial(Analyzer, options), trace_filter, not no_adjust_skew
-        )
-    elif jobs > 1:
-        from spanscope.cli.sharded import analyze_files
-
-        analyzer = analyze_files(
-            session, partial(Analyzer, options), trace_filter, not no_adjust_skew, jobs
-        )
-    if analyzer is None:
-        analyzer = Analyzer(options)
-        for trace in filter_traces(_traces(session, not no_adjust_skew), trace_filter):
-            analyzer.add(trace)
+    analyzer = analyse_session(session, options, trace_filter, not no_adjust_skew, jobs)
     report = analyzer.report()
     report.filters = trace_filter.describe()
-    report.inputs = [
-        InputSummary(r.source, r.format, r.spans, str(r.error) if r.error else None)
-        for r in session.inputs
-    ]
+    report.inputs = input_summaries(session)
     report.warnings = session.diagnostics.count
     try:
         report.conditions = [evaluate(condition, report) for condition in conditions]

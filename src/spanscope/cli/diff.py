@@ -13,7 +13,6 @@ from spanscope.cli.common import (
     ReadSession,
     error_console,
     fail_on_input_errors,
-    holding_many_objects,
     print_warnings,
 )
 from spanscope.units import parse_duration
@@ -44,11 +43,11 @@ def _is_saved_report(source: str) -> bool:
     return head.lstrip().startswith(b"{") and all(key in head for key in _SAVED_REPORT_KEYS)
 
 
-def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew: bool):
+def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew: bool, jobs: int):
     """One side's analysis report, and the read session (None for a saved report)."""
-    from spanscope.analysis.analyze import Analyzer
-    from spanscope.analysis.results import AnalysisOptions, AnalysisReport, InputSummary
-    from spanscope.assembly import build_trace, group_by_trace
+    from spanscope.analysis.filters import TraceFilter
+    from spanscope.analysis.results import AnalysisOptions, AnalysisReport
+    from spanscope.cli.analyze import analyse_session, input_summaries
 
     if len(sources) == 1 and _is_saved_report(sources[0]):
         try:
@@ -64,19 +63,12 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
                 soft_wrap=True,
             )
         return report, None
-    session = ReadSession(sources, format=format_, strict=strict)
-    analyzer = Analyzer(AnalysisOptions(top=_PROFILE_DEPTH))
-    with holding_many_objects():
-        groups = group_by_trace(session.spans())
-    if not groups and session.failed:
+    session = ReadSession(sources, format=format_, strict=strict, jobs=jobs)
+    options = AnalysisOptions(top=_PROFILE_DEPTH)
+    report = analyse_session(session, options, TraceFilter(), adjust_skew, jobs).report()
+    if not report.summary.spans and session.failed:
         fail_on_input_errors(session)  # nothing read on this side: a comparison would mislead
-    for trace_id in list(groups):
-        analyzer.add(build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew))
-    report = analyzer.report()
-    report.inputs = [
-        InputSummary(r.source, r.format, r.spans, str(r.error) if r.error else None)
-        for r in session.inputs
-    ]
+    report.inputs = input_summaries(session)
     return report, session
 
 
@@ -137,6 +129,14 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
 @click.option("--format", "format_", default=None, help="Skip detection and read as this format.")
 @click.option("--strict", is_flag=True, help="Stop at the first bad input instead of reading on.")
 @click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Processes that read and analyse at once (as for analyze): 0 one per CPU.",
+)
 def diff(
     before: str,
     after: str,
@@ -152,6 +152,7 @@ def diff(
     format_: str | None,
     strict: bool,
     no_adjust_skew: bool,
+    jobs: int,
 ) -> None:
     """Compare two sets of traces: what got slower or fails more, and why.
 
@@ -186,9 +187,13 @@ def diff(
         raise click.BadParameter(str(exc), param_hint="--ignore-below") from None
     from spanscope.compare import compare
 
+    if jobs == 0:
+        from spanscope.cli.parallel import default_jobs
+
+        jobs = default_jobs()
     adjust = not no_adjust_skew
-    before_report, before_session = _analyse([before, *before_more], format_, strict, adjust)
-    after_report, after_session = _analyse([after, *after_more], format_, strict, adjust)
+    before_report, before_session = _analyse([before, *before_more], format_, strict, adjust, jobs)
+    after_report, after_session = _analyse([after, *after_more], format_, strict, adjust, jobs)
     result = compare(before_report, after_report, top=top, min_requests=min_requests)
     sessions = [s for s in (before_session, after_session) if s is not None]
     for session in sessions:
