@@ -276,3 +276,32 @@ def test_batches_prepared_on_another_thread(store):
     assert store.operations("api") == [("api-op", SpanKind.SERVER)]
     store.write(store.prepare([]))  # an empty batch is a no-op
     assert store.stats().spans == 10
+
+
+def test_spans_before_1970_and_before_1684_are_found_by_trace_id(store):
+    # A clock reset to zero and a garbage timestamp: the columns hold what they can (the
+    # exact span is kept beside them) and the trace still comes back whole, exactly.
+    trace = "0af7651916cd43dd8448eb211c80319c"
+    spans = [
+        Span(trace, "b7ad6b7169203331", "before 1970", -5 * 10**9, -4 * 10**9, service_name="a"),
+        Span(
+            trace,
+            "b7ad6b7169203332",
+            "now",
+            1_764_150_000 * 10**9,
+            1_764_150_001 * 10**9,
+            parent_span_id="b7ad6b7169203331",
+            service_name="a",
+        ),
+        Span(
+            trace,
+            "b7ad6b7169203333",
+            "garbage",
+            -(2**63) + 5,
+            -(2**63) + 10,
+            parent_span_id="b7ad6b7169203331",
+            service_name="a",
+        ),
+    ]
+    store.write(spans)
+    assert store.get_trace(trace) == sorted(spans, key=lambda s: (s.start_ns, s.span_id))

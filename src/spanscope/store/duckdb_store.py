@@ -48,7 +48,7 @@ from spanscope.store.base import (
     TraceQuery,
 )
 from spanscope.store.schema import OPERATIONS, SPAN_KINDS, TRACE_INDEX, TRACES, prepare
-from spanscope.store.search_sql import find_trace_ids_sql, literal, time_literal
+from spanscope.store.search_sql import find_trace_ids_sql, literal, time_between, time_literal
 
 _CHECKPOINT_THRESHOLD = "128MB"
 _DB = "spanscope_store"
@@ -73,6 +73,9 @@ def _lock_message(path: str, error: Exception) -> str:
         "and no readers beside it: stop that process (e.g. 'spanscope serve'), or query the "
         "running server's API instead."
     )
+
+
+_TIMESTAMP = '"Timestamp"'
 
 
 def _clusters(ranges: dict[str, tuple[int, int]]) -> list[tuple[int, int, list[str]]]:
@@ -270,7 +273,7 @@ class DuckDBStore:
                 continue
             branches = [
                 f"SELECT {codec.SELECT_SPAN} FROM {TRACES} WHERE "
-                f'"Timestamp" BETWEEN {time_literal(start)} AND {time_literal(end)} '
+                f"{time_between(_TIMESTAMP, start, end)} "
                 f"AND TraceId IN ({', '.join(map(literal, ids))})"
                 for start, end, ids in _clusters(ranges)
             ]

@@ -30,8 +30,21 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# make_timestamp_ns takes nanoseconds back to the 1670s only; spans before that (their columns
+# clipped, the exact span kept in RawSpan) are found by leaving the lower bound out.
+MIN_LITERAL_NS = -9_000_000_000_000_000_000  # 1684-10-19
+
+
 def time_literal(ns: int) -> str:
-    return f"make_timestamp_ns({max(0, min(int(ns), MAX_TIME_NS))})"
+    """``ns`` since the epoch as a DuckDB timestamp, clamped to what a literal can hold."""
+    return f"make_timestamp_ns({max(MIN_LITERAL_NS, min(int(ns), MAX_TIME_NS))})"
+
+
+def time_between(column: str, start_ns: int, end_ns: int) -> str:
+    """``column`` within ``[start_ns, end_ns]``, times before 1684 included."""
+    if start_ns <= MIN_LITERAL_NS:
+        return f"{column} <= {time_literal(end_ns)}"
+    return f"{column} BETWEEN {time_literal(start_ns)} AND {time_literal(end_ns)}"
 
 
 def _json_pointer(key: str) -> str:
