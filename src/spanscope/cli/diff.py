@@ -163,8 +163,8 @@ def diff(
     request changed (a new N+1 loop), new error origins, and service calls that
     changed.
 
-    Each side is trace files (any format) or a report saved with
-    `spanscope analyze --json --top 1000`, e.g. a baseline kept in CI.
+    Each side is trace files or directories of them (any format), or a report
+    saved with `spanscope analyze --json --top 1000`, e.g. a baseline kept in CI.
 
     Exit status: 0 done, 1 a --fail-if-... gate tripped, 2 an input could not
     be read or a bad option.
