@@ -135,3 +135,16 @@ def test_every_page_links_to_compare_and_quality(page: Page, server) -> None:
         )
         assert {"/compare", "/quality"} <= set(links), path
     page.assert_clean()
+
+
+@pytest.mark.browser
+def test_a_search_links_to_compare_and_quality_for_its_service(page: Page, server) -> None:
+    page.open("/?service=frontend&lookback=1h&limit=5")
+    page.page.wait_for_selector("[data-searched]", state="attached")
+    assert (
+        page.page.get_attribute("#compare-link", "href") == "/compare?service=frontend&lookback=1h"
+    )
+    page.page.click("#quality-link")
+    page.page.wait_for_url("**/quality?service=frontend&lookback=1h")
+    page.page.wait_for_selector(".rule-card", state="attached", timeout=15_000)
+    page.assert_clean()

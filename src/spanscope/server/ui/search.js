@@ -273,6 +273,11 @@
     $("result-meta").textContent = meta + (results.length >= limit ? " · the " + fmtCount(limit) + " most recent (raise the limit for more)" : "");
     var api = new URLSearchParams(p);
     $("analysis-link").href = "/api/v1/analysis?" + api.toString();
+    // The Compare and Quality pages take a service and one of their windows.
+    var page = new URLSearchParams({ service: p.get("service") });
+    if (LOOKBACK_US[p.get("lookback")]) page.set("lookback", p.get("lookback"));
+    $("compare-link").href = "/compare?" + page.toString();
+    $("quality-link").href = "/quality?" + page.toString();
     api.set("format", "otlp-json");
     $("export-link").href = "/api/v1/export?" + api.toString();
     $("export-link").setAttribute("download", "traces.json");
