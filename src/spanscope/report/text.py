@@ -393,6 +393,11 @@ def _problems(report: AnalysisReport, console: Console) -> None:
     if report.warnings:
         table.add_row("input warnings", f"{report.warnings:,}", "", "see messages above")
     console.print(table)
+    if report.problems:
+        console.print(
+            "[dim]spanscope lint on the same inputs says which instrumentation causes these, "
+            "and how to fix it.[/]"
+        )
 
 
 def _conditions(report: AnalysisReport, console: Console) -> None:
