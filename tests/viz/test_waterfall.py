@@ -42,7 +42,11 @@ def _collect_rows(page, selector_js):
     top = 0
     while True:
         page.page.evaluate(f"document.getElementById('rows').scrollTop = {top}")
-        page.page.wait_for_timeout(40)
+        # The page draws rows on the frame after a scroll event: wait for two frames (a fixed
+        # wait missed rows on a loaded machine).
+        page.page.evaluate(
+            "new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+        )
         items = page.page.evaluate(
             "Array.from(document.querySelectorAll('#rows .row'))"
             ".filter(r => r.style.display !== 'none')"
