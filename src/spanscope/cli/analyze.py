@@ -73,7 +73,7 @@ class TimeParam(click.ParamType):
         return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
 
 
-def _traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]:
+def assembled_traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]:
     """Build traces one at a time and drop each group of spans once built, so the traces of a
     big data set are never all held at once. Shows progress on a terminal."""
     from spanscope.assembly import build_trace, group_by_trace
@@ -129,7 +129,7 @@ def analyse_session(
         )
     if analyzer is None:
         analyzer = Analyzer(options)
-        for trace in filter_traces(_traces(session, adjust_skew), trace_filter):
+        for trace in filter_traces(assembled_traces(session, adjust_skew), trace_filter):
             analyzer.add(trace)
     return analyzer
 

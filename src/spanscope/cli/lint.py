@@ -11,7 +11,6 @@ from spanscope.cli.common import (
     ReadSession,
     error_console,
     fail_on_input_errors,
-    holding_many_objects,
     print_warnings,
 )
 from spanscope.quality.rules import RULES, Severity
@@ -89,22 +88,18 @@ def lint(
         return
     if not inputs:
         raise click.UsageError("give at least one FILE (or --list-rules)")
-    from spanscope.assembly import build_trace, group_by_trace
+    from spanscope.cli.analyze import assembled_traces
     from spanscope.quality.linter import Linter
 
-    try:
-        linter = Linter(
-            rules=_rule_ids(rules, "--rule") or None,
-            skip=_rule_ids(skip, "--skip"),
-            examples=examples,
-        )
-    except ValueError as exc:  # pragma: no cover - _rule_ids checked the names already
-        raise click.BadParameter(str(exc)) from None
+    # _rule_ids has checked the names: Linter's own check cannot fail here.
+    linter = Linter(
+        rules=_rule_ids(rules, "--rule") or None,
+        skip=_rule_ids(skip, "--skip"),
+        examples=examples,
+    )
     session = ReadSession(list(inputs), format=format_, strict=strict)
-    with holding_many_objects():
-        groups = group_by_trace(session.spans())
-    for trace_id in list(groups):
-        linter.add(build_trace(trace_id, groups.pop(trace_id), adjust_skew=not no_adjust_skew))
+    for trace in assembled_traces(session, not no_adjust_skew):
+        linter.add(trace)
     report = linter.report()
     print_warnings(session.diagnostics)
     if as_json:
