@@ -26,8 +26,9 @@ from starlette.routing import Route
 
 from spanscope.analysis.analyze import analyze
 from spanscope.analysis.results import AnalysisOptions
-from spanscope.assembly import assemble
+from spanscope.assembly import build_trace
 from spanscope.compare import compare
+from spanscope.model import Trace
 from spanscope.quality.linter import lint
 from spanscope.server.api_errors import json_errors
 from spanscope.server.jaeger_api import QueryError, parse_trace_query
@@ -45,6 +46,12 @@ def _micros(request: Request, name: str) -> int | None:
     if not text.isdigit():
         raise QueryError(f"bad {name!r} {text!r}: expected microseconds since the epoch")
     return int(text) * 1000
+
+
+def search_traces(store, query: TraceQuery) -> list[Trace]:
+    """The traces a search finds, assembled: the store hands them over trace by trace, so
+    each is built as it is (no regrouping of all their spans)."""
+    return [build_trace(spans[0].trace_id, spans) for spans in store.find_traces(query) if spans]
 
 
 def baseline_query(request: Request, query: TraceQuery) -> TraceQuery:
@@ -76,14 +83,11 @@ class InsightApi:
             Route("/api/v1/diff", json_errors(self.diff)),
         ]
 
-    def _spans(self, query: TraceQuery) -> list:
-        return [span for trace in self.store.find_traces(query) for span in trace]
-
     async def lint(self, request: Request) -> Response:
         query = parse_trace_query(request)
 
         def work() -> bytes:
-            return msgspec.json.encode(lint(assemble(self._spans(query))))
+            return msgspec.json.encode(lint(search_traces(self.store, query)))
 
         return Response(await run_in_threadpool(work), media_type="application/json")
 
@@ -93,8 +97,8 @@ class InsightApi:
         options = AnalysisOptions(top=_PROFILE_DEPTH)
 
         def work() -> bytes:
-            before = analyze(assemble(self._spans(before_query)), options)
-            after = analyze(assemble(self._spans(after_query)), options)
+            before = analyze(search_traces(self.store, before_query), options)
+            after = analyze(search_traces(self.store, after_query), options)
             return msgspec.json.encode(compare(before, after))
 
         return Response(await run_in_threadpool(work), media_type="application/json")

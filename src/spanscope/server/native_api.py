@@ -26,12 +26,12 @@ from starlette.routing import Route
 from spanscope.analysis.analyze import analyze
 from spanscope.analysis.critical_path import critical_path
 from spanscope.analysis.self_time import self_times
-from spanscope.assembly import assemble, build_trace
+from spanscope.assembly import build_trace
 from spanscope.formats import FORMATS, encode_spans, resolve_format
 from spanscope.model import InvalidIdError, Span, normalize_trace_id
 from spanscope.report import encode_report
 from spanscope.server.api_errors import json_errors
-from spanscope.server.insight_api import InsightApi, openapi_paths
+from spanscope.server.insight_api import InsightApi, openapi_paths, search_traces
 from spanscope.server.jaeger_api import QueryError, parse_trace_query
 
 _MEDIA = {
@@ -108,8 +108,7 @@ class NativeApi:
         query = parse_trace_query(request)
 
         def work() -> bytes:
-            spans = [span for trace in self.store.find_traces(query) for span in trace]
-            return encode_report(analyze(assemble(spans)))
+            return encode_report(analyze(search_traces(self.store, query)))
 
         return Response(await run_in_threadpool(work), media_type="application/json")
 

@@ -261,14 +261,14 @@ class Pages:
         return _html(body)
 
     def _services_page(self, lookback_text: str, lookback_ns: int, limit: int) -> str:
-        from spanscope.assembly import build_trace
+        from spanscope.server.insight_api import search_traces
         from spanscope.viz.servicemap import render_servicemap_html
 
         end = time.time_ns()
-        found = self.store.find_traces(
-            TraceQuery(start_time_min=end - lookback_ns, start_time_max=end, num_traces=limit)
+        traces = search_traces(
+            self.store,
+            TraceQuery(start_time_min=end - lookback_ns, start_time_max=end, num_traces=limit),
         )
-        traces = [build_trace(spans[0].trace_id, spans) for spans in found if spans]
         window = MAP_LOOKBACKS.get(lookback_text, lookback_text)
         page = render_servicemap_html(traces, title=f"Service map · last {window}")
         if not traces:
