@@ -16,7 +16,7 @@ from spanscope.synthetic import generate_spans
 from tests.browser import chromium
 
 from .conftest import RunningServer, start_server, stop_server
-from .test_pages import Page
+from .test_pages import Page, _api
 
 HOUR_NS = 3600 * 10**9
 TRACES = 600
@@ -63,11 +63,7 @@ def page(browser, server) -> Iterator[Page]:
 @pytest.mark.browser
 def test_compare_page_draws_the_diff_and_links_the_new_error(page: Page, server) -> None:
     page.open("/compare?service=frontend&lookback=1h")
-    api = httpx.get(
-        f"{server.ui}/api/v1/diff",
-        params={"service": "frontend", "lookback": "1h", "limit": "1500"},
-        timeout=60,
-    ).json()
+    api = _api(server, "/api/v1/diff", service="frontend", lookback="1h", limit="1500")
     assert api["before"]["traces"] == api["after"]["traces"] == TRACES
     shown = page.page.eval_on_selector_all("#headline li", "items => items.map(i => i.textContent)")
     assert shown == api["headline"]
@@ -110,11 +106,7 @@ def test_compare_form_keeps_the_query_in_the_address(page: Page, server) -> None
 @pytest.mark.browser
 def test_quality_page_scores_services_and_explains_rules(page: Page, server) -> None:
     page.open("/quality?service=frontend&lookback=2h")
-    api = httpx.get(
-        f"{server.ui}/api/v1/lint",
-        params={"service": "frontend", "lookback": "2h", "limit": "1500"},
-        timeout=60,
-    ).json()
+    api = _api(server, "/api/v1/lint", service="frontend", lookback="2h", limit="1500")
     services = page.page.eval_on_selector_all(
         "#scores g.service", "gs => gs.map(g => [g.dataset.service, +g.dataset.score])"
     )

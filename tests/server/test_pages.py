@@ -128,7 +128,7 @@ def page(browser, server) -> Iterator[Page]:
 
 
 def _api(server: RunningServer, path: str, **params) -> dict:
-    response = httpx.get(f"{server.ui}{path}", params=params)
+    response = httpx.get(f"{server.ui}{path}", params=params, timeout=60)
     assert response.status_code == 200, response.text
     return response.json()
 
