@@ -7,8 +7,9 @@
   per service and a card per rule that found something, examples linked to their traces.
 
 Each page is a static shell: ``server/ui/insight.html`` filled with the page's form fields and
-result sections, ``insight.{css,js}`` shared and ``{compare,quality}.js`` its own. Its script
-calls only those same-origin APIs and ``/api/services``; the query is kept in the address.
+result sections, ``insight.css`` and ``helpers.js`` shared, ``{compare,quality}.js`` its own.
+Its script calls only those same-origin APIs and ``/api/services``; the query is kept in the
+address.
 Nothing is loaded from the network.
 """
 
@@ -79,7 +80,7 @@ def _page(name: str, title: str, parts: dict[str, str]) -> HTMLResponse:
             "CSS": ui_asset("common.css") + ui_asset("search.css") + ui_asset("insight.css"),
             "NAV_CSS": ui_asset("nav.css"),
             "NAV": nav_links(name),
-            "JS": ui_asset("nav.js") + ui_asset("insight.js") + ui_asset(f"{name}.js"),
+            "JS": ui_asset("nav.js") + ui_asset("helpers.js") + ui_asset(f"{name}.js"),
         },
     )
     return HTMLResponse(body, headers={"Cache-Control": "no-store"})

@@ -200,7 +200,7 @@ class Pages:
                 "NAV_CSS": ui_asset("nav.css"),
                 "NAV": nav_links("search"),
                 "CONFIG": json_block({"palette": PALETTE, "error": ERROR_COLOR}),
-                "JS": ui_asset("search.js"),
+                "JS": ui_asset("helpers.js") + ui_asset("search.js"),
             },
         )
         return _html(body)

@@ -2,7 +2,7 @@
  * window, drawn as cards: the headline, then per endpoint its percentiles on both sides and a
  * diverging bar chart of where the time per request changed (critical path, per operation; red
  * slower, green faster; the faint bar is the slowest requests), then error origins, operations
- * and service calls that changed. Uses window.SS (insight.js). */
+ * and service calls that changed. Uses window.SS (helpers.js). */
 (function () {
   "use strict";
   var S = window.SS, $ = S.$, esc = S.esc;

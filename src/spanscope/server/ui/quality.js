@@ -1,7 +1,7 @@
 /* spanscope Quality page: /api/v1/lint for the chosen service and window, drawn as the
  * verdict, a bar per service (its score: the share of spans with no error or warning) and a
  * card per rule that found something, worst first, with its examples linked to their traces.
- * Uses window.SS (insight.js). */
+ * Uses window.SS (helpers.js). */
 (function () {
   "use strict";
   var S = window.SS, $ = S.$, esc = S.esc;

@@ -11,6 +11,8 @@
   "use strict";
 
   var CONFIG = JSON.parse(document.getElementById("spanscope-config").textContent);
+  // helpers.js, loaded before this script
+  var trimNum = window.SS.trimNum, esc = window.SS.esc, fmtCount = window.SS.count, api = window.SS.api;
   var $ = function (id) { return document.getElementById(id); };
   var LOOKBACK_US = { "15m": 9e8, "1h": 36e8, "6h": 216e8, "24h": 864e8, "7d": 6048e8 };
   var LOOKBACK_TEXT = { "15m": "in the last 15 minutes", "1h": "in the last hour", "6h": "in the last 6 hours", "24h": "in the last 24 hours", "7d": "in the last 7 days" };
@@ -21,12 +23,6 @@
   var searching = 0;    // id of the search in flight; older answers are dropped
 
   // ---- formatting ---------------------------------------------------------------------------
-  function trimNum(x, digits) {
-    var s = x.toPrecision(digits);
-    if (s.indexOf("e") >= 0) s = String(Math.round(x));
-    if (s.indexOf(".") >= 0) s = s.replace(/0+$/, "").replace(/\.$/, "");
-    return s;
-  }
   function fmtDur(us) { // same units and precision as the waterfall page
     var a = Math.abs(us);
     if (a >= 6e7) { var m = Math.floor(us / 6e7); return m + " min " + trimNum((us - m * 6e7) / 1e6, 3) + " s"; }
@@ -54,30 +50,14 @@
     return Math.floor(s / 86400) + "d ago";
   }
   function isoUtc(us) { return new Date(us / 1000).toISOString().replace("T", " ").replace("Z", " UTC"); }
-  function esc(s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
-  function fmtCount(n) { return n.toLocaleString("en-US"); }
+
   function toLocalInput(ms) {
     var d = new Date(ms);
     return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + fmtClock(d, false);
   }
 
   // ---- the API ------------------------------------------------------------------------------
-  function api(path) {
-    return fetch(path, { headers: { Accept: "application/json" } }).then(function (r) {
-      return r.json().catch(function () { return null; }).then(function (body) {
-        if (!r.ok) {
-          var msg = body && body.errors && body.errors[0] ? body.errors[0].msg
-            : body && body.error ? body.error.message : r.status + " " + r.statusText;
-          throw new Error(msg);
-        }
-        return body;
-      });
-    });
-  }
+
 
   // ---- one Jaeger trace, summarised -----------------------------------------------------------
   function tagMap(tags) {

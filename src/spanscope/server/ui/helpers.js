@@ -1,5 +1,6 @@
-/* Helpers shared by the Compare and Quality pages of spanscope serve (window.SS): formatting,
- * the same-origin API, the form <-> address round trip, the service list and the theme switch.
+/* Helpers shared by the spanscope serve pages (window.SS): formatting, the same-origin API
+ * with its error shapes (Jaeger's and the native one); for the Compare and Quality pages also
+ * the form <-> address round trip, the service list and the theme switch (SS.page).
  * Plain JS, no build step. */
 (function () {
   "use strict";
@@ -112,5 +113,5 @@
       else document.body.dataset.ready = "1";
     }, function (e) { showError("Could not list the services: " + e.message); document.body.dataset.ready = "1"; });
   }
-  window.SS = { $: $, fmtNs: fmtNs, signedMs: signedMs, pct: pct, esc: esc, count: count, api: api, traceLink: traceLink, page: page };
+  window.SS = { $: $, trimNum: trimNum, fmtNs: fmtNs, signedMs: signedMs, pct: pct, esc: esc, count: count, api: api, traceLink: traceLink, page: page };
 })();
