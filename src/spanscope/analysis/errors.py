@@ -25,22 +25,11 @@ import re
 import msgspec
 
 from spanscope.model import Span, StatusCode, Trace
+from spanscope.model.attributes import attribute_int
 
 _HTTP_KEYS = ("http.response.status_code", "http.status_code")
 _GRPC_KEY = "rpc.grpc.status_code"
 _ERROR = StatusCode.ERROR  # a local name: enum attribute lookups are slow in loops
-
-
-def _as_int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
 
 
 _ERROR_KEYS = frozenset(("error", *_HTTP_KEYS, _GRPC_KEY))
@@ -59,13 +48,13 @@ def is_error_span(span: Span) -> bool:
         for key in _HTTP_KEYS:
             code = attributes.get(key)
             if code is not None:
-                number = _as_int(code)
+                number = attribute_int(code)
                 if number is not None and number >= 500:
                     return True
                 break
         grpc = attributes.get(_GRPC_KEY)
         if grpc is not None:
-            number = _as_int(grpc)
+            number = attribute_int(grpc)
             if number is not None and number != 0:
                 return True
     if span.events:
@@ -163,10 +152,10 @@ def error_detail(span: Span) -> ErrorDetail:
     if span.status_message:
         return ErrorDetail(error_type, span.status_message)
     for key in _HTTP_KEYS:
-        code = _as_int(attributes.get(key))
+        code = attribute_int(attributes.get(key))
         if code is not None and code >= 500:
             return ErrorDetail(error_type or str(code), f"HTTP {code}")
-    code = _as_int(attributes.get(_GRPC_KEY))
+    code = attribute_int(attributes.get(_GRPC_KEY))
     if code:
         return ErrorDetail(error_type or f"grpc {code}", f"gRPC status {code}")
     return ErrorDetail(error_type, "")

@@ -12,7 +12,9 @@ base64 strings (msgpack keeps them as bytes).
 
 ``attribute_text`` is a value as text, the one rendering wherever a format or store keeps values
 only as text (Zipkin tags, ClickHouse's attribute maps): booleans lower-case, bytes base64, lists
-and maps JSON, floats as Python prints them.
+and maps JSON, floats as Python prints them. ``attribute_int`` is a value as a whole number
+where conventions want one (status codes), as exporters write it: an int, a digit string or an
+integral float; booleans and anything else are not numbers (None).
 """
 
 from __future__ import annotations
@@ -68,3 +70,16 @@ def jsonable(value: AttributeValue) -> Any:
     if isinstance(value, dict):
         return {key: jsonable(item) for key, item in value.items()}
     return value
+
+
+def attribute_int(value: object) -> int | None:
+    """``value`` as a whole number, or None (see the module docstring)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None

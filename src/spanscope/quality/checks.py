@@ -18,6 +18,7 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
 from spanscope.model import ProblemKind, Span, SpanKind, StatusCode, Trace
+from spanscope.model.attributes import attribute_int
 from spanscope.quality.semconv import DEPRECATED, replacement
 
 LONG_VALUE_CHARS = 4096
@@ -94,18 +95,6 @@ def _redacted(value: str) -> bool:
     return _REDACTED.search(value) is not None
 
 
-def _as_int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
 def _first(attributes: dict, keys: tuple[str, ...]) -> object:
     for key in keys:
         value = attributes.get(key)
@@ -136,13 +125,13 @@ def _sensitive_urls(attributes: dict, keys: frozenset[str]) -> list[str]:
 
 def _error_not_marked(span: Span, attributes: dict) -> str | None:
     kind = span.kind
-    status = _as_int(_first(attributes, _HTTP_STATUS_KEYS))
+    status = attribute_int(_first(attributes, _HTTP_STATUS_KEYS))
     if status is not None:
         if kind == _SERVER and status >= 500:
             return f"HTTP {status} answered by a SERVER span"
         if kind == _CLIENT and status >= 400:
             return f"HTTP {status} received by a CLIENT span"
-    grpc = _as_int(attributes.get(_GRPC_STATUS_KEY))
+    grpc = attribute_int(attributes.get(_GRPC_STATUS_KEY))
     if grpc and (kind == _CLIENT or (kind == _SERVER and grpc in _GRPC_SERVER_ERRORS)):
         return f"gRPC code {grpc} on a {kind.name} span"
     name = attributes.get(_RPC_STATUS_KEY)
