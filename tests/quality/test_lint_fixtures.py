@@ -40,7 +40,8 @@ def test_zipkin_shared_spans_are_not_duplicate_ids():
     spans = list(read_spans(str(FIXTURES / SMARTTHINGS), diagnostics=Diagnostics()))
     (trace,) = assemble(spans)
     # The trace does have client/server pairs sharing an id, which assembly split...
-    assert any("shared by client span" in p.message for p in trace.problems)
+    assert any(p.cause == "shared" for p in trace.problems)
+    assert {p.cause for p in trace.problems if p.kind == "duplicate_span_id"} == {"shared"}
     rules = {rule.id: rule for rule in lint([trace]).rules}
     # ...and none is reported as a fault.
     assert "duplicate-span-id" not in rules
@@ -59,9 +60,13 @@ def test_two_different_spans_with_one_id_is_an_error_and_a_resent_copy_is_not():
             "0af7651916cd43dd8448eb211c80319c", span_id, name, start, start + 10, service_name="a"
         )
 
-    different = lint(assemble([make("b7ad6b7169203331", "x", 0), make("b7ad6b7169203331", "y", 5)]))
+    (clash,) = assemble([make("b7ad6b7169203331", "x", 0), make("b7ad6b7169203331", "y", 5)])
+    assert [p.cause for p in clash.problems if p.kind == "duplicate_span_id"] == ["clash"]
+    different = lint([clash])
     (rule,) = [r for r in different.rules if r.id == "duplicate-span-id"]
     assert rule.details == {"two different spans with one id": 1}
-    copy = lint(assemble([make("b7ad6b7169203331", "x", 0), make("b7ad6b7169203331", "x", 0)]))
+    (copied,) = assemble([make("b7ad6b7169203331", "x", 0), make("b7ad6b7169203331", "x", 0)])
+    assert [p.cause for p in copied.problems if p.kind == "duplicate_span_id"] == ["copy"]
+    copy = lint([copied])
     assert [r.id for r in copy.rules] == ["invalid-data"]
     assert copy.rules[0].details == {"the same span received more than once": 1}

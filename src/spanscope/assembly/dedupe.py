@@ -76,9 +76,9 @@ class _Deduper:
         kept = [span for position, span in enumerate(self.spans) if position not in dropped]
         return kept, {span.span_id: span for span in kept}
 
-    def _report(self, span_id: str, message: str) -> None:
+    def _report(self, span_id: str, message: str, cause: str) -> None:
         self.problems.append(
-            Problem(ProblemKind.DUPLICATE_SPAN_ID, self.trace_id, span_id, message)
+            Problem(ProblemKind.DUPLICATE_SPAN_ID, self.trace_id, span_id, message, cause)
         )
 
     def _new_span_id(self, old_id: str) -> str:
@@ -118,7 +118,7 @@ class _Deduper:
                     f"{count} exact cop{'y' if count == 1 else 'ies'} dropped"
                 )
                 span.warnings.append(message)
-                self._report(span_id, message)
+                self._report(span_id, message, "copy")
         return unique
 
     def _resolve(self, span_id: str, group: list[Span]) -> None:
@@ -146,6 +146,7 @@ class _Deduper:
                     f"{span.name!r} ({span.service_name or 'unknown service'}); the server span "
                     f"is given id {new_id} and the client as its parent"
                 )
+                cause = "shared"
                 entry = self.shared.get(span_id)
                 if entry is None:
                     self.shared[span_id] = (keeper, [span])
@@ -153,12 +154,13 @@ class _Deduper:
                     entry[1].append(span)
             else:
                 span.span_id = new_id
+                cause = "clash"
                 message = (
                     f"span id {span_id} used by both {keeper.name!r} and {span.name!r}; the later "
                     f"span is given id {new_id} (children of {span_id} stay with {keeper.name!r})"
                 )
             span.warnings.append(message)
-            self._report(new_id, message)
+            self._report(new_id, message, cause)
 
     def _reparent_server_children(self) -> None:
         hosts: dict[int, Host] = {}
@@ -203,4 +205,5 @@ class _Deduper:
                         f"{count} span{'s' if count > 1 else ''} of {server.service_name!r} with "
                         f"parent {old_id} (shared by client {client.name!r} and server "
                         f"{server.name!r}) moved under the server span {server.span_id}",
+                        "shared",
                     )

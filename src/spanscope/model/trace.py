@@ -32,10 +32,16 @@ class ProblemKind(StrEnum):
 
 
 class Problem(msgspec.Struct, frozen=True):
+    """``cause`` tells problems of one kind apart where their consequences differ; for
+    DUPLICATE_SPAN_ID: ``"copy"`` (the same span received again, the copy dropped), ``"shared"``
+    (Zipkin's client and server span sharing one id, as B3 does: not a fault) or ``"clash"``
+    (two different spans with one id)."""
+
     kind: ProblemKind
     trace_id: str
     span_id: str
     message: str
+    cause: str = ""
 
 
 class Trace(msgspec.Struct):

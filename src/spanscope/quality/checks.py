@@ -279,12 +279,6 @@ _PROBLEM_RULES = {
     ProblemKind.CYCLE: "parent-cycle",
     ProblemKind.INVALID: "invalid-data",
 }
-# How assembly's dedupe words its problems (``spanscope.assembly.dedupe``); a test reads the
-# Zipkin fixture with shared spans to keep these in step.
-_ZIPKIN_SHARED = re.compile(
-    r"shared by (?:client|producer|unspecified|internal) span |\(shared by client "
-)
-_EXACT_COPY = "exact cop"
 _PROBLEM_DETAILS = {
     ProblemKind.ORPHAN: "parent span missing",
     ProblemKind.MULTIPLE_ROOTS: "extra root span",
@@ -302,9 +296,9 @@ def trace_findings(trace: Trace) -> list[tuple[Span | None, str, str]]:
         rule = _PROBLEM_RULES[problem.kind]
         detail = _PROBLEM_DETAILS.get(problem.kind) or _short(problem.message)
         if problem.kind == ProblemKind.DUPLICATE_SPAN_ID:
-            if _ZIPKIN_SHARED.search(problem.message):
+            if problem.cause == "shared":
                 continue  # Zipkin's shared client/server span: how B3 works, not a fault
-            if _EXACT_COPY in problem.message:
+            if problem.cause == "copy":
                 rule, detail = "invalid-data", "the same span received more than once"
             else:
                 detail = "two different spans with one id"
