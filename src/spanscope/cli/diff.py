@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import msgspec
@@ -16,6 +17,9 @@ from spanscope.cli.common import (
     print_warnings,
 )
 from spanscope.units import parse_duration
+
+if TYPE_CHECKING:
+    from spanscope.compare import ReportDiff
 
 # Frames per endpoint kept by the analysis of each side: every operation of any real endpoint,
 # so that the per-operation changes add up to the change in mean latency.
@@ -213,7 +217,10 @@ def diff(
         raise SystemExit(EXIT_REGRESSION)
 
 
-def _gates(result, slower: float | None, errors_rise: float | None, name: str, ignore_ns: int):
+def _gates(
+    result: ReportDiff, slower: float | None, errors_rise: float | None, name: str, ignore_ns: int
+) -> list[str]:
+    """What trips the --fail-if-... gates, one message each."""
     tripped = []
     for endpoint in result.endpoints:
         if endpoint.few_requests:
