@@ -18,17 +18,7 @@ from spanscope.cli.common import InputFailure
 from spanscope.formats import write_spans
 from spanscope.synthetic import generate_spans
 
-from ..conftest import FIXTURES
-
-UI = "jaeger-ui/packages__jaeger-ui__src__components__TracePage__"
-REAL = [
-    FIXTURES / (UI + "TraceFlamegraph__testTrace.json"),  # non-hex ids: a warning
-    FIXTURES / (UI + "TraceGraph__testTrace.json"),
-    FIXTURES / "jaeger/internal__uimodel__converter__v1__json__fixtures__ui_01.json",
-    FIXTURES / "jaeger/internal__storage__v2__memory__fixtures__otel_traces_01.json",
-    FIXTURES / "zipkin/zipkin-lens__testdata__smartthings-oauth-authorization.json",
-    FIXTURES / "zipkin/zipkin-lens__testdata__messaging-kafka.json",
-]
+from .test_parallel import REAL  # real files of every JSON format, some with warnings
 
 
 @pytest.fixture
