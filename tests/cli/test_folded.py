@@ -26,12 +26,9 @@ from spanscope.synthetic import generate_spans
 
 from ..conftest import FIXTURES
 from ..formats.test_every_fixture import TRACES
+from .test_sharded import run
 
 NEVER = ["--fail-if", "count < 0"]  # forces the full report, prints nothing
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, ["analyze", *args], catch_exceptions=False)
 
 
 def same_as_full(*args: str) -> str:

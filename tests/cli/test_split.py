@@ -12,11 +12,12 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from spanscope.cli import main, split
+from spanscope.cli import split
 from spanscope.formats import otlp_json
 from spanscope.synthetic import generate_spans
+
+from .test_sharded import run
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +43,6 @@ def taken(monkeypatch) -> list[bool]:
 
     monkeypatch.setattr(split, "analyze_split", spy)
     return calls
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, ["analyze", *args], catch_exceptions=False)
 
 
 @pytest.mark.parametrize(
