@@ -16,9 +16,10 @@ import io
 import os
 import stat
 import sys
-from collections.abc import Iterator
+import typing
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeVar
 
 from spanscope.errors import InputError
 
@@ -26,35 +27,50 @@ if TYPE_CHECKING:
     import gzip
     from pathlib import Path
 
+    from _typeshed import WriteableBuffer
+
 HEAD_SIZE = 64 * 1024
 SMALL_FILE = 16 * 1024 * 1024  # read whole, at once; bigger inputs are streamed
 GZIP_MAGIC = b"\x1f\x8b"
+_T = TypeVar("_T")
+
+
+class Readable(Protocol):
+    """What the stream layers read from: a binary file object's ``read`` and ``readinto``
+    (an open file, stdin's buffer, ``BytesIO``, ``GzipFile``, a raw stream)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readinto(self, buffer: WriteableBuffer, /) -> int | None: ...
 
 
 class PrefixedStream(io.RawIOBase):
     """A stream that yields ``head`` and then the rest of ``tail`` (what was read to sniff)."""
 
-    def __init__(self, head: bytes, tail: BinaryIO) -> None:
+    def __init__(self, head: bytes, tail: Readable) -> None:
         self._head = memoryview(head)
         self._tail = tail
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int | None:
         if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
+            target = memoryview(buffer)
+            n = min(len(target), len(self._head))
+            target[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
-        return self._tail.readinto(buffer)  # type: ignore[attr-defined]
+        return self._tail.readinto(buffer)
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1, /) -> bytes:
         if size is None or size < 0:
             rest = self._tail.read()
             head, self._head = bytes(self._head), memoryview(b"")
             return head + rest if head else rest
-        return super().read(size)
+        # RawIOBase.read answers None only for a non-blocking stream with nothing yet: not
+        # one of ours, whose tails block.
+        return super().read(size) or b""
 
 
 def expand_sources(sources: list[str]) -> list[str]:
@@ -95,7 +111,7 @@ def read_head(path: str) -> bytes | None:
         return None
 
 
-def _read_head(stream: BinaryIO, size: int) -> bytes:
+def _read_head(stream: Readable, size: int) -> bytes:
     chunks, remaining = [], size
     while remaining > 0:
         chunk = stream.read(remaining)
@@ -147,36 +163,38 @@ def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
         head = whole if len(whole) <= HEAD_SIZE else whole[:HEAD_SIZE]  # no copy of it all
         yield io.BytesIO(whole), head  # read at once, no stream layers
         return
+    raw: Readable
+    opened: io.BufferedReader | None = None
     if str(source) == "-":
-        raw: BinaryIO = sys.stdin.buffer
-        owned = False
+        # Typed BinaryIO (no readinto) by typeshed; a BufferedReader, or a BytesIO when a test
+        # runner stands in for stdin: both are Readable.
+        raw = typing.cast(Readable, sys.stdin.buffer)
     else:
         try:
-            raw = open(source, "rb")  # noqa: SIM115 - closed below
+            raw = opened = open(source, "rb")  # noqa: SIM115 - closed below
         except FileNotFoundError:
             raise InputError(name, "", "no such file") from None
         except IsADirectoryError:
             raise InputError(name, "", "is a directory with no files to read") from None
         except PermissionError:
             raise InputError(name, "", "permission denied") from None
-        owned = True
     try:
         tail = raw if whole is None else io.BytesIO(whole)  # a small gzip file, already read
         head = _read_head(tail, HEAD_SIZE)
-        stream: BinaryIO = PrefixedStream(head, tail)  # type: ignore[assignment]
+        stream = PrefixedStream(head, tail)
         if head.startswith(GZIP_MAGIC):
             import gzip  # here: most inputs are not compressed
 
-            stream = gzip.GzipFile(fileobj=io.BufferedReader(stream), mode="rb")  # type: ignore[arg-type]
+            unzipped = gzip.GzipFile(fileobj=io.BufferedReader(stream), mode="rb")
             try:
-                head = _read_head(stream, HEAD_SIZE)
+                head = _read_head(unzipped, HEAD_SIZE)
             except (OSError, EOFError) as exc:
                 raise InputError(name, "gzip header", f"corrupt gzip data: {exc}") from None
-            stream = PrefixedStream(head, _GzipErrors(stream, name))  # type: ignore[assignment]
-        yield io.BufferedReader(stream, buffer_size=1 << 20), head  # type: ignore[arg-type]
+            stream = PrefixedStream(head, _GzipErrors(unzipped, name))
+        yield io.BufferedReader(stream, buffer_size=1 << 20), head
     finally:
-        if owned:
-            raw.close()
+        if opened is not None:
+            opened.close()
 
 
 class _GzipErrors(io.RawIOBase):
@@ -189,7 +207,7 @@ class _GzipErrors(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def _guard(self, call):
+    def _guard(self, call: Callable[[], _T]) -> _T:
         try:
             return call()
         except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
@@ -197,8 +215,8 @@ class _GzipErrors(io.RawIOBase):
                 self._name, "gzip stream", f"truncated or corrupt gzip data: {exc}"
             ) from None
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int:
         return self._guard(lambda: self._inner.readinto(buffer))
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1, /) -> bytes:
         return self._guard(lambda: self._inner.read(size))
