@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from spanscope.cli.parallel import FileResult
 
 EXIT_INPUT_ERROR = 2
+_Item = TypeVar("_Item")  # what one read of an input yields: a span, or all its spans
 
 
 @cache
@@ -115,9 +116,11 @@ class ReadSession:
     def batches(self) -> Iterator[list[Span]]:
         """Every input's spans as one list, in input order: ``spans()`` without a step per
         span, for data sets of many small inputs (no worker processes)."""
-        yield from self._spans(self._read_batch)  # type: ignore[arg-type]
+        yield from self._spans(self._read_batch)
 
-    def _read_batch(self, source: str, on_count: Callable[[int], None] | None) -> Iterator[list]:
+    def _read_batch(
+        self, source: str, on_count: Callable[[int], None] | None
+    ) -> Iterator[list[Span]]:
         report = InputReport(source=display_name(source))
         self.inputs.append(report)
         spans: list[Span] = []
@@ -135,8 +138,8 @@ class ReadSession:
         yield spans
 
     def _spans(
-        self, read: Callable[[str, Callable[[int], None] | None], Iterator[Span]]
-    ) -> Iterator[Span]:
+        self, read: Callable[[str, Callable[[int], None] | None], Iterator[_Item]]
+    ) -> Iterator[_Item]:
         if not show_progress(self.progress):
             for source in self.sources:
                 yield from read(source, None)

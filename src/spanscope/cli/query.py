@@ -23,8 +23,10 @@ def _iso(ns: int) -> str:
 
 
 def _duration(value: str | None, option: str) -> int | None:
-    if value is None:
-        return None
+    return None if value is None else _nanoseconds(value, option)
+
+
+def _nanoseconds(value: str, option: str) -> int:
     try:
         return units.parse_duration(value)
     except ValueError as exc:
@@ -115,7 +117,7 @@ def query(
         operation=operation,
         span_kind=_KINDS[kind] if kind else None,
         tags=_tags(tags),
-        start_time_min=time.time_ns() - _duration(since, "--since") if since else None,
+        start_time_min=time.time_ns() - _nanoseconds(since, "--since") if since else None,
         duration_min=_duration(min_duration, "--min-duration"),
         duration_max=_duration(max_duration, "--max-duration"),
         num_traces=limit,
