@@ -6,8 +6,9 @@
 - ``/quality?service=...&lookback=1h`` — instrumentation quality (``/api/v1/lint``): the score
   per service and a card per rule that found something, examples linked to their traces.
 
-Each page is a static shell: ``server/ui/insight.html`` filled with the page's form fields and
-result sections, ``insight.css`` and ``helpers.js`` shared, ``{compare,quality}.js`` its own.
+Each page is static: ``server/ui/insight.html`` filled with the page's form fields and result
+sections, in the shell of every page (``spanscope.server.pages.ui_page``), ``insight.css`` and
+``helpers.js`` shared, ``{compare,quality}.js`` its own.
 Its script calls only those same-origin APIs and ``/api/services``; the query is kept in the
 address.
 Nothing is loaded from the network.
@@ -16,10 +17,10 @@ Nothing is loaded from the network.
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from spanscope import __version__
+from spanscope.server.pages import THEME_SWITCH, fill, ui_asset, ui_page
 
 # What differs between the two pages; the rest is ``ui/insight.html``.
 _COMPARE = {
@@ -67,23 +68,15 @@ _QUALITY = {
 }
 
 
-def _page(name: str, title: str, parts: dict[str, str]) -> HTMLResponse:
-    from spanscope.server.pages import _favicon_uri, fill, nav_links, ui_asset
-
-    body = fill(
-        ui_asset("insight.html"),
-        {
-            **parts,
-            "TITLE": f"{title} · spanscope",
-            "VERSION": __version__,
-            "ICON": _favicon_uri(),
-            "CSS": ui_asset("common.css") + ui_asset("search.css") + ui_asset("insight.css"),
-            "NAV_CSS": ui_asset("nav.css"),
-            "NAV": nav_links(name),
-            "JS": ui_asset("nav.js") + ui_asset("helpers.js") + ui_asset(f"{name}.js"),
-        },
+def _page(name: str, title: str, parts: dict[str, str]) -> Response:
+    return ui_page(
+        title=title,
+        active=name,
+        main=fill(ui_asset("insight.html"), parts),
+        css=("search.css", "insight.css"),
+        js=("nav.js", "helpers.js", f"{name}.js"),
+        topbar=THEME_SWITCH,
     )
-    return HTMLResponse(body, headers={"Cache-Control": "no-store"})
 
 
 async def compare_page(request: Request) -> Response:

@@ -15,6 +15,11 @@ Routes (GET):
 - any other GET path outside the APIs: an HTML 404 page. A malformed trace id is a 400 page,
   an unknown one a 404 page; pages never answer with a traceback.
 
+The search, Compare, Quality and error pages share one shell, ``server/ui/page.html`` (head, top
+bar, navigation), filled by ``ui_page`` with the page's own body fragment (``ui/<page>.html``).
+The trace and service-map pages are instead ``spanscope.viz``'s self-contained pages (the files
+``spanscope view`` and ``servicemap`` write), with the navigation injected into their top bar.
+
 Pages load nothing from the network but the API calls above: no CDN, no web fonts. Building a
 page (assembly, analysis, rendering) runs in a worker thread so it never stalls the receivers.
 """
@@ -35,7 +40,6 @@ from starlette.types import Receive, Scope, Send
 from spanscope import __version__
 from spanscope.formats import FORMATS
 from spanscope.model import InvalidIdError, normalize_trace_id
-from spanscope.server import insight_pages
 from spanscope.store import TraceQuery
 from spanscope.units import parse_duration
 from spanscope.viz.page import json_block, text
@@ -54,6 +58,10 @@ _MARKER = re.compile(r"/\*\{\{([A-Z_]+)\}\}\*/")
 # Paths that belong to the APIs and receivers: their own errors (JSON, 405) must stay theirs.
 _NOT_PAGES = ("/api/", "/v1/", "/metrics", "/healthz")
 _NO_STORE = {"Cache-Control": "no-store"}
+# The light / dark switch of a page's top bar (``helpers.js`` makes it work).
+THEME_SWITCH = (
+    '<button id="theme" class="btn ghost icon" title="Switch light / dark">&#9680;</button>'
+)
 
 
 @cache
@@ -71,25 +79,54 @@ def _html(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=_NO_STORE)
 
 
-def error_page(status: int, heading: str, message: str) -> HTMLResponse:
-    """A page for a bad or unknown address, in the look of the other pages."""
+def ui_page(
+    *,
+    title: str,
+    active: str,
+    main: str,
+    css: tuple[str, ...] = (),
+    js: tuple[str, ...] = (),
+    topbar: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    """A page of ``serve`` in the one shell of them all (``ui/page.html``: head, top bar with the
+    brand and the navigation, ``active`` marked): ``main`` is the page's body (a filled
+    ``ui/*.html`` fragment), ``topbar`` what the page adds at the top bar's end, and ``css`` and
+    ``js`` the ``ui/`` files inlined after ``common.css`` and before ``nav.css``, in order."""
     body = fill(
-        ui_asset("error.html"),
+        ui_asset("page.html"),
         {
-            "TITLE": text(f"{status} {heading} · spanscope"),
+            "TITLE": text(f"{title} · spanscope"),
             "VERSION": text(__version__),
-            "CSS": ui_asset("common.css") + ui_asset("error.css"),
-            "NAV_CSS": ui_asset("nav.css"),
-            "STATUS": str(status),
-            "HEADING": text(heading),
-            "MESSAGE": text(message),
-            "JS": ui_asset("nav.js"),
+            "ICON": _favicon_uri(),
+            "CSS": "\n".join(ui_asset(name) for name in ("common.css", *css, "nav.css")),
+            "NAV": nav_links(active),
+            "TOPBAR": topbar,
+            "MAIN": main,
+            "JS": "".join(ui_asset(name) for name in js),
         },
     )
     return _html(body, status)
 
 
+def error_page(status: int, heading: str, message: str) -> HTMLResponse:
+    """A page for a bad or unknown address, in the look of the other pages."""
+    main = fill(
+        ui_asset("error.html"),
+        {"STATUS": str(status), "HEADING": text(heading), "MESSAGE": text(message)},
+    )
+    return ui_page(
+        title=f"{status} {heading}",
+        active="",
+        main=main,
+        css=("error.css",),
+        js=("nav.js",),
+        status=status,
+    )
+
+
 def nav_links(active: str) -> str:
+    """The links between the pages, the ``active`` one marked (``""``: none)."""
     links = [
         ("/", "Search", "search"),
         ("/services", "Service map", "services"),
@@ -180,6 +217,8 @@ class Pages:
         self.max_map_traces = max_map_traces
 
     def routes(self) -> list[BaseRoute]:
+        from spanscope.server import insight_pages  # built on ui_page: imported once this is
+
         return [
             Route("/", self.search),
             Route("/trace/{trace_id}", self.trace),
@@ -190,20 +229,15 @@ class Pages:
         ]
 
     async def search(self, request: Request) -> Response:
-        body = fill(
-            ui_asset("search.html"),
-            {
-                "TITLE": "Search traces · spanscope",
-                "VERSION": text(__version__),
-                "ICON": _favicon_uri(),
-                "CSS": ui_asset("common.css") + ui_asset("search.css"),
-                "NAV_CSS": ui_asset("nav.css"),
-                "NAV": nav_links("search"),
-                "CONFIG": json_block({"palette": PALETTE, "error": ERROR_COLOR}),
-                "JS": ui_asset("helpers.js") + ui_asset("search.js"),
-            },
+        config = json_block({"palette": PALETTE, "error": ERROR_COLOR})
+        return ui_page(
+            title="Search traces",
+            active="search",
+            main=fill(ui_asset("search.html"), {"CONFIG": config}),
+            css=("search.css",),
+            js=("helpers.js", "search.js"),
+            topbar='<span id="store-meta" class="muted"></span>\n' + THEME_SWITCH,
         )
-        return _html(body)
 
     async def favicon(self, request: Request) -> Response:
         return Response(
