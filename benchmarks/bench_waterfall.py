@@ -27,20 +27,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` and ``spanscope`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.browser import launch  # the page tests' Chromium, launched the same way
+
 from benchmarks.common import save
 
 SPANS = int(os.environ.get("BENCH_WATERFALL_SPANS", 50_000))
 LOADS = 5
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def big_trace(spans: int):
@@ -178,7 +170,7 @@ def main() -> None:
         path = Path(tmp) / "waterfall.html"
         path.write_text(html, encoding="utf-8")
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = launch(playwright)
             ready, painted = [], []
             for _ in range(LOADS):
                 page = browser.new_page(viewport={"width": 1440, "height": 900})

@@ -1,13 +1,13 @@
-"""Headless Chromium for the page tests (``tests/viz``, ``tests/server``): Debian's
-``/usr/bin/chromium`` driven by playwright, launched the same way everywhere, and the console
-errors a page reports."""
+"""Headless Chromium for the page tests (``tests/viz``, ``tests/server``) and the waterfall
+benchmark: Debian's ``/usr/bin/chromium`` driven by playwright, launched the same way everywhere
+(``launch``), and the console errors a page reports. pytest is imported only by the fixture
+body, so the benchmark can use ``launch`` without it."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-
-import pytest
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -21,15 +21,22 @@ ARGS = [
 ]
 
 
+def launch(playwright: Any) -> Any:
+    """Debian's Chromium, headless, from a started ``sync_playwright()``."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
 def chromium() -> Iterator[object]:
     """Yield a launched browser and close it after; skip the test if Chromium is missing.
     Meant as the body of a module-scoped fixture (one browser per test module)."""
     if shutil.which(CHROMIUM) is None:
+        import pytest
+
         pytest.skip("Debian's chromium is not installed (make system-deps)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(playwright)
         yield browser
         browser.close()
 
