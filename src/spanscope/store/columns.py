@@ -20,7 +20,9 @@ plain is also done for the whole batch at once (``_odd_spans``); only the few ca
 ``spanscope serve`` writes OTLP protobuf requests without model spans at all:
 ``spanscope.store.otlp_columns`` builds the same columns from the bodies in C, and uses
 ``encode_batch`` only for the few spans that are not plain; this module stays the reference
-those columns are tested against, and the path for every other source of spans.
+those columns are tested against, and the path for every other source of spans. The Arrow side
+of the columns (types, the JSON, kind and status columns, ``spans_table`` and ``ranges_table``)
+is defined here once and used by both, so their tables merge.
 """
 
 from __future__ import annotations
@@ -54,13 +56,15 @@ _json_lines = msgspec.json.Encoder().encode_lines
 _json_encode = msgspec.json.Encoder().encode
 _msgpack_encode = msgspec.msgpack.Encoder().encode
 
-_TIME = pa.timestamp("ns")
+# The Arrow side of the store's columns, shared with ``spanscope.store.otlp_columns`` (whose
+# tables must be these, type for type, to merge with ours).
+TIME = pa.timestamp("ns")
+JSON = pa.json_()  # DuckDB reads Arrow's JSON extension type as its JSON type, unparsed
+TEXT = pa.string()
 # array.array type codes with the widths the Arrow types need (C's int sizes on this platform).
 assert [array.array(code).itemsize for code in "bIiqQ"] == [1, 4, 4, 8, 8]
-_JSON = pa.json_()  # DuckDB reads Arrow's JSON extension type as its JSON type, unparsed
-_TEXT = pa.string()
-_KIND_NAMES = pa.array(SPAN_KINDS, _TEXT)
-_STATUS_NAMES = pa.array(STATUS_CODES, _TEXT)
+_KIND_NAMES = pa.array(SPAN_KINDS, TEXT)
+_STATUS_NAMES = pa.array(STATUS_CODES, TEXT)
 _NAMES = [name for name, _ in COLUMNS]
 _RANGE_NAMES = ["TraceId", "Start", "End", "TraceKey"]
 _OPERATION_NAMES = ["ServiceName", "SpanName", "SpanKind"]
@@ -173,11 +177,41 @@ def _fixed(values: Iterable[int] | bytes, arrow_type: pa.DataType, code: str) ->
     return pa.Array.from_buffers(arrow_type, len(data), [None, pa.py_buffer(data)])
 
 
+def json_array(texts: pa.Array) -> pa.Array:
+    """A JSON column of JSON texts (a string array)."""
+    return pa.ExtensionArray.from_storage(JSON, texts)
+
+
+def shared_json_array(indices: pa.Array, texts: pa.Array) -> pa.Array:
+    """A JSON column of shared texts: an int32 index per row into ``texts``."""
+    return pa.DictionaryArray.from_arrays(indices, json_array(texts))
+
+
+def kind_array(kinds: pa.Array) -> pa.Array:
+    """The SpanKind column of the model's kinds (int8)."""
+    return pa.DictionaryArray.from_arrays(kinds, _KIND_NAMES)
+
+
+def status_array(codes: pa.Array) -> pa.Array:
+    """The StatusCode column of the model's status codes (int8)."""
+    return pa.DictionaryArray.from_arrays(codes, _STATUS_NAMES)
+
+
+def spans_table(arrays: list[pa.Array]) -> pa.Table:
+    """The ``otel_traces`` rows of ``arrays``, one per ``schema.COLUMNS`` entry, in order."""
+    return pa.Table.from_arrays(arrays, names=_NAMES)
+
+
+def ranges_table(trace_ids: pa.Array, starts: pa.Array, ends: pa.Array, keys: pa.Array) -> pa.Table:
+    """The ``otel_traces_trace_id_ts`` rows: each trace's first and last start, and its key."""
+    return pa.Table.from_arrays([trace_ids, starts, ends, keys], names=_RANGE_NAMES)
+
+
 def _json_column(dicts: Sequence[dict]) -> pa.Array:
     # One msgspec call for the whole column; its lines hold no raw newline (JSON escapes it).
     lines = _json_lines(dicts).split(b"\n")
     lines.pop()  # after the last line's newline
-    return pa.ExtensionArray.from_storage(_JSON, pa.array(lines, _TEXT))
+    return json_array(pa.array(lines, TEXT))
 
 
 def _shared_json_column(dicts: _SharedDicts) -> pa.Array:
@@ -185,12 +219,8 @@ def _shared_json_column(dicts: _SharedDicts) -> pa.Array:
     # encoded once, and the column is a dictionary array of them (DuckDB reads it as JSON).
     position = {key: index for index, key in enumerate(dicts.distinct)}
     indices = _fixed(map(position.__getitem__, dicts.ids), pa.int32(), "i")
-    texts = pa.array([_json_encode(value) for value in dicts.distinct.values()], _TEXT)
-    return pa.DictionaryArray.from_arrays(indices, pa.ExtensionArray.from_storage(_JSON, texts))
-
-
-def _lists(offsets: pa.Array, values: pa.Array) -> pa.Array:
-    return pa.ListArray.from_arrays(offsets, values)
+    texts = pa.array([_json_encode(value) for value in dicts.distinct.values()], TEXT)
+    return shared_json_array(indices, texts)
 
 
 def _event_and_link_columns(columns: dict[str, list], size: int) -> list[pa.Array]:
@@ -207,20 +237,20 @@ def _event_and_link_columns(columns: dict[str, list], size: int) -> list[pa.Arra
         if field == "events":
             times = _clip(list(map(attrgetter("time_ns"), items)), MIN_TIME_NS, MAX_TIME_NS)
             values = [
-                _fixed(times, _TIME, "q"),
-                pa.array(list(map(attrgetter("name"), items)), _TEXT),
+                _fixed(times, TIME, "q"),
+                pa.array(list(map(attrgetter("name"), items)), TEXT),
                 _json_column(list(map(attrgetter("attributes"), items))),
             ]
         else:
             flags = _clip(list(map(attrgetter("flags"), items)), 0, MAX_FLAGS)
             values = [
-                pa.array(list(map(attrgetter("trace_id"), items)), _TEXT),
-                pa.array(list(map(attrgetter("span_id"), items)), _TEXT),
-                pa.array(list(map(attrgetter("trace_state"), items)), _TEXT),
+                pa.array(list(map(attrgetter("trace_id"), items)), TEXT),
+                pa.array(list(map(attrgetter("span_id"), items)), TEXT),
+                pa.array(list(map(attrgetter("trace_state"), items)), TEXT),
                 _json_column(list(map(attrgetter("attributes"), items))),
                 _fixed(flags, pa.uint32(), "I"),
             ]
-        result.extend(_lists(offsets, value) for value in values)
+        result.extend(pa.ListArray.from_arrays(offsets, value) for value in values)
     return result
 
 
@@ -236,14 +266,11 @@ def _ranges(trace_ids: list[str], starts: list[int]) -> pa.Table:
             found[1] = start
     keys = list(ranges)
     bounds = list(ranges.values())
-    return pa.Table.from_arrays(
-        [
-            pa.array(keys, _TEXT),
-            _fixed([low for low, _ in bounds], _TIME, "q"),
-            _fixed([high for _, high in bounds], _TIME, "q"),
-            _fixed(map(trace_key, keys), pa.uint64(), "Q"),
-        ],
-        names=_RANGE_NAMES,
+    return ranges_table(
+        pa.array(keys, TEXT),
+        _fixed([low for low, _ in bounds], TIME, "q"),
+        _fixed([high for _, high in bounds], TIME, "q"),
+        _fixed(map(trace_key, keys), pa.uint64(), "Q"),
     )
 
 
@@ -252,9 +279,9 @@ def operations_table(operations: set[tuple[str, str, SpanKind]]) -> pa.Table:
     rows = list(operations)
     return pa.Table.from_arrays(
         [
-            pa.array([service for service, _, _ in rows], _TEXT),
-            pa.array([name for _, name, _ in rows], _TEXT),
-            pa.array([SPAN_KINDS[kind] for _, _, kind in rows], _TEXT),
+            pa.array([service for service, _, _ in rows], TEXT),
+            pa.array([name for _, name, _ in rows], TEXT),
+            pa.array([SPAN_KINDS[kind] for _, _, kind in rows], TEXT),
         ],
         names=_OPERATION_NAMES,
     )
@@ -283,23 +310,21 @@ def encode_batch(spans: Sequence[Span]) -> ColumnBatch:
     services = columns["service_name"]
     events_links = _event_and_link_columns(columns, size)
     arrays = [
-        _fixed(starts, _TIME, "q"),
-        pa.array(columns["trace_id"], _TEXT),
-        pa.array(columns["span_id"], _TEXT),
-        pa.array(columns["parent_span_id"], _TEXT),
-        pa.array(columns["trace_state"], _TEXT),
-        pa.array(names, _TEXT),
-        pa.DictionaryArray.from_arrays(_fixed(kinds, pa.int8(), "b"), _KIND_NAMES),
-        pa.array(services, _TEXT),
+        _fixed(starts, TIME, "q"),
+        pa.array(columns["trace_id"], TEXT),
+        pa.array(columns["span_id"], TEXT),
+        pa.array(columns["parent_span_id"], TEXT),
+        pa.array(columns["trace_state"], TEXT),
+        pa.array(names, TEXT),
+        kind_array(_fixed(kinds, pa.int8(), "b")),
+        pa.array(services, TEXT),
         _shared_json_column(resources),
-        pa.array(columns["scope_name"], _TEXT),
-        pa.array(columns["scope_version"], _TEXT),
+        pa.array(columns["scope_name"], TEXT),
+        pa.array(columns["scope_version"], TEXT),
         _json_column(columns["attributes"]),
         _fixed(durations, pa.uint64(), "Q"),
-        pa.DictionaryArray.from_arrays(
-            _fixed(columns["status_code"], pa.int8(), "b"), _STATUS_NAMES
-        ),
-        pa.array(columns["status_message"], _TEXT),
+        status_array(_fixed(columns["status_code"], pa.int8(), "b")),
+        pa.array(columns["status_message"], TEXT),
         *events_links[:7],
         _shared_json_column(scopes),
         _fixed(_clip(columns["flags"], 0, MAX_FLAGS), pa.uint32(), "I"),
@@ -308,7 +333,7 @@ def encode_batch(spans: Sequence[Span]) -> ColumnBatch:
     ]
     return ColumnBatch(
         size,
-        pa.Table.from_arrays(arrays, names=_NAMES),
+        spans_table(arrays),
         _ranges(columns["trace_id"], starts),
         frozenset(zip(services, names, kinds, strict=True)),
     )

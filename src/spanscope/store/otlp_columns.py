@@ -24,16 +24,20 @@ import pyarrow as pa
 
 from spanscope.formats.otlp_native import ColumnsBuilder, NativeColumns
 from spanscope.model import SpanKind
-from spanscope.store.columns import ColumnBatch, encode_batch, merge
-from spanscope.store.schema import COLUMNS, SPAN_KINDS, STATUS_CODES
+from spanscope.store.columns import (
+    TEXT,
+    TIME,
+    ColumnBatch,
+    encode_batch,
+    json_array,
+    kind_array,
+    merge,
+    ranges_table,
+    shared_json_array,
+    spans_table,
+    status_array,
+)
 
-_TIME = pa.timestamp("ns")
-_TEXT = pa.string()
-_JSON = pa.json_()
-_KIND_NAMES = pa.array(SPAN_KINDS, _TEXT)
-_STATUS_NAMES = pa.array(STATUS_CODES, _TEXT)
-_NAMES = [name for name, _ in COLUMNS]
-_RANGE_NAMES = ["TraceId", "Start", "End", "TraceKey"]
 _KINDS = tuple(SpanKind)
 
 
@@ -68,42 +72,39 @@ def _batch(native: NativeColumns) -> ColumnBatch:
     def fixed(name: str, arrow_type: pa.DataType, size: int = rows) -> pa.Array:
         return pa.Array.from_buffers(arrow_type, size, [None, buffers[name]])
 
-    def text(name: str, size: int = rows, arrow_type: pa.DataType = _TEXT) -> pa.Array:
-        array = pa.Array.from_buffers(
-            _TEXT, size, [None, buffers[name + "_offsets"], buffers[name]]
-        )
-        return array if arrow_type is _TEXT else pa.ExtensionArray.from_storage(_JSON, array)
+    def text(name: str, size: int = rows) -> pa.Array:
+        return pa.Array.from_buffers(TEXT, size, [None, buffers[name + "_offsets"], buffers[name]])
 
     def listed(offsets: str, values: pa.Array) -> pa.Array:
         return pa.ListArray.from_arrays(fixed(offsets, pa.int32(), rows + 1), values)
 
     def shared(indices: str, texts: str, size: int) -> pa.Array:
-        return pa.DictionaryArray.from_arrays(fixed(indices, pa.int32()), text(texts, size, _JSON))
+        return shared_json_array(fixed(indices, pa.int32()), text(texts, size))
 
     events, links = native.events, native.links
     arrays = [
-        fixed("start", _TIME),
+        fixed("start", TIME),
         text("trace"),
         text("span"),
         text("parent"),
         text("state"),
         text("name"),
-        pa.DictionaryArray.from_arrays(fixed("kind", pa.int8()), _KIND_NAMES),
+        kind_array(fixed("kind", pa.int8())),
         text("service"),
         shared("resource", "resource_json", native.resources),
         text("scope_name"),
         text("scope_version"),
-        text("attributes", rows, _JSON),
+        json_array(text("attributes")),
         fixed("duration", pa.uint64()),
-        pa.DictionaryArray.from_arrays(fixed("status", pa.int8()), _STATUS_NAMES),
+        status_array(fixed("status", pa.int8())),
         text("message"),
-        listed("events", fixed("event_time", _TIME, events)),
+        listed("events", fixed("event_time", TIME, events)),
         listed("events", text("event_name", events)),
-        listed("events", text("event_attributes", events, _JSON)),
+        listed("events", json_array(text("event_attributes", events))),
         listed("links", text("link_trace", links)),
         listed("links", text("link_span", links)),
         listed("links", text("link_state", links)),
-        listed("links", text("link_attributes", links, _JSON)),
+        listed("links", json_array(text("link_attributes", links))),
         shared("scope", "scope_json", native.scopes),
         fixed("flags", pa.uint32()),
         listed("links", fixed("link_flags", pa.uint32(), links)),
@@ -112,15 +113,12 @@ def _batch(native: NativeColumns) -> ColumnBatch:
     ranges = native.ranges
     batch = ColumnBatch(
         rows,
-        pa.Table.from_arrays(arrays, names=_NAMES),
-        pa.Table.from_arrays(
-            [
-                text("range_trace", ranges),
-                fixed("range_start", _TIME, ranges),
-                fixed("range_end", _TIME, ranges),
-                fixed("range_key", pa.uint64(), ranges),
-            ],
-            names=_RANGE_NAMES,
+        spans_table(arrays),
+        ranges_table(
+            text("range_trace", ranges),
+            fixed("range_start", TIME, ranges),
+            fixed("range_end", TIME, ranges),
+            fixed("range_key", pa.uint64(), ranges),
         ),
         frozenset((service, name, _KINDS[kind]) for service, name, kind in native.operations),
     )
