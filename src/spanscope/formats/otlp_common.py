@@ -290,6 +290,33 @@ def _resource_attributes(span: Span) -> Attributes:
     return attributes
 
 
+def _resource_group(batch: list[ResourceGroup], span: Span) -> ResourceGroup:
+    """The group of ``batch`` with the resource of ``span`` (among the last ``_SCAN``), or a
+    new one appended to it."""
+    attributes = span.resource_attributes
+    for group in batch[-_SCAN:]:
+        if group.service_name == span.service_name and group.source == attributes:
+            return group
+    group = ResourceGroup(span.service_name, attributes, _resource_attributes(span))
+    batch.append(group)
+    return group
+
+
+def _scope_group(resource: ResourceGroup, span: Span) -> ScopeGroup:
+    """The scope group of ``resource`` with the scope of ``span`` (among the last ``_SCAN``),
+    or a new one appended to it."""
+    for group in resource.scopes[-_SCAN:]:
+        if (
+            group.name == span.scope_name
+            and group.version == span.scope_version
+            and group.attributes == span.scope_attributes
+        ):
+            return group
+    group = ScopeGroup(span.scope_name, span.scope_version, span.scope_attributes)
+    resource.scopes.append(group)
+    return group
+
+
 def batches(spans: Iterable[Span], size: int = BATCH_SIZE) -> Iterator[list[ResourceGroup]]:
     """Yield batches of at most ``size`` spans, grouped by resource and then by scope.
 
@@ -307,33 +334,15 @@ def batches(spans: Iterable[Span], size: int = BATCH_SIZE) -> Iterator[list[Reso
         if count >= size:
             yield batch
             batch, by_identity, scopes, count = [], {}, {}, 0
-        attributes = span.resource_attributes
         # Readers share one dict per resource, so identity finds the group almost always.
-        resource = by_identity.get((span.service_name, id(attributes)))
+        identity = (span.service_name, id(span.resource_attributes))
+        resource = by_identity.get(identity)
         if resource is None:
-            for candidate in batch[-_SCAN:]:
-                if candidate.service_name == span.service_name and candidate.source == attributes:
-                    resource = candidate
-                    break
-            else:
-                resource = ResourceGroup(span.service_name, attributes, _resource_attributes(span))
-                batch.append(resource)
-            by_identity[(span.service_name, id(attributes))] = resource
+            resource = by_identity[identity] = _resource_group(batch, span)
         scope_key = (id(resource), span.scope_name, span.scope_version, id(span.scope_attributes))
         scope = scopes.get(scope_key)
         if scope is None:
-            for candidate in resource.scopes[-_SCAN:]:
-                if (
-                    candidate.name == span.scope_name
-                    and candidate.version == span.scope_version
-                    and candidate.attributes == span.scope_attributes
-                ):
-                    scope = candidate
-                    break
-            else:
-                scope = ScopeGroup(span.scope_name, span.scope_version, span.scope_attributes)
-                resource.scopes.append(scope)
-            scopes[scope_key] = scope
+            scope = scopes[scope_key] = _scope_group(resource, span)
         scope.spans.append(span)
         count += 1
     if batch:
