@@ -26,7 +26,7 @@ resource and scope ``droppedAttributesCount`` and ``schemaUrl`` are not in the m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 import msgspec
@@ -154,13 +154,15 @@ class _Reader(ReadContext):
         attributes_of = schema.attributes
         shared_key = SHARED_KEY
         make = Span
+        # Raw entries (one document) or decoded ones (a JSON line), never a mix.
+        entries: Sequence[msgspec.Raw | schema.ResourceSpans] = data.resource_spans
         try:
-            for ri, raw_rs in enumerate(data.resource_spans):
+            for ri, raw_rs in enumerate(entries):
                 rpath = f"{path}.resourceSpans[{ri}]"
                 rs = (
-                    raw_rs
-                    if type(raw_rs) is schema.ResourceSpans
-                    else self.resource_spans(raw_rs, rpath)
+                    self.resource_spans(raw_rs, rpath)
+                    if isinstance(raw_rs, msgspec.Raw)
+                    else raw_rs
                 )
                 resource_attributes, service = self.resource(rs.resource, f"{rpath}.resource")
                 for si, ss in enumerate(rs.scope_spans or rs.instrumentation_library_spans):

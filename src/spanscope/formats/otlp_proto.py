@@ -138,7 +138,7 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
     yield from _spans(message, context)
 
 
-def _spans(message: TracesData, context: ReadContext) -> Iterator[Span]:
+def _spans(data: TracesData, context: ReadContext) -> Iterator[Span]:
     resources: dict[bytes, tuple[Attributes, str]] = {}
     scopes: dict[bytes, tuple[str, str, Attributes]] = {}
     kinds = KIND_BY_VALUE
@@ -147,7 +147,7 @@ def _spans(message: TracesData, context: ReadContext) -> Iterator[Span]:
     zero_span = _ZERO_SPAN
     last_raw_trace_id = None
     trace_id = ""
-    for ri, rs in enumerate(message.resource_spans):
+    for ri, rs in enumerate(data.resource_spans):
         key = rs.resource.SerializeToString()
         cached = resources.get(key)
         if cached is None:
@@ -161,8 +161,8 @@ def _spans(message: TracesData, context: ReadContext) -> Iterator[Span]:
             key = ss.scope.SerializeToString()
             scope = scopes.get(key)
             if scope is None:
-                s = ss.scope
-                scope = (s.name, s.version, _attributes(s.attributes))
+                found = ss.scope
+                scope = (found.name, found.version, _attributes(found.attributes))
                 if len(scopes) >= _CACHE_LIMIT:
                     scopes.clear()
                 scopes[key] = scope
