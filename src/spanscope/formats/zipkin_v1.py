@@ -59,7 +59,7 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
     """Yield the spans of a Zipkin v1 JSON document (see the module docstring)."""
     document = decode_document(_DECODER, stream.read(), source)
     reader = ZipkinReader(source, diagnostics)
-    if isinstance(document, V1Span):
+    if isinstance(document, _V1SpanIn):
         yield from _convert(reader, document, "$")
         return
     for index, item in enumerate(document):

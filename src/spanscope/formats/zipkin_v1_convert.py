@@ -252,11 +252,11 @@ class _Split:
                 server = self.for_endpoint(None)
                 server.kind, server.remote = "SERVER", ca
             return
-        server = core.get("sr") or core.get("ss")
-        if ca is not None and server is not None and ca != server[1]:
-            if _service(ca) == _service(server[1]):
+        server_side = core.get("sr") or core.get("ss")
+        if ca is not None and server_side is not None and ca != server_side[1]:
+            if _service(ca) == _service(server_side[1]):
                 ca = Endpoint(None, ca.ipv4, ca.ipv6, ca.port)  # no loopback link to itself
-            self.for_endpoint(server[1]).remote = ca
+            self.for_endpoint(server_side[1]).remote = ca
         if sa is not None:
             client = core.get("cs") or core.get("cr")
             if client is not None:
