@@ -78,7 +78,7 @@ def _svg(
         f'<text id="reset" class="reset" x="{WIDTH - PAD}" y="22" text-anchor="end" '
         f'visibility="hidden" font-family={attr(FONT)}>Reset zoom</text>',
     ]
-    legend_x = PAD
+    legend_x: float = PAD  # written as given: an int until the first label moves it
     for name in shown:
         color = colors[name]
         label = fit(name, 140)
@@ -280,12 +280,13 @@ def render_aggregate_flamegraph(
         path = ""
         for frame in stack.split(";"):
             path = f"{path};{frame}" if path else frame
-            node = level.get(frame)
-            if node is None:
-                node = level[frame] = _Node(path)
-            node.total += value
-            level = node.children
-        node.own += value
+            child = level.get(frame)
+            if child is None:
+                child = level[frame] = _Node(path)
+            child.total += value
+            level = child.children
+            leaf = child
+        leaf.own += value  # a stack has at least one frame
     total = sum(node.total for node in tree.values())
     frames: list[Frame] = []
     queue = [(tree, 0.0, 0)]

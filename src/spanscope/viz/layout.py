@@ -241,13 +241,13 @@ def _fit_in_order(
     offsets = [0.0]
     for a, b in itertools.pairwise(lay):
         offsets.append(offsets[-1] + size[a] / 2 + gap + size[b] / 2)
-    blocks: list[list[float]] = []  # [mean, weight, count]
+    blocks: list[tuple[float, float, int]] = []  # (mean, weight, count)
     for want, offset in zip(wanted, offsets, strict=True):
-        blocks.append([want - offset, 1.0, 1])
+        blocks.append((want - offset, 1.0, 1))
         while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
             m2, w2, c2 = blocks.pop()
             m1, w1, c1 = blocks.pop()
-            blocks.append([(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, c1 + c2])
+            blocks.append(((m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, c1 + c2))
     k = 0
     for mean, _weight, count in blocks:
         for _ in range(count):

@@ -121,7 +121,7 @@ def build_payload(
         cols: dict[str, list[Any]] = {
             k: [] for k in ("sid", "par", "t", "d", "svc", "name", "kind", "st", "fl", "self")
         }
-        details: list[Any] = []
+        trace_details: list[Any] = []
         errors = 0
         on_path = {section.span_id for section in sections}
         for span, _depth in rows:
@@ -158,7 +158,7 @@ def build_payload(
             detail = _details(span, span_problems, start, resources, resource_index, interner)
             if parent < 0 and span.parent_span_id:
                 detail["p"] = span.parent_span_id  # an orphan's missing parent: only here
-            details.append(detail)
+            trace_details.append(detail)
 
         cp: list[int] = []
         for section in sections:
@@ -181,10 +181,10 @@ def build_payload(
                 "cp": cp,
             }
         )
-        detail_traces.append(details)
+        detail_traces.append(trace_details)
 
     colors = service_colors(services.items)
-    summary = {
+    summary: dict[str, Any] = {
         "v": 1,
         "title": title,
         "note": note,
@@ -193,7 +193,7 @@ def build_payload(
         "names": names.items,
         "traces": summary_traces,
     }
-    details = {
+    details: dict[str, Any] = {
         "v": 1,
         "keys": interner.keys.items,
         "strs": interner.strings.items,
