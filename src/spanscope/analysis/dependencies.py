@@ -96,8 +96,8 @@ class DependencyCollector:
                 attributes = span.attributes
                 if not attributes:
                     continue  # names no peer
-                for key in _PEER_KEYS:
-                    peer = attributes.get(key)
+                for peer_key in _PEER_KEYS:
+                    peer = attributes.get(peer_key)
                     if peer and isinstance(peer, str):
                         if peer != service:
                             self._count((service, peer), span.duration_ns, span.span_id in errors)
