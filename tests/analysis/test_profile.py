@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spanscope.analysis.critical_path import critical_time
+from spanscope.analysis.critical_path import critical_path, critical_time_by_span
 from spanscope.analysis.profile import ProfileCollector, build_profile, fix_first, folded_stacks
 from spanscope.assembly import build_trace
 from spanscope.model import Span, SpanKind
@@ -106,16 +108,56 @@ def _traces(draw):
     return traces
 
 
+def _reference_stacks(traces, strict: bool, slow_fraction: float):
+    """Per endpoint: (traces, stacks of all traces, stacks of the slowest), worked out from
+    ``critical_path``'s sections (the section walk, written apart from the profile's) with each
+    span's stack found by climbing its parents."""
+    per_endpoint: dict = {}
+    for order, trace in enumerate(traces):
+        if not trace.roots:
+            continue
+        stacks: dict[str, int] = {}
+        for section in critical_path(trace, strict=strict):
+            frames, span = [], trace.by_id[section.span_id]
+            while span is not None:
+                frames.append(f"{span.service_name}:{span.name}")
+                span = trace.by_id.get(span.parent_span_id) if span.parent_span_id else None
+            name = ";".join(reversed(frames))
+            stacks[name] = stacks.get(name, 0) + section.end_ns - section.start_ns
+        root = trace.root
+        entry = per_endpoint.setdefault((root.service_name, root.name), [])
+        entry.append((-root.duration_ns, order, stacks))
+    answers = {}
+    for key, entries in per_endpoint.items():
+        entries.sort(key=lambda item: item[:2])
+        every: dict[str, int] = {}
+        slow: dict[str, int] = {}
+        for position, (_, _, stacks) in enumerate(entries):
+            for name, ns in stacks.items():
+                every[name] = every.get(name, 0) + ns
+                if position < max(1, math.ceil(slow_fraction * len(entries))):
+                    slow[name] = slow.get(name, 0) + ns
+        answers[key] = (len(entries), every, slow)
+    return answers
+
+
 @settings(max_examples=300, deadline=None)
 @given(_traces(), st.booleans())
-def test_one_walk_profile_is_the_analyzers(traces, strict: bool) -> None:
-    """``ProfileCollector.add_critical_path`` (what ``analyze --folded -`` uses) gives the
-    profile of ``add`` with ``critical_time``, as ``Analyzer`` does, slow traces included."""
-    walked, summed = ProfileCollector(0.3), ProfileCollector(0.3)
+def test_profile_charges_the_critical_path_sections(traces, strict: bool) -> None:
+    """The profile's one walk (``charge_critical_time``) charges each stack exactly the
+    sections ``critical_path`` gives its spans, for all traces and the slowest, and fills in
+    what ``critical_time`` returns on the way (what ``Analyzer`` reads)."""
+    collector = ProfileCollector(0.3)
     for trace in traces:
-        walked.add_critical_path(trace, strict)
-        summed.add(trace, None, critical_time(trace, strict=strict))
-    assert walked.profile() == summed.profile()
+        on_path: dict[str, int] = {}
+        collector.add(trace, strict, on_path)
+        assert on_path == critical_time_by_span(critical_path(trace, strict=strict))
+    profile = collector.profile()
+    found = {
+        (item.service, item.operation): (item.traces, item.stacks, item.slow_stacks)
+        for item in profile.endpoints
+    }
+    assert found == _reference_stacks(traces, strict, 0.3)
 
 
 @settings(max_examples=200, deadline=None)
@@ -125,11 +167,11 @@ def test_merged_profiles_are_one_collectors(first, second, strict: bool) -> None
     whether the parts numbered their stacks alike or not."""
     one = ProfileCollector(0.3)
     for trace in [*first, *second]:
-        one.add_critical_path(trace, strict)
+        one.add(trace, strict)
     merged, later = ProfileCollector(0.3), ProfileCollector(0.3)
     for trace in first:
-        merged.add_critical_path(trace, strict)
+        merged.add(trace, strict)
     for trace in second:
-        later.add_critical_path(trace, strict)
+        later.add(trace, strict)
     merged.merge(later)
     assert merged.profile() == one.profile()

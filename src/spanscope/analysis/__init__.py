@@ -6,7 +6,9 @@ Times are integer nanoseconds. Modules, one concept each, with their entry point
 
 - ``critical_path``: ``critical_path(trace, strict=)`` -> ``CriticalSection``s, the path a
   request waited on (Jaeger UI semantics); ``critical_time_by_span`` sums it per span, and
-  ``critical_time(trace)`` gives those sums without the sections;
+  ``critical_time(trace)`` gives those sums without the sections, from the one walk
+  (``charge_critical_time``) that also charges call-path stacks for the profile;
+- ``stacks``: ``CallStacks``, call-path stacks of ``service:operation`` frames as numbers;
 - ``self_time``: ``self_times(trace)``, ``self_time_by_operation(traces)``, exclusive time per
   span and per service/operation (Jaeger's statistics);
 - ``errors``: ``is_error_span``, ``originating_error(trace)`` (where a trace's failure started),

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from spanscope.analysis.critical_path import (
     CriticalSection,
     critical_path,
-    critical_time,
     critical_time_by_span,
 )
 from spanscope.analysis.dependencies import DependencyCollector
@@ -186,7 +185,9 @@ class Analyzer:
 
         errors = error_ids(trace)
         root_failed = root.span_id in errors
-        on_path = critical_time(trace, strict=options.jaeger_strict)
+        # One walk: the profile's stacks, and each span's critical time for the loop below.
+        on_path: dict[str, int] = {}
+        self.profiles.add(trace, options.jaeger_strict, on_path)
 
         endpoint_key = (root.service_name, root.name)
         endpoint = self.endpoints.get(endpoint_key)
@@ -269,8 +270,6 @@ class Analyzer:
             else:
                 heapq.heapreplace(self._slowest, entry)
 
-        self.profiles.add(trace, None, on_path)
-
         if errors:
             self.with_errors += 1
             self.error_spans += len(errors)
@@ -352,10 +351,10 @@ class Analyzer:
         self._slowest = heapq.nlargest(top, slowest, key=lambda entry: entry[:2])
         heapq.heapify(self._slowest)
         self._seq += other._seq
-        for key, group in other._groups.items():
-            mine = self._groups.get(key)
+        for group_key, group in other._groups.items():
+            mine = self._groups.get(group_key)
             if mine is None:
-                self._groups[key] = group
+                self._groups[group_key] = group
             else:
                 mine.traces += group.traces
                 mine.failed += group.failed

@@ -23,21 +23,16 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from itertools import chain
 
 import msgspec
 
-from spanscope.analysis.critical_path import (
-    CriticalSection,
-    critical_path,
-    critical_time_by_span,
-)
-from spanscope.model import Span, SpanKind, Trace
+from spanscope.analysis.critical_path import charge_critical_time
+from spanscope.analysis.stacks import CallStacks
+from spanscope.model import Span, Trace
 
 SLOW_FRACTION = 0.05
-_PRODUCER, _CONSUMER = SpanKind.PRODUCER, SpanKind.CONSUMER
 
 
 def _frame_text(service: str, operation: str) -> str:
@@ -122,160 +117,28 @@ class _Endpoint:
 class ProfileCollector:
     """Accumulates traces (``add``); ``profile()`` builds the ``Profile``.
 
-    Stacks are interned as numbers ((parent stack, frame) -> number), so a trace costs a few
-    dict operations per critical section, and memory per trace is its duration and a compact
-    array of (stack number, ns) pairs: enough to pick the slowest traces at the end."""
+    Stacks are numbers (``spanscope.analysis.stacks``), found as the critical path is walked
+    (``charge_critical_time``), so a trace costs a dict lookup or two per span on its path,
+    and memory per trace is its duration and a compact array of (stack number, ns) pairs:
+    enough to pick the slowest traces at the end."""
 
     def __init__(self, slow_fraction: float = SLOW_FRACTION) -> None:
         self.slow_fraction = slow_fraction
-        self._intern: dict[tuple[int, str, str], int] = {}
-        self._parent: list[int] = []
-        self._frame: list[tuple[str, str]] = []
+        self._stacks = CallStacks()
         self._endpoints: dict[tuple[str, str], _Endpoint] = {}
         self._order = 0
 
-    def _stack_of(self, span: Span, by_id: dict[str, Span], memo: dict[str, int]) -> int:
-        path = []
-        current: Span | None = span
-        while current is not None and current.span_id not in memo:
-            path.append(current)
-            parent_id = current.parent_span_id
-            current = by_id.get(parent_id) if parent_id else None
-        stack = memo[current.span_id] if current is not None else -1
-        intern = self._intern
-        for item in reversed(path):
-            key = (stack, item.service_name, item.name)
-            number = intern.get(key)
-            if number is None:
-                number = intern[key] = len(self._parent)
-                self._parent.append(stack)
-                self._frame.append((item.service_name, item.name))
-            memo[item.span_id] = stack = number
-        return stack
-
     def add(
-        self,
-        trace: Trace,
-        sections: list[CriticalSection] | None = None,
-        on_path: dict[str, int] | None = None,
+        self, trace: Trace, strict: bool = False, on_path: dict[str, int] | None = None
     ) -> None:
-        """Charge ``trace``'s critical path (computed unless given) to its endpoint.
-
-        ``on_path`` may pass ``critical_time(trace)`` (or ``critical_time_by_span(sections)``)
-        when the caller has it: summed per span first, fewer stack lookups, the same totals (the
-        order of its entries changes only how stacks are numbered inside, not the result)."""
+        """Charge ``trace``'s critical path to its endpoint, stack by stack. ``on_path``, when
+        given, is filled from the same walk with what ``critical_time(trace)`` returns (span id
+        -> ns): the analyzer needs both. ``strict`` as in ``critical_path``."""
         if not trace.roots:
             return
-        if on_path is None:
-            if sections is None:
-                sections = critical_path(trace)
-            on_path = critical_time_by_span(sections)
-        root = trace.root
-        by_id = trace.by_id
-        memo: dict[str, int] = {"": -1}  # "": the parent id of a root, above every stack
         local: dict[int, int] = {}
-        stack_of = self._stack_of
-        intern = self._intern
-        # Span by span: a span's sections all share its stack.
-        for span_id, ns in on_path.items():
-            span = by_id[span_id]
-            # Usually the parent's stack is known (parents come before their children) and
-            # this frame was seen in an earlier trace: one lookup instead of the walk.
-            above = memo.get(span.parent_span_id)
-            stack = None if above is None else intern.get((above, span.service_name, span.name))
-            if stack is None:
-                stack = stack_of(span, by_id, memo)
-            else:
-                memo[span_id] = stack
-            local[stack] = local.get(stack, 0) + ns
-        self._record(root, local)
-
-    def add_critical_path(self, trace: Trace, strict: bool = False) -> None:
-        """``add(trace, None, critical_time(trace, strict=strict))`` in one walk: the stack
-        of each span on the path is known from its parent's as the walk goes down, so no span
-        is looked up again. The same profile (this is ``critical_time``'s walk, step for
-        step; tests/analysis/test_profile.py compares the two on every kind of trace)."""
-        if not trace.roots:
-            return
-        root = trace.root
-        children_of = trace.children
-        intern = self._intern
-        parents = self._parent
-        frames = self._frame
-        local: dict[int, int] = {}
-        end = root.end_ns
-        work = [(root, root.start_ns, end if end > root.start_ns else root.start_ns, -1)]
-        while work:
-            span, start, end, above = work.pop()
-            own = end - start
-            if not own:
-                continue  # a zero window: everything under it is clamped to nothing
-            key = (above, span.service_name, span.name)
-            stack = intern.get(key)
-            if stack is None:
-                stack = intern[key] = len(parents)
-                parents.append(above)
-                frames.append(key[1:])
-            below = children_of.get(span.span_id)
-            if below and len(below) == 1:  # the usual call: the same steps as below, inline
-                child = below[0]
-                if not (child.follows_from or (child.kind == _CONSUMER and span.kind == _PRODUCER)):
-                    c_start = child.start_ns
-                    c_end = child.end_ns
-                    if c_end < c_start:
-                        c_end = c_start
-                    if c_start < start:
-                        c_start = start
-                    if c_end > end:
-                        c_end = end
-                    if c_start < end and c_end > start:  # some of it inside the window
-                        own -= c_end - c_start
-                        work.append((child, c_start, c_end, stack))
-            elif below:
-                producer = span.kind == _PRODUCER
-                keyed: list[tuple[int, int, int, Span]] = []
-                for index, child in enumerate(below):
-                    if child.follows_from or (producer and child.kind == _CONSUMER):
-                        continue  # not blocking
-                    c_start = child.start_ns
-                    c_end = child.end_ns
-                    if c_end < c_start:
-                        c_end = c_start
-                    if c_start >= start:
-                        if c_start >= end:
-                            continue
-                        if c_end > end:
-                            c_end = end
-                    else:
-                        if c_end <= start:
-                            continue
-                        c_start = start
-                        if c_end > end:
-                            c_end = end
-                    keyed.append((c_end, -index, c_start, child))
-                if len(keyed) == 1:
-                    c_end, _, c_start, child = keyed[0]
-                    own -= c_end - c_start
-                    work.append((child, c_start, c_end, stack))
-                elif keyed:
-                    keyed.sort()
-                    ends = [item[0] for item in keyed]
-                    position = len(keyed)
-                    while True:
-                        c_end, _, c_start, child = keyed[position - 1]
-                        own -= c_end - c_start
-                        work.append((child, c_start, c_end, stack))
-                        if strict:
-                            position = bisect_left(ends, c_start, 0, position - 1)
-                        else:
-                            position = bisect_right(ends, c_start, 0, position - 1)
-                            while position and keyed[position - 1][2] >= c_start:
-                                position -= 1
-                        if not position:
-                            break
-            if own:
-                local[stack] = local.get(stack, 0) + own
-        self._record(root, local)
+        charge_critical_time(trace, strict, on_path, self._stacks, local)
+        self._record(trace.root, local)
 
     def _record(self, root: Span, local: dict[int, int]) -> None:
         """Charge one trace's critical time per stack (``local``) to its endpoint."""
@@ -295,17 +158,11 @@ class ProfileCollector:
         """Add what ``other`` collected from traces that came after this collector's: its
         stacks are renumbered into this collector's, its traces ordered after these."""
         number_of: list[int] = []  # other's stack number -> ours
-        intern = self._intern
-        for number, parent in enumerate(other._parent):
-            above = number_of[parent] if parent >= 0 else -1
-            service, operation = other._frame[number]
-            key = (above, service, operation)
-            mine = intern.get(key)
-            if mine is None:
-                mine = intern[key] = len(self._parent)
-                self._parent.append(above)
-                self._frame.append((service, operation))
-            number_of.append(mine)
+        number = self._stacks.number
+        theirs_frames = other._stacks.frames
+        for index, parent in enumerate(other._stacks.parents):
+            service, operation = theirs_frames[index]
+            number_of.append(number(number_of[parent] if parent >= 0 else -1, service, operation))
         # Collectors that saw similar traces number their stacks alike.
         same_numbers = all(number == mine for number, mine in enumerate(number_of))
         for key, theirs in other._endpoints.items():
@@ -332,15 +189,16 @@ class ProfileCollector:
 
     def _names(self) -> list[str]:
         names: list[str] = []
-        for number, parent in enumerate(self._parent):
-            service, operation = self._frame[number]
+        frames = self._stacks.frames
+        for number, parent in enumerate(self._stacks.parents):
+            service, operation = frames[number]
             frame = _frame_text(service, operation)
             names.append(f"{names[parent]};{frame}" if parent >= 0 else frame)
         return names
 
     def profile(self) -> Profile:
         names = self._names()
-        frame_of = self._frame
+        frame_of = self._stacks.frames
         endpoints = []
         for (service, operation), endpoint in self._endpoints.items():
             endpoint.traces.sort()  # orders are unique: the arrays are never compared
@@ -398,7 +256,7 @@ class ProfileAnalyzer:
 
     def add(self, trace: Trace) -> None:
         if trace.spans and trace.roots:  # the traces Analyzer.add counts
-            self.profiles.add_critical_path(trace, self.strict)
+            self.profiles.add(trace, self.strict)
 
     def merge(self, other: ProfileAnalyzer) -> None:
         """As ``Analyzer.merge``: ``other``'s traces came after these."""

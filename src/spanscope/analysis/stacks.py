@@ -1,0 +1,38 @@
+"""Call-path stacks as numbers: the frames of a profile.
+
+A stack is the chain of ``(service, operation)`` frames from a trace's root down to a span.
+``CallStacks`` numbers each distinct stack once, as ``(number of the stack above, service,
+operation) -> number`` (``-1`` above a root), so a profile holds a trace's critical time as a
+few ``stack number -> ns`` entries instead of strings, and the walk of the critical path
+(``spanscope.analysis.critical_path.charge_critical_time``) finds a span's stack from its
+parent's with one dict lookup.
+
+Contract: numbers are dense (``0 .. len(stacks) - 1``) and never change once given;
+``parents[n]`` and ``frames[n]`` describe stack ``n``. Two ``CallStacks`` that saw similar
+traces in the same order number them alike (``ProfileCollector.merge`` relies on it only as a
+shortcut, never for correctness).
+"""
+
+from __future__ import annotations
+
+
+class CallStacks:
+    __slots__ = ("frames", "numbers", "parents")
+
+    def __init__(self) -> None:
+        self.numbers: dict[tuple[int, str, str], int] = {}
+        self.parents: list[int] = []  # number -> the number of the stack above it, or -1
+        self.frames: list[tuple[str, str]] = []  # number -> (service, operation)
+
+    def __len__(self) -> int:
+        return len(self.parents)
+
+    def number(self, above: int, service: str, operation: str) -> int:
+        """The number of frame ``(service, operation)`` under stack ``above``, given if new."""
+        key = (above, service, operation)
+        found = self.numbers.get(key)
+        if found is None:
+            found = self.numbers[key] = len(self.parents)
+            self.parents.append(above)
+            self.frames.append((service, operation))
+        return found
