@@ -23,12 +23,12 @@ in ns from ``start_ns``. Memory stays bounded to one trace at a time.
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from spanscope.model import Attributes, Event, Span, SpanKind, StatusCode
+from spanscope.model import Attributes, Event, Span, SpanKind
+from spanscope.synthetic.trace_builder import TraceBuilder
 
 _SERVICES = {
     "frontend": ("web-1", "1.8.2", "nodejs"),
@@ -62,137 +62,13 @@ def _resources(next_release: bool) -> dict[str, Attributes]:
 
 
 @dataclass
-class _TraceBuilder:
-    rng: random.Random
-    trace_id: str
-    resources: dict[str, Attributes]
+class _ShopTrace(TraceBuilder):
+    """One request's trace, in the current release of the shop or the next one."""
+
     next_release: bool = False
-    spans: list[Span] = field(default_factory=list)
-
-    def span_id(self) -> str:
-        return f"{self.rng.getrandbits(64) | 1:016x}"
-
-    def lognormal_ns(self, median_ms: float, sigma: float = 0.5) -> int:
-        return int(median_ms * 1e6 * math.exp(self.rng.gauss(0.0, sigma)))
-
-    def add(
-        self,
-        service: str,
-        name: str,
-        kind: SpanKind,
-        start: int,
-        end: int,
-        parent: str,
-        attributes: Attributes,
-        *,
-        error: str = "",
-        events: list[Event] | None = None,
-        follows_from: bool = False,
-    ) -> str:
-        span_id = self.span_id()
-        self.spans.append(
-            Span(
-                trace_id=self.trace_id,
-                span_id=span_id,
-                parent_span_id=parent,
-                name=name,
-                kind=kind,
-                start_ns=start,
-                end_ns=end,
-                service_name=service,
-                status_code=StatusCode.ERROR if error else StatusCode.UNSET,
-                status_message=error,
-                attributes=attributes,
-                resource_attributes=self.resources[service],
-                scope_name=f"io.opentelemetry.{service}",
-                scope_version="1.0.0",
-                events=events or [],
-                follows_from=follows_from,
-                flags=1,
-            )
-        )
-        return span_id
-
-    # --- one remote call: a CLIENT span in the caller and a SERVER span in the callee -------
-
-    def rpc(
-        self, caller: str, callee: str, method: str, start: int, parent: str, work
-    ) -> tuple[int, str]:
-        """Call ``work(server_start, server_span_id) -> (server_end, error)`` inside a client
-        and server span pair; returns ``(client_end, error)``."""
-        network = self.lognormal_ns(0.4, 0.3)
-        client_id = self.span_id()
-        server_start = start + network
-        server_id = self.span_id()
-        # ``work`` appends the callee's children; build the two spans after it knows the end.
-        server_end, error = work(server_start, server_id)
-        end = server_end + self.lognormal_ns(0.4, 0.3)
-        rpc_attributes: Attributes = {
-            "rpc.system": "grpc",
-            "rpc.service": f"shop.{callee.title().replace('-', '')}Service",
-            "rpc.method": method,
-            "server.address": callee,
-            "server.port": 8080,
-        }
-        status = {"rpc.grpc.status_code": 14 if error else 0}
-        # The two ends of the call differ only in these; each gets its own attributes dict.
-        for span_id, parent_id, kind, span_start, span_end, service in (
-            (client_id, parent, SpanKind.CLIENT, start, end, caller),
-            (server_id, client_id, SpanKind.SERVER, server_start, server_end, callee),
-        ):
-            self.spans.append(
-                Span(
-                    trace_id=self.trace_id,
-                    span_id=span_id,
-                    parent_span_id=parent_id,
-                    name=f"shop.{callee}/{method}",
-                    kind=kind,
-                    start_ns=span_start,
-                    end_ns=span_end,
-                    service_name=service,
-                    status_code=StatusCode.ERROR if error else StatusCode.UNSET,
-                    status_message=error,
-                    attributes={**rpc_attributes, **status},
-                    resource_attributes=self.resources[service],
-                    scope_name="io.opentelemetry.grpc",
-                    scope_version="1.62.0",
-                    flags=1,
-                )
-            )
-        return end, error
-
-    def sql(
-        self,
-        service: str,
-        statement: str,
-        table: str,
-        start: int,
-        parent: str,
-        median_ms: float = 1.5,
-    ) -> int:
-        end = start + self.lognormal_ns(median_ms, 0.6)
-        operation = statement.split()[0]
-        self.add(
-            service,
-            f"{operation} shop.{table}",
-            SpanKind.CLIENT,
-            start,
-            end,
-            parent,
-            {
-                "db.system": "postgresql",
-                "db.namespace": "shop",
-                "db.operation.name": operation,
-                "db.collection.name": table,
-                "db.query.text": statement,
-                "server.address": "postgres",
-                "server.port": 5432,
-            },
-        )
-        return end
 
 
-def _inventory_reserve(t: _TraceBuilder, items: int, start: int, parent: str) -> tuple[int, str]:
+def _inventory_reserve(t: _ShopTrace, items: int, start: int, parent: str) -> tuple[int, str]:
     now = start + t.lognormal_ns(0.2)
     # The N+1: one SELECT per item, one after the other (4x slower without the index).
     select_ms = 6.0 if t.next_release else 1.5
@@ -215,7 +91,7 @@ def _inventory_reserve(t: _TraceBuilder, items: int, start: int, parent: str) ->
     return now + t.lognormal_ns(0.1), ""
 
 
-def _payment_charge(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str]:
+def _payment_charge(t: _ShopTrace, start: int, parent: str) -> tuple[int, str]:
     now = start + t.lognormal_ns(0.5)
     failing = t.rng.random() < 0.03
     call_end = now + (t.lognormal_ns(2000, 0.1) if failing else t.lognormal_ns(35, 0.4))
@@ -255,7 +131,7 @@ def _payment_charge(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str
     return call_end + t.lognormal_ns(0.3), error
 
 
-def _shipping_quote(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str]:
+def _shipping_quote(t: _ShopTrace, start: int, parent: str) -> tuple[int, str]:
     if not t.next_release or t.rng.random() >= 0.04:
         return start + t.lognormal_ns(6, 0.4), ""
     # The next release's carrier API answers 429 to some quotes; shipping gives up.
@@ -289,7 +165,7 @@ def _shipping_quote(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str
     return end + t.lognormal_ns(0.2), error
 
 
-def _checkout(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str]:
+def _checkout(t: _ShopTrace, start: int, parent: str) -> tuple[int, str]:
     items = 1 + int(t.rng.expovariate(1 / 3))
     if t.rng.random() < 0.05:
         items += 25  # the occasional huge cart behind the slow tail
@@ -355,7 +231,7 @@ def _checkout(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str]:
     return now + t.lognormal_ns(0.2), error
 
 
-def _product(t: _TraceBuilder, start: int, parent: str) -> tuple[int, str]:
+def _product(t: _ShopTrace, start: int, parent: str) -> tuple[int, str]:
     now = start + t.lognormal_ns(0.1)
     if t.rng.random() < 0.7:
         end = now + t.lognormal_ns(0.3, 0.3)
@@ -380,7 +256,7 @@ _ROUTES = (
 )
 
 
-def _request(t: _TraceBuilder, start: int) -> None:
+def _request(t: _ShopTrace, start: int) -> None:
     method, route, _ = t.rng.choices(_ROUTES, weights=[r[2] for r in _ROUTES])[0]
     root_id = t.span_id()
     now = start + t.lognormal_ns(0.5)
@@ -410,29 +286,23 @@ def _request(t: _TraceBuilder, start: int) -> None:
             lambda s, p: _product(t, s, p),
         )
     end = now + t.lognormal_ns(0.8)
-    t.spans.append(
-        Span(
-            trace_id=t.trace_id,
-            span_id=root_id,
-            name=f"{method} {route}",
-            kind=SpanKind.SERVER,
-            start_ns=start,
-            end_ns=end,
-            service_name="frontend",
-            status_code=StatusCode.ERROR if error else StatusCode.UNSET,
-            status_message=error,
-            attributes={
-                "http.request.method": method,
-                "http.route": route,
-                "url.path": route.replace("{id}", str(t.rng.randrange(1, 5000))),
-                "http.response.status_code": 500 if error else 200,
-                "user_agent.original": "Mozilla/5.0 (X11; Linux x86_64)",
-            },
-            resource_attributes=t.resources["frontend"],
-            scope_name="@opentelemetry/instrumentation-http",
-            scope_version="0.52.1",
-            flags=1,
-        )
+    t.record(
+        root_id,
+        "frontend",
+        f"{method} {route}",
+        SpanKind.SERVER,
+        start,
+        end,
+        "",
+        {
+            "http.request.method": method,
+            "http.route": route,
+            "url.path": route.replace("{id}", str(t.rng.randrange(1, 5000))),
+            "http.response.status_code": 500 if error else 200,
+            "user_agent.original": "Mozilla/5.0 (X11; Linux x86_64)",
+        },
+        ("@opentelemetry/instrumentation-http", "0.52.1"),
+        error=error,
     )
 
 
@@ -448,7 +318,9 @@ def generate_spans(
     resources = _resources(next_release)
     now = start_ns
     for _ in range(traces):
-        builder = _TraceBuilder(rng, f"{rng.getrandbits(128) | 1:032x}", resources, next_release)
+        builder = _ShopTrace(
+            rng, f"{rng.getrandbits(128) | 1:032x}", resources, next_release=next_release
+        )
         _request(builder, now)
         # Parents first, as most exporters would deliver a finished trace.
         builder.spans.sort(key=lambda span: span.start_ns)
