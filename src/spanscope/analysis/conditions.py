@@ -23,12 +23,18 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
 import msgspec
 
 from spanscope import units
 from spanscope.analysis.percentiles import LatencyStats
-from spanscope.analysis.results import AnalysisReport, ConditionResult
+from spanscope.analysis.results import (
+    AnalysisReport,
+    ConditionResult,
+    EndpointStats,
+    OperationStats,
+)
 
 METRICS = ("p50", "p90", "p95", "p99", "max", "error_rate", "count")
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -53,6 +59,7 @@ DURATION_UNITS = {
 }
 _SHAPE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*(>=|<=|==|!=|>|<)\s*(.*?)\s*$")
 _NUMBER_UNIT = re.compile(r"^([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([A-Za-zµ%]*)$")
+_Row = TypeVar("_Row", EndpointStats, OperationStats)
 
 
 class ConditionError(ValueError):
@@ -136,31 +143,35 @@ def _resolve(report: AnalysisReport, target: str | None) -> tuple[LatencyStats, 
         for op in report.operations:
             if op.service == service and op.operation == operation:
                 return op.latency, op.errors, f"operation {target}"
-    matches = [e for e in report.endpoints if e.operation == target]
-    if len(matches) > 1:
-        services = ", ".join(sorted(e.service for e in matches))
-        raise ConditionError(
-            f"{target!r} is an endpoint of several services ({services}); write SERVICE:{target}"
-        )
-    if matches:
-        return matches[0].latency, matches[0].failed, f"endpoint {target}"
-    ops = [o for o in report.operations if o.operation == target]
-    if len(ops) > 1:
-        services = ", ".join(sorted(o.service for o in ops))
-        raise ConditionError(
-            f"operation {target!r} occurs in several services ({services}); write SERVICE:{target}"
-        )
-    if ops:
-        return ops[0].latency, ops[0].errors, f"operation {target}"
+    named = _only(report.endpoints, target, f"{target!r} is an endpoint of several services")
+    if named is not None:
+        return named.latency, named.failed, f"endpoint {target}"
+    spans = _only(report.operations, target, f"operation {target!r} occurs in several services")
+    if spans is not None:
+        return spans.latency, spans.errors, f"operation {target}"
     return None
+
+
+def _only(rows: list[_Row], name: str, several: str) -> _Row | None:
+    """The row of ``rows`` whose operation is ``name``, None if there is none; rows of several
+    services with that operation make the name ambiguous (``several`` says what it names)."""
+    matches = [row for row in rows if row.operation == name]
+    if len(matches) > 1:
+        services = ", ".join(sorted(row.service for row in matches))
+        raise ConditionError(f"{several} ({services}); write SERVICE:{name}")
+    return matches[0] if matches else None
+
+
+def _scale(unit: str) -> int:
+    """ns per duration ``unit`` as written (any case; "µs" as it is)."""
+    return DURATION_UNITS.get(unit.lower() if unit != "µs" else unit, 1)
 
 
 def _show(value: float, unit: str) -> str:
     if unit == "%":
         return f"{value * 100:.4g}%"
     if unit:
-        scale = DURATION_UNITS.get(unit.lower() if unit != "µs" else unit, 1)
-        return f"{value / scale:.6g}{unit}"
+        return f"{value / _scale(unit):.6g}{unit}"
     return f"{value:.6g}"
 
 
@@ -183,7 +194,5 @@ def evaluate(condition: Condition, report: AnalysisReport) -> ConditionResult:
     shown = f"{condition.metric} of {what} is {_show(value, condition.unit)}"
     verdict = "" if holds else "not "
     message = f"{shown}: {verdict}{condition.op} {_show(condition.threshold, condition.unit)}"
-    scale = 1.0
-    if condition.unit and condition.unit != "%":
-        scale = DURATION_UNITS.get(condition.unit.lower() if condition.unit != "µs" else "µs", 1)
+    scale = _scale(condition.unit) if condition.unit and condition.unit != "%" else 1.0
     return ConditionResult(condition.expression, holds, value / scale, message)
