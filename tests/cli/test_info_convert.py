@@ -137,6 +137,18 @@ def test_convert_to_stdout_and_format_from_extension(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "--to" in unknown.stderr
 
 
+@pytest.mark.parametrize("command", ["convert", "sample"])
+def test_an_output_that_cannot_be_written_is_named_without_a_traceback(
+    tmp_path: Path, command: str
+) -> None:
+    out = tmp_path / "no" / "such" / "dir" / "out.jsonl"
+    args = {"convert": [str(out)], "sample": ["-p", "all", "-o", str(out)]}[command]
+    result = spanscope(command, str(ZIPKIN), *args)
+    assert result.returncode == 1
+    assert f"cannot write {out}: No such file or directory" in result.stderr
+    assert not out.parent.exists()
+
+
 def test_help_has_examples() -> None:
     for command in ("info", "convert"):
         result = spanscope(command, "--help")

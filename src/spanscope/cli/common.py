@@ -1,4 +1,7 @@
-"""Shared pieces of the commands: reading several inputs with progress and clear errors.
+"""Shared pieces of the commands: reading several inputs with progress and clear errors, the
+options that mean the same in every command that reads trace files (``input_files``,
+``input_options``), and writing spans to a file or standard output (``output_format``,
+``write_output``).
 
 ``stderr`` (a rich ``Console``) is made on first use: a command that prints nothing to it, such
 as ``analyze --json`` on good input, never imports rich.
@@ -13,12 +16,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from spanscope.errors import Diagnostic, Diagnostics, InputError
-from spanscope.formats import read_spans
+from spanscope.formats import ALIASES, FORMATS, Format, read_spans, resolve_format, write_spans
 from spanscope.formats.source import expand_sources
 from spanscope.model import Span
 
@@ -28,7 +32,64 @@ if TYPE_CHECKING:
     from spanscope.cli.parallel import FileResult
 
 EXIT_INPUT_ERROR = 2
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 _Item = TypeVar("_Item")  # what one read of an input yields: a span, or all its spans
+
+
+# The trace files a command reads: any number, any format, directories of them, '-' for stdin.
+input_files = click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
+
+
+def input_options(*, skew: bool) -> Callable[[_Command], _Command]:
+    """``--format`` and ``--strict``, how the inputs are read (``ReadSession``'s ``format`` and
+    ``strict``), and with ``skew`` ``--no-adjust-skew`` for commands that assemble traces."""
+    options = [
+        click.option(
+            "--format", "format_", default=None, help="Skip detection and read as this format."
+        ),
+        click.option(
+            "--strict", is_flag=True, help="Stop at the first bad input instead of reading on."
+        ),
+    ]
+    if skew:
+        options.append(
+            click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded.")
+        )
+
+    def decorate(command: _Command) -> _Command:
+        for option in reversed(options):  # click lists the last one applied first
+            command = option(command)
+        return command
+
+    return decorate
+
+
+# What ``--to`` may name where a command writes spans: the writable formats and their aliases.
+WRITABLE_FORMATS = sorted([*(name for name, f in FORMATS.items() if f.writable), *ALIASES])
+# The format a written file is in by its extension, where only one format fits.
+_FORMAT_BY_EXTENSION = {".pb": "otlp-proto", ".jsonl": "otlp-jsonl", ".ndjson": "otlp-jsonl"}
+
+
+def output_format(output: str, to: str | None) -> Format:
+    """The format to write ``output`` in: ``to`` (``--to``), else the one its extension says."""
+    name = to or _FORMAT_BY_EXTENSION.get(Path(output).suffix.lower())
+    if name is None:
+        raise click.UsageError("say which format to write with --to")
+    return resolve_format(name)
+
+
+def write_output(spans: Iterable[Span], output: str, format: Format) -> None:
+    """Write ``spans`` to the file ``output`` ('-': standard output) in ``format``."""
+    if output == "-":
+        write_spans(spans, sys.stdout.buffer, format.name)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        out = open(output, "wb")  # noqa: SIM115 - closed by the with below
+    except OSError as error:
+        raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
+    with out:
+        write_spans(spans, out, format.name)
 
 
 @cache

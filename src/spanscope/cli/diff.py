@@ -14,6 +14,7 @@ from spanscope.cli.common import (
     ReadSession,
     error_console,
     fail_on_input_errors,
+    input_options,
     print_warnings,
 )
 from spanscope.units import parse_duration
@@ -130,9 +131,7 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
     metavar="DURATION",
     help="--fail-if-slower ignores endpoints whose percentile moved less than this.",
 )
-@click.option("--format", "format_", default=None, help="Skip detection and read as this format.")
-@click.option("--strict", is_flag=True, help="Stop at the first bad input instead of reading on.")
-@click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded.")
+@input_options(skew=True)
 @click.option(
     "-j",
     "--jobs",

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from spanscope.formats import ALIASES, FORMATS, resolve_format, write_spans
+from spanscope.cli.common import WRITABLE_FORMATS, write_output
+from spanscope.formats import resolve_format
 from spanscope.synthetic import generate_spans
-
-_CHOICES = sorted([*(name for name, f in FORMATS.items() if f.writable), *ALIASES])
 
 
 @click.command()
@@ -19,7 +17,7 @@ _CHOICES = sorted([*(name for name, f in FORMATS.items() if f.writable), *ALIASE
 @click.option(
     "--to",
     "to",
-    type=click.Choice(_CHOICES),
+    type=click.Choice(WRITABLE_FORMATS),
     default="otlp-jsonl",
     show_default=True,
     help="Output format.",
@@ -48,11 +46,9 @@ def generate(output: str, traces: int, to: str, seed: int, next_release: bool) -
         raise click.BadParameter("must be positive", param_hint="--traces")
     fmt = resolve_format(to)
     spans = generate_spans(traces, seed=seed, next_release=next_release)
+    if output != "-":
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+    write_output(spans, output, fmt)
     if output == "-":
-        write_spans(spans, sys.stdout.buffer, fmt.name)
-        sys.stdout.buffer.flush()
         return
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    with open(output, "wb") as out:
-        write_spans(spans, out, fmt.name)
     click.echo(f"wrote {traces:,} traces to {output} ({fmt.name})", err=True)

@@ -16,6 +16,8 @@ from spanscope.cli.common import (
     ReadSession,
     fail_on_input_errors,
     holding_many_objects,
+    input_files,
+    input_options,
     print_warnings,
 )
 
@@ -25,10 +27,8 @@ def _iso(ns: int) -> str:
 
 
 @click.command()
-@click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
-@click.option("--format", "format_", default=None, help="Skip detection and read as this format.")
-@click.option("--strict", is_flag=True, help="Stop at the first bad input instead of reading on.")
-@click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded.")
+@input_files
+@input_options(skew=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
 def info(
     inputs: tuple[str, ...], format_: str | None, strict: bool, no_adjust_skew: bool, as_json: bool

@@ -11,6 +11,7 @@ from spanscope.cli.common import (
     ReadSession,
     error_console,
     fail_on_input_errors,
+    input_options,
     print_warnings,
 )
 from spanscope.quality.rules import RULES, Severity
@@ -50,9 +51,7 @@ def _rule_ids(values: tuple[str, ...], option: str) -> list[str]:
     help="Example spans shown per rule.",
 )
 @click.option("--list-rules", is_flag=True, help="List every rule with why and how to fix it.")
-@click.option("--format", "format_", default=None, help="Skip detection and read as this format.")
-@click.option("--strict", is_flag=True, help="Stop at the first bad input instead of reading on.")
-@click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded.")
+@input_options(skew=True)
 def lint(
     inputs: tuple[str, ...],
     as_json: bool,

@@ -10,7 +10,14 @@ import click
 import httpx
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from spanscope.cli.common import ReadSession, fail_on_input_errors, print_warnings, stderr
+from spanscope.cli.common import (
+    ReadSession,
+    fail_on_input_errors,
+    input_files,
+    input_options,
+    print_warnings,
+    stderr,
+)
 from spanscope.formats import encode_spans
 from spanscope.model import Span
 
@@ -52,7 +59,7 @@ def _send(client: httpx.Client, url: str, body: bytes, content_type: str, retrie
 
 
 @click.command()
-@click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
+@input_files
 @click.option(
     "--to",
     "url",
@@ -69,8 +76,7 @@ def _send(client: httpx.Client, url: str, body: bytes, content_type: str, retrie
 )
 @click.option("--batch-size", default=512, show_default=True, help="Spans per request.")
 @click.option("--retries", default=5, show_default=True, help="Retries of a refused batch.")
-@click.option("--format", "format_", default=None, help="Skip detection and read as this format.")
-@click.option("--strict", is_flag=True, help="Stop at the first bad input instead of reading on.")
+@input_options(skew=False)
 def load(
     inputs: tuple[str, ...],
     url: str,

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 import msgspec
 from rich.console import Console
 from rich.table import Table
 
-from spanscope.cli.common import ReadSession, fail_on_input_errors, print_warnings
-from spanscope.formats import ALIASES, FORMATS, resolve_format, write_spans
+from spanscope.cli.common import (
+    WRITABLE_FORMATS,
+    ReadSession,
+    fail_on_input_errors,
+    input_files,
+    input_options,
+    output_format,
+    print_warnings,
+    write_output,
+)
 from spanscope.sampling.policies import PolicySet
 from spanscope.sampling.simulate import SimulationReport, simulate
 from spanscope.units import format_duration
 
-_BY_EXTENSION = {".pb": "otlp-proto", ".jsonl": "otlp-jsonl", ".ndjson": "otlp-jsonl"}
-_CHOICES = sorted([*(name for name, f in FORMATS.items() if f.writable), *ALIASES])
-
 
 @click.command()
-@click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
+@input_files
 @click.option(
     "-p",
     "--policy",
@@ -33,9 +37,8 @@ _CHOICES = sorted([*(name for name, f in FORMATS.items() if f.writable), *ALIASE
     "spans>=N | rate=N/s | all | drop:<policy>",
 )
 @click.option("-o", "--output", default=None, help="Write the kept traces here ('-' = stdout).")
-@click.option("--to", type=click.Choice(_CHOICES), default=None, help="Format of --output.")
-@click.option("--format", "format_", default=None, help="Skip detection and read as this format.")
-@click.option("--strict", is_flag=True, help="Stop at the first bad input instead of reading on.")
+@click.option("--to", type=click.Choice(WRITABLE_FORMATS), default=None, help="Format of --output.")
+@input_options(skew=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def sample(
     inputs: tuple[str, ...],
@@ -64,22 +67,12 @@ def sample(
         policy_set = PolicySet.parse(policies)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--policy") from None
-    target = None
-    if output is not None:
-        to = to or _BY_EXTENSION.get(Path(output).suffix.lower())
-        if to is None:
-            raise click.UsageError("say which format to write with --to")
-        target = resolve_format(to)
+    target = None if output is None else output_format(output, to)
     session = ReadSession(list(inputs), format=format_, strict=strict)
     report = simulate(session.spans(), policy_set)
     print_warnings(session.diagnostics)
     if target is not None and output is not None:
-        if output == "-":
-            write_spans(report.kept_spans, sys.stdout.buffer, target.name)
-            sys.stdout.buffer.flush()
-        else:
-            with open(output, "wb") as out:
-                write_spans(report.kept_spans, out, target.name)
+        write_output(report.kept_spans, output, target)
     if as_json:
         document = msgspec.to_builtins(report)
         del document["kept_spans"]

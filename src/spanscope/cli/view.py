@@ -13,34 +13,24 @@ from spanscope.cli.common import (
     ReadSession,
     fail_on_input_errors,
     holding_many_objects,
+    input_files,
+    input_options,
     print_warnings,
     stderr,
 )
 from spanscope.model import Trace
 
-_INPUTS = click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
-
 
 def _common(command: Callable) -> Callable:
-    for option in reversed(
-        [
-            click.option(
-                "-o",
-                "--output",
-                default=None,
-                help="Where to write ('-' for stdout; default: named after the first input).",
-            ),
-            click.option(
-                "--format", "format_", default=None, help="Skip detection and read as this format."
-            ),
-            click.option(
-                "--strict", is_flag=True, help="Stop at the first bad input instead of reading on."
-            ),
-            click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded."),
-        ]
-    ):
-        command = option(command)
-    return _INPUTS(command)
+    """The inputs and options of the three commands: where to write, how to read."""
+    command = input_options(skew=True)(command)
+    command = click.option(
+        "-o",
+        "--output",
+        default=None,
+        help="Where to write ('-' for stdout; default: named after the first input).",
+    )(command)
+    return input_files(command)
 
 
 def _read(inputs: tuple[str, ...], format_: str | None, strict: bool, no_adjust_skew: bool):
