@@ -9,6 +9,7 @@ computed here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -36,6 +37,27 @@ def _table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
     for column in columns:
         table.add_column(column, justify="right" if column in right else "left", overflow="fold")
+    return table
+
+
+def _span_times(
+    title: str, id_column: str, spans: Iterable[tuple[str, str, int, int, int, str]]
+) -> Table:
+    """Spans with their duration, self time and time on the critical path; each span is
+    ``(service, operation, duration_ns, self_ns, critical_ns, id)``, its id in ``id_column``."""
+    table = _table(
+        title,
+        "service:operation", "duration", "self", "on critical path", id_column,
+        right=("duration", "self", "on critical path"),
+    )  # fmt: skip
+    for service, operation, duration_ns, self_ns, critical_ns, span_or_trace_id in spans:
+        table.add_row(
+            _frame(service, operation),
+            format_duration(duration_ns),
+            format_duration(self_ns),
+            format_duration(critical_ns),
+            span_or_trace_id,
+        )
     return table
 
 
@@ -259,19 +281,14 @@ def _path(report: AnalysisReport, console: Console) -> None:
     if trace.truncated or shown < len(trace.critical_path):
         console.print(f"[dim]first {shown} steps shown; the path has more[/]")
     if trace.top_self_time:
-        spans = _table(
+        spans = _span_times(
             "Spans of that trace with the most self time",
-            "service:operation", "duration", "self", "on critical path", "span id",
-            right=("duration", "self", "on critical path"),
-        )  # fmt: skip
-        for item in trace.top_self_time:
-            spans.add_row(
-                _frame(item.service, item.operation),
-                format_duration(item.duration_ns),
-                format_duration(item.self_ns),
-                format_duration(item.critical_ns),
-                item.span_id,
-            )
+            "span id",
+            (
+                (i.service, i.operation, i.duration_ns, i.self_ns, i.critical_ns, i.span_id)
+                for i in trace.top_self_time
+            ),
+        )
         console.print(spans)
     console.print()
 
@@ -282,19 +299,14 @@ def _slow_spans(report: AnalysisReport, console: Console) -> None:
     if not slow.count:
         console.print(f"no span took {threshold} or more\n")
         return
-    table = _table(
+    table = _span_times(
         f"Slow spans: {slow.count:,} took {threshold} or more (most self time shown)",
-        "service:operation", "duration", "self", "on critical path", "trace id",
-        right=("duration", "self", "on critical path"),
-    )  # fmt: skip
-    for s in slow.spans:
-        table.add_row(
-            _frame(s.service, s.operation),
-            format_duration(s.duration_ns),
-            format_duration(s.self_ns),
-            format_duration(s.on_critical_path_ns),
-            s.trace_id,
-        )
+        "trace id",
+        (
+            (s.service, s.operation, s.duration_ns, s.self_ns, s.on_critical_path_ns, s.trace_id)
+            for s in slow.spans
+        ),
+    )
     console.print(table)
     console.print()
 
