@@ -6,17 +6,18 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from spanscope.propagation.echo import EchoConfig, EchoServer
 
+from .loopback import LoopbackServer, QuietHandler
+
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
-class CallbackServer:
+class CallbackServer(LoopbackServer):
     """Records the headers of every request to ``/<scope>/<n>``, as the W3C harness does."""
 
     def __init__(self) -> None:
@@ -24,31 +25,18 @@ class CallbackServer:
         self.lock = threading.Lock()
         recorder = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
                 with recorder.lock:
                     recorder.calls[self.path.strip("/")] = list(self.headers.items())
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
+                self.answer(200, b"{}")
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(Handler)
 
     def url(self, scope: str) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/{scope}"
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return f"{self.base_url}/{scope}"
 
 
 @pytest.fixture

@@ -5,16 +5,15 @@ tree in a trace store."""
 
 from __future__ import annotations
 
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from spanscope.propagation import codecs
 from spanscope.propagation.tester import run_test
 
+from .loopback import LoopbackServer, QuietHandler
 from .tracestore import TraceStore
 
 SERVICES = ["gateway", "orders", "payments"]
@@ -59,11 +58,11 @@ def test_hop_that_does_not_propagate_is_named(echo_chain) -> None:
         assert result.hops[0].ok and not result.hops[1].ok
 
 
-class DroppingProxy:
+class DroppingProxy(LoopbackServer):
     """A proxy that forwards to ``target`` but drops every trace-context header."""
 
     def __init__(self, target: str) -> None:
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 request = urllib.request.Request(target)
                 for name, value in self.headers.items():
@@ -71,21 +70,10 @@ class DroppingProxy:
                         request.add_header(name, value)
                 with urllib.request.urlopen(request, timeout=10) as response:
                     payload = response.read()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.answer(200, payload)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
+        self.url = self.base_url + "/"
 
 
 @pytest.fixture

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from opentelemetry import trace
@@ -26,12 +24,13 @@ from spanscope.propagation import codecs
 from spanscope.propagation.otel import SpanscopePropagator, propagator
 from spanscope.propagation.tester import run_test
 
+from .loopback import LoopbackServer, QuietHandler
 from .tracestore import TraceStore
 
 SERVICES = ["gateway", "orders", "payments"]
 
 
-class OtelService:
+class OtelService(LoopbackServer):
     """One instrumented service: a SERVER span per request, a CLIENT span per call on.
     ``mode``: "ok", "no-inject" (calls on without context) or "orphan" (sends a parent id it
     never reports)."""
@@ -42,7 +41,7 @@ class OtelService:
         tracer = provider.get_tracer("spanscope.tests")
         self.provider = provider
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parent = textmap.extract(self.headers)
                 with tracer.start_as_current_span(
@@ -50,11 +49,7 @@ class OtelService:
                 ):
                     if next_url:
                         self._call_on(next_url)
-                payload = json.dumps({"service": name}).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.answer(200, json.dumps({"service": name}).encode())
 
             def _call_on(self, url: str) -> None:
                 with tracer.start_as_current_span(f"GET {url}", kind=SpanKind.CLIENT) as span:
@@ -76,18 +71,11 @@ class OtelService:
                     ) as response:
                         response.read()
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
+        super().__init__(Handler)
+        self.url = f"{self.base_url}/{name}"
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().stop()
         self.provider.shutdown()
 
 

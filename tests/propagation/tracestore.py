@@ -8,7 +8,6 @@ import io
 import json
 import threading
 from collections.abc import Callable, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
@@ -16,6 +15,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from spanscope.errors import Diagnostics
 from spanscope.formats import otlp_proto
 from spanscope.model import Span
+
+from .loopback import LoopbackServer, QuietHandler
 
 
 def jaeger_document(spans: Sequence[Span]) -> bytes:
@@ -52,50 +53,35 @@ def _minimal_jaeger(spans: Sequence[Span]) -> bytes:
     return json.dumps({"data": [trace]}).encode()
 
 
-class TraceStore:
+class TraceStore(LoopbackServer):
     def __init__(self, sources: Sequence[Callable[[], Sequence[ReadableSpan]]] = ()) -> None:
         self.received: list[Span] = []
         self.sources = list(sources)
         self.lock = threading.Lock()
         store = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 spans = list(otlp_proto.read(io.BytesIO(body), "otlp", Diagnostics()))
                 with store.lock:
                     store.received.extend(spans)
-                self._answer(200, b"", "application/x-protobuf")
+                self.answer(200, b"", "application/x-protobuf")
 
             def do_GET(self) -> None:
                 trace_id = self.path.rstrip("/").rsplit("/", 1)[-1].lower().rjust(32, "0")
                 spans = [s for s in store.all_spans() if s.trace_id == trace_id]
                 if not spans:
                     error = {"data": None, "errors": [{"code": 404, "msg": "trace not found"}]}
-                    self._answer(404, json.dumps(error).encode(), "application/json")
+                    self.answer(404, json.dumps(error).encode(), "application/json")
                     return
-                self._answer(200, jaeger_document(spans), "application/json")
+                self.answer(200, jaeger_document(spans), "application/json")
 
-            def _answer(self, status: int, payload: bytes, kind: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
+        super().__init__(Handler)
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.base_url
 
     def all_spans(self) -> list[Span]:
         with self.lock:
@@ -106,7 +92,3 @@ class TraceStore:
                 data = encode_spans(finished).SerializeToString()
                 spans += otlp_proto.read(io.BytesIO(data), "sdk", Diagnostics())
         return spans
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
