@@ -3,7 +3,7 @@ the critical path the extra time went (``spanscope diff``).
 
 Contract: ``compare(before, after, top=10)`` takes two ``AnalysisReport``s (as ``spanscope
 analyze`` computes them; pass reports made with a large ``top`` so that no endpoint's profile
-frames were cut) and returns a ``ReportDiff``; pure, no I/O.
+frames were cut) and returns a ``ReportDiff`` (``spanscope.compare.results``); pure, no I/O.
 
 The attribution is exact arithmetic, not a guess: the critical path of a request covers its
 whole duration, so an endpoint's mean latency is the sum over (service, operation) of the
@@ -21,12 +21,38 @@ their percentiles are shown but not trusted for gates or headlines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from typing import TypeVar
 
 import msgspec
 
-from spanscope.analysis.percentiles import LatencyStats
-from spanscope.analysis.results import AnalysisReport, EndpointProfileSummary
+from spanscope.analysis.profile import FrameShare
+from spanscope.analysis.results import (
+    AnalysisReport,
+    EndpointProfileSummary,
+    ErrorGroup,
+    OperationStats,
+)
+from spanscope.compare.results import (
+    EdgeDiff,
+    EndpointDiff,
+    ErrorOriginDiff,
+    FrameDiff,
+    OperationDiff,
+    ReportDiff,
+    Side,
+)
+
+__all__ = [
+    "EdgeDiff",
+    "EndpointDiff",
+    "ErrorOriginDiff",
+    "FrameDiff",
+    "OperationDiff",
+    "ReportDiff",
+    "Side",
+    "compare",
+]
 
 PERCENTILES = ("p50", "p90", "p95", "p99")
 MIN_REQUESTS = 20
@@ -41,99 +67,6 @@ _HEADLINE_CHANGE = 0.1
 _HEADLINE_MIN_NS = 1_000_000
 
 
-class Side(msgspec.Struct):
-    traces: int
-    spans: int
-    start_ns: int
-    end_ns: int
-    sources: list[str]
-
-
-class FrameDiff(msgspec.Struct):
-    """One (service, operation) on an endpoint's critical path: its time per request."""
-
-    service: str
-    operation: str
-    before_ns: float  # mean critical-path time per request, before
-    after_ns: float
-    delta_ns: float
-    slow_before_ns: float  # the same over the slowest requests of each side
-    slow_after_ns: float
-    slow_delta_ns: float
-
-
-class EndpointDiff(msgspec.Struct):
-    service: str
-    operation: str
-    requests_before: int
-    requests_after: int
-    latency_before: LatencyStats
-    latency_after: LatencyStats
-    mean_before_ns: float
-    mean_after_ns: float
-    error_rate_before: float
-    error_rate_after: float
-    few_requests: bool
-    contributors: list[FrameDiff]  # largest |delta| first, at most ``top``
-
-    def percentile(self, name: str) -> tuple[int, int]:
-        key = f"{name}_ns"
-        return getattr(self.latency_before, key), getattr(self.latency_after, key)
-
-    def change(self, name: str) -> float | None:
-        """Relative change of a percentile (0.2 = 20% slower); None without a base."""
-        before, after = self.percentile(name)
-        return (after - before) / before if before else None
-
-
-class OperationDiff(msgspec.Struct):
-    service: str
-    operation: str
-    calls_per_request_before: float
-    calls_per_request_after: float
-    p95_before_ns: int
-    p95_after_ns: int
-    error_rate_before: float
-    error_rate_after: float
-    reasons: list[str]  # "calls per request", "p95", "error rate", "new", "gone"
-
-
-class ErrorOriginDiff(msgspec.Struct):
-    service: str
-    operation: str
-    exception_type: str
-    message_template: str
-    traces_before: int
-    traces_after: int
-    share_before: float  # of all traces of that side
-    share_after: float
-    new: bool
-    example_trace_id: str  # from the after side when it has one
-    example_message: str
-
-
-class EdgeDiff(msgspec.Struct):
-    parent: str
-    child: str
-    calls_per_request_before: float
-    calls_per_request_after: float
-    error_rate_before: float
-    error_rate_after: float
-    reasons: list[str]
-
-
-class ReportDiff(msgspec.Struct):
-    before: Side
-    after: Side
-    headline: list[str]  # the few sentences a person reads first
-    endpoints: list[EndpointDiff]  # on both sides; biggest mean change first
-    new_endpoints: list[str]  # "service: operation"
-    gone_endpoints: list[str]
-    operations: list[OperationDiff]
-    errors: list[ErrorOriginDiff]
-    dependencies: list[EdgeDiff]
-
-
 def _side(report: AnalysisReport) -> Side:
     summary = report.summary
     return Side(
@@ -145,6 +78,25 @@ def _side(report: AnalysisReport) -> Side:
     )
 
 
+_Item = TypeVar("_Item")
+_Key = TypeVar("_Key", bound=Hashable)
+
+
+def _pairs(
+    before: Iterable[_Item], after: Iterable[_Item], key: Callable[[_Item], _Key]
+) -> Iterator[tuple[_Key, _Item | None, _Item | None]]:
+    """Each key found on either side, with its item before and after (None: not on that side).
+    The items of a side have distinct keys."""
+    old = {key(item): item for item in before}
+    new = {key(item): item for item in after}
+    for found in old.keys() | new.keys():
+        yield found, old.get(found), new.get(found)
+
+
+def _operation(item: FrameShare | OperationStats) -> tuple[str, str]:
+    return item.service, item.operation
+
+
 def _per_request(value: int, requests: int) -> float:
     return value / requests if requests else 0.0
 
@@ -152,11 +104,8 @@ def _per_request(value: int, requests: int) -> float:
 def _frames(
     before: EndpointProfileSummary, after: EndpointProfileSummary, top: int
 ) -> list[FrameDiff]:
-    old = {(f.service, f.operation): f for f in before.frames}
-    new = {(f.service, f.operation): f for f in after.frames}
     result = []
-    for key in old.keys() | new.keys():
-        a, b = old.get(key), new.get(key)
+    for key, a, b in _pairs(before.frames, after.frames, _operation):
         before_ns = _per_request(a.critical_ns, before.traces) if a else 0.0
         after_ns = _per_request(b.critical_ns, after.traces) if b else 0.0
         slow_before = _per_request(a.slow_critical_ns, before.slow_traces) if a else 0.0
@@ -214,12 +163,9 @@ def _endpoints(
 
 
 def _operations(before: AnalysisReport, after: AnalysisReport) -> list[OperationDiff]:
-    old = {(o.service, o.operation): o for o in before.operations}
-    new = {(o.service, o.operation): o for o in after.operations}
     traces_before, traces_after = before.summary.traces, after.summary.traces
     result = []
-    for key in old.keys() | new.keys():
-        a, b = old.get(key), new.get(key)
+    for key, a, b in _pairs(before.operations, after.operations, _operation):
         calls_before = _per_request(a.latency.count, traces_before) if a else 0.0
         calls_after = _per_request(b.latency.count, traces_after) if b else 0.0
         p95_before = a.latency.p95_ns if a else 0
@@ -295,14 +241,14 @@ def _reasons(
 
 
 def _errors(before: AnalysisReport, after: AnalysisReport) -> list[ErrorOriginDiff]:
-    def key(group) -> tuple[str, str, str, str]:
+    def key(group: ErrorGroup) -> tuple[str, str, str, str]:
         # An exception type is what a person tracks; its message templates can still differ
         # (an id that happened to be all digits), so they are one origin here.
         template = "" if group.exception_type else group.message_template
         return (group.service, group.operation, group.exception_type, template)
 
-    def merged(groups) -> dict:
-        result: dict = {}
+    def merged(groups: list[ErrorGroup]) -> list[ErrorGroup]:
+        result: dict[tuple[str, str, str, str], ErrorGroup] = {}
         for group in groups:
             known = result.get(key(group))
             if known is None:
@@ -310,14 +256,12 @@ def _errors(before: AnalysisReport, after: AnalysisReport) -> list[ErrorOriginDi
             else:
                 known.traces += group.traces
                 known.failed_traces += group.failed_traces
-        return result
+        return list(result.values())
 
-    old = merged(before.errors.origins)
-    new = merged(after.errors.origins)
     traces_before, traces_after = max(before.summary.traces, 1), max(after.summary.traces, 1)
     result = []
-    for group_key in old.keys() | new.keys():
-        a, b = old.get(group_key), new.get(group_key)
+    origins = _pairs(merged(before.errors.origins), merged(after.errors.origins), key)
+    for group_key, a, b in origins:
         share_before = (a.traces if a else 0) / traces_before
         share_after = (b.traces if b else 0) / traces_after
         if b is not None and a is not None and share_after <= share_before * 1.25:
@@ -344,12 +288,10 @@ def _errors(before: AnalysisReport, after: AnalysisReport) -> list[ErrorOriginDi
 
 
 def _dependencies(before: AnalysisReport, after: AnalysisReport) -> list[EdgeDiff]:
-    old = {(d.parent, d.child): d for d in before.dependencies}
-    new = {(d.parent, d.child): d for d in after.dependencies}
     traces_before, traces_after = before.summary.traces, after.summary.traces
     result = []
-    for key in old.keys() | new.keys():
-        a, b = old.get(key), new.get(key)
+    edges = _pairs(before.dependencies, after.dependencies, lambda d: (d.parent, d.child))
+    for key, a, b in edges:
         calls_before = _per_request(a.call_count, traces_before) if a else 0.0
         calls_after = _per_request(b.call_count, traces_after) if b else 0.0
         rate_before = _per_request(a.error_count, a.call_count) if a else 0.0
