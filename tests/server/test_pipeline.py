@@ -65,11 +65,11 @@ def test_requests_queued_during_a_write_go_in_one_next_write(tmp_path):
         first = asyncio.create_task(pipeline.submit(requests[0]))
         await asyncio.to_thread(_wait_for, lambda: pipeline._queued_spans and not pipeline._queue)
         rest = []
-        for wave in (requests[1:6], requests[6:]):  # two waves: two chunks at least
+        for wave in (requests[1:6], requests[6:]):  # two waves, into the one open batch
             rest += [asyncio.create_task(pipeline.submit(spans)) for spans in wave]
             # The requests are encoded as they arrive, while the first write waits.
             await asyncio.to_thread(_wait_for, _encoded(pipeline, len(rest)))
-        assert len(pipeline._ready) >= 2
+        assert len(pipeline._ready) == 1
         assert not any(task.done() for task in [first, *rest])
         store.gate.set()
         await asyncio.gather(first, *rest)
@@ -119,9 +119,9 @@ def _protobuf_bodies(count: int, size: int) -> list[bytes]:
 
 
 class SpanOnlyStore(DuckDBStore):
-    """A real store without the columns path (as a store without request_columns is)."""
+    """A real store without the columns path (as a store without open_batch is)."""
 
-    request_columns = None
+    open_batch = None
 
 
 def test_protobuf_requests_are_taken_as_they_are_only_when_the_store_can(tmp_path):

@@ -1,4 +1,4 @@
-"""A DuckDB store written through the C columns path (``DuckDBStore.prepare_requests``) answers
+"""A DuckDB store written through the C columns path (``DuckDBStore.open_batch``) answers
 every query exactly as one written through the Span path (``decode_spans`` then ``write``):
 the same traces span by span, search results, services, operations and dependencies.
 (Column-by-column equality of the two encoders is in
@@ -39,9 +39,14 @@ def stores(tmp_path_factory):
     folder = tmp_path_factory.mktemp("stores")
     columns = DuckDBStore(folder / "columns.duckdb")
     spans = DuckDBStore(folder / "spans.duckdb")
-    # Two writes each, the first of two bodies merged as the pipeline merges them.
-    columns.write(columns.merge([columns.prepare_requests(bodies[:2]), columns.prepare([])]))
-    columns.write(columns.prepare_requests(bodies[2:]))
+    # Two writes each, the first with an (empty) span list added as the pipeline adds them.
+    for part in (bodies[:2], bodies[2:]):
+        batch = columns.open_batch()
+        for body in part:
+            batch.add_request(body)
+        if len(part) == 2:
+            batch.add_spans([])
+        columns.write(batch.finish())
     decoded = [span for body in bodies for span in decode_spans(body, "otlp-proto")]
     spans.write(decoded[:1024])
     spans.write(decoded[1024:])

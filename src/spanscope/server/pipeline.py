@@ -6,23 +6,27 @@ answer success), and raises ``Overloaded`` at once when accepting them would exc
 capacity (the receiver answers 429/503 or RESOURCE_EXHAUSTED: a retryable refusal, never a
 silent drop). ``WriteFailed`` means the store refused the batch (also retryable).
 
-One batching thread coalesces the batches that queued up while the previous write ran into one
-batch (DuckDB appends are much cheaper per span in big batches) and encodes it with
-``store.prepare`` when the store has it; one writer thread owns the store's write side and
-writes it. Encoding batch N+1 overlaps DuckDB inserting batch N, which releases the GIL; batch
-N+1 is taken only once the writer has started on N, so it holds everything that queued up
-meanwhile. ``start`` and ``stop`` are idempotent; ``stop`` drains what was accepted before
-returning.
+Two threads share the work. The batching thread adds what the receivers queued, as it
+arrives, to the one open batch: the store's (``store.open_batch()``, the DuckDB store's columns)
+or, for a store without one, a list of spans. The writer thread, each time it finishes a write,
+takes the open batch (everything that arrived during that write), finishes it and writes it,
+inside DuckDB, which releases the GIL. So encoding overlaps writing, and each write holds
+everything that arrived during the previous one: the biggest batch the load allows (DuckDB's
+cost per span falls steeply with batch size, and its fixed costs per write, in Python and in
+its Arrow scan, are paid once), without waiting for a batch to fill. A batch is closed at
+``max_batch_spans``. ``start`` and ``stop`` are idempotent; ``stop`` drains what was accepted
+before returning.
 
 OTLP protobuf requests skip the model spans when nothing needs them (no tail sampler, and a
-store with ``request_columns``, the DuckDB store): the receiver checks and counts the body
-(``protobuf_request``: the C decoder's ``scan``, without the GIL) and submits it as a
-``ProtobufRequest``; the batching thread fills the columns of each body as it arrives into the
-one open column batch (C, without the GIL); the writer takes that batch with the rest of what
-is ready, finishes it (one Arrow table: a fixed Python cost per write, not per span) and writes
-it. This took the serving process from ~15 to ~8 us of CPU a span (see
-``spanscope.store.otlp_columns``); any other body is decoded to spans by the receiver, so bad
-payloads get the decoder's errors as before.
+store with ``open_batch``): the receiver checks and counts the body (``protobuf_request``: the
+C decoder's ``scan``, without the GIL) and submits it as a ``ProtobufRequest``, whose columns
+the batching thread fills into the open batch (C, without the GIL). This took the serving
+process from ~15 to ~8 us of CPU a span (see ``spanscope.store.otlp_columns``); any other body
+is decoded to spans by the receiver, so bad payloads get the decoder's errors as before.
+
+Nothing accepted is lost when encoding fails (a bug, or no memory): a batch whose columns cannot
+be built is written as model spans (its bodies decoded), and spans whose encoding fails are
+written alone, so that only their senders get the store's (retryable) error.
 
 With a tail sampler (``spanscope.sampling.TailSampler``) the batching thread hands it each batch
 and writes what it gives back (traces whose decision came due, late spans of kept traces); idle,
@@ -40,7 +44,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Protocol
+from typing import Any, Protocol
 
 from spanscope.formats import decode_spans
 from spanscope.formats.otlp_native import scan
@@ -54,15 +58,29 @@ log = logging.getLogger(__name__)
 SAMPLER_TICK_S = 0.5
 
 
-class SpanWriter(Protocol):
-    """What the pipeline needs of a store. A store may also offer ``prepare(spans)``, whose
-    result ``write`` accepts: the pipeline then encodes requests while the store writes;
-    ``merge(prepared)``, one prepared batch from several, so that what was encoded during a
-    write is stored by the next one; and ``request_columns()``, an object that ``add``s OTLP
-    protobuf bodies (``ProtobufRequest``) one by one and ``finish``es as ``prepare`` of their
-    spans would, without model spans."""
+class OpenBatch(Protocol):
+    """A store's batch for one write, built as requests arrive (e.g.
+    ``spanscope.store.otlp_columns.BatchBuilder``); used by one thread at a time."""
 
-    def write(self, spans: Sequence[Span]) -> None: ...
+    def add_request(self, body: bytes) -> None:
+        """Add the spans of an OTLP protobuf body ``otlp_native.scan`` took. After this
+        raised the batch is unusable."""
+
+    def add_spans(self, spans: Sequence[Span]) -> None:
+        """Add ``spans``; on an error, none of them is added."""
+
+    def finish(self) -> object:
+        """Everything added, as ``write`` takes it; called once."""
+
+
+class SpanWriter(Protocol):
+    """What the pipeline needs of a store. A store may also offer ``open_batch()``, an
+    ``OpenBatch`` whose finished result its ``write`` takes: the pipeline then encodes requests
+    as they arrive, while the store writes, and writes OTLP protobuf bodies without model
+    spans."""
+
+    # Any: a list of spans, or what the store's own OpenBatch.finish() made of them.
+    def write(self, spans: Any) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +110,29 @@ class _Pending:
     future: asyncio.Future[None]
 
 
+@dataclass(slots=True)
+class _Batch:
+    """What one write stores: the requests it answers (``pending``), and their spans (after
+    sampling: ``size`` of them) as the store's open batch (``columns``) or, without one, as
+    model spans (``spans``) and OTLP protobuf ``bodies``. With ``columns`` those two are kept
+    too, to write should building the columns fail (``columns`` is None from then on)."""
+
+    columns: OpenBatch | None
+    pending: list[_Pending] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
+    size: int = 0
+
+    def contents(self) -> object:
+        """What ``store.write`` takes: the finished columns, else the model spans."""
+        if self.columns is not None:
+            try:
+                return self.columns.finish()
+            except Exception:  # a bug, or no memory: the senders were told it is readable
+                log.exception("encoding a batch failed; writing its spans instead")
+        return [*chain.from_iterable(map(_decoded, self.bodies)), *self.spans]
+
+
 @dataclass
 class WritePipeline:
     store: SpanWriter
@@ -105,17 +146,19 @@ class WritePipeline:
     _wake: threading.Condition = field(init=False)
     _thread: threading.Thread | None = None
     _stopping: bool = False
-    # Encoded chunks waiting for the writer (see _run).
-    _ready: deque[_Encoded] = field(default_factory=deque)
+    # The store's open_batch, if it has one.
+    _open_batch: Callable[[], OpenBatch] | None = field(init=False)
+    # Batches for the writer, oldest first; the open one (being added to) is the last.
+    _ready: deque[_Batch] = field(default_factory=deque)
     _ready_changed: threading.Condition = field(default_factory=threading.Condition)
     _encoding_done: bool = False
-    # The chunk of protobuf requests being filled (in _ready; see _add_requests).
-    _open: _Encoded | None = None
+    _open: _Batch | None = None
 
     def __post_init__(self) -> None:
         if self.capacity_spans <= 0:
             raise ValueError("capacity_spans must be positive")
         self._wake = threading.Condition(self._lock)
+        self._open_batch = getattr(self.store, "open_batch", None)
 
     def start(self) -> None:
         if self._thread is not None:
@@ -138,12 +181,15 @@ class WritePipeline:
     def protobuf_request(self, body: bytes) -> ProtobufRequest | None:
         """``body`` (OTLP protobuf) as a request for ``submit`` that skips the model spans,
         or None: then decode it and submit its spans. Only without a tail sampler (it needs
-        spans), with a store that has ``request_columns``, and for a message the C decoder
-        takes whole (``otlp_native.scan``, which also counts its spans, without the GIL)."""
-        if self.sampler is not None or getattr(self.store, "request_columns", None) is None:
+        spans), with a store that has ``open_batch``, and for a message the C decoder takes
+        whole (``otlp_native.scan``, which also counts its spans, without the GIL)."""
+        if not self._takes_bodies():
             return None
         count = scan(body)
         return None if count is None else ProtobufRequest(body, count)
+
+    def _takes_bodies(self) -> bool:
+        return self.sampler is None and self._open_batch is not None
 
     async def submit(self, spans: list[Span] | ProtobufRequest) -> None:
         if not spans:
@@ -166,8 +212,8 @@ class WritePipeline:
             self._wake.notify()
         await pending.future
 
-    def _take_batch(self) -> list[_Pending] | None:
-        """The next requests to encode; None once stopping with nothing queued. With a tail
+    def _take_queued(self) -> list[_Pending] | None:
+        """The next requests to add; None once stopping with nothing queued. With a tail
         sampler, an empty list after ``SAMPLER_TICK_S`` idle, so traces whose decision is due
         go out while no new spans arrive."""
         with self._wake:
@@ -178,7 +224,8 @@ class WritePipeline:
                     return []
             if not self._queue:
                 return None
-            taken, count = [], 0
+            taken: list[_Pending] = []
+            count = 0
             while self._queue and (
                 not taken or count + len(self._queue[0].spans) <= self.max_batch_spans
             ):
@@ -188,146 +235,106 @@ class WritePipeline:
             return taken
 
     def _run(self) -> None:
-        """Two stages on two threads. This one encodes what the receivers queued, as it
-        arrives (``store.prepare``: Python work holding the GIL), into ``_Encoded`` chunks; the
-        writer thread takes ALL the chunks ready when it finishes a write and stores them as
-        one batch (``store.merge``), inside DuckDB, which releases the GIL. So encoding
-        overlaps writing, and each write holds everything that arrived during the previous
-        one: the biggest batch the load allows (DuckDB's cost per span falls steeply with batch
-        size), without waiting for a batch to fill."""
+        """The batching thread (see the module docstring); it starts the writer thread and
+        ends it once everything accepted is handed over."""
         writer = threading.Thread(target=self._write_loop, name="spanscope-store", daemon=True)
         writer.start()
-        prepare = getattr(self.store, "prepare", None)
         # protobuf_request() makes ProtobufRequests only when the store takes them as they are;
         # should one come otherwise, its spans are decoded here.
-        as_bodies = (
-            self.sampler is None and getattr(self.store, "request_columns", None) is not None
-        )
+        takes_bodies = self._takes_bodies()
         try:
-            while (taken := self._take_batch()) is not None:
-                raw = [item for item in taken if as_bodies and type(item.spans) is ProtobufRequest]
-                if raw:
-                    taken = [item for item in taken if type(item.spans) is not ProtobufRequest]
-                    self._add_requests(raw)
+            while (taken := self._take_queued()) is not None:
+                requests = [item for item in taken if takes_bodies and _is_body(item)]
+                if requests:
+                    self._add_requests(requests)
+                    taken = [item for item in taken if not _is_body(item)]
                 spans = list(chain.from_iterable(_spans_of(item.spans) for item in taken))
                 if self.sampler is not None:
                     spans = self.sampler(spans)
                 if taken or spans:
-                    self._encode(prepare, taken, spans)
+                    self._add_spans(taken, spans)
             flush = getattr(self.sampler, "flush", None)
             if flush is not None:  # decide the traces still waiting: they were accepted
-                self._encode(prepare, [], flush())
+                self._add_spans([], flush())
         finally:
             with self._ready_changed:
                 self._encoding_done = True
                 self._ready_changed.notify()
             writer.join()
 
-    def _encode(self, prepare, taken: list[_Pending], spans: list[Span]) -> None:
-        batch: object = spans
-        prepared = False
-        if prepare is not None and spans:
-            try:
-                batch = prepare(spans)
-                prepared = True
-            except Exception:  # let write() report it, with the same retryable answer
-                log.exception("encoding a batch failed")
-        self._hand_over(_Encoded(taken, batch, len(spans), prepared))
-
-    def _hand_over(self, chunk: _Encoded) -> None:
-        with self._ready_changed:
-            self._ready.append(chunk)
-            self._ready_changed.notify()
+    def _batch_for(self, spans: int) -> _Batch:
+        """The open batch, or a new one if it has no room for ``spans`` more. Call it holding
+        ``_ready_changed``."""
+        batch = self._open
+        if batch is None or (batch.size and batch.size + spans > self.max_batch_spans):
+            columns = None if self._open_batch is None else self._open_batch()
+            batch = self._open = _Batch(columns)
+            self._ready.append(batch)
+        return batch
 
     def _add_requests(self, items: list[_Pending]) -> None:
-        """Fill the columns of protobuf requests into the open chunk (``store.request_columns``,
-        in C without the GIL, while the writer writes), which the writer finishes and writes
-        as one Arrow table: its fixed costs, in Python and in DuckDB's scan, are paid once a
-        write instead of once a request."""
+        """Fill the columns of protobuf requests into the open batch (in C, without the GIL,
+        while the writer writes)."""
         with self._ready_changed:
-            chunk = self._open
-            if chunk is None or chunk.size >= self.max_batch_spans:
-                chunk = self._open = _Encoded([], self.store.request_columns(), 0, False)  # type: ignore
-                self._ready.append(chunk)
             for item in items:
-                if chunk.batch is not None:
+                request = item.spans
+                assert isinstance(request, ProtobufRequest)
+                batch = self._batch_for(request.spans)
+                if batch.columns is not None:
                     try:
-                        chunk.batch.add(item.spans.body)  # type: ignore[union-attr]
+                        batch.columns.add_request(request.body)
                     except Exception:  # a bug, or no memory: the writer decodes them instead
                         log.exception("encoding a protobuf request failed")
-                        chunk.batch = None
-                chunk.pending.append(item)
-                chunk.size += len(item.spans)
+                        batch.columns = None
+                batch.bodies.append(request.body)
+                batch.pending.append(item)
+                batch.size += request.spans
             self._ready_changed.notify()
 
-    def _finish_requests(self, chunks: list[_Encoded]) -> _Encoded:
-        """The protobuf requests of ``chunks`` (normally one) as one encoded chunk; their
-        bodies decoded to spans should their columns have failed."""
-        if len(chunks) == 1 and chunks[0].batch is not None:
-            try:
-                return _Encoded.joined(chunks, chunks[0].batch.finish())  # type: ignore
-            except Exception:  # a bug, or no memory: the senders were told it is readable
-                log.exception("encoding protobuf requests failed; decoding them to spans")
-        bodies = [item.spans.body for chunk in chunks for item in chunk.pending]  # type: ignore
-        spans = list(chain.from_iterable(map(_decoded, bodies)))
-        pending = [item for chunk in chunks for item in chunk.pending]
-        try:
-            return _Encoded(pending, self.store.prepare(spans), len(spans), True)  # type: ignore
-        except Exception:  # let write() report it, with the same retryable answer
-            log.exception("encoding a batch failed")
-            return _Encoded(pending, spans, len(spans), False)
+    def _add_spans(self, items: list[_Pending], spans: list[Span]) -> None:
+        """Add ``spans`` (what ``items`` gave, after sampling) to the open batch, encoding them
+        into its columns."""
+        with self._ready_changed:
+            batch = self._batch_for(len(spans))
+            if batch.columns is not None and spans:
+                try:
+                    batch.columns.add_spans(spans)
+                except Exception:  # written alone: only their senders get the store's error
+                    log.exception("encoding spans failed")
+                    batch = _Batch(None)
+                    self._ready.append(batch)
+            batch.spans += spans
+            batch.pending += items
+            batch.size += len(spans)
+            self._ready_changed.notify()
 
-    def _take_ready(self) -> list[_Encoded] | None:
-        """The chunks ready now, up to ``max_batch_spans`` (at least one); None at the end."""
+    def _take_ready(self) -> _Batch | None:
+        """The oldest batch, closed now if it is the open one; None at the end."""
         with self._ready_changed:
             while not self._ready and not self._encoding_done:
                 self._ready_changed.wait()
             if not self._ready:
                 return None
-            taken, count = [], 0
-            while self._ready and (
-                not taken or count + self._ready[0].size <= self.max_batch_spans
-            ):
-                chunk = self._ready.popleft()
-                if chunk is self._open:  # what comes now goes into a new one
-                    self._open = None
-                taken.append(chunk)
-                count += chunk.size
-            return taken
+            batch = self._ready.popleft()
+            if batch is self._open:  # what comes now goes into a new one
+                self._open = None
+            return batch
 
     def _write_loop(self) -> None:
-        merge = getattr(self.store, "merge", None)
-        while (chunks := self._take_ready()) is not None:
-            requests = [chunk for chunk in chunks if _is_requests(chunk)]
-            if requests:
-                chunks = [chunk for chunk in chunks if not _is_requests(chunk)]
-                chunks.insert(0, self._finish_requests(requests))
-            prepared = [chunk for chunk in chunks if chunk.prepared]
-            groups = [chunk for chunk in chunks if not chunk.prepared]
-            if merge is not None and len(prepared) > 1:
-                try:
-                    joined = merge(chunk.batch for chunk in prepared)
-                except Exception:  # write them one by one then; the senders are answered
-                    log.exception("merging encoded batches failed")
-                    groups[:0] = prepared
-                else:
-                    groups.insert(0, _Encoded.joined(prepared, joined))
-            else:
-                groups[:0] = prepared
-            for group in groups:
-                self._write(group)
+        while (batch := self._take_ready()) is not None:
+            self._write(batch)
 
-    def _write(self, chunk: _Encoded) -> None:
+    def _write(self, batch: _Batch) -> None:
         started = time.perf_counter()
         error: Exception | None = None
         try:
-            if chunk.size:
-                self.store.write(chunk.batch)  # type: ignore[arg-type]
+            if batch.size:
+                self.store.write(batch.contents())
         except Exception as exc:  # the store's failure is the senders' retryable error
             log.exception("store write failed")
             error = exc
         elapsed = time.perf_counter() - started
-        count = sum(len(item.spans) for item in chunk.pending)
+        count = sum(len(item.spans) for item in batch.pending)
         with self._wake:
             self._queued_spans -= count
             self.metrics.queue_spans = self._queued_spans
@@ -336,40 +343,22 @@ class WritePipeline:
         # loop's self-pipe, which releases and re-takes the GIL (a wait of up to the switch
         # interval while the receivers hold it).
         by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-        for item in chunk.pending:
+        for item in batch.pending:
             by_loop.setdefault(item.loop, []).append(item.future)
         for loop, futures in by_loop.items():
             loop.call_soon_threadsafe(_settle, futures, error)
-
-
-@dataclass
-class _Encoded:
-    """Requests taken from the queue and their spans, encoded by ``store.prepare`` when
-    ``prepared`` (else the span list itself; ``None`` for protobuf requests that the writer
-    encodes). ``size`` counts the spans to write (after sampling)."""
-
-    pending: list[_Pending]
-    batch: object
-    size: int
-    prepared: bool
-
-    @classmethod
-    def joined(cls, chunks: list[_Encoded], batch: object) -> _Encoded:
-        pending = [item for chunk in chunks for item in chunk.pending]
-        return cls(pending, batch, sum(chunk.size for chunk in chunks), True)
 
 
 def _decoded(body: bytes) -> list[Span]:
     return decode_spans(body, "otlp-proto", source="protobuf request")
 
 
-def _is_requests(chunk: _Encoded) -> bool:
-    """Whether the chunk holds protobuf requests (filled columns, or None if that failed)."""
-    return not chunk.prepared and not isinstance(chunk.batch, list)
+def _is_body(item: _Pending) -> bool:
+    return type(item.spans) is ProtobufRequest
 
 
 def _spans_of(item: list[Span] | ProtobufRequest) -> list[Span]:
-    return _decoded(item.body) if type(item) is ProtobufRequest else item
+    return _decoded(item.body) if isinstance(item, ProtobufRequest) else item
 
 
 def _settle(futures: list[asyncio.Future[None]], error: Exception | None) -> None:

@@ -13,7 +13,8 @@ Use::
 
 A writer that receives batches on several threads can call ``store.prepare(spans)`` there (it
 builds the batch's Arrow table) and hand the result to ``store.write``: encoding then overlaps
-the writer's time inside DuckDB; ``store.merge(prepared)`` joins several into one write.
+the writer's time inside DuckDB; ``store.open_batch()`` builds one write's batch as requests
+arrive.
 ``open_store(path, compact=True)`` keeps DuckDB's FSST text compression: files about half the
 size, writes slower.
 

@@ -12,8 +12,8 @@ How it is fast:
   through its C stream, in C++ and without the GIL, straight into ``otel_traces``; its
   per-trace time ranges and any new (service, operation) pairs are computed in Python and
   written in the SAME transaction, sent as one ``execute``: one WAL sync per batch. ``prepare``
-  (the Python part) can run on another thread while a write is inside DuckDB, and ``merge``
-  joins what was prepared meanwhile into the next write;
+  (the Python part) can run on another thread while a write is inside DuckDB, and
+  ``open_batch`` builds the next write's batch from what arrives meanwhile;
 - a writing process runs DuckDB on one thread: the other core does the Python work (measured:
   less CPU a span than with DuckDB's second worker);
 - a trace is found through ``otel_traces_trace_id_ts`` (small: one row per trace per batch),
@@ -33,7 +33,7 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -192,22 +192,13 @@ class DuckDBStore:
         return columns.encode_batch(spans)
 
     @staticmethod
-    def prepare_requests(bodies: Sequence[bytes]) -> columns.ColumnBatch:
-        """``prepare`` of the spans of OTLP protobuf request bodies that
-        ``otlp_native.scan`` took, made from the bodies without model spans (mostly in C,
-        without the GIL; see ``spanscope.store.otlp_columns``)."""
-        return otlp_columns.encode_requests(bodies)
-
-    @staticmethod
-    def request_columns() -> otlp_columns.RequestColumns:
-        """``prepare_requests`` one body at a time, as requests arrive (``add``), finished
-        when the batch is written (``finish``)."""
-        return otlp_columns.RequestColumns()
-
-    @staticmethod
-    def merge(batches: Iterable[columns.ColumnBatch]) -> columns.ColumnBatch:
-        """One ``prepare``d batch of several, for one ``write`` (one transaction)."""
-        return columns.merge(batches)
+    def open_batch() -> otlp_columns.BatchBuilder:
+        """A batch for one ``write``, built as requests arrive, on any thread: OTLP protobuf
+        bodies that ``otlp_native.scan`` took are filled into its columns without model spans
+        (``add_request``: in C, without the GIL), model spans encoded as ``prepare`` does
+        (``add_spans``); ``finish`` gives the ``prepare``d batch of all of them (see
+        ``spanscope.store.otlp_columns``)."""
+        return otlp_columns.BatchBuilder()
 
     def write(self, spans: Sequence[Span] | columns.ColumnBatch) -> None:
         """Store ``spans`` (or a ``prepare``d batch) in one transaction; durable when this

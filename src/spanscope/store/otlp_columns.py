@@ -1,7 +1,7 @@
 """OTLP protobuf requests straight to the store's columns, without model spans.
 
-Contract: ``encode_requests(bodies)`` (or ``RequestColumns``, the same one body at a time) takes
-request bodies that
+Contract: ``encode_requests(bodies)`` (or ``BatchBuilder.add_request``, the same one body at a
+time) takes request bodies that
 ``spanscope.formats.otlp_native.scan`` accepted and returns the ``columns.ColumnBatch`` that
 ``columns.encode_batch`` returns for their spans (``decode_spans`` of each body, in order),
 except for the order of the rows: the spans the C decoder writes itself come first, in order,
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from spanscope.formats.otlp_native import ColumnsBuilder, NativeColumns
-from spanscope.model import SpanKind
+from spanscope.model import Span, SpanKind
 from spanscope.store.columns import (
     TEXT,
     TIME,
@@ -41,27 +41,38 @@ from spanscope.store.columns import (
 _KINDS = tuple(SpanKind)
 
 
-class RequestColumns:
-    """``encode_requests`` one request at a time: ``add`` fills the columns of a body (in C,
-    without the GIL) as it arrives, ``finish`` wraps them all as one batch. One thread at a
-    time; after ``add`` raised (a bug, or no memory) it is unusable: encode those bodies again
-    another way."""
+class BatchBuilder:
+    """One write's batch, built as its requests arrive: ``add_request`` fills the columns of a
+    body (in C, without the GIL), ``add_spans`` encodes model spans (``encode_batch``), and
+    ``finish``, called once, gives all of it as one ``ColumnBatch`` (the bodies' rows first).
+    One thread at a time. ``add_spans`` either adds every span or raises having added none;
+    after ``add_request`` raised (a bug, or no memory) the builder is unusable: encode what was
+    added again another way."""
 
     def __init__(self) -> None:
-        self._builder = ColumnsBuilder()
+        self._native: ColumnsBuilder | None = None  # made by the first body: C may be missing
+        self._parts: list[ColumnBatch] = []
 
-    def add(self, body: bytes) -> None:
-        self._builder.add(body)
+    def add_request(self, body: bytes) -> None:
+        if self._native is None:
+            self._native = ColumnsBuilder()
+        self._native.add(body)
+
+    def add_spans(self, spans: Sequence[Span]) -> None:
+        self._parts.append(encode_batch(spans))
 
     def finish(self) -> ColumnBatch:
-        return _batch(self._builder.finish())
+        parts = self._parts
+        if self._native is not None:
+            parts = [_batch(self._native.finish()), *parts]
+        return merge(parts) if parts else encode_batch([])
 
 
 def encode_requests(bodies: Sequence[bytes]) -> ColumnBatch:
     """The store's columns for the spans of ``bodies`` (see the module docstring)."""
-    builder = RequestColumns()
+    builder = BatchBuilder()
     for body in bodies:
-        builder.add(body)
+        builder.add_request(body)
     return builder.finish()
 
 
