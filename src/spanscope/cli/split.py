@@ -27,6 +27,7 @@ import os
 import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe
 from typing import Any, BinaryIO
 
@@ -59,6 +60,19 @@ _REPORT_BYTES = 4 * 1024 * 1024  # progress is updated this often
 _IDS = msgspec.msgpack.Decoder(list[str] | None)
 _SPANS = msgspec.msgpack.Decoder(list[list[Span]])
 _ENCODE = msgspec.msgpack.encode
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What both processes read and how they analyse it: the file, where it is cut, and the
+    analysis (``make``, ``trace_filter``, ``adjust_skew``: see ``analyze_split``)."""
+
+    path: str
+    name: str  # the file as reports show it
+    cut: int
+    make: Callable[[], Any]
+    trace_filter: TraceFilter
+    adjust_skew: bool
 
 
 class _Head:
@@ -143,13 +157,14 @@ def analyze_split(
     if cut is None:
         return None
     name = display_name(path)
+    job = _Job(path, name, cut, make, trace_filter, adjust_skew)
     here, there = Pipe()
     pid = os.fork()
     if pid == 0:  # the child: the second half
         code = 1
         try:
             here.close()
-            _second_half(there, path, name, cut, make, trace_filter, adjust_skew)
+            _second_half(there, job)
             code = 0
         finally:
             os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
@@ -157,7 +172,7 @@ def analyze_split(
     try:
         # The bar's thread starts only now, after the fork.
         with _progress(session, name, cut) as on_read:
-            result = _first_half(here, path, name, cut, make, trace_filter, adjust_skew, on_read)
+            result = _first_half(here, job, on_read)
     except (EOFError, OSError):
         result = None  # the child died (out of memory, a bug): the ordinary way still works
     except BaseException:
@@ -184,38 +199,26 @@ def _read(stream: BinaryIO, name: str) -> dict[str, list[Span]] | None:
     return groups if not diagnostics.count else None
 
 
-def _analyze(
-    groups: dict[str, list[Span]],
-    make: Callable[[], Any],
-    trace_filter: TraceFilter,
-    adjust_skew: bool,
-) -> Any:
+def _analyze(groups: dict[str, list[Span]], job: _Job) -> Any:
     """What ``spanscope analyze`` does with the traces: in first-seen order, each group of
     spans dropped once built."""
 
     def traces():
         for trace_id in list(groups):
-            yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
+            yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=job.adjust_skew)
 
-    analyzer = make()
+    analyzer = job.make()
     with holding_many_objects():
-        for trace in filter_traces(traces(), trace_filter):
+        for trace in filter_traces(traces(), job.trace_filter):
             analyzer.add(trace)
     return analyzer
 
 
 def _first_half(
-    conn: Connection,
-    path: str,
-    name: str,
-    cut: int,
-    make: Callable[[], Any],
-    trace_filter: TraceFilter,
-    adjust_skew: bool,
-    on_read: Callable[[int], None] | None = None,
+    conn: Connection, job: _Job, on_read: Callable[[int], None] | None = None
 ) -> tuple[Any, int] | None:
-    with open(path, "rb") as stream:
-        groups = _read(_Head(stream, cut, on_read), name)  # type: ignore[arg-type]
+    with open(job.path, "rb") as stream:
+        groups = _read(_Head(stream, job.cut, on_read), job.name)  # type: ignore[arg-type]
     theirs = _IDS.decode(conn.recv_bytes())
     if groups is None or theirs is None:
         if theirs is not None:
@@ -226,24 +229,16 @@ def _first_half(
     conn.send_bytes(_ENCODE(shared))
     for trace_id, trace_spans in zip(shared, _SPANS.decode(conn.recv_bytes()), strict=True):
         groups[trace_id].extend(trace_spans)  # they come after ours in the file
-    analyzer = _analyze(groups, make, trace_filter, adjust_skew)
+    analyzer = _analyze(groups, job)
     other, other_spans = pickle.loads(conn.recv_bytes())
     analyzer.merge(other)
     return analyzer, spans + other_spans
 
 
-def _second_half(
-    conn: Connection,
-    path: str,
-    name: str,
-    cut: int,
-    make: Callable[[], Any],
-    trace_filter: TraceFilter,
-    adjust_skew: bool,
-) -> None:
-    with open(path, "rb") as stream:
-        stream.seek(cut)
-        groups = _read(stream, name)
+def _second_half(conn: Connection, job: _Job) -> None:
+    with open(job.path, "rb") as stream:
+        stream.seek(job.cut)
+        groups = _read(stream, job.name)
     if groups is None:
         conn.send_bytes(_ENCODE(None))
         return
@@ -253,7 +248,7 @@ def _second_half(
     if shared is None:
         return
     conn.send_bytes(_ENCODE([groups.pop(trace_id) for trace_id in shared]))
-    analyzer = _analyze(groups, make, trace_filter, adjust_skew)
+    analyzer = _analyze(groups, job)
     conn.send_bytes(pickle.dumps((analyzer, spans), protocol=pickle.HIGHEST_PROTOCOL))
 
 
