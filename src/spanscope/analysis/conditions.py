@@ -45,18 +45,6 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-DURATION_UNITS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "min": 60_000_000_000,
-    "h": 3_600_000_000_000,
-    "d": 86_400_000_000_000,
-    "w": 604_800_000_000_000,
-}
 _SHAPE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*(>=|<=|==|!=|>|<)\s*(.*?)\s*$")
 _NUMBER_UNIT = re.compile(r"^([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([A-Za-zµ%]*)$")
 _Row = TypeVar("_Row", EndpointStats, OperationStats)
@@ -163,8 +151,12 @@ def _only(rows: list[_Row], name: str, several: str) -> _Row | None:
 
 
 def _scale(unit: str) -> int:
-    """ns per duration ``unit`` as written (any case; "µs" as it is)."""
-    return DURATION_UNITS.get(unit.lower() if unit != "µs" else unit, 1)
+    """ns per duration ``unit`` as written (any case), by ``spanscope.units``' own table; 1 for
+    a unit it does not know (a threshold's unit was checked when it was parsed)."""
+    try:
+        return units.parse_duration(f"1{unit}")
+    except ValueError:
+        return 1
 
 
 def _show(value: float, unit: str) -> str:
