@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spanscope.analysis.critical_path import critical_path, critical_time_by_span
-from spanscope.analysis.profile import ProfileCollector, build_profile, fix_first, folded_stacks
+from spanscope.analysis.profile import (
+    ELIDED,
+    MAX_FRAMES,
+    ProfileCollector,
+    build_profile,
+    fix_first,
+    folded_stacks,
+)
 from spanscope.assembly import build_trace
 from spanscope.model import Span, SpanKind
 from tests.analysis.builders import MS, build_all, span
@@ -175,3 +182,33 @@ def test_merged_profiles_are_one_collectors(first, second, strict: bool) -> None
         later.add(trace, strict)
     merged.merge(later)
     assert merged.profile() == one.profile()
+
+
+def test_deep_stacks_keep_their_head_and_their_own_frame():
+    """A chain of 400 nested calls: stacks deeper than MAX_FRAMES are named by their first
+    frames, the elision mark and their own frame, and summed; no time is lost and the shares
+    per service:operation are those of the full stacks."""
+    depth = 400
+    spans = [
+        span(f"s{level}", f"s{level - 1}" if level else None, level, 2 * depth - level,
+             service="app", operation=f"op{level % 3}")
+        for level in range(depth)
+    ]  # fmt: skip
+    profile = build_profile(build_all(*spans))
+    stacks = dict(folded_stacks(profile))
+    frames_per_stack = [name.count(";") + 1 for name in stacks]
+    assert max(frames_per_stack) == MAX_FRAMES
+    deep = {name: ns for name, ns in stacks.items() if ELIDED in name}
+    assert len(deep) == 3  # one per operation a deep span can have
+    for name in deep:
+        head, _, own = name.rpartition(f";{ELIDED};")
+        assert head.count(";") + 1 == MAX_FRAMES - 2 and own.startswith("app:op")
+        assert head.startswith("app:op0;app:op1;app:op2;app:op0")
+    # Each span holds 2 ms of the path (1 before its child and 1 after, or the last span's
+    # own 2): the root's whole duration, with levels past the cap summed per operation.
+    assert sum(stacks.values()) == 2 * depth * MS
+    shares = {frame.operation: frame.critical_ns for frame in profile.endpoints[0].frames}
+    expected: dict[str, int] = {}
+    for level in range(depth):
+        expected[f"op{level % 3}"] = expected.get(f"op{level % 3}", 0) + 2 * MS
+    assert shares == expected

@@ -17,6 +17,13 @@ Contract: ``build_profile(traces)`` -> ``Profile`` (or ``ProfileCollector`` trac
 ``folded_stacks(profile, ...)`` -> ``[(stack, ns)]`` with frames joined by ``;``
 (flamegraph.pl / speedscope "folded" input; ``;`` and line breaks inside names are replaced so a
 frame is always one frame). Times in ns. Pure.
+
+A stack deeper than ``MAX_FRAMES`` (128, perf's default depth) is named by its first 126 frames,
+``…`` and its own frame, and such stacks with the same name are summed: a request that nests
+spans thousands deep (recursion, a loop instrumented as nesting) would otherwise give folded
+text that grows with the square of its depth (a 10,000-deep chain: 450 MB). Shares per
+``service:operation`` (``frames``, ``fix_first``) are charged to the span's own frame, so they
+never change.
 """
 
 from __future__ import annotations
@@ -33,6 +40,9 @@ from spanscope.analysis.stacks import CallStacks
 from spanscope.model import Span, Trace
 
 SLOW_FRACTION = 0.05
+# Folded stacks deeper than this lose their middle frames (module docstring).
+MAX_FRAMES = 128
+ELIDED = "…"
 
 
 def _frame_text(service: str, operation: str) -> str:
@@ -188,12 +198,23 @@ class ProfileCollector:
         self._order += other._order
 
     def _names(self) -> list[str]:
+        """Folded text of every stack; one deeper than ``MAX_FRAMES`` keeps its first
+        ``MAX_FRAMES - 2`` frames, ``ELIDED`` and its own frame (module docstring)."""
         names: list[str] = []
+        depths: list[int] = []
+        heads: list[str] = []  # what a deep stack's name starts with ("" above that depth)
         frames = self._stacks.frames
         for number, parent in enumerate(self._stacks.parents):
             service, operation = frames[number]
             frame = _frame_text(service, operation)
-            names.append(f"{names[parent]};{frame}" if parent >= 0 else frame)
+            depth = depths[parent] + 1 if parent >= 0 else 1
+            if depth <= MAX_FRAMES:
+                name = f"{names[parent]};{frame}" if parent >= 0 else frame
+            else:
+                name = f"{heads[parent]};{ELIDED};{frame}"
+            names.append(name)
+            depths.append(depth)
+            heads.append(name if depth == MAX_FRAMES - 2 else heads[parent] if parent >= 0 else "")
         return names
 
     def profile(self) -> Profile:
