@@ -286,8 +286,7 @@ def _request(t: _ShopTrace, start: int) -> None:
             lambda s, p: _product(t, s, p),
         )
     end = now + t.lognormal_ns(0.8)
-    t.record(
-        root_id,
+    t.add(
         "frontend",
         f"{method} {route}",
         SpanKind.SERVER,
@@ -301,7 +300,8 @@ def _request(t: _ShopTrace, start: int) -> None:
             "http.response.status_code": 500 if error else 200,
             "user_agent.original": "Mozilla/5.0 (X11; Linux x86_64)",
         },
-        ("@opentelemetry/instrumentation-http", "0.52.1"),
+        span_id=root_id,
+        scope=("@opentelemetry/instrumentation-http", "0.52.1"),
         error=error,
     )
 

@@ -2,7 +2,7 @@
 
 ``TraceBuilder`` draws everything from one ``random.Random`` (ids, log-normal latencies), so a
 trace is deterministic for the generator's state; what it draws, and in which order, is part of
-the contract (the same seed must give the same bytes). It records spans (``record``, ``add``),
+the contract (the same seed must give the same bytes). It records spans (``add``),
 a remote call as a CLIENT span in the caller and a SERVER span in the callee (``rpc``), and a
 SQL query as a CLIENT span with the database semantic conventions (``sql``). It knows nothing of
 what the services do: the shop (``spanscope.synthetic.shop``) says that.
@@ -38,9 +38,8 @@ class TraceBuilder:
     def lognormal_ns(self, median_ms: float, sigma: float = 0.5) -> int:
         return int(median_ms * 1e6 * math.exp(self.rng.gauss(0.0, sigma)))
 
-    def record(
+    def add(
         self,
-        span_id: str,
         service: str,
         name: str,
         kind: SpanKind,
@@ -48,15 +47,20 @@ class TraceBuilder:
         end: int,
         parent: str,
         attributes: Attributes,
-        scope: tuple[str, str],
         *,
+        span_id: str = "",
+        scope: tuple[str, str] | None = None,
         error: str = "",
         events: list[Event] | None = None,
         follows_from: bool = False,
-    ) -> None:
-        """Append the span ``span_id`` (drawn by the caller: ids are drawn when a span
-        starts, spans recorded when they end); ``error`` sets status ERROR and its message."""
-        scope_name, scope_version = scope
+    ) -> str:
+        """Record a span and return its id: ``span_id`` when the caller drew it already (a
+        parent's id is drawn before its children are built), else a new one. ``scope`` is
+        the instrumentation's (name, version), by default the service's own; ``error`` sets
+        status ERROR and its message."""
+        if not span_id:
+            span_id = self.span_id()
+        scope_name, scope_version = scope or (f"io.opentelemetry.{service}", "1.0.0")
         self.spans.append(
             Span(
                 trace_id=self.trace_id,
@@ -77,37 +81,6 @@ class TraceBuilder:
                 follows_from=follows_from,
                 flags=1,
             )
-        )
-
-    def add(
-        self,
-        service: str,
-        name: str,
-        kind: SpanKind,
-        start: int,
-        end: int,
-        parent: str,
-        attributes: Attributes,
-        *,
-        error: str = "",
-        events: list[Event] | None = None,
-        follows_from: bool = False,
-    ) -> str:
-        """Record a span of ``service``'s own instrumentation under a new id; return the id."""
-        span_id = self.span_id()
-        self.record(
-            span_id,
-            service,
-            name,
-            kind,
-            start,
-            end,
-            parent,
-            attributes,
-            (f"io.opentelemetry.{service}", "1.0.0"),
-            error=error,
-            events=events,
-            follows_from=follows_from,
         )
         return span_id
 
@@ -138,8 +111,7 @@ class TraceBuilder:
             (client_id, parent, SpanKind.CLIENT, start, end, caller),
             (server_id, client_id, SpanKind.SERVER, server_start, server_end, callee),
         ):
-            self.record(
-                span_id,
+            self.add(
                 service,
                 f"shop.{callee}/{method}",
                 kind,
@@ -147,7 +119,8 @@ class TraceBuilder:
                 span_end,
                 parent_id,
                 {**rpc_attributes, **status},
-                ("io.opentelemetry.grpc", "1.62.0"),
+                span_id=span_id,
+                scope=("io.opentelemetry.grpc", "1.62.0"),
                 error=error,
             )
         return end, error
