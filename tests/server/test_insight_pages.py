@@ -67,6 +67,7 @@ def test_compare_page_draws_the_diff_and_links_the_new_error(page: Page, server)
     assert api["before"]["traces"] == api["after"]["traces"] == TRACES
     shown = page.page.eval_on_selector_all("#headline li", "items => items.map(i => i.textContent)")
     assert shown == api["headline"]
+    assert f"{TRACES} traces in the last hour" in page.page.inner_text("#sides")
     card = page.page.locator('[data-endpoint="frontend: POST /api/checkout"]')
     assert card.count() == 1
     # The bar that grew most is the stock query, drawn to the right (slower).

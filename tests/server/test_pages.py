@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from spanscope.formats import encode_spans
+from spanscope.server.pages import LOOKBACKS
 from spanscope.store import TraceQuery
 from spanscope.synthetic import generate_spans
 from tests.browser import chromium, record_errors
@@ -171,6 +172,14 @@ def test_search_finds_what_the_api_finds_and_keeps_it_in_the_address(page: Page,
     assert len(expected) == 60
     assert sorted(_rows(page)) == sorted(doc["traceID"] for doc in expected)
     assert page.page.inner_text("#result-count") == "60 traces"
+    assert "in the last hour" in page.page.inner_text("#result-meta")
+    windows = page.page.eval_on_selector_all(
+        "#lookback option", "os => os.map(o => [o.value, o.textContent])"
+    )
+    assert windows == [
+        *([key, f"Last {window}"] for key, window in LOOKBACKS.items()),
+        ["custom", "Custom range…"],
+    ]
     assert page.page.locator("#scatter circle").count() == 60
     # Span counts and error counts per row are those of the API's traces.
     spans = {doc["traceID"]: len(doc["spans"]) for doc in expected}

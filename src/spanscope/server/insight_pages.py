@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from spanscope.server.pages import THEME_SWITCH, fill, ui_asset, ui_page
+from spanscope.server.pages import THEME_SWITCH, fill, lookback_options, ui_asset, ui_page
 
 # What differs between the two pages; the rest is ``ui/insight.html``.
 _COMPARE = {
@@ -72,7 +72,7 @@ def _page(name: str, title: str, parts: dict[str, str]) -> Response:
     return ui_page(
         title=title,
         active=name,
-        main=fill(ui_asset("insight.html"), parts),
+        main=fill(ui_asset("insight.html"), {**parts, "LOOKBACKS": lookback_options()}),
         css=("search.css", "insight.css"),
         js=("nav.js", "helpers.js", f"{name}.js"),
         topbar=THEME_SWITCH,

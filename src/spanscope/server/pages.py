@@ -47,13 +47,15 @@ from spanscope.viz.palette import ERROR_COLOR, PALETTE
 
 DEFAULT_MAP_TRACES = 1000
 MAX_MAP_TRACES = 10_000
-MAP_LOOKBACKS = {
+# The time windows the pages offer ("the last hour"), for every page's form and the map's.
+LOOKBACKS = {
     "15m": "15 minutes",
     "1h": "hour",
     "6h": "6 hours",
     "24h": "24 hours",
     "7d": "7 days",
 }
+DEFAULT_LOOKBACK = "1h"
 _MARKER = re.compile(r"/\*\{\{([A-Z_]+)\}\}\*/")
 # Paths that belong to the APIs and receivers: their own errors (JSON, 405) must stay theirs.
 _NOT_PAGES = ("/api/", "/v1/", "/metrics", "/healthz")
@@ -87,12 +89,15 @@ def ui_page(
     css: tuple[str, ...] = (),
     js: tuple[str, ...] = (),
     topbar: str = "",
+    config: dict[str, object] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     """A page of ``serve`` in the one shell of them all (``ui/page.html``: head, top bar with the
     brand and the navigation, ``active`` marked): ``main`` is the page's body (a filled
     ``ui/*.html`` fragment), ``topbar`` what the page adds at the top bar's end, and ``css`` and
-    ``js`` the ``ui/`` files inlined after ``common.css`` and before ``nav.css``, in order."""
+    ``js`` the ``ui/`` files inlined after ``common.css`` and before ``nav.css``, in order.
+    The scripts find ``config`` and the time windows (``LOOKBACKS``) in the page's JSON block
+    ``#spanscope-config`` (``helpers.js``: ``SS.config``)."""
     body = fill(
         ui_asset("page.html"),
         {
@@ -103,10 +108,28 @@ def ui_page(
             "NAV": nav_links(active),
             "TOPBAR": topbar,
             "MAIN": main,
+            "CONFIG": json_block({"lookbacks": _lookback_config(), **(config or {})}),
             "JS": "".join(ui_asset(name) for name in js),
         },
     )
     return _html(body, status)
+
+
+def lookback_options() -> str:
+    """The ``<option>``s of a form's time window, ``DEFAULT_LOOKBACK`` chosen."""
+    return "".join(
+        f'<option value="{key}"{" selected" if key == DEFAULT_LOOKBACK else ""}>'
+        f"Last {window}</option>"
+        for key, window in LOOKBACKS.items()
+    )
+
+
+@cache
+def _lookback_config() -> dict[str, dict[str, object]]:
+    return {
+        key: {"text": window, "us": parse_duration(key) // 1000}
+        for key, window in LOOKBACKS.items()
+    }
 
 
 def error_page(status: int, heading: str, message: str) -> HTMLResponse:
@@ -229,11 +252,11 @@ class Pages:
         ]
 
     async def search(self, request: Request) -> Response:
-        config = json_block({"palette": PALETTE, "error": ERROR_COLOR})
         return ui_page(
             title="Search traces",
             active="search",
-            main=fill(ui_asset("search.html"), {"CONFIG": config}),
+            main=fill(ui_asset("search.html"), {"LOOKBACKS": lookback_options()}),
+            config={"palette": PALETTE, "error": ERROR_COLOR},
             css=("search.css",),
             js=("helpers.js", "search.js"),
             topbar='<span id="store-meta" class="muted"></span>\n' + THEME_SWITCH,
@@ -278,7 +301,7 @@ class Pages:
         return _inject(page, _head_extras(), strip)
 
     async def services(self, request: Request) -> Response:
-        lookback_text = request.query_params.get("lookback") or "1h"
+        lookback_text = request.query_params.get("lookback") or DEFAULT_LOOKBACK
         try:
             lookback_ns = parse_duration(lookback_text)
             if lookback_ns <= 0:
@@ -303,7 +326,7 @@ class Pages:
             self.store,
             TraceQuery(start_time_min=end - lookback_ns, start_time_max=end, num_traces=limit),
         )
-        window = MAP_LOOKBACKS.get(lookback_text, lookback_text)
+        window = LOOKBACKS.get(lookback_text, lookback_text)
         page = render_servicemap_html(traces, title=f"Service map · last {window}")
         if not traces:
             note = (
@@ -321,7 +344,7 @@ class Pages:
         windows = "".join(
             f'<a class="ss-seg{" active" if w == lookback_text else ""}" '
             f'href="/services?lookback={w}">{w}</a>'
-            for w in MAP_LOOKBACKS
+            for w in LOOKBACKS
         )
         strip = (
             f'<nav class="ss-nav" aria-label="spanscope">{nav_links("services")}'

@@ -6,7 +6,8 @@
 (function () {
   "use strict";
   var S = window.SS, $ = S.$, esc = S.esc;
-  var WINDOW_TEXT = { "15m": "last 15 minutes", "1h": "last hour", "6h": "last 6 hours", "24h": "last 24 hours", "7d": "last 7 days" };
+  var WINDOW_TEXT = {};
+  Object.keys(S.config.lookbacks).forEach(function (key) { WINDOW_TEXT[key] = "last " + S.config.lookbacks[key].text; });
   var BASE_TEXT = { "": "the window just before", "1d": "a day earlier", "7d": "a week earlier" };
   var MAX_ROWS = 8;
 

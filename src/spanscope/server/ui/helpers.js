@@ -1,10 +1,13 @@
-/* Helpers shared by the spanscope serve pages (window.SS): formatting, the same-origin API
- * with its error shapes (Jaeger's and the native one); for the Compare and Quality pages also
- * the form <-> address round trip, the service list and the theme switch (SS.page).
+/* Helpers shared by the spanscope serve pages (window.SS): the page's configuration from the
+ * server (SS.config: the time windows offered, SS.config.lookbacks[key] = {text, us}, and what
+ * the page adds), formatting, the same-origin API with its error shapes (Jaeger's and the
+ * native one); for the Compare and Quality pages also the form <-> address round trip, the
+ * service list and the theme switch (SS.page).
  * Plain JS, no build step. */
 (function () {
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
+  var config = JSON.parse($("spanscope-config").textContent);
   function trimNum(x, digits) {
     var s = x.toPrecision(digits);
     if (s.indexOf("e") >= 0) s = String(Math.round(x));
@@ -113,5 +116,5 @@
       else document.body.dataset.ready = "1";
     }, function (e) { showError("Could not list the services: " + e.message); document.body.dataset.ready = "1"; });
   }
-  window.SS = { $: $, trimNum: trimNum, fmtNs: fmtNs, signedMs: signedMs, pct: pct, esc: esc, count: count, api: api, traceLink: traceLink, page: page };
+  window.SS = { config: config, $: $, trimNum: trimNum, fmtNs: fmtNs, signedMs: signedMs, pct: pct, esc: esc, count: count, api: api, traceLink: traceLink, page: page };
 })();

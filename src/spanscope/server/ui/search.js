@@ -10,12 +10,15 @@
 (function () {
   "use strict";
 
-  var CONFIG = JSON.parse(document.getElementById("spanscope-config").textContent);
   // helpers.js, loaded before this script
+  var CONFIG = window.SS.config;
   var trimNum = window.SS.trimNum, esc = window.SS.esc, fmtCount = window.SS.count, api = window.SS.api;
   var $ = function (id) { return document.getElementById(id); };
-  var LOOKBACK_US = { "15m": 9e8, "1h": 36e8, "6h": 216e8, "24h": 864e8, "7d": 6048e8 };
-  var LOOKBACK_TEXT = { "15m": "in the last 15 minutes", "1h": "in the last hour", "6h": "in the last 6 hours", "24h": "in the last 24 hours", "7d": "in the last 7 days" };
+  var LOOKBACK_US = {}, LOOKBACK_TEXT = {};  // the windows of the form, from the server
+  Object.keys(CONFIG.lookbacks).forEach(function (key) {
+    LOOKBACK_US[key] = CONFIG.lookbacks[key].us;
+    LOOKBACK_TEXT[key] = "in the last " + CONFIG.lookbacks[key].text;
+  });
   var UNKNOWN = "(unknown service)";
   var colors = {};
   var results = [];     // trace summaries of the last search
