@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 
-from google.rpc import status_pb2
+# googleapis-common-protos ships no type information, and its stub package on PyPI
+# (googleapis-common-protos-stubs) brings a grpc-stubs that clashes with types-grpcio.
+from google.rpc import status_pb2  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -86,11 +88,11 @@ class Receivers:
             # Straight to the store's columns when it can (see WritePipeline.protobuf_request);
             # its check runs without the GIL, but a big body still waits off the event loop.
             if len(body) > _DECODE_INLINE_BYTES:
-                request = await run_in_threadpool(self.pipeline.protobuf_request, body)
+                as_is = await run_in_threadpool(self.pipeline.protobuf_request, body)
             else:
-                request = self.pipeline.protobuf_request(body)
-            if request is not None:
-                return await self._submit(request, receiver, as_json, success)
+                as_is = self.pipeline.protobuf_request(body)
+            if as_is is not None:
+                return await self._submit(as_is, receiver, as_json, success)
         try:
             if len(body) > _DECODE_INLINE_BYTES:
                 # Big bodies are decoded off the event loop so other requests keep flowing.

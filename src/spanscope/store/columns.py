@@ -30,9 +30,11 @@ from __future__ import annotations
 import array
 import math
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import accumulate, chain, compress
 from operator import attrgetter, gt, not_, sub
+from typing import cast
 
 import msgspec
 import pyarrow as pa
@@ -197,6 +199,13 @@ def status_array(codes: pa.Array) -> pa.Array:
     return pa.DictionaryArray.from_arrays(codes, _STATUS_NAMES)
 
 
+def list_array(offsets: pa.Array, values: pa.Array) -> pa.Array:
+    """A list column: row i holds ``values[offsets[i]:offsets[i + 1]]`` (``offsets``: int32)."""
+    # The cast: an int32 array made by Array.from_buffers is an Int32Array, which the type
+    # stubs cannot see; ListArray.from_arrays wants one.
+    return pa.ListArray.from_arrays(cast(pa.Int32Array, offsets), values)
+
+
 def spans_table(arrays: list[pa.Array]) -> pa.Table:
     """The ``otel_traces`` rows of ``arrays``, one per ``schema.COLUMNS`` entry, in order."""
     return pa.Table.from_arrays(arrays, names=_NAMES)
@@ -226,7 +235,7 @@ def _shared_json_column(dicts: _SharedDicts) -> pa.Array:
 def _event_and_link_columns(columns: dict[str, list], size: int) -> list[pa.Array]:
     """Events.Timestamp/Name/Attributes, Links.TraceId/SpanId/TraceState/Attributes and
     Links.Flags (the last goes at the table's end)."""
-    result = []
+    result: list[pa.Array] = []
     for field in ("events", "links"):
         per_span = columns[field]
         items = list(chain.from_iterable(per_span))
@@ -250,7 +259,7 @@ def _event_and_link_columns(columns: dict[str, list], size: int) -> list[pa.Arra
                 _json_column(list(map(attrgetter("attributes"), items))),
                 _fixed(flags, pa.uint32(), "I"),
             ]
-        result.extend(pa.ListArray.from_arrays(offsets, value) for value in values)
+        result.extend(list_array(offsets, value) for value in values)
     return result
 
 
@@ -274,7 +283,7 @@ def _ranges(trace_ids: list[str], starts: list[int]) -> pa.Table:
     )
 
 
-def operations_table(operations: set[tuple[str, str, SpanKind]]) -> pa.Table:
+def operations_table(operations: AbstractSet[tuple[str, str, SpanKind]]) -> pa.Table:
     """Rows for ``spanscope_operations`` (service, span name, kind column text)."""
     rows = list(operations)
     return pa.Table.from_arrays(

@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -65,6 +66,14 @@ _FIRST_WINDOW_NS = 10**9
 _MERGE_GAP_NS = 100_000_000
 # Traces fetched per statement by find_traces (one UNION ALL branch each).
 _FETCH_CHUNK = 32
+
+
+def _one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The row of a statement that always gives one (an aggregate, a DELETE's count)."""
+    row = con.execute(sql).fetchone()
+    if row is None:
+        raise StoreError(f"no row from: {sql}")
+    return row
 
 
 def _lock_message(path: str, error: Exception) -> str:
@@ -245,7 +254,9 @@ class DuckDBStore:
 
     # -- reading -------------------------------------------------------------------------
 
-    def _trace_ranges(self, cursor, trace_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    def _trace_ranges(
+        self, cursor: duckdb.DuckDBPyConnection, trace_ids: Sequence[str]
+    ) -> dict[str, tuple[int, int]]:
         ids = ", ".join(literal(trace_id) for trace_id in trace_ids)
         keys = ", ".join(str(codec.trace_key(trace_id)) for trace_id in trace_ids)
         rows = cursor.execute(
@@ -254,7 +265,9 @@ class DuckDBStore:
         ).fetchall()
         return {trace_id: (start, end) for trace_id, start, end in rows}
 
-    def _fetch(self, cursor, trace_ids: Sequence[str]) -> dict[str, list[Span]]:
+    def _fetch(
+        self, cursor: duckdb.DuckDBPyConnection, trace_ids: Sequence[str]
+    ) -> dict[str, list[Span]]:
         """The spans of each trace (ids from the store or validated), sorted."""
         found: dict[str, list[Span]] = {}
         decoder = codec.RowDecoder()
@@ -279,15 +292,15 @@ class DuckDBStore:
         with self._reader() as cursor:
             return self._fetch(cursor, [trace_id]).get(trace_id, [])
 
-    def _search(self, cursor, query: TraceQuery) -> list[str]:
+    def _search(self, cursor: duckdb.DuckDBPyConnection, query: TraceQuery) -> list[str]:
         """Search time windows from the newest back, each 4x longer than the one before, and
         stop once enough traces are found: recent matches are found without scanning (or
         grouping) all history, since each window reads only its row groups. Windows are
         disjoint and newest first, so the concatenated answer is in the same order as one
         search over the whole range (by each trace's newest matching span)."""
-        oldest, newest = cursor.execute(
-            f'SELECT epoch_ns(min(Start)), epoch_ns(max("End")) FROM {TRACE_INDEX}'
-        ).fetchone()
+        oldest, newest = _one_row(
+            cursor, f'SELECT epoch_ns(min(Start)), epoch_ns(max("End")) FROM {TRACE_INDEX}'
+        )
         if oldest is None:
             return []
         low = max(oldest, query.start_time_min or 0)
@@ -356,12 +369,13 @@ class DuckDBStore:
 
     # -- size and retention --------------------------------------------------------------
 
-    def _sizes(self, cursor) -> tuple[int, int]:
+    def _sizes(self, cursor: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         """(bytes on disk, bytes in use) of the file plus its write-ahead log."""
-        block_size, used_blocks = cursor.execute(
+        block_size, used_blocks = _one_row(
+            cursor,
             "SELECT block_size, used_blocks FROM pragma_database_size() "
-            "WHERE database_name = current_database()"
-        ).fetchone()
+            "WHERE database_name = current_database()",
+        )
         wal = self.path + ".wal"
         wal_bytes = os.path.getsize(wal) if os.path.exists(wal) else 0
         file_bytes = os.path.getsize(self.path) if os.path.exists(self.path) else 0
@@ -369,13 +383,12 @@ class DuckDBStore:
 
     def stats(self) -> StoreStats:
         with self._reader() as cursor:
-            spans, oldest, newest = cursor.execute(
+            spans, oldest, newest = _one_row(
+                cursor,
                 f'SELECT count(*), epoch_ns(min("Timestamp")), epoch_ns(max("Timestamp")) '
-                f"FROM {TRACES}"
-            ).fetchone()
-            (traces,) = cursor.execute(
-                f"SELECT count(DISTINCT TraceId) FROM {TRACE_INDEX}"
-            ).fetchone()
+                f"FROM {TRACES}",
+            )
+            (traces,) = _one_row(cursor, f"SELECT count(DISTINCT TraceId) FROM {TRACE_INDEX}")
             file_bytes, used_bytes = self._sizes(cursor)
         return StoreStats(
             spans, traces, oldest, newest, file_bytes, used_bytes, self.schema_version
@@ -419,10 +432,11 @@ class DuckDBStore:
                 f"CREATE OR REPLACE TEMP TABLE spanscope_doomed AS SELECT TraceId FROM "
                 f'{TRACE_INDEX} GROUP BY TraceId HAVING max("End") < {cutoff}'
             )
-            (count,) = con.execute(
+            (count,) = _one_row(
+                con,
                 f'DELETE FROM {TRACES} WHERE "Timestamp" < {cutoff} '
-                "AND TraceId IN (SELECT TraceId FROM spanscope_doomed)"
-            ).fetchone()
+                "AND TraceId IN (SELECT TraceId FROM spanscope_doomed)",
+            )
             con.execute(
                 f"DELETE FROM {TRACE_INDEX} WHERE TraceId IN (SELECT TraceId FROM spanscope_doomed)"
             )
@@ -451,10 +465,11 @@ class DuckDBStore:
                 break
             previous = used
             fraction = min(1.0, (used - 0.9 * max_bytes) / used)
-            (cutoff,) = self._con.execute(
+            (cutoff,) = _one_row(
+                self._con,
                 f'SELECT epoch_ns(quantile_disc(last, {fraction:.6f})) FROM (SELECT max("End") '
-                f"AS last FROM {TRACE_INDEX} GROUP BY TraceId)"
-            ).fetchone()
+                f"AS last FROM {TRACE_INDEX} GROUP BY TraceId)",
+            )
             if cutoff is None:
                 break
             removed = self._delete_ended_before(cutoff + 1)

@@ -19,6 +19,7 @@ and this module wraps them with a fixed number of zero-copy pyarrow calls per ba
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
 
 import pyarrow as pa
 
@@ -31,12 +32,16 @@ from spanscope.store.columns import (
     encode_batch,
     json_array,
     kind_array,
+    list_array,
     merge,
     ranges_table,
     shared_json_array,
     spans_table,
     status_array,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 _KINDS = tuple(SpanKind)
 
@@ -77,7 +82,8 @@ def encode_requests(bodies: Sequence[bytes]) -> ColumnBatch:
 
 
 def _batch(native: NativeColumns) -> ColumnBatch:
-    buffers = {name: pa.py_buffer(buffer) for name, buffer in native.buffers.items()}
+    # The C decoder's buffer objects (NativeColumns types them as object) wrapped, not copied.
+    buffers = {name: pa.py_buffer(cast("Buffer", buf)) for name, buf in native.buffers.items()}
     rows = native.rows
 
     def fixed(name: str, arrow_type: pa.DataType, size: int = rows) -> pa.Array:
@@ -87,7 +93,7 @@ def _batch(native: NativeColumns) -> ColumnBatch:
         return pa.Array.from_buffers(TEXT, size, [None, buffers[name + "_offsets"], buffers[name]])
 
     def listed(offsets: str, values: pa.Array) -> pa.Array:
-        return pa.ListArray.from_arrays(fixed(offsets, pa.int32(), rows + 1), values)
+        return list_array(fixed(offsets, pa.int32(), rows + 1), values)
 
     def shared(indices: str, texts: str, size: int) -> pa.Array:
         return shared_json_array(fixed(indices, pa.int32()), text(texts, size))
