@@ -114,6 +114,7 @@ def test_lint_of_a_search(server):
         ({"baseStart": "1"}, "baseStart"),
         ({"baseOffset": "soon"}, "baseOffset"),
         ({"baseStart": "20", "baseEnd": "10"}, "empty"),
+        ({"baseStart": "²", "baseEnd": "10"}, "baseStart"),  # a digit to str.isdigit only
     ],
 )
 def test_bad_baselines_get_the_api_error_shape(server, params, message):

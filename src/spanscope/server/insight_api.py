@@ -8,7 +8,8 @@
   same window a day earlier, ``baseStart``/``baseEnd`` (microseconds, like ``start``/``end``)
   name the baseline window outright.
 
-Search parameters are Jaeger's (``service``, ``operation``, ``tags``, ``start``, ``end``,
+Their OpenAPI description is the native API's (``spanscope.server.native_api``). Search
+parameters are Jaeger's (``service``, ``operation``, ``tags``, ``start``, ``end``,
 ``lookback``, ``limit``...); both sides of a diff use the same ones but the window. Errors are the
 native API's JSON shape.
 """
@@ -16,7 +17,6 @@ native API's JSON shape.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import msgspec
 from starlette.concurrency import run_in_threadpool
@@ -31,21 +31,12 @@ from spanscope.compare import compare
 from spanscope.model import Trace
 from spanscope.quality.linter import lint
 from spanscope.server.api_errors import json_errors
-from spanscope.server.jaeger_api import QueryError, parse_trace_query
+from spanscope.server.jaeger_api import QueryError, micros_param, parse_trace_query
 from spanscope.store.base import TraceQuery
 from spanscope.units import parse_duration
 
 # Operations per endpoint kept by each side's analysis (see ``spanscope.cli.diff``).
 _PROFILE_DEPTH = 1000
-
-
-def _micros(request: Request, name: str) -> int | None:
-    text = request.query_params.get(name)
-    if not text:
-        return None
-    if not text.isdigit():
-        raise QueryError(f"bad {name!r} {text!r}: expected microseconds since the epoch")
-    return int(text) * 1000
 
 
 def search_traces(store, query: TraceQuery) -> list[Trace]:
@@ -58,7 +49,8 @@ def baseline_query(request: Request, query: TraceQuery) -> TraceQuery:
     """The baseline window's search: ``query`` with its window moved (see the module doc)."""
     start, end = query.start_time_min, query.start_time_max
     assert start is not None and end is not None  # parse_trace_query always sets both
-    base_start, base_end = _micros(request, "baseStart"), _micros(request, "baseEnd")
+    params = request.query_params
+    base_start, base_end = micros_param(params, "baseStart"), micros_param(params, "baseEnd")
     if (base_start is None) != (base_end is None):
         raise QueryError("give both 'baseStart' and 'baseEnd', or neither")
     if base_start is None or base_end is None:
@@ -102,40 +94,3 @@ class InsightApi:
             return msgspec.json.encode(compare(before, after))
 
         return Response(await run_in_threadpool(work), media_type="application/json")
-
-
-def openapi_paths(search_parameters: list[dict[str, Any]], error: dict[str, Any]) -> dict:
-    """This module's routes for the native API's OpenAPI document."""
-
-    def param(name: str, description: str) -> dict[str, Any]:
-        return {
-            "name": name,
-            "in": "query",
-            "description": description,
-            "schema": {"type": "string"},
-        }
-
-    return {
-        "/api/v1/lint": {
-            "get": {
-                "summary": "Instrumentation quality (lint --json) of the traces a search finds.",
-                "parameters": search_parameters,
-                "responses": {"200": {"description": "The lint report."}, "400": error},
-            }
-        },
-        "/api/v1/diff": {
-            "get": {
-                "summary": "What changed (diff --json): the search's window against a baseline.",
-                "parameters": [
-                    *search_parameters,
-                    param(
-                        "baseOffset",
-                        "Baseline = the window this much earlier (default: its length).",
-                    ),
-                    param("baseStart", "Baseline window start, microseconds since the epoch."),
-                    param("baseEnd", "Baseline window end, microseconds since the epoch."),
-                ],
-                "responses": {"200": {"description": "The comparison."}, "400": error},
-            }
-        },
-    }

@@ -22,6 +22,7 @@ import json
 import re
 import shlex
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -114,7 +115,9 @@ def _duration(params, name: str) -> int | None:
         raise QueryError(f"bad '{name}': {exc}") from None
 
 
-def _micros(params, name: str) -> int | None:
+def micros_param(params: Mapping[str, str], name: str) -> int | None:
+    """The query parameter ``name``, microseconds since the epoch, in nanoseconds (None: not
+    given); a ``QueryError`` naming it when it is not a number of microseconds."""
     value = params.get(name)
     if not value:
         return None
@@ -131,8 +134,8 @@ def parse_trace_query(request: Request) -> TraceQuery:
     limit_text = params.get("limit") or str(_DEFAULT_LIMIT)
     if not limit_text.isdigit() or not 0 < int(limit_text) <= _MAX_LIMIT:
         raise QueryError(f"bad 'limit' {limit_text!r}: expected 1..{_MAX_LIMIT}")
-    end = _micros(params, "end") or time.time_ns()
-    start = _micros(params, "start")
+    end = micros_param(params, "end") or time.time_ns()
+    start = micros_param(params, "start")
     if start is None:
         lookback = params.get("lookback")
         lookback_ns = _DEFAULT_LOOKBACK_NS

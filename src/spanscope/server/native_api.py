@@ -31,7 +31,7 @@ from spanscope.formats import FORMATS, encode_spans, resolve_format
 from spanscope.model import InvalidIdError, Span, normalize_trace_id
 from spanscope.report import encode_report
 from spanscope.server.api_errors import json_errors
-from spanscope.server.insight_api import InsightApi, openapi_paths, search_traces
+from spanscope.server.insight_api import InsightApi, search_traces
 from spanscope.server.jaeger_api import QueryError, parse_trace_query
 
 _MEDIA = {
@@ -126,26 +126,28 @@ class NativeApi:
         return JSONResponse(openapi_document())
 
 
-def _search_parameters() -> list[dict[str, Any]]:
-    def param(name: str, description: str, required: bool = False) -> dict[str, Any]:
-        return {
-            "name": name,
-            "in": "query",
-            "required": required,
-            "description": description,
-            "schema": {"type": "string"},
-        }
+def _param(name: str, description: str, required: bool = False) -> dict[str, Any]:
+    """An OpenAPI query parameter (a string)."""
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": {"type": "string"},
+    }
 
+
+def _search_parameters() -> list[dict[str, Any]]:
     return [
-        param("service", "Service of a matching span.", required=True),
-        param("operation", "Name of a matching span."),
-        param("tags", 'Tags as JSON {"k":"v"} or logfmt k=v.'),
-        param("minDuration", "Smallest span duration, e.g. 100ms."),
-        param("maxDuration", "Largest span duration, e.g. 2s."),
-        param("start", "Earliest span start, microseconds since the epoch."),
-        param("end", "Latest span start, microseconds since the epoch."),
-        param("lookback", "Instead of start: how far back from end, e.g. 1h."),
-        param("limit", "Most traces to return (1-1500, default 20)."),
+        _param("service", "Service of a matching span.", required=True),
+        _param("operation", "Name of a matching span."),
+        _param("tags", 'Tags as JSON {"k":"v"} or logfmt k=v.'),
+        _param("minDuration", "Smallest span duration, e.g. 100ms."),
+        _param("maxDuration", "Largest span duration, e.g. 2s."),
+        _param("start", "Earliest span start, microseconds since the epoch."),
+        _param("end", "Latest span start, microseconds since the epoch."),
+        _param("lookback", "Instead of start: how far back from end, e.g. 1h."),
+        _param("limit", "Most traces to return (1-1500, default 20)."),
     ]
 
 
@@ -204,7 +206,30 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": {"description": "The traces."}, "400": error},
                 }
             },
-            **openapi_paths(_search_parameters(), error),
+            "/api/v1/lint": {
+                "get": {
+                    "summary": "Instrumentation quality (lint --json) of the traces a search "
+                    "finds.",
+                    "parameters": _search_parameters(),
+                    "responses": {"200": {"description": "The lint report."}, "400": error},
+                }
+            },
+            "/api/v1/diff": {
+                "get": {
+                    "summary": "What changed (diff --json): the search's window against a "
+                    "baseline.",
+                    "parameters": [
+                        *_search_parameters(),
+                        _param(
+                            "baseOffset",
+                            "Baseline = the window this much earlier (default: its length).",
+                        ),
+                        _param("baseStart", "Baseline window start, microseconds since the epoch."),
+                        _param("baseEnd", "Baseline window end, microseconds since the epoch."),
+                    ],
+                    "responses": {"200": {"description": "The comparison."}, "400": error},
+                }
+            },
         },
         "components": {
             "schemas": {
