@@ -22,9 +22,6 @@ from spanscope.units import parse_duration
 if TYPE_CHECKING:
     from spanscope.compare import ReportDiff
 
-# Frames per endpoint kept by the analysis of each side: every operation of any real endpoint,
-# so that the per-operation changes add up to the change in mean latency.
-_PROFILE_DEPTH = 1000
 EXIT_REGRESSION = 1
 # The head of an ``analyze --json`` report: its version, then its options.
 _SAVED_REPORT_KEYS = (b'"version"', b'"slow_threshold_ns"', b'"n_plus_one_min_calls"')
@@ -53,6 +50,7 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
     from spanscope.analysis.filters import TraceFilter
     from spanscope.analysis.results import AnalysisOptions, AnalysisReport
     from spanscope.cli.analyze import analyse_session, input_summaries
+    from spanscope.compare import PROFILE_DEPTH
 
     if len(sources) == 1 and _is_saved_report(sources[0]):
         try:
@@ -60,7 +58,7 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
         except msgspec.DecodeError as exc:
             raise InputFailure(f"{sources[0]}: not a spanscope analysis report: {exc}") from None
         top = report.options.top
-        if top < _PROFILE_DEPTH and any(len(p.frames) >= top for p in report.profiles):
+        if top < PROFILE_DEPTH and any(len(p.frames) >= top for p in report.profiles):
             error_console().print(
                 f"[yellow]warning:[/] {sources[0]} keeps {top} operations per endpoint "
                 f"(saved with --top {top}); operations beyond them are missing from the "
@@ -69,7 +67,7 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
             )
         return report, None
     session = ReadSession(sources, format=format_, strict=strict, jobs=jobs)
-    options = AnalysisOptions(top=_PROFILE_DEPTH)
+    options = AnalysisOptions(top=PROFILE_DEPTH)
     report = analyse_session(session, options, TraceFilter(), adjust_skew, jobs).report()
     if not report.summary.spans and session.failed:
         fail_on_input_errors(session)  # nothing read on this side: a comparison would mislead

@@ -55,6 +55,9 @@ __all__ = [
 ]
 
 PERCENTILES = ("p50", "p90", "p95", "p99")
+# The ``top`` of the analyses to compare: every operation of any real endpoint is kept, so the
+# per-operation changes add up to the change in mean latency.
+PROFILE_DEPTH = 1000
 MIN_REQUESTS = 20
 # Operation and edge changes smaller than these are noise for a report (both must be exceeded).
 _MIN_CALLS_RATIO = 1.25

@@ -27,16 +27,13 @@ from starlette.routing import Route
 from spanscope.analysis.analyze import analyze
 from spanscope.analysis.results import AnalysisOptions
 from spanscope.assembly import build_trace
-from spanscope.compare import compare
+from spanscope.compare import PROFILE_DEPTH, compare
 from spanscope.model import Trace
 from spanscope.quality.linter import lint
 from spanscope.server.api_errors import json_errors
 from spanscope.server.jaeger_api import QueryError, micros_param, parse_trace_query
 from spanscope.store.base import TraceQuery
 from spanscope.units import parse_duration
-
-# Operations per endpoint kept by each side's analysis (see ``spanscope.cli.diff``).
-_PROFILE_DEPTH = 1000
 
 
 def search_traces(store, query: TraceQuery) -> list[Trace]:
@@ -86,7 +83,7 @@ class InsightApi:
     async def diff(self, request: Request) -> Response:
         after_query = parse_trace_query(request)
         before_query = baseline_query(request, after_query)
-        options = AnalysisOptions(top=_PROFILE_DEPTH)
+        options = AnalysisOptions(top=PROFILE_DEPTH)
 
         def work() -> bytes:
             before = analyze(search_traces(self.store, before_query), options)
