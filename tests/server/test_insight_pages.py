@@ -116,6 +116,8 @@ def test_quality_page_scores_services_and_explains_rules(page: Page, server) -> 
     assert rules == [rule["id"] for rule in api["rules"]] == ["deprecated-attribute"]
     assert "rpc.system → rpc.system.name" in page.page.text_content(".rule-card")
     page.shot("quality", full_page=True)
+    page.page.click("#theme")
+    assert page.page.evaluate("document.documentElement.dataset.theme") == "dark"
     page.assert_clean()
 
 

@@ -2,7 +2,7 @@
  * server (SS.config: the time windows offered, SS.config.lookbacks[key] = {text, us}, and what
  * the page adds), formatting, the same-origin API with its error shapes (Jaeger's and the
  * native one); for the Compare and Quality pages also the form <-> address round trip, the
- * service list and the theme switch (SS.page).
+ * service list (SS.page); the top bar's theme switch (SS.themeSwitch).
  * Plain JS, no build step. */
 (function () {
   "use strict";
@@ -103,12 +103,7 @@
       applyParams(form, p);
       if (p.get("service")) go(p, false);
     });
-    $("theme").addEventListener("click", function () {
-      var root = document.documentElement, dark = root.dataset.theme
-        ? root.dataset.theme === "dark"
-        : window.matchMedia("(prefers-color-scheme: dark)").matches;
-      root.dataset.theme = dark ? "light" : "dark";
-    });
+    themeSwitch();
     loadServices($("service")).then(function () {
       var p = new URLSearchParams(location.search);
       applyParams(form, p);
@@ -116,5 +111,14 @@
       else document.body.dataset.ready = "1";
     }, function (e) { showError("Could not list the services: " + e.message); document.body.dataset.ready = "1"; });
   }
-  window.SS = { config: config, $: $, trimNum: trimNum, fmtNs: fmtNs, signedMs: signedMs, pct: pct, esc: esc, count: count, api: api, traceLink: traceLink, page: page };
+  // The top bar's light / dark switch (pages.THEME_SWITCH): the other theme than the one shown.
+  function themeSwitch() {
+    $("theme").addEventListener("click", function () {
+      var root = document.documentElement, dark = root.dataset.theme
+        ? root.dataset.theme === "dark"
+        : window.matchMedia("(prefers-color-scheme: dark)").matches;
+      root.dataset.theme = dark ? "light" : "dark";
+    });
+  }
+  window.SS = { config: config, themeSwitch: themeSwitch, $: $, trimNum: trimNum, fmtNs: fmtNs, signedMs: signedMs, pct: pct, esc: esc, count: count, api: api, traceLink: traceLink, page: page };
 })();

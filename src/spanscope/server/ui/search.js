@@ -440,12 +440,7 @@
     var resizeTimer = 0;
     window.addEventListener("resize", function () { clearTimeout(resizeTimer); resizeTimer = setTimeout(drawScatter, 100); });
     window.addEventListener("popstate", function () { fromAddress(); });
-    $("theme").addEventListener("click", function () {
-      var root = document.documentElement, dark = root.dataset.theme
-        ? root.dataset.theme === "dark"
-        : window.matchMedia("(prefers-color-scheme: dark)").matches;
-      root.dataset.theme = dark ? "light" : "dark";
-    });
+    window.SS.themeSwitch();
   }
 
   function fromAddress() {
