@@ -13,11 +13,12 @@ from spanscope.analysis.critical_path import critical_path
 from spanscope.analysis.errors import is_error_span
 from spanscope.analysis.profile import build_profile, folded_stacks
 from spanscope.assembly import assemble
-from spanscope.model import Span
+from spanscope.model import Span, Trace
 from spanscope.synthetic import generate_spans
 from spanscope.viz.flamegraph import (
     PAD,
     WIDTH,
+    _pack,
     error_stacks,
     render_aggregate_flamegraph,
     render_flamegraph,
@@ -177,3 +178,45 @@ def test_flamegraphs_render_zoom_and_work_as_images(page, tmp_path):
     )
     assert all(done and w == WIDTH and h > 80 for done, w, h in sizes)
     assert page.errors == []
+
+
+def _chain_and_fan(depth: int, fan: int) -> Trace:
+    """A root with a chain ``depth`` calls deep, then ``fan`` calls all running at once."""
+    spans = [Span("b" * 32, f"{1:016x}", "root", 0, 10 * (depth + fan))]
+    for level in range(1, depth):
+        spans.append(Span("b" * 32, f"{level + 1:016x}", "deep", level, 2 * depth - level,
+                          f"{level:016x}"))  # fmt: skip
+    for index in range(fan):
+        spans.append(Span("b" * 32, f"{depth + index + 1:016x}", "fan", 2 * depth + index,
+                          10 * (depth + fan), f"{1:016x}"))  # fmt: skip
+    (trace,) = assemble(spans)
+    return trace
+
+
+def test_deep_and_wide_traces_pack_row_per_level_and_row_per_parallel_call():
+    """20,000 nested calls and 20,000 parallel ones (a row-by-row packing took minutes on
+    these): the chain takes one row per level, each parallel call a row of its own below the
+    chain's top level, which is free again when they start."""
+    depth, fan = 20_000, 20_000
+    trace = _chain_and_fan(depth, fan)
+    rows = _pack(trace, trace.end_ns)
+    assert rows[f"{1:016x}"] == 0
+    assert [rows[f"{level + 1:016x}"] for level in range(1, depth)] == list(range(1, depth))
+    fan_rows = sorted(rows[f"{depth + index + 1:016x}"] for index in range(fan))
+    assert fan_rows == list(range(1, fan + 1))  # the chain ended before the first one starts
+
+
+def test_first_fit_reuses_rows_freed_before_a_block_starts():
+    """Two calls at once (one with a child) take rows 1 and 2-3; a later call with a child
+    fits in rows 1-2, free again when it starts, rather than below them."""
+    spans = [
+        Span("c" * 32, f"{1:016x}", "root", 0, 100),
+        Span("c" * 32, f"{2:016x}", "a", 0, 10, f"{1:016x}"),
+        Span("c" * 32, f"{3:016x}", "b", 0, 10, f"{1:016x}"),
+        Span("c" * 32, f"{4:016x}", "b-child", 1, 9, f"{3:016x}"),
+        Span("c" * 32, f"{5:016x}", "c", 20, 30, f"{1:016x}"),
+        Span("c" * 32, f"{6:016x}", "c-child", 21, 29, f"{5:016x}"),
+    ]
+    (trace,) = assemble(spans)
+    rows = _pack(trace, trace.end_ns)
+    assert [rows[f"{index:016x}"] for index in range(1, 7)] == [0, 1, 2, 3, 1, 2]

@@ -19,6 +19,8 @@ click-to-zoom, a reset button and a detail line on hover. Colours follow
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -238,25 +240,55 @@ def _place(
     height: dict[str, int],
     offsets: dict[str, int],
 ) -> int:
-    free_at: list[int] = []  # per row below the parent: when it is free again
+    """Place each span's block (its extent, ``height`` rows) at the first offset from the top
+    where that many rows are all free when it starts; return the rows used.
+
+    The blocks come in order of start, so a row freed before one block starts stays free for
+    every later one: blocks in use wait in a heap by the time they end, and rows free again
+    are kept as maximal gaps above ``frontier``, below which every row is free. First fit is
+    then the first gap tall enough, or the frontier: a chain 30,000 deep or 50,000 parallel
+    calls are placed in time proportional to their size (a row-by-row scan took minutes)."""
+    in_use: list[tuple[int, int, int]] = []  # heap of (free again at, first row, rows)
+    gaps: list[tuple[int, int]] = []  # sorted (first row, rows), free, above the frontier
+    frontier = used = 0
     for span in sorted(spans, key=lambda s: extent[s.span_id][0]):
         start, end = extent[span.span_id]
+        while in_use and in_use[0][0] <= start:
+            _, first, count = heapq.heappop(in_use)
+            frontier = _free(gaps, first, count, frontier)
         need = height[span.span_id]
-        offset = 0
-        while True:
-            clash = next(
-                (i for i in range(offset, min(offset + need, len(free_at))) if free_at[i] > start),
-                None,
-            )
-            if clash is None:
+        for index, (first, count) in enumerate(gaps):
+            if count >= need:
+                offset = first
+                if count == need:
+                    del gaps[index]
+                else:
+                    gaps[index] = (first + need, count - need)
                 break
-            offset = clash + 1
-        while len(free_at) < offset + need:
-            free_at.append(0)
-        for i in range(offset, offset + need):
-            free_at[i] = end
+        else:
+            offset = frontier
+            frontier += need
+            used = max(used, frontier)
+        heapq.heappush(in_use, (end, offset, need))
         offsets[span.span_id] = offset
-    return len(free_at)
+    return used
+
+
+def _free(gaps: list[tuple[int, int]], first: int, count: int, frontier: int) -> int:
+    """Rows ``first .. first + count - 1`` are free again: merge them into ``gaps`` (and into
+    the free rows from ``frontier`` down); return the frontier."""
+    index = bisect.bisect_left(gaps, (first, 0))
+    if index and gaps[index - 1][0] + gaps[index - 1][1] == first:  # joins the gap above
+        index -= 1
+        first, count = gaps[index][0], gaps[index][1] + count
+        del gaps[index]
+    if index < len(gaps) and first + count == gaps[index][0]:  # and the one below
+        count += gaps[index][1]
+        del gaps[index]
+    if first + count == frontier:
+        return first
+    gaps.insert(index, (first, count))
+    return frontier
 
 
 # ---- many traces -------------------------------------------------------------------------------
