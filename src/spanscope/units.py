@@ -1,4 +1,5 @@
-"""Durations and sizes as people type them: ``500ms``, ``1.5s``, ``7d``, ``5GB``.
+"""Durations and sizes as people type them: ``500ms``, ``1.5s``, ``7d``, ``5GB``; durations and
+times as people read them (``format_duration``, ``format_time``).
 
 Durations come back in integer nanoseconds (the model's unit), sizes in bytes. A bare number is
 refused for durations (is ``500`` ms or µs?) unless a default unit is given.
@@ -7,6 +8,7 @@ refused for durations (is ``500`` ms or µs?) unless a default unit is given.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 _DURATION_UNITS = {
     "ns": 1,
@@ -67,3 +69,8 @@ def format_duration(ns: int | float) -> str:
         return f"{ns / 1e9:.3g}s"
     minutes, seconds = divmod(round(ns / 1e9), 60)
     return f"{minutes}m{seconds:02d}s"
+
+
+def format_time(ns: int) -> str:
+    """A time in nanoseconds since the epoch, as ISO 8601 in UTC to the millisecond."""
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="milliseconds")

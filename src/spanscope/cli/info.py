@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from datetime import UTC, datetime
 
 import click
 from rich.console import Console
@@ -20,10 +19,7 @@ from spanscope.cli.common import (
     input_options,
     print_warnings,
 )
-
-
-def _iso(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="milliseconds")
+from spanscope.units import format_time
 
 
 @click.command()
@@ -62,8 +58,8 @@ def info(
         "traces": len(traces),
         "spans": len(spans),
         "services": dict(sorted(services.items())),
-        "start": _iso(min(s.start_ns for s in spans)) if spans else None,
-        "end": _iso(max(max(s.end_ns, s.start_ns) for s in spans)) if spans else None,
+        "start": format_time(min(s.start_ns for s in spans)) if spans else None,
+        "end": format_time(max(max(s.end_ns, s.start_ns) for s in spans)) if spans else None,
         "problems": dict(sorted(problems.items())),
         "warnings": [str(w) for w in session.diagnostics.warnings],
     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import UTC, datetime
 
 import click
 import msgspec
@@ -16,10 +15,6 @@ from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
 from spanscope.store import StoreError, TraceQuery, open_store
 
 _KINDS = {kind.name.lower(): kind for kind in SpanKind if kind != SpanKind.UNSPECIFIED}
-
-
-def _iso(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="milliseconds")
 
 
 def _duration(value: str | None, option: str) -> int | None:
@@ -54,7 +49,7 @@ def summarize(spans: list[Span]) -> dict:
         "trace_id": spans[0].trace_id,
         "root_service": root.service_name,
         "root_operation": root.name,
-        "start": _iso(start),
+        "start": units.format_time(start),
         "start_ns": start,
         "duration_ns": end - start,
         "spans": len(spans),
@@ -180,7 +175,7 @@ def _print_spans(spans: list[Span], as_json: bool) -> None:
             span.span_id,
             span.parent_span_id,
             f"{span.service_name}: {span.name}",
-            _iso(span.start_ns),
+            units.format_time(span.start_ns),
             units.format_duration(span.duration_ns),
             span.status_code.name.lower(),
         )

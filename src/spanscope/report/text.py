@@ -3,26 +3,21 @@
 Order: what the data is, what to fix first, anti-patterns, latency per endpoint, where each
 endpoint's time goes (all traces vs the slowest), the slowest traces with their critical path,
 slow spans, errors and where they started, operations, dependencies, problems in the data,
-``--fail-if`` results. Durations are shown with ``spanscope.units.format_duration``; nothing is
+``--fail-if`` results. Durations and times are shown with ``spanscope.units``; nothing is
 computed here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.table import Table
 
 from spanscope.analysis.results import AnalysisReport
-from spanscope.units import format_duration
+from spanscope.units import format_duration, format_time
 
 _MAX_ROWS = 25
-
-
-def _iso(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="milliseconds")
 
 
 def _pct(fraction: float) -> str:
@@ -98,7 +93,7 @@ def _summary(report: AnalysisReport, console: Console) -> None:
     )
     if s.traces:
         console.print(
-            f"time range {_iso(s.start_ns)} .. {_iso(s.end_ns)}; request latency "
+            f"time range {format_time(s.start_ns)} .. {format_time(s.end_ns)}; request latency "
             f"p50 {format_duration(s.latency.p50_ns)}, p99 {format_duration(s.latency.p99_ns)}, "
             f"max {format_duration(s.latency.max_ns)}"
         )
