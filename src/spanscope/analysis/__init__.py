@@ -24,6 +24,8 @@ Times are integer nanoseconds. Modules, one concept each, with their entry point
   -> ``AntiPattern``s;
 - ``filters``: ``TraceFilter`` and ``filter_traces``, which traces to analyse;
 - ``conditions``: ``parse_condition`` and ``evaluate``, the ``--fail-if`` expressions;
+- ``trace_detail``: ``trace_detail(trace, sections, ...)``, what the report says of one slow
+  trace;
 - ``analyze`` / ``results``: ``Analyzer`` (``add(trace)`` one at a time, then ``report()``) or
   ``analyze(traces, options)`` run everything above in one pass and give one
   ``AnalysisReport``; ``AnalysisOptions`` holds the thresholds. ``Analyzer.merge`` adds another

@@ -12,11 +12,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 
-from spanscope.analysis.critical_path import (
-    CriticalSection,
-    critical_path,
-    critical_time_by_span,
-)
+from spanscope.analysis.critical_path import critical_path
 from spanscope.analysis.dependencies import DependencyCollector
 from spanscope.analysis.detectors import AntiPatternCollector, NameStats
 from spanscope.analysis.errors import error_detail, error_ids, message_template, originating_error
@@ -26,7 +22,6 @@ from spanscope.analysis.results import (
     REPORT_VERSION,
     AnalysisOptions,
     AnalysisReport,
-    Contributor,
     DataSummary,
     EndpointProfileSummary,
     EndpointStats,
@@ -34,17 +29,13 @@ from spanscope.analysis.results import (
     ErrorReport,
     OperationErrors,
     OperationStats,
-    PathStep,
     ProblemCount,
     SlowSpan,
     SlowSpans,
-    SpanTime,
-    TraceDetail,
 )
-from spanscope.analysis.self_time import self_times, span_self_time
+from spanscope.analysis.self_time import span_self_time
+from spanscope.analysis.trace_detail import trace_detail
 from spanscope.model import Trace
-
-MAX_PATH_STEPS = 200
 
 
 class _Operation:
@@ -90,54 +81,6 @@ class _ProblemTally:
 
 def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
-
-
-def _detail(trace: Trace, sections: list[CriticalSection], failed: bool, top: int) -> TraceDetail:
-    root = trace.root
-    by_id = trace.by_id
-    per_frame: dict[tuple[str, str], int] = {}
-    for section in sections:
-        span = by_id[section.span_id]
-        key = (span.service_name, span.name)
-        per_frame[key] = per_frame.get(key, 0) + section.end_ns - section.start_ns
-    duration = root.duration_ns
-    contributors = [
-        Contributor(service, operation, ns, _rate(ns, duration))
-        for (service, operation), ns in sorted(per_frame.items(), key=lambda kv: -kv[1])[:top]
-    ]
-    steps = [
-        PathStep(
-            s.span_id, by_id[s.span_id].service_name, by_id[s.span_id].name, s.start_ns, s.end_ns
-        )
-        for s in sections[:MAX_PATH_STEPS]
-    ]
-    own = self_times(trace)
-    critical = critical_time_by_span(sections)
-    busiest = sorted(trace.spans, key=lambda s: (-own[s.span_id], s.start_ns))[:top]
-    top_self = [
-        SpanTime(
-            s.span_id,
-            s.service_name,
-            s.name,
-            s.duration_ns,
-            own[s.span_id],
-            critical.get(s.span_id, 0),
-        )
-        for s in busiest
-    ]
-    return TraceDetail(
-        trace.trace_id,
-        root.service_name,
-        root.name,
-        root.start_ns,
-        duration,
-        len(trace.spans),
-        failed,
-        contributors,
-        steps,
-        len(sections) > MAX_PATH_STEPS,
-        top_self,
-    )
 
 
 class Analyzer:
@@ -470,7 +413,7 @@ class Analyzer:
                 [item for _, _, item in sorted(self._slow, reverse=True)],
             ),
             slowest_traces=[
-                _detail(trace, critical_path(trace, strict=options.jaeger_strict), failed, top)
+                trace_detail(trace, critical_path(trace, strict=options.jaeger_strict), failed, top)
                 for _, _, trace, failed in sorted(
                     self._slowest, key=lambda item: item[:2], reverse=True
                 )
