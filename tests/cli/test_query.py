@@ -85,6 +85,21 @@ def test_bad_input_gets_clear_messages(db, tmp_path):
     assert result.exit_code == 1 and "no such store" in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["query", "--since", "soon"], "Invalid value for '--since': invalid duration 'soon'"),
+        (["serve", "--retention", "7"], "Invalid value for '--retention': invalid duration '7'"),
+        (["serve", "--max-body", "huge"], "Invalid value for '--max-body': invalid size 'huge'"),
+    ],
+)
+def test_durations_and_sizes_are_checked_before_anything_runs(tmp_path, args, message):
+    # The store's path does not exist: a bad option is reported before any store is opened.
+    result = CliRunner().invoke(main, [*args, "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "none.duckdb").exists()
+
+
 def test_store_held_by_a_writer_says_what_to_do(tmp_path):
     path = tmp_path / "busy.duckdb"
     holder = subprocess.Popen(

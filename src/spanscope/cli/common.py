@@ -1,7 +1,7 @@
 """Shared pieces of the commands: reading several inputs with progress and clear errors, the
-options that mean the same in every command that reads trace files (``input_files``,
-``input_options``), and writing spans to a file or standard output (``output_format``,
-``write_output``).
+options that mean the same in every command (``input_files``, ``input_options``, the option
+types ``DurationParam`` and ``SizeParam``), and writing spans to a file or standard output
+(``output_format``, ``write_output``).
 
 ``stderr`` (a rich ``Console``) is made on first use: a command that prints nothing to it, such
 as ``analyze --json`` on good input, never imports rich.
@@ -25,6 +25,7 @@ from spanscope.errors import Diagnostic, Diagnostics, InputError
 from spanscope.formats import ALIASES, FORMATS, Format, read_spans, resolve_format, write_spans
 from spanscope.formats.source import expand_sources
 from spanscope.model import Span
+from spanscope.units import parse_duration, parse_size
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -62,6 +63,34 @@ def input_options(*, skew: bool) -> Callable[[_Command], _Command]:
         return command
 
     return decorate
+
+
+class DurationParam(click.ParamType):
+    """A duration as people type it (``500ms``, ``1.5s``, ``7d``; ``spanscope.units``), in ns."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class SizeParam(click.ParamType):
+    """A size as people type it (``32MB``, ``5GB``; ``spanscope.units``), in bytes."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 # What ``--to`` may name where a command writes spans: the writable formats and their aliases.

@@ -10,6 +10,7 @@ import click
 import msgspec
 
 from spanscope.cli.common import (
+    DurationParam,
     InputFailure,
     ReadSession,
     error_console,
@@ -17,7 +18,6 @@ from spanscope.cli.common import (
     input_options,
     print_warnings,
 )
-from spanscope.units import parse_duration
 
 if TYPE_CHECKING:
     from spanscope.compare import ReportDiff
@@ -124,6 +124,7 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
 )
 @click.option(
     "--ignore-below",
+    type=DurationParam(),
     default="1ms",
     show_default=True,
     metavar="DURATION",
@@ -149,7 +150,7 @@ def diff(
     fail_if_slower: str | None,
     percentile: str,
     fail_if_errors_rise: str | None,
-    ignore_below: str,
+    ignore_below: int,
     format_: str | None,
     strict: bool,
     no_adjust_skew: bool,
@@ -182,10 +183,6 @@ def diff(
     errors_rise = (
         _percent(fail_if_errors_rise, "--fail-if-errors-rise") if fail_if_errors_rise else None
     )
-    try:
-        ignore_ns = parse_duration(ignore_below)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--ignore-below") from None
     from spanscope.compare import compare
 
     if jobs == 0:
@@ -207,7 +204,7 @@ def diff(
         print_diff(result, top=top)
     for session in sessions:
         fail_on_input_errors(session)
-    tripped = _gates(result, slower, errors_rise, percentile, ignore_ns)
+    tripped = _gates(result, slower, errors_rise, percentile, ignore_below)
     for message in tripped:
         error_console().print(f"[red]regression:[/] {message}", soft_wrap=True)
     if tripped:

@@ -11,21 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from spanscope import units
+from spanscope.cli.common import DurationParam
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
 from spanscope.store import StoreError, TraceQuery, open_store
 
 _KINDS = {kind.name.lower(): kind for kind in SpanKind if kind != SpanKind.UNSPECIFIED}
-
-
-def _duration(value: str | None, option: str) -> int | None:
-    return None if value is None else _nanoseconds(value, option)
-
-
-def _nanoseconds(value: str, option: str) -> int:
-    try:
-        return units.parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
 
 
 def _tags(values: tuple[str, ...]) -> dict[str, str]:
@@ -69,9 +59,9 @@ def summarize(spans: list[Span]) -> dict:
 @click.option("--operation", default=None, help="...and has this name.")
 @click.option("--kind", type=click.Choice(sorted(_KINDS)), default=None, help="...this kind.")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="...has this tag.")
-@click.option("--min-duration", default=None, help="...lasts at least this, e.g. 500ms.")
-@click.option("--max-duration", default=None, help="...lasts at most this, e.g. 2s.")
-@click.option("--since", default=None, help="...started within this long ago, e.g. 1h.")
+@click.option("--min-duration", type=DurationParam(), help="...lasts at least this, e.g. 500ms.")
+@click.option("--max-duration", type=DurationParam(), help="...lasts at most this, e.g. 2s.")
+@click.option("--since", type=DurationParam(), help="...started within this long ago, e.g. 1h.")
 @click.option(
     "--limit",
     default=20,
@@ -87,9 +77,9 @@ def query(
     operation: str | None,
     kind: str | None,
     tags: tuple[str, ...],
-    min_duration: str | None,
-    max_duration: str | None,
-    since: str | None,
+    min_duration: int | None,
+    max_duration: int | None,
+    since: int | None,
     limit: int,
     trace_id: str | None,
     as_json: bool,
@@ -112,9 +102,9 @@ def query(
         operation=operation,
         span_kind=_KINDS[kind] if kind else None,
         tags=_tags(tags),
-        start_time_min=time.time_ns() - _nanoseconds(since, "--since") if since else None,
-        duration_min=_duration(min_duration, "--min-duration"),
-        duration_max=_duration(max_duration, "--max-duration"),
+        start_time_min=time.time_ns() - since if since is not None else None,
+        duration_min=min_duration,
+        duration_max=max_duration,
         num_traces=limit,
     )
     try:

@@ -9,20 +9,11 @@ import signal
 
 import click
 
-from spanscope.cli.common import stderr
+from spanscope.cli.common import DurationParam, SizeParam, stderr
 from spanscope.store import StoreError, open_store
-from spanscope.units import format_duration, parse_duration, parse_size
+from spanscope.units import format_duration
 
 _RETENTION_EVERY_SECONDS = 60
-
-
-def _parse(parser, value: str | None, option: str):
-    if value is None:
-        return None
-    try:
-        return parser(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
 
 
 @click.command()
@@ -43,15 +34,19 @@ def _parse(parser, value: str | None, option: str):
 @click.option("--otlp-http-port", default=4318, show_default=True, help="OTLP/HTTP (0 = off).")
 @click.option("--zipkin-port", default=9411, show_default=True, help="Zipkin (0 = off).")
 @click.option("--ui-port", default=16686, show_default=True, help="UI and query API.")
-@click.option("--retention", default=None, help="Delete traces older than this, e.g. 7d.")
-@click.option("--max-db-size", default=None, help="Delete the oldest traces past this, e.g. 5GB.")
+@click.option("--retention", type=DurationParam(), help="Delete traces older than this, e.g. 7d.")
+@click.option(
+    "--max-db-size", type=SizeParam(), help="Delete the oldest traces past this, e.g. 5GB."
+)
 @click.option(
     "--queue-spans",
     default=200_000,
     show_default=True,
     help="Spans that may wait for the writer before receivers answer 429/RESOURCE_EXHAUSTED.",
 )
-@click.option("--max-body", default="32MB", show_default=True, help="Largest request body.")
+@click.option(
+    "--max-body", type=SizeParam(), default="32MB", show_default=True, help="Largest request body."
+)
 @click.option(
     "--tail-sample",
     "tail_policies",
@@ -62,6 +57,7 @@ def _parse(parser, value: str | None, option: str):
 )
 @click.option(
     "--decision-wait",
+    type=DurationParam(),
     default="10s",
     show_default=True,
     help="With --tail-sample: how long a trace's spans wait for the rest before the decision.",
@@ -74,12 +70,12 @@ def serve(
     otlp_http_port: int,
     zipkin_port: int,
     ui_port: int,
-    retention: str | None,
-    max_db_size: str | None,
+    retention: int | None,
+    max_db_size: int | None,
     queue_spans: int,
-    max_body: str,
+    max_body: int,
     tail_policies: tuple[str, ...],
-    decision_wait: str,
+    decision_wait: int,
     verbose: bool,
 ) -> None:
     """Receive traces (OTLP gRPC and HTTP, Zipkin) into a DuckDB store and serve the Jaeger
@@ -113,15 +109,13 @@ def serve(
     from spanscope.server.pages import Pages
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
-    max_age_ns = _parse(parse_duration, retention, "--retention")
-    max_bytes = _parse(parse_size, max_db_size, "--max-db-size")
     config = ServerConfig(
         host=host,
         otlp_grpc_port=otlp_grpc_port or None,
         otlp_http_port=otlp_http_port or None,
         zipkin_port=zipkin_port or None,
         ui_port=ui_port or None,
-        max_body_bytes=_parse(parse_size, max_body, "--max-body"),
+        max_body_bytes=max_body,
         queue_spans=queue_spans,
     )
     try:
@@ -136,8 +130,7 @@ def serve(
             policies = PolicySet.parse(tail_policies)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--tail-sample") from None
-        wait_ns = _parse(parse_duration, decision_wait, "--decision-wait")
-        sampler = TailSampler(policies, decision_wait_ns=wait_ns)
+        sampler = TailSampler(policies, decision_wait_ns=decision_wait)
     try:
         store = open_store(db)
     except StoreError as exc:
@@ -154,7 +147,7 @@ def serve(
             sampler=sampler,
         )
         tune_process_for_serving()
-        run_serving(_run(server, store, max_age_ns, max_bytes))
+        run_serving(_run(server, store, retention, max_db_size))
     except OSError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
