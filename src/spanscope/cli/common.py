@@ -1,6 +1,6 @@
 """Shared pieces of the commands: reading several inputs with progress and clear errors, the
 options that mean the same in every command (``input_files``, ``input_options``, the option
-types ``DurationParam`` and ``SizeParam``), and writing spans to a file or standard output
+types ``DURATION`` and ``SIZE``), and writing spans to a file or standard output
 (``output_format``, ``write_output``).
 
 ``stderr`` (a rich ``Console``) is made on first use: a command that prints nothing to it, such
@@ -65,32 +65,25 @@ def input_options(*, skew: bool) -> Callable[[_Command], _Command]:
     return decorate
 
 
-class DurationParam(click.ParamType):
-    """A duration as people type it (``500ms``, ``1.5s``, ``7d``; ``spanscope.units``), in ns."""
+class UnitParam(click.ParamType):
+    """An option's value as people type it with a unit, parsed by ``parse`` (a ``ValueError``
+    is the usage error that names the option)."""
 
-    name = "duration"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-class SizeParam(click.ParamType):
-    """A size as people type it (``32MB``, ``5GB``; ``spanscope.units``), in bytes."""
-
-    name = "size"
+    def __init__(self, name: str, parse: Callable[[str], int]) -> None:
+        self.name = name
+        self.parse = parse
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
         try:
-            return parse_size(value)
+            return self.parse(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+
+
+DURATION = UnitParam("duration", parse_duration)  # 500ms, 1.5s, 7d (spanscope.units): ns
+SIZE = UnitParam("size", parse_size)  # 32MB, 5GB: bytes
 
 
 # What ``--to`` may name where a command writes spans: the writable formats and their aliases.

@@ -10,7 +10,7 @@ import click
 import msgspec
 
 from spanscope.cli.common import (
-    DurationParam,
+    DURATION,
     InputFailure,
     ReadSession,
     error_console,
@@ -124,7 +124,7 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
 )
 @click.option(
     "--ignore-below",
-    type=DurationParam(),
+    type=DURATION,
     default="1ms",
     show_default=True,
     metavar="DURATION",

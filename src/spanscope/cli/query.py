@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from spanscope import units
-from spanscope.cli.common import DurationParam
+from spanscope.cli.common import DURATION
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
 from spanscope.store import StoreError, TraceQuery, open_store
 
@@ -59,9 +59,9 @@ def summarize(spans: list[Span]) -> dict:
 @click.option("--operation", default=None, help="...and has this name.")
 @click.option("--kind", type=click.Choice(sorted(_KINDS)), default=None, help="...this kind.")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="...has this tag.")
-@click.option("--min-duration", type=DurationParam(), help="...lasts at least this, e.g. 500ms.")
-@click.option("--max-duration", type=DurationParam(), help="...lasts at most this, e.g. 2s.")
-@click.option("--since", type=DurationParam(), help="...started within this long ago, e.g. 1h.")
+@click.option("--min-duration", type=DURATION, help="...lasts at least this, e.g. 500ms.")
+@click.option("--max-duration", type=DURATION, help="...lasts at most this, e.g. 2s.")
+@click.option("--since", type=DURATION, help="...started within this long ago, e.g. 1h.")
 @click.option(
     "--limit",
     default=20,

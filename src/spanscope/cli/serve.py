@@ -9,7 +9,7 @@ import signal
 
 import click
 
-from spanscope.cli.common import DurationParam, SizeParam, stderr
+from spanscope.cli.common import DURATION, SIZE, stderr
 from spanscope.store import StoreError, open_store
 from spanscope.units import format_duration
 
@@ -34,10 +34,8 @@ _RETENTION_EVERY_SECONDS = 60
 @click.option("--otlp-http-port", default=4318, show_default=True, help="OTLP/HTTP (0 = off).")
 @click.option("--zipkin-port", default=9411, show_default=True, help="Zipkin (0 = off).")
 @click.option("--ui-port", default=16686, show_default=True, help="UI and query API.")
-@click.option("--retention", type=DurationParam(), help="Delete traces older than this, e.g. 7d.")
-@click.option(
-    "--max-db-size", type=SizeParam(), help="Delete the oldest traces past this, e.g. 5GB."
-)
+@click.option("--retention", type=DURATION, help="Delete traces older than this, e.g. 7d.")
+@click.option("--max-db-size", type=SIZE, help="Delete the oldest traces past this, e.g. 5GB.")
 @click.option(
     "--queue-spans",
     default=200_000,
@@ -45,7 +43,7 @@ _RETENTION_EVERY_SECONDS = 60
     help="Spans that may wait for the writer before receivers answer 429/RESOURCE_EXHAUSTED.",
 )
 @click.option(
-    "--max-body", type=SizeParam(), default="32MB", show_default=True, help="Largest request body."
+    "--max-body", type=SIZE, default="32MB", show_default=True, help="Largest request body."
 )
 @click.option(
     "--tail-sample",
@@ -57,7 +55,7 @@ _RETENTION_EVERY_SECONDS = 60
 )
 @click.option(
     "--decision-wait",
-    type=DurationParam(),
+    type=DURATION,
     default="10s",
     show_default=True,
     help="With --tail-sample: how long a trace's spans wait for the rest before the decision.",
