@@ -127,7 +127,6 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
     type=DURATION,
     default="1ms",
     show_default=True,
-    metavar="DURATION",
     help="--fail-if-slower ignores endpoints whose percentile moved less than this.",
 )
 @input_options(skew=True)
