@@ -382,6 +382,7 @@ def test_error_pages_are_html_and_apis_keep_their_errors(server) -> None:
         ("/no/such/page", 404),
         ("/services?lookback=soon", 400),
         ("/services?limit=0", 400),
+        ("/services?limit=\u00b2", 400),  # a digit to str.isdigit, not to int
     ):
         response = httpx.get(running.ui + path)
         assert response.status_code == status, path

@@ -50,7 +50,7 @@ def _send(client: httpx.Client, url: str, body: bytes, content_type: str, retrie
             if response.status_code not in (429, 502, 503, 504):
                 return error  # permanent: retrying the same payload fails again
             retry_after = response.headers.get("Retry-After", "")
-            if retry_after.isdigit():
+            if retry_after.isdecimal():
                 delay = max(delay, float(retry_after))
         if attempt < retries:
             time.sleep(delay)

@@ -126,13 +126,21 @@ def micros_param(params: Mapping[str, str], name: str) -> int | None:
     return int(value) * 1000
 
 
+def trace_id_param(request: Request) -> str:
+    """The route's ``{trace_id}``, normalized; a ``QueryError`` when it is not a trace id."""
+    try:
+        return normalize_trace_id(request.path_params["trace_id"])
+    except InvalidIdError as exc:
+        raise QueryError(str(exc)) from None
+
+
 def parse_trace_query(request: Request) -> TraceQuery:
     params = request.query_params
     service = params.get("service") or None
     if service is None:
         raise QueryError("parameter 'service' is required")
     limit_text = params.get("limit") or str(_DEFAULT_LIMIT)
-    if not limit_text.isdigit() or not 0 < int(limit_text) <= _MAX_LIMIT:
+    if not limit_text.isdecimal() or not 0 < int(limit_text) <= _MAX_LIMIT:
         raise QueryError(f"bad 'limit' {limit_text!r}: expected 1..{_MAX_LIMIT}")
     end = micros_param(params, "end") or time.time_ns()
     start = micros_param(params, "start")
@@ -223,11 +231,7 @@ class JaegerApi:
 
     async def get_trace(self, request: Request) -> JSONResponse:
         async def handle() -> JSONResponse:
-            raw = request.path_params["trace_id"]
-            try:
-                trace_id = normalize_trace_id(raw)
-            except InvalidIdError as exc:
-                raise QueryError(str(exc)) from None
+            trace_id = trace_id_param(request)
             spans = await run_in_threadpool(self.store.get_trace, trace_id)
             if not spans:
                 raise QueryError("trace not found", status=404)
@@ -240,7 +244,7 @@ class JaegerApi:
             params = request.query_params
             end_ms = params.get("endTs") or str(time.time_ns() // 10**6)
             lookback_ms = params.get("lookback") or str(24 * 3600 * 1000)
-            if not end_ms.isdigit() or not lookback_ms.isdigit():
+            if not end_ms.isdecimal() or not lookback_ms.isdecimal():
                 raise QueryError("'endTs' and 'lookback' are milliseconds")
             links = await run_in_threadpool(
                 self.store.dependencies, int(end_ms) * 10**6, int(lookback_ms) * 10**6

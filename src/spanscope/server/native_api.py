@@ -28,11 +28,11 @@ from spanscope.analysis.critical_path import critical_path
 from spanscope.analysis.self_time import self_times
 from spanscope.assembly import build_trace
 from spanscope.formats import FORMATS, encode_spans, resolve_format
-from spanscope.model import InvalidIdError, Span, normalize_trace_id
+from spanscope.model import Span
 from spanscope.report import encode_report
 from spanscope.server.api_errors import json_errors
 from spanscope.server.insight_api import InsightApi, search_traces
-from spanscope.server.jaeger_api import QueryError, parse_trace_query
+from spanscope.server.jaeger_api import QueryError, parse_trace_query, trace_id_param
 
 _MEDIA = {
     "otlp-json": "application/json",
@@ -52,13 +52,6 @@ def _format(request: Request) -> str:
         raise QueryError(str(exc)) from None
 
 
-def _trace_id(request: Request) -> str:
-    try:
-        return normalize_trace_id(request.path_params["trace_id"])
-    except InvalidIdError as exc:
-        raise QueryError(str(exc)) from None
-
-
 class NativeApi:
     def __init__(self, store) -> None:
         self.store = store
@@ -74,7 +67,7 @@ class NativeApi:
         ]
 
     async def _trace_spans(self, request: Request) -> tuple[str, list[Span]]:
-        trace_id = _trace_id(request)
+        trace_id = trace_id_param(request)
         spans = await run_in_threadpool(self.store.get_trace, trace_id)
         if not spans:
             raise QueryError(f"trace {trace_id} not found", status=404)

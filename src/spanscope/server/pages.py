@@ -309,7 +309,7 @@ class Pages:
         except ValueError as exc:
             return error_page(400, "Bad time window", f"lookback={lookback_text!r}: {exc}")
         limit_text = request.query_params.get("limit") or str(self.max_map_traces)
-        if not limit_text.isdigit() or not 0 < int(limit_text) <= MAX_MAP_TRACES:
+        if not limit_text.isdecimal() or not 0 < int(limit_text) <= MAX_MAP_TRACES:
             return error_page(
                 400, "Bad limit", f"limit={limit_text!r}: expected a number 1..{MAX_MAP_TRACES}"
             )
