@@ -5,18 +5,24 @@
 that decoder is not built, is switched off (``SPANSCOPE_NO_NATIVE=1``), or gives up on this
 message. Giving up is how one semantics is kept with two engines: the C decoder first checks the
 whole message and declines anything the upb path would reject or warn about, or that it is not
-sure to read the same way (see the C file's header), so the caller then reads it with upb and
+sure to read the same way (see ``module.c``'s header), so the caller then reads it with upb and
 errors and warnings are the upb path's. The markers ``model_span`` takes out (``shared``,
 FOLLOWS_FROM links) are taken out the same way, the latter by ``split_follows_from`` itself.
 Spans the C decoder yields equal the upb path's, attribute by attribute, and share resource and
 scope attribute dicts the same way (cached by their bytes as received, where upb re-serializes
 them: the same thing for any encoder that writes equal resources equally).
 
-For the ingest path the same C file also writes a message's spans straight into the store's
+For the ingest path the same extension also writes a message's spans straight into the store's
 Arrow column buffers, without model spans: ``scan`` (check and count, without the GIL) and
 ``ColumnsBuilder``/``native_columns`` (fill, without the GIL); a span it cannot write exactly
 as ``spanscope.store.columns.encode_batch`` would comes back as a model ``Span`` instead
-(contract in the C file; Arrow wrapping in ``spanscope.store.otlp_columns``).
+(contract in ``module.c``; Arrow wrapping in ``spanscope.store.otlp_columns``).
+
+The extension is one module built from the files of ``_otlp_native_src/`` (layout in
+``module.c``'s header): the wire format and the OTLP messages' fields are read by code both
+halves share (``wire.h``, ``fields.h``); the span decoder (``decode_*``, ``spans_object.c``) and
+the column filler (``json_text``, ``fill_columns``, ``columns_object.c``) differ only in what
+they make of those fields. Its Python interface is typed in ``_otlp_native.pyi``.
 
 The C decoder is told at import which fields the installed ``opentelemetry-proto`` schema has,
 so a field added by a newer schema makes it give up rather than silently skip a field upb reads.
@@ -38,7 +44,7 @@ from spanscope.model import Event, Link, Span, SpanKind, StatusCode
 try:
     from spanscope.formats import _otlp_native
 except ImportError:  # built without a C compiler: the upb path reads everything
-    _otlp_native = None
+    _otlp_native = None  # type: ignore[assignment]
 
 DISABLE_VARIABLE = "SPANSCOPE_NO_NATIVE"
 
@@ -139,10 +145,11 @@ class ColumnsBuilder:
         return self._columns.spans
 
     def finish(self) -> NativeColumns:
-        *counts, buffers, operations, odd = self._columns.finish()
-        return NativeColumns(
-            *counts, dict(zip(_otlp_native.COLUMN_BUFFERS, buffers, strict=True)), operations, odd
+        rows, events, links, resources, scopes, ranges, buffers, operations, odd = (
+            self._columns.finish()
         )
+        named: dict[str, object] = dict(zip(_otlp_native.COLUMN_BUFFERS, buffers, strict=True))
+        return NativeColumns(rows, events, links, resources, scopes, ranges, named, operations, odd)
 
 
 def native_columns(bodies: Sequence[bytes]) -> NativeColumns:
