@@ -28,7 +28,7 @@ import base64
 import binascii
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 import msgspec
 
@@ -121,6 +121,22 @@ class _Split:
         self.others.append(builder)
         return builder
 
+    def two_sides(
+        self, sender: Endpoint, receiver: Endpoint, sender_kind: str, receiver_kind: str
+    ) -> tuple[_Builder, _Builder]:
+        """The builders of the two sides of one v1 span (client and server, producer and
+        consumer), the receiving side ``shared``. Sides in one service need a span each (the
+        receiver's a fork, both kinds set); sides in two services each have their endpoint's."""
+        first = self.for_endpoint(sender)
+        if _service(sender) == _service(receiver):
+            first.kind = sender_kind
+            second = self.fork(receiver)
+            second.kind = receiver_kind
+        else:
+            second = self.for_endpoint(receiver)
+        second.shared = True
+        return first, second
+
     def time_from(self, begin: tuple[int, Endpoint], end: tuple[int, Endpoint] | None) -> None:
         builder = self.for_endpoint(begin[1])
         if self.ts and self.dur:
@@ -130,7 +146,7 @@ class _Split:
             if end is not None:
                 builder.duration = end[0] - begin[0]
 
-    def ends_at_duration(self, end: tuple[int, Endpoint] | None) -> bool:
+    def ends_at_duration(self, end: tuple[int, Endpoint] | None) -> TypeGuard[tuple[int, Endpoint]]:
         return end is not None and bool(self.ts and self.dur) and self.ts + self.dur == end[0]
 
     def annotations(self) -> None:
@@ -148,20 +164,13 @@ class _Split:
                 builder.notes.append(Annotation(annotation.timestamp, value))
         cs, sr, ss, cr = (core.get(v) for v in ("cs", "sr", "ss", "cr"))
         if cs is None and self.ends_at_duration(cr):
-            cs = core["cs"] = (self.ts, cr[1])  # type: ignore[index]
+            cs = core["cs"] = (self.ts, cr[1])
         if sr is None and self.ends_at_duration(ss):
-            sr = core["sr"] = (self.ts, ss[1])  # type: ignore[index]
+            sr = core["sr"] = (self.ts, ss[1])
         if cs is not None and sr is not None:
             # both sides in one span: the client owns the span's times, the server is shared
             self.time_from(cs, cr)
-            client = self.for_endpoint(cs[1])
-            if _service(cs[1]) == _service(sr[1]):
-                client.kind = "CLIENT"
-                server = self.fork(sr[1])
-                server.kind = "SERVER"
-            else:
-                server = self.for_endpoint(sr[1])
-            server.shared = True
+            client, server = self.two_sides(cs[1], sr[1], "CLIENT", "SERVER")
             server.timestamp = sr[0]
             if ss is not None:
                 server.duration = ss[0] - sr[0]
@@ -195,14 +204,7 @@ class _Split:
     def messaging(self) -> None:
         ms, mr, ws, wr = (self.core.get(v) for v in ("ms", "mr", "ws", "wr"))
         if ms is not None and mr is not None:
-            producer = self.for_endpoint(ms[1])
-            if _service(ms[1]) == _service(mr[1]):
-                producer.kind = "PRODUCER"
-                consumer = self.fork(mr[1])
-                consumer.kind = "CONSUMER"
-            else:
-                consumer = self.for_endpoint(mr[1])
-            consumer.shared = True
+            producer, consumer = self.two_sides(ms[1], mr[1], "PRODUCER", "CONSUMER")
             if wr is not None:
                 consumer.timestamp, consumer.duration = wr[0], mr[0] - wr[0]
             else:
