@@ -59,32 +59,30 @@ def _both(span):
     return (span.service_name, span.name)
 
 
-def test_normal_trace_by_service():
-    table = _table("testTraceNormal", _service)
-    assert table["api-gateway"] == {
-        "count": 2, "total": 7.4, "min": 2.5, "max": 4.9,
-        "selfTotal": 3.16, "selfMin": 0.76, "selfMax": 2.4, "percent": 64.52,
-    }  # fmt: skip
-    assert table["customers-service"] == {
-        "count": 3, "total": 1.81, "min": 0.02, "max": 1.74,
-        "selfTotal": 1.74, "selfMin": 0.02, "selfMax": 1.67, "percent": 35.48,
-    }  # fmt: skip
+# jaeger-ui's table columns, in its order.
+_COLUMNS = ("count", "total", "min", "max", "selfTotal", "selfMin", "selfMax", "percent")
 
 
-def test_normal_trace_by_operation():
-    table = _table("testTraceNormal", _operation)
-    assert table["GET /api/customer/owners/8/pets/10"] == {
-        "count": 1, "total": 4.9, "min": 4.9, "max": 4.9,
-        "selfTotal": 2.4, "selfMin": 2.4, "selfMax": 2.4, "percent": 49.02,
-    }  # fmt: skip
-    assert table["GET /owners/8/pets/10"] == {
-        "count": 2, "total": 4.24, "min": 1.74, "max": 2.5,
-        "selfTotal": 2.43, "selfMin": 0.76, "selfMax": 1.67, "percent": 49.49,
-    }  # fmt: skip
-    assert table["HikariProxyPreparedStatement.executeQuery"] == {
-        "count": 2, "total": 0.07, "min": 0.02, "max": 0.05,
-        "selfTotal": 0.07, "selfMin": 0.02, "selfMax": 0.05, "percent": 1.49,
-    }  # fmt: skip
+@pytest.mark.parametrize(
+    ("key", "row", "values"),
+    [
+        (_service, "api-gateway", (2, 7.4, 2.5, 4.9, 3.16, 0.76, 2.4, 64.52)),
+        (_service, "customers-service", (3, 1.81, 0.02, 1.74, 1.74, 0.02, 1.67, 35.48)),
+        (
+            _operation,
+            "GET /api/customer/owners/8/pets/10",
+            (1, 4.9, 4.9, 4.9, 2.4, 2.4, 2.4, 49.02),
+        ),
+        (_operation, "GET /owners/8/pets/10", (2, 4.24, 1.74, 2.5, 2.43, 0.76, 1.67, 49.49)),
+        (
+            _operation,
+            "HikariProxyPreparedStatement.executeQuery",
+            (2, 0.07, 0.02, 0.05, 0.07, 0.02, 0.05, 1.49),
+        ),
+    ],
+)
+def test_normal_trace_rows(key, row: str, values: tuple) -> None:
+    assert _table("testTraceNormal", key)[row] == dict(zip(_COLUMNS, values, strict=True))
 
 
 def test_normal_trace_by_service_and_operation():
