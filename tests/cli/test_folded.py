@@ -217,3 +217,31 @@ def test_a_big_jaeger_file_is_projected_too(monkeypatch: pytest.MonkeyPatch) -> 
     )
     same_as_full(str(FIXTURES / name), "--jobs", "1")
     assert projected and projected[0] > 1024
+
+
+@pytest.mark.parametrize("cardinality_min", ["20", "41"])
+def test_names_with_ids_fold_alike_in_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cardinality_min: str
+) -> None:
+    """40 requests named GET /users/<id>, one Jaeger file each, read by two workers: both
+    paths count them as one endpoint (or 40 with the threshold past them)."""
+    from spanscope.model import Span, SpanKind
+
+    monkeypatch.setattr(folded, "PROFILE_MIN_BYTES", 0)
+    monkeypatch.setattr(folded, "PROFILE_MIN_SHARD_BYTES", 1)
+    for index in range(40):
+        trace_id = f"{index + 1:032x}"
+        spans = [
+            Span(trace_id, f"{1:016x}", f"GET /users/{index}", 1_000, 9_000 + index,
+                 kind=SpanKind.SERVER, service_name="api"),
+            Span(trace_id, f"{2:016x}", f"SELECT user {index}", 2_000, 5_000, f"{1:016x}",
+                 kind=SpanKind.CLIENT, service_name="api"),
+        ]  # fmt: skip
+        with open(tmp_path / f"{index:03}.json", "wb") as out:
+            write_spans(spans, out, "jaeger-json")
+    stacks = same_as_full(str(tmp_path), "--jobs", "2", "--cardinality-min", cardinality_min)
+    roots = [line for line in stacks.splitlines() if ";" not in line]
+    if cardinality_min == "20":
+        assert [line.rpartition(" ")[0] for line in roots] == ["api:GET /users/<num>"]
+    else:
+        assert len(roots) == 40 and "<num>" not in stacks

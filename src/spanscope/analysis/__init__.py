@@ -9,6 +9,8 @@ Times are integer nanoseconds. Modules, one concept each, with their entry point
   ``critical_time(trace)`` gives those sums without the sections, from the one walk
   (``charge_critical_time``) that also charges call-path stacks for the profile;
 - ``stacks``: ``CallStacks``, call-path stacks of ``service:operation`` frames as numbers;
+- ``name_folding``: ``NameFolding``, span names with ids in them (``GET /users/12345``) counted
+  as one endpoint or operation named by their template, once enough of them share it;
 - ``self_time``: ``self_times(trace)``, ``self_time_by_operation(traces)``, exclusive time per
   span and per service/operation (Jaeger's statistics);
 - ``errors``: ``is_error_span``, ``originating_error(trace)`` (where a trace's failure started),

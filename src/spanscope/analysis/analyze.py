@@ -16,6 +16,7 @@ from spanscope.analysis.critical_path import critical_path
 from spanscope.analysis.dependencies import DependencyCollector
 from spanscope.analysis.detectors import AntiPatternCollector, NameStats
 from spanscope.analysis.errors import error_detail, error_ids, message_template, originating_error
+from spanscope.analysis.name_folding import fold_table
 from spanscope.analysis.percentiles import LatencyDigest
 from spanscope.analysis.profile import Profile, ProfileCollector, fix_first
 from spanscope.analysis.results import (
@@ -83,6 +84,45 @@ def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
+# Adding up the statistics of names that fold together (``fold_table``): a copy of the first,
+# then the others added to it.
+def _copy_endpoint(entry: list) -> list:
+    digest = LatencyDigest()
+    digest.merge(entry[0])
+    return [digest, entry[1]]
+
+
+def _add_endpoint(into: list, entry: list) -> None:
+    into[0].merge(entry[0])
+    into[1] += entry[1]
+
+
+def _copy_operation(stats: _Operation) -> _Operation:
+    copy = _Operation(stats.example)
+    _add_operation(copy, stats)
+    return copy
+
+
+def _add_operation(into: _Operation, stats: _Operation) -> None:
+    into.digest.merge(stats.digest)
+    into.self_ns += stats.self_ns
+    into.critical += stats.critical
+    into.errors += stats.errors
+    into.duration += stats.duration
+    into.traces += stats.traces  # a trace with two such names counts twice (not reported)
+
+
+def _copy_group(group: _ErrorGroup) -> _ErrorGroup:
+    copy = _ErrorGroup(group.example)
+    _add_group(copy, group)
+    return copy
+
+
+def _add_group(into: _ErrorGroup, group: _ErrorGroup) -> None:
+    into.traces += group.traces
+    into.failed += group.failed
+
+
 class Analyzer:
     """Collects one trace at a time (``add``); ``report()`` builds the ``AnalysisReport``."""
 
@@ -107,7 +147,9 @@ class Analyzer:
         self._groups: dict[tuple[str, str, str, str], _ErrorGroup] = {}
         self._problems: dict[str, _ProblemTally] = {}
         self.dependencies = DependencyCollector()
-        self.profiles = ProfileCollector(self.options.slow_fraction)
+        self.profiles = ProfileCollector(
+            self.options.slow_fraction, self.options.high_cardinality_min_names
+        )
         self.anti_patterns = AntiPatternCollector(self.options)
         self._seq = 0  # heap tie-breaker
 
@@ -328,9 +370,14 @@ class Analyzer:
     def report(self) -> AnalysisReport:
         options = self.options
         top = options.top
+        # Span names with ids in them count as one endpoint or operation (name_folding).
+        folding = self.profiles.folding()
+        by_endpoint = fold_table(self.endpoints, folding, _copy_endpoint, _add_endpoint)
+        by_operation = fold_table(self.operations, folding, _copy_operation, _add_operation)
+        error_groups = fold_table(self._groups, folding, _copy_group, _add_group)
         endpoints = [
             EndpointStats(service, operation, digest.stats(), failed, _rate(failed, digest.count))
-            for (service, operation), (digest, failed) in self.endpoints.items()
+            for (service, operation), (digest, failed) in by_endpoint.items()
         ]
         endpoints.sort(key=lambda e: (-e.latency.count, e.service, e.operation))
         operations = [
@@ -343,10 +390,10 @@ class Analyzer:
                 stats.errors,
                 _rate(stats.errors, stats.digest.count),
             )
-            for (service, operation), stats in self.operations.items()
+            for (service, operation), stats in by_operation.items()
         ]
         operations.sort(key=lambda o: (-o.critical_ns, -o.self_ns, o.service, o.operation))
-        profile = self.profiles.profile()
+        profile = self.profiles.profile(folding)
         profiles = [
             EndpointProfileSummary(
                 item.service,
@@ -361,12 +408,12 @@ class Analyzer:
             )
             for item in profile.endpoints
         ]
-        by_operation = [
+        errors_by_operation = [
             OperationErrors(o.service, o.operation, o.latency.count, o.errors, o.error_rate)
             for o in operations
             if o.errors
         ]
-        by_operation.sort(key=lambda o: (-o.errors, -o.error_rate, o.service, o.operation))
+        errors_by_operation.sort(key=lambda o: (-o.errors, -o.error_rate, o.service, o.operation))
         origins = [
             ErrorGroup(
                 key[0],
@@ -379,7 +426,7 @@ class Analyzer:
                 g.example[1],
                 g.example[2],
             )
-            for key, g in self._groups.items()
+            for key, g in error_groups.items()
         ]
         origins.sort(key=lambda g: (-g.traces, g.service, g.operation, g.message_template))
         problems = [
@@ -419,7 +466,7 @@ class Analyzer:
                 )
             ],
             errors=ErrorReport(
-                self.error_spans, self.with_errors, self.failed, by_operation, origins
+                self.error_spans, self.with_errors, self.failed, errors_by_operation, origins
             ),
             dependencies=self.dependencies.edges(),
             problems=problems,

@@ -36,6 +36,7 @@ from itertools import chain
 import msgspec
 
 from spanscope.analysis.critical_path import charge_critical_time
+from spanscope.analysis.name_folding import MIN_NAMES, NameFolding, fold_table
 from spanscope.analysis.stacks import CallStacks
 from spanscope.model import Span, Trace
 
@@ -124,6 +125,18 @@ class _Endpoint:
         self.traces: list[tuple[int, int, array]] = []  # (-duration, order, stack/ns pairs)
 
 
+def _copy_endpoint(endpoint: _Endpoint) -> _Endpoint:
+    copy = _Endpoint()
+    copy.count, copy.totals, copy.traces = endpoint.count, dict(endpoint.totals), [*endpoint.traces]
+    return copy
+
+
+def _add_endpoint(into: _Endpoint, endpoint: _Endpoint) -> None:
+    into.count += endpoint.count
+    _add(into.totals, endpoint.totals)
+    into.traces.extend(endpoint.traces)  # orders stay unique: one collector gave them all
+
+
 class ProfileCollector:
     """Accumulates traces (``add``); ``profile()`` builds the ``Profile``.
 
@@ -132,8 +145,9 @@ class ProfileCollector:
     and memory per trace is its duration and a compact array of (stack number, ns) pairs:
     enough to pick the slowest traces at the end."""
 
-    def __init__(self, slow_fraction: float = SLOW_FRACTION) -> None:
+    def __init__(self, slow_fraction: float = SLOW_FRACTION, min_names: int = MIN_NAMES) -> None:
         self.slow_fraction = slow_fraction
+        self.min_names = min_names  # of a span-name template, to fold them (name_folding)
         self._stacks = CallStacks()
         self._endpoints: dict[tuple[str, str], _Endpoint] = {}
         self._order = 0
@@ -197,13 +211,13 @@ class ProfileCollector:
                 endpoint.traces.append((duration, shift + order, renumbered))
         self._order += other._order
 
-    def _names(self) -> list[str]:
-        """Folded text of every stack; one deeper than ``MAX_FRAMES`` keeps its first
-        ``MAX_FRAMES - 2`` frames, ``ELIDED`` and its own frame (module docstring)."""
+    def _names(self, frames: list[tuple[str, str]]) -> list[str]:
+        """Folded text of every stack, of ``frames`` (stack number -> its own frame); one
+        deeper than ``MAX_FRAMES`` keeps its first ``MAX_FRAMES - 2`` frames, ``ELIDED`` and
+        its own frame (module docstring)."""
         names: list[str] = []
         depths: list[int] = []
         heads: list[str] = []  # what a deep stack's name starts with ("" above that depth)
-        frames = self._stacks.frames
         for number, parent in enumerate(self._stacks.parents):
             service, operation = frames[number]
             frame = _frame_text(service, operation)
@@ -217,11 +231,24 @@ class ProfileCollector:
             heads.append(name if depth == MAX_FRAMES - 2 else heads[parent] if parent >= 0 else "")
         return names
 
-    def profile(self) -> Profile:
-        names = self._names()
+    def folding(self) -> NameFolding:
+        """Which span names with ids in them this profile counts as one (``name_folding``),
+        decided from its frames."""
+        return NameFolding(set(self._stacks.frames), self.min_names)
+
+    def profile(self, folding: NameFolding | None = None) -> Profile:
+        """The profile of the traces added, names folded by ``folding`` (``self.folding()``
+        unless given)."""
+        if folding is None:
+            folding = self.folding()
         frame_of = self._stacks.frames
+        by_endpoint = self._endpoints
+        if folding:
+            frame_of = [(service, folding.fold(service, name)) for service, name in frame_of]
+            by_endpoint = fold_table(self._endpoints, folding, _copy_endpoint, _add_endpoint)
+        names = self._names(frame_of)
         endpoints = []
-        for (service, operation), endpoint in self._endpoints.items():
+        for (service, operation), endpoint in by_endpoint.items():
             endpoint.traces.sort()  # orders are unique: the arrays are never compared
             slow_count = max(1, math.ceil(self.slow_fraction * endpoint.count))
             slow: dict[int, int] = {}
@@ -271,9 +298,11 @@ class ProfileAnalyzer:
     (``add``, ``merge``, ``profile``): for ``analyze --folded -``, which asks for nothing else.
     ``profile()`` is exactly what an ``Analyzer`` given the same traces and options returns."""
 
-    def __init__(self, slow_fraction: float = SLOW_FRACTION, strict: bool = False) -> None:
+    def __init__(
+        self, slow_fraction: float = SLOW_FRACTION, strict: bool = False, min_names: int = MIN_NAMES
+    ) -> None:
         self.strict = strict
-        self.profiles = ProfileCollector(slow_fraction)
+        self.profiles = ProfileCollector(slow_fraction, min_names)
 
     def add(self, trace: Trace) -> None:
         if trace.spans and trace.roots:  # the traces Analyzer.add counts

@@ -236,7 +236,8 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
     default=_DEFAULTS.high_cardinality_min_names,
     show_default=True,
     help="Report a span-name template as high-cardinality when it matches at least this many "
-    "distinct names (ids in names).",
+    "distinct names (ids in names); the report then counts those names as one endpoint or "
+    "operation, named by the template (GET /users/<num>).",
 )
 def analyze(
     inputs: tuple[str, ...],
@@ -326,6 +327,7 @@ def analyze(
             options.slow_fraction,
             jaeger_strict,
             jobs,
+            options.high_cardinality_min_names,
         )
         _write_folded(profiler, folded, folded_slow)
         print_warnings(session.diagnostics)

@@ -92,10 +92,11 @@ def profile_only(
     slow_fraction: float,
     strict_path: bool,
     jobs: int,
+    min_names: int,
 ) -> ProfileAnalyzer:
     """The ``ProfileAnalyzer`` of the session's inputs (module docstring); the session records
     what each input gave, as reading it for the full report would."""
-    make = partial(ProfileAnalyzer, slow_fraction, strict_path)
+    make = partial(ProfileAnalyzer, slow_fraction, strict_path, min_names)
     if jobs > 1 and len(session.sources) == 1:
         from spanscope.cli.split import analyze_split  # one big JSON-lines file
 
