@@ -154,10 +154,14 @@ def extract_all(headers: Headers) -> dict[str, Parsed[Context]]:
 def first_valid(results: dict[str, Parsed[Context]]) -> tuple[str, Context] | None:
     """The context to use: the first valid one in ``PRIORITY`` order, preferring one with a
     trace id over a bare sampling decision (``b3: 0`` beside an ``uber-trace-id``)."""
-    valid_ones = [(n, results[n].value) for n in PRIORITY if n in results and results[n].ok]
-    with_ids = [(n, c) for n, c in valid_ones if c is not None and c.trace_id]
+    valid_ones = [
+        (n, context)
+        for n in PRIORITY
+        if n in results and (context := results[n].value) is not None  # i.e. results[n].ok
+    ]
+    with_ids = [(n, c) for n, c in valid_ones if c.trace_id]
     chosen = with_ids or valid_ones
-    return chosen[0] if chosen else None  # type: ignore[return-value]
+    return chosen[0] if chosen else None
 
 
 def disagreements(results: dict[str, Parsed[Context]]) -> list[str]:
