@@ -48,8 +48,10 @@ _SCAN = 32  # groups compared by value before starting a new one; bounds the cos
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 
-KIND_BY_VALUE: dict[int, SpanKind] = {kind.value: kind for kind in SpanKind}
-STATUS_BY_VALUE: dict[int, StatusCode] = {code.value: code for code in StatusCode}
+# Keyed by the integer values, and looked up with whatever a reader decoded (a JSON enum may be
+# a string, which misses and takes the slow path: ReadContext.kind and .status_code).
+KIND_BY_VALUE: dict[object, SpanKind] = {kind.value: kind for kind in SpanKind}
+STATUS_BY_VALUE: dict[object, StatusCode] = {code.value: code for code in StatusCode}
 _KIND_BY_NAME = {f"SPAN_KIND_{kind.name}": kind for kind in SpanKind}
 _STATUS_BY_NAME = {f"STATUS_CODE_{code.name}": code for code in StatusCode}
 SPEC_NOTE = "the OTLP spec forbids this; read anyway (warned once per input)"

@@ -153,6 +153,7 @@ class _Reader(ReadContext):
         unset = StatusCode.UNSET
         attributes_of = schema.attributes
         shared_key = SHARED_KEY
+        code: StatusCode | None  # None until the slow path has read an unusual one
         make = Span
         # Raw entries (one document) or decoded ones (a JSON line), never a mix.
         entries: Sequence[msgspec.Raw | schema.ResourceSpans] = data.resource_spans
@@ -188,14 +189,14 @@ class _Reader(ReadContext):
                                 parent = raw
                             else:
                                 parent = self.span_id(raw, "parentSpanId")
-                            kind = kinds.get(s.kind)  # type: ignore[arg-type]
+                            kind = kinds.get(s.kind)
                             if kind is None:
                                 kind = self.kind(s.kind)
                             status = s.status
                             if status is None:
                                 code, message = unset, ""
                             else:
-                                code = codes.get(status.code)  # type: ignore[arg-type, assignment]
+                                code = codes.get(status.code)
                                 if code is None:
                                     code = self.status_code(status.code)
                                 message = status.message
