@@ -90,6 +90,14 @@ def test_compare_page_draws_the_diff_and_links_the_new_error(page: Page, server)
 
 
 @pytest.mark.browser
+def test_an_address_without_a_window_compares_the_default_one(page: Page, server) -> None:
+    page.open("/compare?service=frontend")
+    assert f"{TRACES} traces in the last hour" in page.page.inner_text("#sides")
+    assert page.page.input_value("#lookback") == "1h"
+    page.assert_clean()
+
+
+@pytest.mark.browser
 def test_compare_form_keeps_the_query_in_the_address(page: Page, server) -> None:
     page.open("/compare")
     assert page.page.locator("#empty").is_visible()

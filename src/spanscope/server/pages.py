@@ -96,8 +96,8 @@ def ui_page(
     brand and the navigation, ``active`` marked): ``main`` is the page's body (a filled
     ``ui/*.html`` fragment), ``topbar`` what the page adds at the top bar's end, and ``css`` and
     ``js`` the ``ui/`` files inlined after ``common.css`` and before ``nav.css``, in order.
-    The scripts find ``config`` and the time windows (``LOOKBACKS``) in the page's JSON block
-    ``#spanscope-config`` (``helpers.js``: ``SS.config``)."""
+    The scripts find ``config`` and the time windows (``LOOKBACKS``, ``DEFAULT_LOOKBACK``) in
+    the page's JSON block ``#spanscope-config`` (``helpers.js``: ``SS.config``)."""
     body = fill(
         ui_asset("page.html"),
         {
@@ -108,7 +108,13 @@ def ui_page(
             "NAV": nav_links(active),
             "TOPBAR": topbar,
             "MAIN": main,
-            "CONFIG": json_block({"lookbacks": _lookback_config(), **(config or {})}),
+            "CONFIG": json_block(
+                {
+                    "lookbacks": _lookback_config(),
+                    "defaultLookback": DEFAULT_LOOKBACK,
+                    **(config or {}),
+                }
+            ),
             "JS": "".join(ui_asset(name) for name in js),
         },
     )

@@ -97,7 +97,7 @@
       table("Service calls that changed", ["call", "calls / request", "errors", "why listed"], edges);
   }
   function run(p) {
-    var q = new URLSearchParams({ service: p.get("service"), lookback: p.get("lookback") || "1h", limit: p.get("limit") || "1500" });
+    var q = S.insightQuery(p);
     if (p.get("baseline")) q.set("baseOffset", p.get("baseline"));
     return S.api("/api/v1/diff?" + q.toString()).then(function (d) {
       var win = WINDOW_TEXT[q.get("lookback")] || q.get("lookback");

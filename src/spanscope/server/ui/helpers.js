@@ -1,8 +1,9 @@
 /* Helpers shared by the spanscope serve pages (window.SS): the page's configuration from the
- * server (SS.config: the time windows offered, SS.config.lookbacks[key] = {text, us}, and what
- * the page adds), formatting, the same-origin API with its error shapes (Jaeger's and the
- * native one); for the Compare and Quality pages also the form <-> address round trip, the
- * service list (SS.page); the top bar's theme switch (SS.themeSwitch).
+ * server (SS.config: the time windows offered, SS.config.lookbacks[key] = {text, us}, the
+ * default one, SS.config.defaultLookback, and what the page adds), formatting, the
+ * same-origin API with its error shapes (Jaeger's and the native one); for the Compare and
+ * Quality pages also the form <-> address round trip, the service list (SS.page) and their
+ * API search (SS.insightQuery); the top bar's theme switch (SS.themeSwitch).
  * Plain JS, no build step. */
 (function () {
   "use strict";
@@ -74,6 +75,13 @@
       });
     });
   }
+  // The search a Compare or Quality form asks its API for (p: the form, as in the address); the
+  // limit's default is the form's (insight.html).
+  function insightQuery(p) {
+    return new URLSearchParams({
+      service: p.get("service"), lookback: p.get("lookback") || config.defaultLookback, limit: p.get("limit") || "1500"
+    });
+  }
   // A page: the form in the address, run(params) when submitted or opened with a service.
   function page(run) {
     var form = $("form"), error = $("form-error"), busy = 0;
@@ -120,5 +128,5 @@
       root.dataset.theme = dark ? "light" : "dark";
     });
   }
-  window.SS = { config: config, themeSwitch: themeSwitch, $: $, trimNum: trimNum, fmtNs: fmtNs, signedMs: signedMs, pct: pct, esc: esc, count: count, api: api, traceLink: traceLink, page: page };
+  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, $: $, trimNum: trimNum, fmtNs: fmtNs, signedMs: signedMs, pct: pct, esc: esc, count: count, api: api, traceLink: traceLink, page: page };
 })();

@@ -40,7 +40,7 @@
       (examples ? "<dt>e.g.</dt><dd>" + examples + "</dd>" : "") + "<dt>why</dt><dd>" + esc(r.why) + "</dd><dt>fix</dt><dd>" + esc(r.fix) + "</dd></dl></div></div>";
   }
   function run(p) {
-    var q = new URLSearchParams({ service: p.get("service"), lookback: p.get("lookback") || "1h", limit: p.get("limit") || "1500" });
+    var q = S.insightQuery(p);
     return S.api("/api/v1/lint?" + q.toString()).then(function (r) {
       var level = r.score >= 0.99 ? "better" : r.score >= 0.9 ? "" : "worse";
       $("verdict").innerHTML = '<span class="big ' + level + '">' + S.pct(r.score) + '</span><span class="muted">of ' + S.count(r.spans) +

@@ -161,7 +161,7 @@
   function applyParams(p) {
     setOption($("service"), p.get("service") || "");
     $("tags").value = p.get("tags") || "";
-    var lookback = p.get("lookback") || (p.get("start") ? "custom" : "1h");
+    var lookback = p.get("lookback") || (p.get("start") ? "custom" : CONFIG.defaultLookback);
     if (!(lookback in LOOKBACK_US) && lookback !== "custom") {
       var opt = document.createElement("option");
       opt.value = lookback; opt.textContent = "Last " + lookback;
@@ -228,7 +228,7 @@
     var nowUs = Date.now() * 1000;
     var lookback = p.get("lookback");
     var end = p.get("end") ? +p.get("end") : nowUs;
-    var start = p.get("start") ? +p.get("start") : end - (LOOKBACK_US[lookback] || 36e8);
+    var start = p.get("start") ? +p.get("start") : end - (LOOKBACK_US[lookback] || LOOKBACK_US[CONFIG.defaultLookback]);
     return api("/api/traces" + qs).then(function (body) {
       if (id !== searching) return;
       results = (body.data || []).map(summarize);
@@ -448,7 +448,7 @@
     if (!p.get("service")) return Promise.resolve();
     // A hand-written address may leave things out: the form's defaults fill them in.
     if (!p.get("limit")) p.set("limit", "20");
-    if (!p.get("lookback")) p.set("lookback", p.get("start") ? "custom" : "1h");
+    if (!p.get("lookback")) p.set("lookback", p.get("start") ? "custom" : CONFIG.defaultLookback);
     return applyParams(p).then(function () { return search(p, false); });
   }
 
