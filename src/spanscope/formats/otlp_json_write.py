@@ -28,19 +28,20 @@ from spanscope.model import Attributes, AttributeValue, Event, Link, Span
 
 
 def _value(value: AttributeValue) -> dict:
-    kind = value.__class__
-    if kind is str:
+    # Exact classes first (subclasses such as enums go below); ``value.__class__ is`` narrows
+    # the type for the checker, and strings, the common case, are one test.
+    if value.__class__ is str:
         return {"stringValue": value}
-    if kind is bool:
+    if value.__class__ is bool:
         return {"boolValue": value}
-    if kind is int:
-        if INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
+    if value.__class__ is int:
+        if INT64_MIN <= value <= INT64_MAX:
             return {"intValue": str(value)}
         return {"stringValue": str(value)}  # OTLP integers are 64-bit; keep the digits
-    if kind is float:
-        if math.isfinite(value):  # type: ignore[arg-type]
+    if value.__class__ is float:
+        if math.isfinite(value):
             return {"doubleValue": value}
-        text = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")  # type: ignore[operator]
+        text = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
         return {"doubleValue": text}
     if value is None:
         return {}

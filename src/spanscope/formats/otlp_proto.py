@@ -223,18 +223,19 @@ def _spans(data: TracesData, context: ReadContext) -> Iterator[Span]:
 
 
 def _set_value(target: AnyValue, value: AttributeValue) -> None:
-    kind = value.__class__
-    if kind is str:
-        target.string_value = value  # type: ignore[assignment]
-    elif kind is bool:
-        target.bool_value = value  # type: ignore[assignment]
-    elif kind is int:
-        if INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
-            target.int_value = value  # type: ignore[assignment]
+    # Exact classes first (subclasses such as enums go below); ``value.__class__ is`` narrows
+    # the type for the checker, and strings, the common case, are one test.
+    if value.__class__ is str:
+        target.string_value = value
+    elif value.__class__ is bool:
+        target.bool_value = value
+    elif value.__class__ is int:
+        if INT64_MIN <= value <= INT64_MAX:
+            target.int_value = value
         else:
             target.string_value = str(value)  # OTLP integers are 64-bit; keep the digits
-    elif kind is float:
-        target.double_value = value  # type: ignore[assignment]
+    elif value.__class__ is float:
+        target.double_value = value
     elif value is None:
         pass
     elif isinstance(value, bytes | bytearray | memoryview):
