@@ -260,49 +260,29 @@ error:
     return ERR;
 }
 
-/* ScopeSpans (first pass only; later passes walk them with next_field). */
-static int check_scope_spans(const uint8_t *p, const uint8_t *end, int depth) {
-    int has_scope = 0;
+/* ResourceSpans (msg M_RS) or ScopeSpans (M_SS), first pass only (later passes walk them with
+ * next_field): field 1 is the resource or scope (once), field 2 a ScopeSpans or Span, field 3
+ * the schema_url (not in the model, but upb checks its UTF-8). */
+static int check_group(const uint8_t *p, const uint8_t *end, int depth, int msg) {
+    int has_first = 0;
     while (p < end) {
         uint32_t field;
         int wt;
         Slice s;
         if (read_tag(&p, end, &field, &wt)) return GIVEUP;
         if (field == 1) {
-            if (has_scope++ || wt != 2 || read_len(&p, end, &s.s, &s.e) ||
-                parse_scope(s.s, s.e, depth + 1, 0, NULL))
+            if (has_first++ || wt != 2 || read_len(&p, end, &s.s, &s.e) ||
+                (msg == M_RS ? parse_resource(s.s, s.e, depth + 1, 0, NULL)
+                             : parse_scope(s.s, s.e, depth + 1, 0, NULL)))
                 return GIVEUP;
         } else if (field == 2) {
             if (wt != 2 || read_len(&p, end, &s.s, &s.e) ||
-                parse_span(s.s, s.e, depth + 1, NULL, NULL))
-                return GIVEUP;
-        } else if (field == 3) { /* schema_url: not in the model, but upb checks its UTF-8 */
-            if (string_field(wt, &p, end, 1, &s)) return GIVEUP;
-        } else if (skip_field(&p, end, M_SS, field, wt)) {
-            return GIVEUP;
-        }
-    }
-    return OK;
-}
-
-static int check_resource_spans(const uint8_t *p, const uint8_t *end, int depth) {
-    int has_resource = 0;
-    while (p < end) {
-        uint32_t field;
-        int wt;
-        Slice s;
-        if (read_tag(&p, end, &field, &wt)) return GIVEUP;
-        if (field == 1) {
-            if (has_resource++ || wt != 2 || read_len(&p, end, &s.s, &s.e) ||
-                parse_resource(s.s, s.e, depth + 1, 0, NULL))
-                return GIVEUP;
-        } else if (field == 2) {
-            if (wt != 2 || read_len(&p, end, &s.s, &s.e) ||
-                check_scope_spans(s.s, s.e, depth + 1))
+                (msg == M_RS ? check_group(s.s, s.e, depth + 1, M_SS)
+                             : parse_span(s.s, s.e, depth + 1, NULL, NULL)))
                 return GIVEUP;
         } else if (field == 3) {
             if (string_field(wt, &p, end, 1, &s)) return GIVEUP;
-        } else if (skip_field(&p, end, M_RS, field, wt)) {
+        } else if (skip_field(&p, end, msg, field, wt)) {
             return GIVEUP;
         }
     }
@@ -313,7 +293,7 @@ int check_traces(const uint8_t *p, const uint8_t *end) {
     Slice rs;
     int found;
     while ((found = next_field(&p, end, 1, M_TRACES, &rs)) > 0)
-        if (check_resource_spans(rs.s, rs.e, 1)) return GIVEUP;
+        if (check_group(rs.s, rs.e, 1, M_RS)) return GIVEUP;
     return found < 0 ? GIVEUP : OK;
 }
 
