@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from spanscope import units
 from spanscope.analysis.results import AnalysisOptions
+from spanscope.cli.common import DURATION, input_files
 
 # The rest is imported where it is used: ``analyze --folded -`` needs little of it, and the
 # analyzer with its detectors, the report and rich are much of the command's start-up.
@@ -32,18 +32,6 @@ if TYPE_CHECKING:
 EXIT_CONDITION = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DEFAULTS = AnalysisOptions()
-
-
-class DurationParam(click.ParamType):
-    name = "duration"
-
-    def convert(self, value, param, ctx) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return units.parse_duration(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
 
 
 class TimeParam(click.ParamType):
@@ -157,11 +145,11 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
 
 
 @click.command()
-@click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
+@input_files
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (see schemas/).")
 @click.option(
     "--slow-threshold",
-    type=DurationParam(),
+    type=DURATION,
     default="500ms",
     show_default=True,
     help="Spans at least this long are listed as slow spans.",
@@ -178,7 +166,7 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
 @click.option("--since", type=TimeParam(), default=None, help="Only traces starting at/after.")
 @click.option("--until", type=TimeParam(), default=None, help="Only traces starting before.")
 @click.option(
-    "--min-duration", type=DurationParam(), default=None, help="Only requests this long or more."
+    "--min-duration", type=DURATION, default=None, help="Only requests this long or more."
 )
 @click.option(
     "--fail-if",

@@ -28,7 +28,7 @@ import pickle
 import stat
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
@@ -270,7 +270,7 @@ def context() -> multiprocessing.context.BaseContext:
 
 def read_in_workers(
     runs: list[list[str]], format: str | None, jobs: int, warning_limit: int
-) -> Iterator[FileResult]:
+) -> Generator[FileResult, None, None]:
     """Yield each file's ``FileResult`` in input order, the ``runs`` (``plan_runs``) read by
     ``jobs`` workers."""
     with context().Pool(min(jobs, len(runs))) as pool:
