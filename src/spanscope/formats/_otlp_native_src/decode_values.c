@@ -23,9 +23,6 @@ PyObject *make_hex(Slice id) {
 static int parse_any(const uint8_t *p, const uint8_t *end, int depth, int build,
                      PyObject **out);
 
-static int parse_kv(const uint8_t *p, const uint8_t *end, int depth, int build, PyObject *dict,
-                    Slice *key);
-
 /* ArrayValue -> list. */
 static int parse_array(const uint8_t *p, const uint8_t *end, int depth, int build,
                        PyObject **out) {
@@ -109,8 +106,7 @@ static int parse_any(const uint8_t *p, const uint8_t *end, int depth, int build,
     return OK;
 }
 
-/* KeyValue into `dict` when building; its key into *key. */
-static int parse_kv(const uint8_t *p, const uint8_t *end, int depth, int build, PyObject *dict,
+int parse_kv(const uint8_t *p, const uint8_t *end, int depth, int build, PyObject *dict,
                     Slice *key) {
     Slice value;
     if (depth > MAX_DEPTH || kv_parts(p, end, !build, key, &value)) return GIVEUP;
@@ -136,12 +132,4 @@ static int parse_kv(const uint8_t *p, const uint8_t *end, int depth, int build, 
     Py_DECREF(name);
     Py_DECREF(item);
     return rc ? ERR : OK;
-}
-
-int parse_attribute(Slice item, int depth, int build, PyObject *dict, PyObject *marker,
-                    int *marked) {
-    Slice key;
-    int rc = parse_kv(item.s, item.e, depth + 1, build, dict, &key);
-    if (rc == OK && marker != NULL && key_is(key, marker)) *marked = 1;
-    return rc;
 }

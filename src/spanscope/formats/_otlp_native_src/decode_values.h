@@ -9,7 +9,7 @@
 #ifndef SPANSCOPE_OTLP_DECODE_VALUES_H
 #define SPANSCOPE_OTLP_DECODE_VALUES_H
 
-#include "wire.h"
+#include "fields.h"
 
 /* Keys, names and many values repeat from span to span: a direct-mapped cache of short ASCII
  * strings hands out the same str again (no allocation, and its hash is already computed for the
@@ -54,10 +54,20 @@ static inline PyObject *make_str(Slice text) {
 /* Lowercase hex of an id, as the model writes ids. */
 INTERNAL PyObject *make_hex(Slice id);
 
-/* One KeyValue (the bytes of an attribute field of a message at `depth`) into `dict` when
- * building (later keys overwrite, as the Python dict comprehension does); *marked = 1 when
- * its key is `marker` (NULL: none). */
-INTERNAL int parse_attribute(Slice item, int depth, int build, PyObject *dict, PyObject *marker,
-                             int *marked);
+/* KeyValue (at `depth`) into `dict` when building (later keys overwrite, as the Python dict
+ * comprehension does); its key into *key. */
+INTERNAL int parse_kv(const uint8_t *p, const uint8_t *end, int depth, int build,
+                      PyObject *dict, Slice *key);
+
+/* One attribute (the bytes of a KeyValue field of a message at `depth`) into `dict` when
+ * building; *marked = 1 when its key is `marker` (NULL: none). Inline: it runs for every
+ * attribute, and the decoder's messages are in another file than parse_kv. */
+static inline int parse_attribute(Slice item, int depth, int build, PyObject *dict,
+                                  PyObject *marker, int *marked) {
+    Slice key;
+    int rc = parse_kv(item.s, item.e, depth + 1, build, dict, &key);
+    if (rc == OK && marker != NULL && key_is(key, marker)) *marked = 1;
+    return rc;
+}
 
 #endif
