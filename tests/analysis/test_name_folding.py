@@ -112,3 +112,35 @@ def test_report_folds_endpoints_operations_and_error_origins():
     unfolded = analyze(_users(40), AnalysisOptions(high_cardinality_min_names=41))
     assert len(unfolded.endpoints) == 40
     assert folded_stacks(build_profile(_users(40)))[0][0] == "api:GET /users/<num>"
+
+
+def test_error_stacks_are_named_as_the_profile_names_its_stacks():
+    """Where an aggregated flame graph marks errors: the stacks of the failing spans, folded
+    and cut as the profile's own, so each one is a stack of the profile."""
+    traces = _users(30, fail_every=3)
+    profiles = ProfileCollector()
+    for trace in traces:
+        profiles.add(trace)
+    errors = profiles.error_stacks(traces)
+    assert errors == {"api:GET /users/<num>;api:SELECT user <num>"}
+    (endpoint,) = profiles.profile().endpoints
+    assert errors <= set(endpoint.stacks)
+    few = _users(3, fail_every=3)  # under the threshold: real names
+    assert ProfileCollector().error_stacks(few) == {"api:GET /users/0;api:SELECT user 0"}
+
+
+def test_error_stacks_deeper_than_the_profile_keeps_are_cut_alike():
+    depth = 200
+    spans = [
+        span(f"s{level}", f"s{level - 1}" if level else None, level, 2 * depth - level,
+             service="app", operation="call",
+             status_code=StatusCode.ERROR if level == depth - 1 else StatusCode.UNSET)
+        for level in range(depth)
+    ]  # fmt: skip
+    traces = build_all(*spans)
+    profiles = ProfileCollector()
+    for trace in traces:
+        profiles.add(trace)
+    (stack,) = profiles.error_stacks(traces)
+    assert stack in profiles.profile().endpoints[0].stacks
+    assert stack.endswith(";…;app:call") and stack.count(";") + 1 == 128

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from spanscope.analysis.critical_path import critical_path
 from spanscope.analysis.errors import is_error_span
-from spanscope.analysis.profile import build_profile, folded_stacks
+from spanscope.analysis.profile import ProfileCollector, build_profile, folded_stacks
 from spanscope.assembly import assemble
 from spanscope.model import Span, Trace
 from spanscope.synthetic import generate_spans
@@ -19,7 +19,6 @@ from spanscope.viz.flamegraph import (
     PAD,
     WIDTH,
     _pack,
-    error_stacks,
     render_aggregate_flamegraph,
     render_flamegraph,
 )
@@ -112,11 +111,18 @@ def test_packing_never_overlaps(items):
             assert a1 <= b0
 
 
+def _error_stacks(traces):
+    profiles = ProfileCollector()
+    for trace in traces:
+        profiles.add(trace)
+    return profiles.error_stacks(traces)
+
+
 def test_aggregate_widths_match_the_profile():
     traces = assemble(generate_spans(150, seed=5))
     endpoint = ("frontend", "POST /api/checkout")
     stacks = folded_stacks(build_profile(traces), endpoint=endpoint)
-    svg = render_aggregate_flamegraph(stacks, error_stacks=error_stacks(traces))
+    svg = render_aggregate_flamegraph(stacks, error_stacks=_error_stacks(traces))
     _root, frames = _frames(svg)
     total = sum(value for _stack, value in stacks)
     inner = WIDTH - 2 * PAD
@@ -148,7 +154,7 @@ def test_flamegraphs_render_zoom_and_work_as_images(page, tmp_path):
     agg = tmp_path / "agg.svg"
     agg.write_text(
         render_aggregate_flamegraph(
-            folded_stacks(build_profile(traces)), error_stacks=error_stacks(traces)
+            folded_stacks(build_profile(traces)), error_stacks=_error_stacks(traces)
         ),
         encoding="utf-8",
     )

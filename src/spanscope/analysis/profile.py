@@ -116,6 +116,27 @@ def _named(by_number: dict[int, int], names: list[str]) -> dict[str, int]:
     return out
 
 
+def _stack_names(parents: list[int], frames: list[tuple[str, str]]) -> list[str]:
+    """Folded text of every stack (``parents`` and ``frames`` as ``CallStacks`` has them, the
+    names perhaps folded); one deeper than ``MAX_FRAMES`` keeps its first ``MAX_FRAMES - 2``
+    frames, ``ELIDED`` and its own frame (module docstring)."""
+    names: list[str] = []
+    depths: list[int] = []
+    heads: list[str] = []  # what a deep stack's name starts with ("" above that depth)
+    for number, parent in enumerate(parents):
+        service, operation = frames[number]
+        frame = _frame_text(service, operation)
+        depth = depths[parent] + 1 if parent >= 0 else 1
+        if depth <= MAX_FRAMES:
+            name = f"{names[parent]};{frame}" if parent >= 0 else frame
+        else:
+            name = f"{heads[parent]};{ELIDED};{frame}"
+        names.append(name)
+        depths.append(depth)
+        heads.append(name if depth == MAX_FRAMES - 2 else heads[parent] if parent >= 0 else "")
+    return names
+
+
 class _Endpoint:
     __slots__ = ("count", "totals", "traces")
 
@@ -211,26 +232,6 @@ class ProfileCollector:
                 endpoint.traces.append((duration, shift + order, renumbered))
         self._order += other._order
 
-    def _names(self, frames: list[tuple[str, str]]) -> list[str]:
-        """Folded text of every stack, of ``frames`` (stack number -> its own frame); one
-        deeper than ``MAX_FRAMES`` keeps its first ``MAX_FRAMES - 2`` frames, ``ELIDED`` and
-        its own frame (module docstring)."""
-        names: list[str] = []
-        depths: list[int] = []
-        heads: list[str] = []  # what a deep stack's name starts with ("" above that depth)
-        for number, parent in enumerate(self._stacks.parents):
-            service, operation = frames[number]
-            frame = _frame_text(service, operation)
-            depth = depths[parent] + 1 if parent >= 0 else 1
-            if depth <= MAX_FRAMES:
-                name = f"{names[parent]};{frame}" if parent >= 0 else frame
-            else:
-                name = f"{heads[parent]};{ELIDED};{frame}"
-            names.append(name)
-            depths.append(depth)
-            heads.append(name if depth == MAX_FRAMES - 2 else heads[parent] if parent >= 0 else "")
-        return names
-
     def folding(self) -> NameFolding:
         """Which span names with ids in them this profile counts as one (``name_folding``),
         decided from its frames."""
@@ -246,7 +247,7 @@ class ProfileCollector:
         if folding:
             frame_of = [(service, folding.fold(service, name)) for service, name in frame_of]
             by_endpoint = fold_table(self._endpoints, folding, _copy_endpoint, _add_endpoint)
-        names = self._names(frame_of)
+        names = _stack_names(self._stacks.parents, frame_of)
         endpoints = []
         for (service, operation), endpoint in by_endpoint.items():
             endpoint.traces.sort()  # orders are unique: the arrays are never compared
@@ -291,6 +292,28 @@ class ProfileCollector:
             )
         endpoints.sort(key=lambda e: (-e.critical_ns, e.service, e.operation))
         return Profile(self.slow_fraction, endpoints)
+
+    def error_stacks(self, traces: Iterable[Trace]) -> set[str]:
+        """The folded stacks, named as this profile names them (names folded, deep stacks
+        cut), of every error span of ``traces`` (``spanscope.analysis.errors``), on a
+        critical path or not: where an aggregated flame graph marks errors."""
+        from spanscope.analysis.errors import is_error_span
+
+        stacks = CallStacks()
+        failed: set[int] = set()
+        for trace in traces:
+            number_of: dict[str, int] = {}
+            for span, _depth in trace.walk():
+                above = number_of.get(span.parent_span_id, -1)
+                number = number_of[span.span_id] = stacks.number(
+                    above, span.service_name, span.name
+                )
+                if is_error_span(span):
+                    failed.add(number)
+        folding = self.folding()
+        frames = [(service, folding.fold(service, name)) for service, name in stacks.frames]
+        names = _stack_names(stacks.parents, frames)
+        return {names[number] for number in failed}
 
 
 class ProfileAnalyzer:

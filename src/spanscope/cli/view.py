@@ -158,11 +158,7 @@ def flamegraph(
       spanscope flamegraph traces.json -o flame.svg
       spanscope flamegraph traces.json --aggregate --endpoint 'frontend:GET /api/cart' -o f.svg
     """
-    from spanscope.viz.flamegraph import (
-        error_stacks,
-        render_aggregate_flamegraph,
-        render_flamegraph,
-    )
+    from spanscope.viz.flamegraph import render_aggregate_flamegraph, render_flamegraph
 
     if (endpoint or slow) and not aggregate:
         raise click.UsageError("--endpoint and --slow go with --aggregate")
@@ -172,22 +168,31 @@ def flamegraph(
     services = {span.service_name or "(unknown service)" for t in traces for span in t.spans}
     target = output or _default_output(inputs, ".svg")
     if aggregate:
-        from spanscope.analysis.profile import build_profile, folded_stacks
+        from spanscope.analysis.profile import ProfileCollector, folded_stacks
 
+        profiles = ProfileCollector()
+        for trace in traces:
+            profiles.add(trace)
+        folding = profiles.folding()
         wanted = None
         if endpoint:
             service, sep, operation = endpoint.partition(":")
             if not sep:
                 raise click.UsageError("--endpoint takes SERVICE:OPERATION")
             wanted = (service, operation)
-            traces = [t for t in traces if (t.root.service_name, t.root.name) == wanted]
+            # As the report names endpoints: GET /users/<num> for names with ids in them.
+            traces = [
+                t
+                for t in traces
+                if (t.root.service_name, folding.fold(t.root.service_name, t.root.name)) == wanted
+            ]
             if not traces:
                 raise click.ClickException(f"no trace has the root {endpoint}")
-        stacks = folded_stacks(build_profile(traces), slow=slow, endpoint=wanted)
+        stacks = folded_stacks(profiles.profile(folding), slow=slow, endpoint=wanted)
         scope = endpoint or "all endpoints"
         svg = render_aggregate_flamegraph(
             stacks,
-            error_stacks=error_stacks(traces),
+            error_stacks=profiles.error_stacks(traces),
             title=f"Critical-path flame graph · {scope}",
             subtitle=f"{len(traces):,} traces" + (" (slowest 5%)" if slow else ""),
             services=services,

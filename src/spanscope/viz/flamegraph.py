@@ -9,8 +9,9 @@ Contract:
   outline. Unclosed spans run to the end of the trace.
 - ``render_aggregate_flamegraph(stacks, error_stacks=..., subtitle=...) -> str``: a classic
   flame graph of folded stacks (``spanscope.analysis.profile.folded_stacks``: ``"svc:op;svc:op"``
-  -> critical-path ns). A box's width is the sum of the stacks under it, children sorted widest
-  first, so the widest box is what to fix first.
+  -> critical-path ns); ``error_stacks`` (``ProfileCollector.error_stacks``, named as the
+  profile names its stacks) are marked. A box's width is the sum of the stacks under it,
+  children sorted widest first, so the widest box is what to fix first.
 
 Both are plain images (they render in ``<img>``); opened directly, the embedded script adds
 click-to-zoom, a reset button and a detail line on hover. Colours follow
@@ -356,29 +357,3 @@ class _Node:
     total: int = 0
     own: int = 0
     children: dict[str, _Node] = field(default_factory=dict)
-
-
-def _frame(span: Span) -> str:
-    """A span's frame as ``spanscope.analysis.profile`` documents folded stacks:
-    ``service:operation`` (``?`` for no service), ``;`` and line breaks replaced."""
-    text = f"{span.service_name or '?'}:{span.name}"
-    if ";" in text or "\n" in text or "\r" in text:
-        text = text.replace(";", ",").replace("\n", " ").replace("\r", " ")
-    return text
-
-
-def error_stacks(traces: Iterable[Trace]) -> set[str]:
-    """The folded stacks of every error span (``spanscope.analysis.errors``), so the aggregated
-    graph can mark where errors happened."""
-    from spanscope.analysis.errors import is_error_span
-
-    found: set[str] = set()
-    for trace in traces:
-        memo: dict[str, str] = {}
-        for span, _depth in trace.walk():
-            parent = memo.get(span.parent_span_id, "")
-            stack = f"{parent};{_frame(span)}" if parent else _frame(span)
-            memo[span.span_id] = stack
-            if is_error_span(span):
-                found.add(stack)
-    return found
