@@ -93,3 +93,13 @@ def test_bad_input_names_the_file_without_a_traceback(tmp_path, sdk_file):
     assert "broken.pb" in result.stderr and "Traceback" not in result.stderr
     # The good input is still checked.
     assert json.loads(result.stdout)["traces"] > 0
+
+
+def test_nothing_read_gives_no_score(tmp_path):
+    """With no span read there is nothing to score: the text says so instead of 100%."""
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    result = spanscope("lint", str(garbage))
+    assert result.returncode == 2
+    assert result.stdout.strip() == "instrumentation quality: no spans to check"
+    assert "garbage.bin" in result.stderr and "Traceback" not in result.stderr

@@ -69,6 +69,9 @@ def _rule_block(console: Console, result: RuleResult) -> None:
 
 def print_lint_report(report: LintReport, console: Console | None = None) -> None:
     console = console or Console(highlight=False)
+    if not report.spans:  # no score to give: nothing was read (the reasons are on stderr)
+        console.print("[bold]instrumentation quality[/]: no spans to check")
+        return
     style = _score_style(report.score)
     console.print(
         f"[bold]instrumentation quality[/]: {_plural(report.traces, 'trace')}, "
