@@ -7,7 +7,7 @@ few ``stack number -> ns`` entries instead of strings, and the walk of the criti
 (``spanscope.analysis.critical_path.charge_critical_time``) finds a span's stack from its
 parent's with one dict lookup.
 
-Contract: numbers are dense (``0 .. len(stacks) - 1``) and never change once given;
+Contract: numbers are dense (``0 .. len(parents) - 1``) and never change once given;
 ``parents[n]`` and ``frames[n]`` describe stack ``n``. Two ``CallStacks`` that saw similar
 traces in the same order number them alike (``ProfileCollector.merge`` relies on it only as a
 shortcut, never for correctness).
@@ -23,9 +23,6 @@ class CallStacks:
         self.numbers: dict[tuple[int, str, str], int] = {}
         self.parents: list[int] = []  # number -> the number of the stack above it, or -1
         self.frames: list[tuple[str, str]] = []  # number -> (service, operation)
-
-    def __len__(self) -> int:
-        return len(self.parents)
 
     def number(self, above: int, service: str, operation: str) -> int:
         """The number of frame ``(service, operation)`` under stack ``above``, given if new."""
