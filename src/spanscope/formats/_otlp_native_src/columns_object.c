@@ -129,6 +129,7 @@ static void Columns_close(ColumnsObject *self) {
 }
 
 static PyObject *Columns_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    (void)kwargs; /* none taken: PyArg_ParseTuple below refuses positional ones */
     if (!configured) {
         PyErr_SetString(PyExc_RuntimeError, "_otlp_native.configure() was not called");
         return NULL;
@@ -190,6 +191,7 @@ static PyObject *Columns_add(ColumnsObject *self, PyObject *body) {
 }
 
 static PyObject *Columns_finish(ColumnsObject *self, PyObject *unused) {
+    (void)unused;
     if (!Columns_ready(self)) return NULL;
     Fill *f = self->fill;
     PyObject *buffers = PyTuple_New(B_COUNT), *operations = NULL, *odd = NULL, *result = NULL;
@@ -216,6 +218,7 @@ done:
 }
 
 static PyObject *Columns_spans(ColumnsObject *self, void *closure) {
+    (void)closure;
     return PyLong_FromLongLong(self->fill == NULL ? 0 : (long long)self->fill->spans);
 }
 

@@ -85,6 +85,7 @@
 #include "objects.h"
 
 static PyObject *check(PyObject *module, PyObject *data) {
+    (void)module;
     if (!PyBytes_Check(data)) {
         PyErr_SetString(PyExc_TypeError, "check() takes bytes");
         return NULL;
@@ -98,6 +99,7 @@ static PyObject *check(PyObject *module, PyObject *data) {
 }
 
 static PyObject *scan(PyObject *module, PyObject *data) {
+    (void)module;
     if (!PyBytes_Check(data)) {
         PyErr_SetString(PyExc_TypeError, "scan() takes bytes");
         return NULL;
@@ -112,6 +114,7 @@ static PyObject *scan(PyObject *module, PyObject *data) {
 }
 
 static PyObject *configure(PyObject *module, PyObject *args) {
+    (void)module;
     PyObject *span, *event, *link, *kinds, *codes, *shared, *follows, *split, *known;
     if (!PyArg_ParseTuple(args, "OOOO!O!UUOO!:configure", &span, &event, &link, &PyTuple_Type,
                           &kinds, &PyTuple_Type, &codes, &shared, &follows, &split,
@@ -160,8 +163,12 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT, "_otlp_native",
-    "OTLP protobuf TracesData -> spanscope model spans, in C (see otlp_native.py).", -1, methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_otlp_native",
+    .m_doc = "OTLP protobuf TracesData -> spanscope model spans or store columns, in C "
+             "(see otlp_native.py).",
+    .m_size = -1,
+    .m_methods = methods,
 };
 
 static int add_owned(PyObject *module, const char *name, PyObject *value) {

@@ -84,6 +84,7 @@ static void Spans_dealloc(SpansObject *self) {
 }
 
 static PyObject *Spans_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    (void)kwargs;
     PyObject *data;
     if (!configured) {
         PyErr_SetString(PyExc_RuntimeError, "_otlp_native.configure() was not called");
