@@ -129,11 +129,8 @@ static void Columns_close(ColumnsObject *self) {
 }
 
 static PyObject *Columns_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    (void)kwargs; /* none taken: PyArg_ParseTuple below refuses positional ones */
-    if (!configured) {
-        PyErr_SetString(PyExc_RuntimeError, "_otlp_native.configure() was not called");
-        return NULL;
-    }
+    (void)kwargs; /* keywords are not looked at */
+    if (!is_configured()) return NULL;
     if (!PyArg_ParseTuple(args, ":Columns")) return NULL;
     ColumnsObject *self = (ColumnsObject *)type->tp_alloc(type, 0);
     if (self == NULL) return NULL;

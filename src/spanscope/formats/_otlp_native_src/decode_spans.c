@@ -14,6 +14,12 @@ PyObject *SpanType, *EventType, *LinkType, *Kinds[6], *Codes[3], *SharedKey, *Fo
     *SplitFollows;
 int configured;
 
+int is_configured(void) {
+    if (!configured)
+        PyErr_SetString(PyExc_RuntimeError, "_otlp_native.configure() was not called");
+    return configured;
+}
+
 PyObject *inconsistent(void) {
     PyErr_SetString(PyExc_RuntimeError,
                     "spanscope native OTLP decoder: second pass disagrees with the first");

@@ -19,6 +19,9 @@ INTERNAL extern PyObject *SpanType, *EventType, *LinkType, *Kinds[6], *Codes[3],
     *FollowsKey, *SplitFollows;
 INTERNAL extern int configured;
 
+/* Whether configure() was called; if not, RuntimeError is set. */
+INTERNAL int is_configured(void);
+
 /* Where a span is: its resource's and scope's Python values, shared by its spans. */
 typedef struct {
     PyObject *resource_attributes, *service, *scope; /* borrowed; scope: (name, version, attrs) */

@@ -84,12 +84,9 @@ static void Spans_dealloc(SpansObject *self) {
 }
 
 static PyObject *Spans_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    (void)kwargs;
+    (void)kwargs; /* keywords are not looked at */
     PyObject *data;
-    if (!configured) {
-        PyErr_SetString(PyExc_RuntimeError, "_otlp_native.configure() was not called");
-        return NULL;
-    }
+    if (!is_configured()) return NULL;
     if (!PyArg_ParseTuple(args, "O!:Spans", &PyBytes_Type, &data)) return NULL;
     SpansObject *self = (SpansObject *)type->tp_alloc(type, 0);
     if (self == NULL) return NULL;
