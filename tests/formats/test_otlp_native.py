@@ -12,6 +12,8 @@ import gc
 import gzip
 import io
 import os
+import subprocess
+import sys
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,6 +101,39 @@ def test_the_extension_is_built_and_used() -> None:
     assert otlp_native.native_spans(TRACE_PB.read_bytes()) is not None
     with upb_only():
         assert not otlp_native.enabled()
+
+
+# An install without a C compiler: the extension file is missing, nothing else. The sources'
+# folder next to it must not be imported in its place (a folder named like the module would be,
+# as an empty namespace package); the upb path then reads everything.
+_WITHOUT_EXTENSION = """
+import importlib.machinery as m, importlib.util, os, sys
+formats = os.path.join(importlib.util.find_spec("spanscope").submodule_search_locations[0], "formats")
+def python_only(path):
+    if os.path.realpath(path) != os.path.realpath(formats):
+        raise ImportError  # every other folder: the usual finder
+    return m.FileFinder(path, (m.SourceFileLoader, m.SOURCE_SUFFIXES),
+                        (m.SourcelessFileLoader, m.BYTECODE_SUFFIXES))
+sys.path_hooks.insert(0, python_only)
+sys.path_importer_cache.clear()
+from spanscope.formats import otlp_native, read_spans
+assert otlp_native._otlp_native is None and not otlp_native.AVAILABLE, otlp_native._otlp_native
+assert otlp_native.native_spans(b"") is None and otlp_native.scan(b"") is None
+spans = list(read_spans(sys.argv[1]))
+print(len(spans), spans[0].trace_id)
+"""
+
+
+def test_without_the_extension_protobuf_is_read_by_upb() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_EXTENSION, str(TRACE_PB)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    expected = list(read_spans(TRACE_PB))
+    assert result.stdout.split() == [str(len(expected)), expected[0].trace_id]
 
 
 def test_files_streams_and_in_memory_bytes_take_the_c_decoder(monkeypatch, tmp_path) -> None:
