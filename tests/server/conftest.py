@@ -1,28 +1,36 @@
 """A real server on loopback for the server tests: real DuckDB file, real HTTP and gRPC, each
-listener on a free port (port 0), run in a background thread with its own event loop."""
+listener on a free port (port 0), run in a background thread with its own event loop; and
+``spanscope serve`` as a child process (``serve_process``)."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
+from spanscope.model import Span
 from spanscope.server.app import Server, ServerConfig
 from spanscope.server.jaeger_api import JaegerApi
 from spanscope.server.native_api import NativeApi
 from spanscope.server.pages import Pages
-from spanscope.store import open_store
+from spanscope.store import Store, open_store
 
 
 @dataclass
 class RunningServer:
     server: Server
-    store: object
+    store: Store
     db_path: Path
+    loop: asyncio.AbstractEventLoop
 
     @property
     def http(self) -> str:
@@ -41,7 +49,11 @@ class RunningServer:
         return f"127.0.0.1:{self.server.ports['otlp_grpc']}"
 
 
-def start_server(db_path: Path, **config) -> tuple[RunningServer, threading.Thread]:
+def start_server(
+    db_path: Path, sampler: Callable[[list[Span]], list[Span]] | None = None, **config
+) -> tuple[RunningServer, threading.Thread]:
+    """A server over a new store at ``db_path`` (``config``: ``ServerConfig`` fields, ``sampler``
+    a tail sampler), started; ``stop_server`` stops it and closes the store."""
     store = open_store(db_path)
     server = Server(
         ServerConfig(otlp_grpc_port=0, otlp_http_port=0, zipkin_port=0, ui_port=0, **config),
@@ -51,6 +63,7 @@ def start_server(db_path: Path, **config) -> tuple[RunningServer, threading.Thre
             *NativeApi(store).routes(),
             *Pages(store).routes(),
         ],
+        sampler=sampler,
     )
     loop = asyncio.new_event_loop()
     started = threading.Event()
@@ -64,16 +77,45 @@ def start_server(db_path: Path, **config) -> tuple[RunningServer, threading.Thre
     thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
     thread.start()
     assert started.wait(30), "server did not start"
-    running = RunningServer(server, store, db_path)
-    running._loop = loop  # type: ignore[attr-defined]
-    return running, thread
+    return RunningServer(server, store, db_path, loop), thread
 
 
 def stop_server(running: RunningServer, thread: threading.Thread) -> None:
-    running._loop.call_soon_threadsafe(running.server.stop)  # type: ignore[attr-defined]
+    running.loop.call_soon_threadsafe(running.server.stop)
     thread.join(30)
     assert not thread.is_alive(), "server did not stop"
-    running.store.close()  # type: ignore[attr-defined]
+    running.store.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve_process(db: str, *extra: str) -> tuple[subprocess.Popen[bytes], int, int]:
+    """``spanscope serve --db db *extra`` in a child process, once it answers its health check;
+    returns it with its OTLP/HTTP and UI ports (gRPC and Zipkin listen on free ports)."""
+    http_port, ui_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spanscope", "serve", "--db", db, "--otlp-http-port",
+         str(http_port), "--ui-port", str(ui_port), "--otlp-grpc-port", "0",
+         "--zipkin-port", "0", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{ui_port}/healthz").status_code == 200:
+                return process, http_port, ui_port
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            assert process.stderr is not None
+            raise AssertionError(f"server exited: {process.stderr.read().decode()}")
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.2)
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import msgspec
 import pytest
@@ -52,6 +54,15 @@ def _wait_for(condition, seconds: float = 20) -> None:
         time.sleep(0.01)
 
 
+def _run(pipeline: WritePipeline, main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Start the pipeline, run ``main`` on an event loop, and stop it (which drains it)."""
+    pipeline.start()
+    try:
+        asyncio.run(main())
+    finally:
+        pipeline.stop()
+
+
 def _encoded(pipeline: WritePipeline, requests: int):
     return lambda: sum(len(chunk.pending) for chunk in pipeline._ready) == requests
 
@@ -74,11 +85,7 @@ def test_requests_queued_during_a_write_go_in_one_next_write(tmp_path):
         store.gate.set()
         await asyncio.gather(first, *rest)
 
-    pipeline.start()
-    try:
-        asyncio.run(main())
-    finally:
-        pipeline.stop()
+    _run(pipeline, main)
     assert store.writes == [100, 1000]
     (stored,) = store._con.execute("SELECT count(*) FROM otel_traces").fetchone()
     assert stored == 1100
@@ -104,11 +111,7 @@ def test_full_queue_refuses_at_once_and_keeps_what_it_accepted(tmp_path):
         store.gate.set()
         await accepted
 
-    pipeline.start()
-    try:
-        asyncio.run(main())
-    finally:
-        pipeline.stop()
+    _run(pipeline, main)
     assert store._con.execute("SELECT count(*) FROM otel_traces").fetchone() == (100,)
     assert pipeline.metrics.spans_refused == 100
     store.close()
@@ -118,10 +121,15 @@ def _protobuf_bodies(count: int, size: int) -> list[bytes]:
     return [encode_spans(spans, "otlp-proto") for spans in _requests(count, size)]
 
 
-class SpanOnlyStore(DuckDBStore):
-    """A real store without the columns path (as a store without open_batch is)."""
+class SpanOnlyStore:
+    """A real DuckDB store seen through ``write`` alone, as a store without ``open_batch``
+    (the columns path) is."""
 
-    open_batch = None
+    def __init__(self, path) -> None:
+        self.duckdb = DuckDBStore(path)
+
+    def write(self, spans) -> None:
+        self.duckdb.write(spans)
 
 
 def test_protobuf_requests_are_taken_as_they_are_only_when_the_store_can(tmp_path):
@@ -134,8 +142,9 @@ def test_protobuf_requests_are_taken_as_they_are_only_when_the_store_can(tmp_pat
         # A tail sampler needs spans.
         sampled = WritePipeline(store, Metrics(), sampler=lambda spans: spans)
         assert sampled.protobuf_request(body) is None
-    with SpanOnlyStore(tmp_path / "b.duckdb") as store:
-        assert WritePipeline(store, Metrics()).protobuf_request(body) is None
+    store = SpanOnlyStore(tmp_path / "b.duckdb")
+    assert WritePipeline(store, Metrics()).protobuf_request(body) is None
+    store.duckdb.close()
 
 
 def test_protobuf_requests_and_span_lists_mixed_in_one_write(tmp_path):
@@ -159,11 +168,7 @@ def test_protobuf_requests_and_span_lists_mixed_in_one_write(tmp_path):
         store.gate.set()
         await asyncio.gather(first, *rest)
 
-    pipeline.start()
-    try:
-        asyncio.run(main())
-    finally:
-        pipeline.stop()
+    _run(pipeline, main)
     assert store.writes == [100, 500]
     expected = [span for spans in lists for span in spans]
     for trace_id in {span.trace_id for span in expected}:
@@ -178,10 +183,76 @@ def test_a_protobuf_request_for_a_store_without_the_columns_path_is_decoded(tmp_
     store = SpanOnlyStore(tmp_path / "traces.duckdb")
     pipeline = WritePipeline(store, Metrics())
     body = _protobuf_bodies(1, 50)[0]
-    pipeline.start()
-    try:
-        asyncio.run(pipeline.submit(ProtobufRequest(body, 50)))
-    finally:
-        pipeline.stop()
-    assert store.stats().spans == 50
+    _run(pipeline, lambda: pipeline.submit(ProtobufRequest(body, 50)))
+    assert store.duckdb.stats().spans == 50
+    store.duckdb.close()
+
+
+class _FaultyBatch:
+    """A real store batch that fails as a bug or a full memory would: on every protobuf body
+    (``fail_bodies``), or on span lists whose first span is named ``poison``."""
+
+    def __init__(self, batch, fail_bodies: bool) -> None:
+        self.batch = batch
+        self.fail_bodies = fail_bodies
+
+    def add_request(self, body: bytes) -> None:
+        if self.fail_bodies:
+            raise MemoryError("injected")
+        self.batch.add_request(body)
+
+    def add_spans(self, spans) -> None:
+        if spans and spans[0].name == "poison":
+            raise ValueError("injected")
+        self.batch.add_spans(spans)
+
+    def finish(self):
+        return self.batch.finish()
+
+
+class FaultyStore(GatedStore):
+    def __init__(self, path, fail_bodies: bool) -> None:
+        super().__init__(path)
+        self.fail_bodies = fail_bodies
+
+    def open_batch(self):  # type: ignore[override]  # the real batch, with faults injected
+        return _FaultyBatch(super().open_batch(), self.fail_bodies)
+
+    def write(self, spans) -> None:
+        if not self.writes:
+            self.gate.wait(30)
+        self.writes.append(len(spans) if isinstance(spans, list) else spans.size)
+        DuckDBStore.write(self, spans)
+
+
+@pytest.mark.parametrize("fail_bodies", [True, False])
+def test_what_fails_to_encode_is_written_as_spans_and_nothing_accepted_is_lost(
+    tmp_path, fail_bodies
+):
+    # Bodies whose columns fail: their whole batch is written as model spans. A span list whose
+    # encoding fails: it is written alone (only its senders would see the store's answer).
+    store = FaultyStore(tmp_path / "traces.duckdb", fail_bodies)
+    pipeline = WritePipeline(store, Metrics())
+    bodies = _protobuf_bodies(5, 100)
+    lists = [decode_spans(body, "otlp-proto") for body in bodies]
+    lists[4] = [msgspec.structs.replace(span, name="poison") for span in lists[4]]
+
+    async def main() -> None:
+        first = asyncio.create_task(pipeline.submit(lists[0]))
+        await asyncio.to_thread(_wait_for, lambda: pipeline._queued_spans and not pipeline._queue)
+        requests = [pipeline.protobuf_request(body) for body in bodies[1:4]]
+        rest = [pipeline.submit(request) for request in requests if request is not None]
+        rest.append(pipeline.submit(lists[4]))
+        tasks = [asyncio.create_task(submit) for submit in rest]
+        await asyncio.to_thread(_wait_for, _encoded(pipeline, 4))
+        store.gate.set()
+        await asyncio.gather(first, *tasks)  # every sender is told its spans are stored
+
+    _run(pipeline, main)
+    assert store.writes == ([100, 400] if fail_bodies else [100, 300, 100])
+    expected = [span for spans in lists for span in spans]
+    for trace_id in {span.trace_id for span in expected}:
+        assert store.get_trace(trace_id) == sorted(
+            (s for s in expected if s.trace_id == trace_id), key=lambda s: (s.start_ns, s.span_id)
+        )
     store.close()

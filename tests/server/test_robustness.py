@@ -5,10 +5,6 @@ from __future__ import annotations
 import gzip
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,7 +17,7 @@ from spanscope.model import Span
 from spanscope.store import open_store
 from spanscope.synthetic import generate_spans
 
-from .conftest import RunningServer, start_server, stop_server
+from .conftest import RunningServer, serve_process, start_server, stop_server
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 
@@ -71,46 +67,10 @@ def test_flood_beyond_capacity_is_refused_and_nothing_accepted_is_lost(tmp_path:
     assert stored == accepted
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_accepted_spans_survive_kill_9(tmp_path: Path) -> None:
     db = tmp_path / "crash.duckdb"
-    http_port, ui_port = _free_port(), _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "spanscope",
-            "serve",
-            "--db",
-            str(db),
-            "--otlp-http-port",
-            str(http_port),
-            "--ui-port",
-            str(ui_port),
-            "--otlp-grpc-port",
-            "0",
-            "--zipkin-port",
-            "0",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process, http_port, _ = serve_process(str(db))
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{ui_port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
         accepted: set[str] = set()
         for batch in _batches(10, 40, seed=5):
             response = httpx.post(
@@ -193,7 +153,7 @@ def test_garbage_over_grpc_is_invalid_argument(small_server: RunningServer) -> N
         with pytest.raises(grpc.RpcError) as error:
             export(b"\x0a\x05abc", timeout=10)
         assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        assert "not valid OTLP protobuf" in error.value.details()
+        assert "not valid OTLP protobuf" in (error.value.details() or "")
     assert httpx.get(f"{small_server.ui}/healthz").status_code == 200
 
 

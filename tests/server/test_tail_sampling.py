@@ -3,14 +3,11 @@ keeps whole traces by policy; and ``spanscope serve --tail-sample`` end to end, 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,11 +18,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 
 from spanscope.sampling import PolicySet, TailSampler
-from spanscope.server.app import Server, ServerConfig
-from spanscope.server.jaeger_api import JaegerApi
 from spanscope.store import open_store
 
-from .test_robustness import _free_port
+from .conftest import serve_process, start_server, stop_server
 
 
 def _send_two_traces(endpoint: str) -> tuple[str, str]:
@@ -44,88 +39,38 @@ def _send_two_traces(endpoint: str) -> tuple[str, str]:
     return ids[0], ids[1]
 
 
-def _start(db: Path, sampler: TailSampler):
-    store = open_store(db)
-    server = Server(
-        ServerConfig(otlp_grpc_port=0, otlp_http_port=0, zipkin_port=0, ui_port=0),
-        store,
-        extra_routes=JaegerApi(store).routes(),
-        sampler=sampler,
-    )
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-
-    async def main() -> None:
-        task = asyncio.create_task(server.serve())
-        await server.wait_started()
-        started.set()
-        await task
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    assert started.wait(30)
-    return server, store, loop, thread
-
-
-def _stop(server, loop, thread) -> None:
-    loop.call_soon_threadsafe(server.stop)
-    thread.join(30)
-    assert not thread.is_alive()
-
-
 def test_only_whole_error_traces_reach_the_store_once_their_decision_is_due(tmp_path):
     sampler = TailSampler(PolicySet.parse(["errors"]), decision_wait_ns=300_000_000)
-    server, store, loop, thread = _start(tmp_path / "t.duckdb", sampler)
+    running, thread = start_server(tmp_path / "t.duckdb", sampler)
+    store = running.store
     try:
-        failed, ok = _send_two_traces(f"http://127.0.0.1:{server.ports['otlp_http']}/v1/traces")
+        failed, ok = _send_two_traces(f"{running.http}/v1/traces")
         deadline = time.monotonic() + 20
         while len(store.get_trace(failed)) < 2:  # decided while no new spans arrive
             assert time.monotonic() < deadline, "the due trace was not written"
             time.sleep(0.1)
         assert store.get_trace(ok) == []
         assert {s.name for s in store.get_trace(failed)} == {"POST /checkout", "charge"}
-        metrics = httpx.get(f"http://127.0.0.1:{server.ports['ui']}/metrics").text
+        metrics = httpx.get(f"{running.ui}/metrics").text
         assert 'spanscope_tail_sampler_traces_total{decision="kept"} 1' in metrics
         assert 'spanscope_tail_sampler_traces_total{decision="dropped"} 1' in metrics
         assert 'spanscope_tail_sampler_kept_by_policy_total{policy="errors"} 1' in metrics
     finally:
-        _stop(server, loop, thread)
-        store.close()
+        stop_server(running, thread)
 
 
 def test_stopping_decides_and_writes_the_traces_still_waiting(tmp_path):
     sampler = TailSampler(PolicySet.parse(["errors"]), decision_wait_ns=3600 * 10**9)
-    server, store, loop, thread = _start(tmp_path / "t.duckdb", sampler)
+    running, thread = start_server(tmp_path / "t.duckdb", sampler)
     try:
-        failed, ok = _send_two_traces(f"http://127.0.0.1:{server.ports['otlp_http']}/v1/traces")
+        failed, ok = _send_two_traces(f"{running.http}/v1/traces")
         time.sleep(0.3)
-        assert store.get_trace(failed) == []  # still waiting for its hour
+        assert running.store.get_trace(failed) == []  # still waiting for its hour
     finally:
-        _stop(server, loop, thread)
-    assert len(store.get_trace(failed)) == 2
-    assert store.get_trace(ok) == []
-    store.close()
-
-
-def _serve(db: str, *extra: str):
-    http_port, ui_port = _free_port(), _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "spanscope", "serve", "--db", db, "--otlp-http-port",
-         str(http_port), "--ui-port", str(ui_port), "--otlp-grpc-port", "0",
-         "--zipkin-port", "0", *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{ui_port}/healthz").status_code == 200:
-                return process, http_port, ui_port
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.2)
+        stop_server(running, thread)
+    with open_store(tmp_path / "t.duckdb", read_only=True) as store:
+        assert len(store.get_trace(failed)) == 2
+        assert store.get_trace(ok) == []
 
 
 @pytest.mark.parametrize("backend", ["duckdb", "clickhouse"])
@@ -135,7 +80,7 @@ def test_serve_tail_samples_into_either_store(tmp_path, backend):
         db = f"chdb:{tmp_path / 'ch'}"
     else:
         db = str(tmp_path / "t.duckdb")
-    process, http_port, ui_port = _serve(
+    process, http_port, ui_port = serve_process(
         db, "--tail-sample", "errors", "--tail-sample", "drop:service=nobody",
         "--decision-wait", "200ms",
     )  # fmt: skip
