@@ -31,7 +31,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,8 @@ import urllib.request
 from pathlib import Path
 
 from benchmarks.common import save
-from benchmarks.loadgen import LoadResult, free_port, prepare_pool, run_load, wait_healthy
+from benchmarks.loadgen import LoadResult, free_port, prepare_pool, run_load
+from benchmarks.serving import cpu_seconds, serve_command, serving
 
 SECONDS = float(os.environ.get("BENCH_INGEST_SECONDS", 30))
 # One run per sender count (closed-loop senders, one request in flight each: the spans in
@@ -75,33 +75,15 @@ run_serving(main())
 def _command(target: str, port: int, db: Path) -> list[str]:
     if target == "discard":
         return [sys.executable, "-c", _DISCARD_SERVER, str(port), str(QUEUE_SPANS)]
-    return [
-        sys.executable,
-        "-m",
-        "spanscope",
-        "serve",
-        "--db",
-        str(db),
-        "--otlp-http-port",
-        str(port),
-        "--otlp-grpc-port",
-        "0",
-        "--zipkin-port",
-        "0",
-        "--ui-port",
-        "0",
-        "--queue-spans",
-        str(QUEUE_SPANS),
-    ]
+    return serve_command(db, http_port=port, extra=("--queue-spans", str(QUEUE_SPANS)))
 
 
-def _proc_status(pid: int) -> tuple[float, float]:
-    """(peak RSS in MiB, CPU seconds) of a running process."""
+def _peak_rss_mib(pid: int) -> float:
+    """The peak resident memory (VmHWM) of a running process."""
     status = Path(f"/proc/{pid}/status").read_text()
-    hwm_kib = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime
-    return hwm_kib / 1024, ticks / os.sysconf("SC_CLK_TCK")
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    assert match is not None, status
+    return int(match.group(1)) / 1024
 
 
 def _write_metrics(url: str) -> dict:
@@ -154,23 +136,11 @@ def _run_target(target: str, pool, workdir: Path, senders: int) -> dict:
     url = f"http://127.0.0.1:{port}"
     db = workdir / f"{target}-{senders}.duckdb"
     log = workdir / f"{target}.log"
-    with open(log, "wb") as log_file:
-        process = subprocess.Popen(
-            _command(target, port, db), stdout=log_file, stderr=subprocess.STDOUT
-        )
-    try:
-        wait_healthy(process, url, log)
-        _, cpu_before = _proc_status(process.pid)
+    with serving(_command(target, port, db), url, log) as process:
+        cpu_before = cpu_seconds(process.pid)
         result = run_load(url, pool, senders=senders, duration=SECONDS)
-        rss_mib, cpu_after = _proc_status(process.pid)
+        rss_mib, cpu_after = _peak_rss_mib(process.pid), cpu_seconds(process.pid)
         writer = _write_metrics(url)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
     row = result.summary()
     row["load_average"] = os.getloadavg()[0]  # the machine's, over the last minute
     row["server_peak_rss_mib"] = round(rss_mib, 1)

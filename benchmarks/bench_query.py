@@ -27,10 +27,7 @@ import http.client
 import json
 import os
 import random
-import signal
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -38,7 +35,8 @@ from pathlib import Path
 from queue import Queue
 
 from benchmarks.common import DATA, save
-from benchmarks.loadgen import free_port, wait_healthy
+from benchmarks.loadgen import free_port
+from benchmarks.serving import cpu_seconds, serve_command, serving
 
 STORE_SPANS = int(os.environ.get("BENCH_STORE_SPANS", 10_000_000))
 BUILD_BATCH = 100_000
@@ -207,14 +205,9 @@ def _store_api(path: Path, meta: dict, ids: list[str], rng: random.Random) -> tu
 def _http_api(path: Path, ids: list[str], searches: list) -> dict:
     port = free_port()
     log = path.with_suffix(".serve.log")
-    command = [sys.executable, "-m", "spanscope", "serve", "--db", str(path)]
-    command += ["--ui-port", str(port), "--otlp-http-port", "0", "--otlp-grpc-port", "0"]
-    command += ["--zipkin-port", "0"]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     results: dict = {}
-    try:
-        wait_healthy(process, f"http://127.0.0.1:{port}", log)
+    url = f"http://127.0.0.1:{port}"
+    with serving(serve_command(path, ui_port=port), url, log) as process:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
         def get(url: str) -> dict:
@@ -228,8 +221,7 @@ def _http_api(path: Path, ids: list[str], searches: list) -> dict:
         get(f"/api/traces/{ids[0]}")
 
         def server_cpu() -> float:
-            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return cpu_seconds(process.pid)
 
         times, answers, cpu_ms = _timed(
             lambda trace_id: get(f"/api/traces/{trace_id}"), ids, server_cpu
@@ -248,14 +240,7 @@ def _http_api(path: Path, ids: list[str], searches: list) -> dict:
         assert all(answer["data"] for answer in answers), "a one-hour search found nothing"
         results["search_service_1h"] = _stats_ms(times, cpu_ms)
         connection.close()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.unlink(missing_ok=True)
+    log.unlink(missing_ok=True)
     return results
 
 
