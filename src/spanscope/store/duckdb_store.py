@@ -241,16 +241,21 @@ class DuckDBStore:
                     f"INSERT OR IGNORE INTO {OPERATIONS} SELECT * FROM spanscope_batch_operations"
                 )
             statements.append("COMMIT")
-            con = self._con
-            try:
-                con.execute(";\n".join(statements))
-            except BaseException as exc:
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                if isinstance(exc, duckdb.Error):
-                    raise StoreError(f"{self.path}: write failed: {exc}") from exc
-                raise
+            with self._rolled_back_on_error("write"):
+                self._con.execute(";\n".join(statements))
             self._operations |= new_operations
+
+    @contextlib.contextmanager
+    def _rolled_back_on_error(self, what: str) -> Iterator[None]:
+        """Roll the open transaction back on any error; DuckDB's become ``StoreError``."""
+        try:
+            yield
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):
+                self._con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(f"{self.path}: {what} failed: {exc}") from exc
+            raise
 
     # -- reading -------------------------------------------------------------------------
 
@@ -426,7 +431,7 @@ class DuckDBStore:
     def _delete_ended_before(self, cutoff_ns: int) -> int:
         con = self._con
         cutoff = time_literal(cutoff_ns)
-        try:
+        with self._rolled_back_on_error("retention"):
             con.execute("BEGIN TRANSACTION")
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE spanscope_doomed AS SELECT TraceId FROM "
@@ -442,12 +447,6 @@ class DuckDBStore:
             )
             con.execute("DROP TABLE spanscope_doomed")
             con.execute("COMMIT")
-        except BaseException as exc:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("ROLLBACK")
-            if isinstance(exc, duckdb.Error):
-                raise StoreError(f"{self.path}: retention failed: {exc}") from exc
-            raise
         if count:
             # Frees the deleted row groups' blocks so the size measure (and later writes) see it.
             with contextlib.suppress(duckdb.Error):
