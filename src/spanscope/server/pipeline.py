@@ -251,8 +251,7 @@ class WritePipeline:
                 spans = list(chain.from_iterable(_spans_of(item.spans) for item in taken))
                 if self.sampler is not None:
                     spans = self.sampler(spans)
-                if taken or spans:
-                    self._add_spans(taken, spans)
+                self._add_spans(taken, spans)
             flush = getattr(self.sampler, "flush", None)
             if flush is not None:  # decide the traces still waiting: they were accepted
                 self._add_spans([], flush())
@@ -294,6 +293,8 @@ class WritePipeline:
     def _add_spans(self, items: list[_Pending], spans: list[Span]) -> None:
         """Add ``spans`` (what ``items`` gave, after sampling) to the open batch, encoding them
         into its columns."""
+        if not items and not spans:
+            return
         with self._ready_changed:
             batch = self._batch_for(len(spans))
             if batch.columns is not None and spans:
