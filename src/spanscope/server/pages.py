@@ -26,7 +26,6 @@ page (assembly, analysis, rendering) runs in a worker thread so it never stalls 
 
 from __future__ import annotations
 
-import re
 import time
 from functools import cache
 from importlib import resources
@@ -42,7 +41,7 @@ from spanscope.formats import FORMATS
 from spanscope.model import InvalidIdError, normalize_trace_id
 from spanscope.store import TraceQuery
 from spanscope.units import parse_duration
-from spanscope.viz.page import json_block, text
+from spanscope.viz.page import fill, json_block, text
 from spanscope.viz.palette import ERROR_COLOR, PALETTE
 
 DEFAULT_MAP_TRACES = 1000
@@ -56,7 +55,6 @@ LOOKBACKS = {
     "7d": "7 days",
 }
 DEFAULT_LOOKBACK = "1h"
-_MARKER = re.compile(r"/\*\{\{([A-Z_]+)\}\}\*/")
 # Paths that belong to the APIs and receivers: their own errors (JSON, 405) must stay theirs.
 _NOT_PAGES = ("/api/", "/v1/", "/metrics", "/healthz")
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -70,11 +68,6 @@ THEME_SWITCH = (
 def ui_asset(name: str) -> str:
     """The text of one file shipped in ``spanscope/server/ui``."""
     return resources.files("spanscope.server").joinpath("ui", name).read_text("utf-8")
-
-
-def fill(template: str, parts: dict[str, str]) -> str:
-    """Fill ``/*{{NAME}}*/`` markers in ONE pass, so data can never be taken for a marker."""
-    return _MARKER.sub(lambda match: parts[match.group(1)], template)
 
 
 def _html(body: str, status: int = 200) -> HTMLResponse:

@@ -1,7 +1,8 @@
 """Self-contained HTML pages: a template plus its CSS, JS and JSON data inlined once.
 
 Contract: ``render_page(template, parts)`` fills ``/*{{NAME}}*/`` markers in a template from
-``spanscope/viz/assets`` in ONE pass, so data can never be mistaken for a marker.
+``spanscope/viz/assets`` in ONE pass, so data can never be mistaken for a marker; ``fill`` does
+it for any template text.
 ``json_block(value)`` encodes a value for a ``<script type="application/json">`` block: ``<`` is
 escaped as ``\\u003c`` so no data can close the script element, and the result is still JSON.
 Pages load no network resources and work from ``file://``.
@@ -32,11 +33,15 @@ def json_block(value: Any) -> str:
     return raw.replace(b"<", b"\\u003c").decode("utf-8")
 
 
-def render_page(template: str, parts: dict[str, str]) -> str:
-    def fill(match: re.Match[str]) -> str:
-        return parts[match.group(1)]
+def fill(template: str, parts: dict[str, str]) -> str:
+    """The text ``template`` with its ``/*{{NAME}}*/`` markers replaced by ``parts[NAME]``, in
+    ONE pass, so data can never be taken for a marker (the server's pages fill theirs too)."""
+    return _MARKER.sub(lambda match: parts[match.group(1)], template)
 
-    return _MARKER.sub(fill, asset(template))
+
+def render_page(template: str, parts: dict[str, str]) -> str:
+    """The asset ``template`` filled with ``parts`` (``fill``)."""
+    return fill(asset(template), parts)
 
 
 def text(value: str) -> str:
