@@ -41,7 +41,7 @@ from spanscope.formats import FORMATS
 from spanscope.model import InvalidIdError, normalize_trace_id
 from spanscope.store import TraceQuery
 from spanscope.units import parse_duration
-from spanscope.viz.page import fill, json_block, text
+from spanscope.viz.page import asset, fill, json_block, text
 from spanscope.viz.palette import ERROR_COLOR, PALETTE
 
 DEFAULT_MAP_TRACES = 1000
@@ -88,7 +88,8 @@ def ui_page(
     """A page of ``serve`` in the one shell of them all (``ui/page.html``: head, top bar with the
     brand and the navigation, ``active`` marked): ``main`` is the page's body (a filled
     ``ui/*.html`` fragment), ``topbar`` what the page adds at the top bar's end, and ``css`` and
-    ``js`` the ``ui/`` files inlined after ``common.css`` and before ``nav.css``, in order.
+    ``js`` the ``ui/`` files inlined after ``viz/assets/theme.css`` and ``common.css`` and before
+    ``nav.css``, in order.
     The scripts find ``config`` and the time windows (``LOOKBACKS``, ``DEFAULT_LOOKBACK``) in
     the page's JSON block ``#spanscope-config`` (``helpers.js``: ``SS.config``)."""
     body = fill(
@@ -97,7 +98,9 @@ def ui_page(
             "TITLE": text(f"{title} · spanscope"),
             "VERSION": text(__version__),
             "ICON": _favicon_uri(),
-            "CSS": "\n".join(ui_asset(name) for name in ("common.css", *css, "nav.css")),
+            "CSS": "\n".join(
+                [asset("theme.css"), *(ui_asset(name) for name in ("common.css", *css, "nav.css"))]
+            ),
             "NAV": nav_links(active),
             "TOPBAR": topbar,
             "MAIN": main,

@@ -30,7 +30,7 @@ def render_waterfall(traces: Sequence[Trace], *, title: str = "", note: str = ""
         {
             "TITLE": text(f"{page_title} · spanscope"),
             "VERSION": text(__version__),
-            "CSS": asset("waterfall.css"),
+            "CSS": asset("theme.css") + asset("waterfall.css"),
             "JS": asset("waterfall.js"),
             "DATA": json_block(summary),
             "DETAILS": json_block(details),
