@@ -144,3 +144,16 @@ def test_error_stacks_deeper_than_the_profile_keeps_are_cut_alike():
     (stack,) = profiles.error_stacks(traces)
     assert stack in profiles.profile().endpoints[0].stacks
     assert stack.endswith(";…;app:call") and stack.count(";") + 1 == 128
+
+
+def test_error_stacks_are_named_by_the_folding_the_profile_was_given():
+    """A caller that names the profile with its own folding gets error stacks named alike."""
+    traces = _users(5, fail_every=2)
+    profiles = ProfileCollector()
+    for trace in traces:
+        profiles.add(trace)
+    folding = NameFolding(profiles._stacks.frames, 5)
+    errors = profiles.error_stacks(traces, folding)
+    assert errors == {"api:GET /users/<num>;api:SELECT user <num>"}
+    (endpoint,) = profiles.profile(folding).endpoints
+    assert errors <= set(endpoint.stacks)

@@ -293,9 +293,9 @@ class ProfileCollector:
         endpoints.sort(key=lambda e: (-e.critical_ns, e.service, e.operation))
         return Profile(self.slow_fraction, endpoints)
 
-    def error_stacks(self, traces: Iterable[Trace]) -> set[str]:
-        """The folded stacks, named as this profile names them (names folded, deep stacks
-        cut), of every error span of ``traces`` (``spanscope.analysis.errors``), on a
+    def error_stacks(self, traces: Iterable[Trace], folding: NameFolding | None = None) -> set[str]:
+        """The folded stacks, named as ``profile(folding)`` names them (names folded, deep
+        stacks cut), of every error span of ``traces`` (``spanscope.analysis.errors``), on a
         critical path or not: where an aggregated flame graph marks errors."""
         from spanscope.analysis.errors import is_error_span
 
@@ -310,7 +310,8 @@ class ProfileCollector:
                 )
                 if is_error_span(span):
                     failed.add(number)
-        folding = self.folding()
+        if folding is None:
+            folding = self.folding()
         frames = [(service, folding.fold(service, name)) for service, name in stacks.frames]
         names = _stack_names(stacks.parents, frames)
         return {names[number] for number in failed}

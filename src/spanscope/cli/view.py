@@ -192,7 +192,7 @@ def flamegraph(
         scope = endpoint or "all endpoints"
         svg = render_aggregate_flamegraph(
             stacks,
-            error_stacks=profiles.error_stacks(traces),
+            error_stacks=profiles.error_stacks(traces, folding),
             title=f"Critical-path flame graph · {scope}",
             subtitle=f"{len(traces):,} traces" + (" (slowest 5%)" if slow else ""),
             services=services,
