@@ -10,7 +10,8 @@ slowest traces and spans, and one small profile per trace are kept.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from spanscope.analysis.critical_path import critical_path
 from spanscope.analysis.dependencies import DependencyCollector
@@ -80,12 +81,16 @@ class _ProblemTally:
         self.example = example
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
 def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-# Adding up the statistics of names that fold together (``fold_table``): a copy of the first,
-# then the others added to it.
+# Adding up the statistics of names that fold together (``fold_table``: a copy of the first,
+# then the others added to it) and of merged analyzers (``_merge_table``).
 def _copy_endpoint(entry: list) -> list:
     digest = LatencyDigest()
     digest.merge(entry[0])
@@ -121,6 +126,17 @@ def _copy_group(group: _ErrorGroup) -> _ErrorGroup:
 def _add_group(into: _ErrorGroup, group: _ErrorGroup) -> None:
     into.traces += group.traces
     into.failed += group.failed
+
+
+def _merge_table(into: dict[_K, _V], theirs: dict[_K, _V], add: Callable[[_V, _V], None]) -> None:
+    """``Analyzer.merge`` of one table: ``theirs``'s entries taken over (the other analyzer is
+    used up) or added with ``add(into, value)``, the same sum as folding names uses."""
+    for key, value in theirs.items():
+        mine = into.get(key)
+        if mine is None:
+            into[key] = value
+        else:
+            add(mine, value)
 
 
 class Analyzer:
@@ -304,24 +320,9 @@ class Analyzer:
         self.with_errors += other.with_errors
         self.error_spans += other.error_spans
         self.latency.merge(other.latency)
-        for key, (digest, failed) in other.endpoints.items():
-            endpoint = self.endpoints.get(key)
-            if endpoint is None:
-                self.endpoints[key] = [digest, failed]
-            else:
-                endpoint[0].merge(digest)
-                endpoint[1] += failed
-        for key, theirs in other.operations.items():
-            stats = self.operations.get(key)
-            if stats is None:
-                self.operations[key] = theirs
-                continue
-            stats.digest.merge(theirs.digest)
-            stats.self_ns += theirs.self_ns
-            stats.critical += theirs.critical
-            stats.errors += theirs.errors
-            stats.duration += theirs.duration
-            stats.traces += theirs.traces  # distinct traces: the two sides share none
+        _merge_table(self.endpoints, other.endpoints, _add_endpoint)
+        # Trace counts add up exactly here: the two sides share no trace.
+        _merge_table(self.operations, other.operations, _add_operation)
         self.slow_count += other.slow_count
         # Heap entries rank ties by arrival (-seq): other's come after all of ours.
         shift = self._seq
@@ -336,13 +337,7 @@ class Analyzer:
         self._slowest = heapq.nlargest(top, slowest, key=lambda entry: entry[:2])
         heapq.heapify(self._slowest)
         self._seq += other._seq
-        for group_key, group in other._groups.items():
-            mine = self._groups.get(group_key)
-            if mine is None:
-                self._groups[group_key] = group
-            else:
-                mine.traces += group.traces
-                mine.failed += group.failed
+        _merge_table(self._groups, other._groups, _add_group)
         for kind, tally in other._problems.items():
             mine_tally = self._problems.get(kind)
             if mine_tally is None:
