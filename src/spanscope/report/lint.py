@@ -3,7 +3,8 @@
 First the verdict (score, counts by severity), then one block per rule that found something,
 worst first: what, how many, where, the commonest details, example spans (ids a user can paste
 into ``spanscope view --trace-id``), why it matters and how to fix it; last, the services,
-worst score first.
+worst score first. With no span read there is no score: one line says there was nothing to
+check.
 """
 
 from __future__ import annotations
