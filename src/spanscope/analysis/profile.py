@@ -18,6 +18,11 @@ Contract: ``build_profile(traces)`` -> ``Profile`` (or ``ProfileCollector`` trac
 (flamegraph.pl / speedscope "folded" input; ``;`` and line breaks inside names are replaced so a
 frame is always one frame). Times in ns. Pure.
 
+Span names with ids in them (``GET /users/12345``) are counted under their template
+(``spanscope.analysis.name_folding``, decided from the profile's frames by
+``ProfileCollector.folding()``): endpoints, frames and stacks alike, and
+``ProfileCollector.error_stacks`` names the stacks of error spans the same way.
+
 A stack deeper than ``MAX_FRAMES`` (128, perf's default depth) is named by its first 126 frames,
 ``…`` and its own frame, and such stacks with the same name are summed: a request that nests
 spans thousands deep (recursion, a loop instrumented as nesting) would otherwise give folded
