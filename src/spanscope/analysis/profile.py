@@ -41,6 +41,7 @@ from itertools import chain
 import msgspec
 
 from spanscope.analysis.critical_path import charge_critical_time
+from spanscope.analysis.errors import is_error_span
 from spanscope.analysis.name_folding import MIN_NAMES, NameFolding, fold_table
 from spanscope.analysis.stacks import CallStacks
 from spanscope.model import Span, Trace
@@ -302,8 +303,6 @@ class ProfileCollector:
         """The folded stacks, named as ``profile(folding)`` names them (names folded, deep
         stacks cut), of every error span of ``traces`` (``spanscope.analysis.errors``), on a
         critical path or not: where an aggregated flame graph marks errors."""
-        from spanscope.analysis.errors import is_error_span
-
         stacks = CallStacks()
         failed: set[int] = set()
         for trace in traces:
