@@ -32,11 +32,11 @@ from spanscope.model import Trace
 from spanscope.quality.linter import lint
 from spanscope.server.api_errors import json_errors
 from spanscope.server.jaeger_api import QueryError, micros_param, parse_trace_query
-from spanscope.store.base import TraceQuery
+from spanscope.store.base import Store, TraceQuery
 from spanscope.units import parse_duration
 
 
-def search_traces(store, query: TraceQuery) -> list[Trace]:
+def search_traces(store: Store, query: TraceQuery) -> list[Trace]:
     """The traces a search finds, assembled: the store hands them over trace by trace, so
     each is built as it is (no regrouping of all their spans)."""
     return [build_trace(spans[0].trace_id, spans) for spans in store.find_traces(query) if spans]
