@@ -15,7 +15,8 @@ name of the data set that fits one of them is folded, on a path or not.
 
 Contract: ``NameFolding(names, min_names)`` takes ``(service, name)`` pairs; ``fold(service,
 name)`` gives the template for a name to fold and the name itself otherwise; ``fold_table``
-folds the keys of a table of statistics and adds up what folds together. The templates
+folds the keys of a table of statistics and adds up what folds together; ``name_template``
+is a name's template (None without one), as the detector groups names too. The templates
 depend on the set of names alone, not on their order, so parts of a data set analysed apart
 and merged fold exactly as the whole would. Pure.
 """
@@ -36,8 +37,9 @@ V = TypeVar("V")
 _DIGIT = re.compile(r"\d")
 
 
-def _template(name: str) -> str | None:
-    """``name``'s template, or None when it has nothing to replace."""
+def name_template(name: str) -> str | None:
+    """``name``'s template, or None when it has nothing to replace (the one test of a name,
+    here and in the high-cardinality detector)."""
     # Every placeholder stands for something with a digit: most names have none.
     if _DIGIT.search(name) is None:
         return None
@@ -52,7 +54,7 @@ class NameFolding:
         template_of: dict[tuple[str, str], str] = {}
         members: dict[tuple[str, str], set[str]] = {}
         for service, name in names:
-            template = _template(name)
+            template = name_template(name)
             if template is not None:
                 template_of[(service, name)] = template
                 members.setdefault((service, template), set()).add(name)
@@ -74,7 +76,7 @@ class NameFolding:
         key = (service, name)
         folded = self._folded.get(key)
         if folded is None:
-            template = _template(name)
+            template = name_template(name)
             folded = (
                 template if template is not None and (service, template) in self.templates else name
             )

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from spanscope.analysis.detectors.tally import rank
-from spanscope.analysis.errors import message_template
+from spanscope.analysis.name_folding import name_template
 from spanscope.analysis.results import AntiPattern
 
 _PLACEHOLDER = re.compile(r"<(?:num|hex|uuid)>")
@@ -51,21 +51,14 @@ class _Group:
         self.example: tuple[int, str, str] = (-1, "", "")
 
 
-def _quick_candidate(name: str) -> bool:
-    # Every placeholder needs a digit (hex ids and uuids included): most names have none.
-    return any(c.isdigit() for c in name)
-
-
 def high_cardinality_names(
     names: Iterable[NameStats], min_names: int, limit: int
 ) -> list[AntiPattern]:
     """Templates shared by at least ``min_names`` distinct span names of one service."""
     groups: dict[tuple[str, str], _Group] = {}
     for item in names:
-        if not _quick_candidate(item.name):
-            continue
-        template = message_template(item.name)
-        if template == item.name:
+        template = name_template(item.name)
+        if template is None:
             continue
         group = groups.get((item.service, template))
         if group is None:
