@@ -39,14 +39,16 @@ def stores(tmp_path_factory):
     folder = tmp_path_factory.mktemp("stores")
     columns = DuckDBStore(folder / "columns.duckdb")
     spans = DuckDBStore(folder / "spans.duckdb")
-    # Two writes each, the first with an (empty) span list added as the pipeline adds them.
-    for part in (bodies[:2], bodies[2:]):
-        batch = columns.open_batch()
-        for body in part:
-            batch.add_request(body)
-        if len(part) == 2:
-            batch.add_spans([])
-        columns.write(batch.finish())
+    # Two writes each; the first mixes a body with a span list (the spans of the second body),
+    # as the pipeline mixes requests the C decoder took with span lists from other receivers.
+    first = columns.open_batch()
+    first.add_request(bodies[0])
+    first.add_spans(decode_spans(bodies[1], "otlp-proto"))
+    columns.write(first.finish())
+    rest = columns.open_batch()
+    for body in bodies[2:]:
+        rest.add_request(body)
+    columns.write(rest.finish())
     decoded = [span for body in bodies for span in decode_spans(body, "otlp-proto")]
     spans.write(decoded[:1024])
     spans.write(decoded[1024:])
