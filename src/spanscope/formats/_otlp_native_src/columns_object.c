@@ -36,7 +36,7 @@ PyTypeObject BufferType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "spanscope.formats._otlp_native.Buffer",
     .tp_basicsize = sizeof(BufferObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Bytes of one column buffer made by columns().",
+    .tp_doc = "Bytes of one column buffer that Columns.finish() hands over.",
     .tp_dealloc = (destructor)Buffer_dealloc,
     .tp_as_buffer = &Buffer_as_buffer,
 };

@@ -107,7 +107,7 @@ static int parse_any(const uint8_t *p, const uint8_t *end, int depth, int build,
 }
 
 int parse_kv(const uint8_t *p, const uint8_t *end, int depth, int build, PyObject *dict,
-                    Slice *key) {
+             Slice *key) {
     Slice value;
     if (depth > MAX_DEPTH || kv_parts(p, end, !build, key, &value)) return GIVEUP;
     int plain = value.s != NULL && any_is_short_string(value.s, value.e) && depth + 1 <= MAX_DEPTH;

@@ -155,7 +155,7 @@ static PyMethodDef methods[] = {
     {"check", check, METH_O,
      "check(data: bytes) -> bool: whether this decoder reads the TracesData exactly as upb"},
     {"scan", scan, METH_O,
-     "scan(data: bytes) -> int | None: the spans of a TracesData columns() takes, or None"},
+     "scan(data: bytes) -> int | None: the spans of a TracesData Columns.add() takes, or None"},
     {"configure", configure, METH_VARARGS,
      "configure(Span, Event, Link, kinds, codes, shared_key, follows_key, split_follows_from, "
      "known_fields)"},
