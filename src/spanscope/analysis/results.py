@@ -12,6 +12,7 @@ from __future__ import annotations
 import msgspec
 
 from spanscope.analysis.dependencies import DependencyEdge
+from spanscope.analysis.name_folding import MIN_NAMES
 from spanscope.analysis.percentiles import LatencyStats
 from spanscope.analysis.profile import FixCandidate, FrameShare
 
@@ -37,7 +38,7 @@ class AnalysisOptions(msgspec.Struct, frozen=True):
     jaeger_strict: bool = False
     n_plus_one_min_calls: int = 5
     sequential_min_calls: int = 2
-    high_cardinality_min_names: int = 20
+    high_cardinality_min_names: int = MIN_NAMES
 
 
 class InputSummary(msgspec.Struct):
