@@ -18,9 +18,9 @@ setup(
     ext_modules=[
         Extension(
             "spanscope.formats._otlp_native",
-            sorted(str(path.as_posix()) for path in SOURCES.glob("*.c")),
+            sorted(path.as_posix() for path in SOURCES.glob("*.c")),
             # The headers: a change to one rebuilds the extension, and sdists carry them.
-            depends=sorted(str(path.as_posix()) for path in SOURCES.glob("*.h")),
+            depends=sorted(path.as_posix() for path in SOURCES.glob("*.h")),
             optional=True,
         )
     ]
