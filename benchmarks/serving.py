@@ -20,7 +20,7 @@ from benchmarks.loadgen import wait_healthy
 
 
 def serve_command(
-    db: Path, *, http_port: int = 0, ui_port: int = 0, extra: Sequence[str] = ()
+    db: Path | str, *, http_port: int = 0, ui_port: int = 0, extra: Sequence[str] = ()
 ) -> list[str]:
     """``spanscope serve`` on ``db`` with OTLP/HTTP and the UI/API on the given ports (0: a
     free one), gRPC and Zipkin on free ports, and ``extra`` options."""

@@ -5,9 +5,7 @@ listener on a free port (port 0), run in a background thread with its own event 
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from benchmarks.loadgen import free_port
+from benchmarks.serving import serve_command
 
 from spanscope.model import Span
 from spanscope.server.app import Server, ServerConfig
@@ -87,23 +87,15 @@ def stop_server(running: RunningServer, thread: threading.Thread) -> None:
     running.store.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def serve_process(db: str, *extra: str) -> tuple[subprocess.Popen[bytes], int, int]:
     """``spanscope serve --db db *extra`` in a child process, once it answers its health check;
     returns it with its OTLP/HTTP and UI ports (gRPC and Zipkin listen on free ports)."""
     http_port, ui_port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "spanscope", "serve", "--db", db, "--otlp-http-port",
-         str(http_port), "--ui-port", str(ui_port), "--otlp-grpc-port", "0",
-         "--zipkin-port", "0", *extra],
+        serve_command(db, http_port=http_port, ui_port=ui_port, extra=extra),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    )  # fmt: skip
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
