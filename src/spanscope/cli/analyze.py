@@ -64,14 +64,18 @@ class TimeParam(click.ParamType):
 def assembled_traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]:
     """Build traces one at a time and drop each group of spans once built, so the traces of a
     big data set are never all held at once. Shows progress on a terminal."""
-    from spanscope.assembly import build_trace, group_by_trace
-    from spanscope.cli.common import error_console, holding_many_objects, show_progress
+    from spanscope.assembly import group_by_trace
+    from spanscope.cli.common import (
+        built_traces,
+        error_console,
+        holding_many_objects,
+        show_progress,
+    )
 
     with holding_many_objects():
         groups = group_by_trace(session.spans())
     if not show_progress(session.progress):
-        for trace_id in list(groups):
-            yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
+        yield from built_traces(groups, adjust_skew)
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -84,8 +88,8 @@ def assembled_traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]
         transient=True,
     ) as progress:
         task = progress.add_task("traces", total=len(groups))
-        for done, trace_id in enumerate(list(groups), 1):
-            yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
+        for done, trace in enumerate(built_traces(groups, adjust_skew), 1):
+            yield trace
             if done % 1024 == 0:
                 progress.update(task, completed=done)
 

@@ -24,7 +24,7 @@ import click
 from spanscope.errors import Diagnostic, Diagnostics, InputError
 from spanscope.formats import ALIASES, FORMATS, Format, read_spans, resolve_format, write_spans
 from spanscope.formats.source import expand_sources
-from spanscope.model import Span
+from spanscope.model import Span, Trace
 from spanscope.units import parse_duration, parse_size
 
 if TYPE_CHECKING:
@@ -319,6 +319,15 @@ def holding_many_objects() -> Iterator[None]:
     finally:
         gc.enable()
         gc.freeze()
+
+
+def built_traces(groups: dict[str, list[Span]], adjust_skew: bool) -> Iterator[Trace]:
+    """The traces of ``groups`` (spans by trace id, ``group_by_trace``), in its order, each
+    group removed once its trace is built, so the spans of a big data set are not held twice."""
+    from spanscope.assembly import build_trace
+
+    for trace_id in list(groups):
+        yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
 
 
 def fail_on_input_errors(session: ReadSession) -> None:

@@ -21,8 +21,7 @@ from functools import partial
 
 from spanscope.analysis.filters import TraceFilter, filter_traces
 from spanscope.analysis.profile import ProfileAnalyzer
-from spanscope.assembly import build_trace
-from spanscope.cli.common import ReadSession, holding_many_objects
+from spanscope.cli.common import ReadSession, built_traces, holding_many_objects
 from spanscope.errors import Diagnostics
 from spanscope.formats import read_spans
 from spanscope.formats.detect import UnknownFormat, detect_format
@@ -119,10 +118,6 @@ def profile_only(
         for batch in session.batches():
             for span in batch:  # group_by_trace, a list at a time
                 groups[span.trace_id].append(span)
-        traces = (
-            build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
-            for trace_id in list(groups)
-        )
-        for trace in filter_traces(traces, trace_filter):
+        for trace in filter_traces(built_traces(groups, adjust_skew), trace_filter):
             analyzer.add(trace)
     return analyzer

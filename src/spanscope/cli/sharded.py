@@ -34,12 +34,12 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from spanscope.analysis.filters import TraceFilter, filter_traces
-from spanscope.assembly import build_trace
 from spanscope.cli import parallel
 from spanscope.cli.common import (
     InputFailure,
     InputReport,
     ReadSession,
+    built_traces,
     display_name,
     error_console,
     show_progress,
@@ -128,13 +128,8 @@ def analyze_shard(task: tuple) -> bytes:
                 (source, formats[-1] if formats else "", len(spans), warnings, more, error)
             )
         trace_ids = list(groups)
-
-        def traces() -> Iterator[Trace]:
-            for trace_id in trace_ids:
-                yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
-
         collector = make()
-        for trace in filter_traces(traces(), trace_filter):
+        for trace in filter_traces(built_traces(groups, adjust_skew), trace_filter):
             collector.add(trace)
         return pickle.dumps((reports, trace_ids, collector), protocol=pickle.HIGHEST_PROTOCOL)
     finally:

@@ -34,10 +34,11 @@ from typing import Any, BinaryIO
 import msgspec
 
 from spanscope.analysis.filters import TraceFilter, filter_traces
-from spanscope.assembly import build_trace, group_by_trace
+from spanscope.assembly import group_by_trace
 from spanscope.cli.common import (
     InputReport,
     ReadSession,
+    built_traces,
     display_name,
     error_console,
     holding_many_objects,
@@ -202,14 +203,9 @@ def _read(stream: BinaryIO, name: str) -> dict[str, list[Span]] | None:
 def _analyze(groups: dict[str, list[Span]], job: _Job) -> Any:
     """What ``spanscope analyze`` does with the traces: in first-seen order, each group of
     spans dropped once built."""
-
-    def traces():
-        for trace_id in list(groups):
-            yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=job.adjust_skew)
-
     analyzer = job.make()
     with holding_many_objects():
-        for trace in filter_traces(traces(), job.trace_filter):
+        for trace in filter_traces(built_traces(groups, job.adjust_skew), job.trace_filter):
             analyzer.add(trace)
     return analyzer
 
