@@ -305,3 +305,26 @@ def test_spans_before_1970_and_before_1684_are_found_by_trace_id(store):
     ]
     store.write(spans)
     assert store.get_trace(trace) == sorted(spans, key=lambda s: (s.start_ns, s.span_id))
+
+
+def test_calls_before_1684_are_dependencies_too(store):
+    # The same window as trace lookups (time_between): a garbage clock far before 1970 must
+    # not hide a call from the dependency answer when the window reaches back to it.
+    trace = "0af7651916cd43dd8448eb211c80319d"
+    early = -(2**63) + 10**17  # 1680: a timestamp DuckDB holds but no literal can name
+    store.write(
+        [
+            Span(trace, "b7ad6b7169203331", "p", early, early + 10**9, service_name="a"),
+            Span(
+                trace,
+                "b7ad6b7169203332",
+                "c",
+                early + 10,
+                early + 10**8,
+                parent_span_id="b7ad6b7169203331",
+                service_name="b",
+            ),
+        ]
+    )
+    assert store.dependencies(early + 10**10, 10**11) == [("a", "b", 1)]
+    assert store.dependencies(0, 2**63 - 1) == [("a", "b", 1)]  # every call up to 1970

@@ -363,9 +363,9 @@ class DuckDBStore:
         sql = (
             f"SELECT p.ServiceName, c.ServiceName, count(*) FROM {TRACES} c JOIN {TRACES} p "
             "ON c.TraceId = p.TraceId AND c.ParentSpanId = p.SpanId "
-            f'WHERE c."Timestamp" BETWEEN {time_literal(low)} AND {time_literal(high)} '
-            f'AND p."Timestamp" BETWEEN {time_literal(low - lookback_ns)} AND '
-            f"{time_literal(high)} AND c.ParentSpanId <> ''"
+            f"WHERE {time_between('c.' + _TIMESTAMP, low, high)} "
+            f"AND {time_between('p.' + _TIMESTAMP, low - lookback_ns, high)} "
+            "AND c.ParentSpanId <> ''"
             + ("" if include_self_calls else " AND p.ServiceName <> c.ServiceName")
             + " GROUP BY ALL ORDER BY 1, 2"
         )
