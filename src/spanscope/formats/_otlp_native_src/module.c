@@ -195,6 +195,7 @@ PyMODINIT_FUNC PyInit__otlp_native(void) {
     if (module == NULL) return NULL;
     if (PyModule_AddObjectRef(module, "Spans", (PyObject *)&SpansType) < 0 ||
         PyModule_AddObjectRef(module, "Columns", (PyObject *)&ColumnsType) < 0 ||
+        PyModule_AddObjectRef(module, "Buffer", (PyObject *)&BufferType) < 0 ||
         PyModule_AddIntConstant(module, "MESSAGE_TYPES", M_COUNT) < 0 ||
         PyModule_AddIntConstant(module, "MAX_DEPTH", MAX_DEPTH) < 0 ||
         add_owned(module, "COLUMN_BUFFERS", buffer_names()) < 0) {
