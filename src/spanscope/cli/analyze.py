@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from spanscope.analysis.results import AnalysisOptions
-from spanscope.cli.common import DURATION, input_files
+from spanscope.cli.common import DURATION, input_files, input_options
 
 # The rest is imported where it is used: ``analyze --folded -`` needs little of it, and the
 # analyzer with its detectors, the report and rich are much of the command's start-up.
@@ -188,8 +188,7 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
     "'-' prints them instead of the report.",
 )
 @click.option("--folded-slow", is_flag=True, help="Folded stacks of the slowest traces only.")
-@click.option("--format", "format_", default=None, help="Skip detection and read as this format.")
-@click.option("--strict", is_flag=True, help="Stop at the first bad input instead of reading on.")
+@input_options(skew=True)
 @click.option(
     "--jobs",
     "-j",
@@ -199,7 +198,6 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
     "process only. Used for several files of 8 MB or more in all (2 MB with --folded -), or one "
     "OTLP JSON-lines file of 32 MB or more; the report is the same whatever the number.",
 )
-@click.option("--no-adjust-skew", is_flag=True, help="Keep timestamps as recorded.")
 @click.option(
     "--jaeger-strict",
     is_flag=True,
