@@ -260,11 +260,11 @@ def test_a_builder_fills_request_by_request_and_is_done_after_a_failure() -> Non
     for body in bodies:
         builder.add(body)
     assert builder.spans == 1024
-    got, whole = builder.finish(), otlp_native.native_columns(bodies)
-    assert got[:6] == whole[:6] and got.operations == whole.operations
-    assert {name: bytes(value) for name, value in got.buffers.items()} == {
-        name: bytes(value) for name, value in whole.buffers.items()
-    }
+    got = builder.finish()
+    assert got.operations and len(got.odd) < 1024
+    # What request-by-request filling gives, against the Span path (native_columns is this
+    # same builder: comparing the two would compare the code with itself).
+    assert same_as_span_path(bodies)
     with pytest.raises(RuntimeError):
         builder.finish()  # taken once
     broken = otlp_native.ColumnsBuilder()
