@@ -12,7 +12,7 @@ with the same Arrow types, so it merges with ``encode_batch``'s tables (``column
 
 Why: building a model ``Span`` (and its dicts) per span and taking it apart again for the
 columns cost about 7 us of GIL-holding CPU a span on the ingest path; the C decoder fills the
-Arrow buffers for a whole batch of requests without the GIL (``otlp_native.native_columns``),
+Arrow buffers for a whole batch of requests without the GIL (``otlp_native.ColumnsBuilder``),
 and this module wraps them with a fixed number of zero-copy pyarrow calls per batch.
 """
 
