@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from spanscope.analysis.results import AnalysisOptions
-from spanscope.cli.common import DURATION, input_files, input_options
+from spanscope.cli.common import DURATION, input_files, input_options, jobs_option
 
 # The rest is imported where it is used: ``analyze --folded -`` needs little of it, and the
 # analyzer with its detectors, the report and rich are much of the command's start-up.
@@ -189,12 +189,8 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
 )
 @click.option("--folded-slow", is_flag=True, help="Folded stacks of the slowest traces only.")
 @input_options(skew=True)
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=0),
-    default=0,
-    help="Processes that read and analyse at once: 0 (the default) one per CPU, 1 this "
+@jobs_option(
+    "Processes that read and analyse at once: 0 (the default) one per CPU, 1 this "
     "process only. Used for several files of 8 MB or more in all (2 MB with --folded -), or one "
     "OTLP JSON-lines file of 32 MB or more; the report is the same whatever the number.",
 )
@@ -301,10 +297,6 @@ def analyze(
         sequential_min_calls=sequential_min,
         high_cardinality_min_names=cardinality_min,
     )
-    if jobs == 0:
-        from spanscope.cli.parallel import default_jobs
-
-        jobs = default_jobs()
     session = ReadSession(list(inputs), format=format_, strict=strict, jobs=jobs)
     if folded == "-" and not conditions:
         # Only the profile is asked for: read only what it needs, compute nothing else.

@@ -65,6 +65,22 @@ def input_options(*, skew: bool) -> Callable[[_Command], _Command]:
     return decorate
 
 
+def jobs_option(help: str) -> Callable[[_Command], _Command]:
+    """``-j/--jobs``, the processes that read and analyse at once: the command is given a
+    number of at least 1, as 0 (the default) stands for one per CPU (``default_jobs``)."""
+
+    def resolve(ctx: click.Context, param: click.Parameter, value: int) -> int:
+        if value:
+            return value
+        from spanscope.cli.parallel import default_jobs
+
+        return default_jobs()
+
+    return click.option(
+        "-j", "--jobs", type=click.IntRange(min=0), default=0, help=help, callback=resolve
+    )
+
+
 class UnitParam(click.ParamType):
     """An option's value as people type it with a unit, parsed by ``parse`` (a ``ValueError``
     is the usage error that names the option)."""

@@ -16,6 +16,7 @@ from spanscope.cli.common import (
     error_console,
     fail_on_input_errors,
     input_options,
+    jobs_option,
     print_warnings,
 )
 
@@ -130,13 +131,8 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
     help="--fail-if-slower ignores endpoints whose percentile moved less than this.",
 )
 @input_options(skew=True)
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Processes that read and analyse at once (as for analyze): 0 one per CPU.",
+@jobs_option(
+    "Processes that read and analyse at once (as for analyze): 0 (the default) one per CPU."
 )
 def diff(
     before: str,
@@ -184,10 +180,6 @@ def diff(
     )
     from spanscope.compare import compare
 
-    if jobs == 0:
-        from spanscope.cli.parallel import default_jobs
-
-        jobs = default_jobs()
     adjust = not no_adjust_skew
     before_report, before_session = _analyse([before, *before_more], format_, strict, adjust, jobs)
     after_report, after_session = _analyse([after, *after_more], format_, strict, adjust, jobs)
