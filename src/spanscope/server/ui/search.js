@@ -13,7 +13,7 @@
   // helpers.js, loaded before this script
   var CONFIG = window.SS.config;
   var trimNum = window.SS.trimNum, esc = window.SS.esc, fmtCount = window.SS.count, api = window.SS.api;
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = window.SS.$;
   var LOOKBACK_US = {}, LOOKBACK_TEXT = {};  // the windows of the form, from the server
   Object.keys(CONFIG.lookbacks).forEach(function (key) {
     LOOKBACK_US[key] = CONFIG.lookbacks[key].us;
