@@ -54,7 +54,6 @@ __all__ = [
     "compare",
 ]
 
-PERCENTILES = ("p50", "p90", "p95", "p99")
 # The ``top`` of the analyses to compare: every operation of any real endpoint is kept, so the
 # per-operation changes add up to the change in mean latency.
 PROFILE_DEPTH = 1000
