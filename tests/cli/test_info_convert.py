@@ -153,3 +153,30 @@ def test_help_has_examples() -> None:
     for command in ("info", "convert"):
         result = spanscope(command, "--help")
         assert result.returncode == 0 and "Examples" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["info", "analyze", "lint", "convert"])
+def test_digits_int_refuses_are_text_not_a_traceback(tmp_path: Path, command: str) -> None:
+    """``"²"`` passes ``str.isdigit`` but not ``int()``: as an HTTP status, a span count tag
+    or anything else read as a number it is kept as text, never a crash."""
+    spans = [
+        {
+            "traceId": "a" * 32,
+            "id": "b" * 16,
+            "name": "get /x",
+            "kind": "SERVER",
+            "timestamp": 1_700_000_000_000_000,
+            "duration": 1_000,
+            "localEndpoint": {"serviceName": "web", "port": 8080},
+            "tags": {"http.status_code": "²", "error": "²", "otel.dropped_events_count": "²"},
+        }
+    ]
+    source = tmp_path / "odd.json"
+    source.write_text(json.dumps(spans), encoding="utf-8")
+    extra = [str(tmp_path / "out.json"), "--to", "otlp"] if command == "convert" else []
+    result = spanscope(command, str(source), *extra)
+    assert "Traceback" not in result.stderr
+    assert result.returncode in (0, 1)  # 1: lint's findings
+    if command == "convert":
+        written = (tmp_path / "out.json").read_text(encoding="utf-8")
+        assert "\\u00b2" in written or "²" in written  # the value itself, as text

@@ -106,7 +106,7 @@ def parse_condition(expression: str) -> Condition:
     if metric == "error_rate":
         threshold, unit = _rate(value)
     elif metric == "count":
-        if not value.isdigit():
+        if not value.isdecimal():
             raise ConditionError(f"count needs a whole number, not {value!r}")
         threshold, unit = float(value), ""
     else:

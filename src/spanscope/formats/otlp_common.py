@@ -92,7 +92,7 @@ class ReadContext:
     def _enum(self, raw, label, field_name, by_name, by_value, default):
         if isinstance(raw, str):
             found = by_name.get(raw)
-            if found is None and raw.isdigit():
+            if found is None and raw.isdecimal():
                 found = by_value.get(int(raw))
             if found is None:
                 choices = ", ".join(by_name)

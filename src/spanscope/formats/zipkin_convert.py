@@ -239,7 +239,7 @@ def _dropped(tags: dict[str, Any]) -> tuple[int, int, int]:
     for key in (DROPPED_ATTRIBUTES, DROPPED_EVENTS, DROPPED_LINKS):
         value = tags.get(key)
         text = tag_string(value) if value is not None else ""
-        if text.isdigit():
+        if text.isdecimal():
             del tags[key]
             counts.append(int(text))
         else:

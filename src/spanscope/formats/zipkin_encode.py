@@ -72,7 +72,7 @@ def _pop_address(attributes: dict[str, AttributeValue], keys: tuple[str, ...]) -
 def _pop_port(attributes: dict[str, AttributeValue], keys: tuple[str, ...]) -> int | None:
     for key in keys:
         value = attributes.get(key)
-        if type(value) is str and value.isdigit():
+        if type(value) is str and value.isdecimal():
             value = int(value)
         if type(value) is int and 0 < value < 65536:
             del attributes[key]

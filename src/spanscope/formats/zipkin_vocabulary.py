@@ -76,7 +76,7 @@ def decode_link(value: Any) -> Link | None:
     if type(value) is not str:
         return None
     parts = value.split("|")
-    if len(parts) < 5 or not parts[-1].isdigit():
+    if len(parts) < 5 or not parts[-1].isdecimal():
         return None
     try:
         attributes = msgspec.json.decode("|".join(parts[3:-1]))
@@ -110,7 +110,7 @@ def decode_annotation(value: str) -> tuple[str, dict[str, Any], int]:
     if "|" not in value:
         return value, {}, 0
     parts = value.split("|")
-    if len(parts) < 3 or not parts[-1].isdigit() or not parts[1].startswith("{"):
+    if len(parts) < 3 or not parts[-1].isdecimal() or not parts[1].startswith("{"):
         return value, {}, 0
     try:
         attributes = msgspec.json.decode("|".join(parts[1:-1]))

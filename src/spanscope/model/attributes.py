@@ -78,7 +78,7 @@ def attribute_int(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isdecimal():
         return int(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)

@@ -205,7 +205,7 @@ def _key_problem(key: str) -> str:
         return "empty key"
     if len(key) > 256:
         return f"key of {len(key)} characters; at most 256 are allowed"
-    if not ("a" <= key[0] <= "z" or key[0].isdigit()):
+    if not ("a" <= key[0] <= "z" or "0" <= key[0] <= "9"):
         return f"key {key!r} must start with a lowercase letter or a digit"
     bad = next(c for c in key if not re.fullmatch(r"[a-z0-9_\-*/@]", c))
     return f"key {key!r} contains {bad!r}; allowed are a-z 0-9 _ - * / @"

@@ -184,7 +184,7 @@ def _parse(spec: str) -> Policy:
             threshold = parse_duration(amount.strip())
             threshold += operator == ">"
             return Latency(threshold, name=f"latency>={format_duration(threshold)}")
-        if not amount.strip().isdigit():
+        if not amount.strip().isdecimal():
             raise ValueError("spans needs a whole number, e.g. spans>=100")
         minimum = int(amount) + (operator == ">")
         return SpanCount(minimum, name=f"spans>={minimum}")
@@ -195,7 +195,7 @@ def _parse(spec: str) -> Policy:
         return Service(value, name=spec)
     if key == "rate" and sep:
         number = value.strip().removesuffix("/s")
-        if not number.isdigit() or int(number) <= 0:
+        if not number.isdecimal() or int(number) <= 0:
             raise ValueError("rate needs spans per second, e.g. rate=500/s")
         return RateLimit(int(number), name=f"rate={int(number)}/s")
     if spec.startswith("attribute:"):

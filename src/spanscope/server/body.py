@@ -22,7 +22,7 @@ class BadEncoding(Exception):
 
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isdecimal() and int(declared) > limit:
         raise BodyTooLarge(f"body of {int(declared):,} bytes is over the {limit:,}-byte limit")
     chunks: list[bytes] = []
     size = 0

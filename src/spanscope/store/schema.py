@@ -118,7 +118,7 @@ def stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
             )
         return None
     row = con.execute(f"SELECT value FROM {META} WHERE key = 'schema_version'").fetchone()
-    if row is None or not row[0].isdigit():
+    if row is None or not row[0].isdecimal():
         raise StoreError(f"damaged spanscope store: {META} has no valid schema_version")
     return int(row[0])
 
