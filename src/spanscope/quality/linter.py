@@ -22,12 +22,12 @@ import msgspec
 
 from spanscope.analysis.detectors.cardinality import NameStats, high_cardinality_names
 from spanscope.analysis.errors import message_template
+from spanscope.analysis.name_folding import MIN_NAMES
 from spanscope.model import Span, Trace
 from spanscope.quality.checks import span_findings, trace_findings
 from spanscope.quality.rules import RULES, Severity
 
 MAX_DETAILS = 1000
-HIGH_CARDINALITY_MIN_NAMES = 20
 _VERSION_KEYS = ("service.version",)
 _ENVIRONMENT_KEYS = ("deployment.environment.name", "deployment.environment")
 
@@ -239,7 +239,7 @@ class Linter:
             NameStats(service, name, entry.traces, 0, entry.duration, *entry.example)
             for (service, name), entry in self._names.items()
         ]
-        findings = high_cardinality_names(stats, HIGH_CARDINALITY_MIN_NAMES, limit=MAX_DETAILS)
+        findings = high_cardinality_names(stats, MIN_NAMES, limit=MAX_DETAILS)
         if not findings:
             return
         tally = self._tallies.setdefault("high-cardinality-name", _Tally())
