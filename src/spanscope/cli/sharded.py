@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+import spanscope.assembly  # noqa: F401 - built_traces needs it: imported once, before the fork
 from spanscope.analysis.filters import TraceFilter, filter_traces
 from spanscope.cli import parallel
 from spanscope.cli.common import (

@@ -32,6 +32,9 @@ from typing import Any
 
 import msgspec
 
+from spanscope.errors import Diagnostics, InputError
+from spanscope.formats.jaeger_spans import SpanReader
+from spanscope.formats.jaeger_special import typed_special_fields
 from spanscope.formats.jaeger_structs import (
     Log,
     Process,
@@ -161,8 +164,6 @@ class _TagCache:
 
 def _convert_tags(data: bytes) -> tuple[SpanKind, Attributes]:
     """What the full reader makes of one checked tag list: its kind and kept attributes."""
-    from spanscope.formats.jaeger_special import typed_special_fields
-
     try:
         tags = _TAGS.decode(data)
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
@@ -197,9 +198,6 @@ class _Processes:
         return found
 
     def _convert(self, data: bytes) -> dict[str, tuple[str, Attributes]]:
-        from spanscope.errors import Diagnostics
-        from spanscope.formats.jaeger_spans import SpanReader
-
         try:
             processes = _PROCESSES_DECODER.decode(data) if data else None
         except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
@@ -341,9 +339,6 @@ def _id(value: str, width: int) -> str:
 def _references(raw: LeanSpan, trace_id: str, source: str) -> tuple[str, bool]:
     """Parent and FOLLOWS_FROM of the uncommon reference layouts, by the full reader's own
     code; any warning it would give sends the document back."""
-    from spanscope.errors import Diagnostics, InputError
-    from spanscope.formats.jaeger_spans import SpanReader
-
     diagnostics = Diagnostics()
     try:
         parent, follows_from, _ = SpanReader(source, diagnostics).references(raw, trace_id, "$")  # type: ignore[arg-type]
