@@ -82,7 +82,9 @@ def _node_sub(node: ServiceNode) -> str:
     if not node.spans:
         return "not traced"
     rate = node.error_spans / node.spans
-    return f"{node.spans:,} spans" + (f" · {_rate(rate)} err" if node.error_spans else "")
+    return f"{node.spans:,} span{'' if node.spans == 1 else 's'}" + (
+        f" · {_rate(rate)} err" if node.error_spans else ""
+    )
 
 
 def _rate(rate: float) -> str:
@@ -113,7 +115,7 @@ def _edge_color(rate: float) -> str:
 
 
 def _edge_label(edge: ServiceEdge) -> str:
-    parts = [f"{edge.calls:,} calls"]
+    parts = [f"{edge.calls:,} call{'' if edge.calls == 1 else 's'}"]
     if edge.errors:
         parts.append(f"{_rate(edge.error_rate)} err")
     parts.append(f"p99 {duration(edge.p99_ns)}")
@@ -129,6 +131,40 @@ def _curve(points: list[tuple[float, float]]) -> str:
         path += f" C{mid:.1f},{y:.1f} {mid:.1f},{ny:.1f} {nx:.1f},{ny:.1f}"
         x, y = nx, ny
     return path
+
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+LABEL_CHAR_PX = 6.0  # average advance of the 10.5 px edge label, rounded up
+LABEL_STEP = 13.0  # one label line
+
+
+def _box(x: float, y: float, width: float, height: float) -> Box:
+    return (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _place_labels(
+    wanted: list[tuple[ServiceEdge, float, float]], obstacles: list[Box]
+) -> list[tuple[ServiceEdge, float, float]]:
+    """Each edge label at its wanted point or the nearest free spot above or below it, so no
+    two labels and no label and service box overlap; the busiest and failing calls choose
+    first. A label with no free spot within three lines is left out (its numbers are in the
+    edge's tooltip and the table)."""
+    placed: list[Box] = []
+    result = []
+    for edge, x, y in sorted(wanted, key=lambda w: (-w[0].errors, -w[0].calls)):
+        width = len(_edge_label(edge)) * LABEL_CHAR_PX + 4
+        for step in (0, -1, 1, -2, 2, -3, 3):
+            top = y + step * LABEL_STEP
+            box = (x - width / 2, top - 10, x + width / 2, top + 3)  # baseline at ``top``
+            if not any(_overlaps(box, other) for other in placed + obstacles):
+                placed.append(box)
+                result.append((edge, x, top))
+                break
+    return result
 
 
 def render_servicemap_svg(traces: Sequence[Trace], *, title: str = "Service map") -> str:
@@ -173,6 +209,7 @@ def _svg(nodes: list[ServiceNode], edges: list[ServiceEdge], title: str) -> str:
         f'<g transform="translate(0,{header:.0f})">',
         '<g class="edges">',
     ]
+    labels_at: list[tuple[ServiceEdge, float, float]] = []
     for edge in sorted(edges, key=lambda e: (e.error_rate, e.calls)):
         points = layout.paths.get((edge.parent, edge.child))
         color = _edge_color(edge.error_rate)
@@ -200,13 +237,25 @@ def _svg(nodes: list[ServiceNode], edges: list[ServiceEdge], title: str) -> str:
             f'stroke-opacity="0.85" marker-end="url(#arrow-{marker})"/>'
             f'<path class="hit" d="{path}" fill="none" stroke="transparent" stroke-width="12"/>'
         )
-        if show_labels:
+        labels_at.append((edge, *label_at))
+        out.append("</g>")
+    out.append("</g>")
+    if show_labels:
+        # Labels go in a layer of their own above every line: drawn inside each edge's group,
+        # a later edge's line crossed an earlier edge's numbers.
+        node_boxes = [
+            _box(x, y, widths[name], NODE_HEIGHT) for name, (x, y) in layout.positions.items()
+        ]
+        out.append('<g class="elabels">')
+        for edge, x, y in _place_labels(labels_at, node_boxes):
+            label = _edge_label(edge)
             out.append(
-                f'<text class="elabel{" err" if edge.errors else ""}" x="{label_at[0]:.1f}" '
-                f'y="{label_at[1]:.1f}" text-anchor="middle">{esc(_edge_label(edge))}</text>'
+                f'<text class="elabel{" err" if edge.errors else ""}" '
+                f"data-from={attr(edge.parent)} data-to={attr(edge.child)} "
+                f'x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{esc(label)}</text>'
             )
         out.append("</g>")
-    out.append('</g><g class="nodes">')
+    out.append('<g class="nodes">')
     for node in nodes:
         x, y = layout.positions[node.name]
         w = widths[node.name]

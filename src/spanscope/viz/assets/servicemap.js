@@ -5,6 +5,8 @@
   var edges = Array.prototype.slice.call(svg.querySelectorAll("g.edge"));
   var nodes = Array.prototype.slice.call(svg.querySelectorAll("g.node"));
   var rows = Array.prototype.slice.call(document.querySelectorAll("#edges tbody tr"));
+  // Edge labels sit in a layer above every line; each stands for its edge.
+  var labels = Array.prototype.slice.call(svg.querySelectorAll(".elabel"));
   // Native <title> tooltips would double ours: keep their text, then remove them.
   svg.querySelectorAll("title").forEach(function (t) { t.parentNode.setAttribute("data-tip", t.textContent); t.remove(); });
 
@@ -17,6 +19,7 @@
       if (hit) { on[e.getAttribute("data-from")] = 1; on[e.getAttribute("data-to")] = 1; }
     });
     nodes.forEach(function (n) { n.classList.toggle("on", !!on[n.getAttribute("data-name")]); });
+    labels.forEach(function (l) { l.classList.toggle("on", !!match && match(l.getAttribute("data-from"), l.getAttribute("data-to"))); });
     rows.forEach(function (r) { r.classList.toggle("on", !!match && match(r.getAttribute("data-from"), r.getAttribute("data-to"))); });
   }
   function showTip(el, ev) {
@@ -38,6 +41,13 @@
     e.addEventListener("mouseenter", function () { focus(function (a, b) { return a === from && b === to; }); });
     e.addEventListener("mousemove", function (ev) { showTip(e, ev); });
     e.addEventListener("mouseleave", function () { focus(null); tip.hidden = true; });
+  });
+  labels.forEach(function (l) {
+    var from = l.getAttribute("data-from"), to = l.getAttribute("data-to");
+    var edge = edges.filter(function (e) { return e.getAttribute("data-from") === from && e.getAttribute("data-to") === to; })[0];
+    l.addEventListener("mouseenter", function () { focus(function (a, b) { return a === from && b === to; }); });
+    l.addEventListener("mousemove", function (ev) { if (edge) showTip(edge, ev); });
+    l.addEventListener("mouseleave", function () { focus(null); tip.hidden = true; });
   });
   rows.forEach(function (r) {
     var from = r.getAttribute("data-from"), to = r.getAttribute("data-to");

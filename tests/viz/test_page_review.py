@@ -1,0 +1,60 @@
+"""What a user saw wrong on the standalone pages (waterfall, service map), each checked in
+headless Chromium on real data: the shop of ``spanscope.synthetic`` and third-party fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+from spanscope.assembly import assemble
+from spanscope.synthetic import generate_spans
+from spanscope.viz.servicemap import render_servicemap_html
+from tests.viz.conftest import fixture_traces
+
+OAUTH = "zipkin/zipkin-lens__testdata__smartthings-oauth-authorization.json"
+
+pytestmark = pytest.mark.browser
+
+# For each edge label: is it the topmost thing at its own centre (no edge line or other label
+# painted over it), and the boxes of any two labels that overlap.
+_LABELS = """() => {
+  const labels = [...document.querySelectorAll('#map .elabel')];
+  const boxes = labels.map(l => l.getBoundingClientRect());
+  const covered = labels.filter((l, i) => {
+    const b = boxes[i];
+    const top = document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2);
+    return !(top === l || l.contains(top));
+  }).map(l => l.textContent);
+  const overlaps = [];
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach((b, j) => {
+    if (a.x < b.right && b.x < a.right && a.y < b.bottom && b.y < a.bottom)
+      overlaps.push([labels[i].textContent, labels[i + 1 + j].textContent]);
+  }));
+  return {count: labels.length, covered, overlaps};
+}"""
+
+
+def test_servicemap_edge_labels_are_never_painted_over(page, tmp_path):
+    # The shop and a real Zipkin trace of 8 services: fan-outs whose labels met lines and
+    # each other (a later edge's line was drawn over an earlier edge's label).
+    traces = assemble(generate_spans(300, seed=1)) + fixture_traces(OAUTH)
+    html = tmp_path / "map.html"
+    html.write_text(render_servicemap_html(traces), encoding="utf-8")
+    page.page.set_viewport_size({"width": 1600, "height": 900})
+    page.open(html)
+    state = page.page.evaluate(_LABELS)
+    page.shot("review-servicemap-labels")
+    assert state["count"] == page.page.locator("#map g.edge").count()
+    assert state["covered"] == []
+    assert state["overlaps"] == []
+    # "1 calls" read wrong: one call is singular
+    labels = page.page.locator("#map .elabel").all_text_contents()
+    assert not [t for t in labels if t.startswith("1 calls")]
+    assert [t for t in labels if t.startswith("1 call ·")]
+    subs = page.page.locator("#map .nsub").all_text_contents()
+    assert "1 span" in subs and "1 spans" not in subs
+    # hovering a label is hovering its call: the edge lights up and the numbers show
+    first = page.page.locator("#map .elabel").first
+    first.hover()
+    assert page.page.locator("#map g.edge.on").count() == 1
+    assert page.page.locator("#tip").is_visible()
+    assert page.errors == []
