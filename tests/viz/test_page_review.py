@@ -8,9 +8,19 @@ import pytest
 from spanscope.assembly import assemble
 from spanscope.synthetic import generate_spans
 from spanscope.viz.servicemap import render_servicemap_html
+from spanscope.viz.waterfall import render_waterfall
 from tests.viz.conftest import fixture_traces
 
 OAUTH = "zipkin/zipkin-lens__testdata__smartthings-oauth-authorization.json"
+ASCEND = "zipkin/zipkin-lens__testdata__ascend.json"
+
+
+def _waterfall(page, tmp_path, traces, width: int = 1400):
+    path = tmp_path / "page.html"
+    path.write_text(render_waterfall(traces), encoding="utf-8")
+    page.page.set_viewport_size({"width": width, "height": 800})
+    return page.open(path)
+
 
 pytestmark = pytest.mark.browser
 
@@ -57,4 +67,32 @@ def test_servicemap_edge_labels_are_never_painted_over(page, tmp_path):
     first.hover()
     assert page.page.locator("#map g.edge.on").count() == 1
     assert page.page.locator("#tip").is_visible()
+    assert page.errors == []
+
+
+def test_waterfall_says_when_no_span_matches_and_clears_the_filters(page, tmp_path):
+    # A search that matched nothing left an empty grid with only "0 of 175 spans match" in
+    # the toolbar corner: it looked like the page had broken.
+    _waterfall(page, tmp_path, fixture_traces(OAUTH))
+    empty = page.page.locator("#no-match")
+    assert empty.is_hidden()
+    page.page.fill("#search", "no-such-span-anywhere")
+    empty.wait_for(state="visible")
+    assert "no-such-span-anywhere" in empty.inner_text()
+    assert page.page.locator("#rows .row:visible").count() == 0
+    page.shot("review-waterfall-no-match")
+    page.page.click("#no-match button")
+    empty.wait_for(state="hidden")
+    assert page.page.input_value("#search") == ""
+    assert page.page.inner_text("#match-count") == "175 spans"
+    assert page.page.locator("#rows .row:visible").count() > 10
+
+    # ascend has no failed span: "Errors only" finds nothing, and says which filter did it
+    _waterfall(page, tmp_path, fixture_traces(ASCEND))
+    page.page.check("#errors-only")
+    empty.wait_for(state="visible")
+    assert "error" in empty.inner_text()
+    page.page.click("#no-match button")
+    assert not page.page.is_checked("#errors-only")
+    assert page.page.locator("#rows .row:visible").count() == 8
     assert page.errors == []

@@ -168,6 +168,25 @@
     $("match-count").textContent = filterActive()
       ? fmtCount(matches) + " of " + fmtCount(n) + " spans match"
       : fmtCount(n) + " spans";
+    // An empty grid alone looks broken: say which filters left nothing, and offer the way back.
+    var none = filterActive() && matches === 0;
+    $("no-match").hidden = !none;
+    if (none) $("no-match-text").textContent = noMatchText();
+  }
+
+  function noMatchText() {
+    var parts = [];
+    if (V.query) parts.push("matches \u201c" + $("search").value.trim() + "\u201d");
+    if (V.service >= 0) parts.push("is of " + svcName(V.service));
+    if (V.errorsOnly) parts.push("has an error");
+    if (V.cpOnly) parts.push("is on the critical path");
+    return "No span of this trace " + parts.join(", ") + ".";
+  }
+
+  function clearFilters() {
+    $("search").value = ""; $("service-filter").value = "";
+    $("errors-only").checked = false; $("cp-only").checked = false;
+    applyFilter();
   }
 
   // ---- drawing --------------------------------------------------------------------------------
@@ -732,6 +751,7 @@
       if (ev.key === "Escape") { $("search").value = ""; applyFilter(); rows.focus(); }
     });
     $("service-filter").addEventListener("change", applyFilter);
+    $("no-match").querySelector("button").addEventListener("click", clearFilters);
     $("errors-only").addEventListener("change", applyFilter);
     $("cp-only").addEventListener("change", applyFilter);
     $("legend").addEventListener("click", function (ev) {
