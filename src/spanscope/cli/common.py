@@ -37,6 +37,10 @@ _Command = TypeVar("_Command", bound=Callable[..., Any])
 _Item = TypeVar("_Item")  # what one read of an input yields: a span, or all its spans
 
 
+# What ``--format`` may name: every format and its aliases (a name outside these is a usage
+# error listing them, not a traceback from deep in the reader).
+READABLE_FORMATS = sorted([*FORMATS, *ALIASES])
+
 # The trace files a command reads: any number, any format, directories of them, '-' for stdin.
 input_files = click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
 
@@ -46,7 +50,11 @@ def input_options(*, skew: bool) -> Callable[[_Command], _Command]:
     ``strict``), and with ``skew`` ``--no-adjust-skew`` for commands that assemble traces."""
     options = [
         click.option(
-            "--format", "format_", default=None, help="Skip detection and read as this format."
+            "--format",
+            "format_",
+            type=click.Choice(READABLE_FORMATS),
+            default=None,
+            help="Skip detection and read as this format.",
         ),
         click.option(
             "--strict", is_flag=True, help="Stop at the first bad input instead of reading on."
