@@ -22,6 +22,25 @@ def fixture_traces(name: str) -> list[Trace]:
     return assemble(read_spans(FIXTURES / name))
 
 
+# JS for ``locator.evaluate``: the WCAG contrast ratio of an element's text against the first
+# opaque background behind it (the server's page tests use it too).
+CONTRAST = """(el) => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = c => {
+    const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  let bg = null;
+  for (let n = el; n && !bg; n = n.parentElement) {
+    const c = rgb(getComputedStyle(n).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] === 1)) bg = c;
+  }
+  const fg = rgb(getComputedStyle(el).color);
+  const [a, b] = [lum(fg), lum(bg || [255, 255, 255])].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}"""
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     yield from chromium()

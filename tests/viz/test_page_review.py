@@ -9,7 +9,7 @@ from spanscope.assembly import assemble
 from spanscope.synthetic import generate_spans
 from spanscope.viz.servicemap import render_servicemap_html
 from spanscope.viz.waterfall import render_waterfall
-from tests.viz.conftest import fixture_traces
+from tests.viz.conftest import CONTRAST, fixture_traces
 
 OAUTH = "zipkin/zipkin-lens__testdata__smartthings-oauth-authorization.json"
 ASCEND = "zipkin/zipkin-lens__testdata__ascend.json"
@@ -95,4 +95,15 @@ def test_waterfall_says_when_no_span_matches_and_clears_the_filters(page, tmp_pa
     page.page.click("#no-match button")
     assert not page.page.is_checked("#errors-only")
     assert page.page.locator("#rows .row:visible").count() == 8
+    assert page.errors == []
+
+
+def test_error_badges_are_readable_in_the_dark_theme(page, tmp_path):
+    # The "!" of a failed span was white on the dark theme's light red: 2.8:1.
+    page.page.emulate_media(color_scheme="dark")
+    _waterfall(page, tmp_path, fixture_traces(OAUTH))
+    page.page.check("#errors-only")
+    badge = page.page.locator("#rows .badge.error").first
+    badge.wait_for()
+    assert badge.evaluate(CONTRAST) >= 4.5
     assert page.errors == []
