@@ -5,6 +5,9 @@ traceback."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from ..conftest import FIXTURES
@@ -39,3 +42,33 @@ def test_a_known_format_alias_still_reads() -> None:
     result = spanscope("info", str(OTLP), "--format", "otlp", "--json")
     assert result.returncode == 0, result.stderr
     assert '"otlp-json"' in result.stdout
+
+
+def partial_json_lines(tmp_path: Path) -> Path:
+    """Three good OTLP JSON lines from a real fixture, then the fourth cut short."""
+    line = json.dumps(json.loads(OTLP.read_text()), separators=(",", ":"))
+    path = tmp_path / "partial.jsonl"
+    path.write_text(f"{line}\n" * 3 + line[: len(line) // 2])
+    return path
+
+
+@pytest.mark.parametrize("target", ["zipkin", "jaeger", "otlp-json", "otlp-proto"])
+def test_convert_stopped_by_strict_leaves_no_half_document(tmp_path: Path, target: str) -> None:
+    partial = partial_json_lines(tmp_path)
+    output = tmp_path / "out.data"
+    output.write_bytes(b"an earlier output")
+    result = spanscope("convert", "--strict", str(partial), str(output), "--to", target)
+    assert result.returncode == 2, result.stderr
+    assert "partial.jsonl: line 4" in result.stderr
+    assert output.read_bytes() == b"an earlier output"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.data", "partial.jsonl"]
+
+
+def test_convert_without_strict_writes_what_was_read_whole(tmp_path: Path) -> None:
+    partial = partial_json_lines(tmp_path)
+    output = tmp_path / "out.json"
+    result = spanscope("convert", str(partial), str(output), "--to", "zipkin")
+    assert result.returncode == 2 and "partial.jsonl: line 4" in result.stderr
+    spans = json.loads(output.read_text())  # a whole document
+    one = json.loads(spanscope("convert", str(OTLP), "-", "--to", "zipkin").stdout)
+    assert len(spans) == 3 * len(one)

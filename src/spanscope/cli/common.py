@@ -130,12 +130,26 @@ def write_output(spans: Iterable[Span], output: str, format: Format) -> None:
         write_spans(spans, sys.stdout.buffer, format.name)
         sys.stdout.buffer.flush()
         return
+    # A regular file is written beside it and renamed into place once complete, so a run that
+    # stops half way (--strict on a bad input, Ctrl-C, a full disk) leaves no half document
+    # where the output goes, and an earlier output there stays whole. Anything else (a FIFO,
+    # /dev/null) is written in place: it cannot be renamed over.
+    target = Path(output)
+    in_place = target.is_symlink() or (target.exists() and not target.is_file())
+    path = target if in_place else target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
-        out = open(output, "wb")  # noqa: SIM115 - closed by the with below
+        out = open(path, "wb")  # noqa: SIM115 - closed by the with below
     except OSError as error:
         raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
-    with out:
-        write_spans(spans, out, format.name)
+    try:
+        with out:
+            write_spans(spans, out, format.name)
+        if not in_place:
+            os.replace(path, target)
+    except BaseException:
+        if not in_place:
+            path.unlink(missing_ok=True)
+        raise
 
 
 @cache
