@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from .conftest import RunningServer, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 MINUTE_NS = 60 * 10**9
+ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts" / "pages"
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +67,42 @@ def test_filled_buttons_are_readable_in_both_themes(browser, server, scheme):
         assert ratio >= 4.5, f"{path} {selector} in {scheme}: contrast {ratio:.2f}"
         assert errors == []
         context.close()
+
+
+def _trace_id(server: RunningServer) -> str:
+    response = httpx.get(
+        f"{server.ui}/api/traces", params={"service": "frontend", "limit": 1}, timeout=60
+    )
+    return response.json()["data"][0]["traceID"]
+
+
+_HEADER = """() => {
+  const head = document.querySelector('header');
+  const h1 = head.querySelector('h1');
+  const line = parseFloat(getComputedStyle(h1).lineHeight) || h1.getBoundingClientRect().height;
+  return {
+    truncated: h1.scrollWidth > h1.clientWidth + 1,
+    h1Lines: Math.round(h1.getBoundingClientRect().height / line),
+    past: [...head.querySelectorAll('a, button, summary')]
+      .filter(el => el.getBoundingClientRect().right > innerWidth + 1).map(el => el.textContent),
+    overflow: document.documentElement.scrollWidth > innerWidth,
+  };
+}"""
+
+
+@pytest.mark.parametrize("path", ["/trace/{trace}", "/services"])
+def test_top_bar_fits_an_800_px_window(browser, server, path):
+    # At 800 px the served waterfall squeezed its title to "frontend: POST /api/…" and its
+    # facts into a column five lines high beside the links; the service map's title took four
+    # lines and its last lookback button ("7d") was past the window's edge.
+    url = server.ui + path.format(trace=_trace_id(server))
+    context, page, errors = _open(browser, url, width=800, scheme="dark")
+    state = page.evaluate(_HEADER)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"review-topbar-{path.split('/')[1]}.png"))
+    assert not state["truncated"]
+    assert state["h1Lines"] == 1
+    assert state["past"] == []
+    assert not state["overflow"]
+    assert errors == []
+    context.close()
