@@ -107,3 +107,33 @@ def test_error_badges_are_readable_in_the_dark_theme(page, tmp_path):
     badge.wait_for()
     assert badge.evaluate(CONTRAST) >= 4.5
     assert page.errors == []
+
+
+# The characters after which the text of ``td`` goes on to a new line.
+_BREAKS = """(td) => {
+  const breaks = [];
+  const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+  let top = null, last = "";
+  for (let node; (node = walker.nextNode());) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const rect = range.getBoundingClientRect();
+      if (top !== null && rect.top > top + 2) breaks.push(last);
+      top = rect.top; last = node.data[i];
+    }
+  }
+  return breaks;
+}"""
+
+
+def test_attribute_keys_wrap_between_their_parts(page, tmp_path):
+    # "network.local.address" was cut as "network.local.addres" + "s" in the details panel.
+    _waterfall(page, tmp_path, fixture_traces(OAUTH), width=1600)
+    page.page.click("#rows .row[data-span-id='bb44efaef3c5c894']")
+    key = page.page.locator("#details-body .kv td:first-child", has_text="network.local.address")
+    assert key.inner_text().replace("\n", "") == "network.local.address"
+    breaks = key.evaluate(_BREAKS)
+    page.shot("review-waterfall-details-keys")
+    assert breaks and set(breaks) <= {".", "_", "-", "/"}
+    assert page.errors == []

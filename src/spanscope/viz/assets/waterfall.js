@@ -460,12 +460,16 @@
   }
   function hideTooltip() { $("tooltip").hidden = true; }
 
+  // A dotted attribute key may wrap after any of its separators, so a narrow column shows
+  // "network.local." + "address" instead of cutting a word ("addres" + "s").
+  function breakable(key) { return esc(key).replace(/([._\/-])/g, "$1<wbr>"); }
+
   function kvTable(obj, keepOrder) {
     var keys = Object.keys(obj || {});
     if (!keys.length) return '<div class="muted">none</div>';
     if (!keepOrder) keys.sort();
     return '<table class="kv">' + keys.map(function (k) {
-      return "<tr><td>" + esc(k) + "</td><td>" + esc(fmtValue(obj[k])) + "</td></tr>";
+      return "<tr><td>" + breakable(k) + "</td><td>" + esc(fmtValue(obj[k])) + "</td></tr>";
     }).join("") + "</table>";
   }
 
