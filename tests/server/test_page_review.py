@@ -25,13 +25,19 @@ ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts" / "pages"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running, thread = start_server(tmp_path_factory.mktemp("review") / "traces.duckdb")
-    spans = list(generate_spans(30, seed=14, start_ns=time.time_ns() - 10 * MINUTE_NS))
-    response = httpx.post(
-        f"{running.http}/v1/traces",
-        content=encode_spans(spans, "otlp-proto"),
-        headers={"Content-Type": "application/x-protobuf"},
-    )
-    assert response.status_code == 200, response.text
+    now = time.time_ns()
+    # A release 45 minutes ago and the next one (with its planted regression) 10 minutes ago:
+    # two 30-minute windows for Compare.
+    for seed, minutes_ago, next_release in ((14, 45, False), (15, 10, True)):
+        spans = generate_spans(
+            200, seed=seed, start_ns=now - minutes_ago * MINUTE_NS, next_release=next_release
+        )
+        response = httpx.post(
+            f"{running.http}/v1/traces",
+            content=encode_spans(list(spans), "otlp-proto"),
+            headers={"Content-Type": "application/x-protobuf"},
+        )
+        assert response.status_code == 200, response.text
     yield running
     stop_server(running, thread)
 
@@ -104,5 +110,20 @@ def test_top_bar_fits_an_800_px_window(browser, server, path):
     assert state["h1Lines"] == 1
     assert state["past"] == []
     assert not state["overflow"]
+    assert errors == []
+    context.close()
+
+
+def test_compare_bars_give_each_change_in_its_own_unit(browser, server):
+    # Every bar's figure was in ms, so small changes read "−0.00602 ms" next to "+24.7 ms".
+    context, page, errors = _open(browser, server.ui + "/compare?service=frontend&lookback=30m")
+    page.wait_for_selector("svg.bars g.row")
+    figures = page.locator("svg.bars g.row text.soft").all_text_contents()
+    page.screenshot(path=str(ARTIFACTS / "review-compare-units.png"), full_page=True)
+    assert figures
+    for figure in figures:
+        sign, number, unit = figure[0], figure[1:].split(" ")[0], figure.split(" ")[1]
+        assert sign in "+−±" and unit in ("s", "ms", "µs", "ns"), figure
+        assert 1 <= float(number) < 1000 or unit in ("s", "ns"), figure
     assert errors == []
     context.close()

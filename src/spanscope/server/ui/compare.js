@@ -47,8 +47,8 @@
     rows.forEach(function (f, i) {
       var y = i * rowH + 6, name = f.service + ": " + f.operation;
       out.push('<g class="row" data-service="' + esc(f.service) + '" data-operation="' + esc(f.operation) + '" data-delta="' + f.delta_ns + '">');
-      out.push("<title>" + esc(name) + ": " + S.signedMs(f.delta_ns) + " a request (" + S.fmtNs(f.before_ns) + " → " + S.fmtNs(f.after_ns) +
-        "); slowest requests " + S.signedMs(f.slow_delta_ns) + " (" + S.fmtNs(f.slow_before_ns) + " → " + S.fmtNs(f.slow_after_ns) + ")</title>");
+      out.push("<title>" + esc(name) + ": " + S.signedNs(f.delta_ns) + " a request (" + S.fmtNs(f.before_ns) + " → " + S.fmtNs(f.after_ns) +
+        "); slowest requests " + S.signedNs(f.slow_delta_ns) + " (" + S.fmtNs(f.slow_before_ns) + " → " + S.fmtNs(f.slow_after_ns) + ")</title>");
       out.push('<text x="' + (label - 10) + '" y="' + (y + 12) + '" text-anchor="end">' + esc(name.length > 44 ? name.slice(0, 43) + "…" : name) + "</text>");
       [[f.delta_ns, maxAll, 0, 12, ""], [f.slow_delta_ns, maxSlow, 15, 5, " slow"]].forEach(function (b) {
         if (!b[0]) return;
@@ -57,7 +57,7 @@
       });
       var reach = Math.abs(f.delta_ns) / maxAll * half;
       var tx = f.delta_ns >= 0 ? mid + reach + 6 : mid - reach - 6;
-      out.push('<text class="soft" x="' + tx.toFixed(1) + '" y="' + (y + 11) + '" text-anchor="' + (f.delta_ns >= 0 ? "start" : "end") + '">' + S.signedMs(f.delta_ns) + "</text>");
+      out.push('<text class="soft" x="' + tx.toFixed(1) + '" y="' + (y + 11) + '" text-anchor="' + (f.delta_ns >= 0 ? "start" : "end") + '">' + S.signedNs(f.delta_ns) + "</text>");
       out.push("</g>");
     });
     var H = rows.length * rowH + 8;

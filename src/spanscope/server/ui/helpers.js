@@ -22,7 +22,9 @@
     if (a >= 1e3) return trimNum(ns / 1e3, 3) + " µs";
     return Math.round(ns) + " ns";
   }
-  function signedMs(ns) { var ms = ns / 1e6; return (ms > 0 ? "+" : ms < 0 ? "−" : "±") + trimNum(Math.abs(ms), 3) + " ms"; }
+  // A change of duration, signed, in the unit that suits its size (like fmtNs): a bar of
+  // "−6.02 µs" beside one of "+24.7 ms" reads at a glance; "−0.00602 ms" did not.
+  function signedNs(ns) { return (ns > 0 ? "+" : ns < 0 ? "−" : "±") + fmtNs(Math.abs(ns)); }
   function pct(x) { return (x * 100).toFixed(x !== 0 && Math.abs(x) < 0.01 ? 2 : 1) + "%"; }
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
@@ -128,5 +130,5 @@
       root.dataset.theme = dark ? "light" : "dark";
     });
   }
-  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, $: $, trimNum: trimNum, fmtNs: fmtNs, signedMs: signedMs, pct: pct, esc: esc, count: count, api: api, traceLink: traceLink, page: page };
+  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, $: $, trimNum: trimNum, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, api: api, traceLink: traceLink, page: page };
 })();
