@@ -127,3 +127,17 @@ def test_compare_bars_give_each_change_in_its_own_unit(browser, server):
         assert 1 <= float(number) < 1000 or unit in ("s", "ns"), figure
     assert errors == []
     context.close()
+
+
+def test_quality_counts_read_as_english(browser, server):
+    # The summary said "1 info rules".
+    context, page, errors = _open(browser, server.ui + "/quality?service=frontend&lookback=1h")
+    page.wait_for_selector("#rules .card")
+    badges = page.locator(".badge").all_inner_texts()
+    page.screenshot(path=str(ARTIFACTS / "review-quality-counts.png"))
+    assert any(text.lower() == "1 info rule" for text in badges), badges
+    text = page.inner_text("body").lower()
+    for wrong in ("1 info rules", "1 error rules", "1 warning rules", " 1 spans", " 1 traces"):
+        assert wrong not in text
+    assert errors == []
+    context.close()

@@ -32,6 +32,7 @@
     });
   }
   function count(n) { return n.toLocaleString("en-US"); }
+  function plural(n, word) { return count(n) + " " + word + (n === 1 ? "" : "s"); }
   function api(path) {
     return fetch(path, { headers: { Accept: "application/json" } }).then(function (r) {
       return r.json().catch(function () { return null; }).then(function (body) {
@@ -130,5 +131,5 @@
       root.dataset.theme = dark ? "light" : "dark";
     });
   }
-  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, $: $, trimNum: trimNum, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, api: api, traceLink: traceLink, page: page };
+  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, $: $, trimNum: trimNum, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, plural: plural, api: api, traceLink: traceLink, page: page };
 })();

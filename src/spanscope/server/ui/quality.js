@@ -35,7 +35,7 @@
     }).join("");
     return '<div class="card rule-card" data-rule="' + esc(r.id) + '" data-severity="' + esc(r.severity) + '"><div class="card-head"><div class="rule-head">' +
       '<span class="badge ' + esc(r.severity) + '">' + esc(r.severity) + "</span><code>" + esc(r.id) + "</code><span>" + esc(r.title) + '</span><span class="faint">' +
-      S.count(r.spans) + " spans" + (r.traces ? " in " + S.count(r.traces) + " traces" : "") + '</span></div></div><div class="card-body"><dl class="rule">' +
+      S.plural(r.spans, "span") + (r.traces ? " in " + S.plural(r.traces, "trace") : "") + '</span></div></div><div class="card-body"><dl class="rule">' +
       "<dt>where</dt><dd>" + list(r.services, 6) + "</dd><dt>what</dt><dd>" + list(r.details, 6) + "</dd>" +
       (examples ? "<dt>e.g.</dt><dd>" + examples + "</dd>" : "") + "<dt>why</dt><dd>" + esc(r.why) + "</dd><dt>fix</dt><dd>" + esc(r.fix) + "</dd></dl></div></div>";
   }
@@ -43,9 +43,9 @@
     var q = S.insightQuery(p);
     return S.api("/api/v1/lint?" + q.toString()).then(function (r) {
       var level = r.score >= 0.99 ? "better" : r.score >= 0.9 ? "" : "worse";
-      $("verdict").innerHTML = '<span class="big ' + level + '">' + S.pct(r.score) + '</span><span class="muted">of ' + S.count(r.spans) +
-        " spans in " + S.count(r.traces) + " traces have no error or warning</span><span>" + '<span class="badge error">' + r.counts.error +
-        ' error rules</span> <span class="badge warning">' + r.counts.warning + ' warning rules</span> <span class="badge info">' + r.counts.info + " info rules</span></span>";
+      $("verdict").innerHTML = '<span class="big ' + level + '">' + S.pct(r.score) + '</span><span class="muted">of ' + S.plural(r.spans, "span") +
+        " in " + S.plural(r.traces, "trace") + " have no error or warning</span><span>" + '<span class="badge error">' + S.plural(r.counts.error, "error rule") +
+        '</span> <span class="badge warning">' + S.plural(r.counts.warning, "warning rule") + '</span> <span class="badge info">' + S.plural(r.counts.info, "info rule") + "</span></span>";
       scores(r.services);
       $("rules").innerHTML = r.rules.length ? r.rules.map(ruleCard).join("") : '<div class="card"><div class="card-body none">Nothing found: these traces pass every rule.</div></div>';
     });
