@@ -137,3 +137,34 @@ def test_attribute_keys_wrap_between_their_parts(page, tmp_path):
     page.shot("review-waterfall-details-keys")
     assert breaks and set(breaks) <= {".", "_", "-", "/"}
     assert page.errors == []
+
+
+def test_trace_list_works_from_the_keyboard(page, tmp_path):
+    # Tab went from the filter box to the scrolling table and no further: no trace could be
+    # opened, nor a column sorted, without a mouse.
+    traces = assemble(generate_spans(40, seed=2))
+    _waterfall(page, tmp_path, traces)
+    page.page.focus("#list-search")
+    focused = []
+    for _ in range(12):
+        page.page.keyboard.press("Tab")
+        focused.append(page.page.evaluate("document.activeElement.dataset.key || ''"))
+        if page.page.evaluate("document.activeElement.dataset.key") == "n":
+            break
+    assert focused[-1] == "n", focused
+    page.page.keyboard.press("Enter")
+    spans = [
+        int(t) for t in page.page.locator("#trace-table tbody td:nth-child(4)").all_inner_texts()
+    ]
+    assert spans == sorted(spans, reverse=True)
+    while not page.page.evaluate("document.activeElement.matches('#trace-table tbody tr')"):
+        page.page.keyboard.press("Tab")
+    first = page.page.evaluate("document.activeElement.dataset.trace")
+    assert first == page.page.locator("#trace-table tbody tr").first.get_attribute("data-trace")
+    page.page.keyboard.press("ArrowDown")
+    second = page.page.evaluate("document.activeElement.dataset.trace")
+    assert second == page.page.locator("#trace-table tbody tr").nth(1).get_attribute("data-trace")
+    page.page.keyboard.press("Enter")
+    page.page.wait_for_selector("#trace-view:not([hidden])")
+    assert page.page.evaluate("window.spanscope.state().trace") == second
+    assert page.errors == []

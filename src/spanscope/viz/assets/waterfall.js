@@ -584,7 +584,7 @@
     var html = list.map(function (i) {
       var tr = DATA.traces[i], probs = problemCount(tr);
       var dots = tr.services.slice(0, 12).map(function (s) { return '<span class="dot" title="' + esc(svcName(s)) + '" style="background:' + svcColor(s) + '"></span>'; }).join("");
-      return '<tr data-trace="' + tr.id + '"><td><span class="dot" style="background:' + svcColor(tr.rootSvc) + '"></span> <b>' +
+      return '<tr tabindex="0" data-trace="' + tr.id + '"><td><span class="dot" style="background:' + svcColor(tr.rootSvc) + '"></span> <b>' +
         esc(svcName(tr.rootSvc)) + "</b> " + esc(DATA.names[tr.rootName]) + ' <span class="muted mono">' + tr.id.slice(0, 8) + "</span></td>" +
         "<td>" + fmtStart(tr.start) + "</td>" +
         '<td class="num"><span class="durbar" style="width:' + Math.max(2, (tr.dur / maxDur) * 80).toFixed(0) + 'px"></span>' + fmtDur(tr.dur) + "</td>" +
@@ -772,16 +772,33 @@
     });
     $("back").addEventListener("click", function () { location.hash = ""; });
     $("list-search").addEventListener("input", drawList);
-    $("trace-table").tHead.addEventListener("click", function (ev) {
-      var th = ev.target.closest("th");
-      if (!th) return;
+    function sortBy(th) {
       if (sortKey === th.dataset.key) sortAsc = !sortAsc;
       else { sortKey = th.dataset.key; sortAsc = sortKey === "root" || sortKey === "start"; }
       drawList();
+      document.querySelector('#trace-table th[data-key="' + th.dataset.key + '"]').focus();
+    }
+    $("trace-table").tHead.addEventListener("click", function (ev) {
+      var th = ev.target.closest("th");
+      if (th) sortBy(th);
     });
     $("trace-table").tBodies[0].addEventListener("click", function (ev) {
       var tr = ev.target.closest("tr");
       if (tr) location.hash = "#trace=" + tr.dataset.trace;
+    });
+    // The list works without a mouse too: Tab reaches the headers and rows, Enter sorts or
+    // opens, the arrows move between rows.
+    document.querySelectorAll("#trace-table th").forEach(function (th) { th.tabIndex = 0; });
+    $("trace-table").addEventListener("keydown", function (ev) {
+      var th = ev.target.closest("th"), tr = ev.target.closest("tbody tr");
+      if ((ev.key === "Enter" || ev.key === " ") && (th || tr)) {
+        ev.preventDefault();
+        if (th) sortBy(th); else location.hash = "#trace=" + tr.dataset.trace;
+      } else if (tr && (ev.key === "ArrowDown" || ev.key === "ArrowUp")) {
+        ev.preventDefault();
+        var next = ev.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling;
+        if (next) next.focus();
+      }
     });
     $("theme").addEventListener("click", function () {
       var root = document.documentElement, dark = root.dataset.theme
