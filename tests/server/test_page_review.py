@@ -141,3 +141,26 @@ def test_quality_counts_read_as_english(browser, server):
         assert wrong not in text
     assert errors == []
     context.close()
+
+
+def test_search_results_fit_an_800_px_window(browser, server):
+    # The results table was 30 px wider than its frame, which hid the Errors column.
+    url = server.ui + "/?service=frontend&lookback=1h&limit=20"
+    context, page, errors = _open(browser, url, width=800)
+    page.wait_for_selector("table.traces tbody tr")
+    fit = page.evaluate(
+        """() => {
+          const table = document.querySelector('table.traces'), frame = table.parentElement;
+          const edge = frame.getBoundingClientRect().right;
+          return {
+            table: table.scrollWidth, frame: frame.clientWidth,
+            past: [...table.querySelectorAll('th')]
+              .filter(th => th.getBoundingClientRect().right > edge + 1).map(th => th.textContent),
+          };
+        }"""
+    )
+    page.locator("table.traces").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "review-search-800.png"))
+    assert fit["past"] == [] and fit["table"] <= fit["frame"], fit
+    assert errors == []
+    context.close()
