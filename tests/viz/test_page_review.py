@@ -168,3 +168,26 @@ def test_trace_list_works_from_the_keyboard(page, tmp_path):
     page.page.wait_for_selector("#trace-view:not([hidden])")
     assert page.page.evaluate("window.spanscope.state().trace") == second
     assert page.errors == []
+
+
+def test_trace_list_keeps_every_column_in_an_800_px_window(page, tmp_path):
+    # At 800 px the list was 1,032 px wide: Services, Errors and Data problems were past the
+    # window's edge.
+    _waterfall(page, tmp_path, assemble(generate_spans(60, seed=2)), width=800)
+    fit = page.page.evaluate(
+        """() => {
+          const table = document.getElementById('trace-table');
+          const edge = table.parentElement.getBoundingClientRect().right;
+          const start = table.querySelector('tbody td:nth-child(2)');
+          const line = parseFloat(getComputedStyle(start).lineHeight);
+          return {
+            past: [...table.querySelectorAll('th')]
+              .filter(th => th.getBoundingClientRect().right > edge + 1).map(th => th.textContent),
+            startLines: Math.round((start.clientHeight - 14) / line),
+          };
+        }"""
+    )
+    page.shot("review-trace-list-800")
+    assert fit["past"] == []
+    assert fit["startLines"] <= 2  # the date over its time, at most
+    assert page.errors == []

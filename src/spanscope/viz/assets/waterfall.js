@@ -70,7 +70,8 @@
     var ms = Number(BigInt(startNs) / 1000000n);
     var d = new Date(ms);
     if (isNaN(d.getTime())) return startNs;
-    return d.toISOString().replace("T", " ").replace("Z", " UTC");
+    // No break inside the time, so a narrow column wraps only between the date and the time.
+    return d.toISOString().replace("T", " ").replace("Z", "\u00a0UTC");
   }
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
