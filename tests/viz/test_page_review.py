@@ -191,3 +191,43 @@ def test_trace_list_keeps_every_column_in_an_800_px_window(page, tmp_path):
     assert fit["past"] == []
     assert fit["startLines"] <= 2  # the date over its time, at most
     assert page.errors == []
+
+
+def test_servicemap_has_a_legend_for_its_edge_colours(page, tmp_path):
+    # The map said "colour = error rate" but not which colour meant what.
+    from spanscope.viz.servicemap import _edge_color
+
+    traces = assemble(generate_spans(300, seed=1))
+    html = tmp_path / "map.html"
+    html.write_text(render_servicemap_html(traces), encoding="utf-8")
+    page.open(html)
+    legend = page.page.evaluate(
+        """() => [...document.querySelectorAll('#map .ekey')].map(g => ({
+          stroke: g.querySelector('line').getAttribute('stroke'),
+          text: g.querySelector('text').textContent,
+          box: g.getBoundingClientRect().toJSON(),
+        }))"""
+    )
+    page.shot("review-servicemap-legend")
+    assert [item["stroke"] for item in legend] == [
+        _edge_color(0.0),
+        _edge_color(0.01),
+        _edge_color(0.10),
+    ]
+    assert all(item["text"] for item in legend)
+    # clear of the title and subtitle, and inside the map
+    frame, *texts = page.page.evaluate(
+        """() => [...document.querySelectorAll('#map svg, #map svg > text')]
+          .map(e => e.getBoundingClientRect().toJSON())"""
+    )
+    assert len(texts) == 2  # title and subtitle
+    for item in legend:
+        b = item["box"]
+        assert frame["left"] <= b["left"] and b["right"] <= frame["right"]
+        for t in texts:
+            assert (
+                b["right"] <= t["left"]
+                or t["right"] <= b["left"]
+                or (b["bottom"] <= t["top"] or t["bottom"] <= b["top"])
+            )
+    assert page.errors == []

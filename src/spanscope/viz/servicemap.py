@@ -167,6 +167,20 @@ def _place_labels(
     return result
 
 
+def _colour_key(x: float, y: float) -> str:
+    """What the edge colours mean, as a row of line samples with their labels."""
+    out = []
+    for label, rate in (("no errors", 0.0), ("1% failed", 0.01), ("10% or more failed", 0.10)):
+        out.append(
+            f'<g class="ekey"><line x1="{x:.0f}" y1="{y - 4:.0f}" x2="{x + 18:.0f}" '
+            f'y2="{y - 4:.0f}" stroke="{_edge_color(rate)}" stroke-width="3" '
+            f'stroke-linecap="round"/><text class="sub" x="{x + 24:.0f}" y="{y:.0f}">'
+            f"{label}</text></g>"
+        )
+        x += 24 + len(label) * 6.4 + 18
+    return "".join(out)
+
+
 def render_servicemap_svg(traces: Sequence[Trace], *, title: str = "Service map") -> str:
     """The service map as a standalone SVG (see the module contract)."""
     nodes, edges = service_graph(traces)
@@ -184,7 +198,7 @@ def _svg(nodes: list[ServiceNode], edges: list[ServiceEdge], title: str) -> str:
     layout = layered_layout(
         [node.name for node in nodes], [(e.parent, e.child) for e in edges], widths
     )
-    header = 56.0
+    header = 74.0  # title, subtitle, colour key
     width = max(layout.width, 520.0)
     height = layout.height + header + 36
     max_calls = max((edge.calls for edge in edges), default=1)
@@ -206,6 +220,7 @@ def _svg(nodes: list[ServiceNode], edges: list[ServiceEdge], title: str) -> str:
         f'<text class="title" x="24" y="26">{esc(title)}</text>',
         f'<text class="sub" x="24" y="44">{len(nodes)} services · {len(edges)} dependencies · '
         f"edge width = calls, colour = error rate</text>",
+        _colour_key(24.0, 62.0),
         f'<g transform="translate(0,{header:.0f})">',
         '<g class="edges">',
     ]
