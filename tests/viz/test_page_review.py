@@ -231,3 +231,30 @@ def test_servicemap_has_a_legend_for_its_edge_colours(page, tmp_path):
                 or (b["bottom"] <= t["top"] or t["bottom"] <= b["top"])
             )
     assert page.errors == []
+
+
+def test_flame_graph_details_show_where_the_reader_is(page, tmp_path):
+    # The hover details were written under the graph: on a tall graph (this trace is 32 spans
+    # deep) hovering a box near the top changed a line far below the window.
+    from spanscope.viz.flamegraph import render_flamegraph
+
+    (trace,) = fixture_traces(OAUTH)
+    path = tmp_path / "flame.svg"
+    path.write_text(render_flamegraph(trace), encoding="utf-8")
+    page.page.set_viewport_size({"width": 1300, "height": 500})
+    page.open(path, "svg[data-ready='1']")
+    inside = """() => { const r = document.getElementById('details').getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= innerHeight; }"""
+    assert page.page.evaluate(inside)  # the hint is seen before any hover
+    top = page.page.locator("g.f").first
+    top.hover()
+    assert page.page.evaluate(inside)
+    assert top.get_attribute("data-name") in page.page.locator("#details").text_content()
+    # scrolled down to a deep box, the details come along
+    deep = page.page.locator("g.f").nth(160)
+    deep.scroll_into_view_if_needed()
+    deep.hover(force=True)
+    assert page.page.evaluate(inside)
+    assert deep.get_attribute("data-name") in page.page.locator("#details").text_content()
+    page.shot("review-flamegraph-details")
+    assert page.errors == []

@@ -33,8 +33,9 @@ from spanscope.viz.svg import FONT, attr, duration, esc, fit
 WIDTH = 1200
 ROW = 18
 PAD = 10
-HEADER = 64
-FOOTER = 30
+HEADER = 86  # title, subtitle, legend, then the hover details line
+DETAILS_Y = 76
+FOOTER = 12
 
 
 @dataclass
@@ -138,8 +139,10 @@ def _svg(
             f"{esc(label)}</text></g>"
         )
     out.append("</g>")
+    # Above the boxes, not under them: under a tall graph it was out of sight (the script
+    # also brings it down to the top of the window when the reader has scrolled).
     out.append(
-        f'<text id="details" class="sub" x="{PAD}" y="{height - 10}" '
+        f'<text id="details" class="sub" x="{PAD}" y="{DETAILS_Y}" '
         f"font-family={attr(FONT)}>Click a box to zoom, hover for details.</text>"
     )
     out.append(f"<script><![CDATA[{asset('flamegraph.js')}]]></script>")

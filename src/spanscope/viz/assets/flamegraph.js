@@ -8,7 +8,7 @@
   var frames = Array.prototype.slice.call(document.querySelectorAll("g.f"));
   var details = document.getElementById("details"), reset = document.getElementById("reset");
   var charPx = 6.6;
-  var initial = details.textContent;
+  var initial = details.textContent, initialY = +details.getAttribute("y");
 
   function fit(label, width) {
     var room = Math.floor((width - 6) / charPx);
@@ -40,8 +40,12 @@
 
   frames.forEach(function (g) {
     g.addEventListener("click", function () { zoom(+g.getAttribute("data-x0"), +g.getAttribute("data-x1")); });
-    g.addEventListener("mouseover", function () { details.textContent = g.querySelector("title").textContent.replace(/\n/g, " \u00b7 "); });
-    g.addEventListener("mouseout", function () { details.textContent = initial; });
+    g.addEventListener("mouseover", function () {
+      details.textContent = g.querySelector("title").textContent.replace(/\n/g, " \u00b7 ");
+      // scrolled down a tall graph: show the details at the top of the window
+      details.setAttribute("y", Math.max(initialY, (window.scrollY || 0) + 16));
+    });
+    g.addEventListener("mouseout", function () { details.textContent = initial; details.setAttribute("y", initialY); });
   });
   reset.addEventListener("click", function () { zoom(0, total); });
   svg.setAttribute("data-ready", "1");
