@@ -13,6 +13,7 @@ from tests.viz.conftest import CONTRAST, fixture_traces
 
 OAUTH = "zipkin/zipkin-lens__testdata__smartthings-oauth-authorization.json"
 ASCEND = "zipkin/zipkin-lens__testdata__ascend.json"
+SINGLE_SERVICE = "zipkin/zipkin-lens__testdata__envoy.json"  # one span, no remote peer
 
 
 def _waterfall(page, tmp_path, traces, width: int = 1400):
@@ -257,4 +258,25 @@ def test_flame_graph_details_show_where_the_reader_is(page, tmp_path):
     assert page.page.evaluate(inside)
     assert deep.get_attribute("data-name") in page.page.locator("#details").text_content()
     page.shot("review-flamegraph-details")
+    assert page.errors == []
+
+
+def test_servicemap_without_calls_says_so(page, tmp_path):
+    # With no traces in the window (spanscope serve's /services) the page drew an empty frame
+    # and a table of headers only.
+    html = tmp_path / "map.html"
+    html.write_text(render_servicemap_html([]), encoding="utf-8")
+    page.open(html)
+    assert "No services" in page.page.locator("#map svg").text_content()
+    assert "No calls" in page.page.inner_text("#edges tbody")
+    page.page.click("#edges th[data-k='2']")  # sorting an empty table is no error
+    page.shot("review-servicemap-empty")
+
+    # one service calling nobody: a map of one box, and the table says why it is empty
+    (trace,) = fixture_traces(SINGLE_SERVICE)
+    assert len({span.service_name for span in trace.spans}) == 1
+    html.write_text(render_servicemap_html([trace]), encoding="utf-8")
+    page.open(html)
+    assert page.page.locator("#map g.node").count() == 1
+    assert "No calls" in page.page.inner_text("#edges tbody")
     assert page.errors == []

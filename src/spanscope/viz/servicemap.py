@@ -270,6 +270,11 @@ def _svg(nodes: list[ServiceNode], edges: list[ServiceEdge], title: str) -> str:
                 f'x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{esc(label)}</text>'
             )
         out.append("</g>")
+    if not nodes:  # an empty frame alone looks broken: say why it is empty
+        out.append(
+            f'<text class="sub" x="{width / 2:.0f}" y="{layout.height / 2 + 10:.0f}" '
+            'text-anchor="middle">No services in these traces.</text>'
+        )
     out.append('<g class="nodes">')
     for node in nodes:
         x, y = layout.positions[node.name]
@@ -311,6 +316,10 @@ def render_servicemap_html(traces: Sequence[Trace], *, title: str = "Service map
         f'<td class="num" data-v="{e.p50_ns}">{esc(duration(e.p50_ns))}</td>'
         f'<td class="num" data-v="{e.p99_ns}">{esc(duration(e.p99_ns))}</td></tr>'
         for e in sorted(edges, key=lambda e: (-e.errors, -e.calls, e.parent, e.child))
+    ) or (
+        '<tr class="none"><td colspan="7">No calls between services in these traces'
+        + (": each trace stays inside one service." if nodes else ".")
+        + "</td></tr>"
     )
     return render_page(
         "servicemap.html",

@@ -4,7 +4,7 @@
   var svg = document.querySelector("#map svg"), tip = document.getElementById("tip");
   var edges = Array.prototype.slice.call(svg.querySelectorAll("g.edge"));
   var nodes = Array.prototype.slice.call(svg.querySelectorAll("g.node"));
-  var rows = Array.prototype.slice.call(document.querySelectorAll("#edges tbody tr"));
+  var rows = Array.prototype.slice.call(document.querySelectorAll("#edges tbody tr[data-from]"));
   // Edge labels sit in a layer above every line; each stands for its edge.
   var labels = Array.prototype.slice.call(svg.querySelectorAll(".elabel"));
   // Native <title> tooltips would double ours: keep their text, then remove them.
