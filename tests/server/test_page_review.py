@@ -164,3 +164,19 @@ def test_search_results_fit_an_800_px_window(browser, server):
     assert fit["past"] == [] and fit["table"] <= fit["frame"], fit
     assert errors == []
     context.close()
+
+
+def test_quality_of_no_traces_says_there_was_nothing_to_check(browser, server):
+    # A service with no traces in the window scored "100.0% of 0 spans" and "these traces pass
+    # every rule": a clean bill of health for nothing.
+    url = server.ui + "/quality?service=no-such-service&lookback=15m"
+    context, page, errors = _open(browser, url)
+    page.wait_for_selector("#found:not([hidden])")
+    verdict = page.inner_text("#verdict")
+    page.screenshot(path=str(ARTIFACTS / "review-quality-empty.png"))
+    assert "No traces" in verdict and "no-such-service" in verdict
+    assert "100" not in verdict
+    assert "pass every rule" not in page.inner_text("#found")
+    assert not page.locator("#scores").is_visible()
+    assert errors == []
+    context.close()
