@@ -180,3 +180,22 @@ def test_quality_of_no_traces_says_there_was_nothing_to_check(browser, server):
     assert not page.locator("#scores").is_visible()
     assert errors == []
     context.close()
+
+
+def test_a_card_that_found_nothing_keeps_its_padding(browser, server):
+    # "Nothing found: these traces pass every rule." touched its card's left border: the
+    # muted-text rule reset the card body's padding. The card is the one quality.js writes.
+    context, page, errors = _open(browser, server.ui + "/quality")
+    gap = page.evaluate(
+        """() => {
+          const rules = document.getElementById('rules');
+          rules.innerHTML = '<div class="card"><div class="card-body none">Nothing found</div></div>';
+          document.getElementById('found').hidden = false;
+          const card = rules.firstChild, body = card.firstChild;
+          const range = document.createRange(); range.selectNodeContents(body);
+          return range.getBoundingClientRect().left - card.getBoundingClientRect().left;
+        }"""
+    )
+    assert gap >= 8
+    assert errors == []
+    context.close()
