@@ -188,9 +188,9 @@ class Analyzer:
         root_failed = root.span_id in errors
         # One walk: the profile's stacks, and each span's critical time for the loop below.
         on_path: dict[str, int] = {}
-        self.profiles.add(trace, options.jaeger_strict, on_path)
-
-        endpoint_key = (root.service_name, root.name)
+        # The endpoint as the profile counts it: a root name with an id in it is counted under
+        # its template once that folds, so the table needs no row per id (name_folding).
+        endpoint_key = self.profiles.add(trace, options.jaeger_strict, on_path)
         endpoint = self.endpoints.get(endpoint_key)
         if endpoint is None:
             endpoint = self.endpoints[endpoint_key] = [LatencyDigest(), 0]
@@ -279,7 +279,7 @@ class Analyzer:
                 detail = error_detail(origin)
                 group_key = (
                     origin.service_name,
-                    origin.name,
+                    self.profiles.names.fold(origin.service_name, origin.name),
                     detail.exception_type,
                     message_template(detail.message),
                 )
@@ -471,6 +471,7 @@ class Analyzer:
                     NameStats(service, name, o.traces, o.critical, o.duration, *o.example)
                     for (service, name), o in self.operations.items()
                 ),
+                self.profiles.names.template,
             ),
         )
 

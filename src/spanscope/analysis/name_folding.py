@@ -48,23 +48,51 @@ def name_template(name: str) -> str | None:
 
 
 class NameFolding:
-    """The templates that fold, per service (module docstring)."""
+    """The templates that fold, per service (module docstring). ``template`` gives a name's
+    template (``name_template``, or a cache of it such as ``NameTemplates.template``)."""
 
-    def __init__(self, names: Iterable[tuple[str, str]], min_names: int = MIN_NAMES) -> None:
-        template_of: dict[tuple[str, str], str] = {}
+    def __init__(
+        self,
+        names: Iterable[tuple[str, str]],
+        min_names: int = MIN_NAMES,
+        template: Callable[[str], str | None] = name_template,
+    ) -> None:
         members: dict[tuple[str, str], set[str]] = {}
         for service, name in names:
-            template = name_template(name)
-            if template is not None:
-                template_of[(service, name)] = template
-                members.setdefault((service, template), set()).add(name)
+            found = template(name)
+            if found is not None:
+                members.setdefault((service, found), set()).add(name)
+        self._decide(members, min_names, template)
+
+    @classmethod
+    def from_members(
+        cls,
+        members: dict[tuple[str, str], set[str]],
+        min_names: int,
+        template: Callable[[str], str | None] = name_template,
+    ) -> NameFolding:
+        """The folding of the names ``members`` holds, grouped by ``(service, template)``
+        already (``NameTemplates.members``): the same as ``NameFolding`` of those names."""
+        folding = cls.__new__(cls)
+        folding._decide(members, min_names, template)
+        return folding
+
+    def _decide(
+        self,
+        members: dict[tuple[str, str], set[str]],
+        min_names: int,
+        template: Callable[[str], str | None],
+    ) -> None:
+        self._template = template
         self.templates = {key for key, names in members.items() if len(names) >= min_names}
-        # What each name with a template folds to (itself or the template): tables fold the
-        # same names again, and templating a name is a few regular expressions.
-        self._folded = {
-            key: template if (key[0], template) in self.templates else key[1]
-            for key, template in template_of.items()
-        }
+        # What a name folds to, worked out once per name (templating a name is a few regular
+        # expressions, and tables fold the same names again). A template that folds is its own
+        # fold: tables keyed by it already (``NameTemplates.fold``) stay so.
+        self._folded: dict[tuple[str, str], str] = {key: key[1] for key in self.templates}
+        for key in self.templates:
+            service, folded = key
+            for name in members[key]:
+                self._folded[(service, name)] = folded
 
     def __bool__(self) -> bool:
         return bool(self.templates)
@@ -76,12 +104,82 @@ class NameFolding:
         key = (service, name)
         folded = self._folded.get(key)
         if folded is None:
-            template = name_template(name)
+            template = self._template(name)
             folded = (
                 template if template is not None and (service, template) in self.templates else name
             )
             self._folded[key] = folded
         return folded
+
+
+class NameTemplates:
+    """The folding decided as names come, so that tables need not keep a row per name.
+
+    ``add(service, name)`` counts a name of the profile's frames (the names ``NameFolding`` is
+    built from) and says what to count it under now: its template once ``min_names`` distinct
+    names of the service share it, else the name. Templates only ever start to fold (a set of
+    names only grows), and every one that folds now folds in ``folding()``, the ``NameFolding``
+    of all names added: so a table keyed by what ``fold``/``add`` said, then folded by
+    ``folding()`` with ``fold_table``, is the table keyed by names and folded once, at the end.
+    ``template(name)`` is ``name_template`` worked out once per distinct name. ``merge`` adds
+    another's names (the decisions depend on the set of names alone)."""
+
+    __slots__ = ("_templates", "folds", "members", "min_names")
+
+    def __init__(self, min_names: int = MIN_NAMES) -> None:
+        self.min_names = min_names
+        self._templates: dict[str, str | None] = {}  # name -> its template
+        self.members: dict[tuple[str, str], set[str]] = {}  # (service, template) -> names
+        self.folds: set[tuple[str, str]] = set()  # (service, template)s that fold already
+
+    def template(self, name: str) -> str | None:
+        """``name_template(name)``, from the cache."""
+        try:
+            return self._templates[name]
+        except KeyError:
+            found = self._templates[name] = name_template(name)
+            return found
+
+    def add(self, service: str, name: str) -> str:
+        """Count ``name`` among ``service``'s names; what to count it under now."""
+        template = self.template(name)
+        if template is None:
+            return name
+        key = (service, template)
+        names = self.members.get(key)
+        if names is None:
+            names = self.members[key] = set()
+        names.add(name)
+        if key in self.folds:
+            return template
+        if len(names) >= self.min_names:
+            self.folds.add(key)
+            return template
+        return name
+
+    def fold(self, service: str, name: str) -> str:
+        """What ``name`` counts under now, without counting it."""
+        if not self.folds:
+            return name
+        template = self.template(name)
+        if template is not None and (service, template) in self.folds:
+            return template
+        return name
+
+    def merge(self, other: NameTemplates) -> None:
+        for name, template in other._templates.items():
+            self._templates.setdefault(name, template)
+        for key, names in other.members.items():
+            mine = self.members.get(key)
+            if mine is None:
+                mine = self.members[key] = set()
+            mine |= names
+            if len(mine) >= self.min_names:
+                self.folds.add(key)
+
+    def folding(self) -> NameFolding:
+        """The ``NameFolding`` of every name added."""
+        return NameFolding.from_members(self.members, self.min_names, self.template)
 
 
 def fold_table(

@@ -42,7 +42,7 @@ import msgspec
 
 from spanscope.analysis.critical_path import charge_critical_time
 from spanscope.analysis.errors import is_error_span
-from spanscope.analysis.name_folding import MIN_NAMES, NameFolding, fold_table
+from spanscope.analysis.name_folding import MIN_NAMES, NameFolding, NameTemplates, fold_table
 from spanscope.analysis.stacks import CallStacks
 from spanscope.model import Span, Trace
 
@@ -175,25 +175,31 @@ class ProfileCollector:
     def __init__(self, slow_fraction: float = SLOW_FRACTION, min_names: int = MIN_NAMES) -> None:
         self.slow_fraction = slow_fraction
         self.min_names = min_names  # of a span-name template, to fold them (name_folding)
-        self._stacks = CallStacks()
+        # Frame names are counted as they come; one whose template folds already is charged to
+        # the template's stack and endpoint (``CallStacks``), so ids in names cost no rows.
+        self.names = NameTemplates(min_names)
+        self._stacks = CallStacks(self.names)
         self._endpoints: dict[tuple[str, str], _Endpoint] = {}
         self._order = 0
 
     def add(
         self, trace: Trace, strict: bool = False, on_path: dict[str, int] | None = None
-    ) -> None:
+    ) -> tuple[str, str] | None:
         """Charge ``trace``'s critical path to its endpoint, stack by stack. ``on_path``, when
         given, is filled from the same walk with what ``critical_time(trace)`` returns (span id
-        -> ns): the analyzer needs both. ``strict`` as in ``critical_path``."""
+        -> ns): the analyzer needs both. ``strict`` as in ``critical_path``. Returns the
+        endpoint it was charged to: the root's service and its name, or the name's template
+        when that folds already (``self.names.fold``); None without a root."""
         if not trace.roots:
-            return
+            return None
         local: dict[int, int] = {}
         charge_critical_time(trace, strict, on_path, self._stacks, local)
-        self._record(trace.root, local)
+        return self._record(trace.root, local)
 
-    def _record(self, root: Span, local: dict[int, int]) -> None:
+    def _record(self, root: Span, local: dict[int, int]) -> tuple[str, str]:
         """Charge one trace's critical time per stack (``local``) to its endpoint."""
-        key = (root.service_name, root.name)
+        service = root.service_name
+        key = (service, self.names.fold(service, root.name))
         endpoint = self._endpoints.get(key)
         if endpoint is None:
             endpoint = self._endpoints[key] = _Endpoint()
@@ -204,10 +210,12 @@ class ProfileCollector:
         pairs = array("q", chain.from_iterable(local.items()))  # stack, ns, stack, ns...
         self._order += 1
         endpoint.traces.append((-root.duration_ns, self._order, pairs))
+        return key
 
     def merge(self, other: ProfileCollector) -> None:
         """Add what ``other`` collected from traces that came after this collector's: its
         stacks are renumbered into this collector's, its traces ordered after these."""
+        self.names.merge(other.names)
         number_of: list[int] = []  # other's stack number -> ours
         number = self._stacks.number
         theirs_frames = other._stacks.frames
@@ -241,11 +249,12 @@ class ProfileCollector:
     def folding(self) -> NameFolding:
         """Which span names with ids in them this profile counts as one (``name_folding``),
         decided from its frames."""
-        return NameFolding(set(self._stacks.frames), self.min_names)
+        return self.names.folding()
 
     def profile(self, folding: NameFolding | None = None) -> Profile:
         """The profile of the traces added, names folded by ``folding`` (``self.folding()``
-        unless given)."""
+        unless given; another folding must fold at least what that one does: names whose
+        template had folded while traces came are counted under it already)."""
         if folding is None:
             folding = self.folding()
         frame_of = self._stacks.frames

@@ -21,7 +21,7 @@ and one kind check per span. Pure: traces are never modified.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from spanscope.analysis.critical_path import critical_time
 from spanscope.analysis.detectors.cardinality import NameStats, high_cardinality_names
@@ -30,6 +30,7 @@ from spanscope.analysis.detectors.propagation import PropagationDetector
 from spanscope.analysis.detectors.sequential import SequentialCallsDetector
 from spanscope.analysis.detectors.tally import CriticalView
 from spanscope.analysis.detectors.unclosed import UnclosedSpansDetector
+from spanscope.analysis.name_folding import name_template
 from spanscope.analysis.results import AnalysisOptions, AntiPattern
 from spanscope.model import Trace
 
@@ -67,16 +68,24 @@ class AntiPatternCollector:
         self.propagation.merge(other.propagation)
         self.unclosed.merge(other.unclosed)
 
-    def findings(self, services: set[str], names: Iterable[NameStats]) -> list[AntiPattern]:
+    def findings(
+        self,
+        services: set[str],
+        names: Iterable[NameStats],
+        template_of: Callable[[str], str | None] = name_template,
+    ) -> list[AntiPattern]:
         """Every finding, most critical-path time at stake first. ``services``: every service
-        in the data; ``names``: statistics per (service, span name)."""
+        in the data; ``names``: statistics per (service, span name); ``template_of``:
+        ``name_template`` or a cache of it."""
         limit = self.options.top
         found = [
             *self.n_plus_one.findings(limit),
             *self.sequential.findings(limit),
             *self.propagation.findings(services, limit),
             *self.unclosed.findings(limit),
-            *high_cardinality_names(names, self.options.high_cardinality_min_names, limit),
+            *high_cardinality_names(
+                names, self.options.high_cardinality_min_names, limit, template_of
+            ),
         ]
         found.sort(
             key=lambda f: (

@@ -17,7 +17,7 @@ are the critical-path time and summed duration of all spans with those names.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from spanscope.analysis.detectors.tally import rank
@@ -52,12 +52,16 @@ class _Group:
 
 
 def high_cardinality_names(
-    names: Iterable[NameStats], min_names: int, limit: int
+    names: Iterable[NameStats],
+    min_names: int,
+    limit: int,
+    template_of: Callable[[str], str | None] = name_template,
 ) -> list[AntiPattern]:
-    """Templates shared by at least ``min_names`` distinct span names of one service."""
+    """Templates shared by at least ``min_names`` distinct span names of one service.
+    ``template_of`` is ``name_template`` or a cache of it (the analyzer has one)."""
     groups: dict[tuple[str, str], _Group] = {}
     for item in names:
-        template = name_template(item.name)
+        template = template_of(item.name)
         if template is None:
             continue
         group = groups.get((item.service, template))
