@@ -199,3 +199,23 @@ def test_a_card_that_found_nothing_keeps_its_padding(browser, server):
     assert gap >= 8
     assert errors == []
     context.close()
+
+
+def test_the_theme_chosen_on_one_page_holds_on_the_others(browser, server):
+    # The light / dark switch was forgotten on the next page (and the service map, which has
+    # no switch, followed only the system's preference).
+    context, page, errors = _open(browser, server.ui + "/")
+    page.click("#theme")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    dark = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    for path in ("/compare", "/services", f"/trace/{_trace_id(server)}", "/"):
+        page.goto(server.ui + path)
+        page.wait_for_selector("[data-ready='1']", state="attached", timeout=15_000)
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == dark, path
+    # and back to light, everywhere
+    page.click("#theme")
+    page.goto(server.ui + "/services")
+    page.wait_for_selector("[data-ready='1']", state="attached", timeout=15_000)
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+    assert errors == []
+    context.close()

@@ -19,6 +19,7 @@ The search, Compare, Quality and error pages share one shell, ``server/ui/page.h
 bar, navigation), filled by ``ui_page`` with the page's own body fragment (``ui/<page>.html``).
 The trace and service-map pages are instead ``spanscope.viz``'s self-contained pages (the files
 ``spanscope view`` and ``servicemap`` write), with the navigation injected into their top bar.
+Every page runs ``ui/theme.js`` in its head, so a light / dark choice holds from page to page.
 
 Pages load nothing from the network but the API calls above: no CDN, no web fonts. Building a
 page (assembly, analysis, rendering) runs in a worker thread so it never stalls the receivers.
@@ -101,6 +102,7 @@ def ui_page(
             "CSS": "\n".join(
                 [asset("theme.css"), *(ui_asset(name) for name in ("common.css", *css, "nav.css"))]
             ),
+            "THEME_JS": ui_asset("theme.js"),
             "NAV": nav_links(active),
             "TOPBAR": topbar,
             "MAIN": main,
@@ -184,6 +186,7 @@ def _head_extras() -> str:
     return (
         f'<link rel="icon" href="{_favicon_uri()}">'
         f"<style>{ui_asset('nav.css')}</style><script>{ui_asset('nav.js')}</script>"
+        f"<script>{ui_asset('theme.js')}</script>"
     )
 
 
