@@ -280,3 +280,44 @@ def test_servicemap_without_calls_says_so(page, tmp_path):
     assert page.page.locator("#map g.node").count() == 1
     assert "No calls" in page.page.inner_text("#edges tbody")
     assert page.errors == []
+
+
+_FLAME_FIT = """() => {
+  const boxes = [...document.querySelectorAll('g.f rect:first-of-type')].map(r => r.getBoundingClientRect());
+  return {
+    overflow: document.documentElement.getBoundingClientRect().width > innerWidth,
+    right: Math.max(...boxes.map(b => b.right)),
+    rootWidth: boxes[0].width,
+    legendRight: Math.max(...[...document.querySelectorAll('text.legend')].map(t => t.getBoundingClientRect().right)),
+    width: innerWidth,
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [800, 1600])
+def test_flame_graph_opened_directly_fits_the_window(page, tmp_path, width):
+    # A fixed 1,200 px: cut off in an 800 px window, a third of a 1,600 px one left empty.
+    from spanscope.viz.flamegraph import render_flamegraph
+
+    traces = assemble(generate_spans(30, seed=2))
+    slowest = max(traces, key=lambda t: t.duration_ns)
+    path = tmp_path / "flame.svg"
+    path.write_text(render_flamegraph(slowest), encoding="utf-8")
+    page.page.set_viewport_size({"width": width, "height": 600})
+    page.open(path, "svg[data-ready='1']")
+    fit = page.page.evaluate(_FLAME_FIT)
+    page.shot(f"review-flamegraph-{width}")
+    assert not fit["overflow"]
+    assert fit["right"] <= width and fit["legendRight"] <= width
+    assert fit["right"] >= width - 40  # the graph uses the room it has
+    # zoom and reset still map frames to the full width
+    frame = page.page.locator("g.f").nth(3)
+    frame.click()
+    zoomed = page.page.evaluate(_FLAME_FIT)
+    assert frame.locator("rect").first.bounding_box()["width"] == pytest.approx(
+        zoomed["rootWidth"],
+        abs=2,  # strokes differ
+    )
+    page.page.locator("#reset").click()
+    assert page.page.evaluate(_FLAME_FIT)["rootWidth"] == pytest.approx(fit["rootWidth"], abs=0.5)
+    assert page.errors == []

@@ -14,7 +14,8 @@ Contract:
   children sorted widest first, so the widest box is what to fix first.
 
 Both are plain images (they render in ``<img>``); opened directly, the embedded script adds
-click-to-zoom, a reset button and a detail line on hover. Colours follow
+click-to-zoom, a reset button, a detail line on hover, and fits the graph to the window's width
+(never narrower than its legend). Colours follow
 ``spanscope.viz.palette``.
 """
 

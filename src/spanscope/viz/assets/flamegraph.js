@@ -1,6 +1,7 @@
 /* Click-to-zoom and hover details for spanscope flame graphs. Runs when the SVG is opened
  * directly; as an <img> the image is static, which is fine. Frames carry their extent in the
- * graph's own units (data-x0/x1); zooming maps a frame's extent to the full width. */
+ * graph's own units (data-x0/x1); zooming maps a frame's extent to the full width. Opened
+ * directly, the graph also takes the window's width (the file says 1200 px, for <img>). */
 (function () {
   "use strict";
   var svg = document.documentElement;
@@ -9,6 +10,7 @@
   var details = document.getElementById("details"), reset = document.getElementById("reset");
   var charPx = 6.6;
   var initial = details.textContent, initialY = +details.getAttribute("y");
+  var bg = document.querySelector("rect.bg"), shown = [0, total];
 
   function fit(label, width) {
     var room = Math.floor((width - 6) / charPx);
@@ -17,6 +19,7 @@
   }
 
   function zoom(z0, z1) {
+    shown = [z0, z1];
     var scale = inner / Math.max(1, z1 - z0);
     frames.forEach(function (g) {
       var x0 = +g.getAttribute("data-x0"), x1 = +g.getAttribute("data-x1");
@@ -48,5 +51,23 @@
     g.addEventListener("mouseout", function () { details.textContent = initial; details.setAttribute("y", initialY); });
   });
   reset.addEventListener("click", function () { zoom(0, total); });
+
+  // The window's width (without its scrollbar), but never narrower than the legend.
+  function fitWindow() {
+    var legendRight = 0, height = +svg.getAttribute("height");
+    document.querySelectorAll("text.legend").forEach(function (t) { var b = t.getBBox(); legendRight = Math.max(legendRight, b.x + b.width); });
+    var room = window.visualViewport ? window.visualViewport.width : window.innerWidth;
+    var width = Math.max(Math.ceil(legendRight + pad), Math.floor(room), 320);
+    if (width === +svg.getAttribute("width")) return;
+    inner = width - 2 * pad;
+    svg.setAttribute("width", width);
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    svg.setAttribute("data-width", inner);
+    bg.setAttribute("width", width);
+    reset.setAttribute("x", width - pad);
+    zoom(shown[0], shown[1]);
+  }
+  fitWindow();
+  window.addEventListener("resize", fitWindow);
   svg.setAttribute("data-ready", "1");
 })();
