@@ -51,18 +51,11 @@ class NameFolding:
     """The templates that fold, per service (module docstring). ``template`` gives a name's
     template (``name_template``, or a cache of it such as ``NameTemplates.template``)."""
 
-    def __init__(
-        self,
-        names: Iterable[tuple[str, str]],
-        min_names: int = MIN_NAMES,
-        template: Callable[[str], str | None] = name_template,
-    ) -> None:
-        members: dict[tuple[str, str], set[str]] = {}
+    def __init__(self, names: Iterable[tuple[str, str]], min_names: int = MIN_NAMES) -> None:
+        counted = NameTemplates(min_names)
         for service, name in names:
-            found = template(name)
-            if found is not None:
-                members.setdefault((service, found), set()).add(name)
-        self._decide(members, min_names, template)
+            counted.add(service, name)
+        self._decide(counted.members, min_names, counted.template)
 
     @classmethod
     def from_members(
@@ -83,33 +76,23 @@ class NameFolding:
         min_names: int,
         template: Callable[[str], str | None],
     ) -> None:
+        # A cache: templating a name is a few regular expressions, and tables fold the same
+        # names again.
         self._template = template
         self.templates = {key for key, names in members.items() if len(names) >= min_names}
-        # What a name folds to, worked out once per name (templating a name is a few regular
-        # expressions, and tables fold the same names again). A template that folds is its own
-        # fold: tables keyed by it already (``NameTemplates.fold``) stay so.
-        self._folded: dict[tuple[str, str], str] = {key: key[1] for key in self.templates}
-        for key in self.templates:
-            service, folded = key
-            for name in members[key]:
-                self._folded[(service, name)] = folded
 
     def __bool__(self) -> bool:
         return bool(self.templates)
 
     def fold(self, service: str, name: str) -> str:
         """``name``, or its template when that folds for ``service``."""
-        if not self.templates:
-            return name
-        key = (service, name)
-        folded = self._folded.get(key)
-        if folded is None:
-            template = self._template(name)
-            folded = (
-                template if template is not None and (service, template) in self.templates else name
-            )
-            self._folded[key] = folded
-        return folded
+        templates = self.templates
+        if not templates or (service, name) in templates:
+            return name  # a template that folds is its own fold: tables keyed by it stay so
+        template = self._template(name)
+        if template is not None and (service, template) in templates:
+            return template
+        return name
 
 
 class NameTemplates:
