@@ -5,10 +5,14 @@ traceback."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import socket
+import threading
 from pathlib import Path
 
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from ..conftest import FIXTURES
 from .test_info_convert import spanscope
@@ -72,3 +76,81 @@ def test_convert_without_strict_writes_what_was_read_whole(tmp_path: Path) -> No
     spans = json.loads(output.read_text())  # a whole document
     one = json.loads(spanscope("convert", str(OTLP), "-", "--to", "zipkin").stdout)
     assert len(spans) == 3 * len(one)
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        ("load", "--to", "localhost:4318"),
+        ("load", "--to", "http://localhost:port/"),
+        ("propagation test", "--url", "notaurl"),
+        ("propagation test", "--backend", "localhost:16686"),
+        ("propagation echo", "--forward", "ftp://localhost:8001/"),
+    ],
+)
+def test_a_url_without_http_is_a_usage_error(command: str, option: str, value: str) -> None:
+    args = [*command.split(), option, value]
+    if command == "load":
+        args.insert(1, str(OTLP))
+    if command == "propagation test" and option != "--url":
+        args += ["--url", "http://127.0.0.1:9/"]
+    result = spanscope(*args)
+    assert result.returncode == 2, result.stderr
+    assert f"Invalid value for '{option}'" in result.stderr and value in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_load_stops_when_the_receiver_cannot_be_reached() -> None:
+    spans = len(json.loads(spanscope("convert", str(OTLP), "-", "--to", "zipkin").stdout))
+    assert spans >= 3
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    result = spanscope("load", str(OTLP), "--to", url, "--batch-size", "1", "--retries", "1")
+    assert result.returncode == 1
+    assert "sent 0 spans" in result.stderr and ", 1 failed; stopped" in result.stderr
+    assert "cannot reach" in result.stderr and result.stdout == ""
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP receiver that answers 503 to every other request and counts the spans of
+    the requests it accepts."""
+
+    requests = 0
+    spans = 0
+
+    def do_POST(self) -> None:  # the name http.server calls
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).requests += 1
+        if type(self).requests % 2:
+            self.send_response(503)
+            self.send_header("Retry-After", "0")
+        else:
+            request = ExportTraceServiceRequest.FromString(body)
+            type(self).spans += sum(
+                len(scope.spans) for rs in request.resource_spans for scope in rs.scope_spans
+            )
+            self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_load_delivers_every_span_through_refusals_and_keeps_stdout_clean() -> None:
+    spans = len(json.loads(spanscope("convert", str(OTLP), "-", "--to", "zipkin").stdout))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = spanscope("load", str(OTLP), "--to", url, "--batch-size", "2")
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    assert _Receiver.spans == spans
+    assert f"sent {spans:,} spans" in result.stderr and result.stdout == ""

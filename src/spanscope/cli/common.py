@@ -106,6 +106,29 @@ class UnitParam(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class UrlParam(click.ParamType):
+    """An http(s) URL with a host, checked when the option is read: a URL without its scheme
+    (``localhost:4318``) is a usage error that says what to type, not a failure per request."""
+
+    name = "url"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError as exc:
+            self.fail(f"{value!r} is not a URL: {exc}", param, ctx)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            example = f"http://{value}" if "://" not in value else "http://host:port"
+            self.fail(
+                f"{value!r} is not an http(s) URL; write it in full, e.g. {example}", param, ctx
+            )
+        return value
+
+
+URL = UrlParam()
 DURATION = UnitParam("duration", parse_duration)  # 500ms, 1.5s, 7d (spanscope.units): ns
 SIZE = UnitParam("size", parse_size)  # 32MB, 5GB: bytes
 

@@ -11,6 +11,7 @@ import httpx
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from spanscope.cli.common import (
+    URL,
     ReadSession,
     fail_on_input_errors,
     input_files,
@@ -35,27 +36,32 @@ def _batches(spans: Iterable[Span], size: int) -> Iterator[list[Span]]:
         yield batch
 
 
-def _send(client: httpx.Client, url: str, body: bytes, content_type: str, retries: int) -> str:
-    """POST one batch; retry what the receiver says is retryable. Returns "" or an error."""
+def _send(
+    client: httpx.Client, url: str, body: bytes, content_type: str, retries: int
+) -> tuple[str, bool]:
+    """POST one batch; retry what the receiver says is retryable. Returns "" or an error, and
+    whether the receiver could not be reached at all (no answer to any attempt)."""
     delay = 0.2
+    unreachable = True
     for attempt in range(retries + 1):
         try:
             response = client.post(url, content=body, headers={"Content-Type": content_type})
         except httpx.TransportError as exc:
             error = f"cannot reach {url}: {exc}"
         else:
+            unreachable = False
             if response.status_code < 300:
-                return ""
+                return "", False
             error = f"{url} answered {response.status_code}: {response.text[:300]}"
             if response.status_code not in (429, 502, 503, 504):
-                return error  # permanent: retrying the same payload fails again
+                return error, False  # permanent: retrying the same payload fails again
             retry_after = response.headers.get("Retry-After", "")
             if retry_after.isdecimal():
                 delay = max(delay, float(retry_after))
         if attempt < retries:
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
-    return error
+    return error, unreachable
 
 
 @click.command()
@@ -63,6 +69,7 @@ def _send(client: httpx.Client, url: str, body: bytes, content_type: str, retrie
 @click.option(
     "--to",
     "url",
+    type=URL,
     default="http://localhost:4318",
     show_default=True,
     help="Base URL of the receiver (spanscope, a Collector, Jaeger, Zipkin).",
@@ -89,7 +96,9 @@ def load(
     """Replay trace files into a running server.
 
     Spans are sent in batches; a batch the server refuses as overloaded (429/503) is retried
-    with back-off, honouring Retry-After. Exit code 1 if any batch could not be delivered.
+    with back-off, honouring Retry-After. A receiver that cannot be reached at all (not
+    running, wrong port) stops the replay after the first batch's retries. Exit code 1 if any
+    batch could not be delivered.
 
     \b
     Examples:
@@ -103,6 +112,7 @@ def load(
     target = url.rstrip("/") + path
     session = ReadSession(list(inputs), format=format_, strict=strict)
     sent = failed = 0
+    stopped = False
     errors: list[str] = []
     with (
         httpx.Client(timeout=30.0) as client,
@@ -118,7 +128,8 @@ def load(
     ):
         task = progress.add_task(target)
         for batch in _batches(session.spans(), batch_size):
-            error = _send(client, target, encode_spans(batch, format_name), content_type, retries)
+            body = encode_spans(batch, format_name)
+            error, unreachable = _send(client, target, body, content_type, retries)
             if error:
                 failed += len(batch)
                 if len(errors) < 5:
@@ -126,8 +137,14 @@ def load(
             else:
                 sent += len(batch)
             progress.update(task, completed=sent + failed)
+            if unreachable:
+                # Every later batch would wait out the same retries (minutes for a big file)
+                # to fail the same way.
+                stopped = True
+                break
     print_warnings(session.diagnostics)
-    click.echo(f"sent {sent:,} spans to {target}" + (f", {failed:,} failed" if failed else ""))
+    summary = f"sent {sent:,} spans to {target}" + (f", {failed:,} failed" if failed else "")
+    click.echo(summary + ("; stopped: the receiver cannot be reached" if stopped else ""), err=True)
     for error in errors:
         stderr.print(f"[red]error:[/] {error}", soft_wrap=True)
     fail_on_input_errors(session)

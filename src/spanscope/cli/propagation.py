@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from spanscope.cli.common import URL
 from spanscope.propagation import codecs
 from spanscope.propagation.context import Context, Parsed, parsed_to_dict
 from spanscope.propagation.results import TestReport
@@ -124,7 +125,7 @@ def _show(value: object) -> str:
 
 
 @propagation.command()
-@click.option("--url", required=True, help="The first service of the chain.")
+@click.option("--url", type=URL, required=True, help="The first service of the chain.")
 @click.option(
     "--format",
     "format_",
@@ -135,7 +136,9 @@ def _show(value: object) -> str:
 @click.option("--hops", type=click.IntRange(min=1), help="How many hops the chain must have.")
 @click.option("--expect-services", default="", help="Comma list of services, in chain order.")
 @click.option(
-    "--backend", help="Trace store speaking the Jaeger query API, e.g. http://localhost:16686."
+    "--backend",
+    type=URL,
+    help="Trace store speaking the Jaeger query API, e.g. http://localhost:16686.",
 )
 @click.option(
     "--backend-wait", default=10.0, show_default=True, help="Seconds to wait for spans to land."
@@ -229,7 +232,7 @@ def _print_report(report: TestReport) -> None:
 @propagation.command()
 @click.option("--port", default=8000, show_default=True, help="Port to listen on (0: any).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--forward", multiple=True, help="Next hop URL to call (repeatable).")
+@click.option("--forward", type=URL, multiple=True, help="Next hop URL to call (repeatable).")
 @click.option("--service", default=None, help="Service name in answers and spans.")
 @click.option(
     "--inject",
@@ -237,7 +240,9 @@ def _print_report(report: TestReport) -> None:
     show_default=True,
     help="Formats to start a new trace in when a request carries no valid context.",
 )
-@click.option("--otlp-endpoint", help="Export spans over OTLP/HTTP, e.g. http://localhost:4318.")
+@click.option(
+    "--otlp-endpoint", type=URL, help="Export spans over OTLP/HTTP, e.g. http://localhost:4318."
+)
 @click.option(
     "--no-propagate", is_flag=True, help="Call next hops without context (a broken service)."
 )
