@@ -321,3 +321,19 @@ def test_flame_graph_opened_directly_fits_the_window(page, tmp_path, width):
     page.page.locator("#reset").click()
     assert page.page.evaluate(_FLAME_FIT)["rootWidth"] == pytest.approx(fit["rootWidth"], abs=0.5)
     assert page.errors == []
+
+
+def test_a_bar_as_wide_as_the_view_still_shows_its_duration(page, tmp_path):
+    # The duration went right of a bar, or left of it, or nowhere: the root (and any span
+    # zoomed past both edges) had no figure at all.
+    _waterfall(page, tmp_path, fixture_traces(ASCEND), width=800)
+    root = page.page.locator("#rows .row").first
+    dur = root.locator(".dur")
+    assert dur.is_visible()
+    assert dur.inner_text() == "38.8 ms"
+    track = root.locator(".track").bounding_box()
+    box = dur.bounding_box()
+    assert track["x"] <= box["x"] and box["x"] + box["width"] <= track["x"] + track["width"]
+    assert dur.evaluate(CONTRAST) >= 4.5
+    page.shot("review-waterfall-root-duration")
+    assert page.errors == []

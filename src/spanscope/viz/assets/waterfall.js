@@ -283,9 +283,13 @@
     if (p.cps._html !== cps) { p.cps.innerHTML = cps; p.cps._html = cps; }
     var text = fl & F.UNCLOSED ? "unclosed" : fmtDur(T.d[i]), st = p.dur.style;
     p.dur.textContent = text;
-    if (r + 70 < V.W) { st.display = ""; st.left = (Math.max(r, 0) + 5).toFixed(1) + "px"; st.right = ""; }
-    else if (l > 70) { st.display = ""; st.left = ""; st.right = (V.W - l + 5).toFixed(1) + "px"; }
-    else st.display = "none";
+    var inside = false;
+    if (r + 70 < V.W) { st.left = (Math.max(r, 0) + 5).toFixed(1) + "px"; st.right = ""; }
+    else if (l > 70) { st.left = ""; st.right = (V.W - l + 5).toFixed(1) + "px"; }
+    else { inside = true; st.left = ""; st.right = (V.W - Math.min(r, V.W) + 6).toFixed(1) + "px"; }
+    // No room on either side (the root, or a span zoomed past both edges): the figure goes
+    // on the bar's visible end, on a chip of the page's background so it reads on any colour.
+    p.dur.className = inside ? "dur inside" : "dur";
   }
 
   var frame = 0;
