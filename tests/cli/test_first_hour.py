@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import re
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from spanscope.formats import read_spans
+from spanscope.store import open_store
 
 from ..conftest import FIXTURES
 from .test_info_convert import spanscope
@@ -154,3 +162,39 @@ def test_load_delivers_every_span_through_refusals_and_keeps_stdout_clean() -> N
     assert result.returncode == 0, result.stderr
     assert _Receiver.spans == spans
     assert f"sent {spans:,} spans" in result.stderr and result.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("store") / "traces.duckdb"
+    with open_store(path) as store:
+        store.write(list(read_spans(OTLP)))
+    return path
+
+
+def test_query_table_in_a_pipe_keeps_every_column_whole(store_file: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
+    assert executable
+    result = subprocess.run(
+        [executable, "query", "--db", str(store_file)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    header = next(line for line in result.stdout.splitlines() if "trace id" in line)
+    for column in ("root", "start (UTC)", "duration", "spans", "errors"):
+        assert column in header
+    trace_ids = {span.trace_id for span in read_spans(OTLP)}
+    rows = [line for line in result.stdout.splitlines() if line[2:34] in trace_ids]
+    assert len(rows) == len(trace_ids)
+    assert all(re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}", row) for row in rows)
+
+
+def test_query_on_a_trace_file_says_what_to_run_instead() -> None:
+    result = spanscope("query", "--db", str(OTLP))
+    assert result.returncode == 1
+    assert f"{OTLP}: a trace file (otlp-json), not a store" in result.stderr
+    assert "spanscope analyze" in result.stderr

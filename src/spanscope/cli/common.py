@@ -175,6 +175,15 @@ def write_output(spans: Iterable[Span], output: str, format: Format) -> None:
         raise
 
 
+def output_console() -> Console:
+    """The console on standard output for tables. A file or pipe gets 160 columns instead of
+    rich's 80, so wide tables (32-digit trace ids, times) keep every column whole for grep."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    return console if console.is_terminal else Console(highlight=False, width=160)
+
+
 @cache
 def error_console() -> Console:
     """The console on standard error for messages and progress (made once, on first use)."""

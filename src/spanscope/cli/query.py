@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
 import click
 import msgspec
-from rich.console import Console
 from rich.table import Table
 
 from spanscope import units
-from spanscope.cli.common import DURATION
+from spanscope.cli.common import DURATION, output_console
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
 from spanscope.store import StoreError, TraceQuery, open_store
 
@@ -107,6 +107,7 @@ def query(
         duration_max=max_duration,
         num_traces=limit,
     )
+    _check_store_file(db)
     try:
         with open_store(db, read_only=True) as store:
             if trace_id is not None:
@@ -129,8 +130,33 @@ def query(
     _print_table(rows)
 
 
+# A DuckDB database file has these bytes after its 8-byte checksum.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def _check_store_file(db: str) -> None:
+    """Name the mistake when ``db`` is a file but not a DuckDB store, most often a trace file
+    (DuckDB itself answers "Cannot launch in-memory database in read-only mode")."""
+    if "://" in db or db.startswith("chdb:") or not os.path.isfile(db):
+        return
+    with open(db, "rb") as file:
+        head = file.read(4096)
+    if head[8:12] == _DUCKDB_MAGIC:
+        return
+    from spanscope.formats import UnknownFormat, detect_format
+
+    try:
+        format_name = detect_format(head)
+    except UnknownFormat:
+        raise click.ClickException(f"{db}: not a spanscope store (a DuckDB file)") from None
+    raise click.ClickException(
+        f"{db}: a trace file ({format_name}), not a store: read it with 'spanscope analyze "
+        f"{db}' or 'spanscope info {db}'; query reads what 'spanscope serve' stored"
+    )
+
+
 def _print_table(rows: list[dict]) -> None:
-    console = Console()
+    console = output_console()
     if not rows:
         console.print("no matching traces")
         return
@@ -169,4 +195,4 @@ def _print_spans(spans: list[Span], as_json: bool) -> None:
             units.format_duration(span.duration_ns),
             span.status_code.name.lower(),
         )
-    Console().print(table)
+    output_console().print(table)
