@@ -337,3 +337,16 @@ def test_a_bar_as_wide_as_the_view_still_shows_its_duration(page, tmp_path):
     assert dur.evaluate(CONTRAST) >= 4.5
     page.shot("review-waterfall-root-duration")
     assert page.errors == []
+
+
+def test_trace_list_says_when_no_trace_matches(page, tmp_path):
+    # Filtering the list down to nothing left the column headers alone.
+    _waterfall(page, tmp_path, assemble(generate_spans(20, seed=2)))
+    page.page.fill("#list-search", "no-such-trace")
+    body = page.page.locator("#trace-table tbody")
+    assert "No trace matches" in body.inner_text() and "no-such-trace" in body.inner_text()
+    body.locator("tr").first.click()  # the message is no link to a trace
+    assert page.page.evaluate("location.hash") == ""
+    page.page.fill("#list-search", "")
+    assert body.locator("tr[data-trace]").count() == 20
+    assert page.errors == []

@@ -598,6 +598,10 @@
         '<td class="num' + (tr.errors ? " err-cell" : "") + '">' + (tr.errors || "") + "</td>" +
         '<td class="num' + (probs ? " warn-cell" : "") + '" title="' + esc(Object.keys(tr.problems).join(", ")) + '">' + (probs || "") + "</td></tr>";
     }).join("");
+    if (!list.length) {  // headers alone look broken: say what left nothing
+      html = '<tr class="none"><td colspan="7">No trace matches \u201c' + esc($("list-search").value.trim()) +
+        "\u201d in its id, root operation or services.</td></tr>";
+    }
     $("trace-table").tBodies[0].innerHTML = html;
     document.querySelectorAll("#trace-table th").forEach(function (th) {
       th.className = (th.classList.contains("num") ? "num " : "") + (th.dataset.key === sortKey ? "sorted" + (sortAsc ? " asc" : "") : "");
@@ -788,14 +792,14 @@
       if (th) sortBy(th);
     });
     $("trace-table").tBodies[0].addEventListener("click", function (ev) {
-      var tr = ev.target.closest("tr");
+      var tr = ev.target.closest("tr[data-trace]");
       if (tr) location.hash = "#trace=" + tr.dataset.trace;
     });
     // The list works without a mouse too: Tab reaches the headers and rows, Enter sorts or
     // opens, the arrows move between rows.
     document.querySelectorAll("#trace-table th").forEach(function (th) { th.tabIndex = 0; });
     $("trace-table").addEventListener("keydown", function (ev) {
-      var th = ev.target.closest("th"), tr = ev.target.closest("tbody tr");
+      var th = ev.target.closest("th"), tr = ev.target.closest("tbody tr[data-trace]");
       if ((ev.key === "Enter" || ev.key === " ") && (th || tr)) {
         ev.preventDefault();
         if (th) sortBy(th); else location.hash = "#trace=" + tr.dataset.trace;
