@@ -198,3 +198,19 @@ def test_query_on_a_trace_file_says_what_to_run_instead() -> None:
     assert result.returncode == 1
     assert f"{OTLP}: a trace file (otlp-json), not a store" in result.stderr
     assert "spanscope analyze" in result.stderr
+
+
+def test_info_with_nothing_read_does_not_report_a_clean_data_set(tmp_path: Path) -> None:
+    result = spanscope("info", str(tmp_path / "missing.json"))
+    assert result.returncode == 2
+    assert "missing.json: no such file" in result.stderr
+    assert "no problems found" not in result.stdout
+    assert "no spans read" in result.stdout
+
+
+def test_info_in_a_pipe_names_the_file_whole(tmp_path: Path) -> None:
+    path = tmp_path / "an-export-with-a-rather-long-name-from-the-collector.json"
+    shutil.copy(OTLP, path)
+    result = spanscope("info", str(path))
+    assert result.returncode == 0, result.stderr
+    assert str(path) in result.stdout

@@ -7,7 +7,6 @@ import sys
 from collections import Counter
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from spanscope.assembly import assemble
@@ -17,6 +16,7 @@ from spanscope.cli.common import (
     holding_many_objects,
     input_files,
     input_options,
+    output_console,
     print_warnings,
 )
 from spanscope.units import format_time
@@ -73,7 +73,7 @@ def info(
 
 
 def _render(summary: dict) -> None:
-    console = Console()
+    console = output_console()
     table = Table(title="inputs", title_justify="left")
     for column in ("file", "format", "spans", "error"):
         table.add_column(column)
@@ -84,6 +84,10 @@ def _render(summary: dict) -> None:
         f"[bold]{summary['traces']:,}[/] traces, [bold]{summary['spans']:,}[/] spans, "
         f"[bold]{len(summary['services'])}[/] services"
     )
+    if not summary["spans"]:
+        # An empty services table and "no problems found" would read as a clean data set.
+        console.print("no spans read: nothing to describe")
+        return
     if summary["start"]:
         console.print(f"time range: {summary['start']} .. {summary['end']}")
     services = Table(title="services", title_justify="left")
