@@ -350,3 +350,18 @@ def test_trace_list_says_when_no_trace_matches(page, tmp_path):
     page.page.fill("#list-search", "")
     assert body.locator("tr[data-trace]").count() == 20
     assert page.errors == []
+
+
+def test_footer_lists_the_keys_of_the_view_shown(page, tmp_path):
+    # The trace list's footer listed the waterfall's keys (collapse/expand, zoom), none of
+    # which do anything there.
+    _waterfall(page, tmp_path, assemble(generate_spans(20, seed=2)))
+    keys = page.page.locator("#footer .keys")
+    assert "collapse" not in keys.inner_text() and "Enter" in keys.inner_text()
+    page.page.locator("#trace-table tbody tr").first.click()
+    page.page.wait_for_selector("#trace-view:not([hidden])")
+    assert "collapse" in keys.inner_text() and "zoom" in keys.inner_text()
+    page.page.keyboard.press("Backspace")
+    page.page.wait_for_selector("#list-view:not([hidden])")
+    assert "collapse" not in keys.inner_text()
+    assert page.errors == []

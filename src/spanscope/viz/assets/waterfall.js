@@ -553,8 +553,19 @@
   function problemCount(tr) { var s = 0; for (var k in tr.problems) s += tr.problems[k]; return s; }
   function rootLabel(tr) { return svcName(tr.rootSvc) + ": " + DATA.names[tr.rootName]; }
 
+  // The footer lists the keys of the view shown, not the waterfall's everywhere.
+  var KEYS = {
+    list: "keys: Tab to a trace · ↑↓ move · Enter open · click a header to sort",
+    trace: "keys: ↑↓ move · ←→ collapse/expand · Enter details · / search · +/− zoom · 0 reset",
+  };
+  function showKeys() {
+    var el = document.querySelector("#footer .keys");
+    if (el) el.textContent = T ? KEYS.trace + (DATA.traces.length > 1 ? " · Backspace all traces" : "") : KEYS.list;
+  }
+
   function showList() {
     T = null; V = null;
+    showKeys();
     $("trace-view").hidden = true; $("list-view").hidden = false; $("back").hidden = true;
     $("title").textContent = DATA.title || fmtCount(DATA.traces.length) + " traces";
     var spans = 0, errs = 0;
@@ -616,6 +627,7 @@
     var pool = document.querySelectorAll("#rows-inner .row");
     pool.forEach(function (el) { el.remove(); });
     T = prepare(ti); V = newView();
+    showKeys();
     var tr = T.tr, probs = problemCount(tr);
     $("title").textContent = rootLabel(tr);
     document.title = rootLabel(tr) + " · spanscope";
@@ -870,7 +882,8 @@
   route();
   $("footer").innerHTML = "<span>spanscope · times are relative to each trace's start · critical path from spanscope analysis</span>" +
     (DATA.note ? '<span class="note">' + esc(DATA.note) + "</span>" : "") +
-    '<span class="grow"></span><span>keys: ↑↓ move · ←→ collapse/expand · Enter details · / search · +/− zoom · 0 reset</span>';
+    '<span class="grow"></span><span class="keys"></span>';
+  showKeys();
 
   // A small, stable surface for tests and the benchmark.
   window.spanscope = {
