@@ -214,3 +214,12 @@ def test_info_in_a_pipe_names_the_file_whole(tmp_path: Path) -> None:
     result = spanscope("info", str(path))
     assert result.returncode == 0, result.stderr
     assert str(path) in result.stdout
+
+
+def test_view_says_when_it_kept_only_the_slowest_traces(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    result = spanscope("view", str(OTLP), "--max-traces", "1", "-o", str(page))
+    assert result.returncode == 0, result.stderr
+    assert "showing the 1 slowest of 2 traces (--max-traces 0: all)" in result.stderr
+    one = spanscope("view", str(OTLP), "--max-traces", "0", "-o", str(page))
+    assert "(2 traces," in one.stderr

@@ -56,6 +56,10 @@ def _pick(traces: list[Trace], trace_id: str) -> Trace:
     raise click.ClickException(f"{len(found)} traces have ids starting with {trace_id}; say more")
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _default_output(inputs: tuple[str, ...], suffix: str) -> str:
     stem = "stdin" if inputs[0] == "-" else Path(inputs[0]).name.split(".")[0] or "traces"
     return f"{stem}{suffix}"
@@ -115,9 +119,9 @@ def view(
         traces = sorted(traces, key=lambda t: -t.duration_ns)[:max_traces]
     html = render_waterfall(traces, title=title, note=note)
     spans = sum(len(t.spans) for t in traces)
-    _write(
-        output or _default_output(inputs, ".html"), html, f"{len(traces):,} traces, {spans:,} spans"
-    )
+    # The cut is said here too: the page says it, but the file is often opened later.
+    shown = f"{note} (--max-traces 0: all)" if note else _plural(len(traces), "trace")
+    _write(output or _default_output(inputs, ".html"), html, f"{shown}, {spans:,} spans")
     fail_on_input_errors(session)
 
 
