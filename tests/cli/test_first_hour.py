@@ -223,3 +223,12 @@ def test_view_says_when_it_kept_only_the_slowest_traces(tmp_path: Path) -> None:
     assert "showing the 1 slowest of 2 traces (--max-traces 0: all)" in result.stderr
     one = spanscope("view", str(OTLP), "--max-traces", "0", "-o", str(page))
     assert "(2 traces," in one.stderr
+
+
+def test_convert_says_what_it_wrote_on_stderr(tmp_path: Path) -> None:
+    output = tmp_path / "out.pb"
+    result = spanscope("convert", str(OTLP), str(output))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == f"wrote 4 spans to {output} (otlp-proto)"
+    assert result.stdout == ""
+    assert json.loads(spanscope("info", "--json", str(output)).stdout)["spans"] == 4

@@ -43,5 +43,7 @@ def convert(inputs: tuple[str, ...], to: str | None, format_: str | None, strict
     target = output_format(output, to)
     session = ReadSession(sources, format=format_, strict=strict)
     write_output(session.spans(), output, target)
+    if output != "-":
+        click.echo(f"wrote {session.spans_read:,} spans to {output} ({target.name})", err=True)
     print_warnings(session.diagnostics)
     fail_on_input_errors(session)
