@@ -219,3 +219,31 @@ def test_the_theme_chosen_on_one_page_holds_on_the_others(browser, server):
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
     assert errors == []
     context.close()
+
+
+def test_a_service_keeps_its_colour_from_the_map_to_a_trace(browser, server):
+    # Colours were dealt out in name order over whatever services a page had, so "frontend"
+    # was one colour on the service map and another on a trace of three services.
+    context, page, errors = _open(browser, server.ui + "/services")
+    on_map = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('#map g.node')].map(
+          g => [g.dataset.name, g.querySelector('rect.accent').getAttribute('fill')]))"""
+    )
+    trace_id = httpx.get(
+        f"{server.ui}/api/traces",
+        params={"service": "product-catalog", "limit": 1},
+        timeout=60,
+    ).json()["data"][0]["traceID"]
+    page.goto(f"{server.ui}/trace/{trace_id}")
+    page.wait_for_selector("[data-ready='1']", state="attached", timeout=15_000)
+    in_trace = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('#legend .chip')].map(c => {
+          const rgb = getComputedStyle(c.querySelector('.dot')).backgroundColor.match(/\\d+/g);
+          return [c.textContent.replace(/[\\d,]+$/, '').trim(),
+                  '#' + rgb.slice(0, 3).map(v => (+v).toString(16).padStart(2, '0')).join('')];
+        }))"""
+    )
+    assert len(in_trace) >= 2
+    assert in_trace == {name: on_map[name] for name in in_trace}
+    assert errors == []
+    context.close()

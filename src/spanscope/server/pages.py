@@ -294,7 +294,8 @@ class Pages:
         from spanscope.assembly import build_trace
         from spanscope.viz.waterfall import render_waterfall
 
-        page = render_waterfall([build_trace(trace_id, spans)])
+        # colours dealt over every stored service, as on the service map
+        page = render_waterfall([build_trace(trace_id, spans)], color_names=self.store.services())
         strip = (
             '<nav class="ss-nav" aria-label="spanscope">'
             '<a class="ss-link" href="/" data-search-link>&larr; Search</a>'
@@ -332,7 +333,9 @@ class Pages:
             TraceQuery(start_time_min=end - lookback_ns, start_time_max=end, num_traces=limit),
         )
         window = LOOKBACKS.get(lookback_text, lookback_text)
-        page = render_servicemap_html(traces, title=f"Service map · last {window}")
+        page = render_servicemap_html(
+            traces, title=f"Service map · last {window}", color_names=self.store.services()
+        )
         if not traces:
             note = (
                 f"No traces started in the last {window}. Try a longer window, or send spans "

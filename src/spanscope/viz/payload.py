@@ -24,7 +24,7 @@ Nothing here computes analysis: critical path, self time and error status come f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from spanscope.model import ProblemKind, Span, Trace
@@ -90,9 +90,15 @@ def _service(span: Span) -> str:
 
 
 def build_payload(
-    traces: Sequence[Trace], *, title: str = "", note: str = ""
+    traces: Sequence[Trace],
+    *,
+    title: str = "",
+    note: str = "",
+    color_names: Iterable[str] = (),
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Build the summary and details payloads for ``traces`` (see the module contract)."""
+    """Build the summary and details payloads for ``traces`` (see the module contract).
+    ``color_names``: more service names to deal the colours over (``spanscope serve`` gives
+    every stored service, so a service has one colour on all its pages)."""
     from spanscope.analysis.critical_path import critical_path
     from spanscope.analysis.errors import is_error_span
     from spanscope.analysis.self_time import self_times
@@ -183,7 +189,7 @@ def build_payload(
         )
         detail_traces.append(trace_details)
 
-    colors = service_colors(services.items)
+    colors = service_colors([*services.items, *color_names])
     summary: dict[str, Any] = {
         "v": 1,
         "title": title,

@@ -2,9 +2,10 @@
 
 Contract:
 - ``render_servicemap_svg(traces) -> str``: a static SVG. Nodes are services (colour from
-  ``spanscope.viz.palette``; peers nobody traced, such as a database named by ``db.system``, are
-  dashed), edges are the calls from ``spanscope.analysis.dependencies`` with their count, error
-  rate and p99. Width grows with the call count (log scale), colour goes from grey to red with
+  ``spanscope.viz.palette``, dealt over the services that reported spans as every page deals
+  them; peers nobody traced, such as a database named by ``db.system``, are dashed and grey),
+  edges are the calls from ``spanscope.analysis.dependencies`` with their count, error rate and
+  p99. Width grows with the call count (log scale), colour goes from grey to red with
   the error rate, so error-heavy edges stand out. Layout: ``spanscope.viz.layout`` (layered, left
   to right, deterministic). Every node and edge has a ``<title>`` for a native tooltip.
 - ``render_servicemap_html(traces) -> str``: one self-contained page with the same SVG inline,
@@ -14,7 +15,7 @@ Contract:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from spanscope import __version__
@@ -25,6 +26,7 @@ from spanscope.viz.palette import ERROR_COLOR, service_colors
 from spanscope.viz.svg import FONT, attr, duration, esc, fit
 
 UNKNOWN = "(unknown service)"
+PEER_COLOR = "#a3abb8"  # the accent of a peer nobody traced
 MAX_LABEL = 28
 CHAR_PX = 7.9  # average advance of the bold 12.5 px node label
 
@@ -181,14 +183,26 @@ def _colour_key(x: float, y: float) -> str:
     return "".join(out)
 
 
-def render_servicemap_svg(traces: Sequence[Trace], *, title: str = "Service map") -> str:
+def render_servicemap_svg(
+    traces: Sequence[Trace], *, title: str = "Service map", color_names: Iterable[str] = ()
+) -> str:
     """The service map as a standalone SVG (see the module contract)."""
     nodes, edges = service_graph(traces)
-    return _svg(nodes, edges, title)
+    return _svg(nodes, edges, title, color_names)
 
 
-def _svg(nodes: list[ServiceNode], edges: list[ServiceEdge], title: str) -> str:
-    colors = service_colors(node.name for node in nodes)
+def _svg(
+    nodes: list[ServiceNode],
+    edges: list[ServiceEdge],
+    title: str,
+    color_names: Iterable[str] = (),
+) -> str:
+    # Colours are dealt over the services that reported spans (and ``color_names``), as the
+    # waterfall and flame graph deal them, so a service has one colour on every page; a peer
+    # nobody traced is grey.
+    colors = service_colors([*(node.name for node in nodes if node.spans), *color_names])
+    for node in nodes:
+        colors.setdefault(node.name, PEER_COLOR)
     labels = {node.name: fit(node.name, MAX_LABEL * CHAR_PX, CHAR_PX) for node in nodes}
     subs = {node.name: _node_sub(node) for node in nodes}
     widths = {
@@ -302,10 +316,14 @@ def _svg(nodes: list[ServiceNode], edges: list[ServiceEdge], title: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_servicemap_html(traces: Sequence[Trace], *, title: str = "Service map") -> str:
-    """The service map as one self-contained HTML page (see the module contract)."""
+def render_servicemap_html(
+    traces: Sequence[Trace], *, title: str = "Service map", color_names: Iterable[str] = ()
+) -> str:
+    """The service map as one self-contained HTML page (see the module contract);
+    ``color_names``: more service names to deal the colours over (``spanscope serve`` gives
+    every stored service, so a service has one colour on all its pages)."""
     nodes, edges = service_graph(traces)
-    svg = _svg(nodes, edges, title)
+    svg = _svg(nodes, edges, title, color_names)
     rows = "".join(
         f"<tr data-from={attr(e.parent)} data-to={attr(e.child)}>"
         f"<td>{esc(e.parent)}</td><td>{esc(e.child)}</td>"

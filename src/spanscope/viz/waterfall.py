@@ -9,7 +9,7 @@ two JSON blocks described in ``spanscope.viz.payload``; the page script
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from spanscope import __version__
 from spanscope.model import Trace
@@ -17,11 +17,14 @@ from spanscope.viz.page import asset, json_block, render_page, text
 from spanscope.viz.payload import build_payload
 
 
-def render_waterfall(traces: Sequence[Trace], *, title: str = "", note: str = "") -> str:
-    """Render ``traces`` as one HTML page (see the module contract)."""
+def render_waterfall(
+    traces: Sequence[Trace], *, title: str = "", note: str = "", color_names: Iterable[str] = ()
+) -> str:
+    """Render ``traces`` as one HTML page (see the module contract); ``color_names`` as in
+    ``spanscope.viz.payload.build_payload``."""
     if not traces:
         raise ValueError("no traces to show")
-    summary, details = build_payload(traces, title=title, note=note)
+    summary, details = build_payload(traces, title=title, note=note, color_names=color_names)
     page_title = title or (
         f"trace {traces[0].trace_id}" if len(traces) == 1 else f"{len(traces)} traces"
     )
