@@ -128,11 +128,15 @@ def test_spans_from_the_real_sdk_encoder() -> None:
 
 
 def test_garbage_and_truncation_are_input_errors() -> None:
-    for data in (b"\x0a\xff\xff\xff\xff\x0f", b"\x0a\x05abc", b"not protobuf at all"):
+    for data, place in (
+        (b"\x0a\xff\xff\xff\xff\x0f", "byte 0 of 6"),
+        (b"\x0a\x05abc", "byte 0 of 5"),
+        (b"not protobuf at all", "byte 0 of 19"),
+    ):
         with pytest.raises(InputError) as error:
             read(data)
         assert error.value.location.source == "input.pb"
-        assert error.value.location.place == f"{len(data)} bytes"
+        assert error.value.location.place == place
         assert "not valid OTLP protobuf" in error.value.message
     data = TRACE_PB.read_bytes()
     complete = read(data)
@@ -143,6 +147,36 @@ def test_garbage_and_truncation_are_input_errors() -> None:
             assert "not valid OTLP protobuf" in exc.message
         else:  # a cut between whole messages is itself a valid, shorter message
             assert len(spans) <= len(complete)
+
+
+def test_a_truncated_file_keeps_the_spans_of_its_whole_entries() -> None:
+    whole = TRACE_PB.read_bytes()
+    one = read(whole)
+    # Two copies one after the other are one message with both copies' entries (protobuf's
+    # concatenation rule); the second is then cut short, as a copy interrupted midway.
+    data = whole + whole[: len(whole) // 2]
+    spans: list[Span] = []
+    with pytest.raises(InputError) as error:
+        spans.extend(otlp_proto.read(io.BytesIO(data), "input.pb", Diagnostics()))
+    assert spans == one
+    assert error.value.location.place == f"byte {len(whole)} of {len(data)}"
+    assert "runs past the end of the file (truncated?)" in error.value.message
+    assert f"the {len(one):,} spans before it were read" in error.value.message
+
+
+def test_a_corrupt_entry_is_named_by_its_offset() -> None:
+    whole = TRACE_PB.read_bytes()
+    entry = TracesData.FromString(whole).resource_spans[0]
+    entry.scope_spans[0].spans[0].name = "x" * 40
+    bad = bytearray(TracesData(resource_spans=[entry]).SerializeToString())
+    at = bad.index(b"x" * 40)
+    bad[at : at + 2] = b"\xff\xfe"  # a string field that is no longer UTF-8
+    spans: list[Span] = []
+    with pytest.raises(InputError) as error:
+        spans.extend(otlp_proto.read(io.BytesIO(whole + bytes(bad)), "input.pb", Diagnostics()))
+    assert spans == read(whole)
+    assert error.value.location.place == f"byte {len(whole)} of {len(whole) + len(bad)}"
+    assert "this resource_spans entry is corrupt" in error.value.message
 
 
 @pytest.mark.parametrize(

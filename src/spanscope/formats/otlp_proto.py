@@ -1,8 +1,10 @@
 """OTLP protobuf: read and write ``TracesData`` (wire-identical to ``ExportTraceServiceRequest``).
 
 Decoding and encoding use ``opentelemetry-proto``'s generated messages on the upb backend; no
-protobuf is written by hand. Protobuf carries no offsets in its errors, so a truncated or
-garbage file raises ``InputError`` "not valid OTLP protobuf" naming the source and its size.
+protobuf is written by hand. Protobuf carries no offsets in its errors, so a message it refuses
+is walked field by field (tags and lengths only): the spans of the whole ``resource_spans``
+entries before the first one cut short or refused are yielded, then ``InputError`` "not valid
+OTLP protobuf" names the source and that entry's byte offset (or the size, if no entry is bad).
 Ids of the wrong length or all zeros raise ``InputError`` naming the span; unknown enum values
 read as UNSPECIFIED / UNSET with a warning.
 
@@ -22,6 +24,7 @@ protobuf defines as one message holding all the resource spans: memory stays bou
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
@@ -121,12 +124,8 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
     try:
         message = TracesData.FromString(data)
     except DecodeError:
-        raise InputError(
-            source,
-            f"{len(data)} bytes",
-            "not valid OTLP protobuf (truncated, corrupt, or not a TracesData / "
-            "ExportTraceServiceRequest message); protobuf does not say where",
-        ) from None
+        yield from _read_what_is_whole(data, source, diagnostics)
+        return
     del data
     context = ReadContext(source, diagnostics)
     if api_implementation.Type() != "upb":
@@ -136,6 +135,81 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
             "is many times slower (unset PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION)",
         )
     yield from _spans(message, context)
+
+
+def _read_what_is_whole(data: bytes, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
+    """For a message protobuf refuses: yield the spans of the whole ``resource_spans`` entries
+    before the first bad one, then raise ``InputError`` at that entry's byte offset.
+
+    A truncated export (a copy cut short, a full disk) is whole but for its last entry, and
+    protobuf would refuse all of it without saying where: the contract keeps what was read.
+    """
+    start, reason = _first_bad_entry(data)
+    count = 0
+    whole = read(io.BytesIO(data[:start]), source, diagnostics) if start else iter(())
+    for count, span in enumerate(whole, 1):  # noqa: B007 - count is kept
+        yield span
+    where = f"byte {start} of {len(data)}" if reason else f"{len(data)} bytes"
+    reason = reason or (
+        "truncated, corrupt, or not a TracesData / ExportTraceServiceRequest message; "
+        "protobuf does not say where"
+    )
+    kept = f"; the {count:,} spans before it were read" if count else ""
+    raise InputError(source, where, f"not valid OTLP protobuf: {reason}{kept}")
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int] | None:
+    """The varint at ``at`` and the offset after it, or None if the data ends inside it."""
+    value = shift = 0
+    while at < len(data) and shift < 64:
+        byte = data[at]
+        value |= (byte & 0x7F) << shift
+        at += 1
+        if byte < 0x80:
+            return value, at
+        shift += 7
+    return None
+
+
+# Bytes each fixed-size wire type takes (1: 64-bit, 5: 32-bit).
+_FIXED = {1: 8, 5: 4}
+
+
+def _first_bad_entry(data: bytes) -> tuple[int, str]:
+    """The offset of the first top-level field that is cut short, not protobuf, or a
+    ``resource_spans`` entry protobuf refuses, with why; ``(0, "")`` if none is found."""
+    at = 0
+    while at < len(data):
+        tag = _varint(data, at)
+        if tag is None:
+            return at, "the file ends inside a field's header (truncated?)"
+        field, wire_type = tag[0] >> 3, tag[0] & 7
+        end = tag[1]
+        if wire_type == 0:
+            after = _varint(data, end)
+            if after is None:
+                return at, "the file ends inside a number (truncated?)"
+            end = after[1]
+        elif wire_type == 2:
+            length = _varint(data, end)
+            if length is None or length[1] + length[0] > len(data):
+                what = "a resource_spans entry" if field == 1 else f"field {field}"
+                size = f" of {length[0]:,} bytes" if length else ""
+                return at, f"{what}{size} runs past the end of the file (truncated?)"
+            end = length[1] + length[0]
+            if field == 1:
+                try:
+                    ResourceSpans.FromString(data[length[1] : end])
+                except DecodeError:
+                    return at, "this resource_spans entry is corrupt"
+        elif wire_type in _FIXED:
+            end += _FIXED[wire_type]
+            if end > len(data):
+                return at, "the file ends inside a number (truncated?)"
+        else:
+            return at, f"field {field} has wire type {wire_type}, not protobuf here (corrupt?)"
+        at = end
+    return 0, ""
 
 
 def _spans(data: TracesData, context: ReadContext) -> Iterator[Span]:
