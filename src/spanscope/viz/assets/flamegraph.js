@@ -41,15 +41,25 @@
     reset.setAttribute("visibility", z0 <= 0 && z1 >= total ? "hidden" : "visible");
   }
 
+  function showDetails(g) {
+    details.textContent = g.querySelector("title").textContent.replace(/\n/g, " \u00b7 ");
+    // scrolled down a tall graph: show the details at the top of the window
+    details.setAttribute("y", Math.max(initialY, (window.scrollY || 0) + 16));
+  }
+  function hideDetails() { details.textContent = initial; details.setAttribute("y", initialY); }
+  function zoomTo(g) { zoom(+g.getAttribute("data-x0"), +g.getAttribute("data-x1")); }
   frames.forEach(function (g) {
-    g.addEventListener("click", function () { zoom(+g.getAttribute("data-x0"), +g.getAttribute("data-x1")); });
-    g.addEventListener("mouseover", function () {
-      details.textContent = g.querySelector("title").textContent.replace(/\n/g, " \u00b7 ");
-      // scrolled down a tall graph: show the details at the top of the window
-      details.setAttribute("y", Math.max(initialY, (window.scrollY || 0) + 16));
+    g.tabIndex = 0; // the keyboard too: Tab reads a box, Enter zooms to it, Escape resets
+    g.addEventListener("click", function () { zoomTo(g); });
+    g.addEventListener("mouseover", function () { showDetails(g); });
+    g.addEventListener("mouseout", hideDetails);
+    g.addEventListener("focus", function () { showDetails(g); });
+    g.addEventListener("blur", hideDetails);
+    g.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); zoomTo(g); }
     });
-    g.addEventListener("mouseout", function () { details.textContent = initial; details.setAttribute("y", initialY); });
   });
+  document.addEventListener("keydown", function (ev) { if (ev.key === "Escape") zoom(0, total); });
   reset.addEventListener("click", function () { zoom(0, total); });
 
   // The window's width (without its scrollbar), but never narrower than the legend.
