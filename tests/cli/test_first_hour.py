@@ -232,3 +232,14 @@ def test_convert_says_what_it_wrote_on_stderr(tmp_path: Path) -> None:
     assert result.stderr.strip() == f"wrote 4 spans to {output} (otlp-proto)"
     assert result.stdout == ""
     assert json.loads(spanscope("info", "--json", str(output)).stdout)["spans"] == 4
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_fail_if_about_nothing_in_the_data_is_flagged_not_passed(as_json: bool) -> None:
+    condition = "p99(GET /no/such/endpoint) > 1ms"
+    result = spanscope("analyze", str(OTLP), "--fail-if", condition, *["--json"] * as_json)
+    assert result.returncode == 0, result.stderr
+    assert f"warning: --fail-if '{condition}' cannot be checked" in result.stderr
+    if not as_json:
+        assert f"no data {condition}" in result.stdout
+        assert f"ok {condition}" not in result.stdout

@@ -352,6 +352,13 @@ def analyze(
                 error_console().print(
                     f"[red]FAIL[/] {result.expression}: {result.message}", soft_wrap=True
                 )
+    for result in report.conditions:
+        if result.value is None:  # it can never trip: most often a misspelt endpoint
+            error_console().print(
+                f"[yellow]warning:[/] --fail-if '{result.expression}' cannot be checked: "
+                f"{result.message} (the report's endpoints and operations are the names to use)",
+                soft_wrap=True,
+            )
     fail_on_input_errors(session)
     if any(result.holds for result in report.conditions):
         raise SystemExit(EXIT_CONDITION)

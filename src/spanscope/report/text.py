@@ -412,5 +412,12 @@ def _conditions(report: AnalysisReport, console: Console) -> None:
         return
     console.print()
     for c in report.conditions:
-        mark = "[red]FAIL[/]" if c.holds else "[green]ok[/]"
+        # Nothing to measure is not a pass: a misspelt endpoint would pass every CI run.
+        mark = (
+            "[red]FAIL[/]"
+            if c.holds
+            else "[yellow]no data[/]"
+            if c.value is None
+            else "[green]ok[/]"
+        )
         console.print(f"{mark} {c.expression}: {c.message}", soft_wrap=True)
