@@ -4,7 +4,9 @@
 is visited once: its error spans, self times and critical path are computed once and shared by
 the latency, profile, slow-span, error, dependency and anti-pattern collectors, so the cost per
 span is a few dict operations. Traces may be a generator; only per-group aggregates, the ``top``
-slowest traces and spans, and one small profile per trace are kept.
+slowest traces and spans, and one small profile per trace are kept. Endpoints and error
+origins are keyed by a root or origin name's template once that folds (the profile's
+``NameTemplates``); operations keep a row per name, which the high-cardinality detector needs.
 """
 
 from __future__ import annotations

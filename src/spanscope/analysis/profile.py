@@ -21,7 +21,9 @@ frame is always one frame). Times in ns. Pure.
 Span names with ids in them (``GET /users/12345``) are counted under their template
 (``spanscope.analysis.name_folding``, decided from the profile's frames by
 ``ProfileCollector.folding()``): endpoints, frames and stacks alike, and
-``ProfileCollector.error_stacks`` names the stacks of error spans the same way.
+``ProfileCollector.error_stacks`` names the stacks of error spans the same way. A name whose
+template folds already is charged to the template's stack and endpoint as it comes
+(``ProfileCollector.names``, a ``NameTemplates``), so ids in names cost no stacks or rows.
 
 A stack deeper than ``MAX_FRAMES`` (128, perf's default depth) is named by its first 126 frames,
 ``…`` and its own frame, and such stacks with the same name are summed: a request that nests
