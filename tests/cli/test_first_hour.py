@@ -243,3 +243,13 @@ def test_a_fail_if_about_nothing_in_the_data_is_flagged_not_passed(as_json: bool
     if not as_json:
         assert f"no data {condition}" in result.stdout
         assert f"ok {condition}" not in result.stdout
+
+
+def test_servicemap_refuses_an_extension_it_cannot_write(tmp_path: Path) -> None:
+    result = spanscope("servicemap", str(OTLP), "-o", str(tmp_path / "map.png"))
+    assert result.returncode == 2
+    assert "not .png" in result.stderr and "--as" in result.stderr
+    assert not (tmp_path / "map.png").exists()
+    forced = spanscope("servicemap", str(OTLP), "-o", str(tmp_path / "map.png"), "--as", "svg")
+    assert forced.returncode == 0, forced.stderr
+    assert (tmp_path / "map.png").read_text().lstrip().startswith(("<svg", "<?xml"))

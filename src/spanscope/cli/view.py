@@ -244,9 +244,23 @@ def servicemap(
     """
     from spanscope.viz.servicemap import render_servicemap_html, render_servicemap_svg
 
-    kind = as_ or ("svg" if output and output.lower().endswith(".svg") else "html")
+    kind = as_ or _kind_from_extension(output)
     session, traces = _read(inputs, format_, strict, no_adjust_skew)
     render = render_servicemap_svg if kind == "svg" else render_servicemap_html
     target = output or _default_output(inputs, f".map.{kind}")
     _write(target, render(traces, title=title), f"{len(traces):,} traces")
     fail_on_input_errors(session)
+
+
+def _kind_from_extension(output: str | None) -> str:
+    """What ``servicemap`` writes to ``output`` without ``--as``: svg for .svg, html for .html
+    or no extension; any other extension (map.png) is a usage error, not HTML under that name."""
+    suffix = Path(output).suffix.lower() if output and output != "-" else ""
+    if suffix == ".svg":
+        return "svg"
+    if suffix in ("", ".html", ".htm"):
+        return "html"
+    raise click.UsageError(
+        f"servicemap writes HTML or SVG, not {suffix}: name the output .html or .svg, or say "
+        "--as html or --as svg"
+    )
