@@ -253,3 +253,43 @@ def test_servicemap_refuses_an_extension_it_cannot_write(tmp_path: Path) -> None
     forced = spanscope("servicemap", str(OTLP), "-o", str(tmp_path / "map.png"), "--as", "svg")
     assert forced.returncode == 0, forced.stderr
     assert (tmp_path / "map.png").read_text().lstrip().startswith(("<svg", "<?xml"))
+
+
+def progress_on_a_terminal(*args: str, columns: int = 80) -> str:
+    """What a command draws on standard error when that is an 80-column terminal."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    main_fd, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "COLUMNS", "LINES")}
+    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
+    assert executable
+    with subprocess.Popen(
+        [executable, *args], stdout=subprocess.DEVNULL, stderr=terminal, env=env
+    ) as process:
+        os.close(terminal)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:  # the terminal closed: the command ended
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        assert process.wait(timeout=120) == 0
+    os.close(main_fd)
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", drawn.decode("utf-8", "replace"))
+
+
+def test_progress_on_an_80_column_terminal_keeps_the_count_and_time(tmp_path: Path) -> None:
+    deep = tmp_path / "exports" / "from-the-collector" / "on-the-night-of-the-incident"
+    deep.mkdir(parents=True)
+    shutil.copy(OTLP, deep / "traces.json")
+    drawn = progress_on_a_terminal("info", str(deep / "traces.json"))
+    line = next(line for line in drawn.splitlines() if "reading" in line)
+    assert "traces.json" in line and "spans" in line
+    assert re.search(r"\d:\d\d:\d\d", line), line

@@ -310,9 +310,11 @@ class ReadSession:
             if len(self.sources) == 1:
                 source = self.sources[0]
                 size = _size(source)
-                task = progress.add_task(display_name(source), total=size, spans=0)
+                # No total while reading: the readers count spans, not bytes, and a bar that
+                # stays empty until the end looks stuck; rich draws a moving bar instead.
+                task = progress.add_task(progress_label(source), total=None, spans=0)
                 yield from read(source, lambda count: progress.update(task, spans=count))
-                progress.update(task, spans=self.spans_read, completed=size)
+                progress.update(task, spans=self.spans_read, total=size, completed=size)
                 return
             # One bar over the files: a bar per file costs more than reading a small file, and
             # data sets of one trace per file have thousands of them.
@@ -365,6 +367,12 @@ class ReadSession:
 
 def display_name(source: str) -> str:
     return source if source != "-" else "<stdin>"
+
+
+def progress_label(source: str) -> str:
+    """A file as a progress bar names it: its name without the folders, so that on an 80-column
+    terminal the bar, the count and the time still fit beside it."""
+    return Path(source).name if source != "-" else "<stdin>"
 
 
 def _size(source: str) -> int | None:

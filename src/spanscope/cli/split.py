@@ -42,6 +42,7 @@ from spanscope.cli.common import (
     display_name,
     error_console,
     holding_many_objects,
+    progress_label,
     show_progress,
 )
 from spanscope.errors import Diagnostics, InputError
@@ -264,7 +265,7 @@ def _progress(session: ReadSession, name: str, size: int) -> Iterator[Callable[[
         console=error_console(),
         transient=True,
     ) as progress:
-        task = progress.add_task(name, total=size)
+        task = progress.add_task(progress_label(name), total=size)
         yield lambda done: progress.update(task, completed=done)
 
 
