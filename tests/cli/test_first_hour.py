@@ -293,3 +293,13 @@ def test_progress_on_an_80_column_terminal_keeps_the_count_and_time(tmp_path: Pa
     line = next(line for line in drawn.splitlines() if "reading" in line)
     assert "traces.json" in line and "spans" in line
     assert re.search(r"\d:\d\d:\d\d", line), line
+
+
+def test_analyze_json_and_folded_to_stdout_together_is_a_usage_error(tmp_path: Path) -> None:
+    result = spanscope("analyze", str(OTLP), "--json", "--folded", "-")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "--json and --folded - both print to standard output" in result.stderr
+    stacks = tmp_path / "stacks.txt"
+    both = spanscope("analyze", str(OTLP), "--json", "--folded", str(stacks))
+    assert both.returncode == 0, both.stderr
+    assert json.loads(both.stdout)["summary"] and stacks.read_text().strip()

@@ -275,6 +275,11 @@ def analyze(
 
     if top <= 0:
         raise click.BadParameter("must be positive", param_hint="--top")
+    if as_json and folded == "-":
+        raise click.UsageError(
+            "--json and --folded - both print to standard output: choose one, or write the "
+            "stacks to a file (--folded stacks.txt)"
+        )
     conditions = _conditions(fail_if) if fail_if else []
     for value in trace_ids:
         try:
