@@ -357,8 +357,10 @@ def analyze(
                 error_console().print(
                     f"[red]FAIL[/] {result.expression}: {result.message}", soft_wrap=True
                 )
-    for result in report.conditions:
-        if result.value is None:  # it can never trip: most often a misspelt endpoint
+    for condition, result in zip(conditions, report.conditions, strict=True):
+        # A named target with no data can never trip: most often a misspelt endpoint. (With no
+        # target, no data means no requests at all, which the report already says.)
+        if result.value is None and condition.target:
             error_console().print(
                 f"[yellow]warning:[/] --fail-if '{result.expression}' cannot be checked: "
                 f"{result.message} (the report's endpoints and operations are the names to use)",
