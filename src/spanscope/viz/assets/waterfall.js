@@ -118,18 +118,38 @@
     };
   }
 
+  function hayOf(tr, det, i) {
+    var dd = det[i], extra = "";
+    if (dd.a) extra += attrText(dd.a);
+    if (dd.m) extra += " " + dd.m;
+    if (dd.e) for (var k = 0; k < dd.e.length; k++) extra += " " + dd.e[k][1];
+    return (DATA.names[tr.name[i]] + "\u0001" + svcName(tr.svc[i]) + "\u0001" + tr.c.sid[i] + "\u0001" + extra).toLowerCase();
+  }
   function haystack() {
     if (T.hay) return T.hay;
-    var det = details().traces[T.index], hay = new Array(T.n);
-    for (var i = 0; i < T.n; i++) {
-      var dd = det[i], extra = "";
-      if (dd.a) extra += attrText(dd.a);
-      if (dd.m) extra += " " + dd.m;
-      if (dd.e) for (var k = 0; k < dd.e.length; k++) extra += " " + dd.e[k][1];
-      hay[i] = (DATA.names[T.name[i]] + "\u0001" + svcName(T.svc[i]) + "\u0001" + T.c.sid[i] + "\u0001" + extra).toLowerCase();
-    }
+    var det = details().traces[T.index], hay = T.hayPart || new Array(T.n);
+    for (var i = T.hayDone || 0; i < T.n; i++) hay[i] = hayOf(T, det, i);
     T.hay = hay;
     return hay;
+  }
+  // The search text of every span, built in idle moments after the trace is drawn, a slice at
+  // a time, so the first search of a 50,000-span trace does not pay for it (it took 180-380 ms).
+  // The details block is parsed only in an idle period long enough for it, never mid-scroll.
+  function warmSearch() {
+    if (!window.requestIdleCallback) return;
+    var tr = T;
+    function step(deadline) {
+      if (T !== tr || tr.hay) return; // another trace opened, or a search built it already
+      if (!DETAILS && deadline.timeRemaining() < 40) return requestIdleCallback(step);
+      var det = details().traces[tr.index], hay = tr.hayPart || (tr.hayPart = new Array(tr.n));
+      var i = tr.hayDone || 0;
+      while (i < tr.n && deadline.timeRemaining() > 2) {
+        for (var end = Math.min(tr.n, i + 500); i < end; i++) hay[i] = hayOf(tr, det, i);
+      }
+      tr.hayDone = i;
+      if (i < tr.n) requestIdleCallback(step); else tr.hay = hay;
+    }
+    requestIdleCallback(step, { timeout: 5000 });
   }
 
   function newView() {
@@ -658,6 +678,7 @@
     measure();
     computeVisible();
     drawRuler(); drawRows(); drawMinimap();
+    warmSearch();
   }
 
   function route() {
@@ -890,7 +911,7 @@
     data: DATA,
     openTrace: function (id) { location.hash = "#trace=" + id; route(); },
     state: function () {
-      return T ? { trace: T.tr.id, n: T.n, visible: V.count, v0: V.v0, v1: V.v1, selected: V.selected, matches: V.matches, width: V.W } : null;
+      return T ? { trace: T.tr.id, n: T.n, visible: V.count, v0: V.v0, v1: V.v1, selected: V.selected, matches: V.matches, width: V.W, searchReady: !!T.hay } : null;
     },
     select: function (i) { select(i, true); },
     // Draw the rows for the current scroll position now, layout included; returns the ms taken
