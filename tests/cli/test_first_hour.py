@@ -303,3 +303,10 @@ def test_analyze_json_and_folded_to_stdout_together_is_a_usage_error(tmp_path: P
     both = spanscope("analyze", str(OTLP), "--json", "--folded", str(stacks))
     assert both.returncode == 0, both.stderr
     assert json.loads(both.stdout)["summary"] and stacks.read_text().strip()
+
+
+def test_serve_on_a_trace_file_says_what_to_run_instead() -> None:
+    ports = ["--otlp-grpc-port", "0", "--otlp-http-port", "0", "--zipkin-port", "0"]
+    result = spanscope("serve", "--db", str(OTLP), *ports, "--ui-port", str(free_port()))
+    assert result.returncode == 1
+    assert f"{OTLP}: a trace file (otlp-json), not a store" in result.stderr

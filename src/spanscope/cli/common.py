@@ -175,6 +175,32 @@ def write_output(spans: Iterable[Span], output: str, format: Format) -> None:
         raise
 
 
+# A DuckDB database file has these bytes after its 8-byte checksum.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def check_store_file(db: str) -> None:
+    """Name the mistake when ``db`` (``--db``) is a file but not a DuckDB store, most often a
+    trace file, where DuckDB's own words are puzzling ("Cannot launch in-memory database in
+    read-only mode", "it has tables (file, ...)")."""
+    if "://" in db or db.startswith("chdb:") or not os.path.isfile(db):
+        return
+    with open(db, "rb") as file:
+        head = file.read(4096)
+    if head[8:12] == _DUCKDB_MAGIC:
+        return
+    from spanscope.formats import UnknownFormat, detect_format
+
+    try:
+        format_name = detect_format(head)
+    except UnknownFormat:
+        raise click.ClickException(f"{db}: not a spanscope store (a DuckDB file)") from None
+    raise click.ClickException(
+        f"{db}: a trace file ({format_name}), not a store: read it with 'spanscope analyze "
+        f"{db}' or 'spanscope info {db}', or replay it into a server with 'spanscope load'"
+    )
+
+
 def output_console() -> Console:
     """The console on standard output for tables. A file or pipe gets 160 columns instead of
     rich's 80, so wide tables (32-digit trace ids, times) keep every column whole for grep."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -11,7 +10,7 @@ import msgspec
 from rich.table import Table
 
 from spanscope import units
-from spanscope.cli.common import DURATION, output_console
+from spanscope.cli.common import DURATION, check_store_file, output_console
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
 from spanscope.store import StoreError, TraceQuery, open_store
 
@@ -107,7 +106,7 @@ def query(
         duration_max=max_duration,
         num_traces=limit,
     )
-    _check_store_file(db)
+    check_store_file(db)
     try:
         with open_store(db, read_only=True) as store:
             if trace_id is not None:
@@ -128,31 +127,6 @@ def query(
         sys.stdout.write("\n")
         return
     _print_table(rows)
-
-
-# A DuckDB database file has these bytes after its 8-byte checksum.
-_DUCKDB_MAGIC = b"DUCK"
-
-
-def _check_store_file(db: str) -> None:
-    """Name the mistake when ``db`` is a file but not a DuckDB store, most often a trace file
-    (DuckDB itself answers "Cannot launch in-memory database in read-only mode")."""
-    if "://" in db or db.startswith("chdb:") or not os.path.isfile(db):
-        return
-    with open(db, "rb") as file:
-        head = file.read(4096)
-    if head[8:12] == _DUCKDB_MAGIC:
-        return
-    from spanscope.formats import UnknownFormat, detect_format
-
-    try:
-        format_name = detect_format(head)
-    except UnknownFormat:
-        raise click.ClickException(f"{db}: not a spanscope store (a DuckDB file)") from None
-    raise click.ClickException(
-        f"{db}: a trace file ({format_name}), not a store: read it with 'spanscope analyze "
-        f"{db}' or 'spanscope info {db}'; query reads what 'spanscope serve' stored"
-    )
 
 
 def _print_table(rows: list[dict]) -> None:

@@ -9,7 +9,7 @@ import signal
 
 import click
 
-from spanscope.cli.common import DURATION, SIZE, stderr
+from spanscope.cli.common import DURATION, SIZE, check_store_file, stderr
 from spanscope.store import StoreError, open_store
 from spanscope.units import format_duration
 
@@ -130,6 +130,7 @@ def serve(
             raise click.BadParameter(str(exc), param_hint="--tail-sample") from None
         sampler = TailSampler(policies, decision_wait_ns=decision_wait)
     try:
+        check_store_file(db)
         store = open_store(db)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
