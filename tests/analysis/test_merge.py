@@ -7,6 +7,7 @@ has something to merge.
 
 from __future__ import annotations
 
+import pickle
 from functools import cache
 from itertools import pairwise
 
@@ -107,3 +108,30 @@ def test_digests_merge_exactly_and_past_the_exact_limit(values, cut, limit) -> N
         second.add(value)
     first.merge(second)
     assert first.stats() == whole.stats()
+
+
+def test_a_pickled_analyzer_reports_what_it_did() -> None:
+    """Parts come back from worker processes pickled (operations and digests pickle their own
+    way, for speed): nothing is lost, and the copy goes on collecting alike."""
+    traces = _traces()
+    half = len(traces) // 2
+    analyzer = _whole(OPTIONS[1], traces[:half])
+    copy = pickle.loads(pickle.dumps(analyzer, protocol=pickle.HIGHEST_PROTOCOL))
+    for trace in traces[half:]:
+        analyzer.add(trace)
+        copy.add(trace)
+    assert _report(copy) == _report(analyzer) == _report(_whole(OPTIONS[1], traces))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 10**12), max_size=200), st.integers(1, 60), st.integers(0, 50))
+def test_a_pickled_digest_is_the_digest(values, limit, more) -> None:
+    digest = LatencyDigest(exact_limit=limit)
+    for value in values:
+        digest.add(value)
+    copy = pickle.loads(pickle.dumps(digest, protocol=pickle.HIGHEST_PROTOCOL))
+    assert (copy.exact_limit, copy.count, copy.exact) == (limit, digest.count, digest.exact)
+    for value in range(more):
+        digest.add(value)
+        copy.add(value)
+    assert copy.stats() == digest.stats()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from spanscope.analysis.critical_path import critical_path
 from spanscope.analysis.dependencies import DependencyCollector
@@ -63,6 +63,56 @@ class _Operation:
         self.traces = 0
         self.last_trace = ""
         self.example = example  # (trace id, span id) of the first span seen
+
+    def __reduce__(self) -> tuple:
+        # One per span name goes back from each worker process: the default pickling of a
+        # class with __slots__ is several times slower per object; the digest goes inline.
+        digest = self.digest
+        return (
+            _operation,
+            (
+                self.example,
+                digest.values,
+                digest.exact_limit,
+                digest._sketch,
+                digest._sketch_max,
+                self.self_ns,
+                self.critical,
+                self.errors,
+                self.duration,
+                self.traces,
+                self.last_trace,
+            ),
+        )
+
+
+def _operation(
+    example: tuple[str, str],
+    values: list[int],
+    exact_limit: int,
+    sketch: object,
+    sketch_max: int,
+    *counts: Any,
+) -> _Operation:
+    """A pickled ``_Operation`` again."""
+    stats = _Operation.__new__(_Operation)
+    stats.example = example
+    stats.digest = digest = LatencyDigest.__new__(LatencyDigest)
+    digest.values, digest.exact_limit, digest._sketch, digest._sketch_max = (
+        values,
+        exact_limit,
+        sketch,
+        sketch_max,
+    )
+    (
+        stats.self_ns,
+        stats.critical,
+        stats.errors,
+        stats.duration,
+        stats.traces,
+        stats.last_trace,
+    ) = counts
+    return stats
 
 
 class _ErrorGroup:
