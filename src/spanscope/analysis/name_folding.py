@@ -114,11 +114,12 @@ class NameTemplates:
     ``template(name)`` is ``name_template`` worked out once per distinct name. ``merge`` adds
     another's names (the decisions depend on the set of names alone)."""
 
-    __slots__ = ("_templates", "folds", "members", "min_names")
+    __slots__ = ("_same", "_templates", "folds", "members", "min_names")
 
     def __init__(self, min_names: int = MIN_NAMES) -> None:
         self.min_names = min_names
         self._templates: dict[str, str | None] = {}  # name -> its template
+        self._same: dict[str, str] = {}  # template -> the one string of it
         self.members: dict[tuple[str, str], set[str]] = {}  # (service, template) -> names
         self.folds: set[tuple[str, str]] = set()  # (service, template)s that fold already
 
@@ -127,7 +128,12 @@ class NameTemplates:
         try:
             return self._templates[name]
         except KeyError:
-            found = self._templates[name] = name_template(name)
+            found = name_template(name)
+            if found is not None:
+                # One string per template, not one per name (memory, and pickles: 100,000
+                # names of one route hold one "GET /users/<num>").
+                found = self._same.setdefault(found, found)
+            self._templates[name] = found
             return found
 
     def add(self, service: str, name: str) -> str:
@@ -158,6 +164,8 @@ class NameTemplates:
 
     def merge(self, other: NameTemplates) -> None:
         for name, template in other._templates.items():
+            if template is not None:
+                template = self._same.setdefault(template, template)
             self._templates.setdefault(name, template)
         for key, names in other.members.items():
             mine = self.members.get(key)
