@@ -19,6 +19,12 @@ up). The load average before and after each format is saved with the results. ``
 sets the size (1M by default).
 
 Target (DESIGN.md, issue 3): analyze at least half the bare-decode rate (ratio >= 0.5).
+
+High cardinality: the same shop spans (``BENCH_CARDINALITY_SPANS``, 200k by default) with every
+root span named after its request (``GET /users/<n>``, a distinct id each: a service that puts
+ids in span names), against the plain file, alternating, ``BENCH_REPEAT`` runs each: CPU, wall
+and peak memory of the ids file over the plain one. Target: at most about 1.3 (distinct names
+are folded as they come, not kept as a row each).
 """
 
 from __future__ import annotations
@@ -31,9 +37,10 @@ import subprocess
 import sys
 import time
 
-from benchmarks.common import save, synthetic_file
+from benchmarks.common import DATA, save, synthetic_file
 
 SPANS = int(os.environ.get("BENCH_SPANS", 1_000_000))
+CARDINALITY_SPANS = int(os.environ.get("BENCH_CARDINALITY_SPANS", 200_000))
 REPEAT = int(os.environ.get("BENCH_REPEAT", 3))
 FORMATS = ("otlp-jsonl", "jaeger-json")
 
@@ -99,6 +106,62 @@ def _run(code: str, args: list[str]) -> tuple[float, float, float, str, float, f
     return wall, cpu, peak, stderr, _marker(stderr, "BENCH_FORKED_KB") / 1024, busiest
 
 
+def ids_file(spans: int) -> str:
+    """``synthetic_file("otlp-jsonl", spans)``'s spans with a distinct id in each root's name."""
+    import msgspec
+
+    from spanscope.formats import write_spans
+    from spanscope.synthetic import generate_spans
+
+    path = DATA / f"shop-{spans}-ids-otlp-jsonl.jsonl"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        roots = iter(range(100_000, 10**9))
+        renamed = (
+            msgspec.structs.replace(span, name=f"GET /users/{next(roots)}")
+            if not span.parent_span_id
+            else span
+            for span in generate_spans(spans // 8, seed=7)
+        )
+        partial = path.with_suffix(".partial")
+        with open(partial, "wb") as out:
+            write_spans(renamed, out, "otlp-jsonl")
+        partial.rename(path)
+    return str(path)
+
+
+def cardinality() -> dict:
+    """The ids file against the plain one (module docstring)."""
+    plain, ids = str(synthetic_file("otlp-jsonl", CARDINALITY_SPANS)), ids_file(CARDINALITY_SPANS)
+    runs: dict[str, list] = {"plain": [], "ids": []}
+    load_before = os.getloadavg()
+    for _ in range(REPEAT):
+        for name, path in (("plain", plain), ("ids", ids)):
+            runs[name].append(_run(OURS, ["analyze", path, "--json"]))
+    medians = {
+        name: [statistics.median(r[index] for r in rows) for index in (0, 1, 2)]
+        for name, rows in runs.items()
+    }
+    row = {
+        "spans": CARDINALITY_SPANS,
+        "cpu_ratio_ids_to_plain": round(medians["ids"][1] / medians["plain"][1], 3),
+        "wall_ratio_ids_to_plain": round(medians["ids"][0] / medians["plain"][0], 3),
+        "peak_ratio_ids_to_plain": round(medians["ids"][2] / medians["plain"][2], 3),
+        "cpu_s": {name: round(m[1], 2) for name, m in medians.items()},
+        "wall_s": {name: round(m[0], 2) for name, m in medians.items()},
+        "peak_mib": {name: round(m[2], 1) for name, m in medians.items()},
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+    }
+    print(
+        f"high cardinality ({CARDINALITY_SPANS:,} spans, a name per root): ids/plain CPU"
+        f" {row['cpu_ratio_ids_to_plain']:.2f}, wall {row['wall_ratio_ids_to_plain']:.2f},"
+        f" peak {row['peak_ratio_ids_to_plain']:.2f}   load {load_before[0]:.1f}",
+        flush=True,
+    )
+    return row
+
+
 def main() -> None:
     results: dict = {"spans": SPANS, "repeat": REPEAT, "formats": {}}
     print(
@@ -149,4 +212,5 @@ def main() -> None:
             f" {row['bare_peak_mib']:>9,.0f}   load {load_before[0]:.1f}",
             flush=True,
         )
+    results["high_cardinality"] = cardinality()
     save("analyze", results)
