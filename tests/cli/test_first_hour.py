@@ -310,3 +310,31 @@ def test_serve_on_a_trace_file_says_what_to_run_instead() -> None:
     result = spanscope("serve", "--db", str(OTLP), *ports, "--ui-port", str(free_port()))
     assert result.returncode == 1
     assert f"{OTLP}: a trace file (otlp-json), not a store" in result.stderr
+
+
+ZIPKIN = FIXTURES / "zipkin/zipkin-lens__testdata__messaging-kafka.json"
+
+
+@pytest.mark.parametrize(("value", "words"), [("-5", ">= 0"), ("9" * 23, "<= 9223372036854775807")])
+def test_an_otlp_time_out_of_range_is_an_input_error_at_its_path(
+    tmp_path: Path, value: str, words: str
+) -> None:
+    document = json.loads(OTLP.read_text())
+    document["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["startTimeUnixNano"] = value
+    path = tmp_path / "times.json"
+    path.write_text(json.dumps(document))
+    for command in ("info", "analyze", "view"):
+        result = spanscope(command, str(path), *(["-o", "-"] if command == "view" else []))
+        assert result.returncode == 2, result.stderr
+        assert "spans[0].startTimeUnixNano" in result.stderr and words in result.stderr
+
+
+def test_a_zipkin_timestamp_out_of_range_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    spans = json.loads(ZIPKIN.read_text())
+    spans[0]["timestamp"] = 10**22
+    path = tmp_path / "times.json"
+    path.write_text(json.dumps(spans))
+    for command in ("info", "analyze", "view"):
+        result = spanscope(command, str(path), *(["-o", "-"] if command == "view" else []))
+        assert result.returncode == 0, result.stderr
+        assert f"timestamp {10**22} is not a positive number of µs in range" in result.stderr

@@ -11,9 +11,17 @@ msgspec's errors become places through ``spanscope.formats.json_errors``.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from spanscope.model import Attributes, AttributeValue
+
+# A time in nanoseconds: proto fixed64, so never negative; capped at the model's 64-bit signed
+# integers (the year 2262, as the Jaeger reader; msgspec checks no larger bound). Outside that
+# a document is not usable OTLP: it was read, and later broke printing a date 3 million years
+# from now.
+_Fixed64 = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 
 
 class AnyValue(msgspec.Struct, rename="camel", gc=False):
@@ -55,7 +63,7 @@ class Status(msgspec.Struct, rename="camel", gc=False):
 
 
 class Event(msgspec.Struct, rename="camel", gc=False):
-    time_unix_nano: int = 0
+    time_unix_nano: _Fixed64 = 0
     name: str = ""
     attributes: list[KeyValue] = []
     dropped_attributes_count: int = 0
@@ -78,8 +86,8 @@ class Span(msgspec.Struct, rename="camel", gc=False):
     flags: int = 0
     name: str = ""
     kind: int | str = 0
-    start_time_unix_nano: int = 0
-    end_time_unix_nano: int = 0
+    start_time_unix_nano: _Fixed64 = 0
+    end_time_unix_nano: _Fixed64 = 0
     attributes: list[KeyValue] = []
     dropped_attributes_count: int = 0
     events: list[Event] = []

@@ -134,6 +134,11 @@ def span_id(value: str, source: str, place: str, field: str = "id") -> tuple[str
         raise InputError(source, f"{place}.{field}", message) from None
 
 
+# The largest time in microseconds whose nanoseconds fit the model's 64-bit integers (as
+# Jaeger's reader allows); beyond it a time is garbage (no date can even be printed for it).
+MAX_US = (2**63 - 1) // 1000
+
+
 def micros(value: int | float | None) -> int | None:
     """A Zipkin time or duration as integer microseconds; None when absent, zero or negative
     (Zipkin treats 0 as "unset")."""
@@ -144,6 +149,13 @@ def micros(value: int | float | None) -> int | None:
             return None
         value = round(value)
     return value if value > 0 else None
+
+
+def span_micros(value: int | float | None) -> int | None:
+    """``micros`` for what becomes a span's start, end or duration: also None past ``MAX_US``.
+    (An annotation that far off is placed inside its span instead, its time kept aside.)"""
+    us = micros(value)
+    return us if us is None or us <= MAX_US else None
 
 
 def plausible(us: int) -> bool:

@@ -53,6 +53,7 @@ from spanscope.formats.zipkin_common import (
     normalize_ip,
     plausible,
     span_id,
+    span_micros,
     tag_string,
     trace_id,
 )
@@ -297,7 +298,7 @@ def _core_times(annotations: list[Annotation] | None) -> dict[str, int]:
     core: dict[str, int] = {}
     for annotation in annotations or ():
         if annotation.value in _CORE and annotation.value not in core:
-            us = micros(annotation.timestamp)
+            us = span_micros(annotation.timestamp)
             if us is not None:
                 core[annotation.value] = us
     return core
@@ -313,11 +314,11 @@ def _times(z: ZSpan, notes: list[str]) -> tuple[int, int]:
         and duration > 0
     ):
         return start, start + duration  # the common case, kept cheap
-    start, duration = micros(start), micros(duration)
+    start, duration = span_micros(start), span_micros(duration)
     if z.timestamp is not None and start is None:
-        notes.append(f"timestamp {z.timestamp!r} is not a positive number; ignored")
+        notes.append(f"timestamp {z.timestamp!r} is not a positive number of µs in range; ignored")
     if z.duration not in (None, 0) and duration is None:
-        notes.append(f"duration {z.duration!r} is not a positive number; ignored")
+        notes.append(f"duration {z.duration!r} is not a positive number of µs in range; ignored")
     if isinstance(z.timestamp, float) or isinstance(z.duration, float):
         notes.append("fractional microseconds rounded")
     end: int | None = None

@@ -32,7 +32,7 @@ from typing import Any, TypeGuard
 
 import msgspec
 
-from spanscope.formats.zipkin_common import Annotation, Endpoint, ZSpan, micros, tag_string
+from spanscope.formats.zipkin_common import Annotation, Endpoint, ZSpan, span_micros, tag_string
 
 
 class V1Annotation(msgspec.Struct, omit_defaults=True):
@@ -99,8 +99,8 @@ class _Split:
         self.first = _Builder()
         self.others: list[_Builder] = []
         self.core: dict[str, tuple[int, Endpoint]] = {}
-        self.ts = micros(source.timestamp) or 0
-        self.dur = micros(source.duration) or 0
+        self.ts = span_micros(source.timestamp) or 0
+        self.dur = span_micros(source.duration) or 0
 
     def builders(self) -> list[_Builder]:
         return [self.first, *self.others]
@@ -154,7 +154,7 @@ class _Split:
         for annotation in self.source.annotations or ():
             builder = self.for_endpoint(annotation.endpoint)
             value = annotation.value or ""
-            us = micros(annotation.timestamp)
+            us = span_micros(annotation.timestamp)
             # core annotations need an endpoint; without one they are plain annotations
             if value in CORE_VALUES and annotation.endpoint is not None and us is not None:
                 if value in _KIND_OF:
