@@ -338,3 +338,14 @@ def test_a_zipkin_timestamp_out_of_range_is_ignored_with_a_warning(tmp_path: Pat
         result = spanscope(command, str(path), *(["-o", "-"] if command == "view" else []))
         assert result.returncode == 0, result.stderr
         assert f"timestamp {10**22} is not a positive number of µs in range" in result.stderr
+
+
+def test_an_input_error_reads_the_same_with_and_without_strict(tmp_path: Path) -> None:
+    partial = partial_json_lines(tmp_path)
+    lines = {
+        tuple(spanscope("info", *strict, str(partial)).stderr.splitlines())
+        for strict in ([], ["--strict"])
+    }
+    assert len(lines) == 1, lines
+    [(line,)] = lines
+    assert line.startswith(f"error: {partial}: line 4")

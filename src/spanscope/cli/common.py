@@ -234,6 +234,11 @@ class InputFailure(click.ClickException):
 
     exit_code = EXIT_INPUT_ERROR
 
+    def show(self, file: Any = None) -> None:
+        # The same "error: FILE: PLACE: ..." line as without --strict (click would write
+        # "Error:"), so a script or a grep finds input errors one way.
+        click.echo(f"error: {self.format_message()}", file=file, err=True)
+
 
 @dataclass
 class InputReport:
