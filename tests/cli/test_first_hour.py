@@ -349,3 +349,14 @@ def test_an_input_error_reads_the_same_with_and_without_strict(tmp_path: Path) -
     assert len(lines) == 1, lines
     [(line,)] = lines
     assert line.startswith(f"error: {partial}: line 4")
+
+
+@pytest.mark.parametrize("content", [b"42\n", b'"ok"', b"null"])
+def test_a_json_scalar_is_called_json(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "reply.json"
+    path.write_bytes(content)
+    result = spanscope("info", str(path))
+    assert result.returncode == 2
+    assert f"error: {path}: start of file: not a trace file: JSON, but a single value" in (
+        result.stderr
+    )

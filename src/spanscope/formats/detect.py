@@ -27,7 +27,21 @@ def detect_format(head: bytes) -> str:
         return "otlp-proto"
     if head.lstrip()[:1] in (b"<",):
         raise UnknownFormat("looks like XML or HTML, not a trace file")
+    if _is_json_scalar(head):
+        raise UnknownFormat("JSON, but a single value (a number, text, true/false or null)")
     raise UnknownFormat("not JSON and not OTLP protobuf")
+
+
+def _is_json_scalar(head: bytes) -> bool:
+    """Whether ``head`` is a whole JSON document that is one number, string or literal (a
+    reply body saved by mistake: "not JSON" would be wrong)."""
+    import msgspec
+
+    try:
+        msgspec.json.decode(head)
+    except msgspec.DecodeError:
+        return False
+    return True
 
 
 # The keys that tell the JSON formats apart. When the first of them is OTLP's or Jaeger's, it
