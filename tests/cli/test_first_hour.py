@@ -360,3 +360,13 @@ def test_a_json_scalar_is_called_json(tmp_path: Path, content: bytes) -> None:
     assert f"error: {path}: start of file: not a trace file: JSON, but a single value" in (
         result.stderr
     )
+
+
+@pytest.mark.parametrize("command", ["convert", "sample"])
+def test_an_output_without_a_format_lists_the_choices(tmp_path: Path, command: str) -> None:
+    output = str(tmp_path / "out.json")
+    args = [str(OTLP), output] if command == "convert" else [str(OTLP), "-p", "all", "-o", output]
+    result = spanscope(command, *args)
+    assert result.returncode == 2
+    assert f"say which format to write to {output} with --to: jaeger" in result.stderr
+    assert "zipkin-v2" in result.stderr

@@ -143,7 +143,11 @@ def output_format(output: str, to: str | None) -> Format:
     """The format to write ``output`` in: ``to`` (``--to``), else the one its extension says."""
     name = to or _FORMAT_BY_EXTENSION.get(Path(output).suffix.lower())
     if name is None:
-        raise click.UsageError("say which format to write with --to")
+        where = "standard output" if output == "-" else output
+        raise click.UsageError(
+            f"say which format to write to {where} with --to: "
+            f"{', '.join(WRITABLE_FORMATS)} (only .pb and .jsonl names say it by themselves)"
+        )
     return resolve_format(name)
 
 
