@@ -75,7 +75,8 @@ def info(
 def _render(summary: dict) -> None:
     console = output_console()
     table = Table(title="inputs", title_justify="left")
-    for column in ("file", "format", "spans", "error"):
+    table.add_column("file", overflow="fold")  # a long path wraps whole, never cut with "…"
+    for column in ("format", "spans", "error"):
         table.add_column(column)
     for row in summary["inputs"]:
         table.add_row(row["source"], row["format"], f"{row['spans']:,}", row["error"] or "")
