@@ -209,11 +209,17 @@ def test_info_with_nothing_read_does_not_report_a_clean_data_set(tmp_path: Path)
 
 
 def test_info_in_a_pipe_names_the_file_whole(tmp_path: Path) -> None:
-    path = tmp_path / "an-export-with-a-rather-long-name-from-the-collector.json"
-    shutil.copy(OTLP, path)
-    result = spanscope("info", str(path))
+    name = "exports/an-export-with-a-rather-long-name-from-the-collector-on-the-night.json"
+    (tmp_path / "exports").mkdir()
+    shutil.copy(OTLP, tmp_path / name)
+    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
+    assert executable
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    result = subprocess.run(
+        [executable, "info", name], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
-    assert str(path) in result.stdout
+    assert name in result.stdout and "…" not in result.stdout
 
 
 def test_view_says_when_it_kept_only_the_slowest_traces(tmp_path: Path) -> None:
@@ -370,3 +376,13 @@ def test_an_output_without_a_format_lists_the_choices(tmp_path: Path, command: s
     assert result.returncode == 2
     assert f"say which format to write to {output} with --to: jaeger" in result.stderr
     assert "zipkin-v2" in result.stderr
+
+
+@pytest.mark.parametrize("suffix", ["/x.json", "/", "/" + "x" * 300])
+def test_a_path_through_a_file_or_too_long_is_an_input_error(suffix: str) -> None:
+    source = f"{OTLP}{suffix}"
+    for command in ("info", "analyze"):
+        result = spanscope(command, source)
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"error: {source}: ")
+        assert "not a directory" in result.stderr or "too long" in result.stderr

@@ -178,6 +178,8 @@ def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
             raise InputError(name, "", "is a directory with no files to read") from None
         except PermissionError:
             raise InputError(name, "", "permission denied") from None
+        except OSError as exc:  # e.g. a file named as a folder (traces.json/x), a name too long
+            raise InputError(name, "", (exc.strerror or str(exc)).lower()) from None
     try:
         tail = raw if whole is None else io.BytesIO(whole)  # a small gzip file, already read
         head = _read_head(tail, HEAD_SIZE)
