@@ -386,3 +386,20 @@ def test_a_path_through_a_file_or_too_long_is_an_input_error(suffix: str) -> Non
         assert result.returncode == 2
         assert result.stderr.startswith(f"error: {source}: ")
         assert "not a directory" in result.stderr or "too long" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["load", str(OTLP), "--retries", "-1"], "--retries"),
+        (["load", str(OTLP), "--batch-size", "0"], "--batch-size"),
+        (["view", str(OTLP), "--max-traces", "-5", "-o", "-"], "--max-traces"),
+        (["propagation", "echo", "--port", "99999"], "--port"),
+        (["propagation", "test", "--url", "http://127.0.0.1:9/", "--timeout", "-1"], "--timeout"),
+        (["propagation", "test", "--url", "http://a:1/", "--backend-wait", "-5"], "--backend-wait"),
+    ],
+)
+def test_a_number_out_of_range_is_a_usage_error(args: list[str], option: str) -> None:
+    result = spanscope(*args)
+    assert result.returncode == 2, result.stderr
+    assert f"Invalid value for '{option}'" in result.stderr

@@ -81,8 +81,20 @@ def _send(
     show_default=True,
     help="Wire protocol: OTLP/HTTP protobuf or JSON, or Zipkin v2 JSON.",
 )
-@click.option("--batch-size", default=512, show_default=True, help="Spans per request.")
-@click.option("--retries", default=5, show_default=True, help="Retries of a refused batch.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=512,
+    show_default=True,
+    help="Spans per request.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Retries of a refused batch.",
+)
 @input_options(skew=False)
 def load(
     inputs: tuple[str, ...],
@@ -106,8 +118,6 @@ def load(
       spanscope load export.jsonl.gz --to http://collector:4318
       spanscope load zipkin.json --to http://localhost:9411 --protocol zipkin
     """
-    if batch_size <= 0:
-        raise click.BadParameter("must be positive", param_hint="--batch-size")
     path, format_name, content_type = _PROTOCOLS[protocol]
     target = url.rstrip("/") + path
     session = ReadSession(list(inputs), format=format_, strict=strict)

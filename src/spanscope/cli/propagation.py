@@ -141,9 +141,19 @@ def _show(value: object) -> str:
     help="Trace store speaking the Jaeger query API, e.g. http://localhost:16686.",
 )
 @click.option(
-    "--backend-wait", default=10.0, show_default=True, help="Seconds to wait for spans to land."
+    "--backend-wait",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for spans to land.",
 )
-@click.option("--timeout", default=10.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds per request.",
+)
 @click.option("--no-baggage", is_flag=True, help="Do not send (and check) baggage.")
 @click.option("--unsampled", is_flag=True, help="Send a not-sampled decision and check it is kept.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
@@ -230,7 +240,13 @@ def _print_report(report: TestReport) -> None:
 
 
 @propagation.command()
-@click.option("--port", default=8000, show_default=True, help="Port to listen on (0: any).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: any).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--forward", type=URL, multiple=True, help="Next hop URL to call (repeatable).")
 @click.option("--service", default=None, help="Service name in answers and spans.")

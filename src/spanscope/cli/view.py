@@ -83,6 +83,7 @@ def _write(output: str, content: str, what: str) -> None:
 @click.option("--trace-id", default=None, help="Show only this trace (a unique prefix is enough).")
 @click.option(
     "--max-traces",
+    type=click.IntRange(min=0),
     default=1000,
     show_default=True,
     help="With more traces than this, keep the slowest ones (the page says so); 0: all.",
