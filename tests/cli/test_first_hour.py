@@ -403,3 +403,10 @@ def test_a_number_out_of_range_is_a_usage_error(args: list[str], option: str) ->
     result = spanscope(*args)
     assert result.returncode == 2, result.stderr
     assert f"Invalid value for '{option}'" in result.stderr
+
+
+def test_flamegraph_refuses_an_extension_other_than_svg(tmp_path: Path) -> None:
+    result = spanscope("flamegraph", str(OTLP), "-o", str(tmp_path / "flame.png"))
+    assert result.returncode == 2
+    assert "flamegraph writes SVG, not .png" in result.stderr
+    assert not (tmp_path / "flame.png").exists()

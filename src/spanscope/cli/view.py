@@ -169,6 +169,9 @@ def flamegraph(
         raise click.UsageError("--endpoint and --slow go with --aggregate")
     if aggregate and trace_id:
         raise click.UsageError("--trace-id draws one trace; leave out --aggregate")
+    suffix = Path(output).suffix.lower() if output and output != "-" else ""
+    if suffix not in ("", ".svg"):  # checked before reading: an SVG named flame.png is no PNG
+        raise click.UsageError(f"flamegraph writes SVG, not {suffix}: name the output .svg")
     session, traces = _read(inputs, format_, strict, no_adjust_skew)
     services = {span.service_name or "(unknown service)" for t in traces for span in t.spans}
     target = output or _default_output(inputs, ".svg")
