@@ -244,6 +244,7 @@ class Analyzer:
         # The endpoint as the profile counts it: a root name with an id in it is counted under
         # its template once that folds, so the table needs no row per id (name_folding).
         endpoint_key = self.profiles.add(trace, options.jaeger_strict, on_path)
+        assert endpoint_key is not None  # None only for a trace without roots: returned above
         endpoint = self.endpoints.get(endpoint_key)
         if endpoint is None:
             endpoint = self.endpoints[endpoint_key] = [LatencyDigest(), 0]
