@@ -43,6 +43,7 @@ from spanscope.cli.common import (
     built_traces,
     display_name,
     error_console,
+    holding_many_objects,
     show_progress,
 )
 from spanscope.errors import Diagnostics, InputError
@@ -175,7 +176,8 @@ def analyze_files(
     try:
         with _progress(session, progress) as done:
             for result in results:
-                shard_reports, trace_ids, collector = pickle.loads(result)
+                with holding_many_objects():  # a worker's collector: many acyclic objects
+                    shard_reports, trace_ids, collector = pickle.loads(result)
                 if not seen.isdisjoint(trace_ids):
                     return None  # a trace in two shards: only one process sees it whole
                 seen.update(trace_ids)

@@ -227,7 +227,8 @@ def _first_half(
     for trace_id, trace_spans in zip(shared, _SPANS.decode(conn.recv_bytes()), strict=True):
         groups[trace_id].extend(trace_spans)  # they come after ours in the file
     analyzer = _analyze(groups, job)
-    other, other_spans = pickle.loads(conn.recv_bytes())
+    with holding_many_objects():  # the other half's analyzer: a row per name, acyclic
+        other, other_spans = pickle.loads(conn.recv_bytes())
     analyzer.merge(other)
     return analyzer, spans + other_spans
 
