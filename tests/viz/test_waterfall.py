@@ -379,3 +379,38 @@ def test_two_trace_fixture_and_dark_theme(page, tmp_path):
     assert (state["trace"], state["selected"]) == (target_trace, target_row)
     assert link.span_id in page.page.locator("#details-body").inner_text()
     assert page.errors == []
+
+
+def _luminance(rgb):
+    def channel(v):
+        v /= 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a, b):
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_critical_path_line_stands_out_on_every_bar_colour(page, tmp_path, scheme):
+    from spanscope.viz.palette import PALETTE
+
+    page.page.emulate_media(color_scheme=scheme)
+    page.open(_write(tmp_path, fixture_traces(SMARTTHINGS), f"cp-{scheme}.html"))
+    line = page.page.locator("#rows .cp").first
+    core, edge = line.evaluate(
+        "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).boxShadow]"
+    )
+    parts = [tuple(int(v) for v in m) for m in re.findall(r"rgba?\((\d+), (\d+), (\d+)", core)]
+    parts += [tuple(int(v) for v in m) for m in re.findall(r"rgba?\((\d+), (\d+), (\d+)", edge)]
+    assert len(parts) == 2, (core, edge)
+    for colour in PALETTE:
+        bar = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+        # the line is seen where either its core or its edge differs enough from the bar
+        assert max(_contrast(part, bar) for part in parts) >= 3, (scheme, colour, core, edge)
+    page.shot(f"critical-path-{scheme}")
+    assert page.errors == []
