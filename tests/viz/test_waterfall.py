@@ -414,3 +414,23 @@ def test_critical_path_line_stands_out_on_every_bar_colour(page, tmp_path, schem
         assert max(_contrast(part, bar) for part in parts) >= 3, (scheme, colour, core, edge)
     page.shot(f"critical-path-{scheme}")
     assert page.errors == []
+
+
+def test_trace_list_shows_a_zero_error_count_as_the_search_page_does(page, tmp_path):
+    traces = fixture_traces(TWO_TRACES) + fixture_traces(MESSAGING)
+    page.open(_write(tmp_path, traces, "zero.html"))
+    cells = page.page.locator("#trace-table tbody td:nth-child(6)")
+    found = {
+        row.get_attribute("data-trace"): cell
+        for row, cell in zip(
+            page.page.locator("#trace-table tbody tr").all(), cells.all(), strict=True
+        )
+    }
+    counts = {t.trace_id: sum(is_error_span(s) for s in t.spans) for t in traces}
+    assert 0 in counts.values() and any(counts.values()), counts
+    for trace_id, count in counts.items():
+        cell = found[trace_id]
+        assert cell.inner_text().strip() == f"{count:,}"
+        # zero is faint, a count is in the error colour (the served Search page's classes)
+        assert cell.get_attribute("class") == ("num err-cell" if count else "num zero")
+    assert page.errors == []

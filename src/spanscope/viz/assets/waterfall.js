@@ -626,7 +626,8 @@
         '<td class="num"><span class="durbar" style="width:' + Math.max(2, (tr.dur / maxDur) * 80).toFixed(0) + 'px"></span>' + fmtDur(tr.dur) + "</td>" +
         '<td class="num">' + fmtCount(tr.n) + "</td>" +
         '<td class="num">' + tr.services.length + '<span class="svc-dots">' + dots + "</span></td>" +
-        '<td class="num' + (tr.errors ? " err-cell" : "") + '">' + (tr.errors || "") + "</td>" +
+        // a zero error count reads "0", faint, as on the served Search page (a blank looked unknown)
+        '<td class="num ' + (tr.errors ? "err-cell" : "zero") + '">' + fmtCount(tr.errors) + "</td>" +
         '<td class="num' + (probs ? " warn-cell" : "") + '" title="' + esc(Object.keys(tr.problems).join(", ")) + '">' + (probs || "") + "</td></tr>";
     }).join("");
     if (!list.length) {  // headers alone look broken: say what left nothing
