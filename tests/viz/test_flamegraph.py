@@ -229,3 +229,75 @@ def test_first_fit_reuses_rows_freed_before_a_block_starts():
     (trace,) = assemble(spans)
     rows = _pack(trace, trace.end_ns)
     assert [rows[f"{index:016x}"] for index in range(1, 7)] == [0, 1, 2, 3, 1, 2]
+
+
+def _rgb(css: str) -> tuple[int, ...]:
+    return tuple(int(float(v)) for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+
+
+def _contrast(a, b) -> float:
+    def lum(rgb):
+        c = [v / 255 for v in rgb]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    high, low = sorted((lum(a), lum(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+# The colour of the image's top-left pixel, read back through a canvas from a screenshot (a
+# file:// image would taint the canvas; a data: PNG does not).
+_PIXEL = """async (png) => {
+  const img = new Image(); img.src = "data:image/png;base64," + png; await img.decode();
+  const c = document.createElement("canvas"); c.width = img.width; c.height = img.height;
+  const g = c.getContext("2d"); g.drawImage(img, 0, 0);
+  return Array.from(g.getImageData(3, 3, 1, 1).data.slice(0, 3));
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_flamegraphs_follow_the_browser_colour_scheme_opened_and_as_images(page, tmp_path, scheme):
+    import base64
+
+    (trace,) = fixture_traces(SMARTTHINGS)
+    one = tmp_path / "one.svg"
+    one.write_text(render_flamegraph(trace), encoding="utf-8")
+    traces = assemble(generate_spans(150, seed=5))
+    agg = tmp_path / "agg.svg"
+    agg.write_text(
+        render_aggregate_flamegraph(
+            folded_stacks(build_profile(traces)), error_stacks=_error_stacks(traces)
+        ),
+        encoding="utf-8",
+    )
+    page.page.emulate_media(color_scheme=scheme)
+    expected_bg = (18, 21, 27) if scheme == "dark" else (255, 255, 255)
+    for path in (one, agg):
+        page.open(path, "svg[data-ready='1']")
+        colours = page.page.evaluate(
+            "[...document.querySelectorAll('rect.bg, text.title, text.sub, text.legend')]"
+            ".map(e => [e.getAttribute('class'), getComputedStyle(e).fill])"
+        )
+        bg = _rgb(colours[0][1])
+        assert colours[0][0] == "bg" and bg == expected_bg
+        for cls, fill in colours[1:]:
+            assert _contrast(_rgb(fill), bg) >= 4.5, (scheme, path.name, cls, fill)
+        # the critical-path key of a trace's graph is seen on the background too
+        if path is one:
+            key = page.page.locator("rect.cp-key")
+            core, edge = key.evaluate("e => [getComputedStyle(e).fill, getComputedStyle(e).stroke]")
+            assert max(_contrast(_rgb(core), bg), _contrast(_rgb(edge), bg)) >= 3
+        page.shot(f"flamegraph-{path.stem}-{scheme}")
+
+    # as an image the browser still decodes it, and draws it in the same scheme
+    html = tmp_path / "img.html"
+    html.write_text(f'<img id="a" src="{one.name}"><img id="b" src="{agg.name}">', encoding="utf-8")
+    page.page.goto(html.as_uri())
+    page.page.wait_for_load_state("load")
+    for name in ("a", "b"):
+        image = page.page.locator(f"#{name}")
+        assert image.evaluate("i => i.complete && i.naturalWidth") == WIDTH
+        png = base64.b64encode(image.screenshot()).decode("ascii")
+        assert tuple(page.page.evaluate(_PIXEL, png)) == expected_bg
+    assert page.errors == []

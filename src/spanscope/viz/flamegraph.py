@@ -4,9 +4,9 @@ Contract:
 - ``render_flamegraph(trace) -> str``: an SVG where each span is a box under its parent
   (root on top, read like the waterfall), x = time since the trace start and width = duration.
   Spans that overlap in time under one parent (parallel calls) are packed into extra rows, so no
-  box ever hides another. Critical-path sections (``spanscope.analysis.critical_path``) are a dark
-  strip along the bottom of their box; error spans (``spanscope.analysis.errors``) get a red
-  outline. Unclosed spans run to the end of the trace.
+  box ever hides another. Critical-path sections (``spanscope.analysis.critical_path``) are a
+  two-toned strip along the bottom of their box; error spans (``spanscope.analysis.errors``) get
+  a red outline. Unclosed spans run to the end of the trace.
 - ``render_aggregate_flamegraph(stacks, error_stacks=..., subtitle=...) -> str``: a classic
   flame graph of folded stacks (``spanscope.analysis.profile.folded_stacks``: ``"svc:op;svc:op"``
   -> critical-path ns); ``error_stacks`` (``ProfileCollector.error_stacks``, named as the
@@ -16,7 +16,8 @@ Contract:
 Both are plain images (they render in ``<img>``); opened directly, the embedded script adds
 click-to-zoom, a reset button, a detail line on hover, and fits the graph to the window's width
 (never narrower than its legend). Colours follow
-``spanscope.viz.palette``.
+``spanscope.viz.palette``; the page colours are the shared theme tokens (``assets/theme.css``),
+so the graph is dark where the browser prefers dark, opened directly or shown as an image.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def _svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{WIDTH}" '
         f'height="{height}" viewBox="0 0 {WIDTH} {height}" class="flamegraph" '
         f'data-kind="{kind}" data-total="{total:.0f}" data-width="{inner}" data-pad="{PAD}">',
-        f"<style>{asset('flamegraph.css')}</style>",
+        f"<style><![CDATA[{asset('theme.css')}{asset('flamegraph.css')}]]></style>",
         f'<rect class="bg" x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>',
         f'<text class="title" x="{PAD}" y="22" font-family={attr(FONT)}>{esc(title)}</text>',
         f'<text class="sub" x="{PAD}" y="40" font-family={attr(FONT)}>{esc(subtitle)}</text>',
@@ -97,13 +98,15 @@ def _svg(
             break
     if kind == "trace":
         out.append(
-            f'<rect x="{legend_x + 6:.0f}" y="52" width="16" height="3" fill="#111827"/>'
+            f'<rect class="cp-key" x="{legend_x + 6:.0f}" y="52" width="16" height="3" '
+            f'fill="#111827"/>'
             f'<text class="legend" x="{legend_x + 26:.0f}" y="57" font-family={attr(FONT)}>'
             f"critical path</text>"
         )
         legend_x += 116
     out.append(
-        f'<rect x="{legend_x + 6:.0f}" y="48" width="10" height="10" rx="2" fill="none" '
+        f'<rect class="err-key" x="{legend_x + 6:.0f}" y="48" width="10" height="10" rx="2" '
+        f'fill="none" '
         f'stroke="{ERROR_COLOR}" stroke-width="1.5"/>'
         f'<text class="legend" x="{legend_x + 20:.0f}" y="57" font-family={attr(FONT)}>'
         f"error</text>"
