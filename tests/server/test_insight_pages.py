@@ -151,3 +151,21 @@ def test_a_search_links_to_compare_and_quality_for_its_service(page: Page, serve
     page.page.wait_for_url("**/quality?service=frontend&lookback=1h")
     page.page.wait_for_selector(".rule-card", state="attached", timeout=15_000)
     page.assert_clean()
+
+
+@pytest.mark.browser
+def test_an_unknown_service_in_the_address_is_marked_not_stored_as_search_does(
+    page: Page, server
+) -> None:
+    chosen = "#service option:checked"
+    for path in ("/", "/compare", "/quality"):
+        page.open(f"{path}?service=no-such-service&lookback=1h")
+        assert page.page.eval_on_selector(chosen, "o => [o.value, o.textContent]") == [
+            "no-such-service",
+            "no-such-service (not stored)",
+        ], path
+        # a stored service is named alone, and the window's choice gets no such note
+        page.open(f"{path}?service=frontend&lookback=1h")
+        assert page.page.eval_on_selector(chosen, "o => o.textContent") == "frontend", path
+        assert "not stored" not in page.page.inner_text("#lookback"), path
+    assert page.errors == [] and page.outside == []

@@ -60,8 +60,10 @@
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || !p.has(el.name)) return;
       if (el.tagName === "SELECT" && !Array.prototype.some.call(el.options, function (o) { return o.value === p.get(el.name); })) {
+        // a service the store does not hold is kept, marked as the Search page marks it
         var option = document.createElement("option");
-        option.value = option.textContent = p.get(el.name);
+        option.value = p.get(el.name);
+        option.textContent = p.get(el.name) + (el.name === "service" ? " (not stored)" : "");
         el.appendChild(option);
       }
       el.value = p.get(el.name);
