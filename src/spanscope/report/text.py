@@ -18,6 +18,21 @@ from spanscope.analysis.results import AnalysisReport
 from spanscope.units import format_duration, format_time
 
 _MAX_ROWS = 25
+# A cell longer than this is cut with an ellipsis: rich wraps a cell character by character, so
+# one 60 MB span name took seconds and gigabytes to lay out; the JSON report keeps it whole.
+_MAX_CELL = 200
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 1] + "…"
+
+
+class _Table(Table):
+    """A rich table whose text cells are cut to ``_MAX_CELL`` characters."""
+
+    def add_row(self, *renderables, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        cells = (_cut(cell) if isinstance(cell, str) else cell for cell in renderables)
+        super().add_row(*cells, **kwargs)
 
 
 def _pct(fraction: float) -> str:
@@ -25,11 +40,12 @@ def _pct(fraction: float) -> str:
 
 
 def _frame(service: str, operation: str) -> str:
-    return f"{service or '?'}:{operation}"
+    # Cut here too: frames also go into table titles and joined critical-path cells.
+    return _cut(f"{service or '?'}:{operation}")
 
 
 def _table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
+    table = _Table(title=title, title_justify="left", title_style="bold", show_edge=False)
     for column in columns:
         table.add_column(column, justify="right" if column in right else "left", overflow="fold")
     return table
