@@ -113,3 +113,18 @@ def test_an_empty_side_is_said_plainly():
     nothing = analyze([], OPTIONS)
     assert compare(nothing, some).headline == ["no traces before: nothing to compare"]
     assert compare(some, nothing).headline == ["no traces after: nothing to compare"]
+
+
+def test_people_read_an_arrow_in_what_changed_and_in_the_text_report(diff):
+    """An arrow (→) where a person reads a change: headline and diff tables; JSON keys stay."""
+    import io
+
+    from rich.console import Console
+
+    from spanscope.report.diff import print_diff
+
+    assert " → " in diff.headline[0] and "->" not in diff.headline[0]
+    out = io.StringIO()
+    print_diff(diff, console=Console(file=out, width=200, color_system=None))
+    text = out.getvalue()
+    assert " → " in text and "->" not in text

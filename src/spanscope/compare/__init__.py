@@ -328,7 +328,7 @@ def _headline(endpoints: Iterable[EndpointDiff], errors: list[ErrorOriginDiff]) 
         if p95 is None or abs(p95) < _HEADLINE_CHANGE or abs(after - before) < _HEADLINE_MIN_NS:
             continue
         line = (
-            f"{endpoint.service}: {endpoint.operation} p95 {_ms(before)} -> {_ms(after)} "
+            f"{endpoint.service}: {endpoint.operation} p95 {_ms(before)} → {_ms(after)} "
             f"({p95:+.0%}), mean {delta / 1e6:+.1f} ms a request"
         )
         causes = [f for f in endpoint.contributors if f.delta_ns * delta > 0][:3]

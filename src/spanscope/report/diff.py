@@ -1,7 +1,7 @@
 """The human rendering of ``spanscope diff``'s ``ReportDiff`` (rich, on standard output).
 
 Order: the headline (what a person in an incident needs first), then per endpoint the
-percentiles before -> after and where the change in time per request went (all requests and
+percentiles before → after and where the change in time per request went (all requests and
 the slowest ones), then error origins that appeared or grew, operations whose calls per request
 or p95 moved, and service calls that changed.
 """
@@ -135,9 +135,9 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         for op in result.operations[:top]:
             table.add_row(
                 f"{op.service}: {op.operation}",
-                f"{op.calls_per_request_before:.2f} -> {op.calls_per_request_after:.2f}",
-                f"{format_duration(op.p95_before_ns)} -> {format_duration(op.p95_after_ns)}",
-                f"{_rate(op.error_rate_before)} -> {_rate(op.error_rate_after)}",
+                f"{op.calls_per_request_before:.2f} → {op.calls_per_request_after:.2f}",
+                f"{format_duration(op.p95_before_ns)} → {format_duration(op.p95_after_ns)}",
+                f"{_rate(op.error_rate_before)} → {_rate(op.error_rate_after)}",
                 ", ".join(op.reasons),
             )
         console.print(table)
@@ -146,9 +146,9 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         table = Table("service calls", "calls/request", "error rate", "why listed", box=None)
         for edge in result.dependencies[:top]:
             table.add_row(
-                f"{edge.parent} -> {edge.child}",
-                f"{edge.calls_per_request_before:.2f} -> {edge.calls_per_request_after:.2f}",
-                f"{_rate(edge.error_rate_before)} -> {_rate(edge.error_rate_after)}",
+                f"{edge.parent} → {edge.child}",
+                f"{edge.calls_per_request_before:.2f} → {edge.calls_per_request_after:.2f}",
+                f"{_rate(edge.error_rate_before)} → {_rate(edge.error_rate_after)}",
                 ", ".join(edge.reasons),
             )
         console.print(table)
