@@ -41,7 +41,8 @@ def _pct(fraction: float) -> str:
 
 def _frame(service: str, operation: str) -> str:
     # Cut here too: frames also go into table titles and joined critical-path cells.
-    return _cut(f"{service or '?'}:{operation}")
+    # Cut the parts first: formatting a 60 MB name only to cut it copied it each time.
+    return _cut(f"{_cut(service or '?')}:{_cut(operation)}")
 
 
 def _table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
