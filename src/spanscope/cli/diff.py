@@ -215,13 +215,13 @@ def _gates(
         old, new = endpoint.percentile(name)
         if slower is not None and change is not None and change > slower and new - old >= ignore_ns:
             tripped.append(
-                f"{label} {name} {old / 1e6:.1f} ms -> {new / 1e6:.1f} ms "
+                f"{label} {name} {old / 1e6:.1f} ms → {new / 1e6:.1f} ms "
                 f"({change:+.0%}, more than {slower:+.0%})"
             )
         rise = endpoint.error_rate_after - endpoint.error_rate_before
         if errors_rise is not None and rise > errors_rise:
             tripped.append(
-                f"{label} error rate {endpoint.error_rate_before:.2%} -> "
+                f"{label} error rate {endpoint.error_rate_before:.2%} → "
                 f"{endpoint.error_rate_after:.2%} (more than {errors_rise * 100:+.2g} points)"
             )
     return tripped
