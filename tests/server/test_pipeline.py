@@ -27,10 +27,12 @@ class GatedStore(DuckDBStore):
     def __init__(self, path) -> None:
         super().__init__(path)
         self.gate = threading.Event()
+        self.writing = threading.Event()  # the first write has begun (and waits for the gate)
         self.writes: list[int] = []
 
     def write(self, spans) -> None:
         if not self.writes:
+            self.writing.set()
             self.gate.wait(30)
         self.writes.append(len(spans) if isinstance(spans, list) else spans.size)
         super().write(spans)
@@ -74,7 +76,7 @@ def test_requests_queued_during_a_write_go_in_one_next_write(tmp_path):
 
     async def main() -> None:
         first = asyncio.create_task(pipeline.submit(requests[0]))
-        await asyncio.to_thread(_wait_for, lambda: pipeline._queued_spans and not pipeline._queue)
+        assert await asyncio.to_thread(store.writing.wait, 20)  # the writer holds batch 1
         rest = []
         for wave in (requests[1:6], requests[6:]):  # two waves, into the one open batch
             rest += [asyncio.create_task(pipeline.submit(spans)) for spans in wave]
@@ -157,7 +159,7 @@ def test_protobuf_requests_and_span_lists_mixed_in_one_write(tmp_path):
 
     async def main() -> None:
         first = asyncio.create_task(pipeline.submit(lists[0]))
-        await asyncio.to_thread(_wait_for, lambda: pipeline._queued_spans and not pipeline._queue)
+        assert await asyncio.to_thread(store.writing.wait, 20)  # the writer holds batch 1
         rest = [
             asyncio.create_task(
                 pipeline.submit(pipeline.protobuf_request(body) if n % 2 else lists[n])
@@ -233,7 +235,7 @@ def test_what_fails_to_encode_is_written_as_spans_and_nothing_accepted_is_lost(
 
     async def main() -> None:
         first = asyncio.create_task(pipeline.submit(lists[0]))
-        await asyncio.to_thread(_wait_for, lambda: pipeline._queued_spans and not pipeline._queue)
+        assert await asyncio.to_thread(store.writing.wait, 20)  # the writer holds batch 1
         requests = [pipeline.protobuf_request(body) for body in bodies[1:4]]
         rest = [pipeline.submit(request) for request in requests if request is not None]
         rest.append(pipeline.submit(lists[4]))
