@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -145,8 +147,9 @@ def test_aggregate_widths_match_the_profile():
     assert any("err" in g.get("class") and "payment" in g.get("data-name") for g in frames)
 
 
-@pytest.mark.browser
-def test_flamegraphs_render_zoom_and_work_as_images(page, tmp_path):
+def _trace_and_aggregate_svgs(tmp_path: Path) -> tuple[Path, Path]:
+    """A trace's flame graph (smartthings) and an aggregated one (150 shop traces, with error
+    marks), written as files."""
     (trace,) = fixture_traces(SMARTTHINGS)
     one = tmp_path / "one.svg"
     one.write_text(render_flamegraph(trace), encoding="utf-8")
@@ -158,6 +161,12 @@ def test_flamegraphs_render_zoom_and_work_as_images(page, tmp_path):
         ),
         encoding="utf-8",
     )
+    return one, agg
+
+
+@pytest.mark.browser
+def test_flamegraphs_render_zoom_and_work_as_images(page, tmp_path):
+    one, agg = _trace_and_aggregate_svgs(tmp_path)
     for path in (one, agg):
         page.open(path, "svg[data-ready='1']")
         assert page.page.locator("g.f").count() > 0
@@ -258,19 +267,7 @@ _PIXEL = """async (png) => {
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_flamegraphs_follow_the_browser_colour_scheme_opened_and_as_images(page, tmp_path, scheme):
-    import base64
-
-    (trace,) = fixture_traces(SMARTTHINGS)
-    one = tmp_path / "one.svg"
-    one.write_text(render_flamegraph(trace), encoding="utf-8")
-    traces = assemble(generate_spans(150, seed=5))
-    agg = tmp_path / "agg.svg"
-    agg.write_text(
-        render_aggregate_flamegraph(
-            folded_stacks(build_profile(traces)), error_stacks=_error_stacks(traces)
-        ),
-        encoding="utf-8",
-    )
+    one, agg = _trace_and_aggregate_svgs(tmp_path)
     page.page.emulate_media(color_scheme=scheme)
     expected_bg = (18, 21, 27) if scheme == "dark" else (255, 255, 255)
     for path in (one, agg):
