@@ -116,12 +116,29 @@ def _operation(
 
 
 class _ErrorGroup:
-    __slots__ = ("example", "failed", "traces")
+    """The failed traces of one originating error. ``templates`` counts the message templates
+    met: the group's key writes hex ids and numbers alike (``_message_key``), so an id that
+    happens to be all digits joins its group, and the report shows the commonest template."""
+
+    __slots__ = ("example", "failed", "templates", "traces")
 
     def __init__(self, example: tuple[str, str, str]) -> None:
         self.traces = 0
         self.failed = 0
         self.example = example
+        self.templates: dict[str, int] = {}
+
+    def template(self) -> str:
+        """The commonest template; of equally common ones the first in sort order, so merged
+        and one-process analyses agree."""
+        return min(self.templates.items(), key=lambda item: (-item[1], item[0]))[0]
+
+
+def _message_key(template: str) -> str:
+    """A message template's group key: ``<hex>`` and ``<num>`` are one slot. A random hex id
+    is all digits now and then (1 in 43 for 8 characters), and its message would otherwise
+    start a group of its own."""
+    return template.replace("<hex>", "<num>")
 
 
 class _ProblemTally:
@@ -178,6 +195,9 @@ def _copy_group(group: _ErrorGroup) -> _ErrorGroup:
 def _add_group(into: _ErrorGroup, group: _ErrorGroup) -> None:
     into.traces += group.traces
     into.failed += group.failed
+    templates = into.templates
+    for template, count in group.templates.items():
+        templates[template] = templates.get(template, 0) + count
 
 
 def _merge_table(into: dict[_K, _V], theirs: dict[_K, _V], add: Callable[[_V, _V], None]) -> None:
@@ -331,11 +351,12 @@ class Analyzer:
             origin = originating_error(trace, errors)
             if origin is not None:
                 detail = error_detail(origin)
+                template = message_template(detail.message)
                 group_key = (
                     origin.service_name,
                     self.profiles.names.fold(origin.service_name, origin.name),
                     detail.exception_type,
-                    message_template(detail.message),
+                    _message_key(template),
                 )
                 group = self._groups.get(group_key)
                 if group is None:
@@ -343,6 +364,7 @@ class Analyzer:
                         (trace.trace_id, origin.span_id, detail.message)
                     )
                 group.traces += 1
+                group.templates[template] = group.templates.get(template, 0) + 1
                 if root_failed:
                     group.failed += 1
 
@@ -474,7 +496,7 @@ class Analyzer:
                 key[0],
                 key[1],
                 key[2],
-                key[3],
+                g.template(),
                 g.traces,
                 g.failed,
                 g.example[0],

@@ -181,6 +181,8 @@ class ErrorGroup(msgspec.Struct):
     service: str
     operation: str
     exception_type: str
+    # Ids and numbers replaced; messages differing only in hex id against number are one group,
+    # shown with the template most of its traces had.
     message_template: str
     traces: int
     failed_traces: int  # of those, how many failed as a whole (root span failed)
