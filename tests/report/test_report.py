@@ -125,3 +125,17 @@ def test_folded_lines(traces):
         stack, value = line.rsplit(" ", 1)
         assert int(value) > 0
         assert all(":" in frame for frame in stack.split(";"))
+
+
+def test_a_table_title_longer_than_its_columns_stays_on_one_line():
+    """The per-endpoint profile titles ("Where frontend:POST /api/checkout waits: 771
+    traces, slowest 5% = 39 traces >= 114ms") used to be folded to the width of the table's
+    narrow columns."""
+    report = analyze(assemble(list(generate_spans(200, seed=3))), AnalysisOptions(top=3))
+    out = io.StringIO()
+    render_report(report, Console(file=out, width=120, color_system=None))
+    titles = [line for line in out.getvalue().splitlines() if " waits: " in line]
+    assert titles, "no per-endpoint profile in the report"
+    for title in titles:
+        assert title.startswith("Where ") and " traces >= " in title, title
+        assert title.rstrip().endswith("s"), title  # "... >= 114ms": its end is on its line

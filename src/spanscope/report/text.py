@@ -46,7 +46,10 @@ def _frame(service: str, operation: str) -> str:
 
 
 def _table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
-    table = _Table(title=title, title_justify="left", title_style="bold", show_edge=False)
+    # At least as wide as its title, so a long title is not folded onto a second line.
+    table = _Table(
+        title=title, title_justify="left", title_style="bold", show_edge=False, min_width=len(title)
+    )
     for column in columns:
         table.add_column(column, justify="right" if column in right else "left", overflow="fold")
     return table
