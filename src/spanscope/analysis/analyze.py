@@ -39,6 +39,7 @@ from spanscope.analysis.results import (
 )
 from spanscope.analysis.self_time import span_self_time
 from spanscope.analysis.trace_detail import trace_detail
+from spanscope.analysis.traits import TraitCollector
 from spanscope.model import Trace
 
 
@@ -239,6 +240,7 @@ class Analyzer:
             self.options.slow_fraction, self.options.high_cardinality_min_names
         )
         self.anti_patterns = AntiPatternCollector(self.options)
+        self.traits = TraitCollector()
         self._seq = 0  # heap tie-breaker
         self._compact_at = 1024  # traces
 
@@ -273,6 +275,7 @@ class Analyzer:
         if root_failed:
             endpoint[1] += 1
             self.failed += 1
+        self.traits.add(endpoint_key, trace, root_duration, root_failed)
 
         # The one per-span loop: latency, self time, critical time and errors per operation,
         # and slow spans.
@@ -424,6 +427,7 @@ class Analyzer:
         self.dependencies.merge(other.dependencies)
         self.profiles.merge(other.profiles)
         self.anti_patterns.merge(other.anti_patterns)
+        self.traits.merge(other.traits)
 
     def _compact(self) -> None:
         # Keeps memory bounded: groups past the exact limit move into their sketch. Every 1,024
@@ -554,6 +558,11 @@ class Analyzer:
                     for (service, name), o in self.operations.items()
                 ),
                 self.profiles.names.template,
+            ),
+            traits=self.traits.findings(
+                folding,
+                {(e.service, e.operation): e.slow_min_duration_ns for e in profile.endpoints},
+                top,
             ),
         )
 

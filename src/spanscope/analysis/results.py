@@ -253,6 +253,28 @@ class ConditionResult(msgspec.Struct):
     message: str
 
 
+class TraitFinding(msgspec.Struct):
+    """A trait that the slowest (or the failed) requests of an endpoint carry much more often
+    than its other requests (``spanscope.analysis.traits``)."""
+
+    endpoint_service: str
+    endpoint_operation: str
+    cohort: str  # "slowest" (the profile's slowest 5%) or "failed"
+    service: str  # where the trait was seen: a service's resource, or "" for the root span
+    key: str
+    value: str  # ids replaced by <num>, <hex>, <uuid> in the root span's strings
+    cohort_traces: int
+    cohort_with: int  # of the cohort, requests with the trait
+    cohort_share: float
+    rest_traces: int
+    rest_with: int
+    rest_share: float
+    # 1: every request compared; 8: past 2,048 requests, 1 in 8 (by trace id), and for
+    # "failed" every failed request against 1 in 8 of the others; counts are of those compared.
+    cohort_one_in: int = 1
+    rest_one_in: int = 1
+
+
 class AnalysisReport(msgspec.Struct):
     """Everything ``spanscope analyze`` found."""
 
@@ -273,3 +295,6 @@ class AnalysisReport(msgspec.Struct):
     warnings: int = 0  # input warnings (see the messages on stderr)
     conditions: list[ConditionResult] = []
     anti_patterns: list[AntiPattern] = []  # most time at stake (critical_ns) first
+    # What the slowest and the failed requests of each endpoint have in common: busiest
+    # endpoint first, then the largest gap in share first.
+    traits: list[TraitFinding] = []

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from spanscope.analysis.results import AnalysisReport
+from spanscope.analysis.traits import EXACT_LIMIT, SAMPLE_ONE_IN, trait_text
 from spanscope.units import format_duration, format_time
 
 _MAX_ROWS = 25
@@ -83,6 +84,7 @@ def render_report(report: AnalysisReport, console: Console) -> None:
         console.print("no traces to analyse (check the inputs and filters)")
         return
     _fix_first(report, console)
+    _traits(report, console)
     _anti_patterns(report, console)
     _endpoints(report, console)
     _profiles(report, console)
@@ -139,6 +141,42 @@ def _fix_first(report: AnalysisReport, console: Console) -> None:
             _pct(c.share),
         )
     console.print(table)
+    console.print()
+
+
+_TRAITS_PER_COHORT = 3
+
+
+def _traits(report: AnalysisReport, console: Console) -> None:
+    """What sets the slowest and the failed requests apart; nothing when nothing does."""
+    if not report.traits:
+        return
+    pct = int(report.options.slow_fraction * 100)
+    table = _table(
+        "What the slowest and the failed requests have in common",
+        "endpoint", "requests", "trait", "in them", "in the rest",
+        right=("in them", "in the rest"),
+    )  # fmt: skip
+    shown: dict[tuple[str, str, str], int] = {}
+    for t in report.traits:
+        group = (t.endpoint_service, t.endpoint_operation, t.cohort)
+        shown[group] = shown.get(group, 0) + 1
+        if shown[group] > _TRAITS_PER_COHORT:
+            continue
+        label = f"slowest {pct}%" if t.cohort == "slowest" else t.cohort
+        table.add_row(
+            _frame(t.endpoint_service, t.endpoint_operation),
+            f"{label} ({t.cohort_traces:,})",
+            _cut(trait_text(t)),
+            f"{_pct(t.cohort_share)} ({t.cohort_with:,})",
+            f"{_pct(t.rest_share)} ({t.rest_with:,})",
+        )
+    console.print(table)
+    if any(t.rest_one_in > 1 for t in report.traits):
+        console.print(
+            f"[dim]past {EXACT_LIMIT:,} requests an endpoint's requests are compared 1 in "
+            f"{SAMPLE_ONE_IN} (by trace id), failed ones all; counts are of those compared[/]"
+        )
     console.print()
 
 
