@@ -45,3 +45,45 @@ def test_sketch_beyond_the_limit_stays_within_one_percent():
     for p, got in ((50, stats.p50_ns), (90, stats.p90_ns), (99, stats.p99_ns)):
         true = ordered[math.ceil(p / 100 * len(values)) - 1]
         assert abs(got - true) <= 0.011 * true
+
+
+@given(
+    st.lists(
+        st.one_of(st.just(0), st.integers(1, 10), st.integers(1, 10**13)), min_size=1, max_size=400
+    )
+)
+def test_a_sketch_filled_a_bucket_at_a_time_is_the_sketch_filled_one_by_one(values):
+    """``compact`` adds each bucket's values as one weighted value: every quantile and the count
+    must be what ddsketch gives when each value is added alone."""
+    from ddsketch import DDSketch
+
+    from spanscope.analysis.percentiles import SKETCH_RELATIVE_ACCURACY, _add_to_sketch
+
+    one_by_one = DDSketch(relative_accuracy=SKETCH_RELATIVE_ACCURACY)
+    for value in values:
+        one_by_one.add(value)
+    bucketed = DDSketch(relative_accuracy=SKETCH_RELATIVE_ACCURACY)
+    _add_to_sketch(bucketed, values)
+    assert bucketed.count == one_by_one.count == len(values)
+    for q in (0.0, 0.01, 0.5, 0.9, 0.95, 0.99, 1.0):
+        assert bucketed.get_quantile_value(q) == one_by_one.get_quantile_value(q)
+
+
+def test_a_pickled_digest_has_the_same_stats_and_merges_as_before():
+    import pickle
+
+    values = [random.Random(3).randint(1, 10**9) for _ in range(5000)]
+    digest = LatencyDigest(exact_limit=3000)
+    for value in values[:1500]:
+        digest.add(value)
+    other = LatencyDigest(exact_limit=3000)
+    for value in values[1500:]:
+        other.add(value)  # past its limit: sketched
+    assert not other.exact
+    copy = pickle.loads(pickle.dumps(other))
+    assert copy.stats() == other.stats()
+    digest.merge(copy)
+    whole = LatencyDigest(exact_limit=3000)
+    whole.extend(values)
+    assert digest.stats() == whole.stats()
+    assert whole.stats().count == 5000 and not whole.stats().exact

@@ -13,6 +13,7 @@ stay exact. ``LatencyStats.exact`` says which of the two a result came from.
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -58,7 +59,10 @@ class LatencyDigest:
 
     def __reduce__(self) -> tuple:
         # Analyzers go back from worker processes pickled, with a digest per operation: the
-        # default for a class with __slots__ is several times slower, per digest.
+        # default for a class with __slots__ is several times slower, per digest. The values
+        # are sorted first (their order means nothing), in the worker: the parent's sort for
+        # the percentiles then merges two sorted runs, in linear time, instead of sorting all.
+        self.values.sort()
         return (_digest, (self.values, self.exact_limit, self._sketch, self._sketch_max))
 
     def add(self, value: int) -> None:
@@ -92,9 +96,7 @@ class LatencyDigest:
             from ddsketch import DDSketch
 
             self._sketch = DDSketch(relative_accuracy=SKETCH_RELATIVE_ACCURACY)
-        add = self._sketch.add
-        for value in self.values:
-            add(value)
+        _add_to_sketch(self._sketch, self.values)
         if self.values:
             self._sketch_max = max(self._sketch_max, max(self.values))
         self.values = []
@@ -121,6 +123,42 @@ class LatencyDigest:
             min(round(self._sketch.get_quantile_value(p / 100) or 0), top) for p in QUANTILES
         )
         return LatencyStats(self.count, p50, p90, p95, p99, top, False)
+
+
+def _add_to_sketch(sketch: Any, values: list[int]) -> None:
+    """``sketch.add(value)`` for each value, a bucket at a time: the values of one bucket
+    (one key of the sketch's mapping) are added as one value with their count as its weight.
+    The buckets and the count end up as one add per value leaves them, so every quantile is
+    the same; the sketch's sum and min, which nothing here reads, are not. Adding 100,000
+    values one by one took half a second, in ddsketch's Python."""
+    key = _mapping().key
+    smallest = _mapping().min_possible
+    first_of: dict[int, int] = {}  # bucket key -> a value in it
+    counts: dict[int, int] = {}
+    zero = 0
+    for value in values:
+        if value > smallest:
+            bucket = key(value)
+            if bucket in counts:
+                counts[bucket] += 1
+            else:
+                counts[bucket] = 1
+                first_of[bucket] = value
+        else:
+            zero += 1
+    add = sketch.add
+    for bucket, count in counts.items():
+        add(first_of[bucket], count)
+    if zero:
+        add(0, zero)
+
+
+@cache
+def _mapping() -> Any:
+    """The key mapping ``DDSketch(relative_accuracy=SKETCH_RELATIVE_ACCURACY)`` uses."""
+    from ddsketch.mapping import LogarithmicMapping
+
+    return LogarithmicMapping(SKETCH_RELATIVE_ACCURACY)
 
 
 def _digest(values: list[int], exact_limit: int, sketch: Any, sketch_max: int) -> LatencyDigest:

@@ -35,6 +35,7 @@ never change.
 
 from __future__ import annotations
 
+import heapq
 import math
 from array import array
 from collections.abc import Iterable
@@ -146,24 +147,60 @@ def _stack_names(parents: list[int], frames: list[tuple[str, str]]) -> list[str]
 
 
 class _Endpoint:
-    __slots__ = ("count", "totals", "traces")
+    """One endpoint's profile so far: ``totals`` per stack over all traces, and per trace, in
+    columns, what picking the slowest ones at the end needs: its negated duration, its order of
+    arrival and its (stack, ns) pairs, a slice ``starts[i]:starts[i + 1]`` of ``pairs``. Columns
+    of machine integers, not an object per trace: less memory, and a worker's profile pickles
+    as a few buffers (an array per trace took most of the time of sending it back)."""
+
+    __slots__ = ("count", "durations", "orders", "pairs", "starts", "totals")
 
     def __init__(self) -> None:
         self.count = 0
         self.totals: dict[int, int] = {}  # stack number -> ns, all traces
-        self.traces: list[tuple[int, int, array]] = []  # (-duration, order, stack/ns pairs)
+        self.durations = array("q")  # -duration_ns
+        self.orders = array("q")
+        self.starts = array("q")
+        self.pairs = array("q")  # stack, ns, stack, ns...
+
+    def add_traces(self, other: _Endpoint, order_shift: int, number_of: list[int] | None) -> None:
+        """``other``'s traces after these: orders shifted, stacks renumbered by ``number_of``
+        (None: the same numbers)."""
+        self.durations.extend(other.durations)
+        self.orders.extend(array("q", [order + order_shift for order in other.orders]))
+        offset = len(self.pairs)
+        self.starts.extend(array("q", [start + offset for start in other.starts]))
+        if number_of is None:
+            self.pairs.extend(other.pairs)
+        else:
+            renumbered = array("q", other.pairs)
+            for index in range(0, len(renumbered), 2):
+                renumbered[index] = number_of[renumbered[index]]
+            self.pairs.extend(renumbered)
+
+    def slowest(self, count: int) -> list[int]:
+        """Indexes of the ``count`` longest traces, longest first (the first to arrive first
+        among equals)."""
+        ranked = zip(self.durations, self.orders, range(len(self.orders)), strict=True)
+        found = heapq.nsmallest(count, ranked)
+        return [index for _, _, index in found]
+
+    def trace_pairs(self, index: int) -> array:
+        end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.pairs)
+        return self.pairs[self.starts[index] : end]
 
 
 def _copy_endpoint(endpoint: _Endpoint) -> _Endpoint:
     copy = _Endpoint()
-    copy.count, copy.totals, copy.traces = endpoint.count, dict(endpoint.totals), [*endpoint.traces]
+    copy.count, copy.totals = endpoint.count, dict(endpoint.totals)
+    copy.add_traces(endpoint, 0, None)
     return copy
 
 
 def _add_endpoint(into: _Endpoint, endpoint: _Endpoint) -> None:
     into.count += endpoint.count
     _add(into.totals, endpoint.totals)
-    into.traces.extend(endpoint.traces)  # orders stay unique: one collector gave them all
+    into.add_traces(endpoint, 0, None)  # orders stay unique: one collector gave them all
 
 
 class ProfileCollector:
@@ -209,9 +246,11 @@ class ProfileCollector:
         totals = endpoint.totals
         for stack, ns in local.items():
             totals[stack] = totals.get(stack, 0) + ns
-        pairs = array("q", chain.from_iterable(local.items()))  # stack, ns, stack, ns...
         self._order += 1
-        endpoint.traces.append((-root.duration_ns, self._order, pairs))
+        endpoint.durations.append(-root.duration_ns)
+        endpoint.orders.append(self._order)
+        endpoint.starts.append(len(endpoint.pairs))
+        endpoint.pairs.extend(chain.from_iterable(local.items()))  # stack, ns, stack, ns...
         return key
 
     def merge(self, other: ProfileCollector) -> None:
@@ -235,17 +274,7 @@ class ProfileCollector:
             for stack, ns in theirs.totals.items():
                 mine = number_of[stack]
                 totals[mine] = totals.get(mine, 0) + ns
-            shift = self._order
-            if same_numbers:  # the usual case for parts of one data set: nothing to renumber
-                endpoint.traces.extend(
-                    (duration, shift + order, pairs) for duration, order, pairs in theirs.traces
-                )
-                continue
-            for duration, order, pairs in theirs.traces:
-                renumbered = array("q", pairs)
-                for index in range(0, len(renumbered), 2):
-                    renumbered[index] = number_of[renumbered[index]]
-                endpoint.traces.append((duration, shift + order, renumbered))
+            endpoint.add_traces(theirs, self._order, None if same_numbers else number_of)
         self._order += other._order
 
     def folding(self) -> NameFolding:
@@ -267,10 +296,11 @@ class ProfileCollector:
         names = _stack_names(self._stacks.parents, frame_of)
         endpoints = []
         for (service, operation), endpoint in by_endpoint.items():
-            endpoint.traces.sort()  # orders are unique: the arrays are never compared
             slow_count = max(1, math.ceil(self.slow_fraction * endpoint.count))
+            slowest = endpoint.slowest(slow_count)
             slow: dict[int, int] = {}
-            for _, _, pairs in endpoint.traces[:slow_count]:
+            for trace in slowest:
+                pairs = endpoint.trace_pairs(trace)
                 for index in range(0, len(pairs), 2):
                     slow[pairs[index]] = slow.get(pairs[index], 0) + pairs[index + 1]
             frames: dict[tuple[str, str], int] = {}
@@ -299,7 +329,7 @@ class ProfileCollector:
                     operation,
                     endpoint.count,
                     slow_count,
-                    -endpoint.traces[slow_count - 1][0],
+                    -endpoint.durations[slowest[-1]],
                     total,
                     slow_total,
                     shares,

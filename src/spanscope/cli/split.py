@@ -56,7 +56,7 @@ from spanscope.model import Span
 MIN_BYTES = 32 * 1024 * 1024
 # This process's share of the file: besides its part it merges the child's analyzer and writes
 # the report (about 5% of the work on 1M spans, by py-spy), so it takes a little less.
-FIRST_SHARE = 0.47
+FIRST_SHARE = 0.51
 
 _REPORT_BYTES = 4 * 1024 * 1024  # progress is updated this often
 _IDS = msgspec.msgpack.Decoder(list[str] | None)
