@@ -14,7 +14,7 @@ them: the same thing for any encoder that writes equal resources equally).
 
 For the ingest path the same extension also writes a message's spans straight into the store's
 Arrow column buffers, without model spans: ``scan`` (check and count, without the GIL) and
-``ColumnsBuilder``/``native_columns`` (fill, without the GIL); a span it cannot write exactly
+``ColumnsBuilder`` (fill, without the GIL); a span it cannot write exactly
 as ``spanscope.store.columns.encode_batch`` would comes back as a model ``Span`` instead
 (contract in ``module.c``; Arrow wrapping in ``spanscope.store.otlp_columns``).
 
@@ -31,7 +31,7 @@ so a field added by a newer schema makes it give up rather than silently skip a 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from opentelemetry.proto.common.v1 import common_pb2
@@ -104,16 +104,27 @@ def native_spans(data: object) -> Iterator[Span] | None:
     return _otlp_native.Spans(data)
 
 
+def late_offsets(data: bytes) -> dict[tuple[int, int, int], int]:
+    """Byte offsets of the spans of ``data`` with a start, end or event time past 2^63-1 ns, by
+    (resource, scope, span) index: what the upb path's warning names when it leaves such a span
+    out (upb keeps no offsets). Empty when the extension is not built; a span missing from it
+    only has no known offset. Asked even when the C decoder is switched off, so that the
+    messages are the same either way."""
+    if not AVAILABLE or type(data) is not bytes:
+        return {}
+    return {(ri, si, k): offset for ri, si, k, offset in _otlp_native.late_times(data)}
+
+
 def scan(data: object) -> int | None:
-    """The number of spans of ``data`` when ``native_columns`` takes it, else None (then read it
-    with ``otlp_proto``, which also reports what is wrong with it). Runs without the GIL."""
+    """The number of spans of ``data`` when ``ColumnsBuilder.add`` takes it, else None (then read
+    it with ``otlp_proto``, which also reports what is wrong with it). Runs without the GIL."""
     if type(data) is not bytes or not enabled():
         return None
     return _otlp_native.scan(data)
 
 
 class NativeColumns(NamedTuple):
-    """What ``native_columns`` gives: the store's column buffers of the plain spans (named by
+    """What ``ColumnsBuilder.finish`` gives: the store's column buffers of the plain spans (named by
     ``_otlp_native.COLUMN_BUFFERS``; see ``spanscope.store.otlp_columns``), their counts, the
     (service, span name, kind number) operations, and the odd spans as (position, Span)."""
 
@@ -139,22 +150,9 @@ class ColumnsBuilder:
     def add(self, body: bytes) -> None:
         self._columns.add(body)
 
-    @property
-    def spans(self) -> int:
-        """The spans added so far."""
-        return self._columns.spans
-
     def finish(self) -> NativeColumns:
         rows, events, links, resources, scopes, ranges, buffers, operations, odd = (
             self._columns.finish()
         )
         named: dict[str, object] = dict(zip(_otlp_native.COLUMN_BUFFERS, buffers, strict=True))
         return NativeColumns(rows, events, links, resources, scopes, ranges, named, operations, odd)
-
-
-def native_columns(bodies: Sequence[bytes]) -> NativeColumns:
-    """The columns of messages ``scan`` took (see ``ColumnsBuilder``)."""
-    builder = ColumnsBuilder()
-    for body in bodies:
-        builder.add(body)
-    return builder.finish()

@@ -8,6 +8,12 @@ OTLP protobuf" names the source and that entry's byte offset (or the size, if no
 Ids of the wrong length or all zeros raise ``InputError`` naming the span; unknown enum values
 read as UNSPECIFIED / UNSET with a warning.
 
+Times are fixed64 on the wire, but the model (and OTLP JSON's reader, and every store) keeps
+nanoseconds up to 2^63-1, the year 2262. A span with a start, end or event time past that is
+left out with a warning naming the source, its resource/scope/span index and byte offset, and
+the rest is read: one bad clock loses one span, not the file. ``decode_request`` also counts
+such spans, which the receivers answer as OTLP's partial success (``rejected_spans``).
+
 Reading is the hot path (target: 400k+ spans/s on two cores). When the optional C decoder
 (``otlp_native``) is built, it reads every message it is sure to read exactly as the path below
 does; it gives up on anything else (errors, warnings, markers), and this module's upb path, the
@@ -24,9 +30,9 @@ protobuf defines as one message holding all the resource spans: memory stays bou
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from dataclasses import dataclass
+from typing import BinaryIO, NamedTuple
 
 from google.protobuf.internal import api_implementation
 from google.protobuf.message import DecodeError
@@ -49,7 +55,7 @@ from spanscope.formats.otlp_common import (
     model_span,
     service_name_of,
 )
-from spanscope.formats.otlp_native import native_spans
+from spanscope.formats.otlp_native import late_offsets, native_spans
 from spanscope.model import (
     Attributes,
     AttributeValue,
@@ -115,8 +121,44 @@ def _links(context: ReadContext, links) -> list[Link]:
     ]
 
 
+@dataclass(slots=True)
+class _Rejections:
+    """The spans a read left out (a time past int64): how many, and the first one's warning."""
+
+    count: int = 0
+    first: str = ""
+
+
+class DecodedRequest(NamedTuple):
+    """What ``decode_request`` gives: the spans read, and how many were left out and why (the
+    first one's warning, and how many more), as OTLP's partial success says it."""
+
+    spans: list[Span]
+    rejected: int
+    message: str
+
+
+def decode_request(
+    data: bytes, source: str, diagnostics: Diagnostics | None = None
+) -> DecodedRequest:
+    """All spans of one ``ExportTraceServiceRequest`` (a receiver's body), with the spans left
+    out; raises ``InputError`` as ``read`` does."""
+    rejections = _Rejections()
+    diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+    spans = list(_read(data, source, diagnostics, rejections))
+    message = rejections.first
+    if rejections.count > 1:
+        message += f" (and {rejections.count - 1:,} more spans with times past int64)"
+    return DecodedRequest(spans, rejections.count, message)
+
+
 def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
-    data = stream.read()
+    yield from _read(stream.read(), source, diagnostics, _Rejections())
+
+
+def _read(
+    data: bytes, source: str, diagnostics: Diagnostics, rejections: _Rejections
+) -> Iterator[Span]:
     spans = native_spans(data)
     if spans is not None:
         yield from spans
@@ -124,8 +166,9 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
     try:
         message = TracesData.FromString(data)
     except DecodeError:
-        yield from _read_what_is_whole(data, source, diagnostics)
+        yield from _read_what_is_whole(data, source, diagnostics, rejections)
         return
+    late = late_offsets(data)  # upb keeps no offsets: found now, while the bytes are here
     del data
     context = ReadContext(source, diagnostics)
     if api_implementation.Type() != "upb":
@@ -134,10 +177,12 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
             f"protobuf runs on its {api_implementation.Type()!r} backend, not upb: reading "
             "is many times slower (unset PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION)",
         )
-    yield from _spans(message, context)
+    yield from _spans(message, context, late, rejections)
 
 
-def _read_what_is_whole(data: bytes, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
+def _read_what_is_whole(
+    data: bytes, source: str, diagnostics: Diagnostics, rejections: _Rejections
+) -> Iterator[Span]:
     """For a message protobuf refuses: yield the spans of the whole ``resource_spans`` entries
     before the first bad one, then raise ``InputError`` at that entry's byte offset.
 
@@ -146,7 +191,7 @@ def _read_what_is_whole(data: bytes, source: str, diagnostics: Diagnostics) -> I
     """
     start, reason = _first_bad_entry(data)
     count = 0
-    whole = read(io.BytesIO(data[:start]), source, diagnostics) if start else iter(())
+    whole = _read(data[:start], source, diagnostics, rejections) if start else iter(())
     for count, span in enumerate(whole, 1):  # noqa: B007 - count is kept
         yield span
     where = f"byte {start} of {len(data)}" if reason else f"{len(data)} bytes"
@@ -212,7 +257,49 @@ def _first_bad_entry(data: bytes) -> tuple[int, str]:
     return 0, ""
 
 
-def _spans(data: TracesData, context: ReadContext) -> Iterator[Span]:
+def _late_field(span: Span) -> tuple[str, int]:
+    """The first time of ``span`` past int64: its field name and value."""
+    if span.start_ns > INT64_MAX:
+        return "start_time_unix_nano", span.start_ns
+    if span.end_ns > INT64_MAX:
+        return "end_time_unix_nano", span.end_ns
+    for i, event in enumerate(span.events):
+        if event.time_ns > INT64_MAX:
+            return f"events[{i}].time_unix_nano", event.time_ns
+    raise AssertionError("no time past int64")  # pragma: no cover - callers checked
+
+
+def _leave_out(
+    context: ReadContext,
+    span: Span,
+    index: tuple[int, int, int],
+    late: dict[tuple[int, int, int], int],
+    rejections: _Rejections,
+) -> None:
+    """Warn about a span with a time past int64, which is not read (see the module doc)."""
+    field_name, value = _late_field(span)
+    ri, si, k = index
+    place = f"resource_spans[{ri}].scope_spans[{si}].spans[{k}]"
+    offset = late.get(index)
+    if offset is not None:
+        place += f", byte {offset}"
+    name = span.name if len(span.name) <= 60 else span.name[:60] + "..."
+    message = (
+        f"span {span.span_id} ({name!r}) of trace {span.trace_id}: {field_name} {value} is past "
+        f"2^63-1 ns (the year 2262), the latest time spanscope keeps; the span is left out"
+    )
+    context.diagnostics.warn(context.source, place, message)
+    rejections.count += 1
+    if rejections.count == 1:
+        rejections.first = f"{context.source}: {place}: {message}"
+
+
+def _spans(
+    data: TracesData,
+    context: ReadContext,
+    late: dict[tuple[int, int, int], int],
+    rejections: _Rejections,
+) -> Iterator[Span]:
     resources: dict[bytes, tuple[Attributes, str]] = {}
     scopes: dict[bytes, tuple[str, str, Attributes]] = {}
     kinds = KIND_BY_VALUE
@@ -242,7 +329,7 @@ def _spans(data: TracesData, context: ReadContext) -> Iterator[Span]:
                 scopes[key] = scope
             k = 0
             try:
-                for k, s in enumerate(ss.spans):  # noqa: B007 - k names the failing span
+                for k, s in enumerate(ss.spans):  # k also names a failing span
                     raw = s.trace_id
                     if raw != last_raw_trace_id:
                         trace_id = _trace_id(context, raw, "trace_id")
@@ -270,7 +357,7 @@ def _spans(data: TracesData, context: ReadContext) -> Iterator[Span]:
                         message = status.message
                     else:
                         code, message = unset, ""
-                    yield model_span(
+                    span = model_span(
                         s,
                         trace_id,
                         span_id,
@@ -285,6 +372,12 @@ def _spans(data: TracesData, context: ReadContext) -> Iterator[Span]:
                         events_of(s.events, _attributes) if s.events else [],
                         _links(context, s.links) if s.links else [],
                     )
+                    if (span.start_ns | span.end_ns) > INT64_MAX or (
+                        span.events and max(e.time_ns for e in span.events) > INT64_MAX
+                    ):
+                        _leave_out(context, span, (ri, si, k), late, rejections)
+                        continue
+                    yield span
             except BadField as exc:
                 place = f"resource_spans[{ri}].scope_spans[{si}].spans[{k}].{exc.field_name}"
                 raise InputError(context.source, place, exc.message) from None

@@ -1,8 +1,10 @@
 """OTLP/gRPC receiver: ``opentelemetry.proto.collector.trace.v1.TraceService/Export`` on
 grpcio's asyncio server, gzip accepted.
 
-Same contract as the HTTP receivers: success only once the spans are stored;
-INVALID_ARGUMENT for a payload that cannot be read (permanent), RESOURCE_EXHAUSTED when the
+Same contract as the HTTP receivers: success only once the spans are stored, with
+``partial_success`` when the reader left some spans out (a time past 2^63-1 ns);
+INVALID_ARGUMENT for a payload that cannot be read or whose every span was left out
+(permanent), RESOURCE_EXHAUSTED when the
 queue is full and UNAVAILABLE when the store fails (both retryable by OTLP exporters).
 """
 
@@ -12,9 +14,10 @@ import grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 from spanscope.errors import InputError
-from spanscope.formats import decode_spans
+from spanscope.formats.otlp_proto import decode_request
 from spanscope.model import Span
 from spanscope.server.pipeline import Overloaded, ProtobufRequest, WriteFailed, WritePipeline
+from spanscope.server.receivers import partial_success
 
 
 def _raw(data: bytes) -> bytes:
@@ -31,12 +34,16 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
     ) -> trace_service_pb2.ExportTraceServiceResponse:
         # Straight to the store's columns when it can (WritePipeline.protobuf_request).
         spans: list[Span] | ProtobufRequest | None = self.pipeline.protobuf_request(request)
+        rejected, why = 0, ""
         if spans is None:
             try:
-                spans = decode_spans(request, "otlp-proto", source="otlp_grpc request")
+                spans, rejected, why = decode_request(request, "otlp_grpc request")
             except InputError as exc:
                 self.metrics.bad_requests["otlp_grpc"] += 1
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            if rejected and not spans:  # nothing accepted: a failure, not a partial success
+                self.metrics.bad_requests["otlp_grpc"] += 1
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, why)
         self.metrics.spans_received["otlp_grpc"] += len(spans)
         try:
             await self.pipeline.submit(spans)
@@ -44,7 +51,7 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         except WriteFailed as exc:
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
-        return trace_service_pb2.ExportTraceServiceResponse()
+        return partial_success(rejected, why)
 
 
 def build_grpc_server(

@@ -5,7 +5,10 @@ answers success only once the spans are stored. An OTLP protobuf body the store 
 itself goes to the pipeline as it is (``WritePipeline.protobuf_request``: checked and counted
 here, no model spans made); any other, and any body that check declines, is decoded here, so a
 bad payload gets the decoder's error. Errors follow the OTLP/HTTP specification:
-- 400 with a ``google.rpc.Status`` body for a permanently bad payload (never retried);
+- 200 with ``partial_success`` (``rejected_spans`` and the first one's warning) when the reader
+  left some spans out (OTLP protobuf: a time past 2^63-1 ns) and stored the rest;
+- 400 with a ``google.rpc.Status`` body for a permanently bad payload (never retried), and
+  when every span of it was left out;
 - 413 for a body over the limit, 415 for a content type we do not read;
 - 429 (queue full) or 503 (store failing, shutting down) with ``Retry-After``: retryable.
 A bad payload never crashes the server; it is counted in ``/metrics``.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from typing import NamedTuple
 
 # googleapis-common-protos ships no type information, and its stub package on PyPI
 # (googleapis-common-protos-stubs) brings a grpc-stubs that clashes with types-grpcio.
@@ -27,6 +31,7 @@ from starlette.routing import Route
 
 from spanscope.errors import InputError
 from spanscope.formats import decode_spans
+from spanscope.formats.otlp_proto import DecodedRequest, decode_request
 from spanscope.model import Span
 from spanscope.server.body import BadEncoding, BodyTooLarge, read_body
 from spanscope.server.pipeline import Overloaded, ProtobufRequest, WriteFailed, WritePipeline
@@ -37,6 +42,20 @@ RETRY_AFTER_SECONDS = "1"
 # gRPC status codes used in google.rpc.Status bodies
 _INVALID_ARGUMENT, _RESOURCE_EXHAUSTED, _UNAVAILABLE = 3, 8, 14
 _DECODE_INLINE_BYTES = 256 * 1024
+
+
+class _Left(NamedTuple):
+    """Spans the reader left out of a request, for the partial-success answer."""
+
+    rejected: int = 0
+    message: str = ""
+
+
+def _decode(body: bytes, format_name: str, receiver: str) -> DecodedRequest:
+    source = f"{receiver} request"
+    if format_name == "otlp-proto":
+        return decode_request(body, source)
+    return DecodedRequest(decode_spans(body, format_name, source=source), 0, "")
 
 
 def _media_type(request: Request) -> str:
@@ -74,7 +93,7 @@ class Receivers:
         receiver: str,
         format_name: str,
         as_json: bool,
-        success: Callable[[], Response],
+        success: Callable[[_Left], Response],
     ) -> Response:
         try:
             body = await read_body(request, self.max_body_bytes)
@@ -92,22 +111,25 @@ class Receivers:
             else:
                 as_is = self.pipeline.protobuf_request(body)
             if as_is is not None:
-                return await self._submit(as_is, receiver, as_json, success)
+                return await self._submit(as_is, receiver, as_json, lambda: success(_Left()))
         try:
             if len(body) > _DECODE_INLINE_BYTES:
                 # Big bodies are decoded off the event loop so other requests keep flowing.
-                spans = await run_in_threadpool(
-                    decode_spans, body, format_name, f"{receiver} request"
-                )
+                decoded = await run_in_threadpool(_decode, body, format_name, receiver)
             else:
-                spans = decode_spans(body, format_name, source=f"{receiver} request")
+                decoded = _decode(body, format_name, receiver)
         except InputError as exc:
             self.metrics.bad_requests[receiver] += 1
             return _status(_INVALID_ARGUMENT, str(exc), 400, as_json)
         except RecursionError:
             self.metrics.bad_requests[receiver] += 1
             return _status(_INVALID_ARGUMENT, "payload nested too deeply", 400, as_json)
-        return await self._submit(spans, receiver, as_json, success)
+        spans, rejected, why = decoded
+        if rejected and not spans:  # nothing accepted: a failure, not a partial success
+            self.metrics.bad_requests[receiver] += 1
+            return _status(_INVALID_ARGUMENT, why, 400, as_json)
+        left = _Left(rejected, why)
+        return await self._submit(spans, receiver, as_json, lambda: success(left))
 
     async def _submit(
         self,
@@ -137,10 +159,12 @@ class Receivers:
             )
         as_json = media == JSON
 
-        def success() -> Response:
+        def success(left: _Left) -> Response:
             if as_json:
-                return Response(b"{}", media_type=JSON)
-            body = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+                partial = {"rejectedSpans": str(left.rejected), "errorMessage": left.message}
+                answer = {"partialSuccess": partial} if left.rejected else {}
+                return Response(json.dumps(answer).encode(), media_type=JSON)
+            body = partial_success(left.rejected, left.message).SerializeToString()
             return Response(body, media_type=PROTOBUF)
 
         return await self._receive(
@@ -159,7 +183,7 @@ class Receivers:
                     as_json=True,
                 )
             return await self._receive(
-                request, receiver, format_name, True, lambda: Response(status_code=202)
+                request, receiver, format_name, True, lambda _: Response(status_code=202)
             )
 
         return handle
@@ -169,6 +193,17 @@ class Receivers:
 
     async def zipkin_v1(self, request: Request) -> Response:
         return await self._zipkin("zipkin-v1", "zipkin_v1")(request)
+
+
+def partial_success(rejected: int, message: str) -> trace_service_pb2.ExportTraceServiceResponse:
+    """The OTLP answer to a request whose ``rejected`` spans were left out (0: full success)."""
+    if not rejected:
+        return trace_service_pb2.ExportTraceServiceResponse()
+    return trace_service_pb2.ExportTraceServiceResponse(
+        partial_success=trace_service_pb2.ExportTracePartialSuccess(
+            rejected_spans=rejected, error_message=message
+        )
+    )
 
 
 def _retry() -> dict[str, str]:

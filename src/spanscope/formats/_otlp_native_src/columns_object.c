@@ -214,22 +214,12 @@ done:
     return result;
 }
 
-static PyObject *Columns_spans(ColumnsObject *self, void *closure) {
-    (void)closure;
-    return PyLong_FromLongLong(self->fill == NULL ? 0 : (long long)self->fill->spans);
-}
-
 static PyMethodDef Columns_methods[] = {
     {"add", (PyCFunction)Columns_add, METH_O,
      "add(data: bytes): the spans of a TracesData that scan() took (GIL released)"},
     {"finish", (PyCFunction)Columns_finish, METH_NOARGS,
      "finish() -> (rows, events, links, resources, scopes, ranges, buffers, operations, odd)"},
     {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef Columns_getset[] = {
-    {"spans", (getter)Columns_spans, NULL, "spans added so far (plain and odd)", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
 };
 
 PyTypeObject ColumnsType = {
@@ -240,5 +230,4 @@ PyTypeObject ColumnsType = {
     .tp_new = Columns_new,
     .tp_dealloc = (destructor)Columns_dealloc,
     .tp_methods = Columns_methods,
-    .tp_getset = Columns_getset,
 };

@@ -40,7 +40,7 @@ static int parse_event(const uint8_t *p, const uint8_t *end, int depth, int buil
         if (rc == ERR) goto error;
         if (rc) goto giveup;
     }
-    if (field < 0) goto giveup;
+    if (field < 0 || !time_ok(f.time)) goto giveup;
     if (!build) return OK;
     args[2] = attrs;
     if ((args[0] = PyLong_FromUnsignedLongLong(f.time)) == NULL ||

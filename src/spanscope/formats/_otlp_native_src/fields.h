@@ -203,11 +203,19 @@ static inline int span_next(const uint8_t **pp, const uint8_t *end, int depth, i
     return 0;
 }
 
+/* A time the model holds: fixed64 nanoseconds up to 2^63-1 (the year 2262), the bound OTLP
+ * JSON's reader enforces too. The upb path leaves out, with a warning, a span with a start,
+ * end or event time past it; that span goes to upb (late_times() finds its byte offset). */
+static inline int time_ok(uint64_t time) {
+    return time <= (uint64_t)INT64_MAX;
+}
+
 /* What the upb path errors on or warns about: ids of the wrong length or all zeros (a parent
- * may be absent), a kind or status code outside the model's. */
+ * may be absent), a kind or status code outside the model's, a time past int64. */
 static inline int span_fields_ok(const SpanFields *f) {
     return id_ok(f->trace, 16) && id_ok(f->span, 8) &&
-           (f->parent.s == f->parent.e || id_ok(f->parent, 8)) && f->kind <= 5 && f->code <= 2;
+           (f->parent.s == f->parent.e || id_ok(f->parent, 8)) && f->kind <= 5 && f->code <= 2 &&
+           time_ok(f->start | f->end);
 }
 
 /* Span.Event besides its attributes (EVENT_ATTRIBUTE fields, handed to the caller). */

@@ -27,10 +27,12 @@
  *   check(data)  walks the whole message without building anything and says whether this
  *                decoder gives exactly the upb path's result. It answers False (give up) for
  *                anything unusual: truncation or garbage, invalid UTF-8, ids of the wrong length
- *                or all zeros, enum values outside the model's, a singular message field or two
- *                members of a oneof given twice (protobuf merges them), groups, nesting deeper
- *                than MAX_DEPTH, varints past 64 bits, tags past 5 bytes or lengths of 2 GiB or
- *                more (upb's limits), and fields upb knows and this decoder does not handle.
+ *                or all zeros, enum values outside the model's, a start, end or event time
+ *                past int64 (the upb path leaves that span out with a warning), a singular
+ *                message field or two members of a oneof given twice (protobuf merges them),
+ *                groups, nesting deeper than MAX_DEPTH, varints past 64 bits, tags past 5
+ *                bytes or lengths of 2 GiB or more (upb's limits), and fields upb knows and
+ *                this decoder does not handle.
  *                The caller then runs the upb path, so errors and warnings stay as they are.
  *   Spans(data)  iterates the spans of a message check() accepted, building each lazily, with
  *                resource and scope attribute dicts cached by their bytes and shared between
@@ -40,6 +42,9 @@
  *                attribute spanscope.shared = true here, a FOLLOWS_FROM link by calling
  *                otlp_common.split_follows_from itself (only for a span with a parent and a link
  *                attribute opentracing.ref_type, the only spans where it can change anything).
+ *   late_times(data)  where the spans with a time past int64 are (resource, scope and span
+ *                index, byte offset), read leniently as upb reads them: the upb path's warning
+ *                names the offset, which upb does not keep.
  *   configure()  is called once at import by otlp_native.py with the model classes, the enum
  *                members, the marker keys, split_follows_from and, per message type, the field
  *                numbers upb knows.
@@ -62,8 +67,9 @@
  *                   to the caller). Odd: a double or bytes value anywhere in its attributes,
  *                   events or links (JSON keeps neither exactly), a key given twice in one map,
  *                   any dropped count, the markers model_span takes out (spanscope.shared,
- *                   a link with opentracing.ref_type), an end before the start or times past
- *                   int64 (what codec.is_plain says is not plain, and a little more); and every
+ *                   a link with opentracing.ref_type), an end before the start or a time of
+ *                   2^63-1 (DuckDB's infinity; scan() takes no message with a later time)
+ *                   (what codec.is_plain says is not plain, and a little more); and every
  *                   span of a resource or scope whose attributes are odd in the same way, or
  *                   whose service.name is neither a string nor empty (the model writes str()
  *                   of it). Resource and scope attribute texts are written once per distinct
@@ -81,6 +87,7 @@
  * share one parser (build = 0 or 1).
  */
 #include "decode_spans.h"
+#include "fields.h"
 #include "fill_columns.h"
 #include "objects.h"
 
@@ -111,6 +118,112 @@ static PyObject *scan(PyObject *module, PyObject *data) {
     Py_END_ALLOW_THREADS
     if (count < 0) Py_RETURN_NONE;
     return PyLong_FromLongLong(count);
+}
+
+/* A field of wire type `wt` skipped, whatever its number (late_times reads as upb does: a field
+ * of the wrong wire type is an unknown field to upb, kept aside and not read). GIVEUP on a
+ * group or an invalid wire type. */
+static int skip_value(const uint8_t **pp, const uint8_t *end, int wt) {
+    uint64_t v;
+    uint32_t w;
+    const uint8_t *s, *e;
+    switch (wt) {
+    case 0: return read_varint(pp, end, &v);
+    case 1: return read_fixed64(pp, end, &v);
+    case 2: return read_len(pp, end, &s, &e);
+    case 5: return read_fixed32(pp, end, &w);
+    default: return GIVEUP;
+    }
+}
+
+/* Whether a Span has a start, end or event time past int64 as upb reads them (the last value
+ * of a field given twice); -1 when its bytes are not read here. */
+static int late_span(const uint8_t *p, const uint8_t *end) {
+    uint64_t start = 0, finish = 0, events = 0;
+    while (p < end) {
+        uint32_t field;
+        int wt;
+        if (read_tag(&p, end, &field, &wt)) return -1;
+        if ((field == 7 || field == 8) && wt == 1) {
+            if (read_fixed64(&p, end, field == 7 ? &start : &finish)) return -1;
+        } else if (field == 11 && wt == 2) {
+            Slice event;
+            uint64_t time = 0;
+            if (read_len(&p, end, &event.s, &event.e)) return -1;
+            while (event.s < event.e) {
+                if (read_tag(&event.s, event.e, &field, &wt)) return -1;
+                if (field == 1 && wt == 1 ? read_fixed64(&event.s, event.e, &time)
+                                          : skip_value(&event.s, event.e, wt))
+                    return -1;
+            }
+            events |= time;
+        } else if (skip_value(&p, end, wt)) {
+            return -1;
+        }
+    }
+    return !time_ok(start | finish | events);
+}
+
+/* late_times(data): (resource, scope, span index, byte offset of the span's tag) of each span
+ * with a time past int64, in order, for the upb path's warning when it leaves such a span out
+ * (upb keeps no offsets). It reads as upb does, leniently, and stops at anything it cannot
+ * read; an answer without a span only means that span's offset is not known. */
+static PyObject *late_times(PyObject *module, PyObject *data) {
+    (void)module;
+    if (!PyBytes_Check(data)) {
+        PyErr_SetString(PyExc_TypeError, "late_times() takes bytes");
+        return NULL;
+    }
+    const uint8_t *base = (const uint8_t *)PyBytes_AS_STRING(data);
+    const uint8_t *p = base, *end = base + PyBytes_GET_SIZE(data);
+    PyObject *found = PyList_New(0);
+    if (found == NULL) return NULL;
+    for (Py_ssize_t ri = 0; p < end;) {
+        uint32_t field;
+        int wt;
+        Slice rs;
+        if (read_tag(&p, end, &field, &wt)) break;
+        if (field != 1 || wt != 2) {
+            if (skip_value(&p, end, wt)) break;
+            continue;
+        }
+        if (read_len(&p, end, &rs.s, &rs.e)) break;
+        for (Py_ssize_t si = 0; rs.s < rs.e;) {
+            Slice ss;
+            if (read_tag(&rs.s, rs.e, &field, &wt)) goto done;
+            if (field != 2 || wt != 2) {
+                if (skip_value(&rs.s, rs.e, wt)) goto done;
+                continue;
+            }
+            if (read_len(&rs.s, rs.e, &ss.s, &ss.e)) goto done;
+            for (Py_ssize_t k = 0; ss.s < ss.e;) {
+                const uint8_t *at = ss.s;
+                Slice span;
+                if (read_tag(&ss.s, ss.e, &field, &wt)) goto done;
+                if (field != 2 || wt != 2) {
+                    if (skip_value(&ss.s, ss.e, wt)) goto done;
+                    continue;
+                }
+                if (read_len(&ss.s, ss.e, &span.s, &span.e)) goto done;
+                int late = late_span(span.s, span.e);
+                if (late < 0) goto done;
+                if (late) {
+                    PyObject *place = Py_BuildValue("(nnnn)", ri, si, k, (Py_ssize_t)(at - base));
+                    if (place == NULL || PyList_Append(found, place)) {
+                        Py_XDECREF(place);
+                        Py_DECREF(found);
+                        return NULL;
+                    }
+                    Py_DECREF(place);
+                }
+                k++;
+            }
+            si++;
+        }
+        ri++;
+    }
+done:
+    return found;
 }
 
 static PyObject *configure(PyObject *module, PyObject *args) {
@@ -156,6 +269,9 @@ static PyMethodDef methods[] = {
      "check(data: bytes) -> bool: whether this decoder reads the TracesData exactly as upb"},
     {"scan", scan, METH_O,
      "scan(data: bytes) -> int | None: the spans of a TracesData Columns.add() takes, or None"},
+    {"late_times", late_times, METH_O,
+     "late_times(data: bytes) -> list[tuple[int, int, int, int]]: (resource, scope, span, "
+     "byte offset) of the spans with a time past int64"},
     {"configure", configure, METH_VARARGS,
      "configure(Span, Event, Link, kinds, codes, shared_key, follows_key, split_follows_from, "
      "known_fields)"},
