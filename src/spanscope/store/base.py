@@ -21,10 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from spanscope.errors import SpanscopeError
 from spanscope.model import Span, SpanKind
+
+if TYPE_CHECKING:
+    from spanscope.store.metrics_sql import MetricsQuery, MetricsSeries, MetricsSummary
 
 DEFAULT_NUM_TRACES = 20
 
@@ -139,6 +142,15 @@ class Store(Protocol):
         """``(parent service, child service, call count)`` over the parent/child span pairs
         whose child starts in ``[end_ns - lookback_ns, end_ns]``, sorted by parent, child.
         Calls within one service are left out unless ``include_self_calls``."""
+        ...
+
+    def metrics_series(self, query: MetricsQuery) -> list[MetricsSeries]:
+        """Calls, errors and latency quantiles per time bucket, per service (and operation);
+        see ``spanscope.store.metrics_sql``."""
+        ...
+
+    def metrics_summary(self, query: MetricsQuery) -> list[MetricsSummary]:
+        """The same figures over the whole window, with each row's share of the latency."""
         ...
 
     def enforce_retention(

@@ -29,6 +29,7 @@ import msgspec
 
 from spanscope.model import Span, SpanKind, normalize_trace_id
 from spanscope.store import clickhouse_schema as schema
+from spanscope.store import metrics_sql
 from spanscope.store.base import StoreClosedError, StoreError, StoreStats, TraceQuery
 from spanscope.store.clickhouse_client import ClickHouseClient, connect
 from spanscope.store.schema import SPAN_KINDS
@@ -198,6 +199,16 @@ class ClickHouseStore:
             + " GROUP BY p.ServiceName, c.ServiceName ORDER BY 1, 2"
         )
         return [(parent, child, int(count)) for parent, child, count in self._rows(sql)]
+
+    def metrics_series(self, query: metrics_sql.MetricsQuery) -> list[metrics_sql.MetricsSeries]:
+        table = f"{self._db}.{schema.TRACES}"
+        rows = self._rows(metrics_sql.series_sql(query, table, CLICKHOUSE))
+        return metrics_sql.series_from_rows(query, rows)
+
+    def metrics_summary(self, query: metrics_sql.MetricsQuery) -> list[metrics_sql.MetricsSummary]:
+        table = f"{self._db}.{schema.TRACES}"
+        rows = self._rows(metrics_sql.summary_sql(query, table, CLICKHOUSE))
+        return metrics_sql.summary_from_rows(query, rows)
 
     # -- size and retention -----------------------------------------------------------------
 

@@ -40,7 +40,7 @@ from typing import Any
 import duckdb
 
 from spanscope.model import Span, SpanKind, normalize_trace_id
-from spanscope.store import codec, columns, otlp_columns
+from spanscope.store import codec, columns, metrics_sql, otlp_columns
 from spanscope.store.base import (
     StoreClosedError,
     StoreError,
@@ -371,6 +371,16 @@ class DuckDBStore:
         )
         with self._reader() as cursor:
             return [tuple(row) for row in cursor.execute(sql).fetchall()]
+
+    def metrics_series(self, query: metrics_sql.MetricsQuery) -> list[metrics_sql.MetricsSeries]:
+        with self._reader() as cursor:
+            rows = cursor.execute(metrics_sql.series_sql(query, TRACES)).fetchall()
+        return metrics_sql.series_from_rows(query, rows)
+
+    def metrics_summary(self, query: metrics_sql.MetricsQuery) -> list[metrics_sql.MetricsSummary]:
+        with self._reader() as cursor:
+            rows = cursor.execute(metrics_sql.summary_sql(query, TRACES)).fetchall()
+        return metrics_sql.summary_from_rows(query, rows)
 
     # -- size and retention --------------------------------------------------------------
 
