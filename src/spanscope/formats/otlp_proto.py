@@ -145,7 +145,7 @@ def decode_request(
     out; raises ``InputError`` as ``read`` does."""
     rejections = _Rejections()
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
-    spans = list(_read(data, source, diagnostics, rejections))
+    spans = list(_spans_of(data, source, diagnostics, rejections))
     message = rejections.first
     if rejections.count > 1:
         message += f" (and {rejections.count - 1:,} more spans with times past int64)"
@@ -153,16 +153,23 @@ def decode_request(
 
 
 def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
-    yield from _read(stream.read(), source, diagnostics, _Rejections())
+    yield from _spans_of(stream.read(), source, diagnostics, _Rejections())
 
 
-def _read(
+def _spans_of(
     data: bytes, source: str, diagnostics: Diagnostics, rejections: _Rejections
 ) -> Iterator[Span]:
+    # Not a generator: ``read`` delegates straight to the C decoder's iterator, with no
+    # generator in between on the hot path.
     spans = native_spans(data)
     if spans is not None:
-        yield from spans
-        return
+        return spans
+    return _read_upb(data, source, diagnostics, rejections)
+
+
+def _read_upb(
+    data: bytes, source: str, diagnostics: Diagnostics, rejections: _Rejections
+) -> Iterator[Span]:
     try:
         message = TracesData.FromString(data)
     except DecodeError:
@@ -191,7 +198,7 @@ def _read_what_is_whole(
     """
     start, reason = _first_bad_entry(data)
     count = 0
-    whole = _read(data[:start], source, diagnostics, rejections) if start else iter(())
+    whole = _spans_of(data[:start], source, diagnostics, rejections) if start else iter(())
     for count, span in enumerate(whole, 1):  # noqa: B007 - count is kept
         yield span
     where = f"byte {start} of {len(data)}" if reason else f"{len(data)} bytes"
