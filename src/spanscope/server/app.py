@@ -168,7 +168,12 @@ class Server:
         self.pipeline.start()
         try:
             receivers = Receivers(self.pipeline, config.max_body_bytes)
-            app = build_app(receivers, self.metrics, self.extra_routes)
+            routes = list(self.extra_routes)
+            if hasattr(self.store, "metrics_series"):  # a queryable store: RED metrics API
+                from spanscope.server.metrics_api import MetricsApi
+
+                routes[:0] = MetricsApi(self.store).routes()
+            app = build_app(receivers, self.metrics, routes)
             for name in ("ui", "otlp_http", "zipkin"):
                 port = getattr(config, f"{name}_port")
                 if port is not None:

@@ -8,6 +8,8 @@ Routes (GET):
 - ``/trace/{id}`` the waterfall page of ``spanscope.viz`` for the stored trace, with a strip of
   links added to its top bar: back to the search, downloads through ``/api/v1/traces/{id}``
   in each writable format, and the trace's analysis JSON.
+- ``/monitor`` requests/s, error rate and latency over time per service, a service's
+  operations table (``ui/monitor.*`` over ``/api/v1/monitor``);
 - ``/compare`` and ``/quality``: what changed and instrumentation quality
   (``spanscope.server.insight_pages``);
 - ``/services?lookback=1h`` ``spanscope.viz``'s service map over the most recent traces of the
@@ -156,6 +158,7 @@ def nav_links(active: str) -> str:
     """The links between the pages, the ``active`` one marked (``""``: none)."""
     links = [
         ("/", "Search", "search"),
+        ("/monitor", "Monitor", "monitor"),
         ("/services", "Service map", "services"),
         ("/compare", "Compare", "compare"),
         ("/quality", "Quality", "quality"),
@@ -251,6 +254,7 @@ class Pages:
             Route("/", self.search),
             Route("/trace/{trace_id}", self.trace),
             Route("/services", self.services),
+            Route("/monitor", self.monitor),
             Route("/favicon.ico", self.favicon),
             *insight_pages.routes(),
             _PageNotFound(),
@@ -265,6 +269,19 @@ class Pages:
             css=("search.css",),
             js=("helpers.js", "search.js"),
             topbar='<span id="store-meta" class="muted"></span>\n' + THEME_SWITCH,
+        )
+
+    async def monitor(self, request: Request) -> Response:
+        """Requests, errors and latency over time per service (``ui/monitor.*``, data from
+        ``/api/v1/monitor``, ``spanscope.server.metrics_api``)."""
+        return ui_page(
+            title="Monitor",
+            active="monitor",
+            main=fill(ui_asset("monitor.html"), {"LOOKBACKS": lookback_options()}),
+            config={"error": ERROR_COLOR},
+            css=("monitor.css",),
+            js=("helpers.js", "monitor.js"),
+            topbar=THEME_SWITCH,
         )
 
     async def favicon(self, request: Request) -> Response:

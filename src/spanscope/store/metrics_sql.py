@@ -4,7 +4,8 @@ operation), for the Monitor page and Jaeger's metrics API (``/api/metrics/*``).
 Contract (both stores give the same answers for the same spans):
 
 - a ``MetricsQuery`` selects the spans that START in ``[start_ns, end_ns)`` (half open), of one
-  span kind (default SERVER; ``None``: every kind), of the given services (empty: all);
+  span kind (default SERVER; a tuple: any of those; ``None``: every kind), of the given
+  services (empty: all);
 - ``metrics_series`` cuts the window into buckets of ``step_ns`` from ``start_ns`` (bucket ``i``
   is ``[start_ns + i*step_ns, start_ns + (i+1)*step_ns)``, the last one cut at ``end_ns``) and
   gives, per service (and operation when ``group_by_operation``) and per bucket that has spans:
@@ -43,7 +44,7 @@ class MetricsQuery:
     start_ns: int
     end_ns: int
     step_ns: int
-    span_kind: SpanKind | None = SpanKind.SERVER
+    span_kind: SpanKind | tuple[SpanKind, ...] | None = SpanKind.SERVER
     services: tuple[str, ...] = ()
     group_by_operation: bool = False
 
@@ -116,7 +117,10 @@ def _conditions(query: MetricsQuery, dialect: Dialect) -> str:
         f'"Timestamp" >= {time(query.start_ns)}',
         f'"Timestamp" < {time(query.end_ns)}',
     ]
-    if query.span_kind is not None:
+    if isinstance(query.span_kind, tuple):
+        kinds = ", ".join(f"'{SPAN_KINDS[SpanKind(kind)]}'" for kind in query.span_kind)
+        conditions.append(f"SpanKind IN ({kinds})")
+    elif query.span_kind is not None:
         conditions.append(f"SpanKind = '{SPAN_KINDS[SpanKind(query.span_kind)]}'")
     if query.services:
         names = ", ".join(dialect.text(name) for name in query.services)
