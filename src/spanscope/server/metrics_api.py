@@ -349,14 +349,16 @@ def _summary_fields(row: MetricsSummary, seconds: float) -> dict[str, Any]:
 
 
 def p95_growth(series: MetricsSeries | None) -> float:
-    """How much a service's p95 rose lately: the median p95 of the last quarter of its buckets
-    with spans over the median of the earlier ones (1.0 when there are too few buckets)."""
+    """How much a service's p95 rose lately: the mean p95 of the last quarter of its buckets
+    with spans over the median of the earlier ones (1.0 when there are too few buckets). The
+    mean, so a slowdown in the last few buckets already counts; the median, so one old spike
+    does not hide it."""
     if series is None or len(series.points) < 4:
         return 1.0
     values = [point.p95 for point in series.points]
     cut = len(values) - max(1, len(values) // 4)
     before = statistics.median(values[:cut])
-    return statistics.median(values[cut:]) / before if before > 0 else 1.0
+    return statistics.fmean(values[cut:]) / before if before > 0 else 1.0
 
 
 def incident_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -56,13 +56,13 @@
     }
     return d + "L" + W + " " + H + "Z";
   }
+  // A step line: each bucket a flat segment its width, joined to the next; a lone bucket shows.
   function linePath(values, top) {
     var n = values.length, dx = W / n, d = "", pen = false;
     for (var i = 0; i < n; i++) {
       if (values[i] == null) { pen = false; continue; }
-      var y = H - (values[i] / (top || 1)) * (H - 2), x = (i + 0.5) * dx;
-      d += (pen ? "L" : "M") + x.toFixed(1) + " " + y.toFixed(1);
-      if (!pen && (i + 1 >= n || values[i + 1] == null)) d += "h0.01"; // a lone point still shows
+      var y = (H - 1 - (values[i] / (top || 1)) * (H - 3)).toFixed(1);
+      d += (pen ? "L" : "M") + (i * dx).toFixed(1) + " " + y + "L" + ((i + 1) * dx).toFixed(1) + " " + y;
       pen = true;
     }
     return d;

@@ -1,0 +1,230 @@
+"""The Monitor page (``/monitor``) in headless Chromium against a real server on loopback whose
+store was filled through the real OTLP/HTTP receiver: 50 services over a day (96 buckets), one
+of them failing lately and one slowing down; charts drawn, incident order, operations table,
+clicks and keys that open Search, the empty state, dark theme and an 800 px window.
+Screenshots go to ``test-artifacts/pages/`` for a person to look at."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+
+from spanscope.formats import encode_spans
+from spanscope.model import Span, SpanKind, StatusCode
+from tests.browser import chromium, record_errors
+from tests.viz.conftest import CONTRAST
+
+from .conftest import RunningServer, start_server, stop_server
+
+pytestmark = pytest.mark.browser
+S = 10**9
+MS = 10**6
+STEP = 15 * 60 * S  # what the page picks for 24 h
+SERVICES = [f"svc-{i:02d}" for i in range(50)]
+FAILING, SLOWING = "svc-07", "svc-12"
+ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts" / "pages"
+
+
+def _spans(now: int) -> list[Span]:
+    spans = []
+    n = 0
+    for bucket in range(95):  # the last 95 quarter-hours, ending 5 minutes ago
+        at = now - 5 * 60 * S - (95 - bucket) * STEP + 60 * S
+        late = bucket >= 85
+        for s, service in enumerate(SERVICES):
+            for op, name in enumerate(("GET /a", "POST /b")):
+                n += 1
+                duration = (5 + s % 7 + op * 20) * MS
+                if service == SLOWING and late:
+                    duration *= 8
+                spans.append(
+                    Span(
+                        trace_id=f"{n:032x}",
+                        span_id=f"{n:016x}",
+                        name=name,
+                        start_ns=at + s * S,
+                        end_ns=at + s * S + duration,
+                        kind=SpanKind.SERVER,
+                        service_name=service,
+                        status_code=StatusCode.ERROR
+                        if service == FAILING and late and op == 1
+                        else StatusCode.UNSET,
+                    )
+                )
+    return spans
+
+
+def _post(server: RunningServer, spans: list[Span]) -> None:
+    for first in range(0, len(spans), 2000):
+        response = httpx.post(
+            f"{server.http}/v1/traces",
+            content=encode_spans(spans[first : first + 2000], "otlp-proto"),
+            headers={"Content-Type": "application/x-protobuf"},
+            timeout=60,
+        )
+        assert response.status_code == 200, response.text
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running, thread = start_server(tmp_path_factory.mktemp("monitor-page") / "traces.duckdb")
+    spans = _spans(time.time_ns())
+    _post(running, spans)
+    deadline = time.monotonic() + 60
+    while running.store.stats().spans < len(spans):
+        assert time.monotonic() < deadline, "spans were not stored"
+        time.sleep(0.05)
+    yield running
+    stop_server(running, thread)
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running, thread = start_server(tmp_path_factory.mktemp("monitor-empty") / "traces.duckdb")
+    yield running
+    stop_server(running, thread)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    yield from chromium()
+
+
+def _open(browser, url: str, *, width: int = 1400, scheme: str = "light"):
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    errors: list[str] = []
+    record_errors(page, errors)
+    page.goto(url)
+    page.wait_for_selector("[data-ready='1']", state="attached", timeout=30_000)
+    return context, page, errors
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_a_row_of_three_charts_per_service_in_incident_order(browser, server):
+    context, page, errors = _open(browser, server.ui + "/monitor?lookback=24h")
+    _shot(page, "monitor-24h.png")
+    names = page.locator("button.mon-svc b").all_inner_texts()
+    assert len(names) == 50
+    # the one that fails first, then the one whose p95 grew, then the busiest (all equal here)
+    assert names[:2] == [FAILING, SLOWING]
+    charts = page.locator("svg.mon-chart")
+    assert charts.count() == 150
+    # every chart has a drawn path over the day (not a flat or empty one)
+    drawn = page.evaluate(
+        """() => [...document.querySelectorAll('svg.mon-chart path')].map(p => {
+            const box = p.getBBox(); return [p.getAttribute('class'), box.width, box.height]; })"""
+    )
+    for kind, width, _ in drawn:
+        assert width > 250, (kind, width)
+    assert any(kind == "err" and height > 10 for kind, _, height in drawn)
+    meta = page.inner_text("#mon-meta")
+    assert "50 services" in meta and "15 min" in meta
+    assert errors == []
+    context.close()
+
+
+def test_quantile_and_sort_are_kept_in_the_address(browser, server):
+    context, page, errors = _open(browser, server.ui + "/monitor?lookback=24h&q=p99&sort=name")
+    assert page.inner_text("#lat-head").lower() == "p99 latency"
+    names = page.locator("button.mon-svc b").all_inner_texts()
+    assert names == sorted(SERVICES)
+    page.click("#quantiles button[data-v='p50']")
+    assert "q=p50" in page.url
+    assert page.inner_text("#lat-head").lower() == "p50 latency"
+    page.click("#windows button[data-v='1h']")
+    page.wait_for_selector("[data-ready='1']", state="attached")
+    assert "lookback=1h" in page.url
+    assert errors == []
+    context.close()
+
+
+def test_operations_table_sorts_and_opens_search(browser, server):
+    context, page, errors = _open(browser, server.ui + "/monitor?lookback=24h")
+    page.click(f"button.mon-svc[data-svc='{FAILING}']")
+    page.wait_for_selector("#ops table")
+    assert f"service={FAILING}" in page.url
+    rows = page.locator("#ops tbody tr")
+    assert rows.count() == 2
+    assert rows.first.locator("td").first.inner_text() == "POST /b"  # most impact first
+    cells = rows.first.locator("td").all_inner_texts()
+    assert cells[3].endswith("%") and float(cells[3][:-1]) > 0  # its error rate
+    page.click("#ops th button[data-key='operation']")
+    assert rows.first.locator("td").first.inner_text() == "GET /a"
+    _shot(page, "monitor-operations.png")
+    page.click("#ops tbody tr >> nth=1 >> a")
+    page.wait_for_url("**/?*")
+    params = parse_qs(urlparse(page.url).query)
+    assert params["service"] == [FAILING] and params["operation"] == ["POST /b"]
+    assert params["lookback"] == ["custom"] and int(params["end"][0]) > int(params["start"][0])
+    page.wait_for_selector("[data-ready='1']", state="attached")
+    assert errors == []
+    context.close()
+
+
+def test_a_chart_point_opens_search_for_its_bucket(browser, server):
+    context, page, errors = _open(browser, server.ui + "/monitor?lookback=24h")
+    chart = page.locator(f"svg.mon-chart[data-svc='{FAILING}'][data-kind='err']")
+    box = chart.bounding_box()
+    # the last full bucket with spans (the newest one is still filling and empty)
+    spot = {"x": box["width"] * (1 - 2.5 / 97), "y": box["height"] / 2}
+    chart.hover(position=spot)
+    assert "errors" in page.inner_text("#tip")
+    chart.click(position=spot)
+    page.wait_for_url("**/?*")
+    params = parse_qs(urlparse(page.url).query)
+    assert params["service"] == [FAILING] and params["tags"] == ["error=true"]
+    start, end = int(params["start"][0]), int(params["end"][0])
+    assert 0 < end - start <= STEP // 1000  # one bucket, in microseconds
+    page.wait_for_selector("[data-ready='1']", state="attached")
+    assert errors == []
+    context.close()
+
+
+def test_keyboard_reaches_a_bucket_and_opens_it(browser, server):
+    context, page, errors = _open(browser, server.ui + "/monitor?lookback=24h")
+    chart = page.locator(f"svg.mon-chart[data-svc='{SLOWING}'][data-kind='lat']")
+    chart.focus()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert not page.locator("#tip").is_hidden()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/?*")
+    params = parse_qs(urlparse(page.url).query)
+    assert params["service"] == [SLOWING] and "tags" not in params
+    assert errors == []
+    context.close()
+
+
+def test_empty_store_says_so(browser, empty_server):
+    context, page, errors = _open(browser, empty_server.ui + "/monitor")
+    assert page.locator("#mon-empty").is_visible()
+    assert "No spans in this window" in page.inner_text("#mon-empty")
+    assert page.locator("svg.mon-chart").count() == 0
+    _shot(page, "monitor-empty.png")
+    assert errors == []
+    context.close()
+
+
+def test_dark_theme_at_800_px_fits_and_reads(browser, server):
+    url = server.ui + f"/monitor?lookback=24h&service={FAILING}"
+    context, page, errors = _open(browser, url, width=800, scheme="dark")
+    page.wait_for_selector("#ops table")
+    _shot(page, "monitor-800-dark.png")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background != "rgb(255, 255, 255)"
+    for selector in ("#quantiles button[aria-pressed='true']", "button.mon-svc b", ".mon-meta"):
+        ratio = page.locator(selector).first.evaluate(CONTRAST)
+        assert ratio >= 4.5, f"{selector}: contrast {ratio:.2f}"
+    assert errors == []
+    context.close()
