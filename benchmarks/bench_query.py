@@ -12,7 +12,10 @@ Measured, each as the median (and p95) over many random picks:
 - service search as Jaeger's UI sends it (one service, a one-hour window placed at random in
   the stored time, 20 traces): ``store.find_traces`` and ``GET /api/traces?service=&start=&end=``
   (full traces, as the API returns them);
-- the same search over the whole stored time (the worst case: every span of the service).
+- the same search over the whole stored time (the worst case: every span of the service);
+- the Monitor page's RED metrics (``metrics_summary`` + ``metrics_series``, every service,
+  SERVER spans): a one-hour window at one-minute steps (``store.*`` and ``GET /api/v1/monitor``)
+  and the whole stored time in about 100 steps.
 
 Next to each wall-clock median is the mean CPU time per query (this process with DuckDB's
 threads for the store API, the server process for HTTP): on a shared machine the wall time
@@ -199,7 +202,29 @@ def _store_api(path: Path, meta: dict, ids: list[str], rng: random.Random) -> tu
             lambda pick: store.find_traces(TraceQuery(service=pick[0])), whole
         )
         results["search_service_all_time"] = _stats_ms(times, cpu_ms)
+        results.update(_red_metrics(store, meta, searches))
     return results, searches
+
+
+def _red_metrics(store, meta: dict, searches: list) -> dict:
+    """The Monitor page's queries: every service's calls, errors and latency quantiles over a
+    one-hour window (per minute and in total), and over the whole stored time."""
+    from spanscope.store.metrics_sql import MetricsQuery
+
+    def red(window: tuple[int, int, int]) -> int:
+        query = MetricsQuery(*window)
+        return len(store.metrics_summary(query)) + len(store.metrics_series(query))
+
+    results = {}
+    hours = [(start, end, 60 * 10**9) for _, start, end in searches]
+    times, answers, cpu_ms = _timed(red, hours)
+    assert all(answers), "a one-hour window had no metrics"
+    results["red_metrics_1h"] = _stats_ms(times, cpu_ms)
+    low, high = meta["first_ns"], meta["last_ns"] + 1
+    whole = [(low, high, max(60 * 10**9, -(-(high - low) // 100)))] * 5
+    times, answers, cpu_ms = _timed(red, whole)
+    results["red_metrics_all_time"] = _stats_ms(times, cpu_ms)
+    return results
 
 
 def _http_api(path: Path, ids: list[str], searches: list) -> dict:
@@ -239,6 +264,14 @@ def _http_api(path: Path, ids: list[str], searches: list) -> dict:
         times, answers, cpu_ms = _timed(search, searches, server_cpu)
         assert all(answer["data"] for answer in answers), "a one-hour search found nothing"
         results["search_service_1h"] = _stats_ms(times, cpu_ms)
+
+        def monitor(pick) -> dict:
+            _, _, end = pick
+            return get(f"/api/v1/monitor?lookback=1h&end={end // 10**6}")
+
+        times, answers, cpu_ms = _timed(monitor, searches, server_cpu)
+        assert all(answer["services"] for answer in answers), "a monitor window was empty"
+        results["red_metrics_1h"] = _stats_ms(times, cpu_ms)
         connection.close()
     log.unlink(missing_ok=True)
     return results
@@ -260,7 +293,13 @@ def main() -> None:
         "targets_ms": {"trace_by_id": TARGET_BY_ID_MS, "search": TARGET_SEARCH_MS},
     }
     print("query                      API     median      p95   CPU/query")
-    for name in ("trace_by_id", "search_service_1h", "search_service_all_time"):
+    for name in (
+        "trace_by_id",
+        "search_service_1h",
+        "search_service_all_time",
+        "red_metrics_1h",
+        "red_metrics_all_time",
+    ):
         for api, found in (("store", store_results), ("HTTP", http_results)):
             row = found.get(name)
             if row:
