@@ -69,6 +69,12 @@ def summarize(spans: list[Span]) -> dict:
     help="Traces at most.",
 )
 @click.option("--trace-id", default=None, help="Show one trace's spans instead of searching.")
+@click.option(
+    "--metrics",
+    is_flag=True,
+    help="Print requests, errors and latency per service (with --service: per operation) over "
+    "--since (default 1h) instead of traces; --kind picks the spans (default server).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def query(
     db: str,
@@ -81,6 +87,7 @@ def query(
     since: int | None,
     limit: int,
     trace_id: str | None,
+    metrics: bool,
     as_json: bool,
 ) -> None:
     """Search a spanscope store file for traces, the most recent first.
@@ -95,7 +102,11 @@ def query(
       spanscope query --db traces.duckdb --service checkout --min-duration 500ms
       spanscope query --service cart --tag http.status_code=500 --since 1h --json
       spanscope query --trace-id 4bf92f3577b34da6a3ce929d0e0e4736 --json
+      spanscope query --metrics --since 6h
     """
+    if metrics:
+        _print_metrics(db, service, _KINDS[kind] if kind else SpanKind.SERVER, since, as_json)
+        return
     search = TraceQuery(
         service=service,
         operation=operation,
@@ -170,3 +181,72 @@ def _print_spans(spans: list[Span], as_json: bool) -> None:
             span.status_code.name.lower(),
         )
     output_console().print(table)
+
+
+def _print_metrics(
+    db: str, service: str | None, kind: SpanKind, since: int | None, as_json: bool
+) -> None:
+    """RED metrics over the window: per service, or per operation of ``service``."""
+    from spanscope.store.metrics_sql import MetricsQuery
+
+    end = time.time_ns()
+    window = since if since else 3600 * 10**9
+    request = MetricsQuery(
+        end - window,
+        end,
+        window,
+        span_kind=kind,
+        services=(service,) if service else (),
+        group_by_operation=bool(service),
+    )
+    check_store_file(db)
+    try:
+        with open_store(db, read_only=True) as store:
+            summary = store.metrics_summary(request)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    seconds = window / 1e9
+    rows = [
+        {
+            "service": row.service,
+            **({"operation": row.operation} if service else {}),
+            "calls": row.calls,
+            "rps": row.calls / seconds,
+            "errors": row.errors,
+            "error_rate": row.error_rate,
+            "p50_ns": row.p50,
+            "p95_ns": row.p95,
+            "p99_ns": row.p99,
+            "impact": row.impact,
+        }
+        for row in sorted(summary, key=lambda row: (-row.errors, -row.impact))
+    ]
+    if as_json:
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(rows), indent=2).decode())
+        sys.stdout.write("\n")
+        return
+    console = output_console()
+    if not rows:
+        console.print(f"no {kind.name.lower()} spans in the window")
+        return
+    what = f"operations of {service}" if service else "services"
+    table = Table(
+        title=f"{len(rows)} {what}, {kind.name.lower()} spans, last {units.format_duration(window)}"
+        ", most errors first",
+        title_justify="left",
+    )
+    table.add_column("operation" if service else "service", min_width=12)
+    for column in ("calls", "req/s", "error %", "p50", "p95", "p99", "impact"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            row["operation"] if service else row["service"],
+            f"{row['calls']:,}",
+            f"{row['rps']:.3g}",
+            f"[red]{row['error_rate']:.1%}[/]" if row["errors"] else "0%",
+            units.format_duration(row["p50_ns"]),
+            units.format_duration(row["p95_ns"]),
+            units.format_duration(row["p99_ns"]),
+            f"{row['impact']:.1%}",
+        )
+    console.print(table)
