@@ -38,7 +38,7 @@ TRACES: dict[str, str] = {
     "jaeger-ui/packages__jaeger-ui__src__utils__fixtures__otlp2jaeger-in.json": "otlp-json",
     "jaeger-ui/packages__jaeger-ui__src__utils__fixtures__otlp2jaeger-in-error.json": "otlp-json",
     "jaeger-ui/packages__jaeger-ui__src__utils__fixtures__otlp2jaeger-multi-in-combined.json": "otlp-json",
-    "jaeger-ui/packages__jaeger-ui__src__utils__fixtures__otlp2jaeger-multi-in.json.txt": "otlp-json",
+    "jaeger-ui/packages__jaeger-ui__src__utils__fixtures__otlp2jaeger-multi-in.json.txt": "otlp-jsonl",
     "jaeger-ui/packages__jaeger-ui__src__utils__fixtures__otlp2jaeger-out.json": "jaeger-json",
     "opentelemetry-collector/receiver__zipkinreceiver__testdata__sample1.json": "zipkin-v2",
     "opentelemetry-collector/receiver__zipkinreceiver__testdata__sample2.json": "zipkin-v2",
@@ -146,7 +146,7 @@ def _raw_span_count(path: Path, format_name: str) -> int | None:
     if format_name == "otlp-proto" or format_name == "zipkin-v1":
         return None
     text = path.read_text()
-    if format_name == "otlp-json":
+    if format_name in ("otlp-json", "otlp-jsonl"):
         lines = text.splitlines() if text.lstrip().startswith("{") and text.count("\n{") else [text]
         total = 0
         for line in lines:

@@ -29,8 +29,10 @@ from spanscope.units import parse_duration, parse_size
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress, ProgressColumn
 
     from spanscope.cli.parallel import FileResult
+    from spanscope.formats.source import ReadPosition
 
 EXIT_INPUT_ERROR = 2
 _Command = TypeVar("_Command", bound=Callable[..., Any])
@@ -333,32 +335,83 @@ class ReadSession:
                 yield from read(source, None)
             return
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.table import Column
 
-        with Progress(
-            TextColumn("[bold]reading[/] {task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[spans]:,} spans"),
-            TimeElapsedColumn(),
-            console=error_console(),
-            transient=True,
-        ) as progress:
+        from spanscope.formats.source import watch_position
+
+        with (
+            Progress(
+                TextColumn(
+                    "[bold]reading[/] {task.description}", table_column=Column(no_wrap=True)
+                ),
+                BarColumn(bar_width=16),
+                *share_columns(),
+                TextColumn("{task.fields[spans]:,} spans"),
+                TimeElapsedColumn(),
+                console=error_console(),
+                transient=True,
+            ) as progress,
+            watch_position() as position,
+        ):
             if len(self.sources) == 1:
-                source = self.sources[0]
-                size = _size(source)
-                # No total while reading: the readers count spans, not bytes, and a bar that
-                # stays empty until the end looks stuck; rich draws a moving bar instead.
-                task = progress.add_task(progress_label(source), total=None, spans=0)
-                yield from read(source, lambda count: progress.update(task, spans=count))
-                progress.update(task, spans=self.spans_read, total=size, completed=size)
-                return
-            # One bar over the files: a bar per file costs more than reading a small file, and
-            # data sets of one trace per file have thousands of them.
-            task = progress.add_task(f"{len(self.sources):,} inputs", total=None, spans=0)
-            for done, source in enumerate(self.sources, 1):
-                yield from read(source, None)
-                progress.update(
-                    task, total=len(self.sources), completed=done, spans=self.spans_read
-                )
+                yield from self._one_bar(read, progress, position)
+            else:
+                yield from self._files_bar(read, progress, position)
+
+    def _one_bar(
+        self,
+        read: Callable[[str, Callable[[int], None] | None], Iterator[_Item]],
+        progress: Progress,
+        position: ReadPosition,
+    ) -> Iterator[_Item]:
+        """One input: the bar shows the share of its bytes read (none for stdin) and the spans."""
+        source = self.sources[0]
+        # No total until the input says where it is (the readers count spans, not bytes): a
+        # bar that stays empty while a document is decoded looks stuck; rich draws a moving bar.
+        # The rest of the line takes ~62 columns; rich would fold the name or cut the times.
+        label = fitted(progress_label(source), error_console().width - 62)
+        task = progress.add_task(label, total=None, spans=0)
+
+        def update(count: int) -> None:
+            done = position.done()
+            if done is None:
+                progress.update(task, spans=count)
+            else:
+                progress.update(task, spans=count, total=position.size, completed=done)
+
+        yield from read(source, update)
+        size = position.size if position.size is not None else _size(source)
+        progress.update(task, spans=self.spans_read, total=size, completed=size)
+
+    def _files_bar(
+        self,
+        read: Callable[[str, Callable[[int], None] | None], Iterator[_Item]],
+        progress: Progress,
+        position: ReadPosition,
+    ) -> Iterator[_Item]:
+        """Several inputs: one bar over them (a bar per file costs more than reading a small
+        file, and data sets of one trace per file have thousands), weighed by their sizes when
+        all are files (stdin among them: by their number), moving within a big one too."""
+        sizes = [_size(source) for source in self.sources]
+        known = None not in sizes
+        weights = [size or 0 for size in sizes] if known else [1] * len(sizes)
+        total = sum(weights)
+        task = progress.add_task(f"{len(self.sources):,} inputs", total=None, spans=0)
+        before = 0  # the weight of the inputs read so far
+
+        def update(count: int) -> None:
+            done = position.done()
+            progress.update(
+                task,
+                total=total,
+                completed=before + min(done or 0, weights[index]),
+                spans=self.spans_read + count,
+            )
+
+        for index, source in enumerate(self.sources):
+            yield from read(source, update if known else None)
+            before += weights[index]
+            progress.update(task, total=total, completed=before, spans=self.spans_read)
 
     def _read(self, source: str, on_count: Callable[[int], None] | None) -> Iterator[Span]:
         report = InputReport(source=display_name(source))
@@ -408,6 +461,33 @@ def progress_label(source: str) -> str:
     """A file as a progress bar names it: its name without the folders, so that on an 80-column
     terminal the bar, the count and the time still fit beside it."""
     return Path(source).name if source != "-" else "<stdin>"
+
+
+def fitted(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters (12 at least): cut in the middle with an
+    ellipsis, so a file name keeps its start and its extension."""
+    width = max(width, 12)
+    if len(text) <= width:
+        return text
+    tail = min(8, (width - 1) // 2)
+    return f"{text[: width - 1 - tail]}…{text[-tail:]}"
+
+
+def share_columns() -> tuple[ProgressColumn, ...]:
+    """The columns a bar over bytes adds after its bar: the share done ("42%") and the time
+    left ("0:00:13 left"); both blank while the total is unknown (stdin, a pipe)."""
+    from rich.progress import TaskProgressColumn, TimeRemainingColumn
+    from rich.table import Column
+    from rich.text import Text
+
+    class TimeLeft(TimeRemainingColumn):
+        def render(self, task: Any) -> Text:
+            shown = super().render(task)
+            if task.total is not None and not task.finished:
+                shown.append(" left")
+            return shown
+
+    return TaskProgressColumn(), TimeLeft(table_column=Column(no_wrap=True))
 
 
 def _size(source: str) -> int | None:

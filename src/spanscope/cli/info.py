@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import Counter
 
@@ -20,7 +19,6 @@ from spanscope.cli.common import (
     output_console,
     print_warnings,
 )
-from spanscope.errors import InputError
 from spanscope.units import format_time
 
 
@@ -51,7 +49,7 @@ def info(
         "inputs": [
             {
                 "source": report.source,
-                "format": _format_label(report.source, report.format),
+                "format": report.format,
                 "spans": report.spans,
                 "error": str(report.error) if report.error else None,
             }
@@ -108,25 +106,3 @@ def _render(summary: dict) -> None:
         console.print(problems)
     else:
         console.print("no problems found in the data")
-
-
-def _format_label(source: str, format_: str | None) -> str | None:
-    """``otlp-jsonl`` for an OTLP file of JSON lines, the name ``generate`` and ``convert --to``
-    use for it: the OTLP JSON reader takes both shapes under one name, so info looks again.
-    A file whose first line is a whole JSON object followed by another object on the next line
-    is JSON lines; when the first line is longer than the head, it stays ``otlp-json``."""
-    if format_ != "otlp-json" or not os.path.isfile(source):
-        return format_
-    import msgspec
-
-    from spanscope.formats.source import open_source
-
-    try:
-        with open_source(source) as (_, head):
-            first, newline, rest = head.lstrip().partition(b"\n")
-            if not newline or not rest.lstrip().startswith(b"{"):
-                return format_
-            msgspec.json.decode(first)
-    except (OSError, ValueError, InputError, msgspec.DecodeError):
-        return format_
-    return "otlp-jsonl"

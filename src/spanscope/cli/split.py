@@ -59,6 +59,7 @@ MIN_BYTES = 32 * 1024 * 1024
 # its analyzer, so this side takes a little more (at 0.47 it waited ~0.6 s of 11 on 1M spans).
 FIRST_SHARE = 0.51
 
+_LINES = "otlp-jsonl"  # what reading names a file of JSON lines: the only kind cut here
 _REPORT_BYTES = 4 * 1024 * 1024  # progress is updated this often
 _IDS = msgspec.msgpack.Decoder(list[str] | None)
 _SPANS = msgspec.msgpack.Decoder(list[list[Span]])
@@ -114,7 +115,7 @@ class _Head:
 def cut_point(path: str, format: str | None) -> int | None:
     """Where to cut ``path`` (the offset of the line after ``FIRST_SHARE`` of it), or None if it
     is not one regular file of OTLP JSON lines worth splitting."""
-    if format not in (None, otlp_json.NAME) or not hasattr(os, "fork"):
+    if format not in (None, otlp_json.NAME, _LINES) or not hasattr(os, "fork"):
         return None
     try:
         size = os.stat(path).st_size
@@ -126,7 +127,7 @@ def cut_point(path: str, format: str | None) -> int | None:
                 # are not cut), from the same head.
                 head = stream.read(HEAD_SIZE)
                 try:
-                    if detect_format(head) != otlp_json.NAME:
+                    if detect_format(head) not in (otlp_json.NAME, _LINES):
                         return None
                 except UnknownFormat:
                     return None
@@ -187,7 +188,7 @@ def analyze_split(
     if result is None:
         return None
     analyzer, spans = result
-    session.inputs.append(InputReport(name, otlp_json.NAME, spans))
+    session.inputs.append(InputReport(name, _LINES, spans))
     return analyzer
 
 

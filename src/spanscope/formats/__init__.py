@@ -131,7 +131,10 @@ def read_spans(
 ) -> Iterator[Span]:
     """Yield the spans of one input (a path or ``-``), detecting its format from content.
 
-    ``on_format`` is called with the format name once it is known, before the first span.
+    ``on_format`` is called with the format name once it is known, before the first span (or
+    when reading stops before one). OTLP JSON, whichever of its two names ``format`` gives or
+    detection found, is named by what its reader finds: ``otlp-jsonl`` for JSON lines, else
+    ``otlp-json`` (a first line longer than the head leaves only the reader able to tell).
     """
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
     name = display_name(source)
@@ -142,9 +145,34 @@ def read_spans(
             except UnknownFormat as exc:
                 raise InputError(name, "start of file", f"not a trace file: {exc}") from None
         fmt = resolve_format(format)
+        if fmt.module == _OTLP_JSON and on_format is not None:
+            yield from _read_otlp_json(stream, name, diagnostics, on_format)
+            return
         if on_format is not None:
             on_format(fmt.name)
         yield from _module(fmt).read(stream, name, diagnostics)
+
+
+_OTLP_JSON = "otlp_json"  # the module reading both otlp-json and otlp-jsonl
+
+
+def _read_otlp_json(
+    stream: BinaryIO, source: str, diagnostics: Diagnostics, on_format: Callable[[str], None]
+) -> Iterator[Span]:
+    from spanscope.formats import otlp_json
+
+    named = False
+
+    def on_shape(lines: bool) -> None:
+        nonlocal named
+        named = True
+        on_format("otlp-jsonl" if lines else "otlp-json")
+
+    try:
+        yield from otlp_json.read(stream, source, diagnostics, on_shape=on_shape)
+    finally:
+        if not named:  # stopped before the reader knew (an error in the first line, nothing)
+            on_format("otlp-json")
 
 
 def read_stream(

@@ -2,6 +2,11 @@
 
 ``detect_format(head)`` returns a format name from ``spanscope.formats.FORMAT_NAMES`` or raises
 ``UnknownFormat`` with a description of what the content looks like instead.
+
+OTLP JSON is ``otlp-jsonl`` when the head shows JSON lines (a first line that is one whole JSON
+object, and another line after it), else ``otlp-json``. One reader takes both shapes; when the
+first line is longer than the head, only that reader can tell, and it does
+(``spanscope.formats.read_spans`` names the input by what it found).
 """
 
 from __future__ import annotations
@@ -63,13 +68,13 @@ def _detect_json(head: bytes) -> str:
             first = found[1]
             break
     if first in _OTLP_MARKERS:
-        return "otlp-json"
+        return _otlp_json(head)
     if first in _JAEGER_MARKERS:
         return "jaeger-json"
     # Zipkin-like or unclear: the whole head, as ever (Jaeger's keys anywhere mean Jaeger's
     # relatives, e.g. its domain model as protobuf JSON, which the Jaeger reader names).
     if b'"resourceSpans"' in head or b'"resource_spans"' in head:
-        return "otlp-json"
+        return _otlp_json(head)
     if b'"traceID"' in head or b'"operationName"' in head or b'"processes"' in head:
         return "jaeger-json"
     if b'"traceId"' in head:
@@ -92,3 +97,24 @@ def _detect_json(head: bytes) -> str:
         "JSON, but none of the trace formats: expected OTLP (resourceSpans), "
         "Jaeger (traceID/spans/processes) or Zipkin (traceId/id/name)"
     )
+
+
+def _otlp_json(head: bytes) -> str:
+    """``otlp-jsonl`` if ``head`` starts with JSON lines (see the module docstring)."""
+    return "otlp-jsonl" if is_json_lines(head) else "otlp-json"
+
+
+def is_json_lines(head: bytes) -> bool:
+    """Whether ``head`` starts with a line that is one whole JSON object followed by another
+    line that opens one: JSON lines, not one document (a document's first line is ``{`` or
+    ends in a comma; a document on one line has nothing after it)."""
+    first, newline, rest = head.lstrip(b"\xef\xbb\xbf \t\r\n").partition(b"\n")
+    if not newline or not first.rstrip().endswith(b"}") or rest.lstrip()[:1] != b"{":
+        return False
+    import msgspec
+
+    try:
+        msgspec.json.decode(first)
+    except msgspec.DecodeError:
+        return False
+    return True

@@ -25,8 +25,9 @@ resource and scope ``droppedAttributesCount`` and ``schemaUrl`` are not in the m
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO
 
 import msgspec
@@ -263,7 +264,15 @@ class _Reader(ReadContext):
         return trace_id
 
 
-def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
+def read(
+    stream: BinaryIO,
+    source: str,
+    diagnostics: Diagnostics,
+    on_shape: Callable[[bool], None] | None = None,
+) -> Iterator[Span]:
+    """The spans of one OTLP JSON input. ``on_shape`` is told, before the first span, whether
+    it is JSON lines (True: its first line is one whole request and another line follows) or
+    one document (False); not at all when reading stops before it knows."""
     reader = _Reader(source, diagnostics)
     skipped, lineno = b"", 0
     while True:
@@ -286,8 +295,10 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
             # broken in its middle is reported at once, without reading the rest of the file.
             first = None
         if first is not None:
-            yield from _read_lines(reader, first, lineno, stream, snake)
+            yield from _read_lines(reader, first, lineno, stream, snake, on_shape)
             return
+    if on_shape is not None:
+        on_shape(False)
     reader.place = ""
     data = skipped + line + stream.read()
     try:
@@ -303,10 +314,22 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
 
 
 def _read_lines(
-    reader: _Reader, first: schema.LineData, lineno: int, stream: BinaryIO, snake: bool
+    reader: _Reader,
+    first: schema.LineData,
+    lineno: int,
+    stream: BinaryIO,
+    snake: bool,
+    on_shape: Callable[[bool], None] | None,
 ) -> Iterator[Span]:
+    following: list[bytes] = []  # read ahead to the next line that is not blank
+    if on_shape is not None:
+        for line in stream:
+            following.append(line)
+            if line.strip():
+                break
+        on_shape(bool(following) and bool(following[-1].strip()))
     yield from reader.spans(first, "$")
-    for line in stream:
+    for line in itertools.chain(following, stream):
         lineno += 1
         if not line.strip():
             continue

@@ -8,6 +8,11 @@ the first bytes of it, so the format can be detected from content, never from th
 A regular file of up to ``SMALL_FILE`` bytes is read whole at once (an in-memory stream): data
 sets of one trace per file have thousands of such inputs, and the stream layers cost more than
 reading a small one. Bigger inputs, stdin and pipes are streamed.
+
+``watch_position()`` lets a progress bar see how far reading the input opened next has got, in
+bytes of the file as stored (of the compressed file for gzip): ``ReadPosition``. Readers that
+stream (JSON lines) need nothing for it; readers that read a document whole and then convert it
+piece by piece say which piece they are at with ``document_share()``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import sys
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeVar
 
 from spanscope.errors import InputError
@@ -71,6 +77,67 @@ class PrefixedStream(io.RawIOBase):
         # RawIOBase.read answers None only for a non-blocking stream with nothing yet: not
         # one of ours, whose tails block.
         return super().read(size) or b""
+
+
+class ReadPosition:
+    """How far reading one input has got, for a progress bar: ``size`` (None until the input
+    is open, and for stdin or a pipe) and ``done()``, the bytes of it consumed so far.
+
+    Bytes consumed are the file's position (read ahead by up to a buffer), or, once a reader of
+    a whole document says which of its pieces it is converting, that share of ``size``: the
+    document was read at once, and its conversion is what remains."""
+
+    __slots__ = ("_share", "_tell", "size")
+
+    def __init__(self) -> None:
+        self.size: int | None = None
+        self._tell: Callable[[], int] | None = None
+        self._share: tuple[int, int] | None = None
+
+    def opened(self, size: int | None, tell: Callable[[], int] | None) -> None:
+        self.size, self._tell, self._share = size, tell, None
+
+    def share(self, done: int, total: int) -> None:
+        self._share = (done, total)
+
+    def done(self) -> int | None:
+        """Bytes consumed (at most ``size``), or None when not known."""
+        if self.size is None:
+            return None
+        if self._share is not None:
+            done, total = self._share
+            return self.size * done // total if total else self.size
+        try:
+            return min(self._tell(), self.size) if self._tell is not None else None
+        except (OSError, ValueError):  # closed: reading it is over
+            return self.size
+
+
+# The position of the input being read, while a progress bar watches (a context variable, not a
+# parameter: readers reach ``open_source`` through ``read_spans`` and the commands' own readers,
+# whose signature the format contract fixes). None: nobody watches, and nothing is recorded.
+_WATCHED: ContextVar[ReadPosition | None] = ContextVar("spanscope_read_position", default=None)
+
+
+@contextmanager
+def watch_position() -> Iterator[ReadPosition]:
+    """A ``ReadPosition`` that the inputs opened inside the block report to, one after another."""
+    position = ReadPosition()
+    token = _WATCHED.set(position)
+    try:
+        yield position
+    finally:
+        try:
+            _WATCHED.reset(token)
+        except ValueError:  # a generator closed from another context (collected late)
+            _WATCHED.set(None)
+
+
+def document_share() -> Callable[[int, int], None] | None:
+    """For a reader that read its document whole: what to call with (piece, pieces) as it
+    converts them, or None when no progress bar watches (then it costs nothing)."""
+    position = _WATCHED.get()
+    return None if position is None else position.share
 
 
 def expand_sources(sources: list[str]) -> list[str]:
@@ -159,9 +226,15 @@ def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
     """Yield ``(stream, head)`` for ``source``; gzip is undone transparently."""
     name = display_name(source)
     whole = read_small_file(source) if str(source) != "-" else None
+    position = _WATCHED.get()
+    if position is not None:
+        position.opened(None, None)  # until known: not the previous input's
     if whole is not None and not whole.startswith(GZIP_MAGIC):
         head = whole if len(whole) <= HEAD_SIZE else whole[:HEAD_SIZE]  # no copy of it all
-        yield io.BytesIO(whole), head  # read at once, no stream layers
+        stream = io.BytesIO(whole)
+        if position is not None:
+            position.opened(len(whole), stream.tell)
+        yield stream, head  # read at once, no stream layers
         return
     raw: Readable
     opened: io.BufferedReader | None = None
@@ -182,6 +255,10 @@ def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
             raise InputError(name, "", (exc.strerror or str(exc)).lower()) from None
     try:
         tail = raw if whole is None else io.BytesIO(whole)  # a small gzip file, already read
+        if position is not None and whole is not None:
+            position.opened(len(whole), typing.cast(io.BytesIO, tail).tell)
+        elif position is not None:
+            _watch(position, opened)
         head = _read_head(tail, HEAD_SIZE)
         stream = PrefixedStream(head, tail)
         if head.startswith(GZIP_MAGIC):
@@ -197,6 +274,20 @@ def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
     finally:
         if opened is not None:
             opened.close()
+
+
+def _watch(position: ReadPosition, opened: io.BufferedReader | None) -> None:
+    """``position`` follows the file ``opened`` (None: stdin; a pipe has no size either)."""
+    if opened is None:
+        position.opened(None, None)
+        return
+    try:
+        status = os.fstat(opened.fileno())
+    except OSError:
+        position.opened(None, None)
+        return
+    regular = stat.S_ISREG(status.st_mode)
+    position.opened(status.st_size if regular else None, opened.tell if regular else None)
 
 
 class _GzipErrors(io.RawIOBase):
