@@ -218,3 +218,51 @@ def test_page_is_linked_from_every_page(server):
         html = _get(server, path).text
         assert 'href="/monitor"' in html, path
     assert 'class="ss-link active" href="/monitor"' in _get(server, "/monitor").text
+
+
+def test_what_jaeger_ui_sends(server):
+    # Jaeger UI's Monitor tab: one service, quantile 0.5/0.75/0.95, 1 min steps, 10 min rate
+    # window, a lower-case span kind, then the same grouped by operation.
+    query = (
+        f"service=checkout&quantile=0.95&endTs={END_MS}&lookback={5 * MINUTE_MS}"
+        f"&step={MINUTE_MS}&ratePer={10 * MINUTE_MS}&spanKind=server"
+    )
+    for path, name in (
+        ("latencies", "service_latencies"),
+        ("calls", "service_call_rate"),
+        ("errors", "service_error_rate"),
+    ):
+        family = httpx.get(f"{server.ui}/api/metrics/{path}?{query}", timeout=30).json()
+        assert family["name"] == name and len(family["metrics"]) == 1
+        grouped = httpx.get(
+            f"{server.ui}/api/metrics/{path}?{query}&groupByOperation=true", timeout=30
+        ).json()
+        assert grouped["name"] == name.replace("service_", "service_operation_")
+        assert {_labels(m)["operation"] for m in grouped["metrics"]} == {"GET /cart", "POST /pay"}
+
+
+@pytest.fixture(scope="module")
+def chdb_server() -> Iterator[RunningServer]:
+    from tests.store.clickhouse_engine import clickhouse_url
+
+    running, thread = start_server(clickhouse_url())
+    sent = _send(running)
+    deadline = time.monotonic() + 60
+    while running.store.stats().spans < sent:
+        assert time.monotonic() < deadline, "spans were not stored"
+        time.sleep(0.1)
+    yield running
+    stop_server(running, thread)
+
+
+def test_clickhouse_store_serves_the_same_answers(server, chdb_server):
+    for path, params in (
+        ("/api/metrics/latencies", _window(service="checkout", quantile="0.75")),
+        ("/api/metrics/errors", _window(service="checkout", groupByOperation="1")),
+        ("/api/metrics/calls", _window(service=["checkout", "stock"])),
+        ("/api/v1/monitor", {"lookback": "5m", "end": END_MS}),
+        ("/api/v1/monitor/operations", {"lookback": "5m", "end": END_MS, "service": "checkout"}),
+    ):
+        duck, house = _get(server, path, **params), _get(chdb_server, path, **params)
+        assert duck.status_code == house.status_code == 200
+        assert duck.json() == house.json(), path
