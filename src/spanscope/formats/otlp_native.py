@@ -6,7 +6,8 @@ that decoder is not built, is switched off (``SPANSCOPE_NO_NATIVE=1``), or gives
 message. Giving up is how one semantics is kept with two engines: the C decoder first checks the
 whole message and declines anything the upb path would reject or warn about, or that it is not
 sure to read the same way (see ``module.c``'s header), so the caller then reads it with upb and
-errors and warnings are the upb path's. The markers ``model_span`` takes out (``shared``,
+errors and warnings are the upb path's (``late_offsets`` gives that path the byte offsets of
+spans with times past int64, for its warning). The markers ``model_span`` takes out (``shared``,
 FOLLOWS_FROM links) are taken out the same way, the latter by ``split_follows_from`` itself.
 Spans the C decoder yields equal the upb path's, attribute by attribute, and share resource and
 scope attribute dicts the same way (cached by their bytes as received, where upb re-serializes
@@ -14,9 +15,9 @@ them: the same thing for any encoder that writes equal resources equally).
 
 For the ingest path the same extension also writes a message's spans straight into the store's
 Arrow column buffers, without model spans: ``scan`` (check and count, without the GIL) and
-``ColumnsBuilder`` (fill, without the GIL); a span it cannot write exactly
-as ``spanscope.store.columns.encode_batch`` would comes back as a model ``Span`` instead
-(contract in ``module.c``; Arrow wrapping in ``spanscope.store.otlp_columns``).
+``ColumnsBuilder`` (fill, without the GIL); a span it cannot write exactly as
+``spanscope.store.columns.encode_batch`` would comes back as a model ``Span`` instead (contract
+in ``module.c``; Arrow wrapping in ``spanscope.store.otlp_columns``).
 
 The extension is one module built from the files of ``_otlp_native_src/`` (layout in
 ``module.c``'s header): the wire format and the OTLP messages' fields are read by code both
