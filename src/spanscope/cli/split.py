@@ -43,6 +43,7 @@ from spanscope.cli.common import (
     error_console,
     holding_many_objects,
     progress_label,
+    share_columns,
     show_progress,
 )
 from spanscope.errors import Diagnostics, InputError
@@ -263,7 +264,8 @@ def _progress(session: ReadSession, name: str, size: int) -> Iterator[Callable[[
 
     with Progress(
         TextColumn("[bold]reading and analysing[/] {task.description} (2 processes)"),
-        BarColumn(),
+        BarColumn(bar_width=16),
+        *share_columns(),
         TimeElapsedColumn(),
         console=error_console(),
         transient=True,

@@ -53,6 +53,7 @@ from spanscope.formats.jaeger_spans import SpanReader, hex_id_for
 from spanscope.formats.jaeger_structs import CHECKED, LENIENT, PROBE, Decoders
 from spanscope.formats.jaeger_writer import write
 from spanscope.formats.json_errors import split_path, syntax_error, utf8_error
+from spanscope.formats.source import document_share
 from spanscope.model import Span
 
 NAME = "jaeger-json"
@@ -97,7 +98,10 @@ def _spans(data: bytes, source: str, diagnostics: Diagnostics) -> Iterator[Span]
         if first.spans is not None:
             flavour, traces = _decode(flavour, "traces", data, source)
             reader.typed = flavour.typed
+            share = document_share()
             for index, trace in enumerate(traces):
+                if share is not None:
+                    share(index, len(traces))
                 yield from reader.trace(trace, f"$[{index}]")
         else:
             flavour, spans = _decode(flavour, "spans", data, source)
@@ -106,7 +110,10 @@ def _spans(data: bytes, source: str, diagnostics: Diagnostics) -> Iterator[Span]
         return
     if doc.data is not None:
         if isinstance(doc.data, list):
+            share = document_share()
             for index, trace in enumerate(doc.data):
+                if share is not None:
+                    share(index, len(doc.data))
                 yield from reader.trace(trace, f"$.data[{index}]")
         else:
             yield from reader.trace(doc.data, "$.data")

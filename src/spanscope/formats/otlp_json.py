@@ -46,6 +46,7 @@ from spanscope.formats.otlp_common import (
     service_name_of,
 )
 from spanscope.formats.otlp_json_write import write, write_lines
+from spanscope.formats.source import document_share
 from spanscope.model import Attributes, Link, Span, StatusCode
 
 __all__ = ["NAME", "read", "write", "write_lines"]
@@ -140,7 +141,13 @@ class _Reader(ReadContext):
             )
         return out
 
-    def spans(self, data: schema.TracesData | schema.LineData, path: str) -> Iterator[Span]:
+    def spans(
+        self,
+        data: schema.TracesData | schema.LineData,
+        path: str,
+        share: Callable[[int, int], None] | None = None,
+    ) -> Iterator[Span]:
+        """The spans of one request; ``share`` (one document) is told each entry it reaches."""
         while data.result is not None and not data.resource_spans:
             data, path = data.result, f"{path}.result"
         # Hot loop: everything it needs is a local, and the common span (hex ids, known enums,
@@ -160,6 +167,8 @@ class _Reader(ReadContext):
         entries: Sequence[msgspec.Raw | schema.ResourceSpans] = data.resource_spans
         try:
             for ri, raw_rs in enumerate(entries):
+                if share is not None:
+                    share(ri, len(entries))
                 rpath = f"{path}.resourceSpans[{ri}]"
                 rs = (
                     self.resource_spans(raw_rs, rpath)
@@ -306,11 +315,14 @@ def read(
     except _Incomplete as exc:
         raise exc.error from None
     del data
+    share = document_share()
     if isinstance(decoded, list):
         for i, request in enumerate(decoded):
+            if share is not None:
+                share(i, len(decoded))
             yield from reader.spans(request, f"$[{i}]")
     else:
-        yield from reader.spans(decoded, "$")
+        yield from reader.spans(decoded, "$", share)
 
 
 def _read_lines(

@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from spanscope.errors import Diagnostics
+from spanscope.formats.source import document_share
 from spanscope.formats.zipkin_common import decode_document, write_json_list
 from spanscope.formats.zipkin_convert import ZipkinReader
 from spanscope.formats.zipkin_encode import to_zipkin
@@ -62,7 +63,10 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
     if isinstance(document, _V1SpanIn):
         yield from _convert(reader, document, "$")
         return
+    share = document_share()
     for index, item in enumerate(document):
+        if share is not None and not index & 1023:  # a span each: a call per 1024 of them
+            share(index, len(document))
         if isinstance(item, list):
             for inner, span in enumerate(item):
                 yield from _convert(reader, span, f"$[{index}][{inner}]")

@@ -54,6 +54,7 @@ from typing import BinaryIO
 import msgspec
 
 from spanscope.errors import Diagnostics
+from spanscope.formats.source import document_share
 from spanscope.formats.zipkin_common import StrictZSpan, ZSpan, decode_document, write_json_list
 from spanscope.formats.zipkin_convert import ZipkinReader
 from spanscope.formats.zipkin_encode import to_zipkin
@@ -80,7 +81,10 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
     if isinstance(document, ZSpan):
         yield convert(document, "$", check_tags)
         return
+    share = document_share()
     for index, item in enumerate(document):
+        if share is not None and not index & 1023:  # a span each: a call per 1024 of them
+            share(index, len(document))
         if isinstance(item, list):  # a list of traces (GET /api/v2/traces)
             for inner, zspan in enumerate(item):
                 yield convert(zspan, f"$[{index}][{inner}]", check_tags)

@@ -1,0 +1,113 @@
+"""The reading progress bar shows how much of the input's bytes were read (a percentage and the
+time left), for streamed JSON lines, gzip and documents read whole, through the real console
+script on a real pseudo-terminal; piped output and stdin show no percentage."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .test_first_hour import progress_on_a_terminal
+from .test_info_convert import spanscope
+
+PERCENT = re.compile(r"(\d{1,3})%")
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Generated shop traces: JSON lines past the size read whole (so streamed), the same
+    gzip-compressed, and a Jaeger JSON document."""
+    folder = tmp_path_factory.mktemp("shop")
+    lines = folder / "shop.jsonl"
+    assert spanscope("generate", "--traces", "4000", "-o", str(lines)).returncode == 0
+    packed = folder / "shop.jsonl.gz"
+    packed.write_bytes(gzip.compress(lines.read_bytes(), compresslevel=1))
+    jaeger = folder / "shop.json"
+    generated = spanscope("generate", "--traces", "4000", "--to", "jaeger", "-o", str(jaeger))
+    assert generated.returncode == 0
+    return {"lines": lines, "gzip": packed, "jaeger": jaeger}
+
+
+def percentages(drawn: str) -> list[int]:
+    return [int(found) for line in drawn.splitlines() for found in PERCENT.findall(line)]
+
+
+@pytest.mark.parametrize("kind", ["lines", "gzip", "jaeger"])
+def test_one_file_shows_a_percentage_that_reaches_100(shop: dict[str, Path], kind: str) -> None:
+    drawn = progress_on_a_terminal("info", str(shop[kind]), columns=100)
+    shown = percentages(drawn)
+    assert shown and shown[-1] == 100, drawn[-2000:]
+    assert shown == sorted(shown), shown  # it never goes back
+    # Read long enough for the bar to be drawn part way, with the time left beside it.
+    assert any(0 < share < 100 for share in shown), shown
+    assert re.search(r"\d:\d\d:\d\d left", drawn), drawn[-2000:]
+
+
+def test_analyze_shows_the_percentage_too(shop: dict[str, Path]) -> None:
+    drawn = progress_on_a_terminal("analyze", str(shop["lines"]), "-j", "1", columns=100)
+    assert percentages(drawn)[-1:] == [100], drawn[-2000:]
+
+
+def test_several_files_are_weighed_by_their_sizes(shop: dict[str, Path]) -> None:
+    drawn = progress_on_a_terminal("info", str(shop["lines"]), str(shop["jaeger"]), columns=100)
+    shown = percentages(drawn)
+    assert "2 inputs" in drawn
+    assert shown and shown[-1] == 100 and shown == sorted(shown), shown
+    assert any(0 < share < 100 for share in shown), shown
+
+
+def test_an_80_column_terminal_keeps_the_share_and_the_times(shop: dict[str, Path]) -> None:
+    drawn = progress_on_a_terminal("info", str(shop["lines"]), columns=80)
+    finished = [line for line in drawn.splitlines() if "100%" in line]
+    assert finished, drawn[-2000:]
+    line = finished[-1].strip()
+    assert len(line) <= 80 and "shop.jsonl" in line and "spans" in line, line
+    assert re.search(r"\d:\d\d:\d\d$", line), line  # the time elapsed, not cut
+
+
+def test_stdin_has_no_percentage(shop: dict[str, Path]) -> None:
+    import os
+    import pty
+
+    main_fd, terminal = pty.openpty()
+    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
+    assert executable
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "COLUMNS", "LINES")}
+    with (
+        open(shop["lines"], "rb") as stdin,
+        subprocess.Popen(
+            [executable, "info", "-"],
+            stdin=stdin,
+            stdout=subprocess.DEVNULL,
+            stderr=terminal,
+            env=env,
+        ) as process,
+    ):
+        os.close(terminal)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        assert process.wait(timeout=120) == 0
+    os.close(main_fd)
+    text = drawn.decode("utf-8", "replace")
+    assert "<stdin>" in text and "spans" in text
+    assert not PERCENT.search(text) and " left" not in text
+
+
+def test_piped_output_has_no_progress(shop: dict[str, Path]) -> None:
+    result = spanscope("info", str(shop["lines"]))
+    assert result.returncode == 0
+    assert "reading" not in result.stderr and not PERCENT.search(result.stderr)
+    assert "\x1b[" not in result.stderr
