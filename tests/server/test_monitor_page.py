@@ -185,7 +185,9 @@ def test_a_chart_point_opens_search_for_its_bucket(browser, server):
     assert params["service"] == [FAILING] and params["tags"] == ["error=true"]
     start, end = int(params["start"][0]), int(params["end"][0])
     assert 0 < end - start <= STEP // 1000  # one bucket, in microseconds
-    page.wait_for_selector("[data-ready='1']", state="attached")
+    # Search ran that query: the bucket's failed call (one POST /b error per bucket) is found
+    page.wait_for_selector("#found:not([hidden])", timeout=30_000)
+    assert page.inner_text("#result-count") == "1 trace"
     assert errors == []
     context.close()
 
