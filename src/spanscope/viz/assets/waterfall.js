@@ -109,6 +109,17 @@
       list.push(cp[i + 1], cp[i + 2]);
       cpTotal[cp[i]] += cp[i + 2] - cp[i + 1];
     }
+    cpRows.forEach(function (list, row) {  // in time order, which cpLines relies on
+      for (var k = 2; k < list.length; k += 2) {
+        if (list[k] < list[k - 2]) {
+          var pairs = [];
+          for (var m = 0; m < list.length; m += 2) pairs.push([list[m], list[m + 1]]);
+          pairs.sort(function (a, b) { return a[0] - b[0]; });
+          cpRows.set(row, [].concat.apply([], pairs));
+          return;
+        }
+      }
+    });
     var maxDepth = 0;
     for (i = 0; i < n; i++) if (depth[i] > maxDepth) maxDepth = depth[i];
     return {
@@ -213,8 +224,12 @@
   // ---- drawing --------------------------------------------------------------------------------
   function x(t) { return ((t - V.v0) / (V.v1 - V.v0)) * V.W; }
 
+  // The only place that reads sizes: callers write the DOM after it, never read between
+  // writes, so a change (the details panel opening) costs one layout, not one per read.
   function measure() {
     V.W = $("ruler").clientWidth || 1;
+    V.MW = $("minimap").clientWidth || 1;
+    V.MH = $("minimap").clientHeight || 1;
   }
 
   function niceStep(range, target) {
@@ -292,14 +307,8 @@
     p.bar.style.left = lc.toFixed(1) + "px";
     p.bar.style.width = Math.max(2, rc - lc).toFixed(1) + "px";
     p.bar.style.backgroundColor = color;
-    var segs = T.cpRows.get(i), cps = "";
-    if (segs) {
-      for (var k = 0; k < segs.length; k += 2) {
-        var sl = Math.max(-4, x(segs[k])), sr = Math.min(V.W + 4, x(segs[k + 1]));
-        if (sr < -4 || sl > V.W + 4) continue;
-        cps += '<div class="cp" data-s="' + segs[k] + '" data-e="' + segs[k + 1] + '" style="left:' + sl.toFixed(1) + "px;width:" + Math.max(1, sr - sl).toFixed(1) + 'px"></div>';
-      }
-    }
+    var segs = T.cpRows.get(i);
+    var cps = segs ? cpLines(segs) : "";
     if (p.cps._html !== cps) { p.cps.innerHTML = cps; p.cps._html = cps; }
     var text = fl & F.UNCLOSED ? "unclosed" : fmtDur(T.d[i]), st = p.dur.style;
     p.dur.textContent = text;
@@ -310,6 +319,29 @@
     // No room on either side (the root, or a span zoomed past both edges): the figure goes
     // on the bar's visible end, on a chip of the page's background so it reads on any colour.
     p.dur.className = inside ? "dur inside" : "dur";
+  }
+
+  // The critical-path lines of one row, [start, end, ...] in time order. Sections less than
+  // a pixel apart are drawn as one line (data-s/data-e are the first start and the last end):
+  // a batch root waits in thousands of gaps between its children, and 2,500 lines of a pixel,
+  // each with its own shadow, made the row cost 50 ms to build, lay out and paint; the eye
+  // cannot tell them from one line anyway. So a row has at most about W/2 lines.
+  function cpLines(segs) {
+    var out = "", s0 = -1, e0 = -1, l0 = 0, r0 = 0, lim = V.W + 4;
+    for (var k = 0; k <= segs.length; k += 2) {
+      var sl = 0, sr = 0;
+      if (k < segs.length) {
+        sl = Math.max(-4, x(segs[k])); sr = Math.min(lim, x(segs[k + 1]));
+        if (sr < -4 || sl > lim) continue;
+        sr = Math.max(sr, sl + 1);
+        if (s0 >= 0 && sl - r0 < 1) { e0 = segs[k + 1]; r0 = Math.max(r0, sr); continue; }
+      }
+      if (s0 >= 0) {
+        out += '<div class="cp" data-s="' + s0 + '" data-e="' + e0 + '" style="left:' + l0.toFixed(1) + "px;width:" + (r0 - l0).toFixed(1) + 'px"></div>';
+      }
+      if (k < segs.length) { s0 = segs[k]; e0 = segs[k + 1]; l0 = sl; r0 = sr; }
+    }
+    return out;
   }
 
   var frame = 0;
@@ -358,36 +390,55 @@
     }
   }
 
-  function redraw() { V.version++; drawRuler(); drawRows(); drawWindow(); }
+  // Rows first: drawRows reads the scroll position, which makes the browser lay out if
+  // anything was written before it (the ruler's ticks were, and cost a second layout).
+  function redraw() { V.version++; drawRows(); drawRuler(); drawWindow(); }
 
   // ---- minimap -----------------------------------------------------------------------------
+  // Every span as a rectangle of its colour, errors on top, rasterised into one ImageData:
+  // spans are whole device pixels (a 50,000-span trace has many spans per pixel row anyway),
+  // and each pixel row of a span is one typed-array fill. It replaced a fillRect per span,
+  // 45 ms on 50,000 spans, paid again each time the details panel opened or closed.
+  var rgbaCache = new Map();
+  function rgba32(g, colour) {
+    var hit = rgbaCache.get(colour);
+    if (hit !== undefined) return hit;
+    g.fillStyle = "#000"; g.fillStyle = colour;  // the canvas normalises any CSS colour
+    var s = g.fillStyle, r, gr, b, a = 255, m;
+    if (s.charAt(0) === "#") { r = parseInt(s.substr(1, 2), 16); gr = parseInt(s.substr(3, 2), 16); b = parseInt(s.substr(5, 2), 16); }
+    else { m = s.match(/[\d.]+/g) || [0, 0, 0, 1]; r = +m[0]; gr = +m[1]; b = +m[2]; a = Math.round((m.length > 3 ? +m[3] : 1) * 255); }
+    var value = ((a << 24) | (b << 16) | (gr << 8) | r) >>> 0;  // ImageData bytes are RGBA: little-endian
+    rgbaCache.set(colour, value);
+    return value;
+  }
   function drawMinimap() {
-    var box = $("minimap"), canvas = $("minimap-canvas"), dpr = window.devicePixelRatio || 1;
-    var w = box.clientWidth, h = box.clientHeight;
-    canvas.width = Math.max(1, Math.round(w * dpr)); canvas.height = Math.max(1, Math.round(h * dpr));
-    var g = canvas.getContext("2d");
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.clearRect(0, 0, w, h);
-    var n = T.n, scale = w / T.span, rowH = Math.max(1, Math.min(4, (h - 4) / n)), yScale = (h - 4 - rowH) / Math.max(1, n - 1);
-    var bySvc = new Map();
-    for (var i = 0; i < n; i++) {
-      var key = T.fl[i] & F.ERROR ? -1 : T.svc[i];
-      var list = bySvc.get(key);
-      if (!list) bySvc.set(key, (list = []));
-      list.push(i);
-    }
-    bySvc.forEach(function (list, key) {
-      g.fillStyle = key < 0 ? getComputedStyle(document.documentElement).getPropertyValue("--error") : svcColor(key);
-      for (var k = 0; k < list.length; k++) {
-        var j = list[k];
-        g.fillRect(T.t[j] * scale, 2 + j * yScale, Math.max(1, T.d[j] * scale), rowH);
+    var canvas = $("minimap-canvas"), dpr = window.devicePixelRatio || 1;
+    var w = V.MW, h = V.MH, W = Math.max(1, Math.round(w * dpr)), H = Math.max(1, Math.round(h * dpr));
+    canvas.width = W; canvas.height = H;
+    var g = canvas.getContext("2d"), img = g.createImageData(W, H), px = new Uint32Array(img.data.buffer);
+    var n = T.n, scale = (W / T.span), rowH = Math.max(1, Math.min(4, (h - 4) / n)), yScale = (h - 4 - rowH) / Math.max(1, n - 1);
+    var rows = Math.max(1, Math.round(rowH * dpr)), colours = new Uint32Array(DATA.services.length);
+    for (var s = 0; s < colours.length; s++) colours[s] = rgba32(g, svcColor(s));
+    var errColour = rgba32(g, getComputedStyle(document.documentElement).getPropertyValue("--error").trim());
+    for (var pass = 0; pass < 2; pass++) {
+      for (var j = 0; j < n; j++) {
+        var err = T.fl[j] & F.ERROR;
+        if (pass === 0 ? err : !err) continue;
+        var x0 = Math.floor(T.t[j] * scale), x1 = Math.max(x0 + 1, Math.round((T.t[j] + T.d[j]) * scale));
+        if (x0 < 0) x0 = 0;
+        if (x1 > W) x1 = W;
+        if (x0 >= x1) continue;
+        var y0 = Math.min(H - 1, Math.floor((2 + j * yScale) * dpr)), y1 = Math.min(H, y0 + rows);
+        var colour = err ? errColour : colours[T.svc[j]];
+        for (var y = y0; y < y1; y++) px.fill(colour, y * W + x0, y * W + x1);
       }
-    });
+    }
+    g.putImageData(img, 0, 0);
     drawWindow();
   }
 
   function drawWindow() {
-    var win = $("minimap-window"), w = $("minimap").clientWidth;
+    var win = $("minimap-window"), w = V.MW;
     var full = V.v0 <= 0 && V.v1 >= T.span;
     win.hidden = full;
     win.style.left = (V.v0 / T.span) * w + "px";
@@ -565,7 +616,7 @@
 
   function closeDetails() { if (!$("details").hidden) { $("details").hidden = true; relayout(); } }
   // The detail panel takes room from the time axis: measure again and redraw.
-  function relayout() { if (T) { measure(); drawMinimap(); redraw(); } }
+  function relayout() { if (T) { measure(); redraw(); drawMinimap(); } }
 
   // ---- views: trace list and trace -----------------------------------------------------------
   var sortKey = "dur", sortAsc = false;
@@ -725,7 +776,14 @@
       var tg = ev.target.closest("[data-toggle]");
       if (tg) { ev.stopPropagation(); toggle(+tg.dataset.toggle); return; }
       var i = rowFromEvent(ev);
-      if (i >= 0) { hideTooltip(); select(i, false); showDetails(i); rows.focus({ preventScroll: true }); }
+      if (i >= 0) {
+        // Focus first and hide the tooltip last: focusing and drawing read layout, which
+        // costs nothing before any write and a layout more after one.
+        rows.focus({ preventScroll: true });
+        if ($("details").hidden) { V.selected = i; V.version++; showDetails(i); }  // redraws rows
+        else select(i, false);  // shows i's details in the open panel
+        hideTooltip();
+      }
     });
     rows.addEventListener("dblclick", function (ev) {
       var i = rowFromEvent(ev);
