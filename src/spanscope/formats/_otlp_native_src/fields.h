@@ -205,7 +205,8 @@ static inline int span_next(const uint8_t **pp, const uint8_t *end, int depth, i
 
 /* A time the model holds: fixed64 nanoseconds up to 2^63-1 (the year 2262), the bound OTLP
  * JSON's reader enforces too. The upb path leaves out, with a warning, a span with a start,
- * end or event time past it; that span goes to upb (late_times() finds its byte offset). */
+ * end or event time past it, so a message with one goes to upb (late_times() in module.c
+ * finds that span's byte offset for the warning). */
 static inline int time_ok(uint64_t time) {
     return time <= (uint64_t)INT64_MAX;
 }
