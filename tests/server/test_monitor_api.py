@@ -266,3 +266,15 @@ def test_clickhouse_store_serves_the_same_answers(server, chdb_server):
         duck, house = _get(server, path, **params), _get(chdb_server, path, **params)
         assert duck.status_code == house.status_code == 200
         assert duck.json() == house.json(), path
+
+
+def test_openapi_describes_the_monitor_endpoints_and_their_parameters_work(server):
+    paths = _get(server, "/api/v1/openapi.json").json()["paths"]
+    for path in ("/api/v1/monitor", "/api/v1/monitor/operations"):
+        described = {p["name"] for p in paths[path]["get"]["parameters"]}
+        assert described == {"service", "lookback", "end", "spanKind"}, path
+        answer = _get(
+            server, path, service="checkout", lookback="5m", end=END_MS, spanKind="server"
+        )
+        assert answer.status_code == 200, (path, answer.text)
+    assert _get(server, "/api/v1/monitor", lookback="soon").status_code == 400

@@ -144,6 +144,15 @@ def _search_parameters() -> list[dict[str, Any]]:
     ]
 
 
+def _monitor_parameters() -> list[dict[str, Any]]:
+    return [
+        _param("service", "Only these services (repeatable; default all)."),
+        _param("lookback", "The window, ending at end: e.g. 15m, 1h, 24h (default 1h)."),
+        _param("end", "End of the window, milliseconds since the epoch (default now)."),
+        _param("spanKind", "Span kind(s): server (default), client, ..., or all."),
+    ]
+
+
 def openapi_document() -> dict[str, Any]:
     formats = [name for name, fmt in FORMATS.items() if fmt.writable]
     format_param = {
@@ -163,6 +172,8 @@ def openapi_document() -> dict[str, Any]:
         "description": "Bad request or not found.",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+    # The monitor endpoints answer bad parameters as Jaeger's metrics API does.
+    jaeger_error = {"description": "A bad parameter, in Jaeger's envelope (errors[].msg)."}
     return {
         "openapi": "3.1.0",
         "info": {"title": "spanscope native API", "version": "1"},
@@ -221,6 +232,28 @@ def openapi_document() -> dict[str, Any]:
                         _param("baseEnd", "Baseline window end, microseconds since the epoch."),
                     ],
                     "responses": {"200": {"description": "The comparison."}, "400": error},
+                }
+            },
+            "/api/v1/monitor": {
+                "get": {
+                    "summary": "Requests, errors and latency over time per service (the Monitor "
+                    "page's data), services in incident order.",
+                    "parameters": _monitor_parameters(),
+                    "responses": {
+                        "200": {"description": "Totals and series."},
+                        "400": jaeger_error,
+                    },
+                }
+            },
+            "/api/v1/monitor/operations": {
+                "get": {
+                    "summary": "Per operation of services: calls, req/s, errors, p50/p95/p99 "
+                    "and impact over the window.",
+                    "parameters": [
+                        _param("service", "A service (repeatable).", required=True),
+                        *_monitor_parameters()[1:],
+                    ],
+                    "responses": {"200": {"description": "The operations."}, "400": jaeger_error},
                 }
             },
         },
