@@ -146,7 +146,7 @@ def read_spans(
                 raise InputError(name, "start of file", f"not a trace file: {exc}") from None
         fmt = resolve_format(format)
         if fmt.module == _OTLP_JSON and on_format is not None:
-            yield from _read_otlp_json(stream, name, diagnostics, on_format)
+            yield from _read_otlp_json(stream, name, diagnostics, on_format, fmt.name)
             return
         if on_format is not None:
             on_format(fmt.name)
@@ -157,8 +157,14 @@ _OTLP_JSON = "otlp_json"  # the module reading both otlp-json and otlp-jsonl
 
 
 def _read_otlp_json(
-    stream: BinaryIO, source: str, diagnostics: Diagnostics, on_format: Callable[[str], None]
+    stream: BinaryIO,
+    source: str,
+    diagnostics: Diagnostics,
+    on_format: Callable[[str], None],
+    named_so_far: str,
 ) -> Iterator[Span]:
+    """The OTLP JSON reader's spans, ``on_format`` told the shape it found; ``named_so_far``
+    (detected or given) if it stops before it knows."""
     from spanscope.formats import otlp_json
 
     named = False
@@ -172,7 +178,7 @@ def _read_otlp_json(
         yield from otlp_json.read(stream, source, diagnostics, on_shape=on_shape)
     finally:
         if not named:  # stopped before the reader knew (an error in the first line, nothing)
-            on_format("otlp-json")
+            on_format(named_so_far)
 
 
 def read_stream(
