@@ -111,3 +111,21 @@ def test_piped_output_has_no_progress(shop: dict[str, Path]) -> None:
     assert result.returncode == 0
     assert "reading" not in result.stderr and not PERCENT.search(result.stderr)
     assert "\x1b[" not in result.stderr
+
+
+def test_analyze_of_a_folder_shows_a_percentage(tmp_path: Path) -> None:
+    for seed in range(1, 7):
+        made = spanscope(
+            "generate",
+            "--traces",
+            "300",
+            "--seed",
+            str(seed),
+            "-o",
+            str(tmp_path / f"{seed}.jsonl"),
+        )
+        assert made.returncode == 0
+    for jobs in ("1", "2"):  # one process; shards in worker processes
+        drawn = progress_on_a_terminal("analyze", str(tmp_path), "-j", jobs, columns=100)
+        shown = percentages(drawn)
+        assert shown and shown[-1] == 100 and shown == sorted(shown), (jobs, shown)

@@ -44,6 +44,7 @@ from spanscope.cli.common import (
     display_name,
     error_console,
     holding_many_objects,
+    share_columns,
     show_progress,
 )
 from spanscope.errors import Diagnostics, InputError
@@ -206,6 +207,7 @@ def _progress(session: ReadSession, shown: bool) -> Iterator[Callable[[int], Non
     with Progress(
         TextColumn("[bold]reading and analysing[/]"),
         BarColumn(),
+        *share_columns(),
         TextColumn("{task.completed:,}/{task.total:,} inputs"),
         TimeElapsedColumn(),
         console=error_console(),
