@@ -9,7 +9,14 @@ one trace of about 50k spans with real depth, fan-out, errors and critical path.
   big jumps, recording each frame's duration (median, p95, max, frames over 50 ms) and the long
   tasks Chromium reports; then the cost of one scroll step on its own (our drawing plus style
   and layout, synchronously), which a busy shared machine distorts much less than frame times;
-- search (a query matching thousands of spans) and collapse-all, as one interaction each.
+- search (a query matching thousands of spans) and collapse-all, as one interaction each;
+- opening the span details panel for the first time on a fresh page (median of 5 loads): the
+  click handler's time (our JS and the layout it asks for) and the time until the next frame
+  is painted, once the page has parsed its details block in idle time ("warm", what a reader
+  sees after a second) and right at first paint ("cold": the open parses the block itself);
+  then the second open of the same page. With ``BENCH_WATERFALL_REF_JS=<file>`` the same is
+  measured, page load by page load in turn, on the page built with that waterfall.js instead
+  (e.g. the previous commit's, from ``git show``), for a before/after from one run.
 
 Target (DESIGN.md): the 50k-span trace drawn in under 2 s. Run standalone with
 ``python benchmarks/bench_waterfall.py`` or as ``python -m benchmarks waterfall``.
@@ -128,6 +135,72 @@ _SEARCH = """
 """
 
 
+_OPEN_DETAILS = """
+(row) => new Promise(resolve => {
+  const label = document.querySelector('#rows .row[data-row="' + row + '"] .label');
+  const t0 = performance.now();
+  label.click();
+  const t1 = performance.now();
+  requestAnimationFrame(() => setTimeout(() => resolve([t1 - t0, performance.now() - t0])));
+})
+"""
+
+_DETAILS_PARSED = """
+() => new Promise(resolve => {
+  (function poll() {
+    if (window.spanscope.state().searchReady) resolve(performance.now());
+    else setTimeout(poll, 50);
+  })();
+})
+"""
+
+
+def _open_details(browser, path: Path, warm: bool) -> tuple[list[float], list[float]]:
+    """On a fresh page: [handler ms, to-paint ms] of the first details open, then of the
+    second (after closing the panel)."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-ready='1']", state="attached", timeout=60_000)
+    page.evaluate(_FIRST_PAINT)
+    if warm:
+        page.evaluate(_DETAILS_PARSED)
+        page.evaluate(_FIRST_PAINT)
+    first = page.evaluate(_OPEN_DETAILS, 5)
+    page.evaluate("() => document.getElementById('details-close').click()")
+    page.evaluate(_FIRST_PAINT)
+    second = page.evaluate(_OPEN_DETAILS, 9)
+    page.close()
+    return first, second
+
+
+def _details_figures(runs: list[tuple[list[float], list[float]]]) -> dict:
+    def med(values: list[float]) -> float:
+        return round(statistics.median(values), 1)
+
+    return {
+        "runs": len(runs),
+        "first_handler_ms": med([first[0] for first, _ in runs]),
+        "first_paint_ms": med([first[1] for first, _ in runs]),
+        "first_paint_max_ms": round(max(first[1] for first, _ in runs), 1),
+        "second_handler_ms": med([second[0] for _, second in runs]),
+        "second_paint_ms": med([second[1] for _, second in runs]),
+    }
+
+
+def _details_open(browser, pages: dict[str, Path]) -> dict:
+    """The details figures of each page in ``pages``, loads taken in turn so that both see
+    the same machine load."""
+    runs: dict[str, dict[str, list]] = {name: {"warm": [], "cold": []} for name in pages}
+    for _ in range(LOADS):
+        for mode in ("warm", "cold"):
+            for name, path in pages.items():
+                runs[name][mode].append(_open_details(browser, path, mode == "warm"))
+    return {
+        name: {mode: _details_figures(found) for mode, found in modes.items()}
+        for name, modes in runs.items()
+    }
+
+
 def _frames(measured: list) -> dict:
     times, long_tasks = measured
     ordered = sorted(times)
@@ -216,6 +289,22 @@ def main() -> None:
                 " return performance.now() - t; }"
             )
             results["collapse_expand_all_ms"] = round(started_ms, 1)
+            page.close()
+            pages = {"this": path}
+            reference = os.environ.get("BENCH_WATERFALL_REF_JS")
+            if reference:
+                from spanscope.viz.page import asset
+
+                pages["reference"] = Path(tmp) / "reference.html"
+                ref_js = Path(reference).read_text(encoding="utf-8")
+                pages["reference"].write_text(
+                    html.replace(asset("waterfall.js"), ref_js, 1), encoding="utf-8"
+                )
+            opened = _details_open(browser, pages)
+            results["details_open"] = opened["this"]
+            if reference:
+                results["details_open_reference"] = opened["reference"]
+            results["uptime_load"] = os.getloadavg()[0]
             browser.close()
 
     load = results["load"]
@@ -243,6 +332,18 @@ def main() -> None:
         f" index), {results['search']['ms_again']} ms after; collapse+expand all "
         f"{results['collapse_expand_all_ms']} ms"
     )
+    for name in ("details_open", "details_open_reference"):
+        if name not in results:
+            continue
+        for mode in ("warm", "cold"):
+            d = results[name][mode]
+            print(
+                f"{name} ({mode}, median of {d['runs']} fresh pages): first open "
+                f"{d['first_handler_ms']} ms in the handler, painted after "
+                f"{d['first_paint_ms']} ms (worst {d['first_paint_max_ms']} ms); second open "
+                f"{d['second_handler_ms']} / {d['second_paint_ms']} ms"
+            )
+    print(f"load average when measured: {results['uptime_load']:.2f}")
     save("waterfall", results)
 
 

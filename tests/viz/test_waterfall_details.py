@@ -141,6 +141,10 @@ _OVERVIEW = """() => {
 
 
 def _overview_ok(page):
+    # the overview is drawn again after the frame that shows the change
+    page.page.evaluate(
+        "new Promise(r => requestAnimationFrame(() => setTimeout(() => setTimeout(r))))"
+    )
     seen = page.page.evaluate(_OVERVIEW)
     assert seen["width"] == seen["box"]
     # every span has a pixel: the root's full-width row, the jobs, the failed one in red

@@ -437,6 +437,17 @@
     drawWindow();
   }
 
+  // After the next frame is painted: until then the canvas shows its old picture stretched to
+  // the new box, right in time if softer, and the change being made (the details panel
+  // opening, a drag of the splitter) is on screen a frame earlier. Calls in between coalesce.
+  var miniPending = 0;
+  function drawMinimapSoon() {
+    if (miniPending) return;
+    miniPending = requestAnimationFrame(function () {
+      setTimeout(function () { miniPending = 0; if (T) drawMinimap(); });
+    });
+  }
+
   function drawWindow() {
     var win = $("minimap-window"), w = V.MW;
     var full = V.v0 <= 0 && V.v1 >= T.span;
@@ -616,7 +627,7 @@
 
   function closeDetails() { if (!$("details").hidden) { $("details").hidden = true; relayout(); } }
   // The detail panel takes room from the time axis: measure again and redraw.
-  function relayout() { if (T) { measure(); redraw(); drawMinimap(); } }
+  function relayout() { if (T) { measure(); redraw(); drawMinimapSoon(); } }
 
   // ---- views: trace list and trace -----------------------------------------------------------
   var sortKey = "dur", sortAsc = false;
@@ -912,7 +923,7 @@
       function move(e) {
         var px = Math.max(180, Math.min(window.innerWidth - 240, e.clientX));
         document.documentElement.style.setProperty("--left", px + "px");
-        measure(); redraw(); drawMinimap();
+        measure(); redraw(); drawMinimapSoon();
       }
       function up() { window.removeEventListener("mousemove", move); window.removeEventListener("mouseup", up); }
       window.addEventListener("mousemove", move); window.addEventListener("mouseup", up);
