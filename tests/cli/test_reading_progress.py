@@ -129,3 +129,14 @@ def test_analyze_of_a_folder_shows_a_percentage(tmp_path: Path) -> None:
         drawn = progress_on_a_terminal("analyze", str(tmp_path), "-j", jobs, columns=100)
         shown = percentages(drawn)
         assert shown and shown[-1] == 100 and shown == sorted(shown), (jobs, shown)
+
+
+def test_analyze_in_two_processes_reaches_100_on_80_columns(tmp_path: Path) -> None:
+    # Past split.MIN_BYTES: read and analysed in two processes; a long name is cut to fit.
+    big = tmp_path / "exported-on-the-night-of-the-incident.jsonl"
+    assert spanscope("generate", "--traces", "7000", "-o", str(big)).returncode == 0
+    drawn = progress_on_a_terminal("analyze", str(big), "-j", "2", columns=80)
+    lines = [line.strip() for line in drawn.splitlines() if "reading and analysing" in line]
+    assert lines and all(len(line) <= 80 for line in lines), lines
+    shown = percentages(drawn)
+    assert shown and shown[-1] == 100 and shown == sorted(shown), shown

@@ -475,15 +475,18 @@ def fitted(text: str, width: int) -> str:
 
 def share_columns() -> tuple[ProgressColumn, ...]:
     """The columns a bar over bytes adds after its bar: the share done ("42%") and the time
-    left ("0:00:13 left"); both blank while the total is unknown (stdin, a pipe)."""
+    left ("0:00:13 left", blank once done); both blank while the total is unknown (stdin, a
+    pipe)."""
     from rich.progress import TaskProgressColumn, TimeRemainingColumn
     from rich.table import Column
     from rich.text import Text
 
     class TimeLeft(TimeRemainingColumn):
         def render(self, task: Any) -> Text:
+            if task.finished:  # the time elapsed beside it says it all
+                return Text("")
             shown = super().render(task)
-            if task.total is not None and not task.finished:
+            if task.total is not None:
                 shown.append(" left")
             return shown
 

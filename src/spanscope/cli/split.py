@@ -41,6 +41,7 @@ from spanscope.cli.common import (
     built_traces,
     display_name,
     error_console,
+    fitted,
     holding_many_objects,
     progress_label,
     share_columns,
@@ -219,6 +220,8 @@ def _first_half(
 ) -> tuple[Any, int] | None:
     with open(job.path, "rb") as stream:
         groups = _read(_Head(stream, job.cut, on_read), job.name)  # type: ignore[arg-type]
+    if on_read is not None:
+        on_read(job.cut)  # all of this part is read (it reports every few MB): 100%
     theirs = _IDS.decode(conn.recv_bytes())
     if groups is None or theirs is None:
         if theirs is not None:
@@ -262,15 +265,20 @@ def _progress(session: ReadSession, name: str, size: int) -> Iterator[Callable[[
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    # The rest of the line takes ~65 columns: the name is cut to fit, "(2 processes)" left
+    # out where even a short name would not (rich would cut the share and the times instead).
+    room = error_console().width - 65
+    processes = " (2 processes)" if room - 14 >= 12 else ""
     with Progress(
-        TextColumn("[bold]reading and analysing[/] {task.description} (2 processes)"),
+        TextColumn("[bold]reading and analysing[/] {task.description}"),
         BarColumn(bar_width=16),
         *share_columns(),
         TimeElapsedColumn(),
         console=error_console(),
         transient=True,
     ) as progress:
-        task = progress.add_task(progress_label(name), total=size)
+        label = fitted(progress_label(name), room - len(processes)) + processes
+        task = progress.add_task(label, total=size)
         yield lambda done: progress.update(task, completed=done)
 
 
