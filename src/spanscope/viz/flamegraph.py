@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from spanscope.model import Span, Trace
+from spanscope.viz.legend import LEGEND_ROW, legend_svg
 from spanscope.viz.page import asset
 from spanscope.viz.palette import ERROR_COLOR, service_colors
 from spanscope.viz.svg import FONT, attr, duration, esc, fit
@@ -35,7 +36,7 @@ from spanscope.viz.svg import FONT, attr, duration, esc, fit
 WIDTH = 1200
 ROW = 18
 PAD = 10
-HEADER = 86  # title, subtitle, legend, then the hover details line
+HEADER = 86  # title, subtitle, legend (one row), then the hover details line
 DETAILS_Y = 76
 FOOTER = 12
 
@@ -71,7 +72,12 @@ def _svg(
     shown = sorted({frame.service for frame in frames})
     rows = max((frame.row for frame in frames), default=0) + 1
     inner = WIDTH - 2 * PAD
-    height = HEADER + rows * ROW + FOOTER
+    legend, legend_rows = legend_svg(
+        [(name, colors[name]) for name in shown], kind == "trace", WIDTH, PAD
+    )
+    below = (legend_rows - 1) * LEGEND_ROW  # what the legend's extra rows push down
+    header = HEADER + below
+    height = header + rows * ROW + FOOTER
     scale = inner / total if total > 0 else 0.0
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{WIDTH}" '
@@ -84,39 +90,13 @@ def _svg(
         f'<text id="reset" class="reset" x="{WIDTH - PAD}" y="22" text-anchor="end" '
         f'visibility="hidden" font-family={attr(FONT)}>Reset zoom</text>',
     ]
-    legend_x: float = PAD  # written as given: an int until the first label moves it
-    for name in shown:
-        color = colors[name]
-        label = fit(name, 140)
-        out.append(
-            f'<rect x="{legend_x}" y="48" width="10" height="10" rx="2" fill="{color}"/>'
-            f'<text class="legend" x="{legend_x + 14}" y="57" font-family={attr(FONT)}>'
-            f"{esc(label)}</text>"
-        )
-        legend_x += 26 + len(label) * 6.6
-        if legend_x > WIDTH - 260:
-            break
-    if kind == "trace":
-        out.append(
-            f'<rect class="cp-key" x="{legend_x + 6:.0f}" y="52" width="16" height="3" '
-            f'fill="#111827"/>'
-            f'<text class="legend" x="{legend_x + 26:.0f}" y="57" font-family={attr(FONT)}>'
-            f"critical path</text>"
-        )
-        legend_x += 116
-    out.append(
-        f'<rect class="err-key" x="{legend_x + 6:.0f}" y="48" width="10" height="10" rx="2" '
-        f'fill="none" '
-        f'stroke="{ERROR_COLOR}" stroke-width="1.5"/>'
-        f'<text class="legend" x="{legend_x + 20:.0f}" y="57" font-family={attr(FONT)}>'
-        f"error</text>"
-    )
+    out.extend(legend)
     out.append(f'<g id="frames" font-family={attr(FONT)}>')
     for frame in frames:
         px0 = PAD + frame.x0 * scale
         # Even boxes too thin to see are written: zooming in brings them back.
         width = max((frame.x1 - frame.x0) * scale, 0.0)
-        y = HEADER + frame.row * ROW
+        y = header + frame.row * ROW
         fill = colors[frame.service]
         stroke = (
             f' stroke="{ERROR_COLOR}" stroke-width="1.5"'
@@ -146,7 +126,7 @@ def _svg(
     # Above the boxes, not under them: under a tall graph it was out of sight (the script
     # also brings it down to the top of the window when the reader has scrolled).
     out.append(
-        f'<text id="details" class="sub" x="{PAD}" y="{DETAILS_Y}" '
+        f'<text id="details" class="sub" x="{PAD}" y="{DETAILS_Y + below}" '
         f"font-family={attr(FONT)}>Click a box to zoom, hover for details.</text>"
     )
     out.append(f"<script><![CDATA[{asset('flamegraph.js')}]]></script>")
