@@ -93,8 +93,8 @@ def _print_table() -> None:
 
     from tests.browser import chromium
 
-    browser = next(chromium())
-    measured = _measure(browser)
+    running = chromium()  # kept: the browser closes when the generator is collected
+    measured = _measure(next(running))
     for index, (start, _) in enumerate(_blocks()):
         widths = [
             round(max(values))
