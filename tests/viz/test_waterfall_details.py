@@ -15,11 +15,13 @@ import json
 from itertools import pairwise
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spanscope.analysis.critical_path import critical_path
 from spanscope.assembly import build_trace
 from spanscope.model import Span, SpanKind, StatusCode
-from spanscope.viz.waterfall import render_waterfall
+from spanscope.viz.waterfall import CHUNK, details_block, render_waterfall
 
 pytestmark = pytest.mark.browser
 
@@ -202,4 +204,56 @@ def test_opening_details_lays_out_once_and_redraws_the_overview(page, batch):
     page.shot("details-open-batch")
     page.page.click("#details-close")
     assert _overview_ok(page)["width"] == before
+    assert page.errors == []
+
+
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from("amrew"), st.text(max_size=12), max_size=3),
+        max_size=9,
+    ),
+    st.lists(st.text(max_size=8), max_size=4),
+    st.integers(min_value=1, max_value=4),
+)
+def test_the_details_block_is_one_json_value_whose_parts_can_be_cut_out(rows, strs, chunk):
+    """Any text (astral characters take two UTF-16 units) keeps the offsets right."""
+    details = {"v": 1, "keys": ["at", *strs], "strs": strs, "resources": [{"at": [1]}]}
+    details["traces"] = [rows[:3], rows[3:]]
+    text = details_block(details, chunk)
+    tables, *parts = json.loads(text)
+    assert [row for part in parts for row in part] == rows
+    assert [len(part) for part in parts[:-1]] == [chunk] * (len(parts) - 1)
+    assert {k: v for k, v in tables.items() if k not in ("at", "chunk")} == {
+        k: v for k, v in details.items() if k != "traces"
+    }
+    units = text.encode("utf-16-le")  # JavaScript's string indexes
+
+    def cut(a: int, b: int) -> str:
+        return units[2 * a : 2 * b].decode("utf-16-le")
+
+    assert text.startswith('[{"at":[')
+    assert json.loads(cut(1, tables["at"][0] - 1)) == tables
+    for k, part in enumerate(parts):
+        assert json.loads(cut(tables["at"][k], tables["at"][k + 1] - 1)) == part
+
+
+@pytest.mark.browser
+def test_a_first_details_panel_parses_only_its_part_of_the_details(page, tmp_path):
+    # Without idle time the warm-up never runs: what the click parses is all that is parsed.
+    page.page.add_init_script("window.requestIdleCallback = undefined;")
+    spans = _batch_trace()
+    path = tmp_path / "batch.html"
+    path.write_text(render_waterfall([spans]), encoding="utf-8")
+    page.open(path)
+    assert page.page.evaluate("window.spanscope.state().detailBlocks") == [0, -1]
+    page.page.click("#rows .row[data-row='3'] .label")
+    parsed, blocks = page.page.evaluate("window.spanscope.state().detailBlocks")
+    assert (parsed, blocks) == (1, -(-(CHILDREN + 1) // CHUNK))
+    assert "replay order" in page.page.locator("#details-title").inner_text()
+    assert "ffffffffffffffb1" in page.page.locator("#details-body").inner_text()  # its parent
+    # a search needs every span's text: then every part is parsed, and finds the last span
+    page.page.fill("#search", f"{CHILDREN:016x}")
+    page.page.press("#search", "Enter")
+    assert page.page.evaluate("window.spanscope.state().detailBlocks") == [blocks, blocks]
+    assert page.page.evaluate("window.spanscope.state().matches") == 1
     assert page.errors == []

@@ -15,8 +15,9 @@ Contract of ``build_payload(traces)`` -> ``(summary, details)``, two JSON-ready 
   ``[key index, value, ...]`` where a number is an index into the string table and anything
   else is the value wrapped in a one-element list (``[3]``, ``[true]``, ``["a long text"]``):
   attribute keys and values repeat across spans, and interning them makes the block less than
-  half as big. The page parses it the first time a detail panel opens or a search runs, so
-  opening a big trace stays fast.
+  half as big. ``spanscope.viz.waterfall`` embeds the spans' details in blocks the page parses
+  one at a time, when a detail panel or a search first needs them, so opening a big trace and
+  its first detail panel stay fast.
 
 Nothing here computes analysis: critical path, self time and error status come from
 ``spanscope.analysis``; data problems (orphans, skew, unclosed spans) from ``trace.problems``.

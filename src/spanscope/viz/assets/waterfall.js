@@ -18,9 +18,26 @@
   var OVERSCAN = 8;
   var $ = function (id) { return document.getElementById(id); };
 
+  // The details block is [tables, part, ...]: a part holds DETAILS.chunk spans' details (all
+  // traces' rows one after another) and tables.at says where each starts in the text (see
+  // spanscope.viz.waterfall.details_block), so a part is parsed from its own slice when first
+  // needed. Parsing the whole block (4 MiB on 50,000 spans) took 40-90 ms, paid by a details
+  // panel opened before the idle warm-up had done it, and a long task in that warm-up.
+  var TEXT = null, PARSED = [], OFFSETS = null;
   function details() {
-    if (!DETAILS) DETAILS = JSON.parse(document.getElementById("spanscope-details").textContent);
+    if (!DETAILS) {
+      TEXT = document.getElementById("spanscope-details").textContent;
+      var at = JSON.parse(TEXT.slice(7, TEXT.indexOf("]", 7) + 1));  // it starts [{"at":[
+      DETAILS = JSON.parse(TEXT.slice(1, at[0] - 1));
+      OFFSETS = [0];
+      for (var t = 0; t < DATA.traces.length; t++) OFFSETS.push(OFFSETS[t] + DATA.traces[t].n);
+    }
     return DETAILS;
+  }
+  function detailOf(ti, i) {
+    var size = details().chunk, row = OFFSETS[ti] + i, k = Math.floor(row / size);
+    var part = PARSED[k] || (PARSED[k] = JSON.parse(TEXT.slice(DETAILS.at[k], DETAILS.at[k + 1] - 1)));
+    return part[row - k * size] || {};
   }
   // Attributes come as [key index, value, ...]: a number is an index into the string table,
   // anything else the value itself wrapped in a one-element list (see spanscope.viz.payload).
@@ -129,8 +146,8 @@
     };
   }
 
-  function hayOf(tr, det, i) {
-    var dd = det[i], extra = "";
+  function hayOf(tr, i) {
+    var dd = detailOf(tr.index, i), extra = "";
     if (dd.a) extra += attrText(dd.a);
     if (dd.m) extra += " " + dd.m;
     if (dd.e) for (var k = 0; k < dd.e.length; k++) extra += " " + dd.e[k][1];
@@ -138,8 +155,8 @@
   }
   function haystack() {
     if (T.hay) return T.hay;
-    var det = details().traces[T.index], hay = T.hayPart || new Array(T.n);
-    for (var i = T.hayDone || 0; i < T.n; i++) hay[i] = hayOf(T, det, i);
+    var hay = T.hayPart || new Array(T.n);
+    for (var i = T.hayDone || 0; i < T.n; i++) hay[i] = hayOf(T, i);
     T.hay = hay;
     return hay;
   }
@@ -151,11 +168,10 @@
     var tr = T;
     function step(deadline) {
       if (T !== tr || tr.hay) return; // another trace opened, or a search built it already
-      if (!DETAILS && deadline.timeRemaining() < 40) return requestIdleCallback(step);
-      var det = details().traces[tr.index], hay = tr.hayPart || (tr.hayPart = new Array(tr.n));
+      var hay = tr.hayPart || (tr.hayPart = new Array(tr.n));
       var i = tr.hayDone || 0;
       while (i < tr.n && deadline.timeRemaining() > 2) {
-        for (var end = Math.min(tr.n, i + 500); i < end; i++) hay[i] = hayOf(tr, det, i);
+        for (var end = Math.min(tr.n, i + 500); i < end; i++) hay[i] = hayOf(tr, i);
       }
       tr.hayDone = i;
       if (i < tr.n) requestIdleCallback(step); else tr.hay = hay;
@@ -561,7 +577,7 @@
   }
 
   function showDetails(i) {
-    var all = details(), dd = all.traces[T.index][i] || {}, fl = T.fl[i], c = T.c;
+    var all = details(), dd = detailOf(T.index, i), fl = T.fl[i], c = T.c;
     var status = STATUS[c.st[i]] || String(c.st[i]);
     $("details-title").innerHTML = '<div class="muted"><span class="dot" style="background:' + svcColor(T.svc[i]) + '"></span> ' +
       esc(svcName(T.svc[i])) + '</div><div class="op-name">' + esc(DATA.names[T.name[i]]) + "</div>";
@@ -981,7 +997,8 @@
     data: DATA,
     openTrace: function (id) { location.hash = "#trace=" + id; route(); },
     state: function () {
-      return T ? { trace: T.tr.id, n: T.n, visible: V.count, v0: V.v0, v1: V.v1, selected: V.selected, matches: V.matches, width: V.W, searchReady: !!T.hay } : null;
+      return T ? { trace: T.tr.id, n: T.n, visible: V.count, v0: V.v0, v1: V.v1, selected: V.selected, matches: V.matches, width: V.W, searchReady: !!T.hay,
+        detailBlocks: [PARSED.filter(Boolean).length, DETAILS ? DETAILS.at.length - 1 : -1] } : null;
     },
     select: function (i) { select(i, true); },
     // Draw the rows for the current scroll position now, layout included; returns the ms taken
