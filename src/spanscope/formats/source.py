@@ -231,10 +231,10 @@ def open_source(source: str | Path) -> Iterator[tuple[BinaryIO, bytes]]:
         position.opened(None, None)  # until known: not the previous input's
     if whole is not None and not whole.startswith(GZIP_MAGIC):
         head = whole if len(whole) <= HEAD_SIZE else whole[:HEAD_SIZE]  # no copy of it all
-        stream = io.BytesIO(whole)
+        buffer = io.BytesIO(whole)
         if position is not None:
-            position.opened(len(whole), stream.tell)
-        yield stream, head  # read at once, no stream layers
+            position.opened(len(whole), buffer.tell)
+        yield buffer, head  # read at once, no stream layers
         return
     raw: Readable
     opened: io.BufferedReader | None = None

@@ -207,15 +207,21 @@ def _series(key: tuple[str, str], query: MetricsQuery, points: list) -> MetricsS
 def summary_from_rows(query: MetricsQuery, rows: list) -> list[MetricsSummary]:
     """``summary_sql``'s rows as ``MetricsSummary``s, ``impact`` filled in."""
     grand_total = sum(int(row[-1] or 0) for row in rows)
-    return [
-        MetricsSummary(
-            service,
-            operation if query.group_by_operation else None,
-            int(calls),
-            int(errors),
-            *(_ns(value) for value in quantiles),
-            total_ns=int(total or 0),
-            impact=int(total or 0) / grand_total if grand_total else 0.0,
-        )
-        for service, operation, calls, errors, quantiles, total in rows
-    ]
+    return [_summary(query, row, grand_total) for row in rows]
+
+
+def _summary(query: MetricsQuery, row: tuple, grand_total: int) -> MetricsSummary:
+    service, operation, calls, errors, quantiles, total = row
+    p50, p75, p95, p99 = (_ns(value) for value in quantiles)
+    return MetricsSummary(
+        service,
+        operation if query.group_by_operation else None,
+        int(calls),
+        int(errors),
+        p50,
+        p75,
+        p95,
+        p99,
+        total_ns=int(total or 0),
+        impact=int(total or 0) / grand_total if grand_total else 0.0,
+    )
