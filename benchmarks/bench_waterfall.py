@@ -14,9 +14,10 @@ one trace of about 50k spans with real depth, fan-out, errors and critical path.
   click handler's time (our JS and the layout it asks for) and the time until the next frame
   is painted, once the page has parsed its details block in idle time ("warm", what a reader
   sees after a second) and right at first paint ("cold": the open parses the block itself);
-  then the second open of the same page. With ``BENCH_WATERFALL_REF_JS=<file>`` the same is
-  measured, page load by page load in turn, on the page built with that waterfall.js instead
-  (e.g. the previous commit's, from ``git show``), for a before/after from one run.
+  then the second open of the same page. With ``BENCH_WATERFALL_REF_SRC=<src folder>`` the
+  same is measured, page load by page load in turn, on the page that the spanscope package in
+  that folder builds (e.g. ``git worktree add /tmp/ref <commit>``, then ``/tmp/ref/src``), for
+  a before/after from one run.
 
 Target (DESIGN.md): the 50k-span trace drawn in under 2 s. Run standalone with
 ``python benchmarks/bench_waterfall.py`` or as ``python -m benchmarks waterfall``.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -173,6 +175,30 @@ def _open_details(browser, path: Path, warm: bool) -> tuple[list[float], list[fl
     return first, second
 
 
+_BUILD_REFERENCE = """
+import sys
+from benchmarks.bench_waterfall import big_trace
+from spanscope.viz.waterfall import render_waterfall
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    out.write(render_waterfall([big_trace(int(sys.argv[2]))]))
+"""
+
+
+def _reference_page(source: Path, tmp: Path) -> Path:
+    """The same trace's page built by the spanscope package in ``source`` (a ``src`` folder,
+    e.g. of ``git worktree add`` at another commit), in a child process."""
+    path = tmp / "reference.html"
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run(
+        [sys.executable, "-c", _BUILD_REFERENCE, str(path), str(SPANS)],
+        env=env,
+        cwd=root,
+        check=True,
+    )
+    return path
+
+
 def _details_figures(runs: list[tuple[list[float], list[float]]]) -> dict:
     def med(values: list[float]) -> float:
         return round(statistics.median(values), 1)
@@ -291,15 +317,9 @@ def main() -> None:
             results["collapse_expand_all_ms"] = round(started_ms, 1)
             page.close()
             pages = {"this": path}
-            reference = os.environ.get("BENCH_WATERFALL_REF_JS")
+            reference = os.environ.get("BENCH_WATERFALL_REF_SRC")
             if reference:
-                from spanscope.viz.page import asset
-
-                pages["reference"] = Path(tmp) / "reference.html"
-                ref_js = Path(reference).read_text(encoding="utf-8")
-                pages["reference"].write_text(
-                    html.replace(asset("waterfall.js"), ref_js, 1), encoding="utf-8"
-                )
+                pages["reference"] = _reference_page(Path(reference), Path(tmp))
             opened = _details_open(browser, pages)
             results["details_open"] = opened["this"]
             if reference:

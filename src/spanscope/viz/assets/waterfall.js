@@ -162,7 +162,7 @@
   }
   // The search text of every span, built in idle moments after the trace is drawn, a slice at
   // a time, so the first search of a 50,000-span trace does not pay for it (it took 180-380 ms).
-  // The details block is parsed only in an idle period long enough for it, never mid-scroll.
+  // A slice parses the details part it reaches (about 2 ms), never the whole block.
   function warmSearch() {
     if (!window.requestIdleCallback) return;
     var tr = T;
