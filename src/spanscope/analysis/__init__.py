@@ -24,6 +24,8 @@ Times are integer nanoseconds. Modules, one concept each, with their entry point
 - ``detectors``: anti-patterns (N+1, sequential calls, broken propagation, unclosed spans,
   high-cardinality names), one module each; ``AntiPatternCollector`` / ``detect_anti_patterns``
   -> ``AntiPattern``s;
+- ``traits``: ``TraitCollector`` -> ``TraitFinding``s, what the slowest and the failed requests
+  of an endpoint have in common (hosts, versions, regions, root-span attributes);
 - ``filters``: ``TraceFilter`` and ``filter_traces``, which traces to analyse;
 - ``conditions``: ``parse_condition`` and ``evaluate``, the ``--fail-if`` expressions;
 - ``trace_detail``: ``trace_detail(trace, sections, ...)``, what the report says of one slow
