@@ -50,3 +50,23 @@ def record_errors(page, errors: list[str]) -> None:
         ),
     )
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+
+
+def open_page(
+    browser: Any,
+    url: str,
+    *,
+    width: int = 1400,
+    height: int = 900,
+    scheme: str = "light",
+    timeout_ms: int = 30_000,
+) -> tuple[Any, Any, list[str]]:
+    """A new context and page at ``url`` once it marks itself ready (``data-ready='1'``), and
+    the list its console errors go to (``record_errors``). Close the context after."""
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    page = context.new_page()
+    errors: list[str] = []
+    record_errors(page, errors)
+    page.goto(url)
+    page.wait_for_selector("[data-ready='1']", state="attached", timeout=timeout_ms)
+    return context, page, errors

@@ -97,6 +97,14 @@ def test_too_few_requests_in_a_cohort_say_nothing():
     assert [t for t in _traits(traces) if t.cohort == "slowest"] == []
 
 
+def _requests(most: int) -> st.SearchStrategy:
+    """(database ms, database host, failed) of up to ``most`` requests."""
+    request = st.tuples(
+        st.integers(1, 400), st.sampled_from(["db-1", "db-2", "db-3"]), st.booleans()
+    )
+    return st.lists(request, min_size=1, max_size=most)
+
+
 def _analyzer(traces) -> Analyzer:
     analyzer = Analyzer(AnalysisOptions())
     for trace in traces:
@@ -105,14 +113,7 @@ def _analyzer(traces) -> Analyzer:
 
 
 @settings(max_examples=25, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.integers(1, 400), st.sampled_from(["db-1", "db-2", "db-3"]), st.booleans()),
-        min_size=1,
-        max_size=60,
-    ),
-    st.data(),
-)
+@given(_requests(60), st.data())
 def test_merged_halves_find_what_one_analyzer_finds(requests, data):
     _check_merged_halves(requests, data)
 
@@ -130,14 +131,7 @@ def _check_merged_halves(requests, data):
 
 
 @settings(max_examples=25, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.integers(1, 400), st.sampled_from(["db-1", "db-2", "db-3"]), st.booleans()),
-        min_size=1,
-        max_size=80,
-    ),
-    st.data(),
-)
+@given(_requests(80), st.data())
 def test_past_the_exact_limit_merged_halves_sample_the_same_requests(requests, data):
     """Past ``EXACT_LIMIT`` (made 16 here) only 1 in 8 requests (by a checksum of the trace
     id) and the failed ones are compared: the same ones in one analyzer and in merged halves."""

@@ -261,8 +261,9 @@ def test_servicemap_refuses_an_extension_it_cannot_write(tmp_path: Path) -> None
     assert (tmp_path / "map.png").read_text().lstrip().startswith(("<svg", "<?xml"))
 
 
-def progress_on_a_terminal(*args: str, columns: int = 80) -> str:
-    """What a command draws on standard error when that is an 80-column terminal."""
+def progress_on_a_terminal(*args: str, columns: int = 80, stdin: Path | None = None) -> str:
+    """What a command draws on standard error when that is an 80-column terminal, its
+    standard input ``stdin`` (a file) if given."""
     import fcntl
     import pty
     import struct
@@ -273,9 +274,16 @@ def progress_on_a_terminal(*args: str, columns: int = 80) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "COLUMNS", "LINES")}
     executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
     assert executable
-    with subprocess.Popen(
-        [executable, *args], stdout=subprocess.DEVNULL, stderr=terminal, env=env
-    ) as process:
+    with (
+        open(stdin if stdin is not None else os.devnull, "rb") as stdin_file,
+        subprocess.Popen(
+            [executable, *args],
+            stdin=stdin_file,
+            stdout=subprocess.DEVNULL,
+            stderr=terminal,
+            env=env,
+        ) as process,
+    ):
         os.close(terminal)
         drawn = b""
         while True:

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import gzip
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -72,36 +69,7 @@ def test_an_80_column_terminal_keeps_the_share_and_the_times(shop: dict[str, Pat
 
 
 def test_stdin_has_no_percentage(shop: dict[str, Path]) -> None:
-    import os
-    import pty
-
-    main_fd, terminal = pty.openpty()
-    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
-    assert executable
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "COLUMNS", "LINES")}
-    with (
-        open(shop["lines"], "rb") as stdin,
-        subprocess.Popen(
-            [executable, "info", "-"],
-            stdin=stdin,
-            stdout=subprocess.DEVNULL,
-            stderr=terminal,
-            env=env,
-        ) as process,
-    ):
-        os.close(terminal)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(main_fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            drawn += chunk
-        assert process.wait(timeout=120) == 0
-    os.close(main_fd)
-    text = drawn.decode("utf-8", "replace")
+    text = progress_on_a_terminal("info", "-", stdin=shop["lines"])
     assert "<stdin>" in text and "spans" in text
     assert not PERCENT.search(text) and " left" not in text
 

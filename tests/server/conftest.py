@@ -8,7 +8,7 @@ import asyncio
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import pytest
 from benchmarks.loadgen import free_port
 from benchmarks.serving import serve_command
 
+from spanscope.formats import encode_spans
 from spanscope.model import Span
 from spanscope.server.app import Server, ServerConfig
 from spanscope.server.jaeger_api import JaegerApi
@@ -78,6 +79,20 @@ def start_server(
     thread.start()
     assert started.wait(30), "server did not start"
     return RunningServer(server, store, db_path, loop), thread
+
+
+def post_spans(server: RunningServer, spans: Iterable[Span], *, timeout: float = 60) -> None:
+    """Send ``spans`` to the server's OTLP/HTTP receiver as protobuf, 2,000 a request; every
+    request must be accepted."""
+    spans = list(spans)
+    for first in range(0, len(spans), 2000):
+        answer = httpx.post(
+            f"{server.http}/v1/traces",
+            content=encode_spans(spans[first : first + 2000], "otlp-proto"),
+            headers={"Content-Type": "application/x-protobuf"},
+            timeout=timeout,
+        )
+        assert answer.status_code == 200, answer.text
 
 
 def stop_server(running: RunningServer, thread: threading.Thread) -> None:

@@ -11,10 +11,9 @@ import httpx
 import jsonschema
 import pytest
 
-from spanscope.formats import encode_spans
 from spanscope.synthetic import generate_spans
 
-from .conftest import start_server, stop_server
+from .conftest import post_spans, start_server, stop_server
 
 HOUR_NS = 3600 * 10**9
 T0 = 1_764_150_000_000_000_000
@@ -24,25 +23,14 @@ SCHEMA = json.loads(
 )
 
 
-def send(server, spans) -> None:
-    spans = list(spans)
-    for first in range(0, len(spans), 2000):
-        body = encode_spans(spans[first : first + 2000], "otlp-proto")
-        answer = httpx.post(
-            f"{server.http}/v1/traces",
-            content=body,
-            headers={"Content-Type": "application/x-protobuf"},
-            timeout=30,
-        )
-        assert answer.status_code == 200, answer.text
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     running, thread = start_server(tmp_path_factory.mktemp("insight") / "traces.duckdb")
-    send(running, generate_spans(TRACES, seed=1, start_ns=T0))
+    post_spans(running, generate_spans(TRACES, seed=1, start_ns=T0))
     # A second in: windows include both ends, and the first trace starts at the window start.
-    send(running, generate_spans(TRACES, seed=2, start_ns=T0 + HOUR_NS + 10**9, next_release=True))
+    post_spans(
+        running, generate_spans(TRACES, seed=2, start_ns=T0 + HOUR_NS + 10**9, next_release=True)
+    )
     yield running
     stop_server(running, thread)
 

@@ -8,30 +8,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from spanscope.formats import encode_spans
 from spanscope.synthetic import generate_spans
 from tests.browser import chromium
 
-from .conftest import RunningServer, start_server, stop_server
+from .conftest import RunningServer, post_spans, start_server, stop_server
 from .test_pages import Page, _api
 
 HOUR_NS = 3600 * 10**9
 TRACES = 600
-
-
-def send(server: RunningServer, spans) -> None:
-    spans = list(spans)
-    for first in range(0, len(spans), 2000):
-        answer = httpx.post(
-            f"{server.http}/v1/traces",
-            content=encode_spans(spans[first : first + 2000], "otlp-proto"),
-            headers={"Content-Type": "application/x-protobuf"},
-            timeout=30,
-        )
-        assert answer.status_code == 200, answer.text
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +25,8 @@ def server(tmp_path_factory) -> Iterator[RunningServer]:
     running, thread = start_server(tmp_path_factory.mktemp("insight-pages") / "traces.duckdb")
     now = time.time_ns()
     # Each release's traces take about 12 s of its clock, well inside its hour.
-    send(running, generate_spans(TRACES, seed=1, start_ns=now - 2 * HOUR_NS + 60 * 10**9))
-    send(
+    post_spans(running, generate_spans(TRACES, seed=1, start_ns=now - 2 * HOUR_NS + 60 * 10**9))
+    post_spans(
         running,
         generate_spans(TRACES, seed=5, start_ns=now - HOUR_NS + 60 * 10**9, next_release=True),
     )

@@ -11,15 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import httpx
 import pytest
 
-from spanscope.formats import encode_spans
 from spanscope.model import Span, SpanKind, StatusCode
-from tests.browser import chromium, record_errors
+from tests.browser import chromium, open_page
 from tests.viz.conftest import CONTRAST
 
-from .conftest import RunningServer, start_server, stop_server
+from .conftest import RunningServer, post_spans, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 S = 10**9
@@ -59,22 +57,11 @@ def _spans(now: int) -> list[Span]:
     return spans
 
 
-def _post(server: RunningServer, spans: list[Span]) -> None:
-    for first in range(0, len(spans), 2000):
-        response = httpx.post(
-            f"{server.http}/v1/traces",
-            content=encode_spans(spans[first : first + 2000], "otlp-proto"),
-            headers={"Content-Type": "application/x-protobuf"},
-            timeout=60,
-        )
-        assert response.status_code == 200, response.text
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running, thread = start_server(tmp_path_factory.mktemp("monitor-page") / "traces.duckdb")
     spans = _spans(time.time_ns())
-    _post(running, spans)
+    post_spans(running, spans)
     deadline = time.monotonic() + 60
     while running.store.stats().spans < len(spans):
         assert time.monotonic() < deadline, "spans were not stored"
@@ -95,23 +82,13 @@ def browser() -> Iterator[object]:
     yield from chromium()
 
 
-def _open(browser, url: str, *, width: int = 1400, scheme: str = "light"):
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-    page = context.new_page()
-    errors: list[str] = []
-    record_errors(page, errors)
-    page.goto(url)
-    page.wait_for_selector("[data-ready='1']", state="attached", timeout=30_000)
-    return context, page, errors
-
-
 def _shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def test_a_row_of_three_charts_per_service_in_incident_order(browser, server):
-    context, page, errors = _open(browser, server.ui + "/monitor?lookback=24h")
+    context, page, errors = open_page(browser, server.ui + "/monitor?lookback=24h")
     _shot(page, "monitor-24h.png")
     names = page.locator("button.mon-svc b").all_inner_texts()
     assert len(names) == 50
@@ -134,7 +111,7 @@ def test_a_row_of_three_charts_per_service_in_incident_order(browser, server):
 
 
 def test_quantile_and_sort_are_kept_in_the_address(browser, server):
-    context, page, errors = _open(browser, server.ui + "/monitor?lookback=24h&q=p99&sort=name")
+    context, page, errors = open_page(browser, server.ui + "/monitor?lookback=24h&q=p99&sort=name")
     assert page.inner_text("#lat-head").lower() == "p99 latency"
     names = page.locator("button.mon-svc b").all_inner_texts()
     assert names == sorted(SERVICES)
@@ -149,7 +126,7 @@ def test_quantile_and_sort_are_kept_in_the_address(browser, server):
 
 
 def test_operations_table_sorts_and_opens_search(browser, server):
-    context, page, errors = _open(browser, server.ui + "/monitor?lookback=24h")
+    context, page, errors = open_page(browser, server.ui + "/monitor?lookback=24h")
     page.click(f"button.mon-svc[data-svc='{FAILING}']")
     page.wait_for_selector("#ops table")
     assert f"service={FAILING}" in page.url
@@ -172,7 +149,7 @@ def test_operations_table_sorts_and_opens_search(browser, server):
 
 
 def test_a_chart_point_opens_search_for_its_bucket(browser, server):
-    context, page, errors = _open(browser, server.ui + "/monitor?lookback=24h")
+    context, page, errors = open_page(browser, server.ui + "/monitor?lookback=24h")
     chart = page.locator(f"svg.mon-chart[data-svc='{FAILING}'][data-kind='err']")
     box = chart.bounding_box()
     # the last full bucket with spans (the newest one is still filling and empty)
@@ -193,7 +170,7 @@ def test_a_chart_point_opens_search_for_its_bucket(browser, server):
 
 
 def test_keyboard_reaches_a_bucket_and_opens_it(browser, server):
-    context, page, errors = _open(browser, server.ui + "/monitor?lookback=24h")
+    context, page, errors = open_page(browser, server.ui + "/monitor?lookback=24h")
     chart = page.locator(f"svg.mon-chart[data-svc='{SLOWING}'][data-kind='lat']")
     chart.focus()
     page.keyboard.press("ArrowLeft")
@@ -208,7 +185,7 @@ def test_keyboard_reaches_a_bucket_and_opens_it(browser, server):
 
 
 def test_empty_store_says_so(browser, empty_server):
-    context, page, errors = _open(browser, empty_server.ui + "/monitor")
+    context, page, errors = open_page(browser, empty_server.ui + "/monitor")
     assert page.locator("#mon-empty").is_visible()
     assert "No spans in this window" in page.inner_text("#mon-empty")
     assert page.locator("svg.mon-chart").count() == 0
@@ -219,7 +196,7 @@ def test_empty_store_says_so(browser, empty_server):
 
 def test_dark_theme_at_800_px_fits_and_reads(browser, server):
     url = server.ui + f"/monitor?lookback=24h&service={FAILING}"
-    context, page, errors = _open(browser, url, width=800, scheme="dark")
+    context, page, errors = open_page(browser, url, width=800, scheme="dark")
     page.wait_for_selector("#ops table")
     _shot(page, "monitor-800-dark.png")
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")

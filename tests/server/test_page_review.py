@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 
-from spanscope.formats import encode_spans
 from spanscope.synthetic import generate_spans
-from tests.browser import chromium, record_errors
+from tests.browser import chromium, open_page
 from tests.viz.conftest import CONTRAST
 
-from .conftest import RunningServer, start_server, stop_server
+from .conftest import RunningServer, post_spans, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 MINUTE_NS = 60 * 10**9
@@ -32,29 +32,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         spans = generate_spans(
             200, seed=seed, start_ns=now - minutes_ago * MINUTE_NS, next_release=next_release
         )
-        response = httpx.post(
-            f"{running.http}/v1/traces",
-            content=encode_spans(list(spans), "otlp-proto"),
-            headers={"Content-Type": "application/x-protobuf"},
-        )
-        assert response.status_code == 200, response.text
+        post_spans(running, spans)
     yield running
     stop_server(running, thread)
+
+
+_open = partial(open_page, height=800)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     yield from chromium()
-
-
-def _open(browser, url: str, *, width: int = 1400, scheme: str = "light"):
-    context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
-    page = context.new_page()
-    errors: list[str] = []
-    record_errors(page, errors)
-    page.goto(url)
-    page.wait_for_selector("[data-ready='1']", state="attached", timeout=15_000)
-    return context, page, errors
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
