@@ -167,9 +167,8 @@ class _Endpoint:
         """``other``'s traces after these: orders shifted, stacks renumbered by ``number_of``
         (None: the same numbers)."""
         self.durations.extend(other.durations)
-        self.orders.extend(array("q", [order + order_shift for order in other.orders]))
-        offset = len(self.pairs)
-        self.starts.extend(array("q", [start + offset for start in other.starts]))
+        self.orders.extend(_shifted(other.orders, order_shift))
+        self.starts.extend(_shifted(other.starts, len(self.pairs)))
         if number_of is None:
             self.pairs.extend(other.pairs)
         else:
@@ -188,6 +187,11 @@ class _Endpoint:
     def trace_pairs(self, index: int) -> array:
         end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.pairs)
         return self.pairs[self.starts[index] : end]
+
+
+def _shifted(values: array, shift: int) -> array:
+    """``values`` plus ``shift`` each (themselves when there is nothing to add)."""
+    return array("q", [value + shift for value in values]) if shift else values
 
 
 def _copy_endpoint(endpoint: _Endpoint) -> _Endpoint:
