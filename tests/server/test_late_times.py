@@ -107,13 +107,17 @@ def _check_message(message: str, receiver: str, index: int, span_id: str) -> Non
     assert "start_time_unix_nano 9223372036854775813 is past 2^63-1 ns" in message
 
 
-def test_http_answers_partial_success(live_server: RunningServer) -> None:
-    body, trace_id, ids = _body([False, True, True, False])
-    response = httpx.post(
-        f"{live_server.http}/v1/traces",
+def _post_protobuf(server: RunningServer, body: bytes) -> httpx.Response:
+    return httpx.post(
+        f"{server.http}/v1/traces",
         content=body,
         headers={"Content-Type": "application/x-protobuf"},
     )
+
+
+def test_http_answers_partial_success(live_server: RunningServer) -> None:
+    body, trace_id, ids = _body([False, True, True, False])
+    response = _post_protobuf(live_server, body)
     assert response.status_code == 200
     answer = trace_service_pb2.ExportTraceServiceResponse.FromString(response.content)
     assert answer.partial_success.rejected_spans == 2
@@ -124,11 +128,7 @@ def test_http_answers_partial_success(live_server: RunningServer) -> None:
     assert _stored_ids(live_server, trace_id) == sorted([ids[0], ids[3]])
     # A clean request still gets a plain success, no partial_success.
     clean, _, _ = _body([False, False])
-    response = httpx.post(
-        f"{live_server.http}/v1/traces",
-        content=clean,
-        headers={"Content-Type": "application/x-protobuf"},
-    )
+    response = _post_protobuf(live_server, clean)
     assert response.status_code == 200
     answer = trace_service_pb2.ExportTraceServiceResponse.FromString(response.content)
     assert not answer.HasField("partial_success")
@@ -136,11 +136,7 @@ def test_http_answers_partial_success(live_server: RunningServer) -> None:
 
 def test_http_refuses_a_request_of_late_spans_only(live_server: RunningServer) -> None:
     body, trace_id, ids = _body([True])
-    response = httpx.post(
-        f"{live_server.http}/v1/traces",
-        content=body,
-        headers={"Content-Type": "application/x-protobuf"},
-    )
+    response = _post_protobuf(live_server, body)
     assert response.status_code == 400
     status = status_pb2.Status.FromString(response.content)
     assert status.code == 3  # INVALID_ARGUMENT
