@@ -168,12 +168,28 @@ async def _run(server, store, max_age_ns: int | None, max_bytes: int | None) -> 
     if max_age_ns or max_bytes:
         retention = asyncio.create_task(_retention_loop(store, max_age_ns, max_bytes))
     try:
-        await serving
+        with _serving_file(server, store):
+            await serving
     finally:
         if retention is not None:
             retention.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await retention
+
+
+def _serving_file(server, store) -> contextlib.AbstractContextManager:
+    """Tell 'spanscope query' and 'analyze --db' on this machine that the store file is read
+    through this server while it runs (DuckDB lets no other process open it)."""
+    path = getattr(store, "path", None)
+    if path is None or "ui" not in server.ports:
+        return contextlib.nullcontext()
+    from spanscope.store.server_store import announce_serving
+
+    host = server.config.host
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"
+    return announce_serving(path, f"http://{host}:{server.ports['ui']}")
 
 
 async def _retention_loop(store, max_age_ns: int | None, max_bytes: int | None) -> None:

@@ -9,6 +9,8 @@
 - ``GET /api/v1/export?service=...&format=zipkin-v2`` — the traces a search finds, in any format;
 - ``GET /api/v1/lint`` and ``/api/v1/diff`` — instrumentation quality and what changed, for
   the traces a search finds (``spanscope.server.insight_api``);
+- ``POST /api/v1/store/{method}`` — the store's own reads, for another spanscope process
+  (``spanscope.server.store_api``);
 - ``GET /api/v1/openapi.json`` — the OpenAPI description of these routes.
 Errors, here and in the whole API, are one JSON shape: ``{"error": {"status", "message"}}``.
 """
@@ -33,6 +35,7 @@ from spanscope.report import encode_report
 from spanscope.server.api_errors import json_errors
 from spanscope.server.insight_api import InsightApi, search_traces
 from spanscope.server.jaeger_api import QueryError, parse_trace_query, trace_id_param
+from spanscope.server.store_api import StoreApi
 
 _MEDIA = {
     "otlp-json": "application/json",
@@ -64,6 +67,7 @@ class NativeApi:
             Route("/api/v1/analysis", json_errors(self.search_analysis)),
             Route("/api/v1/export", json_errors(self.export_search)),
             *InsightApi(self.store).routes(),
+            *StoreApi(self.store).routes(),
         ]
 
     async def _trace_spans(self, request: Request) -> tuple[str, list[Span]]:
@@ -208,6 +212,27 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "The traces a search finds, in any format.",
                     "parameters": [*_search_parameters(), format_param],
                     "responses": {"200": {"description": "The traces."}, "400": error},
+                }
+            },
+            "/api/v1/store/{method}": {
+                "post": {
+                    "summary": "A read of the store (get_trace, services, operations, "
+                    "find_trace_ids, find_traces, dependencies, metrics_series, "
+                    "metrics_summary, stats), for another spanscope process; MessagePack in "
+                    "and out.",
+                    "parameters": [
+                        {
+                            "name": "method",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": "The store's answer, MessagePack."},
+                        "400": error,
+                        "404": error,
+                    },
                 }
             },
             "/api/v1/lint": {

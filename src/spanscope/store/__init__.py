@@ -19,7 +19,9 @@ arrive.
 size, writes slower.
 
 ``open_store(path, read_only=True)`` opens an existing store for queries only; it raises
-``StoreLockedError`` while another process has the file open for writing. The contract (what is
+``StoreLockedError`` while another process has the file open for writing. When that process is
+``spanscope serve``, ``server_store.serving_url(path)`` names its address, and
+``open_store(url)`` reads the same store through it. The contract (what is
 durable, sorted, thread-safe) is in ``spanscope.store.base``; the table layout in
 ``spanscope.store.schema``.
 """
@@ -54,13 +56,20 @@ __all__ = [
 
 
 CLICKHOUSE_SCHEMES = ("clickhouse://", "clickhouses://", "chdb:")
+# a running spanscope server's store, read through its API (spanscope.store.server_store)
+URL_SCHEMES = ("http://", "https://")
 
 
 def open_store(path: str | os.PathLike, read_only: bool = False, compact: bool = False):
     """Open (or create) the DuckDB store at ``path``; see ``DuckDBStore`` (``compact``: smaller
     files, slower writes). A ``clickhouse://user:pass@host:8123/database`` URL opens the
     ClickHouse store on that server instead, ``chdb:FOLDER`` ClickHouse in this process (see
-    ``spanscope.store.clickhouse_store``)."""
+    ``spanscope.store.clickhouse_store``), and ``http://host:16686`` the store of the spanscope
+    server answering there, read-only (``spanscope.store.server_store``)."""
+    if isinstance(path, str) and path.startswith(URL_SCHEMES):
+        from spanscope.store.server_store import ServerStore
+
+        return ServerStore(path)
     if isinstance(path, str) and path.startswith(CLICKHOUSE_SCHEMES):
         from spanscope.store.clickhouse_store import open_clickhouse
 
