@@ -88,7 +88,7 @@ def test_bad_input_gets_clear_messages(db, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["query", "--since", "soon"], "Invalid value for '--since': invalid duration 'soon'"),
+        (["query", "--since", "soon"], "Invalid value for '--since': 'soon' is not a time"),
         (["serve", "--retention", "7"], "Invalid value for '--retention': invalid duration '7'"),
         (["serve", "--max-body", "huge"], "Invalid value for '--max-body': invalid size 'huge'"),
     ],

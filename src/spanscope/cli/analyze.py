@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ import click
 
 from spanscope.analysis.results import AnalysisOptions
 from spanscope.cli.common import DURATION, input_files, input_options, jobs_option
+from spanscope.cli.times import TIME, check_window
 
 # The rest is imported where it is used: ``analyze --folded -`` needs little of it, and the
 # analyzer with its detectors, the report and rich are much of the command's start-up.
@@ -30,35 +30,7 @@ if TYPE_CHECKING:
     from spanscope.model import Trace
 
 EXIT_CONDITION = 1
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DEFAULTS = AnalysisOptions()
-
-
-class TimeParam(click.ParamType):
-    """An ISO 8601 time (UTC unless it says otherwise) or Unix seconds -> ns since the epoch."""
-
-    name = "time"
-
-    def convert(self, value, param, ctx) -> int:
-        if isinstance(value, int):
-            return value
-        text = value.strip()
-        try:
-            return round(float(text) * 1e9)
-        except ValueError:
-            pass
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            self.fail(
-                f"{value!r} is not a time: use ISO 8601 (2026-11-26T10:00:00Z) or Unix seconds",
-                param,
-                ctx,
-            )
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        delta = moment - _EPOCH
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
 
 
 def assembled_traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]:
@@ -167,8 +139,19 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
     help="Only traces with a span of this operation (NAME or SERVICE:NAME).",
 )
 @click.option("--trace-id", "trace_ids", multiple=True, help="Only this trace (repeatable).")
-@click.option("--since", type=TimeParam(), default=None, help="Only traces starting at/after.")
-@click.option("--until", type=TimeParam(), default=None, help="Only traces starting before.")
+@click.option(
+    "--since",
+    type=TIME,
+    default=None,
+    help="Only traces that start at or after TIME: a duration ago (30m, 2h, 1d), an ISO 8601 "
+    "time (2026-11-27T03:00, UTC unless it has a zone), Unix seconds or 'now'.",
+)
+@click.option(
+    "--until",
+    type=TIME,
+    default=None,
+    help="Only traces that start before TIME, in the same forms: --until 10m is ten minutes ago.",
+)
 @click.option(
     "--min-duration", type=DURATION, default=None, help="Only requests this long or more."
 )
@@ -263,6 +246,9 @@ def analyze(
     Examples:
       spanscope analyze traces.json
       spanscope analyze traces.json --slow-threshold 200ms --service checkout
+      spanscope analyze traces.jsonl --since 30m              # the last half hour
+      spanscope analyze traces.jsonl --since 2h --until 1h    # the hour before that
+      spanscope analyze traces.jsonl --since 2026-11-27T03:00 --until 2026-11-27T03:30Z
       spanscope analyze a.json b.jsonl.gz --json > report.json
       spanscope analyze traces.json --folded stacks.txt   # flamegraph.pl stacks.txt > fg.svg
       spanscope analyze traces/ --folded - > stacks.txt   # the profile alone, fastest
@@ -280,6 +266,7 @@ def analyze(
             "--json and --folded - both print to standard output: choose one, or write the "
             "stacks to a file (--folded stacks.txt)"
         )
+    check_window(since, until)
     conditions = _conditions(fail_if) if fail_if else []
     for value in trace_ids:
         try:

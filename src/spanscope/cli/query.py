@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 
 import click
 import msgspec
@@ -11,6 +10,7 @@ from rich.table import Table
 
 from spanscope import units
 from spanscope.cli.common import DURATION, check_store_file, output_console
+from spanscope.cli.times import TIME, check_window, now_ns
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
 from spanscope.store import StoreError, TraceQuery, open_store
 
@@ -60,7 +60,17 @@ def summarize(spans: list[Span]) -> dict:
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="...has this tag.")
 @click.option("--min-duration", type=DURATION, help="...lasts at least this, e.g. 500ms.")
 @click.option("--max-duration", type=DURATION, help="...lasts at most this, e.g. 2s.")
-@click.option("--since", type=DURATION, help="...started within this long ago, e.g. 1h.")
+@click.option(
+    "--since",
+    type=TIME,
+    help="...starts at or after TIME: a duration ago (30m, 2h, 1d), an ISO 8601 time "
+    "(2026-11-27T03:00, UTC unless it has a zone), Unix seconds or 'now'.",
+)
+@click.option(
+    "--until",
+    type=TIME,
+    help="...starts at or before TIME, in the same forms: --until 10m is ten minutes ago.",
+)
 @click.option(
     "--limit",
     default=20,
@@ -73,7 +83,8 @@ def summarize(spans: list[Span]) -> dict:
     "--metrics",
     is_flag=True,
     help="Print requests, errors and latency per service (with --service: per operation) over "
-    "--since (default 1h) instead of traces; --kind picks the spans (default server).",
+    "--since (default: an hour before --until) to --until (default: now) instead of traces; "
+    "--kind picks the spans (default server).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def query(
@@ -85,6 +96,7 @@ def query(
     min_duration: int | None,
     max_duration: int | None,
     since: int | None,
+    until: int | None,
     limit: int,
     trace_id: str | None,
     metrics: bool,
@@ -100,19 +112,26 @@ def query(
     \b
     Examples:
       spanscope query --db traces.duckdb --service checkout --min-duration 500ms
-      spanscope query --service cart --tag http.status_code=500 --since 1h --json
+      spanscope query --service cart --tag http.status_code=500 --since 30m --json
+      spanscope query --service cart --since 2026-11-27T03:00 --until 2026-11-27T03:30Z
       spanscope query --trace-id 4bf92f3577b34da6a3ce929d0e0e4736 --json
       spanscope query --metrics --since 6h
+      spanscope query --metrics --service checkout --since 2h --until 1h
     """
+    check_window(since, until)
     if metrics:
-        _print_metrics(db, service, _KINDS[kind] if kind else SpanKind.SERVER, since, as_json)
+        end = until if until is not None else now_ns(click.get_current_context())
+        start = since if since is not None else end - 3600 * 10**9
+        kind_ = _KINDS[kind] if kind else SpanKind.SERVER
+        _print_metrics(db, service, kind_, start, end, until is None, as_json)
         return
     search = TraceQuery(
         service=service,
         operation=operation,
         span_kind=_KINDS[kind] if kind else None,
         tags=_tags(tags),
-        start_time_min=time.time_ns() - since if since is not None else None,
+        start_time_min=since,
+        start_time_max=until,
         duration_min=min_duration,
         duration_max=max_duration,
         num_traces=limit,
@@ -184,15 +203,20 @@ def _print_spans(spans: list[Span], as_json: bool) -> None:
 
 
 def _print_metrics(
-    db: str, service: str | None, kind: SpanKind, since: int | None, as_json: bool
+    db: str,
+    service: str | None,
+    kind: SpanKind,
+    start: int,
+    end: int,
+    to_now: bool,
+    as_json: bool,
 ) -> None:
-    """RED metrics over the window: per service, or per operation of ``service``."""
+    """RED metrics over ``[start, end)``: per service, or per operation of ``service``."""
     from spanscope.store.metrics_sql import MetricsQuery
 
-    end = time.time_ns()
-    window = since if since else 3600 * 10**9
+    window = end - start
     request = MetricsQuery(
-        end - window,
+        start,
         end,
         window,
         span_kind=kind,
@@ -230,9 +254,12 @@ def _print_metrics(
         console.print(f"no {kind.name.lower()} spans in the window")
         return
     what = f"operations of {service}" if service else "services"
+    if to_now:
+        when = f"last {units.format_duration(window)}"
+    else:
+        when = f"{units.format_time(start)[:19]} to {units.format_time(end)[:19]} UTC"
     table = Table(
-        title=f"{len(rows)} {what}, {kind.name.lower()} spans, last {units.format_duration(window)}"
-        ", most errors first",
+        title=f"{len(rows)} {what}, {kind.name.lower()} spans, {when}, most errors first",
         title_justify="left",
     )
     table.add_column("operation" if service else "service", min_width=12)

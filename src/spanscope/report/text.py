@@ -106,8 +106,8 @@ def _summary(report: AnalysisReport, console: Console) -> None:
             f"[dim]input[/] {item.source}: {item.format or '?'}, {item.spans:,} spans{error}"
         )
     if report.filters:
-        shown = ", ".join(f"{k}={v}" for k, v in report.filters.items())
-        console.print(f"[dim]filters[/] {shown}")
+        shown = ", ".join(_filter_text(k, v) for k, v in report.filters.items())
+        console.print(f"[dim]filters[/] {shown}", soft_wrap=True)
     console.print(
         f"[bold]{s.traces:,}[/] traces, [bold]{s.spans:,}[/] spans, "
         f"[bold]{len(s.services)}[/] services; "
@@ -120,6 +120,15 @@ def _summary(report: AnalysisReport, console: Console) -> None:
             f"max {format_duration(s.latency.max_ns)}"
         )
     console.print()
+
+
+def _filter_text(key: str, value: str) -> str:
+    # The JSON report keeps nanoseconds (since_ns=1795748400000000000); people read times.
+    if key in ("since_ns", "until_ns") and value.lstrip("-").isdigit():
+        return f"{key[:-3]}={format_time(int(value))}"
+    if key.endswith("_duration_ns") and value.isdigit():
+        return f"{key[:-3]}={format_duration(int(value))}"
+    return f"{key}={value}"
 
 
 def _fix_first(report: AnalysisReport, console: Console) -> None:

@@ -1,0 +1,189 @@
+"""``--since``/``--until`` mean the same in every command: a duration ago, ``now``, an ISO 8601
+time or Unix seconds (``spanscope.cli.times``). Checked through the real console script on a
+trace file, and through ``query`` on a real DuckDB store, whose traces start at known times
+before now: 150, 90 and 20 minutes ago, a batch of shop requests each."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from spanscope.cli import main
+from spanscope.cli.times import parse_time
+from spanscope.formats import write_spans
+from spanscope.model import SpanKind
+from spanscope.store import open_store
+from spanscope.synthetic import generate_spans
+
+from .test_analyze import analyze_json, spanscope
+
+MINUTE = 60 * 10**9
+BATCHES = {"old": 150, "middle": 90, "recent": 20}  # minutes before now each batch starts
+PER_BATCH = 15
+
+
+@pytest.fixture(scope="module")
+def batches() -> dict:
+    now = time.time_ns()
+    return {
+        name: list(generate_spans(PER_BATCH, seed=seed, start_ns=now - minutes * MINUTE))
+        for seed, (name, minutes) in enumerate(BATCHES.items(), 1)
+    }
+
+
+@pytest.fixture(scope="module")
+def traces_file(batches, tmp_path_factory):
+    path = tmp_path_factory.mktemp("times") / "recent.jsonl"
+    with open(path, "wb") as out:
+        write_spans([span for spans in batches.values() for span in spans], out, "otlp-jsonl")
+    return path
+
+
+@pytest.fixture(scope="module")
+def db(batches, tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("times") / "recent.duckdb"
+    with open_store(path) as store:
+        for spans in batches.values():
+            store.write(spans)
+    return str(path)
+
+
+def iso(minutes_ago: int, zone: str = "") -> str:
+    moment = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    if zone == "+01:00":
+        moment = moment.astimezone(UTC) + timedelta(hours=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + zone
+
+
+def traces_in(path, *options: str) -> int:
+    return analyze_json(str(path), *options)["summary"]["traces"]
+
+
+def test_analyze_durations_ago(traces_file):
+    assert traces_in(traces_file) == 3 * PER_BATCH
+    assert traces_in(traces_file, "--since", "30m") == PER_BATCH
+    assert traces_in(traces_file, "--since", "2h", "--until", "1h") == PER_BATCH
+    assert traces_in(traces_file, "--until", "1h") == 2 * PER_BATCH
+    assert traces_in(traces_file, "--since", "1d", "--until", "now") == 3 * PER_BATCH
+    assert traces_in(traces_file, "--since", "10m") == 0
+
+
+def test_analyze_absolute_times_in_every_form(traces_file):
+    middle = [
+        ("--since", iso(100), "--until", iso(80)),  # ISO 8601 without a zone: UTC
+        ("--since", iso(100, "Z"), "--until", iso(80, "+01:00")),
+        ("--since", str(time.time() - 100 * 60), "--until", str(int(time.time()) - 80 * 60)),
+        ("--since", iso(100), "--until", "80m"),  # the forms mix
+    ]
+    for options in middle:
+        assert traces_in(traces_file, *options) == PER_BATCH, options
+
+
+def test_analyze_text_report_names_the_window(traces_file):
+    result = spanscope("analyze", str(traces_file), "--since", "30m")
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("filters")]
+    assert "_ns" not in line  # was since_ns=1795748400000000000
+    since = datetime.fromisoformat(line.split("since=")[1].split(",")[0])
+    assert abs(since - (datetime.now(UTC) - timedelta(minutes=30))) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("30", "'30' has no unit: write 30s, 30m or 30h"),
+        ("yesterday", "use a duration ago (30m, 2h, 1d), an ISO 8601 time"),
+        ("-30m", "is not a time"),
+        ("1795748400000", "milliseconds?"),
+        ("2026-13-01", "is not a time"),
+    ],
+)
+def test_bad_values_are_usage_errors_naming_the_option(traces_file, db, value, says):
+    result = spanscope("analyze", str(traces_file), "--until", value)
+    assert result.returncode == 2
+    assert "Invalid value for '--until'" in result.stderr and says in result.stderr
+    result = CliRunner().invoke(main, ["query", "--db", db, "--since", value])
+    assert result.exit_code == 2
+    assert "Invalid value for '--since'" in result.output and says in result.output
+
+
+def test_an_empty_window_is_a_usage_error(traces_file, db):
+    result = spanscope("analyze", str(traces_file), "--since", "10m", "--until", "1h")
+    assert result.returncode == 2 and "--since (" in result.stderr
+    assert "is not before --until" in result.stderr and result.stdout == ""
+    result = CliRunner().invoke(main, ["query", "--db", db, "--since", "now", "--until", "1h"])
+    assert result.exit_code == 2 and "is not before --until" in result.output
+
+
+def query_traces(db: str, *options: str) -> set[str]:
+    result = CliRunner().invoke(main, ["query", "--db", db, "--limit", "1000", "--json", *options])
+    assert result.exit_code == 0, result.output
+    return {row["trace_id"] for row in json.loads(result.output)}
+
+
+def trace_ids(spans) -> set[str]:
+    return {span.trace_id for span in spans}
+
+
+def test_query_durations_and_times(db, batches):
+    assert query_traces(db, "--since", "30m") == trace_ids(batches["recent"])
+    assert query_traces(db, "--since", "2h", "--until", "1h") == trace_ids(batches["middle"])
+    assert query_traces(db, "--since", iso(100), "--until", iso(80, "Z")) == trace_ids(
+        batches["middle"]
+    )
+    assert query_traces(db, "--until", "2h") == trace_ids(batches["old"])
+
+
+def server_calls(spans) -> int:
+    return sum(span.kind == SpanKind.SERVER for span in spans)
+
+
+def test_query_metrics_window(db, batches):
+    def calls(*options: str) -> int:
+        result = CliRunner().invoke(main, ["query", "--db", db, "--metrics", "--json", *options])
+        assert result.exit_code == 0, result.output
+        return sum(row["calls"] for row in json.loads(result.output))
+
+    assert calls() == server_calls(batches["recent"])  # the last hour by default
+    assert calls("--since", "30m") == server_calls(batches["recent"])
+    assert calls("--since", "2h", "--until", "1h") == server_calls(batches["middle"])
+    assert calls("--until", "2h") == server_calls(batches["old"])  # the hour before --until
+    table = CliRunner().invoke(
+        main,
+        ["query", "--db", db, "--metrics", "--since", iso(100), "--until", iso(80)],
+        env={"COLUMNS": "160"},
+    )
+    assert table.exit_code == 0, table.output
+    assert f"{iso(100)[:16]}" in table.output and "UTC" in table.output
+
+
+def test_help_says_what_until_means():
+    for command in ("analyze", "query"):
+        result = CliRunner().invoke(main, [command, "--help"], env={"COLUMNS": "100"})
+        text = " ".join(result.output.split())
+        assert "--until 10m is ten minutes ago" in text
+        assert "--since 2h --until 1h" in text
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2001, 9, 10), max_value=datetime(2999, 12, 31), timezones=st.just(UTC)
+    ),
+    minutes=st.integers(min_value=0, max_value=10**6),
+)
+def test_the_forms_agree(moment: datetime, minutes: int) -> None:
+    now = time.time_ns()
+    ns = round(moment.timestamp()) * 10**9  # to the second: Unix seconds below are whole
+    moment = datetime.fromtimestamp(ns // 10**9, UTC)
+    assert parse_time(moment.isoformat(), now) == ns
+    assert parse_time(moment.strftime("%Y-%m-%dT%H:%M:%S"), now) == ns
+    assert parse_time(moment.strftime("%Y-%m-%dT%H:%M:%SZ"), now) == ns
+    assert parse_time(str(ns // 10**9), now) == ns
+    assert parse_time(f"{minutes}m", now) == now - minutes * MINUTE
+    assert parse_time(f"{minutes}h", now) == parse_time(f"{minutes * 60}m", now)
