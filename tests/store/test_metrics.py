@@ -189,3 +189,85 @@ def test_both_engines_match_python(tmp_path_factory, rows, step):
         assert (point.p50, point.p75, point.p95, point.p99) == tuple(
             type7(durations, q) for q in QUANTILES
         )
+
+
+def test_one_scan_gives_what_the_two_queries_give(store):
+    store.write(KNOWN)
+    for query in (
+        MetricsQuery(T0, T0 + 30 * S, 10 * S),
+        MetricsQuery(T0, T0 + 30 * S, 10 * S, services=("api",), group_by_operation=True),
+        MetricsQuery(T0, T0 + 30 * S, 3600 * S, span_kind=None),
+        MetricsQuery(T0 + 3600 * S, T0 + 7200 * S, 60 * S),  # nothing in the window
+    ):
+        both = store.metrics_summary_and_series(query)
+        assert both == (store.metrics_summary(query), store.metrics_series(query)), query
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 59),  # start second
+            st.integers(1, 10**9),  # duration
+            st.sampled_from(["a", "b"]),
+            st.sampled_from(["GET /", "POST /pay"]),
+            st.sampled_from([SpanKind.SERVER, SpanKind.CLIENT]),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    step=st.sampled_from([1, 7, 20, 60, 600]),
+    by_operation=st.booleans(),
+    kind=st.sampled_from([SpanKind.SERVER, None]),
+)
+def test_one_scan_matches_python_on_both_engines(tmp_path_factory, rows, step, by_operation, kind):
+    """``metrics_summary_and_series`` (one GROUPING SETS scan) against plain Python: window
+    figures per service (and operation) and bucket figures, on DuckDB and ClickHouse alike."""
+    spans = [
+        _span(i, T0 + second * S + i, duration, service, name, span_kind, error)
+        for i, (second, duration, service, name, span_kind, error) in enumerate(rows)
+    ]
+    query = MetricsQuery(T0, T0 + 60 * S, step * S, kind, group_by_operation=by_operation)
+    chosen = [span for span in spans if kind is None or span.kind == kind]
+    answers = []
+    with (
+        open_store(tmp_path_factory.mktemp("p") / "m.duckdb") as duck,
+        open_store(clickhouse_url()) as house,
+    ):
+        for store in (duck, house):
+            store.write(spans)
+            answers.append(store.metrics_summary_and_series(query))
+    assert answers[0] == answers[1]
+    summary, series = answers[0]
+
+    def key(span: Span) -> tuple[str, str | None]:
+        return span.service_name, span.name if by_operation else None
+
+    def figures(members: list[Span]) -> tuple:
+        durations = [span.end_ns - span.start_ns for span in members]
+        errors = sum(span.status_code == StatusCode.ERROR for span in members)
+        return (len(members), errors, *(type7(durations, q) for q in QUANTILES), sum(durations))
+
+    windows: dict[tuple, list[Span]] = {}
+    buckets: dict[tuple, list[Span]] = {}
+    for span in chosen:
+        windows.setdefault(key(span), []).append(span)
+        buckets.setdefault((*key(span), (span.start_ns - T0) // (step * S)), []).append(span)
+    assert [(row.service, row.operation) for row in summary] == sorted(windows)
+    grand = sum(span.end_ns - span.start_ns for span in chosen)
+    for row in summary:
+        members = windows[row.service, row.operation]
+        assert (row.calls, row.errors, row.p50, row.p75, row.p95, row.p99, row.total_ns) == figures(
+            members
+        )
+        assert row.impact == pytest.approx(row.total_ns / grand)
+    got = {(s.service, s.operation, p.bucket): p for s in series for p in s.points}
+    assert set(got) == set(buckets)
+    for bucket_key, members in buckets.items():
+        point = got[bucket_key]
+        assert (point.calls, point.errors, point.p50, point.p75, point.p95, point.p99) == figures(
+            members
+        )[:6]

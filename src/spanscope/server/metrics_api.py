@@ -269,6 +269,9 @@ class MetricsApi:
         )
 
     def _both(self, query: MetricsQuery) -> tuple[list[MetricsSummary], list[MetricsSeries]]:
+        both = getattr(self.store, "metrics_summary_and_series", None)
+        if both is not None:  # one scan of the window instead of two
+            return both(query)
         return self.store.metrics_summary(query), self.store.metrics_series(query)
 
 

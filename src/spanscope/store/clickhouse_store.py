@@ -210,6 +210,13 @@ class ClickHouseStore:
         rows = self._rows(metrics_sql.summary_sql(query, table, CLICKHOUSE))
         return metrics_sql.summary_from_rows(query, rows)
 
+    def metrics_summary_and_series(
+        self, query: metrics_sql.MetricsQuery
+    ) -> tuple[list[metrics_sql.MetricsSummary], list[metrics_sql.MetricsSeries]]:
+        table = f"{self._db}.{schema.TRACES}"
+        rows = self._rows(metrics_sql.summary_and_series_sql(query, table, CLICKHOUSE))
+        return metrics_sql.summary_and_series_from_rows(query, rows)
+
     # -- size and retention -----------------------------------------------------------------
 
     def _bytes(self) -> int:

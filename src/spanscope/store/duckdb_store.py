@@ -382,6 +382,13 @@ class DuckDBStore:
             rows = cursor.execute(metrics_sql.summary_sql(query, TRACES)).fetchall()
         return metrics_sql.summary_from_rows(query, rows)
 
+    def metrics_summary_and_series(
+        self, query: metrics_sql.MetricsQuery
+    ) -> tuple[list[metrics_sql.MetricsSummary], list[metrics_sql.MetricsSeries]]:
+        with self._reader() as cursor:
+            rows = cursor.execute(metrics_sql.summary_and_series_sql(query, TRACES)).fetchall()
+        return metrics_sql.summary_and_series_from_rows(query, rows)
+
     # -- size and retention --------------------------------------------------------------
 
     def _sizes(self, cursor: duckdb.DuckDBPyConnection) -> tuple[int, int]:

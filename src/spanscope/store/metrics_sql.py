@@ -12,7 +12,9 @@ Contract (both stores give the same answers for the same spans):
   calls, errors and the p50/p75/p95/p99 duration in ns. Buckets without spans are left out;
 - ``metrics_summary`` gives the same figures over the whole window, plus the summed duration
   and ``impact``: the row's share of the summed duration of all returned rows, i.e. calls x
-  average latency normalised, the ranking of Jaeger's SPM operation table.
+  average latency normalised, the ranking of Jaeger's SPM operation table;
+- ``metrics_summary_and_series`` gives both, exactly as the two calls would, from one scan of
+  the window (``GROUPING SETS``; what the Monitor page asks for).
 
 An error is a span with status ERROR (``StatusCode = 'Error'``), the definition the search's
 ``error=true`` uses (``search_sql``). Quantiles are exact with linear interpolation between the
@@ -145,18 +147,20 @@ def _group_columns(query: MetricsQuery) -> str:
     return "ServiceName, SpanName" if query.group_by_operation else "ServiceName, ''"
 
 
-def series_sql(query: MetricsQuery, table: str, dialect: Dialect = DUCKDB) -> str:
-    """Rows (service, operation or '', bucket, calls, errors, [quantiles], summed ns), sorted."""
+def _bucket(query: MetricsQuery, dialect: Dialect) -> str:
     if dialect is CLICKHOUSE:
-        bucket = (
+        return (
             f"intDiv(toUnixTimestamp64Nano(Timestamp) - {int(query.start_ns)}, "
             f"{int(query.step_ns)})"
         )
-    else:
-        bucket = f'(epoch_ns("Timestamp") - {int(query.start_ns)}) // {int(query.step_ns)}'
+    return f'(epoch_ns("Timestamp") - {int(query.start_ns)}) // {int(query.step_ns)}'
+
+
+def series_sql(query: MetricsQuery, table: str, dialect: Dialect = DUCKDB) -> str:
+    """Rows (service, operation or '', bucket, calls, errors, [quantiles], summed ns), sorted."""
     return (
-        f"SELECT {_group_columns(query)} AS op, {bucket} AS bucket, {_aggregates(dialect)} "
-        f"FROM {table} WHERE {_conditions(query, dialect)} "
+        f"SELECT {_group_columns(query)} AS op, {_bucket(query, dialect)} AS bucket, "
+        f"{_aggregates(dialect)} FROM {table} WHERE {_conditions(query, dialect)} "
         "GROUP BY ServiceName, op, bucket ORDER BY ServiceName, op, bucket"
     )
 
@@ -167,6 +171,25 @@ def summary_sql(query: MetricsQuery, table: str, dialect: Dialect = DUCKDB) -> s
         f"SELECT {_group_columns(query)} AS op, {_aggregates(dialect)} "
         f"FROM {table} WHERE {_conditions(query, dialect)} "
         "GROUP BY ServiceName, op ORDER BY ServiceName, op"
+    )
+
+
+def summary_and_series_sql(query: MetricsQuery, table: str, dialect: Dialect = DUCKDB) -> str:
+    """``summary_sql``'s and ``series_sql``'s rows from one scan: rows (service, operation or
+    '', bucket, calls, errors, [quantiles], summed ns, whole), ``whole`` 1 on a summary row
+    (its bucket is NULL in DuckDB, 0 in ClickHouse) and 0 on a series row; sorted, each
+    service's summary row first.
+
+    One ``GROUP BY GROUPING SETS``: the scan and filter are shared, each grouping set keeps its
+    own exact quantile state (a window quantile cannot be merged from bucket quantiles).
+    ``GROUPING()`` is the standard one in both engines (1 where the column is rolled up;
+    ClickHouse's ``force_grouping_standard_compatibility`` is on by default)."""
+    return (
+        f"SELECT {_group_columns(query)} AS op, {_bucket(query, dialect)} AS bucket, "
+        f"{_aggregates(dialect)}, grouping(bucket) AS whole "
+        f"FROM {table} WHERE {_conditions(query, dialect)} "
+        "GROUP BY GROUPING SETS ((ServiceName, op, bucket), (ServiceName, op)) "
+        "ORDER BY ServiceName, op, whole DESC, bucket"
     )
 
 
@@ -202,6 +225,20 @@ def series_from_rows(query: MetricsQuery, rows: list) -> list[MetricsSeries]:
 def _series(key: tuple[str, str], query: MetricsQuery, points: list) -> MetricsSeries:
     service, operation = key
     return MetricsSeries(service, operation if query.group_by_operation else None, tuple(points))
+
+
+def summary_and_series_from_rows(
+    query: MetricsQuery, rows: list
+) -> tuple[list[MetricsSummary], list[MetricsSeries]]:
+    """``summary_and_series_sql``'s rows as ``summary_from_rows`` and ``series_from_rows``
+    give them."""
+    summary, series = [], []
+    for row in rows:
+        (summary if row[-1] else series).append(row)
+    return (
+        summary_from_rows(query, [(*row[:2], *row[3:-1]) for row in summary]),
+        series_from_rows(query, [row[:-1] for row in series]),
+    )
 
 
 def summary_from_rows(query: MetricsQuery, rows: list) -> list[MetricsSummary]:
