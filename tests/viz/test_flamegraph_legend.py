@@ -76,6 +76,7 @@ _KEYS = """() => Array.from(document.querySelectorAll('text.legend')).map(text =
     top: Math.min(...boxes.map(b => b.y)),
     bottom: Math.max(...boxes.map(b => b.y + b.height)),
     textWidth: text.getBBox().width,
+    baseline: +text.getAttribute('y'),
   };
 })"""
 
@@ -137,9 +138,10 @@ def test_legend_keys_never_overlap_or_leave_the_image(page, tmp_path, scheme, ca
             assert key["textWidth"] <= estimate + 0.5, key
             assert key["textWidth"] >= 0.9 * estimate - 1, key
         # keys in a row sit LEGEND_GAP apart as laid out, give or take the swatch's stroke
+        # (a row by its baseline: a CJK font's taller glyphs start higher than the row's others)
         rows: dict[float, list[dict]] = {}
         for key in keys:
-            rows.setdefault(round(key["top"]), []).append(key)
+            rows.setdefault(key["baseline"], []).append(key)
         for row in rows.values():
             row.sort(key=lambda k: k["left"])
             for a, b in pairwise(row):

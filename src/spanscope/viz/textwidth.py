@@ -1,25 +1,28 @@
 """Text widths for the SVG images, without a browser: advances of the fonts they ask for.
 
-Contract: ``text_width(text, size_px)`` is the width in px that ``text`` takes in the images'
-sans-serif stack (``spanscope.viz.svg.FONT``) at ``size_px``, meant as an upper bound: labels
-placed by it never overlap or run past an edge. ``fit_width(text, width_px, size_px)`` is
-``text``, or its longest prefix plus "…", whose ``text_width`` is at most ``width_px`` ("" if
-not even one character and the ellipsis fit).
+Contract: ``text_width(text, size_px, bold=False)`` is the width in px that ``text`` takes in
+the images' sans-serif stack (``spanscope.viz.svg.FONT``) at ``size_px`` (``bold``: at
+font-weight 600 or more, which picks the fonts' Bold faces), meant as an upper bound: labels
+placed by it never overlap or run past an edge. ``fit_width(text, width_px, size_px,
+bold=False)`` is ``text``, or its longest prefix plus "…", whose ``text_width`` is at most
+``width_px`` ("" if not even one character and the ellipsis fit).
 
-The table holds, per character, the larger advance (in 1/1000 em) of DejaVu Sans (what
-``system-ui`` and ``sans-serif`` are on most Linux desktops, and among the widest sans fonts)
-and Liberation Sans (the metrics of Arial and Helvetica), for Basic Latin, Latin-1, Latin
-Extended A/B, Greek, Cyrillic, general punctuation, currency signs and arrows, as Chromium
-measures them (``tests/viz/test_textwidth.py`` checks it against the fonts and can print it
-again). Segoe UI, San Francisco and Roboto are narrower, so there a label ends a little early
-rather than late. Outside the table: combining marks and format characters take no room, East
-Asian wide characters a full em, emoji 1.3 em, anything else an em (no common font is wider).
-Kerning and ligatures only narrow a word, so a sum of advances stays an upper bound.
-"""
+Each table (regular, and bold: measured apart, as bold is 1-26% wider than regular across Basic
+Latin and up to twice as wide elsewhere, so no one factor is both safe and close) holds, per
+character, the larger advance (in 1/1000 em) of DejaVu Sans (what ``system-ui`` and ``sans-
+serif`` are on most Linux desktops, and among the widest sans fonts) and Liberation Sans (the
+metrics of Arial and Helvetica), for Basic Latin, Latin-1, Latin Extended A/B, Greek, Cyrillic,
+general punctuation, currency signs and arrows, as Chromium measures them
+(``tests/viz/test_textwidth.py`` checks it against the fonts and can print it again). Segoe UI,
+San Francisco and Roboto are narrower, so there a label ends a little early rather than late.
+Outside the table: combining marks and format characters take no room, East Asian wide
+characters a full em, emoji 1.3 em, anything else an em (no common font is wider). Kerning and
+ligatures only narrow a word, so a sum of advances stays an upper bound."""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 ELLIPSIS = "…"
@@ -97,41 +100,138 @@ _TABLE: dict[int, str] = {
         "838 838 838 "
     ),
 }
-_ADVANCE: dict[int, int] = {
-    start + offset: int(value)
-    for start, values in _TABLE.items()
-    for offset, value in enumerate(values.split())
+# the same blocks at font-weight 600 (the images' bold; the fonts' Bold faces), 1/1000 em
+_BOLD_TABLE: dict[int, str] = {
+    0x0020: (
+        "348 456 521 838 696 1002 872 306 457 457 523 838 380 415 380 365 696 696 696 696 696 696 "
+        "696 696 696 696 400 400 838 838 838 611 1000 774 762 734 830 683 683 821 837 372 556 775 "
+        "637 995 837 850 733 850 770 720 682 812 774 1103 771 724 725 457 365 457 838 556 500 675 "
+        "716 593 716 678 435 716 712 343 343 665 343 1042 712 687 716 716 493 595 478 712 652 924 "
+        "645 652 582 712 365 712 838 "
+    ),
+    0x00A0: (
+        "348 456 696 696 636 696 365 556 500 1000 564 646 838 0 1000 552 500 838 438 438 500 736 "
+        "636 380 500 438 564 646 1035 1035 1035 611 774 774 774 774 774 774 1085 734 683 683 683 "
+        "683 372 372 372 372 838 837 850 850 850 850 850 838 850 812 812 812 812 724 738 719 675 "
+        "675 675 675 675 675 1048 593 678 678 678 678 343 343 343 343 687 712 687 687 687 687 687 "
+        "838 687 712 712 712 712 652 716 652 774 675 774 675 774 675 734 593 734 593 734 593 734 "
+        "593 830 719 838 716 683 678 683 678 683 678 683 678 683 678 821 716 821 716 821 716 821 "
+        "716 837 712 974 790 372 343 372 343 372 343 372 343 372 343 785 686 556 343 775 665 665 "
+        "637 343 637 343 637 479 637 557 642 371 837 712 837 712 837 712 983 837 712 850 687 850 "
+        "687 850 687 1167 1094 770 493 770 493 770 493 720 595 720 595 720 595 720 595 682 478 "
+        "682 479 682 478 812 712 812 712 812 712 812 712 812 712 812 712 1103 924 724 652 724 725 "
+        "582 725 582 725 582 435 716 811 762 716 762 716 734 734 593 838 879 757 716 688 683 849 "
+        "696 683 556 821 793 1045 436 389 775 665 360 592 1042 837 712 850 913 687 1083 912 782 "
+        "716 770 720 595 683 552 478 707 478 682 858 712 850 813 797 778 725 582 772 772 641 582 "
+        "696 772 641 573 716 372 659 544 372 1555 1412 1298 1009 980 686 1209 1180 1055 774 675 "
+        "372 343 850 687 812 712 812 712 812 712 812 712 812 712 678 774 675 774 675 1085 1048 "
+        "821 716 821 716 775 665 850 687 850 687 772 582 343 1555 1412 1298 821 716 1289 787 837 "
+        "712 774 675 1085 1048 850 687 774 675 774 675 683 678 683 678 372 343 372 343 850 687 "
+        "850 687 770 493 770 493 812 712 812 712 720 595 682 478 690 607 837 712 837 865 809 659 "
+        "725 582 774 675 683 678 850 687 850 687 850 687 850 687 724 652 492 867 512 343 1088 "
+        "1088 774 734 593 637 682 595 582 782 614 762 812 774 683 678 372 343 860 791 770 493 724 "
+        "652 "
+    ),
+    0x0370: (
+        "698 568 1022 836 302 302 837 701 600 600 500 593 550 549 400 372 600 600 600 600 441 500 "
+        "797 380 853 1009 563 600 891 600 980 894 390 774 762 637 774 683 725 837 850 372 775 774 "
+        "995 837 644 850 837 733 600 683 682 724 850 771 850 850 372 724 687 557 712 390 675 687 "
+        "716 681 687 557 591 712 687 390 710 633 736 681 591 687 791 716 593 779 638 675 782 645 "
+        "794 869 390 675 687 675 869 775 651 661 746 981 746 796 869 744 850 687 734 593 683 494 "
+        "702 660 919 627 1093 837 832 716 928 744 733 650 789 671 752 716 682 590 744 716 593 343 "
+        "850 645 644 738 716 734 995 732 716 703 734 703 "
+    ),
+    0x0400: (
+        "683 683 885 637 734 720 372 372 556 1154 1130 878 817 837 771 837 774 762 762 637 891 "
+        "683 1224 710 837 837 817 831 995 837 850 837 733 734 682 771 992 771 928 808 1235 1326 "
+        "939 1036 762 734 1174 770 675 698 633 522 808 678 995 581 701 701 679 732 817 691 687 "
+        "691 716 593 580 652 992 645 741 687 1062 1105 751 904 632 593 972 642 678 678 714 522 "
+        "593 595 343 343 343 991 956 734 679 701 652 691 1093 869 840 736 1012 839 992 832 1358 "
+        "1121 850 687 1236 1007 696 557 1075 1061 850 687 850 695 850 695 1148 1043 1074 863 1405 "
+        "1173 1093 869 734 593 652 0 0 0 0 0 418 418 957 807 762 611 733 716 637 522 675 590 808 "
+        "669 1224 995 710 581 775 679 817 679 817 679 1015 832 956 808 1103 877 1273 1017 952 858 "
+        "734 593 682 583 724 652 724 652 771 645 1112 1000 808 687 808 687 808 712 1026 810 1026 "
+        "810 372 1224 995 775 630 951 805 837 691 957 807 808 687 1115 933 343 774 675 774 675 "
+        "1085 1048 683 678 849 678 849 678 1224 995 710 581 772 641 837 701 837 701 850 687 850 "
+        "687 850 687 734 593 771 652 771 652 771 652 808 687 637 525 1036 904 675 590 771 645 771 "
+        "645 "
+    ),
+    0x2010: (
+        "415 415 696 556 1000 1000 500 552 380 380 380 380 657 657 657 657 556 556 639 639 334 "
+        "667 1000 348 278 278 0 0 0 0 0 200 1440 1887 264 479 630 264 447 630 733 412 412 972 627 "
+        "580 500 828 828 329 1023 500 167 457 457 1030 829 829 513 636 500 500 523 400 828 523 "
+        "556 1000 828 838 684 813 838 838 380 872 838 380 380 "
+    ),
+    0x20A0: (
+        "929 696 696 696 696 1042 696 1518 1205 1103 904 696 696 696 696 1392 696 696 696 696 859 "
+        "696 600 600 696 696 696 600 600 696 600 600 "
+    ),
+    0x2190: (
+        "1000 838 1000 838 1000 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 "
+        "838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 "
+        "838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 "
+        "838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 "
+        "838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 838 "
+        "838 838 838 "
+    ),
 }
 
 
-@lru_cache(maxsize=4096)
-def _em(char: str) -> float:
-    """The advance of one character in em."""
-    code = ord(char)
-    category = unicodedata.category(char)
-    if category in ("Mn", "Me", "Cf") or unicodedata.combining(char):
-        return 0.0
-    known = _ADVANCE.get(code)
-    if known:  # a 0 in the table is a code point the fonts do not have: the rules below
-        return known / 1000
-    if code >= 0x1F000:
-        return 1.3
-    return 1.0
+def _advances(table: dict[int, str]) -> dict[int, int]:
+    return {
+        start + offset: int(value)
+        for start, values in table.items()
+        for offset, value in enumerate(values.split())
+    }
 
 
-def text_width(text: str, size_px: float) -> float:
-    """Width of ``text`` in px at ``size_px`` (see the module contract)."""
-    return sum(_em(char) for char in text) * size_px
+def _em_of(advances: dict[int, int]) -> Callable[[str], float]:
+    """The advance in em of one character, by ``advances`` and the rules for the rest."""
+
+    @lru_cache(maxsize=4096)
+    def em(char: str) -> float:
+        code = ord(char)
+        category = unicodedata.category(char)
+        if category in ("Mn", "Me", "Cf") or unicodedata.combining(char):
+            return 0.0
+        known = advances.get(code)
+        if known:  # a 0 in the table is a code point the fonts do not have: the rules below
+            return known / 1000
+        if code >= 0x1F000:
+            return 1.3
+        return 1.0
+
+    return em
 
 
-def fit_width(text: str, width_px: float, size_px: float) -> str:
+_em = _em_of(_advances(_TABLE))
+_em_bold = _em_of(_advances(_BOLD_TABLE))
+
+
+@lru_cache(maxsize=8192)
+def _width_em(text: str, bold: bool) -> float:
+    # Cached whole: a trace's names repeat (one operation, many spans), and a flame graph
+    # asks for each box's name.
+    return sum(map(_em_bold if bold else _em, text))
+
+
+def text_width(text: str, size_px: float, *, bold: bool = False) -> float:
+    """Width of ``text`` in px at ``size_px``, in the bold table when ``bold`` (font-weight 600
+    or more) (see the module contract)."""
+    return _width_em(text, bold) * size_px
+
+
+def fit_width(text: str, width_px: float, size_px: float, *, bold: bool = False) -> str:
     """``text``, or its longest prefix and "…", within ``width_px`` (see the module contract)."""
-    if text_width(text, size_px) <= width_px:
+    if _width_em(text, bold) * size_px <= width_px:
         return text
-    room = width_px - _em(ELLIPSIS) * size_px
+    em = _em_bold if bold else _em
+    room = width_px - em(ELLIPSIS) * size_px
+    if room < 0:
+        return ""
     used = 0.0
     for index, char in enumerate(text):
-        used += _em(char) * size_px
+        used += em(char) * size_px
         if used > room:
             return text[:index].rstrip() + ELLIPSIS if index else ""
     return text  # not reached: the whole text was wider than the room
