@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from spanscope.cli import main
 from spanscope.cli.times import parse_time
-from spanscope.formats import write_spans
+from spanscope.formats import read_spans, write_spans
 from spanscope.model import SpanKind
 from spanscope.store import open_store
 from spanscope.synthetic import generate_spans
@@ -187,3 +187,20 @@ def test_the_forms_agree(moment: datetime, minutes: int) -> None:
     assert parse_time(str(ns // 10**9), now) == ns
     assert parse_time(f"{minutes}m", now) == now - minutes * MINUTE
     assert parse_time(f"{minutes}h", now) == parse_time(f"{minutes * 60}m", now)
+
+
+def test_generate_starts_when_told_so_the_monitor_sees_it(tmp_path):
+    path = tmp_path / "live.jsonl"
+    result = spanscope("generate", "--traces", "200", "--start", "5m", "-o", str(path))
+    assert result.returncode == 0, result.stderr
+    summary = analyze_json(str(path))["summary"]
+    assert abs(summary["start_ns"] - (time.time_ns() - 5 * MINUTE)) < MINUTE
+    assert traces_in(path, "--since", "6m", "--until", "now") == 200
+    db = tmp_path / "live.duckdb"
+    with open_store(db) as store:
+        store.write(list(read_spans(path)))
+    result = CliRunner().invoke(main, ["query", "--db", str(db), "--metrics", "--since", "15m"])
+    assert result.exit_code == 0 and "frontend" in result.output, result.output
+    # Without --start, a seed always gives the same file, times included.
+    fixed = spanscope("generate", "--traces", "5", "--start", "2025-11-26T09:40:00Z")
+    assert fixed.stdout == spanscope("generate", "--traces", "5").stdout
