@@ -201,6 +201,16 @@ def test_generate_starts_when_told_so_the_monitor_sees_it(tmp_path):
         store.write(list(read_spans(path)))
     result = CliRunner().invoke(main, ["query", "--db", str(db), "--metrics", "--since", "15m"])
     assert result.exit_code == 0 and "frontend" in result.output, result.output
-    # Without --start, a seed always gives the same file, times included.
-    fixed = spanscope("generate", "--traces", "5", "--start", "2025-11-26T09:40:00Z")
-    assert fixed.stdout == spanscope("generate", "--traces", "5").stdout
+
+    # One seed and one start give one file; another start gives other requests, so a store
+    # fed twice does not join them into year-long traces.
+    def ids(*options: str) -> set[str]:
+        result = spanscope("generate", "--traces", "5", *options)
+        return {
+            json.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"]
+            for line in result.stdout.splitlines()
+        }
+
+    at = ("--start", "2026-11-27T03:00:00Z")
+    assert ids(*at) == ids(*at) and ids() == ids()
+    assert not ids(*at) & ids() and not ids(*at) & ids("--start", "2026-11-27T03:00:01Z")

@@ -29,9 +29,9 @@ from spanscope.synthetic import generate_spans
     type=TIME,
     default=None,
     help="When the first request starts: a duration ago (10m), an ISO 8601 time, Unix seconds "
-    "or 'now'; the shop takes about 50 requests a second. Default: a fixed time in November "
-    "2025, so a seed always gives the same file. Use a recent time to feed 'spanscope serve' "
-    "(its Monitor shows the last 15 minutes to 7 days).",
+    "or 'now'; the shop takes about 50 requests a second, with other trace ids at each start. "
+    "Default: a fixed time in November 2025, so a seed always gives the same file. Use a recent "
+    "time to feed 'spanscope serve' (its Monitor shows the last 15 minutes to 7 days).",
 )
 @click.option(
     "--next-release",
@@ -61,6 +61,9 @@ def generate(
     if start is None:
         spans = generate_spans(traces, seed=seed, next_release=next_release)
     else:
+        # Other requests at another time: with the seed alone, each run's trace ids would be
+        # those of the last, and a store fed twice would join them into year-long traces.
+        seed = (seed << 64) ^ start
         spans = generate_spans(traces, seed=seed, start_ns=start, next_release=next_release)
     if output != "-":
         Path(output).parent.mkdir(parents=True, exist_ok=True)
