@@ -214,3 +214,15 @@ def test_generate_starts_when_told_so_the_monitor_sees_it(tmp_path):
     at = ("--start", "2026-11-27T03:00:00Z")
     assert ids(*at) == ids(*at) and ids() == ids()
     assert not ids(*at) & ids() and not ids(*at) & ids("--start", "2026-11-27T03:00:01Z")
+
+
+def test_query_titles_say_the_window_as_typed(db):
+    def title(*options: str) -> str:
+        result = CliRunner().invoke(main, ["query", "--db", db, *options], env={"COLUMNS": "160"})
+        assert result.exit_code == 0, result.output
+        return result.output.splitlines()[0].strip()
+
+    assert title("--metrics") == "7 services, server spans, last 1h, most errors first"
+    assert title("--metrics", "--since", "30m").startswith("7 services, server spans, last 30m")
+    assert title("--metrics", "--service", "checkout").startswith("1 operation of checkout,")
+    assert title("--limit", "1") == "1 trace, most recent first"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 import msgspec
 from rich.table import Table
 
 from spanscope import units
-from spanscope.cli.common import DURATION, check_store_file, output_console
+from spanscope.cli.common import DURATION, output_console
+from spanscope.cli.store_reading import open_for_reading
 from spanscope.cli.times import TIME, check_window, now_ns
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
-from spanscope.store import StoreError, TraceQuery, open_store
+from spanscope.store import StoreError, TraceQuery
 
 _KINDS = {kind.name.lower(): kind for kind in SpanKind if kind != SpanKind.UNSPECIFIED}
 
@@ -52,7 +54,8 @@ def summarize(spans: list[Span]) -> dict:
     "--db",
     default="spanscope.duckdb",
     show_default=True,
-    help="Store: a DuckDB file, clickhouse://host:8123/database, or chdb:FOLDER.",
+    help="Store: a DuckDB file, clickhouse://host:8123/database, chdb:FOLDER, or a running "
+    "spanscope server (http://host:16686).",
 )
 @click.option("--service", default=None, help="A span of the trace is of this service.")
 @click.option("--operation", default=None, help="...and has this name.")
@@ -106,8 +109,9 @@ def query(
 
     A trace matches when one of its spans meets every condition given (Jaeger's search
     semantics); tags match span, resource (process), scope, event (log) and link attributes.
-    The store must not be open in a running 'spanscope serve' (DuckDB allows one process at a
-    time): stop it, or use the server's API (/api/traces).
+    A store file that a running 'spanscope serve' on this machine holds is read through that
+    server (DuckDB lets one process open the file); --db http://host:16686 asks a server
+    elsewhere.
 
     \b
     Examples:
@@ -117,6 +121,7 @@ def query(
       spanscope query --trace-id 4bf92f3577b34da6a3ce929d0e0e4736 --json
       spanscope query --metrics --since 6h
       spanscope query --metrics --service checkout --since 2h --until 1h
+      spanscope query --db http://tracing-box:16686 --service checkout --since 15m
     """
     check_window(since, until)
     if metrics:
@@ -136,9 +141,8 @@ def query(
         duration_max=max_duration,
         num_traces=limit,
     )
-    check_store_file(db)
     try:
-        with open_store(db, read_only=True) as store:
+        with open_for_reading(db) as store:
             if trace_id is not None:
                 try:
                     spans = store.get_trace(trace_id)
@@ -164,7 +168,7 @@ def _print_table(rows: list[dict]) -> None:
     if not rows:
         console.print("no matching traces")
         return
-    table = Table(title=f"{len(rows)} traces, most recent first", title_justify="left")
+    table = Table(title=f"{_count(len(rows), 'trace')}, most recent first", title_justify="left")
     table.add_column("trace id", no_wrap=True)
     table.add_column("root", min_width=16)
     table.add_column("start (UTC)")
@@ -223,14 +227,13 @@ def _print_metrics(
         services=(service,) if service else (),
         group_by_operation=bool(service),
     )
-    check_store_file(db)
     try:
-        with open_store(db, read_only=True) as store:
+        with open_for_reading(db) as store:
             summary = store.metrics_summary(request)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     seconds = window / 1e9
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "service": row.service,
             **({"operation": row.operation} if service else {}),
@@ -253,13 +256,17 @@ def _print_metrics(
     if not rows:
         console.print(f"no {kind.name.lower()} spans in the window")
         return
-    what = f"operations of {service}" if service else "services"
+    what = (
+        f"{_count(len(rows), 'operation')} of {service}"
+        if service
+        else _count(len(rows), "service")
+    )
     if to_now:
-        when = f"last {units.format_duration(window)}"
+        when = f"last {_window_text(window)}"
     else:
         when = f"{units.format_time(start)[:19]} to {units.format_time(end)[:19]} UTC"
     table = Table(
-        title=f"{len(rows)} {what}, {kind.name.lower()} spans, {when}, most errors first",
+        title=f"{what}, {kind.name.lower()} spans, {when}, most errors first",
         title_justify="left",
     )
     table.add_column("operation" if service else "service", min_width=12)
@@ -277,3 +284,15 @@ def _print_metrics(
             f"{row['impact']:.1%}",
         )
     console.print(table)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
+def _window_text(ns: int) -> str:
+    """A window as it was typed: 1h, 6h, 30m, 7d (format_duration says 60m00s for an hour)."""
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)):
+        if ns % (size * 10**9) == 0:
+            return f"{ns // (size * 10**9)}{unit}"
+    return units.format_duration(ns)
