@@ -329,7 +329,7 @@ def test_serve_on_a_trace_file_says_what_to_run_instead() -> None:
 ZIPKIN = FIXTURES / "zipkin/zipkin-lens__testdata__messaging-kafka.json"
 
 
-@pytest.mark.parametrize(("value", "words"), [("-5", ">= 0"), ("9" * 23, "<= 9223372036854775807")])
+@pytest.mark.parametrize(("value", "words"), [("-5", ">= 0"), ("9" * 23, "past 2^64-1")])
 def test_an_otlp_time_out_of_range_is_an_input_error_at_its_path(
     tmp_path: Path, value: str, words: str
 ) -> None:

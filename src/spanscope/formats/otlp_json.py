@@ -14,6 +14,15 @@ JSON mapping, which the spec forbids) are unambiguous, so they are read with one
 input; anything else wrong raises ``InputError`` with the line (JSON lines) or the JSON path /
 line and column (one document). A truncated JSON-lines file yields every complete line first.
 
+Times are fixed64: a negative one, or one past 2^64-1, is not OTLP and raises ``InputError`` at
+its JSON path. A span with a start, end or event time past 2^63-1 ns (the year 2262, the latest
+the model keeps) is valid OTLP that spanscope cannot hold: it is left out with a warning naming
+the source, the line (JSON lines) and the span's JSON path, and the rest is read, as the OTLP
+protobuf reader does (``otlp_late_times``). ``decode_request`` (the OTLP/HTTP JSON receiver's
+body) also counts such spans, for OTLP's partial success. The bound costs nothing per span: the
+decoders check it in C, and only an input they refuse for it is decoded again and filtered
+(see ``otlp_json_schema``).
+
 Writes valid OTLP JSON: hex ids, integer enums, 64-bit integers as strings, spans grouped by
 resource and scope (see ``otlp_common``). ``write`` writes one request; ``write_lines`` one
 request of at most ``BATCH_SIZE`` spans per line (the ``otlp-jsonl`` format). The structs that
@@ -25,6 +34,7 @@ resource and scope ``droppedAttributesCount`` and ``schemaUrl`` are not in the m
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -46,10 +56,17 @@ from spanscope.formats.otlp_common import (
     service_name_of,
 )
 from spanscope.formats.otlp_json_write import write, write_lines
+from spanscope.formats.otlp_late_times import (
+    LATEST,
+    DecodedRequest,
+    Rejections,
+    decoded_request,
+    leave_out,
+)
 from spanscope.formats.source import document_share
 from spanscope.model import Attributes, Link, Span, StatusCode
 
-__all__ = ["NAME", "read", "write", "write_lines"]
+__all__ = ["NAME", "decode_request", "read", "write", "write_lines"]
 
 NAME = "otlp-json"
 # A span id as the spec writes it (16 lowercase hex digits, not all zero): the common case,
@@ -58,6 +75,7 @@ _SPAN_ID = re.compile(r"(?!0{16})[0-9a-f]{16}").fullmatch
 _TRACE_ID_CACHE = 1 << 16
 _BOM = b"\xef\xbb\xbf"
 _CACHE_LIMIT = 4096
+_FIXED64_MAX = 2**64 - 1
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -66,8 +84,9 @@ _CACHE_LIMIT = 4096
 class _Reader(ReadContext):
     """Converts decoded requests to spans; caches resources and scopes by their JSON bytes."""
 
-    def __init__(self, source: str, diagnostics: Diagnostics) -> None:
+    def __init__(self, source: str, diagnostics: Diagnostics, rejections: Rejections) -> None:
         super().__init__(source, diagnostics)
+        self.rejections = rejections
         self._resources: dict[bytes, tuple[Attributes, str]] = {}
         self._scopes: dict[bytes, tuple[str, str, Attributes]] = {}
         self._trace_ids: dict[str, str] = {}  # as written -> normalised
@@ -114,7 +133,12 @@ class _Reader(ReadContext):
 
     def resource_spans(self, raw: msgspec.Raw, path: str) -> schema.ResourceSpans:
         try:
-            return schema.RESOURCE_SPANS.decode(raw)
+            try:
+                return schema.RESOURCE_SPANS.decode(raw)
+            except msgspec.ValidationError:
+                # Perhaps a time past 2^63-1 ns (see the module doc); any other error is met
+                # again, at the same place.
+                return schema.LATE_RESOURCE_SPANS.decode(raw)
         except msgspec.ValidationError as exc:
             raise self.fail(*split_path(exc, path)) from None
         except UnicodeDecodeError:
@@ -163,6 +187,7 @@ class _Reader(ReadContext):
         shared_key = SHARED_KEY
         code: StatusCode | None  # None until the slow path has read an unusual one
         make = Span
+        plain = schema.ResourceSpans
         # Raw entries (one document) or decoded ones (a JSON line), never a mix.
         entries: Sequence[msgspec.Raw | schema.ResourceSpans] = data.resource_spans
         try:
@@ -175,6 +200,8 @@ class _Reader(ReadContext):
                     if isinstance(raw_rs, msgspec.Raw)
                     else raw_rs
                 )
+                # One test per entry, none per span: only the LATE_* decoders made others.
+                moved = None if rs.__class__ is plain else self.leave_out_late(rs, rpath)
                 resource_attributes, service = self.resource(rs.resource, f"{rpath}.resource")
                 for si, ss in enumerate(rs.scope_spans or rs.instrumentation_library_spans):
                     spath = f"{rpath}.scopeSpans[{si}]"
@@ -257,11 +284,43 @@ class _Reader(ReadContext):
                                 s.dropped_links_count,
                             )
                     except BadField as exc:
+                        if moved is not None and si in moved:
+                            k = moved[si][k]  # its index in the input, before late ones left
                         raise self.fail(
                             f"{spath}.spans[{k}].{exc.field_name}", exc.message
                         ) from None
         except RecursionError:
             raise self.fail(path, "attribute values nested too deeply") from None
+
+    def leave_out_late(self, rs: schema.ResourceSpans, rpath: str) -> dict[int, list[int]] | None:
+        """Take the spans with a time past 2^63-1 ns out of ``rs`` (from a LATE_* decoder), with
+        a warning each; raise InputError for a time past 2^64-1 (not a fixed64). Returns, by
+        scope index, the input index of each span kept, where spans were taken out."""
+        moved: dict[int, list[int]] = {}
+        for si, ss in enumerate(rs.scope_spans or rs.instrumentation_library_spans):
+            kept: list[int] = []
+            for k, s in enumerate(ss.spans):
+                times = _times(s)
+                if max(value for _, value in times) <= LATEST:
+                    kept.append(k)
+                    continue
+                path = f"{rpath}.scopeSpans[{si}].spans[{k}]"
+                for field_name, value in times:
+                    if value > _FIXED64_MAX:
+                        raise self.fail(
+                            f"{path}.{field_name}",
+                            f"{value} is past 2^64-1, the largest fixed64: not an OTLP time",
+                        )
+                field_name, value = next((f, v) for f, v in times if v > LATEST)
+                place = ", ".join(p for p in (self.place, path) if p)
+                ids = (s.span_id, s.name, s.trace_id)
+                leave_out(
+                    self.diagnostics, self.rejections, self.source, place, ids, field_name, value
+                )
+            if len(kept) < len(ss.spans):
+                ss.spans = [ss.spans[k] for k in kept]
+                moved[si] = kept
+        return moved
 
     def known_trace_id(self, raw: str) -> str:
         """Normalise ``raw`` and remember it: all spans of a trace then share one id string
@@ -273,6 +332,16 @@ class _Reader(ReadContext):
         return trace_id
 
 
+def _times(s: schema.Span) -> list[tuple[str, int]]:
+    """The times of span ``s``: (field, value), as the JSON path names the field."""
+    times = [
+        ("startTimeUnixNano", s.start_time_unix_nano),
+        ("endTimeUnixNano", s.end_time_unix_nano),
+    ]
+    times += [(f"events[{i}].timeUnixNano", e.time_unix_nano) for i, e in enumerate(s.events)]
+    return times
+
+
 def read(
     stream: BinaryIO,
     source: str,
@@ -282,7 +351,24 @@ def read(
     """The spans of one OTLP JSON input. ``on_shape`` is told, before the first span, whether
     it is JSON lines (True: its first line is one whole request and another line follows) or
     one document (False); not at all when reading stops before it knows."""
-    reader = _Reader(source, diagnostics)
+    # Not a generator itself: one generator between the caller and the spans, not two.
+    return _read(stream, _Reader(source, diagnostics, Rejections()), on_shape)
+
+
+def decode_request(
+    data: bytes, source: str, diagnostics: Diagnostics | None = None
+) -> DecodedRequest:
+    """All spans of one OTLP/HTTP JSON request body, with the spans left out (a time past
+    2^63-1 ns); raises ``InputError`` as ``read`` does."""
+    rejections = Rejections()
+    diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+    reader = _Reader(source, diagnostics, rejections)
+    return decoded_request(list(_read(io.BytesIO(data), reader, None)), rejections)
+
+
+def _read(
+    stream: BinaryIO, reader: _Reader, on_shape: Callable[[bool], None] | None
+) -> Iterator[Span]:
     skipped, lineno = b"", 0
     while True:
         line = stream.readline()
@@ -298,7 +384,7 @@ def read(
     if line.lstrip().startswith(b"{"):
         reader.place = f"line {lineno}"
         try:
-            first = _decode(reader, schema.LINE, line, snake, lineno)
+            first = _decode(reader, schema.LINE, line, snake, lineno, schema.LATE_LINE)
         except _Incomplete:
             # Not a whole object on one line: one (pretty-printed) document. A line that is
             # broken in its middle is reported at once, without reading the rest of the file.
@@ -347,7 +433,7 @@ def _read_lines(
             continue
         reader.place = f"line {lineno}"
         try:
-            data = _decode(reader, schema.LINE, line, snake, lineno)
+            data = _decode(reader, schema.LINE, line, snake, lineno, schema.LATE_LINE)
         except _Incomplete as exc:
             raise exc.error from None
         yield from reader.spans(data, "$")
@@ -360,10 +446,25 @@ class _Incomplete(Exception):
         self.error = error
 
 
-def _decode(reader: _Reader, decoder: msgspec.json.Decoder, data: bytes, snake: bool, line: int):
-    """Decode ``data`` (starting at ``line``) or raise InputError saying where it is wrong."""
+def _decode(
+    reader: _Reader,
+    decoder: msgspec.json.Decoder,
+    data: bytes,
+    snake: bool,
+    line: int,
+    late: msgspec.json.Decoder | None = None,
+):
+    """Decode ``data`` (starting at ``line``) or raise InputError saying where it is wrong;
+    ``late``: the decoder to try when ``decoder`` refuses it (a time past 2^63-1 ns?)."""
     try:
-        return decoder.decode(schema.decode_snake_case(data) if snake else data)
+        text = schema.decode_snake_case(data) if snake else data
+        try:
+            return decoder.decode(text)
+        except msgspec.ValidationError:
+            if late is None:
+                raise
+            # Any other error is met again, at the same place: its message is the same.
+            return late.decode(text)
     except msgspec.ValidationError as exc:
         raise reader.fail(*split_path(exc)) from None
     except RecursionError:

@@ -6,6 +6,13 @@ proto field names that proto3 JSON also allows. ``strict=False`` reads 64-bit in
 JSON strings, as the mapping writes them, and "NaN"/"Infinity" doubles. The structs opt out of
 the cyclic GC: they form trees, and tracking millions of them made large documents slow.
 
+Times: a fixed64, never negative, and read as the model keeps them, up to 2^63-1 ns (the year
+2262). The decoders above check that bound in C, for nothing. A span past it is left out, not
+the whole input (``otlp_late_times``): when a decoder refuses a value past the bound, the reader
+decodes the same bytes again with the ``LATE_*`` decoders, whose ``Late*`` structs take any
+time that is not negative, and takes the spans past 2^63-1 out of what they give (the cost of
+that falls on the inputs that have such a span, never on the others).
+
 msgspec's errors become places through ``spanscope.formats.json_errors``.
 """
 
@@ -18,10 +25,12 @@ import msgspec
 from spanscope.model import Attributes, AttributeValue
 
 # A time in nanoseconds: proto fixed64, so never negative; capped at the model's 64-bit signed
-# integers (the year 2262, as the Jaeger reader; msgspec checks no larger bound). Outside that
-# a document is not usable OTLP: it was read, and later broke printing a date 3 million years
-# from now.
+# integers (the year 2262, as the Jaeger reader). A time past that was once read, and later
+# broke printing a date 3 million years from now.
 _Fixed64 = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+# Any time that is not negative, for the LATE_* decoders (msgspec checks no bound past int64:
+# the reader checks 2^64-1 itself).
+_LateTime = Annotated[int, msgspec.Meta(ge=0)]
 
 
 class AnyValue(msgspec.Struct, rename="camel", gc=False):
@@ -124,12 +133,42 @@ class LineData(msgspec.Struct, rename="camel", gc=False):
     result: LineData | None = None
 
 
+# The same structs with any time that is not negative (see the module doc): subclasses, so the
+# reader takes them as the others; only the fields that hold times, or lead to them, differ.
+# (A list of the subclass where the base class has a list of the class: mypy's list invariance;
+# nothing puts a base-class object into these lists.)
+class LateEvent(Event, gc=False):
+    time_unix_nano: _LateTime = 0
+
+
+class LateSpan(Span, gc=False):
+    start_time_unix_nano: _LateTime = 0
+    end_time_unix_nano: _LateTime = 0
+    events: list[LateEvent] = []  # type: ignore[assignment]
+
+
+class LateScopeSpans(ScopeSpans, gc=False):
+    spans: list[LateSpan] = []  # type: ignore[assignment]
+
+
+class LateResourceSpans(ResourceSpans, gc=False):
+    scope_spans: list[LateScopeSpans] = []  # type: ignore[assignment]
+    instrumentation_library_spans: list[LateScopeSpans] = []  # type: ignore[assignment]
+
+
+class LateLineData(LineData, gc=False):
+    resource_spans: list[LateResourceSpans] = []  # type: ignore[assignment]
+    result: LateLineData | None = None
+
+
 # strict=False reads 64-bit integers given as JSON strings, as the proto3 JSON mapping writes.
 LINE = msgspec.json.Decoder(LineData, strict=False)
 DOCUMENT = msgspec.json.Decoder(TracesData | list[TracesData], strict=False)
 RESOURCE_SPANS = msgspec.json.Decoder(ResourceSpans, strict=False)
 RESOURCE = msgspec.json.Decoder(Resource, strict=False)
 SCOPE = msgspec.json.Decoder(Scope, strict=False)
+LATE_LINE = msgspec.json.Decoder(LateLineData, strict=False)
+LATE_RESOURCE_SPANS = msgspec.json.Decoder(LateResourceSpans, strict=False)
 
 
 def any_value(value: AnyValue) -> AttributeValue:

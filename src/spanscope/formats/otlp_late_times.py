@@ -46,7 +46,7 @@ class DecodedRequest(NamedTuple):
     message: str
 
 
-def decoded(spans: list[Span], rejections: Rejections) -> DecodedRequest:
+def decoded_request(spans: list[Span], rejections: Rejections) -> DecodedRequest:
     return DecodedRequest(spans, rejections.count, rejections.summary())
 
 

@@ -39,7 +39,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats.otlp_common import ReadContext
-from spanscope.formats.otlp_late_times import DecodedRequest, Rejections, decoded
+from spanscope.formats.otlp_late_times import DecodedRequest, Rejections, decoded_request
 from spanscope.formats.otlp_native import late_offsets, native_spans
 from spanscope.formats.otlp_proto_upb import spans as upb_spans
 from spanscope.formats.otlp_proto_wire import first_bad_entry
@@ -58,7 +58,7 @@ def decode_request(
     out; raises ``InputError`` as ``read`` does."""
     rejections = Rejections()
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
-    return decoded(list(_spans_of(data, source, diagnostics, rejections)), rejections)
+    return decoded_request(list(_spans_of(data, source, diagnostics, rejections)), rejections)
 
 
 def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:

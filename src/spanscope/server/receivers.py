@@ -6,7 +6,7 @@ itself goes to the pipeline as it is (``WritePipeline.protobuf_request``: checke
 here, no model spans made); any other, and any body that check declines, is decoded here, so a
 bad payload gets the decoder's error. Errors follow the OTLP/HTTP specification:
 - 200 with ``partial_success`` (``rejected_spans`` and the first one's warning) when the reader
-  left some spans out (OTLP protobuf: a time past 2^63-1 ns) and stored the rest;
+  left some spans out (OTLP protobuf or JSON: a time past 2^63-1 ns) and stored the rest;
 - 400 with a ``google.rpc.Status`` body for a permanently bad payload (never retried), and
   when every span of it was left out;
 - 413 for a body over the limit, 415 for a content type we do not read;
@@ -30,7 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from spanscope.errors import InputError
-from spanscope.formats import decode_spans
+from spanscope.formats import decode_spans, otlp_json
 from spanscope.formats.otlp_proto import DecodedRequest, decode_request
 from spanscope.model import Span
 from spanscope.server.body import BadEncoding, BodyTooLarge, read_body
@@ -55,6 +55,8 @@ def _decode(body: bytes, format_name: str, receiver: str) -> DecodedRequest:
     source = f"{receiver} request"
     if format_name == "otlp-proto":
         return decode_request(body, source)
+    if format_name == "otlp-json":
+        return otlp_json.decode_request(body, source)
     return DecodedRequest(decode_spans(body, format_name, source=source), 0, "")
 
 
