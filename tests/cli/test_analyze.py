@@ -246,3 +246,15 @@ def test_anti_pattern_thresholds_change_the_findings(shop):
     assert result.returncode == 2 and "--n-plus-one-min" in result.stderr
     help_text = spanscope("analyze", "--help").stdout
     assert "--sequential-min" in help_text and "--cardinality-min" in help_text
+
+
+def test_folded_file_that_cannot_be_written(tmp_path):
+    # A missing directory is named before anything is read (it was a traceback at the end).
+    missing = tmp_path / "missing" / "stacks.txt"
+    result = spanscope("analyze", str(KAFKA), "--folded", str(missing))
+    assert result.returncode == 2 and result.stdout == ""
+    assert "Invalid value for --folded" in result.stderr and str(missing.parent) in result.stderr
+    # A write that fails (a full disk) is a message, not a traceback.
+    result = spanscope("analyze", str(KAFKA), "--folded", "/dev/full")
+    assert result.returncode == 1
+    assert "cannot write /dev/full: No space left on device" in result.stderr

@@ -7,6 +7,7 @@ them, runs ``spanscope.analysis`` and renders with ``spanscope.report``. Exit co
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from functools import partial
@@ -261,6 +262,13 @@ def analyze(
 
     if top <= 0:
         raise click.BadParameter("must be positive", param_hint="--top")
+    if folded not in (None, "-"):
+        # Before the reading and analysis, which can take minutes, not after them.
+        where = os.path.dirname(os.path.abspath(folded))
+        if not os.path.isdir(where):
+            raise click.BadParameter(
+                f"no directory {where} to write {folded} in", param_hint="--folded"
+            )
     if as_json and folded == "-":
         raise click.UsageError(
             "--json and --folded - both print to standard output: choose one, or write the "
@@ -367,6 +375,9 @@ def _write_folded(analyzer: Analyzer | ProfileAnalyzer, path: str, slow: bool) -
         write_folded(stacks, sys.stdout)
         sys.stdout.flush()
         return
-    with open(path, "w", encoding="utf-8") as out:
-        lines = write_folded(stacks, out)
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            lines = write_folded(stacks, out)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo(f"wrote {lines:,} folded stacks to {path}", err=True)
