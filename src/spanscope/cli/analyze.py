@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from spanscope.analysis.results import AnalysisOptions
-from spanscope.cli.common import DURATION, input_files, input_options, jobs_option
+from spanscope.cli.common import DURATION, input_options, jobs_option
 from spanscope.cli.times import TIME, check_window
 
 # The rest is imported where it is used: ``analyze --folded -`` needs little of it, and the
@@ -122,7 +122,21 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
 
 
 @click.command()
-@input_files
+@click.argument("inputs", nargs=-1, metavar="[FILE...]")
+@click.option(
+    "--db",
+    default=None,
+    help="Analyse the traces of a store instead of files: a DuckDB file (one a running "
+    "'spanscope serve' holds is read through it), clickhouse://host:8123/database, chdb:FOLDER "
+    "or a server's address (http://host:16686).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="With --db: analyse the most recent this many traces that match.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (see schemas/).")
 @click.option(
     "--slow-threshold",
@@ -211,6 +225,8 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
 )
 def analyze(
     inputs: tuple[str, ...],
+    db: str | None,
+    limit: int,
     as_json: bool,
     slow_threshold: int,
     top: int,
@@ -255,6 +271,7 @@ def analyze(
       spanscope analyze traces/ --folded - > stacks.txt   # the profile alone, fastest
       spanscope analyze traces.json --fail-if 'p99(GET /checkout) > 800ms' \\
           --fail-if 'error_rate > 1%'
+      spanscope analyze --db traces.duckdb --service checkout --since 30m   # live, served
     """
     from spanscope.analysis.filters import TraceFilter
     from spanscope.cli.common import ReadSession, fail_on_input_errors, print_warnings
@@ -297,6 +314,21 @@ def analyze(
         sequential_min_calls=sequential_min,
         high_cardinality_min_names=cardinality_min,
     )
+    if db is not None and inputs:
+        raise click.UsageError("give trace files or --db, not both")
+    if db is None and not inputs:
+        raise click.UsageError("give the trace files to analyse (FILE...), or a store (--db)")
+    if db is not None:
+        from spanscope.analysis.analyze import Analyzer
+        from spanscope.cli.store_reading import analyse_store
+
+        analyzer, store_input = analyse_store(
+            db, partial(Analyzer, options), trace_filter, limit, not no_adjust_skew
+        )
+        _finish(
+            analyzer, None, [store_input], trace_filter, conditions, as_json, folded, folded_slow
+        )
+        return
     session = ReadSession(list(inputs), format=format_, strict=strict, jobs=jobs)
     if folded == "-" and not conditions:
         # Only the profile is asked for: read only what it needs, compute nothing else.
@@ -315,15 +347,39 @@ def analyze(
         print_warnings(session.diagnostics)
         fail_on_input_errors(session)
         return
+    analyzer = analyse_session(session, options, trace_filter, not no_adjust_skew, jobs)
+    _finish(
+        analyzer,
+        session,
+        input_summaries(session),
+        trace_filter,
+        conditions,
+        as_json,
+        folded,
+        folded_slow,
+    )
+
+
+def _finish(
+    analyzer: Analyzer,
+    session: ReadSession | None,
+    inputs: list[InputSummary],
+    trace_filter: TraceFilter,
+    conditions: list[Condition],
+    as_json: bool,
+    folded: str | None,
+    folded_slow: bool,
+) -> None:
+    """Print the report (or JSON, or stacks), the warnings and the conditions that hold; exit
+    as the command's help says. ``session`` is None for a store."""
     from spanscope.analysis.conditions import ConditionError, evaluate
-    from spanscope.cli.common import error_console
+    from spanscope.cli.common import error_console, fail_on_input_errors, print_warnings
     from spanscope.report import encode_report
 
-    analyzer = analyse_session(session, options, trace_filter, not no_adjust_skew, jobs)
     report = analyzer.report()
     report.filters = trace_filter.describe()
-    report.inputs = input_summaries(session)
-    report.warnings = session.diagnostics.count
+    report.inputs = inputs
+    report.warnings = session.diagnostics.count if session else 0
     try:
         report.conditions = [evaluate(condition, report) for condition in conditions]
     except ConditionError as exc:
@@ -345,7 +401,8 @@ def analyze(
         if not console.is_terminal:
             console = Console(highlight=False, width=160)  # files and pipes: no wrapping
         render_report(report, console)
-    print_warnings(session.diagnostics)
+    if session:
+        print_warnings(session.diagnostics)
     if as_json or folded == "-":
         for result in report.conditions:
             if result.holds:
@@ -361,7 +418,8 @@ def analyze(
                 f"{result.message} (the report's endpoints and operations are the names to use)",
                 soft_wrap=True,
             )
-    fail_on_input_errors(session)
+    if session:
+        fail_on_input_errors(session)
     if any(result.holds for result in report.conditions):
         raise SystemExit(EXIT_CONDITION)
 

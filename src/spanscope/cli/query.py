@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 import msgspec
 from rich.table import Table
 
 from spanscope import units
-from spanscope.cli.common import DURATION, check_store_file, output_console
+from spanscope.cli.common import DURATION, output_console
+from spanscope.cli.store_reading import open_for_reading
 from spanscope.cli.times import TIME, check_window, now_ns
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
-from spanscope.store import StoreError, TraceQuery, open_store
+from spanscope.store import StoreError, TraceQuery
 
 _KINDS = {kind.name.lower(): kind for kind in SpanKind if kind != SpanKind.UNSPECIFIED}
 
@@ -52,7 +54,8 @@ def summarize(spans: list[Span]) -> dict:
     "--db",
     default="spanscope.duckdb",
     show_default=True,
-    help="Store: a DuckDB file, clickhouse://host:8123/database, or chdb:FOLDER.",
+    help="Store: a DuckDB file, clickhouse://host:8123/database, chdb:FOLDER, or a running "
+    "spanscope server (http://host:16686).",
 )
 @click.option("--service", default=None, help="A span of the trace is of this service.")
 @click.option("--operation", default=None, help="...and has this name.")
@@ -106,8 +109,9 @@ def query(
 
     A trace matches when one of its spans meets every condition given (Jaeger's search
     semantics); tags match span, resource (process), scope, event (log) and link attributes.
-    The store must not be open in a running 'spanscope serve' (DuckDB allows one process at a
-    time): stop it, or use the server's API (/api/traces).
+    A store file that a running 'spanscope serve' on this machine holds is read through that
+    server (DuckDB lets one process open the file); --db http://host:16686 asks a server
+    elsewhere.
 
     \b
     Examples:
@@ -117,6 +121,7 @@ def query(
       spanscope query --trace-id 4bf92f3577b34da6a3ce929d0e0e4736 --json
       spanscope query --metrics --since 6h
       spanscope query --metrics --service checkout --since 2h --until 1h
+      spanscope query --db http://tracing-box:16686 --service checkout --since 15m
     """
     check_window(since, until)
     if metrics:
@@ -136,9 +141,8 @@ def query(
         duration_max=max_duration,
         num_traces=limit,
     )
-    check_store_file(db)
     try:
-        with open_store(db, read_only=True) as store:
+        with open_for_reading(db) as store:
             if trace_id is not None:
                 try:
                     spans = store.get_trace(trace_id)
@@ -223,14 +227,13 @@ def _print_metrics(
         services=(service,) if service else (),
         group_by_operation=bool(service),
     )
-    check_store_file(db)
     try:
-        with open_store(db, read_only=True) as store:
+        with open_for_reading(db) as store:
             summary = store.metrics_summary(request)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     seconds = window / 1e9
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "service": row.service,
             **({"operation": row.operation} if service else {}),

@@ -170,3 +170,9 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the store. Safe to call twice."""
         ...
+
+    def __enter__(self) -> Store: ...
+
+    def __exit__(self, *exc_info: object) -> None:
+        """``close()``."""
+        ...
