@@ -13,6 +13,9 @@ Contract:
   profile names its stacks) are marked. A box's width is the sum of the stacks under it,
   children sorted widest first, so the widest box is what to fix first.
 
+In both, a box's label is its name, cut with "…" where it would come closer than ``LABEL_PAD``
+to either side of the box (widths from ``spanscope.viz.textwidth``, an upper bound of the fonts).
+
 Both are plain images (they render in ``<img>``); opened directly, the embedded script adds
 click-to-zoom, a reset button, a detail line on hover, and fits the graph to the window's width
 (never narrower than its legend). Colours follow
@@ -31,7 +34,8 @@ from spanscope.model import Span, Trace
 from spanscope.viz.legend import LEGEND_ROW, legend_svg
 from spanscope.viz.page import asset
 from spanscope.viz.palette import ERROR_COLOR, service_colors
-from spanscope.viz.svg import FONT, attr, duration, esc, fit
+from spanscope.viz.svg import FONT, attr, duration, esc
+from spanscope.viz.textwidth import fit_width
 
 WIDTH = 1200
 ROW = 18
@@ -39,6 +43,8 @@ PAD = 10
 HEADER = 86  # title, subtitle, legend (one row), then the hover details line
 DETAILS_Y = 76
 FOOTER = 12
+LABEL_SIZE = 11  # px, as flamegraph.css sets the boxes' text
+LABEL_PAD = 3  # px between a box's label and either side of the box
 
 
 @dataclass
@@ -117,9 +123,12 @@ def _svg(
                 f'y="{y + ROW - 5}" width="{max((end - start) * scale, 0.5):.2f}" height="3" '
                 f'fill="#111827"/>'
             )
-        label = fit(frame.label, width)
+        # Cut by the fonts' widths (an upper bound), so a label never runs out of its box;
+        # the script fits them again with the browser's own font when the graph is zoomed.
+        room = width - 2 * LABEL_PAD
+        label = fit_width(frame.label, room, LABEL_SIZE) if room > 0 else ""
         out.append(
-            f'<text x="{px0 + 3:.2f}" y="{y + 12.5}" fill="{_text_color(fill)}">'
+            f'<text x="{px0 + LABEL_PAD:.2f}" y="{y + 12.5}" fill="{_text_color(fill)}">'
             f"{esc(label)}</text></g>"
         )
     out.append("</g>")

@@ -23,12 +23,21 @@ from spanscope.model import Trace
 from spanscope.viz.layout import NODE_HEIGHT, layered_layout
 from spanscope.viz.page import asset, render_page, text
 from spanscope.viz.palette import ERROR_COLOR, service_colors
-from spanscope.viz.svg import FONT, attr, duration, esc, fit
+from spanscope.viz.svg import FONT, attr, duration, esc
+from spanscope.viz.textwidth import fit_width, text_width
 
 UNKNOWN = "(unknown service)"
 PEER_COLOR = "#a3abb8"  # the accent of a peer nobody traced
-MAX_LABEL = 28
-CHAR_PX = 7.9  # average advance of the bold 12.5 px node label
+# Text sizes as servicemap.css sets them; widths come from spanscope.viz.textwidth (an upper
+# bound of the fonts the image asks for), so no text runs out of its box or over another.
+NAME_SIZE = 12.5  # px, bold: a node's service name
+SUB_SIZE = 11.0  # px: the line under it
+KEY_SIZE = 12.0  # px: the colour key's labels
+EDGE_SIZE = 10.5  # px: an edge's label, bold when the edge has errors
+NAME_MAX = 220.0  # px: a longer service name is cut (the node's tooltip has it whole)
+NODE_MIN = 104.0  # px: the narrowest node
+NODE_LEFT = 16.0  # px from a node's left side to its text (past the colour accent)
+NODE_RIGHT = 14.0  # px from its text to its right side
 
 
 @dataclass
@@ -136,8 +145,8 @@ def _curve(points: list[tuple[float, float]]) -> str:
 
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom
-LABEL_CHAR_PX = 6.0  # average advance of the 10.5 px edge label, rounded up
 LABEL_STEP = 13.0  # one label line
+LABEL_PAD = 2.0  # px kept free either side of an edge label (its halo is 1.5 px)
 
 
 def _box(x: float, y: float, width: float, height: float) -> Box:
@@ -158,7 +167,7 @@ def _place_labels(
     placed: list[Box] = []
     result = []
     for edge, x, y in sorted(wanted, key=lambda w: (-w[0].errors, -w[0].calls)):
-        width = len(_edge_label(edge)) * LABEL_CHAR_PX + 4
+        width = text_width(_edge_label(edge), EDGE_SIZE, bold=edge.errors > 0) + 2 * LABEL_PAD
         for step in (0, -1, 1, -2, 2, -3, 3):
             top = y + step * LABEL_STEP
             box = (x - width / 2, top - 10, x + width / 2, top + 3)  # baseline at ``top``
@@ -179,7 +188,7 @@ def _colour_key(x: float, y: float) -> str:
             f'stroke-linecap="round"/><text class="sub" x="{x + 24:.0f}" y="{y:.0f}">'
             f"{label}</text></g>"
         )
-        x += 24 + len(label) * 6.4 + 18
+        x += 24 + text_width(label, KEY_SIZE) + 18
     return "".join(out)
 
 
@@ -203,11 +212,21 @@ def _svg(
     colors = service_colors([*(node.name for node in nodes if node.spans), *color_names])
     for node in nodes:
         colors.setdefault(node.name, PEER_COLOR)
-    labels = {node.name: fit(node.name, MAX_LABEL * CHAR_PX, CHAR_PX) for node in nodes}
     subs = {node.name: _node_sub(node) for node in nodes}
+    # A node's text room: its name (cut at NAME_MAX), or its line under it if that is wider,
+    # which a cut name then uses too; the box is that plus the margins.
+    rooms = {
+        node.name: max(
+            NODE_MIN - NODE_LEFT - NODE_RIGHT,
+            min(text_width(node.name, NAME_SIZE, bold=True), NAME_MAX),
+            text_width(subs[node.name], SUB_SIZE),
+        )
+        for node in nodes
+    }
+    labels = {name: fit_width(name, room, NAME_SIZE, bold=True) for name, room in rooms.items()}
+    # rounded up to the 0.1 px the file is written in, so the written box keeps the room
     widths = {
-        n: max(104.0, len(label) * CHAR_PX + 30, len(subs[n]) * 6.4 + 30)
-        for n, label in labels.items()
+        name: math.ceil((room + NODE_LEFT + NODE_RIGHT) * 10) / 10 for name, room in rooms.items()
     }
     layout = layered_layout(
         [node.name for node in nodes], [(e.parent, e.child) for e in edges], widths
@@ -307,9 +326,10 @@ def _svg(
             f'height="{NODE_HEIGHT:.0f}" rx="8"/>'
             f'<rect class="accent" x="{x - w / 2:.1f}" y="{y - NODE_HEIGHT / 2:.1f}" width="6" '
             f'height="{NODE_HEIGHT:.0f}" rx="3" fill="{colors[node.name]}"/>'
-            f'<text class="nname" x="{x - w / 2 + 16:.1f}" y="{y - 3:.1f}">'
+            f'<text class="nname" x="{x - w / 2 + NODE_LEFT:.1f}" y="{y - 3:.1f}">'
             f"{esc(labels[node.name])}</text>"
-            f'<text class="nsub{" err" if node.error_spans else ""}" x="{x - w / 2 + 16:.1f}" '
+            f'<text class="nsub{" err" if node.error_spans else ""}" '
+            f'x="{x - w / 2 + NODE_LEFT:.1f}" '
             f'y="{y + 13:.1f}">{esc(sub)}</text></g>'
         )
     out.append("</g></g></svg>")

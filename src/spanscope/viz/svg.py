@@ -1,15 +1,12 @@
-"""Small helpers shared by the SVG images: escaping, label fitting, number formatting.
+"""Small helpers shared by the SVG images: the font stack, escaping, number formatting.
 
-Label widths are estimated (no font metrics are available when writing a file): ``CHAR_PX`` is
-the average advance of the sans-serif font at 11 px, slightly generous so labels never spill
-out of their box; the scripts embedded in the images re-fit labels with real metrics on zoom.
+Labels are fitted by ``spanscope.viz.textwidth`` (the widths of the fonts ``FONT`` asks for).
 """
 
 from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-CHAR_PX = 6.6
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 
 
@@ -29,16 +26,6 @@ _CONTROL = {code: " " for code in range(32) if chr(code) not in "\t\n\r"}
 
 def _clean(value: str) -> str:
     return value.translate(_CONTROL)
-
-
-def fit(label: str, width_px: float, char_px: float = CHAR_PX) -> str:
-    """``label`` cut with an ellipsis to fit ``width_px``; empty if not even 3 characters fit."""
-    room = int((width_px - 6) / char_px)
-    if room >= len(label):
-        return label
-    if room < 3:
-        return ""
-    return label[: room - 1] + "…"
 
 
 def duration(ns: float) -> str:

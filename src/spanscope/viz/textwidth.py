@@ -196,9 +196,12 @@ def _em_of(advances: dict[int, int]) -> Callable[[str], float]:
             return 0.0
         known = advances.get(code)
         if known:  # a 0 in the table is a code point the fonts do not have: the rules below
-            return known / 1000
+            # plus half a unit: the table is rounded to 1/1000 em, and a bound must not be
+            return (known + 0.5) / 1000
         if code >= 0x1F000:
             return 1.3
+        if 0xAC00 <= code <= 0xD7A3 or 0x1100 <= code <= 0x11FF:
+            return 0.92  # Hangul, as Noto Sans CJK (Source Han Sans) draws it at any weight
         return 1.0
 
     return em

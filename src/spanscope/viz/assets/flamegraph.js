@@ -8,14 +8,39 @@
   var total = +svg.getAttribute("data-total"), inner = +svg.getAttribute("data-width"), pad = +svg.getAttribute("data-pad");
   var frames = Array.prototype.slice.call(document.querySelectorAll("g.f"));
   var details = document.getElementById("details"), reset = document.getElementById("reset");
-  var charPx = 6.6;
   var initial = details.textContent, initialY = +details.getAttribute("y");
   var bg = document.querySelector("rect.bg"), shown = [0, total];
+  var labelPad = 3; // px between a label and either side of its box, as the file was written
 
+  // Labels are fitted with the widths of the font the browser draws them in (the file's cut
+  // used an upper bound of the usual fonts): a canvas measures whole strings, kerning
+  // included, and remembers each name's width, as names repeat and zooming fits them all.
+  var measurer = null, widths = new Map();
+  function measure(text) {
+    var w = widths.get(text);
+    if (w === undefined) {
+      if (!measurer) {
+        var sample = frames.length ? frames[0].querySelector("text") : details, style = getComputedStyle(sample);
+        measurer = document.createElementNS("http://www.w3.org/1999/xhtml", "canvas").getContext("2d");
+        measurer.font = style.fontStyle + " " + style.fontWeight + " " + style.fontSize + " " + style.fontFamily;
+      }
+      w = measurer.measureText(text).width;
+      if (widths.size < 100000) widths.set(text, w);
+    }
+    return w;
+  }
+  // ``label``, or its longest prefix (whole code points) and an ellipsis, within ``width``
+  // less the padding; "" if not even one character and the ellipsis fit.
   function fit(label, width) {
-    var room = Math.floor((width - 6) / charPx);
-    if (room >= label.length) return label;
-    return room < 3 ? "" : label.slice(0, room - 1) + "\u2026";
+    var room = width - 2 * labelPad;
+    if (room <= 0) return "";
+    if (measure(label) <= room) return label;
+    var chars = Array.from(label), lo = 0, hi = chars.length - 1;
+    while (lo < hi) { // the longest prefix that fits, with its ellipsis
+      var mid = (lo + hi + 1) >> 1;
+      if (measure(chars.slice(0, mid).join("") + "\u2026") <= room) lo = mid; else hi = mid - 1;
+    }
+    return lo ? chars.slice(0, lo).join("").replace(/\s+$/, "") + "\u2026" : "";
   }
 
   function zoom(z0, z1) {
@@ -29,7 +54,7 @@
       var a = Math.max(x0, z0), b = Math.min(x1, z1), px = pad + (a - z0) * scale, w = (b - a) * scale;
       rect.setAttribute("x", px.toFixed(2));
       rect.setAttribute("width", Math.max(w, 0.05).toFixed(2));
-      text.setAttribute("x", (px + 3).toFixed(2));
+      text.setAttribute("x", (px + labelPad).toFixed(2));
       text.textContent = fit(g.getAttribute("data-name"), w);
       g.querySelectorAll("rect.cp").forEach(function (cp) {
         var c0 = Math.max(+cp.getAttribute("data-x0"), z0), c1 = Math.min(+cp.getAttribute("data-x1"), z1);
