@@ -251,6 +251,46 @@ def _red_metrics(store, meta: dict, searches: list) -> dict:
     return results
 
 
+def _clickhouse_red_metrics(path: Path, meta: dict, searches: list) -> dict:
+    """``_red_metrics`` on the ClickHouse store (embedded, chDB; skipped without it or with
+    ``BENCH_QUERY_CLICKHOUSE=0``): a copy of the DuckDB store's columns that RED metrics and
+    trace lookups read, made once under ``benchmarks/data/`` (about a minute for 10M spans)."""
+    try:
+        import chdb  # noqa: F401
+    except ImportError:
+        return {}
+    if os.environ.get("BENCH_QUERY_CLICKHOUSE", "1") == "0":
+        return {}
+    import duckdb
+
+    from spanscope.store import open_store
+
+    folder = path.with_name(path.stem + "-chdb")
+    done = folder / "spans.txt"
+    url = f"chdb:{folder}?database=bench"
+    if not done.exists() or int(done.read_text()) != meta["spans"]:
+        columns = "Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, "
+        columns += "Duration, StatusCode"
+        parquet = folder.with_suffix(".parquet")
+        folder.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect() as con:
+            con.execute(f"ATTACH '{path}' AS source (READ_ONLY)")
+            con.execute(
+                f"COPY (SELECT {columns} FROM source.otel_traces) TO '{parquet}' (FORMAT parquet)"
+            )
+        with open_store(url) as store:
+            for table in ("otel_traces", "otel_traces_trace_id_ts"):
+                store.client.query(f"TRUNCATE TABLE bench.{table}")
+            store.client.query(
+                f"INSERT INTO bench.otel_traces ({columns}) SELECT {columns} "
+                f"FROM file('{parquet}', Parquet)"
+            )
+        parquet.unlink()
+        done.write_text(str(meta["spans"]))
+    with open_store(url, read_only=True) as store:
+        return _red_metrics(store, meta, searches)
+
+
 def _http_api(path: Path, ids: list[str], searches: list) -> dict:
     port = free_port()
     log = path.with_suffix(".serve.log")
@@ -309,14 +349,16 @@ def main() -> None:
     ids = rng.sample(meta["sample_trace_ids"], min(TRACE_PICKS, len(meta["sample_trace_ids"])))
     store_results, searches = _store_api(path, meta, ids, rng)
     http_results = _http_api(path, ids, searches)
+    clickhouse_results = _clickhouse_red_metrics(path, meta, searches)
     results = {
         "spans": meta["spans"],
         "store_gib": round(size_gib, 2),
         "store_api": store_results,
         "http_api": http_results,
+        "clickhouse_store_api": clickhouse_results,
         "targets_ms": {"trace_by_id": TARGET_BY_ID_MS, "search": TARGET_SEARCH_MS},
     }
-    print("query                      API     median      p95   CPU/query")
+    print("query                           API     median      p95   CPU/query")
     for name in (
         "trace_by_id",
         "search_service_1h",
@@ -326,11 +368,15 @@ def main() -> None:
         "red_metrics_all_time",
         "red_metrics_all_time_two_scans",
     ):
-        for api, found in (("store", store_results), ("HTTP", http_results)):
+        for api, found in (
+            ("store", store_results),
+            ("HTTP", http_results),
+            ("chDB", clickhouse_results),
+        ):
             row = found.get(name)
             if row:
                 print(
-                    f"{name:<26} {api:<5} {row['median_ms']:>7.1f} ms {row['p95_ms']:>6.1f} ms "
+                    f"{name:<31} {api:<5} {row['median_ms']:>7.1f} ms {row['p95_ms']:>6.1f} ms "
                     f"{row['mean_cpu_ms']:>6.1f} ms"
                 )
     save("query", results)
