@@ -226,3 +226,13 @@ def test_query_titles_say_the_window_as_typed(db):
     assert title("--metrics", "--since", "30m").startswith("7 services, server spans, last 30m")
     assert title("--metrics", "--service", "checkout").startswith("1 operation of checkout,")
     assert title("--limit", "1") == "1 trace, most recent first"
+
+
+def test_a_window_that_misses_the_data_says_so(traces_file):
+    result = spanscope("analyze", str(traces_file), "--since", "10m")
+    assert result.returncode == 0, result.stderr
+    spans = sum(1 for _ in read_spans(traces_file))
+    assert f"none of the {spans:,} spans read is in a trace that passes the filters" in (
+        " ".join(result.stdout.split())
+    )
+    assert f"'spanscope info {traces_file}' shows the time range" in result.stdout

@@ -81,7 +81,7 @@ def render_report(report: AnalysisReport, console: Console) -> None:
     """Print ``report`` to ``console``."""
     _summary(report, console)
     if not report.summary.traces:
-        console.print("no traces to analyse (check the inputs and filters)")
+        console.print(_why_no_traces(report), soft_wrap=True)
         return
     _fix_first(report, console)
     _traits(report, console)
@@ -96,6 +96,20 @@ def render_report(report: AnalysisReport, console: Console) -> None:
     _dependencies(report, console)
     _problems(report, console)
     _conditions(report, console)
+
+
+def _why_no_traces(report: AnalysisReport) -> str:
+    read = sum(item.spans for item in report.inputs)
+    if read and report.filters:
+        # Most often a time window that misses the data (--since 30m on yesterday's export).
+        sources = " ".join(item.source for item in report.inputs[:3])
+        return (
+            f"no traces to analyse: none of the {read:,} spans read is in a trace that passes "
+            f"the filters ('spanscope info {sources}' shows the time range they cover)"
+        )
+    if read:
+        return "no traces to analyse: the spans read form no trace with a root"
+    return "no traces to analyse: no spans were read (check the inputs)"
 
 
 def _summary(report: AnalysisReport, console: Console) -> None:
