@@ -108,3 +108,12 @@ def test_analyze_in_two_processes_reaches_100_on_80_columns(tmp_path: Path) -> N
     assert lines and all(len(line) <= 80 for line in lines), lines
     shown = percentages(drawn)
     assert shown and shown[-1] == 100 and shown == sorted(shown), shown
+
+
+def test_analysing_shows_the_time_left_on_80_columns(shop: dict[str, Path]) -> None:
+    # Reading a document whole is over long before its traces are analysed (30 s of 40 for a
+    # 1M-span protobuf file), so that bar says how long is left too.
+    drawn = progress_on_a_terminal("analyze", str(shop["lines"]), "-j", "1", columns=80)
+    lines = [line.strip() for line in drawn.splitlines() if line.startswith("analysing")]
+    assert any(re.search(r"/4,000 traces \d:\d\d:\d\d \d:\d\d:\d\d left$", line) for line in lines)
+    assert all(len(line) <= 80 for line in lines), lines

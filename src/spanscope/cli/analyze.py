@@ -43,6 +43,7 @@ def assembled_traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]
         error_console,
         holding_many_objects,
         show_progress,
+        time_left_column,
     )
 
     with holding_many_objects():
@@ -57,6 +58,7 @@ def assembled_traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]
         BarColumn(),
         TextColumn("{task.completed:,}/{task.total:,} traces"),
         TimeElapsedColumn(),
+        time_left_column(),  # reading a big document is done long before its analysis
         console=error_console(),
         transient=True,
     ) as progress:

@@ -477,7 +477,15 @@ def share_columns() -> tuple[ProgressColumn, ...]:
     """The columns a bar over bytes adds after its bar: the share done ("42%") and the time
     left ("0:00:13 left", blank once done); both blank while the total is unknown (stdin, a
     pipe)."""
-    from rich.progress import TaskProgressColumn, TimeRemainingColumn
+    from rich.progress import TaskProgressColumn
+
+    return TaskProgressColumn(), time_left_column()
+
+
+def time_left_column() -> ProgressColumn:
+    """The time a bar with a total has left ("0:00:13 left"); blank once done or while the
+    total is unknown."""
+    from rich.progress import TimeRemainingColumn
     from rich.table import Column
     from rich.text import Text
 
@@ -490,7 +498,7 @@ def share_columns() -> tuple[ProgressColumn, ...]:
                 shown.append(" left")
             return shown
 
-    return TaskProgressColumn(), TimeLeft(table_column=Column(no_wrap=True))
+    return TimeLeft(table_column=Column(no_wrap=True))
 
 
 def _size(source: str) -> int | None:
