@@ -105,6 +105,17 @@ def native_spans(data: object) -> Iterator[Span] | None:
     return _otlp_native.Spans(data)
 
 
+def counted_native_spans(data: object) -> tuple[int, Iterator[Span]] | None:
+    """As ``native_spans``, with the number of spans it will give (for a progress bar): ``scan``
+    in place of ``check``, the same pass over the message and a count of the spans' headers."""
+    if type(data) is not bytes or not enabled():
+        return None
+    count = _otlp_native.scan(data)
+    if count is None:
+        return None
+    return count, _otlp_native.Spans(data)
+
+
 def late_offsets(data: bytes) -> dict[tuple[int, int, int], int]:
     """Byte offsets of the spans of ``data`` with a start, end or event time past 2^63-1 ns, by
     (resource, scope, span) index: what the upb path's warning names when it leaves such a span

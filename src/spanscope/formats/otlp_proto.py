@@ -30,7 +30,8 @@ lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from google.protobuf.internal import api_implementation
@@ -40,15 +41,18 @@ from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats.otlp_common import ReadContext
 from spanscope.formats.otlp_late_times import DecodedRequest, Rejections, decoded_request
-from spanscope.formats.otlp_native import late_offsets, native_spans
+from spanscope.formats.otlp_native import counted_native_spans, late_offsets, native_spans
 from spanscope.formats.otlp_proto_upb import spans as upb_spans
 from spanscope.formats.otlp_proto_wire import first_bad_entry
 from spanscope.formats.otlp_proto_write import write
+from spanscope.formats.source import document_share
 from spanscope.model import Span
 
 __all__ = ["NAME", "DecodedRequest", "decode_request", "read", "write"]
 
 NAME = "otlp-proto"
+Share = Callable[[int, int], None]  # told (spans converted, spans): see source.document_share
+_SHARE_EVERY = 4096  # spans between two reports to a progress bar
 
 
 def decode_request(
@@ -62,27 +66,57 @@ def decode_request(
 
 
 def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
-    yield from _spans_of(stream.read(), source, diagnostics, Rejections())
+    data = stream.read()
+    yield from _spans_of(data, source, diagnostics, Rejections(), document_share())
 
 
 def _spans_of(
-    data: bytes, source: str, diagnostics: Diagnostics, rejections: Rejections
+    data: bytes,
+    source: str,
+    diagnostics: Diagnostics,
+    rejections: Rejections,
+    share: Share | None = None,
 ) -> Iterator[Span]:
+    """The spans of ``data``; ``share`` (a progress bar watches) is told how many of them have
+    been converted so far, out of how many."""
     # Not a generator: ``read`` delegates straight to the C decoder's iterator, with no
     # generator in between on the hot path.
-    spans = native_spans(data)
-    if spans is not None:
-        return spans
-    return _read_upb(data, source, diagnostics, rejections)
+    if share is None:
+        spans = native_spans(data)
+        if spans is not None:
+            return spans
+        return _read_upb(data, source, diagnostics, rejections)
+    counted = counted_native_spans(data)
+    if counted is not None:
+        return _sharing(counted[1], counted[0], share)
+    return _read_upb(data, source, diagnostics, rejections, share)
+
+
+def _sharing(spans: Iterator[Span], count: int, share: Share) -> Iterator[Span]:
+    """``spans`` (``count`` of them, or fewer) with ``share`` told each ``_SHARE_EVERY``-th one
+    as it is reached: C iterators chained, no Python frame per span."""
+
+    def pieces() -> Iterator[Iterator[Span]]:
+        for done in range(0, count, _SHARE_EVERY):
+            share(done, count)
+            yield itertools.islice(spans, _SHARE_EVERY)
+        yield spans  # whatever is left, should the count be short: never lose a span
+        share(count, count)
+
+    return itertools.chain.from_iterable(pieces())
 
 
 def _read_upb(
-    data: bytes, source: str, diagnostics: Diagnostics, rejections: Rejections
+    data: bytes,
+    source: str,
+    diagnostics: Diagnostics,
+    rejections: Rejections,
+    share: Share | None = None,
 ) -> Iterator[Span]:
     try:
         message = TracesData.FromString(data)
     except DecodeError:
-        yield from _read_what_is_whole(data, source, diagnostics, rejections)
+        yield from _read_what_is_whole(data, source, diagnostics, rejections, share)
         return
     late = late_offsets(data)  # upb keeps no offsets: found now, while the bytes are here
     del data
@@ -93,11 +127,19 @@ def _read_upb(
             f"protobuf runs on its {api_implementation.Type()!r} backend, not upb: reading "
             "is many times slower (unset PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION)",
         )
-    yield from upb_spans(message, context, late, rejections)
+    spans = upb_spans(message, context, late, rejections)
+    if share is not None:
+        count = sum(len(ss.spans) for rs in message.resource_spans for ss in rs.scope_spans)
+        spans = _sharing(spans, count, share)
+    yield from spans
 
 
 def _read_what_is_whole(
-    data: bytes, source: str, diagnostics: Diagnostics, rejections: Rejections
+    data: bytes,
+    source: str,
+    diagnostics: Diagnostics,
+    rejections: Rejections,
+    share: Share | None,
 ) -> Iterator[Span]:
     """For a message protobuf refuses: yield the spans of the whole ``resource_spans`` entries
     before the first bad one, then raise ``InputError`` at that entry's byte offset.
@@ -107,7 +149,7 @@ def _read_what_is_whole(
     """
     start, reason = first_bad_entry(data)
     count = 0
-    whole = _spans_of(data[:start], source, diagnostics, rejections) if start else iter(())
+    whole = _spans_of(data[:start], source, diagnostics, rejections, share) if start else iter(())
     for count, span in enumerate(whole, 1):  # noqa: B007 - count is kept
         yield span
     where = f"byte {start} of {len(data)}" if reason else f"{len(data)} bytes"
