@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -61,8 +62,8 @@ def iso(minutes_ago: int, zone: str = "") -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + zone
 
 
-def traces_in(path, *options: str) -> int:
-    return analyze_json(str(path), *options)["summary"]["traces"]
+def traces_in(*arguments: str | Path) -> int:
+    return analyze_json(*map(str, arguments))["summary"]["traces"]
 
 
 def test_analyze_durations_ago(traces_file):
@@ -236,3 +237,10 @@ def test_a_window_that_misses_the_data_says_so(traces_file):
         " ".join(result.stdout.split())
     )
     assert f"'spanscope info {traces_file}' shows the time range" in result.stdout
+
+
+def test_analyze_a_store_with_the_same_windows(db):
+    assert traces_in("--db", db, "--since", "30m") == PER_BATCH
+    assert traces_in("--db", db, "--since", "2h", "--until", "1h") == PER_BATCH
+    assert traces_in("--db", db, "--since", iso(100), "--until", iso(80, "Z")) == PER_BATCH
+    assert traces_in("--db", db, "--until", "2h") == PER_BATCH
