@@ -207,3 +207,17 @@ def test_dark_theme_at_800_px_fits_and_reads(browser, server):
         assert ratio >= 4.5, f"{selector}: contrast {ratio:.2f}"
     assert errors == []
     context.close()
+
+
+def test_an_address_edited_by_hand_falls_back_to_the_defaults(browser, server):
+    # values no control can choose: the page draws the default view, not an error or nothing
+    url = server.ui + "/monitor?lookback=100000000d&kind=sideways&q=p42&sort=%3Cb%3E"
+    context, page, errors = open_page(browser, url)
+    assert page.locator("#mon-error").is_hidden()
+    assert page.input_value("#kind") == "server" and page.input_value("#sort") == "incident"
+    assert page.inner_text("#lat-head").lower() == "p95 latency"
+    assert page.locator("button.mon-svc b").count() > 0
+    page.select_option("#sort", "name")  # the address written back holds only real choices
+    assert "kind=server" in page.url and "sort=name" in page.url and "p42" not in page.url
+    assert errors == []
+    context.close()

@@ -17,8 +17,9 @@ http_handler.go``, ``query_parser.go``):
 - ``GET /api/metrics/minstep``: ``{"data": 1000, ...}`` (ms), in Jaeger's envelope.
 
 Bad parameters answer 400 with Jaeger's error envelope naming the parameter
-(``metrics_params``), never a traceback. Store reads run in a worker thread so a slow query
-never stalls the receivers.
+(``metrics_params``), never a traceback; so do windows that would start before 1970 and
+steps that cut the window into more than ``MAX_BUCKETS``. Store reads run in a worker thread
+so a slow query never stalls the receivers.
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ from spanscope.server.metrics_params import (
     ParamError,
     bool_param,
     envelope,
-    int_param,
     parse_error,
     positive_ms,
     services_param,
     span_kinds_param,
+    time_ms_param,
 )
 from spanscope.store.metrics_sql import MAX_BUCKETS, QUANTILES, MetricsQuery, MetricsSeries
 
@@ -50,6 +51,10 @@ _DEFAULT_LOOKBACK_MS = 3600 * 1000
 _DEFAULT_STEP_MS = 5000
 _DEFAULT_RATE_PER_MS = 600 * 1000
 MIN_STEP_MS = 1000
+# An answer's points over all its series: building and encoding one takes about 10 us, so this
+# is a few seconds and tens of MB at most (a service with thousands of span names, grouped by
+# operation over 20,000 steps, would otherwise be minutes and gigabytes).
+MAX_POINTS = 200_000
 
 
 class JaegerMetricsApi:
@@ -93,13 +98,21 @@ class JaegerMetricsApi:
             services = services_param(request)
             by_operation = bool_param(request, "groupByOperation")
             kind = span_kinds_param(request)
-            end_ms = int_param(request, "endTs", self.now_ns() // MS)
+            end_ms = time_ms_param(request, "endTs")
+            end_ms = self.now_ns() // MS if end_ms is None else end_ms
             lookback = positive_ms(request, "lookback", _DEFAULT_LOOKBACK_MS)
             step = positive_ms(request, "step", _DEFAULT_STEP_MS)
             rate_per = positive_ms(request, "ratePer", _DEFAULT_RATE_PER_MS)
             # Counts are summed over the ratePer window before each point: fetch that much more.
             width = 1 if metric == "latencies" else max(1, round(rate_per / step))
             start_ms = end_ms - lookback - (width - 1) * step
+            if start_ms < 0:
+                before = f", and ratePer {rate_per} ms before it," if width > 1 else ""
+                raise parse_error(
+                    "lookback" if end_ms < lookback else "ratePer",
+                    f"the window (lookback {lookback} ms{before} up to endTs {end_ms}) starts "
+                    "before 1970-01-01",
+                )
             buckets = -(-(end_ms - start_ms) // step)
             if buckets > MAX_BUCKETS:
                 raise parse_error(
@@ -113,6 +126,15 @@ class JaegerMetricsApi:
         except ParamError as exc:
             return envelope(None, 400, str(exc))
         series = await run_in_threadpool(self.store.metrics_series, query)
+        points = answer_points(metric, series, query, width)
+        if points > MAX_POINTS:
+            message = parse_error(
+                "step",
+                f"the answer would have {points} points ({len(series)} series; at most "
+                f"{MAX_POINTS}): use a larger step, a shorter lookback, fewer services or "
+                "no groupByOperation",
+            )
+            return envelope(None, 400, str(message))
         family = metric_family(metric, quantile, by_operation, series, query, width)
         return JSONResponse(family)
 
@@ -136,8 +158,11 @@ def _labels(series: MetricsSeries) -> list[dict[str, str]]:
     return labels
 
 
-def _point(ns: int, value: float) -> dict[str, Any]:
-    return {"gaugeValue": {"doubleValue": value}, "timestamp": _timestamp(ns)}
+def answer_points(metric: str, found: list[MetricsSeries], query: MetricsQuery, width: int) -> int:
+    """How many points ``metric_family`` gives (at most, for error rates)."""
+    if metric == "latencies":
+        return sum(len(series.points) for series in found)
+    return len(found) * (query.buckets - (width - 1))
 
 
 def metric_family(
@@ -152,6 +177,15 @@ def metric_family(
     from the store's series; rates are summed over ``width`` steps before each point."""
     step = query.step_ns
     first = width - 1  # buckets before this one only feed the rate window
+    stamps: dict[int, str] = {}  # every series has the same buckets: format each end once
+
+    def gauge(bucket: int, value: float) -> dict[str, Any]:
+        stamp = stamps.get(bucket)
+        if stamp is None:
+            at = min(query.start_ns + (bucket + 1) * step, query.end_ns)
+            stamp = stamps[bucket] = _timestamp(at)
+        return {"gaugeValue": {"doubleValue": value}, "timestamp": stamp}
+
     metrics = []
     for series in found:
         points = []
@@ -159,7 +193,7 @@ def metric_family(
             index = QUANTILES.index(quantile)  # type: ignore[arg-type]
             for point in series.points:
                 value = (point.p50, point.p75, point.p95, point.p99)[index]
-                points.append(_point(min(point.start_ns + step, query.end_ns), value / MS))
+                points.append(gauge(point.bucket, value / MS))
         else:
             calls = [0] * query.buckets
             errors = [0] * query.buckets
@@ -174,11 +208,10 @@ def metric_family(
                 if bucket - width >= 0:
                     window_calls -= calls[bucket - width]
                     window_errors -= errors[bucket - width]
-                at = min(query.start_ns + (bucket + 1) * step, query.end_ns)
                 if metric == "call_rate":
-                    points.append(_point(at, window_calls / (width * step / 1e9)))
+                    points.append(gauge(bucket, window_calls / (width * step / 1e9)))
                 elif window_calls:
-                    points.append(_point(at, window_errors / window_calls))
+                    points.append(gauge(bucket, window_errors / window_calls))
         metrics.append({"labels": _labels(series), "metricPoints": points})
     name = metric if not by_operation else f"operation_{metric}"
     help_text = _HELP[metric].format(q=quantile)

@@ -6,6 +6,11 @@ raises ``ParamError`` whose message names the parameter the way Jaeger's ``query
 does (``unable to parse param 'step': ...``). Handlers turn it into ``envelope(None, 400,
 message)``, Jaeger's ``{"data", "total", "limit", "offset", "errors": [{"code", "msg"}]}``, so a
 bad parameter is always a 400 naming it, never a traceback.
+
+Limits, so that no request reaches a store with a value it would wrap or choke on: times
+(``endTs``, ``end``) from 1970-01-01 to 2262-04-11 (int64 ns), durations (``lookback``,
+``step``, ``ratePer``) positive and under 292 years, at most ``MAX_SERVICES`` ``service``
+values.
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ from starlette.responses import JSONResponse
 from spanscope.model import SpanKind
 
 MS = 1_000_000
+# Times and durations are integer ns in 64 bits everywhere below (the stores' timestamps, the
+# SQL's arithmetic): 1970-01-01 up to 2262-04-11. Anything beyond is refused, not wrapped.
+LATEST_MS = (2**63 - 1) // MS
+# Far more than any page or Jaeger UI sends (one), and it keeps the SQL's IN list well under
+# ClickHouse's max_query_size.
+MAX_SERVICES = 1000
 _KINDS = {
     **{f"SPAN_KIND_{kind.name}": kind for kind in SpanKind},
     **{kind.name.lower(): kind for kind in SpanKind},
@@ -55,9 +66,25 @@ def int_param(request: Request, name: str, default: int) -> int:
 
 
 def positive_ms(request: Request, name: str, default: int) -> int:
+    """A duration in ms: positive, and at most ``LATEST_MS`` (292 years)."""
     value = int_param(request, name, default)
     if value <= 0:
         raise parse_error(name, f"must be a positive number of milliseconds, got {value}")
+    if value > LATEST_MS:
+        raise parse_error(name, f"{value} ms is too long: at most {LATEST_MS} ms")
+    return value
+
+
+def time_ms_param(request: Request, name: str) -> int | None:
+    """A time in ms since the epoch (``None`` when not given): 1970-01-01 to 2262-04-11."""
+    if request.query_params.get(name, "") == "":
+        return None
+    value = int_param(request, name, 0)
+    if not 0 <= value <= LATEST_MS:
+        raise parse_error(
+            name,
+            f"{value} is not a time from 1970-01-01 to 2262-04-11 in ms since the epoch",
+        )
     return value
 
 
@@ -90,4 +117,8 @@ def services_param(request: Request, required: bool = True) -> tuple[str, ...]:
     services = tuple(name for name in request.query_params.getlist("service") if name)
     if required and not services:
         raise parse_error("service", "please provide at least one service name")
+    if len(services) > MAX_SERVICES:
+        raise parse_error(
+            "service", f"{len(services)} services: at most {MAX_SERVICES} in one request"
+        )
     return services

@@ -9,7 +9,8 @@
 - ``GET /api/v1/monitor/operations?service=...`` (same window parameters): per operation,
   calls, req/s, errors, p50/p95/p99 and impact.
 
-``lookback`` is a duration (``15m``, ``1h``, ``7d``), ``end`` ms since the epoch (default now).
+``lookback`` is a duration (``15m``, ``1h``, ``7d``) that must not reach back before 1970,
+``end`` ms since the epoch (default now; 1970 to 2262).
 Bad parameters answer 400 in Jaeger's error envelope naming the parameter
 (``metrics_params``), as the Jaeger metrics API does. Store reads run in a worker thread so a
 slow query never stalls the receivers.
@@ -31,10 +32,10 @@ from spanscope.server.metrics_params import (
     MS,
     ParamError,
     envelope,
-    int_param,
     parse_error,
     services_param,
     span_kinds_param,
+    time_ms_param,
 )
 from spanscope.store.metrics_sql import MetricsQuery, MetricsSeries, MetricsSummary
 from spanscope.units import parse_duration
@@ -68,8 +69,10 @@ class MonitorApi:
             raise parse_error("lookback", str(exc)) from None
         if lookback <= 0:
             raise parse_error("lookback", "the window must be longer than zero")
-        end = int_param(request, "end", -1)
-        end_ns = self.now_ns() if end < 0 else end * MS
+        end = time_ms_param(request, "end")
+        end_ns = self.now_ns() if end is None else end * MS
+        if lookback > end_ns:
+            raise parse_error("lookback", f"{text} before the end reaches back before 1970-01-01")
         step = choose_step_ns(lookback)
         start = (end_ns - lookback) // step * step
         return start, end_ns, step

@@ -14,10 +14,16 @@
   function readAddress() {
     var p = new URLSearchParams(location.search);
     state.lookback = p.get("lookback") in CONFIG.lookbacks ? p.get("lookback") : CONFIG.defaultLookback;
-    state.kind = p.get("kind") || "server";
+    // An address edited by hand falls back to the defaults, as a click would choose them.
+    state.kind = optionOf("kind", p.get("kind")) || "server";
     state.q = ["p50", "p95", "p99"].indexOf(p.get("q")) >= 0 ? p.get("q") : "p95";
-    state.sort = p.get("sort") || "incident";
+    state.sort = optionOf("sort", p.get("sort")) || "incident";
     state.open = p.get("service") || "";
+  }
+  function optionOf(selectId, value) {
+    var options = $(selectId).options;
+    for (var i = 0; i < options.length; i++) if (options[i].value === value) return value;
+    return "";
   }
   function writeAddress(push) {
     var p = new URLSearchParams({ lookback: state.lookback, kind: state.kind, q: state.q, sort: state.sort });
