@@ -232,7 +232,8 @@ def summary_and_series_from_rows(
 ) -> tuple[list[MetricsSummary], list[MetricsSeries]]:
     """``summary_and_series_sql``'s rows as ``summary_from_rows`` and ``series_from_rows``
     give them."""
-    summary, series = [], []
+    summary: list = []
+    series: list = []
     for row in rows:
         (summary if row[-1] else series).append(row)
     return (
