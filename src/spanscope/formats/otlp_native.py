@@ -7,8 +7,10 @@ message. Giving up is how one semantics is kept with two engines: the C decoder 
 whole message and declines anything the upb path would reject or warn about, or that it is not
 sure to read the same way (see ``module.c``'s header), so the caller then reads it with upb and
 errors and warnings are the upb path's (``late_offsets`` gives that path the byte offsets of
-spans with times past int64, for its warning). The markers ``model_span`` takes out (``shared``,
-FOLLOWS_FROM links) are taken out the same way, the latter by ``split_follows_from`` itself.
+spans with times past int64, for its warning). ``counted_native_spans`` is ``native_spans`` with
+the number of spans, for a progress bar (``scan`` in place of ``check``: one pass either way).
+The markers ``model_span`` takes out (``shared``, FOLLOWS_FROM links) are taken out the same
+way, the latter by ``split_follows_from`` itself.
 Spans the C decoder yields equal the upb path's, attribute by attribute, and share resource and
 scope attribute dicts the same way (cached by their bytes as received, where upb re-serializes
 them: the same thing for any encoder that writes equal resources equally).

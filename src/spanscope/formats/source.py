@@ -12,7 +12,8 @@ reading a small one. Bigger inputs, stdin and pipes are streamed.
 ``watch_position()`` lets a progress bar see how far reading the input opened next has got, in
 bytes of the file as stored (of the compressed file for gzip): ``ReadPosition``. Readers that
 stream (JSON lines) need nothing for it; readers that read a document whole and then convert it
-piece by piece say which piece they are at with ``document_share()``.
+piece by piece say which piece they are at with ``document_share()`` (OTLP protobuf: how many of
+its spans).
 """
 
 from __future__ import annotations
