@@ -29,13 +29,16 @@
     }
     return w;
   }
-  // ``label``, or its longest prefix (whole code points) and an ellipsis, within ``width``
-  // less the padding; "" if not even one character and the ellipsis fit.
-  function fit(label, width) {
+  // A box's label: its name, or the longest prefix (whole code points) with an ellipsis that
+  // fits the box's ``width`` less the padding; "" if not even one character and the ellipsis
+  // fit. The name and its width are kept on the box: zooming fits every box again.
+  function fit(g, width) {
     var room = width - 2 * labelPad;
     if (room <= 0) return "";
-    if (measure(label) <= room) return label;
-    var chars = Array.from(label), lo = 0, hi = chars.length - 1;
+    var name = g._name;
+    if (name === undefined) { name = g._name = g.getAttribute("data-name"); g._full = measure(name); }
+    if (g._full <= room) return name;
+    var chars = Array.from(name), lo = 0, hi = chars.length - 1;
     while (lo < hi) { // the longest prefix that fits, with its ellipsis
       var mid = (lo + hi + 1) >> 1;
       if (measure(chars.slice(0, mid).join("") + "\u2026") <= room) lo = mid; else hi = mid - 1;
@@ -55,7 +58,9 @@
       rect.setAttribute("x", px.toFixed(2));
       rect.setAttribute("width", Math.max(w, 0.05).toFixed(2));
       text.setAttribute("x", (px + labelPad).toFixed(2));
-      text.textContent = fit(g.getAttribute("data-name"), w);
+      var label = fit(g, w);
+      if (g._shown === undefined) g._shown = text.textContent;
+      if (g._shown !== label) { text.textContent = label; g._shown = label; } // a write costs
       g.querySelectorAll("rect.cp").forEach(function (cp) {
         var c0 = Math.max(+cp.getAttribute("data-x0"), z0), c1 = Math.min(+cp.getAttribute("data-x1"), z1);
         cp.style.display = c1 > c0 ? "" : "none";
