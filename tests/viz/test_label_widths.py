@@ -17,7 +17,7 @@ import re
 import pytest
 
 from spanscope.assembly import build_trace
-from spanscope.model import Span, SpanKind, StatusCode
+from spanscope.model import Span, SpanKind, StatusCode, Trace
 from spanscope.viz.flamegraph import LABEL_PAD, render_flamegraph
 from spanscope.viz.servicemap import NODE_LEFT, NODE_RIGHT, render_servicemap_svg
 from spanscope.viz.textwidth import ELLIPSIS
@@ -51,7 +51,7 @@ TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 BOXES = [4, 9, 14, 20, 28, 38, 50, 66, 86, 110, 140, 180, 230]
 
 
-def _flame_trace() -> object:
+def _flame_trace() -> Trace:
     """A root over the whole graph; under it, for each name, a span holding one child per box
     width, one after another (the name spans overlap in time, so each gets its own rows)."""
     total = 1180  # the graph's inner width: one ns per px
@@ -168,10 +168,9 @@ def test_flame_graph_box_labels_fitted_by_the_script_fit_their_boxes(page, tmp_p
     assert page.errors == []
 
 
-def _map_traces() -> list[object]:
-    """Each name is a service calling the next; every third call fails (bold edge labels),
-    one service calls itself."""
-    spans = []
+def _map_traces() -> list[Trace]:
+    """Each name is a service calling the next; every third call fails (bold edge labels)."""
+    traces = []
     names = [*NAMES, "x"]  # and one short name: its node is as narrow as nodes get
     for k, (caller, callee) in enumerate(zip(names, names[1:] + names[:1], strict=True)):
         trace_id = f"{k + 1:032x}"
@@ -181,16 +180,8 @@ def _map_traces() -> list[object]:
         child.kind, child.service_name = SpanKind.SERVER, callee
         if k % 3 == 0:
             child.status_code = StatusCode.ERROR
-        spans.append(build_trace(trace_id, [parent, child]))
-    loop_id = f"{len(names) + 1:032x}"
-    outer = Span(loop_id, "1" * 16, "outer", 0, 1_000_000)
-    outer.service_name = names[3]
-    inner = Span(loop_id, "2" * 16, "inner", 10, 900_000, outer.span_id)
-    inner.service_name = names[3]
-    inner.kind = SpanKind.SERVER
-    outer.kind = SpanKind.CLIENT
-    spans.append(build_trace(loop_id, [outer, inner]))
-    return spans
+        traces.append(build_trace(trace_id, [parent, child]))
+    return traces
 
 
 # Every edge label, node and colour-key entry of the map, in page coordinates.
