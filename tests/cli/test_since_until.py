@@ -244,3 +244,14 @@ def test_analyze_a_store_with_the_same_windows(db):
     assert traces_in("--db", db, "--since", "2h", "--until", "1h") == PER_BATCH
     assert traces_in("--db", db, "--since", iso(100), "--until", iso(80, "Z")) == PER_BATCH
     assert traces_in("--db", db, "--until", "2h") == PER_BATCH
+
+
+def test_until_is_exclusive_everywhere(db, traces_file, batches):
+    first = min(batches["recent"], key=lambda span: span.start_ns)
+    at, just_after = (
+        f"{ns // 10**9}.{ns % 10**9:09d}" for ns in (first.start_ns, first.start_ns + 1)
+    )
+    assert first.trace_id not in query_traces(db, "--since", "30m", "--until", at)
+    assert first.trace_id in query_traces(db, "--since", "30m", "--until", just_after)
+    assert traces_in(traces_file, "--since", "30m", "--until", at) == 0
+    assert traces_in(traces_file, "--since", "30m", "--until", just_after) == 1

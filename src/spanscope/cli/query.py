@@ -72,7 +72,7 @@ def summarize(spans: list[Span]) -> dict:
 @click.option(
     "--until",
     type=TIME,
-    help="...starts at or before TIME, in the same forms: --until 10m is ten minutes ago.",
+    help="...starts before TIME, in the same forms: --until 10m is ten minutes ago.",
 )
 @click.option(
     "--limit",
@@ -136,7 +136,8 @@ def query(
         span_kind=_KINDS[kind] if kind else None,
         tags=_tags(tags),
         start_time_min=since,
-        start_time_max=until,
+        # Before --until, as in analyze (the store's bound is inclusive, Jaeger's).
+        start_time_max=until - 1 if until is not None else None,
         duration_min=min_duration,
         duration_max=max_duration,
         num_traces=limit,
