@@ -129,3 +129,10 @@ def test_store_held_by_a_writer_says_what_to_do(tmp_path):
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def test_a_directory_is_not_a_store(tmp_path):
+    result = CliRunner().invoke(main, ["query", "--db", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"{tmp_path}: a directory, not a store" in result.output
+    assert f"chdb:{tmp_path}" in result.output and "IO Error" not in result.output

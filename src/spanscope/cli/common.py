@@ -189,7 +189,13 @@ def check_store_file(db: str) -> None:
     """Name the mistake when ``db`` (``--db``) is a file but not a DuckDB store, most often a
     trace file, where DuckDB's own words are puzzling ("Cannot launch in-memory database in
     read-only mode", "it has tables (file, ...)")."""
-    if "://" in db or db.startswith("chdb:") or not os.path.isfile(db):
+    if "://" in db or db.startswith("chdb:"):
+        return
+    if os.path.isdir(db):
+        raise click.ClickException(
+            f"{db}: a directory, not a store (a DuckDB file; a chDB folder is chdb:{db})"
+        )
+    if not os.path.isfile(db):
         return
     with open(db, "rb") as file:
         head = file.read(4096)
