@@ -255,3 +255,14 @@ def test_until_is_exclusive_everywhere(db, traces_file, batches):
     assert first.trace_id in query_traces(db, "--since", "30m", "--until", just_after)
     assert traces_in(traces_file, "--since", "30m", "--until", at) == 0
     assert traces_in(traces_file, "--since", "30m", "--until", just_after) == 1
+
+
+def test_an_empty_metrics_window_says_which_and_what_to_try(db):
+    result = CliRunner().invoke(main, ["query", "--db", db, "--metrics", "--since", "10m"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("no server spans in the window (last 10m): a longer --since")
+    result = CliRunner().invoke(
+        main, ["query", "--db", db, "--metrics", "--service", "checkout", "--until", "3h"]
+    )
+    assert result.output.startswith("no server spans of checkout in the window (20")
+    assert " UTC): a longer --since, or another --kind" in result.output

@@ -254,18 +254,23 @@ def _print_metrics(
         sys.stdout.write("\n")
         return
     console = output_console()
+    if to_now:
+        when = f"last {_window_text(window)}"
+    else:
+        when = f"{units.format_time(start)[:19]} to {units.format_time(end)[:19]} UTC"
     if not rows:
-        console.print(f"no {kind.name.lower()} spans in the window")
+        of = f" of {service}" if service else ""
+        console.print(
+            f"no {kind.name.lower()} spans{of} in the window ({when}): a longer --since, or "
+            "another --kind, may find some",
+            soft_wrap=True,
+        )
         return
     what = (
         f"{_count(len(rows), 'operation')} of {service}"
         if service
         else _count(len(rows), "service")
     )
-    if to_now:
-        when = f"last {_window_text(window)}"
-    else:
-        when = f"{units.format_time(start)[:19]} to {units.format_time(end)[:19]} UTC"
     table = Table(
         title=f"{what}, {kind.name.lower()} spans, {when}, most errors first",
         title_justify="left",
