@@ -43,6 +43,10 @@ MIXED = [
     "café-crème-ÆØÅ-ŒŠŽ",
     "e\u0301-combining-marks",
     "AVAVAVAV To Ty Te Yo",  # pairs that kern
+    "Dịch-vụ-thanh-toán-Ổn-định",
+    "Հայերեն-ծառայություն",
+    "שירות-תשלומים-ראשי",
+    "≥∑⌘①■★✓№-symbols",
 ]
 NAMES = WIDE + NARROW + LONG + MIXED
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
