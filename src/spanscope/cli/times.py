@@ -40,6 +40,7 @@ _DURATION = re.compile(r"^(\d+(\.\d+)?|\.\d+)\s*[a-zµ]+$", re.IGNORECASE)
 _SMALLEST_UNIX_SECONDS = 1_000_000_000  # 2001-09-09: anything less is a unitless duration
 _LARGEST_UNIX_SECONDS = 100_000_000_000  # year 5138: anything more is milliseconds or finer
 _NOW_KEY = "spanscope.now_ns"
+_LATEST = 2**63  # ns since the epoch: 2262-04-11T23:47:16.854775808Z
 
 
 def now_ns(ctx: click.Context | None) -> int:
@@ -53,8 +54,18 @@ def now_ns(ctx: click.Context | None) -> int:
 
 
 def parse_time(text: str, now: int) -> int:
-    """``text`` in any of the module's forms -> nanoseconds since the epoch. Raises
+    """``text`` in any of the module's forms -> nanoseconds since the epoch, from 1970 to
+    2262 (what the model's times, and a store's signed 64-bit columns, can hold). Raises
     ``ValueError`` with a message that says what was wrong and what to type."""
+    ns = _parse(text, now)
+    if ns < 0:
+        raise ValueError(f"{text!r} is before 1970-01-01, where times start")
+    if ns >= _LATEST:
+        raise ValueError(f"{text!r} is after 2262-04-11, the last time nanoseconds can hold")
+    return ns
+
+
+def _parse(text: str, now: int) -> int:
     value = text.strip()
     if value.lower() == "now":
         return now
