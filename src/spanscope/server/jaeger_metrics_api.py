@@ -125,7 +125,20 @@ class JaegerMetricsApi:
             )
         except ParamError as exc:
             return envelope(None, 400, str(exc))
-        series = await run_in_threadpool(self.store.metrics_series, query)
+        return await run_in_threadpool(self._answer, metric, quantile, by_operation, query, width)
+
+    def _answer(
+        self,
+        metric: str,
+        quantile: float | None,
+        by_operation: bool,
+        query: MetricsQuery,
+        width: int,
+    ) -> Response:
+        """The query, then the family built and encoded, all in a worker thread: up to
+        ``MAX_POINTS`` points take a second or two, which would hold up the receivers on the
+        event loop."""
+        series = self.store.metrics_series(query)
         points = answer_points(metric, series, query, width)
         if points > MAX_POINTS:
             message = parse_error(
@@ -135,8 +148,7 @@ class JaegerMetricsApi:
                 "no groupByOperation",
             )
             return envelope(None, 400, str(message))
-        family = metric_family(metric, quantile, by_operation, series, query, width)
-        return JSONResponse(family)
+        return JSONResponse(metric_family(metric, quantile, by_operation, series, query, width))
 
 
 _HELP = {
