@@ -91,6 +91,15 @@ def test_bad_input_gets_clear_messages(db, tmp_path):
         (["query", "--since", "soon"], "Invalid value for '--since': 'soon' is not a time"),
         (["serve", "--retention", "7"], "Invalid value for '--retention': invalid duration '7'"),
         (["serve", "--max-body", "huge"], "Invalid value for '--max-body': invalid size 'huge'"),
+        # Past 64 bits: these were overflow tracebacks deep in a query.
+        (
+            ["query", "--min-duration", "999999999999d"],
+            "Invalid value for '--min-duration': '999999999999d' is more than 292 years",
+        ),
+        (
+            ["serve", "--max-db-size", "99999999TB"],
+            "Invalid value for '--max-db-size': '99999999TB' is more than 8 EiB",
+        ),
     ],
 )
 def test_durations_and_sizes_are_checked_before_anything_runs(tmp_path, args, message):

@@ -93,19 +93,27 @@ def jobs_option(help: str) -> Callable[[_Command], _Command]:
 
 class UnitParam(click.ParamType):
     """An option's value as people type it with a unit, parsed by ``parse`` (a ``ValueError``
-    is the usage error that names the option)."""
+    is the usage error that names the option), below ``limit``: what a store's signed 64-bit
+    columns and msgspec hold (a larger one was an overflow traceback deep in a query)."""
 
-    def __init__(self, name: str, parse: Callable[[str], int]) -> None:
+    def __init__(
+        self, name: str, parse: Callable[[str], int], limit: tuple[int, str] = (2**63, "2^63")
+    ) -> None:
         self.name = name
         self.parse = parse
+        self.limit = limit
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
         try:
-            return self.parse(value)
+            parsed = self.parse(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+        largest, said = self.limit
+        if parsed >= largest:
+            self.fail(f"{value!r} is more than {said}, the most this option takes", param, ctx)
+        return parsed
 
 
 class UrlParam(click.ParamType):
@@ -131,8 +139,9 @@ class UrlParam(click.ParamType):
 
 
 URL = UrlParam()
-DURATION = UnitParam("duration", parse_duration)  # 500ms, 1.5s, 7d (spanscope.units): ns
-SIZE = UnitParam("size", parse_size)  # 32MB, 5GB: bytes
+# 500ms, 1.5s, 7d (spanscope.units): ns, under 2^63 (292 years)
+DURATION = UnitParam("duration", parse_duration, (2**63, "292 years"))
+SIZE = UnitParam("size", parse_size, (2**63, "8 EiB"))  # 32MB, 5GB: bytes
 
 
 # What ``--to`` may name where a command writes spans: the writable formats and their aliases.
