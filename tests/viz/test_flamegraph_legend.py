@@ -157,14 +157,18 @@ def test_legend_keys_never_overlap_or_leave_the_image(page, tmp_path, scheme, ca
     assert page.errors == []
 
 
-@given(st.text(max_size=80), st.floats(min_value=0, max_value=600))
-def test_fit_width_keeps_within_the_width_and_a_prefix(text, width):
-    fitted = fit_width(text, width, LEGEND_SIZE)
+@given(st.text(max_size=80), st.floats(min_value=0, max_value=600), st.booleans())
+def test_fit_width_keeps_within_the_width_and_a_prefix(text, width, bold):
+    fitted = fit_width(text, width, LEGEND_SIZE, bold=bold)
     if fitted == text:
-        assert text_width(text, LEGEND_SIZE) <= width
+        assert text_width(text, LEGEND_SIZE, bold=bold) <= width
     elif fitted:
         assert fitted.endswith(ELLIPSIS)
         assert text.startswith(fitted[:-1])
-        assert text_width(fitted, LEGEND_SIZE) <= width + 1e-9
+        assert text_width(fitted, LEGEND_SIZE, bold=bold) <= width + 1e-9
+        # the longest such prefix: one more character would not fit (bar a cut-off space)
+        longer = text[: len(fitted)]
+        if longer.strip() == longer:
+            assert text_width(longer + ELLIPSIS, LEGEND_SIZE, bold=bold) > width - 1e-9
     else:  # not even one character and the ellipsis fit
-        assert text_width(text[:1] + ELLIPSIS, LEGEND_SIZE) > width
+        assert text_width(text[:1] + ELLIPSIS, LEGEND_SIZE, bold=bold) > width

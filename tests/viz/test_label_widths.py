@@ -12,17 +12,22 @@ that fit: how many fit is measured here by the same SVG text, ``getComputedTextL
 
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 
 import pytest
 
 from spanscope.assembly import build_trace
 from spanscope.model import Span, SpanKind, StatusCode, Trace
 from spanscope.viz.flamegraph import LABEL_PAD, render_flamegraph
-from spanscope.viz.servicemap import NODE_LEFT, NODE_RIGHT, render_servicemap_svg
+from spanscope.viz.servicemap import (
+    NODE_LEFT,
+    NODE_RIGHT,
+    render_servicemap_html,
+    render_servicemap_svg,
+)
 from spanscope.viz.textwidth import ELLIPSIS
-
-pytestmark = pytest.mark.browser
 
 WIDE = ["WWWWWWWWWWWWWWWWWWWWWWWW", "MMMM—MMMM—MMMM—MMMM", "ÆŒÆŒ-GATEWAY-ŒÆŒÆ", "@@@%%%@@@%%%"]
 NARROW = [
@@ -81,12 +86,13 @@ def _flame_trace() -> Trace:
 # advance, and how many code points of the whole name fit in the box less the padding with an
 # ellipsis, measured by a copy of the text element (same class and place, so the same font),
 # with or without kerning.
-_LABELS = """([selector, nameAttr, left, right, kerning]) => {
+_LABELS = """([selector, textSelector, nameAttr, left, right, kerning]) => {
   const out = [];
   for (const g of document.querySelectorAll(selector)) {
     if (g.style.display === 'none') continue;
-    const rect = g.querySelector('rect'), text = g.querySelector('text');
-    const box = rect.getBBox(), tb = text.getBBox(), name = g.getAttribute(nameAttr);
+    const rect = g.querySelector('rect'), text = g.querySelector(textSelector);
+    const box = rect.getBBox(), tb = text.getBBox();
+    const name = nameAttr ? g.getAttribute(nameAttr) : text.textContent;
     const room = box.width - left - right;
     const probe = text.cloneNode(false);
     probe.style.fontKerning = kerning ? 'auto' : 'none';
@@ -136,6 +142,7 @@ def _static(svg: str) -> str:
     return re.sub(r"<script>.*?</script>", "", svg, flags=re.S)
 
 
+@pytest.mark.browser
 def test_flame_graph_box_labels_as_written_fit_their_boxes(page, tmp_path):
     path = tmp_path / "hostile.svg"
     path.write_text(_static(render_flamegraph(_flame_trace())), encoding="utf-8")
@@ -143,7 +150,7 @@ def test_flame_graph_box_labels_as_written_fit_their_boxes(page, tmp_path):
     # what fits is measured without kerning: the file is cut by a sum of advances (kerning
     # only narrows a word), so a name dense in kerning pairs ("AVAV") may lose one more
     # character there; the script, which measures with kerning, gets it exact
-    labels = page.page.evaluate(_LABELS, ["g.f", "data-name", LABEL_PAD, LABEL_PAD, False])
+    labels = page.page.evaluate(_LABELS, ["g.f", "text", "data-name", LABEL_PAD, LABEL_PAD, False])
     assert len(labels) == 1 + len(NAMES) * (1 + len(BOXES))
     _check_labels(labels, LABEL_PAD, LABEL_PAD)
     # the names are hard, but the table is close: most boxes wide enough show whole names
@@ -152,6 +159,7 @@ def test_flame_graph_box_labels_as_written_fit_their_boxes(page, tmp_path):
     assert page.errors == []
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("window", [900, 1600])
 def test_flame_graph_box_labels_fitted_by_the_script_fit_their_boxes(page, tmp_path, window):
     """Opened directly, the graph takes the window's width and its script fits every label
@@ -161,7 +169,7 @@ def test_flame_graph_box_labels_fitted_by_the_script_fit_their_boxes(page, tmp_p
     page.page.set_viewport_size({"width": window, "height": 900})
     page.open(path, "svg[data-ready='1']")
     assert page.page.evaluate("document.documentElement.getAttribute('width')") == str(window)
-    args = ["g.f", "data-name", LABEL_PAD, LABEL_PAD, True]
+    args = ["g.f", "text", "data-name", LABEL_PAD, LABEL_PAD, True]
     _check_labels(page.page.evaluate(_LABELS, args), LABEL_PAD, LABEL_PAD)
     # zoom to the box of a long name holding boxes of every width: now twice as wide or more
     page.page.locator(f"g.f[data-name='{LONG[0]}']").first.click()
@@ -188,14 +196,15 @@ def _map_traces() -> list[Trace]:
     return traces
 
 
-# Every edge label, node and colour-key entry of the map, in page coordinates.
-_MAP_BOXES = """() => {
+# Every edge label, node and colour-key entry of the map under ``scope``, in page coordinates.
+_MAP_BOXES = """(scope) => {
   const r = e => { const b = e.getBoundingClientRect(); return {left: b.left, right: b.right, top: b.top, bottom: b.bottom}; };
+  const all = selector => Array.from(document.querySelectorAll(scope + ' ' + selector));
   return {
-    image: r(document.documentElement),
-    labels: Array.from(document.querySelectorAll('text.elabel')).map(t => Object.assign(r(t), {text: t.textContent})),
-    nodes: Array.from(document.querySelectorAll('g.node > rect:first-of-type')).map(r),
-    keys: Array.from(document.querySelectorAll('g.ekey')).map(r),
+    image: r(document.querySelector(scope)),
+    labels: all('text.elabel').map(t => Object.assign(r(t), {text: t.textContent})),
+    nodes: all('g.node > rect:first-of-type').map(r),
+    keys: all('g.ekey').map(r),
   };
 }"""
 
@@ -209,26 +218,27 @@ def _apart(a: dict, b: dict) -> bool:
     )
 
 
-def test_service_map_names_and_edge_labels_fit(page, tmp_path):
-    path = tmp_path / "hostile-map.svg"
-    path.write_text(render_servicemap_svg(_map_traces()), encoding="utf-8")
+@pytest.mark.browser
+@pytest.mark.parametrize("kind", ["svg", "html"])
+def test_service_map_names_and_edge_labels_fit(page, tmp_path, kind):
+    """The map as an image and inside its page (whose own styles must not change its text)."""
+    render = render_servicemap_svg if kind == "svg" else render_servicemap_html
+    path = tmp_path / f"hostile-map.{kind}"
+    path.write_text(render(_map_traces()), encoding="utf-8")
     page.page.set_viewport_size({"width": 1400, "height": 900})
-    page.open(path, "svg.servicemap")
+    page.open(path, "svg.servicemap" if kind == "svg" else "[data-ready='1']")
+    scope = "svg.servicemap"
     # node names (bold) and the line under them, each inside its node less the margins
-    names = page.page.evaluate(_LABELS, ["g.node", "data-name", NODE_LEFT, NODE_RIGHT, False])
+    node = [f"{scope} g.node", "text.nname", "data-name", NODE_LEFT, NODE_RIGHT, False]
+    names = page.page.evaluate(_LABELS, node)
     assert len(names) == len(NAMES) + 1
     _check_labels(names, NODE_LEFT, NODE_RIGHT)
     assert any(item["label"] != item["name"] for item in names)  # LONG[0] is cut
-    subs = page.page.evaluate(
-        """() => Array.from(document.querySelectorAll('g.node')).map(g => {
-          const box = g.querySelector('rect').getBBox(), t = g.querySelector('text.nsub').getBBox();
-          return [t.x, t.x + t.width, box.x, box.x + box.width];
-        })"""
-    )
-    for left, right, box_left, box_right in subs:
-        assert left >= box_left + NODE_LEFT - 0.05 and right <= box_right - NODE_RIGHT + 0.05
+    subs = page.page.evaluate(_LABELS, [node[0], "text.nsub", None, *node[3:]])
+    _check_labels(subs, NODE_LEFT, NODE_RIGHT)
+    assert all(item["label"] == item["name"] for item in subs)  # never cut: the node fits it
     # edge labels: never on each other, on a node, nor past the image's edge
-    boxes = page.page.evaluate(_MAP_BOXES)
+    boxes = page.page.evaluate(_MAP_BOXES, scope)
     labels, nodes = boxes["labels"], boxes["nodes"]
     assert len(labels) >= len(NAMES) // 2
     assert any("err" in label["text"] for label in labels)  # bold ones among them
@@ -239,5 +249,34 @@ def test_service_map_names_and_edge_labels_fit(page, tmp_path):
             assert _apart(label, other), (label, other)
     for a, b in zip(boxes["keys"], boxes["keys"][1:], strict=False):
         assert a["right"] <= b["left"], (a, b)
-    page.shot("servicemap-hostile-labels")
+    page.shot(f"servicemap-hostile-labels-{kind}")
     assert page.errors == []
+
+
+def test_images_with_fitted_labels_are_the_same_bytes_every_time():
+    """Widths are sums of table entries in a fixed order: no float or cache makes two runs
+    differ (a fresh process too: the caches start empty there)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib; from tests.viz.test_label_widths import _flame_trace, _map_traces; "
+        "from spanscope.viz.flamegraph import render_flamegraph; "
+        "from spanscope.viz.servicemap import render_servicemap_svg; "
+        "print(hashlib.sha256((render_flamegraph(_flame_trace()) + "
+        "render_servicemap_svg(_map_traces())).encode()).hexdigest())"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parents[2],  # the checkout: ``tests`` is importable there
+        ).stdout
+        for _ in range(2)
+    }
+    here = render_flamegraph(_flame_trace()) + render_servicemap_svg(_map_traces())
+    again = render_flamegraph(_flame_trace()) + render_servicemap_svg(_map_traces())
+    assert here == again
+    assert runs == {hashlib.sha256(here.encode()).hexdigest() + "\n"}
