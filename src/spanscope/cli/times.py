@@ -13,8 +13,10 @@ A value is one of:
 of one command line counts back from the same instant, taken once per command, so ``--since 30m
 --until 10m`` is exactly twenty minutes wide. A bare number under 10^9 (before 2001) other than
 0 is refused: ``--since 30`` is far more likely a duration without its unit than a time in 1970,
-and would silently select everything. Bad values are usage errors (exit 2) that name the option
-and show the accepted forms.
+and would silently select everything; so is a number of milliseconds (13 digits). A time must
+fall between 1970 and 2262 (nanoseconds in a signed 64-bit integer, as stores keep them).
+Bad values are usage errors (exit 2) that name the option and show the accepted forms.
+``check_window`` refuses a ``--since`` that is not before ``--until``.
 """
 
 from __future__ import annotations
