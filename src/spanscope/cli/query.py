@@ -271,10 +271,9 @@ def _print_metrics(
         if service
         else _count(len(rows), "service")
     )
-    table = Table(
-        title=f"{what}, {kind.name.lower()} spans, {when}, most errors first",
-        title_justify="left",
-    )
+    title = f"{what}, {kind.name.lower()} spans, {when}, most errors first"
+    # As wide as its title: rich folds a title to the table's width, and grep misses it.
+    table = Table(title=title, title_justify="left", min_width=len(title))
     table.add_column("operation" if service else "service", min_width=12)
     for column in ("calls", "req/s", "error %", "p50", "p95", "p99", "impact"):
         table.add_column(column, justify="right", no_wrap=True)
