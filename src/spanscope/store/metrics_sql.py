@@ -183,7 +183,7 @@ def summary_and_series_sql(query: MetricsQuery, table: str, dialect: Dialect = D
     One ``GROUP BY GROUPING SETS``: the scan and filter are shared, each grouping set keeps its
     own exact quantile state (a window quantile cannot be merged from bucket quantiles).
     ``GROUPING()`` is the standard one in both engines (1 where the column is rolled up;
-    ClickHouse's ``force_grouping_standard_compatibility`` is on by default)."""
+    ClickHouse since 22.9, where ``force_grouping_standard_compatibility`` became the default)."""
     return (
         f"SELECT {_group_columns(query)} AS op, {_bucket(query, dialect)} AS bucket, "
         f"{_aggregates(dialect)}, grouping(bucket) AS whole "
