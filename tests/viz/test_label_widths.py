@@ -20,7 +20,12 @@ import pytest
 
 from spanscope.assembly import build_trace
 from spanscope.model import Span, SpanKind, StatusCode, Trace
-from spanscope.viz.flamegraph import LABEL_PAD, render_aggregate_flamegraph, render_flamegraph
+from spanscope.viz.flamegraph import (
+    LABEL_PAD,
+    TITLE_GAP,
+    render_aggregate_flamegraph,
+    render_flamegraph,
+)
 from spanscope.viz.servicemap import (
     NODE_LEFT,
     NODE_RIGHT,
@@ -301,3 +306,34 @@ def test_images_with_fitted_labels_are_the_same_bytes_every_time():
     again = render_flamegraph(_flame_trace()) + render_servicemap_svg(_map_traces())
     assert here == again
     assert runs == {hashlib.sha256(here.encode()).hexdigest() + "\n"}
+
+
+_TITLE = """() => {
+  const title = document.querySelector('text.title'), reset = document.getElementById('reset');
+  const t = title.getBBox(), r = reset.getBBox(), tip = title.querySelector('title');
+  const shown = Array.from(title.childNodes).filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.nodeValue).join('');
+  return {shown: shown, tip: tip ? tip.textContent : '', right: t.x + t.width, resetLeft: r.x};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("window", [0, 700, 1600])
+def test_a_long_title_keeps_clear_of_the_reset_button(page, tmp_path, window):
+    """As written (0: the image without its script), and fitted again by the script to a
+    narrow and a wide window."""
+    name = " ".join([LONG[1], *WIDE])
+    root = Span(TRACE_ID, "f" * 16, name, 0, 1000)
+    root.kind, root.service_name = SpanKind.SERVER, "frontend"
+    svg = render_flamegraph(build_trace(TRACE_ID, [root]))
+    path = tmp_path / "long-title.svg"
+    path.write_text(_static(svg) if not window else svg, encoding="utf-8")
+    if window:
+        page.page.set_viewport_size({"width": window, "height": 600})
+    page.open(path, "svg" if not window else "svg[data-ready='1']")
+    found = page.page.evaluate(_TITLE)
+    whole = f"frontend: {name}"
+    assert found["tip"] == whole
+    assert found["shown"].endswith(ELLIPSIS) and whole.startswith(found["shown"][:-1])
+    assert found["right"] <= found["resetLeft"] - TITLE_GAP + 0.5, found
+    assert found["right"] >= found["resetLeft"] - TITLE_GAP - 40, found  # uses its room
+    assert page.errors == []

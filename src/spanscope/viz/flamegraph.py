@@ -35,7 +35,7 @@ from spanscope.viz.legend import LEGEND_ROW, legend_svg
 from spanscope.viz.page import asset
 from spanscope.viz.palette import ERROR_COLOR, service_colors
 from spanscope.viz.svg import FONT, attr, duration, esc
-from spanscope.viz.textwidth import fit_width
+from spanscope.viz.textwidth import fit_width, text_width
 
 WIDTH = 1200
 ROW = 18
@@ -43,6 +43,10 @@ PAD = 10
 HEADER = 86  # title, subtitle, legend (one row), then the hover details line
 DETAILS_Y = 76
 FOOTER = 12
+TITLE_SIZE = 15  # px, bold, as flamegraph.css sets .title
+TITLE_GAP = 16  # px between the title and the reset button
+RESET = "Reset zoom"
+RESET_SIZE = 12  # px, as flamegraph.css sets .reset
 LABEL_SIZE = 11  # px, as flamegraph.css sets the boxes' text
 LABEL_PAD = 3  # px between a box's label and either side of the box
 
@@ -64,6 +68,18 @@ class Frame:
 def _text_color(hex_color: str) -> str:
     r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return "#ffffff" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else "#1c2430"
+
+
+def _title(title: str) -> str:
+    """The title, cut where it would come closer than ``TITLE_GAP`` to the reset button (the
+    whole title is its tooltip then, and the script fits it again to the window)."""
+    room = WIDTH - 2 * PAD - text_width(RESET, RESET_SIZE) - TITLE_GAP
+    shown = fit_width(title, room, TITLE_SIZE, bold=True)
+    tip = f"<title>{esc(title)}</title>" if shown != title else ""
+    return (
+        f'<text class="title" x="{PAD}" y="22" data-name={attr(title)} data-gap="{TITLE_GAP}" '
+        f"font-family={attr(FONT)}>{esc(shown)}{tip}</text>"
+    )
 
 
 def _svg(
@@ -91,10 +107,10 @@ def _svg(
         f'data-kind="{kind}" data-total="{total:.0f}" data-width="{inner}" data-pad="{PAD}">',
         f"<style><![CDATA[{asset('theme.css')}{asset('flamegraph.css')}]]></style>",
         f'<rect class="bg" x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>',
-        f'<text class="title" x="{PAD}" y="22" font-family={attr(FONT)}>{esc(title)}</text>',
+        _title(title),
         f'<text class="sub" x="{PAD}" y="40" font-family={attr(FONT)}>{esc(subtitle)}</text>',
         f'<text id="reset" class="reset" x="{WIDTH - PAD}" y="22" text-anchor="end" '
-        f'visibility="hidden" font-family={attr(FONT)}>Reset zoom</text>',
+        f'visibility="hidden" font-family={attr(FONT)}>{RESET}</text>',
     ]
     out.extend(legend)
     out.append(f'<g id="frames" font-family={attr(FONT)}>')

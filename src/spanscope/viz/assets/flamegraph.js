@@ -13,37 +13,53 @@
   var labelPad = 3; // px between a label and either side of its box, as the file was written
 
   // Labels are fitted with the widths of the font the browser draws them in (the file's cut
-  // used an upper bound of the usual fonts): a canvas measures whole strings, kerning
-  // included, and remembers each name's width, as names repeat and zooming fits them all.
-  var measurer = null, widths = new Map();
-  function measure(text) {
-    var w = widths.get(text);
-    if (w === undefined) {
-      if (!measurer) {
-        var sample = frames.length ? frames[0].querySelector("text") : details, style = getComputedStyle(sample);
-        measurer = document.createElementNS("http://www.w3.org/1999/xhtml", "canvas").getContext("2d");
-        measurer.font = style.fontStyle + " " + style.fontWeight + " " + style.fontSize + " " + style.fontFamily;
+  // used an upper bound of the usual fonts). ``measurer(el)``: a width function for the font
+  // of ``el``, a canvas measuring whole strings, kerning included, that remembers each one,
+  // as names repeat and zooming fits them all.
+  function measurer(el) {
+    var context = null, widths = new Map();
+    return function (text) {
+      var w = widths.get(text);
+      if (w === undefined) {
+        if (!context) {
+          var style = getComputedStyle(el);
+          context = document.createElementNS("http://www.w3.org/1999/xhtml", "canvas").getContext("2d");
+          context.font = style.fontStyle + " " + style.fontWeight + " " + style.fontSize + " " + style.fontFamily;
+        }
+        w = context.measureText(text).width;
+        if (widths.size < 100000) widths.set(text, w);
       }
-      w = measurer.measureText(text).width;
-      if (widths.size < 100000) widths.set(text, w);
-    }
-    return w;
+      return w;
+    };
   }
-  // A box's label: its name, or the longest prefix (whole code points) with an ellipsis that
-  // fits the box's ``width`` less the padding; "" if not even one character and the ellipsis
-  // fit. The name and its width are kept on the box: zooming fits every box again.
+  var measure = measurer(frames.length ? frames[0].querySelector("text") : details);
+  // The longest prefix of ``name`` (whole code points) with an ellipsis within ``room`` px, as
+  // ``widthOf`` measures; "" if not even one character and the ellipsis fit.
+  function cut(name, room, widthOf) {
+    var chars = Array.from(name), lo = 0, hi = chars.length - 1;
+    while (lo < hi) {
+      var mid = (lo + hi + 1) >> 1;
+      if (widthOf(chars.slice(0, mid).join("") + "\u2026") <= room) lo = mid; else hi = mid - 1;
+    }
+    return lo ? chars.slice(0, lo).join("").replace(/\s+$/, "") + "\u2026" : "";
+  }
+  // A box's label: its name, or cut to the box's ``width`` less the padding. The name and its
+  // width are kept on the box: zooming fits every box again.
   function fit(g, width) {
     var room = width - 2 * labelPad;
     if (room <= 0) return "";
     var name = g._name;
     if (name === undefined) { name = g._name = g.getAttribute("data-name"); g._full = measure(name); }
-    if (g._full <= room) return name;
-    var chars = Array.from(name), lo = 0, hi = chars.length - 1;
-    while (lo < hi) { // the longest prefix that fits, with its ellipsis
-      var mid = (lo + hi + 1) >> 1;
-      if (measure(chars.slice(0, mid).join("") + "\u2026") <= room) lo = mid; else hi = mid - 1;
-    }
-    return lo ? chars.slice(0, lo).join("").replace(/\s+$/, "") + "\u2026" : "";
+    return g._full <= room ? name : cut(name, room, measure);
+  }
+  // The title keeps clear of the reset button, whatever the window's width.
+  var title = document.querySelector("text.title"), titleName = title.getAttribute("data-name");
+  var titleWidth = measurer(title), titleGap = +title.getAttribute("data-gap");
+  var titleText = title.firstChild; // the text before the tooltip a cut title has
+  if (!titleText || titleText.nodeType !== Node.TEXT_NODE) titleText = title.insertBefore(document.createTextNode(""), titleText);
+  function fitTitle(width) {
+    var room = width - 2 * pad - reset.getComputedTextLength() - titleGap;
+    titleText.nodeValue = titleWidth(titleName) <= room ? titleName : cut(titleName, room, titleWidth);
   }
 
   function zoom(z0, z1) {
@@ -105,6 +121,7 @@
     svg.setAttribute("data-width", inner);
     bg.setAttribute("width", width);
     reset.setAttribute("x", width - pad);
+    fitTitle(width);
     zoom(shown[0], shown[1]);
   }
   fitWindow();
