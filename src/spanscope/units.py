@@ -34,18 +34,39 @@ _SIZE_UNITS = {
     "tib": 1024**4,
 }
 _NUMBER_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zµ]*)\s*$", re.IGNORECASE)
+_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([a-zµ]+)", re.IGNORECASE)
 
 
 def parse_duration(text: str, default_unit: str | None = None) -> int:
-    """``"500ms"`` -> 500_000_000 ns. Raises ValueError naming the accepted units."""
+    """``"500ms"`` -> 500_000_000 ns; also what ``format_duration`` prints (``2m05s``,
+    ``1h30m``, ``2d05h``: parts in falling units). Raises ValueError naming the accepted units."""
     match = _NUMBER_UNIT.match(text)
     unit = (match.group(2).lower() if match else "") or (default_unit or "")
-    if not match or unit not in _DURATION_UNITS:
+    if match and unit in _DURATION_UNITS:
+        return round(float(match.group(1)) * _DURATION_UNITS[unit])
+    compound = _compound_duration(text)
+    if compound is None:
         raise ValueError(
-            f"invalid duration {text!r}: use a number and a unit, e.g. 250ms, 1.5s, 2m, 7d "
-            f"(units: {', '.join(_DURATION_UNITS)})"
+            f"invalid duration {text!r}: use a number and a unit, e.g. 250ms, 1.5s, 2m, 7d, "
+            f"1h30m (units: {', '.join(_DURATION_UNITS)})"
         )
-    return round(float(match.group(1)) * _DURATION_UNITS[unit])
+    return compound
+
+
+def _compound_duration(text: str) -> int | None:
+    """``1h30m`` -> its ns, or None unless it is two or more number-unit parts whose units fall
+    strictly (``30m1h`` and ``1m1m`` are mistakes, not sums)."""
+    parts = _PART.findall(text)
+    if len(parts) < 2 or "".join(number + unit for number, unit in parts) != "".join(text.split()):
+        return None
+    total, last = 0.0, None
+    for number, unit in parts:
+        size = _DURATION_UNITS.get(unit.lower())
+        if size is None or (last is not None and size >= last):
+            return None
+        total += float(number) * size
+        last = size
+    return round(total)
 
 
 def parse_size(text: str) -> int:
@@ -58,7 +79,8 @@ def parse_size(text: str) -> int:
 
 
 def format_duration(ns: int | float) -> str:
-    """A short human form: 850ns, 12.3µs, 4.56ms, 1.23s, 2m05s."""
+    """A short human form: 850ns, 12.3µs, 4.56ms, 1.23s, 2m05s, 3h07m, 2d05h (the two largest
+    units past a minute, each rounded, so 59m59.6s is 1h00m)."""
     if ns < 1_000:
         return f"{ns:.0f}ns"
     if ns < 1_000_000:
@@ -67,8 +89,13 @@ def format_duration(ns: int | float) -> str:
         return f"{ns / 1e6:.3g}ms"
     if ns < 60_000_000_000:
         return f"{ns / 1e9:.3g}s"
-    minutes, seconds = divmod(round(ns / 1e9), 60)
-    return f"{minutes}m{seconds:02d}s"
+    seconds = round(ns / 1e9)
+    if seconds < 3600:
+        return "{}m{:02d}s".format(*divmod(seconds, 60))
+    minutes = round(ns / 6e10)
+    if minutes < 1440:
+        return "{}h{:02d}m".format(*divmod(minutes, 60))
+    return "{}d{:02d}h".format(*divmod(round(ns / 3.6e12), 24))
 
 
 def format_time(ns: int) -> str:

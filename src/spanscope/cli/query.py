@@ -296,7 +296,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def _window_text(ns: int) -> str:
-    """A window as it was typed: 1h, 6h, 30m, 7d (format_duration says 60m00s for an hour)."""
+    """A window as it was typed: 1h, 6h, 30m, 7d (format_duration says 1h00m for an hour)."""
     for unit, size in (("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)):
         if ns % (size * 10**9) == 0:
             return f"{ns // (size * 10**9)}{unit}"
