@@ -59,6 +59,8 @@ def baseline_query(request: Request, query: TraceQuery) -> TraceQuery:
         base_start, base_end = start - offset, end - offset
     if base_start >= base_end:
         raise QueryError("the baseline window is empty: 'baseStart' must be before 'baseEnd'")
+    if base_start < 0:
+        raise QueryError("the baseline window starts before 1970: use a shorter window or offset")
     return dataclasses.replace(query, start_time_min=base_start, start_time_max=base_end)
 
 

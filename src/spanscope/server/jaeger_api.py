@@ -38,6 +38,7 @@ from spanscope.units import parse_duration
 _DEFAULT_LIMIT = 20
 _MAX_LIMIT = 1500
 _DEFAULT_LOOKBACK_NS = 3600 * 10**9
+_LAST_NS = 2**63 - 1  # times and durations are signed 64-bit nanoseconds everywhere
 _KINDS = {kind.name.lower(): kind for kind in SpanKind if kind != SpanKind.UNSPECIFIED}
 
 
@@ -110,9 +111,12 @@ def _duration(params, name: str) -> int | None:
     if not value:
         return None
     try:
-        return parse_duration(value, default_unit="us")
+        duration = parse_duration(value, default_unit="us")
     except ValueError as exc:
         raise QueryError(f"bad '{name}': {exc}") from None
+    if duration > _LAST_NS:
+        raise QueryError(f"bad '{name}': {value} is longer than 292 years")
+    return duration
 
 
 def micros_param(params: Mapping[str, str], name: str) -> int | None:
@@ -123,6 +127,8 @@ def micros_param(params: Mapping[str, str], name: str) -> int | None:
         return None
     if not re.fullmatch(r"\d{1,20}", value):
         raise QueryError(f"bad '{name}': expected microseconds since the epoch, got {value!r}")
+    if int(value) * 1000 > _LAST_NS:
+        raise QueryError(f"bad '{name}': {value} is after the year 2262")
     return int(value) * 1000
 
 
@@ -157,6 +163,10 @@ def parse_trace_query(request: Request) -> TraceQuery:
     max_duration = _duration(params, "maxDuration")
     if min_duration is not None and max_duration is not None and min_duration > max_duration:
         raise QueryError("'minDuration' is greater than 'maxDuration'")
+    if start < 0:
+        raise QueryError(
+            "the window starts before 1970: use a shorter 'lookback' or a later 'start'"
+        )
     return TraceQuery(
         service=service,
         operation=params.get("operation") or None,
@@ -246,9 +256,12 @@ class JaegerApi:
             lookback_ms = params.get("lookback") or str(24 * 3600 * 1000)
             if not end_ms.isdecimal() or not lookback_ms.isdecimal():
                 raise QueryError("'endTs' and 'lookback' are milliseconds")
-            links = await run_in_threadpool(
-                self.store.dependencies, int(end_ms) * 10**6, int(lookback_ms) * 10**6
-            )
+            end_ns = int(end_ms) * 10**6
+            if end_ns > _LAST_NS:
+                raise QueryError(f"bad 'endTs': {end_ms} is after the year 2262")
+            # a lookback past 1970 asks for everything before endTs
+            lookback_ns = min(int(lookback_ms) * 10**6, end_ns)
+            links = await run_in_threadpool(self.store.dependencies, end_ns, lookback_ns)
             data = [
                 {"parent": parent, "child": child, "callCount": count}
                 for parent, child, count in links
