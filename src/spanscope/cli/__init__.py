@@ -50,7 +50,8 @@ SUMMARIES: dict[str, str] = {
     "load": "Replay trace files into a running server.",
     "propagation": "Check trace-context propagation: W3C traceparent/tracestate/baggage, B3 "
     "(single and multi), Jaeger uber-trace-id, AWS X-Ray.",
-    "query": "Search a spanscope store file for traces, the most recent first.",
+    "query": "Search a store (or a running server) for traces, or print requests, errors and "
+    "latency per service.",
     "sample": "Show what tail-sampling POLICIES would keep of recorded traces.",
     "serve": "Receive traces (OTLP gRPC and HTTP, Zipkin) into a DuckDB store and serve the "
     "Jaeger query API and the web UI.",

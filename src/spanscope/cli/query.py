@@ -105,7 +105,8 @@ def query(
     metrics: bool,
     as_json: bool,
 ) -> None:
-    """Search a spanscope store file for traces, the most recent first.
+    """Search a store (or a running server) for traces, or print requests, errors and
+    latency per service.
 
     A trace matches when one of its spans meets every condition given (Jaeger's search
     semantics); tags match span, resource (process), scope, event (log) and link attributes.
