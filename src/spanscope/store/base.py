@@ -1,6 +1,7 @@
 """What every trace store offers: the ``Store`` protocol, ``TraceQuery``, ``StoreStats`` and the
-store's errors. Backends (DuckDB now, ClickHouse later) implement the protocol; callers (the
-server, ``spanscope query``) depend only on this module.
+store's errors. Backends (DuckDB, ClickHouse, and a running server's store read over HTTP,
+``server_store``, which offers the reads only) implement the protocol; callers (the server,
+``spanscope query``, ``analyze --db``) depend only on this module.
 
 Contract of a store:
 
