@@ -18,11 +18,17 @@ $(STAMP): pyproject.toml setup.py $(wildcard src/spanscope/formats/_otlp_native_
 
 setup: $(STAMP)
 
-# Debian's Chromium for the page tests (no browser downloads: Playwright drives this one).
+# Debian's Chromium for the page tests (no browser downloads: Playwright drives this one), and
+# the fonts whose widths the SVG labels are fitted by (tests/viz/test_textwidth.py checks the
+# width tables against them; the label tests draw CJK and emoji names).
+SYSTEM_PACKAGES := chromium fonts-dejavu-core fonts-liberation fonts-noto-cjk fonts-noto-color-emoji
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the page tests"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@missing=$$(for package in $(SYSTEM_PACKAGES); do \
+	  dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
+	[ -z "$$missing" ] || { \
+	  echo "installing Debian's" $$missing "for the page tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
 
 DEMO := demo-output
 
