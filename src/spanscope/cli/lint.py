@@ -1,8 +1,10 @@
-"""``spanscope lint``: check how well services are instrumented, and say what to fix."""
+"""``spanscope lint``: check how well services are instrumented, and say what to fix; in trace
+files or in the traces of a store (``--db``)."""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 import msgspec
@@ -14,6 +16,7 @@ from spanscope.cli.common import (
     input_options,
     print_warnings,
 )
+from spanscope.cli.store_reading import read_store, store_options, take_selection
 from spanscope.quality.rules import RULES, Severity
 
 _FAIL_ON = ("error", "warning", "info", "never")
@@ -32,7 +35,7 @@ def _rule_ids(values: tuple[str, ...], option: str) -> list[str]:
 
 
 @click.command()
-@click.argument("inputs", nargs=-1, metavar="FILE...")
+@click.argument("inputs", nargs=-1, metavar="[FILE...]")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
     "--fail-on",
@@ -52,6 +55,7 @@ def _rule_ids(values: tuple[str, ...], option: str) -> list[str]:
 )
 @click.option("--list-rules", is_flag=True, help="List every rule with why and how to fix it.")
 @input_options(skew=True)
+@store_options()
 def lint(
     inputs: tuple[str, ...],
     as_json: bool,
@@ -63,6 +67,7 @@ def lint(
     format_: str | None,
     strict: bool,
     no_adjust_skew: bool,
+    **selection: Any,
 ) -> None:
     """Check how well services are instrumented, and say what to fix.
 
@@ -80,13 +85,16 @@ def lint(
       spanscope lint export.json --fail-on warning           # in CI
       spanscope lint traces.pb --skip deprecated-attribute,scope-missing
       spanscope lint traces.json --json | jq '.services[] | {service, score}'
+      spanscope lint --db traces.duckdb --since 1h --service checkout
       spanscope lint --list-rules
     """
     if list_rules:
         _print_rules(as_json)
         return
-    if not inputs:
-        raise click.UsageError("give at least one FILE (or --list-rules)")
+    if not inputs and selection.get("db") is None:
+        raise click.UsageError("give at least one FILE, or a store (--db), or --list-rules")
+    chosen = take_selection(inputs, selection, "lint")
+    from spanscope.analysis.filters import filter_traces
     from spanscope.cli.analyze import assembled_traces
     from spanscope.quality.linter import Linter
 
@@ -96,18 +104,27 @@ def lint(
         skip=_rule_ids(skip, "--skip"),
         examples=examples,
     )
-    session = ReadSession(list(inputs), format=format_, strict=strict)
-    for trace in assembled_traces(session, not no_adjust_skew):
-        linter.add(trace)
+    session = None
+    if chosen.db is not None:
+        traces, _ = read_store(chosen.db, chosen.trace_filter, chosen.limit, not no_adjust_skew)
+        for trace in traces:
+            linter.add(trace)
+    else:
+        session = ReadSession(list(inputs), format=format_, strict=strict)
+        assembled = assembled_traces(session, not no_adjust_skew)
+        for trace in filter_traces(assembled, chosen.trace_filter):
+            linter.add(trace)
     report = linter.report()
-    print_warnings(session.diagnostics)
+    if session is not None:
+        print_warnings(session.diagnostics)
     if as_json:
         sys.stdout.write(msgspec.json.encode(report).decode() + "\n")
     else:
         from spanscope.report.lint import print_lint_report
 
         print_lint_report(report)
-    fail_on_input_errors(session)
+    if session is not None:
+        fail_on_input_errors(session)
     worst = report.worst()
     if fail_on != "never" and worst is not None and worst >= Severity[fail_on.upper()]:
         if not as_json:

@@ -11,24 +11,51 @@ recent ``limit`` traces that a store search finds, assembled, then held to the w
 ``TraceFilter`` (the same filters as for files). The search is given only conditions that
 cannot lose a trace the filter keeps: the filter asks about some span of the trace, or its first
 span, while a store search asks that one span meets every condition.
+
+Every command that reads traces takes ``--db`` the same way (``store_options``: ``--db``,
+``--limit`` and the trace selection, ``--service`` ... ``--since``/``--until``), checked by
+``take_selection`` (files or a store, not both) and read by ``read_store``; ``reading(db)`` is
+the store itself (``info --db``), any failure to read it a ``click.ClickException`` saying why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from spanscope.analysis.filters import TraceFilter
-from spanscope.cli.common import check_store_file, error_console
+from spanscope.cli.common import DURATION, check_store_file, error_console
+from spanscope.cli.times import TIME, check_window
 from spanscope.model import Trace
 from spanscope.store import Store, StoreLockedError, TraceQuery, open_store
 
 if TYPE_CHECKING:
     from spanscope.analysis.analyze import Analyzer
     from spanscope.analysis.results import InputSummary
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+DB_HELP = (
+    "Read the traces of a store instead of files: a DuckDB file (one a running 'spanscope "
+    "serve' holds is read through it), clickhouse://host:8123/database, chdb:FOLDER or a "
+    "server's address (http://host:16686)."
+)
+# The keyword arguments ``store_options`` gives a command (``take_selection`` takes them back),
+# with their values when not given.
+_SELECTION_DEFAULTS: dict[str, Any] = {
+    "db": None,
+    "limit": 10_000,
+    "services": (),
+    "operations": (),
+    "trace_ids": (),
+    "since": None,
+    "until": None,
+    "min_duration": None,
+}
 
 
 def open_for_reading(db: str) -> Store:
@@ -105,6 +132,149 @@ def stored_traces(
     return StoredTraces(traces, spans, len(found), len(found) >= limit > 0)
 
 
+def store_options(*, trace_ids: bool = True) -> Callable[[_Command], _Command]:
+    """``--db`` and ``--limit``, and which traces to read (``--service``, ``--operation``,
+    ``--trace-id`` unless the command has its own, ``--since``, ``--until``,
+    ``--min-duration``): from a store, and from files too. The command takes them as keyword
+    arguments and hands them to ``take_selection``."""
+    options = [
+        click.option("--db", default=None, help=DB_HELP),
+        click.option(
+            "--limit",
+            type=click.IntRange(min=1),
+            default=10_000,
+            show_default=True,
+            help="With --db: read the most recent this many traces that match.",
+        ),
+        click.option(
+            "--service", "services", multiple=True, help="Only traces that touch this service."
+        ),
+        click.option(
+            "--operation",
+            "operations",
+            multiple=True,
+            help="Only traces with a span of this operation (NAME or SERVICE:NAME).",
+        ),
+        click.option(
+            "--since",
+            type=TIME,
+            default=None,
+            help="Only traces that start at or after TIME: a duration ago (30m, 2h, 1d), an ISO "
+            "8601 time (2026-11-27T03:00, UTC unless it has a zone), Unix seconds or 'now'.",
+        ),
+        click.option(
+            "--until",
+            type=TIME,
+            default=None,
+            help="Only traces that start before TIME, in the same forms: --until 10m is ten "
+            "minutes ago.",
+        ),
+        click.option(
+            "--min-duration",
+            type=DURATION,
+            default=None,
+            help="Only requests this long or more.",
+        ),
+    ]
+    if trace_ids:
+        options.insert(
+            4,
+            click.option(
+                "--trace-id", "trace_ids", multiple=True, help="Only this trace (repeatable)."
+            ),
+        )
+
+    def decorate(command: _Command) -> _Command:
+        for option in reversed(options):  # click lists the last one applied first
+            command = option(command)
+        return command
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Where a command reads traces (``db``, or the files it was given) and which."""
+
+    db: str | None
+    limit: int
+    trace_filter: TraceFilter
+
+
+def take_selection(inputs: Sequence[str], options: dict[str, Any], doing: str) -> Selection:
+    """``store_options``' values, removed from ``options`` (a command's keyword arguments),
+    checked: files or ``--db`` (exactly one), a window that can match, trace ids that are ids.
+    ``doing`` completes the usage error for neither: "give the trace files to DOING"."""
+    from spanscope.model import InvalidIdError, normalize_trace_id
+
+    values = {key: options.pop(key, default) for key, default in _SELECTION_DEFAULTS.items()}
+    db, trace_ids, since, until = (
+        values["db"],
+        values["trace_ids"],
+        values["since"],
+        values["until"],
+    )
+    if db is not None and inputs:
+        raise click.UsageError("give trace files or --db, not both")
+    if db is None and not inputs:
+        raise click.UsageError(f"give the trace files to {doing} (FILE...), or a store (--db)")
+    check_window(since, until)
+    for value in trace_ids:
+        try:
+            normalize_trace_id(value.strip())
+        except InvalidIdError as exc:
+            raise click.BadParameter(str(exc), param_hint="--trace-id") from None
+    trace_filter = TraceFilter(
+        services=values["services"],
+        operations=values["operations"],
+        trace_ids=trace_ids,
+        since_ns=since,
+        until_ns=until,
+        min_duration_ns=values["min_duration"],
+    )
+    return Selection(db, values["limit"], trace_filter)
+
+
+@contextmanager
+def reading(db: str) -> Iterator[Store]:
+    """The store ``db`` names, open for reading (``open_for_reading``); a store that cannot be
+    opened or read (no such file, a trace file, nobody answering at the URL) is a
+    ``click.ClickException`` saying why, never a traceback."""
+    from spanscope.store import StoreError
+
+    try:
+        with open_for_reading(db) as store:
+            yield store
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def store_kind(store: Store) -> str:
+    """How a report's inputs name what was read: a store, or a server read through."""
+    from spanscope.store.server_store import ServerStore
+
+    return "spanscope server" if isinstance(store, ServerStore) else "store"
+
+
+def read_store(
+    db: str, trace_filter: TraceFilter, limit: int, adjust_skew: bool, source: str | None = None
+) -> tuple[list[Trace], InputSummary]:
+    """``stored_traces`` of the store ``db`` names, and the line that says what was read
+    (``source``, default ``db``); says on stderr when ``limit`` cut the search short."""
+    from spanscope.analysis.results import InputSummary
+
+    with reading(db) as store:
+        stored = stored_traces(store, db, trace_filter, limit, adjust_skew)
+        kind = store_kind(store)
+    if stored.limited:
+        error_console().print(
+            f"the search stopped at --limit {limit:,} traces: older ones that match were left "
+            "out (narrow it with --since/--service, or raise --limit)",
+            soft_wrap=True,
+        )
+    return stored.traces, InputSummary(source or db, kind, stored.spans, None)
+
+
 def analyse_store(
     db: str,
     new_analyzer: Callable[[], Analyzer],
@@ -112,25 +282,10 @@ def analyse_store(
     limit: int,
     adjust_skew: bool,
 ) -> tuple[Analyzer, InputSummary]:
-    """An analyzer given ``stored_traces``, and the report's line about the store; a store that
-    cannot be read is a ``click.ClickException`` saying why."""
-    from spanscope.analysis.results import InputSummary
-    from spanscope.store import StoreError
-    from spanscope.store.server_store import ServerStore
-
-    try:
-        with open_for_reading(db) as store:
-            stored = stored_traces(store, db, trace_filter, limit, adjust_skew)
-            kind = "spanscope server" if isinstance(store, ServerStore) else "store"
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-    if stored.limited:
-        error_console().print(
-            f"the search stopped at --limit {limit:,} traces: older ones that match were left "
-            "out (narrow it with --since/--service, or raise --limit)",
-            soft_wrap=True,
-        )
+    """An analyzer given ``read_store``'s traces, and the report's line about the store; a
+    store that cannot be read is a ``click.ClickException`` saying why."""
+    traces, summary = read_store(db, trace_filter, limit, adjust_skew)
     analyzer = new_analyzer()
-    for trace in stored.traces:
+    for trace in traces:
         analyzer.add(trace)
-    return analyzer, InputSummary(db, kind, stored.spans, None)
+    return analyzer, summary

@@ -1,48 +1,93 @@
-"""``spanscope view``, ``flamegraph`` and ``servicemap``: pages and images from trace files."""
+"""``spanscope view``, ``flamegraph`` and ``servicemap``: pages and images from trace files, or
+from the traces of a store (``--db``, ``spanscope.cli.store_reading``)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
+import msgspec
 
 from spanscope.assembly import assemble
 from spanscope.cli.common import (
     ReadSession,
     fail_on_input_errors,
     holding_many_objects,
-    input_files,
     input_options,
     print_warnings,
     stderr,
 )
+from spanscope.cli.store_reading import read_store, store_options, take_selection
 from spanscope.model import Trace
 
 
 def _common(command: Callable) -> Callable:
-    """The inputs and options of the three commands: where to write, how to read."""
+    """The inputs and options of the three commands: where to write, how to read, which
+    traces (files or ``--db``, ``--service``, ``--since``...)."""
+    command = store_options(trace_ids=False)(command)
     command = input_options(skew=True)(command)
     command = click.option(
         "-o",
         "--output",
         default=None,
-        help="Where to write ('-' for stdout; default: named after the first input).",
+        help="Where to write ('-' for stdout; default: named after the first input or --db).",
     )(command)
-    return input_files(command)
+    return click.argument("inputs", nargs=-1, metavar="[FILE...]")(command)
 
 
-def _read(inputs: tuple[str, ...], format_: str | None, strict: bool, no_adjust_skew: bool):
+def _read(
+    inputs: tuple[str, ...],
+    format_: str | None,
+    strict: bool,
+    no_adjust_skew: bool,
+    selection: dict[str, Any],
+    trace_id: str | None = None,
+) -> tuple[ReadSession | None, list[Trace], str]:
+    """The traces to draw, the read session (None for a store) and the name outputs are named
+    after. From a store, ``trace_id`` is looked up whole first; a prefix of one is looked for
+    among the most recent --limit traces."""
+    chosen = take_selection(inputs, selection, "draw")
+    if chosen.db is not None:
+        from spanscope.model import InvalidIdError, normalize_trace_id
+
+        traces: list[Trace] = []
+        if trace_id:
+            whole: tuple[str, ...] = ()
+            if len(trace_id.strip()) >= 16:  # shorter: a prefix, as pages show ids
+                with contextlib.suppress(InvalidIdError):
+                    whole = (normalize_trace_id(trace_id.strip()),)
+            if whole:
+                just_it = msgspec.structs.replace(chosen.trace_filter, trace_ids=whole)
+                traces, _ = read_store(chosen.db, just_it, chosen.limit, not no_adjust_skew)
+        if not traces:
+            traces, _ = read_store(chosen.db, chosen.trace_filter, chosen.limit, not no_adjust_skew)
+        if not traces:
+            that_match = "" if chosen.trace_filter.is_empty else " that match"
+            raise click.ClickException(f"no traces{that_match} in {chosen.db}")
+        return None, traces, chosen.db
     session = ReadSession(list(inputs), format=format_, strict=strict)
     with holding_many_objects():
         traces = assemble(session.spans(), adjust_skew=not no_adjust_skew)
     traces = [t for t in traces if t.spans]
+    if not chosen.trace_filter.is_empty:
+        from spanscope.analysis.filters import filter_traces
+
+        traces = list(filter_traces(traces, chosen.trace_filter))
     print_warnings(session.diagnostics)
     if not traces:
         fail_on_input_errors(session)
-        raise click.ClickException("no traces in the input")
-    return session, traces
+        that_match = "" if chosen.trace_filter.is_empty else " that match"
+        raise click.ClickException(f"no traces{that_match} in the input")
+    return session, traces, inputs[0]
+
+
+def _done(session: ReadSession | None) -> None:
+    if session is not None:
+        fail_on_input_errors(session)
 
 
 def _pick(traces: list[Trace], trace_id: str) -> Trace:
@@ -60,8 +105,12 @@ def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def _default_output(inputs: tuple[str, ...], suffix: str) -> str:
-    stem = "stdin" if inputs[0] == "-" else Path(inputs[0]).name.split(".")[0] or "traces"
+def _default_output(source: str, suffix: str) -> str:
+    """An output named after the first input, or the store (a URL's: traces)."""
+    if "://" in source:
+        return f"traces{suffix}"
+    name = Path(source.removeprefix("chdb:")).name
+    stem = "stdin" if source == "-" else name.split(".")[0] or "traces"
     return f"{stem}{suffix}"
 
 
@@ -98,6 +147,7 @@ def view(
     trace_id: str | None,
     max_traces: int,
     title: str,
+    **selection: Any,
 ) -> None:
     """Write an interactive waterfall page: one self-contained HTML file that opens offline.
 
@@ -108,10 +158,12 @@ def view(
     Examples:
       spanscope view traces.json -o trace.html
       spanscope view traces.json --trace-id 4bf92f35 -o t.html
+      spanscope view --db traces.duckdb --service checkout --since 30m -o recent.html
+      spanscope view --db http://localhost:16686 --trace-id 4bf92f35 -o t.html
     """
     from spanscope.viz.waterfall import render_waterfall
 
-    session, traces = _read(inputs, format_, strict, no_adjust_skew)
+    session, traces, source = _read(inputs, format_, strict, no_adjust_skew, selection, trace_id)
     note = ""
     if trace_id:
         traces = [_pick(traces, trace_id)]
@@ -122,8 +174,8 @@ def view(
     spans = sum(len(t.spans) for t in traces)
     # The cut is said here too: the page says it, but the file is often opened later.
     shown = f"{note} (--max-traces 0: all)" if note else _plural(len(traces), "trace")
-    _write(output or _default_output(inputs, ".html"), html, f"{shown}, {spans:,} spans")
-    fail_on_input_errors(session)
+    _write(output or _default_output(source, ".html"), html, f"{shown}, {spans:,} spans")
+    _done(session)
 
 
 @click.command()
@@ -151,6 +203,7 @@ def flamegraph(
     aggregate: bool,
     endpoint: str | None,
     slow: bool,
+    **selection: Any,
 ) -> None:
     """Write a flame graph as SVG (opens in a browser: click to zoom, hover for details).
 
@@ -162,6 +215,7 @@ def flamegraph(
     Examples:
       spanscope flamegraph traces.json -o flame.svg
       spanscope flamegraph traces.json --aggregate --endpoint 'frontend:GET /api/cart' -o f.svg
+      spanscope flamegraph --db traces.duckdb --since 1h --aggregate --slow -o slow.svg
     """
     from spanscope.viz.flamegraph import render_aggregate_flamegraph, render_flamegraph
 
@@ -172,9 +226,9 @@ def flamegraph(
     suffix = Path(output).suffix.lower() if output and output != "-" else ""
     if suffix not in ("", ".svg"):  # checked before reading: an SVG named flame.png is no PNG
         raise click.UsageError(f"flamegraph writes SVG, not {suffix}: name the output .svg")
-    session, traces = _read(inputs, format_, strict, no_adjust_skew)
+    session, traces, source = _read(inputs, format_, strict, no_adjust_skew, selection, trace_id)
     services = {span.service_name or "(unknown service)" for t in traces for span in t.spans}
-    target = output or _default_output(inputs, ".svg")
+    target = output or _default_output(source, ".svg")
     if aggregate:
         from spanscope.analysis.profile import ProfileCollector, folded_stacks
 
@@ -217,7 +271,7 @@ def flamegraph(
                     "(choose with --trace-id, or fold them all with --aggregate)"
                 )
         _write(target, render_flamegraph(trace, services=services), f"{len(trace.spans):,} spans")
-    fail_on_input_errors(session)
+    _done(session)
 
 
 @click.command()
@@ -238,6 +292,7 @@ def servicemap(
     no_adjust_skew: bool,
     as_: str | None,
     title: str,
+    **selection: Any,
 ) -> None:
     """Write the service map: services, the calls between them, their error rate and p99.
 
@@ -245,15 +300,16 @@ def servicemap(
     Examples:
       spanscope servicemap traces.json -o map.html
       spanscope servicemap traces.json -o map.svg
+      spanscope servicemap --db traces.duckdb --since 1h -o map.html
     """
     from spanscope.viz.servicemap import render_servicemap_html, render_servicemap_svg
 
     kind = as_ or _kind_from_extension(output)
-    session, traces = _read(inputs, format_, strict, no_adjust_skew)
+    session, traces, source = _read(inputs, format_, strict, no_adjust_skew, selection)
     render = render_servicemap_svg if kind == "svg" else render_servicemap_html
-    target = output or _default_output(inputs, f".map.{kind}")
+    target = output or _default_output(source, f".map.{kind}")
     _write(target, render(traces, title=title), f"{len(traces):,} traces")
-    fail_on_input_errors(session)
+    _done(session)
 
 
 def _kind_from_extension(output: str | None) -> str:
