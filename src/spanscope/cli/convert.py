@@ -9,15 +9,13 @@ import click
 from spanscope.cli.common import (
     WRITABLE_FORMATS,
     ReadSession,
-    error_console,
     fail_on_input_errors,
-    holding_many_objects,
     input_options,
     output_format,
     print_warnings,
     write_output,
 )
-from spanscope.cli.store_reading import read_store, store_options, take_selection
+from spanscope.cli.store_reading import selected_spans, store_options, take_selection
 
 
 @click.command()
@@ -71,31 +69,12 @@ def convert(
         raise click.UsageError("give at least one input and one output (or --db and an output)")
     chosen = take_selection(sources, selection, "convert")
     target = output_format(output, to)
-    if chosen.db is not None:
-        traces, _ = read_store(chosen.db, chosen.trace_filter, chosen.limit, adjust_skew=False)
-        spans = sum(len(trace.spans) for trace in traces)
-        write_output((span for trace in traces for span in trace.spans), output, target)
-        if output != "-":
-            error_console().print(
-                f"wrote {spans:,} spans of {len(traces):,} traces from {chosen.db} to {output} "
-                f"({target.name})",
-                soft_wrap=True,
-            )
-        return
-    session = ReadSession(sources, format=format_, strict=strict)
-    if chosen.trace_filter.is_empty:
-        write_output(session.spans(), output, target)
-        written = session.spans_read
-    else:
-        from spanscope.analysis.filters import filter_traces
-        from spanscope.assembly import assemble
-
-        with holding_many_objects():
-            traces = assemble(session.spans(), adjust_skew=False)
-        kept = list(filter_traces(traces, chosen.trace_filter))
-        write_output((span for trace in kept for span in trace.spans), output, target)
-        written = sum(len(trace.spans) for trace in kept)
+    session = None if chosen.db else ReadSession(sources, format=format_, strict=strict)
+    counted: list[int] = []
+    write_output(selected_spans(chosen, session, counted), output, target)
     if output != "-":
-        click.echo(f"wrote {written:,} spans to {output} ({target.name})", err=True)
-    print_warnings(session.diagnostics)
-    fail_on_input_errors(session)
+        source = f" from {chosen.db}" if chosen.db else ""
+        click.echo(f"wrote {counted[0]:,} spans{source} to {output} ({target.name})", err=True)
+    if session is not None:
+        print_warnings(session.diagnostics)
+        fail_on_input_errors(session)

@@ -1,10 +1,16 @@
-"""``spanscope diff``: what changed between two sets of traces, and where the time went."""
+"""``spanscope diff``: what changed between two sets of traces, and where the time went.
+
+The sides are trace files (or saved reports), or two windows of a store (``--db``): the
+``--since``/``--until`` window against the window just before it, of the same length, as the
+server's ``/api/v1/diff`` and ``/compare`` page do; ``--baseline-offset 1d`` compares with the
+same window a day earlier instead.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 import msgspec
@@ -19,8 +25,11 @@ from spanscope.cli.common import (
     jobs_option,
     print_warnings,
 )
+from spanscope.cli.store_reading import Selection, read_store, store_options, take_selection
 
 if TYPE_CHECKING:
+    from spanscope.analysis.filters import TraceFilter
+    from spanscope.analysis.results import AnalysisReport
     from spanscope.compare import ReportDiff
 
 EXIT_REGRESSION = 1
@@ -46,14 +55,25 @@ def _is_saved_report(source: str) -> bool:
     return head.lstrip().startswith(b"{") and all(key in head for key in _SAVED_REPORT_KEYS)
 
 
-def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew: bool, jobs: int):
+def _analyse(
+    sources: list[str],
+    format_: str | None,
+    strict: bool,
+    adjust_skew: bool,
+    jobs: int,
+    trace_filter: TraceFilter,
+):
     """One side's analysis report, and the read session (None for a saved report)."""
-    from spanscope.analysis.filters import TraceFilter
     from spanscope.analysis.results import AnalysisOptions, AnalysisReport
     from spanscope.cli.analyze import analyse_session, input_summaries
     from spanscope.compare import PROFILE_DEPTH
 
     if len(sources) == 1 and _is_saved_report(sources[0]):
+        if not trace_filter.is_empty:
+            raise click.UsageError(
+                f"{sources[0]} is a saved report: --service, --since and the other selections "
+                "cannot choose among its traces"
+            )
         try:
             report = msgspec.json.decode(Path(sources[0]).read_bytes(), type=AnalysisReport)
         except msgspec.DecodeError as exc:
@@ -69,7 +89,7 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
         return report, None
     session = ReadSession(sources, format=format_, strict=strict, jobs=jobs)
     options = AnalysisOptions(top=PROFILE_DEPTH)
-    report = analyse_session(session, options, TraceFilter(), adjust_skew, jobs).report()
+    report = analyse_session(session, options, trace_filter, adjust_skew, jobs).report()
     if not report.summary.spans and session.failed:
         fail_on_input_errors(session)  # nothing read on this side: a comparison would mislead
     report.inputs = input_summaries(session)
@@ -77,8 +97,8 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
 
 
 @click.command()
-@click.argument("before", nargs=1, metavar="BEFORE")
-@click.argument("after", nargs=1, metavar="AFTER")
+@click.argument("before", required=False, metavar="[BEFORE]")
+@click.argument("after", required=False, metavar="[AFTER]")
 @click.option(
     "--before-also",
     "before_more",
@@ -130,13 +150,21 @@ def _analyse(sources: list[str], format_: str | None, strict: bool, adjust_skew:
     show_default=True,
     help="--fail-if-slower ignores endpoints whose percentile moved less than this.",
 )
+@click.option(
+    "--baseline-offset",
+    type=DURATION,
+    default=None,
+    help="With --db: compare with the same window this much earlier (1d: a day before) "
+    "instead of the window just before it.",
+)
 @input_options(skew=True)
 @jobs_option(
     "Processes that read and analyse at once (as for analyze): 0 (the default) one per CPU."
 )
+@store_options(trace_ids=False)
 def diff(
-    before: str,
-    after: str,
+    before: str | None,
+    after: str | None,
     before_more: tuple[str, ...],
     after_more: tuple[str, ...],
     as_json: bool,
@@ -146,10 +174,12 @@ def diff(
     percentile: str,
     fail_if_errors_rise: str | None,
     ignore_below: int,
+    baseline_offset: int | None,
     format_: str | None,
     strict: bool,
     no_adjust_skew: bool,
     jobs: int,
+    **selection: Any,
 ) -> None:
     """Compare two sets of traces: what got slower or fails more, and why.
 
@@ -162,6 +192,11 @@ def diff(
 
     Each side is trace files or directories of them (any format), or a report
     saved with `spanscope analyze --json --top 1000`, e.g. a baseline kept in CI.
+    With --db there are no sides to give: the traces of the store that start in
+    the --since/--until window (--until: now) are compared with those of the
+    window just before it, of the same length, or with --baseline-offset, the
+    same window that much earlier. --service and the other selections choose
+    traces on both sides.
 
     Exit status: 0 done, 1 a --fail-if-... gate tripped, 2 an input could not
     be read or a bad option.
@@ -173,6 +208,8 @@ def diff(
       spanscope analyze baseline.jsonl --json --top 1000 > baseline.json
       spanscope diff baseline.json current.jsonl --fail-if-slower 20% \\
           --fail-if-errors-rise 1%
+      spanscope diff --db traces.duckdb --since 1h      # the last hour vs the one before
+      spanscope diff --db traces.duckdb --since 1h --baseline-offset 1d   # vs yesterday
     """
     slower = _percent(fail_if_slower, "--fail-if-slower") if fail_if_slower else None
     errors_rise = (
@@ -181,8 +218,24 @@ def diff(
     from spanscope.compare import compare
 
     adjust = not no_adjust_skew
-    before_report, before_session = _analyse([before, *before_more], format_, strict, adjust, jobs)
-    after_report, after_session = _analyse([after, *after_more], format_, strict, adjust, jobs)
+    files = [side for side in (before, after, *before_more, *after_more) if side is not None]
+    if selection.get("db") is None and (before is None or after is None):
+        raise click.UsageError("give BEFORE and AFTER, or a store (--db) and --since")
+    chosen = take_selection(files, selection, "compare")
+    if chosen.db is not None:
+        before_report, after_report = _store_sides(chosen, baseline_offset, adjust)
+        before_session = after_session = None
+    else:
+        assert before is not None and after is not None
+        if baseline_offset is not None:
+            raise click.UsageError("--baseline-offset goes with --db (BEFORE is the baseline)")
+        f = chosen.trace_filter
+        before_report, before_session = _analyse(
+            [before, *before_more], format_, strict, adjust, jobs, f
+        )
+        after_report, after_session = _analyse(
+            [after, *after_more], format_, strict, adjust, jobs, f
+        )
     result = compare(before_report, after_report, top=top, min_requests=min_requests)
     sessions = [s for s in (before_session, after_session) if s is not None]
     for session in sessions:
@@ -200,6 +253,58 @@ def diff(
         error_console().print(f"[red]regression:[/] {message}", soft_wrap=True)
     if tripped:
         raise SystemExit(EXIT_REGRESSION)
+
+
+def _store_sides(
+    chosen: Selection, offset: int | None, adjust_skew: bool
+) -> tuple[AnalysisReport, AnalysisReport]:
+    """The analyses of the baseline window and of the --since/--until window of a store."""
+    import msgspec.structs
+
+    from spanscope.analysis.analyze import Analyzer
+    from spanscope.analysis.results import AnalysisOptions
+    from spanscope.cli.times import now_ns
+    from spanscope.compare import PROFILE_DEPTH
+    from spanscope.units import format_duration, format_time
+
+    assert chosen.db is not None
+    start, end = chosen.trace_filter.since_ns, chosen.trace_filter.until_ns
+    if start is None:
+        raise click.UsageError(
+            "with --db, say which window to compare with --since (e.g. --since 1h: the last "
+            "hour against the hour before)"
+        )
+    if end is None:
+        end = max(now_ns(click.get_current_context(silent=True)), start + 1)
+    shift = end - start if offset is None else offset
+    if shift <= 0:
+        raise click.BadParameter("must be more than 0", param_hint="--baseline-offset")
+    if start - shift < 0:
+        raise click.UsageError(
+            f"the baseline window would start before 1970 ({format_duration(shift)} before "
+            f"{format_time(start)}): use a shorter window or --baseline-offset"
+        )
+    reports = []
+    for begin, until in ((start - shift, end - shift), (start, end)):
+        window = msgspec.structs.replace(chosen.trace_filter, since_ns=begin, until_ns=until)
+        traces, summary = read_store(
+            chosen.db,
+            window,
+            chosen.limit,
+            adjust_skew,
+            source=f"{chosen.db} {format_time(begin)} .. {format_time(until)}",
+        )
+        analyzer = Analyzer(AnalysisOptions(top=PROFILE_DEPTH))
+        for trace in traces:
+            analyzer.add(trace)
+        report = analyzer.report()
+        report.inputs = [summary]
+        if not traces:
+            error_console().print(
+                f"[yellow]warning:[/] no traces in {summary.source}", soft_wrap=True
+            )
+        reports.append(report)
+    return reports[0], reports[1]
 
 
 def _gates(

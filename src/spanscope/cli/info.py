@@ -1,10 +1,17 @@
-"""``spanscope info``: what is in a trace file."""
+"""``spanscope info``: what is in a trace file, or in a store (``--db``).
+
+``info --db DB`` describes the whole store without reading its traces: what ``store.stats()``
+says (spans, traces, time range, size, schema) and its services with their spans. With a
+selection (``--service``, ``--since``...), the traces it chooses (the most recent ``--limit``)
+are read and described as a file's are, the store as their input.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections import Counter
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -14,39 +21,89 @@ from spanscope.cli.common import (
     ReadSession,
     fail_on_input_errors,
     holding_many_objects,
-    input_files,
     input_options,
     output_console,
     print_warnings,
 )
+from spanscope.cli.store_reading import Selection, read_store, store_options, take_selection
 from spanscope.units import format_time
+
+if TYPE_CHECKING:
+    from spanscope.model import Trace
+    from spanscope.store import Store
 
 
 @click.command()
-@input_files
+@click.argument("inputs", nargs=-1, metavar="[FILE...]")
 @input_options(skew=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
+@store_options()
 def info(
-    inputs: tuple[str, ...], format_: str | None, strict: bool, no_adjust_skew: bool, as_json: bool
+    inputs: tuple[str, ...],
+    format_: str | None,
+    strict: bool,
+    no_adjust_skew: bool,
+    as_json: bool,
+    **selection: Any,
 ) -> None:
     """Show what is in trace files: format, traces, spans, services, time range, problems.
 
     FILE may be any format spanscope reads, gzip-compressed or not; '-' reads stdin.
+    With --db, what a store holds: spans, traces, time range, size and services (with
+    --service, --since... the traces they choose, described as a file's).
 
     \b
     Examples:
       spanscope info traces.json
       spanscope info export.jsonl.gz other.pb --json
+      spanscope info --db traces.duckdb
+      spanscope info --db http://localhost:16686 --since 1h --service checkout
     """
-    session = ReadSession(list(inputs), format=format_, strict=strict)
-    with holding_many_objects():
-        traces = assemble(session.spans(), adjust_skew=not no_adjust_skew)
+    unselected = all(not selection.get(key) for key in _SELECTING)
+    chosen = take_selection(inputs, selection, "describe")
+    if chosen.db is not None and unselected:
+        _store_info(chosen.db, as_json)
+        return
+    summary, session = _describe(chosen, inputs, format_, strict, not no_adjust_skew)
+    if as_json:
+        json.dump(summary, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _render(summary)
+        if session is not None:
+            print_warnings(session.diagnostics)
+    if session is not None:
+        fail_on_input_errors(session)
 
-    spans = [span for trace in traces for span in trace.spans]
-    problems = Counter(problem.kind.value for trace in traces for problem in trace.problems)
-    services = Counter(span.service_name for span in spans)
-    summary = {
-        "inputs": [
+
+# The options that choose traces (--limit alone does not: a store is described whole).
+_SELECTING = ("services", "operations", "trace_ids", "since", "until", "min_duration")
+
+
+def _describe(
+    chosen: Selection,
+    inputs: tuple[str, ...],
+    format_: str | None,
+    strict: bool,
+    adjust_skew: bool,
+) -> tuple[dict, ReadSession | None]:
+    """What the chosen traces hold, and the read session (None for a store)."""
+    from spanscope.analysis.filters import filter_traces
+
+    traces: list[Trace]
+    if chosen.db is not None:
+        traces, read = read_store(chosen.db, chosen.trace_filter, chosen.limit, adjust_skew)
+        session = None
+        sources = [{"source": read.source, "format": read.format, "spans": read.spans}]
+        sources[0]["error"] = None
+        warnings: list[str] = []
+    else:
+        session = ReadSession(list(inputs), format=format_, strict=strict)
+        with holding_many_objects():
+            traces = assemble(session.spans(), adjust_skew=adjust_skew)
+        if not chosen.trace_filter.is_empty:
+            traces = list(filter_traces(traces, chosen.trace_filter))
+        sources = [
             {
                 "source": report.source,
                 "format": report.format,
@@ -54,22 +111,79 @@ def info(
                 "error": str(report.error) if report.error else None,
             }
             for report in session.inputs
-        ],
+        ]
+        warnings = [str(w) for w in session.diagnostics.warnings]
+    spans = [span for trace in traces for span in trace.spans]
+    problems = Counter(problem.kind.value for trace in traces for problem in trace.problems)
+    services = Counter(span.service_name for span in spans)
+    summary = {
+        "inputs": sources,
         "traces": len(traces),
         "spans": len(spans),
         "services": dict(sorted(services.items())),
         "start": format_time(min(s.start_ns for s in spans)) if spans else None,
         "end": format_time(max(max(s.end_ns, s.start_ns) for s in spans)) if spans else None,
         "problems": dict(sorted(problems.items())),
-        "warnings": [str(w) for w in session.diagnostics.warnings],
+        "warnings": warnings,
     }
+    return summary, session
+
+
+def _store_info(db: str, as_json: bool) -> None:
+    """What the store ``db`` holds, from its statistics: no trace is read."""
+    from spanscope.cli.store_reading import reading, store_kind
+
+    with reading(db) as store:
+        stats = store.stats()
+        summary = {
+            "store": db,
+            "kind": store_kind(store),
+            "spans": stats.spans,
+            "traces": stats.traces,
+            "start": format_time(stats.oldest_ns) if stats.oldest_ns is not None else None,
+            "end": format_time(stats.newest_ns) if stats.newest_ns is not None else None,
+            "file_bytes": stats.file_bytes,
+            "used_bytes": stats.used_bytes,
+            "schema_version": stats.schema_version,
+            "services": _service_spans(store, stats.oldest_ns, stats.newest_ns),
+        }
     if as_json:
         json.dump(summary, sys.stdout, indent=2)
         sys.stdout.write("\n")
-    else:
-        _render(summary)
-        print_warnings(session.diagnostics)
-    fail_on_input_errors(session)
+        return
+    console = output_console()
+    console.print(f"[bold]{db}[/] ({summary['kind']}, schema {stats.schema_version})")
+    console.print(
+        f"[bold]{stats.traces:,}[/] traces, [bold]{stats.spans:,}[/] spans, "
+        f"[bold]{len(summary['services'])}[/] services"
+    )
+    if summary["start"]:
+        console.print(f"time range: {summary['start']} .. {summary['end']}")
+    size = f"{stats.file_bytes / 2**20:,.1f} MiB on disk"
+    if stats.used_bytes:
+        size += f", {stats.used_bytes / 2**20:,.1f} MiB used"
+    console.print(f"size: {size}")
+    if summary["services"]:
+        services = Table(title="services", title_justify="left")
+        services.add_column("service")
+        services.add_column("spans", justify="right")
+        for name, count in summary["services"].items():
+            services.add_row(name or "(unknown)", f"{count:,}")
+        console.print(services)
+
+
+def _service_spans(store: Store, oldest: int | None, newest: int | None) -> dict[str, int]:
+    """Spans per service over the whole store (its RED summary over every span kind)."""
+    if oldest is None or newest is None:
+        return {}
+    from spanscope.store.metrics_sql import MetricsQuery
+
+    window = newest + 1 - oldest
+    rows = store.metrics_summary(MetricsQuery(oldest, newest + 1, window, span_kind=None))
+    counts = Counter({name: 0 for name in store.services()})
+    for row in rows:
+        counts[row.service] += row.calls
+    return dict(sorted(counts.items()))
 
 
 def _render(summary: dict) -> None:

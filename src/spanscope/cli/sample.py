@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 import msgspec
@@ -13,19 +14,19 @@ from spanscope.cli.common import (
     WRITABLE_FORMATS,
     ReadSession,
     fail_on_input_errors,
-    input_files,
     input_options,
     output_format,
     print_warnings,
     write_output,
 )
+from spanscope.cli.store_reading import selected_spans, store_options, take_selection
 from spanscope.sampling.policies import PolicySet
 from spanscope.sampling.simulate import SimulationReport, simulate
 from spanscope.units import format_duration
 
 
 @click.command()
-@input_files
+@click.argument("inputs", nargs=-1, metavar="[FILE...]")
 @click.option(
     "-p",
     "--policy",
@@ -40,6 +41,7 @@ from spanscope.units import format_duration
 @click.option("--to", type=click.Choice(WRITABLE_FORMATS), default=None, help="Format of --output.")
 @input_options(skew=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@store_options()
 def sample(
     inputs: tuple[str, ...],
     policies: tuple[str, ...],
@@ -48,13 +50,15 @@ def sample(
     format_: str | None,
     strict: bool,
     as_json: bool,
+    **selection: Any,
 ) -> None:
     """Show what tail-sampling POLICIES would keep of recorded traces.
 
     Each whole trace is kept when any policy keeps it and no drop: policy matches,
     exactly as `spanscope serve --tail-sample` decides on live traffic. The report
     says how much is kept, by which policy, and whether every error trace and every
-    slow trace (p99 and above) survives.
+    slow trace (p99 and above) survives. With --db, the policies are tried on the
+    traces of a store (the most recent --limit that match --since, --service...).
 
     \b
     Examples:
@@ -62,15 +66,18 @@ def sample(
       spanscope sample export.json -p all -p 'drop:attribute:http.route=/health' \\
           -o kept.jsonl
       spanscope sample traces.pb -p errors -p 'rate=1000/s' --json | jq .traces_kept
+      spanscope sample --db traces.duckdb --since 1h -p errors -p 'latency>=1s'
     """
     try:
         policy_set = PolicySet.parse(policies)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--policy") from None
+    chosen = take_selection(inputs, selection, "sample")
     target = None if output is None else output_format(output, to)
-    session = ReadSession(list(inputs), format=format_, strict=strict)
-    report = simulate(session.spans(), policy_set)
-    print_warnings(session.diagnostics)
+    session = None if chosen.db else ReadSession(list(inputs), format=format_, strict=strict)
+    report = simulate(selected_spans(chosen, session, []), policy_set)
+    if session is not None:
+        print_warnings(session.diagnostics)
     if target is not None and output is not None:
         write_output(report.kept_spans, output, target)
     if as_json:
@@ -82,7 +89,8 @@ def sample(
         out_stream.write(msgspec.json.encode(document).decode() + "\n")
     else:
         _print(report, Console(stderr=output == "-", highlight=False))
-    fail_on_input_errors(session)
+    if session is not None:
+        fail_on_input_errors(session)
 
 
 def _percent(part: int, whole: int) -> str:

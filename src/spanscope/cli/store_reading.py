@@ -36,6 +36,8 @@ from spanscope.store import Store, StoreLockedError, TraceQuery, open_store
 if TYPE_CHECKING:
     from spanscope.analysis.analyze import Analyzer
     from spanscope.analysis.results import InputSummary
+    from spanscope.cli.common import ReadSession
+    from spanscope.model import Span
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
@@ -273,6 +275,34 @@ def read_store(
             soft_wrap=True,
         )
     return stored.traces, InputSummary(source or db, kind, stored.spans, None)
+
+
+def selected_spans(
+    chosen: Selection, session: ReadSession | None, counted: list[int]
+) -> Iterator[Span]:
+    """The spans of the chosen traces, for the commands that hand on spans, not traces
+    (``convert``, ``sample``): from the store (``session`` None), trace by trace, as stored
+    (no skew adjustment); from the session's files as read, or trace by trace when a
+    selection is made. ``counted`` gets how many were given, once they all were."""
+    if chosen.db is not None:
+        traces, _ = read_store(chosen.db, chosen.trace_filter, chosen.limit, adjust_skew=False)
+    elif session is None:
+        raise ValueError("no store and no files to read")
+    elif chosen.trace_filter.is_empty:
+        yield from session.spans()
+        counted.append(session.spans_read)
+        return
+    else:
+        from spanscope.analysis.filters import filter_traces
+        from spanscope.assembly import assemble
+        from spanscope.cli.common import holding_many_objects
+
+        with holding_many_objects():
+            assembled = assemble(session.spans(), adjust_skew=False)
+        traces = list(filter_traces(assembled, chosen.trace_filter))
+    for trace in traces:
+        yield from trace.spans
+    counted.append(sum(len(trace.spans) for trace in traces))
 
 
 def analyse_store(
