@@ -6,8 +6,10 @@ Screenshots go to ``test-artifacts/pages/`` for a person to look at."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -106,6 +108,7 @@ def test_a_row_of_three_charts_per_service_in_incident_order(browser, server):
     assert any(kind == "err" and height > 10 for kind, _, height in drawn)
     meta = page.inner_text("#mon-meta")
     assert "50 services" in meta and "15 min" in meta
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d – \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$", meta)
     assert errors == []
     context.close()
 
@@ -155,13 +158,17 @@ def test_a_chart_point_opens_search_for_its_bucket(browser, server):
     # the last full bucket with spans (the newest one is still filling and empty)
     spot = {"x": box["width"] * (1 - 2.5 / 97), "y": box["height"] / 2}
     chart.hover(position=spot)
-    assert "errors" in page.inner_text("#tip")
+    tip = page.inner_text("#tip")
+    assert "errors" in tip
     chart.click(position=spot)
     page.wait_for_url("**/?*")
     params = parse_qs(urlparse(page.url).query)
     assert params["service"] == [FAILING] and params["tags"] == ["error=true"]
     start, end = int(params["start"][0]), int(params["end"][0])
     assert 0 < end - start <= STEP // 1000  # one bucket, in microseconds
+    # the tip names that bucket in UTC, as the command line and Search do
+    bucket = f"{_utc(start)}–{_utc(end)} UTC"
+    assert tip.startswith(bucket), (tip, bucket)
     # Search ran that query: the bucket's failed call (one POST /b error per bucket) is found
     page.wait_for_selector("#found:not([hidden])", timeout=30_000)
     assert page.inner_text("#result-count") == "1 trace"
@@ -221,3 +228,7 @@ def test_an_address_edited_by_hand_falls_back_to_the_defaults(browser, server):
     assert "kind=server" in page.url and "sort=name" in page.url and "p42" not in page.url
     assert errors == []
     context.close()
+
+
+def _utc(micros: int) -> str:
+    return datetime.fromtimestamp(micros / 1e6, tz=UTC).strftime("%H:%M:%S")

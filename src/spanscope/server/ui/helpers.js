@@ -15,6 +15,12 @@
     if (s.indexOf(".") >= 0) s = s.replace(/0+$/, "").replace(/\.$/, "");
     return s;
   }
+  // Times in UTC, as the command line and the search page show them ("2026-11-27 03:05:00"):
+  // an SRE lines a chart up with 'query --since' and log lines, not with the browser's zone.
+  function utc(ns, withDate) {
+    var text = new Date(ns / 1e6).toISOString().replace("T", " ").slice(0, 19);
+    return withDate ? text : text.slice(11);
+  }
   function fmtNs(ns) { // same units as the other pages
     var a = Math.abs(ns);
     if (a >= 1e9) return trimNum(ns / 1e9, 3) + " s";
@@ -133,5 +139,5 @@
       root.dataset.theme = dark ? "light" : "dark";
     });
   }
-  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, $: $, trimNum: trimNum, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, plural: plural, api: api, traceLink: traceLink, page: page };
+  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, $: $, trimNum: trimNum, utc: utc, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, plural: plural, api: api, traceLink: traceLink, page: page };
 })();

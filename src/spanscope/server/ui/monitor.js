@@ -151,7 +151,7 @@
   }
   function describe(svg, i) {
     var row = rowOf(svg.getAttribute("data-svc")), s = row.series, r = bucketRange(i);
-    var when = new Date(r[0] / 1e6).toLocaleTimeString() + "–" + new Date(r[1] / 1e6).toLocaleTimeString();
+    var when = SS.utc(r[0]) + "–" + SS.utc(r[1]) + " UTC";
     var calls = s.calls[i], text = when + " · " + SS.trimNum(calls / (data.step_ns / 1e9), 3) + " req/s";
     if (calls) text += " · " + SS.pct(s.errors[i] / calls) + " errors · " + state.q + " " + SS.fmtNs(s[state.q][i]);
     return text + " — Enter or click: its traces";
@@ -288,7 +288,7 @@
       $("mon-meta").textContent = SS.plural(data.services.length, "service") + " · " + (state.kind === "all" ? "all" : state.kind) +
         " spans · last " + CONFIG.lookbacks[state.lookback].text + " · one point per " +
         (step >= 60 ? SS.trimNum(step / 60, 3) + " min" : step + " s") + " · " +
-        new Date(data.start_ns / 1e6).toLocaleString() + " – " + new Date(data.end_ns / 1e6).toLocaleTimeString();
+        SS.utc(data.start_ns, true) + " – " + SS.utc(data.end_ns, data.end_ns - data.start_ns >= 86400e9) + " UTC";
       draw();
     }, function (e) {
       if (mine !== ticket) return;
