@@ -193,6 +193,8 @@ def test_the_forms_agree(moment: datetime, minutes: int) -> None:
     assert parse_time(f"{minutes}m", now) == now - minutes * MINUTE
     hours = minutes // 60
     assert parse_time(f"{hours}h", now) == parse_time(f"{hours * 60}m", now)
+    # what a report prints (format_duration: 2h05m, 3m20s) can be typed back
+    assert parse_time(f"{hours}h{minutes % 60:02d}m", now) == now - minutes * MINUTE
 
 
 def test_generate_starts_when_told_so_the_monitor_sees_it(tmp_path):

@@ -2,8 +2,9 @@
 
 A value is one of:
 
-- a duration, meaning that long before now: ``30m``, ``2h``, ``1d``, ``90s`` (the units of
-  ``spanscope.units.parse_duration``); so ``--since 2h --until 1h`` is the hour before the last;
+- a duration, meaning that long before now: ``30m``, ``2h``, ``1d``, ``90s``, ``1h30m`` (the
+  forms of ``spanscope.units.parse_duration``); so ``--since 2h --until 1h`` is the hour before
+  the last;
 - ``now``;
 - an ISO 8601 time, in UTC unless it names a zone: ``2026-11-27T03:00``, ``2026-11-27 03:00:30``,
   ``2026-11-27T03:00:00+01:00``, ``2026-11-27T03:00Z``, ``2026-11-27`` (midnight);
@@ -38,7 +39,7 @@ FORMS = (
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NUMBER = re.compile(r"^\d+(\.\d*)?$")
-_DURATION = re.compile(r"^(\d+(\.\d+)?|\.\d+)\s*[a-zµ]+$", re.IGNORECASE)
+_DURATION = re.compile(r"^((\d+(\.\d+)?|\.\d+)\s*[a-zµ]+\s*)+$", re.IGNORECASE)  # 30m, 1h30m
 _SMALLEST_UNIX_SECONDS = 1_000_000_000  # 2001-09-09: anything less is a unitless duration
 _LARGEST_UNIX_SECONDS = 100_000_000_000  # year 5138: anything more is milliseconds or finer
 _NOW_KEY = "spanscope.now_ns"
