@@ -100,6 +100,9 @@ def test_metrics_answer_as_the_store_does(
     assert summary
     assert remote.metrics_summary(query) == summary
     assert remote.metrics_series(query) == served.store.metrics_series(query)
+    assert remote.metrics_summary_and_series(query) == served.store.metrics_summary_and_series(
+        query
+    )
 
 
 def test_writes_are_refused_with_the_way_to_send_spans(remote: ServerStore) -> None:

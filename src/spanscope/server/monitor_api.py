@@ -4,8 +4,8 @@
 - ``GET /api/v1/monitor?lookback=1h&end=<ms>&spanKind=server``: per service, the window's
   totals and a series per bucket (calls, errors, p50/p95/p99 in ns; ``null`` where no spans),
   services in incident order (``incident_order``), the step chosen for about 100 buckets
-  (``choose_step_ns``). The totals and the series come from one scan of the window when the
-  store has ``metrics_summary_and_series``;
+  (``choose_step_ns``). The totals and the series come from one scan of the window
+  (``metrics_summary_and_series``);
 - ``GET /api/v1/monitor/operations?service=...`` (same window parameters): per operation,
   calls, req/s, errors, p50/p95/p99 and impact.
 
@@ -112,11 +112,7 @@ class MonitorApi:
     def _monitor_answer(self, query: MetricsQuery) -> Response:
         """The queries, then the document built and encoded, in a worker thread: with
         thousands of services that is seconds the event loop's receivers should not wait."""
-        both = getattr(self.store, "metrics_summary_and_series", None)
-        if both is not None:  # one scan of the window instead of two
-            summary, series = both(query)
-        else:
-            summary, series = self.store.metrics_summary(query), self.store.metrics_series(query)
+        summary, series = self.store.metrics_summary_and_series(query)
         return JSONResponse(monitor_document(query, summary, series))
 
 

@@ -218,8 +218,8 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "A read of the store (get_trace, services, operations, "
                     "find_trace_ids, find_traces, dependencies, metrics_series, "
-                    "metrics_summary, stats), for another spanscope process; MessagePack in "
-                    "and out.",
+                    "metrics_summary, metrics_summary_and_series, stats), for another "
+                    "spanscope process; MessagePack in and out.",
                     "parameters": [
                         {
                             "name": "method",

@@ -8,8 +8,8 @@ one to one so that the answers are the store's own, exactly:
 - ``POST /api/v1/store/{method}`` with a MessagePack body of the method's arguments (a map of
   parameter names) and a MessagePack answer, for ``get_trace``, ``services``, ``operations``,
   ``find_trace_ids``, ``find_traces``, ``dependencies``, ``metrics_series``,
-  ``metrics_summary`` and ``stats``. ``TraceQuery`` and ``MetricsQuery`` travel as maps of their
-  fields.
+  ``metrics_summary``, ``metrics_summary_and_series`` and ``stats``. ``TraceQuery`` and
+  ``MetricsQuery`` travel as maps of their fields.
 - ``get_trace`` answers ``{"otlp": <OTLP protobuf of its spans>}``, ``find_traces``
   ``{"trace_ids": [...], "otlp": ...}``: protobuf keeps every field the store keeps, and the id
   list keeps the search's order.
@@ -92,6 +92,10 @@ _METHODS: dict[str, tuple[type, Callable[[Store, Any], Any]]] = {
     ),
     "metrics_series": (_Metrics, lambda store, a: store.metrics_series(a.query)),
     "metrics_summary": (_Metrics, lambda store, a: store.metrics_summary(a.query)),
+    "metrics_summary_and_series": (
+        _Metrics,
+        lambda store, a: store.metrics_summary_and_series(a.query),
+    ),
     "stats": (_NoArguments, lambda store, _: store.stats()),
 }
 

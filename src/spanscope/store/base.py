@@ -154,6 +154,12 @@ class Store(Protocol):
         """The same figures over the whole window, with each row's share of the latency."""
         ...
 
+    def metrics_summary_and_series(
+        self, query: MetricsQuery
+    ) -> tuple[list[MetricsSummary], list[MetricsSeries]]:
+        """``metrics_summary`` and ``metrics_series`` at once, from one scan of the window."""
+        ...
+
     def enforce_retention(
         self,
         max_age_ns: int | None = None,

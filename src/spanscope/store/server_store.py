@@ -127,6 +127,15 @@ class ServerStore:
     def metrics_summary(self, query: MetricsQuery) -> list[MetricsSummary]:
         return self._call("metrics_summary", list[MetricsSummary], query=query)
 
+    def metrics_summary_and_series(
+        self, query: MetricsQuery
+    ) -> tuple[list[MetricsSummary], list[MetricsSeries]]:
+        return self._call(
+            "metrics_summary_and_series",
+            tuple[list[MetricsSummary], list[MetricsSeries]],
+            query=query,
+        )
+
     def stats(self) -> StoreStats:
         return self._call("stats", StoreStats)
 
