@@ -4,7 +4,8 @@ Starts ``spanscope serve`` and four instrumented services (frontend -> checkout 
 payments), sends checkouts for ``--duration`` seconds, waits until every span is in the store,
 then writes to ``--output-dir`` the analysis report (``report.json``, the JSON of
 ``/api/v1/analysis``) and the traces (``traces.otlp.jsonl``, from ``/api/v1/export``), prints
-``spanscope analyze`` of those traces and the UI's address. With ``--keep-running`` everything
+``spanscope analyze --db`` of the store, read through the running server (the way to analyse
+live traces from a terminal), and the UI's address. With ``--keep-running`` everything
 stays up (UI included) until Ctrl-C. Every process it started is stopped when it exits, on
 Ctrl-C and on SIGTERM too. Exit status: 0, or 1 when a process did not start.
 """
@@ -113,11 +114,16 @@ def run(args: argparse.Namespace) -> int:
         (out / "report.json").write_text(json.dumps(report, indent=1))
         traces = out / "traces.otlp.jsonl"
         traces.write_bytes(get(f"{stack.ui_url}/api/v1/export?{_SEARCH}&format=otlp-jsonl", 120))
-        say(f"wrote {out / 'report.json'} and {traces}; the report on them:\n")
-        analyze = [sys.executable, "-m", "spanscope", "analyze", str(traces)]
+        say(f"wrote {out / 'report.json'} and {traces}; the report on the store, live:\n")
+        analyze = [sys.executable, "-m", "spanscope", "analyze", "--db", str(stack.db)]
         subprocess.run([*analyze, "--top", str(args.top)], check=False)
         if args.keep_running:
             say(f"\nUI: {stack.ui_url}/   (search service frontend; service map at /services)")
+            say(
+                "from another terminal, while it runs:\n"
+                f"  spanscope analyze --db {stack.db} --since 5m\n"
+                f"  spanscope query --db {stack.db} --metrics --since 5m"
+            )
             say("everything keeps running; Ctrl-C to stop")
             while True:
                 time.sleep(3600)

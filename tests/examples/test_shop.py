@@ -156,6 +156,9 @@ def test_one_command_prints_the_report_and_leaves_nothing_behind(tmp_path):
     assert cli.returncode == 0, err
     assert "N+1 calls" in out and "sequential calls" in out
     assert "payments:POST /authorize" in out  # where the failures started
+    # the report was made from the store while the server held it
+    assert "held by a running 'spanscope serve': reading it through" in err
+    assert re.search(r"^input \S+spanscope\.duckdb: spanscope server, [\d,]+ spans$", out, re.M)
     assert re.search(r"^UI: http://127\.0\.0\.1:\d+/", err, re.MULTILINE)
     report = json.loads((tmp_path / "report.json").read_text())
     assert set(report["summary"]["services"]) == SERVICES
@@ -168,6 +171,16 @@ def test_ctrl_c_while_kept_running_stops_everything(tmp_path):
     err = _read_until(cli, "Ctrl-C to stop")
     ui = re.search(r"^UI: (http://\S+)", err, re.MULTILINE).group(1)
     assert set(get_json(f"{ui}api/services")["data"]) == SERVICES  # still up and answering
+    # the hint's command works from another process while everything runs
+    hint = re.search(r"^  (spanscope query --db \S+ --metrics --since 5m)$", err, re.M).group(1)
+    metrics = subprocess.run(
+        [sys.executable, "-m", "spanscope", *hint.split()[1:], "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert metrics.returncode == 0, metrics.stderr
+    assert {row["service"] for row in json.loads(metrics.stdout)} == SERVICES
     report = json.loads((tmp_path / "report.json").read_text())  # after waiting for the flush
     assert set(report["summary"]["services"]) == SERVICES and report["problems"] == []
     cli.send_signal(signal.SIGINT)
