@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
             spans = stack.spans_accepted()
         say(f"spanscope stored {spans} spans")
         if load.requests > _MAX_TRACES:
-            say(f"  (the report covers the newest {_MAX_TRACES} traces, the most a search returns)")
+            say(f"  (report.json covers the newest {_MAX_TRACES} traces, what one search returns)")
         report = get_json(f"{stack.ui_url}/api/v1/analysis?{_SEARCH}", timeout=120)
         (out / "report.json").write_text(json.dumps(report, indent=1))
         traces = out / "traces.otlp.jsonl"
