@@ -101,6 +101,24 @@ def store_search(trace_filter: TraceFilter, limit: int) -> TraceQuery:
     )
 
 
+def _share_resources(found: list[list[Span]]) -> None:
+    """One dict for equal resource attributes, as a file's reader gives the spans of one
+    resource: a store shares them only within a batch it decodes, and what is drawn per
+    resource (``view``'s page lists each once) would otherwise depend on how it was read."""
+    import msgspec
+
+    by_id: dict[int, dict] = {}
+    by_content: dict[bytes, dict] = {}
+    for trace in found:
+        for span in trace:
+            attributes = span.resource_attributes
+            shared = by_id.get(id(attributes))
+            if shared is None:
+                key = msgspec.json.encode(attributes)
+                shared = by_id[id(attributes)] = by_content.setdefault(key, attributes)
+            span.resource_attributes = shared
+
+
 @dataclass
 class StoredTraces:
     traces: list[Trace]
@@ -126,6 +144,7 @@ def stored_traces(
         else:
             found = store.find_traces(store_search(trace_filter, limit))
     spans = sum(len(trace) for trace in found)
+    _share_resources(found)
     # Oldest first, as a trace file usually is: the report's examples are then the ones the
     # same spans in a file would give.
     found.sort(key=lambda trace: (min(span.start_ns for span in trace), trace[0].trace_id))

@@ -1,0 +1,382 @@
+"""``--db`` in every command that reads traces: convert, view, flamegraph, servicemap, lint,
+diff, info and sample read a store as analyze does.
+
+Real DuckDB stores written with ``open_store``; each output is compared with the same command
+on the same spans written to a file (``encode_spans``): equal apart from the line that names
+the input. A real ``spanscope serve`` child process holds a store for the read-through case.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+
+from spanscope.assembly import group_by_trace
+from spanscope.cli import main
+from spanscope.formats import decode_spans, encode_spans
+from spanscope.store import open_store
+from spanscope.synthetic import generate_spans
+from tests.server.conftest import serve_process
+
+T0 = 1_764_150_000_000_000_000  # 2025-11-26T09:40:00Z
+T0_S = T0 // 10**9
+DAY_S = 86_400
+TRACES = 120
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _spanscope(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "spanscope", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same spans in a trace file and in a store. The file holds its traces oldest first
+    (by their first span's start), as a store gives them: a page lists traces in the order
+    read. (Jaeger's JSON keeps that order; OTLP groups spans by resource.)"""
+    folder = tmp_path_factory.mktemp("shop")
+    groups = group_by_trace(generate_spans(TRACES, seed=7, start_ns=T0))
+    ordered = sorted(groups.items(), key=lambda item: (min(s.start_ns for s in item[1]), item[0]))
+    path = folder / "shop.json"
+    path.write_bytes(encode_spans([span for _, group in ordered for span in group], "jaeger"))
+    db = folder / "shop.duckdb"
+    with open_store(db) as store:
+        store.write(list(decode_spans(path.read_bytes(), "jaeger")))
+    return path, db
+
+
+def _spans(path: Path, format_name: str) -> list:
+    spans = decode_spans(path.read_bytes(), format_name)
+    return sorted(spans, key=lambda span: (span.trace_id, span.span_id))
+
+
+@pytest.mark.parametrize("target", ["otlp-json", "zipkin-v2"])
+def test_convert_exports_a_store_as_the_file_converts(
+    shop: tuple[Path, Path], tmp_path: Path, target: str
+) -> None:
+    path, db = shop
+    exported, converted = tmp_path / "exported.json", tmp_path / "converted.json"
+    done = run("convert", "--db", str(db), "--to", target, "-o", str(exported))
+    assert done.exit_code == 0, done.output
+    assert f"from {db}" in done.stderr
+    assert run("convert", str(path), str(converted), "--to", target).exit_code == 0
+    from_store, from_file = _spans(exported, target), _spans(converted, target)
+    assert len(from_store) > TRACES
+    assert from_store == from_file
+
+
+def test_convert_selects_the_same_traces_from_a_store_and_a_file(
+    shop: tuple[Path, Path], tmp_path: Path
+) -> None:
+    path, db = shop
+    chosen = ("--service", "payment", "--min-duration", "50ms")
+    exported, converted = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert run("convert", "--db", str(db), *chosen, "-o", str(exported)).exit_code == 0
+    assert run("convert", str(path), *chosen, str(converted)).exit_code == 0
+    from_store, from_file = _spans(exported, "otlp-jsonl"), _spans(converted, "otlp-jsonl")
+    everything = _spans(path, "jaeger")
+    assert 0 < len(from_store) < len(everything)
+    assert from_store == from_file
+    # whole traces: every span of a chosen trace is there
+    kept = {span.trace_id for span in from_store}
+    assert len(from_store) == sum(span.trace_id in kept for span in everything)
+
+
+@pytest.mark.parametrize(
+    ("command", "output", "extra"),
+    [
+        ("view", "page.html", ()),
+        ("view", "page.html", ("--service", "payment", "--since", str(T0_S))),
+        ("flamegraph", "flame.svg", ()),
+        ("flamegraph", "flame.svg", ("--aggregate", "--slow")),
+        ("servicemap", "map.html", ()),
+        ("servicemap", "map.svg", ("--until", str(T0_S + 2))),
+    ],
+)
+def test_pages_and_images_of_a_store_are_those_of_the_file(
+    shop: tuple[Path, Path], tmp_path: Path, command: str, output: str, extra: tuple[str, ...]
+) -> None:
+    path, db = shop
+    stored, filed = tmp_path / f"db-{output}", tmp_path / f"file-{output}"
+    done = run(command, "--db", str(db), *extra, "-o", str(stored))
+    assert done.exit_code == 0, done.output
+    assert run(command, str(path), *extra, "-o", str(filed)).exit_code == 0
+    assert stored.read_bytes() == filed.read_bytes()
+
+
+def test_view_finds_a_stored_trace_by_its_id_or_a_prefix(
+    shop: tuple[Path, Path], tmp_path: Path
+) -> None:
+    path, db = shop
+    trace_id = _spans(path, "jaeger")[-1].trace_id
+    pages = {}
+    for name, source, wanted in (
+        ("whole", ("--db", str(db)), trace_id),
+        ("prefix", ("--db", str(db)), trace_id[:8]),
+        ("file", (str(path),), trace_id[:8]),
+    ):
+        pages[name] = tmp_path / f"{name}.html"
+        done = run("view", *source, "--trace-id", wanted, "-o", str(pages[name]))
+        assert done.exit_code == 0, done.output
+        assert "1 trace," in done.stderr
+    assert pages["whole"].read_bytes() == pages["prefix"].read_bytes()
+    assert pages["whole"].read_bytes() == pages["file"].read_bytes()
+    missing = run("view", "--db", str(db), "--trace-id", "f" * 32, "-o", str(tmp_path / "x"))
+    assert missing.exit_code == 1
+    assert f"no trace with id {'f' * 32}" in missing.output
+
+
+def test_limit_keeps_the_most_recent_traces_and_says_so(
+    shop: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, db = shop
+    done = run("view", "--db", str(db), "--limit", "5", "-o", str(tmp_path / "five.html"))
+    assert done.exit_code == 0, done.output
+    assert "(5 traces," in done.stderr
+    assert "the search stopped at --limit 5 traces" in done.stderr
+    sampled = run("sample", "--db", str(db), "--limit", "7", "-p", "all", "--json")
+    assert json.loads(sampled.stdout)["traces"] == 7
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("lint", "--json"),
+        ("lint", "--json", "--service", "email"),
+        ("sample", "-p", "errors", "-p", "latency>=100ms", "-p", "probability=20%", "--json"),
+        ("sample", "-p", "all", "--json", "--operation", "shop.payment/Charge"),
+    ],
+)
+def test_lint_and_sample_of_a_store_are_those_of_the_file(
+    shop: tuple[Path, Path], args: tuple[str, ...]
+) -> None:
+    path, db = shop
+    stored = run(*args[:1], "--db", str(db), *args[1:])
+    filed = run(*args[:1], str(path), *args[1:])
+    assert stored.exit_code == filed.exit_code, stored.output
+    assert json.loads(stored.stdout) == json.loads(filed.stdout)
+    assert json.loads(stored.stdout)  # a report, not an empty answer
+
+
+def test_info_describes_a_store_whole_and_a_selection_as_a_file(shop: tuple[Path, Path]) -> None:
+    path, db = shop
+    whole = run("info", "--db", str(db), "--json")
+    assert whole.exit_code == 0, whole.output
+    described = json.loads(whole.stdout)
+    filed = json.loads(run("info", str(path), "--json").stdout)
+    assert described["kind"] == "store"
+    assert (described["spans"], described["traces"]) == (filed["spans"], filed["traces"])
+    assert described["services"] == filed["services"]
+    assert described["start"] == filed["start"]
+    assert described["file_bytes"] > 0 and described["schema_version"] >= 1
+    text = run("info", "--db", str(db))
+    assert f"{TRACES} traces, {filed['spans']:,} spans" in text.stdout
+    assert "payment" in text.stdout
+
+    chosen = ("--service", "payment", "--json")
+    stored, selected = run("info", "--db", str(db), *chosen), run("info", str(path), *chosen)
+    from_store, from_file = json.loads(stored.stdout), json.loads(selected.stdout)
+    assert from_store.pop("inputs") == [
+        {"source": str(db), "format": "store", "spans": from_file["spans"], "error": None}
+    ]
+    from_file.pop("inputs")
+    assert from_store == from_file
+    assert 0 < from_file["traces"] < TRACES
+
+
+# --- diff: a window of a store against the one before it, or a day before -----------------
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """Yesterday's release and today's next one: two files and one store of both."""
+    folder = tmp_path_factory.mktemp("releases")
+    before = list(generate_spans(300, seed=1, start_ns=T0))
+    after = list(generate_spans(300, seed=2, start_ns=T0 + DAY_S * 10**9, next_release=True))
+    before_path, after_path = folder / "before.pb", folder / "after.pb"
+    before_path.write_bytes(encode_spans(before, "otlp-proto"))
+    after_path.write_bytes(encode_spans(after, "otlp-proto"))
+    db = folder / "both.duckdb"
+    with open_store(db) as store:
+        store.write(before)
+        store.write(after)
+    return before_path, after_path, db
+
+
+def _without_sources(document: str) -> dict:
+    comparison = json.loads(document)
+    for side in ("before", "after"):
+        comparison[side].pop("sources")
+    return comparison
+
+
+def test_diff_of_a_store_compares_the_window_with_the_same_one_a_day_before(
+    releases: tuple[Path, Path, Path],
+) -> None:
+    before, after, db = releases
+    window = ("--since", str(T0_S + DAY_S), "--until", str(T0_S + DAY_S + 600))
+    stored = run("diff", "--db", str(db), *window, "--baseline-offset", "1d", "--json")
+    assert stored.exit_code == 0, stored.output
+    filed = run("diff", str(before), str(after), "--json")
+    assert filed.exit_code == 0, filed.output
+    assert _without_sources(stored.stdout) == _without_sources(filed.stdout)
+    sides = json.loads(stored.stdout)
+    assert sides["before"]["sources"] == [
+        f"{db} 2025-11-26T09:40:00.000+00:00 .. 2025-11-26T09:50:00.000+00:00"
+    ]
+    assert sides["after"]["sources"] == [
+        f"{db} 2025-11-27T09:40:00.000+00:00 .. 2025-11-27T09:50:00.000+00:00"
+    ]
+    # the text report says the same, and the gates trip on the next release as on the files
+    gated = ("--fail-if-slower", "20%")
+    assert run("diff", "--db", str(db), *window, "--baseline-offset", "1d", *gated).exit_code == 1
+    assert run("diff", str(before), str(after), *gated).exit_code == 1
+
+
+def test_diff_of_a_store_defaults_to_the_window_just_before(
+    releases: tuple[Path, Path, Path],
+) -> None:
+    _, _, db = releases
+    # The ten minutes before today's traces hold none: the comparison says so.
+    window = ("--since", str(T0_S + DAY_S), "--until", str(T0_S + DAY_S + 600))
+    stored = run("diff", "--db", str(db), *window, "--json")
+    assert stored.exit_code == 0, stored.output
+    assert "warning: no traces in" in stored.stderr
+    assert "2025-11-27T09:30:00.000+00:00 .. 2025-11-27T09:40:00.000+00:00" in stored.stderr
+    sides = json.loads(stored.stdout)
+    assert sides["before"]["traces"] == 0
+    assert sides["after"]["traces"] == 300
+    # A window over both days: its baseline is the equally long one before yesterday's.
+    both = run("diff", "--db", str(db), "--since", str(T0_S), "--until", str(T0_S + 2 * DAY_S))
+    assert both.exit_code == 0, both.output
+    assert "2025-11-24T09:40:00.000+00:00 .. 2025-11-26T09:40:00.000+00:00" in both.stdout
+
+
+def test_diff_with_a_store_wants_a_window(releases: tuple[Path, Path, Path]) -> None:
+    before, after, db = releases
+    no_window = CliRunner().invoke(main, ["diff", "--db", str(db)])
+    assert no_window.exit_code == 2
+    assert "say which window to compare with --since" in no_window.output
+    offset = CliRunner().invoke(main, ["diff", str(before), str(after), "--baseline-offset", "1d"])
+    assert offset.exit_code == 2
+    assert "--baseline-offset goes with --db" in offset.output
+    too_early = CliRunner().invoke(main, ["diff", "--db", str(db), "--since", "1971-01-01",
+                                          "--baseline-offset", "400d"])  # fmt: skip
+    assert too_early.exit_code == 2
+    assert "before 1970" in too_early.output
+
+
+# --- what a user gets wrong: both inputs, a bad store ---------------------------------------
+
+COMMANDS = [
+    ("convert", "--to", "otlp-json", "-o", "out.json"),
+    ("view", "-o", "page.html"),
+    ("flamegraph", "-o", "flame.svg"),
+    ("servicemap", "-o", "map.html"),
+    ("lint",),
+    ("diff", "--since", "1h"),
+    ("info",),
+    ("sample", "-p", "errors"),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command[0])
+def test_files_and_a_store_together_are_a_usage_error(
+    shop: tuple[Path, Path], tmp_path: Path, command: tuple[str, ...], monkeypatch
+) -> None:
+    path, db = shop
+    monkeypatch.chdir(tmp_path)
+    files = (str(path), str(path)) if command[0] == "diff" else (str(path),)
+    both = CliRunner().invoke(main, [*command, *files, "--db", str(db)])
+    assert both.exit_code == 2, both.output
+    assert "give trace files or --db, not both" in both.output
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command[0])
+def test_a_bad_store_is_a_clear_error(
+    shop: tuple[Path, Path], tmp_path: Path, command: tuple[str, ...], monkeypatch
+) -> None:
+    path, _ = shop
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    for db, said in (
+        ("none.duckdb", "none.duckdb: no such store"),
+        (str(path), f"{path}: a trace file (jaeger-json), not a store"),
+        ("folder", "folder: a directory, not a store"),
+        ("http://127.0.0.1:9", "http://127.0.0.1:9: no spanscope server answers there"),
+    ):
+        failed = CliRunner().invoke(main, [*command, "--db", db])
+        assert failed.exit_code == 1, failed.output
+        assert said in failed.output
+        assert isinstance(failed.exception, SystemExit), failed.exception
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+
+
+# --- a store held by a running server is read through it ----------------------------------
+
+
+@pytest.fixture
+def served(tmp_path: Path, shop: tuple[Path, Path]) -> Iterator[tuple[Path, int]]:
+    path, _ = shop
+    db = tmp_path / "served.duckdb"
+    process, http_port, ui_port = serve_process(str(db))
+    try:
+        answer = httpx.post(
+            f"http://127.0.0.1:{http_port}/v1/traces",
+            content=encode_spans(decode_spans(path.read_bytes(), "jaeger"), "otlp-proto"),
+            headers={"Content-Type": "application/x-protobuf"},
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+        yield db, ui_port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+
+
+def test_commands_read_a_served_store_through_its_server(
+    served: tuple[Path, int], shop: tuple[Path, Path], tmp_path: Path
+) -> None:
+    db, ui_port = served
+    path, _ = shop
+    held = "held by a running 'spanscope serve': reading it through"
+
+    exported = tmp_path / "exported.json"
+    done = _spanscope("convert", "--db", str(db), "--to", "zipkin-v2", "-o", str(exported))
+    assert done.returncode == 0, done.stderr
+    assert held in done.stderr and f"http://127.0.0.1:{ui_port}" in done.stderr
+    converted = tmp_path / "converted.json"
+    assert run("convert", str(path), str(converted), "--to", "zipkin-v2").exit_code == 0
+    assert _spans(exported, "zipkin-v2") == _spans(converted, "zipkin-v2")
+
+    linted = _spanscope("lint", "--db", str(db), "--json")
+    assert linted.returncode == 0, linted.stderr
+    assert held in linted.stderr
+    assert json.loads(linted.stdout) == json.loads(run("lint", str(path), "--json").stdout)
+
+    page, filed = tmp_path / "served.html", tmp_path / "filed.html"
+    by_url = _spanscope("view", "--db", f"http://127.0.0.1:{ui_port}", "-o", str(page))
+    assert by_url.returncode == 0, by_url.stderr
+    assert run("view", str(path), "-o", str(filed)).exit_code == 0
+    assert page.read_bytes() == filed.read_bytes()
+
+    described = _spanscope("info", "--db", str(db), "--json")
+    assert described.returncode == 0, described.stderr
+    stats = json.loads(described.stdout)
+    assert stats["kind"] == "spanscope server"
+    assert stats["traces"] == TRACES
+    assert stats["services"] == json.loads(run("info", str(path), "--json").stdout)["services"]
