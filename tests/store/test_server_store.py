@@ -132,6 +132,12 @@ def test_a_bad_trace_id_is_named(remote: ServerStore) -> None:
             "window is empty",
         ),
         ("stats", b"\x80" + b" " * (2 << 20), 413, "body over"),
+        (
+            "find_traces",
+            msgspec.msgpack.encode({"query": {"num_traces": 10**9}}),
+            400,
+            "at most 100,000 traces a call",
+        ),
     ],
 )
 def test_hostile_calls_get_a_clear_answer(

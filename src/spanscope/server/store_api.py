@@ -15,7 +15,8 @@ one to one so that the answers are the store's own, exactly:
   list keeps the search's order.
 
 Writes are not offered: spans reach the store through the receivers, which check and sample
-them. A bad body or argument answers 400 in the native API's error shape, naming it.
+them. A bad body or argument answers 400 in the native API's error shape, naming it; so does a
+search for more than ``MAX_TRACES`` traces.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from spanscope.store.base import Store, TraceQuery
 from spanscope.store.metrics_sql import MetricsQuery
 
 MEDIA_TYPE = "application/msgpack"
+# A search's traces are encoded in one answer: bound what one call may hold (about 2M spans of
+# the shop), as Jaeger's API bounds its limit.
+MAX_TRACES = 100_000
 # Arguments are a few fields; anything larger is not a client of this API.
 MAX_BODY_BYTES = 1 << 20
 
@@ -124,6 +128,11 @@ class StoreApi:
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
             # ValueError: a query's own checks (an empty window, a bad id) in __post_init__
             return error_response(f"{name}: bad arguments: {exc}", 400)
+        query = getattr(arguments, "query", None)
+        if isinstance(query, TraceQuery) and query.num_traces > MAX_TRACES:
+            return error_response(
+                f"{name}: at most {MAX_TRACES:,} traces a call, not {query.num_traces:,}", 400
+            )
         try:
             answer = await run_in_threadpool(method, self.store, arguments)
         except ValueError as exc:  # e.g. a malformed trace id in a search's tags
