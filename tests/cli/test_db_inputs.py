@@ -197,6 +197,22 @@ def test_info_describes_a_store_whole_and_a_selection_as_a_file(shop: tuple[Path
     assert 0 < from_file["traces"] < TRACES
 
 
+def test_a_chdb_store_reads_as_the_duckdb_one(shop: tuple[Path, Path], tmp_path: Path) -> None:
+    pytest.importorskip("chdb", reason="chdb (embedded ClickHouse) is not installed")
+    path, _ = shop
+    folder = tmp_path / "clickhouse"
+    with open_store(f"chdb:{folder}") as store:
+        store.write(list(decode_spans(path.read_bytes(), "jaeger")))
+    linted = run("lint", "--db", f"chdb:{folder}", "--json")
+    assert json.loads(linted.stdout) == json.loads(run("lint", str(path), "--json").stdout)
+    described = json.loads(run("info", "--db", f"chdb:{folder}", "--json").stdout)
+    assert (described["traces"], described["kind"]) == (TRACES, "store")
+    page, filed = tmp_path / "ch.svg", tmp_path / "file.svg"
+    assert run("servicemap", "--db", f"chdb:{folder}", "-o", str(page)).exit_code == 0
+    assert run("servicemap", str(path), "-o", str(filed)).exit_code == 0
+    assert page.read_bytes() == filed.read_bytes()
+
+
 # --- diff: a window of a store against the one before it, or a day before -----------------
 
 

@@ -288,9 +288,10 @@ def read_store(
         stored = stored_traces(store, db, trace_filter, limit, adjust_skew)
         kind = store_kind(store)
     if stored.limited:
+        of = f" of {source}" if source else ""
         error_console().print(
-            f"the search stopped at --limit {limit:,} traces: older ones that match were left "
-            "out (narrow it with --since/--service, or raise --limit)",
+            f"the search{of} stopped at --limit {limit:,} traces: older ones that match were "
+            "left out (narrow it with --since/--service, or raise --limit)",
             soft_wrap=True,
         )
     return stored.traces, InputSummary(source or db, kind, stored.spans, None)
