@@ -320,6 +320,9 @@ def test_files_and_a_store_together_are_a_usage_error(
     assert both.exit_code == 2, both.output
     assert "give trace files or --db, not both" in both.output
     assert not list(tmp_path.iterdir())  # nothing written
+    reading_files = CliRunner().invoke(main, [*command, "--db", str(db), "--format", "otlp"])
+    assert reading_files.exit_code == 2, reading_files.output
+    assert "--format read files: leave them out with --db" in reading_files.output
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command[0])

@@ -239,6 +239,8 @@ def take_selection(inputs: Sequence[str], options: dict[str, Any], doing: str) -
         raise click.UsageError("give trace files or --db, not both")
     if db is None and not inputs:
         raise click.UsageError(f"give the trace files to {doing} (FILE...), or a store (--db)")
+    if db is not None:
+        _refuse_file_options()
     check_window(since, until)
     for value in trace_ids:
         try:
@@ -254,6 +256,26 @@ def take_selection(inputs: Sequence[str], options: dict[str, Any], doing: str) -
         min_duration_ns=values["min_duration"],
     )
     return Selection(db, values["limit"], trace_filter)
+
+
+# How the options about reading files are named in a command's parameters and on its line.
+_FILE_OPTIONS = {"format_": "--format", "strict": "--strict", "jobs": "--jobs"}
+
+
+def _refuse_file_options() -> None:
+    """A usage error for an option about reading files given with --db, where it would do
+    nothing (the user meant something by it)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return
+    given = [
+        option
+        for name, option in _FILE_OPTIONS.items()
+        if name in ctx.params
+        and ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+    ]
+    if given:
+        raise click.UsageError(f"{' and '.join(given)} read files: leave them out with --db")
 
 
 @contextmanager
