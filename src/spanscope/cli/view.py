@@ -90,14 +90,18 @@ def _done(session: ReadSession | None) -> None:
         fail_on_input_errors(session)
 
 
-def _pick(traces: list[Trace], trace_id: str) -> Trace:
-    """The trace whose id is ``trace_id`` or starts with it (ids are shown shortened)."""
+def _pick(traces: list[Trace], trace_id: str, stored: bool = False) -> Trace:
+    """The trace whose id is ``trace_id`` or starts with it (ids are shown shortened);
+    ``stored``: ``traces`` are the most recent of a store."""
     wanted = trace_id.lower().lstrip("0") or "0"
     found = [t for t in traces if t.trace_id.lstrip("0").startswith(wanted)]
     if len(found) == 1:
         return found[0]
     if not found:
-        raise click.ClickException(f"no trace with id {trace_id} among {len(traces):,} traces")
+        among = f"among {len(traces):,} traces"
+        if stored:
+            among = f"in the store (a prefix is looked for among the {len(traces):,} most recent)"
+        raise click.ClickException(f"no trace with id {trace_id} {among}")
     raise click.ClickException(f"{len(found)} traces have ids starting with {trace_id}; say more")
 
 
@@ -166,7 +170,7 @@ def view(
     session, traces, source = _read(inputs, format_, strict, no_adjust_skew, selection, trace_id)
     note = ""
     if trace_id:
-        traces = [_pick(traces, trace_id)]
+        traces = [_pick(traces, trace_id, session is None)]
     elif len(traces) > max_traces > 0:
         note = f"showing the {max_traces:,} slowest of {len(traces):,} traces"
         traces = sorted(traces, key=lambda t: -t.duration_ns)[:max_traces]
@@ -262,7 +266,7 @@ def flamegraph(
         _write(target, svg, f"{len(stacks):,} stacks from {len(traces):,} traces")
     else:
         if trace_id:
-            trace = _pick(traces, trace_id)
+            trace = _pick(traces, trace_id, session is None)
         else:
             trace = max(traces, key=lambda t: (t.duration_ns, t.trace_id))
             if len(traces) > 1:
