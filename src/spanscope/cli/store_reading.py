@@ -13,9 +13,13 @@ cannot lose a trace the filter keeps: the filter asks about some span of the tra
 span, while a store search asks that one span meets every condition.
 
 Every command that reads traces takes ``--db`` the same way (``store_options``: ``--db``,
-``--limit`` and the trace selection, ``--service`` ... ``--since``/``--until``), checked by
-``take_selection`` (files or a store, not both) and read by ``read_store``; ``reading(db)`` is
-the store itself (``info --db``), any failure to read it a ``click.ClickException`` saying why.
+``--limit`` and the trace selection, ``--service`` ... ``--since``/``--until``, which choose
+among a file's traces too), checked by ``take_selection`` (files or a store, not both; no
+``--format``/``--strict``/``--jobs`` with a store) and read by ``read_store`` (traces) or
+``selected_spans`` (spans, for ``convert`` and ``sample``); ``reading(db)`` is the store
+itself (``info --db``). Any failure to read a store is a ``click.ClickException`` saying why.
+Read from a store, equal resource attributes are one dict, as a file's reader gives them, so
+what is drawn or counted per resource does not depend on how the spans were read.
 """
 
 from __future__ import annotations
