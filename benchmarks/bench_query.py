@@ -13,6 +13,8 @@ Measured, each as the median (and p95) over many random picks:
   the stored time, 20 traces): ``store.find_traces`` and ``GET /api/traces?service=&start=&end=``
   (full traces, as the API returns them);
 - the same search over the whole stored time (the worst case: every span of the service);
+- the 10,000 most recent traces before a random time, whole, as ``analyze --db`` reads them: on
+  the store, and through a running server (``ServerStore``, the store API over HTTP);
 - the Monitor page's RED metrics (``metrics_summary_and_series``, every service, SERVER
   spans): a one-hour window at one-minute steps (``store.*`` and ``GET /api/v1/monitor``) and
   the whole stored time in about 100 steps; on the store API also its two-scan reference
@@ -47,6 +49,7 @@ BUILD_BATCH = 100_000
 SAMPLE_IDS = 2000
 TRACE_PICKS = 200
 SEARCH_PICKS = 40
+RECENT_PICKS = 5  # 10,000 traces each (analyze --db)
 HOUR_NS = 3600 * 10**9
 TARGET_BY_ID_MS, TARGET_SEARCH_MS = 50, 200
 
@@ -203,8 +206,25 @@ def _store_api(path: Path, meta: dict, ids: list[str], rng: random.Random) -> tu
             lambda pick: store.find_traces(TraceQuery(service=pick[0])), whole
         )
         results["search_service_all_time"] = _stats_ms(times, cpu_ms)
+        results["recent_10k_traces"] = _recent_traces(store, searches)
         results.update(_red_metrics(store, meta, searches))
     return results, searches
+
+
+def _recent_traces(store, searches: list) -> dict:
+    """What ``analyze --db`` reads: the 10,000 most recent traces before a random time, whole
+    (``find_traces``), on the store itself or through a running server (``ServerStore``)."""
+    from spanscope.store import TraceQuery
+
+    picks = searches[:RECENT_PICKS]
+    times, answers, cpu_ms = _timed(
+        lambda pick: store.find_traces(TraceQuery(start_time_max=pick[2], num_traces=10_000)),
+        picks,
+    )
+    assert all(len(answer) == 10_000 for answer in answers), "fewer than 10,000 traces found"
+    return _stats_ms(times, cpu_ms) | {
+        "mean_spans": round(statistics.mean(sum(map(len, a)) for a in answers)),
+    }
 
 
 def _red_metrics(store, meta: dict, searches: list) -> dict:
@@ -337,6 +357,10 @@ def _http_api(path: Path, ids: list[str], searches: list) -> dict:
         assert all(answer["services"] for answer in answers), "a monitor window was empty"
         results["red_metrics_1h"] = _stats_ms(times, cpu_ms)
         connection.close()
+        from spanscope.store.server_store import ServerStore
+
+        with ServerStore(url) as through_server:  # what query/analyze --db do beside serve
+            results["recent_10k_traces"] = _recent_traces(through_server, searches)
     log.unlink(missing_ok=True)
     return results
 
@@ -363,6 +387,7 @@ def main() -> None:
         "trace_by_id",
         "search_service_1h",
         "search_service_all_time",
+        "recent_10k_traces",
         "red_metrics_1h",
         "red_metrics_1h_two_scans",
         "red_metrics_all_time",
