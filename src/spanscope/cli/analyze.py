@@ -11,13 +11,13 @@ import os
 import sys
 from collections.abc import Iterator
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from spanscope.analysis.results import AnalysisOptions
 from spanscope.cli.common import DURATION, input_options, jobs_option
-from spanscope.cli.times import TIME, check_window
+from spanscope.cli.store_reading import store_options, take_selection
 
 # The rest is imported where it is used: ``analyze --folded -`` needs little of it, and the
 # analyzer with its detectors, the report and rich are much of the command's start-up.
@@ -125,20 +125,6 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
 
 @click.command()
 @click.argument("inputs", nargs=-1, metavar="[FILE...]")
-@click.option(
-    "--db",
-    default=None,
-    help="Analyse the traces of a store instead of files: a DuckDB file (one a running "
-    "'spanscope serve' holds is read through it), clickhouse://host:8123/database, chdb:FOLDER "
-    "or a server's address (http://host:16686).",
-)
-@click.option(
-    "--limit",
-    type=click.IntRange(min=1),
-    default=10_000,
-    show_default=True,
-    help="With --db: analyse the most recent this many traces that match.",
-)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (see schemas/).")
 @click.option(
     "--slow-threshold",
@@ -148,30 +134,7 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
     help="Spans at least this long are listed as slow spans.",
 )
 @click.option("--top", default=10, show_default=True, help="Entries in the ranked lists.")
-@click.option("--service", "services", multiple=True, help="Only traces that touch this service.")
-@click.option(
-    "--operation",
-    "operations",
-    multiple=True,
-    help="Only traces with a span of this operation (NAME or SERVICE:NAME).",
-)
-@click.option("--trace-id", "trace_ids", multiple=True, help="Only this trace (repeatable).")
-@click.option(
-    "--since",
-    type=TIME,
-    default=None,
-    help="Only traces that start at or after TIME: a duration ago (30m, 2h, 1d), an ISO 8601 "
-    "time (2026-11-27T03:00, UTC unless it has a zone), Unix seconds or 'now'.",
-)
-@click.option(
-    "--until",
-    type=TIME,
-    default=None,
-    help="Only traces that start before TIME, in the same forms: --until 10m is ten minutes ago.",
-)
-@click.option(
-    "--min-duration", type=DURATION, default=None, help="Only requests this long or more."
-)
+@store_options()
 @click.option(
     "--fail-if",
     "fail_if",
@@ -227,17 +190,9 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
 )
 def analyze(
     inputs: tuple[str, ...],
-    db: str | None,
-    limit: int,
     as_json: bool,
     slow_threshold: int,
     top: int,
-    services: tuple[str, ...],
-    operations: tuple[str, ...],
-    trace_ids: tuple[str, ...],
-    since: int | None,
-    until: int | None,
-    min_duration: int | None,
     fail_if: tuple[str, ...],
     folded: str | None,
     folded_slow: bool,
@@ -249,6 +204,7 @@ def analyze(
     n_plus_one_min: int,
     sequential_min: int,
     cardinality_min: int,
+    **selection: Any,
 ) -> None:
     """Find what made requests slow or fail, and what to fix first.
 
@@ -275,9 +231,7 @@ def analyze(
           --fail-if 'error_rate > 1%'
       spanscope analyze --db traces.duckdb --service checkout --since 30m   # live, served
     """
-    from spanscope.analysis.filters import TraceFilter
     from spanscope.cli.common import ReadSession, fail_on_input_errors, print_warnings
-    from spanscope.model import InvalidIdError, normalize_trace_id
 
     if top <= 0:
         raise click.BadParameter("must be positive", param_hint="--top")
@@ -293,21 +247,9 @@ def analyze(
             "--json and --folded - both print to standard output: choose one, or write the "
             "stacks to a file (--folded stacks.txt)"
         )
-    check_window(since, until)
+    chosen = take_selection(inputs, selection, "analyse")
+    trace_filter = chosen.trace_filter
     conditions = _conditions(fail_if) if fail_if else []
-    for value in trace_ids:
-        try:
-            normalize_trace_id(value.strip())
-        except InvalidIdError as exc:
-            raise click.BadParameter(str(exc), param_hint="--trace-id") from None
-    trace_filter = TraceFilter(
-        services=services,
-        operations=operations,
-        trace_ids=trace_ids,
-        since_ns=since,
-        until_ns=until,
-        min_duration_ns=min_duration,
-    )
     options = AnalysisOptions(
         slow_threshold_ns=slow_threshold,
         top=top,
@@ -316,16 +258,12 @@ def analyze(
         sequential_min_calls=sequential_min,
         high_cardinality_min_names=cardinality_min,
     )
-    if db is not None and inputs:
-        raise click.UsageError("give trace files or --db, not both")
-    if db is None and not inputs:
-        raise click.UsageError("give the trace files to analyse (FILE...), or a store (--db)")
-    if db is not None:
+    if chosen.db is not None:
         from spanscope.analysis.analyze import Analyzer
         from spanscope.cli.store_reading import analyse_store
 
         analyzer, store_input = analyse_store(
-            db, partial(Analyzer, options), trace_filter, limit, not no_adjust_skew
+            chosen.db, partial(Analyzer, options), trace_filter, chosen.limit, not no_adjust_skew
         )
         _finish(
             analyzer, None, [store_input], trace_filter, conditions, as_json, folded, folded_slow

@@ -135,6 +135,7 @@ def _store_info(db: str, as_json: bool) -> None:
 
     with reading(db) as store:
         stats = store.stats()
+        services = _service_spans(store, stats.oldest_ns, stats.newest_ns)
         summary = {
             "store": db,
             "kind": store_kind(store),
@@ -145,7 +146,7 @@ def _store_info(db: str, as_json: bool) -> None:
             "file_bytes": stats.file_bytes,
             "used_bytes": stats.used_bytes,
             "schema_version": stats.schema_version,
-            "services": _service_spans(store, stats.oldest_ns, stats.newest_ns),
+            "services": services,
         }
     if as_json:
         json.dump(summary, sys.stdout, indent=2)
@@ -155,7 +156,7 @@ def _store_info(db: str, as_json: bool) -> None:
     console.print(f"[bold]{db}[/] ({summary['kind']}, schema {stats.schema_version})")
     console.print(
         f"[bold]{stats.traces:,}[/] traces, [bold]{stats.spans:,}[/] spans, "
-        f"[bold]{len(summary['services'])}[/] services"
+        f"[bold]{len(services)}[/] services"
     )
     if summary["start"]:
         console.print(f"time range: {summary['start']} .. {summary['end']}")
@@ -163,13 +164,13 @@ def _store_info(db: str, as_json: bool) -> None:
     if stats.used_bytes:
         size += f", {stats.used_bytes / 2**20:,.1f} MiB used"
     console.print(f"size: {size}")
-    if summary["services"]:
-        services = Table(title="services", title_justify="left")
-        services.add_column("service")
-        services.add_column("spans", justify="right")
-        for name, count in summary["services"].items():
-            services.add_row(name or "(unknown)", f"{count:,}")
-        console.print(services)
+    if services:
+        table = Table(title="services", title_justify="left")
+        table.add_column("service")
+        table.add_column("spans", justify="right")
+        for name, count in services.items():
+            table.add_row(name or "(unknown)", f"{count:,}")
+        console.print(table)
 
 
 def _service_spans(store: Store, oldest: int | None, newest: int | None) -> dict[str, int]:

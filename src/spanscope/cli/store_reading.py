@@ -26,8 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import click
 
@@ -35,13 +34,15 @@ from spanscope.analysis.filters import TraceFilter
 from spanscope.cli.common import DURATION, check_store_file, error_console
 from spanscope.cli.times import TIME, check_window
 from spanscope.model import Trace
-from spanscope.store import Store, StoreLockedError, TraceQuery, open_store
 
+# Imported where used, and no dataclasses: ``analyze`` imports this module for its options, and
+# ``analyze --folded -`` is timed from start-up (benchmarks/CRISP.md).
 if TYPE_CHECKING:
     from spanscope.analysis.analyze import Analyzer
     from spanscope.analysis.results import InputSummary
     from spanscope.cli.common import ReadSession
     from spanscope.model import Span
+    from spanscope.store import Store, TraceQuery
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
@@ -66,6 +67,8 @@ _SELECTION_DEFAULTS: dict[str, Any] = {
 
 def open_for_reading(db: str) -> Store:
     """The store ``db`` names, for queries (raises ``StoreError`` with what to do)."""
+    from spanscope.store import StoreLockedError, open_store
+
     check_store_file(db)
     try:
         return open_store(db, read_only=True)
@@ -84,6 +87,8 @@ def open_for_reading(db: str) -> Store:
 
 def store_search(trace_filter: TraceFilter, limit: int) -> TraceQuery:
     """The widest store search that still finds every trace ``trace_filter`` keeps."""
+    from spanscope.store import TraceQuery
+
     f = trace_filter
     service = operation = None
     if len(f.operations) == 1 and not f.services and ":" not in f.operations[0]:
@@ -123,8 +128,7 @@ def _share_resources(found: list[list[Span]]) -> None:
             span.resource_attributes = shared
 
 
-@dataclass
-class StoredTraces:
+class StoredTraces(NamedTuple):
     traces: list[Trace]
     spans: int
     found: int  # traces the search found, before the filter
@@ -217,8 +221,7 @@ def store_options(*, trace_ids: bool = True) -> Callable[[_Command], _Command]:
     return decorate
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(NamedTuple):
     """Where a command reads traces (``db``, or the files it was given) and which."""
 
     db: str | None
