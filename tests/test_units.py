@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spanscope.units import format_duration, parse_duration
+from spanscope.units import format_duration, parse_duration, parse_size
 
 S = 10**9
 
@@ -68,3 +68,14 @@ def test_what_is_printed_reads_back_to_within_its_last_digit(ns: int) -> None:
         assert abs(back - ns) <= 30 * S
     else:  # to the hour
         assert abs(back - ns) <= 1800 * S
+
+
+@pytest.mark.parametrize("text", ["9" * 400 + "s", "9" * 400 + "h1m", "1" + "0" * 320 + "ms"])
+def test_a_number_too_large_for_a_float_is_a_value_error(text: str) -> None:
+    with pytest.raises(ValueError, match="too large a number"):
+        parse_duration(text)
+
+
+def test_a_size_too_large_for_a_float_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="too large a number"):
+        parse_size("9" * 400 + "GB")

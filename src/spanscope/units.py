@@ -7,6 +7,7 @@ refused for durations (is ``500`` ms or µs?) unless a default unit is given.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 
@@ -43,7 +44,7 @@ def parse_duration(text: str, default_unit: str | None = None) -> int:
     match = _NUMBER_UNIT.match(text)
     unit = (match.group(2).lower() if match else "") or (default_unit or "")
     if match and unit in _DURATION_UNITS:
-        return round(float(match.group(1)) * _DURATION_UNITS[unit])
+        return _whole(float(match.group(1)) * _DURATION_UNITS[unit], text)
     compound = _compound_duration(text)
     if compound is None:
         raise ValueError(
@@ -66,7 +67,15 @@ def _compound_duration(text: str) -> int | None:
             return None
         total += float(number) * size
         last = size
-    return round(total)
+    return _whole(total, text)
+
+
+def _whole(value: float, text: str) -> int:
+    """``value`` rounded; a ValueError for a number too large for a float (999...9 with 309
+    digits or more), which ``round`` would raise as an OverflowError."""
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is too large a number")
+    return round(value)
 
 
 def parse_size(text: str) -> int:
@@ -75,7 +84,7 @@ def parse_size(text: str) -> int:
     unit = match.group(2).lower() if match else ""
     if not match or (unit and unit not in _SIZE_UNITS):
         raise ValueError(f"invalid size {text!r}: use e.g. 500MB, 5GB, 1GiB")
-    return round(float(match.group(1)) * _SIZE_UNITS.get(unit or "b", 1))
+    return _whole(float(match.group(1)) * _SIZE_UNITS.get(unit or "b", 1), text)
 
 
 def format_duration(ns: int | float) -> str:

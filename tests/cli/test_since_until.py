@@ -122,6 +122,10 @@ def test_an_empty_window_is_a_usage_error(traces_file, db):
     assert "is not before --until" in result.stderr and result.stdout == ""
     result = CliRunner().invoke(main, ["query", "--db", db, "--since", "now", "--until", "1h"])
     assert result.exit_code == 2 and "is not before --until" in result.output
+    # --metrics's window runs to now without --until: a --since after now leaves it empty
+    future = CliRunner().invoke(main, ["query", "--db", db, "--metrics", "--since", "2200-01-01"])
+    assert future.exit_code == 2 and "is not before --until" in future.output
+    assert future.exception is None or isinstance(future.exception, SystemExit)
 
 
 def query_traces(db: str, *options: str) -> set[str]:

@@ -241,3 +241,9 @@ def test_a_store_search_keeps_every_trace_the_filter_keeps(
             spans[0].trace_id for spans in store.find_traces(store_search(trace_filter, 10**6))
         }
     assert wanted <= found
+
+
+def test_serve_refuses_a_servers_address_as_its_store() -> None:
+    result = CliRunner().invoke(main, ["serve", "--db", "http://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert "a server's address, whose store is read-only from here" in result.output

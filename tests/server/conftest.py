@@ -112,9 +112,11 @@ def serve_process(db: str, *extra: str) -> tuple[subprocess.Popen[bytes], int, i
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
+    announced = Path(db + ".server.json")  # written once it listens (store.server_store)
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{ui_port}/healthz").status_code == 200:
+            healthy = httpx.get(f"http://127.0.0.1:{ui_port}/healthz").status_code == 200
+            if healthy and (announced.exists() or "://" in db or db.startswith("chdb:")):
                 return process, http_port, ui_port
         except httpx.TransportError:
             pass

@@ -96,6 +96,11 @@ def test_search_newest_first_with_limit(store):
         if s.service_name == "frontend":
             newest[s.trace_id] = max(newest.get(s.trace_id, 0), s.start_ns)
     assert ids == sorted(newest, key=lambda t: (-newest[t], t))[:5]
+    # get_traces: the traces of the ids in their order, one read, as get_trace gives each
+    asked = ["0" * 31 + "1", *reversed(ids), ids[0].upper()]
+    found = store.get_traces(asked)
+    assert found == [store.get_trace(trace_id) for trace_id in reversed(ids)]
+    assert store.find_traces(TraceQuery(service="frontend", num_traces=5)) == store.get_traces(ids)
 
 
 def test_retention_deletes_whole_traces_by_age(store):

@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from spanscope.model import SpanKind
-from spanscope.store import StoreError, TraceQuery, open_store
+from spanscope.store import StoreError, TraceQuery, open_store, server_store
 from spanscope.store.metrics_sql import MetricsQuery
 from spanscope.store.server_store import ServerStore
 from spanscope.synthetic import generate_spans
@@ -62,11 +62,17 @@ def test_searches_answer_as_the_store_does(
 
 
 def test_one_trace_and_the_catalogue_answer_as_the_store_does(
-    served: RunningServer, remote: ServerStore
+    served: RunningServer, remote: ServerStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(server_store, "_PAGE", 7)  # many pages from the 300 traces held
     trace_id = served.store.find_trace_ids(TraceQuery(service="frontend", num_traces=1))[0]
     assert remote.get_trace(trace_id.upper()) == served.store.get_trace(trace_id)
     assert remote.get_trace("0" * 31 + "1") == []
+    # many pages of ids, with repeated, unknown and reordered ones among them
+    ids = served.store.find_trace_ids(TraceQuery(service="frontend", num_traces=1000))
+    asked = ["0" * 31 + "1", *reversed(ids), ids[0], *ids[:300]]
+    assert remote.get_traces(asked) == served.store.get_traces(asked)
+    assert [trace[0].trace_id for trace in remote.get_traces(asked)] == list(reversed(ids))
     assert remote.services() == served.store.services()
     for kind in (None, SpanKind.SERVER, SpanKind.CLIENT):
         assert remote.operations("checkout", kind) == served.store.operations("checkout", kind)
@@ -121,10 +127,12 @@ def test_a_bad_trace_id_is_named(remote: ServerStore) -> None:
     ("method", "body", "status", "words"),
     [
         ("drop_everything", b"\x80", 404, "unknown store method"),
-        ("find_traces", b"\xc1garbage", 400, "bad arguments"),
-        ("find_traces", msgspec.msgpack.encode({"query": {"num_traces": 0}}), 400, "num_traces"),
+        ("find_traces", b"\x80", 404, "unknown store method"),  # pages only: get_traces
+        ("find_trace_ids", b"\xc1garbage", 400, "bad arguments"),
+        ("find_trace_ids", msgspec.msgpack.encode({"query": {"num_traces": 0}}), 400, "num_traces"),
         ("operations", msgspec.msgpack.encode({"service": 7}), 400, "service"),
         ("services", msgspec.msgpack.encode({"extra": 1}), 400, "extra"),
+        ("get_traces", msgspec.msgpack.encode({"trace_ids": ["xyz"]}), 400, "xyz"),
         (
             "metrics_summary",
             msgspec.msgpack.encode({"query": {"start_ns": 5, "end_ns": 1, "step_ns": 1}}),
@@ -133,10 +141,22 @@ def test_a_bad_trace_id_is_named(remote: ServerStore) -> None:
         ),
         ("stats", b"\x80" + b" " * (2 << 20), 413, "body over"),
         (
-            "find_traces",
+            "find_trace_ids",
             msgspec.msgpack.encode({"query": {"num_traces": 10**9}}),
             400,
-            "at most 100,000 traces a call",
+            "at most 1,000,000 traces a search",
+        ),
+        (
+            "find_trace_ids",
+            msgspec.msgpack.encode({"query": {"tags": {f"k{i}": "v" for i in range(101)}}}),
+            400,
+            "at most 100 tags",
+        ),
+        (
+            "get_traces",
+            msgspec.msgpack.encode({"trace_ids": [f"{i:032x}" for i in range(1, 1002)]}),
+            400,
+            "at most 1,000 traces a call",
         ),
     ],
 )
@@ -151,23 +171,38 @@ def test_hostile_calls_get_a_clear_answer(
 
 
 def test_nobody_listening_is_a_clear_store_error() -> None:
-    from benchmarks.loadgen import free_port
-
     with (
-        ServerStore(f"http://127.0.0.1:{free_port()}") as store,
+        ServerStore("http://127.0.0.1:9") as store,  # discard: nothing listens there
         pytest.raises(StoreError, match="no spanscope server answers there"),
     ):
         store.services()
 
 
-def test_another_kind_of_web_server_is_named() -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """Another web server: every POST gets ``status`` with a page of its own."""
+
+    status = 404
+
+    def do_POST(self) -> None:
+        self.send_response(self.status)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<html>not here</html>")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("status", "words"), [(404, "not a spanscope server"), (200, "not ours")])
+def test_another_kind_of_web_server_is_named(status: int, words: str) -> None:
+    handler = type("Handler", (_Answers,), {"status": status})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         with (
             ServerStore(f"http://127.0.0.1:{server.server_address[1]}") as store,
-            pytest.raises(StoreError, match=r"HTTP 501|not a spanscope server"),
+            pytest.raises(StoreError, match=words),
         ):
             store.services()
     finally:

@@ -127,7 +127,8 @@ def query(
     check_window(since, until)
     if metrics:
         end = until if until is not None else now_ns(click.get_current_context())
-        start = since if since is not None else end - 3600 * 10**9
+        start = since if since is not None else max(0, end - 3600 * 10**9)
+        check_window(start, end)  # --since in the future: the window to now is empty
         kind_ = _KINDS[kind] if kind else SpanKind.SERVER
         _print_metrics(db, service, kind_, start, end, until is None, as_json)
         return

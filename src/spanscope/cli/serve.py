@@ -129,6 +129,12 @@ def serve(
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--tail-sample") from None
         sampler = TailSampler(policies, decision_wait_ns=decision_wait)
+    if db.startswith(("http://", "https://")):
+        raise click.BadParameter(
+            "that is a server's address, whose store is read-only from here: serve into a "
+            "DuckDB file or a ClickHouse store (clickhouse://..., chdb:FOLDER)",
+            param_hint="--db",
+        )
     try:
         check_store_file(db)
         store = open_store(db)

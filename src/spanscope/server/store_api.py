@@ -3,24 +3,28 @@
 DuckDB lets one process open a file while it writes, so ``spanscope query`` or ``analyze --db``
 cannot open the store that ``spanscope serve`` holds. They ask the server instead
 (``spanscope.store.server_store.ServerStore``), through these routes, which mirror the protocol
-one to one so that the answers are the store's own, exactly:
+so that the answers are the store's own, exactly:
 
 - ``POST /api/v1/store/{method}`` with a MessagePack body of the method's arguments (a map of
-  parameter names) and a MessagePack answer, for ``get_trace``, ``services``, ``operations``,
-  ``find_trace_ids``, ``find_traces``, ``dependencies``, ``metrics_series``,
-  ``metrics_summary``, ``metrics_summary_and_series`` and ``stats``. ``TraceQuery`` and
-  ``MetricsQuery`` travel as maps of their fields.
-- ``get_trace`` answers ``{"otlp": <OTLP protobuf of its spans>}``, ``find_traces``
-  ``{"trace_ids": [...], "otlp": ...}``: protobuf keeps every field the store keeps, and the id
-  list keeps the search's order.
+  parameter names) and a MessagePack answer, for ``get_traces``, ``services``, ``operations``,
+  ``find_trace_ids``, ``dependencies``, ``metrics_series``, ``metrics_summary``,
+  ``metrics_summary_and_series`` and ``stats``. ``TraceQuery`` and ``MetricsQuery`` travel as
+  maps of their fields.
+- Spans come only from ``get_traces``, at most ``MAX_TRACES_A_CALL`` traces a call:
+  ``{"trace_ids": [...], "otlp": <OTLP protobuf of their spans>}`` (protobuf keeps every field
+  the store keeps; the ids keep the order). A search is ``find_trace_ids`` (ids alone, at most
+  ``MAX_TRACE_IDS``) and then its traces page by page, so no one answer holds a whole search.
 
-Writes are not offered: spans reach the store through the receivers, which check and sample
-them. A bad body or argument answers 400 in the native API's error shape, naming it; so does a
-search for more than ``MAX_TRACES`` traces.
+The server's memory is shared with its receivers, so these calls are bounded: one runs at a
+time (the others wait their turn), a body is at most ``MAX_BODY_BYTES``, a search at most
+``MAX_TAGS`` tags. Writes are not offered: spans reach the store through the receivers, which
+check and sample them. A bad body or argument answers 400 in the native API's error shape,
+naming it; a store that fails answers 503 with the store's message.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -33,19 +37,19 @@ from starlette.routing import Route
 from spanscope.formats import encode_spans
 from spanscope.model import SpanKind
 from spanscope.server.api_errors import error_response
-from spanscope.store.base import Store, TraceQuery
+from spanscope.store.base import Store, StoreError, TraceQuery
 from spanscope.store.metrics_sql import MetricsQuery
 
 MEDIA_TYPE = "application/msgpack"
-# A search's traces are encoded in one answer: bound what one call may hold (about 2M spans of
-# the shop), as Jaeger's API bounds its limit.
-MAX_TRACES = 100_000
-# Arguments are a few fields; anything larger is not a client of this API.
+MAX_TRACES_A_CALL = 1_000  # traces of one get_traces answer: about 8k spans of the shop
+MAX_TRACE_IDS = 1_000_000  # ids of one search: 33 MB at most
+MAX_TAGS = 100
+# Arguments are a few fields (or a page of ids); anything larger is not a client of this API.
 MAX_BODY_BYTES = 1 << 20
 
 
-class _GetTrace(msgspec.Struct, forbid_unknown_fields=True):
-    trace_id: str
+class _GetTraces(msgspec.Struct, forbid_unknown_fields=True):
+    trace_ids: list[str]
 
 
 class _Operations(msgspec.Struct, forbid_unknown_fields=True):
@@ -71,8 +75,8 @@ class _NoArguments(msgspec.Struct, forbid_unknown_fields=True):
     pass
 
 
-def _find_traces(store: Store, arguments: _Search) -> dict[str, Any]:
-    traces = store.find_traces(arguments.query)
+def _get_traces(store: Store, arguments: _GetTraces) -> dict[str, Any]:
+    traces = store.get_traces(arguments.trace_ids)
     spans = [span for trace in traces for span in trace]
     return {
         "trace_ids": [trace[0].trace_id for trace in traces if trace],
@@ -82,14 +86,10 @@ def _find_traces(store: Store, arguments: _Search) -> dict[str, Any]:
 
 # method -> (argument type, what it does with the store)
 _METHODS: dict[str, tuple[type, Callable[[Store, Any], Any]]] = {
-    "get_trace": (
-        _GetTrace,
-        lambda store, a: {"otlp": encode_spans(store.get_trace(a.trace_id), "otlp-proto")},
-    ),
+    "get_traces": (_GetTraces, _get_traces),
     "services": (_NoArguments, lambda store, _: store.services()),
     "operations": (_Operations, lambda store, a: store.operations(a.service, a.span_kind)),
     "find_trace_ids": (_Search, lambda store, a: store.find_trace_ids(a.query)),
-    "find_traces": (_Search, _find_traces),
     "dependencies": (
         _Dependencies,
         lambda store, a: store.dependencies(a.end_ns, a.lookback_ns, a.include_self_calls),
@@ -104,9 +104,24 @@ _METHODS: dict[str, tuple[type, Callable[[Store, Any], Any]]] = {
 }
 
 
+def _too_much(arguments: Any) -> str | None:
+    """What in ``arguments`` is over this API's bounds, or None."""
+    trace_ids = getattr(arguments, "trace_ids", None)
+    if trace_ids is not None and len(trace_ids) > MAX_TRACES_A_CALL:
+        return f"at most {MAX_TRACES_A_CALL:,} traces a call, not {len(trace_ids):,}"
+    query = getattr(arguments, "query", None)
+    if isinstance(query, TraceQuery):
+        if query.num_traces > MAX_TRACE_IDS:
+            return f"at most {MAX_TRACE_IDS:,} traces a search, not {query.num_traces:,}"
+        if len(query.tags) > MAX_TAGS:
+            return f"at most {MAX_TAGS} tags a search, not {len(query.tags):,}"
+    return None
+
+
 class StoreApi:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._one_at_a_time = asyncio.Semaphore(1)
 
     def routes(self) -> list[Route]:
         return [Route("/api/v1/store/{method}", self.call, methods=["POST"])]
@@ -122,19 +137,20 @@ class StoreApi:
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_BODY_BYTES:
-                return error_response(f"{name}: body over {MAX_BODY_BYTES} bytes", 413)
+                return error_response(f"body over {MAX_BODY_BYTES} bytes", 413)
         try:
             arguments: Any = msgspec.msgpack.decode(body or b"\x80", type=argument_type)
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
             # ValueError: a query's own checks (an empty window, a bad id) in __post_init__
-            return error_response(f"{name}: bad arguments: {exc}", 400)
-        query = getattr(arguments, "query", None)
-        if isinstance(query, TraceQuery) and query.num_traces > MAX_TRACES:
-            return error_response(
-                f"{name}: at most {MAX_TRACES:,} traces a call, not {query.num_traces:,}", 400
-            )
-        try:
-            answer = await run_in_threadpool(method, self.store, arguments)
-        except ValueError as exc:  # e.g. a malformed trace id in a search's tags
-            return error_response(f"{name}: {exc}", 400)
+            return error_response(f"bad arguments: {exc}", 400)
+        refused = _too_much(arguments)
+        if refused:
+            return error_response(refused, 400)
+        async with self._one_at_a_time:
+            try:
+                answer = await run_in_threadpool(method, self.store, arguments)
+            except StoreError as exc:
+                return error_response(str(exc), 503)
+            except ValueError as exc:  # e.g. a malformed trace id
+                return error_response(str(exc), 400)
         return Response(msgspec.msgpack.encode(answer), media_type=MEDIA_TYPE)

@@ -137,6 +137,11 @@ class Store(Protocol):
         """The traces matching ``query`` (each as ``get_trace`` returns it), most recent first."""
         ...
 
+    def get_traces(self, trace_ids: Sequence[str]) -> list[list[Span]]:
+        """The traces of ``trace_ids`` the store has (each as ``get_trace`` returns it), in the
+        order of ``trace_ids``; one read for all. Raises ``InvalidIdError`` for a bad id."""
+        ...
+
     def dependencies(
         self, end_ns: int, lookback_ns: int, include_self_calls: bool = False
     ) -> list[tuple[str, str, int]]:

@@ -162,7 +162,10 @@ class ClickHouseStore:
         return [trace_id for (trace_id,) in self._rows(sql)]
 
     def find_traces(self, query: TraceQuery) -> list[list[Span]]:
-        ids = self.find_trace_ids(query)
+        return self.get_traces(self.find_trace_ids(query))
+
+    def get_traces(self, trace_ids: Sequence[str]) -> list[list[Span]]:
+        ids = list(dict.fromkeys(normalize_trace_id(trace_id) for trace_id in trace_ids))
         found = self._fetch(ids)
         return [found[trace_id] for trace_id in ids if trace_id in found]
 

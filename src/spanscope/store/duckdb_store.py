@@ -337,6 +337,12 @@ class DuckDBStore:
             found = self._fetch(cursor, ids)
         return [found[trace_id] for trace_id in ids if trace_id in found]
 
+    def get_traces(self, trace_ids: Sequence[str]) -> list[list[Span]]:
+        ids = list(dict.fromkeys(normalize_trace_id(trace_id) for trace_id in trace_ids))
+        with self._reader() as cursor:
+            found = self._fetch(cursor, ids)
+        return [found[trace_id] for trace_id in ids if trace_id in found]
+
     def services(self) -> list[str]:
         with self._reader() as cursor:
             rows = cursor.execute(

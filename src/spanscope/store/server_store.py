@@ -2,7 +2,8 @@
 
 DuckDB lets one process open a store file while it writes, so a second process cannot read the
 store that ``spanscope serve`` holds. ``ServerStore`` implements the reads of the ``Store``
-protocol (``spanscope.store.base``) by asking that server (``spanscope.server.store_api``):
+protocol (``spanscope.store.base``) by asking that server (``spanscope.server.store_api``; a
+search's traces come a page of 1,000 at a time):
 answers are the server store's own, field for field, so ``spanscope query`` and ``analyze --db``
 print the same thing either way. It is read-only: ``write`` and ``enforce_retention`` raise
 ``StoreError`` (spans go to the server's receivers).
@@ -39,8 +40,8 @@ class _Found(msgspec.Struct):
     otlp: bytes
 
 
-class _Trace(msgspec.Struct):
-    otlp: bytes
+# traces a get_traces call asks for (the server's MAX_TRACES_A_CALL)
+_PAGE = 1_000
 
 
 class ServerStore:
@@ -79,16 +80,31 @@ class ServerStore:
             )
         if response.status_code != 200:
             raise StoreError(f"{self.location}: {method}: {_error_text(response)}")
+        if response.headers.get("content-type") != "application/msgpack":
+            raise StoreError(f"{self.location}: not a spanscope server (its answer is not ours)")
         try:
             return msgspec.msgpack.decode(response.content, type=answer_type)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise StoreError(f"{self.location}: {method}: a garbled answer ({exc})") from None
 
     def get_trace(self, trace_id: str) -> list[Span]:
+        found = self.get_traces([trace_id])
+        return found[0] if found else []
+
+    def get_traces(self, trace_ids: Sequence[str]) -> list[list[Span]]:
+        """Page by page (``_PAGE`` traces a call), so that no answer of the server holds more
+        than a page: its memory is its receivers' too."""
         from spanscope.model import normalize_trace_id
 
-        found = self._call("get_trace", _Trace, trace_id=normalize_trace_id(trace_id))
-        return _in_store_order(_decode(found.otlp, self.location))
+        ids = list(dict.fromkeys(normalize_trace_id(trace_id) for trace_id in trace_ids))
+        traces: list[list[Span]] = []
+        for first in range(0, len(ids), _PAGE):
+            found = self._call("get_traces", _Found, trace_ids=ids[first : first + _PAGE])
+            by_trace: dict[str, list[Span]] = {trace_id: [] for trace_id in found.trace_ids}
+            for span in _decode(found.otlp, self.location):
+                by_trace[span.trace_id].append(span)
+            traces.extend(_in_store_order(spans) for spans in by_trace.values())
+        return traces
 
     def services(self) -> list[str]:
         return self._call("services", list[str])
@@ -104,11 +120,7 @@ class ServerStore:
         return self._call("find_trace_ids", list[str], query=query)
 
     def find_traces(self, query: TraceQuery) -> list[list[Span]]:
-        found = self._call("find_traces", _Found, query=query)
-        by_trace: dict[str, list[Span]] = {trace_id: [] for trace_id in found.trace_ids}
-        for span in _decode(found.otlp, self.location):
-            by_trace[span.trace_id].append(span)
-        return [_in_store_order(spans) for spans in by_trace.values()]
+        return self.get_traces(self.find_trace_ids(query))
 
     def dependencies(
         self, end_ns: int, lookback_ns: int, include_self_calls: bool = False
@@ -190,8 +202,11 @@ def announce_serving(store_path: str | os.PathLike, url: str) -> Iterator[None]:
     """While the block runs, ``<store>.server.json`` says that this process serves the store
     at ``url``."""
     path = serving_file(store_path)
-    with open(path, "w", encoding="utf-8") as file:
+    # Whole or not at all: a reader must never see half a file.
+    partial = f"{path}.{os.getpid()}.tmp"
+    with open(partial, "w", encoding="utf-8") as file:
         json.dump({"url": url, "pid": os.getpid()}, file)
+    os.replace(partial, path)
     try:
         yield
     finally:
