@@ -94,6 +94,7 @@ def readme_lines() -> list[str]:
 
 @pytest.mark.parametrize("line", readme_lines())
 def test_readme_command_parses(line: str) -> None:
+    assert list(invocations(line)), line  # a spanscope line with no command in it: say why
     for words in invocations(line):
         parse(words)
 

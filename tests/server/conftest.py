@@ -95,6 +95,14 @@ def post_spans(server: RunningServer, spans: Iterable[Span], *, timeout: float =
         assert answer.status_code == 200, answer.text
 
 
+def wait_until_stored(running: RunningServer, spans: int, timeout: float = 60) -> None:
+    """Until the server's store holds ``spans`` spans."""
+    deadline = time.monotonic() + timeout
+    while running.store.stats().spans < spans:
+        assert time.monotonic() < deadline, "spans were not stored"
+        time.sleep(0.05)
+
+
 def stop_server(running: RunningServer, thread: threading.Thread) -> None:
     running.loop.call_soon_threadsafe(running.server.stop)
     thread.join(30)

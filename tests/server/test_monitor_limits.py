@@ -19,7 +19,7 @@ from spanscope.model import Span, SpanKind
 from spanscope.server.jaeger_metrics_api import MAX_POINTS
 from spanscope.server.metrics_params import LATEST_MS, MAX_SERVICES
 
-from .conftest import RunningServer, post_spans, start_server, stop_server
+from .conftest import RunningServer, post_spans, start_server, stop_server, wait_until_stored
 
 S = 10**9
 MS = 10**6
@@ -60,10 +60,7 @@ def server(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
     running, thread = start_server(location)
     spans = _spans()
     post_spans(running, spans)
-    deadline = time.monotonic() + 60
-    while running.store.stats().spans < len(spans):
-        assert time.monotonic() < deadline, "spans were not stored"
-        time.sleep(0.05)
+    wait_until_stored(running, len(spans))
     yield running
     stop_server(running, thread)
 

@@ -19,7 +19,7 @@ from spanscope.model import Span, SpanKind, StatusCode
 from tests.browser import chromium, open_page
 from tests.viz.conftest import CONTRAST
 
-from .conftest import RunningServer, post_spans, start_server, stop_server
+from .conftest import RunningServer, post_spans, start_server, stop_server, wait_until_stored
 
 pytestmark = pytest.mark.browser
 S = 10**9
@@ -64,10 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running, thread = start_server(tmp_path_factory.mktemp("monitor-page") / "traces.duckdb")
     spans = _spans(time.time_ns())
     post_spans(running, spans)
-    deadline = time.monotonic() + 60
-    while running.store.stats().spans < len(spans):
-        assert time.monotonic() < deadline, "spans were not stored"
-        time.sleep(0.05)
+    wait_until_stored(running, len(spans))
     yield running
     stop_server(running, thread)
 
@@ -166,8 +163,9 @@ def test_a_chart_point_opens_search_for_its_bucket(browser, server):
     assert params["service"] == [FAILING] and params["tags"] == ["error=true"]
     start, end = int(params["start"][0]), int(params["end"][0])
     assert 0 < end - start <= STEP // 1000  # one bucket, in microseconds
-    # the tip names that bucket in UTC, as the command line and Search do
-    bucket = f"{_utc(start)}–{_utc(end)} UTC"
+    # the tip names that bucket in UTC, as the command line and Search do, with its day (the
+    # window is 24 h)
+    bucket = f"{_utc(start, '%Y-%m-%d %H:%M:%S')}–{_utc(end)} UTC"
     assert tip.startswith(bucket), (tip, bucket)
     # Search ran that query: the bucket's failed call (one POST /b error per bucket) is found
     page.wait_for_selector("#found:not([hidden])", timeout=30_000)
@@ -230,5 +228,5 @@ def test_an_address_edited_by_hand_falls_back_to_the_defaults(browser, server):
     context.close()
 
 
-def _utc(micros: int) -> str:
-    return datetime.fromtimestamp(micros / 1e6, tz=UTC).strftime("%H:%M:%S")
+def _utc(micros: int, form: str = "%H:%M:%S") -> str:
+    return datetime.fromtimestamp(micros / 1e6, tz=UTC).strftime(form)

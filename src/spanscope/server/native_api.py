@@ -216,10 +216,10 @@ def openapi_document() -> dict[str, Any]:
             },
             "/api/v1/store/{method}": {
                 "post": {
-                    "summary": "A read of the store (get_trace, services, operations, "
-                    "find_trace_ids, find_traces, dependencies, metrics_series, "
-                    "metrics_summary, metrics_summary_and_series, stats), for another "
-                    "spanscope process; MessagePack in and out.",
+                    "summary": "A read of the store (get_traces, services, operations, "
+                    "find_trace_ids, dependencies, metrics_series, metrics_summary, "
+                    "metrics_summary_and_series, stats), for another spanscope process; "
+                    "MessagePack in and out.",
                     "parameters": [
                         {
                             "name": "method",

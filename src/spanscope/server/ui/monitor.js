@@ -151,7 +151,9 @@
   }
   function describe(svg, i) {
     var row = rowOf(svg.getAttribute("data-svc")), s = row.series, r = bucketRange(i);
-    var when = SS.utc(r[0]) + "–" + SS.utc(r[1]) + " UTC";
+    // the day too when the window spans days: "03:05:00" alone is ambiguous in 7 days
+    var days = data.end_ns - data.start_ns >= 86400e9;
+    var when = SS.utc(r[0], days) + "–" + SS.utc(r[1]) + " UTC";
     var calls = s.calls[i], text = when + " · " + SS.trimNum(calls / (data.step_ns / 1e9), 3) + " req/s";
     if (calls) text += " · " + SS.pct(s.errors[i] / calls) + " errors · " + state.q + " " + SS.fmtNs(s[state.q][i]);
     return text + " — Enter or click: its traces";
