@@ -104,7 +104,8 @@ def _svg(
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{WIDTH}" '
         f'height="{height}" viewBox="0 0 {WIDTH} {height}" class="flamegraph" '
-        f'data-kind="{kind}" data-total="{total:.0f}" data-width="{inner}" data-pad="{PAD}">',
+        f'data-kind="{kind}" data-total="{total:.0f}" data-width="{inner}" data-pad="{PAD}" '
+        f'data-label-pad="{LABEL_PAD}">',
         f"<style><![CDATA[{asset('theme.css')}{asset('flamegraph.css')}]]></style>",
         f'<rect class="bg" x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>',
         _title(title),

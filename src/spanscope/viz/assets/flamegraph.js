@@ -10,7 +10,7 @@
   var details = document.getElementById("details"), reset = document.getElementById("reset");
   var initial = details.textContent, initialY = +details.getAttribute("y");
   var bg = document.querySelector("rect.bg"), shown = [0, total];
-  var labelPad = 3; // px between a label and either side of its box, as the file was written
+  var labelPad = +svg.getAttribute("data-label-pad"); // px between a label and its box's sides
 
   // Labels are fitted with the widths of the font the browser draws them in (the file's cut
   // used an upper bound of the usual fonts). ``measurer(el)``: a width function for the font
