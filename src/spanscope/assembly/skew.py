@@ -228,7 +228,10 @@ class _Adjuster:
 
     def report(self) -> None:
         trace = self.trace
-        for origin, hop in self.hops.items():
+        # By where the shifted spans now start, not in the order the walk met them: that
+        # follows the order of sibling lists, which a trace built in one step (skew adjusted
+        # while linking) and one adjusted afterwards do not share.
+        for origin, hop in sorted(self.hops.items(), key=lambda item: start_key(item[1].span)):
             count = hop.count
             more = f" and {count - 1} span{'s' if count > 2 else ''} below it" if count > 1 else ""
             trace.problems.append(
