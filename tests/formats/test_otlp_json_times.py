@@ -25,6 +25,7 @@ from spanscope.formats import otlp_json, otlp_proto, read_spans
 
 from ..cli.test_info_convert import spanscope
 from ..conftest import FIXTURES
+from .test_otlp_proto_times import timed_messages
 
 LATEST = 2**63 - 1
 DOCUMENTS = [
@@ -35,12 +36,6 @@ DOCUMENTS = [
 ]
 LINES = (
     FIXTURES / "jaeger-ui/packages__jaeger-ui__src__utils__fixtures__otlp2jaeger-multi-in.json.txt"
-)
-# Times around the bound, the ends of fixed64, and anything in between.
-AROUND = st.one_of(
-    st.integers(2**63 - 3, 2**63 + 3),
-    st.sampled_from([0, 1, LATEST, 2**64 - 1]),
-    st.integers(0, 2**64 - 1),
 )
 
 
@@ -266,29 +261,6 @@ def test_every_shape_of_request_leaves_the_late_span_out(
 # --- the same as the protobuf reader --------------------------------------------------------
 
 
-@st.composite
-def timed_requests(draw) -> TracesData:
-    message = TracesData()
-    serial = 0
-    for _ in range(draw(st.integers(1, 2))):
-        rs = message.resource_spans.add()
-        rs.resource.attributes.add(key="service.name").value.string_value = "svc"
-        for _ in range(draw(st.integers(1, 2))):
-            ss = rs.scope_spans.add()
-            for _ in range(draw(st.integers(0, 4))):
-                serial += 1
-                span = ss.spans.add(
-                    trace_id=bytes([serial]) * 16,
-                    span_id=serial.to_bytes(8, "big"),
-                    name=f"op{serial}",
-                    start_time_unix_nano=draw(AROUND),
-                    end_time_unix_nano=draw(AROUND),
-                )
-                for time in draw(st.lists(AROUND, max_size=2)):
-                    span.events.add(time_unix_nano=time, name="e")
-    return message
-
-
 def _as_json(message: TracesData, numbers: bool) -> dict:
     """The OTLP JSON of ``message`` as the spec writes it (hex ids), times as JSON strings or
     numbers."""
@@ -345,7 +317,7 @@ def _in_json_terms(warning: str, line: str) -> str:
 
 
 @settings(max_examples=200, deadline=None)
-@given(timed_requests(), st.booleans(), st.booleans())
+@given(timed_messages(min_spans=0, distinct_traces=True), st.booleans(), st.booleans())
 def test_the_same_spans_and_warnings_as_the_protobuf_reader(
     message: TracesData, numbers: bool, lines: bool
 ) -> None:

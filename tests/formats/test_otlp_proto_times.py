@@ -91,7 +91,9 @@ def _span_at(data: bytes, offset: int) -> PbSpan:
 
 
 @st.composite
-def timed_messages(draw) -> TracesData:
+def timed_messages(draw, min_spans: int = 1, distinct_traces: bool = False) -> TracesData:
+    """Requests of 1-2 resources of 1-2 scopes of ``min_spans``-4 spans with times
+    ``AROUND`` the bound (events too); a trace per span if ``distinct_traces``, else one."""
     message = TracesData()
     serial = 0
     for _ in range(draw(st.integers(1, 2))):
@@ -99,10 +101,10 @@ def timed_messages(draw) -> TracesData:
         rs.resource.attributes.add(key="service.name").value.string_value = "svc"
         for _ in range(draw(st.integers(1, 2))):
             ss = rs.scope_spans.add()
-            for _ in range(draw(st.integers(1, 4))):
+            for _ in range(draw(st.integers(min_spans, 4))):
                 serial += 1
                 span = ss.spans.add(
-                    trace_id=b"\x07" * 16,
+                    trace_id=bytes([serial if distinct_traces else 7]) * 16,
                     span_id=serial.to_bytes(8, "big"),
                     name=f"op{serial}",
                     start_time_unix_nano=draw(AROUND),
