@@ -39,7 +39,6 @@ FORMS = (
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NUMBER = re.compile(r"^\d+(\.\d*)?$")
-_DURATION = re.compile(r"^((\d+(\.\d+)?|\.\d+)\s*[a-zµ]+\s*)+$", re.IGNORECASE)  # 30m, 1h30m
 _SMALLEST_UNIX_SECONDS = 1_000_000_000  # 2001-09-09: anything less is a unitless duration
 _LARGEST_UNIX_SECONDS = 100_000_000_000  # year 5138: anything more is milliseconds or finer
 _NOW_KEY = "spanscope.now_ns"
@@ -74,11 +73,10 @@ def _parse(text: str, now: int) -> int:
         return now
     if _NUMBER.match(value):
         return _unix_seconds(value)
-    if _DURATION.match(value):
-        try:
-            return now - parse_duration(value)
-        except ValueError:
-            pass  # not a unit we know (30x): the message below lists every form
+    try:
+        return now - parse_duration(value)
+    except ValueError:
+        pass  # not a duration (or a unit we do not know, 30x): an ISO time, or the error below
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
