@@ -142,20 +142,19 @@ def stored_traces(
     (by trace id when the filter names ids)."""
     from spanscope.analysis.filters import filter_traces
     from spanscope.assembly import build_trace
-    from spanscope.model import normalize_trace_id
 
     console = error_console()
     with console.status(f"searching {db}", spinner="dots"):
         if trace_filter.trace_ids:
-            ids = dict.fromkeys(normalize_trace_id(value) for value in trace_filter.trace_ids)
-            found = [spans for spans in (store.get_trace(i) for i in ids) if spans]
+            found = store.get_traces(trace_filter.trace_ids)  # one read for all of them
         else:
             found = store.find_traces(store_search(trace_filter, limit))
     spans = sum(len(trace) for trace in found)
     _share_resources(found)
     # Oldest first, as a trace file usually is: the report's examples are then the ones the
     # same spans in a file would give.
-    found.sort(key=lambda trace: (min(span.start_ns for span in trace), trace[0].trace_id))
+    # (A store gives each trace's spans by start, so its first span starts it.)
+    found.sort(key=lambda trace: (trace[0].start_ns, trace[0].trace_id))
     built = (build_trace(trace[0].trace_id, trace, adjust_skew=adjust_skew) for trace in found)
     traces = list(filter_traces(built, trace_filter))
     return StoredTraces(traces, spans, len(found), len(found) >= limit > 0)
