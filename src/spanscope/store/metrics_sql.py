@@ -20,7 +20,7 @@ An error is a span with status ERROR (``StatusCode = 'Error'``), the definition 
 ``error=true`` uses (``search_sql``). Quantiles are exact with linear interpolation between the
 two nearest durations (Hyndman-Fan type 7: DuckDB's ``quantile_cont``, ClickHouse's
 ``quantilesExactInclusive``), so both engines give the same value; results are rounded to
-whole nanoseconds.
+whole nanoseconds, half to even, the way the exact value rounds (``_ns``).
 
 The SQL names ``"Timestamp"`` with constant bounds so both engines prune: DuckDB skips row
 groups by their min/max, ClickHouse partitions and granules (see ``duckdb_store``).
@@ -194,7 +194,12 @@ def summary_and_series_sql(query: MetricsQuery, table: str, dialect: Dialect = D
 
 
 def _ns(value: float | None) -> int:
-    return 0 if value is None else round(float(value))
+    """A quantile to the nanosecond. The engines interpolate in doubles, each in its own order
+    of operations: a value that is exactly x.5 ns comes out x.5 from one and x.49999999997
+    from the other. Rounding to a thousandth first makes such a tie the same tie in both,
+    then half to even, as the exact value rounds (for quantiles under about 10^12 ns, where a
+    double's error is far below a thousandth)."""
+    return 0 if value is None else round(round(float(value), 3))
 
 
 def series_from_rows(query: MetricsQuery, rows: list) -> list[MetricsSeries]:
