@@ -92,9 +92,10 @@ def format_duration(ns: int | float) -> str:
     units past a minute, each rounded, so 59m59.6s is 1h00m)."""
     if ns < 1_000:
         return f"{ns:.0f}ns"
-    if ns < 1_000_000:
+    # (999.5 of a unit and more is 1 of the next: three digits would print it "1e+03")
+    if ns < 999_500:
         return f"{ns / 1e3:.3g}µs"
-    if ns < 1_000_000_000:
+    if ns < 999_500_000:
         return f"{ns / 1e6:.3g}ms"
     if ns < 60_000_000_000:
         return f"{ns / 1e9:.3g}s"
