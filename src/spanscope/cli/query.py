@@ -11,10 +11,10 @@ from rich.table import Table
 
 from spanscope import units
 from spanscope.cli.common import DURATION, output_console
-from spanscope.cli.store_reading import open_for_reading
+from spanscope.cli.store_reading import reading
 from spanscope.cli.times import TIME, check_window, now_ns
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
-from spanscope.store import StoreError, TraceQuery
+from spanscope.store import TraceQuery
 
 _KINDS = {kind.name.lower(): kind for kind in SpanKind if kind != SpanKind.UNSPECIFIED}
 
@@ -144,20 +144,17 @@ def query(
         duration_max=max_duration,
         num_traces=limit,
     )
-    try:
-        with open_for_reading(db) as store:
-            if trace_id is not None:
-                try:
-                    spans = store.get_trace(trace_id)
-                except InvalidIdError as exc:
-                    raise click.BadParameter(str(exc), param_hint="--trace-id") from None
-                if not spans:
-                    raise click.ClickException(f"trace {trace_id} is not in {db}")
-                _print_spans(spans, as_json)
-                return
-            traces = store.find_traces(search)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+    with reading(db) as store:
+        if trace_id is not None:
+            try:
+                spans = store.get_trace(trace_id)
+            except InvalidIdError as exc:
+                raise click.BadParameter(str(exc), param_hint="--trace-id") from None
+            if not spans:
+                raise click.ClickException(f"trace {trace_id} is not in {db}")
+            _print_spans(spans, as_json)
+            return
+        traces = store.find_traces(search)
     rows = [summarize(spans) for spans in traces]
     if as_json:
         sys.stdout.write(msgspec.json.format(msgspec.json.encode(rows), indent=2).decode())
@@ -230,11 +227,8 @@ def _print_metrics(
         services=(service,) if service else (),
         group_by_operation=bool(service),
     )
-    try:
-        with open_for_reading(db) as store:
-            summary = store.metrics_summary(request)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+    with reading(db) as store:
+        summary = store.metrics_summary(request)
     seconds = window / 1e9
     rows: list[dict[str, Any]] = [
         {

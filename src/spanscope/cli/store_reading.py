@@ -288,7 +288,8 @@ def _refuse_file_options() -> None:
 def reading(db: str) -> Iterator[Store]:
     """The store ``db`` names, open for reading (``open_for_reading``); a store that cannot be
     opened or read (no such file, a trace file, nobody answering at the URL) is a
-    ``click.ClickException`` saying why, never a traceback."""
+    ``click.ClickException`` saying why, never a traceback, and Ctrl-C in a store's query is a
+    ``KeyboardInterrupt`` (click's "Aborted!")."""
     from spanscope.store import StoreError
 
     try:
@@ -296,6 +297,12 @@ def reading(db: str) -> Iterator[Store]:
             yield store
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
+    except RuntimeError as exc:
+        # DuckDB turns Ctrl-C during a query into RuntimeError("Query interrupted") caused by
+        # the KeyboardInterrupt: give click the interrupt back ("Aborted!"), not a traceback.
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        raise
 
 
 def store_kind(store: Store) -> str:

@@ -1,0 +1,50 @@
+"""What an SRE meets reading a live store mid-incident: Ctrl-C in a long store read, an empty
+store or window, a store file that is not one, two servers, ids copied from a report.
+
+Real DuckDB files, real ``spanscope serve`` child processes and real CLI runs (subprocesses
+where signals or a second process are the point, CliRunner otherwise).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from spanscope.store import open_store
+from spanscope.synthetic import generate_spans
+
+T0 = 1_764_150_000_000_000_000  # 2025-11-26T09:40:00Z
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("store") / "shop.duckdb"
+    with open_store(db) as store:
+        store.write(list(generate_spans(40, seed=3, start_ns=T0)))
+    return db
+
+
+def test_ctrl_c_in_a_store_query_is_an_interrupt_not_a_traceback(small_store: Path) -> None:
+    """DuckDB answers SIGINT during a query with RuntimeError("Query interrupted"); the
+    commands' store reading gives it back as the KeyboardInterrupt click reports as
+    "Aborted!". The query here runs for minutes, so the signal lands inside DuckDB."""
+    script = textwrap.dedent(
+        f"""
+        import os, signal, threading
+        from spanscope.cli.store_reading import reading
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+        try:
+            with reading({str(small_store)!r}) as store:
+                store._con.execute("SELECT sum(range) FROM range(10000000000000)").fetchall()
+        except BaseException as exc:
+            print(type(exc).__name__)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "KeyboardInterrupt", done.stdout + done.stderr
