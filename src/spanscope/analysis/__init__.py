@@ -30,6 +30,9 @@ Times are integer nanoseconds. Modules, one concept each, with their entry point
 - ``conditions``: ``parse_condition`` and ``evaluate``, the ``--fail-if`` expressions;
 - ``trace_detail``: ``trace_detail(trace, sections, ...)``, what the report says of one slow
   trace;
+- ``headline``: ``headline(report)`` -> ``HeadlineItem``s, the few sentences to read first
+  (where the slowest requests waited, what failed first, what they share, the worst
+  anti-pattern, data too incomplete to trust), restated from a finished report;
 - ``analyze`` / ``results``: ``Analyzer`` (``add(trace)`` one at a time, then ``report()``) or
   ``analyze(traces, options)`` run everything above in one pass and give one
   ``AnalysisReport``; ``AnalysisOptions`` holds the thresholds. ``Analyzer.merge`` adds another

@@ -19,6 +19,7 @@ from spanscope.analysis.critical_path import critical_path
 from spanscope.analysis.dependencies import DependencyCollector
 from spanscope.analysis.detectors import AntiPatternCollector, NameStats
 from spanscope.analysis.errors import error_detail, error_ids, message_template, originating_error
+from spanscope.analysis.headline import headline
 from spanscope.analysis.name_folding import fold_table
 from spanscope.analysis.percentiles import LatencyDigest
 from spanscope.analysis.profile import Profile, ProfileCollector, fix_first
@@ -515,7 +516,7 @@ class Analyzer:
             for kind, tally in self._problems.items()
         ]
         problems.sort(key=lambda p: (-p.count, p.kind))
-        return AnalysisReport(
+        report = AnalysisReport(
             version=REPORT_VERSION,
             options=options,
             filters={},
@@ -565,6 +566,8 @@ class Analyzer:
                 top,
             ),
         )
+        report.headline = headline(report)
+        return report
 
     def profile(self) -> Profile:
         """The full critical-path profile (all stacks), for folded-stack output."""

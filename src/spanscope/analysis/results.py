@@ -9,6 +9,8 @@ as documented on each field; list lengths are bounded by ``AnalysisOptions.top``
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 from spanscope.analysis.dependencies import DependencyEdge
@@ -16,7 +18,7 @@ from spanscope.analysis.name_folding import MIN_NAMES
 from spanscope.analysis.percentiles import LatencyStats
 from spanscope.analysis.profile import FixCandidate, FrameShare
 
-REPORT_VERSION = 2  # 2: anti_patterns
+REPORT_VERSION = 3  # 2: anti_patterns; 3: traits, headline
 
 
 class AnalysisOptions(msgspec.Struct, frozen=True):
@@ -275,6 +277,13 @@ class TraitFinding(msgspec.Struct):
     rest_one_in: int = 1
 
 
+class HeadlineItem(msgspec.Struct, frozen=True):
+    """One sentence of the report's headline (``spanscope.analysis.headline``)."""
+
+    kind: Literal["slow", "failed", "trait", "anti_pattern", "data"]
+    text: str
+
+
 class AnalysisReport(msgspec.Struct):
     """Everything ``spanscope analyze`` found."""
 
@@ -298,3 +307,5 @@ class AnalysisReport(msgspec.Struct):
     # What the slowest and the failed requests of each endpoint have in common: busiest
     # endpoint first, then the largest gap in share first.
     traits: list[TraitFinding] = []
+    # The few sentences to read first, restating the above (``analysis.headline``).
+    headline: list[HeadlineItem] = []
