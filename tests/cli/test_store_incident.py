@@ -13,7 +13,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from spanscope.cli import main
 from spanscope.store import open_store
 from spanscope.synthetic import generate_spans
 
@@ -36,9 +38,10 @@ def test_ctrl_c_in_a_store_query_is_an_interrupt_not_a_traceback(small_store: Pa
         f"""
         import os, signal, threading
         from spanscope.cli.store_reading import reading
-        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
         try:
             with reading({str(small_store)!r}) as store:
+                # (once the store is open: the signal must land in the query)
+                threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
                 store._con.execute("SELECT sum(range) FROM range(10000000000000)").fetchall()
         except BaseException as exc:
             print(type(exc).__name__)
@@ -48,3 +51,16 @@ def test_ctrl_c_in_a_store_query_is_an_interrupt_not_a_traceback(small_store: Pa
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
     )
     assert done.stdout.strip() == "KeyboardInterrupt", done.stdout + done.stderr
+
+
+def test_a_duckdb_file_that_is_not_a_store_is_named_in_the_error(tmp_path: Path) -> None:
+    import duckdb
+
+    db = tmp_path / "metrics.duckdb"
+    with duckdb.connect(str(db)) as connection:
+        connection.execute("CREATE TABLE samples (t BIGINT)")
+    for command in (["analyze"], ["query"], ["info"], ["convert", "-o", str(tmp_path / "x.jsonl")]):
+        done = CliRunner().invoke(main, [*command, "--db", str(db)])
+        assert done.exit_code == 1, done.output
+        assert f"{db}: not a spanscope store" in done.stderr
+        assert "Traceback" not in done.stderr

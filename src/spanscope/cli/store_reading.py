@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import click
@@ -296,7 +297,10 @@ def reading(db: str) -> Iterator[Store]:
         with open_for_reading(db) as store:
             yield store
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        message = str(exc)
+        if Path(db.removeprefix("chdb:")).name not in message:  # say which store
+            message = f"{db}: {message}"
+        raise click.ClickException(message) from None
     except RuntimeError as exc:
         # DuckDB turns Ctrl-C during a query into RuntimeError("Query interrupted") caused by
         # the KeyboardInterrupt: give click the interrupt back ("Aborted!"), not a traceback.
