@@ -7,6 +7,7 @@ where signals or a second process are the point, CliRunner otherwise).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -64,3 +65,27 @@ def test_a_duckdb_file_that_is_not_a_store_is_named_in_the_error(tmp_path: Path)
         assert done.exit_code == 1, done.output
         assert f"{db}: not a spanscope store" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_an_empty_answer_says_what_the_store_holds(small_store: Path, tmp_path: Path) -> None:
+    """An empty window, an unknown service and an empty store each say why nothing was found,
+    on stderr (stdout stays the report), in every command that reads a store."""
+    runner = CliRunner()
+    before = str(T0 // 10**9 - 86_400)  # a day before the first span
+    done = runner.invoke(main, ["analyze", "--db", str(small_store), "--until", before, "--json"])
+    assert done.exit_code == 0, done.output
+    json.loads(done.stdout)  # clean
+    assert "no traces in" in done.stderr and "--until 2025-11-25T09:40:00.000" in done.stderr
+    assert "it holds spans that start from 2025-11-26T09:40:00" in done.stderr
+
+    done = runner.invoke(main, ["lint", "--db", str(small_store), "--service", "chekout"])
+    assert "it has no service 'chekout' (its services: cart, checkout," in done.stderr
+
+    empty = tmp_path / "empty.duckdb"
+    open_store(empty).close()
+    for command in (["info"], ["sample", "-p", "errors"], ["diff"]):
+        done = runner.invoke(main, [*command, "--db", str(empty), "--since", "2h"])
+        assert done.exit_code == 0, done.output
+        assert "it holds none yet" in done.stderr, (command, done.stderr)
+    # diff names each window once
+    assert done.stderr.count("warning:") == 2

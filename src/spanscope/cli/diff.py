@@ -298,11 +298,7 @@ def _store_sides(
         for trace in traces:
             analyzer.add(trace)
         report = analyzer.report()
-        report.inputs = [summary]
-        if not traces:
-            error_console().print(
-                f"[yellow]warning:[/] no traces in {summary.source}", soft_wrap=True
-            )
+        report.inputs = [summary]  # (read_store said why when a window has no traces)
         reports.append(report)
     return reports[0], reports[1]
 

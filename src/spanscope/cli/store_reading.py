@@ -326,6 +326,11 @@ def read_store(
     with reading(db) as store:
         stored = stored_traces(store, db, trace_filter, limit, adjust_skew)
         kind = store_kind(store)
+        if not stored.traces:
+            error_console().print(
+                f"[yellow]warning:[/] {none_found(store, source or db, trace_filter)}",
+                soft_wrap=True,
+            )
     if stored.limited:
         of = f" of {source}" if source else ""
         error_console().print(
@@ -334,6 +339,40 @@ def read_store(
             soft_wrap=True,
         )
     return stored.traces, InputSummary(source or db, kind, stored.spans, None)
+
+
+def none_found(store: Store, source: str, trace_filter: TraceFilter) -> str:
+    """Why a read of ``store`` found no traces, for the one who asked: the store is empty, it
+    has no such service, or what time it holds beside the window asked for (an empty answer
+    alone looks like a broken pipeline, mid-incident)."""
+    from spanscope.units import format_duration, format_time
+
+    stats = store.stats()
+    if not stats.spans:
+        return (
+            f"no traces in {source}: it holds none yet (spans reach it through its server's "
+            "receivers: point an OTLP exporter at them, or 'spanscope load FILE')"
+        )
+    f = trace_filter
+    asked = [f"--service {name}" for name in f.services]
+    asked += [f"--operation {name}" for name in f.operations]
+    asked += [f"--trace-id {trace_id}" for trace_id in f.trace_ids]
+    if f.since_ns is not None:
+        asked.append(f"--since {format_time(f.since_ns)}")
+    if f.until_ns is not None:
+        asked.append(f"--until {format_time(f.until_ns)}")
+    if f.min_duration_ns is not None:
+        asked.append(f"--min-duration {format_duration(f.min_duration_ns)}")
+    said = f"no traces in {source} match {' '.join(asked)}" if asked else f"no traces in {source}"
+    services = store.services()
+    unknown = [name for name in f.services if name not in services]
+    if unknown:
+        listed = ", ".join(services[:20]) + (", ..." if len(services) > 20 else "")
+        said += f": it has no service {', '.join(map(repr, unknown))} (its services: {listed})"
+    elif stats.oldest_ns is not None and stats.newest_ns is not None:
+        oldest, newest = format_time(stats.oldest_ns), format_time(stats.newest_ns)
+        said += f": it holds spans that start from {oldest} to {newest}"
+    return said
 
 
 def selected_spans(
