@@ -1,4 +1,4 @@
-"""The Compare and Quality pages in real headless Chromium, against a real server on loopback:
+"""The Analysis, Compare and Quality pages in real headless Chromium, against a real server on loopback:
 the shop's current release sent over OTLP/HTTP for the hour before last, its next release (with
 the planted regression) for the last hour. What the pages draw is checked against the API's
 answers; no console error, no request leaves the server's origin."""
@@ -116,23 +116,75 @@ def test_quality_page_scores_services_and_explains_rules(page: Page, server) -> 
 
 
 @pytest.mark.browser
-def test_every_page_links_to_compare_and_quality(page: Page, server) -> None:
-    for path in ("/", "/compare", "/quality"):
-        page.open(path)
-        links = page.page.eval_on_selector_all(
-            ".ss-nav a", "as => as.map(a => a.getAttribute('href'))"
-        )
-        assert {"/compare", "/quality"} <= set(links), path
+def test_analysis_page_draws_the_report_and_links_its_traces(page: Page, server) -> None:
+    page.open("/analysis?service=frontend&lookback=1h")
+    api = _api(server, "/api/v1/analysis", service="frontend", lookback="1h", limit="1500")
+    assert api["summary"]["traces"] == TRACES
+    shown = page.page.eval_on_selector_all(
+        "#headline li", "items => items.map(i => [i.dataset.kind, i.textContent])"
+    )
+    assert shown == [[h["kind"], h["text"]] for h in api["headline"]]
+    assert shown[0][0] == "slow" and "failed" in [kind for kind, _ in shown]
+    sides = page.page.inner_text("#sides")
+    assert f"{TRACES} traces" in sides and "the last hour" in sides
+    # What to fix first: the report's ranking, row for row.
+    frames = page.page.eval_on_selector_all(
+        "#fix-first tbody tr", "rows => rows.map(r => r.dataset.frame)"
+    )
+    assert frames == [f"{f['service']}: {f['operation']}" for f in api["fix_first"]][:10]
+    kinds = page.page.eval_on_selector_all(
+        "#anti-patterns tbody tr", "rows => rows.map(r => r.dataset.kind)"
+    )
+    assert kinds == [a["kind"] for a in api["anti_patterns"]][:10] and kinds
+    page.shot("analysis", full_page=True)
+    # The slowest request opens its trace.
+    slowest = api["slowest_traces"][0]["trace_id"]
+    page.page.locator("#slowest tbody tr").first.locator("a").click()
+    page.page.wait_for_url(f"**/trace/{slowest}")
+    page.page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert page.page.evaluate("window.spanscope.state()")["trace"] == slowest
     page.assert_clean()
 
 
 @pytest.mark.browser
-def test_a_search_links_to_compare_and_quality_for_its_service(page: Page, server) -> None:
+def test_analysis_of_an_empty_window_says_so(page: Page, server) -> None:
+    page.open("/analysis?service=frontend&lookback=15m")  # the last traces are ~58 min old
+    assert "0 traces" in page.page.inner_text("#sides")
+    assert "choose a longer window" in page.page.text_content("#headline")
+    assert page.page.inner_html("#sections") == ""
+    page.page.click("#theme")
+    assert page.page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_analysis_form_shows_the_server_s_refusal(page: Page, server) -> None:
+    page.open("/analysis?service=frontend&lookback=1h&limit=0")
+    page.page.wait_for_selector("#form-error:not([hidden])")
+    assert "limit" in page.page.text_content("#form-error")
+    assert page.page.locator("#empty").is_visible()
+    assert page.outside == []
+
+
+@pytest.mark.browser
+def test_every_page_links_to_analysis_compare_and_quality(page: Page, server) -> None:
+    for path in ("/", "/analysis", "/compare", "/quality"):
+        page.open(path)
+        links = page.page.eval_on_selector_all(
+            ".ss-nav a", "as => as.map(a => a.getAttribute('href'))"
+        )
+        assert {"/analysis", "/compare", "/quality"} <= set(links), path
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_a_search_links_to_its_service_s_analysis_compare_and_quality(page: Page, server) -> None:
     page.open("/?service=frontend&lookback=1h&limit=5")
     page.page.wait_for_selector("[data-searched]", state="attached")
     assert (
         page.page.get_attribute("#compare-link", "href") == "/compare?service=frontend&lookback=1h"
     )
+    assert page.page.get_attribute("#why-link", "href") == "/analysis?service=frontend&lookback=1h"
     page.page.click("#quality-link")
     page.page.wait_for_url("**/quality?service=frontend&lookback=1h")
     page.page.wait_for_selector(".rule-card", state="attached", timeout=15_000)
@@ -144,7 +196,7 @@ def test_an_unknown_service_in_the_address_is_marked_not_stored_as_search_does(
     page: Page, server
 ) -> None:
     chosen = "#service option:checked"
-    for path in ("/", "/compare", "/quality"):
+    for path in ("/", "/analysis", "/compare", "/quality"):
         page.open(f"{path}?service=no-such-service&lookback=1h")
         assert page.page.eval_on_selector(chosen, "o => [o.value, o.textContent]") == [
             "no-such-service",

@@ -1,5 +1,9 @@
-"""The Compare and Quality pages of ``spanscope serve``:
+"""The Analysis, Compare and Quality pages of ``spanscope serve``:
 
+- ``/analysis?service=...&lookback=1h`` — why requests are slow or failing: the analysis report
+  of the window's traces (``/api/v1/analysis``, the ``analyze --json`` report) drawn as cards:
+  the headline, what to fix first, latency per endpoint, the slowest requests, where errors
+  started, anti-patterns and what the slowest and the failed requests have in common;
 - ``/compare?service=...&lookback=1h&baseline=1d`` — what changed: the window against a baseline
   window (``/api/v1/diff``), with a diverging bar chart per endpoint of where the time per
   request changed;
@@ -8,7 +12,7 @@
 
 Each page is static: ``server/ui/insight.html`` filled with the page's form fields and result
 sections, in the shell of every page (``spanscope.server.pages.ui_page``), ``insight.css`` and
-``helpers.js`` shared, ``{compare,quality}.js`` its own.
+``helpers.js`` shared, ``{analysis,compare,quality}.js`` its own.
 Its script calls only those same-origin APIs and ``/api/services``; the query is kept in the
 address.
 Nothing is loaded from the network.
@@ -22,7 +26,24 @@ from starlette.routing import Route
 
 from spanscope.server.pages import THEME_SWITCH, fill, lookback_options, ui_asset, ui_page
 
-# What differs between the two pages; the rest is ``ui/insight.html``.
+# What differs between the pages; the rest is ``ui/insight.html``.
+_ANALYSIS = {
+    "HEADING": "Why slow or failing?",
+    "SERVICE_NOTE": "the traces that touch it",
+    "FIELDS": "",
+    "LIMIT_LABEL": "Traces",
+    "LIMIT_NOTE": "the most recent of the window",
+    "BUTTON": "Analyse",
+    "EMPTY_TITLE": "Why are requests slow or failing?",
+    "EMPTY_TEXT": "Choose a service and a window, then <b>Analyse</b>: where the slowest requests "
+    "spent their critical path, what to fix first, where errors started, anti-patterns (N+1 "
+    "calls, sequential calls...) and what the slowest and the failed requests have in common. "
+    "The same report as <code>spanscope analyze</code>.",
+    "RESULTS": """    <div class="sides" id="sides"></div>
+    <div class="card"><div class="card-head"><span>In short</span></div>
+      <div class="card-body" id="headline"></div></div>
+    <div id="sections"></div>""",
+}
 _COMPARE = {
     "HEADING": "What changed?",
     "SERVICE_NOTE": "the traces that touch it, on both sides",
@@ -79,6 +100,10 @@ def _page(name: str, title: str, parts: dict[str, str]) -> Response:
     )
 
 
+async def analysis_page(request: Request) -> Response:
+    return _page("analysis", "Why slow or failing", _ANALYSIS)
+
+
 async def compare_page(request: Request) -> Response:
     return _page("compare", "What changed", _COMPARE)
 
@@ -88,4 +113,8 @@ async def quality_page(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
-    return [Route("/compare", compare_page), Route("/quality", quality_page)]
+    return [
+        Route("/analysis", analysis_page),
+        Route("/compare", compare_page),
+        Route("/quality", quality_page),
+    ]

@@ -159,6 +159,7 @@ def nav_links(active: str) -> str:
     links = [
         ("/", "Search", "search"),
         ("/monitor", "Monitor", "monitor"),
+        ("/analysis", "Analysis", "analysis"),
         ("/services", "Service map", "services"),
         ("/compare", "Compare", "compare"),
         ("/quality", "Quality", "quality"),

@@ -256,9 +256,10 @@
     $("result-meta").textContent = meta + (results.length >= limit ? " · the " + fmtCount(limit) + " most recent (raise the limit for more)" : "");
     var api = new URLSearchParams(p);
     $("analysis-link").href = "/api/v1/analysis?" + api.toString();
-    // The Compare and Quality pages take a service and one of their windows.
+    // The Analysis, Compare and Quality pages take a service and one of their windows.
     var page = new URLSearchParams({ service: p.get("service") });
     if (LOOKBACK_US[p.get("lookback")]) page.set("lookback", p.get("lookback"));
+    $("why-link").href = "/analysis?" + page.toString();
     $("compare-link").href = "/compare?" + page.toString();
     $("quality-link").href = "/quality?" + page.toString();
     api.set("format", "otlp-json");
