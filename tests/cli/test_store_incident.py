@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from spanscope.cli import main
-from spanscope.store import open_store
+from spanscope.store import TraceQuery, open_store
 from spanscope.synthetic import generate_spans
 
 T0 = 1_764_150_000_000_000_000  # 2025-11-26T09:40:00Z
@@ -89,3 +89,26 @@ def test_an_empty_answer_says_what_the_store_holds(small_store: Path, tmp_path: 
         assert "it holds none yet" in done.stderr, (command, done.stderr)
     # diff names each window once
     assert done.stderr.count("warning:") == 2
+
+
+def test_query_finds_a_trace_by_the_start_of_its_id(small_store: Path) -> None:
+    """Reports and pages show ids cut short ("8e8bdfe2a873…"): query --trace-id takes what was
+    copied, as view does, and says when a prefix is not enough."""
+    with open_store(small_store, read_only=True) as store:
+        ids = store.find_trace_ids(TraceQuery(num_traces=100))
+    whole = ids[0]
+    prefix = next(whole[:n] for n in range(4, 32) if sum(i.startswith(whole[:n]) for i in ids) == 1)
+    runner = CliRunner()
+    for given in (prefix, f"{whole[:26]}…", whole.upper()):
+        done = runner.invoke(
+            main, ["query", "--db", str(small_store), "--trace-id", given, "--json"]
+        )
+        assert done.exit_code == 0, (given, done.output)
+        assert {span["trace_id"] for span in json.loads(done.stdout)} == {whole}
+    shared = next(whole[:n] for n in range(1, 4) if sum(i.startswith(whole[:n]) for i in ids) > 1)
+    done = runner.invoke(main, ["query", "--db", str(small_store), "--trace-id", shared])
+    assert done.exit_code == 1
+    assert f"traces have ids starting with {shared}: give more digits" in done.stderr
+    done = runner.invoke(main, ["query", "--db", str(small_store), "--trace-id", "f" * 31])
+    assert done.exit_code == 1
+    assert "nor one whose id starts with it among the 40 most recent" in done.stderr
