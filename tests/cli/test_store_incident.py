@@ -78,8 +78,16 @@ def test_an_empty_answer_says_what_the_store_holds(small_store: Path, tmp_path: 
     assert "no traces in" in done.stderr and "--until 2025-11-25T09:40:00.000" in done.stderr
     assert "it holds spans that start from 2025-11-26T09:40:00" in done.stderr
 
-    done = runner.invoke(main, ["lint", "--db", str(small_store), "--service", "chekout"])
-    assert "it has no service 'chekout' (its services: cart, checkout," in done.stderr
+    for command in (["lint"], ["query"], ["query", "--json"]):
+        done = runner.invoke(main, [*command, "--db", str(small_store), "--service", "chekout"])
+        assert "it has no service 'chekout' (its services: cart, checkout," in done.stderr
+    assert json.loads(done.stdout) == []
+    done = runner.invoke(
+        main, ["query", "--db", str(small_store), "--tag", "a=b", "--kind", "server"]
+    )
+    assert (
+        "no traces in" in done.stderr and "match --kind server --tag a=b: it holds" in done.stderr
+    )
 
     empty = tmp_path / "empty.duckdb"
     open_store(empty).close()

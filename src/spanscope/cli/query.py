@@ -11,8 +11,8 @@ import msgspec
 from rich.table import Table
 
 from spanscope import units
-from spanscope.cli.common import DURATION, output_console
-from spanscope.cli.store_reading import reading
+from spanscope.cli.common import DURATION, error_console, output_console
+from spanscope.cli.store_reading import none_found, reading
 from spanscope.cli.times import TIME, check_window, now_ns
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
 from spanscope.store import TraceQuery
@@ -158,6 +158,8 @@ def query(
             _print_spans(_trace(store, db, trace_id, search), as_json)
             return
         traces = store.find_traces(search)
+        if not traces:
+            _say_why_none(store, db, search, tags, max_duration)
     rows = [summarize(spans) for spans in traces]
     if as_json:
         sys.stdout.write(msgspec.json.format(msgspec.json.encode(rows), indent=2).decode())
@@ -198,6 +200,28 @@ def _trace(store: Store, db: str, trace_id: str, search: TraceQuery) -> list[Spa
             f"{len(recent):,} most recent"
         )
     return store.get_trace(found[0])
+
+
+def _say_why_none(
+    store: Store, db: str, search: TraceQuery, tags: tuple[str, ...], max_duration: int | None
+) -> None:
+    """On stderr: why a search found nothing (``none_found``)."""
+    from spanscope.analysis.filters import TraceFilter
+
+    more = [f"--kind {search.span_kind.name.lower()}"] if search.span_kind else []
+    more += [f"--tag {tag}" for tag in tags]
+    if max_duration is not None:
+        more.append(f"--max-duration {units.format_duration(max_duration)}")
+    until = search.start_time_max
+    asked = TraceFilter(
+        services=(search.service,) if search.service else (),
+        operations=(search.operation,) if search.operation else (),
+        since_ns=search.start_time_min,
+        until_ns=None if until is None else until + 1,
+        min_duration_ns=search.duration_min,
+    )
+    why = none_found(store, db, asked, more)
+    error_console().print(f"[yellow]warning:[/] {why}", soft_wrap=True)
 
 
 def _print_table(rows: list[dict]) -> None:

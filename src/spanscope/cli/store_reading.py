@@ -341,10 +341,12 @@ def read_store(
     return stored.traces, InputSummary(source or db, kind, stored.spans, None)
 
 
-def none_found(store: Store, source: str, trace_filter: TraceFilter) -> str:
+def none_found(
+    store: Store, source: str, trace_filter: TraceFilter, more: Sequence[str] = ()
+) -> str:
     """Why a read of ``store`` found no traces, for the one who asked: the store is empty, it
     has no such service, or what time it holds beside the window asked for (an empty answer
-    alone looks like a broken pipeline, mid-incident)."""
+    alone looks like a broken pipeline, mid-incident). ``more``: other conditions, as typed."""
     from spanscope.units import format_duration, format_time
 
     stats = store.stats()
@@ -363,6 +365,7 @@ def none_found(store: Store, source: str, trace_filter: TraceFilter) -> str:
         asked.append(f"--until {format_time(f.until_ns)}")
     if f.min_duration_ns is not None:
         asked.append(f"--min-duration {format_duration(f.min_duration_ns)}")
+    asked += more
     said = f"no traces in {source} match {' '.join(asked)}" if asked else f"no traces in {source}"
     services = store.services()
     unknown = [name for name in f.services if name not in services]
