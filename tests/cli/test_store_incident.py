@@ -8,17 +8,22 @@ where signals or a second process are the point, CliRunner otherwise).
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from spanscope.cli import main
+from spanscope.formats import encode_spans
 from spanscope.store import TraceQuery, open_store
 from spanscope.synthetic import generate_spans
+from tests.server.conftest import serve_process
 
 T0 = 1_764_150_000_000_000_000  # 2025-11-26T09:40:00Z
 
@@ -120,3 +125,39 @@ def test_query_finds_a_trace_by_the_start_of_its_id(small_store: Path) -> None:
     done = runner.invoke(main, ["query", "--db", str(small_store), "--trace-id", "f" * 31])
     assert done.exit_code == 1
     assert "nor one whose id starts with it among the 40 most recent" in done.stderr
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, int, subprocess.Popen[bytes]]]:
+    """A store a real ``spanscope serve`` holds, with 40 traces sent to its receiver."""
+    db = tmp_path / "live.duckdb"
+    process, http_port, ui_port = serve_process(str(db))
+    try:
+        answer = httpx.post(
+            f"http://127.0.0.1:{http_port}/v1/traces",
+            content=encode_spans(generate_spans(40, seed=3, start_ns=T0), "otlp-proto"),
+            headers={"Content-Type": "application/x-protobuf"},
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+        yield db, ui_port, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)
+
+
+def _spanscope(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "spanscope", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_reading_through_the_server_is_said_once_a_command(
+    served: tuple[Path, int, subprocess.Popen[bytes]],
+) -> None:
+    db, ui_port, _ = served
+    window = ("--since", "2025-11-26T09:40:01", "--until", "2025-11-26T09:40:02")
+    done = _spanscope("diff", "--db", str(db), *window)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count(f"reading it through http://127.0.0.1:{ui_port}") == 1, done.stderr

@@ -66,6 +66,10 @@ _SELECTION_DEFAULTS: dict[str, Any] = {
 }
 
 
+# In a command's context: the (store, server) pairs it has said it reads through.
+_SAID_KEY = "spanscope.read_through"
+
+
 def open_for_reading(db: str) -> Store:
     """The store ``db`` names, for queries (raises ``StoreError`` with what to do)."""
     from spanscope.store import StoreLockedError, open_store
@@ -79,10 +83,14 @@ def open_for_reading(db: str) -> Store:
         url = serving_url(db)
         if url is None:
             raise
-        error_console().print(
-            f"{db} is held by a running 'spanscope serve': reading it through {url}",
-            soft_wrap=True,
-        )
+        ctx = click.get_current_context(silent=True)
+        said = ctx.find_root().meta.setdefault(_SAID_KEY, set()) if ctx else set()
+        if (db, url) not in said:  # once a command: diff reads the store twice
+            said.add((db, url))
+            error_console().print(
+                f"{db} is held by a running 'spanscope serve': reading it through {url}",
+                soft_wrap=True,
+            )
         return open_store(url, read_only=True)
 
 
