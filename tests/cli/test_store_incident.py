@@ -17,6 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from benchmarks.loadgen import free_port
+from benchmarks.serving import serve_command
 from click.testing import CliRunner
 
 from spanscope.cli import main
@@ -161,3 +163,21 @@ def test_reading_through_the_server_is_said_once_a_command(
     done = _spanscope("diff", "--db", str(db), *window)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count(f"reading it through http://127.0.0.1:{ui_port}") == 1, done.stderr
+
+
+def test_a_second_server_on_a_served_store_names_the_first(
+    served: tuple[Path, int, subprocess.Popen[bytes]],
+) -> None:
+    db, ui_port, _ = served
+    second = subprocess.run(
+        serve_command(str(db), http_port=free_port(), ui_port=free_port()),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 1
+    assert f"already served by a running 'spanscope serve' at http://127.0.0.1:{ui_port}" in (
+        second.stderr
+    )
+    assert "Traceback" not in second.stderr
+    assert Path(f"{db}.server.json").exists()  # the first server's, left alone

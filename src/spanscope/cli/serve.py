@@ -10,7 +10,7 @@ import signal
 import click
 
 from spanscope.cli.common import DURATION, SIZE, check_store_file, stderr
-from spanscope.store import StoreError, open_store
+from spanscope.store import StoreError, StoreLockedError, open_store
 from spanscope.units import format_duration
 
 _RETENTION_EVERY_SECONDS = 60
@@ -138,6 +138,16 @@ def serve(
     try:
         check_store_file(db)
         store = open_store(db)
+    except StoreLockedError as exc:
+        from spanscope.store.server_store import serving_url
+
+        url = serving_url(db)
+        if url is None:
+            raise click.ClickException(str(exc)) from None
+        raise click.ClickException(
+            f"{db} is already served by a running 'spanscope serve' at {url}: send spans to "
+            f"its receivers, read it with --db {db} (through that server), or stop it first"
+        ) from None
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     try:
