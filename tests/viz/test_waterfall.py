@@ -8,7 +8,7 @@ import re
 import pytest
 
 from spanscope.analysis.critical_path import critical_path
-from spanscope.analysis.errors import is_error_span
+from spanscope.analysis.errors import error_detail, is_error_span, originating_error
 from spanscope.assembly import assemble
 from spanscope.model import ProblemKind
 from spanscope.synthetic import generate_spans
@@ -433,4 +433,71 @@ def test_trace_list_shows_a_zero_error_count_as_the_search_page_does(page, tmp_p
         assert cell.inner_text().strip() == f"{count:,}"
         # zero is faint, a count is in the error colour (the served Search page's classes)
         assert cell.get_attribute("class") == ("num err-cell" if count else "num zero")
+    assert page.errors == []
+
+
+def _waited_on(trace) -> list[tuple[str, str, int, int]]:
+    """The critical path summed by service and operation, most first: (service, operation,
+    ns, spans) as the page's 'waited on' line should give them."""
+    by_span: dict[str, int] = {}
+    for section in critical_path(trace):
+        by_span[section.span_id] = (
+            by_span.get(section.span_id, 0) + section.end_ns - section.start_ns
+        )
+    groups: dict[tuple[str, str], list[int]] = {}
+    for span in trace.spans:
+        if by_span.get(span.span_id):
+            group = groups.setdefault((span.service_name, span.name), [0, 0])
+            group[0] += by_span[span.span_id]
+            group[1] += 1
+    ranked = sorted(groups.items(), key=lambda item: -item[1][0])
+    return [(service, name, ns, spans) for (service, name), (ns, spans) in ranked]
+
+
+def test_in_short_says_where_the_request_waited_and_where_it_failed(page, tmp_path):
+    traces = assemble(generate_spans(300, seed=1))
+    failed = next(t for t in traces if is_error_span(t.root) and len(t.spans) > 10)
+    page.open(_write(tmp_path, [failed]))
+    groups = _waited_on(failed)
+    total = sum(ns for _, _, ns, _ in groups)
+    assert total == failed.root.duration_ns
+    shown = page.page.eval_on_selector_all(
+        "#why .go", "bs => bs.map(b => [b.textContent, +b.dataset.gotoRow])"
+    )
+    expected = [
+        f"{service} {name}" + (f" ×{spans}" if spans > 1 else "")
+        for service, name, _ns, spans in groups[:3]
+    ]
+    assert [text for text, _ in shown[:-1]] == expected
+    text = page.page.inner_text("#why")
+    top_share = groups[0][2] / total * 100
+    assert f"{top_share:.1f}%" in text
+    # The failure started at the span the analysis names, and the line says what it said.
+    origin = originating_error(failed)
+    detail = error_detail(origin)
+    assert shown[-1][0] == f"{origin.service_name} {origin.name}"
+    assert "failed at" in text and detail.exception_type in text
+    # Each name shows its span: the origin is selected with its details open.
+    page.page.locator("#why .go").last.click()
+    state = _state(page)
+    rows = [span for span, _ in failed.walk()]
+    assert rows[state["selected"]].span_id == origin.span_id
+    assert page.page.locator("#details").is_visible()
+    # The top operation's button selects its longest span on the path.
+    page.page.locator("#why .go").first.click()
+    chosen = rows[_state(page)["selected"]]
+    assert (chosen.service_name, chosen.name) == groups[0][:2]
+    page.shot("waterfall-in-short")
+    assert page.errors == []
+
+
+def test_in_short_of_a_trace_without_errors_has_no_failure_part(page, tmp_path):
+    healthy = next(
+        t
+        for t in assemble(generate_spans(50, seed=2))
+        if not any(is_error_span(s) for s in t.spans)
+    )
+    page.open(_write(tmp_path, [healthy]))
+    text = page.page.inner_text("#why")
+    assert text.startswith("waited on") and "failed at" not in text and "error at" not in text
     assert page.errors == []

@@ -9,6 +9,9 @@ Contract of ``build_payload(traces)`` -> ``(summary, details)``, two JSON-ready 
   root), start and duration in ns relative to the trace start, service and name indexes, kind,
   status, flags (see ``FLAG_*``), self time; plus the critical path as a flat list of
   ``row, start, end`` triples (relative ns, ascending time) from ``spanscope.analysis``.
+  When a span failed, ``origin`` is ``[row, exception type, message, failed]``: the span the
+  failure started from (``analysis.errors.originating_error``), what it says of its failure
+  (``error_detail``), and whether the request as a whole failed (its root is an error span).
 - ``details`` holds, per trace and row, what only the detail panel shows (attributes, events,
   links, resource index, scope, status message, problems), and shared tables: resources,
   attribute keys and short strings. Span, event and link attributes are flat lists
@@ -101,7 +104,7 @@ def build_payload(
     ``color_names``: more service names to deal the colours over (``spanscope serve`` gives
     every stored service, so a service has one colour on all its pages)."""
     from spanscope.analysis.critical_path import critical_path
-    from spanscope.analysis.errors import is_error_span
+    from spanscope.analysis.errors import error_detail, is_error_span, originating_error
     from spanscope.analysis.self_time import self_times
 
     services = _Table()
@@ -130,12 +133,14 @@ def build_payload(
         }
         trace_details: list[Any] = []
         errors = 0
+        error_ids: set[str] = set()
         on_path = {section.span_id for section in sections}
         for span, _depth in rows:
             flags = 0
             if is_error_span(span):
                 flags |= FLAG_ERROR
                 errors += 1
+                error_ids.add(span.span_id)
             if span.span_id in on_path:
                 flags |= FLAG_CRITICAL
             if span.follows_from:
@@ -173,6 +178,12 @@ def build_payload(
             if row is not None:
                 cp.extend((row, section.start_ns - start, section.end_ns - start))
         root = trace.root
+        extra: dict[str, Any] = {}
+        origin = originating_error(trace, error_ids) if error_ids else None
+        if origin is not None and origin.span_id in row_of:
+            said = error_detail(origin)
+            failed = root.span_id in error_ids
+            extra["origin"] = [row_of[origin.span_id], said.exception_type, said.message, failed]
         summary_traces.append(
             {
                 "id": trace.trace_id,
@@ -186,6 +197,7 @@ def build_payload(
                 "problems": problem_counts,
                 "cols": cols,
                 "cp": cp,
+                **extra,
             }
         )
         detail_traces.append(trace_details)

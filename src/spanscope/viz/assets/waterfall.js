@@ -719,6 +719,43 @@
     $("list-count").textContent = list.length === DATA.traces.length ? "" : fmtCount(list.length) + " of " + fmtCount(DATA.traces.length) + " traces";
   }
 
+  // In short: the operations this request waited on most (its critical path summed by service
+  // and operation, as the report's profile counts it) and the span its failure started from.
+  // Each name is a button that shows its span (the longest on the path, for an operation
+  // called several times).
+  var WHY_TOP = 3;
+  function whyLine() {
+    var groups = new Map(), total = 0, i;
+    for (i = 0; i < T.n; i++) {
+      var t = T.cpTotal[i];
+      if (!(t > 0)) continue;
+      total += t;
+      var key = T.svc[i] + "\u0001" + T.name[i], g = groups.get(key);
+      if (!g) groups.set(key, (g = { ns: 0, spans: 0, row: i }));
+      g.ns += t; g.spans++;
+      if (t > T.cpTotal[g.row]) g.row = i;
+    }
+    function go(row, text) {
+      return '<button class="go" data-goto-row="' + row + '" title="Show this span">' + esc(text) + "</button>";
+    }
+    function label(row) { return svcName(T.svc[row]) + " " + DATA.names[T.name[row]]; }
+    var top = Array.from(groups.values()).sort(function (a, b) { return b.ns - a.ns || a.row - b.row; }).slice(0, WHY_TOP);
+    var parts = [];
+    if (total > 0) {
+      parts.push("<span>waited on</span>" + top.map(function (g) {
+        return "<span>" + go(g.row, label(g.row) + (g.spans > 1 ? " ×" + g.spans : "")) + " <b>" +
+          ((g.ns / total) * 100).toFixed(1) + "%</b> (" + fmtDur(g.ns) + ")</span>";
+      }).join('<span class="sep">·</span>'));
+    }
+    var o = T.tr.origin;
+    if (o) {
+      var what = [o[1], o[2]].filter(Boolean).join(": ");
+      parts.push('<span class="err">' + (o[3] ? "failed at " : "error at ") + go(o[0], label(o[0])) + "</span>" +
+        (what ? "<span>" + esc(what.length > 160 ? what.slice(0, 159) + "…" : what) + "</span>" : ""));
+    }
+    return parts.join('<span class="sep">|</span>');
+  }
+
   function openTrace(ti) {
     hideTooltip(); closeDetails();
     $("list-view").hidden = true; $("trace-view").hidden = false;
@@ -741,6 +778,7 @@
     if (tr.errors) meta.push('<span class="err"><b>' + tr.errors + "</b> error span" + (tr.errors > 1 ? "s" : "") + "</span>");
     if (probs) meta.push('<span class="warn" title="' + esc(Object.keys(tr.problems).map(function (k) { return k + ": " + tr.problems[k]; }).join(", ")) + '"><b>' + probs + "</b> data problem" + (probs > 1 ? "s" : "") + "</span>");
     $("meta").innerHTML = meta.join("");
+    $("why").innerHTML = whyLine();
     // legend and service filter: services of this trace, busiest first
     var counts = new Map();
     for (var i = 0; i < T.n; i++) counts.set(T.svc[i], (counts.get(T.svc[i]) || 0) + 1);
@@ -894,6 +932,10 @@
     });
     $("cp-toggle").addEventListener("change", function () { document.body.classList.toggle("no-cp", !$("cp-toggle").checked); });
     $("details-close").addEventListener("click", closeDetails);
+    $("why").addEventListener("click", function (ev) {
+      var btn = ev.target.closest("[data-goto-row]");
+      if (btn) goToSpan(T.index, +btn.dataset.gotoRow);
+    });
     $("details-body").addEventListener("click", function (ev) {
       var btn = ev.target.closest("[data-goto-row]");
       if (btn) goToSpan(+btn.dataset.gotoTrace, +btn.dataset.gotoRow);
