@@ -110,7 +110,7 @@ def test_failed_requests_name_the_error_they_started_with():
     report = analyze(_slow_tail(failed=True))
     assert _kinds(report.headline)[:2] == ["slow", "failed"]
     assert report.headline[1].text == (
-        "3 of 60 requests failed (5.0%); 3 of them started with an error in inventory:SELECT "
+        "3 of 60 requests failed (5.0%); all of them started with an error in inventory:SELECT "
         "(TimeoutError: 'query <num> timed out after <num> ms')"
     )
     one = analyze([_request(0, 8, failed=True), _request(1, 8)])
@@ -183,3 +183,10 @@ def test_merged_halves_give_the_headline_of_one_analyzer():
     first.merge(pickle.loads(pickle.dumps(second)))
     assert first.report().headline == whole.report().headline
     assert headline(whole.report()) == whole.report().headline
+
+
+def test_a_huge_name_stays_a_sentence():
+    name = "GET /" + "x" * 1_000_000
+    report = analyze([build(span("r", None, 0, 10, service="web", operation=name))])
+    (slow,) = report.headline
+    assert len(slow.text) < 600 and "xxx…" in slow.text

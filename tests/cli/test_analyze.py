@@ -258,3 +258,17 @@ def test_folded_file_that_cannot_be_written(tmp_path):
     result = spanscope("analyze", str(KAFKA), "--folded", "/dev/full")
     assert result.returncode == 1
     assert "cannot write /dev/full: No space left on device" in result.stderr
+
+
+def test_the_report_opens_with_its_headline(tmp_path):
+    path = tmp_path / "shop.jsonl"
+    spanscope("generate", "--traces", "600", "-o", str(path))
+    document = analyze_json(str(path))
+    kinds = [item["kind"] for item in document["headline"]]
+    assert kinds[0] == "slow" and "failed" in kinds
+    text = spanscope("analyze", str(path)).stdout
+    assert text.index("In short") < text.index("What to fix first")
+    # Every sentence is printed whole, however the terminal wraps it.
+    flat = " ".join(text[text.index("In short") : text.index("What to fix first")].split())
+    for item in document["headline"]:
+        assert f"• {item['text']}" in flat

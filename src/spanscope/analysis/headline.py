@@ -48,6 +48,7 @@ FRAMES_SHARE = 0.5
 MAX_FRAMES = 3
 DATA_SHARE = 0.05
 _MAX_MESSAGE = 120
+_MAX_NAME = 120
 
 # What each kind of problem that leaves a trace incomplete means, for a sentence.
 _PROBLEMS = {
@@ -75,8 +76,13 @@ def headline(report: AnalysisReport) -> list[HeadlineItem]:
     return items[:MAX_ITEMS]
 
 
+def _cut(text: str, limit: int = _MAX_NAME) -> str:
+    # Names are whatever the input says (a 60 MB span name has been seen): a sentence stays one.
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _frame(service: str, operation: str) -> str:
-    return f"{service or '?'}:{operation}"
+    return f"{_cut(service or '?')}:{_cut(operation)}"
 
 
 def _pct(fraction: float) -> str:
@@ -136,10 +142,8 @@ def _enough(frames: list[FrameShare], slowest: bool) -> Iterator[FrameShare]:
 
 
 def _error(group: ErrorGroup) -> str:
-    what = group.exception_type
-    message = group.message_template
-    if len(message) > _MAX_MESSAGE:
-        message = message[: _MAX_MESSAGE - 1] + "…"
+    what = _cut(group.exception_type)
+    message = _cut(group.message_template, _MAX_MESSAGE)
     if message:
         what = f"{what}: '{message}'" if what else f"'{message}'"
     return f"{_frame(group.service, group.operation)} ({what or 'error status'})"
@@ -154,11 +158,12 @@ def _failed(report: AnalysisReport) -> Iterator[HeadlineItem]:
         origins = [g for g in errors.origins if g.failed_traces]
         if origins:
             top = max(origins, key=lambda g: g.failed_traces)
-            text += (
-                f"; {top.failed_traces:,} of them started with an error in {_error(top)}"
-                if failed > 1
-                else f"; it started with an error in {_error(top)}"
-            )
+            if failed == 1:
+                text += f"; it started with an error in {_error(top)}"
+            elif top.failed_traces == failed:
+                text += f"; all of them started with an error in {_error(top)}"
+            else:
+                text += f"; {top.failed_traces:,} of them started with an error in {_error(top)}"
         yield HeadlineItem("failed", text)
     elif summary.traces_with_errors:
         met = summary.traces_with_errors
@@ -173,9 +178,9 @@ def _trait(report: AnalysisReport) -> Iterator[HeadlineItem]:
     if not report.traits:
         return
     t = max(report.traits, key=lambda t: t.cohort_share - t.rest_share)
-    trait = f"{t.key}={t.value}"
+    trait = f"{_cut(t.key)}={_cut(t.value)}"
     if t.service:
-        trait += f" on {t.service}"
+        trait += f" on {_cut(t.service)}"
     endpoint = _frame(t.endpoint_service, t.endpoint_operation)
     cohort = (
         f"The slowest {report.options.slow_fraction:.0%} of {endpoint}"
@@ -191,7 +196,7 @@ def _trait(report: AnalysisReport) -> Iterator[HeadlineItem]:
 
 def _anti_pattern(report: AnalysisReport) -> Iterator[HeadlineItem]:
     if report.anti_patterns:  # most critical-path time at stake first
-        yield HeadlineItem("anti_pattern", report.anti_patterns[0].explanation)
+        yield HeadlineItem("anti_pattern", _cut(report.anti_patterns[0].explanation, 4 * _MAX_NAME))
 
 
 def _data(report: AnalysisReport) -> Iterator[HeadlineItem]:

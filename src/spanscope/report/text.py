@@ -1,10 +1,10 @@
 """The human report: rich tables, most useful first.
 
-Order: what the data is, what to fix first, anti-patterns, latency per endpoint, where each
-endpoint's time goes (all traces vs the slowest), the slowest traces with their critical path,
-slow spans, errors and where they started, operations, dependencies, problems in the data,
-``--fail-if`` results. Durations and times are shown with ``spanscope.units``; nothing is
-computed here.
+Order: what the data is, the headline (the few sentences to read first), what to fix first,
+anti-patterns, latency per endpoint, where each endpoint's time goes (all traces vs the
+slowest), the slowest traces with their critical path, slow spans, errors and where they
+started, operations, dependencies, problems in the data, ``--fail-if`` results. Durations and
+times are shown with ``spanscope.units``; nothing is computed here.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from spanscope.analysis.results import AnalysisReport
 from spanscope.analysis.traits import EXACT_LIMIT, SAMPLE_ONE_IN, trait_text
@@ -83,6 +84,7 @@ def render_report(report: AnalysisReport, console: Console) -> None:
     if not report.summary.traces:
         console.print(_why_no_traces(report), soft_wrap=True)
         return
+    _headline(report, console)
     _fix_first(report, console)
     _traits(report, console)
     _anti_patterns(report, console)
@@ -96,6 +98,20 @@ def render_report(report: AnalysisReport, console: Console) -> None:
     _dependencies(report, console)
     _problems(report, console)
     _conditions(report, console)
+
+
+def _headline(report: AnalysisReport, console: Console) -> None:
+    """The few sentences to read first (``analysis.headline``), as a bulleted list."""
+    if not report.headline:
+        return
+    console.print("[bold]In short[/]")
+    lines = Table.grid(padding=(0, 1))  # wrapped lines keep their indent
+    lines.add_column(no_wrap=True)
+    lines.add_column(overflow="fold")
+    for item in report.headline:
+        lines.add_row(" •", Text(item.text, style="red" if item.kind == "failed" else ""))
+    console.print(lines)
+    console.print()
 
 
 def _why_no_traces(report: AnalysisReport) -> str:
