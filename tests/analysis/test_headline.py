@@ -190,3 +190,11 @@ def test_a_huge_name_stays_a_sentence():
     report = analyze([build(span("r", None, 0, 10, service="web", operation=name))])
     (slow,) = report.headline
     assert len(slow.text) < 600 and "xxx…" in slow.text
+
+
+def test_one_request_is_said_in_the_singular():
+    (slow,) = analyze([_request(0, 8)]).headline
+    assert slow.text == (
+        "web:GET /users/{id} (1 request, p50 10ms, p99 10ms): it spent 80.0% of its critical "
+        "path in inventory:SELECT"
+    )

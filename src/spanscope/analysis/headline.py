@@ -116,11 +116,12 @@ def _where(profile: EndpointProfileSummary, slow_fraction: float) -> str:
         )
     else:
         frames = sorted(profile.frames, key=lambda f: -f.share)
-        who = "its requests spent"
+        who = "its requests spent" if profile.traces > 1 else "it spent"
     parts: list[str] = []
     for frame in _enough(frames, slowest):
         share = frame.slow_share if slowest else frame.share
-        where = " in " if parts else " of their critical path in "
+        whose = "their" if slowest or profile.traces > 1 else "its"
+        where = " in " if parts else f" of {whose} critical path in "
         part = f"{_pct(share)}{where}{_frame(frame.service, frame.operation)}"
         if slowest:
             part += f" ({_pct(frame.share)} across all requests)"
