@@ -501,3 +501,29 @@ def test_in_short_of_a_trace_without_errors_has_no_failure_part(page, tmp_path):
     text = page.page.inner_text("#why")
     assert text.startswith("waited on") and "failed at" not in text and "error at" not in text
     assert page.errors == []
+
+
+def test_in_short_compares_a_request_with_the_typical_one_of_its_endpoint(page, tmp_path):
+    from spanscope.analysis.typical import differences, endpoint_of, typical_requests
+
+    traces = assemble(generate_spans(200, seed=1))
+    slowest = max(traces, key=lambda t: t.root.duration_ns)
+    typical = typical_requests(traces)[endpoint_of(slowest)]
+    page.open(_write(tmp_path, traces))
+    page.page.evaluate(f"location.hash = '#trace={slowest.trace_id}'")
+    page.page.wait_for_function(f"window.spanscope.state()?.trace === '{slowest.trace_id}'")
+    row = page.page.locator("#why .why-row", has_text="typical request")
+    text = " ".join(row.inner_text().split())
+    assert f"median of {typical.requests}," in text
+    biggest = differences(slowest, typical.trace)[0]
+    assert biggest.change_ns > 0
+    changes = row.locator(".more, .less").all_inner_texts()
+    assert 1 <= len(changes) <= 3
+    assert changes[0].endswith(f"{biggest.service} {biggest.operation}")
+    assert changes[0].startswith("+")  # this request spent more there
+    # The button opens the typical request, whose own line has no comparison.
+    row.locator("[data-open-trace]").click()
+    page.page.wait_for_function(f"window.spanscope.state()?.trace === '{typical.trace.trace_id}'")
+    assert page.page.locator("#why .why-row", has_text="typical request").count() == 0
+    assert page.page.inner_text("#why").startswith("waited on")
+    assert page.errors == []

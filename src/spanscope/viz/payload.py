@@ -12,6 +12,10 @@ Contract of ``build_payload(traces)`` -> ``(summary, details)``, two JSON-ready 
   When a span failed, ``origin`` is ``[row, exception type, message, failed]``: the span the
   failure started from (``analysis.errors.originating_error``), what it says of its failure
   (``error_detail``), and whether the request as a whole failed (its root is an error span).
+  When the page holds enough requests of the trace's endpoint (``analysis.typical``), ``typ``
+  is ``[index of the typical trace, requests of the endpoint, its duration, changes]``, the
+  changes ``[service, operation, ns here, ns in the typical one]``, largest first (at most
+  ``TYPICAL_CHANGES``); the typical trace itself has none.
 - ``details`` holds, per trace and row, what only the detail panel shows (attributes, events,
   links, resource index, scope, status message, problems), and shared tables: resources,
   attribute keys and short strings. Span, event and link attributes are flat lists
@@ -52,6 +56,7 @@ _PROBLEM_FLAGS = {
     ProblemKind.DUPLICATE_SPAN_ID: FLAG_DUPLICATE_ID,
 }
 UNKNOWN_SERVICE = "(unknown service)"
+TYPICAL_CHANGES = 3
 
 
 class _Attributes:
@@ -106,6 +111,12 @@ def build_payload(
     from spanscope.analysis.critical_path import critical_path
     from spanscope.analysis.errors import error_detail, is_error_span, originating_error
     from spanscope.analysis.self_time import self_times
+    from spanscope.analysis.typical import (
+        compare_operations,
+        critical_by_operation,
+        endpoint_of,
+        typical_requests,
+    )
 
     services = _Table()
     names = _Table()
@@ -114,6 +125,9 @@ def build_payload(
     resource_index: dict[int, int] = {}  # id(dict) -> index: readers share resource dicts
     summary_traces: list[dict[str, Any]] = []
     detail_traces: list[list[Any]] = []
+    typical = typical_requests(traces)
+    index_of = {id(trace): i for i, trace in enumerate(traces)}
+    typical_ops = {key: critical_by_operation(t.trace) for key, t in typical.items()}
 
     for trace in traces:
         rows = list(trace.walk())
@@ -184,6 +198,23 @@ def build_payload(
             said = error_detail(origin)
             failed = root.span_id in error_ids
             extra["origin"] = [row_of[origin.span_id], said.exception_type, said.message, failed]
+        endpoint = endpoint_of(trace)
+        usual = typical.get(endpoint) if endpoint is not None else None
+        if usual is not None and usual.trace is not trace and endpoint is not None:
+            by_span: dict[str, int] = {}
+            for section in sections:
+                by_span[section.span_id] = (
+                    by_span.get(section.span_id, 0) + section.end_ns - section.start_ns
+                )
+            changes = compare_operations(
+                critical_by_operation(trace, by_span), typical_ops[endpoint]
+            )
+            extra["typ"] = [
+                index_of[id(usual.trace)],
+                usual.requests,
+                usual.trace.root.duration_ns,
+                [list(change) for change in changes[:TYPICAL_CHANGES]],
+            ]
         summary_traces.append(
             {
                 "id": trace.trace_id,

@@ -720,7 +720,8 @@
   }
 
   // In short: the operations this request waited on most (its critical path summed by service
-  // and operation, as the report's profile counts it) and the span its failure started from.
+  // and operation, as the report's profile counts it), how that differs from the typical
+  // request of its endpoint when the page holds one, and the span its failure started from.
   // Each name is a button that shows its span (the longest on the path, for an operation
   // called several times).
   var WHY_TOP = 3;
@@ -747,13 +748,22 @@
           ((g.ns / total) * 100).toFixed(1) + "%</b> (" + fmtDur(g.ns) + ")</span>";
       }).join('<span class="sep">·</span>'));
     }
+    var typ = T.tr.typ;
+    if (typ) {  // [typical trace, requests, its duration, [service, operation, ns, typical ns]...]
+      var changes = typ[3].map(function (c) {
+        var d = c[2] - c[3];
+        return '<span class="' + (d > 0 ? "more" : "less") + '"><b>' + (d > 0 ? "+" : "−") + fmtDur(Math.abs(d)) + "</b> " + esc(c[0] + " " + c[1]) + "</span>";
+      });
+      parts.push('<span>vs the <button class="go" data-open-trace="' + typ[0] + '" title="Open the typical request">typical request</button> of this endpoint (median of ' +
+        fmtCount(typ[1]) + ", " + fmtDur(typ[2]) + ")" + (changes.length ? ":" : ": the same critical path") + "</span>" + changes.join('<span class="sep">·</span>'));
+    }
     var o = T.tr.origin;
     if (o) {
       var what = [o[1], o[2]].filter(Boolean).join(": ");
       parts.push('<span class="err">' + (o[3] ? "failed at " : "error at ") + go(o[0], label(o[0])) + "</span>" +
         (what ? "<span>" + esc(what.length > 160 ? what.slice(0, 159) + "…" : what) + "</span>" : ""));
     }
-    return parts.join('<span class="sep">|</span>');
+    return parts.map(function (part) { return '<div class="why-row">' + part + "</div>"; }).join("");
   }
 
   function openTrace(ti) {
@@ -935,6 +945,8 @@
     $("why").addEventListener("click", function (ev) {
       var btn = ev.target.closest("[data-goto-row]");
       if (btn) goToSpan(T.index, +btn.dataset.gotoRow);
+      var other = ev.target.closest("[data-open-trace]");
+      if (other) location.hash = "trace=" + DATA.traces[+other.dataset.openTrace].id;
     });
     $("details-body").addEventListener("click", function (ev) {
       var btn = ev.target.closest("[data-goto-row]");

@@ -1,0 +1,105 @@
+"""How one request differs from a typical request of its endpoint.
+
+"Why was *this* request slow?" is answered best against a request of the same endpoint that
+was not: ``typical_requests(traces)`` picks, for each endpoint (root service and operation)
+with at least ``MIN_REQUESTS`` requests, its typical request, the one of median duration (the
+lower median; ties by trace id, so the choice does not depend on input order).
+``differences(trace, typical)`` then says where the two spent their critical path differently:
+per service:operation, the critical-path time in each, the largest change first. The critical
+path is the one of ``critical_path`` (Jaeger's semantics), summed per operation as the profile
+sums it, so the numbers agree with the report's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from spanscope.analysis.critical_path import critical_time
+from spanscope.model import Trace
+
+# Below this many requests a median says little about what is usual.
+MIN_REQUESTS = 5
+
+Endpoint = tuple[str, str]
+
+
+class OperationDifference(NamedTuple):
+    """Critical-path time of one service:operation in a request and in the typical one."""
+
+    service: str
+    operation: str
+    ns: int
+    typical_ns: int
+
+    @property
+    def change_ns(self) -> int:
+        return self.ns - self.typical_ns
+
+
+class Typical(NamedTuple):
+    """An endpoint's typical request (``trace``) among ``requests`` requests."""
+
+    trace: Trace
+    requests: int
+
+
+def endpoint_of(trace: Trace) -> Endpoint | None:
+    """The endpoint a trace's request went to: its root span's service and name."""
+    if not trace.roots:
+        return None
+    root = trace.root
+    return root.service_name, root.name
+
+
+def typical_requests(
+    traces: Iterable[Trace], min_requests: int = MIN_REQUESTS
+) -> dict[Endpoint, Typical]:
+    """Each endpoint's typical request (module docstring), for endpoints with at least
+    ``min_requests`` requests."""
+    by_endpoint: dict[Endpoint, list[Trace]] = {}
+    for trace in traces:
+        endpoint = endpoint_of(trace)
+        if endpoint is not None:
+            by_endpoint.setdefault(endpoint, []).append(trace)
+    typical = {}
+    for endpoint, requests in by_endpoint.items():
+        if len(requests) >= min_requests:
+            requests.sort(key=lambda t: (t.root.duration_ns, t.trace_id))
+            typical[endpoint] = Typical(requests[(len(requests) - 1) // 2], len(requests))
+    return typical
+
+
+def critical_by_operation(
+    trace: Trace, by_span: dict[str, int] | None = None
+) -> dict[Endpoint, int]:
+    """(service, operation) -> ns of the trace's critical path spent in its spans; ``by_span``
+    is ``critical_time(trace)`` when the caller has it already."""
+    if by_span is None:
+        by_span = critical_time(trace)
+    out: dict[Endpoint, int] = {}
+    for span in trace.spans:
+        ns = by_span.get(span.span_id)
+        if ns:
+            key = (span.service_name, span.name)
+            out[key] = out.get(key, 0) + ns
+    return out
+
+
+def differences(trace: Trace, typical: Trace) -> list[OperationDifference]:
+    """Where ``trace`` and ``typical`` spent their critical paths differently: one entry per
+    service:operation whose time differs, the largest change (either way) first."""
+    return compare_operations(critical_by_operation(trace), critical_by_operation(typical))
+
+
+def compare_operations(
+    mine: dict[Endpoint, int], theirs: dict[Endpoint, int]
+) -> list[OperationDifference]:
+    """``differences`` of two ``critical_by_operation`` results."""
+    found = [
+        OperationDifference(key[0], key[1], mine.get(key, 0), theirs.get(key, 0))
+        for key in mine.keys() | theirs.keys()
+        if mine.get(key, 0) != theirs.get(key, 0)
+    ]
+    found.sort(key=lambda d: (-abs(d.change_ns), d.service, d.operation))
+    return found
