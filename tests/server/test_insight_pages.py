@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from spanscope.server.pages import PEERS, PEERS_WINDOW_NS
 from spanscope.synthetic import generate_spans
 from tests.browser import chromium
 
@@ -164,6 +165,45 @@ def test_analysis_form_shows_the_server_s_refusal(page: Page, server) -> None:
     assert "limit" in page.page.text_content("#form-error")
     assert page.page.locator("#empty").is_visible()
     assert page.outside == []
+
+
+@pytest.mark.browser
+def test_a_trace_page_compares_its_request_with_the_typical_one(page: Page, server) -> None:
+    # The slowest checkout of the last hour, and the others of its endpoint within half an
+    # hour of it, as the Jaeger API finds them (the most recent first).
+    found = _api(
+        server, "/api/traces", service="frontend", operation="POST /api/checkout",
+        lookback="1h", limit="1500",
+    )["data"]  # fmt: skip
+
+    def root_of(trace: dict) -> dict:
+        return next(s for s in trace["spans"] if not s["references"])
+
+    slowest = max(found, key=lambda t: root_of(t)["duration"])
+    start = root_of(slowest)["startTime"]
+    around = _api(
+        server, "/api/traces", service="frontend", operation="POST /api/checkout",
+        start=str(start - PEERS_WINDOW_NS // 1000), end=str(start + PEERS_WINDOW_NS // 1000),
+        limit=str(PEERS + 1),
+    )["data"]  # fmt: skip
+    peers = [t for t in around if t["traceID"] != slowest["traceID"]][:PEERS]
+    requests = sorted(
+        (root_of(t)["duration"], t["traceID"]) for t in [slowest, *peers]
+    )  # durations in µs: ties by id as the store's ns would be, to within a µs
+    typical_id = requests[(len(requests) - 1) // 2][1]
+
+    page.open(f"/trace/{slowest['traceID']}")
+    row = page.page.locator("#why .why-row", has_text="typical request")
+    assert f"median of {len(requests)}," in row.inner_text()
+    link = row.locator("a.go")
+    assert link.get_attribute("href") == f"/trace/{typical_id}"
+    changes = row.locator(".more, .less").all_inner_texts()
+    assert changes and changes[0].startswith("+")
+    link.click()
+    page.page.wait_for_url(f"**/trace/{typical_id}")
+    page.page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert page.page.evaluate("window.spanscope.state()")["trace"] == typical_id
+    page.assert_clean()
 
 
 @pytest.mark.browser

@@ -7,20 +7,23 @@ Routes (GET):
   ``/api/services/{s}/operations``, ``/api/traces``) and keeps the query in the page URL.
 - ``/trace/{id}`` the waterfall page of ``spanscope.viz`` for the stored trace, with a strip of
   links added to its top bar: back to the search, downloads through ``/api/v1/traces/{id}``
-  in each writable format, and the trace's analysis JSON.
+  in each writable format, and the trace's analysis JSON. Its "in short" line compares the
+  request with the typical one of its endpoint, found among up to ``PEERS`` others of the
+  endpoint stored within half an hour of it.
 - ``/monitor`` requests/s, error rate and latency over time per service, a service's
   operations table (``ui/monitor.*`` over ``/api/v1/monitor``);
-- ``/compare`` and ``/quality``: what changed and instrumentation quality
-  (``spanscope.server.insight_pages``);
+- ``/analysis``, ``/compare`` and ``/quality``: why requests are slow or failing, what changed
+  and instrumentation quality (``spanscope.server.insight_pages``);
 - ``/services?lookback=1h`` ``spanscope.viz``'s service map over the most recent traces of the
   window, at most ``max_map_traces`` of them (the page says how many it used).
 - any other GET path outside the APIs: an HTML 404 page. A malformed trace id is a 400 page,
   an unknown one a 404 page; pages never answer with a traceback.
 
-The search, Compare, Quality and error pages share one shell, ``server/ui/page.html`` (head, top
-bar, navigation), filled by ``ui_page`` with the page's own body fragment (``ui/<page>.html``).
-The trace and service-map pages are instead ``spanscope.viz``'s self-contained pages (the files
-``spanscope view`` and ``servicemap`` write), with the navigation injected into their top bar.
+The search, Analysis, Compare, Quality and error pages share one shell, ``server/ui/page.html``
+(head, top bar, navigation), filled by ``ui_page`` with the page's own body fragment
+(``ui/<page>.html``). The trace and service-map pages are instead ``spanscope.viz``'s
+self-contained pages (the files ``spanscope view`` and ``servicemap`` write), with the
+navigation injected into their top bar.
 Every page runs ``ui/theme.js`` in its head, so a light / dark choice holds from page to page.
 
 Pages load nothing from the network but the API calls above: no CDN, no web fonts. Building a
@@ -41,12 +44,17 @@ from starlette.types import Receive, Scope, Send
 
 from spanscope import __version__
 from spanscope.formats import FORMATS
-from spanscope.model import InvalidIdError, normalize_trace_id
-from spanscope.store import TraceQuery
+from spanscope.model import InvalidIdError, Trace, normalize_trace_id
+from spanscope.store import StoreError, TraceQuery
 from spanscope.units import parse_duration
 from spanscope.viz.page import asset, fill, json_block, text
 from spanscope.viz.palette import ERROR_COLOR, PALETTE
 
+# A trace page compares its request with the typical one of its endpoint (analysis.typical),
+# found among this many others of the endpoint, within this long before or after it.
+PEERS = 50
+PEERS_WINDOW_NS = 30 * 60 * 10**9
+PEER_SPANS = 20_000
 DEFAULT_MAP_TRACES = 1000
 MAX_MAP_TRACES = 10_000
 # The time windows the pages offer ("the last hour"), for every page's form and the map's.
@@ -312,8 +320,11 @@ class Pages:
         from spanscope.assembly import build_trace
         from spanscope.viz.waterfall import render_waterfall
 
+        trace = build_trace(trace_id, spans)
         # colours dealt over every stored service, as on the service map
-        page = render_waterfall([build_trace(trace_id, spans)], color_names=self.store.services())
+        page = render_waterfall(
+            [trace], color_names=self.store.services(), peers=self._peers(trace)
+        )
         strip = (
             '<nav class="ss-nav" aria-label="spanscope">'
             '<a class="ss-link" href="/" data-search-link>&larr; Search</a>'
@@ -323,6 +334,33 @@ class Pages:
             '<a class="ss-link" href="/services">Service map</a></nav>'
         )
         return _inject(page, _head_extras(), strip)
+
+    def _peers(self, trace: Trace) -> list[Trace]:
+        """Other requests of the trace's endpoint around its time, to find the typical one
+        the page compares it with: the most recent ``PEERS`` within ``PEERS_WINDOW_NS`` on either
+        side, fewer for a big trace (about ``PEER_SPANS`` spans read in all), none when the store
+        cannot say (the page is drawn without the comparison)."""
+        from spanscope.analysis.typical import MIN_REQUESTS
+        from spanscope.server.insight_api import search_traces
+
+        if not trace.roots:
+            return []
+        root = trace.root
+        limit = min(PEERS, PEER_SPANS // max(len(trace.spans), 1))
+        if limit < MIN_REQUESTS:
+            return []
+        query = TraceQuery(
+            service=root.service_name,
+            operation=root.name,
+            start_time_min=max(0, root.start_ns - PEERS_WINDOW_NS),
+            start_time_max=root.start_ns + PEERS_WINDOW_NS,
+            num_traces=limit + 1,  # the trace itself is one of them
+        )
+        try:
+            found = search_traces(self.store, query)
+        except StoreError:
+            return []
+        return [peer for peer in found if peer.trace_id != trace.trace_id][:limit]
 
     async def services(self, request: Request) -> Response:
         lookback_text = request.query_params.get("lookback") or DEFAULT_LOOKBACK

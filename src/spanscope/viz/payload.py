@@ -12,9 +12,10 @@ Contract of ``build_payload(traces)`` -> ``(summary, details)``, two JSON-ready 
   When a span failed, ``origin`` is ``[row, exception type, message, failed]``: the span the
   failure started from (``analysis.errors.originating_error``), what it says of its failure
   (``error_detail``), and whether the request as a whole failed (its root is an error span).
-  When the page holds enough requests of the trace's endpoint (``analysis.typical``), ``typ``
-  is ``[index of the typical trace, requests of the endpoint, its duration, changes]``, the
-  changes ``[service, operation, ns here, ns in the typical one]``, largest first (at most
+  When the page's traces and ``peers`` (traces not shown: ``spanscope serve`` passes others of
+  the endpoint) hold enough requests of the trace's endpoint (``analysis.typical``), ``typ`` is
+  ``[the typical trace's id, requests of the endpoint, its duration, changes]``, the changes
+  ``[service, operation, ns here, ns in the typical one]``, largest first (at most
   ``TYPICAL_CHANGES``); the typical trace itself has none.
 - ``details`` holds, per trace and row, what only the detail panel shows (attributes, events,
   links, resource index, scope, status message, problems), and shared tables: resources,
@@ -104,10 +105,12 @@ def build_payload(
     title: str = "",
     note: str = "",
     color_names: Iterable[str] = (),
+    peers: Sequence[Trace] = (),
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Build the summary and details payloads for ``traces`` (see the module contract).
     ``color_names``: more service names to deal the colours over (``spanscope serve`` gives
-    every stored service, so a service has one colour on all its pages)."""
+    every stored service, so a service has one colour on all its pages); ``peers``: more
+    requests to find each endpoint's typical one among."""
     from spanscope.analysis.critical_path import critical_path
     from spanscope.analysis.errors import error_detail, is_error_span, originating_error
     from spanscope.analysis.self_time import self_times
@@ -125,8 +128,7 @@ def build_payload(
     resource_index: dict[int, int] = {}  # id(dict) -> index: readers share resource dicts
     summary_traces: list[dict[str, Any]] = []
     detail_traces: list[list[Any]] = []
-    typical = typical_requests(traces)
-    index_of = {id(trace): i for i, trace in enumerate(traces)}
+    typical = typical_requests([*traces, *peers])
     typical_ops = {key: critical_by_operation(t.trace) for key, t in typical.items()}
 
     for trace in traces:
@@ -210,7 +212,7 @@ def build_payload(
                 critical_by_operation(trace, by_span), typical_ops[endpoint]
             )
             extra["typ"] = [
-                index_of[id(usual.trace)],
+                usual.trace.trace_id,
                 usual.requests,
                 usual.trace.root.duration_ns,
                 [list(change) for change in changes[:TYPICAL_CHANGES]],

@@ -24,13 +24,20 @@ CHUNK = 2000
 
 
 def render_waterfall(
-    traces: Sequence[Trace], *, title: str = "", note: str = "", color_names: Iterable[str] = ()
+    traces: Sequence[Trace],
+    *,
+    title: str = "",
+    note: str = "",
+    color_names: Iterable[str] = (),
+    peers: Sequence[Trace] = (),
 ) -> str:
-    """Render ``traces`` as one HTML page (see the module contract); ``color_names`` as in
-    ``spanscope.viz.payload.build_payload``."""
+    """Render ``traces`` as one HTML page (see the module contract); ``color_names`` and
+    ``peers`` as in ``spanscope.viz.payload.build_payload``."""
     if not traces:
         raise ValueError("no traces to show")
-    summary, details = build_payload(traces, title=title, note=note, color_names=color_names)
+    summary, details = build_payload(
+        traces, title=title, note=note, color_names=color_names, peers=peers
+    )
     page_title = title or (
         f"trace {traces[0].trace_id}" if len(traces) == 1 else f"{len(traces)} traces"
     )

@@ -754,7 +754,12 @@
         var d = c[2] - c[3];
         return '<span class="' + (d > 0 ? "more" : "less") + '"><b>' + (d > 0 ? "+" : "−") + fmtDur(Math.abs(d)) + "</b> " + esc(c[0] + " " + c[1]) + "</span>";
       });
-      parts.push('<span>vs the <button class="go" data-open-trace="' + typ[0] + '" title="Open the typical request">typical request</button> of this endpoint (median of ' +
+      // The typical request is in the page, or (spanscope serve) one click away on its own page.
+      var shown = DATA.traces.findIndex(function (t) { return t.id === typ[0]; });
+      var open = shown >= 0
+        ? '<button class="go" data-open-trace="' + shown + '" title="Open the typical request">typical request</button>'
+        : '<a class="go" href="/trace/' + esc(typ[0]) + '" title="Open the typical request">typical request</a>';
+      parts.push("<span>vs the " + open + " of this endpoint (median of " +
         fmtCount(typ[1]) + ", " + fmtDur(typ[2]) + ")" + (changes.length ? ":" : ": the same critical path") + "</span>" + changes.join('<span class="sep">·</span>'));
     }
     var o = T.tr.origin;
