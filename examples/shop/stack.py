@@ -7,6 +7,10 @@ services, each a subprocess with its log in ``workdir/logs/``, and waits until e
 first: after it, every span is in the store. Leaving the context stops whatever still runs
 (SIGTERM, then SIGKILL after a grace period), also on Ctrl-C or an error.
 
+One run per ``workdir``: entering takes an exclusive lock on ``workdir/.example.lock`` before
+it empties the store, so a second run on the same directory stops with a ``StackError`` naming
+the running one (its pid and UI) instead of deleting the store that run's server is writing.
+
 No orphans: children run in their own session (a Ctrl-C in the terminal reaches only the runner,
 which stops them in order: services, then the server) and, on Linux, get SIGTERM from the kernel
 if the runner dies (``PR_SET_PDEATHSIG``); services also watch their parent's pid.
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import signal
@@ -75,6 +80,7 @@ class ShopStack:
         self.server: subprocess.Popen | None = None
         self.services: dict[str, subprocess.Popen] = {}
         self._logs: list = []
+        self._lock: int | None = None
 
     @property
     def ui_url(self) -> str:
@@ -116,7 +122,27 @@ class ShopStack:
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
 
+    def _take_workdir(self) -> None:
+        """Hold ``.example.lock`` for the run (released by ``stop``, or by the kernel when the
+        runner dies), or say which run holds it."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        path = self.workdir / ".example.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 4096).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise StackError(
+                f"{self.workdir} is in use by another run of the example ({holder}); stop it "
+                "(Ctrl-C in its terminal) or give this run its own --output-dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}, UI {self.ui_url}/".encode())
+        self._lock = fd
+
     def start(self) -> None:
+        self._take_workdir()
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
         for path in (self.db, self.db.with_name(self.db.name + ".wal")):
             path.unlink(missing_ok=True)  # each run starts with an empty store
@@ -189,6 +215,9 @@ class ShopStack:
         for log in self._logs:
             log.close()
         self._logs.clear()
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the lock
+            self._lock = None
 
 
 def _terminate(processes) -> None:

@@ -211,3 +211,25 @@ def test_bad_options_and_a_busy_port_are_clear_errors(tmp_path):
     assert cli.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in err
     assert "Traceback" not in err
+
+
+def test_a_second_run_on_the_same_directory_says_which_run_holds_it(tmp_path):
+    first = _run_cli(tmp_path, "--duration", "1", "--keep-running")
+    try:
+        err = _read_until(first, "Ctrl-C to stop")
+        ui = re.search(r"^UI: (http://\S+)", err, re.MULTILINE).group(1)
+        stored = get_json(f"{ui}api/traces?service=frontend&limit=1500")["data"]
+        second = _run_cli(tmp_path, "--duration", "1")
+        _, second_err = second.communicate(timeout=60)
+        assert second.returncode == 1, second_err
+        holder = f"(pid {first.pid}, UI {ui})"
+        assert f"{tmp_path} is in use by another run of the example {holder}" in second_err
+        assert "Traceback" not in second_err
+        # the first run's store and server are untouched: it still serves every trace it had
+        again = get_json(f"{ui}api/traces?service=frontend&limit=1500")["data"]
+        assert len(again) == len(stored) > 0
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+    assert first.returncode == 130
+    _assert_all_gone(_pids(err))
