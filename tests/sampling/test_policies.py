@@ -7,17 +7,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace.sampling import Decision, TraceIdRatioBased
 
+from spanscope.formats import read_spans
 from spanscope.model import Event, Span, StatusCode
 from spanscope.sampling.policies import (
+    AllOf,
     Attribute,
     Errors,
     Latency,
+    NumericAttribute,
     PolicySet,
     Probability,
     RateLimit,
+    Service,
     SpanCount,
+    Status,
     parse_policy,
 )
+from spanscope.sampling.simulate import simulate
+from spanscope.synthetic import generate_spans
+
+from ..conftest import FIXTURES
 
 MS = 1_000_000
 
@@ -110,3 +119,99 @@ def test_any_keep_policy_keeps_and_any_drop_policy_vetoes():
 def test_a_set_of_only_drop_policies_is_refused():
     with pytest.raises(ValueError, match="at least one policy that keeps"):
         PolicySet.parse(["drop:errors"])
+
+
+ZIPKIN_403 = FIXTURES / "zipkin/benchmarks__src__test__resources__zipkin2-chinese.json"
+
+
+def test_numeric_attribute_comparisons_read_numbers_and_numbers_kept_as_text():
+    # 'attribute:KEY>=500' was read as the key 'KEY>' with the value '500': it kept nothing.
+    policy = parse_policy("attribute:http.response.status_code>=500")
+    assert policy == NumericAttribute("http.response.status_code", ">=", 500.0, name=policy.name)
+    assert policy.matches([span(attributes={"http.response.status_code": 503})], 0)
+    assert policy.matches([span(attributes={"http.response.status_code": "500"})], 0)  # Zipkin
+    assert not policy.matches([span(attributes={"http.response.status_code": 404})], 0)
+    assert not policy.matches([span(attributes={"http.response.status_code": "n/a"})], 0)
+    assert not parse_policy("attribute:retries>0").matches([span(attributes={"retries": True})], 0)
+    assert parse_policy("attribute:queue.depth<10").matches(
+        [span(attributes={"queue.depth": 9.5})], 0
+    )
+    assert parse_policy("attribute:x<=2").matches([span(resource_attributes={"x": 2})], 0)
+
+
+def test_a_numeric_attribute_policy_on_a_real_zipkin_file():
+    spans = list(read_spans(ZIPKIN_403))
+    assert [s.attributes["http.status_code"] for s in spans if "http.status_code" in s.attributes]
+    assert simulate(spans, PolicySet.parse(["attribute:http.status_code>=400"])).traces_kept == 1
+    assert simulate(spans, PolicySet.parse(["attribute:http.status_code>=500"])).traces_kept == 0
+
+
+def test_the_collectors_policy_names_mean_what_they_mean_there():
+    same = {
+        "always_sample": "all",
+        "probabilistic=10%": "probability=10%",
+        "rate_limiting=500": "rate=500/s",
+        "span_count>=20": "spans>=20",
+        "string_attribute:http.route=/a|/b": "attribute:http.route=/a|/b",
+        "numeric_attribute:http.response.status_code>=500": "attribute:http.response.status_code>=500",
+    }
+    spans = list(generate_spans(300, seed=11))
+    for collector, ours in same.items():
+        theirs = simulate(spans, PolicySet.parse([collector]))
+        assert theirs.kept_spans == simulate(spans, PolicySet.parse([ours])).kept_spans, collector
+    # status_code looks at span status only, as the Collector's does
+    status = parse_policy("status_code=ERROR|unset")
+    assert status == Status(frozenset({StatusCode.ERROR, StatusCode.UNSET}), name=status.name)
+    assert not status.matches([span(status_code=StatusCode.OK)], 0)
+    errors = PolicySet.parse(["status_code=ERROR"])
+    by_hand = {s.trace_id for s in spans if s.status_code == StatusCode.ERROR}
+    assert {s.trace_id for s in simulate(spans, errors).kept_spans} == by_hand != set()
+
+
+def test_and_keeps_a_trace_only_when_every_part_matches():
+    spans = list(generate_spans(300, seed=5))
+    policy = parse_policy("service=checkout & latency>=200ms")
+    assert isinstance(policy, AllOf) and policy.name == "service=checkout & latency>=200ms"
+    traces: dict[str, list[Span]] = {}
+    for s in spans:
+        traces.setdefault(s.trace_id, []).append(s)
+    by_hand = {
+        trace_id
+        for trace_id, group in traces.items()
+        if any(s.service_name == "checkout" for s in group)
+        and max(s.end_ns for s in group) - min(s.start_ns for s in group) >= 200 * MS
+    }
+    kept = simulate(spans, PolicySet.parse([policy.name])).kept_spans
+    assert {s.trace_id for s in kept} == by_hand != set()
+    # a rate limit inside '&' spends its budget only on the traces the other parts keep
+    limited = parse_policy("rate=3/s & service=nowhere")
+    assert [type(p) for p in limited.policies] == [Service, RateLimit]
+    assert not limited.matches([span()], 0) and limited.policies[1].matches([span()] * 3, 0)
+    drop = PolicySet.parse(["all", "drop:service=checkout & latency>=200ms"])
+    assert {s.trace_id for s in simulate(spans, drop).kept_spans} == set(traces) - by_hand
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("attribute:http.status_code>=fast", "attribute:http.status_code>= needs a number"),
+        ("numeric_attribute:http.status_code", "numeric_attribute needs a comparison"),
+        ("status_code=BROKEN", "status code 'BROKEN' is not one of ERROR, UNSET, OK"),
+        ("latency=500ms", "latency takes >= or >, e.g. latency>=500ms"),
+        ("service=checkout & bogus", "'bogus' is not a policy"),
+        ("service=checkout & latency>=soon", "in 'latency>=soon': invalid duration 'soon'"),
+        ("errors &", "'&' needs a policy on each side"),
+        ("and", "spelled with '&'"),
+        ("composite", "the Collector's 'composite' policy is not offered"),
+        ("ottl_condition:span.name == 'x'", "the Collector's 'ottl_condition' policy"),
+    ],
+)
+def test_bad_policy_text_names_the_part_that_is_wrong(spec, says):
+    with pytest.raises(ValueError, match="invalid sampling policy") as caught:
+        parse_policy(spec)
+    assert says in str(caught.value)
+
+
+def test_drop_without_a_policy_says_so():
+    with pytest.raises(ValueError, match="drop: needs a policy after it"):
+        PolicySet.parse(["errors", "drop: "])

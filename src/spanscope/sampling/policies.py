@@ -16,11 +16,21 @@ policies and their spellings (for ``--policy`` / ``--tail-sample``):
 ``service=checkout``           a span of this service
 ``attribute:KEY``              a span (or its resource) has this attribute
 ``attribute:KEY=V1|V2``        ... with one of these values (compared as text)
+``attribute:KEY>=500``         ... with a number at least this (also ``>``, ``<=``, ``<``; numbers
+                               written as text count, as Zipkin keeps every value as text)
+``status_code=ERROR``          a span with one of these statuses (``ERROR|UNSET|OK``), nothing else
 ``spans>=100``                 the trace has at least this many spans
 ``rate=500/s``                 at most this many spans per second, first come first kept
 ``all``                        every trace
 ``drop:<policy>``              never keep a trace this policy matches (e.g. health checks)
+``P1 & P2``                    every one of these policies matches (the Collector's ``and``)
 =============================  ====================================================================
+
+The OpenTelemetry Collector's ``tail_sampling`` type names are accepted as they are known there:
+``always_sample``, ``probabilistic=10%``, ``rate_limiting=500``, ``span_count>=N``,
+``string_attribute:KEY=V1|V2``, ``numeric_attribute:KEY>=N``, ``status_code=ERROR`` and ``and``
+as ``&`` (``latency`` is spelled the same). Its other types (``composite``, ``ottl_condition``,
+``trace_state``...) are refused with a message saying so, not taken for something else.
 
 ``parse_policy`` raises ``ValueError`` saying what it expected, for the CLI to show as is.
 ``PolicySet.decide`` returns the name of the first keep policy that matched (``None`` = drop), so
@@ -35,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from spanscope.analysis.errors import is_error_span
-from spanscope.model import Span
+from spanscope.model import Span, StatusCode
 from spanscope.units import format_duration, parse_duration
 
 _UINT64 = 1 << 64
@@ -116,6 +126,59 @@ class Attribute:
         return False
 
 
+_COMPARE = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+}
+
+
+@dataclass(frozen=True)
+class NumericAttribute:
+    """A span (or its resource) has a number under ``key`` that compares true with ``bound``:
+    the Collector's ``numeric_attribute``, one side at a time (``&`` makes a range)."""
+
+    key: str
+    operator: str
+    bound: float
+    name: str = ""
+
+    def matches(self, spans: Sequence[Span], now_ns: int) -> bool:
+        key, compare, bound = self.key, _COMPARE[self.operator], self.bound
+        for span in spans:
+            for attributes in (span.attributes, span.resource_attributes):
+                if key in attributes:
+                    number = _number(attributes[key])
+                    if number is not None and compare(number, bound):
+                        return True
+        return False
+
+
+@dataclass(frozen=True)
+class Status:
+    """A span whose status is one of ``codes``: the Collector's ``status_code`` (span status
+    only; ``errors`` also counts HTTP 5xx, gRPC codes and exception events)."""
+
+    codes: frozenset[StatusCode]
+    name: str = ""
+
+    def matches(self, spans: Sequence[Span], now_ns: int) -> bool:
+        return any(span.status_code in self.codes for span in spans)
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every one of ``policies`` matches: the Collector's ``and``. Stateful ones (``rate``)
+    are asked last, so they spend their budget only on traces the others keep."""
+
+    policies: tuple[Policy, ...]
+    name: str = ""
+
+    def matches(self, spans: Sequence[Span], now_ns: int) -> bool:
+        return all(policy.matches(spans, now_ns) for policy in self.policies)
+
+
 @dataclass(frozen=True)
 class SpanCount:
     minimum: int
@@ -151,19 +214,54 @@ def _text(value: object) -> str:
     return str(value)
 
 
-_COMPARISON = re.compile(r"^(latency|spans)\s*(>=|>)\s*(.+)$")
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+_COMPARISON = re.compile(r"^(latency|spans|span_count)\s*(>=|>)\s*(.+)$")
+_ATTRIBUTE = re.compile(r"^([^=<>]*?)\s*(>=|<=|>|<|=|$)\s*(.*)$", re.DOTALL)
 _SPELLINGS = (
     "errors, latency>=500ms, probability=10%, service=NAME, attribute:KEY[=V1|V2], "
-    "spans>=N, rate=N/s, all, drop:<policy>"
+    "attribute:KEY>=N, status_code=ERROR, spans>=N, rate=N/s, all, P1 & P2, drop:<policy>"
 )
+# Collector policy types with no spelling here: refused by name rather than misread.
+_UNSUPPORTED = {
+    "composite": "give each sub-policy as its own -p (any keeps); rate shares are not offered",
+    "ottl_condition": "use attribute:, status_code=, service= or latency>= instead",
+    "trace_state": "tracestate is not kept per policy; use attribute: on a span attribute",
+    "boolean_attribute": "spell it attribute:KEY=true",
+}
 
 
 def parse_policy(text: str) -> Policy:
     """One keep policy from its spelling (see the module docstring); ``drop:`` is handled by
-    ``PolicySet.parse``. Raises ``ValueError`` naming the accepted spellings."""
+    ``PolicySet.parse``. Raises ``ValueError`` naming the part that is wrong and what it
+    expected."""
     spec = text.strip()
     try:
-        return _parse(spec)
+        parts = [part.strip() for part in spec.split("&")]
+        if len(parts) == 1:
+            return _parse(spec)
+        policies = []
+        for part in parts:
+            if not part:
+                raise ValueError("'&' needs a policy on each side, e.g. service=checkout & errors")
+            try:
+                policies.append(_parse(part))
+            except ValueError as exc:
+                raise ValueError(f"in {part!r}: {exc}" if str(exc) else _unknown(part)) from None
+        # rate limits last: they count the spans of the traces they say yes to
+        policies.sort(key=lambda policy: isinstance(policy, RateLimit))
+        return AllOf(tuple(policies), name=" & ".join(parts))
     except ValueError as exc:
         detail = str(exc)
         raise ValueError(
@@ -173,9 +271,13 @@ def parse_policy(text: str) -> Policy:
         ) from None
 
 
+def _unknown(part: str) -> str:
+    return f"{part!r} is not a policy; use one of: {_SPELLINGS}"
+
+
 def _parse(spec: str) -> Policy:
-    if spec == "all":
-        return Always()
+    if spec in ("all", "always_sample"):
+        return Always(name=spec)
     if spec in ("errors", "error"):
         return Errors()
     if match := _COMPARISON.match(spec):
@@ -188,27 +290,66 @@ def _parse(spec: str) -> Policy:
             raise ValueError("spans needs a whole number, e.g. spans>=100")
         minimum = int(amount) + (operator == ">")
         return SpanCount(minimum, name=f"spans>={minimum}")
+    kind, colon, rest = spec.partition(":")
+    if colon and kind in ("attribute", "string_attribute", "numeric_attribute"):
+        return _attribute(kind, rest, spec)
     key, sep, value = spec.partition("=")
-    if key == "probability" and sep:
-        return _probability(value.strip())
+    key = key.strip()
+    if key in ("probability", "probabilistic") and sep:
+        return _probability(value.strip(), spec)
     if key == "service" and sep and value:
         return Service(value, name=spec)
-    if key == "rate" and sep:
+    if key in ("rate", "rate_limiting") and sep:
         number = value.strip().removesuffix("/s")
         if not number.isdecimal() or int(number) <= 0:
             raise ValueError("rate needs spans per second, e.g. rate=500/s")
         return RateLimit(int(number), name=f"rate={int(number)}/s")
-    if spec.startswith("attribute:"):
-        key, sep, values = spec.removeprefix("attribute:").partition("=")
-        if not key:
-            raise ValueError("attribute needs a key, e.g. attribute:http.route=/api/pay")
-        allowed = frozenset(values.split("|")) if sep else None
-        return Attribute(key, allowed, name=spec)
+    if key in ("status_code", "status") and sep:
+        return _status(value, spec)
+    if key in ("latency", "spans", "span_count"):
+        example = "latency>=500ms" if key == "latency" else "spans>=100"
+        raise ValueError(f"{key} takes >= or >, e.g. {example}")
+    for name in (key, kind.strip()):
+        if name == "and":
+            raise ValueError("the Collector's 'and' is spelled with '&': service=checkout & errors")
+        if name in _UNSUPPORTED:
+            raise ValueError(
+                f"the Collector's {name!r} policy is not offered: {_UNSUPPORTED[name]}"
+            )
     raise ValueError("")
 
 
-def _probability(value: str) -> Probability:
-    spelled = f"probability={value}"
+def _attribute(kind: str, rest: str, spec: str) -> Policy:
+    match = _ATTRIBUTE.match(rest)
+    assert match is not None  # the pattern matches every string
+    key, operator, value = match.groups()
+    if not key:
+        raise ValueError("attribute needs a key, e.g. attribute:http.route=/api/pay")
+    if operator in _COMPARE:
+        try:
+            bound = float(value)
+        except ValueError:
+            raise ValueError(
+                f"attribute:{key}{operator} needs a number, e.g. attribute:{key}{operator}500"
+            ) from None
+        return NumericAttribute(key, operator, bound, name=spec)
+    if kind == "numeric_attribute":
+        raise ValueError(f"numeric_attribute needs a comparison, e.g. {kind}:{key}>=500")
+    allowed = frozenset(value.split("|")) if operator == "=" else None
+    return Attribute(key, allowed, name=spec)
+
+
+def _status(value: str, spec: str) -> Status:
+    codes = set()
+    for code in value.split("|"):
+        name = code.strip().upper().removeprefix("STATUS_CODE_")
+        if name not in StatusCode.__members__:
+            raise ValueError(f"status code {code.strip()!r} is not one of ERROR, UNSET, OK")
+        codes.add(StatusCode[name])
+    return Status(frozenset(codes), name=spec)
+
+
+def _probability(value: str, spelled: str) -> Probability:
     try:
         ratio = float(value[:-1]) / 100 if value.endswith("%") else float(value)
     except ValueError:
@@ -231,7 +372,13 @@ class PolicySet:
         drop: list[Policy] = []
         for spec in specs:
             if spec.strip().startswith("drop:"):
-                drop.append(parse_policy(spec.strip().removeprefix("drop:")))
+                dropped = spec.strip().removeprefix("drop:")
+                if not dropped.strip():
+                    raise ValueError(
+                        f"invalid sampling policy {spec!r}: drop: needs a policy after it, "
+                        "e.g. drop:attribute:http.route=/health"
+                    )
+                drop.append(parse_policy(dropped))
             else:
                 keep.append(parse_policy(spec))
         if not keep:
