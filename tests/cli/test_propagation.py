@@ -78,6 +78,31 @@ def test_unknown_format_is_a_usage_error() -> None:
     assert result.returncode == 2 and "unknown format 'zipkin'" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("header", "exit_code"),
+    [
+        (f"traceparent: {TP}" + "f" * 20_000, 1),
+        ("traceparent: " + "0" * 20_000, 1),
+        ("b3: " + "a" * 10_000 + "-e457b5a2e4d86bd1-1", 1),
+        ("X-B3-Sampled: " + "x" * 10_000, 1),
+        ("uber-trace-id: " + "g" * 10_000 + ":1:0:1", 1),
+        ("X-Amzn-Trace-Id: Root=" + "1" * 10_000, 1),
+        (f"traceparent: {TP}\nbaggage: " + "k" * 10_000, 0),  # the context stands, baggage not
+    ],
+    ids=["traceparent-tail", "traceparent", "b3", "b3-sampled", "jaeger", "xray", "baggage"],
+)
+def test_an_over_long_header_gets_a_short_reason(header: str, exit_code: int) -> None:
+    # A reason quoted the whole value: a 20 kB header made a 20 kB line.
+    result = spanscope("propagation", "parse", header, "--json")
+    assert result.returncode == exit_code, result.stderr
+    assert "Traceback" not in result.stderr
+    formats = json.loads(result.stdout)["formats"]
+    reasons = [f["reason"] for f in formats.values() if f.get("reason")]
+    reasons += [w for f in formats.values() for w in f.get("warnings", [])]
+    assert reasons and all(len(reason) < 300 for reason in reasons), reasons
+    assert any("characters)" in reason for reason in reasons), reasons
+
+
 @pytest.fixture
 def chain() -> Iterator[list[EchoServer]]:
     payments = EchoServer(EchoConfig(service="payments")).start()

@@ -24,6 +24,7 @@ from spanscope.propagation.context import (
     header_values,
     invalid,
     is_lower_hex,
+    shown,
     valid,
 )
 
@@ -103,7 +104,8 @@ def parse_single(value: str | list[str]) -> Parsed[B3]:
     if len(parts) >= 3:
         if parts[2] not in _STATES:
             return invalid(
-                SINGLE, f"SamplingState {parts[2]!r} is not one of 0 (deny), 1 (accept), d (debug)"
+                SINGLE,
+                f"SamplingState {shown(parts[2])} is not one of 0 (deny), 1 (accept), d (debug)",
             )
         sampling = _STATES[parts[2]]
     parent = ""
@@ -142,11 +144,11 @@ def parse_multi(headers: Headers) -> Parsed[B3]:
             sampling = _STATES[sampled]
         elif sampled.lower() in ("true", "false"):
             sampling = "accept" if sampled.lower() == "true" else "deny"
-            warnings.append(f"{SAMPLED}: {sampled!r} is legacy; send 1 or 0")
+            warnings.append(f"{SAMPLED}: {shown(sampled)} is legacy; send 1 or 0")
         elif not sampled:
             return invalid(SAMPLED, f"{SAMPLED} is empty (malformed); omit it to defer")
         else:
-            return invalid(SAMPLED, f"{SAMPLED} {sampled!r} is not 1 (accept) or 0 (deny)")
+            return invalid(SAMPLED, f"{SAMPLED} {shown(sampled)} is not 1 (accept) or 0 (deny)")
     flags = first[FLAGS]
     if flags is not None:
         if flags == "1":
@@ -154,7 +156,7 @@ def parse_multi(headers: Headers) -> Parsed[B3]:
                 warnings.append(f"{FLAGS}: 1 (debug) implies accept; do not also send {SAMPLED}")
             sampling = "debug"
         else:
-            warnings.append(f"{FLAGS} {flags!r} ignored: only 1 (debug) has a meaning")
+            warnings.append(f"{FLAGS} {shown(flags)} ignored: only 1 (debug) has a meaning")
     return valid(SINGLE, B3(trace_id or "", span_id or "", parent or "", sampling), warnings)
 
 

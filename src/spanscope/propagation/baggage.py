@@ -22,6 +22,7 @@ from spanscope.propagation.context import (
     absent,
     header_values,
     invalid,
+    shown,
     valid,
 )
 
@@ -53,11 +54,11 @@ def parse_baggage(values: str | Sequence[str]) -> Parsed[tuple[BaggageEntry, ...
         head, _, properties = member.partition(";")
         key, eq, value = head.partition("=")
         key, value = key.strip(_OWS), value.strip(_OWS)
-        where = f"member {index + 1} {member!r}"
+        where = f"member {index + 1} {shown(member)}"
         if not eq:
             return invalid(HEADER, f"{where} has no '='")
         if not _TOKEN_RE.fullmatch(key):
-            return invalid(HEADER, f"{where}: key {key!r} is not a token")
+            return invalid(HEADER, f"{where}: key {shown(key)} is not a token")
         if not _VALUE_RE.fullmatch(value):
             bad = next(c for c in value if not _VALUE_RE.fullmatch(c))
             return invalid(
@@ -93,9 +94,9 @@ def _property_problem(properties: str) -> str:
         prop_key, eq, prop_value = prop.partition("=")
         prop_key, prop_value = prop_key.strip(_OWS), prop_value.strip(_OWS)
         if not _TOKEN_RE.fullmatch(prop_key):
-            return f"property key {prop_key!r} is not a token"
+            return f"property key {shown(prop_key)} is not a token"
         if eq and not _VALUE_RE.fullmatch(prop_value):
-            return f"property value {prop_value!r} has characters that must be percent-encoded"
+            return f"property value {shown(prop_value)} has characters that must be percent-encoded"
     return ""
 
 

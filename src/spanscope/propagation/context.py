@@ -158,18 +158,26 @@ def is_lower_hex(text: str, length: int | None = None) -> bool:
     return bool(text) and (length is None or len(text) == length) and HEX.issuperset(text)
 
 
+def shown(text: str, limit: int = 60) -> str:
+    """``repr(text)`` for a reason, cut to its first ``limit`` characters (with its length) when
+    longer, so a hostile header of kilobytes still gives a one-line reason."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def describe_hex_problem(what: str, text: str, lengths: tuple[int, ...]) -> str:
     """Say precisely why ``text`` is not a valid ``what`` of one of ``lengths`` hex digits."""
     expected = " or ".join(str(n) for n in lengths)
     if len(text) not in lengths:
-        return f"{what} {text!r} has {len(text)} characters, expected {expected} lowercase hex"
+        return f"{what} {shown(text)} has {len(text)} characters, expected {expected} lowercase hex"
     bad = next((c for c in text if c not in HEX), None)
     if bad is not None:
         kind = "uppercase hex" if bad in "ABCDEF" else "not hex"
-        return f"{what} {text!r} contains {bad!r} ({kind}); expected lowercase hex"
+        return f"{what} {shown(text)} contains {bad!r} ({kind}); expected lowercase hex"
     if set(text) == {"0"}:
         return f"{what} is all zeros, which means 'invalid'"
-    return f"{what} {text!r} is invalid"
+    return f"{what} {shown(text)} is invalid"
 
 
 def new_trace_id() -> str:

@@ -23,6 +23,7 @@ from spanscope.propagation.context import (
     first_value,
     header_values,
     invalid,
+    shown,
     valid,
 )
 
@@ -55,13 +56,13 @@ def _id_problem(what: str, text: str, max_digits: int, warnings: list[str]) -> s
     if not text:
         return f"{what} is empty"
     if len(text) > max_digits:
-        return f"{what} {text!r} has {len(text)} hex digits; at most {max_digits} allowed"
+        return f"{what} {shown(text)} has {len(text)} hex digits; at most {max_digits} allowed"
     lowered = text.lower()
     bad = next((c for c in lowered if c not in HEX), None)
     if bad is not None:
-        return f"{what} {text!r} contains {bad!r}, which is not hex"
+        return f"{what} {shown(text)} contains {bad!r}, which is not hex"
     if lowered != text:
-        warnings.append(f"{what} {text!r} uses uppercase hex")
+        warnings.append(f"{what} {shown(text)} uses uppercase hex")
     return ""
 
 
@@ -94,7 +95,7 @@ def parse_uber_trace_id(values: str | list[str]) -> Parsed[UberTraceId]:
     if int(span_id, 16) == 0:
         return invalid(HEADER, "span-id is 0, which is invalid")
     if not flags_text or len(flags_text) > 2 or not HEX.issuperset(flags_text.lower()):
-        return invalid(HEADER, f"flags {flags_text!r} is not one byte as 1 or 2 hex digits")
+        return invalid(HEADER, f"flags {shown(flags_text)} is not one byte as 1 or 2 hex digits")
     flags = int(flags_text, 16)
     if flags & ~(FLAG_SAMPLED | FLAG_DEBUG | FLAG_FIREHOSE):
         warnings.append(f"flags 0x{flags:02x} set bits with no defined meaning")

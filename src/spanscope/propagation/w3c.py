@@ -35,6 +35,7 @@ from spanscope.propagation.context import (
     header_values,
     invalid,
     is_lower_hex,
+    shown,
     valid,
 )
 
@@ -103,7 +104,7 @@ def parse_traceparent(values: str | Sequence[str]) -> Parsed[Traceparent]:
         head = value.split("-", 1)[0]
         return invalid(
             TRACEPARENT,
-            f"version {head!r} is not 2 lowercase hex digits followed by '-'",
+            f"version {shown(head)} is not 2 lowercase hex digits followed by '-'",
         )
     if version_text == "ff":
         return invalid(TRACEPARENT, "version ff is forbidden")
@@ -174,17 +175,17 @@ def parse_tracestate(values: str | Sequence[str]) -> Parsed[tuple[tuple[str, str
         count += 1
         key, eq, value = member.partition("=")
         if not eq:
-            return invalid(TRACESTATE, f"member {index + 1} {member!r} has no '='")
+            return invalid(TRACESTATE, f"member {index + 1} {shown(member)} has no '='")
         if not _KEY_RE.fullmatch(key):
             return invalid(TRACESTATE, f"member {index + 1}: {_key_problem(key)}")
         if not _VALUE_RE.fullmatch(value):
             return invalid(TRACESTATE, f"member {index + 1} ({key}): {_value_problem(value)}")
         if key in seen:
-            warnings.append(f"key {key!r} repeated; kept the first value")
+            warnings.append(f"key {shown(key)} repeated; kept the first value")
             continue
         if not _LEVEL1_KEY_RE.fullmatch(key):
             warnings.append(
-                f"key {key!r} is valid now but not under the Level 1 tenant@system grammar; "
+                f"key {shown(key)} is valid now but not under the Level 1 tenant@system grammar; "
                 "older tracers may drop the whole tracestate"
             )
         seen.add(key)
@@ -206,9 +207,9 @@ def _key_problem(key: str) -> str:
     if len(key) > 256:
         return f"key of {len(key)} characters; at most 256 are allowed"
     if not ("a" <= key[0] <= "z" or "0" <= key[0] <= "9"):
-        return f"key {key!r} must start with a lowercase letter or a digit"
+        return f"key {shown(key)} must start with a lowercase letter or a digit"
     bad = next(c for c in key if not re.fullmatch(r"[a-z0-9_\-*/@]", c))
-    return f"key {key!r} contains {bad!r}; allowed are a-z 0-9 _ - * / @"
+    return f"key {shown(key)} contains {bad!r}; allowed are a-z 0-9 _ - * / @"
 
 
 def _value_problem(value: str) -> str:
@@ -219,7 +220,7 @@ def _value_problem(value: str) -> str:
     if value.endswith(" "):
         return "value ends with a space"
     bad = next((c for c in value if c in ",=" or not " " <= c <= "~"), None)
-    return f"value {value!r} contains {bad!r}; only printable ASCII except ',' and '='"
+    return f"value {shown(value)} contains {bad!r}; only printable ASCII except ',' and '='"
 
 
 def format_tracestate(

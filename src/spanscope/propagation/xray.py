@@ -26,6 +26,7 @@ from spanscope.propagation.context import (
     header_values,
     invalid,
     is_lower_hex,
+    shown,
     valid,
 )
 
@@ -74,10 +75,10 @@ def time_part_warning(trace_id: str, now: float | None = None) -> str:
 def _root_problem(root: str) -> str:
     parts = root.split("-")
     if len(parts) != 3:
-        return f"Root {root!r} is not 1-<8 hex>-<24 hex>"
+        return f"Root {shown(root)} is not 1-<8 hex>-<24 hex>"
     version, time_part, unique = parts
     if version != "1":
-        return f"Root version {version!r} is not 1 (the only version)"
+        return f"Root version {shown(version)} is not 1 (the only version)"
     if not is_lower_hex(time_part, 8):
         return "Root " + describe_hex_problem("time part", time_part, (8,))
     if not is_lower_hex(unique, 24):
@@ -101,7 +102,7 @@ def parse_xray(values: str | list[str]) -> Parsed[XRayHeader]:
         key, eq, value = item.partition("=")
         key, value = key.strip(" \t"), value.strip(" \t")
         if not eq or not key:
-            return invalid(HEADER, f"field {index + 1} {item!r} is not Key=Value")
+            return invalid(HEADER, f"field {index + 1} {shown(item)} is not Key=Value")
         if key in fields:
             warnings.append(f"{key} repeated; used the first")
             continue
@@ -109,7 +110,7 @@ def parse_xray(values: str | list[str]) -> Parsed[XRayHeader]:
     root, parent = fields.get("Root", ""), fields.get("Parent", "")
     for key in fields:
         if key.lower() in ("root", "parent", "sampled") and key not in _SAMPLED_KEYS:
-            warnings.append(f"key {key!r} is not spelled {key.capitalize()!r}; it is ignored")
+            warnings.append(f"key {shown(key)} is not spelled {key.capitalize()!r}; it is ignored")
     if "Root" in fields and (reason := _root_problem(root)):
         return invalid(HEADER, reason)
     if parent and not (is_lower_hex(parent, 16) and set(parent) != {"0"}):
@@ -118,7 +119,7 @@ def parse_xray(values: str | list[str]) -> Parsed[XRayHeader]:
         return invalid(HEADER, "Parent is empty")
     sampled_text = fields.get("Sampled")
     if sampled_text is not None and sampled_text not in _SAMPLED:
-        return invalid(HEADER, f"Sampled {sampled_text!r} is not 1, 0 or ?")
+        return invalid(HEADER, f"Sampled {shown(sampled_text)} is not 1, 0 or ?")
     if not root:
         if parent:
             return invalid(HEADER, "Parent without Root: the trace id is missing")
