@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 from spanscope.cli import parallel
-from spanscope.cli.common import InputFailure, ReadSession
+from spanscope.cli.reading import InputFailure, ReadSession
 from spanscope.formats import write_spans
 from spanscope.synthetic import generate_spans
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from spanscope.cli import main, parallel, sharded
-from spanscope.cli.common import InputFailure
+from spanscope.cli.reading import InputFailure
 from spanscope.formats import write_spans
 from spanscope.synthetic import generate_spans
 

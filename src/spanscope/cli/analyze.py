@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from spanscope.analysis.filters import TraceFilter
     from spanscope.analysis.profile import ProfileAnalyzer
     from spanscope.analysis.results import InputSummary
-    from spanscope.cli.common import ReadSession
+    from spanscope.cli.reading import ReadSession
     from spanscope.model import Trace
 
 EXIT_CONDITION = 1
@@ -38,13 +38,9 @@ def assembled_traces(session: ReadSession, adjust_skew: bool) -> Iterator[Trace]
     """Build traces one at a time and drop each group of spans once built, so the traces of a
     big data set are never all held at once. Shows progress on a terminal."""
     from spanscope.assembly import group_by_trace
-    from spanscope.cli.common import (
-        built_traces,
-        error_console,
-        holding_many_objects,
-        show_progress,
-        time_left_column,
-    )
+    from spanscope.cli.common import error_console
+    from spanscope.cli.progress import show_progress, time_left_column
+    from spanscope.cli.reading import built_traces, holding_many_objects
 
     with holding_many_objects():
         groups = group_by_trace(session.spans())
@@ -231,7 +227,7 @@ def analyze(
           --fail-if 'error_rate > 1%'
       spanscope analyze --db traces.duckdb --service checkout --since 30m   # live, served
     """
-    from spanscope.cli.common import ReadSession, fail_on_input_errors, print_warnings
+    from spanscope.cli.reading import ReadSession, fail_on_input_errors, print_warnings
 
     if top <= 0:
         raise click.BadParameter("must be positive", param_hint="--top")
@@ -313,7 +309,8 @@ def _finish(
     """Print the report (or JSON, or stacks), the warnings and the conditions that hold; exit
     as the command's help says. ``session`` is None for a store."""
     from spanscope.analysis.conditions import ConditionError, evaluate
-    from spanscope.cli.common import error_console, fail_on_input_errors, print_warnings
+    from spanscope.cli.common import error_console
+    from spanscope.cli.reading import fail_on_input_errors, print_warnings
     from spanscope.report import encode_report
 
     report = analyzer.report()

@@ -1,42 +1,38 @@
-"""Shared pieces of the commands: reading several inputs with progress and clear errors, the
-options that mean the same in every command (``input_files``, ``input_options``, the option
-types ``DURATION`` and ``SIZE``), and writing spans to a file or standard output
-(``output_format``, ``write_output``).
+"""What the commands share at their edge: the options that mean the same in every command, and
+where their output goes.
 
-``stderr`` (a rich ``Console``) is made on first use: a command that prints nothing to it, such
-as ``analyze --json`` on good input, never imports rich.
+Options: the inputs (``input_files``), how they are read (``input_options``: ``--format``,
+``--strict``, ``--no-adjust-skew``), ``jobs_option``, and the option types that parse what
+people type (``DURATION``, ``SIZE``: ``UnitParam``; ``URL``: ``UrlParam``), each a usage error
+naming the option when wrong. Output: ``output_format`` and ``write_output`` write spans to a
+file (whole or not at all) or standard output, ``check_store_file`` names the mistake when a
+``--db`` is not a store, ``output_console`` and ``error_console`` are the rich consoles on
+standard output and standard error. Reading the inputs is ``spanscope.cli.reading``; progress
+bars are ``spanscope.cli.progress``.
+
+The consoles, and ``stderr`` (``error_console()``), are made on first use: a command that
+prints nothing to them, such as ``analyze --json`` on good input, never imports rich.
 """
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from spanscope.errors import Diagnostic, Diagnostics, InputError
-from spanscope.formats import ALIASES, FORMATS, Format, read_spans, resolve_format, write_spans
-from spanscope.formats.source import expand_sources
-from spanscope.model import Span, Trace
+from spanscope.formats import ALIASES, FORMATS, Format, resolve_format, write_spans
+from spanscope.model import Span
 from spanscope.units import parse_duration, parse_size
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import Progress, ProgressColumn
 
-    from spanscope.cli.parallel import FileResult
-    from spanscope.formats.source import ReadPosition
-
-EXIT_INPUT_ERROR = 2
 _Command = TypeVar("_Command", bound=Callable[..., Any])
-_Item = TypeVar("_Item")  # what one read of an input yields: a span, or all its spans
 
 
 # What ``--format`` may name: every format and its aliases (a name outside these is a usage
@@ -243,326 +239,3 @@ def __getattr__(name: str) -> Any:
     if name == "stderr":  # ``from spanscope.cli.common import stderr`` still works
         return error_console()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def show_progress(enabled: bool = True) -> bool:
-    """Whether to draw progress bars: asked for, standard error is a terminal, not CI."""
-    return enabled and sys.stderr.isatty() and not os.environ.get("CI")
-
-
-class InputFailure(click.ClickException):
-    """Input that could not be read: exit code 2, a message naming the file and place."""
-
-    exit_code = EXIT_INPUT_ERROR
-
-    def show(self, file: Any = None) -> None:
-        # The same "error: FILE: PLACE: ..." line as without --strict (click would write
-        # "Error:"), so a script or a grep finds input errors one way.
-        click.echo(f"error: {self.format_message()}", file=file, err=True)
-
-
-@dataclass
-class InputReport:
-    """What reading one input gave: its format, how many spans, and the error that stopped it."""
-
-    source: str
-    format: str = ""
-    spans: int = 0
-    error: InputError | None = None
-
-    def set_format(self, name: str) -> None:
-        self.format = name
-
-
-@dataclass
-class ReadSession:
-    """Reads several inputs as one data set. With ``strict`` the first error stops everything;
-    otherwise a bad input is reported and the good ones (and the good part of a partial one)
-    are still used. A directory among ``sources`` stands for the files in it
-    (``spanscope.formats.source.expand_sources``); ``sources`` holds them once made.
-    ``reader`` reads one input as ``read_spans`` does (e.g. a projection of it,
-    ``spanscope.cli.folded``); None is ``read_spans``."""
-
-    sources: list[str]
-    format: str | None = None
-    strict: bool = False
-    progress: bool = True
-    on_warning: Callable[[Diagnostic], None] | None = None
-    jobs: int = 1  # worker processes for many files (``spanscope.cli.parallel``); 1: none
-    reader: Callable[..., Iterable[Span]] | None = None
-    inputs: list[InputReport] = field(default_factory=list)
-    diagnostics: Diagnostics = field(init=False)
-    spans_read: int = field(default=0, init=False)  # over all inputs so far
-
-    def __post_init__(self) -> None:
-        self.diagnostics = Diagnostics(on_warning=self.on_warning)
-        self.sources = expand_sources(self.sources)
-
-    @property
-    def failed(self) -> bool:
-        return any(report.error is not None for report in self.inputs)
-
-    def spans(self) -> Iterator[Span]:
-        """Every span of every input, in input order (see the class docstring for errors)."""
-        runs = None
-        if self.jobs > 1 and self.on_warning is None and self.reader is None:
-            from spanscope.cli import parallel
-
-            runs = parallel.plan_runs(self.sources, self.jobs)
-        if runs is None:
-            yield from self._spans(self._read)
-            return
-        results = parallel.read_in_workers(runs, self.format, self.jobs, self.diagnostics.limit)
-        try:
-            yield from self._spans(lambda source, on_count: self._replay(next(results)))
-        finally:
-            results.close()  # stops the workers
-
-    def batches(self) -> Iterator[list[Span]]:
-        """Every input's spans as one list, in input order: ``spans()`` without a step per
-        span, for data sets of many small inputs (no worker processes)."""
-        yield from self._spans(self._read_batch)
-
-    def _read_batch(
-        self, source: str, on_count: Callable[[int], None] | None
-    ) -> Iterator[list[Span]]:
-        report = InputReport(source=display_name(source))
-        self.inputs.append(report)
-        spans: list[Span] = []
-        try:
-            read = self.reader or read_spans
-            # extend() keeps the spans read before an error: the contract says they are good
-            spans.extend(read(source, self.format, self.diagnostics, on_format=report.set_format))
-        except InputError as error:
-            report.error = error
-            if self.strict:
-                raise InputFailure(str(error)) from None
-        finally:
-            report.spans = len(spans)
-            self.spans_read += len(spans)
-        yield spans
-
-    def _spans(
-        self, read: Callable[[str, Callable[[int], None] | None], Iterator[_Item]]
-    ) -> Iterator[_Item]:
-        if not show_progress(self.progress):
-            for source in self.sources:
-                yield from read(source, None)
-            return
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-        from rich.table import Column
-
-        from spanscope.formats.source import watch_position
-
-        with (
-            Progress(
-                TextColumn(
-                    "[bold]reading[/] {task.description}", table_column=Column(no_wrap=True)
-                ),
-                BarColumn(bar_width=16),
-                *share_columns(),
-                TextColumn("{task.fields[spans]:,} spans"),
-                TimeElapsedColumn(),
-                console=error_console(),
-                transient=True,
-            ) as progress,
-            watch_position() as position,
-        ):
-            if len(self.sources) == 1:
-                yield from self._one_bar(read, progress, position)
-            else:
-                yield from self._files_bar(read, progress, position)
-
-    def _one_bar(
-        self,
-        read: Callable[[str, Callable[[int], None] | None], Iterator[_Item]],
-        progress: Progress,
-        position: ReadPosition,
-    ) -> Iterator[_Item]:
-        """One input: the bar shows the share of its bytes read (none for stdin) and the spans."""
-        source = self.sources[0]
-        # No total until the input says where it is (the readers count spans, not bytes): a
-        # bar that stays empty while a document is decoded looks stuck; rich draws a moving bar.
-        # The rest of the line takes ~62 columns; rich would fold the name or cut the times.
-        label = fitted(progress_label(source), error_console().width - 62)
-        task = progress.add_task(label, total=None, spans=0)
-
-        def update(count: int) -> None:
-            done = position.done()
-            if done is None:
-                progress.update(task, spans=count)
-            else:
-                progress.update(task, spans=count, total=position.size, completed=done)
-
-        yield from read(source, update)
-        size = position.size if position.size is not None else _size(source)
-        progress.update(task, spans=self.spans_read, total=size, completed=size)
-
-    def _files_bar(
-        self,
-        read: Callable[[str, Callable[[int], None] | None], Iterator[_Item]],
-        progress: Progress,
-        position: ReadPosition,
-    ) -> Iterator[_Item]:
-        """Several inputs: one bar over them (a bar per file costs more than reading a small
-        file, and data sets of one trace per file have thousands), weighed by their sizes when
-        all are files (stdin among them: by their number), moving within a big one too."""
-        sizes = [_size(source) for source in self.sources]
-        known = None not in sizes
-        weights = [size or 0 for size in sizes] if known else [1] * len(sizes)
-        total = sum(weights)
-        task = progress.add_task(f"{len(self.sources):,} inputs", total=None, spans=0)
-        before = 0  # the weight of the inputs read so far
-
-        def update(count: int) -> None:
-            done = position.done()
-            progress.update(
-                task,
-                total=total,
-                completed=before + min(done or 0, weights[index]),
-                spans=self.spans_read + count,
-            )
-
-        for index, source in enumerate(self.sources):
-            yield from read(source, update if known else None)
-            before += weights[index]
-            progress.update(task, total=total, completed=before, spans=self.spans_read)
-
-    def _read(self, source: str, on_count: Callable[[int], None] | None) -> Iterator[Span]:
-        report = InputReport(source=display_name(source))
-        self.inputs.append(report)
-        count = 0
-        try:
-            read = self.reader or read_spans
-            spans = read(source, self.format, self.diagnostics, on_format=report.set_format)
-            if on_count is None:
-                for count, span in enumerate(spans, 1):  # noqa: B007 - count is kept
-                    yield span
-            else:
-                for count, span in enumerate(spans, 1):
-                    if count % 4096 == 0:
-                        report.spans = count
-                        on_count(count)
-                    yield span
-        except InputError as error:
-            report.error = error
-            if self.strict:
-                raise InputFailure(str(error)) from None
-        finally:
-            report.spans = count
-            self.spans_read += count
-
-    def _replay(self, result: FileResult) -> Iterator[Span]:
-        """What a worker read from one file, as if it had been read here (same order of
-        reports, spans, warnings and errors)."""
-        report = InputReport(display_name(result.source), result.format, len(result.spans))
-        self.inputs.append(report)
-        for warning in result.warnings:
-            self.diagnostics.warn(*warning)
-        self.diagnostics.count += result.more_warnings
-        self.spans_read += report.spans
-        yield from result.spans
-        if result.error is not None:
-            report.error = InputError(*result.error)
-            if self.strict:
-                raise InputFailure(str(report.error))
-
-
-def display_name(source: str) -> str:
-    return source if source != "-" else "<stdin>"
-
-
-def progress_label(source: str) -> str:
-    """A file as a progress bar names it: its name without the folders, so that on an 80-column
-    terminal the bar, the count and the time still fit beside it."""
-    return Path(source).name if source != "-" else "<stdin>"
-
-
-def fitted(text: str, width: int) -> str:
-    """``text`` in at most ``width`` characters (12 at least): cut in the middle with an
-    ellipsis, so a file name keeps its start and its extension."""
-    width = max(width, 12)
-    if len(text) <= width:
-        return text
-    tail = min(8, (width - 1) // 2)
-    return f"{text[: width - 1 - tail]}…{text[-tail:]}"
-
-
-def share_columns() -> tuple[ProgressColumn, ...]:
-    """The columns a bar over bytes adds after its bar: the share done ("42%") and the time
-    left ("0:00:13 left", blank once done); both blank while the total is unknown (stdin, a
-    pipe)."""
-    from rich.progress import TaskProgressColumn
-
-    return TaskProgressColumn(), time_left_column()
-
-
-def time_left_column() -> ProgressColumn:
-    """The time a bar with a total has left ("0:00:13 left"); blank once done or while the
-    total is unknown."""
-    from rich.progress import TimeRemainingColumn
-    from rich.table import Column
-    from rich.text import Text
-
-    class TimeLeft(TimeRemainingColumn):
-        def render(self, task: Any) -> Text:
-            if task.finished:  # the time elapsed beside it says it all
-                return Text("")
-            shown = super().render(task)
-            if task.total is not None:
-                shown.append(" left")
-            return shown
-
-    return TimeLeft(table_column=Column(no_wrap=True))
-
-
-def _size(source: str) -> int | None:
-    try:
-        return os.path.getsize(source) if source != "-" and os.path.isfile(source) else None
-    except OSError:
-        return None
-
-
-@contextmanager
-def holding_many_objects() -> Iterator[None]:
-    """For reading a whole data set into memory: no garbage collection while it is read, then
-    what was read is moved out of the collector's sight (``gc.freeze``).
-
-    Reading makes millions of long-lived, acyclic objects; each full collection would walk them
-    all again for nothing (a quarter of ``analyze``'s time on 1M spans). The frozen objects are
-    still freed normally by reference counting when they are dropped.
-    """
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.freeze()
-
-
-def built_traces(groups: dict[str, list[Span]], adjust_skew: bool) -> Iterator[Trace]:
-    """The traces of ``groups`` (spans by trace id, ``group_by_trace``), in its order, each
-    group removed once its trace is built, so the spans of a big data set are not held twice."""
-    from spanscope.assembly import build_trace
-
-    for trace_id in list(groups):
-        yield build_trace(trace_id, groups.pop(trace_id), adjust_skew=adjust_skew)
-
-
-def fail_on_input_errors(session: ReadSession) -> None:
-    """Print each input error; exit 2 if any input failed (the output was still produced)."""
-    for report in session.inputs:
-        if report.error is not None:
-            error_console().print(f"[red]error:[/] {report.error}", soft_wrap=True)
-    if session.failed:
-        raise SystemExit(EXIT_INPUT_ERROR)
-
-
-def print_warnings(diagnostics: Diagnostics, limit: int = 20) -> None:
-    if not diagnostics.count:
-        return
-    stderr = error_console()
-    for diagnostic in diagnostics.warnings[:limit]:
-        stderr.print(f"[yellow]warning:[/] {diagnostic}", soft_wrap=True)
-    if diagnostics.count > limit:
-        stderr.print(f"[yellow]... and {diagnostics.count - limit} more warnings[/]")

@@ -6,15 +6,8 @@ from typing import Any
 
 import click
 
-from spanscope.cli.common import (
-    WRITABLE_FORMATS,
-    ReadSession,
-    fail_on_input_errors,
-    input_options,
-    output_format,
-    print_warnings,
-    write_output,
-)
+from spanscope.cli.common import WRITABLE_FORMATS, input_options, output_format, write_output
+from spanscope.cli.reading import ReadSession, fail_on_input_errors, print_warnings
 from spanscope.cli.store_reading import selected_spans, store_options, take_selection
 
 

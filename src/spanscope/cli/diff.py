@@ -15,16 +15,8 @@ from typing import TYPE_CHECKING, Any
 import click
 import msgspec
 
-from spanscope.cli.common import (
-    DURATION,
-    InputFailure,
-    ReadSession,
-    error_console,
-    fail_on_input_errors,
-    input_options,
-    jobs_option,
-    print_warnings,
-)
+from spanscope.cli.common import DURATION, error_console, input_options, jobs_option
+from spanscope.cli.reading import InputFailure, ReadSession, fail_on_input_errors, print_warnings
 from spanscope.cli.store_reading import Selection, read_store, store_options, take_selection
 
 if TYPE_CHECKING:

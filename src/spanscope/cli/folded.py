@@ -21,7 +21,7 @@ from functools import partial
 
 from spanscope.analysis.filters import TraceFilter, filter_traces
 from spanscope.analysis.profile import ProfileAnalyzer
-from spanscope.cli.common import ReadSession, built_traces, holding_many_objects
+from spanscope.cli.reading import ReadSession, built_traces, holding_many_objects
 from spanscope.errors import Diagnostics
 from spanscope.formats import read_spans
 from spanscope.formats.detect import UnknownFormat, detect_format

@@ -17,12 +17,11 @@ import click
 from rich.table import Table
 
 from spanscope.assembly import assemble
-from spanscope.cli.common import (
+from spanscope.cli.common import input_options, output_console
+from spanscope.cli.reading import (
     ReadSession,
     fail_on_input_errors,
     holding_many_objects,
-    input_options,
-    output_console,
     print_warnings,
 )
 from spanscope.cli.store_reading import Selection, read_store, store_options, take_selection

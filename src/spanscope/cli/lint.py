@@ -9,13 +9,8 @@ from typing import Any
 import click
 import msgspec
 
-from spanscope.cli.common import (
-    ReadSession,
-    error_console,
-    fail_on_input_errors,
-    input_options,
-    print_warnings,
-)
+from spanscope.cli.common import error_console, input_options
+from spanscope.cli.reading import ReadSession, fail_on_input_errors, print_warnings
 from spanscope.cli.store_reading import read_store, store_options, take_selection
 from spanscope.quality.rules import RULES, Severity
 

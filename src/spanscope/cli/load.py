@@ -10,15 +10,8 @@ import click
 import httpx
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from spanscope.cli.common import (
-    URL,
-    ReadSession,
-    fail_on_input_errors,
-    input_files,
-    input_options,
-    print_warnings,
-    stderr,
-)
+from spanscope.cli.common import URL, input_files, input_options, stderr
+from spanscope.cli.reading import ReadSession, fail_on_input_errors, print_warnings
 from spanscope.formats import encode_spans
 from spanscope.model import Span
 

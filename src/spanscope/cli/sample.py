@@ -10,15 +10,8 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
-from spanscope.cli.common import (
-    WRITABLE_FORMATS,
-    ReadSession,
-    fail_on_input_errors,
-    input_options,
-    output_format,
-    print_warnings,
-    write_output,
-)
+from spanscope.cli.common import WRITABLE_FORMATS, input_options, output_format, write_output
+from spanscope.cli.reading import ReadSession, fail_on_input_errors, print_warnings
 from spanscope.cli.store_reading import selected_spans, store_options, take_selection
 from spanscope.sampling.policies import PolicySet
 from spanscope.sampling.simulate import SimulationReport, simulate

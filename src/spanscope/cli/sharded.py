@@ -36,19 +36,18 @@ from typing import Any, Protocol
 import spanscope.assembly  # noqa: F401 - built_traces needs it: imported once, before the fork
 from spanscope.analysis.filters import TraceFilter, filter_traces
 from spanscope.cli import parallel
-from spanscope.cli.common import (
+from spanscope.cli.common import error_console
+from spanscope.cli.progress import share_columns, show_progress
+from spanscope.cli.reading import (
     InputFailure,
     InputReport,
     ReadSession,
     built_traces,
-    display_name,
-    error_console,
     holding_many_objects,
-    share_columns,
-    show_progress,
 )
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import read_spans
+from spanscope.formats.source import display_name
 from spanscope.model import Span, Trace
 
 

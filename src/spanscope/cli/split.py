@@ -35,23 +35,14 @@ import msgspec
 
 from spanscope.analysis.filters import TraceFilter, filter_traces
 from spanscope.assembly import group_by_trace
-from spanscope.cli.common import (
-    InputReport,
-    ReadSession,
-    built_traces,
-    display_name,
-    error_console,
-    fitted,
-    holding_many_objects,
-    progress_label,
-    share_columns,
-    show_progress,
-)
+from spanscope.cli.common import error_console
+from spanscope.cli.progress import fitted, progress_label, share_columns, show_progress
+from spanscope.cli.reading import InputReport, ReadSession, built_traces, holding_many_objects
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import otlp_json
 from spanscope.formats import otlp_json_schema as schema
 from spanscope.formats.detect import UnknownFormat, detect_format
-from spanscope.formats.source import HEAD_SIZE
+from spanscope.formats.source import HEAD_SIZE, display_name
 from spanscope.model import Span
 
 # Below this, starting a second process (~20 ms) and the exchange do not pay off.

@@ -41,7 +41,7 @@ from spanscope.model import Trace
 if TYPE_CHECKING:
     from spanscope.analysis.analyze import Analyzer
     from spanscope.analysis.results import InputSummary
-    from spanscope.cli.common import ReadSession
+    from spanscope.cli.reading import ReadSession
     from spanscope.model import Span
     from spanscope.store import Store, TraceQuery
 
@@ -404,7 +404,7 @@ def selected_spans(
     else:
         from spanscope.analysis.filters import filter_traces
         from spanscope.assembly import assemble
-        from spanscope.cli.common import holding_many_objects
+        from spanscope.cli.reading import holding_many_objects
 
         with holding_many_objects():
             assembled = assemble(session.spans(), adjust_skew=False)

@@ -13,13 +13,12 @@ import click
 import msgspec
 
 from spanscope.assembly import assemble
-from spanscope.cli.common import (
+from spanscope.cli.common import input_options, stderr
+from spanscope.cli.reading import (
     ReadSession,
     fail_on_input_errors,
     holding_many_objects,
-    input_options,
     print_warnings,
-    stderr,
 )
 from spanscope.cli.store_reading import read_store, store_options, take_selection
 from spanscope.model import Trace
