@@ -73,9 +73,16 @@ def test_parse_response_headers_as_curl_prints_them() -> None:
     assert "unrecognised value 'hello'" in nothing.stdout
 
 
-def test_unknown_format_is_a_usage_error() -> None:
+def test_unknown_format_is_a_usage_error_naming_the_option() -> None:
     result = spanscope("propagation", "parse", TP, "--to", "zipkin")
-    assert result.returncode == 2 and "unknown format 'zipkin'" in result.stderr
+    assert result.returncode == 2
+    assert "Invalid value for '--to': unknown format 'zipkin'" in result.stderr
+    result = spanscope("propagation", "test", "--url", "http://127.0.0.1:9/", "--format", "w3c,x")
+    assert result.returncode == 2
+    assert "Invalid value for '--format': unknown format 'x'" in result.stderr
+    result = spanscope("propagation", "echo", "--port", "0", "--inject", "zipkin")
+    assert result.returncode == 2
+    assert "Invalid value for '--inject': unknown format 'zipkin'" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -21,11 +21,12 @@ stderr = Console(stderr=True, highlight=False)
 EXIT_FAILED = 1
 
 
-def _formats(value: str) -> list[str]:
+def _formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
+    # a callback, so a bad value is reported against its option ('--format'), not anonymously
     try:
         return codecs.resolve_formats(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
 @click.group()
@@ -43,9 +44,16 @@ def propagation() -> None:
 
 @propagation.command()
 @click.argument("headers", nargs=-1, required=True, metavar="HEADER...")
-@click.option("--to", "to", default="all", show_default=True, help="Formats to convert into.")
+@click.option(
+    "--to",
+    "to",
+    default="all",
+    show_default=True,
+    callback=_formats,
+    help="Formats to convert into.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-def parse(headers: tuple[str, ...], to: str, as_json: bool) -> None:
+def parse(headers: tuple[str, ...], to: list[str], as_json: bool) -> None:
     """Parse context headers strictly, say why one is invalid, and convert between formats.
 
     HEADER is 'Name: value' or a bare value (its header is guessed from its shape); '-' reads
@@ -57,7 +65,7 @@ def parse(headers: tuple[str, ...], to: str, as_json: bool) -> None:
       spanscope propagation parse 'b3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1' --to w3c
       curl -sI https://example.com | spanscope propagation parse -
     """
-    targets = _formats(to)
+    targets = to
     text = "\n".join(sys.stdin.read() if h == "-" else h for h in headers)
     pairs = codecs.parse_header_text(text)
     results = {n: p for n, p in codecs.extract_all(pairs).items() if p.present}
@@ -131,6 +139,7 @@ def _show(value: object) -> str:
     "format_",
     default="w3c",
     show_default=True,
+    callback=_formats,
     help="w3c, b3, b3multi, jaeger, xray, a comma list, or all.",
 )
 @click.option("--hops", type=click.IntRange(min=1), help="How many hops the chain must have.")
@@ -159,7 +168,7 @@ def _show(value: object) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
 def test(
     url: str,
-    format_: str,
+    format_: list[str],
     hops: int | None,
     expect_services: str,
     backend: str | None,
@@ -186,7 +195,7 @@ def test(
     services = [s.strip() for s in expect_services.split(",") if s.strip()]
     report = run_test(
         url,
-        _formats(format_),
+        format_,
         hops=hops,
         expect_services=services,
         backend=backend,
@@ -254,6 +263,7 @@ def _print_report(report: TestReport) -> None:
     "--inject",
     default="w3c",
     show_default=True,
+    callback=_formats,
     help="Formats to start a new trace in when a request carries no valid context.",
 )
 @click.option(
@@ -267,7 +277,7 @@ def echo(
     host: str,
     forward: tuple[str, ...],
     service: str | None,
-    inject: str,
+    inject: list[str],
     otlp_endpoint: str | None,
     no_propagate: bool,
 ) -> None:
@@ -289,7 +299,7 @@ def echo(
         host=host,
         port=port,
         forward=list(forward),
-        inject=_formats(inject),
+        inject=inject,
         propagate=not no_propagate,
         otlp_endpoint=otlp_endpoint,
     )
