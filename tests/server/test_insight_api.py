@@ -1,4 +1,4 @@
-"""``/api/v1/lint`` and ``/api/v1/diff`` on a real server: the shop's current release is sent
+"""``/api/v1/lint``, ``/api/v1/diff`` and ``/api/v1/flamegraph`` on a real server: the shop's current release is sent
 over OTLP/HTTP for one hour of its clock, its next release (with the planted regression) for the
 next hour, and the API compares the hours and checks the instrumentation."""
 
@@ -112,6 +112,50 @@ def test_bad_baselines_get_the_api_error_shape(server, params, message):
     assert error["status"] == 400 and message in error["message"]
 
 
-def test_openapi_describes_both(server):
+def test_openapi_describes_them(server):
     paths = httpx.get(f"{server.ui}/api/v1/openapi.json", timeout=10).json()["paths"]
-    assert {"/api/v1/lint", "/api/v1/diff"} <= set(paths)
+    assert {"/api/v1/lint", "/api/v1/diff", "/api/v1/flamegraph"} <= set(paths)
+
+
+def test_flame_graph_of_a_search_is_the_command_s(server, tmp_path):
+    """``/api/v1/flamegraph`` draws what ``spanscope flamegraph --aggregate`` draws of the same
+    traces: the second hour exported, then drawn by the command."""
+    from spanscope.assembly import assemble
+    from spanscope.formats import read_spans
+    from spanscope.viz.flamegraph import traces_flamegraph
+
+    params = window(T0 + HOUR_NS, T0 + 2 * HOUR_NS)
+    export = get(server, "/api/v1/export", {**params, "format": "otlp-json"})
+    assert export.status_code == 200
+    (tmp_path / "hour.json").write_bytes(export.content)
+    traces = assemble(read_spans(str(tmp_path / "hour.json")))
+    services = httpx.get(f"{server.ui}/api/services", timeout=10).json()["data"]
+    for extra, endpoint, slow in (
+        ({}, None, False),
+        ({"slow": "true"}, None, True),
+        ({"endpoint": "frontend:POST /api/checkout"}, ("frontend", "POST /api/checkout"), False),
+    ):
+        answer = get(server, "/api/v1/flamegraph", {**params, **extra})
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("image/svg+xml")
+        expected, stacks, used = traces_flamegraph(
+            traces, endpoint=endpoint, slow=slow, services=services
+        )
+        assert stacks > 3 and used <= TRACES
+        assert answer.text == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "message"),
+    [
+        ({"slow": "maybe"}, 400, "slow"),
+        ({"endpoint": "no-colon"}, 400, "SERVICE:OPERATION"),
+        ({"endpoint": "frontend:GET /nowhere"}, 404, "no trace has the root"),
+    ],
+)
+def test_flame_graph_refusals_say_why(server, params, status, message):
+    answer = get(server, "/api/v1/flamegraph", {**window(T0, T0 + HOUR_NS), **params})
+    assert answer.status_code == status
+    assert message in answer.json()["error"]["message"]
+    empty = get(server, "/api/v1/flamegraph", window(T0 - 3 * HOUR_NS, T0 - 2 * HOUR_NS))
+    assert empty.status_code == 404 and "no traces" in empty.json()["error"]["message"]

@@ -137,6 +137,17 @@ def test_analysis_page_draws_the_report_and_links_its_traces(page: Page, server)
         "#anti-patterns tbody tr", "rows => rows.map(r => r.dataset.kind)"
     )
     assert kinds == [a["kind"] for a in api["anti_patterns"]][:10] and kinds
+    # The flame graph of the slowest 5% is drawn, and the other button draws all requests.
+    flame = page.page.locator("#flame")
+    page.page.wait_for_function("document.getElementById('flame').complete")
+    assert flame.evaluate("img => img.naturalWidth") > 0
+    assert "slow=true" in flame.get_attribute("src")
+    page.page.click("[data-flame]:not(.on)")
+    page.page.wait_for_function(
+        "(img => img.complete && !img.src.includes('slow=true'))(document.getElementById('flame'))"
+    )
+    assert flame.evaluate("img => img.naturalWidth") > 0
+    assert page.page.get_attribute("#flame-open", "href") == flame.get_attribute("src")
     page.shot("analysis", full_page=True)
     # The slowest request opens its trace.
     slowest = api["slowest_traces"][0]["trace_id"]

@@ -6,6 +6,9 @@
   report of that one trace (the ``analyze --json`` schema) plus its assembly problems;
 - ``GET /api/v1/analysis?service=...`` — the analysis report (same JSON as ``analyze --json``)
   for the traces a search finds; search parameters as Jaeger's ``/api/traces``;
+- ``GET /api/v1/flamegraph?service=...&slow=true`` — the critical-path flame graph (SVG) of the
+  traces a search finds, of one ``endpoint`` (``SERVICE:OPERATION``) or all, all requests or
+  the slowest 5% (``spanscope flamegraph --aggregate``);
 - ``GET /api/v1/export?service=...&format=zipkin-v2`` — the traces a search finds, in any format;
 - ``GET /api/v1/lint`` and ``/api/v1/diff`` — instrumentation quality and what changed, for
   the traces a search finds (``spanscope.server.insight_api``);
@@ -65,6 +68,7 @@ class NativeApi:
             Route("/api/v1/traces/{trace_id}", json_errors(self.export_trace)),
             Route("/api/v1/traces/{trace_id}/analysis", json_errors(self.trace_analysis)),
             Route("/api/v1/analysis", json_errors(self.search_analysis)),
+            Route("/api/v1/flamegraph", json_errors(self.search_flamegraph)),
             Route("/api/v1/export", json_errors(self.export_search)),
             *InsightApi(self.store).routes(),
             *StoreApi(self.store).routes(),
@@ -108,6 +112,38 @@ class NativeApi:
             return encode_report(analyze(search_traces(self.store, query)))
 
         return Response(await run_in_threadpool(work), media_type="application/json")
+
+    async def search_flamegraph(self, request: Request) -> Response:
+        from spanscope.viz.flamegraph import traces_flamegraph
+
+        query = parse_trace_query(request)
+        params = request.query_params
+        endpoint = None
+        if params.get("endpoint"):
+            service, sep, operation = params["endpoint"].partition(":")
+            if not sep:
+                raise QueryError("bad 'endpoint': expected SERVICE:OPERATION")
+            endpoint = (service, operation)
+        slow_text = (params.get("slow") or "false").lower()
+        if slow_text not in ("true", "false"):
+            raise QueryError("bad 'slow': expected true or false")
+
+        def work() -> bytes:
+            traces = search_traces(self.store, query)
+            if not traces:
+                raise QueryError("no traces match the search", status=404)
+            try:
+                svg, _, _ = traces_flamegraph(
+                    traces,
+                    endpoint=endpoint,
+                    slow=slow_text == "true",
+                    services=self.store.services(),
+                )
+            except LookupError as exc:
+                raise QueryError(str(exc), status=404) from None
+            return svg.encode()
+
+        return Response(await run_in_threadpool(work), media_type="image/svg+xml")
 
     async def export_search(self, request: Request) -> Response:
         format_name = _format(request)
@@ -205,6 +241,21 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "The analysis report (analyze --json) for a search.",
                     "parameters": _search_parameters(),
                     "responses": {"200": {"description": "The report."}, "400": error},
+                }
+            },
+            "/api/v1/flamegraph": {
+                "get": {
+                    "summary": "The critical-path flame graph (SVG) of the traces a search finds.",
+                    "parameters": [
+                        *_search_parameters(),
+                        _param("endpoint", "Only requests to this SERVICE:OPERATION (root span)."),
+                        _param("slow", "true: only the slowest 5% of each endpoint's requests."),
+                    ],
+                    "responses": {
+                        "200": {"description": "The flame graph, SVG."},
+                        "400": error,
+                        "404": error,
+                    },
                 }
             },
             "/api/v1/export": {

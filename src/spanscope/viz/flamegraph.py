@@ -7,6 +7,9 @@ Contract:
   box ever hides another. Critical-path sections (``spanscope.analysis.critical_path``) are a
   two-toned strip along the bottom of their box; error spans (``spanscope.analysis.errors``) get
   a red outline. Unclosed spans run to the end of the trace.
+- ``traces_flamegraph(traces, endpoint=..., slow=...) -> (svg, stacks, traces)``: the
+  aggregate graph of many traces' critical paths, one endpoint's or all, all requests or the
+  slowest 5% (what ``spanscope flamegraph --aggregate`` and ``serve``'s Analysis page draw);
 - ``render_aggregate_flamegraph(stacks, error_stacks=..., subtitle=...) -> str``: a classic
   flame graph of folded stacks (``spanscope.analysis.profile.folded_stacks``: ``"svc:op;svc:op"``
   -> critical-path ns); ``error_stacks`` (``ProfileCollector.error_stacks``, named as the
@@ -362,6 +365,45 @@ def render_aggregate_flamegraph(
     subtitle = subtitle or f"{duration(total)} of critical-path time"
     subtitle += " · width = critical-path time"
     return _svg(frames, max(total, 1), title, subtitle, "aggregate", services)
+
+
+def traces_flamegraph(
+    traces: Sequence[Trace],
+    *,
+    endpoint: tuple[str, str] | None = None,
+    slow: bool = False,
+    services: Iterable[str] = (),
+) -> tuple[str, int, int]:
+    """The critical-path flame graph of ``traces`` (``render_aggregate_flamegraph`` of their
+    profile), of the requests to ``endpoint`` (root service and operation, named as the report
+    names it: ``GET /users/<num>`` for names with ids in them) or of all; ``slow``: of the
+    slowest 5% of each endpoint's requests. Returns the SVG, how many stacks and how many
+    traces it holds; ``LookupError`` when no trace has the endpoint as its root."""
+    from spanscope.analysis.profile import ProfileCollector, folded_stacks
+
+    profiles = ProfileCollector()
+    for trace in traces:
+        profiles.add(trace)
+    folding = profiles.folding()
+    if endpoint is not None:
+        traces = [
+            t
+            for t in traces
+            if t.roots
+            and (t.root.service_name, folding.fold(t.root.service_name, t.root.name)) == endpoint
+        ]
+        if not traces:
+            raise LookupError(f"no trace has the root {endpoint[0]}:{endpoint[1]}")
+    stacks = folded_stacks(profiles.profile(folding), slow=slow, endpoint=endpoint)
+    scope = f"{endpoint[0]}:{endpoint[1]}" if endpoint is not None else "all endpoints"
+    svg = render_aggregate_flamegraph(
+        stacks,
+        error_stacks=profiles.error_stacks(traces, folding),
+        title=f"Critical-path flame graph · {scope}",
+        subtitle=f"{len(traces):,} traces" + (" (slowest 5%)" if slow else ""),
+        services=services,
+    )
+    return svg, len(stacks), len(traces)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 /* spanscope Analysis page: /api/v1/analysis (the `spanscope analyze --json` report) for the
  * chosen service and window, drawn as cards, most useful first: the headline (the few sentences
- * to read first), what to fix first, latency per endpoint, the slowest requests with where their
+ * to read first), what to fix first, the critical-path flame graph, latency per endpoint, the slowest requests with where their
  * critical path went, where errors started, anti-patterns, and what the slowest and the failed
  * requests have in common. Every trace id opens its trace. Uses window.SS (helpers.js). */
 (function () {
@@ -85,6 +85,25 @@
           " (" + S.count(t.cohort_traces) + ")", esc(trait), S.pct(t.cohort_share), S.pct(t.rest_share)];
       }));
   }
+  // The critical-path flame graph of the same search, as an image (/api/v1/flamegraph); the
+  // slowest 5% first, where the tail's time goes; opened on its own it zooms on click.
+  function flame(q) {
+    function url(slow) { var u = new URLSearchParams(q); if (slow) u.set("slow", "true"); return "/api/v1/flamegraph?" + u.toString(); }
+    var pct = "slowest 5%";
+    return card("Critical-path flame graph: the widest box is what to fix first",
+      '<div class="flame-head"><span class="seg" role="group" aria-label="Which requests">' +
+      '<button type="button" class="btn small on" data-flame="' + esc(url(true)) + '">' + pct + "</button>" +
+      '<button type="button" class="btn small" data-flame="' + esc(url(false)) + '">all requests</button></span>' +
+      '<a id="flame-open" class="ss-link" href="' + esc(url(true)) + '" target="_blank" rel="noopener">open on its own (click a box to zoom)</a></div>' +
+      '<img id="flame" class="flame" alt="Critical-path flame graph" src="' + esc(url(true)) + '">', "flame-card");
+  }
+  $("sections").addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-flame]");
+    if (!btn) return;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-flame]"), function (b) { b.classList.toggle("on", b === btn); });
+    $("flame").src = $("flame-open").href = btn.dataset.flame;
+  });
+
   function run(p) {
     var q = S.insightQuery(p);
     return S.api("/api/v1/analysis?" + q.toString()).then(function (d) {
@@ -99,7 +118,7 @@
         return;
       }
       $("headline").innerHTML = headline(d.headline);
-      $("sections").innerHTML = fixFirst(d) + endpoints(d) + slowest(d) + errors(d) + antiPatterns(d) + traits(d);
+      $("sections").innerHTML = fixFirst(d) + flame(q) + endpoints(d) + slowest(d) + errors(d) + antiPatterns(d) + traits(d);
     });
   }
   S.page(run);
