@@ -79,3 +79,21 @@ def test_our_b3_propagator_reads_both_forms() -> None:
     both = {**multi, "b3": "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"}
     got = trace.get_current_span(SpanscopePropagator("b3").extract(both)).get_span_context()
     assert f"{got.span_id:016x}" == "e457b5a2e4d86bd1"  # the single header wins
+
+
+@pytest.mark.parametrize("parent", ["xyz", "", "00f067aa0ba902b7ff", "-"])
+def test_a_malformed_deprecated_jaeger_parent_is_ignored_as_upstream_ignores_it(parent) -> None:
+    # We called the header invalid, so the echo probe started a new trace where every
+    # OpenTelemetry service (whose Jaeger propagator never reads the field) continued it.
+    header = {"uber-trace-id": f"4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:{parent}:1"}
+    upstream = propagator("jaeger", prefer_upstream=True, with_baggage=False)
+    theirs = trace.get_current_span(upstream.extract(header)).get_span_context()
+    ours = trace.get_current_span(SpanscopePropagator("jaeger").extract(header))
+    assert theirs.is_valid and _same(ours.get_span_context(), theirs)
+    parsed = codecs.extract_all(list(header.items()))["jaeger"]
+    assert parsed.ok and parsed.value.parent_span_id == ""
+    assert any("parent-span-id" in w and "ignored" in w for w in parsed.warnings)
+    # a bad span id still makes the header invalid, for them as for us
+    broken = {"uber-trace-id": f"4bf92f3577b34da6a3ce929d0e0e4736:xyz:{parent}:1"}
+    assert not trace.get_current_span(upstream.extract(broken)).get_span_context().is_valid
+    assert not codecs.extract_all(list(broken.items()))["jaeger"].ok

@@ -3,7 +3,9 @@
 ``uber-trace-id: {trace-id}:{span-id}:{parent-span-id}:{flags}``; the value may arrive
 URL-encoded (``%3A`` for ``:``). Trace ids are 64 or 128 bit hex and receivers accept shorter
 strings, left-padding with zeros; span ids likewise up to 64 bit; ``0`` is invalid for both.
-The parent id is deprecated (``0`` means none). Flags are one byte as one or two hex digits:
+The parent id is deprecated (``0`` means none): a malformed one is dropped with a warning, not
+held against the header, since OpenTelemetry's Jaeger propagators (Python, JS, Rust...) never
+read it and so continue such a trace. Flags are one byte as one or two hex digits:
 ``0x01`` sampled, ``0x02`` debug, ``0x08`` firehose. Baggage values are URL-encoded.
 Header names are case-insensitive; uppercase hex digits are accepted with a warning.
 """
@@ -83,13 +85,17 @@ def parse_uber_trace_id(values: str | list[str]) -> Parsed[UberTraceId]:
             f"{len(parts)} ':'-separated fields; expected trace-id:span-id:parent-id:flags",
         )
     trace_id, span_id, parent, flags_text = parts
-    reason = (
-        _id_problem("trace-id", trace_id, 32, warnings)
-        or _id_problem("span-id", span_id, 16, warnings)
-        or _id_problem("parent-span-id", parent, 16, warnings)
+    reason = _id_problem("trace-id", trace_id, 32, warnings) or _id_problem(
+        "span-id", span_id, 16, warnings
     )
     if reason:
         return invalid(HEADER, reason)
+    if parent_problem := _id_problem("parent-span-id", parent, 16, warnings):
+        warnings.append(
+            f"{parent_problem}; ignored: the field is deprecated and OpenTelemetry's Jaeger "
+            "propagators do not read it (older Jaeger clients may reject the header; send 0)"
+        )
+        parent = "0"
     if int(trace_id, 16) == 0:
         return invalid(HEADER, "trace-id is 0, which is invalid")
     if int(span_id, 16) == 0:
