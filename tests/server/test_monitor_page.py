@@ -148,6 +148,21 @@ def test_operations_table_sorts_and_opens_search(browser, server):
     context.close()
 
 
+def test_an_open_service_links_to_its_analysis(browser, server):
+    context, page, errors = open_page(browser, server.ui + "/monitor?lookback=24h")
+    page.click(f"button.mon-svc[data-svc='{FAILING}']")
+    page.wait_for_selector("#ops table")
+    link = page.locator(".mon-why a")
+    assert link.get_attribute("href") == f"/analysis?service={FAILING}&lookback=24h"
+    link.click()
+    page.wait_for_url("**/analysis?*")
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    page.wait_for_selector("#found:not([hidden])", state="attached")
+    assert page.locator("#headline li").count() >= 1
+    assert errors == []
+    context.close()
+
+
 def test_a_chart_point_opens_search_for_its_bucket(browser, server):
     context, page, errors = open_page(browser, server.ui + "/monitor?lookback=24h")
     chart = page.locator(f"svg.mon-chart[data-svc='{FAILING}'][data-kind='err']")

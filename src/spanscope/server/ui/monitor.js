@@ -250,14 +250,17 @@
   function drawOps() {
     var el = $("ops");
     if (!el) return;
-    if (!opsRows.length) { el.textContent = "No operations of this kind in the window."; return; }
+    // From "which service, since when" to "why": the Analysis page of this service's window.
+    var why = '<p class="mon-why"><a href="/analysis?' + SS.esc(new URLSearchParams({ service: state.open, lookback: state.lookback }).toString()) +
+      '">Why is ' + SS.esc(state.open) + " slow or failing? Analyse its traces of the window</a></p>";
+    if (!opsRows.length) { el.innerHTML = why + "No operations of this kind in the window."; return; }
     var k = opsSort.key, sign = opsSort.asc ? 1 : -1;
     var rows = opsRows.slice().sort(function (a, b) {
       return (a[k] < b[k] ? -1 : a[k] > b[k] ? 1 : 0) * sign;
     });
     var top = Math.max.apply(null, opsRows.map(function (r) { return r.impact; })) || 1;
     var r0 = [data.start_ns, data.end_ns];
-    el.innerHTML = "<table><thead><tr>" + OPS_COLUMNS.map(function (c) {
+    el.innerHTML = why + "<table><thead><tr>" + OPS_COLUMNS.map(function (c) {
       var sortAttr = c[0] === k ? ' aria-sort="' + (opsSort.asc ? "ascending" : "descending") + '"' : "";
       return '<th><button type="button" data-key="' + c[0] + '"' + sortAttr + ">" + c[1] + "</button></th>";
     }).join("") + "</tr></thead><tbody>" + rows.map(function (r) {
