@@ -61,16 +61,20 @@ def _kinds(items: list[HeadlineItem]) -> list[str]:
 
 
 def test_the_slow_tail_is_named_with_its_share_there_and_across_all_requests():
-    report = analyze(_slow_tail())
+    traces = _slow_tail()
+    report = analyze(traces)
     slow, trait = report.headline
     # Slowest 5% = the 3 requests of 500 ms: 3 x 498 of their 3 x 500 ms in the database.
     # All 60: (57 x 8 + 3 x 498) of (57 x 10 + 3 x 500) ms = 1950 / 2070.
-    assert slow == HeadlineItem(
+    assert (slow.kind, slow.text) == (
         "slow",
         "web:GET /users/{id} (60 requests, p50 10ms, p99 500ms): the slowest 5% (500ms and "
         "more) spent 99.6% of their critical path in inventory:SELECT (94.2% across all "
         "requests)",
     )
+    # Its example is one of the slowest requests, the report's first slowest trace.
+    assert slow.example_trace_id in {t.trace_id for t in traces[-3:]}
+    assert slow.example_trace_id == report.slowest_traces[0].trace_id
     assert trait == HeadlineItem(
         "trait",
         "The slowest 5% of web:GET /users/{id} have host.name=db-3 on inventory in common: "
@@ -113,6 +117,7 @@ def test_failed_requests_name_the_error_they_started_with():
         "3 of 60 requests failed (5.0%); all of them started with an error in inventory:SELECT "
         "(TimeoutError: 'query <num> timed out after <num> ms')"
     )
+    assert report.headline[1].example_trace_id == report.errors.origins[0].example_trace_id
     one = analyze([_request(0, 8, failed=True), _request(1, 8)])
     assert one.headline[1].text == (
         "1 of 2 requests failed (50.0%); it started with an error in inventory:SELECT "
@@ -139,6 +144,7 @@ def test_the_anti_pattern_with_most_at_stake_is_said_in_its_own_words():
     (found,) = report.anti_patterns
     assert found.kind == "n_plus_one"
     assert report.headline[1].text == found.explanation
+    assert report.headline[1].example_trace_id == found.example_trace_id
     assert "7 times per request" in report.headline[1].text
 
 

@@ -122,10 +122,15 @@ def test_analysis_page_draws_the_report_and_links_its_traces(page: Page, server)
     api = _api(server, "/api/v1/analysis", service="frontend", lookback="1h", limit="1500")
     assert api["summary"]["traces"] == TRACES
     shown = page.page.eval_on_selector_all(
-        "#headline li", "items => items.map(i => [i.dataset.kind, i.textContent])"
+        "#headline li",
+        "items => items.map(i => [i.dataset.kind, i.querySelector('.said').textContent,"
+        " i.querySelector('a')?.getAttribute('href') || ''])",
     )
-    assert shown == [[h["kind"], h["text"]] for h in api["headline"]]
-    assert shown[0][0] == "slow" and "failed" in [kind for kind, _ in shown]
+    assert shown == [
+        [h["kind"], h["text"], f"/trace/{h['example_trace_id']}" if h["example_trace_id"] else ""]
+        for h in api["headline"]
+    ]
+    assert shown[0][0] == "slow" and "failed" in [item[0] for item in shown]
     sides = page.page.inner_text("#sides")
     assert f"{TRACES} traces" in sides and "the last hour" in sides
     # What to fix first: the report's ranking, row for row.

@@ -22,8 +22,9 @@ slow or failing, and where do I look?". ``headline`` answers it in plain sentenc
   time for them. Clock skew is not one: assembly has adjusted it.
 
 Nothing is computed anew: the sentences restate the report's own numbers, so they agree with
-its tables and are the same for one process, merged workers, files and stores. An empty report
-has no headline.
+its tables and are the same for one process, merged workers, files and stores. An item names
+an example request where the report has one (the endpoint's slowest, a failure's or the
+anti-pattern's example trace). An empty report has no headline.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ def _slow(report: AnalysisReport) -> Iterator[HeadlineItem]:
         (p for p in report.profiles if p.frames and (p.service, p.operation) in latency),
         key=lambda p: (-p.slow_critical_ns, -p.critical_ns, p.service, p.operation),
     )
+    slowest: dict[tuple[str, str], str] = {}
+    for detail in report.slowest_traces:  # longest first: the first of an endpoint is kept
+        slowest.setdefault((detail.service, detail.operation), detail.trace_id)
     for profile in ranked[:SLOW_ENDPOINTS]:
         stats = latency[(profile.service, profile.operation)]
         requests = "request" if stats.count == 1 else "requests"
@@ -102,7 +106,11 @@ def _slow(report: AnalysisReport) -> Iterator[HeadlineItem]:
             f"{_frame(profile.service, profile.operation)} ({stats.count:,} {requests}, "
             f"p50 {format_duration(stats.p50_ns)}, p99 {format_duration(stats.p99_ns)}): "
         )
-        yield HeadlineItem("slow", text + _where(profile, report.options.slow_fraction))
+        yield HeadlineItem(
+            "slow",
+            text + _where(profile, report.options.slow_fraction),
+            slowest.get((profile.service, profile.operation), ""),
+        )
 
 
 def _where(profile: EndpointProfileSummary, slow_fraction: float) -> str:
@@ -157,22 +165,26 @@ def _failed(report: AnalysisReport) -> Iterator[HeadlineItem]:
         failed = summary.failed_traces
         text = f"{failed:,} of {total:,} requests failed ({_pct(failed / total)})"
         origins = [g for g in errors.origins if g.failed_traces]
+        example = ""
         if origins:
             top = max(origins, key=lambda g: g.failed_traces)
+            example = top.example_trace_id
             if failed == 1:
                 text += f"; it started with an error in {_error(top)}"
             elif top.failed_traces == failed:
                 text += f"; all of them started with an error in {_error(top)}"
             else:
                 text += f"; {top.failed_traces:,} of them started with an error in {_error(top)}"
-        yield HeadlineItem("failed", text)
+        yield HeadlineItem("failed", text, example)
     elif summary.traces_with_errors:
         met = summary.traces_with_errors
         text = f"No request failed, but {met:,} ({_pct(met / total)}) met an error on the way"
+        example = ""
         if errors.origins:
             top = errors.origins[0]  # most traces first
             text += f"; most often first in {_error(top)} ({top.traces:,})"
-        yield HeadlineItem("failed", text)
+            example = top.example_trace_id
+        yield HeadlineItem("failed", text, example)
 
 
 def _trait(report: AnalysisReport) -> Iterator[HeadlineItem]:
@@ -197,7 +209,10 @@ def _trait(report: AnalysisReport) -> Iterator[HeadlineItem]:
 
 def _anti_pattern(report: AnalysisReport) -> Iterator[HeadlineItem]:
     if report.anti_patterns:  # most critical-path time at stake first
-        yield HeadlineItem("anti_pattern", _cut(report.anti_patterns[0].explanation, 4 * _MAX_NAME))
+        worst = report.anti_patterns[0]
+        yield HeadlineItem(
+            "anti_pattern", _cut(worst.explanation, 4 * _MAX_NAME), worst.example_trace_id
+        )
 
 
 def _data(report: AnalysisReport) -> Iterator[HeadlineItem]:

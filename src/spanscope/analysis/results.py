@@ -282,6 +282,7 @@ class HeadlineItem(msgspec.Struct, frozen=True):
 
     kind: Literal["slow", "failed", "trait", "anti_pattern", "data"]
     text: str
+    example_trace_id: str = ""  # a request the sentence is about, where there is one
 
 
 class AnalysisReport(msgspec.Struct):

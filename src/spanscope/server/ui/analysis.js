@@ -33,7 +33,8 @@
   function headline(items) {
     if (!items.length) return '<p class="none">Nothing stands out.</p>';
     return '<ul class="headline">' + items.map(function (h) {
-      return '<li data-kind="' + esc(h.kind) + '">' + esc(h.text) + "</li>";
+      return '<li data-kind="' + esc(h.kind) + '"><span class="said">' + esc(h.text) + "</span>" +
+        (h.example_trace_id ? ' <span class="faint">(' + S.traceLink(h.example_trace_id, "an example") + ")</span>" : "") + "</li>";
     }).join("") + "</ul>";
   }
   function fixFirst(d) {
