@@ -47,6 +47,14 @@ def page(browser, server) -> Iterator[Page]:
     context.close()
 
 
+def _opens_trace(page: Page, link, trace_id: str) -> None:
+    """Clicking ``link`` opens the trace page of ``trace_id``, drawn."""
+    link.click()
+    page.page.wait_for_url(f"**/trace/{trace_id}")
+    page.page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert page.page.evaluate("window.spanscope.state()")["trace"] == trace_id
+
+
 @pytest.mark.browser
 def test_compare_page_draws_the_diff_and_links_the_new_error(page: Page, server) -> None:
     page.open("/compare?service=frontend&lookback=1h")
@@ -67,12 +75,7 @@ def test_compare_page_draws_the_diff_and_links_the_new_error(page: Page, server)
     page.shot("compare", full_page=True)
     # The new error's example opens its trace.
     link = page.page.locator("tr.error-row", has_text="CarrierRateLimited").locator("a")
-    trace_id = link.get_attribute("href").rsplit("/", 1)[1]
-    link.click()
-    page.page.wait_for_url(f"**/trace/{trace_id}")
-    page.page.wait_for_selector("body[data-ready='1']", state="attached")
-    state = page.page.evaluate("window.spanscope.state()")
-    assert state["trace"] == trace_id
+    _opens_trace(page, link, link.get_attribute("href").rsplit("/", 1)[1])
     page.assert_clean()
 
 
@@ -156,10 +159,7 @@ def test_analysis_page_draws_the_report_and_links_its_traces(page: Page, server)
     page.shot("analysis", full_page=True)
     # The slowest request opens its trace.
     slowest = api["slowest_traces"][0]["trace_id"]
-    page.page.locator("#slowest tbody tr").first.locator("a").click()
-    page.page.wait_for_url(f"**/trace/{slowest}")
-    page.page.wait_for_selector("body[data-ready='1']", state="attached")
-    assert page.page.evaluate("window.spanscope.state()")["trace"] == slowest
+    _opens_trace(page, page.page.locator("#slowest tbody tr").first.locator("a"), slowest)
     page.assert_clean()
 
 
@@ -215,10 +215,7 @@ def test_a_trace_page_compares_its_request_with_the_typical_one(page: Page, serv
     assert link.get_attribute("href") == f"/trace/{typical_id}"
     changes = row.locator(".more, .less").all_inner_texts()
     assert changes and changes[0].startswith("+")
-    link.click()
-    page.page.wait_for_url(f"**/trace/{typical_id}")
-    page.page.wait_for_selector("body[data-ready='1']", state="attached")
-    assert page.page.evaluate("window.spanscope.state()")["trace"] == typical_id
+    _opens_trace(page, link, typical_id)
     page.assert_clean()
 
 
