@@ -235,3 +235,14 @@ def test_scope_missing_only_blames_spans_of_an_otel_sdk():
     }
     assert rules(span(scope_name="shop.checkout", resource_attributes=sdk)) == {}
     assert rules(span(scope_name="", resource_attributes={"hostname": "a"})) == {}
+
+
+def test_deprecated_attributes_only_for_spans_an_otel_sdk_made():
+    old = {"http.method": "GET", "peer.service": "db"}
+    assert "deprecated-attribute" not in rules(span(scope_name="", attributes=old))  # Zipkin
+    sdk = {"telemetry.sdk.name": "opentelemetry", "service.name": "checkout"}
+    made = span(scope_name="", attributes=old, resource_attributes=sdk)
+    assert rules(made)["deprecated-attribute"] == [
+        "http.method → http.request.method",
+        "peer.service → service.peer.name",
+    ]

@@ -70,3 +70,46 @@ def test_two_different_spans_with_one_id_is_an_error_and_a_resent_copy_is_not():
     copy = lint([copied])
     assert [r.id for r in copy.rules] == ["invalid-data"]
     assert copy.rules[0].details == {"the same span received more than once": 1}
+
+
+# Zipkin's and Jaeger's own clients (Envoy, Brave, jaeger-client) name attributes by their own
+# conventions; 'deprecated semantic-convention attribute, upgrade the instrumentation or set
+# OTEL_SEMCONV_STABILITY_OPT_IN' was said of Envoy's http.method and Jaeger's peer.service.
+@pytest.mark.parametrize(
+    "name",
+    [
+        "zipkin/zipkin-lens__testdata__envoy.json",
+        SMARTTHINGS,
+        "zipkin/benchmarks__src__test__resources__zipkin2-chinese.json",
+        "jaeger/internal__uimodel__converter__v1__json__fixtures__ui_01.json",
+    ],
+)
+def test_clients_with_their_own_conventions_are_not_told_their_names_are_deprecated(name):
+    spans = list(read_spans(str(FIXTURES / name), diagnostics=Diagnostics()))
+    keys = {key for span in spans for key in span.attributes}
+    assert keys & {"http.method", "http.status_code", "http.url", "peer.service"}
+    rules = {rule.id for rule in lint(assemble(spans)).rules}
+    assert "deprecated-attribute" not in rules
+
+
+def test_an_otel_sdk_exporting_zipkin_is_still_told(tmp_path):
+    from opentelemetry.exporter.zipkin.json.v2 import JsonV2Encoder
+    from opentelemetry.exporter.zipkin.node_endpoint import NodeEndpoint
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "checkout"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("shop.checkout").start_as_current_span(
+        "GET /cart", attributes={"http.method": "GET", "http.route": "/cart"}
+    ):
+        pass
+    path = tmp_path / "zipkin.json"
+    path.write_text(JsonV2Encoder().serialize(exporter.get_finished_spans(), NodeEndpoint()))
+    spans = list(read_spans(str(path), diagnostics=Diagnostics()))
+    assert spans[0].scope_name == "shop.checkout"  # the exporter's otel.scope.name tag
+    rules = {rule.id: rule for rule in lint(assemble(spans)).rules}
+    assert rules["deprecated-attribute"].details == {"http.method → http.request.method": 1}

@@ -5,10 +5,12 @@
 trace (what assembly noticed, mixed sampling decisions). Details name keys and codes, never
 attribute values: a report about leaked credentials must not print them.
 
-Rules keyed on attributes look only at the span's own attributes. What follows from a span's
-kind and attribute keys alone is decided once per distinct (kind, keys) "shape" and cached;
-per span, only the values that matter are looked at (status codes, URLs, credential keys,
-lengths): about 3 us a span.
+Rules keyed on attributes look only at the span's own attributes. ``deprecated-attribute``
+applies only to spans an OpenTelemetry SDK made (``telemetry.sdk.name`` on the resource, or a
+scope, which OTel's Zipkin and Jaeger exporters carry as ``otel.scope.name``). What follows
+from a span's kind and attribute keys alone is decided once per distinct (kind, keys) "shape"
+and cached; per span, only the values that matter are looked at (status codes, URLs,
+credential keys, lengths): about 3 us a span.
 """
 
 from __future__ import annotations
@@ -180,7 +182,7 @@ class _Shape:
     ``static`` are the findings that hold for every span of the shape; the rest name the keys
     whose values still need a look."""
 
-    __slots__ = ("check_status", "sensitive_keys", "static", "url_keys")
+    __slots__ = ("check_status", "sensitive_keys", "static", "static_not_otel", "url_keys")
 
     def __init__(self, kind: SpanKind, keys: tuple[str, ...]) -> None:
         present = _INTERESTING.intersection(keys)
@@ -202,6 +204,9 @@ class _Shape:
         ):
             static.append(("peer-unknown", "HTTP client" if is_http else "RPC client"))
         self.static = static
+        # Zipkin's and Jaeger's own clients (Brave, Envoy, jaeger-client) follow their own
+        # conventions, in which http.method or peer.service are current names, not deprecated.
+        self.static_not_otel = [f for f in static if f[0] != "deprecated-attribute"]
         self.check_status = kind in (_CLIENT, _SERVER) and any(
             key in present for key in (*_HTTP_STATUS_KEYS, _GRPC_STATUS_KEY, _RPC_STATUS_KEY)
         )
@@ -229,13 +234,14 @@ def span_findings(span: Span) -> list[tuple[str, str]]:
     service = span.service_name
     if not service or service.startswith("unknown_service"):
         found.append(("service-name-missing", service or "(empty)"))
-    if not span.scope_name and _OTEL_SDK_KEY in span.resource_attributes:
+    made_by_otel = _OTEL_SDK_KEY in span.resource_attributes
+    if not span.scope_name and made_by_otel:
         found.append(("scope-missing", "tracer without a name"))
     attributes = span.attributes
     marked_error = span.status_code == _ERROR
     if attributes:
         shape = _shape(span.kind, attributes)
-        found += shape.static
+        found += shape.static if made_by_otel or span.scope_name else shape.static_not_otel
         if shape.check_status and not marked_error:
             detail = _error_not_marked(span, attributes)
             if detail is not None:
