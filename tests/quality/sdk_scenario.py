@@ -64,28 +64,30 @@ def export() -> bytes:
             ) as client:
                 headers: dict[str, str] = {}
                 inject(headers)
-                client.set_attribute("http.response.status_code", 200)
-            # The checkout service, on the other side of the hop: old conventions, an id in
-            # the span name, a 500 it does not mark, a database call without a kind.
-            with checkout.start_as_current_span(
-                f"POST /orders/{order + 1000}",
-                context=extract(headers),
-                kind=SpanKind.SERVER,
-                attributes={
-                    "http.method": "POST",
-                    "http.status_code": 500,
-                    "http.request.header.authorization": SECRET,
-                },
-            ) as handler:
+                # The checkout service, on the other side of the hop, while the client waits
+                # (it ran after the client span ended, which a busy machine stretched into a
+                # clock-skew finding): old conventions, an id in the span name, a 500 it does
+                # not mark, a database call without a kind.
                 with checkout.start_as_current_span(
-                    "INSERT orders",
-                    attributes={"db.system": "postgresql", "db.statement": "INSERT ..."},
-                ):
-                    pass
-                try:
-                    raise KeyError("coupon")
-                except KeyError as exc:
-                    handler.record_exception(exc)  # handled: the request went on
+                    f"POST /orders/{order + 1000}",
+                    context=extract(headers),
+                    kind=SpanKind.SERVER,
+                    attributes={
+                        "http.method": "POST",
+                        "http.status_code": 500,
+                        "http.request.header.authorization": SECRET,
+                    },
+                ) as handler:
+                    with checkout.start_as_current_span(
+                        "INSERT orders",
+                        attributes={"db.system": "postgresql", "db.statement": "INSERT ..."},
+                    ):
+                        pass
+                    try:
+                        raise KeyError("coupon")
+                    except KeyError as exc:
+                        handler.record_exception(exc)  # handled: the request went on
+                client.set_attribute("http.response.status_code", 200)
 
     # A job without a service name, continuing a trace whose parent was never exported.
     lost_parent = SpanContext(
