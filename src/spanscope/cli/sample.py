@@ -28,7 +28,9 @@ from spanscope.units import format_duration
     required=True,
     help="A tail-sampling policy (repeat: any keeps, drop:... vetoes). "
     "errors | latency>=500ms | probability=10% | service=NAME | attribute:KEY[=V1|V2] | "
-    "spans>=N | rate=N/s | all | drop:<policy>",
+    "attribute:KEY>=N | status_code=ERROR | spans>=N | rate=N/s | all | 'P1 & P2' (both) | "
+    "drop:<policy>. The Collector's tail_sampling names work too (probabilistic=10%, "
+    "rate_limiting=N, string_attribute:, numeric_attribute:, span_count>=N).",
 )
 @click.option("-o", "--output", default=None, help="Write the kept traces here ('-' = stdout).")
 @click.option("--to", type=click.Choice(WRITABLE_FORMATS), default=None, help="Format of --output.")
@@ -59,6 +61,7 @@ def sample(
       spanscope sample export.json -p all -p 'drop:attribute:http.route=/health' \\
           -o kept.jsonl
       spanscope sample traces.pb -p errors -p 'rate=1000/s' --json | jq .traces_kept
+      spanscope sample traces.jsonl -p 'service=checkout & attribute:http.response.status_code>=500'
       spanscope sample --db traces.duckdb --since 1h -p errors -p 'latency>=1s'
     """
     try:
