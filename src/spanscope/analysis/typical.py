@@ -12,10 +12,11 @@ sums it, so the numbers agree with the report's.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from spanscope.analysis.critical_path import critical_time
+from spanscope.analysis.critical_path import CriticalSection, critical_time
 from spanscope.model import Trace
 
 # Below this many requests a median says little about what is usual.
@@ -71,18 +72,22 @@ def typical_requests(
 
 
 def critical_by_operation(
-    trace: Trace, by_span: dict[str, int] | None = None
+    trace: Trace, sections: Iterable[CriticalSection] | None = None
 ) -> dict[Endpoint, int]:
-    """(service, operation) -> ns of the trace's critical path spent in its spans; ``by_span``
-    is ``critical_time(trace)`` when the caller has it already."""
-    if by_span is None:
-        by_span = critical_time(trace)
+    """(service, operation) -> ns of the trace's critical path spent in its spans; ``sections``
+    is ``critical_path(trace)`` when the caller has it already."""
     out: dict[Endpoint, int] = {}
-    for span in trace.spans:
-        ns = by_span.get(span.span_id)
-        if ns:
+    by_id = trace.by_id
+    if sections is None:
+        for span_id, ns in critical_time(trace).items():
+            span = by_id[span_id]
             key = (span.service_name, span.name)
             out[key] = out.get(key, 0) + ns
+        return out
+    for section in sections:
+        span = by_id[section.span_id]
+        key = (span.service_name, span.name)
+        out[key] = out.get(key, 0) + section.end_ns - section.start_ns
     return out
 
 
@@ -93,13 +98,14 @@ def differences(trace: Trace, typical: Trace) -> list[OperationDifference]:
 
 
 def compare_operations(
-    mine: dict[Endpoint, int], theirs: dict[Endpoint, int]
+    mine: dict[Endpoint, int], theirs: dict[Endpoint, int], limit: int | None = None
 ) -> list[OperationDifference]:
-    """``differences`` of two ``critical_by_operation`` results."""
-    found = [
-        OperationDifference(key[0], key[1], mine.get(key, 0), theirs.get(key, 0))
-        for key in mine.keys() | theirs.keys()
-        if mine.get(key, 0) != theirs.get(key, 0)
-    ]
-    found.sort(key=lambda d: (-abs(d.change_ns), d.service, d.operation))
-    return found
+    """``differences`` of two ``critical_by_operation`` results; the first ``limit`` only."""
+    changes = []
+    for key in mine.keys() | theirs.keys():
+        ns, typical_ns = mine.get(key, 0), theirs.get(key, 0)
+        if ns != typical_ns:
+            changes.append((-abs(ns - typical_ns), key, ns, typical_ns))
+    # (largest change, service, operation): the order is total, whatever the dicts' order.
+    chosen = sorted(changes) if limit is None else heapq.nsmallest(limit, changes)
+    return [OperationDifference(key[0], key[1], ns, typical) for _, key, ns, typical in chosen]

@@ -15,7 +15,7 @@ Contract of ``build_payload(traces)`` -> ``(summary, details)``, two JSON-ready 
   When the page's traces and ``peers`` (traces not shown: ``spanscope serve`` passes others of
   the endpoint) hold enough requests of the trace's endpoint (``analysis.typical``), ``typ`` is
   ``[the typical trace's id, requests of the endpoint, its duration, changes]``, the changes
-  ``[service, operation, ns here, ns in the typical one]``, largest first (at most
+  ``[service index, name index, ns here, ns in the typical one]``, largest first (at most
   ``TYPICAL_CHANGES``); the typical trace itself has none.
 - ``details`` holds, per trace and row, what only the detail panel shows (attributes, events,
   links, resource index, scope, status message, problems), and shared tables: resources,
@@ -203,19 +203,22 @@ def build_payload(
         endpoint = endpoint_of(trace)
         usual = typical.get(endpoint) if endpoint is not None else None
         if usual is not None and usual.trace is not trace and endpoint is not None:
-            by_span: dict[str, int] = {}
-            for section in sections:
-                by_span[section.span_id] = (
-                    by_span.get(section.span_id, 0) + section.end_ns - section.start_ns
-                )
             changes = compare_operations(
-                critical_by_operation(trace, by_span), typical_ops[endpoint]
+                critical_by_operation(trace, sections), typical_ops[endpoint], TYPICAL_CHANGES
             )
             extra["typ"] = [
                 usual.trace.trace_id,
                 usual.requests,
                 usual.trace.root.duration_ns,
-                [list(change) for change in changes[:TYPICAL_CHANGES]],
+                [
+                    [
+                        services.add(c.service or UNKNOWN_SERVICE),
+                        names.add(c.operation),
+                        c.ns,
+                        c.typical_ns,
+                    ]
+                    for c in changes
+                ],
             ]
         summary_traces.append(
             {

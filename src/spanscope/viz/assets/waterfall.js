@@ -749,10 +749,10 @@
       }).join('<span class="sep">·</span>'));
     }
     var typ = T.tr.typ;
-    if (typ) {  // [typical trace, requests, its duration, [service, operation, ns, typical ns]...]
+    if (typ) {  // [typical trace, requests, its duration, [service, name, ns, typical ns]...]
       var changes = typ[3].map(function (c) {
         var d = c[2] - c[3];
-        return '<span class="' + (d > 0 ? "more" : "less") + '"><b>' + (d > 0 ? "+" : "−") + fmtDur(Math.abs(d)) + "</b> " + esc(c[0] + " " + c[1]) + "</span>";
+        return '<span class="' + (d > 0 ? "more" : "less") + '"><b>' + (d > 0 ? "+" : "−") + fmtDur(Math.abs(d)) + "</b> " + esc(svcName(c[0]) + " " + DATA.names[c[1]]) + "</span>";
       });
       // The typical request is in the page, or (spanscope serve) one click away on its own page.
       var shown = DATA.traces.findIndex(function (t) { return t.id === typ[0]; });
