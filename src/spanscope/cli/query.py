@@ -12,7 +12,8 @@ from rich.table import Table
 
 from spanscope import units
 from spanscope.cli.common import DURATION, error_console, output_console
-from spanscope.cli.store_reading import none_found, reading
+from spanscope.cli.store_feedback import none_found
+from spanscope.cli.store_reading import reading
 from spanscope.cli.times import TIME, check_window, now_ns
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
 from spanscope.store import TraceQuery

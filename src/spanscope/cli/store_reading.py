@@ -19,7 +19,9 @@ among a file's traces too), checked by ``take_selection`` (files or a store, not
 ``selected_spans`` (spans, for ``convert`` and ``sample``); ``reading(db)`` is the store
 itself (``info --db``). Any failure to read a store is a ``click.ClickException`` saying why.
 Read from a store, equal resource attributes are one dict, as a file's reader gives them, so
-what is drawn or counted per resource does not depend on how the spans were read.
+what is drawn or counted per resource does not depend on how the spans were read. A search's
+traces are read a page at a time with progress, and an empty answer says why
+(``spanscope.cli.store_feedback``).
 """
 
 from __future__ import annotations
@@ -151,13 +153,16 @@ def stored_traces(
     (by trace id when the filter names ids)."""
     from spanscope.analysis.filters import filter_traces
     from spanscope.assembly import build_trace
+    from spanscope.cli.store_feedback import read_pages
 
-    console = error_console()
-    with console.status(f"searching {db}", spinner="dots"):
-        if trace_filter.trace_ids:
+    if trace_filter.trace_ids:
+        with error_console().status(f"reading {db}", spinner="dots"):
             found = store.get_traces(trace_filter.trace_ids)  # one read for all of them
-        else:
-            found = store.find_traces(store_search(trace_filter, limit))
+        named = len(found)
+    else:
+        with error_console().status(f"searching {db}", spinner="dots"):
+            ids = store.find_trace_ids(store_search(trace_filter, limit))
+        found, named = read_pages(store, db, ids), len(ids)
     spans = sum(len(trace) for trace in found)
     _share_resources(found)
     # Oldest first, as a trace file usually is: the report's examples are then the ones the
@@ -166,7 +171,7 @@ def stored_traces(
     found.sort(key=lambda trace: (trace[0].start_ns, trace[0].trace_id))
     built = (build_trace(trace[0].trace_id, trace, adjust_skew=adjust_skew) for trace in found)
     traces = list(filter_traces(built, trace_filter))
-    return StoredTraces(traces, spans, len(found), len(found) >= limit > 0)
+    return StoredTraces(traces, spans, len(found), named >= limit > 0)
 
 
 def store_options(*, trace_ids: bool = True) -> Callable[[_Command], _Command]:
@@ -335,6 +340,8 @@ def read_store(
         stored = stored_traces(store, db, trace_filter, limit, adjust_skew)
         kind = store_kind(store)
         if not stored.traces:
+            from spanscope.cli.store_feedback import none_found
+
             error_console().print(
                 f"[yellow]warning:[/] {none_found(store, source or db, trace_filter)}",
                 soft_wrap=True,
@@ -347,43 +354,6 @@ def read_store(
             soft_wrap=True,
         )
     return stored.traces, InputSummary(source or db, kind, stored.spans, None)
-
-
-def none_found(
-    store: Store, source: str, trace_filter: TraceFilter, more: Sequence[str] = ()
-) -> str:
-    """Why a read of ``store`` found no traces, for the one who asked: the store is empty, it
-    has no such service, or what time it holds beside the window asked for (an empty answer
-    alone looks like a broken pipeline, mid-incident). ``more``: other conditions, as typed."""
-    from spanscope.units import format_duration, format_time
-
-    stats = store.stats()
-    if not stats.spans:
-        return (
-            f"no traces in {source}: it holds none yet (spans reach it through its server's "
-            "receivers: point an OTLP exporter at them, or 'spanscope load FILE')"
-        )
-    f = trace_filter
-    asked = [f"--service {name}" for name in f.services]
-    asked += [f"--operation {name}" for name in f.operations]
-    asked += [f"--trace-id {trace_id}" for trace_id in f.trace_ids]
-    if f.since_ns is not None:
-        asked.append(f"--since {format_time(f.since_ns)}")
-    if f.until_ns is not None:
-        asked.append(f"--until {format_time(f.until_ns)}")
-    if f.min_duration_ns is not None:
-        asked.append(f"--min-duration {format_duration(f.min_duration_ns)}")
-    asked += more
-    said = f"no traces in {source} match {' '.join(asked)}" if asked else f"no traces in {source}"
-    services = store.services()
-    unknown = [name for name in f.services if name not in services]
-    if unknown:
-        listed = ", ".join(services[:20]) + (", ..." if len(services) > 20 else "")
-        said += f": it has no service {', '.join(map(repr, unknown))} (its services: {listed})"
-    elif stats.oldest_ns is not None and stats.newest_ns is not None:
-        oldest, newest = format_time(stats.oldest_ns), format_time(stats.newest_ns)
-        said += f": it holds spans that start from {oldest} to {newest}"
-    return said
 
 
 def selected_spans(
@@ -425,6 +395,7 @@ def analyse_store(
     store that cannot be read is a ``click.ClickException`` saying why."""
     traces, summary = read_store(db, trace_filter, limit, adjust_skew)
     analyzer = new_analyzer()
-    for trace in traces:
-        analyzer.add(trace)
+    with error_console().status(f"analysing {len(traces):,} traces", spinner="dots"):
+        for trace in traces:
+            analyzer.add(trace)
     return analyzer, summary
