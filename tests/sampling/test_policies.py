@@ -197,7 +197,7 @@ def test_and_keeps_a_trace_only_when_every_part_matches():
         ("attribute:http.status_code>=fast", "attribute:http.status_code>= needs a number"),
         ("numeric_attribute:http.status_code", "numeric_attribute needs a comparison"),
         ("status_code=BROKEN", "status code 'BROKEN' is not one of ERROR, UNSET, OK"),
-        ("latency=500ms", "latency takes >= or >, e.g. latency>=500ms"),
+        ("latency=500ms", "latency takes >=, >, <= or <, e.g. latency>=500ms"),
         ("service=checkout & bogus", "'bogus' is not a policy"),
         ("service=checkout & latency>=soon", "in 'latency>=soon': invalid duration 'soon'"),
         ("errors &", "'&' needs a policy on each side"),
@@ -215,3 +215,26 @@ def test_bad_policy_text_names_the_part_that_is_wrong(spec, says):
 def test_drop_without_a_policy_says_so():
     with pytest.raises(ValueError, match="drop: needs a policy after it"):
         PolicySet.parse(["errors", "drop: "])
+
+
+def test_upper_bounds_on_latency_and_span_count_as_the_collector_has_them():
+    # The Collector's latency policy with upper_threshold_ms keeps threshold < d <= upper;
+    # span_count keeps min_spans <= n <= max_spans.
+    spans = list(generate_spans(300, seed=9))
+    traces: dict[str, list[Span]] = {}
+    for s in spans:
+        traces.setdefault(s.trace_id, []).append(s)
+
+    def duration(group: list[Span]) -> int:
+        return max(s.end_ns for s in group) - min(s.start_ns for s in group)
+
+    band = PolicySet.parse(["latency>100ms & latency<=1s"])
+    by_hand = {t for t, g in traces.items() if 100 * MS < duration(g) <= 1_000 * MS}
+    assert {s.trace_id for s in simulate(spans, band).kept_spans} == by_hand != set()
+    below = parse_policy("latency<1s")
+    assert below.name == "latency<1s" and below.matches([span(start=0, end=999_999_999)], 0)
+    assert not below.matches([span(start=0, end=1_000 * MS)], 0)
+    small = PolicySet.parse(["span_count>=3 & spans<=6"])
+    by_hand = {t for t, g in traces.items() if 3 <= len(g) <= 6}
+    assert {s.trace_id for s in simulate(spans, small).kept_spans} == by_hand != set()
+    assert parse_policy("spans<5") == SpanCount(0, name="spans<=4", maximum=4)

@@ -28,9 +28,9 @@ from spanscope.units import format_duration
     required=True,
     help="A tail-sampling policy (repeat: any keeps, drop:... vetoes). "
     "errors | latency>=500ms | probability=10% | service=NAME | attribute:KEY[=V1|V2] | "
-    "attribute:KEY>=N | status_code=ERROR | spans>=N | rate=N/s | all | 'P1 & P2' (both) | "
-    "drop:<policy>. The Collector's tail_sampling names work too (probabilistic=10%, "
-    "rate_limiting=N, string_attribute:, numeric_attribute:, span_count>=N).",
+    "attribute:KEY>=N | status_code=ERROR | spans>=N | latency<=2s | rate=N/s | all | "
+    "'P1 & P2' (both) | drop:<policy>. The Collector's tail_sampling names work too "
+    "(probabilistic=10%, rate_limiting=N, string_attribute:, numeric_attribute:, span_count>=N).",
 )
 @click.option("-o", "--output", default=None, help="Write the kept traces here ('-' = stdout).")
 @click.option("--to", type=click.Choice(WRITABLE_FORMATS), default=None, help="Format of --output.")

@@ -8,7 +8,8 @@ policies and their spellings (for ``--policy`` / ``--tail-sample``):
 =============================  ====================================================================
 ``errors``                     a span failed (``analysis.errors.is_error_span``: status ERROR,
                                HTTP >= 500, gRPC not OK, an ``exception`` event, ``error=true``)
-``latency>=500ms``             the trace lasted at least this long, first start to last end
+``latency>=500ms``             the trace lasted at least this long, first start to last end (also
+                               ``>``, ``<=``, ``<``: ``latency>=500ms & latency<=2s`` is a band)
 ``probability=10%``            this share of traces, chosen by trace id exactly as the OTel SDK's
                                ``TraceIdRatioBased`` head sampler chooses (lowest 64 bits of the
                                id below ratio x 2^64): head and tail sampling at the same ratio
@@ -19,7 +20,7 @@ policies and their spellings (for ``--policy`` / ``--tail-sample``):
 ``attribute:KEY>=500``         ... with a number at least this (also ``>``, ``<=``, ``<``; numbers
                                written as text count, as Zipkin keeps every value as text)
 ``status_code=ERROR``          a span with one of these statuses (``ERROR|UNSET|OK``), nothing else
-``spans>=100``                 the trace has at least this many spans
+``spans>=100``                 the trace has at least this many spans (also ``>``, ``<=``, ``<``)
 ``rate=500/s``                 at most this many spans per second, first come first kept
 ``all``                        every trace
 ``drop:<policy>``              never keep a trace this policy matches (e.g. health checks)
@@ -76,13 +77,20 @@ class Errors:
 
 @dataclass(frozen=True)
 class Latency:
+    """The trace lasted at least ``threshold_ns`` and, with ``at_most_ns``, at most that (the
+    Collector's ``upper_threshold_ms``, spelled ``latency>=500ms & latency<=2s``)."""
+
     threshold_ns: int
     name: str = ""
+    at_most_ns: int | None = None
 
     def matches(self, spans: Sequence[Span], now_ns: int) -> bool:
         start = min(span.start_ns for span in spans)
         end = max(max(span.end_ns, span.start_ns) for span in spans)
-        return end - start >= self.threshold_ns
+        duration = end - start
+        return duration >= self.threshold_ns and (
+            self.at_most_ns is None or duration <= self.at_most_ns
+        )
 
 
 @dataclass(frozen=True)
@@ -181,11 +189,15 @@ class AllOf:
 
 @dataclass(frozen=True)
 class SpanCount:
+    """At least ``minimum`` spans and, with ``maximum``, at most that (the Collector's
+    ``span_count`` with ``min_spans`` and ``max_spans``)."""
+
     minimum: int
     name: str = ""
+    maximum: int | None = None
 
     def matches(self, spans: Sequence[Span], now_ns: int) -> bool:
-        return len(spans) >= self.minimum
+        return len(spans) >= self.minimum and (self.maximum is None or len(spans) <= self.maximum)
 
 
 @dataclass
@@ -227,7 +239,7 @@ def _number(value: object) -> float | None:
     return None
 
 
-_COMPARISON = re.compile(r"^(latency|spans|span_count)\s*(>=|>)\s*(.+)$")
+_COMPARISON = re.compile(r"^(latency|spans|span_count)\s*(>=|<=|>|<)\s*(.+)$")
 _ATTRIBUTE = re.compile(r"^([^=<>]*?)\s*(>=|<=|>|<|=|$)\s*(.*)$", re.DOTALL)
 _SPELLINGS = (
     "errors, latency>=500ms, probability=10%, service=NAME, attribute:KEY[=V1|V2], "
@@ -283,11 +295,17 @@ def _parse(spec: str) -> Policy:
     if match := _COMPARISON.match(spec):
         what, operator, amount = match.groups()
         if what == "latency":
-            threshold = parse_duration(amount.strip())
-            threshold += operator == ">"
-            return Latency(threshold, name=f"latency>={format_duration(threshold)}")
+            bound = parse_duration(amount.strip())
+            if operator.startswith("<"):
+                name = f"latency{operator}{format_duration(bound)}"
+                return Latency(0, name=name, at_most_ns=bound - (operator == "<"))
+            bound += operator == ">"
+            return Latency(bound, name=f"latency>={format_duration(bound)}")
         if not amount.strip().isdecimal():
             raise ValueError("spans needs a whole number, e.g. spans>=100")
+        if operator.startswith("<"):
+            maximum = int(amount) - (operator == "<")
+            return SpanCount(0, name=f"spans<={maximum}", maximum=maximum)
         minimum = int(amount) + (operator == ">")
         return SpanCount(minimum, name=f"spans>={minimum}")
     kind, colon, rest = spec.partition(":")
@@ -308,7 +326,7 @@ def _parse(spec: str) -> Policy:
         return _status(value, spec)
     if key in ("latency", "spans", "span_count"):
         example = "latency>=500ms" if key == "latency" else "spans>=100"
-        raise ValueError(f"{key} takes >= or >, e.g. {example}")
+        raise ValueError(f"{key} takes >=, >, <= or <, e.g. {example}")
     for name in (key, kind.strip()):
         if name == "and":
             raise ValueError("the Collector's 'and' is spelled with '&': service=checkout & errors")
