@@ -46,6 +46,8 @@ def test_spellings_parse_to_the_policies_they_name():
         "http.route", frozenset({"/a", "/b"}), name="attribute:http.route=/a|/b"
     )
     assert parse_policy("attribute:db.system").values is None
+    spaced = parse_policy("attribute: http.route = /a")  # spaces around the key are not in it
+    assert (spaced.key, spaced.values) == ("http.route", frozenset({"/a"}))
     assert isinstance(parse_policy("rate=500/s"), RateLimit)
 
 

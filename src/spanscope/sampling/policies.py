@@ -341,6 +341,7 @@ def _attribute(kind: str, rest: str, spec: str) -> Policy:
     match = _ATTRIBUTE.match(rest)
     assert match is not None  # the pattern matches every string
     key, operator, value = match.groups()
+    key = key.strip()
     if not key:
         raise ValueError("attribute needs a key, e.g. attribute:http.route=/api/pay")
     if operator in _COMPARE:
