@@ -18,6 +18,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
 from spanscope.propagation import codecs
@@ -32,11 +33,14 @@ SERVICES = ["gateway", "orders", "payments"]
 
 class OtelService(LoopbackServer):
     """One instrumented service: a SERVER span per request, a CLIENT span per call on.
-    ``mode``: "ok", "no-inject" (calls on without context) or "orphan" (sends a parent id it
-    never reports)."""
+    ``mode``: "ok", "no-inject" (calls on without context), "orphan" (sends a parent id it
+    never reports) or "always-sample" (records every trace, whatever its caller decided)."""
 
     def __init__(self, name, next_url, textmap, exporter, mode: str = "ok") -> None:
-        provider = TracerProvider(resource=Resource.create({"service.name": name}))
+        provider = TracerProvider(
+            resource=Resource.create({"service.name": name}),
+            sampler=ALWAYS_ON if mode == "always-sample" else None,  # None: ParentBased
+        )
         provider.add_span_processor(SimpleSpanProcessor(exporter))
         tracer = provider.get_tracer("spanscope.tests")
         self.provider = provider
@@ -54,7 +58,7 @@ class OtelService(LoopbackServer):
             def _call_on(self, url: str) -> None:
                 with tracer.start_as_current_span(f"GET {url}", kind=SpanKind.CLIENT) as span:
                     carrier: dict[str, str] = {}
-                    if mode == "ok":
+                    if mode in ("ok", "always-sample"):
                         textmap.inject(carrier)
                     elif mode == "orphan":
                         unreported = SpanContext(
@@ -144,3 +148,27 @@ def test_backend_that_does_not_answer(otel_chain) -> None:
     report = run_test(url, "w3c", backend="http://127.0.0.1:9", backend_wait=0)
     assert not report.ok
     assert any("cannot reach" in f for f in report.formats[0].failures())
+
+
+@pytest.mark.parametrize("fmt", ["w3c", "b3multi", "jaeger"])
+def test_a_not_sampled_trace_stays_out_of_the_store(otel_chain, fmt: str) -> None:
+    # With --unsampled and --backend the tester looked for the trace, found none (as it should
+    # be) and failed: 'not in the store: the first hop did not keep the trace id'.
+    url, store = otel_chain(fmt)
+    report = run_test(
+        url, fmt, expect_services=SERVICES, backend=store, backend_wait=0.5, sampled=False
+    )
+    result = report.formats[0]
+    assert report.ok, result.failures()
+    assert not result.backend.found and result.backend.to_dict()["expected"] == "absent"
+
+
+def test_a_service_that_ignores_its_callers_not_sampled_decision(otel_chain) -> None:
+    url, store = otel_chain("w3c", modes={"orders": "always-sample"})
+    report = run_test(
+        url, "w3c", expect_services=SERVICES, backend=store, backend_wait=0.5, sampled=False
+    )
+    assert not report.ok
+    (failure,) = report.formats[0].failures()
+    assert failure.startswith("trace store: orders exported a trace its caller marked not")
+    assert "ParentBased" in failure and "spans of orders, payments stored" in failure

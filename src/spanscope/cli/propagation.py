@@ -164,7 +164,12 @@ def _show(value: object) -> str:
     help="Seconds per request.",
 )
 @click.option("--no-baggage", is_flag=True, help="Do not send (and check) baggage.")
-@click.option("--unsampled", is_flag=True, help="Send a not-sampled decision and check it is kept.")
+@click.option(
+    "--unsampled",
+    is_flag=True,
+    help="Send a not-sampled decision and check it is kept (with --backend: that no service "
+    "exports the trace).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
 def test(
     url: str,

@@ -6,6 +6,10 @@ services' exporters batch spans) and returns a ``BackendResult``; it never raise
 store answers, only reports. The chain passes when the trace holds spans of every expected
 service, all spans form ONE tree whose root is the child of the tester's span (``root_parent``),
 and each expected service sits below the one before it.
+
+``verify_not_exported`` is the check for a not-sampled context: after ``wait`` seconds the store
+must hold none of the trace; services whose spans are there export traces their caller decided
+not to sample (their sampler is not ``ParentBased``).
 """
 
 from __future__ import annotations
@@ -35,10 +39,11 @@ class BackendResult:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     span_count: int = 0
+    expect_absent: bool = False  # a not-sampled trace: passing means the store has none of it
 
     @property
     def ok(self) -> bool:
-        return self.found and not self.problems
+        return (not self.found if self.expect_absent else self.found) and not self.problems
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -48,6 +53,7 @@ class BackendResult:
             "found": self.found,
             "spans": self.span_count,
             "services": self.services,
+            "expected": "absent" if self.expect_absent else "present",
             "problems": self.problems,
             "notes": self.notes,
         }
@@ -221,3 +227,32 @@ def verify_trace(
         if result.ok or time.monotonic() >= deadline:
             return result
         time.sleep(interval)
+
+
+def verify_not_exported(base_url: str, trace_id: str, wait: float = 10.0) -> BackendResult:
+    """Wait ``wait`` seconds (exporters batch), then check the store holds none of the trace."""
+    result = BackendResult(url=base_url, trace_id=trace_id, expect_absent=True)
+    time.sleep(wait)
+    try:
+        spans = fetch_trace(base_url, trace_id)
+    except BackendError as exc:
+        result.problems = [str(exc)]
+        return result
+    result.found = bool(spans)
+    result.span_count = len(spans)
+    result.services = sorted({span.service for span in spans})
+    if spans:
+        # The services whose spans hang from a span not in the store were first to ignore the
+        # decision; the ones below them only followed what those sent on.
+        ids = {span.span_id for span in spans}
+        first = sorted({span.service for span in spans if span.parent_span_id not in ids})
+        result.problems.append(
+            f"{', '.join(first)} exported a trace its caller marked not sampled: it does not "
+            "follow the parent's decision (use a ParentBased sampler), so head sampling does not "
+            f"cut what it should ({len(spans)} spans of {', '.join(result.services)} stored)"
+        )
+    else:
+        result.notes.append(
+            f"none of the trace in the store after {wait:g}s, as for a not-sampled trace"
+        )
+    return result

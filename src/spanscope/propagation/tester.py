@@ -6,6 +6,8 @@ Two ways to see the hops:
   ``--forward``), the answer nests each hop's received and sent headers; every hop is checked.
 - a trace store (``backend``): the trace is fetched by id from a Jaeger-API store and must form
   one connected tree with the expected services (see ``backend``). This works for real services.
+  With a not-sampled context, the store must hold none of the trace instead (a service that
+  exports it ignores its caller's sampling decision).
 
 Checks per hop: the context arrived and is valid; the trace id is unchanged; the hop sent on a
 new parent (span) id, never seen before in the chain; the sampling decision (and debug, and the
@@ -26,7 +28,7 @@ from dataclasses import replace
 from typing import Any
 
 from spanscope.propagation import codecs
-from spanscope.propagation.backend import verify_trace
+from spanscope.propagation.backend import verify_not_exported, verify_trace
 from spanscope.propagation.context import BaggageEntry, Context, Parsed, new_context
 from spanscope.propagation.results import Check, FormatReport, Hop, TestReport
 
@@ -75,8 +77,8 @@ def run_test(
     sampled: bool = True,
 ) -> TestReport:
     """Test propagation through ``url`` in each format; see the module docstring. With
-    ``sampled=False`` the tester sends a not-sampled decision and checks every hop keeps it
-    (a trace store then holds no spans, so do not combine it with ``backend``)."""
+    ``sampled=False`` the tester sends a not-sampled decision and checks every hop keeps it;
+    with ``backend``, that the store then holds none of the trace after ``backend_wait``."""
     names = codecs.resolve_formats(formats)
     reports = [
         _run_format(
@@ -119,7 +121,9 @@ def _run_format(
             f"{url} is not an echo probe (its answer has no echo JSON), so the hops cannot be "
             "seen; put 'spanscope propagation echo' in the chain or pass --backend"
         )
-    if backend is not None:
+    if backend is not None and not sampled:
+        report.backend = verify_not_exported(backend, context.trace_id, wait=backend_wait)
+    elif backend is not None:
         report.backend = verify_trace(
             backend, context.trace_id, context.span_id, expect_services, wait=backend_wait
         )
