@@ -131,7 +131,7 @@ def test_an_empty_window_is_a_usage_error(traces_file, db):
 def query_traces(db: str, *options: str) -> set[str]:
     result = CliRunner().invoke(main, ["query", "--db", db, "--limit", "1000", "--json", *options])
     assert result.exit_code == 0, result.output
-    return {row["trace_id"] for row in json.loads(result.output)}
+    return {row["trace_id"] for row in json.loads(result.stdout)}  # (stderr: why none)
 
 
 def trace_ids(spans) -> set[str]:
@@ -199,6 +199,15 @@ def test_the_forms_agree(moment: datetime, minutes: int) -> None:
     assert parse_time(f"{hours}h", now) == parse_time(f"{hours * 60}m", now)
     # what a report prints (format_duration: 2h05m, 3m20s) can be typed back
     assert parse_time(f"{hours}h{minutes % 60:02d}m", now) == now - minutes * MINUTE
+    # as Grafana writes it, and as people say it
+    assert parse_time(f"now-{minutes}m", now) == parse_time(f"{minutes}m ago", now)
+    assert parse_time(f"NOW-{minutes}m", now) == now - minutes * MINUTE
+
+
+@pytest.mark.parametrize("value", ["now-", "now-1x", " ago", "now-2026-11-27", "ago"])
+def test_durations_ago_in_other_words_must_be_durations(value: str) -> None:
+    with pytest.raises(ValueError, match="is not a time"):
+        parse_time(value, time.time_ns())
 
 
 def test_generate_starts_when_told_so_the_monitor_sees_it(tmp_path):

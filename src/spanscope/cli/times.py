@@ -4,7 +4,7 @@ A value is one of:
 
 - a duration, meaning that long before now: ``30m``, ``2h``, ``1d``, ``90s``, ``1h30m`` (the
   forms of ``spanscope.units.parse_duration``); so ``--since 2h --until 1h`` is the hour before
-  the last;
+  the last; also written as Grafana writes it, ``now-2h``, or ``2h ago``;
 - ``now``;
 - an ISO 8601 time, in UTC unless it names a zone: ``2026-11-27T03:00``, ``2026-11-27 03:00:30``,
   ``2026-11-27T03:00:00+01:00``, ``2026-11-27T03:00Z``, ``2026-11-27`` (midnight);
@@ -71,6 +71,14 @@ def _parse(text: str, now: int) -> int:
     value = text.strip()
     if value.lower() == "now":
         return now
+    # Grafana's "now-1h" and "1h ago" are the same duration ago (a time in them is an error).
+    lowered = value.lower()
+    if lowered.startswith("now-") or lowered.endswith(" ago"):
+        ago = value[4:] if lowered.startswith("now-") else value[:-4]
+        try:
+            return now - parse_duration(ago.strip())
+        except ValueError:
+            raise ValueError(f"{text!r} is not a time: use {FORMS}") from None
     if _NUMBER.match(value):
         return _unix_seconds(value)
     try:
