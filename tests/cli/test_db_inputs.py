@@ -127,6 +127,7 @@ def test_view_finds_a_stored_trace_by_its_id_or_a_prefix(
         ("whole", ("--db", str(db)), trace_id),
         ("prefix", ("--db", str(db)), trace_id[:8]),
         ("file", (str(path),), trace_id[:8]),
+        ("copied", ("--db", str(db)), f"{trace_id[:26]}…"),  # as diff's tables show it
     ):
         pages[name] = tmp_path / f"{name}.html"
         done = run("view", *source, "--trace-id", wanted, "-o", str(pages[name]))
@@ -134,6 +135,7 @@ def test_view_finds_a_stored_trace_by_its_id_or_a_prefix(
         assert "1 trace," in done.stderr
     assert pages["whole"].read_bytes() == pages["prefix"].read_bytes()
     assert pages["whole"].read_bytes() == pages["file"].read_bytes()
+    assert pages["whole"].read_bytes() == pages["copied"].read_bytes()
     missing = run("view", "--db", str(db), "--trace-id", "f" * 32, "-o", str(tmp_path / "x"))
     assert missing.exit_code == 1
     assert f"no trace with id {'f' * 32} in the store" in missing.output

@@ -89,6 +89,11 @@ def _done(session: ReadSession | None) -> None:
         fail_on_input_errors(session)
 
 
+def _as_copied(trace_id: str | None) -> str | None:
+    """A --trace-id as copied from a report, which shows ids cut short ("8e8bdfe2a873…")."""
+    return trace_id.strip().rstrip("…").strip() if trace_id else trace_id
+
+
 def _pick(traces: list[Trace], trace_id: str, stored: bool = False) -> Trace:
     """The trace whose id is ``trace_id`` or starts with it (ids are shown shortened);
     ``stored``: ``traces`` are the most recent of a store."""
@@ -132,7 +137,12 @@ def _write(output: str, content: str, what: str) -> None:
 
 @click.command()
 @_common
-@click.option("--trace-id", default=None, help="Show only this trace (a unique prefix is enough).")
+@click.option(
+    "--trace-id",
+    default=None,
+    callback=lambda ctx, param, value: _as_copied(value),
+    help="Show only this trace (a unique prefix is enough).",
+)
 @click.option(
     "--max-traces",
     type=click.IntRange(min=0),
@@ -183,7 +193,12 @@ def view(
 
 @click.command()
 @_common
-@click.option("--trace-id", default=None, help="Draw this trace (default: the slowest).")
+@click.option(
+    "--trace-id",
+    default=None,
+    callback=lambda ctx, param, value: _as_copied(value),
+    help="Draw this trace (default: the slowest; a unique prefix is enough).",
+)
 @click.option(
     "--aggregate",
     is_flag=True,
