@@ -235,7 +235,7 @@ def flamegraph(
       spanscope flamegraph traces.json --aggregate --endpoint 'frontend:GET /api/cart' -o f.svg
       spanscope flamegraph --db traces.duckdb --since 1h --aggregate --slow -o slow.svg
     """
-    from spanscope.viz.flamegraph import render_aggregate_flamegraph, render_flamegraph
+    from spanscope.viz.flamegraph import render_flamegraph, traces_flamegraph
 
     if (endpoint or slow) and not aggregate:
         raise click.UsageError("--endpoint and --slow go with --aggregate")
@@ -248,36 +248,19 @@ def flamegraph(
     services = {span.service_name or "(unknown service)" for t in traces for span in t.spans}
     target = output or _default_output(source, ".svg")
     if aggregate:
-        from spanscope.analysis.profile import ProfileCollector, folded_stacks
-
-        profiles = ProfileCollector()
-        for trace in traces:
-            profiles.add(trace)
-        folding = profiles.folding()
         wanted = None
         if endpoint:
             service, sep, operation = endpoint.partition(":")
             if not sep:
                 raise click.UsageError("--endpoint takes SERVICE:OPERATION")
             wanted = (service, operation)
-            # As the report names endpoints: GET /users/<num> for names with ids in them.
-            traces = [
-                t
-                for t in traces
-                if (t.root.service_name, folding.fold(t.root.service_name, t.root.name)) == wanted
-            ]
-            if not traces:
-                raise click.ClickException(f"no trace has the root {endpoint}")
-        stacks = folded_stacks(profiles.profile(folding), slow=slow, endpoint=wanted)
-        scope = endpoint or "all endpoints"
-        svg = render_aggregate_flamegraph(
-            stacks,
-            error_stacks=profiles.error_stacks(traces, folding),
-            title=f"Critical-path flame graph · {scope}",
-            subtitle=f"{len(traces):,} traces" + (" (slowest 5%)" if slow else ""),
-            services=services,
-        )
-        _write(target, svg, f"{len(stacks):,} stacks from {len(traces):,} traces")
+        try:
+            svg, stacks, used = traces_flamegraph(
+                traces, endpoint=wanted, slow=slow, services=services
+            )
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
+        _write(target, svg, f"{stacks:,} stacks from {used:,} traces")
     else:
         if trace_id:
             trace = _pick(traces, trace_id, session is None)
