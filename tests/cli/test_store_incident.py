@@ -211,3 +211,18 @@ def test_a_long_store_read_shows_traces_and_spans_read(tmp_path: Path) -> None:
     piped = _spanscope("analyze", "--db", str(db), "--json")
     assert piped.returncode == 0 and piped.stderr == "", piped.stderr
     assert json.loads(piped.stdout)["summary"]["traces"] == 2_500
+
+
+def test_a_stopped_server_says_what_it_wrote(
+    served: tuple[Path, int, subprocess.Popen[bytes]],
+) -> None:
+    db, _, process = served
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == 0
+    assert process.stderr is not None
+    said = process.stderr.read().decode()
+    sent = len(list(generate_spans(40, seed=3, start_ns=T0)))
+    assert f"stopped: {sent:,} spans written to {db} since the start" in said, said
+    assert not Path(f"{db}.server.json").exists()
+    with open_store(db, read_only=True) as store:  # and the file reads as the server said
+        assert store.stats().spans == sent

@@ -191,6 +191,22 @@ async def _run(server, store, max_age_ns: int | None, max_bytes: int | None) -> 
             retention.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await retention
+    _say_stopped(server, store)
+
+
+def _say_stopped(server, store) -> None:
+    """After Ctrl-C or SIGTERM (the queue drained): what this run wrote, so that a stop is not
+    silent and nobody wonders whether the last spans made it."""
+    metrics = server.metrics
+    where = getattr(store, "path", None) or store.location
+    line = f"stopped: {metrics.spans_accepted:,} spans written to {where} since the start"
+    refused, bad = metrics.spans_refused, sum(metrics.bad_requests.values())
+    if refused or bad or metrics.write_failures:
+        line += (
+            f" ({refused:,} spans refused as overloaded, {bad:,} bad requests, "
+            f"{metrics.write_failures:,} failed writes)"
+        )
+    stderr.print(line, soft_wrap=True)
 
 
 def _serving_file(server, store) -> contextlib.AbstractContextManager:
