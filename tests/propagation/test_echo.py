@@ -90,3 +90,18 @@ def test_bad_request_still_gets_an_answer(echo_factory) -> None:
     assert response.status == 200
     assert json.loads(response.read())["parsed"]["w3c"]["status"] == "valid"
     connection.close()
+
+
+def test_harness_instructions_call_only_http_urls(echo_factory, tmp_path) -> None:
+    # urllib opens file:// too: a POSTed list made the probe read a local file and, when the
+    # file looked like an echo answer, hand its content back to whoever asked.
+    secret = tmp_path / "answer.json"
+    secret.write_text(json.dumps({"service": "x", "received": [], "token": "s3cr3t"}))
+    probe = echo_factory(service="guarded")
+    body = [{"url": secret.as_uri(), "arguments": []}, {"url": "ftp://127.0.0.1:9/x"}]
+    answer = ask(probe.url, [("traceparent", TP)], json.dumps(body).encode())
+    assert [call["error"] for call in answer["calls"]] == [
+        f"not called: {secret.as_uri()!r} is not an http:// or https:// URL",
+        "not called: 'ftp://127.0.0.1:9/x' is not an http:// or https:// URL",
+    ]
+    assert answer["downstream"] is None and "s3cr3t" not in json.dumps(answer)

@@ -11,7 +11,8 @@ chain A -> B -> C from the first answer.
   invalid ones, starting a new trace), and nests the answer under ``downstream``.
 - ``POST`` with a JSON array body of ``{"url": ..., "arguments": [...]}``: the W3C trace-context
   test harness contract. The probe POSTs ``arguments`` to each ``url`` with propagated headers;
-  so it is a conforming service under test for the official suite.
+  so it is a conforming service under test for the official suite. Only ``http://`` and
+  ``https://`` URLs are called (urllib would also open ``file://`` and ``ftp://``).
 - ``otlp_endpoint`` set: server and client spans are exported with the OpenTelemetry SDK over
   OTLP/HTTP (``http://host:4318`` or a full ``/v1/traces`` URL), so a trace store can show the
   chain. Span ids are the SDK's; what is propagated is the client span of each outgoing call.
@@ -186,6 +187,11 @@ class EchoService:
             if body is not None:
                 request.add_header("Content-Type", "application/json")
             result: dict[str, object] = {"url": url, "sent": [list(h) for h in sent]}
+            if not url.lower().startswith(("http://", "https://")):
+                # urllib would open file:// and ftp:// too: a POSTed url list must not make the
+                # probe read local files or speak other protocols for whoever can reach it
+                result["error"] = f"not called: {url!r} is not an http:// or https:// URL"
+                return result
             try:
                 with urllib.request.urlopen(request, timeout=self.config.timeout) as response:
                     result["status"] = response.status
