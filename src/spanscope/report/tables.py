@@ -1,0 +1,52 @@
+"""How the text report lays out a table and the values in its cells, for every section alike.
+
+``titled_table(title, *columns, right=...)`` is a section's table: bold title on the left, at
+least as wide as the title, the ``right`` columns right-aligned, every string cell cut to
+``MAX_CELL`` characters with an ellipsis (``cut``); ``frame`` is a ``service:operation`` cell,
+``percent`` a share. A section lists at most ``MAX_ROWS`` rows and points to ``--json`` for the
+rest. Nothing here reads a report: these only shape text.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+MAX_ROWS = 25
+# A cell longer than this is cut with an ellipsis: rich wraps a cell character by character, so
+# one 60 MB span name took seconds and gigabytes to lay out; the JSON report keeps it whole.
+MAX_CELL = 200
+
+
+def cut(text: str) -> str:
+    """``text`` in at most ``MAX_CELL`` characters, cut with an ellipsis."""
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+class _Table(Table):
+    """A rich table whose text cells are cut to ``MAX_CELL`` characters."""
+
+    def add_row(self, *renderables, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        cells = (cut(cell) if isinstance(cell, str) else cell for cell in renderables)
+        super().add_row(*cells, **kwargs)
+
+
+def percent(fraction: float) -> str:
+    """A share as people read it: 0.1234 is "12.3%"."""
+    return f"{fraction * 100:.1f}%"
+
+
+def frame(service: str, operation: str) -> str:
+    """A ``service:operation`` cell ("?" for no service), each part and the whole cut."""
+    # Cut here too: frames also go into table titles and joined critical-path cells.
+    # Cut the parts first: formatting a 60 MB name only to cut it copied it each time.
+    return cut(f"{cut(service or '?')}:{cut(operation)}")
+
+
+def titled_table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
+    # At least as wide as its title, so a long title is not folded onto a second line.
+    table = _Table(
+        title=title, title_justify="left", title_style="bold", show_edge=False, min_width=len(title)
+    )
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left", overflow="fold")
+    return table
