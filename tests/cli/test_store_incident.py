@@ -26,6 +26,7 @@ from spanscope.cli import main
 from spanscope.formats import encode_spans
 from spanscope.store import TraceQuery, open_store
 from spanscope.synthetic import generate_spans
+from spanscope.units import format_time
 from tests.cli.test_first_hour import progress_on_a_terminal
 from tests.server.conftest import serve_process
 
@@ -226,3 +227,14 @@ def test_a_stopped_server_says_what_it_wrote(
     assert not Path(f"{db}.server.json").exists()
     with open_store(db, read_only=True) as store:  # and the file reads as the server said
         assert store.stats().spans == sent
+
+
+def test_a_search_cut_at_the_limit_says_what_time_it_covers(small_store: Path) -> None:
+    """With a window, a --limit answer holds only its most recent part: the note says where
+    that part begins (diff's header names the whole window)."""
+    with open_store(small_store, read_only=True) as store:
+        recent = store.find_traces(TraceQuery(num_traces=5))
+    begins = format_time(min(trace[0].start_ns for trace in recent))
+    done = CliRunner().invoke(main, ["analyze", "--db", str(small_store), "--limit", "5"])
+    assert done.exit_code == 0, done.output
+    assert f"stopped at --limit 5 traces, which start at {begins} or later" in done.stderr

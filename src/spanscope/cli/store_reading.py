@@ -347,10 +347,15 @@ def read_store(
                 soft_wrap=True,
             )
     if stored.limited:
+        from spanscope.units import format_time
+
         of = f" of {source}" if source else ""
+        # What the answer covers: with a window, only its most recent part.
+        begins = min((trace.start_ns for trace in stored.traces), default=None)
+        which = f", which start at {format_time(begins)} or later" if begins is not None else ""
         error_console().print(
-            f"the search{of} stopped at --limit {limit:,} traces: older ones that match were "
-            "left out (narrow it with --since/--service, or raise --limit)",
+            f"the search{of} stopped at --limit {limit:,} traces{which}: older ones that match "
+            "were left out (narrow it with --since/--service, or raise --limit)",
             soft_wrap=True,
         )
     return stored.traces, InputSummary(source or db, kind, stored.spans, None)
