@@ -127,15 +127,99 @@ def test_failed_requests_name_the_error_they_started_with():
 
 def test_errors_that_did_not_fail_the_request_are_said_as_such():
     report = analyze([_request(0, 8, db_error=True), *[_request(n, 8) for n in range(1, 4)]])
-    (failed,) = [item for item in report.headline if item.kind == "failed"]
-    assert failed.text == (
+    (errors,) = [item for item in report.headline if item.kind == "errors"]
+    assert "failed" not in _kinds(report.headline)
+    assert errors.text == (
         "No request failed, but 1 (25.0%) met an error on the way; most often first in "
         "inventory:SELECT (TimeoutError: 'query <num> timed out after <num> ms') (1)"
     )
 
 
 def test_no_errors_no_error_sentence():
-    assert "failed" not in _kinds(analyze(_slow_tail()).headline)
+    kinds = _kinds(analyze(_slow_tail()).headline)
+    assert "failed" not in kinds and "errors" not in kinds
+
+
+def test_one_failed_request_of_one():
+    report = analyze([_request(0, 8, failed=True)])
+    assert report.headline[1].text.startswith("The one request failed; it started with an error")
+
+
+def test_a_failure_s_example_is_a_request_that_failed():
+    # The first two meet the database error but do not fail; the third fails with it.
+    traces = [_request(0, 8, db_error=True), _request(1, 8, db_error=True)]
+    traces += [_request(2, 8, failed=True), _request(3, 8)]
+    report = analyze(traces)
+    (failed,) = [item for item in report.headline if item.kind == "failed"]
+    assert failed.example_trace_id == traces[2].trace_id
+    assert report.errors.origins[0].example_trace_id == traces[2].trace_id
+    # Merged halves pick the same example: the first failed request met.
+    first, second = Analyzer(), Analyzer()
+    for trace in traces[:1]:
+        first.add(trace)
+    for trace in traces[1:]:
+        second.add(trace)
+    first.merge(pickle.loads(pickle.dumps(second)))
+    assert first.report().errors.origins[0].example_trace_id == traces[2].trace_id
+
+
+def test_the_slowest_example_is_found_under_a_folded_endpoint():
+    traces = [
+        build(
+            span(
+                f"r{n}",
+                None,
+                0,
+                10 + n,
+                service="web",
+                operation=f"GET /users/{1000 + n}",
+                trace=f"{n + 1:x}",
+            ),
+        )
+        for n in range(30)
+    ]
+    report = analyze(traces)
+    slow, high_cardinality = report.headline
+    assert high_cardinality.kind == "anti_pattern"
+    assert slow.text.startswith("web:GET /users/<num> (30 requests")
+    assert slow.example_trace_id == traces[-1].trace_id  # the longest
+
+
+def test_repeated_span_ids_that_assembly_resolved_are_no_warning():
+    # A Zipkin-style client and server span sharing one id, in every trace.
+    from spanscope.model import SpanKind
+
+    traces = []
+    for n in range(10):
+        t = f"{n + 1:x}"
+        traces.append(
+            build(
+                span(f"r{t}", None, 0, 10, service="web", operation="GET /", trace=t),
+                span(
+                    f"c{t}",
+                    f"r{t}",
+                    1,
+                    9,
+                    service="web",
+                    operation="call",
+                    trace=t,
+                    kind=SpanKind.CLIENT,
+                ),
+                span(
+                    f"c{t}",
+                    f"r{t}",
+                    2,
+                    8,
+                    service="api",
+                    operation="call",
+                    trace=t,
+                    kind=SpanKind.SERVER,
+                ),
+            )
+        )
+    report = analyze(traces)
+    assert any(p.kind == "duplicate_span_id" for p in report.problems)
+    assert "data" not in _kinds(report.headline)
 
 
 def test_the_anti_pattern_with_most_at_stake_is_said_in_its_own_words():

@@ -120,7 +120,8 @@ def _operation(
 class _ErrorGroup:
     """The failed traces of one originating error. ``templates`` counts the message templates
     met: the group's key writes hex ids and numbers alike (``_message_key``), so an id that
-    happens to be all digits joins its group, and the report shows the commonest template."""
+    happens to be all digits joins its group, and the report shows the commonest template.
+    ``example`` is the first trace met whose request failed, or the first met if none did."""
 
     __slots__ = ("example", "failed", "templates", "traces")
 
@@ -195,6 +196,8 @@ def _copy_group(group: _ErrorGroup) -> _ErrorGroup:
 
 
 def _add_group(into: _ErrorGroup, group: _ErrorGroup) -> None:
+    if group.failed and not into.failed:  # the first failed request met, as in one process
+        into.example = group.example
     into.traces += group.traces
     into.failed += group.failed
     templates = into.templates
@@ -370,6 +373,8 @@ class Analyzer:
                 group.traces += 1
                 group.templates[template] = group.templates.get(template, 0) + 1
                 if root_failed:
+                    if not group.failed:  # the example is a failed request where there is one
+                        group.example = (trace.trace_id, origin.span_id, detail.message)
                     group.failed += 1
 
         self.dependencies.add(trace, errors)

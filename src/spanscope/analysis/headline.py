@@ -11,15 +11,17 @@ slow or failing, and where do I look?". ``headline`` answers it in plain sentenc
   operation with 96% of the slowest requests' time but 76% of all is where the tail comes from.
   An endpoint with fewer than ``MIN_SLOW_REQUESTS`` requests is described over all of them.
 - ``failed``: how many requests failed, and the error most of them started with (the
-  originating error: service:operation, exception type and message template). With no failed
-  request but errors on the way, how many requests met one and where most started.
+  originating error: service:operation, exception type and message template);
+- ``errors``: with no failed request but errors on the way, how many requests met one and
+  where most started.
 - ``trait``: the strongest "what the slowest or the failed requests have in common" finding
   (the largest gap between the cohort and the rest).
 - ``anti_pattern``: the anti-pattern with the most critical-path time at stake, as its own
   explanation says it.
 - ``data``: problems in the data that leave traces incomplete (orphans, unclosed spans,
   several roots...) found in at least ``DATA_SHARE`` of the traces: the answers above may miss
-  time for them. Clock skew is not one: assembly has adjusted it.
+  time for them. Clock skew is not one (assembly has adjusted it), nor are repeated span ids
+  (assembly tells a client and a server span that share one apart, and drops exact copies).
 
 Nothing is computed anew: the sentences restate the report's own numbers, so they agree with
 its tables and are the same for one process, merged workers, files and stores. An item names
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from spanscope.analysis.name_folding import name_template
 from spanscope.analysis.profile import FrameShare
 from spanscope.analysis.results import (
     AnalysisReport,
@@ -55,7 +58,6 @@ _MAX_NAME = 120
 _PROBLEMS = {
     "orphan": "spans whose parent never arrived",
     "multiple_roots": "more than one root span",
-    "duplicate_span_id": "repeated span ids",
     "negative_duration": "spans that end before they start",
     "unclosed": "spans that never ended",
     "cycle": "parent links in a loop",
@@ -99,6 +101,10 @@ def _slow(report: AnalysisReport) -> Iterator[HeadlineItem]:
     slowest: dict[tuple[str, str], str] = {}
     for detail in report.slowest_traces:  # longest first: the first of an endpoint is kept
         slowest.setdefault((detail.service, detail.operation), detail.trace_id)
+        # The profile names an endpoint with ids in its name by their template.
+        template = name_template(detail.operation)
+        if template is not None:
+            slowest.setdefault((detail.service, template), detail.trace_id)
     for profile in ranked[:SLOW_ENDPOINTS]:
         stats = latency[(profile.service, profile.operation)]
         requests = "request" if stats.count == 1 else "requests"
@@ -163,7 +169,10 @@ def _failed(report: AnalysisReport) -> Iterator[HeadlineItem]:
     total = summary.traces
     if summary.failed_traces:
         failed = summary.failed_traces
-        text = f"{failed:,} of {total:,} requests failed ({_pct(failed / total)})"
+        if total == 1:
+            text = "The one request failed"
+        else:
+            text = f"{failed:,} of {total:,} requests failed ({_pct(failed / total)})"
         origins = [g for g in errors.origins if g.failed_traces]
         example = ""
         if origins:
@@ -184,7 +193,7 @@ def _failed(report: AnalysisReport) -> Iterator[HeadlineItem]:
             top = errors.origins[0]  # most traces first
             text += f"; most often first in {_error(top)} ({top.traces:,})"
             example = top.example_trace_id
-        yield HeadlineItem("failed", text, example)
+        yield HeadlineItem("errors", text, example)
 
 
 def _trait(report: AnalysisReport) -> Iterator[HeadlineItem]:

@@ -188,7 +188,7 @@ class ErrorGroup(msgspec.Struct):
     message_template: str
     traces: int
     failed_traces: int  # of those, how many failed as a whole (root span failed)
-    example_trace_id: str
+    example_trace_id: str  # a trace that failed as a whole where there is one
     example_span_id: str
     example_message: str
 
@@ -280,7 +280,7 @@ class TraitFinding(msgspec.Struct):
 class HeadlineItem(msgspec.Struct, frozen=True):
     """One sentence of the report's headline (``spanscope.analysis.headline``)."""
 
-    kind: Literal["slow", "failed", "trait", "anti_pattern", "data"]
+    kind: Literal["slow", "failed", "errors", "trait", "anti_pattern", "data"]
     text: str
     example_trace_id: str = ""  # a request the sentence is about, where there is one
 

@@ -1,9 +1,10 @@
 """How one request differs from a typical request of its endpoint.
 
 "Why was *this* request slow?" is answered best against a request of the same endpoint that
-was not: ``typical_requests(traces)`` picks, for each endpoint (root service and operation)
-with at least ``MIN_REQUESTS`` requests, its typical request, the one of median duration (the
-lower median; ties by trace id, so the choice does not depend on input order).
+was not: ``TypicalRequests(traces)`` picks, for each endpoint (root service and operation,
+names with ids in them folded as the report folds them) with at least ``MIN_REQUESTS``
+requests, its typical request, the one of median duration (the lower median; ties by trace id,
+so the choice does not depend on input order).
 ``differences(trace, typical)`` then says where the two spent their critical path differently:
 per service:operation, the critical-path time in each, the largest change first. The critical
 path is the one of ``critical_path`` (Jaeger's semantics), summed per operation as the profile
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from spanscope.analysis.critical_path import CriticalSection, critical_time
+from spanscope.analysis.name_folding import NameFolding
 from spanscope.model import Trace
 
 # Below this many requests a median says little about what is usual.
@@ -33,10 +35,6 @@ class OperationDifference(NamedTuple):
     ns: int
     typical_ns: int
 
-    @property
-    def change_ns(self) -> int:
-        return self.ns - self.typical_ns
-
 
 class Typical(NamedTuple):
     """An endpoint's typical request (``trace``) among ``requests`` requests."""
@@ -45,30 +43,33 @@ class Typical(NamedTuple):
     requests: int
 
 
-def endpoint_of(trace: Trace) -> Endpoint | None:
-    """The endpoint a trace's request went to: its root span's service and name."""
-    if not trace.roots:
-        return None
-    root = trace.root
-    return root.service_name, root.name
+class TypicalRequests:
+    """Each endpoint's typical request among ``traces`` (module docstring), for endpoints with
+    at least ``min_requests`` requests: ``by_endpoint``, and ``of(trace)`` for a trace's own.
+    Endpoints are named as the report names them: root names with ids in them (``GET
+    /users/1029``) count under their template once enough of them share it (``name_folding``)."""
 
+    def __init__(self, traces: Iterable[Trace], min_requests: int = MIN_REQUESTS) -> None:
+        rooted = [trace for trace in traces if trace.roots]
+        self.folding = NameFolding((t.root.service_name, t.root.name) for t in rooted)
+        by_endpoint: dict[Endpoint, list[Trace]] = {}
+        for trace in rooted:
+            by_endpoint.setdefault(self.endpoint(trace), []).append(trace)
+        self.by_endpoint: dict[Endpoint, Typical] = {}
+        for endpoint, requests in by_endpoint.items():
+            if len(requests) >= min_requests:
+                requests.sort(key=lambda t: (t.root.duration_ns, t.trace_id))
+                median = requests[(len(requests) - 1) // 2]
+                self.by_endpoint[endpoint] = Typical(median, len(requests))
 
-def typical_requests(
-    traces: Iterable[Trace], min_requests: int = MIN_REQUESTS
-) -> dict[Endpoint, Typical]:
-    """Each endpoint's typical request (module docstring), for endpoints with at least
-    ``min_requests`` requests."""
-    by_endpoint: dict[Endpoint, list[Trace]] = {}
-    for trace in traces:
-        endpoint = endpoint_of(trace)
-        if endpoint is not None:
-            by_endpoint.setdefault(endpoint, []).append(trace)
-    typical = {}
-    for endpoint, requests in by_endpoint.items():
-        if len(requests) >= min_requests:
-            requests.sort(key=lambda t: (t.root.duration_ns, t.trace_id))
-            typical[endpoint] = Typical(requests[(len(requests) - 1) // 2], len(requests))
-    return typical
+    def endpoint(self, trace: Trace) -> Endpoint:
+        """The endpoint a (rooted) trace's request went to: its root's service and name."""
+        root = trace.root
+        return root.service_name, self.folding.fold(root.service_name, root.name)
+
+    def of(self, trace: Trace) -> Typical | None:
+        """The typical request of ``trace``'s endpoint, if it has one."""
+        return self.by_endpoint.get(self.endpoint(trace)) if trace.roots else None
 
 
 def critical_by_operation(

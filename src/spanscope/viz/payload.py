@@ -115,10 +115,9 @@ def build_payload(
     from spanscope.analysis.errors import error_detail, is_error_span, originating_error
     from spanscope.analysis.self_time import self_times
     from spanscope.analysis.typical import (
+        TypicalRequests,
         compare_operations,
         critical_by_operation,
-        endpoint_of,
-        typical_requests,
     )
 
     services = _Table()
@@ -128,8 +127,8 @@ def build_payload(
     resource_index: dict[int, int] = {}  # id(dict) -> index: readers share resource dicts
     summary_traces: list[dict[str, Any]] = []
     detail_traces: list[list[Any]] = []
-    typical = typical_requests([*traces, *peers])
-    typical_ops = {key: critical_by_operation(t.trace) for key, t in typical.items()}
+    typical = TypicalRequests([*traces, *peers])
+    typical_ops = {key: critical_by_operation(t.trace) for key, t in typical.by_endpoint.items()}
 
     for trace in traces:
         rows = list(trace.walk())
@@ -200,11 +199,12 @@ def build_payload(
             said = error_detail(origin)
             failed = root.span_id in error_ids
             extra["origin"] = [row_of[origin.span_id], said.exception_type, said.message, failed]
-        endpoint = endpoint_of(trace)
-        usual = typical.get(endpoint) if endpoint is not None else None
-        if usual is not None and usual.trace is not trace and endpoint is not None:
+        usual = typical.of(trace)
+        if usual is not None and usual.trace is not trace:
             changes = compare_operations(
-                critical_by_operation(trace, sections), typical_ops[endpoint], TYPICAL_CHANGES
+                critical_by_operation(trace, sections),
+                typical_ops[typical.endpoint(trace)],
+                TYPICAL_CHANGES,
             )
             extra["typ"] = [
                 usual.trace.trace_id,
