@@ -54,7 +54,7 @@ from spanscope.viz.palette import ERROR_COLOR, PALETTE
 # found among this many others of the endpoint, within this long before or after it.
 PEERS = 50
 PEERS_WINDOW_NS = 30 * 60 * 10**9
-PEER_SPANS = 20_000
+PEER_SPANS = 10_000
 DEFAULT_MAP_TRACES = 1000
 MAX_MAP_TRACES = 10_000
 # The time windows the pages offer ("the last hour"), for every page's form and the map's.
@@ -338,29 +338,38 @@ class Pages:
     def _peers(self, trace: Trace) -> list[Trace]:
         """Other requests of the trace's endpoint around its time, to find the typical one
         the page compares it with: the most recent ``PEERS`` within ``PEERS_WINDOW_NS`` on either
-        side, fewer for a big trace (about ``PEER_SPANS`` spans read in all), none when the store
-        cannot say (the page is drawn without the comparison)."""
+        side, read a page at a time until about ``PEER_SPANS`` spans have been read (the first
+        page one trace, the next sized by it), so an endpoint of big traces costs a read or two,
+        not all of them. None for a big trace itself, and none when the store cannot say (the
+        page is drawn without the comparison)."""
         from spanscope.analysis.typical import MIN_REQUESTS
-        from spanscope.server.insight_api import search_traces
+        from spanscope.assembly import build_trace
 
-        if not trace.roots:
+        if not trace.roots or len(trace.spans) > PEER_SPANS // MIN_REQUESTS:
             return []
         root = trace.root
-        limit = min(PEERS, PEER_SPANS // max(len(trace.spans), 1))
-        if limit < MIN_REQUESTS:
-            return []
         query = TraceQuery(
             service=root.service_name,
             operation=root.name,
             start_time_min=max(0, root.start_ns - PEERS_WINDOW_NS),
             start_time_max=root.start_ns + PEERS_WINDOW_NS,
-            num_traces=limit + 1,  # the trace itself is one of them
+            num_traces=PEERS + 1,  # the trace itself is one of them
         )
+        peers: list[Trace] = []
         try:
-            found = search_traces(self.store, query)
+            ids = [i for i in self.store.find_trace_ids(query) if i != trace.trace_id][:PEERS]
+            spans_read, at, page = 0, 0, 1
+            while at < len(ids) and spans_read < PEER_SPANS:
+                for spans in self.store.get_traces(ids[at : at + page]):
+                    if spans:
+                        peers.append(build_trace(spans[0].trace_id, spans))
+                        spans_read += len(spans)
+                at += page
+                per_trace = max(spans_read // at, 1)
+                page = max(1, (PEER_SPANS - spans_read) // per_trace)
         except StoreError:
             return []
-        return [peer for peer in found if peer.trace_id != trace.trace_id][:limit]
+        return peers
 
     async def services(self, request: Request) -> Response:
         lookback_text = request.query_params.get("lookback") or DEFAULT_LOOKBACK
