@@ -238,3 +238,9 @@ def test_a_search_cut_at_the_limit_says_what_time_it_covers(small_store: Path) -
     done = CliRunner().invoke(main, ["analyze", "--db", str(small_store), "--limit", "5"])
     assert done.exit_code == 0, done.output
     assert f"stopped at --limit 5 traces, which start at {begins} or later" in done.stderr
+
+
+def test_convert_of_a_store_without_an_output_asks_for_one(small_store: Path) -> None:
+    done = CliRunner().invoke(main, ["convert", "--db", str(small_store)])
+    assert done.exit_code == 2
+    assert "say where to write the store's spans: OUT or -o OUT" in done.stderr

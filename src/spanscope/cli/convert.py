@@ -54,6 +54,10 @@ def convert(
     """
     if output is None:
         if not inputs:
+            if selection.get("db") is not None:
+                raise click.UsageError(
+                    "say where to write the store's spans: OUT or -o OUT ('-' for stdout)"
+                )
             raise click.UsageError("give the output (OUT or -o OUT) and the inputs, or --db")
         *sources, output = inputs
     else:
