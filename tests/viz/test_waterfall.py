@@ -527,3 +527,39 @@ def test_in_short_compares_a_request_with_the_typical_one_of_its_endpoint(page, 
     assert page.page.locator("#why .why-row", has_text="typical request").count() == 0
     assert page.page.inner_text("#why").startswith("waited on")
     assert page.errors == []
+
+
+def test_the_typical_request_counts_the_traces_view_leaves_out(tmp_path):
+    """``view --max-traces`` draws the slowest traces, and ``--trace-id`` one; the typical
+    request is still the median of every request read."""
+    import json as json_module
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from spanscope.analysis.typical import TypicalRequests
+    from spanscope.formats import encode_spans
+
+    spans = list(generate_spans(400, seed=4))
+    source = tmp_path / "shop.jsonl"
+    source.write_bytes(encode_spans(spans, "otlp-jsonl"))
+    traces = assemble(spans)
+    some = next(t for t in traces if t.root.name == "GET /api/cart")
+    typical = TypicalRequests(traces).of(some)
+    spanscope = str(Path(sys.executable).parent / "spanscope")
+    for args in (["--max-traces", "50"], ["--trace-id", some.trace_id]):
+        out = tmp_path / "page.html"
+        subprocess.run([spanscope, "view", str(source), "-o", str(out), *args], check=True)
+        html = out.read_text()
+        data = json_module.loads(
+            html.split('<script type="application/json" id="spanscope-data">')[1].split(
+                "</script>"
+            )[0]
+        )
+        compared = [t for t in data["traces"] if "typ" in t]
+        assert compared, args
+        for trace in compared:
+            if trace["id"] == some.trace_id:
+                assert trace["typ"][:2] == [typical.trace.trace_id, typical.requests]
+        # Every endpoint's median is over its requests in the whole file, not the 50 drawn.
+        assert all(t["typ"][1] > 50 for t in compared), args
