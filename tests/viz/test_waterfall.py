@@ -10,13 +10,15 @@ import pytest
 from spanscope.analysis.critical_path import critical_path
 from spanscope.analysis.errors import error_detail, is_error_span, originating_error
 from spanscope.assembly import assemble
-from spanscope.model import ProblemKind
+from spanscope.model import ProblemKind, Span
 from spanscope.synthetic import generate_spans
 from spanscope.viz.waterfall import render_waterfall
 from tests.viz.conftest import fixture_traces
 
 pytestmark = pytest.mark.browser
 
+MS = 10**6
+T0 = 1_700_000_000_000_000_000
 SMARTTHINGS = "zipkin/zipkin-lens__testdata__smartthings-oauth-authorization.json"
 MESSAGING = "zipkin/zipkin-lens__testdata__messaging2.json"
 SKEW = "zipkin/zipkin-lens__testdata__skew.json"
@@ -563,3 +565,28 @@ def test_the_typical_request_counts_the_traces_view_leaves_out(tmp_path):
                 assert trace["typ"][:2] == [typical.trace.trace_id, typical.requests]
         # Every endpoint's median is over its requests in the whole file, not the 50 drawn.
         assert all(t["typ"][1] > 50 for t in compared), args
+
+
+def test_in_short_keeps_a_huge_name_to_the_page_s_width(page, tmp_path):
+    huge = "GET /" + "x" * 10_000
+    traces = [
+        build_one
+        for n in range(6)
+        for build_one in assemble(
+            [
+                Span(f"{n + 1:032x}", f"{n + 1:016x}", huge, T0, T0 + (10 + n) * MS,
+                     service_name="web"),
+                Span(f"{n + 1:032x}", f"{n + 101:016x}", huge, T0 + MS, T0 + (9 + n) * MS,
+                     f"{n + 1:016x}", service_name="db"),
+            ],
+            adjust_skew=False,
+        )
+    ]  # fmt: skip
+    page.page.set_viewport_size({"width": 800, "height": 700})
+    page.open(_write(tmp_path, traces))
+    page.page.evaluate(f"location.hash = '#trace={traces[-1].trace_id}'")
+    page.page.wait_for_function(f"window.spanscope.state()?.trace === '{traces[-1].trace_id}'")
+    text = page.page.inner_text("#why")
+    assert "typical request" in text and "x…" in text and len(text) < 2_000
+    assert page.page.evaluate("document.documentElement.scrollWidth") <= 800
+    assert page.errors == []

@@ -724,7 +724,7 @@
   // request of its endpoint when the page holds one, and the span its failure started from.
   // Each name is a button that shows its span (the longest on the path, for an operation
   // called several times).
-  var WHY_TOP = 3;
+  var WHY_TOP = 3, WHY_NAME = 120;  // names cut as the report's headline cuts them
   function whyLine() {
     var groups = new Map(), total = 0, i;
     for (i = 0; i < T.n; i++) {
@@ -739,7 +739,8 @@
     function go(row, text) {
       return '<button class="go" data-goto-row="' + row + '" title="Show this span">' + esc(text) + "</button>";
     }
-    function label(row) { return svcName(T.svc[row]) + " " + DATA.names[T.name[row]]; }
+    function cut(text) { return text.length > WHY_NAME ? text.slice(0, WHY_NAME - 1) + "…" : text; }
+    function label(row) { return cut(svcName(T.svc[row])) + " " + cut(DATA.names[T.name[row]]); }
     var top = Array.from(groups.values()).sort(function (a, b) { return b.ns - a.ns || a.row - b.row; }).slice(0, WHY_TOP);
     var parts = [];
     if (total > 0) {
@@ -752,7 +753,7 @@
     if (typ) {  // [typical trace, requests, its duration, [service, name, ns, typical ns]...]
       var changes = typ[3].map(function (c) {
         var d = c[2] - c[3];
-        return '<span class="' + (d > 0 ? "more" : "less") + '"><b>' + (d > 0 ? "+" : "−") + fmtDur(Math.abs(d)) + "</b> " + esc(svcName(c[0]) + " " + DATA.names[c[1]]) + "</span>";
+        return '<span class="' + (d > 0 ? "more" : "less") + '"><b>' + (d > 0 ? "+" : "−") + fmtDur(Math.abs(d)) + "</b> " + esc(cut(svcName(c[0])) + " " + cut(DATA.names[c[1]])) + "</span>";
       });
       // The typical request is in the page, or (spanscope serve) one click away on its own page.
       var shown = DATA.traces.findIndex(function (t) { return t.id === typ[0]; });
