@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -244,3 +245,23 @@ def test_convert_of_a_store_without_an_output_asks_for_one(small_store: Path) ->
     done = CliRunner().invoke(main, ["convert", "--db", str(small_store)])
     assert done.exit_code == 2
     assert "say where to write the store's spans: OUT or -o OUT" in done.stderr
+
+
+@pytest.mark.parametrize("taken", ["ui", "http"])
+def test_a_port_in_use_names_the_option_that_chose_it(tmp_path: Path, taken: str) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        ports = {"http_port": free_port(), "ui_port": free_port(), f"{taken}_port": port}
+        done = subprocess.run(
+            serve_command(str(tmp_path / "t.duckdb"), **ports),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    option = "--ui-port" if taken == "ui" else "--otlp-http-port"
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert f"choose another port with {option}" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

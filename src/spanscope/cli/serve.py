@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 
 import click
@@ -164,9 +165,30 @@ def serve(
         tune_process_for_serving()
         run_serving(_run(server, store, retention, max_db_size))
     except OSError as exc:
-        raise click.ClickException(str(exc)) from None
+        options = {
+            otlp_grpc_port: "--otlp-grpc-port",
+            otlp_http_port: "--otlp-http-port",
+            zipkin_port: "--zipkin-port",
+            ui_port: "--ui-port",
+        }
+        raise click.ClickException(_listen_hint(str(exc), options)) from None
     finally:
         store.close()
+
+
+def _listen_hint(message: str, options: dict[int, str]) -> str:
+    """``message`` ("cannot listen on 127.0.0.1:4318: Address already in use") with the option
+    that chose the port and what to do: most often another server, a first spanscope serve
+    still running, holds it."""
+    match = re.search(r":(\d+): Address already in use", message)
+    option = options.get(int(match.group(1))) if match else None
+    if option is None:
+        return message
+    off = "" if option == "--ui-port" else "; 0 turns that listener off"
+    return (
+        f"{message} (another server, perhaps a 'spanscope serve' still running, listens there: "
+        f"stop it, or choose another port with {option}{off})"
+    )
 
 
 async def _run(server, store, max_age_ns: int | None, max_bytes: int | None) -> None:
