@@ -164,6 +164,34 @@ def test_analysis_page_draws_the_report_and_links_its_traces(page: Page, server)
 
 
 @pytest.mark.browser
+def test_why_slow_from_a_search_keeps_its_range_and_operation(page: Page, server) -> None:
+    # The hour before last, as a custom range: the current release's traces only.
+    now_us = time.time_ns() // 1000
+    start, end = now_us - 2 * HOUR_NS // 1000, now_us - HOUR_NS // 1000
+    page.open(
+        f"/?service=frontend&operation=POST+/api/checkout&lookback=custom&start={start}&end={end}"
+    )
+    page.page.wait_for_selector("[data-searched]", state="attached")
+    page.page.click("#why-link")
+    page.page.wait_for_url("**/analysis?*")
+    page.page.wait_for_selector("#found:not([hidden])", state="attached")
+    assert f"start={start}" in page.page.url and "operation=POST" in page.page.url
+    api = _api(
+        server, "/api/v1/analysis", service="frontend", operation="POST /api/checkout",
+        lookback="custom", start=str(start), end=str(end), limit="1500",
+    )  # fmt: skip
+    sides = page.page.inner_text("#sides")
+    assert f"{api['summary']['traces']} traces" in sides and "touching POST /api/checkout" in sides
+    assert " UTC" in sides
+    assert [e["operation"] for e in api["endpoints"]] == ["POST /api/checkout"]
+    shown = page.page.eval_on_selector_all(
+        "#headline li .said", "items => items.map(i => i.textContent)"
+    )
+    assert shown == [h["text"] for h in api["headline"]]
+    page.assert_clean()
+
+
+@pytest.mark.browser
 def test_analysis_of_an_empty_window_says_so(page: Page, server) -> None:
     page.open("/analysis?service=frontend&lookback=15m")  # the last traces are ~58 min old
     assert "0 traces" in page.page.inner_text("#sides")

@@ -2,8 +2,10 @@
 
 - ``/analysis?service=...&lookback=1h`` — why requests are slow or failing: the analysis report
   of the window's traces (``/api/v1/analysis``, the ``analyze --json`` report) drawn as cards:
-  the headline, what to fix first, latency per endpoint, the slowest requests, where errors
-  started, anti-patterns and what the slowest and the failed requests have in common;
+  the headline, what to fix first, the critical-path flame graph (``/api/v1/flamegraph``),
+  latency per endpoint, the slowest requests, where errors started, anti-patterns and what the
+  slowest and the failed requests have in common. A search's "Why slow?" link brings its
+  operation and custom range (``operation``, ``lookback=custom&start=&end=``, microseconds);
 - ``/compare?service=...&lookback=1h&baseline=1d`` — what changed: the window against a baseline
   window (``/api/v1/diff``), with a diverging bar chart per endpoint of where the time per
   request changed;
@@ -30,7 +32,10 @@ from spanscope.server.pages import THEME_SWITCH, fill, lookback_options, ui_asse
 _ANALYSIS = {
     "HEADING": "Why slow or failing?",
     "SERVICE_NOTE": "the traces that touch it",
-    "FIELDS": "",
+    # From a search: its operation and custom time range, kept (see analysis.js).
+    "FIELDS": """  <input type="hidden" name="operation" id="operation">
+  <input type="hidden" name="start" id="start">
+  <input type="hidden" name="end" id="end">""",
     "LIMIT_LABEL": "Traces",
     "LIMIT_NOTE": "the most recent of the window",
     "BUTTON": "Analyse",

@@ -1,8 +1,9 @@
 /* spanscope Analysis page: /api/v1/analysis (the `spanscope analyze --json` report) for the
  * chosen service and window, drawn as cards, most useful first: the headline (the few sentences
- * to read first), what to fix first, the critical-path flame graph, latency per endpoint, the slowest requests with where their
- * critical path went, where errors started, anti-patterns, and what the slowest and the failed
- * requests have in common. Every trace id opens its trace. Uses window.SS (helpers.js). */
+ * to read first), what to fix first, the critical-path flame graph, latency per endpoint, the
+ * slowest requests with where their critical path went, where errors started, anti-patterns,
+ * and what the slowest and the failed requests have in common. Every trace id opens its trace.
+ * A search's custom range and operation come along in the address. Uses window.SS (helpers.js). */
 (function () {
   "use strict";
   var S = window.SS, $ = S.$, esc = S.esc;
@@ -106,10 +107,21 @@
   });
 
   function run(p) {
-    var q = S.insightQuery(p);
+    var q = S.insightQuery(p), win = WINDOW_TEXT[q.get("lookback")] || q.get("lookback");
+    // A search's own range and operation ("Why slow?" on the search page).
+    if (q.get("lookback") === "custom") {
+      if (!p.get("start") || !p.get("end")) q.set("lookback", S.config.defaultLookback);
+      else {
+        q.set("start", p.get("start")); q.set("end", p.get("end"));
+        win = S.utc(+p.get("start") * 1000, true) + " – " + S.utc(+p.get("end") * 1000, true) + " UTC";
+      }
+      win = WINDOW_TEXT[q.get("lookback")] || win;
+    }
+    if (p.get("operation")) q.set("operation", p.get("operation"));
     return S.api("/api/v1/analysis?" + q.toString()).then(function (d) {
-      var s = d.summary, win = WINDOW_TEXT[q.get("lookback")] || q.get("lookback");
-      $("sides").innerHTML = "<span><b>" + S.count(s.traces) + "</b> traces, <b>" + S.count(s.spans) + "</b> spans in " + esc(win) + "</span>" +
+      var s = d.summary;
+      $("sides").innerHTML = "<span><b>" + S.plural(s.traces, "trace") + "</b>, <b>" + S.plural(s.spans, "span") + "</b> in " + esc(win) +
+        (q.get("operation") ? " touching " + esc(q.get("operation")) : "") + "</span>" +
         (s.traces ? "<span>p50 <b>" + S.fmtNs(s.latency.p50_ns) + "</b>, p99 <b>" + S.fmtNs(s.latency.p99_ns) + "</b></span><span><b>" +
           S.count(s.failed_traces) + "</b> failed</span>" : "") +
         '<a class="ss-link" href="/api/v1/analysis?' + esc(q.toString()) + '">JSON</a>';

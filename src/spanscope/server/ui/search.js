@@ -259,7 +259,13 @@
     // The Analysis, Compare and Quality pages take a service and one of their windows.
     var page = new URLSearchParams({ service: p.get("service") });
     if (LOOKBACK_US[p.get("lookback")]) page.set("lookback", p.get("lookback"));
-    $("why-link").href = "/analysis?" + page.toString();
+    // The Analysis page takes the search's own window and operation too (an incident's range).
+    var why = new URLSearchParams({ service: p.get("service") });
+    var lookback = p.get("lookback") || (p.get("start") ? "custom" : "");
+    if (lookback) why.set("lookback", lookback);
+    if (lookback === "custom") { why.set("start", p.get("start") || ""); why.set("end", p.get("end") || ""); }
+    if (p.get("operation")) why.set("operation", p.get("operation"));
+    $("why-link").href = "/analysis?" + why.toString();
     $("compare-link").href = "/compare?" + page.toString();
     $("quality-link").href = "/quality?" + page.toString();
     api.set("format", "otlp-json");
