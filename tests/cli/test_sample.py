@@ -24,6 +24,8 @@ def test_sample_reports_and_writes_the_kept_traces(tmp_path):
     kept = list(read_spans(str(out)))
     assert len({s.trace_id for s in kept}) == report["traces_kept"]
     assert len(kept) == report["spans_kept"]
+    said = f"wrote the {report['spans_kept']:,} spans of the kept traces to {out} (otlp-proto)"
+    assert said in result.stderr  # which file holds them, as convert says it
 
 
 def test_sample_text_report_hints_at_what_it_loses():

@@ -76,6 +76,12 @@ def sample(
         print_warnings(session.diagnostics)
     if target is not None and output is not None:
         write_output(report.kept_spans, output, target)
+        if output != "-":  # as convert says it: which file holds the kept traces
+            click.echo(
+                f"wrote the {report.spans_kept:,} spans of the kept traces to {output} "
+                f"({target.name})",
+                err=True,
+            )
     if as_json:
         document = msgspec.to_builtins(report)
         del document["kept_spans"]
