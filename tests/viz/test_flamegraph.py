@@ -298,3 +298,27 @@ def test_flamegraphs_follow_the_browser_colour_scheme_opened_and_as_images(page,
         png = base64.b64encode(image.screenshot()).decode("ascii")
         assert tuple(page.page.evaluate(_PIXEL, png)) == expected_bg
     assert page.errors == []
+
+
+def test_the_slowest_requests_graph_says_how_many_and_marks_only_their_errors():
+    from spanscope.model import StatusCode
+    from spanscope.viz.flamegraph import traces_flamegraph
+    from tests.analysis.builders import build, span
+
+    def request(n: int, ms: float, failed: bool) -> object:
+        error = {"status_code": StatusCode.ERROR} if failed else {}
+        t = f"{n + 1:x}"
+        return build(
+            span(f"r{t}", None, 0, ms + 2, service="web", operation="GET /", trace=t),
+            span(f"q{t}", f"r{t}", 1, ms + 1, service="db", operation="SELECT", trace=t, **error),
+        )
+
+    # 57 fast requests, some failing in the database; the 3 slowest never fail.
+    traces = [request(n, 5, failed=n % 10 == 0) for n in range(57)]
+    traces += [request(57 + n, 500, failed=False) for n in range(3)]
+    every, _, used_all = traces_flamegraph(traces)
+    slowest, _, used_slow = traces_flamegraph(traces, slow=True)
+    assert (used_all, used_slow) == (60, 3)
+    assert "60 traces" in every and 'class="f err"' in every
+    assert "the slowest 5% of each endpoint's requests: 3 of 60" in slowest
+    assert 'class="f err"' not in slowest

@@ -377,8 +377,9 @@ def traces_flamegraph(
     """The critical-path flame graph of ``traces`` (``render_aggregate_flamegraph`` of their
     profile), of the requests to ``endpoint`` (root service and operation, named as the report
     names it: ``GET /users/<num>`` for names with ids in them) or of all; ``slow``: of the
-    slowest 5% of each endpoint's requests. Returns the SVG, how many stacks and how many
-    traces it holds; ``LookupError`` when no trace has the endpoint as its root."""
+    slowest 5% of each endpoint's requests, errors marked where those requests met them.
+    Returns the SVG, how many stacks and how many traces it draws; ``LookupError`` when no
+    trace has the endpoint as its root."""
     from spanscope.analysis.profile import ProfileCollector, folded_stacks
 
     profiles = ProfileCollector()
@@ -394,16 +395,35 @@ def traces_flamegraph(
         ]
         if not traces:
             raise LookupError(f"no trace has the root {endpoint[0]}:{endpoint[1]}")
-    stacks = folded_stacks(profiles.profile(folding), slow=slow, endpoint=endpoint)
+    profile = profiles.profile(folding)
+    stacks = folded_stacks(profile, slow=slow, endpoint=endpoint)
     scope = f"{endpoint[0]}:{endpoint[1]}" if endpoint is not None else "all endpoints"
+    drawn, used = traces, len(traces)
+    subtitle = f"{len(traces):,} traces"
+    if slow:
+        # Errors are marked where the slowest requests met them, as the boxes are theirs.
+        chosen = [e for e in profile.endpoints if endpoint in (None, (e.service, e.operation))]
+        shortest = {(e.service, e.operation): e.slow_min_duration_ns for e in chosen}
+
+        def among_slowest(trace: Trace) -> bool:
+            if not trace.roots:
+                return False
+            root = trace.root
+            key = (root.service_name, folding.fold(root.service_name, root.name))
+            return key in shortest and root.duration_ns >= shortest[key]
+
+        drawn = [trace for trace in traces if among_slowest(trace)]
+        used = sum(e.slow_traces for e in chosen)
+        share = f"{profile.slow_fraction:.0%}"
+        subtitle = f"the slowest {share} of each endpoint's requests: {used:,} of {len(traces):,}"
     svg = render_aggregate_flamegraph(
         stacks,
-        error_stacks=profiles.error_stacks(traces, folding),
+        error_stacks=profiles.error_stacks(drawn, folding),
         title=f"Critical-path flame graph · {scope}",
-        subtitle=f"{len(traces):,} traces" + (" (slowest 5%)" if slow else ""),
+        subtitle=subtitle,
         services=services,
     )
-    return svg, len(stacks), len(traces)
+    return svg, len(stacks), used
 
 
 @dataclass
