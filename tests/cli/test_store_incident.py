@@ -265,3 +265,15 @@ def test_a_port_in_use_names_the_option_that_chose_it(tmp_path: Path, taken: str
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
     assert f"choose another port with {option}" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_start_of_an_id_where_a_whole_one_is_read_says_where_to_look(
+    small_store: Path,
+) -> None:
+    with open_store(small_store, read_only=True) as store:
+        whole = store.find_trace_ids(TraceQuery(num_traces=1))[0]
+    done = CliRunner().invoke(main, ["analyze", "--db", str(small_store), "--trace-id", whole[:8]])
+    assert done.exit_code == 0, done.output
+    assert f"'spanscope query --db {small_store} --trace-id {whole[:8]}' finds one" in (done.stderr)
+    found = CliRunner().invoke(main, ["query", "--db", str(small_store), "--trace-id", whole[:8]])
+    assert found.exit_code == 0 and whole in found.stdout

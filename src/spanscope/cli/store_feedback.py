@@ -92,4 +92,10 @@ def none_found(
     elif stats.oldest_ns is not None and stats.newest_ns is not None:
         oldest, newest = format_time(stats.oldest_ns), format_time(stats.newest_ns)
         said += f": it holds spans that start from {oldest} to {newest}"
+    short = [trace_id for trace_id in f.trace_ids if len(trace_id.strip()) < 32]
+    if short:  # the start of an id, copied from a report, is read as a whole (short) id
+        said += (
+            f"; --trace-id takes whole ids (32 hex digits): 'spanscope query --db {source} "
+            f"--trace-id {short[0]}' finds one by its start"
+        )
     return said
