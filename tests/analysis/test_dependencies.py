@@ -34,3 +34,29 @@ def test_cross_service_without_kinds_uses_the_callee_duration():
         span("b", "r", 10, 40, service="b"),
     )
     assert dependencies(traces) == [DependencyEdge("a", "b", 1, 0, 30 * MS, 30 * MS)]
+
+
+def test_the_current_conventions_name_databases_and_peers_too():
+    """``db.system.name`` and ``service.peer.name`` (semantic conventions 1.26 on) name the
+    callee as ``db.system`` and ``peer.service`` did."""
+    from spanscope.analysis.dependencies import dependencies
+    from spanscope.analysis.detectors.sequential import _target
+    from spanscope.model import SpanKind
+    from tests.analysis.builders import build, span
+
+    for db_key, peer_key in (
+        ("db.system.name", "service.peer.name"),
+        ("db.system", "peer.service"),
+    ):
+        trace = build(
+            span("r", None, 0, 10, service="api", operation="GET /"),
+            span("d", "r", 1, 3, service="api", operation="SELECT", kind=SpanKind.CLIENT,
+                 attributes={db_key: "postgresql", "db.namespace": "shop"}),
+            span("p", "r", 4, 9, service="api", operation="charge", kind=SpanKind.CLIENT,
+                 attributes={peer_key: "payments"}),
+        )  # fmt: skip
+        edges = {(e.parent, e.child) for e in dependencies([trace])}
+        assert edges == {("api", "postgresql"), ("api", "payments")}, db_key
+        by_id = trace.by_id
+        assert _target(by_id[trace.spans[1].span_id])[:3] == ("db", "api", "postgresql")
+        assert _target(by_id[trace.spans[2].span_id]) == ("api", "charge", "payments")

@@ -399,3 +399,20 @@ def test_detectors_never_raise_on_random_forests(spans, n_plus_one, sequential, 
         assert finding.per_trace_p50 <= finding.per_trace_max
         assert set(finding.example_span_ids) <= ids[finding.example_trace_id]
     assert [f.critical_ns for f in found] == sorted((f.critical_ns for f in found), reverse=True)
+
+
+def test_a_database_call_named_by_the_current_conventions_is_no_broken_propagation():
+    # The database is also a traced service here (its own spans), as a sidecar might make it.
+    for db_key in ("db.system.name", "db.system"):
+        spans = [
+            span("r", None, 0, 10, service="web", operation="GET /", kind=SERVER),
+            span("q", "r", 1, 9, service="web", operation="SELECT", kind=CLIENT,
+                 attributes={db_key: "postgresql", "server.address": "postgres"}),
+            span("p", None, 20, 30, service="postgres", operation="query", kind=SERVER,
+                 trace="2"),
+        ]  # fmt: skip
+        assert not detect_anti_patterns(build_all(*spans)), db_key
+        # The same call without any database key is one.
+        spans[1] = span("q", "r", 1, 9, service="web", operation="SELECT", kind=CLIENT,
+                        attributes={"server.address": "postgres"})  # fmt: skip
+        assert [f.kind for f in detect_anti_patterns(build_all(*spans))] == ["broken_propagation"]

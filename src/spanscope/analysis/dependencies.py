@@ -4,8 +4,9 @@ An edge ``parent -> child`` (service names) is counted once per call:
 - a span whose parent span belongs to another service (the usual client/server pair, or any
   parent/child crossing a service boundary);
 - a CLIENT or PRODUCER span with no children at all that names its peer
-  (``peer.service``, else ``db.system``, ``messaging.system``, ``server.address`` or
-  ``net.peer.name``): calls into databases, caches, queues and third parties nobody traced.
+  (``service.peer.name`` or ``peer.service``, else ``db.system.name``/``db.system``,
+  ``messaging.system``, ``server.address`` or ``net.peer.name``): calls into databases,
+  caches, queues and third parties nobody traced.
 
 The latency of a call is the caller's view when the parent is a CLIENT/PRODUCER span (what the
 caller waited for, network included), else the callee span's duration. A call failed when the
@@ -30,6 +31,7 @@ from spanscope.model import SpanKind, Trace
 _PEER_KEYS = (
     "service.peer.name",
     "peer.service",
+    "db.system.name",
     "db.system",
     "messaging.system",
     "server.address",

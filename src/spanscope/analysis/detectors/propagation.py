@@ -12,9 +12,10 @@ Each rule gives findings per span service:operation (``detail`` names the rule):
   call was not instrumented, or the context was taken from the wrong span. A CLIENT parent in
   the same service (a service calling itself) is fine;
 - ``client without server``: a CLIENT span with no SERVER/CONSUMER child although its peer
-  (``peer.service``, ``server.address``, ``net.peer.name``; the first DNS label also counts)
-  is a service that appears in the data (database calls, with ``db.system``, are skipped):
-  the callee is traced but did not continue the trace.
+  (``service.peer.name``, ``peer.service``, ``server.address``, ``net.peer.name``; the first
+  DNS label also counts) is a service that appears in the data (database calls, with
+  ``db.system.name`` or ``db.system``, are skipped): the callee is traced but did not continue
+  the trace.
   The detail also counts root SERVER/CONSUMER spans of that callee that started inside such
   calls: the other half of each broken trace.
 
@@ -40,7 +41,7 @@ from spanscope.analysis.detectors.tally import (
 from spanscope.analysis.results import AntiPattern
 from spanscope.model import ProblemKind, SpanKind, Trace
 
-_PEER_KEYS = ("peer.service", "server.address", "net.peer.name")
+_PEER_KEYS = ("service.peer.name", "peer.service", "server.address", "net.peer.name")
 _CALLER_OR_UNKNOWN = frozenset((SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.UNSPECIFIED))
 _SERVER, _CLIENT = SpanKind.SERVER, SpanKind.CLIENT
 _RECEIVER_KINDS = (SpanKind.SERVER, SpanKind.CONSUMER)
@@ -143,7 +144,7 @@ class PropagationDetector:
             elif kind == client:
                 attributes = span.attributes
                 # Calls into databases are the common leaf and never reach a traced service.
-                if not attributes or "db.system" in attributes:
+                if not attributes or "db.system.name" in attributes or "db.system" in attributes:
                     continue
                 # A plain loop, not any(<generator>): most CLIENT spans have one child to check.
                 continued = False

@@ -4,9 +4,9 @@ Rule: under one parent span, at least ``sequential_min_calls`` (2 by default) *c
 different targets run one after another: each starts at or after the previous one ended
 (``sequential_runs``). A call is a blocking child (not FOLLOWS_FROM) that is a CLIENT span or
 belongs to another service than its parent. The target is the callee: the service and operation
-of the call and its peer (``peer.service``/``server.address``), except that every call to one
-database (``db.system`` + namespace + address) is the same target: statements on one
-connection or transaction usually depend on each other. Targets called more than once under
+of the call and its peer (``service.peer.name``/``peer.service``/``server.address``), except
+that every call to one database (``db.system.name`` or ``db.system``, namespace, address) is
+the same target: statements on one connection or transaction usually depend on each other. Targets called more than once under
 the parent are left out (a loop over items is the N+1 detector's business, and repeated calls
 usually feed each other).
 
@@ -31,14 +31,15 @@ from spanscope.analysis.results import AntiPattern
 from spanscope.model import Span, SpanKind, Trace
 from spanscope.units import format_duration
 
-_PEER_KEYS = ("peer.service", "server.address", "net.peer.name")
+_PEER_KEYS = ("service.peer.name", "peer.service", "server.address", "net.peer.name")
 _CLIENT = SpanKind.CLIENT  # a local name: enum attribute lookups are slow in loops
 
 
 def _target(span: Span) -> tuple:
     attributes = span.attributes
     if attributes:
-        system = attributes.get("db.system")
+        # The current semantic conventions' name, then the older one.
+        system = attributes.get("db.system.name") or attributes.get("db.system")
         if system:
             namespace = attributes.get("db.namespace") or attributes.get("db.name") or ""
             address = attributes.get("server.address") or attributes.get("net.peer.name") or ""
