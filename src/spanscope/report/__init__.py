@@ -6,7 +6,10 @@ percentages of numbers already in the report, and truncation for display.
 
 - ``json``: ``encode_report`` (bytes), ``report_schema`` (JSON Schema, draft 2020-12, the one
   checked in as ``schemas/analysis-report.schema.json``);
-- ``text``: ``render_report`` to a rich ``Console``;
+- ``text``: ``render_report`` to a rich ``Console`` (the headline, the data and its problems);
+  its other sections in ``findings`` (what to fix first, traits, anti-patterns),
+  ``critical_path`` (profiles, slowest traces, critical paths, slow spans) and ``breakdowns``
+  (latency, errors, operations, dependencies), on the shared table style of ``tables``;
 - ``folded``: folded stacks lines for flamegraph.pl / speedscope.
 """
 
