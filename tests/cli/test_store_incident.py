@@ -148,7 +148,7 @@ def test_query_finds_a_trace_by_the_start_of_its_id(small_store: Path) -> None:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Path, int, subprocess.Popen[bytes]]]:
+def served(tmp_path: Path) -> Iterator[tuple[Path, int, subprocess.Popen[bytes], int]]:
     """A store a real ``spanscope serve`` holds, with 40 traces sent to its receiver."""
     db = tmp_path / "live.duckdb"
     process, http_port, ui_port = serve_process(str(db))
@@ -160,7 +160,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, int, subprocess.Popen[bytes]]
             timeout=60,
         )
         assert answer.status_code == 200, answer.text
-        yield db, ui_port, process
+        yield db, ui_port, process, http_port
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -174,9 +174,9 @@ def _spanscope(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_reading_through_the_server_is_said_once_a_command(
-    served: tuple[Path, int, subprocess.Popen[bytes]],
+    served: tuple[Path, int, subprocess.Popen[bytes], int],
 ) -> None:
-    db, ui_port, _ = served
+    db, ui_port, _, _ = served
     window = ("--since", "2025-11-26T09:40:01", "--until", "2025-11-26T09:40:02")
     done = _spanscope("diff", "--db", str(db), *window)
     assert done.returncode == 0, done.stderr
@@ -184,9 +184,9 @@ def test_reading_through_the_server_is_said_once_a_command(
 
 
 def test_a_second_server_on_a_served_store_names_the_first(
-    served: tuple[Path, int, subprocess.Popen[bytes]],
+    served: tuple[Path, int, subprocess.Popen[bytes], int],
 ) -> None:
-    db, ui_port, _ = served
+    db, ui_port, _, _ = served
     second = subprocess.run(
         serve_command(str(db), http_port=free_port(), ui_port=free_port()),
         capture_output=True,
@@ -216,9 +216,9 @@ def test_a_long_store_read_shows_traces_and_spans_read(tmp_path: Path) -> None:
 
 
 def test_a_stopped_server_says_what_it_wrote(
-    served: tuple[Path, int, subprocess.Popen[bytes]],
+    served: tuple[Path, int, subprocess.Popen[bytes], int],
 ) -> None:
-    db, _, process = served
+    db, _, process, _ = served
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) == 0
     assert process.stderr is not None
@@ -277,3 +277,14 @@ def test_the_start_of_an_id_where_a_whole_one_is_read_says_where_to_look(
     assert f"'spanscope query --db {small_store} --trace-id {whole[:8]}' finds one" in (done.stderr)
     found = CliRunner().invoke(main, ["query", "--db", str(small_store), "--trace-id", whole[:8]])
     assert found.exit_code == 0 and whole in found.stdout
+
+
+def test_load_counts_one_span_as_one(
+    served: tuple[Path, int, subprocess.Popen[bytes], int], tmp_path: Path
+) -> None:
+    _, _, _, http_port = served
+    one = tmp_path / "one.jsonl"
+    one.write_bytes(encode_spans(list(generate_spans(1, seed=9, start_ns=T0))[:1], "otlp-jsonl"))
+    done = _spanscope("load", str(one), "--to", f"http://127.0.0.1:{http_port}")
+    assert done.returncode == 0, done.stderr
+    assert f"sent 1 span to http://127.0.0.1:{http_port}/v1/traces" in done.stderr

@@ -146,7 +146,8 @@ def load(
                 stopped = True
                 break
     print_warnings(session.diagnostics)
-    summary = f"sent {sent:,} spans to {target}" + (f", {failed:,} failed" if failed else "")
+    spans = "span" if sent == 1 else "spans"
+    summary = f"sent {sent:,} {spans} to {target}" + (f", {failed:,} failed" if failed else "")
     click.echo(summary + ("; stopped: the receiver cannot be reached" if stopped else ""), err=True)
     for error in errors:
         stderr.print(f"[red]error:[/] {error}", soft_wrap=True)
