@@ -69,13 +69,18 @@ def test_ctrl_c_in_a_store_query_is_an_interrupt_not_a_traceback(small_store: Pa
     with subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as child:
-        assert child.stdout is not None
-        assert child.stdout.readline() == "querying\n"
-        deadline = time.monotonic() + 60
-        while child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.5)
-            child.send_signal(signal.SIGINT)
-        answer, errors = child.communicate(timeout=10)
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline() == "querying\n"
+            deadline = time.monotonic() + 60
+            while child.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+                child.send_signal(signal.SIGINT)
+            answer, errors = child.communicate(timeout=10)
+        finally:
+            # A child that never took the signal would scan for hours after the test failed.
+            if child.poll() is None:
+                child.kill()
     assert answer.strip() == "KeyboardInterrupt", answer + errors
 
 
