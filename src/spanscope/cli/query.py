@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from spanscope.cli.store_reading import reading
 from spanscope.cli.times import TIME, check_window, now_ns
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
 from spanscope.store import TraceQuery
+from spanscope.store.lookup import id_text, trace_ids_starting_with
 
 if TYPE_CHECKING:
     from spanscope.store import Store
@@ -169,16 +169,11 @@ def query(
     _print_table(rows)
 
 
-# How many of the most recent traces a --trace-id prefix is looked for among (ids alone:
-# 0.2 s on a store of 10M spans).
-PREFIX_SEARCH = 100_000
-
-
 def _trace(store: Store, db: str, trace_id: str, search: TraceQuery) -> list[Span]:
     """The spans of the trace ``trace_id`` names: a whole id, or a prefix of one (reports and
     pages show ids cut short, "8e8bdfe2a873…"), looked for among the ``PREFIX_SEARCH`` most
-    recent traces that match the search's other conditions."""
-    wanted = trace_id.strip().rstrip("…").lower()
+    recent traces that match the search's other conditions (``store.lookup``)."""
+    wanted = id_text(trace_id)
     try:
         spans = store.get_trace(wanted)
     except InvalidIdError as exc:
@@ -187,9 +182,7 @@ def _trace(store: Store, db: str, trace_id: str, search: TraceQuery) -> list[Spa
         if not spans:
             raise click.ClickException(f"trace {trace_id} is not in {db}")
         return spans
-    recent = store.find_trace_ids(dataclasses.replace(search, num_traces=PREFIX_SEARCH))
-    # (leading zeros aside: a 64-bit id is stored with 16 of them in front)
-    found = [found for found in recent if found.lstrip("0").startswith(wanted.lstrip("0"))]
+    found, looked_at = trace_ids_starting_with(store, wanted, search)
     if len(found) > 1:
         raise click.ClickException(
             f"{len(found):,} traces have ids starting with {wanted}: give more digits "
@@ -198,7 +191,7 @@ def _trace(store: Store, db: str, trace_id: str, search: TraceQuery) -> list[Spa
     if not found:
         raise click.ClickException(
             f"no trace {trace_id} in {db}, nor one whose id starts with it among the "
-            f"{len(recent):,} most recent"
+            f"{looked_at:,} most recent"
         )
     return store.get_trace(found[0])
 
