@@ -442,3 +442,41 @@ def test_hostile_names_are_shown_as_text(page: Page, server) -> None:
     assert page.page.input_value("#operation") == name
     assert _rows(page) == [trace_id]
     page.assert_clean()
+
+
+def test_a_trace_opens_from_a_whole_id_or_the_start_of_one(server) -> None:
+    running, sdk_trace = server
+    for path in (
+        f"/trace?id={sdk_trace}",
+        f"/trace?id=%20{sdk_trace[:12]}%E2%80%A6",  # as copied from a table: " 8e8bdfe2a873…"
+        f"/trace/{sdk_trace[:12]}",
+        f"/trace/{sdk_trace.upper()}",
+    ):
+        answer = httpx.get(running.ui + path, follow_redirects=False)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"] == f"/trace/{sdk_trace}", path
+    assert httpx.get(running.ui + "/trace?id=", follow_redirects=False).headers["location"] == "/"
+    found = _api(running, "/api/traces", service="frontend", lookback="2h", limit="100")
+    ids = [trace["traceID"] for trace in found["data"]]
+    ids.append(sdk_trace)
+    firsts = [i.lstrip("0")[:1] for i in ids]
+    shared = next(c for c in firsts if firsts.count(c) > 1)
+    answer = httpx.get(running.ui + f"/trace?id={shared}")
+    assert answer.status_code == 400 and "Give more digits" in answer.text
+    unknown = next(p for p in ("fffff0", "eeeee0", "ddddd0") if not any(
+        i.lstrip("0").startswith(p) for i in ids))  # fmt: skip
+    answer = httpx.get(running.ui + f"/trace?id={unknown}")
+    assert answer.status_code == 404 and f"nor one whose id starts with {unknown}" in answer.text
+
+
+@pytest.mark.browser
+def test_the_navigation_opens_a_pasted_trace_id(page: Page, server) -> None:
+    _running, sdk_trace = server
+    page.open("/monitor")
+    page.page.fill(".ss-find-input", f" {sdk_trace[:10]}…")
+    page.page.press(".ss-find-input", "Enter")
+    page.page.wait_for_url(f"**/trace/{sdk_trace}")
+    page.page.wait_for_selector("body[data-ready='1']", state="attached")
+    # The trace page's own strip has the box too.
+    assert page.page.locator(".ss-nav .ss-find-input").count() == 1
+    page.assert_clean()

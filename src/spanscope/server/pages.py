@@ -5,6 +5,8 @@ Routes (GET):
 - ``/`` the search page (``server/ui/search.*``). It is plain HTML/CSS/JS inlined into one
   document; its script calls only the same-origin Jaeger API (``/api/services``,
   ``/api/services/{s}/operations``, ``/api/traces``) and keeps the query in the page URL.
+- ``/trace?id=...`` (the navigation's trace-id box) and ``/trace/{id}`` take a whole id or the
+  start of one (redirected to the trace's own address when one recent trace matches);
 - ``/trace/{id}`` the waterfall page of ``spanscope.viz`` for the stored trace, with a strip of
   links added to its top bar: back to the search, downloads through ``/api/v1/traces/{id}``
   in each writable format, and the trace's analysis JSON. Its "in short" line compares the
@@ -38,7 +40,7 @@ from importlib import resources
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
@@ -172,11 +174,22 @@ def nav_links(active: str) -> str:
         ("/compare", "Compare", "compare"),
         ("/quality", "Quality", "quality"),
     ]
-    return "".join(
-        f'<a class="ss-link{" active" if key == active else ""}" href="{href}"'
-        f"{' data-search-link' if key == 'search' else ''}>{label}</a>"
-        for href, label, key in links
+    return (
+        "".join(
+            f'<a class="ss-link{" active" if key == active else ""}" href="{href}"'
+            f"{' data-search-link' if key == 'search' else ''}>{label}</a>"
+            for href, label, key in links
+        )
+        + FIND_TRACE
     )
+
+
+# The navigation's box to open a trace by id, as pasted from a log line or a report.
+FIND_TRACE = (
+    '<form class="ss-find" action="/trace" method="get" role="search">'
+    '<input class="ss-find-input" name="id" placeholder="Trace id…" aria-label="Open a trace by '
+    'its id (or the start of it)" spellcheck="false" autocomplete="off" required></form>'
+)
 
 
 def _inject(page: str, head: str, header: str, after_header: str = "") -> str:
@@ -261,6 +274,7 @@ class Pages:
 
         return [
             Route("/", self.search),
+            Route("/trace", self.find_trace),
             Route("/trace/{trace_id}", self.trace),
             Route("/services", self.services),
             Route("/monitor", self.monitor),
@@ -300,21 +314,55 @@ class Pages:
             headers={"Cache-Control": "max-age=86400"},
         )
 
+    async def find_trace(self, request: Request) -> Response:
+        """``/trace?id=...``: the navigation's trace-id box."""
+        return await self._open_trace(request.query_params.get("id", ""), at_its_address=False)
+
     async def trace(self, request: Request) -> Response:
-        raw = request.path_params["trace_id"]
+        return await self._open_trace(request.path_params["trace_id"], at_its_address=True)
+
+    async def _open_trace(self, raw: str, at_its_address: bool) -> Response:
+        """The trace page of a pasted id: a whole id (32 or 16 hex digits), or the start of one
+        as reports and pages show ids ("8e8bdfe2a873…"), looked for among the most recent
+        traces (``store.lookup``) and redirected to when one matches."""
+        from spanscope.store.lookup import id_text, trace_ids_starting_with
+
+        text = id_text(raw)
+        if not text:
+            return RedirectResponse("/", status_code=303)
         try:
-            trace_id = normalize_trace_id(raw)
+            trace_id = normalize_trace_id(text)
         except InvalidIdError as exc:
             return error_page(400, "Not a trace id", f"{raw!r} is not a trace id: {exc}")
         spans = await run_in_threadpool(self.store.get_trace, trace_id)
-        if not spans:
+        if spans:
+            if not at_its_address or trace_id != raw:  # one address per trace
+                return RedirectResponse(f"/trace/{trace_id}", status_code=303)
+            return _html(await run_in_threadpool(self._trace_page, trace_id, spans))
+        found: list[str] = []
+        looked_at = 0
+        if len(text) < 32:
+            found, looked_at = await run_in_threadpool(trace_ids_starting_with, self.store, text)
+        if len(found) == 1:
+            return RedirectResponse(f"/trace/{found[0]}", status_code=303)
+        if found:
             return error_page(
-                404,
-                "Trace not found",
-                f"No trace {trace_id} in the store. It may not have arrived yet, may have been "
-                "sampled out, or was deleted by retention.",
+                400,
+                "Give more digits",
+                f"{len(found):,} traces have ids starting with {text}: "
+                f"{', '.join(found[:5])}{', ...' if len(found) > 5 else ''}",
             )
-        return _html(await run_in_threadpool(self._trace_page, trace_id, spans))
+        among = (
+            f", nor one whose id starts with {text} among the {looked_at:,} most recent"
+            if (looked_at)
+            else ""
+        )
+        return error_page(
+            404,
+            "Trace not found",
+            f"No trace {trace_id} in the store{among}. It may not have arrived yet, may have "
+            "been sampled out, or was deleted by retention.",
+        )
 
     def _trace_page(self, trace_id: str, spans: list) -> str:
         from spanscope.assembly import build_trace
@@ -331,7 +379,7 @@ class Pages:
             f"{_downloads(trace_id)}"
             f'<a class="ss-link" href="/api/v1/traces/{trace_id}/analysis" '
             'title="Critical path, self times, problems and the analysis report">Analysis JSON</a>'
-            '<a class="ss-link" href="/services">Service map</a></nav>'
+            f'<a class="ss-link" href="/services">Service map</a>{FIND_TRACE}</nav>'
         )
         return _inject(page, _head_extras(), strip)
 
