@@ -28,6 +28,13 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
+def _score(score: float) -> str:
+    """A share as a percentage that reads 100.0% only when nothing was found: 4 spans with
+    errors among 100,000 are 99.996%, which one decimal would round up to 100.0%."""
+    text = f"{score:.1%}"
+    return "99.9%" if text == "100.0%" and score < 1 else text
+
+
 def _score_style(score: float) -> str:
     return "green" if score >= 0.99 else "yellow" if score >= 0.9 else "red"
 
@@ -77,7 +84,7 @@ def print_lint_report(report: LintReport, console: Console | None = None) -> Non
     console.print(
         f"[bold]instrumentation quality[/]: {_plural(report.traces, 'trace')}, "
         f"{_plural(report.spans, 'span')}, {_plural(len(report.services), 'service')}; "
-        f"[{style}]{report.score:.1%}[/] of spans with no error or warning"
+        f"[{style}]{_score(report.score)}[/] of spans with no error or warning"
     )
     counts = report.counts
     console.print(
@@ -99,7 +106,7 @@ def print_lint_report(report: LintReport, console: Console | None = None) -> Non
         table.add_row(
             service.service or "(no service)",
             f"{service.spans:,}",
-            f"[{_score_style(service.score)}]{service.score:.1%}[/]",
+            f"[{_score_style(service.score)}]{_score(service.score)}[/]",
             f"{service.spans_with_errors:,}",
             f"{service.spans_with_warnings:,}",
             shown,
