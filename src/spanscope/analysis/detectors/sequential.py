@@ -6,9 +6,9 @@ different targets run one after another: each starts at or after the previous on
 belongs to another service than its parent. The target is the callee: the service and operation
 of the call and its peer (``service.peer.name``/``peer.service``/``server.address``), except
 that every call to one database (``db.system.name`` or ``db.system``, namespace, address) is
-the same target: statements on one connection or transaction usually depend on each other. Targets called more than once under
-the parent are left out (a loop over items is the N+1 detector's business, and repeated calls
-usually feed each other).
+the same target: statements on one connection or transaction usually depend on each other.
+Targets called more than once under the parent are left out (a loop over items is the N+1
+detector's business, and repeated calls usually feed each other).
 
 Nothing in a trace shows data dependencies, so a finding says what was seen: the calls ran one
 after another, and *if* they are independent, running them concurrently would save up to the
