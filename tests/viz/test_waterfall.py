@@ -532,8 +532,9 @@ def test_in_short_compares_a_request_with_the_typical_one_of_its_endpoint(page, 
 
 
 def test_the_typical_request_counts_the_traces_view_leaves_out(tmp_path):
-    """``view --max-traces`` draws the slowest traces, and ``--trace-id`` one; the typical
-    request is still the median of every request read."""
+    """``view --max-traces`` draws the slowest traces; the typical request is still the median
+    of every request read. ``--trace-id`` draws one trace alone, the same page from a file or a
+    store, so it has no comparison."""
     import json as json_module
     import subprocess
     import sys
@@ -546,25 +547,25 @@ def test_the_typical_request_counts_the_traces_view_leaves_out(tmp_path):
     source = tmp_path / "shop.jsonl"
     source.write_bytes(encode_spans(spans, "otlp-jsonl"))
     traces = assemble(spans)
-    some = next(t for t in traces if t.root.name == "GET /api/cart")
-    typical = TypicalRequests(traces).of(some)
     spanscope = str(Path(sys.executable).parent / "spanscope")
-    for args in (["--max-traces", "50"], ["--trace-id", some.trace_id]):
+
+    def page_data(*args: str) -> dict:
         out = tmp_path / "page.html"
         subprocess.run([spanscope, "view", str(source), "-o", str(out), *args], check=True)
-        html = out.read_text()
-        data = json_module.loads(
-            html.split('<script type="application/json" id="spanscope-data">')[1].split(
-                "</script>"
-            )[0]
-        )
-        compared = [t for t in data["traces"] if "typ" in t]
-        assert compared, args
-        for trace in compared:
-            if trace["id"] == some.trace_id:
-                assert trace["typ"][:2] == [typical.trace.trace_id, typical.requests]
-        # Every endpoint's median is over its requests in the whole file, not the 50 drawn.
-        assert all(t["typ"][1] > 50 for t in compared), args
+        marker = '<script type="application/json" id="spanscope-data">'
+        return json_module.loads(out.read_text().split(marker)[1].split("</script>")[0])
+
+    data = page_data("--max-traces", "50")
+    compared = [t for t in data["traces"] if "typ" in t]
+    assert compared
+    by_id = {t.trace_id: t for t in traces}
+    typical = TypicalRequests(traces)
+    for drawn in compared:
+        usual = typical.of(by_id[drawn["id"]])
+        assert drawn["typ"][:2] == [usual.trace.trace_id, usual.requests]
+        assert usual.requests > 50  # over the whole file, not the 50 drawn
+    (alone,) = page_data("--trace-id", compared[0]["id"])["traces"]
+    assert "typ" not in alone
 
 
 def test_in_short_keeps_a_huge_name_to_the_page_s_width(page, tmp_path):

@@ -178,16 +178,17 @@ def view(
 
     session, traces, source = _read(inputs, format_, strict, no_adjust_skew, selection, trace_id)
     note = ""
-    # The traces not drawn still count for each endpoint's typical request (the page compares
-    # each trace with it): a median of the slowest alone is no typical request.
-    every = traces
+    peers: list[Trace] = []
     if trace_id:
+        # One trace alone, whatever was read to find it (a store reads that trace only, a file
+        # or a prefix more): the same page from a file, a store, a whole id or a prefix.
         traces = [_pick(traces, trace_id, session is None)]
     elif len(traces) > max_traces > 0:
         note = f"showing the {max_traces:,} slowest of {len(traces):,} traces"
-        traces = sorted(traces, key=lambda t: -t.duration_ns)[:max_traces]
-    drawn = {id(trace) for trace in traces}
-    peers = [trace for trace in every if id(trace) not in drawn]
+        ranked = sorted(traces, key=lambda t: -t.duration_ns)
+        # The traces left out still count for each endpoint's typical request (each trace is
+        # compared with it): a median of the slowest alone is no typical request.
+        traces, peers = ranked[:max_traces], ranked[max_traces:]
     html = render_waterfall(traces, title=title, note=note, peers=peers)
     spans = sum(len(t.spans) for t in traces)
     # The cut is said here too: the page says it, but the file is often opened later.
