@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from spanscope.server.pages import PEERS, PEERS_WINDOW_NS
+from spanscope.server.trace_page import PEERS, PEERS_WINDOW_NS
 from spanscope.synthetic import generate_spans
 from tests.browser import chromium
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from spanscope.model import Span
-from spanscope.server.pages import PEER_SPANS, PEERS
+from spanscope.server.trace_page import PEER_SPANS, PEERS
 from tests.browser import chromium
 
 from .conftest import RunningServer, post_spans, start_server, stop_server

@@ -5,21 +5,14 @@ Routes (GET):
 - ``/`` the search page (``server/ui/search.*``). It is plain HTML/CSS/JS inlined into one
   document; its script calls only the same-origin Jaeger API (``/api/services``,
   ``/api/services/{s}/operations``, ``/api/traces``) and keeps the query in the page URL.
-- ``/trace?id=...`` (the navigation's trace-id box) and ``/trace/{id}`` take a whole id or the
-  start of one (redirected to the trace's own address when one recent trace matches);
-- ``/trace/{id}`` the waterfall page of ``spanscope.viz`` for the stored trace, with a strip of
-  links added to its top bar: back to the search, downloads through ``/api/v1/traces/{id}``
-  in each writable format, and the trace's analysis JSON. Its "in short" line compares the
-  request with the typical one of its endpoint, found among up to ``PEERS`` others of the
-  endpoint stored within half an hour of it.
+- ``/trace/{id}`` and ``/trace?id=...`` one trace's waterfall (``spanscope.server.trace_page``);
 - ``/monitor`` requests/s, error rate and latency over time per service, a service's
   operations table (``ui/monitor.*`` over ``/api/v1/monitor``);
 - ``/analysis``, ``/compare`` and ``/quality``: why requests are slow or failing, what changed
   and instrumentation quality (``spanscope.server.insight_pages``);
 - ``/services?lookback=1h`` ``spanscope.viz``'s service map over the most recent traces of the
   window, at most ``max_map_traces`` of them (the page says how many it used).
-- any other GET path outside the APIs: an HTML 404 page. A malformed trace id is a 400 page,
-  an unknown one a 404 page; pages never answer with a traceback.
+- any other GET path outside the APIs: an HTML 404 page; pages never answer with a traceback.
 
 The search, Analysis, Compare, Quality and error pages share one shell, ``server/ui/page.html``
 (head, top bar, navigation), filled by ``ui_page`` with the page's own body fragment
@@ -40,23 +33,16 @@ from importlib import resources
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
 from spanscope import __version__
-from spanscope.formats import FORMATS
-from spanscope.model import InvalidIdError, Trace, normalize_trace_id
-from spanscope.store import StoreError, TraceQuery
+from spanscope.store import TraceQuery
 from spanscope.units import parse_duration
 from spanscope.viz.page import asset, fill, json_block, text
 from spanscope.viz.palette import ERROR_COLOR, PALETTE
 
-# A trace page compares its request with the typical one of its endpoint (analysis.typical),
-# found among this many others of the endpoint, within this long before or after it.
-PEERS = 50
-PEERS_WINDOW_NS = 30 * 60 * 10**9
-PEER_SPANS = 10_000
 DEFAULT_MAP_TRACES = 1000
 MAX_MAP_TRACES = 10_000
 # The time windows the pages offer ("the last hour"), for every page's form and the map's.
@@ -83,7 +69,7 @@ def ui_asset(name: str) -> str:
     return resources.files("spanscope.server").joinpath("ui", name).read_text("utf-8")
 
 
-def _html(body: str, status: int = 200) -> HTMLResponse:
+def html_response(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=_NO_STORE)
 
 
@@ -128,7 +114,7 @@ def ui_page(
             "JS": "".join(ui_asset(name) for name in js),
         },
     )
-    return _html(body, status)
+    return html_response(body, status)
 
 
 def lookback_options() -> str:
@@ -192,7 +178,7 @@ FIND_TRACE = (
 )
 
 
-def _inject(page: str, head: str, header: str, after_header: str = "") -> str:
+def inject_navigation(page: str, head: str, header: str, after_header: str = "") -> str:
     """Add ``head`` before ``</head>``, ``header`` into the page's first header (the viz pages'
     top bar: before its theme switch, else at its end) and ``after_header`` just after it."""
     page = page.replace("</head>", head + "</head>", 1)
@@ -207,7 +193,7 @@ def _inject(page: str, head: str, header: str, after_header: str = "") -> str:
     return page[:at] + header + page[at:end] + after_header + page[end:]
 
 
-def _head_extras() -> str:
+def head_extras() -> str:
     return (
         f'<link rel="icon" href="{_favicon_uri()}">'
         f"<style>{ui_asset('nav.css')}</style><script>{ui_asset('nav.js')}</script>"
@@ -220,20 +206,6 @@ def _favicon_uri() -> str:
     from urllib.parse import quote
 
     return "data:image/svg+xml," + quote(ui_asset("favicon.svg").strip())
-
-
-def _downloads(trace_id: str) -> str:
-    items = "".join(
-        f'<a href="/api/v1/traces/{trace_id}?format={name}" '
-        f'download="trace-{trace_id}{fmt.extension}">'
-        f"<b>{text(name)}</b><span>{text(fmt.description)}</span></a>"
-        for name, fmt in FORMATS.items()
-        if fmt.writable
-    )
-    return (
-        '<details class="ss-menu"><summary class="ss-link" title="Download this trace">'
-        f'Download &#9662;</summary><div class="ss-menu-list">{items}</div></details>'
-    )
 
 
 class _PageNotFound(BaseRoute):
@@ -271,11 +243,11 @@ class Pages:
 
     def routes(self) -> list[BaseRoute]:
         from spanscope.server import insight_pages  # built on ui_page: imported once this is
+        from spanscope.server.trace_page import TracePage
 
         return [
             Route("/", self.search),
-            Route("/trace", self.find_trace),
-            Route("/trace/{trace_id}", self.trace),
+            *TracePage(self.store).routes(),
             Route("/services", self.services),
             Route("/monitor", self.monitor),
             Route("/favicon.ico", self.favicon),
@@ -314,111 +286,6 @@ class Pages:
             headers={"Cache-Control": "max-age=86400"},
         )
 
-    async def find_trace(self, request: Request) -> Response:
-        """``/trace?id=...``: the navigation's trace-id box."""
-        return await self._open_trace(request.query_params.get("id", ""), at_its_address=False)
-
-    async def trace(self, request: Request) -> Response:
-        return await self._open_trace(request.path_params["trace_id"], at_its_address=True)
-
-    async def _open_trace(self, raw: str, at_its_address: bool) -> Response:
-        """The trace page of a pasted id: a whole id (32 or 16 hex digits), or the start of one
-        as reports and pages show ids ("8e8bdfe2a873…"), looked for among the most recent
-        traces (``store.lookup``) and redirected to when one matches."""
-        from spanscope.store.lookup import id_text, trace_ids_starting_with
-
-        text = id_text(raw)
-        if not text:
-            return RedirectResponse("/", status_code=303)
-        try:
-            trace_id = normalize_trace_id(text)
-        except InvalidIdError as exc:
-            return error_page(400, "Not a trace id", f"{raw!r} is not a trace id: {exc}")
-        spans = await run_in_threadpool(self.store.get_trace, trace_id)
-        if spans:
-            if not at_its_address or trace_id != raw:  # one address per trace
-                return RedirectResponse(f"/trace/{trace_id}", status_code=303)
-            return _html(await run_in_threadpool(self._trace_page, trace_id, spans))
-        found: list[str] = []
-        looked_at = 0
-        if len(text) < 32:
-            found, looked_at = await run_in_threadpool(trace_ids_starting_with, self.store, text)
-        if len(found) == 1:
-            return RedirectResponse(f"/trace/{found[0]}", status_code=303)
-        if found:
-            return error_page(
-                400,
-                "Give more digits",
-                f"{len(found):,} traces have ids starting with {text}: "
-                f"{', '.join(found[:5])}{', ...' if len(found) > 5 else ''}",
-            )
-        among = (
-            f", nor one whose id starts with {text} among the {looked_at:,} most recent"
-            if (looked_at)
-            else ""
-        )
-        return error_page(
-            404,
-            "Trace not found",
-            f"No trace {trace_id} in the store{among}. It may not have arrived yet, may have "
-            "been sampled out, or was deleted by retention.",
-        )
-
-    def _trace_page(self, trace_id: str, spans: list) -> str:
-        from spanscope.assembly import build_trace
-        from spanscope.viz.waterfall import render_waterfall
-
-        trace = build_trace(trace_id, spans)
-        # colours dealt over every stored service, as on the service map
-        page = render_waterfall(
-            [trace], color_names=self.store.services(), peers=self._peers(trace)
-        )
-        strip = (
-            '<nav class="ss-nav" aria-label="spanscope">'
-            '<a class="ss-link" href="/" data-search-link>&larr; Search</a>'
-            f"{_downloads(trace_id)}"
-            f'<a class="ss-link" href="/api/v1/traces/{trace_id}/analysis" '
-            'title="Critical path, self times, problems and the analysis report">Analysis JSON</a>'
-            f'<a class="ss-link" href="/services">Service map</a>{FIND_TRACE}</nav>'
-        )
-        return _inject(page, _head_extras(), strip)
-
-    def _peers(self, trace: Trace) -> list[Trace]:
-        """Other requests of the trace's endpoint around its time, to find the typical one
-        the page compares it with: the most recent ``PEERS`` within ``PEERS_WINDOW_NS`` on either
-        side, read a page at a time until about ``PEER_SPANS`` spans have been read (the first
-        page one trace, the next sized by it), so an endpoint of big traces costs a read or two,
-        not all of them. None for a big trace itself, and none when the store cannot say (the
-        page is drawn without the comparison)."""
-        from spanscope.analysis.typical import MIN_REQUESTS
-        from spanscope.assembly import build_trace
-
-        if not trace.roots or len(trace.spans) > PEER_SPANS // MIN_REQUESTS:
-            return []
-        root = trace.root
-        query = TraceQuery(
-            service=root.service_name,
-            operation=root.name,
-            start_time_min=max(0, root.start_ns - PEERS_WINDOW_NS),
-            start_time_max=root.start_ns + PEERS_WINDOW_NS,
-            num_traces=PEERS + 1,  # the trace itself is one of them
-        )
-        peers: list[Trace] = []
-        try:
-            ids = [i for i in self.store.find_trace_ids(query) if i != trace.trace_id][:PEERS]
-            spans_read, at, page = 0, 0, 1
-            while at < len(ids) and spans_read < PEER_SPANS:
-                for spans in self.store.get_traces(ids[at : at + page]):
-                    if spans:
-                        peers.append(build_trace(spans[0].trace_id, spans))
-                        spans_read += len(spans)
-                at += page
-                per_trace = max(spans_read // at, 1)
-                page = max(1, (PEER_SPANS - spans_read) // per_trace)
-        except StoreError:
-            return []
-        return peers
-
     async def services(self, request: Request) -> Response:
         lookback_text = request.query_params.get("lookback") or DEFAULT_LOOKBACK
         try:
@@ -434,7 +301,7 @@ class Pages:
             )
         limit = int(limit_text)
         body = await run_in_threadpool(self._services_page, lookback_text, lookback_ns, limit)
-        return _html(body)
+        return html_response(body)
 
     def _services_page(self, lookback_text: str, lookback_ns: int, limit: int) -> str:
         from spanscope.server.insight_api import search_traces
@@ -472,4 +339,4 @@ class Pages:
             f'<span class="ss-segs" role="group" aria-label="Time window">{windows}</span></nav>'
         )
         kind = "ss-note ss-empty" if not traces else "ss-note"
-        return _inject(page, _head_extras(), strip, f'<p class="{kind}">{text(note)}</p>')
+        return inject_navigation(page, head_extras(), strip, f'<p class="{kind}">{text(note)}</p>')
