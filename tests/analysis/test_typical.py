@@ -10,8 +10,8 @@ from spanscope.analysis.typical import (
     MIN_REQUESTS,
     OperationDifference,
     TypicalRequests,
+    compare_operations,
     critical_by_operation,
-    differences,
 )
 from tests.analysis.builders import build, span
 
@@ -67,6 +67,10 @@ def test_names_with_ids_in_them_are_one_endpoint_as_the_report_counts_them():
     assert typical.of(traces[0]).trace.root.duration_ns == (10 + 14 + 2) * 10**6
 
 
+def _differences(trace, typical) -> list[OperationDifference]:
+    return compare_operations(critical_by_operation(trace), critical_by_operation(typical))
+
+
 def test_where_a_slow_request_differs_from_the_typical_one():
     slow, usual = _request(1, db_ms=500, cache_ms=1), _request(2, db_ms=10, cache_ms=3)
     assert critical_by_operation(slow) == {
@@ -74,8 +78,14 @@ def test_where_a_slow_request_differs_from_the_typical_one():
         ("db", "SELECT"): 500_000_000,
         ("cache", "GET"): 1_000_000,
     }
-    assert differences(slow, usual) == [
+    assert _differences(slow, usual) == [
         OperationDifference("db", "SELECT", 500_000_000, 10_000_000),
         OperationDifference("cache", "GET", 1_000_000, 3_000_000),
     ]
-    assert differences(usual, usual) == []
+    assert _differences(usual, usual) == []
+
+
+def test_only_the_largest_changes_are_kept_when_asked():
+    slow, usual = _request(1, db_ms=500, cache_ms=1), _request(2, db_ms=10, cache_ms=3)
+    mine, theirs = critical_by_operation(slow), critical_by_operation(usual)
+    assert compare_operations(mine, theirs, 1) == compare_operations(mine, theirs)[:1]

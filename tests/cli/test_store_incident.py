@@ -149,7 +149,7 @@ def test_query_finds_a_trace_by_the_start_of_its_id(small_store: Path) -> None:
     assert f"traces have ids starting with {shared}: give more digits" in done.stderr
     done = runner.invoke(main, ["query", "--db", str(small_store), "--trace-id", "f" * 31])
     assert done.exit_code == 1
-    assert "nor one whose id starts with it among the 40 most recent" in done.stderr
+    assert f"nor one whose id starts with {'f' * 31} among the 40 most recent" in done.stderr
 
 
 @pytest.fixture

@@ -506,7 +506,11 @@ def test_in_short_of_a_trace_without_errors_has_no_failure_part(page, tmp_path):
 
 
 def test_in_short_compares_a_request_with_the_typical_one_of_its_endpoint(page, tmp_path):
-    from spanscope.analysis.typical import TypicalRequests, differences
+    from spanscope.analysis.typical import (
+        TypicalRequests,
+        compare_operations,
+        critical_by_operation,
+    )
 
     traces = assemble(generate_spans(200, seed=1))
     slowest = max(traces, key=lambda t: t.root.duration_ns)
@@ -517,7 +521,9 @@ def test_in_short_compares_a_request_with_the_typical_one_of_its_endpoint(page, 
     row = page.page.locator("#why .why-row", has_text="typical request")
     text = " ".join(row.inner_text().split())
     assert f"median of {typical.requests}," in text
-    biggest = differences(slowest, typical.trace)[0]
+    biggest = compare_operations(
+        critical_by_operation(slowest), critical_by_operation(typical.trace)
+    )[0]
     assert biggest.ns > biggest.typical_ns
     changes = row.locator(".more, .less").all_inner_texts()
     assert 1 <= len(changes) <= 3

@@ -31,7 +31,7 @@ Times are integer nanoseconds. Modules, one concept each, with their entry point
 - ``trace_detail``: ``trace_detail(trace, sections, ...)``, what the report says of one slow
   trace;
 - ``typical``: ``TypicalRequests(traces)``, each endpoint's request of median duration, and
-  ``differences(trace, typical)``, where a request's critical path differs from it;
+  ``compare_operations``, where a request's critical path differs from it;
 - ``headline``: ``headline(report)`` -> ``HeadlineItem``s, the few sentences to read first
   (where the slowest requests waited, what failed first, what they share, the worst
   anti-pattern, data too incomplete to trust), restated from a finished report;

@@ -5,8 +5,9 @@ was not: ``TypicalRequests(traces)`` picks, for each endpoint (root service and 
 names with ids in them folded as the report folds them) with at least ``MIN_REQUESTS``
 requests, its typical request, the one of median duration (the lower median; ties by trace id,
 so the choice does not depend on input order).
-``differences(trace, typical)`` then says where the two spent their critical path differently:
-per service:operation, the critical-path time in each, the largest change first. The critical
+``compare_operations(critical_by_operation(trace), critical_by_operation(typical))`` then says
+where the two spent their critical path differently: per service:operation, the critical-path
+time in each, the largest change first. The critical
 path is the one of ``critical_path`` (Jaeger's semantics), summed per operation as the profile
 sums it, so the numbers agree with the report's.
 """
@@ -92,16 +93,12 @@ def critical_by_operation(
     return out
 
 
-def differences(trace: Trace, typical: Trace) -> list[OperationDifference]:
-    """Where ``trace`` and ``typical`` spent their critical paths differently: one entry per
-    service:operation whose time differs, the largest change (either way) first."""
-    return compare_operations(critical_by_operation(trace), critical_by_operation(typical))
-
-
 def compare_operations(
     mine: dict[Endpoint, int], theirs: dict[Endpoint, int], limit: int | None = None
 ) -> list[OperationDifference]:
-    """``differences`` of two ``critical_by_operation`` results; the first ``limit`` only."""
+    """Where two requests spent their critical paths differently, from their
+    ``critical_by_operation``: one entry per service:operation whose time differs, the largest
+    change (either way) first; the first ``limit`` only."""
     changes = []
     for key in mine.keys() | theirs.keys():
         ns, typical_ns = mine.get(key, 0), theirs.get(key, 0)

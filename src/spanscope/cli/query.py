@@ -16,7 +16,7 @@ from spanscope.cli.store_reading import reading
 from spanscope.cli.times import TIME, check_window, now_ns
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
 from spanscope.store import TraceQuery
-from spanscope.store.lookup import id_text, trace_ids_starting_with
+from spanscope.store.lookup import id_text, no_prefix_match, too_many, trace_ids_starting_with
 
 if TYPE_CHECKING:
     from spanscope.store import Store
@@ -184,14 +184,10 @@ def _trace(store: Store, db: str, trace_id: str, search: TraceQuery) -> list[Spa
         return spans
     found, looked_at = trace_ids_starting_with(store, wanted, search)
     if len(found) > 1:
-        raise click.ClickException(
-            f"{len(found):,} traces have ids starting with {wanted}: give more digits "
-            f"({', '.join(found[:3])}{', ...' if len(found) > 3 else ''})"
-        )
+        raise click.ClickException(too_many(wanted, found))
     if not found:
         raise click.ClickException(
-            f"no trace {trace_id} in {db}, nor one whose id starts with it among the "
-            f"{looked_at:,} most recent"
+            f"no trace {trace_id} in {db}, {no_prefix_match(wanted, looked_at)}"
         )
     return store.get_trace(found[0])
 

@@ -151,7 +151,8 @@ def error_page(status: int, heading: str, message: str) -> HTMLResponse:
 
 
 def nav_links(active: str) -> str:
-    """The links between the pages, the ``active`` one marked (``""``: none)."""
+    """The links between the pages, the ``active`` one marked (``""``: none), then the box to
+    open a trace by id (``FIND_TRACE``)."""
     links = [
         ("/", "Search", "search"),
         ("/monitor", "Monitor", "monitor"),

@@ -60,7 +60,12 @@ class TracePage:
         """The trace page of a pasted id: a whole id (32 or 16 hex digits), or the start of one
         as reports and pages show ids ("8e8bdfe2a873…"), looked for among the most recent
         traces (``store.lookup``) and redirected to when one matches."""
-        from spanscope.store.lookup import id_text, trace_ids_starting_with
+        from spanscope.store.lookup import (
+            id_text,
+            no_prefix_match,
+            too_many,
+            trace_ids_starting_with,
+        )
 
         text = id_text(raw)
         if not text:
@@ -81,17 +86,8 @@ class TracePage:
         if len(found) == 1:
             return RedirectResponse(f"/trace/{found[0]}", status_code=303)
         if found:
-            return error_page(
-                400,
-                "Give more digits",
-                f"{len(found):,} traces have ids starting with {text}: "
-                f"{', '.join(found[:5])}{', ...' if len(found) > 5 else ''}",
-            )
-        among = (
-            f", nor one whose id starts with {text} among the {looked_at:,} most recent"
-            if (looked_at)
-            else ""
-        )
+            return error_page(400, "Give more digits", too_many(text, found, shown=5))
+        among = f", {no_prefix_match(text, looked_at)}" if looked_at else ""
         return error_page(
             404,
             "Trace not found",

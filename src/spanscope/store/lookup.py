@@ -5,7 +5,9 @@ pastes what they have. ``trace_ids_starting_with(store, text, search)`` gives th
 ``limit`` most recent traces matching ``search`` (all traces by default) whose id starts with
 ``text``: the ellipsis and surrounding blanks dropped, case ignored, and leading zeros ignored
 on both sides (a 64-bit id is stored with 16 of them in front). The caller decides what one,
-several or no matches mean. ``id_text(text)`` is ``text`` so cleaned.
+several or no matches mean; ``too_many(text, found)`` and ``no_prefix_match(text, looked_at)`` say
+the other two the same way wherever a prefix is taken. ``id_text(text)`` is ``text`` so
+cleaned.
 """
 
 from __future__ import annotations
@@ -32,3 +34,14 @@ def trace_ids_starting_with(
     query = dataclasses.replace(search or TraceQuery(), num_traces=limit)
     recent = store.find_trace_ids(query)
     return [found for found in recent if found.lstrip("0").startswith(wanted)], len(recent)
+
+
+def too_many(text: str, found: list[str], shown: int = 3) -> str:
+    """What to say when several ids start with ``text``."""
+    listed = ", ".join(found[:shown]) + (", ..." if len(found) > shown else "")
+    return f"{len(found):,} traces have ids starting with {text}: give more digits ({listed})"
+
+
+def no_prefix_match(text: str, looked_at: int) -> str:
+    """What to add when no id starts with ``text`` among the ``looked_at`` most recent."""
+    return f"nor one whose id starts with {text} among the {looked_at:,} most recent"
