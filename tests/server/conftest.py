@@ -24,6 +24,13 @@ from spanscope.server.jaeger_api import JaegerApi
 from spanscope.server.native_api import NativeApi
 from spanscope.server.pages import Pages
 from spanscope.store import Store, open_store
+from tests.browser import chromium
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One headless Chromium per test module (``tests.browser``)."""
+    yield from chromium()
 
 
 @dataclass

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import pytest
 
 from spanscope.model import Span, StatusCode
-from tests.browser import chromium
 
 from .conftest import RunningServer, post_spans, start_server, stop_server
 from .test_pages import Page
@@ -35,11 +34,6 @@ def server(tmp_path_factory) -> Iterator[RunningServer]:
     post_spans(running, spans)
     yield running
     stop_server(running, thread)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 @pytest.mark.browser

@@ -12,7 +12,6 @@ import pytest
 
 from spanscope.server.trace_page import PEERS, PEERS_WINDOW_NS
 from spanscope.synthetic import generate_spans
-from tests.browser import chromium
 
 from .conftest import RunningServer, post_spans, start_server, stop_server
 from .test_pages import Page, _api
@@ -33,11 +32,6 @@ def server(tmp_path_factory) -> Iterator[RunningServer]:
     )
     yield running
     stop_server(running, thread)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from spanscope.model import Span, SpanKind, StatusCode
-from tests.browser import chromium, open_page
+from tests.browser import open_page
 from tests.viz.conftest import CONTRAST
 
 from .conftest import RunningServer, post_spans, start_server, stop_server, wait_until_stored
@@ -74,11 +74,6 @@ def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSe
     running, thread = start_server(tmp_path_factory.mktemp("monitor-empty") / "traces.duckdb")
     yield running
     stop_server(running, thread)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 def _shot(page, name: str) -> None:

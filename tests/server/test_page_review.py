@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from spanscope.synthetic import generate_spans
-from tests.browser import chromium, open_page
+from tests.browser import open_page
 from tests.viz.conftest import CONTRAST
 
 from .conftest import RunningServer, post_spans, start_server, stop_server
@@ -38,11 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 
 _open = partial(open_page, height=800)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

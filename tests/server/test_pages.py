@@ -25,7 +25,7 @@ from spanscope.formats import encode_spans
 from spanscope.server.pages import LOOKBACKS
 from spanscope.store import TraceQuery
 from spanscope.synthetic import generate_spans
-from tests.browser import chromium, record_errors
+from tests.browser import record_errors
 
 from .conftest import RunningServer, start_server, stop_server
 
@@ -68,11 +68,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSe
     sdk_trace = _send_sdk_trace(running)
     yield running, sdk_trace
     stop_server(running, thread)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 class Page:

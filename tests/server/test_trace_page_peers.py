@@ -11,7 +11,6 @@ import pytest
 
 from spanscope.model import Span
 from spanscope.server.trace_page import PEER_SPANS, PEERS
-from tests.browser import chromium
 
 from .conftest import RunningServer, post_spans, start_server, stop_server
 from .test_pages import Page
@@ -51,11 +50,6 @@ def server(tmp_path_factory) -> Iterator[RunningServer]:
     post_spans(running, spans)
     yield running
     stop_server(running, thread)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 @pytest.mark.browser
