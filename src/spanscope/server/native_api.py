@@ -5,7 +5,11 @@
 - ``GET /api/v1/traces/{id}/analysis`` — the trace's critical path, self times and the analysis
   report of that one trace (the ``analyze --json`` schema) plus its assembly problems;
 - ``GET /api/v1/analysis?service=...`` — the analysis report (same JSON as ``analyze --json``)
-  for the traces a search finds; search parameters as Jaeger's ``/api/traces``;
+  for the traces a search finds; search parameters as Jaeger's ``/api/traces``. With
+  ``flamegraph=slow,all`` (either or both) the answer is ``{"report": <the report>,
+  "flamegraphs": {"slow": <svg>, "all": <svg>}}``: the report and the flame graphs
+  ``/api/v1/flamegraph`` would draw, from one read of the store and one walk of the traces
+  (what the Analysis page asks for; ``flamegraphs`` is empty when the search finds nothing);
 - ``GET /api/v1/flamegraph?service=...&slow=true`` — the critical-path flame graph (SVG) of the
   traces a search finds, of one ``endpoint`` (``SERVICE:OPERATION``) or all, all requests or
   the slowest 5% (``spanscope flamegraph --aggregate``);
@@ -28,12 +32,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from spanscope.analysis.analyze import analyze
+from spanscope.analysis.analyze import Analyzer, analyze
 from spanscope.analysis.critical_path import critical_path
 from spanscope.analysis.self_time import self_times
 from spanscope.assembly import build_trace
 from spanscope.formats import FORMATS, encode_spans, resolve_format
-from spanscope.model import Span
+from spanscope.model import Span, Trace
 from spanscope.report import encode_report
 from spanscope.server.api_errors import json_errors
 from spanscope.server.insight_api import InsightApi, search_traces
@@ -48,6 +52,42 @@ _MEDIA = {
     "zipkin-v2": "application/json",
     "zipkin-v1": "application/json",
 }
+
+
+# What ``/api/v1/analysis?flamegraph=`` may ask for: the slowest 5% of each endpoint, or all.
+_FLAME_KINDS = ("slow", "all")
+
+
+def _flamegraph_kinds(request: Request) -> list[str]:
+    """The flame graphs an analysis request asks for (``flamegraph=slow,all``), in its order."""
+    text = request.query_params.get("flamegraph")
+    if not text:
+        return []
+    kinds = list(dict.fromkeys(kind.strip().lower() for kind in text.split(",")))
+    bad = [kind for kind in kinds if kind not in _FLAME_KINDS]
+    if bad:
+        raise QueryError(f"bad 'flamegraph' {bad[0]!r}: expected slow, all or slow,all")
+    return kinds
+
+
+def _analysis_with_flamegraphs(traces: list[Trace], kinds: list[str], services: list[str]) -> bytes:
+    """The report of ``traces`` and their flame graphs of ``kinds``, as one JSON object: the
+    graphs are drawn from the analyzer's own profile (``profile_flamegraph``), so each trace's
+    critical path is walked once for both."""
+    from spanscope.viz.flamegraph import profile_flamegraph
+
+    analyzer = Analyzer()
+    for trace in traces:
+        analyzer.add(trace)
+    report = msgspec.json.encode(analyzer.report())
+    graphs = {}
+    if traces:  # as /api/v1/flamegraph, which answers 404 to a search that finds nothing
+        for kind in kinds:
+            svg, _, _ = profile_flamegraph(
+                analyzer.profiles, traces, slow=kind == "slow", services=services
+            )
+            graphs[kind] = svg
+    return b'{"report":' + report + b',"flamegraphs":' + msgspec.json.encode(graphs) + b"}\n"
 
 
 def _format(request: Request) -> str:
@@ -107,9 +147,13 @@ class NativeApi:
 
     async def search_analysis(self, request: Request) -> Response:
         query = parse_trace_query(request)
+        kinds = _flamegraph_kinds(request)
 
         def work() -> bytes:
-            return encode_report(analyze(search_traces(self.store, query)))
+            traces = search_traces(self.store, query)
+            if kinds:
+                return _analysis_with_flamegraphs(traces, kinds, self.store.services())
+            return encode_report(analyze(traces))
 
         return Response(await run_in_threadpool(work), media_type="application/json")
 
@@ -239,7 +283,14 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/analysis": {
                 "get": {
                     "summary": "The analysis report (analyze --json) for a search.",
-                    "parameters": _search_parameters(),
+                    "parameters": [
+                        *_search_parameters(),
+                        _param(
+                            "flamegraph",
+                            "slow, all or slow,all: answer {report, flamegraphs: {kind: SVG}}, "
+                            "the report with the flame graphs /api/v1/flamegraph draws.",
+                        ),
+                    ],
                     "responses": {"200": {"description": "The report."}, "400": error},
                 }
             },

@@ -10,6 +10,8 @@ Contract:
 - ``traces_flamegraph(traces, endpoint=..., slow=...) -> (svg, stacks, traces)``: the
   aggregate graph of many traces' critical paths, one endpoint's or all, all requests or the
   slowest 5% (what ``spanscope flamegraph --aggregate`` and ``serve``'s Analysis page draw);
+  ``profile_flamegraph(profiles, traces, ...)`` draws the same from a ``ProfileCollector``
+  those traces went through already (the analyzer's), so nothing is walked twice;
 - ``render_aggregate_flamegraph(stacks, error_stacks=..., subtitle=...) -> str``: a classic
   flame graph of folded stacks (``spanscope.analysis.profile.folded_stacks``: ``"svc:op;svc:op"``
   -> critical-path ns); ``error_stacks`` (``ProfileCollector.error_stacks``, named as the
@@ -32,6 +34,7 @@ import bisect
 import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from spanscope.model import Span, Trace
 from spanscope.viz.legend import LEGEND_ROW, legend_svg
@@ -39,6 +42,9 @@ from spanscope.viz.page import asset
 from spanscope.viz.palette import ERROR_COLOR, service_colors
 from spanscope.viz.svg import FONT, attr, duration, esc
 from spanscope.viz.textwidth import fit_width, text_width
+
+if TYPE_CHECKING:
+    from spanscope.analysis.profile import ProfileCollector
 
 WIDTH = 1200
 ROW = 18
@@ -380,11 +386,29 @@ def traces_flamegraph(
     slowest 5% of each endpoint's requests, errors marked where those requests met them.
     Returns the SVG, how many stacks and how many traces it draws; ``LookupError`` when no
     trace has the endpoint as its root."""
-    from spanscope.analysis.profile import ProfileCollector, folded_stacks
+    from spanscope.analysis.profile import ProfileCollector
 
     profiles = ProfileCollector()
     for trace in traces:
         profiles.add(trace)
+    return profile_flamegraph(profiles, traces, endpoint=endpoint, slow=slow, services=services)
+
+
+def profile_flamegraph(
+    profiles: ProfileCollector,
+    traces: Sequence[Trace],
+    *,
+    endpoint: tuple[str, str] | None = None,
+    slow: bool = False,
+    services: Iterable[str] = (),
+) -> tuple[str, int, int]:
+    """``traces_flamegraph`` from a collector that has had ``traces`` added already, in that
+    order (``Analyzer.profiles`` after ``Analyzer.add`` of each, with the default slow fraction
+    and name folding): the same picture, without walking their critical paths again. How
+    ``serve``'s Analysis page gets its report and its flame graphs from one read of the
+    store."""
+    from spanscope.analysis.profile import folded_stacks
+
     folding = profiles.folding()
     if endpoint is not None:
         traces = [
