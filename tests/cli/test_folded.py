@@ -172,6 +172,17 @@ def test_profile_only_start_up_imports_little(one_trace_per_file: Path) -> None:
     assert not heavy
 
 
+def test_one_small_file_imports_no_splitter(one_trace_per_file: Path) -> None:
+    """Only a big OTLP JSON-lines file is cut in two: a small Jaeger file must not pay for
+    multiprocessing's pipes or the OTLP JSON reader at start-up (they cost it ~15 ms)."""
+    first = sorted(p.name for p in one_trace_per_file.iterdir() if not p.name.startswith("."))[0]
+    for extra in (["--folded", "-"], ["--json"]):
+        modules = _imported("analyze", first, *extra, cwd=one_trace_per_file)
+        assert "spanscope.cli.split" in modules  # the single-file path was taken
+        assert not {m for m in modules if m.split(".")[0] == "multiprocessing"}
+        assert "spanscope.formats.otlp_json" not in modules
+
+
 def test_help_imports_no_listed_command(tmp_path: Path) -> None:
     modules = _imported("--help", cwd=tmp_path)
     listed = {f"spanscope.cli.{COMMANDS[name].split(':')[0]}" for name in SUMMARIES}

@@ -20,7 +20,6 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -148,7 +147,7 @@ _FORMAT_BY_EXTENSION = {".pb": "otlp-proto", ".jsonl": "otlp-jsonl", ".ndjson": 
 
 def output_format(output: str, to: str | None) -> Format:
     """The format to write ``output`` in: ``to`` (``--to``), else the one its extension says."""
-    name = to or _FORMAT_BY_EXTENSION.get(Path(output).suffix.lower())
+    name = to or _FORMAT_BY_EXTENSION.get(os.path.splitext(output)[1].lower())
     if name is None:
         where = "standard output" if output == "-" else output
         raise click.UsageError(
@@ -164,6 +163,8 @@ def write_output(spans: Iterable[Span], output: str, format: Format) -> None:
         write_spans(spans, sys.stdout.buffer, format.name)
         sys.stdout.buffer.flush()
         return
+    from pathlib import Path  # only commands that write spans need it: not at start-up
+
     # A regular file is written beside it and renamed into place once complete, so a run that
     # stops half way (--strict on a bad input, Ctrl-C, a full disk) leaves no half document
     # where the output goes, and an earlier output there stays whole. Anything else (a FIFO,

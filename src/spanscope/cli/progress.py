@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,6 +25,8 @@ def show_progress(enabled: bool = True) -> bool:
 def progress_label(source: str) -> str:
     """A file as a progress bar names it: its name without the folders, so that on an 80-column
     terminal the bar, the count and the time still fit beside it."""
+    from pathlib import Path  # not at start-up: every command imports this module
+
     return Path(source).name if source != "-" else "<stdin>"
 
 

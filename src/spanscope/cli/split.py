@@ -28,8 +28,7 @@ import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, Pipe
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import msgspec
 
@@ -39,11 +38,15 @@ from spanscope.cli.common import error_console
 from spanscope.cli.progress import fitted, progress_label, share_columns, show_progress
 from spanscope.cli.reading import InputReport, ReadSession, built_traces, holding_many_objects
 from spanscope.errors import Diagnostics, InputError
-from spanscope.formats import otlp_json
-from spanscope.formats import otlp_json_schema as schema
 from spanscope.formats.detect import UnknownFormat, detect_format
 from spanscope.formats.source import HEAD_SIZE, display_name
 from spanscope.model import Span
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+# The OTLP JSON reader, its schema and multiprocessing's pipes are imported only once a file
+# qualifies: most inputs are small, and importing them cost such a run ~15 ms of its start.
 
 # Below this, starting a second process (~20 ms) and the exchange do not pay off.
 MIN_BYTES = 32 * 1024 * 1024
@@ -53,6 +56,7 @@ MIN_BYTES = 32 * 1024 * 1024
 FIRST_SHARE = 0.51
 
 _LINES = "otlp-jsonl"  # what reading names a file of JSON lines: the only kind cut here
+_OTLP_JSON = "otlp-json"  # the format's name (``otlp_json.NAME``), with or without lines
 _REPORT_BYTES = 4 * 1024 * 1024  # progress is updated this often
 _IDS = msgspec.msgpack.Decoder(list[str] | None)
 _SPANS = msgspec.msgpack.Decoder(list[list[Span]])
@@ -108,7 +112,7 @@ class _Head:
 def cut_point(path: str, format: str | None) -> int | None:
     """Where to cut ``path`` (the offset of the line after ``FIRST_SHARE`` of it), or None if it
     is not one regular file of OTLP JSON lines worth splitting."""
-    if format not in (None, otlp_json.NAME, _LINES) or not hasattr(os, "fork"):
+    if format not in (None, _OTLP_JSON, _LINES) or not hasattr(os, "fork"):
         return None
     try:
         size = os.stat(path).st_size
@@ -120,7 +124,7 @@ def cut_point(path: str, format: str | None) -> int | None:
                 # are not cut), from the same head.
                 head = stream.read(HEAD_SIZE)
                 try:
-                    if detect_format(head) not in (otlp_json.NAME, _LINES):
+                    if detect_format(head) not in (_OTLP_JSON, _LINES):
                         return None
                 except UnknownFormat:
                     return None
@@ -130,8 +134,10 @@ def cut_point(path: str, format: str | None) -> int | None:
             # (those go the ordinary way), and the first line one whole request.
             if not first.startswith(b'{"') or b'"resource_spans"' in first:
                 return None
+            from spanscope.formats import otlp_json_schema
+
             try:
-                schema.LINE.decode(first)
+                otlp_json_schema.LINE.decode(first)
             except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
                 return None
             stream.seek(int(size * FIRST_SHARE))
@@ -155,6 +161,8 @@ def analyze_split(
         return None
     name = display_name(path)
     job = _Job(path, name, cut, make, trace_filter, adjust_skew)
+    from multiprocessing.connection import Pipe
+
     here, there = Pipe()
     pid = os.fork()
     if pid == 0:  # the child: the second half
@@ -187,6 +195,8 @@ def analyze_split(
 
 def _read(stream: BinaryIO, name: str) -> dict[str, list[Span]] | None:
     """The half's spans by trace, or None if reading it gave an error or a warning."""
+    from spanscope.formats import otlp_json
+
     diagnostics = Diagnostics()
     try:
         with holding_many_objects():
