@@ -109,3 +109,16 @@ def test_a_truncated_saved_report_is_named_without_a_traceback(sides, tmp_path):
     assert result.returncode == 2
     assert "baseline.json" in result.stderr and "not a spanscope analysis report" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("store", ["missing.duckdb", "chdb:missing-folder"])
+def test_a_store_that_is_not_there_exits_2_not_as_a_tripped_gate(tmp_path, store):
+    """Exit 1 says "regression" to a CI job: a store that cannot be read is an input error."""
+    if store.startswith("chdb:"):
+        pytest.importorskip("chdb")
+        db = f"chdb:{tmp_path / store.removeprefix('chdb:')}"
+    else:
+        db = str(tmp_path / store)
+    result = spanscope("diff", "--db", db, "--since", "1h", "--fail-if-slower", "10%")
+    assert result.returncode == 2, result.stderr
+    assert "missing" in result.stderr and result.stdout == ""

@@ -215,7 +215,13 @@ def diff(
         raise click.UsageError("give BEFORE and AFTER, or a store (--db) and --since")
     chosen = take_selection(files, selection, "compare")
     if chosen.db is not None:
-        before_report, after_report = _store_sides(chosen, baseline_offset, adjust)
+        try:
+            before_report, after_report = _store_sides(chosen, baseline_offset, adjust)
+        except click.UsageError:
+            raise
+        except click.ClickException as exc:
+            # A store that cannot be read is an input error (2): exit 1 is the gates' "slower".
+            raise InputFailure(exc.message) from None
         before_session = after_session = None
     else:
         assert before is not None and after is not None
