@@ -143,10 +143,10 @@ def test_analysis_page_draws_the_report_and_links_its_traces(page: Page, server)
     flame = page.page.locator("#flame")
     page.page.wait_for_function("document.getElementById('flame').complete")
     assert flame.evaluate("img => img.naturalWidth") > 0
-    assert "slow=true" in flame.get_attribute("src")
+    assert flame.get_attribute("data-kind") == "slow"
     page.page.click("[data-flame]:not(.on)")
     page.page.wait_for_function(
-        "(img => img.complete && !img.src.includes('slow=true'))(document.getElementById('flame'))"
+        "(img => img.complete && img.dataset.kind === 'all')(document.getElementById('flame'))"
     )
     assert flame.evaluate("img => img.naturalWidth") > 0
     assert page.page.get_attribute("#flame-open", "href") == flame.get_attribute("src")

@@ -3,7 +3,9 @@
  * to read first), what to fix first, the critical-path flame graph, latency per endpoint, the
  * slowest requests with where their critical path went, where errors started, anti-patterns,
  * and what the slowest and the failed requests have in common. Every trace id opens its trace.
- * A search's custom range and operation come along in the address. Uses window.SS (helpers.js). */
+ * The report and both flame graphs come in one answer, from one read of the store; while it
+ * runs the page says what it is doing and for how long. A search's custom range and operation
+ * come along in the address. Uses window.SS (helpers.js). */
 (function () {
   "use strict";
   var S = window.SS, $ = S.$, esc = S.esc;
@@ -87,24 +89,67 @@
           " (" + S.count(t.cohort_traces) + ")", esc(trait), S.pct(t.cohort_share), S.pct(t.rest_share)];
       }));
   }
-  // The critical-path flame graph of the same search, as an image (/api/v1/flamegraph); the
-  // slowest 5% first, where the tail's time goes; opened on its own it zooms on click.
-  function flame(q) {
-    function url(slow) { var u = new URLSearchParams(q); if (slow) u.set("slow", "true"); return "/api/v1/flamegraph?" + u.toString(); }
-    var pct = "slowest 5%";
+  // The critical-path flame graphs of the same search, in the same answer as the report
+  // (/api/v1/analysis?flamegraph=slow,all: one read of the store), shown as images from blob
+  // URLs: the switch between the slowest 5% and all requests asks the server nothing, and
+  // "open on its own" opens the same SVG, whose script zooms on click. The slowest 5% first,
+  // where the tail's time goes.
+  var flameUrls = {};
+  function dropFlames() {
+    Object.keys(flameUrls).forEach(function (kind) { URL.revokeObjectURL(flameUrls[kind]); });
+    flameUrls = {};
+  }
+  function flame(graphs) {
+    dropFlames();
+    Object.keys(graphs).forEach(function (kind) {
+      flameUrls[kind] = URL.createObjectURL(new Blob([graphs[kind]], { type: "image/svg+xml" }));
+    });
+    if (!flameUrls.slow || !flameUrls.all) return "";
+    function button(kind, text, on) {
+      return '<button type="button" class="btn small' + (on ? " on" : "") + '" data-flame="' + kind + '">' + text + "</button>";
+    }
     return card("Critical-path flame graph: the widest box is what to fix first",
       '<div class="flame-head"><span class="seg" role="group" aria-label="Which requests">' +
-      '<button type="button" class="btn small on" data-flame="' + esc(url(true)) + '">' + pct + "</button>" +
-      '<button type="button" class="btn small" data-flame="' + esc(url(false)) + '">all requests</button></span>' +
-      '<a id="flame-open" class="ss-link" href="' + esc(url(true)) + '" target="_blank" rel="noopener">open on its own (click a box to zoom)</a></div>' +
-      '<img id="flame" class="flame" alt="Critical-path flame graph" src="' + esc(url(true)) + '">', "flame-card");
+      button("slow", "slowest 5%", true) + button("all", "all requests", false) + "</span>" +
+      '<a id="flame-open" class="ss-link" href="' + flameUrls.slow + '" target="_blank" rel="noopener">open on its own (click a box to zoom)</a></div>' +
+      '<img id="flame" class="flame" alt="Critical-path flame graph" data-kind="slow" src="' + flameUrls.slow + '">', "flame-card");
   }
   $("sections").addEventListener("click", function (ev) {
     var btn = ev.target.closest("[data-flame]");
-    if (!btn) return;
+    if (!btn || !flameUrls[btn.dataset.flame]) return;
     Array.prototype.forEach.call(document.querySelectorAll("[data-flame]"), function (b) { b.classList.toggle("on", b === btn); });
-    $("flame").src = $("flame-open").href = btn.dataset.flame;
+    $("flame").dataset.kind = btn.dataset.flame;
+    $("flame").src = $("flame-open").href = flameUrls[btn.dataset.flame];
   });
+
+  // While the one request runs (reading a large window takes seconds): what is being done and
+  // for how long, above the last results, which are dimmed until the new ones replace them.
+  var progress = document.createElement("div");
+  progress.id = "progress";
+  progress.className = "progress";
+  progress.setAttribute("role", "status");
+  progress.hidden = true;
+  $("results").insertBefore(progress, $("results").firstChild);
+  var runs = 0; // the latest run: an earlier answer that comes late is not drawn
+  function working(text) {
+    var started = Date.now(), timer;
+    function tick() {
+      var seconds = Math.floor((Date.now() - started) / 1000);
+      progress.innerHTML = '<span class="spinner" aria-hidden="true"></span><span>' + esc(text) + "…" +
+        (seconds ? ' <b class="elapsed">' + seconds + " s</b>" : "") + "</span>";
+    }
+    tick();
+    progress.hidden = false;
+    $("found").classList.add("stale");
+    $("found").setAttribute("aria-busy", "true");
+    timer = setInterval(tick, 1000);
+    return function done() {
+      clearInterval(timer);
+      progress.hidden = true;
+      $("found").classList.remove("stale");
+      $("found").removeAttribute("aria-busy");
+    };
+  }
 
   function run(p) {
     var q = S.insightQuery(p), win = WINDOW_TEXT[q.get("lookback")] || q.get("lookback");
@@ -118,8 +163,13 @@
       win = WINDOW_TEXT[q.get("lookback")] || win;
     }
     if (p.get("operation")) q.set("operation", p.get("operation"));
-    return S.api("/api/v1/analysis?" + q.toString()).then(function (d) {
-      var s = d.summary;
+    var mine = ++runs, done = working("Reading and analysing the traces of " + q.get("service") + " in " + win);
+    var both = new URLSearchParams(q);
+    both.set("flamegraph", "slow,all");
+    return S.api("/api/v1/analysis?" + both.toString()).then(function (answer) {
+      if (mine !== runs) return;
+      done();
+      var d = answer.report, s = d.summary;
       $("sides").innerHTML = "<span><b>" + S.plural(s.traces, "trace") + "</b>, <b>" + S.plural(s.spans, "span") + "</b> in " + esc(win) +
         (q.get("operation") ? " touching " + esc(q.get("operation")) : "") + "</span>" +
         (s.traces ? "<span>p50 <b>" + S.fmtNs(s.latency.p50_ns) + "</b>, p99 <b>" + S.fmtNs(s.latency.p99_ns) + "</b></span><span><b>" +
@@ -128,11 +178,12 @@
       if (!s.traces) {
         $("headline").innerHTML = '<p class="none">No traces of this service in ' + esc(win) + ": choose a longer window.</p>";
         $("sections").innerHTML = "";
+        dropFlames();
         return;
       }
       $("headline").innerHTML = headline(d.headline);
-      $("sections").innerHTML = fixFirst(d) + flame(q) + endpoints(d) + slowest(d) + errors(d) + antiPatterns(d) + traits(d);
-    });
+      $("sections").innerHTML = fixFirst(d) + flame(answer.flamegraphs) + endpoints(d) + slowest(d) + errors(d) + antiPatterns(d) + traits(d);
+    }, function (e) { if (mine === runs) done(); throw e; });
   }
   S.page(run);
 })();
