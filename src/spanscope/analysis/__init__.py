@@ -39,7 +39,8 @@ Times are integer nanoseconds. Modules, one concept each, with their entry point
   ``analyze(traces, options)`` run everything above in one pass and give one
   ``AnalysisReport``; ``AnalysisOptions`` holds the thresholds. ``Analyzer.merge`` adds another
   analyzer's traces (parts of a data set analysed in other processes) with the same result as
-  one analyzer given them all; every collector has a ``merge`` for it.
+  one analyzer given them all; every collector has a ``merge`` for it (the analyzer's own
+  per-name tallies: ``tallies``).
 """
 
 from __future__ import annotations

@@ -7,13 +7,13 @@ span is a few dict operations. Traces may be a generator; only per-group aggrega
 slowest traces and spans, and one small profile per trace are kept. Endpoints and error
 origins are keyed by a root or origin name's template once that folds (the profile's
 ``NameTemplates``); operations keep a row per name, which the high-cardinality detector needs.
+The per-key tallies and how merged analyzers add them up are in ``spanscope.analysis.tallies``.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
 
 from spanscope.analysis.critical_path import critical_path
 from spanscope.analysis.dependencies import DependencyCollector
@@ -39,181 +39,26 @@ from spanscope.analysis.results import (
     SlowSpans,
 )
 from spanscope.analysis.self_time import span_self_time
+from spanscope.analysis.tallies import (
+    ErrorGroupTally,
+    OperationTally,
+    ProblemTally,
+    add_endpoint,
+    add_group,
+    add_operation,
+    copy_endpoint,
+    copy_group,
+    copy_operation,
+    merge_table,
+    message_key,
+)
 from spanscope.analysis.trace_detail import trace_detail
 from spanscope.analysis.traits import TraitCollector
 from spanscope.model import Trace
 
 
-class _Operation:
-    __slots__ = (
-        "critical",
-        "digest",
-        "duration",
-        "errors",
-        "example",
-        "last_trace",
-        "self_ns",
-        "traces",
-    )
-
-    def __init__(self, example: tuple[str, str]) -> None:
-        self.digest = LatencyDigest()
-        self.self_ns = 0
-        self.critical = 0
-        self.errors = 0
-        self.duration = 0
-        self.traces = 0
-        self.last_trace = ""
-        self.example = example  # (trace id, span id) of the first span seen
-
-    def __reduce__(self) -> tuple:
-        # One per span name goes back from each worker process: the default pickling of a
-        # class with __slots__ is several times slower per object; the digest goes inline.
-        digest = self.digest
-        return (
-            _operation,
-            (
-                self.example,
-                digest.values,
-                digest.exact_limit,
-                digest._sketch,
-                digest._sketch_max,
-                self.self_ns,
-                self.critical,
-                self.errors,
-                self.duration,
-                self.traces,
-                self.last_trace,
-            ),
-        )
-
-
-def _operation(
-    example: tuple[str, str],
-    values: list[int],
-    exact_limit: int,
-    sketch: object,
-    sketch_max: int,
-    *counts: Any,
-) -> _Operation:
-    """A pickled ``_Operation`` again."""
-    stats = _Operation.__new__(_Operation)
-    stats.example = example
-    stats.digest = digest = LatencyDigest.__new__(LatencyDigest)
-    digest.values, digest.exact_limit, digest._sketch, digest._sketch_max = (
-        values,
-        exact_limit,
-        sketch,
-        sketch_max,
-    )
-    (
-        stats.self_ns,
-        stats.critical,
-        stats.errors,
-        stats.duration,
-        stats.traces,
-        stats.last_trace,
-    ) = counts
-    return stats
-
-
-class _ErrorGroup:
-    """The failed traces of one originating error. ``templates`` counts the message templates
-    met: the group's key writes hex ids and numbers alike (``_message_key``), so an id that
-    happens to be all digits joins its group, and the report shows the commonest template.
-    ``example`` is the first trace met whose request failed, or the first met if none did."""
-
-    __slots__ = ("example", "failed", "templates", "traces")
-
-    def __init__(self, example: tuple[str, str, str]) -> None:
-        self.traces = 0
-        self.failed = 0
-        self.example = example
-        self.templates: dict[str, int] = {}
-
-    def template(self) -> str:
-        """The commonest template; of equally common ones the first in sort order, so merged
-        and one-process analyses agree."""
-        return min(self.templates.items(), key=lambda item: (-item[1], item[0]))[0]
-
-
-def _message_key(template: str) -> str:
-    """A message template's group key: ``<hex>`` and ``<num>`` are one slot. A random hex id
-    is all digits now and then (1 in 43 for 8 characters), and its message would otherwise
-    start a group of its own."""
-    return template.replace("<hex>", "<num>")
-
-
-class _ProblemTally:
-    __slots__ = ("count", "example", "trace_ids")
-
-    def __init__(self, example: str) -> None:
-        self.count = 0
-        self.trace_ids: set[str] = set()
-        self.example = example
-
-
-_K = TypeVar("_K")
-_V = TypeVar("_V")
-
-
 def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
-
-
-# Adding up the statistics of names that fold together (``fold_table``: a copy of the first,
-# then the others added to it) and of merged analyzers (``_merge_table``).
-def _copy_endpoint(entry: list) -> list:
-    digest = LatencyDigest()
-    digest.merge(entry[0])
-    return [digest, entry[1]]
-
-
-def _add_endpoint(into: list, entry: list) -> None:
-    into[0].merge(entry[0])
-    into[1] += entry[1]
-
-
-def _copy_operation(stats: _Operation) -> _Operation:
-    copy = _Operation(stats.example)
-    _add_operation(copy, stats)
-    return copy
-
-
-def _add_operation(into: _Operation, stats: _Operation) -> None:
-    into.digest.merge(stats.digest)
-    into.self_ns += stats.self_ns
-    into.critical += stats.critical
-    into.errors += stats.errors
-    into.duration += stats.duration
-    into.traces += stats.traces  # a trace with two such names counts twice (not reported)
-
-
-def _copy_group(group: _ErrorGroup) -> _ErrorGroup:
-    copy = _ErrorGroup(group.example)
-    _add_group(copy, group)
-    return copy
-
-
-def _add_group(into: _ErrorGroup, group: _ErrorGroup) -> None:
-    if group.failed and not into.failed:  # the first failed request met, as in one process
-        into.example = group.example
-    into.traces += group.traces
-    into.failed += group.failed
-    templates = into.templates
-    for template, count in group.templates.items():
-        templates[template] = templates.get(template, 0) + count
-
-
-def _merge_table(into: dict[_K, _V], theirs: dict[_K, _V], add: Callable[[_V, _V], None]) -> None:
-    """``Analyzer.merge`` of one table: ``theirs``'s entries taken over (the other analyzer is
-    used up) or added with ``add(into, value)``, the same sum as folding names uses."""
-    for key, value in theirs.items():
-        mine = into.get(key)
-        if mine is None:
-            into[key] = value
-        else:
-            add(mine, value)
 
 
 class Analyzer:
@@ -231,14 +76,14 @@ class Analyzer:
         self.error_spans = 0
         self.latency = LatencyDigest()
         self.endpoints: dict[tuple[str, str], list] = {}  # key -> [digest, failed]
-        self.operations: dict[tuple[str, str], _Operation] = {}
+        self.operations: dict[tuple[str, str], OperationTally] = {}
         self.slow_count = 0
         self._slow: list[tuple[tuple[int, int], int, SlowSpan]] = []  # min-heap, by self time
         # min-heap of the longest traces; their critical paths and details are worked out once,
         # at the end
         self._slowest: list[tuple[int, int, Trace, bool]] = []
-        self._groups: dict[tuple[str, str, str, str], _ErrorGroup] = {}
-        self._problems: dict[str, _ProblemTally] = {}
+        self._groups: dict[tuple[str, str, str, str], ErrorGroupTally] = {}
+        self._problems: dict[str, ProblemTally] = {}
         self.dependencies = DependencyCollector()
         self.profiles = ProfileCollector(
             self.options.slow_fraction, self.options.high_cardinality_min_names
@@ -301,7 +146,7 @@ class Analyzer:
             key = (span.service_name, span.name)
             stats = operations.get(key)
             if stats is None:
-                stats = operations[key] = _Operation((trace_id, span_id))
+                stats = operations[key] = OperationTally((trace_id, span_id))
                 services.add(span.service_name)
             if stats.last_trace is not trace_id:
                 stats.last_trace = trace_id
@@ -363,11 +208,11 @@ class Analyzer:
                     origin.service_name,
                     self.profiles.names.fold(origin.service_name, origin.name),
                     detail.exception_type,
-                    _message_key(template),
+                    message_key(template),
                 )
                 group = self._groups.get(group_key)
                 if group is None:
-                    group = self._groups[group_key] = _ErrorGroup(
+                    group = self._groups[group_key] = ErrorGroupTally(
                         (trace.trace_id, origin.span_id, detail.message)
                     )
                 group.traces += 1
@@ -383,7 +228,7 @@ class Analyzer:
         for problem in trace.problems:
             tally = self._problems.get(problem.kind.value)
             if tally is None:
-                tally = self._problems[problem.kind.value] = _ProblemTally(problem.message)
+                tally = self._problems[problem.kind.value] = ProblemTally(problem.message)
             tally.count += 1
             tally.trace_ids.add(problem.trace_id)
 
@@ -405,9 +250,9 @@ class Analyzer:
         self.with_errors += other.with_errors
         self.error_spans += other.error_spans
         self.latency.merge(other.latency)
-        _merge_table(self.endpoints, other.endpoints, _add_endpoint)
+        merge_table(self.endpoints, other.endpoints, add_endpoint)
         # Trace counts add up exactly here: the two sides share no trace.
-        _merge_table(self.operations, other.operations, _add_operation)
+        merge_table(self.operations, other.operations, add_operation)
         self.slow_count += other.slow_count
         # Heap entries rank ties by arrival (-seq): other's come after all of ours.
         shift = self._seq
@@ -422,7 +267,7 @@ class Analyzer:
         self._slowest = heapq.nlargest(top, slowest, key=lambda entry: entry[:2])
         heapq.heapify(self._slowest)
         self._seq += other._seq
-        _merge_table(self._groups, other._groups, _add_group)
+        merge_table(self._groups, other._groups, add_group)
         for kind, tally in other._problems.items():
             mine_tally = self._problems.get(kind)
             if mine_tally is None:
@@ -459,9 +304,9 @@ class Analyzer:
         top = options.top
         # Span names with ids in them count as one endpoint or operation (name_folding).
         folding = self.profiles.folding()
-        by_endpoint = fold_table(self.endpoints, folding, _copy_endpoint, _add_endpoint)
-        by_operation = fold_table(self.operations, folding, _copy_operation, _add_operation)
-        error_groups = fold_table(self._groups, folding, _copy_group, _add_group)
+        by_endpoint = fold_table(self.endpoints, folding, copy_endpoint, add_endpoint)
+        by_operation = fold_table(self.operations, folding, copy_operation, add_operation)
+        error_groups = fold_table(self._groups, folding, copy_group, add_group)
         endpoints = [
             EndpointStats(service, operation, digest.stats(), failed, _rate(failed, digest.count))
             for (service, operation), (digest, failed) in by_endpoint.items()
