@@ -40,7 +40,7 @@ def test_text_report_says_what_changed_and_where(sides):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "what changed" in out
-    assert "frontend: POST /api/checkout p95" in out
+    assert "frontend: POST /api/checkout p50" in out
     assert "inventory: SELECT shop.stock" in out
     assert "new error: CarrierRateLimited" in out
     assert "where the time per request changed" in out

@@ -50,7 +50,8 @@ def test_the_regression_is_found_where_it_was_planted(diff):
     top = checkout.contributors[0]
     assert (top.service, top.operation) == ("inventory", "SELECT shop.stock")
     assert top.delta_ns > 10e6  # ms a request: items x (6 - 1.5) ms
-    assert diff.headline[0].startswith("frontend: POST /api/checkout p95")
+    assert diff.headline[0].startswith("frontend: POST /api/checkout p50")
+    assert " p95 " in diff.headline[0]
     assert "inventory: SELECT shop.stock" in diff.headline[0]
 
 
@@ -128,3 +129,71 @@ def test_people_read_an_arrow_in_what_changed_and_in_the_text_report(diff):
     print_diff(diff, console=Console(file=out, width=200, color_system=None))
     text = out.getvalue()
     assert " → " in text and "->" not in text
+
+
+def test_a_slower_query_is_named_when_fewer_timeouts_make_the_mean_fall():
+    """Seed 3's next release has fewer 2 s payment timeouts than seed 1's shop: the mean falls
+    while p95 doubles. The headline named only payment: POST (what got faster) then."""
+    result = compare(report(1), report(3, next_release=True))
+    line = result.headline[0]
+    assert line.startswith("frontend: POST /api/checkout p50 ")
+    checkout = endpoint(result, CHECKOUT)
+    assert checkout.mean_after_ns < checkout.mean_before_ns < checkout.percentile("p95")[1]
+    causes = line.split(": ", 2)[2]
+    assert causes.index("in inventory: SELECT shop.stock") < causes.index("in payment: POST")
+    stock, payment = (
+        next(f for f in checkout.contributors if f.operation == name)
+        for name in ("SELECT shop.stock", "POST")
+    )
+    assert f"{stock.delta_ns / 1e6:+.1f} ms a request in inventory: SELECT shop.stock" in line
+    assert f"but {payment.delta_ns / 1e6:+.1f} ms in payment: POST" in line
+    mean = (checkout.mean_after_ns - checkout.mean_before_ns) / 1e6
+    assert line.endswith(f"(mean {mean:+.1f} ms a request)")
+
+
+def _variant(monkeypatch, change: str):
+    """The shop with one more change planted: a catalog query 3x slower, or the catalog's
+    cache read 8 times a request (a loop) instead of once."""
+    from spanscope.model import SpanKind
+    from spanscope.synthetic import shop
+
+    if change == "slow catalog":
+        sql = shop._ShopTrace.sql
+
+        def slower(self, service, statement, table, start, parent, median_ms=1.5):
+            factor = 3 if service == "product-catalog" else 1
+            return sql(self, service, statement, table, start, parent, median_ms * factor)
+
+        monkeypatch.setattr(shop._ShopTrace, "sql", slower)
+    else:
+
+        def product(t, start, parent):
+            now = start + t.lognormal_ns(0.1)
+            for _ in range(8):
+                end = now + t.lognormal_ns(0.3, 0.3)
+                attributes = {"db.system": "redis", "db.operation.name": "GET"}
+                t.add("product-catalog", "GET", SpanKind.CLIENT, now, end, parent, attributes)
+                now = end
+            return now + t.lognormal_ns(0.1), ""
+
+        monkeypatch.setattr(shop, "_product", product)
+    return report(5)
+
+
+def test_the_endpoint_that_moved_most_leads_the_headline(monkeypatch):
+    """The product page's p95 doubled (+1 ms a request); checkout's moved by timeout noise (tens
+    of ms a request): the doubling comes first."""
+    result = compare(report(1), _variant(monkeypatch, "slow catalog"))
+    assert result.headline[0].startswith("frontend: GET /api/products/{id} p95 ")
+    assert "ms a request in product-catalog: SELECT shop.products" in result.headline[0]
+
+
+def test_a_new_loop_is_said_in_the_headline(monkeypatch):
+    result = compare(report(1), _variant(monkeypatch, "loop"))
+    page = next(line for line in result.headline if "GET /api/products/{id}" in line)
+    assert page.startswith("frontend: GET /api/products/{id} p50 ")
+    assert "ms a request in product-catalog: GET" in page
+    assert any(
+        line.startswith("product-catalog: GET ") and line.endswith("a new loop?")
+        for line in result.headline
+    )

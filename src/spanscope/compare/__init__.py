@@ -317,31 +317,86 @@ def _ms(ns: float) -> str:
     return f"{ns / 1e6:.1f} ms"
 
 
-def _headline(endpoints: Iterable[EndpointDiff], errors: list[ErrorOriginDiff]) -> list[str]:
-    lines = []
+def _moved_percentiles(endpoint: EndpointDiff) -> list[tuple[str, float]]:
+    """The percentiles of p50 and p95 that moved enough for a headline, with their change."""
+    moved = []
+    for name in ("p50", "p95"):
+        change = endpoint.change(name)
+        before, after = endpoint.percentile(name)
+        if (
+            change is not None
+            and abs(change) >= _HEADLINE_CHANGE
+            and abs(after - before) >= _HEADLINE_MIN_NS
+        ):
+            moved.append((name, change))
+    return moved
+
+
+def _causes(endpoint: EndpointDiff, direction: float) -> str:
+    """Where the time per request went, in the direction the percentiles moved, then what moved
+    the other way enough to matter: the mean's change is their sum, so the numbers a person
+    reads add up (listing only the operations that moved with the mean once named only those
+    that got faster under a p95 that doubled, when fewer timeouts outweighed a slower query)."""
+    frames = endpoint.contributors
+    along = [f for f in frames if f.delta_ns * direction > 0]
+    biggest = abs(along[0].delta_ns) if along else 0.0
+    # Under a twentieth of the largest, or under 0.05 ms, an operation's change is not a cause.
+    floor = max(biggest / 20, 50_000.0)
+    along = [f for f in along if abs(f.delta_ns) >= floor][:3]
+    against = [f for f in frames if f.delta_ns * direction < 0 and abs(f.delta_ns) >= floor]
+    against = [f for f in against if abs(f.delta_ns) >= biggest / 4][:2]
+    mean = endpoint.mean_after_ns - endpoint.mean_before_ns
+    named = ", ".join(f"{f.delta_ns / 1e6:+.1f} ms in {f.service}: {f.operation}" for f in along)
+    text = f": {named.replace(' ms in ', ' ms a request in ', 1)}" if named else ""
+    if against:
+        offset = ", ".join(
+            f"{f.delta_ns / 1e6:+.1f} ms in {f.service}: {f.operation}" for f in against
+        )
+        text += f"; {'but ' if along else ''}{offset}"
+    return text + f" (mean {mean / 1e6:+.1f} ms a request)"
+
+
+def _endpoint_line(endpoint: EndpointDiff, moved: list[tuple[str, float]]) -> str:
+    percentiles = ", ".join(
+        f"{name} {_ms(endpoint.percentile(name)[0])} → {_ms(endpoint.percentile(name)[1])} "
+        f"({change:+.0%})"
+        for name, change in moved
+    )
+    # The tail leads: p95 when it moved, else p50.
+    direction = moved[-1][1]
+    return f"{endpoint.service}: {endpoint.operation} {percentiles}{_causes(endpoint, direction)}"
+
+
+def _headline(
+    endpoints: Iterable[EndpointDiff],
+    errors: list[ErrorOriginDiff],
+    operations: list[OperationDiff],
+) -> list[str]:
+    ranked = []
     for endpoint in endpoints:
         if endpoint.few_requests:
             continue
-        p95 = endpoint.change("p95")
-        delta = endpoint.mean_after_ns - endpoint.mean_before_ns
-        before, after = endpoint.percentile("p95")
-        if p95 is None or abs(p95) < _HEADLINE_CHANGE or abs(after - before) < _HEADLINE_MIN_NS:
-            continue
-        line = (
-            f"{endpoint.service}: {endpoint.operation} p95 {_ms(before)} → {_ms(after)} "
-            f"({p95:+.0%}), mean {delta / 1e6:+.1f} ms a request"
-        )
-        causes = [f for f in endpoint.contributors if f.delta_ns * delta > 0][:3]
-        if causes:
-            line += ": " + ", ".join(
-                f"{f.delta_ns / 1e6:+.1f} ms in {f.service}: {f.operation}" for f in causes
+        moved = _moved_percentiles(endpoint)
+        if moved:
+            # Largest relative move first: a product page twice as slow before a checkout 14%
+            # slower, though the checkout's mean moved more nanoseconds.
+            ranked.append(
+                (-max(abs(change) for _, change in moved), _endpoint_line(endpoint, moved))
             )
-        lines.append(line)
+    ranked.sort(key=lambda item: item[0])
+    lines = [line for _, line in ranked]
     for error in errors:
         if error.new and error.traces_after:
             lines.append(
                 f"new error: {error.exception_type or 'error'} from {error.service}: "
                 f"{error.operation} in {error.share_after:.1%} of requests"
+            )
+    for op in operations:
+        before, after = op.calls_per_request_before, op.calls_per_request_after
+        if "calls per request" in op.reasons and after >= 2 * before:
+            lines.append(
+                f"{op.service}: {op.operation} {before:.2f} → {after:.2f} calls a request "
+                f"(×{after / before:.1f}): a new loop?"
             )
     return lines[:6]
 
@@ -356,6 +411,7 @@ def compare(
     """The differences from ``before`` to ``after`` (see the module docstring)."""
     endpoints, new_endpoints, gone_endpoints = _endpoints(before, after, top, min_requests)
     errors = _errors(before, after)
+    operations = _operations(before, after)
     empty = [
         name for name, side in (("before", before), ("after", after)) if not side.summary.traces
     ]
@@ -363,7 +419,7 @@ def compare(
         # Everything would be "new" or "gone": say what is wrong instead.
         headline = [f"no traces {' or '.join(empty)}: nothing to compare"]
     else:
-        headline = _headline(endpoints, errors)
+        headline = _headline(endpoints, errors, operations)
     return ReportDiff(
         before=_side(before),
         after=_side(after),
@@ -371,7 +427,7 @@ def compare(
         endpoints=endpoints,
         new_endpoints=new_endpoints,
         gone_endpoints=gone_endpoints,
-        operations=_operations(before, after),
+        operations=operations,
         errors=errors,
         dependencies=_dependencies(before, after),
     )
