@@ -1,11 +1,14 @@
 """The Analysis, Compare and Quality pages of ``spanscope serve``:
 
 - ``/analysis?service=...&lookback=1h`` — why requests are slow or failing: the analysis report
-  of the window's traces (``/api/v1/analysis``, the ``analyze --json`` report) drawn as cards:
-  the headline, what to fix first, the critical-path flame graph (``/api/v1/flamegraph``),
-  latency per endpoint, the slowest requests, where errors started, anti-patterns and what the
-  slowest and the failed requests have in common. A search's "Why slow?" link brings its
-  operation and custom range (``operation``, ``lookback=custom&start=&end=``, microseconds);
+  of the window's traces (the ``analyze --json`` report) drawn as cards: the headline, what to
+  fix first, the critical-path flame graphs of the slowest 5% and of all requests (the
+  pictures of ``/api/v1/flamegraph``), latency per endpoint, the slowest requests, where errors
+  started, anti-patterns and what the slowest and the failed requests have in common. All of it
+  comes in one answer, ``/api/v1/analysis?flamegraph=slow,all``: one read of the store per
+  page (reading a large window takes seconds; the page shows how long it has been at it).
+  A search's "Why slow?" link brings its operation and custom range (``operation``,
+  ``lookback=custom&start=&end=``, microseconds);
 - ``/compare?service=...&lookback=1h&baseline=1d`` — what changed: the window against a baseline
   window (``/api/v1/diff``), with a diverging bar chart per endpoint of where the time per
   request changed;

@@ -407,6 +407,7 @@ def profile_flamegraph(
     and name folding): the same picture, without walking their critical paths again. How
     ``serve``'s Analysis page gets its report and its flame graphs from one read of the
     store."""
+    from spanscope.analysis.errors import error_ids
     from spanscope.analysis.profile import folded_stacks
 
     folding = profiles.folding()
@@ -440,9 +441,11 @@ def profile_flamegraph(
         used = sum(e.slow_traces for e in chosen)
         share = f"{profile.slow_fraction:.0%}"
         subtitle = f"the slowest {share} of each endpoint's requests: {used:,} of {len(traces):,}"
+    # Only traces with an error span can name an error stack: the others are not walked.
+    failed = [trace for trace in drawn if error_ids(trace)]
     svg = render_aggregate_flamegraph(
         stacks,
-        error_stacks=profiles.error_stacks(drawn, folding),
+        error_stacks=profiles.error_stacks(failed, folding),
         title=f"Critical-path flame graph · {scope}",
         subtitle=subtitle,
         services=services,
