@@ -10,7 +10,8 @@ times are shown with ``spanscope.units``; nothing is computed here.
 itself (inputs, filters, totals, the headline, problems in the data, ``--fail-if``); the others
 come from their family's module: ``findings`` (what to fix first, traits, anti-patterns),
 ``critical_path`` (profiles, slowest traces, a critical path, slow spans) and ``breakdowns``
-(latency, errors, operations, dependencies), all laid out with ``tables``.
+(latency, errors, operations, dependencies), all laid out with ``tables``; the inputs are
+listed by ``inputs`` (counted, not listed, past ten files).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from spanscope.report.critical_path import (
     print_slowest,
 )
 from spanscope.report.findings import print_anti_patterns, print_fix_first, print_traits
+from spanscope.report.inputs import print_inputs
 from spanscope.report.tables import titled_table
 from spanscope.units import format_duration, format_time
 
