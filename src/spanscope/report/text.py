@@ -91,11 +91,7 @@ def _why_no_traces(report: AnalysisReport) -> str:
 
 def _summary(report: AnalysisReport, console: Console) -> None:
     s = report.summary
-    for item in report.inputs:
-        error = f" [red]({item.error})[/]" if item.error else ""
-        console.print(
-            f"[dim]input[/] {item.source}: {item.format or '?'}, {item.spans:,} spans{error}"
-        )
+    print_inputs(report.inputs, console)
     if report.filters:
         shown = ", ".join(_filter_text(k, v) for k, v in report.filters.items())
         console.print(f"[dim]filters[/] {shown}", soft_wrap=True)
