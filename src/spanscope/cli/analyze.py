@@ -279,11 +279,14 @@ def analyze(
             jobs,
             options.high_cardinality_min_names,
         )
-        _write_folded(profiler, folded, folded_slow)
+        if not _write_folded(profiler, folded, folded_slow):
+            _say_why_none(session, trace_filter, not no_adjust_skew)
         print_warnings(session.diagnostics)
         fail_on_input_errors(session)
         return
     analyzer = analyse_session(session, options, trace_filter, not no_adjust_skew, jobs)
+    if not analyzer.traces:
+        _say_why_none(session, trace_filter, not no_adjust_skew)
     _finish(
         analyzer,
         session,
@@ -361,18 +364,28 @@ def _finish(
         raise SystemExit(EXIT_CONDITION)
 
 
-def _write_folded(analyzer: Analyzer | ProfileAnalyzer, path: str, slow: bool) -> None:
+def _say_why_none(session: ReadSession, trace_filter: TraceFilter, adjust_skew: bool) -> None:
+    """Say on stderr which filter left no trace of the files (the report, empty, stays as it
+    is and the exit code 0); nothing when a trace did pass (``match_feedback``)."""
+    from spanscope.cli.match_feedback import nothing_matched, warn
+
+    warn(nothing_matched(session, trace_filter, adjust_skew))
+
+
+def _write_folded(analyzer: Analyzer | ProfileAnalyzer, path: str, slow: bool) -> int:
+    """Write the folded stacks to ``path`` ('-': stdout); return how many were written."""
     from spanscope.analysis.profile import folded_stacks
     from spanscope.report.folded import write_folded
 
     stacks = folded_stacks(analyzer.profile(), slow=slow)
     if path == "-":
-        write_folded(stacks, sys.stdout)
+        lines = write_folded(stacks, sys.stdout)
         sys.stdout.flush()
-        return
+        return lines
     try:
         with open(path, "w", encoding="utf-8") as out:
             lines = write_folded(stacks, out)
     except OSError as exc:
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo(f"wrote {lines:,} folded stacks to {path}", err=True)
+    return lines

@@ -73,5 +73,9 @@ def convert(
         source = f" from {chosen.db}" if chosen.db else ""
         click.echo(f"wrote {counted[0]:,} spans{source} to {output} ({target.name})", err=True)
     if session is not None:
+        if not counted[0]:  # a store's read said why already
+            from spanscope.cli.match_feedback import nothing_matched, warn
+
+            warn(nothing_matched(session, chosen.trace_filter, adjust_skew=False))
         print_warnings(session.diagnostics)
         fail_on_input_errors(session)

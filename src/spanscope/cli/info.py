@@ -68,7 +68,7 @@ def info(
         json.dump(summary, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _render(summary)
+        _render(summary, filtered=not chosen.trace_filter.is_empty)
         if session is not None:
             print_warnings(session.diagnostics)
     if session is not None:
@@ -99,9 +99,14 @@ def _describe(
     else:
         session = ReadSession(list(inputs), format=format_, strict=strict)
         with holding_many_objects():
-            traces = assemble(session.spans(), adjust_skew=adjust_skew)
+            read = assemble(session.spans(), adjust_skew=adjust_skew)
+        traces = read
         if not chosen.trace_filter.is_empty:
-            traces = list(filter_traces(traces, chosen.trace_filter))
+            traces = list(filter_traces(read, chosen.trace_filter))
+        if not traces:  # the empty description stays on stdout (exit 0); why, on stderr
+            from spanscope.cli.match_feedback import nothing_matched, warn
+
+            warn(nothing_matched(session, chosen.trace_filter, adjust_skew, read))
         sources = [
             {
                 "source": report.source,
@@ -186,7 +191,7 @@ def _service_spans(store: Store, oldest: int | None, newest: int | None) -> dict
     return dict(sorted(counts.items()))
 
 
-def _render(summary: dict) -> None:
+def _render(summary: dict, filtered: bool = False) -> None:
     console = output_console()
     table = Table(title="inputs", title_justify="left")
     table.add_column("file", overflow="fold")  # a long path wraps whole, never cut with "…"
@@ -201,7 +206,13 @@ def _render(summary: dict) -> None:
     )
     if not summary["spans"]:
         # An empty services table and "no problems found" would read as a clean data set.
-        console.print("no spans read: nothing to describe")
+        read = sum(row["spans"] for row in summary["inputs"])
+        if read and filtered:  # why: on stderr (match_feedback, store_feedback)
+            console.print(
+                f"no trace of the {read:,} spans read passes the filters: nothing to describe"
+            )
+        else:
+            console.print("no spans read: nothing to describe")
         return
     if summary["start"]:
         console.print(f"time range: {summary['start']} .. {summary['end']}")

@@ -101,15 +101,23 @@ def lint(
     )
     session = None
     if chosen.db is not None:
-        traces, _ = read_store(chosen.db, chosen.trace_filter, chosen.limit, not no_adjust_skew)
+        traces, stored = read_store(
+            chosen.db, chosen.trace_filter, chosen.limit, not no_adjust_skew
+        )
         for trace in traces:
             linter.add(trace)
+        read = stored.spans
     else:
         session = ReadSession(list(inputs), format=format_, strict=strict)
         assembled = assembled_traces(session, not no_adjust_skew)
         for trace in filter_traces(assembled, chosen.trace_filter):
             linter.add(trace)
+        read = session.spans_read
     report = linter.report()
+    if session is not None and not report.spans:  # a store's read said why already
+        from spanscope.cli.match_feedback import nothing_matched, warn
+
+        warn(nothing_matched(session, chosen.trace_filter, not no_adjust_skew))
     if session is not None:
         print_warnings(session.diagnostics)
     if as_json:
@@ -117,7 +125,8 @@ def lint(
     else:
         from spanscope.report.lint import print_lint_report
 
-        print_lint_report(report)
+        # Spans read, none in a trace that passes the filters: not "no spans to check".
+        print_lint_report(report, filtered=bool(read) and not chosen.trace_filter.is_empty)
     if session is not None:
         fail_on_input_errors(session)
     worst = report.worst()

@@ -71,8 +71,13 @@ def sample(
     chosen = take_selection(inputs, selection, "sample")
     target = None if output is None else output_format(output, to)
     session = None if chosen.db else ReadSession(list(inputs), format=format_, strict=strict)
-    report = simulate(selected_spans(chosen, session, []), policy_set)
+    counted: list[int] = []
+    report = simulate(selected_spans(chosen, session, counted), policy_set)
     if session is not None:
+        if not counted[0]:  # a store's read said why already
+            from spanscope.cli.match_feedback import nothing_matched, warn
+
+            warn(nothing_matched(session, chosen.trace_filter, adjust_skew=False))
         print_warnings(session.diagnostics)
     if target is not None and output is not None:
         write_output(report.kept_spans, output, target)

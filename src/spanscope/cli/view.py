@@ -71,16 +71,20 @@ def _read(
     session = ReadSession(list(inputs), format=format_, strict=strict)
     with holding_many_objects():
         traces = assemble(session.spans(), adjust_skew=not no_adjust_skew)
-    traces = [t for t in traces if t.spans]
+    read = [t for t in traces if t.spans]
+    traces = read
     if not chosen.trace_filter.is_empty:
         from spanscope.analysis.filters import filter_traces
 
-        traces = list(filter_traces(traces, chosen.trace_filter))
+        traces = list(filter_traces(read, chosen.trace_filter))
     print_warnings(session.diagnostics)
     if not traces:
+        from spanscope.cli.match_feedback import nothing_matched
+
         fail_on_input_errors(session)
-        that_match = "" if chosen.trace_filter.is_empty else " that match"
-        raise click.ClickException(f"no traces{that_match} in the input")
+        # No file is written (exit 1), and the line says which filter left nothing.
+        why = nothing_matched(session, chosen.trace_filter, not no_adjust_skew, read)
+        raise click.ClickException(why or "no traces in the input")
     return session, traces, inputs[0]
 
 

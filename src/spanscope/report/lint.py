@@ -75,9 +75,19 @@ def _rule_block(console: Console, result: RuleResult) -> None:
     console.print()
 
 
-def print_lint_report(report: LintReport, console: Console | None = None) -> None:
+def print_lint_report(
+    report: LintReport, console: Console | None = None, filtered: bool = False
+) -> None:
+    """Print ``report``; ``filtered``: spans were read but the filters (--service, --since...)
+    kept none of their traces."""
     console = console or Console(highlight=False)
-    if not report.spans:  # no score to give: nothing was read (the reasons are on stderr)
+    if not report.spans:  # no score to give (why, whether input errors or filters: on stderr)
+        if filtered:
+            console.print(
+                "[bold]instrumentation quality[/]: no trace read passes the filters: "
+                "no spans to check"
+            )
+            return
         console.print("[bold]instrumentation quality[/]: no spans to check")
         return
     style = _score_style(report.score)

@@ -78,11 +78,12 @@ def _headline(report: AnalysisReport, console: Console) -> None:
 def _why_no_traces(report: AnalysisReport) -> str:
     read = sum(item.spans for item in report.inputs)
     if read and report.filters:
-        # Most often a time window that misses the data (--since 30m on yesterday's export).
-        sources = " ".join(item.source for item in report.inputs[:3])
+        # Which filter left nothing (a misspelt service, a window that misses the data) is a
+        # warning on stderr (``spanscope.cli.match_feedback``, ``store_feedback``): here it
+        # would be lost from a report written to a file, and it is not the report's to compute.
         return (
             f"no traces to analyse: none of the {read:,} spans read is in a trace that passes "
-            f"the filters ('spanscope info {sources}' shows the time range they cover)"
+            "the filters (the warning on standard error says which filter left none)"
         )
     if read:
         return "no traces to analyse: the spans read form no trace with a root"
