@@ -156,7 +156,10 @@ def summarise_again(
 def source_name(sources: list[str]) -> str:
     """How the line names what was read: the one input, or how many."""
     if len(sources) == 1:
-        return "standard input" if sources[0] == "-" else _text(display_name(sources[0]))
+        if sources[0] == "-":
+            return "standard input"
+        name = display_name(sources[0])  # whole: a path cut short names no file
+        return name if name.isprintable() else repr(name)[1:-1]
     return f"the {len(sources):,} inputs"
 
 
@@ -169,7 +172,9 @@ def nothing_matched(
     """Why no trace of ``session``'s inputs passes ``trace_filter``, from ``traces`` (every
     trace read, before filtering) or, None, from reading the inputs again; None when there is
     nothing to say: no filter, no span read (the input errors say why), or a trace passes."""
-    if trace_filter.is_empty or not session.spans_read:
+    # (What each input gave: a split read in two processes does not count ``spans_read``.)
+    read = sum(report.spans for report in session.inputs)
+    if trace_filter.is_empty or not read:
         return None
     source = source_name(session.sources)
     if traces is not None:
@@ -179,7 +184,7 @@ def nothing_matched(
     if summary is None:
         asked = _Clock(None, None).asked(trace_filter)
         return (
-            f"no traces in {source} match {asked} among the {session.spans_read:,} spans read "
+            f"no traces in {source} match {asked} among the {read:,} spans read "
             "(standard input is read once: save it to a file, and 'spanscope info FILE' lists "
             "its services and the time its traces cover)"
         )
