@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from spanscope.analysis.filters import TraceFilter
     from spanscope.analysis.results import AnalysisReport
     from spanscope.compare import ReportDiff
+    from spanscope.compare.noise import Durations
 
 EXIT_REGRESSION = 1
 # The head of an ``analyze --json`` report: its version, then its options.
@@ -55,10 +56,12 @@ def _analyse(
     jobs: int,
     trace_filter: TraceFilter,
 ):
-    """One side's analysis report, and the read session (None for a saved report)."""
+    """One side's analysis report, the read session and the durations (``compare.noise``;
+    both None for a saved report)."""
     from spanscope.analysis.results import AnalysisOptions, AnalysisReport
     from spanscope.cli.analyze import analyse_session, input_summaries
     from spanscope.compare import PROFILE_DEPTH
+    from spanscope.compare.noise import durations_of
 
     if len(sources) == 1 and _is_saved_report(sources[0]):
         if not trace_filter.is_empty:
@@ -70,6 +73,11 @@ def _analyse(
             report = msgspec.json.decode(Path(sources[0]).read_bytes(), type=AnalysisReport)
         except msgspec.DecodeError as exc:
             raise InputFailure(f"{sources[0]}: not a spanscope analysis report: {exc}") from None
+        error_console().print(
+            f"note: {sources[0]} is a saved report, which keeps no durations: percentile moves "
+            "are not judged against chance (diff the trace files for that)",
+            soft_wrap=True,
+        )
         top = report.options.top
         if top < PROFILE_DEPTH and any(len(p.frames) >= top for p in report.profiles):
             error_console().print(
@@ -78,14 +86,15 @@ def _analyse(
                 "comparison: save it with --top 1000",
                 soft_wrap=True,
             )
-        return report, None
+        return report, None, None
     session = ReadSession(sources, format=format_, strict=strict, jobs=jobs)
     options = AnalysisOptions(top=PROFILE_DEPTH)
-    report = analyse_session(session, options, trace_filter, adjust_skew, jobs).report()
+    analyzer = analyse_session(session, options, trace_filter, adjust_skew, jobs)
+    report = analyzer.report()
     if not report.summary.spans and session.failed:
         fail_on_input_errors(session)  # nothing read on this side: a comparison would mislead
     report.inputs = input_summaries(session)
-    return report, session
+    return report, session, durations_of(analyzer)
 
 
 @click.command()
@@ -216,7 +225,7 @@ def diff(
     chosen = take_selection(files, selection, "compare")
     if chosen.db is not None:
         try:
-            before_report, after_report = _store_sides(chosen, baseline_offset, adjust)
+            before_report, after_report, durations = _store_sides(chosen, baseline_offset, adjust)
         except click.UsageError:
             raise
         except click.ClickException as exc:
@@ -228,13 +237,16 @@ def diff(
         if baseline_offset is not None:
             raise click.UsageError("--baseline-offset goes with --db (BEFORE is the baseline)")
         f = chosen.trace_filter
-        before_report, before_session = _analyse(
+        before_report, before_session, before_durations = _analyse(
             [before, *before_more], format_, strict, adjust, jobs, f
         )
-        after_report, after_session = _analyse(
+        after_report, after_session, after_durations = _analyse(
             [after, *after_more], format_, strict, adjust, jobs, f
         )
-    result = compare(before_report, after_report, top=top, min_requests=min_requests)
+        durations = (before_durations, after_durations)
+    result = compare(
+        before_report, after_report, top=top, min_requests=min_requests, durations=durations
+    )
     sessions = [s for s in (before_session, after_session) if s is not None]
     for session in sessions:
         print_warnings(session.diagnostics)
@@ -255,7 +267,7 @@ def diff(
 
 def _store_sides(
     chosen: Selection, offset: int | None, adjust_skew: bool
-) -> tuple[AnalysisReport, AnalysisReport]:
+) -> tuple[AnalysisReport, AnalysisReport, tuple[Durations, Durations]]:
     """The analyses of the baseline window and of the --since/--until window of a store."""
     import msgspec.structs
 
@@ -263,6 +275,7 @@ def _store_sides(
     from spanscope.analysis.results import AnalysisOptions
     from spanscope.cli.times import now_ns
     from spanscope.compare import PROFILE_DEPTH
+    from spanscope.compare.noise import durations_of
     from spanscope.units import format_duration, format_time
 
     assert chosen.db is not None
@@ -282,7 +295,7 @@ def _store_sides(
             f"the baseline window would start before 1970 ({format_duration(shift)} before "
             f"{format_time(start)}): use a shorter window or --baseline-offset"
         )
-    reports = []
+    reports, durations = [], []
     for begin, until in ((start - shift, end - shift), (start, end)):
         window = msgspec.structs.replace(chosen.trace_filter, since_ns=begin, until_ns=until)
         traces, summary = read_store(
@@ -298,7 +311,8 @@ def _store_sides(
         report = analyzer.report()
         report.inputs = [summary]  # (read_store said why when a window has no traces)
         reports.append(report)
-    return reports[0], reports[1]
+        durations.append(durations_of(analyzer))
+    return reports[0], reports[1], (durations[0], durations[1])
 
 
 def _gates(

@@ -34,6 +34,7 @@ from spanscope.analysis.results import (
     ErrorGroup,
     OperationStats,
 )
+from spanscope.compare.noise import Durations, judge
 from spanscope.compare.results import (
     EdgeDiff,
     EndpointDiff,
@@ -45,6 +46,7 @@ from spanscope.compare.results import (
 )
 
 __all__ = [
+    "Durations",
     "EdgeDiff",
     "EndpointDiff",
     "ErrorOriginDiff",
@@ -84,6 +86,8 @@ def _side(report: AnalysisReport) -> Side:
     )
 
 
+# Each side's durations, when it was read from traces (not a saved report).
+_Sides = tuple[Durations | None, Durations | None] | None
 _Item = TypeVar("_Item")
 _Key = TypeVar("_Key", bound=Hashable)
 
@@ -168,7 +172,9 @@ def _endpoints(
     return result, new, gone
 
 
-def _operations(before: AnalysisReport, after: AnalysisReport) -> list[OperationDiff]:
+def _operations(
+    before: AnalysisReport, after: AnalysisReport, durations: _Sides
+) -> list[OperationDiff]:
     traces_before, traces_after = before.summary.traces, after.summary.traces
     result = []
     for key, a, b in _pairs(before.operations, after.operations, _operation):
@@ -189,7 +195,7 @@ def _operations(before: AnalysisReport, after: AnalysisReport) -> list[Operation
             b is not None,
             (calls_before, calls_after),
             (a.errors, a.latency.count, b.errors, b.latency.count) if a and b and enough else None,
-            (p95_before, p95_after) if enough else None,
+            (p95_before, p95_after) if enough and judge(durations, "operations", key, 95) else None,
         )
         if reasons:
             result.append(
@@ -349,9 +355,11 @@ def _ms(ns: float) -> str:
     return f"{ns / 1e6:.1f} ms"
 
 
-def _moved_percentiles(endpoint: EndpointDiff) -> list[tuple[str, float]]:
-    """The percentiles of p50 and p95 that moved enough for a headline, with their change."""
+def _moved_percentiles(endpoint: EndpointDiff, durations: _Sides) -> list[tuple[str, float]]:
+    """The percentiles of p50 and p95 that moved enough for a headline, and beyond chance,
+    with their change."""
     moved = []
+    key = (endpoint.service, endpoint.operation)
     for name in ("p50", "p95"):
         change = endpoint.change(name)
         before, after = endpoint.percentile(name)
@@ -359,6 +367,7 @@ def _moved_percentiles(endpoint: EndpointDiff) -> list[tuple[str, float]]:
             change is not None
             and abs(change) >= _HEADLINE_CHANGE
             and abs(after - before) >= _HEADLINE_MIN_NS
+            and judge(durations, "endpoints", key, float(name[1:]))
         ):
             moved.append((name, change))
     return moved
@@ -403,12 +412,13 @@ def _headline(
     endpoints: Iterable[EndpointDiff],
     errors: list[ErrorOriginDiff],
     operations: list[OperationDiff],
+    durations: _Sides,
 ) -> list[str]:
     ranked = []
     for endpoint in endpoints:
         if endpoint.few_requests:
             continue
-        moved = _moved_percentiles(endpoint)
+        moved = _moved_percentiles(endpoint, durations)
         if moved:
             # Largest relative move first: a product page twice as slow before a checkout 14%
             # slower, though the checkout's mean moved more nanoseconds.
@@ -439,11 +449,14 @@ def compare(
     *,
     top: int = 10,
     min_requests: int = MIN_REQUESTS,
+    durations: _Sides = None,
 ) -> ReportDiff:
-    """The differences from ``before`` to ``after`` (see the module docstring)."""
+    """The differences from ``before`` to ``after`` (see the module docstring); with each
+    side's ``durations`` (``spanscope.compare.noise``), percentiles that moved no more than
+    chance moves them make no headline and no "p95" reason."""
     endpoints, new_endpoints, gone_endpoints = _endpoints(before, after, top, min_requests)
     errors = _errors(before, after)
-    operations = _operations(before, after)
+    operations = _operations(before, after, durations)
     empty = [
         name for name, side in (("before", before), ("after", after)) if not side.summary.traces
     ]
@@ -451,7 +464,7 @@ def compare(
         # Everything would be "new" or "gone": say what is wrong instead.
         headline = [f"no traces {' or '.join(empty)}: nothing to compare"]
     else:
-        headline = _headline(endpoints, errors, operations)
+        headline = _headline(endpoints, errors, operations, durations)
     return ReportDiff(
         before=_side(before),
         after=_side(after),

@@ -105,7 +105,10 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         for line in result.headline:
             console.print(f"  • {line}", soft_wrap=True)
     else:
-        console.print("[green]no endpoint moved by 10% or more at p95[/]")
+        console.print(
+            "[green]no endpoint moved beyond chance (p50 or p95 by 10% and 1 ms or more), "
+            "no new error[/]"
+        )
     console.print()
     for endpoint in result.endpoints[:top]:
         _endpoint(console, endpoint, top)

@@ -1,0 +1,91 @@
+"""Whether a percentile moved by more than chance moves it, from the durations of both sides.
+
+A p95 is one value of a sample: two samples of the same service differ, and most where the
+distribution has a knee (a checkout whose 2 s timeouts are 3-5% of requests has its p95 at the
+knee: two seeds of one shop put it at 127 ms and 158 ms). ``quantile_moved`` asks the question
+of Mood's median test, at any quantile: if the two sides came from one distribution, each would
+have the same share of requests above a given duration. A two-proportion z test on the shares
+above each side's percentile, in the direction the percentile moved, says whether the move is
+beyond chance (z >= 3 at either).
+
+Contract: ``Durations`` holds each side's durations in ns, sorted ascending, per endpoint and per
+operation (keys ``(service, operation)``, as the analysis report names them); a key without
+durations (a side read from a saved report, a group past the analyzer's exact limit, a name
+folded by the report) is judged moved, as without this test. ``durations_of(analyzer)`` takes
+them from an ``Analyzer`` after its ``report()``; pure otherwise, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from spanscope.analysis.percentiles import percentile
+
+Key = tuple[str, str]
+# Standard errors a share must move by: several endpoints and dozens of operations are judged
+# at once, so one in a few hundred by chance is the most a report should show.
+MIN_Z = 3.0
+
+
+class Durations(NamedTuple):
+    endpoints: Mapping[Key, Sequence[int]]
+    operations: Mapping[Key, Sequence[int]]
+
+
+def durations_of(analyzer: Any) -> Durations:
+    """The exact durations an ``Analyzer`` holds per endpoint and operation, sorted (its
+    ``report()`` sorts them in place, so this copies nothing more)."""
+    endpoints = {
+        key: sorted(entry[0].values) for key, entry in analyzer.endpoints.items() if entry[0].exact
+    }
+    operations = {
+        key: sorted(tally.digest.values)
+        for key, tally in analyzer.operations.items()
+        if tally.digest.exact
+    }
+    return Durations(endpoints, operations)
+
+
+def _z(before: Sequence[int], after: Sequence[int], threshold: int) -> float:
+    """Two-proportion z of the shares of ``before`` and ``after`` above ``threshold``."""
+    above_before = len(before) - bisect_right(before, threshold)
+    above_after = len(after) - bisect_right(after, threshold)
+    share = (above_before + above_after) / (len(before) + len(after))
+    if share in (0.0, 1.0):
+        return 0.0
+    spread = math.sqrt(share * (1 - share) * (1 / len(before) + 1 / len(after)))
+    return (above_after / len(after) - above_before / len(before)) / spread
+
+
+def quantile_moved(before: Sequence[int], after: Sequence[int], quantile: float) -> bool:
+    """Did ``quantile`` (0..100) move from ``before`` to ``after`` (both sorted) beyond chance,
+    in the direction their own percentiles moved?"""
+    if not before or not after:
+        return True
+    old, new = percentile(before, quantile), percentile(after, quantile)
+    if old == new:
+        return False
+    direction = 1 if new > old else -1
+    # Asked at both sides' own percentile: at a knee (timeouts above a gap) one of them can
+    # sit in the gap, where the shares above it say little, and the other not.
+    return any(_z(before, after, threshold) * direction >= MIN_Z for threshold in (old, new))
+
+
+def judge(
+    sides: tuple[Durations | None, Durations | None] | None,
+    table: str,
+    key: Key,
+    quantile: float,
+) -> bool:
+    """``quantile_moved`` for ``key`` of ``table`` ("endpoints" or "operations"), True when
+    either side has no durations for it."""
+    if sides is None or sides[0] is None or sides[1] is None:
+        return True
+    before = getattr(sides[0], table).get(key)
+    after = getattr(sides[1], table).get(key)
+    if before is None or after is None:
+        return True
+    return quantile_moved(before, after, quantile)
