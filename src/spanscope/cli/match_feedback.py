@@ -15,7 +15,9 @@ before filtering: a command that still holds them gives them (``summarise``); on
 them (``analyze``, ``lint``, ``convert``, ``sample``) has its inputs read again
 (``nothing_matched`` with ``traces`` None), which standard input cannot be: then the line says
 what was asked and how to find out more. Every name, from the command line or from the input,
-is printed as text (never rich markup), on one line, cut past ``NAME_MAX`` characters.
+is printed as text (never rich markup), on one line, cut past ``NAME_MAX`` characters; the
+pieces that do it (``warn``, ``as_text``, ``names_listed``: names closest first) are for a store's
+reasons too.
 
 Exit codes stay the commands' own: report commands (``analyze``, ``lint``, ``info``,
 ``convert``, ``sample``) exit 0 with their empty report and ``warn`` the reason; drawing
@@ -41,6 +43,7 @@ NAME_MAX = 80  # characters of a name shown; a 10,000-character name would bury 
 SERVICES_LISTED = 20  # as store_feedback lists a store's services
 OPERATIONS_LISTED = 10  # operations are many more: the closest first, then the count
 IDS_SHOWN = 3
+CLOSE_AMONG = 20_000  # names compared for the closest (difflib) at most
 
 # The filters one at a time, each with the option that sets it ("window": --since and --until,
 # judged together against when the traces start).
@@ -233,7 +236,7 @@ def _reason(summary: ReadSummary, condition: str, clock: _Clock) -> str:
         unknown = [name for name in f.services if name not in summary.services]
         if not unknown:  # its spans are only in traces without a root
             return f"no trace with a root has a span of {_names(f.services)}"
-        listed = _listed(sorted(summary.services, key=str.lower), unknown[0], SERVICES_LISTED)
+        listed = names_listed(sorted(summary.services, key=str.lower), unknown[0], SERVICES_LISTED)
         return f"it has no service {_names(unknown)} (its services: {listed})"
     if condition == "operations":
         return _operations_reason(summary, f.operations)
@@ -257,9 +260,9 @@ def _operations_reason(summary: ReadSummary, asked: tuple[str, ...]) -> str:
     service, sep, _ = wanted.partition(":")
     if sep and service in summary.services:  # SERVICE:NAME: that service's operations
         theirs = sorted((name for s, name in summary.operations if s == service), key=str.lower)
-        listed = _listed(theirs, wanted[len(service) + 1 :], OPERATIONS_LISTED)
+        listed = names_listed(theirs, wanted[len(service) + 1 :], OPERATIONS_LISTED)
         return f"it has no operation {_names(unknown)} (the operations of {service}: {listed})"
-    listed = _listed(sorted(names, key=str.lower), wanted, OPERATIONS_LISTED)
+    listed = names_listed(sorted(names, key=str.lower), wanted, OPERATIONS_LISTED)
     return f"it has no operation {_names(unknown)} (its operations: {listed})"
 
 
@@ -271,11 +274,11 @@ def _ids_reason(summary: ReadSummary) -> str:
         if not found or len(value.strip()) >= 32:
             continue
         if len(found) == 1:
-            hints.append(f"{found[0]} starts with {_text(value.strip())}")
+            hints.append(f"{found[0]} starts with {as_text(value.strip())}")
         else:
             more = "" if len(found) <= IDS_SHOWN else ", ..."
             ids = ", ".join(found[:IDS_SHOWN]) + more
-            hints.append(f"ids that start with {_text(value.strip())}: {ids}")
+            hints.append(f"ids that start with {as_text(value.strip())}: {ids}")
     if hints:
         return f"{said}; --trace-id takes whole ids (32 hex digits): {'; '.join(hints)}"
     starting = [value for value in asked if len(value.strip()) < 32]
@@ -284,27 +287,29 @@ def _ids_reason(summary: ReadSummary) -> str:
     return said
 
 
-def _listed(names: list[str], asked: str, most: int) -> str:
+def names_listed(names: list[str], asked: str, most: int) -> str:
     """``names`` (sorted) as a list, the ones close to ``asked`` first (a typo: the name meant
     is then the first read), at most ``most`` of them, then how many there are."""
     by_case = {name.lower(): name for name in names}
     close = [by_case[asked.lower()]] if asked.lower() in by_case else []
-    if len(asked) <= NAME_MAX * 4:  # a 10,000-character name is like none of them
+    # (A 10,000-character name is like none of them; a million names with ids in them would
+    # take seconds to compare.)
+    if len(asked) <= NAME_MAX * 4 and len(names) <= CLOSE_AMONG:
         close += difflib.get_close_matches(asked, names, n=3, cutoff=0.6)
     ordered = list(dict.fromkeys([*close, *names]))
-    shown = ", ".join(_text(name) for name in ordered[:most])
+    shown = ", ".join(as_text(name) for name in ordered[:most])
     if len(ordered) > most:
         shown += f", ... ({len(ordered):,} in all)"
     return shown
 
 
-def _text(value: str, quote: str = "") -> str:
+def as_text(value: str, quote: str = "") -> str:
     """A name as shown in the line: as it is when printable, else with its escapes (a newline
     would break the one line); cut past ``NAME_MAX`` characters, saying how long it is;
     between ``quote`` marks (store_feedback's ``'nope'``), or shell quotes with ``quote``
     ``"$"``: an option's value as it would be typed."""
     if not value:
-        return "(none)"
+        return "(unknown)"  # as info lists a span without a service
     cut = value if len(value) <= NAME_MAX else f"{value[:NAME_MAX]}…"
     shown = cut if cut.isprintable() else repr(cut)[1:-1]
     if quote == "$":
@@ -319,8 +324,8 @@ def _text(value: str, quote: str = "") -> str:
 
 
 def _names(values: Iterable[str], quote: bool = True) -> str:
-    """Names the user gave, quoted (store_feedback's ``'nope'``), cut and escaped by ``_text``."""
-    return ", ".join(_text(value, "'" if quote else "") for value in values)
+    """Names the user gave, quoted (store_feedback's ``'nope'``), cut and escaped by ``as_text``."""
+    return ", ".join(as_text(value, "'" if quote else "") for value in values)
 
 
 def _duration(ns: int) -> str:
@@ -356,11 +361,11 @@ class _Clock:
     def option(self, f: TraceFilter, condition: str) -> str:
         """How the command line said ``condition`` (times in this clock's way)."""
         if condition == "services":
-            return " ".join(f"--service {_text(name, '$')}" for name in f.services)
+            return " ".join(f"--service {as_text(name, '$')}" for name in f.services)
         if condition == "operations":
-            return " ".join(f"--operation {_text(name, '$')}" for name in f.operations)
+            return " ".join(f"--operation {as_text(name, '$')}" for name in f.operations)
         if condition == "trace_ids":
-            return " ".join(f"--trace-id {_text(value, '$')}" for value in f.trace_ids)
+            return " ".join(f"--trace-id {as_text(value, '$')}" for value in f.trace_ids)
         if condition == "window":
             parts = []
             if f.since_ns is not None:
