@@ -23,7 +23,7 @@ import threading
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-from spanscope.store.base import StoreError
+from spanscope.store.base import StoreError, StoreLockedError
 
 
 class ClickHouseClient(Protocol):
@@ -104,6 +104,36 @@ class _Engine:
     users = 0
 
 
+def _check_unlocked(path: str) -> None:
+    """Raise ``StoreLockedError`` when another process runs ClickHouse on the folder ``path``.
+
+    ClickHouse holds an ``flock`` on the folder's ``status`` file (which names its pid) while it
+    runs; chDB then fails with only "Error initializing EmbeddedServer", so the lock is asked
+    here, without waiting, and let go at once."""
+    import fcntl
+
+    status = os.path.join(path, "status")
+    try:
+        handle = os.open(status, os.O_RDONLY)
+    except OSError:
+        return  # a new folder: nobody runs on it
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        with open(handle, encoding="utf-8", errors="replace", closefd=False) as file:
+            pid = next(
+                (line.split(":", 1)[1].strip() for line in file if line.startswith("PID:")), ""
+            )
+        who = f"process {pid}" if pid else "another process"
+        raise StoreLockedError(
+            f"chdb:{path}: {who} runs ClickHouse on this folder (perhaps a 'spanscope serve "
+            "--db chdb:...'), and chDB lets one process use a folder at a time: read it through "
+            "that server (--db http://127.0.0.1:16686, the UI address it printed) or stop it"
+        ) from None
+    finally:
+        os.close(handle)  # (closing also lets go of a lock taken)
+
+
 class EmbeddedClient:
     """The ClickHouse engine in this process (chDB), data in the folder ``path``."""
 
@@ -124,6 +154,7 @@ class EmbeddedClient:
                 )
             if _Engine.session is None:
                 os.makedirs(path, exist_ok=True)
+                _check_unlocked(path)
                 try:
                     _Engine.session = chdb_session.Session(path)
                 except Exception as exc:  # chDB raises plain RuntimeErrors
