@@ -11,6 +11,7 @@ filter itself: there is a reason exactly when ``filter_traces`` keeps nothing.
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,28 @@ def test_a_since_within_the_last_second_shows_milliseconds(shop: Path, traces: l
     shown = datetime.fromtimestamp(last / 1e9, tz=UTC).strftime("%H:%M:%S.%f")[:12]
     assert f"to {shown}, all before the --since time" in result.stderr
     assert f"--since 2025-11-26 {typed[11:23]} UTC" in result.stderr
+
+
+def test_a_window_in_a_gap_names_the_nearest_starts(shop: Path, traces: list) -> None:
+    from datetime import UTC, datetime
+
+    starts = sorted(t.start_ns for t in traces)
+    # Two traces that start at least 4 ms apart: a window between them holds none.
+    before, after = next((a, b) for a, b in pairwise(starts) if b - a >= 4_000_000)
+
+    def typed(ns: int) -> str:
+        return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="milliseconds")
+
+    def shown(ns: int) -> str:
+        return datetime.fromtimestamp(ns / 1e9, tz=UTC).strftime("%H:%M:%S.%f")[:12]
+
+    since, until = before + 1_000_000, after - 1_000_000
+    result = run("info", str(shop), "--since", typed(since), "--until", typed(until))
+    assert result.exit_code == 0
+    assert (
+        f"none in the window asked (the last before it at {shown(before)}, the next at "
+        f"{shown(after)})"
+    ) in result.stderr
 
 
 def test_a_filter_that_matches_says_nothing(shop: Path) -> None:

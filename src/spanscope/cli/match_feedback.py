@@ -90,6 +90,9 @@ class ReadSummary:
         self.first_ns: int | None = None  # the earliest start of a trace
         self.last_ns: int | None = None  # the latest start of a trace
         self.longest_ns = 0  # the longest root span
+        # With --since and --until, the starts nearest the window on each side (a gap in it).
+        self.before_ns: int | None = None
+        self.after_ns: int | None = None
         self.prefixed: dict[str, list[str]] = {value: [] for value in trace_filter.trace_ids}
         self.alone = {
             name: (single, 0)
@@ -112,6 +115,12 @@ class ReadSummary:
         if self.last_ns is None or start > self.last_ns:
             self.last_ns = start
         self.longest_ns = max(self.longest_ns, trace.root.duration_ns)
+        since, until = self.filter.since_ns, self.filter.until_ns
+        if since is not None and until is not None:
+            if start < since and (self.before_ns is None or start > self.before_ns):
+                self.before_ns = start
+            elif start >= until and (self.after_ns is None or start < self.after_ns):
+                self.after_ns = start
         for name, (single, count) in self.alone.items():
             if keep(trace, single, self._ids):
                 self.alone[name] = (single, count + 1)
@@ -211,7 +220,7 @@ def why_none_matched(summary: ReadSummary, source: str) -> str | None:
     if summary.passed:
         return None
     f = summary.filter
-    clock = _Clock(summary.first_ns, summary.last_ns, f)
+    clock = _Clock(summary.first_ns, summary.last_ns, f, (summary.before_ns, summary.after_ns))
     said = f"no traces in {source} match {clock.asked(f)}"
     if not summary.traces:
         return f"{said}: no spans were read"
@@ -243,7 +252,7 @@ def _reason(summary: ReadSummary, condition: str, clock: _Clock) -> str:
     if condition == "trace_ids":
         return _ids_reason(summary)
     if condition == "window":
-        return clock.window_reason(f)
+        return clock.window_reason(f, summary.before_ns, summary.after_ns)
     return (
         f"no trace lasts {_duration(f.min_duration_ns or 0)} or more "
         f"(the longest: {_duration(summary.longest_ns)})"
@@ -339,11 +348,17 @@ class _Clock:
     alone; to the millisecond only where seconds would make two different times look equal
     (a --since a moment after the last trace starts)."""
 
-    def __init__(self, first: int | None, last: int | None, f: TraceFilter | None = None) -> None:
+    def __init__(
+        self,
+        first: int | None,
+        last: int | None,
+        f: TraceFilter | None = None,
+        more: tuple[int | None, ...] = (),
+    ) -> None:
         self.first, self.last = first, last
         self.day: str | None = None
         asked = [t for t in (f.since_ns, f.until_ns) if t is not None] if f else []
-        seen = [t for t in (first, last) if t is not None]
+        seen = [t for t in (first, last, *more) if t is not None]
         self.milliseconds = any(a // 10**9 == s // 10**9 and a != s for a in asked for s in seen)
 
     def time(self, ns: int) -> str:
@@ -379,7 +394,9 @@ class _Clock:
         """Every filter set, as the command line said it."""
         return " ".join(self.option(f, name) for name in _CONDITIONS if _alone(f, name) is not None)
 
-    def window_reason(self, f: TraceFilter) -> str:
+    def window_reason(self, f: TraceFilter, before: int | None, after: int | None) -> str:
+        """The time the traces start beside the window; for a window within it, the starts
+        nearest the window on each side (``before``, ``after``)."""
         if self.first is None or self.last is None:
             return "none of its traces has a start"
         covers = f"its traces start from {self.time(self.first)} to {self.time(self.last)}"
@@ -387,4 +404,9 @@ class _Clock:
             return f"{covers}, all before the --since time"
         if f.until_ns is not None and self.first >= f.until_ns:
             return f"{covers}, none before the --until time"
-        return f"{covers}, none of them in the window asked"
+        nearest = []
+        if before is not None:
+            nearest.append(f"the last before it at {self.time(before)}")
+        if after is not None:
+            nearest.append(f"the next at {self.time(after)}")
+        return f"{covers}, none in the window asked ({', '.join(nearest)})"
