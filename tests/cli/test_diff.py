@@ -11,6 +11,8 @@ import pytest
 
 from .test_info_convert import spanscope
 
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
 
 @pytest.fixture(scope="module")
 def sides(tmp_path_factory) -> tuple[Path, Path]:
@@ -143,3 +145,29 @@ def test_two_samples_of_one_shop_say_nothing_changed(sides, tmp_path):
     assert not [o for o in found["operations"] if set(o["reasons"]) & {"p95", "error rate"}]
     text = spanscope("diff", str(sides[0]), str(other))
     assert "no endpoint moved beyond chance" in text.stdout
+
+
+def test_one_trace_against_an_edited_copy_of_itself(tmp_path):
+    """A Zipkin trace from Zipkin's own test data, and the same trace with one call 200 ms
+    longer (the call, its server span and the root): the 200 ms are put on that call, and the
+    report says one request a side is too few to judge rather than "nothing moved"."""
+    source = FIXTURES / "zipkin" / "zipkin-lens__testdata__ascend.json"
+    spans = json.loads(source.read_text())
+    for span in spans:
+        if span["id"] in ("c21c6c51ac71b3ba", "ecc00062ceef4bf0", "ef86c83c0a05a6d6"):
+            span["duration"] += 200_000  # µs
+    edited = tmp_path / "ascend-slower.json"
+    edited.write_text(json.dumps(spans))
+    result = spanscope("diff", str(source), str(edited), "--json")
+    assert result.returncode == 0, result.stderr
+    (endpoint,) = json.loads(result.stdout)["endpoints"]
+    assert endpoint["few_requests"]
+    top = endpoint["contributors"][0]
+    assert (top["service"], top["operation"], top["delta_ns"]) == (
+        "content-service",
+        "get",
+        200_000_000,
+    )
+    text = spanscope("diff", str(source), str(edited)).stdout
+    assert "before: 1 trace, 8 spans" in text
+    assert "too few requests to judge" in text and "no endpoint moved" not in text

@@ -32,9 +32,13 @@ def _rate(value: float) -> str:
     return f"{value:.1%}" if value else "0"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def _side_line(label: str, side) -> str:
     sources = ", ".join(side.sources[:2]) + (" ..." if len(side.sources) > 2 else "")
-    return f"{label}: {side.traces:,} traces, {side.spans:,} spans ({sources})"
+    return f"{label}: {_count(side.traces, 'trace')}, {_count(side.spans, 'span')} ({sources})"
 
 
 def _endpoint(console: Console, endpoint: EndpointDiff, top: int) -> None:
@@ -104,6 +108,12 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         console.print("[bold]what changed[/]")
         for line in result.headline:
             console.print(f"  • {line}", soft_wrap=True)
+    elif result.endpoints and all(endpoint.few_requests for endpoint in result.endpoints):
+        # "Nothing moved" would be wrong there: nothing was judged.
+        console.print(
+            "[yellow]too few requests to judge: every endpoint has fewer than --min-requests "
+            "on a side (the tables below show them)[/]"
+        )
     else:
         console.print(
             "[green]no endpoint moved beyond chance (p50 or p95 by 10% and 1 ms or more), "
