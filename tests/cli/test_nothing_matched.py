@@ -274,12 +274,21 @@ def test_a_jaeger_file_through_the_profile_projection() -> None:
 _names = st.sampled_from(["cart", "checkout", "email", "nope", "[x]", "GET /api/cart", "GET"])
 
 
+# The shop file's trace ids, and the starts of some (a prefix is no whole id).
+_IDS = sorted({span.trace_id for span in generate_spans(TRACES, seed=11, start_ns=T0)})[:5]
+_IDS += [trace_id[:8] for trace_id in _IDS]
+
+
 @st.composite
 def _filters(draw: st.DrawFn) -> TraceFilter:
     span = 2_000_000_000  # the shop's 60 traces start within about 1.2 s of T0
     since = draw(st.none() | st.integers(T0 - span, T0 + span))
     until = draw(st.none() | st.integers(T0 - span, T0 + span))
+    ids = st.sampled_from(_IDS) | st.text("0123456789abcdef", min_size=1, max_size=32).filter(
+        lambda value: value.strip("0")
+    )
     return TraceFilter(
+        trace_ids=tuple(draw(st.lists(ids, max_size=2))),
         services=tuple(draw(st.lists(_names, max_size=2))),
         operations=tuple(draw(st.lists(_names, max_size=2))),
         since_ns=since,
