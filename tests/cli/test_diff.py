@@ -171,3 +171,36 @@ def test_one_trace_against_an_edited_copy_of_itself(tmp_path):
     text = spanscope("diff", str(source), str(edited)).stdout
     assert "before: 1 trace, 8 spans" in text
     assert "too few requests to judge" in text and "no endpoint moved" not in text
+
+
+def _with_ids_in_names(path: Path, traces: int, seed: int) -> None:
+    """The shop's traces with the product page's root span named after its product
+    (``GET /api/products/2428``), as an instrumentation that puts ids in names does."""
+    import msgspec
+
+    from spanscope.formats import write_spans
+    from spanscope.synthetic import generate_spans
+
+    def renamed(span):
+        if span.name == "GET /api/products/{id}":
+            return msgspec.structs.replace(span, name=f"GET {span.attributes['url.path']}")
+        return span
+
+    with open(path, "wb") as out:
+        write_spans(map(renamed, generate_spans(traces, seed=seed)), out, "otlp-jsonl")
+
+
+def test_names_with_ids_fold_alike_on_a_big_and_a_small_side(tmp_path):
+    """1,500 requests before (hundreds of product ids: folded to <num>) against 12 after (a
+    handful of ids, too few to fold alone): the product page is one endpoint on both sides, not
+    'gone' and a new endpoint per id."""
+    big, small = tmp_path / "day.jsonl", tmp_path / "first-minutes.jsonl"
+    _with_ids_in_names(big, 1500, seed=1)
+    _with_ids_in_names(small, 12, seed=2)
+    result = spanscope("diff", str(big), str(small), "--json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["new_endpoints"] == [] and found["gone_endpoints"] == []
+    names = {e["operation"] for e in found["endpoints"]}
+    assert "GET /api/products/<num>" in names
+    assert not [o for o in found["operations"] if o["reasons"] in (["new"], ["gone"])]

@@ -73,3 +73,24 @@ def test_the_planted_regression_is_still_beyond_chance(base):
     assert "ms a request in inventory: SELECT shop.stock" in line
     stock = next(o for o in result.operations if o.operation == "SELECT shop.stock")
     assert "p95" in stock.reasons
+
+
+def test_durations_are_keyed_as_the_report_names_endpoints():
+    """Root spans named after their product id fold into one endpoint in the report; the
+    durations fold the same way, so that endpoint's moves are judged too."""
+    import msgspec
+
+    def renamed(span):
+        if span.name == "GET /api/products/{id}":
+            return msgspec.structs.replace(span, name=f"GET {span.attributes['url.path']}")
+        return span
+
+    analyzer = Analyzer(OPTIONS)
+    for trace in assemble(map(renamed, generate_spans(600, seed=4))):
+        analyzer.add(trace)
+    report = analyzer.report()
+    durations = durations_of(analyzer)
+    assert {(e.service, e.operation) for e in report.endpoints} == set(durations.endpoints)
+    for stats in report.endpoints:
+        assert len(durations.endpoints[stats.service, stats.operation]) == stats.latency.count
+    assert ("frontend", "GET /api/products/<num>") in durations.endpoints

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 import msgspec
@@ -21,7 +21,7 @@ from spanscope.cli.store_reading import Selection, read_store, store_options, ta
 
 if TYPE_CHECKING:
     from spanscope.analysis.filters import TraceFilter
-    from spanscope.analysis.results import AnalysisReport
+    from spanscope.analysis.results import AnalysisReport, InputSummary
     from spanscope.compare import ReportDiff
     from spanscope.compare.noise import Durations
 
@@ -48,6 +48,16 @@ def _is_saved_report(source: str) -> bool:
     return head.lstrip().startswith(b"{") and all(key in head for key in _SAVED_REPORT_KEYS)
 
 
+class _Side(NamedTuple):
+    """One side to compare: a saved report, or an analyzer with where its traces came from
+    (the read session of files, or the ``inputs`` of a store's window)."""
+
+    saved: AnalysisReport | None
+    analyzer: Any
+    session: ReadSession | None
+    inputs: list[InputSummary] | None
+
+
 def _analyse(
     sources: list[str],
     format_: str | None,
@@ -56,12 +66,11 @@ def _analyse(
     jobs: int,
     trace_filter: TraceFilter,
 ):
-    """One side's analysis report, the read session and the durations (``compare.noise``;
-    both None for a saved report)."""
+    """One side: a saved report, or the analyzer of its traces (its report not made yet, see
+    ``_reports``) and the read session."""
     from spanscope.analysis.results import AnalysisOptions, AnalysisReport
-    from spanscope.cli.analyze import analyse_session, input_summaries
+    from spanscope.cli.analyze import analyse_session
     from spanscope.compare import PROFILE_DEPTH
-    from spanscope.compare.noise import durations_of
 
     if len(sources) == 1 and _is_saved_report(sources[0]):
         if not trace_filter.is_empty:
@@ -86,15 +95,37 @@ def _analyse(
                 "comparison: save it with --top 1000",
                 soft_wrap=True,
             )
-        return report, None, None
+        return _Side(report, None, None, None)
     session = ReadSession(sources, format=format_, strict=strict, jobs=jobs)
     options = AnalysisOptions(top=PROFILE_DEPTH)
     analyzer = analyse_session(session, options, trace_filter, adjust_skew, jobs)
-    report = analyzer.report()
-    if not report.summary.spans and session.failed:
+    if not analyzer.spans and session.failed:
         fail_on_input_errors(session)  # nothing read on this side: a comparison would mislead
-    report.inputs = input_summaries(session)
-    return report, session, durations_of(analyzer)
+    return _Side(None, analyzer, session, None)
+
+
+def _reports(sides: list[_Side]) -> tuple[list[AnalysisReport], list[Any]]:
+    """The reports and durations (``compare.noise``; None for a saved report) of the sides
+    ``_analyse`` or ``_store_sides`` gave, names with ids folded alike on both."""
+    from spanscope.cli.analyze import input_summaries
+    from spanscope.compare.noise import durations_of
+    from spanscope.compare.sides import share_name_folding
+
+    analyzers = [side.analyzer for side in sides if side.analyzer is not None]
+    if len(analyzers) == 2:
+        share_name_folding(*analyzers)
+    reports, durations = [], []
+    for side in sides:
+        if side.analyzer is None:
+            reports.append(side.saved)
+            durations.append(None)
+            continue
+        analyzer = side.analyzer
+        report = analyzer.report()
+        report.inputs = side.inputs if side.inputs is not None else input_summaries(side.session)
+        reports.append(report)
+        durations.append(durations_of(analyzer))
+    return reports, durations
 
 
 @click.command()
@@ -237,13 +268,13 @@ def diff(
         if baseline_offset is not None:
             raise click.UsageError("--baseline-offset goes with --db (BEFORE is the baseline)")
         f = chosen.trace_filter
-        before_report, before_session, before_durations = _analyse(
-            [before, *before_more], format_, strict, adjust, jobs, f
-        )
-        after_report, after_session, after_durations = _analyse(
-            [after, *after_more], format_, strict, adjust, jobs, f
-        )
-        durations = (before_durations, after_durations)
+        sides = [
+            _analyse([before, *before_more], format_, strict, adjust, jobs, f),
+            _analyse([after, *after_more], format_, strict, adjust, jobs, f),
+        ]
+        (before_report, after_report), found = _reports(sides)
+        durations = (found[0], found[1])
+        before_session, after_session = sides[0].session, sides[1].session
     result = compare(
         before_report, after_report, top=top, min_requests=min_requests, durations=durations
     )
@@ -275,7 +306,6 @@ def _store_sides(
     from spanscope.analysis.results import AnalysisOptions
     from spanscope.cli.times import now_ns
     from spanscope.compare import PROFILE_DEPTH
-    from spanscope.compare.noise import durations_of
     from spanscope.units import format_duration, format_time
 
     assert chosen.db is not None
@@ -295,7 +325,7 @@ def _store_sides(
             f"the baseline window would start before 1970 ({format_duration(shift)} before "
             f"{format_time(start)}): use a shorter window or --baseline-offset"
         )
-    reports, durations = [], []
+    sides = []
     for begin, until in ((start - shift, end - shift), (start, end)):
         window = msgspec.structs.replace(chosen.trace_filter, since_ns=begin, until_ns=until)
         traces, summary = read_store(
@@ -308,11 +338,10 @@ def _store_sides(
         analyzer = Analyzer(AnalysisOptions(top=PROFILE_DEPTH))
         for trace in traces:
             analyzer.add(trace)
-        report = analyzer.report()
-        report.inputs = [summary]  # (read_store said why when a window has no traces)
-        reports.append(report)
-        durations.append(durations_of(analyzer))
-    return reports[0], reports[1], (durations[0], durations[1])
+        # (read_store said why when a window has no traces)
+        sides.append(_Side(None, analyzer, None, [summary]))
+    (before, after), durations = _reports(sides)
+    return before, after, (durations[0], durations[1])
 
 
 def _gates(

@@ -12,7 +12,7 @@ Contract: ``Durations`` holds each side's durations in ns, sorted ascending, per
 operation (keys ``(service, operation)``, as the analysis report names them); a key without
 durations (a side read from a saved report, a group past the analyzer's exact limit, a name
 folded by the report) is judged moved, as without this test. ``durations_of(analyzer)`` takes
-them from an ``Analyzer`` after its ``report()``; pure otherwise, no I/O.
+them from an ``Analyzer``; pure otherwise, no I/O.
 """
 
 from __future__ import annotations
@@ -36,17 +36,25 @@ class Durations(NamedTuple):
 
 
 def durations_of(analyzer: Any) -> Durations:
-    """The exact durations an ``Analyzer`` holds per endpoint and operation, sorted (its
-    ``report()`` sorts them in place, so this copies nothing more)."""
-    endpoints = {
-        key: sorted(entry[0].values) for key, entry in analyzer.endpoints.items() if entry[0].exact
-    }
-    operations = {
-        key: sorted(tally.digest.values)
-        for key, tally in analyzer.operations.items()
-        if tally.digest.exact
-    }
-    return Durations(endpoints, operations)
+    """The exact durations an ``Analyzer`` holds per endpoint and operation, sorted, under the
+    names its ``report()`` gives them (names with ids folded as there)."""
+    folding = analyzer.profiles.folding()
+
+    def folded(table: dict[Key, Any], digest_of: Any) -> dict[Key, list[int]]:
+        found: dict[Key, list[int]] = {}
+        inexact: set[Key] = set()
+        for (service, name), entry in table.items():
+            key = (service, folding.fold(service, name))
+            digest = digest_of(entry)
+            if not digest.exact:
+                inexact.add(key)
+            found.setdefault(key, []).extend(digest.values)
+        return {key: sorted(values) for key, values in found.items() if key not in inexact}
+
+    return Durations(
+        folded(analyzer.endpoints, lambda entry: entry[0]),
+        folded(analyzer.operations, lambda tally: tally.digest),
+    )
 
 
 def _z(before: Sequence[int], after: Sequence[int], threshold: int) -> float:
