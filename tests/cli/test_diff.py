@@ -204,3 +204,15 @@ def test_names_with_ids_fold_alike_on_a_big_and_a_small_side(tmp_path):
     names = {e["operation"] for e in found["endpoints"]}
     assert "GET /api/products/<num>" in names
     assert not [o for o in found["operations"] if o["reasons"] in (["new"], ["gone"])]
+
+
+def test_a_filter_that_leaves_a_side_empty_says_why(sides):
+    before, after = sides
+    result = spanscope("diff", str(before), str(after), "--service", "chekout", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["headline"] == [
+        "no traces before or after: nothing to compare"
+    ]
+    for side in sides:
+        assert f"no traces in {side} match --service chekout" in result.stderr
+    assert "it has no service 'chekout' (its services: checkout, " in result.stderr

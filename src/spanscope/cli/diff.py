@@ -101,6 +101,12 @@ def _analyse(
     analyzer = analyse_session(session, options, trace_filter, adjust_skew, jobs)
     if not analyzer.spans and session.failed:
         fail_on_input_errors(session)  # nothing read on this side: a comparison would mislead
+    if not analyzer.traces:
+        from spanscope.cli.match_feedback import nothing_matched, warn
+
+        # "no traces before: nothing to compare" alone does not say that --service was
+        # mistyped, or that the window misses the file.
+        warn(nothing_matched(session, trace_filter, adjust_skew))
     return _Side(None, analyzer, session, None)
 
 
