@@ -5,7 +5,9 @@ locks the file); ``DuckDBStore(path, read_only=True)`` opens it for queries only
 ``StoreLockedError`` while a writer (e.g. ``spanscope serve``) has it open. Inside one process,
 ``write`` goes through one connection (call it from one thread; a lock guards against misuse)
 and every query runs on a fresh cursor, so queries from other threads run beside writes and see
-whole batches only.
+whole batches only. Ctrl-C stops a query of the main thread at once
+(``spanscope.store.interrupt``), and ``stop_reads()`` those of every thread, for a server that
+stops.
 
 How it is fast:
 - a batch goes to DuckDB as an Arrow table (``spanscope.store.columns``) that DuckDB reads
@@ -48,6 +50,7 @@ from spanscope.store.base import (
     StoreStats,
     TraceQuery,
 )
+from spanscope.store.interrupt import interruptible
 from spanscope.store.schema import OPERATIONS, SPAN_KINDS, TRACE_INDEX, TRACES, prepare
 from spanscope.store.search_sql import find_trace_ids_sql, literal, time_between, time_literal
 
@@ -115,6 +118,8 @@ class DuckDBStore:
         self.read_only = read_only
         self._write_lock = threading.Lock()
         self._cursor_lock = threading.Lock()
+        self._reading: set[duckdb.DuckDBPyConnection] = set()  # cursors in a query
+        self._reads_stopped = False
         if read_only and not Path(self.path).exists():
             raise StoreError(f"{self.path}: no such store")
         # No progress bar: DuckDB would draw it on our stdout during long statements.
@@ -152,15 +157,34 @@ class DuckDBStore:
     def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self._check_open()
         with self._cursor_lock:
+            if self._reads_stopped:
+                raise StoreError(f"{self.path}: the store is closing, no more queries")
             cursor = self._con.cursor()
+            self._reading.add(cursor)
         try:
             cursor.execute(f"USE {_DB}")
             cursor.execute("SET enable_progress_bar = false")
-            yield cursor
+            # Ctrl-C on the main thread stops the query at once (spanscope.store.interrupt).
+            with interruptible(cursor.interrupt):
+                yield cursor
         except duckdb.Error as exc:
+            if self._reads_stopped:
+                raise StoreError(f"{self.path}: query stopped: the store is closing") from exc
             raise StoreError(f"{self.path}: query failed: {exc}") from exc
         finally:
-            cursor.close()
+            with self._cursor_lock:  # never close a cursor while stop_reads interrupts it
+                self._reading.discard(cursor)
+                cursor.close()
+
+    def stop_reads(self) -> None:
+        """Stop the queries running on any thread now, and refuse new ones; writes go on. For a
+        server that stops: its searches would hold its shutdown for as long as they run (a
+        tag search of millions of spans, many seconds), and it drains its writes after."""
+        with self._cursor_lock:
+            self._reads_stopped = True
+            for cursor in self._reading:
+                with contextlib.suppress(duckdb.Error):
+                    cursor.interrupt()
 
     def close(self) -> None:
         if getattr(self, "_closed", True):
