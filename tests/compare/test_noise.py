@@ -94,3 +94,58 @@ def test_durations_are_keyed_as_the_report_names_endpoints():
     for stats in report.endpoints:
         assert len(durations.endpoints[stats.service, stats.operation]) == stats.latency.count
     assert ("frontend", "GET /api/products/<num>") in durations.endpoints
+
+
+def _routes(monkeypatch, checkout: float):
+    from spanscope.synthetic import shop
+
+    other = (1 - checkout) / 2
+    routes = (
+        ("POST", "/api/checkout", checkout),
+        ("GET", "/api/products/{id}", other),
+        ("GET", "/api/cart", other),
+    )
+    monkeypatch.setattr(shop, "_ROUTES", routes)
+
+
+def test_more_checkouts_in_the_mix_are_not_a_new_loop(base, monkeypatch):
+    """Checkout twice as large a share of the requests: the stock query is made twice as often
+    per request overall, but not in each checkout; no 'a new loop?'."""
+    _routes(monkeypatch, 0.6)
+    busier = analysed(5)
+    result = compare(base[0], busier[0], durations=(base[1], busier[1]))
+    stock = next(o for o in result.operations if o.operation == "SELECT shop.stock")
+    assert stock.calls_per_request_after > 2 * stock.calls_per_request_before
+    assert stock.calls_where_made_before == pytest.approx(stock.calls_where_made_after, rel=0.2)
+    assert not any("a new loop?" in line for line in result.headline)
+    blind = compare(base[0], busier[0])  # a saved report's view: calls per request only
+    assert any("SELECT shop.stock" in line and "a new loop?" in line for line in blind.headline)
+
+
+def test_a_loop_is_counted_in_the_requests_that_make_the_call(base, monkeypatch):
+    from spanscope.model import SpanKind
+    from spanscope.synthetic import shop
+
+    def product(t, start, parent):
+        now = start + t.lognormal_ns(0.1)
+        for _ in range(8):
+            end = now + t.lognormal_ns(0.3, 0.3)
+            attributes = {"db.system": "redis", "db.operation.name": "GET"}
+            t.add("product-catalog", "GET", SpanKind.CLIENT, now, end, parent, attributes)
+            now = end
+        return now + t.lognormal_ns(0.1), ""
+
+    monkeypatch.setattr(shop, "_product", product)
+    looping = analysed(5)
+    result = compare(base[0], looping[0], durations=(base[1], looping[1]))
+    assert (
+        "product-catalog: GET 1.0 → 8.0 calls in each request that makes it (×8.0): a new loop?"
+        in result.headline
+    )
+
+
+def test_a_dozen_requests_judge_no_calls_per_request(base):
+    few = analysed(6, traces=12)
+    result = compare(base[0], few[0], durations=(base[1], few[1]))
+    assert not [o for o in result.operations if "calls per request" in o.reasons]
+    assert not [d for d in result.dependencies if "calls per request" in d.reasons]

@@ -9,10 +9,10 @@ above each side's percentile, in the direction the percentile moved, says whethe
 beyond chance (z >= 3 at either).
 
 Contract: ``Durations`` holds each side's durations in ns, sorted ascending, per endpoint and per
-operation (keys ``(service, operation)``, as the analysis report names them); a key without
-durations (a side read from a saved report, a group past the analyzer's exact limit, a name
-folded by the report) is judged moved, as without this test. ``durations_of(analyzer)`` takes
-them from an ``Analyzer``; pure otherwise, no I/O.
+operation, and how many traces hold each operation (keys ``(service, operation)``, names with
+ids folded as the analysis report folds them); a key without durations (a side read from a
+saved report, a group past the analyzer's exact limit) is judged moved, as without this test.
+``durations_of(analyzer)`` takes them from an ``Analyzer``; pure otherwise, no I/O.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ MIN_Z = 3.0
 class Durations(NamedTuple):
     endpoints: Mapping[Key, Sequence[int]]
     operations: Mapping[Key, Sequence[int]]
+    # How many traces hold each operation (for its calls in each request that makes it).
+    operation_traces: Mapping[Key, int]
 
 
 def durations_of(analyzer: Any) -> Durations:
@@ -51,9 +53,15 @@ def durations_of(analyzer: Any) -> Durations:
             found.setdefault(key, []).extend(digest.values)
         return {key: sorted(values) for key, values in found.items() if key not in inexact}
 
+    holding: dict[Key, int] = {}
+    for (service, name), tally in analyzer.operations.items():
+        key = (service, folding.fold(service, name))
+        # (names folded together in one trace count it twice: rare, and only more calls)
+        holding[key] = holding.get(key, 0) + tally.traces
     return Durations(
         folded(analyzer.endpoints, lambda entry: entry[0]),
         folded(analyzer.operations, lambda tally: tally.digest),
+        holding,
     )
 
 

@@ -144,11 +144,24 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         console.print(table)
         console.print()
     if result.operations:
-        table = Table("operations", "calls/request", "p95", "error rate", "why listed", box=None)
+        table = Table(
+            "operations",
+            "calls/request",
+            "in requests making it",
+            "p95",
+            "error rate",
+            "why listed",
+            box=None,
+        )
         for op in result.operations[:top]:
+            where = ""
+            if op.calls_where_made_before is not None and op.calls_where_made_after is not None:
+                # Beside calls per request, which the mix of endpoints moves too.
+                where = f"{op.calls_where_made_before:.1f} → {op.calls_where_made_after:.1f}"
             table.add_row(
                 f"{op.service}: {op.operation}",
                 f"{op.calls_per_request_before:.2f} → {op.calls_per_request_after:.2f}",
+                where,
                 f"{format_duration(op.p95_before_ns)} → {format_duration(op.p95_after_ns)}",
                 f"{_rate(op.error_rate_before)} → {_rate(op.error_rate_after)}",
                 ", ".join(op.reasons),
