@@ -149,3 +149,15 @@ def test_a_dozen_requests_judge_no_calls_per_request(base):
     result = compare(base[0], few[0], durations=(base[1], few[1]))
     assert not [o for o in result.operations if "calls per request" in o.reasons]
     assert not [d for d in result.dependencies if "calls per request" in d.reasons]
+
+
+def test_more_traffic_on_one_endpoint_is_said(base, monkeypatch):
+    _routes(monkeypatch, 0.6)
+    busier = analysed(5)
+    result = compare(base[0], busier[0], durations=(base[1], busier[1]))
+    (line,) = [line for line in result.headline if line.startswith("frontend: POST /api/checkout")]
+    checkout = next(e for e in result.endpoints if e.operation == "POST /api/checkout")
+    assert line == (
+        f"frontend: POST /api/checkout is {checkout.requests_after / 2000:.0%} of the requests "
+        f"({checkout.requests_before / 2000:.0%} before)"
+    )

@@ -430,6 +430,7 @@ def _headline(
     errors: list[ErrorOriginDiff],
     operations: list[OperationDiff],
     durations: _Sides,
+    traces: tuple[int, int],
 ) -> list[str]:
     ranked = []
     for endpoint in endpoints:
@@ -469,6 +470,22 @@ def _headline(
                 f"{op.service}: {op.operation} {before:.2f} → {after:.2f} calls a request "
                 f"(×{after / before:.1f}): a new loop?"
             )
+    for endpoint in endpoints:
+        # More traffic on one endpoint slows what it shares with the others: say it.
+        share_before = endpoint.requests_before / traces[0] if traces[0] else 0.0
+        share_after = endpoint.requests_after / traces[1] if traces[1] else 0.0
+        low, high = sorted((share_before, share_after))
+        if (
+            not endpoint.few_requests
+            and high >= 1.5 * low
+            and _rate_moved(
+                endpoint.requests_before, traces[0], endpoint.requests_after, traces[1], 0.05
+            )
+        ):
+            lines.append(
+                f"{endpoint.service}: {endpoint.operation} is {share_after:.0%} of the requests "
+                f"({share_before:.0%} before)"
+            )
     return lines[:6]
 
 
@@ -493,7 +510,8 @@ def compare(
         # Everything would be "new" or "gone": say what is wrong instead.
         headline = [f"no traces {' or '.join(empty)}: nothing to compare"]
     else:
-        headline = _headline(endpoints, errors, operations, durations)
+        traces = (before.summary.traces, after.summary.traces)
+        headline = _headline(endpoints, errors, operations, durations, traces)
     return ReportDiff(
         before=_side(before),
         after=_side(after),
