@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
+import shutil
 import signal
+import threading
+from collections.abc import Iterator
 
 import click
 
@@ -136,6 +140,7 @@ def serve(
             "DuckDB file or a ClickHouse store (clickhouse://..., chdb:FOLDER)",
             param_hint="--db",
         )
+    new_files = _new_store_files(db)
     try:
         check_store_file(db)
         store = open_store(db)
@@ -151,6 +156,7 @@ def serve(
         ) from None
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
+    started = threading.Event()
     try:
         server = Server(
             config,
@@ -163,7 +169,7 @@ def serve(
             sampler=sampler,
         )
         tune_process_for_serving()
-        run_serving(_run(server, store, retention, max_db_size))
+        run_serving(_run(server, store, retention, max_db_size, started))
     except OSError as exc:
         options = {
             otlp_grpc_port: "--otlp-grpc-port",
@@ -174,6 +180,30 @@ def serve(
         raise click.ClickException(_listen_hint(str(exc), options)) from None
     finally:
         store.close()
+        if not started.is_set():  # nothing was received: leave no empty store behind
+            _remove(new_files)
+
+
+def _new_store_files(db: str) -> list[str]:
+    """What opening the store ``db`` for serving creates and nothing else holds yet: a DuckDB
+    file and its write-ahead log, or a chDB folder, that do not exist now; none for a
+    ClickHouse server's store."""
+    if "://" in db:
+        return []
+    if db.startswith("chdb:"):
+        paths = [os.path.abspath(db.removeprefix("chdb:").removeprefix("//").partition("?")[0])]
+    else:
+        paths = [db, db + ".wal"]
+    return [path for path in paths if not os.path.lexists(path)]
+
+
+def _remove(paths: list[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
 
 
 def _listen_hint(message: str, options: dict[int, str]) -> str:
@@ -191,7 +221,9 @@ def _listen_hint(message: str, options: dict[int, str]) -> str:
     )
 
 
-async def _run(server, store, max_age_ns: int | None, max_bytes: int | None) -> None:
+async def _run(
+    server, store, max_age_ns: int | None, max_bytes: int | None, started: threading.Event
+) -> None:
     loop = asyncio.get_running_loop()
     serving = asyncio.create_task(server.serve())
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -201,12 +233,13 @@ async def _run(server, store, max_age_ns: int | None, max_bytes: int | None) -> 
     if serving.done():
         await serving  # raises what stopped it (e.g. a port in use)
         return
+    started.set()
     _announce(server, store, max_age_ns, max_bytes)
     retention = None
     if max_age_ns or max_bytes:
         retention = asyncio.create_task(_retention_loop(store, max_age_ns, max_bytes))
     try:
-        with _serving_file(server, store):
+        with _serving_file(server, store), _stopping_reads(store):
             await serving
     finally:
         if retention is not None:
@@ -229,6 +262,54 @@ def _say_stopped(server, store) -> None:
             f"{metrics.write_failures:,} failed writes)"
         )
     stderr.print(line, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _stopping_reads(store) -> Iterator[None]:
+    """Ctrl-C or SIGTERM stops the store's running searches at once: the server stops only
+    once its requests are answered, and a search of millions of spans runs for many seconds
+    (the writes still drain, and the summary follows). Wraps the handlers in place, the
+    server's own while it serves (uvicorn's: it puts its own back when it ends)."""
+    stop_reads = getattr(store, "stop_reads", None)
+    if stop_reads is None:
+        yield
+        return
+    # A stopped search fails its request (500); the server's log would print its traceback.
+    quiet = _StoppedSearches()
+    logging.getLogger("uvicorn.error").addFilter(quiet)
+    wrapped = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(signum)
+        if not callable(previous):
+            continue
+
+        def on_signal(number, frame, previous=previous) -> None:
+            # On another thread: the handler runs on the main thread between two bytecodes,
+            # perhaps inside the store's lock that stop_reads takes.
+            threading.Thread(target=stop_reads, name="spanscope-stop-reads").start()
+            previous(number, frame)
+
+        signal.signal(signum, on_signal)
+        wrapped[signum] = (on_signal, previous)
+    try:
+        yield
+    finally:
+        for signum, (on_signal, previous) in wrapped.items():
+            if signal.getsignal(signum) is on_signal:
+                signal.signal(signum, previous)
+        logging.getLogger("uvicorn.error").removeFilter(quiet)
+
+
+class _StoppedSearches(logging.Filter):
+    """Leaves out the errors of requests whose search ``stop_reads`` stopped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from spanscope.store.duckdb_store import ReadsStoppedError
+
+        error = record.exc_info[1] if record.exc_info else None
+        while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+            error = error.exceptions[0]  # (a task group's, around the request's own)
+        return not isinstance(error, ReadsStoppedError)
 
 
 def _serving_file(server, store) -> contextlib.AbstractContextManager:

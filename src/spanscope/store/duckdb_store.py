@@ -92,6 +92,10 @@ def _lock_message(path: str, error: Exception) -> str:
 _TIMESTAMP = '"Timestamp"'
 
 
+class ReadsStoppedError(StoreError):
+    """A query that ``stop_reads`` stopped, or refused: the store is closing."""
+
+
 def _clusters(ranges: dict[str, tuple[int, int]]) -> list[tuple[int, int, list[str]]]:
     """Traces whose time ranges overlap or nearly touch, read by one scan each: the newest
     traces of a search usually sit close together."""
@@ -158,7 +162,7 @@ class DuckDBStore:
         self._check_open()
         with self._cursor_lock:
             if self._reads_stopped:
-                raise StoreError(f"{self.path}: the store is closing, no more queries")
+                raise ReadsStoppedError(f"{self.path}: the store is closing, no more queries")
             cursor = self._con.cursor()
             self._reading.add(cursor)
         try:
@@ -169,7 +173,9 @@ class DuckDBStore:
                 yield cursor
         except duckdb.Error as exc:
             if self._reads_stopped:
-                raise StoreError(f"{self.path}: query stopped: the store is closing") from exc
+                raise ReadsStoppedError(
+                    f"{self.path}: query stopped: the store is closing"
+                ) from exc
             raise StoreError(f"{self.path}: query failed: {exc}") from exc
         finally:
             with self._cursor_lock:  # never close a cursor while stop_reads interrupts it
