@@ -1,9 +1,12 @@
 """What changed between two sets of traces: which endpoints got slower or fail more, and where on
 the critical path the extra time went (``spanscope diff``).
 
-Contract: ``compare(before, after, top=10)`` takes two ``AnalysisReport``s (as ``spanscope
-analyze`` computes them; pass reports made with a large ``top`` so that no endpoint's profile
-frames were cut) and returns a ``ReportDiff`` (``spanscope.compare.results``); pure, no I/O.
+Contract: ``compare(before, after, top=10, durations=None)`` takes two ``AnalysisReport``s (as
+``spanscope analyze`` computes them; pass reports made with a large ``top`` so that no
+endpoint's profile frames were cut, and, for reports of two sets of traces, made after
+``compare.sides.share_name_folding``) and returns a ``ReportDiff`` (``spanscope.compare.results``);
+pure, no I/O. With each side's ``durations`` (``spanscope.compare.noise``), percentile moves
+are judged against chance; its ``headline`` is ``spanscope.compare.headline``'s.
 
 The attribution is exact arithmetic, not a guess: the critical path of a request covers its
 whole duration, so an endpoint's mean latency is the sum over (service, operation) of the
@@ -21,7 +24,6 @@ their percentiles are shown but not trusted for gates or headlines.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import TypeVar
 
@@ -34,7 +36,8 @@ from spanscope.analysis.results import (
     ErrorGroup,
     OperationStats,
 )
-from spanscope.compare.noise import Durations, judge
+from spanscope.compare.headline import headline_of
+from spanscope.compare.noise import Durations, Sides, judge, rate_moved
 from spanscope.compare.results import (
     EdgeDiff,
     EndpointDiff,
@@ -66,13 +69,6 @@ _MIN_CALLS_RATIO = 1.25
 _MIN_CALLS_DELTA = 0.5
 _MIN_P95_RATIO = 1.2
 _MIN_P95_DELTA_NS = 1_000_000
-_MIN_RATE_DELTA = 0.01  # error rates: one point
-# ... and a change of rate this many standard errors (two-proportion z test): 29 failures in 766
-# requests against 19 in 746 (3.8% -> 2.5%) is what two seeds of one shop give, z = 1.5.
-_MIN_RATE_Z = 3.0
-# An endpoint makes the headline when its p95 moved by 10% and by 1 ms at least.
-_HEADLINE_CHANGE = 0.1
-_HEADLINE_MIN_NS = 1_000_000
 
 
 def _side(report: AnalysisReport) -> Side:
@@ -86,8 +82,6 @@ def _side(report: AnalysisReport) -> Side:
     )
 
 
-# Each side's durations, when it was read from traces (not a saved report).
-_Sides = tuple[Durations | None, Durations | None] | None
 _Item = TypeVar("_Item")
 _Key = TypeVar("_Key", bound=Hashable)
 
@@ -173,7 +167,7 @@ def _endpoints(
 
 
 def _operations(
-    before: AnalysisReport, after: AnalysisReport, durations: _Sides
+    before: AnalysisReport, after: AnalysisReport, durations: Sides
 ) -> list[OperationDiff]:
     traces_before, traces_after = before.summary.traces, after.summary.traces
     # Calls per request of a few requests are noise too (12 requests: 1.2 or 2.0 a request).
@@ -229,7 +223,7 @@ def _operations(
 
 
 def _calls_where_made(
-    durations: _Sides, side: int, key: tuple[str, str], stats: OperationStats | None
+    durations: Sides, side: int, key: tuple[str, str], stats: OperationStats | None
 ) -> float | None:
     """Calls of an operation in each request that makes it, when that side's durations say
     how many requests do."""
@@ -244,24 +238,6 @@ def _moved(before: float, after: float, ratio: float, delta: float) -> bool:
     """Changed by more than ``ratio`` either way and by more than ``delta``."""
     low, high = sorted((before, after))
     return high - low > delta and (low == 0 or high / low > ratio)
-
-
-def _rate_moved(
-    failed_before: int,
-    total_before: int,
-    failed_after: int,
-    total_after: int,
-    min_delta: float = _MIN_RATE_DELTA,
-) -> bool:
-    """Did a failure rate move by ``min_delta`` or more, and by more than chance moves it?"""
-    if not total_before or not total_after:
-        return False
-    before, after = failed_before / total_before, failed_after / total_after
-    if abs(after - before) < min_delta:
-        return False
-    pooled = (failed_before + failed_after) / (total_before + total_after)
-    spread = math.sqrt(pooled * (1 - pooled) * (1 / total_before + 1 / total_after))
-    return spread == 0 or abs(after - before) / spread >= _MIN_RATE_Z
 
 
 def _reasons(
@@ -281,7 +257,7 @@ def _reasons(
         reasons.append("calls per request")
     if p95 is not None and _moved(*p95, _MIN_P95_RATIO, _MIN_P95_DELTA_NS):
         reasons.append("p95")
-    if errors is not None and _rate_moved(*errors):
+    if errors is not None and rate_moved(*errors):
         reasons.append("error rate")
     return reasons
 
@@ -315,7 +291,7 @@ def _errors(before: AnalysisReport, after: AnalysisReport) -> list[ErrorOriginDi
             and b is not None
             and (
                 share_after <= share_before * 1.25
-                or not _rate_moved(a.traces, traces_before, b.traces, traces_after, 0.0)
+                or not rate_moved(a.traces, traces_before, b.traces, traces_after, 0.0)
             )
         ):
             continue  # about as common as before, or grown no more than chance grows it
@@ -368,134 +344,13 @@ def _dependencies(before: AnalysisReport, after: AnalysisReport) -> list[EdgeDif
     return result
 
 
-def _ms(ns: float) -> str:
-    return f"{ns / 1e6:.1f} ms"
-
-
-def _moved_percentiles(endpoint: EndpointDiff, durations: _Sides) -> list[tuple[str, float]]:
-    """The percentiles of p50 and p95 that moved enough for a headline, and beyond chance,
-    with their change."""
-    moved = []
-    key = (endpoint.service, endpoint.operation)
-    for name in ("p50", "p95"):
-        change = endpoint.change(name)
-        before, after = endpoint.percentile(name)
-        if (
-            change is not None
-            and abs(change) >= _HEADLINE_CHANGE
-            and abs(after - before) >= _HEADLINE_MIN_NS
-            and judge(durations, "endpoints", key, float(name[1:]))
-        ):
-            moved.append((name, change))
-    return moved
-
-
-def _causes(endpoint: EndpointDiff, direction: float) -> str:
-    """Where the time per request went, in the direction the percentiles moved, then what moved
-    the other way enough to matter: the mean's change is their sum, so the numbers a person
-    reads add up (listing only the operations that moved with the mean once named only those
-    that got faster under a p95 that doubled, when fewer timeouts outweighed a slower query)."""
-    frames = endpoint.contributors
-    along = [f for f in frames if f.delta_ns * direction > 0]
-    biggest = abs(along[0].delta_ns) if along else 0.0
-    # Under a twentieth of the largest, or under 0.05 ms, an operation's change is not a cause.
-    floor = max(biggest / 20, 50_000.0)
-    along = [f for f in along if abs(f.delta_ns) >= floor][:3]
-    against = [f for f in frames if f.delta_ns * direction < 0 and abs(f.delta_ns) >= floor]
-    against = [f for f in against if abs(f.delta_ns) >= biggest / 4][:2]
-    mean = endpoint.mean_after_ns - endpoint.mean_before_ns
-    named = ", ".join(f"{f.delta_ns / 1e6:+.1f} ms in {f.service}: {f.operation}" for f in along)
-    text = f": {named.replace(' ms in ', ' ms a request in ', 1)}" if named else ""
-    if against:
-        offset = ", ".join(
-            f"{f.delta_ns / 1e6:+.1f} ms in {f.service}: {f.operation}" for f in against
-        )
-        text += f"; {'but ' if along else ''}{offset}"
-    return text + f" (mean {mean / 1e6:+.1f} ms a request)"
-
-
-def _endpoint_line(endpoint: EndpointDiff, moved: list[tuple[str, float]]) -> str:
-    percentiles = ", ".join(
-        f"{name} {_ms(endpoint.percentile(name)[0])} → {_ms(endpoint.percentile(name)[1])} "
-        f"({change:+.0%})"
-        for name, change in moved
-    )
-    # The tail leads: p95 when it moved, else p50.
-    direction = moved[-1][1]
-    return f"{endpoint.service}: {endpoint.operation} {percentiles}{_causes(endpoint, direction)}"
-
-
-def _headline(
-    endpoints: Iterable[EndpointDiff],
-    errors: list[ErrorOriginDiff],
-    operations: list[OperationDiff],
-    durations: _Sides,
-    traces: tuple[int, int],
-) -> list[str]:
-    ranked = []
-    for endpoint in endpoints:
-        if endpoint.few_requests:
-            continue
-        moved = _moved_percentiles(endpoint, durations)
-        if moved:
-            # Largest relative move first: a product page twice as slow before a checkout 14%
-            # slower, though the checkout's mean moved more nanoseconds.
-            ranked.append(
-                (-max(abs(change) for _, change in moved), _endpoint_line(endpoint, moved))
-            )
-    ranked.sort(key=lambda item: item[0])
-    lines = [line for _, line in ranked]
-    for error in errors:
-        if error.new and error.traces_after:
-            lines.append(
-                f"new error: {error.exception_type or 'error'} from {error.service}: "
-                f"{error.operation} in {error.share_after:.1%} of requests"
-            )
-    for op in operations:
-        if "calls per request" not in op.reasons:
-            continue
-        where_before, where_after = op.calls_where_made_before, op.calls_where_made_after
-        if where_before and where_after is not None:
-            # Per request that makes the call: more checkouts in the mix is not a loop.
-            if where_after >= 2 * where_before:
-                lines.append(
-                    f"{op.service}: {op.operation} {where_before:.1f} → {where_after:.1f} calls "
-                    f"in each request that makes it (×{where_after / where_before:.1f}): "
-                    "a new loop?"
-                )
-            continue
-        before, after = op.calls_per_request_before, op.calls_per_request_after
-        if after >= 2 * before:
-            lines.append(
-                f"{op.service}: {op.operation} {before:.2f} → {after:.2f} calls a request "
-                f"(×{after / before:.1f}): a new loop?"
-            )
-    for endpoint in endpoints:
-        # More traffic on one endpoint slows what it shares with the others: say it.
-        share_before = endpoint.requests_before / traces[0] if traces[0] else 0.0
-        share_after = endpoint.requests_after / traces[1] if traces[1] else 0.0
-        low, high = sorted((share_before, share_after))
-        if (
-            not endpoint.few_requests
-            and high >= 1.5 * low
-            and _rate_moved(
-                endpoint.requests_before, traces[0], endpoint.requests_after, traces[1], 0.05
-            )
-        ):
-            lines.append(
-                f"{endpoint.service}: {endpoint.operation} is {share_after:.0%} of the requests "
-                f"({share_before:.0%} before)"
-            )
-    return lines[:6]
-
-
 def compare(
     before: AnalysisReport,
     after: AnalysisReport,
     *,
     top: int = 10,
     min_requests: int = MIN_REQUESTS,
-    durations: _Sides = None,
+    durations: Sides = None,
 ) -> ReportDiff:
     """The differences from ``before`` to ``after`` (see the module docstring); with each
     side's ``durations`` (``spanscope.compare.noise``), percentiles that moved no more than
@@ -511,7 +366,7 @@ def compare(
         headline = [f"no traces {' or '.join(empty)}: nothing to compare"]
     else:
         traces = (before.summary.traces, after.summary.traces)
-        headline = _headline(endpoints, errors, operations, durations, traces)
+        headline = headline_of(endpoints, errors, operations, durations, traces)
     return ReportDiff(
         before=_side(before),
         after=_side(after),
