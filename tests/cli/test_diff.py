@@ -223,3 +223,22 @@ def test_a_filter_that_leaves_a_side_empty_says_why(sides):
     for side in sides:
         assert f"no traces in {side} match --service chekout" in result.stderr
     assert "it has no service 'chekout' (its services: checkout, " in result.stderr
+
+
+def test_a_gate_does_not_trip_on_chance(sides, tmp_path):
+    """Seed 5 of the same shop: checkout's p95 is 11% above seed 1's, by chance (its 2 s
+    timeouts put p95 at a knee). A 10% gate says so on stderr and passes; the regression of
+    the next release still trips it."""
+    before = tmp_path / "seed-1.jsonl"
+    same = tmp_path / "seed-5.jsonl"
+    for path, seed in ((before, "1"), (same, "5")):
+        made = spanscope("generate", "--traces", "2000", "--seed", seed, "-o", str(path))
+        assert made.returncode == 0, made.stderr
+    result = spanscope("diff", str(before), str(same), "--json", "--fail-if-slower", "10%")
+    assert result.returncode == 0, result.stderr
+    assert "within chance: frontend: POST /api/checkout p95" in result.stderr
+    assert "regression:" not in result.stderr
+    slower = spanscope("diff", str(before), str(sides[1]), "--json", "--fail-if-slower", "10%")
+    assert (
+        slower.returncode == 1 and "regression: frontend: POST /api/checkout p95" in slower.stderr
+    )
