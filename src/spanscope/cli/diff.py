@@ -166,7 +166,7 @@ def _reports(sides: list[_Side]) -> tuple[list[AnalysisReport], list[Any]]:
     "--fail-if-slower",
     default=None,
     metavar="PCT",
-    help="Exit 1 if an endpoint's --percentile grew by more than PCT (e.g. 20%).",
+    help="Exit 1 if an endpoint's --percentile grew by more than PCT (e.g. 20%), beyond chance.",
 )
 @click.option(
     "--percentile",
@@ -179,7 +179,8 @@ def _reports(sides: list[_Side]) -> tuple[list[AnalysisReport], list[Any]]:
     "--fail-if-errors-rise",
     default=None,
     metavar="PCT",
-    help="Exit 1 if an endpoint's error rate rose by more than PCT points (e.g. 1%).",
+    help="Exit 1 if an endpoint's error rate rose by more than PCT points (e.g. 1%), beyond "
+    "chance.",
 )
 @click.option(
     "--ignore-below",
