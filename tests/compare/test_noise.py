@@ -161,3 +161,24 @@ def test_more_traffic_on_one_endpoint_is_said(base, monkeypatch):
         f"frontend: POST /api/checkout is {checkout.requests_after / 2000:.0%} of the requests "
         f"({checkout.requests_before / 2000:.0%} before)"
     )
+
+
+def test_an_endpoint_gone_and_one_new_are_said(base, monkeypatch):
+    from spanscope.synthetic import shop
+
+    routes = (
+        ("POST", "/api/checkout", 0.25),
+        ("GET", "/api/products/{id}", 0.55),
+        ("GET", "/api/search", 0.20),  # served as the product page is; the cart page is gone
+    )
+    monkeypatch.setattr(shop, "_ROUTES", routes)
+    renamed = analysed(5)
+    result = compare(base[0], renamed[0], durations=(base[1], renamed[1]))
+    cart = next(e for e in base[0].endpoints if e.operation == "GET /api/cart")
+    search = next(e for e in renamed[0].endpoints if e.operation == "GET /api/search")
+    assert result.headline == [
+        f"gone endpoint: frontend: GET /api/cart, {cart.latency.count / 2000:.0%} of the requests "
+        "before",
+        f"new endpoint: frontend: GET /api/search, {search.latency.count / 2000:.0%} of the "
+        "requests",
+    ]

@@ -366,7 +366,18 @@ def compare(
         headline = [f"no traces {' or '.join(empty)}: nothing to compare"]
     else:
         traces = (before.summary.traces, after.summary.traces)
-        headline = headline_of(endpoints, errors, operations, durations, traces)
+        requests = {
+            f"{e.service}: {e.operation}": e.latency.count
+            for report in (before, after)
+            for e in report.endpoints
+        }
+        one_sided = [("new", name, requests[name]) for name in new_endpoints] + [
+            ("gone", name, requests[name]) for name in gone_endpoints
+        ]
+        one_sided.sort(key=lambda item: -item[2])
+        headline = headline_of(
+            endpoints, errors, operations, durations, traces, one_sided, min_requests
+        )
     return ReportDiff(
         before=_side(before),
         after=_side(after),

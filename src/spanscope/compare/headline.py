@@ -1,12 +1,12 @@
 """The few sentences ``spanscope diff`` says first ("what changed"), from the differences
 ``spanscope.compare`` found.
 
-Contract: ``headline_of(endpoints, errors, operations, durations, traces)`` gives at most six
-lines: endpoints whose p50 or p95 moved by 10% and 1 ms or more, and beyond chance when both
-sides' durations are known (``spanscope.compare.noise``), the largest relative move first, each
-with where its time per request went; then new error origins, operations called twice as often
-in each request that makes them ("a new loop?"), and endpoints whose share of the requests
-moved. Pure.
+Contract: ``headline_of(endpoints, errors, operations, durations, traces, one_sided)`` gives at
+most six lines: endpoints whose p50 or p95 moved by 10% and 1 ms or more, and beyond chance
+when both sides' durations are known (``spanscope.compare.noise``), the largest relative move
+first, each with where its time per request went; then endpoints found on one side only (with
+``min_requests`` requests or more), new error origins, operations called twice as often in each
+request that makes them ("a new loop?"), and endpoints whose share of the requests moved. Pure.
 """
 
 from __future__ import annotations
@@ -84,7 +84,11 @@ def headline_of(
     operations: list[OperationDiff],
     durations: Sides,
     traces: tuple[int, int],
+    one_sided: Sequence[tuple[str, str, int]] = (),
+    min_requests: int = 20,
 ) -> list[str]:
+    """The headline (see the module docstring); ``one_sided`` holds the endpoints found on one
+    side only, as ("new" or "gone", name, requests)."""
     ranked = []
     for endpoint in endpoints:
         if endpoint.few_requests:
@@ -98,6 +102,13 @@ def headline_of(
             )
     ranked.sort(key=lambda item: item[0])
     lines = [line for _, line in ranked]
+    for kind, name, requests in one_sided:
+        # An endpoint that came or went with a share of the traffic is a change in itself (a
+        # route renamed by the deploy, or traffic moved to another).
+        total = traces[1] if kind == "new" else traces[0]
+        if requests >= min_requests and total:
+            when = "" if kind == "new" else " before"
+            lines.append(f"{kind} endpoint: {name}, {requests / total:.0%} of the requests{when}")
     for error in errors:
         if error.new and error.traces_after:
             lines.append(
