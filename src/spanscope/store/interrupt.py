@@ -2,25 +2,32 @@
 
 Python runs its SIGINT handler (``KeyboardInterrupt``) only when the main thread is back in
 Python, and DuckDB's Python client looks for it only between the tasks the calling thread
-runs: one task can scan for many seconds (measured: 15 to 54 s after Ctrl-C on a store whose
-tag search takes 15 s). ``interruptible(interrupt)`` covers a block in which the main thread
-waits in such a call. The C-level handler of a signal writes the signal's number to the
-wakeup fd (``signal.set_wakeup_fd``) at once; a watcher thread reads it and calls
-``interrupt`` (DuckDB's ``connection.interrupt()``, made to be called from another thread), so
-the query ends within milliseconds; the block then raises ``KeyboardInterrupt``, as Ctrl-C
-anywhere else in Python does (click prints "Aborted!").
+runs; when it finds it, it gives up the query on that thread and leaves it running on its
+other threads, where closing the connection waits for it (measured: 9 to 54 s after Ctrl-C on
+a store whose tag search takes 15 s). ``interruptible(interrupt)`` covers a block in which the
+main thread waits in such a call. The C-level handler of a signal writes the signal's number
+to the wakeup fd (``signal.set_wakeup_fd``) at once; a watcher thread reads it and calls
+``interrupt`` (DuckDB's ``connection.interrupt()``, made to be called from another thread),
+which stops the query on every thread within milliseconds. The signal's own handler is then
+run when the block ends, so Ctrl-C is a ``KeyboardInterrupt`` out of the block (click prints
+"Aborted!"), as anywhere else in Python.
 
 Contract:
 - SIGINT counts while its handler is Python's own (``signal.default_int_handler``), SIGTERM
   while a Python handler is installed: by default SIGTERM ends the process at once, with
   nothing left to stop, and a program with its own SIGINT handler decides itself what Ctrl-C
   does;
+- a signal's handler runs exactly once: at once when it comes while the main thread runs
+  Python code in the block (the handler in place before the block is called), at the block's
+  end when it stopped a query; while the block runs the module's handler stands in for it;
 - off the main thread (a server's worker threads, tests) it does nothing: signals reach the
   main thread only, and a server stops its queries itself when it stops;
-- the wakeup fd in place before the block is restored after it and meanwhile still gets every
-  signal's byte (an event loop on the main thread keeps its signals); blocks nest;
-- ``interrupt`` may be called just after the query ended (or on an idle connection): DuckDB
-  then does nothing, and it must not raise either (errors are ignored).
+- the wakeup fd in place before the block is restored after it, and meanwhile still gets each
+  signal's byte (an event loop on the main thread keeps its signals); an inner block only adds
+  its ``interrupt`` to the outer one's;
+- whatever ends the block early also calls ``interrupt`` (a query DuckDB gave up on is stopped
+  on its other threads), which must therefore do nothing on an idle connection; errors from
+  it are ignored.
 """
 
 from __future__ import annotations
@@ -30,61 +37,69 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
-# The signals a block stops for (see the contract), by number as the wakeup fd carries them.
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_Handler = Callable[[int, Any], Any]
 
 
-class _Block:
-    """One ``interruptible`` block: what to call, and which signals came during it."""
+class _Session:
+    """The outermost block: what to interrupt, the handlers it stands in for, and which
+    signals the watcher took (their handlers run at the end) or the main thread handled."""
 
-    __slots__ = ("interrupt", "signals")
+    def __init__(self, interrupt: Callable[[], object], handlers: dict[int, _Handler]) -> None:
+        self.interrupts = [interrupt]
+        self.handlers = handlers
+        self.taken: set[int] = set()
+        self.handled: set[int] = set()
 
-    def __init__(self, interrupt: Callable[[], object]) -> None:
-        self.interrupt = interrupt
-        self.signals: set[int] = set()
+    def stop(self) -> None:
+        for interrupt in list(self.interrupts):
+            with contextlib.suppress(Exception):
+                interrupt()
+
+
+# Guards _session and its sets. Reentrant: the stand-in handler runs on the main thread
+# between two bytecodes, perhaps inside a block of the main thread that holds it.
+_lock = threading.RLock()
+_session: _Session | None = None
+# The handlers the last session stood in for: the stand-in calls them when it finds no session
+# (a block left unfinished and ended off the main thread could not put them back).
+_outside: dict[int, _Handler] = {}
 
 
 class _Watcher:
     """The process's one watcher thread and its pipe, made when first needed."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.blocks: list[_Block] = []
-        self.forward = -1  # the wakeup fd the outermost block replaced
-        read_fd, self.write_fd = os.pipe()
+        self.forward = -1  # the wakeup fd a session replaced: it gets every byte too
+        self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.write_fd, False)  # set_wakeup_fd requires it
-        self._read_fd = read_fd
         threading.Thread(target=self._watch, name="spanscope-interrupt", daemon=True).start()
 
     def _watch(self) -> None:
         while True:
             try:
-                received = os.read(self._read_fd, 64)
-            except InterruptedError:
-                continue
+                received = os.read(self.read_fd, 64)
             except OSError:
                 return
-            with self.lock:
-                blocks, forward = list(self.blocks), self.forward
-            if forward != -1:
+            if self.forward != -1:
                 with contextlib.suppress(OSError):
-                    os.write(forward, received)
-            stopping = {number for number in received if number in _SIGNALS} & _handled()
-            for block in blocks if stopping else ():
-                block.signals |= stopping
-                with contextlib.suppress(Exception):
-                    block.interrupt()
-
-
-def _handled() -> set[int]:
-    """The signals that stop a query now (see the contract)."""
-    handled = set()
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        handled.add(signal.SIGINT)
-    if callable(signal.getsignal(signal.SIGTERM)):
-        handled.add(signal.SIGTERM)
-    return handled
+                    os.write(self.forward, received)
+            with _lock:
+                session = _session
+                if session is None:
+                    continue
+                stopping = False
+                for signum in received:
+                    if signum not in session.handlers:
+                        continue
+                    if signum in session.handled:  # the main thread got there first
+                        session.handled.discard(signum)
+                    else:
+                        session.taken.add(signum)
+                        stopping = True
+            if stopping:
+                session.stop()
 
 
 _watcher: _Watcher | None = None
@@ -99,55 +114,119 @@ def _the_watcher() -> _Watcher:
     return _watcher
 
 
+def _handlers() -> dict[int, _Handler]:
+    """The handlers a block stands in for (see the contract)."""
+    handlers: dict[int, _Handler] = {}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        handlers[signal.SIGINT] = signal.default_int_handler
+    term = signal.getsignal(signal.SIGTERM)
+    if callable(term):
+        handlers[signal.SIGTERM] = term
+    return handlers
+
+
+def _stand_in(signum: int, frame: Any) -> None:
+    """The handler while a block runs: nothing for a signal the watcher took (its query
+    stops, and the block's end runs the handler), the handler itself for one that came while
+    the main thread ran Python (no query to stop)."""
+    with _lock:
+        session = _session
+        if session is None:
+            handler = _outside.get(signum)
+        elif signum in session.taken:
+            return
+        else:
+            session.handled.add(signum)
+            handler = session.handlers[signum]
+    if handler is not None:
+        handler(signum, frame)
+
+
 def _run_pending_handlers() -> None:
     """Nothing: Python runs the handlers of signals that arrived at the start of a Python
-    function, so calling this runs them here (SIGINT's raises ``KeyboardInterrupt``)."""
+    function, so calling this runs them here."""
 
 
 @contextlib.contextmanager
 def interruptible(interrupt: Callable[[], object]) -> Iterator[None]:
     """While the block runs on the main thread, Ctrl-C (and SIGTERM with a Python handler)
-    calls ``interrupt`` at once from another thread; the block then raises
-    ``KeyboardInterrupt`` after Ctrl-C, whatever the interrupted call raised."""
-    if threading.current_thread() is not threading.main_thread() or not _handled():
+    calls ``interrupt`` at once from another thread; the signal's handler runs when the block
+    ends (Ctrl-C: ``KeyboardInterrupt``, whatever the interrupted call raised)."""
+    global _session
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    outer = _session
+    if outer is not None:
+        yield from _inner(outer, interrupt)
+        return
+    handlers = _handlers()
+    if not handlers:
         yield
         return
     watcher = _the_watcher()
-    block = _Block(interrupt)
-    with watcher.lock:
-        outermost = not watcher.blocks
-        watcher.blocks.append(block)
-    if outermost:
-        previous = signal.set_wakeup_fd(watcher.write_fd, warn_on_full_buffer=False)
-        with watcher.lock:
-            watcher.forward = previous
+    session = _Session(interrupt, handlers)
+    with _lock:
+        _session = session
+        _outside.clear()
+        _outside.update(handlers)
+    for signum in handlers:
+        signal.signal(signum, _stand_in)
+    watcher.forward = signal.set_wakeup_fd(watcher.write_fd, warn_on_full_buffer=False)
     try:
         yield
-    except GeneratorExit:  # the block was left without finishing it: nothing to stop
+    except GeneratorExit:  # left unfinished (e.g. garbage): put things back, nothing more
+        _end(session, watcher, run_pending=False)
         raise
     except BaseException as exc:
-        # Stop the query on every thread: after its own Ctrl-C check ("Query interrupted")
-        # DuckDB leaves the query running on its other threads, and closing the connection
-        # waits for them (measured: as long as the scan, 15 s).
+        session.stop()
+        _end(session, watcher)
+        _run_taken(session)
+        cause = exc.__cause__
+        if isinstance(exc, RuntimeError) and str(exc) == "Query interrupted" and cause:
+            # DuckDB ran the handler itself between two tasks and wrapped what it raised
+            raise cause from None
+        raise
+    _end(session, watcher)
+    _run_taken(session)
+
+
+def _inner(session: _Session, interrupt: Callable[[], object]) -> Iterator[None]:
+    session.interrupts.append(interrupt)
+    try:
+        yield
+    except BaseException:
         with contextlib.suppress(Exception):
             interrupt()
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        if signal.SIGINT in block.signals or isinstance(exc.__cause__, KeyboardInterrupt):
-            # Python's own KeyboardInterrupt for the signal may still be pending: let it go
-            # off here, not later in whatever handles this exception.
-            with contextlib.suppress(KeyboardInterrupt):
-                _run_pending_handlers()
-            raise KeyboardInterrupt from None
         raise
     finally:
-        with watcher.lock:
-            watcher.blocks.remove(block)
-            last = not watcher.blocks
-            forward = watcher.forward
-            if last:
-                watcher.forward = -1
-        # (set_wakeup_fd works on the main thread only: a block left unfinished is finished by
-        # the garbage collector, which may run elsewhere; the watcher forwards meanwhile)
-        if last and threading.current_thread() is threading.main_thread():
-            signal.set_wakeup_fd(forward)
+        session.interrupts.remove(interrupt)
+
+
+def _end(session: _Session, watcher: _Watcher, run_pending: bool = True) -> None:
+    """Put back the handlers and the wakeup fd, once a signal on its way is handled."""
+    global _session
+    try:
+        if run_pending:
+            _run_pending_handlers()  # (by the stand-in: it may raise, e.g. KeyboardInterrupt)
+    finally:
+        with _lock:
+            _session = None
+        # set_wakeup_fd and signal work on the main thread only: a block left unfinished is
+        # ended by the garbage collector, which may run elsewhere (the stand-in then finds no
+        # session and does nothing).
+        if threading.current_thread() is threading.main_thread():
+            signal.set_wakeup_fd(watcher.forward)
+            for signum, handler in session.handlers.items():
+                if signal.getsignal(signum) is _stand_in:
+                    signal.signal(signum, handler)
+
+
+def _run_taken(session: _Session) -> None:
+    """Run the handlers of the signals whose query the watcher stopped, in place of what the
+    stopped call raised."""
+    for signum in sorted(session.taken):
+        try:
+            session.handlers[signum](signum, None)
+        except BaseException as raised:
+            raise raised from None

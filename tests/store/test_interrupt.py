@@ -1,0 +1,210 @@
+"""Ctrl-C stops a store query at once (``spanscope.store.interrupt``): in real child processes,
+on a real store whose search runs for many seconds, with real signals.
+
+Before, DuckDB noticed Ctrl-C only between the tasks of the calling thread, and then left the
+query running on its other threads while closing waited for them: 9 to 54 s after Ctrl-C on
+this store's 15 s search. The limits here are generous for a loaded machine (a stop takes
+about 0.4 s, a child's exit included).
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from spanscope.store import interrupt
+from spanscope.store.interrupt import interruptible
+
+from .slow_store import (
+    KEYS,
+    TAGS,
+    build_slow_store,
+    spanscope,
+    start,
+    stop_time,
+    wait_until_busy,
+)
+
+STOP_LIMIT_S = 3.0
+# CPU seconds after which a child is inside the search (start-up takes under one).
+BUSY_CPU_S = 2.0
+
+
+@pytest.fixture(scope="module")
+def slow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_slow_store(tmp_path_factory.mktemp("slow") / "slow.duckdb")
+
+
+def test_ctrl_c_stops_a_long_search_at_once(slow_store: Path) -> None:
+    child = start(spanscope("query", "--db", str(slow_store), *TAGS))
+    try:
+        wait_until_busy(child, BUSY_CPU_S)
+        took = stop_time(child, signal.SIGINT, STOP_LIMIT_S + 30)
+        _, errors = child.communicate(timeout=10)
+    finally:
+        if child.poll() is None:  # never leave a child scanning after a failed test
+            child.kill()
+            child.wait()
+    assert took < STOP_LIMIT_S, f"stopped {took:.1f} s after Ctrl-C"
+    # click's Ctrl-C, as for any command (the README: "Aborted!", exit 1)
+    assert child.returncode == 1
+    assert errors.strip().endswith("Aborted!")
+    assert "Traceback" not in errors
+
+
+def test_sigterm_ends_a_long_search_at_once(slow_store: Path) -> None:
+    child = start(spanscope("query", "--db", str(slow_store), *TAGS))
+    try:
+        wait_until_busy(child, BUSY_CPU_S)
+        took = stop_time(child, signal.SIGTERM, STOP_LIMIT_S + 30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert took < STOP_LIMIT_S
+    assert child.returncode == -signal.SIGTERM  # ended by the signal, as any process is
+
+
+_EMBEDDED = textwrap.dedent(
+    """
+    import os, signal, sys
+    from spanscope.store import TraceQuery, open_store
+
+    def on_term(signum, frame):
+        print("SIGTERM handled", flush=True)
+        sys.exit(3)
+
+    signal.signal(signal.SIGTERM, on_term)
+    # the program's own wakeup fd (an event loop's, say) must still hear of every signal
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end)
+    with open_store(sys.argv[1], read_only=True) as store:
+        tags = {f"k{i}": "v" for i in range(int(sys.argv[2]))}
+        try:
+            store.find_trace_ids(TraceQuery(tags=tags, num_traces=20))
+        except KeyboardInterrupt:
+            assert signal.set_wakeup_fd(-1) == write_end  # put back after the query
+            print("KeyboardInterrupt", list(os.read(read_end, 16)), flush=True)
+            sys.exit(4)
+    print("finished", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_program_using_the_store_gets_its_signal_at_once(
+    slow_store: Path, signum: signal.Signals
+) -> None:
+    """Ctrl-C is a ``KeyboardInterrupt`` out of the store call; SIGTERM with the program's own
+    handler runs that handler (here it exits) as soon as the query stops."""
+    child = start([sys.executable, "-c", _EMBEDDED, str(slow_store), str(KEYS)])
+    try:
+        wait_until_busy(child, BUSY_CPU_S)
+        took = stop_time(child, signum, STOP_LIMIT_S + 30)
+        answer, errors = child.communicate(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert took < STOP_LIMIT_S, f"stopped {took:.1f} s after the signal"
+    if signum == signal.SIGINT:
+        assert answer.strip() == f"KeyboardInterrupt [{int(signal.SIGINT)}]", answer + errors
+        assert child.returncode == 4
+    else:
+        assert answer.strip() == "SIGTERM handled", answer + errors
+        assert child.returncode == 3
+    assert "Traceback" not in errors
+
+
+def test_ctrl_c_while_a_clickhouse_server_computes_its_answer(tmp_path: Path) -> None:
+    """Over HTTP the wait is for the server's answer, a socket read that Ctrl-C interrupts."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:  # a server that takes the query and says nothing yet
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = listener.getsockname()[1]
+    child = start(spanscope("query", "--db", f"clickhouse://127.0.0.1:{port}/otel", *TAGS[:2]))
+    try:
+        deadline = time.monotonic() + 60
+        while not accepted:  # the request is on its way: the child waits for the answer
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        took = stop_time(child, signal.SIGINT, STOP_LIMIT_S + 30)
+        _, errors = child.communicate(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        listener.close()
+        for connection in accepted:
+            connection.close()
+    assert took < STOP_LIMIT_S
+    assert child.returncode == 1
+    assert errors.strip().endswith("Aborted!")
+    assert "Traceback" not in errors
+
+
+# -- the contract in this process (no signals sent) ---------------------------------------
+
+
+def test_the_wakeup_fd_is_restored_and_blocks_nest() -> None:
+    if not interrupt._handlers():
+        pytest.skip("this test process does not take SIGINT as KeyboardInterrupt")
+    before = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(before)
+    calls: list[str] = []
+    with interruptible(lambda: calls.append("outer")):
+        ours = signal.set_wakeup_fd(-1)
+        signal.set_wakeup_fd(ours)
+        assert ours not in (-1, before)
+        with interruptible(lambda: calls.append("inner")):
+            assert signal.set_wakeup_fd(ours) == ours  # still the watcher's
+        assert signal.set_wakeup_fd(ours) == ours
+    assert signal.set_wakeup_fd(before) == before
+    assert calls == []  # no signal, no interrupt
+
+
+def test_an_error_in_the_block_stops_the_query_and_passes_unchanged() -> None:
+    """Whatever leaves the block early also interrupts the connection (DuckDB may still run
+    the query on its other threads); an error that no signal caused stays what it was."""
+    con = duckdb.connect(":memory:")
+    calls: list[str] = []
+    with pytest.raises(ValueError, match="bad"), interruptible(lambda: calls.append("interrupt")):
+        con.execute("SELECT 1").fetchall()
+        raise ValueError("bad")
+    if interrupt._handlers():
+        assert calls == ["interrupt"]
+    assert con.execute("SELECT 42").fetchall() == [(42,)]  # the connection still works
+
+
+def test_off_the_main_thread_it_does_nothing() -> None:
+    seen: list[object] = []
+
+    def worker() -> None:
+        try:
+            with interruptible(lambda: seen.append("interrupt")):
+                seen.append("ran")
+        except BaseException as exc:  # reported to the test
+            seen.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == ["ran"]
