@@ -186,6 +186,12 @@ def test_the_endpoint_that_moved_most_leads_the_headline(monkeypatch):
     result = compare(report(1), _variant(monkeypatch, "slow catalog"))
     assert result.headline[0].startswith("frontend: GET /api/products/{id} p95 ")
     assert "ms a request in product-catalog: SELECT shop.products" in result.headline[0]
+    # and the tables follow: its table first, though checkout's mean moved more
+    first, second = result.endpoints[:2]
+    assert (first.operation, second.operation) == ("GET /api/products/{id}", "POST /api/checkout")
+    assert abs(second.mean_after_ns - second.mean_before_ns) > abs(
+        first.mean_after_ns - first.mean_before_ns
+    )
 
 
 def test_a_new_loop_is_said_in_the_headline(monkeypatch):

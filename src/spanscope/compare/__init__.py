@@ -36,7 +36,7 @@ from spanscope.analysis.results import (
     ErrorGroup,
     OperationStats,
 )
-from spanscope.compare.headline import headline_of
+from spanscope.compare.headline import headline_of, ranked_moves
 from spanscope.compare.noise import Durations, Sides, judge, rate_moved
 from spanscope.compare.results import (
     EdgeDiff,
@@ -378,6 +378,11 @@ def compare(
         headline = headline_of(
             endpoints, errors, operations, durations, traces, one_sided, min_requests
         )
+        # The tables follow the headline: endpoints it names first, in its order.
+        first = {
+            id(endpoint): n for n, (endpoint, _) in enumerate(ranked_moves(endpoints, durations))
+        }
+        endpoints.sort(key=lambda e: first.get(id(e), len(first)))
     return ReportDiff(
         before=_side(before),
         after=_side(after),

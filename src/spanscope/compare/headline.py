@@ -78,6 +78,22 @@ def _endpoint_line(endpoint: EndpointDiff, moved: list[tuple[str, float]]) -> st
     return f"{endpoint.service}: {endpoint.operation} {percentiles}{_causes(endpoint, direction)}"
 
 
+def ranked_moves(
+    endpoints: Sequence[EndpointDiff], durations: Sides
+) -> list[tuple[EndpointDiff, list[tuple[str, float]]]]:
+    """The endpoints whose p50 or p95 moved enough for a headline, with what moved; the
+    largest relative move first (a product page twice as slow before a checkout 14% slower,
+    though the checkout's mean moved more nanoseconds)."""
+    ranked = []
+    for endpoint in endpoints:
+        if not endpoint.few_requests:
+            moved = _moved_percentiles(endpoint, durations)
+            if moved:
+                ranked.append((-max(abs(change) for _, change in moved), endpoint, moved))
+    ranked.sort(key=lambda item: item[0])
+    return [(endpoint, moved) for _, endpoint, moved in ranked]
+
+
 def headline_of(
     endpoints: Sequence[EndpointDiff],
     errors: list[ErrorOriginDiff],
@@ -89,19 +105,9 @@ def headline_of(
 ) -> list[str]:
     """The headline (see the module docstring); ``one_sided`` holds the endpoints found on one
     side only, as ("new" or "gone", name, requests)."""
-    ranked = []
-    for endpoint in endpoints:
-        if endpoint.few_requests:
-            continue
-        moved = _moved_percentiles(endpoint, durations)
-        if moved:
-            # Largest relative move first: a product page twice as slow before a checkout 14%
-            # slower, though the checkout's mean moved more nanoseconds.
-            ranked.append(
-                (-max(abs(change) for _, change in moved), _endpoint_line(endpoint, moved))
-            )
-    ranked.sort(key=lambda item: item[0])
-    lines = [line for _, line in ranked]
+    lines = [
+        _endpoint_line(endpoint, moved) for endpoint, moved in ranked_moves(endpoints, durations)
+    ]
     for kind, name, requests in one_sided:
         # An endpoint that came or went with a share of the traffic is a change in itself (a
         # route renamed by the deploy, or traffic moved to another).

@@ -101,7 +101,8 @@ class ReportDiff(msgspec.Struct):
     before: Side
     after: Side
     headline: list[str]  # the few sentences a person reads first
-    endpoints: list[EndpointDiff]  # on both sides; biggest mean change first
+    # on both sides: those the headline names first, in its order, then biggest mean change first
+    endpoints: list[EndpointDiff]
     new_endpoints: list[str]  # "service: operation"
     gone_endpoints: list[str]
     operations: list[OperationDiff]
