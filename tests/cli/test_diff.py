@@ -242,3 +242,16 @@ def test_a_gate_does_not_trip_on_chance(sides, tmp_path):
     assert (
         slower.returncode == 1 and "regression: frontend: POST /api/checkout p95" in slower.stderr
     )
+
+
+def test_endpoints_too_small_to_judge_are_named_under_the_headline(sides, tmp_path):
+    small = tmp_path / "first-minute.jsonl"
+    made = spanscope(
+        "generate", "--traces", "60", "--seed", "9", "--next-release", "-o", str(small)
+    )
+    assert made.returncode == 0, made.stderr
+    result = spanscope("diff", str(sides[0]), str(small))
+    assert result.returncode == 0, result.stderr
+    unjudged = next(line for line in result.stdout.splitlines() if line.startswith("not judged"))
+    assert "frontend: POST /api/checkout" in unjudged
+    assert "GET /api/products" not in unjudged  # 30-odd requests: judged

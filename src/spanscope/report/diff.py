@@ -119,6 +119,13 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
             "[green]no endpoint moved beyond chance (p50 or p95 by 10% and 1 ms or more), "
             "no new error[/]"
         )
+    unjudged = [f"{e.service}: {e.operation}" for e in result.endpoints if e.few_requests]
+    if result.endpoints and 0 < len(unjudged) < len(result.endpoints):
+        shown = ", ".join(unjudged[:top]) + (" ..." if len(unjudged) > top else "")
+        console.print(
+            f"[yellow]not judged, with fewer than --min-requests requests on a side:[/] {shown}",
+            soft_wrap=True,
+        )
     console.print()
     for endpoint in result.endpoints[:top]:
         _endpoint(console, endpoint, top)
