@@ -156,7 +156,7 @@ def serve(
         ) from None
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
-    started = threading.Event()
+    listening = threading.Event()
     try:
         server = Server(
             config,
@@ -169,7 +169,7 @@ def serve(
             sampler=sampler,
         )
         tune_process_for_serving()
-        run_serving(_run(server, store, retention, max_db_size, started))
+        run_serving(_run(server, store, retention, max_db_size, listening))
     except OSError as exc:
         options = {
             otlp_grpc_port: "--otlp-grpc-port",
@@ -180,7 +180,7 @@ def serve(
         raise click.ClickException(_listen_hint(str(exc), options)) from None
     finally:
         store.close()
-        if not started.is_set():  # nothing was received: leave no empty store behind
+        if not listening.is_set():  # nothing was received: leave no empty store behind
             _remove(new_files)
 
 
@@ -222,7 +222,7 @@ def _listen_hint(message: str, options: dict[int, str]) -> str:
 
 
 async def _run(
-    server, store, max_age_ns: int | None, max_bytes: int | None, started: threading.Event
+    server, store, max_age_ns: int | None, max_bytes: int | None, listening: threading.Event
 ) -> None:
     loop = asyncio.get_running_loop()
     serving = asyncio.create_task(server.serve())
@@ -233,7 +233,7 @@ async def _run(
     if serving.done():
         await serving  # raises what stopped it (e.g. a port in use)
         return
-    started.set()
+    listening.set()
     _announce(server, store, max_age_ns, max_bytes)
     retention = None
     if max_age_ns or max_bytes:
