@@ -182,3 +182,41 @@ def test_an_endpoint_gone_and_one_new_are_said(base, monkeypatch):
         f"new endpoint: frontend: GET /api/search, {search.latency.count / 2000:.0%} of the "
         "requests",
     ]
+
+
+def test_an_error_that_grew_is_said(base, monkeypatch):
+    """The payment provider times out on one charge in ten instead of one in thirty."""
+    from spanscope.synthetic import shop
+
+    charge = shop._payment_charge
+
+    class Flakier:
+        """The builder's random source with ``random()`` (in a charge, only the provider's 3%
+        failure draw takes it) scaled down: below 0.03 a third of the time."""
+
+        def __init__(self, rng) -> None:
+            self._rng = rng
+
+        def random(self) -> float:
+            return self._rng.random() * 0.3
+
+        def __getattr__(self, name: str):
+            return getattr(self._rng, name)
+
+    def flakier(t, start, parent):
+        real = t.rng
+        t.rng = Flakier(real)
+        try:
+            return charge(t, start, parent)
+        finally:
+            t.rng = real
+
+    monkeypatch.setattr(shop, "_payment_charge", flakier)
+    failing = analysed(5)
+    result = compare(base[0], failing[0], durations=(base[1], failing[1]))
+    (timeouts,) = [e for e in result.errors if e.exception_type == "PaymentProviderTimeout"]
+    assert timeouts.share_after > 2 * timeouts.share_before > 0
+    assert (
+        f"error grew: PaymentProviderTimeout from payment: POST in {timeouts.share_after:.1%} of "
+        f"requests ({timeouts.share_before:.1%} before)"
+    ) in result.headline

@@ -5,8 +5,9 @@ Contract: ``headline_of(endpoints, errors, operations, durations, traces, one_si
 most six lines: endpoints whose p50 or p95 moved by 10% and 1 ms or more, and beyond chance
 when both sides' durations are known (``spanscope.compare.noise``), the largest relative move
 first, each with where its time per request went; then endpoints found on one side only (with
-``min_requests`` requests or more), new error origins, operations called twice as often in each
-request that makes them ("a new loop?"), and endpoints whose share of the requests moved. Pure.
+``min_requests`` requests or more), error origins new or grown by half, operations called
+twice as often in each request that makes them ("a new loop?"), and endpoints whose share of
+the requests moved. Pure.
 """
 
 from __future__ import annotations
@@ -116,10 +117,14 @@ def headline_of(
             when = "" if kind == "new" else " before"
             lines.append(f"{kind} endpoint: {name}, {requests / total:.0%} of the requests{when}")
     for error in errors:
+        what = f"{error.exception_type or 'error'} from {error.service}: {error.operation}"
         if error.new and error.traces_after:
+            lines.append(f"new error: {what} in {error.share_after:.1%} of requests")
+        elif error.traces_before and error.share_after >= 1.5 * error.share_before:
+            # (``errors`` holds only origins that grew beyond chance)
             lines.append(
-                f"new error: {error.exception_type or 'error'} from {error.service}: "
-                f"{error.operation} in {error.share_after:.1%} of requests"
+                f"error grew: {what} in {error.share_after:.1%} of requests "
+                f"({error.share_before:.1%} before)"
             )
     for op in operations:
         if "calls per request" not in op.reasons:
