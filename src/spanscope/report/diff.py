@@ -154,7 +154,7 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         table = Table(
             "operations",
             "calls/request",
-            "in requests making it",
+            "where made",
             "p95",
             "error rate",
             "why listed",
@@ -162,7 +162,11 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         )
         for op in result.operations[:top]:
             where = ""
-            if op.calls_where_made_before is not None and op.calls_where_made_after is not None:
+            if (
+                op.calls_where_made_before is not None
+                and op.calls_where_made_after is not None
+                and not {"new", "gone"} & set(op.reasons)
+            ):
                 # Beside calls per request, which the mix of endpoints moves too.
                 where = f"{op.calls_where_made_before:.1f} → {op.calls_where_made_after:.1f}"
             table.add_row(
