@@ -110,7 +110,7 @@ def _analyse(
     return _Side(None, analyzer, session, None)
 
 
-def _reports(sides: list[_Side]) -> tuple[list[AnalysisReport], list[Any]]:
+def _reports(sides: list[_Side]) -> tuple[list[AnalysisReport], list[Durations | None]]:
     """The reports and durations (``compare.noise``; None for a saved report) of the sides
     ``_analyse`` or ``_store_sides`` gave, names with ids folded alike on both."""
     from spanscope.cli.analyze import input_summaries
@@ -120,15 +120,21 @@ def _reports(sides: list[_Side]) -> tuple[list[AnalysisReport], list[Any]]:
     analyzers = [side.analyzer for side in sides if side.analyzer is not None]
     if len(analyzers) == 2:
         share_name_folding(*analyzers)
-    reports, durations = [], []
+    reports: list[AnalysisReport] = []
+    durations: list[Durations | None] = []
     for side in sides:
         if side.analyzer is None:
+            assert side.saved is not None  # a side is one or the other
             reports.append(side.saved)
             durations.append(None)
             continue
         analyzer = side.analyzer
         report = analyzer.report()
-        report.inputs = side.inputs if side.inputs is not None else input_summaries(side.session)
+        if side.inputs is not None:
+            report.inputs = side.inputs
+        else:
+            assert side.session is not None  # files: read in a session
+            report.inputs = input_summaries(side.session)
         reports.append(report)
         durations.append(durations_of(analyzer))
     return reports, durations
@@ -311,7 +317,7 @@ def diff(
 
 def _store_sides(
     chosen: Selection, offset: int | None, adjust_skew: bool
-) -> tuple[AnalysisReport, AnalysisReport, tuple[Durations, Durations]]:
+) -> tuple[AnalysisReport, AnalysisReport, Sides]:
     """The analyses of the baseline window and of the --since/--until window of a store."""
     import msgspec.structs
 
@@ -370,7 +376,8 @@ def _gates(
     (seed 1 against seed 5 of the shop: checkout's p95 +11%, from its 2 s timeouts' knee)."""
     from spanscope.compare.noise import judge, rate_moved
 
-    tripped, chance = [], []
+    tripped: list[str] = []
+    chance: list[str] = []
     for endpoint in result.endpoints:
         if endpoint.few_requests:
             continue

@@ -36,8 +36,8 @@ MIN_RATE_DELTA = 0.01
 
 
 class Durations(NamedTuple):
-    endpoints: Mapping[Key, Sequence[int]]
-    operations: Mapping[Key, Sequence[int]]
+    endpoints: Mapping[Key, list[int]]
+    operations: Mapping[Key, list[int]]
     # How many traces hold each operation (for its calls in each request that makes it).
     operation_traces: Mapping[Key, int]
 
@@ -85,7 +85,7 @@ def _z(before: Sequence[int], after: Sequence[int], threshold: int) -> float:
     return (above_after / len(after) - above_before / len(before)) / spread
 
 
-def quantile_moved(before: Sequence[int], after: Sequence[int], quantile: float) -> bool:
+def quantile_moved(before: list[int], after: list[int], quantile: float) -> bool:
     """Did ``quantile`` (0..100) move from ``before`` to ``after`` (both sorted) beyond chance,
     in the direction their own percentiles moved?"""
     if not before or not after:
