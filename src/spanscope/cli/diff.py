@@ -4,6 +4,12 @@ The sides are trace files (or saved reports), or two windows of a store (``--db`
 ``--since``/``--until`` window against the window just before it, of the same length, as the
 server's ``/api/v1/diff`` and ``/compare`` page do; ``--baseline-offset 1d`` compares with the
 same window a day earlier instead.
+
+Both sides of traces are analysed first, then their names with ids are folded alike
+(``compare.sides``) and their reports made; each side's durations go to ``compare`` so that
+moves within chance make no headline and trip no ``--fail-if`` gate (``compare.noise``; a saved
+report has none, which is said). Exit codes: 0, 1 a gate tripped, 2 an input (a file, a store)
+could not be read or an option is wrong.
 """
 
 from __future__ import annotations
