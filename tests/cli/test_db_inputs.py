@@ -259,7 +259,8 @@ def test_diff_of_a_store_compares_the_window_with_the_same_one_a_day_before(
         f"{db} 2025-11-27T09:40:00.000+00:00 .. 2025-11-27T09:50:00.000+00:00"
     ]
     # the text report says the same, and the gates trip on the next release as on the files
-    gated = ("--fail-if-slower", "20%")
+    # (on p50: 81 checkouts against 88 put p95 on a handful of requests, within chance)
+    gated = ("--fail-if-slower", "20%", "--percentile", "p50")
     assert run("diff", "--db", str(db), *window, "--baseline-offset", "1d", *gated).exit_code == 1
     assert run("diff", str(before), str(after), *gated).exit_code == 1
 
@@ -341,7 +342,8 @@ def test_a_bad_store_is_a_clear_error(
         ("http://127.0.0.1:9", "http://127.0.0.1:9: no spanscope server answers there"),
     ):
         failed = CliRunner().invoke(main, [*command, "--db", db])
-        assert failed.exit_code == 1, failed.output
+        # (diff exits 2 on an input it cannot read: its 1 is a --fail-if gate that tripped)
+        assert failed.exit_code == (2 if command[0] == "diff" else 1), failed.output
         assert said in failed.output
         assert isinstance(failed.exception, SystemExit), failed.exception
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
