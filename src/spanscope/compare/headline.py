@@ -4,7 +4,8 @@
 Contract: ``headline_of(endpoints, errors, operations, durations, traces, one_sided)`` gives at
 most six lines: endpoints whose p50 or p95 moved by 10% and 1 ms or more, and beyond chance
 when both sides' durations are known (``spanscope.compare.noise``), the largest relative move
-first, each with where its time per request went; then endpoints found on one side only (with
+first, each with where its time per request went; endpoints whose failure rate moved beyond
+chance; then endpoints found on one side only (with
 ``min_requests`` requests or more), error origins new or grown by half, operations called
 twice as often in each request that makes them ("a new loop?"), and endpoints whose share of
 the requests moved. Pure.
@@ -109,6 +110,20 @@ def headline_of(
     lines = [
         _endpoint_line(endpoint, moved) for endpoint, moved in ranked_moves(endpoints, durations)
     ]
+    for endpoint in endpoints:
+        # A failure rate that moved beyond chance, whatever the origins' shares say (those are
+        # of all requests; this is of the endpoint's own).
+        before, after = endpoint.error_rate_before, endpoint.error_rate_after
+        if not endpoint.few_requests and rate_moved(
+            round(before * endpoint.requests_before),
+            endpoint.requests_before,
+            round(after * endpoint.requests_after),
+            endpoint.requests_after,
+        ):
+            lines.append(
+                f"{endpoint.service}: {endpoint.operation} failed {after:.1%} of its requests "
+                f"({before:.1%} before)"
+            )
     for kind, name, requests in one_sided:
         # An endpoint that came or went with a share of the traffic is a change in itself (a
         # route renamed by the deploy, or traffic moved to another).
