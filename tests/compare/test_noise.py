@@ -233,3 +233,34 @@ def test_an_endpoint_failing_more_is_said():
     quiet = analysed(8, traces=3000)  # the same shop: no such line
     result = compare(before[0], quiet[0], durations=(before[1], quiet[1]))
     assert not any("failed" in line for line in result.headline)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.integers(0, 10_000),
+    st.booleans(),
+    st.integers(1, 150),
+    st.integers(1, 150),
+)
+def test_any_two_small_sides_compare_with_their_durations(
+    seed_before, seed_after, next_release, traces_before, traces_after
+):
+    """Whatever the sizes (one request against a hundred and fifty), the comparison with
+    durations holds together: every endpoint named in a latency line moved beyond chance."""
+    from spanscope.compare.noise import quantile_moved
+
+    before = analysed(seed_before, traces=traces_before)
+    after = analysed(seed_after, next_release=next_release, traces=traces_after)
+    result = compare(before[0], after[0], durations=(before[1], after[1]))
+    for endpoint in result.endpoints:
+        key = (endpoint.service, endpoint.operation)
+        line = next((x for x in result.headline if x.startswith(f"{key[0]}: {key[1]} p")), None)
+        if line is None:
+            continue
+        assert not endpoint.few_requests
+        named = [q for q in ("p50", "p95") if f" {q} " in line]
+        assert named and all(
+            quantile_moved(before[1].endpoints[key], after[1].endpoints[key], float(q[1:]))
+            for q in named
+        )
