@@ -15,7 +15,12 @@ How the contract in ``spanscope.store.base`` maps onto ClickHouse:
   the partitions and granules of that range (the collector's Jaeger plugin does the same);
 - retention deletes whole traces with synchronous mutations (``ALTER TABLE ... DELETE``); a
   deployment that only needs an age limit is better served by a table ``TTL``;
-- read-only opens never create or alter anything; a missing table is a clear error.
+- read-only opens never create or alter anything; a missing table is a clear error;
+- Ctrl-C: over HTTP the wait for ClickHouse's answer is a socket read, which Ctrl-C ends at
+  once (the server still finishes the query unless its user's settings have
+  ``cancel_http_readonly_queries_on_client_close``); chDB cannot be stopped mid-query: its
+  engine takes no interrupt, and its streaming cancel waits for the query to end (measured),
+  so Ctrl-C waits for it.
 """
 
 from __future__ import annotations
