@@ -3,7 +3,8 @@
 ``read_pages(store, db, ids)`` reads the traces a search named ``PAGE`` at a time, with a bar
 on a terminal (traces and spans read, time left): reading 10,000 traces takes 3 to 20 seconds,
 and in pages the work a server does for a client that left waits for one page at most (Ctrl-C
-stops a DuckDB store's query at once: ``spanscope.store.interrupt``). ``none_found(store, source, trace_filter)`` says why a read found no traces: the store
+stops a DuckDB store's query at once: ``spanscope.store.interrupt``).
+``none_found(store, source, trace_filter)`` says why a read found no traces: the store
 holds none yet, it has no such service (its services listed), or the time its spans cover
 beside the window asked for; an empty answer alone looks like a broken pipeline mid-incident.
 """
