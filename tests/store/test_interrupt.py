@@ -9,6 +9,7 @@ about 0.4 s, a child's exit included).
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import sys
@@ -20,11 +21,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from spanscope.store import interrupt
+from spanscope.store import StoreError, TraceQuery, interrupt, open_store
+from spanscope.store.duckdb_store import ReadsStoppedError
 from spanscope.store.interrupt import interruptible
+from spanscope.synthetic import generate_spans
 
 from .slow_store import (
     KEYS,
+    T0,
     TAGS,
     build_slow_store,
     spanscope,
@@ -208,3 +212,36 @@ def test_off_the_main_thread_it_does_nothing() -> None:
     thread.start()
     thread.join()
     assert seen == ["ran"]
+
+
+def test_stop_reads_stops_the_searches_of_other_threads(slow_store: Path, tmp_path: Path) -> None:
+    """What a server does when it stops: its searches end now, later ones are refused, and
+    the writes (the drain) go on."""
+    db = tmp_path / "served.duckdb"
+    shutil.copy(slow_store, db)
+    tags = {f"k{i}": "v" for i in range(KEYS)}
+    outcome: dict[str, object] = {}
+    with open_store(db) as store:  # for writing, as serve opens it
+        spans_before = store.stats().spans
+
+        def search() -> None:
+            try:
+                outcome["found"] = store.find_trace_ids(TraceQuery(tags=tags, num_traces=20))
+            except StoreError as exc:
+                outcome["error"] = exc
+
+        searching = threading.Thread(target=search)
+        searching.start()
+        time.sleep(1.0)  # the search takes 15 s and more
+        stopping = time.monotonic()
+        store.stop_reads()
+        searching.join(30)
+        took = time.monotonic() - stopping
+        assert not searching.is_alive()
+        assert took < STOP_LIMIT_S, f"stopped {took:.1f} s after stop_reads"
+        assert isinstance(outcome.get("error"), ReadsStoppedError), outcome
+        with pytest.raises(ReadsStoppedError, match="the store is closing"):
+            store.services()
+        store.write(list(generate_spans(3, seed=9, start_ns=T0)))
+    with open_store(db, read_only=True) as store:
+        assert store.stats().spans > spans_before

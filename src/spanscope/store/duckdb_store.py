@@ -182,15 +182,24 @@ class DuckDBStore:
                 self._reading.discard(cursor)
                 cursor.close()
 
-    def stop_reads(self) -> None:
+    def stop_reads(self, wait_s: float = 10.0) -> None:
         """Stop the queries running on any thread now, and refuse new ones; writes go on. For a
         server that stops: its searches would hold its shutdown for as long as they run (a
-        tag search of millions of spans, many seconds), and it drains its writes after."""
-        with self._cursor_lock:
-            self._reads_stopped = True
-            for cursor in self._reading:
-                with contextlib.suppress(duckdb.Error):
-                    cursor.interrupt()
+        tag search of millions of spans, many seconds), and it drains its writes after.
+        Returns once no read runs, or after ``wait_s``: DuckDB forgets an interrupt that comes
+        between two statements of a read, so each read is interrupted until it has ended."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            with self._cursor_lock:
+                self._reads_stopped = True
+                if not self._reading:
+                    return
+                for cursor in self._reading:
+                    with contextlib.suppress(duckdb.Error):
+                        cursor.interrupt()
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.02)
 
     def close(self) -> None:
         if getattr(self, "_closed", True):
