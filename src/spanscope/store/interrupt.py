@@ -36,6 +36,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -98,8 +99,17 @@ class _Watcher:
                     else:
                         session.taken.add(signum)
                         stopping = True
-            if stopping:
-                session.stop()
+                if stopping:
+                    session.stop()
+            # Again until the block ends: DuckDB forgets an interrupt that comes between two
+            # statements (a search reads window after window). Under the lock, as the block's
+            # end, after which its connection may be closed.
+            while stopping:
+                time.sleep(0.02)
+                with _lock:
+                    if _session is not session:
+                        break
+                    session.stop()
 
 
 _watcher: _Watcher | None = None
