@@ -9,6 +9,7 @@ about 0.4 s, a child's exit included).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import socket
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spanscope.store import StoreError, TraceQuery, interrupt, open_store
 from spanscope.store.duckdb_store import ReadsStoppedError
@@ -183,6 +186,47 @@ def test_the_wakeup_fd_is_restored_and_blocks_nest() -> None:
         assert signal.set_wakeup_fd(ours) == ours
     assert signal.set_wakeup_fd(before) == before
     assert calls == []  # no signal, no interrupt
+
+
+@given(st.lists(st.sampled_from(["enter", "leave", "raise"]), max_size=12))
+def test_any_nesting_and_errors_put_the_handlers_and_wakeup_fd_back(steps: list[str]) -> None:
+    """Blocks entered, left and raising out of in any order: while one runs the stand-in
+    handles the signals and the watcher's fd gets their bytes; after the last, every handler
+    and the wakeup fd are what they were, and only the blocks an error left were
+    interrupted."""
+    if not interrupt._handlers():
+        pytest.skip("this test process does not take SIGINT as KeyboardInterrupt")
+    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    wakeup = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(wakeup)
+    interrupted: list[int] = []
+    left_by_error: list[int] = []
+
+    def run(depth: int, remaining: list[str]) -> None:
+        while remaining:
+            step = remaining.pop(0)
+            if step == "leave":
+                return
+            if step == "raise":
+                raise LookupError(depth)
+            try:
+                with interruptible(lambda depth=depth: interrupted.append(depth)):
+                    assert signal.getsignal(signal.SIGINT) is interrupt._stand_in
+                    ours = signal.set_wakeup_fd(-1)
+                    signal.set_wakeup_fd(ours)
+                    assert interrupt._watcher is not None
+                    assert ours == interrupt._watcher.write_fd
+                    run(depth + 1, remaining)
+            except LookupError as exc:
+                assert exc.args == (depth + 1,)  # passes unchanged
+                left_by_error.append(depth)
+
+    with contextlib.suppress(LookupError):  # (raised outside any block)
+        run(0, list(steps))
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    assert signal.set_wakeup_fd(wakeup) == wakeup
+    assert interrupt._session is None
+    assert interrupted == left_by_error
 
 
 def test_an_error_in_the_block_stops_the_query_and_passes_unchanged() -> None:
