@@ -315,8 +315,9 @@ def reading(db: str) -> Iterator[Store]:
             message = f"{db}: {message}"
         raise click.ClickException(message) from None
     except RuntimeError as exc:
-        # DuckDB turns Ctrl-C during a query into RuntimeError("Query interrupted") caused by
-        # the KeyboardInterrupt: give click the interrupt back ("Aborted!"), not a traceback.
+        # The DuckDB store gives Ctrl-C back as KeyboardInterrupt (spanscope.store.interrupt);
+        # DuckDB itself, in a query outside it, raises RuntimeError("Query interrupted")
+        # caused by the KeyboardInterrupt: click's "Aborted!" all the same, not a traceback.
         if isinstance(exc.__cause__, KeyboardInterrupt):
             raise KeyboardInterrupt from None
         raise
