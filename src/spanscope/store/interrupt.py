@@ -224,7 +224,7 @@ def _end(session: _Session, watcher: _Watcher, run_pending: bool = True) -> None
             _session = None
         # set_wakeup_fd and signal work on the main thread only: a block left unfinished is
         # ended by the garbage collector, which may run elsewhere (the stand-in then finds no
-        # session and does nothing).
+        # session and calls the handler it stood in for; the watcher forwards every byte).
         if threading.current_thread() is threading.main_thread():
             signal.set_wakeup_fd(watcher.forward)
             for signum, handler in session.handlers.items():
