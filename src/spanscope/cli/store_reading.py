@@ -26,9 +26,9 @@ traces are read a page at a time with progress, and an empty answer says why
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import click
@@ -311,7 +311,7 @@ def reading(db: str) -> Iterator[Store]:
             yield store
     except StoreError as exc:
         message = str(exc)
-        if Path(db.removeprefix("chdb:")).name not in message:  # say which store
+        if os.path.basename(db.removeprefix("chdb:").rstrip("/")) not in message:  # say which store
             message = f"{db}: {message}"
         raise click.ClickException(message) from None
     except RuntimeError as exc:
