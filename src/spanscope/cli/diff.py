@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from spanscope.analysis.results import AnalysisReport, InputSummary
     from spanscope.compare import ReportDiff
     from spanscope.compare.noise import Durations, Sides
+    from spanscope.model import Trace
 
 EXIT_REGRESSION = 1
 # The head of an ``analyze --json`` report: its version, then its options.
@@ -117,32 +118,30 @@ def _analyse(
 
 
 def _reports(sides: list[_Side]) -> tuple[list[AnalysisReport], list[Durations | None]]:
-    """The reports and durations (``compare.noise``; None for a saved report) of the sides
-    ``_analyse`` or ``_store_sides`` gave, names with ids folded alike on both."""
+    """The reports and durations (``compare.noise``; None for a saved report) of the files'
+    sides ``_analyse`` gave, names with ids folded alike on both (``compare.sides``)."""
     from spanscope.cli.analyze import input_summaries
     from spanscope.compare.noise import durations_of
-    from spanscope.compare.sides import share_name_folding
+    from spanscope.compare.sides import comparable_reports
 
-    analyzers = [side.analyzer for side in sides if side.analyzer is not None]
-    if len(analyzers) == 2:
-        share_name_folding(*analyzers)
     reports: list[AnalysisReport] = []
     durations: list[Durations | None] = []
-    for side in sides:
-        if side.analyzer is None:
-            assert side.saved is not None  # a side is one or the other
-            reports.append(side.saved)
-            durations.append(None)
-            continue
-        analyzer = side.analyzer
-        report = analyzer.report()
-        if side.inputs is not None:
-            report.inputs = side.inputs
-        else:
-            assert side.session is not None  # files: read in a session
+    if sides[0].analyzer is not None and sides[1].analyzer is not None:
+        made, found = comparable_reports(sides[0].analyzer, sides[1].analyzer)
+        assert found is not None
+        reports, durations = list(made), list(found)
+    else:
+        for side in sides:
+            if side.analyzer is None:
+                assert side.saved is not None  # a side is one or the other
+                reports.append(side.saved)
+                durations.append(None)
+            else:
+                reports.append(side.analyzer.report())
+                durations.append(durations_of(side.analyzer))
+    for side, report in zip(sides, reports, strict=True):
+        if side.session is not None:  # files: read in a session
             report.inputs = input_summaries(side.session)
-        reports.append(report)
-        durations.append(durations_of(analyzer))
     return reports, durations
 
 
@@ -274,13 +273,19 @@ def diff(
         raise click.UsageError("give BEFORE and AFTER, or a store (--db) and --since")
     chosen = take_selection(files, selection, "compare")
     if chosen.db is not None:
+        from spanscope.compare.sides import compare_traces
+
         try:
-            before_report, after_report, durations = _store_sides(chosen, baseline_offset, adjust)
+            (before_traces, after_traces), inputs = _store_sides(chosen, baseline_offset, adjust)
         except click.UsageError:
             raise
         except click.ClickException as exc:
             # A store that cannot be read is an input error (2): exit 1 is the gates' "slower".
             raise InputFailure(exc.message) from None
+        # The server's /api/v1/diff answers from the same recipe.
+        result, durations = compare_traces(
+            before_traces, after_traces, top=top, min_requests=min_requests, inputs=inputs
+        )
         before_session = after_session = None
     else:
         assert before is not None and after is not None
@@ -294,9 +299,9 @@ def diff(
         (before_report, after_report), found = _reports(sides)
         durations = (found[0], found[1])
         before_session, after_session = sides[0].session, sides[1].session
-    result = compare(
-        before_report, after_report, top=top, min_requests=min_requests, durations=durations
-    )
+        result = compare(
+            before_report, after_report, top=top, min_requests=min_requests, durations=durations
+        )
     sessions = [s for s in (before_session, after_session) if s is not None]
     for session in sessions:
         print_warnings(session.diagnostics)
@@ -323,14 +328,12 @@ def diff(
 
 def _store_sides(
     chosen: Selection, offset: int | None, adjust_skew: bool
-) -> tuple[AnalysisReport, AnalysisReport, Sides]:
-    """The analyses of the baseline window and of the --since/--until window of a store."""
+) -> tuple[tuple[list[Trace], list[Trace]], tuple[list[InputSummary], list[InputSummary]]]:
+    """The traces of the baseline window and of the --since/--until window of a store, and
+    the line naming each."""
     import msgspec.structs
 
-    from spanscope.analysis.analyze import Analyzer
-    from spanscope.analysis.results import AnalysisOptions
     from spanscope.cli.times import now_ns
-    from spanscope.compare import PROFILE_DEPTH
     from spanscope.units import format_duration, format_time
 
     assert chosen.db is not None
@@ -350,23 +353,21 @@ def _store_sides(
             f"the baseline window would start before 1970 ({format_duration(shift)} before "
             f"{format_time(start)}): use a shorter window or --baseline-offset"
         )
-    sides = []
+    traces: list[list[Trace]] = []
+    inputs: list[list[InputSummary]] = []
     for begin, until in ((start - shift, end - shift), (start, end)):
         window = msgspec.structs.replace(chosen.trace_filter, since_ns=begin, until_ns=until)
-        traces, summary = read_store(
+        # (read_store says why when a window has no traces)
+        found, summary = read_store(
             chosen.db,
             window,
             chosen.limit,
             adjust_skew,
             source=f"{chosen.db} {format_time(begin)} .. {format_time(until)}",
         )
-        analyzer = Analyzer(AnalysisOptions(top=PROFILE_DEPTH))
-        for trace in traces:
-            analyzer.add(trace)
-        # (read_store said why when a window has no traces)
-        sides.append(_Side(None, analyzer, None, [summary]))
-    (before, after), durations = _reports(sides)
-    return before, after, (durations[0], durations[1])
+        traces.append(found)
+        inputs.append([summary])
+    return (traces[0], traces[1]), (inputs[0], inputs[1])
 
 
 def _gates(

@@ -6,7 +6,10 @@
   the search's window against a baseline window, by default the window just before it of the
   same length ("the last hour against the hour before"); ``baseOffset=1d`` compares with the
   same window a day earlier, ``baseStart``/``baseEnd`` (microseconds, like ``start``/``end``)
-  name the baseline window outright.
+  name the baseline window outright. Each side holds the traces found that start in its window
+  (``[start, end)``), and the comparison is made as ``spanscope diff --db ... --top 10 --json``
+  makes it (``compare.sides.compare_traces``): the API, the ``/compare`` page and the command
+  give one answer for one window.
 
 Their OpenAPI description is the native API's (``spanscope.server.native_api``). Search
 parameters are Jaeger's (``service``, ``operation``, ``tags``, ``start``, ``end``,
@@ -24,10 +27,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from spanscope.analysis.analyze import analyze
-from spanscope.analysis.results import AnalysisOptions
 from spanscope.assembly import build_trace
-from spanscope.compare import PROFILE_DEPTH, compare
+from spanscope.compare.sides import compare_traces
 from spanscope.model import Trace
 from spanscope.quality.linter import lint
 from spanscope.server.api_errors import json_errors
@@ -35,11 +36,27 @@ from spanscope.server.jaeger_api import QueryError, micros_param, parse_trace_qu
 from spanscope.store.base import Store, TraceQuery
 from spanscope.units import parse_duration
 
+# Entries per list of a comparison (``diff --top``): the /compare page draws up to 8 bars.
+TOP = 10
+
 
 def search_traces(store: Store, query: TraceQuery) -> list[Trace]:
-    """The traces a search finds, assembled: the store hands them over trace by trace, so
-    each is built as it is (no regrouping of all their spans)."""
-    return [build_trace(spans[0].trace_id, spans) for spans in store.find_traces(query) if spans]
+    """The traces a search finds, assembled, oldest first (by their first span, then id), as
+    ``spanscope analyze --db`` reads them: a report's examples are then the same. The store
+    hands them over trace by trace, so each is built as it is (no regrouping of all spans)."""
+    found = [spans for spans in store.find_traces(query) if spans]
+    # (A store gives each trace's spans by start, so its first span starts it.)
+    found.sort(key=lambda spans: (spans[0].start_ns, spans[0].trace_id))
+    return [build_trace(spans[0].trace_id, spans) for spans in found]
+
+
+def window_traces(store: Store, query: TraceQuery) -> list[Trace]:
+    """The traces a search finds that start in its window, ``[start, end)``, as a window of
+    ``spanscope diff --db`` holds them: each trace on one side only (the search itself finds a
+    trace by any span in the window, both ends included)."""
+    start, end = query.start_time_min, query.start_time_max
+    assert start is not None and end is not None  # parse_trace_query always sets both
+    return [trace for trace in search_traces(store, query) if start <= trace.start_ns < end]
 
 
 def baseline_query(request: Request, query: TraceQuery) -> TraceQuery:
@@ -85,11 +102,13 @@ class InsightApi:
     async def diff(self, request: Request) -> Response:
         after_query = parse_trace_query(request)
         before_query = baseline_query(request, after_query)
-        options = AnalysisOptions(top=PROFILE_DEPTH)
 
         def work() -> bytes:
-            before = analyze(search_traces(self.store, before_query), options)
-            after = analyze(search_traces(self.store, after_query), options)
-            return msgspec.json.encode(compare(before, after))
+            # The recipe of ``spanscope diff --db``: names folded alike on both sides, moves
+            # judged against chance from both sides' durations.
+            before = window_traces(self.store, before_query)
+            after = window_traces(self.store, after_query)
+            result, _ = compare_traces(before, after, top=TOP)
+            return msgspec.json.encode(result)
 
         return Response(await run_in_threadpool(work), media_type="application/json")
