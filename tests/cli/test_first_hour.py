@@ -195,7 +195,7 @@ def test_query_table_in_a_pipe_keeps_every_column_whole(store_file: Path) -> Non
 
 def test_query_on_a_trace_file_says_what_to_run_instead() -> None:
     result = spanscope("query", "--db", str(OTLP))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert f"{OTLP}: a trace file (otlp-json), not a store" in result.stderr
     assert "spanscope analyze" in result.stderr
 

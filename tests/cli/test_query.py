@@ -82,7 +82,7 @@ def test_bad_input_gets_clear_messages(db, tmp_path):
     result = CliRunner().invoke(main, ["query", "--db", db, "--trace-id", "xyz"])
     assert result.exit_code == 2 and "invalid trace id" in result.output
     result = CliRunner().invoke(main, ["query", "--db", str(tmp_path / "none.duckdb")])
-    assert result.exit_code == 1 and "no such store" in result.output
+    assert result.exit_code == 2 and "no such store" in result.output
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_store_held_by_a_writer_says_what_to_do(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "open"
         result = CliRunner().invoke(main, ["query", "--db", str(path)])
-        assert result.exit_code == 1
+        assert result.exit_code == 2  # a store that cannot be read, as a file
         assert "open for writing in another process" in result.output
         assert "spanscope serve" in result.output
     finally:
@@ -142,6 +142,6 @@ def test_store_held_by_a_writer_says_what_to_do(tmp_path):
 
 def test_a_directory_is_not_a_store(tmp_path):
     result = CliRunner().invoke(main, ["query", "--db", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{tmp_path}: a directory, not a store" in result.output
     assert f"chdb:{tmp_path}" in result.output and "IO Error" not in result.output

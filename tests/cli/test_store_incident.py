@@ -92,7 +92,7 @@ def test_a_duckdb_file_that_is_not_a_store_is_named_in_the_error(tmp_path: Path)
         connection.execute("CREATE TABLE samples (t BIGINT)")
     for command in (["analyze"], ["query"], ["info"], ["convert", "-o", str(tmp_path / "x.jsonl")]):
         done = CliRunner().invoke(main, [*command, "--db", str(db)])
-        assert done.exit_code == 1, done.output
+        assert done.exit_code == 2, done.output
         assert f"{db}: not a spanscope store" in done.stderr
         assert "Traceback" not in done.stderr
 

@@ -148,11 +148,11 @@ def test_a_file_held_by_something_else_says_what_to_do(tmp_path: Path) -> None:
     try:
         assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
         probe = _spanscope("query", "--db", str(db), "--service", "frontend")
-        assert probe.returncode == 1
+        assert probe.returncode == 2
         assert "open for writing in another process" in probe.stderr
         assert "Traceback" not in probe.stderr
         analysed = _spanscope("analyze", "--db", str(db))
-        assert analysed.returncode == 1
+        assert analysed.returncode == 2
         assert "open for writing in another process" in analysed.stderr
     finally:
         holder.communicate(b"", timeout=30)
@@ -186,7 +186,7 @@ def test_analyze_wants_files_or_a_store_not_both(tmp_path: Path, spans_file: Pat
     assert both.exit_code == 2
     assert "not both" in both.output
     missing = runner.invoke(main, ["analyze", "--db", str(tmp_path / "none.duckdb")])
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2
     assert "no such store" in missing.output
 
 

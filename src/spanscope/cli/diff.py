@@ -275,13 +275,8 @@ def diff(
     if chosen.db is not None:
         from spanscope.compare.sides import compare_traces
 
-        try:
-            (before_traces, after_traces), inputs = _store_sides(chosen, baseline_offset, adjust)
-        except click.UsageError:
-            raise
-        except click.ClickException as exc:
-            # A store that cannot be read is an input error (2): exit 1 is the gates' "slower".
-            raise InputFailure(exc.message) from None
+        # (a store that cannot be read exits 2, StoreUnreadable: 1 is the gates' "slower")
+        (before_traces, after_traces), inputs = _store_sides(chosen, baseline_offset, adjust)
         # The server's /api/v1/diff answers from the same recipe.
         result, durations = compare_traces(
             before_traces, after_traces, top=top, min_requests=min_requests, inputs=inputs

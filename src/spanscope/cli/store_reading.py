@@ -17,7 +17,8 @@ Every command that reads traces takes ``--db`` the same way (``store_options``: 
 among a file's traces too), checked by ``take_selection`` (files or a store, not both; no
 ``--format``/``--strict``/``--jobs`` with a store) and read by ``read_store`` (traces) or
 ``selected_spans`` (spans, for ``convert`` and ``sample``); ``reading(db)`` is the store
-itself (``info --db``). Any failure to read a store is a ``click.ClickException`` saying why.
+itself (``info --db``). Any failure to open or read a store is a ``StoreUnreadable`` saying
+why, exit code 2 as for a file (Ctrl-C is click's "Aborted!", 1).
 Read from a store, equal resource attributes are one dict, as a file's reader gives them, so
 what is drawn or counted per resource does not depend on how the spans were read. A search's
 traces are read a page at a time with progress, and an empty answer says why
@@ -298,22 +299,43 @@ def _refuse_file_options() -> None:
         raise click.UsageError(f"{' and '.join(given)} read files: leave them out with --db")
 
 
+class StoreUnreadable(click.ClickException):
+    """A store that cannot be opened or read: exit code 2, as for a file that cannot be read
+    (``cli.reading.InputFailure``'s code and "error: ..." line), so that 1 stays a command's
+    own answer (``diff`` and ``lint`` gates, a drawing with nothing to draw)."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file, err=True)
+
+
+def _unreadable(db: str, message: str) -> StoreUnreadable:
+    if os.path.basename(db.removeprefix("chdb:").rstrip("/")) not in message:  # say which store
+        message = f"{db}: {message}"
+    return StoreUnreadable(message)
+
+
 @contextmanager
 def reading(db: str) -> Iterator[Store]:
     """The store ``db`` names, open for reading (``open_for_reading``); a store that cannot be
-    opened or read (no such file, a trace file, nobody answering at the URL) is a
-    ``click.ClickException`` saying why, never a traceback, and Ctrl-C in a store's query is a
-    ``KeyboardInterrupt`` (click's "Aborted!")."""
+    opened or read (no such store, not a store, held by another program, nobody answering at
+    the URL, a read that failed) is a ``StoreUnreadable`` (exit 2) saying why, never a
+    traceback, and Ctrl-C in a store's query is a ``KeyboardInterrupt`` (click's "Aborted!",
+    exit 1)."""
     from spanscope.store import StoreError
 
     try:
-        with open_for_reading(db) as store:
+        store = open_for_reading(db)
+    except StoreError as exc:
+        raise _unreadable(db, str(exc)) from None
+    except click.ClickException as exc:  # check_store_file: a trace file, a directory
+        raise StoreUnreadable(exc.message) from None
+    try:
+        with store:
             yield store
     except StoreError as exc:
-        message = str(exc)
-        if os.path.basename(db.removeprefix("chdb:").rstrip("/")) not in message:  # say which store
-            message = f"{db}: {message}"
-        raise click.ClickException(message) from None
+        raise _unreadable(db, str(exc)) from None
     except RuntimeError as exc:
         # The DuckDB store gives Ctrl-C back as KeyboardInterrupt (spanscope.store.interrupt);
         # DuckDB itself, in a query outside it, raises RuntimeError("Query interrupted")
@@ -398,7 +420,7 @@ def analyse_store(
     adjust_skew: bool,
 ) -> tuple[Analyzer, InputSummary]:
     """An analyzer given ``read_store``'s traces, and the report's line about the store; a
-    store that cannot be read is a ``click.ClickException`` saying why."""
+    store that cannot be read is a ``StoreUnreadable`` saying why."""
     traces, summary = read_store(db, trace_filter, limit, adjust_skew)
     analyzer = new_analyzer()
     with error_console().status(f"analysing {len(traces):,} traces", spinner="dots"):

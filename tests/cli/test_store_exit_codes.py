@@ -1,0 +1,101 @@
+"""A store that cannot be opened or read exits 2 from every command that takes ``--db``, with
+one "error: ..." line naming it and no traceback, as a file that cannot be read does (1 is a
+command's own answer: a gate that tripped, a drawing with nothing to draw; Ctrl-C is click's
+"Aborted!").
+
+Real stores: a DuckDB file that is not ours, a trace file, a directory, a missing file, a
+DuckDB file another process holds open for writing (a real child process), nobody answering at
+a server's or ClickHouse's address, and a chDB folder that does not exist. Each command runs in
+a real ``spanscope`` child process, so the exit code is the one a shell sees.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from spanscope.formats import encode_spans
+from spanscope.store import open_store
+from spanscope.synthetic import generate_spans
+
+# Every command that reads a store, with what it needs besides --db.
+COMMANDS = [
+    ("analyze",),
+    ("convert", "--to", "otlp-json", "-o", "out.json"),
+    ("diff", "--since", "1h"),
+    ("flamegraph", "-o", "flame.svg"),
+    ("info",),
+    ("lint",),
+    ("query",),
+    ("query", "--metrics", "--since", "1h"),
+    ("sample", "-p", "errors", "-o", "sampled.jsonl"),
+    ("servicemap", "-o", "map.html"),
+    ("view", "-o", "page.html"),
+]
+
+
+def _spanscope(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "spanscope", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=folder,
+    )
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A folder of things that are not readable stores, each with what the error says."""
+    folder = tmp_path_factory.mktemp("bad-stores")
+    spans = list(generate_spans(10, seed=3))
+    (folder / "trace.json").write_bytes(encode_spans(spans, "jaeger"))
+    (folder / "folder").mkdir()
+    other = duckdb.connect(str(folder / "other.duckdb"))
+    other.execute("CREATE TABLE file (a INTEGER)")
+    other.close()
+    with open_store(folder / "held.duckdb") as store:
+        store.write(spans)
+    # Another program holds held.duckdb open for writing (DuckDB then lets no one read it).
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; held = duckdb.connect(sys.argv[1]); sys.stdin.read()",
+         str(folder / "held.duckdb")],
+        stdin=subprocess.PIPE,
+    )  # fmt: skip
+    time.sleep(2)  # (it opens the file within a second; a read before would not fail)
+    said = {
+        "missing.duckdb": "missing.duckdb: no such store",
+        "trace.json": "trace.json: a trace file (jaeger-json), not a store",
+        "folder": "folder: a directory, not a store",
+        "other.duckdb": "other.duckdb: not a spanscope store",
+        "held.duckdb": "held.duckdb is open for writing in another process",
+        "http://127.0.0.1:9": "http://127.0.0.1:9: no spanscope server answers there",
+        "clickhouse://127.0.0.1:9/traces": "cannot reach ClickHouse",
+    }
+    try:
+        yield folder, said
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(30)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: "-".join(command[:2]))
+def test_an_unreadable_store_exits_2_from_every_command(
+    stores: tuple[Path, dict[str, str]], command: tuple[str, ...]
+) -> None:
+    folder, said = stores
+    before = sorted(path.name for path in folder.iterdir())
+    for db, message in said.items():
+        done = _spanscope(folder, *command, "--db", db)
+        assert done.returncode == 2, (db, done.returncode, done.stderr)
+        assert f"error: {db}" in done.stderr or f"error: {message}" in done.stderr, done.stderr
+        assert message in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr, done.stderr
+    assert sorted(path.name for path in folder.iterdir()) == before  # nothing written
