@@ -5,7 +5,8 @@ command's own answer: a gate that tripped, a drawing with nothing to draw; Ctrl-
 
 Real stores: a DuckDB file that is not ours, a trace file, a directory, a missing file, a
 DuckDB file another process holds open for writing (a real child process), nobody answering at
-a server's or ClickHouse's address, and a chDB folder that does not exist. Each command runs in
+a server's or ClickHouse's address, a chDB folder that does not exist (none is made) and one
+that holds no ClickHouse data (nothing is written into it). Each command runs in
 a real ``spanscope`` child process, so the exit code is the one a shell sees.
 """
 
@@ -77,6 +78,10 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dic
         "held.duckdb": "held.duckdb is open for writing in another process",
         "http://127.0.0.1:9": "http://127.0.0.1:9: no spanscope server answers there",
         "clickhouse://127.0.0.1:9/traces": "cannot reach ClickHouse",
+        # A read makes no chDB folder (the engine would make it, and its tmp/) ...
+        "chdb:typo": "chdb:typo: no such store",
+        # ... nor writes into a folder that holds no ClickHouse data
+        "chdb:folder": "chdb:folder: not a store: the folder holds no ClickHouse data",
     }
     try:
         yield folder, said
@@ -99,3 +104,4 @@ def test_an_unreadable_store_exits_2_from_every_command(
         assert message in done.stderr, done.stderr
         assert "Traceback" not in done.stderr, done.stderr
     assert sorted(path.name for path in folder.iterdir()) == before  # nothing written
+    assert not list((folder / "folder").iterdir())

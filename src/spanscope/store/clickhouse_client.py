@@ -11,7 +11,8 @@ is how that transport streams data best:
 - ``EmbeddedClient`` (``chdb:PATH``) runs the ClickHouse engine inside this process with chDB
   (an optional dependency: ``pip install chdb``), its data in the folder ``PATH``. chDB serves
   one data folder per process, so clients of the same folder share one engine; asking for a
-  second folder raises ``StoreError``. Rows go through a private temporary file read by
+  second folder raises ``StoreError``; ``create=False`` (reads) opens only a folder that holds
+  ClickHouse data, making none. Rows go through a private temporary file read by
   ``file()``. Calls are serialised by a lock (one engine, many threads).
 """
 
@@ -104,6 +105,20 @@ class _Engine:
     users = 0
 
 
+def _check_exists(given: str, path: str) -> None:
+    """Raise ``StoreError`` unless ``path`` (``given`` so in the URL) is a ClickHouse data
+    folder: starting the engine makes the folder and its ``tmp/``, and a read must leave no
+    store behind where there was none (``--db chdb:typo``)."""
+    if not os.path.exists(path):
+        raise StoreError(f"chdb:{given}: no such store")
+    if not os.path.isdir(path):
+        raise StoreError(f"chdb:{given}: not a store: a chDB store is a folder, this is a file")
+    if not os.path.isdir(os.path.join(path, "metadata")):
+        raise StoreError(
+            f"chdb:{given}: not a store: the folder holds no ClickHouse data (no metadata/)"
+        )
+
+
 def _check_unlocked(path: str) -> None:
     """Raise ``StoreLockedError`` when another process runs ClickHouse on the folder ``path``.
 
@@ -137,7 +152,7 @@ def _check_unlocked(path: str) -> None:
 class EmbeddedClient:
     """The ClickHouse engine in this process (chDB), data in the folder ``path``."""
 
-    def __init__(self, path: str, database: str = "otel") -> None:
+    def __init__(self, path: str, database: str = "otel", create: bool = True) -> None:
         try:
             from chdb import session as chdb_session
         except ImportError:
@@ -145,7 +160,9 @@ class EmbeddedClient:
                 "chdb: URLs need the embedded ClickHouse engine: pip install chdb "
                 "(or point spanscope at a ClickHouse server with clickhouse://host:8123)"
             ) from None
-        path = os.path.abspath(path)
+        given, path = path, os.path.abspath(path)
+        if not create:
+            _check_exists(given, path)
         with _Engine.lock:
             if _Engine.session is not None and _Engine.path != path:
                 raise StoreError(
@@ -201,8 +218,10 @@ class EmbeddedClient:
                 _Engine.path = None
 
 
-def connect(url: str) -> ClickHouseClient:
-    """A client for ``clickhouse://...``, ``clickhouses://...`` or ``chdb:PATH[?database=D]``."""
+def connect(url: str, create: bool = True) -> ClickHouseClient:
+    """A client for ``clickhouse://...``, ``clickhouses://...`` or ``chdb:PATH[?database=D]``;
+    ``create=False``: a ``chdb:`` folder that is not there already is a ``StoreError`` ("no
+    such store"), and none is made (a server's databases are never made by connecting)."""
     if url.startswith(("clickhouse://", "clickhouses://")):
         return HttpClient(url)
     if url.startswith("chdb:"):
@@ -215,5 +234,5 @@ def connect(url: str) -> ClickHouseClient:
                 database = value
         if not path:
             raise StoreError("chdb: URL needs a data folder, e.g. chdb:traces-ch")
-        return EmbeddedClient(path, database)
+        return EmbeddedClient(path, database, create=create)
     raise StoreError(f"{url}: not a ClickHouse URL (clickhouse://host:8123/db or chdb:PATH)")

@@ -297,4 +297,6 @@ class ClickHouseStore:
 
 
 def open_clickhouse(url: str, read_only: bool = False) -> ClickHouseStore:
-    return ClickHouseStore(connect(url), read_only=read_only)
+    """The store at ``url``; ``read_only``: only an existing one (a ``chdb:`` folder that is
+    not there is "no such store", as a DuckDB path is, and is not made)."""
+    return ClickHouseStore(connect(url, create=not read_only), read_only=read_only)
