@@ -99,14 +99,14 @@ def _describe(
     else:
         session = ReadSession(list(inputs), format=format_, strict=strict)
         with holding_many_objects():
-            read = assemble(session.spans(), adjust_skew=adjust_skew)
-        traces = read
+            assembled = assemble(session.spans(), adjust_skew=adjust_skew)
+        traces = assembled
         if not chosen.trace_filter.is_empty:
-            traces = list(filter_traces(read, chosen.trace_filter))
+            traces = list(filter_traces(assembled, chosen.trace_filter))
         if not traces:  # the empty description stays on stdout (exit 0); why, on stderr
             from spanscope.cli.match_feedback import nothing_matched, warn
 
-            warn(nothing_matched(session, chosen.trace_filter, adjust_skew, read))
+            warn(nothing_matched(session, chosen.trace_filter, adjust_skew, assembled))
         sources = [
             {
                 "source": report.source,
