@@ -174,7 +174,8 @@ def test_a_table_made_by_the_collector_gains_spanscopes_columns():
         )
 
 
-def test_read_only_open_of_an_empty_database_says_so():
+def test_read_only_open_of_an_empty_database_says_so(store):
+    # (``store`` starts the engine: a read opens only a folder that holds ClickHouse data)
     with pytest.raises(StoreError, match="no otel_traces table"):
         open_store(clickhouse_url(), read_only=True)
 

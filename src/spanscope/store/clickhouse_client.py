@@ -113,6 +113,7 @@ def _check_exists(given: str, path: str) -> None:
         raise StoreError(f"chdb:{given}: no such store")
     if not os.path.isdir(path):
         raise StoreError(f"chdb:{given}: not a store: a chDB store is a folder, this is a file")
+    _check_unlocked(path)  # (a folder another process runs may hold no data yet)
     if not os.path.isdir(os.path.join(path, "metadata")):
         raise StoreError(
             f"chdb:{given}: not a store: the folder holds no ClickHouse data (no metadata/)"
@@ -161,7 +162,8 @@ class EmbeddedClient:
                 "(or point spanscope at a ClickHouse server with clickhouse://host:8123)"
             ) from None
         given, path = path, os.path.abspath(path)
-        if not create:
+        running = _Engine.session is not None and _Engine.path == path
+        if not create and not running:  # (the folder this process runs the engine on is one)
             _check_exists(given, path)
         with _Engine.lock:
             if _Engine.session is not None and _Engine.path != path:
