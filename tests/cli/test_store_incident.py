@@ -110,7 +110,7 @@ def test_an_empty_answer_says_what_the_store_holds(small_store: Path, tmp_path: 
 
     for command in (["lint"], ["query"], ["query", "--json"]):
         done = runner.invoke(main, [*command, "--db", str(small_store), "--service", "chekout"])
-        assert "it has no service 'chekout' (its services: cart, checkout," in done.stderr
+        assert "it has no service 'chekout' (its services: checkout, cart," in done.stderr
     assert json.loads(done.stdout) == []
     done = runner.invoke(
         main, ["query", "--db", str(small_store), "--tag", "a=b", "--kind", "server"]

@@ -16,8 +16,9 @@ them (``analyze``, ``lint``, ``convert``, ``sample``) has its inputs read again
 (``nothing_matched`` with ``traces`` None), which standard input cannot be: then the line says
 what was asked and how to find out more. Every name, from the command line or from the input,
 is printed as text (never rich markup), on one line, cut past ``NAME_MAX`` characters; the
-pieces that do it (``warn``, ``as_text``, ``names_listed``: names closest first) are for a store's
-reasons too.
+pieces that do it (``warn``, ``as_text``, ``names_listed``: names closest first) and the
+reasons about names and durations (``services_reason``, ``operations_reason``,
+``duration_reason``) are a store's too (``spanscope.cli.store_feedback``).
 
 Exit codes stay the commands' own: report commands (``analyze``, ``lint``, ``info``,
 ``convert``, ``sample``) exit 0 with their empty report and ``warn`` the reason; drawing
@@ -242,37 +243,57 @@ def why_none_matched(summary: ReadSummary, source: str) -> str | None:
 def _reason(summary: ReadSummary, condition: str, clock: _Clock) -> str:
     f = summary.filter
     if condition == "services":
-        unknown = [name for name in f.services if name not in summary.services]
-        if not unknown:  # its spans are only in traces without a root
-            return f"no trace with a root has a span of {_names(f.services)}"
-        listed = names_listed(sorted(summary.services, key=str.lower), unknown[0], SERVICES_LISTED)
-        return f"it has no service {_names(unknown)} (its services: {listed})"
+        said = services_reason(summary.services, f.services)
+        # (else its spans are only in traces without a root)
+        return said or f"no trace with a root has a span of {_names(f.services)}"
     if condition == "operations":
-        return _operations_reason(summary, f.operations)
+        said = operations_reason(summary.operations, summary.services, f.operations)
+        return said or f"no trace with a root has a span of {_names(f.operations)}"
     if condition == "trace_ids":
         return _ids_reason(summary)
     if condition == "window":
         return clock.window_reason(f, summary.before_ns, summary.after_ns)
-    return (
-        f"no trace lasts {_duration(f.min_duration_ns or 0)} or more "
-        f"(the longest: {_duration(summary.longest_ns)})"
-    )
+    return duration_reason(f.min_duration_ns or 0, summary.longest_ns)
 
 
-def _operations_reason(summary: ReadSummary, asked: tuple[str, ...]) -> str:
-    names = {name for _, name in summary.operations}
-    pairs = {f"{service}:{name}" for service, name in summary.operations}
+def services_reason(services: Iterable[str], asked: Iterable[str]) -> str | None:
+    """ "it has no service 'x' (its services: ...)", the closest first, for the ``asked``
+    names not among ``services``; None when each is there."""
+    held = set(services)
+    unknown = [name for name in asked if name not in held]
+    if not unknown:
+        return None
+    listed = names_listed(sorted(held, key=str.lower), unknown[0], SERVICES_LISTED)
+    return f"it has no service {_names(unknown)} (its services: {listed})"
+
+
+def operations_reason(
+    operations: Iterable[tuple[str, str]], services: Iterable[str], asked: Iterable[str]
+) -> str | None:
+    """ "it has no operation 'x' (its operations: ...)", the closest first, for the ``asked``
+    names (NAME or SERVICE:NAME) not among ``operations`` (service, name); for SERVICE:NAME
+    of a service there, that service's operations. None when each is there."""
+    operations = set(operations)
+    names = {name for _, name in operations}
+    pairs = {f"{service}:{name}" for service, name in operations}
     unknown = [value for value in asked if value not in names and value not in pairs]
     if not unknown:
-        return f"no trace with a root has a span of {_names(asked)}"
+        return None
     wanted = unknown[0]
     service, sep, _ = wanted.partition(":")
-    if sep and service in summary.services:  # SERVICE:NAME: that service's operations
-        theirs = sorted((name for s, name in summary.operations if s == service), key=str.lower)
+    if sep and service in set(services):  # SERVICE:NAME: that service's operations
+        theirs = sorted((name for s, name in operations if s == service), key=str.lower)
         listed = names_listed(theirs, wanted[len(service) + 1 :], OPERATIONS_LISTED)
         return f"it has no operation {_names(unknown)} (the operations of {service}: {listed})"
     listed = names_listed(sorted(names, key=str.lower), wanted, OPERATIONS_LISTED)
     return f"it has no operation {_names(unknown)} (its operations: {listed})"
+
+
+def duration_reason(min_duration_ns: int, longest_ns: int, about: bool = False) -> str:
+    """ "no trace lasts 1h00m or more (the longest: 2.31s)"; ``about``: the longest is known
+    to within a few percent only."""
+    longest = ("about " if about else "") + _duration(longest_ns)
+    return f"no trace lasts {_duration(min_duration_ns)} or more (the longest: {longest})"
 
 
 def _ids_reason(summary: ReadSummary) -> str:

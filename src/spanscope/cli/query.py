@@ -10,7 +10,8 @@ import msgspec
 from rich.table import Table
 
 from spanscope import units
-from spanscope.cli.common import DURATION, error_console, output_console
+from spanscope.cli.common import DURATION, output_console
+from spanscope.cli.match_feedback import warn
 from spanscope.cli.store_feedback import none_found
 from spanscope.cli.store_reading import reading
 from spanscope.cli.times import TIME, check_window, now_ns
@@ -210,8 +211,7 @@ def _say_why_none(
         until_ns=None if until is None else until + 1,
         min_duration_ns=search.duration_min,
     )
-    why = none_found(store, db, asked, more)
-    error_console().print(f"[yellow]warning:[/] {why}", soft_wrap=True)
+    warn(none_found(store, db, asked, more))  # (plain text: a name in it is not markup)
 
 
 def _print_table(rows: list[dict]) -> None:

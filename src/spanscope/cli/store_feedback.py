@@ -4,9 +4,13 @@
 on a terminal (traces and spans read, time left): reading 10,000 traces takes 3 to 20 seconds,
 and in pages the work a server does for a client that left waits for one page at most (Ctrl-C
 stops a DuckDB store's query at once: ``spanscope.store.interrupt``).
-``none_found(store, source, trace_filter)`` says why a read found no traces: the store
-holds none yet, it has no such service (its services listed), or the time its spans cover
-beside the window asked for; an empty answer alone looks like a broken pipeline mid-incident.
+``none_found(store, source, trace_filter)`` says why a read found no traces, in the words a
+file's reason has (``spanscope.cli.match_feedback``, whose pieces it uses): the store holds none
+yet; it has no such service or operation (its names listed, the closest first); no trace with
+that id; no span in the window asked for (the time its spans cover); no trace that long (the
+longest); or each condition alone matches but not all together. An empty answer alone looks
+like a broken pipeline mid-incident. The reason is plain text, names as ``as_text`` shows
+them: print it with ``match_feedback.warn``, never as rich markup.
 """
 
 from __future__ import annotations
@@ -16,7 +20,14 @@ from typing import TYPE_CHECKING
 
 from spanscope.analysis.filters import TraceFilter
 from spanscope.cli.common import error_console
+from spanscope.cli.match_feedback import (
+    as_text,
+    duration_reason,
+    operations_reason,
+    services_reason,
+)
 from spanscope.cli.progress import fitted, show_progress, time_left_column
+from spanscope.units import format_duration
 
 if TYPE_CHECKING:
     from spanscope.model import Span
@@ -64,8 +75,9 @@ def none_found(
     store: Store, source: str, trace_filter: TraceFilter, more: Sequence[str] = ()
 ) -> str:
     """Why a read of ``store`` (named ``source``) found no traces that pass ``trace_filter``;
-    ``more``: other conditions, as typed (``--tag a=b``)."""
-    from spanscope.units import format_duration, format_time
+    ``more``: other conditions, as typed (``--tag a=b``). Plain text: print it with
+    ``match_feedback.warn`` (names from the command line are never markup)."""
+    from spanscope.units import format_time
 
     stats = store.stats()
     if not stats.spans:
@@ -74,29 +86,135 @@ def none_found(
             "receivers: point an OTLP exporter at them, or 'spanscope load FILE')"
         )
     f = trace_filter
-    asked = [f"--service {name}" for name in f.services]
-    asked += [f"--operation {name}" for name in f.operations]
-    asked += [f"--trace-id {trace_id}" for trace_id in f.trace_ids]
+    asked = [f"--service {as_text(name, '$')}" for name in f.services]
+    asked += [f"--operation {as_text(name, '$')}" for name in f.operations]
+    asked += [f"--trace-id {as_text(trace_id, '$')}" for trace_id in f.trace_ids]
     if f.since_ns is not None:
         asked.append(f"--since {format_time(f.since_ns)}")
     if f.until_ns is not None:
         asked.append(f"--until {format_time(f.until_ns)}")
     if f.min_duration_ns is not None:
         asked.append(f"--min-duration {format_duration(f.min_duration_ns)}")
-    asked += more
+    asked += [as_text(condition) for condition in more]
     said = f"no traces in {source} match {' '.join(asked)}" if asked else f"no traces in {source}"
-    services = store.services()
-    unknown = [name for name in f.services if name not in services]
-    if unknown:
-        listed = ", ".join(services[:20]) + (", ..." if len(services) > 20 else "")
-        said += f": it has no service {', '.join(map(repr, unknown))} (its services: {listed})"
-    elif stats.oldest_ns is not None and stats.newest_ns is not None:
+    spans_cover = "no span has a start"
+    if stats.oldest_ns is not None and stats.newest_ns is not None:
         oldest, newest = format_time(stats.oldest_ns), format_time(stats.newest_ns)
-        said += f": it holds spans that start from {oldest} to {newest}"
-    short = [trace_id for trace_id in f.trace_ids if len(trace_id.strip()) < 32]
-    if short:  # the start of an id, copied from a report, is read as a whole (short) id
+        spans_cover = f"it holds spans that start from {oldest} to {newest}"
+    services = store.services()
+    reasons = [
+        reason
+        for reason in (
+            services_reason(services, f.services),
+            _operations_reason(store, services, f.operations),
+            _ids_reason(store, source, f.trace_ids),
+            _window_reason(store, f, spans_cover),
+            _duration_reason(store, f.min_duration_ns),
+        )
+        if reason
+    ]
+    checked = f.services or f.operations or f.trace_ids or f.min_duration_ns is not None
+    if not reasons and checked:  # each condition alone matches, together they do not
+        reasons = [f"each condition alone matches some of its traces, but no trace all of them "
+                   f"({spans_cover})"]  # fmt: skip
+    return f"{said}: {'; '.join(reasons or [spans_cover])}"
+
+
+def _operations_reason(store: Store, services: list[str], asked: Sequence[str]) -> str | None:
+    """``operations_reason`` for a store: the operations of the services the names could be
+    of (SERVICE:NAME: that service's; NAME: every service's)."""
+    if not asked:
+        return None
+    known = set(services)
+    of = {value.partition(":")[0] for value in asked if value.partition(":")[0] in known}
+    names_only = [value for value in asked if value.partition(":")[0] not in known]
+    looked = services if names_only else sorted(of)
+    operations = {(service, name) for service in looked for name, _ in store.operations(service)}
+    return operations_reason(operations, services, asked)
+
+
+def _ids_reason(store: Store, source: str, trace_ids: Sequence[str]) -> str | None:
+    """None of the ids asked is in the store; the start of an id, copied from a report, is
+    read as a whole (short) id: say how to find it by its start."""
+    from spanscope.model import InvalidIdError, normalize_trace_id
+
+    if not trace_ids:
+        return None
+    try:
+        wanted = [normalize_trace_id(value.strip()) for value in trace_ids]
+        if store.get_traces(wanted):
+            return None
+    except InvalidIdError:  # (take_selection checked them: not expected)
+        pass
+    said = f"it has no trace with the id {', '.join(as_text(v) for v in trace_ids)}"
+    short = [value for value in trace_ids if len(value.strip()) < 32]
+    if short:
         said += (
             f"; --trace-id takes whole ids (32 hex digits): 'spanscope query --db {source} "
-            f"--trace-id {short[0]}' finds one by its start"
+            f"--trace-id {as_text(short[0].strip(), '$')}' finds one by its start"
         )
     return said
+
+
+def _window_reason(store: Store, f: TraceFilter, spans_cover: str) -> str | None:
+    """The time the store's spans cover, when no trace starts in the --since/--until window."""
+    from spanscope.store import TraceQuery
+
+    if f.since_ns is None and f.until_ns is None:
+        return None
+    until = None if f.until_ns is None else max(f.until_ns - 1, 0)
+    if f.since_ns is not None and until is not None and until < f.since_ns:
+        return spans_cover
+    search = TraceQuery(start_time_min=f.since_ns, start_time_max=until, num_traces=1)
+    return None if store.find_trace_ids(search) else spans_cover
+
+
+def _duration_reason(store: Store, min_duration_ns: int | None) -> str | None:
+    """ "no trace lasts X or more (the longest: Y)" when no span lasts ``min_duration_ns``."""
+    from spanscope.store import TraceQuery
+
+    if min_duration_ns is None:
+        return None
+    if store.find_trace_ids(TraceQuery(duration_min=min_duration_ns, num_traces=1)):
+        return None
+    longest, about = _longest(store, min_duration_ns)
+    return duration_reason(min_duration_ns, longest, about)
+
+
+# Traces read to know the longest exactly: a search narrows the durations until fewer last
+# as long; past ``_NARROWINGS`` searches the longest is said to within a few percent.
+_EXACT_AMONG = 100
+_NARROWINGS = 24
+
+
+def _longest(store: Store, below: int) -> tuple[int, bool]:
+    """The longest span of ``store``, every span being shorter than ``below``, and whether it
+    is known only roughly. By searches with a shorter and shorter minimum duration (a store
+    has no "longest" query), halving, then between the two last."""
+    from spanscope.store import TraceQuery
+
+    def any_lasting(ns: int, traces: int = 1) -> list[str]:
+        return store.find_trace_ids(TraceQuery(duration_min=ns, num_traces=traces))
+
+    high, low = below, below // 2
+    for _ in range(_NARROWINGS):
+        if low <= 0 or any_lasting(low):
+            break
+        high, low = low, low // 2
+    else:
+        return low, True
+    if low <= 0:
+        return 0, False
+    for _ in range(_NARROWINGS):
+        ids = any_lasting(low, _EXACT_AMONG)
+        if len(ids) < _EXACT_AMONG:  # every span lasting ``low`` or more is in these traces
+            found = store.get_traces(ids)
+            return max(span.duration_ns for spans in found for span in spans), False
+        middle = (low + high) // 2
+        if middle == low:
+            break
+        if any_lasting(middle):
+            low = middle
+        else:
+            high = middle
+    return low, True

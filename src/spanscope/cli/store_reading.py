@@ -363,12 +363,10 @@ def read_store(
         stored = stored_traces(store, db, trace_filter, limit, adjust_skew)
         kind = store_kind(store)
         if not stored.traces:
+            from spanscope.cli.match_feedback import warn
             from spanscope.cli.store_feedback import none_found
 
-            error_console().print(
-                f"[yellow]warning:[/] {none_found(store, source or db, trace_filter)}",
-                soft_wrap=True,
-            )
+            warn(none_found(store, source or db, trace_filter))  # (names are text, not markup)
     if stored.limited:
         from spanscope.units import format_time
 
