@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import click
 
 from spanscope.cli.common import DURATION, SIZE, check_store_file, stderr
+from spanscope.cli.store_reading import serving_path
 from spanscope.store import StoreError, StoreLockedError, open_store
 from spanscope.units import format_duration
 
@@ -147,7 +148,8 @@ def serve(
     except StoreLockedError as exc:
         from spanscope.store.server_store import serving_url
 
-        url = serving_url(db)
+        noted = serving_path(db)
+        url = None if noted is None else serving_url(noted)
         if url is None:
             raise click.ClickException(str(exc)) from None
         raise click.ClickException(
@@ -169,7 +171,7 @@ def serve(
             sampler=sampler,
         )
         tune_process_for_serving()
-        run_serving(_run(server, store, retention, max_db_size, listening))
+        run_serving(_run(server, store, retention, max_db_size, listening, serving_path(db)))
     except OSError as exc:
         options = {
             otlp_grpc_port: "--otlp-grpc-port",
@@ -232,7 +234,12 @@ def _listen_hint(message: str, options: dict[int, str]) -> str:
 
 
 async def _run(
-    server, store, max_age_ns: int | None, max_bytes: int | None, listening: threading.Event
+    server,
+    store,
+    max_age_ns: int | None,
+    max_bytes: int | None,
+    listening: threading.Event,
+    noted: str | None,
 ) -> None:
     loop = asyncio.get_running_loop()
     serving = asyncio.create_task(server.serve())
@@ -249,7 +256,7 @@ async def _run(
     if max_age_ns or max_bytes:
         retention = asyncio.create_task(_retention_loop(store, max_age_ns, max_bytes))
     try:
-        with _serving_file(server, store), _stopping_reads(store):
+        with _serving_file(server, store, noted), _stopping_reads(store):
             await serving
     finally:
         if retention is not None:
@@ -322,10 +329,11 @@ class _StoppedSearches(logging.Filter):
         return not isinstance(error, ReadsStoppedError)
 
 
-def _serving_file(server, store) -> contextlib.AbstractContextManager:
-    """Tell 'spanscope query' and 'analyze --db' on this machine that the store file is read
-    through this server while it runs (DuckDB lets no other process open it)."""
-    path = getattr(store, "path", None)
+def _serving_file(server, store, noted: str | None) -> contextlib.AbstractContextManager:
+    """Tell 'spanscope query' and 'analyze --db' on this machine that the store (a DuckDB file,
+    a chDB folder: ``noted``, see ``store_reading.serving_path``) is read through this server
+    while it runs (DuckDB and chDB let no other process open it)."""
+    path = getattr(store, "path", None) or noted  # (DuckDB's own name for its file, as ever)
     if path is None or "ui" not in server.ports:
         return contextlib.nullcontext()
     from spanscope.store.server_store import announce_serving

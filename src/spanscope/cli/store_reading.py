@@ -1,10 +1,11 @@
 """``--db`` for the commands that read a store: a DuckDB file, a ClickHouse URL, or the address
 of a running ``spanscope serve`` (``http://host:16686``).
 
-``open_for_reading(db)`` opens it for queries. A DuckDB file that a ``spanscope serve`` on this
-machine holds (DuckDB lets no other process open it) is read through that server instead, and
-stderr says so: during an incident ``spanscope query`` and ``analyze --db`` work beside the
-running server without stopping it.
+``open_for_reading(db)`` opens it for queries. A DuckDB file or chDB folder that a ``spanscope
+serve`` on this machine holds (DuckDB and chDB let no other process open it) is read through
+that server instead (its address noted beside the store: ``serving_path``), and stderr says so:
+during an incident ``spanscope query`` and ``analyze --db`` work beside the running server
+without stopping it.
 
 ``stored_traces(store, trace_filter, limit, ...)`` is what ``analyze --db`` analyses: the most
 recent ``limit`` traces that a store search finds, assembled, then held to the whole
@@ -73,6 +74,22 @@ _SELECTION_DEFAULTS: dict[str, Any] = {
 _SAID_KEY = "spanscope.read_through"
 
 
+def serving_path(db: str) -> str | None:
+    """Where a ``spanscope serve`` of the store ``db`` notes its address (``<it>.server.json``):
+    the DuckDB file, or the chDB folder (``<folder>.<database>`` for a database other than
+    ``otel``), beside which it is written; None for a ClickHouse server's store, which any
+    process can open."""
+    if "://" in db:
+        return None
+    if db.startswith("chdb:"):
+        from spanscope.store.clickhouse_client import embedded_location
+
+        folder, database = embedded_location(db)
+        folder = os.path.abspath(folder)
+        return folder if database == "otel" else f"{folder}.{database}"
+    return db
+
+
 def open_for_reading(db: str) -> Store:
     """The store ``db`` names, for queries (raises ``StoreError`` with what to do)."""
     from spanscope.store import StoreLockedError, open_store
@@ -83,7 +100,8 @@ def open_for_reading(db: str) -> Store:
     except StoreLockedError:
         from spanscope.store.server_store import serving_url
 
-        url = serving_url(db)
+        path = serving_path(db)
+        url = None if path is None else serving_url(path)
         if url is None:
             raise
         ctx = click.get_current_context(silent=True)

@@ -220,6 +220,18 @@ class EmbeddedClient:
                 _Engine.path = None
 
 
+def embedded_location(url: str) -> tuple[str, str]:
+    """The data folder (as given) and database of a ``chdb:PATH[?database=D]`` URL."""
+    rest = url.removeprefix("chdb:").removeprefix("//")
+    path, _, query = rest.partition("?")
+    database = "otel"
+    for pair in filter(None, query.split("&")):
+        key, _, value = pair.partition("=")
+        if key == "database" and value:
+            database = value
+    return path, database
+
+
 def connect(url: str, create: bool = True) -> ClickHouseClient:
     """A client for ``clickhouse://...``, ``clickhouses://...`` or ``chdb:PATH[?database=D]``;
     ``create=False``: a ``chdb:`` folder that is not there already is a ``StoreError`` ("no
@@ -227,13 +239,7 @@ def connect(url: str, create: bool = True) -> ClickHouseClient:
     if url.startswith(("clickhouse://", "clickhouses://")):
         return HttpClient(url)
     if url.startswith("chdb:"):
-        rest = url.removeprefix("chdb:").removeprefix("//")
-        path, _, query = rest.partition("?")
-        database = "otel"
-        for pair in filter(None, query.split("&")):
-            key, _, value = pair.partition("=")
-            if key == "database" and value:
-                database = value
+        path, database = embedded_location(url)
         if not path:
             raise StoreError("chdb: URL needs a data folder, e.g. chdb:traces-ch")
         return EmbeddedClient(path, database, create=create)
