@@ -12,7 +12,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from spanscope.analysis.results import AnalysisReport
-from spanscope.report.tables import MAX_ROWS, frame, percent, titled_table
+from spanscope.report.tables import MAX_ROWS, frame, literal, percent, titled_table
 from spanscope.units import format_duration
 
 
@@ -65,8 +65,8 @@ def print_errors(report: AnalysisReport, console: Console) -> None:
         table.add_row(
             f"{g.traces:,}",
             frame(g.service, g.operation),
-            g.exception_type or "-",
-            g.message_template or "(no message)",
+            literal(g.exception_type or "-"),
+            literal(g.message_template or "(no message)"),
             g.example_trace_id,
         )
     console.print(table)
@@ -120,8 +120,8 @@ def print_dependencies(report: AnalysisReport, console: Console) -> None:
     for d in report.dependencies:
         rate = d.error_count / d.call_count if d.call_count else 0.0
         table.add_row(
-            d.parent or "?",
-            d.child or "?",
+            literal(d.parent or "?"),
+            literal(d.child or "?"),
             f"{d.call_count:,}",
             percent(rate),
             format_duration(d.p50_ns),

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from spanscope.analysis.results import AnalysisReport
 from spanscope.analysis.traits import EXACT_LIMIT, SAMPLE_ONE_IN, trait_text
-from spanscope.report.tables import MAX_ROWS, cut, frame, percent, titled_table
+from spanscope.report.tables import MAX_ROWS, frame, literal, percent, titled_table
 from spanscope.units import format_duration
 
 
@@ -62,7 +62,7 @@ def print_traits(report: AnalysisReport, console: Console) -> None:
         table.add_row(
             frame(t.endpoint_service, t.endpoint_operation),
             f"{label} ({t.cohort_traces:,})",
-            cut(trait_text(t)),
+            literal(trait_text(t)),
             f"{percent(t.cohort_share)} ({t.cohort_with:,})",
             f"{percent(t.rest_share)} ({t.rest_with:,})",
         )

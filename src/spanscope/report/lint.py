@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -44,7 +45,7 @@ def _top(counts: dict[str, int], shown: int) -> str:
     text = ", ".join(f"{name or '(no service)'} ×{count:,}" for name, count in items[:shown])
     if len(items) > shown:
         text += f", and {len(items) - shown:,} more"
-    return text
+    return escape(text)  # names from the data: printed as they are, brackets and all
 
 
 def _rule_block(console: Console, result: RuleResult) -> None:
@@ -114,7 +115,7 @@ def print_lint_report(
     for service in report.services:
         shown = ", ".join(service.rules[:3]) + (" ..." if len(service.rules) > 3 else "")
         table.add_row(
-            service.service or "(no service)",
+            escape(service.service or "(no service)"),
             f"{service.spans:,}",
             f"[{_score_style(service.score)}]{_score(service.score)}[/]",
             f"{service.spans_with_errors:,}",

@@ -3,12 +3,16 @@
 ``titled_table(title, *columns, right=...)`` is a section's table: bold title on the left, at
 least as wide as the title, the ``right`` columns right-aligned, every string cell cut to
 ``MAX_CELL`` characters with an ellipsis (``cut``); ``frame`` is a ``service:operation`` cell,
-``percent`` a share. A section lists at most ``MAX_ROWS`` rows and points to ``--json`` for the
-rest. Nothing here reads a report: these only shape text.
+``percent`` a share. Rich reads cells and titles as markup, so names and other text from the
+data go in through ``literal`` or ``frame``, which escape it: ``SELECT [dbo].[stock]`` printed as
+``SELECT .`` and a name with ``[/red]`` in it stopped the report with a traceback. A section
+lists at most ``MAX_ROWS`` rows and points to ``--json`` for the rest. Nothing here reads a
+report: these only shape text.
 """
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 MAX_ROWS = 25
@@ -30,16 +34,23 @@ class _Table(Table):
         super().add_row(*cells, **kwargs)
 
 
+def literal(text: str) -> str:
+    """Text from the data (a name, a message, an attribute) as a cell or title shows it: cut
+    to ``MAX_CELL`` characters, its brackets escaped so that rich prints them as they are."""
+    return escape(cut(text))
+
+
 def percent(fraction: float) -> str:
     """A share as people read it: 0.1234 is "12.3%"."""
     return f"{fraction * 100:.1f}%"
 
 
 def frame(service: str, operation: str) -> str:
-    """A ``service:operation`` cell ("?" for no service), each part and the whole cut."""
+    """A ``service:operation`` cell ("?" for no service), each part and the whole cut, escaped
+    (``literal``)."""
     # Cut here too: frames also go into table titles and joined critical-path cells.
     # Cut the parts first: formatting a 60 MB name only to cut it copied it each time.
-    return cut(f"{cut(service or '?')}:{cut(operation)}")
+    return literal(f"{cut(service or '?')}:{cut(operation)}")
 
 
 def titled_table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:

@@ -35,7 +35,7 @@ from spanscope.report.critical_path import (
 )
 from spanscope.report.findings import print_anti_patterns, print_fix_first, print_traits
 from spanscope.report.inputs import print_inputs
-from spanscope.report.tables import titled_table
+from spanscope.report.tables import literal, titled_table
 from spanscope.units import format_duration, format_time
 
 
@@ -95,7 +95,7 @@ def _summary(report: AnalysisReport, console: Console) -> None:
     print_inputs(report.inputs, console)
     if report.filters:
         shown = ", ".join(_filter_text(k, v) for k, v in report.filters.items())
-        console.print(f"[dim]filters[/] {shown}", soft_wrap=True)
+        console.print(f"[dim]filters[/] {literal(shown)}", soft_wrap=True)
     console.print(
         f"[bold]{s.traces:,}[/] traces, [bold]{s.spans:,}[/] spans, "
         f"[bold]{len(s.services)}[/] services; "
@@ -127,7 +127,7 @@ def _problems(report: AnalysisReport, console: Console) -> None:
         "Problems in the data", "problem", "count", "traces", "example", right=("count", "traces")
     )
     for p in report.problems:
-        table.add_row(p.kind, f"{p.count:,}", f"{p.traces:,}", p.example)
+        table.add_row(p.kind, f"{p.count:,}", f"{p.traces:,}", literal(p.example))
     if report.warnings:
         table.add_row("input warnings", f"{report.warnings:,}", "", "see messages above")
     console.print(table)
