@@ -255,3 +255,75 @@ def test_endpoints_too_small_to_judge_are_named_under_the_headline(sides, tmp_pa
     unjudged = next(line for line in result.stdout.splitlines() if line.startswith("not judged"))
     assert "frontend: POST /api/checkout" in unjudged
     assert "GET /api/products" not in unjudged  # 30-odd requests: judged
+
+
+# Names rich would read as markup: SQL Server's brackets, and a closing tag.
+_ODD_NAMES = {
+    "SELECT shop.stock": "SELECT [dbo].[stock]",
+    "POST /api/checkout": "POST /api/[/red]checkout",
+}
+
+
+def _with_odd_names(path: Path, traces: int, seed: int, next_release: bool = False) -> None:
+    import msgspec
+
+    from spanscope.formats import write_spans
+    from spanscope.synthetic import generate_spans
+
+    def renamed(span):
+        name = _ODD_NAMES.get(span.name, span.name)
+        service = "shipping[eu]" if span.service_name == "shipping" else span.service_name
+        return msgspec.structs.replace(span, name=name, service_name=service)
+
+    spans = generate_spans(traces, seed=seed, next_release=next_release)
+    with open(path, "wb") as out:
+        write_spans(map(renamed, spans), out, "otlp-jsonl")
+
+
+@pytest.fixture(scope="module")
+def odd_sides(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("odd [dbo] names")
+    before, after = folder / "before[dbo].jsonl", folder / "after.jsonl"
+    _with_odd_names(before, 1500, seed=1)
+    _with_odd_names(after, 1500, seed=2, next_release=True)
+    return before, after
+
+
+def test_names_that_look_like_markup_are_printed_as_they_are(odd_sides):
+    """A SQL Server statement is the regression's cause: '[dbo].[stock]' must not print as
+    '.'; a name holding '[/red]' must not end the report with a markup error."""
+    result = spanscope("diff", *map(str, odd_sides))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    out = result.stdout
+    assert "frontend: POST /api/[/red]checkout p50" in out  # the headline
+    assert "in inventory: SELECT [dbo].[stock]" in out
+    assert "frontend: POST /api/[/red]checkout\n" in out  # the endpoint's title
+    assert out.count("inventory: SELECT [dbo].[stock]") >= 2  # the headline, and its table
+    assert "checkout → shipping[eu]" in out  # the service calls
+    assert "new shipping[eu]: POST" in out  # the new error origin
+    assert "before[dbo].jsonl" in out  # the sides' sources
+
+
+def test_markup_in_names_of_gate_messages_and_notes(odd_sides, tmp_path):
+    before, after = odd_sides
+    gated = spanscope("diff", str(before), str(after), "--json", "--fail-if-slower", "50%")
+    assert gated.returncode == 1, gated.stderr
+    assert "regression: frontend: POST /api/[/red]checkout p95" in gated.stderr
+    json.loads(gated.stdout)
+    # Seed 1 against seed 5 of the unchanged shop: checkout's p95 11% apart, within chance.
+    first, same = tmp_path / "seed-1.jsonl", tmp_path / "seed-5.jsonl"
+    _with_odd_names(first, 2000, seed=1)
+    _with_odd_names(same, 2000, seed=5)
+    chance = spanscope("diff", str(first), str(same), "--json", "--fail-if-slower", "10%")
+    assert chance.returncode == 0, chance.stderr
+    assert "within chance: frontend: POST /api/[/red]checkout p95" in chance.stderr
+    saved = tmp_path / "baseline[dbo].json"
+    analysed = spanscope("analyze", str(before), "--json", "--top", "1000")
+    saved.write_text(analysed.stdout)
+    from_saved = spanscope("diff", str(saved), str(after), "--fail-if-slower", "50%")
+    assert from_saved.returncode == 1, from_saved.stderr
+    assert f"note: {saved} is a saved report" in from_saved.stderr
+    assert "regression: frontend: POST /api/[/red]checkout p95" in from_saved.stderr
+    assert "SELECT [dbo].[stock]" in from_saved.stdout
+    assert "Traceback" not in from_saved.stderr

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 import msgspec
+from rich.markup import escape
 
 from spanscope.cli.common import DURATION, error_console, input_options, jobs_option
 from spanscope.cli.reading import InputFailure, ReadSession, fail_on_input_errors, print_warnings
@@ -90,14 +91,14 @@ def _analyse(
         except msgspec.DecodeError as exc:
             raise InputFailure(f"{sources[0]}: not a spanscope analysis report: {exc}") from None
         error_console().print(
-            f"note: {sources[0]} is a saved report, which keeps no durations: percentile moves "
-            "are not judged against chance (diff the trace files for that)",
+            f"note: {escape(sources[0])} is a saved report, which keeps no durations: "
+            "percentile moves are not judged against chance (diff the trace files for that)",
             soft_wrap=True,
         )
         top = report.options.top
         if top < PROFILE_DEPTH and any(len(p.frames) >= top for p in report.profiles):
             error_console().print(
-                f"[yellow]warning:[/] {sources[0]} keeps {top} operations per endpoint "
+                f"[yellow]warning:[/] {escape(sources[0])} keeps {top} operations per endpoint "
                 f"(saved with --top {top}); operations beyond them are missing from the "
                 "comparison: save it with --top 1000",
                 soft_wrap=True,
@@ -311,12 +312,12 @@ def diff(
     tripped, chance = _gates(result, slower, errors_rise, percentile, ignore_below, durations)
     for message in chance:
         error_console().print(
-            f"[yellow]within chance:[/] {message}; two samples of an unchanged service can "
-            "differ this much (z < 3): not counted as a regression",
+            f"[yellow]within chance:[/] {escape(message)}; two samples of an unchanged service "
+            "can differ this much (z < 3): not counted as a regression",
             soft_wrap=True,
         )
     for message in tripped:
-        error_console().print(f"[red]regression:[/] {message}", soft_wrap=True)
+        error_console().print(f"[red]regression:[/] {escape(message)}", soft_wrap=True)
     if tripped:
         raise SystemExit(EXIT_REGRESSION)
 

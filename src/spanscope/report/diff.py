@@ -4,15 +4,25 @@ Order: the headline (what a person in an incident needs first), then per endpoin
 percentiles before → after and where the change in time per request went (all requests and
 the slowest ones), then error origins that appeared or grew, operations whose calls per request
 or p95 moved, and service calls that changed.
+
+Every name from the traces (services, operations, error types, sources) is escaped before it
+goes into rich markup: span names hold brackets (SQL Server's ``SELECT [dbo].[stock]``).
 """
 
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from spanscope.compare import EndpointDiff, ReportDiff
 from spanscope.units import format_duration
+
+
+def _name(service: str, operation: str) -> str:
+    """``service: operation`` as markup that prints them as they are (``SELECT [dbo].[stock]``
+    is SQL Server's, not a style; a ``[/red]`` in a name would end the report with an error)."""
+    return escape(f"{service}: {operation}")
 
 
 def _signed_ms(ns: float) -> str:
@@ -37,12 +47,12 @@ def _count(number: int, noun: str) -> str:
 
 
 def _side_line(label: str, side) -> str:
-    sources = ", ".join(side.sources[:2]) + (" ..." if len(side.sources) > 2 else "")
+    sources = ", ".join(map(escape, side.sources[:2])) + (" ..." if len(side.sources) > 2 else "")
     return f"{label}: {_count(side.traces, 'trace')}, {_count(side.spans, 'span')} ({sources})"
 
 
 def _endpoint(console: Console, endpoint: EndpointDiff, top: int) -> None:
-    title = f"[bold]{endpoint.service}: {endpoint.operation}[/]"
+    title = f"[bold]{_name(endpoint.service, endpoint.operation)}[/]"
     if endpoint.few_requests:
         title += " [dim](few requests: not judged)[/]"
     console.print(title)
@@ -82,7 +92,7 @@ def _endpoint(console: Console, endpoint: EndpointDiff, top: int) -> None:
         )
         for frame in movers[:top]:
             where.add_row(
-                f"{frame.service}: {frame.operation}",
+                _name(frame.service, frame.operation),
                 format_duration(frame.before_ns),
                 format_duration(frame.after_ns),
                 _signed_ms(frame.delta_ns),
@@ -107,7 +117,7 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
     if result.headline:
         console.print("[bold]what changed[/]")
         for line in result.headline:
-            console.print(f"  • {line}", soft_wrap=True)
+            console.print(f"  • {escape(line)}", soft_wrap=True)
     elif result.endpoints and all(endpoint.few_requests for endpoint in result.endpoints):
         # "Nothing moved" would be wrong there: nothing was judged.
         console.print(
@@ -119,7 +129,7 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
             "[green]no endpoint moved beyond chance (p50 or p95 by 10% and 1 ms or more), "
             "no new error[/]"
         )
-    unjudged = [f"{e.service}: {e.operation}" for e in result.endpoints if e.few_requests]
+    unjudged = [_name(e.service, e.operation) for e in result.endpoints if e.few_requests]
     if result.endpoints and 0 < len(unjudged) < len(result.endpoints):
         shown = ", ".join(unjudged[:top]) + (" ..." if len(unjudged) > top else "")
         console.print(
@@ -131,15 +141,15 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         _endpoint(console, endpoint, top)
     for label, names in (("new endpoints", result.new_endpoints), ("gone", result.gone_endpoints)):
         if names:
-            console.print(f"[bold]{label}[/]: {', '.join(names[:top])}")
+            console.print(f"[bold]{label}[/]: {', '.join(map(escape, names[:top]))}")
     if result.errors:
         table = Table(
             "error origins that appeared or grew", "before", "after", "example trace", box=None
         )
         for error in result.errors[:top]:
-            what = f"{error.service}: {error.operation}"
+            what = _name(error.service, error.operation)
             if error.exception_type:
-                what += f" {error.exception_type}"
+                what += f" {escape(error.exception_type)}"
             if error.new:
                 what = f"[red]new[/] {what}"
             table.add_row(
@@ -170,7 +180,7 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
                 # Beside calls per request, which the mix of endpoints moves too.
                 where = f"{op.calls_where_made_before:.1f} → {op.calls_where_made_after:.1f}"
             table.add_row(
-                f"{op.service}: {op.operation}",
+                _name(op.service, op.operation),
                 f"{op.calls_per_request_before:.2f} → {op.calls_per_request_after:.2f}",
                 where,
                 f"{format_duration(op.p95_before_ns)} → {format_duration(op.p95_after_ns)}",
@@ -183,7 +193,7 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         table = Table("service calls", "calls/request", "error rate", "why listed", box=None)
         for edge in result.dependencies[:top]:
             table.add_row(
-                f"{edge.parent} → {edge.child}",
+                f"{escape(edge.parent)} → {escape(edge.child)}",
                 f"{edge.calls_per_request_before:.2f} → {edge.calls_per_request_after:.2f}",
                 f"{_rate(edge.error_rate_before)} → {_rate(edge.error_rate_after)}",
                 ", ".join(edge.reasons),
