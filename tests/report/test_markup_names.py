@@ -60,3 +60,8 @@ def test_the_error_type_and_the_filters_line_print_whole(hostile_file: Path) -> 
 def test_lint_prints_bracketed_names_whole(hostile_file: Path) -> None:
     text = _run("lint", str(hostile_file))
     assert SERVICE in text
+
+
+def test_info_prints_bracketed_names_whole(hostile_file: Path) -> None:
+    text = _run("info", str(hostile_file))
+    assert SERVICE in text

@@ -14,6 +14,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from spanscope.assembly import assemble
@@ -157,7 +158,7 @@ def _store_info(db: str, as_json: bool) -> None:
         sys.stdout.write("\n")
         return
     console = output_console()
-    console.print(f"[bold]{db}[/] ({summary['kind']}, schema {stats.schema_version})")
+    console.print(f"[bold]{escape(db)}[/] ({summary['kind']}, schema {stats.schema_version})")
     console.print(
         f"[bold]{stats.traces:,}[/] traces, [bold]{stats.spans:,}[/] spans, "
         f"[bold]{len(services)}[/] services"
@@ -173,7 +174,7 @@ def _store_info(db: str, as_json: bool) -> None:
         table.add_column("service")
         table.add_column("spans", justify="right")
         for name, count in services.items():
-            table.add_row(name or "(unknown)", f"{count:,}")
+            table.add_row(escape(name or "(unknown)"), f"{count:,}")
         console.print(table)
 
 
@@ -198,7 +199,9 @@ def _render(summary: dict, filtered: bool = False) -> None:
     for column in ("format", "spans", "error"):
         table.add_column(column)
     for row in summary["inputs"]:
-        table.add_row(row["source"], row["format"], f"{row['spans']:,}", row["error"] or "")
+        table.add_row(
+            escape(row["source"]), row["format"], f"{row['spans']:,}", escape(row["error"] or "")
+        )
     console.print(table)
     console.print(
         f"[bold]{summary['traces']:,}[/] traces, [bold]{summary['spans']:,}[/] spans, "
@@ -220,7 +223,7 @@ def _render(summary: dict, filtered: bool = False) -> None:
     services.add_column("service")
     services.add_column("spans", justify="right")
     for name, count in summary["services"].items():
-        services.add_row(name or "(unknown)", f"{count:,}")
+        services.add_row(escape(name or "(unknown)"), f"{count:,}")
     console.print(services)
     if summary["problems"]:
         problems = Table(title="problems found", title_justify="left")
