@@ -327,3 +327,45 @@ def test_markup_in_names_of_gate_messages_and_notes(odd_sides, tmp_path):
     assert "regression: frontend: POST /api/[/red]checkout p95" in from_saved.stderr
     assert "SELECT [dbo].[stock]" in from_saved.stdout
     assert "Traceback" not in from_saved.stderr
+
+
+@pytest.fixture(scope="module")
+def thousand(tmp_path_factory) -> dict[str, Path]:
+    """1,000 traces a side: the shop (seeds 2, 3, 5) and its next release (seeds 22, 23)."""
+    folder = tmp_path_factory.mktemp("thousand")
+    made = {}
+    for seed, next_release in ((2, False), (3, False), (5, False), (22, True), (23, True)):
+        path = folder / f"{'next' if next_release else 'shop'}-{seed}.jsonl"
+        args = ["generate", "--traces", "1000", "--seed", str(seed), "-o", str(path)]
+        result = spanscope(*args, *(["--next-release"] if next_release else []))
+        assert result.returncode == 0, result.stderr
+        made[path.stem] = path
+    return made
+
+
+def test_the_error_gate_trips_on_a_planted_rise_and_says_p(thousand):
+    """Checkout 5/260 failed -> 18/253 (1.9% -> 7.1%): z = 2.84, which the two-sided z >= 3
+    of the reports called chance; the gate asks one question, one-sided (Fisher, p <= 0.01)."""
+    gate = ["--json", "--fail-if-errors-rise", "1%"]
+    result = spanscope("diff", str(thousand["shop-2"]), str(thousand["next-22"]), *gate)
+    assert result.returncode == 1, result.stderr
+    assert (
+        "regression: frontend: POST /api/checkout error rate 1.92% → 7.11% (more than +1 "
+        "points), 5/260 → 18/253 failed, p = 0.0037"
+    ) in result.stderr
+    # 10/247 -> 18/241: a rise chance gives one time in thirteen
+    unsure = spanscope("diff", str(thousand["shop-3"]), str(thousand["next-23"]), *gate)
+    assert unsure.returncode == 0, unsure.stderr
+    assert "within chance: frontend: POST /api/checkout error rate 4.05% → 7.47%" in unsure.stderr
+    assert "p = 0.076 (one-sided, 0.01 needed): too few requests to tell" in unsure.stderr
+    assert "can differ this much" not in unsure.stderr
+
+
+def test_the_error_gate_passes_two_samples_of_one_shop(thousand):
+    """Seeds 2 and 5 of the unchanged shop, the closest to a false alarm of 55 pairs of seeds 1
+    to 11: checkout 5/260 -> 12/232 failed (p = 0.042)."""
+    gate = ["--json", "--fail-if-errors-rise", "1%"]
+    result = spanscope("diff", str(thousand["shop-2"]), str(thousand["shop-5"]), *gate)
+    assert result.returncode == 0, result.stderr
+    assert "within chance: frontend: POST /api/checkout error rate" in result.stderr
+    assert "p = 0.042" in result.stderr and "regression:" not in result.stderr

@@ -14,7 +14,7 @@ from spanscope.analysis.analyze import Analyzer
 from spanscope.analysis.results import AnalysisOptions
 from spanscope.assembly import assemble
 from spanscope.compare import compare
-from spanscope.compare.noise import durations_of, quantile_moved
+from spanscope.compare.noise import durations_of, quantile_moved, rise_p
 from spanscope.synthetic import generate_spans
 
 OPTIONS = AnalysisOptions(top=1000)
@@ -264,3 +264,39 @@ def test_any_two_small_sides_compare_with_their_durations(
             quantile_moved(before[1].endpoints[key], after[1].endpoints[key], float(q[1:]))
             for q in named
         )
+
+
+def _exact_rise_p(failed_before: int, total_before: int, failed_after: int, total_after: int):
+    """Fisher's one-sided p in whole fractions: the hypergeometric upper tail."""
+    from fractions import Fraction
+
+    failures, requests = failed_before + failed_after, total_before + total_after
+    whole = math.comb(requests, failures)
+    tail = sum(
+        math.comb(total_after, count) * math.comb(total_before, failures - count)
+        for count in range(failed_after, min(failures, total_after) + 1)
+    )
+    return Fraction(tail, whole)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), st.integers(1, 120), st.integers(1, 120))
+def test_rise_p_is_fishers_exact_one_sided_test(data, total_before, total_after):
+    failed_before = data.draw(st.integers(0, total_before))
+    failed_after = data.draw(st.integers(0, total_after))
+    p = rise_p(failed_before, total_before, failed_after, total_after)
+    assert p == pytest.approx(
+        float(_exact_rise_p(failed_before, total_before, failed_after, total_after)), abs=1e-12
+    )
+    if failed_after < total_after:  # one more failure after is never less of a rise
+        assert rise_p(failed_before, total_before, failed_after + 1, total_after) <= p + 1e-12
+
+
+def test_rise_p_on_the_counts_the_gate_met():
+    """The shop against its next release (seeds 2 and 22, 1,000 traces a side): checkout's
+    failures 5/260 -> 18/253 (z = 2.84); a store's endpoint of millions is summed as fast."""
+    assert rise_p(5, 260, 18, 253) == pytest.approx(0.0037, abs=5e-5)
+    assert rise_p(18, 253, 5, 260) > 0.99  # a fall is no rise
+    assert rise_p(0, 10, 0, 10) == rise_p(10, 10, 10, 10) == 1.0
+    assert rise_p(3, 10, 0, 0) == 1.0  # no requests after: nothing to tell
+    assert rise_p(100_000, 3_000_000, 103_000, 3_000_000) < 1e-9

@@ -312,8 +312,7 @@ def diff(
     tripped, chance = _gates(result, slower, errors_rise, percentile, ignore_below, durations)
     for message in chance:
         error_console().print(
-            f"[yellow]within chance:[/] {escape(message)}; two samples of an unchanged service "
-            "can differ this much (z < 3): not counted as a regression",
+            f"[yellow]within chance:[/] {escape(message)}: not counted as a regression",
             soft_wrap=True,
         )
     for message in tripped:
@@ -375,9 +374,10 @@ def _gates(
     durations: Sides,
 ) -> tuple[list[str], list[str]]:
     """What trips the --fail-if-... gates, one message each, and what would have but for
-    chance: a gate that fails a build on two samples of one service is a gate people disable
-    (seed 1 against seed 5 of the shop: checkout's p95 +11%, from its 2 s timeouts' knee)."""
-    from spanscope.compare.noise import judge, rate_moved
+    chance, with how far from chance each was: a gate that fails a build on two samples of one
+    service is a gate people disable (seed 1 against seed 5 of the shop: checkout's p95 +11%,
+    from its 2 s timeouts' knee)."""
+    from spanscope.compare.noise import GATE_P, MIN_Z, judge_z, rise_p
 
     tripped: list[str] = []
     chance: list[str] = []
@@ -393,8 +393,14 @@ def _gates(
                 f"{label} {name} {old / 1e6:.1f} ms → {new / 1e6:.1f} ms "
                 f"({change:+.0%}, more than {slower:+.0%})"
             )
-            beyond = judge(durations, "endpoints", key, float(name[1:]))
-            (tripped if beyond else chance).append(said)
+            z = judge_z(durations, key, float(name[1:]))
+            if z is None or z >= MIN_Z:  # (None: a saved report, whose moves are not judged)
+                tripped.append(said if z is None else f"{said}, z = {z:.1f}")
+            else:
+                chance.append(
+                    f"{said}, z = {z:.1f} ({MIN_Z:g} needed): too few requests to tell this "
+                    "move from chance (two samples of an unchanged service differ)"
+                )
         rise = endpoint.error_rate_after - endpoint.error_rate_before
         if errors_rise is not None and rise > errors_rise:
             said = (
@@ -402,12 +408,16 @@ def _gates(
                 f"{endpoint.error_rate_after:.2%} (more than {errors_rise * 100:+.2g} points)"
             )
             before, after = endpoint.requests_before, endpoint.requests_after
-            beyond = rate_moved(
-                round(endpoint.error_rate_before * before),
-                before,
-                round(endpoint.error_rate_after * after),
-                after,
-                errors_rise,
-            )
-            (tripped if beyond else chance).append(said)
+            failed_before = round(endpoint.error_rate_before * before)
+            failed_after = round(endpoint.error_rate_after * after)
+            # One metric the user chose, in one direction: Fisher's one-sided test (noise.py).
+            p = rise_p(failed_before, before, failed_after, after)
+            counts = f"{failed_before}/{before:,} → {failed_after}/{after:,} failed"
+            if p <= GATE_P:
+                tripped.append(f"{said}, {counts}, p = {p:.2g}")
+            else:
+                chance.append(
+                    f"{said}, {counts}, p = {p:.2g} (one-sided, {GATE_P:g} needed): too few "
+                    "requests to tell this rise from chance"
+                )
     return tripped, chance

@@ -8,6 +8,15 @@ have the same share of requests above a given duration. A two-proportion z test 
 above each side's percentile, in the direction the percentile moved, says whether the move is
 beyond chance (z >= 3 at either).
 
+A gate (``diff --fail-if-errors-rise``) is one metric a user chose, asked in one direction:
+``rise_p`` is the one-sided p of Fisher's exact test that a failure rate rose, and the gate
+trips at ``GATE_P`` or less. Measured on the shop, checkout's failures at 1,000 traces a side:
+seeds 1-10 against the next release (seeds 21-30, its carrier failing 4% of quotes) tripped
+0 of 10 at z >= 3 and trip 3 of 10 now (5/260 -> 18/253: z 2.84, p 0.004); at 3,000, 7 of 10
+either way; the other pairs' rises are within what chance gives with so few requests (p 0.02
+to 0.45). 55 pairs of seeds 1-11 of the unchanged shop trip none at 300, 1,000 or 3,000
+traces (the lowest p 0.027; p <= 0.05 would have tripped 1 to 2 of them).
+
 Contract: ``Durations`` holds each side's durations in ns, sorted ascending, per endpoint and per
 operation, and how many traces hold each operation (keys ``(service, operation)``, names with
 ids folded as the analysis report folds them); a key without durations (a side read from a
@@ -29,6 +38,11 @@ Key = tuple[str, str]
 # at once, so one in a few hundred by chance is the most a report should show.
 MIN_Z = 3.0
 
+
+# A gate's one-sided p at or below which a failure rate rose beyond chance: at most one
+# endpoint in a hundred whose failures did not change (Fisher's test is exact, so whatever
+# the counts).
+GATE_P = 0.01
 
 # A failure rate moves by a point or more before it is judged (two-proportion z as above: 29
 # failures in 766 requests against 19 in 746, 3.8% -> 2.5%, two seeds of one shop, is z = 1.5).
@@ -85,18 +99,56 @@ def _z(before: Sequence[int], after: Sequence[int], threshold: int) -> float:
     return (above_after / len(after) - above_before / len(before)) / spread
 
 
+def quantile_z(before: list[int], after: list[int], quantile: float) -> float:
+    """How many standard errors ``quantile`` (0..100) moved from ``before`` to ``after`` (both
+    sorted, not empty), in the direction their own percentiles moved (0.0: it did not move)."""
+    old, new = percentile(before, quantile), percentile(after, quantile)
+    if old == new:
+        return 0.0
+    direction = 1 if new > old else -1
+    # Asked at both sides' own percentile: at a knee (timeouts above a gap) one of them can
+    # sit in the gap, where the shares above it say little, and the other not.
+    return max(_z(before, after, threshold) * direction for threshold in (old, new))
+
+
 def quantile_moved(before: list[int], after: list[int], quantile: float) -> bool:
     """Did ``quantile`` (0..100) move from ``before`` to ``after`` (both sorted) beyond chance,
     in the direction their own percentiles moved?"""
     if not before or not after:
         return True
-    old, new = percentile(before, quantile), percentile(after, quantile)
-    if old == new:
-        return False
-    direction = 1 if new > old else -1
-    # Asked at both sides' own percentile: at a knee (timeouts above a gap) one of them can
-    # sit in the gap, where the shares above it say little, and the other not.
-    return any(_z(before, after, threshold) * direction >= MIN_Z for threshold in (old, new))
+    return quantile_z(before, after, quantile) >= MIN_Z
+
+
+def _log_choose(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def rise_p(failed_before: int, total_before: int, failed_after: int, total_after: int) -> float:
+    """The one-sided p of Fisher's exact test that the failure rate rose from before to after:
+    if both sides failed at one rate, the chance that the after side would hold
+    ``failed_after`` or more of all the failures (1.0 with no requests on a side)."""
+    if not total_before or not total_after:
+        return 1.0
+    failures, requests = failed_before + failed_after, total_before + total_after
+    low, high = max(0, total_after - (requests - failures)), min(failures, total_after)
+    whole = _log_choose(requests, failures)
+
+    def chance(count: int) -> float:  # of exactly ``count`` failures on the after side
+        rest = _log_choose(total_before, failures - count)
+        return math.exp(_log_choose(total_after, count) + rest - whole)
+
+    # The hypergeometric terms fall away from the mean on both sides: sum the tail beyond
+    # ``failed_after`` on the mean's far side, until its terms no longer count (a store's
+    # endpoint can hold millions of requests).
+    upper = failed_after >= total_after * failures / requests
+    counts = range(failed_after, high + 1) if upper else range(failed_after - 1, low - 1, -1)
+    total = 0.0
+    for count in counts:
+        term = chance(count)
+        total += term
+        if term <= total * 1e-17:
+            break
+    return min(1.0, total) if upper else max(0.0, 1.0 - total)
 
 
 def rate_moved(
@@ -115,6 +167,16 @@ def rate_moved(
     pooled = (failed_before + failed_after) / (total_before + total_after)
     spread = math.sqrt(pooled * (1 - pooled) * (1 / total_before + 1 / total_after))
     return spread == 0 or abs(after - before) / spread >= MIN_Z
+
+
+def judge_z(sides: Sides, key: Key, quantile: float) -> float | None:
+    """``quantile_z`` of endpoint ``key``; None when either side has no durations for it."""
+    if sides is None or sides[0] is None or sides[1] is None:
+        return None
+    before, after = sides[0].endpoints.get(key), sides[1].endpoints.get(key)
+    if not before or not after:
+        return None
+    return quantile_z(before, after, quantile)
 
 
 def judge(
