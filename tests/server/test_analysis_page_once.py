@@ -34,6 +34,7 @@ class StoreReads:
     def __init__(self, store) -> None:
         self.counts: Counter[str] = Counter()
         self.delay = 0.0
+        self.delay_for: dict[str, float] = {}  # a service's searches wait this long instead
         self._lock = threading.Lock()
         for name in READS:
             setattr(store, name, self._counted(name, getattr(store, name)))
@@ -42,8 +43,10 @@ class StoreReads:
         def counted(*args, **kwargs):
             with self._lock:
                 self.counts[name] += 1
-            if self.delay:
-                time.sleep(self.delay)
+            service = getattr(args[0], "service", None) if args else None
+            delay = self.delay_for.get(service, self.delay) if service else self.delay
+            if delay:
+                time.sleep(delay)
             return read(*args, **kwargs)
 
         return counted
@@ -79,6 +82,7 @@ def served(tmp_path_factory) -> Iterator[tuple[RunningServer, StoreReads]]:
 def page(browser, served) -> Iterator[Page]:
     running, reads = served
     reads.delay = 0.0
+    reads.delay_for = {}
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     yield Page(context, running.ui)
     context.close()
@@ -198,6 +202,37 @@ def test_the_page_shows_progress_while_its_one_request_runs(page: Page, served) 
     assert progress.is_hidden() and page.page.locator("#found.stale").count() == 0
     assert reads.counts == {"find_traces": 2}  # one per run, none for the flame graphs
     page.assert_clean()
+
+
+@pytest.mark.browser
+def test_a_run_started_before_the_last_one_leaves_its_line_alone(page: Page, served) -> None:
+    """Back while a run reads starts another run at once (the Analyze button waits, the
+    browser's history does not). The line says what the latest run reads; the one before stops
+    counting, and its late answer neither hides the new line nor replaces the new results."""
+    _, reads = served
+    page.page.goto(page.origin + "/analysis?service=checkout&lookback=1h")
+    page.page.wait_for_selector("body[data-ready='1']", state="attached", timeout=30_000)
+    reads.delay_for = {"frontend": 6.0, "checkout": 2.5}
+    page.page.select_option("#service", "frontend")
+    page.page.click("#go")
+    progress = page.page.locator("#progress")
+    progress.wait_for(state="visible", timeout=10_000)
+    page.page.go_back()  # checkout again, while frontend is still being read
+    page.page.wait_for_function(
+        "document.getElementById('progress').textContent.includes('of checkout')", timeout=5_000
+    )
+    seen = set()
+    for _ in range(8):  # two seconds of the line while checkout is read: frontend's clock ticks
+        if progress.is_visible():
+            seen.add(progress.inner_text().split(" in ")[0])
+        page.page.wait_for_timeout(250)
+    assert seen <= {"Reading and analysing the traces of checkout"}, seen
+    page.page.wait_for_function("document.getElementById('progress').hidden", timeout=20_000)
+    checkout = page.page.locator("#sections").inner_html()
+    page.page.wait_for_timeout(4_500)  # frontend's answer comes late
+    assert progress.is_hidden()
+    assert page.page.locator("#sections").inner_html() == checkout
+    assert page.page.locator("#found.stale").count() == 0
 
 
 @pytest.mark.browser

@@ -131,8 +131,10 @@
   progress.hidden = true;
   $("results").insertBefore(progress, $("results").firstChild);
   var runs = 0; // the latest run: an earlier answer that comes late is not drawn
+  var timer = null; // the latest run's clock: a new run stops the one before
   function working(text) {
-    var started = Date.now(), timer;
+    var started = Date.now();
+    clearInterval(timer);
     function tick() {
       var seconds = Math.floor((Date.now() - started) / 1000);
       progress.innerHTML = '<span class="spinner" aria-hidden="true"></span><span>' + esc(text) + "…" +
@@ -142,9 +144,10 @@
     progress.hidden = false;
     $("found").classList.add("stale");
     $("found").setAttribute("aria-busy", "true");
-    timer = setInterval(tick, 1000);
-    return function done() {
-      clearInterval(timer);
+    var mine = timer = setInterval(tick, 1000);
+    return function done(latest) {
+      clearInterval(mine);
+      if (!latest) return; // a newer run is under way: its line stays
       progress.hidden = true;
       $("found").classList.remove("stale");
       $("found").removeAttribute("aria-busy");
@@ -167,8 +170,8 @@
     var both = new URLSearchParams(q);
     both.set("flamegraph", "slow,all");
     return S.api("/api/v1/analysis?" + both.toString()).then(function (answer) {
+      done(mine === runs);
       if (mine !== runs) return;
-      done();
       var d = answer.report, s = d.summary;
       $("sides").innerHTML = "<span><b>" + S.plural(s.traces, "trace") + "</b>, <b>" + S.plural(s.spans, "span") + "</b> in " + esc(win) +
         (q.get("operation") ? " touching " + esc(q.get("operation")) : "") + "</span>" +
@@ -183,7 +186,10 @@
       }
       $("headline").innerHTML = headline(d.headline);
       $("sections").innerHTML = fixFirst(d) + flame(answer.flamegraphs) + endpoints(d) + slowest(d) + errors(d) + antiPatterns(d) + traits(d);
-    }, function (e) { if (mine === runs) done(); throw e; });
+    }, function (e) {
+      done(mine === runs);
+      if (mine === runs) throw e; // an earlier run's failure is as stale as its answer
+    });
   }
   S.page(run);
 })();
