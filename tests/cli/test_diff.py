@@ -369,3 +369,26 @@ def test_the_error_gate_passes_two_samples_of_one_shop(thousand):
     assert result.returncode == 0, result.stderr
     assert "within chance: frontend: POST /api/checkout error rate" in result.stderr
     assert "p = 0.042" in result.stderr and "regression:" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("selection", "why"),
+    [
+        (["--service", "chekout"], "no traces before or after"),
+        (["--min-requests", "100000"], "no endpoint has 100000 requests (--min-requests) on both"),
+    ],
+)
+def test_a_gate_with_nothing_to_judge_exits_2(sides, selection, why):
+    """A mistyped --service left both sides empty and the gate passed (exit 0): CI read 'no
+    regression' from a comparison of nothing."""
+    result = spanscope("diff", *map(str, sides), "--fail-if-slower", "1%", *selection)
+    assert result.returncode == 2, result.stderr
+    assert f"error: --fail-if-slower: {why}" in result.stderr
+    assert "nothing was judged: the gate can neither pass nor fail" in result.stderr
+    both = ["--fail-if-slower", "1%", "--fail-if-errors-rise", "1%"]
+    result = spanscope("diff", *map(str, sides), "--json", *both, *selection)
+    assert result.returncode == 2 and "--fail-if-slower and --fail-if-errors-rise: " in (
+        result.stderr
+    )
+    json.loads(result.stdout)  # the comparison is still printed
+    assert spanscope("diff", *map(str, sides), *selection).returncode == 0  # no gate: a report

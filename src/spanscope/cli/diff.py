@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from spanscope.model import Trace
 
 EXIT_REGRESSION = 1
+# A gate given with nothing to judge: as an input that could not be read, not a pass.
+EXIT_NOTHING_JUDGED = 2
 # The head of an ``analyze --json`` report: its version, then its options.
 _SAVED_REPORT_KEYS = (b'"version"', b'"slow_threshold_ns"', b'"n_plus_one_min_calls"')
 
@@ -250,7 +252,9 @@ def diff(
     traces on both sides.
 
     Exit status: 0 done, 1 a --fail-if-... gate tripped, 2 an input could not
-    be read or a bad option.
+    be read, a bad option, or a --fail-if-... gate with nothing to judge (a
+    side without traces, e.g. a mistyped --service, or no endpoint with
+    --min-requests requests on both sides).
 
     \b
     Examples:
@@ -309,6 +313,13 @@ def diff(
         print_diff(result, top=top)
     for session in sessions:
         fail_on_input_errors(session)
+    gates = [
+        option
+        for option, value in (("--fail-if-slower", slower), ("--fail-if-errors-rise", errors_rise))
+        if value is not None
+    ]
+    if gates:
+        _fail_if_nothing_judged(result, gates, min_requests)
     tripped, chance = _gates(result, slower, errors_rise, percentile, ignore_below, durations)
     for message in chance:
         error_console().print(
@@ -363,6 +374,29 @@ def _store_sides(
         traces.append(found)
         inputs.append([summary])
     return (traces[0], traces[1]), (inputs[0], inputs[1])
+
+
+def _fail_if_nothing_judged(result: ReportDiff, gates: list[str], min_requests: int) -> None:
+    """Exit 2 when a gate could not judge anything: a CI job reads 0 as "no regression", which
+    a mistyped --service (no traces on either side) does not say."""
+    sides = (("before", result.before), ("after", result.after))
+    empty = [name for name, side in sides if not side.traces]
+    if empty:
+        why = f"no traces {' or '.join(empty)}"
+    elif all(endpoint.few_requests for endpoint in result.endpoints):
+        why = (
+            f"no endpoint has {min_requests} requests (--min-requests) on both sides"
+            if result.endpoints
+            else "no endpoint is on both sides"
+        )
+    else:
+        return
+    error_console().print(
+        f"[red]error:[/] {' and '.join(gates)}: {why}, so nothing was judged: "
+        f"{'the gate' if len(gates) == 1 else 'they'} can neither pass nor fail",
+        soft_wrap=True,
+    )
+    raise SystemExit(EXIT_NOTHING_JUDGED)
 
 
 def _gates(
