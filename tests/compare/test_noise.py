@@ -14,7 +14,7 @@ from spanscope.analysis.analyze import Analyzer
 from spanscope.analysis.results import AnalysisOptions
 from spanscope.assembly import assemble
 from spanscope.compare import compare
-from spanscope.compare.noise import durations_of, quantile_moved, rise_p
+from spanscope.compare.noise import durations_of, quantile_moved, rate_moved, rise_p
 from spanscope.synthetic import generate_spans
 
 OPTIONS = AnalysisOptions(top=1000)
@@ -300,3 +300,11 @@ def test_rise_p_on_the_counts_the_gate_met():
     assert rise_p(0, 10, 0, 10) == rise_p(10, 10, 10, 10) == 1.0
     assert rise_p(3, 10, 0, 0) == 1.0  # no requests after: nothing to tell
     assert rise_p(100_000, 3_000_000, 103_000, 3_000_000) < 1e-9
+
+
+@pytest.mark.parametrize("failed", [0, 10])
+@pytest.mark.parametrize("min_delta", [0.0, 0.01])
+def test_a_rate_of_none_or_all_on_both_sides_did_not_move(failed, min_delta):
+    """0/10 against 0/10 and 10/10 against 10/10 have no spread: no move, at any min_delta."""
+    assert not rate_moved(failed, 10, failed, 10, min_delta)
+    assert rate_moved(0, 100, 100, 100, min_delta)  # and none against all did

@@ -166,7 +166,8 @@ def rate_moved(
         return False
     pooled = (failed_before + failed_after) / (total_before + total_after)
     spread = math.sqrt(pooled * (1 - pooled) * (1 / total_before + 1 / total_after))
-    return spread == 0 or abs(after - before) / spread >= MIN_Z
+    # (no spread: both sides failed all their requests, or none of them, which is no move)
+    return spread > 0 and abs(after - before) / spread >= MIN_Z
 
 
 def judge_z(sides: Sides, key: Key, quantile: float) -> float | None:
