@@ -100,10 +100,13 @@ def test_a_side_that_cannot_be_read_is_named_and_exits_2(sides, tmp_path):
     assert "missing.jsonl" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_bad_percentage_is_a_usage_error(sides):
-    result = spanscope("diff", *map(str, sides), "--fail-if-slower", "lots")
+@pytest.mark.parametrize("value", ["lots", "nan", "inf%", "-5%", "-inf"])
+@pytest.mark.parametrize("option", ["--fail-if-slower", "--fail-if-errors-rise"])
+def test_bad_percentage_is_a_usage_error(sides, option, value):
+    result = spanscope("diff", *map(str, sides), option, value)
     assert result.returncode == 2
-    assert "--fail-if-slower" in result.stderr
+    assert f"Invalid value for {option}: '{value}'" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
 
 
 def test_more_files_per_side(sides, tmp_path):

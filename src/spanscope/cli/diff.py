@@ -14,6 +14,7 @@ could not be read or an option is wrong.
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -46,6 +47,11 @@ def _percent(value: str, option: str) -> float:
         number = float(text)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a percentage", param_hint=option) from None
+    # float() takes "nan" and "inf" too: a gate of nan never trips, one of inf never can.
+    if not math.isfinite(number) or number < 0:
+        raise click.BadParameter(
+            f"{value!r}: give a percentage of 0 or more (e.g. 20%)", param_hint=option
+        )
     return number / 100
 
 
