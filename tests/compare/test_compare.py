@@ -15,6 +15,8 @@ from spanscope.assembly import assemble
 from spanscope.compare import compare
 from spanscope.synthetic import generate_spans
 
+from .shop_changes import plant_cache_loop
+
 OPTIONS = AnalysisOptions(top=1000)
 CHECKOUT = ("frontend", "POST /api/checkout")
 
@@ -154,7 +156,6 @@ def test_a_slower_query_is_named_when_fewer_timeouts_make_the_mean_fall():
 def _variant(monkeypatch, change: str):
     """The shop with one more change planted: a catalog query 3x slower, or the catalog's
     cache read 8 times a request (a loop) instead of once."""
-    from spanscope.model import SpanKind
     from spanscope.synthetic import shop
 
     if change == "slow catalog":
@@ -166,17 +167,7 @@ def _variant(monkeypatch, change: str):
 
         monkeypatch.setattr(shop._ShopTrace, "sql", slower)
     else:
-
-        def product(t, start, parent):
-            now = start + t.lognormal_ns(0.1)
-            for _ in range(8):
-                end = now + t.lognormal_ns(0.3, 0.3)
-                attributes = {"db.system": "redis", "db.operation.name": "GET"}
-                t.add("product-catalog", "GET", SpanKind.CLIENT, now, end, parent, attributes)
-                now = end
-            return now + t.lognormal_ns(0.1), ""
-
-        monkeypatch.setattr(shop, "_product", product)
+        plant_cache_loop(monkeypatch)
     return report(5)
 
 

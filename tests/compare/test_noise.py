@@ -17,6 +17,8 @@ from spanscope.compare import compare
 from spanscope.compare.noise import durations_of, quantile_moved, rate_moved, rise_p
 from spanscope.synthetic import generate_spans
 
+from .shop_changes import plant_cache_loop
+
 OPTIONS = AnalysisOptions(top=1000)
 
 
@@ -123,19 +125,7 @@ def test_more_checkouts_in_the_mix_are_not_a_new_loop(base, monkeypatch):
 
 
 def test_a_loop_is_counted_in_the_requests_that_make_the_call(base, monkeypatch):
-    from spanscope.model import SpanKind
-    from spanscope.synthetic import shop
-
-    def product(t, start, parent):
-        now = start + t.lognormal_ns(0.1)
-        for _ in range(8):
-            end = now + t.lognormal_ns(0.3, 0.3)
-            attributes = {"db.system": "redis", "db.operation.name": "GET"}
-            t.add("product-catalog", "GET", SpanKind.CLIENT, now, end, parent, attributes)
-            now = end
-        return now + t.lognormal_ns(0.1), ""
-
-    monkeypatch.setattr(shop, "_product", product)
+    plant_cache_loop(monkeypatch)
     looping = analysed(5)
     result = compare(base[0], looping[0], durations=(base[1], looping[1]))
     assert (
