@@ -19,7 +19,9 @@ Contract:
   does;
 - a signal's handler runs exactly once: at once when it comes while the main thread runs
   Python code in the block (the handler in place before the block is called), at the block's
-  end when it stopped a query; while the block runs the module's handler stands in for it;
+  end when it stopped a query or came while the block was ending (so that nothing it raises
+  can stop the handlers and the wakeup fd from being put back); while the block runs the
+  module's handler stands in for it;
 - off the main thread (a server's worker threads, tests) it does nothing: signals reach the
   main thread only, and a server stops its queries itself when it stops;
 - the wakeup fd in place before the block is restored after it, and meanwhile still gets each
@@ -33,6 +35,7 @@ Contract:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import threading
@@ -52,6 +55,10 @@ class _Session:
         self.handlers = handlers
         self.taken: set[int] = set()
         self.handled: set[int] = set()
+        # Set as the block ends: from then on the stand-in only takes signals and the watcher
+        # stops nothing, so no handler raises while the handlers and wakeup fd are put back.
+        self.ending = False
+        self.forward: int | None = None  # the wakeup fd it replaced, once it has
 
     def stop(self) -> None:
         for interrupt in list(self.interrupts):
@@ -99,7 +106,7 @@ class _Watcher:
                     else:
                         session.taken.add(signum)
                         stopping = True
-                if stopping:
+                if stopping and not session.ending:
                     session.stop()
             # Again until the block ends: DuckDB forgets an interrupt that comes between two
             # statements (a search reads window after window). Under the lock, as the block's
@@ -107,7 +114,7 @@ class _Watcher:
             while stopping:
                 time.sleep(0.02)
                 with _lock:
-                    if _session is not session:
+                    if _session is not session or session.ending:
                         break
                     session.stop()
 
@@ -145,6 +152,9 @@ def _stand_in(signum: int, frame: Any) -> None:
             handler = _outside.get(signum)
         elif signum in session.taken:
             return
+        elif session.ending:  # its handler runs once all is put back (_run_taken)
+            session.taken.add(signum)
+            return
         else:
             session.handled.add(signum)
             handler = session.handlers[signum]
@@ -167,8 +177,8 @@ def interruptible(interrupt: Callable[[], object]) -> Iterator[None]:
         yield
         return
     outer = _session
-    if outer is not None:
-        yield from _inner(outer, interrupt)
+    if outer is not None and not outer.ending:  # (an ended one may be left if a signal came
+        yield from _inner(outer, interrupt)  # just as it was being forgotten: it is done)
         return
     handlers = _handlers()
     if not handlers:
@@ -176,19 +186,23 @@ def interruptible(interrupt: Callable[[], object]) -> Iterator[None]:
         return
     watcher = _the_watcher()
     session = _Session(interrupt, handlers)
-    with _lock:
-        _session = session
-        _outside.clear()
-        _outside.update(handlers)
-    for signum in handlers:
-        signal.signal(signum, _stand_in)
-    watcher.forward = signal.set_wakeup_fd(watcher.write_fd, warn_on_full_buffer=False)
-    try:
+    try:  # from here on whatever a signal raises finds the end below, set up or not
+        with _lock:
+            _session = session
+            _outside.clear()
+            _outside.update(handlers)
+        for signum in handlers:
+            signal.signal(signum, _stand_in)
+        session.forward = signal.set_wakeup_fd(watcher.write_fd, warn_on_full_buffer=False)
+        watcher.forward = session.forward
         yield
+        session.ending = True  # in the try: a signal's handler that raises here is handled
     except GeneratorExit:  # left unfinished (e.g. garbage): put things back, nothing more
+        session.ending = True  # (before any call: a signal's handler may run at one)
         _end(session, watcher, run_pending=False)
         raise
     except BaseException as exc:
+        session.ending = True
         session.stop()
         _end(session, watcher)
         _run_taken(session)
@@ -214,22 +228,46 @@ def _inner(session: _Session, interrupt: Callable[[], object]) -> Iterator[None]
 
 
 def _end(session: _Session, watcher: _Watcher, run_pending: bool = True) -> None:
-    """Put back the handlers and the wakeup fd, once a signal on its way is handled."""
+    """Put back the handlers and the wakeup fd, once a signal on its way is taken
+    (``session.ending`` is set: the stand-in takes it, and ``_run_taken`` runs its handler)."""
     global _session
     try:
+        with _lock:  # the watcher is not stopping a query of the session any more
+            pass
         if run_pending:
-            _run_pending_handlers()  # (by the stand-in: it may raise, e.g. KeyboardInterrupt)
-    finally:
-        with _lock:
-            _session = None
+            _run_pending_handlers()
         # set_wakeup_fd and signal work on the main thread only: a block left unfinished is
         # ended by the garbage collector, which may run elsewhere (the stand-in then finds no
         # session and calls the handler it stood in for; the watcher forwards every byte).
         if threading.current_thread() is threading.main_thread():
-            signal.set_wakeup_fd(watcher.forward)
-            for signum, handler in session.handlers.items():
-                if signal.getsignal(signum) is _stand_in:
-                    signal.signal(signum, handler)
+            _put_back(session, watcher)
+    finally:
+        _session = None  # last; if a handler raises just before, the ended session is ignored
+
+
+def _put_back(session: _Session, watcher: _Watcher) -> None:
+    """The wakeup fd and every handler back. A signal once its own handler is back runs that
+    handler at once, which may raise (Ctrl-C: ``KeyboardInterrupt``) between two steps: the
+    rest are still put back, then it is raised."""
+    raised: BaseException | None = None
+    steps: list[Callable[[], object]] = []
+    forward = session.forward
+    if forward is not None:
+        steps.append(lambda: signal.set_wakeup_fd(forward))
+    steps += [functools.partial(_put_back_handler, n, h) for n, h in session.handlers.items()]
+    for step in steps:
+        try:
+            step()
+        except BaseException as exc:  # raised again below, once the rest are back
+            raised = raised or exc
+            step()  # the handler ran before or after the step's change: again (idempotent)
+    if raised is not None:
+        raise raised
+
+
+def _put_back_handler(signum: int, handler: _Handler) -> None:
+    if signal.getsignal(signum) is _stand_in:
+        signal.signal(signum, handler)
 
 
 def _run_taken(session: _Session) -> None:
