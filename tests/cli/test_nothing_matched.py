@@ -309,3 +309,29 @@ def test_a_reason_exactly_when_nothing_passes(traces: list, trace_filter: TraceF
     else:
         assert said is not None and "\n" not in said
         assert said.startswith("no traces in shop.jsonl")
+
+
+def test_traces_of_zero_length_spans_are_a_match_not_a_reason_to_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trace whose spans all last 0 ns passes the filter and gives no stack: ``--folded -``
+    prints nothing, and must not read the inputs a second time looking for why (found in
+    review: it decided from 'no stacks written')."""
+    from spanscope.cli import match_feedback
+
+    spans = list(generate_spans(60, seed=9))
+    for span in spans:
+        span.end_ns = span.start_ns
+    path = tmp_path / "instant.jsonl"
+    path.write_bytes(encode_spans(spans, "otlp-jsonl"))
+    read_again: list[object] = []
+    real = match_feedback.summarise_again
+    monkeypatch.setattr(
+        match_feedback, "summarise_again", lambda *a, **k: read_again.append(a) or real(*a, **k)
+    )
+    result = CliRunner().invoke(
+        main, ["analyze", str(path), "--service", "frontend", "--folded", "-"]
+    )
+    assert result.exit_code == 0, result.output
+    assert read_again == []
+    assert "match" not in result.output

@@ -376,13 +376,16 @@ class ProfileAnalyzer:
     ) -> None:
         self.strict = strict
         self.profiles = ProfileCollector(slow_fraction, min_names)
+        self.traces = 0  # as ``Analyzer.traces``: a trace may give no stack (spans of 0 ns)
 
     def add(self, trace: Trace) -> None:
         if trace.spans and trace.roots:  # the traces Analyzer.add counts
+            self.traces += 1
             self.profiles.add(trace, self.strict)
 
     def merge(self, other: ProfileAnalyzer) -> None:
         """As ``Analyzer.merge``: ``other``'s traces came after these."""
+        self.traces += other.traces
         self.profiles.merge(other.profiles)
 
     def profile(self) -> Profile:

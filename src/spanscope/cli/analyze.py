@@ -279,7 +279,8 @@ def analyze(
             jobs,
             options.high_cardinality_min_names,
         )
-        if not _write_folded(profiler, folded, folded_slow):
+        _write_folded(profiler, folded, folded_slow)
+        if not profiler.traces:  # (not "no stacks": traces of 0 ns spans give none)
             _say_why_none(session, trace_filter, not no_adjust_skew)
         print_warnings(session.diagnostics)
         fail_on_input_errors(session)
@@ -372,20 +373,19 @@ def _say_why_none(session: ReadSession, trace_filter: TraceFilter, adjust_skew: 
     warn(nothing_matched(session, trace_filter, adjust_skew))
 
 
-def _write_folded(analyzer: Analyzer | ProfileAnalyzer, path: str, slow: bool) -> int:
-    """Write the folded stacks to ``path`` ('-': stdout); return how many were written."""
+def _write_folded(analyzer: Analyzer | ProfileAnalyzer, path: str, slow: bool) -> None:
+    """Write the folded stacks to ``path`` ('-': stdout)."""
     from spanscope.analysis.profile import folded_stacks
     from spanscope.report.folded import write_folded
 
     stacks = folded_stacks(analyzer.profile(), slow=slow)
     if path == "-":
-        lines = write_folded(stacks, sys.stdout)
+        write_folded(stacks, sys.stdout)
         sys.stdout.flush()
-        return lines
+        return
     try:
         with open(path, "w", encoding="utf-8") as out:
             lines = write_folded(stacks, out)
     except OSError as exc:
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo(f"wrote {lines:,} folded stacks to {path}", err=True)
-    return lines
