@@ -99,6 +99,17 @@ def test_a_new_chdb_folder_is_removed_too(tmp_path: Path, busy_port: int) -> Non
     assert (folder / "kept").read_text() == "mine"
 
 
+def test_a_new_chdb_folder_spelt_with_slashes_is_removed_too(
+    tmp_path: Path, busy_port: int
+) -> None:
+    """``chdb://FOLDER`` is the same store as ``chdb:FOLDER``; it was taken for a ClickHouse
+    server's URL (it has '://'), and its new folder was left behind (found in review)."""
+    pytest.importorskip("chdb", reason="chdb (embedded ClickHouse) is not installed")
+    folder = tmp_path / "traces-ch"
+    _failed_to_listen(_serve(f"chdb://{folder}", busy_port), busy_port, "--ui-port")
+    assert not folder.exists()
+
+
 # -- stopping while a search runs --------------------------------------------------------
 
 

@@ -200,10 +200,12 @@ def _new_store_files(db: str) -> list[str]:
     """What opening the store ``db`` for serving creates and nothing else holds yet: a DuckDB
     file and its write-ahead log, or a chDB folder, that do not exist now; none for a
     ClickHouse server's store."""
-    if "://" in db:
+    if db.startswith(("clickhouse://", "clickhouses://")):
         return []
-    if db.startswith("chdb:"):
-        paths = [os.path.abspath(db.removeprefix("chdb:").removeprefix("//").partition("?")[0])]
+    if db.startswith("chdb:"):  # chdb:FOLDER or chdb://FOLDER, as the store reads them
+        from spanscope.store.clickhouse_client import embedded_location
+
+        paths = [os.path.abspath(embedded_location(db)[0])]
     else:
         paths = [db, db + ".wal"]
     return [path for path in paths if not os.path.lexists(path)]
