@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from spanscope.cli import split
-from spanscope.formats import otlp_json
+from spanscope.formats import FORMATS, otlp_json
 from spanscope.synthetic import generate_spans
 
 from .test_sharded import run
@@ -153,3 +153,10 @@ def test_a_terminal_gets_a_progress_bar(shop: Path, tmp_path: Path) -> None:
     assert b"reading and analysing" in drawn and b"(2 processes)" in drawn
     one = run(str(shop), "--json", "--jobs", "1")
     assert done.stdout.decode() == one.stdout
+
+
+def test_the_names_it_cuts_are_the_readers_own() -> None:
+    """split.py names the OTLP JSON formats without importing their reader (its start-up):
+    the names must stay the reader's."""
+    assert split._OTLP_JSON == otlp_json.NAME
+    assert {split._OTLP_JSON, split._LINES} <= set(FORMATS)
