@@ -247,3 +247,27 @@ def test_serve_refuses_a_servers_address_as_its_store() -> None:
     result = CliRunner().invoke(main, ["serve", "--db", "http://127.0.0.1:9"])
     assert result.exit_code == 2
     assert "a server's address, whose store is read-only from here" in result.output
+
+
+def test_traces_after_the_window_do_not_use_up_the_limit(tmp_path: Path) -> None:
+    """A service's search ends STRADDLE_NS after --until: unbounded, the most recent --limit
+    traces of a busy service came from after the window, and the window read as empty (the
+    earlier side of diff --db)."""
+    db = tmp_path / "busy.duckdb"
+    early = list(generate_spans(100, seed=3, start_ns=T0))
+    late = list(generate_spans(400, seed=4, start_ns=T0 + 10 * MINUTE))
+    with open_store(db) as store:
+        store.write(early + late)
+    file = tmp_path / "early.jsonl"
+    file.write_bytes(encode_spans(early, "otlp-jsonl"))
+    window = ["--service", "checkout", "--since", str((T0 - 10**9) // 10**9)]
+    window += ["--until", str((T0 + 5 * MINUTE) // 10**9)]
+
+    def traces(*source: str) -> int:
+        result = CliRunner().invoke(main, ["analyze", *source, *window, "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["summary"]["traces"]
+
+    wanted = traces(str(file))
+    assert 15 < wanted < 40  # and more than 40 after the window
+    assert traces("--db", str(db), "--limit", "40") == wanted

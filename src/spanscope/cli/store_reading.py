@@ -115,6 +115,11 @@ def open_for_reading(db: str) -> Store:
         return open_store(url, read_only=True)
 
 
+# How long after its first span a trace may reach the service or operation searched for and
+# still be found by a search that ends at --until: a request of up to two minutes.
+STRADDLE_NS = 2 * 60 * 10**9
+
+
 def store_search(trace_filter: TraceFilter, limit: int) -> TraceQuery:
     """The widest store search that still finds every trace ``trace_filter`` keeps."""
     from spanscope.store import TraceQuery
@@ -128,13 +133,17 @@ def store_search(trace_filter: TraceFilter, limit: int) -> TraceQuery:
         service = f.services[0]
     # A trace's first span starts at or after --since, so do all its spans. --until and
     # --min-duration are about the first (root) span: a search with no service or operation
-    # condition matches that span itself; with one, the matching span may be another.
+    # condition matches that span itself; with one, the matching span may be another, which
+    # starts later. --until then bounds it STRADDLE_NS later: unbounded, the most recent
+    # traces after the window used up --limit, and a busy service's earlier window (diff --db)
+    # came out short or empty.
     narrowed = service is not None or operation is not None
+    until = None if f.until_ns is None else f.until_ns - 1 + (STRADDLE_NS if narrowed else 0)
     return TraceQuery(
         service=service or None,
         operation=operation or None,
         start_time_min=f.since_ns,
-        start_time_max=None if narrowed or f.until_ns is None else f.until_ns - 1,
+        start_time_max=until,
         duration_min=None if narrowed else f.min_duration_ns,
         num_traces=limit,
     )
