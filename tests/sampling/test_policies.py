@@ -15,15 +15,14 @@ from spanscope.sampling.policies import (
     Errors,
     Latency,
     NumericAttribute,
-    PolicySet,
     Probability,
     RateLimit,
     Service,
     SpanCount,
     Status,
-    parse_policy,
 )
 from spanscope.sampling.simulate import simulate
+from spanscope.sampling.spelling import PolicySet, parse_policy
 from spanscope.synthetic import generate_spans
 
 from ..conftest import FIXTURES

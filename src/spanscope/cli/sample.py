@@ -13,8 +13,8 @@ from rich.table import Table
 from spanscope.cli.common import WRITABLE_FORMATS, input_options, output_format, write_output
 from spanscope.cli.reading import ReadSession, fail_on_input_errors, print_warnings
 from spanscope.cli.store_reading import selected_spans, store_options, take_selection
-from spanscope.sampling.policies import PolicySet
 from spanscope.sampling.simulate import SimulationReport, simulate
+from spanscope.sampling.spelling import PolicySet
 from spanscope.units import format_duration
 
 

@@ -16,7 +16,7 @@ import msgspec
 
 from spanscope.analysis.errors import is_error_span
 from spanscope.model import Span
-from spanscope.sampling.policies import PolicySet
+from spanscope.sampling.spelling import PolicySet
 
 SLOW_PERCENTILE = 99  # traces at or above this percentile of duration are "slow"
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from spanscope.model import Span
-from spanscope.sampling.policies import PolicySet
+from spanscope.sampling.spelling import PolicySet
 
 
 @dataclass
