@@ -19,7 +19,8 @@ The server's memory is shared with its receivers, so these calls are bounded: on
 time (the others wait their turn), a body is at most ``MAX_BODY_BYTES``, a search at most
 ``MAX_TAGS`` tags. Writes are not offered: spans reach the store through the receivers, which
 check and sample them. A bad body or argument answers 400 in the native API's error shape,
-naming it; a store that fails answers 503 with the store's message.
+naming it; a store that fails answers 503 with the store's message. A call whose client goes
+away has its reads stopped (``spanscope.store.read_group``), so the next one need not wait.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from spanscope.model import SpanKind
 from spanscope.server.api_errors import error_response
 from spanscope.store.base import Store, StoreError, TraceQuery
 from spanscope.store.metrics_sql import MetricsQuery
+from spanscope.store.read_group import ReadGroup
 
 MEDIA_TYPE = "application/msgpack"
 MAX_TRACES_A_CALL = 1_000  # traces of one get_traces answer: about 8k spans of the shop
@@ -46,6 +48,8 @@ MAX_TRACE_IDS = 1_000_000  # ids of one search: 33 MB at most
 MAX_TAGS = 100
 # Arguments are a few fields (or a page of ids); anything larger is not a client of this API.
 MAX_BODY_BYTES = 1 << 20
+# How often a running call looks whether its client is still there.
+_DISCONNECT_CHECK_S = 0.25
 
 
 class _GetTraces(msgspec.Struct, forbid_unknown_fields=True):
@@ -148,9 +152,29 @@ class StoreApi:
             return error_response(refused, 400)
         async with self._one_at_a_time:
             try:
-                answer = await run_in_threadpool(method, self.store, arguments)
+                answer = await self._while_connected(request, method, arguments)
             except StoreError as exc:
                 return error_response(str(exc), 503)
             except ValueError as exc:  # e.g. a malformed trace id
                 return error_response(str(exc), 400)
         return Response(msgspec.msgpack.encode(answer), media_type=MEDIA_TYPE)
+
+    async def _while_connected(self, request: Request, method: Any, arguments: Any) -> Any:
+        """``method(store, arguments)`` in a worker thread, its reads stopped if the client
+        goes away first (Ctrl-C on a command reading through this server): a search of
+        millions of spans would otherwise go on for no one, holding the next caller."""
+        reads_in = getattr(self.store, "reads_in", None)  # a DuckDB store's
+        if reads_in is None:
+            return await run_in_threadpool(method, self.store, arguments)
+        group = ReadGroup()
+
+        def grouped() -> Any:
+            with reads_in(group):
+                return method(self.store, arguments)
+
+        call = asyncio.ensure_future(run_in_threadpool(grouped))
+        while not (await asyncio.wait({call}, timeout=_DISCONNECT_CHECK_S))[0]:
+            if await request.is_disconnected():
+                await run_in_threadpool(group.stop)
+                break
+        return await call

@@ -51,6 +51,7 @@ from spanscope.store.base import (
     TraceQuery,
 )
 from spanscope.store.interrupt import interruptible
+from spanscope.store.read_group import ReadGroup
 from spanscope.store.schema import OPERATIONS, SPAN_KINDS, TRACE_INDEX, TRACES, prepare
 from spanscope.store.search_sql import find_trace_ids_sql, literal, time_between, time_literal
 
@@ -124,6 +125,7 @@ class DuckDBStore:
         self._cursor_lock = threading.Lock()
         self._reading: set[duckdb.DuckDBPyConnection] = set()  # cursors in a query
         self._reads_stopped = False
+        self._thread = threading.local()  # .group: the ReadGroup of this thread's reads
         if read_only and not Path(self.path).exists():
             raise StoreError(f"{self.path}: no such store")
         # No progress bar: DuckDB would draw it on our stdout during long statements.
@@ -165,6 +167,12 @@ class DuckDBStore:
                 raise ReadsStoppedError(f"{self.path}: the store is closing, no more queries")
             cursor = self._con.cursor()
             self._reading.add(cursor)
+        group: ReadGroup | None = getattr(self._thread, "group", None)
+        if group is not None and not group.add(cursor):
+            with self._cursor_lock:
+                self._reading.discard(cursor)
+                cursor.close()
+            raise ReadsStoppedError(f"{self.path}: query not run: its reader went away")
         try:
             cursor.execute(f"USE {_DB}")
             cursor.execute("SET enable_progress_bar = false")
@@ -176,11 +184,25 @@ class DuckDBStore:
                 raise ReadsStoppedError(
                     f"{self.path}: query stopped: the store is closing"
                 ) from exc
+            if group is not None and group.stopped:
+                message = f"{self.path}: query stopped: its reader went away"
+                raise ReadsStoppedError(message) from exc
             raise StoreError(f"{self.path}: query failed: {exc}") from exc
         finally:
+            if group is not None:
+                group.discard(cursor)  # before the cursor closes: stop() no longer touches it
             with self._cursor_lock:  # never close a cursor while stop_reads interrupts it
                 self._reading.discard(cursor)
                 cursor.close()
+
+    @contextlib.contextmanager
+    def reads_in(self, group: ReadGroup) -> Iterator[None]:
+        """The reads this thread makes in the block can be stopped with ``group.stop()``."""
+        self._thread.group = group
+        try:
+            yield
+        finally:
+            self._thread.group = None
 
     def stop_reads(self, wait_s: float = 10.0) -> None:
         """Stop the queries running on any thread now, and refuse new ones; writes go on. For a
