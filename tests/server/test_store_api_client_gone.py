@@ -45,10 +45,10 @@ def test_a_search_whose_client_left_stops_and_the_next_call_is_answered(
         with pytest.raises(httpx.ReadTimeout):
             _post(running.ui, "find_trace_ids", 1.0, query=query)  # gives up: Ctrl-C
         left = time.monotonic()
-        while running.store._reading and time.monotonic() - left < 30:
+        while running.store._reads.running and time.monotonic() - left < 30:
             time.sleep(0.05)
         stopped = time.monotonic() - left
-        assert not running.store._reading
+        assert not running.store._reads.running
         assert stopped < STOP_LIMIT_S, f"the search went on {stopped:.1f} s for no one"
         started = time.monotonic()
         answer = _post(running.ui, "services", 30.0)
@@ -66,4 +66,4 @@ def test_a_stopped_group_refuses_its_reads_and_no_others(slow_store_file: Path) 
         with store.reads_in(group), pytest.raises(ReadsStoppedError, match="reader went away"):
             store.services()
         assert store.services()  # outside the group, and later, reads go on
-        assert not store._reading
+        assert not store._reads.running

@@ -335,9 +335,9 @@ def test_stop_reads_stops_the_searches_of_other_threads(slow_store: Path, tmp_pa
         searching = threading.Thread(target=search)
         searching.start()
         started = time.monotonic() + 30  # the search takes 15 s and more: wait until it runs
-        while not store._reading and searching.is_alive() and time.monotonic() < started:
+        while not store._reads.running and searching.is_alive() and time.monotonic() < started:
             time.sleep(0.01)
-        assert store._reading, "the search did not start"
+        assert store._reads.running, "the search did not start"
         time.sleep(0.2)  # into the query, past its start
         stopping = time.monotonic()
         store.stop_reads()

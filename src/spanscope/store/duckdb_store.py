@@ -122,9 +122,8 @@ class DuckDBStore:
         self.path = str(path)
         self.read_only = read_only
         self._write_lock = threading.Lock()
-        self._cursor_lock = threading.Lock()
-        self._reading: set[duckdb.DuckDBPyConnection] = set()  # cursors in a query
-        self._reads_stopped = False
+        self._cursor_lock = threading.Lock()  # the connection hands out one cursor at a time
+        self._reads = ReadGroup()  # every read: stop_reads stops them all
         self._thread = threading.local()  # .group: the ReadGroup of this thread's reads
         if read_only and not Path(self.path).exists():
             raise StoreError(f"{self.path}: no such store")
@@ -162,17 +161,17 @@ class DuckDBStore:
     @contextlib.contextmanager
     def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self._check_open()
-        with self._cursor_lock:
-            if self._reads_stopped:
-                raise ReadsStoppedError(f"{self.path}: the store is closing, no more queries")
-            cursor = self._con.cursor()
-            self._reading.add(cursor)
         group: ReadGroup | None = getattr(self._thread, "group", None)
-        if group is not None and not group.add(cursor):
-            with self._cursor_lock:
-                self._reading.discard(cursor)
+        groups = (self._reads,) if group is None else (self._reads, group)
+        with self._cursor_lock:
+            cursor = self._con.cursor()
+        for joined, each in enumerate(groups):
+            if not each.add(cursor):
+                for other in groups[:joined]:
+                    other.discard(cursor)
                 cursor.close()
-            raise ReadsStoppedError(f"{self.path}: query not run: its reader went away")
+                why = "the store is closing" if each is self._reads else "its reader went away"
+                raise ReadsStoppedError(f"{self.path}: query not run: {why}")
         try:
             cursor.execute(f"USE {_DB}")
             cursor.execute("SET enable_progress_bar = false")
@@ -180,20 +179,15 @@ class DuckDBStore:
             with interruptible(cursor.interrupt):
                 yield cursor
         except duckdb.Error as exc:
-            if self._reads_stopped:
-                raise ReadsStoppedError(
-                    f"{self.path}: query stopped: the store is closing"
-                ) from exc
-            if group is not None and group.stopped:
-                message = f"{self.path}: query stopped: its reader went away"
-                raise ReadsStoppedError(message) from exc
+            for each in groups:
+                if each.stopped:
+                    why = "the store is closing" if each is self._reads else "its reader went away"
+                    raise ReadsStoppedError(f"{self.path}: query stopped: {why}") from exc
             raise StoreError(f"{self.path}: query failed: {exc}") from exc
         finally:
-            if group is not None:
-                group.discard(cursor)  # before the cursor closes: stop() no longer touches it
-            with self._cursor_lock:  # never close a cursor while stop_reads interrupts it
-                self._reading.discard(cursor)
-                cursor.close()
+            for each in groups:  # before the cursor closes: stop() no longer touches it
+                each.discard(cursor)
+            cursor.close()
 
     @contextlib.contextmanager
     def reads_in(self, group: ReadGroup) -> Iterator[None]:
@@ -210,18 +204,7 @@ class DuckDBStore:
         tag search of millions of spans, many seconds), and it drains its writes after.
         Returns once no read runs, or after ``wait_s``: DuckDB forgets an interrupt that comes
         between two statements of a read, so each read is interrupted until it has ended."""
-        deadline = time.monotonic() + wait_s
-        while True:
-            with self._cursor_lock:
-                self._reads_stopped = True
-                if not self._reading:
-                    return
-                for cursor in self._reading:
-                    with contextlib.suppress(duckdb.Error):
-                        cursor.interrupt()
-            if time.monotonic() >= deadline:
-                return
-            time.sleep(0.02)
+        self._reads.stop(wait_s)
 
     def close(self) -> None:
         if getattr(self, "_closed", True):

@@ -2,10 +2,10 @@
 
 ``ReadGroup`` holds the cursors of the reads a thread makes while the group is its own
 (``DuckDBStore.reads_in(group)``). ``stop()`` interrupts them until they have ended and
-refuses the group's later reads, as ``DuckDBStore.stop_reads`` does for every read of a store
-that closes. Without it a server went on with a search for a client that had gone (Ctrl-C on
-``analyze --db`` through a running ``serve``), and its store API, one call at a time, kept the
-next client waiting until that search was done.
+refuses the group's later reads. A DuckDB store keeps one group of all its reads, which
+``DuckDBStore.stop_reads`` stops when the store closes. Without groups a server went on with a
+search for a client that had gone (Ctrl-C on ``analyze --db`` through a running ``serve``), and
+its store API, one call at a time, kept the next client waiting until that search was done.
 """
 
 from __future__ import annotations
@@ -21,6 +21,12 @@ class ReadGroup:
         self._lock = threading.Lock()
         self._cursors: set[Any] = set()
         self.stopped = False
+
+    @property
+    def running(self) -> bool:
+        """Whether a read of the group runs now."""
+        with self._lock:
+            return bool(self._cursors)
 
     def add(self, cursor: Any) -> bool:
         """Count ``cursor``'s read in the group; False once the group is stopped."""
