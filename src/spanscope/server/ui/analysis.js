@@ -144,9 +144,9 @@
     progress.hidden = false;
     $("found").classList.add("stale");
     $("found").setAttribute("aria-busy", "true");
-    var mine = timer = setInterval(tick, 1000);
+    var clock = timer = setInterval(tick, 1000);
     return function done(latest) {
-      clearInterval(mine);
+      clearInterval(clock);
       if (!latest) return; // a newer run is under way: its line stays
       progress.hidden = true;
       $("found").classList.remove("stale");
