@@ -26,6 +26,7 @@ from spanscope.cli.reading import (
     print_warnings,
 )
 from spanscope.cli.store_reading import Selection, read_store, store_options, take_selection
+from spanscope.report.tables import literal
 from spanscope.units import format_time
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ def _store_info(db: str, as_json: bool) -> None:
         table.add_column("service")
         table.add_column("spans", justify="right")
         for name, count in services.items():
-            table.add_row(escape(name or "(unknown)"), f"{count:,}")
+            table.add_row(literal(name or "(unknown)"), f"{count:,}")
         console.print(table)
 
 
@@ -223,7 +224,7 @@ def _render(summary: dict, filtered: bool = False) -> None:
     services.add_column("service")
     services.add_column("spans", justify="right")
     for name, count in summary["services"].items():
-        services.add_row(escape(name or "(unknown)"), f"{count:,}")
+        services.add_row(literal(name or "(unknown)"), f"{count:,}")
     console.print(services)
     if summary["problems"]:
         problems = Table(title="problems found", title_justify="left")
