@@ -192,7 +192,12 @@ def _lines(function) -> list[int]:
     return sorted({line for _, _, line in function.__code__.co_lines() if line})
 
 
-_ENDING = (interrupt.interruptible.__wrapped__, interrupt._end, interrupt._put_back)
+_ENDING = (
+    interrupt.interruptible.__wrapped__,
+    interrupt._end,
+    interrupt._put_back,
+    interrupt._Watcher.drain,
+)
 
 
 @pytest.mark.parametrize(
@@ -209,9 +214,6 @@ def test_ctrl_c_at_any_point_of_a_block_leaves_nothing_of_it(function, line) -> 
         pytest.skip("this test process does not take SIGINT as KeyboardInterrupt")
     before = signal.set_wakeup_fd(-1)
     signal.set_wakeup_fd(before)
-    # The watcher reads the previous case's wakeup byte on its own thread: let it do so while
-    # no block runs (a byte it reads during this block would be taken for this block's signal).
-    time.sleep(0.1)
     fired: list[int] = []
 
     def tracer(frame, event, arg):
@@ -247,6 +249,58 @@ def test_ctrl_c_at_any_point_of_a_block_leaves_nothing_of_it(function, line) -> 
         assert interrupt._session is not None and not interrupt._session.ending
         assert signal.getsignal(signal.SIGINT) is interrupt._stand_in
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("when", ["in the block", "as it ends"])
+def test_one_ctrl_c_is_one_keyboard_interrupt_when_another_block_follows_at_once(
+    when: str,
+) -> None:
+    """A signal that comes in one block belongs to it, even when the next block starts before
+    the watcher thread has had a chance to read its wakeup byte. Before, the watcher read it
+    during the next block and took it for that block's signal: one Ctrl-C stopped the next
+    query too and raised a second KeyboardInterrupt out of it (every time, here: the main
+    thread holds the GIL from the signal to the next block's sleep)."""
+    if not interrupt._handlers():
+        pytest.skip("this test process does not take SIGINT as KeyboardInterrupt")
+    stopped: list[str] = []
+
+    def tracer(frame, event, arg):
+        if frame.f_code is not interrupt._end.__code__:
+            return None
+
+        def on_line(frame, event, arg):
+            if event == "line":  # the first line of the block's end
+                sys.settrace(None)
+                signal.raise_signal(signal.SIGINT)
+            return on_line
+
+        return on_line
+
+    for _ in range(10):
+        stopped.clear()
+        interrupted: list[str] = []
+        try:
+            with interruptible(lambda: stopped.append("first")):
+                if when == "in the block":
+                    signal.raise_signal(signal.SIGINT)  # handled at once: raises here
+                else:
+                    sys.settrace(tracer)  # raised at the first line of the block's end
+        except KeyboardInterrupt:
+            interrupted.append("first")
+        finally:
+            sys.settrace(None)
+        try:
+            with interruptible(lambda: stopped.append("second")):
+                time.sleep(0.05)  # the watcher runs now, if not before
+        except KeyboardInterrupt:
+            interrupted.append("second")
+        try:  # a handler left pending runs here
+            time.sleep(0)
+        except KeyboardInterrupt:
+            interrupted.append("after")
+        assert interrupted == ["first"]
+        assert "second" not in stopped
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 @given(st.lists(st.sampled_from(["enter", "leave", "raise"]), max_size=12))

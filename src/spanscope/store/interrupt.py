@@ -22,6 +22,13 @@ Contract:
   end when it stopped a query or came while the block was ending (so that nothing it raises
   can stop the handlers and the wakeup fd from being put back); while the block runs the
   module's handler stands in for it;
+- a signal belongs to the block during which it came, never to a later one: the block's end,
+  once the wakeup fd is put back, waits until the watcher has read every byte in its pipe (a
+  mark byte goes in behind them). Read during the next block, a Ctrl-C that came as one block
+  ended stopped the next one too and raised a second ``KeyboardInterrupt`` out of it. (The
+  byte is in the pipe before the fd is put back because the C handler that writes it runs
+  on the main thread, where Linux delivers a process's signals as a rule; one run on another
+  thread could write it a moment late.) It costs a block about 20 us;
 - off the main thread (a server's worker threads, tests) it does nothing: signals reach the
   main thread only, and a server stops its queries itself when it stops;
 - the wakeup fd in place before the block is restored after it, and meanwhile still gets each
@@ -75,6 +82,14 @@ _session: _Session | None = None
 _outside: dict[int, _Handler] = {}
 
 
+# Written by a block's end after its signals' bytes (no signal has the number 0): the watcher
+# has read all of them once it reads this.
+_MARK = b"\0"
+# How long a block's end waits for the watcher at most (it takes microseconds, or up to the
+# 20 ms of one round of stopping a query): a watcher that cannot run must not hang the program.
+_DRAIN_WAIT_S = 2.0
+
+
 class _Watcher:
     """The process's one watcher thread and its pipe, made when first needed."""
 
@@ -82,7 +97,32 @@ class _Watcher:
         self.forward = -1  # the wakeup fd a session replaced: it gets every byte too
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.write_fd, False)  # set_wakeup_fd requires it
+        self._marks = threading.Condition(threading.Lock())
+        self._marks_written = 0
+        self._marks_read = 0
         threading.Thread(target=self._watch, name="spanscope-interrupt", daemon=True).start()
+
+    def drain(self) -> None:
+        """Return once the watcher has dealt with every byte in its pipe now: a mark goes in
+        behind them (the pipe keeps their order), and the watcher counts the marks it reads."""
+        with self._marks:
+            self._marks_written += 1
+            wanted = self._marks_written
+        deadline = time.monotonic() + _DRAIN_WAIT_S
+        while True:
+            try:
+                os.write(self.write_fd, _MARK)
+                break
+            except BlockingIOError:  # a full pipe (thousands of signals): the watcher reads it
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.001)
+            except OSError:
+                return
+        with self._marks:
+            self._marks.wait_for(
+                lambda: self._marks_read >= wanted, max(0.0, deadline - time.monotonic())
+            )
 
     def _watch(self) -> None:
         while True:
@@ -90,33 +130,49 @@ class _Watcher:
                 received = os.read(self.read_fd, 64)
             except OSError:
                 return
-            if self.forward != -1:
+            signals = received.replace(_MARK, b"")
+            if signals and self.forward != -1:
                 with contextlib.suppress(OSError):
-                    os.write(self.forward, received)
-            with _lock:
-                session = _session
-                if session is None:
-                    continue
-                stopping = False
-                for signum in received:
-                    if signum not in session.handlers:
-                        continue
-                    if signum in session.handled:  # the main thread got there first
-                        session.handled.discard(signum)
-                    else:
-                        session.taken.add(signum)
-                        stopping = True
-                if stopping and not session.ending:
-                    session.stop()
+                    os.write(self.forward, signals)
+            # Bytes after the last mark came after a block put its wakeup fd back, and before
+            # the next could start (it waits for this mark): signals of no block.
+            before, mark, after = received.rpartition(_MARK)
+            stopping = self._take(before.replace(_MARK, b"") if mark else after)
+            if mark:
+                with self._marks:
+                    self._marks_read += received.count(_MARK)
+                    self._marks.notify_all()
             # Again until the block ends: DuckDB forgets an interrupt that comes between two
             # statements (a search reads window after window). Under the lock, as the block's
             # end, after which its connection may be closed.
-            while stopping:
+            while stopping is not None:
                 time.sleep(0.02)
                 with _lock:
-                    if _session is not session or session.ending:
+                    if _session is not stopping or stopping.ending:
                         break
-                    session.stop()
+                    stopping.stop()
+
+    @staticmethod
+    def _take(received: bytes) -> _Session | None:
+        """Count the signals of ``received`` for the block running now; that block if they
+        stopped its query."""
+        with _lock:
+            session = _session
+            if session is None:
+                return None
+            stopping = False
+            for signum in received:
+                if signum not in session.handlers:
+                    continue
+                if signum in session.handled:  # the main thread got there first
+                    session.handled.discard(signum)
+                else:
+                    session.taken.add(signum)
+                    stopping = True
+            if stopping and not session.ending:
+                session.stop()
+                return session
+            return None
 
 
 _watcher: _Watcher | None = None
@@ -194,7 +250,9 @@ def interruptible(interrupt: Callable[[], object]) -> Iterator[None]:
         for signum in handlers:
             signal.signal(signum, _stand_in)
         session.forward = signal.set_wakeup_fd(watcher.write_fd, warn_on_full_buffer=False)
-        watcher.forward = session.forward
+        # (its own fd, left by a block that the garbage collector ended off the main thread:
+        # forwarded to, each byte would come back to it forever)
+        watcher.forward = -1 if session.forward == watcher.write_fd else session.forward
         yield
         session.ending = True  # in the try: a signal's handler that raises here is handled
     except GeneratorExit:  # left unfinished (e.g. garbage): put things back, nothing more
@@ -254,6 +312,12 @@ def _put_back(session: _Session, watcher: _Watcher) -> None:
     forward = session.forward
     if forward is not None:
         steps.append(lambda: signal.set_wakeup_fd(forward))
+    # Once the watcher's fd is out, no byte of a signal goes to its pipe: what is there came
+    # during this block, and is the block's (the watcher discards the byte of a signal the
+    # main thread handled, or takes it). Read all of it now, while the stand-in still takes
+    # the signals that come meanwhile (session.ending): read later, during the next block,
+    # the byte was that block's signal, one Ctrl-C two KeyboardInterrupts.
+    steps.append(watcher.drain)
     steps += [functools.partial(_put_back_handler, n, h) for n, h in session.handlers.items()]
     for step in steps:
         try:
