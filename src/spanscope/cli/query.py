@@ -16,6 +16,7 @@ from spanscope.cli.store_feedback import none_found
 from spanscope.cli.store_reading import reading
 from spanscope.cli.times import TIME, check_window, now_ns
 from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
+from spanscope.report.tables import literal
 from spanscope.store import TraceQuery
 from spanscope.store.lookup import id_text, no_prefix_match, too_many, trace_ids_starting_with
 
@@ -128,7 +129,7 @@ def query(
     \b
     Examples:
       spanscope query --db traces.duckdb --service checkout --min-duration 500ms
-      spanscope query --service cart --tag http.status_code=500 --since 30m --json
+      spanscope query --service frontend --tag http.response.status_code=500 --since 30m --json
       spanscope query --service cart --since 2026-11-27T03:00 --until 2026-11-27T03:30Z
       spanscope query --trace-id 4bf92f3577b34da6a3ce929d0e0e4736 --json
       spanscope query --metrics --since 6h
@@ -162,7 +163,12 @@ def query(
         traces = store.find_traces(search)
         if not traces:
             _say_why_none(store, db, search, tags, max_duration)
-    rows = [summarize(spans) for spans in traces]
+    # The store picks the most recent traces by their last matching span; listed by when each
+    # trace started, as its "start" column reads (and Jaeger UI's "Most Recent" sorts).
+    rows = sorted(
+        (summarize(spans) for spans in traces),
+        key=lambda row: (-row["start_ns"], row["trace_id"]),
+    )
     if as_json:
         sys.stdout.write(msgspec.json.format(msgspec.json.encode(rows), indent=2).decode())
         sys.stdout.write("\n")
@@ -228,7 +234,8 @@ def _print_table(rows: list[dict]) -> None:
     for row in rows:
         table.add_row(
             row["trace_id"],
-            f"{row['root_service'] or '(unknown)'}: {row['root_operation']}",
+            # Names come from the data: literal, or rich reads "[/red]" as markup and fails.
+            literal(f"{row['root_service'] or '(unknown)'}: {row['root_operation']}"),
             row["start"][:23],
             units.format_duration(row["duration_ns"]),
             f"{row['spans']:,}",
@@ -249,7 +256,7 @@ def _print_spans(spans: list[Span], as_json: bool) -> None:
         table.add_row(
             span.span_id,
             span.parent_span_id,
-            f"{span.service_name}: {span.name}",
+            literal(f"{span.service_name}: {span.name}"),
             units.format_time(span.start_ns),
             units.format_duration(span.duration_ns),
             span.status_code.name.lower(),
@@ -306,7 +313,7 @@ def _print_metrics(
     else:
         when = f"{units.format_time(start)[:19]} to {units.format_time(end)[:19]} UTC"
     if not rows:
-        of = f" of {service}" if service else ""
+        of = f" of {literal(service)}" if service else ""
         console.print(
             f"no {kind.name.lower()} spans{of} in the window ({when}): a longer --since, or "
             "another --kind, may find some",
@@ -314,7 +321,7 @@ def _print_metrics(
         )
         return
     what = (
-        f"{_count(len(rows), 'operation')} of {service}"
+        f"{_count(len(rows), 'operation')} of {literal(service)}"
         if service
         else _count(len(rows), "service")
     )
@@ -326,7 +333,7 @@ def _print_metrics(
         table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
-            row["operation"] if service else row["service"],
+            literal(row["operation"] if service else row["service"]),
             f"{row['calls']:,}",
             f"{row['rps']:.3g}",
             f"[red]{row['error_rate']:.1%}[/]" if row["errors"] else "0%",
