@@ -308,7 +308,14 @@ class Analyzer:
         by_operation = fold_table(self.operations, folding, copy_operation, add_operation)
         error_groups = fold_table(self._groups, folding, copy_group, add_group)
         endpoints = [
-            EndpointStats(service, operation, digest.stats(), failed, _rate(failed, digest.count))
+            EndpointStats(
+                service,
+                operation,
+                digest.stats(),
+                failed,
+                _rate(failed, digest.count),
+                digest.distribution(),
+            )
             for (service, operation), (digest, failed) in by_endpoint.items()
         ]
         endpoints.sort(key=lambda e: (-e.latency.count, e.service, e.operation))
@@ -321,6 +328,7 @@ class Analyzer:
                 stats.critical,
                 stats.errors,
                 _rate(stats.errors, stats.digest.count),
+                stats.digest.distribution(),
             )
             for (service, operation), stats in by_operation.items()
         ]

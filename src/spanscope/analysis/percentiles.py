@@ -8,11 +8,19 @@ Past the limit the values move into a DDSketch (Datadog's ``ddsketch`` package: 
 buckets with a guaranteed relative error, 1% here): memory stays bounded whatever the input
 size and every reported percentile is within 1% of a value of true rank. ``count`` and ``max``
 stay exact. ``LatencyStats.exact`` says which of the two a result came from.
+
+``LatencyDigest.distribution()`` gives the durations counted in the sketch's logarithmic bins
+(``Distribution``, its encoding documented there): what the saved report keeps of each
+endpoint and operation, so that ``spanscope diff`` can still ask what share of a side's
+requests lies above a duration (``spanscope.compare.noise``). Bins of ``width`` sketch buckets
+nest exactly in bins of any multiple of it (``bin_of``); ``bin_top`` is the longest duration of
+a bin, the threshold at which a share above is exact.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from functools import cache
 from typing import Any
 
@@ -21,6 +29,14 @@ import msgspec
 EXACT_LIMIT = 100_000
 SKETCH_RELATIVE_ACCURACY = 0.01
 QUANTILES = (50, 90, 95, 99)
+# ``Distribution``'s encoding; a report holding another one is read as one without bins.
+DISTRIBUTION_ENCODING = "log-bins/1"
+# A saved report's bins are two sketch buckets wide (a duration's bin is within about 2% of
+# it): a few dozen bins for an endpoint of the shop, not a hundred (see compare.noise for what
+# the width does to the test).
+SAVED_BIN_WIDTH = 2
+# The bin of durations of 0 ns (a bin of 1 ns is 0).
+ZERO_BIN = -1
 
 
 class LatencyStats(msgspec.Struct, frozen=True):
@@ -33,6 +49,90 @@ class LatencyStats(msgspec.Struct, frozen=True):
     p99_ns: int
     max_ns: int
     exact: bool = True
+
+
+class Distribution(msgspec.Struct, frozen=True, kw_only=True):
+    """Durations (ns) counted in logarithmic bins, the store of a DDSketch.
+
+    Encoding ``log-bins/1``: bin ``i`` holds the durations v >= 1 with ceil(log_gamma(v)) = i,
+    that is gamma**(i-1) < v <= gamma**i, where gamma = ((1 + a) / (1 - a)) ** width, ``a``
+    the ``relative_accuracy`` of a DDSketch and ``width`` how many of its buckets a bin is (as
+    computed: i = ceil(k / width), k = ddsketch's ``LogarithmicMapping(a).key(v)``); ``zeros``
+    counts durations of 0 ns. ``bins`` is "i:count" pairs, i ascending, every count above 0,
+    separated by one space (one string: the indented JSON report would give every number a
+    line). Every duration of bin i is within (gamma - 1) / (gamma + 1) of the bin's middle,
+    2 * gamma**i / (gamma + 1).
+    """
+
+    encoding: str = DISTRIBUTION_ENCODING
+    relative_accuracy: float
+    width: int
+    gamma: float  # for readers; the bins are computed from relative_accuracy and width
+    zeros: int
+    bins: str
+
+    def pairs(self) -> list[tuple[int, int]]:
+        """(bin, count) pairs, ascending, with the zeros first as ``ZERO_BIN``."""
+        found = [(ZERO_BIN, self.zeros)] if self.zeros else []
+        for pair in self.bins.split():
+            index, _, count = pair.partition(":")
+            found.append((int(index), int(count)))
+        return found
+
+    @property
+    def count(self) -> int:
+        return sum(count for _, count in self.pairs())
+
+
+def _distribution(counts: dict[int, int], width: int) -> Distribution:
+    """A ``Distribution`` of ``counts`` (bin -> count, ``ZERO_BIN`` for 0 ns)."""
+    zeros = counts.pop(ZERO_BIN, 0)
+    return Distribution(
+        relative_accuracy=SKETCH_RELATIVE_ACCURACY,
+        width=width,
+        gamma=_mapping().gamma ** width,
+        zeros=zeros,
+        bins=" ".join(f"{index}:{counts[index]}" for index in sorted(counts) if counts[index]),
+    )
+
+
+def bin_of(value: int, width: int) -> int:
+    """The bin of a duration (ns) in bins of ``width`` sketch buckets."""
+    if value < 1:
+        return ZERO_BIN
+    return -(-_mapping().key(value) // width)  # ceil(key / width): bins of bins nest exactly
+
+
+def bin_top(index: int, width: int) -> int:
+    """The longest duration (ns) in bins of ``width`` up to bin ``index``: at this threshold,
+    the share of a ``Distribution`` above it is exact (-1 below every bin)."""
+    if index < ZERO_BIN:
+        return -1
+    return 0 if index == ZERO_BIN else _base_top(index * width)
+
+
+@cache
+def _base_top(key: int) -> int:
+    """The longest duration whose sketch bucket key is ``key`` or less."""
+    key_of = _mapping().key
+    top = int(_mapping().gamma ** key)  # within a few ulps: the steps below make it exact
+    while key_of(top + 1) <= key:
+        top += 1
+    while top > 0 and key_of(top) > key:
+        top -= 1
+    return top
+
+
+def sorted_distribution(values: list[int], width: int = SAVED_BIN_WIDTH) -> Distribution:
+    """The ``Distribution`` of durations sorted ascending: one bisection per bin."""
+    counts: dict[int, int] = {}
+    start, end = 0, len(values)
+    while start < end:
+        index = bin_of(values[start], width)
+        stop = bisect_right(values, bin_top(index, width), start)
+        counts[index] = stop - start
+        start = stop
+    return _distribution(counts, width)
 
 
 def percentile(sorted_values: list[int], p: float) -> int:
@@ -109,6 +209,24 @@ class LatencyDigest:
     def count(self) -> int:
         sketched = int(self._sketch.count) if self._sketch is not None else 0
         return sketched + len(self.values)
+
+    def distribution(self, width: int = SAVED_BIN_WIDTH) -> Distribution:
+        """Every value added, counted in bins of ``width`` sketch buckets (``Distribution``)."""
+        if self._sketch is None:
+            self.values.sort()  # in place, as stats() does
+            return sorted_distribution(self.values, width)
+        counts: dict[int, int] = {}
+        store = self._sketch._store
+        for position, weight in enumerate(store.bins):
+            if weight:
+                index = -(-(position + store.offset) // width)
+                counts[index] = counts.get(index, 0) + round(weight)
+        if self._sketch._zero_count:
+            counts[ZERO_BIN] = round(self._sketch._zero_count)
+        for value in self.values:
+            index = bin_of(value, width)
+            counts[index] = counts.get(index, 0) + 1
+        return _distribution(counts, width)
 
     def stats(self) -> LatencyStats:
         self.compact()

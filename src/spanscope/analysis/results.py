@@ -15,10 +15,11 @@ import msgspec
 
 from spanscope.analysis.dependencies import DependencyEdge
 from spanscope.analysis.name_folding import MIN_NAMES
-from spanscope.analysis.percentiles import LatencyStats
+from spanscope.analysis.percentiles import Distribution, LatencyStats
 from spanscope.analysis.profile import FixCandidate, FrameShare
 
-REPORT_VERSION = 3  # 2: anti_patterns; 3: traits, headline
+# 2: anti_patterns; 3: traits, headline; 4: each endpoint's and operation's distribution
+REPORT_VERSION = 4
 
 
 class AnalysisOptions(msgspec.Struct, frozen=True):
@@ -74,6 +75,9 @@ class EndpointStats(msgspec.Struct):
     latency: LatencyStats  # of the root spans' durations
     failed: int
     error_rate: float  # failed / latency.count
+    # The same durations in logarithmic bins, for ``spanscope diff`` against a saved report
+    # (its moves judged against chance); None in reports before version 4.
+    distribution: Distribution | None = None
 
 
 class OperationStats(msgspec.Struct):
@@ -86,6 +90,7 @@ class OperationStats(msgspec.Struct):
     critical_ns: int  # summed time on traces' critical paths
     errors: int
     error_rate: float
+    distribution: Distribution | None = None  # as EndpointStats's
 
 
 class PathStep(msgspec.Struct):

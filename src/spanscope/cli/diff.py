@@ -7,9 +7,10 @@ same window a day earlier instead.
 
 Both sides of traces are analysed first, then their names with ids are folded alike
 (``compare.sides``) and their reports made; each side's durations go to ``compare`` so that
-moves within chance make no headline and trip no ``--fail-if`` gate (``compare.noise``; a saved
-report has none, which is said). Exit codes: 0, 1 a gate tripped, 2 an input (a file, a store)
-could not be read or an option is wrong.
+moves within chance make no headline and trip no ``--fail-if`` gate (``compare.noise``). A
+saved report gives its distributions (log bins) instead; one saved before they were kept has
+none, which is said, and its moves are not judged. Exit codes: 0, 1 a gate tripped, 2 an input
+(a file, a store) could not be read or an option is wrong.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def _analyse(
     from spanscope.analysis.results import AnalysisOptions, AnalysisReport
     from spanscope.cli.analyze import analyse_session
     from spanscope.compare import PROFILE_DEPTH
+    from spanscope.compare.noise import durations_of_report
 
     if len(sources) == 1 and _is_saved_report(sources[0]):
         if not trace_filter.is_empty:
@@ -98,11 +100,13 @@ def _analyse(
             report = msgspec.json.decode(Path(sources[0]).read_bytes(), type=AnalysisReport)
         except msgspec.DecodeError as exc:
             raise InputFailure(f"{sources[0]}: not a spanscope analysis report: {exc}") from None
-        error_console().print(
-            f"note: {escape(sources[0])} is a saved report, which keeps no durations: "
-            "percentile moves are not judged against chance (diff the trace files for that)",
-            soft_wrap=True,
-        )
+        if durations_of_report(report) is None:
+            error_console().print(
+                f"note: {escape(sources[0])} is a saved report, which keeps no durations: "
+                "percentile moves are not judged against chance (diff the trace files for "
+                "that, or save the report again with this version)",
+                soft_wrap=True,
+            )
         top = report.options.top
         if top < PROFILE_DEPTH and any(len(p.frames) >= top for p in report.profiles):
             error_console().print(
@@ -127,10 +131,11 @@ def _analyse(
 
 
 def _reports(sides: list[_Side]) -> tuple[list[AnalysisReport], list[Durations | None]]:
-    """The reports and durations (``compare.noise``; None for a saved report) of the files'
-    sides ``_analyse`` gave, names with ids folded alike on both (``compare.sides``)."""
+    """The reports and durations (``compare.noise``; a saved report's bins, None for an older
+    one) of the files' sides ``_analyse`` gave, names with ids folded alike on both
+    (``compare.sides``)."""
     from spanscope.cli.analyze import input_summaries
-    from spanscope.compare.noise import durations_of
+    from spanscope.compare.noise import durations_of, durations_of_report
     from spanscope.compare.sides import comparable_reports
 
     reports: list[AnalysisReport] = []
@@ -144,7 +149,7 @@ def _reports(sides: list[_Side]) -> tuple[list[AnalysisReport], list[Durations |
             if side.analyzer is None:
                 assert side.saved is not None  # a side is one or the other
                 reports.append(side.saved)
-                durations.append(None)
+                durations.append(durations_of_report(side.saved))
             else:
                 reports.append(side.analyzer.report())
                 durations.append(durations_of(side.analyzer))
@@ -418,6 +423,7 @@ def _gates(
     service is a gate people disable (seed 1 against seed 5 of the shop: checkout's p95 +11%,
     from its 2 s timeouts' knee)."""
     from spanscope.compare.noise import GATE_P, MIN_Z, judge_z, rise_p
+    from spanscope.report.tables import cut
 
     tripped: list[str] = []
     chance: list[str] = []
@@ -425,7 +431,7 @@ def _gates(
         if endpoint.few_requests:
             continue
         key = (endpoint.service, endpoint.operation)
-        label = f"{endpoint.service}: {endpoint.operation}"
+        label = f"{cut(endpoint.service)}: {cut(endpoint.operation)}"  # (as the tables cut)
         change = endpoint.change(name)
         old, new = endpoint.percentile(name)
         if slower is not None and change is not None and change > slower and new - old >= ignore_ns:
@@ -433,8 +439,9 @@ def _gates(
                 f"{label} {name} {old / 1e6:.1f} ms → {new / 1e6:.1f} ms "
                 f"({change:+.0%}, more than {slower:+.0%})"
             )
-            z = judge_z(durations, key, float(name[1:]))
-            if z is None or z >= MIN_Z:  # (None: a saved report, whose moves are not judged)
+            z = judge_z(durations, key, float(name[1:]), (old, new))
+            # (None: a report saved before distributions were kept, whose moves are not judged)
+            if z is None or z >= MIN_Z:
                 tripped.append(said if z is None else f"{said}, z = {z:.1f}")
             else:
                 chance.append(

@@ -191,7 +191,9 @@ def _operations(
             b is not None,
             (calls_before, calls_after) if many else None,
             (a.errors, a.latency.count, b.errors, b.latency.count) if a and b and enough else None,
-            (p95_before, p95_after) if enough and judge(durations, "operations", key, 95) else None,
+            (p95_before, p95_after)
+            if enough and judge(durations, "operations", key, 95, (p95_before, p95_after))
+            else None,
         )
         if reasons:
             result.append(

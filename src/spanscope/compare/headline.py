@@ -8,19 +8,28 @@ first, each with where its time per request went; endpoints whose failure rate m
 chance; then endpoints found on one side only (with
 ``min_requests`` requests or more), error origins new or grown by half, operations called
 twice as often in each request that makes them ("a new loop?"), and endpoints whose share of
-the requests moved. Pure.
+the requests moved. Names in the sentences are cut as a report's cells are (200 characters,
+``report.tables.cut``): the endpoints' own fields keep them whole. Pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from spanscope.compare.noise import Sides, judge, rate_moved
 from spanscope.compare.results import EndpointDiff, ErrorOriginDiff, OperationDiff
+from spanscope.report.tables import cut
 
 # An endpoint makes the headline when its p50 or p95 moved by 10% and by 1 ms at least.
 _HEADLINE_CHANGE = 0.1
 _HEADLINE_MIN_NS = 1_000_000
+
+
+def _label(item: Any) -> str:
+    """``service: operation`` of ``item``, each cut as a report cell is: a sentence to read,
+    whatever the length of a name (the endpoints' own fields keep it whole)."""
+    return f"{cut(item.service)}: {cut(item.operation)}"
 
 
 def _ms(ns: float) -> str:
@@ -39,7 +48,7 @@ def _moved_percentiles(endpoint: EndpointDiff, durations: Sides) -> list[tuple[s
             change is not None
             and abs(change) >= _HEADLINE_CHANGE
             and abs(after - before) >= _HEADLINE_MIN_NS
-            and judge(durations, "endpoints", key, float(name[1:]))
+            and judge(durations, "endpoints", key, float(name[1:]), (before, after))
         ):
             moved.append((name, change))
     return moved
@@ -59,12 +68,10 @@ def _causes(endpoint: EndpointDiff, direction: float) -> str:
     against = [f for f in frames if f.delta_ns * direction < 0 and abs(f.delta_ns) >= floor]
     against = [f for f in against if abs(f.delta_ns) >= biggest / 4][:2]
     mean = endpoint.mean_after_ns - endpoint.mean_before_ns
-    named = ", ".join(f"{f.delta_ns / 1e6:+.1f} ms in {f.service}: {f.operation}" for f in along)
+    named = ", ".join(f"{f.delta_ns / 1e6:+.1f} ms in {_label(f)}" for f in along)
     text = f": {named.replace(' ms in ', ' ms a request in ', 1)}" if named else ""
     if against:
-        offset = ", ".join(
-            f"{f.delta_ns / 1e6:+.1f} ms in {f.service}: {f.operation}" for f in against
-        )
+        offset = ", ".join(f"{f.delta_ns / 1e6:+.1f} ms in {_label(f)}" for f in against)
         text += f"; {'but ' if along else ''}{offset}"
     return text + f" (mean {mean / 1e6:+.1f} ms a request)"
 
@@ -77,7 +84,7 @@ def _endpoint_line(endpoint: EndpointDiff, moved: list[tuple[str, float]]) -> st
     )
     # The tail leads: p95 when it moved, else p50.
     direction = moved[-1][1]
-    return f"{endpoint.service}: {endpoint.operation} {percentiles}{_causes(endpoint, direction)}"
+    return f"{_label(endpoint)} {percentiles}{_causes(endpoint, direction)}"
 
 
 def ranked_moves(
@@ -121,8 +128,7 @@ def headline_of(
             endpoint.requests_after,
         ):
             lines.append(
-                f"{endpoint.service}: {endpoint.operation} failed {after:.1%} of its requests "
-                f"({before:.1%} before)"
+                f"{_label(endpoint)} failed {after:.1%} of its requests ({before:.1%} before)"
             )
     for kind, name, requests in one_sided:
         # An endpoint that came or went with a share of the traffic is a change in itself (a
@@ -130,9 +136,10 @@ def headline_of(
         total = traces[1] if kind == "new" else traces[0]
         if requests >= min_requests and total:
             when = "" if kind == "new" else " before"
-            lines.append(f"{kind} endpoint: {name}, {requests / total:.0%} of the requests{when}")
+            share = f"{requests / total:.0%} of the requests{when}"
+            lines.append(f"{kind} endpoint: {cut(name)}, {share}")
     for error in errors:
-        what = f"{error.exception_type or 'error'} from {error.service}: {error.operation}"
+        what = f"{cut(error.exception_type) or 'error'} from {_label(error)}"
         if error.new and error.traces_after:
             lines.append(f"new error: {what} in {error.share_after:.1%} of requests")
         elif error.traces_before and error.share_after >= 1.5 * error.share_before:
@@ -149,7 +156,7 @@ def headline_of(
             # Per request that makes the call: more checkouts in the mix is not a loop.
             if where_after >= 2 * where_before:
                 lines.append(
-                    f"{op.service}: {op.operation} {where_before:.1f} → {where_after:.1f} calls "
+                    f"{_label(op)} {where_before:.1f} → {where_after:.1f} calls "
                     f"in each request that makes it (×{where_after / where_before:.1f}): "
                     "a new loop?"
                 )
@@ -157,7 +164,7 @@ def headline_of(
         before, after = op.calls_per_request_before, op.calls_per_request_after
         if after >= 2 * before:
             lines.append(
-                f"{op.service}: {op.operation} {before:.2f} → {after:.2f} calls a request "
+                f"{_label(op)} {before:.2f} → {after:.2f} calls a request "
                 f"(×{after / before:.1f}): a new loop?"
             )
     for endpoint in endpoints:
@@ -173,7 +180,7 @@ def headline_of(
             )
         ):
             lines.append(
-                f"{endpoint.service}: {endpoint.operation} is {share_after:.0%} of the requests "
+                f"{_label(endpoint)} is {share_after:.0%} of the requests "
                 f"({share_before:.0%} before)"
             )
     return lines[:6]

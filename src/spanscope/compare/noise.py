@@ -27,11 +27,22 @@ saved report, a group past the analyzer's exact limit) is judged moved, as witho
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
-from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
+from itertools import accumulate
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from spanscope.analysis.percentiles import percentile
+from spanscope.analysis.percentiles import (
+    DISTRIBUTION_ENCODING,
+    ZERO_BIN,
+    Distribution,
+    bin_of,
+    bin_top,
+    percentile,
+)
+
+if TYPE_CHECKING:
+    from spanscope.analysis.results import AnalysisReport
 
 Key = tuple[str, str]
 # Standard errors a share must move by: several endpoints and dozens of operations are judged
@@ -49,32 +60,45 @@ GATE_P = 0.01
 MIN_RATE_DELTA = 0.01
 
 
+# One side's durations of an endpoint or operation: all of them in ns, sorted ascending (read
+# from traces), or their log bins (a saved report; a group past the analyzer's exact limit).
+Sample = list[int] | Distribution
+
+
 class Durations(NamedTuple):
-    endpoints: Mapping[Key, list[int]]
-    operations: Mapping[Key, list[int]]
-    # How many traces hold each operation (for its calls in each request that makes it).
+    endpoints: Mapping[Key, Sample]
+    operations: Mapping[Key, Sample]
+    # How many traces hold each operation (for its calls in each request that makes it; empty
+    # for a saved report, which does not say).
     operation_traces: Mapping[Key, int]
 
 
-# Each side's durations, when it was read from traces (None: a saved report).
+# Each side's durations (None: a saved report from before distributions were kept).
 Sides = tuple[Durations | None, Durations | None] | None
 
 
 def durations_of(analyzer: Any) -> Durations:
-    """The exact durations an ``Analyzer`` holds per endpoint and operation, sorted, under the
-    names its ``report()`` gives them (names with ids folded as there)."""
+    """The durations an ``Analyzer`` holds per endpoint and operation, under the names its
+    ``report()`` gives them (names with ids folded as there): sorted, or, for a group past the
+    exact limit, its sketch's bins (one sketch bucket wide)."""
+    from spanscope.analysis.percentiles import LatencyDigest
+
     folding = analyzer.profiles.folding()
 
-    def folded(table: dict[Key, Any], digest_of: Any) -> dict[Key, list[int]]:
-        found: dict[Key, list[int]] = {}
-        inexact: set[Key] = set()
+    def folded(table: dict[Key, Any], digest_of: Any) -> dict[Key, Sample]:
+        found: dict[Key, list[Any]] = {}
         for (service, name), entry in table.items():
-            key = (service, folding.fold(service, name))
-            digest = digest_of(entry)
-            if not digest.exact:
-                inexact.add(key)
-            found.setdefault(key, []).extend(digest.values)
-        return {key: sorted(values) for key, values in found.items() if key not in inexact}
+            found.setdefault((service, folding.fold(service, name)), []).append(digest_of(entry))
+        result: dict[Key, Sample] = {}
+        for key, digests in found.items():
+            if all(digest.exact for digest in digests):
+                result[key] = sorted(value for digest in digests for value in digest.values)
+                continue
+            merged = LatencyDigest()
+            for digest in digests:
+                merged.merge(digest)
+            result[key] = merged.distribution(width=1)
+        return result
 
     holding: dict[Key, int] = {}
     for (service, name), tally in analyzer.operations.items():
@@ -88,35 +112,138 @@ def durations_of(analyzer: Any) -> Durations:
     )
 
 
-def _z(before: Sequence[int], after: Sequence[int], threshold: int) -> float:
-    """Two-proportion z of the shares of ``before`` and ``after`` above ``threshold``."""
-    above_before = len(before) - bisect_right(before, threshold)
-    above_after = len(after) - bisect_right(after, threshold)
-    share = (above_before + above_after) / (len(before) + len(after))
+def durations_of_report(report: AnalysisReport) -> Durations | None:
+    """The bins a saved report keeps of each endpoint and operation; None when it keeps none
+    it can be judged by (a report from before version 4, or of an encoding unknown here)."""
+    tables = []
+    for rows in (report.endpoints, report.operations):
+        table: dict[Key, Sample] = {}
+        for row in rows:
+            found = row.distribution
+            if found is None or found.encoding != DISTRIBUTION_ENCODING:
+                return None
+            table[(row.service, row.operation)] = found
+        tables.append(table)
+    return Durations(tables[0], tables[1], {})
+
+
+class _Bins:
+    """A ``Distribution`` in bins of ``width`` sketch buckets (a multiple of its own), as
+    counts at or below each bin, for the share above a bin's top."""
+
+    def __init__(self, distribution: Distribution, width: int) -> None:
+        factor = width // distribution.width
+        counts: dict[int, int] = {}
+        for index, count in distribution.pairs():
+            # (bins of bins nest: ceil(ceil(k / w) / f) = ceil(k / (w f)))
+            wider = index if index == ZERO_BIN else -(-index // factor)
+            counts[wider] = counts.get(wider, 0) + count
+        self.indexes = sorted(counts)
+        self.upto = list(accumulate(counts[index] for index in self.indexes))
+        self.count = self.upto[-1] if self.upto else 0
+
+    def above(self, index: int) -> int:
+        """How many durations lie above bin ``index`` (above its ``bin_top``)."""
+        position = bisect_right(self.indexes, index)
+        return self.count - (self.upto[position - 1] if position else 0)
+
+    def rank_bin(self, quantile: float) -> int:
+        """The bin of the nearest-rank ``quantile`` (0..100)."""
+        rank = min(max(math.ceil(quantile / 100 * self.count), 1), self.count)
+        return self.indexes[bisect_left(self.upto, rank)]
+
+
+def _width(sample: Sample) -> int:
+    return sample.width if isinstance(sample, Distribution) else 1
+
+
+def _z(above_before: int, before: int, above_after: int, after: int) -> float:
+    """Two-proportion z of the shares ``above_before / before`` and ``above_after / after``."""
+    share = (above_before + above_after) / (before + after)
     if share in (0.0, 1.0):
         return 0.0
-    spread = math.sqrt(share * (1 - share) * (1 / len(before) + 1 / len(after)))
-    return (above_after / len(after) - above_before / len(before)) / spread
+    spread = math.sqrt(share * (1 - share) * (1 / before + 1 / after))
+    return (above_after / after - above_before / before) / spread
 
 
-def quantile_z(before: list[int], after: list[int], quantile: float) -> float:
-    """How many standard errors ``quantile`` (0..100) moved from ``before`` to ``after`` (both
-    sorted, not empty), in the direction their own percentiles moved (0.0: it did not move)."""
-    old, new = percentile(before, quantile), percentile(after, quantile)
+def _z_at(before: list[int], after: list[int], threshold: int) -> float:
+    """``_z`` of the shares of ``before`` and ``after`` (sorted) above ``threshold``."""
+    return _z(
+        len(before) - bisect_right(before, threshold),
+        len(before),
+        len(after) - bisect_right(after, threshold),
+        len(after),
+    )
+
+
+def quantile_z(
+    before: Sample,
+    after: Sample,
+    quantile: float,
+    percentiles: tuple[int, int] | None = None,
+) -> float:
+    """How many standard errors ``quantile`` (0..100) moved from ``before`` to ``after`` (not
+    empty), in the direction their percentiles moved (0.0: it did not move). ``percentiles``
+    are the two sides' as their reports give them; without, each side's own (of a side in
+    bins, the top of its percentile's bin)."""
+    if isinstance(before, list) and isinstance(after, list):
+        old, new = percentile(before, quantile), percentile(after, quantile)
+        if old == new:
+            return 0.0
+        direction = 1 if new > old else -1
+        # Asked at both sides' own percentile: at a knee (timeouts above a gap) one of them can
+        # sit in the gap, where the shares above it say little, and the other not.
+        return max(_z_at(before, after, threshold) * direction for threshold in (old, new))
+    return _binned_z(before, after, quantile, percentiles)
+
+
+def _binned_z(
+    before: Sample, after: Sample, quantile: float, percentiles: tuple[int, int] | None
+) -> float:
+    """``quantile_z`` when a side has only bins (see the module docstring): asked at the two
+    edges of each side's percentile bin, where both shares are exact counts, and the smaller
+    of the two kept."""
+    width = math.lcm(_width(before), _width(after))
+    sides = [_Bins(s, width) if isinstance(s, Distribution) else s for s in (before, after)]
+
+    def above(side: list[int] | _Bins, index: int) -> tuple[int, int]:
+        if isinstance(side, _Bins):
+            return side.above(index), side.count
+        return len(side) - bisect_right(side, bin_top(index, width)), len(side)
+
+    def rank_bin(side: list[int] | _Bins) -> int:
+        if isinstance(side, _Bins):
+            return side.rank_bin(quantile)
+        return bin_of(percentile(side, quantile), width)
+
+    bins = [rank_bin(side) for side in sides]
+    if percentiles is None:
+        percentiles = (bin_top(bins[0], width), bin_top(bins[1], width))
+    old, new = percentiles
     if old == new:
         return 0.0
     direction = 1 if new > old else -1
-    # Asked at both sides' own percentile: at a knee (timeouts above a gap) one of them can
-    # sit in the gap, where the shares above it say little, and the other not.
-    return max(_z(before, after, threshold) * direction for threshold in (old, new))
+    return max(
+        min(direction * _z(*above(sides[0], edge), *above(sides[1], edge)) for edge in (b - 1, b))
+        for b in set(bins)
+    )
 
 
-def quantile_moved(before: list[int], after: list[int], quantile: float) -> bool:
-    """Did ``quantile`` (0..100) move from ``before`` to ``after`` (both sorted) beyond chance,
-    in the direction their own percentiles moved?"""
-    if not before or not after:
+def quantile_moved(
+    before: Sample,
+    after: Sample,
+    quantile: float,
+    percentiles: tuple[int, int] | None = None,
+) -> bool:
+    """Did ``quantile`` (0..100) move from ``before`` to ``after`` beyond chance, in the
+    direction their percentiles moved (``quantile_z``)?"""
+    if not _count(before) or not _count(after):
         return True
-    return quantile_z(before, after, quantile) >= MIN_Z
+    return quantile_z(before, after, quantile, percentiles) >= MIN_Z
+
+
+def _count(sample: Sample) -> int:
+    return sample.count if isinstance(sample, Distribution) else len(sample)
 
 
 def _log_choose(n: int, k: int) -> float:
@@ -170,14 +297,17 @@ def rate_moved(
     return spread > 0 and abs(after - before) / spread >= MIN_Z
 
 
-def judge_z(sides: Sides, key: Key, quantile: float) -> float | None:
-    """``quantile_z`` of endpoint ``key``; None when either side has no durations for it."""
+def judge_z(
+    sides: Sides, key: Key, quantile: float, percentiles: tuple[int, int] | None = None
+) -> float | None:
+    """``quantile_z`` of endpoint ``key`` (``percentiles``: as the reports give them); None when
+    either side has no durations for it."""
     if sides is None or sides[0] is None or sides[1] is None:
         return None
     before, after = sides[0].endpoints.get(key), sides[1].endpoints.get(key)
-    if not before or not after:
+    if before is None or after is None or not _count(before) or not _count(after):
         return None
-    return quantile_z(before, after, quantile)
+    return quantile_z(before, after, quantile, percentiles)
 
 
 def judge(
@@ -185,13 +315,14 @@ def judge(
     table: str,
     key: Key,
     quantile: float,
+    percentiles: tuple[int, int] | None = None,
 ) -> bool:
-    """``quantile_moved`` for ``key`` of ``table`` ("endpoints" or "operations"), True when
-    either side has no durations for it."""
+    """``quantile_moved`` for ``key`` of ``table`` ("endpoints" or "operations"; ``percentiles``:
+    as the reports give them), True when either side has no durations for it."""
     if sides is None or sides[0] is None or sides[1] is None:
         return True
     before = getattr(sides[0], table).get(key)
     after = getattr(sides[1], table).get(key)
     if before is None or after is None:
         return True
-    return quantile_moved(before, after, quantile)
+    return quantile_moved(before, after, quantile, percentiles)

@@ -5,8 +5,10 @@ percentiles before → after and where the change in time per request went (all 
 the slowest ones), then error origins that appeared or grew, operations whose calls per request
 or p95 moved, and service calls that changed.
 
-Every name from the traces (services, operations, error types, sources) is escaped before it
-goes into rich markup: span names hold brackets (SQL Server's ``SELECT [dbo].[stock]``).
+Every name from the traces (services, operations, error types, sources) goes in through
+``report.tables.literal``, as in analyze's report: escaped, since span names hold brackets (SQL
+Server's ``SELECT [dbo].[stock]``), and cut to ``MAX_CELL`` characters (a 60 MB name laid out
+for seconds; the JSON keeps it whole).
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from spanscope.compare import EndpointDiff, ReportDiff
+from spanscope.report.tables import cut, literal
 from spanscope.units import format_duration
 
 
 def _name(service: str, operation: str) -> str:
     """``service: operation`` as markup that prints them as they are (``SELECT [dbo].[stock]``
-    is SQL Server's, not a style; a ``[/red]`` in a name would end the report with an error)."""
-    return escape(f"{service}: {operation}")
+    is SQL Server's, not a style; a ``[/red]`` in a name would end the report with an error),
+    cut as a cell is (``literal``)."""
+    # Each part cut first: formatting a 60 MB name only to cut it copies it.
+    return literal(f"{cut(service)}: {cut(operation)}")
 
 
 def _signed_ms(ns: float) -> str:
@@ -47,7 +52,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def _side_line(label: str, side) -> str:
-    sources = ", ".join(map(escape, side.sources[:2])) + (" ..." if len(side.sources) > 2 else "")
+    sources = ", ".join(map(literal, side.sources[:2])) + (" ..." if len(side.sources) > 2 else "")
     return f"{label}: {_count(side.traces, 'trace')}, {_count(side.spans, 'span')} ({sources})"
 
 
@@ -141,7 +146,7 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         _endpoint(console, endpoint, top)
     for label, names in (("new endpoints", result.new_endpoints), ("gone", result.gone_endpoints)):
         if names:
-            console.print(f"[bold]{label}[/]: {', '.join(map(escape, names[:top]))}")
+            console.print(f"[bold]{label}[/]: {', '.join(map(literal, names[:top]))}")
     if result.errors:
         table = Table(
             "error origins that appeared or grew", "before", "after", "example trace", box=None
@@ -149,7 +154,7 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         for error in result.errors[:top]:
             what = _name(error.service, error.operation)
             if error.exception_type:
-                what += f" {escape(error.exception_type)}"
+                what += f" {literal(error.exception_type)}"
             if error.new:
                 what = f"[red]new[/] {what}"
             table.add_row(
@@ -193,7 +198,7 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         table = Table("service calls", "calls/request", "error rate", "why listed", box=None)
         for edge in result.dependencies[:top]:
             table.add_row(
-                f"{escape(edge.parent)} → {escape(edge.child)}",
+                f"{literal(edge.parent)} → {literal(edge.child)}",
                 f"{edge.calls_per_request_before:.2f} → {edge.calls_per_request_after:.2f}",
                 f"{_rate(edge.error_rate_before)} → {_rate(edge.error_rate_after)}",
                 ", ".join(edge.reasons),
