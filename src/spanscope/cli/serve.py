@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
-import shutil
 import signal
 import threading
 from collections.abc import Iterator
@@ -141,7 +139,9 @@ def serve(
             "DuckDB file or a ClickHouse store (clickhouse://..., chdb:FOLDER)",
             param_hint="--db",
         )
-    new_files = _new_store_files(db)
+    from spanscope.store.new_files import NewFiles
+
+    new_files = NewFiles(db)  # what opening it creates, removed again if serve cannot start
     try:
         check_store_file(db)
         store = open_store(db)
@@ -158,6 +158,7 @@ def serve(
         ) from None
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
+    new_files.opened()
     listening = threading.Event()
     try:
         server = Server(
@@ -193,31 +194,7 @@ def serve(
     finally:
         store.close()
         if not listening.is_set():  # nothing was received: leave no empty store behind
-            _remove(new_files)
-
-
-def _new_store_files(db: str) -> list[str]:
-    """What opening the store ``db`` for serving creates and nothing else holds yet: a DuckDB
-    file and its write-ahead log, or a chDB folder, that do not exist now; none for a
-    ClickHouse server's store."""
-    if db.startswith(("clickhouse://", "clickhouses://")):
-        return []
-    if db.startswith("chdb:"):  # chdb:FOLDER or chdb://FOLDER, as the store reads them
-        from spanscope.store.clickhouse_client import embedded_location
-
-        paths = [os.path.abspath(embedded_location(db)[0])]
-    else:
-        paths = [db, db + ".wal"]
-    return [path for path in paths if not os.path.lexists(path)]
-
-
-def _remove(paths: list[str]) -> None:
-    for path in paths:
-        with contextlib.suppress(OSError):
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path)
-            else:
-                os.unlink(path)
+            new_files.remove()  # (only if still this serve's: see store.new_files)
 
 
 def _listen_hint(message: str, options: dict[int, str]) -> str:
