@@ -83,6 +83,25 @@ class Distribution(msgspec.Struct, frozen=True, kw_only=True):
     def count(self) -> int:
         return sum(count for _, count in self.pairs())
 
+    def above(self, threshold: int) -> tuple[int, int]:
+        """How many durations lie above ``threshold`` (ns), as far as the bins tell: at least
+        the first, at most the second (the bin holding ``threshold`` can hold durations on
+        either side of it), the two equal at a bin's top (``bin_top``). The first is at least
+        the exact count above threshold * gamma, the second at most the one above
+        threshold / gamma."""
+        if threshold < 0:
+            return self.count, self.count
+        index = bin_of(threshold, self.width)
+        surely = holding = 0
+        for bin_index, count in self.pairs():
+            if bin_index > index:
+                surely += count
+            elif bin_index == index:
+                holding = count
+        if threshold >= bin_top(index, self.width):
+            return surely, surely
+        return surely, surely + holding
+
 
 def _distribution(counts: dict[int, int], width: int) -> Distribution:
     """A ``Distribution`` of ``counts`` (bin -> count, ``ZERO_BIN`` for 0 ns)."""
