@@ -7,6 +7,11 @@ subprocess on a pseudo-terminal)."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -92,3 +97,49 @@ def test_query_lists_the_most_recent_first_by_their_start(store_path: str) -> No
     table = _query("--db", store_path).output
     assert "2 traces, most recent first" in table
     assert table.index(LATE) < table.index(EARLY)
+
+
+SPANSCOPE = str(Path(sys.executable).parent / "spanscope")
+
+
+def test_generate_without_output_on_a_terminal_asks_for_a_file(tmp_path: Path) -> None:
+    """A bare 'spanscope generate' printed megabytes of JSON lines into the terminal."""
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run(
+            [SPANSCOPE, "generate", "--traces", "50"],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+        )
+        os.set_blocking(leader, False)
+        try:
+            printed = os.read(leader, 1 << 16)
+        except BlockingIOError:
+            printed = b""
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert result.returncode == 2, result.stderr
+    assert "-o FILE" in result.stderr and "-o -" in result.stderr
+    assert b"resourceSpans" not in printed
+    # A pipe still gets the traces, as 'spanscope generate | spanscope analyze -' wants.
+    piped = subprocess.run(
+        [SPANSCOPE, "generate", "--traces", "5"], capture_output=True, timeout=60, check=True
+    )
+    assert piped.stdout.startswith(b'{"resourceSpans"')
+
+
+def test_generate_writes_protobuf_to_a_pb_file(tmp_path: Path) -> None:
+    """As convert reads an output's name: 'generate -o shop.pb' wrote JSON lines into it."""
+    output = tmp_path / "shop.pb"
+    made = CliRunner().invoke(main, ["generate", "--traces", "5", "-o", str(output)])
+    assert made.exit_code == 0, made.output
+    assert "(otlp-proto)" in made.output
+    info = json.loads(CliRunner().invoke(main, ["info", "--json", str(output)]).output)
+    assert info["inputs"][0]["format"] == "otlp-proto"
+    named = tmp_path / "shop.json"
+    CliRunner().invoke(main, ["generate", "--traces", "5", "-o", str(named)])
+    assert json.loads(named.read_text().splitlines()[0])["resourceSpans"]  # JSON lines

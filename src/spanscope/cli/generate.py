@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from spanscope.cli.common import WRITABLE_FORMATS, write_output
+from spanscope.cli.common import _FORMAT_BY_EXTENSION, WRITABLE_FORMATS, write_output
 from spanscope.cli.times import TIME
 from spanscope.formats import resolve_format
 from spanscope.synthetic import generate_spans
 
 
 @click.command()
-@click.option("-o", "--output", default="-", help="File to write ('-' for stdout).")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    help="File to write ('-' for stdout; the default when stdout is a pipe or a file).",
+)
 @click.option("--traces", default=1000, show_default=True, help="Number of requests.")
 @click.option(
     "--to",
     "to",
     type=click.Choice(WRITABLE_FORMATS),
-    default="otlp-jsonl",
-    show_default=True,
-    help="Output format.",
+    default=None,
+    help="Output format (default: otlp-proto for a .pb file, else otlp-jsonl).",
 )
 @click.option("--seed", default=42, show_default=True, help="Same seed, same traces.")
 @click.option(
@@ -40,7 +45,12 @@ from spanscope.synthetic import generate_spans
     "shipping carrier that rate-limits some quotes (for spanscope diff).",
 )
 def generate(
-    output: str, traces: int, to: str, seed: int, start: int | None, next_release: bool
+    output: str | None,
+    traces: int,
+    to: str | None,
+    seed: int,
+    start: int | None,
+    next_release: bool,
 ) -> None:
     """Write synthetic traces of a small online shop with known problems.
 
@@ -57,7 +67,16 @@ def generate(
     """
     if traces <= 0:
         raise click.BadParameter("must be positive", param_hint="--traces")
-    fmt = resolve_format(to)
+    if output is None:
+        # A bare 'spanscope generate' in a terminal printed megabytes of JSON into it.
+        if sys.stdout.isatty():
+            raise click.UsageError(
+                "say where to write the traces: -o FILE (e.g. -o shop.jsonl), or -o - to "
+                "print them here"
+            )
+        output = "-"
+    # As convert reads an output's name: shop.pb held JSON lines when --to was left out.
+    fmt = resolve_format(to or _FORMAT_BY_EXTENSION.get(Path(output).suffix.lower(), "otlp-jsonl"))
     if start is None:
         spans = generate_spans(traces, seed=seed, next_release=next_release)
     else:
