@@ -143,3 +143,38 @@ def test_generate_writes_protobuf_to_a_pb_file(tmp_path: Path) -> None:
     named = tmp_path / "shop.json"
     CliRunner().invoke(main, ["generate", "--traces", "5", "-o", str(named)])
     assert json.loads(named.read_text().splitlines()[0])["resourceSpans"]  # JSON lines
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("shop") / "shop.jsonl"
+    made = CliRunner().invoke(main, ["generate", "--traces", "300", "-o", str(path)])
+    assert made.exit_code == 0, made.output
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("condition", "first"),
+    [
+        ("p99(POST /api/chekout) > 800ms", "POST /api/checkout"),
+        ("p99(frontend:GET /api/kart) > 1s", "frontend:GET /api/cart"),
+    ],
+)
+def test_a_fail_if_about_a_misspelt_endpoint_names_the_closest(
+    shop: str, condition: str, first: str
+) -> None:
+    result = CliRunner().invoke(main, ["analyze", shop, "--json", "--fail-if", condition])
+    assert result.exit_code == 0, result.output
+    assert f"--fail-if '{condition}' cannot be checked" in result.stderr
+    assert f"(its endpoints: {first}, " in result.stderr
+
+
+def test_a_fail_if_with_markup_in_it_is_printed_as_typed(shop: str) -> None:
+    """With --json the conditions go to stderr through rich: '[/red]' raised a MarkupError."""
+    missing = CliRunner().invoke(
+        main, ["analyze", shop, "--json", "--fail-if", "p99(x[/red]) > 1ms"]
+    )
+    assert missing.exit_code == 0, missing.output
+    assert "--fail-if 'p99(x[/red]) > 1ms' cannot be checked: no data for x[/red]" in (
+        missing.stderr
+    )

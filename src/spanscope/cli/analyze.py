@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from spanscope.analysis.conditions import Condition
     from spanscope.analysis.filters import TraceFilter
     from spanscope.analysis.profile import ProfileAnalyzer
-    from spanscope.analysis.results import InputSummary
+    from spanscope.analysis.results import AnalysisReport, InputSummary
     from spanscope.cli.reading import ReadSession
     from spanscope.model import Trace
 
@@ -136,7 +136,8 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
     "fail_if",
     multiple=True,
     metavar="COND",
-    help="Exit 1 if COND holds, e.g. 'p99(GET /checkout) > 800ms' or 'error_rate > 1%'.",
+    help="Exit 1 if COND holds, e.g. 'p99(POST /api/checkout) > 800ms' or 'error_rate > 1%' "
+    "(an endpoint by its root operation, or SERVICE:OPERATION).",
 )
 @click.option(
     "--folded",
@@ -223,7 +224,7 @@ def analyze(
       spanscope analyze a.json b.jsonl.gz --json > report.json
       spanscope analyze traces.json --folded stacks.txt   # flamegraph.pl stacks.txt > fg.svg
       spanscope analyze traces/ --folded - > stacks.txt   # the profile alone, fastest
-      spanscope analyze traces.json --fail-if 'p99(GET /checkout) > 800ms' \\
+      spanscope analyze traces.json --fail-if 'p99(POST /api/checkout) > 800ms' \\
           --fail-if 'error_rate > 1%'
       spanscope analyze --db traces.duckdb --service checkout --since 30m   # live, served
     """
@@ -312,6 +313,8 @@ def _finish(
 ) -> None:
     """Print the report (or JSON, or stacks), the warnings and the conditions that hold; exit
     as the command's help says. ``session`` is None for a store."""
+    from rich.markup import escape
+
     from spanscope.analysis.conditions import ConditionError, evaluate
     from spanscope.cli.common import error_console
     from spanscope.cli.reading import fail_on_input_errors, print_warnings
@@ -348,21 +351,44 @@ def _finish(
         for result in report.conditions:
             if result.holds:
                 error_console().print(
-                    f"[red]FAIL[/] {result.expression}: {result.message}", soft_wrap=True
+                    f"[red]FAIL[/] {escape(result.expression)}: {escape(result.message)}",
+                    soft_wrap=True,
                 )
     for condition, result in zip(conditions, report.conditions, strict=True):
         # A named target with no data can never trip: most often a misspelt endpoint. (With no
         # target, no data means no requests at all, which the report already says.)
         if result.value is None and condition.target:
             error_console().print(
-                f"[yellow]warning:[/] --fail-if '{result.expression}' cannot be checked: "
-                f"{result.message} (the report's endpoints and operations are the names to use)",
+                f"[yellow]warning:[/] --fail-if '{escape(result.expression)}' cannot be "
+                f"checked: {escape(result.message)} ({escape(_names_to_use(report, condition))})",
                 soft_wrap=True,
             )
     if session:
         fail_on_input_errors(session)
     if any(result.holds for result in report.conditions):
         raise SystemExit(EXIT_CONDITION)
+
+
+def _names_to_use(report: AnalysisReport, condition: Condition) -> str:
+    """The names a ``--fail-if`` target can take in this report, the closest to the one given
+    first (a typo: "GET /chekout"): endpoints by their root operation (or as
+    ``service:operation`` when the target has a colon), else operations as ``service:operation``."""
+    from spanscope.cli.match_feedback import names_listed
+
+    target = condition.target or ""
+    qualified = ":" in target
+    endpoints = sorted(
+        {
+            f"{row.service}:{row.operation}" if qualified else row.operation
+            for row in report.endpoints
+        }
+    )
+    if endpoints:
+        return f"its endpoints: {names_listed(endpoints, target, 5)}"
+    operations = sorted({f"{row.service}:{row.operation}" for row in report.operations})
+    if operations:
+        return f"no endpoints; its operations: {names_listed(operations, target, 5)}"
+    return "no requests in the data"
 
 
 def _say_why_none(session: ReadSession, trace_filter: TraceFilter, adjust_skew: bool) -> None:
