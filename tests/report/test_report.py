@@ -94,10 +94,12 @@ def test_text_report_shows_anti_patterns_after_what_to_fix_first(report):
     assert "N+1 calls" in section and "sequential calls" in section
     assert "inventory:SELECT shop.stock under inventory:shop.inventory/ReserveItems" in section
     # Ranked by time at stake, each with its explanation and an example to open.
-    lines = [line for line in section.splitlines() if line.strip()[:2] in ("1.", "2.")]
+    # (each wrapped between words under its number)
+    words = " ".join(section.split())
     first, second = report.anti_patterns[:2]
     assert first.critical_ns >= second.critical_ns
-    assert first.explanation in lines[0] and second.explanation in lines[1]
+    assert f"1. {first.explanation}" in words and f"2. {second.explanation}" in words
+    assert words.index(f"1. {first.explanation}") < words.index(f"2. {second.explanation}")
     assert first.example_trace_id in section
 
 

@@ -59,7 +59,7 @@ def print_errors(report: AnalysisReport, console: Console) -> None:
     table = titled_table(
         "Where failures started (originating error per trace, grouped)",
         "traces", "service:operation", "type", "message", "example trace",
-        right=("traces",),
+        right=("traces",), ids=("example trace",),
     )  # fmt: skip
     for g in e.origins[:MAX_ROWS]:
         table.add_row(

@@ -47,7 +47,7 @@ def print_slowest(report: AnalysisReport, console: Console) -> None:
     table = titled_table(
         "Slowest traces and what their critical path spent time in",
         "trace id", "endpoint", "duration", "critical path (top)",
-        right=("duration",),
+        right=("duration",), ids=("trace id",),
     )  # fmt: skip
     for t in report.slowest_traces:
         path = ", ".join(
@@ -73,7 +73,7 @@ def print_critical_path(report: AnalysisReport, console: Console) -> None:
         f"Critical path of {trace.trace_id} ({frame(trace.service, trace.operation)}, "
         f"{format_duration(trace.duration_ns)})",
         "at", "for", "service:operation", "span id",
-        right=("at", "for"),
+        right=("at", "for"), ids=("span id",),
     )  # fmt: skip
     for step in trace.critical_path[: MAX_ROWS * 2]:
         table.add_row(
@@ -126,7 +126,7 @@ def _span_times(
     table = titled_table(
         title,
         "service:operation", "duration", "self", "on critical path", id_column,
-        right=("duration", "self", "on critical path"),
+        right=("duration", "self", "on critical path"), ids=(id_column,),
     )  # fmt: skip
     for service, operation, duration_ns, self_ns, critical_ns, span_or_trace_id in spans:
         table.add_row(

@@ -9,10 +9,12 @@ there is nothing to show, laid out with ``spanscope.report.tables``; nothing is 
 from __future__ import annotations
 
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from spanscope.analysis.results import AnalysisReport
 from spanscope.analysis.traits import EXACT_LIMIT, SAMPLE_ONE_IN, trait_text
-from spanscope.report.tables import MAX_ROWS, frame, literal, percent, titled_table
+from spanscope.report.tables import MAX_LINE, MAX_ROWS, cut, frame, literal, percent, titled_table
 from spanscope.units import format_duration
 
 
@@ -91,9 +93,11 @@ def print_anti_patterns(report: AnalysisReport, console: Console) -> None:
     if not found:
         console.print("no anti-patterns found\n")
         return
+    # The example trace is in each finding's lines below the table, whole: as a column its id
+    # left the other seven a few characters each in an 80-column terminal.
     table = titled_table(
         "Anti-patterns (most critical-path time at stake first)",
-        "#", "anti-pattern", "where", "traces", "seen", "per trace", "at stake", "example trace",
+        "#", "anti-pattern", "where", "traces", "seen", "per trace", "at stake",
         right=("#", "traces", "seen", "per trace", "at stake"),
     )  # fmt: skip
     shown = found[:MAX_ROWS]
@@ -115,21 +119,23 @@ def print_anti_patterns(report: AnalysisReport, console: Console) -> None:
             f"{a.occurrences:,}",
             per_trace,
             format_duration(a.critical_ns),
-            a.example_trace_id,
         )
     console.print(table)
+    # Each finding's explanation and example, wrapped between words under its number (an id
+    # is one word, so it stays whole and can be copied).
+    lines = Table.grid(padding=(0, 1))
+    lines.add_column(no_wrap=True, justify="right")
+    lines.add_column(overflow="fold")
     for rank, a in enumerate(shown, 1):
-        console.print(f"{rank:>3}. {a.explanation}", soft_wrap=True, markup=False)
         spans = ", ".join(a.example_span_ids[:_MAX_EXAMPLE_IDS])
         if len(a.example_span_ids) > _MAX_EXAMPLE_IDS:
             spans += ", ..."
         note = f"{a.detail}; " if a.detail else ""
-        console.print(
-            f"     {note}e.g. trace {a.example_trace_id} spans {spans}",
-            soft_wrap=True,
-            markup=False,
-            style="dim",
+        lines.add_row(f"{rank}.", Text(cut(a.explanation, MAX_LINE)))
+        lines.add_row(
+            "", Text(f"{cut(note, MAX_LINE)}e.g. trace {a.example_trace_id} spans {spans}", "dim")
         )
+    console.print(lines)
     if len(found) > MAX_ROWS:
         console.print(f"[dim]... {len(found) - MAX_ROWS} more in --json[/]")
     console.print()

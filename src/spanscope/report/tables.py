@@ -1,13 +1,14 @@
 """How the text report lays out a table and the values in its cells, for every section alike.
 
-``titled_table(title, *columns, right=...)`` is a section's table: bold title on the left, at
-least as wide as the title, the ``right`` columns right-aligned, every string cell cut to
-``MAX_CELL`` characters with an ellipsis (``cut``); ``frame`` is a ``service:operation`` cell,
-``percent`` a share. Rich reads cells and titles as markup, so names and other text from the
-data go in through ``literal`` or ``frame``, which escape it: ``SELECT [dbo].[stock]`` printed as
-``SELECT .`` and a name with ``[/red]`` in it stopped the report with a traceback. A section
-lists at most ``MAX_ROWS`` rows and points to ``--json`` for the rest. Nothing here reads a
-report: these only shape text.
+``titled_table(title, *columns, right=..., ids=...)`` is a section's table: bold title on the
+left, at least as wide as the title, the ``right`` columns right-aligned, the ``ids`` columns
+never wrapped, headers broken only between words (so the report reads in an 80-column
+terminal), every string cell cut to ``MAX_CELL`` characters with an ellipsis (``cut``);
+``frame`` is a ``service:operation`` cell, ``percent`` a share. Rich reads cells and titles as
+markup, so names and other text from the data go in through ``literal`` or ``frame``, which
+escape it: ``SELECT [dbo].[stock]`` printed as ``SELECT .`` and a name with ``[/red]`` in it
+stopped the report with a traceback. A section lists at most ``MAX_ROWS`` rows and points to
+``--json`` for the rest. Nothing here reads a report: these only shape text.
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ MAX_ROWS = 25
 MAX_CELL = 200
 
 
-def cut(text: str) -> str:
-    """``text`` in at most ``MAX_CELL`` characters, cut with an ellipsis."""
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+# A sentence of the report that carries names (an anti-pattern's explanation) is cut longer.
+MAX_LINE = 2_000
+
+
+def cut(text: str, limit: int = MAX_CELL) -> str:
+    """``text`` in at most ``limit`` characters, cut with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class _Table(Table):
@@ -53,11 +58,22 @@ def frame(service: str, operation: str) -> str:
     return literal(f"{cut(service or '?')}:{cut(operation)}")
 
 
-def titled_table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
+def titled_table(
+    title: str, *columns: str, right: tuple[str, ...] = (), ids: tuple[str, ...] = ()
+) -> Table:
+    """A section's table (see the module docstring). The ``ids`` columns hold trace or span
+    ids, which are never wrapped: an id folded over two lines of an 80-column terminal cannot
+    be copied into ``view --trace-id`` or the trace page. A header breaks only between its
+    words (``service:operati`` / ``on`` was the header of a narrow table)."""
     # At least as wide as its title, so a long title is not folded onto a second line.
     table = _Table(
         title=title, title_justify="left", title_style="bold", show_edge=False, min_width=len(title)
     )
     for column in columns:
-        table.add_column(column, justify="right" if column in right else "left", overflow="fold")
+        table.add_column(
+            column,
+            justify="right" if column in right else "left",
+            overflow="fold",
+            no_wrap=column in ids,
+        )
     return table
