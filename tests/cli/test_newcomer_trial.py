@@ -178,3 +178,14 @@ def test_a_fail_if_with_markup_in_it_is_printed_as_typed(shop: str) -> None:
     assert "--fail-if 'p99(x[/red]) > 1ms' cannot be checked: no data for x[/red]" in (
         missing.stderr
     )
+
+
+def test_info_aligns_spans_as_numbers(tmp_path: Path) -> None:
+    """Spans stood left in the inputs table and right in the services table."""
+    one = tmp_path / "one.json"
+    spans = [_span(LATE, "00000000000000f1", "", "GET /late", START, START + MS)]
+    one.write_text(json.dumps(_otlp("checkout", spans)))
+    result = CliRunner().invoke(main, ["info", str(one)], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    inputs = next(line for line in result.output.splitlines() if "one.json" in line)
+    assert inputs.split("│")[3].endswith("     1 "), inputs  # right-aligned under "spans"

@@ -197,8 +197,9 @@ def _render(summary: dict, filtered: bool = False) -> None:
     console = output_console()
     table = Table(title="inputs", title_justify="left")
     table.add_column("file", overflow="fold")  # a long path wraps whole, never cut with "…"
-    for column in ("format", "spans", "error"):
-        table.add_column(column)
+    table.add_column("format")
+    table.add_column("spans", justify="right")  # as in the services table below
+    table.add_column("error")
     for row in summary["inputs"]:
         table.add_row(
             escape(row["source"]), row["format"], f"{row['spans']:,}", escape(row["error"] or "")
