@@ -26,3 +26,11 @@ def test_a_few_findings_among_many_spans_are_not_rounded_away():
     clean = ServiceResult("api", 100, 0, 0, 1.0, [])
     counts = {"error": 0, "warning": 0, "info": 0}
     assert "100.0% of spans" in _printed(LintReport(10, 100, 1.0, counts, [], [clean]))
+
+
+def test_the_counts_of_rules_read_as_english():
+    # It said "0 error rules, 0 warning rules, 1 info rules with findings".
+    clean = ServiceResult("api", 100, 0, 0, 1.0, [])
+    counts = {"error": 0, "warning": 1, "info": 1}
+    text = _printed(LintReport(10, 100, 1.0, counts, [], [clean]))
+    assert "0 error rules, 1 warning rule, 1 info rule with findings" in text

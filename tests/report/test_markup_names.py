@@ -65,3 +65,10 @@ def test_lint_prints_bracketed_names_whole(hostile_file: Path) -> None:
 def test_info_prints_bracketed_names_whole(hostile_file: Path) -> None:
     text = _run("info", str(hostile_file))
     assert SERVICE in text
+
+
+def test_a_fail_if_condition_with_brackets_prints_as_written(hostile_file: Path) -> None:
+    # Its expression went through rich as markup: '[/red]' ended the report in a traceback.
+    condition = f"p99({SERVICE}:POST /api/checkout) > 1h"
+    text = _run("analyze", str(hostile_file), "--fail-if", condition)
+    assert f"ok {condition}" in text

@@ -99,8 +99,9 @@ def print_lint_report(
     )
     counts = report.counts
     console.print(
-        f"[bold red]{counts['error']}[/] error rules, [yellow]{counts['warning']}[/] warning "
-        f"rules, [cyan]{counts['info']}[/] info rules with findings"
+        f"[bold red]{_plural(counts['error'], 'error rule')}[/], "
+        f"[yellow]{_plural(counts['warning'], 'warning rule')}[/], "
+        f"[cyan]{_plural(counts['info'], 'info rule')}[/] with findings"
     )
     console.print()
     if not report.rules:

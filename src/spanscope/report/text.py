@@ -17,6 +17,7 @@ listed by ``inputs`` (counted, not listed, past ten files).
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -151,4 +152,5 @@ def _conditions(report: AnalysisReport, console: Console) -> None:
             if c.value is None
             else "[green]ok[/]"
         )
-        console.print(f"{mark} {c.expression}: {c.message}", soft_wrap=True)
+        # The expression and its message carry the user's names: printed as they are.
+        console.print(f"{mark} {escape(c.expression)}: {escape(c.message)}", soft_wrap=True)
