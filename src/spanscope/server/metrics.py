@@ -46,7 +46,9 @@ class Metrics:
         for receiver, count in sorted(self.spans_received.items()):
             lines.append(f'spanscope_spans_received_total{{receiver="{receiver}"}} {count}')
         lines += [
-            "# HELP spanscope_spans_accepted_total Spans written to the store.",
+            "# HELP spanscope_spans_accepted_total Spans accepted: written to the store, or with "
+            "tail sampling handed to the sampler (spanscope_tail_sampler_spans_total says how "
+            "many it kept).",
             "# TYPE spanscope_spans_accepted_total counter",
             f"spanscope_spans_accepted_total {self.spans_accepted}",
             "# HELP spanscope_spans_refused_total Spans refused because the queue was full.",
