@@ -5,8 +5,9 @@ Contract: ``compare(before, after, top=10, durations=None)`` takes two ``Analysi
 ``spanscope analyze`` computes them; pass reports made with a large ``top`` so that no
 endpoint's profile frames were cut, and, for reports of two sets of traces, made after
 ``compare.sides.share_name_folding``) and returns a ``ReportDiff`` (``spanscope.compare.results``);
-pure, no I/O. With each side's ``durations`` (``spanscope.compare.noise``), percentile moves
-are judged against chance; its ``headline`` is ``spanscope.compare.headline``'s.
+pure, no I/O. With each side's ``durations`` (``spanscope.compare.noise``: its traces' sorted
+durations, or a saved report's bins), percentile moves are judged against chance; its
+``headline`` is ``spanscope.compare.headline``'s.
 
 The attribution is exact arithmetic, not a guess: the critical path of a request covers its
 whole duration, so an endpoint's mean latency is the sum over (service, operation) of the
