@@ -300,7 +300,7 @@ class _StoppedSearches(logging.Filter):
     """Leaves out the errors of requests whose search ``stop_reads`` stopped."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from spanscope.store.duckdb_store import ReadsStoppedError
+        from spanscope.store.read_group import ReadsStoppedError
 
         error = record.exc_info[1] if record.exc_info else None
         while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:

@@ -163,7 +163,7 @@ class StoreApi:
         """``method(store, arguments)`` in a worker thread, its reads stopped if the client
         goes away first (Ctrl-C on a command reading through this server): a search of
         millions of spans would otherwise go on for no one, holding the next caller."""
-        reads_in = getattr(self.store, "reads_in", None)  # a DuckDB store's
+        reads_in = getattr(self.store, "reads_in", None)  # a DuckDB or ClickHouse store's
         if reads_in is None:
             return await run_in_threadpool(method, self.store, arguments)
         group = ReadGroup()

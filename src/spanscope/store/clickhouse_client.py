@@ -7,31 +7,49 @@ is how that transport streams data best:
 - ``HttpClient`` (``clickhouse://user:password@host:8123/database``; ``clickhouses://`` for TLS)
   POSTs the rows as the request body, read by the ``input()`` table function, with the query in
   the URL, as ClickHouse's own clients do. Errors come back as ``StoreError`` with ClickHouse's
-  message.
+  message. A read can be stopped from another thread: its connection is shut down, and the
+  server, told so by ``CANCEL_READS_ON_CLOSE``, cancels the query.
 - ``EmbeddedClient`` (``chdb:PATH``) runs the ClickHouse engine inside this process with chDB
   (an optional dependency: ``pip install chdb``), its data in the folder ``PATH``. chDB serves
   one data folder per process, so clients of the same folder share one engine; asking for a
   second folder raises ``StoreError``; ``create=False`` (reads) opens only a folder that holds
   ClickHouse data, making none. Rows go through a private temporary file read by
-  ``file()``. Calls are serialised by a lock (one engine, many threads).
+  ``file()``. Calls are serialised by a lock (one engine, many threads). A running query
+  cannot be stopped; a stopped read that has not started yet does not.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import functools
+import http.client
 import os
+import select
+import socket
+import ssl
 import tempfile
 import threading
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from spanscope.store.base import StoreError, StoreLockedError
+from spanscope.store.read_group import Read
+
+# The query setting (sent with reads over HTTP) by which the server cancels a read whose
+# client closed the connection (Ctrl-C, a stopped read): without it ClickHouse computes the
+# answer for no one. (Changing a setting needs a user with readonly other than 1; spanscope's
+# reads set output settings already.)
+CANCEL_READS_ON_CLOSE = {"cancel_http_readonly_queries_on_client_close": "1"}
 
 
 class ClickHouseClient(Protocol):
     database: str
 
-    def query(self, sql: str) -> bytes:
-        """Run ``sql``; its output in the format it names (empty when it returns nothing)."""
+    def query(self, sql: str, read: Read | None = None) -> bytes:
+        """Run ``sql``; its output in the format it names (empty when it returns nothing).
+        ``read``: the query only reads, and ``read.interrupt()`` (from any thread) stops it
+        as far as the transport can (a ``StoreError`` then, with ``read.stopped`` set)."""
         ...
 
     def insert(self, statement: str, structure: str, rows: bytes) -> None:
@@ -52,48 +70,104 @@ def _sql_text(text: str) -> str:
 
 
 class HttpClient:
-    """ClickHouse's HTTP interface (port 8123 by default)."""
+    """ClickHouse's HTTP interface (port 8123 by default).
+
+    Plain ``http.client`` connections, kept alive and reused, rather than a pooled client: a
+    read must be stoppable from another thread (``read.interrupt()``), which shuts down the
+    socket the read waits on, and only a connection of one's own gives that socket."""
 
     def __init__(self, url: str, timeout_s: float = 60.0) -> None:
-        import httpx
-
         parts = urlsplit(url)
-        scheme = "https" if parts.scheme == "clickhouses" else "http"
-        port = parts.port or (8443 if scheme == "https" else 8123)
+        self._tls = parts.scheme == "clickhouses"
+        self._host = parts.hostname or "localhost"
+        self._port = parts.port or (8443 if self._tls else 8123)
+        self._timeout_s = timeout_s
         self.database = parts.path.strip("/") or "otel"
-        self._location = f"{parts.scheme}://{parts.hostname}:{port}/{self.database}"
-        auth = None
+        self._location = f"{parts.scheme}://{parts.hostname}:{self._port}/{self.database}"
+        self._headers: dict[str, str] = {}
         if parts.username:
-            auth = (unquote(parts.username), unquote(parts.password or ""))
-        self._http = httpx.Client(
-            base_url=f"{scheme}://{parts.hostname}:{port}", auth=auth, timeout=timeout_s
-        )
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            self._headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        self._idle: list[http.client.HTTPConnection] = []
+        self._idle_lock = threading.Lock()
+        self._closed = False
 
     @property
     def location(self) -> str:
         return self._location
 
-    def _post(self, params: dict[str, str], body: bytes) -> bytes:
-        import httpx
+    def _connection(self) -> http.client.HTTPConnection:
+        """An idle connection the server has not closed, or a new one."""
+        while True:
+            with self._idle_lock:
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                break
+            sock = connection.sock
+            # Readable while idle: the server closed it (its keep-alive timeout) or broke it.
+            if sock is not None and not select.select([sock], [], [], 0)[0]:
+                return connection
+            connection.close()
+        if self._tls:
+            return http.client.HTTPSConnection(
+                self._host, self._port, timeout=self._timeout_s,
+                context=ssl.create_default_context(),
+            )  # fmt: skip
+        return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout_s)
 
+    def _post(self, params: dict[str, str], body: bytes, read: Read | None = None) -> bytes:
+        connection = self._connection()
+        kept = False
         try:
-            response = self._http.post("/", params=params, content=body)
-        except httpx.HTTPError as exc:
-            raise StoreError(f"{self._location}: cannot reach ClickHouse: {exc}") from exc
-        if response.status_code != 200:
-            message = response.text.strip()
+            if connection.sock is None:
+                connection.connect()
+            if read is not None:
+                read.when_interrupted(functools.partial(_cut, connection))
+            connection.request("POST", "/?" + urlencode(params), body, self._headers)
+            response = connection.getresponse()
+            content = response.read()
+            kept = not response.will_close
+        except (OSError, http.client.HTTPException) as exc:
+            why = "stopped" if read is not None and read.stopped else str(exc) or repr(exc)
+            raise StoreError(f"{self._location}: cannot reach ClickHouse: {why}") from exc
+        finally:
+            # A connection given up on midway (an error, Ctrl-C, a stop) is closed: the server
+            # then sees its client go, and cancels a read (CANCEL_READS_ON_CLOSE).
+            if kept and not self._closed:
+                with self._idle_lock:
+                    self._idle.append(connection)
+            else:
+                connection.close()
+        if response.status != 200:
+            message = content.decode("utf-8", "replace").strip()
             raise StoreError(f"{self._location}: ClickHouse said: {message[:2000]}")
-        return response.content
+        return content
 
-    def query(self, sql: str) -> bytes:
-        return self._post({"database": self.database}, sql.encode())
+    def query(self, sql: str, read: Read | None = None) -> bytes:
+        params = {"database": self.database}
+        if read is not None:
+            params.update(CANCEL_READS_ON_CLOSE)
+        return self._post(params, sql.encode(), read)
 
     def insert(self, statement: str, structure: str, rows: bytes) -> None:
         sql = statement.replace("{rows}", f"input({_sql_text(structure)})")
         self._post({"database": self.database, "query": f"{sql} FORMAT JSONEachRow"}, rows)
 
     def close(self) -> None:
-        self._http.close()
+        self._closed = True
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+
+def _cut(connection: http.client.HTTPConnection) -> None:
+    """End the request ``connection`` is waiting on, from another thread: a shutdown wakes the
+    reading thread's blocked ``recv`` (closing the socket would not)."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Engine:
@@ -188,10 +262,15 @@ class EmbeddedClient:
     def location(self) -> str:
         return f"chdb:{self._path}/{self.database}"
 
-    def query(self, sql: str) -> bytes:
+    def query(self, sql: str, read: Read | None = None) -> bytes:
+        """A running chDB query cannot be stopped (its engine takes no interrupt, and its
+        streaming cancel waits for the query to end: measured, chDB 4.4): a stopped ``read``
+        only does not start, e.g. when it waited for the engine behind another."""
         with _Engine.lock:
             if _Engine.session is None:
                 raise StoreError(f"{self.location}: the embedded engine was closed")
+            if read is not None and read.stopped:
+                raise StoreError(f"{self.location}: query not run: stopped")
             try:
                 result = _Engine.session.query(sql, "TabSeparated")
             except Exception as exc:

@@ -51,7 +51,7 @@ from spanscope.store.base import (
     TraceQuery,
 )
 from spanscope.store.interrupt import interruptible
-from spanscope.store.read_group import ReadGroup
+from spanscope.store.read_group import ReadGroup, ReadsStoppedError, counted  # noqa: F401
 from spanscope.store.schema import OPERATIONS, SPAN_KINDS, TRACE_INDEX, TRACES, prepare
 from spanscope.store.search_sql import find_trace_ids_sql, literal, time_between, time_literal
 
@@ -91,10 +91,6 @@ def _lock_message(path: str, error: Exception) -> str:
 
 
 _TIMESTAMP = '"Timestamp"'
-
-
-class ReadsStoppedError(StoreError):
-    """A query that ``stop_reads`` stopped, or refused: the store is closing."""
 
 
 def _clusters(ranges: dict[str, tuple[int, int]]) -> list[tuple[int, int, list[str]]]:
@@ -161,32 +157,19 @@ class DuckDBStore:
     @contextlib.contextmanager
     def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self._check_open()
-        group: ReadGroup | None = getattr(self._thread, "group", None)
-        groups = (self._reads,) if group is None else (self._reads, group)
         with self._cursor_lock:
             cursor = self._con.cursor()
-        for joined, each in enumerate(groups):
-            if not each.add(cursor):
-                for other in groups[:joined]:
-                    other.discard(cursor)
-                cursor.close()
-                why = "the store is closing" if each is self._reads else "its reader went away"
-                raise ReadsStoppedError(f"{self.path}: query not run: {why}")
         try:
-            cursor.execute(f"USE {_DB}")
-            cursor.execute("SET enable_progress_bar = false")
-            # Ctrl-C on the main thread stops the query at once (spanscope.store.interrupt).
-            with interruptible(cursor.interrupt):
-                yield cursor
-        except duckdb.Error as exc:
-            for each in groups:
-                if each.stopped:
-                    why = "the store is closing" if each is self._reads else "its reader went away"
-                    raise ReadsStoppedError(f"{self.path}: query stopped: {why}") from exc
-            raise StoreError(f"{self.path}: query failed: {exc}") from exc
+            with counted(cursor, self._reads, getattr(self._thread, "group", None), self.path):
+                try:
+                    cursor.execute(f"USE {_DB}")
+                    cursor.execute("SET enable_progress_bar = false")
+                    # Ctrl-C on the main thread stops the query at once (store.interrupt).
+                    with interruptible(cursor.interrupt):
+                        yield cursor
+                except duckdb.Error as exc:
+                    raise StoreError(f"{self.path}: query failed: {exc}") from exc
         finally:
-            for each in groups:  # before the cursor closes: stop() no longer touches it
-                each.discard(cursor)
             cursor.close()
 
     @contextlib.contextmanager

@@ -1,11 +1,16 @@
 """Reads a caller can stop together: a server's request whose client went away.
 
-``ReadGroup`` holds the cursors of the reads a thread makes while the group is its own
-(``DuckDBStore.reads_in(group)``). ``stop()`` interrupts them until they have ended and
-refuses the group's later reads. A DuckDB store keeps one group of all its reads, which
-``DuckDBStore.stop_reads`` stops when the store closes. Without groups a server went on with a
-search for a client that had gone (Ctrl-C on ``analyze --db`` through a running ``serve``), and
-its store API, one call at a time, kept the next client waiting until that search was done.
+``ReadGroup`` holds the reads (DuckDB cursors, or ``Read``: a ClickHouse request) a thread
+makes while the group is its own (``store.reads_in(group)``, DuckDB and ClickHouse stores).
+``stop()`` interrupts them until they have ended and refuses the group's later reads. A store
+keeps one group of all its reads, which ``store.stop_reads`` stops when the store closes;
+``counted`` puts a read in both and turns what a stop made it raise into ``ReadsStoppedError``.
+What an interrupt does is the backend's: DuckDB stops the query within milliseconds; over
+ClickHouse's HTTP the request's connection is shut down (and the server cancels the query);
+chDB cannot stop a running query, and only refuses one not started. Without groups a server
+went on with a search for a client that had gone (Ctrl-C on ``analyze --db`` through a
+running ``serve``), and its store API, one call at a time, kept the next client waiting until
+that search was done.
 """
 
 from __future__ import annotations
@@ -13,7 +18,40 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from spanscope.store.base import StoreError
+
+
+class ReadsStoppedError(StoreError):
+    """A query that a stopped ``ReadGroup`` stopped, or refused: the store is closing, or its
+    reader went away."""
+
+
+class Read:
+    """One read without a cursor of its own (a ClickHouse request), as a ``ReadGroup`` holds
+    it: ``interrupt()``, from any thread, marks it stopped and calls what its transport gave
+    ``when_interrupted`` (e.g. shut its connection down), at once if it was stopped before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cut: Callable[[], object] | None = None
+        self.stopped = False
+
+    def when_interrupted(self, cut: Callable[[], object]) -> None:
+        with self._lock:
+            self._cut = cut
+            stopped = self.stopped
+        if stopped:
+            cut()
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self.stopped = True
+            cut = self._cut
+        if cut is not None:
+            cut()
 
 
 class ReadGroup:
@@ -56,3 +94,32 @@ class ReadGroup:
             if time.monotonic() >= deadline:
                 return
             time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def counted(read: Any, store_reads: ReadGroup, own: ReadGroup | None, where: str) -> Iterator[None]:
+    """Count ``read`` (a cursor, a ``Read``) in the store's group of all its reads and in the
+    reading thread's ``own`` group while the block runs. Refused with ``ReadsStoppedError``
+    when one of them is stopped already; a ``StoreError`` out of the block becomes one when a
+    group was stopped meanwhile (the stop made the read fail). ``where``: the store, for
+    messages."""
+    groups = (store_reads,) if own is None else (store_reads, own)
+
+    def why(group: ReadGroup) -> str:
+        return "the store is closing" if group is store_reads else "its reader went away"
+
+    for joined, group in enumerate(groups):
+        if not group.add(read):
+            for other in groups[:joined]:
+                other.discard(read)
+            raise ReadsStoppedError(f"{where}: query not run: {why(group)}")
+    try:
+        yield
+    except StoreError as exc:
+        for group in groups:
+            if group.stopped:
+                raise ReadsStoppedError(f"{where}: query stopped: {why(group)}") from exc
+        raise
+    finally:
+        for group in groups:  # before the read's cursor closes: stop() no longer touches it
+            group.discard(read)

@@ -1,0 +1,219 @@
+"""Stopping a ClickHouse store's reads (``reads_in`` + ``ReadGroup.stop``, ``stop_reads``), as
+a DuckDB store's are: what a server does when a store call's client goes away, or it stops.
+
+- The setting that makes a ClickHouse server cancel a read whose HTTP client closed the
+  connection is checked on the real engine (chDB is ClickHouse): it exists under that name and
+  is accepted as a query setting.
+- Over HTTP, a stop shuts the read's connection down. No ClickHouse server runs here, so the
+  server side is a thin HTTP front on the real engine (chDB) that runs what it is sent, except
+  a query naming ``HOLD``: that one it holds, answering nothing, until the client closes the
+  connection. The front stands in for a server busy with a long query ONLY to test our
+  client's side of a stop: that the read ends at once, that the connection is closed (which
+  is what the server acts on) and that the request asked for the cancel.
+- chDB cannot stop a running query (its engine takes no interrupt; its streaming cancel waits
+  for the end): a stop refuses the group's reads that have not started, e.g. one waiting for
+  the engine behind another query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import msgspec
+import pytest
+
+from spanscope.store import StoreError, TraceQuery, open_store
+from spanscope.store.clickhouse_client import CANCEL_READS_ON_CLOSE, _Engine
+from spanscope.store.read_group import ReadGroup, ReadsStoppedError
+from spanscope.synthetic import generate_spans
+from tests.server.conftest import start_server, stop_server
+
+from .clickhouse_engine import clickhouse_url
+
+HOLD = "held-by-the-front"
+STOP_LIMIT_S = 3.0
+
+
+class _Front(BaseHTTPRequestHandler):
+    held = threading.Event()  # a HOLD query arrived
+    left = threading.Event()  # and its client closed the connection
+    held_params: ClassVar[dict[str, str]] = {}
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+        sql = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        if HOLD in sql:
+            _Front.held_params = params
+            _Front.held.set()
+            self.connection.settimeout(60)
+            with contextlib.suppress(OSError):  # nothing more comes: returns when it closes
+                self.connection.recv(1)
+            _Front.left.set()
+            self.close_connection = True
+            return
+        try:
+            with _Engine.lock:
+                result = _Engine.session.query(sql, "TabSeparated")
+            status, answer = 200, result.bytes() if result is not None else b""
+        except Exception as exc:  # the engine's error, as ClickHouse answers it
+            status, answer = 500, f"Code: 62. DB::Exception: {exc}".encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+
+@pytest.fixture(scope="module")
+def front() -> Iterator[tuple[str, str]]:
+    """(host:port of the front, a database holding a few traces)."""
+    url = clickhouse_url()
+    with open_store(url) as store:  # the process's engine, kept running for the front
+        store.write(list(generate_spans(5, seed=6)))
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Front)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        yield f"127.0.0.1:{httpd.server_address[1]}", url.rsplit("=", 1)[1]
+        httpd.shutdown()
+
+
+@pytest.fixture
+def fresh_front() -> None:
+    _Front.held.clear()
+    _Front.left.clear()
+    _Front.held_params = {}
+
+
+def test_the_cancel_setting_exists_and_is_accepted_by_clickhouse() -> None:
+    with open_store(clickhouse_url()) as store:
+        for name, value in CANCEL_READS_ON_CLOSE.items():
+            found = store.client.query(
+                f"SELECT name, type FROM system.settings WHERE name = '{name}'"
+            )
+            assert found.decode().split("\t")[0] == name
+            assert store.client.query(f"SELECT 42 SETTINGS {name} = {value}") == b"42\n"
+        with pytest.raises(StoreError, match="Unknown setting"):  # (a misspelt one is not)
+            store.client.query("SELECT 1 SETTINGS cancel_http_readonly_queries_on_close = 1")
+
+
+def _search_in(store, group: ReadGroup, outcome: dict[str, object]) -> threading.Thread:
+    def search() -> None:
+        with store.reads_in(group):
+            try:
+                outcome["found"] = store.find_trace_ids(TraceQuery(service=HOLD))
+            except StoreError as exc:
+                outcome["error"] = exc
+
+    thread = threading.Thread(target=search)
+    thread.start()
+    return thread
+
+
+def test_a_stopped_group_ends_its_read_over_http_at_once(front, fresh_front) -> None:
+    address, database = front
+    with open_store(f"clickhouse://{address}/{database}", read_only=True) as store:
+        group = ReadGroup()
+        outcome: dict[str, object] = {}
+        searching = _search_in(store, group, outcome)
+        assert _Front.held.wait(30), "the search did not reach the front"
+        stopping = time.monotonic()
+        group.stop()
+        searching.join(30)
+        took = time.monotonic() - stopping
+        assert not searching.is_alive()
+        assert took < STOP_LIMIT_S, f"stopped {took:.1f} s after the stop"
+        error = outcome.get("error")
+        assert isinstance(error, ReadsStoppedError), outcome
+        assert "its reader went away" in str(error)
+        assert _Front.left.wait(STOP_LIMIT_S), "the connection stayed open"
+        for name, value in CANCEL_READS_ON_CLOSE.items():
+            assert _Front.held_params.get(name) == value, _Front.held_params
+        # the store reads on, outside the group, on a new connection
+        assert store.services()
+        assert not store._reads.running
+
+
+def test_stop_reads_ends_reads_over_http_and_refuses_later_ones(front, fresh_front) -> None:
+    address, database = front
+    with open_store(f"clickhouse://{address}/{database}", read_only=True) as store:
+        outcome: dict[str, object] = {}
+        searching = _search_in(store, ReadGroup(), outcome)
+        assert _Front.held.wait(30)
+        store.stop_reads()
+        searching.join(30)
+        assert not searching.is_alive()
+        assert isinstance(outcome.get("error"), ReadsStoppedError), outcome
+        assert "the store is closing" in str(outcome["error"])
+        with pytest.raises(ReadsStoppedError, match="the store is closing"):
+            store.services()
+
+
+def test_a_served_store_call_whose_client_left_closes_its_clickhouse_request(
+    front, fresh_front
+) -> None:
+    """The store API of a serve over ClickHouse (HTTP): a call whose client gives up has its
+    request to ClickHouse closed (the server cancels the query), and the next call, which
+    waits for its turn, is answered."""
+    address, database = front
+    running, thread = start_server(f"clickhouse://{address}/{database}")
+    try:
+        body = msgspec.msgpack.encode({"query": {"service": HOLD, "num_traces": 20}})
+        with pytest.raises(httpx.ReadTimeout):  # gives up: Ctrl-C on the reading command
+            httpx.post(
+                f"{running.ui}/api/v1/store/find_trace_ids",
+                content=body,
+                headers={"content-type": "application/msgpack"},
+                timeout=1.0,
+            )
+        assert _Front.held.is_set()
+        assert _Front.left.wait(STOP_LIMIT_S), "the server kept waiting for ClickHouse"
+        started = time.monotonic()
+        answer = httpx.post(f"{running.ui}/api/v1/store/services", timeout=30.0)
+        assert answer.status_code == 200, answer.text
+        assert msgspec.msgpack.decode(answer.content)
+        assert time.monotonic() - started < STOP_LIMIT_S
+    finally:
+        stop_server(running, thread)
+
+
+def test_chdb_refuses_a_stopped_groups_read_waiting_for_the_engine() -> None:
+    """A stopped read does not start: it waited for the engine behind a 2 s query, and ends
+    when that one does instead of running its own 2 s after it."""
+    with open_store(clickhouse_url()) as store:
+        busy = threading.Thread(target=store.client.query, args=("SELECT sleep(2)",))
+        busy.start()
+        time.sleep(0.3)  # the engine runs it now
+        group = ReadGroup()
+        outcome: dict[str, object] = {}
+
+        def read() -> None:
+            with store.reads_in(group):
+                try:
+                    outcome["rows"] = store._rows("SELECT sleep(2)")
+                except StoreError as exc:
+                    outcome["error"] = exc
+
+        reading = threading.Thread(target=read)
+        started = time.monotonic()
+        reading.start()
+        deadline = time.monotonic() + 10
+        while not store._reads.running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        group.stop()  # returns once the read has ended
+        reading.join(30)
+        busy.join(30)
+        took = time.monotonic() - started
+        error = outcome.get("error")
+        assert isinstance(error, ReadsStoppedError), outcome
+        assert "query not run" in str(error.__cause__)
+        assert took < 3.5, f"the stopped read ran too ({took:.1f} s)"
+        assert store.services() is not None  # and others read on
