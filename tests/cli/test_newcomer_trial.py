@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -189,3 +190,51 @@ def test_info_aligns_spans_as_numbers(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     inputs = next(line for line in result.output.splitlines() if "one.json" in line)
     assert inputs.split("│")[3].endswith("     1 "), inputs  # right-aligned under "spans"
+
+
+def _on_terminal(args: list[str], columns: int) -> str:
+    """What ``spanscope ARGS`` shows in a terminal ``columns`` wide (a pseudo-terminal)."""
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": str(columns), "LINES": "50", "NO_COLOR": "1"}
+    try:
+        process = subprocess.Popen(
+            [SPANSCOPE, *args], stdout=follower, stderr=subprocess.DEVNULL, env=env
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 1 << 16)
+            except OSError:  # the terminal closed: the command is done
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert process.wait(timeout=60) == 0
+    finally:
+        os.close(leader)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode())
+    return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").splitlines())
+
+
+def test_query_in_an_80_column_terminal_keeps_every_column(store_path: str) -> None:
+    """At 80 columns the trace list cut the start to "2026…" and dropped the errors column."""
+    shown = _on_terminal(["query", "--db", store_path], 80)
+    assert max(len(line) for line in shown.splitlines()) <= 80, shown
+    assert "started on 2026-11-27 (UTC)" in shown and "errors" in shown
+    assert f"{LATE[:12]}…" in shown and "11:40:00.100" in shown
+    # The id as shown is one --trace-id takes.
+    found = _query("--db", store_path, "--trace-id", f"{LATE[:12]}…")
+    assert found.exit_code == 0 and LATE in found.output
+    wide = _on_terminal(["query", "--db", store_path], 120)
+    assert LATE in wide and EARLY in wide
+
+
+def test_a_trace_in_an_80_column_terminal_is_a_tree_of_whole_ids(store_path: str) -> None:
+    """At 80 columns the spans table cut span ids to "dd22c0b056c…" and times to "2026-11…"."""
+    shown = _on_terminal(["query", "--db", store_path, "--trace-id", EARLY], 80)
+    assert max(len(line) for line in shown.splitlines()) <= 80, shown
+    root = next(line for line in shown.splitlines() if "00000000000000e1" in line)
+    child = next(line for line in shown.splitlines() if "00000000000000e2" in line)
+    assert "+0ns" in root and "+500ms" in child and "100ms" in child
+    assert child.index("child") > root.index(MARKUP_SERVICE)  # indented under its parent
