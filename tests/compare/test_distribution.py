@@ -66,6 +66,17 @@ def test_a_digest_past_its_limit_has_the_bins_of_its_values(values, limit, width
     assert msgspec.json.decode(msgspec.json.encode(found), type=Distribution) == found
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.integers(1, 10**16))
+def test_a_durations_bin_is_its_sketch_bucket(value):
+    """The bins are computed without ddsketch, as its mapping computes its keys."""
+    from ddsketch.mapping import LogarithmicMapping
+
+    assert bin_of(value, 1) == LogarithmicMapping(percentiles.SKETCH_RELATIVE_ACCURACY).key(value)
+    assert bin_of(value, 2) == -(-bin_of(value, 1) // 2)
+    assert bin_top(bin_of(value, 2) - 1, 2) < value <= bin_top(bin_of(value, 2), 2)
+
+
 def _lognormal(seed: int, n: int, median_ns: float) -> list[int]:
     rng = random.Random(seed)
     return sorted(int(median_ns * math.exp(rng.gauss(0, 0.5))) for _ in range(n))
