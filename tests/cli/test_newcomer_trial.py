@@ -238,3 +238,13 @@ def test_a_trace_in_an_80_column_terminal_is_a_tree_of_whole_ids(store_path: str
     child = next(line for line in shown.splitlines() if "00000000000000e2" in line)
     assert "+0ns" in root and "+500ms" in child and "100ms" in child
     assert child.index("child") > root.index(MARKUP_SERVICE)  # indented under its parent
+
+
+def test_folded_slow_without_folded_is_a_usage_error(shop: str) -> None:
+    """--folded-slow alone was dropped without a word: the report and no stacks anywhere."""
+    alone = CliRunner().invoke(main, ["analyze", shop, "--folded-slow"])
+    assert alone.exit_code == 2
+    assert "add --folded FILE" in alone.output
+    stacks = CliRunner().invoke(main, ["analyze", shop, "--folded-slow", "--folded", "-"])
+    assert stacks.exit_code == 0, stacks.output
+    assert stacks.stdout.startswith("frontend:POST /api/checkout;")

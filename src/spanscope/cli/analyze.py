@@ -147,7 +147,9 @@ def _conditions(expressions: tuple[str, ...]) -> list[Condition]:
     help="Also write critical-path folded stacks (flamegraph.pl, speedscope) to this file; "
     "'-' prints them instead of the report.",
 )
-@click.option("--folded-slow", is_flag=True, help="Folded stacks of the slowest traces only.")
+@click.option(
+    "--folded-slow", is_flag=True, help="With --folded: stacks of the slowest traces only."
+)
 @input_options(skew=True)
 @jobs_option(
     "Processes that read and analyse at once: 0 (the default) one per CPU, 1 this "
@@ -232,6 +234,11 @@ def analyze(
 
     if top <= 0:
         raise click.BadParameter("must be positive", param_hint="--top")
+    if folded_slow and folded is None:
+        # It was dropped without a word: the user saw the report and no stacks anywhere.
+        raise click.UsageError(
+            "--folded-slow says which stacks --folded writes: add --folded FILE (or --folded -)"
+        )
     if folded not in (None, "-"):
         # Before the reading and analysis, which can take minutes, not after them.
         where = os.path.dirname(os.path.abspath(folded))
