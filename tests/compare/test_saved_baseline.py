@@ -161,3 +161,17 @@ def test_fail_if_errors_rise_from_a_saved_baseline(shops):
         same = spanscope("diff", str(baseline), str(shops["small-5"]), *gate)
         assert same.returncode == 0, same.stderr
         assert "p = 0.042" in same.stderr and "regression:" not in same.stderr
+
+
+def test_bins_of_an_encoding_unknown_here_are_not_read(shops, tmp_path):
+    """A report from a later version whose bins are encoded otherwise: not misread as these,
+    but diffed as an older report is, with the note."""
+    report = json.loads(shops["shop-1.json"].read_text())
+    for row in report["endpoints"] + report["operations"]:
+        row["distribution"]["encoding"] = "log-bins/2"
+    later = tmp_path / "later.json"
+    later.write_text(json.dumps(report))
+    result = spanscope("diff", str(later), str(shops["shop-3"]), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "not judged against chance" in result.stderr
+    assert _moves(json.loads(result.stdout))

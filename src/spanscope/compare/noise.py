@@ -66,6 +66,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from spanscope.analysis.percentiles import (
     DISTRIBUTION_ENCODING,
+    SKETCH_RELATIVE_ACCURACY,
     ZERO_BIN,
     Distribution,
     bin_of,
@@ -146,13 +147,19 @@ def durations_of(analyzer: Any) -> Durations:
 
 def durations_of_report(report: AnalysisReport) -> Durations | None:
     """The bins a saved report keeps of each endpoint and operation; None when it keeps none
-    it can be judged by (a report from before version 4, or of an encoding unknown here)."""
+    it can be judged by (a report from before version 4, or of an encoding or sketch accuracy
+    unknown here)."""
     tables = []
     for rows in (report.endpoints, report.operations):
         table: dict[Key, Sample] = {}
         for row in rows:
             found = row.distribution
-            if found is None or found.encoding != DISTRIBUTION_ENCODING:
+            if (
+                found is None
+                or found.encoding != DISTRIBUTION_ENCODING
+                or found.relative_accuracy != SKETCH_RELATIVE_ACCURACY
+                or found.width < 1
+            ):
                 return None
             table[(row.service, row.operation)] = found
         tables.append(table)
