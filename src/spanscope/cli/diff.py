@@ -255,12 +255,13 @@ def diff(
     changed.
 
     Each side is trace files or directories of them (any format), or a report
-    saved with `spanscope analyze --json --top 1000`, e.g. a baseline kept in CI.
-    With --db there are no sides to give: the traces of the store that start in
-    the --since/--until window (--until: now) are compared with those of the
-    window just before it, of the same length, or with --baseline-offset, the
-    same window that much earlier. --service and the other selections choose
-    traces on both sides.
+    saved with `spanscope analyze --json --top 1000`, e.g. a baseline kept in CI
+    (it keeps each endpoint's durations in log bins: its percentile moves are
+    judged against chance as the traces' are). With --db there are no sides to
+    give: the traces of the store that start in the --since/--until window
+    (--until: now) are compared with those of the window just before it, of the
+    same length, or with --baseline-offset, the same window that much earlier.
+    --service and the other selections choose traces on both sides.
 
     Exit status: 0 done, 1 a --fail-if-... gate tripped, 2 an input could not
     be read, a bad option, or a --fail-if-... gate with nothing to judge (a
