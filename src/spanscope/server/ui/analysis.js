@@ -177,7 +177,8 @@
         (q.get("operation") ? " touching " + esc(q.get("operation")) : "") + "</span>" +
         (s.traces ? "<span>p50 <b>" + S.fmtNs(s.latency.p50_ns) + "</b>, p99 <b>" + S.fmtNs(s.latency.p99_ns) + "</b></span><span><b>" +
           S.count(s.failed_traces) + "</b> failed</span>" : "") +
-        '<a class="ss-link" href="/api/v1/analysis?' + esc(q.toString()) + '">JSON</a>';
+        '<a class="ss-link" href="/api/v1/analysis?' + esc(q.toString()) + '">JSON</a>' +
+        S.capNote(s.traces, +q.get("limit"), s.start_ns, s.end_ns);
       if (!s.traces) {
         $("headline").innerHTML = '<p class="none">No traces of this service in ' + esc(win) + ": choose a longer window.</p>";
         $("sections").innerHTML = "";

@@ -101,8 +101,12 @@
     if (p.get("baseline")) q.set("baseOffset", p.get("baseline"));
     return S.api("/api/v1/diff?" + q.toString()).then(function (d) {
       var win = WINDOW_TEXT[q.get("lookback")] || q.get("lookback");
+      // Each side is read up to the limit, so a busy window may be cut to its newest part.
+      var limit = +q.get("limit");
       $("sides").innerHTML = "<span>after: <b>" + S.count(d.after.traces) + "</b> traces in the " + esc(win) + "</span><span>before: <b>" +
-        S.count(d.before.traces) + "</b> traces, " + esc(BASE_TEXT[p.get("baseline") || ""] || p.get("baseline")) + "</span>";
+        S.count(d.before.traces) + "</b> traces, " + esc(BASE_TEXT[p.get("baseline") || ""] || p.get("baseline")) + "</span>" +
+        S.capNote(d.after.traces, limit, d.after.start_ns, d.after.end_ns).replace("only the", "after: only the") +
+        S.capNote(d.before.traces, limit, d.before.start_ns, d.before.end_ns).replace("only the", "before: only the");
       if (!d.before.traces || !d.after.traces) {
         $("headline").innerHTML = '<p class="none">One side has no traces: choose a longer window or another baseline.</p>';
         $("endpoints").innerHTML = $("lists").innerHTML = "";

@@ -39,8 +39,21 @@
   }
   function count(n) { return n.toLocaleString("en-US"); }
   function plural(n, word) { return count(n) + " " + word + (n === 1 ? "" : "s"); }
+  // A read that stopped at its limit covers only the newest part of the window: say which part,
+  // or "1,500 traces in the last hour" reads as the whole hour (the CLI reads up to 10,000).
+  // startNs / endNs: the first and last trace read, when the answer gives them.
+  function capNote(traces, limit, startNs, endNs) {
+    if (!limit || traces < limit) return "";
+    var when = startNs ? " (" + utc(startNs) + (endNs ? " – " + utc(endNs) : "") + " UTC)" : "";
+    return '<span class="capped" title="A shorter window, or spanscope analyze --db (up to 10,000 traces), reads the rest">' +
+      "only the " + plural(limit, "most recent trace") + when + ": older ones in the window are left out</span>";
+  }
   function api(path) {
-    return fetch(path, { headers: { Accept: "application/json" } }).then(function (r) {
+    // A fetch that gets no answer at all says only "Failed to fetch": name what did not answer.
+    var asked = fetch(path, { headers: { Accept: "application/json" } }).catch(function () {
+      throw new Error("spanscope serve at " + location.host + " did not answer: is it still running? (what is shown is from before)");
+    });
+    return asked.then(function (r) {
       return r.json().catch(function () { return null; }).then(function (body) {
         if (!r.ok) {
           var msg = body && body.errors && body.errors[0] ? body.errors[0].msg
@@ -139,5 +152,5 @@
       root.dataset.theme = dark ? "light" : "dark";
     });
   }
-  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, $: $, trimNum: trimNum, utc: utc, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, plural: plural, api: api, traceLink: traceLink, page: page };
+  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, capNote: capNote, $: $, trimNum: trimNum, utc: utc, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, plural: plural, api: api, traceLink: traceLink, page: page };
 })();

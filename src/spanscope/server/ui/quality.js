@@ -55,7 +55,8 @@
       var level = r.score >= 0.99 ? "better" : r.score >= 0.9 ? "" : "worse";
       $("verdict").innerHTML = '<span class="big ' + level + '">' + S.pct(r.score) + '</span><span class="muted">of ' + S.plural(r.spans, "span") +
         " in " + S.plural(r.traces, "trace") + " have no error or warning</span><span>" + '<span class="badge error">' + S.plural(r.counts.error, "error rule") +
-        '</span> <span class="badge warning">' + S.plural(r.counts.warning, "warning rule") + '</span> <span class="badge info">' + S.plural(r.counts.info, "info rule") + "</span></span>";
+        '</span> <span class="badge warning">' + S.plural(r.counts.warning, "warning rule") + '</span> <span class="badge info">' + S.plural(r.counts.info, "info rule") + "</span></span>" +
+        S.capNote(r.traces, +q.get("limit"));
       scores(r.services);
       $("rules").innerHTML = r.rules.length ? r.rules.map(ruleCard).join("") : '<div class="card"><div class="card-body none">Nothing found: these traces pass every rule.</div></div>';
     });

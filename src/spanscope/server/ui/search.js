@@ -36,12 +36,14 @@
   }
   function pad(n, w) { n = String(n); while (n.length < (w || 2)) n = "0" + n; return n; }
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  // Times in UTC, as on the Monitor page (whose chart points open this page) and the command
+  // line: in the browser's zone, a Monitor bucket at 11:45 UTC opened as "from 12:45" in Berlin.
   function fmtClock(d, ms) {
-    return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + (ms ? "." + pad(d.getMilliseconds(), 3) : "");
+    return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds()) + (ms ? "." + pad(d.getUTCMilliseconds(), 3) : "");
   }
   function fmtWhen(us) {
     var d = new Date(us / 1000), now = new Date();
-    var day = d.toDateString() === now.toDateString() ? "" : MONTHS[d.getMonth()] + " " + d.getDate() + " ";
+    var day = d.toISOString().slice(0, 10) === now.toISOString().slice(0, 10) ? "" : MONTHS[d.getUTCMonth()] + " " + d.getUTCDate() + " ";
     return day + fmtClock(d, true);
   }
   function fmtAgo(us) {
@@ -54,10 +56,9 @@
   }
   function isoUtc(us) { return new Date(us / 1000).toISOString().replace("T", " ").replace("Z", " UTC"); }
 
-  function toLocalInput(ms) {
-    var d = new Date(ms);
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + fmtClock(d, false);
-  }
+  // The From / To fields hold UTC too (their labels say so): "2026-11-27T11:45:00".
+  function toUtcInput(ms) { return new Date(ms).toISOString().slice(0, 19); }
+  function fromUtcInput(text) { return text ? Date.parse(text + "Z") : NaN; }
 
   // ---- the API ------------------------------------------------------------------------------
 
@@ -129,7 +130,7 @@
     var lookback = $("lookback").value;
     p.set("lookback", lookback);
     if (lookback === "custom") {
-      var from = Date.parse($("start").value), to = Date.parse($("end").value);
+      var from = fromUtcInput($("start").value), to = fromUtcInput($("end").value);
       if (!isNaN(from)) p.set("start", String(Math.round(from * 1000)));
       if (!isNaN(to)) p.set("end", String(Math.round(to * 1000) + 999999)); // the whole last second
     }
@@ -169,8 +170,8 @@
     }
     $("lookback").value = lookback;
     if (lookback === "custom") {
-      if (p.get("start")) $("start").value = toLocalInput(+p.get("start") / 1000);
-      if (p.get("end")) $("end").value = toLocalInput(+p.get("end") / 1000);
+      if (p.get("start")) $("start").value = toUtcInput(+p.get("start") / 1000);
+      if (p.get("end")) $("end").value = toUtcInput(+p.get("end") / 1000);
     }
     $("custom-range").hidden = lookback !== "custom";
     $("min-duration").value = p.get("minDuration") || "";
@@ -232,7 +233,7 @@
     return api("/api/traces" + qs).then(function (body) {
       if (id !== searching) return;
       results = (body.data || []).map(summarize);
-      var meta = LOOKBACK_TEXT[lookback] || (lookback === "custom" ? "from " + fmtWhen(start) + " to " + fmtWhen(end) : "in the last " + lookback);
+      var meta = LOOKBACK_TEXT[lookback] || (lookback === "custom" ? "from " + fmtWhen(start) + " to " + fmtWhen(end) + " UTC" : "in the last " + lookback);
       renderResults(p, meta);
     }).catch(function (err) {
       if (id !== searching) return;
@@ -356,16 +357,15 @@
     }
     var spanMs = (x1 - x0) / 1000, stepMs = TIME_STEPS_MS[TIME_STEPS_MS.length - 1];
     for (var i = 0; i < TIME_STEPS_MS.length; i++) if (spanMs / TIME_STEPS_MS[i] <= Math.max(2, Math.floor(w / 110))) { stepMs = TIME_STEPS_MS[i]; break; }
-    // Ticks on round local times (whole minutes, hours...), as a clock would show them.
-    var offsetMs = new Date(x0 / 1000).getTimezoneOffset() * 60000;
-    var first = Math.ceil((x0 / 1000 - offsetMs) / stepMs) * stepMs + offsetMs;
+    // Ticks on round UTC times (whole minutes, hours...), as a clock would show them.
+    var first = Math.ceil(x0 / 1000 / stepMs) * stepMs;
     for (var t = first; t * 1000 <= x1; t += stepMs) {
       var px = sx(t * 1000);
       el("line", { x1: px, x2: px, y1: T + h, y2: T + h + 4, class: "base" }, axis);
       var tl = el("text", { x: px, y: H - 6, "text-anchor": "middle" }, axis);
       var d = new Date(t);
-      tl.textContent = stepMs >= 864e5 ? MONTHS[d.getMonth()] + " " + d.getDate()
-        : stepMs >= 6e4 ? pad(d.getHours()) + ":" + pad(d.getMinutes())
+      tl.textContent = stepMs >= 864e5 ? MONTHS[d.getUTCMonth()] + " " + d.getUTCDate()
+        : stepMs >= 6e4 ? pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes())
         : fmtClock(d, stepMs < 1e3);
     }
     var dots = el("g", { class: "dots" }, svg);
@@ -385,7 +385,7 @@
     var tip = $("tooltip");
     tip.innerHTML = '<div class="tt-title">' + esc(r.rootService) + ": " + esc(r.rootName) + "</div><table>" +
       "<tr><td>Duration</td><td>" + esc(fmtDur(r.dur)) + "</td></tr>" +
-      "<tr><td>Start</td><td>" + esc(fmtWhen(r.start)) + "</td></tr>" +
+      "<tr><td>Start</td><td>" + esc(fmtWhen(r.start)) + " UTC</td></tr>" +
       "<tr><td>Spans</td><td>" + fmtCount(r.n) + " in " + r.services.length + " services</td></tr>" +
       (r.errors ? '<tr><td>Errors</td><td style="color:var(--error)">' + fmtCount(r.errors) + " spans</td></tr>" : "") +
       '<tr><td>Trace</td><td class="mono">' + esc(r.id) + "</td></tr></table>";
@@ -414,8 +414,8 @@
       var custom = $("lookback").value === "custom";
       $("custom-range").hidden = !custom;
       if (custom && !$("start").value) {
-        $("start").value = toLocalInput(Date.now() - 36e5);
-        $("end").value = toLocalInput(Date.now());
+        $("start").value = toUtcInput(Date.now() - 36e5);
+        $("end").value = toUtcInput(Date.now());
       }
     });
     $("trace-table").tHead.addEventListener("click", function (ev) {

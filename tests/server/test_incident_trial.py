@@ -1,0 +1,163 @@
+"""What an SRE working an incident on ``spanscope serve``'s pages found wrong, each checked in
+headless Chromium against a real server on loopback fed with synthetic shop traces over
+OTLP/HTTP: a page that read only part of its window says which part, the search page shows
+times in UTC as the Monitor page that links to it does (in a browser in another zone too), the
+narrow search page scrolls as one page, and the trace page does not scroll into blank space."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from spanscope.synthetic import generate_spans
+from tests.browser import record_errors
+
+from .conftest import RunningServer, post_spans, start_server, stop_server
+
+pytestmark = pytest.mark.browser
+MINUTE_NS = 60 * 10**9
+TRACES = 200
+LIMIT = 50
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running, thread = start_server(tmp_path_factory.mktemp("incident") / "traces.duckdb")
+    # 200 requests (about 4 s of the shop's clock) 30 minutes ago: one burst inside the last hour.
+    spans = generate_spans(TRACES, seed=3, start_ns=time.time_ns() - 30 * MINUTE_NS)
+    post_spans(running, spans)
+    yield running
+    stop_server(running, thread)
+
+
+def _open(browser, url: str, *, width: int = 1400, height: int = 900, zone: str = "UTC"):
+    context = browser.new_context(viewport={"width": width, "height": height}, timezone_id=zone)
+    page = context.new_page()
+    errors: list[str] = []
+    record_errors(page, errors)
+    page.goto(url)
+    page.wait_for_selector("body[data-ready='1']", state="attached", timeout=30_000)
+    return context, page, errors
+
+
+def _utc_clock(ns: int) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(ns / 1e9))
+
+
+def _api(server: RunningServer, path: str, **params: str) -> dict:
+    answer = httpx.get(server.ui + path, params=params, timeout=60)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_analysis_says_it_read_only_the_most_recent_traces_of_its_window(browser, server):
+    # 'in the last hour' over the newest 50 of 200 traces read as the whole hour: an SRE took
+    # the newest minutes' story for the hour's (the CLI, reading 10,000, told another).
+    query = {"service": "frontend", "lookback": "1h", "limit": str(LIMIT)}
+    summary = _api(server, "/api/v1/analysis", **query)["summary"]
+    assert summary["traces"] == LIMIT
+    context, page, errors = _open(browser, server.ui + "/analysis?" + _qs(query))
+    sides = page.inner_text("#sides")
+    assert f"only the {LIMIT} most recent traces" in sides
+    assert _utc_clock(summary["start_ns"]) in sides
+    assert "older ones in the window are left out" in sides
+    assert errors == []
+    # With room for every trace of the window, no such note.
+    page.goto(server.ui + "/analysis?" + _qs({**query, "limit": "1500"}))
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert f"{TRACES} traces" in page.inner_text("#sides")
+    assert page.locator("#sides .capped").count() == 0
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["/compare", "/quality"])
+def test_compare_and_quality_say_they_read_only_the_most_recent_traces(browser, server, path):
+    query = {"service": "frontend", "lookback": "1h", "limit": str(LIMIT)}
+    context, page, errors = _open(browser, server.ui + path + "?" + _qs(query))
+    where = "#sides" if path == "/compare" else "#verdict"
+    page.wait_for_selector(f"{where} .capped", timeout=10_000)
+    assert f"only the {LIMIT} most recent traces" in page.inner_text(where)
+    assert errors == []
+    context.close()
+
+
+def _qs(params: dict[str, str]) -> str:
+    return str(httpx.QueryParams(params))
+
+
+def test_search_shows_utc_times_as_the_monitor_that_links_to_it(browser, server):
+    # A Monitor point opens Search for its bucket; in a browser in Berlin the search said
+    # 'from 12:45' for the 11:45 UTC bucket, its rows and From / To fields an hour off too.
+    trace = _api(server, "/api/traces", service="frontend", limit="1")["data"][0]
+    start_us = min(span["startTime"] for span in trace["spans"])
+    bucket_us = start_us // 60_000_000 * 60_000_000
+    url = (
+        f"{server.ui}/?service=frontend&lookback=custom&start={bucket_us}"
+        f"&end={bucket_us + 60_000_000}&limit=5"
+    )
+    context, page, errors = _open(browser, url, zone="Europe/Berlin")
+    clock = time.strftime("%H:%M", time.gmtime(bucket_us / 1e6))
+    assert f"from {clock}:00.000 to " in page.inner_text("#results")
+    # (Chromium drops ':00' seconds from the field's value.)
+    field = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(bucket_us / 1e6))
+    assert page.input_value("#start") in {field, field + ":00"}
+    first_row = page.locator("table.traces tbody tr td.when").first.inner_text()
+    row_clock = first_row.split(".")[0]
+    assert row_clock[:5] in {clock, time.strftime("%H:%M", time.gmtime(bucket_us / 1e6 + 60))}
+    # Submitting the form unchanged keeps the same window (the fields are read as UTC).
+    page.click("#find")
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert f"start={bucket_us}" in page.url
+    assert errors == []
+    context.close()
+
+
+def test_narrow_search_page_scrolls_as_one_with_its_form_whole(browser, server):
+    # At 800 px the form sat above the results in a box of what the results left of the
+    # window's height, its Find button hidden under the fields.
+    url = f"{server.ui}/?service=frontend&lookback=1h&limit=20"
+    context, page, errors = _open(browser, url, width=800, height=700)
+    form = page.evaluate(
+        "(() => { const f = document.querySelector('.sidebar');"
+        " return {scroll: f.scrollHeight, client: f.clientHeight}; })()"
+    )
+    assert form["scroll"] <= form["client"] + 1, form
+    page.locator("#find").scroll_into_view_if_needed()
+    assert page.locator("#find").is_visible()
+    assert page.locator("table.traces tbody tr").count() == 20
+    assert errors == []
+    context.close()
+
+
+def test_trace_page_does_not_scroll_into_blank_space(browser, server):
+    # The column splitter, a window's height tall from below the header, made the page
+    # 300 px taller than the window: the wheel over the header scrolled it into white.
+    trace_id = _api(server, "/api/traces", service="frontend", limit="1")["data"][0]["traceID"]
+    for width in (1600, 800):
+        context, page, errors = _open(browser, f"{server.ui}/trace/{trace_id}", width=width)
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height <= page.evaluate("innerHeight"), (width, height)
+        assert errors == []
+        context.close()
+
+
+def test_a_stopped_server_is_named_not_failed_to_fetch(browser, tmp_path):
+    # With the server stopped, Refresh on the Monitor page said "Could not load the metrics:
+    # Failed to fetch" beside the old charts, and the Analysis page just "Failed to fetch".
+    running, thread = start_server(tmp_path / "traces.duckdb")
+    post_spans(running, generate_spans(20, seed=4, start_ns=time.time_ns() - 5 * MINUTE_NS))
+    host = running.ui.removeprefix("http://")
+    monitor, page, _ = _open(browser, running.ui + "/monitor")
+    analysis, other, _ = _open(browser, running.ui + "/analysis?service=frontend&lookback=15m")
+    stop_server(running, thread)
+    page.click("#refresh")
+    page.wait_for_function("document.body.innerText.includes('did not answer')", timeout=10_000)
+    assert f"spanscope serve at {host} did not answer" in page.inner_text("body")
+    other.click("#go")
+    other.wait_for_selector("#form-error:not([hidden])", timeout=10_000)
+    assert f"spanscope serve at {host} did not answer" in other.inner_text("#form-error")
+    monitor.close()
+    analysis.close()
