@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -59,7 +61,10 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=_number(int, 1, 64), default=4, help="concurrent clients (4)"
     )
     parser.add_argument(
-        "--output-dir", type=Path, default=Path("demo-output/shop"), help="(demo-output/shop)"
+        "--output-dir",
+        type=Path,
+        default=Path("demo-output/shop"),
+        help="the store, logs, report.json and traces.otlp.jsonl (demo-output/shop)",
     )
     parser.add_argument(
         "--ui-port", type=_number(int, 1, 65535), default=None, help="UI and API (default: free)"
@@ -71,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         "--payment-failure-rate",
         type=_number(float, 0, 1),
         default=0.05,
-        help="share of payments failing",
+        help="share of payments failing (0.05)",
     )
     parser.add_argument("--keep-running", action="store_true", help="stay up until Ctrl-C")
     parser.add_argument(
@@ -82,6 +87,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C
+
+
+def where_spanscope_is() -> str:
+    """A line to add after suggested ``spanscope`` commands when this checkout's spanscope is
+    not what the user's shell runs by that name (after ``make example`` nothing put it on
+    PATH, and the suggested lines failed with "command not found"); "" when it is."""
+    own = Path(sys.executable).parent / "spanscope"
+    found = shutil.which("spanscope")
+    if found and Path(found).resolve() == own.resolve():
+        return ""
+    relative = os.path.relpath(own)
+    shown = relative if not relative.startswith("..") else str(own)
+    return f"\n  (spanscope is {shown} here: add {Path(shown).parent} to PATH, or type it whole)"
 
 
 def say(text: str) -> None:
@@ -122,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             say(
                 "from another terminal, while it runs:\n"
                 f"  spanscope analyze --db {stack.db} --since 5m\n"
-                f"  spanscope query --db {stack.db} --metrics --since 5m"
+                f"  spanscope query --db {stack.db} --metrics --since 5m{where_spanscope_is()}"
             )
             say("everything keeps running; Ctrl-C to stop")
             while True:
@@ -130,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     say(
         f"\nUI: {stack.ui_url}/ was up while the example ran. To browse these traces now:\n"
         f"  spanscope serve --db {stack.db}   then open http://127.0.0.1:16686/\n"
-        "or run the example with --keep-running."
+        f"or run the example with --keep-running.{where_spanscope_is()}"
     )
     return 0
 

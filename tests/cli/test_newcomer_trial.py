@@ -248,3 +248,19 @@ def test_folded_slow_without_folded_is_a_usage_error(shop: str) -> None:
     stacks = CliRunner().invoke(main, ["analyze", shop, "--folded-slow", "--folded", "-"])
     assert stacks.exit_code == 0, stacks.output
     assert stacks.stdout.startswith("frontend:POST /api/checkout;")
+
+
+def test_the_example_says_where_spanscope_is_when_not_on_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """After 'make example' nothing puts spanscope on PATH: the lines the example suggested
+    ('spanscope serve --db ...') failed with 'command not found', and nothing said why."""
+    from examples.shop.__main__ import where_spanscope_is
+
+    own = Path(sys.executable).parent / "spanscope"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.chdir(tmp_path)
+    said = where_spanscope_is()
+    assert f"spanscope is {own} here: add {own.parent} to PATH" in said
+    monkeypatch.setenv("PATH", f"{own.parent}{os.pathsep}/usr/bin:/bin")
+    assert where_spanscope_is() == ""
