@@ -264,3 +264,22 @@ def test_the_example_says_where_spanscope_is_when_not_on_path(
     assert f"spanscope is {own} here: add {own.parent} to PATH" in said
     monkeypatch.setenv("PATH", f"{own.parent}{os.pathsep}/usr/bin:/bin")
     assert where_spanscope_is() == ""
+
+
+def test_flamegraph_of_a_misspelt_endpoint_names_the_endpoints(shop: str, tmp_path: Path) -> None:
+    output = tmp_path / "f.svg"
+    result = CliRunner().invoke(
+        main,
+        [
+            "flamegraph",
+            shop,
+            "--aggregate",
+            "--endpoint",
+            "frontend:GET /api/kart",
+            "-o",
+            str(output),
+        ],
+    )
+    assert result.exit_code == 1 and not output.exists()
+    assert "no trace has the root frontend:GET /api/kart" in result.output
+    assert "(its endpoints: frontend:GET /api/cart, " in result.output

@@ -269,7 +269,15 @@ def flamegraph(
                 traces, endpoint=wanted, slow=slow, services=services
             )
         except LookupError as exc:
-            raise click.ClickException(str(exc)) from None
+            from spanscope.cli.match_feedback import names_listed
+
+            # A typo ('frontend:GET /api/kart') gets the endpoints there are, the closest first.
+            roots = sorted({f"{t.root.service_name}:{t.root.name}" for t in traces if t.roots})
+            raise click.ClickException(
+                f"{exc} (its endpoints: {names_listed(roots, endpoint or '', 5)})"
+                if roots
+                else str(exc)
+            ) from None
         _write(target, svg, f"{stacks:,} stacks from {used:,} traces")
     else:
         if trace_id:
