@@ -98,7 +98,13 @@ def test_serve_tail_samples_into_either_store(tmp_path, backend):
         assert services == ["checkout"]
     finally:
         os.kill(process.pid, signal.SIGTERM)
-        assert process.wait(30) == 0, process.stderr.read().decode()  # type: ignore[union-attr]
+        code = process.wait(30)
+        said = process.stderr.read().decode()  # type: ignore[union-attr]
+        assert code == 0, said
+    # The stop line tells what came in from what the store holds (it said "4 spans written").
+    assert "stopped: 4 spans received since the start; the tail sampler kept 1 of 2 traces " in (
+        said
+    ), said
 
 
 def test_a_bad_policy_is_refused_before_anything_starts(tmp_path):

@@ -250,7 +250,17 @@ def _say_stopped(server, store) -> None:
     silent and nobody wonders whether the last spans made it."""
     metrics = server.metrics
     where = getattr(store, "path", None) or store.location
-    line = f"stopped: {metrics.spans_accepted:,} spans written to {where} since the start"
+    sampler = getattr(server, "sampler", None)
+    if sampler is None:
+        line = f"stopped: {metrics.spans_accepted:,} spans written to {where} since the start"
+    else:  # what came in is not what the store holds: say both
+        stats = sampler.stats
+        decided = stats.traces_kept + stats.traces_dropped
+        line = (
+            f"stopped: {metrics.spans_accepted:,} spans received since the start; the tail "
+            f"sampler kept {stats.traces_kept:,} of {decided:,} traces ({stats.spans_kept:,} "
+            f"spans), written to {where}"
+        )
     refused, bad = metrics.spans_refused, sum(metrics.bad_requests.values())
     if refused or bad or metrics.write_failures:
         line += (
