@@ -18,6 +18,8 @@ a DuckDB store's are: what a server does when a store call's client goes away, o
 from __future__ import annotations
 
 import contextlib
+import select
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +32,7 @@ import msgspec
 import pytest
 
 from spanscope.store import StoreError, TraceQuery, open_store
-from spanscope.store.clickhouse_client import CANCEL_READS_ON_CLOSE, _Engine
+from spanscope.store.clickhouse_client import CANCEL_READS_ON_CLOSE, HttpClient, _Engine
 from spanscope.store.read_group import ReadGroup, ReadsStoppedError
 from spanscope.synthetic import generate_spans
 from tests.server.conftest import start_server, stop_server
@@ -217,3 +219,47 @@ def test_chdb_refuses_a_stopped_groups_read_waiting_for_the_engine() -> None:
         assert "query not run" in str(error.__cause__)
         assert took < 3.5, f"the stopped read ran too ({took:.1f} s)"
         assert store.services() is not None  # and others read on
+
+
+def test_http_connections_are_kept_alive_and_one_the_server_closed_is_not_reused() -> None:
+    """The client keeps its own connections now (to be able to cut them): a second query goes
+    over the first one's connection, and once the server has closed it (its keep-alive
+    timeout) the next query opens a new one instead of failing."""
+    opened: list[socket.socket] = []
+
+    class KeepAlive(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def setup(self) -> None:
+            super().setup()
+            opened.append(self.connection)
+
+        def do_POST(self) -> None:
+            sql = self.rfile.read(int(self.headers["Content-Length"]))
+            answer = b"%d\n" % len(sql)
+            self.wfile.write(
+                b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(answer), answer)
+            )
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    client = HttpClient(f"clickhouse://127.0.0.1:{httpd.server_address[1]}/otel")
+    try:
+        long_sql = "SELECT 1 " + " " * 5000  # (headers and body in two sends)
+        for _ in range(5):
+            assert client.query(long_sql) == b"%d\n" % len(long_sql)
+        assert len(opened) == 1
+        for connection in opened:
+            connection.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + 10
+        while not select.select([client._idle[0].sock], [], [], 0)[0]:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert client.query("SELECT 2") == b"8\n"
+        assert len(opened) == 2
+    finally:
+        client.close()
+        httpd.shutdown()
