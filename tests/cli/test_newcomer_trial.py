@@ -283,3 +283,16 @@ def test_flamegraph_of_a_misspelt_endpoint_names_the_endpoints(shop: str, tmp_pa
     assert result.exit_code == 1 and not output.exists()
     assert "no trace has the root frontend:GET /api/kart" in result.output
     assert "(its endpoints: frontend:GET /api/cart, " in result.output
+
+
+def test_query_with_min_duration_above_max_duration_is_a_usage_error(tmp_path: Path) -> None:
+    """It searched the store and said each condition matched some traces, none all of them."""
+    absent = tmp_path / "none.duckdb"
+    result = CliRunner().invoke(
+        main, ["query", "--db", str(absent), "--min-duration", "2s", "--max-duration", "1s"]
+    )
+    assert result.exit_code == 2
+    assert "--min-duration 2s is longer than --max-duration 1s: no trace can match" in (
+        result.output
+    )
+    assert not absent.exists()

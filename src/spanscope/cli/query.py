@@ -137,6 +137,12 @@ def query(
       spanscope query --db http://tracing-box:16686 --service checkout --since 15m
     """
     check_window(since, until)
+    if min_duration is not None and max_duration is not None and min_duration > max_duration:
+        # No trace can match: said as the mistake it is, before any store is opened.
+        raise click.UsageError(
+            f"--min-duration {units.format_duration(min_duration)} is longer than "
+            f"--max-duration {units.format_duration(max_duration)}: no trace can match"
+        )
     if metrics:
         end = until if until is not None else now_ns(click.get_current_context())
         start = since if since is not None else max(0, end - 3600 * 10**9)
