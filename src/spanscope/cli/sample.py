@@ -28,7 +28,8 @@ from spanscope.units import format_duration
     required=True,
     help="A tail-sampling policy (repeat: any keeps, drop:... vetoes). "
     "errors | latency>=500ms | probability=10% | service=NAME | attribute:KEY[=V1|V2] | "
-    "attribute:KEY>=N | status_code=ERROR | spans>=N | latency<=2s | rate=N/s | all | "
+    "attribute:KEY>=N | status_code=ERROR | spans>=N | latency<=2s | rate=N/s (spans a "
+    "second, first come first kept) | all | "
     "'P1 & P2' (both) | drop:<policy>. The Collector's tail_sampling names work too "
     "(probabilistic=10%, rate_limiting=N, string_attribute:, numeric_attribute:, span_count>=N).",
 )
