@@ -3,10 +3,11 @@
 ``spanscope serve`` that cannot start (a port in use) leaves no store behind it created: a
 DuckDB file and its ``.wal``, or a chDB folder. ``NewFiles(db)``, made before the store is
 opened, notes which of those paths do not exist yet; ``opened()``, called once the store is
-open, records the identity (``st_dev``, ``st_ino``) of what is there now (this process holds
-the store, so what it holds is its own); ``remove()``, once the store is closed, removes them.
+open, records the identity (``st_dev``, ``st_ino``) of the store file or folder if it was new
+(this process holds the store, so what it holds is its own); ``remove()``, once the store is
+closed, removes it, and a new ``.wal`` with the file.
 
-Contract: ``remove()`` removes a path only if it is still the file or folder this process
+Contract: ``remove()`` removes only if the store is still the file or folder this process
 created (same identity; a path made again by someone else is theirs) and no process has the
 store open: it takes the store's own lock first (DuckDB's ``fcntl`` write lock on the file,
 ClickHouse's ``flock`` on the folder's ``status`` file, made if missing as ClickHouse does),
@@ -56,35 +57,38 @@ class NewFiles:
             self.store = db
             paths = [db, db + ".wal"]
         self.paths = [path for path in paths if not os.path.lexists(path)]
-        self.created: dict[str, _Identity] = {}
+        self.created: _Identity | None = None  # the store's, once opened() found it new
 
     def opened(self) -> None:
-        """Record what of the new paths exists now: call it once the store is open."""
-        for path in self.paths:
-            identity = _lstat_identity(path)
+        """Record the identity of the store if this process created it: call it once the
+        store is open."""
+        if self.store in self.paths:
+            identity = _lstat_identity(self.store)
             if identity is not None:
-                self.created[path] = identity
+                self.created = identity
 
     def remove(self) -> list[str]:
         """Remove what this process created and is still its own (call it once the store is
-        closed); the paths removed. A ``.wal`` beside a store file that was there before is
-        that store's (it may hold committed writes): left. Errors leave a path where it is."""
+        closed); the paths removed. A ``.wal`` that was not there before goes with the file
+        (whoever wrote it: it belongs to that file, and left beside a new file at the same
+        path it would be taken for that one's); one beside a store file that was there before
+        is that store's (it may hold committed writes) and stays. Errors leave a path."""
         store = self.store
-        if store is None or store not in self.created:
+        if store is None or self.created is None:
             return []
         removed: list[str] = []
-        with _locked(store, self.embedded, self.created[store]) as free:
-            if not free:
+        with _locked(store, self.embedded, self.created) as free:
+            # (the identity again, under the lock: the path may have been made anew since)
+            if not free or _lstat_identity(store) != self.created:
                 return []
-            # the file last: its lock guards its .wal too
-            for path in [*(path for path in self.created if path != store), store]:
-                if _lstat_identity(path) != self.created[path]:
-                    continue  # made again, by someone else
+            for path in [*(path for path in self.paths if path != store), store]:  # file last
                 with contextlib.suppress(OSError):
                     if os.path.isdir(path) and not os.path.islink(path):
                         shutil.rmtree(path)
-                    else:
+                    elif os.path.lexists(path):
                         os.unlink(path)
+                    else:
+                        continue
                     removed.append(path)
         return removed
 
