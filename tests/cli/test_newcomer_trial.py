@@ -296,3 +296,16 @@ def test_query_with_min_duration_above_max_duration_is_a_usage_error(tmp_path: P
         result.output
     )
     assert not absent.exists()
+
+
+def test_sample_prints_policies_with_markup_as_typed(tmp_path: Path) -> None:
+    """'-p service=db[/red]svc' (a service named so) stopped the report with a traceback."""
+    traces = tmp_path / "traces.json"
+    spans = [_span(LATE, "00000000000000f1", "", "GET /x", START, START + MS)]
+    traces.write_text(json.dumps(_otlp(MARKUP_SERVICE, spans)))
+    result = CliRunner().invoke(main, ["sample", str(traces), "-p", f"service={MARKUP_SERVICE}"])
+    assert result.exit_code == 0, result.output
+    assert f"policies service={MARKUP_SERVICE}\n" in result.output
+    assert "kept 1 of 1 traces" in result.output
+    rows = [line.split() for line in result.output.splitlines()]
+    assert [f"service={MARKUP_SERVICE}", "1"] in rows  # the "kept by" table

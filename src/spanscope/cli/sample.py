@@ -13,6 +13,7 @@ from rich.table import Table
 from spanscope.cli.common import WRITABLE_FORMATS, input_options, output_format, write_output
 from spanscope.cli.reading import ReadSession, fail_on_input_errors, print_warnings
 from spanscope.cli.store_reading import selected_spans, store_options, take_selection
+from spanscope.report.tables import literal
 from spanscope.sampling.simulate import SimulationReport, simulate
 from spanscope.sampling.spelling import PolicySet
 from spanscope.units import format_duration
@@ -106,7 +107,8 @@ def _percent(part: int, whole: int) -> str:
 
 
 def _print(report: SimulationReport, console: Console) -> None:
-    console.print(f"[bold]policies[/] {', '.join(report.policies)}")
+    # Policies are the user's text, names from the data in them: literal, not rich markup.
+    console.print(f"[bold]policies[/] {literal(', '.join(report.policies))}")
     console.print(
         f"kept [bold]{report.traces_kept:,}[/] of {report.traces:,} traces "
         f"({_percent(report.traces_kept, report.traces)}), "
@@ -136,5 +138,5 @@ def _print(report: SimulationReport, console: Console) -> None:
     if report.kept_by_policy:
         by_policy = Table("kept by (first matching policy)", "traces", box=None)
         for name, kept in sorted(report.kept_by_policy.items(), key=lambda item: -item[1]):
-            by_policy.add_row(name, f"{kept:,}")
+            by_policy.add_row(literal(name), f"{kept:,}")
         console.print(by_policy)
