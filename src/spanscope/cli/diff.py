@@ -24,7 +24,13 @@ import click
 import msgspec
 from rich.markup import escape
 
-from spanscope.cli.common import DURATION, error_console, input_options, jobs_option
+from spanscope.cli.common import (
+    DURATION,
+    error_console,
+    input_options,
+    jobs_option,
+    output_console,
+)
 from spanscope.cli.reading import InputFailure, ReadSession, fail_on_input_errors, print_warnings
 from spanscope.cli.store_reading import Selection, read_store, store_options, take_selection
 
@@ -322,7 +328,7 @@ def diff(
     else:
         from spanscope.report.diff import print_diff
 
-        print_diff(result, top=top)
+        print_diff(result, top=top, console=output_console())  # 160 columns in a pipe
     for session in sessions:
         fail_on_input_errors(session)
     gates = [

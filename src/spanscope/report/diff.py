@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from spanscope.compare import EndpointDiff, ReportDiff
 from spanscope.report.tables import cut, literal
@@ -30,9 +30,17 @@ def _name(service: str, operation: str) -> str:
     return literal(f"{cut(service)}: {cut(operation)}")
 
 
-def _signed_ms(ns: float) -> str:
-    text = f"{ns / 1e6:+.1f} ms"
-    return f"[red]{text}[/]" if ns > 0 else f"[green]{text}[/]" if ns < 0 else text
+def _names_column(header: str) -> Column:
+    """The column of names of a table: folded when too long, not cut to an ellipsis."""
+    return Column(header, overflow="fold")
+
+
+def _signed(ns: float) -> str:
+    """A change of time in the units of the columns beside it (``+26.9ms``, ``-580µs``)."""
+    if not ns:
+        return "0"
+    text = ("+" if ns > 0 else "-") + format_duration(abs(ns))
+    return f"[red]{text}[/]" if ns > 0 else f"[green]{text}[/]"
 
 
 def _relative(before: float, after: float) -> str:
@@ -88,7 +96,7 @@ def _endpoint(console: Console, endpoint: EndpointDiff, top: int) -> None:
     movers = [frame for frame in endpoint.contributors if frame.delta_ns or frame.slow_delta_ns]
     if movers:
         where = Table(
-            "where the time per request changed (critical path)",
+            _names_column("where the time per request changed (critical path)"),
             "before",
             "after",
             "change",
@@ -100,8 +108,8 @@ def _endpoint(console: Console, endpoint: EndpointDiff, top: int) -> None:
                 _name(frame.service, frame.operation),
                 format_duration(frame.before_ns),
                 format_duration(frame.after_ns),
-                _signed_ms(frame.delta_ns),
-                _signed_ms(frame.slow_delta_ns),
+                _signed(frame.delta_ns),
+                _signed(frame.slow_delta_ns),
             )
         console.print(where)
     console.print()
@@ -149,7 +157,11 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
             console.print(f"[bold]{label}[/]: {', '.join(map(literal, names[:top]))}")
     if result.errors:
         table = Table(
-            "error origins that appeared or grew", "before", "after", "example trace", box=None
+            _names_column("error origins that appeared or grew"),
+            "before",
+            "after",
+            Column("example trace", no_wrap=True),  # whole, to be copied
+            box=None,
         )
         for error in result.errors[:top]:
             what = _name(error.service, error.operation)
@@ -167,7 +179,7 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         console.print()
     if result.operations:
         table = Table(
-            "operations",
+            _names_column("operations"),
             "calls/request",
             "where made",
             "p95",
@@ -195,7 +207,9 @@ def print_diff(result: ReportDiff, top: int = 5, console: Console | None = None)
         console.print(table)
         console.print()
     if result.dependencies:
-        table = Table("service calls", "calls/request", "error rate", "why listed", box=None)
+        table = Table(
+            _names_column("service calls"), "calls/request", "error rate", "why listed", box=None
+        )
         for edge in result.dependencies[:top]:
             table.add_row(
                 f"{literal(edge.parent)} → {literal(edge.child)}",
