@@ -26,8 +26,10 @@ LIMIT = 50
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running, thread = start_server(tmp_path_factory.mktemp("incident") / "traces.duckdb")
-    # 200 requests (about 4 s of the shop's clock) 30 minutes ago: one burst inside the last hour.
-    spans = generate_spans(TRACES, seed=3, start_ns=time.time_ns() - 30 * MINUTE_NS)
+    # 200 requests (about 4 s of the shop's clock) from a whole minute about 30 minutes ago: one
+    # burst inside the last hour, its times the same against the clock's round ticks each run.
+    start_ns = (time.time_ns() - 30 * MINUTE_NS) // MINUTE_NS * MINUTE_NS
+    spans = generate_spans(TRACES, seed=3, start_ns=start_ns)
     post_spans(running, spans)
     yield running
     stop_server(running, thread)
@@ -161,3 +163,59 @@ def test_a_stopped_server_is_named_not_failed_to_fetch(browser, tmp_path):
     assert f"spanscope serve at {host} did not answer" in other.inner_text("#form-error")
     monitor.close()
     analysis.close()
+
+
+_TICKS_OUT = """() => {
+  const svg = document.getElementById('scatter'), width = svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll('.axis text')].map(t => t.getBBox())
+    .filter(b => b.x < 0 || b.x + b.width > width + 0.5).length;
+}"""
+
+
+def test_search_scatter_time_labels_stay_inside_the_chart(browser, server):
+    # The last time label, centred on its tick near the right edge, was cut ("11:45:09.5").
+    # Where the last tick falls depends on when the newest trace found started: searches that
+    # end just after each of 16 traces' starts put it at 16 places between two ticks.
+    traces = _api(server, "/api/traces", service="frontend", limit="200")["data"]
+    starts = sorted(min(span["startTime"] for span in t["spans"]) for t in traces)
+    context, page, errors = _open(browser, server.ui + "/", width=1400)
+    cut = {}
+    for end in starts[100:116]:
+        page.goto(
+            f"{server.ui}/?service=frontend&lookback=custom&start={starts[0]}&end={end + 1}&limit=5"
+        )
+        page.wait_for_selector("body[data-ready='1']", state="attached")
+        cut[end] = page.evaluate(_TICKS_OUT)
+    assert errors == []
+    context.close()
+    assert not any(cut.values()), cut
+
+
+def test_a_short_id_shared_by_several_traces_lists_them_as_links(browser, server):
+    # "Give more digits (5cc2e1fe..., 5c6c1fc2..., ...)": ids to copy and paste back, one by
+    # one; now links to open.
+    ids = [
+        t["traceID"] for t in _api(server, "/api/traces", service="frontend", limit="200")["data"]
+    ]
+    prefix = max({i[0] for i in ids}, key=lambda c: sum(i.startswith(c) for i in ids))
+    context, page = _open_error(browser, f"{server.ui}/trace?id={prefix}")
+    assert page.inner_text("#error-heading") == "Give more digits"
+    links = page.locator(".error-links a")
+    assert 2 <= links.count() <= 10
+    first = links.first.inner_text()
+    assert first.startswith(prefix) and first in ids
+    links.first.click()
+    page.wait_for_url(f"**/trace/{first}")
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    # Zeros alone are the start of an id, not a bad id ("'0' is not a trace id: all zeros").
+    page.goto(f"{server.ui}/trace?id=0")
+    assert page.inner_text("#error-heading") != "Not a trace id"
+    context.close()
+
+
+def _open_error(browser, url: str):
+    """An error page (it has no ready mark: it is whole once loaded)."""
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    page = context.new_page()
+    page.goto(url)
+    return context, page

@@ -28,6 +28,7 @@ page (assembly, analysis, rendering) runs in a worker thread so it never stalls 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
@@ -134,11 +135,20 @@ def _lookback_config() -> dict[str, dict[str, object]]:
     }
 
 
-def error_page(status: int, heading: str, message: str) -> HTMLResponse:
-    """A page for a bad or unknown address, in the look of the other pages."""
+def error_page(
+    status: int, heading: str, message: str, links: Sequence[tuple[str, str]] = ()
+) -> HTMLResponse:
+    """A page for a bad or unknown address, in the look of the other pages; ``links``
+    (address, text) are listed under the message: where the user may have meant to go."""
+    listed = "".join(f'<li><a href="{text(href)}">{text(label)}</a></li>' for href, label in links)
     main = fill(
         ui_asset("error.html"),
-        {"STATUS": str(status), "HEADING": text(heading), "MESSAGE": text(message)},
+        {
+            "STATUS": str(status),
+            "HEADING": text(heading),
+            "MESSAGE": text(message),
+            "LINKS": f'<ul class="error-links">{listed}</ul>' if listed else "",
+        },
     )
     return ui_page(
         title=f"{status} {heading}",

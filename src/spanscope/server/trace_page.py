@@ -38,6 +38,9 @@ from spanscope.viz.page import text
 PEERS = 50
 PEERS_WINDOW_NS = 30 * 60 * 10**9
 PEER_SPANS = 10_000
+# A pasted start of an id that several traces share: the ids listed as links, at most this many.
+_LISTED = 10
+_HEX = frozenset("0123456789abcdef")
 
 
 class TracePage:
@@ -63,7 +66,6 @@ class TracePage:
         from spanscope.store.lookup import (
             id_text,
             no_prefix_match,
-            too_many,
             trace_ids_starting_with,
         )
 
@@ -73,8 +75,10 @@ class TracePage:
         try:
             trace_id = normalize_trace_id(text)
         except InvalidIdError as exc:
-            return error_page(400, "Not a trace id", f"{raw!r} is not a trace id: {exc}")
-        spans = await run_in_threadpool(self.store.get_trace, trace_id)
+            if not (len(text) < 32 and all(c in _HEX for c in text)):
+                return error_page(400, "Not a trace id", f"{raw!r} is not a trace id: {exc}")
+            trace_id = ""  # zeros only ("0", "000"): no whole id, but the start of many
+        spans = await run_in_threadpool(self.store.get_trace, trace_id) if trace_id else []
         if spans:
             if not at_its_address or trace_id != raw:  # one address per trace
                 return RedirectResponse(f"/trace/{trace_id}", status_code=303)
@@ -83,10 +87,26 @@ class TracePage:
         looked_at = 0
         if len(text) < 32:
             found, looked_at = await run_in_threadpool(trace_ids_starting_with, self.store, text)
+            if not trace_id:  # (the lookup skips leading zeros, so zeros alone match every id)
+                found = [found_id for found_id in found if found_id.startswith(text)]
         if len(found) == 1:
             return RedirectResponse(f"/trace/{found[0]}", status_code=303)
         if found:
-            return error_page(400, "Give more digits", too_many(text, found, shown=5))
+            # The ids as links: the one meant is usually among the most recent, a click away
+            # instead of a copy, a paste and a second try.
+            return error_page(
+                400,
+                "Give more digits",
+                f"{len(found):,} traces have ids starting with {text}: give more digits, or "
+                "open one of them:",
+                links=[(f"/trace/{found_id}", found_id) for found_id in found[:_LISTED]],
+            )
+        if not trace_id:
+            return error_page(
+                404,
+                "Trace not found",
+                f"No trace has an id starting with {text}, {looked_at:,} looked at.",
+            )
         among = f", {no_prefix_match(text, looked_at)}" if looked_at else ""
         return error_page(
             404,

@@ -367,6 +367,10 @@
       tl.textContent = stepMs >= 864e5 ? MONTHS[d.getUTCMonth()] + " " + d.getUTCDate()
         : stepMs >= 6e4 ? pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes())
         : fmtClock(d, stepMs < 1e3);
+      // A label centred on a tick near an edge ran past it ("11:45:09.5" cut off): keep it in.
+      var box = tl.getBBox();
+      if (box.x + box.width > W) tl.setAttribute("text-anchor", "end");
+      else if (box.x < L - 8) tl.setAttribute("text-anchor", "start");
     }
     var dots = el("g", { class: "dots" }, svg);
     // Longest first, so short traces drawn later stay clickable on top.
