@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 
 import click
 import httpx
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from spanscope.cli.common import URL, input_files, input_options, stderr
@@ -150,7 +151,7 @@ def load(
     summary = f"sent {sent:,} {spans} to {target}" + (f", {failed:,} failed" if failed else "")
     click.echo(summary + ("; stopped: the receiver cannot be reached" if stopped else ""), err=True)
     for error in errors:
-        stderr.print(f"[red]error:[/] {error}", soft_wrap=True)
+        stderr.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)  # may quote a reply
     fail_on_input_errors(session)
     if failed:
         raise SystemExit(1)

@@ -8,6 +8,7 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from spanscope.cli.common import URL
@@ -97,29 +98,30 @@ def _print_parse(
 ) -> None:
     if not results:
         got = ", ".join(name or f"unrecognised value {value!r}" for name, value in pairs)
-        stdout.print(f"[red]no trace context header found[/] (got {got or 'nothing'})")
+        # Headers are the user's (or a hop's) text: printed as typed, never read as markup.
+        stdout.print(f"[red]no trace context header found[/] (got {escape(got) or 'nothing'})")
         return
     for name, parsed in results.items():
         if parsed.value is None:
-            stdout.print(f"[bold]{name}[/]: [red]invalid[/] - {parsed.reason}")
+            stdout.print(f"[bold]{name}[/]: [red]invalid[/] - {escape(parsed.reason or '')}")
             continue
         stdout.print(f"[bold]{name}[/]: [green]valid[/]")
         table = Table(show_header=False, box=None, padding=(0, 2))
         for key, value in parsed.value.to_dict().items():
             if value in (None, [], False) and key not in ("sampled",):
                 continue
-            table.add_row(key, _show(value))
+            table.add_row(key, escape(_show(value)))
         stdout.print(table)
         for warning in parsed.warnings:
-            stdout.print(f"  [yellow]warning:[/] {warning}")
+            stdout.print(f"  [yellow]warning:[/] {escape(str(warning))}")
     for note in codecs.disagreements(results):
-        stdout.print(f"[yellow]formats disagree:[/] {note}")
+        stdout.print(f"[yellow]formats disagree:[/] {escape(str(note))}")
     if converted.value:
         stdout.print(f"\n[bold]as other formats[/] (from {converted.header}):")
         for name, value in converted.value:
-            stdout.print(f"  {name}: {value}")
+            stdout.print(f"  {escape(name)}: {escape(value)}")
         for warning in converted.warnings:
-            stdout.print(f"  [yellow]warning:[/] {warning}")
+            stdout.print(f"  [yellow]warning:[/] {escape(str(warning))}")
 
 
 def _show(value: object) -> str:
@@ -234,7 +236,11 @@ def _print_report(report: TestReport) -> None:
                 )
                 received = (hop.received or {}).get("span_id") or "-"
                 table.add_row(
-                    str(hop.index), hop.service, str(received), hop.sent_span_id or "-", result
+                    str(hop.index),
+                    escape(hop.service),
+                    escape(str(received)),
+                    escape(hop.sent_span_id or "-"),
+                    result,
                 )
             stdout.print(table)
         if fmt.backend is not None:
@@ -244,11 +250,11 @@ def _print_report(report: TestReport) -> None:
                 f"{', '.join(fmt.backend.services) or '-'}"
             )
         for failure in fmt.failures():
-            stdout.print(f"  [red]✗[/] {failure}")
+            stdout.print(f"  [red]✗[/] {escape(str(failure))}")
         notes = [n for h in fmt.hops for n in h.notes] + fmt.notes
         notes += fmt.backend.notes if fmt.backend else []
         for note in notes:
-            stdout.print(f"  [yellow]note:[/] {note}")
+            stdout.print(f"  [yellow]note:[/] {escape(str(note))}")
     passed = sum(f.ok for f in report.formats)
     stdout.print(f"\n{passed}/{len(report.formats)} formats passed")
 
@@ -312,9 +318,9 @@ def echo(
         server = EchoServer(config)
     except (OSError, RuntimeError) as exc:
         raise click.ClickException(f"cannot start the echo probe on {host}:{port}: {exc}") from None
-    stderr.print(f"echo probe [bold]{config.service}[/] listening on {server.url}")
+    stderr.print(f"echo probe [bold]{escape(config.service)}[/] listening on {server.url}")
     for url in forward:
-        stderr.print(f"  forwarding to {url}")
+        stderr.print(f"  forwarding to {escape(url)}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

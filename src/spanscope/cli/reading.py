@@ -292,9 +292,11 @@ def built_traces(groups: dict[str, list[Span]], adjust_skew: bool) -> Iterator[T
 
 def fail_on_input_errors(session: ReadSession) -> None:
     """Print each input error; exit 2 if any input failed (the output was still produced)."""
+    from rich.markup import escape  # messages quote the data: "[/red]" in it is no markup
+
     for report in session.inputs:
         if report.error is not None:
-            error_console().print(f"[red]error:[/] {report.error}", soft_wrap=True)
+            error_console().print(f"[red]error:[/] {escape(str(report.error))}", soft_wrap=True)
     if session.failed:
         raise SystemExit(EXIT_INPUT_ERROR)
 
@@ -302,8 +304,10 @@ def fail_on_input_errors(session: ReadSession) -> None:
 def print_warnings(diagnostics: Diagnostics, limit: int = 20) -> None:
     if not diagnostics.count:
         return
+    from rich.markup import escape
+
     stderr = error_console()
     for diagnostic in diagnostics.warnings[:limit]:
-        stderr.print(f"[yellow]warning:[/] {diagnostic}", soft_wrap=True)
+        stderr.print(f"[yellow]warning:[/] {escape(str(diagnostic))}", soft_wrap=True)
     if diagnostics.count > limit:
         stderr.print(f"[yellow]... and {diagnostics.count - limit} more warnings[/]")

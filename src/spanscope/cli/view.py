@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 import msgspec
+from rich.markup import escape
 
 from spanscope.assembly import assemble
 from spanscope.cli.common import input_options, stderr
@@ -136,7 +137,9 @@ def _write(output: str, content: str, what: str) -> None:
     except OSError as error:
         raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
     size = len(content.encode("utf-8"))
-    stderr.print(f"wrote [bold]{output}[/] ({what}, {size / 1024:,.0f} KiB)", soft_wrap=True)
+    stderr.print(
+        f"wrote [bold]{escape(output)}[/] ({what}, {size / 1024:,.0f} KiB)", soft_wrap=True
+    )
 
 
 @click.command()
