@@ -244,11 +244,21 @@ def test_convert_says_what_it_wrote_on_stderr(tmp_path: Path) -> None:
 def test_a_fail_if_about_nothing_in_the_data_is_flagged_not_passed(as_json: bool) -> None:
     condition = "p99(GET /no/such/endpoint) > 1ms"
     result = spanscope("analyze", str(OTLP), "--fail-if", condition, *["--json"] * as_json)
-    assert result.returncode == 0, result.stderr
-    assert f"warning: --fail-if '{condition}' cannot be checked" in result.stderr
+    # Not 0: a CI gate with a misspelt endpoint would pass every run (diff's gates exit 2 too).
+    assert result.returncode == 2, result.stderr
+    assert f"error: --fail-if '{condition}' cannot be checked" in result.stderr
     if not as_json:
         assert f"no data {condition}" in result.stdout
         assert f"ok {condition}" not in result.stdout
+
+
+def test_a_fail_if_that_holds_decides_the_exit_code_over_one_that_cannot_be_checked() -> None:
+    result = spanscope(
+        "analyze", str(OTLP), "--fail-if", "p99(GET /no/such/endpoint) > 1ms",
+        "--fail-if", "error_rate >= 0%",
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "cannot be checked" in result.stderr
 
 
 def test_servicemap_refuses_an_extension_it_cannot_write(tmp_path: Path) -> None:

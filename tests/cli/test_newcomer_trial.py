@@ -165,7 +165,7 @@ def test_a_fail_if_about_a_misspelt_endpoint_names_the_closest(
     shop: str, condition: str, first: str
 ) -> None:
     result = CliRunner().invoke(main, ["analyze", shop, "--json", "--fail-if", condition])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output
     assert f"--fail-if '{condition}' cannot be checked" in result.stderr
     assert f"(its endpoints: {first}, " in result.stderr
 
@@ -175,7 +175,7 @@ def test_a_fail_if_with_markup_in_it_is_printed_as_typed(shop: str) -> None:
     missing = CliRunner().invoke(
         main, ["analyze", shop, "--json", "--fail-if", "p99(x[/red]) > 1ms"]
     )
-    assert missing.exit_code == 0, missing.output
+    assert missing.exit_code == 2, missing.output
     assert "--fail-if 'p99(x[/red]) > 1ms' cannot be checked: no data for x[/red]" in (
         missing.stderr
     )
@@ -309,3 +309,33 @@ def test_sample_prints_policies_with_markup_as_typed(tmp_path: Path) -> None:
     assert "kept 1 of 1 traces" in result.output
     rows = [line.split() for line in result.output.splitlines()]
     assert [f"service={MARKUP_SERVICE}", "1"] in rows  # the "kept by" table
+
+
+def test_an_input_error_quoting_markup_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    """Bad input gets one clear message: a bad trace id '[/red]' gave rich's MarkupError."""
+    bad = tmp_path / "bad.json"
+    span = _span("[/red]", "00f067aa0ba902b7", "", "x", START, START + MS)
+    bad.write_text(json.dumps(_otlp("checkout", [span])))
+    for command in ("analyze", "info", "lint"):
+        result = subprocess.run(
+            [SPANSCOPE, command, str(bad)], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 2, (command, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert "traceId: invalid trace id '[/red]'" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [
+        ("traceparent: [/red]", "w3c: invalid - version '[/red]'"),
+        ("x[/red]: y", "no trace context header found (got unrecognised value 'x[/red]: y')"),
+    ],
+)
+def test_propagation_parse_prints_a_hostile_header_as_it_is(header: str, said: str) -> None:
+    result = subprocess.run(
+        [SPANSCOPE, "propagation", "parse", header], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert said in result.stdout

@@ -2,7 +2,9 @@
 
 Reads every input as one data set (``ReadSession``), assembles traces one at a time, filters
 them, runs ``spanscope.analysis`` and renders with ``spanscope.report``. Exit codes: 0 fine,
-1 a ``--fail-if`` condition held, 2 an input could not be read (or a usage error).
+1 a ``--fail-if`` condition held, 2 an input could not be read, a ``--fail-if`` about a name
+with no data (a misspelt endpoint would pass every CI run; ``diff``'s gates with nothing to
+judge exit 2 too) or a usage error.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from spanscope.model import Trace
 
 EXIT_CONDITION = 1
+EXIT_NOTHING_TO_CHECK = 2
 _DEFAULTS = AnalysisOptions()
 
 
@@ -214,7 +217,8 @@ def analyze(
     where errors started, service dependencies, and problems found in the data.
 
     Exit status: 0 done, 1 a --fail-if condition holds (each is printed), 2 an input could
-    not be read (the rest is still analysed) or a bad option.
+    not be read (the rest is still analysed), a --fail-if names an endpoint or operation
+    with no data (a typo would otherwise pass every CI run), or a bad option.
 
     \b
     Examples:
@@ -361,19 +365,23 @@ def _finish(
                     f"[red]FAIL[/] {escape(result.expression)}: {escape(result.message)}",
                     soft_wrap=True,
                 )
+    unchecked = 0
     for condition, result in zip(conditions, report.conditions, strict=True):
         # A named target with no data can never trip: most often a misspelt endpoint. (With no
         # target, no data means no requests at all, which the report already says.)
         if result.value is None and condition.target:
+            unchecked += 1
             error_console().print(
-                f"[yellow]warning:[/] --fail-if '{escape(result.expression)}' cannot be "
+                f"[red]error:[/] --fail-if '{escape(result.expression)}' cannot be "
                 f"checked: {escape(result.message)} ({escape(_names_to_use(report, condition))})",
                 soft_wrap=True,
             )
     if session:
         fail_on_input_errors(session)
     if any(result.holds for result in report.conditions):
-        raise SystemExit(EXIT_CONDITION)
+        raise SystemExit(EXIT_CONDITION)  # a tripped gate says more than one that cannot judge
+    if unchecked:
+        raise SystemExit(EXIT_NOTHING_TO_CHECK)
 
 
 def _names_to_use(report: AnalysisReport, condition: Condition) -> str:
