@@ -103,3 +103,10 @@ def test_nothing_read_gives_no_score(tmp_path):
     assert result.returncode == 2
     assert result.stdout.strip() == "instrumentation quality: no spans to check"
     assert "garbage.bin" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_piped_text_is_as_wide_as_analyzes(sdk_file):
+    # Piped, lint wrapped at 80 columns where analyze uses 160: its example lines were cut in two.
+    out = spanscope("lint", str(sdk_file), "--fail-on", "never").stdout
+    assert max(len(line) for line in out.splitlines()) > 80
+    assert all(len(line) <= 160 for line in out.splitlines())

@@ -348,14 +348,10 @@ def _finish(
         sys.stdout.buffer.write(encode_report(report))
         sys.stdout.buffer.flush()
     else:
-        from rich.console import Console
-
+        from spanscope.cli.common import output_console
         from spanscope.report import render_report
 
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console = Console(highlight=False, width=160)  # files and pipes: no wrapping
-        render_report(report, console)
+        render_report(report, output_console())
     if session:
         print_warnings(session.diagnostics)
     if as_json or folded == "-":

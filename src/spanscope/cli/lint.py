@@ -9,7 +9,7 @@ from typing import Any
 import click
 import msgspec
 
-from spanscope.cli.common import error_console, input_options
+from spanscope.cli.common import error_console, input_options, output_console
 from spanscope.cli.reading import ReadSession, fail_on_input_errors, print_warnings
 from spanscope.cli.store_reading import read_store, store_options, take_selection
 from spanscope.quality.rules import RULES, Severity
@@ -126,7 +126,8 @@ def lint(
         from spanscope.report.lint import print_lint_report
 
         # Spans read, none in a trace that passes the filters: not "no spans to check".
-        print_lint_report(report, filtered=bool(read) and not chosen.trace_filter.is_empty)
+        filtered = bool(read) and not chosen.trace_filter.is_empty
+        print_lint_report(report, output_console(), filtered=filtered)  # 160 columns in a pipe
     if session is not None:
         fail_on_input_errors(session)
     worst = report.worst()
