@@ -123,7 +123,8 @@ class HttpClient:
                 connection.connect()
                 # Headers and a long query go out in two sends: without this the second
                 # waits for the server's delayed ACK of the first (40 ms a query).
-                connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock: socket.socket = connection.sock  # type: ignore[assignment]  # connected
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if read is not None:
                 read.when_interrupted(functools.partial(_cut, connection))
             connection.request("POST", "/?" + urlencode(params), body, self._headers)

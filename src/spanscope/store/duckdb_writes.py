@@ -11,7 +11,7 @@ transaction (retention's deletes too).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 
 import duckdb
 
@@ -38,7 +38,7 @@ def write_batch(
     con: duckdb.DuckDBPyConnection,
     path: str,
     batch: columns.ColumnBatch,
-    new_operations: set[tuple[str, str, SpanKind]],
+    new_operations: Set[tuple[str, str, SpanKind]],
 ) -> None:
     """Store ``batch`` and the ``new_operations`` it brings in one transaction."""
     # DuckDB finds these Arrow streams by their variable names (a replacement scan) and reads
