@@ -339,3 +339,20 @@ def test_propagation_parse_prints_a_hostile_header_as_it_is(header: str, said: s
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert said in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        (["analyse", "shop.jsonl"], "No such command 'analyse'. Did you mean 'analyze'?"),
+        (["servce"], "No such command 'servce'. Did you mean 'serve' or 'servicemap'?"),
+        (["help"], "No such command 'help': try 'spanscope COMMAND --help'."),
+        (["help", "diff"], "No such command 'help': try 'spanscope diff --help'."),
+        (["frobnicate"], "No such command 'frobnicate'."),
+    ],
+)
+def test_a_mistyped_command_says_what_was_meant(words: list[str], said: str) -> None:
+    """'spanscope analyse' (the README's own spelling in prose) said only "No such command"."""
+    result = CliRunner().invoke(main, words)
+    assert result.exit_code == 2
+    assert said in result.output

@@ -90,6 +90,24 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """``click.Group.resolve_command``, saying what was meant when a name is not a command
+        ("analyse" is "analyze"; "help" is "--help"), as click does for a mistyped option."""
+        name = args[0] if args else ""
+        if name in COMMANDS or name.startswith("-"):
+            return super().resolve_command(ctx, args)
+        if name == "help":
+            rest = f" {args[1]}" if len(args) > 1 and args[1] in COMMANDS else " COMMAND"
+            ctx.fail(f"No such command 'help': try 'spanscope{rest} --help'.")
+        import difflib
+
+        close = difflib.get_close_matches(name, list(COMMANDS), n=2, cutoff=0.6)
+        if close:
+            ctx.fail(f"No such command {name!r}. Did you mean {' or '.join(map(repr, close))}?")
+        return super().resolve_command(ctx, args)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
         if target is None:

@@ -292,10 +292,11 @@ def built_traces(groups: dict[str, list[Span]], adjust_skew: bool) -> Iterator[T
 
 def fail_on_input_errors(session: ReadSession) -> None:
     """Print each input error; exit 2 if any input failed (the output was still produced)."""
-    from rich.markup import escape  # messages quote the data: "[/red]" in it is no markup
-
     for report in session.inputs:
         if report.error is not None:
+            # (Imported here: ``analyze --folded -`` reads without rich when nothing fails.)
+            from rich.markup import escape  # messages quote the data: "[/red]" is no markup
+
             error_console().print(f"[red]error:[/] {escape(str(report.error))}", soft_wrap=True)
     if session.failed:
         raise SystemExit(EXIT_INPUT_ERROR)
