@@ -219,3 +219,48 @@ def _open_error(browser, url: str):
     page = context.new_page()
     page.goto(url)
     return context, page
+
+
+def test_search_links_bring_its_range_to_compare_and_quality(browser, server):
+    # A Monitor bucket opens Search for its minute; "Compare with before" and "Check
+    # instrumentation" then compared and checked the last hour instead (only "Why slow?" kept
+    # the range).
+    traces = _api(server, "/api/traces", service="frontend", limit="200")["data"]
+    first_us = min(min(span["startTime"] for span in t["spans"]) for t in traces)
+    start_us = first_us // 60_000_000 * 60_000_000
+    end_us = first_us + 2_000_000  # the first 2 s of the burst: about half of its traces
+    search = f"{server.ui}/?service=frontend&lookback=custom&start={start_us}&end={end_us}&limit=5"
+    context, page, errors = _open(browser, search)
+    diff = _api(
+        server,
+        "/api/v1/diff",
+        service="frontend",
+        start=str(start_us),
+        end=str(end_us),
+        limit="1500",
+    )
+    assert 0 < diff["after"]["traces"] < TRACES
+    page.click("#compare-link")
+    page.wait_for_url("**/compare?**")
+    page.wait_for_selector("#sides .capped, #headline li, #headline p", timeout=30_000)
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    sides = page.inner_text("#sides")
+    assert f"after: {diff['after']['traces']} traces in " in sides
+    assert time.strftime("%H:%M:%S", time.gmtime(start_us / 1e6)) in sides
+    assert "The search's" in page.locator("#lookback option:checked").inner_text()
+    page.go_back()
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    lint = _api(
+        server,
+        "/api/v1/lint",
+        service="frontend",
+        start=str(start_us),
+        end=str(end_us),
+        limit="1500",
+    )
+    page.click("#quality-link")
+    page.wait_for_url("**/quality?**")
+    page.wait_for_selector("#verdict .big", timeout=30_000)
+    assert f"in {lint['traces']} traces" in page.inner_text("#verdict")
+    assert errors == []
+    context.close()

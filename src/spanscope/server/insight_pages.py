@@ -7,8 +7,9 @@
   started, anti-patterns and what the slowest and the failed requests have in common. All of it
   comes in one answer, ``/api/v1/analysis?flamegraph=slow,all``: one read of the store per
   page (reading a large window takes seconds; the page shows how long it has been at it).
-  A search's "Why slow?" link brings its operation and custom range (``operation``,
-  ``lookback=custom&start=&end=``, microseconds);
+  A search's "Why slow?", "Compare with before" and "Check instrumentation" links bring its
+  operation and custom range to the three pages (``operation``, ``lookback=custom&start=&end=``,
+  microseconds; Compare's baseline is then the range of the same length just before);
 - ``/compare?service=...&lookback=1h&baseline=1d`` — what changed: the window against a baseline
   window (``/api/v1/diff``), with a diverging bar chart per endpoint of where the time per
   request changed;
@@ -31,14 +32,16 @@ from starlette.routing import Route
 
 from spanscope.server.pages import THEME_SWITCH, fill, lookback_options, ui_asset, ui_page
 
+# A search's operation and custom range ("lookback=custom&start=&end="), brought by its links.
+_FROM_SEARCH = """  <input type="hidden" name="operation" id="operation">
+  <input type="hidden" name="start" id="start">
+  <input type="hidden" name="end" id="end">"""
 # What differs between the pages; the rest is ``ui/insight.html``.
 _ANALYSIS = {
     "HEADING": "Why slow or failing?",
     "SERVICE_NOTE": "the traces that touch it",
-    # From a search: its operation and custom time range, kept (see analysis.js).
-    "FIELDS": """  <input type="hidden" name="operation" id="operation">
-  <input type="hidden" name="start" id="start">
-  <input type="hidden" name="end" id="end">""",
+    # From a search: its operation and custom time range, kept (helpers.js: insightSearch).
+    "FIELDS": _FROM_SEARCH,
     "LIMIT_LABEL": "Traces",
     "LIMIT_NOTE": "the most recent of the window",
     "BUTTON": "Analyse",
@@ -62,7 +65,9 @@ _COMPARE = {
       <option value="1d">the same window a day earlier</option>
       <option value="7d">the same window a week earlier</option>
     </select>
-  </label>""",
+  </label>
+"""
+    + _FROM_SEARCH,
     "LIMIT_LABEL": "Traces per side",
     "LIMIT_NOTE": "the most recent of each window",
     "BUTTON": "Compare",
@@ -79,7 +84,7 @@ _COMPARE = {
 _QUALITY = {
     "HEADING": "Instrumentation quality",
     "SERVICE_NOTE": "the traces that touch it",
-    "FIELDS": "",
+    "FIELDS": _FROM_SEARCH,
     "LIMIT_LABEL": "Traces",
     "LIMIT_NOTE": "the most recent of the window",
     "BUTTON": "Check",

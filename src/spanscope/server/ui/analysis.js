@@ -9,8 +9,6 @@
 (function () {
   "use strict";
   var S = window.SS, $ = S.$, esc = S.esc;
-  var WINDOW_TEXT = {};
-  Object.keys(S.config.lookbacks).forEach(function (key) { WINDOW_TEXT[key] = "the last " + S.config.lookbacks[key].text; });
   var MAX_ROWS = 10;
   var KINDS = {
     n_plus_one: "N+1 calls", sequential_calls: "sequential calls", broken_propagation: "broken propagation",
@@ -155,17 +153,8 @@
   }
 
   function run(p) {
-    var q = S.insightQuery(p), win = WINDOW_TEXT[q.get("lookback")] || q.get("lookback");
-    // A search's own range and operation ("Why slow?" on the search page).
-    if (q.get("lookback") === "custom") {
-      if (!p.get("start") || !p.get("end")) q.set("lookback", S.config.defaultLookback);
-      else {
-        q.set("start", p.get("start")); q.set("end", p.get("end"));
-        win = S.utc(+p.get("start") * 1000, true) + " – " + S.utc(+p.get("end") * 1000, true) + " UTC";
-      }
-      win = WINDOW_TEXT[q.get("lookback")] || win;
-    }
-    if (p.get("operation")) q.set("operation", p.get("operation"));
+    // A search's own range and operation come along ("Why slow?" on the search page).
+    var search = S.insightSearch(p), q = search.q, win = search.win;
     var mine = ++runs, done = working("Reading and analysing the traces of " + q.get("service") + " in " + win);
     var both = new URLSearchParams(q);
     both.set("flamegraph", "slow,all");

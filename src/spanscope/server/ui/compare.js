@@ -6,8 +6,6 @@
 (function () {
   "use strict";
   var S = window.SS, $ = S.$, esc = S.esc;
-  var WINDOW_TEXT = {};
-  Object.keys(S.config.lookbacks).forEach(function (key) { WINDOW_TEXT[key] = "last " + S.config.lookbacks[key].text; });
   var BASE_TEXT = { "": "the window just before", "1d": "a day earlier", "7d": "a week earlier" };
   var MAX_ROWS = 8;
 
@@ -97,13 +95,14 @@
       table("Service calls that changed", ["call", "calls / request", "errors", "why listed"], edges);
   }
   function run(p) {
-    var q = S.insightQuery(p);
+    // A search's own range and operation come along ("Compare with before" on the search page).
+    var search = S.insightSearch(p), q = search.q, win = search.win;
     if (p.get("baseline")) q.set("baseOffset", p.get("baseline"));
     return S.api("/api/v1/diff?" + q.toString()).then(function (d) {
-      var win = WINDOW_TEXT[q.get("lookback")] || q.get("lookback");
       // Each side is read up to the limit, so a busy window may be cut to its newest part.
       var limit = +q.get("limit");
-      $("sides").innerHTML = "<span>after: <b>" + S.count(d.after.traces) + "</b> traces in the " + esc(win) + "</span><span>before: <b>" +
+      $("sides").innerHTML = "<span>after: <b>" + S.count(d.after.traces) + "</b> traces in " + esc(win) +
+        (q.get("operation") ? " touching " + esc(q.get("operation")) : "") + "</span><span>before: <b>" +
         S.count(d.before.traces) + "</b> traces, " + esc(BASE_TEXT[p.get("baseline") || ""] || p.get("baseline")) + "</span>" +
         S.capNote(d.after.traces, limit, d.after.start_ns, d.after.end_ns).replace("only the", "after: only the") +
         S.capNote(d.before.traces, limit, d.before.start_ns, d.before.end_ns).replace("only the", "before: only the");

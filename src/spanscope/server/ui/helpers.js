@@ -83,6 +83,9 @@
         var option = document.createElement("option");
         option.value = p.get(el.name);
         option.textContent = p.get(el.name) + (el.name === "service" ? " (not stored)" : "");
+        if (el.name === "lookback" && p.get(el.name) === "custom" && p.get("start") && p.get("end")) {
+          option.textContent = "The search's: " + utc(+p.get("start") * 1000) + " – " + utc(+p.get("end") * 1000) + " UTC";
+        }
         el.appendChild(option);
       }
       el.value = p.get(el.name);
@@ -105,6 +108,24 @@
     return new URLSearchParams({
       service: p.get("service"), lookback: p.get("lookback") || config.defaultLookback, limit: p.get("limit") || "1500"
     });
+  }
+  // The API search of an Analysis, Compare or Quality page and its window in words ("the last
+  // hour"): a search's own range ("lookback=custom&start=&end=", microseconds, as a Monitor
+  // bucket opens it) and operation come along, so each of the search's links asks about the
+  // same requests (Compare and Quality took the last hour instead).
+  function insightSearch(p) {
+    var q = insightQuery(p), win = "the last " + ((config.lookbacks[q.get("lookback")] || {}).text || q.get("lookback"));
+    if (q.get("lookback") === "custom") {
+      if (!p.get("start") || !p.get("end")) {
+        q.set("lookback", config.defaultLookback);
+        win = "the last " + config.lookbacks[config.defaultLookback].text;
+      } else {
+        q.set("start", p.get("start")); q.set("end", p.get("end"));
+        win = utc(+p.get("start") * 1000, true) + " – " + utc(+p.get("end") * 1000, true) + " UTC";
+      }
+    }
+    if (p.get("operation")) q.set("operation", p.get("operation"));
+    return { q: q, win: win };
   }
   // A page: the form in the address, run(params) when submitted or opened with a service.
   function page(run) {
@@ -152,5 +173,5 @@
       root.dataset.theme = dark ? "light" : "dark";
     });
   }
-  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, capNote: capNote, $: $, trimNum: trimNum, utc: utc, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, plural: plural, api: api, traceLink: traceLink, page: page };
+  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, insightSearch: insightSearch, capNote: capNote, $: $, trimNum: trimNum, utc: utc, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, plural: plural, api: api, traceLink: traceLink, page: page };
 })();

@@ -5,8 +5,6 @@
 (function () {
   "use strict";
   var S = window.SS, $ = S.$, esc = S.esc;
-  var WINDOW_TEXT = {};
-  Object.keys(S.config.lookbacks).forEach(function (key) { WINDOW_TEXT[key] = "the last " + S.config.lookbacks[key].text; });
 
   function scores(services) {
     var W = 760, label = 220, value = 70, rowH = 24, track = W - label - value;
@@ -42,19 +40,21 @@
       (examples ? "<dt>e.g.</dt><dd>" + examples + "</dd>" : "") + "<dt>why</dt><dd>" + esc(r.why) + "</dd><dt>fix</dt><dd>" + esc(r.fix) + "</dd></dl></div></div>";
   }
   function run(p) {
-    var q = S.insightQuery(p);
+    // A search's own range and operation come along ("Check instrumentation" on the search page).
+    var search = S.insightSearch(p), q = search.q;
     return S.api("/api/v1/lint?" + q.toString()).then(function (r) {
       var scoresCard = $("scores").closest(".card");
       scoresCard.hidden = !r.traces;
       if (!r.traces) { // a score of 100% for nothing would read as a clean bill of health
         $("verdict").innerHTML = '<span class="muted">No traces touch <b>' + esc(p.get("service") || "") + "</b> in " +
-          esc(WINDOW_TEXT[q.get("lookback")] || q.get("lookback")) + ": nothing to check. Choose a longer window or another service.</span>";
+          esc(search.win) + ": nothing to check. Choose a longer window or another service.</span>";
         $("rules").innerHTML = "";
         return;
       }
       var level = r.score >= 0.99 ? "better" : r.score >= 0.9 ? "" : "worse";
       $("verdict").innerHTML = '<span class="big ' + level + '">' + S.pct(r.score) + '</span><span class="muted">of ' + S.plural(r.spans, "span") +
-        " in " + S.plural(r.traces, "trace") + " have no error or warning</span><span>" + '<span class="badge error">' + S.plural(r.counts.error, "error rule") +
+        " in " + S.plural(r.traces, "trace") + (q.get("operation") ? " touching " + esc(q.get("operation")) : "") +
+        " have no error or warning</span><span>" + '<span class="badge error">' + S.plural(r.counts.error, "error rule") +
         '</span> <span class="badge warning">' + S.plural(r.counts.warning, "warning rule") + '</span> <span class="badge info">' + S.plural(r.counts.info, "info rule") + "</span></span>" +
         S.capNote(r.traces, +q.get("limit"));
       scores(r.services);

@@ -257,18 +257,16 @@
     $("result-meta").textContent = meta + (results.length >= limit ? " · the " + fmtCount(limit) + " most recent (raise the limit for more)" : "");
     var api = new URLSearchParams(p);
     $("analysis-link").href = "/api/v1/analysis?" + api.toString();
-    // The Analysis, Compare and Quality pages take a service and one of their windows.
-    var page = new URLSearchParams({ service: p.get("service") });
-    if (LOOKBACK_US[p.get("lookback")]) page.set("lookback", p.get("lookback"));
-    // The Analysis page takes the search's own window and operation too (an incident's range).
+    // The Analysis, Compare and Quality pages take the search's own window and operation (an
+    // incident's range, as a Monitor bucket opens it).
     var why = new URLSearchParams({ service: p.get("service") });
     var lookback = p.get("lookback") || (p.get("start") ? "custom" : "");
     if (lookback) why.set("lookback", lookback);
     if (lookback === "custom") { why.set("start", p.get("start") || ""); why.set("end", p.get("end") || ""); }
     if (p.get("operation")) why.set("operation", p.get("operation"));
     $("why-link").href = "/analysis?" + why.toString();
-    $("compare-link").href = "/compare?" + page.toString();
-    $("quality-link").href = "/quality?" + page.toString();
+    $("compare-link").href = "/compare?" + why.toString();
+    $("quality-link").href = "/quality?" + why.toString();
     api.set("format", "otlp-json");
     $("export-link").href = "/api/v1/export?" + api.toString();
     $("export-link").setAttribute("download", "traces.json");
