@@ -264,3 +264,28 @@ def test_search_links_bring_its_range_to_compare_and_quality(browser, server):
     assert f"in {lint['traces']} traces" in page.inner_text("#verdict")
     assert errors == []
     context.close()
+
+
+def test_service_map_leads_to_the_traces_of_a_service_and_of_a_failing_call(browser, server):
+    # The map was a dead end in an incident: a red call to a payment provider, and no way from
+    # it to its failed traces but retyping the service into Search.
+    context, page, errors = _open(browser, server.ui + "/services?lookback=1h")
+    page.locator("g.node[data-name='checkout']").click()
+    page.wait_for_url("**/?service=checkout&lookback=1h")
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert page.locator("table.traces tbody tr").count() > 0
+    page.go_back()
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    failing = page.locator("#edges tbody tr[data-from]").first  # failed calls sort first
+    parent, child = failing.get_attribute("data-from"), failing.get_attribute("data-to")
+    assert int(failing.locator("td").nth(3).get_attribute("data-v")) > 0
+    failing.click()
+    page.wait_for_url("**/?service=*")
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    asked = httpx.URL(page.url).params
+    traced = _api(server, "/api/services")["data"]
+    assert asked["service"] == (child if child in traced else parent)
+    assert asked["tags"] == "error=true" and asked["lookback"] == "1h"
+    assert page.locator("table.traces tbody tr").count() > 0
+    assert errors == []
+    context.close()

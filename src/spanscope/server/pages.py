@@ -350,4 +350,6 @@ class Pages:
             f'<span class="ss-segs" role="group" aria-label="Time window">{windows}</span></nav>'
         )
         kind = "ss-note ss-empty" if not traces else "ss-note"
+        # The window, for servicemap.js: here a click on a service or a call opens its search.
+        page = page.replace("<body>", f'<body data-search-window="{text(lookback_text)}">', 1)
         return inject_navigation(page, head_extras(), strip, f'<p class="{kind}">{text(note)}</p>')

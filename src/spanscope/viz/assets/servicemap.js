@@ -70,5 +70,36 @@
     });
     rows.forEach(function (r) { body.appendChild(r); });
   });
+  // In spanscope serve (the page names its window), the map leads on: a service opens Search
+  // for its traces of the window, a call (line, numbers or table row) the traces of its callee
+  // (of its caller when the callee reported nothing), only the failed ones when it failed. A
+  // file written by 'spanscope servicemap' has no server to ask, so it stays as it is.
+  var searchWindow = document.body.getAttribute("data-search-window");
+  if (searchWindow) {
+    var traced = {};
+    nodes.forEach(function (n) { if (!n.classList.contains("peer")) traced[n.getAttribute("data-name")] = 1; });
+    var go = function (service, failed) {
+      var q = new URLSearchParams({ service: service, lookback: searchWindow });
+      if (failed) q.set("tags", "error=true");
+      location.href = "/?" + q.toString();
+    };
+    var callSearch = function (el) {
+      var from = el.getAttribute("data-from"), to = el.getAttribute("data-to");
+      var edge = edges.filter(function (e) { return e.getAttribute("data-from") === from && e.getAttribute("data-to") === to; })[0];
+      go(traced[to] ? to : from, edge && +edge.getAttribute("data-errors") > 0);
+    };
+    nodes.forEach(function (n) {
+      var name = n.getAttribute("data-name");
+      if (!traced[name]) return;
+      n.classList.add("link");
+      n.addEventListener("click", function () { go(name, false); });
+    });
+    edges.concat(labels, rows).forEach(function (el) {
+      el.classList.add("link");
+      el.addEventListener("click", function () { callSearch(el); });
+    });
+    var footer = document.querySelector("footer");
+    if (footer) footer.textContent = "Hover a service to see its calls, a call for its numbers; click either to search its traces (a failing call: its failed ones).";
+  }
   document.body.setAttribute("data-ready", "1");
 })();
