@@ -289,3 +289,27 @@ def test_service_map_leads_to_the_traces_of_a_service_and_of_a_failing_call(brow
     assert page.locator("table.traces tbody tr").count() > 0
     assert errors == []
     context.close()
+
+
+def test_trace_page_column_title_stays_on_its_line_with_details_open(browser, server):
+    # At 800 px with a span's details open, "SERVICE & OPERATION" wrapped in its 28 px header
+    # and its second line lay over the first span's row.
+    trace_id = _api(server, "/api/traces", service="frontend", limit="1")["data"][0]["traceID"]
+    context, page, errors = _open(browser, f"{server.ui}/trace/{trace_id}", width=800)
+    page.locator("#rows-inner .row").first.click()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#details:not([hidden])")
+    lines = page.evaluate(
+        """(() => {
+          const head = document.querySelector('.col-head');
+          const walk = document.createTreeWalker(head, NodeFilter.SHOW_TEXT);
+          while (walk.nextNode() && !/Service/.test(walk.currentNode.data)) {}
+          const range = document.createRange();
+          range.selectNodeContents(walk.currentNode);
+          const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+          return tops.size;
+        })()"""
+    )
+    assert lines == 1
+    assert errors == []
+    context.close()
