@@ -356,3 +356,16 @@ def test_a_mistyped_command_says_what_was_meant(words: list[str], said: str) -> 
     result = CliRunner().invoke(main, words)
     assert result.exit_code == 2
     assert said in result.output
+
+
+def test_query_metrics_reads_requests_a_second_without_exponents(store_path: str) -> None:
+    """A quiet service over hours read "3e-05" requests a second."""
+
+    def rate(since: str, until: str) -> str:
+        result = _query("--db", store_path, "--metrics", "--since", since, "--until", until)
+        assert result.exit_code == 0, result.output
+        row = next(line for line in result.output.splitlines() if MARKUP_SERVICE in line)
+        return row.split("│")[3].strip()
+
+    assert rate("2026-11-27T06:00", "2026-11-27T12:00") == "<0.01"
+    assert rate("2026-11-27T11:40", "2026-11-27T11:40:01") == "3.00"

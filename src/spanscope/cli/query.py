@@ -421,7 +421,7 @@ def _print_metrics(
         table.add_row(
             literal(row["operation"] if service else row["service"]),
             f"{row['calls']:,}",
-            f"{row['rps']:.3g}",
+            _per_second(row["rps"]),
             f"[red]{row['error_rate']:.1%}[/]" if row["errors"] else "0%",
             units.format_duration(row["p50_ns"]),
             units.format_duration(row["p95_ns"]),
@@ -429,6 +429,18 @@ def _print_metrics(
             f"{row['impact']:.1%}",
         )
     console.print(table)
+
+
+def _per_second(rate: float) -> str:
+    """Requests a second as people read them: "1,234", "12.3", "0.05", "<0.01" (a quiet
+    service over 6 hours read "3e-05")."""
+    if rate >= 100:
+        return f"{rate:,.0f}"
+    if rate >= 10:
+        return f"{rate:.1f}"
+    if rate >= 0.01 or rate == 0:
+        return f"{rate:.2f}"
+    return "<0.01"
 
 
 def _count(number: int, noun: str) -> str:
