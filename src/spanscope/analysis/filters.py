@@ -3,7 +3,9 @@
 A trace is kept when it passes every filter that is set (``TraceFilter``):
 - ``services``: some span of the trace belongs to one of these services;
 - ``operations``: some span has one of these operation names, or matches ``service:operation``;
-- ``trace_ids``: the trace id is one of these (normalised: case and leading zeros do not matter);
+- ``trace_ids``: the trace id is one of these, or starts with one of them as reports and pages
+  print ids cut short ("8e8bdfe2a873…", ``id_matching``): case, leading zeros and the ellipsis do
+  not matter; a value of four hex digits or more is both a whole id (left-padded) and a start;
 - ``since_ns`` / ``until_ns``: the trace's first span starts in ``[since, until)``;
 - ``min_duration_ns``: the root span lasts at least this long.
 Pure; traces are not modified.
@@ -12,10 +14,16 @@ Pure; traces are not modified.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 import msgspec
 
-from spanscope.model import Trace, normalize_trace_id
+from spanscope.model import InvalidIdError, Trace, normalize_trace_id
+from spanscope.model.ids import id_text
+
+# The fewest hex digits read as the start of an id: fewer are a whole (short) id alone, as a
+# 64-bit id written without its leading zeros is.
+MIN_ID_START = 4
 
 
 class TraceFilter(msgspec.Struct, frozen=True):
@@ -48,12 +56,49 @@ def _matches_operation(trace: Trace, wanted: set[str]) -> bool:
     return False
 
 
-def keep(trace: Trace, trace_filter: TraceFilter, trace_ids: frozenset[str] = frozenset()) -> bool:
-    """True when ``trace`` passes ``trace_filter`` (``trace_ids`` pre-normalised, optional)."""
+class IdMatching(NamedTuple):
+    """What the ``--trace-id`` values match: these whole ids, and ids that start with these
+    (leading zeros dropped on both sides)."""
+
+    whole: frozenset[str]
+    starts: tuple[str, ...]
+
+    def matches(self, trace_id: str) -> bool:
+        return trace_id in self.whole or (
+            bool(self.starts) and trace_id.lstrip("0").startswith(self.starts)
+        )
+
+
+def id_matching(values: Iterable[str]) -> IdMatching:
+    """The ids and starts of ids that ``values`` (``--trace-id`` as typed or pasted) name.
+    Raises ``InvalidIdError`` for a value that is neither."""
+    whole: set[str] = set()
+    starts: list[str] = []
+    for value in values:
+        text = id_text(value)
+        cut_short = value.strip().endswith(("…", "..."))
+        if not cut_short or len(text) == 32:
+            whole.add(normalize_trace_id(text))  # an id in full (or padded)
+        if len(text) < 32 and text.lstrip("0") and len(text) >= MIN_ID_START:
+            normalize_trace_id(text)  # hex, not all zeros
+            starts.append(text.lstrip("0"))
+        elif cut_short and len(text) < 32:
+            raise InvalidIdError(
+                f"invalid trace id {value!r}: the start of an id needs {MIN_ID_START} hex digits "
+                "or more"
+            )
+    return IdMatching(frozenset(whole), tuple(starts))
+
+
+def keep(trace: Trace, trace_filter: TraceFilter, ids: IdMatching | None = None) -> bool:
+    """True when ``trace`` passes ``trace_filter`` (``ids``: its ``id_matching``, made once by
+    the caller; made here when not given)."""
     f = trace_filter
     if not trace.spans or not trace.roots:
         return False
-    if f.trace_ids and trace.trace_id not in (trace_ids or _normalise_ids(f.trace_ids)):
+    if f.trace_ids and not (ids if ids is not None else id_matching(f.trace_ids)).matches(
+        trace.trace_id
+    ):
         return False
     if f.since_ns is not None or f.until_ns is not None:
         start = trace.start_ns
@@ -70,17 +115,13 @@ def keep(trace: Trace, trace_filter: TraceFilter, trace_ids: frozenset[str] = fr
     return not (f.operations and not _matches_operation(trace, set(f.operations)))
 
 
-def _normalise_ids(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(normalize_trace_id(value.strip()) for value in values)
-
-
 def filter_traces(traces: Iterable[Trace], trace_filter: TraceFilter) -> Iterator[Trace]:
     """The traces that pass ``trace_filter``, in order. Raises ``InvalidIdError`` (a
     ``ValueError``) for a trace id filter that is not an id."""
     if trace_filter.is_empty:
         yield from traces
         return
-    ids = _normalise_ids(trace_filter.trace_ids)
+    ids = id_matching(trace_filter.trace_ids)
     for trace in traces:
         if keep(trace, trace_filter, ids):
             yield trace

@@ -32,9 +32,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from spanscope.analysis.filters import TraceFilter, keep
+from spanscope.analysis.filters import TraceFilter, id_matching, keep
 from spanscope.formats.source import display_name
-from spanscope.model import normalize_trace_id
+from spanscope.model.ids import id_text
 
 if TYPE_CHECKING:
     from spanscope.cli.reading import ReadSession
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 NAME_MAX = 80  # characters of a name shown; a 10,000-character name would bury the message
 SERVICES_LISTED = 20  # as store_feedback lists a store's services
 OPERATIONS_LISTED = 10  # operations are many more: the closest first, then the count
-IDS_SHOWN = 3
 CLOSE_AMONG = 20_000  # names compared for the closest (difflib) at most
 
 # The filters one at a time, each with the option that sets it ("window": --since and --until,
@@ -67,15 +66,6 @@ def _alone(trace_filter: TraceFilter, condition: str) -> TraceFilter | None:
     return TraceFilter(min_duration_ns=f.min_duration_ns) if f.min_duration_ns else None
 
 
-def _starts(trace_id: str, start: str) -> bool:
-    """Whether ``trace_id`` starts with ``start`` as shown: a 64-bit id (Jaeger, Zipkin) is
-    shown without the 16 zeros it is padded to 128 bits with."""
-    start = start.strip().lower()
-    if trace_id.startswith(start):
-        return True
-    return trace_id.startswith("0" * 16) and trace_id.lstrip("0").startswith(start.lstrip("0"))
-
-
 class ReadSummary:
     """What the traces read hold, as far as ``trace_filter`` asks (``add`` each trace, before
     filtering): services and operations, when they start, the longest, the ids starting as an
@@ -94,13 +84,12 @@ class ReadSummary:
         # With --since and --until, the starts nearest the window on each side (a gap in it).
         self.before_ns: int | None = None
         self.after_ns: int | None = None
-        self.prefixed: dict[str, list[str]] = {value: [] for value in trace_filter.trace_ids}
         self.alone = {
             name: (single, 0)
             for name in _CONDITIONS
             if (single := _alone(trace_filter, name)) is not None
         }
-        self._ids = frozenset(normalize_trace_id(value.strip()) for value in trace_filter.trace_ids)
+        self._ids = id_matching(trace_filter.trace_ids)
 
     def add(self, trace: Trace) -> None:
         self.traces += 1
@@ -127,9 +116,6 @@ class ReadSummary:
                 self.alone[name] = (single, count + 1)
         if keep(trace, self.filter, self._ids):
             self.passed += 1
-        for value, found in self.prefixed.items():
-            if len(found) <= IDS_SHOWN and _starts(trace.trace_id, value):
-                found.append(trace.trace_id)
 
 
 def summarise(traces: Iterable[Trace], trace_filter: TraceFilter) -> ReadSummary:
@@ -299,19 +285,7 @@ def duration_reason(min_duration_ns: int, longest_ns: int, about: bool = False) 
 def _ids_reason(summary: ReadSummary) -> str:
     asked = summary.filter.trace_ids
     said = f"none of its {summary.rooted:,} traces has the id {_names(asked, quote=False)}"
-    hints = []
-    for value, found in summary.prefixed.items():
-        if not found or len(value.strip()) >= 32:
-            continue
-        if len(found) == 1:
-            hints.append(f"{found[0]} starts with {as_text(value.strip())}")
-        else:
-            more = "" if len(found) <= IDS_SHOWN else ", ..."
-            ids = ", ".join(found[:IDS_SHOWN]) + more
-            hints.append(f"ids that start with {as_text(value.strip())}: {ids}")
-    if hints:
-        return f"{said}; --trace-id takes whole ids (32 hex digits): {'; '.join(hints)}"
-    starting = [value for value in asked if len(value.strip()) < 32]
+    starting = [value for value in asked if len(id_text(value)) < 32]
     if starting:
         said += f", nor one whose id starts with {_names(starting, quote=False)}"
     return said

@@ -134,25 +134,27 @@ def _operations_reason(store: Store, services: list[str], asked: Sequence[str]) 
 
 
 def _ids_reason(store: Store, source: str, trace_ids: Sequence[str]) -> str | None:
-    """None of the ids asked is in the store; the start of an id, copied from a report, is
-    read as a whole (short) id: say how to find it by its start."""
-    from spanscope.model import InvalidIdError, normalize_trace_id
+    """None of the ids asked is in the store, whole or as the start of a recent trace's id."""
+    from spanscope.analysis.filters import id_matching
+    from spanscope.model import InvalidIdError
+    from spanscope.store.lookup import PREFIX_SEARCH, no_prefix_match, trace_ids_starting_with
 
     if not trace_ids:
         return None
     try:
-        wanted = [normalize_trace_id(value.strip()) for value in trace_ids]
-        if store.get_traces(wanted):
-            return None
+        ids = id_matching(trace_ids)
     except InvalidIdError:  # (take_selection checked them: not expected)
-        pass
+        return None
+    if store.get_traces(sorted(ids.whole)):
+        return None
+    looked_at = 0
+    for start in ids.starts:
+        found, looked_at = trace_ids_starting_with(store, start)
+        if found:
+            return None
     said = f"it has no trace with the id {', '.join(as_text(v) for v in trace_ids)}"
-    short = [value for value in trace_ids if len(value.strip()) < 32]
-    if short:
-        said += (
-            f"; --trace-id takes whole ids (32 hex digits): 'spanscope query --db {source} "
-            f"--trace-id {as_text(short[0].strip(), '$')}' finds one by its start"
-        )
+    if ids.starts:
+        said += ", " + no_prefix_match(", ".join(ids.starts), min(looked_at, PREFIX_SEARCH))
     return said
 
 

@@ -185,7 +185,7 @@ def stored_traces(
 
     if trace_filter.trace_ids:
         with error_console().status(f"reading {db}", spinner="dots"):
-            found = store.get_traces(trace_filter.trace_ids)  # one read for all of them
+            found = store.get_traces(_ids_named(store, trace_filter))  # one read for all
         named = len(found)
     else:
         with error_console().status(f"searching {db}", spinner="dots"):
@@ -200,6 +200,19 @@ def stored_traces(
     built = (build_trace(trace[0].trace_id, trace, adjust_skew=adjust_skew) for trace in found)
     traces = list(filter_traces(built, trace_filter))
     return StoredTraces(traces, spans, len(found), named >= limit > 0)
+
+
+def _ids_named(store: Store, trace_filter: TraceFilter) -> list[str]:
+    """The whole ids ``--trace-id`` names in ``store``: those given whole, and those of the
+    most recent traces (``lookup.PREFIX_SEARCH``) that start with a start given."""
+    from spanscope.analysis.filters import id_matching
+    from spanscope.store.lookup import trace_ids_starting_with
+
+    ids = id_matching(trace_filter.trace_ids)
+    named = set(ids.whole)
+    for start in ids.starts:
+        named.update(trace_ids_starting_with(store, start)[0])
+    return sorted(named)
 
 
 def store_options(*, trace_ids: bool = True) -> Callable[[_Command], _Command]:
@@ -250,7 +263,11 @@ def store_options(*, trace_ids: bool = True) -> Callable[[_Command], _Command]:
         options.insert(
             4,
             click.option(
-                "--trace-id", "trace_ids", multiple=True, help="Only this trace (repeatable)."
+                "--trace-id",
+                "trace_ids",
+                multiple=True,
+                help="Only this trace (repeatable): a whole id, or its start as reports print "
+                "it (8e8bdfe2a873…), which takes every trace whose id starts so.",
             ),
         )
 
@@ -274,7 +291,8 @@ def take_selection(inputs: Sequence[str], options: dict[str, Any], doing: str) -
     """``store_options``' values, removed from ``options`` (a command's keyword arguments),
     checked: files or ``--db`` (exactly one), a window that can match, trace ids that are ids.
     ``doing`` completes the usage error for neither: "give the trace files to DOING"."""
-    from spanscope.model import InvalidIdError, normalize_trace_id
+    from spanscope.analysis.filters import id_matching
+    from spanscope.model import InvalidIdError
 
     values = {key: options.pop(key, default) for key, default in _SELECTION_DEFAULTS.items()}
     db, trace_ids, since, until = (
@@ -290,11 +308,10 @@ def take_selection(inputs: Sequence[str], options: dict[str, Any], doing: str) -
     if db is not None:
         _refuse_file_options()
     check_window(since, until)
-    for value in trace_ids:
-        try:
-            normalize_trace_id(value.strip())
-        except InvalidIdError as exc:
-            raise click.BadParameter(str(exc), param_hint="--trace-id") from None
+    try:
+        id_matching(trace_ids)  # whole ids, or the start of one as reports print it
+    except InvalidIdError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trace-id") from None
     trace_filter = TraceFilter(
         services=values["services"],
         operations=values["operations"],

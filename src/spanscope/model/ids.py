@@ -3,6 +3,10 @@
 Trace ids are 32 hex characters, span ids 16. Shorter ids (64-bit trace ids from Zipkin and
 Jaeger, ids written without leading zeros) are left-padded, as the OpenTelemetry Zipkin and Jaeger
 translators do. An all-zero id is invalid (W3C trace context, OTLP).
+
+``id_text`` is an id as a person pasted it, cleaned the one way every command reads it: reports
+and pages show ids cut short ("8e8bdfe2a873…"), so blanks and a trailing ellipsis are dropped
+and case ignored.
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ def _normalize(value: str, width: int, what: str) -> str:
     if lowered.count("0") == width:
         raise InvalidIdError(f"invalid {what} {value!r}: all zeros")
     return lowered
+
+
+def id_text(text: str) -> str:
+    """A pasted id as ids are spelt: blanks and a trailing ellipsis dropped, lower case."""
+    return text.strip().rstrip("…").rstrip(".").strip().lower()
 
 
 def normalize_trace_id(value: str) -> str:

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 
+from spanscope.model.ids import id_text
 from spanscope.store.base import Store, TraceQuery
+
+__all__ = ["PREFIX_SEARCH", "id_text", "no_prefix_match", "too_many", "trace_ids_starting_with"]
 
 # How many of the most recent traces a prefix is looked for among (ids alone: 0.2 s on a store
 # of 10M spans).
 PREFIX_SEARCH = 100_000
-
-
-def id_text(text: str) -> str:
-    """A pasted id as the store spells ids: blanks and a trailing ellipsis dropped, lower case."""
-    return text.strip().rstrip("…").rstrip(".").strip().lower()
 
 
 def trace_ids_starting_with(
