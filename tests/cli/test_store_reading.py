@@ -190,6 +190,15 @@ def test_analyze_wants_files_or_a_store_not_both(tmp_path: Path, spans_file: Pat
     assert "no such store" in missing.output
 
 
+@pytest.mark.parametrize("command", ["analyze", "lint", "info", "diff"])
+def test_limit_without_a_store_is_a_usage_error(spans_file: Path, command: str) -> None:
+    # It was taken and ignored: files are read whole, and the user meant something by it.
+    extra = [str(spans_file)] if command == "diff" else []
+    done = CliRunner().invoke(main, [command, str(spans_file), *extra, "--limit", "5"])
+    assert done.exit_code == 2, done.output
+    assert "--limit goes with --db" in done.output
+
+
 # --- the store search loses no trace that the filters keep ---------------------------------
 
 

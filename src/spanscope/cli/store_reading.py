@@ -307,6 +307,10 @@ def take_selection(inputs: Sequence[str], options: dict[str, Any], doing: str) -
         raise click.UsageError(f"give the trace files to {doing} (FILE...), or a store (--db)")
     if db is not None:
         _refuse_file_options()
+    elif _given_on_the_command_line("limit"):
+        raise click.UsageError(
+            "--limit goes with --db (the most recent traces of a store): files are read whole"
+        )
     check_window(since, until)
     try:
         id_matching(trace_ids)  # whole ids, or the start of one as reports print it
@@ -327,18 +331,20 @@ def take_selection(inputs: Sequence[str], options: dict[str, Any], doing: str) -
 _FILE_OPTIONS = {"format_": "--format", "strict": "--strict", "jobs": "--jobs"}
 
 
+def _given_on_the_command_line(name: str) -> bool:
+    """Whether the running command's parameter ``name`` was typed (not its default)."""
+    ctx = click.get_current_context(silent=True)
+    return (
+        ctx is not None
+        and name in ctx.params
+        and ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+    )
+
+
 def _refuse_file_options() -> None:
     """A usage error for an option about reading files given with --db, where it would do
     nothing (the user meant something by it)."""
-    ctx = click.get_current_context(silent=True)
-    if ctx is None:
-        return
-    given = [
-        option
-        for name, option in _FILE_OPTIONS.items()
-        if name in ctx.params
-        and ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
-    ]
+    given = [option for name, option in _FILE_OPTIONS.items() if _given_on_the_command_line(name)]
     if given:
         raise click.UsageError(f"{' and '.join(given)} read files: leave them out with --db")
 
