@@ -313,3 +313,28 @@ def test_trace_page_column_title_stays_on_its_line_with_details_open(browser, se
     assert lines == 1
     assert errors == []
     context.close()
+
+
+@pytest.mark.parametrize("path", ["/compare", "/quality"])
+def test_compare_and_quality_say_they_are_reading_and_dim_the_last_results(browser, server, path):
+    # Switched to 15 minutes, the Compare page showed the last hour's figures, undimmed, under
+    # a form that said 15 minutes until the new answer came, with only a pale button to tell.
+    # (The answer is held on its way to the page while the page is looked at.)
+    context, page, errors = _open(browser, f"{server.ui}{path}?service=frontend&lookback=1h")
+    held = []
+    page.route("**/api/v1/*", lambda route: held.append(route))
+    page.select_option("#lookback", "15m")
+    page.click("#go")
+    page.wait_for_selector("#progress:not([hidden])", timeout=5_000)
+    assert "Reading and " in page.inner_text("#progress")
+    assert "15 minutes" in page.inner_text("#progress")
+    assert "stale" in page.get_attribute("#found", "class")
+    while not held:
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    page.unroute("**/api/v1/*")
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert page.locator("#progress").is_hidden()
+    assert "stale" not in (page.get_attribute("#found", "class") or "")
+    assert errors == []
+    context.close()

@@ -120,47 +120,14 @@
     $("flame").src = $("flame-open").href = flameUrls[btn.dataset.flame];
   });
 
-  // While the one request runs (reading a large window takes seconds): what is being done and
-  // for how long, above the last results, which are dimmed until the new ones replace them.
-  var progress = document.createElement("div");
-  progress.id = "progress";
-  progress.className = "progress";
-  progress.setAttribute("role", "status");
-  progress.hidden = true;
-  $("results").insertBefore(progress, $("results").firstChild);
-  var runs = 0; // the latest run: an earlier answer that comes late is not drawn
-  var timer = null; // the latest run's clock: a new run stops the one before
-  function working(text) {
-    var started = Date.now();
-    clearInterval(timer);
-    function tick() {
-      var seconds = Math.floor((Date.now() - started) / 1000);
-      progress.innerHTML = '<span class="spinner" aria-hidden="true"></span><span>' + esc(text) + "…" +
-        (seconds ? ' <b class="elapsed">' + seconds + " s</b>" : "") + "</span>";
-    }
-    tick();
-    progress.hidden = false;
-    $("found").classList.add("stale");
-    $("found").setAttribute("aria-busy", "true");
-    var clock = timer = setInterval(tick, 1000);
-    return function done(latest) {
-      clearInterval(clock);
-      if (!latest) return; // a newer run is under way: its line stays
-      progress.hidden = true;
-      $("found").classList.remove("stale");
-      $("found").removeAttribute("aria-busy");
-    };
-  }
-
   function run(p) {
     // A search's own range and operation come along ("Why slow?" on the search page).
     var search = S.insightSearch(p), q = search.q, win = search.win;
-    var mine = ++runs, done = working("Reading and analysing the traces of " + q.get("service") + " in " + win);
+    var job = S.working("Reading and analysing the traces of " + q.get("service") + " in " + win);
     var both = new URLSearchParams(q);
     both.set("flamegraph", "slow,all");
     return S.api("/api/v1/analysis?" + both.toString()).then(function (answer) {
-      done(mine === runs);
-      if (mine !== runs) return;
+      if (!job.done()) return; // a newer run is under way: this answer is stale
       var d = answer.report, s = d.summary;
       $("sides").innerHTML = "<span><b>" + S.plural(s.traces, "trace") + "</b>, <b>" + S.plural(s.spans, "span") + "</b> in " + esc(win) +
         (q.get("operation") ? " touching " + esc(q.get("operation")) : "") + "</span>" +
@@ -177,8 +144,7 @@
       $("headline").innerHTML = headline(d.headline);
       $("sections").innerHTML = fixFirst(d) + flame(answer.flamegraphs) + endpoints(d) + slowest(d) + errors(d) + antiPatterns(d) + traits(d);
     }, function (e) {
-      done(mine === runs);
-      if (mine === runs) throw e; // an earlier run's failure is as stale as its answer
+      if (job.done()) throw e; // an earlier run's failure is as stale as its answer
     });
   }
   S.page(run);

@@ -98,7 +98,10 @@
     // A search's own range and operation come along ("Compare with before" on the search page).
     var search = S.insightSearch(p), q = search.q, win = search.win;
     if (p.get("baseline")) q.set("baseOffset", p.get("baseline"));
+    var job = S.working("Reading and comparing the traces of " + q.get("service") + " in " + win + " and " +
+      (BASE_TEXT[p.get("baseline") || ""] || p.get("baseline")));
     return S.api("/api/v1/diff?" + q.toString()).then(function (d) {
+      if (!job.done()) return; // a newer run is under way: this answer is stale
       // Each side is read up to the limit, so a busy window may be cut to its newest part.
       var limit = +q.get("limit");
       $("sides").innerHTML = "<span>after: <b>" + S.count(d.after.traces) + "</b> traces in " + esc(win) +
@@ -116,6 +119,8 @@
         : '<p class="none">No endpoint moved by 10% or more at p95, and no new error origin.</p>';
       $("endpoints").innerHTML = d.endpoints.slice(0, 6).map(endpointCard).join("");
       $("lists").innerHTML = lists(d);
+    }, function (e) {
+      if (job.done()) throw e;
     });
   }
   S.page(run);

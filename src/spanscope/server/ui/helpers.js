@@ -127,6 +127,43 @@
     if (p.get("operation")) q.set("operation", p.get("operation"));
     return { q: q, win: win };
   }
+  // While a page's one request runs (reading a large window takes seconds): what is being done
+  // and for how long, above the last results, which are dimmed until the new ones replace them
+  // (undimmed, the last hour's figures stood under a form already saying 15 minutes).
+  // working(text) starts a run; its done() ends it and says whether it is still the latest:
+  // an earlier answer that comes late is not drawn.
+  var progress = null, clockOfLatest = null, runs = 0;
+  function working(text) {
+    if (!progress) {
+      progress = document.createElement("div");
+      progress.id = "progress";
+      progress.className = "progress";
+      progress.setAttribute("role", "status");
+      $("results").insertBefore(progress, $("results").firstChild);
+    }
+    var mine = ++runs, started = Date.now();
+    clearInterval(clockOfLatest);
+    function tick() {
+      var seconds = Math.floor((Date.now() - started) / 1000);
+      progress.innerHTML = '<span class="spinner" aria-hidden="true"></span><span>' + esc(text) + "…" +
+        (seconds ? ' <b class="elapsed">' + seconds + " s</b>" : "") + "</span>";
+    }
+    tick();
+    progress.hidden = false;
+    $("found").classList.add("stale");
+    $("found").setAttribute("aria-busy", "true");
+    var clock = clockOfLatest = setInterval(tick, 1000);
+    return {
+      done: function () {
+        clearInterval(clock);
+        if (mine !== runs) return false; // a newer run is under way: its line stays
+        progress.hidden = true;
+        $("found").classList.remove("stale");
+        $("found").removeAttribute("aria-busy");
+        return true;
+      }
+    };
+  }
   // A page: the form in the address, run(params) when submitted or opened with a service.
   function page(run) {
     var form = $("form"), error = $("form-error"), busy = 0;
@@ -173,5 +210,5 @@
       root.dataset.theme = dark ? "light" : "dark";
     });
   }
-  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, insightSearch: insightSearch, capNote: capNote, $: $, trimNum: trimNum, utc: utc, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, plural: plural, api: api, traceLink: traceLink, page: page };
+  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, insightSearch: insightSearch, working: working, capNote: capNote, $: $, trimNum: trimNum, utc: utc, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, plural: plural, api: api, traceLink: traceLink, page: page };
 })();

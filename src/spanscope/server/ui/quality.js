@@ -42,7 +42,9 @@
   function run(p) {
     // A search's own range and operation come along ("Check instrumentation" on the search page).
     var search = S.insightSearch(p), q = search.q;
+    var job = S.working("Reading and checking the traces of " + q.get("service") + " in " + search.win);
     return S.api("/api/v1/lint?" + q.toString()).then(function (r) {
+      if (!job.done()) return; // a newer run is under way: this answer is stale
       var scoresCard = $("scores").closest(".card");
       scoresCard.hidden = !r.traces;
       if (!r.traces) { // a score of 100% for nothing would read as a clean bill of health
@@ -59,6 +61,8 @@
         S.capNote(r.traces, +q.get("limit"));
       scores(r.services);
       $("rules").innerHTML = r.rules.length ? r.rules.map(ruleCard).join("") : '<div class="card"><div class="card-body none">Nothing found: these traces pass every rule.</div></div>';
+    }, function (e) {
+      if (job.done()) throw e;
     });
   }
   S.page(run);
