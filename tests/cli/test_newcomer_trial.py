@@ -369,3 +369,34 @@ def test_query_metrics_reads_requests_a_second_without_exponents(store_path: str
 
     assert rate("2026-11-27T06:00", "2026-11-27T12:00") == "<0.01"
     assert rate("2026-11-27T11:40", "2026-11-27T11:40:01") == "3.00"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["convert", "{shop}", "{out}"],
+        ["sample", "{shop}", "-p", "errors", "-o", "{out}"],
+        ["view", "{shop}", "-o", "{out}"],
+        ["flamegraph", "{shop}", "-o", "{out}"],
+        ["servicemap", "{shop}", "-o", "{out}"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_an_output_that_cannot_be_written_stops_before_reading(
+    shop: str, tmp_path: Path, command: list[str]
+) -> None:
+    """'convert shop.jsonl traces/' said "say which format to write to traces/"; a missing
+    directory was found only after the whole input was read (minutes for a big one)."""
+    name = {"flamegraph": "x.svg", "servicemap": "x.svg", "view": "x.html"}.get(
+        command[0], "x.jsonl"
+    )
+    missing = tmp_path / "no" / name
+    for out, said in (
+        (tmp_path, f"cannot write {tmp_path}: Is a directory"),
+        (missing, f"cannot write {missing}: No such file or directory"),
+    ):
+        words = [w.format(shop=shop, out=out) for w in command]
+        result = CliRunner().invoke(main, words)
+        assert result.exit_code == 1, result.output
+        assert said in result.output
+        assert "spans" not in result.output  # nothing was read

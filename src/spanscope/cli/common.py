@@ -145,8 +145,23 @@ WRITABLE_FORMATS = sorted([*(name for name, f in FORMATS.items() if f.writable),
 _FORMAT_BY_EXTENSION = {".pb": "otlp-proto", ".jsonl": "otlp-jsonl", ".ndjson": "otlp-jsonl"}
 
 
+def check_output_path(output: str) -> None:
+    """Stop before any input is read when ``output`` cannot be written, with the message the
+    write would give (exit 1): a directory, or a file in a directory that does not exist (found
+    only after minutes of reading, or taken for a name without a format: "say which format to
+    write to traces/")."""
+    if output == "-":
+        return
+    if os.path.isdir(output):
+        raise click.ClickException(f"cannot write {output}: Is a directory")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(output))):
+        raise click.ClickException(f"cannot write {output}: No such file or directory")
+
+
 def output_format(output: str, to: str | None) -> Format:
-    """The format to write ``output`` in: ``to`` (``--to``), else the one its extension says."""
+    """The format to write ``output`` in: ``to`` (``--to``), else the one its extension says
+    (``output`` checked by ``check_output_path`` first)."""
+    check_output_path(output)
     name = to or _FORMAT_BY_EXTENSION.get(os.path.splitext(output)[1].lower())
     if name is None:
         where = "standard output" if output == "-" else output

@@ -14,7 +14,7 @@ import msgspec
 from rich.markup import escape
 
 from spanscope.assembly import assemble
-from spanscope.cli.common import input_options, stderr
+from spanscope.cli.common import check_output_path, input_options, stderr
 from spanscope.cli.reading import (
     ReadSession,
     fail_on_input_errors,
@@ -183,6 +183,8 @@ def view(
     """
     from spanscope.viz.waterfall import render_waterfall
 
+    if output:
+        check_output_path(output)  # before the read, which can take minutes
     session, traces, source = _read(inputs, format_, strict, no_adjust_skew, selection, trace_id)
     note = ""
     peers: list[Trace] = []
@@ -257,6 +259,8 @@ def flamegraph(
     suffix = Path(output).suffix.lower() if output and output != "-" else ""
     if suffix not in ("", ".svg"):  # checked before reading: an SVG named flame.png is no PNG
         raise click.UsageError(f"flamegraph writes SVG, not {suffix}: name the output .svg")
+    if output:
+        check_output_path(output)  # before the read, which can take minutes
     session, traces, source = _read(inputs, format_, strict, no_adjust_skew, selection, trace_id)
     services = {span.service_name or "(unknown service)" for t in traces for span in t.spans}
     target = output or _default_output(source, ".svg")
@@ -327,6 +331,8 @@ def servicemap(
     from spanscope.viz.servicemap import render_servicemap_html, render_servicemap_svg
 
     kind = as_ or _kind_from_extension(output)
+    if output:
+        check_output_path(output)  # before the read, which can take minutes
     session, traces, source = _read(inputs, format_, strict, no_adjust_skew, selection)
     render = render_servicemap_svg if kind == "svg" else render_servicemap_html
     target = output or _default_output(source, f".map.{kind}")
