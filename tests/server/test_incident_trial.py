@@ -338,3 +338,43 @@ def test_compare_and_quality_say_they_are_reading_and_dim_the_last_results(brows
     assert "stale" not in (page.get_attribute("#found", "class") or "")
     assert errors == []
     context.close()
+
+
+@pytest.mark.parametrize("path", ["/analysis", "/compare", "/quality"])
+def test_a_new_window_can_be_asked_while_the_last_is_read(browser, server, path):
+    # The button stayed disabled for the whole read: an SRE who picked the wrong window waited
+    # for it (seconds to tens of seconds) or reloaded. Now the new run goes, and the old
+    # answer, held here until the new one is drawn, is not drawn over it.
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    held = []
+
+    def hold_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/v1/*", hold_first)
+    page.goto(f"{server.ui}{path}?service=frontend&lookback=1h")
+    while not held:
+        page.wait_for_timeout(20)
+    page.select_option("#lookback", "15m")
+    page.click("#go", timeout=2_000)
+    page.wait_for_function("document.body.dataset.ready === '1'", timeout=30_000)
+    held[0].continue_()
+    page.wait_for_timeout(1000)  # the held answer has come by now
+    assert "lookback=1h" in held[0].request.url
+    shown = page.inner_text("#sides" if path != "/quality" else "#verdict")
+    assert "15 minutes" in shown and "last hour" not in shown, shown
+    assert page.locator("#progress").is_hidden()
+    context.close()
+
+
+def test_compare_takes_the_readme_s_base_offset_in_its_address(browser, server):
+    url = f"{server.ui}/compare?service=frontend&lookback=1h&baseOffset=1d"
+    context, page, errors = _open(browser, url)
+    assert page.input_value("#baseline") == "1d"
+    assert "a day earlier" in page.inner_text("#sides")
+    assert errors == []
+    context.close()

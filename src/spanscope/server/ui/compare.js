@@ -123,5 +123,13 @@
       if (job.done()) throw e;
     });
   }
+  // The API's and the README's name for the baseline, in an address written from them, is the
+  // form's "baseline" (it compared with the window just before, without a word).
+  var address = new URLSearchParams(location.search);
+  if (address.get("baseOffset") && !address.get("baseline")) {
+    address.set("baseline", address.get("baseOffset"));
+    address.delete("baseOffset");
+    history.replaceState(null, "", "?" + address.toString());
+  }
   S.page(run);
 })();

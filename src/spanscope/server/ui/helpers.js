@@ -173,7 +173,6 @@
       showError("");
       if (push) history.pushState(null, "", "?" + p.toString());
       var ticket = ++busy;
-      $("go").disabled = true;
       document.body.dataset.ready = "0";
       run(p).then(function () {
         if (ticket !== busy) return;
@@ -183,7 +182,6 @@
         if (ticket === busy) showError(e.message);
       }).then(function () {
         if (ticket !== busy) return;
-        $("go").disabled = false;
         document.body.dataset.ready = "1";
       });
     }
