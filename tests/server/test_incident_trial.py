@@ -378,3 +378,22 @@ def test_compare_takes_the_readme_s_base_offset_in_its_address(browser, server):
     assert "a day earlier" in page.inner_text("#sides")
     assert errors == []
     context.close()
+
+
+def test_monitor_says_when_a_service_stopped_getting_calls(browser, server):
+    # The shop's burst was 30 minutes ago and nothing since: in the last hour every row drew
+    # half an hour of zero calls under "0.056 req/s", and nothing said the calls had stopped.
+    summary = _api(server, "/api/v1/monitor", lookback="1h")
+    row = next(r for r in summary["services"] if r["service"] == "frontend")
+    last = max(i for i, calls in enumerate(row["series"]["calls"]) if calls)
+    until_ns = summary["start_ns"] + (last + 1) * summary["step_ns"]
+    context, page, errors = _open(browser, server.ui + "/monitor?lookback=1h")
+    shown = page.locator(".mon-row[data-svc='frontend'] .mon-cell").first.inner_text()
+    assert f"none since {time.strftime('%H:%M:%S', time.gmtime(until_ns / 1e9))} UTC" in shown
+    # Over 6 hours the burst is in the window's last quarter: nothing to say.
+    page.goto(server.ui + "/monitor?lookback=6h")
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    page.wait_for_selector(".mon-row[data-svc='frontend']")
+    assert page.locator(".silent").count() == 0
+    assert errors == []
+    context.close()

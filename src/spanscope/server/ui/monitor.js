@@ -114,7 +114,7 @@
         "<b>" + name + "</b><small>" + SS.count(row.calls) + " calls</small> " +
         '<small class="' + errCls + '">' + SS.plural(row.errors, "error") + "</small></button>" +
         cell(chart("area", row.service, s.rate, maxOf(s.rate), row.service + " requests per second"),
-          "<b>" + SS.trimNum(row.rps, 3) + "</b> req/s, peak " + SS.trimNum(maxOf(s.rate), 3)) +
+          "<b>" + SS.trimNum(row.rps, 3) + "</b> req/s, peak " + SS.trimNum(maxOf(s.rate), 3) + silence(row)) +
         cell(chart("err", row.service, s.errs, Math.max(maxOf(s.errs), 0.01), row.service + " error rate"),
           '<b class="' + errCls + '">' + SS.pct(row.error_rate) + "</b> errors") +
         cell(chart("lat", row.service, s.lat, maxOf(s.lat), row.service + " " + state.q + " latency"),
@@ -123,6 +123,15 @@
     }).join("");
     list.innerHTML = html;
     if (state.open) loadOps();
+  }
+  // A service that stopped getting calls: its row still leads with the window's averages, and an
+  // outage where nothing reaches it (so nothing is traced) looked like a quiet service. Said when
+  // the whole last quarter of the window had no call.
+  function silence(row) {
+    var calls = row.series.calls, last = -1;
+    for (var i = calls.length - 1; i >= 0; i--) if (calls[i]) { last = i; break; }
+    if (last < 0 || last >= Math.floor(calls.length * 3 / 4)) return "";
+    return ' <span class="bad silent">· none since ' + SS.utc(bucketRange(last)[1]) + " UTC</span>";
   }
   function cell(svg, text) { return '<div class="mon-cell">' + svg + '<div class="val">' + text + "</div></div>"; }
 
