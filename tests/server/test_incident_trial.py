@@ -389,7 +389,7 @@ def test_monitor_says_when_a_service_stopped_getting_calls(browser, server):
     until_ns = summary["start_ns"] + (last + 1) * summary["step_ns"]
     context, page, errors = _open(browser, server.ui + "/monitor?lookback=1h")
     shown = page.locator(".mon-row[data-svc='frontend'] .mon-cell").first.inner_text()
-    assert f"none since {time.strftime('%H:%M:%S', time.gmtime(until_ns / 1e9))} UTC" in shown
+    assert f"no calls since {time.strftime('%H:%M:%S', time.gmtime(until_ns / 1e9))} UTC" in shown
     # Over 6 hours the burst is in the window's last quarter: nothing to say.
     page.goto(server.ui + "/monitor?lookback=6h")
     page.wait_for_selector("body[data-ready='1']", state="attached")

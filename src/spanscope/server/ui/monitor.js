@@ -131,7 +131,7 @@
     var calls = row.series.calls, last = -1;
     for (var i = calls.length - 1; i >= 0; i--) if (calls[i]) { last = i; break; }
     if (last < 0 || last >= Math.floor(calls.length * 3 / 4)) return "";
-    return ' <span class="bad silent">· none since ' + SS.utc(bucketRange(last)[1]) + " UTC</span>";
+    return '<span class="bad silent">no calls since ' + SS.utc(bucketRange(last)[1]) + " UTC</span>";
   }
   function cell(svg, text) { return '<div class="mon-cell">' + svg + '<div class="val">' + text + "</div></div>"; }
 
