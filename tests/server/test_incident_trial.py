@@ -397,3 +397,33 @@ def test_monitor_says_when_a_service_stopped_getting_calls(browser, server):
     assert page.locator(".silent").count() == 0
     assert errors == []
     context.close()
+
+
+def test_monitor_error_chart_opens_a_bucket_without_errors_as_all_its_traces(browser, server):
+    # A click on the error chart where nothing failed opened Search with error=true: "No traces
+    # found". Now that bucket opens its traces; a bucket with failures still opens those.
+    summary = _api(server, "/api/v1/monitor", lookback="1h")
+    row = next(r for r in summary["services"] if r["service"] == "cart")
+    assert row["errors"] == 0
+    bucket = next(i for i, calls in enumerate(row["series"]["calls"]) if calls)
+    context, page, errors = _open(browser, server.ui + "/monitor?lookback=1h")
+    chart = page.locator("svg[data-svc='cart'][data-kind='err']")
+    box = chart.bounding_box()
+    page.mouse.click(
+        box["x"] + (bucket + 0.5) / summary["buckets"] * box["width"], box["y"] + box["height"] / 2
+    )
+    page.wait_for_url("**/?service=cart*")
+    assert "tags" not in httpx.URL(page.url).params
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    assert page.locator("table.traces tbody tr").count() > 0
+    assert errors == []
+    context.close()
+
+
+def test_a_bad_id_is_named_once(server):
+    # It said "'zzz' is not a trace id: invalid trace id 'zzz': expected up to 32 hex digits".
+    answer = httpx.get(f"{server.ui}/trace?id=zzz", timeout=30)
+    assert answer.status_code == 400
+    message = answer.text.split('id="error-message">')[1].split("</p>")[0]
+    assert message.count("zzz") == 1, message
+    assert "hex digits" in message

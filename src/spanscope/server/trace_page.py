@@ -76,7 +76,8 @@ class TracePage:
             trace_id = normalize_trace_id(text)
         except InvalidIdError as exc:
             if not (len(text) < 32 and all(c in _HEX for c in text)):
-                return error_page(400, "Not a trace id", f"{raw!r} is not a trace id: {exc}")
+                said = str(exc)  # names what was pasted: "invalid trace id 'zzz': ..."
+                return error_page(400, "Not a trace id", f"{said[:1].upper()}{said[1:]}.")
             trace_id = ""  # zeros only ("0", "000"): no whole id, but the start of many
         spans = await run_in_threadpool(self.store.get_trace, trace_id) if trace_id else []
         if spans:

@@ -165,7 +165,8 @@
     var when = SS.utc(r[0], days) + "–" + SS.utc(r[1]) + " UTC";
     var calls = s.calls[i], text = when + " · " + SS.trimNum(calls / (data.step_ns / 1e9), 3) + " req/s";
     if (calls) text += " · " + SS.pct(s.errors[i] / calls) + " errors · " + state.q + " " + SS.fmtNs(s[state.q][i]);
-    return text + " — Enter or click: its traces";
+    var failed = svg.getAttribute("data-kind") === "err" && s.errors[i] > 0;
+    return text + (calls ? " — Enter or click: its " + (failed ? "failed " : "") + "traces" : "");
   }
   function showCursor(svg, i) {
     var c = svg.querySelector(".cursor"), dx = W / data.buckets;
@@ -181,9 +182,12 @@
     t.style.left = Math.min(x + 12, window.innerWidth - t.offsetWidth - 8) + "px";
     t.style.top = y + 14 + "px";
   }
+  // The error chart opens the bucket's failed traces; a bucket without one opens all its traces
+  // (with error=true it opened an empty search: "No traces found").
   function openBucket(svg, i) {
-    var r = bucketRange(i);
-    location.href = searchUrl(svg.getAttribute("data-svc"), "", r[0], r[1], svg.getAttribute("data-kind") === "err");
+    var r = bucketRange(i), row = rowOf(svg.getAttribute("data-svc"));
+    var failedOnly = svg.getAttribute("data-kind") === "err" && row.series.errors[i] > 0;
+    location.href = searchUrl(svg.getAttribute("data-svc"), "", r[0], r[1], failedOnly);
   }
 
   function wireList() {
