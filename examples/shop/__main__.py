@@ -111,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
     out = args.output_dir
     out.mkdir(parents=True, exist_ok=True)
     stack = ShopStack(out, args.ui_port, args.otlp_port, args.payment_failure_rate)
+    try:
+        stack.take_workdir()  # a second run on this directory stops here, before "starting"
+    except BaseException:
+        stack.stop()
+        raise
     say(f"starting spanscope (UI {stack.ui_url}) and the shop services ...")
     with stack:
         for name, pid in stack.pids.items():

@@ -122,9 +122,12 @@ class ShopStack:
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
 
-    def _take_workdir(self) -> None:
+    def take_workdir(self) -> None:
         """Hold ``.example.lock`` for the run (released by ``stop``, or by the kernel when the
-        runner dies), or say which run holds it."""
+        runner dies), or say which run holds it. ``start`` takes it; the runner takes it first
+        so that a second run says "in use" before announcing a start it will not make."""
+        if self._lock is not None:
+            return
         self.workdir.mkdir(parents=True, exist_ok=True)
         path = self.workdir / ".example.lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -142,7 +145,7 @@ class ShopStack:
         self._lock = fd
 
     def start(self) -> None:
-        self._take_workdir()
+        self.take_workdir()
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
         for path in (self.db, self.db.with_name(self.db.name + ".wal")):
             path.unlink(missing_ok=True)  # each run starts with an empty store

@@ -400,3 +400,21 @@ def test_an_output_that_cannot_be_written_stops_before_reading(
         assert result.exit_code == 1, result.output
         assert said in result.output
         assert "spans" not in result.output  # nothing was read
+
+
+def test_a_second_example_run_says_in_use_before_announcing_a_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It printed "starting spanscope (UI http://...)" and then that the directory was in use."""
+    from examples.shop.__main__ import main as example
+    from examples.shop.stack import ShopStack
+
+    first = ShopStack(tmp_path, None, None, 0.05)
+    first.take_workdir()
+    try:
+        assert example(["--output-dir", str(tmp_path), "--duration", "0.1"]) == 1
+    finally:
+        first.stop()
+    said = capsys.readouterr().err
+    assert "is in use by another run of the example" in said
+    assert "starting spanscope" not in said
