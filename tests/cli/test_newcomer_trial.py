@@ -418,3 +418,16 @@ def test_a_second_example_run_says_in_use_before_announcing_a_start(
     said = capsys.readouterr().err
     assert "is in use by another run of the example" in said
     assert "starting spanscope" not in said
+
+
+def test_the_readmes_in_short_example_is_what_the_tour_prints(tmp_path: Path) -> None:
+    """The README quoted an In short line of another data set (246 checkouts): it is now the
+    tour's first lines, run as written, and stays so."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("- **In short**", 1)[1].split("- **What to fix first**", 1)[0]
+    quoted = " ".join(re.search(r'\("(frontend:POST /api/checkout .*?)"', section, re.S)[1].split())
+    shop = tmp_path / "shop.jsonl"
+    made = CliRunner().invoke(main, ["generate", "--traces", "3000", "-o", str(shop)])
+    assert made.exit_code == 0, made.output
+    report = json.loads(CliRunner().invoke(main, ["analyze", str(shop), "--json"]).stdout)
+    assert quoted in [line["text"] for line in report["headline"]]
