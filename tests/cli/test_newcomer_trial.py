@@ -431,3 +431,11 @@ def test_the_readmes_in_short_example_is_what_the_tour_prints(tmp_path: Path) ->
     assert made.exit_code == 0, made.output
     report = json.loads(CliRunner().invoke(main, ["analyze", str(shop), "--json"]).stdout)
     assert quoted in [line["text"] for line in report["headline"]]
+
+
+def test_a_json_lines_file_given_as_a_store_is_named_json_lines(shop: str) -> None:
+    """The shop's lines are ~300 KB (one request of many spans each): from 4 KB of the first,
+    'query --db shop.jsonl' called it "a trace file (otlp-json)"."""
+    result = CliRunner().invoke(main, ["query", "--db", shop])
+    assert result.exit_code == 2
+    assert f"{shop}: a trace file (otlp-jsonl), not a store" in result.output

@@ -220,8 +220,11 @@ def check_store_file(db: str) -> None:
         return
     with open(db, "rb") as file:
         head = file.read(4096)
-    if head[8:12] == _DUCKDB_MAGIC:
-        return
+        if head[8:12] == _DUCKDB_MAGIC:
+            return
+        # JSON lines are told from one document by a line's end: an OTLP request of hundreds
+        # of spans on one line is 300 KB, and 4 KB of it was named otlp-json.
+        head += file.read(_HEAD_FOR_FORMAT - len(head))
     from spanscope.formats import UnknownFormat, detect_format
 
     try:
@@ -232,6 +235,9 @@ def check_store_file(db: str) -> None:
         f"{db}: a trace file ({format_name}), not a store: read it with 'spanscope analyze "
         f"{db}' or 'spanscope info {db}', or replay it into a server with 'spanscope load'"
     )
+
+
+_HEAD_FOR_FORMAT = 1 << 20  # bytes read to name the format of a trace file given as --db
 
 
 def output_console() -> Console:
