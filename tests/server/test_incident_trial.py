@@ -75,6 +75,29 @@ def test_analysis_says_it_read_only_the_most_recent_traces_of_its_window(browser
     context.close()
 
 
+def test_a_cut_analysis_reads_up_to_the_command_lines_limit_in_one_click(browser, server):
+    # The pages were held to the Jaeger search's 1,500 traces, where analyze --db reads
+    # 10,000: a busy hour could only ever be read as its newest minutes.
+    query = {"service": "frontend", "lookback": "1h"}
+    for path in ("/api/v1/analysis", "/api/v1/lint", "/api/v1/diff"):
+        _api(server, path, **query, limit="10000")
+    refused = httpx.get(server.ui + "/api/traces", params={**query, "limit": "10000"})
+    assert refused.status_code == 400 and "1..1500" in refused.text
+    context, page, errors = _open(
+        browser, server.ui + "/analysis?" + _qs({**query, "limit": str(LIMIT)})
+    )
+    page.click("#sides .capped a.read-more")
+    page.wait_for_url("**limit=10000**")
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    page.wait_for_function(
+        "document.querySelector('#sides') && /200 traces/.test(document.querySelector('#sides').innerText)"
+    )
+    assert page.locator("#sides .capped").count() == 0
+    assert page.input_value("#limit") == "10000"
+    assert errors == []
+    context.close()
+
+
 @pytest.mark.parametrize("path", ["/compare", "/quality"])
 def test_compare_and_quality_say_they_read_only_the_most_recent_traces(browser, server, path):
     query = {"service": "frontend", "lookback": "1h", "limit": str(LIMIT)}

@@ -32,7 +32,12 @@ from spanscope.compare.sides import compare_traces
 from spanscope.model import Trace
 from spanscope.quality.linter import lint
 from spanscope.server.api_errors import json_errors
-from spanscope.server.jaeger_api import QueryError, micros_param, parse_trace_query
+from spanscope.server.jaeger_api import (
+    INSIGHT_MAX_LIMIT,
+    QueryError,
+    micros_param,
+    parse_trace_query,
+)
 from spanscope.store.base import Store, TraceQuery
 from spanscope.units import parse_duration
 
@@ -92,7 +97,7 @@ class InsightApi:
         ]
 
     async def lint(self, request: Request) -> Response:
-        query = parse_trace_query(request)
+        query = parse_trace_query(request, INSIGHT_MAX_LIMIT)
 
         def work() -> bytes:
             return msgspec.json.encode(lint(search_traces(self.store, query)))
@@ -100,7 +105,7 @@ class InsightApi:
         return Response(await run_in_threadpool(work), media_type="application/json")
 
     async def diff(self, request: Request) -> Response:
-        after_query = parse_trace_query(request)
+        after_query = parse_trace_query(request, INSIGHT_MAX_LIMIT)
         before_query = baseline_query(request, after_query)
 
         def work() -> bytes:

@@ -37,6 +37,10 @@ from spanscope.units import parse_duration
 
 _DEFAULT_LIMIT = 20
 _MAX_LIMIT = 1500
+# What the analysis pages (Analysis, Compare, Quality, their flame graphs) may read: as many as
+# ``analyze --db`` reads by default (its --limit), so a busy hour is not cut to its newest
+# minutes; the Jaeger search keeps Jaeger's own bound.
+INSIGHT_MAX_LIMIT = 10_000
 _DEFAULT_LOOKBACK_NS = 3600 * 10**9
 _LAST_NS = 2**63 - 1  # times and durations are signed 64-bit nanoseconds everywhere
 _KINDS = {kind.name.lower(): kind for kind in SpanKind if kind != SpanKind.UNSPECIFIED}
@@ -140,14 +144,15 @@ def trace_id_param(request: Request) -> str:
         raise QueryError(str(exc)) from None
 
 
-def parse_trace_query(request: Request) -> TraceQuery:
+def parse_trace_query(request: Request, max_limit: int = _MAX_LIMIT) -> TraceQuery:
+    """The Jaeger search parameters of ``request``; ``limit`` up to ``max_limit``."""
     params = request.query_params
     service = params.get("service") or None
     if service is None:
         raise QueryError("parameter 'service' is required")
     limit_text = params.get("limit") or str(_DEFAULT_LIMIT)
-    if not limit_text.isdecimal() or not 0 < int(limit_text) <= _MAX_LIMIT:
-        raise QueryError(f"bad 'limit' {limit_text!r}: expected 1..{_MAX_LIMIT}")
+    if not limit_text.isdecimal() or not 0 < int(limit_text) <= max_limit:
+        raise QueryError(f"bad 'limit' {limit_text!r}: expected 1..{max_limit}")
     end = micros_param(params, "end") or time.time_ns()
     start = micros_param(params, "start")
     if start is None:

@@ -41,7 +41,12 @@ from spanscope.model import Span, Trace
 from spanscope.report import encode_report
 from spanscope.server.api_errors import json_errors
 from spanscope.server.insight_api import InsightApi, search_traces
-from spanscope.server.jaeger_api import QueryError, parse_trace_query, trace_id_param
+from spanscope.server.jaeger_api import (
+    INSIGHT_MAX_LIMIT,
+    QueryError,
+    parse_trace_query,
+    trace_id_param,
+)
 from spanscope.server.store_api import StoreApi
 
 _MEDIA = {
@@ -146,7 +151,7 @@ class NativeApi:
         return Response(await run_in_threadpool(work), media_type="application/json")
 
     async def search_analysis(self, request: Request) -> Response:
-        query = parse_trace_query(request)
+        query = parse_trace_query(request, INSIGHT_MAX_LIMIT)
         kinds = _flamegraph_kinds(request)
 
         def work() -> bytes:
@@ -160,7 +165,7 @@ class NativeApi:
     async def search_flamegraph(self, request: Request) -> Response:
         from spanscope.viz.flamegraph import traces_flamegraph
 
-        query = parse_trace_query(request)
+        query = parse_trace_query(request, INSIGHT_MAX_LIMIT)
         params = request.query_params
         endpoint = None
         if params.get("endpoint"):
@@ -191,7 +196,7 @@ class NativeApi:
 
     async def export_search(self, request: Request) -> Response:
         format_name = _format(request)
-        query = parse_trace_query(request)
+        query = parse_trace_query(request, INSIGHT_MAX_LIMIT)
 
         def work() -> bytes:
             spans = [span for trace in self.store.find_traces(query) for span in trace]
@@ -224,7 +229,7 @@ def _search_parameters() -> list[dict[str, Any]]:
         _param("start", "Earliest span start, microseconds since the epoch."),
         _param("end", "Latest span start, microseconds since the epoch."),
         _param("lookback", "Instead of start: how far back from end, e.g. 1h."),
-        _param("limit", "Most traces to return (1-1500, default 20)."),
+        _param("limit", "Most traces to read (1-10000, default 20)."),
     ]
 
 

@@ -42,11 +42,19 @@
   // A read that stopped at its limit covers only the newest part of the window: say which part,
   // or "1,500 traces in the last hour" reads as the whole hour (the CLI reads up to 10,000).
   // startNs / endNs: the first and last trace read, when the answer gives them.
+  // The most an analysis page may read (the server's INSIGHT_MAX_LIMIT, analyze --db's --limit).
+  var MOST_TRACES = 10000;
   function capNote(traces, limit, startNs, endNs) {
     if (!limit || traces < limit) return "";
     var when = startNs ? " (" + utc(startNs) + (endNs ? " – " + utc(endNs) : "") + " UTC)" : "";
-    return '<span class="capped" title="A shorter window, or spanscope analyze --db (up to 10,000 traces), reads the rest">' +
-      "only the " + plural(limit, "most recent trace") + when + ": older ones in the window are left out</span>";
+    var more = "";
+    if (limit < MOST_TRACES) {  // one click reads the window as the command line would
+      var wider = new URL(location.href);
+      wider.searchParams.set("limit", String(MOST_TRACES));
+      more = ' <a class="read-more" href="' + esc(wider.pathname + wider.search) + '">read up to ' + count(MOST_TRACES) + "</a>";
+    }
+    return '<span class="capped" title="A shorter window, or a larger limit (up to 10,000), reads the rest">' +
+      "only the " + plural(limit, "most recent trace") + when + ": older ones in the window are left out" + more + "</span>";
   }
   function api(path) {
     // A fetch that gets no answer at all says only "Failed to fetch": name what did not answer.
