@@ -44,3 +44,16 @@ def test_zipkin_and_the_rest_look_at_the_whole_head() -> None:
         detect_format(b'{"trace_id": 1, "span_id": 2}')
     with pytest.raises(UnknownFormat, match="empty"):
         detect_format(b"  \n ")
+
+
+def test_a_saved_analysis_report_points_to_diff() -> None:
+    # It was taken for "a Zipkin or Jaeger Thrift/proto structure written as JSON": a user who
+    # gave analyze its own report was sent to look for another export.
+    from spanscope.analysis import analyze
+    from spanscope.assembly import assemble
+    from spanscope.report import encode_report
+    from spanscope.synthetic import generate_spans
+
+    saved = encode_report(analyze(assemble(generate_spans(20, seed=2))))
+    with pytest.raises(UnknownFormat, match="analysis report .* 'spanscope diff REPORT"):
+        detect_format(saved)

@@ -88,6 +88,12 @@ def _detect_json(head: bytes) -> str:
         if b'"binaryAnnotations"' in head or _ZIPKIN_V1_ANNOTATION.search(head):
             return "zipkin-v1"
         return "zipkin-v2"
+    if b'"slow_threshold_ns"' in head and b'"version"' in head:
+        # Checked before the snake_case ids below: a saved report holds "trace_id" keys too.
+        raise UnknownFormat(
+            "a spanscope analysis report (analyze --json): 'spanscope diff "
+            "REPORT TRACES...' compares one with traces; the other commands read trace files"
+        )
     if b'"trace_id"' in head:
         raise UnknownFormat(
             "a Zipkin or Jaeger Thrift/proto structure written as JSON (snake_case trace_id), "
