@@ -111,3 +111,8 @@ def format_duration(ns: int | float) -> str:
 def format_time(ns: int) -> str:
     """A time in nanoseconds since the epoch, as ISO 8601 in UTC to the millisecond."""
     return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def plural(count: int, noun: str) -> str:
+    """``noun`` as it reads after ``count``: 1 trace, 2 traces (nouns that take an s)."""
+    return noun if count == 1 else noun + "s"

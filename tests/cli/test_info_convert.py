@@ -42,7 +42,8 @@ def test_info_describes_a_file() -> None:
     result = spanscope("info", str(ZIPKIN))
     assert result.returncode == 0, result.stderr
     assert "zipkin-v2" in result.stdout
-    assert "traces" in result.stdout and "services" in result.stdout
+    # One trace: "1 trace", not "1 traces".
+    assert "1 trace, 28 spans, 2 services" in result.stdout
 
 
 def test_info_json_counts_spans_traces_services_and_problems() -> None:

@@ -27,7 +27,7 @@ from spanscope.cli.reading import (
 )
 from spanscope.cli.store_reading import Selection, read_store, store_options, take_selection
 from spanscope.report.tables import literal
-from spanscope.units import format_time
+from spanscope.units import format_time, plural
 
 if TYPE_CHECKING:
     from spanscope.model import Trace
@@ -161,8 +161,9 @@ def _store_info(db: str, as_json: bool) -> None:
     console = output_console()
     console.print(f"[bold]{escape(db)}[/] ({summary['kind']}, schema {stats.schema_version})")
     console.print(
-        f"[bold]{stats.traces:,}[/] traces, [bold]{stats.spans:,}[/] spans, "
-        f"[bold]{len(services)}[/] services"
+        f"[bold]{stats.traces:,}[/] {plural(stats.traces, 'trace')}, "
+        f"[bold]{stats.spans:,}[/] {plural(stats.spans, 'span')}, "
+        f"[bold]{len(services)}[/] {plural(len(services), 'service')}"
     )
     if summary["start"]:
         console.print(f"time range: {summary['start']} .. {summary['end']}")
@@ -206,8 +207,9 @@ def _render(summary: dict, filtered: bool = False) -> None:
         )
     console.print(table)
     console.print(
-        f"[bold]{summary['traces']:,}[/] traces, [bold]{summary['spans']:,}[/] spans, "
-        f"[bold]{len(summary['services'])}[/] services"
+        f"[bold]{summary['traces']:,}[/] {plural(summary['traces'], 'trace')}, "
+        f"[bold]{summary['spans']:,}[/] {plural(summary['spans'], 'span')}, "
+        f"[bold]{len(summary['services'])}[/] {plural(len(summary['services']), 'service')}"
     )
     if not summary["spans"]:
         # An empty services table and "no problems found" would read as a clean data set.

@@ -37,7 +37,7 @@ from spanscope.report.critical_path import (
 from spanscope.report.findings import print_anti_patterns, print_fix_first, print_traits
 from spanscope.report.inputs import print_inputs
 from spanscope.report.tables import literal, titled_table
-from spanscope.units import format_duration, format_time
+from spanscope.units import format_duration, format_time, plural
 
 
 def render_report(report: AnalysisReport, console: Console) -> None:
@@ -98,9 +98,11 @@ def _summary(report: AnalysisReport, console: Console) -> None:
         shown = ", ".join(_filter_text(k, v) for k, v in report.filters.items())
         console.print(f"[dim]filters[/] {literal(shown)}", soft_wrap=True)
     console.print(
-        f"[bold]{s.traces:,}[/] traces, [bold]{s.spans:,}[/] spans, "
-        f"[bold]{len(s.services)}[/] services; "
-        f"[bold]{s.failed_traces:,}[/] failed requests, {s.traces_with_errors:,} traces with errors"
+        f"[bold]{s.traces:,}[/] {plural(s.traces, 'trace')}, "
+        f"[bold]{s.spans:,}[/] {plural(s.spans, 'span')}, "
+        f"[bold]{len(s.services)}[/] {plural(len(s.services), 'service')}; "
+        f"[bold]{s.failed_traces:,}[/] failed {plural(s.failed_traces, 'request')}, "
+        f"{s.traces_with_errors:,} {plural(s.traces_with_errors, 'trace')} with errors"
     )
     if s.traces:
         console.print(
