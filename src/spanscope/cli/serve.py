@@ -327,11 +327,17 @@ def _serving_file(server, store, noted: str | None) -> contextlib.AbstractContex
         return contextlib.nullcontext()
     from spanscope.store.server_store import announce_serving
 
-    host = server.config.host
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
-    if ":" in host:
-        host = f"[{host}]"
-    return announce_serving(path, f"http://{host}:{server.ports['ui']}")
+    return announce_serving(path, f"http://{_reachable(server.config.host)}:{server.ports['ui']}")
+
+
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
+def _reachable(host: str) -> str:
+    """An address of ``host`` to connect to, as a URL spells it: this machine's loopback for
+    a wildcard (a browser cannot open http://0.0.0.0/ everywhere), IPv6 in brackets."""
+    host = _WILDCARDS.get(host, host)
+    return f"[{host}]" if ":" in host else host
 
 
 async def _retention_loop(store, max_age_ns: int | None, max_bytes: int | None) -> None:
@@ -344,10 +350,12 @@ async def _retention_loop(store, max_age_ns: int | None, max_bytes: int | None) 
 
 
 def _announce(server, store, max_age_ns: int | None, max_bytes: int | None) -> None:
-    host = server.config.host
+    host = _reachable(server.config.host)
     ports = server.ports
     where = getattr(store, "path", None) or store.location
     lines = [f"[bold]spanscope[/] is receiving traces into [bold]{where}[/]"]
+    if server.config.host in _WILDCARDS:
+        lines[0] += f" on every interface ({server.config.host or '0.0.0.0'}); from here:"
     if "otlp_grpc" in ports:
         lines.append(f"  OTLP/gRPC   {host}:{ports['otlp_grpc']}")
     if "otlp_http" in ports:
@@ -367,4 +375,4 @@ def _announce(server, store, max_age_ns: int | None, max_bytes: int | None) -> N
             f"(decision after {format_duration(sampler.decision_wait_ns)})"
         )
     lines.append("Ctrl-C to stop (accepted spans are written first).")
-    stderr.print("\n".join(lines))
+    stderr.print("\n".join(lines), soft_wrap=True)  # a long store path stays whole, to copy

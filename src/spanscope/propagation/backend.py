@@ -253,6 +253,6 @@ def verify_not_exported(base_url: str, trace_id: str, wait: float = 10.0) -> Bac
         )
     else:
         result.notes.append(
-            f"none of the trace in the store after {wait:g}s, as for a not-sampled trace"
+            f"no span of the trace in the store after {wait:g}s, as for a not-sampled trace"
         )
     return result
