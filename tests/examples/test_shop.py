@@ -179,21 +179,27 @@ def test_one_command_prints_the_report_and_leaves_nothing_behind(tmp_path):
 
 def test_ctrl_c_while_kept_running_stops_everything(tmp_path):
     cli = _run_cli(tmp_path, "--duration", "1", "--keep-running")
-    err = _read_until(cli, "Ctrl-C to stop")
-    ui = re.search(r"^UI: (http://\S+)", err, re.MULTILINE).group(1)
-    assert set(get_json(f"{ui}api/services")["data"]) == SERVICES  # still up and answering
-    # the hint's command works from another process while everything runs
-    hint = re.search(r"^  (spanscope query --db \S+ --metrics --since 5m)$", err, re.M).group(1)
-    metrics = subprocess.run(
-        [sys.executable, "-m", "spanscope", *hint.split()[1:], "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert metrics.returncode == 0, metrics.stderr
-    assert {row["service"] for row in json.loads(metrics.stdout)} == SERVICES
-    report = json.loads((tmp_path / "report.json").read_text())  # after waiting for the flush
-    assert set(report["summary"]["services"]) == SERVICES and report["problems"] == []
+    try:
+        err = _read_until(cli, "Ctrl-C to stop")
+        ui = re.search(r"^UI: (http://\S+)", err, re.MULTILINE).group(1)
+        assert set(get_json(f"{ui}api/services")["data"]) == SERVICES  # still up and answering
+        # the hint's command works from another process while everything runs
+        hint = re.search(r"^  (spanscope query --db \S+ --metrics --since 5m)$", err, re.M).group(1)
+        metrics = subprocess.run(
+            [sys.executable, "-m", "spanscope", *hint.split()[1:], "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert metrics.returncode == 0, metrics.stderr
+        assert {row["service"] for row in json.loads(metrics.stdout)} == SERVICES
+        report = json.loads((tmp_path / "report.json").read_text())  # after waiting for the flush
+        assert set(report["summary"]["services"]) == SERVICES and report["problems"] == []
+    except BaseException:
+        # Failing before Ctrl-C left the example and its services running: stop them too.
+        cli.send_signal(signal.SIGINT)
+        cli.communicate(timeout=60)
+        raise
     cli.send_signal(signal.SIGINT)
     # Each process gets a 10 s grace to exit (services, then the server): 20 s at worst.
     _, rest = cli.communicate(timeout=60)
