@@ -33,7 +33,7 @@ import pytest
 
 from spanscope.store import StoreError, TraceQuery, open_store
 from spanscope.store.clickhouse_client import CANCEL_READS_ON_CLOSE, HttpClient, _Engine
-from spanscope.store.read_group import ReadGroup, ReadsStoppedError
+from spanscope.store.read_group import Read, ReadGroup, ReadsStoppedError
 from spanscope.synthetic import generate_spans
 from tests.server.conftest import start_server, stop_server
 
@@ -193,7 +193,12 @@ def test_chdb_refuses_a_stopped_groups_read_waiting_for_the_engine() -> None:
     with open_store(clickhouse_url()) as store:
         busy = threading.Thread(target=store.client.query, args=("SELECT sleep(2)",))
         busy.start()
-        time.sleep(0.3)  # the engine runs it now
+        # The engine runs it once it holds the engine's lock (a running chDB query cannot be
+        # stopped: a read that took the lock first would run its 2 s).
+        deadline = time.monotonic() + 30
+        while not _Engine.lock.locked():
+            assert busy.is_alive() and time.monotonic() < deadline, "the query did not start"
+            time.sleep(0.001)
         group = ReadGroup()
         outcome: dict[str, object] = {}
 
@@ -221,45 +226,130 @@ def test_chdb_refuses_a_stopped_groups_read_waiting_for_the_engine() -> None:
         assert store.services() is not None  # and others read on
 
 
-def test_http_connections_are_kept_alive_and_one_the_server_closed_is_not_reused() -> None:
-    """The client keeps its own connections now (to be able to cut them): a second query goes
-    over the first one's connection, and once the server has closed it (its keep-alive
-    timeout) the next query opens a new one instead of failing."""
-    opened: list[socket.socket] = []
+class _KeepAlive(BaseHTTPRequestHandler):
+    """A keep-alive HTTP front that answers a query with its length, and holds a query naming
+    ``WAIT`` until ``release`` is set. ``opened``: the connections it accepted."""
 
-    class KeepAlive(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.1"
+    opened: ClassVar[list[socket.socket]] = []
+    waiting = threading.Event()  # a WAIT query arrived
+    release = threading.Event()
 
-        def log_message(self, *args) -> None:
-            pass
+    def log_message(self, *args) -> None:
+        pass
 
-        def setup(self) -> None:
-            super().setup()
-            opened.append(self.connection)
+    def setup(self) -> None:
+        super().setup()
+        _KeepAlive.opened.append(self.connection)
 
-        def do_POST(self) -> None:
-            sql = self.rfile.read(int(self.headers["Content-Length"]))
-            answer = b"%d\n" % len(sql)
+    def do_POST(self) -> None:
+        sql = self.rfile.read(int(self.headers["Content-Length"]))
+        if b"WAIT" in sql:
+            _KeepAlive.waiting.set()
+            _KeepAlive.release.wait(30)
+        answer = b"%d\n" % len(sql)
+        with contextlib.suppress(OSError):  # (a client that cut its connection)
             self.wfile.write(
                 b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(answer), answer)
             )
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+
+@pytest.fixture
+def keep_alive() -> Iterator[HttpClient]:
+    """A client of a fresh ``_KeepAlive`` front."""
+    _KeepAlive.opened = []
+    _KeepAlive.waiting.clear()
+    _KeepAlive.release.clear()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     client = HttpClient(f"clickhouse://127.0.0.1:{httpd.server_address[1]}/otel")
     try:
-        long_sql = "SELECT 1 " + " " * 5000  # (headers and body in two sends)
-        for _ in range(5):
-            assert client.query(long_sql) == b"%d\n" % len(long_sql)
-        assert len(opened) == 1
-        for connection in opened:
-            connection.shutdown(socket.SHUT_RDWR)
-        deadline = time.monotonic() + 10
-        while not select.select([client._idle[0].sock], [], [], 0)[0]:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        assert client.query("SELECT 2") == b"8\n"
-        assert len(opened) == 2
+        yield client
     finally:
+        _KeepAlive.release.set()
         client.close()
         httpd.shutdown()
+        httpd.server_close()
+
+
+def test_http_connections_are_kept_alive_and_one_the_server_closed_is_not_reused(
+    keep_alive: HttpClient,
+) -> None:
+    """The client keeps its own connections now (to be able to cut them): a second query goes
+    over the first one's connection, and once the server has closed it (its keep-alive
+    timeout) the next query opens a new one instead of failing."""
+    client, opened = keep_alive, _KeepAlive.opened
+    long_sql = "SELECT 1 " + " " * 5000  # (headers and body in two sends)
+    for _ in range(5):
+        assert client.query(long_sql) == b"%d\n" % len(long_sql)
+    assert len(opened) == 1
+    for connection in opened:
+        connection.shutdown(socket.SHUT_RDWR)
+    deadline = time.monotonic() + 10
+    while not select.select([client._idle[0].sock], [], [], 0)[0]:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert client.query("SELECT 2") == b"8\n"
+    assert len(opened) == 2
+
+
+def test_a_finished_read_stopped_later_leaves_the_next_request_on_its_connection_alone(
+    keep_alive: HttpClient,
+) -> None:
+    """A read that has finished gives its connection back for reuse; a stop that comes after
+    that (``ReadGroup.stop`` interrupts every 20 ms until the read leaves the group, which is
+    after its query returned) must not cut the connection under the request now using it.
+    Before, it shut that request's socket: "cannot reach ClickHouse: Remote end closed
+    connection without response", and not a stopped read, a real error."""
+    client = keep_alive
+    first = Read()
+    assert client.query("SELECT 1", first) == b"8\n"
+    outcome: dict[str, object] = {}
+    second = Read()
+
+    def query() -> None:
+        try:
+            outcome["answer"] = client.query("SELECT 'WAIT'", second)
+        except StoreError as exc:
+            outcome["error"] = exc
+
+    querying = threading.Thread(target=query)
+    querying.start()
+    try:
+        assert _KeepAlive.waiting.wait(30), "the second query did not reach the front"
+        first.interrupt()  # the late stop, while the second query waits for its answer
+    finally:
+        _KeepAlive.release.set()
+        querying.join(30)
+    assert len(_KeepAlive.opened) == 1  # (the second query did reuse the first's connection)
+    assert outcome == {"answer": b"13\n"}
+    assert first.stopped and not second.stopped
+    assert client.query("SELECT 3") == b"8\n"  # and the connection serves on
+
+
+def test_a_read_stopped_as_its_answer_came_does_not_give_its_connection_back(
+    keep_alive: HttpClient,
+) -> None:
+    """A stop that comes after the answer was read but before the request let go of its read
+    (here: exactly then) may have shut the connection down: it is closed, not kept for the
+    next request (which would fail on it), and the answer still counts. After the request,
+    stops do not cut anything."""
+
+    class StoppedAsItEnds(Read):
+        def detach(self) -> bool:
+            self.interrupt()  # the stop's moment: the answer is in, the cut still attached
+            return super().detach()
+
+    read = StoppedAsItEnds()
+    assert keep_alive.query("SELECT 1", read) == b"8\n"
+    assert read.stopped
+    assert keep_alive._idle == []
+    assert keep_alive.query("SELECT 2") == b"8\n"  # on a new connection
+    assert len(_KeepAlive.opened) == 2
+    late = Read()
+    assert keep_alive.query("SELECT 3", late) == b"8\n"
+    assert len(keep_alive._idle) == 1
+    late.interrupt()  # after the request: nothing to cut
+    assert not select.select([keep_alive._idle[0].sock], [], [], 0)[0]
+    assert keep_alive.query("SELECT 4") == b"8\n"
+    assert len(_KeepAlive.opened) == 2

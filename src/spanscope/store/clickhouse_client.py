@@ -135,6 +135,10 @@ class HttpClient:
             why = "stopped" if read is not None and read.stopped else str(exc) or repr(exc)
             raise StoreError(f"{self._location}: cannot reach ClickHouse: {why}") from exc
         finally:
+            # No stop of this read touches the connection from here on: kept, it serves other
+            # requests. One that stopped it (even after its answer came) may have cut it.
+            if read is not None and read.detach():
+                kept = False
             # A connection given up on midway (an error, Ctrl-C, a stop) is closed: the server
             # then sees its client go, and cancels a read (CANCEL_READS_ON_CLOSE).
             if kept and not self._closed:

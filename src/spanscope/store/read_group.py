@@ -32,26 +32,37 @@ class ReadsStoppedError(StoreError):
 class Read:
     """One read without a cursor of its own (a ClickHouse request), as a ``ReadGroup`` holds
     it: ``interrupt()``, from any thread, marks it stopped and calls what its transport gave
-    ``when_interrupted`` (e.g. shut its connection down), at once if it was stopped before."""
+    ``when_interrupted`` (e.g. shut its connection down), at once if it was stopped before.
+    ``detach()``, once the transport is done with the read, says whether it was stopped; no
+    cut runs after it (a connection given back for reuse then serves another request, which
+    a late stop of this read would cut: ``ReadGroup.stop`` interrupts until the read has left
+    the group, after its query returned)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cut: Callable[[], object] | None = None
         self.stopped = False
 
+    # The cut runs under the lock (it must not block: a socket shutdown): detach then waits
+    # for one under way, and after it none starts.
+
     def when_interrupted(self, cut: Callable[[], object]) -> None:
         with self._lock:
             self._cut = cut
-            stopped = self.stopped
-        if stopped:
-            cut()
+            if self.stopped:
+                cut()
 
     def interrupt(self) -> None:
         with self._lock:
             self.stopped = True
-            cut = self._cut
-        if cut is not None:
-            cut()
+            if self._cut is not None:
+                self._cut()
+
+    def detach(self) -> bool:
+        """Forget the cut (no later ``interrupt`` calls it); whether the read was stopped."""
+        with self._lock:
+            self._cut = None
+            return self.stopped
 
 
 class ReadGroup:
