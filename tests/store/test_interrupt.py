@@ -10,6 +10,7 @@ about 0.4 s, a child's exit included).
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import socket
@@ -408,3 +409,62 @@ def test_stop_reads_stops_the_searches_of_other_threads(slow_store: Path, tmp_pa
         store.write(list(generate_spans(3, seed=9, start_ns=T0)))
     with open_store(db, read_only=True) as store:
         assert store.stats().spans > spans_before
+
+
+def test_a_block_ends_at_once_when_the_watcher_thread_has_died(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The watcher thread dies (here: its read end of the pipe stops being readable, while the
+    pipe stays open, as it would if the thread died of anything else): a block's end does
+    not wait for a mark nobody reads. Before, every block's end waited 2 s for it."""
+    if not interrupt._handlers():
+        pytest.skip("this test process does not take SIGINT as KeyboardInterrupt")
+    watcher = interrupt._Watcher()  # a watcher of the test's own (the process's one lives on)
+    pipe = os.dup(watcher.read_fd)  # the pipe stays open, read by nobody once the thread dies
+    unreadable = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(unreadable, watcher.read_fd)  # its next read fails: the thread returns
+        watcher.drain()  # (wakes a read under way, on the pipe: it reads the mark)
+        watcher.thread.join(30)
+        assert not watcher.thread.is_alive()
+        os.set_blocking(pipe, False)
+        with contextlib.suppress(BlockingIOError):
+            os.read(pipe, 4096)  # what it did not read, if it died before the mark
+        monkeypatch.setattr(interrupt, "_watcher", watcher)
+        monkeypatch.setattr(interrupt, "_watcher_pid", os.getpid())
+        started = time.monotonic()
+        with interruptible(lambda: None):
+            assert signal.set_wakeup_fd(watcher.write_fd) == watcher.write_fd  # (it is used)
+        took = time.monotonic() - started
+        with pytest.raises(BlockingIOError):  # no mark was written to wait for
+            os.read(pipe, 4096)
+        assert took < 1.5, f"the block's end waited {took:.1f} s"  # (a backstop)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert interrupt._session is None
+    finally:
+        for fd in (pipe, unreadable, watcher.read_fd, watcher.write_fd):
+            os.close(fd)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_block_end_waiting_for_the_watcher_stops_waiting_when_it_dies() -> None:
+    """The thread dies while a drain waits for its mark (here: of an error in dealing with
+    the bytes it read, the mark among them): the drain returns then, told by the thread as
+    it ends, not after its 2 s."""
+    watcher = interrupt._Watcher()
+
+    def fail(received: bytes) -> None:
+        raise RuntimeError("a bug in the watcher")  # (reported by pytest: ignored above)
+
+    watcher._take = fail  # type: ignore[method-assign]  # before any byte: it waits for one
+    try:
+        started = time.monotonic()
+        watcher.drain()
+        took = time.monotonic() - started
+        watcher.thread.join(30)
+        assert not watcher.thread.is_alive()
+        assert watcher._ended and watcher._marks_read == 0  # ended, the mark not counted
+        assert took < 1.5, f"the drain waited {took:.1f} s"  # (a backstop)
+    finally:
+        os.close(watcher.read_fd)
+        os.close(watcher.write_fd)

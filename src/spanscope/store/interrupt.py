@@ -28,7 +28,8 @@ Contract:
   ended stopped the next one too and raised a second ``KeyboardInterrupt`` out of it. (The
   byte is in the pipe before the fd is put back because the C handler that writes it runs
   on the main thread, where Linux delivers a process's signals as a rule; one run on another
-  thread could write it a moment late.) It costs a block about 20 us;
+  thread could write it a moment late.) It costs a block about 20 us; a watcher thread that
+  has ended (its pipe broken, a bug) is not waited for;
 - off the main thread (a server's worker threads, tests) it does nothing: signals reach the
   main thread only, and a server stops its queries itself when it stops;
 - the wakeup fd in place before the block is restored after it, and meanwhile still gets each
@@ -100,11 +101,17 @@ class _Watcher:
         self._marks = threading.Condition(threading.Lock())
         self._marks_written = 0
         self._marks_read = 0
-        threading.Thread(target=self._watch, name="spanscope-interrupt", daemon=True).start()
+        self._ended = False  # the thread has returned (or died): no mark will be read
+        self.thread = threading.Thread(target=self._run, name="spanscope-interrupt", daemon=True)
+        self.thread.start()
 
     def drain(self) -> None:
         """Return once the watcher has dealt with every byte in its pipe now: a mark goes in
-        behind them (the pipe keeps their order), and the watcher counts the marks it reads."""
+        behind them (the pipe keeps their order), and the watcher counts the marks it reads.
+        At once when the watcher thread has ended: nobody reads the mark (each block's end
+        waited ``_DRAIN_WAIT_S`` for it)."""
+        if not self.thread.is_alive():
+            return
         with self._marks:
             self._marks_written += 1
             wanted = self._marks_written
@@ -121,14 +128,25 @@ class _Watcher:
                 return
         with self._marks:
             self._marks.wait_for(
-                lambda: self._marks_read >= wanted, max(0.0, deadline - time.monotonic())
+                lambda: self._marks_read >= wanted or self._ended,
+                max(0.0, deadline - time.monotonic()),
             )
+
+    def _run(self) -> None:
+        try:
+            self._watch()
+        finally:  # (a drain waiting now for a mark stops waiting)
+            with self._marks:
+                self._ended = True
+                self._marks.notify_all()
 
     def _watch(self) -> None:
         while True:
             try:
                 received = os.read(self.read_fd, 64)
             except OSError:
+                return
+            if not received:  # no writer left (its fd closed): nothing will come
                 return
             signals = received.replace(_MARK, b"")
             if signals and self.forward != -1:
