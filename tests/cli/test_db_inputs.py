@@ -138,7 +138,7 @@ def test_view_finds_a_stored_trace_by_its_id_or_a_prefix(
     assert pages["whole"].read_bytes() == pages["copied"].read_bytes()
     missing = run("view", "--db", str(db), "--trace-id", "f" * 32, "-o", str(tmp_path / "x"))
     assert missing.exit_code == 1
-    assert f"no trace with id {'f' * 32} in the store" in missing.output
+    assert f"it has no trace with the id {'f' * 32}" in missing.output
 
 
 def test_limit_keeps_the_most_recent_traces_and_says_so(

@@ -96,3 +96,25 @@ def test_what_is_neither_an_id_nor_its_start_is_a_usage_error(shop, value: str) 
     done = CliRunner().invoke(main, ["analyze", str(path), "--trace-id", value])
     assert done.exit_code == 2
     assert "--trace-id" in done.output and "Traceback" not in done.output
+
+
+def test_leading_zeros_do_not_matter_as_jaeger_shows_ids(tmp_path: Path) -> None:
+    """Jaeger prints an id without its leading zeros ('c55a…' for '000c55a…'), and a 64-bit
+    id is padded with 16 here: a start matches with or without them; view picks the one
+    that starts as typed when both match."""
+    spans = list(generate_spans(3, seed=8, start_ns=T0))
+    given = ["000c55aa0ef6" + "1" * 20, "c55a40a3" + "2" * 24, "0" * 16 + "00f067aa0ba902b7"]
+    renamed = dict(zip(sorted({s.trace_id for s in spans}), given, strict=True))
+    spans = [msgspec.structs.replace(s, trace_id=renamed[s.trace_id]) for s in spans]
+    path = tmp_path / "zeros.jsonl"
+    path.write_bytes(encode_spans(spans, "otlp-jsonl"))
+    for start, expected in (("c55a", 2), ("000c55a", 2), ("f067aa0b", 1), ("00f067aa0b…", 1)):
+        done = run("info", str(path), "--json", "--trace-id", start)
+        assert done.exit_code == 0, done.output
+        assert json.loads(done.stdout)["traces"] == expected, start
+    page = tmp_path / "one.html"
+    picked = run("view", str(path), "--trace-id", "000c55a…", "-o", str(page))
+    assert picked.exit_code == 0, picked.output
+    assert given[0] in page.read_text() and given[1] not in page.read_text()
+    dots = run("view", str(path), "--trace-id", "c55a40a3...", "-o", str(page))
+    assert dots.exit_code == 0, dots.output  # "..." as "…": it said "no trace with id c55a40a3..."

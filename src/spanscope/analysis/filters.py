@@ -4,8 +4,9 @@ A trace is kept when it passes every filter that is set (``TraceFilter``):
 - ``services``: some span of the trace belongs to one of these services;
 - ``operations``: some span has one of these operation names, or matches ``service:operation``;
 - ``trace_ids``: the trace id is one of these, or starts with one of them as reports and pages
-  print ids cut short ("8e8bdfe2a873…", ``id_matching``): case, leading zeros and the ellipsis do
-  not matter; a value of four hex digits or more is both a whole id (left-padded) and a start;
+  print ids cut short ("8e8bdfe2a873…", ``id_matching``): case, the ellipsis and leading zeros
+  do not matter (Jaeger shows ids without them); a value of four hex digits or more is both a
+  whole id (left-padded) and a start;
 - ``since_ns`` / ``until_ns``: the trace's first span starts in ``[since, until)``;
 - ``min_duration_ns``: the root span lasts at least this long.
 Pure; traces are not modified.
@@ -19,7 +20,7 @@ from typing import NamedTuple
 import msgspec
 
 from spanscope.model import InvalidIdError, Trace, normalize_trace_id
-from spanscope.model.ids import id_text
+from spanscope.model.ids import id_starts_with, id_text
 
 # The fewest hex digits read as the start of an id: fewer are a whole (short) id alone, as a
 # 64-bit id written without its leading zeros is.
@@ -58,15 +59,15 @@ def _matches_operation(trace: Trace, wanted: set[str]) -> bool:
 
 class IdMatching(NamedTuple):
     """What the ``--trace-id`` values match: these whole ids, and ids that start with these
-    (leading zeros dropped on both sides)."""
+    (``model.ids.id_starts_with``: leading zeros ignored, as Jaeger shows ids)."""
 
     whole: frozenset[str]
     starts: tuple[str, ...]
 
     def matches(self, trace_id: str) -> bool:
-        return trace_id in self.whole or (
-            bool(self.starts) and trace_id.lstrip("0").startswith(self.starts)
-        )
+        if trace_id in self.whole:
+            return True
+        return any(id_starts_with(trace_id, start) for start in self.starts)
 
 
 def id_matching(values: Iterable[str]) -> IdMatching:
@@ -81,7 +82,7 @@ def id_matching(values: Iterable[str]) -> IdMatching:
             whole.add(normalize_trace_id(text))  # an id in full (or padded)
         if len(text) < 32 and text.lstrip("0") and len(text) >= MIN_ID_START:
             normalize_trace_id(text)  # hex, not all zeros
-            starts.append(text.lstrip("0"))
+            starts.append(text)
         elif cut_short and len(text) < 32:
             raise InvalidIdError(
                 f"invalid trace id {value!r}: the start of an id needs {MIN_ID_START} hex digits "

@@ -204,14 +204,17 @@ def stored_traces(
 
 def _ids_named(store: Store, trace_filter: TraceFilter) -> list[str]:
     """The whole ids ``--trace-id`` names in ``store``: those given whole, and those of the
-    most recent traces (``lookup.PREFIX_SEARCH``) that start with a start given."""
+    most recent traces the rest of the selection keeps (``lookup.PREFIX_SEARCH`` of them) that
+    start with a start given."""
     from spanscope.analysis.filters import id_matching
-    from spanscope.store.lookup import trace_ids_starting_with
+    from spanscope.store.lookup import PREFIX_SEARCH, trace_ids_starting_with
 
     ids = id_matching(trace_filter.trace_ids)
     named = set(ids.whole)
-    for start in ids.starts:
-        named.update(trace_ids_starting_with(store, start)[0])
+    if ids.starts:  # among the recent traces the rest of the selection keeps, as query looks
+        others = store_search(trace_filter, PREFIX_SEARCH)  # (ids are not part of a search)
+        for start in ids.starts:
+            named.update(trace_ids_starting_with(store, start, others)[0])
     return sorted(named)
 
 

@@ -3,7 +3,6 @@ from the traces of a store (``--db``, ``spanscope.cli.store_reading``)."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -48,25 +47,24 @@ def _read(
     trace_id: str | None = None,
 ) -> tuple[ReadSession | None, list[Trace], str]:
     """The traces to draw, the read session (None for a store) and the name outputs are named
-    after. From a store, ``trace_id`` is looked up whole first; a prefix of one is looked for
-    among the most recent --limit traces."""
+    after. From a store, ``trace_id`` is read alone: the trace of that id, or those whose id
+    starts with it among the most recent (``store_reading``)."""
     chosen = take_selection(inputs, selection, "draw")
-    if chosen.db is not None:
-        from spanscope.model import InvalidIdError, normalize_trace_id
+    if trace_id:
+        from spanscope.analysis.filters import id_matching
+        from spanscope.model import InvalidIdError
 
-        traces: list[Trace] = []
-        if trace_id:
-            whole: tuple[str, ...] = ()
-            if len(trace_id.strip()) >= 16:  # shorter: a prefix, as pages show ids
-                with contextlib.suppress(InvalidIdError):
-                    whole = (normalize_trace_id(trace_id.strip()),)
-            if whole:
-                just_it = msgspec.structs.replace(chosen.trace_filter, trace_ids=whole)
-                traces, _ = read_store(chosen.db, just_it, chosen.limit, not no_adjust_skew)
+        try:
+            id_matching((trace_id,))
+        except InvalidIdError as exc:
+            raise click.BadParameter(str(exc), param_hint="--trace-id") from None
+    if chosen.db is not None:
+        trace_filter = chosen.trace_filter
+        if trace_id:  # read that trace alone: whole, or the ones whose id starts so
+            trace_filter = msgspec.structs.replace(trace_filter, trace_ids=(trace_id,))
+        traces, _ = read_store(chosen.db, trace_filter, chosen.limit, not no_adjust_skew)
         if not traces:
-            traces, _ = read_store(chosen.db, chosen.trace_filter, chosen.limit, not no_adjust_skew)
-        if not traces:
-            that_match = "" if chosen.trace_filter.is_empty else " that match"
+            that_match = "" if trace_filter.is_empty else " that match"
             raise click.ClickException(f"no traces{that_match} in {chosen.db}")
         return None, traces, chosen.db
     session = ReadSession(list(inputs), format=format_, strict=strict)
@@ -96,20 +94,30 @@ def _done(session: ReadSession | None) -> None:
 
 def _as_copied(trace_id: str | None) -> str | None:
     """A --trace-id as copied from a report, which shows ids cut short ("8e8bdfe2a873…")."""
-    return trace_id.strip().rstrip("…").strip() if trace_id else trace_id
+    from spanscope.model.ids import id_text
+
+    return id_text(trace_id) if trace_id else trace_id
 
 
 def _pick(traces: list[Trace], trace_id: str, stored: bool = False) -> Trace:
-    """The trace whose id is ``trace_id`` or starts with it (ids are shown shortened);
-    ``stored``: ``traces`` are the most recent of a store."""
-    wanted = trace_id.lower().lstrip("0") or "0"
-    found = [t for t in traces if t.trace_id.lstrip("0").startswith(wanted)]
+    """The trace whose id is ``trace_id`` or starts with it (ids are shown shortened), as
+    ``--trace-id`` matches in every command (``analysis.filters.id_matching``); ``stored``:
+    ``traces`` were read from a store."""
+    from spanscope.model import InvalidIdError, normalize_trace_id
+    from spanscope.model.ids import id_starts_with
+
+    try:
+        whole = normalize_trace_id(trace_id)
+    except InvalidIdError:
+        whole = ""
+    found = [t for t in traces if t.trace_id == whole or id_starts_with(t.trace_id, trace_id)]
+    if len(found) > 1:  # "000c55a" and "c55a40a3...": the one that starts with it as typed
+        exact = [t for t in found if t.trace_id == whole or t.trace_id.startswith(trace_id)]
+        found = exact if len(exact) == 1 else found
     if len(found) == 1:
         return found[0]
     if not found:
-        among = f"among {len(traces):,} traces"
-        if stored:
-            among = f"in the store (a prefix is looked for among the {len(traces):,} most recent)"
+        among = "in the store" if stored else f"among {len(traces):,} traces"
         raise click.ClickException(f"no trace with id {trace_id} {among}")
     raise click.ClickException(f"{len(found)} traces have ids starting with {trace_id}; say more")
 

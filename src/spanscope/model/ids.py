@@ -34,6 +34,16 @@ def id_text(text: str) -> str:
     return text.strip().rstrip("…").rstrip(".").strip().lower()
 
 
+def id_starts_with(trace_id: str, start: str) -> bool:
+    """Whether ``trace_id`` starts with ``start`` (an ``id_text``) as ids are shown: leading
+    zeros are ignored on both sides, since Jaeger shows a trace id without them (its 64-bit
+    halves printed as numbers), and a 64-bit id from Zipkin or Jaeger is padded here with 16."""
+    if trace_id.startswith(start):
+        return True
+    short = start.lstrip("0")
+    return bool(short) and trace_id.lstrip("0").startswith(short)
+
+
 def normalize_trace_id(value: str) -> str:
     """Return ``value`` as 32 lowercase hex digits; raise InvalidIdError if it is not an id."""
     if len(value) == 32 and value.islower() and _HEX.issuperset(value) and value != "0" * 32:
