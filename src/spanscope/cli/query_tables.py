@@ -38,14 +38,17 @@ def print_traces(rows: list[dict]) -> None:
     table.add_column("trace id", no_wrap=True)
     table.add_column("root", min_width=12, overflow="fold")
     table.add_column("start" if one_day else "start (UTC)", no_wrap=True)
+    # Several days in a narrow terminal: month, day and time to the second (the full time cut
+    # the errors column off).
+    start_of = _time_of_day if one_day else _month_day_time if short_ids else _full_time
     for column in ("duration", "spans", "errors"):
         table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
-            f"{row['trace_id'][:_SHORT_ID]}…" if short_ids else row["trace_id"],
+            _short_id(row["trace_id"]) if short_ids else row["trace_id"],
             # Names come from the data: literal, or rich reads "[/red]" as markup and fails.
             literal(f"{row['root_service'] or '(unknown)'}: {row['root_operation']}"),
-            row["start"][11:23] if one_day else row["start"][:23],
+            start_of(row["start"]),
             units.format_duration(row["duration_ns"]),
             f"{row['spans']:,}",
             f"[red]{row['errors']}[/]" if row["errors"] else "0",
@@ -57,6 +60,25 @@ def print_traces(rows: list[dict]) -> None:
 # terminals get ids cut to their first _SHORT_ID hex digits (as reports and pages show them).
 _WHOLE_TABLE = 100
 _SHORT_ID = 12
+
+
+def _short_id(trace_id: str) -> str:
+    """An id's first digits without its leading zeros, as Jaeger shows ids: a 64-bit id's
+    were all the 16 zeros it is padded with ('000000000000…' named no trace)."""
+    digits = trace_id.lstrip("0") or trace_id
+    return digits if len(digits) <= _SHORT_ID else f"{digits[:_SHORT_ID]}…"
+
+
+def _time_of_day(iso: str) -> str:
+    return iso[11:23]
+
+
+def _month_day_time(iso: str) -> str:
+    return f"{iso[5:10]} {iso[11:19]}"
+
+
+def _full_time(iso: str) -> str:
+    return iso[:23]
 
 
 def print_spans(spans: list[Span]) -> None:
