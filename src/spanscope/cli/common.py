@@ -142,7 +142,7 @@ SIZE = UnitParam("size", parse_size, (2**63, "8 EiB"))  # 32MB, 5GB: bytes
 # What ``--to`` may name where a command writes spans: the writable formats and their aliases.
 WRITABLE_FORMATS = sorted([*(name for name, f in FORMATS.items() if f.writable), *ALIASES])
 # The format a written file is in by its extension, where only one format fits.
-_FORMAT_BY_EXTENSION = {".pb": "otlp-proto", ".jsonl": "otlp-jsonl", ".ndjson": "otlp-jsonl"}
+FORMAT_BY_EXTENSION = {".pb": "otlp-proto", ".jsonl": "otlp-jsonl", ".ndjson": "otlp-jsonl"}
 
 
 def check_output_path(output: str) -> None:
@@ -162,7 +162,7 @@ def output_format(output: str, to: str | None) -> Format:
     """The format to write ``output`` in: ``to`` (``--to``), else the one its extension says
     (``output`` checked by ``check_output_path`` first)."""
     check_output_path(output)
-    name = to or _FORMAT_BY_EXTENSION.get(os.path.splitext(output)[1].lower())
+    name = to or FORMAT_BY_EXTENSION.get(os.path.splitext(output)[1].lower())
     if name is None:
         where = "standard output" if output == "-" else output
         raise click.UsageError(

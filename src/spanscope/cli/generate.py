@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from spanscope.cli.common import _FORMAT_BY_EXTENSION, WRITABLE_FORMATS, write_output
+from spanscope.cli.common import FORMAT_BY_EXTENSION, WRITABLE_FORMATS, write_output
 from spanscope.cli.times import TIME
 from spanscope.formats import resolve_format
 from spanscope.synthetic import generate_spans
@@ -76,7 +76,7 @@ def generate(
             )
         output = "-"
     # As convert reads an output's name: shop.pb held JSON lines when --to was left out.
-    fmt = resolve_format(to or _FORMAT_BY_EXTENSION.get(Path(output).suffix.lower(), "otlp-jsonl"))
+    fmt = resolve_format(to or FORMAT_BY_EXTENSION.get(Path(output).suffix.lower(), "otlp-jsonl"))
     if start is None:
         spans = generate_spans(traces, seed=seed, next_release=next_release)
     else:
