@@ -20,9 +20,10 @@ a bin, the threshold at which a share above is exact.
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_right
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -39,6 +40,19 @@ SAVED_BIN_WIDTH = 2
 ZERO_BIN = -1
 
 
+# ddsketch's LogarithmicMapping(SKETCH_RELATIVE_ACCURACY), computed as it computes it (the same
+# floats, so the same keys: a test checks), without importing ddsketch (13 ms) for a report
+# whose every group is exact.
+_GAMMA_MANTISSA = 2 * SKETCH_RELATIVE_ACCURACY / (1 - SKETCH_RELATIVE_ACCURACY)
+_GAMMA = 1 + _GAMMA_MANTISSA
+_MULTIPLIER = 1 / math.log1p(_GAMMA_MANTISSA) * math.log(2)
+
+
+def _key(value: float) -> int:
+    """The sketch's bucket key of a value of 1 or more."""
+    return int(math.ceil(math.log(value, 2) * _MULTIPLIER) + 0.0)
+
+
 class LatencyStats(msgspec.Struct, frozen=True):
     """Count and percentiles of durations, in ns."""
 
@@ -51,7 +65,24 @@ class LatencyStats(msgspec.Struct, frozen=True):
     exact: bool = True
 
 
-class Distribution(msgspec.Struct, frozen=True, kw_only=True):
+# What a saved report's ``Distribution`` may hold. It is a file a user can edit, and ``diff``
+# works from it: every field is bounded as it is read, once, so that nothing later overflows,
+# hangs or re-parses (the JSON Schema states the same limits). A bin is of a duration below
+# 2**64 ns (any difference of two signed 64-bit times); its count at most COUNT_LIMIT.
+DURATION_LIMIT = 2**64
+COUNT_LIMIT = 2**63 - 1
+MAX_WIDTH = 64
+# "i:count" pairs, separated by one space: an index of at most 6 digits, a count of 1 or more
+# of at most 19 (no leading zeros: each pair is written one way).
+_PAIR = r"(?:0|[1-9][0-9]{0,5}):[1-9][0-9]{0,18}"
+BINS_PATTERN = rf"^(?:{_PAIR}(?: {_PAIR})*)?$"
+# Longer than the longest bins of this encoding: width 1, a pair per bin from 0 to the bin of
+# DURATION_LIMIT, each "2218:9223372036854775807 " (55,475 characters).
+BINS_MAX_LENGTH = 65_536
+_BINS = re.compile(BINS_PATTERN)
+
+
+class Distribution(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     """Durations (ns) counted in logarithmic bins, the store of a DDSketch.
 
     Encoding ``log-bins/1``: bin ``i`` holds the durations v >= 1 with ceil(log_gamma(v)) = i,
@@ -61,46 +92,94 @@ class Distribution(msgspec.Struct, frozen=True, kw_only=True):
     counts durations of 0 ns. ``bins`` is "i:count" pairs, i ascending, every count above 0,
     separated by one space (one string: the indented JSON report would give every number a
     line). Every duration of bin i is within (gamma - 1) / (gamma + 1) of the bin's middle,
-    2 * gamma**i / (gamma + 1).
+    2 * gamma**i / (gamma + 1). Bins are of durations below 2**64 ns; counts, and their sum,
+    are at most 2**63 - 1.
     """
 
     encoding: str = DISTRIBUTION_ENCODING
-    relative_accuracy: float
-    width: int
-    gamma: float  # for readers; the bins are computed from relative_accuracy and width
-    zeros: int
-    bins: str
+    relative_accuracy: Annotated[float, msgspec.Meta(gt=0, le=0.5)]
+    width: Annotated[int, msgspec.Meta(ge=1, le=MAX_WIDTH)]
+    gamma: Annotated[float, msgspec.Meta(gt=1)]  # for readers; the bins use the two above
+    zeros: Annotated[int, msgspec.Meta(ge=0, le=COUNT_LIMIT)]
+    # (the pattern is checked by __post_init__, which says which pair is wrong, not the regex)
+    bins: Annotated[
+        str,
+        msgspec.Meta(max_length=BINS_MAX_LENGTH, extra_json_schema={"pattern": BINS_PATTERN}),
+    ]
 
-    def pairs(self) -> list[tuple[int, int]]:
-        """(bin, count) pairs, ascending, with the zeros first as ``ZERO_BIN``."""
-        found = [(ZERO_BIN, self.zeros)] if self.zeros else []
-        for pair in self.bins.split():
-            index, _, count = pair.partition(":")
-            found.append((int(index), int(count)))
+    def __post_init__(self) -> None:
+        # Run as a report is decoded (msgspec makes the ValueError a ValidationError naming
+        # the place) and as one is made. Bins of another encoding are not read here (a saved
+        # report holding them is diffed as one without bins), so only their syntax is checked.
+        if _BINS.match(self.bins) is None:
+            raise ValueError(_syntax_error(self.bins))
+        if self.encoding == DISTRIBUTION_ENCODING:
+            a = self.relative_accuracy
+            if not math.isclose(self.gamma, ((1 + a) / (1 - a)) ** self.width, rel_tol=1e-9):
+                raise ValueError(
+                    f"gamma {self.gamma!r} is not ((1 + a) / (1 - a)) ** width, with "
+                    f"relative_accuracy a = {a!r} and width {self.width}"
+                )
+            self.pairs()
+
+    def pairs(self) -> tuple[tuple[int, int], ...]:
+        """(bin, count) pairs, ascending, with the zeros first as ``ZERO_BIN``: parsed once
+        (held in the instance's ``__dict__``, which is not encoded)."""
+        found = self.__dict__.get("_pairs")
+        if found is None:
+            found = self.__dict__["_pairs"] = _parsed(self)
         return found
 
     @property
     def count(self) -> int:
-        return sum(count for _, count in self.pairs())
+        found = self.__dict__.get("_count")
+        if found is None:
+            found = self.__dict__["_count"] = sum(count for _, count in self.pairs())
+        return found
 
-    def above(self, threshold: int) -> tuple[int, int]:
-        """How many durations lie above ``threshold`` (ns), as far as the bins tell: at least
-        the first, at most the second (the bin holding ``threshold`` can hold durations on
-        either side of it), the two equal at a bin's top (``bin_top``). The first is at least
-        the exact count above threshold * gamma, the second at most the one above
-        threshold / gamma."""
-        if threshold < 0:
-            return self.count, self.count
-        index = bin_of(threshold, self.width)
-        surely = holding = 0
-        for bin_index, count in self.pairs():
-            if bin_index > index:
-                surely += count
-            elif bin_index == index:
-                holding = count
-        if threshold >= bin_top(index, self.width):
-            return surely, surely
-        return surely, surely + holding
+
+def _parsed(found: Distribution) -> tuple[tuple[int, int], ...]:
+    """``found``'s pairs; of this encoding, checked: indexes ascending, each at most the bin
+    of ``DURATION_LIMIT``, the counts' sum at most ``COUNT_LIMIT`` (a ValueError otherwise)."""
+    pairs = [(ZERO_BIN, found.zeros)] if found.zeros else []
+    for pair in found.bins.split():
+        index, _, count = pair.partition(":")
+        pairs.append((int(index), int(count)))  # a few digits each: __post_init__'s pattern
+    if found.encoding != DISTRIBUTION_ENCODING:
+        return tuple(pairs)
+    # The bin of DURATION_LIMIT in this mapping, computed as _key computes it (so bin_of's for
+    # SKETCH_RELATIVE_ACCURACY: a test checks); the accuracy is at most 0.5, so no log is 0.
+    a = found.relative_accuracy
+    multiplier = 1 / math.log1p(2 * a / (1 - a)) * math.log(2)
+    last = -(-math.ceil(math.log(DURATION_LIMIT, 2) * multiplier) // found.width)
+    previous = ZERO_BIN
+    for index, count in pairs[1 if found.zeros else 0 :]:
+        if index <= previous:
+            raise ValueError(f"bins: bin {index} follows bin {previous}: not ascending")
+        if index > last:
+            raise ValueError(
+                f"bins: bin {index} is past {last}, the bin of 2**64 ns at width {found.width}"
+            )
+        if count > COUNT_LIMIT:
+            raise ValueError(f"bins: bin {index} counts {count}, more than 2**63 - 1")
+        previous = index
+    if sum(count for _, count in pairs) > COUNT_LIMIT:
+        raise ValueError("bins and zeros count more than 2**63 - 1 durations")
+    return tuple(pairs)
+
+
+def _syntax_error(bins: str) -> str:
+    """What is wrong with ``bins`` that ``BINS_PATTERN`` does not match."""
+    if bins != bins.strip() or "  " in bins:
+        return 'bins: "i:count" pairs are separated by one space, with none around them'
+    pair = next(
+        (p for p in bins.split(" ") if _BINS.match(p) is None), bins
+    )  # (every pair matching but the whole not: cannot happen, but say the whole)
+    shown = pair if len(pair) <= 40 else pair[:37] + "..."
+    return (
+        f'bins: {shown!r} is not an "i:count" pair (a bin index of at most 6 digits, a count '
+        "from 1, at most 19 digits, no leading zeros)"
+    )
 
 
 def _distribution(counts: dict[int, int], width: int) -> Distribution:
@@ -132,14 +211,26 @@ def bin_top(index: int, width: int) -> int:
 
 @cache
 def _base_top(key: int) -> int:
-    """The longest duration whose sketch bucket key is ``key`` or less."""
-    key_of = _key
-    top = int(_GAMMA**key)  # within a few ulps: the steps below make it exact
-    while key_of(top + 1) <= key:
-        top += 1
-    while top > 0 and key_of(top) > key:
-        top -= 1
-    return top
+    """The longest duration whose sketch bucket key is ``key`` or less (0 below key 0)."""
+    if key < 0:
+        return 0
+    # _key is monotone (log, a product by a positive constant, ceil): bisect between powers
+    # of two around 2**(key / multiplier), about as many calls as its bits. (gamma**key, then
+    # a step at a time, was exact but took millions of steps near 2**63: floats are far
+    # apart there.)
+    bits = int(key / _MULTIPLIER)
+    low, high = 1 << max(bits - 1, 0), 1 << (bits + 2)  # key_of(low) <= key < key_of(high)
+    while low > 1 and _key(low) > key:  # (float error: never seen, but keep the bracket)
+        low >>= 1
+    while _key(high) <= key:
+        high <<= 1
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _key(middle) <= key:
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 def sorted_distribution(values: list[int], width: int = SAVED_BIN_WIDTH) -> Distribution:
@@ -288,19 +379,6 @@ def _add_to_sketch(sketch: Any, values: list[int]) -> None:
         add(first_of[bucket], count)
     if zero:
         add(0, zero)
-
-
-# ddsketch's LogarithmicMapping(SKETCH_RELATIVE_ACCURACY), computed as it computes it (the same
-# floats, so the same keys: a test checks), without importing ddsketch (13 ms) for a report
-# whose every group is exact.
-_GAMMA_MANTISSA = 2 * SKETCH_RELATIVE_ACCURACY / (1 - SKETCH_RELATIVE_ACCURACY)
-_GAMMA = 1 + _GAMMA_MANTISSA
-_MULTIPLIER = 1 / math.log1p(_GAMMA_MANTISSA) * math.log(2)
-
-
-def _key(value: float) -> int:
-    """The sketch's bucket key of a value of 1 or more."""
-    return int(math.ceil(math.log(value, 2) * _MULTIPLIER) + 0.0)
 
 
 @cache
