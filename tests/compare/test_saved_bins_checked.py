@@ -88,6 +88,7 @@ TAMPERED = {
     "accuracy": ({"relative_accuracy": 1.0}, "Expected `float` <= 0.5"),
     "gamma": ({"gamma": 3.0}, "gamma 3.0 is not"),
     "two-spaces": ({"bins": "500:1  501:1"}, "separated by one space"),
+    "newline": ({"bins": "500:1\n"}, "separated by one space"),
 }
 
 
@@ -244,7 +245,7 @@ _fields = st.fixed_dictionaries(
         "width": st.one_of(st.integers(-2, 70), st.sampled_from([10**9, 2**70])),
         "zeros": st.one_of(st.integers(-2, 5), st.sampled_from([COUNT_LIMIT, 2**64])),
         "bins": st.one_of(
-            st.text(alphabet="0123456789: -x", max_size=60),
+            st.text(alphabet="0123456789: -x\n", max_size=60),
             st.lists(st.tuples(st.integers(-3, 3000), st.integers(-2, 2**64)), max_size=8).map(
                 lambda pairs: " ".join(f"{i}:{c}" for i, c in pairs)
             ),

@@ -79,7 +79,7 @@ BINS_PATTERN = rf"^(?:{_PAIR}(?: {_PAIR})*)?$"
 # Longer than the longest bins of this encoding: width 1, a pair per bin from 0 to the bin of
 # DURATION_LIMIT, each "2218:9223372036854775807 " (55,475 characters).
 BINS_MAX_LENGTH = 65_536
-_BINS = re.compile(BINS_PATTERN)
+_BINS = re.compile(BINS_PATTERN)  # fullmatch: $ alone would take a final newline
 
 
 class Distribution(msgspec.Struct, frozen=True, kw_only=True, dict=True):
@@ -111,7 +111,7 @@ class Distribution(msgspec.Struct, frozen=True, kw_only=True, dict=True):
         # Run as a report is decoded (msgspec makes the ValueError a ValidationError naming
         # the place) and as one is made. Bins of another encoding are not read here (a saved
         # report holding them is diffed as one without bins), so only their syntax is checked.
-        if _BINS.match(self.bins) is None:
+        if _BINS.fullmatch(self.bins) is None:
             raise ValueError(_syntax_error(self.bins))
         if self.encoding == DISTRIBUTION_ENCODING:
             a = self.relative_accuracy
@@ -172,9 +172,8 @@ def _syntax_error(bins: str) -> str:
     """What is wrong with ``bins`` that ``BINS_PATTERN`` does not match."""
     if bins != bins.strip() or "  " in bins:
         return 'bins: "i:count" pairs are separated by one space, with none around them'
-    pair = next(
-        (p for p in bins.split(" ") if _BINS.match(p) is None), bins
-    )  # (every pair matching but the whole not: cannot happen, but say the whole)
+    # (the first pair that does not match; the whole if each did, which cannot happen)
+    pair = next((p for p in bins.split(" ") if _BINS.fullmatch(p) is None), bins)
     shown = pair if len(pair) <= 40 else pair[:37] + "..."
     return (
         f'bins: {shown!r} is not an "i:count" pair (a bin index of at most 6 digits, a count '
