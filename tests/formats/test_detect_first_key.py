@@ -55,5 +55,5 @@ def test_a_saved_analysis_report_points_to_diff() -> None:
     from spanscope.synthetic import generate_spans
 
     saved = encode_report(analyze(assemble(generate_spans(20, seed=2))))
-    with pytest.raises(UnknownFormat, match="analysis report .* 'spanscope diff REPORT"):
+    with pytest.raises(UnknownFormat, match=r"analysis report .* 'spanscope diff REPORT"):
         detect_format(saved)

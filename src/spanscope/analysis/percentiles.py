@@ -143,8 +143,8 @@ def _parsed(found: Distribution) -> tuple[tuple[int, int], ...]:
     of ``DURATION_LIMIT``, the counts' sum at most ``COUNT_LIMIT`` (a ValueError otherwise)."""
     pairs = [(ZERO_BIN, found.zeros)] if found.zeros else []
     for pair in found.bins.split():
-        index, _, count = pair.partition(":")
-        pairs.append((int(index), int(count)))  # a few digits each: __post_init__'s pattern
+        index_text, _, count_text = pair.partition(":")
+        pairs.append((int(index_text), int(count_text)))  # a few digits: __post_init__'s pattern
     if found.encoding != DISTRIBUTION_ENCODING:
         return tuple(pairs)
     # The bin of DURATION_LIMIT in this mapping, computed as _key computes it (so bin_of's for
