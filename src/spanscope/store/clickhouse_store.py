@@ -33,7 +33,7 @@ import contextlib
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import msgspec
 
@@ -42,7 +42,7 @@ from spanscope.store import clickhouse_schema as schema
 from spanscope.store import metrics_sql
 from spanscope.store.base import StoreClosedError, StoreError, StoreStats, TraceQuery
 from spanscope.store.clickhouse_client import ClickHouseClient, connect
-from spanscope.store.read_group import Read, ReadGroup, counted
+from spanscope.store.read_group import Read, ReadGroup, StoreReads
 from spanscope.store.schema import SPAN_KINDS
 from spanscope.store.search_sql import CLICKHOUSE, clickhouse_literal, find_trace_ids_sql
 
@@ -62,8 +62,7 @@ class ClickHouseStore:
         self._db = client.database
         self._closed = False
         self._write_lock = threading.Lock()
-        self._reads = ReadGroup()  # every read: stop_reads stops them all
-        self._thread = threading.local()  # .group: the ReadGroup of this thread's reads
+        self._reads = StoreReads(client.location)  # every read, and each thread's group
         try:
             self._prepare()
         except BaseException:
@@ -82,7 +81,7 @@ class ClickHouseStore:
     def _rows(self, sql: str) -> list[list]:
         self._check_open()
         read = Read()
-        with counted(read, self._reads, getattr(self._thread, "group", None), self.location):
+        with self._reads.counted(read):
             output = self.client.query(
                 f"{self._sql(sql)} FORMAT JSONCompactEachRow {schema.JSON_SETTINGS}", read
             )
@@ -118,14 +117,9 @@ class ClickHouseStore:
         self._execute(schema.CREATE_TRACE_INDEX)
         self._execute(schema.CREATE_TRACE_INDEX_VIEW)
 
-    @contextlib.contextmanager
-    def reads_in(self, group: ReadGroup) -> Iterator[None]:
+    def reads_in(self, group: ReadGroup) -> contextlib.AbstractContextManager[None]:
         """The reads this thread makes in the block can be stopped with ``group.stop()``."""
-        self._thread.group = group
-        try:
-            yield
-        finally:
-            self._thread.group = None
+        return self._reads.joining(group)
 
     def stop_reads(self, wait_s: float = 10.0) -> None:
         """Stop the reads running on any thread now (as far as the transport can: see the

@@ -45,7 +45,7 @@ from spanscope.store import (
 )
 from spanscope.store.base import StoreClosedError, StoreError, StoreStats, TraceQuery
 from spanscope.store.interrupt import interruptible
-from spanscope.store.read_group import ReadGroup, ReadsStoppedError, counted
+from spanscope.store.read_group import ReadGroup, ReadsStoppedError, StoreReads
 from spanscope.store.schema import TRACES, prepare
 
 __all__ = ["DuckDBStore", "ReadsStoppedError"]  # (ReadsStoppedError: imported from here too)
@@ -64,8 +64,7 @@ class DuckDBStore:
         self.read_only = read_only
         self._write_lock = threading.Lock()
         self._cursor_lock = threading.Lock()  # the connection hands out one cursor at a time
-        self._reads = ReadGroup()  # every read: stop_reads stops them all
-        self._thread = threading.local()  # .group: the ReadGroup of this thread's reads
+        self._reads = StoreReads(self.path)  # every read, and each thread's group
         if read_only and not Path(self.path).exists():
             raise StoreError(f"{self.path}: no such store")
         self._con = duckdb_open.connect(self.path, read_only)
@@ -91,7 +90,7 @@ class DuckDBStore:
         with self._cursor_lock:
             cursor = self._con.cursor()
         try:
-            with counted(cursor, self._reads, getattr(self._thread, "group", None), self.path):
+            with self._reads.counted(cursor):
                 try:
                     cursor.execute(f"USE {duckdb_open.DB}")
                     cursor.execute("SET enable_progress_bar = false")
@@ -103,14 +102,9 @@ class DuckDBStore:
         finally:
             cursor.close()
 
-    @contextlib.contextmanager
-    def reads_in(self, group: ReadGroup) -> Iterator[None]:
+    def reads_in(self, group: ReadGroup) -> contextlib.AbstractContextManager[None]:
         """The reads this thread makes in the block can be stopped with ``group.stop()``."""
-        self._thread.group = group
-        try:
-            yield
-        finally:
-            self._thread.group = None
+        return self._reads.joining(group)
 
     def stop_reads(self, wait_s: float = 10.0) -> None:
         """Stop the queries running on any thread now, and refuse new ones; writes go on. For a

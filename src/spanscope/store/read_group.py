@@ -134,3 +134,35 @@ def counted(read: Any, store_reads: ReadGroup, own: ReadGroup | None, where: str
     finally:
         for group in groups:  # before the read's cursor closes: stop() no longer touches it
             group.discard(read)
+
+
+class StoreReads:
+    """A store's reads: the group of all of them (``all``, which ``stop`` stops as the store
+    closes) and, per thread, the group a caller made its reads join (``joining``, behind
+    ``store.reads_in``). One of each store, DuckDB or ClickHouse alike."""
+
+    def __init__(self, where: str) -> None:
+        self.all = ReadGroup()
+        self._where = where  # the store, for messages
+        self._thread = threading.local()  # .group: the ReadGroup of this thread's reads
+
+    @contextlib.contextmanager
+    def joining(self, group: ReadGroup) -> Iterator[None]:
+        """The reads this thread makes in the block can be stopped with ``group.stop()``."""
+        self._thread.group = group
+        try:
+            yield
+        finally:
+            self._thread.group = None
+
+    def counted(self, read: Any) -> contextlib.AbstractContextManager[None]:
+        """``counted`` of ``read`` in all the store's reads and this thread's group."""
+        return counted(read, self.all, getattr(self._thread, "group", None), self._where)
+
+    @property
+    def running(self) -> bool:
+        """Whether a read of the store runs now."""
+        return self.all.running
+
+    def stop(self, wait_s: float) -> None:
+        self.all.stop(wait_s)
