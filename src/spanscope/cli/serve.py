@@ -181,16 +181,6 @@ def serve(
             ui_port: "--ui-port",
         }
         raise click.ClickException(_listen_hint(str(exc), options)) from None
-    except RuntimeError as exc:
-        # gRPC says only this (its own log line on stderr says why)
-        taken = re.match(r"Failed to bind to address (\S+?);", str(exc))
-        if taken is None:
-            raise
-        raise click.ClickException(
-            f"cannot listen on {taken.group(1)} for OTLP/gRPC (another server, perhaps a "
-            "'spanscope serve' still running, listens there: stop it, or choose another port "
-            "with --otlp-grpc-port; 0 turns that listener off)"
-        ) from None
     finally:
         store.close()
         if not listening.is_set():  # nothing was received: leave no empty store behind

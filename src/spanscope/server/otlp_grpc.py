@@ -80,7 +80,13 @@ def build_grpc_server(
         },
     )
     server.add_generic_rpc_handlers((handler,))
-    port = server.add_insecure_port(address)
+    # As the other listeners say it (serve names the option that chose the port): grpcio says
+    # only "Failed to bind to address ..." (a RuntimeError; older versions returned port 0).
+    refused = OSError(f"cannot listen on {address}: Address already in use")
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError:
+        raise refused from None
     if port == 0:
-        raise OSError(f"cannot listen for OTLP/gRPC on {address}")
+        raise refused
     return server, port
