@@ -87,9 +87,8 @@ class TracePage:
         found: list[str] = []
         looked_at = 0
         if len(text) < 32:
+            # (zeros alone match the ids that start with them: model.ids.id_starts_with)
             found, looked_at = await run_in_threadpool(trace_ids_starting_with, self.store, text)
-            if not trace_id:  # (the lookup skips leading zeros, so zeros alone match every id)
-                found = [found_id for found_id in found if found_id.startswith(text)]
         if len(found) == 1:
             return RedirectResponse(f"/trace/{found[0]}", status_code=303)
         if found:
