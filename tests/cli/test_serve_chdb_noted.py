@@ -34,9 +34,12 @@ def _spanscope(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_commands_read_a_served_chdb_folder_through_its_server(tmp_path: Path) -> None:
+@pytest.mark.parametrize("spelling", ["chdb:", "chdb://"])  # (chdb:// went unnoted)
+def test_commands_read_a_served_chdb_folder_through_its_server(
+    tmp_path: Path, spelling: str
+) -> None:
     folder = tmp_path / "traces-ch"
-    db = f"chdb:{folder}"
+    db = f"{spelling}{folder}"
     noted = Path(f"{folder}.server.json")
     process, http_port, ui_port = serve_process(db)
     try:

@@ -79,15 +79,13 @@ def serving_path(db: str) -> str | None:
     the DuckDB file, or the chDB folder (``<folder>.<database>`` for a database other than
     ``otel``), beside which it is written; None for a ClickHouse server's store, which any
     process can open."""
-    if "://" in db:
-        return None
-    if db.startswith("chdb:"):
+    if db.startswith("chdb:"):  # (chdb://FOLDER too: before the servers' "://" below)
         from spanscope.store.clickhouse_client import embedded_location
 
         folder, database = embedded_location(db)
         folder = os.path.abspath(folder)
         return folder if database == "otel" else f"{folder}.{database}"
-    return db
+    return None if "://" in db else db
 
 
 def open_for_reading(db: str) -> Store:
