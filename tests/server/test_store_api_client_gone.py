@@ -12,8 +12,7 @@ import msgspec
 import pytest
 
 from spanscope.store import open_store
-from spanscope.store.duckdb_store import ReadsStoppedError
-from spanscope.store.read_group import ReadGroup
+from spanscope.store.read_group import ReadGroup, ReadsStoppedError
 from tests.server.conftest import start_server, stop_server
 from tests.store.slow_store import KEYS, build_slow_store
 

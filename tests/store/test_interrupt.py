@@ -26,8 +26,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spanscope.store import StoreError, TraceQuery, interrupt, open_store
-from spanscope.store.duckdb_store import ReadsStoppedError
 from spanscope.store.interrupt import interruptible
+from spanscope.store.read_group import ReadsStoppedError
 from spanscope.synthetic import generate_spans
 
 from .slow_store import (

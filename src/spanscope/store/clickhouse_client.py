@@ -244,10 +244,10 @@ class EmbeddedClient:
                 "(or point spanscope at a ClickHouse server with clickhouse://host:8123)"
             ) from None
         given, path = path, os.path.abspath(path)
-        running = _Engine.session is not None and _Engine.path == path
-        if not create and not running:  # (the folder this process runs the engine on is one)
-            _check_exists(given, path)
         with _Engine.lock:
+            running = _Engine.session is not None and _Engine.path == path
+            if not create and not running:  # (the folder this process runs the engine on is one)
+                _check_exists(given, path)
             if _Engine.session is not None and _Engine.path != path:
                 raise StoreError(
                     f"chdb:{path}: this process already runs embedded ClickHouse on "

@@ -45,10 +45,8 @@ from spanscope.store import (
 )
 from spanscope.store.base import StoreClosedError, StoreError, StoreStats, TraceQuery
 from spanscope.store.interrupt import interruptible
-from spanscope.store.read_group import ReadGroup, ReadsStoppedError, StoreReads
+from spanscope.store.read_group import ReadGroup, StoreReads
 from spanscope.store.schema import TRACES, prepare
-
-__all__ = ["DuckDBStore", "ReadsStoppedError"]  # (ReadsStoppedError: imported from here too)
 
 
 class DuckDBStore:
