@@ -178,7 +178,7 @@ def stored_traces(
     """The traces of ``store`` that pass ``trace_filter``, the most recent ``limit`` searched
     (by trace id when the filter names ids)."""
     from spanscope.analysis.filters import filter_traces
-    from spanscope.assembly import build_trace
+    from spanscope.assembly import assemble_stored
     from spanscope.cli.store_feedback import read_pages
 
     if trace_filter.trace_ids:
@@ -191,11 +191,7 @@ def stored_traces(
         found, named = read_pages(store, db, ids), len(ids)
     spans = sum(len(trace) for trace in found)
     _share_resources(found)
-    # Oldest first, as a trace file usually is: the report's examples are then the ones the
-    # same spans in a file would give.
-    # (A store gives each trace's spans by start, so its first span starts it.)
-    found.sort(key=lambda trace: (trace[0].start_ns, trace[0].trace_id))
-    built = (build_trace(trace[0].trace_id, trace, adjust_skew=adjust_skew) for trace in found)
+    built = assemble_stored(found, adjust_skew=adjust_skew)  # oldest first, as a file is
     traces = list(filter_traces(built, trace_filter))
     return StoredTraces(traces, spans, len(found), named >= limit > 0)
 

@@ -27,7 +27,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from spanscope.assembly import build_trace
+from spanscope.analysis.filters import TraceFilter, filter_traces
+from spanscope.assembly import assemble_stored
 from spanscope.compare.sides import compare_traces
 from spanscope.model import Trace
 from spanscope.quality.linter import lint
@@ -46,22 +47,18 @@ TOP = 10
 
 
 def search_traces(store: Store, query: TraceQuery) -> list[Trace]:
-    """The traces a search finds, assembled, oldest first (by their first span, then id), as
-    ``spanscope analyze --db`` reads them: a report's examples are then the same. The store
+    """The traces a search finds, assembled oldest first as ``spanscope analyze --db`` reads
+    them (``assembly.assemble_stored``): a report's examples are then the same. The store
     hands them over trace by trace, so each is built as it is (no regrouping of all spans)."""
-    found = [spans for spans in store.find_traces(query) if spans]
-    # (A store gives each trace's spans by start, so its first span starts it.)
-    found.sort(key=lambda spans: (spans[0].start_ns, spans[0].trace_id))
-    return [build_trace(spans[0].trace_id, spans) for spans in found]
+    return list(assemble_stored([spans for spans in store.find_traces(query) if spans]))
 
 
 def window_traces(store: Store, query: TraceQuery) -> list[Trace]:
     """The traces a search finds that start in its window, ``[start, end)``, as a window of
-    ``spanscope diff --db`` holds them: each trace on one side only (the search itself finds a
-    trace by any span in the window, both ends included)."""
-    start, end = query.start_time_min, query.start_time_max
-    assert start is not None and end is not None  # parse_trace_query always sets both
-    return [trace for trace in search_traces(store, query) if start <= trace.start_ns < end]
+    ``spanscope diff --db`` holds them (the same ``TraceFilter``): each trace on one side only
+    (the search itself finds a trace by any span in the window, both ends included)."""
+    window = TraceFilter(since_ns=query.start_time_min, until_ns=query.start_time_max)
+    return list(filter_traces(search_traces(store, query), window))
 
 
 def baseline_query(request: Request, query: TraceQuery) -> TraceQuery:
