@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from spanscope.server.jaeger_api import INSIGHT_MAX_LIMIT
 from spanscope.server.pages import THEME_SWITCH, fill, lookback_options, ui_asset, ui_page
 
 # A search's operation and custom range ("lookback=custom&start=&end="), brought by its links.
@@ -103,13 +104,19 @@ _QUALITY = {
 
 
 def _page(name: str, title: str, parts: dict[str, str]) -> Response:
+    # The most these pages may read (the API's bound): the form's and the cut note's.
+    most = str(INSIGHT_MAX_LIMIT)
     return ui_page(
         title=title,
         active=name,
-        main=fill(ui_asset("insight.html"), {**parts, "LOOKBACKS": lookback_options()}),
+        main=fill(
+            ui_asset("insight.html"),
+            {**parts, "LOOKBACKS": lookback_options(), "MOST_TRACES": most},
+        ),
         css=("search.css", "insight.css"),
         js=("nav.js", "helpers.js", f"{name}.js"),
         topbar=THEME_SWITCH,
+        config={"mostTraces": INSIGHT_MAX_LIMIT},
     )
 
 

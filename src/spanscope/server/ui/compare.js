@@ -107,8 +107,8 @@
       $("sides").innerHTML = "<span>after: <b>" + S.count(d.after.traces) + "</b> traces in " + esc(win) +
         (q.get("operation") ? " touching " + esc(q.get("operation")) : "") + "</span><span>before: <b>" +
         S.count(d.before.traces) + "</b> traces, " + esc(BASE_TEXT[p.get("baseline") || ""] || p.get("baseline")) + "</span>" +
-        S.capNote(d.after.traces, limit, d.after.start_ns, d.after.end_ns).replace("only the", "after: only the") +
-        S.capNote(d.before.traces, limit, d.before.start_ns, d.before.end_ns).replace("only the", "before: only the");
+        S.capNote(d.after.traces, limit, d.after.start_ns, d.after.end_ns, "after") +
+        S.capNote(d.before.traces, limit, d.before.start_ns, d.before.end_ns, "before");
       if (!d.before.traces || !d.after.traces) {
         $("headline").innerHTML = '<p class="none">One side has no traces: choose a longer window or another baseline.</p>';
         $("endpoints").innerHTML = $("lists").innerHTML = "";

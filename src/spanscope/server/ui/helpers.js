@@ -42,19 +42,21 @@
   // A read that stopped at its limit covers only the newest part of the window: say which part,
   // or "1,500 traces in the last hour" reads as the whole hour (the CLI reads up to 10,000).
   // startNs / endNs: the first and last trace read, when the answer gives them.
-  // The most an analysis page may read (the server's INSIGHT_MAX_LIMIT, analyze --db's --limit).
-  var MOST_TRACES = 10000;
-  function capNote(traces, limit, startNs, endNs) {
+  // side: "after" or "before" on a page of two sides, else "". The link reads up to the most
+  // an analysis page may (config.mostTraces: the server's bound, analyze --db's --limit).
+  function capNote(traces, limit, startNs, endNs, side) {
     if (!limit || traces < limit) return "";
+    var most = config.mostTraces || 0;
     var when = startNs ? " (" + utc(startNs) + (endNs ? " – " + utc(endNs) : "") + " UTC)" : "";
     var more = "";
-    if (limit < MOST_TRACES) {  // one click reads the window as the command line would
+    if (limit < most) {  // one click reads the window as the command line would
       var wider = new URL(location.href);
-      wider.searchParams.set("limit", String(MOST_TRACES));
-      more = ' <a class="read-more" href="' + esc(wider.pathname + wider.search) + '">read up to ' + count(MOST_TRACES) + "</a>";
+      wider.searchParams.set("limit", String(most));
+      more = ' <a class="read-more" href="' + esc(wider.pathname + wider.search) + '">read up to ' + count(most) + "</a>";
     }
-    return '<span class="capped" title="A shorter window, or a larger limit (up to 10,000), reads the rest">' +
-      "only the " + plural(limit, "most recent trace") + when + ": older ones in the window are left out" + more + "</span>";
+    return '<span class="capped" title="A shorter window, or a larger limit (up to ' + count(most) + '), reads the rest">' +
+      (side ? side + ": " : "") + "only the " + plural(limit, "most recent trace") + when +
+      ": older ones in the window are left out" + more + "</span>";
   }
   function api(path) {
     // A fetch that gets no answer at all says only "Failed to fetch": name what did not answer.
