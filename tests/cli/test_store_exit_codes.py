@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,11 +64,15 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dic
         store.write(spans)
     # Another program holds held.duckdb open for writing (DuckDB then lets no one read it).
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; held = duckdb.connect(sys.argv[1]); sys.stdin.read()",
+        [sys.executable, "-c",
+         "import duckdb, sys; held = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "sys.stdin.read()",
          str(folder / "held.duckdb")],
         stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )  # fmt: skip
-    time.sleep(2)  # (it opens the file within a second; a read before would not fail)
+    # Once it says so, it holds the file (a fixed wait could end before it did, under load).
+    assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
     said = {
         "missing.duckdb": "missing.duckdb: no such store",
         "trace.json": "trace.json: a trace file (jaeger-json), not a store",

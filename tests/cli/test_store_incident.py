@@ -272,19 +272,6 @@ def test_a_port_in_use_names_the_option_that_chose_it(tmp_path: Path, taken: str
     assert "Traceback" not in done.stderr
 
 
-def test_analyze_takes_the_start_of_an_id_as_query_does(small_store: Path) -> None:
-    """It read the start as a whole id, found nothing and sent the user to `query`."""
-    with open_store(small_store, read_only=True) as store:
-        whole = store.find_trace_ids(TraceQuery(num_traces=1))[0]
-    done = CliRunner().invoke(
-        main, ["analyze", "--db", str(small_store), "--trace-id", whole[:8], "--json"]
-    )
-    assert done.exit_code == 0, done.output
-    assert json.loads(done.stdout)["slowest_traces"][0]["trace_id"] == whole
-    found = CliRunner().invoke(main, ["query", "--db", str(small_store), "--trace-id", whole[:8]])
-    assert found.exit_code == 0 and whole in found.stdout
-
-
 def test_load_counts_one_span_as_one(
     served: tuple[Path, int, subprocess.Popen[bytes], int], tmp_path: Path
 ) -> None:

@@ -5,16 +5,12 @@ its values; groups past the limit read from traces are judged, not called moved.
 
 from __future__ import annotations
 
-import math
-import random
-
 import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spanscope.analysis import percentiles
-from spanscope.analysis.analyze import Analyzer
 from spanscope.analysis.percentiles import (
     Distribution,
     LatencyDigest,
@@ -22,11 +18,10 @@ from spanscope.analysis.percentiles import (
     bin_top,
     sorted_distribution,
 )
-from spanscope.analysis.results import AnalysisOptions
-from spanscope.assembly import assemble
 from spanscope.compare import compare
-from spanscope.compare.noise import _Bins, durations_of, quantile_moved, quantile_z
-from spanscope.synthetic import generate_spans
+from spanscope.compare.noise import _Bins, quantile_moved, quantile_z
+
+from .test_noise import analysed, lognormal
 
 durations = st.lists(
     st.one_of(st.integers(0, 10**12), st.integers(0, 300)), min_size=1, max_size=400
@@ -82,11 +77,6 @@ def test_a_durations_bin_is_its_sketch_bucket(value):
     assert bin_top(bin_of(value, 2) - 1, 2) < value <= bin_top(bin_of(value, 2), 2)
 
 
-def _lognormal(seed: int, n: int, median_ns: float) -> list[int]:
-    rng = random.Random(seed)
-    return sorted(int(median_ns * math.exp(rng.gauss(0, 0.5))) for _ in range(n))
-
-
 @settings(max_examples=50, deadline=None)
 @given(durations, st.sampled_from([50, 95, 99]), st.sampled_from([1, 2]))
 def test_bins_against_their_own_values_never_moved(values, quantile, width):
@@ -100,8 +90,8 @@ def test_bins_against_their_own_values_never_moved(values, quantile, width):
 @settings(max_examples=20, deadline=None)
 @given(st.integers(0, 10**6), st.sampled_from([50, 95]))
 def test_half_as_slow_again_is_moved_from_bins_too(seed, quantile):
-    before = _lognormal(seed, 500, 20e6)
-    after = _lognormal(seed + 1, 500, 30e6)
+    before = lognormal(seed, 500, 20e6)
+    after = lognormal(seed + 1, 500, 30e6)
     for old in (before, sorted_distribution(before), sorted_distribution(before, 1)):
         assert quantile_moved(old, after, quantile)
         assert quantile_moved(after, old, quantile)  # a fall is judged as a fall
@@ -113,7 +103,7 @@ def test_the_bins_call_no_more_than_the_exact_test_on_one_service():
     a little of the exact one, and never a move the exact test did not call."""
     worst = 0.0
     for seed in range(200):
-        before, after = _lognormal(seed, 400, 20e6), _lognormal(seed + 1000, 400, 20e6)
+        before, after = lognormal(seed, 400, 20e6), lognormal(seed + 1000, 400, 20e6)
         for quantile in (50, 95):
             exact = quantile_z(before, after, quantile)
             binned = quantile_z(sorted_distribution(before), after, quantile)
@@ -129,25 +119,18 @@ def small_exact_limit(monkeypatch):
     monkeypatch.setattr(percentiles.LatencyDigest.__init__, "__defaults__", (300,))
 
 
-def _analysed(seed: int, next_release: bool = False):
-    analyzer = Analyzer(AnalysisOptions(top=1000))
-    for trace in assemble(generate_spans(2000, seed=seed, next_release=next_release)):
-        analyzer.add(trace)
-    return analyzer.report(), durations_of(analyzer)
-
-
 def test_groups_past_the_exact_limit_are_judged_from_their_sketch(small_exact_limit):
     """Seeds 1 and 3 of the unchanged shop: their checkout p95 moves by chance. Past the exact
     limit these groups had no durations and were judged moved; their sketch's bins judge them
     as the values would. The planted regression is still found."""
-    base, same = _analysed(1), _analysed(3)
+    base, same = analysed(1), analysed(3)
     checkout = ("frontend", "POST /api/checkout")
     assert isinstance(base[1].endpoints[checkout], Distribution)
     assert not next(e for e in base[0].endpoints if e.operation == checkout[1]).latency.exact
     judged = compare(base[0], same[0], durations=(base[1], same[1]))
     assert judged.headline == []
     assert not any("p95" in o.reasons for o in judged.operations)
-    planted = _analysed(2, next_release=True)
+    planted = analysed(2, next_release=True)
     found = compare(base[0], planted[0], durations=(base[1], planted[1]))
     assert found.headline[0].startswith("frontend: POST /api/checkout p50 ")
     assert "ms a request in inventory: SELECT shop.stock" in found.headline[0]

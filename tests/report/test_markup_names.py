@@ -46,7 +46,7 @@ def test_analyze_prints_bracketed_names_whole(hostile_file: Path) -> None:
     text = _run("analyze", str(hostile_file), "--slow-threshold", "1ms")
     assert f"inventory:{QUERY}" in text  # fix first, operations, slow spans, the profile
     assert f"{SERVICE}:POST /api/checkout" in text  # endpoints, titles, the headline
-    assert f"{SERVICE}    " in text or f"{SERVICE} " in text  # the dependencies' caller
+    assert f" {SERVICE} │ checkout " in text  # the dependencies' caller, in its row
     assert "SELECT ." not in text
 
 

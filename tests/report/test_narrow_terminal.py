@@ -8,24 +8,28 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from rich.console import Console
 
 from spanscope.analysis import AnalysisOptions, analyze
+from spanscope.analysis.results import AnalysisReport
 from spanscope.assembly import assemble
 from spanscope.report import render_report
 from spanscope.synthetic import generate_spans
 
 
-def _narrow_text() -> tuple[str, object]:
-    # 3,000 requests of the generated shop: failures, slow spans and both planted anti-patterns.
+@pytest.fixture(scope="module")
+def narrow() -> tuple[str, AnalysisReport]:
+    """The report of 3,000 requests of the generated shop (failures, slow spans, both planted
+    anti-patterns), in an 80-column terminal."""
     report = analyze(assemble(generate_spans(3000, seed=1)), AnalysisOptions())
     out = io.StringIO()
     render_report(report, Console(file=out, width=80, color_system=None))
     return out.getvalue(), report
 
 
-def test_ids_are_whole_on_one_line_at_80_columns():
-    text, report = _narrow_text()
+def test_ids_are_whole_on_one_line_at_80_columns(narrow: tuple[str, AnalysisReport]) -> None:
+    text, report = narrow
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= 80
     trace_ids = {t.trace_id for t in report.slowest_traces}
@@ -41,8 +45,10 @@ def test_ids_are_whole_on_one_line_at_80_columns():
         assert len(piece) in (16, 32), piece
 
 
-def test_an_anti_pattern_explanation_wraps_between_words_under_its_number():
-    text, report = _narrow_text()
+def test_an_anti_pattern_explanation_wraps_between_words_under_its_number(
+    narrow: tuple[str, AnalysisReport],
+) -> None:
+    text, report = narrow
     first = report.anti_patterns[0]
     section = text[text.index("Anti-patterns") :]
     block = section[section.index("\n1. ") + 1 : section.index("\n2. ")]
