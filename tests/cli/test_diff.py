@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ..compare.shop_changes import write_renamed
 from .test_info_convert import spanscope
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -265,30 +266,15 @@ _ODD_NAMES = {
     "SELECT shop.stock": "SELECT [dbo].[stock]",
     "POST /api/checkout": "POST /api/[/red]checkout",
 }
-
-
-def _with_odd_names(path: Path, traces: int, seed: int, next_release: bool = False) -> None:
-    import msgspec
-
-    from spanscope.formats import write_spans
-    from spanscope.synthetic import generate_spans
-
-    def renamed(span):
-        name = _ODD_NAMES.get(span.name, span.name)
-        service = "shipping[eu]" if span.service_name == "shipping" else span.service_name
-        return msgspec.structs.replace(span, name=name, service_name=service)
-
-    spans = generate_spans(traces, seed=seed, next_release=next_release)
-    with open(path, "wb") as out:
-        write_spans(map(renamed, spans), out, "otlp-jsonl")
+_ODD: dict = {"names": _ODD_NAMES, "services": {"shipping": "shipping[eu]"}}
 
 
 @pytest.fixture(scope="module")
 def odd_sides(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("odd [dbo] names")
     before, after = folder / "before[dbo].jsonl", folder / "after.jsonl"
-    _with_odd_names(before, 1500, seed=1)
-    _with_odd_names(after, 1500, seed=2, next_release=True)
+    write_renamed(before, 1500, seed=1, **_ODD)
+    write_renamed(after, 1500, seed=2, next_release=True, **_ODD)
     return before, after
 
 
@@ -316,8 +302,8 @@ def test_markup_in_names_of_gate_messages_and_notes(odd_sides, tmp_path):
     json.loads(gated.stdout)
     # Seed 1 against seed 5 of the unchanged shop: checkout's p95 11% apart, within chance.
     first, same = tmp_path / "seed-1.jsonl", tmp_path / "seed-5.jsonl"
-    _with_odd_names(first, 2000, seed=1)
-    _with_odd_names(same, 2000, seed=5)
+    write_renamed(first, 2000, seed=1, **_ODD)
+    write_renamed(same, 2000, seed=5, **_ODD)
     chance = spanscope("diff", str(first), str(same), "--json", "--fail-if-slower", "10%")
     assert chance.returncode == 0, chance.stderr
     assert "within chance: frontend: POST /api/[/red]checkout p95" in chance.stderr

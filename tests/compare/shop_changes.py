@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -21,3 +22,32 @@ def plant_cache_loop(monkeypatch: Any, reads: int = 8) -> None:
         return now + t.lognormal_ns(0.1), ""
 
     monkeypatch.setattr(shop, "_product", product)
+
+
+def write_renamed(
+    path: Path,
+    traces: int,
+    seed: int,
+    names: dict[str, str],
+    services: dict[str, str] | None = None,
+    next_release: bool = False,
+) -> None:
+    """The shop's spans as OTLP JSON lines, span and service names replaced by ``names`` and
+    ``services`` (names rich would read as markup, names of megabytes)."""
+    import msgspec
+
+    from spanscope.formats import write_spans
+    from spanscope.synthetic import generate_spans
+
+    services = services or {}
+
+    def renamed(span: Any) -> Any:
+        return msgspec.structs.replace(
+            span,
+            name=names.get(span.name, span.name),
+            service_name=services.get(span.service_name, span.service_name),
+        )
+
+    spans = generate_spans(traces, seed=seed, next_release=next_release)
+    with open(path, "wb") as out:
+        write_spans(map(renamed, spans), out, "otlp-jsonl")

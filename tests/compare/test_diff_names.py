@@ -8,37 +8,25 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import msgspec
 import pytest
 
-from spanscope.formats import write_spans
 from spanscope.report.tables import MAX_CELL
-from spanscope.synthetic import generate_spans
 
 from ..cli.test_info_convert import spanscope
+from .shop_changes import write_renamed
 
 LONG = 20_000  # a hundred times the cut
 CHECKOUT = "POST /api/[/red]checkout " + "x" * LONG
 STOCK = "SELECT [dbo].[stock] " + "y" * LONG
 
 
-def _renamed(path: Path, traces: int, seed: int, next_release: bool = False) -> None:
-    names = {"POST /api/checkout": CHECKOUT, "SELECT shop.stock": STOCK}
-
-    def renamed(span):
-        return msgspec.structs.replace(span, name=names.get(span.name, span.name))
-
-    spans = generate_spans(traces, seed=seed, next_release=next_release)
-    with open(path, "wb") as out:
-        write_spans(map(renamed, spans), out, "otlp-jsonl")
-
-
 @pytest.fixture(scope="module")
 def sides(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("long names")
     before, after = folder / "before.jsonl", folder / "after.jsonl"
-    _renamed(before, 400, seed=1)
-    _renamed(after, 400, seed=2, next_release=True)
+    names = {"POST /api/checkout": CHECKOUT, "SELECT shop.stock": STOCK}
+    write_renamed(before, 400, seed=1, names=names)
+    write_renamed(after, 400, seed=2, names=names, next_release=True)
     return before, after
 
 
