@@ -65,7 +65,7 @@ def _moves(found: dict) -> list[str]:
 def test_the_saved_report_keeps_every_duration_in_a_few_dozen_bins(shops):
     report = json.loads(shops["shop-1.json"].read_text())
     jsonschema.validate(report, json.loads(SCHEMA.read_text()))
-    assert report["version"] == 4
+    assert report["version"] == 5
     rows = report["endpoints"] + report["operations"]
     for row in rows:
         found = row["distribution"]

@@ -99,6 +99,9 @@ class Analyzer:
         options = self.options
         top = options.top
         self.traces += 1
+        # Marks the operations met in this trace (each counts the traces that hold it): this
+        # trace's number, unlike its id, is one no other added or merged trace had.
+        ordinal = self.traces
         spans = trace.spans
         self.spans += len(spans)
         root = trace.roots[0]  # trace.root, without the property call
@@ -148,8 +151,8 @@ class Analyzer:
             if stats is None:
                 stats = operations[key] = OperationTally((trace_id, span_id))
                 services.add(span.service_name)
-            if stats.last_trace is not trace_id:
-                stats.last_trace = trace_id
+            if stats.last_trace != ordinal:
+                stats.last_trace = ordinal
                 stats.traces += 1
             duration = span_end - span_start
             if duration < 0:
@@ -329,6 +332,7 @@ class Analyzer:
                 stats.errors,
                 _rate(stats.errors, stats.digest.count),
                 stats.digest.distribution(),
+                stats.traces,
             )
             for (service, operation), stats in by_operation.items()
         ]

@@ -9,7 +9,7 @@ as documented on each field; list lengths are bounded by ``AnalysisOptions.top``
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -18,8 +18,10 @@ from spanscope.analysis.name_folding import MIN_NAMES
 from spanscope.analysis.percentiles import Distribution, LatencyStats
 from spanscope.analysis.profile import FixCandidate, FrameShare
 
-# 2: anti_patterns; 3: traits, headline; 4: each endpoint's and operation's distribution
-REPORT_VERSION = 4
+# 2: anti_patterns; 3: traits, headline; 4: each endpoint's and operation's distribution;
+# 5: how many traces hold each operation. Each added optional fields only: a report of an
+# earlier version decodes as one of this version without them (their defaults, None).
+REPORT_VERSION = 5
 
 
 class AnalysisOptions(msgspec.Struct, frozen=True):
@@ -91,6 +93,19 @@ class OperationStats(msgspec.Struct):
     errors: int
     error_rate: float
     distribution: Distribution | None = None  # as EndpointStats's
+    # How many traces hold a span of it, for ``spanscope diff`` against a saved report (its
+    # calls in each request that makes it); None in reports before version 5. A trace with
+    # two names that fold into this one counts once for each.
+    traces: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+    def __post_init__(self) -> None:
+        # Run as a saved report is decoded (msgspec names the place): each trace counted holds
+        # a span of it, so an edited count above the spans' would make calls per request up.
+        if self.traces is not None and self.traces > self.latency.count:
+            raise ValueError(
+                f"traces: {self.traces} traces hold the operation, more than its "
+                f"{self.latency.count} spans"
+            )
 
 
 class PathStep(msgspec.Struct):

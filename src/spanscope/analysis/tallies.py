@@ -35,7 +35,7 @@ class OperationTally:
         self.errors = 0
         self.duration = 0
         self.traces = 0
-        self.last_trace = ""
+        self.last_trace = 0  # the number (in its Analyzer) of the last trace that held it
         self.example = example  # (trace id, span id) of the first span seen
 
     def __reduce__(self) -> tuple:

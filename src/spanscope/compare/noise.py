@@ -48,11 +48,11 @@ an unchanged pair that only chance had moved.
 
 Contract: ``Durations`` holds each side's ``Sample`` per endpoint and per operation (sorted
 durations or their bins), and how many traces hold each operation (keys ``(service,
-operation)``, names with ids folded as the analysis report folds them; no traces for a saved
-report); a key without durations (a report saved before version 4) is judged moved, as without
-this test. ``durations_of(analyzer)`` takes them from an ``Analyzer``,
-``durations_of_report(report)`` from a saved report (None when it has no bins); pure
-otherwise, no I/O. ``judge`` and ``judge_z`` take the two percentiles as the reports give them:
+operation)``, names with ids folded as the analysis report folds them; a saved report's own
+count from version 5 on, none before); a key without durations (a report saved before version
+4) is judged moved, as without this test. ``durations_of(analyzer)`` takes them from an
+``Analyzer``, ``durations_of_report(report)`` from a saved report (None when it has no bins);
+pure otherwise, no I/O. ``judge`` and ``judge_z`` take the two percentiles as the reports give them:
 the direction of a move, which bins alone may not tell.
 """
 
@@ -102,7 +102,7 @@ class Durations(NamedTuple):
     endpoints: Mapping[Key, Sample]
     operations: Mapping[Key, Sample]
     # How many traces hold each operation (for its calls in each request that makes it; empty
-    # for a saved report, which does not say).
+    # for a report saved before version 5, which does not say).
     operation_traces: Mapping[Key, int]
 
 
@@ -136,7 +136,8 @@ def durations_of(analyzer: Any) -> Durations:
     holding: dict[Key, int] = {}
     for (service, name), tally in analyzer.operations.items():
         key = (service, folding.fold(service, name))
-        # (names folded together in one trace count it twice: rare, and only more calls)
+        # (names folded together in one trace count it twice, as the report's ``traces`` of
+        # the operation does: one count from traces and from a saved report)
         holding[key] = holding.get(key, 0) + tally.traces
     return Durations(
         folded(analyzer.endpoints, lambda entry: entry[0]),
@@ -146,10 +147,16 @@ def durations_of(analyzer: Any) -> Durations:
 
 
 def durations_of_report(report: AnalysisReport) -> Durations | None:
-    """The bins a saved report keeps of each endpoint and operation; None when it keeps none
-    it can be judged by (a report from before version 4, or of an encoding or sketch accuracy
+    """The bins a saved report keeps of each endpoint and operation, and how many traces hold
+    each operation (version 5 on: ``OperationStats.traces``); None when it keeps no bins it
+    can be judged by (a report from before version 4, or of an encoding or sketch accuracy
     unknown here). Their bins were checked as the report was decoded (``Distribution``: bounded
     and ascending), so nothing here overflows or re-parses them."""
+    holding = {
+        (row.service, row.operation): row.traces
+        for row in report.operations
+        if row.traces is not None
+    }
     tables = []
     for rows in (report.endpoints, report.operations):
         table: dict[Key, Sample] = {}
@@ -163,7 +170,7 @@ def durations_of_report(report: AnalysisReport) -> Durations | None:
                 return None
             table[(row.service, row.operation)] = found
         tables.append(table)
-    return Durations(tables[0], tables[1], {})
+    return Durations(tables[0], tables[1], holding)
 
 
 class _Bins:

@@ -4,7 +4,9 @@
 report structs, so the field documentation in ``spanscope.analysis.results`` applies.
 ``report_schema()`` derives the JSON Schema (draft 2020-12) from the same structs, closed
 (``additionalProperties: false``) so a renamed field cannot slip through; the checked-in copy
-``schemas/analysis-report.schema.json`` must equal it (a test checks).
+``schemas/analysis-report.schema.json`` must equal it (a test checks). A new version of the
+report (``REPORT_VERSION``) adds optional fields only, so the schema still validates, and
+``spanscope diff`` still reads, the reports of earlier versions.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def report_schema() -> dict[str, Any]:
         "description": (
             f"Output of `spanscope analyze --json` (report version {REPORT_VERSION}). "
             "Every *_ns field is an integer number of nanoseconds (times since the Unix "
-            "epoch); *_rate and *share fields are fractions between 0 and 1."
+            "epoch); *_rate and *share fields are fractions between 0 and 1. Versions only "
+            "add optional fields, so reports of earlier versions validate too."
         ),
         **generated,
     }
