@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,11 +24,12 @@ from spanscope.synthetic import generate_spans
 from tests.store.slow_store import (
     KEYS,
     T0,
-    build_slow_store,
+    copied,
     cpu_seconds,
     spanscope,
     start,
     stop_time,
+    wait_until_busy,
 )
 
 # Before the fix a stop during the 15 s search took 8.6 s; 0.3 s after it, on a quiet machine.
@@ -115,11 +115,6 @@ def test_a_new_chdb_folder_spelt_with_slashes_is_removed_too(
 # -- stopping while a search runs --------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def slow_store_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_slow_store(tmp_path_factory.mktemp("slow") / "slow.duckdb")
-
-
 def _wait_healthy(process: subprocess.Popen, ui_port: int, db: Path) -> None:
     deadline = time.monotonic() + 60
     while True:
@@ -138,12 +133,11 @@ def _wait_healthy(process: subprocess.Popen, ui_port: int, db: Path) -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_serve_while_a_search_runs(
-    slow_store_files: Path, tmp_path: Path, signum: signal.Signals
+    slow_store: Path, tmp_path: Path, signum: signal.Signals
 ) -> None:
     """The search is stopped, its request answered (500), the writes drained and the summary
     printed, as when nothing runs; before, the server waited for the search (8.6 s here)."""
-    db = tmp_path / "served.duckdb"
-    shutil.copy(slow_store_files, db)
+    db = copied(slow_store, tmp_path)
     ui_port = free_port()
     command = spanscope(
         "serve", "--db", str(db), "--ui-port", str(ui_port), "--otlp-http-port", "0",
@@ -175,10 +169,7 @@ def test_a_signal_stops_serve_while_a_search_runs(
 
         searching = threading.Thread(target=search)
         searching.start()
-        deadline = time.monotonic() + 60
-        while cpu_seconds(server.pid) < idle + 1.0:  # inside the search
-            assert server.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_until_busy(server, idle + 1.0)  # inside the search
         took = stop_time(server, signum, STOP_LIMIT_S + 60)
         _, errors = server.communicate(timeout=10)
         searching.join(30)

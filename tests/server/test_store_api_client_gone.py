@@ -3,7 +3,6 @@ for no one nor keeps the next caller waiting (its store API answers one call at 
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -14,14 +13,9 @@ import pytest
 from spanscope.store import open_store
 from spanscope.store.read_group import ReadGroup, ReadsStoppedError
 from tests.server.conftest import start_server, stop_server
-from tests.store.slow_store import KEYS, build_slow_store
+from tests.store.slow_store import KEYS, copied
 
 STOP_LIMIT_S = 3.0  # the search alone takes 15 s and more
-
-
-@pytest.fixture(scope="module")
-def slow_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_slow_store(tmp_path_factory.mktemp("slow") / "slow.duckdb")
 
 
 def _post(base: str, method: str, timeout: float, **arguments: object) -> httpx.Response:
@@ -34,10 +28,9 @@ def _post(base: str, method: str, timeout: float, **arguments: object) -> httpx.
 
 
 def test_a_search_whose_client_left_stops_and_the_next_call_is_answered(
-    slow_store_file: Path, tmp_path: Path
+    slow_store: Path, tmp_path: Path
 ) -> None:
-    db = tmp_path / "served.duckdb"
-    shutil.copy(slow_store_file, db)
+    db = copied(slow_store, tmp_path)
     running, thread = start_server(db)
     try:
         query = {"tags": {f"k{i}": "v" for i in range(KEYS)}, "num_traces": 20}
@@ -58,8 +51,8 @@ def test_a_search_whose_client_left_stops_and_the_next_call_is_answered(
         stop_server(running, thread)
 
 
-def test_a_stopped_group_refuses_its_reads_and_no_others(slow_store_file: Path) -> None:
-    with open_store(slow_store_file, read_only=True) as store:
+def test_a_stopped_group_refuses_its_reads_and_no_others(slow_store: Path) -> None:
+    with open_store(slow_store, read_only=True) as store:
         group = ReadGroup()
         group.stop()
         with store.reads_in(group), pytest.raises(ReadsStoppedError, match="reader went away"):

@@ -1,5 +1,7 @@
 """A store whose tag search runs for many seconds, built in a few, and the child processes that
-search it: for the tests of what Ctrl-C and SIGTERM do to a running query.
+search it: for the tests of what Ctrl-C and SIGTERM do to a running query, and what a server
+does when it stops or a caller goes away while one runs. The ``slow_store`` fixture
+(``tests/conftest.py``) builds it once; ``copied`` gives a test a copy of its own to write to.
 
 The store is a real one (``open_store`` creates it, a few generated traces go in through
 ``write``), plus ``ROWS`` spans added by one DuckDB ``INSERT ... SELECT FROM range(...)`` into
@@ -12,6 +14,7 @@ tag and span: 100,000 spans took 15 s alone on two cores, built in 2 s.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -58,6 +61,13 @@ def build_slow_store(path: Path) -> Path:
             "INSERT OR IGNORE INTO spanscope_operations VALUES ('slow', 'op', 'Server')"
         )
     return path
+
+
+def copied(store: Path, folder: Path) -> Path:
+    """A copy of ``store`` in ``folder`` (``served.duckdb``), for a test that writes to it."""
+    db = folder / "served.duckdb"
+    shutil.copy(store, db)
+    return db
 
 
 def _as_from_a_shell() -> None:

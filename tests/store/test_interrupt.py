@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import sys
@@ -34,7 +33,7 @@ from .slow_store import (
     KEYS,
     T0,
     TAGS,
-    build_slow_store,
+    copied,
     spanscope,
     start,
     stop_time,
@@ -44,11 +43,6 @@ from .slow_store import (
 STOP_LIMIT_S = 3.0
 # CPU seconds after which a child is inside the search (start-up takes under one).
 BUSY_CPU_S = 2.0
-
-
-@pytest.fixture(scope="module")
-def slow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_slow_store(tmp_path_factory.mktemp("slow") / "slow.duckdb")
 
 
 def test_ctrl_c_stops_a_long_search_at_once(slow_store: Path) -> None:
@@ -377,8 +371,7 @@ def test_off_the_main_thread_it_does_nothing() -> None:
 def test_stop_reads_stops_the_searches_of_other_threads(slow_store: Path, tmp_path: Path) -> None:
     """What a server does when it stops: its searches end now, later ones are refused, and
     the writes (the drain) go on."""
-    db = tmp_path / "served.duckdb"
-    shutil.copy(slow_store, db)
+    db = copied(slow_store, tmp_path)
     tags = {f"k{i}": "v" for i in range(KEYS)}
     outcome: dict[str, object] = {}
     with open_store(db) as store:  # for writing, as serve opens it
