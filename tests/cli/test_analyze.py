@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
+import re
 from pathlib import Path
 
 import jsonschema
 import pytest
+from click.testing import CliRunner
+
+from spanscope.cli import main
 
 from ..conftest import FIXTURES
+from .run import spanscope
 
 SMARTTHINGS = FIXTURES / "zipkin/zipkin-lens__testdata__smartthings-oauth-authorization.json"
 KAFKA = FIXTURES / "zipkin/zipkin-lens__testdata__messaging-kafka.json"
@@ -20,14 +22,6 @@ OTLP = FIXTURES / "jaeger/internal__storage__v2__memory__fixtures__otel_traces_0
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "schemas/analysis-report.schema.json").read_text()
 )
-
-
-def spanscope(*args: str) -> subprocess.CompletedProcess[str]:
-    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
-    assert executable, "the spanscope console script is installed"
-    result = subprocess.run([executable, *args], capture_output=True, text=True, timeout=180)
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
 
 
 def analyze_json(*args: str) -> dict:
@@ -272,3 +266,47 @@ def test_the_report_opens_with_its_headline(tmp_path):
     flat = " ".join(text[text.index("In short") : text.index("What to fix first")].split())
     for item in document["headline"]:
         assert f"• {item['text']}" in flat
+
+
+# -- found by trying every example of the README and of --help, each fixed and held here --
+
+
+@pytest.mark.parametrize(
+    ("condition", "first"),
+    [
+        ("p99(POST /api/chekout) > 800ms", "POST /api/checkout"),
+        ("p99(frontend:GET /api/kart) > 1s", "frontend:GET /api/cart"),
+    ],
+)
+def test_a_fail_if_about_a_misspelt_endpoint_names_the_closest(
+    small_shop: str, condition: str, first: str
+) -> None:
+    # It named no endpoint there is ('POST /api/chekout' and 'POST /api/checkout' look alike).
+    result = CliRunner().invoke(main, ["analyze", small_shop, "--json", "--fail-if", condition])
+    assert result.exit_code == 2, result.output
+    assert f"--fail-if '{condition}' cannot be checked" in result.stderr
+    assert f"(its endpoints: {first}, " in result.stderr
+
+
+def test_a_fail_if_with_markup_in_it_is_printed_as_typed(small_shop: str) -> None:
+    """With --json the conditions go to stderr through rich: '[/red]' raised a MarkupError."""
+    missing = CliRunner().invoke(
+        main, ["analyze", small_shop, "--json", "--fail-if", "p99(x[/red]) > 1ms"]
+    )
+    assert missing.exit_code == 2, missing.output
+    assert "--fail-if 'p99(x[/red]) > 1ms' cannot be checked: no data for x[/red]" in (
+        missing.stderr
+    )
+
+
+def test_the_readmes_in_short_example_is_what_the_tour_prints(tmp_path: Path) -> None:
+    """The README quoted an In short line of another data set (246 checkouts): it is now the
+    tour's first lines, run as written, and stays so."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("- **In short**", 1)[1].split("- **What to fix first**", 1)[0]
+    quoted = " ".join(re.search(r'\("(frontend:POST /api/checkout .*?)"', section, re.S)[1].split())
+    shop = tmp_path / "shop.jsonl"
+    made = CliRunner().invoke(main, ["generate", "--traces", "3000", "-o", str(shop)])
+    assert made.exit_code == 0, made.output
+    report = json.loads(CliRunner().invoke(main, ["analyze", str(shop), "--json"]).stdout)
+    assert quoted in [line["text"] for line in report["headline"]]

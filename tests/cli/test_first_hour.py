@@ -1,31 +1,36 @@
 """What a newcomer meets in the first hour with the command line: mistyped options, bad input
-and the examples of ``--help``, run through the real console script (subprocess) on real
-fixture files. Every command must answer with one clear line and a non-zero exit code, never a
-traceback."""
+and the examples of ``--help``, run through the real console script (subprocess; click's
+runner where the exit code and the words are all that count) on real fixture files. Every
+command must answer with one clear line and a non-zero exit code, never a traceback."""
 
 from __future__ import annotations
 
 import http.server
 import json
-import os
 import re
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from spanscope.cli import main
 from spanscope.formats import read_spans
 from spanscope.store import open_store
 
 from ..conftest import FIXTURES
-from .test_info_convert import spanscope
+from .markup_traces import MS, START, otlp_document, span_json
+from .run import spanscope
+from .terminal import progress_on_a_terminal
 
 OTLP = FIXTURES / "jaeger/internal__storage__v2__memory__fixtures__otel_traces_01.json"
+
+# Output to a pipe, as in a script: no COLUMNS or LINES left in the environment to give it a
+# terminal's width.
+A_PIPE = {"COLUMNS": None, "LINES": None}
 
 # Each reading command with the arguments it needs besides its input.
 READERS = {
@@ -173,16 +178,7 @@ def store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_query_table_in_a_pipe_keeps_every_column_whole(store_file: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
-    assert executable
-    result = subprocess.run(
-        [executable, "query", "--db", str(store_file)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    result = spanscope("query", "--db", str(store_file), env=A_PIPE)
     assert result.returncode == 0, result.stderr
     header = next(line for line in result.stdout.splitlines() if "trace id" in line)
     for column in ("root", "start (UTC)", "duration", "spans", "errors"):
@@ -212,12 +208,7 @@ def test_info_in_a_pipe_names_the_file_whole(tmp_path: Path) -> None:
     name = "exports/an-export-with-a-rather-long-name-from-the-collector-on-the-night.json"
     (tmp_path / "exports").mkdir()
     shutil.copy(OTLP, tmp_path / name)
-    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
-    assert executable
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    result = subprocess.run(
-        [executable, "info", name], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
+    result = spanscope("info", name, cwd=tmp_path, env=A_PIPE)
     assert result.returncode == 0, result.stderr
     assert name in result.stdout and "…" not in result.stdout
 
@@ -269,44 +260,6 @@ def test_servicemap_refuses_an_extension_it_cannot_write(tmp_path: Path) -> None
     forced = spanscope("servicemap", str(OTLP), "-o", str(tmp_path / "map.png"), "--as", "svg")
     assert forced.returncode == 0, forced.stderr
     assert (tmp_path / "map.png").read_text().lstrip().startswith(("<svg", "<?xml"))
-
-
-def progress_on_a_terminal(*args: str, columns: int = 80, stdin: Path | None = None) -> str:
-    """What a command draws on standard error when that is an 80-column terminal, its
-    standard input ``stdin`` (a file) if given."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    main_fd, terminal = pty.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "COLUMNS", "LINES")}
-    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
-    assert executable
-    with (
-        open(stdin if stdin is not None else os.devnull, "rb") as stdin_file,
-        subprocess.Popen(
-            [executable, *args],
-            stdin=stdin_file,
-            stdout=subprocess.DEVNULL,
-            stderr=terminal,
-            env=env,
-        ) as process,
-    ):
-        os.close(terminal)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(main_fd, 65536)
-            except OSError:  # the terminal closed: the command ended
-                break
-            if not chunk:
-                break
-            drawn += chunk
-        assert process.wait(timeout=120) == 0
-    os.close(main_fd)
-    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", drawn.decode("utf-8", "replace"))
 
 
 def test_progress_on_an_80_column_terminal_keeps_the_count_and_time(tmp_path: Path) -> None:
@@ -428,3 +381,66 @@ def test_flamegraph_refuses_an_extension_other_than_svg(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "flamegraph writes SVG, not .png" in result.stderr
     assert not (tmp_path / "flame.png").exists()
+
+
+# -- found by trying every example of the README and of --help, each fixed and held here --
+
+
+def test_an_input_error_quoting_markup_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    """Bad input gets one clear message: a bad trace id '[/red]' gave rich's MarkupError."""
+    bad = tmp_path / "bad.json"
+    span = span_json("[/red]", "00f067aa0ba902b7", "", "x", START, START + MS)
+    bad.write_text(json.dumps(otlp_document("checkout", [span])))
+    for command in ("analyze", "info", "lint"):
+        result = spanscope(command, str(bad))
+        assert result.returncode == 2, (command, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert "traceId: invalid trace id '[/red]'" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        (["analyse", "shop.jsonl"], "No such command 'analyse'. Did you mean 'analyze'?"),
+        (["servce"], "No such command 'servce'. Did you mean 'serve' or 'servicemap'?"),
+        (["help"], "No such command 'help': try 'spanscope COMMAND --help'."),
+        (["help", "diff"], "No such command 'help': try 'spanscope diff --help'."),
+        (["frobnicate"], "No such command 'frobnicate'."),
+    ],
+)
+def test_a_mistyped_command_says_what_was_meant(words: list[str], said: str) -> None:
+    """'spanscope analyse' (the README's own spelling in prose) said only "No such command"."""
+    result = CliRunner().invoke(main, words)
+    assert result.exit_code == 2
+    assert said in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["convert", "{shop}", "{out}"],
+        ["sample", "{shop}", "-p", "errors", "-o", "{out}"],
+        ["view", "{shop}", "-o", "{out}"],
+        ["flamegraph", "{shop}", "-o", "{out}"],
+        ["servicemap", "{shop}", "-o", "{out}"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_an_output_that_cannot_be_written_stops_before_reading(
+    small_shop: str, tmp_path: Path, command: list[str]
+) -> None:
+    """'convert shop.jsonl traces/' said "say which format to write to traces/"; a missing
+    directory was found only after the whole input was read (minutes for a big one)."""
+    name = {"flamegraph": "x.svg", "servicemap": "x.svg", "view": "x.html"}.get(
+        command[0], "x.jsonl"
+    )
+    missing = tmp_path / "no" / name
+    for out, said in (
+        (tmp_path, f"cannot write {tmp_path}: Is a directory"),
+        (missing, f"cannot write {missing}: No such file or directory"),
+    ):
+        words = [w.format(shop=small_shop, out=out) for w in command]
+        result = CliRunner().invoke(main, words)
+        assert result.exit_code == 1, result.output
+        assert said in result.output
+        assert "spans" not in result.output  # nothing was read

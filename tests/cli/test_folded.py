@@ -258,3 +258,16 @@ def test_names_with_ids_fold_alike_in_both_paths(
         assert [line.rpartition(" ")[0] for line in roots] == ["api:GET /users/<num>"]
     else:
         assert len(roots) == 40 and "<num>" not in stacks
+
+
+# -- found by trying every example of the README and of --help, each fixed and held here --
+
+
+def test_folded_slow_without_folded_is_a_usage_error(small_shop: str) -> None:
+    """--folded-slow alone was dropped without a word: the report and no stacks anywhere."""
+    alone = CliRunner().invoke(main, ["analyze", small_shop, "--folded-slow"])
+    assert alone.exit_code == 2
+    assert "add --folded FILE" in alone.output
+    stacks = CliRunner().invoke(main, ["analyze", small_shop, "--folded-slow", "--folded", "-"])
+    assert stacks.exit_code == 0, stacks.output
+    assert stacks.stdout.startswith("frontend:POST /api/checkout;")

@@ -5,35 +5,23 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from spanscope.cli import main
 
 from ..conftest import FIXTURES
+from .markup_traces import LATE, MS, START, otlp_document, span_json
+from .run import spanscope
 
 ZIPKIN = FIXTURES / "zipkin/zipkin-lens__testdata__messaging-kafka.json"
 OTLP = FIXTURES / "jaeger/internal__storage__v2__memory__fixtures__otel_traces_01.json"
 SKEW = FIXTURES / "zipkin/zipkin-lens__testdata__skew.json"
 
 
-def spanscope(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
-    assert executable, "the spanscope console script is installed"
-    result = subprocess.run(
-        [executable, *args],
-        input=stdin.decode() if stdin is not None else None,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
-def info_json(*args: str, stdin: bytes | None = None) -> dict:
+def info_json(*args: str, stdin: str | None = None) -> dict:
     result = spanscope("info", "--json", *args, stdin=stdin)
     return json.loads(result.stdout)
 
@@ -70,7 +58,7 @@ def test_info_reports_the_clock_skew_it_adjusted_and_can_leave_it() -> None:
 
 
 def test_info_reads_stdin_and_gzip(tmp_path: Path) -> None:
-    from_stdin = info_json("-", stdin=ZIPKIN.read_bytes())
+    from_stdin = info_json("-", stdin=ZIPKIN.read_bytes().decode())
     assert from_stdin["inputs"][0]["source"] == "<stdin>"
     packed = tmp_path / "trace.json.gz"
     packed.write_bytes(gzip.compress(ZIPKIN.read_bytes()))
@@ -181,3 +169,17 @@ def test_digits_int_refuses_are_text_not_a_traceback(tmp_path: Path, command: st
     if command == "convert":
         written = (tmp_path / "out.json").read_text(encoding="utf-8")
         assert "\\u00b2" in written or "²" in written  # the value itself, as text
+
+
+# -- found by trying every example of the README and of --help, each fixed and held here --
+
+
+def test_info_aligns_spans_as_numbers(tmp_path: Path) -> None:
+    """Spans stood left in the inputs table and right in the services table."""
+    one = tmp_path / "one.json"
+    spans = [span_json(LATE, "00000000000000f1", "", "GET /late", START, START + MS)]
+    one.write_text(json.dumps(otlp_document("checkout", spans)))
+    result = CliRunner().invoke(main, ["info", str(one)], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    inputs = next(line for line in result.output.splitlines() if "one.json" in line)
+    assert inputs.split("│")[3].endswith("     1 "), inputs  # right-aligned under "spans"

@@ -11,7 +11,8 @@ import pytest
 
 from spanscope.cli.split import cut_point
 
-from .test_info_convert import OTLP, info_json, spanscope
+from .run import spanscope
+from .test_info_convert import OTLP, info_json
 from .test_info_format import LINES
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.quality.sdk_scenario import SECRET, export
 
-from .test_info_convert import spanscope
+from .run import spanscope
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "schemas/lint-report.schema.json").read_text()

@@ -18,7 +18,7 @@ from spanscope.formats import write_spans
 from spanscope.synthetic import generate_spans
 
 from ..conftest import FIXTURES
-from .test_analyze import spanscope
+from .run import spanscope
 
 UI = "jaeger-ui/packages__jaeger-ui__src__components__TracePage__"
 # Real files of every JSON format, some with warnings (jaeger-ui's traces have non-hex ids).

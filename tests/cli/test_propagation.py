@@ -5,31 +5,17 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from spanscope.propagation.echo import EchoConfig, EchoServer
 
 from ..propagation.tracestore import TraceStore
+from .run import executable, spanscope
 
 TP = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-
-
-def _executable() -> str:
-    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
-    assert executable, "the spanscope console script is installed"
-    return executable
-
-
-def spanscope(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [_executable(), *args], input=stdin, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_parse_valid_header_and_convert() -> None:
@@ -163,7 +149,7 @@ def test_test_command_with_a_trace_store(monkeypatch) -> None:
 
 def test_echo_command_serves_a_chain_member() -> None:
     process = subprocess.Popen(
-        [_executable(), "propagation", "echo", "--port", "0", "--service", "probe"],
+        [executable(), "propagation", "echo", "--port", "0", "--service", "probe"],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -184,3 +170,21 @@ def test_echo_command_serves_a_chain_member() -> None:
         assert taken.returncode == 1 and "cannot start the echo probe" in taken.stderr
     finally:
         busy.stop()
+
+
+# -- found by trying every example of the README and of --help, each fixed and held here --
+
+
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [
+        ("traceparent: [/red]", "w3c: invalid - version '[/red]'"),
+        ("x[/red]: y", "no trace context header found (got unrecognised value 'x[/red]: y')"),
+    ],
+)
+def test_propagation_parse_prints_a_hostile_header_as_it_is(header: str, said: str) -> None:
+    # '[/red]' in a header is text, not rich markup: printed as given, never a traceback.
+    result = spanscope("propagation", "parse", header)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert said in result.stdout

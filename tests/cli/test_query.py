@@ -16,6 +16,8 @@ from spanscope.cli import main
 from spanscope.formats import read_spans
 from spanscope.store import open_store
 
+from .markup_traces import EARLY, LATE, MARKUP_NAME, MARKUP_SERVICE
+
 JAEGER = Path(__file__).parent.parent / "fixtures" / "jaeger"
 PREFIX = "internal__storage__integration__fixtures__traces__"
 
@@ -145,3 +147,69 @@ def test_a_directory_is_not_a_store(tmp_path):
     assert result.exit_code == 2
     assert f"{tmp_path}: a directory, not a store" in result.output
     assert f"chdb:{tmp_path}" in result.output and "IO Error" not in result.output
+
+
+# -- found by trying every example of the README and of --help, each fixed and held here --
+
+
+def test_query_prints_names_with_markup_as_they_are(markup_store: str) -> None:
+    # Each of these raised rich's MarkupError (a traceback) on "[/red]" in a name.
+    table = run("--db", markup_store)
+    assert table.exit_code == 0, table.output
+    assert f"{MARKUP_SERVICE}: {MARKUP_NAME}" in table.output
+    spans = run("--db", markup_store, "--trace-id", EARLY)
+    assert spans.exit_code == 0, spans.output
+    assert f"{MARKUP_SERVICE}: {MARKUP_NAME}" in spans.output
+    services = run("--db", markup_store, "--metrics", "--since", "2026-11-27T11:00")
+    assert services.exit_code == 0, services.output
+    assert MARKUP_SERVICE in services.output
+    operations = run(
+        "--db", markup_store, "--metrics", "--since", "2026-11-27T11:00", "--service",
+        MARKUP_SERVICE,
+    )  # fmt: skip
+    assert operations.exit_code == 0, operations.output
+    assert f"of {MARKUP_SERVICE}" in operations.output and MARKUP_NAME in operations.output
+
+
+def test_query_lists_the_most_recent_first_by_their_start(markup_store: str) -> None:
+    """The store picks traces by their last matching span (EARLY's child is the latest span);
+    the list says "most recent first" beside each trace's start, so it is in start order."""
+    rows = json.loads(run("--db", markup_store, "--json").output)
+    assert [row["trace_id"] for row in rows] == [LATE, EARLY]
+    table = run("--db", markup_store).output
+    assert "2 traces, most recent first" in table
+    assert table.index(LATE) < table.index(EARLY)
+
+
+def test_query_with_min_duration_above_max_duration_is_a_usage_error(tmp_path: Path) -> None:
+    """It searched the store and said each condition matched some traces, none all of them."""
+    absent = tmp_path / "none.duckdb"
+    result = CliRunner().invoke(
+        main, ["query", "--db", str(absent), "--min-duration", "2s", "--max-duration", "1s"]
+    )
+    assert result.exit_code == 2
+    assert "--min-duration 2s is longer than --max-duration 1s: no trace can match" in (
+        result.output
+    )
+    assert not absent.exists()
+
+
+def test_query_metrics_reads_requests_a_second_without_exponents(markup_store: str) -> None:
+    """A quiet service over hours read "3e-05" requests a second."""
+
+    def rate(since: str, until: str) -> str:
+        result = run("--db", markup_store, "--metrics", "--since", since, "--until", until)
+        assert result.exit_code == 0, result.output
+        row = next(line for line in result.output.splitlines() if MARKUP_SERVICE in line)
+        return row.split("│")[3].strip()
+
+    assert rate("2026-11-27T06:00", "2026-11-27T12:00") == "<0.01"
+    assert rate("2026-11-27T11:40", "2026-11-27T11:40:01") == "3.00"
+
+
+def test_a_json_lines_file_given_as_a_store_is_named_json_lines(small_shop: str) -> None:
+    """The shop's lines are ~300 KB (one request of many spans each): from 4 KB of the first,
+    'query --db shop.jsonl' called it "a trace file (otlp-json)"."""
+    result = CliRunner().invoke(main, ["query", "--db", small_shop])
+    assert result.exit_code == 2
+    assert f"{small_shop}: a trace file (otlp-jsonl), not a store" in result.output

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from .test_first_hour import progress_on_a_terminal
-from .test_info_convert import spanscope
+from .run import spanscope
+from .terminal import progress_on_a_terminal
 
 PERCENT = re.compile(r"(\d{1,3})%")
 

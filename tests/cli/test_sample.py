@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from click.testing import CliRunner
+
+from spanscope.cli import main
 from spanscope.formats import read_spans
 
-from .test_info_convert import OTLP, spanscope
+from .markup_traces import LATE, MARKUP_SERVICE, MS, START, otlp_document, span_json
+from .run import spanscope
+from .test_info_convert import OTLP
 
 
 def test_sample_reports_and_writes_the_kept_traces(tmp_path):
@@ -45,3 +51,19 @@ def test_missing_file_is_reported_without_a_traceback(tmp_path):
     result = spanscope("sample", str(tmp_path / "nope.json"), "-p", "all")
     assert result.returncode == 2
     assert "nope.json" in result.stderr
+
+
+# -- found by trying every example of the README and of --help, each fixed and held here --
+
+
+def test_sample_prints_policies_with_markup_as_typed(tmp_path: Path) -> None:
+    """'-p service=db[/red]svc' (a service named so) stopped the report with a traceback."""
+    traces = tmp_path / "traces.json"
+    spans = [span_json(LATE, "00000000000000f1", "", "GET /x", START, START + MS)]
+    traces.write_text(json.dumps(otlp_document(MARKUP_SERVICE, spans)))
+    result = CliRunner().invoke(main, ["sample", str(traces), "-p", f"service={MARKUP_SERVICE}"])
+    assert result.exit_code == 0, result.output
+    assert f"policies service={MARKUP_SERVICE}\n" in result.output
+    assert "kept 1 of 1 traces" in result.output
+    rows = [line.split() for line in result.output.splitlines()]
+    assert [f"service={MARKUP_SERVICE}", "1"] in rows  # the "kept by" table

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,17 +19,12 @@ import pytest
 
 from spanscope.formats import encode_spans
 from spanscope.synthetic import generate_spans
+from tests.cli.run import spanscope
 from tests.server.conftest import serve_process
 
 pytest.importorskip("chdb", reason="chdb (embedded ClickHouse) is not installed")
 
 TRACES = 30
-
-
-def _spanscope(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spanscope", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 @pytest.mark.parametrize("spelling", ["chdb:", "chdb://"])  # (chdb:// went unnoted)
@@ -58,15 +51,15 @@ def test_commands_read_a_served_chdb_folder_through_its_server(
         assert json.loads(noted.read_text())["url"] == f"http://127.0.0.1:{ui_port}"
         held = f"{db} is held by a running 'spanscope serve': reading it through"
 
-        queried = _spanscope("query", "--db", db, "--json", "--limit", "100")
+        queried = spanscope("query", "--db", db, "--json", "--limit", "100")
         assert queried.returncode == 0, queried.stderr
         assert held in queried.stderr
         assert len(json.loads(queried.stdout)) == TRACES
-        described = _spanscope("info", "--db", db, "--json")
+        described = spanscope("info", "--db", db, "--json")
         assert described.returncode == 0, described.stderr
         stats = json.loads(described.stdout)
         assert (stats["kind"], stats["traces"]) == ("spanscope server", TRACES)
-        linted = _spanscope("lint", "--db", db, "--json")
+        linted = spanscope("lint", "--db", db, "--json")
         assert linted.returncode == 0, linted.stderr
         assert held in linted.stderr
     finally:
@@ -75,6 +68,6 @@ def test_commands_read_a_served_chdb_folder_through_its_server(
     assert process.returncode == 0
     assert not noted.exists()  # gone with the server
     # and with it stopped, the folder is read as it is
-    alone = _spanscope("info", "--db", db, "--json")
+    alone = spanscope("info", "--db", db, "--json")
     assert alone.returncode == 0, alone.stderr
     assert json.loads(alone.stdout)["kind"] == "store"

@@ -22,7 +22,8 @@ from spanscope.model import SpanKind
 from spanscope.store import open_store
 from spanscope.synthetic import generate_spans
 
-from .test_analyze import analyze_json, spanscope
+from .run import spanscope
+from .test_analyze import analyze_json
 
 MINUTE = 60 * 10**9
 BATCHES = {"old": 150, "middle": 90, "recent": 20}  # minutes before now each batch starts

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from spanscope.cli import split
 from spanscope.formats import FORMATS, otlp_json
 from spanscope.synthetic import generate_spans
 
+from .terminal import on_terminal
 from .test_sharded import run
 
 
@@ -121,38 +123,20 @@ def test_a_child_that_dies_leaves_the_ordinary_way(shop: Path, taken: list[bool]
 def test_a_terminal_gets_a_progress_bar(shop: Path, tmp_path: Path) -> None:
     """Standard error a terminal (a real pty): the two-process path draws its bar there, and
     the report on standard output is the one-process report."""
-    import pty
-    import select
-    import subprocess
-    import sys
-
     script = (
         "import sys\nfrom spanscope.cli import split, main\nsplit.MIN_BYTES = 0\n"
         f"sys.argv = ['spanscope', 'analyze', {str(shop)!r}, '--json', '--jobs', '2']\nmain()\n"
     )
-    environment = {key: value for key, value in os.environ.items() if key != "CI"}
-    environment["COLUMNS"] = "300"  # the whole line, however long the temporary path
-    master, slave = pty.openpty()
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=slave, env=environment
-        )
-    finally:
-        os.close(slave)
-    drawn = b""
-    while select.select([master], [], [], 0.2)[0]:
-        try:
-            chunk = os.read(master, 1 << 16)
-        except OSError:
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    os.close(master)
+    done = on_terminal(
+        [sys.executable, "-c", script],
+        stream="stderr",
+        # the whole line, however long the temporary path; not CI, where no bar is drawn
+        env={"CI": None, "COLUMNS": "300"},
+    )
     assert done.returncode == 0
-    assert b"reading and analysing" in drawn and b"(2 processes)" in drawn
+    assert "reading and analysing" in done.text and "(2 processes)" in done.text
     one = run(str(shop), "--json", "--jobs", "1")
-    assert done.stdout.decode() == one.stdout
+    assert done.other == one.stdout
 
 
 def test_the_names_it_cuts_are_the_readers_own() -> None:

@@ -24,6 +24,8 @@ from spanscope.formats import encode_spans
 from spanscope.store import open_store
 from spanscope.synthetic import generate_spans
 
+from .run import spanscope
+
 # Every command that reads a store, with what it needs besides --db.
 COMMANDS = [
     ("analyze",),
@@ -38,16 +40,6 @@ COMMANDS = [
     ("servicemap", "-o", "map.html"),
     ("view", "-o", "page.html"),
 ]
-
-
-def _spanscope(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spanscope", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=folder,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +93,7 @@ def test_an_unreadable_store_exits_2_from_every_command(
     folder, said = stores
     before = sorted(path.name for path in folder.iterdir())
     for db, message in said.items():
-        done = _spanscope(folder, *command, "--db", db)
+        done = spanscope(*command, "--db", db, cwd=folder)
         assert done.returncode == 2, (db, done.returncode, done.stderr)
         assert f"error: {db}" in done.stderr or f"error: {message}" in done.stderr, done.stderr
         assert message in done.stderr, done.stderr

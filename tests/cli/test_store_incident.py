@@ -28,7 +28,8 @@ from spanscope.formats import encode_spans
 from spanscope.store import TraceQuery, open_store
 from spanscope.synthetic import generate_spans
 from spanscope.units import format_time
-from tests.cli.test_first_hour import progress_on_a_terminal
+from tests.cli.run import spanscope
+from tests.cli.terminal import progress_on_a_terminal
 from tests.server.conftest import serve_process
 
 T0 = 1_764_150_000_000_000_000  # 2025-11-26T09:40:00Z
@@ -172,18 +173,12 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, int, subprocess.Popen[bytes],
             process.wait(60)
 
 
-def _spanscope(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spanscope", *args], capture_output=True, text=True, timeout=120
-    )
-
-
 def test_reading_through_the_server_is_said_once_a_command(
     served: tuple[Path, int, subprocess.Popen[bytes], int],
 ) -> None:
     db, ui_port, _, _ = served
     window = ("--since", "2025-11-26T09:40:01", "--until", "2025-11-26T09:40:02")
-    done = _spanscope("diff", "--db", str(db), *window)
+    done = spanscope("diff", "--db", str(db), *window)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count(f"reading it through http://127.0.0.1:{ui_port}") == 1, done.stderr
 
@@ -215,7 +210,7 @@ def test_a_long_store_read_shows_traces_and_spans_read(tmp_path: Path) -> None:
     drawn = progress_on_a_terminal("analyze", "--db", str(db), columns=100)
     assert "reading" in drawn and "/2,500 traces" in drawn, drawn[-2000:]
     assert "1,000/2,500 traces" in drawn or "2,000/2,500 traces" in drawn, drawn[-2000:]
-    piped = _spanscope("analyze", "--db", str(db), "--json")
+    piped = spanscope("analyze", "--db", str(db), "--json")
     assert piped.returncode == 0 and piped.stderr == "", piped.stderr
     assert json.loads(piped.stdout)["summary"]["traces"] == 2_500
 
@@ -278,6 +273,6 @@ def test_load_counts_one_span_as_one(
     _, _, _, http_port = served
     one = tmp_path / "one.jsonl"
     one.write_bytes(encode_spans(list(generate_spans(1, seed=9, start_ns=T0))[:1], "otlp-jsonl"))
-    done = _spanscope("load", str(one), "--to", f"http://127.0.0.1:{http_port}")
+    done = spanscope("load", str(one), "--to", f"http://127.0.0.1:{http_port}")
     assert done.returncode == 0, done.stderr
     assert f"sent 1 span to http://127.0.0.1:{http_port}/v1/traces" in done.stderr

@@ -28,16 +28,11 @@ from spanscope.formats import encode_spans
 from spanscope.store import open_store
 from spanscope.store.server_store import SERVING_SUFFIX, serving_url
 from spanscope.synthetic import generate_spans
+from tests.cli.run import spanscope
 from tests.server.conftest import serve_process
 
 T0 = 1_764_150_000_000_000_000
 TRACES = 200
-
-
-def _spanscope(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spanscope", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 def _report(output: str) -> dict:
@@ -78,24 +73,22 @@ def test_query_and_analyze_read_a_served_store_through_its_server(
     db, ui_port, process = served_store
     assert serving_url(db) == f"http://127.0.0.1:{ui_port}"
 
-    found = _spanscope(
-        "query", "--db", str(db), "--service", "frontend", "--limit", "500", "--json"
-    )
+    found = spanscope("query", "--db", str(db), "--service", "frontend", "--limit", "500", "--json")
     assert found.returncode == 0, found.stderr
     assert "held by a running 'spanscope serve'" in found.stderr
     assert f"http://127.0.0.1:{ui_port}" in found.stderr
     assert len(json.loads(found.stdout)) == TRACES  # every request enters through frontend
 
-    metrics = _spanscope("query", "--db", str(db), "--metrics", "--since", "1000d", "--json")
+    metrics = spanscope("query", "--db", str(db), "--metrics", "--since", "1000d", "--json")
     assert metrics.returncode == 0, metrics.stderr
     assert {row["service"] for row in metrics.stdout and json.loads(metrics.stdout)} >= {
         "frontend",
         "payment",
     }
 
-    stored = _spanscope("analyze", "--db", str(db), "--json")
+    stored = spanscope("analyze", "--db", str(db), "--json")
     assert stored.returncode == 0, stored.stderr
-    from_file = _spanscope("analyze", str(spans_file), "--json")
+    from_file = spanscope("analyze", str(spans_file), "--json")
     assert from_file.returncode == 0, from_file.stderr
     assert _report(stored.stdout) == _report(from_file.stdout)
     assert json.loads(stored.stdout)["inputs"] == [
@@ -108,7 +101,7 @@ def test_query_and_analyze_read_a_served_store_through_its_server(
     ]
 
     # The same through the server's address, from anywhere.
-    by_url = _spanscope("analyze", "--db", f"http://127.0.0.1:{ui_port}", "--json")
+    by_url = spanscope("analyze", "--db", f"http://127.0.0.1:{ui_port}", "--json")
     assert by_url.returncode == 0, by_url.stderr
     assert _report(by_url.stdout) == _report(from_file.stdout)
 
@@ -116,7 +109,7 @@ def test_query_and_analyze_read_a_served_store_through_its_server(
     assert process.wait(60) == 0
     assert not Path(str(db) + SERVING_SUFFIX).exists()
     # Stopped: the file itself is read.
-    direct = _spanscope("analyze", "--db", str(db), "--json")
+    direct = spanscope("analyze", "--db", str(db), "--json")
     assert direct.returncode == 0, direct.stderr
     assert "held by" not in direct.stderr
     assert _report(direct.stdout) == _report(from_file.stdout)
@@ -147,11 +140,11 @@ def test_a_file_held_by_something_else_says_what_to_do(tmp_path: Path) -> None:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
-        probe = _spanscope("query", "--db", str(db), "--service", "frontend")
+        probe = spanscope("query", "--db", str(db), "--service", "frontend")
         assert probe.returncode == 2
         assert "open for writing in another process" in probe.stderr
         assert "Traceback" not in probe.stderr
-        analysed = _spanscope("analyze", "--db", str(db))
+        analysed = spanscope("analyze", "--db", str(db))
         assert analysed.returncode == 2
         assert "open for writing in another process" in analysed.stderr
     finally:

@@ -141,3 +141,28 @@ def test_bad_input_is_a_clear_message_not_a_traceback(tmp_path):
     result = _run("view", str(SMARTTHINGS), str(NOT_TRACES), "-o", str(out))
     assert result.exit_code == 2
     assert out.exists() and "not a trace file" in result.output
+
+
+# -- found by trying every example of the README and of --help, each fixed and held here --
+
+
+def test_flamegraph_of_a_misspelt_endpoint_names_the_endpoints(
+    small_shop: str, tmp_path: Path
+) -> None:
+    # It said only that no trace had that root; --service and --fail-if name the closest.
+    output = tmp_path / "f.svg"
+    result = CliRunner().invoke(
+        main,
+        [
+            "flamegraph",
+            small_shop,
+            "--aggregate",
+            "--endpoint",
+            "frontend:GET /api/kart",
+            "-o",
+            str(output),
+        ],
+    )
+    assert result.exit_code == 1 and not output.exists()
+    assert "no trace has the root frontend:GET /api/kart" in result.output
+    assert "(its endpoints: frontend:GET /api/cart, " in result.output

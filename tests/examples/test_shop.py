@@ -250,3 +250,39 @@ def test_a_second_run_on_the_same_directory_says_which_run_holds_it(tmp_path):
         first.communicate(timeout=60)
     assert first.returncode == 130
     _assert_all_gone(_pids(err))
+
+
+# -- found by trying every example of the README and of --help, each fixed and held here --
+
+
+def test_a_second_example_run_says_in_use_before_announcing_a_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It printed "starting spanscope (UI http://...)" and then that the directory was in use."""
+    from examples.shop.__main__ import main as example
+
+    first = ShopStack(tmp_path, None, None, 0.05)
+    first.take_workdir()
+    try:
+        assert example(["--output-dir", str(tmp_path), "--duration", "0.1"]) == 1
+    finally:
+        first.stop()
+    said = capsys.readouterr().err
+    assert "is in use by another run of the example" in said
+    assert "starting spanscope" not in said
+
+
+def test_the_example_says_where_spanscope_is_when_not_on_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """After 'make example' nothing puts spanscope on PATH: the lines the example suggested
+    ('spanscope serve --db ...') failed with 'command not found', and nothing said why."""
+    from examples.shop.__main__ import where_spanscope_is
+
+    own = Path(sys.executable).parent / "spanscope"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.chdir(tmp_path)
+    said = where_spanscope_is()
+    assert f"spanscope is {own} here: add {own.parent} to PATH" in said
+    monkeypatch.setenv("PATH", f"{own.parent}{os.pathsep}/usr/bin:/bin")
+    assert where_spanscope_is() == ""

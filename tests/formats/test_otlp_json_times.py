@@ -23,7 +23,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import otlp_json, otlp_proto, read_spans
 
-from ..cli.test_info_convert import spanscope
+from ..cli.run import spanscope
 from ..conftest import FIXTURES
 from .test_otlp_proto_times import timed_messages
 

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from tests.cli.test_info_convert import spanscope
+from tests.cli.run import spanscope
 
 pytest.importorskip("chdb", reason="chdb (embedded ClickHouse) is not installed")
 
