@@ -7,13 +7,14 @@ so that the answers are the store's own, exactly:
 
 - ``POST /api/v1/store/{method}`` with a MessagePack body of the method's arguments (a map of
   parameter names) and a MessagePack answer, for ``get_traces``, ``services``, ``operations``,
-  ``find_trace_ids``, ``dependencies``, ``metrics_series``, ``metrics_summary``,
-  ``metrics_summary_and_series`` and ``stats``. ``TraceQuery`` and ``MetricsQuery`` travel as
-  maps of their fields.
+  ``find_trace_ids``, ``sample_trace_ids``, ``dependencies``, ``metrics_series``,
+  ``metrics_summary``, ``metrics_summary_and_series`` and ``stats``. ``TraceQuery`` and
+  ``MetricsQuery`` travel as maps of their fields.
 - Spans come only from ``get_traces``, at most ``MAX_TRACES_A_CALL`` traces a call:
   ``{"trace_ids": [...], "otlp": <OTLP protobuf of their spans>}`` (protobuf keeps every field
   the store keeps; the ids keep the order). A search is ``find_trace_ids`` (ids alone, at most
-  ``MAX_TRACE_IDS``) and then its traces page by page, so no one answer holds a whole search.
+  ``MAX_TRACE_IDS``) or ``sample_trace_ids`` (``[ids, matched]``) and then its traces page by
+  page, so no one answer holds a whole search.
 
 The server's memory is shared with its receivers, so these calls are bounded: one runs at a
 time (the others wait their turn), a body is at most ``MAX_BODY_BYTES``, a search at most
@@ -94,6 +95,7 @@ _METHODS: dict[str, tuple[type, Callable[[Store, Any], Any]]] = {
     "services": (_NoArguments, lambda store, _: store.services()),
     "operations": (_Operations, lambda store, a: store.operations(a.service, a.span_kind)),
     "find_trace_ids": (_Search, lambda store, a: store.find_trace_ids(a.query)),
+    "sample_trace_ids": (_Search, lambda store, a: store.sample_trace_ids(a.query)),
     "dependencies": (
         _Dependencies,
         lambda store, a: store.dependencies(a.end_ns, a.lookback_ns, a.include_self_calls),

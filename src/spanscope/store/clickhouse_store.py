@@ -6,7 +6,8 @@ enough, or a collector already writes traces into ClickHouse.
 OpenTelemetry Collector ``clickhouseexporter``'s (``clickhouse_schema``), so spanscope can serve
 the Jaeger API and analysis over a table the collector fills, and the collector's own dashboards
 read what spanscope writes. Searches use the same Jaeger semantics and SQL builder as the DuckDB
-store (``search_sql`` with its ClickHouse dialect).
+store (``search_sql`` with its ClickHouse dialect), samples the same trace keys
+(``sample_sql``, computed from ``TraceId``: the exporter's tables have no ``TraceKey``).
 
 How the contract in ``spanscope.store.base`` maps onto ClickHouse:
 - ``write`` is one ``INSERT`` (one block: atomic in MergeTree), fsynced on tables spanscope
@@ -43,6 +44,7 @@ from spanscope.store import metrics_sql
 from spanscope.store.base import StoreClosedError, StoreError, StoreStats, TraceQuery
 from spanscope.store.clickhouse_client import ClickHouseClient, connect
 from spanscope.store.read_group import Read, ReadGroup, StoreReads
+from spanscope.store.sample_sql import in_time_order, matching_sql
 from spanscope.store.schema import SPAN_KINDS
 from spanscope.store.search_sql import CLICKHOUSE, clickhouse_literal, find_trace_ids_sql
 
@@ -187,6 +189,13 @@ class ClickHouseStore:
 
     def find_traces(self, query: TraceQuery) -> list[list[Span]]:
         return self.get_traces(self.find_trace_ids(query))
+
+    def sample_trace_ids(self, query: TraceQuery) -> tuple[list[str], int]:
+        # One scan of the window grouped by trace: the exporter's trace index holds whole
+        # seconds, too coarse to say which traces have a span in the window.
+        rows = self._rows(matching_sql(query, f"{self._db}.{schema.TRACES}", CLICKHOUSE))
+        firsts = {trace_id: int(first) for trace_id, _, first in rows}
+        return in_time_order(list(firsts), firsts), int(rows[0][1]) if rows else 0
 
     def get_traces(self, trace_ids: Sequence[str]) -> list[list[Span]]:
         ids = list(dict.fromkeys(normalize_trace_id(trace_id) for trace_id in trace_ids))

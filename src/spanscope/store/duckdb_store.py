@@ -15,7 +15,8 @@ protocol's methods, each a call into the module of its concern:
 - ``duckdb_writes``: a batch in one transaction (a batch goes to DuckDB as Arrow C streams read
   in C++ without the GIL, with its trace ranges and new operations: one WAL sync a batch;
   ``prepare`` and ``open_batch`` build the next batch on other threads meanwhile);
-- ``duckdb_reads``: traces by their time range, searches from the newest window back;
+- ``duckdb_reads``: traces by their time range, searches from the newest window back, samples
+  spread over a window;
 - ``duckdb_retention``: stats, sizes, deleting by age and size.
 
 Durability: DuckDB syncs its write-ahead log when a transaction commits, so a batch is on disk
@@ -173,6 +174,10 @@ class DuckDBStore:
             ids = duckdb_reads.search(cursor, query)
             found = duckdb_reads.fetch(cursor, ids)
         return [found[trace_id] for trace_id in ids if trace_id in found]
+
+    def sample_trace_ids(self, query: TraceQuery) -> tuple[list[str], int]:
+        with self._reader() as cursor:
+            return duckdb_reads.sample(cursor, query)
 
     def get_traces(self, trace_ids: Sequence[str]) -> list[list[Span]]:
         ids = list(dict.fromkeys(normalize_trace_id(trace_id) for trace_id in trace_ids))

@@ -122,6 +122,10 @@ class ServerStore:
     def find_traces(self, query: TraceQuery) -> list[list[Span]]:
         return self.get_traces(self.find_trace_ids(query))
 
+    def sample_trace_ids(self, query: TraceQuery) -> tuple[list[str], int]:
+        ids, matched = self._call("sample_trace_ids", tuple[list[str], int], query=query)
+        return ids, matched
+
     def dependencies(
         self, end_ns: int, lookback_ns: int, include_self_calls: bool = False
     ) -> list[tuple[str, str, int]]:
