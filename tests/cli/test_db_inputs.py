@@ -9,6 +9,7 @@ the input. A real ``spanscope serve`` child process holds a store for the read-t
 from __future__ import annotations
 
 import json
+import random
 import signal
 import subprocess
 import sys
@@ -22,7 +23,9 @@ from click.testing import CliRunner, Result
 from spanscope.assembly import group_by_trace
 from spanscope.cli import main
 from spanscope.formats import decode_spans, encode_spans
+from spanscope.model import Span
 from spanscope.store import open_store
+from spanscope.store.codec import trace_key
 from spanscope.synthetic import generate_spans
 from tests.server.conftest import serve_process
 
@@ -141,16 +144,90 @@ def test_view_finds_a_stored_trace_by_its_id_or_a_prefix(
     assert f"it has no trace with the id {'f' * 32}" in missing.output
 
 
-def test_limit_keeps_the_most_recent_traces_and_says_so(
+def test_limit_reads_a_sample_by_trace_id_and_says_so(
     shop: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    _, db = shop
+    path, db = shop
     done = run("view", "--db", str(db), "--limit", "5", "-o", str(tmp_path / "five.html"))
     assert done.exit_code == 0, done.output
     assert "(5 traces," in done.stderr
-    assert "the search stopped at --limit 5 traces" in done.stderr
+    said = "a sample of 5 of 120 matching traces was read, spread over the window (by trace id)"
+    assert said in done.stderr
     sampled = run("sample", "--db", str(db), "--limit", "7", "-p", "all", "--json")
     assert json.loads(sampled.stdout)["traces"] == 7
+    # The traces with the smallest trace keys, as every engine chooses them.
+    ids = sorted({span.trace_id for span in _spans(path, "jaeger")}, key=_by_key)[:5]
+    listed = run("convert", "--db", str(db), "--limit", "5", "-o", str(tmp_path / "five.jsonl"))
+    assert listed.exit_code == 0, listed.output
+    written = decode_spans((tmp_path / "five.jsonl").read_bytes(), "otlp-jsonl")
+    assert {span.trace_id for span in written} == set(ids)
+
+
+def _by_key(trace_id: str) -> tuple[int, str]:
+    return trace_key(trace_id), trace_id
+
+
+HOUR = 3600 * 10**9
+
+
+def test_analyze_of_a_cut_window_reads_a_sample_of_all_of_it(tmp_path: Path) -> None:
+    """Three hours of traces, --limit well under their count: the report covers the whole
+    window (its first and last traces near its edges), not its newest minutes."""
+    db = tmp_path / "hours.duckdb"
+    with open_store(db) as store:
+        for step in range(36):  # 10 traces every 5 minutes
+            store.write(list(generate_spans(10, seed=step, start_ns=T0 + step * 5 * 60 * 10**9)))
+    since, until = T0, T0 + 3 * HOUR
+    done = run(
+        "analyze", "--db", str(db), "--since", str(since // 10**9), "--until",
+        str(until // 10**9), "--limit", "40", "--json",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.stdout)["summary"]
+    assert summary["traces"] == 40
+    assert summary["start_ns"] < since + 20 * 60 * 10**9
+    assert summary["end_ns"] > until - 20 * 60 * 10**9
+    said = "a sample of 40 of 360 matching traces was read, spread over the window (by trace id)"
+    assert said in done.stderr
+
+
+def _trace(trace_id: str, root_ns: int, payment_ns: int) -> list[Span]:
+    """A request: a frontend root span and a payment span (which may start after it ends)."""
+    root = Span(trace_id, "1" * 16, "GET /", root_ns, root_ns + 10**6, service_name="frontend")
+    child = Span(
+        trace_id, "2" * 16, "charge", payment_ns, payment_ns + 10**6, parent_span_id="1" * 16,
+        service_name="payment",
+    )  # fmt: skip
+    return [root, child]
+
+
+def test_a_sample_keeps_the_window_of_traces_that_straddle_its_edges(tmp_path: Path) -> None:
+    """--service with a window: a trace is in it when its root starts in it, wherever its
+    service's span is (a search for the service reaches STRADDLE_NS past --until). With a
+    sample as with every trace: the one before --since is left out, the one whose payment span
+    comes after --until is in."""
+    since, until = T0 + HOUR, T0 + 2 * HOUR
+    before = "0" * 31 + "1"  # the smallest trace keys: both in the sample
+    after = "0" * 31 + "2"
+    rng = random.Random(5)
+    spans = _trace(before, since - 10**9, since + 10**6)
+    spans += _trace(after, until - 10**7, until + 5 * 10**7)
+    for number in range(30):
+        start = since + number * 60 * 10**9
+        spans += _trace(f"{rng.getrandbits(128) | 1 << 127:032x}", start, start + 10**6)
+    db = tmp_path / "edges.duckdb"
+    with open_store(db) as store:
+        store.write(spans)
+    out = tmp_path / "read.jsonl"
+    done = run(
+        "convert", "--db", str(db), "--service", "payment", "--since", str(since // 10**9),
+        "--until", str(until // 10**9), "--limit", "10", "-o", str(out),
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "a sample of 10 of 32 matching traces was read" in done.stderr
+    read = {span.trace_id for span in decode_spans(out.read_bytes(), "otlp-jsonl")}
+    assert after in read and before not in read
+    assert len(read) == 9  # the sample's 10, less the trace that starts before the window
 
 
 @pytest.mark.parametrize(

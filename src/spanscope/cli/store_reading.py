@@ -7,9 +7,12 @@ that server instead (its address noted beside the store: ``serving_path``), and 
 during an incident ``spanscope query`` and ``analyze --db`` work beside the running server
 without stopping it.
 
-``stored_traces(store, trace_filter, limit, ...)`` is what ``analyze --db`` analyses: the most
-recent ``limit`` traces that a store search finds, assembled, then held to the whole
-``TraceFilter`` (the same filters as for files). The search is given only conditions that
+``stored_traces(store, trace_filter, limit, ...)`` is what ``analyze --db`` (and ``diff``,
+``lint``, ``info``, ``view``, ``flamegraph``, ``convert``, ``sample`` with ``--db``) reads: the
+traces a store search matches, assembled, then held to the whole ``TraceFilter`` (the same
+filters as for files). When more than ``limit`` match, it reads a sample spread over the window:
+the ``limit`` matching traces with the smallest trace keys (``Store.sample_trace_ids``), not the
+newest minutes, and says so with how many matched. The search is given only conditions that
 cannot lose a trace the filter keeps: the filter asks about some span of the trace, or its first
 span, while a store search asks that one span meets every condition.
 
@@ -169,14 +172,21 @@ class StoredTraces(NamedTuple):
     traces: list[Trace]
     spans: int
     found: int  # traces the search found, before the filter
-    limited: bool  # the search stopped at the limit: older matching traces were left out
+    matched: int  # traces the search matched in the store
+    sampled: int  # traces chosen to be read: when fewer than matched, a sample
+
+    @property
+    def limited(self) -> bool:
+        """More traces matched than the limit let be read: those read are a sample."""
+        return self.matched > self.sampled
 
 
 def stored_traces(
     store: Store, db: str, trace_filter: TraceFilter, limit: int, adjust_skew: bool
 ) -> StoredTraces:
-    """The traces of ``store`` that pass ``trace_filter``, the most recent ``limit`` searched
-    (by trace id when the filter names ids)."""
+    """The traces of ``store`` that pass ``trace_filter``: of those its search matches, all
+    when at most ``limit`` do, else the ``limit`` with the smallest trace keys, a sample spread
+    over the window (``Store.sample_trace_ids``); by trace id when the filter names ids."""
     from spanscope.analysis.filters import filter_traces
     from spanscope.assembly import assemble_stored
     from spanscope.cli.store_feedback import read_pages
@@ -184,16 +194,16 @@ def stored_traces(
     if trace_filter.trace_ids:
         with error_console().status(f"reading {db}", spinner="dots"):
             found = store.get_traces(_ids_named(store, trace_filter))  # one read for all
-        named = len(found)
+        matched = sampled = len(found)
     else:
         with error_console().status(f"searching {db}", spinner="dots"):
-            ids = store.find_trace_ids(store_search(trace_filter, limit))
-        found, named = read_pages(store, db, ids), len(ids)
+            ids, matched = store.sample_trace_ids(store_search(trace_filter, limit))
+        found, sampled = read_pages(store, db, ids), len(ids)
     spans = sum(len(trace) for trace in found)
     _share_resources(found)
     built = assemble_stored(found, adjust_skew=adjust_skew)  # oldest first, as a file is
     traces = list(filter_traces(built, trace_filter))
-    return StoredTraces(traces, spans, len(found), named >= limit > 0)
+    return StoredTraces(traces, spans, len(found), matched, sampled)
 
 
 def _ids_named(store: Store, trace_filter: TraceFilter) -> list[str]:
@@ -224,7 +234,8 @@ def store_options(*, trace_ids: bool = True) -> Callable[[_Command], _Command]:
             type=click.IntRange(min=1),
             default=10_000,
             show_default=True,
-            help="With --db: read the most recent this many traces that match.",
+            help="With --db: read at most this many traces; when more match, a sample spread "
+            "over the window, chosen by trace id.",
         ),
         click.option(
             "--service", "services", multiple=True, help="Only traces that touch this service."
@@ -306,7 +317,7 @@ def take_selection(inputs: Sequence[str], options: dict[str, Any], doing: str) -
         _refuse_file_options()
     elif _given_on_the_command_line("limit"):
         raise click.UsageError(
-            "--limit goes with --db (the most recent traces of a store): files are read whole"
+            "--limit goes with --db (how many traces of a store to read): files are read whole"
         )
     check_window(since, until)
     try:
@@ -403,7 +414,7 @@ def read_store(
     db: str, trace_filter: TraceFilter, limit: int, adjust_skew: bool, source: str | None = None
 ) -> tuple[list[Trace], InputSummary]:
     """``stored_traces`` of the store ``db`` names, and the line that says what was read
-    (``source``, default ``db``); says on stderr when ``limit`` cut the search short."""
+    (``source``, default ``db``); says on stderr when ``limit`` made the read a sample."""
     from spanscope.analysis.results import InputSummary
 
     with reading(db) as store:
@@ -415,16 +426,13 @@ def read_store(
 
             warn(none_found(store, source or db, trace_filter))  # (names are text, not markup)
     if stored.limited:
-        from spanscope.units import format_time
-
-        of = f" of {source}" if source else ""
-        # What the answer covers: with a window, only its most recent part.
-        begins = min((trace.start_ns for trace in stored.traces), default=None)
-        which = f", which start at {format_time(begins)} or later" if begins is not None else ""
+        of = f"{source}: " if source else ""
         error_console().print(
-            f"the search{of} stopped at --limit {limit:,} traces{which}: older ones that match "
-            "were left out (narrow it with --since/--service, or raise --limit)",
+            f"{of}a sample of {stored.sampled:,} of {stored.matched:,} matching traces was read, "
+            "spread over the window (by trace id): raise --limit for a bigger one",
             soft_wrap=True,
+            markup=False,
+            highlight=False,
         )
     return stored.traces, InputSummary(source or db, kind, stored.spans, None)
 
