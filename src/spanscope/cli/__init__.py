@@ -3,11 +3,19 @@ render. This is the only place that exits; domain errors become ``click.ClickExc
 
 Commands live in one module each and are loaded lazily, so ``spanscope --help`` stays fast and a
 command's heavy imports (DuckDB, gRPC, Chromium tooling) are paid only when it runs.
+
+A reader that closes the output early (``spanscope query | head -1``) ends every command here,
+in one place: quietly, with ``EXIT_CLOSED_PIPE``.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
 
 import click
 
@@ -61,7 +69,64 @@ SUMMARIES: dict[str, str] = {
 }
 
 
+# The status of a command whose reader closed its output before the end: 128 + SIGPIPE (13),
+# what a shell reports for a Unix tool that SIGPIPE ended (``set -o pipefail`` scripts expect
+# it of ``... | head``). Not 1, which says a ``diff`` gate tripped or an ``analyze --fail-if``
+# condition held: a closed pipe is no regression.
+EXIT_CLOSED_PIPE = 141
+
+
+def _end_on_closed_pipe() -> NoReturn:
+    """End with ``EXIT_CLOSED_PIPE``, saying nothing. As Python's documentation advises (the
+    signal module's "Note on SIGPIPE"), standard output, and standard error when it is the
+    same pipe (``2>&1 | head``), is pointed at the null device first, so that the interpreter's
+    last flush of what is still buffered does not fail again ("Exception ignored ...")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        out = sys.stdout.fileno()
+        err = sys.stderr.fileno()
+        shared = os.path.sameopenfile(out, err)
+        os.dup2(devnull, out)
+        if shared:
+            os.dup2(devnull, err)
+    except (AttributeError, OSError, ValueError):
+        pass  # streams without a descriptor (a test's runner): nothing of them is left to fail
+    finally:
+        os.close(devnull)
+    raise SystemExit(EXIT_CLOSED_PIPE)
+
+
+@contextmanager
+def _closed_pipe_ends_quietly() -> Iterator[None]:
+    """Run a command (or print the help) so that a closed output pipe ends it quietly."""
+    try:
+        try:
+            yield
+        finally:
+            # What is still buffered fails here, where it is handled, not as the interpreter
+            # exits.
+            if sys.stdout is not None:
+                sys.stdout.flush()
+    except BrokenPipeError:
+        _end_on_closed_pipe()
+    except SystemExit as exc:
+        # rich ends the program itself on a closed pipe, with status 1 (Console.on_broken_pipe,
+        # called as it handles the BrokenPipeError).
+        if isinstance(exc.__context__, BrokenPipeError):
+            _end_on_closed_pipe()
+        raise
+
+
 class LazyGroup(click.Group):
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        # (the group's own --help and --version are written here)
+        with _closed_pipe_ends_quietly():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _closed_pipe_ends_quietly():
+            return super().invoke(ctx)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
