@@ -15,6 +15,8 @@ import pytest
 
 from spanscope.cli import main
 
+from .run import spanscope
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -106,20 +108,14 @@ def test_examples_are_found():
 def test_readme_diff_output_is_what_its_commands_print(tmp_path):
     """The README's "what changed" sample is what the tour's shop and the diff section's
     commands print, run as written."""
-    import subprocess
-    import sys
-
     commands = [words for line in readme_lines() for words in invocations(line)]
     run = [
         next(words for words in commands if words[:1] == ["generate"] and words[-1] == output)
         for output in ("shop.jsonl", "next.jsonl")
     ]
     run.append(next(words for words in commands if words == ["diff", "shop.jsonl", "next.jsonl"]))
-    executable = str(Path(sys.executable).parent / "spanscope")
     for words in run:
-        result = subprocess.run(
-            [executable, *words], cwd=tmp_path, capture_output=True, text=True, timeout=300
-        )
+        result = spanscope(*words, cwd=tmp_path, timeout=300)
         assert result.returncode == 0, (words, result.stderr)
     printed = result.stdout.split("what changed\n")[1].split("\n\n")[0]
     text = README.read_text(encoding="utf-8")

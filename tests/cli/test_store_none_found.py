@@ -22,6 +22,8 @@ from spanscope.formats import decode_spans, encode_spans
 from spanscope.store import open_store
 from spanscope.synthetic import generate_spans
 
+from .run import spanscope
+
 T0 = 1_764_150_000_000_000_000  # 2025-11-26T09:40:00Z
 
 
@@ -102,12 +104,7 @@ def test_a_chdb_store_says_the_same(shop: tuple[Path, Path], tmp_path: Path) -> 
     )  # fmt: skip
     assert loaded.returncode == 0, loaded.stderr
     for chosen in (("--operation", "GET /api/cartt"), ("--min-duration", "1h")):
-        done = subprocess.run(
-            [sys.executable, "-m", "spanscope", "analyze", "--db", f"chdb:{folder}", *chosen],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = spanscope("analyze", "--db", f"chdb:{folder}", *chosen)
         assert done.returncode == 0, done.stderr
         from_duckdb = _warning("analyze", "--db", str(db), *chosen, "--json")
         assert " ".join(done.stderr.split()).endswith(from_duckdb.split(" match ", 1)[1])

@@ -13,6 +13,7 @@ from spanscope.assembly import assemble
 from spanscope.model import ProblemKind, Span
 from spanscope.synthetic import generate_spans
 from spanscope.viz.waterfall import render_waterfall
+from tests.cli.run import spanscope
 from tests.viz.conftest import fixture_traces
 
 pytestmark = pytest.mark.browser
@@ -542,9 +543,6 @@ def test_the_typical_request_counts_the_traces_view_leaves_out(tmp_path):
     of every request read. ``--trace-id`` draws one trace alone, the same page from a file or a
     store, so it has no comparison."""
     import json as json_module
-    import subprocess
-    import sys
-    from pathlib import Path
 
     from spanscope.analysis.typical import TypicalRequests
     from spanscope.formats import encode_spans
@@ -553,11 +551,11 @@ def test_the_typical_request_counts_the_traces_view_leaves_out(tmp_path):
     source = tmp_path / "shop.jsonl"
     source.write_bytes(encode_spans(spans, "otlp-jsonl"))
     traces = assemble(spans)
-    spanscope = str(Path(sys.executable).parent / "spanscope")
 
     def page_data(*args: str) -> dict:
         out = tmp_path / "page.html"
-        subprocess.run([spanscope, "view", str(source), "-o", str(out), *args], check=True)
+        drawn = spanscope("view", str(source), "-o", str(out), *args)
+        assert drawn.returncode == 0, drawn.stderr
         marker = '<script type="application/json" id="spanscope-data">'
         return json_module.loads(out.read_text().split(marker)[1].split("</script>")[0])
 
