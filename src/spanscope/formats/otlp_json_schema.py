@@ -3,8 +3,9 @@
 Decoding into these structs (not into dicts) is the hot path of ``otlp_json``. Field names are
 the camelCase of the OTLP JSON mapping (``rename="camel"``); ``decode_snake_case`` handles the
 proto field names that proto3 JSON also allows. ``strict=False`` reads 64-bit integers given as
-JSON strings, as the mapping writes them, and "NaN"/"Infinity" doubles. The structs opt out of
-the cyclic GC: they form trees, and tracking millions of them made large documents slow.
+JSON strings, as the mapping writes them, and "NaN"/"Infinity" doubles; an ``intValue`` past
+int64 is read as a double (``any_value`` says why). The structs opt out of the cyclic GC: they
+form trees, and tracking millions of them made large documents slow.
 
 Times: a fixed64, never negative, and read as the model keeps them, up to 2^63-1 ns (the year
 2262). The decoders above check that bound in C, for nothing. A span past it is left out, not
@@ -175,7 +176,13 @@ def any_value(value: AnyValue) -> AttributeValue:
     if value.string_value is not None:
         return value.string_value
     if value.int_value is not None:
-        return value.int_value
+        # OTLP's intValue is an int64. A JSON writer whose numbers are all doubles (the
+        # JavaScript SDK) writes any integral number as an intValue, 2**64 as
+        # 18446744073709552000, where the same SDK's protobuf writer sends a number past int64
+        # as a double_value: read such an intValue as that double, so an attribute has one type
+        # whichever protocol carried it. (Literal bounds: constants, not names looked up.)
+        number = value.int_value
+        return number if -0x8000000000000000 <= number <= 0x7FFFFFFFFFFFFFFF else float(number)
     if value.bool_value is not None:
         return value.bool_value
     if value.double_value is not None:
