@@ -5,7 +5,10 @@ Contract: ``verify_trace`` polls the store until the trace passes or ``wait`` se
 services' exporters batch spans) and returns a ``BackendResult``; it never raises for what the
 store answers, only reports. The chain passes when the trace holds spans of every expected
 service, all spans form ONE tree whose root is the child of the tester's span (``root_parent``),
-and each expected service sits below the one before it.
+and each expected service sits below the one before it. When an expected service is missing,
+its caller is blamed, unless the caller's echo answer shows it sent the context on
+(``sent_on``): then the service itself did not continue it. Expected services after the first
+missing one are reported as past the break.
 
 ``verify_not_exported`` is the check for a not-sampled context: after ``wait`` seconds the store
 must hold none of the trace; services whose spans are there export traces their caller decided
@@ -18,7 +21,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 
@@ -119,8 +122,11 @@ def check_tree(
     spans: Sequence[BackendSpan],
     root_parent: str,
     expect_services: Sequence[str],
+    sent_on: Collection[str] = (),
 ) -> None:
-    """Fill ``result`` with what is wrong with the trace's tree (see module contract)."""
+    """Fill ``result`` with what is wrong with the trace's tree (see module contract).
+    ``sent_on``: services seen sending the context to their next hop (in echo answers), so a
+    missing next service is blamed on itself, not on them."""
     result.found = bool(spans)
     result.span_count = len(spans)
     result.problems.clear()
@@ -163,14 +169,27 @@ def check_tree(
             "parent id it never reported"
         )
     previous = ""
+    missing = ""  # the first expected service not in the trace
     for service in expect_services:
         mine = [s for s in spans if s.service == service]
-        if not mine:
-            cause = (
-                f"{previous} did not pass the context on to {service}"
-                if previous
-                else f"{service} did not take the context spanscope sent"
+        if not mine and missing:
+            # its caller is not in the trace either: nothing more can be said of this call
+            result.problems.append(
+                f"service {service} has no spans in trace {result.trace_id}: the trace broke "
+                f"before it, at {missing}"
             )
+        elif not mine:
+            missing = service
+            if previous in sent_on:
+                cause = (
+                    f"{previous} sent the context on (its echo answer shows the headers), so "
+                    f"{service} did not continue it (its propagators do not read this format, "
+                    "or are off)"
+                )
+            elif previous:
+                cause = f"{previous} did not pass the context on to {service}"
+            else:
+                cause = f"{service} did not take the context spanscope sent"
             result.problems.append(
                 f"service {service} has no spans in trace {result.trace_id}: {cause}, or "
                 f"{service} did not export its spans"
@@ -213,6 +232,7 @@ def verify_trace(
     expect_services: Sequence[str] = (),
     wait: float = 10.0,
     interval: float = 0.5,
+    sent_on: Collection[str] = (),
 ) -> BackendResult:
     """Poll the store until the trace passes ``check_tree`` or ``wait`` seconds pass."""
     result = BackendResult(url=base_url, trace_id=trace_id)
@@ -223,7 +243,7 @@ def verify_trace(
         except BackendError as exc:
             result.problems = [str(exc)]
             return result
-        check_tree(result, spans, root_parent, expect_services)
+        check_tree(result, spans, root_parent, expect_services, sent_on)
         if result.ok or time.monotonic() >= deadline:
             return result
         time.sleep(interval)

@@ -124,8 +124,20 @@ def _run_format(
     if backend is not None and not sampled:
         report.backend = verify_not_exported(backend, context.trace_id, wait=backend_wait)
     elif backend is not None:
+        # the hops whose echo answers show the context going on: a next service missing from
+        # the store did not take it (the store alone would blame the sender)
+        sent_on = {
+            h.service
+            for h in report.hops
+            if any(c.name == "context sent on" and c.ok for c in h.checks)
+        }
         report.backend = verify_trace(
-            backend, context.trace_id, context.span_id, expect_services, wait=backend_wait
+            backend,
+            context.trace_id,
+            context.span_id,
+            expect_services,
+            wait=backend_wait,
+            sent_on=sent_on,
         )
         found = report.backend.services
         if hops is not None and report.backend.found and len(found) < hops:
