@@ -8,7 +8,7 @@ SAMPLES := tests/fixtures/zipkin/zipkin-lens__testdata__messaging-kafka.json \
            tests/fixtures/zipkin/zipkin-lens__testdata__smartthings-oauth-authorization.json \
            tests/fixtures/jaeger/internal__storage__v2__memory__fixtures__otel_traces_01.json
 
-.PHONY: setup system-deps demo test lint format bench clean
+.PHONY: setup system-deps node-deps demo test lint format bench clean
 
 $(STAMP): pyproject.toml setup.py $(wildcard src/spanscope/formats/_otlp_native_src/*)
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,20 @@ system-deps:
 	  echo "installing Debian's" $$missing "for the page tests"; \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
+
+# Node.js and the packages of the interop tests (OpenTelemetry JS and zipkin-js as real clients,
+# tests/interop/): Debian's nodejs and npm only when node or npm is missing; the packages the
+# lock file pins, again whenever the lock file is newer than the installed set.
+NODE_DIR := tests/interop/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed-stamp
+node-deps: $(NODE_STAMP)
+$(NODE_STAMP): $(NODE_DIR)/package-lock.json
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Debian's nodejs npm for the interop tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
+	touch $@
 
 DEMO := demo-output
 
@@ -65,7 +79,7 @@ demo: $(STAMP)
 example: $(STAMP)
 	$(BIN)/python -m examples.shop --output-dir $(DEMO)/shop $(EXAMPLE_ARGS)
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps node-deps
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy

@@ -1,0 +1,105 @@
+"""zipkin-js (its HTTP server and client instrumentation, a local span, a producer and a
+consumer) sends Zipkin v2 JSON with zipkin-transport-http to ``/api/v2/spans``, and v1 JSON (the
+transport's default) to ``/api/v1/spans``: the store holds the spans it sent: ids (the server half of a shared span kept beside its client
+half), names, kinds, µs timestamps, tags, annotations, local and remote endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from spanscope.formats import decode_spans
+from spanscope.model import Span
+from tests.server.conftest import RunningServer
+
+from .conftest import run_node_json
+
+KINDS = {"CLIENT": 3, "SERVER": 2, "PRODUCER": 4, "CONSUMER": 5, None: 0}
+
+
+def expected(span: dict[str, Any]) -> dict[str, object]:
+    """What a Zipkin v2 span says, in the terms of the mapping spanscope documents (README,
+    "What converting keeps"): endpoints as network.* and service.peer.name attributes, an
+    ``error`` tag makes the status ERROR with the tag as its message."""
+    tags = dict(span.get("tags") or {})
+    local, remote = span.get("localEndpoint") or {}, span.get("remoteEndpoint") or {}
+    attributes: dict[str, object] = dict(tags)
+    for key, value in (
+        ("network.local.address", local.get("ipv4")),
+        ("network.local.port", local.get("port")),
+        ("service.peer.name", remote.get("serviceName")),
+        ("network.peer.address", remote.get("ipv4")),
+        ("network.peer.port", remote.get("port")),
+    ):
+        if value is not None:
+            attributes[key] = value
+    start_us = span["timestamp"]
+    return {
+        "trace_id": span["traceId"],
+        "span_id": span["id"],
+        "parent_span_id": span.get("parentId", ""),
+        "name": span["name"],
+        "kind": KINDS[span.get("kind")],
+        "start_ns": start_us * 1000,
+        "end_ns": (start_us + span["duration"]) * 1000,
+        "service_name": local["serviceName"],
+        "shared": bool(span.get("shared")),
+        "attributes": attributes,
+        "status": (2, tags["error"]) if "error" in tags else (0, ""),
+        "events": [(a["timestamp"] * 1000, a["value"]) for a in span.get("annotations") or []],
+    }
+
+
+def held(span: Span) -> dict[str, object]:
+    return {
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_span_id,
+        "name": span.name,
+        "kind": int(span.kind),
+        "start_ns": span.start_ns,
+        "end_ns": span.end_ns,
+        "service_name": span.service_name,
+        "shared": span.shared,
+        "attributes": dict(span.attributes),
+        "status": (int(span.status_code), span.status_message),
+        "events": [(e.time_ns, e.name) for e in span.events],
+    }
+
+
+def by_key(spans: list[dict[str, object]]) -> dict[tuple[object, object], dict[str, object]]:
+    """Spans by (id, shared): a shared span's server half has its client half's id."""
+    return {(s["span_id"], s["shared"]): s for s in spans}
+
+
+@pytest.mark.parametrize("encoding", ["v2", "v1"])
+def test_store_holds_what_zipkin_js_sent(live_server: RunningServer, encoding: str) -> None:
+    answer = run_node_json(
+        "send_zipkin.mjs",
+        "--encoding",
+        encoding,
+        "--endpoint",
+        f"{live_server.zipkin}/api/{encoding}/spans",
+    )
+    assert isinstance(answer, dict)
+    # v1 is compared with zipkin-js's own v2 encoding of the same spans
+    body = answer["v2"]
+    assert len(body) == 6
+    if encoding == "v2":
+        assert answer["sent"] == body
+    (trace_id,) = {span["traceId"] for span in body}
+    assert len(trace_id) == 32  # traceId128Bit
+    answer = httpx.get(
+        f"{live_server.ui}/api/v1/traces/{trace_id}", params={"format": "otlp-proto"}
+    )
+    assert answer.status_code == 200, answer.text
+    stored = by_key([held(span) for span in decode_spans(answer.content, "otlp-proto")])
+    assert stored == by_key([expected(span) for span in body])
+    kinds = sorted(str(s["kind"]) for s in stored.values())
+    assert kinds == ["0", "2", "2", "3", "4", "5"]  # local, 2 servers, client, producer, consumer
+    shared = [s for s in stored.values() if s["shared"]]
+    assert len(shared) == 1 and shared[0]["service_name"] == "inventory-js"
+    services = httpx.get(f"{live_server.ui}/api/services").json()["data"]
+    assert sorted(services) == ["inventory-js", "web-js"]
