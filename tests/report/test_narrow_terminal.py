@@ -58,3 +58,47 @@ def test_an_anti_pattern_explanation_wraps_between_words_under_its_number(
     assert words.startswith("1. " + " ".join(first.explanation.split()))
     assert f"e.g. trace {first.example_trace_id}" in words
     assert all(line.startswith("   ") for line in block.splitlines()[1:])
+
+
+def _headers(text: str) -> list[tuple[str, list[str]]]:
+    """Each table's title line and its column headers as printed, the lines of a folded
+    header joined by spaces (a header over two lines reads ``on critical path``; one broken
+    inside a word reads ``service:operati on``)."""
+    lines = text.splitlines()
+    tables = []
+    for number, line in enumerate(lines):
+        if not line.lstrip().startswith("━"):
+            continue
+        block = []  # the header's lines, up from the rule under them
+        for above in reversed(lines[:number]):
+            if "┃" not in above:
+                break
+            block.insert(0, above.split("┃"))
+        title = lines[number - len(block) - 1]
+        columns = zip(*block, strict=True)
+        tables.append((title.strip(), [" ".join(" ".join(column).split()) for column in columns]))
+    return tables
+
+
+def test_headers_break_between_words_at_80_columns(narrow: tuple[str, AnalysisReport]) -> None:
+    """rich folded a narrow table's header anywhere in it (``service:operati`` / ``on`` over
+    the what-to-fix-first, failures and operations tables): the columns with room to spare
+    now give it to a header's longest word. Only where an id column leaves no room (slow
+    spans: a 32-digit trace id beside four columns in 80) does a header still fold, and there
+    every column is still shown, the trace id whole."""
+    text, report = narrow
+    wide = io.StringIO()
+    render_report(report, Console(file=wide, width=160, color_system=None))
+    whole = [headers for _, headers in _headers(wide.getvalue())]
+    tables = _headers(text)
+    assert len(tables) == len(whole) > 10
+    changed = [
+        (title, printed, headers)
+        for (title, printed), headers in zip(tables, whole, strict=True)
+        if printed != headers
+    ]
+    assert [title for title, _, _ in changed] == [
+        "Slow spans: 174 took 500ms or more (most self time shown)"
+    ]
+    _, printed, headers = changed[0]
+    assert len(printed) == len(headers) and printed[-1] == headers[-1] == "trace id"
