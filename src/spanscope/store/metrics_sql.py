@@ -16,8 +16,10 @@ Contract (both stores give the same answers for the same spans):
 - ``metrics_summary_and_series`` gives both, exactly as the two calls would, from one scan of
   the window (``GROUPING SETS``; what the Monitor page asks for).
 
-An error is a span with status ERROR (``StatusCode = 'Error'``), the definition the search's
-``error=true`` uses (``search_sql``). Quantiles are exact with linear interpolation between the
+An error is a span that failed as ``analyze`` counts failures (``analysis.errors.is_error_span``:
+status ERROR, an ``error`` tag, an HTTP status of 500 or more, a gRPC status other than OK, an
+``exception`` event), in SQL by ``failure_sql``, the definition the search's ``error=true``
+uses too (``search_sql``). Quantiles are exact with linear interpolation between the
 two nearest durations (Hyndman-Fan type 7: DuckDB's ``quantile_cont``, ClickHouse's
 ``quantilesExactInclusive``), so both engines give the same value; results are rounded to
 whole nanoseconds, half to even, the way the exact value rounds (``_ns``).
@@ -31,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spanscope.model import SpanKind
+from spanscope.store.failure_sql import CLICKHOUSE_FAILED, DUCKDB_FAILED
 from spanscope.store.schema import SPAN_KINDS
 from spanscope.store.search_sql import CLICKHOUSE, DUCKDB, Dialect
 
@@ -134,11 +137,11 @@ def _aggregates(dialect: Dialect) -> str:
     levels = ", ".join(str(q) for q in QUANTILES)
     if dialect is CLICKHOUSE:
         return (
-            "count(), countIf(StatusCode = 'Error'), "
+            f"count(), countIf({CLICKHOUSE_FAILED}), "
             f"quantilesExactInclusive({levels})(Duration), sum(Duration)"
         )
     return (
-        "count(*), count(*) FILTER (WHERE StatusCode = 'Error'), "
+        f"count(*), count(*) FILTER (WHERE {DUCKDB_FAILED}), "
         f"quantile_cont(Duration::DOUBLE, [{levels}]), sum(Duration)"
     )
 

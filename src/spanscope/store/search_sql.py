@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from spanscope.model import SpanKind
 from spanscope.store.base import TraceQuery
 from spanscope.store.codec import MAX_TIME_NS
+from spanscope.store.failure_sql import CLICKHOUSE_FAILED, DUCKDB_FAILED
 from spanscope.store.schema import SPAN_KINDS
 
 
@@ -108,13 +109,16 @@ def _attribute_match(key: str, value: str, dialect: Dialect) -> str:
 
 def _tag_condition(key: str, value: str, dialect: Dialect) -> str:
     """One tag, with Jaeger's special keys; the plain attribute match always counts too, so a
-    span attribute that happens to be called ``span.kind`` still matches."""
+    span attribute that happens to be called ``span.kind`` still matches. ``error=true``
+    matches a span that failed (``failure_sql``: status ERROR, an ``error`` tag, an HTTP 5xx,
+    a gRPC status other than OK, an ``exception`` event), as ``analyze`` counts failures."""
     plain = _attribute_match(key, value, dialect)
     lowered = value.lower()
     quote = dialect.text
     special = None
     if key == "error" and lowered == "true":
-        special = "StatusCode = 'Error'"
+        # a span that failed as analyze counts failures, not only one with status ERROR
+        special = CLICKHOUSE_FAILED if dialect is CLICKHOUSE else DUCKDB_FAILED
     elif key == "span.kind":
         special = f"lower(SpanKind) = {quote(lowered)}"
     elif key == "span.status":
