@@ -100,7 +100,9 @@ def summarize(spans: list[Span]) -> dict:
     is_flag=True,
     help="Print requests, errors and latency per service (with --service: per operation) over "
     "--since (default: an hour before --until) to --until (default: now) instead of traces; "
-    "--kind picks the spans (default server).",
+    "--kind picks the spans (default server). Errors are failed spans as analyze counts them: "
+    "status ERROR, an error tag, HTTP 5xx, a gRPC status other than OK, an exception event "
+    "(--tag error=true finds the same).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def query(
