@@ -4,6 +4,9 @@ and check, hop by hop, that the context survived.
 Two ways to see the hops:
 - echo answers: when the URL is an echo probe (possibly chained A -> B -> C with
   ``--forward``), the answer nests each hop's received and sent headers; every hop is checked.
+  A service of your own can be such a hop by answering the fields ``service``, ``received``
+  and ``calls`` of the echo answer (the headers as it received and sent them, and its next
+  hop's answer) without ``parsed``: the tester reads its headers itself.
 - a trace store (``backend``): the trace is fetched by id from a Jaeger-API store and must form
   one connected tree with the expected services (see ``backend``). This works for real services.
   With a not-sampled context, the store must hold none of the trace instead (a service that
@@ -29,7 +32,13 @@ from typing import Any
 
 from spanscope.propagation import codecs
 from spanscope.propagation.backend import verify_not_exported, verify_trace
-from spanscope.propagation.context import BaggageEntry, Context, Parsed, new_context
+from spanscope.propagation.context import (
+    BaggageEntry,
+    Context,
+    Parsed,
+    new_context,
+    parsed_to_dict,
+)
 from spanscope.propagation.results import Check, FormatReport, Hop, TestReport
 
 PROBE_BAGGAGE = BaggageEntry("spanscope-probe", "hop check/1")
@@ -166,7 +175,7 @@ def _walk_chain(
         index += 1
         hop = Hop(index, str(current.get("service", "?")), url)
         report.hops.append(hop)
-        parsed = (current.get("parsed") or {}).get(fmt)
+        parsed = _parsed(current, fmt)
         received = _check_arrival(hop, fmt, parsed, expected, previous)
         hop.notes += [str(n) for n in current.get("notes") or []]
         hop.received = (parsed or {}).get("context")
@@ -201,6 +210,20 @@ def _walk_chain(
             report.problems.append(
                 f"expected services {', '.join(expect_services)}; the chain was {', '.join(seen)}"
             )
+
+
+def _parsed(answer: dict[str, Any], fmt: str) -> dict[str, Any] | None:
+    """A hop's reading of the ``fmt`` headers it received: an echo probe's own, or ours of the
+    raw headers a service that is not an echo probe reports (``received`` without ``parsed``)."""
+    if "parsed" in answer:
+        readings = answer.get("parsed")
+        return readings.get(fmt) if isinstance(readings, dict) else None
+    received = [
+        (str(h[0]), str(h[1]))
+        for h in answer.get("received") or []
+        if isinstance(h, list | tuple) and len(h) == 2
+    ]
+    return parsed_to_dict(codecs.CODECS[fmt].extract(received))
 
 
 def _check_arrival(
