@@ -1,8 +1,10 @@
 """Propagation across a real Node.js hop: an OpenTelemetry JS service (one propagator per
 format: W3C tracecontext, B3 single and multi, Jaeger, X-Ray; W3C baggage beside them) between
-two echo probes, every service exporting to a real server, and ``spanscope propagation test
---backend`` reading the trace back through the server's Jaeger API. A Node hop that does not
-propagate fails naming that hop."""
+two echo probes, every service exporting to a real server. ``spanscope propagation test`` walks
+the three hops (the Node service answers with the headers it received and sent, which the
+tester reads itself) and, with ``--backend``, reads the trace back through the server's Jaeger
+API. A Node hop that does not propagate fails naming that hop, also when it answers like any
+service and only the trace store shows it."""
 
 from __future__ import annotations
 
@@ -72,8 +74,18 @@ def node_chain(live_server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> I
         probe.stop()
 
 
-def check(url: str, fmt: str, server: RunningServer, wait: float) -> FormatReport:
-    report = run_test(url, fmt, expect_services=SERVICES, backend=server.ui, backend_wait=wait)
+def check(
+    url: str, fmt: str, server: RunningServer, wait: float, sampled: bool = True
+) -> FormatReport:
+    report = run_test(
+        url,
+        fmt,
+        hops=3,
+        expect_services=SERVICES,
+        backend=server.ui,
+        backend_wait=wait,
+        sampled=sampled,
+    )
     return report.formats[0]
 
 
@@ -83,12 +95,26 @@ def test_node_hop_passes_in_every_format(
 ) -> None:
     result = check(node_chain(fmt), fmt, live_server, wait=10)
     assert result.ok, result.failures()
+    assert [hop.service for hop in result.hops] == SERVICES
+    orders = result.hops[1]
+    checks = {c.name for c in orders.checks}
+    assert {"context received", "trace id kept", "sampling kept", "baggage kept"} <= checks
+    assert {"context sent on", "new parent id"} <= checks
+    assert result.hops[2].received is not None
+    assert result.hops[2].received["trace_id"] == result.trace_id
     assert result.backend is not None and result.backend.found
     assert sorted(result.backend.services) == sorted(SERVICES)
     assert result.backend.span_count == 5  # 3 server spans, 2 client spans
-    # what the gateway sent the Node hop is checked hop by hop as well
-    gateway = result.hops[0]
-    assert gateway.service == "gateway" and gateway.ok
+
+
+@pytest.mark.parametrize("fmt", ["b3multi", "xray"])
+def test_node_hop_keeps_a_not_sampled_decision(
+    node_chain: Chain, live_server: RunningServer, fmt: str
+) -> None:
+    result = check(node_chain(fmt), fmt, live_server, wait=1, sampled=False)
+    assert result.ok, result.failures()
+    assert all(hop.received and hop.received["sampled"] is False for hop in result.hops)
+    assert result.backend is not None and not result.backend.found
 
 
 @pytest.mark.parametrize("fmt", ["w3c", "xray"])
@@ -97,18 +123,37 @@ def test_node_hop_that_does_not_inject_is_named(
 ) -> None:
     result = check(node_chain(fmt, "--no-inject"), fmt, live_server, wait=1)
     assert not result.ok
-    (failure,) = result.failures()
-    assert "service payments has no spans" in failure
-    assert "orders did not pass the context on to payments" in failure
+    failures = result.failures()
+    assert failures[0].startswith(f"hop 2 (orders) called its next hop without {fmt} headers")
+    assert any(
+        "service payments has no spans" in f and "orders did not pass the context on" in f
+        for f in failures
+    ), failures
 
 
 def test_node_hop_with_propagators_off_is_named(
     node_chain: Chain, live_server: RunningServer
 ) -> None:
-    # The store alone would blame gateway ("gateway did not pass the context on to orders",
-    # and to payments, which it never calls); gateway's echo answer shows it sent the context.
-    result = check(node_chain("none"), "b3multi", live_server, wait=1)
+    result = check(node_chain("none"), "w3c", live_server, wait=1)
     assert not result.ok
+    assert result.hops[1].checks[0].name == "context received"  # the headers did arrive
+    failures = result.failures()
+    assert failures[0].startswith("hop 2 (orders) called its next hop without w3c headers")
+    assert any("service orders has no spans" in f for f in failures), failures
+
+
+def test_node_hop_that_answers_like_any_service_is_named_by_the_store(
+    node_chain: Chain, live_server: RunningServer
+) -> None:
+    # Only gateway's echo answer and the store see this hop. The store alone would blame
+    # gateway ("gateway did not pass the context on to orders", and to payments, which it never
+    # calls); gateway's echo answer shows it sent the context.
+    url = node_chain("none", "--plain-answer")
+    report = run_test(
+        url, "b3multi", expect_services=SERVICES, backend=live_server.ui, backend_wait=1
+    )
+    result = report.formats[0]
+    assert not result.ok and [hop.service for hop in result.hops] == ["gateway"]
     failures = result.failures()
     assert len(failures) == 2, failures
     assert "service orders has no spans" in failures[0]

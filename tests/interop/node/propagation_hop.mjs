@@ -1,9 +1,12 @@
 // One service instrumented with OpenTelemetry JS in a propagation chain: for each request it
 // extracts the context with one propagator, makes a SERVER span, calls --next with a CLIENT
 // span whose context it injects with the same propagator, and exports both spans over
-// OTLP/HTTP protobuf. Prints {"url": ...} once it listens; answers {"service", "next_status"}.
+// OTLP/HTTP protobuf. Prints {"url": ...} once it listens. It answers as a hop the propagation
+// tester can walk: the echo answer's "service", "received" (the headers as they came) and
+// "calls" (the headers it sent and the next hop's answer); with --plain-answer only
+// {"service", "next_status"}, as any service would, so only a trace store shows the hop.
 // usage: node propagation_hop.mjs --service NAME --propagator w3c|b3|b3multi|jaeger|xray|none
-//          --next URL --otlp-endpoint URL [--no-inject]
+//          --next URL --otlp-endpoint URL [--no-inject] [--plain-answer]
 // --propagator none is OTEL_PROPAGATORS=none: the context is neither read nor sent (each
 // request starts a trace of its own); --no-inject reads it but calls on without it.
 import http from 'node:http';
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     next: { type: 'string' },
     'otlp-endpoint': { type: 'string' },
     'no-inject': { type: 'boolean', default: false },
+    'plain-answer': { type: 'boolean', default: false },
   },
 });
 
@@ -52,13 +56,27 @@ const provider = new NodeTracerProvider({
 });
 const tracer = provider.getTracer('spanscope.interop.hop');
 
+/** Call --next with `headers`; what the echo answer says of a call. */
 function callNext(headers) {
+  const call = { url: values.next, sent: Object.entries(headers) };
   return new Promise((resolve) => {
     const request = http.get(values.next, { headers }, (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode));
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => {
+        call.status = response.statusCode;
+        try {
+          const answer = JSON.parse(Buffer.concat(chunks).toString());
+          if (answer && typeof answer === 'object' && 'service' in answer && 'received' in answer) {
+            call.answer = answer;
+          }
+        } catch {
+          // not JSON: no answer to nest
+        }
+        resolve(call);
+      });
     });
-    request.on('error', () => resolve(null));
+    request.on('error', (error) => resolve({ ...call, error: `could not call ${values.next}: ${error.message}` }));
   });
 }
 
@@ -71,12 +89,19 @@ const server = http.createServer(async (req, res) => {
   if (!values['no-inject']) {
     propagator.inject(trace.setSpan(here, client), headers, defaultTextMapSetter);
   }
-  const status = await callNext(headers);
+  const call = await callNext(headers);
   client.end();
   span.end();
   await provider.forceFlush();
+  const received = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    received.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
+  }
+  const answer = values['plain-answer']
+    ? { service: values.service, next_status: call.status ?? null }
+    : { service: values.service, received, calls: [call] };
   res.setHeader('Content-Type', 'application/json');
-  res.end(JSON.stringify({ service: values.service, next_status: status }));
+  res.end(JSON.stringify(answer));
 });
 
 server.listen(0, '127.0.0.1', () => {
