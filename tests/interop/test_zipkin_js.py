@@ -1,6 +1,7 @@
 """zipkin-js (its HTTP server and client instrumentation, a local span, a producer and a
 consumer) sends Zipkin v2 JSON with zipkin-transport-http to ``/api/v2/spans``, and v1 JSON (the
-transport's default) to ``/api/v1/spans``: the store holds the spans it sent: ids (the server half of a shared span kept beside its client
+transport's default) to ``/api/v1/spans``, with 128-bit and 64-bit (its default) trace ids:
+the store holds the spans it sent: ids (the server half of a shared span kept beside its client
 half), names, kinds, µs timestamps, tags, annotations, local and remote endpoints."""
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def expected(span: dict[str, Any]) -> dict[str, object]:
             attributes[key] = value
     start_us = span["timestamp"]
     return {
-        "trace_id": span["traceId"],
+        "trace_id": span["traceId"].rjust(32, "0"),
         "span_id": span["id"],
         "parent_span_id": span.get("parentId", ""),
         "name": span["name"],
@@ -74,12 +75,16 @@ def by_key(spans: list[dict[str, object]]) -> dict[tuple[object, object], dict[s
     return {(s["span_id"], s["shared"]): s for s in spans}
 
 
-@pytest.mark.parametrize("encoding", ["v2", "v1"])
-def test_store_holds_what_zipkin_js_sent(live_server: RunningServer, encoding: str) -> None:
+@pytest.mark.parametrize(("encoding", "bits"), [("v2", "128"), ("v1", "128"), ("v2", "64")])
+def test_store_holds_what_zipkin_js_sent(
+    live_server: RunningServer, encoding: str, bits: str
+) -> None:
     answer = run_node_json(
         "send_zipkin.mjs",
         "--encoding",
         encoding,
+        "--trace-id-bits",
+        bits,
         "--endpoint",
         f"{live_server.zipkin}/api/{encoding}/spans",
     )
@@ -89,8 +94,9 @@ def test_store_holds_what_zipkin_js_sent(live_server: RunningServer, encoding: s
     assert len(body) == 6
     if encoding == "v2":
         assert answer["sent"] == body
-    (trace_id,) = {span["traceId"] for span in body}
-    assert len(trace_id) == 32  # traceId128Bit
+    (sent_id,) = {span["traceId"] for span in body}
+    assert len(sent_id) == int(bits) // 4
+    trace_id = sent_id.rjust(32, "0")  # the model's ids are 128-bit, left-padded
     answer = httpx.get(
         f"{live_server.ui}/api/v1/traces/{trace_id}", params={"format": "otlp-proto"}
     )
@@ -103,3 +109,6 @@ def test_store_holds_what_zipkin_js_sent(live_server: RunningServer, encoding: s
     assert len(shared) == 1 and shared[0]["service_name"] == "inventory-js"
     services = httpx.get(f"{live_server.ui}/api/services").json()["data"]
     assert sorted(services) == ["inventory-js", "web-js"]
+    # the Jaeger API finds the trace by the id as zipkin-js wrote it (16 or 32 digits)
+    jaeger = httpx.get(f"{live_server.ui}/api/traces/{sent_id}")
+    assert jaeger.status_code == 200 and len(jaeger.json()["data"][0]["spans"]) == 6

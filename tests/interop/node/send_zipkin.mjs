@@ -3,13 +3,18 @@
 // Zipkin JSON with zipkin-transport-http (v2 unless --encoding v1, the transport's default);
 // print {"sent": the JSON body it posted, "v2": zipkin-js's own v2 encoding of those spans}.
 // usage: node send_zipkin.mjs --endpoint http://host:port/api/v2/spans [--encoding v1|v2]
+//          [--trace-id-bits 128|64]   (64: zipkin-js's default)
 import { parseArgs } from 'node:util';
 import zipkin from 'zipkin';
 import { HttpLogger } from 'zipkin-transport-http';
 
 const { Annotation, BatchRecorder, ExplicitContext, Instrumentation, Tracer, jsonEncoder } = zipkin;
 const { values } = parseArgs({
-  options: { endpoint: { type: 'string' }, encoding: { type: 'string', default: 'v2' } },
+  options: {
+    endpoint: { type: 'string' },
+    encoding: { type: 'string', default: 'v2' },
+    'trace-id-bits': { type: 'string', default: '128' },
+  },
 });
 
 // Sent only when asked (processQueue below), so the body printed is the body posted.
@@ -30,7 +35,8 @@ const recorder = new BatchRecorder({
 });
 const ctxImpl = new ExplicitContext();
 function tracer(service) {
-  return new Tracer({ ctxImpl, recorder, localServiceName: service, traceId128Bit: true });
+  const traceId128Bit = values['trace-id-bits'] !== '64';
+  return new Tracer({ ctxImpl, recorder, localServiceName: service, traceId128Bit });
 }
 const web = tracer('web-js');
 const inventory = tracer('inventory-js');
