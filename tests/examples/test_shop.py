@@ -21,6 +21,8 @@ import pytest
 from examples.shop.loadgen import drive
 from examples.shop.stack import REPO, ShopStack, get, get_json
 
+from tests.cli.run import spanscope
+
 SERVICES = {"frontend", "checkout", "inventory", "payments"}
 SEARCH = "service=frontend&lookback=1h&limit=1500"
 
@@ -185,12 +187,7 @@ def test_ctrl_c_while_kept_running_stops_everything(tmp_path):
         assert set(get_json(f"{ui}api/services")["data"]) == SERVICES  # still up and answering
         # the hint's command works from another process while everything runs
         hint = re.search(r"^  (spanscope query --db \S+ --metrics --since 5m)$", err, re.M).group(1)
-        metrics = subprocess.run(
-            [sys.executable, "-m", "spanscope", *hint.split()[1:], "--json"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        metrics = spanscope(*hint.split()[1:], "--json")
         assert metrics.returncode == 0, metrics.stderr
         assert {row["service"] for row in json.loads(metrics.stdout)} == SERVICES
         report = json.loads((tmp_path / "report.json").read_text())  # after waiting for the flush

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import httpx
@@ -19,6 +17,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from spanscope.sampling import PolicySet, TailSampler
 from spanscope.store import open_store
+from tests.cli.run import spanscope
 
 from .conftest import serve_process, start_server, stop_server
 
@@ -108,11 +107,9 @@ def test_serve_tail_samples_into_either_store(tmp_path, backend):
 
 
 def test_a_bad_policy_is_refused_before_anything_starts(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "spanscope", "serve", "--db", str(tmp_path / "x.duckdb"),
-         "--tail-sample", "latency>=soon"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    result = spanscope(
+        "serve", "--db", str(tmp_path / "x.duckdb"), "--tail-sample", "latency>=soon"
+    )
     assert result.returncode == 2
     assert "--tail-sample" in result.stderr and "invalid duration" in result.stderr
     assert "Traceback" not in result.stderr
