@@ -11,8 +11,18 @@
 // request starts a trace of its own); --no-inject reads it but calls on without it.
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { ROOT_CONTEXT, SpanKind, defaultTextMapGetter, defaultTextMapSetter, trace } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  trace,
+} from '@opentelemetry/api';
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
@@ -52,7 +62,9 @@ const propagator = new CompositePropagator({
 
 const provider = new NodeTracerProvider({
   resource: resourceFromAttributes({ 'service.name': values.service }),
-  spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: values['otlp-endpoint'] }))],
+  spanProcessors: [
+    new SimpleSpanProcessor(new OTLPTraceExporter({ url: values['otlp-endpoint'] })),
+  ],
 });
 const tracer = provider.getTracer('spanscope.interop.hop');
 
@@ -76,7 +88,9 @@ function callNext(headers) {
         resolve(call);
       });
     });
-    request.on('error', (error) => resolve({ ...call, error: `could not call ${values.next}: ${error.message}` }));
+    request.on('error', (error) => {
+      resolve({ ...call, error: `could not call ${values.next}: ${error.message}` });
+    });
   });
 }
 
@@ -106,7 +120,8 @@ const server = http.createServer(async (req, res) => {
 
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}/${values.service}` })}\n`);
+  const url = `http://127.0.0.1:${port}/${values.service}`;
+  process.stdout.write(`${JSON.stringify({ url })}\n`);
 });
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => server.close(() => provider.shutdown().then(() => process.exit(0))));

@@ -44,7 +44,8 @@ const t0 = Date.now() * 1000 - 5_000_000; // µs, five seconds ago
 
 // web-js serves GET /cart and calls inventory-js, which fails with 503.
 const server = new Instrumentation.HttpServer({ tracer: web, port: 8080, host: '10.0.0.7' });
-const cartId = server.recordRequest('GET', 'http://web.local/cart?user=7', () => zipkin.option.None);
+const noHeader = () => zipkin.option.None;
+const cartId = server.recordRequest('GET', 'http://web.local/cart?user=7', noHeader);
 web.recordBinary('cart.items', '3');
 web.recordAnnotation(new Annotation.Message('cache miss'), t0 + 250);
 const client = new Instrumentation.HttpClient({ tracer: web, remoteServiceName: 'inventory-js' });
@@ -52,11 +53,13 @@ const request = client.recordRequest({}, 'http://inventory.local/stock/42', 'get
 const callId = web.id;
 
 // inventory-js joins the caller's span id (Zipkin's shared span) from the B3 headers.
-const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
+const headers = Object.fromEntries(
+  Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]),
+);
 inventory.scoped(() => {
   const stock = new Instrumentation.HttpServer({ tracer: inventory, port: 9411 });
   const id = stock.recordRequest('GET', 'http://inventory.local/stock/42', (name) =>
-    name.toLowerCase() in headers ? zipkin.option.fromNullable(headers[name.toLowerCase()]) : zipkin.option.None,
+    zipkin.option.fromNullable(headers[name.toLowerCase()]),
   );
   inventory.local('load stock row', () => inventory.recordBinary('db.rows', '0'));
   inventory.setId(id);
@@ -72,7 +75,8 @@ web.scoped(() => {
   web.recordServiceName('web-js');
   web.recordRpc('publish cart.failed');
   web.recordAnnotation(new Annotation.ProducerStart(), t0 + 1000);
-  web.recordAnnotation(new Annotation.MessageAddr({ serviceName: 'kafka', host: new zipkin.InetAddress('10.0.0.9'), port: 9092 }));
+  const kafka = { serviceName: 'kafka', host: new zipkin.InetAddress('10.0.0.9'), port: 9092 };
+  web.recordAnnotation(new Annotation.MessageAddr(kafka));
   web.recordAnnotation(new Annotation.ProducerStop(), t0 + 1250);
   inventory.setId(inventory.createChildId());
   inventory.setId(new zipkin.TraceId({

@@ -3,7 +3,13 @@
 // at. Attribute values of every type, events with and without attributes, links, an ERROR
 // status with a message, every span kind, and start/end times with odd nanoseconds so a
 // rounding to microseconds anywhere shows.
-import { createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  createTraceState,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
@@ -111,7 +117,11 @@ export async function makeSpans() {
   const serverContext = trace.setSpan(clientContext, server);
   const produce = pay.startSpan(
     'publish payment.failed',
-    { kind: SpanKind.PRODUCER, startTime: at(base, 14, 3), attributes: { 'messaging.system': 'kafka' } },
+    {
+      kind: SpanKind.PRODUCER,
+      startTime: at(base, 14, 3),
+      attributes: { 'messaging.system': 'kafka' },
+    },
     serverContext,
   );
   produce.end(at(base, 15, 4));

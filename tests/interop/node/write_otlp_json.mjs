@@ -13,6 +13,8 @@ const { values } = parseArgs({
 });
 const spans = await makeSpans();
 const batches = values.jsonl ? spans.map((span) => [span]) : [spans];
-const requests = batches.map((batch) => Buffer.from(JsonTraceSerializer.serializeRequest(batch)).toString());
+const requests = batches.map((batch) =>
+  Buffer.from(JsonTraceSerializer.serializeRequest(batch)).toString(),
+);
 writeFileSync(values.out, values.jsonl ? `${requests.join('\n')}\n` : requests[0]);
 process.stdout.write(`[${requests.join(',')}]`);
