@@ -273,8 +273,9 @@ def _red_metrics(store, meta: dict, searches: list) -> dict:
 
 def _clickhouse_red_metrics(path: Path, meta: dict, searches: list) -> dict:
     """``_red_metrics`` on the ClickHouse store (embedded, chDB; skipped without it or with
-    ``BENCH_QUERY_CLICKHOUSE=0``): a copy of the DuckDB store's columns that RED metrics and
-    trace lookups read, made once under ``benchmarks/data/`` (about a minute for 10M spans)."""
+    ``BENCH_QUERY_CLICKHOUSE=0``): a copy of the DuckDB store's columns that RED metrics
+    (attributes and event names included) and trace lookups read, made once under
+    ``benchmarks/data/``."""
     try:
         import chdb  # noqa: F401
     except ImportError:
@@ -288,25 +289,35 @@ def _clickhouse_red_metrics(path: Path, meta: dict, searches: list) -> dict:
     folder = path.with_name(path.stem + "-chdb")
     done = folder / "spans.txt"
     url = f"chdb:{folder}?database=bench"
-    if not done.exists() or int(done.read_text()) != meta["spans"]:
+    # The span attributes and event names are copied for the failure rule (``failure_sql``);
+    # a copy made without them is made again.
+    marker = f"{meta['spans']} spans with attributes"
+    if not done.exists() or done.read_text() != marker:
         columns = "Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, "
         columns += "Duration, StatusCode"
+        # The attributes as the exporter's text map (values as text, as attribute_text writes).
+        copied = (
+            "json_transform(SpanAttributes, '\"MAP(VARCHAR, VARCHAR)\"') AS Attributes, "
+            '"Events.Timestamp" AS EventTimes, "Events.Name" AS EventNames'
+        )
         parquet = folder.with_suffix(".parquet")
         folder.mkdir(parents=True, exist_ok=True)
         with duckdb.connect() as con:
             con.execute(f"ATTACH '{path}' AS source (READ_ONLY)")
             con.execute(
-                f"COPY (SELECT {columns} FROM source.otel_traces) TO '{parquet}' (FORMAT parquet)"
+                f"COPY (SELECT {columns}, {copied} FROM source.otel_traces) "
+                f"TO '{parquet}' (FORMAT parquet)"
             )
         with open_store(url) as store:
             for table in ("otel_traces", "otel_traces_trace_id_ts"):
                 store.client.query(f"TRUNCATE TABLE bench.{table}")
             store.client.query(
-                f"INSERT INTO bench.otel_traces ({columns}) SELECT {columns} "
+                f"INSERT INTO bench.otel_traces ({columns}, SpanAttributes, `Events.Timestamp`, "
+                f"`Events.Name`) SELECT {columns}, Attributes, EventTimes, EventNames "
                 f"FROM file('{parquet}', Parquet)"
             )
         parquet.unlink()
-        done.write_text(str(meta["spans"]))
+        done.write_text(marker)
     with open_store(url, read_only=True) as store:
         return _red_metrics(store, meta, searches)
 
