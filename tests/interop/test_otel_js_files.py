@@ -5,22 +5,15 @@ posts), as one request in a .json file and as one request a line in a .jsonl fil
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from spanscope.formats import decode_spans
+from tests.cli.run import spanscope
 
 from .conftest import run_node_json
 from .otlp_sent import held, sent_spans
-
-
-def spanscope(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spanscope", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.mark.parametrize("name", ["trace.json", "traces.jsonl"])
