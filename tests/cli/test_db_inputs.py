@@ -312,9 +312,12 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path
 
 
 def _without_sources(document: str) -> dict:
+    """The comparison without what says how each side was read: its sources, and (from a
+    store) how many traces it read of how many matched."""
     comparison = json.loads(document)
     for side in ("before", "after"):
         comparison[side].pop("sources")
+        comparison[side].pop("read"), comparison[side].pop("matched")
     return comparison
 
 
@@ -328,6 +331,13 @@ def test_diff_of_a_store_compares_the_window_with_the_same_one_a_day_before(
     filed = run("diff", str(before), str(after), "--json")
     assert filed.exit_code == 0, filed.output
     assert _without_sources(stored.stdout) == _without_sources(filed.stdout)
+    read = json.loads(stored.stdout)
+    assert [(read[side]["read"], read[side]["matched"]) for side in ("before", "after")] == [
+        (300, 300),
+        (300, 300),
+    ]
+    cut = run("diff", "--db", str(db), *window, "--baseline-offset", "1d", "--limit", "50")
+    assert cut.stdout and "a sample of 50 of 300 matching traces was read" in cut.stderr
     sides = json.loads(stored.stdout)
     assert sides["before"]["sources"] == [
         f"{db} 2025-11-26T09:40:00.000+00:00 .. 2025-11-26T09:50:00.000+00:00"

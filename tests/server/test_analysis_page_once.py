@@ -3,8 +3,8 @@
 
 Real server on loopback over a real DuckDB file, the shop's traces sent over OTLP/HTTP, real
 headless Chromium. The store's trace reads are counted at the store boundary (its own
-``find_traces``, ``find_trace_ids``, ``get_traces`` and ``get_trace``, wrapped on the running
-store), never by replacing the analysis. What the page shows is checked against the plain API:
+``find_traces``, ``find_trace_ids``, ``sample_trace_ids``, ``get_traces`` and ``get_trace``,
+wrapped on the running store), never by replacing the analysis. What the page shows is checked against the plain API:
 the report of ``/api/v1/analysis`` and the SVG of ``/api/v1/flamegraph``."""
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from .test_pages import Page, _api
 
 MINUTE_NS = 60 * 10**9
 TRACES = 400
-READS = ("find_traces", "find_trace_ids", "get_traces", "get_trace")
+READS = ("find_traces", "find_trace_ids", "sample_trace_ids", "get_traces", "get_trace")
+# One read of a search: its sample of trace ids, then their traces.
+ONE_READ = {"sample_trace_ids": 1, "get_traces": 1}
 
 
 class StoreReads:
@@ -108,7 +110,7 @@ def test_the_api_answers_the_report_and_both_flame_graphs_from_one_read(served) 
     running, reads = served
     reads.reset()
     both = _api(running, "/api/v1/analysis", **SEARCH, flamegraph="slow,all")
-    assert reads.counts == {"find_traces": 1}
+    assert reads.counts == ONE_READ
     assert set(both) == {"report", "flamegraphs"} and list(both["flamegraphs"]) == ["slow", "all"]
     plain = _api(running, "/api/v1/analysis", **SEARCH)
     assert both["report"] == plain
@@ -139,7 +141,7 @@ def test_the_page_reads_the_store_once_and_shows_the_api_s_report(page: Page, se
     running, reads = served
     reads.reset()
     page.open("/analysis?service=frontend&lookback=1h")
-    assert reads.counts == {"find_traces": 1}
+    assert reads.counts == ONE_READ
     shown_svg = _shown_svg(page)
     shown = page.page.eval_on_selector_all(
         "#headline li .said", "items => items.map(i => i.textContent)"
@@ -165,7 +167,7 @@ def test_the_page_reads_the_store_once_and_shows_the_api_s_report(page: Page, se
     )
     page.page.click("[data-flame='slow']")
     assert _shown_svg(page) == shown_svg
-    assert reads.counts == {"find_traces": 1}, "switching the flame graph read the store"
+    assert reads.counts == ONE_READ, "switching the flame graph read the store"
     page.assert_clean()
 
     # The same as the API's report and flame graphs of the same search.
@@ -200,7 +202,10 @@ def test_the_page_shows_progress_while_its_one_request_runs(page: Page, served) 
     assert page.page.locator("#fix-first").is_visible()
     page.page.wait_for_selector("body[data-ready='1']", state="attached", timeout=30_000)
     assert progress.is_hidden() and page.page.locator("#found.stale").count() == 0
-    assert reads.counts == {"find_traces": 2}  # one per run, none for the flame graphs
+    assert reads.counts == {
+        "sample_trace_ids": 2,
+        "get_traces": 2,
+    }  # one per run, none for the flame graphs
     page.assert_clean()
 
 

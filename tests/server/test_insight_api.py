@@ -1,6 +1,7 @@
 """``/api/v1/lint``, ``/api/v1/diff`` and ``/api/v1/flamegraph`` on a real server: the shop's current release is sent
 over OTLP/HTTP for one hour of its clock, its next release (with the planted regression) for the
-next hour, and the API compares the hours and checks the instrumentation."""
+next hour, and the API compares the hours and checks the instrumentation. A read cut by its
+limit is a sample spread over the window, and says so; a search listing stays newest first."""
 
 from __future__ import annotations
 
@@ -159,3 +160,67 @@ def test_flame_graph_refusals_say_why(server, params, status, message):
     assert message in answer.json()["error"]["message"]
     empty = get(server, "/api/v1/flamegraph", window(T0 - 3 * HOUR_NS, T0 - 2 * HOUR_NS))
     assert empty.status_code == 404 and "no traces" in empty.json()["error"]["message"]
+
+
+def _first_starts(server, start_ns: int, end_ns: int) -> dict[str, int]:
+    """Each stored trace of the window: its first span's start."""
+    from spanscope.store import TraceQuery
+
+    query = TraceQuery(start_time_min=start_ns, start_time_max=end_ns, num_traces=10_000)
+    return {spans[0].trace_id: spans[0].start_ns for spans in server.store.find_traces(query)}
+
+
+def test_a_cut_read_is_a_sample_of_the_whole_window_and_says_so(server):
+    """``limit`` under the window's count: the analyses read the traces with the smallest
+    trace keys, spread over the window, and say how many they read of how many matched."""
+    from spanscope.store.codec import trace_key
+
+    params = {**window(T0 + HOUR_NS, T0 + 2 * HOUR_NS), "limit": "50"}
+    starts = _first_starts(server, T0 + HOUR_NS, T0 + 2 * HOUR_NS)
+    first, last = min(starts.values()), max(starts.values())
+    # Every trace has a frontend root: the sample is the 50 with the smallest trace keys.
+    sample = sorted(starts, key=lambda trace_id: (trace_key(trace_id), trace_id))[:50]
+    assert len(starts) == TRACES
+    analysis = get(server, "/api/v1/analysis", {**params, "flamegraph": "slow"})
+    assert analysis.status_code == 200, analysis.text
+    summary = analysis.json()["report"]["summary"]
+    assert summary["traces"] == 50
+    assert summary["start_ns"] == min(starts[trace_id] for trace_id in sample)
+    assert summary["start_ns"] < first + (last - first) // 5  # not the newest minutes
+    for path in ("/api/v1/analysis", "/api/v1/lint", "/api/v1/flamegraph"):
+        answer = get(server, path, params)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["Spanscope-Traces-Read"] == "50", path
+        assert answer.headers["Spanscope-Traces-Matched"] == str(TRACES), path
+    diff = get(server, "/api/v1/diff", params).json()
+    for side in ("before", "after"):
+        assert (diff[side]["read"], diff[side]["matched"]) == (50, TRACES), side
+        assert diff[side]["traces"] <= 50
+    # A read that fits says so: everything matched was read.
+    whole = get(server, "/api/v1/lint", window(T0 + HOUR_NS, T0 + 2 * HOUR_NS))
+    assert whole.headers["Spanscope-Traces-Read"] == whole.headers["Spanscope-Traces-Matched"]
+    fits = get(server, "/api/v1/diff", window(T0 + HOUR_NS, T0 + 2 * HOUR_NS)).json()["after"]
+    assert fits["read"] == fits["matched"] == TRACES
+
+
+def test_a_search_listing_stays_newest_first(server):
+    """Jaeger's search and the export list the most recent matching traces, not a sample."""
+    from spanscope.assembly import group_by_trace
+    from spanscope.formats import decode_spans
+    from spanscope.store import TraceQuery
+
+    params = {**window(T0 + HOUR_NS, T0 + 2 * HOUR_NS), "limit": "5"}
+    newest = server.store.find_trace_ids(
+        TraceQuery(
+            service="frontend",
+            start_time_min=T0 + HOUR_NS,
+            start_time_max=T0 + 2 * HOUR_NS,
+            num_traces=5,
+        )
+    )
+    starts = _first_starts(server, T0 + HOUR_NS, T0 + 2 * HOUR_NS)
+    assert min(starts[trace_id] for trace_id in newest) > sorted(starts.values())[-10]
+    export = get(server, "/api/v1/export", {**params, "format": "otlp-json"})
+    assert set(group_by_trace(decode_spans(export.content, "otlp-json"))) == set(newest)
+    found = get(server, "/api/traces", params).json()["data"]
+    assert {trace["traceID"] for trace in found} == set(newest)

@@ -74,6 +74,32 @@ def test_compare_page_draws_the_diff_and_links_the_new_error(page: Page, server)
 
 
 @pytest.mark.browser
+def test_cut_pages_say_they_read_a_sample_of_each_window(page: Page, server) -> None:
+    """A limit under a window's count: Analysis says it read a sample, spread over the
+    window, of how many; Compare says so for each side, from its answer's counts."""
+    api = _api(server, "/api/v1/diff", service="frontend", lookback="1h", limit="100")
+    assert [(api[side]["read"], api[side]["matched"]) for side in ("after", "before")] == [
+        (100, TRACES),
+        (100, TRACES),
+    ]
+    page.open("/compare?service=frontend&lookback=1h&limit=100")
+    notes = page.page.eval_on_selector_all(
+        "#sides .capped", "notes => notes.map(n => n.textContent)"
+    )
+    assert [note.split(" read up to")[0] for note in notes] == [
+        f"{side}: a sample of 100 of {TRACES} matching traces, spread over the window"
+        for side in ("after", "before")
+    ]
+    page.open("/analysis?service=frontend&lookback=1h&limit=100")
+    assert f"a sample of 100 of {TRACES} matching traces, spread over the window" in (
+        page.page.inner_text("#sides .capped")
+    )
+    page.open("/analysis?service=frontend&lookback=1h&limit=1500")  # everything fits
+    assert page.page.locator("#sides .capped").count() == 0
+    page.assert_clean()
+
+
+@pytest.mark.browser
 def test_an_address_without_a_window_compares_the_default_one(page: Page, server) -> None:
     page.open("/compare?service=frontend")
     assert f"{TRACES} traces in the last hour" in page.page.inner_text("#sides")

@@ -299,11 +299,16 @@ def diff(
         from spanscope.compare.sides import compare_traces
 
         # (a store that cannot be read exits 2, StoreUnreadable: 1 is the gates' "slower")
-        (before_traces, after_traces), inputs = _store_sides(chosen, baseline_offset, adjust)
+        counted: list[tuple[int, int]] = []
+        (before_traces, after_traces), inputs = _store_sides(
+            chosen, baseline_offset, adjust, counted
+        )
         # The server's /api/v1/diff answers from the same recipe.
         result, durations = compare_traces(
             before_traces, after_traces, top=top, min_requests=min_requests, inputs=inputs
         )
+        for side, (read, matched) in zip((result.before, result.after), counted, strict=True):
+            side.read, side.matched = read, matched
         before_session = after_session = None
     else:
         assert before is not None and after is not None
@@ -351,10 +356,11 @@ def diff(
 
 
 def _store_sides(
-    chosen: Selection, offset: int | None, adjust_skew: bool
+    chosen: Selection, offset: int | None, adjust_skew: bool, counted: list[tuple[int, int]]
 ) -> tuple[tuple[list[Trace], list[Trace]], tuple[list[InputSummary], list[InputSummary]]]:
     """The traces of the baseline window and of the --since/--until window of a store, and
-    the line naming each."""
+    the line naming each; ``counted`` gets, for each, how many traces were read of how many
+    matched (a sample when fewer)."""
     import msgspec.structs
 
     from spanscope.cli.times import now_ns
@@ -388,6 +394,7 @@ def _store_sides(
             chosen.limit,
             adjust_skew,
             source=f"{chosen.db} {format_time(begin)} .. {format_time(until)}",
+            counted=counted,
         )
         traces.append(found)
         inputs.append([summary])

@@ -411,10 +411,16 @@ def store_kind(store: Store) -> str:
 
 
 def read_store(
-    db: str, trace_filter: TraceFilter, limit: int, adjust_skew: bool, source: str | None = None
+    db: str,
+    trace_filter: TraceFilter,
+    limit: int,
+    adjust_skew: bool,
+    source: str | None = None,
+    counted: list[tuple[int, int]] | None = None,
 ) -> tuple[list[Trace], InputSummary]:
     """``stored_traces`` of the store ``db`` names, and the line that says what was read
-    (``source``, default ``db``); says on stderr when ``limit`` made the read a sample."""
+    (``source``, default ``db``); says on stderr when ``limit`` made the read a sample.
+    ``counted`` gets how many traces were chosen to be read and how many matched."""
     from spanscope.analysis.results import InputSummary
 
     with reading(db) as store:
@@ -425,6 +431,8 @@ def read_store(
             from spanscope.cli.store_feedback import none_found
 
             warn(none_found(store, source or db, trace_filter))  # (names are text, not markup)
+    if counted is not None:
+        counted.append((stored.sampled, stored.matched))
     if stored.limited:
         of = f"{source}: " if source else ""
         error_console().print(

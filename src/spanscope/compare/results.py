@@ -18,6 +18,11 @@ class Side(msgspec.Struct):
     start_ns: int
     end_ns: int
     sources: list[str]
+    # Read from a store (``diff --db``, ``/api/v1/diff``): how many of the traces its search
+    # matched were read: all, or a sample spread over the window (by trace id) when more matched
+    # than the limit. None for files and saved reports.
+    read: int | None = None
+    matched: int | None = None
 
 
 class FrameDiff(msgspec.Struct):

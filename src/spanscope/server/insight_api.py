@@ -15,11 +15,19 @@ Their OpenAPI description is the native API's (``spanscope.server.native_api``).
 parameters are Jaeger's (``service``, ``operation``, ``tags``, ``start``, ``end``,
 ``lookback``, ``limit``...); both sides of a diff use the same ones but the window. Errors are the
 native API's JSON shape.
+
+What a search reads (``sample_traces``, also for ``/api/v1/analysis`` and ``/api/v1/flamegraph``):
+every matching trace when at most ``limit`` match, else a sample of ``limit`` spread over the
+window (``Store.sample_trace_ids``: by trace id), not its newest minutes, as ``analyze --db``
+reads. An answer says how many were read and how many matched: in the headers
+``Spanscope-Traces-Read`` and ``Spanscope-Traces-Matched`` (``sample_headers``), and for a diff
+in each side too (``before.read``, ``before.matched``...).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import msgspec
 from starlette.concurrency import run_in_threadpool
@@ -47,18 +55,47 @@ TOP = 10
 
 
 def search_traces(store: Store, query: TraceQuery) -> list[Trace]:
-    """The traces a search finds, assembled oldest first as ``spanscope analyze --db`` reads
-    them (``assembly.assemble_stored``): a report's examples are then the same. The store
-    hands them over trace by trace, so each is built as it is (no regrouping of all spans)."""
+    """The most recent traces a search finds (``Store.find_traces``), assembled oldest first
+    (``assembly.assemble_stored``); the service map draws these. The analyses read a sample
+    spread over the window instead (``sample_traces``)."""
     return list(assemble_stored([spans for spans in store.find_traces(query) if spans]))
 
 
-def window_traces(store: Store, query: TraceQuery) -> list[Trace]:
-    """The traces a search finds that start in its window, ``[start, end)``, as a window of
+class Sampled(NamedTuple):
+    """The traces an analysis reads, and of how many: ``read`` of ``matched`` matching traces
+    were chosen (all of them, or a sample spread over the window when more than the limit)."""
+
+    traces: list[Trace]
+    read: int
+    matched: int
+
+
+def sample_traces(store: Store, query: TraceQuery) -> Sampled:
+    """The traces a search matches, a sample spread over the window when more than
+    ``query.num_traces`` match (``Store.sample_trace_ids``), assembled oldest first as
+    ``spanscope analyze --db`` reads them (``assembly.assemble_stored``): a report's examples
+    are then the same. The store hands them over trace by trace, so each is built as it is
+    (no regrouping of all spans)."""
+    ids, matched = store.sample_trace_ids(query)
+    found = [spans for spans in store.get_traces(ids) if spans]
+    return Sampled(list(assemble_stored(found)), len(ids), matched)
+
+
+def window_traces(store: Store, query: TraceQuery) -> Sampled:
+    """The traces a search samples that start in its window, ``[start, end)``, as a window of
     ``spanscope diff --db`` holds them (the same ``TraceFilter``): each trace on one side only
     (the search itself finds a trace by any span in the window, both ends included)."""
     window = TraceFilter(since_ns=query.start_time_min, until_ns=query.start_time_max)
-    return list(filter_traces(search_traces(store, query), window))
+    sampled = sample_traces(store, query)
+    return sampled._replace(traces=list(filter_traces(sampled.traces, window)))
+
+
+def sample_headers(sampled: Sampled) -> dict[str, str]:
+    """What an answer says about its read: how many traces were read of how many matched."""
+    return {
+        "Spanscope-Traces-Read": str(sampled.read),
+        "Spanscope-Traces-Matched": str(sampled.matched),
+    }
 
 
 def baseline_query(request: Request, query: TraceQuery) -> TraceQuery:
@@ -96,10 +133,12 @@ class InsightApi:
     async def lint(self, request: Request) -> Response:
         query = parse_trace_query(request, INSIGHT_MAX_LIMIT)
 
-        def work() -> bytes:
-            return msgspec.json.encode(lint(search_traces(self.store, query)))
+        def work() -> tuple[bytes, Sampled]:
+            sampled = sample_traces(self.store, query)
+            return msgspec.json.encode(lint(sampled.traces)), sampled
 
-        return Response(await run_in_threadpool(work), media_type="application/json")
+        body, sampled = await run_in_threadpool(work)
+        return Response(body, media_type="application/json", headers=sample_headers(sampled))
 
     async def diff(self, request: Request) -> Response:
         after_query = parse_trace_query(request, INSIGHT_MAX_LIMIT)
@@ -110,7 +149,9 @@ class InsightApi:
             # judged against chance from both sides' durations.
             before = window_traces(self.store, before_query)
             after = window_traces(self.store, after_query)
-            result, _ = compare_traces(before, after, top=TOP)
+            result, _ = compare_traces(before.traces, after.traces, top=TOP)
+            for side, sampled in ((result.before, before), (result.after, after)):
+                side.read, side.matched = sampled.read, sampled.matched
             return msgspec.json.encode(result)
 
         return Response(await run_in_threadpool(work), media_type="application/json")

@@ -44,7 +44,7 @@ _ANALYSIS = {
     # From a search: its operation and custom time range, kept (helpers.js: insightSearch).
     "FIELDS": _FROM_SEARCH,
     "LIMIT_LABEL": "Traces",
-    "LIMIT_NOTE": "the most recent of the window",
+    "LIMIT_NOTE": "at most; when more match, a sample spread over the window",
     "BUTTON": "Analyse",
     "EMPTY_TITLE": "Why are requests slow or failing?",
     "EMPTY_TEXT": "Choose a service and a window, then <b>Analyse</b>: where the slowest requests "
@@ -70,7 +70,7 @@ _COMPARE = {
 """
     + _FROM_SEARCH,
     "LIMIT_LABEL": "Traces per side",
-    "LIMIT_NOTE": "the most recent of each window",
+    "LIMIT_NOTE": "at most; when more match, a sample spread over each window",
     "BUTTON": "Compare",
     "EMPTY_TITLE": "Compare two windows of traces",
     "EMPTY_TEXT": "Choose a service and a window, then <b>Compare</b>: which endpoints got "
@@ -87,7 +87,7 @@ _QUALITY = {
     "SERVICE_NOTE": "the traces that touch it",
     "FIELDS": _FROM_SEARCH,
     "LIMIT_LABEL": "Traces",
-    "LIMIT_NOTE": "the most recent of the window",
+    "LIMIT_NOTE": "at most; when more match, a sample spread over the window",
     "BUTTON": "Check",
     "EMPTY_TITLE": "How well are the services instrumented?",
     "EMPTY_TEXT": "Choose a service and a window, then <b>Check</b>: broken traces, errors not "

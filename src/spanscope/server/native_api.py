@@ -9,11 +9,15 @@
   ``flamegraph=slow,all`` (either or both) the answer is ``{"report": <the report>,
   "flamegraphs": {"slow": <svg>, "all": <svg>}}``: the report and the flame graphs
   ``/api/v1/flamegraph`` would draw, from one read of the store and one walk of the traces
-  (what the Analysis page asks for; ``flamegraphs`` is empty when the search finds nothing);
+  (what the Analysis page asks for; ``flamegraphs`` is empty when the search finds nothing).
+  When more traces match than ``limit``, the analyses read a sample spread over the window (by
+  trace id), and their answers say how many were read of how many matched (headers
+  ``Spanscope-Traces-Read`` and ``-Matched``; ``spanscope.server.insight_api``);
 - ``GET /api/v1/flamegraph?service=...&slow=true`` — the critical-path flame graph (SVG) of the
   traces a search finds, of one ``endpoint`` (``SERVICE:OPERATION``) or all, all requests or
   the slowest 5% (``spanscope flamegraph --aggregate``);
-- ``GET /api/v1/export?service=...&format=zipkin-v2`` — the traces a search finds, in any format;
+- ``GET /api/v1/export?service=...&format=zipkin-v2`` — the traces a search finds, in any format
+  (the most recent first, as Jaeger's search);
 - ``GET /api/v1/lint`` and ``/api/v1/diff`` — instrumentation quality and what changed, for
   the traces a search finds (``spanscope.server.insight_api``);
 - ``POST /api/v1/store/{method}`` — the store's own reads, for another spanscope process
@@ -40,7 +44,7 @@ from spanscope.formats import FORMATS, encode_spans, resolve_format
 from spanscope.model import Span, Trace
 from spanscope.report import encode_report
 from spanscope.server.api_errors import json_errors
-from spanscope.server.insight_api import InsightApi, search_traces
+from spanscope.server.insight_api import InsightApi, Sampled, sample_headers, sample_traces
 from spanscope.server.jaeger_api import (
     INSIGHT_MAX_LIMIT,
     QueryError,
@@ -154,13 +158,15 @@ class NativeApi:
         query = parse_trace_query(request, INSIGHT_MAX_LIMIT)
         kinds = _flamegraph_kinds(request)
 
-        def work() -> bytes:
-            traces = search_traces(self.store, query)
+        def work() -> tuple[bytes, Sampled]:
+            sampled = sample_traces(self.store, query)
             if kinds:
-                return _analysis_with_flamegraphs(traces, kinds, self.store.services())
-            return encode_report(analyze(traces))
+                services = self.store.services()
+                return _analysis_with_flamegraphs(sampled.traces, kinds, services), sampled
+            return encode_report(analyze(sampled.traces)), sampled
 
-        return Response(await run_in_threadpool(work), media_type="application/json")
+        body, sampled = await run_in_threadpool(work)
+        return Response(body, media_type="application/json", headers=sample_headers(sampled))
 
     async def search_flamegraph(self, request: Request) -> Response:
         from spanscope.viz.flamegraph import traces_flamegraph
@@ -177,8 +183,9 @@ class NativeApi:
         if slow_text not in ("true", "false"):
             raise QueryError("bad 'slow': expected true or false")
 
-        def work() -> bytes:
-            traces = search_traces(self.store, query)
+        def work() -> tuple[bytes, Sampled]:
+            sampled = sample_traces(self.store, query)
+            traces = sampled.traces
             if not traces:
                 raise QueryError("no traces match the search", status=404)
             try:
@@ -190,9 +197,10 @@ class NativeApi:
                 )
             except LookupError as exc:
                 raise QueryError(str(exc), status=404) from None
-            return svg.encode()
+            return svg.encode(), sampled
 
-        return Response(await run_in_threadpool(work), media_type="image/svg+xml")
+        body, sampled = await run_in_threadpool(work)
+        return Response(body, media_type="image/svg+xml", headers=sample_headers(sampled))
 
     async def export_search(self, request: Request) -> Response:
         format_name = _format(request)
@@ -324,7 +332,8 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/store/{method}": {
                 "post": {
                     "summary": "A read of the store (get_traces, services, operations, "
-                    "find_trace_ids, dependencies, metrics_series, metrics_summary, "
+                    "find_trace_ids, sample_trace_ids, dependencies, metrics_series, "
+                    "metrics_summary, "
                     "metrics_summary_and_series, stats), for another spanscope process; "
                     "MessagePack in and out.",
                     "parameters": [

@@ -126,15 +126,15 @@
     var job = S.working("Reading and analysing the traces of " + q.get("service") + " in " + win);
     var both = new URLSearchParams(q);
     both.set("flamegraph", "slow,all");
-    return S.api("/api/v1/analysis?" + both.toString()).then(function (answer) {
+    return S.ask("/api/v1/analysis?" + both.toString()).then(function (asked) {
       if (!job.done()) return; // a newer run is under way: this answer is stale
-      var d = answer.report, s = d.summary;
+      var answer = asked.body, d = answer.report, s = d.summary;
       $("sides").innerHTML = "<span><b>" + S.plural(s.traces, "trace") + "</b>, <b>" + S.plural(s.spans, "span") + "</b> in " + esc(win) +
         (q.get("operation") ? " touching " + esc(q.get("operation")) : "") + "</span>" +
         (s.traces ? "<span>p50 <b>" + S.fmtNs(s.latency.p50_ns) + "</b>, p99 <b>" + S.fmtNs(s.latency.p99_ns) + "</b></span><span><b>" +
           S.count(s.failed_traces) + "</b> failed</span>" : "") +
         '<a class="ss-link" href="/api/v1/analysis?' + esc(q.toString()) + '">JSON</a>' +
-        S.capNote(s.traces, +q.get("limit"), s.start_ns, s.end_ns);
+        S.capNote(asked.sample, +q.get("limit"));
       if (!s.traces) {
         $("headline").innerHTML = '<p class="none">No traces of this service in ' + esc(win) + ": choose a longer window.</p>";
         $("sections").innerHTML = "";

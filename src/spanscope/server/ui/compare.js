@@ -102,13 +102,12 @@
       (BASE_TEXT[p.get("baseline") || ""] || p.get("baseline")));
     return S.api("/api/v1/diff?" + q.toString()).then(function (d) {
       if (!job.done()) return; // a newer run is under way: this answer is stale
-      // Each side is read up to the limit, so a busy window may be cut to its newest part.
+      // Each side is read up to the limit: a busy window is read as a sample spread over it.
       var limit = +q.get("limit");
       $("sides").innerHTML = "<span>after: <b>" + S.count(d.after.traces) + "</b> traces in " + esc(win) +
         (q.get("operation") ? " touching " + esc(q.get("operation")) : "") + "</span><span>before: <b>" +
         S.count(d.before.traces) + "</b> traces, " + esc(BASE_TEXT[p.get("baseline") || ""] || p.get("baseline")) + "</span>" +
-        S.capNote(d.after.traces, limit, d.after.start_ns, d.after.end_ns, "after") +
-        S.capNote(d.before.traces, limit, d.before.start_ns, d.before.end_ns, "before");
+        S.capNote(d.after, limit, "after") + S.capNote(d.before, limit, "before");
       if (!d.before.traces || !d.after.traces) {
         $("headline").innerHTML = '<p class="none">One side has no traces: choose a longer window or another baseline.</p>';
         $("endpoints").innerHTML = $("lists").innerHTML = "";

@@ -1,7 +1,8 @@
 /* Helpers shared by the spanscope serve pages (window.SS): the page's configuration from the
  * server (SS.config: the time windows offered, SS.config.lookbacks[key] = {text, us}, the
  * default one, SS.config.defaultLookback, and what the page adds), formatting, the
- * same-origin API with its error shapes (Jaeger's and the native one); for the Compare and
+ * same-origin API with its error shapes (Jaeger's and the native one; SS.ask also gives an
+ * analysis answer's counts, read of matched, for the note on a sample); for the Compare and
  * Quality pages also the form <-> address round trip, the service list (SS.page) and their
  * API search (SS.insightQuery); the top bar's theme switch (SS.themeSwitch).
  * Plain JS, no build step. */
@@ -39,26 +40,32 @@
   }
   function count(n) { return n.toLocaleString("en-US"); }
   function plural(n, word) { return count(n) + " " + word + (n === 1 ? "" : "s"); }
-  // A read that stopped at its limit covers only the newest part of the window: say which part,
-  // or "1,500 traces in the last hour" reads as the whole hour (the CLI reads up to 10,000).
-  // startNs / endNs: the first and last trace read, when the answer gives them.
-  // side: "after" or "before" on a page of two sides, else "". The link reads up to the most
-  // an analysis page may (config.mostTraces: the server's bound, analyze --db's --limit).
-  function capNote(traces, limit, startNs, endNs, side) {
-    if (!limit || traces < limit) return "";
+  // A read cut by its limit is a sample spread over the window (the API chose the matching
+  // traces by trace id): say so, with how many matched, or "1,500 traces in the last hour"
+  // reads as every request of the hour. sample: {read, matched} (the answer's counts); limit:
+  // the page's; side: "after" or "before" on a page of two sides, else "". The link reads up
+  // to the most an analysis page may (config.mostTraces: the server's bound, analyze --db's
+  // --limit), a bigger sample.
+  function capNote(sample, limit, side) {
+    if (!sample || !sample.matched || sample.matched <= sample.read) return "";
     var most = config.mostTraces || 0;
-    var when = startNs ? " (" + utc(startNs) + (endNs ? " – " + utc(endNs) : "") + " UTC)" : "";
     var more = "";
     if (limit < most) {  // one click reads the window as the command line would
       var wider = new URL(location.href);
       wider.searchParams.set("limit", String(most));
       more = ' <a class="read-more" href="' + esc(wider.pathname + wider.search) + '">read up to ' + count(most) + "</a>";
     }
-    return '<span class="capped" title="A shorter window, or a larger limit (up to ' + count(most) + '), reads the rest">' +
-      (side ? side + ": " : "") + "only the " + plural(limit, "most recent trace") + when +
-      ": older ones in the window are left out" + more + "</span>";
+    return '<span class="capped" title="More traces match than the limit: those read were chosen by trace id, the same ones every time. A larger limit (up to ' +
+      count(most) + ') reads a bigger sample">' + (side ? side + ": " : "") + "a sample of " + count(sample.read) + " of " +
+      plural(sample.matched, "matching trace") + ", spread over the window" + more + "</span>";
   }
-  function api(path) {
+  // What an analysis answer says about its read (insight_api: the Spanscope-Traces-* headers).
+  function sampleOf(headers) {
+    var read = headers.get("Spanscope-Traces-Read"), matched = headers.get("Spanscope-Traces-Matched");
+    return read === null || matched === null ? null : { read: +read, matched: +matched };
+  }
+  // A same-origin API call: resolves to {body, sample} (sample: sampleOf its headers).
+  function ask(path) {
     // A fetch that gets no answer at all says only "Failed to fetch": name what did not answer.
     var asked = fetch(path, { headers: { Accept: "application/json" } }).catch(function () {
       throw new Error("spanscope serve at " + location.host + " did not answer: is it still running? (what is shown is from before)");
@@ -70,10 +77,11 @@
             : body && body.error ? body.error.message : r.status + " " + r.statusText;
           throw new Error(msg);
         }
-        return body;
+        return { body: body, sample: sampleOf(r.headers) };
       });
     });
   }
+  function api(path) { return ask(path).then(function (answer) { return answer.body; }); }
   function traceLink(traceId, label) {
     return '<a href="/trace/' + encodeURIComponent(traceId) + '">' + esc(label || traceId) + "</a>";
   }
@@ -218,5 +226,5 @@
       root.dataset.theme = dark ? "light" : "dark";
     });
   }
-  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, insightSearch: insightSearch, working: working, capNote: capNote, $: $, trimNum: trimNum, utc: utc, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, plural: plural, api: api, traceLink: traceLink, page: page };
+  window.SS = { config: config, themeSwitch: themeSwitch, insightQuery: insightQuery, insightSearch: insightSearch, working: working, capNote: capNote, ask: ask, $: $, trimNum: trimNum, utc: utc, fmtNs: fmtNs, signedNs: signedNs, pct: pct, esc: esc, count: count, plural: plural, api: api, traceLink: traceLink, page: page };
 })();

@@ -43,8 +43,9 @@
     // A search's own range and operation come along ("Check instrumentation" on the search page).
     var search = S.insightSearch(p), q = search.q;
     var job = S.working("Reading and checking the traces of " + q.get("service") + " in " + search.win);
-    return S.api("/api/v1/lint?" + q.toString()).then(function (r) {
+    return S.ask("/api/v1/lint?" + q.toString()).then(function (asked) {
       if (!job.done()) return; // a newer run is under way: this answer is stale
+      var r = asked.body;
       var scoresCard = $("scores").closest(".card");
       scoresCard.hidden = !r.traces;
       if (!r.traces) { // a score of 100% for nothing would read as a clean bill of health
@@ -58,7 +59,7 @@
         " in " + S.plural(r.traces, "trace") + (q.get("operation") ? " touching " + esc(q.get("operation")) : "") +
         " have no error or warning</span><span>" + '<span class="badge error">' + S.plural(r.counts.error, "error rule") +
         '</span> <span class="badge warning">' + S.plural(r.counts.warning, "warning rule") + '</span> <span class="badge info">' + S.plural(r.counts.info, "info rule") + "</span></span>" +
-        S.capNote(r.traces, +q.get("limit"));
+        S.capNote(asked.sample, +q.get("limit"));
       scores(r.services);
       $("rules").innerHTML = r.rules.length ? r.rules.map(ruleCard).join("") : '<div class="card"><div class="card-body none">Nothing found: these traces pass every rule.</div></div>';
     }, function (e) {
