@@ -1,5 +1,5 @@
 """The OpenTelemetry JS SDK's own OTLP exporters (HTTP JSON, HTTP protobuf via protobufjs, gRPC
-via @grpc/grpc-js) send two services' spans to a real server: the store then holds exactly the
+via @grpc/grpc-js; plain and gzip) send two services' spans to a real server: the store holds the
 spans the SDK says it sent (ids, names, kinds, nanosecond times, typed attributes, events,
 links, status, tracestate, flags, dropped counts), and the Jaeger API shows them."""
 
@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from spanscope.formats import decode_spans
+from spanscope.model import Span
 from tests.server.conftest import RunningServer
 
 from .conftest import run_node_json
@@ -23,7 +24,7 @@ def endpoint(server: RunningServer, protocol: str) -> str:
     return f"http://{server.grpc}" if protocol == "grpc" else f"{server.http}/v1/traces"
 
 
-def stored_trace(server: RunningServer, trace_id: str) -> list:
+def stored_trace(server: RunningServer, trace_id: str) -> list[Span]:
     answer = httpx.get(f"{server.ui}/api/v1/traces/{trace_id}", params={"format": "otlp-proto"})
     assert answer.status_code == 200, answer.text
     return decode_spans(answer.content, "otlp-proto")
