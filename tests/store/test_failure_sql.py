@@ -5,6 +5,7 @@ near misses, for rows a collector wrote (values as text), and for generated span
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -81,12 +82,15 @@ CASES: list[tuple[dict, StatusCode, list[Event]]] = [
     ({GRPC: 0}, StatusCode.UNSET, [Event(T0, "log", {}), EXCEPTION]),
 ]
 
-# What ClickHouse's text maps cannot tell apart (failure_sql's docstring): a null HTTP value is
-# '' there, and text that spells a number other than in digits is read as that number.
-CLICKHOUSE_READS_OTHERWISE: list[tuple[dict, bool]] = [
-    ({NEW: None, OLD: 503}, False),
-    ({OLD: "500.0"}, True),
-    ({GRPC: "-1"}, True),
+# What the columns cannot tell apart (failure_sql's docstring), as (attributes, DuckDB's
+# verdict, ClickHouse's): DuckDB's JSON writes a NaN as null, which reads as absent; in
+# ClickHouse's text maps a null is '', which reads as present, and text that spells a number
+# other than in digits is read as that number.
+READ_OTHERWISE: list[tuple[dict, bool, bool]] = [
+    ({NEW: float("nan"), OLD: 503}, True, False),  # is_error_span: False
+    ({NEW: None, OLD: 503}, True, False),  # True
+    ({OLD: "500.0"}, False, True),  # False
+    ({GRPC: "-1"}, False, True),  # False
 ]
 
 
@@ -141,14 +145,32 @@ def test_every_rule_and_its_near_misses_as_analyze_counts_them(store):
 
 
 def test_what_each_store_cannot_tell_apart(store):
-    cases = [(attributes, StatusCode.UNSET, []) for attributes, _ in CLICKHOUSE_READS_OTHERWISE]
+    cases = [(attributes, StatusCode.UNSET, []) for attributes, _, _ in READ_OTHERWISE]
     spans = _spans(cases)
     store.write(spans)
     counted, _ = _store_verdicts(store, spans)
-    clickhouse = not isinstance(store, DuckDBStore)
-    for span, (attributes, on_clickhouse) in zip(spans, CLICKHOUSE_READS_OTHERWISE, strict=True):
-        expected = on_clickhouse if clickhouse else is_error_span(span)
-        assert counted[span.service_name] == expected, attributes
+    duckdb = isinstance(store, DuckDBStore)
+    for span, (attributes, on_duckdb, on_clickhouse) in zip(spans, READ_OTHERWISE, strict=True):
+        assert counted[span.service_name] == (on_duckdb if duckdb else on_clickhouse), attributes
+
+
+def test_spans_kept_whole_in_raw_span_are_judged_by_their_columns(store):
+    """A span the columns cannot hold exactly (bytes, a dropped count) is also kept whole in
+    RawSpan; its attribute and event columns are still filled, and the rule reads those."""
+    odd = [
+        ({GRPC: 14, "payload": b"\x00\x01"}, StatusCode.UNSET, []),
+        ({NEW: 503, "payload": b"\x00"}, StatusCode.UNSET, []),
+        ({GRPC: 0, "payload": b"\x00"}, StatusCode.UNSET, [EXCEPTION]),
+        ({GRPC: 0, "payload": b"\x00"}, StatusCode.UNSET, []),
+    ]
+    spans = _spans(odd)
+    spans[3] = msgspec.structs.replace(spans[3], dropped_attributes_count=2)
+    store.write(spans)
+    assert store.get_trace(spans[0].trace_id) == [spans[0]]
+    counted, found = _store_verdicts(store, spans)
+    assert counted == {span.service_name: is_error_span(span) for span in spans}
+    assert [counted[f"c{i}"] for i in range(4)] == [True, True, True, False]
+    assert found == {span.trace_id for span in spans[:3]}
 
 
 def test_rows_a_collector_wrote_count_as_analyze_reads_them():
