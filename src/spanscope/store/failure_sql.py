@@ -97,21 +97,30 @@ def _duckdb_json_int_under_500(key: str) -> str:
 # The attribute rules decided from the JSON text where that is sound, parsed where needed.
 # The text is msgspec's (the native OTLP path writes the same): no spaces, a key written
 # "key":, a quote inside a key or value escaped (\"). So a key of ours is always found by
-# "key": (its absence is certain), and ,"key": or {"key": at the start is that key and no
-# other (a key can end in "key, but its quote is escaped). A key can appear twice only in a
-# nested object, which starts {" (a '{"' inside a text is escaped): without one after the
-# first character, the key found is the span's.
+# key": (its absence is certain), and ,"key": or {"key": at the start is that key and no other
+# (a key can end in "key, but its quote is escaped). A key can appear twice only in a nested
+# object, which starts {" (a '{"' inside a text is escaped): without one after the first
+# character, the key found is the span's; and the last member, before the final }, is always
+# the span's own.
 _DUCKDB_ATTRIBUTES = (
-    "CASE WHEN contains(SpanAttributes, '\"error\":') "
-    f"THEN {_duckdb_attributes()} "
+    f"CASE WHEN contains(SpanAttributes, 'error\":') THEN {_duckdb_attributes()} "
     "WHEN NOT contains(SpanAttributes, 'status_code\":') THEN false "
+    # The usual spans first: a gRPC 0 as the last attribute (set when the call ends) and no
+    # HTTP status;
+    f"WHEN ends_with(SpanAttributes, ',\"{_GRPC}\":0}}') "
+    "AND NOT contains(SpanAttributes, '\"http.') THEN false "
     f"WHEN contains(substr(SpanAttributes, 2), '{{\"') THEN {_duckdb_attributes()} "
-    # The usual spans: a gRPC status starting with 0 (0, or not whole) and no HTTP status;
+    # a gRPC status starting with 0 (0, or not whole) anywhere, and no HTTP status;
     f"WHEN (contains(SpanAttributes, ',\"{_GRPC}\":0') "
     f"OR starts_with(SpanAttributes, '{{\"{_GRPC}\":0')) "
-    f"AND NOT contains(SpanAttributes, '\"{_NEW_HTTP}\":') "
-    f"AND NOT contains(SpanAttributes, '\"{_OLD_HTTP}\":') THEN false "
-    # an HTTP status that is a JSON number under 500 and no gRPC status.
+    "AND NOT contains(SpanAttributes, '\"http.') THEN false "
+    # an HTTP 200 (the newer key decides when present), and no gRPC status;
+    f"WHEN (contains(SpanAttributes, ',\"{_NEW_HTTP}\":200,') "
+    f"OR contains(SpanAttributes, ',\"{_NEW_HTTP}\":200}}') "
+    f"OR starts_with(SpanAttributes, '{{\"{_NEW_HTTP}\":200,') "
+    f"OR SpanAttributes = '{{\"{_NEW_HTTP}\":200}}') "
+    f"AND NOT contains(SpanAttributes, '\"{_GRPC}\":') THEN false "
+    # another HTTP status that is a JSON number under 500, and no gRPC status.
     f"WHEN NOT contains(SpanAttributes, '\"{_GRPC}\":') AND (CASE WHEN "
     f"contains(SpanAttributes, '\"{_NEW_HTTP}\":') THEN {_duckdb_json_int_under_500(_NEW_HTTP)} "
     f"ELSE {_duckdb_json_int_under_500(_OLD_HTTP)} END) THEN false "
