@@ -22,7 +22,7 @@ from spanscope.analysis.results import AnalysisOptions
 from spanscope.assembly import assemble
 from spanscope.errors import InputError
 from spanscope.formats import read_spans
-from spanscope.model import Trace
+from spanscope.model import Span, Trace
 from spanscope.synthetic import generate_spans
 
 from ..conftest import FIXTURES
@@ -33,9 +33,18 @@ OPTIONS = [
 ]
 
 
+def _stock_by_id(span: Span) -> Span:
+    if span.name != "SELECT shop.stock":
+        return span
+    return msgspec.structs.replace(span, name=f"SELECT shop.stock {int(span.span_id, 16)}")
+
+
 @cache
 def _traces() -> tuple[Trace, ...]:
     traces = assemble(generate_spans(400, seed=7))
+    # Checkout's stock queries named after their id: several names of one folding template
+    # in a trace, each trace counted once for it (OperationStats.traces) however split
+    traces.extend(assemble(map(_stock_by_id, generate_spans(200, seed=8))))
     for name in (
         "jaeger/internal__storage__integration__fixtures__traces__dur_trace.json",
         "jaeger-ui/packages__jaeger-ui__src__utils__fixtures__otlp2jaeger-multi-in.json.txt",
@@ -135,3 +144,15 @@ def test_a_pickled_digest_is_the_digest(values, limit, more) -> None:
         digest.add(value)
         copy.add(value)
     assert copy.stats() == digest.stats()
+
+
+def test_a_merged_analyzer_goes_on_collecting_alike() -> None:
+    """Traces added after a merge count in the groups of names it took over (a folded
+    operation's traces), as in one analyzer given them all."""
+    traces = _traces()
+    first, second = len(traces) // 3, 2 * len(traces) // 3
+    merged = _whole(OPTIONS[0], traces[:first])
+    merged.merge(_whole(OPTIONS[0], traces[first:second]))
+    for trace in traces[second:]:
+        merged.add(trace)
+    assert _report(merged) == _report(_whole(OPTIONS[0], traces))

@@ -181,9 +181,10 @@ def test_an_edited_count_is_not_a_report_in_one_line(shops, tmp_path, traces, ex
 
 def test_workers_count_the_traces_of_each_operation(tmp_path, monkeypatch):
     """One Jaeger file per trace, cut into shards that worker processes analyse and this one
-    merges (``Analyzer.merge``), product pages named after their id (folded into one
-    operation from the names of every shard): each operation's count is the traces that hold
-    it, as one process counts them."""
+    merges (``Analyzer.merge``), product pages and each stock query of checkout's loop named
+    after their id (folded into one operation each, from the names of every shard): each
+    operation's count is the traces that hold it, as one process counts them; a checkout
+    with several stock queries, each named apart, counts once."""
     from spanscope.cli import main, parallel, sharded
 
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
@@ -202,6 +203,8 @@ def test_workers_count_the_traces_of_each_operation(tmp_path, monkeypatch):
     def renamed(span):
         if span.name == "GET /api/products/{id}":
             return msgspec.structs.replace(span, name=f"GET {span.attributes['url.path']}")
+        if span.name == "SELECT shop.stock":
+            return msgspec.structs.replace(span, name=f"SELECT shop.stock {int(span.span_id, 16)}")
         return span
 
     by_trace: dict[str, list] = {}
@@ -229,6 +232,8 @@ def test_workers_count_the_traces_of_each_operation(tmp_path, monkeypatch):
     report = msgspec.json.decode(reports["2"], type=AnalysisReport)
     names = {(o.service, o.operation) for o in report.operations}
     assert ("frontend", "GET /api/products/<num>") in names
+    stock = next(o for o in report.operations if o.operation == "SELECT shop.stock <num>")
+    assert stock.traces is not None and stock.traces < stock.latency.count  # a loop
     holding: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
     for trace_id, spans in by_trace.items():
         for span in spans:

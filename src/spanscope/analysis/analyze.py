@@ -20,7 +20,7 @@ from spanscope.analysis.dependencies import DependencyCollector
 from spanscope.analysis.detectors import AntiPatternCollector, NameStats
 from spanscope.analysis.errors import error_detail, error_ids, message_template, originating_error
 from spanscope.analysis.headline import headline
-from spanscope.analysis.name_folding import fold_table
+from spanscope.analysis.name_folding import NameFolding, fold_table
 from spanscope.analysis.percentiles import LatencyDigest
 from spanscope.analysis.profile import Profile, ProfileCollector, fix_first
 from spanscope.analysis.results import (
@@ -77,6 +77,9 @@ class Analyzer:
         self.latency = LatencyDigest()
         self.endpoints: dict[tuple[str, str], list] = {}  # key -> [digest, failed]
         self.operations: dict[tuple[str, str], OperationTally] = {}
+        # (service, template) -> [last trace, traces]: each trace counted once however many
+        # names of the template it holds (``OperationTally.group``, ``operation_traces``)
+        self._template_traces: dict[tuple[str, str], list[int]] = {}
         self.slow_count = 0
         self._slow: list[tuple[tuple[int, int], int, SlowSpan]] = []  # min-heap, by self time
         # min-heap of the longest traces; their critical paths and details are worked out once,
@@ -149,11 +152,15 @@ class Analyzer:
             key = (span.service_name, span.name)
             stats = operations.get(key)
             if stats is None:
-                stats = operations[key] = OperationTally((trace_id, span_id))
+                stats = operations[key] = self._tally(key, (trace_id, span_id))
                 services.add(span.service_name)
             if stats.last_trace != ordinal:
                 stats.last_trace = ordinal
                 stats.traces += 1
+                names = stats.group
+                if names is not None and names[0] != ordinal:
+                    names[0] = ordinal
+                    names[1] += 1
             duration = span_end - span_start
             if duration < 0:
                 duration = 0
@@ -235,6 +242,31 @@ class Analyzer:
             tally.count += 1
             tally.trace_ids.add(problem.trace_id)
 
+    def _tally(self, key: tuple[str, str], example: tuple[str, str]) -> OperationTally:
+        """A new name's tally, in its template's group if the name has one."""
+        tally = OperationTally(example)
+        template = self.profiles.names.template(key[1])
+        if template is not None:
+            group = self._template_traces.get((key[0], template))
+            if group is None:
+                group = self._template_traces[key[0], template] = [0, 0]
+            tally.group = group
+        return tally
+
+    def operation_traces(self, folding: NameFolding) -> dict[tuple[str, str], int]:
+        """How many traces hold each operation, under the names ``folding`` gives them (as
+        ``report()``): a template that folds counts each trace holding any of its names once
+        (a span named as the template itself, ``GET /users/<num>``, is counted apart)."""
+        found: dict[tuple[str, str], int] = {}
+        for (service, name), tally in self.operations.items():
+            if folding.fold(service, name) == name:
+                found[service, name] = found.get((service, name), 0) + tally.traces
+        for key in folding.templates:
+            group = self._template_traces.get(key)
+            if group is not None:
+                found[key] = found.get(key, 0) + group[1]
+        return found
+
     def merge(self, other: Analyzer) -> None:
         """Add what ``other`` (same options) collected from traces that came *after* the ones
         added here, so that ``report()`` is what one analyzer given all the traces in that
@@ -256,6 +288,19 @@ class Analyzer:
         merge_table(self.endpoints, other.endpoints, add_endpoint)
         # Trace counts add up exactly here: the two sides share no trace.
         merge_table(self.operations, other.operations, add_operation)
+        groups = self._template_traces
+        for key, group in other._template_traces.items():
+            mine = groups.get(key)
+            if mine is None:
+                groups[key] = group
+            else:
+                mine[1] += group[1]
+        # other's tallies taken over count on in this analyzer's groups
+        for (service, name), theirs in other.operations.items():
+            if theirs.group is not None and self.operations[service, name] is theirs:
+                template = other.profiles.names.template(name)
+                assert template is not None  # it has a group
+                theirs.group = groups[service, template]
         self.slow_count += other.slow_count
         # Heap entries rank ties by arrival (-seq): other's come after all of ours.
         shift = self._seq
@@ -309,6 +354,7 @@ class Analyzer:
         folding = self.profiles.folding()
         by_endpoint = fold_table(self.endpoints, folding, copy_endpoint, add_endpoint)
         by_operation = fold_table(self.operations, folding, copy_operation, add_operation)
+        operation_traces = self.operation_traces(folding)
         error_groups = fold_table(self._groups, folding, copy_group, add_group)
         endpoints = [
             EndpointStats(
@@ -332,7 +378,7 @@ class Analyzer:
                 stats.errors,
                 _rate(stats.errors, stats.digest.count),
                 stats.digest.distribution(),
-                stats.traces,
+                operation_traces[service, operation],
             )
             for (service, operation), stats in by_operation.items()
         ]

@@ -93,9 +93,9 @@ class OperationStats(msgspec.Struct):
     errors: int
     error_rate: float
     distribution: Distribution | None = None  # as EndpointStats's
-    # How many traces hold a span of it, for ``spanscope diff`` against a saved report (its
-    # calls in each request that makes it); None in reports before version 5. A trace with
-    # two names that fold into this one counts once for each.
+    # How many traces hold a span of it (of any of its names, for a name with ids folded), for
+    # ``spanscope diff`` against a saved report (its calls in each request that makes it);
+    # None in reports before version 5.
     traces: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
     def __post_init__(self) -> None:

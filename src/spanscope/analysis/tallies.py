@@ -23,6 +23,7 @@ class OperationTally:
         "duration",
         "errors",
         "example",
+        "group",
         "last_trace",
         "self_ns",
         "traces",
@@ -37,6 +38,9 @@ class OperationTally:
         self.traces = 0
         self.last_trace = 0  # the number (in its Analyzer) of the last trace that held it
         self.example = example  # (trace id, span id) of the first span seen
+        # [last trace, traces] of every name of the service with this name's template (shared
+        # by their tallies): the traces that hold the operation they fold into. None: no template
+        self.group: list[int] | None = None
 
     def __reduce__(self) -> tuple:
         # One per span name goes back from each worker process: the default pickling of a
@@ -56,6 +60,7 @@ class OperationTally:
                 self.duration,
                 self.traces,
                 self.last_trace,
+                self.group,
             ),
         )
 
@@ -85,6 +90,7 @@ def _operation(
         stats.duration,
         stats.traces,
         stats.last_trace,
+        stats.group,
     ) = counts
     return stats
 
@@ -154,7 +160,7 @@ def add_operation(into: OperationTally, stats: OperationTally) -> None:
     into.critical += stats.critical
     into.errors += stats.errors
     into.duration += stats.duration
-    into.traces += stats.traces  # a trace with two such names counts twice (not reported)
+    into.traces += stats.traces  # a trace with two such names counts twice (see ``group``)
 
 
 def copy_group(group: ErrorGroupTally) -> ErrorGroupTally:

@@ -133,16 +133,11 @@ def durations_of(analyzer: Any) -> Durations:
             result[key] = merged.distribution(width=1)
         return result
 
-    holding: dict[Key, int] = {}
-    for (service, name), tally in analyzer.operations.items():
-        key = (service, folding.fold(service, name))
-        # (names folded together in one trace count it twice, as the report's ``traces`` of
-        # the operation does: one count from traces and from a saved report)
-        holding[key] = holding.get(key, 0) + tally.traces
     return Durations(
         folded(analyzer.endpoints, lambda entry: entry[0]),
         folded(analyzer.operations, lambda tally: tally.digest),
-        holding,
+        # the count the report keeps too: one answer from traces and from a saved report
+        analyzer.operation_traces(folding),
     )
 
 
