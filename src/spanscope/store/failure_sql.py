@@ -29,11 +29,12 @@ Only values no instrumentation writes as a status code do that:
 - text in digits other than ASCII ones (which Python's ``str.isdecimal`` accepts) is not a number.
 
 Cost: the Monitor evaluates this on every span of its window, so the cheap tests come first:
-the status and the event names, then the JSON text of the attributes (DuckDB, ``contains``:
-a memory search, no parsing) answers for a span without the keys and for the usual values (a
-gRPC 0, an HTTP status under 500); the rest is parsed once (one ``json_extract`` of the four
-keys, bound to ``a`` by a one-element ``list_transform``). ClickHouse reads the map in one
-pass (``arrayExists``). Measured in ``benchmarks/MONITOR.md``.
+the status and the event names, then the JSON text of the attributes (DuckDB: ``contains``,
+``starts_with``, ``ends_with``, memory searches without parsing) answers for a span without
+the keys and for the usual values (a gRPC 0, an HTTP 200); another HTTP status is one
+``json_extract`` of its key, and only the rest is parsed whole (one ``json_extract`` of the
+four keys, bound to ``a`` by a one-element ``list_transform``). ClickHouse reads the map in
+one pass (``arrayExists``). Measured in ``benchmarks/MONITOR.md``.
 """
 
 from __future__ import annotations
