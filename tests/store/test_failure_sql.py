@@ -226,6 +226,8 @@ _value = st.one_of(
     st.sampled_from([0.0, 0.5, 200.0, 499.5, 500.0, 503.0, 1e20]),
     st.booleans(),
     st.none(),
+    # a nested object (kvlist) holding the same keys: not the span's own
+    st.dictionaries(st.sampled_from(["error", NEW, GRPC]), st.sampled_from([0, 2, 500, True])),
 )
 _attributes = st.dictionaries(
     st.sampled_from(["error", NEW, OLD, GRPC, "http.route", "peer.service"]), _value, max_size=4
