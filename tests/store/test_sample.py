@@ -7,11 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spanscope.model import Span, SpanKind
 from spanscope.store import Store, TraceQuery, open_store
+from spanscope.store.clickhouse_store import ClickHouseStore
 from spanscope.store.codec import trace_key
+from spanscope.store.sample_sql import trace_key_sql
+from spanscope.store.search_sql import CLICKHOUSE
 from spanscope.synthetic import generate_spans
 from tests.server.conftest import RunningServer, post_spans, start_server, stop_server
 
@@ -190,3 +196,35 @@ def test_the_engines_sample_the_same_traces(
         answers = [store.sample_trace_ids(query) for store in (duckdb_store, clickhouse_store)]
         answers.append(remote_store.sample_trace_ids(query))
         assert len({(frozenset(ids), matched) for ids, matched in answers}) == 1, query
+
+
+HEX = "0123456789abcdefABCDEF"
+IDS = st.lists(
+    st.one_of(
+        st.text(HEX, min_size=32, max_size=32),  # W3C
+        st.text(HEX, min_size=1, max_size=16),  # a 64-bit Jaeger/Zipkin id, unpadded
+        st.text("0123456789abcdefxyz-", min_size=1, max_size=32),  # not hex: key 0
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ids=IDS)
+def test_the_engines_key_an_id_as_codec_trace_key(clickhouse_store: Store, ids: list[str]) -> None:
+    """The SQL keys (ClickHouse computes them from TraceId: the exporter's tables have no
+    TraceKey column) are ``codec.trace_key``'s, so every engine samples the same traces."""
+    rows = " UNION ALL ".join(
+        f"SELECT {i} AS n, '{trace_id}' AS TraceId" for i, trace_id in enumerate(ids)
+    )
+    in_duckdb = duckdb.sql(f"SELECT {trace_key_sql()} FROM ({rows}) ORDER BY n").fetchall()
+    assert isinstance(clickhouse_store, ClickHouseStore)  # (its engine, as the store uses it)
+    answer = clickhouse_store.client.query(
+        f"SELECT {trace_key_sql(CLICKHOUSE)} FROM ({rows}) ORDER BY n FORMAT CSV"
+    )
+    wanted = [trace_key(trace_id) for trace_id in ids]
+    assert [key for (key,) in in_duckdb] == wanted
+    assert [int(line) for line in answer.split()] == wanted
