@@ -28,7 +28,8 @@ import pickle
 import stat
 import sys
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
@@ -268,14 +269,36 @@ def context() -> multiprocessing.context.BaseContext:
     return context
 
 
+@contextmanager
+def ordered_results(
+    function: Callable[[Any], T], tasks: list[Any], jobs: int
+) -> Iterator[Iterator[T]]:
+    """``function(task)`` for each task, computed by ``jobs`` worker processes (``context``),
+    in task order. Every worker is forked on entry, so a thread started afterwards (a progress
+    bar) is never forked.
+
+    Leaving early (``--strict`` stopping at a bad input, an exception, Ctrl-C) lets the tasks
+    already running finish and drops the rest; no worker is killed. A ``multiprocessing.Pool``
+    left early terminates its workers, and one killed while it holds the result queue's lock
+    leaves ``Pool.terminate`` waiting for that lock for ever (CPython issue 96995): the command
+    hung instead of stopping."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    executor = ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=context())
+    try:
+        yield executor.map(function, tasks)  # submits every task: the workers start now
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
 def read_in_workers(
     runs: list[list[str]], format: str | None, jobs: int, warning_limit: int
 ) -> Generator[FileResult, None, None]:
     """Yield each file's ``FileResult`` in input order, the ``runs`` (``plan_runs``) read by
-    ``jobs`` workers."""
-    with context().Pool(min(jobs, len(runs))) as pool:
-        tasks = ((run, format, warning_limit) for run in runs)
-        for encoded in pool.imap(read_run, tasks):
+    ``jobs`` workers (``ordered_results``)."""
+    tasks = [(run, format, warning_limit) for run in runs]
+    with ordered_results(read_run, tasks, jobs) as results:
+        for encoded in results:
             run = _DECODER.decode(encoded)
             resources = run.resources
             for result in run.files:

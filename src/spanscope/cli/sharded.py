@@ -30,7 +30,7 @@ import gc
 import pickle
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, Protocol
 
 import spanscope.assembly  # noqa: F401 - built_traces needs it: imported once, before the fork
@@ -165,15 +165,14 @@ def analyze_files(
     reports: list[_Report] = []
     seen: set[str] = set()
     progress = show_progress(session.progress)
-    if not progress and parallel.can_fork():
-        # No bar to draw: this process forks the others and does a share of the shards itself.
-        results: Iterator[bytes] = iter(parallel.fork_map(analyze_shard, tasks, jobs))
-        pool = None
-    else:
-        # The pool first: its workers are forked before a progress bar starts a thread.
-        pool = parallel.context().Pool(min(jobs, len(shards)))
-        results = pool.imap(analyze_shard, tasks)
-    try:
+    with ExitStack() as workers:
+        if not progress and parallel.can_fork():
+            # No bar to draw: this process forks the others and does a share of the shards.
+            results: Iterator[bytes] = iter(parallel.fork_map(analyze_shard, tasks, jobs))
+        else:
+            # The workers first: they are forked before a progress bar starts a thread.
+            ordered = parallel.ordered_results(analyze_shard, tasks, jobs)
+            results = workers.enter_context(ordered)
         with _progress(session, progress) as done:
             for result in results:
                 with holding_many_objects():  # a worker's collector: many acyclic objects
@@ -187,10 +186,6 @@ def analyze_files(
                 else:
                     merged.merge(collector)
                 done(len(shard_reports))
-    finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
     _replay(session, reports)
     return merged
 
