@@ -213,3 +213,24 @@ def test_a_json_lines_file_given_as_a_store_is_named_json_lines(small_shop: str)
     result = CliRunner().invoke(main, ["query", "--db", small_shop])
     assert result.exit_code == 2
     assert f"{small_shop}: a trace file (otlp-jsonl), not a store" in result.output
+
+
+def test_the_trace_list_counts_errors_as_analyze_does(tmp_path: Path) -> None:
+    """A Zipkin span with no status but HTTP status 500 failed (``is_error_span``): the list
+    counted only status ERROR and said 0 where ``--tag error=true`` finds the trace."""
+    path = tmp_path / "zipkin.duckdb"
+    fixture = (
+        Path(__file__).parent.parent
+        / "fixtures"
+        / "opentelemetry-collector"
+        / "translator__trace__zipkinv2__testdata__zipkin_v2_single.json"
+    )
+    with open_store(path) as store:
+        store.write(list(read_spans(fixture)))
+    for args in ((), ("--tag", "error=true")):
+        result = run("--db", str(path), *args, "--json")
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)
+        assert [(row["root_service"], row["errors"]) for row in rows] == [("frontend", 1)]
+    table = run("--db", str(path)).stdout
+    assert "1 trace" in table, table

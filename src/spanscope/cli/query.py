@@ -10,13 +10,14 @@ import msgspec
 from rich.table import Table
 
 from spanscope import units
+from spanscope.analysis.errors import is_error_span
 from spanscope.cli.common import DURATION, output_console
 from spanscope.cli.match_feedback import warn
 from spanscope.cli.query_tables import count, per_second, print_spans, print_traces
 from spanscope.cli.store_feedback import none_found
 from spanscope.cli.store_reading import reading
 from spanscope.cli.times import TIME, check_window, now_ns
-from spanscope.model import InvalidIdError, Span, SpanKind, StatusCode
+from spanscope.model import InvalidIdError, Span, SpanKind
 from spanscope.report.tables import literal
 from spanscope.store import TraceQuery
 from spanscope.store.lookup import id_text, no_prefix_match, too_many, trace_ids_starting_with
@@ -38,7 +39,8 @@ def _tags(values: tuple[str, ...]) -> dict[str, str]:
 
 
 def summarize(spans: list[Span]) -> dict:
-    """One trace as a table row / JSON object: its root, time, size and errors."""
+    """One trace as a table row / JSON object: its root, time, size and errors (failed spans
+    as ``analyze`` counts them, ``is_error_span``: what ``--tag error=true`` finds)."""
     ids = {span.span_id for span in spans}
     roots = [span for span in spans if not span.parent_span_id or span.parent_span_id not in ids]
     root = min(roots or spans, key=lambda span: (span.start_ns, span.span_id))
@@ -52,7 +54,7 @@ def summarize(spans: list[Span]) -> dict:
         "start_ns": start,
         "duration_ns": end - start,
         "spans": len(spans),
-        "errors": sum(span.status_code == StatusCode.ERROR for span in spans),
+        "errors": sum(map(is_error_span, spans)),
         "services": sorted({span.service_name for span in spans}),
     }
 

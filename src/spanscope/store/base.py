@@ -65,8 +65,10 @@ class TraceQuery:
     process tags), its scope's attributes, or the attributes of one of its events (Jaeger's log
     fields) or links; values compare as text (``123``, ``72.5``, ``true``). Tags may be found in
     different places of that span. Jaeger's special keys also work: ``error=true`` matches a span
-    with status ERROR, ``span.kind`` and ``span.status`` the span's kind and status,
-    ``scope.name``/``scope.version`` its scope, ``resource.KEY`` a resource attribute.
+    that failed as ``analyze`` counts it (``analysis.errors.is_error_span``: status ERROR, an
+    ``error`` tag, HTTP 5xx, a gRPC status other than OK, an exception event), ``span.kind``
+    and ``span.status`` the span's kind and status, ``scope.name``/``scope.version`` its scope,
+    ``resource.KEY`` a resource attribute.
 
     ``None`` (or an empty string) means "no condition". Times and durations are nanoseconds.
     ``num_traces`` caps how many traces come back: the most recent first from a search, those
