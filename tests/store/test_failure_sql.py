@@ -33,6 +33,10 @@ CASES: list[tuple[dict, StatusCode, list[Event]]] = [
     ({NEW: 500}, StatusCode.UNSET, []),
     ({NEW: "500"}, StatusCode.UNSET, []),
     ({NEW: "0500"}, StatusCode.UNSET, []),
+    ({NEW: "５００"}, StatusCode.UNSET, []),  # digits, but not ASCII ones: not a number
+    ({NEW: "٥٠٠"}, StatusCode.UNSET, []),
+    ({GRPC: "２"}, StatusCode.UNSET, []),
+    ({NEW: "５００", OLD: 503}, StatusCode.UNSET, []),
     ({NEW: 500.0}, StatusCode.UNSET, []),
     ({NEW: 500.5}, StatusCode.UNSET, []),
     ({NEW: 499.6}, StatusCode.UNSET, []),

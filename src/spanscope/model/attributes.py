@@ -13,8 +13,9 @@ base64 strings (msgpack keeps them as bytes).
 ``attribute_text`` is a value as text, the one rendering wherever a format or store keeps values
 only as text (Zipkin tags, ClickHouse's attribute maps): booleans lower-case, bytes base64, lists
 and maps JSON, floats as Python prints them. ``attribute_int`` is a value as a whole number
-where conventions want one (status codes), as exporters write it: an int, a digit string or an
-integral float; booleans and anything else are not numbers (None).
+where conventions want one (status codes), as exporters write it: an int, a string of ASCII
+digits or an integral float; booleans and anything else (digits of other scripts, signs,
+spaces) are not numbers (None).
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def attribute_int(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdecimal():
+    # ASCII digits only: str.isdecimal (and int) also read "５００" as 500, which no
+    # instrumentation writes and the stores' SQL rule (store.failure_sql) cannot read.
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)

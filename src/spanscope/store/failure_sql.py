@@ -13,7 +13,7 @@ conditions are it, rule for rule, in SQL. A span failed when any of these holds:
 - it has an event named ``exception``.
 
 A whole number is what ``model.attributes.attribute_int`` reads: an int, an integral float, or
-text of decimal digits; bools never. In DuckDB the attributes are JSON with typed values, so
+text of ASCII digits; bools never. In DuckDB the attributes are JSON with typed values, so
 the rule reads the JSON text of each value: ``500``, ``500.0`` and ``"500"`` are 500, ``"500.0"``
 and ``true`` are not numbers. ClickHouse's ``Map(String, String)`` keeps only text, which the
 rule reads as the number it spells when it is a number in the forms spanscope and the collector
@@ -24,9 +24,8 @@ Only values no instrumentation writes as a status code do that:
 - DuckDB: a non-finite float ``http.response.status_code`` (kept exactly only in ``RawSpan``;
   the column holds null) counts as absent, so ``http.status_code`` is then read;
 - ClickHouse: a text status code such as "-1" or "500.0" counts as that number (analyze reads
-  text as a number only when it is all digits), and a null ``http.response.status_code``
-  counts as present (it is '' in the map), so ``http.status_code`` is then not read;
-- text in digits other than ASCII ones (which Python's ``str.isdecimal`` accepts) is not a number.
+  text as a number only when it is all ASCII digits), and a null ``http.response.status_code``
+  counts as present (it is '' in the map), so ``http.status_code`` is then not read.
 
 Cost: the Monitor evaluates this on every span of its window, so the cheap tests come first:
 the status and the event names, then the JSON text of the attributes (DuckDB: ``contains``,
