@@ -912,7 +912,8 @@ def expected_after_round_trip(original: Span) -> Span:
     return msgspec.structs.replace(
         original,
         start_ns=original.start_ns // 1000 * 1000,
-        end_ns=original.end_ns // 1000 * 1000,
+        # Jaeger truncates the duration, not the end: the end is start plus whole microseconds.
+        end_ns=original.end_ns and original.start_ns // 1000 * 1000 + _duration_us(original) * 1000,
         attributes={k: _tag_value(v) for k, v in original.attributes.items()},
         resource_attributes={k: _tag_value(v) for k, v in original.resource_attributes.items()},
         scope_attributes={},
@@ -925,6 +926,12 @@ def expected_after_round_trip(original: Span) -> Span:
         dropped_events_count=0,
         dropped_links_count=0,
     )
+
+
+def _duration_us(span: Span) -> int:
+    """The span's duration in microseconds, truncated toward zero as Go divides."""
+    duration = span.end_ns - span.start_ns
+    return duration // 1000 if duration >= 0 else -(-duration // 1000)
 
 
 def comparable(spans: list[Span]) -> list[Any]:

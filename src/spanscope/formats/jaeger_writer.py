@@ -18,8 +18,9 @@ in memory before writing; traces come out in first-seen order, spans in input or
 is encoded and written on its own line, so only the grouped spans are held, not the output.
 
 What Jaeger JSON cannot hold (a write -> read round trip loses exactly this; the rest is kept):
-- times below the microsecond: start, end and event times are truncated to whole
-  microseconds (the duration is end minus start after truncating both);
+- times below the microsecond: start and event times are truncated to whole microseconds,
+  and so is the duration (end minus start), as Jaeger's query service writes them; the end
+  comes back as that start plus that duration;
 - scope attributes; the dropped attribute/event/link counts of spans, events and links;
 - span flags above the low byte (OTLP's "parent is remote" bits 8 and 9): ``flags`` keeps the
   trace flags byte, as the OTel translator keeps the sampled bit;
@@ -153,14 +154,19 @@ def _span(span: Span, trace_id: str, process_id: str) -> dict[str, Any]:
     written["references"] = references
     written["startTime"] = start_us
     if span.end_ns:
-        # Start and end each truncated to the microsecond (Jaeger truncates the duration
-        # instead; the two differ by at most 1 us, and only for starts between microseconds).
-        written["duration"] = span.end_ns // 1000 - start_us
+        written["duration"] = _duration_us(span.end_ns - span.start_ns)
     written["tags"] = _tags(span)
     written["logs"] = [_log(event) for event in span.events]
     written["processID"] = process_id
     written["warnings"] = list(span.warnings) if span.warnings else None
     return written
+
+
+def _duration_us(duration_ns: int) -> int:
+    """A duration in whole microseconds as Jaeger gives it: the nanoseconds truncated toward
+    zero (Go's ``Duration / 1000``), not end minus start after truncating each, which reads a
+    9,999,877 ns span starting half-way through a microsecond as 10,000 us."""
+    return duration_ns // 1000 if duration_ns >= 0 else -(-duration_ns // 1000)
 
 
 def _tags(span: Span) -> list[dict[str, Any]]:
