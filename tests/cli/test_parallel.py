@@ -7,6 +7,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import signal
 from pathlib import Path
 
 import msgspec
@@ -90,6 +92,22 @@ def test_spans_of_a_run_share_resource_dicts_again(inputs: list[str]) -> None:
     spans = list(ReadSession([str(REAL[1])] * 2, progress=False, jobs=2).spans())
     resources = {id(span.resource_attributes) for span in spans}
     assert len(resources) < len({span.span_id for span in spans})
+
+
+def _dies_in_a_worker(task: tuple[int, int]) -> int:
+    parent, value = task
+    if value == 3 and os.getpid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer ends a worker
+    return value * 10
+
+
+def test_a_worker_that_dies_leaves_its_tasks_to_this_process(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    tasks = [(os.getpid(), value) for value in range(8)]
+    with parallel.ordered_results(_dies_in_a_worker, tasks, 2) as results:
+        assert list(results) == [value * 10 for value in range(8)]
+    assert "a worker process ended abruptly" in capfd.readouterr().err
 
 
 def test_when_workers_are_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

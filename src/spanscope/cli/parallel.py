@@ -32,6 +32,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import click
 import msgspec
 
 from spanscope.errors import Diagnostics, InputError
@@ -281,14 +282,39 @@ def ordered_results(
     already running finish and drops the rest; no worker is killed. A ``multiprocessing.Pool``
     left early terminates its workers, and one killed while it holds the result queue's lock
     leaves ``Pool.terminate`` waiting for that lock for ever (CPython issue 96995): the command
-    hung instead of stopping."""
+    hung instead of stopping.
+
+    A worker that dies (killed, out of memory) breaks the pool: the tasks not yet answered are
+    then computed in this process, as ``fork_map`` does with a failed child, so the results are
+    the same either way; stderr says so once."""
     from concurrent.futures import ProcessPoolExecutor
 
     executor = ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=context())
     try:
-        yield executor.map(function, tasks)  # submits every task: the workers start now
+        # map submits every task: the workers start now
+        yield _here_if_broken(executor.map(function, tasks), function, tasks)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _here_if_broken(
+    results: Iterator[T], function: Callable[[Any], T], tasks: list[Any]
+) -> Iterator[T]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    done = 0
+    try:
+        for result in results:
+            yield result
+            done += 1
+    except BrokenProcessPool:
+        click.echo(
+            "warning: a worker process ended abruptly (killed, or out of memory?); "
+            "the inputs it had are read in this process",
+            err=True,
+        )
+        for task in tasks[done:]:
+            yield function(task)
 
 
 def read_in_workers(
