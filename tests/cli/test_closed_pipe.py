@@ -127,3 +127,20 @@ def test_stderr_in_the_same_pipe_is_closed_too(data):
         assert process.stdout.readline()
         process.stdout.close()
         assert process.wait(timeout=120) == EXIT_CLOSED_PIPE
+
+
+def test_a_broken_pipe_that_is_not_the_output_is_reported() -> None:
+    # A command whose own output is open but that meets a broken pipe elsewhere (a socket to
+    # a store, a child's pipe) fails visibly: ending quietly with 141 would hide the failure.
+    script = (
+        "from spanscope.cli import _closed_pipe_ends_quietly\n"
+        "with _closed_pipe_ends_quietly():\n"
+        "    print('written')\n"
+        "    raise BrokenPipeError(32, 'a store connection broke')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert done.stdout == "written\n"
+    assert "BrokenPipeError: [Errno 32] a store connection broke" in done.stderr

@@ -96,6 +96,22 @@ def _end_on_closed_pipe() -> NoReturn:
     raise SystemExit(EXIT_CLOSED_PIPE)
 
 
+def _output_closed() -> bool:
+    """Whether the reader of standard output or error has gone: a BrokenPipeError from
+    anything else (a socket to a store, a child's pipe) is a failure to report, not the end
+    of the output."""
+    import select
+
+    poller = select.poll()
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            poller.register(stream.fileno(), select.POLLOUT)
+    except (AttributeError, OSError, ValueError):
+        return True  # a stream without a descriptor (a test's runner): trust the error
+    # A pipe whose read end is closed polls as an error for its writer.
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+
+
 @contextmanager
 def _closed_pipe_ends_quietly() -> Iterator[None]:
     """Run a command (or print the help) so that a closed output pipe ends it quietly."""
@@ -108,10 +124,13 @@ def _closed_pipe_ends_quietly() -> Iterator[None]:
             if sys.stdout is not None:
                 sys.stdout.flush()
     except BrokenPipeError:
-        _end_on_closed_pipe()
+        if _output_closed():
+            _end_on_closed_pipe()
+        raise
     except SystemExit as exc:
         # rich ends the program itself on a closed pipe, with status 1 (Console.on_broken_pipe,
-        # called as it handles the BrokenPipeError).
+        # called as it handles the BrokenPipeError of its own write to stdout or stderr, which
+        # it has already pointed at the null device: nothing left to ask _output_closed).
         if isinstance(exc.__context__, BrokenPipeError):
             _end_on_closed_pipe()
         raise
