@@ -23,8 +23,9 @@ STATUS = {"OK": 1, "ERROR": 2}
 
 
 def micros_as_ns(micros: float) -> int:
-    """A Zipkin time in ns: whole microseconds (what a fraction says is below Zipkin's unit)."""
-    return int(Decimal(str(micros))) * 1000
+    """A Zipkin time in ns, its fraction kept to the nearest ns: the number as JavaScript wrote
+    it (``str`` of a float is the same shortest text that reads back as it)."""
+    return round(Decimal(str(micros)) * 1000)
 
 
 def check_span(sent: dict[str, Any], span: Span) -> None:
@@ -32,7 +33,7 @@ def check_span(sent: dict[str, Any], span: Span) -> None:
     assert (span.name, int(span.kind)) == (sent["name"], KINDS[sent.get("kind")])
     assert span.service_name == sent["localEndpoint"]["serviceName"]
     assert span.start_ns == micros_as_ns(sent["timestamp"])
-    assert span.end_ns - span.start_ns == sent["duration"] * 1000
+    assert span.end_ns - span.start_ns == micros_as_ns(sent["duration"])
     tags = dict(sent["tags"])
     status = STATUS.get(tags.pop("otel.status_code", ""), 0)
     assert (int(span.status_code), span.status_message) == (status, tags.get("error", ""))

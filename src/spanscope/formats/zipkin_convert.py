@@ -39,6 +39,7 @@ Reading (``ZipkinReader.convert``):
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from spanscope.errors import Diagnostics
@@ -49,11 +50,11 @@ from spanscope.formats.zipkin_common import (
     Annotation,
     Endpoint,
     ZSpan,
-    micros,
+    nanos,
     normalize_ip,
     plausible,
     span_id,
-    span_micros,
+    span_nanos,
     tag_string,
     trace_id,
 )
@@ -147,14 +148,14 @@ class ZipkinReader:
             self._endpoint(remote, PEER_ADDRESS, PEER_PORT, attributes, notes)
         if z.debug:
             attributes[DEBUG] = True
-        start_us, end_us = _times(z, notes)
-        events = _events(z.annotations, start_us, end_us, notes) if z.annotations else []
+        start_ns, end_ns = _times(z, notes)
+        events = _events(z.annotations, start_ns, end_ns, notes) if z.annotations else []
         span = Span(
             trace_id=tid,
             span_id=sid,
             name=z.name or "",
-            start_ns=start_us * 1000,
-            end_ns=end_us * 1000,
+            start_ns=start_ns,
+            end_ns=end_ns,
             parent_span_id=parent,
             kind=kind,
             service_name=service,
@@ -298,14 +299,19 @@ def _core_times(annotations: list[Annotation] | None) -> dict[str, int]:
     core: dict[str, int] = {}
     for annotation in annotations or ():
         if annotation.value in _CORE and annotation.value not in core:
-            us = span_micros(annotation.timestamp)
-            if us is not None:
-                core[annotation.value] = us
+            ns = span_nanos(annotation.timestamp)
+            if ns is not None:
+                core[annotation.value] = ns
     return core
 
 
+def _us(ns: int) -> str:
+    """Nanoseconds as the microseconds Zipkin writes, a fraction only when there is one."""
+    return f"{ns // 1000}" if ns % 1000 == 0 else f"{ns // 1000}.{ns % 1000:03}"
+
+
 def _times(z: ZSpan, notes: list[str]) -> tuple[int, int]:
-    """Start and end in microseconds; 0 for unknown."""
+    """Start and end in nanoseconds; 0 for unknown."""
     start, duration = z.timestamp, z.duration
     if (
         type(start) is int
@@ -313,14 +319,18 @@ def _times(z: ZSpan, notes: list[str]) -> tuple[int, int]:
         and PLAUSIBLE_MIN_US <= start <= PLAUSIBLE_MAX_US
         and duration > 0
     ):
-        return start, start + duration  # the common case, kept cheap
-    start, duration = span_micros(start), span_micros(duration)
+        return start * 1000, (start + duration) * 1000  # the common case, kept cheap
+    start, duration = span_nanos(start), span_nanos(duration)
     if z.timestamp is not None and start is None:
-        notes.append(f"timestamp {z.timestamp!r} is not a positive number of µs in range; ignored")
+        notes.append(
+            f"timestamp {_text(z.timestamp)} is not a positive number of µs in range; ignored"
+        )
     if z.duration not in (None, 0) and duration is None:
-        notes.append(f"duration {z.duration!r} is not a positive number of µs in range; ignored")
-    if isinstance(z.timestamp, float) or isinstance(z.duration, float):
-        notes.append("fractional microseconds rounded")
+        notes.append(
+            f"duration {_text(z.duration)} is not a positive number of µs in range; ignored"
+        )
+    if _below_ns(z.timestamp) or _below_ns(z.duration):
+        notes.append("fractions of a nanosecond rounded")
     end: int | None = None
     if start is None:
         core = _core_times(z.annotations)
@@ -345,36 +355,50 @@ def _times(z: ZSpan, notes: list[str]) -> tuple[int, int]:
                 break
         else:
             notes.append("no duration: read as a span that never ended")
-    if not plausible(start):
-        notes.append(f"timestamp {start} µs is not a plausible epoch time (1990..2100); kept as is")
+    if not plausible(start // 1000):
+        notes.append(
+            f"timestamp {_us(start)} µs is not a plausible epoch time (1990..2100); kept as is"
+        )
     if end is not None and end < start:
-        notes.append(f"end {end} µs is before start {start} µs; read as never ended")
+        notes.append(f"end {_us(end)} µs is before start {_us(start)} µs; read as never ended")
         end = None
     return start, end or 0
 
 
+def _text(value: object) -> str:
+    """A time as the document wrote it (a ``Decimal`` without its repr)."""
+    return str(value) if type(value) is Decimal else repr(value)
+
+
+def _below_ns(value: object) -> bool:
+    """``value`` (a time or duration in µs) has digits below the nanosecond."""
+    return type(value) is Decimal and (value * 1000) % 1 != 0
+
+
 def _events(annotations: list[Annotation], start: int, end: int, notes: list[str]) -> list[Event]:
+    """The annotations as events; ``start`` and ``end`` are the span's, in nanoseconds."""
     events = []
-    check = start and plausible(start)
+    check = start and plausible(start // 1000)
     last = end or start
+    slack = ANNOTATION_SLACK_US * 1000
     for annotation in annotations:
-        us = micros(annotation.timestamp)
+        ns = nanos(annotation.timestamp)
         name, attributes, dropped = decode_annotation(annotation.value or "")
-        if us is None:
+        if ns is None:
             notes.append(f"annotation {name!r} has no valid timestamp; dropped")
             continue
-        if check and (us < start - ANNOTATION_SLACK_US or us > last + ANNOTATION_SLACK_US):
+        if check and (ns < start - slack or ns > last + slack):
             if name in _OPENING:
                 placed = start
             elif name in _CLOSING:
                 placed = last
             else:
-                placed = start if us < start else last
+                placed = start if ns < start else last
             notes.append(
-                f"annotation {name!r} at {us} µs is more than a day outside the span "
-                f"(malformed); placed at {placed} µs, original kept in {ORIGINAL_TIME}"
+                f"annotation {name!r} at {_us(ns)} µs is more than a day outside the span "
+                f"(malformed); placed at {_us(placed)} µs, original kept in {ORIGINAL_TIME}"
             )
-            attributes = {**attributes, ORIGINAL_TIME: us}
-            us = placed
-        events.append(Event(us * 1000, name, attributes, dropped))
+            attributes = {**attributes, ORIGINAL_TIME: (ns + 500) // 1000}
+            ns = placed
+        events.append(Event(ns, name, attributes, dropped))
     return events
