@@ -244,3 +244,23 @@ def test_workers_count_the_traces_of_each_operation(tmp_path, monkeypatch):
     assert {(o.service, o.operation): o.traces for o in report.operations} == {
         key: len(traces) for key, traces in holding.items()
     }
+
+
+def test_a_count_above_the_reports_traces_is_refused(shops, tmp_path):
+    # Within the operation's spans but above the report's own traces: still an edit.
+    report = json.loads(shops["base.json"].read_text())
+    traces = report["summary"]["traces"]
+    index, operation = next(
+        (index, operation)
+        for index, operation in enumerate(report["operations"])
+        if operation["latency"]["count"] > traces
+    )
+    operation["traces"] = traces + 1
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(report))
+    result = spanscope("diff", str(edited), str(shops["looping"]))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {edited}: not a spanscope analysis")
+    assert f"operations[{index}].traces: {traces + 1} traces hold" in lines[0]
+    assert f"more than the report's {traces}" in lines[0]

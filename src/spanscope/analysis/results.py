@@ -330,3 +330,14 @@ class AnalysisReport(msgspec.Struct):
     traits: list[TraitFinding] = []
     # The few sentences to read first, restating the above (``analysis.headline``).
     headline: list[HeadlineItem] = []
+
+    def __post_init__(self) -> None:
+        # Run as a saved report is decoded: an operation held by more traces than the report
+        # has was edited (``OperationStats`` checks the count against its own spans).
+        for index, operation in enumerate(self.operations):
+            if operation.traces is not None and operation.traces > self.summary.traces:
+                raise ValueError(
+                    f"operations[{index}].traces: {operation.traces} traces hold "
+                    f"{operation.service}:{operation.operation}, more than the report's "
+                    f"{self.summary.traces}"
+                )
