@@ -31,7 +31,7 @@ def test_parse_valid_header_and_convert() -> None:
 def test_parse_invalid_header_says_why() -> None:
     result = spanscope("propagation", "parse", TP.replace("-01", "-1"))
     assert result.returncode == 1
-    assert "w3c: invalid - trace-flags '1' has 1 characters" in result.stdout
+    assert "w3c: invalid - trace-flags '1' has 1 character," in result.stdout
     none = spanscope("propagation", "parse", "Content-Type: text/plain")
     assert none.returncode == 1 and "no trace context header found" in none.stdout
 

@@ -104,7 +104,8 @@ def test_baggage_rules() -> None:
     ("value", "reason"),
     [
         ("", "empty"),
-        ("80f198ee56343ba864fe8b2a57d3eff7", "1 '-'-separated"),
+        ("80f198ee56343ba864fe8b2a57d3eff7", "1 '-'-separated field;"),
+        ("a-e457b5a2e4d86bd1", "'a' has 1 character,"),
         ("80f198ee56343ba8-e457b5a2e4d86bd1-2", "SamplingState '2'"),
         ("80f198ee56343ba864fe8b2a57d3eff-e457b5a2e4d86bd1", "31 characters"),
         ("80F198EE56343BA8-e457b5a2e4d86bd1", "uppercase"),
@@ -144,7 +145,8 @@ def test_b3_writers() -> None:
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("abc:def:0", "3 ':'-separated"),
+        ("abc:def:0", "3 ':'-separated fields;"),
+        ("abc", "1 ':'-separated field;"),
         ("0:def:0:1", "trace-id is 0"),
         ("abc:0:0:1", "span-id is 0"),
         ("x:def:0:1", "not hex"),

@@ -10,7 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from spanscope.formats import encode_spans
+from spanscope.model import Span
 from spanscope.propagation import codecs
+from spanscope.propagation.backend import verify_not_exported
 from spanscope.propagation.tester import run_test
 
 from .loopback import LoopbackServer, QuietHandler
@@ -146,3 +149,44 @@ def test_echo_probes_export_one_connected_tree(echo_chain, monkeypatch) -> None:
         assert backend.span_count == 5  # 3 server spans, 2 client spans
     finally:
         store.stop()
+
+
+def test_a_trace_of_one_service_says_service(echo_chain, monkeypatch) -> None:
+    """One probe where two hops were expected: the store holds "1 service", not "1 services"."""
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "50")  # export within 50 ms
+    store = TraceStore()
+    try:
+        chain = echo_chain(["gateway"], gateway={"otlp_endpoint": store.url})
+        report = run_test(chain[0].url, "w3c", hops=2, backend=store.url, backend_wait=3)
+    finally:
+        store.stop()
+    failures = report.formats[0].failures()
+    assert any(
+        "the trace holds 1 service (gateway), expected 2 hops: the chain broke after it" in text
+        for text in failures
+    ), failures
+
+
+def test_one_span_exported_against_the_decision_says_span() -> None:
+    """A trace marked not sampled with one span in the store: "1 span of", not "1 spans of"."""
+    store = TraceStore()
+    try:
+        span = Span(
+            trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
+            span_id="00f067aa0ba902b7",
+            parent_span_id="a2fb4a1d1a96d312",
+            name="GET /",
+            start_ns=1_764_000_000 * 10**9,
+            end_ns=1_764_000_001 * 10**9,
+            service_name="orders",
+        )
+        request = urllib.request.Request(
+            f"{store.url}/v1/traces",
+            data=encode_spans([span], "otlp-proto"),
+            headers={"Content-Type": "application/x-protobuf"},
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+        result = verify_not_exported(store.url, span.trace_id, wait=0)
+    finally:
+        store.stop()
+    assert result.found and "(1 span of orders stored)" in result.problems[0], result.problems

@@ -27,6 +27,7 @@ from spanscope.propagation.context import (
     shown,
     valid,
 )
+from spanscope.units import plural
 
 SINGLE = "b3"
 TRACE_ID = "X-B3-TraceId"
@@ -94,7 +95,8 @@ def parse_single(value: str | list[str]) -> Parsed[B3]:
     if len(parts) < 2 or len(parts) > 4:
         return invalid(
             SINGLE,
-            f"{len(parts)} '-'-separated fields; expected TraceId-SpanId with optional "
+            f"{len(parts)} '-'-separated {plural(len(parts), 'field')}; expected "
+            "TraceId-SpanId with optional "
             "SamplingState and ParentSpanId, or a bare sampling state (0, 1, d)",
         )
     reason = _trace_id_problem(parts[0]) or _span_id_problem("SpanId", parts[1])

@@ -24,6 +24,8 @@ import urllib.request
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from spanscope.units import plural
+
 
 @dataclass(frozen=True, slots=True)
 class BackendSpan:
@@ -269,7 +271,8 @@ def verify_not_exported(base_url: str, trace_id: str, wait: float = 10.0) -> Bac
         result.problems.append(
             f"{', '.join(first)} exported a trace its caller marked not sampled: it does not "
             "follow the parent's decision (use a ParentBased sampler), so head sampling does not "
-            f"cut what it should ({len(spans)} spans of {', '.join(result.services)} stored)"
+            f"cut what it should ({len(spans)} {plural(len(spans), 'span')} of "
+            f"{', '.join(result.services)} stored)"
         )
     else:
         result.notes.append(

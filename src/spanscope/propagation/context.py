@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
+from spanscope.units import plural
+
 T = TypeVar("T")
 
 Headers = Sequence[tuple[str, str]]
@@ -170,7 +172,8 @@ def describe_hex_problem(what: str, text: str, lengths: tuple[int, ...]) -> str:
     """Say precisely why ``text`` is not a valid ``what`` of one of ``lengths`` hex digits."""
     expected = " or ".join(str(n) for n in lengths)
     if len(text) not in lengths:
-        return f"{what} {shown(text)} has {len(text)} characters, expected {expected} lowercase hex"
+        size = f"{len(text)} {plural(len(text), 'character')}"
+        return f"{what} {shown(text)} has {size}, expected {expected} lowercase hex"
     bad = next((c for c in text if c not in HEX), None)
     if bad is not None:
         kind = "uppercase hex" if bad in "ABCDEF" else "not hex"

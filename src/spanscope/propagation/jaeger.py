@@ -28,6 +28,7 @@ from spanscope.propagation.context import (
     shown,
     valid,
 )
+from spanscope.units import plural
 
 HEADER = "uber-trace-id"
 BAGGAGE_PREFIX = "uberctx-"
@@ -82,7 +83,8 @@ def parse_uber_trace_id(values: str | list[str]) -> Parsed[UberTraceId]:
     if len(parts) != 4:
         return invalid(
             HEADER,
-            f"{len(parts)} ':'-separated fields; expected trace-id:span-id:parent-id:flags",
+            f"{len(parts)} ':'-separated {plural(len(parts), 'field')}; expected "
+            "trace-id:span-id:parent-id:flags",
         )
     trace_id, span_id, parent, flags_text = parts
     reason = _id_problem("trace-id", trace_id, 32, warnings) or _id_problem(

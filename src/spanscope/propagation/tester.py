@@ -40,6 +40,7 @@ from spanscope.propagation.context import (
     parsed_to_dict,
 )
 from spanscope.propagation.results import Check, FormatReport, Hop, TestReport
+from spanscope.units import plural
 
 PROBE_BAGGAGE = BaggageEntry("spanscope-probe", "hop check/1")
 
@@ -151,8 +152,9 @@ def _run_format(
         found = report.backend.services
         if hops is not None and report.backend.found and len(found) < hops:
             report.problems.append(
-                f"the trace holds {len(found)} services ({', '.join(found)}), expected {hops} "
-                "hops: the chain broke after the last of them"
+                f"the trace holds {len(found)} {plural(len(found), 'service')} "
+                f"({', '.join(found)}), expected {hops} hops: the chain broke after "
+                f"{'the last of them' if len(found) > 1 else 'it'}"
             )
     return report
 
