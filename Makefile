@@ -36,12 +36,13 @@ system-deps:
 NODE_DIR := tests/interop/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed-stamp
 node-deps: $(NODE_STAMP)
-$(NODE_STAMP): $(NODE_DIR)/package-lock.json
+# (after system-deps: under make -j, two apt-get runs would fight over dpkg's lock)
+$(NODE_STAMP): $(NODE_DIR)/package-lock.json | system-deps
 	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
 	  echo "installing Debian's nodejs npm for the interop tests"; \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
-	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
+	npm ci --prefix $(NODE_DIR) --engine-strict --no-audit --no-fund --loglevel=error
 	touch $@
 
 DEMO := demo-output
