@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.table import Table
 
@@ -68,7 +69,8 @@ class _Table(Table):
 
 
 def _longest_word(text: str) -> int:
-    return max((len(word) for word in text.split()), default=0)
+    """Terminal cells of the widest word (a CJK character takes two)."""
+    return max((cell_len(word) for word in text.split()), default=0)
 
 
 def literal(text: str) -> str:
