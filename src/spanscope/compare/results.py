@@ -72,8 +72,9 @@ class OperationDiff(msgspec.Struct):
     error_rate_before: float
     error_rate_after: float
     reasons: list[str]  # "calls per request", "p95", "error rate", "new", "gone"
-    # Calls in each request that makes this call at all (None: a side from a saved report). A
-    # loop shows here however the mix of endpoints moved, which calls per request follows too.
+    # Calls in each request that makes this call at all (None: a side from a report saved
+    # before version 5, which did not keep the counts). A loop shows here however the mix of
+    # endpoints moved, which calls per request follows too.
     calls_where_made_before: float | None = None
     calls_where_made_after: float | None = None
 
