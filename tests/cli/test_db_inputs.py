@@ -25,7 +25,7 @@ from spanscope.cli import main
 from spanscope.formats import decode_spans, encode_spans
 from spanscope.model import Span
 from spanscope.store import open_store
-from spanscope.store.codec import trace_key
+from spanscope.store.codec import sample_key
 from spanscope.synthetic import generate_spans
 from tests.server.conftest import serve_process
 
@@ -155,7 +155,7 @@ def test_limit_reads_a_sample_by_trace_id_and_says_so(
     assert said in done.stderr
     sampled = run("sample", "--db", str(db), "--limit", "7", "-p", "all", "--json")
     assert json.loads(sampled.stdout)["traces"] == 7
-    # The traces with the smallest trace keys, as every engine chooses them.
+    # The traces with the smallest sample keys, as every engine chooses them.
     ids = sorted({span.trace_id for span in _spans(path, "jaeger")}, key=_by_key)[:5]
     listed = run("convert", "--db", str(db), "--limit", "5", "-o", str(tmp_path / "five.jsonl"))
     assert listed.exit_code == 0, listed.output
@@ -164,7 +164,7 @@ def test_limit_reads_a_sample_by_trace_id_and_says_so(
 
 
 def _by_key(trace_id: str) -> tuple[int, str]:
-    return trace_key(trace_id), trace_id
+    return sample_key(trace_id), trace_id
 
 
 HOUR = 3600 * 10**9
@@ -191,6 +191,20 @@ def test_analyze_of_a_cut_window_reads_a_sample_of_all_of_it(tmp_path: Path) -> 
     assert said in done.stderr
 
 
+def test_a_cut_sample_keeps_what_a_ratio_sampler_keeps_of_the_window(tmp_path: Path) -> None:
+    """A ratio sampler keeps the traces whose low 64 bits are small: a sample cut by --limit is
+    not those (it would keep them all), so probability=10% keeps about a tenth of it."""
+    db = tmp_path / "many.duckdb"
+    with open_store(db) as store:
+        store.write(list(generate_spans(3_000, seed=3, start_ns=T0)))
+    done = run("sample", "--db", str(db), "--limit", "200", "-p", "probability=10%", "--json")
+    assert done.exit_code == 0, done.output
+    assert "a sample of 200 of 3,000 matching traces was read" in done.stderr
+    report = json.loads(done.stdout)
+    assert report["traces"] == 200
+    assert 0.04 * 200 <= report["traces_kept"] <= 0.20 * 200
+
+
 def _trace(trace_id: str, root_ns: int, payment_ns: int) -> list[Span]:
     """A request: a frontend root span and a payment span (which may start after it ends)."""
     root = Span(trace_id, "1" * 16, "GET /", root_ns, root_ns + 10**6, service_name="frontend")
@@ -207,8 +221,8 @@ def test_a_sample_keeps_the_window_of_traces_that_straddle_its_edges(tmp_path: P
     sample as with every trace: the one before --since is left out, the one whose payment span
     comes after --until is in."""
     since, until = T0 + HOUR, T0 + 2 * HOUR
-    before = "0" * 31 + "1"  # the smallest trace keys: both in the sample
-    after = "0" * 31 + "2"
+    before = "1" + "0" * 31  # the smallest sample keys (0, ties by id): both in the sample
+    after = "2" + "0" * 31
     rng = random.Random(5)
     spans = _trace(before, since - 10**9, since + 10**6)
     spans += _trace(after, until - 10**7, until + 5 * 10**7)

@@ -172,14 +172,14 @@ def _first_starts(server, start_ns: int, end_ns: int) -> dict[str, int]:
 
 def test_a_cut_read_is_a_sample_of_the_whole_window_and_says_so(server):
     """``limit`` under the window's count: the analyses read the traces with the smallest
-    trace keys, spread over the window, and say how many they read of how many matched."""
-    from spanscope.store.codec import trace_key
+    sample keys, spread over the window, and say how many they read of how many matched."""
+    from spanscope.store.codec import sample_key
 
     params = {**window(T0 + HOUR_NS, T0 + 2 * HOUR_NS), "limit": "50"}
     starts = _first_starts(server, T0 + HOUR_NS, T0 + 2 * HOUR_NS)
     first, last = min(starts.values()), max(starts.values())
-    # Every trace has a frontend root: the sample is the 50 with the smallest trace keys.
-    sample = sorted(starts, key=lambda trace_id: (trace_key(trace_id), trace_id))[:50]
+    # Every trace has a frontend root: the sample is the 50 with the smallest sample keys.
+    sample = sorted(starts, key=lambda trace_id: (sample_key(trace_id), trace_id))[:50]
     assert len(starts) == TRACES
     analysis = get(server, "/api/v1/analysis", {**params, "flamegraph": "slow"})
     assert analysis.status_code == 200, analysis.text

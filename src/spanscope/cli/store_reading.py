@@ -11,7 +11,7 @@ without stopping it.
 ``lint``, ``info``, ``view``, ``flamegraph``, ``convert``, ``sample`` with ``--db``) reads: the
 traces a store search matches, assembled, then held to the whole ``TraceFilter`` (the same
 filters as for files). When more than ``limit`` match, it reads a sample spread over the window:
-the ``limit`` matching traces with the smallest trace keys (``Store.sample_trace_ids``), not the
+the ``limit`` matching traces with the smallest sample keys (``Store.sample_trace_ids``), not the
 newest minutes, and says so with how many matched. The search is given only conditions that
 cannot lose a trace the filter keeps: the filter asks about some span of the trace, or its first
 span, while a store search asks that one span meets every condition.
@@ -185,7 +185,7 @@ def stored_traces(
     store: Store, db: str, trace_filter: TraceFilter, limit: int, adjust_skew: bool
 ) -> StoredTraces:
     """The traces of ``store`` that pass ``trace_filter``: of those its search matches, all
-    when at most ``limit`` do, else the ``limit`` with the smallest trace keys, a sample spread
+    when at most ``limit`` do, else the ``limit`` with the smallest sample keys, a sample spread
     over the window (``Store.sample_trace_ids``); by trace id when the filter names ids."""
     from spanscope.analysis.filters import filter_traces
     from spanscope.assembly import assemble_stored

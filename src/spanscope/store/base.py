@@ -16,8 +16,8 @@ Contract of a store:
 - Search follows Jaeger's storage semantics (see ``TraceQuery``) and returns the most recent
   matching traces first.
 - A sample (``sample_trace_ids``), for the analyses of a window, matches as a search does but
-  takes the matching traces with the smallest trace keys (``codec.trace_key``: an id's low 64
-  bits, random in W3C and Jaeger/Zipkin ids), so a sample cut by its limit is spread over the
+  takes the matching traces with the smallest sample keys (``codec.sample_key``, random in W3C
+  and Jaeger/Zipkin ids), so a sample cut by its limit is spread over the
   whole window, the same traces on every engine; it says how many traces match in all.
 - ``close()`` is safe to call twice; any other call after it raises ``StoreClosedError``.
 """
@@ -72,7 +72,7 @@ class TraceQuery:
 
     ``None`` (or an empty string) means "no condition". Times and durations are nanoseconds.
     ``num_traces`` caps how many traces come back: the most recent first from a search, those
-    with the smallest trace keys from a sample (``Store.sample_trace_ids``).
+    with the smallest sample keys from a sample (``Store.sample_trace_ids``).
     """
 
     service: str | None = None
@@ -146,7 +146,7 @@ class Store(Protocol):
 
     def sample_trace_ids(self, query: TraceQuery) -> tuple[list[str], int]:
         """Ids of the traces matching ``query`` (as ``find_trace_ids`` matches them) with the
-        smallest trace keys (``codec.trace_key``; ties by id), at most num_traces; and how many
+        smallest sample keys (``codec.sample_key``; ties by id), at most num_traces; and how many
         traces match in all. When every matching trace fits, that is all of them; otherwise a
         sample spread over the window, the same one on every engine. The ids come oldest first
         (by the first start the store's read saw of each, ties by id), so that a page of them

@@ -6,7 +6,7 @@ enough, or a collector already writes traces into ClickHouse.
 OpenTelemetry Collector ``clickhouseexporter``'s (``clickhouse_schema``), so spanscope can serve
 the Jaeger API and analysis over a table the collector fills, and the collector's own dashboards
 read what spanscope writes. Searches use the same Jaeger semantics and SQL builder as the DuckDB
-store (``search_sql`` with its ClickHouse dialect), samples the same trace keys
+store (``search_sql`` with its ClickHouse dialect), samples by the same keys
 (``sample_sql``, computed from ``TraceId``: the exporter's tables have no ``TraceKey``).
 
 How the contract in ``spanscope.store.base`` maps onto ClickHouse:

@@ -3,7 +3,8 @@
 Writing (the columns themselves are built in ``spanscope.store.columns``): ``is_plain`` says
 whether the columns hold a span exactly; a span that is not plain is also stored msgpack-encoded
 in ``RawSpan`` and rebuilt from it (``span_from_raw``). ``trace_key`` is the integer key of
-``otel_traces_trace_id_ts``, the same on the write and read sides.
+``otel_traces_trace_id_ts``, the same on the write and read sides; ``sample_key`` the order of a
+spread sample.
 
 Reading: ``SELECT_SPAN`` lists the columns ``RowDecoder`` rebuilds a ``Span`` from. Resource
 and scope attribute objects are decoded once per distinct text and shared between spans, as the
@@ -98,14 +99,36 @@ def is_plain(span: Span, checked: dict[int, bool]) -> bool:
     return True
 
 
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _hex_tail(trace_id: str) -> str | None:
+    """The id's last 16 characters when they are ASCII hex digits (as the SQL keys read them:
+    ``int(text, 16)`` also takes " 1", "+1", "0x12", "1_0" and digits of other scripts)."""
+    tail = trace_id[-16:]
+    return tail if tail and _HEX_DIGITS.issuperset(tail) else None
+
+
 def trace_key(trace_id: str) -> int:
     """The id's low 64 bits (for 64-bit Jaeger/Zipkin ids, padded with zeros, the whole id);
-    0 for an id that is not hex."""
-    try:
-        key = int(trace_id[-16:], 16)
-    except ValueError:
-        return 0
-    return key if 0 <= key < 2**64 else 0
+    0 for an id whose last 16 characters are not hex."""
+    tail = _hex_tail(trace_id)
+    return 0 if tail is None else int(tail, 16)
+
+
+def sample_key(trace_id: str) -> int:
+    """The key a spread sample orders traces by (``Store.sample_trace_ids``): the id's last 16
+    hex digits read backwards, the last one the most significant; 0 for an id whose last 16
+    characters are not hex.
+
+    Not ``trace_key``: ratio samplers (OpenTelemetry's ``TraceIdRatioBased``, Jaeger's, the
+    ``probability`` policy) keep a trace when its low 64 bits are below ratio x 2^64, so the
+    traces with the smallest low bits all pass them, and a sample of those would show a 10%
+    sampler keeping everything. Reversed, the digits samplers compare first matter least, and
+    the key is as random as the id's tail (W3C ids' right-most bytes are random, 64-bit ids
+    all of them)."""
+    tail = _hex_tail(trace_id)
+    return 0 if tail is None else int(tail[::-1], 16)
 
 
 SELECT_SPAN = """TraceId, SpanId, SpanName, epoch_ns("Timestamp"), Duration, ParentSpanId,

@@ -157,7 +157,7 @@ def search(cursor: Cursor, query: TraceQuery) -> list[str]:
 
 
 def sample(cursor: Cursor, query: TraceQuery) -> tuple[list[str], int]:
-    """The ids of the ``num_traces`` matching traces with the smallest trace keys, oldest
+    """The ids of the ``num_traces`` matching traces with the smallest sample keys, oldest
     first, and how many traces match in all (``Store.sample_trace_ids``)."""
     if window_only(query):
         edges = cursor.execute(edge_sql(query, TRACE_INDEX, _MOST_EDGE_TRACES + 1)).fetchall()
@@ -166,7 +166,7 @@ def sample(cursor: Cursor, query: TraceQuery) -> tuple[list[str], int]:
             firsts = {trace_id: first for trace_id, _, first in rows}
             crossing = _with_spans_in_window(cursor, query, edges)
             firsts.update((trace_id, first) for trace_id, first, _ in edges if trace_id in crossing)
-            chosen = sorted(firsts, key=lambda trace_id: (codec.trace_key(trace_id), trace_id))
+            chosen = sorted(firsts, key=lambda trace_id: (codec.sample_key(trace_id), trace_id))
             inside = rows[0][1] if rows else 0
             return in_time_order(chosen[: query.num_traces], firsts), inside + len(crossing)
     rows = cursor.execute(matching_sql(query, TRACES)).fetchall()

@@ -1,15 +1,18 @@
 """The SQL of a spread sample (``Store.sample_trace_ids``), in both dialects of ``search_sql``.
 
-A sample is the matching traces whose trace keys (``codec.trace_key``: an id's low 64 bits) are
-smallest, ties by id. W3C Trace Context makes an id's right-most bytes random, and 64-bit
-Jaeger/Zipkin ids are random, so the smallest keys are traces spread over the whole window,
-not its newest minutes, and the same ones on every engine and every time.
+A sample is the matching traces whose sample keys (``codec.sample_key``: an id's last 16 hex
+digits read backwards) are smallest, ties by id. W3C Trace Context makes an id's right-most
+bytes random, and 64-bit Jaeger/Zipkin ids are random, so the smallest keys are traces spread
+over the whole window, not its newest minutes, and the same ones on every engine and every
+time; reversed, they are not the traces ratio samplers (which compare the low 64 bits) all
+keep.
 
 Two ways to find them:
 - ``matching_sql``: one scan of the spans the conditions allow (the window's row groups),
   grouped by trace, with the number of matching traces beside each id;
 - for a search with no condition but its time window, the DuckDB store's trace index
-  (``otel_traces_trace_id_ts``: one row per trace per batch, with ``TraceKey``) answers without
+  (``otel_traces_trace_id_ts``: one row per trace per batch; its ``TraceKey`` is the low 64
+  bits, for lookups, so the sample key is computed from ``TraceId``) answers without
   reading spans: a trace with an index row inside the window has a span in it (the row's first
   start), one whose rows only overlap the window may not, and is looked up
   (``index_sql``; ``duckdb_reads.sample`` checks those against the spans).
@@ -20,18 +23,32 @@ from __future__ import annotations
 from spanscope.store.base import TraceQuery
 from spanscope.store.search_sql import CLICKHOUSE, DUCKDB, Dialect, span_conditions
 
-# The key of a trace id column, as ``codec.trace_key`` computes it: 0 for an id that is not hex.
-_DUCKDB_KEY = "coalesce(try_cast('0x' || right(TraceId, 16) AS UBIGINT), 0)"
+# The keys of a trace id column, as ``codec.trace_key`` and ``codec.sample_key`` compute them: 0
+# unless its last 16 characters are ASCII hex digits.
+_DUCKDB_KEY = (
+    "CASE WHEN regexp_full_match({tail}, '[0-9a-fA-F]+') "
+    "THEN try_cast('0x' || {tail} AS UBIGINT) ELSE 0 END"
+)
 _CLICKHOUSE_KEY = (
-    "if(match(right(TraceId, 16), '^[0-9a-fA-F]+$'), "
-    "reinterpretAsUInt64(reverse(unhex(leftPad(right(TraceId, 16), 16, '0')))), "
+    "if(match({tail}, '^[0-9a-fA-F]+$'), "
+    "reinterpretAsUInt64(reverse(unhex(leftPad({tail}, 16, '0')))), "
     "toUInt64(0))"
 )
 
 
+def _key_sql(tail: str, dialect: Dialect) -> str:
+    """The key of the hex digits ``tail`` (SQL text of at most 16 characters)."""
+    return (_CLICKHOUSE_KEY if dialect is CLICKHOUSE else _DUCKDB_KEY).format(tail=tail)
+
+
 def trace_key_sql(dialect: Dialect = DUCKDB) -> str:
     """The trace key of the row's ``TraceId`` in SQL, equal to ``codec.trace_key``."""
-    return _CLICKHOUSE_KEY if dialect is CLICKHOUSE else _DUCKDB_KEY
+    return _key_sql("right(TraceId, 16)", dialect)
+
+
+def sample_key_sql(dialect: Dialect = DUCKDB) -> str:
+    """The sample key of the row's ``TraceId`` in SQL, equal to ``codec.sample_key``."""
+    return _key_sql("reverse(right(TraceId, 16))", dialect)
 
 
 def window_only(query: TraceQuery) -> bool:
@@ -48,8 +65,8 @@ def window_only(query: TraceQuery) -> bool:
 
 def matching_sql(query: TraceQuery, table: str, dialect: Dialect = DUCKDB) -> str:
     """``(TraceId, matched, first)`` of the ``num_traces`` matching traces with the smallest
-    keys (ties by id), smallest first; ``matched`` is the number of matching traces in all, on
-    every row, ``first`` the start of the trace's first matching span (ns)."""
+    sample keys (ties by id), smallest first; ``matched`` is the number of matching traces in
+    all, on every row, ``first`` the start of the trace's first matching span (ns)."""
     conditions = span_conditions(query, dialect)
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     count = "count()" if dialect is CLICKHOUSE else "count(*)"
@@ -61,12 +78,12 @@ def matching_sql(query: TraceQuery, table: str, dialect: Dialect = DUCKDB) -> st
     return (
         f"SELECT TraceId, {count} OVER () AS matched, first FROM "
         f"(SELECT TraceId, {first} AS first FROM {table} {where} GROUP BY TraceId) AS matching "
-        f"ORDER BY {trace_key_sql(dialect)}, TraceId LIMIT {int(query.num_traces)}"
+        f"ORDER BY {sample_key_sql(dialect)}, TraceId LIMIT {int(query.num_traces)}"
     )
 
 
 def _index_rows(query: TraceQuery, index: str) -> str:
-    """Each trace with an index row that overlaps the window: its key, whether a row lies
+    """Each trace with an index row that overlaps the window: whether a row lies
     inside the window, and (for one that does not) the part of the window its rows cover."""
     time = DUCKDB.time
     low = None if query.start_time_min is None else time(query.start_time_min)
@@ -76,20 +93,20 @@ def _index_rows(query: TraceQuery, index: str) -> str:
     where = " AND ".join(part for part in overlaps if part) or "true"
     is_inside = " AND ".join(part for part in inside if part) or "true"
     return (
-        f"SELECT TraceId, TraceKey, bool_or({is_inside}) AS inside, "
+        f"SELECT TraceId, bool_or({is_inside}) AS inside, "
         f'epoch_ns(min(Start)) AS first, epoch_ns(max("End")) AS last '
-        f"FROM {index} WHERE {where} GROUP BY TraceId, TraceKey"
+        f"FROM {index} WHERE {where} GROUP BY TraceId"
     )
 
 
 def index_sql(query: TraceQuery, index: str) -> str:
     """For a ``window_only`` query, from the DuckDB store's trace index: ``(TraceId, matched,
     first)`` of the ``num_traces`` traces with an index row inside the window with the
-    smallest keys, ``matched`` the number of such traces in all, ``first`` the first start of
-    its rows that overlap the window (ns)."""
+    smallest sample keys, ``matched`` the number of such traces in all, ``first`` the first
+    start of its rows that overlap the window (ns)."""
     return (
         f"SELECT TraceId, count(*) OVER (), first FROM ({_index_rows(query, index)}) "
-        f"WHERE inside ORDER BY TraceKey, TraceId LIMIT {int(query.num_traces)}"
+        f"WHERE inside ORDER BY {sample_key_sql()}, TraceId LIMIT {int(query.num_traces)}"
     )
 
 
