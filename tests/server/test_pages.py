@@ -21,10 +21,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from spanscope.assembly import assemble_stored
 from spanscope.formats import encode_spans
-from spanscope.server.pages import LOOKBACKS
+from spanscope.server.pages import LOOKBACKS, MAX_MAP_TRACES
 from spanscope.store import TraceQuery
 from spanscope.synthetic import generate_spans
+from spanscope.viz.servicemap import service_graph
 from tests.browser import record_errors
 
 from .conftest import RunningServer, start_server, stop_server
@@ -339,10 +341,41 @@ def test_service_map_shows_the_stored_services(page: Page, server) -> None:
     page.shot("services", full_page=True)
 
     page.open("/services?lookback=15m&limit=5", "#map svg")
-    assert "5 most recent traces" in page.page.inner_text(".ss-note")
+    assert "a sample of 5 of " in page.page.inner_text(".ss-note")
     page.page.click(".ss-link >> text=Search")
     page.page.wait_for_selector("body[data-ready='1']", state="attached")
     assert urlsplit(page.page.url).path == "/"
+    page.assert_clean()
+
+
+@pytest.mark.browser
+def test_service_map_reads_a_sample_spread_over_the_window(page: Page, server) -> None:
+    """With more traces in the window than its limit, the map draws the sample the Analysis,
+    Compare and Quality pages read (``Store.sample_trace_ids``), not the newest traces, and
+    says so as they do, with a link that reads up to the most it may."""
+    running, _ = server
+    page.open("/services?lookback=1h&limit=5", "#map svg")
+    now = time.time_ns()
+    query = TraceQuery(start_time_min=now - 60 * MINUTE_NS, start_time_max=now, num_traces=5)
+    ids, matched = running.store.sample_trace_ids(query)  # type: ignore[attr-defined]
+    note = page.page.inner_text(".ss-note")
+    assert f"a sample of 5 of {matched} matching traces, spread over the last hour" in note
+    assert "chosen by trace id" in page.page.get_attribute(".ss-note .capped", "title")
+    more = page.page.get_attribute(".ss-note a.read-more", "href")
+    assert parse_qs(urlsplit(more).query) == {"lookback": ["1h"], "limit": [str(MAX_MAP_TRACES)]}
+    shown = page.page.eval_on_selector_all(
+        "tr[data-from]",
+        "rows => rows.map(r => [r.dataset.from, r.dataset.to, +r.cells[2].dataset.v])",
+    )
+
+    def calls(trace_ids: list[str]) -> dict[tuple[str, str], int]:
+        spans = [found for found in running.store.get_traces(trace_ids) if found]
+        _, edges = service_graph(list(assemble_stored(spans)))
+        return {(edge.parent, edge.child): edge.calls for edge in edges}
+
+    assert {(parent, child): n for parent, child, n in shown} == calls(ids)
+    newest = running.store.find_trace_ids(query)  # type: ignore[attr-defined]
+    assert calls(newest) != calls(ids)  # (the test tells the two reads apart)
     page.assert_clean()
 
 

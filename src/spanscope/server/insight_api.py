@@ -16,7 +16,8 @@ parameters are Jaeger's (``service``, ``operation``, ``tags``, ``start``, ``end`
 ``lookback``, ``limit``...); both sides of a diff use the same ones but the window. Errors are the
 native API's JSON shape.
 
-What a search reads (``sample_traces``, also for ``/api/v1/analysis`` and ``/api/v1/flamegraph``):
+What a search reads (``sample_traces``, also for ``/api/v1/analysis``, ``/api/v1/flamegraph``
+and the service map page):
 every matching trace when at most ``limit`` match, else a sample of ``limit`` spread over the
 window (``Store.sample_trace_ids``: by trace id), not its newest minutes, as ``analyze --db``
 reads. An answer says how many were read and how many matched: in the headers
@@ -52,13 +53,6 @@ from spanscope.units import parse_duration
 
 # Entries per list of a comparison (``diff --top``): the /compare page draws up to 8 bars.
 TOP = 10
-
-
-def search_traces(store: Store, query: TraceQuery) -> list[Trace]:
-    """The most recent traces a search finds (``Store.find_traces``), assembled oldest first
-    (``assembly.assemble_stored``); the service map draws these. The analyses read a sample
-    spread over the window instead (``sample_traces``)."""
-    return list(assemble_stored([spans for spans in store.find_traces(query) if spans]))
 
 
 class Sampled(NamedTuple):

@@ -10,8 +10,10 @@ Routes (GET):
   operations table (``ui/monitor.*`` over ``/api/v1/monitor``);
 - ``/analysis``, ``/compare`` and ``/quality``: why requests are slow or failing, what changed
   and instrumentation quality (``spanscope.server.insight_pages``);
-- ``/services?lookback=1h`` ``spanscope.viz``'s service map over the most recent traces of the
-  window, at most ``max_map_traces`` of them (the page says how many it used).
+- ``/services?lookback=1h`` ``spanscope.viz``'s service map over the traces of the window, at
+  most ``max_map_traces`` of them (``?limit=``): when more match, a sample spread over the
+  window (``insight_api.sample_traces``), as the Analysis, Compare and Quality pages read, and
+  the page says so ("a sample of 1,000 of 12,000 matching traces").
 - any other GET path outside the APIs: an HTML 404 page; pages never answer with a traceback.
 
 The search, Analysis, Compare, Quality and error pages share one shell, ``server/ui/page.html``
@@ -31,6 +33,7 @@ import time
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -315,31 +318,30 @@ class Pages:
         return html_response(body)
 
     def _services_page(self, lookback_text: str, lookback_ns: int, limit: int) -> str:
-        from spanscope.server.insight_api import search_traces
+        from spanscope.server.insight_api import sample_traces
         from spanscope.viz.servicemap import render_servicemap_html
 
         end = time.time_ns()
-        traces = search_traces(
+        # A sample spread over the window when more match, not its newest minutes: the map
+        # of "the last 24 hours" shows the calls of the whole day, as the analyses read it.
+        sampled = sample_traces(
             self.store,
             TraceQuery(start_time_min=end - lookback_ns, start_time_max=end, num_traces=limit),
         )
+        traces = sampled.traces
         window = LOOKBACKS.get(lookback_text, lookback_text)
         page = render_servicemap_html(
             traces, title=f"Service map · last {window}", color_names=self.store.services()
         )
         if not traces:
-            note = (
+            note = text(
                 f"No traces started in the last {window}. Try a longer window, or send spans "
                 "to this server's OTLP or Zipkin receiver."
             )
-        elif len(traces) >= limit:
-            note = (
-                f"Built from the {len(traces):,} most recent traces of the last {window}; "
-                "older ones in the window are left out (raise it with ?limit=, up to "
-                f"{MAX_MAP_TRACES:,})."
-            )
+        elif sampled.matched > sampled.read:
+            note = _sample_note(sampled.read, sampled.matched, window, lookback_text, limit)
         else:
-            note = f"Built from all {len(traces):,} traces that started in the last {window}."
+            note = text(f"Built from all {len(traces):,} traces that started in the last {window}.")
         windows = "".join(
             f'<a class="ss-seg{" active" if w == lookback_text else ""}" '
             f'href="/services?lookback={w}">{w}</a>'
@@ -352,4 +354,23 @@ class Pages:
         kind = "ss-note ss-empty" if not traces else "ss-note"
         # The window, for servicemap.js: here a click on a service or a call opens its search.
         page = page.replace("<body>", f'<body data-search-window="{text(lookback_text)}">', 1)
-        return inject_navigation(page, head_extras(), strip, f'<p class="{kind}">{text(note)}</p>')
+        return inject_navigation(page, head_extras(), strip, f'<p class="{kind}">{note}</p>')
+
+
+def _sample_note(read: int, matched: int, window: str, lookback_text: str, limit: int) -> str:
+    """The map's note when more traces match than it reads: a sample, said as the Analysis,
+    Compare and Quality pages say it (``ui/helpers.js`` ``capNote``), with a link that reads up
+    to ``MAX_MAP_TRACES``."""
+    more = ""
+    if limit < MAX_MAP_TRACES:
+        wider = "/services?" + urlencode({"lookback": lookback_text, "limit": MAX_MAP_TRACES})
+        more = f' <a class="read-more" href="{text(wider)}">read up to {MAX_MAP_TRACES:,}</a>'
+    why = (
+        "More traces match than the limit: those read were chosen by trace id, the same ones "
+        f"every time. A larger limit (up to {MAX_MAP_TRACES:,}) reads a bigger sample"
+    )
+    return (
+        f'Built from <span class="capped" title="{text(why)}">a sample of {read:,} of '
+        f"{matched:,} matching traces, spread over the last "
+        f"{text(window)}</span>.{more}"
+    )
