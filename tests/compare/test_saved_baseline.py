@@ -175,3 +175,31 @@ def test_bins_of_an_encoding_unknown_here_are_not_read(shops, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "not judged against chance" in result.stderr
     assert _moves(json.loads(result.stdout))
+
+
+def test_operations_a_top_10_report_left_out_are_not_listed_as_new_time(shops, tmp_path):
+    # A report saved with the default --top 10 keeps 10 operations per endpoint's profile:
+    # one it left out is unknown on that side, not 0 ns. Before, the diff of a saved report
+    # with its own traces listed them under "where the time per request changed" as 0ns ->
+    # their whole time.
+    saved = spanscope("analyze", str(shops["small-2"]), "--json")  # --top 10
+    assert saved.returncode == 0, saved.stderr
+    report = tmp_path / "top-10.json"
+    report.write_text(saved.stdout)
+    assert any(len(p["frames"]) == 10 for p in json.loads(saved.stdout)["profiles"])
+    result = spanscope("diff", str(report), str(shops["small-2"]), "--json")
+    assert result.returncode == 0, result.stderr
+    contributors = [
+        frame
+        for endpoint in json.loads(result.stdout)["endpoints"]
+        for frame in endpoint["contributors"]
+    ]
+    assert contributors  # the kept operations are still compared
+    assert all(frame["delta_ns"] == 0 for frame in contributors), contributors
+    # A full report still lists what only the traces hold: nothing here, the same traces.
+    full = spanscope("diff", str(shops["small-2.json"]), str(shops["small-2"]), "--json")
+    assert all(
+        frame["delta_ns"] == 0
+        for endpoint in json.loads(full.stdout)["endpoints"]
+        for frame in endpoint["contributors"]
+    )

@@ -107,10 +107,21 @@ def _per_request(value: int, requests: int) -> float:
 
 
 def _frames(
-    before: EndpointProfileSummary, after: EndpointProfileSummary, top: int
+    before: EndpointProfileSummary,
+    after: EndpointProfileSummary,
+    top: int,
+    cut: tuple[int, int] = (PROFILE_DEPTH, PROFILE_DEPTH),
 ) -> list[FrameDiff]:
+    """How each operation's critical-path time per request moved. ``cut`` is each side's
+    report's ``top``: a profile holding that many frames may have left others out (a report
+    saved with ``--top 10``), and an operation missing from it is unknown there, not 0: it is
+    left out rather than shown as new."""
+    cut_before = len(before.frames) >= cut[0] < PROFILE_DEPTH
+    cut_after = len(after.frames) >= cut[1] < PROFILE_DEPTH
     result = []
     for key, a, b in _pairs(before.frames, after.frames, _operation):
+        if (a is None and cut_before) or (b is None and cut_after):
+            continue
         before_ns = _per_request(a.critical_ns, before.traces) if a else 0.0
         after_ns = _per_request(b.critical_ns, after.traces) if b else 0.0
         slow_before = _per_request(a.slow_critical_ns, before.slow_traces) if a else 0.0
@@ -143,7 +154,8 @@ def _endpoints(
     for key in both:
         a, b = old_stats[key], new_stats[key]
         pa, pb = old_profiles.get(key), new_profiles.get(key)
-        frames = _frames(pa, pb, top) if pa and pb else []
+        cut = (before.options.top, after.options.top)
+        frames = _frames(pa, pb, top, cut) if pa and pb else []
         result.append(
             EndpointDiff(
                 service=key[0],
