@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spanscope.model import Span, SpanKind
-from spanscope.store import Store, TraceQuery, open_store
+from spanscope.store import Store, TraceQuery, duckdb_reads, open_store
 from spanscope.store.clickhouse_store import ClickHouseStore
 from spanscope.store.codec import sample_key, trace_key
+from spanscope.store.duckdb_store import DuckDBStore
 from spanscope.store.sample_sql import sample_key_sql, trace_key_sql
 from spanscope.store.search_sql import CLICKHOUSE
 from spanscope.synthetic import generate_spans
@@ -250,3 +251,52 @@ def test_the_engines_key_an_id_as_codec_does(clickhouse_store: Store, ids: list[
     wanted = [(sample_key(trace_id), trace_key(trace_id)) for trace_id in ids]
     assert in_duckdb == wanted
     assert [tuple(map(int, line.split(b","))) for line in answer.split()] == wanted
+
+
+class _Recording:
+    """A DuckDB cursor that keeps the statements it is given."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self.cursor = cursor
+        self.statements: list[str] = []
+
+    def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
+        self.statements.append(sql)
+        return self.cursor.execute(sql)
+
+
+def test_only_a_sample_merges_scattered_traces_into_few_scans(duckdb_store: Store) -> None:
+    """Ids named one by one (Jaeger's multi-id fetch, query --trace-id) are read each by its
+    own time range: merged, a few scattered ones read the gaps between them. A spread sample's
+    many ids are read by at most _MOST_SCANS scans a statement."""
+    starts: dict[str, int] = {}
+    ends: dict[str, int] = {}
+    for span in SHOP:
+        starts[span.trace_id] = min(span.start_ns, starts.get(span.trace_id, span.start_ns))
+        ends[span.trace_id] = max(span.end_ns, ends.get(span.trace_id, span.end_ns))
+    scattered: list[str] = []
+    for trace_id in sorted(starts, key=starts.__getitem__):  # a second apart and more
+        if not scattered or starts[trace_id] > ends[scattered[-1]] + S:
+            scattered.append(trace_id)
+    assert len(scattered) >= 6
+    assert isinstance(duckdb_store, DuckDBStore)
+    for spread, scans in ((False, len(scattered)), (True, duckdb_reads._MOST_SCANS)):
+        with duckdb_store._reader() as reader:  # (the store's own cursor for a read)
+            cursor = _Recording(reader)
+            found = duckdb_reads.fetch(cursor, scattered, spread)  # type: ignore[arg-type]
+        assert sorted(found) == sorted(scattered)
+        (read,) = [sql for sql in cursor.statements if "UNION ALL" in sql]
+        assert read.count(" UNION ALL ") + 1 == scans, spread
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_sample_is_read_whole_as_a_spread_read(
+    engine: str, request: pytest.FixtureRequest
+) -> None:
+    """``get_traces(..., spread=True)`` (a server's store API takes it too) reads the same
+    traces as a read of the ids."""
+    store: Store = request.getfixturevalue(engine)
+    ids, _ = store.sample_trace_ids(QUERIES["everything, cut"])
+    spread = store.get_traces(ids, spread=True)
+    assert [len(trace) for trace in spread] == [len(trace) for trace in store.get_traces(ids)]
+    assert [trace[0].trace_id for trace in spread] == ids

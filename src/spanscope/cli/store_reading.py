@@ -198,7 +198,7 @@ def stored_traces(
     else:
         with error_console().status(f"searching {db}", spinner="dots"):
             ids, matched = store.sample_trace_ids(store_search(trace_filter, limit))
-        found, sampled = read_pages(store, db, ids), len(ids)
+        found, sampled = read_pages(store, db, ids, spread=True), len(ids)
     spans = sum(len(trace) for trace in found)
     _share_resources(found)
     built = assemble_stored(found, adjust_skew=adjust_skew)  # oldest first, as a file is

@@ -46,9 +46,11 @@ _MERGE_GAP_NS = 100_000_000
 # branches). Each statement costs milliseconds whatever its size: 10,000 recent traces of the
 # 10M-span store took 36 s in chunks of 32 and 8 s in chunks of 1,024 (analyze --db).
 _FETCH_CHUNK = 1024
-# Scans (UNION ALL branches) of one such statement at most: a sample's traces are spread out,
-# and a branch a trace reads a row group each: 10,000 sampled traces of a 2M-span store took
-# 9.6 s, 4.4 s with at most 16 branches, 2.7 s with 4 (the newest 10,000: 2.0 s).
+# Scans (UNION ALL branches) of one such statement at most when reading a spread sample: its
+# traces are spread out, and a branch a trace reads a row group each: 10,000 sampled traces of
+# a 2M-span store took 9.6 s, 4.4 s with at most 16 branches, 2.7 s with 4 (the newest 10,000:
+# 2.0 s). Not for ids named otherwise: a few scattered ones, merged, read the gaps between them
+# (6 ids over 8 hours of 1.5M spans: 10 ms each by its own scan, 27 ms merged).
 _MOST_SCANS = 4
 _TIMESTAMP = '"Timestamp"'
 # Traces crossing a window's edges that a sample by the trace index checks against their spans
@@ -106,8 +108,9 @@ def _trace_ranges(cursor: Cursor, trace_ids: Sequence[str]) -> dict[str, tuple[i
     return {trace_id: (start, end) for trace_id, start, end in rows}
 
 
-def fetch(cursor: Cursor, trace_ids: Sequence[str]) -> dict[str, list[Span]]:
-    """The spans of each trace (ids from the store or validated), sorted."""
+def fetch(cursor: Cursor, trace_ids: Sequence[str], spread: bool = False) -> dict[str, list[Span]]:
+    """The spans of each trace (ids from the store or validated), sorted. ``spread``: the ids
+    are a spread sample's, read by at most ``_MOST_SCANS`` scans a statement."""
     found: dict[str, list[Span]] = {}
     decoder = codec.RowDecoder()
     for begin in range(0, len(trace_ids), _FETCH_CHUNK):
@@ -118,7 +121,7 @@ def fetch(cursor: Cursor, trace_ids: Sequence[str]) -> dict[str, list[Span]]:
             f"SELECT {codec.SELECT_SPAN} FROM {TRACES} WHERE "
             f"{time_between(_TIMESTAMP, start, end)} "
             f"AND TraceId IN ({', '.join(map(literal, ids))})"
-            for start, end, ids in _clusters(ranges, _MOST_SCANS)
+            for start, end, ids in _clusters(ranges, _MOST_SCANS if spread else None)
         ]
         for row in cursor.execute(" UNION ALL ".join(branches)).fetchall():
             found.setdefault(row[0], []).append(decoder.span(row))
