@@ -163,6 +163,13 @@ def test_limit_reads_a_sample_by_trace_id_and_says_so(
     assert {span.trace_id for span in written} == set(ids)
 
 
+@pytest.mark.parametrize("command", ["convert", "sample", "analyze", "info"])
+def test_help_says_a_cut_read_is_a_sample_spread_over_the_window(command: str) -> None:
+    shown = " ".join(run(command, "--help").output.split())
+    assert "spread over the window, chosen by trace id" in shown
+    assert "most recent" not in shown
+
+
 def _by_key(trace_id: str) -> tuple[int, str]:
     return sample_key(trace_id), trace_id
 

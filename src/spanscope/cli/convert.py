@@ -39,10 +39,11 @@ def convert(
 ) -> None:
     """Convert trace files between formats. OUT may be '-' for stdout.
 
-    With --db, the traces of a store are exported instead (the most recent --limit that
-    match). Several inputs are merged into one output. What a target format cannot hold is
-    listed in the README ("What converting keeps"). With --service, --since and the other
-    selections, only the traces they keep are written, whole, one trace after another.
+    With --db, the traces of a store are exported instead: those that match, or when more
+    than --limit do, a sample spread over the window, chosen by trace id. Several inputs are
+    merged into one output. What a target format cannot hold is listed in the README ("What
+    converting keeps"). With --service, --since and the other selections, only the traces they
+    keep are written, whole, one trace after another.
 
     \b
     Examples:

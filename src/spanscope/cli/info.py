@@ -2,8 +2,9 @@
 
 ``info --db DB`` describes the whole store without reading its traces: what ``store.stats()``
 says (spans, traces, time range, size, schema) and its services with their spans. With a
-selection (``--service``, ``--since``...), the traces it chooses (the most recent ``--limit``)
-are read and described as a file's are, the store as their input.
+selection (``--service``, ``--since``...), the traces it chooses (when more than ``--limit``
+match, a sample spread over the window, chosen by trace id) are read and described as a file's
+are, the store as their input.
 """
 
 from __future__ import annotations

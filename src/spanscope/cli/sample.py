@@ -55,7 +55,8 @@ def sample(
     exactly as `spanscope serve --tail-sample` decides on live traffic. The report
     says how much is kept, by which policy, and whether every error trace and every
     slow trace (p99 and above) survives. With --db, the policies are tried on the
-    traces of a store (the most recent --limit that match --since, --service...).
+    traces of a store that match --since, --service...: when more than --limit do, a sample
+    spread over the window, chosen by trace id.
 
     \b
     Examples:
