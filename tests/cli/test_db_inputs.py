@@ -24,10 +24,10 @@ from spanscope.assembly import group_by_trace
 from spanscope.cli import main
 from spanscope.formats import decode_spans, encode_spans
 from spanscope.model import Span
-from spanscope.store import open_store
+from spanscope.store import TraceQuery, open_store
 from spanscope.store.codec import sample_key
 from spanscope.synthetic import generate_spans
-from tests.server.conftest import serve_process
+from tests.server.conftest import post_spans, serve_process, start_server, stop_server
 
 T0 = 1_764_150_000_000_000_000  # 2025-11-26T09:40:00Z
 T0_S = T0 // 10**9
@@ -249,6 +249,34 @@ def test_a_sample_keeps_the_window_of_traces_that_straddle_its_edges(tmp_path: P
     read = {span.trace_id for span in decode_spans(out.read_bytes(), "otlp-jsonl")}
     assert after in read and before not in read
     assert len(read) == 9  # the sample's 10, less the trace that starts before the window
+
+
+def test_a_server_older_than_samples_gives_the_most_recent_traces_and_that_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server whose store API has no sample_trace_ids (it answers "unknown store method"):
+    --db through it reads the newest --limit matching traces, as before samples, and says so."""
+    from spanscope.server import store_api
+
+    running, thread = start_server(tmp_path / "older.duckdb")
+    try:
+        post_spans(running, generate_spans(60, seed=4, start_ns=T0))
+        monkeypatch.delitem(store_api._METHODS, "sample_trace_ids")  # as an older server's
+        url = running.ui
+        newest = set(running.store.find_trace_ids(TraceQuery(num_traces=20)))
+        out = tmp_path / "read.jsonl"
+        done = run("convert", "--db", url, "--limit", "20", "-o", str(out))
+        assert done.exit_code == 0, done.output
+        said = " ".join(done.stderr.split())
+        assert "the most recent 20 matching traces were read (--limit)" in said
+        assert "cannot sample" in said and "a sample of" not in said
+        read = {span.trace_id for span in decode_spans(out.read_bytes(), "otlp-jsonl")}
+        assert read == newest
+        whole = run("lint", "--db", url, "--json")  # all fit: nothing to say
+        assert whole.exit_code == 0, whole.output
+        assert "most recent" not in whole.stderr and "a sample of" not in whole.stderr
+    finally:
+        stop_server(running, thread)
 
 
 @pytest.mark.parametrize(

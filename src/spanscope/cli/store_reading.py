@@ -12,9 +12,10 @@ without stopping it.
 traces a store search matches, assembled, then held to the whole ``TraceFilter`` (the same
 filters as for files). When more than ``limit`` match, it reads a sample spread over the window:
 the ``limit`` matching traces with the smallest sample keys (``Store.sample_trace_ids``), not the
-newest minutes, and says so with how many matched. The search is given only conditions that
-cannot lose a trace the filter keeps: the filter asks about some span of the trace, or its first
-span, while a store search asks that one span meets every condition.
+newest minutes, and says so with how many matched. A server older than samples gives the most
+recent ``limit`` instead (``ServerStore.newest_first``), and that is said. The search is given
+only conditions that cannot lose a trace the filter keeps: the filter asks about some span of
+the trace, or its first span, while a store search asks that one span meets every condition.
 
 Every command that reads traces takes ``--db`` the same way (``store_options``: ``--db``,
 ``--limit`` and the trace selection, ``--service`` ... ``--since``/``--until``, which choose
@@ -174,6 +175,7 @@ class StoredTraces(NamedTuple):
     found: int  # traces the search found, before the filter
     matched: int  # traces the search matched in the store
     sampled: int  # traces chosen to be read: when fewer than matched, a sample
+    newest: bool = False  # cut at the most recent (a server too old to sample): not a sample
 
     @property
     def limited(self) -> bool:
@@ -191,6 +193,7 @@ def stored_traces(
     from spanscope.assembly import assemble_stored
     from spanscope.cli.store_feedback import read_pages
 
+    newest = False
     if trace_filter.trace_ids:
         with error_console().status(f"reading {db}", spinner="dots"):
             found = store.get_traces(_ids_named(store, trace_filter))  # one read for all
@@ -198,12 +201,14 @@ def stored_traces(
     else:
         with error_console().status(f"searching {db}", spinner="dots"):
             ids, matched = store.sample_trace_ids(store_search(trace_filter, limit))
-        found, sampled = read_pages(store, db, ids, spread=True), len(ids)
+        newest = getattr(store, "newest_first", False)  # (a ServerStore's)
+        found, sampled = read_pages(store, db, ids, spread=not newest), len(ids)
     spans = sum(len(trace) for trace in found)
     _share_resources(found)
     built = assemble_stored(found, adjust_skew=adjust_skew)  # oldest first, as a file is
     traces = list(filter_traces(built, trace_filter))
-    return StoredTraces(traces, spans, len(found), matched, sampled)
+    cut_at_newest = newest and sampled >= limit
+    return StoredTraces(traces, spans, len(found), matched, sampled, cut_at_newest)
 
 
 def _ids_named(store: Store, trace_filter: TraceFilter) -> list[str]:
@@ -433,8 +438,17 @@ def read_store(
             warn(none_found(store, source or db, trace_filter))  # (names are text, not markup)
     if counted is not None:
         counted.append((stored.sampled, stored.matched))
-    if stored.limited:
-        of = f"{source}: " if source else ""
+    of = f"{source}: " if source else ""
+    if stored.newest:
+        error_console().print(
+            f"{of}the most recent {stored.sampled:,} matching traces were read (--limit): "
+            "older ones were left out, as the server, older than this spanscope, cannot sample "
+            "the window (narrow it with --since/--service, or raise --limit)",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+    elif stored.limited:
         error_console().print(
             f"{of}a sample of {stored.sampled:,} of {stored.matched:,} matching traces was read, "
             "spread over the window (by trace id): raise --limit for a bigger one",

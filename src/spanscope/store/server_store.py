@@ -6,7 +6,9 @@ protocol (``spanscope.store.base``) by asking that server (``spanscope.server.st
 search's traces come a page of 1,000 at a time):
 answers are the server store's own, field for field, so ``spanscope query`` and ``analyze --db``
 print the same thing either way. It is read-only: ``write`` and ``enforce_retention`` raise
-``StoreError`` (spans go to the server's receivers).
+``StoreError`` (spans go to the server's receivers). A server older than ``sample_trace_ids``
+answers it with "unknown store method": its samples are then the newest matching traces
+(``find_trace_ids``), and ``newest_first`` says so, for the caller to say it.
 
 ``open_store("http://...")`` returns one. ``serving_url(path)`` tells whether a store file is
 held by a server on this machine, and where it answers: ``spanscope serve`` writes
@@ -44,6 +46,10 @@ class _Found(msgspec.Struct):
 _PAGE = 1_000
 
 
+class _UnknownMethod(StoreError):
+    """The server has no such store method: it is older than this client."""
+
+
 class ServerStore:
     """The store of the spanscope server at ``url`` (its UI and API address)."""
 
@@ -51,6 +57,8 @@ class ServerStore:
 
     def __init__(self, url: str) -> None:
         self.location = url.rstrip("/")
+        # The server cannot sample (older than sample_trace_ids): a "sample" is the newest.
+        self.newest_first = False
         self._client: httpx.Client | None = httpx.Client(base_url=self.location, timeout=_TIMEOUT)
 
     def __enter__(self) -> ServerStore:
@@ -78,6 +86,8 @@ class ServerStore:
                 f"{self.location}: not a spanscope server, or one too old to share its store "
                 "(no /api/v1/store)"
             )
+        if response.status_code == 404 and f"unknown store method {method!r}" in response.text:
+            raise _UnknownMethod(f"{self.location}: {method}: {_error_text(response)}")
         if response.status_code != 200:
             raise StoreError(f"{self.location}: {method}: {_error_text(response)}")
         if response.headers.get("content-type") != "application/msgpack":
@@ -128,8 +138,16 @@ class ServerStore:
         return self.get_traces(self.find_trace_ids(query))
 
     def sample_trace_ids(self, query: TraceQuery) -> tuple[list[str], int]:
-        ids, matched = self._call("sample_trace_ids", tuple[list[str], int], query=query)
-        return ids, matched
+        """The server's sample; from a server older than samples, the newest matching traces
+        (``newest_first`` set), as many as matched when they are fewer than asked for."""
+        if not self.newest_first:
+            try:
+                ids, matched = self._call("sample_trace_ids", tuple[list[str], int], query=query)
+                return ids, matched
+            except _UnknownMethod:
+                self.newest_first = True
+        ids = self.find_trace_ids(query)
+        return ids, len(ids)
 
     def dependencies(
         self, end_ns: int, lookback_ns: int, include_self_calls: bool = False
