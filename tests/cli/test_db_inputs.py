@@ -151,7 +151,8 @@ def test_limit_reads_a_sample_by_trace_id_and_says_so(
     done = run("view", "--db", str(db), "--limit", "5", "-o", str(tmp_path / "five.html"))
     assert done.exit_code == 0, done.output
     assert "(5 traces," in done.stderr
-    said = "a sample of 5 of 120 matching traces was read, spread over the window (by trace id)"
+    said = "a sample of 5 of 120 traces with a matching span in the window was read, spread "
+    said += "over it (by trace id)"
     assert said in done.stderr
     sampled = run("sample", "--db", str(db), "--limit", "7", "-p", "all", "--json")
     assert json.loads(sampled.stdout)["traces"] == 7
@@ -194,7 +195,7 @@ def test_analyze_of_a_cut_window_reads_a_sample_of_all_of_it(tmp_path: Path) -> 
     assert summary["traces"] == 40
     assert summary["start_ns"] < since + 20 * 60 * 10**9
     assert summary["end_ns"] > until - 20 * 60 * 10**9
-    said = "a sample of 40 of 360 matching traces was read, spread over the window (by trace id)"
+    said = "a sample of 40 of 360 traces with a matching span in the window was read"
     assert said in done.stderr
 
 
@@ -206,7 +207,7 @@ def test_a_cut_sample_keeps_what_a_ratio_sampler_keeps_of_the_window(tmp_path: P
         store.write(list(generate_spans(3_000, seed=3, start_ns=T0)))
     done = run("sample", "--db", str(db), "--limit", "200", "-p", "probability=10%", "--json")
     assert done.exit_code == 0, done.output
-    assert "a sample of 200 of 3,000 matching traces was read" in done.stderr
+    assert "a sample of 200 of 3,000 traces with a matching span in the window" in done.stderr
     report = json.loads(done.stdout)
     assert report["traces"] == 200
     assert 0.04 * 200 <= report["traces_kept"] <= 0.20 * 200
@@ -245,7 +246,7 @@ def test_a_sample_keeps_the_window_of_traces_that_straddle_its_edges(tmp_path: P
         "--until", str(until // 10**9), "--limit", "10", "-o", str(out),
     )  # fmt: skip
     assert done.exit_code == 0, done.output
-    assert "a sample of 10 of 32 matching traces was read" in done.stderr
+    assert "a sample of 10 of 32 traces with a matching span in the window" in done.stderr
     read = {span.trace_id for span in decode_spans(out.read_bytes(), "otlp-jsonl")}
     assert after in read and before not in read
     assert len(read) == 9  # the sample's 10, less the trace that starts before the window
@@ -386,7 +387,7 @@ def test_diff_of_a_store_compares_the_window_with_the_same_one_a_day_before(
         (300, 300),
     ]
     cut = run("diff", "--db", str(db), *window, "--baseline-offset", "1d", "--limit", "50")
-    assert cut.stdout and "a sample of 50 of 300 matching traces was read" in cut.stderr
+    assert cut.stdout and "a sample of 50 of 300 traces with a matching span" in cut.stderr
     sides = json.loads(stored.stdout)
     assert sides["before"]["sources"] == [
         f"{db} 2025-11-26T09:40:00.000+00:00 .. 2025-11-26T09:50:00.000+00:00"

@@ -59,7 +59,7 @@ def test_analysis_says_it_read_a_sample_of_its_window(browser, server):
     assert summary["traces"] == LIMIT
     context, page, errors = _open(browser, server.ui + "/analysis?" + _qs(query))
     sides = page.inner_text("#sides")
-    assert f"a sample of {LIMIT} of {TRACES} matching traces, spread over the window" in sides
+    assert f"a sample of {LIMIT} of {TRACES} traces with a matching span in the window" in sides
     assert errors == []
     # With room for every trace of the window, no such note.
     page.goto(server.ui + "/analysis?" + _qs({**query, "limit": "1500"}))
@@ -98,7 +98,7 @@ def test_compare_and_quality_say_they_read_a_sample(browser, server, path):
     context, page, errors = _open(browser, server.ui + path + "?" + _qs(query))
     where = "#sides" if path == "/compare" else "#verdict"
     page.wait_for_selector(f"{where} .capped", timeout=10_000)
-    assert f"a sample of {LIMIT} of {TRACES} matching traces" in page.inner_text(where)
+    assert f"a sample of {LIMIT} of {TRACES} traces with a matching span" in page.inner_text(where)
     assert errors == []
     context.close()
 

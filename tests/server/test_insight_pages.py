@@ -87,11 +87,12 @@ def test_cut_pages_say_they_read_a_sample_of_each_window(page: Page, server) -> 
         "#sides .capped", "notes => notes.map(n => n.textContent)"
     )
     assert [note.split(" read up to")[0] for note in notes] == [
-        f"{side}: a sample of 100 of {TRACES} matching traces, spread over the window"
+        f"{side}: a sample of 100 of {TRACES} traces with a matching span in the window, "
+        "spread over it"
         for side in ("after", "before")
     ]
     page.open("/analysis?service=frontend&lookback=1h&limit=100")
-    assert f"a sample of 100 of {TRACES} matching traces, spread over the window" in (
+    assert f"a sample of 100 of {TRACES} traces with a matching span in the window" in (
         page.page.inner_text("#sides .capped")
     )
     page.open("/analysis?service=frontend&lookback=1h&limit=1500")  # everything fits

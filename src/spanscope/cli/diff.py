@@ -360,7 +360,8 @@ def _store_sides(
 ) -> tuple[tuple[list[Trace], list[Trace]], tuple[list[InputSummary], list[InputSummary]]]:
     """The traces of the baseline window and of the --since/--until window of a store, and
     the line naming each; ``counted`` gets, for each, how many traces were read of how many
-    matched (a sample when fewer)."""
+    have a matching span in the window (a sample when fewer; the side keeps those of them that
+    start in it)."""
     import msgspec.structs
 
     from spanscope.cli.times import now_ns

@@ -450,8 +450,11 @@ def read_store(
         )
     elif stored.limited:
         error_console().print(
-            f"{of}a sample of {stored.sampled:,} of {stored.matched:,} matching traces was read, "
-            "spread over the window (by trace id): raise --limit for a bigger one",
+            # (Of the traces the search matched: with a matching span in the window. A window
+            # of diff, and --since/--until, then keep those that start in it.)
+            f"{of}a sample of {stored.sampled:,} of {stored.matched:,} traces with a matching "
+            "span in the window was read, spread over it (by trace id): raise --limit for a "
+            "bigger one",
             soft_wrap=True,
             markup=False,
             highlight=False,

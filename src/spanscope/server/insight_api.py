@@ -56,8 +56,9 @@ TOP = 10
 
 
 class Sampled(NamedTuple):
-    """The traces an analysis reads, and of how many: ``read`` of ``matched`` matching traces
-    were chosen (all of them, or a sample spread over the window when more than the limit)."""
+    """The traces an analysis reads, and of how many: ``read`` of the ``matched`` traces with a
+    matching span in the window were chosen (all of them, or a sample spread over the window
+    when more than the limit; ``window_traces`` then keeps those that start in it)."""
 
     traces: list[Trace]
     read: int

@@ -41,7 +41,8 @@
   function count(n) { return n.toLocaleString("en-US"); }
   function plural(n, word) { return count(n) + " " + word + (n === 1 ? "" : "s"); }
   // A read cut by its limit is a sample spread over the window (the API chose the matching
-  // traces by trace id): say so, with how many matched, or "1,500 traces in the last hour"
+  // traces by trace id): say so, with how many matched (traces with a matching span in the
+  // window: a Compare side then keeps those that start in it), or "1,500 traces in the last hour"
   // reads as every request of the hour. sample: {read, matched} (the answer's counts); limit:
   // the page's; side: "after" or "before" on a page of two sides, else "". The link reads up
   // to the most an analysis page may (config.mostTraces: the server's bound, analyze --db's
@@ -57,7 +58,7 @@
     }
     return '<span class="capped" title="More traces match than the limit: those read were chosen by trace id, the same ones every time. A larger limit (up to ' +
       count(most) + ') reads a bigger sample">' + (side ? side + ": " : "") + "a sample of " + count(sample.read) + " of " +
-      plural(sample.matched, "matching trace") + ", spread over the window" + more + "</span>";
+      plural(sample.matched, "trace") + " with a matching span in the window, spread over it" + more + "</span>";
   }
   // What an analysis answer says about its read (insight_api: the Spanscope-Traces-* headers).
   function sampleOf(headers) {
