@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import random
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from spanscope.model import Span
 from spanscope.store import TraceQuery, open_store
 from spanscope.store.codec import sample_key
 from spanscope.synthetic import generate_spans
+from tests.cli.run import spanscope
 from tests.server.conftest import post_spans, serve_process, start_server, stop_server
 
 T0 = 1_764_150_000_000_000_000  # 2025-11-26T09:40:00Z
@@ -37,12 +36,6 @@ TRACES = 120
 
 def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def _spanscope(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spanscope", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 @pytest.fixture(scope="module")
@@ -516,25 +509,25 @@ def test_commands_read_a_served_store_through_its_server(
     held = "held by a running 'spanscope serve': reading it through"
 
     exported = tmp_path / "exported.json"
-    done = _spanscope("convert", "--db", str(db), "--to", "zipkin-v2", "-o", str(exported))
+    done = spanscope("convert", "--db", str(db), "--to", "zipkin-v2", "-o", str(exported))
     assert done.returncode == 0, done.stderr
     assert held in done.stderr and f"http://127.0.0.1:{ui_port}" in done.stderr
     converted = tmp_path / "converted.json"
     assert run("convert", str(path), str(converted), "--to", "zipkin-v2").exit_code == 0
     assert _spans(exported, "zipkin-v2") == _spans(converted, "zipkin-v2")
 
-    linted = _spanscope("lint", "--db", str(db), "--json")
+    linted = spanscope("lint", "--db", str(db), "--json")
     assert linted.returncode == 0, linted.stderr
     assert held in linted.stderr
     assert json.loads(linted.stdout) == json.loads(run("lint", str(path), "--json").stdout)
 
     page, filed = tmp_path / "served.html", tmp_path / "filed.html"
-    by_url = _spanscope("view", "--db", f"http://127.0.0.1:{ui_port}", "-o", str(page))
+    by_url = spanscope("view", "--db", f"http://127.0.0.1:{ui_port}", "-o", str(page))
     assert by_url.returncode == 0, by_url.stderr
     assert run("view", str(path), "-o", str(filed)).exit_code == 0
     assert page.read_bytes() == filed.read_bytes()
 
-    described = _spanscope("info", "--db", str(db), "--json")
+    described = spanscope("info", "--db", str(db), "--json")
     assert described.returncode == 0, described.stderr
     stats = json.loads(described.stdout)
     assert stats["kind"] == "spanscope server"
