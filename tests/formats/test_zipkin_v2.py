@@ -468,17 +468,18 @@ def _raw(text: str, diagnostics: Diagnostics | None = None) -> Span:
 
 
 def test_fractional_microseconds_keep_their_nanoseconds() -> None:
-    """OpenTelemetry JS's Zipkin exporter writes times in fractional microseconds: read to the
-    nanosecond (a float holds 1.7e15 µs only to 0.25 µs, so the text is read), quietly."""
+    """OpenTelemetry JS's Zipkin exporter writes times in fractional microseconds, as the
+    shortest text of a double (``1700000000123456.8`` for the double ...456.75): read as that
+    text says, to the nanosecond (times 1000 in binary is off by up to 0.25 µs), quietly."""
     diagnostics = Diagnostics()
     span = _raw(
-        '"timestamp": 1700000000123456.789, "duration": 9999.877, '
-        '"annotations": [{"timestamp": 1700000000123460.001, "value": "retry"}]',
+        '"timestamp": 1700000000123456.8, "duration": 9999.877, '
+        '"annotations": [{"timestamp": 1700000000123460.2, "value": "retry"}]',
         diagnostics,
     )
-    assert (span.start_ns, span.end_ns) == (1700000000123456789, 1700000000133456666)
+    assert (span.start_ns, span.end_ns) == (1700000000123456800, 1700000000133456677)
     assert [(event.time_ns, event.name) for event in span.events] == [
-        (1700000000123460001, "retry")
+        (1700000000123460200, "retry")
     ]
     assert not diagnostics.warnings
     # Exponents and integral floats are whole numbers of ns; integers are unchanged.
@@ -489,10 +490,21 @@ def test_fractional_microseconds_keep_their_nanoseconds() -> None:
 
 def test_fractions_of_a_nanosecond_are_rounded_with_a_warning() -> None:
     diagnostics = Diagnostics()
-    span = _raw('"timestamp": 1700000000123456.7894, "duration": 1.0006', diagnostics)
-    assert (span.start_ns, span.end_ns) == (1700000000123456789, 1700000000123457790)
+    span = _raw('"timestamp": 1700000000123456.8, "duration": 1.0006', diagnostics)
+    assert (span.start_ns, span.end_ns) == (1700000000123456800, 1700000000123457801)
     messages = " | ".join(w.message for w in diagnostics.warnings)
     assert "fractions of a nanosecond rounded" in messages
+
+
+@pytest.mark.parametrize("huge", ["1.5e25", "1.5e300", "-1.5", "1e-400"])
+def test_absurd_fractional_times_are_warned_about(huge: str) -> None:
+    # Past 1e25 µs a Decimal's remainder raised (a traceback instead of the warning).
+    diagnostics = Diagnostics()
+    span = _raw(f'"timestamp": {huge}, "duration": 1.5', diagnostics)
+    messages = " | ".join(w.message for w in diagnostics.warnings)
+    assert span.start_ns == 0
+    assert "not a positive number of µs in range; ignored" in messages
+    assert "fractions of a nanosecond" not in messages
 
 
 def test_annotation_without_time_is_dropped_and_far_ones_are_placed() -> None:

@@ -39,7 +39,7 @@ Reading (``ZipkinReader.convert``):
 
 from __future__ import annotations
 
-from decimal import Decimal
+import math
 from typing import Any
 
 from spanscope.errors import Diagnostics
@@ -50,6 +50,7 @@ from spanscope.formats.zipkin_common import (
     Annotation,
     Endpoint,
     ZSpan,
+    exact,
     nanos,
     normalize_ip,
     plausible,
@@ -329,7 +330,9 @@ def _times(z: ZSpan, notes: list[str]) -> tuple[int, int]:
         notes.append(
             f"duration {_text(z.duration)} is not a positive number of µs in range; ignored"
         )
-    if _below_ns(z.timestamp) or _below_ns(z.duration):
+    if (start is not None and _below_ns(z.timestamp)) or (
+        duration is not None and _below_ns(z.duration)
+    ):
         notes.append("fractions of a nanosecond rounded")
     end: int | None = None
     if start is None:
@@ -366,13 +369,16 @@ def _times(z: ZSpan, notes: list[str]) -> tuple[int, int]:
 
 
 def _text(value: object) -> str:
-    """A time as the document wrote it (a ``Decimal`` without its repr)."""
-    return str(value) if type(value) is Decimal else repr(value)
+    """A time as the document wrote it (a float's shortest text is what its writer printed)."""
+    return repr(value)
 
 
 def _below_ns(value: object) -> bool:
-    """``value`` (a time or duration in µs) has digits below the nanosecond."""
-    return type(value) is Decimal and (value * 1000) % 1 != 0
+    """``value`` (a time or duration in µs, one the span keeps) has digits below the ns."""
+    if type(value) is not float or not math.isfinite(value):
+        return False
+    # as_integer_ratio is exact at any size (``% 1`` of a Decimal past 28 digits raises)
+    return (exact(value) * 1000).as_integer_ratio()[1] != 1
 
 
 def _events(annotations: list[Annotation], start: int, end: int, notes: list[str]) -> list[Event]:

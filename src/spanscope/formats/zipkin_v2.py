@@ -23,7 +23,7 @@ the collector's ``name|{json}|dropped`` annotation encoding).
 What it loses:
 - nanosecond precision: times are truncated to microseconds; a span shorter than 1 µs becomes
   1 µs long (reading, a fractional microsecond such as OpenTelemetry JS's
-  ``1700000000123456.789`` is kept to the nearest nanosecond);
+  ``1700000000123456.8`` is kept to the nearest nanosecond: ``zipkin_common.exact``);
 - attribute types: every attribute value is read back as a string (``true``, ``25``, ``12.3``,
   base64 for bytes, JSON for lists and maps); event and link attributes keep JSON types (so
   bytes come back as base64 strings);
@@ -56,14 +56,7 @@ import msgspec
 
 from spanscope.errors import Diagnostics
 from spanscope.formats.source import document_share
-from spanscope.formats.zipkin_common import (
-    FRACTIONAL_TIME,
-    ExactZSpan,
-    StrictZSpan,
-    ZSpan,
-    decode_document,
-    write_json_list,
-)
+from spanscope.formats.zipkin_common import StrictZSpan, ZSpan, decode_document, write_json_list
 from spanscope.formats.zipkin_convert import ZipkinReader
 from spanscope.formats.zipkin_encode import to_zipkin
 from spanscope.model import Span
@@ -74,8 +67,6 @@ NAME = "zipkin-v2"
 # strict one refuses, or reports why the document cannot be read.
 _STRICT = msgspec.json.Decoder(list[StrictZSpan | list[StrictZSpan]] | StrictZSpan)
 _DECODER = msgspec.json.Decoder(list[ZSpan | list[ZSpan]] | ZSpan)
-# Fractional times as written (``ExactZSpan``), for a document the others have read.
-_EXACT = msgspec.json.Decoder(list[ExactZSpan | list[ExactZSpan]] | ExactZSpan)
 
 
 def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Span]:
@@ -87,10 +78,6 @@ def read(stream: BinaryIO, source: str, diagnostics: Diagnostics) -> Iterator[Sp
     except (msgspec.DecodeError, ValueError, RecursionError, OverflowError):
         document = decode_document(_DECODER, data, source)
         check_tags = True
-    if FRACTIONAL_TIME.search(data):
-        # Read again for the nanoseconds a float loses (OpenTelemetry JS writes fractional
-        # microseconds); integral times, the common case, are read once.
-        document = _EXACT.decode(data)
     convert = ZipkinReader(source, diagnostics).convert
     if isinstance(document, ZSpan):
         yield convert(document, "$", check_tags)
