@@ -27,6 +27,9 @@ from spanscope.model.attributes import attribute_int
         ("５００", None),
         ("٥٠٠", None),
         ("२", None),
+        # Past int()'s 4,300 digits: no number, not a ValueError that ends the read.
+        ("9" * 4300, int("9" * 4300)),
+        ("9" * 5000, None),
     ],
 )
 def test_attribute_int_reads_ints_integral_floats_and_ascii_digits(value, number) -> None:
