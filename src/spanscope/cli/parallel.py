@@ -309,8 +309,9 @@ def _here_if_broken(
             done += 1
     except BrokenProcessPool:
         click.echo(
-            "warning: a worker process ended abruptly (killed, or out of memory?); "
-            "the inputs it had are read in this process",
+            "warning: a worker process ended abruptly (killed, or out of memory?): the "
+            f"{len(tasks) - done} of {len(tasks)} parts of the input not yet done are read "
+            "in this process",
             err=True,
         )
         for task in tasks[done:]:
