@@ -123,10 +123,10 @@ def _closed_pipe_ends_quietly() -> Iterator[None]:
             # exits.
             if sys.stdout is not None:
                 sys.stdout.flush()
-    except BrokenPipeError:
+    except BrokenPipeError as exc:
         if _output_closed():
             _end_on_closed_pipe()
-        raise
+        raise click.ClickException(f"a pipe or connection broke: {exc}") from exc
     except SystemExit as exc:
         # rich ends the program itself on a closed pipe, with status 1 (Console.on_broken_pipe,
         # called as it handles the BrokenPipeError of its own write to stdout or stderr, which
