@@ -26,6 +26,7 @@ from spanscope.synthetic import generate_spans
 
 from ..conftest import FIXTURES
 from ..formats.test_every_fixture import TRACES
+from ..taken import record_taken
 from .test_sharded import run
 
 NEVER = ["--fail-if", "count < 0"]  # forces the full report, prints nothing
@@ -111,15 +112,7 @@ def test_workers_give_the_one_process_answer(
     monkeypatch.setattr(folded, "PROFILE_MIN_BYTES", 0)
     monkeypatch.setattr(folded, "PROFILE_MIN_SHARD_BYTES", 1)
     monkeypatch.setattr(sharded, "SHARDS_PER_JOB", 4)
-    taken: list[bool] = []
-    original = sharded.analyze_files
-
-    def spy(*args):
-        result = original(*args)
-        taken.append(result is not None)
-        return result
-
-    monkeypatch.setattr(sharded, "analyze_files", spy)
+    taken = record_taken(monkeypatch, sharded, "analyze_files")
     directory = str(one_trace_per_file)
     two = same_as_full(directory, "--jobs", "2", *options)
     one = same_as_full(directory, "--jobs", "1", *options)

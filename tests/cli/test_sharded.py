@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from spanscope.cli import main, parallel, sharded
-from spanscope.cli.reading import InputFailure
 from spanscope.formats import write_spans
 from spanscope.synthetic import generate_spans
 
+from ..taken import record_taken
 from .test_parallel import REAL  # real files of every JSON format, some with warnings
 
 
@@ -27,20 +27,7 @@ def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(sharded, "MIN_SHARD_BYTES", 1)
     monkeypatch.setattr(sharded, "SHARDS_PER_JOB", 1000)
-    calls: list[bool] = []
-    original = sharded.analyze_files
-
-    def spy(*args):
-        try:
-            analyzer = original(*args)
-        except InputFailure:  # --strict: the shards were read, and one failed
-            calls.append(True)
-            raise
-        calls.append(analyzer is not None)
-        return analyzer
-
-    monkeypatch.setattr(sharded, "analyze_files", spy)
-    return calls
+    return record_taken(monkeypatch, sharded, "analyze_files")
 
 
 def run(*args: str):

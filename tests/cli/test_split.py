@@ -18,6 +18,7 @@ from spanscope.cli import split
 from spanscope.formats import FORMATS, otlp_json
 from spanscope.synthetic import generate_spans
 
+from ..taken import record_taken
 from .terminal import on_terminal
 from .test_sharded import run
 
@@ -35,16 +36,7 @@ def shop(tmp_path_factory) -> Path:
 def taken(monkeypatch) -> list[bool]:
     """Lowers the size threshold and records whether each run took the two-process path."""
     monkeypatch.setattr(split, "MIN_BYTES", 0)
-    calls: list[bool] = []
-    original = split.analyze_split
-
-    def spy(*args):
-        analyzer = original(*args)
-        calls.append(analyzer is not None)
-        return analyzer
-
-    monkeypatch.setattr(split, "analyze_split", spy)
-    return calls
+    return record_taken(monkeypatch, split, "analyze_split")
 
 
 @pytest.mark.parametrize(

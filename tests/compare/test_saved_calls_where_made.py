@@ -23,6 +23,7 @@ from spanscope.formats import write_spans
 from spanscope.synthetic import generate_spans
 
 from ..cli.test_info_convert import spanscope
+from ..taken import record_taken
 from .shop_changes import plant_cache_loop
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "analysis-report.schema.json"
@@ -190,15 +191,7 @@ def test_workers_count_the_traces_of_each_operation(tmp_path, monkeypatch):
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(sharded, "MIN_SHARD_BYTES", 1)
     monkeypatch.setattr(sharded, "SHARDS_PER_JOB", 1000)
-    taken: list[bool] = []
-    original = sharded.analyze_files
-
-    def spy(*args):
-        analyzer = original(*args)
-        taken.append(analyzer is not None)
-        return analyzer
-
-    monkeypatch.setattr(sharded, "analyze_files", spy)
+    taken = record_taken(monkeypatch, sharded, "analyze_files")
 
     def renamed(span):
         if span.name == "GET /api/products/{id}":
