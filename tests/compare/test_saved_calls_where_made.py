@@ -164,14 +164,8 @@ def test_an_older_report_validates_and_diffs_without_calls_where_made(shops, tmp
 def test_an_edited_count_is_not_a_report_in_one_line(shops, tmp_path, traces, expected):
     report = json.loads(shops["base.json"].read_text())
     report["operations"][2]["traces"] = traces
-    edited = tmp_path / "edited.json"
-    edited.write_text(json.dumps(report))
-    result = spanscope("diff", str(edited), str(shops["looping"]))
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: {edited}: not a spanscope analysis")
-    assert expected in lines[0] and "$.operations[2]" in lines[0]
-    assert result.stdout == ""
+    line = _refused(report, shops, tmp_path)
+    assert expected in line and "$.operations[2]" in line
     if not isinstance(traces, str) and traces < 1:
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(report, json.loads(SCHEMA.read_text()))
@@ -249,11 +243,18 @@ def test_a_count_above_the_reports_traces_is_refused(shops, tmp_path):
         if operation["latency"]["count"] > traces
     )
     operation["traces"] = traces + 1
+    line = _refused(report, shops, tmp_path)
+    assert f"operations[{index}].traces: {traces + 1} traces hold" in line
+    assert f"more than the report's {traces}" in line
+
+
+def _refused(report: dict, shops, tmp_path) -> str:
+    """The one line ``diff`` refuses an edited ``report`` with (exit 2, nothing on stdout)."""
     edited = tmp_path / "edited.json"
     edited.write_text(json.dumps(report))
     result = spanscope("diff", str(edited), str(shops["looping"]))
     assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {edited}: not a spanscope analysis")
-    assert f"operations[{index}].traces: {traces + 1} traces hold" in lines[0]
-    assert f"more than the report's {traces}" in lines[0]
+    return lines[0]
