@@ -269,6 +269,18 @@ def test_a_server_older_than_samples_gives_the_most_recent_traces_and_that_is_sa
         whole = run("lint", "--db", url, "--json")  # all fit: nothing to say
         assert whole.exit_code == 0, whole.output
         assert "most recent" not in whole.stderr and "a sample of" not in whole.stderr
+        exactly = run("lint", "--db", url, "--json", "--limit", "60")  # all 60: none left out
+        assert exactly.exit_code == 0, exactly.output
+        assert "most recent" not in exactly.stderr
+        # What a diff side records: read, and matched unknown when cut at the newest (the
+        # server cannot count); every one read, all matched.
+        from spanscope.analysis.filters import TraceFilter
+        from spanscope.cli.store_reading import read_store
+
+        counted: list[tuple[int, int | None]] = []
+        for limit in (20, 60):
+            read_store(url, TraceFilter(), limit, False, counted=counted)
+        assert counted == [(20, None), (60, 60)]
     finally:
         stop_server(running, thread)
 

@@ -299,7 +299,7 @@ def diff(
         from spanscope.compare.sides import compare_traces
 
         # (a store that cannot be read exits 2, StoreUnreadable: 1 is the gates' "slower")
-        counted: list[tuple[int, int]] = []
+        counted: list[tuple[int, int | None]] = []
         (before_traces, after_traces), inputs = _store_sides(
             chosen, baseline_offset, adjust, counted
         )
@@ -356,7 +356,7 @@ def diff(
 
 
 def _store_sides(
-    chosen: Selection, offset: int | None, adjust_skew: bool, counted: list[tuple[int, int]]
+    chosen: Selection, offset: int | None, adjust_skew: bool, counted: list[tuple[int, int | None]]
 ) -> tuple[tuple[list[Trace], list[Trace]], tuple[list[InputSummary], list[InputSummary]]]:
     """The traces of the baseline window and of the --since/--until window of a store, and
     the line naming each; ``counted`` gets, for each, how many traces were read of how many

@@ -207,7 +207,7 @@ def stored_traces(
     _share_resources(found)
     built = assemble_stored(found, adjust_skew=adjust_skew)  # oldest first, as a file is
     traces = list(filter_traces(built, trace_filter))
-    cut_at_newest = newest and sampled >= limit
+    cut_at_newest = newest and matched > sampled  # (more matched: how many, it cannot say)
     return StoredTraces(traces, spans, len(found), matched, sampled, cut_at_newest)
 
 
@@ -421,7 +421,7 @@ def read_store(
     limit: int,
     adjust_skew: bool,
     source: str | None = None,
-    counted: list[tuple[int, int]] | None = None,
+    counted: list[tuple[int, int | None]] | None = None,
 ) -> tuple[list[Trace], InputSummary]:
     """``stored_traces`` of the store ``db`` names, and the line that says what was read
     (``source``, default ``db``); says on stderr when ``limit`` made the read a sample.
@@ -437,7 +437,8 @@ def read_store(
 
             warn(none_found(store, source or db, trace_filter))  # (names are text, not markup)
     if counted is not None:
-        counted.append((stored.sampled, stored.matched))
+        # (cut at the newest by an older server: how many matched is not known)
+        counted.append((stored.sampled, None if stored.newest else stored.matched))
     of = f"{source}: " if source else ""
     if stored.newest:
         error_console().print(

@@ -20,7 +20,8 @@ class Side(msgspec.Struct):
     sources: list[str]
     # Read from a store (``diff --db``, ``/api/v1/diff``): how many of the traces its search
     # matched were read: all, or a sample spread over the window (by trace id) when more matched
-    # than the limit. None for files and saved reports.
+    # than the limit. None for files and saved reports; ``matched`` None beside a number
+    # read: the most recent traces were read, by a server too old to sample, and more matched.
     read: int | None = None
     matched: int | None = None
 

@@ -19,6 +19,7 @@ is gone or the address does not answer.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -139,15 +140,18 @@ class ServerStore:
 
     def sample_trace_ids(self, query: TraceQuery) -> tuple[list[str], int]:
         """The server's sample; from a server older than samples, the newest matching traces
-        (``newest_first`` set), as many as matched when they are fewer than asked for."""
+        (``newest_first`` set). Such a server cannot count the matches: one trace more is asked
+        for, and ``matched`` is one more than the ids when it came (more match), else their
+        number (every match was read)."""
         if not self.newest_first:
             try:
                 ids, matched = self._call("sample_trace_ids", tuple[list[str], int], query=query)
                 return ids, matched
             except _UnknownMethod:
                 self.newest_first = True
-        ids = self.find_trace_ids(query)
-        return ids, len(ids)
+        wanted = query.num_traces
+        ids = self.find_trace_ids(dataclasses.replace(query, num_traces=wanted + 1))
+        return ids[:wanted], len(ids)
 
     def dependencies(
         self, end_ns: int, lookback_ns: int, include_self_calls: bool = False
