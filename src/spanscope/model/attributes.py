@@ -73,9 +73,6 @@ def jsonable(value: AttributeValue) -> Any:
     return value
 
 
-_MOST_DIGITS = 4300  # sys.int_info.default_max_str_digits
-
-
 def attribute_int(value: object) -> int | None:
     """``value`` as a whole number, or None (see the module docstring)."""
     if isinstance(value, bool):
@@ -85,9 +82,12 @@ def attribute_int(value: object) -> int | None:
     # ASCII digits only: str.isdecimal (and int) also read "５００" as 500, which no
     # instrumentation writes and the stores' SQL rule (store.failure_sql) cannot read.
     if isinstance(value, str) and value.isascii() and value.isdigit():
-        # int() refuses more than 4,300 digits (CPython's guard against slow conversions):
-        # no whole number anyone meant, and a hostile one must not end a read in a traceback.
-        return int(value) if len(value) <= _MOST_DIGITS else None
+        try:
+            return int(value)
+        except ValueError:
+            # More digits than int() reads (4,300 unless PYTHONINTMAXSTRDIGITS says less):
+            # no whole number anyone meant, and a hostile one must not end a read.
+            return None
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return None

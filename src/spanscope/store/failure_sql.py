@@ -25,7 +25,9 @@ Only values no instrumentation writes as a status code do that:
   the column holds null) counts as absent, so ``http.status_code`` is then read;
 - ClickHouse: a text status code such as "-1" or "500.0" counts as that number (analyze reads
   text as a number only when it is all ASCII digits), and a null ``http.response.status_code``
-  counts as present (it is '' in the map), so ``http.status_code`` is then not read.
+  counts as present (it is '' in the map), so ``http.status_code`` is then not read;
+- both: a status code of more digits than Python's ``int()`` reads (4,300) is a huge number
+  here, so a failure, and no number to ``attribute_int``, so not one.
 
 Cost: the Monitor evaluates this on every span of its window, so the cheap tests come first:
 the status and the event names, then the JSON text of the attributes (DuckDB: ``contains``,
