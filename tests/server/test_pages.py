@@ -359,7 +359,7 @@ def test_service_map_reads_a_sample_spread_over_the_window(page: Page, server) -
     query = TraceQuery(start_time_min=now - 60 * MINUTE_NS, start_time_max=now, num_traces=5)
     ids, matched = running.store.sample_trace_ids(query)  # type: ignore[attr-defined]
     note = page.page.inner_text(".ss-note")
-    assert f"a sample of 5 of {matched} matching traces, spread over the last hour" in note
+    assert f"a sample of 5 of {matched} traces with a matching span in the last hour" in note
     assert "chosen by trace id" in page.page.get_attribute(".ss-note .capped", "title")
     more = page.page.get_attribute(".ss-note a.read-more", "href")
     assert parse_qs(urlsplit(more).query) == {"lookback": ["1h"], "limit": [str(MAX_MAP_TRACES)]}

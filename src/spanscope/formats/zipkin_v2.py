@@ -23,7 +23,9 @@ the collector's ``name|{json}|dropped`` annotation encoding).
 What it loses:
 - nanosecond precision: times are truncated to microseconds; a span shorter than 1 µs becomes
   1 µs long (reading, a fractional microsecond such as OpenTelemetry JS's
-  ``1700000000123456.8`` is kept to the nearest nanosecond: ``zipkin_common.exact``);
+  ``1700000000123456.8`` is kept to the nearest nanosecond: ``zipkin_common.exact``, which
+  reads a float as its shortest text, the text JSON writers of doubles print; a time written
+  with more digits than a double holds, ``1700000000123456.789``, is read to about 0.1 µs);
 - attribute types: every attribute value is read back as a string (``true``, ``25``, ``12.3``,
   base64 for bytes, JSON for lists and maps); event and link attributes keep JSON types (so
   bytes come back as base64 strings);

@@ -13,7 +13,7 @@ Routes (GET):
 - ``/services?lookback=1h`` ``spanscope.viz``'s service map over the traces of the window, at
   most ``max_map_traces`` of them (``?limit=``): when more match, a sample spread over the
   window (``insight_api.sample_traces``), as the Analysis, Compare and Quality pages read, and
-  the page says so ("a sample of 1,000 of 12,000 matching traces").
+  the page says so ("a sample of 1,000 of 12,000 traces with a matching span in the last hour").
 - any other GET path outside the APIs: an HTML 404 page; pages never answer with a traceback.
 
 The search, Analysis, Compare, Quality and error pages share one shell, ``server/ui/page.html``
@@ -371,6 +371,6 @@ def _sample_note(read: int, matched: int, window: str, lookback_text: str, limit
     )
     return (
         f'Built from <span class="capped" title="{text(why)}">a sample of {read:,} of '
-        f"{matched:,} matching traces, spread over the last "
-        f"{text(window)}</span>.{more}"
+        f"{matched:,} traces with a matching span in the last "
+        f"{text(window)}, spread over it</span>.{more}"
     )
