@@ -144,7 +144,7 @@ def test_limit_reads_a_sample_by_trace_id_and_says_so(
     done = run("view", "--db", str(db), "--limit", "5", "-o", str(tmp_path / "five.html"))
     assert done.exit_code == 0, done.output
     assert "(5 traces," in done.stderr
-    said = "a sample of 5 of 120 traces with a matching span in the window was read, spread "
+    said = "a sample of 5 of 120 traces with a matching span in the store was read, spread "
     said += "over it (by trace id)"
     assert said in done.stderr
     sampled = run("sample", "--db", str(db), "--limit", "7", "-p", "all", "--json")
@@ -200,7 +200,7 @@ def test_a_cut_sample_keeps_what_a_ratio_sampler_keeps_of_the_window(tmp_path: P
         store.write(list(generate_spans(3_000, seed=3, start_ns=T0)))
     done = run("sample", "--db", str(db), "--limit", "200", "-p", "probability=10%", "--json")
     assert done.exit_code == 0, done.output
-    assert "a sample of 200 of 3,000 traces with a matching span in the window" in done.stderr
+    assert "a sample of 200 of 3,000 traces with a matching span in the store" in done.stderr
     report = json.loads(done.stdout)
     assert report["traces"] == 200
     assert 0.04 * 200 <= report["traces_kept"] <= 0.20 * 200

@@ -450,11 +450,13 @@ def read_store(
             highlight=False,
         )
     elif stored.limited:
+        windowed = trace_filter.since_ns is not None or trace_filter.until_ns is not None
+        where = "window" if windowed else "store"
         error_console().print(
             # (Of the traces the search matched: with a matching span in the window. A window
             # of diff, and --since/--until, then keep those that start in it.)
             f"{of}a sample of {stored.sampled:,} of {stored.matched:,} traces with a matching "
-            "span in the window was read, spread over it (by trace id): raise --limit for a "
+            f"span in the {where} was read, spread over it (by trace id): raise --limit for a "
             "bigger one",
             soft_wrap=True,
             markup=False,
