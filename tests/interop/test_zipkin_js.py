@@ -16,6 +16,8 @@ from spanscope.model import Span
 from tests.server.conftest import RunningServer
 
 from .conftest import run_node_json
+from .otlp_sent import held as held_fields
+from .otlp_sent import typed
 
 KINDS = {"CLIENT": 3, "SERVER": 2, "PRODUCER": 4, "CONSUMER": 5, None: 0}
 
@@ -47,27 +49,33 @@ def expected(span: dict[str, Any]) -> dict[str, object]:
         "end_ns": (start_us + span["duration"]) * 1000,
         "service_name": local["serviceName"],
         "shared": bool(span.get("shared")),
-        "attributes": attributes,
+        "attributes": typed(attributes),
         "status": (2, tags["error"]) if "error" in tags else (0, ""),
-        "events": [(a["timestamp"] * 1000, a["value"]) for a in span.get("annotations") or []],
+        "events": [
+            (a["timestamp"] * 1000, a["value"], {}, 0) for a in span.get("annotations") or []
+        ],
     }
+
+
+# What Zipkin carries of what spanscope holds (``otlp_sent.held``), and the shared flag.
+COMPARED = (
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "start_ns",
+    "end_ns",
+    "service_name",
+    "attributes",
+    "status",
+    "events",
+)
 
 
 def held(span: Span) -> dict[str, object]:
-    return {
-        "trace_id": span.trace_id,
-        "span_id": span.span_id,
-        "parent_span_id": span.parent_span_id,
-        "name": span.name,
-        "kind": int(span.kind),
-        "start_ns": span.start_ns,
-        "end_ns": span.end_ns,
-        "service_name": span.service_name,
-        "shared": span.shared,
-        "attributes": dict(span.attributes),
-        "status": (int(span.status_code), span.status_message),
-        "events": [(e.time_ns, e.name) for e in span.events],
-    }
+    fields = held_fields(span)
+    return {**{name: fields[name] for name in COMPARED}, "shared": span.shared}
 
 
 def by_key(spans: list[dict[str, object]]) -> dict[tuple[object, object], dict[str, object]]:
