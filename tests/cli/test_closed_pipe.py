@@ -7,7 +7,6 @@ runs a few times: the outcome must not depend on who is faster."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,8 @@ import pytest
 from spanscope.formats import write_spans
 from spanscope.store import open_store
 from spanscope.synthetic import generate_spans
+
+from .run import executable
 
 EXIT_CLOSED_PIPE = 141
 RUNS = 3
@@ -44,17 +45,11 @@ def data(tmp_path_factory) -> Path:
     return folder
 
 
-def _command() -> str:
-    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
-    assert executable, "the spanscope console script is installed"
-    return executable
-
-
 def _closed_after(args: list[str], cwd: Path, end: bytes = b"\n") -> tuple[int, str, bytes]:
     """Run ``spanscope ARGS``, read its output until what was read ends with ``end`` (a line),
     close the pipe: the status, standard error, and what was read."""
     process = subprocess.Popen(
-        [_command(), *args],
+        [executable(), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=cwd,
@@ -117,7 +112,7 @@ def test_stderr_in_the_same_pipe_is_closed_too(data):
     """``2>&1 | head -1``: nothing more is written to the pipe, from either stream."""
     for _ in range(RUNS):
         process = subprocess.Popen(
-            [_command(), *CASES["convert -o -"]],
+            [executable(), *CASES["convert -o -"]],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             cwd=data,

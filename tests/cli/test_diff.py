@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ..compare.shop_changes import write_renamed
-from .test_info_convert import spanscope
+from .run import spanscope
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 

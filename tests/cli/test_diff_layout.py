@@ -12,7 +12,7 @@ import pytest
 from spanscope.formats import write_spans
 from spanscope.synthetic import generate_spans
 
-from .test_info_convert import spanscope
+from .run import spanscope
 
 
 @pytest.fixture(scope="module")

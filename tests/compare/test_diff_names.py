@@ -12,7 +12,7 @@ import pytest
 
 from spanscope.report.tables import MAX_CELL
 
-from ..cli.test_info_convert import spanscope
+from ..cli.run import spanscope
 from .shop_changes import write_renamed
 
 LONG = 20_000  # a hundred times the cut

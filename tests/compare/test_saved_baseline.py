@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ..cli.test_info_convert import spanscope
+from ..cli.run import spanscope
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "analysis-report.schema.json"
 

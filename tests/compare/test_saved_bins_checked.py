@@ -7,9 +7,6 @@ user would edit them."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -31,18 +28,12 @@ from spanscope.analysis.percentiles import (
 from spanscope.analysis.results import AnalysisReport
 from spanscope.compare.noise import _Bins
 
+from ..cli.run import spanscope
+
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "analysis-report.schema.json"
 # The guard against a hang (the old code took minutes or forever on some of these), not a
 # timing assertion.
 GUARD_S = 60
-
-
-def spanscope(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    executable = shutil.which("spanscope", path=str(Path(sys.executable).parent))
-    assert executable, "the spanscope console script is installed"
-    return subprocess.run(
-        [executable, *args], capture_output=True, text=True, timeout=GUARD_S, cwd=cwd
-    )
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +43,9 @@ def shop(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tampered")
     for name, seed in (("a", 1), ("b", 2)):
         made = spanscope("generate", "--traces", "200", "--seed", str(seed), "-o", f"{name}.jsonl",
-                         cwd=folder)  # fmt: skip
+                         cwd=folder, timeout=GUARD_S)  # fmt: skip
         assert made.returncode == 0, made.stderr
-    saved = spanscope("analyze", "a.jsonl", "--json", "--top", "1000", cwd=folder)
+    saved = spanscope("analyze", "a.jsonl", "--json", "--top", "1000", cwd=folder, timeout=GUARD_S)
     assert saved.returncode == 0, saved.stderr
     (folder / "base.json").write_text(saved.stdout)
     return folder
@@ -96,7 +87,7 @@ TAMPERED = {
 def test_a_tampered_report_is_not_a_report_in_one_line(shop, case):
     fields, expected = TAMPERED[case]
     path = _edited(shop, f"{case}.json", **(fields() if callable(fields) else fields))
-    result = spanscope("diff", path.name, "b.jsonl", cwd=shop)
+    result = spanscope("diff", path.name, "b.jsonl", cwd=shop, timeout=GUARD_S)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
@@ -125,7 +116,7 @@ def test_bins_at_the_limits_are_read_and_judged(shop):
     last = bin_of(DURATION_LIMIT, 2)
     assert last == 1109
     top = _edited(shop, "top.json", zeros=0, bins=f"0:1 {last}:{COUNT_LIMIT - 1}")
-    result = spanscope("diff", top.name, "b.jsonl", "--json", cwd=shop)
+    result = spanscope("diff", top.name, "b.jsonl", "--json", cwd=shop, timeout=GUARD_S)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and json.loads(result.stdout)["endpoints"]
 
@@ -149,7 +140,7 @@ def test_traces_near_2_63_ns_long_analyze_and_diff(shop):
             {"resource": resource, "scopeSpans": [{"spans": [span]}]}
         ]}))  # fmt: skip
     (shop / "long.jsonl").write_text("\n".join(lines) + "\n")
-    saved = spanscope("analyze", "long.jsonl", "--json", "--top", "1000", cwd=shop)
+    saved = spanscope("analyze", "long.jsonl", "--json", "--top", "1000", cwd=shop, timeout=GUARD_S)
     assert saved.returncode == 0, saved.stderr
     (shop / "long.json").write_text(saved.stdout)
     report = msgspec.json.decode(saved.stdout, type=AnalysisReport)
@@ -161,7 +152,7 @@ def test_traces_near_2_63_ns_long_analyze_and_diff(shop):
         index = bin_of(duration, found.width)
         assert bin_top(index - 1, found.width) < duration <= bin_top(index, found.width)
         assert index in dict(found.pairs())
-    result = spanscope("diff", "long.json", "long.jsonl", "--json", cwd=shop)
+    result = spanscope("diff", "long.json", "long.jsonl", "--json", cwd=shop, timeout=GUARD_S)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["headline"] == []
 

@@ -22,7 +22,7 @@ from spanscope.analysis.results import AnalysisReport
 from spanscope.formats import write_spans
 from spanscope.synthetic import generate_spans
 
-from ..cli.test_info_convert import spanscope
+from ..cli.run import spanscope
 from ..taken import record_taken
 from .shop_changes import plant_cache_loop
 

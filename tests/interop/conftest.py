@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.server.conftest import RunningServer, start_server, stop_server
+from tests.server.conftest import live_server  # noqa: F401 - the same real server, for these tests
 
 NODE_DIR = Path(__file__).parent / "node"
 
@@ -43,10 +42,3 @@ def run_node(script: str, *args: str, timeout: float = 60) -> str:
 
 def run_node_json(script: str, *args: str) -> object:
     return json.loads(run_node(script, *args))
-
-
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[RunningServer]:
-    running, thread = start_server(tmp_path / "traces.duckdb")
-    yield running
-    stop_server(running, thread)
