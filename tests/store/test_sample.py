@@ -17,7 +17,7 @@ from spanscope.store import Store, TraceQuery, duckdb_reads, open_store
 from spanscope.store.clickhouse_store import ClickHouseStore
 from spanscope.store.codec import sample_key, trace_key
 from spanscope.store.duckdb_store import DuckDBStore
-from spanscope.store.sample_sql import sample_key_sql, trace_key_sql
+from spanscope.store.sample_sql import sample_key_sql
 from spanscope.store.search_sql import CLICKHOUSE
 from spanscope.synthetic import generate_spans
 from tests.server.conftest import RunningServer, post_spans, start_server, stop_server
@@ -235,22 +235,19 @@ def _sql_text(text: str) -> str:
 )
 @given(ids=IDS)
 def test_the_engines_key_an_id_as_codec_does(clickhouse_store: Store, ids: list[str]) -> None:
-    """The SQL keys (ClickHouse computes them from TraceId: the exporter's tables have no
-    TraceKey column) are ``codec.sample_key``'s and ``codec.trace_key``'s, so every engine
-    samples the same traces."""
+    """The SQL sample keys (computed from TraceId: the exporter's tables have no key column)
+    are ``codec.sample_key``'s, so every engine samples the same traces."""
     rows = " UNION ALL ".join(
         f"SELECT {i} AS n, {_sql_text(trace_id)} AS TraceId" for i, trace_id in enumerate(ids)
     )
-    keys = f"{sample_key_sql()}, {trace_key_sql()}"
-    in_duckdb = duckdb.sql(f"SELECT {keys} FROM ({rows}) ORDER BY n").fetchall()
+    in_duckdb = duckdb.sql(f"SELECT {sample_key_sql()} FROM ({rows}) ORDER BY n").fetchall()
     assert isinstance(clickhouse_store, ClickHouseStore)  # (its engine, as the store uses it)
     answer = clickhouse_store.client.query(
-        f"SELECT {sample_key_sql(CLICKHOUSE)}, {trace_key_sql(CLICKHOUSE)} FROM ({rows}) "
-        "ORDER BY n FORMAT CSV"
+        f"SELECT {sample_key_sql(CLICKHOUSE)} FROM ({rows}) ORDER BY n FORMAT CSV"
     )
-    wanted = [(sample_key(trace_id), trace_key(trace_id)) for trace_id in ids]
-    assert in_duckdb == wanted
-    assert [tuple(map(int, line.split(b","))) for line in answer.split()] == wanted
+    wanted = [sample_key(trace_id) for trace_id in ids]
+    assert [key for (key,) in in_duckdb] == wanted
+    assert [int(line) for line in answer.split()] == wanted
 
 
 class _Recording:
@@ -265,10 +262,12 @@ class _Recording:
         return self.cursor.execute(sql)
 
 
-def test_only_a_sample_merges_scattered_traces_into_few_scans(duckdb_store: Store) -> None:
-    """Ids named one by one (Jaeger's multi-id fetch, query --trace-id) are read each by its
-    own time range: merged, a few scattered ones read the gaps between them. A spread sample's
-    many ids are read by at most _MOST_SCANS scans a statement."""
+def test_only_many_scattered_traces_are_merged_into_few_scans(
+    duckdb_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few ids far apart (Jaeger's multi-id fetch, query --trace-id) are read each by its own
+    time range: merged, they would read the gaps between them. Many (a spread sample's) are
+    read by at most _MOST_SCANS scans a statement, and both reads give the same traces."""
     starts: dict[str, int] = {}
     ends: dict[str, int] = {}
     for span in SHOP:
@@ -278,25 +277,19 @@ def test_only_a_sample_merges_scattered_traces_into_few_scans(duckdb_store: Stor
     for trace_id in sorted(starts, key=starts.__getitem__):  # a second apart and more
         if not scattered or starts[trace_id] > ends[scattered[-1]] + S:
             scattered.append(trace_id)
-    assert len(scattered) >= 6
+    assert duckdb_reads._MOST_SCANS < len(scattered) <= duckdb_reads._MERGE_FROM
     assert isinstance(duckdb_store, DuckDBStore)
-    for spread, scans in ((False, len(scattered)), (True, duckdb_reads._MOST_SCANS)):
+    reads = []
+    for merge_from, scans in (
+        (duckdb_reads._MERGE_FROM, len(scattered)),
+        (len(scattered) - 1, duckdb_reads._MOST_SCANS),  # as if they were many
+    ):
+        monkeypatch.setattr(duckdb_reads, "_MERGE_FROM", merge_from)
         with duckdb_store._reader() as reader:  # (the store's own cursor for a read)
             cursor = _Recording(reader)
-            found = duckdb_reads.fetch(cursor, scattered, spread)  # type: ignore[arg-type]
+            found = duckdb_reads.fetch(cursor, scattered)  # type: ignore[arg-type]
         assert sorted(found) == sorted(scattered)
         (read,) = [sql for sql in cursor.statements if "UNION ALL" in sql]
-        assert read.count(" UNION ALL ") + 1 == scans, spread
-
-
-@pytest.mark.parametrize("engine", ENGINES)
-def test_a_sample_is_read_whole_as_a_spread_read(
-    engine: str, request: pytest.FixtureRequest
-) -> None:
-    """``get_traces(..., spread=True)`` (a server's store API takes it too) reads the same
-    traces as a read of the ids."""
-    store: Store = request.getfixturevalue(engine)
-    ids, _ = store.sample_trace_ids(QUERIES["everything, cut"])
-    spread = store.get_traces(ids, spread=True)
-    assert [len(trace) for trace in spread] == [len(trace) for trace in store.get_traces(ids)]
-    assert [trace[0].trace_id for trace in spread] == ids
+        assert read.count(" UNION ALL ") + 1 == scans, merge_from
+        reads.append(found)
+    assert reads[0] == reads[1]

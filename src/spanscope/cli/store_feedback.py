@@ -38,14 +38,14 @@ if TYPE_CHECKING:
 PAGE = 1_000
 
 
-def read_pages(store: Store, db: str, ids: list[str], spread: bool = False) -> list[list[Span]]:
+def read_pages(store: Store, db: str, ids: list[str]) -> list[list[Span]]:
     """The traces of ``ids``, a page at a time, with a bar on a terminal: traces read of the
-    search's, spans, time. ``spread``: a sample's ids (``Store.get_traces``)."""
+    search's, spans, time."""
     found: list[list[Span]] = []
     if not show_progress() or len(ids) <= PAGE:
         with error_console().status(f"reading {len(ids):,} traces from {db}", spinner="dots"):
             for first in range(0, len(ids), PAGE):
-                found += store.get_traces(ids[first : first + PAGE], spread)
+                found += store.get_traces(ids[first : first + PAGE])
         return found
     from rich.progress import BarColumn, Progress, TextColumn
     from rich.table import Column
@@ -64,7 +64,7 @@ def read_pages(store: Store, db: str, ids: list[str], spread: bool = False) -> l
         task = progress.add_task(label, total=len(ids), spans=0)
         spans = 0
         for first in range(0, len(ids), PAGE):
-            page = store.get_traces(ids[first : first + PAGE], spread)
+            page = store.get_traces(ids[first : first + PAGE])
             found += page
             spans += sum(len(trace) for trace in page)
             progress.update(task, completed=first + len(ids[first : first + PAGE]), spans=spans)

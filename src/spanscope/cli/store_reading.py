@@ -172,7 +172,6 @@ def _share_resources(found: list[list[Span]]) -> None:
 class StoredTraces(NamedTuple):
     traces: list[Trace]
     spans: int
-    found: int  # traces the search found, before the filter
     matched: int  # traces the search matched in the store
     sampled: int  # traces chosen to be read: when fewer than matched, a sample
     newest: bool = False  # cut at the most recent (a server too old to sample): not a sample
@@ -202,13 +201,13 @@ def stored_traces(
         with error_console().status(f"searching {db}", spinner="dots"):
             ids, matched = store.sample_trace_ids(store_search(trace_filter, limit))
         newest = getattr(store, "newest_first", False)  # (a ServerStore's)
-        found, sampled = read_pages(store, db, ids, spread=not newest), len(ids)
+        found, sampled = read_pages(store, db, ids), len(ids)
     spans = sum(len(trace) for trace in found)
     _share_resources(found)
     built = assemble_stored(found, adjust_skew=adjust_skew)  # oldest first, as a file is
     traces = list(filter_traces(built, trace_filter))
     cut_at_newest = newest and matched > sampled  # (more matched: how many, it cannot say)
-    return StoredTraces(traces, spans, len(found), matched, sampled, cut_at_newest)
+    return StoredTraces(traces, spans, matched, sampled, cut_at_newest)
 
 
 def _ids_named(store: Store, trace_filter: TraceFilter) -> list[str]:

@@ -72,7 +72,7 @@ def sample_traces(store: Store, query: TraceQuery) -> Sampled:
     are then the same. The store hands them over trace by trace, so each is built as it is
     (no regrouping of all spans)."""
     ids, matched = store.sample_trace_ids(query)
-    found = [spans for spans in store.get_traces(ids, spread=True) if spans]
+    found = [spans for spans in store.get_traces(ids) if spans]
     return Sampled(list(assemble_stored(found)), len(ids), matched)
 
 

@@ -55,7 +55,6 @@ _DISCONNECT_CHECK_S = 0.25
 
 class _GetTraces(msgspec.Struct, forbid_unknown_fields=True):
     trace_ids: list[str]
-    spread: bool = False  # a sample's ids (``Store.get_traces``)
 
 
 class _Operations(msgspec.Struct, forbid_unknown_fields=True):
@@ -82,7 +81,7 @@ class _NoArguments(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _get_traces(store: Store, arguments: _GetTraces) -> dict[str, Any]:
-    traces = store.get_traces(arguments.trace_ids, arguments.spread)
+    traces = store.get_traces(arguments.trace_ids)
     spans = [span for trace in traces for span in trace]
     return {
         "trace_ids": [trace[0].trace_id for trace in traces if trace],

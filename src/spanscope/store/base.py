@@ -153,11 +153,9 @@ class Store(Protocol):
         is read from one stretch of time."""
         ...
 
-    def get_traces(self, trace_ids: Sequence[str], spread: bool = False) -> list[list[Span]]:
+    def get_traces(self, trace_ids: Sequence[str]) -> list[list[Span]]:
         """The traces of ``trace_ids`` the store has (each as ``get_trace`` returns it), in the
-        order of ``trace_ids``; one read for all. Raises ``InvalidIdError`` for a bad id.
-        ``spread``: the ids are a sample's (``sample_trace_ids``), spread over a window, which
-        a store may read differently from a few ids."""
+        order of ``trace_ids``; one read for all. Raises ``InvalidIdError`` for a bad id."""
         ...
 
     def dependencies(

@@ -197,8 +197,8 @@ class ClickHouseStore:
         firsts = {trace_id: int(first) for trace_id, _, first in rows}
         return in_time_order(list(firsts), firsts), int(rows[0][1]) if rows else 0
 
-    def get_traces(self, trace_ids: Sequence[str], spread: bool = False) -> list[list[Span]]:
-        # (spread or not, one read of the time range that holds them all)
+    def get_traces(self, trace_ids: Sequence[str]) -> list[list[Span]]:
+        # (one read of the time range that holds them all)
         ids = list(dict.fromkeys(normalize_trace_id(trace_id) for trace_id in trace_ids))
         found = self._fetch(ids)
         return [found[trace_id] for trace_id in ids if trace_id in found]

@@ -46,12 +46,13 @@ _MERGE_GAP_NS = 100_000_000
 # branches). Each statement costs milliseconds whatever its size: 10,000 recent traces of the
 # 10M-span store took 36 s in chunks of 32 and 8 s in chunks of 1,024 (analyze --db).
 _FETCH_CHUNK = 1024
-# Scans (UNION ALL branches) of one such statement at most when reading a spread sample: its
-# traces are spread out, and a branch a trace reads a row group each: 10,000 sampled traces of
-# a 2M-span store took 9.6 s, 4.4 s with at most 16 branches, 2.7 s with 4 (the newest 10,000:
-# 2.0 s). Not for ids named otherwise: a few scattered ones, merged, read the gaps between them
-# (6 ids over 8 hours of 1.5M spans: 10 ms each by its own scan, 27 ms merged; in another run,
-# over 1.4 hours of 2M spans: 6.7 ms and 18.5 ms).
+# A statement's traces far apart in time (clusters) are read by their own scans up to
+# _MERGE_FROM of them, and beyond by at most _MOST_SCANS: a scan reads a row group at least, so
+# the many spread-out traces of a sample took 9.6 s for 10,000 of a 2M-span store, 2.7 s
+# merged into 4 (the newest 10,000: 2.0 s); but merged, a few scattered ids read the gaps
+# between them. Measured on that store, random ids, one scan each against merged: 30 ids
+# 26 / 55 ms, 100 ids 72 / 89 ms, 300 ids 212 / 127 ms, 1,000 ids 808 / 285 ms.
+_MERGE_FROM = 150
 _MOST_SCANS = 4
 _TIMESTAMP = '"Timestamp"'
 # Traces crossing a window's edges that a sample by the trace index checks against their spans
@@ -70,13 +71,11 @@ def one_row(con: Cursor, sql: str) -> tuple[Any, ...]:
     return row
 
 
-def _clusters(
-    ranges: dict[str, tuple[int, int]], most: int | None = None
-) -> list[tuple[int, int, list[str]]]:
+def _clusters(ranges: dict[str, tuple[int, int]]) -> list[tuple[int, int, list[str]]]:
     """Traces whose time ranges overlap or nearly touch, read by one scan each: the newest
-    traces of a search usually sit close together. With ``most``, at most that many scans:
-    the clusters nearest each other are merged, keeping the widest gaps apart (the traces of a
-    sample are spread out, and a scan a trace would read a row group each)."""
+    traces of a search usually sit close together. More than ``_MERGE_FROM`` of them (the
+    spread-out traces of a sample) are merged into ``_MOST_SCANS``, the nearest first,
+    keeping the widest gaps apart."""
     clusters: list[tuple[int, int, list[str]]] = []
     for trace_id, (start, end) in sorted(ranges.items(), key=lambda item: item[1]):
         if clusters and start <= clusters[-1][1] + _MERGE_GAP_NS:
@@ -85,8 +84,9 @@ def _clusters(
             clusters[-1] = (first, max(last, end), ids)
         else:
             clusters.append((start, end, [trace_id]))
-    if most is None or len(clusters) <= most:
+    if len(clusters) <= _MERGE_FROM:
         return clusters
+    most = _MOST_SCANS
     gaps = sorted(range(1, len(clusters)), key=lambda i: clusters[i][0] - clusters[i - 1][1])
     apart = set(gaps[len(gaps) - (most - 1) :]) if most > 1 else set()
     merged: list[tuple[int, int, list[str]]] = []
@@ -109,9 +109,8 @@ def _trace_ranges(cursor: Cursor, trace_ids: Sequence[str]) -> dict[str, tuple[i
     return {trace_id: (start, end) for trace_id, start, end in rows}
 
 
-def fetch(cursor: Cursor, trace_ids: Sequence[str], spread: bool = False) -> dict[str, list[Span]]:
-    """The spans of each trace (ids from the store or validated), sorted. ``spread``: the ids
-    are a spread sample's, read by at most ``_MOST_SCANS`` scans a statement."""
+def fetch(cursor: Cursor, trace_ids: Sequence[str]) -> dict[str, list[Span]]:
+    """The spans of each trace (ids from the store or validated), sorted."""
     found: dict[str, list[Span]] = {}
     decoder = codec.RowDecoder()
     for begin in range(0, len(trace_ids), _FETCH_CHUNK):
@@ -122,7 +121,7 @@ def fetch(cursor: Cursor, trace_ids: Sequence[str], spread: bool = False) -> dic
             f"SELECT {codec.SELECT_SPAN} FROM {TRACES} WHERE "
             f"{time_between(_TIMESTAMP, start, end)} "
             f"AND TraceId IN ({', '.join(map(literal, ids))})"
-            for start, end, ids in _clusters(ranges, _MOST_SCANS if spread else None)
+            for start, end, ids in _clusters(ranges)
         ]
         for row in cursor.execute(" UNION ALL ".join(branches)).fetchall():
             found.setdefault(row[0], []).append(decoder.span(row))

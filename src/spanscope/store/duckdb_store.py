@@ -179,10 +179,10 @@ class DuckDBStore:
         with self._reader() as cursor:
             return duckdb_reads.sample(cursor, query)
 
-    def get_traces(self, trace_ids: Sequence[str], spread: bool = False) -> list[list[Span]]:
+    def get_traces(self, trace_ids: Sequence[str]) -> list[list[Span]]:
         ids = list(dict.fromkeys(normalize_trace_id(trace_id) for trace_id in trace_ids))
         with self._reader() as cursor:
-            found = duckdb_reads.fetch(cursor, ids, spread)
+            found = duckdb_reads.fetch(cursor, ids)
         return [found[trace_id] for trace_id in ids if trace_id in found]
 
     def services(self) -> list[str]:

@@ -41,11 +41,6 @@ def _key_sql(tail: str, dialect: Dialect) -> str:
     return (_CLICKHOUSE_KEY if dialect is CLICKHOUSE else _DUCKDB_KEY).format(tail=tail)
 
 
-def trace_key_sql(dialect: Dialect = DUCKDB) -> str:
-    """The trace key of the row's ``TraceId`` in SQL, equal to ``codec.trace_key``."""
-    return _key_sql("right(TraceId, 16)", dialect)
-
-
 def sample_key_sql(dialect: Dialect = DUCKDB) -> str:
     """The sample key of the row's ``TraceId`` in SQL, equal to ``codec.sample_key``."""
     return _key_sql("reverse(right(TraceId, 16))", dialect)

@@ -102,20 +102,16 @@ class ServerStore:
         found = self.get_traces([trace_id])
         return found[0] if found else []
 
-    def get_traces(self, trace_ids: Sequence[str], spread: bool = False) -> list[list[Span]]:
+    def get_traces(self, trace_ids: Sequence[str]) -> list[list[Span]]:
         """Page by page (``_PAGE`` traces a call), so that no answer of the server holds more
-        than a page: its memory is its receivers' too. ``spread`` is sent only when true: a
-        server older than it still answers a read of ids."""
+        than a page: its memory is its receivers' too."""
         from spanscope.model import normalize_trace_id
 
         ids = list(dict.fromkeys(normalize_trace_id(trace_id) for trace_id in trace_ids))
         traces: list[list[Span]] = []
         for first in range(0, len(ids), _PAGE):
             page = ids[first : first + _PAGE]
-            if spread:
-                found = self._call("get_traces", _Found, trace_ids=page, spread=True)
-            else:
-                found = self._call("get_traces", _Found, trace_ids=page)
+            found = self._call("get_traces", _Found, trace_ids=page)
             by_trace: dict[str, list[Span]] = {trace_id: [] for trace_id in found.trace_ids}
             for span in _decode(found.otlp, self.location):
                 by_trace[span.trace_id].append(span)
