@@ -93,7 +93,7 @@ def _analyse(
     ``_reports``) and the read session."""
     from spanscope.analysis.results import AnalysisOptions, AnalysisReport
     from spanscope.cli.analyze import analyse_session
-    from spanscope.compare import PROFILE_DEPTH
+    from spanscope.compare import PROFILE_DEPTH, profile_cut
     from spanscope.compare.noise import durations_of_report
 
     if len(sources) == 1 and _is_saved_report(sources[0]):
@@ -114,7 +114,7 @@ def _analyse(
                 soft_wrap=True,
             )
         top = report.options.top
-        if top < PROFILE_DEPTH and any(len(p.frames) >= top for p in report.profiles):
+        if any(profile_cut(profile, top) for profile in report.profiles):
             error_console().print(
                 f"[yellow]warning:[/] {escape(sources[0])} keeps {top} operations per endpoint "
                 f"(saved with --top {top}); operations beyond them are missing from the "

@@ -106,18 +106,19 @@ def _per_request(value: int, requests: int) -> float:
     return value / requests if requests else 0.0
 
 
+def profile_cut(profile: EndpointProfileSummary, top: int) -> bool:
+    """Whether a profile of a report made with ``top`` may have left operations out: it holds
+    ``top`` of them, fewer than the comparison keeps (a report saved with ``--top 10``)."""
+    return top < PROFILE_DEPTH and len(profile.frames) >= top
+
+
 def _frames(
-    before: EndpointProfileSummary,
-    after: EndpointProfileSummary,
-    top: int,
-    cut: tuple[int, int] = (PROFILE_DEPTH, PROFILE_DEPTH),
+    before: EndpointProfileSummary, after: EndpointProfileSummary, top: int, tops: tuple[int, int]
 ) -> list[FrameDiff]:
-    """How each operation's critical-path time per request moved. ``cut`` is each side's
-    report's ``top``: a profile holding that many frames may have left others out (a report
-    saved with ``--top 10``), and an operation missing from it is unknown there, not 0: it is
-    left out rather than shown as new."""
-    cut_before = len(before.frames) >= cut[0] < PROFILE_DEPTH
-    cut_after = len(after.frames) >= cut[1] < PROFILE_DEPTH
+    """How each operation's critical-path time per request moved. ``tops`` are the two
+    reports' ``top``: an operation missing from a profile that may have left some out
+    (``profile_cut``) is unknown there, not 0, and is left out rather than shown as new."""
+    cut_before, cut_after = profile_cut(before, tops[0]), profile_cut(after, tops[1])
     result = []
     for key, a, b in _pairs(before.frames, after.frames, _operation):
         if (a is None and cut_before) or (b is None and cut_after):
@@ -150,12 +151,12 @@ def _endpoints(
     old_profiles = {(p.service, p.operation): p for p in before.profiles}
     new_profiles = {(p.service, p.operation): p for p in after.profiles}
     both = old_stats.keys() & new_stats.keys()
+    tops = (before.options.top, after.options.top)
     result = []
     for key in both:
         a, b = old_stats[key], new_stats[key]
         pa, pb = old_profiles.get(key), new_profiles.get(key)
-        cut = (before.options.top, after.options.top)
-        frames = _frames(pa, pb, top, cut) if pa and pb else []
+        frames = _frames(pa, pb, top, tops) if pa and pb else []
         result.append(
             EndpointDiff(
                 service=key[0],

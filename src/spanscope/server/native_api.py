@@ -237,7 +237,7 @@ def _search_parameters() -> list[dict[str, Any]]:
         _param("start", "Earliest span start, microseconds since the epoch."),
         _param("end", "Latest span start, microseconds since the epoch."),
         _param("lookback", "Instead of start: how far back from end, e.g. 1h."),
-        _param("limit", "Most traces to read (1-10000, default 20)."),
+        _param("limit", f"Most traces to read (1-{INSIGHT_MAX_LIMIT}, default 20)."),
     ]
 
 
