@@ -116,3 +116,8 @@ def format_time(ns: int) -> str:
 def plural(count: int, noun: str) -> str:
     """``noun`` as it reads after ``count``: 1 trace, 2 traces (nouns that take an s)."""
     return noun if count == 1 else noun + "s"
+
+
+def count(number: int, noun: str) -> str:
+    """``number`` and its noun: "1 trace", "2,400 traces"."""
+    return f"{number:,} {plural(number, noun)}"

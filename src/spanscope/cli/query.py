@@ -13,7 +13,7 @@ from spanscope import units
 from spanscope.analysis.errors import is_error_span
 from spanscope.cli.common import DURATION, output_console
 from spanscope.cli.match_feedback import warn
-from spanscope.cli.query_tables import count, per_second, print_spans, print_traces
+from spanscope.cli.query_tables import per_second, print_spans, print_traces
 from spanscope.cli.store_feedback import none_found
 from spanscope.cli.store_reading import reading
 from spanscope.cli.times import TIME, check_window, now_ns
@@ -21,6 +21,7 @@ from spanscope.model import InvalidIdError, Span, SpanKind
 from spanscope.report.tables import literal
 from spanscope.store import TraceQuery
 from spanscope.store.lookup import id_text, no_prefix_match, too_many, trace_ids_starting_with
+from spanscope.units import count
 
 if TYPE_CHECKING:
     from spanscope.store import Store

@@ -16,6 +16,7 @@ from spanscope import units
 from spanscope.cli.common import output_console
 from spanscope.model import Span
 from spanscope.report.tables import literal
+from spanscope.units import count
 
 
 def print_traces(rows: list[dict]) -> None:
@@ -172,7 +173,3 @@ def per_second(rate: float) -> str:
     if rate >= 0.01 or rate == 0:
         return f"{rate:.2f}"
     return "<0.01"
-
-
-def count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"

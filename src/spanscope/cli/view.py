@@ -22,6 +22,7 @@ from spanscope.cli.reading import (
 )
 from spanscope.cli.store_reading import read_store, store_options, take_selection
 from spanscope.model import Trace
+from spanscope.units import count
 
 
 def _common(command: Callable) -> Callable:
@@ -122,10 +123,6 @@ def _pick(traces: list[Trace], trace_id: str, stored: bool = False) -> Trace:
     raise click.ClickException(f"{len(found)} traces have ids starting with {trace_id}; say more")
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
 def _default_output(source: str, suffix: str) -> str:
     """An output named after the first input, or the store (a URL's: traces)."""
     if "://" in source:
@@ -209,7 +206,7 @@ def view(
     html = render_waterfall(traces, title=title, note=note, peers=peers)
     spans = sum(len(t.spans) for t in traces)
     # The cut is said here too: the page says it, but the file is often opened later.
-    shown = f"{note} (--max-traces 0: all)" if note else _plural(len(traces), "trace")
+    shown = f"{note} (--max-traces 0: all)" if note else count(len(traces), "trace")
     _write(output or _default_output(source, ".html"), html, f"{shown}, {spans:,} spans")
     _done(session)
 

@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from spanscope.units import plural
+from spanscope.units import count
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +271,7 @@ def verify_not_exported(base_url: str, trace_id: str, wait: float = 10.0) -> Bac
         result.problems.append(
             f"{', '.join(first)} exported a trace its caller marked not sampled: it does not "
             "follow the parent's decision (use a ParentBased sampler), so head sampling does not "
-            f"cut what it should ({len(spans)} {plural(len(spans), 'span')} of "
+            f"cut what it should ({count(len(spans), 'span')} of "
             f"{', '.join(result.services)} stored)"
         )
     else:

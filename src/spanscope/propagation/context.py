@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
-from spanscope.units import plural
+from spanscope.units import count
 
 T = TypeVar("T")
 
@@ -172,7 +172,7 @@ def describe_hex_problem(what: str, text: str, lengths: tuple[int, ...]) -> str:
     """Say precisely why ``text`` is not a valid ``what`` of one of ``lengths`` hex digits."""
     expected = " or ".join(str(n) for n in lengths)
     if len(text) not in lengths:
-        size = f"{len(text)} {plural(len(text), 'character')}"
+        size = count(len(text), "character")
         return f"{what} {shown(text)} has {size}, expected {expected} lowercase hex"
     bad = next((c for c in text if c not in HEX), None)
     if bad is not None:

@@ -40,7 +40,7 @@ from spanscope.propagation.context import (
     parsed_to_dict,
 )
 from spanscope.propagation.results import Check, FormatReport, Hop, TestReport
-from spanscope.units import plural
+from spanscope.units import count
 
 PROBE_BAGGAGE = BaggageEntry("spanscope-probe", "hop check/1")
 
@@ -152,7 +152,7 @@ def _run_format(
         found = report.backend.services
         if hops is not None and report.backend.found and len(found) < hops:
             report.problems.append(
-                f"the trace holds {len(found)} {plural(len(found), 'service')} "
+                f"the trace holds {count(len(found), 'service')} "
                 f"({', '.join(found)}), expected {hops} hops: the chain broke after "
                 f"{'the last of them' if len(found) > 1 else 'it'}"
             )

@@ -18,15 +18,12 @@ from rich.text import Text
 
 from spanscope.quality.linter import LintReport, RuleResult
 from spanscope.quality.rules import Rule
+from spanscope.units import count
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _MARK = {"error": "✖", "warning": "▲", "info": "●"}
 _DETAILS_SHOWN = 4
 _SERVICES_SHOWN = 4
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def _score(score: float) -> str:
@@ -42,7 +39,7 @@ def _score_style(score: float) -> str:
 
 def _top(counts: dict[str, int], shown: int) -> str:
     items = list(counts.items())
-    text = ", ".join(f"{name or '(no service)'} ×{count:,}" for name, count in items[:shown])
+    text = ", ".join(f"{name or '(no service)'} ×{number:,}" for name, number in items[:shown])
     if len(items) > shown:
         text += f", and {len(items) - shown:,} more"
     return escape(text)  # names from the data: printed as they are, brackets and all
@@ -54,8 +51,8 @@ def _rule_block(console: Console, result: RuleResult) -> None:
     head.append(f"{_MARK[result.severity]} {result.severity:<8}", style=style)
     head.append(f"{result.id}", style="bold")
     head.append(f"  {result.title}: ")
-    traces = f" in {_plural(result.traces, 'trace')}" if result.traces else ""
-    head.append(f"{_plural(result.spans, 'span')}{traces}")
+    traces = f" in {count(result.traces, 'trace')}" if result.traces else ""
+    head.append(f"{count(result.spans, 'span')}{traces}")
     console.print(head)
     # Labels in a column of their own so that wrapped lines stay indented under the text.
     grid = Table.grid(padding=(0, 1))
@@ -93,15 +90,15 @@ def print_lint_report(
         return
     style = _score_style(report.score)
     console.print(
-        f"[bold]instrumentation quality[/]: {_plural(report.traces, 'trace')}, "
-        f"{_plural(report.spans, 'span')}, {_plural(len(report.services), 'service')}; "
+        f"[bold]instrumentation quality[/]: {count(report.traces, 'trace')}, "
+        f"{count(report.spans, 'span')}, {count(len(report.services), 'service')}; "
         f"[{style}]{_score(report.score)}[/] of spans with no error or warning"
     )
     counts = report.counts
     console.print(
-        f"[bold red]{_plural(counts['error'], 'error rule')}[/], "
-        f"[yellow]{_plural(counts['warning'], 'warning rule')}[/], "
-        f"[cyan]{_plural(counts['info'], 'info rule')}[/] with findings"
+        f"[bold red]{count(counts['error'], 'error rule')}[/], "
+        f"[yellow]{count(counts['warning'], 'warning rule')}[/], "
+        f"[cyan]{count(counts['info'], 'info rule')}[/] with findings"
     )
     console.print()
     if not report.rules:
