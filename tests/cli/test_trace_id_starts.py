@@ -118,3 +118,20 @@ def test_leading_zeros_do_not_matter_as_jaeger_shows_ids(tmp_path: Path) -> None
     assert given[0] in page.read_text() and given[1] not in page.read_text()
     dots = run("view", str(path), "--trace-id", "c55a40a3...", "-o", str(page))
     assert dots.exit_code == 0, dots.output  # "..." as "…": it said "no trace with id c55a40a3..."
+
+
+@pytest.mark.parametrize("source", ["file", "db"])
+def test_view_takes_a_start_as_analyze_does(shop, tmp_path: Path, source: str) -> None:
+    # view picked a trace from a file by any start, 'bdd' too, where analyze, and view from a
+    # store, take a start of 4 digits or more and read a shorter one as a whole id.
+    path, db, ids = shop
+    where = [str(path)] if source == "file" else ["--db", str(db)]
+    whole = ids[-1]
+    page = tmp_path / "one.html"
+    short = run("view", *where, "--trace-id", whole[:3], "-o", str(page))
+    assert short.exit_code != 0 and not page.exists()
+    assert f"no trace with id {whole[:3]}" in short.output or "no traces" in short.output
+    start = _unique_start(ids, whole)
+    done = run("view", *where, "--trace-id", start, "-o", str(page))
+    assert done.exit_code == 0, done.output
+    assert whole in page.read_text()

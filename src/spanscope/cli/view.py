@@ -102,18 +102,16 @@ def _as_copied(trace_id: str | None) -> str | None:
 
 def _pick(traces: list[Trace], trace_id: str, stored: bool = False) -> Trace:
     """The trace whose id is ``trace_id`` or starts with it (ids are shown shortened), as
-    ``--trace-id`` matches in every command (``analysis.filters.id_matching``); ``stored``:
-    ``traces`` were read from a store."""
-    from spanscope.model import InvalidIdError, normalize_trace_id
-    from spanscope.model.ids import id_starts_with
+    ``--trace-id`` matches in every command (``analysis.filters.id_matching``, which ``_read``
+    has checked it with); ``stored``: ``traces`` were read from a store."""
+    from spanscope.analysis.filters import id_matching
 
-    try:
-        whole = normalize_trace_id(trace_id)
-    except InvalidIdError:
-        whole = ""
-    found = [t for t in traces if t.trace_id == whole or id_starts_with(t.trace_id, trace_id)]
+    matching = id_matching((trace_id,))
+    found = [t for t in traces if matching.matches(t.trace_id)]
     if len(found) > 1:  # "000c55a" and "c55a40a3...": the one that starts with it as typed
-        exact = [t for t in found if t.trace_id == whole or t.trace_id.startswith(trace_id)]
+        exact = [
+            t for t in found if t.trace_id in matching.whole or t.trace_id.startswith(trace_id)
+        ]
         found = exact if len(exact) == 1 else found
     if len(found) == 1:
         return found[0]
