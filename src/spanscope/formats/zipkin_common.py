@@ -183,6 +183,17 @@ def span_nanos(value: int | float | None) -> int | None:
     return ns if ns is None or ns <= MAX_US * 1000 else None
 
 
+def span_nanos_rounded(value: int | float | None) -> tuple[int | None, bool]:
+    """``span_nanos``, and whether digits below the nanosecond were rounded off."""
+    if type(value) is not float or not math.isfinite(value):
+        return span_nanos(value), False
+    scaled = exact(value) * 1000
+    ns = round(scaled)
+    if not 0 < ns <= MAX_US * 1000:
+        return None, False
+    return ns, scaled != ns
+
+
 def plausible(us: int) -> bool:
     return PLAUSIBLE_MIN_US <= us <= PLAUSIBLE_MAX_US
 

@@ -39,7 +39,6 @@ Reading (``ZipkinReader.convert``):
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from spanscope.errors import Diagnostics
@@ -50,12 +49,12 @@ from spanscope.formats.zipkin_common import (
     Annotation,
     Endpoint,
     ZSpan,
-    exact,
     nanos,
     normalize_ip,
     plausible,
     span_id,
     span_nanos,
+    span_nanos_rounded,
     tag_string,
     trace_id,
 )
@@ -321,18 +320,13 @@ def _times(z: ZSpan, notes: list[str]) -> tuple[int, int]:
         and duration > 0
     ):
         return start * 1000, (start + duration) * 1000  # the common case, kept cheap
-    start, duration = span_nanos(start), span_nanos(duration)
+    start, start_rounded = span_nanos_rounded(start)
+    duration, duration_rounded = span_nanos_rounded(duration)
     if z.timestamp is not None and start is None:
-        notes.append(
-            f"timestamp {_text(z.timestamp)} is not a positive number of µs in range; ignored"
-        )
+        notes.append(f"timestamp {z.timestamp!r} is not a positive number of µs in range; ignored")
     if z.duration not in (None, 0) and duration is None:
-        notes.append(
-            f"duration {_text(z.duration)} is not a positive number of µs in range; ignored"
-        )
-    if (start is not None and _below_ns(z.timestamp)) or (
-        duration is not None and _below_ns(z.duration)
-    ):
+        notes.append(f"duration {z.duration!r} is not a positive number of µs in range; ignored")
+    if start_rounded or duration_rounded:
         notes.append("fractions of a nanosecond rounded")
     end: int | None = None
     if start is None:
@@ -366,19 +360,6 @@ def _times(z: ZSpan, notes: list[str]) -> tuple[int, int]:
         notes.append(f"end {_us(end)} µs is before start {_us(start)} µs; read as never ended")
         end = None
     return start, end or 0
-
-
-def _text(value: object) -> str:
-    """A time as the document wrote it (a float's shortest text is what its writer printed)."""
-    return repr(value)
-
-
-def _below_ns(value: object) -> bool:
-    """``value`` (a time or duration in µs, one the span keeps) has digits below the ns."""
-    if type(value) is not float or not math.isfinite(value):
-        return False
-    # as_integer_ratio is exact at any size (``% 1`` of a Decimal past 28 digits raises)
-    return (exact(value) * 1000).as_integer_ratio()[1] != 1
 
 
 def _events(annotations: list[Annotation], start: int, end: int, notes: list[str]) -> list[Event]:
