@@ -60,6 +60,11 @@ def summarize(spans: list[Span]) -> dict:
     }
 
 
+def _print_json(value: object) -> None:
+    """``--json``'s answer on stdout: indented, a newline after it."""
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(value), indent=2).decode() + "\n")
+
+
 @click.command()
 @click.option(
     "--db",
@@ -172,8 +177,7 @@ def query(
         if trace_id is not None:
             spans = _trace(store, db, trace_id, search)
             if as_json:
-                sys.stdout.write(msgspec.json.format(msgspec.json.encode(spans), indent=2).decode())
-                sys.stdout.write("\n")
+                _print_json(spans)
             else:
                 print_spans(spans)
             return
@@ -187,8 +191,7 @@ def query(
         key=lambda row: (-row["start_ns"], row["trace_id"]),
     )
     if as_json:
-        sys.stdout.write(msgspec.json.format(msgspec.json.encode(rows), indent=2).decode())
-        sys.stdout.write("\n")
+        _print_json(rows)
         return
     print_traces(rows)
 
@@ -277,8 +280,7 @@ def _print_metrics(
         for row in sorted(summary, key=lambda row: (-row.errors, -row.impact))
     ]
     if as_json:
-        sys.stdout.write(msgspec.json.format(msgspec.json.encode(rows), indent=2).decode())
-        sys.stdout.write("\n")
+        _print_json(rows)
         return
     console = output_console()
     if to_now:
