@@ -10,9 +10,7 @@ import json
 import httpx
 import pytest
 
-from spanscope.formats import decode_spans
-from spanscope.model import Span
-from tests.server.conftest import RunningServer
+from tests.server.conftest import RunningServer, stored_trace
 
 from .conftest import run_node_json
 from .otlp_sent import held, sent_spans
@@ -22,12 +20,6 @@ JAEGER_TYPES = {"bool": "bool", "int": "int64", "float": "float64", "str": "stri
 
 def endpoint(server: RunningServer, protocol: str) -> str:
     return f"http://{server.grpc}" if protocol == "grpc" else f"{server.http}/v1/traces"
-
-
-def stored_trace(server: RunningServer, trace_id: str) -> list[Span]:
-    answer = httpx.get(f"{server.ui}/api/v1/traces/{trace_id}", params={"format": "otlp-proto"})
-    assert answer.status_code == 200, answer.text
-    return decode_spans(answer.content, "otlp-proto")
 
 
 def jaeger_tag(value: object) -> tuple[str, object]:

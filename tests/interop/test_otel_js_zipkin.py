@@ -9,12 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
-from spanscope.formats import decode_spans
 from spanscope.formats.zipkin_vocabulary import RESOURCE_KEYS
 from spanscope.model import Span
-from tests.server.conftest import RunningServer
+from tests.server.conftest import RunningServer, stored_trace
 
 from .conftest import run_node_json
 
@@ -57,11 +54,7 @@ def test_store_holds_what_the_js_zipkin_exporter_sent(live_server: RunningServer
     assert root["tags"]["list.text"] == "a,b,"
     stored: dict[str, Span] = {}
     for trace_id in {span["traceId"] for span in posted}:
-        answer = httpx.get(
-            f"{live_server.ui}/api/v1/traces/{trace_id}", params={"format": "otlp-proto"}
-        )
-        assert answer.status_code == 200, answer.text
-        stored.update((span.span_id, span) for span in decode_spans(answer.content, "otlp-proto"))
+        stored.update((span.span_id, span) for span in stored_trace(live_server, trace_id))
     assert stored.keys() == {span["id"] for span in posted}
     for sent in posted:
         check_span(sent, stored[sent["id"]])

@@ -11,9 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from spanscope.formats import decode_spans
 from spanscope.model import Span
-from tests.server.conftest import RunningServer
+from tests.server.conftest import RunningServer, stored_trace
 
 from .conftest import run_node_json
 from .otlp_sent import held as held_fields
@@ -105,11 +104,9 @@ def test_store_holds_what_zipkin_js_sent(
     (sent_id,) = {span["traceId"] for span in body}
     assert len(sent_id) == int(bits) // 4
     trace_id = sent_id.rjust(32, "0")  # the model's ids are 128-bit, left-padded
-    answer = httpx.get(
-        f"{live_server.ui}/api/v1/traces/{trace_id}", params={"format": "otlp-proto"}
-    )
-    assert answer.status_code == 200, answer.text
-    stored = by_key([held(span) for span in decode_spans(answer.content, "otlp-proto")])
+    spans = stored_trace(live_server, trace_id)
+    assert spans
+    stored = by_key([held(span) for span in spans])
     assert stored == by_key([expected(span) for span in body])
     kinds = sorted(str(s["kind"]) for s in stored.values())
     assert kinds == ["0", "2", "2", "3", "4", "5"]  # local, 2 servers, client, producer, consumer

@@ -17,7 +17,7 @@ import pytest
 from benchmarks.loadgen import free_port
 from benchmarks.serving import serve_command
 
-from spanscope.formats import encode_spans
+from spanscope.formats import decode_spans, encode_spans
 from spanscope.model import Span
 from spanscope.server.app import Server, ServerConfig
 from spanscope.server.jaeger_api import JaegerApi
@@ -100,6 +100,16 @@ def post_spans(server: RunningServer, spans: Iterable[Span], *, timeout: float =
             timeout=timeout,
         )
         assert answer.status_code == 200, answer.text
+
+
+def stored_trace(server: RunningServer, trace_id: str, missing_ok: bool = False) -> list[Span]:
+    """The spans of one stored trace, as the native API exports them (OTLP protobuf: every
+    field); [] when the server has no such trace and ``missing_ok``."""
+    response = httpx.get(f"{server.ui}/api/v1/traces/{trace_id}", params={"format": "otlp-proto"})
+    if missing_ok and response.status_code == 404:
+        return []
+    assert response.status_code == 200, response.text
+    return decode_spans(response.content, "otlp-proto")
 
 
 def wait_until_stored(running: RunningServer, spans: int, timeout: float = 60) -> None:

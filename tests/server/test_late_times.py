@@ -22,9 +22,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.trace import set_span_in_context
 
-from spanscope.formats import decode_spans
-
-from .conftest import RunningServer
+from .conftest import RunningServer, stored_trace
 
 LATE = 2**63 + 5  # past the latest time the model keeps (2^63-1 ns)
 START = 1_700_000_000_000_000_000
@@ -53,11 +51,7 @@ def _ids(spans: list[ReadableSpan]) -> tuple[str, list[str]]:
 
 
 def _stored_ids(server: RunningServer, trace_id: str) -> list[str]:
-    response = httpx.get(f"{server.ui}/api/v1/traces/{trace_id}", params={"format": "otlp-proto"})
-    if response.status_code == 404:
-        return []
-    assert response.status_code == 200, response.text
-    return sorted(span.span_id for span in decode_spans(response.content, "otlp-proto"))
+    return sorted(span.span_id for span in stored_trace(server, trace_id, missing_ok=True))
 
 
 def _exporter(kind: str, server: RunningServer):

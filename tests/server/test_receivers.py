@@ -24,7 +24,7 @@ from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from spanscope.formats import decode_spans
 from spanscope.model import Span
 
-from .conftest import RunningServer
+from .conftest import RunningServer, stored_trace
 
 
 def _record(exporter) -> tuple[list[Span], str]:
@@ -66,19 +66,13 @@ def _record(exporter) -> tuple[list[Span], str]:
     return expected, format(root.get_span_context().trace_id, "032x")
 
 
-def _stored(server: RunningServer, trace_id: str) -> list[Span]:
-    response = httpx.get(f"{server.ui}/api/v1/traces/{trace_id}", params={"format": "otlp-proto"})
-    assert response.status_code == 200, response.text
-    return decode_spans(response.content, "otlp-proto")
-
-
 def _by_id(spans: list[Span]) -> dict[str, Span]:
     return {span.span_id: span for span in spans}
 
 
 def test_otlp_http_protobuf_exporter_round_trips_every_field(live_server: RunningServer) -> None:
     expected, trace_id = _record(HttpExporter(endpoint=f"{live_server.http}/v1/traces"))
-    stored = _by_id(_stored(live_server, trace_id))
+    stored = _by_id(stored_trace(live_server, trace_id))
     wanted = _by_id([span for span in expected if span.trace_id == trace_id])
     assert stored == wanted
     charge = next(span for span in stored.values() if span.name == "charge")
@@ -94,7 +88,7 @@ def test_otlp_http_protobuf_exporter_round_trips_every_field(live_server: Runnin
 def test_otlp_http_gzip_exporter(live_server: RunningServer) -> None:
     exporter = HttpExporter(endpoint=f"{live_server.http}/v1/traces", compression=Compression.Gzip)
     expected, trace_id = _record(exporter)
-    assert _by_id(_stored(live_server, trace_id)) == _by_id(
+    assert _by_id(stored_trace(live_server, trace_id)) == _by_id(
         [span for span in expected if span.trace_id == trace_id]
     )
 
@@ -104,14 +98,14 @@ def test_otlp_grpc_exporter_with_gzip(live_server: RunningServer) -> None:
         endpoint=live_server.grpc, insecure=True, compression=grpc.Compression.Gzip
     )
     expected, trace_id = _record(exporter)
-    assert _by_id(_stored(live_server, trace_id)) == _by_id(
+    assert _by_id(stored_trace(live_server, trace_id)) == _by_id(
         [span for span in expected if span.trace_id == trace_id]
     )
 
 
 def test_zipkin_json_exporter(live_server: RunningServer) -> None:
     expected, trace_id = _record(ZipkinExporter(endpoint=f"{live_server.zipkin}/api/v2/spans"))
-    stored = _by_id(_stored(live_server, trace_id))
+    stored = _by_id(stored_trace(live_server, trace_id))
     wanted = _by_id([span for span in expected if span.trace_id == trace_id])
     assert stored.keys() == wanted.keys()
     for span_id, span in wanted.items():
