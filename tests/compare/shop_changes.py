@@ -6,6 +6,20 @@ from pathlib import Path
 from typing import Any
 
 
+def plant_checkout_share(monkeypatch: Any, checkout: float) -> None:
+    """The shop with checkout ``checkout`` of the requests, the other two routes sharing the
+    rest: the stock query is made more often per request overall, not in each checkout."""
+    from spanscope.synthetic import shop
+
+    other = (1 - checkout) / 2
+    routes = (
+        ("POST", "/api/checkout", checkout),
+        ("GET", "/api/products/{id}", other),
+        ("GET", "/api/cart", other),
+    )
+    monkeypatch.setattr(shop, "_ROUTES", routes)
+
+
 def plant_cache_loop(monkeypatch: Any, reads: int = 8) -> None:
     """The product page reads the catalog's cache ``reads`` times a request (a loop) instead of
     once, for the shop generated while ``monkeypatch`` holds."""

@@ -17,7 +17,7 @@ from spanscope.compare import compare
 from spanscope.compare.noise import durations_of, quantile_moved, rate_moved, rise_p
 from spanscope.synthetic import generate_spans
 
-from .shop_changes import plant_cache_loop
+from .shop_changes import plant_cache_loop, plant_checkout_share
 
 OPTIONS = AnalysisOptions(top=1000)
 
@@ -89,22 +89,10 @@ def test_durations_are_keyed_as_the_report_names_endpoints():
     assert ("frontend", "GET /api/products/<num>") in durations.endpoints
 
 
-def _routes(monkeypatch, checkout: float):
-    from spanscope.synthetic import shop
-
-    other = (1 - checkout) / 2
-    routes = (
-        ("POST", "/api/checkout", checkout),
-        ("GET", "/api/products/{id}", other),
-        ("GET", "/api/cart", other),
-    )
-    monkeypatch.setattr(shop, "_ROUTES", routes)
-
-
 def test_more_checkouts_in_the_mix_are_not_a_new_loop(base, monkeypatch):
     """Checkout twice as large a share of the requests: the stock query is made twice as often
     per request overall, but not in each checkout; no 'a new loop?'."""
-    _routes(monkeypatch, 0.6)
+    plant_checkout_share(monkeypatch, 0.6)
     busier = analysed(5)
     result = compare(base[0], busier[0], durations=(base[1], busier[1]))
     stock = next(o for o in result.operations if o.operation == "SELECT shop.stock")
@@ -133,7 +121,7 @@ def test_a_dozen_requests_judge_no_calls_per_request(base):
 
 
 def test_more_traffic_on_one_endpoint_is_said(base, monkeypatch):
-    _routes(monkeypatch, 0.6)
+    plant_checkout_share(monkeypatch, 0.6)
     busier = analysed(5)
     result = compare(base[0], busier[0], durations=(base[1], busier[1]))
     (line,) = [line for line in result.headline if line.startswith("frontend: POST /api/checkout")]

@@ -24,7 +24,7 @@ from spanscope.synthetic import generate_spans
 
 from ..cli.run import spanscope
 from ..taken import record_taken
-from .shop_changes import plant_cache_loop
+from .shop_changes import plant_cache_loop, plant_checkout_share
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "analysis-report.schema.json"
 WHERE_MADE = ("calls_where_made_before", "calls_where_made_after")
@@ -40,18 +40,12 @@ def shops(tmp_path_factory) -> dict[str, Path]:
     """The shop (seed 1, 1,000 traces) as traces and as a saved report; seed 5 with checkout
     60% of the requests (the stock query made twice as often per request, not in each
     checkout); seed 5 with the product page reading the catalog's cache 8 times a request."""
-    from spanscope.synthetic import shop
 
     folder = tmp_path_factory.mktemp("where made")
     made = {name: folder / f"{name}.jsonl" for name in ("base", "busier", "looping")}
     _write_shop(made["base"], 1000, 1)
     with pytest.MonkeyPatch.context() as patch:
-        routes = (
-            ("POST", "/api/checkout", 0.6),
-            ("GET", "/api/products/{id}", 0.2),
-            ("GET", "/api/cart", 0.2),
-        )
-        patch.setattr(shop, "_ROUTES", routes)
+        plant_checkout_share(patch, 0.6)
         _write_shop(made["busier"], 1000, 5)
     with pytest.MonkeyPatch.context() as patch:
         plant_cache_loop(patch)
