@@ -10,7 +10,8 @@ SAMPLES := tests/fixtures/zipkin/zipkin-lens__testdata__messaging-kafka.json \
 
 .PHONY: setup system-deps node-deps demo test lint format bench clean
 
-$(STAMP): pyproject.toml setup.py $(wildcard src/spanscope/formats/_otlp_native_src/*)
+$(STAMP): pyproject.toml setup.py $(wildcard src/spanscope/formats/_otlp_native_src/*) \
+	  $(wildcard src/spanscope/analysis/_profile_native_src/*)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

@@ -1,10 +1,12 @@
-"""Build the optional C extension for OTLP protobuf (``spanscope.formats._otlp_native``).
+"""Build the optional C extensions: OTLP protobuf (``spanscope.formats._otlp_native``) and the
+critical-path profile of Jaeger JSON (``spanscope.analysis._profile_native``).
 
-Everything else about the package is in pyproject.toml. The extension is optional: without a C
-compiler the install still succeeds and OTLP protobuf is read through upb instead (slower, same
-results). Its sources are in ``src/spanscope/formats/_otlp_native_src/`` (the layout is in
+Everything else about the package is in pyproject.toml. The extensions are optional: without a C
+compiler the install still succeeds and the Python paths do the work instead (slower, same
+results: upb for OTLP protobuf, the Jaeger projection and the Python walk for the profile). The
+sources of each are in a ``_<name>_src/`` folder beside where it goes (the layout is in its
 ``module.c``'s header comment): one extension module built from several files. The folder is not
-named ``_otlp_native``: without a compiler, that folder would be imported in place of the
+named like the module: without a compiler, that folder would be imported in place of the
 missing extension (as an empty namespace package).
 """
 
@@ -12,16 +14,18 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 
-SOURCES = Path("src/spanscope/formats/_otlp_native_src")
 
-setup(
-    ext_modules=[
-        Extension(
-            "spanscope.formats._otlp_native",
-            sorted(path.as_posix() for path in SOURCES.glob("*.c")),
-            # The headers: a change to one rebuilds the extension, and sdists carry them.
-            depends=sorted(path.as_posix() for path in SOURCES.glob("*.h")),
-            optional=True,
-        )
-    ]
-)
+def native(module: str) -> Extension:
+    """The optional extension ``spanscope.<module>``, built from ``_<name>_src/*.c``."""
+    package, name = module.rsplit(".", 1)
+    sources = Path("src/spanscope", *package.split("."), f"{name}_src")
+    return Extension(
+        f"spanscope.{module}",
+        sorted(path.as_posix() for path in sources.glob("*.c")),
+        # The headers: a change to one rebuilds the extension, and sdists carry them.
+        depends=sorted(path.as_posix() for path in sources.glob("*.h")),
+        optional=True,
+    )
+
+
+setup(ext_modules=[native("formats._otlp_native"), native("analysis._profile_native")])

@@ -101,7 +101,7 @@ def test_a_name_per_request_costs_a_few_rows() -> None:
         analyzer.add(trace)
     routes = {(s, n) for s, n in analyzer.endpoints}
     assert len(routes) < 40  # the shop's endpoints, the first 19 names of the route
-    frames = analyzer.profiles._stacks.frames
+    frames = analyzer.profiles.stacks.frames
     assert len(frames) < 200
     report = analyzer.report()
     assert "GET /api/products/{id} <num>" in {e.operation for e in report.endpoints}
@@ -121,7 +121,7 @@ def test_collector_profile_equals_the_profile_folded_at_the_end() -> None:
         early.add(trace)
         late.add(trace)
     late.names.min_names = 6
-    assert len(early._stacks.frames) < len(late._stacks.frames)
+    assert len(early.stacks.frames) < len(late.stacks.frames)
     assert early.folding().templates == late.folding().templates
     assert early.profile() == late.profile()
     assert early.error_stacks(traces) == late.error_stacks(traces)

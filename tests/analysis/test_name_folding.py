@@ -152,7 +152,7 @@ def test_error_stacks_are_named_by_the_folding_the_profile_was_given():
     profiles = ProfileCollector()
     for trace in traces:
         profiles.add(trace)
-    folding = NameFolding(profiles._stacks.frames, 5)
+    folding = NameFolding(profiles.stacks.frames, 5)
     errors = profiles.error_stacks(traces, folding)
     assert errors == {"api:GET /users/<num>;api:SELECT user <num>"}
     (endpoint,) = profiles.profile(folding).endpoints

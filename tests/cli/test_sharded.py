@@ -23,7 +23,10 @@ from .test_parallel import REAL  # real files of every JSON format, some with wa
 
 @pytest.fixture
 def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Shards of a file or two at any size; records whether each run took the shard path."""
+    """Shards of a file or two at any size; records whether each run took the shard path.
+    The profile's C path, which runs its shards through the same function in one process
+    too, is off: tests/cli/test_folded_native.py compares it with this one."""
+    monkeypatch.setenv("SPANSCOPE_NO_NATIVE", "1")
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(sharded, "MIN_SHARD_BYTES", 1)
     monkeypatch.setattr(sharded, "SHARDS_PER_JOB", 1000)

@@ -47,7 +47,7 @@ from spanscope.analysis.critical_path import charge_critical_time
 from spanscope.analysis.errors import is_error_span
 from spanscope.analysis.name_folding import MIN_NAMES, NameFolding, NameTemplates, fold_table
 from spanscope.analysis.stacks import CallStacks
-from spanscope.model import Span, Trace
+from spanscope.model import Trace
 
 SLOW_FRACTION = 0.05
 # Folded stacks deeper than this lose their middle frames (module docstring).
@@ -221,7 +221,7 @@ class ProfileCollector:
         # Frame names are counted as they come; one whose template folds already is charged to
         # the template's stack and endpoint (``CallStacks``), so ids in names cost no rows.
         self.names = NameTemplates(min_names)
-        self._stacks = CallStacks(self.names)
+        self.stacks = CallStacks(self.names)
         self._endpoints: dict[tuple[str, str], _Endpoint] = {}
         self._order = 0
 
@@ -236,13 +236,17 @@ class ProfileCollector:
         if not trace.roots:
             return None
         local: dict[int, int] = {}
-        charge_critical_time(trace, strict, on_path, self._stacks, local)
-        return self._record(trace.root, local)
+        charge_critical_time(trace, strict, on_path, self.stacks, local)
+        root = trace.root
+        return self.add_charged(root.service_name, root.name, root.duration_ns, local)
 
-    def _record(self, root: Span, local: dict[int, int]) -> tuple[str, str]:
-        """Charge one trace's critical time per stack (``local``) to its endpoint."""
-        service = root.service_name
-        key = (service, self.names.fold(service, root.name))
+    def add_charged(
+        self, service: str, name: str, duration_ns: int, local: dict[int, int]
+    ) -> tuple[str, str]:
+        """Charge one trace whose critical path is already walked: its root's service, name
+        and duration, and its critical time per stack (``local``: numbers of ``self.stacks``,
+        in the order the walk charged them), as ``add`` does. ``add``'s return value."""
+        key = (service, self.names.fold(service, name))
         endpoint = self._endpoints.get(key)
         if endpoint is None:
             endpoint = self._endpoints[key] = _Endpoint()
@@ -251,7 +255,7 @@ class ProfileCollector:
         for stack, ns in local.items():
             totals[stack] = totals.get(stack, 0) + ns
         self._order += 1
-        endpoint.durations.append(-root.duration_ns)
+        endpoint.durations.append(-duration_ns)
         endpoint.orders.append(self._order)
         endpoint.starts.append(len(endpoint.pairs))
         endpoint.pairs.extend(chain.from_iterable(local.items()))  # stack, ns, stack, ns...
@@ -262,9 +266,9 @@ class ProfileCollector:
         stacks are renumbered into this collector's, its traces ordered after these."""
         self.names.merge(other.names)
         number_of: list[int] = []  # other's stack number -> ours
-        number = self._stacks.number
-        theirs_frames = other._stacks.frames
-        for index, parent in enumerate(other._stacks.parents):
+        number = self.stacks.number
+        theirs_frames = other.stacks.frames
+        for index, parent in enumerate(other.stacks.parents):
             service, operation = theirs_frames[index]
             number_of.append(number(number_of[parent] if parent >= 0 else -1, service, operation))
         # Collectors that saw similar traces number their stacks alike.
@@ -292,12 +296,12 @@ class ProfileCollector:
         template had folded while traces came are counted under it already)."""
         if folding is None:
             folding = self.folding()
-        frame_of = self._stacks.frames
+        frame_of = self.stacks.frames
         by_endpoint = self._endpoints
         if folding:
             frame_of = [(service, folding.fold(service, name)) for service, name in frame_of]
             by_endpoint = fold_table(self._endpoints, folding, _copy_endpoint, _add_endpoint)
-        names = _stack_names(self._stacks.parents, frame_of)
+        names = _stack_names(self.stacks.parents, frame_of)
         endpoints = []
         for (service, operation), endpoint in by_endpoint.items():
             slow_count = max(1, math.ceil(self.slow_fraction * endpoint.count))
@@ -382,6 +386,12 @@ class ProfileAnalyzer:
         if trace.spans and trace.roots:  # the traces Analyzer.add counts
             self.traces += 1
             self.profiles.add(trace, self.strict)
+
+    def add_charged(self, service: str, name: str, duration_ns: int, local: dict[int, int]) -> None:
+        """A trace walked elsewhere (``spanscope.analysis.native_profile``), as ``add`` would
+        count and charge it: see ``ProfileCollector.add_charged``."""
+        self.traces += 1
+        self.profiles.add_charged(service, name, duration_ns, local)
 
     def merge(self, other: ProfileAnalyzer) -> None:
         """As ``Analyzer.merge``: ``other``'s traces came after these."""

@@ -15,6 +15,8 @@ report). Every filter works on projected spans: they read ids, names, services a
 
 from __future__ import annotations
 
+import gc
+import pickle
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -22,7 +24,7 @@ from functools import partial
 from spanscope.analysis.filters import TraceFilter, filter_traces
 from spanscope.analysis.profile import ProfileAnalyzer
 from spanscope.cli.reading import ReadSession, built_traces, holding_many_objects
-from spanscope.errors import Diagnostics
+from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import read_spans
 from spanscope.formats.detect import UnknownFormat, detect_format
 from spanscope.formats.jaeger_lean import read_projected as project
@@ -40,6 +42,24 @@ _JAEGER = "jaeger-json"
 # ~5-10 ms in all (fork, pickled result, merge): two processes pay off from a few MB.
 PROFILE_MIN_BYTES = 2 * 1024 * 1024
 PROFILE_MIN_SHARD_BYTES = 256 * 1024
+NATIVE_MIN_BYTES = int(__import__("os").environ.get("NMB", 2 * 1024 * 1024))
+NATIVE_MIN_SHARD_BYTES = int(__import__("os").environ.get("NMS", 8 * 1024 * 1024))
+
+
+def jaeger_document(source: str, format: str | None) -> bytes | None:
+    """The bytes of ``source`` if reading it would take the Jaeger reader (a Jaeger JSON file,
+    not compressed, read whole as that reader reads it), else None."""
+    if source == "-" or (format is not None and not _is_jaeger(format)):
+        return None
+    data = read_small_file(source)
+    if data is None:  # a big file: Jaeger JSON is read whole anyway
+        head = read_head(source)
+        if head is not None and _jaeger(head, format):
+            data = read_small_file(source, limit=None)
+    # The head as reading would sniff it (not a copy of a whole small file).
+    if data is not None and _jaeger(data if len(data) <= HEAD_SIZE else data[:HEAD_SIZE], format):
+        return data
+    return None
 
 
 def read_projected(
@@ -47,27 +67,76 @@ def read_projected(
     format: str | None = None,
     diagnostics: Diagnostics | None = None,
     on_format: Callable[[str], None] | None = None,
+    data: bytes | None = None,
 ) -> Iterable[Span]:
     """``spanscope.formats.read_spans``, projected where a projection can read the input: a
-    Jaeger JSON file, not compressed (read whole, as the Jaeger reader reads it). Anything
-    else, and any file the projection gives back, is read by ``read_spans`` itself (its
-    messages, its errors)."""
-    if source != "-" and (format is None or _is_jaeger(format)):
-        data = read_small_file(source)
-        if data is None:  # a big file: Jaeger JSON is read whole anyway, so project it too
-            head = read_head(source)
-            if head is not None and _jaeger(head, format):
-                data = read_small_file(source, limit=None)
-        # The head as reading would sniff it (not a copy of a whole small file).
-        if data is not None and _jaeger(
-            data if len(data) <= HEAD_SIZE else data[:HEAD_SIZE], format
-        ):
-            spans = project(data, display_name(source))
-            if spans is not None:
-                if on_format is not None:
-                    on_format(_JAEGER)
-                return spans
+    Jaeger JSON file, not compressed (``jaeger_document``; its bytes ``data`` if already read).
+    Anything else, and any file the projection gives back, is read by ``read_spans`` itself
+    (its messages, its errors)."""
+    if data is None:
+        data = jaeger_document(source, format)
+    if data is not None:
+        spans = project(data, display_name(source))
+        if spans is not None:
+            if on_format is not None:
+                on_format(_JAEGER)
+            return spans
     return read_spans(source, format, diagnostics, on_format)
+
+
+def native_shard(task: tuple) -> bytes:
+    """``sharded.analyze_shard`` for the profile alone, with an empty filter: each Jaeger JSON
+    document is charged by the C profile (``spanscope.analysis.native_profile``) where it
+    takes it, every other input is read by ``read_projected`` and its traces built and added
+    right after it. That is what reading the whole shard first gives as long as no trace has
+    spans in two files; when one does, the result is a pickled ``(None, None, None)`` and the
+    data set is read the ordinary way."""
+    from spanscope.analysis.native_profile import charge_document
+    from spanscope.cli.sharded import Report, file_report
+
+    sources, format, limit, make, _, adjust_skew, reader = task
+    collecting = gc.isenabled()
+    gc.disable()  # acyclic work, as in analyze_shard
+    try:
+        collector = make()
+        seen: set[str] = set()
+        reports: list[Report] = []
+        diagnostics = Diagnostics(limit=limit)
+        for source in sources:
+            if diagnostics.count:
+                diagnostics = Diagnostics(limit=limit)
+            data = jaeger_document(source, format)
+            charged = None if data is None else charge_document(data, collector, adjust_skew)
+            if charged is not None:
+                count, trace_ids = charged
+                reports.append(file_report(source, _JAEGER, count, diagnostics, None))
+            else:
+                formats: list[str] = []
+                spans: list[Span] = []
+                error = None
+                try:
+                    spans.extend(reader(source, format, diagnostics, formats.append, data))
+                except InputError as exc:
+                    error = exc
+                groups: defaultdict[str, list[Span]] = defaultdict(list)
+                for span in spans:
+                    groups[span.trace_id].append(span)
+                trace_ids = list(groups)
+                if not seen.isdisjoint(trace_ids):
+                    break
+                for trace in built_traces(groups, adjust_skew):
+                    collector.add(trace)
+                format_read = formats[-1] if formats else ""
+                reports.append(file_report(source, format_read, len(spans), diagnostics, error))
+            if not seen.isdisjoint(trace_ids):
+                break
+            seen.update(trace_ids)
+        else:
+            return pickle.dumps((reports, list(seen), collector), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps((None, None, None))  # a trace in two files
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _is_jaeger(name: str) -> bool:
@@ -96,16 +165,35 @@ def profile_only(
     """The ``ProfileAnalyzer`` of the session's inputs (module docstring); the session records
     what each input gave, as reading it for the full report would."""
     make = partial(ProfileAnalyzer, slow_fraction, strict_path, min_names)
+    sizes = (PROFILE_MIN_BYTES, PROFILE_MIN_SHARD_BYTES)
     if jobs > 1 and len(session.sources) == 1:
         from spanscope.cli.split import analyze_split  # one big JSON-lines file
 
         merged = analyze_split(session, make, trace_filter, adjust_skew)
         if merged is not None:
             return merged
-    elif jobs > 1:
+    if trace_filter.is_empty and "-" not in session.sources:
+        from spanscope.analysis.native_profile import available
+
+        if available():
+            from spanscope.cli.sharded import analyze_files
+
+            merged = analyze_files(
+                session,
+                make,
+                trace_filter,
+                adjust_skew,
+                jobs,
+                read_projected,
+                (NATIVE_MIN_BYTES, NATIVE_MIN_SHARD_BYTES),
+                shard=native_shard,
+                in_process=True,
+            )
+            if merged is not None:
+                return merged
+    if jobs > 1 and len(session.sources) > 1:
         from spanscope.cli.sharded import analyze_files
 
-        sizes = (PROFILE_MIN_BYTES, PROFILE_MIN_SHARD_BYTES)
         merged = analyze_files(
             session, make, trace_filter, adjust_skew, jobs, read_projected, sizes
         )

@@ -63,7 +63,19 @@ class Collector(Protocol):
 SHARDS_PER_JOB = 8
 MIN_SHARD_BYTES = 4 * 1024 * 1024  # a shard costs ~10 ms here: pool round trip, unpickle, merge
 
-_Report = tuple[str, str, int, list[tuple[str, str, str]], int, tuple[str, str, str] | None]
+# What one input gave: source, format, spans, warnings, how many more, error.
+Report = tuple[str, str, int, list[tuple[str, str, str]], int, tuple[str, str, str] | None]
+
+
+def file_report(
+    source: str, format: str, count: int, diagnostics: Diagnostics, error: InputError | None
+) -> Report:
+    """One input's ``Report``, from what reading it gave."""
+    warnings = [(w.location.source, w.location.place, w.message) for w in diagnostics.warnings]
+    failure = (
+        None if error is None else (error.location.source, error.location.place, error.message)
+    )
+    return (source, format, count, warnings, diagnostics.count - len(warnings), failure)
 
 
 def plan_shards(
@@ -107,7 +119,7 @@ def analyze_shard(task: tuple) -> bytes:
     gc.disable()
     try:
         groups: defaultdict[str, list[Span]] = defaultdict(list)
-        reports: list[_Report] = []
+        reports: list[Report] = []
         diagnostics = Diagnostics(limit=limit)
         for source in sources:
             if diagnostics.count:  # one per file that warns; reused while none does
@@ -119,16 +131,11 @@ def analyze_shard(task: tuple) -> bytes:
                 # extend() keeps the spans read before an error: the contract says they are good
                 spans.extend(reader(source, format, diagnostics, on_format=formats.append))
             except InputError as exc:
-                error = (exc.location.source, exc.location.place, exc.message)
+                error = exc
             for span in spans:  # group_by_trace, across the shard's files
                 groups[span.trace_id].append(span)
-            warnings = [
-                (w.location.source, w.location.place, w.message) for w in diagnostics.warnings
-            ]
-            more = diagnostics.count - len(warnings)
-            reports.append(
-                (source, formats[-1] if formats else "", len(spans), warnings, more, error)
-            )
+            format_read = formats[-1] if formats else ""
+            reports.append(file_report(source, format_read, len(spans), diagnostics, error))
         trace_ids = list(groups)
         collector = make()
         for trace in filter_traces(built_traces(groups, adjust_skew), trace_filter):
@@ -147,14 +154,21 @@ def analyze_files(
     jobs: int,
     reader: Callable[..., Any] = read_spans,
     sizes: tuple[int, int] | None = None,
+    shard: Callable[[tuple], bytes] = analyze_shard,
+    in_process: bool = False,
 ) -> Any:
     """See the module docstring: the merged collector (made by ``make``, e.g.
     ``functools.partial(Analyzer, options)``), or None. ``reader`` reads one input (as
     ``read_spans``); ``sizes`` are ``plan_shards``'s ``(min_bytes, min_shard_bytes)``, for
-    work lighter per byte than the full analysis."""
+    work lighter per byte than the full analysis. ``shard`` does one shard's task (as
+    ``analyze_shard``, whose result it returns, or a pickled ``(None, None, None)``: this data
+    set must be read the ordinary way). With ``in_process``, inputs that do not pay for
+    workers are done as one shard in this process (when no progress bar is asked for)."""
     if session.inputs or session.on_warning is not None:
         return None
     shards = plan_shards(session.sources, jobs, *(sizes or ()))
+    if shards is None and in_process and not show_progress(session.progress):
+        shards, jobs = [session.sources], 1
     if shards is None:
         return None
     limit = session.diagnostics.limit
@@ -162,22 +176,22 @@ def analyze_files(
         (shard, session.format, limit, make, trace_filter, adjust_skew, reader) for shard in shards
     ]
     merged: Any = None
-    reports: list[_Report] = []
+    reports: list[Report] = []
     seen: set[str] = set()
     progress = show_progress(session.progress)
     with ExitStack() as workers:
-        if not progress and parallel.can_fork():
+        if not progress and (jobs == 1 or parallel.can_fork()):
             # No bar to draw: this process forks the others and does a share of the shards.
-            results: Iterator[bytes] = iter(parallel.fork_map(analyze_shard, tasks, jobs))
+            results: Iterator[bytes] = iter(parallel.fork_map(shard, tasks, jobs))
         else:
             # The workers first: they are forked before a progress bar starts a thread.
-            ordered = parallel.ordered_results(analyze_shard, tasks, jobs)
+            ordered = parallel.ordered_results(shard, tasks, jobs)
             results = workers.enter_context(ordered)
         with _progress(session, progress) as done:
             for result in results:
                 with holding_many_objects():  # a worker's collector: many acyclic objects
                     shard_reports, trace_ids, collector = pickle.loads(result)
-                if not seen.isdisjoint(trace_ids):
+                if collector is None or not seen.isdisjoint(trace_ids):
                     return None  # a trace in two shards: only one process sees it whole
                 seen.update(trace_ids)
                 reports.extend(shard_reports)
@@ -211,7 +225,7 @@ def _progress(session: ReadSession, shown: bool) -> Iterator[Callable[[int], Non
         yield lambda files: progress.advance(task, files)
 
 
-def _replay(session: ReadSession, reports: list[_Report]) -> None:
+def _replay(session: ReadSession, reports: list[Report]) -> None:
     """Record what each file gave as reading it here would have, in input order."""
     for source, format, count, warnings, more, error in reports:
         report = InputReport(display_name(source), format, count)

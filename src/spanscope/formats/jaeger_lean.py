@@ -125,6 +125,7 @@ class LeanDocument(msgspec.Struct, gc=False):
 
 
 _DOCUMENT = msgspec.json.Decoder(LeanDocument)
+_LOGS = msgspec.json.Decoder(list[Log[TypedTag]] | None)  # type: ignore[valid-type]
 _TAGS = msgspec.json.Decoder(list[TypedTag] | None)
 _PROCESSES_DECODER = msgspec.json.Decoder(dict[str, Process[TypedTag]] | None)  # type: ignore[valid-type]
 
@@ -347,3 +348,42 @@ def _references(raw: LeanSpan, trace_id: str, source: str) -> tuple[str, bool]:
     if diagnostics.count:
         raise _Fallback
     return parent, follows_from
+
+
+# What the C profile of a document (``spanscope.analysis.native_profile``) asks of this module,
+# so a document it reads is checked and converted by this code, as read_projected would.
+
+
+def tag_kind(raw: bytes) -> SpanKind | None:
+    """The span kind a raw tag list gives, or None where ``read_projected`` gives up."""
+    try:
+        return _TAG_CACHE.find(msgspec.Raw(raw))[0]
+    except _Fallback:
+        return None
+
+
+def trace_processes(raw: bytes) -> dict[str, tuple[str, Attributes]] | None:
+    """A trace's raw ``processes`` -> (service name, resource attributes) by process id, or
+    None where ``read_projected`` gives up."""
+    try:
+        return _PROCESSES.get(msgspec.Raw(raw))
+    except _Fallback:
+        return None
+
+
+def logs_ok(raw: bytes) -> bool:
+    """Whether a span's raw ``logs`` pass the checked decode ``read_projected`` gives them."""
+    try:
+        _LOGS.decode(raw)
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def normalized_id(value: str, width: int) -> str | None:
+    """A trace id (``width`` 32) or span id (16) as ``read_projected`` normalises it, or None
+    where it gives up."""
+    try:
+        return _id(value, width)
+    except _Fallback:
+        return None
