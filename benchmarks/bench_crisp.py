@@ -10,7 +10,9 @@ Jaeger writer from the synthetic shop. Comparable outputs:
   adds HTML, CSV and per-percentile SVGs on top of the same work, so it can only be slower.
 - ``spanscope analyze DIR --folded -`` (the headline: the same job): each trace's critical path
   and the aggregated critical-path profile as folded stacks, nothing else; the inputs are read
-  through a projection (``spanscope.formats.jaeger_lean``). With ``--jobs 1`` too.
+  through the C profile (``spanscope.analysis.native_profile``). With ``--jobs 1`` too, and
+  with the C profile switched off (``SPANSCOPE_NO_NATIVE=1``: the Python engine, which reads
+  through a projection, ``spanscope.formats.jaeger_lean``).
 - ``spanscope analyze FILES --folded stacks.folded --json`` (the "full report", reported
   honestly next to it): the same stacks plus everything else ``analyze`` reports (latency,
   errors, dependencies, anti-patterns), every tag decoded: more work than CRISP's.
@@ -86,6 +88,7 @@ def _environment() -> dict[str, str]:
     again (tens of ms a run). The cache lives under benchmarks/data, outside the sources."""
     environment = dict(os.environ)
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    environment.pop("SPANSCOPE_NO_NATIVE", None)
     environment["PYTHONPYCACHEPREFIX"] = str(DATA / "pycache")
     return environment
 
@@ -194,14 +197,19 @@ def run_crisp(python: str, crisp_dir: Path, traces_dir: Path, out: Path) -> tupl
         )
 
 
-def run_profile(traces_dir: Path, out: Path, jobs: int = 0) -> tuple[float, float]:
+def run_profile(
+    traces_dir: Path, out: Path, jobs: int = 0, native: bool = True
+) -> tuple[float, float]:
     """``spanscope analyze DIR --folded -``: the profile alone, what CRISP computes; ``jobs``
-    0 is the default (a process per CPU)."""
+    0 is the default (a process per CPU); ``native`` False switches the C profile off."""
     command = [sys.executable, "-c", _OURS, "analyze", str(traces_dir), "--folded", "-"]
     if jobs:
         command += ["--jobs", str(jobs)]
+    environment = _environment()
+    if not native:
+        environment["SPANSCOPE_NO_NATIVE"] = "1"
     with open(out / "stacks.folded", "wb") as stacks, open(out / "ours.log", "wb") as log:
-        return _timed(command, cwd=traces_dir, stdout=stacks, stderr=log, env=_environment())
+        return _timed(command, cwd=traces_dir, stdout=stacks, stderr=log, env=environment)
 
 
 def run_full(traces_dir: Path, out: Path) -> tuple[float, float]:
@@ -264,7 +272,7 @@ def main() -> None:
     }
     print(
         f"{'traces':>7} {'CRISP':>13} {'profile':>13} {'ratio':>11} {'--jobs 1':>13}"
-        f" {'full report':>13} {'bare decode':>11}   (wall s / CPU s)"
+        f" {'no C':>13} {'full report':>13} {'bare decode':>11}   (wall s / CPU s)"
     )
     for count in TRACES:
         traces_dir = trace_directory(count)
@@ -273,13 +281,14 @@ def main() -> None:
             "crisp": [],
             "profile": [],
             "profile_jobs1": [],
+            "profile_python": [],
             "full": [],
             "bare": [],
         }
         load = [os.getloadavg()[0]]
         with tempfile.TemporaryDirectory(prefix="bench-crisp-") as tmp:
             out = Path(tmp)
-            outs = {name: out / name for name in ("crisp", "profile", "jobs1", "full")}
+            outs = {name: out / name for name in ("crisp", "profile", "jobs1", "python", "full")}
             for directory in outs.values():
                 directory.mkdir()
             crisp_lines: list[str] = []
@@ -298,12 +307,14 @@ def main() -> None:
                     (traces_dir / name).unlink(missing_ok=True)
                 times["profile"].append(run_profile(traces_dir, outs["profile"]))
                 times["profile_jobs1"].append(run_profile(traces_dir, outs["jobs1"], jobs=1))
+                without_c = run_profile(traces_dir, outs["python"], native=False)
+                times["profile_python"].append(without_c)
                 times["full"].append(run_full(traces_dir, outs["full"]))
                 times["bare"].append(run_bare(traces_dir))
                 load.append(os.getloadavg()[0])
             stacks = {
                 name: (outs[name] / "stacks.folded").read_bytes()
-                for name in ("profile", "jobs1", "full")
+                for name in ("profile", "jobs1", "python", "full")
             }
             our_lines = stacks["profile"].decode().splitlines()
         wall = {name: statistics.median(t[0] for t in runs) for name, runs in times.items()}
@@ -315,21 +326,23 @@ def main() -> None:
             "speedup_wall": round(wall["crisp"] / wall["profile"], 2),
             "speedup_cpu": round(cpu["crisp"] / cpu["profile"], 2),
             "speedup_wall_jobs1": round(wall["crisp"] / wall["profile_jobs1"], 2),
+            "speedup_wall_without_c": round(wall["crisp"] / wall["profile_python"], 2),
             "speedup_wall_full_report": round(wall["crisp"] / wall["full"], 2),
             "speedup_cpu_full_report": round(cpu["crisp"] / cpu["full"], 2),
             "crisp_cpu_over_bare_decode": round(cpu["crisp"] / cpu["bare"], 2),
             "load_average_1min": [round(value, 2) for value in load],
             "runs_wall_s": {name: [round(t[0], 3) for t in runs] for name, runs in times.items()},
-            "same_stacks_profile_jobs1_full": len(set(stacks.values())) == 1,
+            "same_stacks_profile_jobs1_no_c_full": len(set(stacks.values())) == 1,
             "agreement": compare(crisp_lines, our_lines),
         }
         results["traces"][str(count)] = row
 
-        cell = {name: f"{wall[name]:.2f} / {cpu[name]:.2f}" for name in times}
+        cell = {name: f"{wall[name]:.3f} / {cpu[name]:.3f}" for name in times}
         print(
             f"{count:>7} {cell['crisp']:>13} {cell['profile']:>13}"
             f" {row['speedup_wall']:>4.1f}x/{row['speedup_cpu']:.1f}x"
-            f" {cell['profile_jobs1']:>13} {cell['full']:>13} {cpu['bare']:>11.2f}"
+            f" {cell['profile_jobs1']:>13} {cell['profile_python']:>13} {cell['full']:>13}"
+            f" {cpu['bare']:>11.3f}"
             f"   load {min(load):.1f}-{max(load):.1f}",
             flush=True,
         )
@@ -339,8 +352,8 @@ def main() -> None:
             f"        shares ours  {agreement['spanscope_shares']}\n"
             f"        same top 3: {agreement['same_top3']}, "
             f"largest difference {agreement['max_share_difference']:.1%}; "
-            f"profile, --jobs 1 and full report print the same stacks: "
-            f"{row['same_stacks_profile_jobs1_full']}",
+            f"profile, --jobs 1, without C and full report print the same stacks: "
+            f"{row['same_stacks_profile_jobs1_no_c_full']}",
             flush=True,
         )
     save("crisp", results)

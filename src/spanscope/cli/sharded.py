@@ -22,6 +22,11 @@ set the ordinary way.
 Reading, assembly and analysis all run in the workers, on every core. Without a progress bar
 to draw (no thread runs, so forking is safe) this process forks the others itself and takes a
 share of the shards (``parallel.fork_map``); with one, a pool of forked workers does them all.
+
+The work of a shard is ``analyze_shard`` unless the caller gives another that keeps its
+contract (``cli.folded.native_shard``: the profile through its C path); such a caller may also
+have inputs too small for workers done as one shard in this process (``in_process``), to share
+the way reports are kept and replayed.
 """
 
 from __future__ import annotations
