@@ -28,8 +28,13 @@
 #include "document.h"
 #include "walk.h"
 
+/* The caches are this module's own: a call made while another runs (from a hook, or from a
+ * thread the hooks let run) gives up instead of sharing them. */
+static int busy;
+
 static PyObject *charge(PyObject *module, PyObject *args) {
     (void)module;
+    if (busy) Py_RETURN_NONE;
     Py_buffer data;
     PyObject *hooks_tuple, *numbers, *number;
     int strict, adjust_skew;
@@ -47,6 +52,7 @@ static PyObject *charge(PyObject *module, PyObject *args) {
     memset(&doc, 0, sizeof(doc));
     memset(&tree, 0, sizeof(tree));
     PyObject *result = NULL, *traces = NULL;
+    busy = 1;
     int rc = document_read(data.buf, data.len, &hooks, &doc);
     if (rc > 0) rc = tree_check(&doc, adjust_skew, &tree);
     if (rc < 0) goto done;
@@ -68,6 +74,7 @@ static PyObject *charge(PyObject *module, PyObject *args) {
     }
     result = Py_BuildValue("(nO)", doc.span_count, traces);
 done:
+    busy = 0;
     Py_XDECREF(traces);
     tree_free(&tree);
     document_free(&doc);
@@ -78,7 +85,7 @@ done:
 static PyObject *clear_caches(PyObject *module, PyObject *unused) {
     (void)module;
     (void)unused;
-    caches_clear();
+    if (!busy) caches_clear();
     Py_RETURN_NONE;
 }
 
