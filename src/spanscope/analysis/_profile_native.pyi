@@ -17,6 +17,9 @@ def charge(
     number: Callable[[int, str, str], int],
     strict: bool,
     adjust_skew: bool,
+    prepare: Callable[[list[str], bytes], bool],
+    record: Callable[[str, str, str, int, dict[int, int]], None],
+    add_python: Callable[[str], None],
     /,
-) -> tuple[int, list[tuple[str, str, str, int, dict[int, int]]]] | None: ...
+) -> tuple[int, list[str]] | None: ...
 def clear_caches() -> None: ...

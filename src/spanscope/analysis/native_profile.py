@@ -9,10 +9,13 @@ would, and returns ``(spans read, trace ids in first-seen order)``. It returns N
 built (no C compiler at install), is switched off (``SPANSCOPE_NO_NATIVE=1``, as for the OTLP
 decoder), or gives the document up: the caller then reads it the Python way.
 
-The extension gives up on whatever it is not sure to do exactly as the Python path does (its
-``module.c``, ``document.c`` and ``walk.c`` say what): a document the projection would give
-back, and any trace assembly would change or report on (duplicate ids, orphans, several roots,
-spans that never ended, clock skew to adjust). What the Python path checks with msgspec (tag
+The extension gives up on whatever it is not sure to read exactly as the Python path does (its
+``module.c`` and ``document.c`` say what): a document the projection would give back. A trace
+that assembly would change or report on (duplicate ids, orphans, several roots, spans that never
+ended, clock skew to adjust: ``walk.c``) is left to the Python path: its part of the document
+is read by the projection too, the trace built by ``build_trace`` and added by ``analyzer.add``
+in its place among the others (when more than half of them are, the whole document is given
+up: the Python path reads it as fast). What the Python path checks with msgspec (tag
 lists, processes, logs, ids that are not canonical) it asks of ``jaeger_lean`` through the
 hooks below, so those checks and conversions have one implementation. Stacks are numbered
 through the analyzer's own ``CallStacks``, so name folding and merging work as for any trace.
@@ -27,7 +30,7 @@ import os
 
 from spanscope.analysis.profile import ProfileAnalyzer
 from spanscope.formats import jaeger_lean
-from spanscope.model import SpanKind
+from spanscope.model import SpanKind, Trace
 
 try:
     from spanscope.analysis import _profile_native
@@ -58,15 +61,38 @@ def charge_document(
     """See the module docstring."""
     if not available():
         return None
-    stacks = analyzer.profiles.stacks
-    charged = _profile_native.charge(
-        data, _HOOKS, stacks.numbers, stacks.number, analyzer.strict, adjust_skew
-    )
-    if charged is None:
-        return None
-    count, traces = charged
-    trace_ids = []
-    for trace_id, service, name, duration_ns, local in traces:
+    built: dict[str, Trace] = {}
+
+    def prepare(left: list[str], entries: bytes) -> bool:
+        """Build the traces left to the Python path (``entries``: their part of the
+        document), before anything is charged."""
+        from spanscope.assembly import build_trace, group_by_trace
+
+        spans = jaeger_lean.read_projected(entries, "")
+        if spans is None:
+            return False
+        groups = group_by_trace(spans)
+        for trace_id in left:
+            if trace_id not in groups:
+                return False
+            built[trace_id] = build_trace(trace_id, groups[trace_id], adjust_skew=adjust_skew)
+        return True
+
+    def record(trace_id: str, service: str, name: str, duration_ns: int, local: dict) -> None:
         analyzer.add_charged(service, name, duration_ns, local)
-        trace_ids.append(trace_id)
-    return count, trace_ids
+
+    def add_python(trace_id: str) -> None:
+        analyzer.add(built.pop(trace_id))
+
+    stacks = analyzer.profiles.stacks
+    return _profile_native.charge(
+        data,
+        _HOOKS,
+        stacks.numbers,
+        stacks.number,
+        analyzer.strict,
+        adjust_skew,
+        prepare,
+        record,
+        add_python,
+    )

@@ -545,6 +545,8 @@ static int entry_trace_id(const Hooks *hooks, Document *doc, Py_ssize_t first, S
 }
 
 static int read_trace(Scanner *sc, const Hooks *hooks, Document *doc) {
+    skip_space(sc);
+    const char *begin = sc->p;
     if (!take(sc, '{')) return 0;
     Py_ssize_t first_span = doc->span_count;
     Slice trace_id = {"", 0}, key;
@@ -584,6 +586,8 @@ static int read_trace(Scanner *sc, const Hooks *hooks, Document *doc) {
     TRY(entry_trace_id(hooks, doc, first_span, trace_id, trace->trace_id));
     trace->first = first_span;
     trace->count = doc->span_count - first_span;
+    trace->text.s = begin;
+    trace->text.n = (size_t)(sc->p - begin);
     doc->trace_count++;
     return 1;
 }

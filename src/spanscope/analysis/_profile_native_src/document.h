@@ -32,6 +32,7 @@ typedef struct {
     char trace_id[32]; /* normalized: 32 lowercase hex digits */
     Py_ssize_t first;  /* its spans are spans[first .. first + count) */
     Py_ssize_t count;
+    Slice text;        /* its "data" entry in the document, as written */
 } NativeTrace;
 
 /* What reading needs from Python, each a callable that returns None to give up:

@@ -4,7 +4,8 @@
  * Why: `spanscope analyze DIR --folded -` (what Uber's CRISP computes) spends its time, after
  * start-up, building a Python Span per span, assembling traces and walking their critical path
  * in Python: about 3.5 us a span. For the ordinary case, traces assembly leaves as they are, this
- * reads the document, checks the traces and walks them without building any span object.
+ * reads the document, checks the traces and walks them without building any span object (a
+ * trace assembly would change is left to the Python path, in its place in the document).
  *
  * One semantics, two engines, as in spanscope.formats._otlp_native: the Python path (the
  * projection jaeger_lean, spanscope.assembly.build_trace, ProfileCollector.add) is the
@@ -16,14 +17,23 @@
  * documents), document.h/.c (the Jaeger document), walk.h/.c (the checks and the walk), this
  * file (the Python function).
  *
- * charge(data, hooks, numbers, number, strict, adjust_skew)
+ * charge(data, hooks, numbers, number, strict, adjust_skew, prepare, record, add_python)
  *   data       bytes of one document;
  *   hooks      (tag_kind, processes, logs_ok, normalize_id): document.h;
  *   numbers, number   CallStacks.numbers and CallStacks.number of the collector charged;
  *   strict     Jaeger's strict back-to-back rule (critical_path);
- *   adjust_skew   whether build_trace would adjust clock skew.
- * Returns None (given up, nothing numbered) or (span count, [(trace id, root service, root
- * name, root duration ns, {stack number: ns}), ...]) in the traces' order in the document.
+ *   adjust_skew   whether build_trace would adjust clock skew;
+ *   prepare    prepare([trace id, ...], document) -> bool, called first when some traces are
+ *              left to Python (walk.c's check), so that it can read them (False: give up);
+ *              `document` is {"data": [...]} with their "data" entries as written, which the
+ *              Python path reads as it reads them in the whole document;
+ *   record     record(trace id, root service, root name, root duration ns, {stack: ns}) for
+ *              each trace walked here (ProfileAnalyzer.add_charged);
+ *   add_python add_python(trace id) for each trace left to Python, in its place.
+ * The traces are recorded in the document's order, so the collector sees what the Python path
+ * gives it. Returns None (given up before anything was recorded or numbered: the document is
+ * not read exactly, or more than half its traces are left to Python) or (span count, [trace
+ * id, ...]) in the document's order.
  */
 #include "document.h"
 #include "walk.h"
@@ -32,14 +42,92 @@
  * thread the hooks let run) gives up instead of sharing them. */
 static int busy;
 
+static PyObject *trace_id_text(const NativeTrace *trace) {
+    return PyUnicode_DecodeASCII(trace->trace_id, 32, "strict");
+}
+
+/* Calls prepare with the ids of the traces left to Python and a document of their entries. */
+static PyObject *prepare_left(const Document *doc, const Tree *tree, PyObject *prepare) {
+    PyObject *ids = PyList_New(0);
+    if (ids == NULL) return NULL;
+    size_t size = sizeof("{\"data\": []}");
+    for (Py_ssize_t t = 0; t < doc->trace_count; t++) {
+        if (tree->roots[t] >= 0) continue;
+        size += doc->traces[t].text.n + 1;
+        PyObject *id = trace_id_text(&doc->traces[t]);
+        if (id == NULL || PyList_Append(ids, id) < 0) {
+            Py_XDECREF(id);
+            Py_DECREF(ids);
+            return NULL;
+        }
+        Py_DECREF(id);
+    }
+    PyObject *document = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+    if (document == NULL) {
+        Py_DECREF(ids);
+        return NULL;
+    }
+    char *out = PyBytes_AS_STRING(document);
+    const char *head = "{\"data\": [";
+    memcpy(out, head, strlen(head));
+    out += strlen(head);
+    int first = 1;
+    for (Py_ssize_t t = 0; t < doc->trace_count; t++) {
+        if (tree->roots[t] >= 0) continue;
+        if (!first) *out++ = ',';
+        first = 0;
+        memcpy(out, doc->traces[t].text.s, doc->traces[t].text.n);
+        out += doc->traces[t].text.n;
+    }
+    *out++ = ']';
+    *out++ = '}';
+    if (_PyBytes_Resize(&document, out - PyBytes_AS_STRING(document)) < 0) {
+        Py_DECREF(ids);
+        return NULL;
+    }
+    PyObject *ready = PyObject_CallFunctionObjArgs(prepare, ids, document, NULL);
+    Py_DECREF(ids);
+    Py_DECREF(document);
+    return ready;
+}
+
+/* Records every trace in order; the list of their ids, or NULL. */
+static PyObject *record_all(const Document *doc, const Tree *tree, int strict, PyObject *numbers,
+                            PyObject *number, PyObject *record, PyObject *add_python) {
+    PyObject *ids = PyList_New(doc->trace_count);
+    if (ids == NULL) return NULL;
+    for (Py_ssize_t t = 0; t < doc->trace_count; t++) {
+        PyObject *id = trace_id_text(&doc->traces[t]), *done;
+        if (id == NULL) goto fail;
+        PyList_SET_ITEM(ids, t, id);
+        if (tree->roots[t] < 0) {
+            done = PyObject_CallOneArg(add_python, id);
+        } else {
+            const NativeSpan *root = &doc->spans[tree->roots[t]];
+            PyObject *local = charge_trace(doc, tree, t, strict, numbers, number);
+            if (local == NULL) goto fail;
+            long long duration = root->end_ns > root->start_ns ? root->end_ns - root->start_ns : 0;
+            done = PyObject_CallFunction(record, "OOOLN", id, root->service, root->name, duration,
+                                         local);
+        }
+        if (done == NULL) goto fail;
+        Py_DECREF(done);
+    }
+    return ids;
+fail:
+    Py_DECREF(ids);
+    return NULL;
+}
+
 static PyObject *charge(PyObject *module, PyObject *args) {
     (void)module;
     if (busy) Py_RETURN_NONE;
     Py_buffer data;
-    PyObject *hooks_tuple, *numbers, *number;
+    PyObject *hooks_tuple, *numbers, *number, *prepare, *record, *add_python;
     int strict, adjust_skew;
-    if (!PyArg_ParseTuple(args, "y*O!O!Opp", &data, &PyTuple_Type, &hooks_tuple, &PyDict_Type,
-                          &numbers, &number, &strict, &adjust_skew))
+    if (!PyArg_ParseTuple(args, "y*O!O!OppOOO", &data, &PyTuple_Type, &hooks_tuple, &PyDict_Type,
+                          &numbers, &number, &strict, &adjust_skew, &prepare, &record,
+                          &add_python))
         return NULL;
     Hooks hooks;
     if (!PyArg_ParseTuple(hooks_tuple, "OOOO", &hooks.tag_kind, &hooks.processes, &hooks.logs_ok,
@@ -51,31 +139,37 @@ static PyObject *charge(PyObject *module, PyObject *args) {
     Tree tree;
     memset(&doc, 0, sizeof(doc));
     memset(&tree, 0, sizeof(tree));
-    PyObject *result = NULL, *traces = NULL;
+    PyObject *result = NULL, *ids = NULL;
     busy = 1;
     int rc = document_read(data.buf, data.len, &hooks, &doc);
-    if (rc > 0) rc = tree_check(&doc, adjust_skew, &tree);
     if (rc < 0) goto done;
+    if (rc > 0) {
+        Py_ssize_t taken = tree_check(&doc, adjust_skew, &tree);
+        if (taken < 0) goto done;
+        /* Mostly Python's: then reading the whole document the Python way is as cheap. */
+        rc = taken * 2 >= doc.trace_count;
+    }
+    if (rc > 0) {
+        Py_ssize_t left = 0;
+        for (Py_ssize_t t = 0; t < doc.trace_count; t++) left += tree.roots[t] < 0;
+        if (left) {
+            PyObject *ready = prepare_left(&doc, &tree, prepare);
+            if (ready == NULL) goto done;
+            rc = PyObject_IsTrue(ready);
+            Py_DECREF(ready);
+            if (rc < 0) goto done;
+        }
+    }
     if (rc == 0) {
         result = Py_NewRef(Py_None);
         goto done;
     }
-    traces = PyList_New(doc.trace_count);
-    if (traces == NULL) goto done;
-    for (Py_ssize_t t = 0; t < doc.trace_count; t++) {
-        const NativeSpan *root = &doc.spans[tree.roots[t]];
-        PyObject *local = charge_trace(&doc, &tree, t, strict, numbers, number);
-        if (local == NULL) goto done;
-        int64_t duration = root->end_ns > root->start_ns ? root->end_ns - root->start_ns : 0;
-        PyObject *item = Py_BuildValue("(s#OOLN)", doc.traces[t].trace_id, (Py_ssize_t)32,
-                                       root->service, root->name, (long long)duration, local);
-        if (item == NULL) goto done;
-        PyList_SET_ITEM(traces, t, item);
-    }
-    result = Py_BuildValue("(nO)", doc.span_count, traces);
+    ids = record_all(&doc, &tree, strict, numbers, number, record, add_python);
+    if (ids == NULL) goto done;
+    result = Py_BuildValue("(nO)", doc.span_count, ids);
 done:
     busy = 0;
-    Py_XDECREF(traces);
+    Py_XDECREF(ids);
     tree_free(&tree);
     document_free(&doc);
     PyBuffer_Release(&data);

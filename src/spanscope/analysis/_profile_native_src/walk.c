@@ -1,7 +1,7 @@
 /*
  * Assembly's no-op check and the critical-path walk, for the traces of one document.
  *
- * tree_check accepts a trace only where spanscope.assembly.build_trace changes nothing and
+ * tree_check takes a trace only where spanscope.assembly.build_trace changes nothing and
  * reports nothing: span ids unique (no dedupe), one span without a parent and every other
  * span's parent in the trace (no orphans, no second root, hence no parent loop: a loop is never
  * reached from the root, which is checked), every span ended and not before it started, and,
@@ -122,7 +122,7 @@ static int check_trace(const Document *doc, const NativeTrace *trace, int adjust
     return 1;
 }
 
-int tree_check(const Document *doc, int adjust_skew, Tree *tree) {
+Py_ssize_t tree_check(const Document *doc, int adjust_skew, Tree *tree) {
     Py_ssize_t n = doc->span_count, largest = 0;
     for (Py_ssize_t t = 0; t < doc->trace_count; t++)
         if (doc->traces[t].count > largest) largest = doc->traces[t].count;
@@ -133,16 +133,19 @@ int tree_check(const Document *doc, int adjust_skew, Tree *tree) {
     tree->roots = PyMem_Malloc((size_t)doc->trace_count * sizeof(Py_ssize_t));
     Py_ssize_t *order = PyMem_Malloc((size_t)largest * sizeof(Py_ssize_t));
     Py_ssize_t *stack = PyMem_Malloc((size_t)largest * sizeof(Py_ssize_t));
-    int rc = 1;
-    if (!tree->parent || !tree->first_child || !tree->child_count || !tree->children || !tree->roots || !order || !stack) {
+    Py_ssize_t taken = 0;
+    if (!tree->parent || !tree->first_child || !tree->child_count || !tree->children ||
+        !tree->roots || !order || !stack) {
         PyErr_NoMemory();
-        rc = -1;
+        taken = -1;
     }
-    for (Py_ssize_t t = 0; rc == 1 && t < doc->trace_count; t++)
-        rc = check_trace(doc, &doc->traces[t], adjust_skew, tree, order, stack);
+    for (Py_ssize_t t = 0; taken >= 0 && t < doc->trace_count; t++) {
+        tree->roots[t] = -1;
+        taken += check_trace(doc, &doc->traces[t], adjust_skew, tree, order, stack);
+    }
     PyMem_Free(order);
     PyMem_Free(stack);
-    return rc;
+    return taken;
 }
 
 /* ---- the walk ---- */

@@ -12,12 +12,12 @@ typedef struct {
     Py_ssize_t *first_child; /* span -> where its children start in `children` */
     Py_ssize_t *child_count; /* span -> how many children it has */
     Py_ssize_t *children;    /* by parent, each parent's children by (start, span id) */
-    Py_ssize_t *roots;       /* trace -> index of its root span */
+    Py_ssize_t *roots;       /* trace -> index of its root span; -1: left to Python */
 } Tree;
 
-/* 1 if every trace of `doc` is one build_trace leaves unchanged (tree filled), 0 if not, -1 on
- * MemoryError. */
-int tree_check(const Document *doc, int adjust_skew, Tree *tree);
+/* How many traces of `doc` build_trace leaves unchanged (their trees filled in, the others'
+ * roots -1), or -1 on MemoryError. */
+Py_ssize_t tree_check(const Document *doc, int adjust_skew, Tree *tree);
 void tree_free(Tree *tree);
 
 /* Trace `t`'s critical time by stack: {stack number: ns}, stacks numbered through `numbers`
