@@ -37,8 +37,6 @@ Where spanscope differs from Jaeger, and why:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from spanscope.assembly.hosts import Host, compare, host_of
 from spanscope.assembly.order import start_key
 from spanscope.model import Problem, ProblemKind, Span, SpanKind, Trace
@@ -245,13 +243,18 @@ class _Adjuster:
             )
 
 
-@dataclass(slots=True)
 class _Hop:
-    """A host boundary where a shift was computed, and how many spans it moved."""
+    """A host boundary where a shift was computed, and how many spans it moved. (A plain class:
+    building a dataclass at import is start-up that ``analyze --folded -`` pays.)"""
 
-    span: Span
-    parent: Span
-    shift: str
-    label: str
-    parent_label: str
-    count: int = 1
+    __slots__ = ("count", "label", "parent", "parent_label", "shift", "span")
+
+    def __init__(
+        self, span: Span, parent: Span, shift: str, label: str, parent_label: str, count: int = 1
+    ) -> None:
+        self.span = span
+        self.parent = parent
+        self.shift = shift
+        self.label = label
+        self.parent_label = parent_label
+        self.count = count

@@ -17,7 +17,6 @@ import gc
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -50,20 +49,31 @@ class InputFailure(click.ClickException):
         click.echo(f"error: {self.format_message()}", file=file, err=True)
 
 
-@dataclass
+# InputReport and ReadSession are plain classes, not dataclasses: building a dataclass runs
+# generated code at import, start-up that every command reading files would pay.
 class InputReport:
     """What reading one input gave: its format, how many spans, and the error that stopped it."""
 
-    source: str
-    format: str = ""
-    spans: int = 0
-    error: InputError | None = None
+    __slots__ = ("error", "format", "source", "spans")
+
+    def __init__(
+        self, source: str, format: str = "", spans: int = 0, error: InputError | None = None
+    ) -> None:
+        self.source = source
+        self.format = format
+        self.spans = spans
+        self.error = error
+
+    def __repr__(self) -> str:
+        return (
+            f"InputReport(source={self.source!r}, format={self.format!r}, spans={self.spans!r}, "
+            f"error={self.error!r})"
+        )
 
     def set_format(self, name: str) -> None:
         self.format = name
 
 
-@dataclass
 class ReadSession:
     """Reads several inputs as one data set. With ``strict`` the first error stops everything;
     otherwise a bad input is reported and the good ones (and the good part of a partial one)
@@ -72,20 +82,27 @@ class ReadSession:
     ``reader`` reads one input as ``read_spans`` does (e.g. a projection of it,
     ``spanscope.cli.folded``); None is ``read_spans``."""
 
-    sources: list[str]
-    format: str | None = None
-    strict: bool = False
-    progress: bool = True
-    on_warning: Callable[[Diagnostic], None] | None = None
-    jobs: int = 1  # worker processes for many files (``spanscope.cli.parallel``); 1: none
-    reader: Callable[..., Iterable[Span]] | None = None
-    inputs: list[InputReport] = field(default_factory=list)
-    diagnostics: Diagnostics = field(init=False)
-    spans_read: int = field(default=0, init=False)  # over all inputs so far
-
-    def __post_init__(self) -> None:
-        self.diagnostics = Diagnostics(on_warning=self.on_warning)
-        self.sources = expand_sources(self.sources)
+    def __init__(
+        self,
+        sources: list[str],
+        format: str | None = None,
+        strict: bool = False,
+        progress: bool = True,
+        on_warning: Callable[[Diagnostic], None] | None = None,
+        jobs: int = 1,  # worker processes for many files (``spanscope.cli.parallel``); 1: none
+        reader: Callable[..., Iterable[Span]] | None = None,
+        inputs: list[InputReport] | None = None,
+    ) -> None:
+        self.format = format
+        self.strict = strict
+        self.progress = progress
+        self.on_warning = on_warning
+        self.jobs = jobs
+        self.reader = reader
+        self.inputs: list[InputReport] = [] if inputs is None else inputs
+        self.diagnostics = Diagnostics(on_warning=on_warning)
+        self.spans_read = 0  # over all inputs so far
+        self.sources = expand_sources(sources)
 
     @property
     def failed(self) -> bool:

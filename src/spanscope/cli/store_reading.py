@@ -35,7 +35,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -44,8 +44,9 @@ from spanscope.cli.common import DURATION, check_store_file, error_console
 from spanscope.cli.times import TIME, check_window
 from spanscope.model import Trace
 
-# Imported where used, and no dataclasses: ``analyze`` imports this module for its options, and
-# ``analyze --folded -`` is timed from start-up (benchmarks/CRISP.md).
+# Imported where used, and no dataclasses or NamedTuples (plain classes instead): ``analyze``
+# imports this module for its options, and ``analyze --folded -`` is timed from start-up
+# (benchmarks/CRISP.md).
 if TYPE_CHECKING:
     from spanscope.analysis.analyze import Analyzer
     from spanscope.analysis.results import InputSummary
@@ -169,12 +170,22 @@ def _share_resources(found: list[list[Span]]) -> None:
             span.resource_attributes = shared
 
 
-class StoredTraces(NamedTuple):
-    traces: list[Trace]
-    spans: int
-    matched: int  # traces the search matched in the store
-    sampled: int  # traces chosen to be read: when fewer than matched, a sample
-    newest: bool = False  # cut at the most recent (a server too old to sample): not a sample
+class StoredTraces:
+    """What ``stored_traces`` read: the ``traces`` and their ``spans``; ``matched``, the traces
+    the search matched in the store; ``sampled``, those chosen to be read (when fewer than
+    matched, a sample); ``newest``: cut at the most recent (a server too old to sample), not a
+    sample."""
+
+    __slots__ = ("matched", "newest", "sampled", "spans", "traces")
+
+    def __init__(
+        self, traces: list[Trace], spans: int, matched: int, sampled: int, newest: bool = False
+    ) -> None:
+        self.traces = traces
+        self.spans = spans
+        self.matched = matched
+        self.sampled = sampled
+        self.newest = newest
 
     @property
     def limited(self) -> bool:
@@ -291,12 +302,16 @@ def store_options(*, trace_ids: bool = True) -> Callable[[_Command], _Command]:
     return decorate
 
 
-class Selection(NamedTuple):
-    """Where a command reads traces (``db``, or the files it was given) and which."""
+class Selection:
+    """Where a command reads traces (``db``, or the files it was given) and which (``limit``,
+    ``trace_filter``)."""
 
-    db: str | None
-    limit: int
-    trace_filter: TraceFilter
+    __slots__ = ("db", "limit", "trace_filter")
+
+    def __init__(self, db: str | None, limit: int, trace_filter: TraceFilter) -> None:
+        self.db = db
+        self.limit = limit
+        self.trace_filter = trace_filter
 
 
 def take_selection(inputs: Sequence[str], options: dict[str, Any], doing: str) -> Selection:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib
 import io
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 from spanscope.errors import Diagnostics, InputError
@@ -34,13 +33,50 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-@dataclass(frozen=True, slots=True)
 class Format:
+    """One trace format: its ``name``, the module under ``spanscope.formats`` that reads it,
+    how to describe it, the usual file ``extension``, and whether spanscope writes it.
+    Immutable. (A plain class: a dataclass costs every command's start-up its generated code.)"""
+
+    __slots__ = ("description", "extension", "module", "name", "writable")
+
     name: str
     module: str
     description: str
     extension: str
     writable: bool
+
+    def __init__(
+        self, name: str, module: str, description: str, extension: str, writable: bool
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "module", module)
+        set_field(self, "description", description)
+        set_field(self, "extension", extension)
+        set_field(self, "writable", writable)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: Format is immutable")
+
+    def _fields(self) -> tuple[str, str, str, str, bool]:
+        return (self.name, self.module, self.description, self.extension, self.writable)
+
+    def __repr__(self) -> str:
+        name, module, description, extension, writable = self._fields()
+        return (
+            f"Format(name={name!r}, module={module!r}, description={description!r}, "
+            f"extension={extension!r}, writable={writable!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return self._fields() == other._fields() if isinstance(other, Format) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __reduce__(self) -> tuple[type[Format], tuple[str, str, str, str, bool]]:
+        return Format, self._fields()  # (unpickling cannot assign the fields one by one)
 
 
 FORMATS: dict[str, Format] = {
