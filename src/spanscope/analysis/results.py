@@ -5,6 +5,8 @@ Schema ``schemas/analysis-report.schema.json`` is generated from these definitio
 keeps the two equal. Units: every ``*_ns`` field is an integer number of nanoseconds (times are
 since the Unix epoch); ``*_rate`` and ``*share`` fields are fractions in 0..1. Lists are ranked
 as documented on each field; list lengths are bounded by ``AnalysisOptions.top`` where noted.
+``AnalysisOptions`` (the report's ``options``) is defined in ``spanscope.analysis.options`` and
+named here too.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from spanscope.analysis.dependencies import DependencyEdge
-from spanscope.analysis.name_folding import MIN_NAMES
+from spanscope.analysis.options import AnalysisOptions
 from spanscope.analysis.percentiles import Distribution, LatencyStats
 from spanscope.analysis.profile import FixCandidate, FrameShare
 
@@ -22,28 +24,6 @@ from spanscope.analysis.profile import FixCandidate, FrameShare
 # 5: how many traces hold each operation. Each added optional fields only: a report of an
 # earlier version decodes as one of this version without them (their defaults, None).
 REPORT_VERSION = 5
-
-
-class AnalysisOptions(msgspec.Struct, frozen=True):
-    """What to look for. ``slow_threshold_ns``: spans at least this long are "slow spans";
-    ``top``: how many entries the bounded lists keep; ``slow_fraction``: the share of each
-    endpoint's longest traces profiled separately; ``jaeger_strict``: critical paths exactly as
-    Jaeger UI draws them, even for back-to-back calls (see ``critical_path``).
-
-    Anti-pattern thresholds (``spanscope.analysis.detectors``): ``n_plus_one_min_calls``: this
-    many sequential calls with the same target under one parent are an N+1;
-    ``sequential_min_calls``: this many one-after-another calls to different targets under one
-    parent are reported as parallelisable (both count values below 2 as 2);
-    ``high_cardinality_min_names``: a span-name template matching this many distinct names is a
-    high-cardinality name."""
-
-    slow_threshold_ns: int = 500_000_000
-    top: int = 10
-    slow_fraction: float = 0.05
-    jaeger_strict: bool = False
-    n_plus_one_min_calls: int = 5
-    sequential_min_calls: int = 2
-    high_cardinality_min_names: int = MIN_NAMES
 
 
 class InputSummary(msgspec.Struct):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from spanscope.analysis.results import AnalysisOptions
+from spanscope.analysis.options import AnalysisOptions
 from spanscope.cli.common import DURATION, input_options, jobs_option
 from spanscope.cli.store_reading import store_options, take_selection
 

@@ -18,18 +18,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from spanscope.report.folded import write_folded
-from spanscope.report.json import encode_report, report_schema
 
 if TYPE_CHECKING:
+    from spanscope.report.json import encode_report, report_schema
     from spanscope.report.text import render_report
 
 __all__ = ["encode_report", "render_report", "report_schema", "write_folded"]
 
 
 def __getattr__(name: str) -> Any:
-    # ``text`` imports rich (~30 ms): only the human report needs it, not --json.
+    # ``text`` imports rich (~30 ms): only the human report needs it, not --json. ``json``
+    # imports the report's structs (``spanscope.analysis.results``), which ``analyze --folded
+    # -`` never makes: it imports this package for ``folded`` alone.
     if name == "render_report":
         from spanscope.report.text import render_report
 
         return render_report
+    if name in ("encode_report", "report_schema"):
+        from spanscope.report import json
+
+        return getattr(json, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
