@@ -35,7 +35,9 @@ _SIZE_UNITS = {
     "tib": 1024**4,
 }
 _NUMBER_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zµ]*)\s*$", re.IGNORECASE)
-_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([a-zµ]+)", re.IGNORECASE)
+# Compiled on first use (``re`` keeps it): only a compound duration needs it, and compiling it
+# at import cost every command's start-up.
+_PART = r"(\d+(?:\.\d+)?|\.\d+)\s*([a-zµ]+)"
 
 
 def parse_duration(text: str, default_unit: str | None = None) -> int:
@@ -57,7 +59,7 @@ def parse_duration(text: str, default_unit: str | None = None) -> int:
 def _compound_duration(text: str) -> int | None:
     """``1h30m`` -> its ns, or None unless it is two or more number-unit parts whose units fall
     strictly (``30m1h`` and ``1m1m`` are mistakes, not sums)."""
-    parts = _PART.findall(text)
+    parts = re.findall(_PART, text, re.IGNORECASE)
     if len(parts) < 2 or "".join(number + unit for number, unit in parts) != "".join(text.split()):
         return None
     total, last = 0.0, None

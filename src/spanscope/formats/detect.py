@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 
-_JSON_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*([\[{])")
-_ZIPKIN_V1_ANNOTATION = re.compile(rb'"annotations"\s*:\s*\[\s*\{[^\]]*?"endpoint"', re.S)
+# Patterns needed only for rare content are compiled on first use (``re`` keeps them), not at
+# import: compiling costs every command's start-up more than the search.
+_JSON_START = rb"\A(?:\xef\xbb\xbf)?\s*([\[{])"  # after what the first byte tells
+_ZIPKIN_V1_ANNOTATION = rb'"annotations"\s*:\s*\[\s*\{[^\]]*?"endpoint"'
 
 
 class UnknownFormat(ValueError):
@@ -24,7 +26,7 @@ class UnknownFormat(ValueError):
 def detect_format(head: bytes) -> str:
     if not head or head.isspace():  # not strip(): that copies the head
         raise UnknownFormat("the input is empty")
-    if _JSON_START.match(head):
+    if head[:1] in (b"{", b"[") or re.match(_JSON_START, head):
         return _detect_json(head)
     if head[:1] == b"\x0a":
         # OTLP TracesData and ExportTraceServiceRequest both start with field 1
@@ -85,7 +87,7 @@ def _detect_json(head: bytes) -> str:
             or b'"kind"' in head
         ):
             return "zipkin-v2"
-        if b'"binaryAnnotations"' in head or _ZIPKIN_V1_ANNOTATION.search(head):
+        if b'"binaryAnnotations"' in head or re.search(_ZIPKIN_V1_ANNOTATION, head, re.S):
             return "zipkin-v1"
         return "zipkin-v2"
     if b'"slow_threshold_ns"' in head and b'"version"' in head:
