@@ -49,8 +49,8 @@ _JAEGER = "jaeger-json"
 PROFILE_MIN_BYTES = 2 * 1024 * 1024
 PROFILE_MIN_SHARD_BYTES = 256 * 1024
 # Through the C profile (native_shard) a MB costs ~1 ms of CPU: a worker pays off later.
-NATIVE_MIN_BYTES = int(__import__("os").environ.get("NMB", 8 * 1024 * 1024))
-NATIVE_MIN_SHARD_BYTES = int(__import__("os").environ.get("NMS", 4 * 1024 * 1024))
+NATIVE_MIN_BYTES = 8 * 1024 * 1024
+NATIVE_MIN_SHARD_BYTES = 4 * 1024 * 1024
 
 
 def jaeger_document(source: str, format: str | None) -> bytes | None:

@@ -101,7 +101,11 @@ def plan_shards(
     if sizes is None or not parallel.worth_workers(sizes, jobs, min_bytes):
         return None
     smallest = MIN_SHARD_BYTES if min_shard_bytes is None else min_shard_bytes
-    target = max(sum(sizes) // (jobs * SHARDS_PER_JOB), smallest)
+    total = sum(sizes)
+    target = max(total // (jobs * SHARDS_PER_JOB), smallest)
+    # A multiple of jobs shards: the workers take them in turn, and so finish together.
+    count = max(jobs, total // target // jobs * jobs)
+    target = -(-total // count)
     shards: list[list[str]] = [[]]
     size = 0
     for source, file_size in zip(sources, sizes, strict=True):
