@@ -1,0 +1,261 @@
+"""``spanscope analyze ... --folded -`` prints, warns and exits exactly alike with the C profile
+engine (``spanscope.analysis.native_profile``) and without it (``SPANSCOPE_NO_NATIVE=1``).
+
+Both runs go through the real command, in one process (``--jobs 1``) and in forked workers (the
+size thresholds lowered so small files make several shards): a directory of one trace per file
+(CRISP's layout), one file of many traces, a trace cut over two files, files the C engine must
+decline (clock skew, an orphan, a cut-off file, a file that is not Jaeger at all) among good
+ones, and the real Jaeger fixtures. These run whether or not the engine is built here; where it
+is, ``test_the_c_engine_runs`` checks the command really takes it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from spanscope.analysis import native_profile
+from spanscope.cli import folded, main, sharded
+from spanscope.formats import write_spans
+from spanscope.formats.jaeger_lean import read_projected
+from spanscope.model import Span
+from spanscope.synthetic import generate_spans
+
+from ..conftest import FIXTURES
+
+VARIABLE = "SPANSCOPE_NO_NATIVE"
+
+
+def analyze(*args: str, native: bool) -> Result:
+    """``spanscope analyze ARGS --folded -``, the C engine allowed or switched off (forked
+    workers inherit the environment)."""
+    return CliRunner().invoke(
+        main,
+        ["analyze", *args, "--folded", "-"],
+        env={VARIABLE: None if native else "1"},  # None: unset
+        catch_exceptions=False,
+    )
+
+
+def same_both_ways(*args: str) -> Result:
+    with_c = analyze(*args, native=True)
+    without = analyze(*args, native=False)
+    assert (with_c.exit_code, with_c.stdout, with_c.stderr) == (
+        without.exit_code,
+        without.stdout,
+        without.stderr,
+    )
+    assert "Traceback" not in with_c.stderr
+    return with_c
+
+
+@pytest.fixture
+def shards(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Forked workers for any number of bytes, a few files per shard, with the C engine and
+    without; records how many shards each run was cut into (0: none, done in this process)."""
+    for name in ("PROFILE_MIN_BYTES", "NATIVE_MIN_BYTES"):
+        monkeypatch.setattr(folded, name, 0)
+    for name in ("PROFILE_MIN_SHARD_BYTES", "NATIVE_MIN_SHARD_BYTES"):
+        monkeypatch.setattr(folded, name, 1)
+    monkeypatch.setattr(sharded, "SHARDS_PER_JOB", 4)
+    planned: list[int] = []
+    plan = sharded.plan_shards
+
+    def recorded(*args, **kwargs):
+        found = plan(*args, **kwargs)
+        planned.append(len(found) if found else 0)
+        return found
+
+    monkeypatch.setattr(sharded, "plan_shards", recorded)
+    return planned
+
+
+def _jaeger(spans: list[Span]) -> bytes:
+    out = io.BytesIO()
+    write_spans(spans, out, "jaeger-json")
+    return out.getvalue()
+
+
+def _by_trace(count: int, seed: int) -> list[list[Span]]:
+    traces: list[list[Span]] = []
+    for span in generate_spans(count, seed=seed):
+        if not traces or span.trace_id != traces[-1][0].trace_id:
+            traces.append([])
+        traces[-1].append(span)
+    return traces
+
+
+@pytest.fixture(scope="module")
+def one_trace_per_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated shop, one Jaeger JSON file per request."""
+    directory = tmp_path_factory.mktemp("per-trace")
+    for spans in _by_trace(250, seed=21):
+        (directory / f"{spans[0].trace_id}.json").write_bytes(_jaeger(spans))
+    return directory
+
+
+def _skewed(trace_id: str) -> dict:
+    """A request whose child, on another host, ends after it: clock-skew adjustment moves it."""
+    us0 = 1_764_150_000_000_000
+
+    def span(span_id: str, parent: str | None, start: int, duration: int, process: str) -> dict:
+        references = [{"refType": "CHILD_OF", "traceID": trace_id, "spanID": parent}]
+        return {"traceID": trace_id, "spanID": span_id, "operationName": f"op {span_id[-2:]}",
+                "references": references if parent else [], "startTime": us0 + start,
+                "duration": duration, "tags": [], "processID": process}  # fmt: skip
+
+    processes = {
+        "p1": {"serviceName": "web", "tags": [{"key": "hostname", "type": "string", "value": "a"}]},
+        "p2": {"serviceName": "db", "tags": [{"key": "hostname", "type": "string", "value": "b"}]},
+    }  # fmt: skip
+    spans = [
+        span("00000000000000a1", None, 0, 100, "p1"),
+        span("00000000000000b2", "00000000000000a1", 80, 50, "p2"),  # ends 30 µs late
+        span("00000000000000c3", "00000000000000b2", 90, 10, "p2"),
+    ]
+    return {"data": [{"traceID": trace_id, "spans": spans, "processes": processes}]}
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Good files around ones the C engine must leave to the Python path, in whole or in
+    part: clock skew, an orphan, a cut-off file, an OTLP JSON file, an empty one, a file of
+    many traces with one skewed."""
+    directory = tmp_path_factory.mktemp("mixed")
+    traces = _by_trace(80, seed=22)
+    for index, spans in enumerate(traces[10:]):
+        (directory / f"{index:03}.json").write_bytes(_jaeger(spans))
+    skewed = json.dumps(_skewed("0000000000000000000000000000abcd")).encode()
+    (directory / "010-skewed.json").write_bytes(skewed)
+    orphan = [span for span in traces[0] if span.parent_span_id]  # its root left out
+    (directory / "020-orphan.json").write_bytes(_jaeger(orphan))
+    (directory / "030-cut.json").write_bytes(_jaeger(traces[1])[:-40])
+    otlp = FIXTURES / "opentelemetry-proto" / "examples__trace.json"
+    shutil.copy(otlp, directory / "040-otlp.json")
+    (directory / "050-empty.json").write_bytes(b"")
+    # Many traces in one file, one of them skewed: that one alone needs the Python path.
+    many = json.loads(_jaeger([span for spans in traces[4:10] for span in spans]))
+    many["data"].insert(2, _skewed("0000000000000000000000000000abce")["data"][0])
+    (directory / "060-many-one-skewed.json").write_bytes(json.dumps(many).encode())
+    return directory
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--jobs", "1"],
+        ["--jobs", "1", "--strict"],
+        ["--jobs", "1", "--cardinality-min", "2"],
+        ["--jobs", "2"],
+        ["--jobs", "2", "--folded-slow"],
+        ["--jobs", "2", "--no-adjust-skew", "--jaeger-strict"],
+        ["--jobs", "2", "--service", "cart", "--min-duration", "5ms"],
+    ],
+)
+def test_one_trace_per_file(
+    one_trace_per_file: Path, shards: list[int], options: list[str]
+) -> None:
+    result = same_both_ways(str(one_trace_per_file), *options)
+    assert result.exit_code == 0 and result.stdout.count("\n") > 5
+    if options[1] == "2":
+        assert len(shards) == 2 and min(shards) > 1  # both runs forked workers
+
+
+def test_one_file_of_many_traces(tmp_path: Path) -> None:
+    path = tmp_path / "shop.json"
+    path.write_bytes(_jaeger(list(generate_spans(600, seed=23))))
+    for options in ([], ["--jaeger-strict"], ["--no-adjust-skew", "--folded-slow"]):
+        assert same_both_ways(str(path), *options).exit_code == 0
+
+
+def test_one_file_of_one_trace(one_trace_per_file: Path) -> None:
+    first = min(one_trace_per_file.iterdir())
+    assert same_both_ways(str(first)).stdout
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--jobs", "1"],
+        ["--jobs", "1", "--no-adjust-skew"],
+        ["--jobs", "1", "--strict"],
+        ["--jobs", "2"],
+        ["--jobs", "2", "--strict"],
+    ],
+)
+def test_files_the_c_engine_declines(mixed: Path, shards: list[int], options: list[str]) -> None:
+    result = same_both_ways(str(mixed), *options)
+    assert result.exit_code == 2 and "030-cut.json" in result.stderr
+    if options[1] == "2":
+        assert len(shards) == 2 and min(shards) > 1
+
+
+@pytest.mark.parametrize("second", ["0-second.json", "z-second.json"])
+def test_a_trace_over_two_files(
+    one_trace_per_file: Path, tmp_path: Path, shards: list[int], second: str
+) -> None:
+    """The halves side by side (one shard) or far apart (two shards)."""
+    spans = _by_trace(40, seed=24)[0]
+    assert len(spans) > 2
+    for name in sorted(path.name for path in one_trace_per_file.iterdir())[:30]:
+        shutil.copy(one_trace_per_file / name, tmp_path / name)
+    (tmp_path / "0-first.json").write_bytes(_jaeger(spans[: len(spans) // 2]))
+    (tmp_path / second).write_bytes(_jaeger(spans[len(spans) // 2 :]))
+    for jobs in ("1", "2"):
+        result = same_both_ways(str(tmp_path), "--jobs", jobs)
+        assert result.exit_code == 0 and result.stdout
+
+
+def _jaeger_fixtures() -> list[Path]:
+    return sorted(
+        path
+        for path in FIXTURES.rglob("*")
+        if path.is_file()
+        and path.suffix in (".json", ".txt")
+        and read_projected(path.read_bytes(), "x") is not None
+    )
+
+
+@pytest.mark.parametrize("path", _jaeger_fixtures(), ids=lambda path: path.name[-60:])
+def test_every_jaeger_fixture(path: Path) -> None:
+    for options in ([], ["--no-adjust-skew", "--jaeger-strict"]):
+        same_both_ways(str(path), "--jobs", "1", *options)
+
+
+def test_the_jaeger_fixtures_as_one_data_set(tmp_path: Path, shards: list[int]) -> None:
+    for index, path in enumerate(_jaeger_fixtures()):
+        shutil.copy(path, tmp_path / f"{index:02}-{path.name[-40:]}")
+    for jobs in ("1", "2"):
+        same_both_ways(str(tmp_path), "--jobs", jobs)
+
+
+@pytest.mark.skipif(
+    not native_profile.available(),
+    reason="the C profile engine is not built here (no C compiler) or SPANSCOPE_NO_NATIVE=1",
+)
+def test_the_c_engine_runs(one_trace_per_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without it the runs above compare the Python path with itself: in this process
+    (``--jobs 1``), the C engine takes the ordinary files, and none when switched off."""
+    taken: list[bool] = []
+    charge = native_profile.charge_document
+
+    def recorded(*args, **kwargs):
+        charged = charge(*args, **kwargs)
+        taken.append(charged is not None)
+        return charged
+
+    monkeypatch.setattr(native_profile, "charge_document", recorded)
+    files = sum(1 for _ in one_trace_per_file.iterdir())
+    assert analyze(str(one_trace_per_file), "--jobs", "1", native=True).exit_code == 0
+    assert len(taken) == files and taken.count(True) > 0.95 * files
+    taken.clear()
+    analyze(str(one_trace_per_file), "--jobs", "1", "--no-adjust-skew", native=True)
+    assert taken == [True] * files
+    taken.clear()
+    analyze(str(one_trace_per_file), "--jobs", "1", native=False)
+    assert True not in taken
