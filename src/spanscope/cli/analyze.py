@@ -234,7 +234,10 @@ def analyze(
           --fail-if 'error_rate > 1%'
       spanscope analyze --db traces.duckdb --service checkout --since 30m   # live, served
     """
-    from spanscope.cli.reading import ReadSession, fail_on_input_errors, print_warnings
+    from spanscope.cli import imports_without_collection
+
+    with imports_without_collection():
+        from spanscope.cli.reading import ReadSession, fail_on_input_errors, print_warnings
 
     if top <= 0:
         raise click.BadParameter("must be positive", param_hint="--top")
@@ -280,7 +283,8 @@ def analyze(
     session = ReadSession(list(inputs), format=format_, strict=strict, jobs=jobs)
     if folded == "-" and not conditions:
         # Only the profile is asked for: read only what it needs, compute nothing else.
-        from spanscope.cli.folded import profile_only
+        with imports_without_collection():
+            from spanscope.cli.folded import profile_only
 
         profiler = profile_only(
             session,
