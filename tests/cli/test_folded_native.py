@@ -5,7 +5,7 @@ Both runs go through the real command, in one process (``--jobs 1``) and in fork
 size thresholds lowered so small files make several shards): a directory of one trace per file
 (CRISP's layout), one file of many traces, a trace cut over two files, files the C engine must
 decline (clock skew, an orphan, a cut-off file, a file that is not Jaeger at all) among good
-ones, and the real Jaeger fixtures. These run whether or not the engine is built here; where it
+ones, hostile bytes, and the real Jaeger fixtures. These run whether or not the engine is built here; where it
 is, ``test_the_c_engine_runs`` checks the command really takes it.
 """
 
@@ -26,6 +26,7 @@ from spanscope.formats.jaeger_lean import read_projected
 from spanscope.model import Span
 from spanscope.synthetic import generate_spans
 
+from ..analysis.test_native_profile import HOSTILE
 from ..conftest import FIXTURES
 
 VARIABLE = "SPANSCOPE_NO_NATIVE"
@@ -209,6 +210,15 @@ def test_a_trace_over_two_files(
     for jobs in ("1", "2"):
         result = same_both_ways(str(tmp_path), "--jobs", jobs)
         assert result.exit_code == 0 and result.stdout
+
+
+@pytest.mark.parametrize("options", [["--jobs", "1"], ["--jobs", "2"], ["--jobs", "2", "--strict"]])
+def test_hostile_files(tmp_path: Path, shards: list[int], options: list[str]) -> None:
+    """Truncated, deeply nested, invalid UTF-8, NUL bytes, huge numbers... one file each: the
+    same messages, never a traceback."""
+    for index, (_, data) in enumerate(sorted(HOSTILE.items())):
+        (tmp_path / f"{index:02}.json").write_bytes(data)
+    assert same_both_ways(str(tmp_path), *options).exit_code == 2
 
 
 def _jaeger_fixtures() -> list[Path]:
