@@ -150,6 +150,7 @@ HEAVY += ("pathlib",)
 # code at import), the report's structs and the analyses only they need.
 HEAVY += ("dataclasses", "spanscope.analysis.results", "spanscope.report.json")
 HEAVY += ("spanscope.analysis.dependencies", "spanscope.analysis.percentiles")
+HEAVY += ("base64", "binascii")  # for binary attributes, rare: imported when one is met
 
 
 def _imported(*args: str, cwd: Path) -> set[str]:

@@ -14,8 +14,6 @@ Jaeger translator does the same), and non-finite floats as the strings ``NaN``/`
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import math
 from collections.abc import Callable
@@ -107,6 +105,9 @@ def _decode_binary(value: str, hex_first: bool) -> bytes | None:
 
 
 def _from_base64(value: str) -> bytes | None:
+    import base64  # here: binary tags are rare, and reading any Jaeger file imports this module
+    import binascii
+
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
@@ -155,6 +156,8 @@ def encode_tag(key: str, value: AttributeValue) -> dict[str, Any]:
         name = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")  # type: ignore[arg-type, operator]
         return {"key": key, "type": "float64", "value": name}
     if kind is bytes:
+        import base64  # (see _from_base64)
+
         return {"key": key, "type": "binary", "value": base64.b64encode(value).decode()}  # type: ignore[arg-type]
     if value is None:
         return {"key": key, "type": "string", "value": ""}

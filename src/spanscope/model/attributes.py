@@ -20,7 +20,6 @@ spaces) are not numbers (None).
 
 from __future__ import annotations
 
-import base64
 import math
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -56,14 +55,14 @@ def attribute_text(value: AttributeValue) -> str:
             return "Infinity" if value > 0 else "-Infinity"
         return repr(value)
     if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
+        return _base64(value)
     return msgspec.json.encode(jsonable(value)).decode("utf-8")
 
 
 def jsonable(value: AttributeValue) -> Any:
     """``value`` with what JSON cannot hold as text: bytes base64, non-finite floats."""
     if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
+        return _base64(value)
     if isinstance(value, float) and not math.isfinite(value):
         return attribute_text(value)
     if isinstance(value, list):
@@ -91,3 +90,9 @@ def attribute_int(value: object) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return None
+
+
+def _base64(value: bytes) -> str:
+    import base64  # here: binary values are rare, and every command that reads imports this
+
+    return base64.b64encode(value).decode("ascii")
