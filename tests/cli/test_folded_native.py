@@ -196,17 +196,26 @@ def test_files_the_c_engine_declines(mixed: Path, shards: list[int], options: li
         assert len(shards) == 2 and min(shards) > 1
 
 
+@pytest.mark.parametrize("whole_first", [False, True], ids=["halves", "whole-tree-first"])
 @pytest.mark.parametrize("second", ["0-second.json", "z-second.json"])
 def test_a_trace_over_two_files(
-    one_trace_per_file: Path, tmp_path: Path, shards: list[int], second: str
+    one_trace_per_file: Path, tmp_path: Path, shards: list[int], second: str, whole_first: bool
 ) -> None:
-    """The halves side by side (one shard) or far apart (two shards)."""
+    """The parts side by side (one shard) or far apart (two shards); the first part either
+    half the spans or a whole tree (the root and its children: the C engine takes it alone),
+    the second the rest."""
     spans = _by_trace(40, seed=24)[0]
     assert len(spans) > 2
+    root = next(span for span in spans if not span.parent_span_id)
+    if whole_first:
+        first = [span for span in spans if span.parent_span_id in ("", root.span_id)]
+    else:
+        first = spans[: len(spans) // 2]
+    assert 1 < len(first) < len(spans)
     for name in sorted(path.name for path in one_trace_per_file.iterdir())[:30]:
         shutil.copy(one_trace_per_file / name, tmp_path / name)
-    (tmp_path / "0-first.json").write_bytes(_jaeger(spans[: len(spans) // 2]))
-    (tmp_path / second).write_bytes(_jaeger(spans[len(spans) // 2 :]))
+    (tmp_path / "0-first.json").write_bytes(_jaeger(first))
+    (tmp_path / second).write_bytes(_jaeger([span for span in spans if span not in first]))
     for jobs in ("1", "2"):
         result = same_both_ways(str(tmp_path), "--jobs", jobs)
         assert result.exit_code == 0 and result.stdout
