@@ -685,6 +685,14 @@ def test_the_base_document_is_taken() -> None:
     assert same_as_python(_encoded(_document(base_spans())), adjust_skew=True)
 
 
+# Traces that assembly changes or reports on: the C engine leaves them to the Python path (a
+# document of only such a trace is declined, or read exactly: the Python path's answer either
+# way), and where they are among others, these need not wait for them (a span without an end,
+# or ending before it starts, may give the whole document up: declining is always allowed).
+TRACE_CASES = ("never ended", "ends before it starts")
+ONE_TRACE_CASES = ("duplicate span id", "orphan", "several roots", "parent loop", "clock skew")
+
+
 @pytest.mark.parametrize("case", sorted(DECLINED))
 def test_declines(case: str) -> None:
     data = DECLINED[case]
@@ -693,15 +701,10 @@ def test_declines(case: str) -> None:
             assert same_as_python(data, adjust_skew)  # without adjustment, nothing moves
             continue
         analyzer = ProfileAnalyzer()
-        assert native_profile.charge_document(data, analyzer, adjust_skew) is None
-        assert analyzer.traces == 0 and not analyzer.profile().endpoints
+        if case not in TRACE_CASES + ONE_TRACE_CASES:
+            assert native_profile.charge_document(data, analyzer, adjust_skew) is None
+            assert analyzer.traces == 0 and not analyzer.profile().endpoints
         same_as_python(data, adjust_skew)
-
-
-# Cases of a trace that assembly changes or reports on, where the document's other traces need
-# not wait for the Python path (a span without an end, or ending before it starts, may still
-# give the whole document up: declining is always allowed).
-ONE_TRACE_CASES = ("duplicate span id", "orphan", "several roots", "parent loop", "clock skew")
 
 
 @pytest.mark.parametrize("case", sorted(DECLINED))
