@@ -6,8 +6,8 @@
 ``spanscope.assembly.build_trace(adjust_skew=...)`` and ``analyzer.add`` in first-seen order
 would, and returns ``(spans read, trace ids in first-seen order)``. It returns None instead, and
 ``analyzer`` is left as it was, when the extension ``spanscope.analysis._profile_native`` is not
-built (no C compiler at install), is switched off (``SPANSCOPE_NO_NATIVE=1``, as for the OTLP
-decoder), or gives the document up: the caller then reads it the Python way.
+built (no C compiler at install), is switched off (``SPANSCOPE_NO_NATIVE=1``: see
+``spanscope.native_switch``), or gives the document up: the caller then reads it the Python way.
 
 The extension gives up on whatever it is not sure to read exactly as the Python path does (its
 ``module.c`` and ``document.c`` say what): a document the projection would give back. A trace
@@ -26,25 +26,23 @@ the walk; this path reads and walks them in C (benchmarks/CRISP.md has the figur
 
 from __future__ import annotations
 
-import os
-
 from spanscope.analysis.profile import ProfileAnalyzer
 from spanscope.formats import jaeger_lean
 from spanscope.model import SpanKind, Trace
+from spanscope.native_switch import switched_off
 
 try:
     from spanscope.analysis import _profile_native
 except ImportError:  # built without a C compiler: the Python path reads everything
     _profile_native = None  # type: ignore[assignment]
 
-DISABLE_VARIABLE = "SPANSCOPE_NO_NATIVE"
 # The kinds the walk tells apart, as the extension numbers them.
 _KIND_NUMBERS = {SpanKind.PRODUCER: 1, SpanKind.CONSUMER: 2}
 
 
 def available() -> bool:
     """Whether the extension is built and not switched off."""
-    return _profile_native is not None and os.environ.get(DISABLE_VARIABLE) != "1"
+    return _profile_native is not None and not switched_off()
 
 
 def _tag_kind(raw: bytes) -> int | None:

@@ -33,7 +33,6 @@ so a field added by a newer schema makes it give up rather than silently skip a 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -43,13 +42,14 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 
 from spanscope.formats.otlp_common import FOLLOWS_FROM_KEY, SHARED_KEY, split_follows_from
 from spanscope.model import Event, Link, Span, SpanKind, StatusCode
+from spanscope.native_switch import VARIABLE, switched_off
 
 try:
     from spanscope.formats import _otlp_native
 except ImportError:  # built without a C compiler: the upb path reads everything
     _otlp_native = None  # type: ignore[assignment]
 
-DISABLE_VARIABLE = "SPANSCOPE_NO_NATIVE"
+DISABLE_VARIABLE = VARIABLE
 
 # In the order of the C decoder's message type numbers (M_TRACES ... M_KVLIST).
 _MESSAGES = (
@@ -97,7 +97,7 @@ AVAILABLE = _configure()
 
 def enabled() -> bool:
     """Whether the C decoder is built, configured, and not switched off by the environment."""
-    return AVAILABLE and os.environ.get(DISABLE_VARIABLE, "") in ("", "0")
+    return AVAILABLE and not switched_off()
 
 
 def native_spans(data: object) -> Iterator[Span] | None:
