@@ -8,8 +8,7 @@
  * trace {"traceID", "spans", "processes", "warnings": null or []}; a span with the fields of
  * jaeger_structs.RawSpan. Given up (the Python path reads the document then): any other key or
  * shape, a key given twice, an escape or a non-ASCII byte in an id, key, name or process id, a
- * number that is not a plain integer within the struct's bounds, a duration that is null or
- * negative, a span end past int64, an inline process, span or trace warnings, more than one
+ * number that is not a plain integer within the struct's bounds, a span end past int64, an inline process, span or trace warnings, more than one
  * reference or a reference the projection would hand to the full reader, a parent id beside
  * references, a trace split over two "data" entries or whose spans name two trace ids, no
  * spans at all.
@@ -23,6 +22,7 @@
 #include "cache.h"
 
 #define MAX_MICROS 9223372036854775ULL /* (2**63 - 1) // 1000: jaeger_structs._Micros */
+#define MIN_DURATION 9223372036854775ULL /* -(2**63 // 1000): jaeger_structs._Duration */
 #define MAX_FLAGS 4294967295ULL
 
 static Cache tag_kinds; /* tag list bytes -> kind (number) */
@@ -349,7 +349,8 @@ static int read_span(Scanner *sc, const Hooks *hooks, Document *doc) {
     CacheEntry *name_entry = NULL;
     int has_name = 0, has_tags = 0;
     References refs = {{"", 0}, {"", 0}, {"", 0}, 0};
-    uint64_t start = 0, duration = 0, flags;
+    uint64_t start = 0, flags;
+    int64_t duration = 0;
     int has_duration = 0;
     unsigned seen = 0;
     int first = 1, done;
@@ -393,8 +394,9 @@ static int read_span(Scanner *sc, const Hooks *hooks, Document *doc) {
             break;
         case 'd':
             if (slice_is(key, "duration") && first_time(&seen, 512)) {
-                ok = unsigned_integer(sc, MAX_MICROS, &duration);
-                has_duration = ok;
+                /* null: a span that never ended (end 0), left to walk.c's check */
+                ok = literal(sc, "null") || (has_duration = signed_integer(sc, MIN_DURATION,
+                                                                            MAX_MICROS, &duration));
             }
             break;
         case 'f':
@@ -410,11 +412,13 @@ static int read_span(Scanner *sc, const Hooks *hooks, Document *doc) {
         }
         if (ok <= 0) return ok;
     }
-    if (!done || !has_duration) return 0; /* no duration: a span that never ended */
+    if (!done) return 0;
     int64_t start_ns = (int64_t)start * 1000;
-    if (duration > (uint64_t)(INT64_MAX - start_ns) / 1000) return 0; /* an end past int64 */
+    if (duration > (INT64_MAX - start_ns) / 1000) return 0; /* an end past int64 */
     span->start_ns = start_ns;
-    span->end_ns = start_ns + (int64_t)duration * 1000;
+    /* As the projection: no duration, no end (0); a negative one ends before the start. Both
+     * are traces assembly reports on, left to the Python path by walk.c. */
+    span->end_ns = has_duration ? start_ns + duration * 1000 : 0;
 
     if (!parse_span_id(span_id, &span->span_id)) {
         char id[16];

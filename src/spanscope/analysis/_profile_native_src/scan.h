@@ -101,6 +101,28 @@ static inline int unsigned_integer(Scanner *sc, uint64_t max, uint64_t *out) {
     return 1;
 }
 
+/* A JSON integer from -`max_negative` to `max`, as unsigned_integer with an optional minus
+ * sign ("-0" is given up: msgspec's reading of it is not this scanner's business). */
+static inline int signed_integer(Scanner *sc, uint64_t max_negative, uint64_t max, int64_t *out) {
+    skip_space(sc);
+    if (sc->p < sc->end && *sc->p == '-') {
+        const char *at = sc->p;
+        sc->p++;
+        uint64_t value;
+        if (sc->p >= sc->end || *sc->p < '0' || *sc->p > '9' ||
+            !unsigned_integer(sc, max_negative, &value) || value == 0) {
+            sc->p = at;
+            return 0;
+        }
+        *out = -(int64_t)value;
+        return 1;
+    }
+    uint64_t value;
+    if (!unsigned_integer(sc, max, &value)) return 0;
+    *out = (int64_t)value;
+    return 1;
+}
+
 /* Past the end of a string whose opening quote is at p[-1]; NULL if it does not end. */
 static inline const char *string_end(const char *p, const char *end) {
 #ifdef __SSE2__
