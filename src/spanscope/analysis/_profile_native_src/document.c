@@ -38,7 +38,9 @@ static struct {
 } recent[RECENT_PROCESSES];
 static unsigned next_recent;
 
-void caches_clear(void) {
+/* The caches are kept between documents (a data set repeats its tag lists, names and
+ * processes) and cleared, between documents, when one is full. */
+static void caches_clear(void) {
     cache_clear(&tag_kinds);
     cache_clear(&names);
     for (int i = 0; i < RECENT_PROCESSES; i++) {

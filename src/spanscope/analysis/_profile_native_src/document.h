@@ -58,8 +58,4 @@ typedef struct {
 int document_read(const char *data, Py_ssize_t size, const Hooks *hooks, Document *doc);
 void document_free(Document *doc);
 
-/* The tag and name caches, kept between documents (a data set repeats its tag lists and
- * names); cleared when full. */
-void caches_clear(void);
-
 #endif

@@ -176,18 +176,9 @@ done:
     return result;
 }
 
-static PyObject *clear_caches(PyObject *module, PyObject *unused) {
-    (void)module;
-    (void)unused;
-    if (!busy) caches_clear();
-    Py_RETURN_NONE;
-}
-
 static PyMethodDef methods[] = {
     {"charge", charge, METH_VARARGS,
      "charge(data, hooks, numbers, number, strict, adjust_skew): see the module's source."},
-    {"clear_caches", clear_caches, METH_NOARGS,
-     "Forget the tag lists and names kept between documents."},
     {NULL, NULL, 0, NULL},
 };
 
