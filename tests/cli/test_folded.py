@@ -105,6 +105,15 @@ def test_an_empty_directory_says_so(tmp_path: Path) -> None:
     assert "is a directory with no files to read" in result.stderr
 
 
+def test_no_spans_read_says_so_as_the_report_does(one_trace_per_file: Path) -> None:
+    """The stacks have no report to say why they are empty: stderr does (a Jaeger file read
+    as OTLP JSON gives no spans, and no error)."""
+    first = str(sorted(one_trace_per_file.glob("*.json"))[0])
+    result = run(first, "--format", "otlp-json", "--folded", "-")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert "no traces to analyse: no spans were read (check the inputs)" in result.stderr
+
+
 @pytest.mark.parametrize("options", [[], ["--folded-slow"], ["--service", "cart"]])
 def test_workers_give_the_one_process_answer(
     one_trace_per_file: Path, monkeypatch: pytest.MonkeyPatch, options: list[str]

@@ -297,7 +297,7 @@ def analyze(
         )
         _write_folded(profiler, folded, folded_slow)
         if not profiler.traces:  # (not "no stacks": traces of 0 ns spans give none)
-            _say_why_none(session, trace_filter, not no_adjust_skew)
+            _say_why_no_stacks(session, trace_filter, not no_adjust_skew)
         print_warnings(session.diagnostics)
         fail_on_input_errors(session)
         return
@@ -412,6 +412,19 @@ def _say_why_none(session: ReadSession, trace_filter: TraceFilter, adjust_skew: 
     from spanscope.cli.match_feedback import nothing_matched, warn
 
     warn(nothing_matched(session, trace_filter, adjust_skew))
+
+
+def _say_why_no_stacks(session: ReadSession, trace_filter: TraceFilter, adjust_skew: bool) -> None:
+    """``_say_why_none`` for the folded stacks alone, which have no report to say the rest:
+    no spans read, or no trace with a root (an input error says why itself)."""
+    from spanscope.cli.match_feedback import nothing_matched, warn
+
+    message = nothing_matched(session, trace_filter, adjust_skew)
+    if message is None and not session.failed:
+        from spanscope.report.text import no_traces_reason
+
+        message = no_traces_reason(sum(report.spans for report in session.inputs))
+    warn(message)
 
 
 def _write_folded(analyzer: Analyzer | ProfileAnalyzer, path: str, slow: bool) -> None:

@@ -86,6 +86,11 @@ def _why_no_traces(report: AnalysisReport) -> str:
             f"no traces to analyse: none of the {read:,} spans read is in a trace that passes "
             "the filters (the warning on standard error says which filter left none)"
         )
+    return no_traces_reason(read)
+
+
+def no_traces_reason(read: int) -> str:
+    """Why there is nothing to analyse when no filter is the cause: ``read`` spans were read."""
     if read:
         return "no traces to analyse: the spans read form no trace with a root"
     return "no traces to analyse: no spans were read (check the inputs)"
