@@ -278,3 +278,27 @@ def test_the_c_engine_runs(one_trace_per_file: Path, monkeypatch: pytest.MonkeyP
     taken.clear()
     analyze(str(one_trace_per_file), "--jobs", "1", native=False)
     assert True not in taken
+
+
+def test_a_terminal_takes_the_c_engine_too(
+    one_trace_per_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal the progress bar is drawn over the one shard done here: the C engine
+    still reads the files (it was left out whenever a bar was asked for), same stacks. (Only
+    this module's bar is faked: stderr, where each path draws its own, is not compared.)"""
+    taken: list[bool] = []
+    charge = native_profile.charge_document
+
+    def recorded(*args, **kwargs):
+        charged = charge(*args, **kwargs)
+        taken.append(charged is not None)
+        return charged
+
+    monkeypatch.setattr(native_profile, "charge_document", recorded)
+    monkeypatch.setattr(sharded, "show_progress", lambda enabled=True: enabled)
+    files = sum(1 for _ in one_trace_per_file.iterdir())
+    on_terminal = analyze(str(one_trace_per_file), "--jobs", "1", native=True)
+    without = analyze(str(one_trace_per_file), "--jobs", "1", native=False)
+    assert (on_terminal.exit_code, on_terminal.stdout) == (0, without.stdout)
+    assert on_terminal.stdout and "Traceback" not in on_terminal.stderr
+    assert len(taken) == files and taken.count(True) > 0.95 * files

@@ -7,7 +7,9 @@
 would, and returns ``(spans read, trace ids in first-seen order)``. It returns None instead, and
 ``analyzer`` is left as it was, when the extension ``spanscope.analysis._profile_native`` is not
 built (no C compiler at install), is switched off (``SPANSCOPE_NO_NATIVE=1``: see
-``spanscope.native_switch``), or gives the document up: the caller then reads it the Python way.
+``spanscope.native_switch``), is already running (a call from a hook, or from another thread
+while a hook runs: its caches are its own), or gives the document up: the caller then reads it
+the Python way.
 
 The extension gives up on whatever it is not sure to read exactly as the Python path does (its
 ``module.c`` and ``document.c`` say what): a document the projection would give back. A trace

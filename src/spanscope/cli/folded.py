@@ -9,11 +9,13 @@ to a ``ProfileAnalyzer`` instead of an ``Analyzer``. Its ``profile()`` is the on
 warnings and errors recorded in the session (an input the projection cannot read is read by
 the full reader). Many files are shared between processes as ``spanscope.cli.sharded`` does.
 
-Without filters, Jaeger JSON documents go further: ``native_shard`` hands each to the C
-profile (``spanscope.analysis.native_profile``), which charges its traces to the analyzer
-without building spans at all where assembly would leave them as they are; what it gives up,
-and every other input, is read as above, file by file. The answer is the same either way
-(tests/cli/test_folded_native.py runs both).
+Without filters (and not from standard input), Jaeger JSON documents go further:
+``native_shard`` hands each to the C profile (``spanscope.analysis.native_profile``), which
+charges its traces to the analyzer without building spans at all where assembly would leave
+them as they are; what it gives up, and every other input, is read as above, file by file.
+Shards of files as ``spanscope.cli.sharded`` cuts them from ``NATIVE_MIN_BYTES`` on, else one
+shard in this process (on a terminal too: its progress bar then counts that shard). The
+answer is the same either way (tests/cli/test_folded_native.py runs both).
 
 The caller decides when this applies: ``--folded -`` and no ``--fail-if`` (conditions read the
 report). Every filter works on projected spans: they read ids, names, services and times.

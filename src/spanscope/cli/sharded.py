@@ -172,11 +172,11 @@ def analyze_files(
     work lighter per byte than the full analysis. ``shard`` does one shard's task (as
     ``analyze_shard``, whose result it returns, or a pickled ``(None, None, None)``: this data
     set must be read the ordinary way). With ``in_process``, inputs that do not pay for
-    workers are done as one shard in this process (when no progress bar is asked for)."""
+    workers are done as one shard in this process (its progress bar counts the one shard)."""
     if session.inputs or session.on_warning is not None:
         return None
     shards = plan_shards(session.sources, jobs, *(sizes or ()))
-    if shards is None and in_process and not show_progress(session.progress):
+    if shards is None and in_process:
         shards, jobs = [session.sources], 1
     if shards is None:
         return None
@@ -189,9 +189,11 @@ def analyze_files(
     seen: set[str] = set()
     progress = show_progress(session.progress)
     with ExitStack() as workers:
-        if not progress and (jobs == 1 or parallel.can_fork()):
+        if jobs == 1:  # one shard, here, as the bar (if any) goes
+            results: Iterator[bytes] = (shard(task) for task in tasks)
+        elif not progress and parallel.can_fork():
             # No bar to draw: this process forks the others and does a share of the shards.
-            results: Iterator[bytes] = iter(parallel.fork_map(shard, tasks, jobs))
+            results = iter(parallel.fork_map(shard, tasks, jobs))
         else:
             # The workers first: they are forked before a progress bar starts a thread.
             ordered = parallel.ordered_results(shard, tasks, jobs)

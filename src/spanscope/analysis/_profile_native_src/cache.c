@@ -38,7 +38,9 @@ fail:
     return NULL;
 }
 
-int cache_full(const Cache *cache) { return cache->slots != NULL && cache->used * 2 >= cache->capacity; }
+int cache_full(const Cache *cache) {
+    return cache->slots != NULL && cache->used * 2 >= cache->capacity;
+}
 
 void cache_clear(Cache *cache) {
     if (cache->slots == NULL) return;

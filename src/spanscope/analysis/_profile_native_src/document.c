@@ -8,10 +8,13 @@
  * trace {"traceID", "spans", "processes", "warnings": null or []}; a span with the fields of
  * jaeger_structs.RawSpan. Given up (the Python path reads the document then): any other key or
  * shape, a key given twice, an escape or a non-ASCII byte in an id, key, name or process id, a
- * number that is not a plain integer within the struct's bounds, a span end past int64, an inline process, span or trace warnings, more than one
- * reference or a reference the projection would hand to the full reader, a parent id beside
- * references, a trace split over two "data" entries or whose spans name two trace ids, no
- * spans at all.
+ * number that is not a plain integer within the struct's bounds, a span end past int64, an
+ * inline process, span or trace warnings, more than one reference or a reference the
+ * projection would hand to the full reader, a parent id other than the "no parent" spellings
+ * (with references or without: the full reader's rules), a trace split over two "data"
+ * entries or whose spans name two trace ids, no spans at all. Spans that never ended or end
+ * before they start are read as the projection reads them; walk.c leaves their traces to
+ * Python.
  *
  * What msgspec checks in the Python path is checked by the same Python code here, through the
  * hooks: each distinct tag list (its kind), each trace's processes, any logs, and ids that are

@@ -45,12 +45,6 @@ static inline int take(Scanner *sc, char c) {
     return 0;
 }
 
-/* Skips white space and says which byte comes next (0 at the end). */
-static inline char peek(Scanner *sc) {
-    skip_space(sc);
-    return sc->p < sc->end ? *sc->p : 0;
-}
-
 /* A plain string: printable ASCII, no escape. 0 when the next value is anything else. */
 static inline int plain_string(Scanner *sc, Slice *out) {
     if (!take(sc, '"')) return 0;

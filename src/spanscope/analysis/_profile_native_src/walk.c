@@ -44,7 +44,8 @@ static int by_start(const void *a, const void *b) {
 }
 
 /* Index of the span with `id` among `order` (spans by id), or -1. */
-static Py_ssize_t find(const NativeSpan *spans, const Py_ssize_t *order, Py_ssize_t n, uint64_t id) {
+static Py_ssize_t find(const NativeSpan *spans, const Py_ssize_t *order, Py_ssize_t n,
+                       uint64_t id) {
     Py_ssize_t low = 0, high = n;
     while (low < high) {
         Py_ssize_t middle = low + (high - low) / 2;
@@ -314,7 +315,8 @@ PyObject *charge_trace(const Document *doc, const Tree *tree, Py_ssize_t t, int 
                         else high = middle;
                     }
                     position = low;
-                    if (!strict) /* a zero-length child at that very instant would be picked forever */
+                    /* a zero-length child at that very instant would be picked forever */
+                    if (!strict)
                         while (position && keyed[position - 1].start >= chosen.start) position--;
                     if (!position) break;
                 }
