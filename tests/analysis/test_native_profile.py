@@ -836,3 +836,82 @@ def test_hostile_bytes(case: str) -> None:
 def test_corrupted_documents(data: st.DataObject, adjust_skew: bool) -> None:
     original = data.draw(profile_documents(mutate=False))
     same_as_python(corrupt(data, original, edits=3, width=4), adjust_skew)
+
+
+# --- the engine's own state: caches kept between documents, one call at a time ----------------
+
+
+class _Nested(ProfileAnalyzer):
+    """An analyzer that, as each trace is recorded, tries to charge another document: the
+    engine is busy then (its caches are its own) and must say so by declining."""
+
+    def __init__(self, inner: bytes) -> None:
+        super().__init__()
+        self.inner = inner
+        self.answers: list[object] = []
+
+    def add_charged(self, service: str, name: str, duration_ns: int, local: dict) -> None:
+        self.answers.append(native_profile.charge_document(self.inner, ProfileAnalyzer(), True))
+        super().add_charged(service, name, duration_ns, local)
+
+
+def test_a_call_made_while_another_runs_declines_and_the_first_goes_on() -> None:
+    data = b"".join(one_document_per_trace(3, seed=4)[:1])
+    nested, reference = _Nested(data), ProfileAnalyzer()
+    assert native_profile.charge_document(data, nested, True) is not None
+    assert nested.answers and all(answer is None for answer in nested.answers)
+    python_path(data, reference, True)
+    assert observed(nested) == observed(reference)
+    assert same_as_python(data, adjust_skew=True)  # and the engine works after
+
+
+def test_a_hook_that_fails_fails_the_call_and_the_engine_works_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from spanscope.formats import jaeger_lean
+
+    def broken(raw: bytes) -> None:
+        raise RuntimeError("a hook failed")
+
+    # A tag list never seen before, so the engine has to ask for its kind.
+    tags = [{"key": "unique.to.this.test", "type": "string", "value": "hook-failure"}]
+    data = _changed(lambda spans: spans[1].update(tags=tags))
+    monkeypatch.setattr(jaeger_lean, "tag_kind", broken)
+    with pytest.raises(RuntimeError, match="a hook failed"):
+        native_profile.charge_document(data, ProfileAnalyzer(), True)
+    monkeypatch.undo()
+    assert same_as_python(data, adjust_skew=True)
+
+
+def test_more_names_and_tag_lists_than_the_caches_hold() -> None:
+    """Past 16,384 distinct names (and tag lists) a document holds its own, and the caches are
+    cleared before the next one: documents in a row still give the Python profile."""
+    native, reference = analyzer_pair(strict=False, min_names=10**6)
+    for document in range(20):
+        spans = [_span(A, None, 0, 100_000, name="root")]
+        for index in range(1000):
+            number = document * 1000 + index
+            span_id = f"{0xB000 + number:016x}"
+            tags = [{"key": "n", "type": "int64", "value": number}]
+            spans.append(_span(span_id, A, index * 10, 5, name=f"call {number}", tags=tags))
+        assert charge_both(_encoded(_document(spans)), native, reference, adjust_skew=True)
+    assert observed(native) == observed(reference)
+
+
+def test_more_process_sets_than_the_engine_remembers() -> None:
+    """Traces whose processes differ (ten sets in turn, more than the eight the engine compares
+    by bytes): each trace gets its own services."""
+    native, reference = analyzer_pair(strict=False)
+    for round_ in range(3):
+        for variant in range(10):
+            document = _document(base_spans())
+            processes = document["data"][0]["processes"]
+            processes["p2"]["serviceName"] = f"cart-{variant}"
+            document["data"][0]["traceID"] = TRACE_ID
+            data = _encoded(document).replace(
+                TRACE_ID.encode(), f"{round_ + 1}{variant:031x}".encode()
+            )
+            assert charge_both(data, native, reference, adjust_skew=True)
+    assert observed(native) == observed(reference)
+    services = {frame.service for item in native.profile().endpoints for frame in item.frames}
+    assert {f"cart-{variant}" for variant in range(10)} <= services
