@@ -14,7 +14,7 @@ Without filters (and not from standard input), Jaeger JSON documents go further:
 charges its traces to the analyzer without building spans at all where assembly would leave
 them as they are; what it gives up, and every other input, is read as above, file by file.
 Shards of files as ``spanscope.cli.sharded`` cuts them from ``NATIVE_MIN_BYTES`` on, else one
-shard in this process (on a terminal too: its progress bar then counts that shard). The
+shard in this process (on a terminal too: a few shards then, for the progress bar). The
 answer is the same either way (tests/cli/test_folded_native.py runs both).
 
 The caller decides when this applies: ``--folded -`` and no ``--fail-if`` (conditions read the
