@@ -91,7 +91,6 @@ class ReadSession:
         on_warning: Callable[[Diagnostic], None] | None = None,
         jobs: int = 1,  # worker processes for many files (``spanscope.cli.parallel``); 1: none
         reader: Callable[..., Iterable[Span]] | None = None,
-        inputs: list[InputReport] | None = None,
     ) -> None:
         self.format = format
         self.strict = strict
@@ -99,7 +98,7 @@ class ReadSession:
         self.on_warning = on_warning
         self.jobs = jobs
         self.reader = reader
-        self.inputs: list[InputReport] = [] if inputs is None else inputs
+        self.inputs: list[InputReport] = []
         self.diagnostics = Diagnostics(on_warning=on_warning)
         self.spans_read = 0  # over all inputs so far
         self.sources = expand_sources(sources)

@@ -28,17 +28,19 @@ from spanscope.errors import Diagnostics, InputError
 from spanscope.formats.detect import UnknownFormat, detect_format
 from spanscope.formats.source import display_name, open_source
 from spanscope.model import Span
+from spanscope.values import Frozen
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
-class Format:
+class Format(Frozen):
     """One trace format: its ``name``, the module under ``spanscope.formats`` that reads it,
     how to describe it, the usual file ``extension``, and whether spanscope writes it.
-    Immutable. (A plain class: a dataclass costs every command's start-up its generated code.)"""
+    Immutable (``spanscope.values.Frozen``)."""
 
     __slots__ = ("description", "extension", "module", "name", "writable")
+    __match_args__ = ("name", "module", "description", "extension", "writable")
 
     name: str
     module: str
@@ -55,28 +57,6 @@ class Format:
         set_field(self, "description", description)
         set_field(self, "extension", extension)
         set_field(self, "writable", writable)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}: Format is immutable")
-
-    def _fields(self) -> tuple[str, str, str, str, bool]:
-        return (self.name, self.module, self.description, self.extension, self.writable)
-
-    def __repr__(self) -> str:
-        name, module, description, extension, writable = self._fields()
-        return (
-            f"Format(name={name!r}, module={module!r}, description={description!r}, "
-            f"extension={extension!r}, writable={writable!r})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        return self._fields() == other._fields() if isinstance(other, Format) else NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._fields())
-
-    def __reduce__(self) -> tuple[type[Format], tuple[str, str, str, str, bool]]:
-        return Format, self._fields()  # (unpickling cannot assign the fields one by one)
 
 
 FORMATS: dict[str, Format] = {
