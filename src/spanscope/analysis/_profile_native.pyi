@@ -18,7 +18,7 @@ def charge(
     strict: bool,
     adjust_skew: bool,
     prepare: Callable[[list[str], bytes], bool],
-    record: Callable[[str, str, str, int, dict[int, int]], None],
+    record: Callable[[str, str, int, dict[int, int]], None],
     add_python: Callable[[str], None],
     /,
 ) -> tuple[int, list[str]] | None: ...

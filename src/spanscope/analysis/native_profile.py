@@ -78,9 +78,6 @@ def charge_document(
             built[trace_id] = build_trace(trace_id, groups[trace_id], adjust_skew=adjust_skew)
         return True
 
-    def record(trace_id: str, service: str, name: str, duration_ns: int, local: dict) -> None:
-        analyzer.add_charged(service, name, duration_ns, local)
-
     def add_python(trace_id: str) -> None:
         analyzer.add(built.pop(trace_id))
 
@@ -93,6 +90,6 @@ def charge_document(
         analyzer.strict,
         adjust_skew,
         prepare,
-        record,
+        analyzer.add_charged,
         add_python,
     )

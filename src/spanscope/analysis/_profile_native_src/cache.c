@@ -1,3 +1,4 @@
+/* The caches of cache.h: open addressing over a fixed table, copies of the keys owned here. */
 #include "cache.h"
 
 #define CACHE_SLOTS 32768 /* at most 16384 entries, as the Python tag cache (jaeger_lean) */

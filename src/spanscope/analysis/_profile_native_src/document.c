@@ -25,7 +25,7 @@
 #include "cache.h"
 
 #define MAX_MICROS 9223372036854775ULL /* (2**63 - 1) // 1000: jaeger_structs._Micros */
-#define MIN_DURATION 9223372036854775ULL /* -(2**63 // 1000): jaeger_structs._Duration */
+#define MAX_NEGATIVE_DURATION 9223372036854775ULL /* 2**63 // 1000: jaeger_structs._Duration */
 #define MAX_FLAGS 4294967295ULL
 
 static Cache tag_kinds; /* tag list bytes -> kind (number) */
@@ -90,9 +90,9 @@ static int hex16(const char *s, uint64_t *value) {
     uint64_t number = 0;
     unsigned bad = 0;
     for (int i = 0; i < 16; i++) {
-        uint8_t digit = hex_value[p[i]];
-        bad |= digit;
-        number = (number << 4) | (digit & 15);
+        uint8_t value_of = hex_value[p[i]];
+        bad |= value_of;
+        number = (number << 4) | (value_of & 15);
     }
     *value = number;
     return !(bad & 16);
@@ -136,6 +136,15 @@ static int normalized_id(const Hooks *hooks, Slice s, size_t width, char *out) {
     return rc;
 }
 
+/* Calls a hook with the bytes of a raw value; its result (new reference) or NULL. */
+static PyObject *call_with_bytes(PyObject *hook, Slice raw) {
+    PyObject *bytes = PyBytes_FromStringAndSize(raw.s, (Py_ssize_t)raw.n);
+    if (bytes == NULL) return NULL;
+    PyObject *result = PyObject_CallOneArg(hook, bytes);
+    Py_DECREF(bytes);
+    return result;
+}
+
 /* The kind a tag list gives (jaeger_lean's tag cache, through the hook once per list), and
  * its cache entry (NULL if the cache is full). */
 static int tag_kind(const Hooks *hooks, Slice raw, uint8_t *kind, const CacheEntry **found) {
@@ -151,10 +160,7 @@ static int tag_kind(const Hooks *hooks, Slice raw, uint8_t *kind, const CacheEnt
         *found = entry;
         return 1;
     }
-    PyObject *bytes = PyBytes_FromStringAndSize(raw.s, (Py_ssize_t)raw.n);
-    if (bytes == NULL) return -1;
-    PyObject *result = PyObject_CallOneArg(hooks->tag_kind, bytes);
-    Py_DECREF(bytes);
+    PyObject *result = call_with_bytes(hooks->tag_kind, raw);
     if (result == NULL) return -1;
     if (result == Py_None) {
         Py_DECREF(result);
@@ -226,15 +232,6 @@ static int name_of(Document *doc, Slice s, PyObject **out, CacheEntry **found) {
     Py_DECREF(text);
     *out = text;
     return rc;
-}
-
-/* Calls a hook with the bytes of a raw value; its result (new reference) or NULL. */
-static PyObject *call_with_bytes(PyObject *hook, Slice raw) {
-    PyObject *bytes = PyBytes_FromStringAndSize(raw.s, (Py_ssize_t)raw.n);
-    if (bytes == NULL) return NULL;
-    PyObject *result = PyObject_CallOneArg(hook, bytes);
-    Py_DECREF(bytes);
-    return result;
 }
 
 /* null, [] or a list the hook finds fine (logs are decoded only to be checked). */
@@ -400,7 +397,7 @@ static int read_span(Scanner *sc, const Hooks *hooks, Document *doc) {
         case 'd':
             if (slice_is(key, "duration") && first_time(&seen, 512)) {
                 /* null: a span that never ended (end 0), left to walk.c's check */
-                ok = literal(sc, "null") || (has_duration = signed_integer(sc, MIN_DURATION,
+                ok = literal(sc, "null") || (has_duration = signed_integer(sc, MAX_NEGATIVE_DURATION,
                                                                             MAX_MICROS, &duration));
             }
             break;

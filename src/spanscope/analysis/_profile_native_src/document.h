@@ -17,9 +17,9 @@ typedef struct {
     uint64_t span_id;
     uint64_t parent_id; /* 0: no parent */
     int64_t start_ns;
-    int64_t end_ns;
+    int64_t end_ns;    /* 0: never ended (as the projection reads it) */
     PyObject *service; /* borrowed: the processes dicts are held by the Document */
-    PyObject *name;    /* borrowed: held by the name cache until the Document is freed */
+    PyObject *name;    /* borrowed: from the name cache, or held by the Document when full */
     uint8_t follows_from;
     uint8_t kind;
     /* While its trace is read: its trace id and process id as written (the trace's default id
@@ -35,9 +35,9 @@ typedef struct {
     Slice text;        /* its "data" entry in the document, as written */
 } NativeTrace;
 
-/* What reading needs from Python, each a callable that returns None to give up:
- * tag_kind(bytes) -> 0, 1 (producer) or 2 (consumer); processes(bytes) -> {process id:
- * (service, resource attributes)}; logs_ok(bytes) -> bool; normalize_id(str, width) -> str. */
+/* What reading needs from Python, each a callable: tag_kind(bytes) -> 0, 1 (producer) or 2
+ * (consumer); processes(bytes) -> {process id: (service, resource attributes)};
+ * normalize_id(str, width) -> str; each None to give up; logs_ok(bytes) -> bool. */
 typedef struct {
     PyObject *tag_kind;
     PyObject *processes;

@@ -27,13 +27,13 @@
  *              left to Python (walk.c's check), so that it can read them (False: give up);
  *              `document` is {"data": [...]} with their "data" entries as written, which the
  *              Python path reads as it reads them in the whole document;
- *   record     record(trace id, root service, root name, root duration ns, {stack: ns}) for
- *              each trace walked here (ProfileAnalyzer.add_charged);
+ *   record     record(root service, root name, root duration ns, {stack: ns}) for each trace
+ *              walked here (ProfileAnalyzer.add_charged);
  *   add_python add_python(trace id) for each trace left to Python, in its place.
  * The traces are recorded in the document's order, so the collector sees what the Python path
  * gives it. Returns None (given up before anything was recorded or numbered: the document is
- * not read exactly, or more than half its traces are left to Python) or (span count, [trace
- * id, ...]) in the document's order.
+ * not read exactly, more than half its traces are left to Python, or another call is running)
+ * or (span count, [trace id, ...]) in the document's order.
  */
 #include "document.h"
 #include "walk.h"
@@ -106,8 +106,8 @@ static PyObject *record_all(const Document *doc, const Tree *tree, int strict, P
             const NativeSpan *root = &doc->spans[tree->roots[t]];
             PyObject *local = charge_trace(doc, tree, t, strict, numbers, number);
             if (local == NULL) goto fail;
-            long long duration = root->end_ns > root->start_ns ? root->end_ns - root->start_ns : 0;
-            done = PyObject_CallFunction(record, "OOOLN", id, root->service, root->name, duration,
+            long long duration = root->end_ns - root->start_ns; /* ended: walk.c's check */
+            done = PyObject_CallFunction(record, "OOLN", root->service, root->name, duration,
                                          local);
         }
         if (done == NULL) goto fail;
@@ -141,26 +141,27 @@ static PyObject *charge(PyObject *module, PyObject *args) {
     memset(&tree, 0, sizeof(tree));
     PyObject *result = NULL, *ids = NULL;
     busy = 1;
-    int rc = document_read(data.buf, data.len, &hooks, &doc);
-    if (rc < 0) goto done;
-    if (rc > 0) {
+    int read = document_read(data.buf, data.len, &hooks, &doc);
+    if (read < 0) goto done;
+    int take = read > 0;
+    if (take) {
         Py_ssize_t taken = tree_check(&doc, adjust_skew, &tree);
         if (taken < 0) goto done;
         /* Mostly Python's: then reading the whole document the Python way is as cheap. */
-        rc = taken * 2 >= doc.trace_count;
+        take = taken * 2 >= doc.trace_count;
     }
-    if (rc > 0) {
+    if (take) {
         Py_ssize_t left = 0;
         for (Py_ssize_t t = 0; t < doc.trace_count; t++) left += tree.roots[t] < 0;
         if (left) {
             PyObject *ready = prepare_left(&doc, &tree, prepare);
             if (ready == NULL) goto done;
-            rc = PyObject_IsTrue(ready);
+            take = PyObject_IsTrue(ready);
             Py_DECREF(ready);
-            if (rc < 0) goto done;
+            if (take < 0) goto done;
         }
     }
-    if (rc == 0) {
+    if (!take) {
         result = Py_NewRef(Py_None);
         goto done;
     }
@@ -178,7 +179,8 @@ done:
 
 static PyMethodDef methods[] = {
     {"charge", charge, METH_VARARGS,
-     "charge(data, hooks, numbers, number, strict, adjust_skew): see the module's source."},
+     "charge(data, hooks, numbers, number, strict, adjust_skew, prepare, record, add_python):"
+     " see the header of module.c."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -2,11 +2,11 @@
  * A strict, small JSON scanner over one buffer: what document.c needs and no more.
  *
  * It reads the structure of a Jaeger document (objects, arrays, keys), plain strings (printable
- * ASCII with no escape: ids, keys, names), unsigned integers and literals, and finds where any
- * other value ends (raw values: tags, logs, processes, whose content msgspec checks in Python).
- * Anything else (an escape or a non-ASCII byte in a plain string, a fraction, a sign, a value
- * that does not end) is not an error here: the caller gives the document up, and the Python path
- * reads it. A plain string or number read here is one msgspec reads the same way; a raw value's
+ * ASCII with no escape: ids, keys, names), integers (a minus sign only where asked for:
+ * durations) and literals, and finds where any other value ends (raw values: tags, logs,
+ * processes, whose content msgspec checks in Python). Anything else (an escape or a non-ASCII
+ * byte in a plain string, a fraction or exponent, an unexpected sign, a value that does not
+ * end) is not an error here: the caller gives the document up, and the Python path reads it. A plain string or number read here is one msgspec reads the same way; a raw value's
  * end is found by its brackets and strings, which is where any JSON parser ends it.
  */
 #ifndef SPANSCOPE_PROFILE_SCAN_H

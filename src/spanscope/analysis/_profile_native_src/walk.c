@@ -12,7 +12,8 @@
  * charge_trace is spanscope.analysis.critical_path.charge_critical_time, step for step (the
  * work list, the clamping of children to their parent's window, the last-finishing child and
  * the bisection, strict or not), charging each span's own time on the path to its stack as
- * ProfileCollector.add does. The Python function is the reference; the differential tests
+ * ProfileCollector.add does. (Its steps for spans that end before they start cannot be taken
+ * here, tree_check having left such traces to Python; they stay, so the two read alike.) The Python function is the reference; the differential tests
  * compare the two on generated traces.
  */
 #include "walk.h"
@@ -57,7 +58,8 @@ static Py_ssize_t find(const NativeSpan *spans, const Py_ssize_t *order, Py_ssiz
     return -1;
 }
 
-static int blocking(const NativeSpan *child, const NativeSpan *parent) {
+/* Skew's rule (assembly.skew._is_async, negated): the parent waits for the child. */
+static int waited_for(const NativeSpan *child, const NativeSpan *parent) {
     return !(child->follows_from || child->kind == KIND_CONSUMER || parent->kind == KIND_PRODUCER);
 }
 
@@ -86,7 +88,7 @@ static int check_trace(const Document *doc, const NativeTrace *trace, int adjust
         tree->parent[i] = parent;
         const NativeSpan *up = &spans[parent];
         if (adjust_skew && (span->start_ns < up->start_ns ||
-                            (span->end_ns > up->end_ns && blocking(span, up))))
+                            (span->end_ns > up->end_ns && waited_for(span, up))))
             return 0; /* clock-skew adjustment would look at it */
     }
     if (root < 0) return 0;
@@ -202,7 +204,7 @@ static Py_ssize_t stack_number(PyObject *numbers, PyObject *number, Py_ssize_t a
     return result;
 }
 
-static int charge(PyObject *local, Py_ssize_t stack, int64_t ns) {
+static int add_time(PyObject *local, Py_ssize_t stack, int64_t ns) {
     PyObject *key = PyLong_FromSsize_t(stack);
     if (key == NULL) return -1;
     PyObject *had = PyDict_GetItemWithError(local, key);
@@ -322,7 +324,7 @@ PyObject *charge_trace(const Document *doc, const Tree *tree, Py_ssize_t t, int 
                 }
             }
         }
-        if (own && charge(local, stack, own) < 0) goto fail;
+        if (own && add_time(local, stack, own) < 0) goto fail;
     }
     PyMem_Free(work);
     PyMem_Free(keyed);
