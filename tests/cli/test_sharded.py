@@ -8,11 +8,13 @@ everything else is real: the worker processes, the pickled analyzers, ``Analyzer
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from spanscope import native_switch
 from spanscope.cli import main, parallel, sharded
 from spanscope.formats import write_spans
 from spanscope.synthetic import generate_spans
@@ -26,7 +28,7 @@ def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Shards of a file or two at any size; records whether each run took the shard path.
     The profile's C path, which runs its shards through the same function in one process
     too, is off: tests/cli/test_folded_native.py compares it with this one."""
-    monkeypatch.setenv("SPANSCOPE_NO_NATIVE", "1")
+    monkeypatch.setenv(native_switch.VARIABLE, "1")
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(sharded, "MIN_SHARD_BYTES", 1)
     monkeypatch.setattr(sharded, "SHARDS_PER_JOB", 1000)
@@ -136,3 +138,22 @@ def test_shards_are_runs_of_consecutive_files(monkeypatch: pytest.MonkeyPatch) -
     assert [name for shard in shards for name in shard] == files
     assert sharded.plan_shards(files, 1) is None
     assert sharded.plan_shards([*files, "-"], 2) is None
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 4])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_shards_are_a_multiple_of_the_jobs(tmp_path: Path, jobs: int, seed: int) -> None:
+    """The workers take the shards in turn: a count that is a multiple of them makes them
+    finish together (cutting greedily at a target size gave 15 shards of 100 files for 2)."""
+    rng = random.Random(seed)
+    files = []
+    for index in range(rng.randint(200, 400)):  # each shard several files
+        path = tmp_path / f"{index:03}.json"
+        path.write_bytes(b" " * rng.randint(500, 3000))
+        files.append(str(path))
+    shards = sharded.plan_shards(files, jobs, min_bytes=0, min_shard_bytes=1)
+    assert shards is not None and len(shards) % jobs == 0
+    assert [source for shard in shards for source in shard] == files  # in order, each once
+    sizes = [sum(Path(source).stat().st_size for source in shard) for shard in shards]
+    per_job = [sum(sizes[worker::jobs]) for worker in range(jobs)]
+    assert max(per_job) - min(per_job) <= 2 * 3000 + sum(sizes) // len(sizes)

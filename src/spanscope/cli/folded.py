@@ -103,7 +103,7 @@ def native_shard(task: tuple) -> bytes:
     from spanscope.analysis.native_profile import charge_document
     from spanscope.cli.sharded import Report, file_report
 
-    sources, format, limit, make, _, adjust_skew, reader = task
+    sources, format, limit, make, _, adjust_skew, _ = task  # (the reader: read_projected)
     collecting = gc.isenabled()
     gc.disable()  # acyclic work, as in analyze_shard
     try:
@@ -124,15 +124,13 @@ def native_shard(task: tuple) -> bytes:
                 spans: list[Span] = []
                 error = None
                 try:
-                    spans.extend(reader(source, format, diagnostics, formats.append, data))
+                    spans.extend(read_projected(source, format, diagnostics, formats.append, data))
                 except InputError as exc:
                     error = exc
                 groups: defaultdict[str, list[Span]] = defaultdict(list)
                 for span in spans:
                     groups[span.trace_id].append(span)
                 trace_ids = list(groups)
-                if not seen.isdisjoint(trace_ids):
-                    break
                 for trace in built_traces(groups, adjust_skew):
                     collector.add(trace)
                 format_read = formats[-1] if formats else ""

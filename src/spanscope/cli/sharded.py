@@ -106,17 +106,15 @@ def plan_shards(
     smallest = MIN_SHARD_BYTES if min_shard_bytes is None else min_shard_bytes
     total = sum(sizes)
     target = max(total // (jobs * SHARDS_PER_JOB), smallest)
-    # A multiple of jobs shards: the workers take them in turn, and so finish together.
+    # A multiple of jobs shards, cut where the bytes before a file pass each k/count of the
+    # whole: the workers take the shards in turn, and so finish together.
     count = max(jobs, total // target // jobs * jobs)
-    target = -(-total // count)
-    shards: list[list[str]] = [[]]
-    size = 0
+    shards: list[list[str]] = [[] for _ in range(count)]
+    before = 0
     for source, file_size in zip(sources, sizes, strict=True):
-        if size >= target:
-            shards.append([])
-            size = 0
-        shards[-1].append(source)
-        size += file_size
+        shards[min(count - 1, before * count // max(total, 1))].append(source)
+        before += file_size
+    shards = [shard for shard in shards if shard]  # (a file bigger than a shard)
     return shards if len(shards) >= 2 else None
 
 
@@ -196,7 +194,7 @@ def analyze_files(
     seen: set[str] = set()
     progress = show_progress(session.progress)
     with ExitStack() as workers:
-        if jobs == 1:  # one shard, here, as the bar (if any) goes
+        if jobs == 1:  # in this process (in_process), a shard at a time as the bar goes
             results: Iterator[bytes] = (shard(task) for task in tasks)
         elif not progress and parallel.can_fork():
             # No bar to draw: this process forks the others and does a share of the shards.
