@@ -671,6 +671,7 @@ DECLINED: dict[str, bytes] = {
         )
     ),
     "never ended": _changed(lambda s: s[2].pop("duration")),
+    "never ended (null)": _changed(lambda s: s[2].update(duration=None)),
     "ends before it starts": _changed(lambda s: s[2].update(duration=-3)),
     "clock skew": _changed(lambda s: s[1].update(startTime=US0 + 80)),  # b on h2 sticks out
     "trace over two data entries": _encoded(_split(base_spans())),
@@ -688,7 +689,7 @@ def test_the_base_document_is_taken() -> None:
 # Traces that assembly changes or reports on: the C engine leaves them to the Python path (a
 # document of only such a trace is declined, or read exactly: the Python path's answer either
 # way), and where they are among others, these need not wait for them.
-TRACE_CASES = ("never ended", "ends before it starts")
+TRACE_CASES = ("never ended", "never ended (null)", "ends before it starts")
 ONE_TRACE_CASES = (
     "duplicate span id",
     "orphan",
@@ -915,3 +916,28 @@ def test_more_process_sets_than_the_engine_remembers() -> None:
     assert observed(native) == observed(reference)
     services = {frame.service for item in native.profile().endpoints for frame in item.frames}
     assert {f"cart-{variant}" for variant in range(10)} <= services
+
+
+def _trace_numbered(number: int, child: str, ended: bool) -> dict:
+    """The base trace under trace id ``number``, its child named ``child``, its grandchild
+    ended or not."""
+    spans = [
+        _span(A, None, 0, 100),
+        _span(B, A, 10, 50, name=child),
+        _span(C, B, 20, 30 if ended else None),
+    ]
+    text = json.dumps(_document(spans)["data"][0]).replace(TRACE_ID, f"{number:032x}")
+    return json.loads(text)
+
+
+def test_a_trace_left_to_python_keeps_its_place() -> None:
+    """Three requests of one endpoint, equally long: the slowest are picked first come first,
+    so the profile of the slow ones shows which came first. The first is left to the Python
+    path (a span that never ended); it must still count first."""
+    document = _document(base_spans())
+    document["data"] = [
+        _trace_numbered(1, "left", ended=False),
+        _trace_numbered(2, "walked", ended=True),
+        _trace_numbered(3, "also walked", ended=True),
+    ]
+    assert same_as_python(_encoded(document), adjust_skew=True)

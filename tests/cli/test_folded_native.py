@@ -24,12 +24,11 @@ from spanscope.cli import folded, main, sharded
 from spanscope.formats import write_spans
 from spanscope.formats.jaeger_lean import read_projected
 from spanscope.model import Span
+from spanscope.native_switch import VARIABLE
 from spanscope.synthetic import generate_spans
 
 from ..analysis.test_native_profile import HOSTILE
 from ..conftest import FIXTURES
-
-VARIABLE = "SPANSCOPE_NO_NATIVE"
 
 
 def analyze(*args: str, native: bool) -> Result:
@@ -253,22 +252,31 @@ def test_the_jaeger_fixtures_as_one_data_set(tmp_path: Path, shards: list[int]) 
         same_both_ways(str(tmp_path), "--jobs", jobs)
 
 
-@pytest.mark.skipif(
+needs_engine = pytest.mark.skipif(
     not native_profile.available(),
     reason="the C profile engine is not built here (no C compiler) or SPANSCOPE_NO_NATIVE=1",
 )
-def test_the_c_engine_runs(one_trace_per_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without it the runs above compare the Python path with itself: in this process
-    (``--jobs 1``), the C engine takes the ordinary files, and none when switched off."""
-    taken: list[bool] = []
+
+
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Records, for each document the command offers the C engine, whether it took it."""
+    calls: list[bool] = []
     charge = native_profile.charge_document
 
     def recorded(*args, **kwargs):
         charged = charge(*args, **kwargs)
-        taken.append(charged is not None)
+        calls.append(charged is not None)
         return charged
 
     monkeypatch.setattr(native_profile, "charge_document", recorded)
+    return calls
+
+
+@needs_engine
+def test_the_c_engine_runs(one_trace_per_file: Path, taken: list[bool]) -> None:
+    """Without it the runs above compare the Python path with itself: in this process
+    (``--jobs 1``), the C engine takes the ordinary files, and none when switched off."""
     files = sum(1 for _ in one_trace_per_file.iterdir())
     assert analyze(str(one_trace_per_file), "--jobs", "1", native=True).exit_code == 0
     assert len(taken) == files and taken.count(True) > 0.95 * files
@@ -280,25 +288,27 @@ def test_the_c_engine_runs(one_trace_per_file: Path, monkeypatch: pytest.MonkeyP
     assert True not in taken
 
 
+@needs_engine
 def test_a_terminal_takes_the_c_engine_too(
-    one_trace_per_file: Path, monkeypatch: pytest.MonkeyPatch
+    one_trace_per_file: Path, taken: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On a terminal the progress bar is drawn over the one shard done here: the C engine
-    still reads the files (it was left out whenever a bar was asked for), same stacks. (Only
-    this module's bar is faked: stderr, where each path draws its own, is not compared.)"""
-    taken: list[bool] = []
-    charge = native_profile.charge_document
-
-    def recorded(*args, **kwargs):
-        charged = charge(*args, **kwargs)
-        taken.append(charged is not None)
-        return charged
-
-    monkeypatch.setattr(native_profile, "charge_document", recorded)
+    """On a terminal the files are done here in a few shards, one step of the progress bar
+    each: the C engine still reads them (it was left out whenever a bar was asked for), same
+    stacks. (Only this module's bar is faked: stderr, where each path draws its own, is not
+    compared.)"""
     monkeypatch.setattr(sharded, "show_progress", lambda enabled=True: enabled)
+    shards: list[int] = []
+    run = folded.native_shard
+
+    def counted(task: tuple) -> bytes:
+        shards.append(len(task[0]))
+        return run(task)
+
+    monkeypatch.setattr(folded, "native_shard", counted)
     files = sum(1 for _ in one_trace_per_file.iterdir())
     on_terminal = analyze(str(one_trace_per_file), "--jobs", "1", native=True)
     without = analyze(str(one_trace_per_file), "--jobs", "1", native=False)
     assert (on_terminal.exit_code, on_terminal.stdout) == (0, without.stdout)
     assert on_terminal.stdout and "Traceback" not in on_terminal.stderr
     assert len(taken) == files and taken.count(True) > 0.95 * files
+    assert 1 < len(shards) <= sharded.IN_PROCESS_STEPS and sum(shards) == files

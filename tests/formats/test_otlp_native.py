@@ -25,6 +25,7 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
+from spanscope import native_switch
 from spanscope.errors import Diagnostics, InputError
 from spanscope.formats import decode_spans, otlp_native, otlp_proto, read_spans
 from spanscope.model import Span
@@ -42,15 +43,15 @@ TRACE_PB = FIXTURES / "otlp2parquet" / "testdata__trace.pb"
 
 @contextmanager
 def upb_only() -> Iterator[None]:
-    old = os.environ.get(otlp_native.DISABLE_VARIABLE)
-    os.environ[otlp_native.DISABLE_VARIABLE] = "1"
+    old = os.environ.get(native_switch.VARIABLE)
+    os.environ[native_switch.VARIABLE] = "1"
     try:
         yield
     finally:
         if old is None:
-            del os.environ[otlp_native.DISABLE_VARIABLE]
+            del os.environ[native_switch.VARIABLE]
         else:
-            os.environ[otlp_native.DISABLE_VARIABLE] = old
+            os.environ[native_switch.VARIABLE] = old
 
 
 def outcome(data: bytes) -> tuple:

@@ -13,9 +13,9 @@ from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
 from spanscope.errors import Diagnostics
 from spanscope.formats import encode_spans, otlp_native, read_spans
-from spanscope.formats.otlp_native import DISABLE_VARIABLE
 from spanscope.formats.source import watch_position
 from spanscope.model import Span
+from spanscope.native_switch import VARIABLE
 
 from .test_read_position import LINES, positions
 
@@ -50,7 +50,7 @@ def test_protobuf_moves_as_its_spans_are_converted(
         data = _with_a_late_span(data)
         assert not otlp_native._otlp_native.check(data)  # the C decoder gives it up
     elif engine == "upb":
-        monkeypatch.setenv(DISABLE_VARIABLE, "1")
+        monkeypatch.setenv(VARIABLE, "1")
     else:
         assert otlp_native.enabled() and otlp_native.scan(data) == len(spans)
     path = tmp_path / "spans.pb"

@@ -42,14 +42,13 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 
 from spanscope.formats.otlp_common import FOLLOWS_FROM_KEY, SHARED_KEY, split_follows_from
 from spanscope.model import Event, Link, Span, SpanKind, StatusCode
-from spanscope.native_switch import VARIABLE, switched_off
+from spanscope.native_switch import switched_off
 
 try:
     from spanscope.formats import _otlp_native
 except ImportError:  # built without a C compiler: the upb path reads everything
     _otlp_native = None  # type: ignore[assignment]
 
-DISABLE_VARIABLE = VARIABLE
 
 # In the order of the C decoder's message type numbers (M_TRACES ... M_KVLIST).
 _MESSAGES = (
