@@ -20,8 +20,9 @@ Jaeger writer from the synthetic shop. Comparable outputs:
 Each command runs in a fresh process (wall time and CPU time of the process tree), alternating,
 median of ``BENCH_REPEAT`` (3) runs. A last process, the bare ``msgspec`` decode of the same files
 into dicts, is the floor for any tool that decodes them whole. Then the answers are compared:
-our two modes (and ``--jobs 1``) must print the same stacks byte for byte, and the share of
-critical-path time per service must agree with CRISP's ``.cct``.
+our four runs (the profile, ``--jobs 1``, without the C engine, the full report) must print
+the same stacks byte for byte, and the share of critical-path time per service must agree with
+CRISP's ``.cct``.
 
 CRISP is not ours and is never committed: point ``CRISP_DIR`` at an exported source tree and
 ``CRISP_PYTHON`` at a Python with its requirements (default ``$CRISP_DIR/.venv/bin/python``);

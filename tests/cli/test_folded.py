@@ -305,3 +305,34 @@ def test_folded_slow_without_folded_is_a_usage_error(small_shop: str) -> None:
     stacks = CliRunner().invoke(main, ["analyze", small_shop, "--folded-slow", "--folded", "-"])
     assert stacks.exit_code == 0, stacks.output
     assert stacks.stdout.startswith("frontend:POST /api/checkout;")
+
+
+def test_imports_without_collection_keeps_what_the_caller_set() -> None:
+    """It pauses the collector and moves what was made to the oldest generation, but leaves a
+    collector the caller had switched off switched off, and a freeze made on purpose (serve's,
+    ``holding_many_objects``) frozen."""
+    import gc
+
+    from spanscope.cli import imports_without_collection
+
+    assert gc.isenabled()
+    with imports_without_collection():
+        assert not gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+    gc.disable()
+    try:
+        with imports_without_collection():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with imports_without_collection():
+            made = [object() for _ in range(100)]
+        assert gc.get_freeze_count() == frozen and made
+    finally:
+        gc.unfreeze()

@@ -5,8 +5,8 @@ Both runs go through the real command, in one process (``--jobs 1``) and in fork
 size thresholds lowered so small files make several shards): a directory of one trace per file
 (CRISP's layout), one file of many traces, a trace cut over two files, files the C engine must
 decline (clock skew, an orphan, a cut-off file, a file that is not Jaeger at all) among good
-ones, hostile bytes, and the real Jaeger fixtures. These run whether or not the engine is built here; where it
-is, ``test_the_c_engine_runs`` checks the command really takes it.
+ones, hostile bytes, and the real Jaeger fixtures. These run whether or not the engine is built
+here; where it is, ``test_the_c_engine_runs`` checks the command really takes it.
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ from click.testing import CliRunner, Result
 from spanscope.analysis import native_profile
 from spanscope.cli import folded, main, sharded
 from spanscope.formats import write_spans
-from spanscope.formats.jaeger_lean import read_projected
 from spanscope.model import Span
 from spanscope.native_switch import VARIABLE
 from spanscope.synthetic import generate_spans
 
-from ..analysis.test_native_profile import HOSTILE
+from ..analysis.test_native_profile import HOSTILE, jaeger_fixtures
 from ..conftest import FIXTURES
 
 
@@ -229,24 +228,14 @@ def test_hostile_files(tmp_path: Path, shards: list[int], options: list[str]) ->
     assert same_both_ways(str(tmp_path), *options).exit_code == 2
 
 
-def _jaeger_fixtures() -> list[Path]:
-    return sorted(
-        path
-        for path in FIXTURES.rglob("*")
-        if path.is_file()
-        and path.suffix in (".json", ".txt")
-        and read_projected(path.read_bytes(), "x") is not None
-    )
-
-
-@pytest.mark.parametrize("path", _jaeger_fixtures(), ids=lambda path: path.name[-60:])
+@pytest.mark.parametrize("path", jaeger_fixtures(), ids=lambda path: path.name[-60:])
 def test_every_jaeger_fixture(path: Path) -> None:
     for options in ([], ["--no-adjust-skew", "--jaeger-strict"]):
         same_both_ways(str(path), "--jobs", "1", *options)
 
 
 def test_the_jaeger_fixtures_as_one_data_set(tmp_path: Path, shards: list[int]) -> None:
-    for index, path in enumerate(_jaeger_fixtures()):
+    for index, path in enumerate(jaeger_fixtures()):
         shutil.copy(path, tmp_path / f"{index:02}-{path.name[-40:]}")
     for jobs in ("1", "2"):
         same_both_ways(str(tmp_path), "--jobs", jobs)

@@ -49,7 +49,7 @@ with imports_without_collection():
 
     import click
 
-from spanscope import __version__  # noqa: E402 - after the function click is imported with
+from spanscope import __version__  # noqa: E402 - below the function that imports click
 
 # command name -> "module:attribute" under spanscope.cli
 COMMANDS: dict[str, str] = {

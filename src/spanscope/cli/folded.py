@@ -51,6 +51,8 @@ _JAEGER = "jaeger-json"
 PROFILE_MIN_BYTES = 2 * 1024 * 1024
 PROFILE_MIN_SHARD_BYTES = 256 * 1024
 # Through the C profile (native_shard) a MB costs ~1 ms of CPU: a worker pays off later.
+# (These apply to every input of a run without filters, Jaeger JSON or not: a data set mixing
+# formats is rare, and native_shard reads the others as the Python path does, file by file.)
 NATIVE_MIN_BYTES = 8 * 1024 * 1024
 NATIVE_MIN_SHARD_BYTES = 4 * 1024 * 1024
 

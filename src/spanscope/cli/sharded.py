@@ -4,10 +4,10 @@
 (``make()``: an ``Analyzer``, or the ``ProfileAnalyzer`` of ``analyze --folded -`` with its
 projected reader) that reading the session's inputs and filling it in this process would give,
 with the same input reports, warnings and errors recorded in ``session``; or None, having
-changed nothing,
-and the caller does it the ordinary way. None when the inputs do not qualify (see
-``parallel.plan_runs``: several regular files, enough bytes) and when a trace has spans in two
-shards (below): the ordinary way then gives the report, at the cost of the work done so far.
+changed nothing, and the caller does it the ordinary way. None when the inputs do not qualify
+(``plan_shards``: several regular files, enough bytes; unless the caller has them done in this
+process, below) and when a trace has spans in two shards (below): the ordinary way then gives
+the report, at the cost of the work done so far.
 
 How: the files are cut into shards of consecutive files, a few per worker so that the workers
 finish together. A worker reads its shard's files, groups, assembles, filters and analyses the

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 
-# Patterns needed only for rare content are compiled on first use (``re`` keeps them), not at
-# import: compiling costs every command's start-up more than the search.
+# Patterns compiled on first use (``re`` keeps them), not at import: compiling costs every
+# command's start-up more than the search. _JSON_START is needed only when the first byte does
+# not say (JSON after white space or a BOM; any input that is not JSON, protobuf included);
+# _ZIPKIN_V1_ANNOTATION only for Zipkin-like JSON without a marker.
 _JSON_START = rb"\A(?:\xef\xbb\xbf)?\s*([\[{])"  # after what the first byte tells
 _ZIPKIN_V1_ANNOTATION = rb'"annotations"\s*:\s*\[\s*\{[^\]]*?"endpoint"'
 

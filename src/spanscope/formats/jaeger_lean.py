@@ -24,6 +24,11 @@ Why it is faster: tags are the bulk of a span and of its decoding. Here a span's
 bytes, and each distinct tag list is checked and converted once (``_TagCache``): spans of one
 operation very often repeat the same tags. A tag list seen for the first time costs what the
 full reader's checked decode costs.
+
+The C profile (``spanscope.analysis.native_profile``) reads documents itself and asks this
+module what msgspec checks here: ``tag_kind``, ``trace_processes``, ``logs_ok`` and
+``normalized_id`` give what ``read_projected`` makes of a tag list, a trace's processes, a
+span's logs and an id, or None (False) where it gives the document back.
 """
 
 from __future__ import annotations
