@@ -23,6 +23,7 @@
 #include "document.h"
 
 #include "cache.h"
+#include "reserve.h"
 
 #define MAX_MICROS 9223372036854775ULL /* (2**63 - 1) // 1000: jaeger_structs._Micros */
 #define MAX_NEGATIVE_DURATION 9223372036854775ULL /* 2**63 // 1000: jaeger_structs._Duration */
@@ -320,19 +321,6 @@ static int read_references(Scanner *sc, References *refs) {
     return take(sc, ']');
 }
 
-static int grow_spans(Document *doc) {
-    if (doc->span_count < doc->span_capacity) return 1;
-    Py_ssize_t capacity = doc->span_capacity ? doc->span_capacity * 2 : 64;
-    NativeSpan *spans = PyMem_Realloc(doc->spans, (size_t)capacity * sizeof(NativeSpan));
-    if (spans == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    doc->spans = spans;
-    doc->span_capacity = capacity;
-    return 1;
-}
-
 /* Is the parent id of a span without references one of the "no parent" spellings? */
 static int no_parent(Slice s) {
     if (s.n == 0 || (s.n == 1 && s.s[0] == '0')) return 1;
@@ -344,7 +332,9 @@ static int no_parent(Slice s) {
 
 static int read_span(Scanner *sc, const Hooks *hooks, Document *doc) {
     if (!take(sc, '{')) return 0;
-    TRY(grow_spans(doc));
+    if (reserve((void **)&doc->spans, &doc->span_capacity, doc->span_count + 1,
+                sizeof(NativeSpan)) < 0)
+        return -1;
     NativeSpan *span = &doc->spans[doc->span_count];
     Slice trace_id = {"", 0}, span_id = {"", 0}, parent = {"", 0}, name = {"", 0};
     Slice process_id = {"", 0}, key;
@@ -519,19 +509,6 @@ static int resolve_services(Document *doc, Py_ssize_t first, PyObject *processes
     return 1;
 }
 
-static int grow_traces(Document *doc) {
-    if (doc->trace_count < doc->trace_capacity) return 1;
-    Py_ssize_t capacity = doc->trace_capacity ? doc->trace_capacity * 2 : 16;
-    NativeTrace *traces = PyMem_Realloc(doc->traces, (size_t)capacity * sizeof(NativeTrace));
-    if (traces == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    doc->traces = traces;
-    doc->trace_capacity = capacity;
-    return 1;
-}
-
 /* The trace id of every span of one "data" entry (the span's own, else the entry's), which
  * must be one and the same. */
 static int entry_trace_id(const Hooks *hooks, Document *doc, Py_ssize_t first, Slice fallback,
@@ -587,7 +564,9 @@ static int read_trace(Scanner *sc, const Hooks *hooks, Document *doc) {
     if (processes == NULL) TRY(read_processes(sc, 1, hooks, doc, &processes));
     TRY(resolve_services(doc, first_span, processes));
     if (doc->span_count == first_span) return 1;
-    TRY(grow_traces(doc));
+    if (reserve((void **)&doc->traces, &doc->trace_capacity, doc->trace_count + 1,
+                sizeof(NativeTrace)) < 0)
+        return -1;
     NativeTrace *trace = &doc->traces[doc->trace_count];
     TRY(entry_trace_id(hooks, doc, first_span, trace_id, trace->trace_id));
     trace->first = first_span;

@@ -14,8 +14,8 @@
  * is charged. What is read and what gives up: document.c; the trace check and the walk: walk.c.
  *
  * Layout: scan.h (a strict JSON scanner), cache.h/.c (byte strings -> results, kept between
- * documents), document.h/.c (the Jaeger document), walk.h/.c (the checks and the walk), this
- * file (the Python function).
+ * documents), reserve.h (growable arrays), document.h/.c (the Jaeger document), walk.h/.c
+ * (the checks and the walk), this file (the Python function).
  *
  * charge(data, hooks, numbers, number, strict, adjust_skew, prepare, record, add_python)
  *   data       bytes of one document;

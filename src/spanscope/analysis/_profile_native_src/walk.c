@@ -18,6 +18,8 @@
  */
 #include "walk.h"
 
+#include "reserve.h"
+
 #include <stdlib.h>
 
 void tree_free(Tree *tree) {
@@ -224,21 +226,6 @@ static int add_time(PyObject *local, Py_ssize_t stack, int64_t ns) {
     Py_XDECREF(value);
     Py_DECREF(key);
     return rc;
-}
-
-/* Grows `*items` (of `size` bytes each) to hold `need`. */
-static int reserve(void **items, Py_ssize_t *capacity, Py_ssize_t need, size_t size) {
-    if (need <= *capacity) return 0;
-    Py_ssize_t grown = *capacity ? *capacity : 16;
-    while (grown < need) grown *= 2;
-    void *more = PyMem_Realloc(*items, (size_t)grown * size);
-    if (more == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    *items = more;
-    *capacity = grown;
-    return 0;
 }
 
 PyObject *charge_trace(const Document *doc, const Tree *tree, Py_ssize_t t, int strict,
