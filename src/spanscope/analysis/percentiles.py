@@ -43,9 +43,13 @@ ZERO_BIN = -1
 # ddsketch's LogarithmicMapping(SKETCH_RELATIVE_ACCURACY), computed as it computes it (the same
 # floats, so the same keys: a test checks), without importing ddsketch (13 ms) for a report
 # whose every group is exact.
-_GAMMA_MANTISSA = 2 * SKETCH_RELATIVE_ACCURACY / (1 - SKETCH_RELATIVE_ACCURACY)
-_GAMMA = 1 + _GAMMA_MANTISSA
-_MULTIPLIER = 1 / math.log1p(_GAMMA_MANTISSA) * math.log(2)
+def _multiplier(accuracy: float) -> float:
+    """The mapping's 1 / log2(gamma), gamma = (1 + a) / (1 - a), as ddsketch computes it."""
+    return 1 / math.log1p(2 * accuracy / (1 - accuracy)) * math.log(2)
+
+
+_GAMMA = 1 + 2 * SKETCH_RELATIVE_ACCURACY / (1 - SKETCH_RELATIVE_ACCURACY)
+_MULTIPLIER = _multiplier(SKETCH_RELATIVE_ACCURACY)
 
 
 def _key(value: float) -> int:
@@ -149,8 +153,7 @@ def _parsed(found: Distribution) -> tuple[tuple[int, int], ...]:
         return tuple(pairs)
     # The bin of DURATION_LIMIT in this mapping, computed as _key computes it (so bin_of's for
     # SKETCH_RELATIVE_ACCURACY: a test checks); the accuracy is at most 0.5, so no log is 0.
-    a = found.relative_accuracy
-    multiplier = 1 / math.log1p(2 * a / (1 - a)) * math.log(2)
+    multiplier = _multiplier(found.relative_accuracy)
     last = -(-math.ceil(math.log(DURATION_LIMIT, 2) * multiplier) // found.width)
     previous = ZERO_BIN
     for index, count in pairs[1 if found.zeros else 0 :]:
