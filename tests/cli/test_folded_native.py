@@ -301,3 +301,28 @@ def test_a_terminal_takes_the_c_engine_too(
     assert on_terminal.stdout and "Traceback" not in on_terminal.stderr
     assert len(taken) == files and taken.count(True) > 0.95 * files
     assert 1 < len(shards) <= sharded.IN_PROCESS_STEPS and sum(shards) == files
+
+
+@needs_engine
+def test_a_data_set_of_another_format_keeps_the_python_path(
+    tmp_path: Path, one_trace_per_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a Jaeger data set (by --format, or by its first file) goes the C profile's way:
+    an OTLP one keeps the Python path and its threshold for workers (the C profile's, four
+    times higher, took them away from 2-8 MB of OTLP), and reads each file once."""
+    shards: list[int] = []
+    run = folded.native_shard
+
+    def counted(task: tuple) -> bytes:
+        shards.append(len(task[0]))
+        return run(task)
+
+    monkeypatch.setattr(folded, "native_shard", counted)
+    for index in range(3):
+        shutil.copy(
+            FIXTURES / "opentelemetry-proto" / "examples__trace.json", tmp_path / f"{index}.json"
+        )
+    otlp = same_both_ways(str(tmp_path), "--jobs", "1")
+    assert otlp.exit_code == 0 and otlp.stdout and shards == []
+    assert analyze(str(one_trace_per_file), "--jobs", "1", native=True).exit_code == 0
+    assert sum(shards) == sum(1 for _ in one_trace_per_file.iterdir())

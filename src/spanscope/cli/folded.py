@@ -51,8 +51,8 @@ _JAEGER = "jaeger-json"
 PROFILE_MIN_BYTES = 2 * 1024 * 1024
 PROFILE_MIN_SHARD_BYTES = 256 * 1024
 # Through the C profile (native_shard) a MB costs ~1 ms of CPU: a worker pays off later.
-# (These apply to every input of a run without filters, Jaeger JSON or not: a data set mixing
-# formats is rare, and native_shard reads the others as the Python path does, file by file.)
+# (Taken when the data set is Jaeger JSON (``_jaeger_data_set``); a file of another format in
+# it is read by native_shard as the Python path reads it, file by file.)
 NATIVE_MIN_BYTES = 8 * 1024 * 1024
 NATIVE_MIN_SHARD_BYTES = 4 * 1024 * 1024
 
@@ -126,7 +126,12 @@ def native_shard(task: tuple) -> bytes:
                 spans: list[Span] = []
                 error = None
                 try:
-                    spans.extend(read_projected(source, format, diagnostics, formats.append, data))
+                    if data is None:  # not Jaeger JSON: its own reader at once
+                        spans.extend(read_spans(source, format, diagnostics, formats.append))
+                    else:  # a document the C profile gave up
+                        spans.extend(
+                            read_projected(source, format, diagnostics, formats.append, data)
+                        )
                 except InputError as exc:
                     error = exc
                 groups: defaultdict[str, list[Span]] = defaultdict(list)
@@ -146,6 +151,19 @@ def native_shard(task: tuple) -> bytes:
     finally:
         if collecting:
             gc.enable()
+
+
+def _jaeger_data_set(session: ReadSession) -> bool:
+    """Whether the session's inputs are for the C profile: from files, and Jaeger JSON by the
+    format given or by the first file's head (a data set is one format as a rule; the others
+    keep the Python path's thresholds for its workers)."""
+    sources = session.sources
+    if not sources or "-" in sources:
+        return False
+    if session.format is not None:
+        return _is_jaeger(session.format)
+    head = read_head(sources[0])
+    return head is not None and _jaeger(head, None)
 
 
 def _is_jaeger(name: str) -> bool:
@@ -181,7 +199,7 @@ def profile_only(
         merged = analyze_split(session, make, trace_filter, adjust_skew)
         if merged is not None:
             return merged
-    if trace_filter.is_empty and "-" not in session.sources:
+    if trace_filter.is_empty and _jaeger_data_set(session):
         from spanscope.analysis.native_profile import available
 
         if available():
