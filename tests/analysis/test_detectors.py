@@ -276,6 +276,27 @@ def test_high_cardinality_names():
     )
 
 
+def test_a_trace_of_many_id_names_counts_once():
+    """40 spans of one trace named GET /users/<id>: one trace, in the anti-pattern, in the
+    report's operation table beside it and in lint (each name's traces were summed: 40)."""
+    from spanscope.quality.linter import lint
+
+    root = span("r", None, 0, 100, service="web", operation="GET /page", trace="7", kind=SERVER)
+    calls = [
+        span(f"c{index}", "r", index, index + 1, service="web",
+             operation=f"GET /users/{1000 + index}", trace="7")
+        for index in range(40)
+    ]  # fmt: skip
+    traces = build_all(root, *calls)
+    (found,) = detect_anti_patterns(traces)
+    assert (found.operation, found.occurrences, found.traces) == ("GET /users/<num>", 40, 1)
+    report = analyze(traces)
+    (in_report,) = kinds(report.anti_patterns, "high_cardinality_name")
+    assert in_report.traces == 1
+    (rule,) = [rule for rule in lint(traces).rules if rule.id == "high-cardinality-name"]
+    assert (rule.spans, rule.traces) == (40, 1)
+
+
 # --- the whole analyzer, the shop, real files, random data ---------------------------------
 
 

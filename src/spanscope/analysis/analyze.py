@@ -463,9 +463,10 @@ class Analyzer:
             anti_patterns=self.anti_patterns.findings(
                 self.services,
                 (
-                    NameStats(service, name, o.traces, o.critical, o.duration, *o.example)
+                    NameStats(service, name, o.critical, o.duration, *o.example)
                     for (service, name), o in self.operations.items()
                 ),
+                {key: group[1] for key, group in self._template_traces.items()},
                 self.profiles.names.template,
             ),
             traits=self.traits.findings(

@@ -22,7 +22,7 @@ import msgspec
 
 from spanscope.analysis.detectors.cardinality import NameStats, high_cardinality_names
 from spanscope.analysis.errors import message_template
-from spanscope.analysis.name_folding import MIN_NAMES
+from spanscope.analysis.name_folding import MIN_NAMES, name_template
 from spanscope.model import Span, Trace
 from spanscope.quality.checks import span_findings, trace_findings
 from spanscope.quality.rules import RULES, Severity
@@ -129,14 +129,13 @@ class _Service:
 
 
 class _Name:
-    __slots__ = ("duration", "example", "last_trace", "spans", "traces")
+    __slots__ = ("duration", "example", "spans", "template")
 
-    def __init__(self, trace_id: str, span_id: str) -> None:
+    def __init__(self, trace_id: str, span_id: str, template: list | None) -> None:
         self.spans = 0
-        self.traces = 0
         self.duration = 0
         self.example = (trace_id, span_id)
-        self.last_trace = ""
+        self.template = template  # [traces, last trace id] of its (service, name template)
 
 
 class Linter:
@@ -154,6 +153,7 @@ class Linter:
         self._tallies: dict[str, _Tally] = {}
         self._services: dict[str, _Service] = {}
         self._names: dict[tuple[str, str], _Name] = {}
+        self._templates: dict[tuple[str, str], list] = {}  # -> [traces, last trace id]
         self._traces = 0
         self._spans = 0
 
@@ -192,12 +192,17 @@ class Linter:
         key = (name, span.name)
         entry = self._names.get(key)
         if entry is None:
-            entry = self._names[key] = _Name(trace_id, span.span_id)
+            template = name_template(span.name)
+            counted = None
+            if template is not None:
+                counted = self._templates.setdefault((name, template), [0, ""])
+            entry = self._names[key] = _Name(trace_id, span.span_id, counted)
         entry.spans += 1
         entry.duration += span.duration_ns
-        if entry.last_trace != trace_id:  # spans come trace by trace
-            entry.traces += 1
-            entry.last_trace = trace_id
+        counted = entry.template
+        if counted is not None and counted[1] != trace_id:  # spans come trace by trace
+            counted[0] += 1
+            counted[1] = trace_id
 
     def _record(
         self, trace_id: str, span: Span | None, rule: str, detail: str, flagged: dict
@@ -236,20 +241,21 @@ class Linter:
 
     def _high_cardinality(self) -> None:
         stats = [
-            NameStats(service, name, entry.traces, 0, entry.duration, *entry.example)
+            NameStats(service, name, 0, entry.duration, *entry.example)
             for (service, name), entry in self._names.items()
         ]
-        findings = high_cardinality_names(stats, MIN_NAMES, limit=MAX_DETAILS)
+        traces = {key: counted[0] for key, counted in self._templates.items()}
+        findings = high_cardinality_names(stats, traces, MIN_NAMES, limit=MAX_DETAILS)
         if not findings:
             return
         tally = self._tallies.setdefault("high-cardinality-name", _Tally())
         templates = {(finding.service, finding.operation): finding for finding in findings}
+        tally.traces += sum(finding.traces for finding in findings)  # each once per template
         for (service, name), entry in self._names.items():
             finding = templates.get((service, message_template(name)))
             if finding is None:
                 continue
             tally.spans += entry.spans
-            tally.traces += entry.traces
             tally.services[service] += entry.spans
             tally.details[f"{finding.operation} ({finding.occurrences:,} names)"] += entry.spans
         for finding in findings[: self._max_examples]:

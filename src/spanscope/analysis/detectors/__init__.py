@@ -21,7 +21,7 @@ and one kind check per span. Pure: traces are never modified.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from spanscope.analysis.critical_path import critical_time
 from spanscope.analysis.detectors.cardinality import NameStats, high_cardinality_names
@@ -72,11 +72,13 @@ class AntiPatternCollector:
         self,
         services: set[str],
         names: Iterable[NameStats],
+        template_traces: Mapping[tuple[str, str], int],
         template_of: Callable[[str], str | None] = name_template,
     ) -> list[AntiPattern]:
         """Every finding, most critical-path time at stake first. ``services``: every service
-        in the data; ``names``: statistics per (service, span name); ``template_of``:
-        ``name_template`` or a cache of it."""
+        in the data; ``names``: statistics per (service, span name); ``template_traces``:
+        traces per (service, name template), each once; ``template_of``: ``name_template`` or
+        a cache of it."""
         limit = self.options.top
         found = [
             *self.n_plus_one.findings(limit),
@@ -84,7 +86,11 @@ class AntiPatternCollector:
             *self.propagation.findings(services, limit),
             *self.unclosed.findings(limit),
             *high_cardinality_names(
-                names, self.options.high_cardinality_min_names, limit, template_of
+                names,
+                template_traces,
+                self.options.high_cardinality_min_names,
+                limit,
+                template_of,
             ),
         ]
         found.sort(
@@ -107,24 +113,30 @@ def detect_anti_patterns(
     collector = AntiPatternCollector(options)
     strict = collector.options.jaeger_strict
     services: set[str] = set()
-    names: dict[tuple[str, str], list] = {}  # -> [traces, critical, duration, trace id, span id]
+    names: dict[tuple[str, str], list] = {}  # -> [critical, duration, trace id, span id]
+    template_traces: dict[tuple[str, str], int] = {}
     for trace in traces:
         if not trace.spans or not trace.roots:
             continue
         on_path = critical_time(trace, strict=strict)
         collector.add(trace, on_path)
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str]] = set()  # the templates of this trace's names
         for span in trace.spans:
             key = (span.service_name, span.name)
             services.add(span.service_name)
             entry = names.get(key)
             if entry is None:
-                entry = names[key] = [0, 0, 0, trace.trace_id, span.span_id]
-            if key not in seen:
-                seen.add(key)
-                entry[0] += 1
-            entry[1] += on_path.get(span.span_id, 0)
-            entry[2] += span.duration_ns
+                entry = names[key] = [0, 0, trace.trace_id, span.span_id]
+            entry[0] += on_path.get(span.span_id, 0)
+            entry[1] += span.duration_ns
+            template = name_template(span.name)
+            if template is not None and (span.service_name, template) not in seen:
+                seen.add((span.service_name, template))
+                template_traces[span.service_name, template] = (
+                    template_traces.get((span.service_name, template), 0) + 1
+                )
     return collector.findings(
-        services, (NameStats(s, n, *entry) for (s, n), entry in names.items())
+        services,
+        (NameStats(s, n, *entry) for (s, n), entry in names.items()),
+        template_traces,
     )

@@ -8,8 +8,10 @@ never group, backends index a name per request. The fix suggested is the route a
 (``GET /users/{id}``) with the id in an attribute.
 
 This detector works on the data set's table of (service, name) statistics, which the analyzer
-keeps anyway, so it costs nothing per span. ``traces`` sums each name's traces (a trace with
-two such names counts twice), ``occurrences`` is the number of distinct names,
+keeps anyway, so it costs nothing per span. ``traces`` is the number of traces holding any of
+the template's names, each once (``template_traces``, which the callers count as traces come:
+summing each name's traces counted a trace of 40 such names 40 times, where the report's own
+operation table said 1), ``occurrences`` is the number of distinct names,
 ``per_trace_p50``/``per_trace_max`` are 0 (not applicable); ``critical_ns``/``duration_ns``
 are the critical-path time and summed duration of all spans with those names.
 """
@@ -17,7 +19,7 @@ are the critical-path time and summed duration of all spans with those names.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from spanscope.analysis.detectors.tally import rank
@@ -33,7 +35,6 @@ class NameStats(NamedTuple):
 
     service: str
     name: str
-    traces: int
     critical_ns: int
     duration_ns: int
     example_trace_id: str
@@ -41,11 +42,10 @@ class NameStats(NamedTuple):
 
 
 class _Group:
-    __slots__ = ("critical", "duration", "example", "names", "traces")
+    __slots__ = ("critical", "duration", "example", "names")
 
     def __init__(self) -> None:
         self.names: list[str] = []
-        self.traces = 0
         self.critical = 0
         self.duration = 0
         self.example: tuple[int, str, str] = (-1, "", "")
@@ -53,11 +53,13 @@ class _Group:
 
 def high_cardinality_names(
     names: Iterable[NameStats],
+    template_traces: Mapping[tuple[str, str], int],
     min_names: int,
     limit: int,
     template_of: Callable[[str], str | None] = name_template,
 ) -> list[AntiPattern]:
     """Templates shared by at least ``min_names`` distinct span names of one service.
+    ``template_traces``: (service, template) -> traces holding any of its names, each once.
     ``template_of`` is ``name_template`` or a cache of it (the analyzer has one)."""
     groups: dict[tuple[str, str], _Group] = {}
     for item in names:
@@ -68,7 +70,6 @@ def high_cardinality_names(
         if group is None:
             group = groups[(item.service, template)] = _Group()
         group.names.append(item.name)
-        group.traces += item.traces
         group.critical += item.critical_ns
         group.duration += item.duration_ns
         if item.critical_ns > group.example[0]:
@@ -87,7 +88,7 @@ def high_cardinality_names(
                 operation=template,
                 parent_service="",
                 parent_operation="",
-                traces=group.traces,
+                traces=template_traces[service, template],
                 occurrences=distinct,
                 per_trace_p50=0,
                 per_trace_max=0,
