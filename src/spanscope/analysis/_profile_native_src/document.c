@@ -218,21 +218,18 @@ static int name_of(Document *doc, Slice s, PyObject **out, CacheEntry **found) {
     }
     PyObject *text = PyUnicode_DecodeASCII(s.s, (Py_ssize_t)s.n, "strict");
     if (text == NULL) return -1;
+    if (cache_full(&names)) { /* the document holds it until the cache is cleared */
+        int rc = hold(doc, text);
+        Py_DECREF(text);
+        *out = text;
+        return rc;
+    }
     int failed;
     entry = cache_add(&names, s.s, s.n, hash, text, 0, &failed);
     if (failed) return -1;
     *found = entry;
-    if (entry != NULL) {
-        *out = entry->value;
-        return 1;
-    }
-    /* The cache is full: the document holds it (cache_add did not take it). */
-    text = PyUnicode_DecodeASCII(s.s, (Py_ssize_t)s.n, "strict");
-    if (text == NULL) return -1;
-    int rc = hold(doc, text);
-    Py_DECREF(text);
-    *out = text;
-    return rc;
+    *out = entry->value;
+    return 1;
 }
 
 /* null, [] or a list the hook finds fine (logs are decoded only to be checked). */
