@@ -430,17 +430,22 @@ def test_an_output_that_cannot_be_written_stops_before_reading(
     small_shop: str, tmp_path: Path, command: list[str]
 ) -> None:
     """'convert shop.jsonl traces/' said "say which format to write to traces/"; a missing
-    directory was found only after the whole input was read (minutes for a big one)."""
+    directory was found only after the whole input was read (minutes for a big one). The
+    input here cannot be read: had it been, its error would come first (and exit 2)."""
     name = {"flamegraph": "x.svg", "servicemap": "x.svg", "view": "x.html"}.get(
         command[0], "x.jsonl"
     )
+    unreadable = tmp_path / "bad.json"
+    unreadable.write_text("not json\n")
     missing = tmp_path / "no" / name
     for out, said in (
         (tmp_path, f"cannot write {tmp_path}: Is a directory"),
         (missing, f"cannot write {missing}: No such file or directory"),
     ):
-        words = [w.format(shop=small_shop, out=out) for w in command]
+        words = [w.format(shop=unreadable, out=out) for w in command]
         result = CliRunner().invoke(main, words)
         assert result.exit_code == 1, result.output
         assert said in result.output
-        assert "spans" not in result.output  # nothing was read
+        assert "bad.json" not in result.output.replace(str(tmp_path), "")  # never read
+    readable = [w.format(shop=small_shop, out=missing) for w in command]
+    assert CliRunner().invoke(main, readable).exit_code == 1  # the same with a real input
