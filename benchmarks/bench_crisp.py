@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import DATA, save
+from spanscope import native_switch
 
 TRACES = tuple(int(n) for n in os.environ.get("BENCH_CRISP_TRACES", "1000,10000").split(","))
 REPEAT = int(os.environ.get("BENCH_REPEAT", 3))
@@ -89,7 +90,7 @@ def _environment() -> dict[str, str]:
     again (tens of ms a run). The cache lives under benchmarks/data, outside the sources."""
     environment = dict(os.environ)
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
-    environment.pop("SPANSCOPE_NO_NATIVE", None)
+    environment.pop(native_switch.VARIABLE, None)
     environment["PYTHONPYCACHEPREFIX"] = str(DATA / "pycache")
     return environment
 
@@ -208,7 +209,7 @@ def run_profile(
         command += ["--jobs", str(jobs)]
     environment = _environment()
     if not native:
-        environment["SPANSCOPE_NO_NATIVE"] = "1"
+        environment[native_switch.VARIABLE] = "1"
     with open(out / "stacks.folded", "wb") as stacks, open(out / "ours.log", "wb") as log:
         return _timed(command, cwd=traces_dir, stdout=stacks, stderr=log, env=environment)
 

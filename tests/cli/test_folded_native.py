@@ -28,6 +28,7 @@ from spanscope.synthetic import generate_spans
 
 from ..analysis.test_native_profile import HOSTILE, jaeger_fixtures
 from ..conftest import FIXTURES
+from ..taken import record_taken
 
 
 def analyze(*args: str, native: bool) -> Result:
@@ -250,16 +251,21 @@ needs_engine = pytest.mark.skipif(
 @pytest.fixture
 def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Records, for each document the command offers the C engine, whether it took it."""
-    calls: list[bool] = []
-    charge = native_profile.charge_document
+    return record_taken(monkeypatch, native_profile, "charge_document")
 
-    def recorded(*args, **kwargs):
-        charged = charge(*args, **kwargs)
-        calls.append(charged is not None)
-        return charged
 
-    monkeypatch.setattr(native_profile, "charge_document", recorded)
-    return calls
+@pytest.fixture
+def native_shards(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Records the number of files of each shard the C profile's route runs."""
+    shards: list[int] = []
+    run = folded.native_shard
+
+    def counted(task: tuple) -> bytes:
+        shards.append(len(task[0]))
+        return run(task)
+
+    monkeypatch.setattr(folded, "native_shard", counted)
+    return shards
 
 
 @needs_engine
@@ -279,50 +285,37 @@ def test_the_c_engine_runs(one_trace_per_file: Path, taken: list[bool]) -> None:
 
 @needs_engine
 def test_a_terminal_takes_the_c_engine_too(
-    one_trace_per_file: Path, taken: list[bool], monkeypatch: pytest.MonkeyPatch
+    one_trace_per_file: Path,
+    taken: list[bool],
+    native_shards: list[int],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """On a terminal the files are done here in a few shards, one step of the progress bar
     each: the C engine still reads them (it was left out whenever a bar was asked for), same
     stacks. (Only this module's bar is faked: stderr, where each path draws its own, is not
     compared.)"""
     monkeypatch.setattr(sharded, "show_progress", lambda enabled=True: enabled)
-    shards: list[int] = []
-    run = folded.native_shard
-
-    def counted(task: tuple) -> bytes:
-        shards.append(len(task[0]))
-        return run(task)
-
-    monkeypatch.setattr(folded, "native_shard", counted)
     files = sum(1 for _ in one_trace_per_file.iterdir())
     on_terminal = analyze(str(one_trace_per_file), "--jobs", "1", native=True)
     without = analyze(str(one_trace_per_file), "--jobs", "1", native=False)
     assert (on_terminal.exit_code, on_terminal.stdout) == (0, without.stdout)
     assert on_terminal.stdout and "Traceback" not in on_terminal.stderr
     assert len(taken) == files and taken.count(True) > 0.95 * files
-    assert 1 < len(shards) <= sharded.IN_PROCESS_STEPS and sum(shards) == files
+    assert 1 < len(native_shards) <= sharded.IN_PROCESS_STEPS and sum(native_shards) == files
 
 
 @needs_engine
 def test_a_data_set_of_another_format_keeps_the_python_path(
-    tmp_path: Path, one_trace_per_file: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, one_trace_per_file: Path, native_shards: list[int]
 ) -> None:
     """Only a Jaeger data set (by --format, or by its first file) goes the C profile's way:
     an OTLP one keeps the Python path and its threshold for workers (the C profile's, four
     times higher, took them away from 2-8 MB of OTLP), and reads each file once."""
-    shards: list[int] = []
-    run = folded.native_shard
-
-    def counted(task: tuple) -> bytes:
-        shards.append(len(task[0]))
-        return run(task)
-
-    monkeypatch.setattr(folded, "native_shard", counted)
     for index in range(3):
         shutil.copy(
             FIXTURES / "opentelemetry-proto" / "examples__trace.json", tmp_path / f"{index}.json"
         )
     otlp = same_both_ways(str(tmp_path), "--jobs", "1")
-    assert otlp.exit_code == 0 and otlp.stdout and shards == []
+    assert otlp.exit_code == 0 and otlp.stdout and native_shards == []
     assert analyze(str(one_trace_per_file), "--jobs", "1", native=True).exit_code == 0
-    assert sum(shards) == sum(1 for _ in one_trace_per_file.iterdir())
+    assert sum(native_shards) == sum(1 for _ in one_trace_per_file.iterdir())

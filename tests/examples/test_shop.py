@@ -21,7 +21,7 @@ import pytest
 from examples.shop.loadgen import drive
 from examples.shop.stack import REPO, ShopStack, get, get_json
 
-from tests.cli.run import spanscope
+from tests.cli.run import executable, spanscope
 
 SERVICES = {"frontend", "checkout", "inventory", "payments"}
 SEARCH = "service=frontend&lookback=1h&limit=1500"
@@ -276,7 +276,7 @@ def test_the_example_says_where_spanscope_is_when_not_on_path(
     ('spanscope serve --db ...') failed with 'command not found', and nothing said why."""
     from examples.shop.__main__ import where_spanscope_is
 
-    own = Path(sys.executable).parent / "spanscope"
+    own = Path(executable())
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.chdir(tmp_path)
     said = where_spanscope_is()
