@@ -13,7 +13,7 @@ traces a store search matches, assembled, then held to the whole ``TraceFilter``
 filters as for files). When more than ``limit`` match, it reads a sample spread over the window:
 the ``limit`` matching traces with the smallest sample keys (``Store.sample_trace_ids``), not the
 newest minutes, and says so with how many matched. A server older than samples gives the most
-recent ``limit`` instead (``ServerStore.newest_first``), and that is said. The search is given
+recent ``limit`` instead (its count of matches is then None), and that is said. The search is given
 only conditions that cannot lose a trace the filter keeps: the filter asks about some span of
 the trace, or its first span, while a store search asks that one span meets every condition.
 
@@ -210,15 +210,15 @@ def stored_traces(
         matched = sampled = len(found)
     else:
         with error_console().status(f"searching {db}", spinner="dots"):
-            ids, matched = store.sample_trace_ids(store_search(trace_filter, limit))
-        newest = getattr(store, "newest_first", False)  # (a ServerStore's)
+            ids, counted = store.sample_trace_ids(store_search(trace_filter, limit))
+        newest = counted is None  # an older server's newest: how many matched, it cannot say
         found, sampled = read_pages(store, db, ids), len(ids)
+        matched = sampled if counted is None else counted
     spans = sum(len(trace) for trace in found)
     _share_resources(found)
     built = assemble_stored(found, adjust_skew=adjust_skew)  # oldest first, as a file is
     traces = list(filter_traces(built, trace_filter))
-    cut_at_newest = newest and matched > sampled  # (more matched: how many, it cannot say)
-    return StoredTraces(traces, spans, matched, sampled, cut_at_newest)
+    return StoredTraces(traces, spans, matched, sampled, newest)
 
 
 def _ids_named(store: Store, trace_filter: TraceFilter) -> list[str]:

@@ -144,13 +144,14 @@ class Store(Protocol):
         """The traces matching ``query`` (each as ``get_trace`` returns it), most recent first."""
         ...
 
-    def sample_trace_ids(self, query: TraceQuery) -> tuple[list[str], int]:
+    def sample_trace_ids(self, query: TraceQuery) -> tuple[list[str], int | None]:
         """Ids of the traces matching ``query`` (as ``find_trace_ids`` matches them) with the
         smallest sample keys (``codec.sample_key``; ties by id), at most num_traces; and how many
-        traces match in all. When every matching trace fits, that is all of them; otherwise a
-        sample spread over the window, the same one on every engine. The ids come oldest first
-        (by the first start the store's read saw of each, ties by id), so that a page of them
-        is read from one stretch of time."""
+        traces match in all (None from a ``ServerStore`` whose server is too old to sample:
+        more matched, the ids are the newest of them). When every matching trace fits, that is
+        all of them; otherwise a sample spread over the window, the same one on every engine.
+        The ids come oldest first (by the first start the store's read saw of each, ties by
+        id), so that a page of them is read from one stretch of time."""
         ...
 
     def get_traces(self, trace_ids: Sequence[str]) -> list[list[Span]]:

@@ -8,7 +8,8 @@ answers are the server store's own, field for field, so ``spanscope query`` and 
 print the same thing either way. It is read-only: ``write`` and ``enforce_retention`` raise
 ``StoreError`` (spans go to the server's receivers). A server older than ``sample_trace_ids``
 answers it with "unknown store method": its samples are then the newest matching traces
-(``find_trace_ids``), and ``newest_first`` says so, for the caller to say it.
+(``find_trace_ids``), and the count of matches it returns is None when more matched, for the
+caller to say so.
 
 ``open_store("http://...")`` returns one. ``serving_url(path)`` tells whether a store file is
 held by a server on this machine, and where it answers: ``spanscope serve`` writes
@@ -59,7 +60,7 @@ class ServerStore:
     def __init__(self, url: str) -> None:
         self.location = url.rstrip("/")
         # The server cannot sample (older than sample_trace_ids): a "sample" is the newest.
-        self.newest_first = False
+        self._cannot_sample = False
         self._client: httpx.Client | None = httpx.Client(base_url=self.location, timeout=_TIMEOUT)
 
     def __enter__(self) -> ServerStore:
@@ -134,20 +135,19 @@ class ServerStore:
     def find_traces(self, query: TraceQuery) -> list[list[Span]]:
         return self.get_traces(self.find_trace_ids(query))
 
-    def sample_trace_ids(self, query: TraceQuery) -> tuple[list[str], int]:
-        """The server's sample; from a server older than samples, the newest matching traces
-        (``newest_first`` set). Such a server cannot count the matches: one trace more is asked
-        for, and ``matched`` is one more than the ids when it came (more match), else their
-        number (every match was read)."""
-        if not self.newest_first:
+    def sample_trace_ids(self, query: TraceQuery) -> tuple[list[str], int | None]:
+        """The server's sample; from a server older than samples, the newest matching traces.
+        Such a server cannot count the matches: one trace more is asked for, and ``matched``
+        is None when it came (more match, the newest were read), else their number (every
+        match was read)."""
+        if not self._cannot_sample:
             try:
-                ids, matched = self._call("sample_trace_ids", tuple[list[str], int], query=query)
-                return ids, matched
+                return self._call("sample_trace_ids", tuple[list[str], int], query=query)
             except _UnknownMethod:
-                self.newest_first = True
+                self._cannot_sample = True
         wanted = query.num_traces
         ids = self.find_trace_ids(dataclasses.replace(query, num_traces=wanted + 1))
-        return ids[:wanted], len(ids)
+        return ids[:wanted], None if len(ids) > wanted else len(ids)
 
     def dependencies(
         self, end_ns: int, lookback_ns: int, include_self_calls: bool = False
